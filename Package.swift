@@ -1,0 +1,39 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+  name: "Vigil",
+  products: [
+    .executable(name: "vigild", targets: ["vigild"]),
+    .library(name: "VigilCore", targets: ["VigilCore"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+  ],
+  targets: [
+    // The engine: reports, the rule language, rule sets, evaluation. Pure: no I/O.
+    .target(name: "VigilCore"),
+    // The daemon's parts: configuration now; the socket server, journal and alert log later.
+    .target(
+      name: "VigilServer",
+      dependencies: ["VigilCore", .product(name: "Yams", package: "Yams")]
+    ),
+    .executableTarget(
+      name: "vigild",
+      dependencies: [
+        "VigilServer",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    // Benchmarks live under bench/ (see bench/README.md); built in release by bench/run-*.
+    .executableTarget(
+      name: "VigilBench",
+      dependencies: ["VigilCore"],
+      path: "bench/Sources/VigilBench"
+    ),
+    .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"]),
+    .testTarget(name: "VigilServerTests", dependencies: ["VigilServer"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

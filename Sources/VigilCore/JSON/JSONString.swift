@@ -1,0 +1,88 @@
+/// Decoding of string nodes that the scanner has already validated.
+enum JSONString {
+  /// The string's content as UTF-8 with escapes resolved.
+  static func unescapedBytes(_ bytes: UnsafeBufferPointer<UInt8>, _ node: JSONTape.Node) -> [UInt8] {
+    let content = UnsafeBufferPointer(rebasing: bytes[node.startOffset..<node.endOffset])
+    guard node.hasEscapes else { return Array(content) }
+    var output: [UInt8] = []
+    output.reserveCapacity(content.count)
+    var index = 0
+    while index < content.count {
+      let byte = content[index]
+      guard byte == UInt8(ascii: "\\") else {
+        output.append(byte)
+        index += 1
+        continue
+      }
+      let escaped = content[index + 1]
+      index += 2
+      switch escaped {
+      case UInt8(ascii: "b"): output.append(0x08)
+      case UInt8(ascii: "f"): output.append(0x0C)
+      case UInt8(ascii: "n"): output.append(0x0A)
+      case UInt8(ascii: "r"): output.append(0x0D)
+      case UInt8(ascii: "t"): output.append(0x09)
+      case UInt8(ascii: "u"):
+        var scalar = hexUnit(content, at: index)
+        index += 4
+        if (0xD800...0xDBFF).contains(scalar) {
+          let low = hexUnit(content, at: index + 2)
+          index += 6
+          scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+        }
+        output.append(contentsOf: Unicode.UTF8.encode(Unicode.Scalar(scalar)!)!)
+      default: output.append(escaped)  // " \ /
+      }
+    }
+    return output
+  }
+
+  static func decode(_ bytes: UnsafeBufferPointer<UInt8>, _ node: JSONTape.Node) -> String {
+    if node.hasEscapes {
+      return String(decoding: unescapedBytes(bytes, node), as: UTF8.self)
+    }
+    return String(
+      decoding: UnsafeBufferPointer(rebasing: bytes[node.startOffset..<node.endOffset]),
+      as: UTF8.self)
+  }
+
+  /// `text` as a JSON string literal, cut to `limit` Unicode scalars for messages.
+  static func quoted(_ text: String, limit: Int) -> String {
+    var result = "\""
+    var shown = 0
+    for scalar in text.unicodeScalars {
+      if shown == limit {
+        result += "…"
+        break
+      }
+      shown += 1
+      switch scalar {
+      case "\"": result += "\\\""
+      case "\\": result += "\\\\"
+      case "\n": result += "\\n"
+      case "\r": result += "\\r"
+      case "\t": result += "\\t"
+      case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+        let hex = String(scalar.value, radix: 16, uppercase: false)
+        result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+      default: result.unicodeScalars.append(scalar)
+      }
+    }
+    return result + "\""
+  }
+
+  private static func hexUnit(_ content: UnsafeBufferPointer<UInt8>, at index: Int) -> UInt32 {
+    var unit: UInt32 = 0
+    for offset in 0..<4 {
+      let byte = content[index + offset]
+      let digit: UInt8 =
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - 48
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - 87
+        default: byte - 55
+        }
+      unit = unit << 4 | UInt32(digit)
+    }
+    return unit
+  }
+}

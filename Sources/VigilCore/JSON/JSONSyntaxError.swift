@@ -1,0 +1,13 @@
+/// Why a line is not acceptable JSON (RFC 8259 plus the limits of REPORTS.md).
+public struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// Byte offset in the line where the problem was found.
+  public let offset: Int
+  public let reason: String
+
+  public init(offset: Int, reason: String) {
+    self.offset = offset
+    self.reason = reason
+  }
+
+  public var description: String { "\(reason) at byte \(offset)" }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import VigilCore
+
+/// Times `ReportParser.parse` over every line of a workload on one core.
+struct ParseBenchmark {
+  let data: Data
+
+  func run(rounds: Int) -> String {
+    let bytes = [UInt8](data)
+    let lines = lineRanges(bytes)
+    var best = Double.infinity
+    var accepted = 0
+    var refused = 0
+    var warnings = 0
+    bytes.withUnsafeBufferPointer { buffer in
+      for _ in 0..<rounds {
+        accepted = 0
+        refused = 0
+        warnings = 0
+        let start = ContinuousClock.now
+        for range in lines {
+          switch ReportParser.parse(UnsafeBufferPointer(rebasing: buffer[range])) {
+          case .success(let parsed):
+            accepted += 1
+            warnings += parsed.warnings.count
+          case .failure:
+            refused += 1
+          }
+        }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        best = min(best, seconds)
+      }
+    }
+    var scanBest = Double.infinity
+    bytes.withUnsafeBufferPointer { buffer in
+      for _ in 0..<rounds {
+        let start = ContinuousClock.now
+        for range in lines {
+          _ = try? JSONScanner.scan(UnsafeBufferPointer(rebasing: buffer[range]))
+        }
+        let elapsed = ContinuousClock.now - start
+        scanBest = min(scanBest, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+      }
+    }
+    let perSecond = Double(lines.count) / best
+    let mebibytes = Double(bytes.count) / 1_048_576 / best
+    return """
+      parse+validate: \(lines.count) reports, \(bytes.count / max(lines.count, 1)) bytes each on average
+      accepted=\(accepted) refused=\(refused) warnings=\(warnings)
+      best of \(rounds) rounds: \(String(format: "%.3f", best)) s
+      JSON scan alone: \(Int(Double(lines.count) / scanBest)) lines per second
+      reports_per_s=\(Int(perSecond)) (\(String(format: "%.0f", mebibytes)) MiB/s, \(String(format: "%.2f", 1e6 / perSecond)) µs per report)
+      """
+  }
+
+  private func lineRanges(_ bytes: [UInt8]) -> [Range<Int>] {
+    var ranges: [Range<Int>] = []
+    var start = 0
+    for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
+      if index > start { ranges.append(start..<index) }
+      start = index + 1
+    }
+    if start < bytes.count { ranges.append(start..<bytes.count) }
+    return ranges
+  }
+}
