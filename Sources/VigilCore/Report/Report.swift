@@ -32,6 +32,13 @@ public struct Report: Sendable, Equatable {
   public struct Source: Sendable, Equatable {
     public var org: ReportText?
     public var kind: SourceKind?
+
+    public init(
+      org: ReportText? = nil, kind: SourceKind? = nil
+    ) {
+      self.org = org
+      self.kind = kind
+    }
   }
 
   public struct Location: Sendable, Equatable {
@@ -43,18 +50,46 @@ public struct Report: Sendable, Equatable {
     public var lon: Double?
     public var populated: Bool?
     public var besieged: Bool?
+
+    public init(
+      governorate: ReportText? = nil, district: ReportText? = nil, place: ReportText? = nil, pcode: ReportText? = nil, lat: Double? = nil, lon: Double? = nil, populated: Bool? = nil, besieged: Bool? = nil
+    ) {
+      self.governorate = governorate
+      self.district = district
+      self.place = place
+      self.pcode = pcode
+      self.lat = lat
+      self.lon = lon
+      self.populated = populated
+      self.besieged = besieged
+    }
   }
 
   /// Who acted, sold or bought: a name, a party key, or both.
   public struct Actor: Sendable, Equatable {
     public var name: ReportText?
     public var party: ReportText?
+
+    public init(
+      name: ReportText? = nil, party: ReportText? = nil
+    ) {
+      self.name = name
+      self.party = party
+    }
   }
 
   public struct Target: Sendable, Equatable {
     public var type: TargetType?
     public var name: ReportText?
     public var party: ReportText?
+
+    public init(
+      type: TargetType? = nil, name: ReportText? = nil, party: ReportText? = nil
+    ) {
+      self.type = type
+      self.name = name
+      self.party = party
+    }
   }
 
   public struct Casualties: Sendable, Equatable {
@@ -64,6 +99,17 @@ public struct Report: Sendable, Equatable {
     public var civiliansInjured: Int?
     public var childrenKilled: Int?
     public var aidWorkersKilled: Int?
+
+    public init(
+      killed: Int? = nil, injured: Int? = nil, civiliansKilled: Int? = nil, civiliansInjured: Int? = nil, childrenKilled: Int? = nil, aidWorkersKilled: Int? = nil
+    ) {
+      self.killed = killed
+      self.injured = injured
+      self.civiliansKilled = civiliansKilled
+      self.civiliansInjured = civiliansInjured
+      self.childrenKilled = childrenKilled
+      self.aidWorkersKilled = aidWorkersKilled
+    }
   }
 
   public struct Access: Sendable, Equatable {
@@ -76,6 +122,20 @@ public struct Report: Sendable, Equatable {
     public var submittedAt: Timestamp?
     public var decidedAt: Timestamp?
     public var itemsRemoved: [ReportText]?
+
+    public init(
+      requestID: ReportText? = nil, requestedBy: ReportText? = nil, modality: AccessModality? = nil, crossing: ReportText? = nil, destination: ReportText? = nil, status: AccessStatus? = nil, submittedAt: Timestamp? = nil, decidedAt: Timestamp? = nil, itemsRemoved: [ReportText]? = nil
+    ) {
+      self.requestID = requestID
+      self.requestedBy = requestedBy
+      self.modality = modality
+      self.crossing = crossing
+      self.destination = destination
+      self.status = status
+      self.submittedAt = submittedAt
+      self.decidedAt = decidedAt
+      self.itemsRemoved = itemsRemoved
+    }
   }
 
   public struct Detention: Sendable, Equatable {
@@ -83,6 +143,15 @@ public struct Report: Sendable, Equatable {
     public var kind: DetentionKind?
     public var ransomDemanded: Bool?
     public var victims: [Victim]?
+
+    public init(
+      count: Int? = nil, kind: DetentionKind? = nil, ransomDemanded: Bool? = nil, victims: [Victim]? = nil
+    ) {
+      self.count = count
+      self.kind = kind
+      self.ransomDemanded = ransomDemanded
+      self.victims = victims
+    }
   }
 
   public struct Trade: Sendable, Equatable {
@@ -92,11 +161,30 @@ public struct Report: Sendable, Equatable {
     public var originCountry: ReportText?
     public var removedAt: Timestamp?
     public var valueUSD: Double?
+
+    public init(
+      commodity: Commodity? = nil, seller: Actor? = nil, buyer: Actor? = nil, originCountry: ReportText? = nil, removedAt: Timestamp? = nil, valueUSD: Double? = nil
+    ) {
+      self.commodity = commodity
+      self.seller = seller
+      self.buyer = buyer
+      self.originCountry = originCountry
+      self.removedAt = removedAt
+      self.valueUSD = valueUSD
+    }
   }
 
   public struct Displacement: Sendable, Equatable {
     public var count: Int?
     public var direction: DisplacementDirection?
     public var voluntary: Bool?
+
+    public init(
+      count: Int? = nil, direction: DisplacementDirection? = nil, voluntary: Bool? = nil
+    ) {
+      self.count = count
+      self.direction = direction
+      self.voluntary = voluntary
+    }
   }
 }
