@@ -1,0 +1,290 @@
+import Foundation
+import Yams
+
+/// Reads `vigild.yaml` text into a `DaemonConfiguration`, collecting every problem with
+/// its key path and position. Scalars are read from their source text, so YAML 1.1's
+/// guesses (`0660` as the number 432, `no` as false) never change what a key means.
+public enum ConfigurationLoader {
+  /// - Parameters:
+  ///   - file: the name used in error messages.
+  ///   - knownPlugins: the plugins this daemon links; any other name under `plugins` is an error.
+  public static func load(
+    yaml: String, file: String, knownPlugins: [String]
+  ) throws(ConfigurationErrors) -> DaemonConfiguration {
+    let root: Node?
+    do {
+      root = try Yams.compose(yaml: yaml)
+    } catch {
+      let (line, column, problem) = YAMLProblem.describe(error)
+      throw ConfigurationErrors(errors: [
+        ConfigurationError(file: file, keyPath: "", line: line, column: column, message: "invalid YAML: \(problem)")
+      ])
+    }
+    var reader = Reader(file: file, knownPlugins: knownPlugins)
+    var configuration = DaemonConfiguration()
+    if let root, !reader.isNull(root) {
+      reader.read(root, into: &configuration)
+    }
+    guard reader.errors.isEmpty else {
+      // In the order of the file, whichever check found them.
+      let ordered = reader.errors.enumerated().sorted {
+        ($0.element.line ?? 0, $0.element.column ?? 0, $0.offset) < ($1.element.line ?? 0, $1.element.column ?? 0, $1.offset)
+      }
+      throw ConfigurationErrors(errors: ordered.map(\.element))
+    }
+    return configuration
+  }
+}
+
+private struct Reader {
+  let file: String
+  let knownPlugins: [String]
+  var errors: [ConfigurationError] = []
+
+  init(file: String, knownPlugins: [String]) {
+    self.file = file
+    self.knownPlugins = knownPlugins
+  }
+
+  mutating func read(_ root: Node, into configuration: inout DaemonConfiguration) {
+    let keys = ["socket", "rules", "state_dir", "alerts", "durability", "limits", "plugins"]
+    for (key, value) in members(root, "", known: keys) {
+      switch key {
+      case "socket": readSocket(value, into: &configuration.socket)
+      case "rules": readRules(value, into: &configuration.rules)
+      case "state_dir": configuration.stateDirectory = path(value, key) ?? configuration.stateDirectory
+      case "alerts": readAlerts(value, into: &configuration.alerts)
+      case "durability":
+        configuration.durability = word(value, key, DaemonConfiguration.Durability.self) ?? configuration.durability
+      case "limits": readLimits(value, into: &configuration.limits)
+      default: configuration.plugins = plugins(value, key) ?? configuration.plugins
+      }
+    }
+  }
+
+  mutating func readSocket(_ node: Node, into socket: inout DaemonConfiguration.Socket) {
+    for (key, value) in members(node, "socket", known: ["path", "mode", "group", "admin_uids", "admin_gids"]) {
+      let path = "socket." + key
+      switch key {
+      case "path": socket.path = self.path(value, path) ?? socket.path
+      case "mode": socket.mode = mode(value, path) ?? socket.mode
+      case "group": socket.group = string(value, path, allowEmpty: true) ?? socket.group
+      case "admin_uids": socket.adminUIDs = ids(value, path) ?? socket.adminUIDs
+      default: socket.adminGIDs = ids(value, path) ?? socket.adminGIDs
+      }
+    }
+  }
+
+  mutating func readRules(_ node: Node, into rules: inout DaemonConfiguration.Rules) {
+    for (key, value) in members(node, "rules", known: ["paths", "watch", "poll_s"]) {
+      let path = "rules." + key
+      switch key {
+      case "paths": rules.paths = paths(value, path) ?? rules.paths
+      case "watch": rules.watch = bool(value, path) ?? rules.watch
+      default: rules.pollSeconds = seconds(value, path) ?? rules.pollSeconds
+      }
+    }
+  }
+
+  mutating func readAlerts(_ node: Node, into alerts: inout DaemonConfiguration.Alerts) {
+    for (key, value) in members(node, "alerts", known: ["path", "rotate_bytes", "keep"]) {
+      let path = "alerts." + key
+      switch key {
+      case "path": alerts.path = self.path(value, path) ?? alerts.path
+      case "rotate_bytes": alerts.rotateBytes = integer(value, path, minimum: 0) ?? alerts.rotateBytes
+      default: alerts.keep = integer(value, path, minimum: 1) ?? alerts.keep
+      }
+    }
+  }
+
+  mutating func readLimits(_ node: Node, into limits: inout DaemonConfiguration.Limits) {
+    let keys = ["max_line_bytes", "max_connections", "max_pending_bytes", "idle_line_s"]
+    for (key, value) in members(node, "limits", known: keys) {
+      let path = "limits." + key
+      switch key {
+      case "max_line_bytes": limits.maxLineBytes = integer(value, path, minimum: 1) ?? limits.maxLineBytes
+      case "max_connections": limits.maxConnections = integer(value, path, minimum: 1) ?? limits.maxConnections
+      case "max_pending_bytes": limits.maxPendingBytes = integer(value, path, minimum: 1) ?? limits.maxPendingBytes
+      default: limits.idleLineSeconds = seconds(value, path) ?? limits.idleLineSeconds
+      }
+    }
+  }
+
+  mutating func plugins(_ node: Node, _ path: String) -> [DaemonConfiguration.Plugin]? {
+    let entries = members(node, path, known: knownPlugins)
+    guard case .mapping = node else { return nil }
+    return entries.map { name, settings in
+      let settingsPath = path + "." + name
+      if !isNull(settings), settings.mapping == nil {
+        report(settingsPath, settings, "expected a mapping of the plugin's settings, got \(shown(settings))")
+      }
+      return DaemonConfiguration.Plugin(name: name, settings: isNull(settings) ? .mapping([]) : value(settings))
+    }
+  }
+
+  // MARK: Structure
+
+  /// The members of a mapping whose keys are known; unknown keys are reported (Yams
+  /// itself refuses repeated keys). Members whose value is null keep their defaults, so
+  /// they are left out.
+  mutating func members(_ node: Node, _ path: String, known: [String]) -> [(String, Node)] {
+    if isNull(node) { return [] }
+    guard let mapping = node.mapping else {
+      report(path, node, "expected a mapping, got \(shown(node))")
+      return []
+    }
+    var result: [(String, Node)] = []
+    for (keyNode, value) in mapping {
+      guard let key = keyNode.scalar?.string else {
+        report(path, keyNode, "expected a plain key, got \(shown(keyNode))")
+        continue
+      }
+      let keyPath = path.isEmpty ? key : path + "." + key
+      guard known.contains(key) else {
+        let choices = known.isEmpty ? "none are known" : "known: " + known.joined(separator: ", ")
+        report(keyPath, keyNode, "unknown key (\(choices))")
+        continue
+      }
+      if !isNull(value) || path == "plugins" {
+        result.append((key, value))
+      }
+    }
+    return result
+  }
+
+  func isNull(_ node: Node) -> Bool {
+    guard let scalar = node.scalar, scalar.style == .plain || scalar.style == .any else { return false }
+    return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
+  }
+
+  func value(_ node: Node) -> ConfigurationValue {
+    switch node {
+    case .scalar(let scalar): .scalar(scalar.string)
+    case .sequence(let sequence): .sequence(sequence.map(value))
+    case .mapping(let mapping):
+      .mapping(mapping.map { ConfigurationValue.Member(key: $0.key.scalar?.string ?? "", value: value($0.value)) })
+    case .alias: .scalar("")
+    }
+  }
+
+  // MARK: Scalars
+
+  mutating func string(_ node: Node, _ path: String, allowEmpty: Bool = false) -> String? {
+    guard let scalar = node.scalar else {
+      report(path, node, "expected a string, got \(shown(node))")
+      return nil
+    }
+    if !allowEmpty, scalar.string.allSatisfy(\.isWhitespace) {
+      report(path, node, "expected a non-empty string")
+      return nil
+    }
+    return scalar.string
+  }
+
+  mutating func path(_ node: Node, _ path: String) -> String? {
+    guard let text = string(node, path) else { return nil }
+    if text.utf8.contains(0) {
+      report(path, node, "expected a path, got a string containing NUL")
+      return nil
+    }
+    return text
+  }
+
+  mutating func paths(_ node: Node, _ path: String) -> [String]? {
+    guard let sequence = node.sequence else {
+      report(path, node, "expected a list of directories, got \(shown(node))")
+      return nil
+    }
+    guard !sequence.isEmpty else {
+      report(path, node, "expected at least one rules directory")
+      return nil
+    }
+    let paths = sequence.enumerated().compactMap { index, element in self.path(element, "\(path)[\(index)]") }
+    return paths.count == sequence.count ? paths : nil
+  }
+
+  mutating func word<Word: RawRepresentable<String> & CaseIterable>(
+    _ node: Node, _ path: String, _ type: Word.Type
+  ) -> Word? {
+    let allowed = Word.allCases.map(\.rawValue).joined(separator: ", ")
+    guard let text = node.scalar?.string, let word = Word(rawValue: text) else {
+      report(path, node, "expected one of (\(allowed)), got \(shown(node))")
+      return nil
+    }
+    return word
+  }
+
+  mutating func bool(_ node: Node, _ path: String) -> Bool? {
+    switch node.scalar?.string.lowercased() {
+    case "true", "yes", "on": return true
+    case "false", "no", "off": return false
+    default:
+      report(path, node, "expected true or false, got \(shown(node))")
+      return nil
+    }
+  }
+
+  mutating func integer(_ node: Node, _ path: String, minimum: Int) -> Int? {
+    let digits = node.scalar?.string.filter { $0 != "_" } ?? ""
+    guard let value = Int(digits), value >= minimum, digits.first != "+" else {
+      report(path, node, "expected a whole number of at least \(minimum), got \(shown(node))")
+      return nil
+    }
+    return value
+  }
+
+  mutating func seconds(_ node: Node, _ path: String) -> Double? {
+    guard let text = node.scalar?.string, let value = Double(text), value.isFinite, value > 0,
+      text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") })
+    else {
+      report(path, node, "expected a number of seconds greater than 0, got \(shown(node))")
+      return nil
+    }
+    return value
+  }
+
+  /// A file mode in octal, as chmod takes it: `"0660"`, `0660`, `660` or `0o660`.
+  mutating func mode(_ node: Node, _ path: String) -> UInt32? {
+    var text = node.scalar?.string ?? ""
+    if text.hasPrefix("0o") { text.removeFirst(2) }
+    guard !text.isEmpty, text.count <= 4, let value = UInt32(text, radix: 8), value <= 0o777 else {
+      report(path, node, "expected an octal file mode from 0000 to 0777 such as \"0660\", got \(shown(node))")
+      return nil
+    }
+    return value
+  }
+
+  mutating func ids(_ node: Node, _ path: String) -> [UInt32]? {
+    guard let sequence = node.sequence else {
+      report(path, node, "expected a list of numeric ids, got \(shown(node))")
+      return nil
+    }
+    var ids: [UInt32] = []
+    for (index, element) in sequence.enumerated() {
+      guard let text = element.scalar?.string, let id = UInt32(text), id != UInt32.max else {
+        report("\(path)[\(index)]", element, "expected a numeric id from 0 to 4294967294, got \(shown(element))")
+        continue
+      }
+      ids.append(id)
+    }
+    return ids.count == sequence.count ? ids : nil
+  }
+
+  // MARK: Errors
+
+  mutating func report(_ path: String, _ node: Node, _ message: String) {
+    errors.append(
+      ConfigurationError(file: file, keyPath: path, line: node.mark?.line, column: node.mark?.column, message: message))
+  }
+
+  func shown(_ node: Node) -> String {
+    switch node {
+    case .scalar(let scalar):
+      let text = scalar.string.count > 40 ? String(scalar.string.prefix(40)) + "…" : scalar.string
+      return "\"" + text.replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    case .mapping: return "a mapping"
+    case .sequence: return "a list"
+    case .alias: return "an alias"
+    }
+  }
+}

@@ -1,0 +1,83 @@
+/// The daemon's configuration (`Config/vigild.yaml`, keys in the README). The defaults
+/// here are the values that apply when the file leaves a key out or is absent.
+public struct DaemonConfiguration: Sendable, Equatable {
+  public struct Socket: Sendable, Equatable {
+    public var path = "var/run/vigil.sock"
+    /// File mode applied to the socket after bind.
+    public var mode: UInt32 = 0o660
+    /// Group owning the socket; empty: the daemon's.
+    public var group = ""
+    /// Besides the daemon's own uid and root.
+    public var adminUIDs: [UInt32] = []
+    /// Primary gids (`SO_PEERCRED` reports only the primary group).
+    public var adminGIDs: [UInt32] = []
+  }
+
+  public struct Rules: Sendable, Equatable {
+    public var paths = ["Rules"]
+    /// Reload on file changes (inotify and polling).
+    public var watch = true
+    public var pollSeconds = 2.0
+  }
+
+  public struct Alerts: Sendable, Equatable {
+    public var path = "var/log/vigil/alerts.jsonl"
+    /// 0: no built-in rotation.
+    public var rotateBytes = 0
+    public var keep = 5
+  }
+
+  public enum Durability: String, Sendable, Equatable, CaseIterable {
+    /// fsync the journal and alert log once per group of reports, before answering.
+    case batch
+    /// Never fsync (benchmarks, throwaway runs).
+    case none
+  }
+
+  public struct Limits: Sendable, Equatable {
+    public var maxLineBytes = 1_048_576
+    public var maxConnections = 256
+    /// Unread responses before a client is dropped.
+    public var maxPendingBytes = 8_388_608
+    /// A half-sent line stalled this long closes the connection.
+    public var idleLineSeconds = 30.0
+  }
+
+  /// An enabled plugin and its settings, in the order the file gives them.
+  public struct Plugin: Sendable, Equatable {
+    public var name: String
+    public var settings: ConfigurationValue
+
+    public init(name: String, settings: ConfigurationValue = .mapping([])) {
+      self.name = name
+      self.settings = settings
+    }
+  }
+
+  public var socket = Socket()
+  public var rules = Rules()
+  public var stateDirectory = "var/lib/vigil"
+  public var alerts = Alerts()
+  public var durability = Durability.batch
+  public var limits = Limits()
+  public var plugins = [Plugin(name: "designations"), Plugin(name: "places")]
+
+  public init() {}
+}
+
+/// Plugin settings as written: the daemon does not know their schema; each plugin does.
+public indirect enum ConfigurationValue: Sendable, Equatable {
+  case scalar(String)
+  case sequence([ConfigurationValue])
+  case mapping([Member])
+
+  public struct Member: Sendable, Equatable {
+    public var key: String
+    public var value: ConfigurationValue
+
+    public init(key: String, value: ConfigurationValue) {
+      self.key = key
+      self.value = value
+    }
+  }
+}

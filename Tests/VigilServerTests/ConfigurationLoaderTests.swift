@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+import VigilServer
+
+@Suite("Config/vigild.yaml: every key, every refusal with its key path")
+struct ConfigurationLoaderTests {
+  static let plugins = ["designations", "places"]
+
+  func load(_ yaml: String) throws(ConfigurationErrors) -> DaemonConfiguration {
+    try ConfigurationLoader.load(yaml: yaml, file: "vigild.yaml", knownPlugins: Self.plugins)
+  }
+
+  func errors(_ yaml: String) -> [String] {
+    do {
+      _ = try load(yaml)
+      return []
+    } catch {
+      return error.errors.map(\.description)
+    }
+  }
+
+  @Test func theShippedFileHoldsTheBuiltInDefaults() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+    let text = try String(contentsOf: root.appendingPathComponent("Config/vigild.yaml"), encoding: .utf8)
+    #expect(try load(text) == DaemonConfiguration())
+  }
+
+  @Test func anEmptyFileMeansTheDefaults() throws {
+    #expect(try load("") == DaemonConfiguration())
+    #expect(try load("# only a comment\n") == DaemonConfiguration())
+    #expect(try load("socket:\nrules:\n") == DaemonConfiguration())
+  }
+
+  @Test func everyKeyIsRead() throws {
+    let configuration = try load(
+      """
+      socket:
+        path: /run/vigil/vigil.sock
+        mode: 0600
+        group: vigil
+        admin_uids: [1000, 1001]
+        admin_gids: [27]
+      rules:
+        paths: [/etc/vigil/rules, /etc/vigil/local]
+        watch: false
+        poll_s: 0.5
+      state_dir: /var/lib/vigil
+      alerts:
+        path: /var/log/vigil/alerts.jsonl
+        rotate_bytes: 104_857_600
+        keep: 10
+      durability: none
+      limits:
+        max_line_bytes: 65536
+        max_connections: 16
+        max_pending_bytes: 1048576
+        idle_line_s: 5
+      plugins:
+        designations:
+          extra_names: [Daesh]
+      """)
+    var expected = DaemonConfiguration()
+    expected.socket.path = "/run/vigil/vigil.sock"
+    expected.socket.mode = 0o600
+    expected.socket.group = "vigil"
+    expected.socket.adminUIDs = [1000, 1001]
+    expected.socket.adminGIDs = [27]
+    expected.rules.paths = ["/etc/vigil/rules", "/etc/vigil/local"]
+    expected.rules.watch = false
+    expected.rules.pollSeconds = 0.5
+    expected.stateDirectory = "/var/lib/vigil"
+    expected.alerts.path = "/var/log/vigil/alerts.jsonl"
+    expected.alerts.rotateBytes = 104_857_600
+    expected.alerts.keep = 10
+    expected.durability = .none
+    expected.limits.maxLineBytes = 65536
+    expected.limits.maxConnections = 16
+    expected.limits.maxPendingBytes = 1_048_576
+    expected.limits.idleLineSeconds = 5
+    expected.plugins = [
+      .init(name: "designations", settings: .mapping([.init(key: "extra_names", value: .sequence([.scalar("Daesh")]))]))
+    ]
+    #expect(configuration == expected)
+  }
+
+  @Test(arguments: [("\"0660\"", 0o660), ("0660", 0o660), ("0600", 0o600), ("'0o640'", 0o640), ("660", 0o660), ("0", 0)])
+  func socketModesAreOctal(text: String, mode: Int) throws {
+    #expect(try load("socket:\n  mode: \(text)\n").socket.mode == UInt32(mode))
+  }
+
+  @Test func yamlGuessesDoNotChangeStrings() throws {
+    // YAML 1.1 would read these as a boolean and a number.
+    let configuration = try load("socket:\n  group: no\nstate_dir: 0755\n")
+    #expect(configuration.socket.group == "no")
+    #expect(configuration.stateDirectory == "0755")
+  }
+
+  @Test func pluginsCanBeChosenAndEmptied() throws {
+    #expect(try load("plugins:\n  places:\n").plugins == [.init(name: "places")])
+    #expect(try load("plugins: {}\n").plugins == [])
+  }
+
+  static let refusals: [(String, [String])] = [
+    ("sockets:\n  path: x\n", ["vigild.yaml:1:1: sockets: unknown key (known: socket, rules, state_dir, alerts, durability, limits, plugins)"]),
+    ("socket:\n  pathh: x\n", ["vigild.yaml:2:3: socket.pathh: unknown key (known: path, mode, group, admin_uids, admin_gids)"]),
+    ("socket: /tmp/s\n", [#"vigild.yaml:1:9: socket: expected a mapping, got "/tmp/s""#]),
+    ("socket:\n  mode: rw-rw----\n", [#"vigild.yaml:2:9: socket.mode: expected an octal file mode from 0000 to 0777 such as "0660", got "rw-rw----""#]),
+    ("socket:\n  mode: 0888\n", [#"vigild.yaml:2:9: socket.mode: expected an octal file mode from 0000 to 0777 such as "0660", got "0888""#]),
+    ("socket:\n  mode: 4755\n", [#"vigild.yaml:2:9: socket.mode: expected an octal file mode from 0000 to 0777 such as "0660", got "4755""#]),
+    ("socket:\n  admin_uids: [0, -1, x]\n", [
+      #"vigild.yaml:2:19: socket.admin_uids[1]: expected a numeric id from 0 to 4294967294, got "-1""#,
+      #"vigild.yaml:2:23: socket.admin_uids[2]: expected a numeric id from 0 to 4294967294, got "x""#,
+    ]),
+    ("socket:\n  admin_gids: 27\n", [#"vigild.yaml:2:15: socket.admin_gids: expected a list of numeric ids, got "27""#]),
+    ("socket:\n  path: [a, b]\n", ["vigild.yaml:2:9: socket.path: expected a string, got a list"]),
+    ("socket:\n  path: ''\n", ["vigild.yaml:2:9: socket.path: expected a non-empty string"]),
+    ("rules:\n  paths: Rules\n", [#"vigild.yaml:2:10: rules.paths: expected a list of directories, got "Rules""#]),
+    ("rules:\n  paths: []\n", ["vigild.yaml:2:10: rules.paths: expected at least one rules directory"]),
+    ("rules:\n  paths: [Rules, {a: 1}]\n", ["vigild.yaml:2:18: rules.paths[1]: expected a string, got a mapping"]),
+    ("rules:\n  watch: sometimes\n", [#"vigild.yaml:2:10: rules.watch: expected true or false, got "sometimes""#]),
+    ("rules:\n  poll_s: 0\n", [#"vigild.yaml:2:11: rules.poll_s: expected a number of seconds greater than 0, got "0""#]),
+    ("rules:\n  poll_s: two\n", [#"vigild.yaml:2:11: rules.poll_s: expected a number of seconds greater than 0, got "two""#]),
+    ("alerts:\n  keep: 0\n", [#"vigild.yaml:2:9: alerts.keep: expected a whole number of at least 1, got "0""#]),
+    ("alerts:\n  rotate_bytes: -5\n", [#"vigild.yaml:2:17: alerts.rotate_bytes: expected a whole number of at least 0, got "-5""#]),
+    ("durability: always\n", [#"vigild.yaml:1:13: durability: expected one of (batch, none), got "always""#]),
+    ("limits:\n  max_line_bytes: 1MiB\n", [#"vigild.yaml:2:19: limits.max_line_bytes: expected a whole number of at least 1, got "1MiB""#]),
+    ("limits:\n  max_connections: 0\n", [#"vigild.yaml:2:20: limits.max_connections: expected a whole number of at least 1, got "0""#]),
+    ("limits:\n  idle_line_s: -1\n", [#"vigild.yaml:2:16: limits.idle_line_s: expected a number of seconds greater than 0, got "-1""#]),
+    ("plugins:\n  designation: {}\n", ["vigild.yaml:2:3: plugins.designation: unknown key (known: designations, places)"]),
+    ("plugins:\n  places: [a]\n", ["vigild.yaml:2:11: plugins.places: expected a mapping of the plugin's settings, got a list"]),
+    ("socket:\n  path: a\n  path: b\n", [#"vigild.yaml:2:3: invalid YAML: the mapping that starts here repeats the key "path""#]),
+    ("- socket\n", ["vigild.yaml:1:1: expected a mapping, got a list"]),
+    ("socket:\n  path: [unclosed\n", []),  // a YAML syntax error: checked below
+    // Every problem is reported, not only the first.
+    ("durability: x\nlimits:\n  max_connections: none\nextra: 1\n", [
+      #"vigild.yaml:1:13: durability: expected one of (batch, none), got "x""#,
+      #"vigild.yaml:3:20: limits.max_connections: expected a whole number of at least 1, got "none""#,
+      "vigild.yaml:4:1: extra: unknown key (known: socket, rules, state_dir, alerts, durability, limits, plugins)",
+    ]),
+  ]
+
+  @Test(arguments: refusals)
+  func refusal(yaml: String, expected: [String]) {
+    let found = errors(yaml)
+    if expected.isEmpty {
+      #expect(found.count == 1)
+      #expect(found.first?.hasPrefix("vigild.yaml:") == true)
+      #expect(found.first?.contains("invalid YAML") == true)
+    } else {
+      #expect(found == expected)
+    }
+  }
+
+  @Test func syntaxErrorsCarryTheirPosition() throws {
+    let found = errors("socket:\n  path: x\n mode: 1\n")
+    #expect(found.count == 1)
+    #expect(found.first?.hasPrefix("vigild.yaml:3:") == true, "\(found)")
+  }
+}
