@@ -10,6 +10,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
   ],
   targets: [
     // The engine: reports, the rule language, rule sets, evaluation. Pure: no I/O.
@@ -24,6 +25,7 @@ let package = Package(
       dependencies: [
         "VigilServer",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
       ]
     ),
     // Benchmarks live under bench/ (see bench/README.md); built in release by bench/run-*.

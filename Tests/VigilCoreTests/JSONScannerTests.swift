@@ -10,7 +10,10 @@ struct JSONScannerTests {
     ("empty", [], "unexpected end of the line at byte 0"),
     ("unterminated object", bytes(#"{"id":"A""#), "unexpected end of the line at byte 9"),
     ("unterminated string", bytes(#"{"id":"A}"#), "unterminated string at byte 6"),
-    ("trailing data", bytes(#"{"id":"A"} x"#), "unexpected 'x', expected the end of the line after the JSON value at byte 11"),
+    (
+      "trailing data", bytes(#"{"id":"A"} x"#),
+      "unexpected 'x', expected the end of the line after the JSON value at byte 11"
+    ),
     ("two values", bytes(#"{}{}"#), "unexpected '{', expected the end of the line after the JSON value at byte 2"),
     ("trailing comma", bytes(#"{"a":1,}"#), "unexpected '}', expected a key in double quotes at byte 7"),
     ("single quotes", bytes("{'a':1}"), "unexpected ''', expected a key in double quotes at byte 1"),
@@ -27,7 +30,10 @@ struct JSONScannerTests {
     ("overflowing negative", bytes(#"{"a":-1.8e308}"#), "number does not fit a 64-bit float at byte 5"),
     ("NaN", bytes(#"{"a":NaN}"#), "unexpected 'N', expected a JSON value at byte 5"),
     ("raw tab in string", bytes("{\"a\":\"x\ty\"}"), "raw control character 0x09 in a string (escape it) at byte 7"),
-    ("raw NUL in string", [0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0x00, 0x22, 0x7D], "raw control character 0x00 in a string (escape it) at byte 6"),
+    (
+      "raw NUL in string", [0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0x00, 0x22, 0x7D],
+      "raw control character 0x00 in a string (escape it) at byte 6"
+    ),
     ("bad escape", bytes(#"{"a":"\x"}"#), "invalid escape in a string at byte 6"),
     ("short unicode escape", bytes(#"{"a":"\u12"}"#), "invalid \\u escape in a string at byte 6"),
     ("lone high surrogate", bytes(#"{"a":"\ud800"}"#), "lone high surrogate escape in a string at byte 6"),

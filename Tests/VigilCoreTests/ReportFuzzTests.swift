@@ -90,7 +90,10 @@ struct ReportFuzzTests {
       let numbers = ["1e999", "-1e999", "1e-999", "123456789012345678901234567890", "-0", "2.5", "-7", "1E2", "0.1e-1"]
       replaceValue(in: &line, at: position, with: numbers[Int(random.next() % UInt64(numbers.count))])
     case 7:  // invalid or unusual UTF-8
-      let sequences: [[UInt8]] = [[0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xFF], [0x80], [0xE2, 0x82], [0xD9, 0x80], [0xEF, 0xBB, 0xBF]]
+      let sequences: [[UInt8]] = [
+        [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xFF], [0x80], [0xE2, 0x82], [0xD9, 0x80],
+        [0xEF, 0xBB, 0xBF],
+      ]
       line.insert(contentsOf: sequences[Int(random.next() % UInt64(sequences.count))], at: position)
     case 8:  // a value of another type
       let values = ["123", "true", "null", "{}", "[]", #""""#, #""  ""#, #"["x"]"#, #"{"name":1}"#, #""\u0000""#]

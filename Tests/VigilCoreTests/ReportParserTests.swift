@@ -119,7 +119,9 @@ struct ReportParserTests {
 
   @Test func unknownFieldsAreAcceptedWithAWarningNamingThem() throws {
     let result = try parsed(
-      reportLine(#""perpetrater":{"name":"x"},"location":{"gov":"Idlib","lat":1,"lon":2},"trade":{"seller":{"name":"a","alias":"b"}}"#))
+      reportLine(
+        #""perpetrater":{"name":"x"},"location":{"gov":"Idlib","lat":1,"lon":2},"trade":{"seller":{"name":"a","alias":"b"}}"#
+      ))
     #expect(
       result.warnings == [
         #"unknown field "perpetrater""#, #"unknown field "location.gov""#,

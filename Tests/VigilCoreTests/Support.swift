@@ -1,3 +1,4 @@
+import Testing
 import VigilCore
 
 /// A minimal valid report with `members` (JSON text, comma-separated) added at the end.
@@ -25,5 +26,3 @@ func refusalOf(_ bytes: [UInt8]) -> ReportError? {
   case .failure(let error): error
   }
 }
-
-import Testing

@@ -84,7 +84,9 @@ struct ConfigurationLoaderTests {
     #expect(configuration == expected)
   }
 
-  @Test(arguments: [("\"0660\"", 0o660), ("0660", 0o660), ("0600", 0o600), ("'0o640'", 0o640), ("660", 0o660), ("0", 0)])
+  @Test(arguments: [
+    ("\"0660\"", 0o660), ("0660", 0o660), ("0600", 0o600), ("'0o640'", 0o640), ("660", 0o660), ("0", 0),
+  ])
   func socketModesAreOctal(text: String, mode: Int) throws {
     #expect(try load("socket:\n  mode: \(text)\n").socket.mode == UInt32(mode))
   }
@@ -102,42 +104,92 @@ struct ConfigurationLoaderTests {
   }
 
   static let refusals: [(String, [String])] = [
-    ("sockets:\n  path: x\n", ["vigild.yaml:1:1: sockets: unknown key (known: socket, rules, state_dir, alerts, durability, limits, plugins)"]),
-    ("socket:\n  pathh: x\n", ["vigild.yaml:2:3: socket.pathh: unknown key (known: path, mode, group, admin_uids, admin_gids)"]),
+    (
+      "sockets:\n  path: x\n",
+      ["vigild.yaml:1:1: sockets: unknown key (known: socket, rules, state_dir, alerts, durability, limits, plugins)"]
+    ),
+    (
+      "socket:\n  pathh: x\n",
+      ["vigild.yaml:2:3: socket.pathh: unknown key (known: path, mode, group, admin_uids, admin_gids)"]
+    ),
     ("socket: /tmp/s\n", [#"vigild.yaml:1:9: socket: expected a mapping, got "/tmp/s""#]),
-    ("socket:\n  mode: rw-rw----\n", [#"vigild.yaml:2:9: socket.mode: expected an octal file mode from 0000 to 0777 such as "0660", got "rw-rw----""#]),
-    ("socket:\n  mode: 0888\n", [#"vigild.yaml:2:9: socket.mode: expected an octal file mode from 0000 to 0777 such as "0660", got "0888""#]),
-    ("socket:\n  mode: 4755\n", [#"vigild.yaml:2:9: socket.mode: expected an octal file mode from 0000 to 0777 such as "0660", got "4755""#]),
-    ("socket:\n  admin_uids: [0, -1, x]\n", [
-      #"vigild.yaml:2:19: socket.admin_uids[1]: expected a numeric id from 0 to 4294967294, got "-1""#,
-      #"vigild.yaml:2:23: socket.admin_uids[2]: expected a numeric id from 0 to 4294967294, got "x""#,
-    ]),
-    ("socket:\n  admin_gids: 27\n", [#"vigild.yaml:2:15: socket.admin_gids: expected a list of numeric ids, got "27""#]),
+    (
+      "socket:\n  mode: rw-rw----\n",
+      [#"vigild.yaml:2:9: socket.mode: expected an octal file mode from 0000 to 0777 such as "0660", got "rw-rw----""#]
+    ),
+    (
+      "socket:\n  mode: 0888\n",
+      [#"vigild.yaml:2:9: socket.mode: expected an octal file mode from 0000 to 0777 such as "0660", got "0888""#]
+    ),
+    (
+      "socket:\n  mode: 4755\n",
+      [#"vigild.yaml:2:9: socket.mode: expected an octal file mode from 0000 to 0777 such as "0660", got "4755""#]
+    ),
+    (
+      "socket:\n  admin_uids: [0, -1, x]\n",
+      [
+        #"vigild.yaml:2:19: socket.admin_uids[1]: expected a numeric id from 0 to 4294967294, got "-1""#,
+        #"vigild.yaml:2:23: socket.admin_uids[2]: expected a numeric id from 0 to 4294967294, got "x""#,
+      ]
+    ),
+    (
+      "socket:\n  admin_gids: 27\n", [#"vigild.yaml:2:15: socket.admin_gids: expected a list of numeric ids, got "27""#]
+    ),
     ("socket:\n  path: [a, b]\n", ["vigild.yaml:2:9: socket.path: expected a string, got a list"]),
     ("socket:\n  path: ''\n", ["vigild.yaml:2:9: socket.path: expected a non-empty string"]),
     ("rules:\n  paths: Rules\n", [#"vigild.yaml:2:10: rules.paths: expected a list of directories, got "Rules""#]),
     ("rules:\n  paths: []\n", ["vigild.yaml:2:10: rules.paths: expected at least one rules directory"]),
     ("rules:\n  paths: [Rules, {a: 1}]\n", ["vigild.yaml:2:18: rules.paths[1]: expected a string, got a mapping"]),
     ("rules:\n  watch: sometimes\n", [#"vigild.yaml:2:10: rules.watch: expected true or false, got "sometimes""#]),
-    ("rules:\n  poll_s: 0\n", [#"vigild.yaml:2:11: rules.poll_s: expected a number of seconds greater than 0, got "0""#]),
-    ("rules:\n  poll_s: two\n", [#"vigild.yaml:2:11: rules.poll_s: expected a number of seconds greater than 0, got "two""#]),
+    (
+      "rules:\n  poll_s: 0\n",
+      [#"vigild.yaml:2:11: rules.poll_s: expected a number of seconds greater than 0, got "0""#]
+    ),
+    (
+      "rules:\n  poll_s: two\n",
+      [#"vigild.yaml:2:11: rules.poll_s: expected a number of seconds greater than 0, got "two""#]
+    ),
     ("alerts:\n  keep: 0\n", [#"vigild.yaml:2:9: alerts.keep: expected a whole number of at least 1, got "0""#]),
-    ("alerts:\n  rotate_bytes: -5\n", [#"vigild.yaml:2:17: alerts.rotate_bytes: expected a whole number of at least 0, got "-5""#]),
+    (
+      "alerts:\n  rotate_bytes: -5\n",
+      [#"vigild.yaml:2:17: alerts.rotate_bytes: expected a whole number of at least 0, got "-5""#]
+    ),
     ("durability: always\n", [#"vigild.yaml:1:13: durability: expected one of (batch, none), got "always""#]),
-    ("limits:\n  max_line_bytes: 1MiB\n", [#"vigild.yaml:2:19: limits.max_line_bytes: expected a whole number of at least 1, got "1MiB""#]),
-    ("limits:\n  max_connections: 0\n", [#"vigild.yaml:2:20: limits.max_connections: expected a whole number of at least 1, got "0""#]),
-    ("limits:\n  idle_line_s: -1\n", [#"vigild.yaml:2:16: limits.idle_line_s: expected a number of seconds greater than 0, got "-1""#]),
-    ("plugins:\n  designation: {}\n", ["vigild.yaml:2:3: plugins.designation: unknown key (known: designations, places)"]),
-    ("plugins:\n  places: [a]\n", ["vigild.yaml:2:11: plugins.places: expected a mapping of the plugin's settings, got a list"]),
-    ("socket:\n  path: a\n  path: b\n", [#"vigild.yaml:2:3: invalid YAML: the mapping that starts here repeats the key "path""#]),
+    (
+      "limits:\n  max_line_bytes: 1MiB\n",
+      [#"vigild.yaml:2:19: limits.max_line_bytes: expected a whole number of at least 1, got "1MiB""#]
+    ),
+    (
+      "limits:\n  max_connections: 0\n",
+      [#"vigild.yaml:2:20: limits.max_connections: expected a whole number of at least 1, got "0""#]
+    ),
+    (
+      "limits:\n  idle_line_s: -1\n",
+      [#"vigild.yaml:2:16: limits.idle_line_s: expected a number of seconds greater than 0, got "-1""#]
+    ),
+    (
+      "plugins:\n  designation: {}\n",
+      ["vigild.yaml:2:3: plugins.designation: unknown key (known: designations, places)"]
+    ),
+    (
+      "plugins:\n  places: [a]\n",
+      ["vigild.yaml:2:11: plugins.places: expected a mapping of the plugin's settings, got a list"]
+    ),
+    (
+      "socket:\n  path: a\n  path: b\n",
+      [#"vigild.yaml:2:3: invalid YAML: the mapping that starts here repeats the key "path""#]
+    ),
     ("- socket\n", ["vigild.yaml:1:1: expected a mapping, got a list"]),
     ("socket:\n  path: [unclosed\n", []),  // a YAML syntax error: checked below
     // Every problem is reported, not only the first.
-    ("durability: x\nlimits:\n  max_connections: none\nextra: 1\n", [
-      #"vigild.yaml:1:13: durability: expected one of (batch, none), got "x""#,
-      #"vigild.yaml:3:20: limits.max_connections: expected a whole number of at least 1, got "none""#,
-      "vigild.yaml:4:1: extra: unknown key (known: socket, rules, state_dir, alerts, durability, limits, plugins)",
-    ]),
+    (
+      "durability: x\nlimits:\n  max_connections: none\nextra: 1\n",
+      [
+        #"vigild.yaml:1:13: durability: expected one of (batch, none), got "x""#,
+        #"vigild.yaml:3:20: limits.max_connections: expected a whole number of at least 1, got "none""#,
+        "vigild.yaml:4:1: extra: unknown key (known: socket, rules, state_dir, alerts, durability, limits, plugins)",
+      ]
+    ),
   ]
 
   @Test(arguments: refusals)

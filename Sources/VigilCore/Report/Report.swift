@@ -52,7 +52,8 @@ public struct Report: Sendable, Equatable {
     public var besieged: Bool?
 
     public init(
-      governorate: ReportText? = nil, district: ReportText? = nil, place: ReportText? = nil, pcode: ReportText? = nil, lat: Double? = nil, lon: Double? = nil, populated: Bool? = nil, besieged: Bool? = nil
+      governorate: ReportText? = nil, district: ReportText? = nil, place: ReportText? = nil, pcode: ReportText? = nil,
+      lat: Double? = nil, lon: Double? = nil, populated: Bool? = nil, besieged: Bool? = nil
     ) {
       self.governorate = governorate
       self.district = district
@@ -101,7 +102,8 @@ public struct Report: Sendable, Equatable {
     public var aidWorkersKilled: Int?
 
     public init(
-      killed: Int? = nil, injured: Int? = nil, civiliansKilled: Int? = nil, civiliansInjured: Int? = nil, childrenKilled: Int? = nil, aidWorkersKilled: Int? = nil
+      killed: Int? = nil, injured: Int? = nil, civiliansKilled: Int? = nil, civiliansInjured: Int? = nil,
+      childrenKilled: Int? = nil, aidWorkersKilled: Int? = nil
     ) {
       self.killed = killed
       self.injured = injured
@@ -124,7 +126,9 @@ public struct Report: Sendable, Equatable {
     public var itemsRemoved: [ReportText]?
 
     public init(
-      requestID: ReportText? = nil, requestedBy: ReportText? = nil, modality: AccessModality? = nil, crossing: ReportText? = nil, destination: ReportText? = nil, status: AccessStatus? = nil, submittedAt: Timestamp? = nil, decidedAt: Timestamp? = nil, itemsRemoved: [ReportText]? = nil
+      requestID: ReportText? = nil, requestedBy: ReportText? = nil, modality: AccessModality? = nil,
+      crossing: ReportText? = nil, destination: ReportText? = nil, status: AccessStatus? = nil,
+      submittedAt: Timestamp? = nil, decidedAt: Timestamp? = nil, itemsRemoved: [ReportText]? = nil
     ) {
       self.requestID = requestID
       self.requestedBy = requestedBy
@@ -163,7 +167,8 @@ public struct Report: Sendable, Equatable {
     public var valueUSD: Double?
 
     public init(
-      commodity: Commodity? = nil, seller: Actor? = nil, buyer: Actor? = nil, originCountry: ReportText? = nil, removedAt: Timestamp? = nil, valueUSD: Double? = nil
+      commodity: Commodity? = nil, seller: Actor? = nil, buyer: Actor? = nil, originCountry: ReportText? = nil,
+      removedAt: Timestamp? = nil, valueUSD: Double? = nil
     ) {
       self.commodity = commodity
       self.seller = seller

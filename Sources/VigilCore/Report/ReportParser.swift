@@ -324,7 +324,9 @@ private struct ReportDecoder {
 
   // MARK: Values
 
-  func string(_ index: Int, _ path: FieldPath, limit: Int = ReportParser.maxStringScalars) throws(ReportError) -> ReportText {
+  func string(_ index: Int, _ path: FieldPath, limit: Int = ReportParser.maxStringScalars) throws(ReportError)
+    -> ReportText
+  {
     let node = tape[index]
     guard node.kind == .string else { throw mismatch(index, path, "a string") }
     let content = UnsafeBufferPointer(rebasing: bytes[node.startOffset..<node.endOffset])
@@ -469,7 +471,9 @@ private struct ReportDecoder {
     return Int(value)
   }
 
-  func number(_ index: Int, _ path: FieldPath, in range: ClosedRange<Double>, _ expected: String) throws(ReportError) -> Double {
+  func number(_ index: Int, _ path: FieldPath, in range: ClosedRange<Double>, _ expected: String) throws(ReportError)
+    -> Double
+  {
     let node = tape[index]
     guard node.kind == .number, range.contains(node.number) else { throw mismatch(index, path, expected) }
     return node.number
@@ -501,7 +505,8 @@ private struct ReportDecoder {
     case .array: return "an array"
     case .string: return JSONString.quoted(JSONString.decode(bytes, node), limit: 40)
     case .number, .true, .false, .null:
-      let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[node.startOffset..<node.endOffset]), as: UTF8.self)
+      let text = String(
+        decoding: UnsafeBufferPointer(rebasing: bytes[node.startOffset..<node.endOffset]), as: UTF8.self)
       return text.count > 40 ? String(text.prefix(40)) + "…" : text
     }
   }

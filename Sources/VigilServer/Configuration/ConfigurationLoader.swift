@@ -28,7 +28,9 @@ public enum ConfigurationLoader {
     guard reader.errors.isEmpty else {
       // In the order of the file, whichever check found them.
       let ordered = reader.errors.enumerated().sorted {
-        ($0.element.line ?? 0, $0.element.column ?? 0, $0.offset) < ($1.element.line ?? 0, $1.element.column ?? 0, $1.offset)
+        ($0.element.line ?? 0, $0.element.column ?? 0, $0.offset) < (
+          $1.element.line ?? 0, $1.element.column ?? 0, $1.offset
+        )
       }
       throw ConfigurationErrors(errors: ordered.map(\.element))
     }

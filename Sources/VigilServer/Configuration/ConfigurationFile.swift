@@ -1,0 +1,56 @@
+import Foundation
+
+/// Where the configuration comes from, and the command-line flags that override it
+/// (DAEMON.md: each flag overrides its key; `--rules` replaces `rules.paths`).
+public struct ConfigurationSource: Sendable {
+  public static let defaultPath = "Config/vigild.yaml"
+
+  /// `--config`: must be readable when given.
+  public var explicitPath: String?
+  public var socketPath: String?
+  public var rulesPaths: [String] = []
+  public var stateDirectory: String?
+  public var alertLogPath: String?
+  public var durability: DaemonConfiguration.Durability?
+
+  public init() {}
+
+  /// Reads the file (the explicit one, else the default one if it exists, else nothing:
+  /// the built-in defaults) and applies the overrides.
+  public func load(knownPlugins: [String]) throws -> DaemonConfiguration {
+    var configuration = DaemonConfiguration()
+    if let path = explicitPath ?? (FileManager.default.fileExists(atPath: Self.defaultPath) ? Self.defaultPath : nil) {
+      let text: String
+      do {
+        text = try String(contentsOfFile: path, encoding: .utf8)
+      } catch {
+        throw ConfigurationFileError(path: path, reason: Self.reason(error, path: path))
+      }
+      configuration = try ConfigurationLoader.load(yaml: text, file: path, knownPlugins: knownPlugins)
+    }
+    if let socketPath { configuration.socket.path = socketPath }
+    if !rulesPaths.isEmpty { configuration.rules.paths = rulesPaths }
+    if let stateDirectory { configuration.stateDirectory = stateDirectory }
+    if let alertLogPath { configuration.alerts.path = alertLogPath }
+    if let durability { configuration.durability = durability }
+    return configuration
+  }
+
+  private static func reason(_ error: any Error, path: String) -> String {
+    var isDirectory: ObjCBool = false
+    if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+      return "no such file"
+    }
+    if isDirectory.boolValue { return "it is a directory" }
+    if !FileManager.default.isReadableFile(atPath: path) { return "permission denied" }
+    return "not readable as UTF-8 text"
+  }
+}
+
+/// The configuration file itself could not be read.
+public struct ConfigurationFileError: Error, CustomStringConvertible {
+  public let path: String
+  public let reason: String
+
+  public var description: String { "cannot read the configuration \(path): \(reason)" }
+}

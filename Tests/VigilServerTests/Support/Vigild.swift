@@ -1,0 +1,67 @@
+import Foundation
+
+/// Runs the `vigild` built next to the test binary.
+enum Vigild {
+  struct Run {
+    let status: Int32
+    let standardOutput: String
+    let standardError: String
+  }
+
+  static var executable: URL {
+    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigild")
+  }
+
+  static func run(_ arguments: [String], in directory: String? = nil) throws -> Run {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let output = Pipe()
+    let error = Pipe()
+    process.standardOutput = output
+    process.standardError = error
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    // Read both pipes before waiting, so a chatty child never blocks on a full pipe.
+    let errorData = ReadInBackground(error.fileHandleForReading)
+    let outputData = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Run(
+      status: process.terminationStatus, standardOutput: String(decoding: outputData, as: UTF8.self),
+      standardError: String(decoding: errorData.wait(), as: UTF8.self))
+  }
+}
+
+/// Reads a file handle to its end on another thread.
+final class ReadInBackground: @unchecked Sendable {
+  private let done = DispatchSemaphore(value: 0)
+  private var data = Data()
+
+  init(_ handle: FileHandle) {
+    Thread.detachNewThread { [self] in
+      data = handle.readDataToEndOfFile()
+      done.signal()
+    }
+  }
+
+  func wait() -> Data {
+    done.wait()
+    return data
+  }
+}
+
+/// A directory under /tmp, removed when the value goes away.
+final class TemporaryDirectory {
+  let path: String
+
+  init() throws {
+    var template = Array("/tmp/vigil-test-XXXXXX".utf8CString)
+    guard let created = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
+    path = String(cString: created)
+  }
+
+  deinit {
+    try? FileManager.default.removeItem(atPath: path)
+  }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+/// The real `vigild` binary, started as a child process.
+@Suite("vigild: flags, configuration and exit status")
+struct VigildCommandTests {
+  @Test func helpExitsZeroAndShowsAnExample() throws {
+    let run = try Vigild.run(["--help"])
+    #expect(run.status == 0)
+    #expect(run.standardOutput.contains("USAGE: vigild [--config <FILE>] [--socket <PATH>] [--rules <DIR> ...]"))
+    #expect(run.standardOutput.contains("Example: vigild"))
+  }
+
+  @Test(arguments: [["--bogus"], ["--durability", "sometimes"], ["--log-level", "loud"], ["--socket"]])
+  func usageErrorsExitTwo(arguments: [String]) throws {
+    let run = try Vigild.run(arguments)
+    #expect(run.status == 2)
+    #expect(run.standardError.contains("Error: "))
+  }
+
+  @Test func anExplicitConfigurationThatCannotBeReadIsFatal() throws {
+    let run = try Vigild.run(["--config", "/nonexistent/vigild.yaml"])
+    #expect(run.status == 1)
+    #expect(run.standardError.contains("cannot read the configuration /nonexistent/vigild.yaml: no such file"))
+  }
+
+  @Test func configurationErrorsAreAllPrintedWithTheirKeyPaths() throws {
+    let directory = try TemporaryDirectory()
+    let file = directory.path + "/vigild.yaml"
+    try "socket:\n  mode: rw\nlimits: {max_connections: 0}\ndurabilty: none\n".write(
+      toFile: file, atomically: true, encoding: .utf8)
+    let run = try Vigild.run(["--config", file])
+    #expect(run.status == 1)
+    #expect(run.standardError.contains("the configuration has 3 error(s)"))
+    #expect(run.standardError.contains("\(file):2:9: socket.mode: expected an octal file mode"))
+    #expect(run.standardError.contains("\(file):3:27: limits.max_connections: expected a whole number of at least 1"))
+    #expect(run.standardError.contains("\(file):4:1: durabilty: unknown key"))
+  }
+
+  @Test func flagsOverrideTheFile() throws {
+    let directory = try TemporaryDirectory()
+    let file = directory.path + "/vigild.yaml"
+    try "socket:\n  path: from-file.sock\ndurability: batch\n".write(toFile: file, atomically: true, encoding: .utf8)
+    let run = try Vigild.run([
+      "--config", file, "--socket", "s.sock", "--rules", "a", "--rules", "b", "--state-dir", "st",
+      "--alert-log", "al.jsonl", "--durability", "none",
+    ])
+    #expect(
+      run.standardError.contains(
+        "configuration: socket s.sock, rules a, b, state st, alert log al.jsonl, durability none"))
+  }
+
+  @Test func withoutAConfigurationFileTheDefaultsApply() throws {
+    let directory = try TemporaryDirectory()
+    let run = try Vigild.run([], in: directory.path)
+    #expect(
+      run.standardError.contains(
+        "configuration: socket var/run/vigil.sock, rules Rules, state var/lib/vigil, alert log var/log/vigil/alerts.jsonl, durability batch"
+      ))
+  }
+
+  @Test func logLevelFiltersTheDaemonsOwnLog() throws {
+    let directory = try TemporaryDirectory()
+    let run = try Vigild.run(["--log-level", "error"], in: directory.path)
+    #expect(!run.standardError.contains("configuration: socket"))
+  }
+}
