@@ -37,6 +37,10 @@ public struct JSONTape: Sendable {
 
   public var count: Int { storage.count }
 
+  /// The nodes, valid while this tape is alive: the report decoder reads them directly,
+  /// which spares a retain and release per access.
+  var unsafeNodes: UnsafePointer<Node> { UnsafePointer(storage.nodes) }
+
   public subscript(index: Int) -> Node {
     precondition(index >= 0 && index < storage.count, "tape index out of range")
     return storage.nodes[index]

@@ -2,34 +2,49 @@
 /// report parser uses it for field names and enum words, which makes up much of its work.
 /// Names are grouped by length, so a lookup compares bytes with one or two candidates.
 public struct NameTable<Value: Sendable>: Sendable {
-  private let storage: [UInt8]
-  /// For each length, the (offset in `storage`, value) of the names of that length.
-  private let byLength: [[(offset: Int, value: Value)]]
+  /// All names, back to back, ordered by length.
+  private let names: [UInt8]
+  private let values: [Value]
+  /// For each entry (in the order of `values`): where its name starts in `names`.
+  private let offsets: [Int]
+  /// Entries of length `n` are `firstOfLength[n] ..< firstOfLength[n + 1]`.
+  private let firstOfLength: [Int]
 
   public init(_ entries: [(String, Value)]) {
-    var storage: [UInt8] = []
-    var byLength: [[(offset: Int, value: Value)]] = []
-    for (name, value) in entries {
-      let length = name.utf8.count
-      while byLength.count <= length { byLength.append([]) }
-      byLength[length].append((storage.count, value))
-      storage.append(contentsOf: name.utf8)
+    let sorted = entries.enumerated().sorted { ($0.element.0.utf8.count, $0.offset) < ($1.element.0.utf8.count, $1.offset) }
+    let longest = sorted.last?.element.0.utf8.count ?? 0
+    var names: [UInt8] = []
+    var offsets: [Int] = []
+    var firstOfLength = [Int](repeating: 0, count: longest + 2)
+    for (_, entry) in sorted {
+      offsets.append(names.count)
+      names.append(contentsOf: entry.0.utf8)
     }
-    self.storage = storage
-    self.byLength = byLength
+    for length in 0...(longest + 1) {
+      firstOfLength[length] = sorted.firstIndex { $0.element.0.utf8.count >= length } ?? sorted.count
+    }
+    self.names = names
+    self.values = sorted.map(\.element.1)
+    self.offsets = offsets
+    self.firstOfLength = firstOfLength
   }
 
   public func value(for bytes: UnsafeBufferPointer<UInt8>) -> Value? {
-    guard bytes.count < byLength.count else { return nil }
-    return storage.withUnsafeBufferPointer { storage in
-      for candidate in byLength[bytes.count] {
-        var index = 0
-        while index < bytes.count, storage[candidate.offset + index] == bytes[index] {
-          index += 1
+    let length = bytes.count
+    guard length + 1 < firstOfLength.count else { return nil }
+    return names.withUnsafeBufferPointer { names in
+      offsets.withUnsafeBufferPointer { offsets in
+        var entry = firstOfLength[length]
+        let end = firstOfLength[length + 1]
+        while entry < end {
+          let name = names.baseAddress! + offsets[entry]
+          var index = 0
+          while index < length, name[index] == bytes[index] { index += 1 }
+          if index == length { return values[entry] }
+          entry += 1
         }
-        if index == bytes.count { return candidate.value }
+        return nil
       }
-      return nil
     }
   }
 }

@@ -39,11 +39,12 @@ public enum ReportParser {
       return .failure(
         ReportError(code: .notAnObject, message: "a report must be a JSON object, got \(describe(tape[index].kind))"))
     }
-    let copy = ReportLine(copying: line)
-    return copy.withBytes { bytes in
-      var decoder = ReportDecoder(tape: tape, line: copy, bytes: bytes)
-      let decoded = Result { () throws(ReportError) in try decoder.report(at: index) }
-      return decoded.map { ParsedReport(report: $0, warnings: decoder.warnings) }
+    var decoder = ReportDecoder(tape: tape, line: ReportLine(copying: line))
+    do {
+      let report = try decoder.report(at: index)
+      return .success(ParsedReport(report: report, warnings: decoder.warnings))
+    } catch {
+      return .failure(error)
     }
   }
 
@@ -62,16 +63,19 @@ public enum ReportParser {
 /// Walks the tape of one report object, field by field in the order of the line, so the
 /// first error it throws names the first offending field.
 private struct ReportDecoder {
+  /// The tape and the line are kept alive here, so the raw views of them below stay valid.
   let tape: JSONTape
+  let nodes: UnsafePointer<JSONTape.Node>
   /// The report's own copy of the line, which its texts point into, and its bytes.
   let line: ReportLine
   let bytes: UnsafeBufferPointer<UInt8>
   var warnings: [String] = []
 
-  init(tape: JSONTape, line: ReportLine, bytes: UnsafeBufferPointer<UInt8>) {
+  init(tape: JSONTape, line: ReportLine) {
     self.tape = tape
+    nodes = tape.unsafeNodes
     self.line = line
-    self.bytes = bytes
+    bytes = line.unsafeBytes
   }
 
   // MARK: Objects
@@ -81,10 +85,10 @@ private struct ReportDecoder {
     var occurredAt: Timestamp?
     var type: IncidentType?
     var report = Report(id: "", occurredAt: Timestamp(text: "", seconds: 0, nanoseconds: 0), type: .attack)
-    var members = Members(tape: tape, object: object)
+    var members = Members(nodes: nodes, object: object)
     while let (key, value) = members.next() {
       guard let field = lookUp(ReportField.names, key, parent: "") else { continue }
-      if tape[value].kind == .null { continue }
+      if nodes[value].kind == .null { continue }
       let path = FieldPath("", field.rawValue)
       switch field {
       case .id: id = try identifier(value, path)
@@ -107,7 +111,7 @@ private struct ReportDecoder {
       case .narrative:
         report.narrative = try string(value, path, limit: ReportParser.maxNarrativeScalars)
       case .extra:
-        guard tape[value].kind == .object else { throw mismatch(value, path, "an object") }
+        guard nodes[value].kind == .object else { throw mismatch(value, path, "an object") }
         report.extra = JSONObject(tape: tape, bytes: bytes, at: value)
       }
     }
@@ -126,7 +130,7 @@ private struct ReportDecoder {
     let parent = path.text
     while let (key, value) = members.next() {
       guard let field = lookUp(SourceField.names, key, parent: parent) else { continue }
-      if tape[value].kind == .null { continue }
+      if nodes[value].kind == .null { continue }
       let path = FieldPath(parent, field.rawValue)
       switch field {
       case .org: source.org = try string(value, path)
@@ -142,7 +146,7 @@ private struct ReportDecoder {
     let parent = path.text
     while let (key, value) = members.next() {
       guard let field = lookUp(LocationField.names, key, parent: parent) else { continue }
-      if tape[value].kind == .null { continue }
+      if nodes[value].kind == .null { continue }
       let path = FieldPath(parent, field.rawValue)
       switch field {
       case .governorate: location.governorate = try string(value, path)
@@ -170,7 +174,7 @@ private struct ReportDecoder {
     let parent = path.text
     while let (key, value) = members.next() {
       guard let field = lookUp(ActorField.names, key, parent: parent) else { continue }
-      if tape[value].kind == .null { continue }
+      if nodes[value].kind == .null { continue }
       let path = FieldPath(parent, field.rawValue)
       switch field {
       case .name: actor.name = try string(value, path)
@@ -189,7 +193,7 @@ private struct ReportDecoder {
     let parent = path.text
     while let (key, value) = members.next() {
       guard let field = lookUp(TargetField.names, key, parent: parent) else { continue }
-      if tape[value].kind == .null { continue }
+      if nodes[value].kind == .null { continue }
       let path = FieldPath(parent, field.rawValue)
       switch field {
       case .type: target.type = try word(value, path)
@@ -206,7 +210,7 @@ private struct ReportDecoder {
     let parent = path.text
     while let (key, value) = members.next() {
       guard let field = lookUp(CasualtiesField.names, key, parent: parent) else { continue }
-      if tape[value].kind == .null { continue }
+      if nodes[value].kind == .null { continue }
       let count = try self.count(value, FieldPath(parent, field.rawValue))
       switch field {
       case .killed: casualties.killed = count
@@ -226,7 +230,7 @@ private struct ReportDecoder {
     let parent = path.text
     while let (key, value) = members.next() {
       guard let field = lookUp(AccessField.names, key, parent: parent) else { continue }
-      if tape[value].kind == .null { continue }
+      if nodes[value].kind == .null { continue }
       let path = FieldPath(parent, field.rawValue)
       switch field {
       case .requestID: access.requestID = try string(value, path)
@@ -249,7 +253,7 @@ private struct ReportDecoder {
     let parent = path.text
     while let (key, value) = members.next() {
       guard let field = lookUp(DetentionField.names, key, parent: parent) else { continue }
-      if tape[value].kind == .null { continue }
+      if nodes[value].kind == .null { continue }
       let path = FieldPath(parent, field.rawValue)
       switch field {
       case .count: detention.count = try count(value, path)
@@ -267,7 +271,7 @@ private struct ReportDecoder {
     let parent = path.text
     while let (key, value) = members.next() {
       guard let field = lookUp(TradeField.names, key, parent: parent) else { continue }
-      if tape[value].kind == .null { continue }
+      if nodes[value].kind == .null { continue }
       let path = FieldPath(parent, field.rawValue)
       switch field {
       case .commodity: trade.commodity = try word(value, path)
@@ -288,7 +292,7 @@ private struct ReportDecoder {
     let parent = path.text
     while let (key, value) = members.next() {
       guard let field = lookUp(DisplacementField.names, key, parent: parent) else { continue }
-      if tape[value].kind == .null { continue }
+      if nodes[value].kind == .null { continue }
       let path = FieldPath(parent, field.rawValue)
       switch field {
       case .count: displacement.count = try count(value, path)
@@ -302,8 +306,8 @@ private struct ReportDecoder {
   // MARK: Members
 
   func members(_ object: Int, _ path: FieldPath) throws(ReportError) -> Members {
-    guard tape[object].kind == .object else { throw mismatch(object, path, "an object") }
-    return Members(tape: tape, object: object)
+    guard nodes[object].kind == .object else { throw mismatch(object, path, "an object") }
+    return Members(nodes: nodes, object: object)
   }
 
   /// The known field a key names; an unknown key becomes a warning and yields nil.
@@ -327,7 +331,7 @@ private struct ReportDecoder {
   func string(_ index: Int, _ path: FieldPath, limit: Int = ReportParser.maxStringScalars) throws(ReportError)
     -> ReportText
   {
-    let node = tape[index]
+    let node = nodes[index]
     guard node.kind == .string else { throw mismatch(index, path, "a string") }
     let content = UnsafeBufferPointer(rebasing: bytes[node.startOffset..<node.endOffset])
     if !node.hasEscapes {
@@ -365,7 +369,7 @@ private struct ReportDecoder {
   }
 
   func identifier(_ index: Int, _ path: FieldPath) throws(ReportError) -> String {
-    let node = tape[index]
+    let node = nodes[index]
     let expected = "1 to 128 characters of A-Z a-z 0-9 . _ : / -"
     guard node.kind == .string, !node.hasEscapes else {
       // An escape can only spell a character outside the charset or one that needs none.
@@ -384,8 +388,8 @@ private struct ReportDecoder {
 
   func countryCode(_ index: Int, _ path: FieldPath) throws(ReportError) -> ReportText {
     let expected = "two uppercase letters (ISO 3166-1 alpha-2, such as SY)"
-    guard tape[index].kind == .string else { throw mismatch(index, path, expected) }
-    let text = JSONString.decode(bytes, tape[index])
+    guard nodes[index].kind == .string else { throw mismatch(index, path, expected) }
+    let text = JSONString.decode(bytes, nodes[index])
     guard text.utf8.count == 2, text.utf8.allSatisfy({ $0 &- UInt8(ascii: "A") < 26 }) else {
       throw mismatch(index, path, expected)
     }
@@ -393,7 +397,7 @@ private struct ReportDecoder {
   }
 
   func timestamp(_ index: Int, _ path: FieldPath) throws(ReportError) -> Timestamp {
-    let node = tape[index]
+    let node = nodes[index]
     let expected = "an RFC 3339 timestamp with an offset (2016-03-04T06:40:00+02:00) or a date (2016-03-04)"
     guard node.kind == .string else { throw mismatch(index, path, expected) }
     let instant: (seconds: Int64, nanoseconds: Int32)?
@@ -411,7 +415,7 @@ private struct ReportDecoder {
   }
 
   func word<Word: ReportVocabulary>(_ index: Int, _ path: FieldPath) throws(ReportError) -> Word {
-    let node = tape[index]
+    let node = nodes[index]
     var found: Word?
     if node.kind == .string {
       if node.hasEscapes {
@@ -430,7 +434,7 @@ private struct ReportDecoder {
   }
 
   func words<Word: ReportVocabulary>(_ index: Int, _ path: FieldPath, limit: Int?) throws(ReportError) -> [Word] {
-    let node = tape[index]
+    let node = nodes[index]
     guard node.kind == .array else {
       throw mismatch(index, path, "an array of (\(Word.allowedValues.joined(separator: ", ")))")
     }
@@ -442,30 +446,31 @@ private struct ReportDecoder {
     var cursor = index + 1
     for position in 0..<node.memberCount {
       result.append(try word(cursor, path.element(position)))
-      cursor = tape[cursor].nextIndex
+      cursor = nodes[cursor].nextIndex
     }
     return result
   }
 
   func strings(_ index: Int, _ path: FieldPath) throws(ReportError) -> [ReportText] {
-    let node = tape[index]
+    let node = nodes[index]
     guard node.kind == .array else { throw mismatch(index, path, "an array of strings") }
     var result: [ReportText] = []
     result.reserveCapacity(node.memberCount)
     var cursor = index + 1
     for position in 0..<node.memberCount {
       result.append(try string(cursor, path.element(position)))
-      cursor = tape[cursor].nextIndex
+      cursor = nodes[cursor].nextIndex
     }
     return result
   }
 
   func count(_ index: Int, _ path: FieldPath) throws(ReportError) -> Int {
-    let node = tape[index]
+    let node = nodes[index]
     let expected = "a whole number from 0 to 10,000,000"
     guard node.kind == .number else { throw mismatch(index, path, expected) }
     let value = node.number
-    guard value >= 0, value <= Double(ReportParser.maxCount), value.rounded(.towardZero) == value else {
+    // In range first, so the conversion to Int cannot trap.
+    guard value >= 0, value <= Double(ReportParser.maxCount), Double(Int(value)) == value else {
       throw mismatch(index, path, expected)
     }
     return Int(value)
@@ -474,13 +479,13 @@ private struct ReportDecoder {
   func number(_ index: Int, _ path: FieldPath, in range: ClosedRange<Double>, _ expected: String) throws(ReportError)
     -> Double
   {
-    let node = tape[index]
+    let node = nodes[index]
     guard node.kind == .number, range.contains(node.number) else { throw mismatch(index, path, expected) }
     return node.number
   }
 
   func bool(_ index: Int, _ path: FieldPath) throws(ReportError) -> Bool {
-    switch tape[index].kind {
+    switch nodes[index].kind {
     case .true: return true
     case .false: return false
     default: throw mismatch(index, path, "true or false")
@@ -499,7 +504,7 @@ private struct ReportDecoder {
 
   /// The offending value as a message shows it: scalars as written (cut short), containers by kind.
   func shown(_ index: Int) -> String {
-    let node = tape[index]
+    let node = nodes[index]
     switch node.kind {
     case .object: return "an object"
     case .array: return "an array"
@@ -524,22 +529,22 @@ private func isIdentifierByte(_ byte: UInt8) -> Bool {
 
 /// The members of one object on the tape, as (key node, value index) in written order.
 struct Members {
-  let tape: JSONTape
+  let nodes: UnsafePointer<JSONTape.Node>
   var cursor: Int
   var remaining: Int
 
-  init(tape: JSONTape, object: Int) {
-    self.tape = tape
+  init(nodes: UnsafePointer<JSONTape.Node>, object: Int) {
+    self.nodes = nodes
     cursor = object + 1
-    remaining = tape[object].memberCount
+    remaining = nodes[object].memberCount
   }
 
   mutating func next() -> (JSONTape.Node, Int)? {
     guard remaining > 0 else { return nil }
     remaining -= 1
-    let key = tape[cursor]
+    let key = nodes[cursor]
     let value = cursor + 1
-    cursor = tape[value].nextIndex
+    cursor = nodes[value].nextIndex
     return (key, value)
   }
 }

@@ -1,66 +1,54 @@
-/// Text from a report. Most texts are a slice of the report's own line, shared with the
-/// other fields, so parsing a report allocates once for all of them instead of once per
-/// string (measured: creating a `String` per field cost about half of the time to parse
-/// and validate a report). `string` decodes on demand; comparisons work on the bytes.
+/// Text from a report. Each text is a slice of the report's own copy of its line, shared
+/// with the other fields, so parsing a report allocates once for all of its texts instead
+/// of once per string (one `String` per field cost about half of the time to parse and
+/// validate a report). `string` decodes on demand; comparisons work on the bytes.
 public struct ReportText: Sendable, Hashable, Comparable, CustomStringConvertible,
   ExpressibleByStringLiteral
 {
-  private enum Storage: Sendable {
-    case slice(ReportLine, start: Int32, count: Int32)
-    case string(String)
-  }
-
-  private let storage: Storage
+  private let line: ReportLine
+  private let start: Int32
+  private let count: Int32
 
   public init(_ string: String) {
-    storage = .string(string)
+    var string = string
+    line = string.withUTF8 { ReportLine(copying: $0) }
+    start = 0
+    count = Int32(line.unsafeBytes.count)
   }
 
   public init(stringLiteral value: String) {
-    storage = .string(value)
+    self.init(value)
   }
 
   init(line: ReportLine, start: Int, count: Int) {
-    storage = .slice(line, start: Int32(start), count: Int32(count))
+    self.line = line
+    self.start = Int32(start)
+    self.count = Int32(count)
   }
 
-  public var string: String {
-    switch storage {
-    case .string(let string): string
-    case .slice: withUTF8 { String(decoding: $0, as: UTF8.self) }
-    }
-  }
+  public var string: String { String(decoding: utf8, as: UTF8.self) }
 
   public var description: String { string }
 
   /// Length in UTF-8 bytes.
-  public var utf8Count: Int {
-    switch storage {
-    case .slice(_, _, let count): Int(count)
-    case .string(let string): string.utf8.count
-    }
+  public var utf8Count: Int { Int(count) }
+
+  /// The UTF-8 bytes, valid while this text is alive.
+  private var utf8: UnsafeBufferPointer<UInt8> {
+    UnsafeBufferPointer(rebasing: line.unsafeBytes[Int(start)..<Int(start + count)])
   }
 
   public func withUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
-    switch storage {
-    case .slice(let line, let start, let count):
-      return try line.withBytes { try body(UnsafeBufferPointer(rebasing: $0[Int(start)..<Int(start + count)])) }
-    case .string(var string):
-      return try string.withUTF8(body)
-    }
+    try withExtendedLifetime(line) { try body(utf8) }
   }
 
   public static func == (lhs: ReportText, rhs: ReportText) -> Bool {
-    lhs.withUTF8 { left in
-      rhs.withUTF8 { right in left.elementsEqual(right) }
-    }
+    lhs.withUTF8 { left in rhs.withUTF8 { right in left.elementsEqual(right) } }
   }
 
   /// Orders by UTF-8 bytes, which is the order of Unicode scalar values.
   public static func < (lhs: ReportText, rhs: ReportText) -> Bool {
-    lhs.withUTF8 { left in
-      rhs.withUTF8 { right in left.lexicographicallyPrecedes(right) }
-    }
+    lhs.withUTF8 { left in rhs.withUTF8 { right in left.lexicographicallyPrecedes(right) } }
   }
 
   public func hash(into hasher: inout Hasher) {
@@ -68,21 +56,19 @@ public struct ReportText: Sendable, Hashable, Comparable, CustomStringConvertibl
   }
 }
 
-/// A private copy of the line a report came from; its texts point into it.
-final class ReportLine: @unchecked Sendable {
-  // Immutable after `init`, which is why sharing it between threads is safe.
-  private let bytes: UnsafeMutableBufferPointer<UInt8>
+/// A private, immutable copy of the bytes a report's texts point into: its line, or the
+/// decoded form of a text that had escapes.
+final class ReportLine: Sendable {
+  /// Never written after `init`, which is why sharing it between threads is safe.
+  nonisolated(unsafe) let unsafeBytes: UnsafeBufferPointer<UInt8>
 
   init(copying source: UnsafeBufferPointer<UInt8>) {
-    bytes = .allocate(capacity: max(source.count, 1))
-    _ = bytes.initialize(from: source)
+    let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(source.count, 1))
+    _ = copy.initialize(from: source)
+    unsafeBytes = UnsafeBufferPointer(rebasing: copy[0..<source.count])
   }
 
   deinit {
-    bytes.deallocate()
-  }
-
-  func withBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
-    try body(UnsafeBufferPointer(bytes))
+    UnsafeMutableRawPointer(mutating: unsafeBytes.baseAddress!).deallocate()
   }
 }
