@@ -1,7 +1,8 @@
 /// Finds which of a fixed set of names some UTF-8 bytes spell, without allocating: the
 /// report parser uses it for field names and enum words, which makes up much of its work.
 /// Names are grouped by length, so a lookup compares bytes with one or two candidates.
-public struct NameTable<Value: Sendable>: Sendable {
+/// A class, so that passing a table around costs one reference count, not one per array.
+public final class NameTable<Value: Sendable>: Sendable {
   /// All names, back to back, ordered by length.
   private let names: [UInt8]
   private let values: [Value]
@@ -50,7 +51,7 @@ public struct NameTable<Value: Sendable>: Sendable {
 }
 
 extension NameTable where Value: RawRepresentable<String> & CaseIterable, Value.AllCases == [Value] {
-  public init() {
+  public convenience init() {
     self.init(Value.allCases.map { ($0.rawValue, $0) })
   }
 }

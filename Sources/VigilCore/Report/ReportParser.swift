@@ -39,7 +39,7 @@ public enum ReportParser {
       return .failure(
         ReportError(code: .notAnObject, message: "a report must be a JSON object, got \(describe(tape[index].kind))"))
     }
-    var decoder = ReportDecoder(tape: tape, line: ReportLine(copying: line))
+    var decoder = ReportDecoder(tape: tape, line: ReportLine.copying(line))
     do {
       let report = try decoder.report(at: index)
       return .success(ParsedReport(report: report, warnings: decoder.warnings))

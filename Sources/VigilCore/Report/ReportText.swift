@@ -5,13 +5,15 @@
 public struct ReportText: Sendable, Hashable, Comparable, CustomStringConvertible,
   ExpressibleByStringLiteral
 {
-  private let line: ReportLine
+  // ManagedBuffer is not Sendable, but a ReportLine is never written after `copying`,
+  // so sharing it between threads is safe.
+  nonisolated(unsafe) private let line: ReportLine
   private let start: Int32
   private let count: Int32
 
   public init(_ string: String) {
     var string = string
-    line = string.withUTF8 { ReportLine(copying: $0) }
+    line = string.isEmpty ? ReportLine.empty : string.withUTF8 { ReportLine.copying($0) }
     start = 0
     count = Int32(line.unsafeBytes.count)
   }
@@ -57,18 +59,20 @@ public struct ReportText: Sendable, Hashable, Comparable, CustomStringConvertibl
 }
 
 /// A private, immutable copy of the bytes a report's texts point into: its line, or the
-/// decoded form of a text that had escapes.
-final class ReportLine: Sendable {
-  /// Never written after `init`, which is why sharing it between threads is safe.
-  nonisolated(unsafe) let unsafeBytes: UnsafeBufferPointer<UInt8>
+/// decoded form of a text that had escapes. One allocation holds the object and the bytes.
+final class ReportLine: ManagedBuffer<Int, UInt8> {
+  nonisolated(unsafe) static let empty = copying(UnsafeBufferPointer(start: nil, count: 0))
 
-  init(copying source: UnsafeBufferPointer<UInt8>) {
-    let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(source.count, 1))
-    _ = copy.initialize(from: source)
-    unsafeBytes = UnsafeBufferPointer(rebasing: copy[0..<source.count])
+  static func copying(_ source: UnsafeBufferPointer<UInt8>) -> ReportLine {
+    let buffer = create(minimumCapacity: source.count) { _ in source.count }
+    buffer.withUnsafeMutablePointerToElements { elements in
+      if let base = source.baseAddress { elements.initialize(from: base, count: source.count) }
+    }
+    return unsafeDowncast(buffer, to: ReportLine.self)
   }
 
-  deinit {
-    UnsafeMutableRawPointer(mutating: unsafeBytes.baseAddress!).deallocate()
+  /// The bytes, valid while this object is alive.
+  var unsafeBytes: UnsafeBufferPointer<UInt8> {
+    withUnsafeMutablePointers { count, elements in UnsafeBufferPointer(start: elements, count: count.pointee) }
   }
 }
