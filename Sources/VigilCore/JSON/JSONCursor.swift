@@ -1,0 +1,272 @@
+/// A position in a line of JSON bytes and the scalar readers both parsers share: the
+/// complete `JSONScanner` and the report parser's one-pass fast path.
+struct JSONCursor {
+  let bytes: UnsafeBufferPointer<UInt8>
+  var index = 0
+
+  init(bytes: UnsafeBufferPointer<UInt8>) {
+    self.bytes = bytes
+  }
+
+  /// Reads a string from its opening quote to past its closing one, validating UTF-8
+  /// and escapes, and says where its content is.
+  mutating func scanString() throws(JSONSyntaxError) -> (start: Int, end: Int, hasEscapes: Bool) {
+    index += 1
+    let start = index
+    var hasEscapes = false
+    while index < bytes.count {
+      skipPlainASCII()
+      guard index < bytes.count else { break }
+      let byte = bytes[index]
+      if byte == UInt8(ascii: "\"") {
+        index += 1
+        return (start, index - 1, hasEscapes)
+      } else if byte == UInt8(ascii: "\\") {
+        hasEscapes = true
+        try skipEscape()
+      } else if byte < 0x20 {
+        throw JSONSyntaxError(
+          offset: index, reason: "raw control character \(hexByte(byte)) in a string (escape it)")
+      } else if byte < 0x80 {
+        index += 1
+      } else {
+        try skipMultiByteScalar()
+      }
+    }
+    throw JSONSyntaxError(offset: start - 1, reason: "unterminated string")
+  }
+
+  /// Skips printable ASCII other than `"` and `\\`, eight bytes at a time (SWAR: each
+  /// test sets the high bit of the byte lanes that need a closer look; the lowest such
+  /// lane is exact, so its position is where the plain run ends).
+  mutating func skipPlainASCII() {
+    let base = bytes.baseAddress!
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highBits: UInt64 = 0x8080_8080_8080_8080
+    while index + 8 <= bytes.count {
+      let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+      let quote = word ^ (ones &* 0x22)
+      let backslash = word ^ (ones &* 0x5C)
+      let special =
+        (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
+          | ((word &- ones &* 0x20) & ~word) | word) & highBits
+      if special != 0 {
+        index += special.trailingZeroBitCount >> 3
+        return
+      }
+      index += 8
+    }
+    while index < bytes.count {
+      let byte = bytes[index]
+      guard byte >= 0x20, byte < 0x80, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") else { return }
+      index += 1
+    }
+  }
+
+  mutating func skipEscape() throws(JSONSyntaxError) {
+    let escapeStart = index
+    guard index + 1 < bytes.count else { throw unexpectedEnd() }
+    switch bytes[index + 1] {
+    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+      UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+      index += 2
+    case UInt8(ascii: "u"):
+      let unit = try hexEscape(at: index)
+      index += 6
+      if (0xDC00...0xDFFF).contains(unit) {
+        throw JSONSyntaxError(offset: escapeStart, reason: "lone low surrogate escape in a string")
+      }
+      if (0xD800...0xDBFF).contains(unit) {
+        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+          bytes[index + 1] == UInt8(ascii: "u"),
+          (0xDC00...0xDFFF).contains(try hexEscape(at: index))
+        else {
+          throw JSONSyntaxError(
+            offset: escapeStart, reason: "lone high surrogate escape in a string")
+        }
+        index += 6
+      }
+    default:
+      throw JSONSyntaxError(offset: escapeStart, reason: "invalid escape in a string")
+    }
+  }
+
+  /// The code unit of `\uXXXX` starting at `position`.
+  func hexEscape(at position: Int) throws(JSONSyntaxError) -> UInt32 {
+    guard position + 6 <= bytes.count else { throw unexpectedEnd() }
+    var unit: UInt32 = 0
+    for offset in 2..<6 {
+      guard let digit = hexValue(bytes[position + offset]) else {
+        throw JSONSyntaxError(offset: position, reason: "invalid \\u escape in a string")
+      }
+      unit = unit << 4 | digit
+    }
+    return unit
+  }
+
+  /// One UTF-8 sequence of 2 to 4 bytes, per RFC 3629's table of well-formed sequences.
+  mutating func skipMultiByteScalar() throws(JSONSyntaxError) {
+    let lead = bytes[index]
+    let length: Int
+    var secondRange: ClosedRange<UInt8> = 0x80...0xBF
+    switch lead {
+    case 0xC2...0xDF: length = 2
+    case 0xE0: length = 3; secondRange = 0xA0...0xBF
+    case 0xE1...0xEC, 0xEE...0xEF: length = 3
+    case 0xED: length = 3; secondRange = 0x80...0x9F
+    case 0xF0: length = 4; secondRange = 0x90...0xBF
+    case 0xF1...0xF3: length = 4
+    case 0xF4: length = 4; secondRange = 0x80...0x8F
+    default: throw invalidUTF8()
+    }
+    guard index + length <= bytes.count, secondRange.contains(bytes[index + 1]) else {
+      throw invalidUTF8()
+    }
+    for offset in 2..<length where bytes[index + offset] & 0xC0 != 0x80 {
+      throw invalidUTF8()
+    }
+    index += length
+  }
+
+  /// Reads a number and gives its value, correctly rounded.
+  mutating func scanNumber() throws(JSONSyntaxError) -> Double {
+    let start = index
+    let negative = bytes[index] == UInt8(ascii: "-")
+    if negative { index += 1 }
+    // Significant digits (leading zeros excluded) and their value while it fits.
+    var mantissa: UInt64 = 0
+    var significantDigits = 0
+    guard index < bytes.count, isDigit(bytes[index]) else {
+      throw JSONSyntaxError(offset: start, reason: "invalid number: expected a digit")
+    }
+    if bytes[index] == UInt8(ascii: "0") {
+      index += 1
+      if index < bytes.count, isDigit(bytes[index]) {
+        throw JSONSyntaxError(offset: start, reason: "invalid number: leading zero")
+      }
+    } else {
+      while index < bytes.count, isDigit(bytes[index]) {
+        accumulateDigit(&mantissa, &significantDigits)
+      }
+    }
+    var fractionDigits = 0
+    if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+      index += 1
+      guard index < bytes.count, isDigit(bytes[index]) else {
+        throw JSONSyntaxError(offset: start, reason: "invalid number: expected a digit after '.'")
+      }
+      while index < bytes.count, isDigit(bytes[index]) {
+        accumulateDigit(&mantissa, &significantDigits)
+        fractionDigits += 1
+      }
+    }
+    var exponent = 0
+    if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
+      index += 1
+      var exponentNegative = false
+      if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+        exponentNegative = bytes[index] == UInt8(ascii: "-")
+        index += 1
+      }
+      guard index < bytes.count, isDigit(bytes[index]) else {
+        throw JSONSyntaxError(
+          offset: start, reason: "invalid number: expected a digit in the exponent")
+      }
+      while index < bytes.count, isDigit(bytes[index]) {
+        if exponent < 100_000 { exponent = exponent * 10 + Int(bytes[index] &- 48) }
+        index += 1
+      }
+      if exponentNegative { exponent = -exponent }
+    }
+    var value: Double
+    let power = exponent - fractionDigits
+    if significantDigits <= 15, (-22...22).contains(power) {
+      // Clinger's fast path: both operands are exact, so one IEEE operation rounds correctly.
+      value = Double(mantissa)
+      value = power < 0 ? value / powersOfTen[-power] : value * powersOfTen[power]
+      if negative { value = -value }
+    } else {
+      let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+      guard let parsed = Double(text) else {
+        throw JSONSyntaxError(offset: start, reason: "invalid number")
+      }
+      value = parsed
+    }
+    guard value.isFinite else {
+      throw JSONSyntaxError(offset: start, reason: "number does not fit a 64-bit float")
+    }
+    return value
+  }
+
+  mutating func accumulateDigit(_ mantissa: inout UInt64, _ significantDigits: inout Int) {
+    let digit = UInt64(bytes[index] &- 48)
+    if significantDigits > 0 || digit != 0 {
+      if significantDigits < 19 { mantissa = mantissa &* 10 &+ digit }
+      significantDigits += 1
+    }
+    index += 1
+  }
+
+  mutating func scanLiteral(_ word: StaticString) throws(JSONSyntaxError) {
+    let length = word.utf8CodeUnitCount
+    let start = index
+    guard index + length <= bytes.count else { throw unexpectedLiteral(start) }
+    let expected = word.utf8Start
+    for offset in 0..<length where bytes[index + offset] != expected[offset] {
+      throw unexpectedLiteral(start)
+    }
+    index += length
+  }
+
+  mutating func skipWhitespace() {
+    while index < bytes.count {
+      switch bytes[index] {
+      case 0x20, 0x0A, 0x0D, 0x09: index += 1
+      default: return
+      }
+    }
+  }
+
+  func isDigit(_ byte: UInt8) -> Bool { byte &- 48 < 10 }
+
+  func hexValue(_ byte: UInt8) -> UInt32? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - 48)
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - 87)
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - 55)
+    default: nil
+    }
+  }
+
+  func unexpectedEnd() -> JSONSyntaxError {
+    JSONSyntaxError(offset: bytes.count, reason: "unexpected end of the line")
+  }
+
+  func invalidUTF8() -> JSONSyntaxError {
+    JSONSyntaxError(offset: index, reason: "invalid UTF-8")
+  }
+
+  func unexpectedLiteral(_ start: Int) -> JSONSyntaxError {
+    JSONSyntaxError(offset: start, reason: "unexpected characters, expected a JSON value")
+  }
+
+  func unexpectedByte(expecting: String) -> JSONSyntaxError {
+    let byte = bytes[index]
+    if byte >= 0x80 {
+      return JSONSyntaxError(offset: index, reason: "unexpected byte \(hexByte(byte)), expected \(expecting)")
+    }
+    let shown = byte < 0x20 || byte == 0x7F ? hexByte(byte) : "'\(Character(Unicode.Scalar(byte)))'"
+    return JSONSyntaxError(offset: index, reason: "unexpected \(shown), expected \(expecting)")
+  }
+
+  func hexByte(_ byte: UInt8) -> String {
+    let digits = Array("0123456789ABCDEF")
+    return "0x\(digits[Int(byte >> 4)])\(digits[Int(byte & 0xF)])"
+  }
+}
+
+let powersOfTen: [Double] = (0...22).map { exponent in
+  var value = 1.0
+  for _ in 0..<exponent { value *= 10 }
+  return value
+}
