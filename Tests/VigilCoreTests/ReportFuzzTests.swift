@@ -1,10 +1,12 @@
 import Foundation
 import Testing
-import VigilCore
 
-/// Thousands of random mutations of valid reports: the parser must never crash, and must
-/// always answer with a report or a precise error, agreeing with Foundation's parser about
-/// what is JSON at all.
+@testable import VigilCore
+
+/// Thousands of random mutations of valid reports: the parser must never crash, must
+/// always answer with a report or a precise error, must agree with Foundation's parser
+/// about what is JSON at all, and its one-pass fast path must never answer differently
+/// from the complete parser.
 @Suite("Reports: fuzzing the parser and validator")
 struct ReportFuzzTests {
   static let seeds: [String] = [
@@ -23,6 +25,7 @@ struct ReportFuzzTests {
   func mutatedReportsNeverCrashAndAlwaysExplainThemselves(seed: UInt64) throws {
     var random = SplitMix64(seed: seed)
     var outcomes: [ReportError.Code?: Int] = [:]
+    var fastPathAnswers = 0
     for _ in 0..<5000 {
       var line = Array(Self.seeds[Int(random.next() % UInt64(Self.seeds.count))].utf8)
       for _ in 0..<(1 + random.next() % 3) {
@@ -30,6 +33,7 @@ struct ReportFuzzTests {
       }
       let result = ReportParser.parse(line)
       try check(result, line: line)
+      if try fastPathAgrees(line) { fastPathAnswers += 1 }
       switch result {
       case .success: outcomes[nil, default: 0] += 1
       case .failure(let error): outcomes[error.code, default: 0] += 1
@@ -39,6 +43,26 @@ struct ReportFuzzTests {
     #expect(outcomes[nil, default: 0] > 100)
     #expect(outcomes[.invalidJSON, default: 0] > 100)
     #expect(outcomes[.invalidReport, default: 0] > 100)
+    #expect(fastPathAnswers > 50)
+  }
+
+  @Test(arguments: seeds)
+  func theFastPathTakesOrdinaryReports(line: String) throws {
+    let bytes = Array(line.utf8)
+    let answered = try fastPathAgrees(bytes)
+    // Only a report with `extra` is left to the complete parser.
+    #expect(answered == !line.contains(#""extra""#))
+  }
+
+  /// Whether the fast path answered the line; when it did, the complete parser must give
+  /// the same report and no warning.
+  private func fastPathAgrees(_ line: [UInt8]) throws -> Bool {
+    let copy = line.withUnsafeBufferPointer { ReportLine.copying($0) }
+    var fastPath = ReportFastPath(line: copy)
+    guard let report = fastPath.report() else { return false }
+    let complete = ReportParser.parseCompletely(copy)
+    #expect(complete == .success(ParsedReport(report: report, warnings: [])), "\(show(line))")
+    return true
   }
 
   private func check(_ result: Result<ParsedReport, ReportError>, line: [UInt8]) throws {

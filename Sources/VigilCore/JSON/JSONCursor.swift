@@ -14,52 +14,97 @@ struct JSONCursor {
     index += 1
     let start = index
     var hasEscapes = false
-    while index < bytes.count {
-      skipPlainASCII()
-      guard index < bytes.count else { break }
+    var nonASCII = false
+    while true {
+      nonASCII = skipOrdinaryBytes() || nonASCII
+      guard index < bytes.count else {
+        throw JSONSyntaxError(offset: start - 1, reason: "unterminated string")
+      }
       let byte = bytes[index]
+      if byte == UInt8(ascii: "\\") {
+        hasEscapes = true
+        try skipEscape()
+        continue
+      }
+      // UTF-8 is checked once the run is known; an error there comes first in the line.
+      if nonASCII { try validateUTF8(start..<index) }
       if byte == UInt8(ascii: "\"") {
         index += 1
         return (start, index - 1, hasEscapes)
-      } else if byte == UInt8(ascii: "\\") {
-        hasEscapes = true
-        try skipEscape()
-      } else if byte < 0x20 {
-        throw JSONSyntaxError(
-          offset: index, reason: "raw control character \(hexByte(byte)) in a string (escape it)")
-      } else if byte < 0x80 {
-        index += 1
-      } else {
-        try skipMultiByteScalar()
       }
+      throw JSONSyntaxError(
+        offset: index, reason: "raw control character \(hexByte(byte)) in a string (escape it)")
     }
-    throw JSONSyntaxError(offset: start - 1, reason: "unterminated string")
   }
 
-  /// Skips printable ASCII other than `"` and `\\`, eight bytes at a time (SWAR: each
+  /// Skips bytes other than `"`, `\\` and control characters, eight at a time (SWAR: each
   /// test sets the high bit of the byte lanes that need a closer look; the lowest such
-  /// lane is exact, so its position is where the plain run ends).
-  mutating func skipPlainASCII() {
+  /// lane is exact, so its position is where the run ends). Says whether it may have
+  /// passed a byte outside ASCII, which then needs `validateUTF8`.
+  mutating func skipOrdinaryBytes() -> Bool {
     let base = bytes.baseAddress!
     let ones: UInt64 = 0x0101_0101_0101_0101
     let highBits: UInt64 = 0x8080_8080_8080_8080
+    var seen: UInt64 = 0
     while index + 8 <= bytes.count {
       let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+      seen |= word
       let quote = word ^ (ones &* 0x22)
       let backslash = word ^ (ones &* 0x5C)
       let special =
-        (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
-          | ((word &- ones &* 0x20) & ~word) | word) & highBits
+        (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word))
+        & highBits
       if special != 0 {
         index += special.trailingZeroBitCount >> 3
-        return
+        return seen & highBits != 0
       }
       index += 8
     }
     while index < bytes.count {
       let byte = bytes[index]
-      guard byte >= 0x20, byte < 0x80, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") else { return }
+      guard byte >= 0x20, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") else { break }
+      seen |= UInt64(byte)
       index += 1
+    }
+    return seen & highBits != 0
+  }
+
+  /// Checks that `range` holds well-formed UTF-8 (RFC 3629: no overlong forms, no
+  /// surrogates, nothing above U+10FFFF), skipping ASCII eight bytes at a time.
+  func validateUTF8(_ range: Range<Int>) throws(JSONSyntaxError) {
+    let base = bytes.baseAddress!
+    var position = range.lowerBound
+    while position < range.upperBound {
+      if position + 8 <= range.upperBound,
+        UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0
+      {
+        position += 8
+        continue
+      }
+      let lead = bytes[position]
+      if lead < 0x80 {
+        position += 1
+        continue
+      }
+      let length: Int
+      var secondRange: ClosedRange<UInt8> = 0x80...0xBF
+      switch lead {
+      case 0xC2...0xDF: length = 2
+      case 0xE0: length = 3; secondRange = 0xA0...0xBF
+      case 0xE1...0xEC, 0xEE...0xEF: length = 3
+      case 0xED: length = 3; secondRange = 0x80...0x9F
+      case 0xF0: length = 4; secondRange = 0x90...0xBF
+      case 0xF1...0xF3: length = 4
+      case 0xF4: length = 4; secondRange = 0x80...0x8F
+      default: throw JSONSyntaxError(offset: position, reason: "invalid UTF-8")
+      }
+      guard position + length <= range.upperBound, secondRange.contains(bytes[position + 1]) else {
+        throw JSONSyntaxError(offset: position, reason: "invalid UTF-8")
+      }
+      for offset in 2..<length where bytes[position + offset] & 0xC0 != 0x80 {
+        throw JSONSyntaxError(offset: position, reason: "invalid UTF-8")
+      }
+      position += length
     }
   }
 
@@ -102,30 +147,6 @@ struct JSONCursor {
       unit = unit << 4 | digit
     }
     return unit
-  }
-
-  /// One UTF-8 sequence of 2 to 4 bytes, per RFC 3629's table of well-formed sequences.
-  mutating func skipMultiByteScalar() throws(JSONSyntaxError) {
-    let lead = bytes[index]
-    let length: Int
-    var secondRange: ClosedRange<UInt8> = 0x80...0xBF
-    switch lead {
-    case 0xC2...0xDF: length = 2
-    case 0xE0: length = 3; secondRange = 0xA0...0xBF
-    case 0xE1...0xEC, 0xEE...0xEF: length = 3
-    case 0xED: length = 3; secondRange = 0x80...0x9F
-    case 0xF0: length = 4; secondRange = 0x90...0xBF
-    case 0xF1...0xF3: length = 4
-    case 0xF4: length = 4; secondRange = 0x80...0x8F
-    default: throw invalidUTF8()
-    }
-    guard index + length <= bytes.count, secondRange.contains(bytes[index + 1]) else {
-      throw invalidUTF8()
-    }
-    for offset in 2..<length where bytes[index + offset] & 0xC0 != 0x80 {
-      throw invalidUTF8()
-    }
-    index += length
   }
 
   /// Reads a number and gives its value, correctly rounded.
@@ -240,10 +261,6 @@ struct JSONCursor {
 
   func unexpectedEnd() -> JSONSyntaxError {
     JSONSyntaxError(offset: bytes.count, reason: "unexpected end of the line")
-  }
-
-  func invalidUTF8() -> JSONSyntaxError {
-    JSONSyntaxError(offset: index, reason: "invalid UTF-8")
   }
 
   func unexpectedLiteral(_ start: Int) -> JSONSyntaxError {

@@ -4,6 +4,11 @@ enum JSONString {
   static func unescapedBytes(_ bytes: UnsafeBufferPointer<UInt8>, _ node: JSONTape.Node) -> [UInt8] {
     let content = UnsafeBufferPointer(rebasing: bytes[node.startOffset..<node.endOffset])
     guard node.hasEscapes else { return Array(content) }
+    return unescapedBytes(content)
+  }
+
+  /// The content of a validated string (between its quotes) with escapes resolved.
+  static func unescapedBytes(_ content: UnsafeBufferPointer<UInt8>) -> [UInt8] {
     var output: [UInt8] = []
     output.reserveCapacity(content.count)
     var index = 0

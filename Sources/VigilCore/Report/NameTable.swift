@@ -6,6 +6,8 @@ public final class NameTable<Value: Sendable>: Sendable {
   /// All names, back to back, ordered by length.
   private let names: [UInt8]
   private let values: [Value]
+  /// For each entry: its position in the list given to `init`.
+  private let positions: [Int]
   /// For each entry (in the order of `values`): where its name starts in `names`.
   private let offsets: [Int]
   /// Entries of length `n` are `firstOfLength[n] ..< firstOfLength[n + 1]`.
@@ -26,11 +28,17 @@ public final class NameTable<Value: Sendable>: Sendable {
     }
     self.names = names
     self.values = sorted.map(\.element.1)
+    self.positions = sorted.map(\.offset)
     self.offsets = offsets
     self.firstOfLength = firstOfLength
   }
 
   public func value(for bytes: UnsafeBufferPointer<UInt8>) -> Value? {
+    entry(for: bytes)?.value
+  }
+
+  /// The value and its position in the list the table was made from.
+  func entry(for bytes: UnsafeBufferPointer<UInt8>) -> (value: Value, position: Int)? {
     let length = bytes.count
     guard length + 1 < firstOfLength.count else { return nil }
     return names.withUnsafeBufferPointer { names in
@@ -41,7 +49,7 @@ public final class NameTable<Value: Sendable>: Sendable {
           let name = names.baseAddress! + offsets[entry]
           var index = 0
           while index < length, name[index] == bytes[index] { index += 1 }
-          if index == length { return values[entry] }
+          if index == length { return (values[entry], positions[entry]) }
           entry += 1
         }
         return nil

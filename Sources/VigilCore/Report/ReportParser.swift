@@ -12,9 +12,19 @@ public enum ReportParser {
   public static let maxCount = 10_000_000
 
   public static func parse(_ line: UnsafeBufferPointer<UInt8>) -> Result<ParsedReport, ReportError> {
+    let copy = ReportLine.copying(line)
+    var fastPath = ReportFastPath(line: copy)
+    if let report = fastPath.report() {
+      return .success(ParsedReport(report: report, warnings: []))
+    }
+    return parseCompletely(copy)
+  }
+
+  /// The complete parser alone: every line, every warning and every error.
+  static func parseCompletely(_ line: ReportLine) -> Result<ParsedReport, ReportError> {
     let tape: JSONTape
     do {
-      tape = try JSONScanner.scan(line)
+      tape = try JSONScanner.scan(line.unsafeBytes)
     } catch {
       return .failure(.invalidJSON(error))
     }
@@ -35,11 +45,15 @@ public enum ReportParser {
   public static func decode(
     tape: JSONTape, line: UnsafeBufferPointer<UInt8>, at index: Int
   ) -> Result<ParsedReport, ReportError> {
+    decode(tape: tape, line: ReportLine.copying(line), at: index)
+  }
+
+  static func decode(tape: JSONTape, line: ReportLine, at index: Int) -> Result<ParsedReport, ReportError> {
     guard tape[index].kind == .object else {
       return .failure(
         ReportError(code: .notAnObject, message: "a report must be a JSON object, got \(describe(tape[index].kind))"))
     }
-    var decoder = ReportDecoder(tape: tape, line: ReportLine.copying(line))
+    var decoder = ReportDecoder(tape: tape, line: line)
     do {
       let report = try decoder.report(at: index)
       return .success(ParsedReport(report: report, warnings: decoder.warnings))
@@ -84,7 +98,7 @@ private struct ReportDecoder {
     var id: String?
     var occurredAt: Timestamp?
     var type: IncidentType?
-    var report = Report(id: "", occurredAt: Timestamp(text: "", seconds: 0, nanoseconds: 0), type: .attack)
+    var report = Report(id: "", occurredAt: Timestamp.placeholder, type: .attack)
     var members = Members(nodes: nodes, object: object)
     while let (key, value) = members.next() {
       guard let field = lookUp(ReportField.names, key, parent: "") else { continue }
@@ -517,7 +531,7 @@ private struct ReportDecoder {
   }
 }
 
-private func isIdentifierByte(_ byte: UInt8) -> Bool {
+func isIdentifierByte(_ byte: UInt8) -> Bool {
   switch byte {
   case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
     UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"),

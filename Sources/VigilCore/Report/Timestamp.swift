@@ -24,6 +24,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
   public var description: String { text.string }
 
+  /// Stands in while a report is being assembled.
+  static let placeholder = Timestamp(text: "", seconds: 0, nanoseconds: 0)
+
   public static func == (lhs: Timestamp, rhs: Timestamp) -> Bool {
     lhs.seconds == rhs.seconds && lhs.nanoseconds == rhs.nanoseconds
   }
