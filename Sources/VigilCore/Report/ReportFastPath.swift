@@ -33,7 +33,7 @@ struct ReportFastPath {
     var id: String?
     var occurredAt: Timestamp?
     var type: IncidentType?
-    var report = Report(id: "", occurredAt: Timestamp.placeholder, type: .attack)
+    var report = Report.Fields(id: "", occurredAt: Timestamp.placeholder, type: .attack)
     var object = try openObject()
     while let field = try nextField(ReportField.names, &object) {
       switch field {
@@ -63,7 +63,7 @@ struct ReportFastPath {
     report.id = id
     report.occurredAt = occurredAt
     report.type = type
-    return report
+    return Report(report)
   }
 
   private mutating func source() throws(GiveUp) -> Report.Source {

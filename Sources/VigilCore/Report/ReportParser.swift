@@ -98,7 +98,7 @@ private struct ReportDecoder {
     var id: String?
     var occurredAt: Timestamp?
     var type: IncidentType?
-    var report = Report(id: "", occurredAt: Timestamp.placeholder, type: .attack)
+    var report = Report.Fields(id: "", occurredAt: Timestamp.placeholder, type: .attack)
     var members = Members(nodes: nodes, object: object)
     while let (key, value) = members.next() {
       guard let field = lookUp(ReportField.names, key, parent: "") else { continue }
@@ -135,7 +135,7 @@ private struct ReportDecoder {
     report.id = id
     report.occurredAt = occurredAt
     report.type = type
-    return report
+    return Report(report)
   }
 
   mutating func source(_ object: Int, _ path: FieldPath) throws(ReportError) -> Report.Source {
