@@ -41,6 +41,7 @@ struct JSONCursor {
   /// test sets the high bit of the byte lanes that need a closer look; the lowest such
   /// lane is exact, so its position is where the run ends). Says whether it may have
   /// passed a byte outside ASCII, which then needs `validateUTF8`.
+  @inline(__always)
   mutating func skipOrdinaryBytes() -> Bool {
     let base = bytes.baseAddress!
     let ones: UInt64 = 0x0101_0101_0101_0101
@@ -239,6 +240,7 @@ struct JSONCursor {
     index += length
   }
 
+  @inline(__always)
   mutating func skipWhitespace() {
     while index < bytes.count {
       switch bytes[index] {

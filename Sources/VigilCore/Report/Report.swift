@@ -36,18 +36,31 @@ public struct Report: Sendable, Equatable {
     }
   }
 
-  private final class Box: Sendable {
-    let fields: Fields
+  /// Where a report's members live. The parsers fill `fields` in place before the
+  /// report exists (building a `Fields` value and then copying it in cost about a tenth of
+  /// the parsing time); after that nothing writes to it, which is why it is Sendable.
+  final class Box: @unchecked Sendable {
+    var fields: Fields
 
-    init(_ fields: Fields) {
+    init(_ fields: consuming Fields) {
       self.fields = fields
+    }
+
+    /// A box to fill: the required members are placeholders until the parser sets them.
+    static func empty() -> Box {
+      Box(Fields(id: "", occurredAt: Timestamp.placeholder, type: .attack))
     }
   }
 
   private let box: Box
 
-  public init(_ fields: Fields) {
+  public init(_ fields: consuming Fields) {
     box = Box(fields)
+  }
+
+  /// A report whose box is filled and will not change again.
+  init(filled box: Box) {
+    self.box = box
   }
 
   public var fields: Fields { box.fields }

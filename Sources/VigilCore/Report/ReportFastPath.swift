@@ -30,10 +30,15 @@ struct ReportFastPath {
   // MARK: Objects
 
   private mutating func parseReport() throws(GiveUp) -> Report {
+    let box = Report.Box.empty()
+    try parseMembers(into: &box.fields)
+    return Report(filled: box)
+  }
+
+  private mutating func parseMembers(into report: inout Report.Fields) throws(GiveUp) {
     var id: String?
     var occurredAt: Timestamp?
     var type: IncidentType?
-    var report = Report.Fields(id: "", occurredAt: Timestamp.placeholder, type: .attack)
     var object = try openObject()
     while let field = try nextField(ReportField.names, &object) {
       switch field {
@@ -63,7 +68,6 @@ struct ReportFastPath {
     report.id = id
     report.occurredAt = occurredAt
     report.type = type
-    return Report(report)
   }
 
   private mutating func source() throws(GiveUp) -> Report.Source {

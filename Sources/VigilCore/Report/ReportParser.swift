@@ -95,10 +95,15 @@ private struct ReportDecoder {
   // MARK: Objects
 
   mutating func report(at object: Int) throws(ReportError) -> Report {
+    let box = Report.Box.empty()
+    try decodeMembers(of: object, into: &box.fields)
+    return Report(filled: box)
+  }
+
+  mutating func decodeMembers(of object: Int, into report: inout Report.Fields) throws(ReportError) {
     var id: String?
     var occurredAt: Timestamp?
     var type: IncidentType?
-    var report = Report.Fields(id: "", occurredAt: Timestamp.placeholder, type: .attack)
     var members = Members(nodes: nodes, object: object)
     while let (key, value) = members.next() {
       guard let field = lookUp(ReportField.names, key, parent: "") else { continue }
@@ -135,7 +140,6 @@ private struct ReportDecoder {
     report.id = id
     report.occurredAt = occurredAt
     report.type = type
-    return Report(report)
   }
 
   mutating func source(_ object: Int, _ path: FieldPath) throws(ReportError) -> Report.Source {
