@@ -81,6 +81,11 @@ struct Vigild: ParsableCommand {
       log.error("cannot start: \(error)")
       return 1
     }
+    let unreadable = RulesDirectoryCheck.problems(in: configuration)
+    guard unreadable.isEmpty else {
+      log.error("cannot start: \(unreadable.joined(separator: "\n"))")
+      return 1
+    }
     let rulesPaths = configuration.rules.paths.joined(separator: ", ")
     log.info(
       """

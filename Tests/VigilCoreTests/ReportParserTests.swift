@@ -164,3 +164,29 @@ struct ReportParserTests {
     #expect(report.location?.lon == 180)
   }
 }
+
+@Suite("Reports: the same report however it is written")
+struct ReportSpellingTests {
+  static let plain = #"""
+    {"id":"SY-7","occurred_at":"2016-03-04","type":"access","lang":"ar","location":{"place":"باب السلامة","lat":36.6,"lon":37.1},"access":{"requested_by":"WFP","crossing":"معبر باب السلامة","status":"denied","items_removed":["أدوية"]},"narrative":"رفض الطلب"}
+    """#
+
+  /// As Python's json.dumps writes it by default: every non-ASCII character escaped.
+  static let escaped = #"""
+    {"id":"SY-7","occurred_at":"2016-03-04","type":"access","lang":"ar","location":{"place":"\u0628\u0627\u0628 \u0627\u0644\u0633\u0644\u0627\u0645\u0629","lat":36.6,"lon":37.1},"access":{"requested_by":"WFP","crossing":"\u0645\u0639\u0628\u0631 \u0628\u0627\u0628 \u0627\u0644\u0633\u0644\u0627\u0645\u0629","status":"denied","items_removed":["\u0623\u062f\u0648\u064a\u0629"]},"narrative":"\u0631\u0641\u0636 \u0627\u0644\u0637\u0644\u0628"}
+    """#
+
+  /// Pretty-printed over one line, with other key order and white space everywhere JSON allows it.
+  static let spaced = #"""
+     { "type" : "access" , "occurred_at" : "2016-03-04" , "id" : "SY-7" , "narrative" : "رفض الطلب" , "access" : { "items_removed" : [ "أدوية" ] , "status" : "denied" , "crossing" : "معبر باب السلامة" , "requested_by" : "WFP" } , "location" : { "lon" : 37.1 , "lat" : 36.6 , "place" : "باب السلامة" } , "lang" : "ar" } 
+    """#
+
+  @Test(arguments: [escaped, spaced])
+  func parsesToTheSameReport(line: String) throws {
+    let expected = try parsed(Self.plain).report
+    let report = try parsed(line).report
+    #expect(report == expected)
+    #expect(report.access?.crossing?.string == "معبر باب السلامة")
+    #expect(report.access?.itemsRemoved == ["أدوية"])
+  }
+}

@@ -37,14 +37,30 @@ struct VigildCommandTests {
     #expect(run.standardError.contains("\(file):4:1: durabilty: unknown key"))
   }
 
+  @Test func aRulesDirectoryThatCannotBeReadIsFatalAndNamed() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    try "".write(toFile: directory.path + "/plain", atomically: true, encoding: .utf8)
+    let run = try Vigild.run(["--rules", "Rules", "--rules", "missing", "--rules", "plain"], in: directory.path)
+    #expect(run.status == 1)
+    #expect(
+      run.standardError.contains(#"rules.paths[1]: cannot read the rules directory "missing": no such directory"#))
+    #expect(
+      run.standardError.contains(#"rules.paths[2]: cannot read the rules directory "plain": it is not a directory"#))
+    #expect(!run.standardError.contains("rules.paths[0]"))
+  }
+
   @Test func flagsOverrideTheFile() throws {
     let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/a", withIntermediateDirectories: false)
+    try FileManager.default.createDirectory(atPath: directory.path + "/b", withIntermediateDirectories: false)
     let file = directory.path + "/vigild.yaml"
     try "socket:\n  path: from-file.sock\ndurability: batch\n".write(toFile: file, atomically: true, encoding: .utf8)
-    let run = try Vigild.run([
-      "--config", file, "--socket", "s.sock", "--rules", "a", "--rules", "b", "--state-dir", "st",
-      "--alert-log", "al.jsonl", "--durability", "none",
-    ])
+    let run = try Vigild.run(
+      [
+        "--config", file, "--socket", "s.sock", "--rules", "a", "--rules", "b", "--state-dir", "st",
+        "--alert-log", "al.jsonl", "--durability", "none",
+      ], in: directory.path)
     #expect(
       run.standardError.contains(
         "configuration: socket s.sock, rules a, b, state st, alert log al.jsonl, durability none"))
@@ -52,6 +68,7 @@ struct VigildCommandTests {
 
   @Test func withoutAConfigurationFileTheDefaultsApply() throws {
     let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
     let run = try Vigild.run([], in: directory.path)
     #expect(
       run.standardError.contains(
@@ -61,7 +78,11 @@ struct VigildCommandTests {
 
   @Test func logLevelFiltersTheDaemonsOwnLog() throws {
     let directory = try TemporaryDirectory()
-    let run = try Vigild.run(["--log-level", "error"], in: directory.path)
-    #expect(!run.standardError.contains("configuration: socket"))
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    let quiet = try Vigild.run(["--log-level", "error"], in: directory.path)
+    #expect(!quiet.standardError.contains("configuration: socket"))
+    #expect(quiet.standardError.contains("cannot start"))
+    let normal = try Vigild.run([], in: directory.path)
+    #expect(normal.standardError.contains("configuration: socket"))
   }
 }
