@@ -132,14 +132,7 @@ struct ReportFastPath {
     var object = try openObject()
     while let field = try nextField(CasualtiesField.names, &object) {
       let count = try self.count()
-      switch field {
-      case .killed: casualties.killed = count
-      case .injured: casualties.injured = count
-      case .civiliansKilled: casualties.civiliansKilled = count
-      case .civiliansInjured: casualties.civiliansInjured = count
-      case .childrenKilled: casualties.childrenKilled = count
-      case .aidWorkersKilled: casualties.aidWorkersKilled = count
-      }
+      casualties.set(field, to: count)
     }
     return casualties
   }

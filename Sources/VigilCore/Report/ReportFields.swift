@@ -38,6 +38,20 @@ enum CasualtiesField: String, CaseIterable {
   static let names = NameTable<Self>()
 }
 
+extension Report.Casualties {
+  /// Every casualty field is a count, so both parsers set them the same way.
+  mutating func set(_ field: CasualtiesField, to count: Int) {
+    switch field {
+    case .killed: killed = count
+    case .injured: injured = count
+    case .civiliansKilled: civiliansKilled = count
+    case .civiliansInjured: civiliansInjured = count
+    case .childrenKilled: childrenKilled = count
+    case .aidWorkersKilled: aidWorkersKilled = count
+    }
+  }
+}
+
 enum AccessField: String, CaseIterable {
   case requestID = "request_id"
   case requestedBy = "requested_by"

@@ -230,14 +230,7 @@ private struct ReportDecoder {
       guard let field = lookUp(CasualtiesField.names, key, parent: parent) else { continue }
       if nodes[value].kind == .null { continue }
       let count = try self.count(value, FieldPath(parent, field.rawValue))
-      switch field {
-      case .killed: casualties.killed = count
-      case .injured: casualties.injured = count
-      case .civiliansKilled: casualties.civiliansKilled = count
-      case .civiliansInjured: casualties.civiliansInjured = count
-      case .childrenKilled: casualties.childrenKilled = count
-      case .aidWorkersKilled: casualties.aidWorkersKilled = count
-      }
+      casualties.set(field, to: count)
     }
     return casualties
   }
