@@ -19,7 +19,8 @@ struct ConditionParserTests {
     case .predicate(let predicate):
       switch predicate.test {
       case .exists: render(predicate.subject) + " exists"
-      case .compare(let comparison, let literal): "\(render(predicate.subject)) \(comparison.rawValue) \(render(literal))"
+      case .compare(let comparison, let literal):
+        "\(render(predicate.subject)) \(comparison.rawValue) \(render(literal))"
       case .member(let membership, let items):
         "\(render(predicate.subject)) \(membership.rawValue) [" + items.map(render).joined(separator: ", ") + "]"
       }
@@ -64,11 +65,15 @@ struct ConditionParserTests {
     ("((a exists))", "a exists"),
     ("x != -3.5", "x != #-3.5"),
     ("x < 1 and x <= 2 and x > 3 and x >= 4", "and(x < #1, x <= #2, x > #3, x >= #4)"),
-    ("n contains foo and n icontains 'Foo Bar' and n startswith \"a\\\"b\"",
-     "and(n contains foo, n icontains 'Foo Bar', n startswith 'a\"b')"),
+    (
+      "n contains foo and n icontains 'Foo Bar' and n startswith \"a\\\"b\"",
+      "and(n contains foo, n icontains 'Foo Bar', n startswith 'a\"b')"
+    ),
     ("n endswith x and n glob '*.x' and n matches '^a+$'", "and(n endswith x, n glob '*.x', n matches '^a+$')"),
-    ("type in (attack, access) and w intersects (mortar) and r iin (un_agencies, 'World Food')",
-     "and(type in [attack, access], w intersects [mortar], r iin [un_agencies, 'World Food'])"),
+    (
+      "type in (attack, access) and w intersects (mortar) and r iin (un_agencies, 'World Food')",
+      "and(type in [attack, access], w intersects [mortar], r iin [un_agencies, 'World Food'])"
+    ),
     ("occurred_at >= 2016-02-27T00:00:00+02:00", "occurred_at >= 2016-02-27T00:00:00+02:00"),
     ("after_cessation and not excluded", "and(@after_cessation, not(@excluded))"),
     ("designated(perpetrator)", "designated(perpetrator)"),
@@ -86,7 +91,10 @@ struct ConditionParserTests {
 
   static let errors: [(String, Int, String)] = [
     ("", 0, "the condition is empty"),
-    ("type = access and", 17, "expected an operand after 'and' (a field, a macro, 'not' or '('), got the end of the condition"),
+    (
+      "type = access and", 17,
+      "expected an operand after 'and' (a field, a macro, 'not' or '('), got the end of the condition"
+    ),
     ("a = 1 or", 8, "expected an operand after 'or' (a field, a macro, 'not' or '('), got the end of the condition"),
     ("not", 3, "expected an operand after 'not' (a field, a macro, 'not' or '('), got the end of the condition"),
     ("= 3", 0, "expected an operand at the start (a field, a macro, 'not' or '('), got '='"),

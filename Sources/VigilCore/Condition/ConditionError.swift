@@ -4,12 +4,22 @@ public struct ConditionError: Error, Equatable, Sendable, CustomStringConvertibl
   public let start: Int
   public let end: Int
   public let message: String
+  /// Set when the problem is in the condition of this macro rather than in the text that
+  /// was being compiled.
+  public let macro: String?
 
-  public init(_ start: Int, _ end: Int, _ message: String) {
+  public init(_ start: Int, _ end: Int, _ message: String, macro: String? = nil) {
     self.start = start
     self.end = end
     self.message = message
+    self.macro = macro
   }
 
-  public var description: String { "at \(start): \(message)" }
+  func inMacro(_ name: String) -> ConditionError {
+    macro == nil ? ConditionError(start, end, message, macro: name) : self
+  }
+
+  public var description: String {
+    (macro.map { "in macro \($0), " } ?? "") + "at \(start): \(message)"
+  }
 }

@@ -101,8 +101,9 @@ struct ConditionLexer {
   private func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
     switch scalar {
     case "_", "-", ".", ":", "/", "+": true
-    default: scalar.properties.isAlphabetic || scalar.properties.numericType == .decimal
-      || scalar.properties.generalCategory == .nonspacingMark
+    default:
+      scalar.properties.isAlphabetic || scalar.properties.numericType == .decimal
+        || scalar.properties.generalCategory == .nonspacingMark
     }
   }
 
@@ -112,6 +113,8 @@ struct ConditionLexer {
     if body.first == "-" { body = body.dropFirst() }
     let parts = body.split(separator: ".", omittingEmptySubsequences: false)
     guard (1...2).contains(parts.count) else { return false }
-    return parts.allSatisfy { !$0.isEmpty && $0.unicodeScalars.allSatisfy { $0.isASCII && $0.properties.numericType == .decimal } }
+    return parts.allSatisfy {
+      !$0.isEmpty && $0.unicodeScalars.allSatisfy { $0.isASCII && $0.properties.numericType == .decimal }
+    }
   }
 }

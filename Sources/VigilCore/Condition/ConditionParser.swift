@@ -134,7 +134,9 @@ public struct ConditionParser {
   }
 
   /// `( item, item, … )` after `in`, `iin` or `intersects`.
-  private mutating func parseItems(after keyword: ConditionToken) throws(ConditionError) -> ([ConditionSyntax.Literal], Int) {
+  private mutating func parseItems(after keyword: ConditionToken) throws(ConditionError) -> (
+    [ConditionSyntax.Literal], Int
+  ) {
     guard current.kind == .openParenthesis else {
       throw ConditionError(
         current.start, current.end, "expected '(' after '\(Self.text(of: keyword))', got \(Self.describe(current))")
@@ -153,7 +155,8 @@ public struct ConditionParser {
         continue
       }
       guard current.kind == .closeParenthesis else {
-        throw ConditionError(current.start, current.end, "expected ',' or ')' in the list, got \(Self.describe(current))")
+        throw ConditionError(
+          current.start, current.end, "expected ',' or ')' in the list, got \(Self.describe(current))")
       }
       return (items, advance().end)
     }
@@ -185,7 +188,8 @@ public struct ConditionParser {
       }
       guard current.kind == .closeParenthesis else {
         throw ConditionError(
-          current.start, current.end, "expected ',' or ')' after an argument to \(function.text)(…), got \(Self.describe(current))")
+          current.start, current.end,
+          "expected ',' or ')' after an argument to \(function.text)(…), got \(Self.describe(current))")
       }
       return ConditionSyntax.Call(function: function, arguments: arguments, end: advance().end)
     }

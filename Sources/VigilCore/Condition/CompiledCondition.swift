@@ -1,0 +1,13 @@
+/// A condition resolved, type-checked and turned into a closure: evaluating it reads only
+/// the fields it names, with every literal, list and regular expression prepared at load.
+public struct CompiledCondition: Sendable {
+  let evaluate: @Sendable (Report) -> Bool
+  /// The incident types this condition can match, when it pins them (`type = access`,
+  /// `type in (…)` under `and`); nil when any report could match. Rule sets use it to skip
+  /// rules that cannot match a report.
+  public let types: Set<IncidentType>?
+
+  public func matches(_ report: Report) -> Bool {
+    evaluate(report)
+  }
+}

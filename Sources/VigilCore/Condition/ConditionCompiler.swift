@@ -1,0 +1,214 @@
+/// Resolves a condition's names (fields, lists, macros, functions), checks every operator
+/// and literal against the field's type (RULES.md), and compiles it to a closure.
+public struct ConditionCompiler: Sendable {
+  /// Named lists, with their items as text.
+  public var lists: [String: [String]]
+  /// Named macros, as parsed.
+  public var macros: [String: ConditionSyntax]
+  public var functions: [String: ConditionFunction]
+
+  public init(
+    lists: [String: [String]] = [:], macros: [String: ConditionSyntax] = [:], functions: [ConditionFunction] = []
+  ) {
+    self.lists = lists
+    self.macros = macros
+    self.functions = Dictionary(functions.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+  }
+
+  /// Compiles a condition. Errors inside a macro it uses carry that macro's name, and
+  /// positions in the macro's own text.
+  public func compile(_ syntax: ConditionSyntax) throws(ConditionError) -> CompiledCondition {
+    var expanding: [String] = []
+    return try compile(syntax, expanding: &expanding)
+  }
+
+  public func compile(_ text: String) throws(ConditionError) -> CompiledCondition {
+    try compile(try ConditionParser.parse(text))
+  }
+
+  private func compile(_ syntax: ConditionSyntax, expanding: inout [String]) throws(ConditionError) -> CompiledCondition
+  {
+    switch syntax {
+    case .or(let operands):
+      var parts: [CompiledCondition] = []
+      for operand in operands { parts.append(try compile(operand, expanding: &expanding)) }
+      let evaluations = parts.map(\.evaluate)
+      let pinned = parts.allSatisfy { $0.types != nil }
+      return CompiledCondition(
+        evaluate: { report in evaluations.contains { $0(report) } },
+        types: pinned ? parts.reduce(into: Set<IncidentType>()) { $0.formUnion($1.types!) } : nil)
+    case .and(let operands):
+      var parts: [CompiledCondition] = []
+      for operand in operands { parts.append(try compile(operand, expanding: &expanding)) }
+      let evaluations = parts.map(\.evaluate)
+      let pins = parts.compactMap(\.types)
+      return CompiledCondition(
+        evaluate: { report in evaluations.allSatisfy { $0(report) } },
+        types: pins.isEmpty ? nil : pins.dropFirst().reduce(pins[0]) { $0.intersection($1) })
+    case .not(let operand):
+      let inner = try compile(operand, expanding: &expanding).evaluate
+      return CompiledCondition(evaluate: { !inner($0) }, types: nil)
+    case .reference(let name):
+      return try macro(name, expanding: &expanding)
+    case .call(let call):
+      let (function, arguments) = try resolve(call)
+      guard function.result == .bool else {
+        throw ConditionError(
+          call.function.start, call.end,
+          "\(call.function.text)(…) gives \(function.result.fieldType.name), not true or false: compare it with a value"
+        )
+      }
+      let implementation = function.implementation
+      return CompiledCondition(
+        evaluate: { report in implementation(report, arguments) == .bool(true) }, types: nil)
+    case .predicate(let predicate):
+      return try compile(predicate)
+    }
+  }
+
+  private func macro(_ name: ConditionSyntax.Name, expanding: inout [String]) throws(ConditionError)
+    -> CompiledCondition
+  {
+    guard let body = macros[name.text] else {
+      if ReportSchema.field(name.text) != nil {
+        throw ConditionError(
+          name.start, name.end, "expected an operator after the field \(name.text) (such as '=', 'in' or 'exists')")
+      }
+      throw ConditionError(name.start, name.end, "no macro named \(name.text), and it is not a field")
+    }
+    if let cycleStart = expanding.firstIndex(of: name.text) {
+      let cycle = (expanding[cycleStart...] + [name.text]).joined(separator: " → ")
+      throw ConditionError(name.start, name.end, "macro \(name.text) refers to itself: \(cycle)")
+    }
+    expanding.append(name.text)
+    defer { expanding.removeLast() }
+    do {
+      return try compile(body, expanding: &expanding)
+    } catch {
+      throw error.inMacro(name.text)
+    }
+  }
+
+  // MARK: Predicates
+
+  private func compile(_ predicate: ConditionSyntax.Predicate) throws(ConditionError) -> CompiledCondition {
+    let type: FieldType
+    let read: @Sendable (Report) -> FieldValue?
+    let subjectName: String
+    var typePin: ((Set<String>) -> Set<IncidentType>)?
+    switch predicate.subject {
+    case .field(let name):
+      guard let field = ReportSchema.field(name.text) else {
+        throw ConditionError(name.start, name.end, "unknown field \(name.text)\(Self.suggestion(for: name.text))")
+      }
+      type = field.type
+      read = field.read
+      subjectName = name.text
+      if name.text == "type" {
+        typePin = { words in Set(words.compactMap(IncidentType.init(rawValue:))) }
+      }
+    case .call(let call):
+      let (function, arguments) = try resolve(call)
+      let implementation = function.implementation
+      type = function.result.fieldType
+      read = { report in implementation(report, arguments) }
+      subjectName = "\(call.function.text)(…)"
+    }
+    switch predicate.test {
+    case .exists:
+      return CompiledCondition(evaluate: { read($0) != nil }, types: nil)
+    case .compare(let comparison, let literal):
+      let test = try ValueTest.comparison(comparison, literal, type: type, subject: subjectName)
+      let pin = comparison == .equal ? typePin?([literal.text]) : nil
+      return CompiledCondition(
+        evaluate: { report in
+          guard let value = read(report) else { return false }
+          return test(value)
+        }, types: pin)
+    case .member(let membership, let items):
+      let values = try expand(items)
+      let test = try ValueTest.membership(membership, values, type: type, subject: subjectName)
+      let pin = membership == .iin ? nil : typePin?(Set(values.map(\.text)))
+      return CompiledCondition(
+        evaluate: { report in
+          guard let value = read(report) else { return false }
+          return test(value)
+        }, types: pin)
+    }
+  }
+
+  /// The items of `( … )`, with list names replaced by the lists' items.
+  private func expand(_ items: [ConditionSyntax.Literal]) throws(ConditionError) -> [ValueTest.Item] {
+    var expanded: [ValueTest.Item] = []
+    for item in items {
+      if item.kind == .word, let list = lists[item.text] {
+        expanded += list.map { ValueTest.Item(text: $0, literal: item, list: item.text) }
+      } else {
+        expanded.append(ValueTest.Item(text: item.text, literal: item, list: nil))
+      }
+    }
+    return expanded
+  }
+
+  // MARK: Calls
+
+  private func resolve(_ call: ConditionSyntax.Call) throws(ConditionError) -> (
+    ConditionFunction, [ConditionFunction.Argument]
+  ) {
+    guard let function = functions[call.function.text] else {
+      let known = functions.keys.sorted()
+      let hint = known.isEmpty ? "" : " (known: \(known.joined(separator: ", ")))"
+      throw ConditionError(call.function.start, call.function.end, "no function named \(call.function.text)\(hint)")
+    }
+    guard call.arguments.count == function.parameters.count else {
+      let expected = function.parameters.count
+      throw ConditionError(
+        call.function.start, call.end,
+        "\(function.name)(…) takes \(expected) argument\(expected == 1 ? "" : "s"), got \(call.arguments.count)")
+    }
+    var arguments: [ConditionFunction.Argument] = []
+    for (argument, parameter) in zip(call.arguments, function.parameters) {
+      switch (parameter, argument) {
+      case (.field(let expected), .word(let name)):
+        guard let field = ReportSchema.field(name.text) else {
+          throw ConditionError(name.start, name.end, "unknown field \(name.text)\(Self.suggestion(for: name.text))")
+        }
+        if let expected, field.type != expected, field.type != .dynamic {
+          throw ConditionError(
+            name.start, name.end,
+            "\(function.name)(…) expects \(expected.name) here; \(name.text) is \(field.type.name)")
+        }
+        arguments.append(.field(field))
+      case (.field, .literal(let literal)):
+        throw ConditionError(literal.start, literal.end, "\(function.name)(…) expects a field here, got a value")
+      case (.literal, .word(let name)):
+        arguments.append(.literal(name.text))
+      case (.literal, .literal(let literal)):
+        arguments.append(.literal(literal.text))
+      }
+    }
+    return (function, arguments)
+  }
+
+  /// " (did you mean location.place?)" for a near miss of a known path.
+  static func suggestion(for path: String) -> String {
+    let close = ReportSchema.paths.filter { editDistance($0, path) <= 2 }
+    return close.isEmpty ? "" : " (did you mean \(close.joined(separator: " or "))?)"
+  }
+
+  private static func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a)
+    let b = Array(b)
+    var row = Array(0...b.count)
+    for i in 1...max(a.count, 1) where i <= a.count {
+      var previous = row[0]
+      row[0] = i
+      for j in 1...max(b.count, 1) where j <= b.count {
+        let current = row[j]
+        row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+        previous = current
+      }
+    }
+    return row[b.count]
+  }
+}

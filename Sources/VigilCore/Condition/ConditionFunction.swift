@@ -1,0 +1,48 @@
+/// A function that conditions may call, registered by a plugin (or built in): its name,
+/// what it takes, what it gives, and how it computes. `designated(perpetrator)` is one.
+public struct ConditionFunction: Sendable {
+  public enum Parameter: Equatable, Sendable {
+    /// A field path; nil accepts any field, objects included (the function reads what it
+    /// needs under that path through `ReportSchema`).
+    case field(FieldType?)
+    /// A literal, as text.
+    case literal
+  }
+
+  /// What a call gives: `bool` calls stand alone as predicates; the others are compared.
+  public enum Result: Equatable, Sendable {
+    case bool, number, text, timestamp
+
+    var fieldType: FieldType {
+      switch self {
+      case .bool: .bool
+      case .number: .number
+      case .text: .text
+      case .timestamp: .timestamp
+      }
+    }
+  }
+
+  /// An argument as the implementation receives it.
+  public enum Argument: Sendable {
+    case field(ReportSchema.Field)
+    case literal(String)
+  }
+
+  public let name: String
+  public let parameters: [Parameter]
+  public let result: Result
+  /// Computes the call for one report. A bool function answers `.bool`; any function
+  /// answers nil when an argument it needs is absent (a comparison on it is then false).
+  public let implementation: @Sendable (Report, [Argument]) -> FieldValue?
+
+  public init(
+    name: String, parameters: [Parameter], result: Result,
+    implementation: @escaping @Sendable (Report, [Argument]) -> FieldValue?
+  ) {
+    self.name = name
+    self.parameters = parameters
+    self.result = result
+    self.implementation = implementation
+  }
+}

@@ -1,0 +1,296 @@
+import Foundation
+
+/// The test a predicate applies to a field's value, prepared once from its operator and
+/// literal after checking both against the field's type (RULES.md's operator table). On an
+/// array, every test holds when SOME element passes it.
+enum ValueTest {
+  typealias Test = @Sendable (FieldValue) -> Bool
+
+  /// One item of `( … )`, remembering where it came from for error messages.
+  struct Item {
+    let text: String
+    let literal: ConditionSyntax.Literal
+    /// The list it was taken from, if any.
+    let list: String?
+  }
+
+  static func comparison(
+    _ comparison: ComparisonOperator, _ literal: ConditionSyntax.Literal, type: FieldType, subject: String
+  ) throws(ConditionError) -> Test {
+    func refuse(_ reason: String) -> ConditionError {
+      ConditionError(literal.start, literal.end, reason)
+    }
+    switch type {
+    case .text, .texts:
+      return anyElement(try textTest(comparison, literal))
+    case .word(let allowed), .words(let allowed):
+      if comparison == .equal || comparison == .notEqual {
+        guard allowed.contains(literal.text) else {
+          throw refuse(
+            "'\(literal.text)' is not a value of \(subject), which is one of: \(allowed.joined(separator: ", "))")
+        }
+      }
+      return anyElement(try textTest(comparison, literal))
+    case .number:
+      let number = try numeric(comparison, literal, subject: subject)
+      return { value in
+        guard case .number(let actual) = value else { return false }
+        return compare(actual, comparison, number)
+      }
+    case .bool:
+      let flag = try boolean(comparison, literal, subject: subject)
+      return { value in
+        guard case .bool(let actual) = value else { return false }
+        return (actual == flag) == (comparison == .equal)
+      }
+    case .timestamp:
+      guard ordering.contains(comparison) else {
+        throw operatorMismatch(comparison, literal, type: type, subject: subject)
+      }
+      guard let instant = Timestamp(literal.text) else {
+        throw refuse(
+          "'\(literal.text)' is not a timestamp; write one like 2016-02-27T00:00:00+02:00 or a date like 2016-02-27")
+      }
+      return { value in
+        guard case .timestamp(let actual) = value else { return false }
+        return compare(actual, comparison, instant)
+      }
+    case .object:
+      throw operatorMismatch(comparison, literal, type: type, subject: subject)
+    case .dynamic:
+      return try dynamic(comparison, literal)
+    }
+  }
+
+  static func membership(
+    _ membership: MembershipOperator, _ items: [Item], type: FieldType, subject: String
+  ) throws(ConditionError) -> Test {
+    switch type {
+    case .text, .texts:
+      return anyElement(textMembership(membership, items))
+    case .word(let allowed), .words(let allowed):
+      for item in items {
+        let known = membership == .iin ? allowed.contains(item.text.lowercased()) : allowed.contains(item.text)
+        guard known else {
+          let source = item.list.map { " (from the list \($0))" } ?? ""
+          throw ConditionError(
+            item.literal.start, item.literal.end,
+            "'\(item.text)'\(source) is not a value of \(subject), which is one of: \(allowed.joined(separator: ", "))")
+        }
+      }
+      return anyElement(textMembership(membership, items))
+    case .number where membership != .iin:
+      var numbers: [Double] = []
+      for item in items {
+        guard let number = Double(item.text), number.isFinite else {
+          throw ConditionError(
+            item.literal.start, item.literal.end, "'\(item.text)' is not a number, and \(subject) is \(type.name)")
+        }
+        numbers.append(number)
+      }
+      let expected = numbers
+      return { value in
+        guard case .number(let actual) = value else { return false }
+        return expected.contains(actual)
+      }
+    case .dynamic:
+      let texts = textMembership(membership, items)
+      let numbers = items.compactMap { Double($0.text) }
+      return anyJSONElement { json in
+        switch json {
+        case .string(let string): texts(.string(string))
+        case .number(let number): membership != .iin && numbers.contains(number)
+        default: false
+        }
+      }
+    default:
+      let first = items[0].literal
+      throw ConditionError(
+        first.start, first.end,
+        "'\(membership.rawValue)' does not fit \(subject), \(type.name); it takes text, enum words\(membership == .iin ? "" : " and numbers")"
+      )
+    }
+  }
+
+  // MARK: Text
+
+  private static let ordering: Set<ComparisonOperator> = [
+    .equal, .notEqual, .less, .lessOrEqual, .greater, .greaterOrEqual,
+  ]
+
+  /// A test on one textual value (a text, an enum word or the id).
+  private static func textTest(
+    _ comparison: ComparisonOperator, _ literal: ConditionSyntax.Literal
+  ) throws(ConditionError) -> @Sendable (FieldValue) -> Bool {
+    let expected = Array(literal.text.utf8)
+    let bytesTest: @Sendable (UnsafeBufferPointer<UInt8>) -> Bool
+    switch comparison {
+    case .equal: bytesTest = { $0.elementsEqual(expected) }
+    case .notEqual: bytesTest = { !$0.elementsEqual(expected) }
+    case .startswith: bytesTest = { $0.starts(with: expected) }
+    case .endswith: bytesTest = { $0.count >= expected.count && $0.suffix(expected.count).elementsEqual(expected) }
+    case .contains: bytesTest = { contains($0, expected) }
+    case .icontains:
+      let lowered = literal.text.lowercased()
+      bytesTest = { String(decoding: $0, as: UTF8.self).lowercased().contains(lowered) }
+    case .glob:
+      let glob: Glob
+      do {
+        glob = try Glob(literal.text)
+      } catch {
+        throw ConditionError(literal.start, literal.end, "invalid glob pattern '\(literal.text)': \(error.reason)")
+      }
+      bytesTest = { glob.matches(String(decoding: $0, as: UTF8.self)) }
+    case .matches:
+      let regex = try RegularExpression(literal)
+      bytesTest = { regex.matches(String(decoding: $0, as: UTF8.self)) }
+    case .less, .lessOrEqual, .greater, .greaterOrEqual:
+      throw ConditionError(
+        literal.start, literal.end, "'\(comparison.rawValue)' compares numbers and timestamps, not text")
+    }
+    return { value in withText(value, bytesTest) ?? false }
+  }
+
+  private static func textMembership(_ membership: MembershipOperator, _ items: [Item])
+    -> @Sendable (FieldValue) -> Bool
+  {
+    if membership == .iin {
+      let lowered = Set(items.map { $0.text.lowercased() })
+      return { value in withText(value) { lowered.contains(String(decoding: $0, as: UTF8.self).lowercased()) } ?? false
+      }
+    }
+    let expected = items.map { Array($0.text.utf8) }
+    return { value in withText(value) { bytes in expected.contains { bytes.elementsEqual($0) } } ?? false }
+  }
+
+  /// Runs `body` on the UTF-8 of a textual value; nil for other values.
+  private static func withText(_ value: FieldValue, _ body: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool? {
+    switch value {
+    case .text(let text): return text.withUTF8(body)
+    case .string(var string): return string.withUTF8(body)
+    default: return nil
+    }
+  }
+
+  private static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+    guard !needle.isEmpty else { return true }
+    guard haystack.count >= needle.count else { return false }
+    for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+      if haystack[start..<start + needle.count].elementsEqual(needle) { return true }
+    }
+    return false
+  }
+
+  // MARK: Other types
+
+  private static func numeric(
+    _ comparison: ComparisonOperator, _ literal: ConditionSyntax.Literal, subject: String
+  ) throws(ConditionError) -> Double {
+    guard ordering.contains(comparison) else {
+      throw operatorMismatch(comparison, literal, type: .number, subject: subject)
+    }
+    guard let number = Double(literal.text), number.isFinite else {
+      throw ConditionError(
+        literal.start, literal.end, "'\(literal.text)' is not a number, and \(subject) is a number field")
+    }
+    return number
+  }
+
+  private static func boolean(
+    _ comparison: ComparisonOperator, _ literal: ConditionSyntax.Literal, subject: String
+  ) throws(ConditionError) -> Bool {
+    guard comparison == .equal || comparison == .notEqual else {
+      throw operatorMismatch(comparison, literal, type: .bool, subject: subject)
+    }
+    switch (literal.kind, literal.text) {
+    case (.word, "true"): return true
+    case (.word, "false"): return false
+    default:
+      throw ConditionError(literal.start, literal.end, "\(subject) is true or false; '\(literal.text)' is neither")
+    }
+  }
+
+  private static func compare<Value: Comparable>(_ actual: Value, _ comparison: ComparisonOperator, _ expected: Value)
+    -> Bool
+  {
+    switch comparison {
+    case .equal: actual == expected
+    case .notEqual: actual != expected
+    case .less: actual < expected
+    case .lessOrEqual: actual <= expected
+    case .greater: actual > expected
+    case .greaterOrEqual: actual >= expected
+    default: false
+    }
+  }
+
+  /// `extra.*`: the value's JSON type decides, when the report is evaluated.
+  private static func dynamic(
+    _ comparison: ComparisonOperator, _ literal: ConditionSyntax.Literal
+  ) throws(ConditionError) -> Test {
+    let text: (@Sendable (FieldValue) -> Bool)? =
+      ordering.contains(comparison) && comparison != .equal && comparison != .notEqual
+      ? nil : try textTest(comparison, literal)
+    let number = Double(literal.text)
+    let flag: Bool? = literal.kind == .word ? ["true": true, "false": false][literal.text] : nil
+    return anyJSONElement { json in
+      switch json {
+      case .string(let string): text?(.string(string)) ?? false
+      case .number(let actual): number.map { ordering.contains(comparison) && compare(actual, comparison, $0) } ?? false
+      case .bool(let actual):
+        flag.map { comparison == .equal ? actual == $0 : comparison == .notEqual && actual != $0 } ?? false
+      default: false
+      }
+    }
+  }
+
+  private static func anyJSONElement(_ test: @escaping @Sendable (JSONValue) -> Bool) -> Test {
+    { value in
+      guard case .json(let json) = value else { return false }
+      if case .array(let elements) = json { return elements.contains(where: test) }
+      return test(json)
+    }
+  }
+
+  private static func anyElement(_ test: @escaping @Sendable (FieldValue) -> Bool) -> Test {
+    { value in
+      switch value {
+      case .texts(let texts): texts.contains { test(.text($0)) }
+      case .strings(let strings): strings.contains { test(.string($0)) }
+      default: test(value)
+      }
+    }
+  }
+
+  private static func operatorMismatch(
+    _ comparison: ComparisonOperator, _ literal: ConditionSyntax.Literal, type: FieldType, subject: String
+  ) -> ConditionError {
+    let fits: String =
+      switch type {
+      case .number, .timestamp: "=, !=, <, <=, > and >="
+      case .bool: "= and !="
+      case .object: "only 'exists'"
+      default: "text operators"
+      }
+    return ConditionError(
+      literal.start, literal.end, "'\(comparison.rawValue)' does not fit \(subject), \(type.name), which takes \(fits)")
+  }
+}
+
+/// A regular expression (ICU syntax, as NSRegularExpression reads it), compiled once.
+private struct RegularExpression: @unchecked Sendable {
+  // NSRegularExpression is immutable and documented as safe to use from several threads.
+  private let expression: NSRegularExpression
+
+  init(_ literal: ConditionSyntax.Literal) throws(ConditionError) {
+    do {
+      expression = try NSRegularExpression(pattern: literal.text)
+    } catch {
+      throw ConditionError(literal.start, literal.end, "invalid regular expression '\(literal.text)'")
+    }
+  }
+
+  func matches(_ text: String) -> Bool {
+    expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+  }
+}
