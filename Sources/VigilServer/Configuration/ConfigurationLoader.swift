@@ -1,4 +1,5 @@
 import Foundation
+import VigilCore
 import Yams
 
 /// Reads `vigild.yaml` text into a `DaemonConfiguration`, collecting every problem with

@@ -1,3 +1,5 @@
+import VigilCore
+
 /// The daemon's configuration (`Config/vigild.yaml`, keys in the README). The defaults
 /// here are the values that apply when the file leaves a key out or is absent.
 public struct DaemonConfiguration: Sendable, Equatable {
@@ -63,21 +65,4 @@ public struct DaemonConfiguration: Sendable, Equatable {
   public var plugins = [Plugin(name: "designations"), Plugin(name: "places")]
 
   public init() {}
-}
-
-/// Plugin settings as written: the daemon does not know their schema; each plugin does.
-public indirect enum ConfigurationValue: Sendable, Equatable {
-  case scalar(String)
-  case sequence([ConfigurationValue])
-  case mapping([Member])
-
-  public struct Member: Sendable, Equatable {
-    public var key: String
-    public var value: ConfigurationValue
-
-    public init(key: String, value: ConfigurationValue) {
-      self.key = key
-      self.value = value
-    }
-  }
 }

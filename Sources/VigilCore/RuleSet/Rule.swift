@@ -1,0 +1,29 @@
+/// One compiled rule: what a monitor reads about it, and how it checks a report.
+public struct Rule: Sendable {
+  public let id: String
+  public let description: String
+  public let priority: Priority
+  /// Where the obligation comes from (`ISSG ¶7`, `UNSCR 2139 OP3`); copied into every alert.
+  public let basis: [String]
+  public let tags: [String]
+  public let enabled: Bool
+  /// Where the rule starts.
+  public let position: SourcePosition
+  let condition: CompiledCondition
+  let output: OutputTemplate
+
+  public func matches(_ report: Report) -> Bool {
+    condition.matches(report)
+  }
+
+  /// The rule's output for a report it matched.
+  public func message(for report: Report) -> String {
+    output.render(report)
+  }
+}
+
+/// A rule that fired on a report, with its rendered message.
+public struct RuleMatch: Sendable {
+  public let rule: Rule
+  public let message: String
+}

@@ -1,0 +1,91 @@
+import Yams
+
+/// A place in a rule file: 1-based line and column (columns count Unicode scalars, as
+/// libyaml does).
+public struct SourcePosition: Equatable, Hashable, Sendable, CustomStringConvertible {
+  public let file: String
+  public let line: Int
+  public let column: Int
+
+  public init(file: String, line: Int, column: Int) {
+    self.file = file
+    self.line = line
+    self.column = column
+  }
+
+  public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// A YAML node of a rule file, with its position, its scalars kept as the text written:
+/// the loader (and plugins' item kinds) read each as the type the schema expects, so
+/// YAML 1.1's guesses (`NO` as false, `0660` as 432) never apply.
+public indirect enum RuleNode: Sendable {
+  case scalar(Scalar)
+  case sequence([RuleNode], SourcePosition)
+  case mapping([Member], SourcePosition)
+
+  public struct Scalar: Sendable {
+    public enum Style: Sendable { case plain, singleQuoted, doubleQuoted, literal, folded }
+    public let text: String
+    public let style: Style
+    public let position: SourcePosition
+  }
+
+  public struct Member: Sendable {
+    public let key: String
+    public let keyPosition: SourcePosition
+    public let value: RuleNode
+  }
+
+  public var position: SourcePosition {
+    switch self {
+    case .scalar(let scalar): scalar.position
+    case .sequence(_, let position), .mapping(_, let position): position
+    }
+  }
+
+  /// A plain scalar YAML would read as null: empty, `~` or `null`.
+  public var isNull: Bool {
+    guard case .scalar(let scalar) = self, scalar.style == .plain else { return false }
+    return ["", "~", "null", "Null", "NULL"].contains(scalar.text)
+  }
+
+  /// How messages name the node's kind.
+  public var kindName: String {
+    switch self {
+    case .scalar(let scalar): "\"\(scalar.text.count > 40 ? String(scalar.text.prefix(40)) + "…" : scalar.text)\""
+    case .sequence: "a list"
+    case .mapping: "a mapping"
+    }
+  }
+
+  init(_ node: Node, file: String) {
+    let mark = node.mark
+    let position = SourcePosition(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
+    switch node {
+    case .scalar(let scalar):
+      let style: Scalar.Style =
+        switch scalar.style {
+        case .singleQuoted: .singleQuoted
+        case .doubleQuoted: .doubleQuoted
+        case .literal: .literal
+        case .folded: .folded
+        default: .plain
+        }
+      self = .scalar(Scalar(text: scalar.string, style: style, position: position))
+    case .sequence(let sequence):
+      self = .sequence(sequence.map { RuleNode($0, file: file) }, position)
+    case .mapping(let mapping):
+      self = .mapping(
+        mapping.map { pair in
+          let keyMark = pair.key.mark
+          return Member(
+            key: pair.key.scalar?.string ?? "",
+            keyPosition: SourcePosition(file: file, line: keyMark?.line ?? 1, column: keyMark?.column ?? 1),
+            value: RuleNode(pair.value, file: file))
+        }, position)
+    case .alias:
+      self = .scalar(Scalar(text: "", style: .plain, position: position))
+    }
+  }
+}

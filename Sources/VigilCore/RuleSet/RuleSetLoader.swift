@@ -1,0 +1,396 @@
+import Crypto
+import Yams
+
+/// Loads rule files as ONE rule set (RULES.md), in stages as Falco does: read the YAML,
+/// collect the items, let plugins read theirs, compile macros and rules, run every rule's
+/// examples. It collects every error of a load, each at its `file:line:column`; a set with
+/// any error is rejected whole.
+public struct RuleSetLoader: Sendable {
+  public static let builtInItemKinds = ["list", "macro", "rule"]
+  static let ruleKeys = ["rule", "desc", "condition", "output", "priority", "basis", "tags", "enabled", "examples"]
+
+  private let plugins: [any RulePlugin]
+  private let settings: [String: ConfigurationValue]
+  private let functions: [ConditionFunction]
+
+  /// - Parameters:
+  ///   - plugins: the enabled plugins, with their settings by plugin name.
+  ///   - functions: functions available without a plugin.
+  public init(
+    plugins: [any RulePlugin] = [], settings: [String: ConfigurationValue] = [:], functions: [ConditionFunction] = []
+  ) {
+    self.plugins = plugins
+    self.settings = settings
+    self.functions = functions
+  }
+
+  /// `sources` in load order: directory by directory as configured, by name within one.
+  public func load(_ sources: [RuleSource]) -> Result<RuleSet, RuleSetErrors> {
+    var loading = Loading(pluginKinds: Set(plugins.flatMap(\.itemKinds)))
+    for source in sources {
+      loading.read(source)
+    }
+    var functions = self.functions
+    for plugin in plugins {
+      let items = plugin.itemKinds.flatMap { loading.pluginItems[$0] ?? [] }
+      switch plugin.prepare(items: items, settings: settings[plugin.name] ?? .mapping([])) {
+      case .success(let added): functions += added
+      case .failure(let errors): loading.errors += errors.errors
+      }
+    }
+    let rules = loading.compile(functions: functions)
+    guard loading.errors.isEmpty else {
+      return .failure(RuleSetErrors(errors: loading.orderedErrors(sources: sources)))
+    }
+    return .success(RuleSet(revision: Self.revision(of: sources), rules: rules))
+  }
+
+  /// `sha256:` + the hex SHA-256 over each file's name, a NUL, its bytes and a NUL.
+  public static func revision(of sources: [RuleSource]) -> String {
+    var hash = SHA256()
+    for source in sources {
+      hash.update(data: Array(source.name.utf8) + [0])
+      hash.update(data: source.contents)
+      hash.update(data: [0])
+    }
+    return "sha256:"
+      + hash.finalize().map { byte in
+        let hex = String(byte, radix: 16)
+        return hex.count == 1 ? "0" + hex : hex
+      }.joined()
+  }
+}
+
+/// The state of one load.
+private struct Loading {
+  struct Named {
+    let position: SourcePosition
+    let kind: String
+  }
+
+  struct MacroItem {
+    let name: String
+    let condition: RuleNode.Scalar
+  }
+
+  let pluginKinds: Set<String>
+  var errors: [RuleError] = []
+  var lists: [String: [String]] = [:]
+  var macros: [MacroItem] = []
+  var ruleItems: [[RuleNode.Member]] = []
+  var rulePositions: [SourcePosition] = []
+  var pluginItems: [String: [RuleNode]] = [:]
+  /// Lists and macros share one namespace; rules have their own.
+  var names: [String: Named] = [:]
+  var ruleIDs: [String: SourcePosition] = [:]
+  var locators: [String: ScalarLocator] = [:]
+
+  init(pluginKinds: Set<String>) {
+    self.pluginKinds = pluginKinds
+  }
+
+  mutating func fail(_ position: SourcePosition, _ message: String) {
+    errors.append(RuleError(position, message))
+  }
+
+  // MARK: Reading files
+
+  mutating func read(_ source: RuleSource) {
+    let start = SourcePosition(file: source.path, line: 1, column: 1)
+    guard let text = String(validating: source.contents, as: UTF8.self) else {
+      return fail(start, "the file is not UTF-8 text")
+    }
+    let root: Node?
+    do {
+      root = try Yams.compose(yaml: text)
+    } catch {
+      let (line, column, problem) = YAMLProblem.describe(error)
+      return fail(SourcePosition(file: source.path, line: line ?? 1, column: column ?? 1), "invalid YAML: \(problem)")
+    }
+    locators[source.path] = ScalarLocator(source: text)
+    guard let root else { return }
+    let node = RuleNode(root, file: source.path)
+    if node.isNull { return }
+    guard case .sequence(let items, _) = node else {
+      return fail(
+        node.position, "a rule file is a list of items (`- rule: …`, `- list: …`, `- macro: …`), got \(node.kindName)")
+    }
+    for item in items { collect(item) }
+  }
+
+  private mutating func collect(_ item: RuleNode) {
+    guard case .mapping(let members, let position) = item else {
+      return fail(item.position, "an item is a mapping such as `- rule: …`, got \(item.kindName)")
+    }
+    let kinds = members.map(\.key).filter { RuleSetLoader.builtInItemKinds.contains($0) || pluginKinds.contains($0) }
+    guard kinds.count == 1, let kind = kinds.first else {
+      let known = (RuleSetLoader.builtInItemKinds + pluginKinds.sorted()).joined(separator: ", ")
+      let found = kinds.isEmpty ? "none" : kinds.joined(separator: " and ")
+      return fail(position, "an item needs exactly one of \(known); found \(found)")
+    }
+    switch kind {
+    case "list": collectList(members, position)
+    case "macro": collectMacro(members, position)
+    case "rule":
+      ruleItems.append(members)
+      rulePositions.append(position)
+    default: pluginItems[kind, default: []].append(item)
+    }
+  }
+
+  private mutating func collectList(_ members: [RuleNode.Member], _ position: SourcePosition) {
+    guard checkKeys(members, known: ["list", "items"], required: ["list", "items"], what: "list", at: position),
+      let name = self.name(members, "list", kind: "list")
+    else { return }
+    guard case .sequence(let elements, _) = members.first(where: { $0.key == "items" })!.value else {
+      return fail(members.first { $0.key == "items" }!.value.position, "list \(name): items must be a list of values")
+    }
+    var items: [String] = []
+    for element in elements {
+      guard case .scalar(let scalar) = element else {
+        fail(element.position, "list \(name): each item must be a value, got \(element.kindName)")
+        continue
+      }
+      items.append(scalar.text)
+    }
+    lists[name] = items
+  }
+
+  private mutating func collectMacro(_ members: [RuleNode.Member], _ position: SourcePosition) {
+    guard
+      checkKeys(
+        members, known: ["macro", "condition"], required: ["macro", "condition"], what: "macro", at: position),
+      let name = self.name(members, "macro", kind: "macro")
+    else { return }
+    guard let condition = scalar(members, "condition", owner: "macro \(name)") else { return }
+    macros.append(MacroItem(name: name, condition: condition))
+  }
+
+  /// The item's name, registered in the namespace of lists and macros.
+  private mutating func name(_ members: [RuleNode.Member], _ key: String, kind: String) -> String? {
+    guard let scalar = scalar(members, key, owner: "a \(kind)") else { return nil }
+    let name = scalar.text
+    guard name.first.map({ $0.isLetter || $0 == "_" }) == true,
+      name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
+    else {
+      fail(scalar.position, "\(kind) name '\(name)' must be letters, digits and '_', starting with a letter")
+      return nil
+    }
+    if let earlier = names[name] {
+      fail(scalar.position, "\(name) is already defined as a \(earlier.kind) at \(earlier.position)")
+      return nil
+    }
+    names[name] = Named(position: scalar.position, kind: kind)
+    return name
+  }
+
+  // MARK: Compiling
+
+  mutating func compile(functions: [ConditionFunction]) -> [Rule] {
+    var parsedMacros: [String: ConditionSyntax] = [:]
+    var macroScalars: [String: RuleNode.Scalar] = [:]
+    var brokenMacros = Set<String>()
+    for macro in macros {
+      macroScalars[macro.name] = macro.condition
+      do {
+        parsedMacros[macro.name] = try ConditionParser.parse(macro.condition.text)
+      } catch {
+        fail(locate(error.start, in: macro.condition), "macro \(macro.name): \(error.message)")
+        // A stand-in, so rules using the macro do not report it again; the set is
+        // rejected by the macro's own error.
+        let id = ConditionSyntax.Name(text: "id", start: 0, end: 0)
+        parsedMacros[macro.name] = .predicate(.init(subject: .field(id), test: .exists, start: 0, end: 0))
+        brokenMacros.insert(macro.name)
+      }
+    }
+    let compiler = ConditionCompiler(lists: lists, macros: parsedMacros, functions: functions)
+    for macro in macros where !brokenMacros.contains(macro.name) {
+      do {
+        _ = try compiler.compile(.reference(.init(text: macro.name, start: 0, end: 0)))
+      } catch {
+        let owner = error.macro ?? macro.name
+        guard let scalar = macroScalars[owner] else { continue }
+        fail(locate(error.start, in: scalar), "macro \(owner): \(error.message)")
+      }
+    }
+    var rules: [Rule] = []
+    for (members, position) in zip(ruleItems, rulePositions) {
+      if let rule = compileRule(members, position, compiler: compiler) { rules.append(rule) }
+    }
+    return rules
+  }
+
+  private mutating func compileRule(
+    _ members: [RuleNode.Member], _ position: SourcePosition, compiler: ConditionCompiler
+  ) -> Rule? {
+    let required = ["rule", "desc", "condition", "output", "priority"]
+    let keysFine = checkKeys(members, known: RuleSetLoader.ruleKeys, required: required, what: "rule", at: position)
+    guard let idScalar = scalar(members, "rule", owner: "a rule") else { return nil }
+    let id = idScalar.text
+    let idPattern = id.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { part in
+      !part.isEmpty && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
+    }
+    if !idPattern {
+      fail(
+        idScalar.position, "rule id '\(id)' must be dotted words of letters, digits, '_' and '-' (weapons.barrel_bomb)")
+    } else if id.hasPrefix("vigil.") {
+      fail(idScalar.position, "rule ids starting with 'vigil.' are reserved for Vigil's own records")
+    } else if let earlier = ruleIDs[id] {
+      fail(idScalar.position, "rule \(id) is already defined at \(earlier)")
+    } else {
+      ruleIDs[id] = idScalar.position
+    }
+    guard keysFine else { return nil }
+    let owner = "rule \(id)"
+    let description = scalar(members, "desc", owner: owner)
+    let priorityScalar = scalar(members, "priority", owner: owner)
+    let priority = priorityScalar.flatMap { Priority(rawValue: $0.text) }
+    if let priorityScalar, priority == nil {
+      let allowed = Priority.allCases.map(\.rawValue).joined(separator: ", ")
+      fail(priorityScalar.position, "\(owner): priority must be one of \(allowed), got '\(priorityScalar.text)'")
+    }
+    let basis = strings(members, "basis", owner: owner)
+    let tags = strings(members, "tags", owner: owner)
+    let enabled = flag(members, "enabled", owner: owner)
+    let condition = compileCondition(members, owner: owner, compiler: compiler)
+    let output = compileOutput(members, owner: owner)
+    guard let description, let priority, let basis, let tags, let enabled, let condition, let output else {
+      return nil
+    }
+    if description.text.allSatisfy(\.isWhitespace) {
+      fail(description.position, "\(owner): desc must say what the rule detects")
+    }
+    let rule = Rule(
+      id: id, description: description.text, priority: priority, basis: basis, tags: tags, enabled: enabled,
+      position: position, condition: condition, output: output)
+    runExamples(members, rule: rule)
+    return rule
+  }
+
+  private mutating func compileCondition(
+    _ members: [RuleNode.Member], owner: String, compiler: ConditionCompiler
+  ) -> CompiledCondition? {
+    guard let scalar = scalar(members, "condition", owner: owner) else { return nil }
+    do {
+      return try compiler.compile(try ConditionParser.parse(scalar.text))
+    } catch {
+      // Problems inside a macro are reported once, where the macro is defined.
+      if error.macro == nil { fail(locate(error.start, in: scalar), "\(owner): \(error.message)") }
+      return nil
+    }
+  }
+
+  private mutating func compileOutput(_ members: [RuleNode.Member], owner: String) -> OutputTemplate? {
+    guard let scalar = scalar(members, "output", owner: owner) else { return nil }
+    do {
+      return try OutputTemplate(scalar.text)
+    } catch {
+      fail(locate(error.start, in: scalar), "\(owner): output: \(error.message)")
+      return nil
+    }
+  }
+
+  private mutating func runExamples(_ members: [RuleNode.Member], rule: Rule) {
+    guard let examples = members.first(where: { $0.key == "examples" })?.value, !examples.isNull else { return }
+    guard case .mapping(let groups, _) = examples else {
+      return fail(examples.position, "rule \(rule.id): examples must be a mapping with match and no_match lists")
+    }
+    for group in groups {
+      guard group.key == "match" || group.key == "no_match" else {
+        fail(group.keyPosition, "rule \(rule.id): unknown key '\(group.key)' in examples (known: match, no_match)")
+        continue
+      }
+      if group.value.isNull { continue }
+      guard case .sequence(let reports, _) = group.value else {
+        fail(group.value.position, "rule \(rule.id): examples \(group.key) must be a list of reports")
+        continue
+      }
+      for (index, example) in reports.enumerated() {
+        let label = "rule \(rule.id): example \(group.key)[\(index)]"
+        guard case .mapping = example else {
+          fail(example.position, "\(label) must be a report (a mapping), got \(example.kindName)")
+          continue
+        }
+        let json = ExampleReport.json(example, ruleID: rule.id, index: index)
+        switch ReportParser.parse(json) {
+        case .failure(let error):
+          fail(example.position, "\(label) is not a valid report: \(error.message)")
+        case .success(let parsed):
+          if let warning = parsed.warnings.first {
+            fail(example.position, "\(label): \(warning)")
+          } else if rule.matches(parsed.report) != (group.key == "match") {
+            fail(
+              example.position, "\(label) \(group.key == "match" ? "does not match" : "matches, but should not match")")
+          }
+        }
+      }
+    }
+  }
+
+  // MARK: Values
+
+  /// Reports keys the item does not know and required ones it lacks.
+  private mutating func checkKeys(
+    _ members: [RuleNode.Member], known: [String], required: [String], what: String, at position: SourcePosition
+  ) -> Bool {
+    var fine = true
+    for member in members where !known.contains(member.key) {
+      fail(member.keyPosition, "unknown key '\(member.key)' in a \(what) (known: \(known.joined(separator: ", ")))")
+      fine = false
+    }
+    for key in required where !members.contains(where: { $0.key == key }) {
+      fail(position, "a \(what) needs '\(key)'")
+      fine = false
+    }
+    return fine
+  }
+
+  private mutating func scalar(_ members: [RuleNode.Member], _ key: String, owner: String) -> RuleNode.Scalar? {
+    guard let node = members.first(where: { $0.key == key })?.value else { return nil }
+    guard case .scalar(let scalar) = node, !node.isNull else {
+      fail(node.position, "\(owner): \(key) must be a value, got \(node.isNull ? "nothing" : node.kindName)")
+      return nil
+    }
+    return scalar
+  }
+
+  private mutating func strings(_ members: [RuleNode.Member], _ key: String, owner: String) -> [String]? {
+    guard let node = members.first(where: { $0.key == key })?.value, !node.isNull else { return [] }
+    guard case .sequence(let elements, _) = node else {
+      fail(node.position, "\(owner): \(key) must be a list, such as [\"ISSG ¶7\"]; got \(node.kindName)")
+      return nil
+    }
+    var values: [String] = []
+    for element in elements {
+      guard case .scalar(let scalar) = element else {
+        fail(element.position, "\(owner): each of \(key) must be a value, got \(element.kindName)")
+        return nil
+      }
+      values.append(scalar.text)
+    }
+    return values
+  }
+
+  private mutating func flag(_ members: [RuleNode.Member], _ key: String, owner: String) -> Bool? {
+    guard let node = members.first(where: { $0.key == key })?.value, !node.isNull else { return true }
+    guard case .scalar(let scalar) = node, scalar.text == "true" || scalar.text == "false" else {
+      fail(node.position, "\(owner): \(key) must be true or false, got \(node.kindName)")
+      return nil
+    }
+    return scalar.text == "true"
+  }
+
+  private func locate(_ offset: Int, in scalar: RuleNode.Scalar) -> SourcePosition {
+    locators[scalar.position.file]?.position(of: offset, in: scalar) ?? scalar.position
+  }
+
+  /// Errors in load order, each once.
+  func orderedErrors(sources: [RuleSource]) -> [RuleError] {
+    let fileOrder = Dictionary(sources.enumerated().map { ($1.path, $0) }, uniquingKeysWith: { first, _ in first })
+    var seen = Set<String>()
+    return errors.filter { seen.insert($0.description).inserted }.sorted {
+      (fileOrder[$0.position.file] ?? 0, $0.position.line, $0.position.column)
+        < (fileOrder[$1.position.file] ?? 0, $1.position.line, $1.position.column)
+    }
+  }
+}

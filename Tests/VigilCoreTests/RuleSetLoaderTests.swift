@@ -1,0 +1,299 @@
+import Testing
+
+@testable import VigilCore
+
+/// Loads rule files given as text.
+func loadRules(_ files: [(String, String)], loader: RuleSetLoader = RuleSetLoader()) -> Result<RuleSet, RuleSetErrors> {
+  loader.load(files.map { RuleSource(path: "Rules/" + $0.0, name: $0.0, contents: Array($0.1.utf8)) })
+}
+
+func ruleErrors(_ files: [(String, String)]) -> [String] {
+  switch loadRules(files) {
+  case .success: []
+  case .failure(let errors): errors.errors.map(\.description)
+  }
+}
+
+@Suite("Rule sets: loading, checking and evaluating (RULES.md)")
+struct RuleSetLoaderTests {
+  static let access = """
+    - list: un_agencies                      # a named list of scalars
+      items: [OCHA, WFP, UNICEF, WHO, UNHCR, UNRWA, UNFPA, UNDP, FAO]
+
+    - macro: after_cessation_of_hostilities  # a named, reusable condition
+      condition: occurred_at >= 2016-02-27T00:00:00+02:00
+
+    - rule: access.un_request_denied
+      desc: A UN agency's request to deliver aid was denied.
+      condition: type = access and access.requested_by in (un_agencies) and access.status = denied
+      output: "%access.requested_by request %access.request_id denied (%location.governorate)"
+      priority: high
+      basis: ["ISSG ¶6", "UNSCR 2165 OP6"]
+      tags: [humanitarian_access]
+      enabled: true
+      examples:
+        match:
+          - {type: access, access: {requested_by: WFP, status: denied}}
+        no_match:
+          - {type: access, access: {requested_by: WFP, status: approved}}
+
+    - rule: ceasefire.after
+      desc: An attack after the cessation of hostilities.
+      condition: type = attack and after_cessation_of_hostilities
+      output: "%perpetrator.name attacked %target.type, %casualties.killed killed (%weapons)"
+      priority: medium
+      examples:
+        match:
+          - {type: attack, occurred_at: 2016-02-27T00:00:00+02:00}
+          - {type: attack, occurred_at: "2016-02-26T22:00:00Z", weapons: [mortar, tank]}
+        no_match:
+          - {type: attack, occurred_at: 2016-02-26T23:59:59+02:00}
+          - {type: access}
+    """
+
+  @Test func theSpecExampleLoadsAndEvaluates() throws {
+    let set = try loadRules([("access.yaml", Self.access)]).get()
+    #expect(set.rules.map(\.id) == ["access.un_request_denied", "ceasefire.after"])
+    let denied = set.rules[0]
+    #expect(denied.priority == .high)
+    #expect(denied.basis == ["ISSG ¶6", "UNSCR 2165 OP6"])
+    #expect(denied.tags == ["humanitarian_access"])
+    #expect(denied.position == SourcePosition(file: "Rules/access.yaml", line: 7, column: 3))
+    #expect(set.rules[1].tags == [] && set.rules[1].basis == [] && set.rules[1].enabled)
+    let report = try parsed(
+      reportLine(
+        #""type":"access","location":{"governorate":"Aleppo"},"access":{"requested_by":"OCHA","status":"denied","request_id":"R-9"}"#
+      )
+      .replacingOccurrences(of: #""type":"attack","#, with: "")
+    ).report
+    let matches = set.evaluate(report)
+    #expect(matches.map(\.rule.id) == ["access.un_request_denied"])
+    #expect(matches.first?.message == "OCHA request R-9 denied (Aleppo)")
+  }
+
+  @Test func outputsShowAbsentFieldsAndJoinArrays() throws {
+    let set = try loadRules([("access.yaml", Self.access)]).get()
+    let report = try parsed(reportLine(#""weapons":["mortar","tank"],"casualties":{"killed":3}"#)).report
+    #expect(set.evaluate(report).map(\.message) == ["<none> attacked <none>, 3 killed (mortar, tank)"])
+  }
+
+  @Test func theRevisionCoversNamesAndContentsInOrder() throws {
+    let one = RuleSetLoader.revision(of: [RuleSource(path: "Rules/a.yaml", name: "a.yaml", contents: Array("x".utf8))])
+    #expect(one.hasPrefix("sha256:") && one.count == 7 + 64)
+    // sha256 of "a.yaml", NUL, "x", NUL, as Python's hashlib computes it
+    #expect(one == "sha256:74c324ed98c0800ede08e8a70c5f3ad5ca67a02121c7c43f8d1f471fd4c95286")
+    let renamed = RuleSetLoader.revision(of: [
+      RuleSource(path: "Rules/b.yaml", name: "b.yaml", contents: Array("x".utf8))
+    ])
+    let edited = RuleSetLoader.revision(of: [
+      RuleSource(path: "Rules/a.yaml", name: "a.yaml", contents: Array("y".utf8))
+    ])
+    let elsewhere = RuleSetLoader.revision(of: [
+      RuleSource(path: "/etc/a.yaml", name: "a.yaml", contents: Array("x".utf8))
+    ])
+    #expect(renamed != one && edited != one)
+    #expect(elsewhere == one)
+    let set = try loadRules([("access.yaml", Self.access)]).get()
+    #expect(
+      set.revision
+        == RuleSetLoader.revision(of: [RuleSource(path: "x", name: "access.yaml", contents: Array(Self.access.utf8))]))
+  }
+
+  @Test func namesResolveAcrossFilesWhateverTheOrder() throws {
+    let rules = """
+      - rule: weapons.heavy
+        desc: Heavy weapons.
+        condition: weapons in (heavy_weapons) and is_attack
+        output: "%weapons"
+        priority: high
+        examples:
+          match: [{type: attack, weapons: [artillery]}]
+      """
+    let definitions =
+      "- list: heavy_weapons\n  items: [artillery, barrel_bomb]\n- macro: is_attack\n  condition: type = attack\n"
+    let set = try loadRules([("a.yaml", rules), ("b.yaml", definitions)]).get()
+    #expect(set.enabledRuleCount == 1)
+  }
+
+  @Test func disabledRulesAreListedButNeverFire() throws {
+    let text = """
+      - rule: any.attack
+        desc: Any attack.
+        condition: type = attack
+        output: attack
+        priority: info
+        enabled: false
+      """
+    let set = try loadRules([("a.yaml", text)]).get()
+    #expect(set.rules.count == 1 && set.enabledRuleCount == 0)
+    #expect(set.evaluate(try parsed(reportLine()).report).isEmpty)
+  }
+
+  @Test func typeIndexingSkipsRulesThatCannotMatch() throws {
+    let text = """
+      - rule: only.access
+        desc: Access.
+        condition: type = access
+        output: access
+        priority: low
+      - rule: any.report
+        desc: Anything.
+        condition: id exists
+        output: any
+        priority: low
+      """
+    let set = try loadRules([("a.yaml", text)]).get()
+    #expect(set.evaluate(try parsed(reportLine()).report).map(\.rule.id) == ["any.report"])
+    let access = try parsed(#"{"id":"A","occurred_at":"2016-01-01","type":"access"}"#).report
+    #expect(set.evaluate(access).map(\.rule.id) == ["only.access", "any.report"])
+  }
+
+  static func rule(_ condition: String) -> String {
+    "- rule: r.one\n  desc: d\n  condition: \(condition)\n  output: o\n  priority: low\n"
+  }
+
+  static let refusals: [(String, [String])] = [
+    (
+      "- rule: [unclosed\n",
+      ["Rules/x.yaml:2:1: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence)"]
+    ),
+    (
+      "rule: x\n",
+      [#"Rules/x.yaml:1:1: a rule file is a list of items (`- rule: …`, `- list: …`, `- macro: …`), got a mapping"#]
+    ),
+    ("- just text\n", [#"Rules/x.yaml:1:3: an item is a mapping such as `- rule: …`, got "just text""#]),
+    ("- name: x\n", ["Rules/x.yaml:1:3: an item needs exactly one of list, macro, rule; found none"]),
+    (
+      "- list: x\n  macro: y\n",
+      ["Rules/x.yaml:1:3: an item needs exactly one of list, macro, rule; found list and macro"]
+    ),
+    (
+      rule("type = access and"),
+      [
+        "Rules/x.yaml:3:31: rule r.one: expected an operand after 'and' (a field, a macro, 'not' or '('), got the end of the condition"
+      ]
+    ),
+    (
+      rule("location.populated > 3"),
+      ["Rules/x.yaml:3:35: rule r.one: '>' does not fit location.populated, a true/false field, which takes = and !="]
+    ),
+    (
+      rule("occurred_at >= yesterday"),
+      [
+        "Rules/x.yaml:3:29: rule r.one: 'yesterday' is not a timestamp; write one like 2016-02-27T00:00:00+02:00 or a date like 2016-02-27"
+      ]
+    ),
+    (
+      rule("\"type = access and weapons = barel_bomb\""),
+      [
+        "Rules/x.yaml:3:43: rule r.one: 'barel_bomb' is not a value of weapons, which is one of: barrel_bomb, cluster_munition, unguided_rocket, mortar, artillery, unguided_air_bomb, guided_munition, incendiary, thermobaric, chemical, vbied, ied, suicide_attack, small_arms, tank, sniper, landmine, air_strike, shelling, other, unknown"
+      ]
+    ),
+    (
+      rule("|\n    type = access\n    and location.palce = x"),
+      ["Rules/x.yaml:5:9: rule r.one: unknown field location.palce (did you mean location.place?)"]
+    ),
+    (
+      rule("type = attack and no_such_macro"),
+      ["Rules/x.yaml:3:32: rule r.one: no macro named no_such_macro, and it is not a field"]
+    ),
+    (
+      "- macro: a\n  condition: b and type = attack\n- macro: b\n  condition: not a\n",
+      [
+        "Rules/x.yaml:2:14: macro a: macro b refers to itself: b → a → b",
+        "Rules/x.yaml:4:18: macro b: macro a refers to itself: a → b → a",
+      ]
+    ),
+    (
+      "- macro: m\n  condition: type =\n" + rule("m"),
+      ["Rules/x.yaml:2:20: macro m: expected a value after '=', got the end of the condition"]
+    ),
+    (
+      "- rule: r.one\n  desc: d\n  condition: type = attack\n  output: \"%location.palce at %%\"\n  priority: low\n",
+      ["Rules/x.yaml:4:12: rule r.one: output: unknown field %location.palce (did you mean location.place?)"]
+    ),
+    (
+      "- rule: r.one\n  desc: d\n  condition: type = attack\n  output: o\n  priority: urgent\n",
+      ["Rules/x.yaml:5:13: rule r.one: priority must be one of critical, high, medium, low, info, got 'urgent'"]
+    ),
+    (
+      "- rule: r.one\n  desc: d\n  condition: type = attack\n  priority: low\n  severity: 3\n",
+      [
+        "Rules/x.yaml:1:3: a rule needs 'output'",
+        "Rules/x.yaml:5:3: unknown key 'severity' in a rule (known: rule, desc, condition, output, priority, basis, tags, enabled, examples)",
+      ]
+    ),
+    (
+      rule("type = attack") + rule("type = access"),
+      ["Rules/x.yaml:6:9: rule r.one is already defined at Rules/x.yaml:1:9"]
+    ),
+    (
+      "- list: a\n  items: [x]\n- macro: a\n  condition: type = attack\n",
+      ["Rules/x.yaml:3:10: a is already defined as a list at Rules/x.yaml:1:9"]
+    ),
+    (
+      rule("type = attack").replacingOccurrences(of: "r.one", with: "vigil.mine"),
+      ["Rules/x.yaml:1:9: rule ids starting with 'vigil.' are reserved for Vigil's own records"]
+    ),
+    (
+      rule("type = attack").replacingOccurrences(of: "r.one", with: "bad id"),
+      ["Rules/x.yaml:1:9: rule id 'bad id' must be dotted words of letters, digits, '_' and '-' (weapons.barrel_bomb)"]
+    ),
+    (
+      rule("type = attack") + "  basis: ISSG ¶7\n  enabled: yes\n",
+      [
+        #"Rules/x.yaml:6:10: rule r.one: basis must be a list, such as ["ISSG ¶7"]; got "ISSG ¶7""#,
+        #"Rules/x.yaml:7:12: rule r.one: enabled must be true or false, got "yes""#,
+      ]
+    ),
+    (
+      rule("type = attack")
+        + "  examples:\n    match:\n      - {type: access}\n    no_match:\n      - {type: attack}\n",
+      [
+        "Rules/x.yaml:8:9: rule r.one: example match[0] does not match",
+        "Rules/x.yaml:10:9: rule r.one: example no_match[0] matches, but should not match",
+      ]
+    ),
+    (
+      rule("type = attack") + "  examples:\n    match:\n      - {type: attack, casualties: {killed: many}}\n",
+      [
+        #"Rules/x.yaml:8:9: rule r.one: example match[0] is not a valid report: casualties.killed: expected a whole number from 0 to 10,000,000, got "many""#
+      ]
+    ),
+    (
+      rule("type = attack") + "  examples:\n    matches: []\n",
+      ["Rules/x.yaml:7:5: rule r.one: unknown key 'matches' in examples (known: match, no_match)"]
+    ),
+  ]
+
+  @Test(arguments: refusals)
+  func refusesWithPositions(text: String, expected: [String]) {
+    #expect(ruleErrors([("x.yaml", text)]) == expected)
+  }
+
+  @Test func examplesReadScalarsAsTheSchemaTypesThem() throws {
+    let text = """
+      - rule: trade.norway
+        desc: Goods from NO.
+        condition: trade.origin_country = NO and trade.value_usd > 10 and location.populated = true
+        output: "%trade.origin_country"
+        priority: low
+        examples:
+          match:
+            - {type: trade, trade: {origin_country: NO, value_usd: 11}, location: {populated: true}}
+          no_match:
+            - {type: trade, trade: {origin_country: NO, value_usd: 10}, location: {populated: true}}
+      """
+    let set = try loadRules([("x.yaml", text)]).get()
+    #expect(set.rules.count == 1)
+  }
+
+  @Test func everyErrorOfALoadIsReportedInFileOrder() {
+    let first = Self.rule("type = access and")
+    let second = Self.rule("nope = 1").replacingOccurrences(of: "r.one", with: "r.two")
+    let found = ruleErrors([("a.yaml", first), ("b.yaml", second)])
+    #expect(found.count == 2)
+    #expect(found.first?.hasPrefix("Rules/a.yaml:3:") == true)
+    #expect(found.last?.hasPrefix("Rules/b.yaml:3:") == true)
+  }
+}
