@@ -5,6 +5,7 @@ let package = Package(
   name: "Vigil",
   products: [
     .executable(name: "vigild", targets: ["vigild"]),
+    .executable(name: "vigil", targets: ["vigil"]),
     .library(name: "VigilCore", targets: ["VigilCore"]),
   ],
   dependencies: [
@@ -35,7 +36,14 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
-    // Benchmarks live under bench/ (see bench/README.md); built in release by bench/run-*.
+    .executableTarget(
+      name: "vigil",
+      dependencies: [
+        "VigilServer",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    // Benchmarks live under bench/ (see the README, "Benchmarks"); built in release by bench/run-*.
     .executableTarget(
       name: "VigilBench",
       dependencies: ["VigilCore"],

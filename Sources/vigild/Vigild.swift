@@ -39,7 +39,7 @@ struct Vigild: ParsableCommand {
   var logLevel: Logger.Level = .info
 
   /// The plugins this daemon is built with, which `plugins:` in the configuration may enable.
-  static let plugins = ["designations", "places"]
+  static let plugins = KnownPlugins.names
 
   static func main() {
     let command: Vigild

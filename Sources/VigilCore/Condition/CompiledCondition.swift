@@ -6,6 +6,8 @@ public struct CompiledCondition: Sendable {
   /// `type in (…)` under `and`); nil when any report could match. Rule sets use it to skip
   /// rules that cannot match a report.
   public let types: Set<IncidentType>?
+  /// Things that load but look like mistakes (for `vigil rules lint`).
+  public var warnings: [ConditionError] = []
 
   public func matches(_ report: Report) -> Bool {
     evaluate(report)

@@ -36,7 +36,8 @@ public struct ConditionCompiler: Sendable {
       let pinned = parts.allSatisfy { $0.types != nil }
       return CompiledCondition(
         evaluate: { report in evaluations.contains { $0(report) } },
-        types: pinned ? parts.reduce(into: Set<IncidentType>()) { $0.formUnion($1.types!) } : nil)
+        types: pinned ? parts.reduce(into: Set<IncidentType>()) { $0.formUnion($1.types!) } : nil,
+        warnings: parts.flatMap(\.warnings))
     case .and(let operands):
       var parts: [CompiledCondition] = []
       for operand in operands { parts.append(try compile(operand, expanding: &expanding)) }
@@ -44,10 +45,12 @@ public struct ConditionCompiler: Sendable {
       let pins = parts.compactMap(\.types)
       return CompiledCondition(
         evaluate: { report in evaluations.allSatisfy { $0(report) } },
-        types: pins.isEmpty ? nil : pins.dropFirst().reduce(pins[0]) { $0.intersection($1) })
+        types: pins.isEmpty ? nil : pins.dropFirst().reduce(pins[0]) { $0.intersection($1) },
+        warnings: parts.flatMap(\.warnings))
     case .not(let operand):
-      let inner = try compile(operand, expanding: &expanding).evaluate
-      return CompiledCondition(evaluate: { !inner($0) }, types: nil)
+      let inner = try compile(operand, expanding: &expanding)
+      let evaluate = inner.evaluate
+      return CompiledCondition(evaluate: { !evaluate($0) }, types: nil, warnings: inner.warnings)
     case .reference(let name):
       return try macro(name, expanding: &expanding)
     case .call(let call):
@@ -83,7 +86,9 @@ public struct ConditionCompiler: Sendable {
     expanding.append(name.text)
     defer { expanding.removeLast() }
     do {
-      return try compile(body, expanding: &expanding)
+      var compiled = try compile(body, expanding: &expanding)
+      compiled.warnings = compiled.warnings.map { $0.inMacro(name.text) }
+      return compiled
     } catch {
       throw error.inMacro(name.text)
     }
@@ -129,11 +134,20 @@ public struct ConditionCompiler: Sendable {
       let values = try expand(items)
       let test = try ValueTest.membership(membership, values, type: type, subject: subjectName)
       let pin = membership == .iin ? nil : typePin?(Set(values.map(\.text)))
+      var warnings: [ConditionError] = []
+      if type == .text || type == .texts || type == .dynamic {
+        for item in values where item.list == nil && item.literal.kind == .word && item.text.contains("_") {
+          warnings.append(
+            ConditionError(
+              item.literal.start, item.literal.end,
+              "'\(item.text)' names no list, so it is compared as text; is it a misspelt list name?"))
+        }
+      }
       return CompiledCondition(
         evaluate: { report in
           guard let value = read(report) else { return false }
           return test(value)
-        }, types: pin)
+        }, types: pin, warnings: warnings)
     }
   }
 

@@ -9,6 +9,8 @@ public struct Rule: Sendable {
   public let enabled: Bool
   /// Where the rule starts.
   public let position: SourcePosition
+  /// How many examples the rule carries (all of them passed, or the set would not load).
+  public internal(set) var exampleCount: Int
   let condition: CompiledCondition
   let output: OutputTemplate
 

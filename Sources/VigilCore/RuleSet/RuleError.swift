@@ -1,11 +1,20 @@
 /// One problem in a rule set, at its place in a rule file.
 public struct RuleError: Error, Equatable, Sendable, CustomStringConvertible {
+  public enum Kind: String, Sendable {
+    /// Something wrong in how the set is written.
+    case definition
+    /// A rule's example that does not give the answer it claims.
+    case example
+  }
+
   public let position: SourcePosition
   public let message: String
+  public let kind: Kind
 
-  public init(_ position: SourcePosition, _ message: String) {
+  public init(_ position: SourcePosition, _ message: String, kind: Kind = .definition) {
     self.position = position
     self.message = message
+    self.kind = kind
   }
 
   public var description: String { "\(position): \(message)" }

@@ -5,12 +5,15 @@ public struct RuleSet: Sendable {
   public let revision: String
   /// Every rule, disabled ones too, in load order.
   public let rules: [Rule]
+  /// Things that load but look like mistakes, for `vigil rules lint`.
+  public let warnings: [RuleError]
   /// For each incident type, the enabled rules that can match it, in load order.
   private let candidates: [IncidentType: [Rule]]
 
-  init(revision: String, rules: [Rule]) {
+  init(revision: String, rules: [Rule], warnings: [RuleError]) {
     self.revision = revision
     self.rules = rules
+    self.warnings = warnings
     var candidates: [IncidentType: [Rule]] = [:]
     for type in IncidentType.allCases {
       candidates[type] = rules.filter { $0.enabled && ($0.condition.types?.contains(type) ?? true) }

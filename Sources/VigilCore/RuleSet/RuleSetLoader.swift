@@ -12,6 +12,8 @@ public struct RuleSetLoader: Sendable {
   private let plugins: [any RulePlugin]
   private let settings: [String: ConfigurationValue]
   private let functions: [ConditionFunction]
+  /// Off for checks that only look at definitions (`vigil rules lint`).
+  public var runsExamples = true
 
   /// - Parameters:
   ///   - plugins: the enabled plugins, with their settings by plugin name.
@@ -26,7 +28,7 @@ public struct RuleSetLoader: Sendable {
 
   /// `sources` in load order: directory by directory as configured, by name within one.
   public func load(_ sources: [RuleSource]) -> Result<RuleSet, RuleSetErrors> {
-    var loading = Loading(pluginKinds: Set(plugins.flatMap(\.itemKinds)))
+    var loading = Loading(pluginKinds: Set(plugins.flatMap(\.itemKinds)), runsExamples: runsExamples)
     for source in sources {
       loading.read(source)
     }
@@ -40,9 +42,10 @@ public struct RuleSetLoader: Sendable {
     }
     let rules = loading.compile(functions: functions)
     guard loading.errors.isEmpty else {
-      return .failure(RuleSetErrors(errors: loading.orderedErrors(sources: sources)))
+      return .failure(RuleSetErrors(errors: loading.ordered(loading.errors, sources: sources)))
     }
-    return .success(RuleSet(revision: Self.revision(of: sources), rules: rules))
+    let warnings = loading.ordered(loading.warnings, sources: sources)
+    return .success(RuleSet(revision: Self.revision(of: sources), rules: rules, warnings: warnings))
   }
 
   /// `sha256:` + the hex SHA-256 over each file's name, a NUL, its bytes and a NUL.
@@ -74,7 +77,9 @@ private struct Loading {
   }
 
   let pluginKinds: Set<String>
+  let runsExamples: Bool
   var errors: [RuleError] = []
+  var warnings: [RuleError] = []
   var lists: [String: [String]] = [:]
   var macros: [MacroItem] = []
   var ruleItems: [[RuleNode.Member]] = []
@@ -85,12 +90,13 @@ private struct Loading {
   var ruleIDs: [String: SourcePosition] = [:]
   var locators: [String: ScalarLocator] = [:]
 
-  init(pluginKinds: Set<String>) {
+  init(pluginKinds: Set<String>, runsExamples: Bool) {
     self.pluginKinds = pluginKinds
+    self.runsExamples = runsExamples
   }
 
-  mutating func fail(_ position: SourcePosition, _ message: String) {
-    errors.append(RuleError(position, message))
+  mutating func fail(_ position: SourcePosition, _ message: String, kind: RuleError.Kind = .definition) {
+    errors.append(RuleError(position, message, kind: kind))
   }
 
   // MARK: Reading files
@@ -206,7 +212,11 @@ private struct Loading {
     let compiler = ConditionCompiler(lists: lists, macros: parsedMacros, functions: functions)
     for macro in macros where !brokenMacros.contains(macro.name) {
       do {
-        _ = try compiler.compile(.reference(.init(text: macro.name, start: 0, end: 0)))
+        let compiled = try compiler.compile(.reference(.init(text: macro.name, start: 0, end: 0)))
+        for warning in compiled.warnings {
+          guard let owner = warning.macro, let scalar = macroScalars[owner] else { continue }
+          warnings.append(RuleError(locate(warning.start, in: scalar), "macro \(owner): \(warning.message)"))
+        }
       } catch {
         let owner = error.macro ?? macro.name
         guard let scalar = macroScalars[owner] else { continue }
@@ -260,10 +270,12 @@ private struct Loading {
     if description.text.allSatisfy(\.isWhitespace) {
       fail(description.position, "\(owner): desc must say what the rule detects")
     }
-    let rule = Rule(
+    var rule = Rule(
       id: id, description: description.text, priority: priority, basis: basis, tags: tags, enabled: enabled,
-      position: position, condition: condition, output: output)
-    runExamples(members, rule: rule)
+      position: position, exampleCount: 0, condition: condition, output: output)
+    if runsExamples {
+      rule.exampleCount = runExamples(members, rule: rule)
+    }
     return rule
   }
 
@@ -272,7 +284,11 @@ private struct Loading {
   ) -> CompiledCondition? {
     guard let scalar = scalar(members, "condition", owner: owner) else { return nil }
     do {
-      return try compiler.compile(try ConditionParser.parse(scalar.text))
+      let compiled = try compiler.compile(try ConditionParser.parse(scalar.text))
+      for warning in compiled.warnings where warning.macro == nil {
+        warnings.append(RuleError(locate(warning.start, in: scalar), "\(owner): \(warning.message)"))
+      }
+      return compiled
     } catch {
       // Problems inside a macro are reported once, where the macro is defined.
       if error.macro == nil { fail(locate(error.start, in: scalar), "\(owner): \(error.message)") }
@@ -290,11 +306,14 @@ private struct Loading {
     }
   }
 
-  private mutating func runExamples(_ members: [RuleNode.Member], rule: Rule) {
-    guard let examples = members.first(where: { $0.key == "examples" })?.value, !examples.isNull else { return }
+  /// Checks each example against the rule; gives how many there were.
+  private mutating func runExamples(_ members: [RuleNode.Member], rule: Rule) -> Int {
+    guard let examples = members.first(where: { $0.key == "examples" })?.value, !examples.isNull else { return 0 }
     guard case .mapping(let groups, _) = examples else {
-      return fail(examples.position, "rule \(rule.id): examples must be a mapping with match and no_match lists")
+      fail(examples.position, "rule \(rule.id): examples must be a mapping with match and no_match lists")
+      return 0
     }
+    var count = 0
     for group in groups {
       guard group.key == "match" || group.key == "no_match" else {
         fail(group.keyPosition, "rule \(rule.id): unknown key '\(group.key)' in examples (known: match, no_match)")
@@ -306,6 +325,7 @@ private struct Loading {
         continue
       }
       for (index, example) in reports.enumerated() {
+        count += 1
         let label = "rule \(rule.id): example \(group.key)[\(index)]"
         guard case .mapping = example else {
           fail(example.position, "\(label) must be a report (a mapping), got \(example.kindName)")
@@ -314,17 +334,19 @@ private struct Loading {
         let json = ExampleReport.json(example, ruleID: rule.id, index: index)
         switch ReportParser.parse(json) {
         case .failure(let error):
-          fail(example.position, "\(label) is not a valid report: \(error.message)")
+          fail(example.position, "\(label) is not a valid report: \(error.message)", kind: .example)
         case .success(let parsed):
           if let warning = parsed.warnings.first {
-            fail(example.position, "\(label): \(warning)")
+            fail(example.position, "\(label): \(warning)", kind: .example)
           } else if rule.matches(parsed.report) != (group.key == "match") {
             fail(
-              example.position, "\(label) \(group.key == "match" ? "does not match" : "matches, but should not match")")
+              example.position, "\(label) \(group.key == "match" ? "does not match" : "matches, but should not match")",
+              kind: .example)
           }
         }
       }
     }
+    return count
   }
 
   // MARK: Values
@@ -384,8 +406,8 @@ private struct Loading {
     locators[scalar.position.file]?.position(of: offset, in: scalar) ?? scalar.position
   }
 
-  /// Errors in load order, each once.
-  func orderedErrors(sources: [RuleSource]) -> [RuleError] {
+  /// Errors or warnings in load order, each once.
+  func ordered(_ errors: [RuleError], sources: [RuleSource]) -> [RuleError] {
     let fileOrder = Dictionary(sources.enumerated().map { ($1.path, $0) }, uniquingKeysWith: { first, _ in first })
     var seen = Set<String>()
     return errors.filter { seen.insert($0.description).inserted }.sorted {

@@ -2,19 +2,30 @@ import Foundation
 
 /// Runs the `vigild` built next to the test binary.
 enum Vigild {
+  static func run(_ arguments: [String], in directory: String? = nil) throws -> ChildProcess.Run {
+    try ChildProcess.run("vigild", arguments, in: directory)
+  }
+}
+
+/// Runs the `vigil` built next to the test binary.
+enum Vigil {
+  static func run(_ arguments: [String], in directory: String? = nil) throws -> ChildProcess.Run {
+    try ChildProcess.run("vigil", arguments, in: directory)
+  }
+}
+
+/// One of the package's programs, run to its end as a child process.
+enum ChildProcess {
   struct Run {
     let status: Int32
     let standardOutput: String
     let standardError: String
   }
 
-  static var executable: URL {
-    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigild")
-  }
-
-  static func run(_ arguments: [String], in directory: String? = nil) throws -> Run {
+  static func run(_ program: String, _ arguments: [String], in directory: String? = nil) throws -> Run {
     let process = Process()
-    process.executableURL = executable
+    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+      .appendingPathComponent(program)
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let output = Pipe()

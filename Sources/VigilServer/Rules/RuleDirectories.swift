@@ -1,0 +1,51 @@
+import Foundation
+import VigilCore
+
+/// Reads the rule files of the configured directories, in load order (RULES.md): directory
+/// by directory as given, by file name within one; `*.yaml` and `*.yml` only; no
+/// recursion; hidden files and editor leftovers skipped; a symlink counts as its target.
+public enum RuleDirectories {
+  /// One sentence for a directory or file that could not be read.
+  public struct ReadError: Error, CustomStringConvertible {
+    public let description: String
+  }
+
+  public static func read(_ directories: [String]) throws(ReadError) -> [RuleSource] {
+    var sources: [RuleSource] = []
+    for directory in directories {
+      let names: [String]
+      do {
+        names = try FileManager.default.contentsOfDirectory(atPath: directory)
+      } catch {
+        throw ReadError(description: "cannot read the rules directory \(directory): \(reason(error))")
+      }
+      for name in names.filter(isRuleFile).sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
+        let path = (directory as NSString).appendingPathComponent(name)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+          continue  // a dangling symlink or a directory named like a rule file
+        }
+        guard let contents = FileManager.default.contents(atPath: path) else {
+          throw ReadError(description: "cannot read the rule file \(path)")
+        }
+        sources.append(RuleSource(path: path, name: name, contents: [UInt8](contents)))
+      }
+    }
+    return sources
+  }
+
+  /// `*.yaml` or `*.yml`, and not a hidden file or an editor's temporary or backup file.
+  public static func isRuleFile(_ name: String) -> Bool {
+    guard name.hasSuffix(".yaml") || name.hasSuffix(".yml") else { return false }
+    return !name.hasPrefix(".") && !name.hasSuffix("~") && !name.hasSuffix(".swp") && name != "4913"
+  }
+
+  private static func reason(_ error: any Error) -> String {
+    let code = (error as NSError).code
+    switch code {
+    case NSFileReadNoSuchFileError: return "no such directory"
+    case NSFileReadNoPermissionError: return "permission denied"
+    default: return "not a readable directory"
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import VigilCore
+
+/// The outcome of loading a rule set offline, as `rules lint` and `rules test` print it.
+struct RuleSetCheck {
+  let result: Result<RuleSet, RuleSetErrors>
+  let files: Int
+  /// Whether the examples were run (`rules test`).
+  let examples: Bool
+
+  var errors: [RuleError] {
+    if case .failure(let errors) = result { return errors.errors }
+    return []
+  }
+
+  func print(json: Bool) {
+    let warnings = (try? result.get().warnings) ?? []
+    for error in errors { line(error, severity: "error", json: json) }
+    for warning in warnings { line(warning, severity: "warning", json: json) }
+    Swift.print(json ? summaryJSON(warnings: warnings.count) : summary(warnings: warnings.count))
+  }
+
+  private func line(_ problem: RuleError, severity: String, json: Bool) {
+    if json {
+      Swift.print(
+        "{\"file\":\(JSONText.string(problem.position.file)),\"line\":\(problem.position.line),"
+          + "\"column\":\(problem.position.column),\"severity\":\"\(severity)\",\"kind\":\"\(problem.kind.rawValue)\","
+          + "\"message\":\(JSONText.string(problem.message))}")
+    } else {
+      Swift.print(severity == "error" ? problem.description : "\(problem.position): warning: \(problem.message)")
+    }
+  }
+
+  private func summary(warnings: Int) -> String {
+    switch result {
+    case .success(let set):
+      let exampleCount = set.rules.reduce(0) { $0 + $1.exampleCount }
+      let checked = examples ? "; all \(exampleCount) examples pass" : ""
+      let warned = warnings == 0 ? "" : "; \(plural(warnings, "warning"))"
+      return
+        "ok: \(plural(set.rules.count, "rule")) (\(set.enabledRuleCount) enabled) in \(plural(files, "file"))"
+        + "\(checked)\(warned); revision \(set.revision)"
+    case .failure(let failure):
+      let failedExamples = failure.errors.count { $0.kind == .example }
+      let others = failure.errors.count - failedExamples
+      var parts: [String] = []
+      if failedExamples > 0 { parts.append("\(plural(failedExamples, "example")) failed") }
+      if others > 0 { parts.append(plural(others, "error")) }
+      return
+        "rejected: \(parts.joined(separator: ", ")) in \(plural(files, "file")); the daemon would keep its old rules"
+    }
+  }
+
+  private func plural(_ count: Int, _ noun: String) -> String {
+    "\(count) \(noun)\(count == 1 ? "" : "s")"
+  }
+
+  private func summaryJSON(warnings: Int) -> String {
+    switch result {
+    case .success(let set):
+      let exampleCount = set.rules.reduce(0) { $0 + $1.exampleCount }
+      return "{\"ok\":true,\"rules\":\(set.rules.count),\"enabled\":\(set.enabledRuleCount),\"files\":\(files),"
+        + "\"examples\":\(examples ? exampleCount : 0),\"warnings\":\(warnings),\"revision\":\"\(set.revision)\"}"
+    case .failure(let failure):
+      let failedExamples = failure.errors.count { $0.kind == .example }
+      return "{\"ok\":false,\"errors\":\(failure.errors.count - failedExamples),\"failed_examples\":\(failedExamples),"
+        + "\"files\":\(files)}"
+    }
+  }
+}

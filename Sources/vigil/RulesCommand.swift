@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import VigilCore
+import VigilServer
+
+struct RulesCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "rules",
+    abstract: "Check rule sets offline.",
+    subcommands: [Lint.self, Test.self])
+
+  struct Lint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Load and check rule sets: every error with file:line:column; exit 1 on any.",
+      discussion: "Example: vigil rules lint Rules /etc/vigil/rules")
+
+    @OptionGroup var options: RuleSetOptions
+
+    func run() throws {
+      let report = try options.load(runningExamples: false)
+      report.print(json: options.json)
+      if !report.errors.isEmpty { throw ExitCode(1) }
+    }
+  }
+
+  struct Test: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Run every rule's examples; print the failures; exit 1 on any.",
+      discussion: "Example: vigil rules test Rules")
+
+    @OptionGroup var options: RuleSetOptions
+
+    func run() throws {
+      let report = try options.load(runningExamples: true)
+      report.print(json: options.json)
+      if !report.errors.isEmpty { throw ExitCode(1) }
+    }
+  }
+}
+
+/// What `rules lint` and `rules test` share: where the rules are, and how to print.
+struct RuleSetOptions: ParsableArguments {
+  @Option(help: ArgumentHelp("Configuration file, for the rules directories and plugins.", valueName: "FILE"))
+  var config: String?
+
+  @Flag(help: "One JSON object per line.")
+  var json = false
+
+  @Argument(help: ArgumentHelp("Rules directories (default: the configuration's rules.paths).", valueName: "DIR"))
+  var directories: [String] = []
+
+  func load(runningExamples: Bool) throws -> RuleSetCheck {
+    var source = ConfigurationSource()
+    source.explicitPath = config
+    let configuration: DaemonConfiguration
+    do {
+      configuration = try source.load(knownPlugins: KnownPlugins.names)
+    } catch {
+      throw CommandFailure(status: 2, sentence: "\(error)")
+    }
+    let paths = directories.isEmpty ? configuration.rules.paths : directories
+    let sources: [RuleSource]
+    do {
+      sources = try RuleDirectories.read(paths)
+    } catch {
+      throw CommandFailure(status: 2, sentence: error.description)
+    }
+    var loader = RuleSetLoader()
+    loader.runsExamples = runningExamples
+    return RuleSetCheck(result: loader.load(sources), files: sources.count, examples: runningExamples)
+  }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+
+/// The `vigil` command line (DAEMON.md). Exit status: 0 on success, 1 when an input was
+/// refused or a check failed, 2 on misuse, an unreadable file, or an unreachable daemon.
+@main
+struct Vigil: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "vigil",
+    abstract: "Work with Vigil's rule sets and daemon.",
+    discussion: "Example: vigil rules lint Rules",
+    subcommands: [RulesCommand.self])
+
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch let exit as ExitCode {
+      Foundation.exit(exit.rawValue)
+    } catch let failure as CommandFailure {
+      FileHandle.standardError.write(Data("vigil: \(failure.sentence)\n".utf8))
+      Foundation.exit(failure.status)
+    } catch {
+      if exitCode(for: error) == .success {
+        print(fullMessage(for: error))
+        Foundation.exit(0)
+      }
+      FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+      Foundation.exit(2)
+    }
+  }
+}
+
+/// A command that could not do its work: one sentence for standard error, and the status.
+struct CommandFailure: Error {
+  let status: Int32
+  let sentence: String
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+/// The real `vigil rules lint|test` on rule directories made for each test.
+@Suite("vigil rules lint and test")
+struct VigilRulesCommandTests {
+  static let good = """
+    - list: un_agencies
+      items: [OCHA, WFP]
+    - rule: access.denied
+      desc: A UN request was denied.
+      condition: type = access and access.requested_by in (un_agencies) and access.status = denied
+      output: "%access.requested_by denied"
+      priority: high
+      examples:
+        match: [{type: access, access: {requested_by: WFP, status: denied}}]
+        no_match: [{type: access, access: {requested_by: WFP, status: approved}}]
+    """
+
+  func directory(_ files: [String: String]) throws -> TemporaryDirectory {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/R", withIntermediateDirectories: false)
+    for (name, text) in files {
+      try text.write(toFile: directory.path + "/R/" + name, atomically: true, encoding: .utf8)
+    }
+    return directory
+  }
+
+  @Test func aGoodSetPassesBoth() throws {
+    let directory = try directory(["access.yaml": Self.good, "README.md": "not a rule file", ".hidden.yaml": "{"])
+    let lint = try Vigil.run(["rules", "lint", "R"], in: directory.path)
+    #expect(lint.status == 0)
+    #expect(lint.standardOutput.hasPrefix("ok: 1 rule (1 enabled) in 1 file; revision sha256:"))
+    let test = try Vigil.run(["rules", "test", "R"], in: directory.path)
+    #expect(test.status == 0)
+    #expect(test.standardOutput.contains("ok: 1 rule (1 enabled) in 1 file; all 2 examples pass; revision sha256:"))
+  }
+
+  @Test func lintPrintsEveryErrorWithItsPlaceAndExitsOne() throws {
+    let broken =
+      Self.good.replacingOccurrences(of: "and access.status = denied", with: "and access.status = refused")
+      + "\n- macro: m\n  condition: type =\n"
+    let directory = try directory(["access.yaml": broken])
+    let lint = try Vigil.run(["rules", "lint", "R"], in: directory.path)
+    #expect(lint.status == 1)
+    let lines = lint.standardOutput.split(separator: "\n").map(String.init)
+    #expect(lines.count == 3)
+    #expect(lines[0].hasPrefix("R/access.yaml:5:89: rule access.denied: 'refused' is not a value of access.status"))
+    #expect(lines[1] == "R/access.yaml:12:20: macro m: expected a value after '=', got the end of the condition")
+    #expect(lines[2] == "rejected: 2 errors in 1 file; the daemon would keep its old rules")
+  }
+
+  @Test func testReportsFailingExamples() throws {
+    let failing = Self.good.replacingOccurrences(of: "status: approved", with: "status: denied")
+    let directory = try directory(["access.yaml": failing])
+    let lint = try Vigil.run(["rules", "lint", "R"], in: directory.path)
+    #expect(lint.status == 0)
+    let test = try Vigil.run(["rules", "test", "R"], in: directory.path)
+    #expect(test.status == 1)
+    #expect(
+      test.standardOutput.contains(
+        "R/access.yaml:10:16: rule access.denied: example no_match[0] matches, but should not match"))
+    #expect(test.standardOutput.contains("rejected: 1 example failed in 1 file"))
+  }
+
+  @Test func jsonGivesOneObjectPerLine() throws {
+    let directory = try directory([
+      "access.yaml": Self.good.replacingOccurrences(of: "(un_agencies)", with: "(un_agences)")
+    ])
+    let lint = try Vigil.run(["rules", "lint", "--json", "R"], in: directory.path)
+    #expect(lint.status == 0)
+    let lines = lint.standardOutput.split(separator: "\n")
+    #expect(lines.count == 2)
+    for line in lines {
+      #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: Any])
+    }
+    let warning = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+    #expect(warning["severity"] as? String == "warning")
+    #expect(warning["line"] as? Int == 5)
+  }
+
+  @Test func withoutDirectoriesTheConfigurationsAreUsed() throws {
+    let directory = try directory(["access.yaml": Self.good])
+    try "rules:\n  paths: [R]\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let lint = try Vigil.run(["rules", "lint", "--config", "v.yaml"], in: directory.path)
+    #expect(lint.status == 0)
+    #expect(lint.standardOutput.hasPrefix("ok: 1 rule"))
+  }
+
+  @Test func misuseAndUnreadableDirectoriesExitTwo() throws {
+    let directory = try directory([:])
+    let missing = try Vigil.run(["rules", "lint", "nowhere"], in: directory.path)
+    #expect(missing.status == 2)
+    #expect(missing.standardError == "vigil: cannot read the rules directory nowhere: no such directory\n")
+    let misuse = try Vigil.run(["rules", "lint", "--frobnicate"], in: directory.path)
+    #expect(misuse.status == 2)
+  }
+}
