@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import VigilCore
 import VigilServer
 
 /// The daemon's command line (DAEMON.md). Exit status: 0 after a clean stop, 1 when it
@@ -92,6 +93,19 @@ struct Vigild: ParsableCommand {
       configuration: socket \(configuration.socket.path), rules \(rulesPaths), state \(configuration.stateDirectory), \
       alert log \(configuration.alerts.path), durability \(configuration.durability.rawValue)
       """)
+    let ruleSet: RuleSet
+    do {
+      switch RuleSetLoader().load(try RuleDirectories.read(configuration.rules.paths)) {
+      case .success(let loaded): ruleSet = loaded
+      case .failure(let errors):
+        log.error("cannot start: the rule set has \(errors.errors.count) error(s):\n\(errors)")
+        return 1
+      }
+    } catch {
+      log.error("cannot start: \(error)")
+      return 1
+    }
+    log.info("rule set \(ruleSet.revision): \(ruleSet.enabledRuleCount) of \(ruleSet.rules.count) rules enabled")
     // The socket server, journal and alert log are the next piece of work (see README, "Status").
     log.error("cannot start: serving reports on the socket is not built yet")
     return 1

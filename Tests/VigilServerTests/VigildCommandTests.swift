@@ -50,6 +50,28 @@ struct VigildCommandTests {
     #expect(!run.standardError.contains("rules.paths[0]"))
   }
 
+  @Test func aRuleSetThatFailsToLoadIsFatalWithEveryError() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    try "- rule: a.b\n  desc: d\n  condition: type = access and\n  output: o\n  priority: urgent\n".write(
+      toFile: directory.path + "/Rules/x.yaml", atomically: true, encoding: .utf8)
+    let run = try Vigild.run([], in: directory.path)
+    #expect(run.status == 1)
+    #expect(run.standardError.contains("cannot start: the rule set has 2 error(s):"))
+    #expect(run.standardError.contains("Rules/x.yaml:3:31: rule a.b: expected an operand after 'and'"))
+    #expect(run.standardError.contains("Rules/x.yaml:5:13: rule a.b: priority must be one of"))
+  }
+
+  @Test func aGoodRuleSetIsLoadedAndNamedByItsRevision() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    try "- rule: a.b\n  desc: d\n  condition: type = access\n  output: o\n  priority: low\n".write(
+      toFile: directory.path + "/Rules/x.yaml", atomically: true, encoding: .utf8)
+    let run = try Vigild.run([], in: directory.path)
+    #expect(run.standardError.contains("rule set sha256:"))
+    #expect(run.standardError.contains(": 1 of 1 rules enabled"))
+  }
+
   @Test func flagsOverrideTheFile() throws {
     let directory = try TemporaryDirectory()
     try FileManager.default.createDirectory(atPath: directory.path + "/a", withIntermediateDirectories: false)
