@@ -46,7 +46,7 @@ let package = Package(
     // Benchmarks live under bench/ (see the README, "Benchmarks"); built in release by bench/run-*.
     .executableTarget(
       name: "VigilBench",
-      dependencies: ["VigilCore"],
+      dependencies: ["VigilCore", "VigilServer"],
       path: "bench/Sources/VigilBench"
     ),
     .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"]),

@@ -256,7 +256,8 @@ enum ValueTest {
     { value in
       switch value {
       case .texts(let texts): texts.contains { test(.text($0)) }
-      case .strings(let strings): strings.contains { test(.string($0)) }
+      case .weapons(let weapons): weapons.contains { test(.string($0.rawValue)) }
+      case .victims(let victims): victims.contains { test(.string($0.rawValue)) }
       default: test(value)
       }
     }

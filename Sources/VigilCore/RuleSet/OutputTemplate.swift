@@ -73,7 +73,8 @@ public struct OutputTemplate: Sendable {
     case .timestamp(let timestamp): timestamp.text.string
     case .present: "present"
     case .texts(let texts): texts.map(\.string).joined(separator: ", ")
-    case .strings(let strings): strings.joined(separator: ", ")
+    case .weapons(let weapons): weapons.map(\.rawValue).joined(separator: ", ")
+    case .victims(let victims): victims.map(\.rawValue).joined(separator: ", ")
     case .json(let json): show(json)
     }
   }

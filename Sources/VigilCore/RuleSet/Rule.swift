@@ -1,5 +1,6 @@
-/// One compiled rule: what a monitor reads about it, and how it checks a report.
-public struct Rule: Sendable {
+/// One compiled rule: what a monitor reads about it, and how it checks a report. A class:
+/// rule sets hand rules around on every report, and a reference costs one count.
+public final class Rule: Sendable {
   public let id: String
   public let description: String
   public let priority: Priority
@@ -10,9 +11,25 @@ public struct Rule: Sendable {
   /// Where the rule starts.
   public let position: SourcePosition
   /// How many examples the rule carries (all of them passed, or the set would not load).
-  public internal(set) var exampleCount: Int
+  public let exampleCount: Int
   let condition: CompiledCondition
   let output: OutputTemplate
+
+  init(
+    id: String, description: String, priority: Priority, basis: [String], tags: [String], enabled: Bool,
+    position: SourcePosition, exampleCount: Int, condition: CompiledCondition, output: OutputTemplate
+  ) {
+    self.id = id
+    self.description = description
+    self.priority = priority
+    self.basis = basis
+    self.tags = tags
+    self.enabled = enabled
+    self.position = position
+    self.exampleCount = exampleCount
+    self.condition = condition
+    self.output = output
+  }
 
   public func matches(_ report: Report) -> Bool {
     condition.matches(report)

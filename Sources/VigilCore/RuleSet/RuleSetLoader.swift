@@ -270,13 +270,13 @@ private struct Loading {
     if description.text.allSatisfy(\.isWhitespace) {
       fail(description.position, "\(owner): desc must say what the rule detects")
     }
-    var rule = Rule(
+    let rule = Rule(
       id: id, description: description.text, priority: priority, basis: basis, tags: tags, enabled: enabled,
       position: position, exampleCount: 0, condition: condition, output: output)
-    if runsExamples {
-      rule.exampleCount = runExamples(members, rule: rule)
-    }
-    return rule
+    guard runsExamples else { return rule }
+    return Rule(
+      id: id, description: description.text, priority: priority, basis: basis, tags: tags, enabled: enabled,
+      position: position, exampleCount: runExamples(members, rule: rule), condition: condition, output: output)
   }
 
   private mutating func compileCondition(

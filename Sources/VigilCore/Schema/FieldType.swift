@@ -51,7 +51,10 @@ public enum FieldValue: Sendable, Equatable {
   /// An object that is present.
   case present
   case texts([ReportText])
-  case strings([String])
+  /// The report's arrays of enum words, as they are (mapping them to strings would cost an
+  /// allocation at every evaluation).
+  case weapons([Weapon])
+  case victims([Victim])
   /// A value under `extra`.
   case json(JSONValue)
 }

@@ -54,7 +54,7 @@ public enum ReportSchema {
       word("target.type", TargetType.self) { $0.target?.type },
       text("target.name") { $0.target?.name },
       text("target.party") { $0.target?.party },
-      words("weapons", Weapon.self) { $0.weapons },
+      Field(path: "weapons", type: .words(allowed: Weapon.allowedValues)) { $0.weapons.map(FieldValue.weapons) },
       text("chemical_agent") { $0.chemicalAgent },
       object("casualties") { $0.casualties },
       count("casualties.killed") { $0.casualties?.killed },
@@ -77,7 +77,9 @@ public enum ReportSchema {
       count("detention.count") { $0.detention?.count },
       word("detention.kind", DetentionKind.self) { $0.detention?.kind },
       bool("detention.ransom_demanded") { $0.detention?.ransomDemanded },
-      words("detention.victims", Victim.self) { $0.detention?.victims },
+      Field(path: "detention.victims", type: .words(allowed: Victim.allowedValues)) {
+        $0.detention?.victims.map(FieldValue.victims)
+      },
       object("trade") { $0.trade },
       word("trade.commodity", Commodity.self) { $0.trade?.commodity },
     ] + actor("trade.seller") { $0.trade?.seller } + actor("trade.buyer") { $0.trade?.buyer }
@@ -103,12 +105,6 @@ public enum ReportSchema {
     _ path: String, _: Word.Type, _ read: @escaping @Sendable (Report) -> Word?
   ) -> Field {
     Field(path: path, type: .word(allowed: Word.allowedValues)) { read($0).map { .string($0.rawValue) } }
-  }
-
-  private static func words<Word: ReportVocabulary>(
-    _ path: String, _: Word.Type, _ read: @escaping @Sendable (Report) -> [Word]?
-  ) -> Field {
-    Field(path: path, type: .words(allowed: Word.allowedValues)) { read($0).map { .strings($0.map(\.rawValue)) } }
   }
 
   private static func number(_ path: String, _ read: @escaping @Sendable (Report) -> Double?) -> Field {

@@ -1,20 +1,42 @@
 import Foundation
 import VigilCore
+import VigilServer
 
 /// Benchmarks of the engine's pure parts. Run through the bench/ scripts, which build in
-/// release mode: `bench/run-parse [COUNT] [SEED]`.
+/// release mode.
 ///
-///   VigilBench parse FILE [ROUNDS]   parse + validate every line of FILE, ROUNDS times,
-///                                    and print the best round's reports per second.
-let arguments = CommandLine.arguments.dropFirst()
-guard arguments.first == "parse", arguments.count >= 2 else {
-  FileHandle.standardError.write(Data("usage: VigilBench parse FILE [ROUNDS]\n".utf8))
+///   VigilBench parse FILE [ROUNDS]         parse + validate every line of FILE, ROUNDS times,
+///                                          and print the best round's reports per second
+///   VigilBench rules DIR FILE [ROUNDS]     evaluate the rules of DIR on every report of FILE
+///   VigilBench load-rules COUNT [ROUNDS]   load and compile COUNT generated rules
+let arguments = Array(CommandLine.arguments.dropFirst())
+
+func fail(_ message: String) -> Never {
+  FileHandle.standardError.write(Data((message + "\n").utf8))
   exit(2)
 }
-let path = arguments[arguments.startIndex + 1]
-let rounds = arguments.count > 2 ? Int(arguments[arguments.startIndex + 2]) ?? 5 : 5
-guard let data = FileManager.default.contents(atPath: path) else {
-  FileHandle.standardError.write(Data("cannot read \(path)\n".utf8))
-  exit(2)
+
+func contents(_ path: String) -> Data {
+  guard let data = FileManager.default.contents(atPath: path) else { fail("cannot read \(path)") }
+  return data
 }
-print(ParseBenchmark(data: data).run(rounds: rounds))
+
+switch (arguments.first, arguments.count) {
+case ("parse", 2...):
+  print(ParseBenchmark(data: contents(arguments[1])).run(rounds: arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5))
+case ("rules", 3...):
+  let rules: [RuleSource]
+  do {
+    rules = try RuleDirectories.read([arguments[1]])
+  } catch {
+    fail(error.description)
+  }
+  print(
+    RulesBenchmark().evaluate(
+      rules: rules, workload: contents(arguments[2]), rounds: arguments.count > 3 ? Int(arguments[3]) ?? 5 : 5))
+case ("load-rules", 2...):
+  print(
+    RulesBenchmark().load(count: Int(arguments[1]) ?? 1000, rounds: arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5))
+default:
+  fail("usage: VigilBench parse FILE [ROUNDS] | rules DIR FILE [ROUNDS] | load-rules COUNT [ROUNDS]")
+}
