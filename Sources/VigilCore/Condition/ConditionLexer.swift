@@ -1,10 +1,16 @@
 /// Splits a condition into tokens. Positions are offsets in Unicode scalars.
 struct ConditionLexer {
+  private let text: String
   private let scalars: [Unicode.Scalar]
+  /// Where each scalar starts in `text` (and, last, where the text ends), so tokens are
+  /// cut out as slices rather than rebuilt scalar by scalar.
+  private let indices: [String.Index]
   private var index = 0
 
   init(_ text: String) {
+    self.text = text
     scalars = Array(text.unicodeScalars)
+    indices = Array(text.unicodeScalars.indices) + [text.endIndex]
   }
 
   /// Every token, ending with `.end`, or the first lexical error.
@@ -62,9 +68,8 @@ struct ConditionLexer {
   /// A bare word, keyword or number: letters (any script), digits and `_ - . : / +`.
   private mutating func wordOrNumber(from start: Int) -> ConditionToken {
     while index < scalars.count, isWordScalar(scalars[index]) { index += 1 }
-    var text = ""
-    text.unicodeScalars.append(contentsOf: scalars[start..<index])
-    if isNumber(text) {
+    let text = String(self.text.unicodeScalars[indices[start]..<indices[index]])
+    if isNumber(scalars[start..<index]) {
       return ConditionToken(kind: .number(text), start: start, end: index)
     }
     if let keyword = ConditionToken.Keyword(rawValue: text) {
@@ -100,7 +105,8 @@ struct ConditionLexer {
 
   private func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
     switch scalar {
-    case "_", "-", ".", ":", "/", "+": true
+    case "_", "-", ".", ":", "/", "+", "a"..."z", "A"..."Z", "0"..."9": true
+    case _ where scalar.isASCII: false
     default:
       scalar.properties.isAlphabetic || scalar.properties.numericType == .decimal
         || scalar.properties.generalCategory == .nonspacingMark
@@ -108,13 +114,21 @@ struct ConditionLexer {
   }
 
   /// `-?digits[.digits]`
-  private func isNumber(_ text: String) -> Bool {
-    var body = Substring(text)
-    if body.first == "-" { body = body.dropFirst() }
-    let parts = body.split(separator: ".", omittingEmptySubsequences: false)
-    guard (1...2).contains(parts.count) else { return false }
-    return parts.allSatisfy {
-      !$0.isEmpty && $0.unicodeScalars.allSatisfy { $0.isASCII && $0.properties.numericType == .decimal }
+  private func isNumber(_ word: ArraySlice<Unicode.Scalar>) -> Bool {
+    var digits = word.first == "-" ? word.dropFirst() : word
+    var sawDot = false
+    var run = 0
+    while let scalar = digits.popFirst() {
+      if scalar == "." {
+        guard !sawDot, run > 0 else { return false }
+        sawDot = true
+        run = 0
+      } else if "0"..."9" ~= scalar {
+        run += 1
+      } else {
+        return false
+      }
     }
+    return run > 0
   }
 }
