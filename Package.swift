@@ -19,6 +19,7 @@ let package = Package(
     .target(
       name: "VigilCore",
       dependencies: [
+        // For libyaml (its CYaml module), which the rule loader reads events from.
         .product(name: "Yams", package: "Yams"),
         .product(name: "Crypto", package: "swift-crypto"),
       ]

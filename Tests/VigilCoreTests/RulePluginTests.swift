@@ -16,7 +16,8 @@ private struct Colours: RulePlugin {
       for member in members {
         switch (member.key, member.value) {
         case ("colour", .scalar(let scalar)): names.insert(scalar.text.lowercased())
-        case ("colour", let other): errors.append(RuleError(other.position, "a colour is a word, got \(other.kindName)"))
+        case ("colour", let other):
+          errors.append(RuleError(other.position, "a colour is a word, got \(other.kindName)"))
         default: errors.append(RuleError(member.keyPosition, "unknown key '\(member.key)' in a colour"))
         }
       }

@@ -288,6 +288,27 @@ struct RuleSetLoaderTests {
     #expect(set.rules.count == 1)
   }
 
+  @Test func anchorsAndAliasesShareExamples() throws {
+    let text = """
+      - rule: r.one
+        desc: d
+        condition: type = attack
+        output: o
+        priority: low
+        examples:
+          match: &attacks [{type: attack}, {type: attack, weapons: [mortar]}]
+      - rule: r.two
+        desc: d
+        condition: type = attack or type = siege
+        output: o
+        priority: low
+        examples:
+          match: *attacks
+      """
+    let set = try loadRules([("x.yaml", text)]).get()
+    #expect(set.rules.map(\.exampleCount) == [2, 2])
+  }
+
   @Test func everyErrorOfALoadIsReportedInFileOrder() {
     let first = Self.rule("type = access and")
     let second = Self.rule("nope = 1").replacingOccurrences(of: "r.one", with: "r.two")

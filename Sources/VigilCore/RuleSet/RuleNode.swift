@@ -1,5 +1,3 @@
-import Yams
-
 /// A place in a rule file: 1-based line and column (columns count Unicode scalars, as
 /// libyaml does).
 public struct SourcePosition: Equatable, Hashable, Sendable, CustomStringConvertible {
@@ -56,36 +54,6 @@ public indirect enum RuleNode: Sendable {
     case .scalar(let scalar): "\"\(scalar.text.count > 40 ? String(scalar.text.prefix(40)) + "…" : scalar.text)\""
     case .sequence: "a list"
     case .mapping: "a mapping"
-    }
-  }
-
-  init(_ node: Node, file: String) {
-    let mark = node.mark
-    let position = SourcePosition(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
-    switch node {
-    case .scalar(let scalar):
-      let style: Scalar.Style =
-        switch scalar.style {
-        case .singleQuoted: .singleQuoted
-        case .doubleQuoted: .doubleQuoted
-        case .literal: .literal
-        case .folded: .folded
-        default: .plain
-        }
-      self = .scalar(Scalar(text: scalar.string, style: style, position: position))
-    case .sequence(let sequence):
-      self = .sequence(sequence.map { RuleNode($0, file: file) }, position)
-    case .mapping(let mapping):
-      self = .mapping(
-        mapping.map { pair in
-          let keyMark = pair.key.mark
-          return Member(
-            key: pair.key.scalar?.string ?? "",
-            keyPosition: SourcePosition(file: file, line: keyMark?.line ?? 1, column: keyMark?.column ?? 1),
-            value: RuleNode(pair.value, file: file))
-        }, position)
-    case .alias:
-      self = .scalar(Scalar(text: "", style: .plain, position: position))
     }
   }
 }

@@ -1,8 +1,8 @@
 import Yams
 
 /// Turns the errors Yams throws into a position and one sentence.
-public enum YAMLProblem {
-  public static func describe(_ error: any Error) -> (line: Int?, column: Int?, problem: String) {
+enum YAMLProblem {
+  static func describe(_ error: any Error) -> (line: Int?, column: Int?, problem: String) {
     guard let error = error as? YamlError else { return (nil, nil, "\(error)") }
     switch error {
     case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
