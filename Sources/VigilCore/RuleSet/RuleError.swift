@@ -24,5 +24,9 @@ public struct RuleError: Error, Equatable, Sendable, CustomStringConvertible {
 public struct RuleSetErrors: Error, Equatable, Sendable, CustomStringConvertible {
   public let errors: [RuleError]
 
+  public init(errors: [RuleError]) {
+    self.errors = errors
+  }
+
   public var description: String { errors.map(\.description).joined(separator: "\n") }
 }

@@ -1,0 +1,50 @@
+import NameMatching
+import VigilCore
+
+/// The groups the ISSG statement excludes from the ceasefire (¶4, ¶12): Daesh, Nusra and
+/// any group designated later. Rule files list them as items:
+///
+/// ```yaml
+/// - designation: isil                  # the party key reports use
+///   names: [Daesh, "Da'esh", ISIL, ISIS, Islamic State, داعش, الدولة الإسلامية, تنظيم الدولة]
+/// ```
+///
+/// and conditions ask `designated(perpetrator)` (or `target`, `trade.seller`,
+/// `trade.buyer`): true when the actor's party key or its name names a designated group,
+/// matched as RULES.md's "Name matching" says.
+public struct Designations: RulePlugin {
+  public let name = "designations"
+  public let itemKinds = ["designation"]
+
+  public init() {}
+
+  public func prepare(items: [RuleNode], settings: ConfigurationValue) -> Result<[ConditionFunction], RuleSetErrors> {
+    var aliases: [Alias] = []
+    var errors: [RuleError] = []
+    var keys: [String: SourcePosition] = [:]
+    for item in items {
+      switch NamedItem.read(item, kind: "designation") {
+      case .failure(let problems): errors += problems.errors
+      case .success(let designation):
+        if let earlier = keys[designation.key] {
+          errors.append(RuleError(designation.position, "designation \(designation.key) is already defined at \(earlier)"))
+        }
+        keys[designation.key] = designation.position
+        aliases += [Alias(designation.key)] + designation.names.map(Alias.init)
+      }
+    }
+    guard errors.isEmpty else { return .failure(RuleSetErrors(errors: errors)) }
+    let known = aliases.filter { !$0.words.isEmpty }
+    let designated = ConditionFunction(name: "designated", parameters: [.field(.object)], result: .bool) {
+      report, arguments in
+      guard case .field(let actor) = arguments[0] else { return .bool(false) }
+      for part in ["party", "name"] {
+        guard case .text(let text)? = ReportSchema.field(actor.path + "." + part)?.read(report) else { continue }
+        let words = NameNormalizer.words(of: text.string)
+        if known.contains(where: { $0.occurs(in: words) }) { return .bool(true) }
+      }
+      return .bool(false)
+    }
+    return .success([designated])
+  }
+}

@@ -1,0 +1,21 @@
+/// One way of writing a name (`Jabhat al-Nusra`, `داعش`), normalised once, that matches
+/// a name when its words occur in it contiguously and in order: "ISIS fighters" contains
+/// the alias "ISIS"; "Nusrat Hospital" does not contain "Nusra".
+public struct Alias: Sendable, Equatable {
+  public let text: String
+  public let words: [String]
+
+  public init(_ text: String) {
+    self.text = text
+    words = NameNormalizer.words(of: text)
+  }
+
+  /// Whether the alias occurs in a name already split by `NameNormalizer.words(of:)`.
+  public func occurs(in nameWords: [String]) -> Bool {
+    guard !words.isEmpty, nameWords.count >= words.count else { return false }
+    for start in 0...(nameWords.count - words.count) where nameWords[start] == words[0] {
+      if nameWords[start..<start + words.count].elementsEqual(words) { return true }
+    }
+    return false
+  }
+}

@@ -1,0 +1,95 @@
+import Foundation
+
+/// Names as RULES.md ("Name matching") compares them: a name becomes a list of words
+/// after Unicode NFKC, lowercasing, removing Arabic diacritics, tatweel and invisible
+/// marks, folding Arabic letter variants, deleting quotes, turning every other
+/// non-alphanumeric character into a space, dropping the Latin word `al`, and stripping
+/// the attached Arabic prefixes (و ف, then لل or ب ل ك, then ال).
+public enum NameNormalizer {
+  public static func words(of name: String) -> [String] {
+    var text = name
+    if needsCompatibilityMapping(text) {
+      // NFKC folds Arabic presentation forms and full-width letters; most names have
+      // none, and Foundation's mapping costs more than the rest of the work.
+      text = text.precomposedStringWithCompatibilityMapping
+    }
+    var words: [String] = []
+    var word = String.UnicodeScalarView()
+    func finish() {
+      if !word.isEmpty {
+        let finished = String(word)
+        if finished != "al" { words.append(stripPrefixes(finished)) }
+        word = String.UnicodeScalarView()
+      }
+    }
+    for scalar in text.unicodeScalars {
+      switch scalar.value {
+      case 0x064B...0x065F, 0x0670, 0x0640, 0x200B...0x200F, 0x061C:
+        continue  // diacritics, tatweel, invisible marks
+      case 0x27, 0x2019, 0x2018, 0x60, 0x2BC, 0xB4, 0x22, 0x201C, 0x201D, 0xAB, 0xBB:
+        continue  // apostrophes and quotes: Da’esh is daesh
+      default:
+        break
+      }
+      let folded = fold(scalar)
+      if folded.properties.isAlphabetic || folded.properties.numericType != nil {
+        if folded.isASCII {
+          word.append(folded.value >= 0x41 && folded.value <= 0x5A ? Unicode.Scalar(folded.value + 32)! : folded)
+        } else if (0x0600...0x06FF).contains(folded.value) {
+          word.append(folded)  // Arabic has no case
+        } else {
+          word.append(contentsOf: String(folded).lowercased().unicodeScalars)
+        }
+      } else {
+        finish()
+      }
+    }
+    finish()
+    return words
+  }
+
+  /// أ إ آ ٱ → ا; ى ی → ي; ک → ك; ة → ه; ؤ → و; ئ → ي
+  private static func fold(_ scalar: Unicode.Scalar) -> Unicode.Scalar {
+    switch scalar.value {
+    case 0x0623, 0x0625, 0x0622, 0x0671: "\u{0627}"
+    case 0x0649, 0x06CC: "\u{064A}"
+    case 0x06A9: "\u{0643}"
+    case 0x0629: "\u{0647}"
+    case 0x0624: "\u{0648}"
+    case 0x0626: "\u{064A}"
+    default: scalar
+    }
+  }
+
+  /// On an Arabic word: one leading و or ف (if 3 letters remain), then لل (if 2 remain)
+  /// or one of ب ل ك (if 3 remain), then ال (if 2 remain).
+  private static func stripPrefixes(_ word: String) -> String {
+    var letters = Array(word.unicodeScalars)
+    guard let first = letters.first, (0x0600...0x06FF).contains(first.value) else { return word }
+    if letters.count >= 4, letters[0] == "\u{0648}" || letters[0] == "\u{0641}" {
+      letters.removeFirst()
+    }
+    if letters.count >= 4, letters[0] == "\u{0644}", letters[1] == "\u{0644}" {
+      letters.removeFirst(2)
+    } else if letters.count >= 4, ["\u{0628}", "\u{0644}", "\u{0643}"].contains(letters[0]) {
+      letters.removeFirst()
+    }
+    if letters.count >= 4, letters[0] == "\u{0627}", letters[1] == "\u{0644}" {
+      letters.removeFirst(2)
+    }
+    var result = String.UnicodeScalarView()
+    result.append(contentsOf: letters)
+    return String(result)
+  }
+
+  /// Whether NFKC could change the text: presentation forms, full-width and other
+  /// compatibility characters, or anything outside the common scripts.
+  private static func needsCompatibilityMapping(_ text: String) -> Bool {
+    text.unicodeScalars.contains { scalar in
+      switch scalar.value {
+      case 0...0x024F, 0x0600...0x06FF, 0x2000...0x206F: false
+      default: true
+      }
+    }
+  }
+}

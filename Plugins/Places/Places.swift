@@ -1,0 +1,46 @@
+import NameMatching
+import VigilCore
+
+/// Named places — the UNSCR 2165 crossings, the besieged areas of UNSCR 2139 OP5 — in
+/// every spelling and script reports use. Rule files list them as items:
+///
+/// ```yaml
+/// - place: bab_al_salam
+///   names: [Bab al-Salam, Bab al-Salameh, Bab al-Salama, باب السلامة]
+/// ```
+///
+/// and conditions ask `place(access.crossing) in (bab_al_salam, bab_al_hawa)`: `place`
+/// gives the key of the first place (in load order) one of whose names occurs in the
+/// text, matched as RULES.md's "Name matching" says, and nothing when none does.
+public struct Places: RulePlugin {
+  public let name = "places"
+  public let itemKinds = ["place"]
+
+  public init() {}
+
+  public func prepare(items: [RuleNode], settings: ConfigurationValue) -> Result<[ConditionFunction], RuleSetErrors> {
+    var places: [(key: String, aliases: [Alias])] = []
+    var errors: [RuleError] = []
+    var keys: [String: SourcePosition] = [:]
+    for item in items {
+      switch NamedItem.read(item, kind: "place") {
+      case .failure(let problems): errors += problems.errors
+      case .success(let place):
+        if let earlier = keys[place.key] {
+          errors.append(RuleError(place.position, "place \(place.key) is already defined at \(earlier)"))
+        }
+        keys[place.key] = place.position
+        places.append((place.key, place.names.map(Alias.init)))
+      }
+    }
+    guard errors.isEmpty else { return .failure(RuleSetErrors(errors: errors)) }
+    let known = places
+    let place = ConditionFunction(name: "place", parameters: [.field(.text)], result: .text) { report, arguments in
+      guard case .field(let field) = arguments[0], case .text(let text)? = field.read(report) else { return nil }
+      let words = NameNormalizer.words(of: text.string)
+      guard let found = known.first(where: { $0.aliases.contains { $0.occurs(in: words) } }) else { return nil }
+      return .text(ReportText(found.key))
+    }
+    return .success([place])
+  }
+}

@@ -1,0 +1,97 @@
+import NameMatching
+import Testing
+
+@Suite("Name matching: normalisation and whole-word aliases (RULES.md)")
+struct NameMatchingTests {
+  static let normalised: [(String, [String])] = [
+    ("Jabhat al-Nusra", ["jabhat", "nusra"]),
+    ("Da’esh", ["daesh"]),
+    ("Da'esh", ["daesh"]),
+    ("“ISIS” Fighters", ["isis", "fighters"]),
+    ("AL-NUSRA FRONT", ["nusra", "front"]),
+    ("Hay'at Tahrir al-Sham (HTS)", ["hayat", "tahrir", "sham", "hts"]),
+    ("والنصرة", ["نصره"]),
+    ("لداعش", ["داعش"]),
+    ("للنصرة", ["نصره"]),
+    ("بالدولة", ["دوله"]),
+    ("الرمثا", ["رمثا"]),
+    ("الدَّوْلَة الإِسْلامِيَّة", ["دوله", "اسلاميه"]),
+    ("داعـــش", ["داعش"]),
+    ("أمم إنسانية آمنة ٱلسلام", ["امم", "انسانيه", "امنه", "سلام"]),
+    ("مستشفى", ["مستشفي"]),
+    ("مؤسسة", ["موسسه"]),
+    ("هيئة", ["هييه"]),
+    ("ﺩﺍﻋﺶ", ["داعش"]),
+    ("ＩＳＩＬ", ["isil"]),
+    ("وفد", ["وفد"]),
+    ("بنك", ["بنك"]),
+    ("Al Yarubiyah", ["yarubiyah"]),
+    ("Bab al-Salam/Öncüpınar", ["bab", "salam", "öncüpınar"]),
+    ("داعش\u{200F}", ["داعش"]),
+  ]
+
+  @Test(arguments: normalised)
+  func normalises(name: String, words: [String]) {
+    #expect(NameNormalizer.words(of: name) == words)
+  }
+
+  /// (name in a report, alias, whether the alias names it)
+  static let matches: [(String, String, Bool)] = [
+    // English spellings of the designated groups
+    ("ISIS fighters", "ISIS", true),
+    ("Islamic State of Iraq and the Levant", "Islamic State", true),
+    ("islamic state", "Islamic State", true),
+    ("Daesh militants", "Daesh", true),
+    ("Da'esh", "Daesh", true),
+    ("Da’esh", "Daesh", true),
+    ("DAESH", "daesh", true),
+    ("al-Nusra Front", "Nusra", true),
+    ("Jabhat al Nusrah", "Jabhat al-Nusrah", true),
+    ("Jabhat Fateh al-Sham", "Jabhat Fateh al-Sham", true),
+    ("HTS", "HTS", true),
+    ("Hay’at Tahrir al-Sham", "Hay'at Tahrir al-Sham", true),
+    ("ANF unit", "ANF", true),
+    // Arabic, with prefixes, diacritics, tatweel, hamza variants
+    ("عناصر من تنظيم داعش", "داعش", true),
+    ("مقاتلو جبهة النصرة", "جبهة النصرة", true),
+    ("والنصرة", "النصرة", true),
+    ("للنصرة", "النصرة", true),
+    ("لداعش", "داعش", true),
+    ("بالدولة الاسلامية", "الدولة الإسلامية", true),
+    ("الدَّوْلَة الإِسْلامِيَّة", "الدولة الإسلامية", true),
+    ("داعـــش", "داعش", true),
+    ("تنظيم الدولة", "تنظيم الدولة", true),
+    ("هيئة تحرير الشام", "هيئة تحرير الشام", true),
+    ("ﺩﺍﻋﺶ", "داعش", true),
+    ("جبهة فتح الشام", "جبهة فتح الشام", true),
+    // places
+    ("Bab al-Salameh crossing", "Bab al-Salameh", true),
+    ("معبر باب السلامة", "باب السلامة", true),
+    ("باب الهوى", "باب الهوى", true),
+    ("Al-Ramtha", "Al-Ramtha", true),
+    ("الرمثا", "الرمثا", true),
+    ("UN OCHA", "OCHA", true),
+    ("UN OCHA", "UN", true),
+    ("الأمم المتحدة والهلال الأحمر", "الأمم المتحدة", true),
+    // look-alikes that must NOT match
+    ("Nusrat Hospital", "Nusra", false),
+    ("Nusrat Hospital", "Nusrah", false),
+    ("UNRWA", "UN", false),
+    ("Syrian Arab Army", "ISIS", false),
+    ("Islamic Front", "Islamic State", false),
+    ("State of Islam", "Islamic State", false),
+    ("Free Syrian Army", "Nusra", false),
+    ("مستشفى النصر", "النصرة", false),
+    ("الدولة السورية", "الدولة الإسلامية", false),
+    ("جبهة الإنقاذ", "جبهة النصرة", false),
+    ("Bab al-Hawa", "Bab al-Salam", false),
+    ("Salama", "Bab al-Salameh", false),
+    ("الجيش العربي السوري", "داعش", false),
+    ("ISILx", "ISIL", false),
+  ]
+
+  @Test(arguments: matches)
+  func matchesWholeWords(name: String, alias: String, expected: Bool) {
+    #expect(Alias(alias).occurs(in: NameNormalizer.words(of: name)) == expected)
+  }
+}
