@@ -1,0 +1,108 @@
+import Designations
+import Places
+import Testing
+import VigilCore
+
+private func load(_ text: String) -> Result<RuleSet, RuleSetErrors> {
+  RuleSetLoader(plugins: [Designations(), Places()]).load([
+    RuleSource(path: "Rules/x.yaml", name: "x.yaml", contents: Array(text.utf8))
+  ])
+}
+
+private func report(_ members: String) throws -> Report {
+  let line = #"{"id":"T-1","occurred_at":"2016-03-04T06:40:00+02:00","type":"attack",\#(members)}"#
+  return try ReportParser.parse(line).get().report
+}
+
+@Suite("Plugins in rule files: designations and places")
+struct PluginRuleTests {
+  static let rules = """
+    - designation: isil
+      names: [Daesh, "Da'esh", ISIL, ISIS, Islamic State, داعش, الدولة الإسلامية, تنظيم الدولة]
+    - designation: nusra
+      names: [Jabhat al-Nusra, al-Nusra Front, Nusra, Nusrah, جبهة النصرة, النصرة, هيئة تحرير الشام, "Hay'at Tahrir al-Sham"]
+    - place: bab_al_salam
+      names: [Bab al-Salam, Bab al-Salameh, باب السلامة]
+    - place: bab_al_hawa
+      names: [Bab al-Hawa, باب الهوى]
+    - rule: test.designated_perpetrator
+      desc: A designated group acted.
+      condition: designated(perpetrator)
+      output: "%perpetrator.name"
+      priority: info
+      examples:
+        match:
+          - {type: attack, perpetrator: {name: عناصر من تنظيم داعش}}
+          - {type: detention, perpetrator: {party: ISIL}}
+          - {type: attack, perpetrator: {name: Hay'at Tahrir al-Sham fighters, party: opposition}}
+        no_match:
+          - {type: attack, perpetrator: {name: Nusrat Hospital guards}}
+          - {type: attack, perpetrator: {party: government}}
+          - {type: attack}
+    - rule: test.not_against_designated
+      desc: An attack whose target is not designated.
+      condition: type = attack and not designated(target)
+      output: "%target.type"
+      priority: info
+      examples:
+        match: [{type: attack, target: {type: market}}, {type: attack, target: {type: armed_group, party: opposition}}]
+        no_match: [{type: attack, target: {type: armed_group, name: مقاتلو جبهة النصرة}}]
+    - rule: test.crossing
+      desc: A 2165 crossing.
+      condition: place(access.crossing) in (bab_al_salam, bab_al_hawa)
+      output: "%access.crossing"
+      priority: info
+      examples:
+        match: [{type: access, access: {crossing: معبر باب السلامة}}, {type: access, access: {crossing: Bab al-Hawa}}]
+        no_match: [{type: access, access: {crossing: Nusaybin}}, {type: access}]
+    """
+
+  @Test func theExamplesPass() throws {
+    let set = try load(Self.rules).get()
+    #expect(set.rules.map(\.exampleCount) == [6, 3, 4])
+  }
+
+  @Test func evaluation() throws {
+    let set = try load(Self.rules).get()
+    let fired = set.evaluate(try report(#""perpetrator":{"name":"والنصرة"},"target":{"type":"market"}"#))
+    #expect(fired.map(\.rule.id) == ["test.designated_perpetrator", "test.not_against_designated"])
+  }
+
+  @Test func itemErrorsArePositioned() {
+    let text = """
+      - designation: isil
+        names: Daesh
+      - designation: nusra
+        names: [Nusra]
+      - designation: nusra
+        names: [ANF]
+      - place: bab al salam
+        names: [Bab al-Salam, "--"]
+        spelling: x
+      """
+    guard case .failure(let errors) = load(text) else {
+      Issue.record("loaded")
+      return
+    }
+    #expect(
+      errors.errors.map(\.description) == [
+        "Rules/x.yaml:2:10: designation names must be a list, got \"Daesh\"",
+        "Rules/x.yaml:5:3: designation nusra is already defined at Rules/x.yaml:3:3",
+        "Rules/x.yaml:7:10: a place key is a word of letters, digits and '_'",
+        "Rules/x.yaml:8:25: the name '--' has no letters or digits to match",
+        "Rules/x.yaml:9:3: unknown key 'spelling' in a place (known: place, names)",
+      ])
+  }
+
+  @Test func functionsCheckTheirArguments() {
+    let text = "- rule: a.b\n  desc: d\n  condition: designated(perpetrator.name)\n  output: o\n  priority: low\n"
+    guard case .failure(let errors) = load(text) else {
+      Issue.record("loaded")
+      return
+    }
+    #expect(
+      errors.errors.map(\.description) == [
+        "Rules/x.yaml:3:25: rule a.b: designated(…) expects an object here; perpetrator.name is a text field"
+      ])
+  }
+}
