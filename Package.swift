@@ -27,7 +27,7 @@ let package = Package(
     // The daemon's parts: configuration now; the socket server, journal and alert log later.
     .target(
       name: "VigilServer",
-      dependencies: ["VigilCore", .product(name: "Yams", package: "Yams")]
+      dependencies: ["VigilCore", "Designations", "Places", .product(name: "Yams", package: "Yams")]
     ),
     // Domain plugins: the ISSG's designated groups and named places, and the name matching
     // they share (Arabic and English spellings).

@@ -65,7 +65,7 @@ struct RuleSetOptions: ParsableArguments {
     } catch {
       throw CommandFailure(status: 2, sentence: error.description)
     }
-    var loader = RuleSetLoader()
+    var loader = KnownPlugins.loader(for: configuration)
     loader.runsExamples = runningExamples
     return RuleSetCheck(result: loader.load(sources), files: sources.count, examples: runningExamples)
   }

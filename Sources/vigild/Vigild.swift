@@ -95,7 +95,7 @@ struct Vigild: ParsableCommand {
       """)
     let ruleSet: RuleSet
     do {
-      switch RuleSetLoader().load(try RuleDirectories.read(configuration.rules.paths)) {
+      switch KnownPlugins.loader(for: configuration).load(try RuleDirectories.read(configuration.rules.paths)) {
       case .success(let loaded): ruleSet = loaded
       case .failure(let errors):
         log.error("cannot start: the rule set has \(errors.errors.count) error(s):\n\(errors)")

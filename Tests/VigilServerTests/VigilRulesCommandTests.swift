@@ -87,6 +87,27 @@ struct VigilRulesCommandTests {
     #expect(lint.standardOutput.hasPrefix("ok: 1 rule"))
   }
 
+  @Test func pluginsAreEnabledByTheConfiguration() throws {
+    let rules = """
+      - designation: isil
+        names: [Daesh, داعش]
+      - rule: designated.perpetrator
+        desc: A designated group acted.
+        condition: designated(perpetrator)
+        output: "%perpetrator.name"
+        priority: high
+        examples:
+          match: [{type: attack, perpetrator: {name: لداعش}}]
+      """
+    let directory = try directory(["groups.yaml": rules])
+    let enabled = try Vigil.run(["rules", "test", "R"], in: directory.path)
+    #expect(enabled.status == 0)
+    try "plugins: {}\n".write(toFile: directory.path + "/none.yaml", atomically: true, encoding: .utf8)
+    let disabled = try Vigil.run(["rules", "lint", "--config", "none.yaml", "R"], in: directory.path)
+    #expect(disabled.status == 1)
+    #expect(disabled.standardOutput.contains("R/groups.yaml:1:3: an item needs exactly one of list, macro, rule; found none"))
+  }
+
   @Test func misuseAndUnreadableDirectoriesExitTwo() throws {
     let directory = try directory([:])
     let missing = try Vigil.run(["rules", "lint", "nowhere"], in: directory.path)
