@@ -29,11 +29,9 @@ let package = Package(
       name: "VigilServer",
       dependencies: ["VigilCore", "Designations", "Places", .product(name: "Yams", package: "Yams")]
     ),
-    // Domain plugins: the ISSG's designated groups and named places, and the name matching
-    // they share (Arabic and English spellings).
-    .target(name: "NameMatching", dependencies: ["VigilCore"], path: "Plugins/NameMatching"),
-    .target(name: "Designations", dependencies: ["VigilCore", "NameMatching"], path: "Plugins/Designations"),
-    .target(name: "Places", dependencies: ["VigilCore", "NameMatching"], path: "Plugins/Places"),
+    // Domain plugins: the ISSG's designated groups and named places.
+    .target(name: "Designations", dependencies: ["VigilCore"], path: "Plugins/Designations"),
+    .target(name: "Places", dependencies: ["VigilCore"], path: "Plugins/Places"),
     .executableTarget(
       name: "vigild",
       dependencies: [
@@ -57,7 +55,7 @@ let package = Package(
     ),
     .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"]),
     .testTarget(name: "VigilServerTests", dependencies: ["VigilServer"]),
-    .testTarget(name: "PluginTests", dependencies: ["NameMatching", "Designations", "Places", "VigilCore"]),
+    .testTarget(name: "PluginTests", dependencies: ["Designations", "Places", "VigilCore"]),
   ],
   swiftLanguageModes: [.v6]
 )

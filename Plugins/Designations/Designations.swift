@@ -1,4 +1,3 @@
-import NameMatching
 import VigilCore
 
 /// The groups the ISSG statement excludes from the ceasefire (¶4, ¶12): Daesh, Nusra and
@@ -27,7 +26,8 @@ public struct Designations: RulePlugin {
       case .failure(let problems): errors += problems.errors
       case .success(let designation):
         if let earlier = keys[designation.key] {
-          errors.append(RuleError(designation.position, "designation \(designation.key) is already defined at \(earlier)"))
+          errors.append(
+            RuleError(designation.position, "designation \(designation.key) is already defined at \(earlier)"))
         }
         keys[designation.key] = designation.position
         aliases += [Alias(designation.key)] + designation.names.map(Alias.init)

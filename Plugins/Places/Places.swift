@@ -1,4 +1,3 @@
-import NameMatching
 import VigilCore
 
 /// Named places — the UNSCR 2165 crossings, the besieged areas of UNSCR 2139 OP5 — in

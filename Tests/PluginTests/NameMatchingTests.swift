@@ -1,5 +1,5 @@
-import NameMatching
 import Testing
+import VigilCore
 
 @Suite("Name matching: normalisation and whole-word aliases (RULES.md)")
 struct NameMatchingTests {

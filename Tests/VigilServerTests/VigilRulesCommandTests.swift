@@ -105,7 +105,8 @@ struct VigilRulesCommandTests {
     try "plugins: {}\n".write(toFile: directory.path + "/none.yaml", atomically: true, encoding: .utf8)
     let disabled = try Vigil.run(["rules", "lint", "--config", "none.yaml", "R"], in: directory.path)
     #expect(disabled.status == 1)
-    #expect(disabled.standardOutput.contains("R/groups.yaml:1:3: an item needs exactly one of list, macro, rule; found none"))
+    #expect(
+      disabled.standardOutput.contains("R/groups.yaml:1:3: an item needs exactly one of list, macro, rule; found none"))
   }
 
   @Test func misuseAndUnreadableDirectoriesExitTwo() throws {

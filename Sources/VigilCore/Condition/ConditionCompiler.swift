@@ -199,6 +199,10 @@ public struct ConditionCompiler: Sendable {
         arguments.append(.literal(name.text))
       case (.literal, .literal(let literal)):
         arguments.append(.literal(literal.text))
+      case (.values, .word(let name)):
+        arguments.append(.values(lists[name.text] ?? [name.text]))
+      case (.values, .literal(let literal)):
+        arguments.append(.values([literal.text]))
       }
     }
     return (function, arguments)

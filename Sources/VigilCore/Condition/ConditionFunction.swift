@@ -7,6 +7,8 @@ public struct ConditionFunction: Sendable {
     case field(FieldType?)
     /// A literal, as text.
     case literal
+    /// Values: a list's name stands for its items, any other value for itself.
+    case values
   }
 
   /// What a call gives: `bool` calls stand alone as predicates; the others are compared.
@@ -27,6 +29,7 @@ public struct ConditionFunction: Sendable {
   public enum Argument: Sendable {
     case field(ReportSchema.Field)
     case literal(String)
+    case values([String])
   }
 
   public let name: String

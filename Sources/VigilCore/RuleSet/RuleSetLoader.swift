@@ -18,7 +18,8 @@ public struct RuleSetLoader: Sendable {
   ///   - plugins: the enabled plugins, with their settings by plugin name.
   ///   - functions: functions available without a plugin.
   public init(
-    plugins: [any RulePlugin] = [], settings: [String: ConfigurationValue] = [:], functions: [ConditionFunction] = []
+    plugins: [any RulePlugin] = [], settings: [String: ConfigurationValue] = [:],
+    functions: [ConditionFunction] = BuiltInFunctions.all
   ) {
     self.plugins = plugins
     self.settings = settings

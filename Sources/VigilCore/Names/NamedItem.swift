@@ -1,5 +1,3 @@
-import VigilCore
-
 /// A rule-file item that gives a key and the names it goes by, as the Designations and
 /// Places plugins read them:
 ///
@@ -14,7 +12,8 @@ public struct NamedItem: Sendable {
 
   public static func read(_ item: RuleNode, kind: String) -> Result<NamedItem, RuleSetErrors> {
     guard case .mapping(let members, let position) = item else {
-      return .failure(RuleSetErrors(errors: [RuleError(item.position, "a \(kind) is a mapping with '\(kind)' and 'names'")]))
+      return .failure(
+        RuleSetErrors(errors: [RuleError(item.position, "a \(kind) is a mapping with '\(kind)' and 'names'")]))
     }
     var errors: [RuleError] = []
     var key: String?
@@ -36,7 +35,8 @@ public struct NamedItem: Sendable {
         }
         for element in elements {
           guard case .scalar(let scalar) = element, !element.isNull else {
-            errors.append(RuleError(element.position, "each of the \(kind) names must be a value, got \(element.kindName)"))
+            errors.append(
+              RuleError(element.position, "each of the \(kind) names must be a value, got \(element.kindName)"))
             continue
           }
           if NameNormalizer.words(of: scalar.text).isEmpty {

@@ -1,0 +1,49 @@
+/// Functions every rule set may call, whatever plugins are enabled.
+public enum BuiltInFunctions {
+  public static let all = [daysBetween, daysBetweenOr, mentions]
+
+  /// `days_between(from, to)`: the elapsed time from one timestamp to another, in days of
+  /// 86,400 s (negative when `to` is earlier); nothing when either is absent.
+  public static let daysBetween = ConditionFunction(
+    name: "days_between", parameters: [.field(.timestamp), .field(.timestamp)], result: .number
+  ) { report, arguments in
+    guard let from = timestamp(arguments[0], report), let to = timestamp(arguments[1], report) else { return nil }
+    return .number(days(from, to))
+  }
+
+  /// `days_between_or(from, to, otherwise)`: the same, measured to `otherwise` when `to`
+  /// is absent (`days_between_or(access.submitted_at, reported_at, occurred_at)`).
+  public static let daysBetweenOr = ConditionFunction(
+    name: "days_between_or", parameters: [.field(.timestamp), .field(.timestamp), .field(.timestamp)],
+    result: .number
+  ) { report, arguments in
+    guard let from = timestamp(arguments[0], report),
+      let to = timestamp(arguments[1], report) ?? timestamp(arguments[2], report)
+    else { return nil }
+    return .number(days(from, to))
+  }
+
+  /// `mentions(field, names)`: whether a text names one of `names` (a list, or one value)
+  /// as RULES.md's name matching says: whole words, in any spelling the normalisation
+  /// folds. `mentions(access.requested_by, un_agencies)` holds for "UN OCHA", not "UNRWA"
+  /// against "UN".
+  public static let mentions = ConditionFunction(
+    name: "mentions", parameters: [.field(.text), .values], result: .bool
+  ) { report, arguments in
+    guard case .field(let field) = arguments[0], case .values(let names) = arguments[1],
+      case .text(let text)? = field.read(report)
+    else { return .bool(false) }
+    let words = NameNormalizer.words(of: text.string)
+    return .bool(names.contains { Alias($0).occurs(in: words) })
+  }
+
+  private static func timestamp(_ argument: ConditionFunction.Argument, _ report: Report) -> Timestamp? {
+    guard case .field(let field) = argument, case .timestamp(let timestamp)? = field.read(report) else { return nil }
+    return timestamp
+  }
+
+  private static func days(_ from: Timestamp, _ to: Timestamp) -> Double {
+    let seconds = Double(to.seconds - from.seconds) + Double(to.nanoseconds - from.nanoseconds) / 1e9
+    return seconds / 86_400
+  }
+}

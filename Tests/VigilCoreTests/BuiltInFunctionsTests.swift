@@ -1,0 +1,55 @@
+import Testing
+
+@testable import VigilCore
+
+@Suite("Built-in functions: days_between, days_between_or, mentions")
+struct BuiltInFunctionsTests {
+  static let compiler = ConditionCompiler(
+    lists: ["un_agencies": ["UN", "United Nations", "الأمم المتحدة", "OCHA", "WFP"]], functions: BuiltInFunctions.all)
+
+  static let cases: [(String, String, Bool)] = [
+    // 30 days exactly is not more than 30; a second more is
+    (
+      #""access":{"submitted_at":"2016-01-01T00:00:00Z"},"reported_at":"2016-01-31T00:00:00Z""#,
+      "days_between(access.submitted_at, reported_at) > 30", false
+    ),
+    (
+      #""access":{"submitted_at":"2016-01-01T00:00:00Z"},"reported_at":"2016-01-31T00:00:01Z""#,
+      "days_between(access.submitted_at, reported_at) > 30", true
+    ),
+    // across offsets: 02:00+02:00 is 00:00Z
+    (
+      #""access":{"submitted_at":"2016-01-01T02:00:00+02:00"},"reported_at":"2016-01-31T00:00:01Z""#,
+      "days_between(access.submitted_at, reported_at) > 30", true
+    ),
+    // absent: the comparison is false
+    (#""reported_at":"2016-01-31""#, "days_between(access.submitted_at, reported_at) > 30", false),
+    (#""reported_at":"2016-01-31""#, "not days_between(access.submitted_at, reported_at) > 30", true),
+    // the fallback: occurred_at (2016-03-04T04:40Z) when reported_at is absent
+    (
+      #""access":{"submitted_at":"2016-02-01T04:39:59Z"}"#,
+      "days_between_or(access.submitted_at, reported_at, occurred_at) > 32", true
+    ),
+    (
+      #""access":{"submitted_at":"2016-02-01T04:40:00Z"}"#,
+      "days_between_or(access.submitted_at, reported_at, occurred_at) > 32", false
+    ),
+    (
+      #""access":{"submitted_at":"2016-02-01T04:39:59Z"},"reported_at":"2016-02-02""#,
+      "days_between_or(access.submitted_at, reported_at, occurred_at) > 32", false
+    ),
+    // names, whole words, lists or single values
+    (#""access":{"requested_by":"UN OCHA"}"#, "mentions(access.requested_by, un_agencies)", true),
+    (#""access":{"requested_by":"UNRWA"}"#, "mentions(access.requested_by, un_agencies)", false),
+    (#""access":{"requested_by":"الأمم المتحدة والهلال الأحمر"}"#, "mentions(access.requested_by, un_agencies)", true),
+    (#""access":{"requested_by":"World Food Programme (WFP)"}"#, "mentions(access.requested_by, 'WFP')", true),
+    (#""access":{"requested_by":"SARC"}"#, "mentions(access.requested_by, un_agencies)", false),
+    (#""narrative":"no requester""#, "mentions(access.requested_by, un_agencies)", false),
+  ]
+
+  @Test(arguments: cases)
+  func evaluates(members: String, condition: String, expected: Bool) throws {
+    let report = try parsed(reportLine(members)).report
+    #expect(try Self.compiler.compile(condition).matches(report) == expected)
+  }
+}
