@@ -1,6 +1,6 @@
 /// Functions every rule set may call, whatever plugins are enabled.
 public enum BuiltInFunctions {
-  public static let all = [daysBetween, daysBetweenOr, mentions]
+  public static let all = [daysBetween, daysBetweenOr, mentions, mentionsPart]
 
   /// `days_between(from, to)`: the elapsed time from one timestamp to another, in days of
   /// 86,400 s (negative when `to` is earlier); nothing when either is absent.
@@ -30,11 +30,35 @@ public enum BuiltInFunctions {
   public static let mentions = ConditionFunction(
     name: "mentions", parameters: [.field(.text), .values], result: .bool
   ) { report, arguments in
-    guard case .field(let field) = arguments[0], case .values(let names) = arguments[1],
-      case .text(let text)? = field.read(report)
-    else { return .bool(false) }
-    let words = NameNormalizer.words(of: text.string)
-    return .bool(names.contains { Alias($0).occurs(in: words) })
+    guard case .field(let field) = arguments[0], case .values(let names) = arguments[1] else { return .bool(false) }
+    let aliases = names.map(Alias.init)
+    return .bool(texts(field, report).contains { text in
+      let words = NameNormalizer.words(of: text)
+      return aliases.contains { $0.occurs(in: words) }
+    })
+  }
+
+  /// `mentions_part(field, parts)`: whether, after the same normalisation, a text contains
+  /// one of `parts` anywhere, inside words too: "burns kits" contains "burn", "مستلزمات
+  /// طبية" contains "طبي". On a list of texts, any of them.
+  public static let mentionsPart = ConditionFunction(
+    name: "mentions_part", parameters: [.field(.text), .values], result: .bool
+  ) { report, arguments in
+    guard case .field(let field) = arguments[0], case .values(let parts) = arguments[1] else { return .bool(false) }
+    let normalised = parts.map { NameNormalizer.words(of: $0).joined(separator: " ") }.filter { !$0.isEmpty }
+    return .bool(texts(field, report).contains { text in
+      let words = NameNormalizer.words(of: text).joined(separator: " ")
+      return normalised.contains { words.contains($0) }
+    })
+  }
+
+  /// The text of a text field, or each text of a list of texts.
+  private static func texts(_ field: ReportSchema.Field, _ report: Report) -> [String] {
+    switch field.read(report) {
+    case .text(let text)?: [text.string]
+    case .texts(let texts)?: texts.map(\.string)
+    default: []
+    }
   }
 
   private static func timestamp(_ argument: ConditionFunction.Argument, _ report: Report) -> Timestamp? {

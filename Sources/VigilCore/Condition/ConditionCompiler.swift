@@ -135,7 +135,9 @@ public struct ConditionCompiler: Sendable {
       let test = try ValueTest.membership(membership, values, type: type, subject: subjectName)
       let pin = membership == .iin ? nil : typePin?(Set(values.map(\.text)))
       var warnings: [ConditionError] = []
-      if type == .text || type == .texts || type == .dynamic {
+      // Only free text invites the mistake; a function's answer (a place key, say) is compared
+      // with words on purpose.
+      if case .field = predicate.subject, type == .text || type == .texts || type == .dynamic {
         for item in values where item.list == nil && item.literal.kind == .word && item.text.contains("_") {
           warnings.append(
             ConditionError(
@@ -187,7 +189,9 @@ public struct ConditionCompiler: Sendable {
         guard let field = ReportSchema.field(name.text) else {
           throw ConditionError(name.start, name.end, "unknown field \(name.text)\(Self.suggestion(for: name.text))")
         }
-        if let expected, field.type != expected, field.type != .dynamic {
+        // A text parameter also takes a list of texts; the function looks at each.
+        let fits = field.type == expected || field.type == .dynamic || (expected == .text && field.type == .texts)
+        if let expected, !fits {
           throw ConditionError(
             name.start, name.end,
             "\(function.name)(…) expects \(expected.name) here; \(name.text) is \(field.type.name)")
