@@ -1,0 +1,116 @@
+import Designations
+import Foundation
+import Places
+import Testing
+import VigilCore
+
+/// The shipped `Rules/`, loaded as the daemon loads them (every example runs at load).
+func shippedRules() throws -> RuleSet {
+  let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Rules")
+  let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".yaml") }.sorted()
+  let sources = try names.map { name in
+    RuleSource(
+      path: "Rules/" + name, name: name,
+      contents: [UInt8](try Data(contentsOf: directory.appendingPathComponent(name))))
+  }
+  return try RuleSetLoader(plugins: [Designations(), Places()]).load(sources).get()
+}
+
+@Suite("The shipped ISSG catalogue")
+struct ShippedRulesTests {
+  static let required = [
+    ("ceasefire.violation", Priority.high), ("weapons.indiscriminate_in_populated_area", .critical),
+    ("weapons.barrel_bomb", .critical), ("weapons.attack_on_medical", .critical), ("weapons.attack_on_school", .high),
+    ("weapons.chemical", .critical), ("weapons.civilian_mass_casualty", .high), ("access.un_request_denied", .high),
+    ("access.un_request_unanswered", .medium), ("access.obstructed", .high), ("access.medical_items_removed", .high),
+    ("access.crossing_2165_blocked", .critical), ("access.attack_on_humanitarians", .critical),
+    ("access.besieged_area", .critical), ("trade.oil_with_designated_group", .critical),
+    ("trade.antiquities_removed_after_cutoff", .high), ("trade.antiquities_with_designated_group", .critical),
+    ("trade.ransom_to_designated_group", .critical), ("detention.hostage_taking_by_designated_group", .critical),
+    ("detention.humanitarian_or_press_detained", .high), ("refugees.forced_return", .high),
+  ]
+
+  @Test func everyRequiredRuleLoadsWithItsPriorityBasisAndExamples() throws {
+    let set = try shippedRules()
+    #expect(Set(set.rules.map(\.id)) == Set(Self.required.map(\.0)))
+    for (id, priority) in Self.required {
+      let rule = try #require(set.rules.first { $0.id == id })
+      #expect(rule.priority == priority, "\(id)")
+      #expect(rule.basis.first?.hasPrefix("ISSG ¶") == true, "\(id)")
+      #expect(rule.exampleCount >= 2, "\(id) has too few examples")
+      #expect(!rule.tags.isEmpty, "\(id)")
+    }
+  }
+
+  @Test func basesAreExactlyTheSpecs() throws {
+    let set = try shippedRules()
+    let basis = Dictionary(uniqueKeysWithValues: set.rules.map { ($0.id, $0.basis) })
+    #expect(basis["ceasefire.violation"] == ["ISSG ¶3", "ISSG ¶4", "UNSCR 2268 (cessation of hostilities, 27 Feb 2016)"])
+    #expect(basis["weapons.attack_on_medical"] == ["ISSG ¶7", "UNSCR 2139 OP8", "UNSCR 2139 OP10"])
+    #expect(basis["weapons.chemical"] == ["ISSG ¶8", "UNSCR 2118", "UNSCR 2209"])
+    #expect(basis["trade.antiquities_with_designated_group"] == ["ISSG ¶7", "UNSCR 2199 OP15–17"])
+    #expect(basis["detention.humanitarian_or_press_detained"] == ["ISSG ¶6", "UNSCR 2139 OP11", "UNSCR 2139 OP12"])
+    #expect(basis["refugees.forced_return"] == ["ISSG ¶6"])
+  }
+
+  /// Reports a monitor might send, in both languages, and exactly the rules each fires.
+  static let reports: [(String, [String])] = [
+    // Barrel bombs on a market in Idlib after the cessation, by the government air force (Arabic).
+    (#"{"id":"R1","occurred_at":"2016-03-04T06:40:00+02:00","type":"attack","lang":"ar","location":{"governorate":"Idlib","place":"سوق معرة النعمان","populated":true},"perpetrator":{"name":"القوات الجوية","party":"government"},"target":{"type":"market"},"weapons":["barrel_bomb"],"casualties":{"killed":12,"civilians_killed":12,"children_killed":3},"narrative":"سقوط برميلين متفجرين على السوق"}"#,
+     ["ceasefire.violation", "weapons.indiscriminate_in_populated_area", "weapons.barrel_bomb", "weapons.civilian_mass_casualty"]),
+    // The same on an ISIL-held market: the designated target lifts only the ceasefire rule.
+    (#"{"id":"R2","occurred_at":"2016-03-04T06:40:00+02:00","type":"attack","location":{"populated":true},"perpetrator":{"party":"government"},"target":{"type":"market","party":"isil"},"weapons":["barrel_bomb"]}"#,
+     ["weapons.indiscriminate_in_populated_area", "weapons.barrel_bomb"]),
+    // Before the cessation: a shelled hospital.
+    (#"{"id":"R3","occurred_at":"2016-02-20T10:00:00+02:00","type":"attack","location":{"governorate":"Aleppo","place":"al-Quds hospital"},"perpetrator":{"party":"unknown"},"target":{"type":"hospital","name":"مستشفى القدس"},"weapons":["shelling"]}"#,
+     ["weapons.indiscriminate_in_populated_area", "weapons.attack_on_medical"]),
+    // Daesh fighters attack an army checkpoint after the cessation: no rule.
+    (#"{"id":"R4","occurred_at":"2016-04-01","type":"attack","perpetrator":{"name":"عناصر من تنظيم داعش"},"target":{"type":"checkpoint","party":"government"},"weapons":["small_arms"]}"#,
+     []),
+    // An opposition group shells a school in Aleppo (English).
+    (#"{"id":"R5","occurred_at":"2016-05-02T08:15:00+03:00","type":"attack","lang":"en","location":{"governorate":"Aleppo","place":"Sheikh Maqsoud","populated":true},"perpetrator":{"name":"Free Syrian Army","party":"opposition"},"target":{"type":"school"},"weapons":["mortar"],"casualties":{"civilians_killed":4}}"#,
+     ["ceasefire.violation", "weapons.indiscriminate_in_populated_area", "weapons.attack_on_school"]),
+    // Chlorine dropped on a village.
+    (#"{"id":"R6","occurred_at":"2016-08-10","type":"attack","location":{"governorate":"Idlib","place":"Saraqib"},"perpetrator":{"party":"government"},"chemical_agent":"chlorine","weapons":["barrel_bomb"]}"#,
+     ["ceasefire.violation", "weapons.barrel_bomb", "weapons.chemical"]),
+    // A WFP convoy through Bab al-Salameh denied, with surgical kits taken (English).
+    (#"{"id":"R7","occurred_at":"2016-06-01","type":"access","access":{"request_id":"REQ-7","requested_by":"UN OCHA / WFP","modality":"cross_border","crossing":"Bab al-Salameh","status":"denied","items_removed":["surgical kits"]}}"#,
+     ["access.un_request_denied", "access.medical_items_removed", "access.crossing_2165_blocked"]),
+    // The same in Arabic, by the UN and the Red Crescent, through باب الهوى, obstructed.
+    (#"{"id":"R8","occurred_at":"2016-06-01","type":"access","lang":"ar","access":{"requested_by":"الأمم المتحدة والهلال الأحمر","crossing":"معبر باب الهوى","status":"obstructed","items_removed":["مستلزمات طبية"]}}"#,
+     ["access.obstructed", "access.medical_items_removed", "access.crossing_2165_blocked"]),
+    // A UNRWA request to Yarmouk unanswered for two months, in a besieged area.
+    (#"{"id":"R9","occurred_at":"2016-03-30","reported_at":"2016-04-01","type":"access","location":{"place":"Yarmouk","besieged":true},"access":{"requested_by":"UNRWA","status":"no_response","submitted_at":"2016-02-01"}}"#,
+     ["access.un_request_unanswered", "access.besieged_area"]),
+    // Oil sold by Daesh to a broker, and antiquities looted in 2014 (two trade reports).
+    (#"{"id":"R10","occurred_at":"2015-09-01","type":"trade","trade":{"commodity":"crude_oil","seller":{"name":"Da'esh","party":"isil"},"buyer":{"name":"broker"},"value_usd":120000}}"#,
+     ["trade.oil_with_designated_group"]),
+    (#"{"id":"R11","occurred_at":"2015-09-01","type":"trade","trade":{"commodity":"antiquities","seller":{"name":"الدولة الإسلامية"},"buyer":{"name":"dealer"},"origin_country":"SY","removed_at":"2014-06-01"}}"#,
+     ["trade.antiquities_removed_after_cutoff", "trade.antiquities_with_designated_group"]),
+    // Aid workers kidnapped by Nusra for ransom (Arabic).
+    (#"{"id":"R12","occurred_at":"2016-01-15","type":"detention","perpetrator":{"name":"مقاتلو جبهة النصرة"},"detention":{"count":3,"kind":"kidnapping","ransom_demanded":true,"victims":["aid_worker"]}}"#,
+     ["detention.hostage_taking_by_designated_group", "detention.humanitarian_or_press_detained"]),
+    // Refugees forced back across the border, and a voluntary return (no rule).
+    (#"{"id":"R13","occurred_at":"2016-07-01","type":"displacement","displacement":{"count":250,"direction":"return","voluntary":false}}"#,
+     ["refugees.forced_return"]),
+    (#"{"id":"R14","occurred_at":"2016-07-01","type":"displacement","displacement":{"count":250,"direction":"return","voluntary":true}}"#,
+     []),
+  ]
+
+  @Test(arguments: reports)
+  func realisticReportsFireExactlyTheirRules(line: String, expected: [String]) throws {
+    let set = try shippedRules()
+    let report = try ReportParser.parse(line).get().report
+    #expect(Set(set.evaluate(report).map(\.rule.id)) == Set(expected))
+  }
+
+  @Test func messagesNameWhoWhatAndWhere() throws {
+    let set = try shippedRules()
+    let report = try ReportParser.parse(Self.reports[0].0).get().report
+    let messages = Dictionary(uniqueKeysWithValues: set.evaluate(report).map { ($0.rule.id, $0.message) })
+    #expect(
+      messages["weapons.barrel_bomb"]
+        == "Barrel bombs dropped by القوات الجوية (government) on market in سوق معرة النعمان, Idlib on 2016-03-04T06:40:00+02:00")
+  }
+}
