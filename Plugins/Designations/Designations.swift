@@ -35,15 +35,23 @@ public struct Designations: RulePlugin {
     }
     guard errors.isEmpty else { return .failure(RuleSetErrors(errors: errors)) }
     let known = aliases.filter { !$0.words.isEmpty }
+    let verdicts = TextCache<Bool>()
     let designated = ConditionFunction(name: "designated", parameters: [.field(.object)], result: .bool) {
-      report, arguments in
-      guard case .field(let actor) = arguments[0] else { return .bool(false) }
-      for part in ["party", "name"] {
-        guard case .text(let text)? = ReportSchema.field(actor.path + "." + part)?.read(report) else { continue }
-        let words = NameNormalizer.words(of: text.string)
-        if known.contains(where: { $0.occurs(in: words) }) { return .bool(true) }
+      (arguments: [ConditionFunction.Argument]) -> ConditionFunction.Evaluation in
+      guard case .field(let actor) = arguments[0] else { return { _ in .bool(false) } }
+      // The actor's party key and name, resolved once for the call.
+      let parts = ["party", "name"].compactMap { ReportSchema.field(actor.path + "." + $0) }
+      return { report in
+        for part in parts {
+          guard case .text(let text)? = part.read(report) else { continue }
+          let isDesignated = verdicts.value(for: text) { text in
+            let words = NameNormalizer.words(of: text.string)
+            return known.contains { $0.occurs(in: words) }
+          }
+          if isDesignated { return .bool(true) }
+        }
+        return .bool(false)
       }
-      return .bool(false)
     }
     return .success([designated])
   }

@@ -33,12 +33,15 @@ public struct Places: RulePlugin {
       }
     }
     guard errors.isEmpty else { return .failure(RuleSetErrors(errors: errors)) }
-    let known = places
+    let known = places.map { (key: ReportText($0.key), aliases: $0.aliases) }
+    let found = TextCache<ReportText?>()
     let place = ConditionFunction(name: "place", parameters: [.field(.text)], result: .text) { report, arguments in
       guard case .field(let field) = arguments[0], case .text(let text)? = field.read(report) else { return nil }
-      let words = NameNormalizer.words(of: text.string)
-      guard let found = known.first(where: { $0.aliases.contains { $0.occurs(in: words) } }) else { return nil }
-      return .text(ReportText(found.key))
+      let key = found.value(for: text) { text in
+        let words = NameNormalizer.words(of: text.string)
+        return known.first { $0.aliases.contains { $0.occurs(in: words) } }?.key
+      }
+      return key.map(FieldValue.text)
     }
     return .success([place])
   }

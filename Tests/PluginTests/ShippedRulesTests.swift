@@ -8,7 +8,8 @@ import VigilCore
 func shippedRules() throws -> RuleSet {
   let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Rules")
-  let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".yaml") }.sorted()
+  let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".yaml") }
+    .sorted()
   let sources = try names.map { name in
     RuleSource(
       path: "Rules/" + name, name: name,
@@ -46,7 +47,8 @@ struct ShippedRulesTests {
   @Test func basesAreExactlyTheSpecs() throws {
     let set = try shippedRules()
     let basis = Dictionary(uniqueKeysWithValues: set.rules.map { ($0.id, $0.basis) })
-    #expect(basis["ceasefire.violation"] == ["ISSG ¶3", "ISSG ¶4", "UNSCR 2268 (cessation of hostilities, 27 Feb 2016)"])
+    #expect(
+      basis["ceasefire.violation"] == ["ISSG ¶3", "ISSG ¶4", "UNSCR 2268 (cessation of hostilities, 27 Feb 2016)"])
     #expect(basis["weapons.attack_on_medical"] == ["ISSG ¶7", "UNSCR 2139 OP8", "UNSCR 2139 OP10"])
     #expect(basis["weapons.chemical"] == ["ISSG ¶8", "UNSCR 2118", "UNSCR 2209"])
     #expect(basis["trade.antiquities_with_designated_group"] == ["ISSG ¶7", "UNSCR 2199 OP15–17"])
@@ -57,45 +59,76 @@ struct ShippedRulesTests {
   /// Reports a monitor might send, in both languages, and exactly the rules each fires.
   static let reports: [(String, [String])] = [
     // Barrel bombs on a market in Idlib after the cessation, by the government air force (Arabic).
-    (#"{"id":"R1","occurred_at":"2016-03-04T06:40:00+02:00","type":"attack","lang":"ar","location":{"governorate":"Idlib","place":"سوق معرة النعمان","populated":true},"perpetrator":{"name":"القوات الجوية","party":"government"},"target":{"type":"market"},"weapons":["barrel_bomb"],"casualties":{"killed":12,"civilians_killed":12,"children_killed":3},"narrative":"سقوط برميلين متفجرين على السوق"}"#,
-     ["ceasefire.violation", "weapons.indiscriminate_in_populated_area", "weapons.barrel_bomb", "weapons.civilian_mass_casualty"]),
+    (
+      #"{"id":"R1","occurred_at":"2016-03-04T06:40:00+02:00","type":"attack","lang":"ar","location":{"governorate":"Idlib","place":"سوق معرة النعمان","populated":true},"perpetrator":{"name":"القوات الجوية","party":"government"},"target":{"type":"market"},"weapons":["barrel_bomb"],"casualties":{"killed":12,"civilians_killed":12,"children_killed":3},"narrative":"سقوط برميلين متفجرين على السوق"}"#,
+      [
+        "ceasefire.violation", "weapons.indiscriminate_in_populated_area", "weapons.barrel_bomb",
+        "weapons.civilian_mass_casualty",
+      ]
+    ),
     // The same on an ISIL-held market: the designated target lifts only the ceasefire rule.
-    (#"{"id":"R2","occurred_at":"2016-03-04T06:40:00+02:00","type":"attack","location":{"populated":true},"perpetrator":{"party":"government"},"target":{"type":"market","party":"isil"},"weapons":["barrel_bomb"]}"#,
-     ["weapons.indiscriminate_in_populated_area", "weapons.barrel_bomb"]),
+    (
+      #"{"id":"R2","occurred_at":"2016-03-04T06:40:00+02:00","type":"attack","location":{"populated":true},"perpetrator":{"party":"government"},"target":{"type":"market","party":"isil"},"weapons":["barrel_bomb"]}"#,
+      ["weapons.indiscriminate_in_populated_area", "weapons.barrel_bomb"]
+    ),
     // Before the cessation: a shelled hospital.
-    (#"{"id":"R3","occurred_at":"2016-02-20T10:00:00+02:00","type":"attack","location":{"governorate":"Aleppo","place":"al-Quds hospital"},"perpetrator":{"party":"unknown"},"target":{"type":"hospital","name":"مستشفى القدس"},"weapons":["shelling"]}"#,
-     ["weapons.indiscriminate_in_populated_area", "weapons.attack_on_medical"]),
+    (
+      #"{"id":"R3","occurred_at":"2016-02-20T10:00:00+02:00","type":"attack","location":{"governorate":"Aleppo","place":"al-Quds hospital"},"perpetrator":{"party":"unknown"},"target":{"type":"hospital","name":"مستشفى القدس"},"weapons":["shelling"]}"#,
+      ["weapons.indiscriminate_in_populated_area", "weapons.attack_on_medical"]
+    ),
     // Daesh fighters attack an army checkpoint after the cessation: no rule.
-    (#"{"id":"R4","occurred_at":"2016-04-01","type":"attack","perpetrator":{"name":"عناصر من تنظيم داعش"},"target":{"type":"checkpoint","party":"government"},"weapons":["small_arms"]}"#,
-     []),
+    (
+      #"{"id":"R4","occurred_at":"2016-04-01","type":"attack","perpetrator":{"name":"عناصر من تنظيم داعش"},"target":{"type":"checkpoint","party":"government"},"weapons":["small_arms"]}"#,
+      []
+    ),
     // An opposition group shells a school in Aleppo (English).
-    (#"{"id":"R5","occurred_at":"2016-05-02T08:15:00+03:00","type":"attack","lang":"en","location":{"governorate":"Aleppo","place":"Sheikh Maqsoud","populated":true},"perpetrator":{"name":"Free Syrian Army","party":"opposition"},"target":{"type":"school"},"weapons":["mortar"],"casualties":{"civilians_killed":4}}"#,
-     ["ceasefire.violation", "weapons.indiscriminate_in_populated_area", "weapons.attack_on_school"]),
+    (
+      #"{"id":"R5","occurred_at":"2016-05-02T08:15:00+03:00","type":"attack","lang":"en","location":{"governorate":"Aleppo","place":"Sheikh Maqsoud","populated":true},"perpetrator":{"name":"Free Syrian Army","party":"opposition"},"target":{"type":"school"},"weapons":["mortar"],"casualties":{"civilians_killed":4}}"#,
+      ["ceasefire.violation", "weapons.indiscriminate_in_populated_area", "weapons.attack_on_school"]
+    ),
     // Chlorine dropped on a village.
-    (#"{"id":"R6","occurred_at":"2016-08-10","type":"attack","location":{"governorate":"Idlib","place":"Saraqib"},"perpetrator":{"party":"government"},"chemical_agent":"chlorine","weapons":["barrel_bomb"]}"#,
-     ["ceasefire.violation", "weapons.barrel_bomb", "weapons.chemical"]),
+    (
+      #"{"id":"R6","occurred_at":"2016-08-10","type":"attack","location":{"governorate":"Idlib","place":"Saraqib"},"perpetrator":{"party":"government"},"chemical_agent":"chlorine","weapons":["barrel_bomb"]}"#,
+      ["ceasefire.violation", "weapons.barrel_bomb", "weapons.chemical"]
+    ),
     // A WFP convoy through Bab al-Salameh denied, with surgical kits taken (English).
-    (#"{"id":"R7","occurred_at":"2016-06-01","type":"access","access":{"request_id":"REQ-7","requested_by":"UN OCHA / WFP","modality":"cross_border","crossing":"Bab al-Salameh","status":"denied","items_removed":["surgical kits"]}}"#,
-     ["access.un_request_denied", "access.medical_items_removed", "access.crossing_2165_blocked"]),
+    (
+      #"{"id":"R7","occurred_at":"2016-06-01","type":"access","access":{"request_id":"REQ-7","requested_by":"UN OCHA / WFP","modality":"cross_border","crossing":"Bab al-Salameh","status":"denied","items_removed":["surgical kits"]}}"#,
+      ["access.un_request_denied", "access.medical_items_removed", "access.crossing_2165_blocked"]
+    ),
     // The same in Arabic, by the UN and the Red Crescent, through باب الهوى, obstructed.
-    (#"{"id":"R8","occurred_at":"2016-06-01","type":"access","lang":"ar","access":{"requested_by":"الأمم المتحدة والهلال الأحمر","crossing":"معبر باب الهوى","status":"obstructed","items_removed":["مستلزمات طبية"]}}"#,
-     ["access.obstructed", "access.medical_items_removed", "access.crossing_2165_blocked"]),
+    (
+      #"{"id":"R8","occurred_at":"2016-06-01","type":"access","lang":"ar","access":{"requested_by":"الأمم المتحدة والهلال الأحمر","crossing":"معبر باب الهوى","status":"obstructed","items_removed":["مستلزمات طبية"]}}"#,
+      ["access.obstructed", "access.medical_items_removed", "access.crossing_2165_blocked"]
+    ),
     // A UNRWA request to Yarmouk unanswered for two months, in a besieged area.
-    (#"{"id":"R9","occurred_at":"2016-03-30","reported_at":"2016-04-01","type":"access","location":{"place":"Yarmouk","besieged":true},"access":{"requested_by":"UNRWA","status":"no_response","submitted_at":"2016-02-01"}}"#,
-     ["access.un_request_unanswered", "access.besieged_area"]),
+    (
+      #"{"id":"R9","occurred_at":"2016-03-30","reported_at":"2016-04-01","type":"access","location":{"place":"Yarmouk","besieged":true},"access":{"requested_by":"UNRWA","status":"no_response","submitted_at":"2016-02-01"}}"#,
+      ["access.un_request_unanswered", "access.besieged_area"]
+    ),
     // Oil sold by Daesh to a broker, and antiquities looted in 2014 (two trade reports).
-    (#"{"id":"R10","occurred_at":"2015-09-01","type":"trade","trade":{"commodity":"crude_oil","seller":{"name":"Da'esh","party":"isil"},"buyer":{"name":"broker"},"value_usd":120000}}"#,
-     ["trade.oil_with_designated_group"]),
-    (#"{"id":"R11","occurred_at":"2015-09-01","type":"trade","trade":{"commodity":"antiquities","seller":{"name":"الدولة الإسلامية"},"buyer":{"name":"dealer"},"origin_country":"SY","removed_at":"2014-06-01"}}"#,
-     ["trade.antiquities_removed_after_cutoff", "trade.antiquities_with_designated_group"]),
+    (
+      #"{"id":"R10","occurred_at":"2015-09-01","type":"trade","trade":{"commodity":"crude_oil","seller":{"name":"Da'esh","party":"isil"},"buyer":{"name":"broker"},"value_usd":120000}}"#,
+      ["trade.oil_with_designated_group"]
+    ),
+    (
+      #"{"id":"R11","occurred_at":"2015-09-01","type":"trade","trade":{"commodity":"antiquities","seller":{"name":"الدولة الإسلامية"},"buyer":{"name":"dealer"},"origin_country":"SY","removed_at":"2014-06-01"}}"#,
+      ["trade.antiquities_removed_after_cutoff", "trade.antiquities_with_designated_group"]
+    ),
     // Aid workers kidnapped by Nusra for ransom (Arabic).
-    (#"{"id":"R12","occurred_at":"2016-01-15","type":"detention","perpetrator":{"name":"مقاتلو جبهة النصرة"},"detention":{"count":3,"kind":"kidnapping","ransom_demanded":true,"victims":["aid_worker"]}}"#,
-     ["detention.hostage_taking_by_designated_group", "detention.humanitarian_or_press_detained"]),
+    (
+      #"{"id":"R12","occurred_at":"2016-01-15","type":"detention","perpetrator":{"name":"مقاتلو جبهة النصرة"},"detention":{"count":3,"kind":"kidnapping","ransom_demanded":true,"victims":["aid_worker"]}}"#,
+      ["detention.hostage_taking_by_designated_group", "detention.humanitarian_or_press_detained"]
+    ),
     // Refugees forced back across the border, and a voluntary return (no rule).
-    (#"{"id":"R13","occurred_at":"2016-07-01","type":"displacement","displacement":{"count":250,"direction":"return","voluntary":false}}"#,
-     ["refugees.forced_return"]),
-    (#"{"id":"R14","occurred_at":"2016-07-01","type":"displacement","displacement":{"count":250,"direction":"return","voluntary":true}}"#,
-     []),
+    (
+      #"{"id":"R13","occurred_at":"2016-07-01","type":"displacement","displacement":{"count":250,"direction":"return","voluntary":false}}"#,
+      ["refugees.forced_return"]
+    ),
+    (
+      #"{"id":"R14","occurred_at":"2016-07-01","type":"displacement","displacement":{"count":250,"direction":"return","voluntary":true}}"#,
+      []
+    ),
   ]
 
   @Test(arguments: reports)
@@ -111,6 +144,7 @@ struct ShippedRulesTests {
     let messages = Dictionary(uniqueKeysWithValues: set.evaluate(report).map { ($0.rule.id, $0.message) })
     #expect(
       messages["weapons.barrel_bomb"]
-        == "Barrel bombs dropped by القوات الجوية (government) on market in سوق معرة النعمان, Idlib on 2016-03-04T06:40:00+02:00")
+        == "Barrel bombs dropped by القوات الجوية (government) on market in سوق معرة النعمان, Idlib on 2016-03-04T06:40:00+02:00"
+    )
   }
 }

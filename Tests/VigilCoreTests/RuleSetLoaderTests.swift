@@ -318,3 +318,16 @@ struct RuleSetLoaderTests {
     #expect(found.last?.hasPrefix("Rules/b.yaml:3:") == true)
   }
 }
+
+@Suite("Rule sets: the index by incident type")
+struct RuleSetIndexTests {
+  @Test(arguments: IncidentType.allCases)
+  func eachTypeReachesTheRulesThatPinIt(type: IncidentType) throws {
+    let rules = IncidentType.allCases.map { pinned in
+      "- rule: only.\(pinned.rawValue)\n  desc: d\n  condition: type = \(pinned.rawValue)\n  output: o\n  priority: low\n"
+    }.joined()
+    let set = try loadRules([("x.yaml", rules)]).get()
+    let report = try parsed(#"{"id":"A","occurred_at":"2016-01-01","type":"\#(type.rawValue)"}"#).report
+    #expect(set.evaluate(report).map(\.rule.id) == ["only.\(type.rawValue)"])
+  }
+}

@@ -29,13 +29,19 @@ public enum BuiltInFunctions {
   /// against "UN".
   public static let mentions = ConditionFunction(
     name: "mentions", parameters: [.field(.text), .values], result: .bool
-  ) { report, arguments in
-    guard case .field(let field) = arguments[0], case .values(let names) = arguments[1] else { return .bool(false) }
+  ) { (arguments: [ConditionFunction.Argument]) -> ConditionFunction.Evaluation in
+    guard case .field(let field) = arguments[0], case .values(let names) = arguments[1] else { return { _ in nil } }
     let aliases = names.map(Alias.init)
-    return .bool(texts(field, report).contains { text in
-      let words = NameNormalizer.words(of: text)
-      return aliases.contains { $0.occurs(in: words) }
-    })
+    let verdicts = TextCache<Bool>()
+    return { report in
+      .bool(
+        texts(field, report).contains { text in
+          verdicts.value(for: text) { text in
+            let words = NameNormalizer.words(of: text.string)
+            return aliases.contains { $0.occurs(in: words) }
+          }
+        })
+    }
   }
 
   /// `mentions_part(field, parts)`: whether, after the same normalisation, a text contains
@@ -43,20 +49,31 @@ public enum BuiltInFunctions {
   /// طبية" contains "طبي". On a list of texts, any of them.
   public static let mentionsPart = ConditionFunction(
     name: "mentions_part", parameters: [.field(.text), .values], result: .bool
-  ) { report, arguments in
-    guard case .field(let field) = arguments[0], case .values(let parts) = arguments[1] else { return .bool(false) }
-    let normalised = parts.map { NameNormalizer.words(of: $0).joined(separator: " ") }.filter { !$0.isEmpty }
-    return .bool(texts(field, report).contains { text in
-      let words = NameNormalizer.words(of: text).joined(separator: " ")
-      return normalised.contains { words.contains($0) }
-    })
+  ) { (arguments: [ConditionFunction.Argument]) -> ConditionFunction.Evaluation in
+    guard case .field(let field) = arguments[0], case .values(let parts) = arguments[1] else { return { _ in nil } }
+    let normalised = parts.map { Array(NameNormalizer.words(of: $0).joined(separator: " ").utf8) }.filter {
+      !$0.isEmpty
+    }
+    let verdicts = TextCache<Bool>()
+    return { report in
+      .bool(
+        texts(field, report).contains { text in
+          verdicts.value(for: text) { text in
+            let words = Array(NameNormalizer.words(of: text.string).joined(separator: " ").utf8)
+            return normalised.contains { part in
+              words.count >= part.count
+                && (0...(words.count - part.count)).contains { words[$0..<$0 + part.count].elementsEqual(part) }
+            }
+          }
+        })
+    }
   }
 
   /// The text of a text field, or each text of a list of texts.
-  private static func texts(_ field: ReportSchema.Field, _ report: Report) -> [String] {
+  private static func texts(_ field: ReportSchema.Field, _ report: Report) -> [ReportText] {
     switch field.read(report) {
-    case .text(let text)?: [text.string]
-    case .texts(let texts)?: texts.map(\.string)
+    case .text(let text)?: [text]
+    case .texts(let texts)?: texts
     default: []
     }
   }

@@ -61,9 +61,8 @@ public struct ConditionCompiler: Sendable {
           "\(call.function.text)(…) gives \(function.result.fieldType.name), not true or false: compare it with a value"
         )
       }
-      let implementation = function.implementation
-      return CompiledCondition(
-        evaluate: { report in implementation(report, arguments) == .bool(true) }, types: nil)
+      let evaluation = function.prepare(arguments)
+      return CompiledCondition(evaluate: { report in evaluation(report) == .bool(true) }, types: nil)
     case .predicate(let predicate):
       return try compile(predicate)
     }
@@ -114,9 +113,8 @@ public struct ConditionCompiler: Sendable {
       }
     case .call(let call):
       let (function, arguments) = try resolve(call)
-      let implementation = function.implementation
       type = function.result.fieldType
-      read = { report in implementation(report, arguments) }
+      read = function.prepare(arguments)
       subjectName = "\(call.function.text)(…)"
     }
     switch predicate.test {

@@ -32,20 +32,33 @@ public struct ConditionFunction: Sendable {
     case values([String])
   }
 
+  /// Computes a call for one report. A bool function answers `.bool`; any function
+  /// answers nil when an argument it needs is absent (a comparison on it is then false).
+  public typealias Evaluation = @Sendable (Report) -> FieldValue?
+
   public let name: String
   public let parameters: [Parameter]
   public let result: Result
-  /// Computes the call for one report. A bool function answers `.bool`; any function
-  /// answers nil when an argument it needs is absent (a comparison on it is then false).
-  public let implementation: @Sendable (Report, [Argument]) -> FieldValue?
+  /// Turns a call's arguments into its evaluation, once, when the rule set loads: a
+  /// function prepares what it can from them here (aliases normalised, say).
+  public let prepare: @Sendable ([Argument]) -> Evaluation
 
   public init(
-    name: String, parameters: [Parameter], result: Result,
-    implementation: @escaping @Sendable (Report, [Argument]) -> FieldValue?
+    name: String, parameters: [Parameter], result: Result, prepare: @escaping @Sendable ([Argument]) -> Evaluation
   ) {
     self.name = name
     self.parameters = parameters
     self.result = result
-    self.implementation = implementation
+    self.prepare = prepare
+  }
+
+  /// A function with nothing to prepare: `implementation` gets the arguments at each call.
+  public init(
+    name: String, parameters: [Parameter], result: Result,
+    implementation: @escaping @Sendable (Report, [Argument]) -> FieldValue?
+  ) {
+    self.init(name: name, parameters: parameters, result: result) { arguments in
+      { report in implementation(report, arguments) }
+    }
   }
 }

@@ -11,10 +11,15 @@ public struct Alias: Sendable, Equatable {
   }
 
   /// Whether the alias occurs in a name already split by `NameNormalizer.words(of:)`.
+  /// Words compare by their UTF-8: normalisation has already made equal words equal
+  /// byte for byte, and String's own comparison (canonical equivalence) costs far more on
+  /// Arabic text.
   public func occurs(in nameWords: [String]) -> Bool {
     guard !words.isEmpty, nameWords.count >= words.count else { return false }
-    for start in 0...(nameWords.count - words.count) where nameWords[start] == words[0] {
-      if nameWords[start..<start + words.count].elementsEqual(words) { return true }
+    for start in 0...(nameWords.count - words.count) where nameWords[start].utf8.elementsEqual(words[0].utf8) {
+      if zip(nameWords[start..<start + words.count], words).allSatisfy({ $0.utf8.elementsEqual($1.utf8) }) {
+        return true
+      }
     }
     return false
   }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Names as RULES.md ("Name matching") compares them: a name becomes a list of words
 /// after Unicode NFKC, lowercasing, removing Arabic diacritics, tatweel and invisible
@@ -6,7 +7,39 @@ import Foundation
 /// non-alphanumeric character into a space, dropping the Latin word `al`, and stripping
 /// the attached Arabic prefixes (و ف, then لل or ب ل ك, then ال).
 public enum NameNormalizer {
+  /// The same names come back report after report (the groups, the agencies, the
+  /// crossings), and normalising one costs a microsecond or more; so results are kept,
+  /// up to a bound.
+  private static let cache = Mutex<[CacheKey: [String]]>([:])
+  private static let cacheLimit = 50_000
+
   public static func words(of name: String) -> [String] {
+    let key = CacheKey(name: name)
+    if let cached = cache.withLock({ $0[key] }) { return cached }
+    let words = normalise(name)
+    cache.withLock { cache in
+      if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
+      cache[key] = words
+    }
+    return words
+  }
+
+  /// A name as a cache key, hashed and compared by its UTF-8 bytes: String's own hashing
+  /// normalises non-ASCII text first, which costs more than the lookup saves.
+  private struct CacheKey: Hashable, Sendable {
+    let name: String
+
+    static func == (lhs: CacheKey, rhs: CacheKey) -> Bool {
+      lhs.name.utf8.elementsEqual(rhs.name.utf8)
+    }
+
+    func hash(into hasher: inout Hasher) {
+      var name = name
+      name.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+  }
+
+  private static func normalise(_ name: String) -> [String] {
     var text = name
     if needsCompatibilityMapping(text) {
       // NFKC folds Arabic presentation forms and full-width letters; most names have

@@ -55,6 +55,7 @@ public struct OutputTemplate: Sendable {
 
   public func render(_ report: Report) -> String {
     var message = ""
+    message.reserveCapacity(128)
     for piece in pieces {
       switch piece {
       case .text(let text): message += text

@@ -1,11 +1,15 @@
 import Foundation
 import VigilCore
+import VigilServer
 
 /// Times the rule engine: evaluating a rule set on every report of a workload (each
 /// report timed alone, for the median), and loading a set of many rules.
 struct RulesBenchmark {
   func evaluate(rules: [RuleSource], workload: Data, rounds: Int) -> String {
-    guard case .success(let set) = RuleSetLoader().load(rules) else { return "the rule set does not load" }
+    // With the plugins a default configuration enables, as the daemon loads them.
+    guard case .success(let set) = KnownPlugins.loader(for: DaemonConfiguration()).load(rules) else {
+      return "the rule set does not load"
+    }
     let reports = workload.split(separator: UInt8(ascii: "\n")).compactMap { line in
       try? ReportParser.parse([UInt8](line)).get().report
     }
