@@ -53,16 +53,24 @@ public struct OutputTemplate: Sendable {
     self.pieces = pieces
   }
 
+  /// Rendered as UTF-8 bytes and made a `String` once: report texts are copied as they
+  /// are, without a `String` (and its validation) for each.
   public func render(_ report: Report) -> String {
-    var message = ""
-    message.reserveCapacity(128)
+    var message: [UInt8] = []
+    message.reserveCapacity(160)
     for piece in pieces {
       switch piece {
-      case .text(let text): message += text
-      case .field(let field): message += field.read(report).map(Self.show) ?? "<none>"
+      case .text(let text): message.append(contentsOf: text.utf8)
+      case .field(let field):
+        switch field.read(report) {
+        case .text(let text)?: text.withUTF8 { message.append(contentsOf: $0) }
+        case .timestamp(let timestamp)?: timestamp.text.withUTF8 { message.append(contentsOf: $0) }
+        case let value?: message.append(contentsOf: Self.show(value).utf8)
+        case nil: message.append(contentsOf: "<none>".utf8)
+        }
       }
     }
-    return message
+    return String(decoding: message, as: UTF8.self)
   }
 
   static func show(_ value: FieldValue) -> String {
