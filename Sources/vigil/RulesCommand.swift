@@ -17,9 +17,7 @@ struct RulesCommand: ParsableCommand {
     @OptionGroup var options: RuleSetOptions
 
     func run() throws {
-      let report = try options.load(runningExamples: false)
-      report.print(json: options.json)
-      if !report.errors.isEmpty { throw ExitCode(1) }
+      try options.check(runningExamples: false)
     }
   }
 
@@ -31,9 +29,7 @@ struct RulesCommand: ParsableCommand {
     @OptionGroup var options: RuleSetOptions
 
     func run() throws {
-      let report = try options.load(runningExamples: true)
-      report.print(json: options.json)
-      if !report.errors.isEmpty { throw ExitCode(1) }
+      try options.check(runningExamples: true)
     }
   }
 }
@@ -49,7 +45,14 @@ struct RuleSetOptions: ParsableArguments {
   @Argument(help: ArgumentHelp("Rules directories (default: the configuration's rules.paths).", valueName: "DIR"))
   var directories: [String] = []
 
-  func load(runningExamples: Bool) throws -> RuleSetCheck {
+  /// Loads the rule set, prints what was found, and exits 1 when the set has errors.
+  func check(runningExamples: Bool) throws {
+    let check = try load(runningExamples: runningExamples)
+    check.print(json: json)
+    if !check.errors.isEmpty { throw ExitCode(1) }
+  }
+
+  private func load(runningExamples: Bool) throws -> RuleSetCheck {
     var source = ConfigurationSource()
     source.explicitPath = config
     let configuration: DaemonConfiguration

@@ -53,27 +53,10 @@ enum JSONString {
 
   /// `text` as a JSON string literal, cut to `limit` Unicode scalars for messages.
   static func quoted(_ text: String, limit: Int) -> String {
-    var result = "\""
-    var shown = 0
-    for scalar in text.unicodeScalars {
-      if shown == limit {
-        result += "…"
-        break
-      }
-      shown += 1
-      switch scalar {
-      case "\"": result += "\\\""
-      case "\\": result += "\\\\"
-      case "\n": result += "\\n"
-      case "\r": result += "\\r"
-      case "\t": result += "\\t"
-      case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-        let hex = String(scalar.value, radix: 16, uppercase: false)
-        result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      default: result.unicodeScalars.append(scalar)
-      }
-    }
-    return result + "\""
+    var shown = String.UnicodeScalarView()
+    shown.append(contentsOf: text.unicodeScalars.prefix(limit))
+    let literal = JSONText.string(String(shown))
+    return shown.count < text.unicodeScalars.count ? literal.dropLast() + "…\"" : literal
   }
 
   private static func hexUnit(_ content: UnsafeBufferPointer<UInt8>, at index: Int) -> UInt32 {
