@@ -32,6 +32,12 @@ public struct JSONObject: Sendable, Equatable {
 }
 
 extension JSONValue {
+  /// Parses one JSON text (with the scanner's strict rules).
+  public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+    let tape = try JSONScanner.scan(bytes)
+    return bytes.withUnsafeBufferPointer { JSONValue(tape: tape, bytes: $0, at: 0) }
+  }
+
   /// The value of the tape node at `index`. Recursion is bounded: the scanner has
   /// already refused anything nested deeper than `JSONScanner.maxDepth`.
   init(tape: JSONTape, bytes: UnsafeBufferPointer<UInt8>, at index: Int) {

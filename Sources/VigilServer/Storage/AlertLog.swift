@@ -1,0 +1,83 @@
+import Foundation
+import VigilCore
+
+/// The alert log (ALERTS.md): JSON lines appended, never rewritten, each chained to the
+/// one before by its hash. `seq` and the chain continue across restarts: from the last
+/// whole line of the file, or, when the file is new or empty (after a rotation), from
+/// `alerts.head` in the state directory.
+public final class AlertLog {
+  public typealias Failure = AppendOnlyFileFailure
+
+  public let path: String
+  private let headPath: String
+  private let file: AppendOnlyFile
+  public private(set) var lastSeq: UInt64
+  public private(set) var lastHash: String
+  /// Bytes of a torn last line cut when the log was opened (0 when none).
+  public var cutBytes: Int { file.cutBytes }
+
+  public init(path: String, headPath: String) throws(Failure) {
+    self.path = path
+    self.headPath = headPath
+    file = try AppendOnlyFile(path: path)
+    let head = file.lastLine.flatMap(Self.position(of:)) ?? Self.readHead(headPath)
+    lastSeq = head?.seq ?? 0
+    lastHash = head?.hash ?? AlertChain.genesis
+  }
+
+  /// Appends the records as one write; gives each its `seq` and line. Nothing is synced.
+  @discardableResult
+  public func append(_ records: [AlertRecord]) throws(Failure) -> [(seq: UInt64, line: String)] {
+    var seq = lastSeq
+    var hash = lastHash
+    var lines: [(seq: UInt64, line: String)] = []
+    var bytes: [UInt8] = []
+    for record in records {
+      seq += 1
+      let written = record.line(seq: seq, prev: hash)
+      hash = written.hash
+      lines.append((seq, written.line))
+      bytes.append(contentsOf: written.line.utf8)
+    }
+    try file.append(bytes)
+    lastSeq = seq
+    lastHash = hash
+    return lines
+  }
+
+  /// Makes what was appended durable, and records the head of the chain.
+  public func sync() throws(Failure) {
+    try file.sync()
+    writeHead()
+  }
+
+  /// `alerts.head`: the last `seq` and `hash`, written beside the state so the chain
+  /// continues when the log file is new. Written by rename, so it is never half-written.
+  private func writeHead() {
+    let text = "{\"seq\":\(lastSeq),\"hash\":\"\(lastHash)\"}\n"
+    let temporary = headPath + ".tmp"
+    guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) else { return }
+    _ = rename(temporary, headPath)
+  }
+
+  private static func readHead(_ path: String) -> (seq: UInt64, hash: String)? {
+    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    var bytes = [UInt8](data)
+    if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
+    return position(of: bytes)
+  }
+
+  /// The `seq` and `hash` of an alert-log line (or of the head file).
+  static func position(of line: [UInt8]) -> (seq: UInt64, hash: String)? {
+    guard case .object(let object)? = try? JSONValue.parse(line),
+      case .number(let seq)? = object["seq"], seq >= 0, seq < 1e18,
+      case .string(let hash)? = object["hash"], hash.utf8.count == 64
+    else { return nil }
+    return (UInt64(seq), hash)
+  }
+}
+
+/// A storage file could not be opened, read or written.
+public struct AppendOnlyFileFailure: Error, CustomStringConvertible {
+  public let description: String
+}

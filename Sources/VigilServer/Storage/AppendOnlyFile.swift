@@ -1,0 +1,91 @@
+import Foundation
+
+/// A file that only grows, one whole line at a time, written with POSIX calls so that
+/// `fsync` means what it says. Opening it cuts a torn last line (one without its newline,
+/// left by a crash in the middle of a write).
+final class AppendOnlyFile {
+  typealias Failure = AppendOnlyFileFailure
+
+  let path: String
+  private var descriptor: Int32
+  /// Bytes cut from the end when the file was opened (a torn last line), else 0.
+  private(set) var cutBytes = 0
+  /// The last whole line when the file was opened, without its newline.
+  private(set) var lastLine: [UInt8]?
+
+  init(path: String) throws(Failure) {
+    self.path = path
+    descriptor = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+    guard descriptor >= 0 else { throw Self.failure("cannot open \(path)") }
+    do {
+      try recover()
+    } catch {
+      close(descriptor)
+      throw error
+    }
+  }
+
+  deinit {
+    close(descriptor)
+  }
+
+  /// Appends the bytes (whole lines), retrying partial writes; nothing is synced. When a
+  /// write fails (a full disk), the file is cut back to where it was, so no torn line
+  /// stays behind it.
+  func append(_ bytes: [UInt8]) throws(Failure) {
+    let start = lseek(descriptor, 0, SEEK_END)
+    var written = 0
+    while written < bytes.count {
+      let result = bytes.withUnsafeBytes { buffer in
+        write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+      }
+      if result < 0 {
+        if errno == EINTR { continue }
+        let failure = Self.failure("cannot write to \(path)")
+        if start >= 0 { _ = ftruncate(descriptor, start) }
+        throw failure
+      }
+      written += result
+    }
+  }
+
+  func sync() throws(Failure) {
+    guard fsync(descriptor) == 0 else { throw Self.failure("cannot sync \(path)") }
+  }
+
+  /// Cuts a last line without its newline, and remembers the last whole line.
+  private func recover() throws(Failure) {
+    let size = lseek(descriptor, 0, SEEK_END)
+    guard size >= 0 else { throw Self.failure("cannot read \(path)") }
+    guard size > 0 else { return }
+    // Read backwards in chunks until two newlines (or the start) frame the last line.
+    var tail: [UInt8] = []
+    var offset = size
+    var newlines = 0
+    while offset > 0, newlines < 2 {
+      let chunk = min(Int64(65_536), Int64(offset))
+      offset -= off_t(chunk)
+      var buffer = [UInt8](repeating: 0, count: Int(chunk))
+      let read = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, Int(chunk), offset) }
+      guard read == Int(chunk) else { throw Self.failure("cannot read \(path)") }
+      newlines += buffer.count { $0 == UInt8(ascii: "\n") }
+      tail = buffer + tail
+    }
+    if tail.last != UInt8(ascii: "\n") {
+      let keep = tail.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+      cutBytes = tail.count - keep
+      tail.removeSubrange(keep...)
+      guard ftruncate(descriptor, off_t(size) - off_t(cutBytes)) == 0, fsync(descriptor) == 0 else {
+        throw Self.failure("cannot cut the torn last line of \(path)")
+      }
+    }
+    guard tail.last == UInt8(ascii: "\n") else { return }
+    tail.removeLast()
+    let start = tail.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+    lastLine = Array(tail[start...])
+  }
+
+  private static func failure(_ what: String) -> Failure {
+    Failure(description: "\(what): \(String(cString: strerror(errno)))")
+  }
+}

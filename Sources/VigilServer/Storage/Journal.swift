@@ -1,0 +1,33 @@
+import VigilCore
+
+/// The report journal (ALERTS.md): every accepted report, one line each,
+/// `{"received_at":"<RFC 3339 UTC, ms>","report":{…}}`, written before its alerts in the
+/// same group commit and never rotated by the daemon.
+public final class Journal {
+  public typealias Failure = AppendOnlyFileFailure
+
+  public let path: String
+  private let file: AppendOnlyFile
+  /// Bytes of a torn last line cut when the journal was opened (0 when none).
+  public var cutBytes: Int { file.cutBytes }
+
+  public init(path: String) throws(Failure) {
+    self.path = path
+    file = try AppendOnlyFile(path: path)
+  }
+
+  /// Appends one line per report, as one write; nothing is synced.
+  public func append(_ entries: [(receivedAt: String, report: [UInt8])]) throws(Failure) {
+    var bytes: [UInt8] = []
+    for entry in entries {
+      bytes.append(contentsOf: "{\"received_at\":\"\(entry.receivedAt)\",\"report\":".utf8)
+      bytes.append(contentsOf: entry.report)
+      bytes.append(contentsOf: "}\n".utf8)
+    }
+    try file.append(bytes)
+  }
+
+  public func sync() throws(Failure) {
+    try file.sync()
+  }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+import VigilCore
+import VigilServer
+
+/// Checks an alert log's chain with Python's hashlib: an implementation that shares no
+/// code with the one under test. Prints "ok N" or the first bad line.
+private func verifyWithPython(_ path: String) throws -> String {
+  let script = """
+    import hashlib, json, sys
+    prev = "0" * 64
+    for number, line in enumerate(open(sys.argv[1], encoding="utf-8"), 1):
+        line = line.rstrip("\\n")
+        cut = line.rindex(',"hash":')
+        record = json.loads(line)
+        if list(record)[-1] != "hash" or record["prev"] != prev or record["seq"] != number:
+            print("bad", number); sys.exit()
+        digest = hashlib.sha256((prev + line[:cut]).encode("utf-8")).hexdigest()
+        if digest != record["hash"]:
+            print("bad", number); sys.exit()
+        prev = digest
+    print("ok", number)
+    """
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = ["python3", "-c", script, path]
+  let output = Pipe()
+  process.standardOutput = output
+  try process.run()
+  let data = output.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+private func record(_ rule: String, message: String = "m") -> AlertRecord {
+  AlertRecord(
+    time: "2016-03-04T04:40:00.000Z", rule: rule, priority: .critical, reportID: "SY-1",
+    occurredAt: "2016-03-04T06:40:00+02:00", message: message, basis: ["ISSG ¶7", "UNSCR 2139 OP3"],
+    tags: ["indiscriminate_weapons"], ruleset: "sha256:" + String(repeating: "a", count: 64))
+}
+
+@Suite("The alert log: its lines, its chain, and recovery after a crash")
+struct AlertLogTests {
+  @Test func linesFollowTheSpecAndTheChainVerifiesIndependently() throws {
+    let directory = try TemporaryDirectory()
+    let log = try AlertLog(path: directory.path + "/alerts.jsonl", headPath: directory.path + "/alerts.head")
+    let written = try log.append([
+      record("weapons.barrel_bomb", message: "سقوط \"برميل\"\n"), record("weapons.chemical"),
+    ])
+    try log.append([record("vigil.ruleset_loaded")])
+    try log.sync()
+    #expect(written.map(\.seq) == [1, 2])
+    let first = written[0].line
+    #expect(
+      first.hasPrefix(
+        #"{"seq":1,"time":"2016-03-04T04:40:00.000Z","rule":"weapons.barrel_bomb","priority":"critical","report_id":"SY-1","occurred_at":"2016-03-04T06:40:00+02:00","message":"سقوط \"برميل\"\n","basis":["ISSG ¶7","UNSCR 2139 OP3"],"tags":["indiscriminate_weapons"],"ruleset":"sha256:"#
+      ))
+    #expect(first.contains(#","prev":"0000000000000000000000000000000000000000000000000000000000000000","hash":""#))
+    #expect(first.hasSuffix("\"}\n"))
+    #expect(try verifyWithPython(log.path) == "ok 3")
+  }
+
+  @Test func ruleSetRecordsHaveNullReportAndOccurredAt() throws {
+    let record = AlertRecord(
+      time: "2016-03-04T04:40:00.000Z", rule: "vigil.ruleset_loaded", priority: .info, reportID: nil, occurredAt: nil,
+      message: "21 rules", basis: [], tags: ["vigil"], ruleset: "sha256:x")
+    let line = record.line(seq: 7, prev: AlertChain.genesis).line
+    #expect(line.contains(#""report_id":null,"occurred_at":null,"message":"21 rules","basis":[],"tags":["vigil"]"#))
+  }
+
+  @Test func seqAndChainContinueAfterARestart() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/alerts.jsonl"
+    do {
+      let log = try AlertLog(path: path, headPath: directory.path + "/alerts.head")
+      try log.append([record("a.b"), record("a.c")])
+      try log.sync()
+    }
+    let reopened = try AlertLog(path: path, headPath: directory.path + "/alerts.head")
+    #expect(reopened.lastSeq == 2)
+    try reopened.append([record("a.d")])
+    try reopened.sync()
+    #expect(try verifyWithPython(path) == "ok 3")
+  }
+
+  @Test func aTornLastLineIsCutAndTheChainGoesOn() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/alerts.jsonl"
+    do {
+      let log = try AlertLog(path: path, headPath: directory.path + "/alerts.head")
+      try log.append([record("a.b"), record("a.c")])
+      try log.sync()
+    }
+    // A crash in the middle of the third line.
+    let handle = try #require(FileHandle(forWritingAtPath: path))
+    handle.seekToEndOfFile()
+    handle.write(Data(#"{"seq":3,"time":"2016-03-04T04:4"#.utf8))
+    try handle.close()
+    let reopened = try AlertLog(path: path, headPath: directory.path + "/alerts.head")
+    #expect(reopened.cutBytes == 32)
+    #expect(reopened.lastSeq == 2)
+    try reopened.append([record("a.d")])
+    try reopened.sync()
+    #expect(try verifyWithPython(path) == "ok 3")
+  }
+
+  @Test func aNewFileContinuesFromTheHead() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/alerts.jsonl"
+    let head = directory.path + "/alerts.head"
+    do {
+      let log = try AlertLog(path: path, headPath: head)
+      try log.append([record("a.b"), record("a.c")])
+      try log.sync()
+    }
+    let lastHash = try #require(try AlertLog(path: path, headPath: head).lastHash as String?)
+    // Rotated away: the next file starts empty and carries the chain on.
+    try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+    let rotated = try AlertLog(path: path, headPath: head)
+    #expect(rotated.lastSeq == 2)
+    #expect(rotated.lastHash == lastHash)
+    let line = try rotated.append([record("a.d")])[0].line
+    #expect(line.hasPrefix(#"{"seq":3,"#))
+    #expect(line.contains(#""prev":"\#(lastHash)""#))
+  }
+
+  @Test func theJournalKeepsReportsAsGivenAndCutsATornLine() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/reports.jsonl"
+    do {
+      let journal = try Journal(path: path)
+      try journal.append([(receivedAt: "2016-03-04T04:40:00.123Z", report: Array(#"{"id":"A","type":"attack"}"#.utf8))])
+      try journal.sync()
+    }
+    try (String(contentsOfFile: path, encoding: .utf8) + #"{"received_at":"2016"#).write(
+      toFile: path, atomically: false, encoding: .utf8)
+    let journal = try Journal(path: path)
+    #expect(journal.cutBytes == 20)
+    try journal.append([(receivedAt: "2016-03-04T04:40:01.000Z", report: Array(#"{"id":"B"}"#.utf8))])
+    try journal.sync()
+    #expect(
+      try String(contentsOfFile: path, encoding: .utf8)
+        == #"{"received_at":"2016-03-04T04:40:00.123Z","report":{"id":"A","type":"attack"}}"# + "\n"
+        + #"{"received_at":"2016-03-04T04:40:01.000Z","report":{"id":"B"}}"# + "\n")
+  }
+
+  @Test func aFileThatCannotBeOpenedSaysWhy() {
+    #expect(throws: AppendOnlyFileFailure.self) { try Journal(path: "/nonexistent/dir/reports.jsonl") }
+  }
+}
