@@ -1,0 +1,110 @@
+/// Reads one request line: a report (no `"op"`), or an object with an `op`.
+public enum RequestParser {
+  public static let ops = ["submit", "check", "ping", "status", "rules", "reload", "subscribe", "reopen"]
+
+  public static func parse(_ line: [UInt8]) -> Result<Request, RequestError> {
+    line.withUnsafeBufferPointer { parse($0) }
+  }
+
+  public static func parse(_ line: UnsafeBufferPointer<UInt8>) -> Result<Request, RequestError> {
+    // Most lines are bare reports: the report parser's fast path takes them in one pass.
+    let copy = ReportLine.copying(line)
+    var fastPath = ReportFastPath(line: copy)
+    if let report = fastPath.report() {
+      return .success(.submit(ParsedReport(report: report, warnings: []), reportJSON: Array(line)))
+    }
+    let tape: JSONTape
+    do {
+      tape = try JSONScanner.scan(line)
+    } catch {
+      return .failure(RequestError(.invalidJSON, "not valid JSON: \(error)"))
+    }
+    guard tape[0].kind == .object else {
+      return .failure(
+        RequestError(.notAnObject, "a request must be a JSON object, got \(ReportParser.describe(tape[0].kind))"))
+    }
+    var members = Members(nodes: tape.unsafeNodes, object: 0)
+    var op: Int?
+    var report: Int?
+    var filters: [(key: String, value: Int)] = []
+    while let (key, value) = members.next() {
+      switch JSONString.decode(line, key) {
+      case "op": op = value
+      case "report": report = value
+      case let name where ["min_priority", "rules", "tags"].contains(name): filters.append((name, value))
+      default: break
+      }
+    }
+    guard let op else {
+      return ReportParser.decode(tape: tape, line: copy, at: 0).map { .submit($0, reportJSON: Array(line)) }
+        .mapError(RequestError.init)
+    }
+    guard tape[op].kind == .string else {
+      return .failure(RequestError(.invalidRequest, "op must be a string, such as \"submit\""))
+    }
+    let name = JSONString.decode(line, tape[op])
+    switch name {
+    case "submit", "check":
+      guard let report, tape[report].kind == .object else {
+        return .failure(RequestError(.invalidRequest, "\(name) needs a report: an object under \"report\""))
+      }
+      let parsed = ReportParser.decode(tape: tape, line: copy, at: report).mapError(RequestError.init)
+      if name == "check" { return parsed.map { .check($0) } }
+      let node = tape[report]
+      let json = Array(line[node.startOffset..<node.endOffset])
+      return parsed.map { .submit($0, reportJSON: json) }
+    case "ping": return .success(.ping)
+    case "status": return .success(.status)
+    case "rules": return .success(.rules)
+    case "reload": return .success(.reload)
+    case "reopen": return .success(.reopen)
+    case "subscribe": return subscription(filters, tape: tape, line: line).map { .subscribe($0) }
+    default:
+      return .failure(
+        RequestError(
+          .unknownOp, "unknown op \(JSONString.quoted(name, limit: 40)); the ops are \(ops.joined(separator: ", "))"))
+    }
+  }
+
+  private static func subscription(
+    _ filters: [(key: String, value: Int)], tape: JSONTape, line: UnsafeBufferPointer<UInt8>
+  ) -> Result<SubscriptionFilter, RequestError> {
+    var filter = SubscriptionFilter()
+    for (key, value) in filters where tape[value].kind != .null {
+      if key == "min_priority" {
+        let priority = tape[value].kind == .string ? Priority(rawValue: JSONString.decode(line, tape[value])) : nil
+        guard let priority else {
+          let allowed = Priority.allCases.map(\.rawValue).joined(separator: ", ")
+          return .failure(RequestError(.invalidRequest, "min_priority must be one of \(allowed)"))
+        }
+        filter.minimumPriority = priority
+        continue
+      }
+      guard tape[value].kind == .array else {
+        return .failure(RequestError(.invalidRequest, "\(key) must be a list of strings"))
+      }
+      var strings: [String] = []
+      var cursor = value + 1
+      for _ in 0..<tape[value].memberCount {
+        guard tape[cursor].kind == .string else {
+          return .failure(RequestError(.invalidRequest, "\(key) must be a list of strings"))
+        }
+        strings.append(JSONString.decode(line, tape[cursor]))
+        cursor = tape[cursor].nextIndex
+      }
+      if key == "rules" {
+        for pattern in strings {
+          do {
+            _ = try Glob(pattern)
+          } catch {
+            return .failure(RequestError(.invalidRequest, "rules: invalid glob '\(pattern)': \(error.reason)"))
+          }
+        }
+        filter.rules = strings
+      } else {
+        filter.tags = strings
+      }
+    }
+    return .success(filter)
+  }
+}

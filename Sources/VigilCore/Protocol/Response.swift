@@ -1,0 +1,45 @@
+/// Response lines of the socket protocol (PROTOCOL.md), each ending with a newline.
+public enum Response {
+  /// An alert as a submit or check response lists it; `seq` only once it is recorded.
+  public struct Alert: Sendable, Equatable {
+    public let seq: UInt64?
+    public let rule: String
+    public let priority: Priority
+    public let message: String
+
+    public init(seq: UInt64?, rule: String, priority: Priority, message: String) {
+      self.seq = seq
+      self.rule = rule
+      self.priority = priority
+      self.message = message
+    }
+  }
+
+  public static func error(_ error: RequestError) -> String {
+    var members = "\"code\":\"\(error.code.rawValue)\",\"message\":\(JSONText.string(error.message))"
+    if let field = error.field { members += ",\"field\":\(JSONText.string(field))" }
+    if let allowed = error.allowedValues {
+      members += ",\"allowed\":[\(allowed.map(JSONText.string).joined(separator: ","))]"
+    }
+    return "{\"ok\":false,\"error\":{\(members)}}\n"
+  }
+
+  public static let pong = "{\"ok\":true,\"op\":\"pong\"}\n"
+  public static let subscribed = "{\"ok\":true,\"op\":\"subscribe\"}\n"
+  public static let reopened = "{\"ok\":true,\"op\":\"reopen\"}\n"
+
+  /// A `submit` response (`duplicate` given) or a `check` response (`duplicate` nil).
+  public static func verdict(
+    reportID: String, duplicate: Bool?, ruleset: String, alerts: [Alert], warnings: [String]
+  ) -> String {
+    let listed = alerts.map { alert in
+      let seq = alert.seq.map { "\"seq\":\($0)," } ?? ""
+      return "{\(seq)\"rule\":\(JSONText.string(alert.rule)),\"priority\":\"\(alert.priority.rawValue)\","
+        + "\"message\":\(JSONText.string(alert.message))}"
+    }
+    let duplicateMember = duplicate.map { ",\"duplicate\":\($0)" } ?? ""
+    return "{\"ok\":true,\"report_id\":\(JSONText.string(reportID))\(duplicateMember),"
+      + "\"ruleset\":\(JSONText.string(ruleset)),\"alerts\":[\(listed.joined(separator: ","))],"
+      + "\"warnings\":[\(warnings.map(JSONText.string).joined(separator: ","))]}\n"
+  }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+
+@testable import VigilCore
+
+@Suite("Socket protocol: requests and responses (PROTOCOL.md)")
+struct RequestParserTests {
+  func request(_ line: String) -> Result<Request, RequestError> {
+    RequestParser.parse(Array(line.utf8))
+  }
+
+  func failure(_ line: String) -> RequestError? {
+    if case .failure(let error) = request(line) { return error }
+    return nil
+  }
+
+  @Test func aBareReportIsASubmit() throws {
+    let line = reportLine(#""weapons":["mortar"]"#)
+    guard case .submit(let parsed, let json) = try request(line).get() else {
+      Issue.record("not a submit")
+      return
+    }
+    #expect(parsed.report.id == "SY-1")
+    #expect(json == Array(line.utf8))
+  }
+
+  @Test func aBareReportWithAnUnknownFieldStillGetsItsWarning() throws {
+    guard case .submit(let parsed, _) = try request(reportLine(#""perpetrater":{"name":"x"}"#)).get() else {
+      Issue.record("not a submit")
+      return
+    }
+    #expect(parsed.warnings == [#"unknown field "perpetrater""#])
+  }
+
+  @Test func submitAndCheckCarryTheirReport() throws {
+    let report = reportLine()
+    guard case .submit(let parsed, let json) = try request(#" {"report": \#(report) , "op":"submit"} "#).get() else {
+      Issue.record("not a submit")
+      return
+    }
+    #expect(parsed.report.id == "SY-1")
+    #expect(String(decoding: json, as: UTF8.self) == report)
+    guard case .check(let checked) = try request(#"{"op":"check","report":\#(report)}"#).get() else {
+      Issue.record("not a check")
+      return
+    }
+    #expect(checked.report.type == .attack)
+  }
+
+  @Test(arguments: ["ping", "status", "rules", "reload", "reopen"])
+  func simpleOps(op: String) throws {
+    let parsed = try request(#"{"op":"\#(op)"}"#).get()
+    let name =
+      switch parsed {
+      case .ping: "ping"
+      case .status: "status"
+      case .rules: "rules"
+      case .reload: "reload"
+      case .reopen: "reopen"
+      default: "other"
+      }
+    #expect(name == op)
+  }
+
+  @Test func subscribeFilters() throws {
+    guard
+      case .subscribe(let filter) = try request(
+        #"{"op":"subscribe","min_priority":"high","rules":["weapons.*"],"tags":["ceasefire"]}"#
+      ).get()
+    else {
+      Issue.record("not a subscribe")
+      return
+    }
+    #expect(filter == SubscriptionFilter(minimumPriority: .high, rules: ["weapons.*"], tags: ["ceasefire"]))
+    guard case .subscribe(let none) = try request(#"{"op":"subscribe"}"#).get() else {
+      Issue.record("not a subscribe")
+      return
+    }
+    #expect(none == SubscriptionFilter())
+  }
+
+  static let errors: [(String, RequestError.Code, String)] = [
+    ("{\"id\":", .invalidJSON, "not valid JSON: unexpected end of the line at byte 6"),
+    ("[1]", .notAnObject, "a request must be a JSON object, got an array"),
+    (#"{"op":3}"#, .invalidRequest, #"op must be a string, such as "submit""#),
+    (#"{"op":"submit"}"#, .invalidRequest, #"submit needs a report: an object under "report""#),
+    (#"{"op":"check","report":"x"}"#, .invalidRequest, #"check needs a report: an object under "report""#),
+    (
+      #"{"op":"frobnicate"}"#, .unknownOp,
+      #"unknown op "frobnicate"; the ops are submit, check, ping, status, rules, reload, subscribe, reopen"#
+    ),
+    (
+      #"{"op":"subscribe","min_priority":"urgent"}"#, .invalidRequest,
+      "min_priority must be one of critical, high, medium, low, info"
+    ),
+    (#"{"op":"subscribe","rules":"weapons.*"}"#, .invalidRequest, "rules must be a list of strings"),
+    (#"{"op":"subscribe","tags":[1]}"#, .invalidRequest, "tags must be a list of strings"),
+    (#"{"op":"subscribe","rules":["[x"]}"#, .invalidRequest, "rules: invalid glob '[x': a '[' is never closed"),
+    (
+      #"{"op":"submit","report":{"id":"A","occurred_at":"2016-01-01","type":"attak"}}"#, .invalidReport,
+      "type: expected one of (attack, access, detention, trade, displacement, siege), got \"attak\""
+    ),
+    (
+      #"{"id":"A b","occurred_at":"2016-01-01","type":"attack"}"#, .invalidReport,
+      "id: expected 1 to 128 characters of A-Z a-z 0-9 . _ : / -, got \"A b\""
+    ),
+  ]
+
+  @Test(arguments: errors)
+  func refusals(line: String, code: RequestError.Code, message: String) throws {
+    let error = try #require(failure(line))
+    #expect(error.code == code)
+    #expect(error.message == message)
+  }
+
+  @Test func responsesAreTheDocumentedShapes() throws {
+    #expect(Response.pong == "{\"ok\":true,\"op\":\"pong\"}\n")
+    let error = Response.error(try #require(failure(#"{"id":"A","occurred_at":"2016-01-01","type":"attak"}"#)))
+    let object = try #require(JSONSerialization.jsonObject(with: Data(error.utf8)) as? [String: Any])
+    #expect(object["ok"] as? Bool == false)
+    let body = try #require(object["error"] as? [String: Any])
+    #expect(body["code"] as? String == "invalid_report")
+    #expect(body["field"] as? String == "type")
+    #expect((body["allowed"] as? [String])?.first == "attack")
+    let submitted = Response.verdict(
+      reportID: "SY-1", duplicate: false, ruleset: "sha256:ab",
+      alerts: [.init(seq: 1041, rule: "weapons.barrel_bomb", priority: .critical, message: "m \"q\"")], warnings: ["w"])
+    #expect(
+      submitted
+        == #"{"ok":true,"report_id":"SY-1","duplicate":false,"ruleset":"sha256:ab","alerts":[{"seq":1041,"rule":"weapons.barrel_bomb","priority":"critical","message":"m \"q\""}],"warnings":["w"]}"#
+        + "\n")
+    let checked = Response.verdict(
+      reportID: "SY-1", duplicate: nil, ruleset: "sha256:ab",
+      alerts: [.init(seq: nil, rule: "r", priority: .low, message: "m")], warnings: [])
+    #expect(
+      checked
+        == #"{"ok":true,"report_id":"SY-1","ruleset":"sha256:ab","alerts":[{"rule":"r","priority":"low","message":"m"}],"warnings":[]}"#
+        + "\n")
+  }
+
+  @Test func theSameValueHasTheSameDigestHoweverWritten() throws {
+    let base = try ReportDigest.content(of: Array(#"{"id":"A","n":1,"s":"é","a":[1,2]}"#.utf8))
+    #expect(
+      try ReportDigest.content(of: Array(#" { "a" : [ 1.0 , 2e0 ] , "s" : "\u00e9" , "n" : 1 , "id" : "A" } "#.utf8))
+        == base)
+    #expect(try ReportDigest.content(of: Array(#"{"id":"A","n":2,"s":"é","a":[1,2]}"#.utf8)) != base)
+    #expect(try ReportDigest.content(of: Array(#"{"id":"A","n":1,"s":"é","a":[2,1]}"#.utf8)) != base)
+    #expect(try ReportDigest.content(of: Array(#"{"x":-0}"#.utf8)) == ReportDigest.content(of: Array(#"{"x":0}"#.utf8)))
+    #expect(ReportDigest.id("A") == ReportDigest.id("A") && ReportDigest.id("A") != ReportDigest.id("B"))
+  }
+}
