@@ -20,4 +20,17 @@ public enum JSONText {
     }
     return result + "\""
   }
+
+  /// A JSON value written compactly, members in their order.
+  public static func value(_ value: JSONValue) -> String {
+    switch value {
+    case .null: "null"
+    case .bool(let flag): flag ? "true" : "false"
+    case .number(let number): number.isFinite ? "\(number)" : "null"
+    case .string(let text): string(text)
+    case .array(let elements): "[" + elements.map(Self.value).joined(separator: ",") + "]"
+    case .object(let object):
+      "{" + object.members.map { string($0.key) + ":" + Self.value($0.value) }.joined(separator: ",") + "}"
+    }
+  }
 }

@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+import VigilCore
+import VigilServer
+
+@Suite("The duplicate index: resubmissions and conflicts, rebuilt from the files")
+struct DuplicateIndexTests {
+  let reportA = #"{"id":"A","occurred_at":"2016-03-04","type":"attack","weapons":["barrel_bomb"]}"#
+  let reportB = #"{"id":"B","occurred_at":"2016-03-04","type":"access"}"#
+
+  @Test func verdicts() throws {
+    var index = DuplicateIndex()
+    let content = try ReportDigest.content(of: Array(reportA.utf8))
+    #expect(index.verdict(id: "A", content: content) == .new)
+    let entry = DuplicateIndex.Entry(content: content, firstSeq: 41, alertCount: 2)
+    index.record(id: "A", entry: entry)
+    let respaced = #"{ "weapons" : [ "barrel_bomb" ], "type":"attack", "occurred_at":"2016-03-04", "id":"A" }"#
+    #expect(index.verdict(id: "A", content: try ReportDigest.content(of: Array(respaced.utf8))) == .duplicate(entry))
+    #expect(entry.seqs == [41, 42])
+    let changed = reportA.replacingOccurrences(of: "barrel_bomb", with: "mortar")
+    #expect(index.verdict(id: "A", content: try ReportDigest.content(of: Array(changed.utf8))) == .conflict)
+  }
+
+  @Test func rebuiltFromTheJournalAndTheAlertLog() throws {
+    let directory = try TemporaryDirectory()
+    let journal = try Journal(path: directory.path + "/reports.jsonl")
+    try journal.append([
+      (receivedAt: "2016-03-04T04:40:00.000Z", report: Array(reportA.utf8)),
+      (receivedAt: "2016-03-04T04:40:00.000Z", report: Array(reportB.utf8)),
+    ])
+    try journal.sync()
+    let log = try AlertLog(path: directory.path + "/alerts.jsonl", headPath: directory.path + "/alerts.head")
+    let alert = { (rule: String, report: String?) in
+      AlertRecord(
+        time: "2016-03-04T04:40:00.000Z", rule: rule, priority: .critical, reportID: report, occurredAt: nil,
+        message: "m", basis: [], tags: [], ruleset: "sha256:x")
+    }
+    try log.append([alert("vigil.ruleset_loaded", nil), alert("weapons.barrel_bomb", "A"), alert("weapons.x", "A")])
+    try log.sync()
+    let (index, unreadable) = DuplicateIndex.rebuild(
+      journal: directory.path + "/reports.jsonl", alertLogs: [directory.path + "/alerts.jsonl"])
+    #expect(unreadable == 0)
+    #expect(index.count == 2)
+    guard
+      case .duplicate(let entryA) = index.verdict(id: "A", content: try ReportDigest.content(of: Array(reportA.utf8)))
+    else {
+      Issue.record("A not known")
+      return
+    }
+    #expect(entryA.seqs == [2, 3])
+    guard
+      case .duplicate(let entryB) = index.verdict(id: "B", content: try ReportDigest.content(of: Array(reportB.utf8)))
+    else {
+      Issue.record("B not known")
+      return
+    }
+    #expect(entryB.seqs == [])
+  }
+}
