@@ -13,6 +13,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
   ],
   targets: [
     // The engine: reports, the rule language, rule sets, evaluation. Pure: no I/O.
@@ -27,7 +28,12 @@ let package = Package(
     // The daemon's parts: configuration now; the socket server, journal and alert log later.
     .target(
       name: "VigilServer",
-      dependencies: ["VigilCore", "Designations", "Places", .product(name: "Yams", package: "Yams")]
+      dependencies: [
+        "VigilCore", "Designations", "Places",
+        .product(name: "Yams", package: "Yams"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+      ]
     ),
     // Domain plugins: the ISSG's designated groups and named places.
     .target(name: "Designations", dependencies: ["VigilCore"], path: "Plugins/Designations"),

@@ -54,6 +54,9 @@ struct Vigild: ParsableCommand {
       FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
       Foundation.exit(2)
     }
+    // Files and the socket are created private; the socket is widened to its configured
+    // mode after bind, so there is never a window of wider access.
+    umask(0o077)
     Foundation.exit(command.start())
   }
 
@@ -106,10 +109,51 @@ struct Vigild: ParsableCommand {
       return 1
     }
     log.info("rule set \(ruleSet.revision): \(ruleSet.enabledRuleCount) of \(ruleSet.rules.count) rules enabled")
-    // The socket server, journal and alert log are the next piece of work (see README, "Status").
-    log.error("cannot start: serving reports on the socket is not built yet")
-    return 1
+    let server: SocketServer
+    do {
+      server = try SocketServer.start(configuration: configuration, ruleSet: ruleSet) { event in
+        Logger(label: "vigild").notice("\(event)")
+      }
+    } catch {
+      log.error("cannot start: \(error)")
+      return 1
+    }
+    log.notice(
+      "ready on \(configuration.socket.path): rule set \(ruleSet.revision), \(ruleSet.enabledRuleCount) rules")
+    Self.handleSignals(server: server)
+    dispatchMain()
   }
+
+  /// SIGTERM and SIGINT stop gracefully; SIGHUP reloads the rule set.
+  static func handleSignals(server: SocketServer) -> Void {
+    let queue = DispatchQueue(label: "vigild.signals")
+    var sources: [DispatchSourceSignal] = []
+    for signalNumber in [SIGTERM, SIGINT, SIGHUP, SIGUSR1] {
+      signal(signalNumber, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+      source.setEventHandler {
+        let log = Logger(label: "vigild")
+        switch signalNumber {
+        case SIGHUP:
+          let response = (try? server.daemon.reload().wait()) ?? ""
+          log.notice("reload on SIGHUP: \(response.trimmingCharacters(in: .whitespacesAndNewlines))")
+        case SIGUSR1:
+          log.warning("SIGUSR1 (reopen the files) is not served by this build yet")
+        default:
+          log.notice("stopping: answering what was read, then closing")
+          server.shutdown()
+          log.notice("stopped")
+          Foundation.exit(0)
+        }
+      }
+      source.resume()
+      sources.append(source)
+    }
+    signalSources = sources
+  }
+
+  /// Kept alive for the life of the process.
+  nonisolated(unsafe) static var signalSources: [DispatchSourceSignal] = []
 }
 
 extension DaemonConfiguration.Durability: ExpressibleByArgument {}

@@ -28,6 +28,12 @@ public enum Response {
   public static let subscribed = "{\"ok\":true,\"op\":\"subscribe\"}\n"
   public static let reopened = "{\"ok\":true,\"op\":\"reopen\"}\n"
 
+  /// The answer to a report already recorded: the `seq`s of its alerts, as first recorded.
+  public static func duplicate(reportID: String, ruleset: String, seqs: [UInt64]) -> String {
+    "{\"ok\":true,\"report_id\":\(JSONText.string(reportID)),\"duplicate\":true,\"ruleset\":\(JSONText.string(ruleset)),"
+      + "\"alerts\":[\(seqs.map { "{\"seq\":\($0)}" }.joined(separator: ","))],\"warnings\":[]}\n"
+  }
+
   /// A `submit` response (`duplicate` given) or a `check` response (`duplicate` nil).
   public static func verdict(
     reportID: String, duplicate: Bool?, ruleset: String, alerts: [Alert], warnings: [String]

@@ -1,0 +1,249 @@
+import Foundation
+import NIOCore
+import Synchronization
+import VigilCore
+
+/// The daemon's state and its answer to each request (PROTOCOL.md): the active rule set
+/// (swapped whole on reload, so a report is checked by exactly one set), the writer, the
+/// counters. Connections hand it their lines; it hands back the response lines.
+public final class Daemon: Sendable {
+  public static let version = "0.1.0"
+
+  struct ActiveRules: Sendable {
+    var set: RuleSet
+    var loadedAt: String
+  }
+
+  struct LastReload: Sendable {
+    var ok = true
+    var at: String
+    var errors: [RuleError] = []
+    /// The revision last rejected, so polling the same broken files records it once.
+    var rejectedRevision: String?
+  }
+
+  let configuration: DaemonConfiguration
+  let writer: GroupCommit
+  let counters: Counters
+  private let rules: Mutex<ActiveRules>
+  private let lastReload: Mutex<LastReload>
+  private let connections = Mutex(0)
+  private let startedAt = Date()
+  private let adminUIDs: Set<UInt32>
+  private let adminGIDs: Set<UInt32>
+  /// Reloads one at a time.
+  private let reloading = Mutex(false)
+
+  init(configuration: DaemonConfiguration, ruleSet: RuleSet, writer: GroupCommit, counters: Counters) {
+    self.configuration = configuration
+    self.writer = writer
+    self.counters = counters
+    let now = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
+    rules = Mutex(ActiveRules(set: ruleSet, loadedAt: now))
+    lastReload = Mutex(LastReload(at: now))
+    adminUIDs = Set([getuid(), 0] + configuration.socket.adminUIDs)
+    adminGIDs = Set(configuration.socket.adminGIDs)
+  }
+
+  var ruleSet: RuleSet { rules.withLock { $0.set } }
+
+  func connectionOpened() { connections.withLock { $0 += 1 } }
+  func connectionClosed() { connections.withLock { $0 -= 1 } }
+
+  /// The response to one line, or nil for an empty line (which gets none).
+  func respond(to line: ByteBuffer, peer: PeerCredentials?, on loop: EventLoop) -> EventLoopFuture<String>? {
+    let bytes = Array(line.readableBytesView)
+    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
+    switch RequestParser.parse(bytes) {
+    case .failure(let error):
+      counters.refused()
+      return loop.makeSucceededFuture(Response.error(error))
+    case .success(let request):
+      return respond(to: request, peer: peer, on: loop)
+    }
+  }
+
+  func tooLarge(on loop: EventLoop) -> EventLoopFuture<String> {
+    counters.refused()
+    let limit = configuration.limits.maxLineBytes
+    return loop.makeSucceededFuture(
+      Response.error(RequestError(.tooLarge, "the line is longer than \(limit) bytes (limits.max_line_bytes)")))
+  }
+
+  private func respond(to request: Request, peer: PeerCredentials?, on loop: EventLoop) -> EventLoopFuture<String> {
+    switch request {
+    case .submit(let parsed, let json):
+      let set = ruleSet
+      let records = alerts(for: parsed.report, set: set)
+      let content: Digest128
+      do {
+        content = try ReportDigest.content(of: json)
+      } catch {
+        counters.refused()
+        return loop.makeSucceededFuture(Response.error(RequestError(.invalidJSON, "not valid JSON: \(error)")))
+      }
+      let submission = Submission(
+        reportID: parsed.report.id, content: content, reportJSON: json, alerts: records, warnings: parsed.warnings,
+        ruleset: set.revision)
+      return writer.submit(submission).hop(to: loop)
+    case .check(let parsed):
+      counters.checked()
+      let set = ruleSet
+      let alerts = set.evaluate(parsed.report).map {
+        Response.Alert(seq: nil, rule: $0.rule.id, priority: $0.rule.priority, message: $0.message)
+      }
+      return loop.makeSucceededFuture(
+        Response.verdict(
+          reportID: parsed.report.id, duplicate: nil, ruleset: set.revision, alerts: alerts, warnings: parsed.warnings))
+    case .ping:
+      return loop.makeSucceededFuture(Response.pong)
+    case .status:
+      return loop.makeSucceededFuture(status())
+    case .rules:
+      return loop.makeSucceededFuture(rulesList())
+    case .reload:
+      guard isAdministrator(peer) else { return forbidden("reload", on: loop) }
+      return reload().hop(to: loop)
+    case .reopen:
+      guard isAdministrator(peer) else { return forbidden("reopen", on: loop) }
+      return loop.makeSucceededFuture(Response.reopened)
+    case .subscribe:
+      counters.refused()
+      return loop.makeSucceededFuture(
+        Response.error(RequestError(.internal, "subscribe is not served by this build yet")))
+    }
+  }
+
+  private func alerts(for report: Report, set: RuleSet) -> [AlertRecord] {
+    let matches = set.evaluate(report)
+    guard !matches.isEmpty else { return [] }
+    let time = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
+    return matches.map { match in
+      AlertRecord(
+        time: time, rule: match.rule.id, priority: match.rule.priority, reportID: report.id,
+        occurredAt: report.occurredAt.text.string, message: match.message, basis: match.rule.basis,
+        tags: match.rule.tags, ruleset: set.revision)
+    }
+  }
+
+  private func isAdministrator(_ peer: PeerCredentials?) -> Bool {
+    guard let peer else { return false }
+    return adminUIDs.contains(peer.uid) || adminGIDs.contains(peer.gid)
+  }
+
+  private func forbidden(_ op: String, on loop: EventLoop) -> EventLoopFuture<String> {
+    counters.refused()
+    return loop.makeSucceededFuture(
+      Response.error(
+        RequestError(.forbidden, "\(op) is for the daemon's own user, root and socket.admin_uids/admin_gids")))
+  }
+
+  // MARK: Reload
+
+  /// Loads the rule files again and swaps the set in when it loads; records the outcome
+  /// in the alert log (RULES.md, "Reload"). The future gives the `reload` response.
+  public func reload() -> EventLoopFuture<String> {
+    let loop = writer.loop
+    let sources: [RuleSource]
+    do {
+      sources = try RuleDirectories.read(configuration.rules.paths)
+    } catch {
+      let failure = RuleError(SourcePosition(file: "", line: 0, column: 0), error.description)
+      return reloadFailed([failure], revision: nil, on: loop)
+    }
+    let candidate = RuleSetLoader.revision(of: sources)
+    let current = ruleSet
+    if candidate == current.revision {
+      lastReload.withLock { $0 = LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil) }
+      return loop.makeSucceededFuture(reloaded(current))
+    }
+    switch KnownPlugins.loader(for: configuration).load(sources) {
+    case .failure(let errors):
+      return reloadFailed(errors.errors, revision: candidate, on: loop)
+    case .success(let set):
+      rules.withLock { $0 = ActiveRules(set: set, loadedAt: now()) }
+      lastReload.withLock { $0 = LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil) }
+      let record = Self.loadedRecord(set, previous: current, time: now())
+      return writer.record([record]).map { _ in self.reloaded(set) }
+    }
+  }
+
+  private func reloadFailed(_ errors: [RuleError], revision: String?, on loop: EventLoop) -> EventLoopFuture<String> {
+    let alreadyRecorded = lastReload.withLock { last in
+      let seen = revision != nil && last.rejectedRevision == revision
+      last = LastReload(ok: false, at: now(), errors: errors, rejectedRevision: revision)
+      return seen
+    }
+    let response =
+      "{\"ok\":true,\"reloaded\":false,\"errors\":[\(errors.map(Self.errorJSON).joined(separator: ","))]}\n"
+    guard !alreadyRecorded else { return loop.makeSucceededFuture(response) }
+    let record = AlertRecord(
+      time: now(), rule: "vigil.ruleset_rejected", priority: .high, reportID: nil, occurredAt: nil,
+      message: "rule set rejected, the old one stays in force: " + errors.map(\.description).joined(separator: "; "),
+      basis: [], tags: ["vigil"], ruleset: ruleSet.revision)
+    return writer.record([record]).map { _ in response }
+  }
+
+  private func reloaded(_ set: RuleSet) -> String {
+    "{\"ok\":true,\"reloaded\":true,\"ruleset\":\"\(set.revision)\",\"rules\":\(set.enabledRuleCount)}\n"
+  }
+
+  /// `vigil.ruleset_loaded`, counting the rules added, removed and changed.
+  static func loadedRecord(_ set: RuleSet, previous: RuleSet?, time: String) -> AlertRecord {
+    var message = "rule set \(set.revision) loaded: \(set.enabledRuleCount) rules enabled of \(set.rules.count)"
+    if let previous {
+      let old = Dictionary(uniqueKeysWithValues: previous.rules.map { ($0.id, $0) })
+      let new = Dictionary(uniqueKeysWithValues: set.rules.map { ($0.id, $0) })
+      let added = new.keys.filter { old[$0] == nil }.count
+      let removed = old.keys.filter { new[$0] == nil }.count
+      let changed = new.keys.filter { id in old[id].map { !$0.isSame(as: new[id]!) } ?? false }.count
+      message += "; \(added) added, \(removed) removed, \(changed) changed"
+    }
+    return AlertRecord(
+      time: time, rule: "vigil.ruleset_loaded", priority: .info, reportID: nil, occurredAt: nil, message: message,
+      basis: [], tags: ["vigil"], ruleset: set.revision)
+  }
+
+  private func now() -> String { UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds()) }
+
+  // MARK: Status and rules
+
+  private func status() -> String {
+    let active = rules.withLock { $0 }
+    let last = lastReload.withLock { $0 }
+    let counts = counters.snapshot
+    let alerts = Priority.allCases.map { "\"\($0.rawValue)\":\(counts.alerts[$0] ?? 0)" }.joined(separator: ",")
+    let uptime = (Date().timeIntervalSince(startedAt) * 1000).rounded() / 1000
+    let alertLog = URL(fileURLWithPath: writer.alertLogPath).standardizedFileURL.path
+    return "{\"ok\":true,\"version\":\"\(Self.version)\",\"uptime_s\":\(uptime),"
+      + "\"ruleset\":{\"revision\":\"\(active.set.revision)\",\"rules\":\(active.set.enabledRuleCount),"
+      + "\"loaded_at\":\"\(active.loadedAt)\"},"
+      + "\"last_reload\":{\"ok\":\(last.ok),\"at\":\"\(last.at)\",\"errors\":[\(last.errors.map(Self.errorJSON).joined(separator: ","))]},"
+      + "\"counters\":{\"accepted\":\(counts.accepted),\"refused\":\(counts.refused),\"duplicates\":\(counts.duplicates),"
+      + "\"checked\":\(counts.checked),\"alerts\":{\(alerts)}},"
+      + "\"connections\":\(connections.withLock { $0 }),\"alert_log\":\(JSONText.string(alertLog))}\n"
+  }
+
+  private func rulesList() -> String {
+    let listed = ruleSet.rules.map { rule in
+      "{\"id\":\(JSONText.string(rule.id)),\"priority\":\"\(rule.priority.rawValue)\","
+        + "\"tags\":[\(rule.tags.map(JSONText.string).joined(separator: ","))],"
+        + "\"basis\":[\(rule.basis.map(JSONText.string).joined(separator: ","))],\"enabled\":\(rule.enabled),"
+        + "\"file\":\(JSONText.string(rule.position.file)),\"line\":\(rule.position.line)}"
+    }
+    return "{\"ok\":true,\"rules\":[\(listed.joined(separator: ","))]}\n"
+  }
+
+  static func errorJSON(_ error: RuleError) -> String {
+    "{\"file\":\(JSONText.string(error.position.file)),\"line\":\(error.position.line),"
+      + "\"column\":\(error.position.column),\"message\":\(JSONText.string(error.message))}"
+  }
+}
+
+extension Rule {
+  /// Whether two loads of a rule describe it the same way (for "changed" counts).
+  func isSame(as other: Rule) -> Bool {
+    description == other.description && priority == other.priority && basis == other.basis && tags == other.tags
+      && enabled == other.enabled && position == other.position
+  }
+}

@@ -1,0 +1,164 @@
+import NIOCore
+import VigilCore
+
+/// A report ready to be recorded: checked already, its alerts waiting for their `seq`.
+struct Submission: Sendable {
+  let reportID: String
+  let content: Digest128
+  /// The journal's copy of the report: its JSON as received.
+  let reportJSON: [UInt8]
+  let alerts: [AlertRecord]
+  let warnings: [String]
+  let ruleset: String
+}
+
+/// The one writer of the journal and the alert log (ALERTS.md, "Durability"). It collects
+/// the submissions of all connections that are ready, writes their journal lines and
+/// alert lines, syncs both files once (with `durability: batch`), and only then answers
+/// them: a group commit. It runs on its own event loop, so `seq`, the chain and the
+/// duplicate index need no locks, and a slow `fsync` never blocks a connection.
+final class GroupCommit: @unchecked Sendable {
+  // Everything below is touched only on `loop`.
+  let loop: EventLoop
+  private let journal: Journal
+  private let alertLog: AlertLog
+  private var index: DuplicateIndex
+  private let syncs: Bool
+  private let counters: Counters
+  private var pending: [(Submission?, [AlertRecord], EventLoopPromise<String>)] = []
+  private var flushScheduled = false
+
+  init(loop: EventLoop, journal: Journal, alertLog: AlertLog, index: DuplicateIndex, syncs: Bool, counters: Counters) {
+    self.loop = loop
+    self.journal = journal
+    self.alertLog = alertLog
+    self.index = index
+    self.syncs = syncs
+    self.counters = counters
+  }
+
+  /// Records a report (or answers it as a duplicate or a conflict); the future gives the
+  /// response line once what it acknowledges is durable.
+  func submit(_ submission: Submission) -> EventLoopFuture<String> {
+    enqueue(submission, records: [])
+  }
+
+  /// Records rule-set records (`vigil.ruleset_loaded`, `vigil.ruleset_rejected`).
+  func record(_ records: [AlertRecord]) -> EventLoopFuture<String> {
+    enqueue(nil, records: records)
+  }
+
+  private func enqueue(_ submission: Submission?, records: [AlertRecord]) -> EventLoopFuture<String> {
+    let promise = loop.makePromise(of: String.self)
+    loop.execute {
+      self.pending.append((submission, records, promise))
+      if !self.flushScheduled {
+        self.flushScheduled = true
+        // Let whatever else is ready join this commit.
+        self.loop.execute { self.flush() }
+      }
+    }
+    return promise.futureResult
+  }
+
+  private func flush() {
+    flushScheduled = false
+    let batch = pending
+    pending.removeAll(keepingCapacity: true)
+    var journalEntries: [(receivedAt: String, report: [UInt8])] = []
+    var records: [AlertRecord] = []
+    /// What to answer each submission once the batch is written, given the first `seq`.
+    var answers: [(promise: EventLoopPromise<String>, answer: (UInt64) -> String)] = []
+    /// New reports of this batch: each with the position of its first alert among `records`.
+    var accepted: [(submission: Submission, first: Int)] = []
+    var acceptedByID: [String: (submission: Submission, first: Int)] = [:]
+    let receivedAt = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
+    for (submission, systemRecords, promise) in batch {
+      guard let submission else {
+        records += systemRecords
+        answers.append((promise, { _ in "" }))
+        continue
+      }
+      let conflict = RequestError(.idConflict, "another report was already recorded with the id \(submission.reportID)")
+      if let earlier = acceptedByID[submission.reportID] {
+        // The second of two equal ids in one batch is a duplicate or a conflict of the first.
+        guard earlier.submission.content == submission.content else {
+          counters.refused()
+          promise.succeed(Response.error(conflict))
+          continue
+        }
+        counters.duplicate()
+        answers.append(
+          (
+            promise,
+            { firstSeq in
+              Response.duplicate(
+                reportID: submission.reportID, ruleset: submission.ruleset,
+                seqs: (0..<earlier.submission.alerts.count).map { firstSeq + UInt64(earlier.first + $0) })
+            }
+          ))
+        continue
+      }
+      switch index.verdict(id: submission.reportID, content: submission.content) {
+      case .conflict:
+        counters.refused()
+        promise.succeed(Response.error(conflict))
+      case .duplicate(let entry):
+        counters.duplicate()
+        promise.succeed(
+          Response.duplicate(reportID: submission.reportID, ruleset: submission.ruleset, seqs: entry.seqs))
+      case .new:
+        journalEntries.append((receivedAt, submission.reportJSON))
+        let first = records.count
+        records += submission.alerts
+        accepted.append((submission, first))
+        acceptedByID[submission.reportID] = (submission, first)
+        answers.append(
+          (
+            promise,
+            { firstSeq in
+              let alerts = submission.alerts.enumerated().map { offset, alert in
+                Response.Alert(
+                  seq: firstSeq + UInt64(first + offset), rule: alert.rule, priority: alert.priority,
+                  message: alert.message)
+              }
+              return Response.verdict(
+                reportID: submission.reportID, duplicate: false, ruleset: submission.ruleset, alerts: alerts,
+                warnings: submission.warnings)
+            }
+          ))
+      }
+    }
+    let firstSeq = alertLog.lastSeq + 1
+    do {
+      // The journal first: a report is recorded before its alerts.
+      if !journalEntries.isEmpty { try journal.append(journalEntries) }
+      if !records.isEmpty { try alertLog.append(records) }
+      if syncs {
+        if !journalEntries.isEmpty { try journal.sync() }
+        if !records.isEmpty { try alertLog.sync() }
+      }
+    } catch {
+      // Nothing of this batch is acknowledged; the files were cut back to where they were.
+      for (promise, _) in answers {
+        counters.refused()
+        promise.succeed(Response.error(RequestError(.storage, "nothing was recorded: \(error); retry later")))
+      }
+      return
+    }
+    for (submission, first) in accepted {
+      index.record(
+        id: submission.reportID,
+        entry: .init(
+          content: submission.content, firstSeq: firstSeq + UInt64(first), alertCount: UInt32(submission.alerts.count)))
+      counters.accepted()
+    }
+    counters.alerts(records.map(\.priority))
+    for (promise, answer) in answers {
+      promise.succeed(answer(firstSeq))
+    }
+  }
+
+  /// The alert log's path, for `status`.
+  var alertLogPath: String { alertLog.path }
+}

@@ -1,0 +1,220 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+import VigilCore
+
+/// The running daemon: the state directory locked, the journal and alert log open, the
+/// Unix socket bound (DAEMON.md, PROTOCOL.md).
+public final class SocketServer: Sendable {
+  public struct StartFailure: Error, CustomStringConvertible {
+    public let description: String
+  }
+
+  public let daemon: Daemon
+  private let connectionLoops: MultiThreadedEventLoopGroup
+  private let writerLoop: MultiThreadedEventLoopGroup
+  private let listener: Channel
+  private let socketPath: String
+  private let lockDescriptor: Int32
+  private let connections: ConnectionRegistry
+
+  /// Everything the daemon does before it is ready; `log` gets one line per event.
+  public static func start(
+    configuration: DaemonConfiguration, ruleSet: RuleSet, log: @escaping @Sendable (String) -> Void
+  ) throws(StartFailure) -> SocketServer {
+    let state = configuration.stateDirectory
+    for directory in [state, parent(configuration.alerts.path), parent(configuration.socket.path)] {
+      do {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      } catch {
+        throw StartFailure(description: "cannot create the directory \(directory): \(error.localizedDescription)")
+      }
+    }
+    let lock = try lockStateDirectory(state)
+    do {
+      return try start(configuration: configuration, ruleSet: ruleSet, lock: lock, log: log)
+    } catch {
+      close(lock)
+      throw error
+    }
+  }
+
+  private static func start(
+    configuration: DaemonConfiguration, ruleSet: RuleSet, lock: Int32, log: @escaping @Sendable (String) -> Void
+  ) throws(StartFailure) -> SocketServer {
+    let state = configuration.stateDirectory
+    let journalPath = state + "/reports.jsonl"
+    let journal: Journal
+    let alertLog: AlertLog
+    do {
+      journal = try Journal(path: journalPath)
+      alertLog = try AlertLog(path: configuration.alerts.path, headPath: state + "/alerts.head")
+    } catch {
+      throw StartFailure(description: error.description)
+    }
+    if journal.cutBytes > 0 { log("cut a torn last line of \(journal.cutBytes) bytes from \(journalPath)") }
+    if alertLog.cutBytes > 0 { log("cut a torn last line of \(alertLog.cutBytes) bytes from \(alertLog.path)") }
+    let rotated = (1...max(configuration.alerts.keep, 1)).reversed().map { "\(configuration.alerts.path).\($0)" }
+    let (index, unreadable) = DuplicateIndex.rebuild(
+      journal: journalPath, alertLogs: rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alertLog.path])
+    if unreadable > 0 { log("skipped \(unreadable) unreadable lines while rebuilding the duplicate index") }
+
+    let writerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let connectionLoops = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+    let counters = Counters()
+    let writer = GroupCommit(
+      loop: writerLoop.next(), journal: journal, alertLog: alertLog, index: index,
+      syncs: configuration.durability == .batch, counters: counters)
+    let daemon = Daemon(configuration: configuration, ruleSet: ruleSet, writer: writer, counters: counters)
+    do {
+      let time = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
+      _ = try writer.record([Daemon.loadedRecord(ruleSet, previous: nil, time: time)]).wait()
+      try replaceStaleSocket(configuration.socket.path)
+    } catch {
+      try? connectionLoops.syncShutdownGracefully()
+      try? writerLoop.syncShutdownGracefully()
+      throw StartFailure(description: "\(error)")
+    }
+    let connections = ConnectionRegistry()
+    let limits = configuration.limits
+    let bootstrap = ServerBootstrap(group: connectionLoops)
+      .serverChannelOption(ChannelOptions.backlog, value: 256)
+      .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+      .childChannelInitializer { channel in
+        let handler = ConnectionHandler(daemon: daemon)
+        let count = connections.add(channel, handler)
+        channel.closeFuture.whenComplete { _ in connections.remove(channel) }
+        if count > limits.maxConnections {
+          return Self.refuseOverload(channel, limit: limits.maxConnections)
+        }
+        return channel.eventLoop.makeCompletedFuture {
+          try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFramer(limit: limits.maxLineBytes)))
+          try channel.pipeline.syncOperations.addHandler(handler)
+        }
+      }
+    let listener: Channel
+    do {
+      listener = try bootstrap.bind(unixDomainSocketPath: configuration.socket.path).wait()
+    } catch {
+      try? connectionLoops.syncShutdownGracefully()
+      try? writerLoop.syncShutdownGracefully()
+      throw StartFailure(description: "cannot listen on \(configuration.socket.path): \(error)")
+    }
+    // The process umask made the socket private; now widen it to what was configured.
+    guard chmod(configuration.socket.path, mode_t(configuration.socket.mode)) == 0 else {
+      throw StartFailure(description: "cannot set the mode of \(configuration.socket.path)")
+    }
+    if !configuration.socket.group.isEmpty {
+      guard let group = getgrnam(configuration.socket.group),
+        chown(configuration.socket.path, uid_t.max, group.pointee.gr_gid) == 0
+      else {
+        throw StartFailure(description: "cannot give the socket to the group \(configuration.socket.group)")
+      }
+    }
+    return SocketServer(
+      daemon: daemon, connectionLoops: connectionLoops, writerLoop: writerLoop, listener: listener,
+      socketPath: configuration.socket.path, lockDescriptor: lock, connections: connections)
+  }
+
+  private init(
+    daemon: Daemon, connectionLoops: MultiThreadedEventLoopGroup, writerLoop: MultiThreadedEventLoopGroup,
+    listener: Channel, socketPath: String, lockDescriptor: Int32, connections: ConnectionRegistry
+  ) {
+    self.daemon = daemon
+    self.connectionLoops = connectionLoops
+    self.writerLoop = writerLoop
+    self.listener = listener
+    self.socketPath = socketPath
+    self.lockDescriptor = lockDescriptor
+    self.connections = connections
+  }
+
+  /// Stops accepting, answers what each connection has read, then closes everything and
+  /// removes the socket file.
+  public func shutdown() {
+    try? listener.close().wait()
+    let open = connections.all
+    for (channel, handler) in open {
+      channel.eventLoop.execute { handler.finish(channel) }
+    }
+    for (channel, _) in open {
+      try? channel.closeFuture.wait()
+    }
+    try? connectionLoops.syncShutdownGracefully()
+    try? writerLoop.syncShutdownGracefully()
+    unlink(socketPath)
+    close(lockDescriptor)
+  }
+
+  // MARK: Start-up checks
+
+  private static func parent(_ path: String) -> String {
+    let parent = (path as NSString).deletingLastPathComponent
+    return parent.isEmpty ? "." : parent
+  }
+
+  /// A second daemon on the same state directory would interleave the files.
+  private static func lockStateDirectory(_ state: String) throws(StartFailure) -> Int32 {
+    let path = state + "/vigild.lock"
+    let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 else { throw StartFailure(description: "cannot open the lock file \(path)") }
+    guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+      close(descriptor)
+      throw StartFailure(description: "another vigild is running on the state directory \(state) (\(path) is locked)")
+    }
+    return descriptor
+  }
+
+  /// A socket file a daemon still answers on is refused; one nobody answers on is stale.
+  private static func replaceStaleSocket(_ path: String) throws(StartFailure) {
+    var status = stat()
+    guard lstat(path, &status) == 0 else { return }
+    guard status.st_mode & S_IFMT == S_IFSOCK else {
+      throw StartFailure(description: "\(path) exists and is not a socket")
+    }
+    let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+      for (offset, byte) in path.utf8.prefix(buffer.count - 1).enumerated() { buffer[offset] = byte }
+    }
+    let answered = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+      }
+    }
+    guard answered != 0 else {
+      throw StartFailure(description: "another daemon answers on \(path)")
+    }
+    unlink(path)
+  }
+
+  private static func refuseOverload(_ channel: Channel, limit: Int) -> EventLoopFuture<Void> {
+    let line = Response.error(
+      RequestError(.overloaded, "more than \(limit) connections (limits.max_connections); try again later"))
+    var buffer = channel.allocator.buffer(capacity: line.utf8.count)
+    buffer.writeString(line)
+    return channel.writeAndFlush(buffer).flatMap { channel.close() }
+  }
+}
+
+/// The open connections, so shutdown can let each finish.
+final class ConnectionRegistry: Sendable {
+  private let open = Mutex<[ObjectIdentifier: (Channel, ConnectionHandler)]>([:])
+
+  /// Adds one; gives how many are open now.
+  func add(_ channel: Channel, _ handler: ConnectionHandler) -> Int {
+    open.withLock { open in
+      open[ObjectIdentifier(channel)] = (channel, handler)
+      return open.count
+    }
+  }
+
+  func remove(_ channel: Channel) {
+    _ = open.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+  }
+
+  var all: [(Channel, ConnectionHandler)] { open.withLock { Array($0.values) } }
+}
