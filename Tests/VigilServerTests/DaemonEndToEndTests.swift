@@ -128,6 +128,30 @@ struct DaemonEndToEndTests {
     #expect(try verifyChain(first.directory.path + "/var/log/vigil/alerts.jsonl") == "ok 6")
   }
 
+  @Test func readinessIsToldToSystemd() throws {
+    let directory = try TemporaryDirectory()
+    let notifyPath = directory.path + "/notify"
+    let listener = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+    defer { close(listener) }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+      for (offset, byte) in notifyPath.utf8.enumerated() { buffer[offset] = byte }
+    }
+    let bound = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+      }
+    }
+    #expect(bound == 0)
+    let daemon = try RunningDaemon(rules: Self.rules, directory: directory, environment: ["NOTIFY_SOCKET": notifyPath])
+    var buffer = [UInt8](repeating: 0, count: 64)
+    let received = buffer.withUnsafeMutableBytes { recv(listener, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+    #expect(received > 0)
+    #expect(String(decoding: buffer.prefix(max(received, 0)), as: UTF8.self) == "READY=1")
+    daemon.stop()
+  }
+
   @Test func aSecondDaemonOnTheSameStateRefusesToStart() throws {
     let daemon = try RunningDaemon(rules: Self.rules)
     let second = try ChildProcess.run(

@@ -112,6 +112,7 @@ public final class SocketServer: Sendable {
         throw StartFailure(description: "cannot give the socket to the group \(configuration.socket.group)")
       }
     }
+    SystemdNotifier.ready()
     return SocketServer(
       daemon: daemon, connectionLoops: connectionLoops, writerLoop: writerLoop, listener: listener,
       socketPath: configuration.socket.path, lockDescriptor: lock, connections: connections)

@@ -10,7 +10,10 @@ final class RunningDaemon {
 
   /// Starts `vigild` with `arguments` in a directory holding `rules` (file name → text)
   /// under `Rules/`, and waits until its socket accepts connections.
-  init(rules: [String: String], arguments: [String] = [], directory: TemporaryDirectory? = nil) throws {
+  init(
+    rules: [String: String], arguments: [String] = [], directory: TemporaryDirectory? = nil,
+    environment: [String: String] = [:]
+  ) throws {
     self.directory = try directory ?? TemporaryDirectory()
     socketPath = self.directory.path + "/v.sock"
     let rulesDirectory = self.directory.path + "/Rules"
@@ -21,6 +24,9 @@ final class RunningDaemon {
     process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
       .appendingPathComponent("vigild")
     process.arguments = ["--socket", socketPath] + arguments
+    if !environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    }
     process.currentDirectoryURL = URL(fileURLWithPath: self.directory.path)
     process.standardError = errors
     process.standardOutput = FileHandle.nullDevice
