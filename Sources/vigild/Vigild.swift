@@ -138,7 +138,8 @@ struct Vigild: ParsableCommand {
           let response = (try? server.daemon.reload().wait()) ?? ""
           log.notice("reload on SIGHUP: \(response.trimmingCharacters(in: .whitespacesAndNewlines))")
         case SIGUSR1:
-          log.warning("SIGUSR1 (reopen the files) is not served by this build yet")
+          let response = (try? server.daemon.reopen().wait()) ?? ""
+          log.notice("reopen on SIGUSR1: \(response.trimmingCharacters(in: .whitespacesAndNewlines))")
         default:
           log.notice("stopping: answering what was read, then closing")
           server.shutdown()

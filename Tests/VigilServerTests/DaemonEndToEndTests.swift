@@ -128,6 +128,43 @@ struct DaemonEndToEndTests {
     #expect(try verifyChain(first.directory.path + "/var/log/vigil/alerts.jsonl") == "ok 6")
   }
 
+  @Test func reopenFollowsAnExternalRotationAndTheChainCrossesFiles() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let log = daemon.directory.path + "/var/log/vigil/alerts.jsonl"
+    _ = try daemon.exchange([Self.report("E1")])
+    try FileManager.default.moveItem(atPath: log, toPath: log + ".old")
+    let reopened = try daemon.exchange(#"{"op":"reopen"}"#)
+    #expect(reopened["op"] as? String == "reopen")
+    _ = try daemon.exchange([Self.report("E2")])
+    // logrotate's way: move, then SIGUSR1.
+    try FileManager.default.moveItem(atPath: log, toPath: log + ".older")
+    kill(daemon.process.processIdentifier, SIGUSR1)
+    Thread.sleep(forTimeInterval: 0.5)
+    _ = try daemon.exchange([Self.report("E3")])
+    daemon.stop()
+    let newest = try String(contentsOfFile: log, encoding: .utf8)
+    #expect(newest.hasPrefix(#"{"seq":6,"#))
+    #expect(try verifyChain(log + ".old", log + ".older", log) == "ok 7")
+  }
+
+  @Test func builtInRotationKeepsTheConfiguredNumberOfFiles() throws {
+    let directory = try TemporaryDirectory()
+    try "alerts:\n  rotate_bytes: 2000\n  keep: 20\n".write(
+      toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(rules: Self.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    for index in 0..<12 { _ = try daemon.exchange([Self.report("T\(index)")]) }
+    daemon.stop()
+    let log = directory.path + "/var/log/vigil/alerts.jsonl"
+    let rotated = (1...20).map { "\(log).\($0)" }.filter { FileManager.default.fileExists(atPath: $0) }
+    #expect(rotated.count >= 3)
+    for path in rotated {
+      let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+      #expect(size >= 2000 && size < 2000 + 1500, "\(path): \(size) bytes")
+    }
+    let verified = try verifyChain(contentsOf: rotated.reversed() + [log])
+    #expect(verified == "ok 25")
+  }
+
   @Test func readinessIsToldToSystemd() throws {
     let directory = try TemporaryDirectory()
     let notifyPath = directory.path + "/notify"
@@ -162,13 +199,23 @@ struct DaemonEndToEndTests {
   }
 }
 
-/// Checks the alert log's chain with Python's hashlib (independent of our code).
-func verifyChain(_ path: String) throws -> String {
+func verifyChain(contentsOf paths: [String]) throws -> String {
+  try verifyChainOf(paths)
+}
+
+/// Checks the alert log's chain with Python's hashlib (independent of our code), through
+/// the files given, oldest first.
+func verifyChain(_ paths: String...) throws -> String {
+  try verifyChainOf(paths)
+}
+
+private func verifyChainOf(_ paths: [String]) throws -> String {
   let script = """
     import hashlib, json, sys
     prev = "0" * 64
     number = 0
-    for number, line in enumerate(open(sys.argv[1], encoding="utf-8"), 1):
+    lines = [line for path in sys.argv[1:] for line in open(path, encoding="utf-8")]
+    for number, line in enumerate(lines, 1):
         line = line.rstrip("\\n")
         record = json.loads(line)
         digest = hashlib.sha256((prev + line[:line.rindex(',"hash":')]).encode("utf-8")).hexdigest()
@@ -179,7 +226,7 @@ func verifyChain(_ path: String) throws -> String {
     """
   let process = Process()
   process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = ["python3", "-c", script, path]
+  process.arguments = ["python3", "-c", script] + paths
   let output = Pipe()
   process.standardOutput = output
   try process.run()

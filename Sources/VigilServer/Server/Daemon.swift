@@ -106,7 +106,7 @@ public final class Daemon: Sendable {
       return reload().hop(to: loop)
     case .reopen:
       guard isAdministrator(peer) else { return forbidden("reopen", on: loop) }
-      return loop.makeSucceededFuture(Response.reopened)
+      return reopen().hop(to: loop)
     case .subscribe:
       counters.refused()
       return loop.makeSucceededFuture(
@@ -136,6 +136,13 @@ public final class Daemon: Sendable {
     return loop.makeSucceededFuture(
       Response.error(
         RequestError(.forbidden, "\(op) is for the daemon's own user, root and socket.admin_uids/admin_gids")))
+  }
+
+  /// Reopens the alert log and the journal (after an external rotation).
+  public func reopen() -> EventLoopFuture<String> {
+    writer.reopen().map { Response.reopened }.recover { error in
+      Response.error(RequestError(.storage, "cannot reopen the files: \(error)"))
+    }
   }
 
   // MARK: Reload

@@ -24,17 +24,30 @@ final class GroupCommit: @unchecked Sendable {
   private let alertLog: AlertLog
   private var index: DuplicateIndex
   private let syncs: Bool
+  private let rotation: (bytes: Int, keep: Int)
   private let counters: Counters
   private var pending: [(Submission?, [AlertRecord], EventLoopPromise<String>)] = []
   private var flushScheduled = false
 
-  init(loop: EventLoop, journal: Journal, alertLog: AlertLog, index: DuplicateIndex, syncs: Bool, counters: Counters) {
+  init(
+    loop: EventLoop, journal: Journal, alertLog: AlertLog, index: DuplicateIndex, syncs: Bool,
+    rotation: (bytes: Int, keep: Int), counters: Counters
+  ) {
     self.loop = loop
     self.journal = journal
     self.alertLog = alertLog
     self.index = index
     self.syncs = syncs
+    self.rotation = rotation
     self.counters = counters
+  }
+
+  /// Reopens both files (after an external rotation); the future fails with the reason.
+  func reopen() -> EventLoopFuture<Void> {
+    loop.submit {
+      try self.alertLog.reopen()
+      try self.journal.reopen()
+    }
   }
 
   /// Records a report (or answers it as a duplicate or a conflict); the future gives the
@@ -157,6 +170,8 @@ final class GroupCommit: @unchecked Sendable {
     for (promise, answer) in answers {
       promise.succeed(answer(firstSeq))
     }
+    // Rotation failing leaves the log where it is; it is tried again after the next commit.
+    try? alertLog.rotate(ifAtLeast: rotation.bytes, keep: rotation.keep)
   }
 
   /// The alert log's path, for `status`.

@@ -65,7 +65,8 @@ public final class SocketServer: Sendable {
     let counters = Counters()
     let writer = GroupCommit(
       loop: writerLoop.next(), journal: journal, alertLog: alertLog, index: index,
-      syncs: configuration.durability == .batch, counters: counters)
+      syncs: configuration.durability == .batch,
+      rotation: (configuration.alerts.rotateBytes, configuration.alerts.keep), counters: counters)
     let daemon = Daemon(configuration: configuration, ruleSet: ruleSet, writer: writer, counters: counters)
     do {
       let time = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())

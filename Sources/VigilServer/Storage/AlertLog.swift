@@ -45,6 +45,28 @@ public final class AlertLog {
     return lines
   }
 
+  /// Opens the path again after an external rotation (logrotate, then SIGUSR1 or the
+  /// `reopen` request); `seq` and the chain go on into the new file.
+  public func reopen() throws(Failure) {
+    try file.reopen()
+  }
+
+  /// Built-in rotation: once the file reaches `limit` bytes it becomes `alerts.jsonl.1`,
+  /// older ones shift up to `.keep` (the oldest beyond that is dropped), and a new file
+  /// starts, its first record chained to the last of the old.
+  public func rotate(ifAtLeast limit: Int, keep: Int) throws(Failure) {
+    guard limit > 0, file.size >= Int64(limit) else { return }
+    try sync()
+    unlink("\(path).\(keep)")
+    for number in stride(from: keep - 1, through: 1, by: -1) {
+      _ = rename("\(path).\(number)", "\(path).\(number + 1)")
+    }
+    guard rename(path, "\(path).1") == 0 else {
+      throw Failure(description: "cannot rotate \(path): \(String(cString: strerror(errno)))")
+    }
+    try file.reopen()
+  }
+
   /// Makes what was appended durable, and records the head of the chain.
   public func sync() throws(Failure) {
     try file.sync()

@@ -15,14 +15,32 @@ final class AppendOnlyFile {
 
   init(path: String) throws(Failure) {
     self.path = path
-    descriptor = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
-    guard descriptor >= 0 else { throw Self.failure("cannot open \(path)") }
+    descriptor = try Self.open(path)
     do {
       try recover()
     } catch {
       close(descriptor)
       throw error
     }
+  }
+
+  private static func open(_ path: String) throws(Failure) -> Int32 {
+    let descriptor = Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+    guard descriptor >= 0 else { throw failure("cannot open \(path)") }
+    return descriptor
+  }
+
+  /// Opens the path again (after the file was rotated away): the new file, or the same.
+  func reopen() throws(Failure) {
+    let reopened = try Self.open(path)
+    close(descriptor)
+    descriptor = reopened
+    try recover()
+  }
+
+  /// The file's size in bytes.
+  var size: Int64 {
+    Int64(lseek(descriptor, 0, SEEK_END))
   }
 
   deinit {

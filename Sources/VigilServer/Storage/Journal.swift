@@ -27,6 +27,11 @@ public final class Journal {
     try file.append(bytes)
   }
 
+  /// Opens the path again (after it was moved away).
+  public func reopen() throws(Failure) {
+    try file.reopen()
+  }
+
   public func sync() throws(Failure) {
     try file.sync()
   }
