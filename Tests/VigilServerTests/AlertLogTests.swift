@@ -124,6 +124,45 @@ struct AlertLogTests {
     #expect(line.contains(#""prev":"\#(lastHash)""#))
   }
 
+  @Test func builtInRotationShiftsFilesAndTheChainGoesOn() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/alerts.jsonl"
+    let log = try AlertLog(path: path, headPath: directory.path + "/alerts.head")
+    for index in 0..<9 {
+      try log.append([record("a.r\(index)")])
+      try log.sync()
+      try log.rotate(ifAtLeast: 1000, keep: 2)
+    }
+    let kept = [path + ".2", path + ".1", path].filter { FileManager.default.fileExists(atPath: $0) }
+    #expect(kept.count == 3)
+    #expect(!FileManager.default.fileExists(atPath: path + ".3"))
+    // The files kept still chain to each other (the oldest starts after records rotated away).
+    let lines = try kept.flatMap { try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n") }
+    #expect(lines.last?.hasPrefix(#"{"seq":9,"#) == true)
+    for (earlier, later) in zip(lines, lines.dropFirst()) {
+      let hash = try #require(earlier.range(of: #""hash":""#).map { String(earlier[$0.upperBound...].prefix(64)) })
+      #expect(later.contains(#""prev":"\#(hash)""#))
+    }
+  }
+
+  @Test func reopenFollowsAnExternalRotation() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/alerts.jsonl"
+    let log = try AlertLog(path: path, headPath: directory.path + "/alerts.head")
+    try log.append([record("a.b")])
+    try log.sync()
+    try FileManager.default.moveItem(atPath: path, toPath: path + ".old")
+    try log.reopen()
+    try log.append([record("a.c")])
+    try log.sync()
+    let newest = try String(contentsOfFile: path, encoding: .utf8)
+    #expect(newest.hasPrefix(#"{"seq":2,"#))
+    let concatenated = directory.path + "/all.jsonl"
+    try (String(contentsOfFile: path + ".old", encoding: .utf8) + newest).write(
+      toFile: concatenated, atomically: true, encoding: .utf8)
+    #expect(try verifyWithPython(concatenated) == "ok 2")
+  }
+
   @Test func theJournalKeepsReportsAsGivenAndCutsATornLine() throws {
     let directory = try TemporaryDirectory()
     let path = directory.path + "/reports.jsonl"
