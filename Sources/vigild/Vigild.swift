@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Synchronization
 import VigilCore
 import VigilServer
 
@@ -43,6 +44,13 @@ struct Vigild: ParsableCommand {
   static let plugins = KnownPlugins.names
 
   static func main() {
+    // Block the signals the daemon handles in every thread (all are started after this,
+    // and inherit the mask), so the kernel never delivers one to a thread that would
+    // drop it: libdispatch's signal sources collect them instead.
+    var handled = sigset_t()
+    sigemptyset(&handled)
+    for signalNumber in [SIGTERM, SIGINT, SIGHUP, SIGUSR1] { sigaddset(&handled, signalNumber) }
+    pthread_sigmask(SIG_BLOCK, &handled, nil)
     let command: Vigild
     do {
       command = try parse()
@@ -54,6 +62,9 @@ struct Vigild: ParsableCommand {
       FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
       Foundation.exit(2)
     }
+    // Files and the socket are created private; the socket is widened to its configured
+    // mode after bind, so there is never a window of wider access.
+    umask(0o077)
     Foundation.exit(command.start())
   }
 
@@ -106,10 +117,59 @@ struct Vigild: ParsableCommand {
       return 1
     }
     log.info("rule set \(ruleSet.revision): \(ruleSet.enabledRuleCount) of \(ruleSet.rules.count) rules enabled")
-    // The socket server, journal and alert log are the next piece of work (see README, "Status").
-    log.error("cannot start: serving reports on the socket is not built yet")
-    return 1
+    let server: SocketServer
+    do {
+      server = try SocketServer.start(configuration: configuration, ruleSet: ruleSet) { event in
+        Logger(label: "vigild").notice("\(event)")
+      }
+    } catch {
+      log.error("cannot start: \(error)")
+      return 1
+    }
+    log.notice(
+      "ready on \(configuration.socket.path): rule set \(ruleSet.revision), \(ruleSet.enabledRuleCount) rules")
+    Self.serverBox.withLock { $0 = server }
+    Self.handleSignals()
   }
+
+  /// The server, once it runs; the signal handlers, installed before the socket exists so
+  /// no signal is lost, look here.
+  static let serverBox = Mutex<SocketServer?>(nil)
+
+  /// SIGTERM and SIGINT stop gracefully; SIGHUP reloads the rule set; SIGUSR1 reopens the
+  /// alert log and journal. The signals were blocked in every thread at start, so they
+  /// wait, pending, until this thread takes them with `sigwait`: none can be lost or land
+  /// on a thread that would drop it (libdispatch's signal sources raced with that).
+  static func handleSignals() -> Never {
+    do {
+      var handled = sigset_t()
+      sigemptyset(&handled)
+      for signalNumber in [SIGTERM, SIGINT, SIGHUP, SIGUSR1] { sigaddset(&handled, signalNumber) }
+      while true {
+        var signalNumber: Int32 = 0
+        guard sigwait(&handled, &signalNumber) == 0 else { continue }
+        let log = Logger(label: "vigild")
+        let server = serverBox.withLock { $0 }
+        switch signalNumber {
+        case SIGHUP:
+          guard let server else { continue }
+          let response = (try? server.daemon.reload().wait()) ?? ""
+          log.notice("reload on SIGHUP: \(response.trimmingCharacters(in: .whitespacesAndNewlines))")
+        case SIGUSR1:
+          guard let server else { continue }
+          let response = (try? server.daemon.reopen().wait()) ?? ""
+          log.notice("reopen on SIGUSR1: \(response.trimmingCharacters(in: .whitespacesAndNewlines))")
+        default:
+          guard let server else { Foundation.exit(0) }
+          log.notice("stopping: answering what was read, then closing")
+          server.shutdown()
+          log.notice("stopped")
+          Foundation.exit(0)
+        }
+      }
+    }
+  }
+
 }
 
 extension DaemonConfiguration.Durability: ExpressibleByArgument {}

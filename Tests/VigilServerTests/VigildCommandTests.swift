@@ -99,12 +99,17 @@ struct VigildCommandTests {
   }
 
   @Test func logLevelFiltersTheDaemonsOwnLog() throws {
-    let directory = try TemporaryDirectory()
-    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
-    let quiet = try Vigild.run(["--log-level", "error"], in: directory.path)
-    #expect(!quiet.standardError.contains("configuration: socket"))
-    #expect(quiet.standardError.contains("cannot start"))
-    let normal = try Vigild.run([], in: directory.path)
-    #expect(normal.standardError.contains("configuration: socket"))
+    let rules = ["r.yaml": "- rule: a.b\n  desc: d\n  condition: type = access\n  output: o\n  priority: low\n"]
+    let quiet = try RunningDaemon(rules: rules, arguments: ["--log-level", "error"])
+    #expect(quiet.stop() == 0)
+    let quietLog = quiet.log()
+    #expect(!quietLog.contains("configuration: socket"))
+    #expect(!quietLog.contains("ready on"))
+    let normal = try RunningDaemon(rules: rules)
+    #expect(normal.stop() == 0)
+    let normalLog = normal.log()
+    #expect(normalLog.contains("configuration: socket"))
+    #expect(normalLog.contains("ready on \(normal.socketPath): rule set sha256:"))
+    #expect(normalLog.contains("stopped"))
   }
 }

@@ -1,9 +1,10 @@
 import Foundation
 
-/// Runs the `vigild` built next to the test binary.
+/// Runs the `vigild` built next to the test binary. A daemon that starts is stopped with
+/// SIGTERM as soon as it logs that it is ready, so the run ends either way.
 enum Vigild {
   static func run(_ arguments: [String], in directory: String? = nil) throws -> ChildProcess.Run {
-    try ChildProcess.run("vigild", arguments, in: directory)
+    try ChildProcess.run("vigild", arguments, in: directory, stopWhenReady: true)
   }
 }
 
@@ -22,7 +23,9 @@ enum ChildProcess {
     let standardError: String
   }
 
-  static func run(_ program: String, _ arguments: [String], in directory: String? = nil) throws -> Run {
+  static func run(
+    _ program: String, _ arguments: [String], in directory: String? = nil, stopWhenReady: Bool = false
+  ) throws -> Run {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
       .appendingPathComponent(program)
@@ -36,6 +39,13 @@ enum ChildProcess {
     try process.run()
     // Read both pipes before waiting, so a chatty child never blocks on a full pipe.
     let errorData = ReadInBackground(error.fileHandleForReading)
+    if stopWhenReady {
+      let deadline = Date().addingTimeInterval(30)
+      while process.isRunning, Date() < deadline, !errorData.sofar().contains("ready on") {
+        Thread.sleep(forTimeInterval: 0.05)
+      }
+      if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+    }
     let outputData = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return Run(
@@ -47,18 +57,28 @@ enum ChildProcess {
 /// Reads a file handle to its end on another thread.
 final class ReadInBackground: @unchecked Sendable {
   private let done = DispatchSemaphore(value: 0)
+  private let lock = NSLock()
   private var data = Data()
 
   init(_ handle: FileHandle) {
     Thread.detachNewThread { [self] in
-      data = handle.readDataToEndOfFile()
+      while true {
+        let chunk = handle.availableData
+        if chunk.isEmpty { break }
+        lock.withLock { data.append(chunk) }
+      }
       done.signal()
     }
   }
 
+  /// What has been read so far, as text.
+  func sofar() -> String {
+    lock.withLock { String(decoding: data, as: UTF8.self) }
+  }
+
   func wait() -> Data {
     done.wait()
-    return data
+    return lock.withLock { data }
   }
 }
 

@@ -1,0 +1,243 @@
+import Foundation
+import Testing
+
+/// The real `vigild` over its real socket (PROTOCOL.md): every request goes through a
+/// child process, a Unix socket, the journal and the alert log on disk.
+@Suite("vigild end to end: the socket protocol, the files, signals")
+struct DaemonEndToEndTests {
+  static let rules = [
+    "weapons.yaml": """
+    - rule: weapons.barrel_bomb
+      desc: Barrel bombs were used.
+      condition: weapons = barrel_bomb
+      output: "barrel bombs in %location.place"
+      priority: critical
+      basis: ["ISSG ¶7"]
+      tags: [indiscriminate_weapons]
+    - rule: weapons.any_attack
+      desc: Any attack.
+      condition: type = attack
+      output: "attack in %location.place"
+      priority: low
+    """
+  ]
+
+  static func report(_ id: String, weapons: String = "barrel_bomb") -> String {
+    #"{"id":"\#(id)","occurred_at":"2016-03-04T06:40:00+02:00","type":"attack","weapons":["\#(weapons)"],"location":{"place":"Darayya"}}"#
+  }
+
+  @Test func submitCheckDuplicatesAndConflicts() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let responses = try daemon.exchange([
+      #"{"op":"ping"}"#, Self.report("A"), "", #"{"op":"check","report":\#(Self.report("B"))}"#, Self.report("A"),
+      Self.report("A", weapons: "mortar"), "not json", #"{"op":"submit","report":\#(Self.report("C"))}"#,
+    ])
+    #expect(responses.count == 7)  // the empty line gets no response
+    #expect(responses[0] == #"{"ok":true,"op":"pong"}"#)
+    #expect(responses[1].hasPrefix(#"{"ok":true,"report_id":"A","duplicate":false,"ruleset":"sha256:"#))
+    #expect(
+      responses[1].contains(
+        #""alerts":[{"seq":2,"rule":"weapons.barrel_bomb","priority":"critical","message":"barrel bombs in Darayya"},{"seq":3,"rule":"weapons.any_attack""#
+      ))
+    #expect(responses[2].contains(#""report_id":"B","ruleset""#) && !responses[2].contains("seq"))
+    #expect(responses[3].contains(#""duplicate":true"#) && responses[3].contains(#""alerts":[{"seq":2},{"seq":3}]"#))
+    #expect(responses[4].contains(#""code":"id_conflict""#))
+    #expect(responses[5].contains(#""code":"invalid_json""#))
+    #expect(responses[6].contains(#""report_id":"C","duplicate":false"#))
+    #expect(daemon.stop() == 0)
+    // The journal holds A and C (the check and the duplicates recorded nothing).
+    let journal = try String(contentsOfFile: daemon.directory.path + "/var/lib/vigil/reports.jsonl", encoding: .utf8)
+    #expect(journal.split(separator: "\n").count == 2)
+  }
+
+  @Test func pipelinedReportsAreAnsweredInOrderAndTheChainVerifies() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let lines = (0..<2000).map { Self.report("P-\($0)", weapons: $0 % 2 == 0 ? "barrel_bomb" : "tank") }
+    let responses = try daemon.exchange(lines)
+    #expect(responses.count == 2000)
+    for (index, response) in responses.enumerated() {
+      #expect(response.contains(#""report_id":"P-\#(index)","duplicate":false"#), "\(index): \(response)")
+    }
+    #expect(daemon.stop() == 0)
+    #expect(!FileManager.default.fileExists(atPath: daemon.socketPath))
+    // 1 rule-set record, then 2 alerts for each even report and 1 for each odd one.
+    #expect(try verifyChain(daemon.directory.path + "/var/log/vigil/alerts.jsonl") == "ok 3001")
+  }
+
+  @Test func statusRulesAndAdministration() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    _ = try daemon.exchange([Self.report("S1")])
+    let status = try daemon.exchange(#"{"op":"status"}"#)
+    #expect(status["ok"] as? Bool == true)
+    let ruleset = try #require(status["ruleset"] as? [String: Any])
+    #expect(ruleset["rules"] as? Int == 2)
+    let counters = try #require(status["counters"] as? [String: Any])
+    #expect(counters["accepted"] as? Int == 1)
+    #expect((counters["alerts"] as? [String: Any])?.count == 5)
+    #expect((status["alert_log"] as? String)?.hasSuffix("/var/log/vigil/alerts.jsonl") == true)
+    let rules = try daemon.exchange(#"{"op":"rules"}"#)
+    let listed = try #require(rules["rules"] as? [[String: Any]])
+    #expect(listed.map { $0["id"] as? String } == ["weapons.barrel_bomb", "weapons.any_attack"])
+    #expect(listed.first?["file"] as? String == "Rules/weapons.yaml")
+    // The test runs as the daemon's own user, so it may reload.
+    let reload = try daemon.exchange(#"{"op":"reload"}"#)
+    #expect(reload["reloaded"] as? Bool == true)
+    let unknown = try daemon.exchange(#"{"op":"dance"}"#)
+    #expect((unknown["error"] as? [String: Any])?["code"] as? String == "unknown_op")
+    #expect(daemon.stop(signal: SIGINT) == 0)
+  }
+
+  @Test func aBrokenReloadKeepsTheOldRules() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    try "- rule: x.y\n  desc: d\n  condition: type = attack and\n  output: o\n  priority: low\n".write(
+      toFile: daemon.directory.path + "/Rules/broken.yaml", atomically: true, encoding: .utf8)
+    let reload = try daemon.exchange(#"{"op":"reload"}"#)
+    #expect(reload["reloaded"] as? Bool == false)
+    let errors = try #require(reload["errors"] as? [[String: Any]])
+    #expect(errors.first?["file"] as? String == "Rules/broken.yaml")
+    #expect(errors.first?["line"] as? Int == 3)
+    #expect(errors.first?["column"] as? Int == 31)
+    let still = try daemon.exchange(Self.report("K1"))
+    #expect((still["alerts"] as? [[String: Any]])?.count == 2)
+    daemon.stop()
+    let log = try String(contentsOfFile: daemon.directory.path + "/var/log/vigil/alerts.jsonl", encoding: .utf8)
+    #expect(log.contains(#""rule":"vigil.ruleset_rejected","priority":"high""#))
+  }
+
+  @Test func tooLongLinesAreRefusedInPlaceAndTheConnectionGoesOn() throws {
+    let directory = try TemporaryDirectory()
+    try "limits:\n  max_line_bytes: 300\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(rules: Self.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    let long = #"{"op":"ping","pad":""# + String(repeating: "x", count: 5000) + #""}"#
+    let responses = try daemon.exchange([#"{"op":"ping"}"#, long, #"{"op":"ping"}"#])
+    #expect(responses.count == 3)
+    #expect(responses[1].contains(#""code":"too_large""#))
+    #expect(responses[2] == #"{"ok":true,"op":"pong"}"#)
+  }
+
+  @Test func aRestartContinuesTheChainAndRemembersReports() throws {
+    let first = try RunningDaemon(rules: Self.rules)
+    _ = try first.exchange([Self.report("R1")])
+    #expect(first.stop() == 0)
+    let second = try RunningDaemon(rules: Self.rules, directory: first.directory)
+    let again = try second.exchange(Self.report("R1"))
+    #expect(again["duplicate"] as? Bool == true)
+    _ = try second.exchange([Self.report("R2")])
+    second.stop()
+    // loaded, R1's 2 alerts, loaded again, R2's 2 alerts
+    #expect(try verifyChain(first.directory.path + "/var/log/vigil/alerts.jsonl") == "ok 6")
+  }
+
+  @Test func reopenFollowsAnExternalRotationAndTheChainCrossesFiles() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let log = daemon.directory.path + "/var/log/vigil/alerts.jsonl"
+    _ = try daemon.exchange([Self.report("E1")])
+    try FileManager.default.moveItem(atPath: log, toPath: log + ".old")
+    let reopened = try daemon.exchange(#"{"op":"reopen"}"#)
+    #expect(reopened["op"] as? String == "reopen")
+    _ = try daemon.exchange([Self.report("E2")])
+    // logrotate's way: move, then SIGUSR1.
+    try FileManager.default.moveItem(atPath: log, toPath: log + ".older")
+    kill(daemon.process.processIdentifier, SIGUSR1)
+    // Reopening creates the new file; wait for it rather than for a fixed time.
+    let deadline = Date().addingTimeInterval(20)
+    while !FileManager.default.fileExists(atPath: log), Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+    _ = try daemon.exchange([Self.report("E3")])
+    daemon.stop()
+    let newest = try String(contentsOfFile: log, encoding: .utf8)
+    #expect(newest.hasPrefix(#"{"seq":6,"#))
+    #expect(try verifyChain(log + ".old", log + ".older", log) == "ok 7")
+  }
+
+  @Test func builtInRotationKeepsTheConfiguredNumberOfFiles() throws {
+    let directory = try TemporaryDirectory()
+    try "alerts:\n  rotate_bytes: 2000\n  keep: 20\n".write(
+      toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(rules: Self.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    for index in 0..<12 { _ = try daemon.exchange([Self.report("T\(index)")]) }
+    daemon.stop()
+    let log = directory.path + "/var/log/vigil/alerts.jsonl"
+    let rotated = (1...20).map { "\(log).\($0)" }.filter { FileManager.default.fileExists(atPath: $0) }
+    #expect(rotated.count >= 3)
+    for path in rotated {
+      let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+      #expect(size >= 2000 && size < 2000 + 1500, "\(path): \(size) bytes")
+    }
+    let verified = try verifyChain(contentsOf: rotated.reversed() + [log])
+    #expect(verified == "ok 25")
+  }
+
+  @Test func readinessIsToldToSystemd() throws {
+    let directory = try TemporaryDirectory()
+    let notifyPath = directory.path + "/notify"
+    let listener = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+    defer { close(listener) }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+      for (offset, byte) in notifyPath.utf8.enumerated() { buffer[offset] = byte }
+    }
+    let bound = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+      }
+    }
+    #expect(bound == 0)
+    let daemon = try RunningDaemon(rules: Self.rules, directory: directory, environment: ["NOTIFY_SOCKET": notifyPath])
+    var buffer = [UInt8](repeating: 0, count: 64)
+    var received = -1
+    let deadline = Date().addingTimeInterval(20)
+    while received <= 0, Date() < deadline {
+      received = buffer.withUnsafeMutableBytes { recv(listener, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+      if received <= 0 { Thread.sleep(forTimeInterval: 0.02) }
+    }
+    #expect(received > 0)
+    #expect(String(decoding: buffer.prefix(max(received, 0)), as: UTF8.self) == "READY=1")
+    daemon.stop()
+  }
+
+  @Test func aSecondDaemonOnTheSameStateRefusesToStart() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let second = try ChildProcess.run(
+      "vigild", ["--socket", daemon.directory.path + "/w.sock"], in: daemon.directory.path)
+    #expect(second.status == 1)
+    #expect(second.standardError.contains("another vigild is running on the state directory var/lib/vigil"))
+    daemon.stop()
+  }
+}
+
+func verifyChain(contentsOf paths: [String]) throws -> String {
+  try verifyChainOf(paths)
+}
+
+/// Checks the alert log's chain with Python's hashlib (independent of our code), through
+/// the files given, oldest first.
+func verifyChain(_ paths: String...) throws -> String {
+  try verifyChainOf(paths)
+}
+
+private func verifyChainOf(_ paths: [String]) throws -> String {
+  let script = """
+    import hashlib, json, sys
+    prev = "0" * 64
+    number = 0
+    lines = [line for path in sys.argv[1:] for line in open(path, encoding="utf-8")]
+    for number, line in enumerate(lines, 1):
+        line = line.rstrip("\\n")
+        record = json.loads(line)
+        digest = hashlib.sha256((prev + line[:line.rindex(',"hash":')]).encode("utf-8")).hexdigest()
+        if list(record)[-1] != "hash" or record["prev"] != prev or record["seq"] != number or digest != record["hash"]:
+            print("bad", number); sys.exit()
+        prev = digest
+    print("ok", number)
+    """
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = ["python3", "-c", script] + paths
+  let output = Pipe()
+  process.standardOutput = output
+  try process.run()
+  let data = output.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}

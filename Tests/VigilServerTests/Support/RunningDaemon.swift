@@ -1,0 +1,126 @@
+import Foundation
+
+/// A real `vigild` started as a child process in a temporary directory, and a real Unix
+/// socket client to talk to it.
+final class RunningDaemon {
+  let directory: TemporaryDirectory
+  let process = Process()
+  let socketPath: String
+  private let errors = Pipe()
+
+  /// Starts `vigild` with `arguments` in a directory holding `rules` (file name → text)
+  /// under `Rules/`, and waits until its socket accepts connections.
+  init(
+    rules: [String: String], arguments: [String] = [], directory: TemporaryDirectory? = nil,
+    environment: [String: String] = [:]
+  ) throws {
+    self.directory = try directory ?? TemporaryDirectory()
+    socketPath = self.directory.path + "/v.sock"
+    let rulesDirectory = self.directory.path + "/Rules"
+    try? FileManager.default.createDirectory(atPath: rulesDirectory, withIntermediateDirectories: true)
+    for (name, text) in rules {
+      try text.write(toFile: rulesDirectory + "/" + name, atomically: true, encoding: .utf8)
+    }
+    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+      .appendingPathComponent("vigild")
+    process.arguments = ["--socket", socketPath] + arguments
+    if !environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    }
+    process.currentDirectoryURL = URL(fileURLWithPath: self.directory.path)
+    process.standardError = errors
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    let deadline = Date().addingTimeInterval(30)
+    while Date() < deadline {
+      if process.isRunning == false { break }
+      if (try? UnixSocketClient(path: socketPath)) != nil { return }
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    throw CocoaError(.fileReadUnknown, userInfo: ["log": log()])
+  }
+
+  /// Sends the lines, half-closes, and reads every response line until the daemon closes.
+  func exchange(_ lines: [String]) throws -> [String] {
+    let client = try UnixSocketClient(path: socketPath)
+    try client.send(Array(lines.map { $0 + "\n" }.joined().utf8))
+    client.closeWriting()
+    return client.readAll().split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+  }
+
+  func exchange(_ line: String) throws -> [String: Any] {
+    let response = try exchange([line]).first ?? ""
+    return (try JSONSerialization.jsonObject(with: Data(response.utf8)) as? [String: Any]) ?? [:]
+  }
+
+  /// Sends a signal and waits for the process to end; gives its exit status.
+  @discardableResult
+  func stop(signal: Int32 = SIGTERM) -> Int32 {
+    kill(process.processIdentifier, signal)
+    process.waitUntilExit()
+    return process.terminationStatus
+  }
+
+  func log() -> String {
+    if process.isRunning { return "" }
+    return String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+  }
+
+  deinit {
+    if process.isRunning {
+      kill(process.processIdentifier, SIGKILL)
+      process.waitUntilExit()
+    }
+  }
+}
+
+/// A blocking client of a Unix stream socket.
+final class UnixSocketClient {
+  private let descriptor: Int32
+
+  init(path: String) throws {
+    descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+      for (offset, byte) in path.utf8.prefix(buffer.count - 1).enumerated() { buffer[offset] = byte }
+    }
+    let connected = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+      }
+    }
+    guard connected == 0 else {
+      close(descriptor)
+      throw CocoaError(.fileReadNoSuchFile)
+    }
+  }
+
+  deinit {
+    close(descriptor)
+  }
+
+  func send(_ bytes: [UInt8]) throws {
+    var sent = 0
+    while sent < bytes.count {
+      let result = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + sent, bytes.count - sent) }
+      guard result > 0 else { throw CocoaError(.fileWriteUnknown) }
+      sent += result
+    }
+  }
+
+  func closeWriting() {
+    shutdown(descriptor, Int32(SHUT_WR))
+  }
+
+  func readAll() -> String {
+    var data = [UInt8]()
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    while true {
+      let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+      if count <= 0 { break }
+      data += buffer[0..<count]
+    }
+    return String(decoding: data, as: UTF8.self)
+  }
+}
