@@ -1,6 +1,7 @@
 /// Reads one request line: a report (no `"op"`), or an object with an `op`.
 public enum RequestParser {
   public static let ops = ["submit", "check", "ping", "status", "rules", "reload", "subscribe", "reopen"]
+  static let subscriptionFilters = ["min_priority", "rules", "tags"]
 
   public static func parse(_ line: [UInt8]) -> Result<Request, RequestError> {
     line.withUnsafeBufferPointer { parse($0) }
@@ -27,12 +28,13 @@ public enum RequestParser {
     var op: Int?
     var report: Int?
     var filters: [(key: String, value: Int)] = []
+    var others: [String] = []
     while let (key, value) = members.next() {
       switch JSONString.decode(line, key) {
       case "op": op = value
       case "report": report = value
-      case let name where ["min_priority", "rules", "tags"].contains(name): filters.append((name, value))
-      default: break
+      case let name where subscriptionFilters.contains(name): filters.append((name, value))
+      case let name: others.append(name)
       }
     }
     guard let op else {
@@ -58,7 +60,16 @@ public enum RequestParser {
     case "rules": return .success(.rules)
     case "reload": return .success(.reload)
     case "reopen": return .success(.reopen)
-    case "subscribe": return subscription(filters, tape: tape, line: line).map { .subscribe($0) }
+    case "subscribe":
+      // A misspelt filter would otherwise subscribe to everything without a word.
+      if let unknown = others.first {
+        return .failure(
+          RequestError(
+            .invalidRequest,
+            "unknown subscribe filter \(JSONString.quoted(unknown, limit: 40)); the filters are "
+              + subscriptionFilters.joined(separator: ", ")))
+      }
+      return subscription(filters, tape: tape, line: line).map { .subscribe($0) }
     default:
       return .failure(
         RequestError(

@@ -9,6 +9,11 @@ public enum KnownPlugins {
 
   public static var names: [String] { all.map(\.name) }
 
+  /// The enabled plugins that take every alert.
+  public static func alertSinks(for configuration: DaemonConfiguration) -> [any AlertSink] {
+    configuration.plugins.compactMap { plugin in all.first { $0.name == plugin.name } as? any AlertSink }
+  }
+
   /// A rule loader with the plugins the configuration enables, each with its settings.
   public static func loader(for configuration: DaemonConfiguration) -> RuleSetLoader {
     let enabled = configuration.plugins.compactMap { plugin in all.first { $0.name == plugin.name } }

@@ -1,8 +1,11 @@
 import NIOCore
+import VigilCore
 
 /// One client connection: each framed line gets its response, written in request order
 /// however long each takes (a submit waits for its group commit, a ping does not). When
-/// the client half-closes, every response still comes, then the connection closes.
+/// the client half-closes, every response still comes, then the connection closes. After
+/// `subscribe` the connection carries only the alert stream. A client that lets more than
+/// `limits.max_pending_bytes` of responses go unread is closed.
 final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   typealias InboundIn = FramedLine
   typealias OutboundOut = ByteBuffer
@@ -10,9 +13,14 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   // Touched only on the channel's event loop.
   private let daemon: Daemon
   private var peer: PeerCredentials?
-  /// Completes when every response so far has been written.
-  private var written: EventLoopFuture<Void>?
-  private var inputClosed = false
+  /// Completes when every response so far has been handed to the channel, in order.
+  private var queued: EventLoopFuture<Void>?
+  /// Completes when the last response handed to the channel has gone into the socket.
+  private var lastWrite: EventLoopFuture<Void>?
+  /// Bytes of responses handed to the channel that the socket has not taken yet.
+  private var unsent = 0
+  private var stream: AlertStream?
+  private var dropped = false
 
   init(daemon: Daemon) {
     self.daemon = daemon
@@ -20,7 +28,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
   func channelActive(context: ChannelHandlerContext) {
     daemon.connectionOpened()
-    written = context.eventLoop.makeSucceededVoidFuture()
+    queued = context.eventLoop.makeSucceededVoidFuture()
     if let credentials = PeerCredentials.of(context.channel) {
       let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
       credentials.whenSuccess { loopBound.value.peer = $0 }
@@ -30,29 +38,77 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
   func channelInactive(context: ChannelHandlerContext) {
     daemon.connectionClosed()
+    if let stream { daemon.subscriptions.remove(stream) }
     context.fireChannelInactive()
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-    let response: EventLoopFuture<String>?
-    switch unwrapInboundIn(data) {
-    case .tooLarge: response = daemon.tooLarge(on: context.eventLoop)
-    case .line(let line): response = daemon.respond(to: line, peer: peer, on: context.eventLoop)
-    }
-    guard let response, let previous = written else { return }
+    // A subscribed connection carries only the stream; later lines are ignored.
+    guard stream == nil, !dropped, let previous = queued else { return }
     let channel = context.channel
-    written = previous.and(response).flatMap { _, line in
-      var buffer = channel.allocator.buffer(capacity: line.utf8.count)
-      buffer.writeString(line)
-      return channel.writeAndFlush(buffer)
-    }.recover { _ in }
+    let reply: Daemon.Reply?
+    switch unwrapInboundIn(data) {
+    case .tooLarge: reply = .line(daemon.tooLarge(on: context.eventLoop))
+    case .line(let line): reply = daemon.respond(to: line, peer: peer, after: previous, on: context.eventLoop)
+    }
+    switch reply {
+    case nil:
+      return
+    case .line(let response):
+      let answered = response.recover { error in
+        Response.error(RequestError(.internal, "the request failed: \(error); it was not acknowledged"))
+      }
+      queued = previous.and(answered).map { _, line in self.send(line, on: channel) }
+    case .subscribe(let selector):
+      let stream = AlertStream(
+        channel: channel, selector: selector, limit: daemon.configuration.limits.maxPendingBytes,
+        onDrop: { [daemon] in daemon.log("dropped a subscriber that fell behind (limits.max_pending_bytes)") })
+      self.stream = stream
+      // Registered now, so no record written after the request is missed; it is sent
+      // once the response is.
+      daemon.subscriptions.add(stream)
+      queued = previous.map {
+        self.send(Response.subscribed, on: channel)
+        stream.start()
+      }
+    }
+  }
+
+  /// Hands one response to the channel, counting it as unread until the socket takes it.
+  private func send(_ line: String, on channel: Channel) {
+    guard !dropped else { return }
+    var buffer = channel.allocator.buffer(capacity: line.utf8.count)
+    buffer.writeString(line)
+    let size = buffer.readableBytes
+    unsent += size
+    let write = channel.writeAndFlush(buffer)
+    lastWrite = write
+    write.whenComplete { _ in self.unsent -= size }
+    let limit = daemon.configuration.limits.maxPendingBytes
+    if unsent > limit {
+      dropped = true
+      daemon.log("closed a connection that left more than \(limit) bytes of responses unread (limits.max_pending_bytes)")
+      channel.close(promise: nil)
+    }
+  }
+
+  /// Runs `body` once every response so far has gone into the socket.
+  private func whenAllSent(on loop: EventLoop, _ body: @escaping @Sendable () -> Void) {
+    (queued ?? loop.makeSucceededVoidFuture()).whenComplete { _ in
+      (self.lastWrite ?? loop.makeSucceededVoidFuture()).whenComplete { _ in body() }
+    }
+  }
+
+  func channelWritabilityChanged(context: ChannelHandlerContext) {
+    stream?.pump()
+    context.fireChannelWritabilityChanged()
   }
 
   func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-    if case ChannelEvent.inputClosed = event {
-      inputClosed = true
+    // A subscriber that half-closes keeps its stream (`… | nc -U sock`).
+    if case ChannelEvent.inputClosed = event, stream == nil {
       let channel = context.channel
-      written?.whenComplete { _ in channel.close(promise: nil) }
+      whenAllSent(on: context.eventLoop) { channel.close(promise: nil) }
     }
     context.fireUserInboundEventTriggered(event)
   }
@@ -60,7 +116,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   /// At shutdown: stop reading, answer what was read, then close.
   func finish(_ channel: Channel) {
     channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in
-      self.written?.whenComplete { _ in channel.close(promise: nil) }
+      self.whenAllSent(on: channel.eventLoop) { channel.close(promise: nil) }
     }
   }
 

@@ -22,9 +22,18 @@ public final class Daemon: Sendable {
     var rejectedRevision: String?
   }
 
+  /// What a request line gets: a response line, or (for `subscribe`) a stream.
+  enum Reply {
+    case line(EventLoopFuture<String>)
+    case subscribe(AlertSelector)
+  }
+
   let configuration: DaemonConfiguration
   let writer: GroupCommit
   let counters: Counters
+  let subscriptions: Subscriptions
+  /// The daemon's own log (standard error), one line per event.
+  let log: @Sendable (String) -> Void
   private let rules: Mutex<ActiveRules>
   private let lastReload: Mutex<LastReload>
   private let connections = Mutex(0)
@@ -34,8 +43,13 @@ public final class Daemon: Sendable {
   /// Reloads one at a time.
   private let reloading = Mutex(false)
 
-  init(configuration: DaemonConfiguration, ruleSet: RuleSet, writer: GroupCommit, counters: Counters) {
+  init(
+    configuration: DaemonConfiguration, ruleSet: RuleSet, writer: GroupCommit, counters: Counters,
+    subscriptions: Subscriptions, log: @escaping @Sendable (String) -> Void
+  ) {
     self.configuration = configuration
+    self.subscriptions = subscriptions
+    self.log = log
     self.writer = writer
     self.counters = counters
     let now = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
@@ -50,16 +64,25 @@ public final class Daemon: Sendable {
   func connectionOpened() { connections.withLock { $0 += 1 } }
   func connectionClosed() { connections.withLock { $0 -= 1 } }
 
-  /// The response to one line, or nil for an empty line (which gets none).
-  func respond(to line: ByteBuffer, peer: PeerCredentials?, on loop: EventLoop) -> EventLoopFuture<String>? {
+  /// The reply to one line, or nil for an empty line (which gets none). `after` completes
+  /// when the connection's earlier responses are out, so `status` counts their effects.
+  func respond(to line: ByteBuffer, peer: PeerCredentials?, after: EventLoopFuture<Void>, on loop: EventLoop)
+    -> Reply?
+  {
     let bytes = Array(line.readableBytesView)
     if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
     switch RequestParser.parse(bytes) {
     case .failure(let error):
       counters.refused()
-      return loop.makeSucceededFuture(Response.error(error))
+      return .line(loop.makeSucceededFuture(Response.error(error)))
+    case .success(.subscribe(let filter)):
+      return .subscribe(AlertSelector(filter))
+    case .success(.status):
+      return .line(after.map { self.status() })
+    case .success(.rules):
+      return .line(after.map { self.rulesList() })
     case .success(let request):
-      return respond(to: request, peer: peer, on: loop)
+      return .line(respond(to: request, peer: peer, on: loop))
     }
   }
 
@@ -101,16 +124,14 @@ public final class Daemon: Sendable {
       return loop.makeSucceededFuture(status())
     case .rules:
       return loop.makeSucceededFuture(rulesList())
+    case .subscribe:
+      preconditionFailure("subscribe is a stream, set up by the connection")
     case .reload:
       guard isAdministrator(peer) else { return forbidden("reload", on: loop) }
       return reload().hop(to: loop)
     case .reopen:
       guard isAdministrator(peer) else { return forbidden("reopen", on: loop) }
       return reopen().hop(to: loop)
-    case .subscribe:
-      counters.refused()
-      return loop.makeSucceededFuture(
-        Response.error(RequestError(.internal, "subscribe is not served by this build yet")))
     }
   }
 
@@ -228,7 +249,7 @@ public final class Daemon: Sendable {
       + "\"last_reload\":{\"ok\":\(last.ok),\"at\":\"\(last.at)\",\"errors\":[\(last.errors.map(Self.errorJSON).joined(separator: ","))]},"
       + "\"counters\":{\"accepted\":\(counts.accepted),\"refused\":\(counts.refused),\"duplicates\":\(counts.duplicates),"
       + "\"checked\":\(counts.checked),\"alerts\":{\(alerts)}},"
-      + "\"connections\":\(connections.withLock { $0 }),\"alert_log\":\(JSONText.string(alertLog))}\n"
+      + "\"connections\":\(connections.withLock { $0 }),\"subscribers\":\(subscriptions.count),\"alert_log\":\(JSONText.string(alertLog))}\n"
   }
 
   private func rulesList() -> String {

@@ -26,13 +26,19 @@ final class GroupCommit: @unchecked Sendable {
   private let syncs: Bool
   private let rotation: (bytes: Int, keep: Int)
   private let counters: Counters
+  /// Who hears of each record once it is durable: subscribers and plugins' alert sinks.
+  private let subscriptions: Subscriptions
+  private let sinks: [any AlertSink]
   private var pending: [(Submission?, [AlertRecord], EventLoopPromise<String>)] = []
   private var flushScheduled = false
 
   init(
     loop: EventLoop, journal: Journal, alertLog: AlertLog, index: DuplicateIndex, syncs: Bool,
-    rotation: (bytes: Int, keep: Int), counters: Counters
+    rotation: (bytes: Int, keep: Int), counters: Counters, subscriptions: Subscriptions = Subscriptions(),
+    sinks: [any AlertSink] = []
   ) {
+    self.subscriptions = subscriptions
+    self.sinks = sinks
     self.loop = loop
     self.journal = journal
     self.alertLog = alertLog
@@ -143,10 +149,11 @@ final class GroupCommit: @unchecked Sendable {
       }
     }
     let firstSeq = alertLog.lastSeq + 1
+    var lines: [(seq: UInt64, line: String)] = []
     do {
       // The journal first: a report is recorded before its alerts.
       if !journalEntries.isEmpty { try journal.append(journalEntries) }
-      if !records.isEmpty { try alertLog.append(records) }
+      if !records.isEmpty { lines = try alertLog.append(records) }
       if syncs {
         if !journalEntries.isEmpty { try journal.sync() }
         if !records.isEmpty { try alertLog.sync() }
@@ -167,6 +174,12 @@ final class GroupCommit: @unchecked Sendable {
       counters.accepted()
     }
     counters.alerts(records.map(\.priority))
+    if !records.isEmpty {
+      subscriptions.publish(zip(records, lines).map { ($0, $1.line) })
+      for sink in sinks {
+        for (record, written) in zip(records, lines) { sink.alertRecorded(record, seq: written.seq, line: written.line) }
+      }
+    }
     for (promise, answer) in answers {
       promise.succeed(answer(firstSeq))
     }

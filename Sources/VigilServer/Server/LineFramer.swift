@@ -9,23 +9,41 @@ enum FramedLine {
 
 /// Splits the stream into lines (NDJSON) of at most `limit` bytes, without their `\n`.
 /// A longer line is discarded as it arrives and reported once its end comes, in its place
-/// among the others; a last line without `\n` counts when the client stops sending.
+/// among the others; a last line without `\n` counts when the client stops sending. A
+/// client that stops in the middle of a line for `idleLine` is disconnected
+/// (`limits.idle_line_s`), so a stalled client holds nothing for long.
 struct LineFramer: ByteToMessageDecoder {
   typealias InboundOut = FramedLine
 
   let limit: Int
+  let idleLine: TimeAmount
+  let onStall: @Sendable () -> Void
   /// Inside an oversized line whose end has not come yet.
   private var discarding = false
+  /// Closes the connection unless more of the current line comes first.
+  private var stallTimer: Scheduled<Void>?
 
-  init(limit: Int) {
+  init(limit: Int, idleLine: TimeAmount, onStall: @escaping @Sendable () -> Void = {}) {
     self.limit = limit
+    self.idleLine = idleLine
+    self.onStall = onStall
   }
 
   mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    stallTimer?.cancel()
+    stallTimer = nil
     guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
       if discarding || buffer.readableBytes > limit {
         discarding = true
         buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+      }
+      if discarding || buffer.readableBytes > 0 {
+        let channel = context.channel
+        let onStall = self.onStall
+        stallTimer = context.eventLoop.scheduleTask(in: idleLine) {
+          onStall()
+          channel.close(promise: nil)
+        }
       }
       return .needMoreData
     }
@@ -46,6 +64,9 @@ struct LineFramer: ByteToMessageDecoder {
     -> DecodingState
   {
     while try decode(context: context, buffer: &buffer) == .continue {}
+    // The client has stopped sending: what is left is its last line, not a stall.
+    stallTimer?.cancel()
+    stallTimer = nil
     if discarding || buffer.readableBytes > limit {
       discarding = false
       buffer.moveReaderIndex(forwardBy: buffer.readableBytes)

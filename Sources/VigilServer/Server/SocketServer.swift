@@ -63,11 +63,15 @@ public final class SocketServer: Sendable {
     let writerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let connectionLoops = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
     let counters = Counters()
+    let subscriptions = Subscriptions()
     let writer = GroupCommit(
       loop: writerLoop.next(), journal: journal, alertLog: alertLog, index: index,
       syncs: configuration.durability == .batch,
-      rotation: (configuration.alerts.rotateBytes, configuration.alerts.keep), counters: counters)
-    let daemon = Daemon(configuration: configuration, ruleSet: ruleSet, writer: writer, counters: counters)
+      rotation: (configuration.alerts.rotateBytes, configuration.alerts.keep), counters: counters,
+      subscriptions: subscriptions, sinks: KnownPlugins.alertSinks(for: configuration))
+    let daemon = Daemon(
+      configuration: configuration, ruleSet: ruleSet, writer: writer, counters: counters, subscriptions: subscriptions,
+      log: log)
     do {
       let time = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
       _ = try writer.record([Daemon.loadedRecord(ruleSet, previous: nil, time: time)]).wait()
@@ -90,7 +94,12 @@ public final class SocketServer: Sendable {
           return Self.refuseOverload(channel, limit: limits.maxConnections)
         }
         return channel.eventLoop.makeCompletedFuture {
-          try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFramer(limit: limits.maxLineBytes)))
+          let framer = LineFramer(
+            limit: limits.maxLineBytes, idleLine: .milliseconds(Int64(limits.idleLineSeconds * 1000)),
+            onStall: {
+              log("closed a connection stalled in the middle of a line for \(limits.idleLineSeconds) s (limits.idle_line_s)")
+            })
+          try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(framer))
           try channel.pipeline.syncOperations.addHandler(handler)
         }
       }

@@ -75,8 +75,10 @@ final class RunningDaemon {
 }
 
 /// A blocking client of a Unix stream socket.
-final class UnixSocketClient {
+final class UnixSocketClient: @unchecked Sendable {
   private let descriptor: Int32
+  /// Bytes read past the last line `readLine` gave.
+  private var unread: [UInt8] = []
 
   init(path: String) throws {
     descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -100,10 +102,13 @@ final class UnixSocketClient {
     close(descriptor)
   }
 
+  /// Throws once the daemon has closed the connection (no SIGPIPE).
   func send(_ bytes: [UInt8]) throws {
     var sent = 0
     while sent < bytes.count {
-      let result = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + sent, bytes.count - sent) }
+      let result = bytes.withUnsafeBytes {
+        Glibc.send(descriptor, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL))
+      }
       guard result > 0 else { throw CocoaError(.fileWriteUnknown) }
       sent += result
     }
@@ -113,8 +118,43 @@ final class UnixSocketClient {
     shutdown(descriptor, Int32(SHUT_WR))
   }
 
+  /// The next line (without its `\n`), nil at EOF or when none comes within `timeout`.
+  func readLine(timeout: TimeInterval = 30) -> String? {
+    let deadline = Date().addingTimeInterval(timeout)
+    while true {
+      if let newline = unread.firstIndex(of: UInt8(ascii: "\n")) {
+        let line = String(decoding: unread[..<newline], as: UTF8.self)
+        unread.removeSubrange(...newline)
+        return line
+      }
+      let left = deadline.timeIntervalSinceNow
+      guard left > 0 else { return nil }
+      var descriptors = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+      guard poll(&descriptors, 1, Int32(min(left, 1) * 1000)) > 0 else { continue }
+      var buffer = [UInt8](repeating: 0, count: 65_536)
+      let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+      guard count > 0 else { return nil }
+      unread += buffer[0..<count]
+    }
+  }
+
+  /// Whether the daemon has closed the connection within `timeout` (reading what it sent).
+  func closedByPeer(within timeout: TimeInterval) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+      var descriptors = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+      guard poll(&descriptors, 1, 200) > 0 else { continue }
+      var buffer = [UInt8](repeating: 0, count: 65_536)
+      let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+      if count <= 0 { return true }
+      unread += buffer[0..<count]
+    }
+    return false
+  }
+
   func readAll() -> String {
-    var data = [UInt8]()
+    var data = unread
+    unread = []
     var buffer = [UInt8](repeating: 0, count: 65_536)
     while true {
       let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }

@@ -1,0 +1,21 @@
+/// A subscription's filter made ready to test alert records: the least priority, the
+/// rule-id globs (any may match) and the tags (any may match), combined with AND.
+public struct AlertSelector: Sendable {
+  private let minimumPriority: Priority?
+  private let rules: [Glob]
+  private let tags: Set<String>
+
+  /// The filter's globs were checked when the request was parsed.
+  public init(_ filter: SubscriptionFilter) {
+    minimumPriority = filter.minimumPriority
+    rules = filter.rules.compactMap { try? Glob($0) }
+    tags = Set(filter.tags)
+  }
+
+  public func selects(_ record: AlertRecord) -> Bool {
+    if let minimumPriority, record.priority < minimumPriority { return false }
+    if !rules.isEmpty, !rules.contains(where: { $0.matches(record.rule) }) { return false }
+    if !tags.isEmpty, !record.tags.contains(where: tags.contains) { return false }
+    return true
+  }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import Testing
+
+/// The real `vigild`: subscriptions, the limits that protect it from slow or stalled
+/// clients, and what survives a SIGKILL (PROTOCOL.md, ALERTS.md).
+@Suite("vigild end to end: subscribe, client limits, crash recovery")
+struct DaemonStreamsAndLimitsTests {
+  static let rules = DaemonEndToEndTests.rules
+  static func report(_ id: String, weapons: String = "barrel_bomb") -> String {
+    DaemonEndToEndTests.report(id, weapons: weapons)
+  }
+
+  static func daemon(config: String) throws -> RunningDaemon {
+    let directory = try TemporaryDirectory()
+    try config.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    return try RunningDaemon(rules: rules, arguments: ["--config", "v.yaml"], directory: directory)
+  }
+
+  static func json(_ line: String?) -> [String: Any] {
+    guard let line else { return [:] }
+    return (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]) ?? [:]
+  }
+
+  @Test func subscribersGetTheRecordsTheirFiltersSelect() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let critical = try UnixSocketClient(path: daemon.socketPath)
+    try critical.send(Array(#"{"op":"subscribe","min_priority":"high"}"#.utf8) + [10])
+    #expect(critical.readLine() == #"{"ok":true,"op":"subscribe"}"#)
+    // Later lines on a subscribed connection get no answer, and half-closing keeps the stream.
+    try critical.send(Array(#"{"op":"ping"}"#.utf8) + [10])
+    critical.closeWriting()
+    let byRule = try UnixSocketClient(path: daemon.socketPath)
+    try byRule.send(Array(#"{"op":"subscribe","rules":["weapons.any_*"]}"#.utf8) + [10])
+    #expect(byRule.readLine() == #"{"ok":true,"op":"subscribe"}"#)
+    let byTag = try UnixSocketClient(path: daemon.socketPath)
+    try byTag.send(Array(#"{"op":"subscribe","tags":["indiscriminate_weapons","other"]}"#.utf8) + [10])
+    #expect(byTag.readLine() == #"{"ok":true,"op":"subscribe"}"#)
+
+    let status = try daemon.exchange(#"{"op":"status"}"#)
+    #expect(status["subscribers"] as? Int == 3)
+    let answers = try daemon.exchange([Self.report("S-1"), Self.report("S-2", weapons: "tank")])
+    #expect(answers.count == 2)
+
+    // S-1 fired barrel_bomb (critical, seq 2) and any_attack (low, seq 3); S-2 any_attack (seq 4).
+    let first = Self.json(critical.readLine())
+    #expect(first["seq"] as? Int == 2 && first["rule"] as? String == "weapons.barrel_bomb")
+    #expect(first["report_id"] as? String == "S-1" && (first["hash"] as? String)?.count == 64)
+    let low = [Self.json(byRule.readLine()), Self.json(byRule.readLine())]
+    #expect(low.map { $0["seq"] as? Int } == [3, 4])
+    #expect(low.map { $0["rule"] as? String } == ["weapons.any_attack", "weapons.any_attack"])
+    #expect(Self.json(byTag.readLine())["seq"] as? Int == 2)
+    // Nothing else was selected for them: the next line each sees is the next matching record.
+    _ = try daemon.exchange([Self.report("S-3")])
+    #expect(Self.json(critical.readLine())["seq"] as? Int == 5)
+    #expect(Self.json(byRule.readLine())["seq"] as? Int == 6)
+    #expect(Self.json(byTag.readLine())["seq"] as? Int == 5)
+    #expect(daemon.stop() == 0)
+  }
+
+  @Test func theStreamRepeatsTheAlertLogLineByteForByte() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let subscriber = try UnixSocketClient(path: daemon.socketPath)
+    try subscriber.send(Array(#"{"op":"subscribe"}"#.utf8) + [10])
+    #expect(subscriber.readLine() == #"{"ok":true,"op":"subscribe"}"#)
+    _ = try daemon.exchange([Self.report("L-1")])
+    let streamed = [subscriber.readLine(), subscriber.readLine()]
+    let log = try String(contentsOfFile: daemon.directory.path + "/var/log/vigil/alerts.jsonl", encoding: .utf8)
+    #expect(streamed.compactMap { $0 } == Array(log.split(separator: "\n").map(String.init).suffix(2)))
+    #expect(daemon.stop() == 0)
+  }
+
+  @Test func badSubscribeFiltersAreRefused() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let responses = try daemon.exchange([
+      #"{"op":"subscribe","min_priority":"urgent"}"#, #"{"op":"subscribe","rules":["weapons.["]}"#,
+      #"{"op":"subscribe","priority":"high"}"#, #"{"op":"ping"}"#,
+    ])
+    #expect(responses.count == 4)
+    #expect(responses[0].contains(#""code":"invalid_request""#) && responses[0].contains("min_priority must be one of"))
+    #expect(responses[1].contains(#""code":"invalid_request""#) && responses[1].contains("invalid glob"))
+    #expect(responses[2].contains(#"unknown subscribe filter \"priority\""#))
+    #expect(responses[3] == #"{"ok":true,"op":"pong"}"#)
+  }
+
+  @Test func aSubscriberThatFallsBehindIsDroppedWithoutSlowingOthers() throws {
+    let daemon = try Self.daemon(config: "limits:\n  max_pending_bytes: 65536\ndurability: none\n")
+    let slow = try UnixSocketClient(path: daemon.socketPath)
+    try slow.send(Array(#"{"op":"subscribe"}"#.utf8) + [10])
+    #expect(slow.readLine() == #"{"ok":true,"op":"subscribe"}"#)
+    // About 6 MB of alert lines, far beyond the socket buffers and the limit; the slow
+    // subscriber reads nothing meanwhile.
+    // (In batches: unread responses beyond the same limit would close the submitter too.)
+    let count = 8000
+    var answers: [String] = []
+    for batch in stride(from: 0, to: count, by: 100) {
+      answers += try daemon.exchange((batch..<batch + 100).map { Self.report("F-\($0)") })
+    }
+    #expect(answers.count == count)
+    #expect(answers.allSatisfy { $0.contains(#""duplicate":false"#) })
+    var lines: [String] = []
+    while let line = slow.readLine(timeout: 60) { lines.append(line) }
+    #expect(lines.count < 2 * count)
+    #expect(lines.last?.contains(#""code":"overloaded""#) == true, "\(lines.last ?? "none")")
+    // What came before the error is whole records, in order.
+    let seqs = lines.dropLast().map { Self.json($0)["seq"] as? Int }
+    #expect(seqs.first == 2 && seqs == seqs.indices.map { 2 + $0 })
+    let status = try daemon.exchange(#"{"op":"status"}"#)
+    #expect(status["subscribers"] as? Int == 0)
+    #expect(daemon.stop() == 0)
+    #expect(daemon.log().contains("dropped a subscriber that fell behind"))
+  }
+
+  @Test func aClientThatNeverReadsItsResponsesIsClosed() throws {
+    let daemon = try Self.daemon(config: "limits:\n  max_pending_bytes: 65536\n")
+    let greedy = try UnixSocketClient(path: daemon.socketPath)
+    // `rules` answers are ~500 bytes each: 20,000 of them are 10 MB nobody reads.
+    let request = Array(#"{"op":"rules"}"#.utf8) + [10]
+    var sent = 0
+    for _ in 0..<20_000 {
+      guard (try? greedy.send(request)) != nil else { break }
+      sent += 1
+    }
+    #expect(greedy.closedByPeer(within: 60))
+    // Others are served all along.
+    #expect(try daemon.exchange([#"{"op":"ping"}"#]) == [#"{"ok":true,"op":"pong"}"#])
+    #expect(daemon.stop() == 0)
+    #expect(daemon.log().contains("left more than 65536 bytes of responses unread"))
+  }
+
+  @Test func aClientStalledInTheMiddleOfALineIsClosed() throws {
+    let daemon = try Self.daemon(config: "limits:\n  idle_line_s: 0.5\n")
+    let stalled = try UnixSocketClient(path: daemon.socketPath)
+    try stalled.send(Array(#"{"op":"ping"}"#.utf8) + [10] + Array(#"{"op":"pi"#.utf8))
+    #expect(stalled.readLine() == #"{"ok":true,"op":"pong"}"#)
+    // A client between lines is not stalled: this one waits longer and is still served.
+    let patient = try UnixSocketClient(path: daemon.socketPath)
+    #expect(stalled.closedByPeer(within: 30))
+    try patient.send(Array(#"{"op":"ping"}"#.utf8) + [10])
+    #expect(patient.readLine() == #"{"ok":true,"op":"pong"}"#)
+    #expect(daemon.stop() == 0)
+    #expect(daemon.log().contains("stalled in the middle of a line"))
+  }
+
+  @Test func everyAcknowledgedReportSurvivesASIGKILL() throws {
+    let first = try RunningDaemon(rules: Self.rules)
+    let client = try UnixSocketClient(path: first.socketPath)
+    let reports = (0..<20_000).map { Self.report("K-\($0)", weapons: $0 % 3 == 0 ? "tank" : "barrel_bomb") }
+    let sender = Thread {
+      for chunk in stride(from: 0, to: reports.count, by: 100) {
+        let lines = reports[chunk..<min(chunk + 100, reports.count)].map { $0 + "\n" }.joined()
+        guard (try? client.send(Array(lines.utf8))) != nil else { return }
+      }
+    }
+    sender.start()
+    var acknowledged: [String] = []
+    while acknowledged.count < 1500, let line = client.readLine() { acknowledged.append(line) }
+    first.stop(signal: SIGKILL)
+    // Whatever whole lines were already on their way are acknowledgements too.
+    while let line = client.readLine(timeout: 5) { acknowledged.append(line) }
+    #expect(acknowledged.count >= 1500)
+
+    let second = try RunningDaemon(rules: Self.rules, directory: first.directory)
+    // Each acknowledged report, sent again, is a duplicate with the alerts first recorded.
+    let again = try second.exchange(acknowledged.indices.map { reports[$0] })
+    #expect(again.count == acknowledged.count)
+    for (index, (before, now)) in zip(acknowledged, again).enumerated() {
+      let original = Self.json(before)
+      let repeated = Self.json(now)
+      #expect(original["report_id"] as? String == "K-\(index)")
+      #expect(repeated["duplicate"] as? Bool == true, "\(index): \(now)")
+      let seqs = { (response: [String: Any]) in ((response["alerts"] as? [[String: Any]]) ?? []).map { $0["seq"] as? Int } }
+      #expect(seqs(original) == seqs(repeated), "\(index)")
+    }
+    #expect(second.stop() == 0)
+    let verified = try verifyChain(second.directory.path + "/var/log/vigil/alerts.jsonl")
+    #expect(verified.hasPrefix("ok "), "\(verified)")
+  }
+}
