@@ -176,3 +176,156 @@ struct DaemonStreamsAndLimitsTests {
     #expect(verified.hasPrefix("ok "), "\(verified)")
   }
 }
+
+/// Who may administer the daemon, and how many may connect (PROTOCOL.md).
+@Suite("vigild end to end: peer credentials and the connection limit")
+struct DaemonAccessTests {
+  /// Sends `lines` from a Python client running as `nobody` (setpriv drops root), which
+  /// half-closes and prints every response.
+  static func exchangeAsNobody(_ socket: String, _ lines: [String]) throws -> [String] {
+    let script = """
+      import socket, sys
+      s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+      s.connect(sys.argv[1])
+      s.sendall("".join(line + "\\n" for line in sys.argv[2:]).encode())
+      s.shutdown(socket.SHUT_WR)
+      data = b""
+      while chunk := s.recv(65536):
+          data += chunk
+      sys.stdout.write(data.decode())
+      """
+    let result = try ChildProcess.run(
+      "/usr/bin/setpriv",
+      ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script, socket] + lines, in: "/")
+    return result.standardOutput.split(separator: "\n").map(String.init)
+  }
+
+  static func daemon(config: String) throws -> RunningDaemon {
+    let directory = try TemporaryDirectory()
+    chmod(directory.path, 0o755)
+    try config.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    return try RunningDaemon(
+      rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
+  }
+
+  @Test func onlyAdministratorsMayReloadOrReopen() throws {
+    guard getuid() == 0 else {
+      // As root the test can act as another user; as anyone else every peer is the daemon's own user.
+      Issue.record("this test needs root to act as another user")
+      return
+    }
+    let daemon = try Self.daemon(config: "socket:\n  mode: \"0666\"\n")
+    let answers = try Self.exchangeAsNobody(
+      daemon.socketPath, [#"{"op":"reload"}"#, #"{"op":"reopen"}"#, #"{"op":"ping"}"#])
+    try #require(answers.count == 3)
+    #expect(answers[0].contains(#""code":"forbidden""#) && answers[0].contains("reload is for"))
+    #expect(answers[1].contains(#""code":"forbidden""#))
+    #expect(answers[2] == #"{"ok":true,"op":"pong"}"#)
+    // The daemon's own user (root here) may.
+    #expect(try daemon.exchange(#"{"op":"reopen"}"#)["op"] as? String == "reopen")
+    #expect(daemon.stop() == 0)
+
+    let trusting = try Self.daemon(config: "socket:\n  mode: \"0666\"\n  admin_uids: [65534]\n")
+    let allowed = try Self.exchangeAsNobody(trusting.socketPath, [#"{"op":"reload"}"#])
+    #expect(allowed.first?.contains(#""reloaded":true"#) == true, "\(allowed)")
+    #expect(trusting.stop() == 0)
+  }
+
+  @Test func theSocketModeKeepsOtherUsersOut() throws {
+    guard getuid() == 0 else {
+      Issue.record("this test needs root to act as another user")
+      return
+    }
+    let daemon = try Self.daemon(config: "socket:\n  mode: \"0660\"\n")
+    var status = stat()
+    #expect(stat(daemon.socketPath, &status) == 0 && status.st_mode & 0o777 == 0o660)
+    #expect(try Self.exchangeAsNobody(daemon.socketPath, [#"{"op":"ping"}"#]).isEmpty)
+    #expect(daemon.stop() == 0)
+  }
+
+  @Test func oneConnectionTooManyIsToldSoAndClosed() throws {
+    let daemon = try Self.daemon(config: "limits:\n  max_connections: 2\n")
+    // Connections that just closed (the start-up probe) leave the count a moment later, so
+    // take the two places by retrying until each connection is served.
+    let deadline = Date().addingTimeInterval(30)
+    func servedConnection() throws -> UnixSocketClient {
+      while true {
+        let client = try UnixSocketClient(path: daemon.socketPath)
+        try client.send(Array(#"{"op":"ping"}"#.utf8) + [10])
+        if client.readLine() == #"{"ok":true,"op":"pong"}"# { return client }
+        guard Date() < deadline else { throw CocoaError(.fileReadUnknown) }
+        Thread.sleep(forTimeInterval: 0.05)
+      }
+    }
+    let first = try servedConnection()
+    let second = try servedConnection()
+    let third = try UnixSocketClient(path: daemon.socketPath)
+    let refusal = third.readLine() ?? ""
+    #expect(refusal.contains(#""code":"overloaded""#) && refusal.contains("limits.max_connections"))
+    #expect(third.closedByPeer(within: 30))
+    // Once one leaves, there is room again.
+    first.closeWriting()
+    #expect(first.closedByPeer(within: 30))
+    var served = false
+    while !served, Date() < deadline.addingTimeInterval(30) {
+      served = (try? daemon.exchange([#"{"op":"ping"}"#])) == [#"{"ok":true,"op":"pong"}"#]
+      if !served { Thread.sleep(forTimeInterval: 0.1) }
+    }
+    #expect(served)
+    withExtendedLifetime(second) {}
+    #expect(daemon.stop() == 0)
+  }
+}
+
+@Suite("vigild end to end: a full disk")
+struct DaemonFullDiskTests {
+  @Test func aFullDiskAnswersStorageAndLosesNothingAcknowledged() throws {
+    guard getuid() == 0 else {
+      Issue.record("this test needs root to mount a small tmpfs")
+      return
+    }
+    let directory = try TemporaryDirectory()
+    let disk = directory.path + "/disk"
+    try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+    let mounted = try ChildProcess.run("/bin/mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", disk])
+    try #require(mounted.status == 0, "\(mounted.standardError)")
+    defer { _ = try? ChildProcess.run("/bin/umount", ["-l", disk]) }
+    // Room to free later, so the daemon can be seen to recover.
+    try Data(count: 64 * 1024).write(to: URL(fileURLWithPath: disk + "/filler"))
+    try "state_dir: disk/state\nalerts:\n  path: disk/alerts.jsonl\n".write(
+      toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(
+      rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
+
+    var accepted: [Int] = []
+    var refused: Int?
+    for number in 0..<5000 where refused == nil {
+      let answer = try daemon.exchange(DaemonEndToEndTests.report("D-\(number)"))
+      if answer["ok"] as? Bool == true {
+        accepted.append(number)
+      } else {
+        let error = answer["error"] as? [String: Any]
+        #expect(error?["code"] as? String == "storage", "\(answer)")
+        #expect((error?["message"] as? String)?.contains("nothing was recorded") == true)
+        refused = number
+      }
+    }
+    let full = try #require(refused)
+    #expect(accepted == Array(0..<full))
+    // The daemon is still up, and still refuses rather than half-writes.
+    #expect(try daemon.exchange(#"{"op":"ping"}"#)["op"] as? String == "pong")
+
+    try FileManager.default.removeItem(atPath: disk + "/filler")
+    // Now the refused report is new (nothing of it was written), the accepted ones duplicates.
+    let retried = try daemon.exchange(DaemonEndToEndTests.report("D-\(full)"))
+    #expect(retried["duplicate"] as? Bool == false, "\(retried)")
+    let again = try daemon.exchange(accepted.suffix(20).map { DaemonEndToEndTests.report("D-\($0)") })
+    #expect(again.allSatisfy { $0.contains(#""duplicate":true"#) })
+    #expect(daemon.stop() == 0)
+    let journal = try String(contentsOfFile: disk + "/state/reports.jsonl", encoding: .utf8)
+    #expect(journal.split(separator: "\n").count == accepted.count + 1)
+    #expect(journal.hasSuffix("\n"))
+    // 1 rule-set record, then 2 alerts for each accepted report.
+    #expect(try verifyChain(disk + "/alerts.jsonl") == "ok \(1 + 2 * (accepted.count + 1))")
+  }
+}

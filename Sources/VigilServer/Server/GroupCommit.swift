@@ -150,6 +150,8 @@ final class GroupCommit: @unchecked Sendable {
     }
     let firstSeq = alertLog.lastSeq + 1
     var lines: [(seq: UInt64, line: String)] = []
+    let journalSize = journal.size
+    let logMark = alertLog.mark
     do {
       // The journal first: a report is recorded before its alerts.
       if !journalEntries.isEmpty { try journal.append(journalEntries) }
@@ -159,7 +161,10 @@ final class GroupCommit: @unchecked Sendable {
         if !records.isEmpty { try alertLog.sync() }
       }
     } catch {
-      // Nothing of this batch is acknowledged; the files were cut back to where they were.
+      // Nothing of this batch is acknowledged, so nothing of it may stay: both files go
+      // back to where they were (the journal may have been written when the log failed).
+      journal.cutBack(to: journalSize)
+      alertLog.cutBack(to: logMark)
       for (promise, _) in answers {
         counters.refused()
         promise.succeed(Response.error(RequestError(.storage, "nothing was recorded: \(error); retry later")))

@@ -91,7 +91,8 @@ public final class SocketServer: Sendable {
         let count = connections.add(channel, handler)
         channel.closeFuture.whenComplete { _ in connections.remove(channel) }
         if count > limits.maxConnections {
-          return Self.refuseOverload(channel, limit: limits.maxConnections)
+          log("refused a connection: \(limits.maxConnections) are open already (limits.max_connections)")
+          return channel.pipeline.addHandler(OverloadRefusal(limit: limits.maxConnections))
         }
         return channel.eventLoop.makeCompletedFuture {
           let framer = LineFramer(
@@ -200,14 +201,6 @@ public final class SocketServer: Sendable {
       throw StartFailure(description: "another daemon answers on \(path)")
     }
     unlink(path)
-  }
-
-  private static func refuseOverload(_ channel: Channel, limit: Int) -> EventLoopFuture<Void> {
-    let line = Response.error(
-      RequestError(.overloaded, "more than \(limit) connections (limits.max_connections); try again later"))
-    var buffer = channel.allocator.buffer(capacity: line.utf8.count)
-    buffer.writeString(line)
-    return channel.writeAndFlush(buffer).flatMap { channel.close() }
   }
 }
 

@@ -45,6 +45,23 @@ public final class AlertLog {
     return lines
   }
 
+  /// Where the log stands: its size and the head of its chain.
+  public struct Mark: Sendable {
+    let size: Int64
+    let seq: UInt64
+    let hash: String
+  }
+
+  public var mark: Mark { Mark(size: file.size, seq: lastSeq, hash: lastHash) }
+
+  /// Undoes the appends after `mark` (a commit that failed part-way acknowledges nothing):
+  /// the file, `seq` and the chain go back to where they were.
+  public func cutBack(to mark: Mark) {
+    file.cutBack(to: mark.size)
+    lastSeq = mark.seq
+    lastHash = mark.hash
+  }
+
   /// Opens the path again after an external rotation (logrotate, then SIGUSR1 or the
   /// `reopen` request); `seq` and the chain go on into the new file.
   public func reopen() throws(Failure) {

@@ -67,6 +67,11 @@ final class AppendOnlyFile {
     }
   }
 
+  /// Cuts the file back to `size` (undoing appends of a group commit that failed).
+  func cutBack(to size: Int64) {
+    _ = ftruncate(descriptor, off_t(size))
+  }
+
   func sync() throws(Failure) {
     guard fsync(descriptor) == 0 else { throw Self.failure("cannot sync \(path)") }
   }

@@ -32,6 +32,14 @@ public final class Journal {
     try file.reopen()
   }
 
+  /// The file's size, to cut back to if a commit fails.
+  public var size: Int64 { file.size }
+
+  /// Undoes the appends after `size` (a commit that failed part-way acknowledges nothing).
+  public func cutBack(to size: Int64) {
+    file.cutBack(to: size)
+  }
+
   public func sync() throws(Failure) {
     try file.sync()
   }

@@ -15,7 +15,7 @@ enum Vigil {
   }
 }
 
-/// One of the package's programs, run to its end as a child process.
+/// A program (one of the package's, or an absolute path) run to its end as a child process.
 enum ChildProcess {
   struct Run {
     let status: Int32
@@ -27,8 +27,11 @@ enum ChildProcess {
     _ program: String, _ arguments: [String], in directory: String? = nil, stopWhenReady: Bool = false
   ) throws -> Run {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-      .appendingPathComponent(program)
+    // A bare name is one of the package's programs, built next to the test binary.
+    process.executableURL =
+      program.hasPrefix("/")
+      ? URL(fileURLWithPath: program)
+      : URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(program)
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let output = Pipe()

@@ -1,0 +1,27 @@
+import NIOCore
+import VigilCore
+
+/// The whole pipeline of a connection beyond `limits.max_connections`: once the channel
+/// is active, one `overloaded` line, then close (PROTOCOL.md).
+final class OverloadRefusal: ChannelInboundHandler, Sendable {
+  typealias InboundIn = ByteBuffer
+  typealias OutboundOut = ByteBuffer
+
+  let limit: Int
+
+  init(limit: Int) {
+    self.limit = limit
+  }
+
+  func channelActive(context: ChannelHandlerContext) {
+    let line = Response.error(
+      RequestError(.overloaded, "more than \(limit) connections (limits.max_connections); try again later"))
+    var buffer = context.channel.allocator.buffer(capacity: line.utf8.count)
+    buffer.writeString(line)
+    let channel = context.channel
+    context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+  }
+
+  /// Whatever the client sends meanwhile is dropped.
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+}
