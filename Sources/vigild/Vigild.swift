@@ -104,6 +104,13 @@ struct Vigild: ParsableCommand {
       configuration: socket \(configuration.socket.path), rules \(rulesPaths), state \(configuration.stateDirectory), \
       alert log \(configuration.alerts.path), durability \(configuration.durability.rawValue)
       """)
+    // Watching starts before the first load, so an edit made meanwhile is not missed.
+    let watcher =
+      configuration.rules.watch
+      ? RuleWatcher(directories: configuration.rules.paths, pollSeconds: configuration.rules.pollSeconds) {
+        guard let server = Vigild.serverBox.withLock({ $0 }) else { return }
+        _ = try? server.daemon.reload(trigger: "a change in the rule files").wait()
+      } : nil
     let ruleSet: RuleSet
     do {
       switch KnownPlugins.loader(for: configuration).load(try RuleDirectories.read(configuration.rules.paths)) {
@@ -129,7 +136,8 @@ struct Vigild: ParsableCommand {
     log.notice(
       "ready on \(configuration.socket.path): rule set \(ruleSet.revision), \(ruleSet.enabledRuleCount) rules")
     Self.serverBox.withLock { $0 = server }
-    Self.handleSignals()
+    watcher?.start()
+    Self.handleSignals(watcher: watcher)
   }
 
   /// The server, once it runs; the signal handlers, installed before the socket exists so
@@ -140,7 +148,7 @@ struct Vigild: ParsableCommand {
   /// alert log and journal. The signals were blocked in every thread at start, so they
   /// wait, pending, until this thread takes them with `sigwait`: none can be lost or land
   /// on a thread that would drop it (libdispatch's signal sources raced with that).
-  static func handleSignals() -> Never {
+  static func handleSignals(watcher: RuleWatcher?) -> Never {
     do {
       var handled = sigset_t()
       sigemptyset(&handled)
@@ -153,8 +161,7 @@ struct Vigild: ParsableCommand {
         switch signalNumber {
         case SIGHUP:
           guard let server else { continue }
-          let response = (try? server.daemon.reload().wait()) ?? ""
-          log.notice("reload on SIGHUP: \(response.trimmingCharacters(in: .whitespacesAndNewlines))")
+          _ = try? server.daemon.reload(trigger: "SIGHUP").wait()
         case SIGUSR1:
           guard let server else { continue }
           let response = (try? server.daemon.reopen().wait()) ?? ""
@@ -162,6 +169,7 @@ struct Vigild: ParsableCommand {
         default:
           guard let server else { Foundation.exit(0) }
           log.notice("stopping: answering what was read, then closing")
+          watcher?.stop()
           server.shutdown()
           log.notice("stopped")
           Foundation.exit(0)

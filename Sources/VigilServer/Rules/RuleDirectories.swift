@@ -40,6 +40,13 @@ public enum RuleDirectories {
     return !name.hasPrefix(".") && !name.hasSuffix("~") && !name.hasSuffix(".swp") && name != "4913"
   }
 
+  /// An editor's swap, lock, backup or probe file (`.x.swp`, `.#x`, `x~`, vim's `4913`):
+  /// changes to these never trigger a reload.
+  public static func isEditorLeftover(_ name: String) -> Bool {
+    name.hasPrefix(".#") || name.hasSuffix("~") || name == "4913"
+      || (name.hasPrefix(".") && [".swp", ".swx", ".swo"].contains { name.hasSuffix($0) })
+  }
+
   private static func reason(_ error: any Error) -> String {
     let code = (error as NSError).code
     switch code {

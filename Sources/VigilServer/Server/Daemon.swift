@@ -40,8 +40,8 @@ public final class Daemon: Sendable {
   private let startedAt = Date()
   private let adminUIDs: Set<UInt32>
   private let adminGIDs: Set<UInt32>
-  /// Reloads one at a time.
-  private let reloading = Mutex(false)
+  /// Reloads run here, one at a time.
+  private let reloadQueue = DispatchQueue(label: "vigild.reload")
 
   init(
     configuration: DaemonConfiguration, ruleSet: RuleSet, writer: GroupCommit, counters: Counters,
@@ -128,7 +128,7 @@ public final class Daemon: Sendable {
       preconditionFailure("subscribe is a stream, set up by the connection")
     case .reload:
       guard isAdministrator(peer) else { return forbidden("reload", on: loop) }
-      return reload().hop(to: loop)
+      return reload(trigger: "the reload request").hop(to: loop)
     case .reopen:
       guard isAdministrator(peer) else { return forbidden("reopen", on: loop) }
       return reopen().hop(to: loop)
@@ -169,15 +169,28 @@ public final class Daemon: Sendable {
   // MARK: Reload
 
   /// Loads the rule files again and swaps the set in when it loads; records the outcome
-  /// in the alert log (RULES.md, "Reload"). The future gives the `reload` response.
-  public func reload() -> EventLoopFuture<String> {
+  /// in the alert log and the daemon's log (RULES.md, "Reload"). Every trigger — the
+  /// `reload` request, SIGHUP, the file watcher — comes here; reloads run one at a time on
+  /// their own queue, off the connections' threads. The future gives the `reload` response.
+  public func reload(trigger: String) -> EventLoopFuture<String> {
+    let promise = writer.loop.makePromise(of: String.self)
+    reloadQueue.async {
+      let outcome = self.reloadNow(trigger: trigger)
+      promise.completeWith(outcome)
+      // The next reload starts once this one's record is written.
+      _ = try? outcome.wait()
+    }
+    return promise.futureResult
+  }
+
+  private func reloadNow(trigger: String) -> EventLoopFuture<String> {
     let loop = writer.loop
     let sources: [RuleSource]
     do {
       sources = try RuleDirectories.read(configuration.rules.paths)
     } catch {
       let failure = RuleError(SourcePosition(file: "", line: 0, column: 0), error.description)
-      return reloadFailed([failure], revision: nil, on: loop)
+      return reloadFailed([failure], revision: nil, trigger: trigger, on: loop)
     }
     let candidate = RuleSetLoader.revision(of: sources)
     let current = ruleSet
@@ -187,16 +200,22 @@ public final class Daemon: Sendable {
     }
     switch KnownPlugins.loader(for: configuration).load(sources) {
     case .failure(let errors):
-      return reloadFailed(errors.errors, revision: candidate, on: loop)
+      return reloadFailed(errors.errors, revision: candidate, trigger: trigger, on: loop)
     case .success(let set):
       rules.withLock { $0 = ActiveRules(set: set, loadedAt: now()) }
       lastReload.withLock { $0 = LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil) }
       let record = Self.loadedRecord(set, previous: current, time: now())
+      log("reloaded the rule set on \(trigger): \(record.message)")
       return writer.record([record]).map { _ in self.reloaded(set) }
     }
   }
 
-  private func reloadFailed(_ errors: [RuleError], revision: String?, on loop: EventLoop) -> EventLoopFuture<String> {
+  private func reloadFailed(_ errors: [RuleError], revision: String?, trigger: String, on loop: EventLoop)
+    -> EventLoopFuture<String>
+  {
+    log(
+      "rule set rejected on \(trigger), the old one stays in force: \(errors.count) error(s):\n"
+        + errors.map(\.description).joined(separator: "\n"))
     let alreadyRecorded = lastReload.withLock { last in
       let seen = revision != nil && last.rejectedRevision == revision
       last = LastReload(ok: false, at: now(), errors: errors, rejectedRevision: revision)

@@ -1,0 +1,193 @@
+import Foundation
+import Glibc
+
+/// Watches the rules directories and calls `onChange` when the rule files change (RULES.md,
+/// "Reload"): inotify on each directory (and on the directories that symlinked rule files
+/// point into), debounced so a burst of events — an editor's save is several — becomes one
+/// call at most 200 ms after its last event (and no later than a second after its first,
+/// so a steady stream of edits cannot starve it); and a poll every `pollSeconds` of the
+/// files' sizes, mtimes and resolved symlink targets, which catches symlink swaps (how
+/// Kubernetes updates a ConfigMap) and filesystems without inotify. It runs on its own
+/// thread; `onChange` runs there too, one call at a time.
+public final class RuleWatcher: @unchecked Sendable {
+  static let quietPeriod = 0.2
+  static let longestDelay = 1.0
+  private static let events = UInt32(
+    IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF
+      | IN_MOVE_SELF)
+
+  private let directories: [String]
+  private let pollSeconds: Double
+  private let onChange: @Sendable () -> Void
+  private let inotify: Int32
+  /// Written to by `stop()` to wake the thread.
+  private let wakeUp: (read: Int32, write: Int32)
+  // Touched only on the watcher's thread (after `start`).
+  private var watches: [String: Int32] = [:]
+  private var fingerprint: [String] = []
+  private let finished = DispatchSemaphore(value: 0)
+
+  /// Takes the files as they are now as the state already loaded, and begins collecting
+  /// events: create it before loading the rule set, so no change in between is missed.
+  public init(directories: [String], pollSeconds: Double, onChange: @escaping @Sendable () -> Void) {
+    self.directories = directories
+    self.pollSeconds = max(pollSeconds, 0.1)
+    self.onChange = onChange
+    inotify = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+    var ends: [Int32] = [0, 0]
+    _ = pipe(&ends)
+    for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+    wakeUp = (ends[0], ends[1])
+    fingerprint = Self.fingerprint(of: directories)
+    updateWatches()
+  }
+
+  deinit {
+    if inotify >= 0 { close(inotify) }
+    close(wakeUp.read)
+    close(wakeUp.write)
+  }
+
+  /// Starts reacting, on the watcher's own thread.
+  public func start() {
+    let thread = Thread { [self] in
+      run()
+      finished.signal()
+    }
+    thread.name = "vigild rule watcher"
+    thread.start()
+  }
+
+  /// Stops the thread (after the `onChange` it may be in).
+  public func stop() {
+    var byte: UInt8 = 1
+    _ = write(wakeUp.write, &byte, 1)
+    finished.wait()
+  }
+
+  private func run() {
+    var firstEvent: Double?
+    var lastEvent = 0.0
+    var nextPoll = now() + pollSeconds
+    while true {
+      var deadline = nextPoll
+      if let firstEvent { deadline = min(deadline, lastEvent + Self.quietPeriod, firstEvent + Self.longestDelay) }
+      var descriptors = [
+        pollfd(fd: wakeUp.read, events: Int16(POLLIN), revents: 0),
+        pollfd(fd: inotify, events: Int16(POLLIN), revents: 0),
+      ]
+      let timeout = Int32(max(0, min((deadline - now()) * 1000, 60_000)).rounded(.up))
+      _ = poll(&descriptors, inotify >= 0 ? 2 : 1, timeout)
+      if descriptors[0].revents != 0 { return }
+      if descriptors[1].revents != 0, readEvents() {
+        lastEvent = now()
+        if firstEvent == nil { firstEvent = lastEvent }
+      }
+      let time = now()
+      if let first = firstEvent, time >= lastEvent + Self.quietPeriod || time >= first + Self.longestDelay {
+        firstEvent = nil
+        fingerprint = Self.fingerprint(of: directories)
+        updateWatches()
+        onChange()
+      }
+      if now() >= nextPoll {
+        nextPoll = now() + pollSeconds
+        let current = Self.fingerprint(of: directories)
+        updateWatches()
+        if current != fingerprint {
+          fingerprint = current
+          onChange()
+        }
+      }
+    }
+  }
+
+  /// Drains the inotify queue; whether any event concerns the rule files.
+  private func readEvents() -> Bool {
+    var relevant = false
+    var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    while true {
+      let count = buffer.withUnsafeMutableBytes { read(inotify, $0.baseAddress, $0.count) }
+      guard count > 0 else { return relevant }
+      var offset = 0
+      // struct inotify_event: wd, mask, cookie, len (4 bytes each), then `len` bytes of name.
+      while offset + 16 <= count {
+        let (mask, length) = buffer.withUnsafeBytes {
+          ($0.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self),
+           Int($0.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self)))
+        }
+        let nameBytes = buffer[(offset + 16)..<min(offset + 16 + length, count)].prefix { $0 != 0 }
+        let name = String(decoding: nameBytes, as: UTF8.self)
+        offset += 16 + length
+        if mask & UInt32(IN_Q_OVERFLOW) != 0 || mask & UInt32(IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF) != 0 {
+          relevant = true  // events were lost, or a watched directory went: look again
+        } else if !RuleDirectories.isEditorLeftover(name) {
+          relevant = true
+        }
+      }
+    }
+  }
+
+  /// Watches each rules directory and the directories symlinked rule files point into;
+  /// drops watches no longer needed (a directory that went, an old symlink target).
+  private func updateWatches() {
+    guard inotify >= 0 else { return }
+    var wanted = Set(directories)
+    for directory in directories {
+      let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+      for name in names where RuleDirectories.isRuleFile(name) {
+        let path = directory + "/" + name
+        if let target = Self.resolvedPath(path), target != path {
+          wanted.insert((target as NSString).deletingLastPathComponent)
+        }
+      }
+    }
+    for (path, descriptor) in watches where !wanted.contains(path) {
+      inotify_rm_watch(inotify, descriptor)
+      watches[path] = nil
+    }
+    for path in wanted {
+      // Added again every time: a directory deleted and created anew needs a new watch.
+      let descriptor = inotify_add_watch(inotify, path, Self.events)
+      watches[path] = descriptor >= 0 ? descriptor : nil
+    }
+  }
+
+  /// What the rule files look like now: for each directory its resolved path, and for each
+  /// rule file its size, mtime, inode and, for a symlink, its resolved target's.
+  static func fingerprint(of directories: [String]) -> [String] {
+    var lines: [String] = []
+    for directory in directories {
+      lines.append("dir \(directory) -> \(resolvedPath(directory) ?? "missing")")
+      let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter(
+        RuleDirectories.isRuleFile
+      ).sorted()
+      for name in names {
+        let path = directory + "/" + name
+        var link = stat()
+        var target = stat()
+        guard lstat(path, &link) == 0 else { continue }
+        let followed = stat(path, &target) == 0
+        lines.append(
+          "\(name) \(describe(link)) -> \(resolvedPath(path) ?? "dangling") \(followed ? describe(target) : "")")
+      }
+    }
+    return lines
+  }
+
+  private static func describe(_ status: stat) -> String {
+    "\(status.st_ino):\(status.st_size):\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
+  }
+
+  private static func resolvedPath(_ path: String) -> String? {
+    guard let resolved = realpath(path, nil) else { return nil }
+    defer { free(resolved) }
+    return String(cString: resolved)
+  }
+
+  private func now() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+  }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// Editing rules while the real `vigild` runs (RULES.md, "Reload"): inotify, polling,
+/// symlinks, SIGHUP, and a storm of edits under load.
+@Suite("vigild end to end: rule files edited while it runs")
+struct DaemonReloadTests {
+  static let rules = DaemonEndToEndTests.rules
+
+  static func rule(_ id: String, condition: String = "type = attack", priority: String = "medium") -> String {
+    "- rule: \(id)\n  desc: A test rule.\n  condition: \(condition)\n  output: \"\(id) fired\"\n  priority: \(priority)\n"
+  }
+
+  /// The rule ids a `check` of an attack report gives now.
+  static func firing(_ daemon: RunningDaemon) throws -> Set<String> {
+    let answer = try daemon.exchange(#"{"op":"check","report":\#(DaemonEndToEndTests.report("W"))}"#)
+    return Set(((answer["alerts"] as? [[String: Any]]) ?? []).compactMap { $0["rule"] as? String })
+  }
+
+  /// Waits, with a generous deadline, until `condition` holds; whether it did.
+  static func eventually(_ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(20)
+    while Date() < deadline {
+      if try condition() { return true }
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    return false
+  }
+
+  static func write(_ text: String, to path: String) throws {
+    // In place: open, truncate, write (as `echo > file` and many editors do).
+    let handle = try #require(FileHandle(forWritingAtPath: path) ?? {
+      FileManager.default.createFile(atPath: path, contents: nil)
+      return FileHandle(forWritingAtPath: path)
+    }())
+    try handle.truncate(atOffset: 0)
+    try handle.write(contentsOf: Data(text.utf8))
+    try handle.close()
+  }
+
+  static func json(_ line: String) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]) ?? [:]
+  }
+
+  static func alertLog(_ daemon: RunningDaemon) throws -> [[String: Any]] {
+    let text = try String(contentsOfFile: daemon.directory.path + "/var/log/vigil/alerts.jsonl", encoding: .utf8)
+    return text.split(separator: "\n").compactMap {
+      try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+    }
+  }
+
+  @Test func aNewFileTakesEffectAndDeletingItRemovesItsRules() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let path = daemon.directory.path + "/Rules/new.yaml"
+    try Self.rule("extra.new").write(toFile: path, atomically: true, encoding: .utf8)
+    #expect(try Self.eventually { try Self.firing(daemon).contains("extra.new") })
+    let loaded = try Self.alertLog(daemon).filter { $0["rule"] as? String == "vigil.ruleset_loaded" }
+    #expect(loaded.count == 2)
+    #expect((loaded.last?["message"] as? String)?.contains("1 added, 0 removed, 0 changed") == true)
+    try FileManager.default.removeItem(atPath: path)
+    #expect(try Self.eventually { try !Self.firing(daemon).contains("extra.new") })
+    #expect(try Self.firing(daemon) == ["weapons.barrel_bomb", "weapons.any_attack"])
+    #expect(daemon.stop() == 0)
+  }
+
+  @Test func aBrokenEditKeepsTheOldRuleUntilItIsFixed() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let path = daemon.directory.path + "/Rules/edit.yaml"
+    try Self.write(Self.rule("edit.one"), to: path)
+    #expect(try Self.eventually { try Self.firing(daemon).contains("edit.one") })
+
+    // Broken in place: line 3, column 35 is where the operand is missing.
+    try Self.write(Self.rule("edit.one", condition: "type = attack and"), to: path)
+    #expect(
+      try Self.eventually {
+        let status = try daemon.exchange(#"{"op":"status"}"#)
+        return (status["last_reload"] as? [String: Any])?["ok"] as? Bool == false
+      })
+    #expect(try Self.firing(daemon).contains("edit.one"))
+    let status = try daemon.exchange(#"{"op":"status"}"#)
+    let errors = try #require((status["last_reload"] as? [String: Any])?["errors"] as? [[String: Any]])
+    #expect(errors.first?["file"] as? String == "Rules/edit.yaml")
+    #expect(errors.first?["line"] as? Int == 3)
+    let rejected = try Self.alertLog(daemon).filter { $0["rule"] as? String == "vigil.ruleset_rejected" }
+    #expect(rejected.count == 1)
+    #expect((rejected.first?["message"] as? String)?.contains("Rules/edit.yaml:3:") == true)
+
+    // Fixed in place.
+    try Self.write(Self.rule("edit.one", priority: "high"), to: path)
+    #expect(
+      try Self.eventually {
+        let status = try daemon.exchange(#"{"op":"status"}"#)
+        return (status["last_reload"] as? [String: Any])?["ok"] as? Bool == true
+      })
+    // Broken, then fixed, by writing a temporary file and renaming it over the old one.
+    try Self.rule("edit.two", condition: "type = atack").write(toFile: path, atomically: true, encoding: .utf8)
+    #expect(
+      try Self.eventually {
+        try Self.alertLog(daemon).filter { $0["rule"] as? String == "vigil.ruleset_rejected" }.count == 2
+      })
+    try Self.rule("edit.two").write(toFile: path, atomically: true, encoding: .utf8)
+    #expect(try Self.eventually { try Self.firing(daemon).contains("edit.two") })
+    #expect(try !Self.firing(daemon).contains("edit.one"))
+    #expect(daemon.stop() == 0)
+    #expect(daemon.log().contains("rule set rejected on a change in the rule files"))
+  }
+
+  @Test func symlinkedFilesAndSymlinkSwapsAreFollowed() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let elsewhere = daemon.directory.path + "/elsewhere"
+    try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+    try Self.rule("linked.a").write(toFile: elsewhere + "/a.yaml", atomically: true, encoding: .utf8)
+    try Self.rule("linked.b").write(toFile: elsewhere + "/b.yaml", atomically: true, encoding: .utf8)
+    let link = daemon.directory.path + "/Rules/linked.yaml"
+    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: elsewhere + "/a.yaml")
+    #expect(try Self.eventually { try Self.firing(daemon).contains("linked.a") })
+
+    // The target edited where it lives.
+    try Self.write(Self.rule("linked.a2"), to: elsewhere + "/a.yaml")
+    #expect(try Self.eventually { try Self.firing(daemon).contains("linked.a2") })
+
+    // The symlink swapped atomically for one to another file (as Kubernetes does).
+    let swap = daemon.directory.path + "/Rules/.linked.tmp"
+    try FileManager.default.createSymbolicLink(atPath: swap, withDestinationPath: elsewhere + "/b.yaml")
+    #expect(rename(swap, link) == 0)
+    #expect(try Self.eventually { try Self.firing(daemon).contains("linked.b") })
+    #expect(try !Self.firing(daemon).contains("linked.a2"))
+    #expect(daemon.stop() == 0)
+  }
+
+  @Test func aSwapOutsideTheWatchedDirectoriesIsCaughtByPolling() throws {
+    // Kubernetes-style: Rules/k.yaml -> config/current/k.yaml, and `current` is a symlink
+    // to a versioned directory, swapped for another. Nothing changes in a watched
+    // directory (Rules/ or the old version's), so only the poll can see it.
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let config = daemon.directory.path + "/config"
+    for version in ["v1", "v2"] {
+      try FileManager.default.createDirectory(atPath: config + "/" + version, withIntermediateDirectories: true)
+      try Self.rule("kube.\(version)").write(toFile: config + "/\(version)/k.yaml", atomically: true, encoding: .utf8)
+    }
+    try FileManager.default.createSymbolicLink(atPath: config + "/current", withDestinationPath: "v1")
+    try FileManager.default.createSymbolicLink(
+      atPath: daemon.directory.path + "/Rules/k.yaml", withDestinationPath: config + "/current/k.yaml")
+    #expect(try Self.eventually { try Self.firing(daemon).contains("kube.v1") })
+    try FileManager.default.createSymbolicLink(atPath: config + "/next", withDestinationPath: "v2")
+    #expect(rename(config + "/next", config + "/current") == 0)
+    #expect(try Self.eventually { try Self.firing(daemon).contains("kube.v2") })
+    #expect(daemon.stop() == 0)
+  }
+
+  @Test func withWatchingOffOnlySIGHUPAndReloadReload() throws {
+    let directory = try TemporaryDirectory()
+    try "rules:\n  watch: false\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(rules: Self.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    try Self.rule("hup.one").write(toFile: directory.path + "/Rules/hup.yaml", atomically: true, encoding: .utf8)
+    // Longer than the poll interval and the debounce: nothing reloads by itself.
+    Thread.sleep(forTimeInterval: 3)
+    #expect(try !Self.firing(daemon).contains("hup.one"))
+    kill(daemon.process.processIdentifier, SIGHUP)
+    #expect(try Self.eventually { try Self.firing(daemon).contains("hup.one") })
+    #expect(daemon.stop() == 0)
+    #expect(daemon.log().contains("reloaded the rule set on SIGHUP"))
+  }
+
+  @Test func editorLeftoversChangeNothing() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let rules = daemon.directory.path + "/Rules/"
+    for name in [".weapons.yaml.swp", "weapons.yaml~", ".#weapons.yaml", "4913", "notes.txt"] {
+      try "- rule: [broken".write(toFile: rules + name, atomically: false, encoding: .utf8)
+    }
+    Thread.sleep(forTimeInterval: 3)
+    let status = try daemon.exchange(#"{"op":"status"}"#)
+    #expect((status["last_reload"] as? [String: Any])?["ok"] as? Bool == true)
+    #expect(try Self.alertLog(daemon).count == 1)  // the start-up record only
+    #expect(daemon.stop() == 0)
+  }
+
+  @Test func aReloadStormUnderLoadLosesNoReportAndKeepsTheChain() throws {
+    let directory = try TemporaryDirectory()
+    try "durability: none\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(rules: Self.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    let path = directory.path + "/Rules/storm.yaml"
+    let stop = Mutex(false)
+    let editor = Thread {
+      var round = 0
+      while !stop.withLock({ $0 }) {
+        round += 1
+        // Alternately two valid versions, in place, 20 times a second.
+        try? Self.write(Self.rule("storm.rule", priority: round % 2 == 0 ? "low" : "high"), to: path)
+        Thread.sleep(forTimeInterval: 0.05)
+      }
+    }
+    editor.start()
+    let client = try UnixSocketClient(path: daemon.socketPath)
+    let count = 5000
+    let sender = Thread {
+      let lines = (0..<count).map { DaemonEndToEndTests.report("STORM-\($0)") + "\n" }
+      for chunk in stride(from: 0, to: count, by: 50) {
+        try? client.send(Array(lines[chunk..<chunk + 50].joined().utf8))
+        // Spread over a few seconds, so the reloads happen while reports are in flight.
+        Thread.sleep(forTimeInterval: 0.03)
+      }
+      client.closeWriting()
+    }
+    sender.start()
+    var answers: [String] = []
+    while let line = client.readLine(timeout: 60) { answers.append(line) }
+    stop.withLock { $0 = true }
+    #expect(answers.count == count)
+    for (index, answer) in answers.enumerated() {
+      #expect(answer.contains(#""report_id":"STORM-\#(index)","duplicate":false"#), "\(index): \(answer)")
+    }
+    Thread.sleep(forTimeInterval: 0.5)
+    #expect(daemon.stop() == 0)
+    let records = try Self.alertLog(daemon)
+    let reloads = records.filter { $0["rule"] as? String == "vigil.ruleset_loaded" }.count
+    #expect(reloads > 2)
+    // The set changed while the reports came: they were answered under several revisions.
+    let revisions = Set(answers.compactMap { (Self.json($0)["ruleset"] as? String) })
+    #expect(revisions.count >= 2)
+    // Every report was checked by exactly one whole set: the two weapons rules fire
+    // always, the storm rule at most once.
+    let byReport = Dictionary(grouping: records.compactMap { $0["report_id"] as? String }, by: { $0 })
+    #expect(byReport.count == count)
+    #expect(byReport.values.allSatisfy { $0.count == 2 || $0.count == 3 })
+    let verified = try verifyChain(directory.path + "/var/log/vigil/alerts.jsonl")
+    #expect(verified == "ok \(records.count)")
+  }
+}
