@@ -54,7 +54,8 @@ struct RulesBenchmark {
       "rule loading: \(loaded) rules with 2 examples each, loaded and compiled in \(nanoseconds(best) / 1_000_000) ms (best of \(rounds))"
   }
 
-  private func generatedRules(_ count: Int) -> String {
+  /// `count` rules (each with two examples) on the report fields, as one YAML file.
+  func generatedRules(_ count: Int) -> String {
     var text = "- list: heavy\n  items: [barrel_bomb, artillery, mortar]\n"
     text += "- macro: after_cessation\n  condition: occurred_at >= 2016-02-27T00:00:00+02:00\n"
     let governorates = ["Aleppo", "Idlib", "Hama", "Homs", "Daraa", "Raqqa"]

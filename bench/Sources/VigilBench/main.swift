@@ -9,6 +9,7 @@ import VigilServer
 ///                                          and print the best round's reports per second
 ///   VigilBench rules DIR FILE [ROUNDS]     evaluate the rules of DIR on every report of FILE
 ///   VigilBench load-rules COUNT [ROUNDS]   load and compile COUNT generated rules
+///   VigilBench generate-rules COUNT        print COUNT generated rules (YAML)
 let arguments = Array(CommandLine.arguments.dropFirst())
 
 func fail(_ message: String) -> Never {
@@ -37,6 +38,9 @@ case ("rules", 3...):
 case ("load-rules", 2...):
   print(
     RulesBenchmark().load(count: Int(arguments[1]) ?? 1000, rounds: arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5))
+case ("generate-rules", 2...):
+  print(RulesBenchmark().generatedRules(Int(arguments[1]) ?? 1000), terminator: "")
 default:
-  fail("usage: VigilBench parse FILE [ROUNDS] | rules DIR FILE [ROUNDS] | load-rules COUNT [ROUNDS]")
+  fail(
+    "usage: VigilBench parse FILE [ROUNDS] | rules DIR FILE [ROUNDS] | load-rules COUNT [ROUNDS] | generate-rules COUNT")
 }
