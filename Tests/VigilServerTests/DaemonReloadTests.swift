@@ -149,6 +149,20 @@ struct DaemonReloadTests {
     #expect(daemon.stop() == 0)
   }
 
+  @Test func pluginItemsReloadWithTheSet() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let path = daemon.directory.path + "/Rules/places.yaml"
+    let rule = Self.rule("place.watched", condition: "place(location.place) = watched")
+    try ("- place: watched\n  names: [Aleppo]\n" + rule).write(toFile: path, atomically: true, encoding: .utf8)
+    #expect(try Self.eventually { try daemon.exchange(#"{"op":"rules"}"#).description.contains("place.watched") })
+    // The report's place is Darayya: not one of the names yet.
+    #expect(try !Self.firing(daemon).contains("place.watched"))
+    try ("- place: watched\n  names: [Aleppo, داريا, Darayya]\n" + rule).write(
+      toFile: path, atomically: true, encoding: .utf8)
+    #expect(try Self.eventually { try Self.firing(daemon).contains("place.watched") })
+    #expect(daemon.stop() == 0)
+  }
+
   @Test func withWatchingOffOnlySIGHUPAndReloadReload() throws {
     let directory = try TemporaryDirectory()
     try "rules:\n  watch: false\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
