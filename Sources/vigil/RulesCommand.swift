@@ -6,8 +6,8 @@ import VigilServer
 struct RulesCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "rules",
-    abstract: "Check rule sets offline.",
-    subcommands: [Lint.self, Test.self])
+    abstract: "Check rule sets offline, or list the daemon's rules.",
+    subcommands: [Lint.self, Test.self, ListRules.self])
 
   struct Lint: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -8,8 +8,16 @@ struct Vigil: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "vigil",
     abstract: "Work with Vigil's rule sets and daemon.",
-    discussion: "Example: vigil rules lint Rules",
-    subcommands: [RulesCommand.self])
+    discussion: """
+      Examples:
+        vigil submit reports.ndjson      record reports, print their alerts
+        vigil tail -f --min-priority high
+        vigil rules test Rules           check edited rules before the daemon sees them
+        vigil replay                     what an edit would change on past reports
+      """,
+    subcommands: [
+      Submit.self, Check.self, Tail.self, Status.self, Reload.self, RulesCommand.self, Verify.self, Replay.self,
+    ])
 
   static func main() {
     do {

@@ -13,9 +13,23 @@ public struct AlertSelector: Sendable {
   }
 
   public func selects(_ record: AlertRecord) -> Bool {
-    if let minimumPriority, record.priority < minimumPriority { return false }
-    if !rules.isEmpty, !rules.contains(where: { $0.matches(record.rule) }) { return false }
-    if !tags.isEmpty, !record.tags.contains(where: tags.contains) { return false }
+    selects(rule: record.rule, priority: record.priority, tags: record.tags)
+  }
+
+  public func selects(rule: String, priority: Priority, tags recordTags: [String]) -> Bool {
+    if let minimumPriority, priority < minimumPriority { return false }
+    if !rules.isEmpty, !rules.contains(where: { $0.matches(rule) }) { return false }
+    if !tags.isEmpty, !recordTags.contains(where: tags.contains) { return false }
     return true
+  }
+
+  /// Whether `pattern` is a well-formed glob; nil, or the reason it is not.
+  public static func problem(inGlob pattern: String) -> String? {
+    do {
+      _ = try Glob(pattern)
+      return nil
+    } catch {
+      return error.reason
+    }
   }
 }

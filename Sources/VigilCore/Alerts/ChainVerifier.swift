@@ -1,0 +1,64 @@
+/// Walks the alert log's hash chain (ALERTS.md, "Tamper evidence") line by line, across
+/// rotated files given oldest first, and says what is wrong with the first line that
+/// breaks it: altered (its hash does not match its bytes), deleted (records missing
+/// before it), inserted or reordered (it does not follow the record before it).
+public struct ChainVerifier: Sendable {
+  /// The `seq` of the first record seen; not 1 when older files were rotated away.
+  public private(set) var firstSeq: UInt64?
+  public private(set) var lastSeq: UInt64 = 0
+  public private(set) var records = 0
+  private var lastHash: String?
+
+  public init() {}
+
+  /// Checks the next line (without its newline); nil when it continues the chain, else
+  /// what is wrong with it.
+  public mutating func take(_ line: [UInt8]) -> String? {
+    guard case .object(let record)? = try? JSONValue.parse(line) else {
+      return "altered: not a JSON record"
+    }
+    guard case .number(let number)? = record["seq"], number >= 1, number == number.rounded(),
+      case .string(let prev)? = record["prev"], case .string(let hash)? = record["hash"],
+      let cut = Self.hashMember(in: line)
+    else {
+      return "altered: not an alert record (seq, prev and hash, hash last)"
+    }
+    let seq = UInt64(number)
+    guard AlertChain.hash(prev: prev, prefix: Array(line[..<cut])) == hash else {
+      return "seq \(seq): altered: its hash does not match its content"
+    }
+    defer {
+      lastHash = hash
+      lastSeq = seq
+      records += 1
+    }
+    guard let lastHash else {
+      firstSeq = seq
+      if seq == 1, prev != AlertChain.genesis { return "seq 1: altered: the first record must have prev 000…0" }
+      return nil
+    }
+    if prev == lastHash {
+      return seq == lastSeq + 1 ? nil : "seq \(seq): altered: seq \(lastSeq + 1) was expected here"
+    }
+    if seq > lastSeq + 1 {
+      let missing = seq - lastSeq - 1
+      return "seq \(seq): \(missing) record\(missing == 1 ? "" : "s") deleted before it (after seq \(lastSeq))"
+    }
+    if seq <= lastSeq {
+      return "seq \(seq): out of order after seq \(lastSeq) (reordered or inserted)"
+    }
+    return "seq \(seq): inserted or replaced: it does not follow the record before it"
+  }
+
+  /// Where `,"hash":` starts: the end of the bytes the hash covers.
+  private static func hashMember(in line: [UInt8]) -> Int? {
+    let marker = Array(#","hash":"#.utf8)
+    guard line.count >= marker.count else { return nil }
+    var index = line.count - marker.count
+    while index >= 0 {
+      if line[index] == marker[0], Array(line[index..<index + marker.count]) == marker { return index }
+      index -= 1
+    }
+    return nil
+  }
+}

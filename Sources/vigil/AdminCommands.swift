@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+
+struct Status: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Show the daemon's status.", discussion: "Example: vigil status --socket /run/vigil/vigil.sock")
+
+  @OptionGroup var daemon: DaemonOptions
+  @Flag(help: "The daemon's raw response.") var json = false
+
+  func run() throws {
+    let connection = try daemon.connect()
+    if json {
+      connection.send(Array("{\"op\":\"status\"}\n".utf8))
+      print(String(decoding: connection.readLine() ?? [], as: UTF8.self))
+      return
+    }
+    let status = try connection.request(#"{"op":"status"}"#)
+    let ruleset = status["ruleset"] as? [String: Any] ?? [:]
+    let reload = status["last_reload"] as? [String: Any] ?? [:]
+    let counters = status["counters"] as? [String: Any] ?? [:]
+    let alerts = counters["alerts"] as? [String: Any] ?? [:]
+    let number = { (value: Any?) in (value as? NSNumber)?.stringValue ?? "0" }
+    print("vigild \(status["version"] as? String ?? "?"), up \(number(status["uptime_s"])) s")
+    print("rule set     \(ruleset["revision"] as? String ?? "?"): \(number(ruleset["rules"])) rules, loaded \(ruleset["loaded_at"] as? String ?? "?")")
+    let errors = (reload["errors"] as? [[String: Any]]) ?? []
+    if reload["ok"] as? Bool == false {
+      print("last reload  FAILED at \(reload["at"] as? String ?? "?"); the rule set above stays in force:")
+      for error in errors { print("  " + RuleErrorText.describe(error)) }
+    } else {
+      print("last reload  ok at \(reload["at"] as? String ?? "?")")
+    }
+    print(
+      "reports      \(number(counters["accepted"])) accepted, \(number(counters["duplicates"])) already recorded, "
+        + "\(number(counters["refused"])) refused, \(number(counters["checked"])) checked")
+    let priorities = ["critical", "high", "medium", "low", "info"].map { "\(number(alerts[$0])) \($0)" }
+    print("alerts       " + priorities.joined(separator: ", "))
+    print("connections  \(number(status["connections"])) (\(number(status["subscribers"])) subscribed)")
+    print("alert log    \(status["alert_log"] as? String ?? "?")")
+  }
+}
+
+struct Reload: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Ask the daemon to reload its rules; print the errors if it keeps the old set (exit 1).",
+    discussion: "Example: vigil reload")
+
+  @OptionGroup var daemon: DaemonOptions
+  @Flag(help: "The daemon's raw response.") var json = false
+
+  func run() throws {
+    let connection = try daemon.connect()
+    connection.send(Array("{\"op\":\"reload\"}\n".utf8))
+    let line = connection.readLine() ?? []
+    let response = (try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]) ?? [:]
+    if json { print(String(decoding: line, as: UTF8.self)) }
+    if response["ok"] as? Bool != true {
+      let error = response["error"] as? [String: Any] ?? [:]
+      if !json { print("reload refused (\(error["code"] as? String ?? "?")): \(error["message"] as? String ?? "")") }
+      throw ExitCode(1)
+    }
+    if response["reloaded"] as? Bool == true {
+      if !json {
+        print("reloaded: rule set \(response["ruleset"] as? String ?? "?"), \((response["rules"] as? Int) ?? 0) rules")
+      }
+      return
+    }
+    let errors = (response["errors"] as? [[String: Any]]) ?? []
+    if !json {
+      print("not reloaded: \(errors.count) error(s); the old rule set stays in force:")
+      for error in errors { print(RuleErrorText.describe(error)) }
+    }
+    throw ExitCode(1)
+  }
+}
+
+/// `file:line:column: message`, as every Vigil tool prints a rule error.
+enum RuleErrorText {
+  static func describe(_ error: [String: Any]) -> String {
+    "\(error["file"] as? String ?? ""):\(error["line"] as? Int ?? 0):\(error["column"] as? Int ?? 0): "
+      + (error["message"] as? String ?? "")
+  }
+}
+
+struct ListRules: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "list", abstract: "List the daemon's active rules (disabled ones too).",
+    discussion: "Example: vigil rules list")
+
+  @OptionGroup var daemon: DaemonOptions
+  @Flag(help: "One JSON object per rule.") var json = false
+
+  func run() throws {
+    let response = try daemon.connect().request(#"{"op":"rules"}"#)
+    let rules = (response["rules"] as? [[String: Any]]) ?? []
+    let width = rules.map { ($0["id"] as? String ?? "").count }.max() ?? 0
+    for rule in rules {
+      if json {
+        let data = (try? JSONSerialization.data(withJSONObject: rule, options: [.sortedKeys, .withoutEscapingSlashes]))
+        print(String(decoding: data ?? Data(), as: UTF8.self))
+        continue
+      }
+      let id = (rule["id"] as? String ?? "").padding(toLength: width, withPad: " ", startingAt: 0)
+      let priority = (rule["priority"] as? String ?? "").padding(toLength: 8, withPad: " ", startingAt: 0)
+      let enabled = rule["enabled"] as? Bool == false ? "  (disabled)" : ""
+      let basis = ((rule["basis"] as? [String]) ?? []).joined(separator: ", ")
+      print("\(id)  \(priority)  \(rule["file"] as? String ?? ""):\(rule["line"] as? Int ?? 0)  \(basis)\(enabled)")
+    }
+  }
+}

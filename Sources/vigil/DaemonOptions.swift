@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import VigilServer
+
+/// How a command finds the daemon and the configuration (DAEMON.md, "vigil"): `--socket`,
+/// else `VIGIL_SOCKET`, else the configuration's `socket.path`; `--config`, else
+/// `Config/vigild.yaml` when it exists, else the built-in defaults.
+struct DaemonOptions: ParsableArguments {
+  @Option(help: ArgumentHelp("The daemon's socket (default: $VIGIL_SOCKET, else the configuration's).", valueName: "PATH"))
+  var socket: String?
+
+  @Option(help: ArgumentHelp("Configuration file (default: Config/vigild.yaml if present).", valueName: "FILE"))
+  var config: String?
+
+  func configuration() throws(CommandFailure) -> DaemonConfiguration {
+    var source = ConfigurationSource()
+    source.explicitPath = config
+    do {
+      return try source.load(knownPlugins: KnownPlugins.names)
+    } catch {
+      throw CommandFailure(status: 2, sentence: "\(error)")
+    }
+  }
+
+  var socketPath: String {
+    get throws(CommandFailure) {
+      if let socket { return socket }
+      if let fromEnvironment = ProcessInfo.processInfo.environment["VIGIL_SOCKET"], !fromEnvironment.isEmpty {
+        return fromEnvironment
+      }
+      return try configuration().socket.path
+    }
+  }
+
+  func connect() throws(CommandFailure) -> DaemonConnection {
+    try DaemonConnection(path: socketPath)
+  }
+}

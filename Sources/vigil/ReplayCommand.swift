@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import VigilCore
+import VigilServer
+
+struct Replay: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Re-check journalled reports against a rule set; show the alerts it would add and remove.",
+    discussion: """
+      Compares, per rule, what the rule set fires on every report of the journal with what \
+      the alert log recorded for it — the effect of a rule edit on past reports, before or \
+      after deploying it. Exit 0 whatever it shows; 1 if the rule set does not load.
+      Example: vigil replay --rules Rules
+      """)
+
+  @Option(help: ArgumentHelp("The report journal (default: <state_dir>/reports.jsonl).", valueName: "FILE"))
+  var journal: String?
+  @Option(help: ArgumentHelp("Rules directory (repeatable; default: the configuration's).", valueName: "DIR"))
+  var rules: [String] = []
+  @Option(
+    name: .customLong("alert-log"),
+    help: ArgumentHelp("The alert log (default: the configuration's, with its rotated files).", valueName: "FILE"))
+  var alertLog: String?
+  @Option(help: ArgumentHelp("Configuration file (default: Config/vigild.yaml if present).", valueName: "FILE"))
+  var config: String?
+  @Flag(help: "One JSON object per rule, then a summary object.") var json = false
+
+  func run() throws {
+    var options = DaemonOptions()
+    options.config = config
+    let configuration = try options.configuration()
+    let set = try loadRules(configuration)
+    let journalPath = journal ?? configuration.stateDirectory + "/reports.jsonl"
+    guard let journalData = FileManager.default.contents(atPath: journalPath) else {
+      throw CommandFailure(status: 2, sentence: "cannot read the journal \(journalPath)")
+    }
+    let logged = try recordedAlerts(configuration)
+
+    var added: [String: [String]] = [:]
+    var removed: [String: [String]] = [:]
+    var reports = 0
+    var unreadable = 0
+    for line in journalData.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
+      guard case .object(let entry)? = try? JSONValue.parse(Array(line)), let report = entry["report"],
+        case .success(.submit(let parsed, _)) = RequestParser.parse(Array(JSONText.value(report).utf8))
+      else {
+        unreadable += 1
+        continue
+      }
+      reports += 1
+      let id = parsed.report.id
+      let now = Set(set.evaluate(parsed.report).map(\.rule.id))
+      let before = logged[id] ?? []
+      for rule in now.subtracting(before) { added[rule, default: []].append(id) }
+      for rule in before.subtracting(now) { removed[rule, default: []].append(id) }
+    }
+    let affected = Set(added.keys).union(removed.keys).sorted()
+    let addedCount = added.values.reduce(0) { $0 + $1.count }
+    let removedCount = removed.values.reduce(0) { $0 + $1.count }
+    if json {
+      for rule in affected {
+        let ids = { (list: [String]?) in "[" + (list ?? []).map(JSONText.string).joined(separator: ",") + "]" }
+        print("{\"rule\":\(JSONText.string(rule)),\"added\":\(ids(added[rule])),\"removed\":\(ids(removed[rule]))}")
+      }
+      print(
+        "{\"reports\":\(reports),\"unreadable\":\(unreadable),\"ruleset\":\"\(set.revision)\","
+          + "\"added\":\(addedCount),\"removed\":\(removedCount)}")
+      return
+    }
+    let width = affected.map(\.count).max() ?? 0
+    for rule in affected {
+      let name = rule.padding(toLength: width, withPad: " ", startingAt: 0)
+      if let ids = added[rule] { print("\(name)  +\(ids.count) would be added    \(Self.sample(ids))") }
+      if let ids = removed[rule] { print("\(name)  -\(ids.count) would be removed  \(Self.sample(ids))") }
+    }
+    print(
+      "replayed \(reports) report\(reports == 1 ? "" : "s") from \(journalPath) against \(set.revision) "
+        + "(\(set.enabledRuleCount) rules): \(addedCount) alert\(addedCount == 1 ? "" : "s") added, "
+        + "\(removedCount) removed, \(affected.count) rule\(affected.count == 1 ? "" : "s") affected"
+        + (unreadable > 0 ? "; \(unreadable) journal lines could not be read" : ""))
+  }
+
+  private static func sample(_ ids: [String]) -> String {
+    ids.count <= 5 ? ids.joined(separator: ", ") : ids.prefix(5).joined(separator: ", ") + ", …"
+  }
+
+  private func loadRules(_ configuration: DaemonConfiguration) throws -> RuleSet {
+    let sources: [RuleSource]
+    do {
+      sources = try RuleDirectories.read(rules.isEmpty ? configuration.rules.paths : rules)
+    } catch {
+      throw CommandFailure(status: 2, sentence: error.description)
+    }
+    switch KnownPlugins.loader(for: configuration).load(sources) {
+    case .success(let set): return set
+    case .failure(let errors):
+      FileHandle.standardError.write(
+        Data("vigil: the rule set does not load (\(errors.errors.count) error(s)):\n\(errors)\n".utf8))
+      throw ExitCode(1)
+    }
+  }
+
+  /// The rules the alert log recorded for each report id, over the rotated files too.
+  private func recordedAlerts(_ configuration: DaemonConfiguration) throws -> [String: Set<String>] {
+    let base = alertLog ?? configuration.alerts.path
+    let rotated = alertLog == nil ? (1...max(configuration.alerts.keep, 1)).reversed().map { "\(base).\($0)" } : []
+    var recorded: [String: Set<String>] = [:]
+    var found = false
+    for path in rotated + [base] {
+      guard let data = FileManager.default.contents(atPath: path) else { continue }
+      found = true
+      for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
+        guard case .object(let record)? = try? JSONValue.parse(Array(line)), case .string(let id)? = record["report_id"],
+          case .string(let rule)? = record["rule"]
+        else { continue }
+        recorded[id, default: []].insert(rule)
+      }
+    }
+    guard found else { throw CommandFailure(status: 2, sentence: "cannot read the alert log \(base)") }
+    return recorded
+  }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+
+struct Submit: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Submit reports to the daemon and print each verdict; exit 1 if any was refused.",
+    discussion: """
+      Input: NDJSON (one report per line), one JSON object, or a JSON array; FILE or - for \
+      standard input (the default). Reports are pipelined, so large files go at socket speed.
+      Example: vigil submit reports.ndjson
+      """)
+
+  @OptionGroup var daemon: DaemonOptions
+  @Flag(help: "One JSON object per line: the daemon's response, with file and line.") var json = false
+  @Argument(help: ArgumentHelp("Files of reports (- for standard input).", valueName: "FILE")) var files: [String] = []
+
+  func run() throws {
+    let refused = try ReportStreaming(connection: daemon.connect(), op: "submit", json: json).run(inputs: files)
+    if refused { throw ExitCode(1) }
+  }
+}
+
+struct Check: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Check reports against the active rules without recording anything.",
+    discussion: """
+      The same input as submit. Exit 0 whatever alerts fire; 1 if a report was refused.
+      Example: echo '{"id":"T-1","occurred_at":"2016-03-01","type":"attack","weapons":["barrel_bomb"]}' | vigil check
+      """)
+
+  @OptionGroup var daemon: DaemonOptions
+  @Flag(help: "One JSON object per line: the daemon's response, with file and line.") var json = false
+  @Argument(help: ArgumentHelp("Files of reports (- for standard input).", valueName: "FILE")) var files: [String] = []
+
+  func run() throws {
+    let refused = try ReportStreaming(connection: daemon.connect(), op: "check", json: json).run(inputs: files)
+    if refused { throw ExitCode(1) }
+  }
+}

@@ -1,0 +1,194 @@
+import ArgumentParser
+import Foundation
+import Synchronization
+import VigilCore
+
+/// What `vigil submit` and `vigil check` share: read the inputs, pipeline every report to
+/// the daemon while reading its answers, print each verdict, sum up.
+struct ReportStreaming {
+  let connection: DaemonConnection
+  /// `submit` records; `check` only evaluates.
+  let op: String
+  let json: Bool
+
+  /// Where a report came from, for its verdict.
+  struct Origin {
+    let file: String
+    let line: Int
+  }
+
+  /// Streams the inputs (paths, `-` for standard input); gives whether any was refused.
+  func run(inputs: [String]) throws(CommandFailure) -> Bool {
+    let files = try open(inputs)
+    let origins = Mutex<[Origin]>([])
+    let sent = Mutex((count: 0, done: false, closed: false))
+    let connection = self.connection
+    let op = self.op
+    let sender = Thread {
+      defer {
+        connection.finishSending()
+        sent.withLock { $0.done = true }
+      }
+      for (name, handle) in files {
+        var splitter = ReportSplitter()
+        var batch: [UInt8] = []
+        var batchOrigins: [Origin] = []
+        let flush = { () -> Bool in
+          origins.withLock { $0 += batchOrigins }
+          sent.withLock { $0.count += batchOrigins.count }
+          defer {
+            batch.removeAll(keepingCapacity: true)
+            batchOrigins.removeAll(keepingCapacity: true)
+          }
+          return connection.send(batch)
+        }
+        var open = true
+        while open {
+          let chunk = handle.readData(ofLength: 1 << 20)
+          let emit = { (value: [UInt8], line: Int) in
+            batchOrigins.append(Origin(file: name, line: line))
+            if value.first == UInt8(ascii: "{") {
+              batch += Array("{\"op\":\"\(op)\",\"report\":".utf8) + value + [UInt8(ascii: "}"), 10]
+            } else {
+              batch += value + [10]
+            }
+          }
+          if chunk.isEmpty {
+            splitter.finish(emit: emit)
+            open = false
+          } else {
+            splitter.feed(chunk, emit: emit)
+          }
+          if !flush() {
+            sent.withLock { $0.closed = true }
+            return
+          }
+        }
+      }
+    }
+    sender.start()
+
+    var tally = Tally()
+    let progress = Progress()
+    var answered = 0
+    while true {
+      let (total, done) = sent.withLock { ($0.count, $0.done) }
+      if done, answered == total { break }
+      guard let response = connection.readLine() else {
+        let (total, done) = sent.withLock { ($0.count, $0.done) }
+        if done, answered == total { break }
+        throw CommandFailure(
+          status: 2, sentence: "vigild closed the connection after answering \(answered) of \(total) reports")
+      }
+      let origin = origins.withLock { $0[answered] }
+      answered += 1
+      progress.clear()
+      print(verdict: response, from: origin, into: &tally)
+      progress.update(answered: answered, sent: sent.withLock { $0.count })
+    }
+    progress.clear()
+    if !json { Swift.print(tally.summary(checking: op == "check")) }
+    return tally.refused > 0
+  }
+
+  private func open(_ inputs: [String]) throws(CommandFailure) -> [(String, FileHandle)] {
+    var files: [(String, FileHandle)] = []
+    for input in inputs.isEmpty ? ["-"] : inputs {
+      if input == "-" {
+        files.append(("<stdin>", FileHandle.standardInput))
+      } else if let handle = FileHandle(forReadingAtPath: input) {
+        files.append((input, handle))
+      } else {
+        throw CommandFailure(status: 2, sentence: "cannot read \(input)")
+      }
+    }
+    return files
+  }
+
+  private func print(verdict line: [UInt8], from origin: Origin, into tally: inout Tally) {
+    let object = (try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]) ?? [:]
+    let ok = object["ok"] as? Bool == true
+    let alerts = (object["alerts"] as? [[String: Any]]) ?? []
+    let duplicate = object["duplicate"] as? Bool == true
+    tally.count(ok: ok, duplicate: duplicate, alerts: alerts)
+    if json {
+      // The daemon's own response, with where the report came from first.
+      let prefix = "{\"file\":\(JSONText.string(origin.file)),\"line\":\(origin.line),"
+      Swift.print(prefix + String(decoding: line.dropFirst(), as: UTF8.self))
+      return
+    }
+    let place = "\(origin.file):\(origin.line)"
+    guard ok else {
+      let error = object["error"] as? [String: Any] ?? [:]
+      Swift.print("\(place): refused (\(error["code"] as? String ?? "?")): \(error["message"] as? String ?? "")")
+      return
+    }
+    let id = object["report_id"] as? String ?? "?"
+    if duplicate {
+      let seqs = alerts.compactMap { $0["seq"] as? Int }.map { "#\($0)" }.joined(separator: ", ")
+      Swift.print("\(place): \(id): already recorded" + (seqs.isEmpty ? "" : " (alerts \(seqs))"))
+      return
+    }
+    let warnings = (object["warnings"] as? [String]) ?? []
+    let count = alerts.isEmpty ? "no alerts" : alerts.count == 1 ? "1 alert" : "\(alerts.count) alerts"
+    Swift.print("\(place): \(id): \(count)" + (warnings.isEmpty ? "" : "; warnings: " + warnings.joined(separator: "; ")))
+    for alert in alerts {
+      let seq = (alert["seq"] as? Int).map { "#\($0) " } ?? ""
+      let priority = (alert["priority"] as? String ?? "").padding(toLength: 8, withPad: " ", startingAt: 0)
+      Swift.print("  \(priority)  \(seq)\(alert["rule"] as? String ?? "")  \(alert["message"] as? String ?? "")")
+    }
+  }
+}
+
+/// The counts behind the closing summary line.
+struct Tally {
+  var reports = 0
+  var accepted = 0
+  var duplicates = 0
+  var refused = 0
+  var alerts: [String: Int] = [:]
+
+  mutating func count(ok: Bool, duplicate: Bool, alerts fired: [[String: Any]]) {
+    reports += 1
+    if !ok {
+      refused += 1
+    } else if duplicate {
+      duplicates += 1
+    } else {
+      accepted += 1
+      for alert in fired { alerts[alert["priority"] as? String ?? "?", default: 0] += 1 }
+    }
+  }
+
+  func summary(checking: Bool) -> String {
+    let total = alerts.values.reduce(0, +)
+    let byPriority = ["critical", "high", "medium", "low", "info"].compactMap { priority in
+      alerts[priority].map { "\($0) \(priority)" }
+    }
+    let alertText = total == 0 ? "no alerts" : "\(total) alert\(total == 1 ? "" : "s") (\(byPriority.joined(separator: ", ")))"
+    let what =
+      checking
+      ? "\(accepted) checked" : "\(accepted) accepted, \(duplicates) already recorded"
+    return "\(reports) report\(reports == 1 ? "" : "s"): \(what), \(refused) refused; \(alertText)"
+  }
+}
+
+/// A progress line on standard error, only when it is a terminal.
+final class Progress {
+  private let enabled = isatty(2) == 1
+  private var lastShown = Date.distantPast
+  private var shown = false
+
+  func update(answered: Int, sent: Int) {
+    guard enabled, Date().timeIntervalSince(lastShown) > 0.25 else { return }
+    lastShown = Date()
+    shown = true
+    FileHandle.standardError.write(Data("\r\u{1B}[K\(answered) answered of \(sent) sent…".utf8))
+  }
+
+  func clear() {
+    guard shown else { return }
+    shown = false
+    FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+  }
+}

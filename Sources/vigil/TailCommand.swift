@@ -1,0 +1,180 @@
+import ArgumentParser
+import Foundation
+import VigilCore
+
+struct Tail: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Show the last alerts of the alert log, and follow it with -f (across rotation).",
+    discussion: """
+      Without FILE: the alert log the running daemon reports, else the configuration's.
+      Example: vigil tail -f --min-priority high --rule 'ceasefire.*'
+      """)
+
+  @OptionGroup var daemon: DaemonOptions
+  @Flag(name: .short, help: "Follow the log as it grows, across rotation and truncation.") var follow = false
+  @Option(name: .short, help: "How many of the last matching alerts to show first.") var n = 10
+  @Option(name: .customLong("min-priority"), help: "Only alerts of this priority or above.") var minPriority: String?
+  @Option(name: .customLong("rule"), help: ArgumentHelp("Only rules whose id matches this glob (repeatable).", valueName: "GLOB"))
+  var rules: [String] = []
+  @Flag(help: "The alert log's lines as they are.") var json = false
+  @Argument(help: ArgumentHelp("The alert log (default: the daemon's, else the configuration's).", valueName: "FILE"))
+  var file: String?
+
+  func validate() throws {
+    if let minPriority, Priority(rawValue: minPriority) == nil {
+      throw ValidationError(
+        "--min-priority must be one of \(Priority.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    for rule in rules {
+      if let problem = AlertSelector.problem(inGlob: rule) { throw ValidationError("--rule '\(rule)': \(problem)") }
+    }
+    if n < 0 { throw ValidationError("-n must be 0 or more") }
+  }
+
+  func run() throws {
+    let path = try alertLogPath()
+    let selector = AlertSelector(
+      SubscriptionFilter(minimumPriority: minPriority.flatMap(Priority.init(rawValue:)), rules: rules))
+    let printer = AlertPrinter(json: json, colours: isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
+    var follower: AlertLogFollower
+    do {
+      follower = try AlertLogFollower(path: path)
+    } catch {
+      throw CommandFailure(status: 2, sentence: "cannot read \(path)")
+    }
+    let last = follower.readExisting().filter { printer.selects($0, selector) }.suffix(n)
+    for line in last { printer.print(line) }
+    fflush(nil)
+    guard follow else { return }
+    while true {
+      for line in follower.readNew() where printer.selects(line, selector) { printer.print(line) }
+      fflush(nil)
+      Thread.sleep(forTimeInterval: 0.2)
+    }
+  }
+
+  private func alertLogPath() throws -> String {
+    if let file { return file }
+    if let connection = try? daemon.connect(), let status = try? connection.request(#"{"op":"status"}"#),
+      let path = status["alert_log"] as? String
+    {
+      return path
+    }
+    return try daemon.configuration().alerts.path
+  }
+}
+
+/// Reads an alert log's lines: those already there, then those appended, following the
+/// path to a new file when it is rotated (renamed, then created anew) and starting over
+/// when it is truncated.
+struct AlertLogFollower {
+  let path: String
+  private var handle: FileHandle
+  private var inode: UInt64
+  private var offset: UInt64 = 0
+  private var partial: [UInt8] = []
+
+  init(path: String) throws {
+    self.path = path
+    guard let handle = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileReadNoSuchFile) }
+    self.handle = handle
+    inode = Self.inode(of: handle.fileDescriptor) ?? 0
+  }
+
+  mutating func readExisting() -> [[UInt8]] { readNew() }
+
+  mutating func readNew() -> [[UInt8]] {
+    var lines = drain()
+    var status = stat()
+    if stat(path, &status) == 0 {
+      if UInt64(status.st_ino) != inode, let next = FileHandle(forReadingAtPath: path) {
+        // Rotated: what was left in the old file was read above; go on in the new one.
+        try? handle.close()
+        handle = next
+        inode = UInt64(status.st_ino)
+        offset = 0
+        partial = []
+        lines += drain()
+      } else if UInt64(status.st_size) < offset {
+        // Truncated in place (copytruncate): start over.
+        offset = 0
+        partial = []
+        try? handle.seek(toOffset: 0)
+        lines += drain()
+      }
+    }
+    return lines
+  }
+
+  private mutating func drain() -> [[UInt8]] {
+    let data = handle.readDataToEndOfFile()
+    offset += UInt64(data.count)
+    guard !data.isEmpty else { return [] }
+    partial += data
+    guard let lastNewline = partial.lastIndex(of: UInt8(ascii: "\n")) else { return [] }
+    let complete = partial[...lastNewline]
+    let lines = complete.split(separator: UInt8(ascii: "\n")).map(Array.init)
+    partial = Array(partial[(lastNewline + 1)...])
+    return lines
+  }
+
+  private static func inode(of descriptor: Int32) -> UInt64? {
+    var status = stat()
+    return fstat(descriptor, &status) == 0 ? UInt64(status.st_ino) : nil
+  }
+}
+
+/// One alert per line, aligned, coloured by priority on a terminal; or the raw line.
+struct AlertPrinter {
+  let json: Bool
+  let colours: Bool
+
+  func selects(_ line: [UInt8], _ selector: AlertSelector) -> Bool {
+    guard let record = Self.fields(line) else { return false }
+    return selector.selects(rule: record.rule, priority: record.priority, tags: record.tags)
+  }
+
+  func print(_ line: [UInt8]) {
+    if json {
+      Swift.print(String(decoding: line, as: UTF8.self))
+      return
+    }
+    guard case .object(let record)? = try? JSONValue.parse(line) else { return }
+    let text = { (key: String) -> String in
+      if case .string(let value)? = record[key] { return value }
+      if case .number(let value)? = record[key] { return String(Int(value)) }
+      return "-"
+    }
+    let priority = text("priority")
+    let seq = "#" + text("seq")
+    let columns = [
+      text("time"), seq.padding(toLength: 7, withPad: " ", startingAt: 0),
+      priority.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0),
+      text("rule").padding(toLength: 34, withPad: " ", startingAt: 0),
+      text("report_id").padding(toLength: 18, withPad: " ", startingAt: 0), text("message"),
+    ]
+    let row = columns.joined(separator: "  ")
+    Swift.print(colours ? Self.colour(priority) + row + "\u{1B}[0m" : row)
+  }
+
+  private static func colour(_ priority: String) -> String {
+    switch priority {
+    case "critical": "\u{1B}[1;31m"
+    case "high": "\u{1B}[31m"
+    case "medium": "\u{1B}[33m"
+    case "low": "\u{1B}[36m"
+    default: "\u{1B}[2m"
+    }
+  }
+
+  private static func fields(_ line: [UInt8]) -> (rule: String, priority: Priority, tags: [String])? {
+    guard case .object(let record)? = try? JSONValue.parse(line), case .string(let rule)? = record["rule"],
+      case .string(let word)? = record["priority"], let priority = Priority(rawValue: word)
+    else { return nil }
+    var tags: [String] = []
+    if case .array(let values)? = record["tags"] {
+      tags = values.compactMap { if case .string(let tag) = $0 { tag } else { nil } }
+    }
+    return (rule, priority, tags)
+  }
+}

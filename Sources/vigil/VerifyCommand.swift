@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import VigilCore
+
+struct Verify: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Verify the alert log's hash chain; name the first line altered, inserted, deleted or reordered.",
+    discussion: """
+      Give rotated files oldest first; the chain runs across them. Exit 1 when it is broken.
+      Example: vigil verify var/log/vigil/alerts.jsonl.2 var/log/vigil/alerts.jsonl.1 var/log/vigil/alerts.jsonl
+      """)
+
+  @Flag(help: "One JSON object with the outcome.") var json = false
+  @Argument(help: ArgumentHelp("Alert log files, oldest first.", valueName: "FILE")) var files: [String]
+
+  func run() throws {
+    var verifier = ChainVerifier()
+    for file in files {
+      guard let data = FileManager.default.contents(atPath: file) else {
+        throw CommandFailure(status: 2, sentence: "cannot read \(file)")
+      }
+      var number = 0
+      for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+        number += 1
+        if line.isEmpty { continue }
+        if let problem = verifier.take(Array(line)) {
+          if json {
+            print(
+              "{\"ok\":false,\"file\":\(JSONText.string(file)),\"line\":\(number),\"problem\":\(JSONText.string(problem))}")
+          } else {
+            print("\(file):\(number): \(problem)")
+          }
+          throw ExitCode(1)
+        }
+      }
+    }
+    let first = verifier.firstSeq ?? 0
+    if json {
+      print("{\"ok\":true,\"records\":\(verifier.records),\"first_seq\":\(first),\"last_seq\":\(verifier.lastSeq)}")
+      return
+    }
+    guard verifier.records > 0 else {
+      print("ok: no records")
+      return
+    }
+    print("ok: \(verifier.records) records, seq \(first)–\(verifier.lastSeq), chain intact")
+    if first > 1 {
+      print("verified from seq \(first): the records before it are not in these files (rotated away)")
+    }
+  }
+}
