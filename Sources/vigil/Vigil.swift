@@ -20,6 +20,11 @@ struct Vigil: ParsableCommand {
     ])
 
   static func main() {
+    // A parent may have spawned us from a thread that blocks signals (libdispatch's
+    // workers do, and the mask is inherited): Ctrl-C and SIGTERM must still stop `tail -f`.
+    var none = sigset_t()
+    sigemptyset(&none)
+    pthread_sigmask(SIG_SETMASK, &none, nil)
     do {
       var command = try parseAsRoot()
       try command.run()

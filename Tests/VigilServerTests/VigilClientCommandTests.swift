@@ -1,0 +1,220 @@
+import Foundation
+import Testing
+
+/// The real `vigil` against a real `vigild` (DAEMON.md, "vigil"): output and exit status
+/// of every command that talks to the daemon or reads its files.
+@Suite("vigil: submit, check, status, reload, rules list, tail, verify, replay")
+struct VigilClientCommandTests {
+  static func report(_ id: String, weapons: String = "barrel_bomb") -> String {
+    DaemonEndToEndTests.report(id, weapons: weapons)
+  }
+
+  static func vigil(_ daemon: RunningDaemon, _ arguments: [String]) throws -> ChildProcess.Run {
+    try ChildProcess.run("vigil", arguments + ["--socket", daemon.socketPath], in: daemon.directory.path)
+  }
+
+  /// For the commands that only read files (verify, replay): no `--socket`.
+  static func offline(_ daemon: RunningDaemon, _ arguments: [String]) throws -> ChildProcess.Run {
+    try ChildProcess.run("vigil", arguments, in: daemon.directory.path)
+  }
+
+  static func file(_ daemon: RunningDaemon, _ name: String, _ text: String) throws {
+    try text.write(toFile: daemon.directory.path + "/" + name, atomically: true, encoding: .utf8)
+  }
+
+  static var alertLog: String { "var/log/vigil/alerts.jsonl" }
+
+  @Test func submitPrintsEachVerdictAndFailsOnARefusal() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    try Self.file(
+      daemon, "reports.ndjson",
+      [Self.report("N-1"), Self.report("N-2", weapons: "tank"), #"{"id":"N-3","occurred_at":"2016","type":"attack"}"#]
+        .joined(separator: "\n") + "\n")
+    let first = try Self.vigil(daemon, ["submit", "reports.ndjson"])
+    #expect(first.status == 1)
+    let lines = first.standardOutput.split(separator: "\n").map(String.init)
+    #expect(lines.first == "reports.ndjson:1: N-1: 2 alerts")
+    #expect(lines.contains { $0.contains("critical") && $0.contains("#2 weapons.barrel_bomb") && $0.contains("Darayya") })
+    #expect(lines.contains("reports.ndjson:2: N-2: 1 alert"))
+    #expect(lines.contains { $0.hasPrefix("reports.ndjson:3: refused (invalid_report): occurred_at:") })
+    #expect(lines.last == "3 reports: 2 accepted, 0 already recorded, 1 refused; 3 alerts (1 critical, 2 low)")
+
+    // Again: the two recorded ones are duplicates; JSON output carries file and line.
+    let again = try Self.vigil(daemon, ["submit", "--json", "reports.ndjson"])
+    #expect(again.status == 1)
+    let objects = again.standardOutput.split(separator: "\n").map {
+      (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) ?? [:]
+    }
+    #expect(objects.count == 3)
+    #expect(objects[0]["file"] as? String == "reports.ndjson" && objects[0]["line"] as? Int == 1)
+    #expect(objects[0]["duplicate"] as? Bool == true && objects[1]["duplicate"] as? Bool == true)
+    #expect((objects[2]["error"] as? [String: Any])?["field"] as? String == "occurred_at")
+  }
+
+  @Test func submitTakesAJSONArrayOrOneObjectOverManyLines() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    try Self.file(daemon, "array.json", "[\n  \(Self.report("A-1")),\n  \(Self.report("A-2", weapons: "tank"))\n]\n")
+    try Self.file(
+      daemon, "one.json",
+      "{\n  \"id\": \"O-1\",\n  \"occurred_at\": \"2016-03-04\",\n  \"type\": \"attack\",\n  \"weapons\": [\"tank\"]\n}\n")
+    let run = try Self.vigil(daemon, ["submit", "array.json", "one.json"])
+    #expect(run.status == 0, "\(run.standardOutput)\(run.standardError)")
+    #expect(run.standardOutput.contains("array.json:2: A-1: 2 alerts"))
+    #expect(run.standardOutput.contains("array.json:3: A-2: 1 alert"))
+    #expect(run.standardOutput.contains("one.json:1: O-1: 1 alert"))
+    #expect(run.standardOutput.hasSuffix("3 reports: 3 accepted, 0 already recorded, 0 refused; 4 alerts (1 critical, 3 low)\n"))
+  }
+
+  @Test func checkRecordsNothing() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    try Self.file(daemon, "r.ndjson", Self.report("C-1") + "\n")
+    let run = try Self.vigil(daemon, ["check", "r.ndjson"])
+    #expect(run.status == 0)
+    #expect(run.standardOutput.contains("r.ndjson:1: C-1: 2 alerts"))
+    #expect(run.standardOutput.contains("critical  weapons.barrel_bomb  barrel bombs in Darayya"))
+    #expect(!run.standardOutput.contains("#"))
+    let status = try daemon.exchange(#"{"op":"status"}"#)
+    let counters = try #require(status["counters"] as? [String: Any])
+    #expect(counters["accepted"] as? Int == 0 && counters["checked"] as? Int == 1)
+  }
+
+  @Test func statusReloadAndRulesList() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    let status = try Self.vigil(daemon, ["status"])
+    #expect(status.status == 0)
+    #expect(status.standardOutput.contains("rule set     sha256:"))
+    #expect(status.standardOutput.contains("alert log    /"))
+    let raw = try Self.vigil(daemon, ["status", "--json"])
+    #expect(raw.standardOutput.hasPrefix(#"{"ok":true,"version":"#))
+
+    let list = try Self.vigil(daemon, ["rules", "list"])
+    #expect(list.status == 0)
+    #expect(list.standardOutput.contains("weapons.barrel_bomb  critical  Rules/weapons.yaml:1  ISSG ¶7"))
+
+    let reloaded = try Self.vigil(daemon, ["reload"])
+    #expect(reloaded.status == 0)
+    #expect(reloaded.standardOutput.hasPrefix("reloaded: rule set sha256:"))
+    try Self.file(daemon, "Rules/broken.yaml", "- rule: x.y\n  desc: d\n  condition: type = attack and\n  output: o\n  priority: low\n")
+    let kept = try Self.vigil(daemon, ["reload"])
+    #expect(kept.status == 1)
+    #expect(kept.standardOutput.contains("not reloaded: 1 error(s); the old rule set stays in force:"))
+    #expect(kept.standardOutput.contains("Rules/broken.yaml:3:31: "))
+  }
+
+  @Test func anUnreachableDaemonIsExitStatus2() throws {
+    let directory = try TemporaryDirectory()
+    let run = try ChildProcess.run("vigil", ["status", "--socket", directory.path + "/none.sock"], in: directory.path)
+    #expect(run.status == 2)
+    #expect(run.standardError.hasPrefix("vigil: cannot reach vigild at \(directory.path)/none.sock"))
+    #expect(run.standardError.split(separator: "\n").count == 1)
+  }
+
+  @Test func tailShowsTheLastAlertsFilteredAndFollowsARotation() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    _ = try daemon.exchange([Self.report("T-1"), Self.report("T-2", weapons: "tank")])
+    // Without FILE it asks the daemon where the log is.
+    let last = try Self.vigil(daemon, ["tail", "-n", "2"])
+    #expect(last.status == 0)
+    let rows = last.standardOutput.split(separator: "\n")
+    #expect(rows.count == 2)
+    #expect(rows[0].contains("#3") && rows[0].contains("LOW") && rows[0].contains("weapons.any_attack"))
+    #expect(rows[1].contains("#4") && rows[1].contains("T-2") && rows[1].contains("attack in Darayya"))
+    let critical = try Self.vigil(daemon, ["tail", "--min-priority", "critical", "--json", Self.alertLog])
+    let lines = critical.standardOutput.split(separator: "\n")
+    #expect(lines.count == 1 && lines[0].contains(#""rule":"weapons.barrel_bomb""#) && lines[0].hasSuffix("\"}"))
+    let byRule = try Self.vigil(daemon, ["tail", "--rule", "vigil.*", Self.alertLog])
+    #expect(byRule.standardOutput.split(separator: "\n").count == 1)
+    #expect(byRule.standardOutput.contains("vigil.ruleset_loaded"))
+
+    // Follow, across an external rotation (rename, then reopen).
+    let follower = Process()
+    follower.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+      .appendingPathComponent("vigil")
+    follower.arguments = ["tail", "-f", "-n", "0", Self.alertLog]
+    follower.currentDirectoryURL = URL(fileURLWithPath: daemon.directory.path)
+    let output = Pipe()
+    follower.standardOutput = output
+    try follower.run()
+    defer {
+      follower.terminate()
+      follower.waitUntilExit()
+    }
+    let seen = ReadInBackground(output.fileHandleForReading)
+    Thread.sleep(forTimeInterval: 0.5)
+    _ = try daemon.exchange([Self.report("T-3", weapons: "tank")])
+    #expect(DaemonReloadTests.eventually { seen.sofar().contains("T-3") })
+    let log = daemon.directory.path + "/" + Self.alertLog
+    #expect(rename(log, log + ".1") == 0)
+    #expect(try daemon.exchange(#"{"op":"reopen"}"#)["op"] as? String == "reopen")
+    _ = try daemon.exchange([Self.report("T-4", weapons: "tank")])
+    #expect(DaemonReloadTests.eventually { seen.sofar().contains("T-4") })
+    #expect(!seen.sofar().contains("T-1"))
+  }
+
+  @Test func verifyNamesTheFirstBrokenLine() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    _ = try daemon.exchange((1...4).map { Self.report("V-\($0)") })
+    #expect(daemon.stop() == 0)
+    let good = try Self.offline(daemon, ["verify", Self.alertLog])
+    #expect(good.status == 0)
+    #expect(good.standardOutput == "ok: 9 records, seq 1–9, chain intact\n")
+
+    let path = daemon.directory.path + "/" + Self.alertLog
+    let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+    func verify(_ edited: [String]) throws -> ChildProcess.Run {
+      try Self.file(daemon, "edited.jsonl", edited.joined(separator: "\n") + "\n")
+      return try Self.offline(daemon, ["verify", "edited.jsonl"])
+    }
+    var altered = lines
+    altered[4] = altered[4].replacingOccurrences(of: "Darayya", with: "Douma")
+    let alteredRun = try verify(altered)
+    #expect(alteredRun.status == 1)
+    #expect(alteredRun.standardOutput == "edited.jsonl:5: seq 5: altered: its hash does not match its content\n")
+
+    var deleted = lines
+    deleted.remove(at: 3)
+    let deletedRun = try verify(deleted)
+    #expect(deletedRun.status == 1)
+    #expect(deletedRun.standardOutput == "edited.jsonl:4: seq 5: 1 record deleted before it (after seq 3)\n")
+
+    var swapped = lines
+    swapped.swapAt(5, 6)
+    let swappedRun = try verify(swapped)
+    #expect(swappedRun.status == 1)
+    #expect(swappedRun.standardOutput == "edited.jsonl:6: seq 7: 1 record deleted before it (after seq 5)\n")
+
+    var inserted = lines
+    inserted.insert(lines[2], at: 6)
+    let insertedRun = try verify(inserted)
+    #expect(insertedRun.status == 1)
+    #expect(insertedRun.standardOutput == "edited.jsonl:7: seq 3: out of order after seq 6 (reordered or inserted)\n")
+
+    // A log whose older files were rotated away verifies from its first seq.
+    let partial = try verify(Array(lines[3...]))
+    #expect(partial.status == 0)
+    #expect(partial.standardOutput.contains("verified from seq 4"))
+  }
+
+  @Test func replayShowsWhatARuleEditWouldChange() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    _ = try daemon.exchange([Self.report("P-1"), Self.report("P-2", weapons: "tank")])
+    #expect(daemon.stop() == 0)
+    // The edit: barrel bombs now also catch tanks, and the catch-all rule is gone.
+    try Self.file(
+      daemon, "Rules/weapons.yaml",
+      """
+      - rule: weapons.barrel_bomb
+        desc: Barrel bombs or tanks.
+        condition: weapons in (barrel_bomb, tank)
+        output: "heavy weapons in %location.place"
+        priority: critical
+      """)
+    let run = try Self.offline(daemon, ["replay"])
+    #expect(run.status == 0, "\(run.standardError)")
+    let lines = run.standardOutput.split(separator: "\n").map(String.init)
+    #expect(lines.contains("weapons.any_attack   -2 would be removed  P-1, P-2"))
+    #expect(lines.contains("weapons.barrel_bomb  +1 would be added    P-2"))
+    #expect(lines.last?.contains("replayed 2 reports from var/lib/vigil/reports.jsonl") == true)
+    #expect(lines.last?.hasSuffix("1 alert added, 2 removed, 2 rules affected") == true)
+  }
+}
