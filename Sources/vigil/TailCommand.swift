@@ -73,6 +73,8 @@ struct AlertLogFollower {
   private var inode: UInt64
   private var offset: UInt64 = 0
   private var partial: [UInt8] = []
+  /// The last bytes read, to notice a file truncated and refilled past where we were.
+  private var lastBytes: [UInt8] = []
 
   init(path: String) throws {
     self.path = path
@@ -95,10 +97,11 @@ struct AlertLogFollower {
         offset = 0
         partial = []
         lines += drain()
-      } else if UInt64(status.st_size) < offset {
+      } else if UInt64(status.st_size) < offset || !stillHoldsLastBytes() {
         // Truncated in place (copytruncate): start over.
         offset = 0
         partial = []
+        lastBytes = []
         try? handle.seek(toOffset: 0)
         lines += drain()
       }
@@ -110,12 +113,23 @@ struct AlertLogFollower {
     let data = handle.readDataToEndOfFile()
     offset += UInt64(data.count)
     guard !data.isEmpty else { return [] }
+    lastBytes = Array((lastBytes + data).suffix(64))
     partial += data
     guard let lastNewline = partial.lastIndex(of: UInt8(ascii: "\n")) else { return [] }
     let complete = partial[...lastNewline]
     let lines = complete.split(separator: UInt8(ascii: "\n")).map(Array.init)
     partial = Array(partial[(lastNewline + 1)...])
     return lines
+  }
+
+  /// Whether the bytes just before `offset` are still the ones read there.
+  private func stillHoldsLastBytes() -> Bool {
+    guard !lastBytes.isEmpty else { return true }
+    var bytes = [UInt8](repeating: 0, count: lastBytes.count)
+    let count = bytes.withUnsafeMutableBytes {
+      pread(handle.fileDescriptor, $0.baseAddress, $0.count, off_t(offset) - off_t(lastBytes.count))
+    }
+    return count == lastBytes.count && bytes == lastBytes
   }
 
   private static func inode(of descriptor: Int32) -> UInt64? {

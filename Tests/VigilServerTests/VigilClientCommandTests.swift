@@ -148,6 +148,10 @@ struct VigilClientCommandTests {
     #expect(try daemon.exchange(#"{"op":"reopen"}"#)["op"] as? String == "reopen")
     _ = try daemon.exchange([Self.report("T-4", weapons: "tank")])
     #expect(DaemonReloadTests.eventually { seen.sofar().contains("T-4") })
+    // And across a truncation in place (logrotate's copytruncate).
+    #expect(truncate(log, 0) == 0)
+    _ = try daemon.exchange([Self.report("T-5", weapons: "tank")])
+    #expect(DaemonReloadTests.eventually { seen.sofar().contains("T-5") })
     #expect(!seen.sofar().contains("T-1"))
   }
 
