@@ -24,7 +24,7 @@ public enum ReportDigest {
     case .bool(let flag): output.append(contentsOf: (flag ? "t" : "f").utf8)
     case .number(let number):
       output.append(contentsOf: "#\(number == 0 ? 0 : number.bitPattern);".utf8)
-    case .string(let string): output.append(contentsOf: JSONText.string(string).utf8)
+    case .string(let string): JSONText.appendString(string, to: &output)
     case .array(let elements):
       output.append(UInt8(ascii: "["))
       for element in elements {
@@ -34,8 +34,8 @@ public enum ReportDigest {
       output.append(UInt8(ascii: "]"))
     case .object(let object):
       output.append(UInt8(ascii: "{"))
-      for member in object.members.sorted(by: { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }) {
-        output.append(contentsOf: JSONText.string(member.key).utf8)
+      for member in object.members.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+        JSONText.appendString(member.key, to: &output)
         output.append(UInt8(ascii: ":"))
         write(member.value, into: &output)
         output.append(UInt8(ascii: ","))

@@ -21,6 +21,9 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   private var unsent = 0
   private var stream: AlertStream?
   private var dropped = false
+  /// A flush is scheduled for the responses written in this turn of the event loop: one
+  /// `write` system call for many responses, not one each.
+  private var flushScheduled = false
 
   init(daemon: Daemon) {
     self.daemon = daemon
@@ -81,9 +84,16 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     buffer.writeString(line)
     let size = buffer.readableBytes
     unsent += size
-    let write = channel.writeAndFlush(buffer)
+    let write = channel.write(buffer)
     lastWrite = write
     write.whenComplete { _ in self.unsent -= size }
+    if !flushScheduled {
+      flushScheduled = true
+      channel.eventLoop.execute {
+        self.flushScheduled = false
+        channel.flush()
+      }
+    }
     let limit = daemon.configuration.limits.maxPendingBytes
     if unsent > limit {
       dropped = true

@@ -1,0 +1,138 @@
+"""Drives a running vigild for bench/run: throughput over one and over 8 connections,
+round trips at low load, reload of 1,000 rules (and what it does to acknowledgements),
+peak RSS after RSS_REPORTS journalled reports. Prints one table with the ratio to the peer.
+usage: drive.py WORKDIR DAEMON_PID PEER_LINE RSS_REPORTS"""
+import json, os, re, shutil, socket, statistics, sys, threading, time
+
+work, pid, peer_line, rss_reports = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+sock_path = os.path.join(work, "s.sock")
+lines = open(os.path.join(work, "reports.ndjson"), "rb").read().splitlines(keepends=True)
+peer_rate = float(re.search(r"peer_reports_per_s=(\d+)", peer_line).group(1))
+
+
+def connect():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock_path)
+    return s
+
+
+def renamed(batch, prefix):
+    """The same reports under other ids, so they are new to the daemon."""
+    return [l.replace(b'"id":"RPT-', b'"id":"' + prefix + b'-', 1) for l in batch]
+
+
+def pipeline(batch):
+    """Sends the reports on one connection while reading; gives (acknowledged, refused)."""
+    s = connect()
+    data = b"".join(batch)
+    threading.Thread(target=lambda: (s.sendall(data), s.shutdown(socket.SHUT_WR)), daemon=True).start()
+    ok = bad = 0
+    rest = b""
+    while True:
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        rest += chunk
+        *done, rest = rest.split(b"\n")
+        for line in done:
+            if line.startswith(b'{"ok":true'):
+                ok += 1
+            else:
+                bad += 1
+    return ok, bad
+
+
+def rss_kib():
+    status = open(f"/proc/{pid}/status").read()
+    return int(re.search(r"VmHWM:\s+(\d+)", status).group(1))
+
+
+rows = []
+n = len(lines)
+
+# 1. One connection, durability batch, the shipped rules.
+start = time.perf_counter()
+ok, bad = pipeline(renamed(lines, b"ONE"))
+one = ok / (time.perf_counter() - start)
+rows.append(("throughput, 1 connection (reports/s)", f"{one:,.0f}", f"{one / peer_rate:.2f}x peer"))
+
+# 2. Eight connections at once.
+parts = [renamed(lines[i::8], b"C%d" % i) for i in range(8)]
+results = [None] * 8
+threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, pipeline(parts[i]))) for i in range(8)]
+start = time.perf_counter()
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+eight = sum(r[0] for r in results) / (time.perf_counter() - start)
+rows.append(("throughput, 8 connections (reports/s)", f"{eight:,.0f}", f"{eight / peer_rate:.2f}x peer"))
+
+# 3. Round trips at low load: one report at a time.
+s = connect()
+f = s.makefile("rb")
+trips = []
+for i, line in enumerate(renamed(lines[:3000], b"LAT")):
+    start = time.perf_counter()
+    s.sendall(line)
+    f.readline()
+    trips.append(time.perf_counter() - start)
+s.close()
+trips.sort()
+pct = lambda p: trips[min(len(trips) - 1, int(len(trips) * p))] * 1e6
+rows.append(("round trip p50 / p99 / p99.9 (µs)", f"{pct(0.5):.0f} / {pct(0.99):.0f} / {pct(0.999):.0f}", "target p99 < 1000"))
+
+# 4. Reload of 1,000 rules while a client keeps submitting one report at a time.
+stop = threading.Event()
+acks = []
+def prober():
+    s = connect()
+    f = s.makefile("rb")
+    for line in renamed(lines * 5, b"RLD"):
+        if stop.is_set():
+            break
+        start = time.perf_counter()
+        s.sendall(line)
+        f.readline()
+        acks.append((start, time.perf_counter() - start))
+threading.Thread(target=prober, daemon=True).start()
+time.sleep(0.5)
+admin = connect()
+af = admin.makefile("rb")
+windows, reloads = [], []
+for round in range(5):
+    target = os.path.join(work, "Rules", "generated.yaml")
+    if round % 2 == 0:
+        shutil.copy(os.path.join(work, "generated.yaml"), target)
+    else:
+        os.unlink(target)
+    start = time.perf_counter()
+    admin.sendall(b'{"op":"reload"}\n')
+    answer = json.loads(af.readline())
+    took = time.perf_counter() - start
+    assert answer.get("reloaded") is True, answer
+    windows.append((start, start + took))
+    reloads.append(took)
+    time.sleep(0.3)
+stop.set()
+time.sleep(0.1)
+during = [d for t, d in acks if any(a <= t <= b for a, b in windows)] or [0]
+between = [d for t, d in acks if not any(a - 0.05 <= t <= b + 0.05 for a, b in windows)] or [0]
+rows.append(("reload 1,000 rules (ms, median of 5)", f"{statistics.median(reloads) * 1000:.0f}", "target < 200"))
+rows.append(("worst ack during reloads / median between (ms)",
+             f"{max(during) * 1000:.1f} / {statistics.median(between) * 1000:.2f}", "target < 50"))
+
+# 5. Peak RSS after RSS_REPORTS journalled reports in all.
+journalled = 2 * n + 3000 + len(acks)
+k = 0
+while journalled < rss_reports:
+    batch = renamed(lines, b"RSS%d" % k)[: rss_reports - journalled]
+    journalled += pipeline(batch)[0]
+    k += 1
+rows.append((f"peak RSS after {journalled:,} reports (MB)", f"{rss_kib() / 1024:.0f}", "target < 100"))
+
+print(f"peer (syslog-ng, 12 simpler rules): {peer_rate:,.0f} reports/s")
+width = max(len(r[0]) for r in rows)
+for name, value, note in rows:
+    print(f"{name:<{width}}  {value:>18}  {note}")
+print(f"ratio vigild/peer (1 connection): {one / peer_rate:.2f}")
