@@ -21,6 +21,22 @@ struct DuplicateIndexTests {
     #expect(index.verdict(id: "A", content: try ReportDigest.content(of: Array(changed.utf8))) == .conflict)
   }
 
+  /// The same JSON value written every way JSON allows has one content digest; any
+  /// change of value gives another.
+  @Test(arguments: [
+    (#"{"a":"A\u00e9\n","b":[1,2.5,-0],"c":{"y":null,"x":true}}"#, true),
+    (#"{ "c" : { "x" : true , "y" : null } , "b" : [ 1.0 , 25e-1 , 0 ] , "a" : "\u0041é\u000a" }"#, true),
+    (#"{"b":[1,2.5,0],"a":"A\u00e9\n","c":{"x":true,"y":null}}"#, true),
+    (#"{"a":"Aé\n","b":[1,2.5,0],"c":{"y":null,"x":false}}"#, false),
+    (#"{"a":"Aé\n","b":[2.5,1,0],"c":{"y":null,"x":true}}"#, false),
+    (#"{"a":"Aé\n ","b":[1,2.5,0],"c":{"y":null,"x":true}}"#, false),
+    (#"{"a":"Aé\n","b":[1,2.5,0],"c":{"y":null,"x":true},"d":null}"#, false),
+  ])
+  func contentDigestsIgnoreHowTheValueIsWritten(text: String, same: Bool) throws {
+    let reference = try ReportDigest.content(of: Array(#"{"a":"Aé\n","b":[1,2.5,0],"c":{"x":true,"y":null}}"#.utf8))
+    #expect((try ReportDigest.content(of: Array(text.utf8)) == reference) == same)
+  }
+
   @Test func rebuiltFromTheJournalAndTheAlertLog() throws {
     let directory = try TemporaryDirectory()
     let journal = try Journal(path: directory.path + "/reports.jsonl")

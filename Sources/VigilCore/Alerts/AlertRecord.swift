@@ -30,17 +30,50 @@ public struct AlertRecord: Sendable, Equatable {
     self.ruleset = ruleset
   }
 
-  /// The record's line, `hash` last, ending with a newline.
+  /// The record's line, `hash` last, ending with a newline. Written as bytes, not by
+  /// joining strings: it is on every report's path.
   public func line(seq: UInt64, prev: String) -> (line: String, hash: String) {
-    let prefix =
-      "{\"seq\":\(seq),\"time\":\(JSONText.string(time)),\"rule\":\(JSONText.string(rule)),"
-      + "\"priority\":\"\(priority.rawValue)\",\"report_id\":\(reportID.map(JSONText.string) ?? "null"),"
-      + "\"occurred_at\":\(occurredAt.map(JSONText.string) ?? "null"),\"message\":\(JSONText.string(message)),"
-      + "\"basis\":[\(basis.map(JSONText.string).joined(separator: ","))],"
-      + "\"tags\":[\(tags.map(JSONText.string).joined(separator: ","))],"
-      + "\"ruleset\":\(JSONText.string(ruleset)),\"prev\":\"\(prev)\""
-    let hash = AlertChain.hash(prev: prev, prefix: Array(prefix.utf8))
-    return (prefix + ",\"hash\":\"\(hash)\"}\n", hash)
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(320 + message.utf8.count)
+    func raw(_ text: StaticString) {
+      text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+    func list(_ items: [String]) {
+      bytes.append(UInt8(ascii: "["))
+      for (index, item) in items.enumerated() {
+        if index > 0 { bytes.append(UInt8(ascii: ",")) }
+        JSONText.appendString(item, to: &bytes)
+      }
+      bytes.append(UInt8(ascii: "]"))
+    }
+    raw("{\"seq\":")
+    bytes.append(contentsOf: String(seq).utf8)
+    raw(",\"time\":")
+    JSONText.appendString(time, to: &bytes)
+    raw(",\"rule\":")
+    JSONText.appendString(rule, to: &bytes)
+    raw(",\"priority\":\"")
+    bytes.append(contentsOf: priority.rawValue.utf8)
+    raw("\",\"report_id\":")
+    if let reportID { JSONText.appendString(reportID, to: &bytes) } else { raw("null") }
+    raw(",\"occurred_at\":")
+    if let occurredAt { JSONText.appendString(occurredAt, to: &bytes) } else { raw("null") }
+    raw(",\"message\":")
+    JSONText.appendString(message, to: &bytes)
+    raw(",\"basis\":")
+    list(basis)
+    raw(",\"tags\":")
+    list(tags)
+    raw(",\"ruleset\":")
+    JSONText.appendString(ruleset, to: &bytes)
+    raw(",\"prev\":\"")
+    bytes.append(contentsOf: prev.utf8)
+    raw("\"")
+    let hash = AlertChain.hash(prev: prev, prefix: bytes)
+    raw(",\"hash\":\"")
+    bytes.append(contentsOf: hash.utf8)
+    raw("\"}\n")
+    return (String(decoding: bytes, as: UTF8.self), hash)
   }
 }
 
@@ -55,9 +88,13 @@ public enum AlertChain {
     var hasher = SHA256()
     hasher.update(data: Array(prev.utf8))
     hasher.update(data: prefix)
-    return hasher.finalize().map { byte in
-      let hex = String(byte, radix: 16)
-      return hex.count == 1 ? "0" + hex : hex
-    }.joined()
+    let digits = Array("0123456789abcdef".utf8)
+    var hex: [UInt8] = []
+    hex.reserveCapacity(64)
+    for byte in hasher.finalize() {
+      hex.append(digits[Int(byte >> 4)])
+      hex.append(digits[Int(byte & 15)])
+    }
+    return String(decoding: hex, as: UTF8.self)
   }
 }

@@ -21,6 +21,14 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   private var unsent = 0
   private var stream: AlertStream?
   private var dropped = false
+  /// Requests read whose responses are not yet handed to the channel. Past
+  /// `Self.mostInFlight` the connection stops reading until they drain, so a client that
+  /// sends faster than it is answered holds a bounded amount of the daemon's memory.
+  private var inFlight = 0
+  private var paused = false
+  /// Shutting down: reading stops for good.
+  private var finishing = false
+  static let mostInFlight = 4096
   /// A flush is scheduled for the responses written in this turn of the event loop: one
   /// `write` system call for many responses, not one each.
   private var flushScheduled = false
@@ -61,7 +69,19 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
       let answered = response.recover { error in
         Response.error(RequestError(.internal, "the request failed: \(error); it was not acknowledged"))
       }
-      queued = previous.and(answered).map { _, line in self.send(line, on: channel) }
+      inFlight += 1
+      if inFlight >= Self.mostInFlight, !paused {
+        paused = true
+        _ = channel.setOption(ChannelOptions.autoRead, value: false)
+      }
+      queued = previous.and(answered).map { _, line in
+        self.inFlight -= 1
+        if self.paused, !self.finishing, self.inFlight <= Self.mostInFlight / 4 {
+          self.paused = false
+          _ = channel.setOption(ChannelOptions.autoRead, value: true)
+        }
+        self.send(line, on: channel)
+      }
     case .subscribe(let selector):
       let stream = AlertStream(
         channel: channel, selector: selector, limit: daemon.configuration.limits.maxPendingBytes,
@@ -125,6 +145,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
   /// At shutdown: stop reading, answer what was read, then close.
   func finish(_ channel: Channel) {
+    finishing = true
     channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in
       self.whenAllSent(on: channel.eventLoop) { channel.close(promise: nil) }
     }
