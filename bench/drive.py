@@ -88,9 +88,10 @@ acks = []
 def prober():
     s = connect()
     f = s.makefile("rb")
-    for line in renamed(lines * 5, b"RLD"):
+    for i in range(10 ** 9):
         if stop.is_set():
             break
+        line = lines[i % n].replace(b'"id":"RPT-', b'"id":"RLD%d-' % (i // n), 1)
         start = time.perf_counter()
         s.sendall(line)
         f.readline()
