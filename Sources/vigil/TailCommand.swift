@@ -161,11 +161,11 @@ struct AlertPrinter {
     }
     let priority = text("priority")
     let seq = "#" + text("seq")
+    // Padded to align, never cut: a long rule id or report id shifts its row instead.
+    let pad = { (text: String, width: Int) in text + String(repeating: " ", count: max(0, width - text.count)) }
     let columns = [
-      text("time"), seq.padding(toLength: 7, withPad: " ", startingAt: 0),
-      priority.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0),
-      text("rule").padding(toLength: 34, withPad: " ", startingAt: 0),
-      text("report_id").padding(toLength: 18, withPad: " ", startingAt: 0), text("message"),
+      text("time"), pad(seq, 7), pad(priority.uppercased(), 8), pad(text("rule"), 34), pad(text("report_id"), 18),
+      text("message"),
     ]
     let row = columns.joined(separator: "  ")
     Swift.print(colours ? Self.colour(priority) + row + "\u{1B}[0m" : row)
