@@ -37,6 +37,27 @@ struct DuplicateIndexTests {
     #expect((try ReportDigest.content(of: Array(text.utf8)) == reference) == same)
   }
 
+  /// The compact table behind the index, past several of its growths and chunks.
+  @Test func manyReportsAreAllRememberedAndNoOthers() throws {
+    var index = DuplicateIndex()
+    let count = 150_000
+    let content = try ReportDigest.content(of: Array(reportA.utf8))
+    for number in 0..<count {
+      index.record(id: "R-\(number)", entry: .init(content: content, firstSeq: UInt64(number), alertCount: 1))
+    }
+    #expect(index.count == count)
+    for number in stride(from: 0, to: count, by: 7) {
+      #expect(index.verdict(id: "R-\(number)", content: content) == .duplicate(.init(content: content, firstSeq: UInt64(number), alertCount: 1)))
+    }
+    for number in count..<(count + 1000) {
+      #expect(index.verdict(id: "R-\(number)", content: content) == .new)
+    }
+    // Recording an id again replaces its entry.
+    index.record(id: "R-5", entry: .init(content: content, firstSeq: 99, alertCount: 0))
+    #expect(index.count == count)
+    #expect(index.verdict(id: "R-5", content: content) == .duplicate(.init(content: content, firstSeq: 99, alertCount: 0)))
+  }
+
   @Test func rebuiltFromTheJournalAndTheAlertLog() throws {
     let directory = try TemporaryDirectory()
     let journal = try Journal(path: directory.path + "/reports.jsonl")

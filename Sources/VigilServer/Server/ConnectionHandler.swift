@@ -28,7 +28,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   private var paused = false
   /// Shutting down: reading stops for good.
   private var finishing = false
-  static let mostInFlight = 4096
+  static let mostInFlight = 512
   /// A flush is scheduled for the responses written in this turn of the event loop: one
   /// `write` system call for many responses, not one each.
   private var flushScheduled = false

@@ -28,7 +28,7 @@ public struct DuplicateIndex: Sendable {
     case conflict
   }
 
-  private var entries: [Digest128: Entry] = [:]
+  private var entries = CompactDigestTable()
 
   public init() {}
 
@@ -40,7 +40,7 @@ public struct DuplicateIndex: Sendable {
   }
 
   public mutating func record(id: String, entry: Entry) {
-    entries[ReportDigest.id(id)] = entry
+    entries.set(ReportDigest.id(id), entry)
   }
 
   /// Rebuilds the index from the journal and the alert log files (oldest first), as the
