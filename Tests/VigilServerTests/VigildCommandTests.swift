@@ -50,6 +50,36 @@ struct VigildCommandTests {
     #expect(!run.standardError.contains("rules.paths[0]"))
   }
 
+  @Test func worldWritableRulesOrConfigurationAreRefused() throws {
+    let directory = try TemporaryDirectory()
+    let rules = directory.path + "/Rules"
+    try FileManager.default.createDirectory(atPath: rules, withIntermediateDirectories: false)
+    try DaemonEndToEndTests.rules["weapons.yaml"]!.write(toFile: rules + "/w.yaml", atomically: true, encoding: .utf8)
+    chmod(rules, 0o755)
+    chmod(rules + "/w.yaml", 0o644)
+    try "durability: none\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    chmod(directory.path + "/v.yaml", 0o666)
+    let configuration = try Vigild.run(["--config", "v.yaml", "--socket", "s.sock"], in: directory.path)
+    #expect(configuration.status == 1)
+    #expect(configuration.standardError.contains(#"refusing the configuration "v.yaml": any user may write it (mode 666)"#))
+
+    chmod(directory.path + "/v.yaml", 0o644)
+    chmod(rules, 0o777)
+    let directoryRun = try Vigild.run(["--config", "v.yaml", "--socket", "s.sock"], in: directory.path)
+    #expect(directoryRun.status == 1)
+    #expect(directoryRun.standardError.contains(#"rules.paths[0]: refusing the rules directory "Rules": any user may write it (mode 777)"#))
+
+    chmod(rules, 0o755)
+    chmod(rules + "/w.yaml", 0o646)
+    let fileRun = try Vigild.run(["--config", "v.yaml", "--socket", "s.sock"], in: directory.path)
+    #expect(fileRun.status == 1)
+    #expect(fileRun.standardError.contains(#"refusing the rule file "Rules/w.yaml""#))
+
+    chmod(rules + "/w.yaml", 0o644)
+    let fine = try Vigild.run(["--config", "v.yaml", "--socket", "s.sock"], in: directory.path)
+    #expect(fine.standardError.contains("ready on s.sock"), "\(fine.standardError)")
+  }
+
   @Test func aRuleSetThatFailsToLoadIsFatalWithEveryError() throws {
     let directory = try TemporaryDirectory()
     try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)

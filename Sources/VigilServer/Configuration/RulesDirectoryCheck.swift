@@ -18,7 +18,22 @@ public enum RulesDirectoryCheck {
       guard FileManager.default.isReadableFile(atPath: path), FileManager.default.isExecutableFile(atPath: path) else {
         return "\(key): cannot read the rules directory \"\(path)\": permission denied"
       }
+      if let problem = worldWritable(path, what: "the rules directory", key: key) { return problem }
+      let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+      for name in names.sorted() where RuleDirectories.isRuleFile(name) {
+        if let problem = worldWritable(path + "/" + name, what: "the rule file", key: key) { return problem }
+      }
       return nil
     }
+  }
+
+  /// Rules decide what is reported as a breach: a file or directory any user may write is
+  /// refused at start, as is such a configuration (the check follows symlinks).
+  public static func worldWritable(_ path: String, what: String, key: String?) -> String? {
+    var status = stat()
+    guard stat(path, &status) == 0, status.st_mode & S_IWOTH != 0 else { return nil }
+    let mode = String(status.st_mode & 0o7777, radix: 8)
+    return (key.map { "\($0): " } ?? "")
+      + "refusing \(what) \"\(path)\": any user may write it (mode \(mode)); run chmod o-w \"\(path)\""
   }
 }
