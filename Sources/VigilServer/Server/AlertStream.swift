@@ -36,8 +36,9 @@ final class AlertStream: @unchecked Sendable {
         self.queuedBytes += buffer.readableBytes
         self.queue.append(buffer)
       }
-      guard self.queuedBytes <= self.limit else { return self.drop() }
+      // What the channel takes now is not backlog; only what is left counts.
       self.pump()
+      if self.queuedBytes > self.limit { self.drop() }
     }
   }
 

@@ -20,6 +20,8 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   /// Bytes of responses handed to the channel that the socket has not taken yet.
   private var unsent = 0
   private var stream: AlertStream?
+  /// Reports of the current read burst, not yet handed to the writer.
+  private var burst: [(submission: Submission, promise: EventLoopPromise<String>)] = []
   private var dropped = false
   /// Requests read whose responses are not yet handed to the channel. Past
   /// `Self.mostInFlight` the connection stops reading until they drain, so a client that
@@ -28,7 +30,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   private var paused = false
   /// Shutting down: reading stops for good.
   private var finishing = false
-  static let mostInFlight = 512
+  static let mostInFlight = 2048
   /// A flush is scheduled for the responses written in this turn of the event loop: one
   /// `write` system call for many responses, not one each.
   private var flushScheduled = false
@@ -48,6 +50,8 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   }
 
   func channelInactive(context: ChannelHandlerContext) {
+    // Reports read before the client went are still recorded.
+    submitBurst(on: context.eventLoop)
     daemon.connectionClosed()
     if let stream { daemon.subscriptions.remove(stream) }
     context.fireChannelInactive()
@@ -65,23 +69,18 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     switch reply {
     case nil:
       return
+    case .submit(let submission):
+      // Held until the read burst ends, then handed to the writer with the others.
+      let promise = context.eventLoop.makePromise(of: String.self)
+      if burst.isEmpty {
+        // At the latest after this turn of the loop, even if no read-complete follows.
+        let loop = context.eventLoop
+        loop.execute { self.submitBurst(on: loop) }
+      }
+      burst.append((submission, promise))
+      answer(promise.futureResult, on: channel, after: previous)
     case .line(let response):
-      let answered = response.recover { error in
-        Response.error(RequestError(.internal, "the request failed: \(error); it was not acknowledged"))
-      }
-      inFlight += 1
-      if inFlight >= Self.mostInFlight, !paused {
-        paused = true
-        _ = channel.setOption(ChannelOptions.autoRead, value: false)
-      }
-      queued = previous.and(answered).map { _, line in
-        self.inFlight -= 1
-        if self.paused, !self.finishing, self.inFlight <= Self.mostInFlight / 4 {
-          self.paused = false
-          _ = channel.setOption(ChannelOptions.autoRead, value: true)
-        }
-        self.send(line, on: channel)
-      }
+      answer(response, on: channel, after: previous)
     case .subscribe(let selector):
       let stream = AlertStream(
         channel: channel, selector: selector, limit: daemon.configuration.limits.maxPendingBytes,
@@ -95,6 +94,47 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         stream.start()
       }
     }
+  }
+
+  /// Queues `response` after the connection's earlier ones, counting it as in flight.
+  private func answer(_ response: EventLoopFuture<String>, on channel: Channel, after previous: EventLoopFuture<Void>) {
+    let answered = response.recover { error in
+      Response.error(RequestError(.internal, "the request failed: \(error); it was not acknowledged"))
+    }
+    inFlight += 1
+    if inFlight >= Self.mostInFlight, !paused {
+      paused = true
+      _ = channel.setOption(ChannelOptions.autoRead, value: false)
+    }
+    queued = previous.and(answered).map { _, line in
+      self.inFlight -= 1
+      if self.paused, !self.finishing, self.inFlight <= Self.mostInFlight / 4 {
+        self.paused = false
+        _ = channel.setOption(ChannelOptions.autoRead, value: true)
+      }
+      self.send(line, on: channel)
+    }
+  }
+
+  /// Hands the reports of this read burst to the writer in one go; each request's own
+  /// promise gets its response line.
+  private func submitBurst(on loop: EventLoop) {
+    guard !burst.isEmpty else { return }
+    let held = burst
+    burst.removeAll(keepingCapacity: true)
+    daemon.writer.submit(held.map(\.submission)).hop(to: loop).whenComplete { result in
+      switch result {
+      case .success(let lines):
+        for (index, item) in held.enumerated() { item.promise.succeed(lines[index]) }
+      case .failure(let error):
+        for item in held { item.promise.fail(error) }
+      }
+    }
+  }
+
+  func channelReadComplete(context: ChannelHandlerContext) {
+    submitBurst(on: context.eventLoop)
+    context.fireChannelReadComplete()
   }
 
   /// Hands one response to the channel, counting it as unread until the socket takes it.
@@ -136,6 +176,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
   func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
     // A subscriber that half-closes keeps its stream (`… | nc -U sock`).
+    submitBurst(on: context.eventLoop)
     if case ChannelEvent.inputClosed = event, stream == nil {
       let channel = context.channel
       whenAllSent(on: context.eventLoop) { channel.close(promise: nil) }
@@ -146,6 +187,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   /// At shutdown: stop reading, answer what was read, then close.
   func finish(_ channel: Channel) {
     finishing = true
+    submitBurst(on: channel.eventLoop)
     channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in
       self.whenAllSent(on: channel.eventLoop) { channel.close(promise: nil) }
     }

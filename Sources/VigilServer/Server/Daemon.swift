@@ -25,6 +25,8 @@ public final class Daemon: Sendable {
   /// What a request line gets: a response line, or (for `subscribe`) a stream.
   enum Reply {
     case line(EventLoopFuture<String>)
+    /// A report to record: the connection hands its burst of them to the writer at once.
+    case submit(Submission)
     case subscribe(AlertSelector)
   }
 
@@ -77,6 +79,9 @@ public final class Daemon: Sendable {
       return .line(loop.makeSucceededFuture(Response.error(error)))
     case .success(.subscribe(let filter)):
       return .subscribe(AlertSelector(filter))
+    case .success(.submit(let parsed, let json)):
+      return submission(parsed, json: json).map { .submit($0) } ?? .line(
+        loop.makeSucceededFuture(Response.error(RequestError(.invalidJSON, "not valid JSON"))))
     case .success(.status):
       return .line(after.map { self.status() })
     case .success(.rules):
@@ -96,18 +101,9 @@ public final class Daemon: Sendable {
   private func respond(to request: Request, peer: PeerCredentials?, on loop: EventLoop) -> EventLoopFuture<String> {
     switch request {
     case .submit(let parsed, let json):
-      let set = ruleSet
-      let records = alerts(for: parsed.report, set: set)
-      let content: Digest128
-      do {
-        content = try ReportDigest.content(of: json)
-      } catch {
-        counters.refused()
-        return loop.makeSucceededFuture(Response.error(RequestError(.invalidJSON, "not valid JSON: \(error)")))
+      guard let submission = submission(parsed, json: json) else {
+        return loop.makeSucceededFuture(Response.error(RequestError(.invalidJSON, "not valid JSON")))
       }
-      let submission = Submission(
-        reportID: parsed.report.id, content: content, reportJSON: json, alerts: records, warnings: parsed.warnings,
-        ruleset: set.revision)
       return writer.submit(submission).hop(to: loop)
     case .check(let parsed):
       counters.checked()
@@ -133,6 +129,19 @@ public final class Daemon: Sendable {
       guard isAdministrator(peer) else { return forbidden("reopen", on: loop) }
       return reopen().hop(to: loop)
     }
+  }
+
+  /// A report checked and ready for the writer: its alerts, its content digest.
+  private func submission(_ parsed: ParsedReport, json: [UInt8]) -> Submission? {
+    let set = ruleSet
+    let records = alerts(for: parsed.report, set: set)
+    guard let content = try? ReportDigest.content(of: json) else {
+      counters.refused()
+      return nil
+    }
+    return Submission(
+      reportID: parsed.report.id, content: content, reportJSON: json, alerts: records, warnings: parsed.warnings,
+      ruleset: set.revision)
   }
 
   private func alerts(for report: Report, set: RuleSet) -> [AlertRecord] {

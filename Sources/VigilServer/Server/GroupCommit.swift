@@ -29,7 +29,7 @@ final class GroupCommit: @unchecked Sendable {
   /// Who hears of each record once it is durable: subscribers and plugins' alert sinks.
   private let subscriptions: Subscriptions
   private let sinks: [any AlertSink]
-  private var pending: [(Submission?, [AlertRecord], EventLoopPromise<String>)] = []
+  private var pending: [([Submission], [AlertRecord], EventLoopPromise<[String]>)] = []
   private var flushScheduled = false
 
   init(
@@ -59,18 +59,24 @@ final class GroupCommit: @unchecked Sendable {
   /// Records a report (or answers it as a duplicate or a conflict); the future gives the
   /// response line once what it acknowledges is durable.
   func submit(_ submission: Submission) -> EventLoopFuture<String> {
-    enqueue(submission, records: [])
+    submit([submission]).map { $0[0] }
+  }
+
+  /// Records several reports (a connection's burst: one hand-over, one answer); the future
+  /// gives their response lines, in order, once what they acknowledge is durable.
+  func submit(_ submissions: [Submission]) -> EventLoopFuture<[String]> {
+    enqueue(submissions, records: [])
   }
 
   /// Records rule-set records (`vigil.ruleset_loaded`, `vigil.ruleset_rejected`).
   func record(_ records: [AlertRecord]) -> EventLoopFuture<String> {
-    enqueue(nil, records: records)
+    enqueue([], records: records).map { _ in "" }
   }
 
-  private func enqueue(_ submission: Submission?, records: [AlertRecord]) -> EventLoopFuture<String> {
-    let promise = loop.makePromise(of: String.self)
+  private func enqueue(_ submissions: [Submission], records: [AlertRecord]) -> EventLoopFuture<[String]> {
+    let promise = loop.makePromise(of: [String].self)
     loop.execute {
-      self.pending.append((submission, records, promise))
+      self.pending.append((submissions, records, promise))
       if !self.flushScheduled {
         self.flushScheduled = true
         // Let whatever else is ready join this commit.
@@ -80,73 +86,32 @@ final class GroupCommit: @unchecked Sendable {
     return promise.futureResult
   }
 
+  /// One submission's answer: known now (a duplicate, a conflict), or once the batch's
+  /// first `seq` is known.
+  private enum Answer {
+    case now(String)
+    case written((UInt64) -> String)
+  }
+
   private func flush() {
     flushScheduled = false
     let batch = pending
     pending.removeAll(keepingCapacity: true)
     var journalEntries: [(receivedAt: String, report: [UInt8])] = []
     var records: [AlertRecord] = []
-    /// What to answer each submission once the batch is written, given the first `seq`.
-    var answers: [(promise: EventLoopPromise<String>, answer: (UInt64) -> String)] = []
+    var answers: [(promise: EventLoopPromise<[String]>, answers: [Answer])] = []
     /// New reports of this batch: each with the position of its first alert among `records`.
     var accepted: [(submission: Submission, first: Int)] = []
     var acceptedByID: [String: (submission: Submission, first: Int)] = [:]
     let receivedAt = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
-    for (submission, systemRecords, promise) in batch {
-      guard let submission else {
-        records += systemRecords
-        answers.append((promise, { _ in "" }))
-        continue
+    for (submissions, systemRecords, promise) in batch {
+      records += systemRecords
+      var these: [Answer] = []
+      these.reserveCapacity(submissions.count)
+      for submission in submissions {
+        these.append(answer(submission, &journalEntries, &records, &accepted, &acceptedByID, receivedAt))
       }
-      let conflict = RequestError(.idConflict, "another report was already recorded with the id \(submission.reportID)")
-      if let earlier = acceptedByID[submission.reportID] {
-        // The second of two equal ids in one batch is a duplicate or a conflict of the first.
-        guard earlier.submission.content == submission.content else {
-          counters.refused()
-          promise.succeed(Response.error(conflict))
-          continue
-        }
-        counters.duplicate()
-        answers.append(
-          (
-            promise,
-            { firstSeq in
-              Response.duplicate(
-                reportID: submission.reportID, ruleset: submission.ruleset,
-                seqs: (0..<earlier.submission.alerts.count).map { firstSeq + UInt64(earlier.first + $0) })
-            }
-          ))
-        continue
-      }
-      switch index.verdict(id: submission.reportID, content: submission.content) {
-      case .conflict:
-        counters.refused()
-        promise.succeed(Response.error(conflict))
-      case .duplicate(let entry):
-        counters.duplicate()
-        promise.succeed(
-          Response.duplicate(reportID: submission.reportID, ruleset: submission.ruleset, seqs: entry.seqs))
-      case .new:
-        journalEntries.append((receivedAt, submission.reportJSON))
-        let first = records.count
-        records += submission.alerts
-        accepted.append((submission, first))
-        acceptedByID[submission.reportID] = (submission, first)
-        answers.append(
-          (
-            promise,
-            { firstSeq in
-              let alerts = submission.alerts.enumerated().map { offset, alert in
-                Response.Alert(
-                  seq: firstSeq + UInt64(first + offset), rule: alert.rule, priority: alert.priority,
-                  message: alert.message)
-              }
-              return Response.verdict(
-                reportID: submission.reportID, duplicate: false, ruleset: submission.ruleset, alerts: alerts,
-                warnings: submission.warnings)
-            }
-          ))
-      }
+      answers.append((promise, these))
     }
     let firstSeq = alertLog.lastSeq + 1
     var lines: [(seq: UInt64, line: String)] = []
@@ -165,9 +130,17 @@ final class GroupCommit: @unchecked Sendable {
       // back to where they were (the journal may have been written when the log failed).
       journal.cutBack(to: journalSize)
       alertLog.cutBack(to: logMark)
-      for (promise, _) in answers {
-        counters.refused()
-        promise.succeed(Response.error(RequestError(.storage, "nothing was recorded: \(error); retry later")))
+      let refusal = Response.error(RequestError(.storage, "nothing was recorded: \(error); retry later"))
+      for (promise, these) in answers {
+        promise.succeed(
+          these.map { answer in
+            switch answer {
+            case .now(let line): return line
+            case .written:
+              counters.refused()
+              return refusal
+            }
+          })
       }
       return
     }
@@ -185,11 +158,63 @@ final class GroupCommit: @unchecked Sendable {
         for (record, written) in zip(records, lines) { sink.alertRecorded(record, seq: written.seq, line: written.line) }
       }
     }
-    for (promise, answer) in answers {
-      promise.succeed(answer(firstSeq))
+    for (promise, these) in answers {
+      promise.succeed(
+        these.map { answer in
+          switch answer {
+          case .now(let line): line
+          case .written(let render): render(firstSeq)
+          }
+        })
     }
     // Rotation failing leaves the log where it is; it is tried again after the next commit.
     try? alertLog.rotate(ifAtLeast: rotation.bytes, keep: rotation.keep)
+  }
+
+  /// Decides one submission: a conflict or a duplicate (of an earlier report, or of one in
+  /// this batch) is answered now; a new report joins the batch's writes.
+  private func answer(
+    _ submission: Submission, _ journalEntries: inout [(receivedAt: String, report: [UInt8])],
+    _ records: inout [AlertRecord], _ accepted: inout [(submission: Submission, first: Int)],
+    _ acceptedByID: inout [String: (submission: Submission, first: Int)], _ receivedAt: String
+  ) -> Answer {
+    let conflict = RequestError(.idConflict, "another report was already recorded with the id \(submission.reportID)")
+    if let earlier = acceptedByID[submission.reportID] {
+      // The second of two equal ids in one batch is a duplicate or a conflict of the first.
+      guard earlier.submission.content == submission.content else {
+        counters.refused()
+        return .now(Response.error(conflict))
+      }
+      counters.duplicate()
+      return .written { firstSeq in
+        Response.duplicate(
+          reportID: submission.reportID, ruleset: submission.ruleset,
+          seqs: (0..<earlier.submission.alerts.count).map { firstSeq + UInt64(earlier.first + $0) })
+      }
+    }
+    switch index.verdict(id: submission.reportID, content: submission.content) {
+    case .conflict:
+      counters.refused()
+      return .now(Response.error(conflict))
+    case .duplicate(let entry):
+      counters.duplicate()
+      return .now(Response.duplicate(reportID: submission.reportID, ruleset: submission.ruleset, seqs: entry.seqs))
+    case .new:
+      journalEntries.append((receivedAt, submission.reportJSON))
+      let first = records.count
+      records += submission.alerts
+      accepted.append((submission, first))
+      acceptedByID[submission.reportID] = (submission, first)
+      return .written { firstSeq in
+        let alerts = submission.alerts.enumerated().map { offset, alert in
+          Response.Alert(
+            seq: firstSeq + UInt64(first + offset), rule: alert.rule, priority: alert.priority, message: alert.message)
+        }
+        return Response.verdict(
+          reportID: submission.reportID, duplicate: false, ruleset: submission.ruleset, alerts: alerts,
+          warnings: submission.warnings)
+      }
+    }
   }
 
   /// The alert log's path, for `status`.
