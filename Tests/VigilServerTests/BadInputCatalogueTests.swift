@@ -90,7 +90,7 @@ struct BadInputCatalogueTests {
     try client.send(Array(#"{"op":"ping"}"#.utf8))
     client.closeWriting()
     #expect(client.readLine() == #"{"ok":true,"op":"pong"}"#)
-    #expect(daemon.stop() == 0)
+    expectCleanStop(daemon)
     // Nothing of the bad lines was recorded: the journal has OK-1 and the U- reports.
     let journal = try String(contentsOfFile: daemon.directory.path + "/var/lib/vigil/reports.jsonl", encoding: .utf8)
     #expect(journal.split(separator: "\n").count == 4)

@@ -44,7 +44,7 @@ struct DaemonEndToEndTests {
     #expect(responses[4].contains(#""code":"id_conflict""#))
     #expect(responses[5].contains(#""code":"invalid_json""#))
     #expect(responses[6].contains(#""report_id":"C","duplicate":false"#))
-    #expect(daemon.stop() == 0)
+    expectCleanStop(daemon)
     // The journal holds A and C (the check and the duplicates recorded nothing).
     let journal = try String(contentsOfFile: daemon.directory.path + "/var/lib/vigil/reports.jsonl", encoding: .utf8)
     #expect(journal.split(separator: "\n").count == 2)
@@ -58,7 +58,7 @@ struct DaemonEndToEndTests {
     for (index, response) in responses.enumerated() {
       #expect(response.contains(#""report_id":"P-\#(index)","duplicate":false"#), "\(index): \(response)")
     }
-    #expect(daemon.stop() == 0)
+    expectCleanStop(daemon)
     #expect(!FileManager.default.fileExists(atPath: daemon.socketPath))
     // 1 rule-set record, then 2 alerts for each even report and 1 for each odd one.
     #expect(try verifyChain(daemon.directory.path + "/var/log/vigil/alerts.jsonl") == "ok 3001")
@@ -118,7 +118,7 @@ struct DaemonEndToEndTests {
   @Test func aRestartContinuesTheChainAndRemembersReports() throws {
     let first = try RunningDaemon(rules: Self.rules)
     _ = try first.exchange([Self.report("R1")])
-    #expect(first.stop() == 0)
+    expectCleanStop(first)
     let second = try RunningDaemon(rules: Self.rules, directory: first.directory)
     let again = try second.exchange(Self.report("R1"))
     #expect(again["duplicate"] as? Bool == true)

@@ -31,7 +31,7 @@ struct DaemonReloadTests {
   static func write(_ text: String, to path: String) throws {
     // In place: open, truncate, write (as `echo > file` and many editors do).
     let handle = try #require(FileHandle(forWritingAtPath: path) ?? {
-      FileManager.default.createFile(atPath: path, contents: nil)
+      _ = FileManager.default.createFile(atPath: path, contents: nil)
       return FileHandle(forWritingAtPath: path)
     }())
     try handle.truncate(atOffset: 0)
@@ -61,7 +61,7 @@ struct DaemonReloadTests {
     try FileManager.default.removeItem(atPath: path)
     #expect(try Self.eventually { try !Self.firing(daemon).contains("extra.new") })
     #expect(try Self.firing(daemon) == ["weapons.barrel_bomb", "weapons.any_attack"])
-    #expect(daemon.stop() == 0)
+    expectCleanStop(daemon)
   }
 
   @Test func aBrokenEditKeepsTheOldRuleUntilItIsFixed() throws {
@@ -102,7 +102,7 @@ struct DaemonReloadTests {
     try Self.rule("edit.two").write(toFile: path, atomically: true, encoding: .utf8)
     #expect(try Self.eventually { try Self.firing(daemon).contains("edit.two") })
     #expect(try !Self.firing(daemon).contains("edit.one"))
-    #expect(daemon.stop() == 0)
+    expectCleanStop(daemon)
     #expect(daemon.log().contains("rule set rejected on a change in the rule files"))
   }
 
@@ -126,7 +126,8 @@ struct DaemonReloadTests {
     #expect(rename(swap, link) == 0)
     #expect(try Self.eventually { try Self.firing(daemon).contains("linked.b") })
     #expect(try !Self.firing(daemon).contains("linked.a2"))
-    #expect(daemon.stop() == 0)
+    let stopped = daemon.stop()
+    #expect(stopped == 0, "\(daemon.log().suffix(8000))")
   }
 
   @Test func aSwapOutsideTheWatchedDirectoriesIsCaughtByPolling() throws {
@@ -146,7 +147,7 @@ struct DaemonReloadTests {
     try FileManager.default.createSymbolicLink(atPath: config + "/next", withDestinationPath: "v2")
     #expect(rename(config + "/next", config + "/current") == 0)
     #expect(try Self.eventually { try Self.firing(daemon).contains("kube.v2") })
-    #expect(daemon.stop() == 0)
+    expectCleanStop(daemon)
   }
 
   @Test func pluginItemsReloadWithTheSet() throws {
@@ -160,7 +161,7 @@ struct DaemonReloadTests {
     try ("- place: watched\n  names: [Aleppo, داريا, Darayya]\n" + rule).write(
       toFile: path, atomically: true, encoding: .utf8)
     #expect(try Self.eventually { try Self.firing(daemon).contains("place.watched") })
-    #expect(daemon.stop() == 0)
+    expectCleanStop(daemon)
   }
 
   @Test func withWatchingOffOnlySIGHUPAndReloadReload() throws {
@@ -173,7 +174,7 @@ struct DaemonReloadTests {
     #expect(try !Self.firing(daemon).contains("hup.one"))
     kill(daemon.process.processIdentifier, SIGHUP)
     #expect(try Self.eventually { try Self.firing(daemon).contains("hup.one") })
-    #expect(daemon.stop() == 0)
+    expectCleanStop(daemon)
     #expect(daemon.log().contains("reloaded the rule set on SIGHUP"))
   }
 
@@ -187,7 +188,7 @@ struct DaemonReloadTests {
     let status = try daemon.exchange(#"{"op":"status"}"#)
     #expect((status["last_reload"] as? [String: Any])?["ok"] as? Bool == true)
     #expect(try Self.alertLog(daemon).count == 1)  // the start-up record only
-    #expect(daemon.stop() == 0)
+    expectCleanStop(daemon)
   }
 
   @Test func aReloadStormUnderLoadLosesNoReportAndKeepsTheChain() throws {
@@ -226,7 +227,7 @@ struct DaemonReloadTests {
       #expect(answer.contains(#""report_id":"STORM-\#(index)","duplicate":false"#), "\(index): \(answer)")
     }
     Thread.sleep(forTimeInterval: 0.5)
-    #expect(daemon.stop() == 0)
+    expectCleanStop(daemon)
     let records = try Self.alertLog(daemon)
     let reloads = records.filter { $0["rule"] as? String == "vigil.ruleset_loaded" }.count
     #expect(reloads > 2)

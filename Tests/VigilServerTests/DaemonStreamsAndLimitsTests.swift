@@ -54,7 +54,7 @@ struct DaemonStreamsAndLimitsTests {
     #expect(Self.json(critical.readLine())["seq"] as? Int == 5)
     #expect(Self.json(byRule.readLine())["seq"] as? Int == 6)
     #expect(Self.json(byTag.readLine())["seq"] as? Int == 5)
-    #expect(daemon.stop() == 0)
+    expectCleanStop(daemon)
   }
 
   @Test func theStreamRepeatsTheAlertLogLineByteForByte() throws {
@@ -66,7 +66,7 @@ struct DaemonStreamsAndLimitsTests {
     let streamed = [subscriber.readLine(), subscriber.readLine()]
     let log = try String(contentsOfFile: daemon.directory.path + "/var/log/vigil/alerts.jsonl", encoding: .utf8)
     #expect(streamed.compactMap { $0 } == Array(log.split(separator: "\n").map(String.init).suffix(2)))
-    #expect(daemon.stop() == 0)
+    expectCleanStop(daemon)
   }
 
   @Test func badSubscribeFiltersAreRefused() throws {
@@ -106,7 +106,8 @@ struct DaemonStreamsAndLimitsTests {
     #expect(seqs.first == 2 && seqs == seqs.indices.map { 2 + $0 })
     let status = try daemon.exchange(#"{"op":"status"}"#)
     #expect(status["subscribers"] as? Int == 0)
-    #expect(daemon.stop() == 0)
+    let stopped = daemon.stop()
+    #expect(stopped == 0, "\(daemon.log().suffix(4000))")
     #expect(daemon.log().contains("dropped a subscriber that fell behind"))
   }
 
@@ -123,7 +124,7 @@ struct DaemonStreamsAndLimitsTests {
     #expect(greedy.closedByPeer(within: 60))
     // Others are served all along.
     #expect(try daemon.exchange([#"{"op":"ping"}"#]) == [#"{"ok":true,"op":"pong"}"#])
-    #expect(daemon.stop() == 0)
+    expectCleanStop(daemon)
     #expect(daemon.log().contains("left more than 65536 bytes of responses unread"))
   }
 
@@ -137,7 +138,7 @@ struct DaemonStreamsAndLimitsTests {
     #expect(stalled.closedByPeer(within: 30))
     try patient.send(Array(#"{"op":"ping"}"#.utf8) + [10])
     #expect(patient.readLine() == #"{"ok":true,"op":"pong"}"#)
-    #expect(daemon.stop() == 0)
+    expectCleanStop(daemon)
     #expect(daemon.log().contains("stalled in the middle of a line"))
   }
 
@@ -171,7 +172,7 @@ struct DaemonStreamsAndLimitsTests {
       let seqs = { (response: [String: Any]) in ((response["alerts"] as? [[String: Any]]) ?? []).map { $0["seq"] as? Int } }
       #expect(seqs(original) == seqs(repeated), "\(index)")
     }
-    #expect(second.stop() == 0)
+    expectCleanStop(second)
     let verified = try verifyChain(second.directory.path + "/var/log/vigil/alerts.jsonl")
     #expect(verified.hasPrefix("ok "), "\(verified)")
   }
@@ -223,12 +224,12 @@ struct DaemonAccessTests {
     #expect(answers[2] == #"{"ok":true,"op":"pong"}"#)
     // The daemon's own user (root here) may.
     #expect(try daemon.exchange(#"{"op":"reopen"}"#)["op"] as? String == "reopen")
-    #expect(daemon.stop() == 0)
+    expectCleanStop(daemon)
 
     let trusting = try Self.daemon(config: "socket:\n  mode: \"0666\"\n  admin_uids: [65534]\n")
     let allowed = try Self.exchangeAsNobody(trusting.socketPath, [#"{"op":"reload"}"#])
     #expect(allowed.first?.contains(#""reloaded":true"#) == true, "\(allowed)")
-    #expect(trusting.stop() == 0)
+    expectCleanStop(trusting)
   }
 
   @Test func theSocketModeKeepsOtherUsersOut() throws {
@@ -240,7 +241,7 @@ struct DaemonAccessTests {
     var status = stat()
     #expect(stat(daemon.socketPath, &status) == 0 && status.st_mode & 0o777 == 0o660)
     #expect(try Self.exchangeAsNobody(daemon.socketPath, [#"{"op":"ping"}"#]).isEmpty)
-    #expect(daemon.stop() == 0)
+    expectCleanStop(daemon)
   }
 
   @Test func oneConnectionTooManyIsToldSoAndClosed() throws {
@@ -273,7 +274,7 @@ struct DaemonAccessTests {
     }
     #expect(served)
     withExtendedLifetime(second) {}
-    #expect(daemon.stop() == 0)
+    expectCleanStop(daemon)
   }
 }
 
@@ -321,7 +322,7 @@ struct DaemonFullDiskTests {
     #expect(retried["duplicate"] as? Bool == false, "\(retried)")
     let again = try daemon.exchange(accepted.suffix(20).map { DaemonEndToEndTests.report("D-\($0)") })
     #expect(again.allSatisfy { $0.contains(#""duplicate":true"#) })
-    #expect(daemon.stop() == 0)
+    expectCleanStop(daemon)
     let journal = try String(contentsOfFile: disk + "/state/reports.jsonl", encoding: .utf8)
     #expect(journal.split(separator: "\n").count == accepted.count + 1)
     #expect(journal.hasSuffix("\n"))

@@ -158,7 +158,7 @@ struct VigilClientCommandTests {
   @Test func verifyNamesTheFirstBrokenLine() throws {
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
     _ = try daemon.exchange((1...4).map { Self.report("V-\($0)") })
-    #expect(daemon.stop() == 0)
+    expectCleanStop(daemon)
     let good = try Self.offline(daemon, ["verify", Self.alertLog])
     #expect(good.status == 0)
     #expect(good.standardOutput == "ok: 9 records, seq 1–9, chain intact\n")
@@ -202,7 +202,7 @@ struct VigilClientCommandTests {
   @Test func replayShowsWhatARuleEditWouldChange() throws {
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
     _ = try daemon.exchange([Self.report("P-1"), Self.report("P-2", weapons: "tank")])
-    #expect(daemon.stop() == 0)
+    expectCleanStop(daemon)
     // The edit: barrel bombs now also catch tanks, and the catch-all rule is gone.
     try Self.file(
       daemon, "Rules/weapons.yaml",

@@ -75,7 +75,9 @@ final class AlertStream: @unchecked Sendable {
     buffer.writeString(line)
     let channel = self.channel
     channel.writeAndFlush(buffer).whenComplete { _ in channel.close(promise: nil) }
-    // A client that reads nothing at all never takes the last line either.
-    channel.eventLoop.scheduleTask(in: .seconds(5)) { channel.close(promise: nil) }
+    // A client that reads nothing at all never takes the last line either: it is closed
+    // after a minute regardless (holding only that line meanwhile). A shorter grace cut
+    // the line off for slow readers that would have read it.
+    channel.eventLoop.scheduleTask(in: .seconds(60)) { channel.close(promise: nil) }
   }
 }

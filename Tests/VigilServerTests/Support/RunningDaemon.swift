@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// A real `vigild` started as a child process in a temporary directory, and a real Unix
 /// socket client to talk to it.
@@ -163,4 +164,11 @@ final class UnixSocketClient: @unchecked Sendable {
     }
     return String(decoding: data, as: UTF8.self)
   }
+}
+
+/// Stops the daemon with SIGTERM and expects exit status 0, showing its log otherwise
+/// (a sanitizer's report, a crash).
+func expectCleanStop(_ daemon: RunningDaemon, sourceLocation: SourceLocation = #_sourceLocation) {
+  let status = daemon.stop()
+  #expect(status == 0, "vigild's log: \(daemon.log().suffix(8000))", sourceLocation: sourceLocation)
 }
