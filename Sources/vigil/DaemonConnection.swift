@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import VigilServer
 
 /// A connection to `vigild`'s Unix socket: lines out, lines in (PROTOCOL.md). Blocking;
 /// `send` and `readLine` may run on two threads at once (pipelining).
@@ -14,21 +15,11 @@ final class DaemonConnection: @unchecked Sendable {
   init(path: String) throws(CommandFailure) {
     self.path = path
     descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    let bytes = Array(path.utf8)
-    guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+    guard path.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else {
       close(descriptor)
       throw CommandFailure(status: 2, sentence: "the socket path \(path) is longer than 107 bytes")
     }
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in
-      for (offset, byte) in bytes.enumerated() { raw[offset] = byte }
-    }
-    let connected = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-      }
-    }
+    let connected = UnixSocket.connect(descriptor, to: path)
     guard connected == 0 else {
       let reason = String(cString: strerror(errno))
       close(descriptor)

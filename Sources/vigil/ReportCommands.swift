@@ -9,13 +9,10 @@ struct Submit: ParsableCommand {
       Example: vigil submit reports.ndjson
       """)
 
-  @OptionGroup var daemon: DaemonOptions
-  @Flag(help: "One JSON object per line: the daemon's response, with file and line.") var json = false
-  @Argument(help: ArgumentHelp("Files of reports (- for standard input).", valueName: "FILE")) var files: [String] = []
+  @OptionGroup var reports: ReportInputOptions
 
   func run() throws {
-    let refused = try ReportStreaming(connection: daemon.connect(), op: "submit", json: json).run(inputs: files)
-    if refused { throw ExitCode(1) }
+    try reports.stream(op: "submit")
   }
 }
 
@@ -27,12 +24,22 @@ struct Check: ParsableCommand {
       Example: echo '{"id":"T-1","occurred_at":"2016-03-01","type":"attack","weapons":["barrel_bomb"]}' | vigil check
       """)
 
+  @OptionGroup var reports: ReportInputOptions
+
+  func run() throws {
+    try reports.stream(op: "check")
+  }
+}
+
+/// What `submit` and `check` take: the daemon, the output form, the inputs.
+struct ReportInputOptions: ParsableArguments {
   @OptionGroup var daemon: DaemonOptions
   @Flag(help: "One JSON object per line: the daemon's response, with file and line.") var json = false
   @Argument(help: ArgumentHelp("Files of reports (- for standard input).", valueName: "FILE")) var files: [String] = []
 
-  func run() throws {
-    let refused = try ReportStreaming(connection: daemon.connect(), op: "check", json: json).run(inputs: files)
+  /// Streams every input to the daemon as `op`; exit status 1 if a report was refused.
+  func stream(op: String) throws {
+    let refused = try ReportStreaming(connection: daemon.connect(), op: op, json: json).run(inputs: files)
     if refused { throw ExitCode(1) }
   }
 }

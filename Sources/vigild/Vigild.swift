@@ -93,11 +93,8 @@ struct Vigild: ParsableCommand {
       log.error("cannot start: \(error)")
       return 1
     }
-    let configurationFile =
-      source.explicitPath
-      ?? (FileManager.default.fileExists(atPath: ConfigurationSource.defaultPath) ? ConfigurationSource.defaultPath : nil)
     let unreadable =
-      (configurationFile.flatMap { RulesDirectoryCheck.worldWritable($0, what: "the configuration", key: nil) }.map {
+      (source.path.flatMap { RulesDirectoryCheck.worldWritable($0, what: "the configuration", key: nil) }.map {
         [$0]
       } ?? []) + RulesDirectoryCheck.problems(in: configuration)
     guard unreadable.isEmpty else {

@@ -15,11 +15,16 @@ public struct ConfigurationSource: Sendable {
 
   public init() {}
 
-  /// Reads the file (the explicit one, else the default one if it exists, else nothing:
-  /// the built-in defaults) and applies the overrides.
+  /// The file read: the explicit one, else the default one if it exists, else none (the
+  /// built-in defaults).
+  public var path: String? {
+    explicitPath ?? (FileManager.default.fileExists(atPath: Self.defaultPath) ? Self.defaultPath : nil)
+  }
+
+  /// Reads the file (`path`) and applies the overrides.
   public func load(knownPlugins: [String]) throws -> DaemonConfiguration {
     var configuration = DaemonConfiguration()
-    if let path = explicitPath ?? (FileManager.default.fileExists(atPath: Self.defaultPath) ? Self.defaultPath : nil) {
+    if let path {
       let text: String
       do {
         text = try String(contentsOfFile: path, encoding: .utf8)

@@ -1,0 +1,20 @@
+import Glibc
+
+/// Connecting a socket to a Unix socket path: the daemon (probing for a live daemon on a
+/// socket file) and `vigil` share it.
+public enum UnixSocket {
+  /// `connect(2)` to `path`; 0 on success, else -1 with `errno` set. Paths longer than
+  /// `sun_path` holds (107 bytes) are cut, so check the length first where it matters.
+  public static func connect(_ descriptor: Int32, to path: String) -> Int32 {
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+      for (offset, byte) in path.utf8.prefix(buffer.count - 1).enumerated() { buffer[offset] = byte }
+    }
+    return withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+      }
+    }
+  }
+}
