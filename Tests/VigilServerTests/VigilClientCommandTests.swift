@@ -162,6 +162,9 @@ struct VigilClientCommandTests {
     let good = try Self.offline(daemon, ["verify", Self.alertLog])
     #expect(good.status == 0)
     #expect(good.standardOutput == "ok: 9 records, seq 1–9, chain intact\n")
+    // Without FILE: the configuration's alert log (here the built-in default path).
+    let configured = try Self.offline(daemon, ["verify"])
+    #expect(configured.status == 0 && configured.standardOutput == good.standardOutput)
 
     let path = daemon.directory.path + "/" + Self.alertLog
     let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
