@@ -144,6 +144,7 @@ struct ConditionCompilerTests {
     ("location.palce = x", 0, "unknown field location.palce (did you mean location.place?)"),
     ("perpetrater.name exists", 0, "unknown field perpetrater.name (did you mean perpetrator.name?)"),
     ("extra. = 1", 0, "unknown field extra. (did you mean extra?)"),
+    ("displacement.total >= 1", 0, "unknown field displacement.total (displacement has: count, direction, voluntary)"),
     (
       "occurred_at in (2016-01-01)", 16,
       "'in' does not fit occurred_at, a timestamp field; it takes text, enum words and numbers"

@@ -210,10 +210,15 @@ public struct ConditionCompiler: Sendable {
     return (function, arguments)
   }
 
-  /// " (did you mean location.place?)" for a near miss of a known path.
+  /// " (did you mean location.place?)" for a near miss of a known path; otherwise, when
+  /// the path's group is known, the fields it has (" (displacement has: count, …)").
   static func suggestion(for path: String) -> String {
     let close = ReportSchema.paths.filter { editDistance($0, path) <= 2 }
-    return close.isEmpty ? "" : " (did you mean \(close.joined(separator: " or "))?)"
+    if !close.isEmpty { return " (did you mean \(close.joined(separator: " or "))?)" }
+    guard let dot = path.lastIndex(of: ".") else { return "" }
+    let group = String(path[..<dot])
+    let members = ReportSchema.paths.filter { $0.hasPrefix(group + ".") }.map { String($0.dropFirst(group.count + 1)) }
+    return members.isEmpty ? "" : " (\(group) has: \(members.joined(separator: ", ")))"
   }
 
   private static func editDistance(_ a: String, _ b: String) -> Int {
