@@ -1,0 +1,2 @@
+// Declarations only (include/CFuzzerDriver.h); the definition is libFuzzer's.
+#include "CFuzzerDriver.h"
