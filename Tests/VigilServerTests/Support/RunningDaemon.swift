@@ -8,12 +8,14 @@ final class RunningDaemon {
   let process = Process()
   let socketPath: String
   private let errors = Pipe()
+  private let wrapped: Bool
 
   /// Starts `vigild` with `arguments` in a directory holding `rules` (file name → text)
-  /// under `Rules/`, and waits until its socket accepts connections.
+  /// under `Rules/`, and waits until its socket accepts connections. `wrapper` runs it
+  /// under another program (`strace -f -o FILE`), which must run it as its only child.
   init(
     rules: [String: String], arguments: [String] = [], directory: TemporaryDirectory? = nil,
-    environment: [String: String] = [:]
+    environment: [String: String] = [:], wrapper: [String] = []
   ) throws {
     self.directory = try directory ?? TemporaryDirectory()
     socketPath = self.directory.path + "/v.sock"
@@ -22,9 +24,16 @@ final class RunningDaemon {
     for (name, text) in rules {
       try text.write(toFile: rulesDirectory + "/" + name, atomically: true, encoding: .utf8)
     }
-    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let vigild = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
       .appendingPathComponent("vigild")
-    process.arguments = ["--socket", socketPath] + arguments
+    if wrapper.isEmpty {
+      process.executableURL = vigild
+      process.arguments = ["--socket", socketPath] + arguments
+    } else {
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      process.arguments = wrapper + [vigild.path, "--socket", socketPath] + arguments
+    }
+    wrapped = !wrapper.isEmpty
     if !environment.isEmpty {
       process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
     }
@@ -54,10 +63,18 @@ final class RunningDaemon {
     return (try JSONSerialization.jsonObject(with: Data(response.utf8)) as? [String: Any]) ?? [:]
   }
 
+  /// The daemon's process: the child started, or the wrapper's child.
+  var daemonID: pid_t {
+    guard wrapped else { return process.processIdentifier }
+    let pid = process.processIdentifier
+    let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+    return children.split(separator: " ").first.flatMap { pid_t($0) } ?? pid
+  }
+
   /// Sends a signal and waits for the process to end; gives its exit status.
   @discardableResult
   func stop(signal: Int32 = SIGTERM) -> Int32 {
-    kill(process.processIdentifier, signal)
+    kill(daemonID, signal)
     process.waitUntilExit()
     return process.terminationStatus
   }
@@ -69,6 +86,7 @@ final class RunningDaemon {
 
   deinit {
     if process.isRunning {
+      if wrapped { kill(daemonID, SIGKILL) }
       kill(process.processIdentifier, SIGKILL)
       process.waitUntilExit()
     }
