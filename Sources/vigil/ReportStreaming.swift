@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import VigilCore
 
 /// What `vigil submit` and `vigil check` share: read the inputs, pipeline every report to
@@ -20,22 +20,22 @@ struct ReportStreaming {
   /// Streams the inputs (paths, `-` for standard input); gives whether any was refused.
   func run(inputs: [String]) throws(CommandFailure) -> Bool {
     let files = try open(inputs)
-    let origins = Mutex<[Origin]>([])
-    let sent = Mutex((count: 0, done: false, closed: false))
+    let origins = NIOLockedValueBox<[Origin]>([])
+    let sent = NIOLockedValueBox((count: 0, done: false, closed: false))
     let connection = self.connection
     let op = self.op
     let sender = Thread {
       defer {
         connection.finishSending()
-        sent.withLock { $0.done = true }
+        sent.withLockedValue { $0.done = true }
       }
       for (name, handle) in files {
         var splitter = ReportSplitter()
         var batch: [UInt8] = []
         var batchOrigins: [Origin] = []
         let flush = { () -> Bool in
-          origins.withLock { $0 += batchOrigins }
-          sent.withLock { $0.count += batchOrigins.count }
+          origins.withLockedValue { $0 += batchOrigins }
+          sent.withLockedValue { $0.count += batchOrigins.count }
           defer {
             batch.removeAll(keepingCapacity: true)
             batchOrigins.removeAll(keepingCapacity: true)
@@ -60,7 +60,7 @@ struct ReportStreaming {
             splitter.feed(chunk, emit: emit)
           }
           if !flush() {
-            sent.withLock { $0.closed = true }
+            sent.withLockedValue { $0.closed = true }
             return
           }
         }
@@ -72,19 +72,19 @@ struct ReportStreaming {
     let progress = Progress()
     var answered = 0
     while true {
-      let (total, done) = sent.withLock { ($0.count, $0.done) }
+      let (total, done) = sent.withLockedValue { ($0.count, $0.done) }
       if done, answered == total { break }
       guard let response = connection.readLine() else {
-        let (total, done) = sent.withLock { ($0.count, $0.done) }
+        let (total, done) = sent.withLockedValue { ($0.count, $0.done) }
         if done, answered == total { break }
         throw CommandFailure(
           status: 2, sentence: "vigild closed the connection after answering \(answered) of \(total) reports")
       }
-      let origin = origins.withLock { $0[answered] }
+      let origin = origins.withLockedValue { $0[answered] }
       answered += 1
       progress.clear()
       print(verdict: response, from: origin, into: &tally)
-      progress.update(answered: answered, sent: sent.withLock { $0.count })
+      progress.update(answered: answered, sent: sent.withLockedValue { $0.count })
     }
     progress.clear()
     if !json { Swift.print(tally.summary(checking: op == "check")) }

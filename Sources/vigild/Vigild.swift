@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 import VigilCore
 import VigilServer
 
@@ -111,7 +111,7 @@ struct Vigild: ParsableCommand {
     let watcher =
       configuration.rules.watch
       ? RuleWatcher(directories: configuration.rules.paths, pollSeconds: configuration.rules.pollSeconds) {
-        guard let server = Vigild.serverBox.withLock({ $0 }) else { return }
+        guard let server = Vigild.serverBox.withLockedValue({ $0 }) else { return }
         _ = try? server.daemon.reload(trigger: "a change in the rule files").wait()
       } : nil
     let ruleSet: RuleSet
@@ -138,14 +138,14 @@ struct Vigild: ParsableCommand {
     }
     log.notice(
       "ready on \(configuration.socket.path): rule set \(ruleSet.revision), \(ruleSet.enabledRuleCount) rules")
-    Self.serverBox.withLock { $0 = server }
+    Self.serverBox.withLockedValue { $0 = server }
     watcher?.start()
     Self.handleSignals(watcher: watcher)
   }
 
   /// The server, once it runs; the signal handlers, installed before the socket exists so
   /// no signal is lost, look here.
-  static let serverBox = Mutex<SocketServer?>(nil)
+  static let serverBox = NIOLockedValueBox<SocketServer?>(nil)
 
   /// SIGTERM and SIGINT stop gracefully; SIGHUP reloads the rule set; SIGUSR1 reopens the
   /// alert log and journal. The signals were blocked in every thread at start, so they
@@ -160,7 +160,7 @@ struct Vigild: ParsableCommand {
         var signalNumber: Int32 = 0
         guard sigwait(&handled, &signalNumber) == 0 else { continue }
         let log = Logger(label: "vigild")
-        let server = serverBox.withLock { $0 }
+        let server = serverBox.withLockedValue { $0 }
         switch signalNumber {
         case SIGHUP:
           guard let server else { continue }

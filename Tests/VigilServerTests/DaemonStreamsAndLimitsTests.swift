@@ -244,6 +244,22 @@ struct DaemonAccessTests {
     expectCleanStop(daemon)
   }
 
+  @Test func theSocketGroupLetsItsMembersInButNotToAdminister() throws {
+    guard getuid() == 0 else {
+      Issue.record("this test needs root to act as another user")
+      return
+    }
+    // nobody's primary group is nogroup (65534).
+    let daemon = try Self.daemon(config: "socket:\n  mode: \"0660\"\n  group: nogroup\n")
+    var status = stat()
+    #expect(stat(daemon.socketPath, &status) == 0)
+    #expect(status.st_mode & 0o777 == 0o660 && status.st_gid == 65534 && status.st_uid == getuid())
+    let answers = try Self.exchangeAsNobody(daemon.socketPath, [#"{"op":"ping"}"#, #"{"op":"reload"}"#])
+    #expect(answers.first == #"{"ok":true,"op":"pong"}"#, "\(answers)")
+    #expect(answers.last?.contains(#""code":"forbidden""#) == true, "\(answers)")
+    expectCleanStop(daemon)
+  }
+
   @Test func oneConnectionTooManyIsToldSoAndClosed() throws {
     let daemon = try Self.daemon(config: "limits:\n  max_connections: 2\n")
     // Connections that just closed (the start-up probe) leave the count a moment later, so

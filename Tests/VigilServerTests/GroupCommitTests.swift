@@ -1,6 +1,6 @@
 import Foundation
 import NIOPosix
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 import VigilCore
 
@@ -8,10 +8,10 @@ import VigilCore
 
 /// A plugin-style alert sink that keeps what it hears.
 private final class CollectingSink: AlertSink {
-  let heard = Mutex<[(seq: UInt64, rule: String, line: String)]>([])
+  let heard = NIOLockedValueBox<[(seq: UInt64, rule: String, line: String)]>([])
 
   func alertRecorded(_ record: AlertRecord, seq: UInt64, line: String) {
-    heard.withLock { $0.append((seq, record.rule, line)) }
+    heard.withLockedValue { $0.append((seq, record.rule, line)) }
   }
 }
 
@@ -39,7 +39,7 @@ struct GroupCommitTests {
     #expect(response.contains(#""seq":1"#) && response.contains(#""seq":2"#))
     // A duplicate writes nothing, so no sink hears of it again.
     _ = try writer.submit(submission).wait()
-    let heard = sink.heard.withLock { $0 }
+    let heard = sink.heard.withLockedValue { $0 }
     #expect(heard.map(\.seq) == [1, 2])
     #expect(heard.map(\.rule) == ["r.one", "r.two"])
     let logged = try String(contentsOfFile: directory.path + "/alerts.jsonl", encoding: .utf8)

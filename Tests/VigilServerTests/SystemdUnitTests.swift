@@ -161,7 +161,7 @@ struct SystemdUnitTests {
     let used = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").reduce(into: Set<String>()) {
       names, line in
       // "1234 openat(AT_FDCWD, ...) = 3", or "1234 <... read resumed>..." (no new call).
-      let call = line.drop { $0 != " " }.dropFirst()
+      let call = line.drop { $0 != " " }.drop { $0 == " " }
       guard let open = call.firstIndex(of: "("), !call.hasPrefix("<"), !call.hasPrefix("+++"), !call.hasPrefix("---")
       else { return }
       names.insert(String(call[..<open]))

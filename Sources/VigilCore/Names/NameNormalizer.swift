@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Names as RULES.md ("Name matching") compares them: a name becomes a list of words
 /// after Unicode NFKC, lowercasing, removing Arabic diacritics, tatweel and invisible
@@ -10,14 +10,14 @@ public enum NameNormalizer {
   /// The same names come back report after report (the groups, the agencies, the
   /// crossings), and normalising one costs a microsecond or more; so results are kept,
   /// up to a bound.
-  private static let cache = Mutex<[CacheKey: [String]]>([:])
+  private static let cache = NIOLockedValueBox<[CacheKey: [String]]>([:])
   private static let cacheLimit = 50_000
 
   public static func words(of name: String) -> [String] {
     let key = CacheKey(name: name)
-    if let cached = cache.withLock({ $0[key] }) { return cached }
+    if let cached = cache.withLockedValue({ $0[key] }) { return cached }
     let words = normalise(name)
-    cache.withLock { cache in
+    cache.withLockedValue { cache in
       if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
       cache[key] = words
     }

@@ -1,11 +1,11 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Remembers a value computed from a text, up to a bound: names come back report after
 /// report (the same groups, agencies and crossings), and matching one costs a microsecond
 /// or more against the 2 µs a whole rule set may take per report. Keyed by the text's
 /// bytes, so a lookup needs no `String`; a full cache is emptied and starts again.
 public final class TextCache<Value: Sendable>: Sendable {
-  private let entries = Mutex<[ReportText: Value]>([:])
+  private let entries = NIOLockedValueBox<[ReportText: Value]>([:])
   private let limit: Int
 
   public init(limit: Int = 50_000) {
@@ -13,11 +13,11 @@ public final class TextCache<Value: Sendable>: Sendable {
   }
 
   public func value(for text: ReportText, compute: (ReportText) -> Value) -> Value {
-    if let known = entries.withLock({ $0[text] }) { return known }
+    if let known = entries.withLockedValue({ $0[text] }) { return known }
     let value = compute(text)
     // A compact copy as the key: the report's text keeps its whole line alive.
     let key = ReportText(text.string)
-    entries.withLock { entries in
+    entries.withLockedValue { entries in
       if entries.count >= limit { entries.removeAll(keepingCapacity: true) }
       entries[key] = value
     }

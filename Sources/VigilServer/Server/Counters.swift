@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import VigilCore
 
 /// The numbers `status` reports, shared by every connection and the writer.
@@ -12,20 +12,20 @@ final class Counters: Sendable {
     var alerts: [Priority: Int] = [:]
   }
 
-  private let values = Mutex(Values())
+  private let values = NIOLockedValueBox(Values())
 
-  func accepted() { values.withLock { $0.accepted += 1 } }
-  func refused() { values.withLock { $0.refused += 1 } }
-  func duplicate() { values.withLock { $0.duplicates += 1 } }
-  func checked() { values.withLock { $0.checked += 1 } }
+  func accepted() { values.withLockedValue { $0.accepted += 1 } }
+  func refused() { values.withLockedValue { $0.refused += 1 } }
+  func duplicate() { values.withLockedValue { $0.duplicates += 1 } }
+  func checked() { values.withLockedValue { $0.checked += 1 } }
   func alerts(_ priorities: [Priority]) {
     guard !priorities.isEmpty else { return }
-    values.withLock { values in
+    values.withLockedValue { values in
       for priority in priorities { values.alerts[priority, default: 0] += 1 }
     }
   }
 
-  var snapshot: Values { values.withLock { $0 } }
+  var snapshot: Values { values.withLockedValue { $0 } }
 }
 
 /// The wall clock, for the times written into the journal and the alert log.

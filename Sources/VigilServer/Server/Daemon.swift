@@ -1,6 +1,6 @@
 import Foundation
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 import VigilCore
 
 /// The daemon's state and its answer to each request (PROTOCOL.md): the active rule set
@@ -36,9 +36,9 @@ public final class Daemon: Sendable {
   let subscriptions: Subscriptions
   /// The daemon's own log (standard error), one line per event.
   let log: @Sendable (String) -> Void
-  private let rules: Mutex<ActiveRules>
-  private let lastReload: Mutex<LastReload>
-  private let connections = Mutex(0)
+  private let rules: NIOLockedValueBox<ActiveRules>
+  private let lastReload: NIOLockedValueBox<LastReload>
+  private let connections = NIOLockedValueBox(0)
   private let startedAt = Date()
   private let adminUIDs: Set<UInt32>
   private let adminGIDs: Set<UInt32>
@@ -55,16 +55,16 @@ public final class Daemon: Sendable {
     self.writer = writer
     self.counters = counters
     let now = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
-    rules = Mutex(ActiveRules(set: ruleSet, loadedAt: now))
-    lastReload = Mutex(LastReload(at: now))
+    rules = NIOLockedValueBox(ActiveRules(set: ruleSet, loadedAt: now))
+    lastReload = NIOLockedValueBox(LastReload(at: now))
     adminUIDs = Set([getuid(), 0] + configuration.socket.adminUIDs)
     adminGIDs = Set(configuration.socket.adminGIDs)
   }
 
-  var ruleSet: RuleSet { rules.withLock { $0.set } }
+  var ruleSet: RuleSet { rules.withLockedValue { $0.set } }
 
-  func connectionOpened() { connections.withLock { $0 += 1 } }
-  func connectionClosed() { connections.withLock { $0 -= 1 } }
+  func connectionOpened() { connections.withLockedValue { $0 += 1 } }
+  func connectionClosed() { connections.withLockedValue { $0 -= 1 } }
 
   /// The reply to one line, or nil for an empty line (which gets none). `after` completes
   /// when the connection's earlier responses are out, so `status` counts their effects.
@@ -204,15 +204,15 @@ public final class Daemon: Sendable {
     let candidate = RuleSetLoader.revision(of: sources)
     let current = ruleSet
     if candidate == current.revision {
-      lastReload.withLock { $0 = LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil) }
+      lastReload.withLockedValue { $0 = LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil) }
       return loop.makeSucceededFuture(reloaded(current))
     }
     switch KnownPlugins.loader(for: configuration).load(sources) {
     case .failure(let errors):
       return reloadFailed(errors.errors, revision: candidate, trigger: trigger, on: loop)
     case .success(let set):
-      rules.withLock { $0 = ActiveRules(set: set, loadedAt: now()) }
-      lastReload.withLock { $0 = LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil) }
+      rules.withLockedValue { $0 = ActiveRules(set: set, loadedAt: now()) }
+      lastReload.withLockedValue { $0 = LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil) }
       let record = Self.loadedRecord(set, previous: current, time: now())
       log("reloaded the rule set on \(trigger): \(record.message)")
       return writer.record([record]).map { _ in self.reloaded(set) }
@@ -225,7 +225,7 @@ public final class Daemon: Sendable {
     log(
       "rule set rejected on \(trigger), the old one stays in force: \(errors.count) error(s):\n"
         + errors.map(\.description).joined(separator: "\n"))
-    let alreadyRecorded = lastReload.withLock { last in
+    let alreadyRecorded = lastReload.withLockedValue { last in
       let seen = revision != nil && last.rejectedRevision == revision
       last = LastReload(ok: false, at: now(), errors: errors, rejectedRevision: revision)
       return seen
@@ -265,8 +265,8 @@ public final class Daemon: Sendable {
   // MARK: Status and rules
 
   private func status() -> String {
-    let active = rules.withLock { $0 }
-    let last = lastReload.withLock { $0 }
+    let active = rules.withLockedValue { $0 }
+    let last = lastReload.withLockedValue { $0 }
     let counts = counters.snapshot
     let alerts = Priority.allCases.map { "\"\($0.rawValue)\":\(counts.alerts[$0] ?? 0)" }.joined(separator: ",")
     let uptime = (Date().timeIntervalSince(startedAt) * 1000).rounded() / 1000
@@ -277,7 +277,7 @@ public final class Daemon: Sendable {
       + "\"last_reload\":{\"ok\":\(last.ok),\"at\":\"\(last.at)\",\"errors\":[\(last.errors.map(Self.errorJSON).joined(separator: ","))]},"
       + "\"counters\":{\"accepted\":\(counts.accepted),\"refused\":\(counts.refused),\"duplicates\":\(counts.duplicates),"
       + "\"checked\":\(counts.checked),\"alerts\":{\(alerts)}},"
-      + "\"connections\":\(connections.withLock { $0 }),\"subscribers\":\(subscriptions.count),\"alert_log\":\(JSONText.string(alertLog))}\n"
+      + "\"connections\":\(connections.withLockedValue { $0 }),\"subscribers\":\(subscriptions.count),\"alert_log\":\(JSONText.string(alertLog))}\n"
   }
 
   private func rulesList() -> String {

@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
-import Synchronization
+import NIOConcurrencyHelpers
 import VigilCore
 
 /// The running daemon: the state directory locked, the journal and alert log open, the
@@ -112,16 +112,17 @@ public final class SocketServer: Sendable {
       try? writerLoop.syncShutdownGracefully()
       throw StartFailure(description: "cannot listen on \(configuration.socket.path): \(error)")
     }
-    // The process umask made the socket private; now widen it to what was configured.
-    guard chmod(configuration.socket.path, mode_t(configuration.socket.mode)) == 0 else {
-      throw StartFailure(description: "cannot set the mode of \(configuration.socket.path)")
-    }
+    // The process umask made the socket private; give it its group while it still is,
+    // then widen it to the configured mode: it is never more open than configured.
     if !configuration.socket.group.isEmpty {
       guard let group = getgrnam(configuration.socket.group),
         chown(configuration.socket.path, uid_t.max, group.pointee.gr_gid) == 0
       else {
         throw StartFailure(description: "cannot give the socket to the group \(configuration.socket.group)")
       }
+    }
+    guard chmod(configuration.socket.path, mode_t(configuration.socket.mode)) == 0 else {
+      throw StartFailure(description: "cannot set the mode of \(configuration.socket.path)")
     }
     SystemdNotifier.ready()
     return SocketServer(
@@ -197,19 +198,19 @@ public final class SocketServer: Sendable {
 
 /// The open connections, so shutdown can let each finish.
 final class ConnectionRegistry: Sendable {
-  private let open = Mutex<[ObjectIdentifier: (Channel, ConnectionHandler)]>([:])
+  private let open = NIOLockedValueBox<[ObjectIdentifier: (Channel, ConnectionHandler)]>([:])
 
   /// Adds one; gives how many are open now.
   func add(_ channel: Channel, _ handler: ConnectionHandler) -> Int {
-    open.withLock { open in
+    open.withLockedValue { open in
       open[ObjectIdentifier(channel)] = (channel, handler)
       return open.count
     }
   }
 
   func remove(_ channel: Channel) {
-    _ = open.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+    _ = open.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(channel)) }
   }
 
-  var all: [(Channel, ConnectionHandler)] { open.withLock { Array($0.values) } }
+  var all: [(Channel, ConnectionHandler)] { open.withLockedValue { Array($0.values) } }
 }
