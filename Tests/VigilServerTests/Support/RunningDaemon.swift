@@ -111,10 +111,10 @@ final class UnixSocketClient: @unchecked Sendable {
         connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
       }
     }
-    guard connected == 0 else {
-      close(descriptor)
-      throw CocoaError(.fileReadNoSuchFile)
-    }
+    // No close here: a class whose init throws once every property is set is
+    // deinitialized, and deinit closes it. (Closing here too closed the number twice —
+    // by then perhaps another thread's pipe, which made a parallel test's spawn fail.)
+    guard connected == 0 else { throw CocoaError(.fileReadNoSuchFile) }
   }
 
   deinit {
