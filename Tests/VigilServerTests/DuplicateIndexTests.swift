@@ -31,6 +31,11 @@ struct DuplicateIndexTests {
     (#"{"a":"Aé\n","b":[2.5,1,0],"c":{"y":null,"x":true}}"#, false),
     (#"{"a":"Aé\n ","b":[1,2.5,0],"c":{"y":null,"x":true}}"#, false),
     (#"{"a":"Aé\n","b":[1,2.5,0],"c":{"y":null,"x":true},"d":null}"#, false),
+    // Keys written with escapes sort and compare by their values.
+    (#"{"\u0063":{"\u0079":null,"x":true},"\u0061":"Aé\n","b":[1,2.5,0]}"#, true),
+    (#"{"c":{"x":true,"y":null},"a":"Aé\n","\u0062 ":[1,2.5,0]}"#, false),
+    (#"{"a":"Aé\n","b":[1,2.5,0],"c":{"x":true,"y":null,"":[{}]}}"#, false),
+    (#"{"a":"Aé\n","b":[1,2.5,"0"],"c":{"x":true,"y":null}}"#, false),
   ])
   func contentDigestsIgnoreHowTheValueIsWritten(text: String, same: Bool) throws {
     let reference = try ReportDigest.content(of: Array(#"{"a":"Aé\n","b":[1,2.5,0],"c":{"x":true,"y":null}}"#.utf8))
