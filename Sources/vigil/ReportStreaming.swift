@@ -26,8 +26,10 @@ struct ReportStreaming {
     let op = self.op
     let sender = Thread {
       defer {
-        connection.finishSending()
+        // Done before the half-close: the daemon may answer the last report and close
+        // before this thread runs again, and the reader must not take that for a loss.
         sent.withLockedValue { $0.done = true }
+        connection.finishSending()
       }
       for (name, handle) in files {
         var splitter = ReportSplitter()

@@ -4,15 +4,21 @@ public enum RequestParser {
   static let subscriptionFilters = ["min_priority", "rules", "tags"]
 
   public static func parse(_ line: [UInt8]) -> Result<Request, RequestError> {
-    line.withUnsafeBufferPointer { parse($0) }
+    line.withUnsafeBufferPointer { parse($0, whole: line) }
   }
 
   public static func parse(_ line: UnsafeBufferPointer<UInt8>) -> Result<Request, RequestError> {
+    parse(line, whole: nil)
+  }
+
+  /// `whole`: the line as an array, when the caller has one: a bare report's journal copy
+  /// is then that array, not a copy of it.
+  private static func parse(_ line: UnsafeBufferPointer<UInt8>, whole: [UInt8]?) -> Result<Request, RequestError> {
     // Most lines are bare reports: the report parser's fast path takes them in one pass.
     let copy = ReportLine.copying(line)
     var fastPath = ReportFastPath(line: copy)
     if let report = fastPath.report() {
-      return .success(.submit(ParsedReport(report: report, warnings: []), reportJSON: Array(line)))
+      return .success(.submit(ParsedReport(report: report, warnings: []), reportJSON: whole ?? Array(line)))
     }
     let tape: JSONTape
     do {
@@ -38,7 +44,7 @@ public enum RequestParser {
       }
     }
     guard let op else {
-      return ReportParser.decode(tape: tape, line: copy, at: 0).map { .submit($0, reportJSON: Array(line)) }
+      return ReportParser.decode(tape: tape, line: copy, at: 0).map { .submit($0, reportJSON: whole ?? Array(line)) }
         .mapError(RequestError.init)
     }
     guard tape[op].kind == .string else {

@@ -28,6 +28,9 @@ public final class Daemon: Sendable {
     /// A report to record: the connection hands its burst of them to the writer at once.
     case submit(Submission)
     case subscribe(AlertSelector)
+    /// A response made once the connection's earlier responses are out, so it counts
+    /// their effects (`status`, `rules`).
+    case afterEarlier(@Sendable () -> String)
   }
 
   let configuration: DaemonConfiguration
@@ -66,11 +69,8 @@ public final class Daemon: Sendable {
   func connectionOpened() { connections.withLockedValue { $0 += 1 } }
   func connectionClosed() { connections.withLockedValue { $0 -= 1 } }
 
-  /// The reply to one line, or nil for an empty line (which gets none). `after` completes
-  /// when the connection's earlier responses are out, so `status` counts their effects.
-  func respond(to line: ByteBuffer, peer: PeerCredentials?, after: EventLoopFuture<Void>, on loop: EventLoop)
-    -> Reply?
-  {
+  /// The reply to one line, or nil for an empty line (which gets none).
+  func respond(to line: ByteBuffer, peer: PeerCredentials?, on loop: EventLoop) -> Reply? {
     let bytes = Array(line.readableBytesView)
     if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
     switch RequestParser.parse(bytes) {
@@ -83,9 +83,9 @@ public final class Daemon: Sendable {
       return submission(parsed, json: json).map { .submit($0) } ?? .line(
         loop.makeSucceededFuture(Response.error(RequestError(.invalidJSON, "not valid JSON"))))
     case .success(.status):
-      return .line(after.map { self.status() })
+      return .afterEarlier { self.status() }
     case .success(.rules):
-      return .line(after.map { self.rulesList() })
+      return .afterEarlier { self.rulesList() }
     case .success(let request):
       return .line(respond(to: request, peer: peer, on: loop))
     }
