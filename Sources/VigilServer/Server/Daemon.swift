@@ -68,6 +68,7 @@ public final class Daemon: Sendable {
 
   func connectionOpened() { connections.withLockedValue { $0 += 1 } }
   func connectionClosed() { connections.withLockedValue { $0 -= 1 } }
+  var openConnections: Int { connections.withLockedValue { $0 } }
 
   /// The reply to one line, or nil for an empty line (which gets none).
   func respond(to line: ByteBuffer, peer: PeerCredentials?, on loop: EventLoop) -> Reply? {
