@@ -13,12 +13,19 @@ public enum JSONText {
 
   /// Appends `text` as a JSON string literal (quotes included) to UTF-8 `bytes`.
   public static func appendString(_ text: String, to bytes: inout [UInt8]) {
+    var text = text
+    text.withUTF8 { appendString($0, to: &bytes) }
+  }
+
+  /// Appends UTF-8 text as a JSON string literal: the runs that need no escape are copied
+  /// whole (it is on every alert line's and response's path).
+  public static func appendString(_ utf8: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
     bytes.append(UInt8(ascii: "\""))
-    for byte in text.utf8 {
-      guard needsEscape(byte) else {
-        bytes.append(byte)
-        continue
-      }
+    var run = 0
+    for index in 0..<utf8.count where needsEscape(utf8[index]) {
+      bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<index]))
+      run = index + 1
+      let byte = utf8[index]
       bytes.append(UInt8(ascii: "\\"))
       switch byte {
       case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
@@ -30,6 +37,7 @@ public enum JSONText {
         bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 15)]])
       }
     }
+    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run...]))
     bytes.append(UInt8(ascii: "\""))
   }
 

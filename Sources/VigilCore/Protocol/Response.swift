@@ -35,17 +35,43 @@ public enum Response {
   }
 
   /// A `submit` response (`duplicate` given) or a `check` response (`duplicate` nil).
+  /// Written as bytes, not by joining strings: every report gets one.
   public static func verdict(
     reportID: String, duplicate: Bool?, ruleset: String, alerts: [Alert], warnings: [String]
   ) -> String {
-    let listed = alerts.map { alert in
-      let seq = alert.seq.map { "\"seq\":\($0)," } ?? ""
-      return "{\(seq)\"rule\":\(JSONText.string(alert.rule)),\"priority\":\"\(alert.priority.rawValue)\","
-        + "\"message\":\(JSONText.string(alert.message))}"
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(200 + alerts.count * 200)
+    func raw(_ text: StaticString) {
+      text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
-    let duplicateMember = duplicate.map { ",\"duplicate\":\($0)" } ?? ""
-    return "{\"ok\":true,\"report_id\":\(JSONText.string(reportID))\(duplicateMember),"
-      + "\"ruleset\":\(JSONText.string(ruleset)),\"alerts\":[\(listed.joined(separator: ","))],"
-      + "\"warnings\":[\(warnings.map(JSONText.string).joined(separator: ","))]}\n"
+    raw("{\"ok\":true,\"report_id\":")
+    JSONText.appendString(reportID, to: &bytes)
+    if let duplicate { duplicate ? raw(",\"duplicate\":true") : raw(",\"duplicate\":false") }
+    raw(",\"ruleset\":")
+    JSONText.appendString(ruleset, to: &bytes)
+    raw(",\"alerts\":[")
+    for (index, alert) in alerts.enumerated() {
+      if index > 0 { raw(",") }
+      raw("{")
+      if let seq = alert.seq {
+        raw("\"seq\":")
+        bytes.append(contentsOf: String(seq).utf8)
+        raw(",")
+      }
+      raw("\"rule\":")
+      JSONText.appendString(alert.rule, to: &bytes)
+      raw(",\"priority\":")
+      JSONText.appendString(alert.priority.rawValue, to: &bytes)
+      raw(",\"message\":")
+      JSONText.appendString(alert.message, to: &bytes)
+      raw("}")
+    }
+    raw("],\"warnings\":[")
+    for (index, warning) in warnings.enumerated() {
+      if index > 0 { raw(",") }
+      JSONText.appendString(warning, to: &bytes)
+    }
+    raw("]}\n")
+    return String(decoding: bytes, as: UTF8.self)
   }
 }
