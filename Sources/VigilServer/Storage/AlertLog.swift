@@ -91,18 +91,29 @@ public final class AlertLog {
   }
 
   /// `alerts.head`: the last `seq` and `hash`, written beside the state so the chain
-  /// continues when the log file is new. Written by rename, so it is never half-written.
+  /// continues when the log file is new. Always 128 bytes (padded with spaces), written
+  /// in place with one `pwrite` at offset 0 on a descriptor kept open: one system call a
+  /// commit instead of create, write, close and rename — a small block rewritten whole.
   private func writeHead() {
-    let text = "{\"seq\":\(lastSeq),\"hash\":\"\(lastHash)\"}\n"
-    let temporary = headPath + ".tmp"
-    guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) else { return }
-    _ = rename(temporary, headPath)
+    var text = Array("{\"seq\":\(lastSeq),\"hash\":\"\(lastHash)\"}".utf8)
+    text += [UInt8](repeating: UInt8(ascii: " "), count: max(0, Self.headSize - 1 - text.count))
+    text.append(UInt8(ascii: "\n"))
+    if headDescriptor < 0 { headDescriptor = open(headPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600) }
+    guard headDescriptor >= 0 else { return }
+    _ = text.withUnsafeBytes { pwrite(headDescriptor, $0.baseAddress, $0.count, 0) }
+  }
+
+  private static let headSize = 128
+  private var headDescriptor: Int32 = -1
+
+  deinit {
+    if headDescriptor >= 0 { close(headDescriptor) }
   }
 
   private static func readHead(_ path: String) -> (seq: UInt64, hash: String)? {
     guard let data = FileManager.default.contents(atPath: path) else { return nil }
     var bytes = [UInt8](data)
-    if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
+    while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: " ") { bytes.removeLast() }
     return position(of: bytes)
   }
 
