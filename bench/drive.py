@@ -55,6 +55,7 @@ start = time.perf_counter()
 ok, bad = pipeline(renamed(lines, b"ONE"))
 one = ok / (time.perf_counter() - start)
 rows.append(("throughput, 1 connection (reports/s)", f"{one:,.0f}", f"{one / peer_rate:.2f}x peer"))
+print(f"after 1 connection: peak RSS {rss_kib() / 1024:.0f} MB", file=sys.stderr)
 
 # 2. Eight connections at once.
 parts = [renamed(lines[i::8], b"C%d" % i) for i in range(8)]
@@ -67,6 +68,7 @@ for t in threads:
     t.join()
 eight = sum(r[0] for r in results) / (time.perf_counter() - start)
 rows.append(("throughput, 8 connections (reports/s)", f"{eight:,.0f}", f"{eight / peer_rate:.2f}x peer"))
+print(f"after 8 connections: peak RSS {rss_kib() / 1024:.0f} MB", file=sys.stderr)
 
 # 3. Round trips at low load: one report at a time.
 s = connect()
@@ -122,6 +124,8 @@ between = [d for t, d in acks if not any(a - 0.05 <= t <= b + 0.05 for a, b in w
 rows.append(("reload 1,000 rules (ms, median of 5)", f"{statistics.median(reloads) * 1000:.0f}", "target < 200"))
 rows.append(("worst ack during reloads / median between (ms)",
              f"{max(during) * 1000:.1f} / {statistics.median(between) * 1000:.2f}", "target < 50"))
+
+print(f"after the reloads: peak RSS {rss_kib() / 1024:.0f} MB", file=sys.stderr)
 
 # 5. Peak RSS after RSS_REPORTS journalled reports in all.
 journalled = 2 * n + 3000 + len(acks)

@@ -63,6 +63,31 @@ struct DuplicateIndexTests {
     #expect(index.verdict(id: "R-5", content: content) == .duplicate(.init(content: content, firstSeq: 99, alertCount: 0)))
   }
 
+  /// Entries too large for a slot's packed word (a `seq` past 2^48, 65,535 alerts or
+  /// more) are kept whole, and replacing one with an ordinary entry forgets the large one.
+  @Test func outsizedEntriesAreRememberedWhole() throws {
+    var index = DuplicateIndex()
+    let content = try ReportDigest.content(of: Array(reportA.utf8))
+    let large = [
+      DuplicateIndex.Entry(content: content, firstSeq: 1 << 48, alertCount: 2),
+      .init(content: content, firstSeq: 7, alertCount: 0xFFFF),
+      .init(content: content, firstSeq: UInt64.max - 5, alertCount: UInt32.max),
+      .init(content: content, firstSeq: (1 << 48) - 1, alertCount: 0xFFFE),
+    ]
+    for (number, entry) in large.enumerated() {
+      index.record(id: "L-\(number)", entry: entry)
+      index.record(id: "S-\(number)", entry: .init(content: content, firstSeq: UInt64(number), alertCount: 1))
+    }
+    for (number, entry) in large.enumerated() {
+      #expect(index.verdict(id: "L-\(number)", content: content) == .duplicate(entry))
+      #expect(
+        index.verdict(id: "S-\(number)", content: content)
+          == .duplicate(.init(content: content, firstSeq: UInt64(number), alertCount: 1)))
+    }
+    index.record(id: "L-0", entry: .init(content: content, firstSeq: 3, alertCount: 1))
+    #expect(index.verdict(id: "L-0", content: content) == .duplicate(.init(content: content, firstSeq: 3, alertCount: 1)))
+  }
+
   @Test func rebuiltFromTheJournalAndTheAlertLog() throws {
     let directory = try TemporaryDirectory()
     let journal = try Journal(path: directory.path + "/reports.jsonl")
