@@ -142,6 +142,30 @@ struct DaemonStreamsAndLimitsTests {
     #expect(daemon.log().contains("stalled in the middle of a line"))
   }
 
+  @Test func aClientTricklingALineIsClosedWhileOthersAreServed() throws {
+    let daemon = try Self.daemon(config: "limits:\n  idle_line_s: 1\n")
+    let trickler = try UnixSocketClient(path: daemon.socketPath)
+    let line = Array(Self.report("SLOW-1").utf8)
+    // A byte every 0.1 s: never a pause of a second, but the line would take minutes.
+    let started = Date()
+    var sent = 0
+    while sent < line.count, (try? trickler.send([line[sent]])) != nil, Date().timeIntervalSince(started) < 30 {
+      sent += 1
+      Thread.sleep(forTimeInterval: 0.1)
+    }
+    #expect(sent < line.count, "the daemon took the whole trickled line")
+    #expect(trickler.closedByPeer(within: 30))
+    // Whole lines sent slowly are served: the time counts per line.
+    let patient = try UnixSocketClient(path: daemon.socketPath)
+    for index in 0..<3 {
+      try patient.send(Array(#"{"op":"ping"}"#.utf8) + [10])
+      #expect(patient.readLine() == #"{"ok":true,"op":"pong"}"#, "ping \(index)")
+      Thread.sleep(forTimeInterval: 0.7)
+    }
+    expectCleanStop(daemon)
+    #expect(daemon.log().contains("stalled in the middle of a line"))
+  }
+
   @Test func everyAcknowledgedReportSurvivesASIGKILL() throws {
     let first = try RunningDaemon(rules: Self.rules)
     let client = try UnixSocketClient(path: first.socketPath)

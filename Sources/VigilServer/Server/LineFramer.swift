@@ -10,8 +10,10 @@ enum FramedLine {
 /// Splits the stream into lines (NDJSON) of at most `limit` bytes, without their `\n`.
 /// A longer line is discarded as it arrives and reported once its end comes, in its place
 /// among the others; a last line without `\n` counts when the client stops sending. A
-/// client that stops in the middle of a line for `idleLine` is disconnected
-/// (`limits.idle_line_s`), so a stalled client holds nothing for long.
+/// line still incomplete `idleLine` after its first byte came disconnects the client
+/// (`limits.idle_line_s`): one that stalls mid-line, and one that trickles a line a byte
+/// at a time to hold a connection (slowloris), hold nothing for long. A client idle
+/// between lines is not disconnected.
 struct LineFramer: ByteToMessageDecoder {
   typealias InboundOut = FramedLine
 
@@ -20,7 +22,8 @@ struct LineFramer: ByteToMessageDecoder {
   let onStall: @Sendable () -> Void
   /// Inside an oversized line whose end has not come yet.
   private var discarding = false
-  /// Closes the connection unless more of the current line comes first.
+  /// Closes the connection unless the current line is complete first: started by the
+  /// line's first byte, not restarted by the ones after it.
   private var stallTimer: Scheduled<Void>?
 
   init(limit: Int, idleLine: TimeAmount, onStall: @escaping @Sendable () -> Void = {}) {
@@ -30,14 +33,12 @@ struct LineFramer: ByteToMessageDecoder {
   }
 
   mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-    stallTimer?.cancel()
-    stallTimer = nil
     guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
       if discarding || buffer.readableBytes > limit {
         discarding = true
         buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
       }
-      if discarding || buffer.readableBytes > 0 {
+      if discarding || buffer.readableBytes > 0, stallTimer == nil {
         let channel = context.channel
         let onStall = self.onStall
         stallTimer = context.eventLoop.scheduleTask(in: idleLine) {
@@ -47,6 +48,9 @@ struct LineFramer: ByteToMessageDecoder {
       }
       return .needMoreData
     }
+    // A line is complete: the next one gets its own time.
+    stallTimer?.cancel()
+    stallTimer = nil
     let length = newline - buffer.readerIndex
     if discarding || length > limit {
       discarding = false

@@ -98,7 +98,7 @@ public final class SocketServer: Sendable {
           let framer = LineFramer(
             limit: limits.maxLineBytes, idleLine: .milliseconds(Int64(limits.idleLineSeconds * 1000)),
             onStall: {
-              log("closed a connection stalled in the middle of a line for \(limits.idleLineSeconds) s (limits.idle_line_s)")
+              log("closed a connection stalled in the middle of a line: still incomplete \(limits.idleLineSeconds) s after it began (limits.idle_line_s)")
             })
           try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(framer))
           try channel.pipeline.syncOperations.addHandler(handler)
