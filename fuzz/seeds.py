@@ -68,5 +68,7 @@ for index, condition in enumerate(conditions):
 
 for target in ("fuzz-report", "fuzz-condition", "fuzz-rules"):
     for path in glob.glob(os.path.join(root, "fuzz", "regressions", target, "*")):
+        if os.path.basename(path) == "README.md":
+            continue
         with open(path, "rb") as f:
             write(target, "regression-" + os.path.basename(path), f.read())

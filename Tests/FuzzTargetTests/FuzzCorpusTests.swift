@@ -47,7 +47,8 @@ struct FuzzCorpusTests {
     let seeded = Set(FuzzReplay.files(at: Self.seeds.appendingPathComponent(target.rawValue).path).map {
       URL(fileURLWithPath: $0).lastPathComponent
     })
-    for file in kept where !file.hasSuffix("README.md") {
+    #expect(kept.contains { $0.hasSuffix("/README.md") }, "fuzz/regressions/\(target.rawValue)/ is missing")
+    for file in kept where !file.hasSuffix("/README.md") {
       #expect(seeded.contains("regression-" + URL(fileURLWithPath: file).lastPathComponent))
     }
   }
