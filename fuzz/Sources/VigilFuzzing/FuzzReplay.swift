@@ -12,7 +12,8 @@ public enum FuzzReplay {
     }
     var inputs = 0
     for path in paths {
-      for file in files(at: path) {
+      // A directory's README (fuzz/regressions/*/README.md) is not an input.
+      for file in files(at: path) where file == path || !file.hasSuffix("/README.md") {
         guard let data = FileManager.default.contents(atPath: file) else {
           FileHandle.standardError.write(Data("\(target.rawValue): cannot read \(file)\n".utf8))
           exit(2)
