@@ -68,11 +68,11 @@ let package = Package(
     // Fuzz targets (see fuzz/run): what they exercise, and one executable each — a libFuzzer
     // binary when fuzz/run builds it with -sanitize=fuzzer -DFUZZING, else an input replayer.
     .target(
-      name: "VigilFuzzing", dependencies: ["VigilCore", "VigilServer"], path: "fuzz/Sources/VigilFuzzing"),
+      name: "VigilFuzzing", dependencies: ["VigilCore", "VigilServer", "CFuzzerDriver"], path: "fuzz/Sources/VigilFuzzing"),
     .target(name: "CFuzzerDriver", path: "fuzz/Sources/CFuzzerDriver"),
-    .executableTarget(name: "fuzz-report", dependencies: ["VigilFuzzing", "CFuzzerDriver"], path: "fuzz/Sources/fuzz-report"),
-    .executableTarget(name: "fuzz-condition", dependencies: ["VigilFuzzing", "CFuzzerDriver"], path: "fuzz/Sources/fuzz-condition"),
-    .executableTarget(name: "fuzz-rules", dependencies: ["VigilFuzzing", "CFuzzerDriver"], path: "fuzz/Sources/fuzz-rules"),
+    .executableTarget(name: "fuzz-report", dependencies: ["VigilFuzzing"], path: "fuzz/Sources/fuzz-report"),
+    .executableTarget(name: "fuzz-condition", dependencies: ["VigilFuzzing"], path: "fuzz/Sources/fuzz-condition"),
+    .executableTarget(name: "fuzz-rules", dependencies: ["VigilFuzzing"], path: "fuzz/Sources/fuzz-rules"),
     .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"]),
     .testTarget(
       name: "VigilServerTests",

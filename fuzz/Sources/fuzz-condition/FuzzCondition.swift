@@ -1,20 +1,6 @@
-import Foundation
 import VigilFuzzing
 
-#if FUZZING
-  import CFuzzerDriver
-#endif
-
-/// Built by `fuzz/run` (`-sanitize=fuzzer -DFUZZING`): libFuzzer, fuzzing the target.
-/// Built plainly: replays the inputs named on the command line (see FuzzReplay).
+/// `fuzz/run` builds this as a libFuzzer binary; built plainly it replays inputs.
 @main enum FuzzCondition {
-  static func main() {
-    #if FUZZING
-      var argc = CommandLine.argc
-      var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-      exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in FuzzTarget.condition.fuzzOne(data, size) })
-    #else
-      FuzzReplay.main(.condition)
-    #endif
-  }
+  static func main() { FuzzTarget.condition.main() }
 }
