@@ -87,11 +87,11 @@ struct Replay: ParsableCommand {
   private func loadRules(_ configuration: DaemonConfiguration) throws -> RuleSet {
     let sources: [RuleSource]
     do {
-      sources = try RuleDirectories.read(rules.isEmpty ? configuration.rules.paths : rules)
+      sources = try ConfiguredRuleSet.read(rules.isEmpty ? configuration.rules.paths : rules)
     } catch {
       throw CommandFailure(status: 2, sentence: error.description)
     }
-    switch KnownPlugins.loader(for: configuration).load(sources) {
+    switch ConfiguredRuleSet.load(sources, configuration: configuration) {
     case .success(let set): return set
     case .failure(let errors):
       FileHandle.standardError.write(

@@ -11,7 +11,7 @@ struct RulesCommand: ParsableCommand {
 
   struct Lint: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Load and check rule sets: every error with file:line:column; exit 1 on any.",
+      abstract: "Load and check rule sets as vigild does, examples included: every error with file:line:column; exit 1 on any.",
       discussion: "Example: vigil rules lint Rules /etc/vigil/rules")
 
     @OptionGroup var options: RuleSetOptions
@@ -64,12 +64,13 @@ struct RuleSetOptions: ParsableArguments {
     let paths = directories.isEmpty ? configuration.rules.paths : directories
     let sources: [RuleSource]
     do {
-      sources = try RuleDirectories.read(paths)
+      sources = try ConfiguredRuleSet.read(paths)
     } catch {
       throw CommandFailure(status: 2, sentence: error.description)
     }
-    var loader = KnownPlugins.loader(for: configuration)
-    loader.runsExamples = runningExamples
-    return RuleSetCheck(result: loader.load(sources), files: sources.count, examples: runningExamples)
+    // Examples run for lint too: the daemon refuses a set whose examples fail.
+    return RuleSetCheck(
+      result: ConfiguredRuleSet.load(sources, configuration: configuration), files: sources.count,
+      examples: runningExamples)
   }
 }

@@ -116,7 +116,7 @@ struct Vigild: ParsableCommand {
       } : nil
     let ruleSet: RuleSet
     do {
-      switch KnownPlugins.loader(for: configuration).load(try RuleDirectories.read(configuration.rules.paths)) {
+      switch ConfiguredRuleSet.load(try ConfiguredRuleSet.read(configuration.rules.paths), configuration: configuration) {
       case .success(let loaded): ruleSet = loaded
       case .failure(let errors):
         log.error("cannot start: the rule set has \(errors.errors.count) error(s):\n\(errors)")

@@ -44,6 +44,19 @@ struct ShippedRulesTests {
     }
   }
 
+  /// The loader warns about every matching example whose message would show `<none>`.
+  @Test func everyExampleReadsAsASentence() throws {
+    let set = try shippedRules()
+    #expect(set.warnings.map(\.description) == [])
+    for (line, _) in Self.reports {
+      let report = try #require(try? ReportParser.parse(line).get().report)
+      for match in set.evaluate(report) {
+        #expect(!match.message.contains("<none>"), "\(match.rule.id): \(match.message)")
+        #expect(!match.message.contains("  ") && !match.message.hasSuffix(" "), "\(match.rule.id): \(match.message)")
+      }
+    }
+  }
+
   @Test func basesAreExactlyTheSpecs() throws {
     let set = try shippedRules()
     let basis = Dictionary(uniqueKeysWithValues: set.rules.map { ($0.id, $0.basis) })
@@ -146,5 +159,16 @@ struct ShippedRulesTests {
       messages["weapons.barrel_bomb"]
         == "Barrel bombs dropped by القوات الجوية (government) on market in سوق معرة النعمان, Idlib on 2016-03-04T06:40:00+02:00"
     )
+  }
+
+  /// A sparse real report: who and what are unknown, and the message still reads.
+  @Test func messagesLeaveOutWhatIsUnknown() throws {
+    let set = try shippedRules()
+    let line = #"{"id":"D1","occurred_at":"2016-03-04T06:40:00+02:00","type":"attack","location":{"place":"Darayya"}}"#
+    let report = try ReportParser.parse(line).get().report
+    #expect(
+      set.evaluate(report).map(\.message) == [
+        "Ceasefire violation: an unidentified party attacked an unidentified target in Darayya on 2016-03-04T06:40:00+02:00"
+      ])
   }
 }

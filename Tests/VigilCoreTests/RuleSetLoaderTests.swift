@@ -77,6 +77,27 @@ struct RuleSetLoaderTests {
     #expect(set.evaluate(report).map(\.message) == ["<none> attacked <none>, 3 killed (mortar, tank)"])
   }
 
+  @Test func aMatchingExampleWhoseMessageShowsNoneIsWarnedAbout() throws {
+    let set = try loadRules([("access.yaml", Self.access)]).get()
+    // The first example of each rule lacks fields its output shows bare.
+    #expect(
+      set.warnings.map(\.description) == [
+        "Rules/access.yaml:17:9: rule access.un_request_denied: example match[0]: its message shows <none> for "
+          + "%access.request_id; put the part in an optional segment %{…} or give it a default with "
+          + "%{%access.request_id|…}",
+        "Rules/access.yaml:28:9: rule ceasefire.after: example match[0]: its message shows <none> for "
+          + "%perpetrator.name; put the part in an optional segment %{…} or give it a default with "
+          + "%{%perpetrator.name|…}",
+        "Rules/access.yaml:29:9: rule ceasefire.after: example match[1]: its message shows <none> for "
+          + "%perpetrator.name; put the part in an optional segment %{…} or give it a default with "
+          + "%{%perpetrator.name|…}",
+      ])
+    let segmented = Self.access.replacingOccurrences(
+      of: "request %access.request_id denied (%location.governorate)",
+      with: "request%{ %access.request_id} denied%{ (%location.governorate)}")
+    #expect(try loadRules([("access.yaml", segmented)]).get().warnings.count == 2)
+  }
+
   @Test func theRevisionCoversNamesAndContentsInOrder() throws {
     let one = RuleSetLoader.revision(of: [RuleSource(path: "Rules/a.yaml", name: "a.yaml", contents: Array("x".utf8))])
     #expect(one.hasPrefix("sha256:") && one.count == 7 + 64)

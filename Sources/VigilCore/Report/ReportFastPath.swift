@@ -6,20 +6,20 @@
 ///
 /// Measured on the generator's workload: the complete parser alone manages about 310,000
 /// reports per second on one core here; with this path in front, see `bench/run-parse`.
-struct ReportFastPath {
+package struct ReportFastPath {
   /// Why the fast path gave up; the line goes to the complete parser.
   struct GiveUp: Error {}
 
   private var cursor: JSONCursor
   private let line: ReportLine
 
-  init(line: ReportLine) {
+  package init(line: ReportLine) {
     self.line = line
     cursor = JSONCursor(bytes: line.unsafeBytes)
   }
 
   /// The report, or nil when the complete parser must look at the line.
-  mutating func report() -> Report? {
+  package mutating func report() -> Report? {
     do {
       return try withExtendedLifetime(line) { () throws(GiveUp) in try parseReport() }
     } catch {

@@ -21,7 +21,7 @@ public enum ReportParser {
   }
 
   /// The complete parser alone: every line, every warning and every error.
-  static func parseCompletely(_ line: ReportLine) -> Result<ParsedReport, ReportError> {
+  package static func parseCompletely(_ line: ReportLine) -> Result<ParsedReport, ReportError> {
     let tape: JSONTape
     do {
       tape = try JSONScanner.scan(line.unsafeBytes)

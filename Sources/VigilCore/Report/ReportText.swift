@@ -60,10 +60,10 @@ public struct ReportText: Sendable, Hashable, Comparable, CustomStringConvertibl
 
 /// A private, immutable copy of the bytes a report's texts point into: its line, or the
 /// decoded form of a text that had escapes. One allocation holds the object and the bytes.
-final class ReportLine: ManagedBuffer<Int, UInt8> {
+package final class ReportLine: ManagedBuffer<Int, UInt8> {
   nonisolated(unsafe) static let empty = copying(UnsafeBufferPointer(start: nil, count: 0))
 
-  static func copying(_ source: UnsafeBufferPointer<UInt8>) -> ReportLine {
+  package static func copying(_ source: UnsafeBufferPointer<UInt8>) -> ReportLine {
     let buffer = create(minimumCapacity: source.count) { _ in source.count }
     buffer.withUnsafeMutablePointerToElements { elements in
       if let base = source.baseAddress { elements.initialize(from: base, count: source.count) }

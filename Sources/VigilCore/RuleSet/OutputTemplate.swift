@@ -1,9 +1,15 @@
-/// A rule's `output`: text with `%field.path` replaced by the report's value (arrays
-/// joined with ", ", absent as `<none>`, timestamps as written) and `%%` by `%`.
+/// A rule's `output` (docs/rules.md, "Outputs"): text with `%field.path` replaced by the
+/// report's value (arrays joined with ", ", absent as `<none>`, timestamps as written) and
+/// `%%` by `%`. `%{…}` is an optional segment, rendered only when every field it names is
+/// present; `|` inside it separates alternatives, the first whose fields are all present
+/// being rendered (a last alternative without fields is a default). Segments nest; inside
+/// one, `%|` and `%}` are a literal `|` and `}`.
 public struct OutputTemplate: Sendable {
-  private enum Piece: Sendable {
+  private indirect enum Piece: Sendable {
     case text(String)
     case field(ReportSchema.Field)
+    /// `%{a|b|…}`: the alternatives, each a sequence of pieces.
+    case segment([[Piece]])
   }
 
   private let pieces: [Piece]
@@ -11,45 +17,9 @@ public struct OutputTemplate: Sendable {
   /// Checks every path against the schema; errors carry the offset (in Unicode scalars)
   /// of the offending `%`.
   public init(_ template: String) throws(ConditionError) {
-    let scalars = Array(template.unicodeScalars)
-    var pieces: [Piece] = []
-    var text = ""
-    var index = 0
-    func isPathScalar(_ scalar: Unicode.Scalar) -> Bool {
-      scalar == "_" || scalar == "." || scalar.properties.isAlphabetic || scalar.properties.numericType == .decimal
-    }
-    while index < scalars.count {
-      let scalar = scalars[index]
-      guard scalar == "%" else {
-        text.unicodeScalars.append(scalar)
-        index += 1
-        continue
-      }
-      if index + 1 < scalars.count, scalars[index + 1] == "%" {
-        text.append("%")
-        index += 2
-        continue
-      }
-      var end = index + 1
-      while end < scalars.count, isPathScalar(scalars[end]) { end += 1 }
-      while end > index + 1, scalars[end - 1] == "." { end -= 1 }
-      guard end > index + 1 else {
-        throw ConditionError(index, index + 1, "a '%' must be followed by a field path, or doubled as '%%' for itself")
-      }
-      var path = ""
-      path.unicodeScalars.append(contentsOf: scalars[index + 1..<end])
-      guard let field = ReportSchema.field(path) else {
-        throw ConditionError(index, end, "unknown field %\(path)\(ConditionCompiler.suggestion(for: path))")
-      }
-      if field.type == .object {
-        throw ConditionError(index, end, "%\(path) is an object; name one of its fields")
-      }
-      if !text.isEmpty { pieces.append(.text(text)) }
-      text = ""
-      pieces.append(.field(field))
-      index = end
-    }
-    if !text.isEmpty { pieces.append(.text(text)) }
+    var parser = Parser(scalars: Array(template.unicodeScalars))
+    let (pieces, stop) = try parser.sequence(inSegment: false)
+    assert(stop == nil)
     self.pieces = pieces
   }
 
@@ -58,6 +28,11 @@ public struct OutputTemplate: Sendable {
   public func render(_ report: Report) -> String {
     var message: [UInt8] = []
     message.reserveCapacity(160)
+    Self.render(pieces, report, into: &message)
+    return String(decoding: message, as: UTF8.self)
+  }
+
+  private static func render(_ pieces: [Piece], _ report: Report, into message: inout [UInt8]) {
     for piece in pieces {
       switch piece {
       case .text(let text): message.append(contentsOf: text.utf8)
@@ -68,9 +43,37 @@ public struct OutputTemplate: Sendable {
         case let value?: message.append(contentsOf: Self.show(value).utf8)
         case nil: message.append(contentsOf: "<none>".utf8)
         }
+      case .segment(let alternatives):
+        if let chosen = alternatives.first(where: { fieldsPresent($0, report) }) {
+          render(chosen, report, into: &message)
+        }
       }
     }
-    return String(decoding: message, as: UTF8.self)
+  }
+
+  /// Whether every field an alternative names directly is there to show (an empty array
+  /// shows nothing, so it counts as absent); fields in nested segments are theirs to judge.
+  private static func fieldsPresent(_ pieces: [Piece], _ report: Report) -> Bool {
+    pieces.allSatisfy { piece in
+      guard case .field(let field) = piece else { return true }
+      switch field.read(report) {
+      case nil, .json(.null)?: return false
+      case .texts(let texts)?: return !texts.isEmpty
+      case .weapons(let weapons)?: return !weapons.isEmpty
+      case .victims(let victims)?: return !victims.isEmpty
+      case .json(.array(let elements))?: return !elements.isEmpty
+      default: return true
+      }
+    }
+  }
+
+  /// The fields a report lacks that the message would show as `<none>`: those named
+  /// outside any optional segment.
+  public func absentFields(in report: Report) -> [String] {
+    pieces.compactMap { piece in
+      guard case .field(let field) = piece, field.read(report) == nil else { return nil }
+      return field.path
+    }
   }
 
   static func show(_ value: FieldValue) -> String {
@@ -101,6 +104,100 @@ public struct OutputTemplate: Sendable {
     case .string(let string): string
     case .array(let elements): elements.map(show).joined(separator: ", ")
     case .object(let object): "{" + object.members.map { "\($0.key): \(show($0.value))" }.joined(separator: ", ") + "}"
+    }
+  }
+
+  /// Reads a template into pieces, one segment level per call of `sequence`.
+  private struct Parser {
+    let scalars: [Unicode.Scalar]
+    var index = 0
+
+    /// What ended a sequence inside a segment.
+    enum Stop { case bar, close }
+
+    /// Reads pieces up to the end of the template or, inside a segment, up to its `|` or `}`
+    /// (consumed, and returned).
+    mutating func sequence(inSegment: Bool) throws(ConditionError) -> ([Piece], Stop?) {
+      var pieces: [Piece] = []
+      var text = ""
+      func flush() {
+        if !text.isEmpty { pieces.append(.text(text)) }
+        text = ""
+      }
+      while index < scalars.count {
+        let scalar = scalars[index]
+        if inSegment, scalar == "|" || scalar == "}" {
+          index += 1
+          flush()
+          return (pieces, scalar == "|" ? .bar : .close)
+        }
+        guard scalar == "%" else {
+          text.unicodeScalars.append(scalar)
+          index += 1
+          continue
+        }
+        let next = index + 1 < scalars.count ? scalars[index + 1] : nil
+        switch next {
+        case "%", "|", "}":
+          text.unicodeScalars.append(next!)
+          index += 2
+        case "{":
+          flush()
+          pieces.append(try segment())
+        default:
+          flush()
+          pieces.append(.field(try field()))
+        }
+      }
+      flush()
+      return (pieces, nil)
+    }
+
+    /// `%{` at `index`, through its closing `}`.
+    private mutating func segment() throws(ConditionError) -> Piece {
+      let start = index
+      index += 2
+      var alternatives: [[Piece]] = []
+      while true {
+        let (pieces, stop) = try sequence(inSegment: true)
+        alternatives.append(pieces)
+        switch stop {
+        case .bar?: continue
+        case .close?:
+          if alternatives.count == 1, pieces.isEmpty {
+            throw ConditionError(start, index, "an empty '%{}' segment; put text or fields in it, or remove it")
+          }
+          return .segment(alternatives)
+        case nil:
+          throw ConditionError(
+            start, start + 2, "this '%{' is never closed; end the optional segment with '}' (a literal '}' is '%}')")
+        }
+      }
+    }
+
+    /// `%path` at `index`.
+    private mutating func field() throws(ConditionError) -> ReportSchema.Field {
+      func isPathScalar(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == "_" || scalar == "." || scalar.properties.isAlphabetic || scalar.properties.numericType == .decimal
+      }
+      var end = index + 1
+      while end < scalars.count, isPathScalar(scalars[end]) { end += 1 }
+      while end > index + 1, scalars[end - 1] == "." { end -= 1 }
+      guard end > index + 1 else {
+        throw ConditionError(
+          index, index + 1,
+          "a '%' must be followed by a field path or '{', or doubled as '%%' for itself")
+      }
+      var path = ""
+      path.unicodeScalars.append(contentsOf: scalars[index + 1..<end])
+      guard let field = ReportSchema.field(path) else {
+        throw ConditionError(index, end, "unknown field %\(path)\(ConditionCompiler.suggestion(for: path))")
+      }
+      if field.type == .object {
+        throw ConditionError(index, end, "%\(path) is an object; name one of its fields")
+      }
+      index = end
+      return field
     }
   }
 }

@@ -11,8 +11,6 @@ public struct RuleSetLoader: Sendable {
   private let plugins: [any RulePlugin]
   private let settings: [String: ConfigurationValue]
   private let functions: [ConditionFunction]
-  /// Off for checks that only look at definitions (`vigil rules lint`).
-  public var runsExamples = true
 
   /// - Parameters:
   ///   - plugins: the enabled plugins, with their settings by plugin name.
@@ -28,7 +26,7 @@ public struct RuleSetLoader: Sendable {
 
   /// `sources` in load order: directory by directory as configured, by name within one.
   public func load(_ sources: [RuleSource]) -> Result<RuleSet, RuleSetErrors> {
-    var loading = Loading(pluginKinds: Set(plugins.flatMap(\.itemKinds)), runsExamples: runsExamples)
+    var loading = Loading(pluginKinds: Set(plugins.flatMap(\.itemKinds)))
     for source in sources {
       loading.read(source)
     }
@@ -77,7 +75,6 @@ private struct Loading {
   }
 
   let pluginKinds: Set<String>
-  let runsExamples: Bool
   var errors: [RuleError] = []
   var warnings: [RuleError] = []
   var lists: [String: [String]] = [:]
@@ -91,9 +88,8 @@ private struct Loading {
   /// Each file's text, for mapping positions inside scalars when a message needs one.
   var texts: [String: String] = [:]
 
-  init(pluginKinds: Set<String>, runsExamples: Bool) {
+  init(pluginKinds: Set<String>) {
     self.pluginKinds = pluginKinds
-    self.runsExamples = runsExamples
   }
 
   mutating func fail(_ position: SourcePosition, _ message: String, kind: RuleError.Kind = .definition) {
@@ -272,7 +268,6 @@ private struct Loading {
     let rule = Rule(
       id: id, description: description.text, priority: priority, basis: basis, tags: tags, enabled: enabled,
       position: position, exampleCount: 0, condition: condition, output: output)
-    guard runsExamples else { return rule }
     return Rule(
       id: id, description: description.text, priority: priority, basis: basis, tags: tags, enabled: enabled,
       position: position, exampleCount: runExamples(members, rule: rule), condition: condition, output: output)
@@ -341,6 +336,12 @@ private struct Loading {
             fail(
               example.position, "\(label) \(group.key == "match" ? "does not match" : "matches, but should not match")",
               kind: .example)
+          } else if group.key == "match", let missing = rule.output.absentFields(in: parsed.report).first {
+            warnings.append(
+              RuleError(
+                example.position,
+                "\(label): its message shows <none> for %\(missing); put the part in an optional segment "
+                  + "%{…} or give it a default with %{%\(missing)|…}"))
           }
         }
       }

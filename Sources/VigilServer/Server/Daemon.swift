@@ -197,7 +197,7 @@ public final class Daemon: Sendable {
     let loop = writer.loop
     let sources: [RuleSource]
     do {
-      sources = try RuleDirectories.read(configuration.rules.paths)
+      sources = try ConfiguredRuleSet.read(configuration.rules.paths)
     } catch {
       let failure = RuleError(SourcePosition(file: "", line: 0, column: 0), error.description)
       return reloadFailed([failure], revision: nil, trigger: trigger, on: loop)
@@ -208,7 +208,7 @@ public final class Daemon: Sendable {
       lastReload.withLockedValue { $0 = LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil) }
       return loop.makeSucceededFuture(reloaded(current))
     }
-    switch KnownPlugins.loader(for: configuration).load(sources) {
+    switch ConfiguredRuleSet.load(sources, configuration: configuration) {
     case .failure(let errors):
       return reloadFailed(errors.errors, revision: candidate, trigger: trigger, on: loop)
     case .success(let set):

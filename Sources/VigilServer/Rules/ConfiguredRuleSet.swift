@@ -1,0 +1,17 @@
+import VigilCore
+
+/// The one way Vigil loads its rule set: `vigild` at start and at every reload, and
+/// `vigil rules lint|test` and `vigil replay` offline. Same files and configuration, same
+/// verdict — a set lint accepts is a set the daemon accepts, examples included.
+public enum ConfiguredRuleSet {
+  /// The rule files of `directories`, in load order.
+  public static func read(_ directories: [String]) throws(RuleDirectories.ReadError) -> [RuleSource] {
+    try RuleDirectories.read(directories)
+  }
+
+  /// Loads and checks `sources` with the plugins `configuration` enables: every condition,
+  /// output and example.
+  public static func load(_ sources: [RuleSource], configuration: DaemonConfiguration) -> Result<RuleSet, RuleSetErrors> {
+    KnownPlugins.loader(for: configuration).load(sources)
+  }
+}

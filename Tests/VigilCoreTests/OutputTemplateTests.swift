@@ -1,0 +1,65 @@
+import Testing
+import VigilCore
+
+@Suite("Output templates: fields, optional segments and defaults")
+struct OutputTemplateTests {
+  static let perpetrator = "%{by %perpetrator.name%{ (%perpetrator.party)}|by %perpetrator.party|by an unidentified party}"
+
+  /// (template, report members, message)
+  static let renderings: [(String, String, String)] = [
+    ("%perpetrator.name attacked", "", "<none> attacked"),
+    ("%perpetrator.name attacked", #""perpetrator":{"name":"ISIL"}"#, "ISIL attacked"),
+    ("Attack%{ by %perpetrator.name}.", "", "Attack."),
+    ("Attack%{ by %perpetrator.name}.", #""perpetrator":{"name":"X"}"#, "Attack by X."),
+    (perpetrator, "", "by an unidentified party"),
+    (perpetrator, #""perpetrator":{"party":"isil"}"#, "by isil"),
+    (perpetrator, #""perpetrator":{"name":"Jund","party":"isil"}"#, "by Jund (isil)"),
+    (perpetrator, #""perpetrator":{"name":"Jund"}"#, "by Jund"),
+    // Every field of an alternative must be there, or the next one is tried.
+    ("%{%location.place, %location.governorate|%location.governorate}", #""location":{"place":"Darayya"}"#, ""),
+    (
+      "%{%location.place, %location.governorate|%location.governorate}",
+      #""location":{"place":"Darayya","governorate":"Rif Dimashq"}"#, "Darayya, Rif Dimashq"
+    ),
+    ("%{%location.place, %location.governorate|%location.governorate}", #""location":{"governorate":"Idlib"}"#, "Idlib"),
+    // An empty array shows nothing, so it counts as absent.
+    ("%{(%weapons)|(no weapon named)}", #""weapons":[]"#, "(no weapon named)"),
+    ("%{(%weapons)|(no weapon named)}", #""weapons":["mortar","tank"]"#, "(mortar, tank)"),
+    // Literal characters.
+    ("100%% {sure} | %{a%|b%}c %casualties.killed}", #""casualties":{"killed":2}"#, "100% {sure} | a|b}c 2"),
+    ("%{%extra.unit|no unit}", #""extra":{"unit":"3rd"}"#, "3rd"),
+    ("%{%extra.unit|no unit}", "", "no unit"),
+  ]
+
+  @Test(arguments: renderings)
+  func renders(_ template: String, _ members: String, _ expected: String) throws {
+    let report = try parsed(reportLine(members)).report
+    #expect(try OutputTemplate(template).render(report) == expected)
+  }
+
+  @Test func absentFieldsAreOnlyThoseOutsideSegments() throws {
+    let report = try parsed(reportLine(#""location":{"place":"Darayya"}"#)).report
+    let template = try OutputTemplate("%perpetrator.name in %location.place%{ (%location.governorate)} on %target.name")
+    #expect(template.absentFields(in: report) == ["perpetrator.name", "target.name"])
+  }
+
+  /// (template, error offset, start of the message)
+  static let mistakes: [(String, Int, String)] = [
+    ("Attack%{ by %perpetrator.name", 6, "this '%{' is never closed"),
+    ("a %{b %{c} d", 2, "this '%{' is never closed"),
+    ("x %{}", 2, "an empty '%{}' segment"),
+    ("%{%perpetrator.nmae|x}", 2, "unknown field %perpetrator.nmae"),
+    ("%{x|%location}", 4, "%location is an object"),
+    ("50 % off", 3, "a '%' must be followed by a field path or '{'"),
+  ]
+
+  @Test(arguments: mistakes)
+  func refuses(_ template: String, _ offset: Int, _ message: String) {
+    #expect {
+      _ = try OutputTemplate(template)
+    } throws: { error in
+      guard let error = error as? ConditionError else { return false }
+      return error.start == offset && error.message.hasPrefix(message)
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+/// `vigil rules lint` says what `vigild` would do: for every kind of broken set, the lint
+/// verdict and errors equal the running daemon's reload verdict and errors.
+@Suite("vigil rules lint agrees with vigild's reload")
+struct LintAgreesWithDaemonTests {
+  static let base = """
+    - list: un_agencies
+      items: [OCHA, WFP]
+    - macro: denied
+      condition: access.status = denied
+    - rule: access.denied
+      desc: A UN request was denied.
+      condition: type = access and access.requested_by in (un_agencies) and denied
+      output: "%access.requested_by request%{ %access.request_id} denied"
+      priority: high
+      examples:
+        match: [{type: access, access: {requested_by: WFP, status: denied}}]
+        no_match: [{type: access, access: {requested_by: WFP, status: approved}}]
+    """
+
+  static func rule(_ id: String, _ body: String) -> String {
+    "- rule: \(id)\n  desc: A test rule.\n" + body
+  }
+
+  static let standard = "  condition: type = attack\n  output: \"attack\"\n  priority: low\n"
+
+  /// (what is wrong, the candidate file `case.yaml`)
+  static let cases: [(String, String)] = [
+    ("YAML syntax", "- rule: x\n  desc: [unclosed\n"),
+    ("a file that is not a list", "rule: x\n"),
+    ("an unknown item kind", "- policy: x\n"),
+    ("an unknown key", rule("t.unknown_key", standard + "  severity: high\n")),
+    ("a missing key", rule("t.no_output", "  condition: type = attack\n  priority: low\n")),
+    ("an unknown priority", rule("t.priority", "  condition: type = attack\n  output: x\n  priority: urgent\n")),
+    ("an unknown field", rule("t.field", "  condition: casualty.killed > 3\n  output: x\n  priority: low\n")),
+    ("an operator that does not fit", rule("t.op", "  condition: casualties.killed contains x\n  output: x\n  priority: low\n")),
+    ("an enum typo", rule("t.enum", "  condition: type = atack\n  output: x\n  priority: low\n")),
+    ("a bad regular expression", rule("t.regex", "  condition: narrative matches \"(\"\n  output: x\n  priority: low\n")),
+    ("an undefined macro", rule("t.macro", "  condition: type = attack and no_such_macro\n  output: x\n  priority: low\n")),
+    (
+      "recursive macros",
+      "- macro: loop_a\n  condition: loop_b\n- macro: loop_b\n  condition: loop_a\n"
+        + rule("t.loop", "  condition: loop_a\n  output: x\n  priority: low\n")
+    ),
+    ("a duplicate rule id", rule("access.denied", standard)),
+    ("a reserved id", rule("vigil.mine", standard)),
+    ("an unknown output field", rule("t.out", "  condition: type = attack\n  output: \"%perpetrator.nmae\"\n  priority: low\n")),
+    ("an unclosed output segment", rule("t.seg", "  condition: type = attack\n  output: \"x%{ by %perpetrator.name\"\n  priority: low\n")),
+    ("an unknown designated-list key", "- designation: isil\n  names: [Daesh]\n  aliases: [x]\n"),
+    (
+      "a failing match example",
+      rule("t.match", standard + "  examples:\n    match: [{type: access}]\n")
+    ),
+    (
+      "a failing no_match example",
+      rule("t.no_match", standard + "  examples:\n    no_match: [{type: attack}]\n")
+    ),
+    (
+      "an example that is not a valid report",
+      rule("t.invalid", standard + "  examples:\n    match: [{type: attack, location: {lat: north}}]\n")
+    ),
+    ("a good addition", rule("t.good", standard + "  examples:\n    match: [{type: attack}]\n")),
+  ]
+
+  /// A verdict and its errors as `file:line:column: message`, however it was given.
+  struct Verdict: Equatable, CustomStringConvertible {
+    let ok: Bool
+    let errors: [String]
+    var description: String { "\(ok ? "accepted" : "rejected") \(errors)" }
+  }
+
+  static func daemonVerdict(_ daemon: RunningDaemon) throws -> Verdict {
+    let answer = try daemon.exchange(#"{"op":"reload"}"#)
+    let errors = (answer["errors"] as? [[String: Any]] ?? []).map(Self.place)
+    return Verdict(ok: answer["reloaded"] as? Bool == true, errors: errors)
+  }
+
+  static func lintVerdict(in directory: String) throws -> Verdict {
+    let lint = try Vigil.run(["rules", "lint", "--json", "--config", "v.yaml"], in: directory)
+    let lines = lint.standardOutput.split(separator: "\n").compactMap {
+      try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+    }
+    let errors = lines.filter { $0["severity"] as? String == "error" }.map(Self.place)
+    #expect(lint.status == 0 || lint.status == 1, "lint: \(lint.standardError)")
+    return Verdict(ok: lint.status == 0, errors: errors)
+  }
+
+  static func place(_ error: [String: Any]) -> String {
+    "\(error["file"] ?? "?"):\(error["line"] ?? "?"):\(error["column"] ?? "?"): \(error["message"] ?? "?")"
+  }
+
+  @Test func everyKindOfBrokenSetGetsTheSameVerdictFromBoth() throws {
+    let directory = try TemporaryDirectory()
+    try "rules:\n  paths: [Rules]\n  watch: false\n".write(
+      toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(rules: ["base.yaml": Self.base], arguments: ["--config", "v.yaml"], directory: directory)
+    for (what, text) in Self.cases {
+      try text.write(toFile: directory.path + "/Rules/case.yaml", atomically: true, encoding: .utf8)
+      let daemonSays = try Self.daemonVerdict(daemon)
+      let lintSays = try Self.lintVerdict(in: directory.path)
+      #expect(lintSays == daemonSays, "\(what)")
+      // The table means what it says: only the last case is a good set.
+      #expect(daemonSays.ok == (what == "a good addition"), "\(what): \(daemonSays)")
+      #expect(daemonSays.ok || !daemonSays.errors.isEmpty, "\(what)")
+    }
+    // Invalid UTF-8 in a rule file.
+    try Data([0x2D, 0x20, 0x72, 0x75, 0x6C, 0x65, 0x3A, 0x20, 0xC3, 0x28, 0x0A]).write(
+      to: URL(fileURLWithPath: directory.path + "/Rules/case.yaml"))
+    let daemonSays = try Self.daemonVerdict(daemon)
+    #expect(try Self.lintVerdict(in: directory.path) == daemonSays)
+    #expect(!daemonSays.ok)
+    expectCleanStop(daemon)
+  }
+}
