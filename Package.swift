@@ -73,12 +73,20 @@ let package = Package(
     .executableTarget(name: "fuzz-report", dependencies: ["VigilFuzzing"], path: "fuzz/Sources/fuzz-report"),
     .executableTarget(name: "fuzz-condition", dependencies: ["VigilFuzzing"], path: "fuzz/Sources/fuzz-condition"),
     .executableTarget(name: "fuzz-rules", dependencies: ["VigilFuzzing"], path: "fuzz/Sources/fuzz-rules"),
-    .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"]),
-    .testTarget(
-      name: "VigilServerTests",
-      dependencies: ["VigilServer", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
+    // The tests, in two tiers (docs/development.md): unit tests of our own code in-process
+    // (VigilCoreTests, VigilServerTests, PluginTests, FuzzTargetTests), and
+    // VigilEndToEndTests, which run the real vigild and vigil as child processes.
+    // `swift test --filter VigilEndToEndTests` runs one tier, `--skip` the other.
+    .target(name: "VigilTestSupport", dependencies: ["VigilCore"], path: "Tests/VigilTestSupport"),
+    .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore", "VigilTestSupport"]),
+    .testTarget(name: "VigilServerTests", dependencies: ["VigilServer", "VigilTestSupport"]),
     .testTarget(name: "FuzzTargetTests", dependencies: ["VigilFuzzing"]),
     .testTarget(name: "PluginTests", dependencies: ["Designations", "Places", "VigilCore"]),
+    .testTarget(
+      name: "VigilEndToEndTests",
+      dependencies: [
+        "VigilServer", "VigilTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+      ]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import Testing
 import VigilCore
+import VigilTestSupport
 
 @Suite("Output templates: fields, optional segments and defaults")
 struct OutputTemplateTests {

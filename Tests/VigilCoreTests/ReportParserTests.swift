@@ -1,5 +1,6 @@
 import Testing
 import VigilCore
+import VigilTestSupport
 
 @Suite("Reports: fields and values (REPORTS.md)")
 struct ReportParserTests {

@@ -1,5 +1,6 @@
 import Testing
 import VigilCore
+import VigilTestSupport
 
 /// One refused line: the error's code, the field it names, and its exact message.
 struct Refusal: CustomTestStringConvertible, Sendable {

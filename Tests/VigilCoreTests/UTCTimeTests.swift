@@ -1,5 +1,6 @@
 import Testing
 import VigilCore
+import VigilTestSupport
 
 @Suite("Times as the journal and the alert log write them")
 struct UTCTimeTests {

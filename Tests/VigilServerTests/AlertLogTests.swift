@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VigilCore
 import VigilServer
+import VigilTestSupport
 
 private func record(_ rule: String, message: String = "m") -> AlertRecord {
   AlertRecord(

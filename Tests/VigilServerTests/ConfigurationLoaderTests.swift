@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VigilServer
+import VigilTestSupport
 
 @Suite("Config/vigild.yaml: every key, every refusal with its key path")
 struct ConfigurationLoaderTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VigilCore
 import VigilServer
+import VigilTestSupport
 
 @Suite("The duplicate index: resubmissions and conflicts, rebuilt from the files")
 struct DuplicateIndexTests {

@@ -1,8 +1,9 @@
 import Foundation
-import NIOPosix
 import NIOConcurrencyHelpers
+import NIOPosix
 import Testing
 import VigilCore
+import VigilTestSupport
 
 @testable import VigilServer
 

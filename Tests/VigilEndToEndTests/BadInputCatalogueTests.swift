@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 /// Every kind of bad line, through the real socket of the real daemon: each gets its exact
 /// error code (and field), nothing else is lost, the connection goes on, and the daemon's

@@ -2,28 +2,28 @@ import Foundation
 
 /// Runs the `vigild` built next to the test binary. A daemon that starts is stopped with
 /// SIGTERM as soon as it logs that it is ready, so the run ends either way.
-enum Vigild {
-  static func run(_ arguments: [String], in directory: String? = nil) throws -> ChildProcess.Run {
+public enum Vigild {
+  public static func run(_ arguments: [String], in directory: String? = nil) throws -> ChildProcess.Run {
     try ChildProcess.run("vigild", arguments, in: directory, stopWhenReady: true)
   }
 }
 
 /// Runs the `vigil` built next to the test binary.
-enum Vigil {
-  static func run(_ arguments: [String], in directory: String? = nil) throws -> ChildProcess.Run {
+public enum Vigil {
+  public static func run(_ arguments: [String], in directory: String? = nil) throws -> ChildProcess.Run {
     try ChildProcess.run("vigil", arguments, in: directory)
   }
 }
 
 /// A program (one of the package's, or an absolute path) run to its end as a child process.
-enum ChildProcess {
-  struct Run {
-    let status: Int32
-    let standardOutput: String
-    let standardError: String
+public enum ChildProcess {
+  public struct Run {
+    public let status: Int32
+    public let standardOutput: String
+    public let standardError: String
   }
 
-  static func run(
+  public static func run(
     _ program: String, _ arguments: [String], in directory: String? = nil, stopWhenReady: Bool = false
   ) throws -> Run {
     let process = Process()
@@ -58,12 +58,12 @@ enum ChildProcess {
 }
 
 /// Reads a file handle to its end on another thread.
-final class ReadInBackground: @unchecked Sendable {
+public final class ReadInBackground: @unchecked Sendable {
   private let done = DispatchSemaphore(value: 0)
   private let lock = NSLock()
   private var data = Data()
 
-  init(_ handle: FileHandle) {
+  public init(_ handle: FileHandle) {
     Thread.detachNewThread { [self] in
       while true {
         let chunk = handle.availableData
@@ -75,21 +75,21 @@ final class ReadInBackground: @unchecked Sendable {
   }
 
   /// What has been read so far, as text.
-  func sofar() -> String {
+  public func sofar() -> String {
     lock.withLock { String(decoding: data, as: UTF8.self) }
   }
 
-  func wait() -> Data {
+  public func wait() -> Data {
     done.wait()
     return lock.withLock { data }
   }
 }
 
 /// A directory under /tmp, removed when the value goes away.
-final class TemporaryDirectory {
-  let path: String
+public final class TemporaryDirectory {
+  public let path: String
 
-  init() throws {
+  public init() throws {
     var template = Array("/tmp/vigil-test-XXXXXX".utf8CString)
     guard let created = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
     path = String(cString: created)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 /// The shipped systemd unit (Config/vigild.service), checked without a running systemd:
 /// `systemd-analyze verify` and `security --offline`, the writable paths against the
@@ -148,14 +149,14 @@ struct SystemdUnitTests {
     #expect(answers.count == 27)
     try DaemonReloadTests.rule("extra.traced").write(
       toFile: directory.path + "/Rules/traced.yaml", atomically: true, encoding: .utf8)
-    #expect(try DaemonReloadTests.eventually { try DaemonReloadTests.firing(daemon).contains("extra.traced") })
+    #expect(try eventually { try DaemonReloadTests.firing(daemon).contains("extra.traced") })
     func lastReload() throws -> String? {
       (try daemon.exchange(#"{"op":"status"}"#)["last_reload"] as? [String: Any])?["at"] as? String
     }
     let before = try lastReload()
     Thread.sleep(forTimeInterval: 0.01)
     kill(daemon.daemonID, SIGHUP)
-    #expect(try DaemonReloadTests.eventually { try lastReload() != before })
+    #expect(try eventually { try lastReload() != before })
     expectCleanStop(daemon)
 
     let used = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").reduce(into: Set<String>()) {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 /// The real `vigil` against a real `vigild` (DAEMON.md, "vigil"): output and exit status
 /// of every command that talks to the daemon or reads its files.
@@ -130,7 +131,7 @@ struct VigilClientCommandTests {
     let follower = Process()
     follower.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
       .appendingPathComponent("vigil")
-    follower.arguments = ["tail", "-f", "-n", "0", Self.alertLog]
+    follower.arguments = ["tail", "-f", "-n", "1", Self.alertLog]
     follower.currentDirectoryURL = URL(fileURLWithPath: daemon.directory.path)
     let output = Pipe()
     follower.standardOutput = output
@@ -140,18 +141,19 @@ struct VigilClientCommandTests {
       follower.waitUntilExit()
     }
     let seen = ReadInBackground(output.fileHandleForReading)
-    Thread.sleep(forTimeInterval: 0.5)
+    // Following once it has shown the last alert (T-2's).
+    #expect(eventually { seen.sofar().contains("T-2") })
     _ = try daemon.exchange([Self.report("T-3", weapons: "tank")])
-    #expect(DaemonReloadTests.eventually { seen.sofar().contains("T-3") })
+    #expect(eventually { seen.sofar().contains("T-3") })
     let log = daemon.directory.path + "/" + Self.alertLog
     #expect(rename(log, log + ".1") == 0)
     #expect(try daemon.exchange(#"{"op":"reopen"}"#)["op"] as? String == "reopen")
     _ = try daemon.exchange([Self.report("T-4", weapons: "tank")])
-    #expect(DaemonReloadTests.eventually { seen.sofar().contains("T-4") })
+    #expect(eventually { seen.sofar().contains("T-4") })
     // And across a truncation in place (logrotate's copytruncate).
     #expect(truncate(log, 0) == 0)
     _ = try daemon.exchange([Self.report("T-5", weapons: "tank")])
-    #expect(DaemonReloadTests.eventually { seen.sofar().contains("T-5") })
+    #expect(eventually { seen.sofar().contains("T-5") })
     #expect(!seen.sofar().contains("T-1"))
   }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 /// SIGKILL at random moments under pipelined load, round after round on the same files
 /// (ALERTS.md, "Durability and recovery"): nothing acknowledged is ever lost.

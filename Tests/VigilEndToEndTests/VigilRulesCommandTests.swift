@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 /// The real `vigil rules lint|test` on rule directories made for each test.
 @Suite("vigil rules lint and test")

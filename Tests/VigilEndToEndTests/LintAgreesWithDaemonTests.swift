@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 /// `vigil rules lint` says what `vigild` would do: for every kind of broken set, the lint
 /// verdict and errors equal the running daemon's reload verdict and errors.

@@ -3,17 +3,17 @@ import Testing
 
 /// A real `vigild` started as a child process in a temporary directory, and a real Unix
 /// socket client to talk to it.
-final class RunningDaemon {
-  let directory: TemporaryDirectory
-  let process = Process()
-  let socketPath: String
+public final class RunningDaemon {
+  public let directory: TemporaryDirectory
+  public let process = Process()
+  public let socketPath: String
   private let errors = Pipe()
   private let wrapped: Bool
 
   /// Starts `vigild` with `arguments` in a directory holding `rules` (file name → text)
   /// under `Rules/`, and waits until its socket accepts connections. `wrapper` runs it
   /// under another program (`strace -f -o FILE`), which must run it as its only child.
-  init(
+  public init(
     rules: [String: String], arguments: [String] = [], directory: TemporaryDirectory? = nil,
     environment: [String: String] = [:], wrapper: [String] = []
   ) throws {
@@ -51,20 +51,20 @@ final class RunningDaemon {
   }
 
   /// Sends the lines, half-closes, and reads every response line until the daemon closes.
-  func exchange(_ lines: [String]) throws -> [String] {
+  public func exchange(_ lines: [String]) throws -> [String] {
     let client = try UnixSocketClient(path: socketPath)
     try client.send(Array(lines.map { $0 + "\n" }.joined().utf8))
     client.closeWriting()
     return client.readAll().split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
   }
 
-  func exchange(_ line: String) throws -> [String: Any] {
+  public func exchange(_ line: String) throws -> [String: Any] {
     let response = try exchange([line]).first ?? ""
     return (try JSONSerialization.jsonObject(with: Data(response.utf8)) as? [String: Any]) ?? [:]
   }
 
   /// The daemon's process: the child started, or the wrapper's child.
-  var daemonID: pid_t {
+  public var daemonID: pid_t {
     guard wrapped else { return process.processIdentifier }
     let pid = process.processIdentifier
     let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
@@ -73,13 +73,13 @@ final class RunningDaemon {
 
   /// Sends a signal and waits for the process to end; gives its exit status.
   @discardableResult
-  func stop(signal: Int32 = SIGTERM) -> Int32 {
+  public func stop(signal: Int32 = SIGTERM) -> Int32 {
     kill(daemonID, signal)
     process.waitUntilExit()
     return process.terminationStatus
   }
 
-  func log() -> String {
+  public func log() -> String {
     if process.isRunning { return "" }
     return String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
   }
@@ -94,12 +94,12 @@ final class RunningDaemon {
 }
 
 /// A blocking client of a Unix stream socket.
-final class UnixSocketClient: @unchecked Sendable {
+public final class UnixSocketClient: @unchecked Sendable {
   private let descriptor: Int32
   /// Bytes read past the last line `readLine` gave.
   private var unread: [UInt8] = []
 
-  init(path: String) throws {
+  public init(path: String) throws {
     descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
@@ -122,7 +122,7 @@ final class UnixSocketClient: @unchecked Sendable {
   }
 
   /// Throws once the daemon has closed the connection (no SIGPIPE).
-  func send(_ bytes: [UInt8]) throws {
+  public func send(_ bytes: [UInt8]) throws {
     var sent = 0
     while sent < bytes.count {
       let result = bytes.withUnsafeBytes {
@@ -133,12 +133,12 @@ final class UnixSocketClient: @unchecked Sendable {
     }
   }
 
-  func closeWriting() {
+  public func closeWriting() {
     shutdown(descriptor, Int32(SHUT_WR))
   }
 
   /// The next line (without its `\n`), nil at EOF or when none comes within `timeout`.
-  func readLine(timeout: TimeInterval = 30) -> String? {
+  public func readLine(timeout: TimeInterval = 30) -> String? {
     let deadline = Date().addingTimeInterval(timeout)
     while true {
       if let newline = unread.firstIndex(of: UInt8(ascii: "\n")) {
@@ -158,7 +158,7 @@ final class UnixSocketClient: @unchecked Sendable {
   }
 
   /// Whether the daemon has closed the connection within `timeout` (reading what it sent).
-  func closedByPeer(within timeout: TimeInterval) -> Bool {
+  public func closedByPeer(within timeout: TimeInterval) -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
       var descriptors = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
@@ -171,7 +171,7 @@ final class UnixSocketClient: @unchecked Sendable {
     return false
   }
 
-  func readAll() -> String {
+  public func readAll() -> String {
     var data = unread
     unread = []
     var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -186,7 +186,7 @@ final class UnixSocketClient: @unchecked Sendable {
 
 /// Stops the daemon with SIGTERM and expects exit status 0, showing its log otherwise
 /// (a sanitizer's report, a crash).
-func expectCleanStop(_ daemon: RunningDaemon, sourceLocation: SourceLocation = #_sourceLocation) {
+public func expectCleanStop(_ daemon: RunningDaemon, sourceLocation: SourceLocation = #_sourceLocation) {
   let status = daemon.stop()
   #expect(status == 0, "vigild's log: \(daemon.log().suffix(8000))", sourceLocation: sourceLocation)
 }

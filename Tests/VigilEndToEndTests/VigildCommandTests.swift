@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 /// The real `vigild` binary, started as a child process.
 @Suite("vigild: flags, configuration and exit status")

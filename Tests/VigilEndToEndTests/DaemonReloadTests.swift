@@ -1,6 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 import Testing
+import VigilTestSupport
 
 /// Editing rules while the real `vigild` runs (RULES.md, "Reload"): inotify, polling,
 /// symlinks, SIGHUP, and a storm of edits under load.
@@ -16,16 +17,6 @@ struct DaemonReloadTests {
   static func firing(_ daemon: RunningDaemon) throws -> Set<String> {
     let answer = try daemon.exchange(#"{"op":"check","report":\#(DaemonEndToEndTests.report("W"))}"#)
     return Set(((answer["alerts"] as? [[String: Any]]) ?? []).compactMap { $0["rule"] as? String })
-  }
-
-  /// Waits, with a generous deadline, until `condition` holds; whether it did.
-  static func eventually(_ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(20)
-    while Date() < deadline {
-      if try condition() { return true }
-      Thread.sleep(forTimeInterval: 0.05)
-    }
-    return false
   }
 
   static func write(_ text: String, to path: String) throws {
@@ -59,12 +50,12 @@ struct DaemonReloadTests {
     let daemon = try RunningDaemon(rules: Self.rules)
     let path = daemon.directory.path + "/Rules/new.yaml"
     try Self.rule("extra.new").write(toFile: path, atomically: true, encoding: .utf8)
-    #expect(try Self.eventually { try Self.firing(daemon).contains("extra.new") })
+    #expect(try eventually { try Self.firing(daemon).contains("extra.new") })
     let loaded = try Self.alertLog(daemon).filter { $0["rule"] as? String == "vigil.ruleset_loaded" }
     #expect(loaded.count == 2)
     #expect((loaded.last?["message"] as? String)?.contains("1 added, 0 removed, 0 changed") == true)
     try FileManager.default.removeItem(atPath: path)
-    #expect(try Self.eventually { try !Self.firing(daemon).contains("extra.new") })
+    #expect(try eventually { try !Self.firing(daemon).contains("extra.new") })
     #expect(try Self.firing(daemon) == ["weapons.barrel_bomb", "weapons.any_attack"])
     expectCleanStop(daemon)
   }
@@ -73,12 +64,12 @@ struct DaemonReloadTests {
     let daemon = try RunningDaemon(rules: Self.rules)
     let path = daemon.directory.path + "/Rules/edit.yaml"
     try Self.write(Self.rule("edit.one"), to: path)
-    #expect(try Self.eventually { try Self.firing(daemon).contains("edit.one") })
+    #expect(try eventually { try Self.firing(daemon).contains("edit.one") })
 
     // Broken in place: line 3, column 35 is where the operand is missing.
     try Self.write(Self.rule("edit.one", condition: "type = attack and"), to: path)
     #expect(
-      try Self.eventually {
+      try eventually {
         let status = try daemon.exchange(#"{"op":"status"}"#)
         return (status["last_reload"] as? [String: Any])?["ok"] as? Bool == false
       })
@@ -94,18 +85,18 @@ struct DaemonReloadTests {
     // Fixed in place.
     try Self.write(Self.rule("edit.one", priority: "high"), to: path)
     #expect(
-      try Self.eventually {
+      try eventually {
         let status = try daemon.exchange(#"{"op":"status"}"#)
         return (status["last_reload"] as? [String: Any])?["ok"] as? Bool == true
       })
     // Broken, then fixed, by writing a temporary file and renaming it over the old one.
     try Self.rule("edit.two", condition: "type = atack").write(toFile: path, atomically: true, encoding: .utf8)
     #expect(
-      try Self.eventually {
+      try eventually {
         try Self.alertLog(daemon).filter { $0["rule"] as? String == "vigil.ruleset_rejected" }.count == 2
       })
     try Self.rule("edit.two").write(toFile: path, atomically: true, encoding: .utf8)
-    #expect(try Self.eventually { try Self.firing(daemon).contains("edit.two") })
+    #expect(try eventually { try Self.firing(daemon).contains("edit.two") })
     #expect(try !Self.firing(daemon).contains("edit.one"))
     expectCleanStop(daemon)
     #expect(daemon.log().contains("rule set rejected on a change in the rule files"))
@@ -119,17 +110,17 @@ struct DaemonReloadTests {
     try Self.rule("linked.b").write(toFile: elsewhere + "/b.yaml", atomically: true, encoding: .utf8)
     let link = daemon.directory.path + "/Rules/linked.yaml"
     try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: elsewhere + "/a.yaml")
-    #expect(try Self.eventually { try Self.firing(daemon).contains("linked.a") })
+    #expect(try eventually { try Self.firing(daemon).contains("linked.a") })
 
     // The target edited where it lives.
     try Self.write(Self.rule("linked.a2"), to: elsewhere + "/a.yaml")
-    #expect(try Self.eventually { try Self.firing(daemon).contains("linked.a2") })
+    #expect(try eventually { try Self.firing(daemon).contains("linked.a2") })
 
     // The symlink swapped atomically for one to another file (as Kubernetes does).
     let swap = daemon.directory.path + "/Rules/.linked.tmp"
     try FileManager.default.createSymbolicLink(atPath: swap, withDestinationPath: elsewhere + "/b.yaml")
     #expect(rename(swap, link) == 0)
-    #expect(try Self.eventually { try Self.firing(daemon).contains("linked.b") })
+    #expect(try eventually { try Self.firing(daemon).contains("linked.b") })
     #expect(try !Self.firing(daemon).contains("linked.a2"))
     let stopped = daemon.stop()
     #expect(stopped == 0, "\(daemon.log().suffix(8000))")
@@ -148,10 +139,10 @@ struct DaemonReloadTests {
     try FileManager.default.createSymbolicLink(atPath: config + "/current", withDestinationPath: "v1")
     try FileManager.default.createSymbolicLink(
       atPath: daemon.directory.path + "/Rules/k.yaml", withDestinationPath: config + "/current/k.yaml")
-    #expect(try Self.eventually { try Self.firing(daemon).contains("kube.v1") })
+    #expect(try eventually { try Self.firing(daemon).contains("kube.v1") })
     try FileManager.default.createSymbolicLink(atPath: config + "/next", withDestinationPath: "v2")
     #expect(rename(config + "/next", config + "/current") == 0)
-    #expect(try Self.eventually { try Self.firing(daemon).contains("kube.v2") })
+    #expect(try eventually { try Self.firing(daemon).contains("kube.v2") })
     expectCleanStop(daemon)
   }
 
@@ -160,12 +151,12 @@ struct DaemonReloadTests {
     let path = daemon.directory.path + "/Rules/places.yaml"
     let rule = Self.rule("place.watched", condition: "place(location.place) = watched")
     try ("- place: watched\n  names: [Aleppo]\n" + rule).write(toFile: path, atomically: true, encoding: .utf8)
-    #expect(try Self.eventually { try daemon.exchange(#"{"op":"rules"}"#).description.contains("place.watched") })
+    #expect(try eventually { try daemon.exchange(#"{"op":"rules"}"#).description.contains("place.watched") })
     // The report's place is Darayya: not one of the names yet.
     #expect(try !Self.firing(daemon).contains("place.watched"))
     try ("- place: watched\n  names: [Aleppo, داريا, Darayya]\n" + rule).write(
       toFile: path, atomically: true, encoding: .utf8)
-    #expect(try Self.eventually { try Self.firing(daemon).contains("place.watched") })
+    #expect(try eventually { try Self.firing(daemon).contains("place.watched") })
     expectCleanStop(daemon)
   }
 
@@ -174,13 +165,28 @@ struct DaemonReloadTests {
     try "rules:\n  watch: false\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
     let daemon = try RunningDaemon(rules: Self.rules, arguments: ["--config", "v.yaml"], directory: directory)
     try Self.rule("hup.one").write(toFile: directory.path + "/Rules/hup.yaml", atomically: true, encoding: .utf8)
-    // Longer than the poll interval and the debounce: nothing reloads by itself.
-    Thread.sleep(forTimeInterval: 3)
     #expect(try !Self.firing(daemon).contains("hup.one"))
     kill(daemon.process.processIdentifier, SIGHUP)
-    #expect(try Self.eventually { try Self.firing(daemon).contains("hup.one") })
+    #expect(try eventually { try Self.firing(daemon).contains("hup.one") })
+    // Nothing watches the rules: no inotify descriptor (checked once SIGHUP is handled,
+    // which is set up after the watcher would start) — rather than waiting a while and
+    // seeing nothing, which proves nothing on a slow machine. A daemon that watches has
+    // one, so the check can fail.
+    #expect(!Self.watches(daemon.daemonID))
+    let watching = try RunningDaemon(rules: Self.rules)
+    #expect(eventually { Self.watches(watching.daemonID) })
+    expectCleanStop(watching)
     expectCleanStop(daemon)
     #expect(daemon.log().contains("reloaded the rule set on SIGHUP"))
+  }
+
+  /// Whether the process has an inotify descriptor open: the rule watcher's (which also
+  /// polls; a daemon that does not watch has neither).
+  static func watches(_ pid: pid_t) -> Bool {
+    let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+    return descriptors.contains {
+      (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)")) == "anon_inode:inotify"
+    }
   }
 
   @Test func editorLeftoversChangeNothing() throws {
@@ -189,10 +195,15 @@ struct DaemonReloadTests {
     for name in [".weapons.yaml.swp", "weapons.yaml~", ".#weapons.yaml", "4913", "notes.txt"] {
       try "- rule: [broken".write(toFile: rules + name, atomically: false, encoding: .utf8)
     }
-    Thread.sleep(forTimeInterval: 3)
+    // The sentinel: a real rule file written after them. Once it fires, the daemon has
+    // reloaded with the leftovers in the directory, and they changed nothing.
+    try Self.rule("sentinel.after_leftovers").write(toFile: rules + "sentinel.yaml", atomically: false, encoding: .utf8)
+    #expect(try eventually { try Self.firing(daemon).contains("sentinel.after_leftovers") })
     let status = try daemon.exchange(#"{"op":"status"}"#)
     #expect((status["last_reload"] as? [String: Any])?["ok"] as? Bool == true)
-    #expect(try Self.alertLog(daemon).count == 1)  // the start-up record only
+    let records = try Self.alertLog(daemon)
+    #expect(records.allSatisfy { $0["rule"] as? String == "vigil.ruleset_loaded" })
+    #expect((records.last?["message"] as? String)?.contains("1 added, 0 removed, 0 changed") == true)
     expectCleanStop(daemon)
   }
 
@@ -221,7 +232,7 @@ struct DaemonReloadTests {
         if chunk == count / 2 {
           // Halfway, until the storm has made the daemon reload at least once: the reports
           // after it are checked by another set than those before, whatever the load.
-          _ = Self.eventually {
+          _ = eventually {
             ((try? Self.alertLog(in: directoryPath)) ?? []).count { $0["rule"] as? String == "vigil.ruleset_loaded" } >= 2
           }
         }
