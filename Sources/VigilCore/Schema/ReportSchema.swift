@@ -1,4 +1,4 @@
-/// The field paths of REPORTS.md that rules may name, with their types and how to read
+/// The field paths of a report (docs/reports.md) that rules may name, with their types and how to read
 /// them from a report. Paths under `extra.` are dynamic.
 public enum ReportSchema {
   public struct Field: Sendable {
@@ -25,6 +25,11 @@ public enum ReportSchema {
   }
 
   public static var paths: [String] { fields.map(\.path) }
+
+  /// The fields every report must have. This file is the one description of the schema:
+  /// the parser's member tables, the fast path and docs/reports.md are held to it by
+  /// ReportSchemaAgreementTests.
+  public static let requiredPaths: Set<String> = ["id", "occurred_at", "type"]
 
   private static let fieldsByPath = Dictionary(uniqueKeysWithValues: fields.map { ($0.path, $0) })
 
