@@ -10,7 +10,7 @@ import VigilCore
 ///
 /// and conditions ask `designated(perpetrator)` (or `target`, `trade.seller`,
 /// `trade.buyer`): true when the actor's party key or its name names a designated group,
-/// matched as RULES.md's "Name matching" says.
+/// matched as docs/rules.md's "Name matching" says.
 public struct Designations: RulePlugin {
   public let name = "designations"
   public let itemKinds = ["designation"]

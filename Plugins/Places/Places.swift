@@ -10,7 +10,7 @@ import VigilCore
 ///
 /// and conditions ask `place(access.crossing) in (bab_al_salam, bab_al_hawa)`: `place`
 /// gives the key of the first place (in load order) one of whose names occurs in the
-/// text, matched as RULES.md's "Name matching" says, and nothing when none does.
+/// text, matched as docs/rules.md's "Name matching" says, and nothing when none does.
 public struct Places: RulePlugin {
   public let name = "places"
   public let itemKinds = ["place"]

@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import VigilServer
 
-/// A connection to `vigild`'s Unix socket: lines out, lines in (PROTOCOL.md). Blocking;
+/// A connection to `vigild`'s Unix socket: lines out, lines in (docs/protocol.md). Blocking;
 /// `send` and `readLine` may run on two threads at once (pipelining).
 final class DaemonConnection: @unchecked Sendable {
   let path: String

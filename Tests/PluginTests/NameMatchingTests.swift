@@ -1,7 +1,7 @@
 import Testing
 import VigilCore
 
-@Suite("Name matching: normalisation and whole-word aliases (RULES.md)")
+@Suite("Name matching: normalisation and whole-word aliases (docs/rules.md)")
 struct NameMatchingTests {
   static let normalised: [(String, [String])] = [
     ("Jabhat al-Nusra", ["jabhat", "nusra"]),

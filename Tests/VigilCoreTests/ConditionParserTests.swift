@@ -3,7 +3,7 @@ import VigilTestSupport
 
 @testable import VigilCore
 
-@Suite("Conditions: the grammar of RULES.md")
+@Suite("Conditions: the grammar of docs/rules.md")
 struct ConditionParserTests {
   /// A compact rendering of the syntax tree, to compare shapes.
   func shape(_ text: String) throws -> String {

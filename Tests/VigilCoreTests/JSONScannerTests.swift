@@ -4,7 +4,7 @@ import VigilTestSupport
 
 @testable import VigilCore
 
-@Suite("JSON below the schema: RFC 8259 and the limits of REPORTS.md")
+@Suite("JSON below the schema: RFC 8259 and the limits of docs/reports.md")
 struct JSONScannerTests {
   /// Lines that are not acceptable JSON, each with the reason the error must give.
   static let invalid: [(String, [UInt8], String)] = [

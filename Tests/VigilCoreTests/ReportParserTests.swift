@@ -2,7 +2,7 @@ import Testing
 import VigilCore
 import VigilTestSupport
 
-@Suite("Reports: fields and values (REPORTS.md)")
+@Suite("Reports: fields and values (docs/reports.md)")
 struct ReportParserTests {
   @Test func theSpecExampleParsesWithEveryValue() throws {
     let line = #"""

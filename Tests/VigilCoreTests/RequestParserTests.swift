@@ -4,7 +4,7 @@ import VigilTestSupport
 
 @testable import VigilCore
 
-@Suite("Socket protocol: requests and responses (PROTOCOL.md)")
+@Suite("Socket protocol: requests and responses (docs/protocol.md)")
 struct RequestParserTests {
   func request(_ line: String) -> Result<Request, RequestError> {
     RequestParser.parse(Array(line.utf8))

@@ -15,7 +15,7 @@ func ruleErrors(_ files: [(String, String)]) -> [String] {
   }
 }
 
-@Suite("Rule sets: loading, checking and evaluating (RULES.md)")
+@Suite("Rule sets: loading, checking and evaluating (docs/rules.md)")
 struct RuleSetLoaderTests {
   static let access = """
     - list: un_agencies                      # a named list of scalars

@@ -3,7 +3,7 @@ import Testing
 import VigilTestSupport
 
 /// SIGKILL at random moments under pipelined load, round after round on the same files
-/// (ALERTS.md, "Durability and recovery"): nothing acknowledged is ever lost.
+/// (docs/alerts.md, "Durability and recovery"): nothing acknowledged is ever lost.
 @Suite("vigild end to end: killed at random points, it loses nothing it acknowledged")
 struct CrashConsistencyTests {
   @Test func twentyRandomKillsUnderLoad() throws {

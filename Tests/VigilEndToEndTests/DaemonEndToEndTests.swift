@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import VigilTestSupport
 
-/// The real `vigild` over its real socket (PROTOCOL.md): every request goes through a
+/// The real `vigild` over its real socket (docs/protocol.md): every request goes through a
 /// child process, a Unix socket, the journal and the alert log on disk.
 @Suite("vigild end to end: the socket protocol, the files, signals")
 struct DaemonEndToEndTests {

@@ -3,7 +3,7 @@ import Testing
 import VigilTestSupport
 
 /// The real `vigild`: subscriptions, the limits that protect it from slow or stalled
-/// clients, and what survives a SIGKILL (PROTOCOL.md, ALERTS.md).
+/// clients, and what survives a SIGKILL (docs/protocol.md, docs/alerts.md).
 @Suite("vigild end to end: subscribe, client limits, crash recovery")
 struct DaemonStreamsAndLimitsTests {
   static let rules = DaemonEndToEndTests.rules
@@ -204,7 +204,7 @@ struct DaemonStreamsAndLimitsTests {
   }
 }
 
-/// Who may administer the daemon, and how many may connect (PROTOCOL.md).
+/// Who may administer the daemon, and how many may connect (docs/protocol.md).
 @Suite("vigild end to end: peer credentials and the connection limit")
 struct DaemonAccessTests {
   /// Sends `lines` from a Python client running as `nobody` (setpriv drops root), which

@@ -1,6 +1,6 @@
 import Crypto
 
-/// One line of the alert log (ALERTS.md), without its place in the chain: the log gives
+/// One line of the alert log (docs/alerts.md), without its place in the chain: the log gives
 /// it a `seq`, the previous record's hash and its own.
 public struct AlertRecord: Sendable, Equatable {
   public var time: String

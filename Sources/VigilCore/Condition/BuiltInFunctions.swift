@@ -24,7 +24,7 @@ public enum BuiltInFunctions {
   }
 
   /// `mentions(field, names)`: whether a text names one of `names` (a list, or one value)
-  /// as RULES.md's name matching says: whole words, in any spelling the normalisation
+  /// as docs/rules.md's name matching says: whole words, in any spelling the normalisation
   /// folds. `mentions(access.requested_by, un_agencies)` holds for "UN OCHA", not "UNRWA"
   /// against "UN".
   public static let mentions = ConditionFunction(

@@ -1,5 +1,5 @@
 /// Resolves a condition's names (fields, lists, macros, functions), checks every operator
-/// and literal against the field's type (RULES.md), and compiles it to a closure.
+/// and literal against the field's type (docs/rules.md), and compiles it to a closure.
 public struct ConditionCompiler: Sendable {
   /// Named lists, with their items as text.
   public var lists: [String: [String]]

@@ -1,4 +1,4 @@
-/// Parses a condition (RULES.md grammar): `not` binds tighter than `and`, which binds
+/// Parses a condition (docs/rules.md grammar): `not` binds tighter than `and`, which binds
 /// tighter than `or`; both are left-associative; parentheses group.
 public struct ConditionParser {
   /// Deeper nesting is refused, so no condition can exhaust the stack.

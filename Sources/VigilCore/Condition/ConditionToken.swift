@@ -1,4 +1,4 @@
-/// One token of a condition (RULES.md, "Conditions"), with where it starts and ends in the
+/// One token of a condition (docs/rules.md, "Conditions"), with where it starts and ends in the
 /// condition's text, counted in Unicode scalars (as YAML counts columns).
 struct ConditionToken: Equatable, Sendable {
   enum Kind: Equatable, Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The test a predicate applies to a field's value, prepared once from its operator and
-/// literal after checking both against the field's type (RULES.md's operator table). On an
+/// literal after checking both against the field's type (docs/rules.md's operator table). On an
 /// array, every test holds when SOME element passes it.
 enum ValueTest {
   typealias Test = @Sendable (FieldValue) -> Bool

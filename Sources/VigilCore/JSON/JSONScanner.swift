@@ -5,7 +5,7 @@
 /// core here and `JSONDecoder` about 250,000 for a three-field struct, against a target
 /// of 500,000 for parse + validate (see `bench/run-parse` for this parser's figure).
 ///
-/// It enforces RFC 8259 and the extra rules of REPORTS.md: valid UTF-8 (no overlong forms,
+/// It enforces RFC 8259 and the extra rules of docs/reports.md: valid UTF-8 (no overlong forms,
 /// no surrogates), no raw control characters in strings, no lone surrogate escapes, no
 /// duplicate keys within an object, numbers that fit a 64-bit float, and at most
 /// `maxDepth` levels of nesting. It never recurses, so no input can overflow the stack.

@@ -1,4 +1,4 @@
-/// Why a line is not acceptable JSON (RFC 8259 plus the limits of REPORTS.md).
+/// Why a line is not acceptable JSON (RFC 8259 plus the limits of docs/reports.md).
 public struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertible {
   /// Byte offset in the line where the problem was found.
   public let offset: Int

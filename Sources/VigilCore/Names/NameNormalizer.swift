@@ -1,7 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 
-/// Names as RULES.md ("Name matching") compares them: a name becomes a list of words
+/// Names as docs/rules.md ("Name matching") compares them: a name becomes a list of words
 /// after Unicode NFKC, lowercasing, removing Arabic diacritics, tatweel and invisible
 /// marks, folding Arabic letter variants, deleting quotes, turning every other
 /// non-alphanumeric character into a space, dropping the Latin word `al`, and stripping

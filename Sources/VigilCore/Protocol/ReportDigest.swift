@@ -1,6 +1,6 @@
 import Crypto
 
-/// Digests for the duplicate index (PROTOCOL.md): a report resubmitted as the same JSON
+/// Digests for the duplicate index (docs/protocol.md): a report resubmitted as the same JSON
 /// value — whatever its key order, white space or escapes, numbers compared by value — has
 /// the same content digest. Only digests are kept, not the reports.
 public enum ReportDigest {

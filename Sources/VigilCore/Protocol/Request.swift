@@ -1,4 +1,4 @@
-/// One request line of the socket protocol (PROTOCOL.md).
+/// One request line of the socket protocol (docs/protocol.md).
 public enum Request: Sendable {
   /// `submit` (or a bare report), with the report's own JSON bytes for the journal.
   case submit(ParsedReport, reportJSON: [UInt8])

@@ -1,4 +1,4 @@
-/// Response lines of the socket protocol (PROTOCOL.md), each ending with a newline.
+/// Response lines of the socket protocol (docs/protocol.md), each ending with a newline.
 public enum Response {
   /// An alert as a submit or check response lists it; `seq` only once it is recorded.
   public struct Alert: Sendable, Equatable {

@@ -1,4 +1,4 @@
-/// An incident report, validated against REPORTS.md (version 1).
+/// An incident report, validated against docs/reports.md (version 1).
 ///
 /// Every optional member is `nil` when the report leaves it out or gives `null`. Objects
 /// that are present but empty (`"location": {}`) are kept: `exists` sees them.

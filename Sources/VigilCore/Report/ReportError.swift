@@ -1,5 +1,5 @@
 /// Why a line was refused as a report. `code` is the protocol's error code
-/// (PROTOCOL.md); `field` names the first offending field path for `invalid_report`.
+/// (docs/protocol.md); `field` names the first offending field path for `invalid_report`.
 public struct ReportError: Error, Equatable, Sendable, CustomStringConvertible {
   public enum Code: String, Sendable {
     case invalidJSON = "invalid_json"

@@ -1,4 +1,4 @@
-/// The member names of each object in a report (REPORTS.md), as the parser looks them up.
+/// The member names of each object in a report (docs/reports.md), as the parser looks them up.
 enum ReportField: String, CaseIterable {
   case id
   case occurredAt = "occurred_at"

@@ -4,7 +4,7 @@ public struct ParsedReport: Sendable, Equatable {
   public var warnings: [String]
 }
 
-/// Parses one line into a validated `Report` (REPORTS.md), or says precisely why not.
+/// Parses one line into a validated `Report` (docs/reports.md), or says precisely why not.
 public enum ReportParser {
   public static let maxStringScalars = 4096
   public static let maxNarrativeScalars = 65_536

@@ -1,4 +1,4 @@
-/// The closed vocabularies of REPORTS.md. Each raw value is the exact lowercase word a
+/// The closed vocabularies of docs/reports.md. Each raw value is the exact lowercase word a
 /// report carries.
 public protocol ReportVocabulary: RawRepresentable<String>, CaseIterable, Hashable, Sendable
 where AllCases == [Self] {

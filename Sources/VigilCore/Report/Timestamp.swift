@@ -1,5 +1,5 @@
 /// A point in time as a report gives it: RFC 3339 with an offset, or a bare date meaning
-/// 00:00 UTC that day (REPORTS.md). Keeps the text as written, for outputs and the
+/// 00:00 UTC that day (docs/reports.md). Keeps the text as written, for outputs and the
 /// journal, and the instant, for comparisons: two timestamps are equal when they name
 /// the same instant, whatever their offsets.
 public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
@@ -40,7 +40,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     (lhs.seconds, lhs.nanoseconds) < (rhs.seconds, rhs.nanoseconds)
   }
 
-  /// The instant named by `bytes`, or nil when they are not a timestamp of REPORTS.md.
+  /// The instant named by `bytes`, or nil when they are not a timestamp of docs/reports.md.
   static func instant(of bytes: UnsafeBufferPointer<UInt8>) -> (seconds: Int64, nanoseconds: Int32)? {
     var reader = DigitReader(bytes: bytes)
     guard let year = reader.number(digits: 4), reader.skip("-"),

@@ -10,7 +10,7 @@ public protocol RulePlugin: Sendable {
   func prepare(items: [RuleNode], settings: ConfigurationValue) -> Result<[ConditionFunction], RuleSetErrors>
 }
 
-/// A plugin that also wants every alert (DAEMON.md, "Plugins"): the daemon calls it with
+/// A plugin that also wants every alert (docs/plugins.md, "Plugins"): the daemon calls it with
 /// each record once the record is durably in the alert log, in `seq` order, on the
 /// daemon's writer thread — so it must return quickly (hand slow work to its own queue).
 public protocol AlertSink: Sendable {

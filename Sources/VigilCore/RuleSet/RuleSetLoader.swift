@@ -1,6 +1,6 @@
 import Crypto
 
-/// Loads rule files as ONE rule set (RULES.md), in stages as Falco does: read the YAML,
+/// Loads rule files as ONE rule set (docs/rules.md), in stages as Falco does: read the YAML,
 /// collect the items, let plugins read theirs, compile macros and rules, run every rule's
 /// examples. It collects every error of a load, each at its `file:line:column`; a set with
 /// any error is rejected whole.

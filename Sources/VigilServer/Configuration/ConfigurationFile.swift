@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where the configuration comes from, and the command-line flags that override it
-/// (DAEMON.md: each flag overrides its key; `--rules` replaces `rules.paths`).
+/// (docs/vigild.md: each flag overrides its key; `--rules` replaces `rules.paths`).
 public struct ConfigurationSource: Sendable {
   public static let defaultPath = "Config/vigild.yaml"
 

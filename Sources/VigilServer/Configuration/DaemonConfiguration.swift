@@ -1,6 +1,6 @@
 import VigilCore
 
-/// The daemon's configuration (`Config/vigild.yaml`, keys in the README). The defaults
+/// The daemon's configuration (`Config/vigild.yaml`, keys in docs/vigild.md). The defaults
 /// here are the values that apply when the file leaves a key out or is absent.
 public struct DaemonConfiguration: Sendable, Equatable {
   public struct Socket: Sendable, Equatable {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// DAEMON.md: an unreadable path in the configuration is a start-up error that names its
+/// docs/vigild.md: an unreadable path in the configuration is a start-up error that names its
 /// key. The rules directories must exist now; the state directory and the alert log's
 /// directory are created when the daemon starts.
 public enum RulesDirectoryCheck {

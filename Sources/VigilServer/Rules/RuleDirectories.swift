@@ -1,7 +1,7 @@
 import Foundation
 import VigilCore
 
-/// Reads the rule files of the configured directories, in load order (RULES.md): directory
+/// Reads the rule files of the configured directories, in load order (docs/rules.md): directory
 /// by directory as given, by file name within one; `*.yaml` and `*.yml` only; no
 /// recursion; hidden files and editor leftovers skipped; a symlink counts as its target.
 public enum RuleDirectories {

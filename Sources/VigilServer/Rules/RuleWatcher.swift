@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 
-/// Watches the rules directories and calls `onChange` when the rule files change (RULES.md,
+/// Watches the rules directories and calls `onChange` when the rule files change (docs/rules.md,
 /// "Reload"): inotify on each directory (and on the directories that symlinked rule files
 /// point into), debounced so a burst of events — an editor's save is several — becomes one
 /// call at most 200 ms after its last event (and no later than a second after its first,

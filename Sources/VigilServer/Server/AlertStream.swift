@@ -1,7 +1,7 @@
 import NIOCore
 import VigilCore
 
-/// The stream half of a subscribed connection (PROTOCOL.md, `subscribe`): the alert
+/// The stream half of a subscribed connection (docs/protocol.md, `subscribe`): the alert
 /// lines its filter selects, written as fast as the client reads them. What the client
 /// has not read waits in a queue of at most `limit` bytes (besides NIO's own write buffer,
 /// which is only filled while the channel is writable); a subscriber that falls further

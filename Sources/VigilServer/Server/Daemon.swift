@@ -3,7 +3,7 @@ import NIOCore
 import NIOConcurrencyHelpers
 import VigilCore
 
-/// The daemon's state and its answer to each request (PROTOCOL.md): the active rule set
+/// The daemon's state and its answer to each request (docs/protocol.md): the active rule set
 /// (swapped whole on reload, so a report is checked by exactly one set), the writer, the
 /// counters. Connections hand it their lines; it hands back the response lines.
 public final class Daemon: Sendable {
@@ -179,7 +179,7 @@ public final class Daemon: Sendable {
   // MARK: Reload
 
   /// Loads the rule files again and swaps the set in when it loads; records the outcome
-  /// in the alert log and the daemon's log (RULES.md, "Reload"). Every trigger — the
+  /// in the alert log and the daemon's log (docs/rules.md, "Reload"). Every trigger — the
   /// `reload` request, SIGHUP, the file watcher — comes here; reloads run one at a time on
   /// their own queue, off the connections' threads. The future gives the `reload` response.
   public func reload(trigger: String) -> EventLoopFuture<String> {

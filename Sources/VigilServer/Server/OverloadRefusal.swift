@@ -2,7 +2,7 @@ import NIOCore
 import VigilCore
 
 /// The whole pipeline of a connection beyond `limits.max_connections`: once the channel
-/// is active, one `overloaded` line, then close (PROTOCOL.md).
+/// is active, one `overloaded` line, then close (docs/protocol.md).
 final class OverloadRefusal: ChannelInboundHandler, Sendable {
   typealias InboundIn = ByteBuffer
   typealias OutboundOut = ByteBuffer

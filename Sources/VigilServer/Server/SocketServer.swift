@@ -5,7 +5,7 @@ import NIOConcurrencyHelpers
 import VigilCore
 
 /// The running daemon: the state directory locked, the journal and alert log open, the
-/// Unix socket bound (DAEMON.md, PROTOCOL.md).
+/// Unix socket bound (docs/vigild.md, docs/protocol.md).
 public final class SocketServer: Sendable {
   public struct StartFailure: Error, CustomStringConvertible {
     public let description: String

@@ -1,7 +1,7 @@
 import Foundation
 import VigilCore
 
-/// The alert log (ALERTS.md): JSON lines appended, never rewritten, each chained to the
+/// The alert log (docs/alerts.md): JSON lines appended, never rewritten, each chained to the
 /// one before by its hash. `seq` and the chain continue across restarts: from the last
 /// whole line of the file, or, when the file is new or empty (after a rotation), from
 /// `alerts.head` in the state directory.

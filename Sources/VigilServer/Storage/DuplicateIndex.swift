@@ -2,7 +2,7 @@ import Foundation
 import VigilCore
 
 /// What the daemon remembers of every accepted report, to answer a resubmission
-/// (PROTOCOL.md): digests of its id and content, and where its alerts are in the log —
+/// (docs/protocol.md): digests of its id and content, and where its alerts are in the log —
 /// about 48 bytes a report, not the report.
 public struct DuplicateIndex: Sendable {
   public struct Entry: Sendable, Equatable {

@@ -1,6 +1,6 @@
 import VigilCore
 
-/// The report journal (ALERTS.md): every accepted report, one line each,
+/// The report journal (docs/alerts.md): every accepted report, one line each,
 /// `{"received_at":"<RFC 3339 UTC, ms>","report":{…}}`, written before its alerts in the
 /// same group commit and never rotated by the daemon.
 public final class Journal {
