@@ -60,6 +60,20 @@ struct DaemonReloadTests {
     expectCleanStop(daemon)
   }
 
+  /// A rule counts as changed when what it says changed (its condition, say), not when
+  /// an edit above it moved it down the file.
+  @Test func theLoadedRecordCountsRulesWhoseConditionChangedNotThoseThatMoved() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let path = daemon.directory.path + "/Rules/count.yaml"
+    try Self.write(Self.rule("count.a") + Self.rule("count.b"), to: path)
+    #expect(try eventually { try Self.firing(daemon).contains("count.b") })
+    try Self.write(Self.rule("count.new") + Self.rule("count.a") + Self.rule("count.b", condition: "type = access"), to: path)
+    #expect(try eventually { try Self.firing(daemon).contains("count.new") })
+    let loaded = try Self.alertLog(daemon).filter { $0["rule"] as? String == "vigil.ruleset_loaded" }
+    #expect((loaded.last?["message"] as? String)?.contains("1 added, 0 removed, 1 changed") == true, "\(loaded.last ?? [:])")
+    expectCleanStop(daemon)
+  }
+
   @Test func aBrokenEditKeepsTheOldRuleUntilItIsFixed() throws {
     let daemon = try RunningDaemon(rules: Self.rules)
     let path = daemon.directory.path + "/Rules/edit.yaml"

@@ -12,12 +12,15 @@ public final class Rule: Sendable {
   public let position: SourcePosition
   /// How many examples the rule carries (all of them passed, or the set would not load).
   public let exampleCount: Int
+  /// The condition and output as written, to tell a reload which rules changed.
+  public let definition: String
   let condition: CompiledCondition
   let output: OutputTemplate
 
   init(
     id: String, description: String, priority: Priority, basis: [String], tags: [String], enabled: Bool,
-    position: SourcePosition, exampleCount: Int, condition: CompiledCondition, output: OutputTemplate
+    position: SourcePosition, exampleCount: Int, definition: String, condition: CompiledCondition,
+    output: OutputTemplate
   ) {
     self.id = id
     self.description = description
@@ -27,6 +30,7 @@ public final class Rule: Sendable {
     self.enabled = enabled
     self.position = position
     self.exampleCount = exampleCount
+    self.definition = definition
     self.condition = condition
     self.output = output
   }

@@ -265,12 +265,17 @@ private struct Loading {
     if description.text.allSatisfy(\.isWhitespace) {
       fail(description.position, "\(owner): desc must say what the rule detects")
     }
+    let definition = ["condition", "output"].map { key in
+      guard case .scalar(let scalar)? = members.first(where: { $0.key == key })?.value else { return "" }
+      return scalar.text
+    }.joined(separator: "\u{0}")
     let rule = Rule(
       id: id, description: description.text, priority: priority, basis: basis, tags: tags, enabled: enabled,
-      position: position, exampleCount: 0, condition: condition, output: output)
+      position: position, exampleCount: 0, definition: definition, condition: condition, output: output)
     return Rule(
       id: id, description: description.text, priority: priority, basis: basis, tags: tags, enabled: enabled,
-      position: position, exampleCount: runExamples(members, rule: rule), condition: condition, output: output)
+      position: position, exampleCount: runExamples(members, rule: rule), definition: definition,
+      condition: condition, output: output)
   }
 
   private mutating func compileCondition(

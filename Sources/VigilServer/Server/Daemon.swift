@@ -301,6 +301,6 @@ extension Rule {
   /// Whether two loads of a rule describe it the same way (for "changed" counts).
   func isSame(as other: Rule) -> Bool {
     description == other.description && priority == other.priority && basis == other.basis && tags == other.tags
-      && enabled == other.enabled && position == other.position
+      && enabled == other.enabled && definition == other.definition
   }
 }
