@@ -37,8 +37,12 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-      ]
+      ],
+      plugins: ["GitRevision"]
     ),
+    // Writes the git revision into VigilServer at build time, for `--version`. (Not under
+    // Plugins/: those are the rule language's plugins.)
+    .plugin(name: "GitRevision", capability: .buildTool(), path: "BuildTools/GitRevision"),
     // Domain plugins: the ISSG's designated groups and named places.
     .target(name: "Designations", dependencies: ["VigilCore"], path: "Plugins/Designations"),
     .target(name: "Places", dependencies: ["VigilCore"], path: "Plugins/Places"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VigilServer
 
 /// The `vigil` command line (DAEMON.md). Exit status: 0 on success, 1 when an input was
 /// refused or a check failed, 2 on misuse, an unreadable file, or an unreachable daemon.
@@ -15,6 +16,7 @@ struct Vigil: ParsableCommand {
         vigil rules test Rules           check edited rules before the daemon sees them
         vigil replay                     what an edit would change on past reports
       """,
+    version: BuildVersion.line(for: "vigil"),
     subcommands: [
       Submit.self, Check.self, Tail.self, Status.self, Reload.self, RulesCommand.self, Verify.self, Replay.self,
     ])

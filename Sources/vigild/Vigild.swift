@@ -17,7 +17,8 @@ struct Vigild: ParsableCommand {
       overrides its key. Relative paths are taken from the current directory.
 
       Example: vigild --socket /run/vigil/vigil.sock --rules /etc/vigil/rules
-      """)
+      """,
+    version: BuildVersion.line(for: "vigild"))
 
   @Option(help: ArgumentHelp("Configuration file.", valueName: "FILE"))
   var config: String?
