@@ -63,7 +63,7 @@ let package = Package(
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
       ]
     ),
-    // Benchmarks live under bench/ (see the README, "Benchmarks"); built in release by bench/run-*.
+    // Benchmarks live under bench/ (docs/benchmarks.md); built in release by bench/run-*.
     .executableTarget(
       name: "VigilBench",
       dependencies: ["VigilCore", "VigilServer"],

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import VigilServer
 
-/// The `vigil` command line (DAEMON.md). Exit status: 0 on success, 1 when an input was
+/// The `vigil` command line (docs/vigil.md). Exit status: 0 on success, 1 when an input was
 /// refused or a check failed, 2 on misuse, an unreadable file, or an unreachable daemon.
 @main
 struct Vigil: ParsableCommand {

@@ -5,7 +5,7 @@ import NIOConcurrencyHelpers
 import VigilCore
 import VigilServer
 
-/// The daemon's command line (DAEMON.md). Exit status: 0 after a clean stop, 1 when it
+/// The daemon's command line (docs/vigild.md). Exit status: 0 after a clean stop, 1 when it
 /// cannot start, 2 on a usage error.
 @main
 struct Vigild: ParsableCommand {
