@@ -32,7 +32,7 @@ let package = Package(
     .target(
       name: "VigilServer",
       dependencies: [
-        "VigilCore", "Designations", "Places",
+        "VigilCore",
         .product(name: "Yams", package: "Yams"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
@@ -43,13 +43,17 @@ let package = Package(
     // Writes the git revision into VigilServer at build time, for `--version`. (Not under
     // Plugins/: those are the rule language's plugins.)
     .plugin(name: "GitRevision", capability: .buildTool(), path: "BuildTools/GitRevision"),
-    // Domain plugins: the ISSG's designated groups and named places.
-    .target(name: "Designations", dependencies: ["VigilCore"], path: "Plugins/Designations"),
-    .target(name: "Places", dependencies: ["VigilCore"], path: "Plugins/Places"),
+    // Every plugin, one folder each under Plugins/ (docs/plugins.md), in one module whose
+    // BuiltInPlugins.all BuildTools/PluginRegistry writes from the folders: adding a plugin
+    // is adding its folder. vigild and vigil link it; the server and the engine do not.
+    .target(
+      name: "VigilPlugins", dependencies: ["VigilCore"], path: "Plugins", exclude: ["README.md"],
+      plugins: ["PluginRegistry"]),
+    .plugin(name: "PluginRegistry", capability: .buildTool(), path: "BuildTools/PluginRegistry"),
     .executableTarget(
       name: "vigild",
       dependencies: [
-        "VigilServer",
+        "VigilServer", "VigilPlugins",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -58,7 +62,7 @@ let package = Package(
     .executableTarget(
       name: "vigil",
       dependencies: [
-        "VigilServer",
+        "VigilServer", "VigilPlugins",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
       ]
@@ -66,13 +70,13 @@ let package = Package(
     // Benchmarks live under bench/ (docs/benchmarks.md); built in release by bench/run-*.
     .executableTarget(
       name: "VigilBench",
-      dependencies: ["VigilCore", "VigilServer"],
+      dependencies: ["VigilCore", "VigilServer", "VigilPlugins"],
       path: "bench/Sources/VigilBench"
     ),
     // Fuzz targets (see fuzz/run): what they exercise, and one executable each — a libFuzzer
     // binary when fuzz/run builds it with -sanitize=fuzzer -DFUZZING, else an input replayer.
     .target(
-      name: "VigilFuzzing", dependencies: ["VigilCore", "VigilServer", "CFuzzerDriver"], path: "fuzz/Sources/VigilFuzzing"),
+      name: "VigilFuzzing", dependencies: ["VigilCore", "VigilServer", "VigilPlugins", "CFuzzerDriver"], path: "fuzz/Sources/VigilFuzzing"),
     .target(name: "CFuzzerDriver", path: "fuzz/Sources/CFuzzerDriver"),
     .executableTarget(name: "fuzz-report", dependencies: ["VigilFuzzing"], path: "fuzz/Sources/fuzz-report"),
     .executableTarget(name: "fuzz-condition", dependencies: ["VigilFuzzing"], path: "fuzz/Sources/fuzz-condition"),
@@ -85,7 +89,7 @@ let package = Package(
     .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore", "VigilTestSupport"]),
     .testTarget(name: "VigilServerTests", dependencies: ["VigilServer", "VigilTestSupport"]),
     .testTarget(name: "FuzzTargetTests", dependencies: ["VigilFuzzing"]),
-    .testTarget(name: "PluginTests", dependencies: ["Designations", "Places", "VigilCore"]),
+    .testTarget(name: "PluginTests", dependencies: ["VigilPlugins", "VigilCore", "VigilServer"]),
     .testTarget(
       name: "VigilEndToEndTests",
       dependencies: [

@@ -21,7 +21,7 @@ struct GitRevision: BuildToolPlugin {
     // An input that does not exist fails the build, so the stamp is made here, once.
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     if !FileManager.default.fileExists(atPath: stamp.path) {
-      FileManager.default.createFile(atPath: stamp.path, contents: Data())
+      _ = FileManager.default.createFile(atPath: stamp.path, contents: Data())
     }
     return [
       .buildCommand(

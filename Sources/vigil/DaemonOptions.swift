@@ -16,7 +16,7 @@ struct DaemonOptions: ParsableArguments {
     var source = ConfigurationSource()
     source.explicitPath = config
     do {
-      return try source.load(knownPlugins: KnownPlugins.names)
+      return try source.load(knownPlugins: builtInPlugins.names)
     } catch {
       throw CommandFailure(status: 2, sentence: "\(error)")
     }

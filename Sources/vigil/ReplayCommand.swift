@@ -91,7 +91,7 @@ struct Replay: ParsableCommand {
     } catch {
       throw CommandFailure(status: 2, sentence: error.description)
     }
-    switch ConfiguredRuleSet.load(sources, configuration: configuration) {
+    switch ConfiguredRuleSet.load(sources, configuration: configuration, plugins: builtInPlugins) {
     case .success(let set): return set
     case .failure(let errors):
       FileHandle.standardError.write(

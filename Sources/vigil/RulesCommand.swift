@@ -57,7 +57,7 @@ struct RuleSetOptions: ParsableArguments {
     source.explicitPath = config
     let configuration: DaemonConfiguration
     do {
-      configuration = try source.load(knownPlugins: KnownPlugins.names)
+      configuration = try source.load(knownPlugins: builtInPlugins.names)
     } catch {
       throw CommandFailure(status: 2, sentence: "\(error)")
     }
@@ -70,7 +70,8 @@ struct RuleSetOptions: ParsableArguments {
     }
     // Examples run for lint too: the daemon refuses a set whose examples fail.
     return RuleSetCheck(
-      result: ConfiguredRuleSet.load(sources, configuration: configuration), files: sources.count,
+      result: ConfiguredRuleSet.load(sources, configuration: configuration, plugins: builtInPlugins),
+      files: sources.count,
       examples: runningExamples)
   }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import VigilCore
+import VigilPlugins
 import VigilServer
 
 /// The daemon's command line (docs/vigild.md). Exit status: 0 after a clean stop, 1 when it
@@ -42,7 +43,7 @@ struct Vigild: ParsableCommand {
   var logLevel: Logger.Level = .info
 
   /// The plugins this daemon is built with, which `plugins:` in the configuration may enable.
-  static let plugins = KnownPlugins.names
+  static let plugins = PluginRegistry(BuiltInPlugins.all)
 
   static func main() {
     // Block the signals the daemon handles in every thread (all are started after this,
@@ -86,7 +87,7 @@ struct Vigild: ParsableCommand {
     let log = Logger(label: "vigild")
     let configuration: DaemonConfiguration
     do {
-      configuration = try source.load(knownPlugins: Self.plugins)
+      configuration = try source.load(knownPlugins: Self.plugins.names)
     } catch let errors as ConfigurationErrors {
       log.error("cannot start: the configuration has \(errors.errors.count) error(s):\n\(errors)")
       return 1
@@ -117,7 +118,8 @@ struct Vigild: ParsableCommand {
       } : nil
     let ruleSet: RuleSet
     do {
-      switch ConfiguredRuleSet.load(try ConfiguredRuleSet.read(configuration.rules.paths), configuration: configuration) {
+      let sources = try ConfiguredRuleSet.read(configuration.rules.paths)
+      switch ConfiguredRuleSet.load(sources, configuration: configuration, plugins: Self.plugins) {
       case .success(let loaded): ruleSet = loaded
       case .failure(let errors):
         log.error("cannot start: the rule set has \(errors.errors.count) error(s):\n\(errors)")
@@ -130,7 +132,7 @@ struct Vigild: ParsableCommand {
     log.info("rule set \(ruleSet.revision): \(ruleSet.enabledRuleCount) of \(ruleSet.rules.count) rules enabled")
     let server: SocketServer
     do {
-      server = try SocketServer.start(configuration: configuration, ruleSet: ruleSet) { event in
+      server = try SocketServer.start(configuration: configuration, plugins: Self.plugins, ruleSet: ruleSet) { event in
         Logger(label: "vigild").notice("\(event)")
       }
     } catch {

@@ -1,5 +1,6 @@
 import Testing
 import VigilCore
+import VigilPlugins
 
 @Suite("Name matching: normalisation and whole-word aliases (docs/rules.md)")
 struct NameMatchingTests {

@@ -1,7 +1,6 @@
-import Designations
-import Places
 import Testing
 import VigilCore
+import VigilPlugins
 
 private func load(_ text: String) -> Result<RuleSet, RuleSetErrors> {
   RuleSetLoader(plugins: [Designations(), Places()]).load([

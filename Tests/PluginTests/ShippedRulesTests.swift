@@ -1,8 +1,7 @@
-import Designations
 import Foundation
-import Places
 import Testing
 import VigilCore
+import VigilPlugins
 
 /// The shipped `Rules/`, loaded as the daemon loads them (every example runs at load).
 func shippedRules() throws -> RuleSet {

@@ -9,6 +9,7 @@ import VigilTestSupport
 
 /// A plugin-style alert sink that keeps what it hears.
 private final class CollectingSink: AlertSink {
+  let name = "collecting"
   let heard = NIOLockedValueBox<[(seq: UInt64, rule: String, line: String)]>([])
 
   func alertRecorded(_ record: AlertRecord, seq: UInt64, line: String) {

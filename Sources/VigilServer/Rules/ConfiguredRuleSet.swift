@@ -11,7 +11,9 @@ public enum ConfiguredRuleSet {
 
   /// Loads and checks `sources` with the plugins `configuration` enables: every condition,
   /// output and example.
-  public static func load(_ sources: [RuleSource], configuration: DaemonConfiguration) -> Result<RuleSet, RuleSetErrors> {
-    KnownPlugins.loader(for: configuration).load(sources)
+  public static func load(
+    _ sources: [RuleSource], configuration: DaemonConfiguration, plugins: PluginRegistry
+  ) -> Result<RuleSet, RuleSetErrors> {
+    plugins.loader(for: configuration).load(sources)
   }
 }

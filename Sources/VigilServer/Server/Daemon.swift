@@ -34,6 +34,8 @@ public final class Daemon: Sendable {
   }
 
   let configuration: DaemonConfiguration
+  /// The plugins linked in, for loading the rule set again.
+  let plugins: PluginRegistry
   let writer: GroupCommit
   let counters: Counters
   let subscriptions: Subscriptions
@@ -49,10 +51,11 @@ public final class Daemon: Sendable {
   private let reloadQueue = DispatchQueue(label: "vigild.reload")
 
   init(
-    configuration: DaemonConfiguration, ruleSet: RuleSet, writer: GroupCommit, counters: Counters,
-    subscriptions: Subscriptions, log: @escaping @Sendable (String) -> Void
+    configuration: DaemonConfiguration, plugins: PluginRegistry, ruleSet: RuleSet, writer: GroupCommit,
+    counters: Counters, subscriptions: Subscriptions, log: @escaping @Sendable (String) -> Void
   ) {
     self.configuration = configuration
+    self.plugins = plugins
     self.subscriptions = subscriptions
     self.log = log
     self.writer = writer
@@ -208,7 +211,7 @@ public final class Daemon: Sendable {
       lastReload.withLockedValue { $0 = LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil) }
       return loop.makeSucceededFuture(reloaded(current))
     }
-    switch ConfiguredRuleSet.load(sources, configuration: configuration) {
+    switch ConfiguredRuleSet.load(sources, configuration: configuration, plugins: plugins) {
     case .failure(let errors):
       return reloadFailed(errors.errors, revision: candidate, trigger: trigger, on: loop)
     case .success(let set):

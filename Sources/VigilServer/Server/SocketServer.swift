@@ -21,7 +21,8 @@ public final class SocketServer: Sendable {
 
   /// Everything the daemon does before it is ready; `log` gets one line per event.
   public static func start(
-    configuration: DaemonConfiguration, ruleSet: RuleSet, log: @escaping @Sendable (String) -> Void
+    configuration: DaemonConfiguration, plugins: PluginRegistry, ruleSet: RuleSet,
+    log: @escaping @Sendable (String) -> Void
   ) throws(StartFailure) -> SocketServer {
     let state = configuration.stateDirectory
     for directory in [state, parent(configuration.alerts.path), parent(configuration.socket.path)] {
@@ -33,7 +34,7 @@ public final class SocketServer: Sendable {
     }
     let lock = try lockStateDirectory(state)
     do {
-      return try start(configuration: configuration, ruleSet: ruleSet, lock: lock, log: log)
+      return try start(configuration: configuration, plugins: plugins, ruleSet: ruleSet, lock: lock, log: log)
     } catch {
       close(lock)
       throw error
@@ -41,7 +42,8 @@ public final class SocketServer: Sendable {
   }
 
   private static func start(
-    configuration: DaemonConfiguration, ruleSet: RuleSet, lock: Int32, log: @escaping @Sendable (String) -> Void
+    configuration: DaemonConfiguration, plugins: PluginRegistry, ruleSet: RuleSet, lock: Int32,
+    log: @escaping @Sendable (String) -> Void
   ) throws(StartFailure) -> SocketServer {
     let state = configuration.stateDirectory
     let journalPath = state + "/reports.jsonl"
@@ -68,10 +70,10 @@ public final class SocketServer: Sendable {
       loop: writerLoop.next(), journal: journal, alertLog: alertLog, index: index,
       syncs: configuration.durability == .batch,
       rotation: (configuration.alerts.rotateBytes, configuration.alerts.keep), counters: counters,
-      subscriptions: subscriptions, sinks: KnownPlugins.alertSinks(for: configuration))
+      subscriptions: subscriptions, sinks: plugins.alertSinks(for: configuration))
     let daemon = Daemon(
-      configuration: configuration, ruleSet: ruleSet, writer: writer, counters: counters, subscriptions: subscriptions,
-      log: log)
+      configuration: configuration, plugins: plugins, ruleSet: ruleSet, writer: writer, counters: counters,
+      subscriptions: subscriptions, log: log)
     do {
       let time = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
       _ = try writer.record([Daemon.loadedRecord(ruleSet, previous: nil, time: time)]).wait()

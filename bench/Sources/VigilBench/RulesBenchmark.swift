@@ -1,5 +1,6 @@
 import Foundation
 import VigilCore
+import VigilPlugins
 import VigilServer
 
 /// Times the rule engine: evaluating a rule set on every report of a workload (each
@@ -7,7 +8,7 @@ import VigilServer
 struct RulesBenchmark {
   func evaluate(rules: [RuleSource], workload: Data, rounds: Int) -> String {
     // With the plugins a default configuration enables, as the daemon loads them.
-    guard case .success(let set) = KnownPlugins.loader(for: DaemonConfiguration()).load(rules) else {
+    guard case .success(let set) = PluginRegistry(BuiltInPlugins.all).loader(for: DaemonConfiguration()).load(rules) else {
       return "the rule set does not load"
     }
     let reports = workload.split(separator: UInt8(ascii: "\n")).compactMap { line in

@@ -1,4 +1,5 @@
 import VigilCore
+import VigilPlugins
 import VigilServer
 
 /// A condition as a rule author writes it: lexer, parser, name resolution and type checks,
@@ -31,7 +32,7 @@ enum ConditionTarget {
   /// know no names and answer false).
   static let compiler: ConditionCompiler = {
     var functions = BuiltInFunctions.all
-    for plugin in KnownPlugins.all {
+    for case let plugin as any RulePlugin in BuiltInPlugins.all {
       if case .success(let added) = plugin.prepare(items: [], settings: .mapping([])) { functions += added }
     }
     var macros: [String: ConditionSyntax] = [:]

@@ -1,4 +1,5 @@
 import VigilCore
+import VigilPlugins
 import VigilServer
 
 /// A rule file as an author saves it, loaded with every plugin (YAML, items, plugins'
@@ -27,7 +28,7 @@ enum RuleFileTarget {
     }
     do {
       _ = try ConfigurationLoader.load(
-        yaml: String(decoding: bytes, as: UTF8.self), file: "vigild.yaml", knownPlugins: KnownPlugins.names)
+        yaml: String(decoding: bytes, as: UTF8.self), file: "vigild.yaml", knownPlugins: BuiltInPlugins.all.map(\.name))
     } catch {
       for problem in error.errors {
         try promise(!problem.message.isEmpty, "a configuration error without a message for \(shown(input))")

@@ -1,5 +1,6 @@
 import Foundation
 import VigilCore
+import VigilPlugins
 import VigilServer
 
 /// The rule set in the repository's `Rules/` (or `VIGIL_FUZZ_RULES`), loaded once, with
@@ -25,5 +26,5 @@ enum ShippedRules {
     }
   }()
 
-  static var loader: RuleSetLoader { RuleSetLoader(plugins: KnownPlugins.all) }
+  static var loader: RuleSetLoader { RuleSetLoader(plugins: BuiltInPlugins.all.compactMap { $0 as? any RulePlugin }) }
 }

@@ -1,0 +1,40 @@
+import VigilCore
+
+/// The plugins a build links in, which the configuration enables by name and gives their
+/// settings. `vigild` and `vigil` make it from `BuiltInPlugins.all` (generated from the
+/// folders of `Plugins/`); the server itself imports no plugin.
+public struct PluginRegistry: Sendable {
+  public let all: [any VigilPlugin]
+
+  public init(_ plugins: [any VigilPlugin]) {
+    all = plugins
+  }
+
+  public var names: [String] { all.map(\.name) }
+
+  /// The enabled plugins, in the configuration's order.
+  public func enabled(by configuration: DaemonConfiguration) -> [any VigilPlugin] {
+    configuration.plugins.compactMap { plugin in all.first { $0.name == plugin.name } }
+  }
+
+  /// The enabled plugins that take every alert.
+  public func alertSinks(for configuration: DaemonConfiguration) -> [any AlertSink] {
+    enabled(by: configuration).compactMap { $0 as? any AlertSink }
+  }
+
+  /// A rule loader with the rule plugins the configuration enables, each with its settings.
+  public func loader(for configuration: DaemonConfiguration) -> RuleSetLoader {
+    let settings = Dictionary(
+      configuration.plugins.map { ($0.name, $0.settings) }, uniquingKeysWith: { first, _ in first })
+    return RuleSetLoader(
+      plugins: enabled(by: configuration).compactMap { $0 as? any RulePlugin }, settings: settings)
+  }
+
+  /// What a plugin does, as `vigil plugins` names it.
+  public static func roles(of plugin: any VigilPlugin) -> [String] {
+    var roles: [String] = []
+    if plugin is any RulePlugin { roles.append("functions") }
+    if plugin is any AlertSink { roles.append("sink") }
+    return roles
+  }
+}
