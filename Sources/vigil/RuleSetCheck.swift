@@ -13,7 +13,11 @@ struct RuleSetCheck {
   }
 
   func print(json: Bool) {
-    let warnings = (try? result.get().warnings) ?? []
+    let warnings: [RuleError]
+    switch result {
+    case .success(let set): warnings = set.warnings
+    case .failure(let failure): warnings = failure.warnings
+    }
     for error in errors { line(error, severity: "error", json: json) }
     for warning in warnings { line(warning, severity: "warning", json: json) }
     Swift.print(json ? summaryJSON(warnings: warnings.count) : summary(warnings: warnings.count))
@@ -46,7 +50,8 @@ struct RuleSetCheck {
       if failedExamples > 0 { parts.append("\(plural(failedExamples, "example")) failed") }
       if others > 0 { parts.append(plural(others, "error")) }
       return
-        "rejected: \(parts.joined(separator: ", ")) in \(plural(files, "file")); the daemon would keep its old rules"
+        "rejected: \(parts.joined(separator: ", ")) in \(plural(files, "file")); "
+        + "vigild would not start with it, and a running vigild would keep its old rules"
     }
   }
 
@@ -59,7 +64,7 @@ struct RuleSetCheck {
     case .success(let set):
       let exampleCount = set.rules.reduce(0) { $0 + $1.exampleCount }
       return "{\"ok\":true,\"rules\":\(set.rules.count),\"enabled\":\(set.enabledRuleCount),\"files\":\(files),"
-        + "\"examples\":\(examples ? exampleCount : 0),\"warnings\":\(warnings),\"revision\":\"\(set.revision)\"}"
+        + "\"examples\":\(exampleCount),\"warnings\":\(warnings),\"revision\":\"\(set.revision)\"}"
     case .failure(let failure):
       let failedExamples = failure.errors.count { $0.kind == .example }
       return "{\"ok\":false,\"errors\":\(failure.errors.count - failedExamples),\"failed_examples\":\(failedExamples),"

@@ -153,7 +153,13 @@ struct ReportSchemaAgreementTests {
     let path: String
     let type: FieldType
     let required: Bool
+    /// The type as the docs word it (`count`, `number`, `id`, `country code`…).
+    var word = ""
     var description: String { "\(path): \(type)\(required ? ", required" : "")" }
+
+    static func == (left: Self, right: Self) -> Bool {
+      left.path == right.path && left.type == right.type && left.required == right.required
+    }
   }
 
   static func documentedFields() throws -> [DocumentedField] {
@@ -181,7 +187,31 @@ struct ReportSchemaAgreementTests {
       case "object": type = .dynamic
       default: throw CocoaError(.coderInvalidValue, userInfo: ["type": typeText])
       }
-      return DocumentedField(path: path, type: type, required: cells[3] == "yes")
+      return DocumentedField(path: path, type: type, required: cells[3] == "yes", word: typeText)
+    }
+  }
+
+  /// What the docs' type words promise, held against the parser: a count is a whole number
+  /// up to 10,000,000, a number may have a fraction, an id and a country code are narrower
+  /// strings than free text.
+  @Test func theDocsTypeWordsHold() throws {
+    for field in try Self.documentedFields() {
+      let accepts = { (json: String) in refusalOf(Self.line(field.path, json)) == nil }
+      switch field.word {
+      case "count":
+        #expect(accepts("10000000") && accepts("10.0") && accepts("0"), "\(field.path)")
+        #expect(!accepts("10000001") && !accepts("1.5") && !accepts("-1"), "\(field.path)")
+      case "number":
+        #expect(accepts("1.5"), "\(field.path)")
+      case "id":
+        #expect(accepts(#""SY-2016/03:04.a_b""#) && !accepts(#""SY 1""#), "\(field.path)")
+      case "country code":
+        #expect(accepts(#""IQ""#) && !accepts(#""Sy""#) && !accepts(#""SYR""#), "\(field.path)")
+      case "string":
+        #expect(accepts(#""SY 1, Sy""#) && !accepts(#""  ""#), "\(field.path)")
+      default:
+        break
+      }
     }
   }
 

@@ -74,6 +74,24 @@ struct DaemonReloadTests {
     expectCleanStop(daemon)
   }
 
+  /// A rules directory that vanished: a rejection without files to name it, recorded once
+  /// however often it is retried, with no place made up for it.
+  @Test func aMissingRulesDirectoryIsRejectedOnce() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let rules = daemon.directory.path + "/Rules"
+    #expect(rename(rules, rules + ".gone") == 0)
+    for _ in 0..<3 {
+      let answer = try daemon.exchange(#"{"op":"reload"}"#)
+      let error = try #require((answer["errors"] as? [[String: Any]])?.first)
+      #expect(answer["reloaded"] as? Bool == false)
+      #expect((error["message"] as? String)?.hasPrefix("cannot read the rules directory Rules") == true)
+    }
+    let rejected = try Self.alertLog(daemon).filter { $0["rule"] as? String == "vigil.ruleset_rejected" }
+    #expect(rejected.count == 1)
+    #expect((rejected.first?["message"] as? String)?.hasSuffix("stays in force: cannot read the rules directory Rules: no such directory") == true, "\(rejected)")
+    expectCleanStop(daemon)
+  }
+
   @Test func aBrokenEditKeepsTheOldRuleUntilItIsFixed() throws {
     let daemon = try RunningDaemon(rules: Self.rules)
     let path = daemon.directory.path + "/Rules/edit.yaml"

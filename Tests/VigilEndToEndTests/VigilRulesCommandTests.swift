@@ -48,7 +48,20 @@ struct VigilRulesCommandTests {
     #expect(lines.count == 3)
     #expect(lines[0].hasPrefix("R/access.yaml:5:89: rule access.denied: 'refused' is not a value of access.status"))
     #expect(lines[1] == "R/access.yaml:12:20: macro m: expected a value after '=', got the end of the condition")
-    #expect(lines[2] == "rejected: 2 errors in 1 file; the daemon would keep its old rules")
+    #expect(lines[2] == "rejected: 2 errors in 1 file; vigild would not start with it, and a running vigild would keep its old rules")
+  }
+
+  /// Warnings are worth seeing while errors are mended too.
+  @Test func aRejectedSetStillShowsItsWarnings() throws {
+    let both = Self.good.replacingOccurrences(of: "denied\"", with: "denied %access.request_id\"")
+      + "\n- macro: m\n  condition: type =\n"
+    let directory = try directory(["access.yaml": both])
+    let lint = try Vigil.run(["rules", "lint", "R"], in: directory.path)
+    #expect(lint.status == 1)
+    let lines = lint.standardOutput.split(separator: "\n").map(String.init)
+    #expect(lines.count == 3)
+    #expect(lines[0].hasPrefix("R/access.yaml:12:20: macro m:"))
+    #expect(lines[1].hasPrefix("R/access.yaml:9:") && lines[1].contains("warning: rule access.denied: example match[0]"))
   }
 
   @Test func testReportsFailingExamples() throws {
@@ -77,6 +90,8 @@ struct VigilRulesCommandTests {
       #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: Any])
     }
     let warning = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+    let summary = try #require(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
+    #expect(summary["examples"] as? Int == 2)
     #expect(warning["severity"] as? String == "warning")
     #expect(warning["line"] as? Int == 9)
     #expect((warning["message"] as? String)?.contains("shows <none> for %access.request_id") == true)

@@ -56,22 +56,27 @@ public struct OutputTemplate: Sendable {
   private static func fieldsPresent(_ pieces: [Piece], _ report: Report) -> Bool {
     pieces.allSatisfy { piece in
       guard case .field(let field) = piece else { return true }
-      switch field.read(report) {
-      case nil, .json(.null)?: return false
-      case .texts(let texts)?: return !texts.isEmpty
-      case .weapons(let weapons)?: return !weapons.isEmpty
-      case .victims(let victims)?: return !victims.isEmpty
-      case .json(.array(let elements))?: return !elements.isEmpty
-      default: return true
-      }
+      return shows(field.read(report))
     }
   }
 
-  /// The fields a report lacks that the message would show as `<none>`: those named
-  /// outside any optional segment.
+  /// Whether a value shows anything: absent, null and empty arrays do not.
+  private static func shows(_ value: FieldValue?) -> Bool {
+    switch value {
+    case nil, .json(.null)?: false
+    case .texts(let texts)?: !texts.isEmpty
+    case .weapons(let weapons)?: !weapons.isEmpty
+    case .victims(let victims)?: !victims.isEmpty
+    case .json(.array(let elements))?: !elements.isEmpty
+    default: true
+    }
+  }
+
+  /// The fields named outside any optional segment that would show nothing for this
+  /// report (`<none>`, or an empty list).
   public func absentFields(in report: Report) -> [String] {
     pieces.compactMap { piece in
-      guard case .field(let field) = piece, field.read(report) == nil else { return nil }
+      guard case .field(let field) = piece, !Self.shows(field.read(report)) else { return nil }
       return field.path
     }
   }

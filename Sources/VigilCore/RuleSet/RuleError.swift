@@ -17,15 +17,20 @@ public struct RuleError: Error, Equatable, Sendable, CustomStringConvertible {
     self.kind = kind
   }
 
-  public var description: String { "\(position): \(message)" }
+  /// `file:line:column: message`; a problem with no place in a file (a directory that
+  /// cannot be read) is its message alone.
+  public var description: String { position.file.isEmpty ? message : "\(position): \(message)" }
 }
 
 /// Every problem found while loading a rule set; the set is rejected as a whole.
 public struct RuleSetErrors: Error, Equatable, Sendable, CustomStringConvertible {
   public let errors: [RuleError]
+  /// What the load would have warned about, had the set been accepted.
+  public let warnings: [RuleError]
 
-  public init(errors: [RuleError]) {
+  public init(errors: [RuleError], warnings: [RuleError] = []) {
     self.errors = errors
+    self.warnings = warnings
   }
 
   public var description: String { errors.map(\.description).joined(separator: "\n") }

@@ -40,7 +40,10 @@ public struct RuleSetLoader: Sendable {
     }
     let rules = loading.compile(functions: functions)
     guard loading.errors.isEmpty else {
-      return .failure(RuleSetErrors(errors: loading.ordered(loading.errors, sources: sources)))
+      return .failure(
+        RuleSetErrors(
+          errors: loading.ordered(loading.errors, sources: sources),
+          warnings: loading.ordered(loading.warnings, sources: sources)))
     }
     let warnings = loading.ordered(loading.warnings, sources: sources)
     return .success(RuleSet(revision: Self.revision(of: sources), rules: rules, warnings: warnings))
@@ -346,7 +349,7 @@ private struct Loading {
               RuleError(
                 example.position,
                 "\(label): its message shows <none> for %\(missing); put the part in an optional segment "
-                  + "%{…} or give it a default with %{%\(missing)|…}"))
+                  + "%{…} or give it a default with %{%\(missing)|…}", kind: .example))
           }
         }
       }

@@ -4,9 +4,16 @@ import VigilCore
 /// `vigil rules lint|test` and `vigil replay` offline. Same files and configuration, same
 /// verdict — a set lint accepts is a set the daemon accepts, examples included.
 public enum ConfiguredRuleSet {
-  /// The rule files of `directories`, in load order.
+  /// The rule files of `directories`, in load order. A directory or file any user may
+  /// write is refused, as vigild refuses it at start: rules decide what is a breach.
   public static func read(_ directories: [String]) throws(RuleDirectories.ReadError) -> [RuleSource] {
-    try RuleDirectories.read(directories)
+    let sources = try RuleDirectories.read(directories)
+    for (path, what) in directories.map({ ($0, "the rules directory") }) + sources.map({ ($0.path, "the rule file") }) {
+      if let problem = RulesDirectoryCheck.worldWritable(path, what: what, key: nil) {
+        throw RuleDirectories.ReadError(description: problem)
+      }
+    }
+    return sources
   }
 
   /// Loads and checks `sources` with the plugins `configuration` enables: every condition,

@@ -229,9 +229,12 @@ public final class Daemon: Sendable {
     log(
       "rule set rejected on \(trigger), the old one stays in force: \(errors.count) error(s):\n"
         + errors.map(\.description).joined(separator: "\n"))
+    // The same candidate is recorded once; without files to name it (a directory that
+    // cannot be read), its errors name it.
+    let candidate = revision ?? "unreadable: " + errors.map(\.description).joined(separator: "; ")
     let alreadyRecorded = lastReload.withLockedValue { last in
-      let seen = revision != nil && last.rejectedRevision == revision
-      last = LastReload(ok: false, at: now(), errors: errors, rejectedRevision: revision)
+      let seen = last.rejectedRevision == candidate
+      last = LastReload(ok: false, at: now(), errors: errors, rejectedRevision: candidate)
       return seen
     }
     let response =
