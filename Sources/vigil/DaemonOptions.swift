@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import VigilServer
 
-/// How a command finds the daemon and the configuration (docs/vigil.md, "vigil"): `--socket`,
+/// How a command finds the daemon and the configuration (docs/vigil.md, "Finding the daemon and the configuration"): `--socket`,
 /// else `VIGIL_SOCKET`, else the configuration's `socket.path`; `--config`, else
 /// `Config/vigild.yaml` when it exists, else the built-in defaults.
 struct DaemonOptions: ParsableArguments {

@@ -3,7 +3,7 @@ import NIOConcurrencyHelpers
 import Testing
 import VigilTestSupport
 
-/// Editing rules while the real `vigild` runs (docs/rules.md, "Reload"): inotify, polling,
+/// Editing rules while the real `vigild` runs (docs/rules.md, "Reloading"): inotify, polling,
 /// symlinks, SIGHUP, and a storm of edits under load.
 @Suite("vigild end to end: rule files edited while it runs")
 struct DaemonReloadTests {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import VigilTestSupport
 
-/// The real `vigil` against a real `vigild` (docs/vigil.md, "vigil"): output and exit status
+/// The real `vigil` against a real `vigild` (docs/vigil.md): output and exit status
 /// of every command that talks to the daemon or reads its files.
 @Suite("vigil: submit, check, status, reload, rules list, tail, verify, replay")
 struct VigilClientCommandTests {

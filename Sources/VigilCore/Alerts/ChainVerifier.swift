@@ -1,4 +1,4 @@
-/// Walks the alert log's hash chain (docs/alerts.md, "Tamper evidence") line by line, across
+/// Walks the alert log's hash chain (docs/alerts.md, "The hash chain") line by line, across
 /// rotated files given oldest first, and says what is wrong with the first line that
 /// breaks it: altered (its hash does not match its bytes), deleted (records missing
 /// before it), inserted or reordered (it does not follow the record before it).

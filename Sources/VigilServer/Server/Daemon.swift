@@ -182,7 +182,7 @@ public final class Daemon: Sendable {
   // MARK: Reload
 
   /// Loads the rule files again and swaps the set in when it loads; records the outcome
-  /// in the alert log and the daemon's log (docs/rules.md, "Reload"). Every trigger — the
+  /// in the alert log and the daemon's log (docs/rules.md, "Reloading"). Every trigger — the
   /// `reload` request, SIGHUP, the file watcher — comes here; reloads run one at a time on
   /// their own queue, off the connections' threads. The future gives the `reload` response.
   public func reload(trigger: String) -> EventLoopFuture<String> {

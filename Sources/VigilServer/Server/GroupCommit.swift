@@ -12,7 +12,7 @@ struct Submission: Sendable {
   let ruleset: String
 }
 
-/// The one writer of the journal and the alert log (docs/alerts.md, "Durability"). It collects
+/// The one writer of the journal and the alert log (docs/alerts.md, "Durability and recovery"). It collects
 /// the submissions of all connections that are ready, writes their journal lines and
 /// alert lines, syncs both files once (with `durability: batch`), and only then answers
 /// them: a group commit. It runs on its own event loop, so `seq`, the chain and the

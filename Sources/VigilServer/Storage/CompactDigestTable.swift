@@ -4,7 +4,7 @@ import VigilCore
 /// 48 bytes a report: entries in fixed-size chunks (never copied as they grow) and an
 /// open-addressing table of 4-byte positions, at most half full. A `Dictionary` of the same
 /// entries measured ~96 MB at a million reports and ~144 MB while it doubled; this one
-/// ~48 MB, ~64 MB while its position table doubles (docs/alerts.md: "about 50 bytes a report").
+/// ~48 MB, ~64 MB while its position table doubles (docs/alerts.md, "The duplicate index").
 struct CompactDigestTable: Sendable {
   /// 40 bytes: the first alert's `seq` and the alert count share one word (48 and 16
   /// bits); an entry beyond that (a `seq` past 2^48, 65,535 alerts or more) is kept whole
