@@ -1,5 +1,18 @@
 // swift-tools-version: 6.0
+import Foundation
 import PackageDescription
+
+/// Each plugin's README.md (and Plugins/README.md), which are not sources. (SwiftPM keeps
+/// the evaluated manifest until this file changes, so a folder added since only warns that
+/// its README.md is unhandled; its code is built all the same.)
+let pluginDocuments: [String] = {
+  let plugins = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Plugins")
+  let folders = (try? FileManager.default.contentsOfDirectory(atPath: plugins.path)) ?? []
+  return ["README.md"]
+    + folders.sorted().map { "\($0)/README.md" }.filter {
+      FileManager.default.fileExists(atPath: plugins.appendingPathComponent($0).path)
+    }
+}()
 
 let package = Package(
   name: "Vigil",
@@ -47,7 +60,7 @@ let package = Package(
     // BuiltInPlugins.all BuildTools/PluginRegistry writes from the folders: adding a plugin
     // is adding its folder. vigild and vigil link it; the server and the engine do not.
     .target(
-      name: "VigilPlugins", dependencies: ["VigilCore"], path: "Plugins", exclude: ["README.md"],
+      name: "VigilPlugins", dependencies: ["VigilCore"], path: "Plugins", exclude: pluginDocuments,
       plugins: ["PluginRegistry"]),
     .plugin(name: "PluginRegistry", capability: .buildTool(), path: "BuildTools/PluginRegistry"),
     .executableTarget(

@@ -13,13 +13,7 @@ struct DaemonOptions: ParsableArguments {
   var config: String?
 
   func configuration() throws(CommandFailure) -> DaemonConfiguration {
-    var source = ConfigurationSource()
-    source.explicitPath = config
-    do {
-      return try source.load(knownPlugins: builtInPlugins.names)
-    } catch {
-      throw CommandFailure(status: 2, sentence: "\(error)")
-    }
+    try loadConfiguration(config)
   }
 
   var socketPath: String {
@@ -34,5 +28,17 @@ struct DaemonOptions: ParsableArguments {
 
   func connect() throws(CommandFailure) -> DaemonConnection {
     try DaemonConnection(path: socketPath)
+  }
+}
+
+/// The configuration at `path` (`--config`), else `Config/vigild.yaml` when it exists, else
+/// the built-in defaults, checked against the plugins this build links in.
+func loadConfiguration(_ path: String?) throws(CommandFailure) -> DaemonConfiguration {
+  var source = ConfigurationSource()
+  source.explicitPath = path
+  do {
+    return try source.load(knownPlugins: builtInPlugins.names)
+  } catch {
+    throw CommandFailure(status: 2, sentence: "\(error)")
   }
 }

@@ -53,14 +53,7 @@ struct RuleSetOptions: ParsableArguments {
   }
 
   private func load(runningExamples: Bool) throws -> RuleSetCheck {
-    var source = ConfigurationSource()
-    source.explicitPath = config
-    let configuration: DaemonConfiguration
-    do {
-      configuration = try source.load(knownPlugins: builtInPlugins.names)
-    } catch {
-      throw CommandFailure(status: 2, sentence: "\(error)")
-    }
+    let configuration = try loadConfiguration(config)
     let paths = directories.isEmpty ? configuration.rules.paths : directories
     let sources: [RuleSource]
     do {

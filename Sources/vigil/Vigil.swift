@@ -19,6 +19,7 @@ struct Vigil: ParsableCommand {
     version: BuildVersion.line(for: "vigil"),
     subcommands: [
       Submit.self, Check.self, Tail.self, Status.self, Reload.self, RulesCommand.self, Verify.self, Replay.self,
+      PluginsCommand.self,
     ])
 
   static func main() {
