@@ -2,7 +2,7 @@
 import Foundation
 import PackageDescription
 
-/// Each plugin's README.md (and Plugins/README.md), which are not sources. (SwiftPM keeps
+/// Each plugin's README.md (and Plugins/README.md): documents, not sources. (SwiftPM keeps
 /// the evaluated manifest until this file changes, so a folder added since only warns that
 /// its README.md is unhandled; its code is built all the same.)
 let pluginDocuments: [String] = {

@@ -37,6 +37,17 @@ struct Status: ParsableCommand {
     print("alerts       " + priorities.joined(separator: ", "))
     print("connections  \(number(status["connections"])) (\(number(status["subscribers"])) subscribed)")
     print("alert log    \(status["alert_log"] as? String ?? "?")")
+    for sink in (status["sinks"] as? [[String: Any]]) ?? [] {
+      var line =
+        "sink \(sink["name"] as? String ?? "?"): at seq \(number(sink["cursor"])), \(number(sink["lag"])) behind, "
+        + "\(number(sink["delivered"])) delivered, \(number(sink["failures"])) failed deliveries"
+      if let busy = sink["delivering_for_s"] as? NSNumber { line += "; delivering for \(busy.stringValue) s" }
+      if let error = sink["last_error"] as? String { line += "; last error: \(error)" }
+      for case let range as [NSNumber] in (sink["missed"] as? [Any]) ?? [] where range.count == 2 {
+        line += "; MISSED alerts \(range[0])–\(range[1]) (no longer in the kept files)"
+      }
+      print(line)
+    }
   }
 }
 

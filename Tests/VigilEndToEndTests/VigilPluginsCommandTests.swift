@@ -12,6 +12,7 @@ struct VigilPluginsCommandTests {
     #expect(
       all.standardOutput.split(separator: "\n").map(String.init) == [
         "designations  enabled   functions  rule-file items: designation",
+        "exec          disabled  sink",
         "places        enabled   functions  rule-file items: place",
       ])
     try "plugins:\n  places: {}\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
@@ -20,10 +21,10 @@ struct VigilPluginsCommandTests {
     let objects = some.standardOutput.split(separator: "\n").compactMap {
       try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
     }
-    #expect(objects.map { $0["name"] as? String } == ["designations", "places"])
-    #expect(objects.map { $0["enabled"] as? Bool } == [false, true])
-    #expect(objects.map { $0["roles"] as? [String] } == [["functions"], ["functions"]])
-    #expect(objects.map { $0["item_kinds"] as? [String] } == [["designation"], ["place"]])
+    #expect(objects.map { $0["name"] as? String } == ["designations", "exec", "places"])
+    #expect(objects.map { $0["enabled"] as? Bool } == [false, false, true])
+    #expect(objects.map { $0["roles"] as? [String] } == [["functions"], ["sink"], ["functions"]])
+    #expect(objects.map { $0["item_kinds"] as? [String] } == [["designation"], [], ["place"]])
   }
 
   @Test func aMisspeltPluginIsRefusedWithTheKnownNames() throws {
@@ -31,6 +32,6 @@ struct VigilPluginsCommandTests {
     try "plugins:\n  placez: {}\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
     let run = try Vigil.run(["plugins", "--config", "v.yaml"], in: directory.path)
     #expect(run.status == 2)
-    #expect(run.standardError.contains("v.yaml:2:3: plugins.placez: unknown key (known: designations, places)"))
+    #expect(run.standardError.contains("v.yaml:2:3: plugins.placez: unknown key (known: designations, exec, places)"))
   }
 }

@@ -17,9 +17,51 @@ public protocol RulePlugin: VigilPlugin {
   func prepare(items: [RuleNode], settings: ConfigurationValue) -> Result<[ConditionFunction], RuleSetErrors>
 }
 
-/// A plugin that wants every alert (docs/plugins.md): the daemon calls it with each record
-/// once the record is durably in the alert log, in `seq` order, on the daemon's writer
-/// thread — so it must return quickly (hand slow work to its own queue).
+/// A plugin that takes every alert record (docs/plugins.md, "Sinks"). Vigil owns the
+/// delivery: it reads the records forward from the alert log itself, from a cursor kept in
+/// the state directory, hands them to the sink's destination in `seq` order on a thread of
+/// the sink's own, and retries a batch that failed with back-off — so a sink never slows
+/// ingestion, and catches up after an outage or a restart.
 public protocol AlertSink: VigilPlugin {
-  func alertRecorded(_ record: AlertRecord, seq: UInt64, line: String)
+  /// Checks the sink's settings (at start) and gives where its alerts go. A problem is
+  /// one sentence naming the setting; it stops vigild at start. An unreachable
+  /// destination is not a problem here: deliveries fail, and are retried.
+  func destination(settings: ConfigurationValue) throws(SinkSettingsError) -> any AlertDestination
+  /// Whether it also takes Vigil's own records (`vigil.ruleset_loaded`, …); default no.
+  var takesVigilRecords: Bool { get }
+}
+
+extension AlertSink {
+  public var takesVigilRecords: Bool { false }
+}
+
+/// Where a sink's alerts go.
+public protocol AlertDestination: Sendable {
+  /// Delivers a batch, in `seq` order; throws to have the whole batch retried later. It
+  /// runs on the sink's own thread and may take its time; a batch may come again after a
+  /// failure or a restart (at-least-once), so a destination that must not hold duplicates
+  /// keys what it stores by `seq`.
+  func deliver(_ alerts: [RecordedAlert]) throws
+}
+
+/// One alert record as the alert log holds it.
+public struct RecordedAlert: Sendable, Equatable {
+  public let seq: UInt64
+  /// The record's line, exactly as written (without its newline): the bytes the hash
+  /// chain covers.
+  public let line: String
+
+  public init(seq: UInt64, line: String) {
+    self.seq = seq
+    self.line = line
+  }
+}
+
+/// A sink's setting that is missing or wrong, in one sentence naming it.
+public struct SinkSettingsError: Error, CustomStringConvertible {
+  public let description: String
+
+  public init(_ description: String) {
+    self.description = description
+  }
 }

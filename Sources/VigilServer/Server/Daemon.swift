@@ -38,6 +38,8 @@ public final class Daemon: Sendable {
   let plugins: PluginRegistry
   let writer: GroupCommit
   let counters: Counters
+  /// The enabled sinks' deliveries, for `status`.
+  let sinks: [SinkDelivery]
   let subscriptions: Subscriptions
   /// The daemon's own log (standard error), one line per event.
   let log: @Sendable (String) -> Void
@@ -52,10 +54,12 @@ public final class Daemon: Sendable {
 
   init(
     configuration: DaemonConfiguration, plugins: PluginRegistry, ruleSet: RuleSet, writer: GroupCommit,
-    counters: Counters, subscriptions: Subscriptions, log: @escaping @Sendable (String) -> Void
+    counters: Counters, subscriptions: Subscriptions, sinks: [SinkDelivery] = [],
+    log: @escaping @Sendable (String) -> Void
   ) {
     self.configuration = configuration
     self.plugins = plugins
+    self.sinks = sinks
     self.subscriptions = subscriptions
     self.log = log
     self.writer = writer
@@ -284,7 +288,8 @@ public final class Daemon: Sendable {
       + "\"last_reload\":{\"ok\":\(last.ok),\"at\":\"\(last.at)\",\"errors\":[\(last.errors.map(Self.errorJSON).joined(separator: ","))]},"
       + "\"counters\":{\"accepted\":\(counts.accepted),\"refused\":\(counts.refused),\"duplicates\":\(counts.duplicates),"
       + "\"checked\":\(counts.checked),\"alerts\":{\(alerts)}},"
-      + "\"connections\":\(connections.withLockedValue { $0 }),\"subscribers\":\(subscriptions.count),\"alert_log\":\(JSONText.string(alertLog))}\n"
+      + "\"connections\":\(connections.withLockedValue { $0 }),\"subscribers\":\(subscriptions.count),\"alert_log\":\(JSONText.string(alertLog)),"
+      + "\"sinks\":[\(sinks.map(\.statusJSON).joined(separator: ","))]}\n"
   }
 
   private func rulesList() -> String {

@@ -26,16 +26,17 @@ final class GroupCommit: @unchecked Sendable {
   private let syncs: Bool
   private let rotation: (bytes: Int, keep: Int)
   private let counters: Counters
-  /// Who hears of each record once it is durable: subscribers and plugins' alert sinks.
+  /// Who hears of each record once it is durable: subscribers, and the sinks' deliveries
+  /// (only how far the log goes: they read the records from it).
   private let subscriptions: Subscriptions
-  private let sinks: [any AlertSink]
+  private let sinks: [SinkDelivery]
   private var pending: [([Submission], [AlertRecord], EventLoopPromise<[String]>)] = []
   private var flushScheduled = false
 
   init(
     loop: EventLoop, journal: Journal, alertLog: AlertLog, index: DuplicateIndex, syncs: Bool,
     rotation: (bytes: Int, keep: Int), counters: Counters, subscriptions: Subscriptions = Subscriptions(),
-    sinks: [any AlertSink] = []
+    sinks: [SinkDelivery] = []
   ) {
     self.subscriptions = subscriptions
     self.sinks = sinks
@@ -154,8 +155,8 @@ final class GroupCommit: @unchecked Sendable {
     counters.alerts(records.map(\.priority))
     if !records.isEmpty {
       subscriptions.publish(zip(records, lines).map { ($0, $1.line) })
-      for sink in sinks {
-        for (record, written) in zip(records, lines) { sink.alertRecorded(record, seq: written.seq, line: written.line) }
+      if let last = lines.last?.seq {
+        for sink in sinks { sink.logged(upTo: last) }
       }
     }
     for (promise, these) in answers {

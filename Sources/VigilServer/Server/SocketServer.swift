@@ -66,14 +66,15 @@ public final class SocketServer: Sendable {
     let connectionLoops = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
     let counters = Counters()
     let subscriptions = Subscriptions()
+    let sinks = try deliveries(configuration: configuration, plugins: plugins, alertLog: alertLog, log: log)
     let writer = GroupCommit(
       loop: writerLoop.next(), journal: journal, alertLog: alertLog, index: index,
       syncs: configuration.durability == .batch,
       rotation: (configuration.alerts.rotateBytes, configuration.alerts.keep), counters: counters,
-      subscriptions: subscriptions, sinks: plugins.alertSinks(for: configuration))
+      subscriptions: subscriptions, sinks: sinks)
     let daemon = Daemon(
       configuration: configuration, plugins: plugins, ruleSet: ruleSet, writer: writer, counters: counters,
-      subscriptions: subscriptions, log: log)
+      subscriptions: subscriptions, sinks: sinks, log: log)
     do {
       let time = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
       _ = try writer.record([Daemon.loadedRecord(ruleSet, previous: nil, time: time)]).wait()
@@ -127,9 +128,31 @@ public final class SocketServer: Sendable {
       throw StartFailure(description: "cannot set the mode of \(configuration.socket.path)")
     }
     SystemdNotifier.ready()
+    for sink in sinks { sink.start() }
     return SocketServer(
       daemon: daemon, connectionLoops: connectionLoops, writerLoop: writerLoop, listener: listener,
       socketPath: configuration.socket.path, lockDescriptor: lock, connections: connections)
+  }
+
+  /// A delivery for each enabled sink, from its settings; a wrong setting stops the start.
+  private static func deliveries(
+    configuration: DaemonConfiguration, plugins: PluginRegistry, alertLog: AlertLog,
+    log: @escaping @Sendable (String) -> Void
+  ) throws(StartFailure) -> [SinkDelivery] {
+    var deliveries: [SinkDelivery] = []
+    for sink in plugins.alertSinks(for: configuration) {
+      let settings = configuration.plugins.first { $0.name == sink.name }?.settings ?? .mapping([])
+      do {
+        deliveries.append(
+          try SinkDelivery(
+            name: sink.name, destination: try sink.destination(settings: settings),
+            takesVigilRecords: sink.takesVigilRecords, stateDirectory: configuration.stateDirectory,
+            alertLog: alertLog.path, keep: configuration.alerts.keep, logged: alertLog.lastSeq, log: log))
+      } catch {
+        throw StartFailure(description: "plugins.\(sink.name): \(error)")
+      }
+    }
+    return deliveries
   }
 
   private init(
@@ -158,6 +181,8 @@ public final class SocketServer: Sendable {
     }
     try? connectionLoops.syncShutdownGracefully()
     try? writerLoop.syncShutdownGracefully()
+    // What a sink has not taken yet stays in the log for the next start.
+    for sink in daemon.sinks { sink.stop() }
     unlink(socketPath)
     close(lockDescriptor)
   }

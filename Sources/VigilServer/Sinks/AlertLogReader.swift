@@ -1,0 +1,113 @@
+import Foundation
+import VigilCore
+
+/// Reads alert records forward from the alert log and the files the built-in rotation
+/// renamed (`alerts.jsonl.K` … `alerts.jsonl.1`, then `alerts.jsonl`), oldest first. It
+/// follows the file it reads by its inode, so a rename under it (rotation) loses nothing;
+/// only complete lines are read, so a line being written is taken next time.
+final class AlertLogReader {
+  /// Records that are in no file the log keeps any more.
+  struct Gap: Equatable {
+    let from: UInt64
+    let to: UInt64
+  }
+
+  private let path: String
+  private let keep: Int
+  /// The file being read, and how far.
+  private var inode: UInt64?
+  private var offset: Int = 0
+
+  init(path: String, keep: Int) {
+    self.path = path
+    self.keep = keep
+  }
+
+  /// Where the next read starts: a file by its inode, and how far into it.
+  struct Position: Equatable {
+    var inode: UInt64?
+    var offset = 0
+  }
+
+  /// Where reading has got to; `read` moves it, a caller that must read the same records
+  /// again (their delivery failed) puts it back.
+  var position: Position {
+    get { Position(inode: inode, offset: offset) }
+    set {
+      inode = newValue.inode
+      offset = newValue.offset
+    }
+  }
+
+  /// Up to `limit` records after `seq`, in order; and the records right after `seq` that
+  /// no kept file holds, when the first record found is not `seq + 1`.
+  func read(after seq: UInt64, limit: Int) -> (records: [RecordedAlert], gap: Gap?) {
+    let files = keptFiles()
+    var index = files.firstIndex { $0.inode == inode } ?? {
+      offset = 0
+      return 0
+    }()
+    var records: [RecordedAlert] = []
+    while index < files.count, records.count < limit {
+      inode = files[index].inode
+      let chunk = completeLines(of: files[index].path, from: offset)
+      for (line, end) in chunk.lines {
+        guard records.count < limit else { break }
+        offset = end
+        guard let lineSeq = Self.seq(of: line), lineSeq > seq else { continue }
+        records.append(RecordedAlert(seq: lineSeq, line: line))
+      }
+      guard records.count < limit else { break }
+      offset = chunk.consumed
+      if chunk.more { continue }
+      // At the end of a file that is not the newest: the next one follows it.
+      guard index + 1 < files.count else { break }
+      index += 1
+      offset = 0
+    }
+    let gap = records.first.flatMap { $0.seq > seq + 1 ? Gap(from: seq + 1, to: $0.seq - 1) : nil }
+    return (records, gap)
+  }
+
+  /// The files the log keeps, oldest first, with their inodes.
+  private func keptFiles() -> [(path: String, inode: UInt64)] {
+    let paths = stride(from: keep, through: 1, by: -1).map { "\(path).\($0)" } + [path]
+    return paths.compactMap { path in
+      var status = stat()
+      guard stat(path, &status) == 0 else { return nil }
+      return (path, UInt64(status.st_ino))
+    }
+  }
+
+  /// The complete lines (without their newline) from `offset`, each with the offset just
+  /// past it, the offset past the last complete line, and whether more of the file is
+  /// left to read. A file shorter than `offset` was truncated in place: it is read again
+  /// from its start.
+  private func completeLines(of path: String, from offset: Int) -> (lines: [(String, Int)], consumed: Int, more: Bool) {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return ([], offset, false) }
+    defer { try? handle.close() }
+    let size = Int((try? handle.seekToEnd()) ?? 0)
+    var start = offset
+    if size < start {
+      start = 0
+      self.offset = 0
+    }
+    try? handle.seek(toOffset: UInt64(start))
+    let data = (try? handle.read(upToCount: min(size - start, 4 << 20))) ?? Data()
+    var lines: [(String, Int)] = []
+    var lineStart = data.startIndex
+    for index in data.indices where data[index] == UInt8(ascii: "\n") {
+      lines.append((String(decoding: data[lineStart..<index], as: UTF8.self), start + (index - data.startIndex) + 1))
+      lineStart = index + 1
+    }
+    // Read in slices of 4 MB: more of the file follows when this one was full.
+    return (lines, start + (lineStart - data.startIndex), start + data.count < size && !lines.isEmpty)
+  }
+
+  /// A record's `seq`: every line starts `{"seq":N,`.
+  static func seq(of line: String) -> UInt64? {
+    let prefix = "{\"seq\":"
+    guard line.hasPrefix(prefix) else { return nil }
+    return UInt64(line.dropFirst(prefix.count).prefix { $0.isASCII && $0.isNumber })
+  }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import NIOConcurrencyHelpers
+import VigilCore
+
+/// Delivers the alert log to one sink, on a thread of its own: reads the records after the
+/// sink's cursor from the alert log itself (never from memory), hands them over in batches
+/// in `seq` order, and moves the cursor — kept durably in `<state_dir>/sinks/<name>.cursor`
+/// — only once a batch is delivered (at-least-once). A failed batch is retried with
+/// back-off; records no kept file holds any more are said loudly, never skipped silently.
+/// Ingestion never waits for a sink: the writer only tells it how far the log goes.
+public final class SinkDelivery: @unchecked Sendable {
+  public let name: String
+  private let destination: any AlertDestination
+  private let takesVigilRecords: Bool
+  private let cursorPath: String
+  private let log: @Sendable (String) -> Void
+  private let state: NIOLockedValueBox<State>
+  private let wake = NSCondition()
+  private let reader: NIOLockedValueBox<AlertLogReader>
+  static let batchLimit = 500
+  static let longestBackoff = 30.0
+
+  struct State {
+    var cursor: UInt64
+    /// The last `seq` the writer has made durable.
+    var logged: UInt64
+    var delivered = 0
+    var failures = 0
+    var lastError: String?
+    /// Since when the batch being delivered has been with the sink.
+    var deliveringSince: Date?
+    /// Records lost to it because no kept file held them when it came to them.
+    var missed: [AlertLogReader.Gap] = []
+    var stopping = false
+  }
+
+  /// - Parameters:
+  ///   - logged: the last `seq` in the alert log now.
+  public init(
+    name: String, destination: any AlertDestination, takesVigilRecords: Bool, stateDirectory: String,
+    alertLog: String, keep: Int, logged: UInt64, log: @escaping @Sendable (String) -> Void
+  ) throws(SinkSettingsError) {
+    self.name = name
+    self.destination = destination
+    self.takesVigilRecords = takesVigilRecords
+    self.log = log
+    let directory = stateDirectory + "/sinks"
+    do {
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    } catch {
+      throw SinkSettingsError("cannot create \(directory) for the sinks' cursors: \(error.localizedDescription)")
+    }
+    cursorPath = directory + "/\(name).cursor"
+    let saved = (try? String(contentsOfFile: cursorPath, encoding: .utf8)).flatMap {
+      UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+    state = NIOLockedValueBox(State(cursor: saved ?? 0, logged: logged))
+    reader = NIOLockedValueBox(AlertLogReader(path: alertLog, keep: keep))
+  }
+
+  /// Starts delivering, on the sink's own thread.
+  public func start() {
+    let thread = Thread { [self] in run() }
+    thread.name = "vigild sink \(name)"
+    thread.start()
+  }
+
+  /// The writer made records up to `seq` durable.
+  public func logged(upTo seq: UInt64) {
+    wake.lock()
+    state.withLockedValue { $0.logged = max($0.logged, seq) }
+    wake.signal()
+    wake.unlock()
+  }
+
+  /// Stops after the batch in hand (a sink that hangs is left to the process's exit).
+  public func stop() {
+    wake.lock()
+    state.withLockedValue { $0.stopping = true }
+    wake.broadcast()
+    wake.unlock()
+  }
+
+  private func run() {
+    var backoff = 0.1
+    while !state.withLockedValue({ $0.stopping }) {
+      let cursor = state.withLockedValue { $0.cursor }
+      let start = reader.withLockedValue { $0.position }
+      let (records, gap) = reader.withLockedValue { $0.read(after: cursor, limit: Self.batchLimit) }
+      if let gap, state.withLockedValue({ $0.missed.last != gap }) {
+        log(
+          "sink \(name): alerts \(gap.from)–\(gap.to) are in no file the alert log keeps any more; "
+            + "they cannot be delivered to it (see docs/plugins.md, \"Sinks\")")
+        state.withLockedValue { $0.missed.append(gap) }
+      }
+      guard let last = records.last else {
+        waitForRecords(after: cursor)
+        continue
+      }
+      let wanted = takesVigilRecords ? records : records.filter { !$0.line.contains(#","rule":"vigil."#) }
+      do {
+        if !wanted.isEmpty {
+          state.withLockedValue { $0.deliveringSince = Date() }
+          try destination.deliver(wanted)
+        }
+        try saveCursor(last.seq)
+        state.withLockedValue {
+          $0.cursor = last.seq
+          $0.delivered += wanted.count
+          $0.deliveringSince = nil
+          $0.lastError = nil
+        }
+        backoff = 0.1
+      } catch {
+        // The same records again next time.
+        reader.withLockedValue { $0.position = start }
+        let failures = state.withLockedValue {
+          $0.failures += 1
+          $0.deliveringSince = nil
+          $0.lastError = "\(error)"
+          return $0.failures
+        }
+        if failures == 1 || failures.isMultiple(of: 100) {
+          log("sink \(name): delivery failed (\(failures) so far), retrying in \(backoff) s: \(error)")
+        }
+        pause(backoff)
+        backoff = min(backoff * 2, Self.longestBackoff)
+      }
+    }
+  }
+
+  private func waitForRecords(after cursor: UInt64) {
+    wake.lock()
+    // A second's poll as well: an external rotation, or a record the writer told of
+    // before this thread looked.
+    if !state.withLockedValue({ $0.stopping || $0.logged > cursor }) {
+      _ = wake.wait(until: Date().addingTimeInterval(1))
+    }
+    wake.unlock()
+  }
+
+  private func pause(_ seconds: Double) {
+    wake.lock()
+    if !state.withLockedValue({ $0.stopping }) { _ = wake.wait(until: Date().addingTimeInterval(seconds)) }
+    wake.unlock()
+  }
+
+  /// Written to a new file, synced, and renamed over the old: a crash leaves one or the other.
+  private func saveCursor(_ seq: UInt64) throws {
+    let temporary = cursorPath + ".new"
+    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 else { throw SinkSettingsError("cannot write \(temporary): errno \(errno)") }
+    let text = Array("\(seq)\n".utf8)
+    let written = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+    let synced = fsync(descriptor)
+    close(descriptor)
+    guard written == text.count, synced == 0, rename(temporary, cursorPath) == 0 else {
+      throw SinkSettingsError("cannot save the cursor \(cursorPath): errno \(errno)")
+    }
+  }
+
+  /// The sink's line in `status`.
+  public var statusJSON: String {
+    state.withLockedValue { state in
+      let missed = state.missed.map { "[\($0.from),\($0.to)]" }.joined(separator: ",")
+      let since = state.deliveringSince.map { String(format: "%.1f", Date().timeIntervalSince($0)) } ?? "null"
+      return "{\"name\":\(JSONText.string(name)),\"cursor\":\(state.cursor),"
+        + "\"lag\":\(state.logged > state.cursor ? state.logged - state.cursor : 0),\"delivered\":\(state.delivered),"
+        + "\"failures\":\(state.failures),\"last_error\":\(state.lastError.map(JSONText.string) ?? "null"),"
+        + "\"delivering_for_s\":\(since),\"missed\":[\(missed)]}"
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+import VigilTestSupport
+
+/// Sinks with the real daemon, through the shipped `exec` sink and a shell script standing
+/// in for a destination that is down, hangs, or works: every alert reaches it at least
+/// once, across a SIGKILL and rotations, and ingestion never waits for it.
+@Suite("vigild end to end: sink delivery under faults")
+struct SinkEndToEndTests {
+  /// A daemon in `directory` whose exec sink runs `script` (as /bin/sh).
+  static func daemon(in directory: TemporaryDirectory, script: String, timeout: Int = 5) throws -> RunningDaemon {
+    try script.write(toFile: directory.path + "/sink.sh", atomically: true, encoding: .utf8)
+    let config = """
+      alerts:
+        rotate_bytes: 6000
+        keep: 20
+      plugins:
+        exec:
+          command: [/bin/sh, \(directory.path)/sink.sh]
+          timeout_s: \(timeout)
+      """
+    try config.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    return try RunningDaemon(
+      rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
+  }
+
+  static func sinkStatus(_ daemon: RunningDaemon) throws -> [String: Any] {
+    ((try daemon.exchange(#"{"op":"status"}"#)["sinks"] as? [[String: Any]]) ?? []).first ?? [:]
+  }
+
+  /// Every alert line of the log and its rotated files, by seq, Vigil's own records left out.
+  static func loggedAlerts(in directory: String) throws -> [Int: String] {
+    let folder = directory + "/var/log/vigil"
+    var lines: [Int: String] = [:]
+    for name in try FileManager.default.contentsOfDirectory(atPath: folder) where name.hasPrefix("alerts.jsonl") {
+      for line in try String(contentsOfFile: folder + "/" + name, encoding: .utf8).split(separator: "\n") {
+        guard !line.contains(#""rule":"vigil."#), let seq = Self.seq(of: line) else { continue }
+        lines[seq] = String(line)
+      }
+    }
+    return lines
+  }
+
+  /// What the script received, by seq, and how many lines in all (redeliveries included).
+  static func delivered(in directory: String) -> (bySeq: [Int: String], count: Int) {
+    let text = (try? String(contentsOfFile: directory + "/delivered.jsonl", encoding: .utf8)) ?? ""
+    let lines = text.split(separator: "\n")
+    var bySeq: [Int: String] = [:]
+    for line in lines { if let seq = Self.seq(of: line) { bySeq[seq] = String(line) } }
+    return (bySeq, lines.count)
+  }
+
+  static func seq(of line: Substring) -> Int? {
+    guard line.hasPrefix(#"{"seq":"#) else { return nil }
+    return Int(line.dropFirst(7).prefix { $0.isNumber })
+  }
+
+  @Test func aSinkThatIsDownCatchesUpAfterASIGKILLAndRotations() throws {
+    let directory = try TemporaryDirectory()
+    let script = """
+      [ -e \(directory.path)/down ] && { echo "the store is down" >&2; exit 1; }
+      cat >> \(directory.path)/delivered.jsonl
+      """
+    FileManager.default.createFile(atPath: directory.path + "/down", contents: nil)
+    let first = try Self.daemon(in: directory, script: script)
+    // In six commits, so the log rotates between them.
+    for batch in 0..<6 {
+      let answers = try first.exchange((0..<5).map { DaemonEndToEndTests.report("DOWN-\(batch)-\($0)") })
+      #expect(answers.count == 5 && answers.allSatisfy { $0.contains(#""ok":true"#) })
+    }
+    #expect(
+      try eventually {
+        let sink = try Self.sinkStatus(first)
+        return (sink["failures"] as? Int ?? 0) >= 2 && (sink["last_error"] as? String)?.contains("the store is down") == true
+      })
+    #expect(try Self.sinkStatus(first)["lag"] as? Int ?? 0 >= 60)
+    let rotated = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/var/log/vigil")
+    #expect(rotated.contains("alerts.jsonl.2"), "the log rotated while the sink lagged: \(rotated)")
+    first.stop(signal: SIGKILL)
+
+    try FileManager.default.removeItem(atPath: directory.path + "/down")
+    let second = try Self.daemon(in: directory, script: script)
+    _ = try second.exchange((0..<5).map { DaemonEndToEndTests.report("UP-\($0)") })
+    let logged = try Self.loggedAlerts(in: directory.path)
+    #expect(logged.count == 70)
+    #expect(eventually { Self.delivered(in: directory.path).bySeq.count == logged.count })
+    let delivered = Self.delivered(in: directory.path)
+    #expect(delivered.bySeq == logged, "each alert delivered as logged, keyed by seq")
+    #expect(delivered.count >= logged.count)
+    #expect(try eventually { try Self.sinkStatus(second)["lag"] as? Int == 0 })
+    expectCleanStop(second)
+  }
+
+  @Test func aHungSinkNeverHoldsUpIngestion() throws {
+    let directory = try TemporaryDirectory()
+    let script = """
+      [ -e \(directory.path)/hang ] && exec sleep 60
+      cat >> \(directory.path)/delivered.jsonl
+      """
+    FileManager.default.createFile(atPath: directory.path + "/hang", contents: nil)
+    let daemon = try Self.daemon(in: directory, script: script, timeout: 1)
+    // Every report is answered while the sink hangs.
+    let answers = try daemon.exchange((0..<300).map { DaemonEndToEndTests.report("HUNG-\($0)") })
+    #expect(answers.count == 300 && answers.allSatisfy { $0.contains(#""duplicate":false"#) })
+    #expect(
+      try eventually {
+        (try Self.sinkStatus(daemon)["last_error"] as? String)?.contains("ran past timeout_s") == true
+      })
+    try FileManager.default.removeItem(atPath: directory.path + "/hang")
+    #expect(eventually(within: 60) { Self.delivered(in: directory.path).bySeq.count == 600 })
+    #expect(Self.delivered(in: directory.path).bySeq == (try Self.loggedAlerts(in: directory.path)))
+    expectCleanStop(daemon)
+  }
+}
