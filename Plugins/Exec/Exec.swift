@@ -16,9 +16,9 @@ public struct Exec: AlertSink {
 
   public init() {}
 
-  public func destination(settings: ConfigurationValue) throws(SinkSettingsError) -> any AlertDestination {
+  public func destination(settings: ConfigurationValue) throws(PluginSettingsError) -> any AlertDestination {
     guard case .mapping(let members) = settings else {
-      throw SinkSettingsError("the settings must be a mapping with command (and timeout_s)")
+      throw PluginSettingsError("the settings must be a mapping with command (and timeout_s)")
     }
     var command: [String] = []
     var timeout = 30.0
@@ -27,20 +27,20 @@ public struct Exec: AlertSink {
       case ("command", .sequence(let words)):
         command = words.compactMap { if case .scalar(let word) = $0 { word } else { nil } }
         guard command.count == words.count, !command.isEmpty, !command[0].isEmpty else {
-          throw SinkSettingsError("command must be a list of words, the program first")
+          throw PluginSettingsError("command must be a list of words, the program first")
         }
       case ("command", _):
-        throw SinkSettingsError("command must be a list of words, the program first: [/path/to/program, arg]")
+        throw PluginSettingsError("command must be a list of words, the program first: [/path/to/program, arg]")
       case ("timeout_s", .scalar(let text)):
         guard let seconds = Double(text), seconds > 0 else {
-          throw SinkSettingsError("timeout_s must be a number of seconds above 0, got \(text)")
+          throw PluginSettingsError("timeout_s must be a number of seconds above 0, got \(text)")
         }
         timeout = seconds
       default:
-        throw SinkSettingsError("unknown setting \(member.key) (known: command, timeout_s)")
+        throw PluginSettingsError("unknown setting \(member.key) (known: command, timeout_s)")
       }
     }
-    guard !command.isEmpty else { throw SinkSettingsError("command is required: the program to run for each batch") }
+    guard !command.isEmpty else { throw PluginSettingsError("command is required: the program to run for each batch") }
     return ExecDestination(command: command, timeout: timeout)
   }
 }

@@ -48,6 +48,14 @@ struct Status: ParsableCommand {
       }
       print(line)
     }
+    for source in (status["sources"] as? [[String: Any]]) ?? [] {
+      var line =
+        "source \(source["name"] as? String ?? "?"): \(number(source["accepted"])) accepted, "
+        + "\(number(source["duplicates"])) already recorded, \(number(source["refused"])) refused"
+      if source["running"] as? Bool == false { line += "; stopped" }
+      if let problem = source["problem"] as? String { line += "; problem: \(problem)" }
+      print(line)
+    }
   }
 }
 

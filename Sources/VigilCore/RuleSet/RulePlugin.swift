@@ -26,7 +26,7 @@ public protocol AlertSink: VigilPlugin {
   /// Checks the sink's settings (at start) and gives where its alerts go. A problem is
   /// one sentence naming the setting; it stops vigild at start. An unreachable
   /// destination is not a problem here: deliveries fail, and are retried.
-  func destination(settings: ConfigurationValue) throws(SinkSettingsError) -> any AlertDestination
+  func destination(settings: ConfigurationValue) throws(PluginSettingsError) -> any AlertDestination
   /// Whether it also takes Vigil's own records (`vigil.ruleset_loaded`, …); default no.
   var takesVigilRecords: Bool { get }
 }
@@ -57,11 +57,50 @@ public struct RecordedAlert: Sendable, Equatable {
   }
 }
 
-/// A sink's setting that is missing or wrong, in one sentence naming it.
-public struct SinkSettingsError: Error, CustomStringConvertible {
+/// A plugin's setting that is missing or wrong, in one sentence naming it.
+public struct PluginSettingsError: Error, CustomStringConvertible {
   public let description: String
 
   public init(_ description: String) {
     self.description = description
   }
+}
+
+/// A plugin that produces reports (docs/plugins.md, "Sources"): each goes through exactly
+/// the path of a report submitted on the socket — validation, duplicates and conflicts,
+/// the journal, the rules, the alerts — and the source learns its verdict.
+public protocol ReportSource: VigilPlugin {
+  /// Checks the source's settings (at start) and gives what feeds its reports. A problem
+  /// stops vigild at start; one met while running (a folder that cannot be read) is for
+  /// `SourceContext.problem`, shown in `status`.
+  func feed(settings: ConfigurationValue) throws(PluginSettingsError) -> any ReportFeed
+}
+
+/// What a source runs: on a thread of its own, from vigild's start until it stops.
+public protocol ReportFeed: Sendable {
+  /// Gives reports to `context.submit` until `context.isStopping`, then returns.
+  func run(_ context: any SourceContext)
+}
+
+/// What vigild offers a running source.
+public protocol SourceContext: Sendable {
+  /// Records one report — a JSON object, as a line on the socket would carry it — and
+  /// answers once it is durably recorded, known already, or refused.
+  func submit(_ report: [UInt8]) -> ReportVerdict
+  /// Whether vigild is stopping: return from `run` soon.
+  var isStopping: Bool { get }
+  /// Waits up to `seconds`, less if vigild starts stopping.
+  func pause(_ seconds: Double)
+  /// A problem the source meets (one sentence), shown in `status` until cleared with nil.
+  func problem(_ description: String?)
+}
+
+/// What became of a report a source gave.
+public enum ReportVerdict: Sendable, Equatable {
+  /// Recorded, with the alerts it raised.
+  case accepted(reportID: String, alerts: Int)
+  /// Recorded before (the same id and content): nothing new was written.
+  case duplicate(reportID: String)
+  /// Not recorded: the error code and sentence a socket client would get.
+  case refused(code: String, message: String)
 }

@@ -17,6 +17,11 @@ public struct PluginRegistry: Sendable {
     configuration.plugins.compactMap { plugin in all.first { $0.name == plugin.name } }
   }
 
+  /// The enabled plugins that produce reports.
+  public func reportSources(for configuration: DaemonConfiguration) -> [any ReportSource] {
+    enabled(by: configuration).compactMap { $0 as? any ReportSource }
+  }
+
   /// The enabled plugins that take every alert.
   public func alertSinks(for configuration: DaemonConfiguration) -> [any AlertSink] {
     enabled(by: configuration).compactMap { $0 as? any AlertSink }
@@ -35,6 +40,7 @@ public struct PluginRegistry: Sendable {
     var roles: [String] = []
     if plugin is any RulePlugin { roles.append("functions") }
     if plugin is any AlertSink { roles.append("sink") }
+    if plugin is any ReportSource { roles.append("source") }
     return roles
   }
 }

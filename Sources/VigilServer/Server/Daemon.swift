@@ -38,8 +38,9 @@ public final class Daemon: Sendable {
   let plugins: PluginRegistry
   let writer: GroupCommit
   let counters: Counters
-  /// The enabled sinks' deliveries, for `status`.
+  /// The enabled sinks' deliveries and sources' runners, for `status`.
   let sinks: [SinkDelivery]
+  let sources: [SourceRunner]
   let subscriptions: Subscriptions
   /// The daemon's own log (standard error), one line per event.
   let log: @Sendable (String) -> Void
@@ -54,9 +55,10 @@ public final class Daemon: Sendable {
 
   init(
     configuration: DaemonConfiguration, plugins: PluginRegistry, ruleSet: RuleSet, writer: GroupCommit,
-    counters: Counters, subscriptions: Subscriptions, sinks: [SinkDelivery] = [],
+    counters: Counters, subscriptions: Subscriptions, sinks: [SinkDelivery] = [], sources: [SourceRunner] = [],
     log: @escaping @Sendable (String) -> Void
   ) {
+    self.sources = sources
     self.configuration = configuration
     self.plugins = plugins
     self.sinks = sinks
@@ -97,6 +99,41 @@ public final class Daemon: Sendable {
     case .success(let request):
       return .line(respond(to: request, peer: peer, on: loop))
     }
+  }
+
+  /// A source's report, through the path of a report on the socket; waits for the verdict.
+  func record(report bytes: [UInt8]) -> ReportVerdict {
+    let response: String
+    switch RequestParser.parse(bytes) {
+    case .failure(let error):
+      counters.refused()
+      response = Response.error(error)
+    case .success(.submit(let parsed, let json)):
+      guard let submission = submission(parsed, json: json) else {
+        return .refused(code: "invalid_json", message: "not valid JSON")
+      }
+      do {
+        response = try writer.submit(submission).wait()
+      } catch {
+        return .refused(code: "internal", message: "\(error)")
+      }
+    case .success:
+      counters.refused()
+      return .refused(code: "invalid_request", message: "a source gives reports, not requests with an op")
+    }
+    return Self.verdict(of: response)
+  }
+
+  /// A response line as a verdict.
+  static func verdict(of response: String) -> ReportVerdict {
+    let object = (try? JSONSerialization.jsonObject(with: Data(response.utf8))) as? [String: Any] ?? [:]
+    guard object["ok"] as? Bool == true else {
+      let error = object["error"] as? [String: Any] ?? [:]
+      return .refused(code: error["code"] as? String ?? "internal", message: error["message"] as? String ?? response)
+    }
+    let id = object["report_id"] as? String ?? ""
+    if object["duplicate"] as? Bool == true { return .duplicate(reportID: id) }
+    return .accepted(reportID: id, alerts: (object["alerts"] as? [Any])?.count ?? 0)
   }
 
   func tooLarge(on loop: EventLoop) -> EventLoopFuture<String> {
@@ -289,7 +326,8 @@ public final class Daemon: Sendable {
       + "\"counters\":{\"accepted\":\(counts.accepted),\"refused\":\(counts.refused),\"duplicates\":\(counts.duplicates),"
       + "\"checked\":\(counts.checked),\"alerts\":{\(alerts)}},"
       + "\"connections\":\(connections.withLockedValue { $0 }),\"subscribers\":\(subscriptions.count),\"alert_log\":\(JSONText.string(alertLog)),"
-      + "\"sinks\":[\(sinks.map(\.statusJSON).joined(separator: ","))]}\n"
+      + "\"sinks\":[\(sinks.map(\.statusJSON).joined(separator: ","))],"
+      + "\"sources\":[\(sources.map(\.statusJSON).joined(separator: ","))]}\n"
   }
 
   private func rulesList() -> String {

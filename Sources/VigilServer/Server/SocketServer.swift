@@ -67,6 +67,14 @@ public final class SocketServer: Sendable {
     let counters = Counters()
     let subscriptions = Subscriptions()
     let sinks = try deliveries(configuration: configuration, plugins: plugins, alertLog: alertLog, log: log)
+    // A source's reports take the daemon's own path, which exists only below.
+    let recorder = NIOLockedValueBox<Daemon?>(nil)
+    let sources = try runners(configuration: configuration, plugins: plugins) { report in
+      guard let daemon = recorder.withLockedValue({ $0 }) else {
+        return .refused(code: "internal", message: "vigild is not ready")
+      }
+      return daemon.record(report: report)
+    }
     let writer = GroupCommit(
       loop: writerLoop.next(), journal: journal, alertLog: alertLog, index: index,
       syncs: configuration.durability == .batch,
@@ -74,7 +82,8 @@ public final class SocketServer: Sendable {
       subscriptions: subscriptions, sinks: sinks)
     let daemon = Daemon(
       configuration: configuration, plugins: plugins, ruleSet: ruleSet, writer: writer, counters: counters,
-      subscriptions: subscriptions, sinks: sinks, log: log)
+      subscriptions: subscriptions, sinks: sinks, sources: sources, log: log)
+    recorder.withLockedValue { $0 = daemon }
     do {
       let time = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
       _ = try writer.record([Daemon.loadedRecord(ruleSet, previous: nil, time: time)]).wait()
@@ -129,9 +138,27 @@ public final class SocketServer: Sendable {
     }
     SystemdNotifier.ready()
     for sink in sinks { sink.start() }
+    for source in sources { source.start() }
     return SocketServer(
       daemon: daemon, connectionLoops: connectionLoops, writerLoop: writerLoop, listener: listener,
       socketPath: configuration.socket.path, lockDescriptor: lock, connections: connections)
+  }
+
+  /// A runner for each enabled source, from its settings; a wrong setting stops the start.
+  private static func runners(
+    configuration: DaemonConfiguration, plugins: PluginRegistry,
+    recorder: @escaping @Sendable ([UInt8]) -> ReportVerdict
+  ) throws(StartFailure) -> [SourceRunner] {
+    var runners: [SourceRunner] = []
+    for source in plugins.reportSources(for: configuration) {
+      let settings = configuration.plugins.first { $0.name == source.name }?.settings ?? .mapping([])
+      do {
+        runners.append(SourceRunner(name: source.name, feed: try source.feed(settings: settings), recorder: recorder))
+      } catch {
+        throw StartFailure(description: "plugins.\(source.name): \(error)")
+      }
+    }
+    return runners
   }
 
   /// A delivery for each enabled sink, from its settings; a wrong setting stops the start.
@@ -171,6 +198,8 @@ public final class SocketServer: Sendable {
   /// Stops accepting, answers what each connection has read, then closes everything and
   /// removes the socket file.
   public func shutdown() {
+    // Sources first: what they still submit finds the writer running.
+    for source in daemon.sources { source.stop() }
     try? listener.close().wait()
     let open = connections.all
     for (channel, handler) in open {

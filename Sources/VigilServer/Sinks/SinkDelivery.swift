@@ -39,7 +39,7 @@ public final class SinkDelivery: @unchecked Sendable {
   public init(
     name: String, destination: any AlertDestination, takesVigilRecords: Bool, stateDirectory: String,
     alertLog: String, keep: Int, logged: UInt64, log: @escaping @Sendable (String) -> Void
-  ) throws(SinkSettingsError) {
+  ) throws(PluginSettingsError) {
     self.name = name
     self.destination = destination
     self.takesVigilRecords = takesVigilRecords
@@ -48,7 +48,7 @@ public final class SinkDelivery: @unchecked Sendable {
     do {
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     } catch {
-      throw SinkSettingsError("cannot create \(directory) for the sinks' cursors: \(error.localizedDescription)")
+      throw PluginSettingsError("cannot create \(directory) for the sinks' cursors: \(error.localizedDescription)")
     }
     cursorPath = directory + "/\(name).cursor"
     let saved = (try? String(contentsOfFile: cursorPath, encoding: .utf8)).flatMap {
@@ -149,13 +149,13 @@ public final class SinkDelivery: @unchecked Sendable {
   private func saveCursor(_ seq: UInt64) throws {
     let temporary = cursorPath + ".new"
     let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-    guard descriptor >= 0 else { throw SinkSettingsError("cannot write \(temporary): errno \(errno)") }
+    guard descriptor >= 0 else { throw PluginSettingsError("cannot write \(temporary): errno \(errno)") }
     let text = Array("\(seq)\n".utf8)
     let written = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
     let synced = fsync(descriptor)
     close(descriptor)
     guard written == text.count, synced == 0, rename(temporary, cursorPath) == 0 else {
-      throw SinkSettingsError("cannot save the cursor \(cursorPath): errno \(errno)")
+      throw PluginSettingsError("cannot save the cursor \(cursorPath): errno \(errno)")
     }
   }
 
