@@ -65,8 +65,12 @@ struct ExecDestination: AlertDestination {
     process.arguments = ["--"] + command
     process.standardInput = try FileHandle(forReadingFrom: input)
     process.standardOutput = FileHandle.nullDevice
-    let errors = Pipe()
-    process.standardError = errors
+    // Its standard error goes to a file too: a pipe nobody reads while it runs would block
+    // a chatty command until its timeout.
+    let errorPath = input.path + ".err"
+    _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: errorPath) }
+    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
     do {
       try process.run()
     } catch {
@@ -80,7 +84,7 @@ struct ExecDestination: AlertDestination {
       throw Failure(description: "\(command[0]) ran past timeout_s (\(timeout) s) and was killed")
     }
     process.waitUntilExit()
-    let said = String(decoding: errors.fileHandleForReading.availableData.suffix(300), as: UTF8.self)
+    let said = String(decoding: (FileManager.default.contents(atPath: errorPath) ?? Data()).suffix(300), as: UTF8.self)
       .trimmingCharacters(in: .whitespacesAndNewlines)
     guard process.terminationReason == .exit, process.terminationStatus == 0 else {
       throw Failure(
