@@ -167,6 +167,31 @@ struct AlertLogReaderTests {
     #expect(records.first?.line == Self.line(4))
   }
 
+  @Test func nothingPastWhatTheWriterMadeDurableIsRead() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/alerts.jsonl"
+    try Self.append(1...3, to: path)
+    let reader = AlertLogReader(path: path, keep: 1)
+    #expect(reader.read(after: 0, upTo: 2, limit: 10).records.map(\.seq) == [1, 2])
+    #expect(reader.read(after: 2, upTo: 2, limit: 10).records.isEmpty)
+    #expect(reader.read(after: 2, upTo: 3, limit: 10).records.map(\.seq) == [3])
+  }
+
+  @Test func aNewSinkStartsAtTheOldestKeptRecordWithNothingMissed() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/alerts.jsonl"
+    try Self.append(10...12, to: path)
+    let destination = CollectingDestination()
+    let sink = try SinkDelivery(
+      name: "late", destination: destination, takesVigilRecords: true, stateDirectory: directory.path,
+      alertLog: path, keep: 1, logged: 12, log: { _ in })
+    sink.start()
+    defer { sink.stop() }
+    #expect(eventually { destination.taken.withLockedValue { $0.count } == 3 })
+    #expect(eventually { sink.statusJSON.contains(#""cursor":12"#) })
+    #expect(sink.statusJSON.hasSuffix(#""missed":[]}"#))
+  }
+
   @Test func recordsNoKeptFileHoldsAreAGap() throws {
     let directory = try TemporaryDirectory()
     let path = directory.path + "/alerts.jsonl"

@@ -39,9 +39,10 @@ final class AlertLogReader {
     }
   }
 
-  /// Up to `limit` records after `seq`, in order; and the records right after `seq` that
-  /// no kept file holds, when the first record found is not `seq + 1`.
-  func read(after seq: UInt64, limit: Int) -> (records: [RecordedAlert], gap: Gap?) {
+  /// Up to `limit` records after `seq` and up to `bound` (the last the writer has made
+  /// durable: a line past it may yet be cut back), in order; and the records right after
+  /// `seq` that no kept file holds, when the first record found is not `seq + 1`.
+  func read(after seq: UInt64, upTo bound: UInt64 = .max, limit: Int) -> (records: [RecordedAlert], gap: Gap?) {
     let files = keptFiles()
     var index = files.firstIndex { $0.inode == inode } ?? {
       offset = 0
@@ -51,13 +52,19 @@ final class AlertLogReader {
     while index < files.count, records.count < limit {
       inode = files[index].inode
       let chunk = completeLines(of: files[index].path, from: offset)
+      var reachedBound = false
       for (line, end) in chunk.lines {
         guard records.count < limit else { break }
+        let lineSeq = Self.seq(of: line)
+        if let lineSeq, lineSeq > bound {
+          reachedBound = true
+          break
+        }
         offset = end
-        guard let lineSeq = Self.seq(of: line), lineSeq > seq else { continue }
+        guard let lineSeq, lineSeq > seq else { continue }
         records.append(RecordedAlert(seq: lineSeq, line: line))
       }
-      guard records.count < limit else { break }
+      guard records.count < limit, !reachedBound else { break }
       offset = chunk.consumed
       if chunk.more { continue }
       // At the end of a file that is not the newest: the next one follows it.

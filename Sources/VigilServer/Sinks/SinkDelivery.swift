@@ -32,6 +32,8 @@ public final class SinkDelivery: @unchecked Sendable {
     /// Records lost to it because no kept file held them when it came to them.
     var missed: [AlertLogReader.Gap] = []
     var stopping = false
+    /// A new sink (no cursor yet): it starts at the oldest record kept, with nothing missed.
+    var fresh = false
   }
 
   /// - Parameters:
@@ -54,7 +56,12 @@ public final class SinkDelivery: @unchecked Sendable {
     let saved = (try? String(contentsOfFile: cursorPath, encoding: .utf8)).flatMap {
       UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines))
     }
-    state = NIOLockedValueBox(State(cursor: saved ?? 0, logged: logged))
+    // A cursor past the log: records it was given were cut back (a failed commit, or a
+    // crash with durability none) and their seqs will be used again.
+    if let saved, saved > logged {
+      log("sink \(name): its cursor \(saved) is past the alert log's last record \(logged); delivering from \(logged + 1)")
+    }
+    state = NIOLockedValueBox(State(cursor: min(saved ?? 0, logged), logged: logged, fresh: saved == nil))
     reader = NIOLockedValueBox(AlertLogReader(path: alertLog, keep: keep))
   }
 
@@ -84,17 +91,21 @@ public final class SinkDelivery: @unchecked Sendable {
   private func run() {
     var backoff = 0.1
     while !state.withLockedValue({ $0.stopping }) {
-      let cursor = state.withLockedValue { $0.cursor }
+      let (cursor, bound) = state.withLockedValue { ($0.cursor, $0.logged) }
       let start = reader.withLockedValue { $0.position }
-      let (records, gap) = reader.withLockedValue { $0.read(after: cursor, limit: Self.batchLimit) }
-      if let gap, state.withLockedValue({ $0.missed.last != gap }) {
+      let (records, gap) = reader.withLockedValue { $0.read(after: cursor, upTo: bound, limit: Self.batchLimit) }
+      let fresh = state.withLockedValue { state in
+        defer { if !records.isEmpty { state.fresh = false } }
+        return state.fresh
+      }
+      if let gap, !fresh, state.withLockedValue({ $0.missed.last != gap }) {
         log(
           "sink \(name): alerts \(gap.from)–\(gap.to) are in no file the alert log keeps any more; "
             + "they cannot be delivered to it (see docs/plugins.md, \"Sinks\")")
         state.withLockedValue { $0.missed.append(gap) }
       }
       guard let last = records.last else {
-        waitForRecords(after: cursor)
+        waitForRecords(after: bound)
         continue
       }
       let wanted = takesVigilRecords ? records : records.filter { !$0.line.contains(#","rule":"vigil."#) }
@@ -129,11 +140,12 @@ public final class SinkDelivery: @unchecked Sendable {
     }
   }
 
-  private func waitForRecords(after cursor: UInt64) {
+  /// Waits until the writer tells of records past `bound` (what the last read was allowed
+  /// to see), or a second — a poll, for what a read could not reach yet (an external
+  /// rotation under way) without spinning.
+  private func waitForRecords(after bound: UInt64) {
     wake.lock()
-    // A second's poll as well: an external rotation, or a record the writer told of
-    // before this thread looked.
-    if !state.withLockedValue({ $0.stopping || $0.logged > cursor }) {
+    if !state.withLockedValue({ $0.stopping || $0.logged > bound }) {
       _ = wake.wait(until: Date().addingTimeInterval(1))
     }
     wake.unlock()
