@@ -116,25 +116,32 @@ public final class SocketServer: Sendable {
           try channel.pipeline.syncOperations.addHandler(handler)
         }
       }
+    let binding = bindingPath(for: configuration.socket.path)
     let listener: Channel
     do {
-      listener = try bootstrap.bind(unixDomainSocketPath: configuration.socket.path).wait()
+      listener = try bootstrap.bind(unixDomainSocketPath: binding).wait()
     } catch {
       try? connectionLoops.syncShutdownGracefully()
       try? writerLoop.syncShutdownGracefully()
       throw StartFailure(description: "cannot listen on \(configuration.socket.path): \(error)")
     }
     // The process umask made the socket private; give it its group while it still is,
-    // then widen it to the configured mode: it is never more open than configured.
+    // then widen it to the configured mode: it is never more open than configured. Only
+    // then is it renamed to its path, so a client never finds it there half set up (a
+    // group member refused for a moment, a mode not yet the configured one).
     if !configuration.socket.group.isEmpty {
       guard let group = getgrnam(configuration.socket.group),
-        chown(configuration.socket.path, uid_t.max, group.pointee.gr_gid) == 0
+        chown(binding, uid_t.max, group.pointee.gr_gid) == 0
       else {
+        unlink(binding)
         throw StartFailure(description: "cannot give the socket to the group \(configuration.socket.group)")
       }
     }
-    guard chmod(configuration.socket.path, mode_t(configuration.socket.mode)) == 0 else {
-      throw StartFailure(description: "cannot set the mode of \(configuration.socket.path)")
+    guard chmod(binding, mode_t(configuration.socket.mode)) == 0,
+      binding == configuration.socket.path || rename(binding, configuration.socket.path) == 0
+    else {
+      unlink(binding)
+      throw StartFailure(description: "cannot set the mode of \(configuration.socket.path): errno \(errno)")
     }
     SystemdNotifier.ready()
     for sink in sinks { sink.start() }
@@ -233,6 +240,15 @@ public final class SocketServer: Sendable {
       throw StartFailure(description: "another vigild is running on the state directory \(state) (\(path) is locked)")
     }
     return descriptor
+  }
+
+  /// Where the socket is bound before it is set up and renamed to `path`: a hidden name in
+  /// the same directory, or `path` itself when that name would pass the 107 bytes a
+  /// socket path may have.
+  private static func bindingPath(for path: String) -> String {
+    let directory = (path as NSString).deletingLastPathComponent
+    let hidden = (directory.isEmpty ? "" : directory + "/") + ".vigild-\(getpid()).sock"
+    return hidden.utf8.count <= 107 ? hidden : path
   }
 
   /// A socket file a daemon still answers on is refused; one nobody answers on is stale.
