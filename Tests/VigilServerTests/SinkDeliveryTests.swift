@@ -200,4 +200,59 @@ struct AlertLogReaderTests {
     #expect(records.map(\.seq) == [10, 11, 12])
     #expect(gap == AlertLogReader.Gap(from: 5, to: 9))
   }
+
+  /// The position is only a hint: one that points past the cursor (as after an inode that
+  /// rotation freed was taken by a new file) is checked against the seqs and read again
+  /// from the oldest kept file, instead of being taken for a gap.
+  @Test func aPositionThatSkipsRecordsIsCaughtBySeq() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/alerts.jsonl"
+    try Self.append(1...5, to: path + ".1")
+    try Self.append(6...8, to: path)
+    var status = stat()
+    #expect(stat(path, &status) == 0)
+    let reader = AlertLogReader(path: path, keep: 2)
+    reader.position = AlertLogReader.Position(inode: UInt64(status.st_ino), offset: 0)
+    let (records, gap) = reader.read(after: 3, limit: 10)
+    #expect(records.map(\.seq) == [4, 5, 6, 7, 8])
+    #expect(gap == nil)
+  }
+
+  /// A batch ends before a hole in the seqs; the next read reports the hole, once checked.
+  @Test func aHoleInsideTheLogEndsABatchAndIsAGapNext() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/alerts.jsonl"
+    try Self.append(1...3, to: path)
+    try Self.append(7...8, to: path)
+    let reader = AlertLogReader(path: path, keep: 1)
+    let first = reader.read(after: 0, limit: 10)
+    #expect(first.records.map(\.seq) == [1, 2, 3] && first.gap == nil)
+    let second = reader.read(after: 3, limit: 10)
+    #expect(second.records.map(\.seq) == [7, 8])
+    #expect(second.gap == AlertLogReader.Gap(from: 4, to: 6))
+  }
+
+  /// A record longer than the reader's 4 MB slice is read whole, and what follows it too.
+  @Test func aRecordLongerThanOneReadIsReadWhole() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/alerts.jsonl"
+    let long = #"{"seq":1,"rule":"r","message":""# + String(repeating: "x", count: 9 << 20) + #""}"#
+    try (long + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+    try Self.append(2...3, to: path)
+    let reader = AlertLogReader(path: path, keep: 1)
+    let (records, _) = reader.read(after: 0, limit: 10)
+    #expect(records.map(\.seq) == [1, 2, 3])
+    #expect(records.first?.line == long)
+  }
+
+  @Test func missedRangesThatOverlapOrTouchAreShownAsOne() {
+    typealias Gap = AlertLogReader.Gap
+    var gaps = Gap.merging(Gap(from: 5, to: 9), into: [])
+    gaps = Gap.merging(Gap(from: 20, to: 30), into: gaps)
+    #expect(gaps == [Gap(from: 5, to: 9), Gap(from: 20, to: 30)])
+    gaps = Gap.merging(Gap(from: 7, to: 12), into: gaps)
+    #expect(gaps == [Gap(from: 5, to: 12), Gap(from: 20, to: 30)])
+    gaps = Gap.merging(Gap(from: 13, to: 19), into: gaps)
+    #expect(gaps == [Gap(from: 5, to: 30)])
+  }
 }

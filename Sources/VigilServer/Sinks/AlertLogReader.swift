@@ -10,6 +10,19 @@ final class AlertLogReader {
   struct Gap: Equatable {
     let from: UInt64
     let to: UInt64
+
+    /// `gaps` with `gap` added, ranges that overlap or touch made one, in order.
+    static func merging(_ gap: Gap, into gaps: [Gap]) -> [Gap] {
+      var merged: [Gap] = []
+      for next in (gaps + [gap]).sorted(by: { $0.from < $1.from }) {
+        if let last = merged.last, next.from <= last.to &+ 1 {
+          merged[merged.count - 1] = Gap(from: last.from, to: max(last.to, next.to))
+        } else {
+          merged.append(next)
+        }
+      }
+      return merged
+    }
   }
 
   private let path: String
@@ -40,31 +53,81 @@ final class AlertLogReader {
   }
 
   /// Up to `limit` records after `seq` and up to `bound` (the last the writer has made
-  /// durable: a line past it may yet be cut back), in order; and the records right after
-  /// `seq` that no kept file holds, when the first record found is not `seq + 1`.
+  /// durable: a line past it may yet be cut back), in order and without a hole; and the
+  /// records right after `seq` that no kept file holds, when the first record found is
+  /// not `seq + 1`.
+  ///
+  /// The position is a hint, checked against the records it finds: when the first record
+  /// past it is not `seq + 1` (an inode that rotation freed and a new file took, a file
+  /// renamed in a way the hint does not follow), the kept files are read again from the
+  /// oldest before a gap is believed. A batch ends before a hole in the `seq`s, so the
+  /// next read starts at it and checks it the same way.
   func read(after seq: UInt64, upTo bound: UInt64 = .max, limit: Int) -> (records: [RecordedAlert], gap: Gap?) {
-    let files = keptFiles()
-    var index = files.firstIndex { $0.inode == inode } ?? {
-      offset = 0
-      return 0
-    }()
+    var checkedFromOldest = false
+    while true {
+      let files = keptFiles()
+      let hinted = files.firstIndex { $0.inode == inode }
+      if hinted == nil { offset = 0 }
+      let fromOldest = (hinted ?? 0) == 0 && offset == 0
+      switch scan(files, from: hinted ?? 0, after: seq, upTo: bound, limit: limit, trustingHint: fromOldest || checkedFromOldest) {
+      case .records(let records):
+        let gap = records.first.flatMap { $0.seq > seq + 1 ? Gap(from: seq + 1, to: $0.seq - 1) : nil }
+        return (records, gap)
+      case .hintWrong:
+        inode = nil
+        offset = 0
+        checkedFromOldest = true
+      }
+    }
+  }
+
+  private enum Scan {
+    case records([RecordedAlert])
+    /// The first record past the position was not the next one: read again from the oldest.
+    case hintWrong
+  }
+
+  private func scan(
+    _ files: [(path: String, inode: UInt64)], from first: Int, after seq: UInt64, upTo bound: UInt64, limit: Int,
+    trustingHint: Bool
+  ) -> Scan {
+    var index = first
     var records: [RecordedAlert] = []
     while index < files.count, records.count < limit {
       inode = files[index].inode
       let chunk = completeLines(of: files[index].path, from: offset)
-      var reachedBound = false
+      var stopped = false
       for (line, end) in chunk.lines {
-        guard records.count < limit else { break }
-        let lineSeq = Self.seq(of: line)
-        if let lineSeq, lineSeq > bound {
-          reachedBound = true
+        guard records.count < limit else {
+          stopped = true
           break
         }
+        guard let lineSeq = Self.seq(of: line) else {
+          // A line that is no record (part of one, at a wrong offset) is passed over.
+          offset = end
+          continue
+        }
+        if lineSeq > bound {
+          stopped = true
+          break
+        }
+        if lineSeq <= seq {
+          offset = end
+          continue
+        }
+        let expected = records.last.map { $0.seq + 1 } ?? seq + 1
+        if lineSeq != expected {
+          if records.isEmpty && !trustingHint { return .hintWrong }
+          // A hole after some records: this batch ends before it.
+          if !records.isEmpty {
+            stopped = true
+            break
+          }
+        }
         offset = end
-        guard let lineSeq, lineSeq > seq else { continue }
         records.append(RecordedAlert(seq: lineSeq, line: line))
       }
-      guard records.count < limit, !reachedBound else { break }
+      guard !stopped, records.count < limit else { break }
       offset = chunk.consumed
       if chunk.more { continue }
       // At the end of a file that is not the newest: the next one follows it.
@@ -72,8 +135,7 @@ final class AlertLogReader {
       index += 1
       offset = 0
     }
-    let gap = records.first.flatMap { $0.seq > seq + 1 ? Gap(from: seq + 1, to: $0.seq - 1) : nil }
-    return (records, gap)
+    return .records(records)
   }
 
   /// The files the log keeps, oldest first, with their inodes.
@@ -89,7 +151,7 @@ final class AlertLogReader {
   /// The complete lines (without their newline) from `offset`, each with the offset just
   /// past it, the offset past the last complete line, and whether more of the file is
   /// left to read. A file shorter than `offset` was truncated in place: it is read again
-  /// from its start.
+  /// from its start. It reads 4 MB at a time, more when one line is longer.
   private func completeLines(of path: String, from offset: Int) -> (lines: [(String, Int)], consumed: Int, more: Bool) {
     guard let handle = FileHandle(forReadingAtPath: path) else { return ([], offset, false) }
     defer { try? handle.close() }
@@ -99,16 +161,24 @@ final class AlertLogReader {
       start = 0
       self.offset = 0
     }
-    try? handle.seek(toOffset: UInt64(start))
-    let data = (try? handle.read(upToCount: min(size - start, 4 << 20))) ?? Data()
-    var lines: [(String, Int)] = []
-    var lineStart = data.startIndex
-    for index in data.indices where data[index] == UInt8(ascii: "\n") {
-      lines.append((String(decoding: data[lineStart..<index], as: UTF8.self), start + (index - data.startIndex) + 1))
-      lineStart = index + 1
+    var slice = 4 << 20
+    while true {
+      try? handle.seek(toOffset: UInt64(start))
+      let data = (try? handle.read(upToCount: min(size - start, slice))) ?? Data()
+      var lines: [(String, Int)] = []
+      var lineStart = data.startIndex
+      for index in data.indices where data[index] == UInt8(ascii: "\n") {
+        lines.append((String(decoding: data[lineStart..<index], as: UTF8.self), start + (index - data.startIndex) + 1))
+        lineStart = index + 1
+      }
+      let readToEnd = start + data.count >= size
+      // A line longer than the slice: read again, twice as much.
+      if lines.isEmpty && !readToEnd {
+        slice *= 2
+        continue
+      }
+      return (lines, start + (lineStart - data.startIndex), !readToEnd)
     }
-    // Read in slices of 4 MB: more of the file follows when this one was full.
-    return (lines, start + (lineStart - data.startIndex), start + data.count < size && !lines.isEmpty)
   }
 
   /// A record's `seq`: every line starts `{"seq":N,`.

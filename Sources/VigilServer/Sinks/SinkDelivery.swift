@@ -98,11 +98,11 @@ public final class SinkDelivery: @unchecked Sendable {
         defer { if !records.isEmpty { state.fresh = false } }
         return state.fresh
       }
-      if let gap, !fresh, state.withLockedValue({ $0.missed.last != gap }) {
+      if let gap, !fresh, state.withLockedValue({ !$0.missed.contains { $0.from <= gap.from && gap.to <= $0.to } }) {
         log(
           "sink \(name): alerts \(gap.from)–\(gap.to) are in no file the alert log keeps any more; "
             + "they cannot be delivered to it (see docs/plugins.md, \"Sinks\")")
-        state.withLockedValue { $0.missed.append(gap) }
+        state.withLockedValue { $0.missed = AlertLogReader.Gap.merging(gap, into: $0.missed) }
       }
       guard let last = records.last else {
         waitForRecords(after: bound)
