@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import VigilCore
 
 /// A sink that runs a command for each batch of alerts, the records on its standard input,
@@ -46,6 +47,13 @@ public struct Exec: AlertSink {
 }
 
 /// Runs the command once per batch.
+///
+/// It is spawned with `posix_spawnp` (the program found on `PATH` unless it names a path) in
+/// a process group of its own, with an empty signal mask and the default actions for the
+/// signals vigild blocks or ignores, its standard input a file holding the batch and its
+/// standard error another, both unlinked as soon as they are open. On timeout the whole
+/// group is killed, so a script's children go with it; after a normal exit whatever the
+/// command left running is left alone.
 struct ExecDestination: AlertDestination {
   let command: [String]
   let timeout: Double
@@ -54,41 +62,176 @@ struct ExecDestination: AlertDestination {
     let description: String
   }
 
+  /// How much of the end of its standard error a failure shows.
+  static let stderrTail = 300
+
   func deliver(_ alerts: [RecordedAlert]) throws {
+    let program = command[0]
     // The batch goes through a file, not a pipe: a command that never reads cannot block
-    // the delivery past its timeout.
-    let input = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-exec-\(UUID().uuidString)")
-    try Data(alerts.map { $0.line + "\n" }.joined().utf8).write(to: input)
-    defer { try? FileManager.default.removeItem(at: input) }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["--"] + command
-    process.standardInput = try FileHandle(forReadingFrom: input)
-    process.standardOutput = FileHandle.nullDevice
-    // Its standard error goes to a file too: a pipe nobody reads while it runs would block
-    // a chatty command until its timeout.
-    let errorPath = input.path + ".err"
-    _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
-    defer { try? FileManager.default.removeItem(atPath: errorPath) }
-    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
-    do {
-      try process.run()
-    } catch {
-      throw Failure(description: "cannot run \(command[0]): \(error.localizedDescription)")
+    // the delivery past its timeout. Its standard error goes to a file too: a pipe nobody
+    // reads while it runs would block a chatty command until its timeout.
+    let input = try Self.unlinkedTemporaryFile()
+    defer { close(input) }
+    let errors = try Self.unlinkedTemporaryFile()
+    defer { close(errors) }
+    try Self.write(Array(alerts.map { $0.line + "\n" }.joined().utf8), to: input)
+    guard lseek(input, 0, SEEK_SET) == 0 else {
+      throw Failure(description: "cannot rewind the batch file: \(Self.describe(errno))")
     }
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-    if process.isRunning {
-      kill(process.processIdentifier, SIGKILL)
-      process.waitUntilExit()
-      throw Failure(description: "\(command[0]) ran past timeout_s (\(timeout) s) and was killed")
+
+    let pid = try spawn(input: input, errors: errors)
+    var status: Int32 = 0
+    let deadline = ContinuousClock.now + .seconds(timeout)
+    while true {
+      let waited = waitpid(pid, &status, WNOHANG)
+      if waited == pid { break }
+      if waited < 0 {
+        if errno == EINTR { continue }
+        // Reaped by someone else (SIGCHLD ignored?): its pid, and so its group's id, may
+        // be another's by now, so nothing is killed.
+        throw Failure(description: "cannot wait for \(program): \(Self.describe(errno))")
+      }
+      if ContinuousClock.now >= deadline {
+        // The whole group, while the child is not yet reaped (so its pid, the group's id,
+        // cannot have been reused): a script's children too.
+        kill(-pid, SIGKILL)
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        throw Failure(description: "\(program) ran past timeout_s (\(Self.seconds(timeout)) s) and was killed")
+      }
+      usleep(10_000)
     }
-    process.waitUntilExit()
-    let said = String(decoding: (FileManager.default.contents(atPath: errorPath) ?? Data()).suffix(300), as: UTF8.self)
-      .trimmingCharacters(in: .whitespacesAndNewlines)
-    guard process.terminationReason == .exit, process.terminationStatus == 0 else {
-      throw Failure(
-        description: "\(command[0]) exited with status \(process.terminationStatus)" + (said.isEmpty ? "" : ": \(said)"))
+
+    let termination = status & 0x7f
+    if termination == 0 {
+      let code = (status >> 8) & 0xff
+      guard code != 0 else { return }
+      let said = Self.tail(of: errors)
+      throw Failure(description: "\(program) exited with status \(code)" + (said.isEmpty ? "" : ": \(said)"))
     }
+    let said = Self.tail(of: errors)
+    let name = strsignal(termination).map { String(cString: $0) } ?? "signal \(termination)"
+    throw Failure(
+      description: "\(program) was killed by signal \(termination) (\(name))" + (said.isEmpty ? "" : ": \(said)"))
+  }
+
+  /// Starts the command: its own process group, nothing blocked, default signal actions,
+  /// standard input from `input`, output to /dev/null, standard error to `errors`, and no
+  /// other descriptor of vigild's.
+  private func spawn(input: Int32, errors: Int32) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    guard posix_spawn_file_actions_init(&actions) == 0 else {
+      throw Failure(description: "cannot run \(command[0]): cannot set up its descriptors")
+    }
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    var attributes = posix_spawnattr_t()
+    guard posix_spawnattr_init(&attributes) == 0 else {
+      throw Failure(description: "cannot run \(command[0]): cannot set up its attributes")
+    }
+    defer { posix_spawnattr_destroy(&attributes) }
+
+    var none = sigset_t()
+    sigemptyset(&none)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for signalNumber in [SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGPIPE] { sigaddset(&defaults, signalNumber) }
+    let flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+    var results = [
+      posix_spawnattr_setflags(&attributes, Int16(flags)),
+      posix_spawnattr_setpgroup(&attributes, 0),
+      posix_spawnattr_setsigmask(&attributes, &none),
+      posix_spawnattr_setsigdefault(&attributes, &defaults),
+      posix_spawn_file_actions_adddup2(&actions, input, 0),
+      posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0),
+      posix_spawn_file_actions_adddup2(&actions, errors, 2),
+    ]
+    // Descriptors of vigild's that lack close-on-exec stay out of it.
+    if let closeFrom = Self.closeFrom { results.append(closeFrom(&actions, 3)) }
+    if let failed = results.first(where: { $0 != 0 }) {
+      throw Failure(description: "cannot run \(command[0]): \(Self.describe(failed))")
+    }
+
+    let arguments: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+    defer { for argument in arguments { free(argument) } }
+    var pid: pid_t = 0
+    // posix_spawnp reports a program it cannot find or execute as its result (glibc waits
+    // for the exec), so there is no exit status 127 to interpret.
+    let result = posix_spawnp(&pid, command[0], &actions, &attributes, arguments, environ)
+    guard result == 0 else {
+      let hint = command[0].contains("/") ? "" : " (looked for on PATH)"
+      throw Failure(description: "cannot run \(command[0]): \(Self.describe(result))\(hint)")
+    }
+    return pid
+  }
+
+  /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which Swift's
+  /// Glibc module does not declare (it is under _GNU_SOURCE); nil where there is none.
+  private static let closeFrom: CloseFrom? = {
+    guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+    return unsafeBitCast(symbol, to: CloseFrom.self)
+  }()
+  private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+
+  /// A new file in `TMPDIR` (or /tmp), private, random name, unlinked at once: the
+  /// descriptor stays valid and nothing is left visible, whatever happens next.
+  static func unlinkedTemporaryFile() throws -> Int32 {
+    var directory = ProcessInfo.processInfo.environment["TMPDIR"] ?? ""
+    if directory.isEmpty { directory = "/tmp" }
+    while directory.count > 1, directory.hasSuffix("/") { directory.removeLast() }
+    var lastError: Int32 = 0
+    for _ in 0..<16 {
+      let path = directory + "/vigil-exec-" + String(UInt64.random(in: .min ... .max), radix: 36)
+      let opened = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+      guard opened >= 0 else {
+        lastError = errno
+        if lastError == EEXIST || lastError == EINTR { continue }
+        break
+      }
+      unlink(path)
+      // Above the standard three, so that dup2 onto 0 or 2 always copies it (a copy onto
+      // itself would keep close-on-exec).
+      guard opened <= 2 else { return opened }
+      let moved = fcntl(opened, F_DUPFD_CLOEXEC, 3)
+      lastError = errno
+      close(opened)
+      if moved >= 0 { return moved }
+      break
+    }
+    throw Failure(description: "cannot create a temporary file in \(directory): \(describe(lastError))")
+  }
+
+  static func write(_ bytes: [UInt8], to descriptor: Int32) throws {
+    var done = 0
+    while done < bytes.count {
+      let count = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + done, $0.count - done) }
+      if count < 0, errno == EINTR { continue }
+      guard count > 0 else { throw Failure(description: "cannot write the batch file: \(describe(errno))") }
+      done += count
+    }
+  }
+
+  /// The last bytes the command wrote to its standard error, trimmed.
+  static func tail(of descriptor: Int32) -> String {
+    var information = stat()
+    guard fstat(descriptor, &information) == 0 else { return "" }
+    let size = Int(information.st_size)
+    guard size > 0, lseek(descriptor, off_t(max(0, size - stderrTail)), SEEK_SET) >= 0 else { return "" }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while bytes.count < stderrTail {
+      let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+      if count < 0, errno == EINTR { continue }
+      guard count > 0 else { break }
+      bytes += buffer[0..<count]
+    }
+    return String(decoding: bytes.suffix(stderrTail), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  static func describe(_ error: Int32) -> String {
+    String(cString: strerror(error))
+  }
+
+  /// 30 as "30", 0.5 as "0.5".
+  static func seconds(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
   }
 }

@@ -111,4 +111,103 @@ struct SinkEndToEndTests {
     #expect(Self.delivered(in: directory.path).bySeq == (try Self.loggedAlerts(in: directory.path)))
     expectCleanStop(daemon)
   }
+
+  /// Whether the process `pid` is gone: no such process, or a zombie no one has reaped yet
+  /// (an orphan's reaper may be slow, or, in a container, never come).
+  static func isGone(_ pid: pid_t) -> Bool {
+    guard kill(pid, 0) == 0 else { return true }
+    let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+    guard let close = stat.lastIndex(of: ")") else { return true }
+    return stat[close...].dropFirst().drop { $0 == " " }.first == "Z"
+  }
+
+  /// The pids a script appended to `file`, one a line.
+  static func pids(in file: String) -> [pid_t] {
+    ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { pid_t($0) }
+  }
+
+  @Test func aCommandsChildrenAreKilledWithItAtTheTimeout() throws {
+    let directory = try TemporaryDirectory()
+    // While `hang` exists: a child of the script's that outlives it, unless killed, and
+    // tells its pid (each run's appended).
+    let script = """
+      if [ -e \(directory.path)/hang ]; then
+        sh -c 'echo $$ >> \(directory.path)/child.pids; exec sleep 600' &
+        wait
+        exit 1
+      fi
+      cat >> \(directory.path)/delivered.jsonl
+      """
+    _ = FileManager.default.createFile(atPath: directory.path + "/hang", contents: nil)
+    let daemon = try Self.daemon(in: directory, script: script, timeout: 1)
+    for batch in 0..<3 {
+      _ = try daemon.exchange((0..<5).map { DaemonEndToEndTests.report("KIDS-\(batch)-\($0)") })
+    }
+    #expect(
+      try eventually(within: 30) {
+        (try Self.sinkStatus(daemon)["last_error"] as? String)?.contains("ran past timeout_s") == true
+      })
+    let childPids = directory.path + "/child.pids"
+    #expect(eventually(within: 30) { !Self.pids(in: childPids).isEmpty }, "the script started its child")
+    // The first run's child: it went with the script when the group was killed.
+    let first = try #require(Self.pids(in: childPids).first)
+    #expect(eventually(within: 30) { Self.isGone(first) }, "the child \(first) of a command killed at its timeout")
+
+    try FileManager.default.removeItem(atPath: directory.path + "/hang")
+    let logged = try Self.loggedAlerts(in: directory.path)
+    #expect(logged.count == 30)
+    #expect(eventually(within: 60) { Self.delivered(in: directory.path).bySeq.count == logged.count })
+    #expect(Self.delivered(in: directory.path).bySeq == logged)
+    // And every child any run started: none is left.
+    let all = Self.pids(in: childPids)
+    #expect(eventually(within: 30) { all.allSatisfy(Self.isGone) }, "children left: \(all.filter { !Self.isGone($0) })")
+    expectCleanStop(daemon)
+  }
+
+  @Test func aSinkThatFailsItsFirstDeliveriesCatchesUp() throws {
+    let directory = try TemporaryDirectory()
+    // Counts its runs; the first three fail.
+    let script = """
+      runs=$(( $(cat \(directory.path)/runs 2>/dev/null || echo 0) + 1 ))
+      echo $runs > \(directory.path)/runs
+      [ $runs -le 3 ] && { echo "failing run $runs" >&2; exit 1; }
+      cat >> \(directory.path)/delivered.jsonl
+      """
+    let daemon = try Self.daemon(in: directory, script: script)
+    for batch in 0..<6 {
+      let answers = try daemon.exchange((0..<5).map { DaemonEndToEndTests.report("FAIL-\(batch)-\($0)") })
+      #expect(answers.count == 5 && answers.allSatisfy { $0.contains(#""ok":true"#) })
+    }
+    let logged = try Self.loggedAlerts(in: directory.path)
+    #expect(logged.count == 60)
+    #expect(eventually(within: 60) { Self.delivered(in: directory.path).bySeq.count == logged.count })
+    #expect(Self.delivered(in: directory.path).bySeq == logged, "each alert delivered as logged, keyed by seq")
+    #expect(try eventually(within: 30) { try Self.sinkStatus(daemon)["lag"] as? Int == 0 })
+    let sink = try Self.sinkStatus(daemon)
+    #expect(sink["failures"] as? Int ?? 0 >= 3, "\(sink)")
+    expectCleanStop(daemon)
+    // The first failure is logged, with the end of what the command said.
+    #expect(daemon.log().contains("exited with status 1: failing run 1"), "\(daemon.log().suffix(4000))")
+  }
+
+  @Test func aSlowSinkCatchesUp() throws {
+    let directory = try TemporaryDirectory()
+    let script = """
+      sleep 0.5
+      cat >> \(directory.path)/delivered.jsonl
+      """
+    // A timeout the slowness is far from, even on a loaded machine.
+    let daemon = try Self.daemon(in: directory, script: script, timeout: 120)
+    for batch in 0..<6 {
+      let answers = try daemon.exchange((0..<5).map { DaemonEndToEndTests.report("SLOW-\(batch)-\($0)") })
+      #expect(answers.count == 5 && answers.allSatisfy { $0.contains(#""ok":true"#) })
+    }
+    let logged = try Self.loggedAlerts(in: directory.path)
+    #expect(logged.count == 60)
+    #expect(eventually(within: 60) { Self.delivered(in: directory.path).bySeq.count == logged.count })
+    #expect(Self.delivered(in: directory.path).bySeq == logged, "each alert delivered as logged, keyed by seq")
+    #expect(try eventually(within: 30) { try Self.sinkStatus(daemon)["lag"] as? Int == 0 })
+    #expect(try Self.sinkStatus(daemon)["failures"] as? Int == 0)
+    expectCleanStop(daemon)
+  }
 }

@@ -14,19 +14,40 @@ private final class CollectingDestination: AlertDestination, @unchecked Sendable
   }
 
   let taken = NIOLockedValueBox<[RecordedAlert]>([])
+  let reports = NIOLockedValueBox<[JournalledReport]>([])
+  /// What came, in order: `report <id>` and `alert <seq>`.
+  let events = NIOLockedValueBox<[String]>([])
   let failuresLeft: NIOLockedValueBox<Int>
+  let takesReports: Bool
 
-  init(failures: Int = 0) {
+  init(failures: Int = 0, takesReports: Bool = false) {
     failuresLeft = NIOLockedValueBox(failures)
+    self.takesReports = takesReports
   }
 
-  func deliver(_ alerts: [RecordedAlert]) throws {
+  private func failNow() throws {
     let fail = failuresLeft.withLockedValue { left in
       defer { left = max(left - 1, 0) }
       return left > 0
     }
     if fail { throw Refused() }
+  }
+
+  func deliver(_ alerts: [RecordedAlert]) throws {
+    try failNow()
     taken.withLockedValue { $0 += alerts }
+    events.withLockedValue { $0 += alerts.map { "alert \($0.seq)" } }
+  }
+
+  func deliver(reports batch: [JournalledReport]) throws {
+    try failNow()
+    reports.withLockedValue { $0 += batch }
+    events.withLockedValue { events in
+      for report in batch {
+        let id = report.line.split(separator: "\"id\":\"").last.map { String($0.prefix { $0 != "\"" }) } ?? "?"
+        events.append("report \(id)")
+      }
+    }
   }
 }
 
@@ -35,23 +56,30 @@ private struct Writing {
   let directory: TemporaryDirectory
   let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
   let alertLog: AlertLog
+  let journal: Journal
   var logPath: String { directory.path + "/alerts.jsonl" }
 
   init() throws {
     directory = try TemporaryDirectory()
     alertLog = try AlertLog(path: directory.path + "/alerts.jsonl", headPath: directory.path + "/alerts.head")
+    journal = try Journal(path: directory.path + "/reports.jsonl")
   }
 
   func writer(sinks: [SinkDelivery]) throws -> GroupCommit {
     GroupCommit(
-      loop: loops.next(), journal: try Journal(path: directory.path + "/reports.jsonl"), alertLog: alertLog,
+      loop: loops.next(), journal: journal, alertLog: alertLog,
       index: DuplicateIndex(), syncs: true, rotation: (0, 1), counters: Counters(), sinks: sinks)
   }
 
   func delivery(_ destination: AlertDestination, takesVigilRecords: Bool = false) throws -> SinkDelivery {
     try SinkDelivery(
       name: "collecting", destination: destination, takesVigilRecords: takesVigilRecords,
-      stateDirectory: directory.path, alertLog: logPath, keep: 1, logged: alertLog.lastSeq, log: { _ in })
+      stateDirectory: directory.path, alertLog: logPath, keep: 1, logged: alertLog.lastSeq,
+      journal: (journal.path, journal.mark), log: { _ in })
+  }
+
+  var journalLines: [String] {
+    ((try? String(contentsOfFile: journal.path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
   }
 
   static func submission(_ id: String, rules: [String]) throws -> Submission {
@@ -132,6 +160,102 @@ struct SinkDeliveryTests {
   }
 }
 
+@Suite("Sinks that take reports: a second cursor, over the journal")
+struct ReportDeliveryTests {
+  @Test func eachReportComesBeforeItsAlertsAndDeliveryResumesFromTheReportCursor() throws {
+    let writing = try Writing()
+    let destination = CollectingDestination(failures: 2, takesReports: true)
+    let sink = try writing.delivery(destination)
+    let writer = try writing.writer(sinks: [sink])
+    sink.start()
+    _ = try writer.submit(Writing.submission("A", rules: ["r.one", "r.two"])).wait()
+    _ = try writer.submit(Writing.submission("B", rules: [])).wait()
+    _ = try writer.submit(Writing.submission("C", rules: ["r.three"])).wait()
+    #expect(eventually { destination.reports.withLockedValue { $0.count } == 3 })
+    #expect(eventually { destination.taken.withLockedValue { $0.count } == 3 })
+    #expect(destination.reports.withLockedValue { $0 }.map(\.line) == writing.journalLines)
+    let events = destination.events.withLockedValue { $0 }
+    for (report, alert) in [("A", 1), ("C", 3)] {
+      let reportAt = try #require(events.firstIndex(of: "report \(report)"))
+      let alertAt = try #require(events.firstIndex(of: "alert \(alert)"))
+      #expect(reportAt < alertAt, "report \(report) before its alert: \(events)")
+    }
+    let size = (try FileManager.default.attributesOfItem(atPath: writing.journal.path)[.size] as? Int) ?? -1
+    let cursorPath = writing.directory.path + "/sinks/collecting.reports.cursor"
+    #expect(eventually { (try? String(contentsOfFile: cursorPath, encoding: .utf8))?.hasSuffix(" \(size)\n") == true })
+    #expect(sink.statusJSON.contains(#""reports":{"delivered":3,"#))
+    #expect(sink.statusJSON.contains(#""lag_bytes":0,"lost_files":[]}"#))
+    sink.stop()
+
+    _ = try writer.submit(Writing.submission("D", rules: [])).wait()
+    let second = CollectingDestination(takesReports: true)
+    let resumed = try writing.delivery(second)
+    resumed.start()
+    defer { resumed.stop() }
+    #expect(eventually { second.reports.withLockedValue { $0.count } == 1 })
+    #expect(second.reports.withLockedValue { $0 }.map(\.line) == [writing.journalLines[3]])
+  }
+}
+
+@Suite("Reading the journal forward across an external rotation")
+struct JournalReaderTests {
+  static func inode(_ path: String) -> UInt64 {
+    var status = stat()
+    return stat(path, &status) == 0 ? UInt64(status.st_ino) : 0
+  }
+
+  static func size(_ path: String) -> Int64 {
+    var status = stat()
+    return stat(path, &status) == 0 ? Int64(status.st_size) : 0
+  }
+
+  static func append(_ text: String, to path: String) {
+    let handle = FileHandle(forWritingAtPath: path) ?? {
+      FileManager.default.createFile(atPath: path, contents: nil)
+      return FileHandle(forWritingAtPath: path)!
+    }()
+    handle.seekToEndOfFile()
+    handle.write(Data(text.utf8))
+    handle.closeFile()
+  }
+
+  /// logrotate renames the journal and creates a new one; until vigild reopens, it still
+  /// writes the renamed file. The reader reads that file as far as the writer says, takes
+  /// nothing of the new one until the writer is in it, then goes on there.
+  @Test func theRenamedFileIsReadUntilTheWriterMovesOn() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/reports.jsonl"
+    Self.append("r1\nr2\n", to: path)
+    let old = Self.inode(path)
+    let reader = JournalReader(path: path, keep: 2, position: .init(inode: nil, offset: 0))
+    var (lines, lost) = reader.read(upTo: JournalMark(inode: old, size: Self.size(path)), limit: 10)
+    #expect(lines == ["r1", "r2"] && lost == nil)
+    #expect(rename(path, path + ".1") == 0)
+    Self.append("n1\n", to: path)
+    // The writer, not reopened yet, appends to the renamed file; a part not yet durable.
+    Self.append("r3\n", to: path + ".1")
+    let durable = Self.size(path + ".1")
+    Self.append("r4\n", to: path + ".1")
+    (lines, lost) = reader.read(upTo: JournalMark(inode: old, size: durable), limit: 10)
+    #expect(lines == ["r3"], "up to what the writer made durable, and nothing of the new file")
+    (lines, lost) = reader.read(upTo: JournalMark(inode: Self.inode(path), size: Self.size(path)), limit: 10)
+    #expect(lines == ["r4", "n1"], "the old file to its end once the writer left it, then the new")
+    #expect(reader.position == .init(inode: Self.inode(path), offset: 3))
+    #expect(JournalReader.Position(text: reader.position.text) == reader.position)
+  }
+
+  /// A position in a file no longer kept: said, and reading goes on from the oldest kept.
+  @Test func aFileNoLongerKeptIsSaidLost() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/reports.jsonl"
+    Self.append("a\nb\n", to: path)
+    let reader = JournalReader(path: path, keep: 1, position: .init(inode: 999_999_999, offset: 40))
+    let (lines, lost) = reader.read(upTo: JournalMark(inode: Self.inode(path), size: Self.size(path)), limit: 10)
+    #expect(lost == 999_999_999)
+    #expect(lines == ["a", "b"])
+  }
+}
+
 @Suite("Reading the alert log forward across rotation")
 struct AlertLogReaderTests {
   static func line(_ seq: Int) -> String { #"{"seq":\#(seq),"rule":"r","hash":"h"}"# }
@@ -184,12 +308,13 @@ struct AlertLogReaderTests {
     let destination = CollectingDestination()
     let sink = try SinkDelivery(
       name: "late", destination: destination, takesVigilRecords: true, stateDirectory: directory.path,
-      alertLog: path, keep: 1, logged: 12, log: { _ in })
+      alertLog: path, keep: 1, logged: 12, journal: (directory.path + "/reports.jsonl", JournalMark(inode: 0, size: 0)),
+      log: { _ in })
     sink.start()
     defer { sink.stop() }
     #expect(eventually { destination.taken.withLockedValue { $0.count } == 3 })
     #expect(eventually { sink.statusJSON.contains(#""cursor":12"#) })
-    #expect(sink.statusJSON.hasSuffix(#""missed":[]}"#))
+    #expect(sink.statusJSON.hasSuffix(#""missed":[],"reports":null}"#))
   }
 
   @Test func recordsNoKeptFileHoldsAreAGap() throws {

@@ -32,9 +32,33 @@ struct SourceRunnerTests {
       runner.statusJSON
         == #"{"name":"scripted","running":true,"accepted":2,"duplicates":1,"refused":1,"problem":"the spool folder went away"}"#
     )
-    // The feed sits in a 30 s pause: stopping ends it at once.
+    // The feed sits in a 30 s pause: stopping ends it at once, and shutdown can wait for it.
     runner.stop()
-    #expect(eventually(within: 10) { runner.statusJSON.contains(#""running":false"#) })
+    #expect(runner.waitUntilStopped(within: 20))
+    #expect(runner.statusJSON.contains(#""running":false"#))
+  }
+
+  /// A feed that does not return when told is waited for only so long.
+  @Test func waitingForAFeedThatWillNotStopEnds() {
+    struct Stubborn: ReportFeed {
+      func run(_ context: any SourceContext) { Thread.sleep(forTimeInterval: 30) }
+    }
+    let runner = SourceRunner(name: "stubborn", feed: Stubborn()) { _ in .duplicate(reportID: "R") }
+    runner.start()
+    runner.stop()
+    #expect(!runner.waitUntilStopped(within: 0.2))
+  }
+
+  /// A report over several lines (pretty-printed) becomes one journal line: breaks between
+  /// tokens turn into spaces; inside a string, escaped or raw, nothing changes.
+  @Test(arguments: [
+    ("{\n  \"id\": \"A\",\r\n  \"n\": 1\n}", "{   \"id\": \"A\",    \"n\": 1 }"),
+    (#"{"t":"a\nb \"q\" \\"}"#, #"{"t":"a\nb \"q\" \\"}"#),
+    ("{\"t\":\"raw\nbreak\"}", "{\"t\":\"raw\nbreak\"}"),
+    ("{\"t\":\"\\\\\"\n}", "{\"t\":\"\\\\\" }"),
+  ])
+  func aReportOverSeveralLinesIsMadeOne(given: String, expected: String) {
+    #expect(String(decoding: Daemon.onOneLine(Array(given.utf8)), as: UTF8.self) == expected)
   }
 
   @Test(arguments: [

@@ -35,13 +35,36 @@ extension AlertSink {
   public var takesVigilRecords: Bool { false }
 }
 
-/// Where a sink's alerts go.
+/// Where a sink's alerts go (and its reports, if it takes them).
 public protocol AlertDestination: Sendable {
   /// Delivers a batch, in `seq` order; throws to have the whole batch retried later. It
   /// runs on the sink's own thread and may take its time; a batch may come again after a
   /// failure or a restart (at-least-once), so a destination that must not hold duplicates
   /// keys what it stores by `seq`.
   func deliver(_ alerts: [RecordedAlert]) throws
+  /// Whether it also takes every report as the journal holds it (docs/plugins.md,
+  /// "Reports for sinks"); default no.
+  var takesReports: Bool { get }
+  /// Delivers a batch of journalled reports, in the journal's order, on the same thread
+  /// and with the same retries as alerts; a report's batch comes before its alerts'. At
+  /// least once: a destination keys what it stores by the report's `id`.
+  func deliver(reports: [JournalledReport]) throws
+}
+
+extension AlertDestination {
+  public var takesReports: Bool { false }
+  public func deliver(reports: [JournalledReport]) throws {}
+}
+
+/// One report as the journal holds it.
+public struct JournalledReport: Sendable, Equatable {
+  /// The journal's line, exactly as written (without its newline):
+  /// `{"received_at":"<RFC 3339 UTC, ms>","report":{…}}`.
+  public let line: String
+
+  public init(line: String) {
+    self.line = line
+  }
 }
 
 /// One alert record as the alert log holds it.

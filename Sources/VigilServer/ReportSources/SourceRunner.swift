@@ -31,7 +31,10 @@ public final class SourceRunner: SourceContext, @unchecked Sendable {
     state.withLockedValue { $0.running = true }
     let thread = Thread { [self] in
       feed.run(self)
+      wake.lock()
       state.withLockedValue { $0.running = false }
+      wake.broadcast()
+      wake.unlock()
     }
     thread.name = "vigild source \(name)"
     thread.start()
@@ -42,6 +45,17 @@ public final class SourceRunner: SourceContext, @unchecked Sendable {
     state.withLockedValue { $0.stopping = true }
     wake.broadcast()
     wake.unlock()
+  }
+
+  /// Waits until the feed has returned from `run`, or `seconds` have passed; whether it did.
+  public func waitUntilStopped(within seconds: Double) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    wake.lock()
+    defer { wake.unlock() }
+    while state.withLockedValue({ $0.running }) {
+      guard wake.wait(until: deadline) else { return !state.withLockedValue { $0.running } }
+    }
+    return true
   }
 
   public func submit(_ report: [UInt8]) -> ReportVerdict {

@@ -102,7 +102,15 @@ public final class Daemon: Sendable {
   }
 
   /// A source's report, through the path of a report on the socket; waits for the verdict.
-  func record(report bytes: [UInt8]) -> ReportVerdict {
+  func record(report given: [UInt8]) -> ReportVerdict {
+    let limit = configuration.limits.maxLineBytes
+    guard given.count <= limit else {
+      counters.refused()
+      return .refused(code: "too_large", message: "the report is longer than \(limit) bytes (limits.max_line_bytes)")
+    }
+    // A report is one journal line: line breaks between its tokens (pretty-printed JSON)
+    // become spaces; one inside a string stays, and is refused as JSON forbids.
+    let bytes = Self.onOneLine(given)
     let response: String
     switch RequestParser.parse(bytes) {
     case .failure(let error):
@@ -110,11 +118,13 @@ public final class Daemon: Sendable {
       response = Response.error(error)
     case .success(.submit(let parsed, let json)):
       guard let submission = submission(parsed, json: json) else {
+        counters.refused()
         return .refused(code: "invalid_json", message: "not valid JSON")
       }
       do {
         response = try writer.submit(submission).wait()
       } catch {
+        counters.refused()
         return .refused(code: "internal", message: "\(error)")
       }
     case .success:
@@ -122,6 +132,31 @@ public final class Daemon: Sendable {
       return .refused(code: "invalid_request", message: "a source gives reports, not requests with an op")
     }
     return Self.verdict(of: response)
+  }
+
+  /// `json` with each line break outside its strings made a space.
+  static func onOneLine(_ json: [UInt8]) -> [UInt8] {
+    guard json.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { return json }
+    var bytes = json
+    var inString = false
+    var escaped = false
+    for index in bytes.indices {
+      let byte = bytes[index]
+      if inString {
+        if escaped {
+          escaped = false
+        } else if byte == UInt8(ascii: "\\") {
+          escaped = true
+        } else if byte == UInt8(ascii: "\"") {
+          inString = false
+        }
+      } else if byte == UInt8(ascii: "\"") {
+        inString = true
+      } else if byte == 0x0A || byte == 0x0D {
+        bytes[index] = UInt8(ascii: " ")
+      }
+    }
+    return bytes
   }
 
   /// A response line as a verdict.

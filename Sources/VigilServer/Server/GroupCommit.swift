@@ -54,6 +54,9 @@ final class GroupCommit: @unchecked Sendable {
     loop.submit {
       try self.alertLog.reopen()
       try self.journal.reopen()
+      // Sinks taking reports move on to the new journal file once they finish the old.
+      let mark = self.journal.mark
+      for sink in self.sinks { sink.logged(upTo: self.alertLog.lastSeq, journal: mark) }
     }
   }
 
@@ -153,11 +156,10 @@ final class GroupCommit: @unchecked Sendable {
       counters.accepted()
     }
     counters.alerts(records.map(\.priority))
-    if !records.isEmpty {
-      subscriptions.publish(zip(records, lines).map { ($0, $1.line) })
-      if let last = lines.last?.seq {
-        for sink in sinks { sink.logged(upTo: last) }
-      }
+    if !records.isEmpty { subscriptions.publish(zip(records, lines).map { ($0, $1.line) }) }
+    if !sinks.isEmpty, !records.isEmpty || !journalEntries.isEmpty {
+      let mark = journal.mark
+      for sink in sinks { sink.logged(upTo: alertLog.lastSeq, journal: mark) }
     }
     for (promise, these) in answers {
       promise.succeed(

@@ -18,6 +18,8 @@ public final class SocketServer: Sendable {
   private let socketPath: String
   private let lockDescriptor: Int32
   private let connections: ConnectionRegistry
+  /// How long shutdown waits for each source's feed to return.
+  static let sourceStopSeconds = 10.0
 
   /// Everything the daemon does before it is ready; `log` gets one line per event.
   public static func start(
@@ -66,7 +68,8 @@ public final class SocketServer: Sendable {
     let connectionLoops = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
     let counters = Counters()
     let subscriptions = Subscriptions()
-    let sinks = try deliveries(configuration: configuration, plugins: plugins, alertLog: alertLog, log: log)
+    let sinks = try deliveries(
+      configuration: configuration, plugins: plugins, alertLog: alertLog, journal: journal, log: log)
     // A source's reports take the daemon's own path, which exists only below.
     let recorder = NIOLockedValueBox<Daemon?>(nil)
     let sources = try runners(configuration: configuration, plugins: plugins) { report in
@@ -170,7 +173,7 @@ public final class SocketServer: Sendable {
 
   /// A delivery for each enabled sink, from its settings; a wrong setting stops the start.
   private static func deliveries(
-    configuration: DaemonConfiguration, plugins: PluginRegistry, alertLog: AlertLog,
+    configuration: DaemonConfiguration, plugins: PluginRegistry, alertLog: AlertLog, journal: Journal,
     log: @escaping @Sendable (String) -> Void
   ) throws(StartFailure) -> [SinkDelivery] {
     var deliveries: [SinkDelivery] = []
@@ -181,7 +184,8 @@ public final class SocketServer: Sendable {
           try SinkDelivery(
             name: sink.name, destination: try sink.destination(settings: settings),
             takesVigilRecords: sink.takesVigilRecords, stateDirectory: configuration.stateDirectory,
-            alertLog: alertLog.path, keep: configuration.alerts.keep, logged: alertLog.lastSeq, log: log))
+            alertLog: alertLog.path, keep: configuration.alerts.keep, logged: alertLog.lastSeq,
+            journal: (journal.path, journal.mark), log: log))
       } catch {
         throw StartFailure(description: "plugins.\(sink.name): \(error)")
       }
@@ -205,8 +209,12 @@ public final class SocketServer: Sendable {
   /// Stops accepting, answers what each connection has read, then closes everything and
   /// removes the socket file.
   public func shutdown() {
-    // Sources first: what they still submit finds the writer running.
+    // Sources first, while the writer still runs: each is told to stop and given a while
+    // to return, so a report it is submitting is recorded and answered, not cut off.
     for source in daemon.sources { source.stop() }
+    for source in daemon.sources where !source.waitUntilStopped(within: Self.sourceStopSeconds) {
+      daemon.log("source \(source.name) did not return within \(Self.sourceStopSeconds) s of being told to stop; stopping without it")
+    }
     try? listener.close().wait()
     let open = connections.all
     for (channel, handler) in open {

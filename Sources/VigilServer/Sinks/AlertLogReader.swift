@@ -65,7 +65,7 @@ final class AlertLogReader {
   func read(after seq: UInt64, upTo bound: UInt64 = .max, limit: Int) -> (records: [RecordedAlert], gap: Gap?) {
     var checkedFromOldest = false
     while true {
-      let files = keptFiles()
+      let files = RotatedFiles.kept(path, keep: keep)
       let hinted = files.firstIndex { $0.inode == inode }
       if hinted == nil { offset = 0 }
       let fromOldest = (hinted ?? 0) == 0 && offset == 0
@@ -95,7 +95,8 @@ final class AlertLogReader {
     var records: [RecordedAlert] = []
     while index < files.count, records.count < limit {
       inode = files[index].inode
-      let chunk = completeLines(of: files[index].path, from: offset)
+      let chunk = RotatedFiles.completeLines(of: files[index].path, from: offset)
+      offset = chunk.start
       var stopped = false
       for (line, end) in chunk.lines {
         guard records.count < limit else {
@@ -136,49 +137,6 @@ final class AlertLogReader {
       offset = 0
     }
     return .records(records)
-  }
-
-  /// The files the log keeps, oldest first, with their inodes.
-  private func keptFiles() -> [(path: String, inode: UInt64)] {
-    let paths = stride(from: keep, through: 1, by: -1).map { "\(path).\($0)" } + [path]
-    return paths.compactMap { path in
-      var status = stat()
-      guard stat(path, &status) == 0 else { return nil }
-      return (path, UInt64(status.st_ino))
-    }
-  }
-
-  /// The complete lines (without their newline) from `offset`, each with the offset just
-  /// past it, the offset past the last complete line, and whether more of the file is
-  /// left to read. A file shorter than `offset` was truncated in place: it is read again
-  /// from its start. It reads 4 MB at a time, more when one line is longer.
-  private func completeLines(of path: String, from offset: Int) -> (lines: [(String, Int)], consumed: Int, more: Bool) {
-    guard let handle = FileHandle(forReadingAtPath: path) else { return ([], offset, false) }
-    defer { try? handle.close() }
-    let size = Int((try? handle.seekToEnd()) ?? 0)
-    var start = offset
-    if size < start {
-      start = 0
-      self.offset = 0
-    }
-    var slice = 4 << 20
-    while true {
-      try? handle.seek(toOffset: UInt64(start))
-      let data = (try? handle.read(upToCount: min(size - start, slice))) ?? Data()
-      var lines: [(String, Int)] = []
-      var lineStart = data.startIndex
-      for index in data.indices where data[index] == UInt8(ascii: "\n") {
-        lines.append((String(decoding: data[lineStart..<index], as: UTF8.self), start + (index - data.startIndex) + 1))
-        lineStart = index + 1
-      }
-      let readToEnd = start + data.count >= size
-      // A line longer than the slice: read again, twice as much.
-      if lines.isEmpty && !readToEnd {
-        slice *= 2
-        continue
-      }
-      return (lines, start + (lineStart - data.startIndex), !readToEnd)
-    }
   }
 
   /// A record's `seq`: every line starts `{"seq":N,`.

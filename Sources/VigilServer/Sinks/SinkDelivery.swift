@@ -7,7 +7,9 @@ import VigilCore
 /// in `seq` order, and moves the cursor — kept durably in `<state_dir>/sinks/<name>.cursor`
 /// — only once a batch is delivered (at-least-once). A failed batch is retried with
 /// back-off; records no kept file holds any more are said loudly, never skipped silently.
-/// Ingestion never waits for a sink: the writer only tells it how far the log goes.
+/// Ingestion never waits for a sink: the writer only tells it how far the log goes. A
+/// sink that takes reports has a second cursor, over the journal
+/// (`<name>.reports.cursor`), and gets each batch of reports before the alerts they raised.
 public final class SinkDelivery: @unchecked Sendable {
   public let name: String
   private let destination: any AlertDestination
@@ -17,6 +19,9 @@ public final class SinkDelivery: @unchecked Sendable {
   private let state: NIOLockedValueBox<State>
   private let wake = NSCondition()
   private let reader: NIOLockedValueBox<AlertLogReader>
+  private let reportCursorPath: String
+  /// Over the journal, for a sink that takes reports.
+  private let journalReader: NIOLockedValueBox<JournalReader>?
   static let batchLimit = 500
   static let longestBackoff = 30.0
 
@@ -34,13 +39,21 @@ public final class SinkDelivery: @unchecked Sendable {
     var stopping = false
     /// A new sink (no cursor yet): it starts at the oldest record kept, with nothing missed.
     var fresh = false
+    /// How far the writer has made the journal durable.
+    var journalled: JournalMark
+    var reportsDelivered = 0
+    var reportPosition: JournalReader.Position?
+    /// Journal files (by inode) that went before the sink had read them to their end.
+    var reportFilesLost: [UInt64] = []
   }
 
   /// - Parameters:
   ///   - logged: the last `seq` in the alert log now.
+  ///   - journal: the journal's path, and how far it goes now.
   public init(
     name: String, destination: any AlertDestination, takesVigilRecords: Bool, stateDirectory: String,
-    alertLog: String, keep: Int, logged: UInt64, log: @escaping @Sendable (String) -> Void
+    alertLog: String, keep: Int, logged: UInt64, journal: (path: String, mark: JournalMark),
+    log: @escaping @Sendable (String) -> Void
   ) throws(PluginSettingsError) {
     self.name = name
     self.destination = destination
@@ -61,7 +74,23 @@ public final class SinkDelivery: @unchecked Sendable {
     if let saved, saved > logged {
       log("sink \(name): its cursor \(saved) is past the alert log's last record \(logged); delivering from \(logged + 1)")
     }
-    state = NIOLockedValueBox(State(cursor: min(saved ?? 0, logged), logged: logged, fresh: saved == nil))
+    reportCursorPath = directory + "/\(name).reports.cursor"
+    var reportPosition: JournalReader.Position?
+    if destination.takesReports {
+      // A new sink starts at the oldest journal file kept.
+      let text = (try? String(contentsOfFile: reportCursorPath, encoding: .utf8)) ?? "0 0"
+      guard let position = JournalReader.Position(text: text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        throw PluginSettingsError("\(reportCursorPath) is not `inode offset`: \(text.prefix(40)); remove it to deliver every report again")
+      }
+      reportPosition = position
+      journalReader = NIOLockedValueBox(JournalReader(path: journal.path, keep: keep, position: position))
+    } else {
+      journalReader = nil
+    }
+    state = NIOLockedValueBox(
+      State(
+        cursor: min(saved ?? 0, logged), logged: logged, fresh: saved == nil, journalled: journal.mark,
+        reportPosition: reportPosition))
     reader = NIOLockedValueBox(AlertLogReader(path: alertLog, keep: keep))
   }
 
@@ -72,10 +101,13 @@ public final class SinkDelivery: @unchecked Sendable {
     thread.start()
   }
 
-  /// The writer made records up to `seq` durable.
-  public func logged(upTo seq: UInt64) {
+  /// The writer made records up to `seq` durable, and the journal up to `journal`.
+  public func logged(upTo seq: UInt64, journal: JournalMark) {
     wake.lock()
-    state.withLockedValue { $0.logged = max($0.logged, seq) }
+    state.withLockedValue {
+      $0.logged = max($0.logged, seq)
+      $0.journalled = journal
+    }
     wake.signal()
     wake.unlock()
   }
@@ -91,40 +123,15 @@ public final class SinkDelivery: @unchecked Sendable {
   private func run() {
     var backoff = 0.1
     while !state.withLockedValue({ $0.stopping }) {
-      let (cursor, bound) = state.withLockedValue { ($0.cursor, $0.logged) }
-      let start = reader.withLockedValue { $0.position }
-      let (records, gap) = reader.withLockedValue { $0.read(after: cursor, upTo: bound, limit: Self.batchLimit) }
-      let fresh = state.withLockedValue { state in
-        defer { if !records.isEmpty { state.fresh = false } }
-        return state.fresh
-      }
-      if let gap, !fresh, state.withLockedValue({ !$0.missed.contains { $0.from <= gap.from && gap.to <= $0.to } }) {
-        log(
-          "sink \(name): alerts \(gap.from)–\(gap.to) are in no file the alert log keeps any more; "
-            + "they cannot be delivered to it (see docs/plugins.md, \"Sinks\")")
-        state.withLockedValue { $0.missed = AlertLogReader.Gap.merging(gap, into: $0.missed) }
-      }
-      guard let last = records.last else {
-        waitForRecords(after: bound)
-        continue
-      }
-      let wanted = takesVigilRecords ? records : records.filter { !$0.line.contains(#","rule":"vigil."#) }
+      let (bound, journalled) = state.withLockedValue { ($0.logged, $0.journalled) }
       do {
-        if !wanted.isEmpty {
-          state.withLockedValue { $0.deliveringSince = Date() }
-          try destination.deliver(wanted)
-        }
-        try saveCursor(last.seq)
-        state.withLockedValue {
-          $0.cursor = last.seq
-          $0.delivered += wanted.count
-          $0.deliveringSince = nil
-          $0.lastError = nil
-        }
+        // Reports first: a report is in the journal before its alerts are in the log, and
+        // alerts wait while a full batch of reports says more reports are to come.
+        let reports = try deliverReports(upTo: journalled)
+        let alertsMoved = reports < Self.batchLimit ? try deliverAlerts(upTo: bound) : false
         backoff = 0.1
+        if reports == 0 && !alertsMoved { waitForRecords(after: bound, journal: journalled) }
       } catch {
-        // The same records again next time.
-        reader.withLockedValue { $0.position = start }
         let failures = state.withLockedValue {
           $0.failures += 1
           $0.deliveringSince = nil
@@ -140,12 +147,85 @@ public final class SinkDelivery: @unchecked Sendable {
     }
   }
 
-  /// Waits until the writer tells of records past `bound` (what the last read was allowed
-  /// to see), or a second — a poll, for what a read could not reach yet (an external
-  /// rotation under way) without spinning.
-  private func waitForRecords(after bound: UInt64) {
+  /// Delivers the next batch of alert records up to `bound`; whether there was one.
+  private func deliverAlerts(upTo bound: UInt64) throws -> Bool {
+    let cursor = state.withLockedValue { $0.cursor }
+    let start = reader.withLockedValue { $0.position }
+    let (records, gap) = reader.withLockedValue { $0.read(after: cursor, upTo: bound, limit: Self.batchLimit) }
+    let fresh = state.withLockedValue { state in
+      defer { if !records.isEmpty { state.fresh = false } }
+      return state.fresh
+    }
+    if let gap, !fresh, state.withLockedValue({ !$0.missed.contains { $0.from <= gap.from && gap.to <= $0.to } }) {
+      log(
+        "sink \(name): alerts \(gap.from)–\(gap.to) are in no file the alert log keeps any more; "
+          + "they cannot be delivered to it (see docs/plugins.md, \"Sinks\")")
+      state.withLockedValue { $0.missed = AlertLogReader.Gap.merging(gap, into: $0.missed) }
+    }
+    guard let last = records.last else { return false }
+    let wanted = takesVigilRecords ? records : records.filter { !$0.line.contains(#","rule":"vigil."#) }
+    do {
+      if !wanted.isEmpty {
+        state.withLockedValue { $0.deliveringSince = Date() }
+        try destination.deliver(wanted)
+      }
+      try saveCursor("\(last.seq)", to: cursorPath)
+    } catch {
+      // The same records again next time.
+      reader.withLockedValue { $0.position = start }
+      throw error
+    }
+    state.withLockedValue {
+      $0.cursor = last.seq
+      $0.delivered += wanted.count
+      $0.deliveringSince = nil
+      $0.lastError = nil
+    }
+    return true
+  }
+
+  /// Delivers the next batch of journalled reports up to `durable`, for a sink that takes
+  /// them; how many it held.
+  private func deliverReports(upTo durable: JournalMark) throws -> Int {
+    guard let journalReader else { return 0 }
+    let start = journalReader.withLockedValue { $0.position }
+    let (lines, lost) = journalReader.withLockedValue { $0.read(upTo: durable, limit: Self.batchLimit) }
+    if let lost, state.withLockedValue({ !$0.reportFilesLost.contains(lost) }) {
+      log(
+        "sink \(name): the journal file it was reading (inode \(lost)) is no longer kept; what it held past "
+          + "offset \(start.offset) could not be delivered; going on from the oldest journal file kept "
+          + "(see docs/plugins.md, \"Reports for sinks\")")
+      state.withLockedValue { $0.reportFilesLost.append(lost) }
+    }
+    let end = journalReader.withLockedValue { $0.position }
+    guard !lines.isEmpty else {
+      // Nothing new, but a lost file's restart point is kept.
+      if end != start { try? saveCursor(end.text, to: reportCursorPath) }
+      return 0
+    }
+    do {
+      state.withLockedValue { $0.deliveringSince = Date() }
+      try destination.deliver(reports: lines.map(JournalledReport.init(line:)))
+      try saveCursor(end.text, to: reportCursorPath)
+    } catch {
+      journalReader.withLockedValue { $0.position = start }
+      throw error
+    }
+    state.withLockedValue {
+      $0.reportsDelivered += lines.count
+      $0.reportPosition = end
+      $0.deliveringSince = nil
+      $0.lastError = nil
+    }
+    return lines.count
+  }
+
+  /// Waits until the writer tells of records past `bound` or a journal past `journal`
+  /// (what the last reads were allowed to see), or a second — a poll, for what a read could
+  /// not reach yet (an external rotation under way) without spinning.
+  private func waitForRecords(after bound: UInt64, journal: JournalMark) {
     wake.lock()
-    if !state.withLockedValue({ $0.stopping || $0.logged > bound }) {
+    if !state.withLockedValue({ $0.stopping || $0.logged > bound || $0.journalled != journal }) {
       _ = wake.wait(until: Date().addingTimeInterval(1))
     }
     wake.unlock()
@@ -158,11 +238,11 @@ public final class SinkDelivery: @unchecked Sendable {
   }
 
   /// Written to a new file, synced, and renamed over the old: a crash leaves one or the other.
-  private func saveCursor(_ seq: UInt64) throws {
+  private func saveCursor(_ cursor: String, to cursorPath: String) throws {
     let temporary = cursorPath + ".new"
     let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
     guard descriptor >= 0 else { throw PluginSettingsError("cannot write \(temporary): errno \(errno)") }
-    let text = Array("\(seq)\n".utf8)
+    let text = Array("\(cursor)\n".utf8)
     let written = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
     let synced = fsync(descriptor)
     close(descriptor)
@@ -179,7 +259,18 @@ public final class SinkDelivery: @unchecked Sendable {
       return "{\"name\":\(JSONText.string(name)),\"cursor\":\(state.cursor),"
         + "\"lag\":\(state.logged > state.cursor ? state.logged - state.cursor : 0),\"delivered\":\(state.delivered),"
         + "\"failures\":\(state.failures),\"last_error\":\(state.lastError.map(JSONText.string) ?? "null"),"
-        + "\"delivering_for_s\":\(since),\"missed\":[\(missed)]}"
+        + "\"delivering_for_s\":\(since),\"missed\":[\(missed)],\"reports\":\(reportsJSON(state))}"
     }
+  }
+
+  /// The report cursor's part of `status`: null for a sink that takes no reports.
+  private func reportsJSON(_ state: State) -> String {
+    guard let position = state.reportPosition else { return "null" }
+    let lost = state.reportFilesLost.map(String.init).joined(separator: ",")
+    // Bytes of the journal the writer has made durable and the sink has not had, while
+    // both are in the same file.
+    let lag = position.inode == state.journalled.inode ? "\(max(0, Int(state.journalled.size) - position.offset))" : "null"
+    return "{\"delivered\":\(state.reportsDelivered),\"inode\":\(position.inode ?? 0),"
+      + "\"offset\":\(position.offset),\"lag_bytes\":\(lag),\"lost_files\":[\(lost)]}"
   }
 }

@@ -39,6 +39,12 @@ final class AppendOnlyFile {
   }
 
   /// The file's size in bytes.
+  /// The inode of the file being appended to (it changes at `reopen`).
+  var inode: UInt64 {
+    var status = stat()
+    return fstat(descriptor, &status) == 0 ? UInt64(status.st_ino) : 0
+  }
+
   var size: Int64 {
     Int64(lseek(descriptor, 0, SEEK_END))
   }

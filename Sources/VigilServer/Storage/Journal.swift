@@ -32,6 +32,9 @@ public final class Journal {
     try file.reopen()
   }
 
+  /// The file being written and how far: what sinks taking reports may read up to.
+  public var mark: JournalMark { JournalMark(inode: file.inode, size: file.size) }
+
   /// The file's size, to cut back to if a commit fails.
   public var size: Int64 { file.size }
 
@@ -43,4 +46,10 @@ public final class Journal {
   public func sync() throws(Failure) {
     try file.sync()
   }
+}
+
+/// A place in the journal: the file being written (by its inode) and its size.
+public struct JournalMark: Equatable, Sendable {
+  public let inode: UInt64
+  public let size: Int64
 }

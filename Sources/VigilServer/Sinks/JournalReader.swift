@@ -1,0 +1,82 @@
+import Foundation
+import VigilCore
+
+/// Reads the report journal forward, for sinks that take reports: the journal and the
+/// files an external rotation renamed it to (`reports.jsonl.K` … `.1`), oldest first,
+/// following a file by its inode. Only what the writer has made durable is read: in the
+/// file it writes, up to the size it last said; a file it no longer writes, to its end.
+/// So the window between logrotate's rename and vigild's reopen loses nothing: the
+/// renamed file is the one the writer still writes, and it is read until the writer moves.
+final class JournalReader {
+  /// Where the next read starts: a file by its inode, and how far into it.
+  struct Position: Equatable {
+    var inode: UInt64?
+    var offset = 0
+
+    /// As kept in a cursor file: `inode offset`.
+    var text: String { "\(inode ?? 0) \(offset)" }
+
+    init(inode: UInt64?, offset: Int) {
+      self.inode = inode
+      self.offset = offset
+    }
+
+    init?(text: String) {
+      let words = text.split(separator: " ")
+      guard words.count == 2, let inode = UInt64(words[0]), let offset = Int(words[1]), offset >= 0 else { return nil }
+      self.inode = inode == 0 ? nil : inode
+      self.offset = offset
+    }
+  }
+
+  private let path: String
+  private let keep: Int
+  var position: Position
+
+  init(path: String, keep: Int, position: Position) {
+    self.path = path
+    self.keep = keep
+    self.position = position
+  }
+
+  /// Up to `limit` journal lines from the position, up to `durable` (the writer's file
+  /// and its size). `lost` is the inode of a file the position was in and no kept file
+  /// is any more: what it held past the position could not be read (reading goes on from
+  /// the oldest kept file, so some lines may come again).
+  func read(upTo durable: JournalMark, limit: Int) -> (lines: [String], lost: UInt64?) {
+    let files = RotatedFiles.kept(path, keep: keep)
+    var lost: UInt64?
+    var index: Int
+    if let found = files.firstIndex(where: { $0.inode == position.inode }) {
+      index = found
+    } else {
+      lost = position.inode
+      index = 0
+      position = Position(inode: files.first?.inode, offset: 0)
+    }
+    var lines: [String] = []
+    while index < files.count, lines.count < limit {
+      let file = files[index]
+      position.inode = file.inode
+      let writing = file.inode == durable.inode
+      // A newer file than the writer's (logrotate created it, vigild has not reopened
+      // yet): nothing in it is the writer's.
+      if index > 0, files[index - 1].inode == durable.inode { break }
+      let chunk = RotatedFiles.completeLines(
+        of: file.path, from: position.offset, to: writing ? Int(durable.size) : nil)
+      position.offset = chunk.start
+      for (line, end) in chunk.lines.prefix(limit - lines.count) {
+        lines.append(line)
+        position.offset = end
+      }
+      guard lines.count < limit else { break }
+      position.offset = chunk.consumed
+      if chunk.more { continue }
+      // The writer's file, read as far as it has gone; or the newest there is.
+      guard !writing, index + 1 < files.count else { break }
+      index += 1
+      position.offset = 0
+    }
+    return (lines, lost)
+  }
+}
