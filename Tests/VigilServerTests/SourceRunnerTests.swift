@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Testing
 import VigilCore
 import VigilTestSupport
@@ -77,5 +78,22 @@ struct SourceRunnerTests {
   ])
   func aResponseLineIsTheVerdictASourceGets(response: String, verdict: ReportVerdict) {
     #expect(Daemon.verdict(of: response) == verdict)
+  }
+
+  /// Shutdown closes the gate and waits for the report under way; later ones are refused.
+  @Test func theGateWaitsForTheReportUnderWayThenLetsNoneThrough() {
+    let gate = SourceGate()
+    #expect(gate.enter())
+    let closed = NIOLockedValueBox(false)
+    let closing = Thread {
+      gate.close()
+      closed.withLockedValue { $0 = true }
+    }
+    closing.start()
+    Thread.sleep(forTimeInterval: 0.2)
+    #expect(!closed.withLockedValue { $0 }, "close waits while a report is under way")
+    gate.leave()
+    #expect(eventually { closed.withLockedValue { $0 } })
+    #expect(!gate.enter())
   }
 }

@@ -52,6 +52,8 @@ public final class Daemon: Sendable {
   private let adminGIDs: Set<UInt32>
   /// Reloads run here, one at a time.
   private let reloadQueue = DispatchQueue(label: "vigild.reload")
+  /// Sources' reports go through it to the writer while it still runs.
+  private let sourceGate = SourceGate()
 
   init(
     configuration: DaemonConfiguration, plugins: PluginRegistry, ruleSet: RuleSet, writer: GroupCommit,
@@ -103,6 +105,11 @@ public final class Daemon: Sendable {
 
   /// A source's report, through the path of a report on the socket; waits for the verdict.
   func record(report given: [UInt8]) -> ReportVerdict {
+    guard sourceGate.enter() else {
+      counters.refused()
+      return .refused(code: "shutting_down", message: "vigild is stopping; the report was not recorded")
+    }
+    defer { sourceGate.leave() }
     let limit = configuration.limits.maxLineBytes
     guard given.count <= limit else {
       counters.refused()
@@ -132,6 +139,12 @@ public final class Daemon: Sendable {
       return .refused(code: "invalid_request", message: "a source gives reports, not requests with an op")
     }
     return Self.verdict(of: response)
+  }
+
+  /// Refuses sources' reports from now on, and waits until those under way are answered:
+  /// then the writer can stop.
+  func closeToSources() {
+    sourceGate.close()
   }
 
   /// `json` with each line break outside its strings made a space.

@@ -224,6 +224,7 @@ public final class SocketServer: Sendable {
       try? channel.closeFuture.wait()
     }
     try? connectionLoops.syncShutdownGracefully()
+    daemon.closeToSources()
     try? writerLoop.syncShutdownGracefully()
     // What a sink has not taken yet stays in the log for the next start.
     for sink in daemon.sinks { sink.stop() }
