@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import ServiceLifecycle
 import VigilCore
 import VigilPlugins
 import VigilServer
@@ -46,13 +47,8 @@ struct Vigild: ParsableCommand {
   static let plugins = PluginRegistry(BuiltInPlugins.all)
 
   static func main() {
-    // Block the signals the daemon handles in every thread (all are started after this,
-    // and inherit the mask), so the kernel never delivers one to a thread that would
-    // drop it: libdispatch's signal sources collect them instead.
-    var handled = sigset_t()
-    sigemptyset(&handled)
-    for signalNumber in [SIGTERM, SIGINT, SIGHUP, SIGUSR1] { sigaddset(&handled, signalNumber) }
-    pthread_sigmask(SIG_BLOCK, &handled, nil)
+    // Before any thread exists: see SignalHandling.
+    SignalHandling.blockInEveryThread()
     let command: Vigild
     do {
       command = try parse()
@@ -142,48 +138,50 @@ struct Vigild: ParsableCommand {
     log.notice(
       "ready on \(configuration.socket.path): rule set \(ruleSet.revision), \(ruleSet.enabledRuleCount) rules")
     Self.serverBox.withLockedValue { $0 = server }
-    watcher?.start()
-    Self.handleSignals(watcher: watcher)
+    Self.run(server, watcher: watcher, log: log)
+    log.notice("stopped")
+    return 0
   }
 
-  /// The server, once it runs; the signal handlers, installed before the socket exists so
-  /// no signal is lost, look here.
+  /// The server, once it runs; the rule watcher, started before it, looks here.
   static let serverBox = NIOLockedValueBox<SocketServer?>(nil)
 
-  /// SIGTERM and SIGINT stop gracefully; SIGHUP reloads the rule set; SIGUSR1 reopens the
-  /// alert log and journal. The signals were blocked in every thread at start, so they
-  /// wait, pending, until this thread takes them with `sigwait`: none can be lost or land
-  /// on a thread that would drop it (libdispatch's signal sources raced with that).
-  static func handleSignals(watcher: RuleWatcher?) -> Never {
-    do {
-      var handled = sigset_t()
-      sigemptyset(&handled)
-      for signalNumber in [SIGTERM, SIGINT, SIGHUP, SIGUSR1] { sigaddset(&handled, signalNumber) }
-      while true {
-        var signalNumber: Int32 = 0
-        guard sigwait(&handled, &signalNumber) == 0 else { continue }
-        let log = Logger(label: "vigild")
-        let server = serverBox.withLockedValue { $0 }
-        switch signalNumber {
-        case SIGHUP:
-          guard let server else { continue }
-          _ = try? server.daemon.reload(trigger: "SIGHUP").wait()
-        case SIGUSR1:
-          guard let server else { continue }
-          let response = (try? server.daemon.reopen().wait()) ?? ""
-          log.notice("reopen on SIGUSR1: \(response.trimmingCharacters(in: .whitespacesAndNewlines))")
-        default:
-          guard let server else { Foundation.exit(0) }
-          log.notice("stopping: answering what was read, then closing")
-          watcher?.stop()
-          server.shutdown()
-          log.notice("stopped")
-          Foundation.exit(0)
-        }
+  /// The composition root: the parts of the running daemon, as a `ServiceGroup`, until a
+  /// graceful stop (SIGTERM, SIGINT). The socket and the writer are running already (the
+  /// daemon is ready when they are); the group starts the rest and, at the stop, stops
+  /// every part in the reverse order of this list — signals first; then the rule watcher;
+  /// the sources, given a while to finish the report in hand; the socket, answering what
+  /// each connection has read, and the writer; the sinks; last, the socket file and the
+  /// state directory's lock.
+  static func run(_ server: SocketServer, watcher: RuleWatcher?, log: Logger) {
+    let parts: [ServiceGroupConfiguration.ServiceConfiguration] = [
+      .init(service: DaemonPart("state directory lock and socket file", stop: server.release)),
+      .init(service: DaemonPart("sinks", start: server.startSinks, stop: server.stopSinks)),
+      .init(service: DaemonPart("socket and writer", stop: server.stopServing)),
+      .init(service: DaemonPart("sources", start: server.startSources, stop: server.stopSources)),
+      .init(service: DaemonPart("rule watcher", start: { watcher?.start() }, stop: { watcher?.stop() })),
+      .init(
+        service: SignalHandling(
+          reload: { _ = try? server.daemon.reload(trigger: "SIGHUP").wait() },
+          reopen: {
+            let response = (try? server.daemon.reopen().wait()) ?? ""
+            log.notice("reopen on SIGUSR1: \(response.trimmingCharacters(in: .whitespacesAndNewlines))")
+          },
+          stopping: { log.notice("stopping on \($0): answering what was read, then closing") }),
+        successTerminationBehavior: .gracefullyShutdownGroup),
+    ]
+    let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: parts, logger: log))
+    let stopped = DispatchSemaphore(value: 0)
+    Task {
+      do {
+        try await group.run()
+      } catch {
+        log.error("stopping after an error in a part of the daemon: \(error)")
       }
+      stopped.signal()
     }
+    stopped.wait()
   }
-
 }
 
 extension DaemonConfiguration.Durability: ExpressibleByArgument {}

@@ -147,8 +147,6 @@ public final class SocketServer: Sendable {
       throw StartFailure(description: "cannot set the mode of \(configuration.socket.path): errno \(errno)")
     }
     SystemdNotifier.ready()
-    for sink in sinks { sink.start() }
-    for source in sources { source.start() }
     return SocketServer(
       daemon: daemon, connectionLoops: connectionLoops, writerLoop: writerLoop, listener: listener,
       socketPath: configuration.socket.path, lockDescriptor: lock, connections: connections)
@@ -206,15 +204,37 @@ public final class SocketServer: Sendable {
     self.connections = connections
   }
 
-  /// Stops accepting, answers what each connection has read, then closes everything and
-  /// removes the socket file.
-  public func shutdown() {
-    // Sources first, while the writer still runs: each is told to stop and given a while
-    // to return, so a report it is submitting is recorded and answered, not cut off.
+  // MARK: The parts vigild starts and stops (Sources/vigild/Vigild.swift, in that order)
+
+  /// The sinks' deliveries, each on a thread of its own.
+  public func startSinks() {
+    for sink in daemon.sinks { sink.start() }
+  }
+
+  /// Stops the sinks after the batch each has in hand: what a sink has not taken yet stays
+  /// in the log for the next start. Last of all, with the writer stopped.
+  public func stopSinks() {
+    for sink in daemon.sinks { sink.stop() }
+  }
+
+  /// The sources' feeds, each on a thread of its own.
+  public func startSources() {
+    for source in daemon.sources { source.start() }
+  }
+
+  /// Tells each source to stop and gives it a while to return, the writer still running,
+  /// so a report it is submitting is recorded and answered, not cut off.
+  public func stopSources() {
     for source in daemon.sources { source.stop() }
     for source in daemon.sources where !source.waitUntilStopped(within: Self.sourceStopSeconds) {
-      daemon.log("source \(source.name) did not return within \(Self.sourceStopSeconds) s of being told to stop; stopping without it")
+      daemon.log(
+        "source \(source.name) did not return within \(Self.sourceStopSeconds) s of being told to stop; stopping without it")
     }
+  }
+
+  /// Stops accepting, answers what each connection has read, closes the connections, and
+  /// stops the writer once the sources' last reports are answered.
+  public func stopServing() {
     try? listener.close().wait()
     let open = connections.all
     for (channel, handler) in open {
@@ -226,8 +246,11 @@ public final class SocketServer: Sendable {
     try? connectionLoops.syncShutdownGracefully()
     daemon.closeToSources()
     try? writerLoop.syncShutdownGracefully()
-    // What a sink has not taken yet stays in the log for the next start.
-    for sink in daemon.sinks { sink.stop() }
+  }
+
+  /// Removes the socket file and lets go of the state directory: the very last step, when
+  /// nothing writes there any more (a sink's cursor included).
+  public func release() {
     unlink(socketPath)
     close(lockDescriptor)
   }
