@@ -63,4 +63,36 @@ struct OutputTemplateTests {
       return error.start == offset && error.message.hasPrefix(message)
     }
   }
+
+  /// Functions of the rule set in a template: their answer shown, absent when they answer
+  /// nothing (so a segment around one is left out), checked as in a condition.
+  static let withCalls: [(String, String, String)] = [
+    ("%days_between(occurred_at, reported_at) days late", #""reported_at":"2016-03-14T06:40:00+02:00""#, "10 days late"),
+    ("late%{ by %days_between(occurred_at, reported_at) days}.", "", "late."),
+    ("%{%mentions(narrative, barrel) |}barrel", #""narrative":"a barrel bomb""#, "true barrel"),
+  ]
+
+  @Test(arguments: withCalls)
+  func rendersCalls(_ template: String, _ members: String, _ expected: String) throws {
+    let report = try parsed(reportLine(members)).report
+    let compiler = ConditionCompiler(functions: BuiltInFunctions.all)
+    #expect(try OutputTemplate(template, compiler: compiler).render(report) == expected)
+  }
+
+  static let callMistakes: [(String, Int, String)] = [
+    ("x %nowhere(location) y", 3, "no function named nowhere"),
+    ("x %days_between(occurred_at) y", 3, "days_between(…) takes 2 arguments, got 1"),
+    ("x %days_between(occured_at, reported_at)", 16, "unknown field occured_at"),
+    ("x %days_between(occurred_at, reported_at", 2, "this call's '(' is never closed"),
+  ]
+
+  @Test(arguments: callMistakes)
+  func refusesBadCalls(_ template: String, _ offset: Int, _ message: String) {
+    #expect {
+      _ = try OutputTemplate(template, compiler: ConditionCompiler(functions: BuiltInFunctions.all))
+    } throws: { error in
+      guard let error = error as? ConditionError else { return false }
+      return error.start == offset && error.message.hasPrefix(message)
+    }
+  }
 }

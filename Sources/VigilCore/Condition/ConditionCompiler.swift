@@ -166,6 +166,13 @@ public struct ConditionCompiler: Sendable {
 
   // MARK: Calls
 
+  /// A call whose answer is shown rather than tested (in an output template): checked as
+  /// in a condition, and prepared.
+  public func value(of call: ConditionSyntax.Call) throws(ConditionError) -> @Sendable (Report) -> FieldValue? {
+    let (function, arguments) = try resolve(call)
+    return function.prepare(arguments)
+  }
+
   private func resolve(_ call: ConditionSyntax.Call) throws(ConditionError) -> (
     ConditionFunction, [ConditionFunction.Argument]
   ) {

@@ -3,21 +3,34 @@
 /// `%%` by `%`. `%{…}` is an optional segment, rendered only when every field it names is
 /// present; `|` inside it separates alternatives, the first whose fields are all present
 /// being rendered (a last alternative without fields is a default). Segments nest; inside
-/// one, `%|` and `%}` are a literal `|` and `}`.
+/// one, `%|` and `%}` are a literal `|` and `}`. `%name(arguments)` shows what a function
+/// of the rule set answers for the report, as a field would (absent when it answers
+/// nothing).
 public struct OutputTemplate: Sendable {
   private indirect enum Piece: Sendable {
     case text(String)
     case field(ReportSchema.Field)
+    /// `%name(…)`: a function's answer, and the call as written.
+    case call(String, @Sendable (Report) -> FieldValue?)
     /// `%{a|b|…}`: the alternatives, each a sequence of pieces.
     case segment([[Piece]])
+
+    /// What a field or a call shows for the report, and its name; nil for other pieces.
+    func value(_ report: Report) -> (name: String, value: FieldValue?)? {
+      switch self {
+      case .field(let field): (field.path, field.read(report))
+      case .call(let text, let read): (text, read(report))
+      case .text, .segment: nil
+      }
+    }
   }
 
   private let pieces: [Piece]
 
-  /// Checks every path against the schema; errors carry the offset (in Unicode scalars)
-  /// of the offending `%`.
-  public init(_ template: String) throws(ConditionError) {
-    var parser = Parser(scalars: Array(template.unicodeScalars))
+  /// Checks every path against the schema and every call against `compiler`'s functions
+  /// (none without it); errors carry the offset (in Unicode scalars) of the offending `%`.
+  public init(_ template: String, compiler: ConditionCompiler? = nil) throws(ConditionError) {
+    var parser = Parser(scalars: Array(template.unicodeScalars), compiler: compiler)
     let (pieces, stop) = try parser.sequence(inSegment: false)
     assert(stop == nil)
     self.pieces = pieces
@@ -36,8 +49,8 @@ public struct OutputTemplate: Sendable {
     for piece in pieces {
       switch piece {
       case .text(let text): message.append(contentsOf: text.utf8)
-      case .field(let field):
-        switch field.read(report) {
+      case .field, .call:
+        switch piece.value(report)?.value {
         case .text(let text)?: text.withUTF8 { message.append(contentsOf: $0) }
         case .timestamp(let timestamp)?: timestamp.text.withUTF8 { message.append(contentsOf: $0) }
         case let value?: message.append(contentsOf: Self.show(value).utf8)
@@ -55,8 +68,8 @@ public struct OutputTemplate: Sendable {
   /// shows nothing, so it counts as absent); fields in nested segments are theirs to judge.
   private static func fieldsPresent(_ pieces: [Piece], _ report: Report) -> Bool {
     pieces.allSatisfy { piece in
-      guard case .field(let field) = piece else { return true }
-      return shows(field.read(report))
+      guard let (_, value) = piece.value(report) else { return true }
+      return shows(value)
     }
   }
 
@@ -76,8 +89,8 @@ public struct OutputTemplate: Sendable {
   /// report (`<none>`, or an empty list).
   public func absentFields(in report: Report) -> [String] {
     pieces.compactMap { piece in
-      guard case .field(let field) = piece, !Self.shows(field.read(report)) else { return nil }
-      return field.path
+      guard let (name, value) = piece.value(report), !Self.shows(value) else { return nil }
+      return name
     }
   }
 
@@ -115,6 +128,7 @@ public struct OutputTemplate: Sendable {
   /// Reads a template into pieces, one segment level per call of `sequence`.
   private struct Parser {
     let scalars: [Unicode.Scalar]
+    let compiler: ConditionCompiler?
     var index = 0
 
     /// What ended a sequence inside a segment.
@@ -151,7 +165,7 @@ public struct OutputTemplate: Sendable {
           pieces.append(try segment())
         default:
           flush()
-          pieces.append(.field(try field()))
+          pieces.append(try fieldOrCall())
         }
       }
       flush()
@@ -180,8 +194,8 @@ public struct OutputTemplate: Sendable {
       }
     }
 
-    /// `%path` at `index`.
-    private mutating func field() throws(ConditionError) -> ReportSchema.Field {
+    /// `%path` or `%function(arguments)` at `index`.
+    private mutating func fieldOrCall() throws(ConditionError) -> Piece {
       func isPathScalar(_ scalar: Unicode.Scalar) -> Bool {
         scalar == "_" || scalar == "." || scalar.properties.isAlphabetic || scalar.properties.numericType == .decimal
       }
@@ -193,6 +207,7 @@ public struct OutputTemplate: Sendable {
           index, index + 1,
           "a '%' must be followed by a field path or '{', or doubled as '%%' for itself")
       }
+      if end < scalars.count, scalars[end] == "(" { return try call(nameEnd: end) }
       var path = ""
       path.unicodeScalars.append(contentsOf: scalars[index + 1..<end])
       guard let field = ReportSchema.field(path) else {
@@ -202,7 +217,48 @@ public struct OutputTemplate: Sendable {
         throw ConditionError(index, end, "%\(path) is an object; name one of its fields")
       }
       index = end
-      return field
+      return .field(field)
+    }
+
+    /// `%name(…)` at `index`, its `(` at `nameEnd`: read through the `)` that closes it
+    /// (quoted arguments may hold parentheses), parsed and checked as in a condition.
+    private mutating func call(nameEnd: Int) throws(ConditionError) -> Piece {
+      var end = nameEnd
+      var depth = 0
+      var quote: Unicode.Scalar?
+      while end < scalars.count {
+        let scalar = scalars[end]
+        if let open = quote {
+          if scalar == "\\" { end += 1 } else if scalar == open { quote = nil }
+        } else if scalar == "\"" || scalar == "'" {
+          quote = scalar
+        } else if scalar == "(" {
+          depth += 1
+        } else if scalar == ")" {
+          depth -= 1
+          if depth == 0 { break }
+        }
+        end += 1
+      }
+      guard end < scalars.count else {
+        throw ConditionError(index, nameEnd + 1, "this call's '(' is never closed")
+      }
+      var text = ""
+      text.unicodeScalars.append(contentsOf: scalars[index + 1...end])
+      let offset = index + 1
+      guard let compiler else {
+        throw ConditionError(index, end + 1, "no functions here to call")
+      }
+      do throws(ConditionError) {
+        guard case .call(let call) = try ConditionParser.parse(text) else {
+          throw ConditionError(0, text.unicodeScalars.count, "expected one function call")
+        }
+        let read = try compiler.value(of: call)
+        index = end + 1
+        return .call(text, read)
+      } catch {
+        throw ConditionError(error.start + offset, error.end + offset, error.message)
+      }
     }
   }
 }

@@ -261,7 +261,7 @@ private struct Loading {
     let tags = strings(members, "tags", owner: owner)
     let enabled = flag(members, "enabled", owner: owner)
     let condition = compileCondition(members, owner: owner, compiler: compiler)
-    let output = compileOutput(members, owner: owner)
+    let output = compileOutput(members, owner: owner, compiler: compiler)
     guard let description, let priority, let basis, let tags, let enabled, let condition, let output else {
       return nil
     }
@@ -298,10 +298,12 @@ private struct Loading {
     }
   }
 
-  private mutating func compileOutput(_ members: [RuleNode.Member], owner: String) -> OutputTemplate? {
+  private mutating func compileOutput(
+    _ members: [RuleNode.Member], owner: String, compiler: ConditionCompiler
+  ) -> OutputTemplate? {
     guard let scalar = scalar(members, "output", owner: owner) else { return nil }
     do {
-      return try OutputTemplate(scalar.text)
+      return try OutputTemplate(scalar.text, compiler: compiler)
     } catch {
       fail(locate(error.start, in: scalar), "\(owner): output: \(error.message)")
       return nil
