@@ -11,17 +11,24 @@ import VigilCore
 /// and conditions ask `place(access.crossing) in (bab_al_salam, bab_al_hawa)`: `place`
 /// gives the key of the first place (in load order) one of whose names occurs in the
 /// text, matched as docs/rules.md's "Name matching" says, and nothing when none does.
+/// Its second item kind, `control`, says who held a place when (TerritorialControl.swift).
 public struct Places: RulePlugin {
   public let name = "places"
-  public let itemKinds = ["place"]
+  public let itemKinds = ["place", TerritorialControl.itemKind]
 
   public init() {}
 
   public func prepare(items: [RuleNode], settings: ConfigurationValue) -> Result<[ConditionFunction], RuleSetErrors> {
+    let isControl = { (item: RuleNode) -> Bool in
+      guard case .mapping(let members, _) = item else { return false }
+      return members.contains { $0.key == TerritorialControl.itemKind }
+    }
+    let control = TerritorialControl.functions(items: items.filter(isControl))
     var places: [(key: String, aliases: [Alias])] = []
     var errors: [RuleError] = []
+    if case .failure(let problems) = control { errors += problems.errors }
     var keys: [String: SourcePosition] = [:]
-    for item in items {
+    for item in items where !isControl(item) {
       switch NamedItem.read(item, kind: "place") {
       case .failure(let problems): errors += problems.errors
       case .success(let place):
@@ -43,6 +50,6 @@ public struct Places: RulePlugin {
       }
       return key.map(FieldValue.text)
     }
-    return .success([place])
+    return .success([place] + ((try? control.get()) ?? []))
   }
 }

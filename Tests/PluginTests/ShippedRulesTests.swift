@@ -31,10 +31,13 @@ struct ShippedRulesTests {
     ("detention.humanitarian_or_press_detained", .high), ("refugees.forced_return", .high),
   ]
 
+  /// Rules of our own beyond the spec's catalogue.
+  static let added = [("ceasefire.attack_in_designated_territory", Priority.medium)]
+
   @Test func everyRequiredRuleLoadsWithItsPriorityBasisAndExamples() throws {
     let set = try shippedRules()
-    #expect(Set(set.rules.map(\.id)) == Set(Self.required.map(\.0)))
-    for (id, priority) in Self.required {
+    #expect(Set(set.rules.map(\.id)) == Set((Self.required + Self.added).map(\.0)))
+    for (id, priority) in Self.required + Self.added {
       let rule = try #require(set.rules.first { $0.id == id })
       #expect(rule.priority == priority, "\(id)")
       #expect(rule.basis.first?.hasPrefix("ISSG ¶") == true, "\(id)")
@@ -66,6 +69,9 @@ struct ShippedRulesTests {
     #expect(basis["trade.antiquities_with_designated_group"] == ["ISSG ¶7", "UNSCR 2199 OP15–17"])
     #expect(basis["detention.humanitarian_or_press_detained"] == ["ISSG ¶6", "UNSCR 2139 OP11", "UNSCR 2139 OP12"])
     #expect(basis["refugees.forced_return"] == ["ISSG ¶6"])
+    #expect(
+      basis["ceasefire.attack_in_designated_territory"]
+        == ["ISSG ¶4", "UNSCR 2139 OP3", "UNSCR 2268 (cessation of hostilities, 27 Feb 2016)"])
   }
 
   /// Reports a monitor might send, in both languages, and exactly the rules each fires.

@@ -13,7 +13,7 @@ struct VigilPluginsCommandTests {
       all.standardOutput.split(separator: "\n").map(String.init) == [
         "designations  enabled   functions  rule-file items: designation",
         "exec          disabled  sink",
-        "places        enabled   functions  rule-file items: place",
+        "places        enabled   functions  rule-file items: place, control",
       ])
     try "plugins:\n  places: {}\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
     let some = try Vigil.run(["plugins", "--config", "v.yaml", "--json"], in: directory.path)
@@ -24,7 +24,7 @@ struct VigilPluginsCommandTests {
     #expect(objects.map { $0["name"] as? String } == ["designations", "exec", "places"])
     #expect(objects.map { $0["enabled"] as? Bool } == [false, false, true])
     #expect(objects.map { $0["roles"] as? [String] } == [["functions"], ["sink"], ["functions"]])
-    #expect(objects.map { $0["item_kinds"] as? [String] } == [["designation"], [], ["place"]])
+    #expect(objects.map { $0["item_kinds"] as? [String] } == [["designation"], [], ["place", "control"]])
   }
 
   @Test func aMisspeltPluginIsRefusedWithTheKnownNames() throws {

@@ -1,0 +1,118 @@
+import Testing
+import VigilCore
+import VigilPlugins
+
+/// The places plugin's `control` items and the functions `control(location)` and
+/// `control_note(location)`, on a small fixture of its own (the shipped data is tested
+/// with the catalogue, in ShippedRulesTests and TerritorialControlCasesTests).
+@Suite("Territorial control: who held a place on a date")
+struct TerritorialControlTests {
+  static let entries = """
+    - control: manbij_isil
+      names: [Manbij, منبج]
+      governorate: Aleppo
+      point: {lat: 36.5281, lon: 37.9549, radius_km: 5}
+      designated: [ISIL]
+      others: []
+      from: 2014-01-23
+      to: 2016-08-12
+      source: "Manbij offensive (2016)"
+    - control: manbij_sdf
+      names: [Manbij, منبج]
+      designated: []
+      others: [SDF]
+      from: 2016-08-12
+      source: "Manbij offensive (2016)"
+    - control: idlib_city
+      names: [Idlib, إدلب]
+      designated: [Nusra Front]
+      others: [Ahrar al-Sham, Faylaq al-Sham]
+      from: 2015-03-28
+      source: "Second Battle of Idlib"
+    - control: raqqa_governorate
+      governorate: Raqqa
+      designated: [ISIL]
+      others: []
+      from: 2014-01-13
+      to: 2017-01-01
+      source: "a whole-governorate entry, for the fallback"
+    - control: damascus
+      names: [Damascus, دمشق]
+      designated: []
+      others: [Syrian government]
+      from: 2011-03-15
+      source: "Damascus"
+    - rule: t.control
+      desc: Shows control.
+      condition: type = attack
+      output: "%{%control(location)|unknown}%{: %control_note(location)}"
+      priority: info
+      examples:
+        match: [{type: attack}]
+    """
+
+  static func load(_ text: String) -> Result<RuleSet, RuleSetErrors> {
+    RuleSetLoader(plugins: [Designations(), Places()]).load([
+      RuleSource(path: "Rules/control.yaml", name: "control.yaml", contents: Array(text.utf8))
+    ])
+  }
+
+  /// (occurred_at, location members, the message)
+  static let cases: [(String, String, String)] = [
+    ("2016-08-11", #""place":"Manbij""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    // `to` is the first day no longer held so.
+    ("2016-08-12", #""place":"Manbij""#, "others"),
+    ("2016-08-11T23:30:00+03:00", #""place":"مدينة منبج""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2014-01-22", #""place":"Manbij""#, "unknown"),
+    // By coordinates, whatever the place name says; outside every circle, by name.
+    ("2016-06-01", #""place":"Damascus","lat":36.53,"lon":37.96"#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"Damascus","lat":33.51,"lon":36.29"#, "others"),
+    (
+      "2016-05-30", #""place":"Idlib city","governorate":"Idlib""#,
+      "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"
+    ),
+    // A governorate alone, when no place matches.
+    ("2016-06-01", #""governorate":"Ar-Raqqa Governorate""#, "designated: Raqqa was held by ISIL alone (control: raqqa_governorate)"),
+    ("2016-06-01", #""place":"Tabqa","governorate":"Raqqa""#, "designated: Raqqa was held by ISIL alone (control: raqqa_governorate)"),
+    ("2016-06-01", #""place":"Kafr Nabudah""#, "unknown"),
+    ("2016-06-01", "", "unknown"),
+  ]
+
+  @Test(arguments: cases)
+  func answers(_ occurredAt: String, _ location: String, _ expected: String) throws {
+    let set = try Self.load(Self.entries).get()
+    let line = #"{"id":"C-1","occurred_at":"\#(occurredAt)","type":"attack","location":{\#(location)}}"#
+    let report = try ReportParser.parse(line).get().report
+    #expect(set.evaluate(report).map(\.message) == [expected])
+  }
+
+  /// (the item, the error's line:column, the start of its message)
+  static let mistakes: [(String, String, String)] = [
+    ("- control: x\n  names: [A]\n  others: [B]\n  from: 2016-01-01\n", "1:3", "a control needs 'source'"),
+    ("- control: x\n  names: [A]\n  others: [B]\n  from: 2016-13-01\n  source: s\n", "4:9", "control from must be a date"),
+    ("- control: x\n  names: [A]\n  from: 2016-01-01\n  source: s\n", "1:3", "a control needs who held the place"),
+    ("- control: x\n  others: [B]\n  from: 2016-01-01\n  source: s\n", "1:3", "a control needs a place"),
+    ("- control: x\n  names: [A]\n  others: [B]\n  from: 2016-01-01\n  source: s\n  held: [C]\n", "6:3", "unknown key 'held' in a control"),
+    ("- control: x\n  names: [A]\n  others: [B]\n  from: 2016-02-01\n  to: 2016-01-01\n  source: s\n", "1:3", "a control's 'to' (2016-01-01) must come after"),
+    (
+      "- control: x\n  point: {lat: 36, lon: 37, radius_km: 0}\n  others: [B]\n  from: 2016-01-01\n  source: s\n", "2:40",
+      "control point radius_km must be a number"
+    ),
+    (
+      "- control: a\n  names: [Manbij]\n  others: [B]\n  from: 2016-01-01\n  source: s\n"
+        + "- control: b\n  names: [manbij]\n  designated: [C]\n  from: 2016-06-01\n  to: 2016-07-01\n  source: s\n",
+      "6:3", "control b overlaps control a"
+    ),
+  ]
+
+  @Test(arguments: mistakes)
+  func refuses(_ item: String, _ place: String, _ message: String) {
+    guard case .failure(let errors) = Self.load(item) else {
+      Issue.record("loaded: \(item)")
+      return
+    }
+    #expect(
+      errors.errors.contains { $0.description.contains("Rules/control.yaml:\(place): ") && $0.message.hasPrefix(message) },
+      "\(errors)")
+  }
+}
