@@ -33,8 +33,8 @@ public struct Exec: AlertSink {
       case ("command", _):
         throw PluginSettingsError("command must be a list of words, the program first: [/path/to/program, arg]")
       case ("timeout_s", .scalar(let text)):
-        guard let seconds = Double(text), seconds > 0 else {
-          throw PluginSettingsError("timeout_s must be a number of seconds above 0, got \(text)")
+        guard let seconds = Double(text), seconds > 0, seconds <= 86_400 else {
+          throw PluginSettingsError("timeout_s must be a number of seconds above 0 and at most 86400 (a day), got \(text)")
         }
         timeout = seconds
       default:
@@ -57,6 +57,19 @@ public struct Exec: AlertSink {
 struct ExecDestination: AlertDestination {
   let command: [String]
   let timeout: Double
+  /// The command's process group while it runs, for `stop`.
+  private let running = ExecRunning()
+
+  init(command: [String], timeout: Double) {
+    self.command = command
+    self.timeout = timeout
+  }
+
+  /// vigild is stopping: the command running now, and its group, are killed (the batch
+  /// comes again at the next start).
+  func stop() {
+    running.killAll()
+  }
 
   struct Failure: Error, CustomStringConvertible {
     let description: String
@@ -80,6 +93,8 @@ struct ExecDestination: AlertDestination {
     }
 
     let pid = try spawn(input: input, errors: errors)
+    running.add(pid)
+    defer { running.remove(pid) }
     var status: Int32 = 0
     let deadline = ContinuousClock.now + .seconds(timeout)
     while true {
@@ -233,5 +248,27 @@ struct ExecDestination: AlertDestination {
   /// 30 as "30", 0.5 as "0.5".
   static func seconds(_ value: Double) -> String {
     value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+  }
+}
+
+/// The process groups of the commands running now.
+final class ExecRunning: @unchecked Sendable {
+  private let lock = NSLock()
+  /// Guarded by `lock`. A group is removed only after its leader is reaped, so a group id
+  /// here cannot have been reused.
+  private var groups: Set<pid_t> = []
+
+  func add(_ group: pid_t) {
+    lock.withLock { _ = groups.insert(group) }
+  }
+
+  func remove(_ group: pid_t) {
+    lock.withLock { _ = groups.remove(group) }
+  }
+
+  func killAll() {
+    lock.withLock {
+      for group in groups { kill(-group, SIGKILL) }
+    }
   }
 }

@@ -46,6 +46,13 @@ struct Status: ParsableCommand {
       for case let range as [NSNumber] in (sink["missed"] as? [Any]) ?? [] where range.count == 2 {
         line += "; MISSED alerts \(range[0])–\(range[1]) (no longer in the kept files)"
       }
+      if let reports = sink["reports"] as? [String: Any] {
+        line += "; reports: \(number(reports["delivered"])) delivered, "
+        line += (reports["lag_bytes"] as? NSNumber).map { "\($0.stringValue) bytes behind" } ?? "in an older journal file"
+        for case let inode as NSNumber in (reports["lost_files"] as? [Any]) ?? [] {
+          line += "; LOST the rest of journal file inode \(inode.stringValue) (no longer kept)"
+        }
+      }
       print(line)
     }
     for source in (status["sources"] as? [[String: Any]]) ?? [] {

@@ -210,4 +210,29 @@ struct SinkEndToEndTests {
     #expect(try Self.sinkStatus(daemon)["failures"] as? Int == 0)
     expectCleanStop(daemon)
   }
+
+  /// A command running when vigild stops is killed with its group, and vigild still stops
+  /// cleanly; the batch comes again at the next start.
+  @Test func aCommandRunningAtTheStopIsKilledAndItsBatchComesAgain() throws {
+    let directory = try TemporaryDirectory()
+    let script = """
+      [ -e \(directory.path)/hang ] && { echo $$ >> \(directory.path)/command.pids; exec sleep 600; }
+      cat >> \(directory.path)/delivered.jsonl
+      """
+    FileManager.default.createFile(atPath: directory.path + "/hang", contents: nil)
+    let first = try Self.daemon(in: directory, script: script, timeout: 3600)
+    _ = try first.exchange((0..<5).map { DaemonEndToEndTests.report("STOP-\($0)") })
+    let pids = directory.path + "/command.pids"
+    #expect(eventually(within: 30) { !Self.pids(in: pids).isEmpty }, "the command started")
+    let command = try #require(Self.pids(in: pids).first)
+    expectCleanStop(first)
+    #expect(eventually(within: 30) { Self.isGone(command) }, "the command \(command) outlived vigild's stop")
+
+    try FileManager.default.removeItem(atPath: directory.path + "/hang")
+    let second = try Self.daemon(in: directory, script: script, timeout: 60)
+    let logged = try Self.loggedAlerts(in: directory.path)
+    #expect(logged.count == 10)
+    #expect(eventually(within: 60) { Self.delivered(in: directory.path).bySeq == logged })
+    expectCleanStop(second)
+  }
 }

@@ -49,11 +49,16 @@ public protocol AlertDestination: Sendable {
   /// and with the same retries as alerts; a report's batch comes before its alerts'. At
   /// least once: a destination keys what it stores by the report's `id`.
   func deliver(reports: [JournalledReport]) throws
+  /// vigild is stopping: give up what is under way soon (a delivery in hand may fail; it
+  /// comes again at the next start). Called from another thread than `deliver`'s; default
+  /// nothing.
+  func stop()
 }
 
 extension AlertDestination {
   public var takesReports: Bool { false }
   public func deliver(reports: [JournalledReport]) throws {}
+  public func stop() {}
 }
 
 /// One report as the journal holds it.

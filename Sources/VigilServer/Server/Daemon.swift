@@ -124,8 +124,8 @@ public final class Daemon: Sendable {
       counters.refused()
       response = Response.error(error)
     case .success(.submit(let parsed, let json)):
+      // (`submission` counts its own refusal.)
       guard let submission = submission(parsed, json: json) else {
-        counters.refused()
         return .refused(code: "invalid_json", message: "not valid JSON")
       }
       do {

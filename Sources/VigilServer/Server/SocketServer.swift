@@ -120,6 +120,8 @@ public final class SocketServer: Sendable {
         }
       }
     let binding = bindingPath(for: configuration.socket.path)
+    // One a crash left between bind and link (a pid can repeat, in a container).
+    if binding != configuration.socket.path { unlink(binding) }
     let listener: Channel
     do {
       listener = try bootstrap.bind(unixDomainSocketPath: binding).wait()
@@ -130,7 +132,7 @@ public final class SocketServer: Sendable {
     }
     // The process umask made the socket private; give it its group while it still is,
     // then widen it to the configured mode: it is never more open than configured. Only
-    // then is it renamed to its path, so a client never finds it there half set up (a
+    // then is it linked at its path, so a client never finds it there half set up (a
     // group member refused for a moment, a mode not yet the configured one).
     if !configuration.socket.group.isEmpty {
       guard let group = getgrnam(configuration.socket.group),
@@ -140,11 +142,20 @@ public final class SocketServer: Sendable {
         throw StartFailure(description: "cannot give the socket to the group \(configuration.socket.group)")
       }
     }
-    guard chmod(binding, mode_t(configuration.socket.mode)) == 0,
-      binding == configuration.socket.path || rename(binding, configuration.socket.path) == 0
-    else {
+    guard chmod(binding, mode_t(configuration.socket.mode)) == 0 else {
+      let reason = String(cString: strerror(errno))
       unlink(binding)
-      throw StartFailure(description: "cannot set the mode of \(configuration.socket.path): errno \(errno)")
+      throw StartFailure(description: "cannot set the mode of \(configuration.socket.path): \(reason)")
+    }
+    // A link, not a rename: it fails rather than replace a socket another daemon bound
+    // at the path since the stale-socket check.
+    if binding != configuration.socket.path {
+      let linked = link(binding, configuration.socket.path)
+      let reason = String(cString: strerror(errno))
+      unlink(binding)
+      guard linked == 0 else {
+        throw StartFailure(description: "cannot put the socket at \(configuration.socket.path): \(reason)")
+      }
     }
     SystemdNotifier.ready()
     return SocketServer(
@@ -214,7 +225,11 @@ public final class SocketServer: Sendable {
   /// Stops the sinks after the batch each has in hand: what a sink has not taken yet stays
   /// in the log for the next start. Last of all, with the writer stopped.
   public func stopSinks() {
-    for sink in daemon.sinks { sink.stop() }
+    for sink in daemon.sinks where !sink.stop() {
+      daemon.log(
+        "sink \(sink.name) did not finish its delivery within \(SinkDelivery.stopSeconds) s of being told to stop; "
+          + "its batch comes again at the next start")
+    }
   }
 
   /// The sources' feeds, each on a thread of its own.
@@ -226,7 +241,9 @@ public final class SocketServer: Sendable {
   /// so a report it is submitting is recorded and answered, not cut off.
   public func stopSources() {
     for source in daemon.sources { source.stop() }
-    for source in daemon.sources where !source.waitUntilStopped(within: Self.sourceStopSeconds) {
+    // One deadline for all of them.
+    let deadline = Date().addingTimeInterval(Self.sourceStopSeconds)
+    for source in daemon.sources where !source.waitUntilStopped(within: max(0, deadline.timeIntervalSinceNow)) {
       daemon.log(
         "source \(source.name) did not return within \(Self.sourceStopSeconds) s of being told to stop; stopping without it")
     }
@@ -274,7 +291,7 @@ public final class SocketServer: Sendable {
     return descriptor
   }
 
-  /// Where the socket is bound before it is set up and renamed to `path`: a hidden name in
+  /// Where the socket is bound before it is set up and linked at `path`: a hidden name in
   /// the same directory, or `path` itself when that name would pass the 107 bytes a
   /// socket path may have.
   private static func bindingPath(for path: String) -> String {

@@ -62,14 +62,16 @@ final class AlertLogReader {
   /// renamed in a way the hint does not follow), the kept files are read again from the
   /// oldest before a gap is believed. A batch ends before a hole in the `seq`s, so the
   /// next read starts at it and checks it the same way.
-  func read(after seq: UInt64, upTo bound: UInt64 = .max, limit: Int) -> (records: [RecordedAlert], gap: Gap?) {
+  func read(after seq: UInt64, upTo bound: UInt64 = .max, limit: Int) throws(RotatedFiles.ReadFailure) -> (
+    records: [RecordedAlert], gap: Gap?
+  ) {
     var checkedFromOldest = false
     while true {
       let files = RotatedFiles.kept(path, keep: keep)
       let hinted = files.firstIndex { $0.inode == inode }
       if hinted == nil { offset = 0 }
       let fromOldest = (hinted ?? 0) == 0 && offset == 0
-      switch scan(files, from: hinted ?? 0, after: seq, upTo: bound, limit: limit, trustingHint: fromOldest || checkedFromOldest) {
+      switch try scan(files, from: hinted ?? 0, after: seq, upTo: bound, limit: limit, trustingHint: fromOldest || checkedFromOldest) {
       case .records(let records):
         let gap = records.first.flatMap { $0.seq > seq + 1 ? Gap(from: seq + 1, to: $0.seq - 1) : nil }
         return (records, gap)
@@ -90,12 +92,12 @@ final class AlertLogReader {
   private func scan(
     _ files: [(path: String, inode: UInt64)], from first: Int, after seq: UInt64, upTo bound: UInt64, limit: Int,
     trustingHint: Bool
-  ) -> Scan {
+  ) throws(RotatedFiles.ReadFailure) -> Scan {
     var index = first
     var records: [RecordedAlert] = []
     while index < files.count, records.count < limit {
       inode = files[index].inode
-      let chunk = RotatedFiles.completeLines(of: files[index].path, from: offset)
+      let chunk = try RotatedFiles.completeLines(of: files[index].path, from: offset)
       offset = chunk.start
       var stopped = false
       for (line, end) in chunk.lines {

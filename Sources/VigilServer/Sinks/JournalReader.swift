@@ -8,26 +8,35 @@ import VigilCore
 /// So the window between logrotate's rename and vigild's reopen loses nothing: the
 /// renamed file is the one the writer still writes, and it is read until the writer moves.
 final class JournalReader {
-  /// Where the next read starts: a file by its inode, and how far into it.
+  /// Where the next read starts: a file by its inode, how far into it, and the file's
+  /// first bytes — an inode is reused once its file is deleted, so the file found under
+  /// it is checked to be the one the position was in.
   struct Position: Equatable {
     var inode: UInt64?
     var offset = 0
+    /// Up to the first 64 bytes of the file, hex-encoded; empty when not known.
+    var head = ""
 
-    /// As kept in a cursor file: `inode offset`.
-    var text: String { "\(inode ?? 0) \(offset)" }
+    /// As kept in a cursor file: `inode offset head`.
+    var text: String { "\(inode ?? 0) \(offset)" + (head.isEmpty ? "" : " \(head)") }
 
-    init(inode: UInt64?, offset: Int) {
+    init(inode: UInt64?, offset: Int, head: String = "") {
       self.inode = inode
       self.offset = offset
+      self.head = head
     }
 
     init?(text: String) {
       let words = text.split(separator: " ")
-      guard words.count == 2, let inode = UInt64(words[0]), let offset = Int(words[1]), offset >= 0 else { return nil }
+      guard words.count == 2 || words.count == 3, let inode = UInt64(words[0]), let offset = Int(words[1]), offset >= 0
+      else { return nil }
       self.inode = inode == 0 ? nil : inode
       self.offset = offset
+      head = words.count == 3 ? String(words[2]) : ""
     }
   }
+
+  static let headBytes = 64
 
   private let path: String
   private let keep: Int
@@ -43,27 +52,31 @@ final class JournalReader {
   /// and its size). `lost` is the inode of a file the position was in and no kept file
   /// is any more: what it held past the position could not be read (reading goes on from
   /// the oldest kept file, so some lines may come again).
-  func read(upTo durable: JournalMark, limit: Int) -> (lines: [String], lost: UInt64?) {
+  func read(upTo durable: JournalMark, limit: Int) throws(RotatedFiles.ReadFailure) -> (lines: [String], lost: UInt64?) {
     let files = RotatedFiles.kept(path, keep: keep)
     var lost: UInt64?
     var index: Int
-    if let found = files.firstIndex(where: { $0.inode == position.inode }) {
+    if let found = files.firstIndex(where: { $0.inode == position.inode }),
+      position.head.isEmpty || Self.head(of: files[found].path, length: position.head.count / 2) == position.head
+    {
       index = found
     } else {
       lost = position.inode
       index = 0
-      position = Position(inode: files.first?.inode, offset: 0)
+      position = Position(inode: nil, offset: 0)
     }
     var lines: [String] = []
     while index < files.count, lines.count < limit {
       let file = files[index]
-      position.inode = file.inode
+      if position.inode != file.inode { position = Position(inode: file.inode, offset: 0) }
       let writing = file.inode == durable.inode
       // A newer file than the writer's (logrotate created it, vigild has not reopened
       // yet): nothing in it is the writer's.
       if index > 0, files[index - 1].inode == durable.inode { break }
-      let chunk = RotatedFiles.completeLines(
+      let chunk = try RotatedFiles.completeLines(
         of: file.path, from: position.offset, to: writing ? Int(durable.size) : nil)
+      // The file's first bytes, once it has them, identify it from now on.
+      if position.head.count < Self.headBytes * 2 { position.head = Self.head(of: file.path, length: Self.headBytes) }
       position.offset = chunk.start
       for (line, end) in chunk.lines.prefix(limit - lines.count) {
         lines.append(line)
@@ -78,5 +91,13 @@ final class JournalReader {
       position.offset = 0
     }
     return (lines, lost)
+  }
+
+  /// The first `length` bytes of a file (fewer if it is shorter), hex-encoded.
+  static func head(of path: String, length: Int) -> String {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
+    defer { try? handle.close() }
+    let bytes = (try? handle.read(upToCount: length)) ?? Data()
+    return bytes.map { String(format: "%02x", $0) }.joined()
   }
 }

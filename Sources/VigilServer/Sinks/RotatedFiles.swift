@@ -27,12 +27,21 @@ enum RotatedFiles {
     var start: Int
   }
 
+  /// A kept file that could not be opened (permissions, too many open files): the read
+  /// is retried later, never taken for an empty file.
+  struct ReadFailure: Error, CustomStringConvertible {
+    let description: String
+  }
+
   /// The complete lines of `path` from `offset` to `end` (default: its size). A file
   /// shorter than `offset` was truncated in place: it is read again from its start. It
   /// reads 4 MB at a time, more when one line is longer.
-  static func completeLines(of path: String, from offset: Int, to end: Int? = nil) -> Lines {
+  static func completeLines(of path: String, from offset: Int, to end: Int? = nil) throws(ReadFailure) -> Lines {
     guard let handle = FileHandle(forReadingAtPath: path) else {
-      return Lines(lines: [], consumed: offset, more: false, start: offset)
+      let reason = String(cString: strerror(errno))
+      // Gone between listing and opening (a rotation): nothing to read in it.
+      if access(path, F_OK) != 0 { return Lines(lines: [], consumed: offset, more: false, start: offset) }
+      throw ReadFailure(description: "cannot open \(path): \(reason)")
     }
     defer { try? handle.close() }
     let fileSize = Int((try? handle.seekToEnd()) ?? 0)

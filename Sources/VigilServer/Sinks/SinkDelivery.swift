@@ -37,6 +37,8 @@ public final class SinkDelivery: @unchecked Sendable {
     /// Records lost to it because no kept file held them when it came to them.
     var missed: [AlertLogReader.Gap] = []
     var stopping = false
+    /// Whether its thread runs.
+    var running = false
     /// A new sink (no cursor yet): it starts at the oldest record kept, with nothing missed.
     var fresh = false
     /// How far the writer has made the journal durable.
@@ -96,7 +98,14 @@ public final class SinkDelivery: @unchecked Sendable {
 
   /// Starts delivering, on the sink's own thread.
   public func start() {
-    let thread = Thread { [self] in run() }
+    state.withLockedValue { $0.running = true }
+    let thread = Thread { [self] in
+      run()
+      wake.lock()
+      state.withLockedValue { $0.running = false }
+      wake.broadcast()
+      wake.unlock()
+    }
     thread.name = "vigild sink \(name)"
     thread.start()
   }
@@ -104,20 +113,37 @@ public final class SinkDelivery: @unchecked Sendable {
   /// The writer made records up to `seq` durable, and the journal up to `journal`.
   public func logged(upTo seq: UInt64, journal: JournalMark) {
     wake.lock()
-    state.withLockedValue {
-      $0.logged = max($0.logged, seq)
-      $0.journalled = journal
+    let news = state.withLockedValue { state in
+      let news = seq > state.logged || (journalReader != nil && journal != state.journalled)
+      state.logged = max(state.logged, seq)
+      state.journalled = journal
+      return news
     }
-    wake.signal()
+    if news { wake.signal() }
     wake.unlock()
   }
 
-  /// Stops after the batch in hand (a sink that hangs is left to the process's exit).
-  public func stop() {
+  /// How long `stop` waits for the delivery in hand.
+  static let stopSeconds = 5.0
+
+  /// Tells the destination to give up what it has under way, and waits (up to
+  /// `stopSeconds`) for the sink's thread to finish the batch in hand and save its cursor;
+  /// whether it did. One that does not is left to the process's exit: its batch comes
+  /// again at the next start.
+  @discardableResult
+  public func stop() -> Bool {
     wake.lock()
     state.withLockedValue { $0.stopping = true }
     wake.broadcast()
     wake.unlock()
+    destination.stop()
+    let deadline = Date().addingTimeInterval(Self.stopSeconds)
+    wake.lock()
+    defer { wake.unlock() }
+    while state.withLockedValue({ $0.running }) {
+      guard wake.wait(until: deadline) else { return !state.withLockedValue { $0.running } }
+    }
+    return true
   }
 
   private func run() {
@@ -125,12 +151,12 @@ public final class SinkDelivery: @unchecked Sendable {
     while !state.withLockedValue({ $0.stopping }) {
       let (bound, journalled) = state.withLockedValue { ($0.logged, $0.journalled) }
       do {
-        // Reports first: a report is in the journal before its alerts are in the log, and
-        // alerts wait while a full batch of reports says more reports are to come.
-        let reports = try deliverReports(upTo: journalled)
-        let alertsMoved = reports < Self.batchLimit ? try deliverAlerts(upTo: bound) : false
+        // A batch of reports, then a batch of alerts: each stream moves on every round,
+        // so neither waits for the other to catch up.
+        let reportsMoved = try deliverReports(upTo: journalled)
+        let alertsMoved = try deliverAlerts(upTo: bound)
         backoff = 0.1
-        if reports == 0 && !alertsMoved { waitForRecords(after: bound, journal: journalled) }
+        if !reportsMoved && !alertsMoved { waitForRecords(after: bound, journal: journalled) }
       } catch {
         let failures = state.withLockedValue {
           $0.failures += 1
@@ -151,7 +177,7 @@ public final class SinkDelivery: @unchecked Sendable {
   private func deliverAlerts(upTo bound: UInt64) throws -> Bool {
     let cursor = state.withLockedValue { $0.cursor }
     let start = reader.withLockedValue { $0.position }
-    let (records, gap) = reader.withLockedValue { $0.read(after: cursor, upTo: bound, limit: Self.batchLimit) }
+    let (records, gap) = try reader.withLockedValue { try $0.read(after: cursor, upTo: bound, limit: Self.batchLimit) }
     let fresh = state.withLockedValue { state in
       defer { if !records.isEmpty { state.fresh = false } }
       return state.fresh
@@ -185,11 +211,11 @@ public final class SinkDelivery: @unchecked Sendable {
   }
 
   /// Delivers the next batch of journalled reports up to `durable`, for a sink that takes
-  /// them; how many it held.
-  private func deliverReports(upTo durable: JournalMark) throws -> Int {
-    guard let journalReader else { return 0 }
+  /// them; whether there was one.
+  private func deliverReports(upTo durable: JournalMark) throws -> Bool {
+    guard let journalReader else { return false }
     let start = journalReader.withLockedValue { $0.position }
-    let (lines, lost) = journalReader.withLockedValue { $0.read(upTo: durable, limit: Self.batchLimit) }
+    let (lines, lost) = try journalReader.withLockedValue { try $0.read(upTo: durable, limit: Self.batchLimit) }
     if let lost, state.withLockedValue({ !$0.reportFilesLost.contains(lost) }) {
       log(
         "sink \(name): the journal file it was reading (inode \(lost)) is no longer kept; what it held past "
@@ -201,7 +227,7 @@ public final class SinkDelivery: @unchecked Sendable {
     guard !lines.isEmpty else {
       // Nothing new, but a lost file's restart point is kept.
       if end != start { try? saveCursor(end.text, to: reportCursorPath) }
-      return 0
+      return false
     }
     do {
       state.withLockedValue { $0.deliveringSince = Date() }
@@ -217,7 +243,7 @@ public final class SinkDelivery: @unchecked Sendable {
       $0.deliveringSince = nil
       $0.lastError = nil
     }
-    return lines.count
+    return true
   }
 
   /// Waits until the writer tells of records past `bound` or a journal past `journal`
@@ -239,7 +265,8 @@ public final class SinkDelivery: @unchecked Sendable {
 
   /// Written to a new file, synced, and renamed over the old: a crash leaves one or the other.
   private func saveCursor(_ cursor: String, to cursorPath: String) throws {
-    let temporary = cursorPath + ".new"
+    // Named for this process: one that outlived its stop cannot clash with its successor's.
+    let temporary = cursorPath + ".new.\(getpid())"
     let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
     guard descriptor >= 0 else { throw PluginSettingsError("cannot write \(temporary): errno \(errno)") }
     let text = Array("\(cursor)\n".utf8)

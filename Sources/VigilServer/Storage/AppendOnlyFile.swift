@@ -38,13 +38,13 @@ final class AppendOnlyFile {
     try recover()
   }
 
-  /// The file's size in bytes.
   /// The inode of the file being appended to (it changes at `reopen`).
   var inode: UInt64 {
     var status = stat()
     return fstat(descriptor, &status) == 0 ? UInt64(status.st_ino) : 0
   }
 
+  /// The file's size in bytes.
   var size: Int64 {
     Int64(lseek(descriptor, 0, SEEK_END))
   }
