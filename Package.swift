@@ -105,7 +105,7 @@ let package = Package(
     .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore", "VigilTestSupport"]),
     .testTarget(name: "VigilServerTests", dependencies: ["VigilServer", "VigilTestSupport"]),
     .testTarget(name: "FuzzTargetTests", dependencies: ["VigilFuzzing"]),
-    .testTarget(name: "PluginTests", dependencies: ["VigilPlugins", "VigilCore", "VigilServer"]),
+    .testTarget(name: "PluginTests", dependencies: ["VigilPlugins", "VigilCore", "VigilServer", "VigilTestSupport"]),
     .testTarget(
       name: "VigilEndToEndTests",
       dependencies: [
