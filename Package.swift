@@ -28,6 +28,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
   ],
   targets: [
     // The engine: reports, the rule language, rule sets, evaluation. Pure: no I/O.
@@ -53,6 +54,16 @@ let package = Package(
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
       ],
       plugins: ["GitRevision"]
+    ),
+    // Real data in (docs/import.md): tables (CSV, XLSX, JSON exports) read row by row, and
+    // mapping files that turn a row into a report. `vigil import` and the spool source use it.
+    .target(
+      name: "VigilImport",
+      dependencies: [
+        "VigilCore",
+        // XLSX workbooks are zip archives.
+        .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+      ]
     ),
     // Writes the git revision into VigilServer at build time, for `--version`. (Not under
     // Plugins/: those are the rule language's plugins.)
@@ -105,6 +116,7 @@ let package = Package(
     .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore", "VigilTestSupport"]),
     .testTarget(name: "VigilServerTests", dependencies: ["VigilServer", "VigilTestSupport"]),
     .testTarget(name: "FuzzTargetTests", dependencies: ["VigilFuzzing"]),
+    .testTarget(name: "ImportTests", dependencies: ["VigilImport", "VigilCore", "VigilTestSupport"]),
     .testTarget(name: "PluginTests", dependencies: ["VigilPlugins", "VigilCore", "VigilServer", "VigilTestSupport"]),
     .testTarget(
       name: "VigilEndToEndTests",

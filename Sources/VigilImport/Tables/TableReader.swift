@@ -1,0 +1,51 @@
+/// A table read row by row — a CSV file, a sheet of an XLSX workbook, the records of a
+/// JSON export — as `vigil import` and its mapping files see it (docs/import.md): a header
+/// naming the columns, an optional HXL hashtag row, then rows of text cells. Readers
+/// stream: memory stays bounded by one row (an XLSX workbook also by its shared-strings
+/// table), whatever the file's size.
+public protocol TableReader {
+  /// The column names of the header row, as written (trimmed of surrounding spaces).
+  var header: [String] { get }
+  /// The HXL hashtags of the columns (`#adm1`, `#geo +lat`), when the row after the header
+  /// is a hashtag row; `""` for a column without one. Nil when the file has no such row.
+  var hashtags: [String]? { get }
+  /// The next data row, or nil at the end. A row shorter than the header is padded with
+  /// empty cells; a longer one is an error (a ragged row) unless its extra cells are empty.
+  mutating func next() throws(TableError) -> TableRow?
+}
+
+/// One data row: its cells as text (an empty cell is `""`), and where it is in the file.
+public struct TableRow: Sendable, Equatable {
+  /// The row's number as a person finds it: the line of a CSV file where the record
+  /// starts (the header is line 1), the row number of a sheet, the record's index
+  /// (from 1) in a JSON export.
+  public let number: Int
+  public let cells: [String]
+
+  public init(number: Int, cells: [String]) {
+    self.number = number
+    self.cells = cells
+  }
+}
+
+/// A file that cannot be read as a table, with where: the row (as `TableRow.number`
+/// counts) and the column (1-based) when known.
+public struct TableError: Error, Sendable, Equatable, CustomStringConvertible {
+  public let row: Int?
+  public let column: Int?
+  public let message: String
+
+  public init(row: Int?, column: Int? = nil, _ message: String) {
+    self.row = row
+    self.column = column
+    self.message = message
+  }
+
+  public var description: String {
+    switch (row, column) {
+    case (let row?, let column?): "row \(row), column \(column): \(message)"
+    case (let row?, nil): "row \(row): \(message)"
+    default: message
+    }
+  }
+}
