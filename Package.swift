@@ -89,7 +89,7 @@ let package = Package(
     .executableTarget(
       name: "vigil",
       dependencies: [
-        "VigilServer", "VigilPlugins",
+        "VigilServer", "VigilPlugins", "VigilImport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
       ]

@@ -11,46 +11,34 @@ struct ReportStreaming {
   let op: String
   let json: Bool
 
-  /// Where a report came from, for its verdict.
+  /// Where a report came from, for its verdict; and, for a row `vigil import` could not
+  /// make a report of, why (nothing was sent for it).
   struct Origin {
     let file: String
     let line: Int
+    var refusal: String? = nil
   }
+
+  /// Hands the daemon a batch of request lines and their origins (an origin with a refusal
+  /// has no line); false when the daemon has closed the connection.
+  typealias Send = (_ batch: [UInt8], _ origins: [Origin]) -> Bool
 
   /// Streams the inputs (paths, `-` for standard input); gives whether any was refused.
   func run(inputs: [String]) throws(CommandFailure) -> Bool {
     let files = try open(inputs)
-    let origins = NIOLockedValueBox<[Origin]>([])
-    let sent = NIOLockedValueBox((count: 0, done: false, closed: false))
-    let connection = self.connection
     let op = self.op
-    let sender = Thread {
-      defer {
-        // Done before the half-close: the daemon may answer the last report and close
-        // before this thread runs again, and the reader must not take that for a loss.
-        sent.withLockedValue { $0.done = true }
-        connection.finishSending()
-      }
+    return try run { send in
       for (name, handle) in files {
         var splitter = ReportSplitter()
         var batch: [UInt8] = []
         var batchOrigins: [Origin] = []
-        let flush = { () -> Bool in
-          origins.withLockedValue { $0 += batchOrigins }
-          sent.withLockedValue { $0.count += batchOrigins.count }
-          defer {
-            batch.removeAll(keepingCapacity: true)
-            batchOrigins.removeAll(keepingCapacity: true)
-          }
-          return connection.send(batch)
-        }
         var open = true
         while open {
           let chunk = handle.readData(ofLength: 1 << 20)
           let emit = { (value: [UInt8], line: Int) in
             batchOrigins.append(Origin(file: name, line: line))
             if value.first == UInt8(ascii: "{") {
-              batch += Array("{\"op\":\"\(op)\",\"report\":".utf8) + value + [UInt8(ascii: "}"), 10]
+              batch += Self.request(op: op, report: value)
             } else {
               batch += value + [10]
             }
@@ -61,11 +49,40 @@ struct ReportStreaming {
           } else {
             splitter.feed(chunk, emit: emit)
           }
-          if !flush() {
-            sent.withLockedValue { $0.closed = true }
-            return
-          }
+          guard send(batch, batchOrigins) else { return }
+          batch.removeAll(keepingCapacity: true)
+          batchOrigins.removeAll(keepingCapacity: true)
         }
+      }
+    }
+  }
+
+  /// The request line that submits or checks a report.
+  static func request(op: String, report: [UInt8]) -> [UInt8] {
+    Array("{\"op\":\"\(op)\",\"report\":".utf8) + report + [UInt8(ascii: "}"), 10]
+  }
+
+  /// Runs `produce` on a thread of its own, sending what it gives while this thread reads
+  /// and prints the daemon's answers in order; gives whether any report was refused.
+  func run(produce: @escaping @Sendable (Send) -> Void) throws(CommandFailure) -> Bool {
+    let origins = NIOLockedValueBox<[Origin]>([])
+    let sent = NIOLockedValueBox((count: 0, done: false, closed: false))
+    let connection = self.connection
+    let sender = Thread {
+      defer {
+        // Done before the half-close: the daemon may answer the last report and close
+        // before this thread runs again, and the reader must not take that for a loss.
+        sent.withLockedValue { $0.done = true }
+        connection.finishSending()
+      }
+      produce { batch, batchOrigins in
+        origins.withLockedValue { $0 += batchOrigins }
+        sent.withLockedValue { $0.count += batchOrigins.count }
+        guard batch.isEmpty || connection.send(batch) else {
+          sent.withLockedValue { $0.closed = true }
+          return false
+        }
+        return true
       }
     }
     sender.start()
@@ -76,6 +93,26 @@ struct ReportStreaming {
     while true {
       let (total, done) = sent.withLockedValue { ($0.count, $0.done) }
       if done, answered == total { break }
+      // Caught up with what was sent: whether the next is a report to wait an answer for
+      // or a row refused here is not known yet.
+      if answered == total {
+        usleep(500)
+        continue
+      }
+      // A row that never became a report: its refusal, with no answer to wait for.
+      if answered < total, case let origin = origins.withLockedValue({ $0[answered] }), let refusal = origin.refusal {
+        answered += 1
+        progress.clear()
+        tally.count(ok: false, duplicate: false, alerts: [])
+        if json {
+          Swift.print(
+            "{\"file\":\(JSONText.string(origin.file)),\"line\":\(origin.line),\"ok\":false,"
+              + "\"error\":{\"code\":\"unmappable\",\"message\":\(JSONText.string(refusal))}}")
+        } else {
+          Swift.print("\(origin.file):\(origin.line): refused (mapping): \(refusal)")
+        }
+        continue
+      }
       guard let response = connection.readLine() else {
         let (total, done) = sent.withLockedValue { ($0.count, $0.done) }
         if done, answered == total { break }

@@ -15,11 +15,12 @@ struct Vigil: ParsableCommand {
         vigil tail -f --min-priority high
         vigil rules test Rules           check edited rules before the daemon sees them
         vigil replay                     what an edit would change on past reports
+        vigil import --map awsd FILE.csv spreadsheets and form exports through a mapping
       """,
     version: BuildVersion.line(for: "vigil"),
     subcommands: [
-      Submit.self, Check.self, Tail.self, Status.self, Reload.self, RulesCommand.self, Verify.self, Replay.self,
-      PluginsCommand.self,
+      Submit.self, Check.self, Import.self, Tail.self, Status.self, Reload.self, RulesCommand.self, Verify.self,
+      Replay.self, PluginsCommand.self,
     ])
 
   static func main() {

@@ -2,11 +2,11 @@
 /// type its field has in the schema, read from its text: `killed: 3` a number,
 /// `populated: true` a boolean, `origin_country: NO` the string "NO". Where the schema has
 /// no type (`extra`, unknown fields) YAML's plain scalars keep their usual meaning.
-enum ExampleReport {
+public enum ExampleReport {
   static let defaultOccurredAt = "2016-03-01T12:00:00Z"
 
   /// The JSON of the example, with `id` and `occurred_at` filled in when it leaves them out.
-  static func json(_ node: RuleNode, ruleID: String, index: Int) -> String {
+  public static func json(_ node: RuleNode, ruleID: String, index: Int) -> String {
     guard case .mapping(let members, _) = node else { return value(node, path: "") }
     var fields = members.map { JSONText.string($0.key) + ":" + value($0.value, path: $0.key) }
     if !members.contains(where: { $0.key == "id" }) {

@@ -6,9 +6,9 @@ import CYaml
 /// 138 ms a load took, against a target of 100 ms for the whole load; reading the events
 /// here keeps scalars as text (which is how the loader reads them anyway) and checks
 /// repeated keys by their text.
-enum YAMLReader {
+public enum YAMLReader {
   /// The file's single document, or nil when it is empty.
-  static func read(_ bytes: [UInt8], file: String) throws(RuleError) -> RuleNode? {
+  public static func read(_ bytes: [UInt8], file: String) throws(RuleError) -> RuleNode? {
     var parser = yaml_parser_t()
     guard yaml_parser_initialize(&parser) == 1 else {
       throw RuleError(SourcePosition(file: file, line: 1, column: 1), "out of memory reading YAML")

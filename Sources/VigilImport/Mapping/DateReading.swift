@@ -1,0 +1,119 @@
+import Foundation
+
+/// Dates as real files write them: ISO text, Excel serial numbers (the days since
+/// 1899-12-30: 42632 is 2016-09-19), patterns such as `dd/MM/yyyy`, and separate year,
+/// month and day cells. Each gives `YYYY-MM-DD` (or, with a time, the ISO text as written).
+enum DateReading {
+  /// ISO text: `YYYY-MM-DD`, optionally with a time and zone (`2016-03-04T06:40:00+02:00`);
+  /// kept as written when it is a valid date.
+  static func isoDate(_ text: String) -> String? {
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    let bytes = Array(trimmed.utf8)
+    guard bytes.count >= 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+      let year = Int(trimmed.prefix(4)), let month = Int(trimmed.dropFirst(5).prefix(2)),
+      let day = Int(trimmed.dropFirst(8).prefix(2)), valid(year, month, day)
+    else { return nil }
+    if bytes.count == 10 { return trimmed }
+    // With a time: `T` or a space, as the report schema's timestamps take it.
+    guard bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " ") else { return nil }
+    return trimmed.replacingOccurrences(of: " ", with: "T")
+  }
+
+  /// An Excel serial day number (a fraction is the time of day, dropped).
+  static func excelSerial(_ text: String) -> String? {
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    guard let serial = Double(trimmed), serial >= 1, serial < 2_958_466, trimmed.allSatisfy({ $0.isNumber || $0 == "." })
+    else { return nil }
+    let day = Int(serial.rounded(.down))
+    let date = Date(timeIntervalSince1970: Double(day - 25_569) * 86_400)
+    return format(date)
+  }
+
+  /// A pattern of `dd`, `d`, `MM`, `M`, `yyyy`, `yy` and separators.
+  static func isPattern(_ pattern: String) -> Bool {
+    tokens(pattern) != nil
+  }
+
+  static func withPattern(_ text: String, _ pattern: String) -> String? {
+    guard let tokens = tokens(pattern) else { return nil }
+    var rest = Substring(text.trimmingCharacters(in: .whitespaces))
+    var year: Int?
+    var month: Int?
+    var day: Int?
+    for token in tokens {
+      switch token {
+      case "dd", "d", "MM", "M", "yyyy", "yy":
+        let digits = rest.prefix { $0.isASCII && $0.isNumber }
+        let allowed = token.hasPrefix("y") ? (token == "yyyy" ? 4...4 : 2...2) : 1...2
+        guard allowed.contains(digits.count), let value = Int(digits) else { return nil }
+        rest = rest.dropFirst(digits.count)
+        switch token.first {
+        case "d": day = value
+        case "M": month = value
+        default: year = token == "yy" ? 2000 + value : value
+        }
+      default:
+        guard rest.hasPrefix(token) else { return nil }
+        rest = rest.dropFirst(token.count)
+      }
+    }
+    guard rest.isEmpty, let year, let month, let day, valid(year, month, day) else { return nil }
+    return String(format: "%04d-%02d-%02d", year, month, day)
+  }
+
+  /// From cells; an empty day gives the month's first day (its precision is the month).
+  static func fromParts(year: String, month: String, day: String?) -> String? {
+    guard let year = Int(number(year)), let month = Int(number(month)) else { return nil }
+    let dayText = day.map(number) ?? ""
+    let day = dayText.isEmpty ? 1 : Int(dayText)
+    guard let day, valid(year, month, day) else { return nil }
+    return String(format: "%04d-%02d-%02d", year, month, day)
+  }
+
+  /// "12.0" as "12" (spreadsheets write whole numbers so).
+  private static func number(_ text: String) -> String {
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    if trimmed.hasSuffix(".0") { return String(trimmed.dropLast(2)) }
+    return trimmed
+  }
+
+  private static func valid(_ year: Int, _ month: Int, _ day: Int) -> Bool {
+    guard (1...9999).contains(year), (1...12).contains(month), day >= 1 else { return false }
+    var components = DateComponents()
+    (components.year, components.month, components.day) = (year, month, 1)
+    let calendar = Calendar(identifier: .gregorian)
+    guard let first = calendar.date(from: components), let days = calendar.range(of: .day, in: .month, for: first) else {
+      return false
+    }
+    return days.contains(day)
+  }
+
+  private static func format(_ date: Date) -> String {
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = TimeZone(identifier: "UTC")!
+    let parts = calendar.dateComponents([.year, .month, .day], from: date)
+    return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+  }
+
+  /// The pattern split into fields and literal separators; nil when it has no day, month
+  /// and year or holds letters that are none of them.
+  private static func tokens(_ pattern: String) -> [String]? {
+    var tokens: [String] = []
+    var rest = Substring(pattern)
+    while let first = rest.first {
+      if first == "d" || first == "M" || first == "y" {
+        let run = rest.prefix { $0 == first }
+        guard ["dd", "d", "MM", "M", "yyyy", "yy"].contains(String(run)) else { return nil }
+        tokens.append(String(run))
+        rest = rest.dropFirst(run.count)
+      } else if first.isLetter || first.isNumber {
+        return nil
+      } else {
+        tokens.append(String(first))
+        rest = rest.dropFirst()
+      }
+    }
+    let fields = Set(tokens.compactMap { $0.first }.filter { "dMy".contains($0) })
+    return fields == ["d", "M", "y"] ? tokens : nil
+  }
+}

@@ -1,0 +1,100 @@
+import VigilCore
+
+/// A mapping file (docs/import.md): how each row of a table becomes a report. Loaded by
+/// `MappingLoader`, applied by `RowMapper`.
+public struct Mapping: Sendable {
+  public let name: String
+  public let path: String
+  /// `csv`, `xlsx`, `json`, `ndjson`; nil: by the file's extension.
+  public let format: String?
+  /// The sheet of a workbook; nil: the first.
+  public let sheet: String?
+  /// Rows that fail any of these are counted as filtered, not refused.
+  let filters: [RowFilter]
+  let id: IDRule
+  /// Report fields by dotted path, in the file's order.
+  let fields: [FieldRule]
+  /// Kept under `extra`, by name.
+  let extras: [FieldRule]
+  /// Each column a rule reads, with where the rule names it: checked against a file's
+  /// header when it is opened.
+  let columns: [ColumnReference]
+  let position: SourcePosition
+}
+
+/// Where a value comes from in a row.
+enum ColumnReference: Sendable, Equatable {
+  /// By header name.
+  case header(String, SourcePosition)
+  /// By HXL hashtag and attributes (`#affected +killed`), falling back to a header name
+  /// when the file has no hashtag row or no column with the tag.
+  case hashtag(tag: String, attributes: [String], fallback: String?, SourcePosition)
+
+  var position: SourcePosition {
+    switch self {
+    case .header(_, let position), .hashtag(_, _, _, let position): position
+    }
+  }
+
+  var shown: String {
+    switch self {
+    case .header(let name, _): "'\(name)'"
+    case .hashtag(let tag, let attributes, let fallback, _):
+      "'\(([tag] + attributes.map { "+" + $0 }).joined(separator: " "))'" + (fallback.map { " (or '\($0)')" } ?? "")
+    }
+  }
+}
+
+/// How one report field (or extra) gets its value.
+struct FieldRule: Sendable {
+  /// The report path (`location.place`) or, for an extra, `extra.<name>`.
+  let path: String
+  let source: ValueSource
+  /// Values of the source read as empty (`Unknown`, `N/A`).
+  let skip: Set<String>
+  /// Source value → report value (a list for a list field); a value not in it is counted
+  /// as unmapped and leaves the field absent.
+  let map: [String: [String]]?
+  /// The field is set only when this holds; otherwise its value goes under
+  /// `extra.<path with _>` (coarse coordinates kept, but not as the place's).
+  let onlyWhen: RowTest?
+  let position: SourcePosition
+}
+
+enum ValueSource: Sendable {
+  case column(ColumnReference)
+  case constant(String)
+  /// Texts of several columns, the non-empty ones joined.
+  case join([ColumnReference], separator: String)
+  /// A date from one column (ISO text, an Excel serial number, or one of `patterns`), or
+  /// from year, month and day columns (the day may be empty: then the month is given).
+  case date(column: ColumnReference?, patterns: [String], parts: (year: ColumnReference, month: ColumnReference, day: ColumnReference?)?)
+  /// The first case whose test holds, else the default.
+  case choice([(RowTest, String)], otherwise: String?)
+}
+
+/// A test on a row's cell.
+struct RowTest: Sendable {
+  enum Kind: Sendable {
+    case equals([String])
+    case contains([String])
+    case matches(String)
+  }
+
+  let column: ColumnReference
+  let kind: Kind
+  let negated: Bool
+}
+
+/// A filter: a test on a cell, or a range of the report's `occurred_at` date.
+enum RowFilter: Sendable {
+  case test(RowTest)
+  /// `occurred_at`'s date (`YYYY-MM-DD`) from `from` to `to`, both included.
+  case dateRange(from: String?, to: String?)
+}
+
+/// How the report `id` is made: a prefix and the source's own identifier, made valid.
+struct IDRule: Sendable {
+  let prefix: String
+  let source: ValueSource
+}

@@ -1,0 +1,427 @@
+import Foundation
+import VigilCore
+
+/// Reads a mapping file (docs/import.md) like a rule file: every problem at its
+/// `file:line:column`, unknown keys refused, and its examples — a row and the report it
+/// must become — run at load.
+public enum MappingLoader {
+  public static func load(path: String) -> Result<Mapping, RuleSetErrors> {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      return .failure(RuleSetErrors(errors: [RuleError(SourcePosition(file: path, line: 0, column: 0), "cannot read \(path)")]))
+    }
+    return load([UInt8](data), path: path)
+  }
+
+  public static func load(_ bytes: [UInt8], path: String) -> Result<Mapping, RuleSetErrors> {
+    let root: RuleNode?
+    do {
+      root = try YAMLReader.read(bytes, file: path)
+    } catch {
+      return .failure(RuleSetErrors(errors: [error]))
+    }
+    guard case .mapping(let members, let position)? = root else {
+      return .failure(
+        RuleSetErrors(errors: [RuleError(root?.position ?? SourcePosition(file: path, line: 1, column: 1), "a mapping file is a YAML mapping with mapping, id and fields")]))
+    }
+    var reader = Reader()
+    let mapping = reader.mapping(members, position: position, path: path)
+    guard reader.errors.isEmpty, let mapping else { return .failure(RuleSetErrors(errors: reader.errors)) }
+    // The examples run against the mapping just read.
+    if let examples = members.first(where: { $0.key == "examples" })?.value {
+      reader.runExamples(examples, mapping: mapping)
+    }
+    return reader.errors.isEmpty ? .success(mapping) : .failure(RuleSetErrors(errors: reader.errors))
+  }
+
+  static let topKeys = ["mapping", "description", "format", "sheet", "id", "where", "fields", "extra", "examples"]
+  static let valueKeys = ["column", "hxl", "value", "join", "date", "when", "else", "skip", "map", "only_when", "separator", "prefix"]
+
+  /// Reads nodes, collecting every problem at its place.
+  struct Reader {
+    var errors: [RuleError] = []
+    var columns: [ColumnReference] = []
+
+    mutating func fail(_ position: SourcePosition, _ message: String) {
+      errors.append(RuleError(position, message))
+    }
+
+    mutating func mapping(_ members: [RuleNode.Member], position: SourcePosition, path: String) -> Mapping? {
+      var name: String?
+      var format: String?
+      var sheet: String?
+      var id: IDRule?
+      var filters: [RowFilter] = []
+      var fields: [FieldRule] = []
+      var extras: [FieldRule] = []
+      for member in members {
+        switch member.key {
+        case "mapping": name = text(member.value, "mapping")
+        case "description": _ = text(member.value, "description")
+        case "format":
+          format = text(member.value, "format")
+          if let given = format, !["csv", "xlsx", "json", "ndjson"].contains(given) {
+            fail(member.value.position, "format must be csv, xlsx, json or ndjson, got \(given)")
+          }
+        case "sheet": sheet = text(member.value, "sheet")
+        case "id": id = idRule(member.value)
+        case "where": filters = rowFilters(member.value)
+        case "fields": fields = fieldRules(member.value, extra: false)
+        case "extra": extras = fieldRules(member.value, extra: true)
+        case "examples": break
+        default:
+          fail(member.keyPosition, "unknown key '\(member.key)' in a mapping file (known: \(MappingLoader.topKeys.joined(separator: ", ")))")
+        }
+      }
+      if name == nil { fail(position, "a mapping file needs 'mapping': its name") }
+      if id == nil { fail(position, "a mapping file needs 'id': how the report id is made from the source's identifier") }
+      for required in ["occurred_at", "type"] where !fields.contains(where: { $0.path == required }) {
+        fail(position, "a mapping file needs fields.\(required): every report has one")
+      }
+      guard let name, let id else { return nil }
+      return Mapping(
+        name: name, path: path, format: format, sheet: sheet, filters: filters, id: id, fields: fields, extras: extras,
+        columns: columns, position: position)
+    }
+
+    mutating func text(_ node: RuleNode, _ what: String) -> String? {
+      guard case .scalar(let scalar) = node, !node.isNull else {
+        fail(node.position, "\(what) must be a value, got \(node.kindName)")
+        return nil
+      }
+      return scalar.text
+    }
+
+    mutating func texts(_ node: RuleNode, _ what: String) -> [String] {
+      if case .sequence(let elements, _) = node { return elements.compactMap { text($0, what) } }
+      return text(node, what).map { [$0] } ?? []
+    }
+
+    mutating func idRule(_ node: RuleNode) -> IDRule? {
+      guard case .mapping(let members, _) = node else {
+        fail(node.position, "id must be a mapping such as {prefix: AWSD-, column: Incident ID}")
+        return nil
+      }
+      let prefix = members.first { $0.key == "prefix" }.flatMap { text($0.value, "id prefix") } ?? ""
+      guard let source = valueSource(members.filter { $0.key != "prefix" }, at: node.position, what: "id") else { return nil }
+      return IDRule(prefix: prefix, source: source)
+    }
+
+    mutating func rowFilters(_ node: RuleNode) -> [RowFilter] {
+      guard case .sequence(let elements, _) = node else {
+        fail(node.position, "where must be a list of tests, got \(node.kindName)")
+        return []
+      }
+      var filters: [RowFilter] = []
+      for element in elements {
+        guard case .mapping(let members, let position) = element else {
+          fail(element.position, "each test of where is a mapping, got \(element.kindName)")
+          continue
+        }
+        if let range = members.first(where: { $0.key == "occurred_at" }) {
+          guard case .mapping(let bounds, _) = range.value else {
+            fail(range.value.position, "occurred_at in where is {from: YYYY-MM-DD, to: YYYY-MM-DD}")
+            continue
+          }
+          var from: String?
+          var to: String?
+          for bound in bounds {
+            switch bound.key {
+            case "from": from = date(bound.value)
+            case "to": to = date(bound.value)
+            default: fail(bound.keyPosition, "unknown key '\(bound.key)' in a date range (known: from, to)")
+            }
+          }
+          filters.append(.dateRange(from: from, to: to))
+        } else if let test = rowTest(members, at: position) {
+          filters.append(.test(test))
+        }
+      }
+      return filters
+    }
+
+    mutating func date(_ node: RuleNode) -> String? {
+      guard let value = text(node, "a date"), DateReading.isoDate(value) != nil, value.count == 10 else {
+        fail(node.position, "expected a date YYYY-MM-DD")
+        return nil
+      }
+      return value
+    }
+
+    /// `{column|hxl: …, equals|contains|matches: …, not: true}`.
+    mutating func rowTest(_ members: [RuleNode.Member], at position: SourcePosition) -> RowTest? {
+      var reference: ColumnReference?
+      var kind: RowTest.Kind?
+      var negated = false
+      for member in members {
+        switch member.key {
+        case "column", "hxl": break
+        case "equals", "one_of": kind = .equals(texts(member.value, member.key))
+        case "contains": kind = .contains(texts(member.value, "contains"))
+        case "matches":
+          if let pattern = text(member.value, "matches") {
+            if (try? NSRegularExpression(pattern: pattern)) == nil {
+              fail(member.value.position, "matches: not a regular expression: \(pattern)")
+            }
+            kind = .matches(pattern)
+          }
+        case "not": negated = text(member.value, "not") == "true"
+        case "value": break
+        default:
+          fail(member.keyPosition, "unknown key '\(member.key)' in a test (known: column, hxl, equals, one_of, contains, matches, not)")
+        }
+      }
+      reference = columnReference(members, at: position)
+      guard let reference else { return nil }
+      guard let kind else {
+        fail(position, "a test needs equals, one_of, contains or matches")
+        return nil
+      }
+      return RowTest(column: reference, kind: kind, negated: negated)
+    }
+
+    /// The column a `column:` or `hxl:` (with `column:` as its fallback) names.
+    mutating func columnReference(_ members: [RuleNode.Member], at position: SourcePosition) -> ColumnReference? {
+      let column = members.first { $0.key == "column" }
+      let hxl = members.first { $0.key == "hxl" }
+      if let hxl, let text = text(hxl.value, "hxl") {
+        let words = text.split(separator: " ").map(String.init)
+        guard let tag = words.first, tag.hasPrefix("#"), tag.count > 1, words.dropFirst().allSatisfy({ $0.hasPrefix("+") && $0.count > 1 })
+        else {
+          fail(hxl.value.position, "hxl must be a hashtag with attributes such as '#affected +killed', got '\(text)'")
+          return nil
+        }
+        let reference = ColumnReference.hashtag(
+          tag: tag.lowercased(), attributes: words.dropFirst().map { String($0.dropFirst()).lowercased() },
+          fallback: column.flatMap { self.text($0.value, "column") }, hxl.value.position)
+        columns.append(reference)
+        return reference
+      }
+      if let column, let name = text(column.value, "column") {
+        let reference = ColumnReference.header(name.trimmingCharacters(in: .whitespaces), column.value.position)
+        columns.append(reference)
+        return reference
+      }
+      fail(position, "name the column: column: NAME or hxl: '#tag +attribute'")
+      return nil
+    }
+
+    mutating func fieldRules(_ node: RuleNode, extra: Bool) -> [FieldRule] {
+      guard case .mapping(let members, _) = node else {
+        fail(node.position, "\(extra ? "extra" : "fields") must be a mapping of \(extra ? "names" : "report fields") to their sources")
+        return []
+      }
+      var rules: [FieldRule] = []
+      for member in members {
+        let path = extra ? "extra." + member.key : member.key
+        if !extra {
+          guard let field = ReportSchema.field(path), field.type != .object else {
+            fail(member.keyPosition, "fields.\(member.key): no such report field (see docs/reports.md)")
+            continue
+          }
+          if path.hasPrefix("extra.") {
+            fail(member.keyPosition, "fields.\(member.key): put extras under extra:")
+            continue
+          }
+        }
+        if let rule = fieldRule(member.value, path: path) { rules.append(rule) }
+      }
+      return rules
+    }
+
+    mutating func fieldRule(_ node: RuleNode, path: String) -> FieldRule? {
+      // A bare value is a column name: `location.place: City`.
+      if case .scalar = node, let name = text(node, path) {
+        let reference = ColumnReference.header(name.trimmingCharacters(in: .whitespaces), node.position)
+        columns.append(reference)
+        return FieldRule(path: path, source: .column(reference), skip: [], map: nil, onlyWhen: nil, position: node.position)
+      }
+      guard case .mapping(let members, let position) = node else {
+        fail(node.position, "\(path): a column name or a mapping such as {column: City}, got \(node.kindName)")
+        return nil
+      }
+      for member in members where !MappingLoader.valueKeys.contains(member.key) {
+        fail(member.keyPosition, "unknown key '\(member.key)' for \(path) (known: \(MappingLoader.valueKeys.joined(separator: ", ")))")
+      }
+      var skip: Set<String> = []
+      var map: [String: [String]]?
+      var onlyWhen: RowTest?
+      for member in members {
+        switch member.key {
+        case "skip": skip = Set(texts(member.value, "skip"))
+        case "map":
+          guard case .mapping(let pairs, _) = member.value else {
+            fail(member.value.position, "map must be a mapping of source values to report values")
+            continue
+          }
+          var table: [String: [String]] = [:]
+          for pair in pairs { table[pair.key] = texts(pair.value, "a mapped value") }
+          map = table
+        case "only_when":
+          guard case .mapping(let testMembers, let testPosition) = member.value else {
+            fail(member.value.position, "only_when is a test such as {column: Geo Precision, one_of: [Exact]}")
+            continue
+          }
+          onlyWhen = rowTest(testMembers, at: testPosition)
+        default: break
+        }
+      }
+      let sourceMembers = members.filter { !["skip", "map", "only_when"].contains($0.key) }
+      guard let source = valueSource(sourceMembers, at: position, what: path) else { return nil }
+      return FieldRule(path: path, source: source, skip: skip, map: map, onlyWhen: onlyWhen, position: position)
+    }
+
+    /// One of column/hxl, value, join, date, when.
+    mutating func valueSource(_ members: [RuleNode.Member], at position: SourcePosition, what: String) -> ValueSource? {
+      let kinds = members.map(\.key).filter { ["column", "hxl", "value", "join", "date", "when"].contains($0) }
+      let primary = Set(kinds.map { $0 == "hxl" ? "column" : $0 })
+      guard primary.count == 1 else {
+        fail(position, "\(what): give exactly one of column (or hxl), value, join, date, when; got \(primary.isEmpty ? "none" : primary.sorted().joined(separator: ", "))")
+        return nil
+      }
+      switch primary.first! {
+      case "value":
+        return text(members.first { $0.key == "value" }!.value, "value").map(ValueSource.constant)
+      case "join":
+        let join = members.first { $0.key == "join" }!
+        guard case .sequence(let elements, _) = join.value else {
+          fail(join.value.position, "join is a list of columns")
+          return nil
+        }
+        var references: [ColumnReference] = []
+        for element in elements {
+          if case .mapping(let inner, let innerPosition) = element {
+            if let reference = columnReference(inner, at: innerPosition) { references.append(reference) }
+          } else if let name = text(element, "a column") {
+            let reference = ColumnReference.header(name.trimmingCharacters(in: .whitespaces), element.position)
+            columns.append(reference)
+            references.append(reference)
+          }
+        }
+        let separator = members.first { $0.key == "separator" }.flatMap { text($0.value, "separator") } ?? "\n"
+        return .join(references, separator: separator)
+      case "date":
+        return dateSource(members.first { $0.key == "date" }!.value)
+      case "when":
+        return choice(members)
+      default:
+        return columnReference(members, at: position).map(ValueSource.column)
+      }
+    }
+
+    mutating func dateSource(_ node: RuleNode) -> ValueSource? {
+      guard case .mapping(let members, let position) = node else {
+        fail(node.position, "date is {column: NAME} (ISO text, Excel serial numbers, or formats) or {year: Y, month: M, day: D}")
+        return nil
+      }
+      var patterns: [String] = []
+      for member in members {
+        switch member.key {
+        case "column", "hxl", "year", "month", "day": break
+        case "formats":
+          patterns = texts(member.value, "formats")
+          for pattern in patterns where !DateReading.isPattern(pattern) {
+            fail(member.value.position, "formats: '\(pattern)' is not a date pattern made of dd, MM, yyyy (or yy) and separators")
+          }
+        default: fail(member.keyPosition, "unknown key '\(member.key)' in a date (known: column, hxl, formats, year, month, day)")
+        }
+      }
+      if members.contains(where: { $0.key == "year" }) {
+        func part(_ key: String) -> ColumnReference? {
+          guard let member = members.first(where: { $0.key == key }), let name = text(member.value, key) else { return nil }
+          let reference = ColumnReference.header(name.trimmingCharacters(in: .whitespaces), member.value.position)
+          columns.append(reference)
+          return reference
+        }
+        guard let year = part("year"), let month = part("month") else {
+          fail(position, "a date from parts needs year and month (and day, which may be empty)")
+          return nil
+        }
+        return .date(column: nil, patterns: [], parts: (year, month, part("day")))
+      }
+      guard let reference = columnReference(members, at: position) else { return nil }
+      return .date(column: reference, patterns: patterns, parts: nil)
+    }
+
+    /// `when: [{column: …, equals: …, value: V}, …]` and `else: V`.
+    mutating func choice(_ members: [RuleNode.Member]) -> ValueSource? {
+      let when = members.first { $0.key == "when" }!
+      guard case .sequence(let cases, _) = when.value else {
+        fail(when.value.position, "when is a list of tests, each with the value it gives")
+        return nil
+      }
+      var choices: [(RowTest, String)] = []
+      for element in cases {
+        guard case .mapping(let caseMembers, let position) = element,
+          let valueMember = caseMembers.first(where: { $0.key == "value" })
+        else {
+          fail(element.position, "each case of when is a test with its value: {column: X, contains: Y, value: Z}")
+          continue
+        }
+        if let test = rowTest(caseMembers, at: position), let value = text(valueMember.value, "value") {
+          choices.append((test, value))
+        }
+      }
+      let otherwise = members.first { $0.key == "else" }.flatMap { text($0.value, "else") }
+      return .choice(choices, otherwise: otherwise)
+    }
+
+    /// Each example's row must become its report (extra.source aside).
+    mutating func runExamples(_ node: RuleNode, mapping: Mapping) {
+      guard case .sequence(let examples, _) = node else {
+        fail(node.position, "examples must be a list of {row, report}")
+        return
+      }
+      for (index, example) in examples.enumerated() {
+        guard case .mapping(let members, let position) = example,
+          case .mapping(let cells, _)? = members.first(where: { $0.key == "row" })?.value,
+          let expected = members.first(where: { $0.key == "report" })?.value
+        else {
+          fail(example.position, "example \(index): a row (column: value) and the report it must become (or report: filtered)")
+          continue
+        }
+        let header = cells.map(\.key)
+        let row = TableRow(number: 2, cells: cells.map { member in
+          if case .scalar(let scalar) = member.value, !member.value.isNull { return scalar.text }
+          return ""
+        })
+        let mapper = RowMapper(mapping: mapping, header: header, hashtags: nil, file: "example")
+        if let missing = mapper.missingColumns.first {
+          fail(position, "example \(index): the row lacks the column \(missing.shown) the mapping reads (\(missing.position))")
+          continue
+        }
+        let outcome = mapper.map(row)
+        if case .scalar(let scalar) = expected, scalar.text == "filtered" {
+          if case .filtered = outcome { continue }
+          fail(expected.position, "example \(index): the row should be filtered out, but became \(outcome)")
+          continue
+        }
+        guard case .report(let json, _) = outcome else {
+          fail(position, "example \(index): the row became \(outcome), not a report")
+          continue
+        }
+        let want = ExampleReport.json(expected, ruleID: mapping.name, index: index)
+        if !MappingLoader.sameReport(json, want) {
+          fail(expected.position, "example \(index): the row became\n  \(MappingLoader.withoutSource(json))\nnot\n  \(want)")
+        }
+      }
+    }
+  }
+
+  /// The two JSON reports hold the same members (extra.source, the provenance, aside).
+  static func sameReport(_ made: String, _ expected: String) -> Bool {
+    guard let left = try? JSONSerialization.jsonObject(with: Data(withoutSource(made).utf8)) as? NSDictionary,
+      let right = try? JSONSerialization.jsonObject(with: Data(expected.utf8)) as? NSDictionary
+    else { return false }
+    return left == right
+  }
+
+  static func withoutSource(_ json: String) -> String {
+    guard var object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return json }
+    if var extra = object["extra"] as? [String: Any] {
+      extra.removeValue(forKey: "source")
+      object["extra"] = extra.isEmpty ? nil : extra
+    }
+    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+    return String(decoding: data, as: UTF8.self)
+  }
+}

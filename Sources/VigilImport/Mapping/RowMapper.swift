@@ -1,0 +1,331 @@
+import Foundation
+import VigilCore
+
+/// A mapping applied to the rows of one table: its column references resolved against the
+/// table's header (and hashtag row), then each row made a report, filtered out, or refused
+/// with the reason.
+public struct RowMapper: Sendable {
+  /// What became of a row.
+  public enum Outcome: Sendable, CustomStringConvertible {
+    /// A report, as the JSON a client sends, and its id.
+    case report(json: String, id: String)
+    /// Left out by the mapping's `where`.
+    case filtered
+    /// Not a report the schema takes, with the field and why.
+    case refused(String)
+
+    public var description: String {
+      switch self {
+      case .report(let json, _): json
+      case .filtered: "filtered out"
+      case .refused(let reason): "refused: \(reason)"
+      }
+    }
+  }
+
+  public let mapping: Mapping
+  /// The column references the table lacks.
+  public let missingColumnNames: [String]
+  let missingColumns: [ColumnReference]
+  private let file: String
+  /// Where each referenced column is, by its `shown` text.
+  private let indices: [String: Int]
+
+  /// - Parameters:
+  ///   - file: the name the reports' provenance gives (`extra.source.file`).
+  public init(mapping: Mapping, header: [String], hashtags: [String]?, file: String) {
+    self.mapping = mapping
+    self.file = file
+    var indices: [String: Int] = [:]
+    var missing: [ColumnReference] = []
+    let trimmedHeader = header.map { $0.trimmingCharacters(in: .whitespaces) }
+    let tags = hashtags.map { $0.map(Self.hashtag) }
+    for reference in mapping.columns where indices[reference.shown] == nil {
+      if let index = Self.index(of: reference, header: trimmedHeader, hashtags: tags) {
+        indices[reference.shown] = index
+      } else if !missing.contains(reference) {
+        missing.append(reference)
+      }
+    }
+    self.indices = indices
+    missingColumns = missing
+    missingColumnNames = missing.map { "\($0.shown) (\($0.position))" }
+  }
+
+  /// Why the table cannot be read with this mapping: the first column it lacks, where the
+  /// mapping names it, and the columns the table has.
+  public func missingColumnsProblem(header: [String]) -> String? {
+    guard let first = missingColumns.first else { return nil }
+    let others = missingColumns.count > 1 ? " (and \(missingColumns.count - 1) more)" : ""
+    return "the mapping names the column \(first.shown) at \(first.position)\(others), which the file lacks; "
+      + "its columns: \(header.map { "'\($0.trimmingCharacters(in: .whitespaces))'" }.joined(separator: ", "))"
+  }
+
+  /// Maps one row; `unmapped` gets each (column, value) no `map` covered, for a row that
+  /// is not filtered out.
+  public func map(_ row: TableRow, unmapped: inout [UnmappedValue]) -> Outcome {
+    var found: [UnmappedValue] = []
+    let outcome = map(row, found: &found)
+    if case .filtered = outcome { return outcome }
+    unmapped += found
+    return outcome
+  }
+
+  private func map(_ row: TableRow, found unmapped: inout [UnmappedValue]) -> Outcome {
+    for filter in mapping.filters {
+      if case .test(let test) = filter, !holds(test, row) { return .filtered }
+    }
+    var report = JSONObjectBuilder()
+    guard let rawID = value(of: mapping.id.source, row, forDate: false)?.trimmingCharacters(in: .whitespaces), !rawID.isEmpty
+    else { return .refused("no identifier for the report id (the id's source is empty)") }
+    let id = Self.validID(mapping.id.prefix + rawID)
+    report.set("id", JSONText.string(id))
+    for rule in mapping.fields + mapping.extras {
+      switch convert(rule, row, unmapped: &unmapped) {
+      case .none: continue
+      case .value(let json):
+        if let test = rule.onlyWhen, !holds(test, row) {
+          report.set("extra." + rule.path.replacingOccurrences(of: ".", with: "_"), json)
+        } else {
+          report.set(rule.path, json)
+        }
+      case .problem(let reason):
+        // A date too vague to read (a year alone) is still filtered by its year.
+        if rule.path == "occurred_at", let year = year(of: rule.source, row), outsideDateRange(year: year) {
+          return .filtered
+        }
+        return .refused("\(rule.path): \(reason)")
+      }
+    }
+    report.set("extra.source", "{\"file\":\(JSONText.string(file)),\"row\":\(row.number)}")
+    let json = report.json
+    switch ReportParser.parse(json) {
+    case .failure(let error): return .refused("\(error)")
+    case .success(let parsed):
+      for filter in mapping.filters {
+        guard case .dateRange(let from, let to) = filter else { continue }
+        let day = String(parsed.report.occurredAt.text.string.prefix(10))
+        if let from, day < from { return .filtered }
+        if let to, day > to { return .filtered }
+      }
+      return .report(json: json, id: id)
+    }
+  }
+
+  public func map(_ row: TableRow) -> Outcome {
+    var ignored: [UnmappedValue] = []
+    return map(row, unmapped: &ignored)
+  }
+
+  /// A value a `map` did not cover: what the import counts and reports.
+  public struct UnmappedValue: Hashable, Sendable {
+    public let column: String
+    public let value: String
+  }
+
+  private enum Converted {
+    case none
+    case value(String)
+    case problem(String)
+  }
+
+  private func convert(_ rule: FieldRule, _ row: TableRow, unmapped: inout [UnmappedValue]) -> Converted {
+    let type = rule.path.hasPrefix("extra.") ? FieldType.dynamic : (ReportSchema.field(rule.path)?.type ?? .dynamic)
+    let isDate = type == .timestamp
+    guard let raw = value(of: rule.source, row, forDate: isDate) else {
+      if case .date(_, _, let parts?) = rule.source, let year = cell(parts.year, row) {
+        guard cell(parts.month, row) != nil else { return .problem("the row gives the year \(year) but no month: no date can be made") }
+        return .problem("'\(rawDateText(rule.source, row) ?? "")' (year/month/day) is not a date")
+      }
+      if case .date = rule.source, let text = rawDateText(rule.source, row), !text.isEmpty {
+        return .problem("'\(text)' is not a date this mapping reads")
+      }
+      return .none
+    }
+    let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard !text.isEmpty, !rule.skip.contains(text) else { return .none }
+    var values = [text]
+    if let map = rule.map {
+      guard let mapped = map[text] ?? map.first(where: { $0.key.caseInsensitiveCompare(text) == .orderedSame })?.value
+      else {
+        unmapped.append(UnmappedValue(column: sourceName(rule.source), value: text))
+        return .none
+      }
+      values = mapped
+      if values.isEmpty { return .none }
+    }
+    switch type {
+    case .number:
+      guard let number = Double(values[0].replacingOccurrences(of: ",", with: "")), number.isFinite else {
+        return .problem("'\(values[0])' is not a number")
+      }
+      return .value(number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number))
+    case .bool:
+      switch values[0].lowercased() {
+      case "true", "yes", "y", "1", "نعم": return .value("true")
+      case "false", "no", "n", "0", "لا": return .value("false")
+      default: return .problem("'\(values[0])' is neither yes nor no")
+      }
+    case .texts, .words:
+      return .value("[" + values.map(JSONText.string).joined(separator: ",") + "]")
+    default:
+      return .value(JSONText.string(values[0]))
+    }
+  }
+
+  /// The text a source gives for the row; nil when it gives nothing (an empty cell, a date
+  /// it cannot read).
+  private func value(of source: ValueSource, _ row: TableRow, forDate: Bool) -> String? {
+    switch source {
+    case .constant(let value): return value
+    case .column(let reference):
+      guard let text = cell(reference, row) else { return nil }
+      return forDate ? DateReading.isoDate(text) ?? DateReading.excelSerial(text) : text
+    case .join(let references, let separator):
+      let parts = references.compactMap { cell($0, row)?.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+      return parts.isEmpty ? nil : parts.joined(separator: separator)
+    case .date(let column, let patterns, let parts):
+      if let parts {
+        guard let year = cell(parts.year, row), let month = cell(parts.month, row) else { return nil }
+        return DateReading.fromParts(year: year, month: month, day: parts.day.flatMap { cell($0, row) })
+      }
+      guard let column, let text = cell(column, row), !text.isEmpty else { return nil }
+      return DateReading.isoDate(text) ?? DateReading.excelSerial(text)
+        ?? patterns.lazy.compactMap { DateReading.withPattern(text, $0) }.first
+    case .choice(let cases, let otherwise):
+      return cases.first { holds($0.0, row) }?.1 ?? otherwise
+    }
+  }
+
+  /// The year a date source names, when it names one (a year cell, or text starting so).
+  private func year(of source: ValueSource, _ row: TableRow) -> Int? {
+    guard let text = rawDateText(source, row) else { return nil }
+    let digits = text.trimmingCharacters(in: .whitespaces).prefix(4)
+    return digits.count == 4 ? Int(digits) : nil
+  }
+
+  /// Whether every day of `year` is outside the mapping's date range.
+  private func outsideDateRange(year: Int) -> Bool {
+    mapping.filters.contains { filter in
+      guard case .dateRange(let from, let to) = filter else { return false }
+      if let from, let first = Int(from.prefix(4)), year < first { return true }
+      if let to, let last = Int(to.prefix(4)), year > last { return true }
+      return false
+    }
+  }
+
+  private func rawDateText(_ source: ValueSource, _ row: TableRow) -> String? {
+    guard case .date(let column, _, let parts) = source else { return nil }
+    if let column { return cell(column, row) }
+    if let parts { return [cell(parts.year, row), cell(parts.month, row), parts.day.flatMap { cell($0, row) }].compactMap { $0 }.joined(separator: "/") }
+    return nil
+  }
+
+  private func sourceName(_ source: ValueSource) -> String {
+    if case .column(let reference) = source { return reference.shown }
+    return "?"
+  }
+
+  private func cell(_ reference: ColumnReference, _ row: TableRow) -> String? {
+    guard let index = indices[reference.shown], index < row.cells.count else { return nil }
+    let text = row.cells[index]
+    return text.isEmpty ? nil : text
+  }
+
+  private func holds(_ test: RowTest, _ row: TableRow) -> Bool {
+    let text = (cell(test.column, row) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    let result: Bool
+    switch test.kind {
+    case .equals(let values): result = values.contains { $0.caseInsensitiveCompare(text) == .orderedSame }
+    case .contains(let values): result = values.contains { !$0.isEmpty && text.range(of: $0, options: .caseInsensitive) != nil }
+    case .matches(let pattern): result = text.range(of: pattern, options: .regularExpression) != nil
+    }
+    return result != test.negated
+  }
+
+  /// An id the schema takes: each character outside `A-Z a-z 0-9 . _ : / -` becomes `-`
+  /// (runs of them one), at most 128 characters (a longer one is cut and given a short
+  /// digest of the whole, so two long ids stay apart).
+  static func validID(_ text: String) -> String {
+    var id = ""
+    for scalar in text.unicodeScalars {
+      let allowed = scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._:/-".unicodeScalars.contains(scalar))
+      if allowed {
+        id.unicodeScalars.append(scalar)
+      } else if !id.hasSuffix("-") {
+        id += "-"
+      }
+    }
+    while id.hasSuffix("-") && id.count > 1 { id.removeLast() }
+    if id.isEmpty { id = "-" }
+    guard id.count > 128 else { return id }
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    return String(id.prefix(115)) + "-" + String(hash, radix: 36)
+  }
+
+  /// A column's hashtag and attributes, lowercased (`#Affected +Killed` → affected, [killed]).
+  private static func hashtag(_ text: String) -> (tag: String, attributes: Set<String>)? {
+    let words = text.lowercased().split(separator: " ").map(String.init)
+    guard let tag = words.first, tag.hasPrefix("#") else { return nil }
+    return (tag, Set(words.dropFirst().filter { $0.hasPrefix("+") }.map { String($0.dropFirst()) }))
+  }
+
+  private static func index(
+    of reference: ColumnReference, header: [String], hashtags: [(tag: String, attributes: Set<String>)?]?
+  ) -> Int? {
+    func byName(_ name: String) -> Int? {
+      header.firstIndex(of: name) ?? header.firstIndex { $0.caseInsensitiveCompare(name) == .orderedSame }
+    }
+    switch reference {
+    case .header(let name, _): return byName(name)
+    case .hashtag(let tag, let attributes, let fallback, _):
+      if let hashtags,
+        let index = hashtags.firstIndex(where: { $0?.tag == tag && Set(attributes).isSubset(of: $0?.attributes ?? []) })
+      {
+        return index
+      }
+      return fallback.flatMap(byName)
+    }
+  }
+}
+
+/// A JSON object built from dotted paths (`location.place`), members in the order set.
+struct JSONObjectBuilder {
+  private indirect enum Node {
+    case leaf(String)
+    case object([(String, Node)])
+  }
+
+  private var members: [(String, Node)] = []
+
+  mutating func set(_ path: String, _ json: String) {
+    Self.set(&members, path.split(separator: ".").map(String.init)[...], json)
+  }
+
+  private static func set(_ members: inout [(String, Node)], _ keys: ArraySlice<String>, _ json: String) {
+    guard let key = keys.first else { return }
+    let index = members.firstIndex { $0.0 == key }
+    if keys.count == 1 {
+      if let index { members[index].1 = .leaf(json) } else { members.append((key, .leaf(json))) }
+      return
+    }
+    var inner: [(String, Node)] = []
+    if let index, case .object(let existing) = members[index].1 { inner = existing }
+    set(&inner, keys.dropFirst(), json)
+    if let index { members[index].1 = .object(inner) } else { members.append((key, .object(inner))) }
+  }
+
+  var json: String { Self.render(members) }
+
+  private static func render(_ members: [(String, Node)]) -> String {
+    "{" + members.map { key, node in
+      JSONText.string(key) + ":" + {
+        switch node {
+        case .leaf(let json): json
+        case .object(let inner): render(inner)
+        }
+      }()
+    }.joined(separator: ",") + "}"
+  }
+}

@@ -1,0 +1,361 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A CSV file read record by record (RFC 4180): fields separated by commas, records ended
+/// by LF or CRLF, quoted fields that may hold commas, quotes (doubled) and line breaks.
+///
+/// Written by hand: the CSV libraries available do not both stream and report an error's row and column.
+///
+/// It reads the file in chunks (64 KiB), so memory stays bounded by the longest record;
+/// a record longer than 16 MiB — most likely a quote never closed — is an error rather
+/// than the whole file in memory. Strict where a guess would be wrong: a stray quote, text
+/// after a closing quote, an unclosed quote and bytes that are not UTF-8 are errors at the
+/// row where the record starts and the column (field) where they are. Lenient where the
+/// intent is plain: a UTF-8 byte order mark is skipped, blank lines are skipped, the last
+/// record may lack its line break, a lone CR (not before an LF) is text.
+///
+/// The reader owns its open file; a copy shares it, so read from one copy only.
+public struct CSVReader: TableReader {
+  public let header: [String]
+  public let hashtags: [String]?
+
+  static let defaultChunkSize = 64 * 1024
+  static let defaultMaxRecordBytes = 16 * 1024 * 1024
+
+  private var records: CSVRecords
+  /// The record after the header when it was not a hashtag row: the first data row.
+  private var firstRow: CSVRecords.Record?
+
+  /// Opens the CSV file at `path` and reads its header (and hashtag row, if any).
+  public init(path: String) throws(TableError) {
+    try self.init(path: path, chunkSize: Self.defaultChunkSize, maxRecordBytes: Self.defaultMaxRecordBytes)
+  }
+
+  /// Reads CSV text held in memory (tests; small uploads), as the file reader does.
+  public init(bytes: [UInt8]) throws(TableError) {
+    try self.init(bytes: bytes, chunkSize: Self.defaultChunkSize, maxRecordBytes: Self.defaultMaxRecordBytes)
+  }
+
+  /// The sizes are parameters so that tests can make records straddle chunk boundaries
+  /// and hit the record limit without megabytes of input.
+  init(path: String, chunkSize: Int, maxRecordBytes: Int) throws(TableError) {
+    try self.init(ChunkSource(path: path, chunkSize: chunkSize), maxRecordBytes: maxRecordBytes)
+  }
+
+  init(bytes: [UInt8], chunkSize: Int, maxRecordBytes: Int) throws(TableError) {
+    try self.init(ChunkSource(bytes: bytes, chunkSize: chunkSize), maxRecordBytes: maxRecordBytes)
+  }
+
+  /// Reads the header and the record after it, which is either the hashtag row or the
+  /// first data row; so an error in either is thrown here.
+  private init(_ source: ChunkSource, maxRecordBytes: Int) throws(TableError) {
+    var records = try CSVRecords(source: source, maxRecordBytes: maxRecordBytes)
+    guard let header = try records.next() else {
+      throw TableError(row: nil, "the file is empty: no header row")
+    }
+    self.header = header.fields.map(Self.trimmed)
+    let second = try records.next()
+    self.records = records
+    let cells = second?.fields.map(Self.trimmed) ?? []
+    let tagged = cells.filter { !$0.isEmpty }
+    if let second, !tagged.isEmpty, tagged.allSatisfy({ $0.hasPrefix("#") }) {
+      hashtags = try Self.shaped(cells, row: second.row, width: self.header.count)
+    } else {
+      hashtags = nil
+      firstRow = second
+    }
+  }
+
+  public mutating func next() throws(TableError) -> TableRow? {
+    let record: CSVRecords.Record
+    if let firstRow {
+      record = firstRow
+      self.firstRow = nil
+    } else {
+      guard let read = try records.next() else { return nil }
+      record = read
+    }
+    return TableRow(number: record.row, cells: try Self.shaped(record.fields, row: record.row, width: header.count))
+  }
+
+  /// `cells` fitted to the header: padded with empty cells, or cut when the cells beyond
+  /// the header are all empty (a trailing comma, a spreadsheet's empty columns).
+  private static func shaped(_ cells: [String], row: Int, width: Int) throws(TableError) -> [String] {
+    if cells.count == width { return cells }
+    if cells.count < width { return cells + Array(repeating: "", count: width - cells.count) }
+    guard cells[width...].allSatisfy(\.isEmpty) else {
+      throw TableError(
+        row: row, column: width + 1, "this row has \(cells.count) cells, the header has \(width) (a ragged row)")
+    }
+    return Array(cells[..<width])
+  }
+
+  /// Real headers carry stray spaces ("Location "), which a mapping file does not write.
+  private static func trimmed(_ cell: String) -> String {
+    cell.trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+}
+
+/// The records of CSV text, as written: the parser under `CSVReader`, which gives them
+/// their meaning (header, hashtags, rows fitted to the header).
+private struct CSVRecords {
+  /// One record: the line it starts on, and its fields as written.
+  struct Record {
+    var row: Int
+    var fields: [String]
+  }
+
+  /// Where the bytes come from; refills `buffer`.
+  private let source: ChunkSource
+  /// The current chunk, and the next byte's index in it.
+  private var buffer: [UInt8] = []
+  private var position = 0
+  private var atEnd = false
+  /// The line the next byte is on (1-based): a record's row is the line where it starts.
+  private var line = 1
+  private let maxRecordBytes: Int
+  /// A malformed record leaves the parser at an unknown place in the file: every later
+  /// call throws the same error. (A field that is not UTF-8 does not: the record was read
+  /// to its end, and the next call reads the next one.)
+  private var failure: TableError?
+
+  init(source: ChunkSource, maxRecordBytes: Int) throws(TableError) {
+    self.source = source
+    self.maxRecordBytes = maxRecordBytes
+    try skipByteOrderMark()
+  }
+
+  private static let comma = UInt8(ascii: ",")
+  private static let quote = UInt8(ascii: "\"")
+  private static let lineFeed = UInt8(ascii: "\n")
+  private static let carriageReturn = UInt8(ascii: "\r")
+
+  private enum State {
+    /// Nothing of the field read yet: a quote here opens a quoted field.
+    case fieldStart
+    case unquoted
+    case quoted
+    /// A quote inside a quoted field: the closing one, or the first of a doubled pair.
+    case quoteInQuoted
+  }
+
+  /// The next record, skipping blank lines; nil at the end of the file.
+  mutating func next() throws(TableError) -> Record? {
+    if let failure { throw failure }
+    var row = line
+    var fields: [String] = []
+    var field: [UInt8] = []
+    var state = State.fieldStart
+    var recordBytes = 0
+    // Thrown once the record is read to its end, so the caller can go on to the next one.
+    var encodingError: TableError?
+
+    func finishField() {
+      if let text = String(validating: field, as: UTF8.self) {
+        fields.append(text)
+      } else {
+        fields.append("")
+        if encodingError == nil {
+          encodingError = TableError(
+            row: row, column: fields.count,
+            "not UTF-8 (is the file Latin-1? convert it with iconv -f latin1 -t utf-8)")
+        }
+      }
+      field.removeAll(keepingCapacity: true)
+    }
+    func finishRecord() throws(TableError) -> Record {
+      finishField()
+      if let encodingError { throw encodingError }
+      return Record(row: row, fields: fields)
+    }
+
+    while true {
+      guard let byte = nextByte() else {
+        if let error = source.error { throw failed(error) }
+        switch state {
+        case .quoted: throw failed(TableError(row: row, column: fields.count + 1, "a quoted field is never closed"))
+        case .fieldStart where fields.isEmpty: return nil  // the end, after a line break or none
+        default: return try finishRecord()
+        }
+      }
+      recordBytes += 1
+      if recordBytes > maxRecordBytes {
+        let limit =
+          maxRecordBytes % (1024 * 1024) == 0 ? "\(maxRecordBytes / 1024 / 1024) MiB" : "\(maxRecordBytes) bytes"
+        throw failed(
+          TableError(
+            row: row, column: fields.count + 1, "this record is longer than \(limit) (is a quote never closed?)"))
+      }
+      switch state {
+      case .fieldStart, .unquoted:
+        switch byte {
+        case Self.comma:
+          finishField()
+          state = .fieldStart
+        case Self.quote where state == .fieldStart:
+          state = .quoted
+        case Self.quote:
+          throw failed(
+            TableError(
+              row: row, column: fields.count + 1,
+              "a quote inside an unquoted field; quote the whole field and double the quote"))
+        case Self.lineFeed, Self.carriageReturn:
+          // A lone CR is text; LF and CRLF end the record.
+          if byte == Self.carriageReturn {
+            guard peekByte() == Self.lineFeed else {
+              field.append(byte)
+              state = .unquoted
+              continue
+            }
+            position += 1
+          }
+          line += 1
+          if state == .fieldStart && fields.isEmpty {
+            // A blank line: no record.
+            row = line
+            recordBytes = 0
+            continue
+          }
+          return try finishRecord()
+        default:
+          field.append(byte)
+          state = .unquoted
+        }
+      case .quoted:
+        if byte == Self.quote {
+          state = .quoteInQuoted
+        } else {
+          if byte == Self.lineFeed { line += 1 }
+          field.append(byte)
+        }
+      case .quoteInQuoted:
+        switch byte {
+        case Self.quote:
+          field.append(byte)
+          state = .quoted
+        case Self.comma:
+          finishField()
+          state = .fieldStart
+        case Self.lineFeed:
+          line += 1
+          return try finishRecord()
+        case Self.carriageReturn where peekByte() == Self.lineFeed:
+          position += 1
+          line += 1
+          return try finishRecord()
+        default:
+          throw failed(TableError(row: row, column: fields.count + 1, "text after the closing quote"))
+        }
+      }
+    }
+  }
+
+  /// Notes a malformed record, after which the parser cannot go on.
+  private mutating func failed(_ error: TableError) -> TableError {
+    failure = error
+    return error
+  }
+
+  /// The next byte, reading the next chunk when this one is used up; nil at the end.
+  private mutating func nextByte() -> UInt8? {
+    if position == buffer.count {
+      refill()
+      if atEnd { return nil }
+    }
+    let byte = buffer[position]
+    position += 1
+    return byte
+  }
+
+  /// The next byte without taking it (a CR's, to see whether an LF follows).
+  private mutating func peekByte() -> UInt8? {
+    if position == buffer.count {
+      refill()
+      if atEnd { return nil }
+    }
+    return buffer[position]
+  }
+
+  /// Replaces the used-up chunk with the next one. After a read error there is none, and
+  /// `next()` throws the error rather than take it for the end of the file.
+  private mutating func refill() {
+    buffer = source.nextChunk()
+    position = 0
+    atEnd = buffer.isEmpty
+  }
+
+  /// Skips EF BB BF at the start of the file, which Excel writes ("CSV UTF-8").
+  private mutating func skipByteOrderMark() throws(TableError) {
+    // The mark may straddle chunks: gather its three bytes first.
+    while buffer.count < 3 {
+      let chunk = source.nextChunk()
+      if chunk.isEmpty { break }
+      buffer += chunk
+    }
+    if let error = source.error { throw error }
+    if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
+  }
+}
+
+/// The bytes of a file (read with `read(2)`) or of an array, a chunk at a time. The file
+/// is closed when the last reader sharing it goes.
+private final class ChunkSource {
+  private let descriptor: Int32?
+  private let path: String
+  private let bytes: [UInt8]
+  private var offset = 0
+  private let chunkSize: Int
+  /// Set when reading failed; `nextChunk()` then returns no more bytes.
+  private(set) var error: TableError?
+
+  init(path: String, chunkSize: Int) throws(TableError) {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else {
+      throw TableError(row: nil, "cannot read \(path): \(String(cString: strerror(errno)))")
+    }
+    self.descriptor = descriptor
+    self.path = path
+    self.bytes = []
+    self.chunkSize = max(1, chunkSize)
+  }
+
+  init(bytes: [UInt8], chunkSize: Int) {
+    descriptor = nil
+    path = "<bytes>"
+    self.bytes = bytes
+    self.chunkSize = max(1, chunkSize)
+  }
+
+  deinit {
+    if let descriptor { close(descriptor) }
+  }
+
+  /// The next chunk; empty at the end of the file or after an error.
+  func nextChunk() -> [UInt8] {
+    guard error == nil else { return [] }
+    guard let descriptor else {
+      let end = min(offset + chunkSize, bytes.count)
+      defer { offset = end }
+      return Array(bytes[offset..<end])
+    }
+    var failed: Int32 = 0
+    let chunk = [UInt8](unsafeUninitializedCapacity: chunkSize) { chunk, count in
+      while true {
+        let result = read(descriptor, chunk.baseAddress, chunkSize)
+        if result < 0 && errno == EINTR { continue }
+        if result < 0 { failed = errno }
+        count = max(0, result)
+        return
+      }
+    }
+    if failed != 0 {
+      error = TableError(row: nil, "cannot read \(path): \(String(cString: strerror(failed)))")
+    }
+    return chunk
+  }
+}

@@ -1,0 +1,193 @@
+import Foundation
+internal import ZIPFoundation
+
+#if canImport(FoundationXML)
+  import FoundationXML
+#endif
+
+/// The zip archive an XLSX workbook is (ECMA-376 Part 2, Open Packaging Conventions): its
+/// parts by name, their relationships, and their bytes inflated within limits — so that
+/// a small archive that inflates to gigabytes (a zip bomb) is refused, not inflated.
+struct XLSXPackage {
+  /// The file as the user named it, for messages.
+  let file: String
+  private let archive: Archive
+  /// Entries by lowercased name: part names compare case-insensitively, and some writers
+  /// spell them differently from the relationships that point at them.
+  private let entries: [String: Entry]
+
+  /// Relationship files and the workbook part: small, read into memory.
+  static let smallPartLimit: UInt64 = 64 << 20
+
+  init(path: String) throws(TableError) {
+    file = path
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+      throw TableError(row: nil, "cannot open \(path): no such file")
+    }
+    guard FileManager.default.isReadableFile(atPath: path) else {
+      throw TableError(row: nil, "cannot open \(path): permission denied")
+    }
+    do {
+      archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+    } catch {
+      throw TableError(row: nil, "not an XLSX workbook (not a zip archive): \(path)")
+    }
+    var entries: [String: Entry] = [:]
+    for entry in archive where entry.type == .file {
+      entries[entry.path.lowercased()] = entry
+    }
+    self.entries = entries
+  }
+
+  func contains(_ part: String) -> Bool {
+    entries[part.lowercased()] != nil
+  }
+
+  /// The relationships of `part` (`""` for the package's own) by id, with their targets
+  /// resolved to part names; none when the part has no relationships part.
+  func relationships(of part: String) throws(TableError) -> [String: XLSXRelationshipsParser.Relationship] {
+    var folders = part.split(separator: "/").map(String.init)
+    let name = folders.popLast() ?? ""
+    let relationshipsPart = (folders + ["_rels", name + ".rels"]).joined(separator: "/")
+    guard contains(relationshipsPart) else { return [:] }
+    let parser = XLSXRelationshipsParser(part: relationshipsPart, baseFolder: folders)
+    try parser.parse(XMLParser(data: read(relationshipsPart)))
+    return parser.relationships
+  }
+
+  /// A small part's bytes (at most `smallPartLimit`).
+  func read(_ part: String) throws(TableError) -> Data {
+    let limit = Self.smallPartLimit
+    let entry = try self.entry(part)
+    guard entry.uncompressedSize <= limit else {
+      throw Self.pastLimit("the part \(part)", size: entry.uncompressedSize, limit: limit)
+    }
+    var data = Data()
+    try inflate(entry, part: part) { chunk throws(TableError) in
+      guard UInt64(data.count + chunk.count) <= limit else {
+        throw Self.pastLimit("the part \(part)", size: nil, limit: limit)
+      }
+      data.append(chunk)
+    }
+    return data
+  }
+
+  /// Inflates `part` into a new temporary file, readable by this user only, and returns
+  /// it; the caller removes it. The entry is refused before inflating when its declared
+  /// size is past `limit`, and while inflating once it outgrows the limit, since a
+  /// crafted archive can declare a small size for a large stream. `what` names the part
+  /// in that message ("the shared-strings table").
+  func extract(_ part: String, limit: UInt64, what: String) throws(TableError) -> URL {
+    let entry = try self.entry(part)
+    guard entry.uncompressedSize <= limit else {
+      throw Self.pastLimit(what, size: entry.uncompressedSize, limit: limit)
+    }
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-xlsx-\(UUID().uuidString).xml")
+    guard
+      FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]),
+      let handle = try? FileHandle(forWritingTo: url)
+    else {
+      throw TableError(row: nil, "cannot write a temporary copy of \(part) in \(url.deletingLastPathComponent().path)")
+    }
+    var written: UInt64 = 0
+    do throws(TableError) {
+      defer { try? handle.close() }
+      try inflate(entry, part: part) { chunk throws(TableError) in
+        written += UInt64(chunk.count)
+        guard written <= limit else { throw Self.pastLimit(what, size: nil, limit: limit) }
+        do {
+          try handle.write(contentsOf: chunk)
+        } catch {
+          throw TableError(row: nil, "cannot write a temporary copy of \(part): \(error.localizedDescription)")
+        }
+      }
+    } catch {
+      try? FileManager.default.removeItem(at: url)
+      throw error
+    }
+    return url
+  }
+
+  // MARK: Entries
+
+  private func entry(_ part: String) throws(TableError) -> Entry {
+    guard let entry = entries[part.lowercased()] else {
+      throw TableError(row: nil, "the workbook \(file) is damaged: its part \(part) is missing")
+    }
+    return entry
+  }
+
+  /// Feeds `part`'s inflated bytes to `consume`, then checks them against the entry's
+  /// CRC, which ZIPFoundation computes but leaves to the caller to compare.
+  private func inflate(_ entry: Entry, part: String, into consume: (Data) throws(TableError) -> Void)
+    throws(TableError)
+  {
+    // ZIPFoundation's consumer throws untyped errors: ours travel through it boxed.
+    struct Stop: Error { let error: TableError }
+    let checksum: CRC32
+    do {
+      checksum = try archive.extract(entry, bufferSize: 64 * 1024) { chunk in
+        do throws(TableError) { try consume(chunk) } catch { throw Stop(error: error) }
+      }
+    } catch let stop as Stop {
+      throw stop.error
+    } catch {
+      throw TableError(row: nil, "the workbook \(file) is damaged: its part \(part) cannot be inflated (\(error))")
+    }
+    guard checksum == entry.checksum else {
+      throw TableError(row: nil, "the workbook \(file) is damaged: its part \(part) fails its checksum")
+    }
+  }
+
+  /// `size` is nil when the inflation was stopped at the limit: the full size is unknown.
+  private static func pastLimit(_ what: String, size: UInt64?, limit: UInt64) -> TableError {
+    let amount = size.map { "\($0) bytes" } ?? "more than \(limit) bytes"
+    return TableError(row: nil, "\(what) would inflate to \(amount), past the \(describe(limit)) limit")
+  }
+
+  /// "256 MiB", "2 GiB"; other sizes (tests' small limits) in bytes.
+  private static func describe(_ bytes: UInt64) -> String {
+    if bytes >= 1 << 30, bytes % (1 << 30) == 0 { return "\(bytes >> 30) GiB" }
+    if bytes >= 1 << 20, bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
+    return "\(bytes)-byte"
+  }
+}
+
+/// A `_rels/*.rels` part: relationship ids to types and target parts.
+final class XLSXRelationshipsParser: XLSXPartParser {
+  struct Relationship {
+    let type: String
+    /// The part the target names, without a leading slash (`xl/worksheets/sheet1.xml`).
+    let target: String
+  }
+  private(set) var relationships: [String: Relationship] = [:]
+  /// The folders of the part whose relationships these are: targets are relative to it.
+  private let baseFolder: [String]
+
+  init(part: String, baseFolder: [String]) {
+    self.baseFolder = baseFolder
+    super.init(part: part)
+  }
+
+  override func start(_ element: String, attributes: [String: String], parser: XMLParser) {
+    guard element == "Relationship", let id = attributes["Id"], let type = attributes["Type"],
+      let target = attributes["Target"], attributes["TargetMode"] != "External"
+    else { return }
+    relationships[id] = Relationship(type: type, target: resolve(target))
+  }
+
+  /// A target is a URI: relative to the base folder, or absolute from the package root.
+  private func resolve(_ target: String) -> String {
+    let decoded = target.removingPercentEncoding ?? target
+    var segments = decoded.hasPrefix("/") ? [] : baseFolder
+    for segment in decoded.split(separator: "/") {
+      switch segment {
+      case ".": continue
+      case "..": _ = segments.popLast()
+      default: segments.append(String(segment))
+      }
+    }
+    return segments.joined(separator: "/")
+  }
+}

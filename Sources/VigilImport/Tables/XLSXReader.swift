@@ -1,0 +1,105 @@
+import Foundation
+
+/// A sheet of an XLSX workbook read row by row: row 1 (the first row with text) is the
+/// header, the next is the HXL hashtag row when all its cells with text start with `#`,
+/// and the rows after are data, numbered as the sheet numbers them.
+///
+/// Cells are text as the sheet holds it: a number as written (`31.5294`, `42632` —
+/// dates are serial numbers, left for the mapping to convert), booleans as `true` and
+/// `false`, errors as Excel shows them (`#N/A`). Rows without text are skipped.
+///
+/// Memory: the shared-strings table (refused past 256 MiB of XML) and a few hundred rows
+/// (see `XLSXSheetStream`); the sheet is inflated to a temporary file, refused past 2 GiB
+/// of XML, and read from there as it is parsed. A copy of the reader shares its rows, so
+/// read from one copy only.
+public struct XLSXReader: TableReader {
+  public let header: [String]
+  public let hashtags: [String]?
+
+  /// How far the parts read whole may inflate. A parameter so that tests can refuse a
+  /// zip bomb without building hundreds of megabytes.
+  struct Limits {
+    var sharedStrings: UInt64 = 256 << 20
+    var sheet: UInt64 = 2 << 30
+  }
+
+  private let rows: XLSXSheetStream
+  /// The row after the header when it was not a hashtag row: the first data row.
+  private var firstRow: XLSXSheetStream.Item?
+
+  /// Opens the workbook at `path` and reads the header (and hashtag row) of the sheet
+  /// named `sheet`, or of the first sheet.
+  public init(path: String, sheet: String? = nil) throws(TableError) {
+    try self.init(path: path, sheet: sheet, limits: Limits())
+  }
+
+  init(path: String, sheet name: String?, limits: Limits) throws(TableError) {
+    let workbook = try XLSXWorkbook(path: path)
+    let sheet = try workbook.sheet(named: name)
+    var sharedStrings: [String] = []
+    if let part = workbook.sharedStringsPart {
+      let copy = try workbook.package.extract(part, limit: limits.sharedStrings, what: "the shared-strings table")
+      defer { try? FileManager.default.removeItem(at: copy) }
+      sharedStrings = try XLSXSharedStringsParser.strings(at: copy, part: part)
+    }
+    let copy = try workbook.package.extract(sheet.part, limit: limits.sheet, what: "the sheet '\(sheet.name)'")
+    rows = XLSXSheetStream(copy: copy, part: sheet.part, sharedStrings: sharedStrings)
+
+    guard let headerRow = try rows.next()?.get() else {
+      throw TableError(row: nil, "the sheet '\(sheet.name)' is empty: no header row")
+    }
+    let header = headerRow.cells.map(Self.trimmed)
+    // Formatted cells past the last name are not columns; `cells` ends at text, but
+    // text may be only spaces.
+    self.header = Array(header[..<(header.lastIndex { !$0.isEmpty }.map { $0 + 1 } ?? 0)])
+    guard !self.header.isEmpty else {
+      throw TableError(row: headerRow.number, "the header row has no column names")
+    }
+
+    guard let second = try rows.next() else {
+      hashtags = nil
+      return
+    }
+    if case .success(let row) = second, let tags = Self.hashtags(row.cells) {
+      hashtags = try Self.shaped(tags, row: row.number, width: self.header.count)
+    } else {
+      hashtags = nil
+      firstRow = second
+    }
+  }
+
+  public mutating func next() throws(TableError) -> TableRow? {
+    let item: XLSXSheetStream.Item
+    if let firstRow {
+      item = firstRow
+      self.firstRow = nil
+    } else {
+      guard let read = try rows.next() else { return nil }
+      item = read
+    }
+    let row = try item.get()
+    return TableRow(number: row.number, cells: try Self.shaped(row.cells, row: row.number, width: header.count))
+  }
+
+  /// `cells` fitted to the header: padded with empty cells; text past the header is an
+  /// error. (`cells` ends at its last text, so an empty formatted cell is never past it.)
+  private static func shaped(_ cells: [String], row: Int, width: Int) throws(TableError) -> [String] {
+    if cells.count <= width { return cells + Array(repeating: "", count: width - cells.count) }
+    let beyond = cells[width...].firstIndex { !$0.isEmpty }.map { $0 + 1 } ?? cells.count
+    throw TableError(
+      row: row, column: beyond, "this row has a cell in column \(beyond) beyond the header's \(width) columns")
+  }
+
+  /// The row's cells trimmed, when every cell with text is a hashtag (`#adm1`); else nil.
+  private static func hashtags(_ cells: [String]) -> [String]? {
+    let trimmed = cells.map(Self.trimmed)
+    let tagged = trimmed.filter { !$0.isEmpty }
+    guard !tagged.isEmpty, tagged.allSatisfy({ $0.hasPrefix("#") }) else { return nil }
+    return trimmed
+  }
+
+  /// Real headers carry stray spaces ("Location "), which a mapping file does not write.
+  private static func trimmed(_ cell: String) -> String {
+    cell.trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+}

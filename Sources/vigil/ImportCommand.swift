@@ -1,0 +1,163 @@
+import ArgumentParser
+import Foundation
+import NIOConcurrencyHelpers
+import VigilCore
+import VigilImport
+
+/// `vigil import` (docs/import.md): spreadsheets and form exports, row by row, through a
+/// mapping file, submitted (or checked) over the socket like `vigil submit`.
+struct Import: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Import spreadsheets and form exports (CSV, XLSX) through a mapping file.",
+    discussion: """
+      Each row becomes a report as the mapping says; rows its filter leaves out are counted, \
+      values no map covers are counted and shown at the end. Reports are pipelined to the \
+      daemon; each refusal is shown with its file and row. --map takes a path, or the name \
+      of a shipped mapping in Config/mappings (awsd, insecurity-insight-health).
+      Exit 0 when every row was accepted, filtered or already recorded; 1 when any was \
+      refused; 2 on misuse, an unreadable file or a mapping with errors.
+      Example: vigil import --map awsd ../shared/data/awsd-security-incidents.csv
+      """)
+
+  @OptionGroup var daemon: DaemonOptions
+
+  @Option(name: .customLong("map"), help: ArgumentHelp("The mapping file, or a shipped mapping's name.", valueName: "MAP"))
+  var map: String
+
+  @Flag(help: "Ask the daemon to check each report against the live rules; record nothing.")
+  var check = false
+
+  @Flag(help: "One JSON object per line: each verdict, then the counts.")
+  var json = false
+
+  @Argument(help: ArgumentHelp("The files to import.", valueName: "FILE"))
+  var files: [String]
+
+  func validate() throws {
+    guard !files.isEmpty else { throw ValidationError("name at least one file to import") }
+  }
+
+  func run() throws {
+    let mapping = try Self.loadMapping(map)
+    var tables: [(name: String, reader: any TableReader, mapper: RowMapper)] = []
+    for file in files {
+      let reader: any TableReader
+      do {
+        reader = try Self.open(file, mapping: mapping)
+      } catch {
+        throw CommandFailure(status: 2, sentence: "\(file): \(error)")
+      }
+      let mapper = RowMapper(mapping: mapping, header: reader.header, hashtags: reader.hashtags, file: (file as NSString).lastPathComponent)
+      if let problem = mapper.missingColumnsProblem(header: reader.header) {
+        throw CommandFailure(status: 2, sentence: "\(file): \(problem)")
+      }
+      tables.append((file, reader, mapper))
+    }
+    let counts = NIOLockedValueBox(ImportCounts())
+    let work = UncheckedTables(tables: tables)
+    let op = check ? "check" : "submit"
+    let streaming = try ReportStreaming(connection: daemon.connect(), op: op, json: json)
+    let refused = try streaming.run { send in
+      for var table in work.tables {
+        var batch: [UInt8] = []
+        var origins: [ReportStreaming.Origin] = []
+        var unmapped: [RowMapper.UnmappedValue] = []
+        func flush() -> Bool {
+          defer {
+            batch.removeAll(keepingCapacity: true)
+            origins.removeAll(keepingCapacity: true)
+          }
+          return send(batch, origins)
+        }
+        while true {
+          let row: TableRow?
+          do {
+            row = try table.reader.next()
+          } catch {
+            // A file that breaks off: what came before stands; the rest is refused at once.
+            origins.append(.init(file: table.name, line: (error as? TableError)?.row ?? 0, refusal: "the file cannot be read further: \(error)"))
+            counts.withLockedValue { $0.unreadable.append("\(table.name): \(error)") }
+            break
+          }
+          guard let row else { break }
+          switch table.mapper.map(row, unmapped: &unmapped) {
+          case .filtered:
+            counts.withLockedValue { $0.filtered += 1 }
+          case .refused(let reason):
+            origins.append(.init(file: table.name, line: row.number, refusal: reason))
+          case .report(let report, _):
+            batch += ReportStreaming.request(op: op, report: Array(report.utf8))
+            origins.append(.init(file: table.name, line: row.number))
+          }
+          counts.withLockedValue { $0.rows += 1 }
+          if origins.count >= 500 {
+            guard flush() else { return }
+          }
+        }
+        counts.withLockedValue { $0.add(unmapped) }
+        guard flush() else { return }
+      }
+    }
+    let final = counts.withLockedValue { $0 }
+    final.print(json: json)
+    if refused || !final.unreadable.isEmpty { throw ExitCode(1) }
+  }
+
+  /// A path, or the name of a shipped mapping (`Config/mappings/NAME.yaml`, then the
+  /// installed `/etc/vigil/mappings/NAME.yaml`).
+  static func loadMapping(_ given: String) throws(CommandFailure) -> Mapping {
+    let candidates = [given, "Config/mappings/\(given).yaml", "/etc/vigil/mappings/\(given).yaml"]
+    guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+      throw CommandFailure(status: 2, sentence: "no mapping file \(given) (nor Config/mappings/\(given).yaml)")
+    }
+    switch MappingLoader.load(path: path) {
+    case .success(let mapping): return mapping
+    case .failure(let errors):
+      throw CommandFailure(status: 2, sentence: "the mapping has \(errors.errors.count) error(s):\n\(errors)")
+    }
+  }
+
+  /// A reader for the file, by the mapping's format or else the file's extension.
+  static func open(_ path: String, mapping: Mapping) throws -> any TableReader {
+    let format = mapping.format ?? (path as NSString).pathExtension.lowercased()
+    switch format {
+    case "csv": return try CSVReader(path: path)
+    case "xlsx": return try XLSXReader(path: path, sheet: mapping.sheet)
+    default:
+      throw TableError(row: nil, "cannot import a .\(format) file yet (csv and xlsx); say format: in the mapping")
+    }
+  }
+}
+
+/// The tables, handed to the sending thread (each is read there only).
+private struct UncheckedTables: @unchecked Sendable {
+  let tables: [(name: String, reader: any TableReader, mapper: RowMapper)]
+}
+
+/// What an import counted besides the verdicts.
+struct ImportCounts {
+  var rows = 0
+  var filtered = 0
+  var unmapped: [RowMapper.UnmappedValue: Int] = [:]
+  var unreadable: [String] = []
+
+  mutating func add(_ values: [RowMapper.UnmappedValue]) {
+    for value in values { unmapped[value, default: 0] += 1 }
+  }
+
+  func print(json: Bool) {
+    let top = unmapped.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.value < $1.key.value }
+    if json {
+      let values = top.map {
+        "{\"column\":\(JSONText.string($0.key.column)),\"value\":\(JSONText.string($0.key.value)),\"rows\":\($0.value)}"
+      }
+      Swift.print("{\"rows\":\(rows),\"filtered\":\(filtered),\"unmapped\":[\(values.joined(separator: ","))]}")
+      return
+    }
+    Swift.print("\(rows) row\(rows == 1 ? "" : "s") read: \(filtered) filtered out by the mapping")
+    for (value, count) in top.prefix(20) {
+      Swift.print("\(value.column): '\(value.value)' unmapped, \(count) row\(count == 1 ? "" : "s")")
+    }
+    if top.count > 20 { Swift.print("… and \(top.count - 20) more unmapped values (--json lists them all)") }
+  }
+}

@@ -1,0 +1,306 @@
+import Foundation
+import Testing
+
+@testable import VigilImport
+
+/// Reads `text` (or `bytes`) whole: the header, the hashtags and every row.
+private func readAll(
+  _ bytes: [UInt8], chunkSize: Int = CSVReader.defaultChunkSize,
+  maxRecordBytes: Int = CSVReader.defaultMaxRecordBytes
+) throws(TableError) -> (header: [String], hashtags: [String]?, rows: [TableRow]) {
+  var reader = try CSVReader(bytes: bytes, chunkSize: chunkSize, maxRecordBytes: maxRecordBytes)
+  var rows: [TableRow] = []
+  while let row = try reader.next() { rows.append(row) }
+  return (reader.header, reader.hashtags, rows)
+}
+
+private func readAll(_ text: String, chunkSize: Int = CSVReader.defaultChunkSize) throws(TableError) -> (
+  header: [String], hashtags: [String]?, rows: [TableRow]
+) {
+  try readAll(Array(text.utf8), chunkSize: chunkSize)
+}
+
+/// The error the reader throws for `text`, from its initialiser or from a `next()`.
+private func firstError(_ bytes: [UInt8], maxRecordBytes: Int = CSVReader.defaultMaxRecordBytes) -> TableError? {
+  do {
+    _ = try readAll(bytes, maxRecordBytes: maxRecordBytes)
+    return nil
+  } catch {
+    return error
+  }
+}
+
+private func firstError(_ text: String) -> TableError? { firstError(Array(text.utf8)) }
+
+@Suite("Import: CSV files")
+struct CSVReaderTests {
+  // MARK: RFC 4180
+
+  @Test func quotedFieldsHoldCommasLineBreaksAndDoubledQuotes() throws {
+    let table = try readAll("name,note\n\"Aleppo, east\",\"said \"\"stop\"\"\nthen left\"\n\"\",\"a\r\nb\"\n")
+    #expect(table.header == ["name", "note"])
+    #expect(
+      table.rows == [
+        TableRow(number: 2, cells: ["Aleppo, east", "said \"stop\"\nthen left"]),
+        TableRow(number: 4, cells: ["", "a\r\nb"]),
+      ])
+  }
+
+  @Test func recordsEndWithCRLFAsWithLF() throws {
+    let table = try readAll("a,b\r\n1,2\r\n\"3\",4\r\n")
+    #expect(table.header == ["a", "b"])
+    #expect(table.rows == [TableRow(number: 2, cells: ["1", "2"]), TableRow(number: 3, cells: ["3", "4"])])
+  }
+
+  @Test func aLoneCarriageReturnIsText() throws {
+    let table = try readAll("a,b\nx\ry,z\n")
+    #expect(table.rows == [TableRow(number: 2, cells: ["x\ry", "z"])])
+  }
+
+  @Test func aByteOrderMarkIsSkipped() throws {
+    let table = try readAll([0xEF, 0xBB, 0xBF] + Array("Incident ID,Year\n1,2015\n".utf8))
+    #expect(table.header == ["Incident ID", "Year"])
+    #expect(table.rows == [TableRow(number: 2, cells: ["1", "2015"])])
+  }
+
+  @Test func theLastRecordMayLackItsLineBreak() throws {
+    #expect(try readAll("a,b\n1,2").rows == [TableRow(number: 2, cells: ["1", "2"])])
+    #expect(try readAll("a,b\n1,\"2\"").rows == [TableRow(number: 2, cells: ["1", "2"])])
+    #expect(try readAll("a,b\n1,").rows == [TableRow(number: 2, cells: ["1", ""])])
+  }
+
+  @Test func blankLinesAreSkippedButStillCounted() throws {
+    let table = try readAll("\na,b\n\n1,2\n\r\n3,4\n\n")
+    #expect(table.header == ["a", "b"])
+    #expect(table.rows == [TableRow(number: 4, cells: ["1", "2"]), TableRow(number: 6, cells: ["3", "4"])])
+  }
+
+  @Test func aRowIsTheLineWhereItsRecordStarts() throws {
+    // Row 3 spans lines 3–4, so the next record is row 5.
+    let table = try readAll("id,details\n1,short\n2,\"two\nlines\"\n3,\"a \"\"quote\"\"\"\n")
+    #expect(table.rows.map(\.number) == [2, 3, 5])
+  }
+
+  @Test func theHeaderIsTrimmedAndCellsAreNot() throws {
+    let table = try readAll("Date, Location ,\" Killed\"\n 2016 , Aleppo ,\" 3\"\n")
+    #expect(table.header == ["Date", "Location", "Killed"])
+    #expect(table.rows == [TableRow(number: 2, cells: [" 2016 ", " Aleppo ", " 3"])])
+  }
+
+  // MARK: Rows fitted to the header
+
+  @Test func aShortRowIsPaddedWithEmptyCells() throws {
+    let table = try readAll("a,b,c\n1\n1,2\n")
+    #expect(table.rows == [TableRow(number: 2, cells: ["1", "", ""]), TableRow(number: 3, cells: ["1", "2", ""])])
+  }
+
+  @Test func emptyCellsBeyondTheHeaderAreDropped() throws {
+    let table = try readAll("a,b\n1,2,,\n")
+    #expect(table.rows == [TableRow(number: 2, cells: ["1", "2"])])
+  }
+
+  @Test func aRaggedRowIsAnErrorAtItsFirstExtraColumnAndTheReaderGoesOn() throws {
+    var reader = try CSVReader(bytes: Array("a,b\n1,2,,x\n3,4\n".utf8))
+    #expect(throws: TableError(row: 2, column: 3, "this row has 4 cells, the header has 2 (a ragged row)")) {
+      try reader.next()
+    }
+    #expect(try reader.next() == TableRow(number: 3, cells: ["3", "4"]))
+    #expect(try reader.next() == nil)
+  }
+
+  // MARK: HXL hashtags
+
+  @Test func aHashtagRowAfterTheHeaderIsReadAsHashtags() throws {
+    let table = try readAll("Date,Location ,Killed,Notes\n#date, #adm1 ,#affected +killed,\n2016-02-01,Aleppo,3,\n")
+    #expect(table.header == ["Date", "Location", "Killed", "Notes"])
+    #expect(table.hashtags == ["#date", "#adm1", "#affected +killed", ""])
+    #expect(table.rows == [TableRow(number: 3, cells: ["2016-02-01", "Aleppo", "3", ""])])
+  }
+
+  @Test func aShortHashtagRowIsPadded() throws {
+    let table = try readAll("Date,Location,Killed\n#date\n")
+    #expect(table.hashtags == ["#date", "", ""])
+    #expect(table.rows.isEmpty)
+  }
+
+  @Test func aDataRowAfterTheHeaderIsNotTakenForHashtags() throws {
+    // One cell starting with "#" is not enough, nor is a row of empty cells.
+    let first = try readAll("Rank,Name\n#1,Aleppo\n#2,Idleb\n")
+    #expect(first.hashtags == nil)
+    #expect(first.rows.map(\.number) == [2, 3])
+    let second = try readAll("Rank,Name\n3,#hashtag\n")
+    #expect(second.hashtags == nil)
+    #expect(second.rows == [TableRow(number: 2, cells: ["3", "#hashtag"])])
+    let empty = try readAll("Rank,Name\n,\n")
+    #expect(empty.hashtags == nil)
+    #expect(empty.rows == [TableRow(number: 2, cells: ["", ""])])
+    #expect(try readAll("Rank,Name\n").hashtags == nil)
+  }
+
+  // MARK: Errors, at their row and column
+
+  @Test func anEmptyFileHasNoHeader() {
+    let empty = TableError(row: nil, "the file is empty: no header row")
+    #expect(firstError("") == empty)
+    #expect(firstError("\n\r\n\n") == empty)
+    #expect(firstError([0xEF, 0xBB, 0xBF]) == empty)
+  }
+
+  @Test func aQuotedFieldNeverClosedIsAnErrorWhereItsRecordStarts() {
+    #expect(firstError("a,b\n1,2\n3,\"four\n5,6\n") == TableError(row: 3, column: 2, "a quoted field is never closed"))
+    #expect(firstError("\"a,b\n") == TableError(row: 1, column: 1, "a quoted field is never closed"))
+  }
+
+  @Test func aQuoteInsideAnUnquotedFieldIsRefused() {
+    let message = "a quote inside an unquoted field; quote the whole field and double the quote"
+    #expect(firstError("a,b,c\n1,2\n3,4 \"inch\",5\n") == TableError(row: 3, column: 2, message))
+    #expect(firstError("a,b\n1, \"2\"\n") == TableError(row: 2, column: 2, message))
+  }
+
+  @Test func textAfterAClosingQuoteIsRefused() {
+    let message = "text after the closing quote"
+    #expect(firstError("a,b\n\"x\ny\",\"1\"2\n") == TableError(row: 2, column: 2, message))
+    #expect(firstError("a,b\n\"1\" ,2\n") == TableError(row: 2, column: 1, message))
+    #expect(firstError("a,b\n\"1\"\r2\n") == TableError(row: 2, column: 1, message))
+  }
+
+  @Test func latin1BytesAreNotUTF8AndTheReaderGoesOn() throws {
+    // "Alep,Hôpital" in Latin-1: ô is the single byte F4.
+    var reader = try CSVReader(
+      bytes: Array("city,place\n1,2\n".utf8) + [0x41, 0x6C, 0x65, 0x70, 0x2C, 0x48, 0xF4, 0x70, 0x0A]
+        + Array("3,4\n".utf8))
+    #expect(try reader.next() == TableRow(number: 2, cells: ["1", "2"]))
+    #expect(
+      throws: TableError(
+        row: 3, column: 2, "not UTF-8 (is the file Latin-1? convert it with iconv -f latin1 -t utf-8)")
+    ) { try reader.next() }
+    #expect(try reader.next() == TableRow(number: 4, cells: ["3", "4"]))
+    #expect(firstError([0x4C, 0xE9, 0x67, 0x65, 0x6E, 0x64, 0x65, 0x0A])?.row == 1)
+  }
+
+  @Test func aMalformedRecordEndsTheReading() throws {
+    var reader = try CSVReader(bytes: Array("a,b\n0,1\n1,x\"y\n3,4\n".utf8))
+    #expect(try reader.next() == TableRow(number: 2, cells: ["0", "1"]))
+    let error = TableError(
+      row: 3, column: 2, "a quote inside an unquoted field; quote the whole field and double the quote")
+    #expect(throws: error) { try reader.next() }
+    #expect(throws: error) { try reader.next() }
+  }
+
+  @Test func aRunawayRecordIsAnErrorAtItsStart() {
+    let bytes = Array("a,b\n1,\"never closed\n".utf8) + Array(repeating: UInt8(ascii: "x"), count: 100)
+    #expect(
+      firstError(bytes, maxRecordBytes: 64)
+        == TableError(row: 2, column: 2, "this record is longer than 64 bytes (is a quote never closed?)"))
+    let mebibyte = Array("a\n\"".utf8) + Array(repeating: UInt8(ascii: "x"), count: 1024 * 1024)
+    #expect(
+      firstError(mebibyte, maxRecordBytes: 1024 * 1024)
+        == TableError(row: 2, column: 1, "this record is longer than 1 MiB (is a quote never closed?)"))
+    // A record of exactly the limit is fine.
+    #expect(firstError(Array("a\n12345678".utf8), maxRecordBytes: 8) == nil)
+  }
+
+  @Test func aFileThatCannotBeOpenedSaysWhy() {
+    #expect(throws: TableError(row: nil, "cannot read /nonexistent/incidents.csv: No such file or directory")) {
+      try CSVReader(path: "/nonexistent/incidents.csv")
+    }
+    let folder = FileManager.default.temporaryDirectory.path
+    #expect(throws: TableError(row: nil, "cannot read \(folder): Is a directory")) {
+      try CSVReader(path: folder)
+    }
+  }
+
+  // MARK: Chunks
+
+  @Test func recordsStraddlingChunksReadAsWhole() throws {
+    // With 7-byte chunks, the header's CRLF is split between chunks 1 and 2 (bytes 6 and 7),
+    // the doubled quote in row 2 between chunks 2 and 3 (bytes 13 and 14), and the
+    // three bytes of "Ḥ" between chunks 4 and 5 (bytes 26–28).
+    let text = "ab,cde\r\n1,\"a,\"\"b\"\r\n2,Alep Ḥ\n"
+    let bytes = Array(text.utf8)
+    #expect(bytes[6] == 0x0D && bytes[7] == 0x0A)
+    #expect(bytes[13] == 0x22 && bytes[14] == 0x22)
+    #expect(bytes[26...28] == [0xE1, 0xB8, 0xA4])
+    let table = try readAll(text, chunkSize: 7)
+    #expect(table.header == ["ab", "cde"])
+    #expect(table.rows == [TableRow(number: 2, cells: ["1", "a,\"b"]), TableRow(number: 3, cells: ["2", "Alep Ḥ"])])
+  }
+
+  @Test func everyChunkSizeReadsTheSame() throws {
+    // A BOM, CRLFs, quoted line breaks, blank lines and 2-, 3- and 4-byte characters:
+    // every chunk size from one byte up splits each of them somewhere.
+    let bytes =
+      [0xEF, 0xBB, 0xBF]
+      + Array("Lieu ,Note\r\n#loc,#note\r\n\"Alep, حلب\",\"il a dit \"\"stop\"\"\r\npuis 🚑\"\r\n\r\nÉcole,\r\n".utf8)
+    let whole = try readAll(bytes)
+    #expect(whole.header == ["Lieu", "Note"])
+    #expect(whole.hashtags == ["#loc", "#note"])
+    #expect(
+      whole.rows == [
+        TableRow(number: 3, cells: ["Alep, حلب", "il a dit \"stop\"\r\npuis 🚑"]),
+        TableRow(number: 6, cells: ["École", ""]),
+      ])
+    for chunkSize in 1...bytes.count {
+      let table = try readAll(bytes, chunkSize: chunkSize)
+      #expect(table.header == whole.header && table.hashtags == whole.hashtags, "chunk size \(chunkSize)")
+      #expect(table.rows == whole.rows, "chunk size \(chunkSize)")
+    }
+  }
+
+  @Test func aFileIsReadInChunks() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("csv-reader-\(UUID()).csv").path
+    let text = "id,note\n1,\"first\r\nsecond\"\n2,Ḥama\n"
+    #expect(FileManager.default.createFile(atPath: path, contents: Data(text.utf8)))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    var reader = try CSVReader(path: path, chunkSize: 3, maxRecordBytes: CSVReader.defaultMaxRecordBytes)
+    #expect(reader.header == ["id", "note"])
+    #expect(try reader.next() == TableRow(number: 2, cells: ["1", "first\r\nsecond"]))
+    #expect(try reader.next() == TableRow(number: 4, cells: ["2", "Ḥama"]))
+    #expect(try reader.next() == nil)
+  }
+
+  // MARK: The real file
+
+  /// `../shared/data/` from the project root (its SOURCES.md): always there for developers
+  /// and CI, so its absence is a failure, not a skip.
+  static let sharedData = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("shared/data").standardizedFileURL.path
+
+  @Test func theAidWorkerSecurityDatabaseReadsWhole() throws {
+    let path = Self.sharedData + "/awsd-security-incidents.csv"
+    try #require(
+      FileManager.default.fileExists(atPath: path),
+      "the shared data set is missing: expected \(path) (see ../shared/data/SOURCES.md)")
+    var reader = try CSVReader(path: path)
+    #expect(reader.header.count == 41)
+    #expect(reader.header.first == "Incident ID")
+    #expect(reader.hashtags == nil)
+    let header = reader.header
+    func column(_ name: String) throws -> Int { try #require(header.firstIndex(of: name), "no column \(name)") }
+    let (code, year, month, day) = try (column("Country Code"), column("Year"), column("Month"), column("Day"))
+
+    var rows = 0
+    var syria = 0
+    var lastNumber = 1
+    while let row = try reader.next() {
+      rows += 1
+      #expect(row.cells.count == 41)
+      #expect(row.number > lastNumber)
+      lastNumber = row.number
+      // SOURCES.md: 25 Syria rows fall between 2015-11-14 and 2016-12-31. An empty Day
+      // counts when its month is in range; a row without a month cannot be placed.
+      guard row.cells[code] == "SY", let y = Int(row.cells[year]), let m = Int(row.cells[month]) else { continue }
+      let d = Int(row.cells[day])
+      let inRange =
+        switch (y, m) {
+        case (2016, _), (2015, 12): true
+        case (2015, 11): d.map { $0 >= 14 } ?? true
+        default: false
+        }
+      if inRange { syria += 1 }
+    }
+    #expect(rows == 4337)
+    #expect(syria == 25)
+  }
+}
