@@ -261,7 +261,7 @@ public struct RowMapper: Sendable {
     guard id.count > 128 else { return id }
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-    return String(id.prefix(115)) + "-" + String(hash, radix: 36)
+    return String(id.prefix(114)) + "-" + String(hash, radix: 36)
   }
 
   /// A column's hashtag and attributes, lowercased (`#Affected +Killed` → affected, [killed]).

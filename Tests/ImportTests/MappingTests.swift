@@ -1,0 +1,179 @@
+import Foundation
+import Testing
+import VigilCore
+import VigilImport
+
+/// Mapping files (docs/import.md): loading with errors at their place, examples run at
+/// load, and each way a row becomes a report.
+@Suite("Import: mapping files")
+struct MappingTests {
+  static func load(_ text: String) -> Result<Mapping, RuleSetErrors> {
+    MappingLoader.load(Array(text.utf8), path: "m.yaml")
+  }
+
+  static func mapper(_ text: String, header: [String], hashtags: [String]? = nil) throws -> RowMapper {
+    RowMapper(mapping: try load(text).get(), header: header, hashtags: hashtags, file: "in.csv")
+  }
+
+  static func report(_ outcome: RowMapper.Outcome) -> [String: Any]? {
+    guard case .report(let json, _) = outcome else { return nil }
+    return try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+  }
+
+  static let base = """
+    mapping: t
+    id: {prefix: "T/", column: Code}
+    fields:
+      occurred_at: {date: {column: When, formats: ["dd/MM/yyyy"]}}
+      type:
+        when:
+          - {column: What, contains: [bomb, shell], value: attack}
+          - {column: What, matches: "^(?i)blocked", value: access}
+        else: attack
+      location.governorate: {hxl: "#adm1 +name", column: Province}
+      location.lat: {column: Lat, only_when: {column: Precision, one_of: [Exact, Town]}}
+      location.lon: {column: Lon, only_when: {column: Precision, one_of: [Exact, Town]}}
+      location.populated: Populated
+      target.type: {column: Facility, map: {Health Building: hospital, Market: market}}
+      weapons: {column: What, map: {Barrel bomb: [barrel_bomb], Shelling: [shelling, artillery], Blocked: []}}
+      casualties.killed: {column: Killed, skip: [unknown]}
+      narrative: {join: [Story, Notes], separator: " / "}
+    extra:
+      facility: Facility
+    """
+
+  static let header = ["Code", "When", "What", "Province", "Lat", "Lon", "Precision", "Populated", "Facility", "Killed", "Story", "Notes"]
+
+  @Test func aRowBecomesItsReport() throws {
+    let mapper = try Self.mapper(Self.base, header: Self.header)
+    let row = TableRow(
+      number: 7,
+      cells: ["A 1?", "04/03/2016", "Barrel bomb", "Idlib", "35.93", "36.63", "Exact", "yes", "Health Building", "12.0", "Two bombs.", "Night."])
+    var unmapped: [RowMapper.UnmappedValue] = []
+    let report = try #require(Self.report(mapper.map(row, unmapped: &unmapped)))
+    #expect(report["id"] as? String == "T/A-1", "characters the schema refuses become one '-'")
+    #expect(report["occurred_at"] as? String == "2016-03-04")
+    #expect(report["type"] as? String == "attack")
+    let location = report["location"] as? [String: Any] ?? [:]
+    #expect(location["governorate"] as? String == "Idlib", "by its header where the file has no hashtags")
+    #expect(location["lat"] as? Double == 35.93 && location["populated"] as? Bool == true)
+    #expect((report["target"] as? [String: Any])?["type"] as? String == "hospital")
+    #expect(report["weapons"] as? [String] == ["barrel_bomb"])
+    #expect((report["casualties"] as? [String: Any])?["killed"] as? Int == 12)
+    #expect(report["narrative"] as? String == "Two bombs. / Night.")
+    let extra = report["extra"] as? [String: Any] ?? [:]
+    #expect(extra["facility"] as? String == "Health Building")
+    #expect((extra["source"] as? [String: Any])?["row"] as? Int == 7)
+    #expect(unmapped.isEmpty)
+  }
+
+  @Test func emptyCellsAreAbsentCoarsePointsGoToExtraAndUnmappedValuesAreCounted() throws {
+    let mapper = try Self.mapper(Self.base, header: Self.header)
+    let row = TableRow(
+      number: 8, cells: ["B2", "42632", "Blocked road", "", "35.9", "36.6", "Governorate", "", "School", "unknown", "", ""])
+    var unmapped: [RowMapper.UnmappedValue] = []
+    let report = try #require(Self.report(mapper.map(row, unmapped: &unmapped)))
+    #expect(report["occurred_at"] as? String == "2016-09-19", "an Excel serial number")
+    #expect(report["type"] as? String == "access")
+    #expect(report["location"] == nil && report["narrative"] == nil && report["casualties"] == nil)
+    let extra = report["extra"] as? [String: Any] ?? [:]
+    #expect(extra["location_lat"] as? Double == 35.9 && extra["location_lon"] as? Double == 36.6)
+    #expect(unmapped.map { "\($0.column)=\($0.value)" } == ["'Facility'=School", "'What'=Blocked road"])
+  }
+
+  @Test func hashtagsFindTheirColumnByTagAndAttributes() throws {
+    let header = Self.header.map { $0 == "Province" ? "Region name" : $0 }
+    let tags = header.map { $0 == "Region name" ? "#adm1 +name +v_pcode" : "" }
+    let mapper = try Self.mapper(Self.base, header: header, hashtags: tags)
+    let row = TableRow(number: 3, cells: ["C", "2016-03-01", "Shelling", "Aleppo", "", "", "", "", "", "", "", ""])
+    let report = try #require(Self.report(mapper.map(row)))
+    #expect((report["location"] as? [String: Any])?["governorate"] as? String == "Aleppo")
+    #expect(report["weapons"] as? [String] == ["shelling", "artillery"])
+  }
+
+  @Test func aValueTheSchemaRefusesRefusesTheRowWithItsField() throws {
+    let mapper = try Self.mapper(Self.base, header: Self.header)
+    for (cells, reason) in [
+      (["D", "31/02/2016", "bomb", "", "", "", "", "", "", "", "", ""], "occurred_at: '31/02/2016' is not a date"),
+      (["E", "2016-03-01", "bomb", "", "", "", "", "perhaps", "", "", "", ""], "location.populated: 'perhaps' is neither yes nor no"),
+      (["F", "2016-03-01", "bomb", "", "", "", "", "", "", "many", "", ""], "casualties.killed: 'many' is not a number"),
+      (["G", "2016-03-01", "bomb", "", "95", "36", "Exact", "", "", "", "", ""], "location.lat"),
+      (["", "2016-03-01", "bomb", "", "", "", "", "", "", "", "", ""], "no identifier"),
+    ] {
+      guard case .refused(let why) = mapper.map(TableRow(number: 4, cells: cells)) else {
+        Issue.record("not refused: \(cells)")
+        continue
+      }
+      #expect(why.contains(reason), "\(why)")
+    }
+  }
+
+  @Test func aLongOrStrangeIdIsMadeValidAndStaysDistinct() throws {
+    let mapper = try Self.mapper(Self.base, header: Self.header)
+    let long = String(repeating: "x", count: 200)
+    var ids: [String] = []
+    for code in [long + "1", long + "2", "إدلب 12"] {
+      let outcome = mapper.map(TableRow(number: 2, cells: [code, "2016-03-01", "bomb", "", "", "", "", "", "", "", "", ""]))
+      guard case .report(_, let id) = outcome else {
+        Issue.record("\(outcome)")
+        continue
+      }
+      #expect(id.count <= 128)
+      ids.append(id)
+    }
+    #expect(ids.count == 3 && ids[0] != ids[1])
+    #expect(ids[2] == "T/-12")
+  }
+
+  /// (the mapping, where the error is, the start of its message)
+  static let mistakes: [(String, String, String)] = [
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n", "m.yaml:1:1", "a mapping file needs fields.type"),
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  location.plac: B\n", "m.yaml:6:3", "fields.location.plac: no such report field"),
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack, colour: red}\n", "m.yaml:5:25", "unknown key 'colour' for type"),
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: {date: {column: W, formats: [dd/qq/yyyy]}}\n  type: {value: attack}\n", "m.yaml:4:44", "formats: 'dd/qq/yyyy' is not a date pattern"),
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack, column: B}\n", "m.yaml:5:9", "type: give exactly one of"),
+    ("mapping: t\nid: {column: A}\nwhere: [{column: B, matches: \"(\"}]\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:3:30", "matches: not a regular expression"),
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {hxl: adm1}\n", "m.yaml:5:15", "hxl must be a hashtag"),
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\nextras: {}\n", "m.yaml:6:1", "unknown key 'extras' in a mapping file"),
+  ]
+
+  @Test(arguments: mistakes)
+  func refusesAMistakeAtItsPlace(_ text: String, _ place: String, _ message: String) {
+    guard case .failure(let errors) = Self.load(text) else {
+      Issue.record("loaded: \(text)")
+      return
+    }
+    #expect(errors.errors.contains { $0.description.hasPrefix(place + ": " + message) }, "\(errors)")
+  }
+
+  @Test func examplesRunAtLoadAndAWrongOneShowsBoth() {
+    let good = Self.base + """
+
+      examples:
+        - row: {Code: "9", When: "01/03/2016", What: Barrel bomb, Province: "", Lat: "", Lon: "", Precision: "", Populated: "", Facility: Market, Killed: "3", Story: x, Notes: ""}
+          report: {id: T/9, occurred_at: 2016-03-01, type: attack, target: {type: market}, weapons: [barrel_bomb], casualties: {killed: 3}, narrative: x, extra: {facility: Market}}
+      """
+    #expect((try? Self.load(good).get()) != nil)
+    let wrong = good.replacingOccurrences(of: "casualties: {killed: 3}", with: "casualties: {killed: 4}")
+    guard case .failure(let errors) = Self.load(wrong) else {
+      Issue.record("a wrong example was not caught")
+      return
+    }
+    #expect(errors.errors.count == 1)
+    #expect(errors.description.contains("example 0: the row became"), "\(errors)")
+    #expect(errors.description.contains(#""killed":3"#) && errors.description.contains(#""killed":4"#), "\(errors)")
+  }
+
+  @Test func theShippedMappingsLoadWithTheirExamples() throws {
+    let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("Config/mappings")
+    let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }
+    #expect(!names.isEmpty)
+    for name in names {
+      switch MappingLoader.load(path: folder.appendingPathComponent(name).path) {
+      case .success: break
+      case .failure(let errors): Issue.record("\(name): \(errors)")
+      }
+    }
+  }
+}
