@@ -1,4 +1,5 @@
 import Foundation
+// Internal: no public API shows an archive, so VigilImport's users need not see ZIPFoundation.
 internal import ZIPFoundation
 
 #if canImport(FoundationXML)
@@ -120,6 +121,11 @@ struct XLSXPackage {
 
   /// Feeds `part`'s inflated bytes to `consume`, then checks them against the entry's
   /// CRC, which ZIPFoundation computes but leaves to the caller to compare.
+  ///
+  /// Known gap: ZIPFoundation 0.9.20 inflates until the deflate stream ends, reading past
+  /// the entry if need be; a crafted stream that never ends makes it spin at the end of
+  /// the file, with no chunk for `consume` to stop. Its entry offsets are internal, so
+  /// bounding the input here would mean reading the zip's headers a second time.
   private func inflate(_ entry: Entry, part: String, into consume: (Data) throws(TableError) -> Void)
     throws(TableError)
   {

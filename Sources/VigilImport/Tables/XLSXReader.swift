@@ -16,8 +16,8 @@ public struct XLSXReader: TableReader {
   public let header: [String]
   public let hashtags: [String]?
 
-  /// How far the parts read whole may inflate. A parameter so that tests can refuse a
-  /// zip bomb without building hundreds of megabytes.
+  /// How far the shared-strings table (into memory) and the sheet (onto disk) may
+  /// inflate. A parameter so that tests can reach a limit without hundreds of megabytes.
   struct Limits {
     var sharedStrings: UInt64 = 256 << 20
     var sheet: UInt64 = 2 << 30

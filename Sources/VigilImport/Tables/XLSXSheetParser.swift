@@ -126,9 +126,10 @@ final class XLSXSheetParser: XLSXPartParser {
       return value
     case "s":
       guard let index = Int(value.trimmingCharacters(in: .whitespaces)), sharedStrings.indices.contains(index) else {
-        failRow(
-          "the cell names shared string \(value), but the shared-strings table has \(sharedStrings.count)",
-          column: column)
+        let table =
+          sharedStrings.isEmpty
+          ? "the workbook has no shared strings" : "the shared-strings table ends at \(sharedStrings.count - 1)"
+        failRow("the cell names shared string \(value), but \(table)", column: column)
         return ""
       }
       return sharedStrings[index]

@@ -13,10 +13,11 @@ import Foundation
 /// one being read), whatever the sheet's size. Rows travel in batches so that the two
 /// threads meet once per batch, not once per row.
 ///
-/// The sheet is parsed from `copy`, the part inflated to a temporary file (Foundation's
-/// `XMLParser` reads a file in chunks; it cannot be fed the zip's inflated chunks as they
-/// come), which the thread removes when it ends. It ends at the sheet's end, at its first
-/// malformed XML, or soon after the stream is released (the reader dropped early).
+/// The sheet is parsed from `copy`, the part inflated to a temporary file: Foundation's
+/// `XMLParser` reads a stream in chunks, but it cannot be fed the zip's inflated chunks as
+/// they come (ZIPFoundation pushes them all in one call). The thread removes the copy once
+/// it has it open. It ends at the sheet's end, at its first malformed XML, or soon after
+/// the stream is released (the reader dropped early).
 final class XLSXSheetStream {
   typealias Item = Result<XLSXSheetRow, TableError>
 
@@ -25,15 +26,26 @@ final class XLSXSheetStream {
   private var batch: [Item] = []
   private var position = 0
 
-  init(copy: URL, part: String, sharedStrings: [String], batchSize: Int = 128, capacity: Int = 2) {
+  /// `onParserEnd` runs on the parsing thread as it ends: how tests see that it does.
+  init(
+    copy: URL, part: String, sharedStrings: [String], batchSize: Int = 128, capacity: Int = 2,
+    onParserEnd: (@Sendable () -> Void)? = nil
+  ) {
     let channel = XLSXRowChannel(capacity: capacity)
     self.channel = channel
     let thread = Thread {
-      defer { try? FileManager.default.removeItem(at: copy) }
-      guard let parser = XMLParser(contentsOf: copy) else {
+      defer { onParserEnd?() }
+      // Removed as soon as it is open: the open file keeps its bytes for the parser, and
+      // the copy does not outlive the process (a reader dropped just before exit, a crash
+      // while reading). `parse()` opens the stream again: a no-op on an open stream.
+      let stream = InputStream(url: copy)
+      stream?.open()
+      try? FileManager.default.removeItem(at: copy)
+      guard let stream, stream.streamStatus == .open else {
         channel.finish(TableError(row: nil, "cannot read the temporary copy of \(part) at \(copy.path)"))
         return
       }
+      let parser = XMLParser(stream: stream)
       var filling: [Item] = []
       filling.reserveCapacity(batchSize)
       let sheet = XLSXSheetParser(part: part, sharedStrings: sharedStrings) { item in
