@@ -71,6 +71,9 @@ enum ValueSource: Sendable {
   case date(column: ColumnReference?, patterns: [String], parts: (year: ColumnReference, month: ColumnReference, day: ColumnReference?)?)
   /// The first case whose test holds, else the default.
   case choice([(RowTest, String)], otherwise: String?)
+  /// A short digest of several cells: an identifier for sources that have none of their
+  /// own, stable as long as those cells are.
+  case digest([ColumnReference])
 }
 
 /// A test on a row's cell.

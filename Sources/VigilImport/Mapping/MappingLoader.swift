@@ -102,6 +102,23 @@ public enum MappingLoader {
         return nil
       }
       let prefix = members.first { $0.key == "prefix" }.flatMap { text($0.value, "id prefix") } ?? ""
+      if let digest = members.first(where: { $0.key == "digest" }) {
+        guard case .sequence(let elements, _) = digest.value, !elements.isEmpty else {
+          fail(digest.value.position, "digest is a list of the columns that together identify a row")
+          return nil
+        }
+        var references: [ColumnReference] = []
+        for element in elements {
+          guard let name = text(element, "a column") else { continue }
+          let reference = ColumnReference.header(name.trimmingCharacters(in: .whitespaces), element.position)
+          columns.append(reference)
+          references.append(reference)
+        }
+        for member in members where member.key != "prefix" && member.key != "digest" {
+          fail(member.keyPosition, "id takes prefix and either a source or digest, not '\(member.key)' with digest")
+        }
+        return IDRule(prefix: prefix, source: .digest(references))
+      }
       guard let source = valueSource(members.filter { $0.key != "prefix" }, at: node.position, what: "id") else { return nil }
       return IDRule(prefix: prefix, source: source)
     }

@@ -159,7 +159,11 @@ public struct RowMapper: Sendable {
       guard let number = Double(values[0].replacingOccurrences(of: ",", with: "")), number.isFinite else {
         return .problem("'\(values[0])' is not a number")
       }
-      return .value(number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number))
+      // Whole numbers as integers ("12.0" is 12); others as written, digits kept.
+      if number == number.rounded() && abs(number) < 1e15 { return .value(String(Int64(number))) }
+      let written = values[0]
+      let isJSONNumber = written.range(of: #"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"#, options: .regularExpression) != nil
+      return .value(isJSONNumber ? written : String(number))
     case .bool:
       switch values[0].lowercased() {
       case "true", "yes", "y", "1", "نعم": return .value("true")
@@ -194,6 +198,10 @@ public struct RowMapper: Sendable {
         ?? patterns.lazy.compactMap { DateReading.withPattern(text, $0) }.first
     case .choice(let cases, let otherwise):
       return cases.first { holds($0.0, row) }?.1 ?? otherwise
+    case .digest(let references):
+      let cells = references.map { cell($0, row)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "" }
+      guard cells.contains(where: { !$0.isEmpty }) else { return nil }
+      return Self.digest(cells.joined(separator: "\u{1F}"))
     }
   }
 
@@ -259,9 +267,15 @@ public struct RowMapper: Sendable {
     while id.hasSuffix("-") && id.count > 1 { id.removeLast() }
     if id.isEmpty { id = "-" }
     guard id.count > 128 else { return id }
+    return String(id.prefix(114)) + "-" + digest(text)
+  }
+
+  /// 64 bits of FNV-1a over the text, in base 36 (13 characters at most): short, and the
+  /// same on every machine and run (Swift's own hashing is seeded per process).
+  static func digest(_ text: String) -> String {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-    return String(id.prefix(114)) + "-" + String(hash, radix: 36)
+    return String(hash, radix: 36)
   }
 
   /// A column's hashtag and attributes, lowercased (`#Affected +Killed` → affected, [killed]).
