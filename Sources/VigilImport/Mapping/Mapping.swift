@@ -19,6 +19,9 @@ public struct Mapping: Sendable {
   /// Each column a rule reads, with where the rule names it: checked against a file's
   /// header when it is opened.
   let columns: [ColumnReference]
+  /// Those of `columns` a file may lack (fields marked `optional: true`): their cells are
+  /// then empty.
+  let optionalColumns: [ColumnReference]
   let position: SourcePosition
 }
 
@@ -58,6 +61,9 @@ struct FieldRule: Sendable {
   /// The field is set only when this holds; otherwise its value goes under
   /// `extra.<path with _>` (coarse coordinates kept, but not as the place's).
   let onlyWhen: RowTest?
+  /// For a list field: the cell holds several values, split on this (a form's
+  /// select_multiple answer, `air_strike shelling`), each mapped by `map` if there is one.
+  let split: String?
   let position: SourcePosition
 }
 

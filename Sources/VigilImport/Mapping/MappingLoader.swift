@@ -34,12 +34,16 @@ public enum MappingLoader {
   }
 
   static let topKeys = ["mapping", "description", "format", "sheet", "id", "where", "fields", "extra", "examples"]
-  static let valueKeys = ["column", "hxl", "value", "join", "date", "when", "else", "skip", "map", "only_when", "separator", "prefix"]
+  static let valueKeys = [
+    "column", "hxl", "value", "join", "date", "when", "else", "skip", "map", "only_when", "split", "optional", "separator",
+    "prefix",
+  ]
 
   /// Reads nodes, collecting every problem at its place.
   struct Reader {
     var errors: [RuleError] = []
     var columns: [ColumnReference] = []
+    var optionalColumns: [ColumnReference] = []
 
     mutating func fail(_ position: SourcePosition, _ message: String) {
       errors.append(RuleError(position, message))
@@ -80,7 +84,7 @@ public enum MappingLoader {
       guard let name, let id else { return nil }
       return Mapping(
         name: name, path: path, format: format, sheet: sheet, filters: filters, id: id, fields: fields, extras: extras,
-        columns: columns, position: position)
+        columns: columns, optionalColumns: optionalColumns, position: position)
     }
 
     mutating func text(_ node: RuleNode, _ what: String) -> String? {
@@ -240,7 +244,13 @@ public enum MappingLoader {
             continue
           }
         }
+        let before = columns.count
         if let rule = fieldRule(member.value, path: path) { rules.append(rule) }
+        if case .mapping(let valueMembers, _) = member.value,
+          let optional = valueMembers.first(where: { $0.key == "optional" }), text(optional.value, "optional") == "true"
+        {
+          optionalColumns += columns[before...]
+        }
       }
       return rules
     }
@@ -250,7 +260,7 @@ public enum MappingLoader {
       if case .scalar = node, let name = text(node, path) {
         let reference = ColumnReference.header(name.trimmingCharacters(in: .whitespaces), node.position)
         columns.append(reference)
-        return FieldRule(path: path, source: .column(reference), skip: [], map: nil, onlyWhen: nil, position: node.position)
+        return FieldRule(path: path, source: .column(reference), skip: [], map: nil, onlyWhen: nil, split: nil, position: node.position)
       }
       guard case .mapping(let members, let position) = node else {
         fail(node.position, "\(path): a column name or a mapping such as {column: City}, got \(node.kindName)")
@@ -262,8 +272,14 @@ public enum MappingLoader {
       var skip: Set<String> = []
       var map: [String: [String]]?
       var onlyWhen: RowTest?
+      var split: String?
       for member in members {
         switch member.key {
+        case "split":
+          split = text(member.value, "split")
+          if let type = ReportSchema.field(path)?.type, type != .texts, !Self.isWords(type) {
+            fail(member.keyPosition, "split is for list fields (weapons, detention.victims, …); \(path) holds one value")
+          }
         case "skip": skip = Set(texts(member.value, "skip"))
         case "map":
           guard case .mapping(let pairs, _) = member.value else {
@@ -282,9 +298,14 @@ public enum MappingLoader {
         default: break
         }
       }
-      let sourceMembers = members.filter { !["skip", "map", "only_when"].contains($0.key) }
+      let sourceMembers = members.filter { !["skip", "map", "only_when", "split", "optional"].contains($0.key) }
       guard let source = valueSource(sourceMembers, at: position, what: path) else { return nil }
-      return FieldRule(path: path, source: source, skip: skip, map: map, onlyWhen: onlyWhen, position: position)
+      return FieldRule(path: path, source: source, skip: skip, map: map, onlyWhen: onlyWhen, split: split, position: position)
+    }
+
+    static func isWords(_ type: FieldType) -> Bool {
+      if case .words = type { return true }
+      return false
     }
 
     /// One of column/hxl, value, join, date, when.
@@ -401,7 +422,9 @@ public enum MappingLoader {
           if case .scalar(let scalar) = member.value, !member.value.isNull { return scalar.text }
           return ""
         })
-        let mapper = RowMapper(mapping: mapping, header: header, hashtags: nil, file: "example")
+        // A row written by hashtags (`"#adm1 +name": Idlib`) stands for a sheet with a hashtag row.
+        let hashtags = header.allSatisfy { $0.hasPrefix("#") } ? header : nil
+        let mapper = RowMapper(mapping: mapping, header: header, hashtags: hashtags, file: "example")
         if let missing = mapper.missingColumns.first {
           fail(position, "example \(index): the row lacks the column \(missing.shown) the mapping reads (\(missing.position))")
           continue

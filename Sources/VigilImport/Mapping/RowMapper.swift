@@ -43,7 +43,7 @@ public struct RowMapper: Sendable {
     for reference in mapping.columns where indices[reference.shown] == nil {
       if let index = Self.index(of: reference, header: trimmedHeader, hashtags: tags) {
         indices[reference.shown] = index
-      } else if !missing.contains(reference) {
+      } else if !missing.contains(reference), !mapping.optionalColumns.contains(reference) {
         missing.append(reference)
       }
     }
@@ -144,16 +144,23 @@ public struct RowMapper: Sendable {
     }
     let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
     guard !text.isEmpty, !rule.skip.contains(text) else { return .none }
-    var values = [text]
-    if let map = rule.map {
-      guard let mapped = map[text] ?? map.first(where: { $0.key.caseInsensitiveCompare(text) == .orderedSame })?.value
-      else {
-        unmapped.append(UnmappedValue(column: sourceName(rule.source), value: text))
-        return .none
+    let given = rule.split.map { separator in
+      text.components(separatedBy: separator).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    } ?? [text]
+    var values: [String] = []
+    for value in given {
+      guard let map = rule.map else {
+        values.append(value)
+        continue
       }
-      values = mapped
-      if values.isEmpty { return .none }
+      guard let mapped = map[value] ?? map.first(where: { $0.key.caseInsensitiveCompare(value) == .orderedSame })?.value
+      else {
+        unmapped.append(UnmappedValue(column: sourceName(rule.source), value: value))
+        continue
+      }
+      for item in mapped where !values.contains(item) { values.append(item) }
     }
+    if values.isEmpty { return .none }
     switch type {
     case .number:
       guard let number = Double(values[0].replacingOccurrences(of: ",", with: "")), number.isFinite else {
@@ -294,8 +301,11 @@ public struct RowMapper: Sendable {
     switch reference {
     case .header(let name, _): return byName(name)
     case .hashtag(let tag, let attributes, let fallback, _):
+      // The column tagged exactly so first, then one with more attributes (HXL's rule:
+      // `#affected +killed` also finds `#affected +killed +children`).
       if let hashtags,
-        let index = hashtags.firstIndex(where: { $0?.tag == tag && Set(attributes).isSubset(of: $0?.attributes ?? []) })
+        let index = hashtags.firstIndex(where: { $0?.tag == tag && $0?.attributes == Set(attributes) })
+          ?? hashtags.firstIndex(where: { $0?.tag == tag && Set(attributes).isSubset(of: $0?.attributes ?? []) })
       {
         return index
       }

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+import VigilTestSupport
+
+/// The generic HXL mapping: columns found by their hashtags whatever their headers say,
+/// tags a sheet lacks left out, ISO and dd/MM/yyyy dates.
+@Suite("vigil import: any HXL-tagged sheet through Config/mappings/hxl-incidents.yaml")
+struct ImportHXLTests {
+  @Test func columnsAreFoundByTheirTagsWhateverTheHeaders() throws {
+    let daemon = try RunningDaemon(rules: TerritorialControlReplayTests.shippedRules())
+    let root = ImportAWSDTests.root.path
+    // The example sheet, with Arabic headers and its columns in another order.
+    let sheet = """
+      الوصف,الرقم,التاريخ,المحافظة,البلدة,القتلى
+      #description,#event +id,#date,#adm1 +name,#loc +name,#affected +killed
+      قصف على السوق,AR-1,21/08/2016,إدلب,سراقب,5
+      """
+    try sheet.write(toFile: daemon.directory.path + "/arabic.csv", atomically: true, encoding: .utf8)
+    let run = try ChildProcess.run(
+      "vigil",
+      ["import", "--socket", daemon.socketPath, "--map", root + "/Config/mappings/hxl-incidents.yaml", "--json",
+       root + "/docs/examples/hxl-incidents.csv", "arabic.csv"],
+      in: daemon.directory.path)
+    #expect(run.status == 0, "\(run.standardError)")
+    let verdicts = ImportAWSDTests.lines(run.standardOutput).filter { $0["file"] != nil }
+    #expect(verdicts.map { $0["report_id"] as? String } == ["HXL-HX-1", "HXL-HX-2", "HXL-HX-3", "HXL-HX-4", "HXL-AR-1"])
+    let journal = try String(contentsOfFile: daemon.directory.path + "/var/lib/vigil/reports.jsonl", encoding: .utf8)
+    let reports = Dictionary(
+      uniqueKeysWithValues: ImportAWSDTests.lines(journal).compactMap { line -> (String, [String: Any])? in
+        guard let report = line["report"] as? [String: Any], let id = report["id"] as? String else { return nil }
+        return (id, report)
+      })
+    let first = try #require(reports["HXL-HX-1"])
+    #expect(first["type"] as? String == "attack" && first["occurred_at"] as? String == "2016-03-04")
+    #expect((first["location"] as? [String: Any])?["lat"] as? Double == 35.6433)
+    #expect((first["casualties"] as? [String: Any])?["killed"] as? Int == 12, "#affected +killed, not +children")
+    #expect((first["casualties"] as? [String: Any])?["children_killed"] as? Int == 3)
+    #expect(first["perpetrator"] == nil, "'unknown' is skipped")
+    #expect(reports["HXL-HX-2"]?["occurred_at"] as? String == "2016-05-09", "dd/MM/yyyy")
+    #expect(reports["HXL-HX-3"]?["type"] as? String == "access")
+    let arabic = try #require(reports["HXL-AR-1"])
+    #expect((arabic["location"] as? [String: Any])?["place"] as? String == "سراقب")
+    #expect(arabic["narrative"] as? String == "قصف على السوق")
+    #expect(arabic["source"] == nil, "a tag the sheet lacks is left out")
+    // The Raqqa strike, by its coordinates, is in territory ISIL alone held.
+    let raqqa = try #require(verdicts.first { $0["report_id"] as? String == "HXL-HX-4" })
+    #expect(((raqqa["alerts"] as? [[String: Any]]) ?? []).compactMap { $0["rule"] as? String } == ["ceasefire.attack_in_designated_territory"])
+    expectCleanStop(daemon)
+  }
+}
