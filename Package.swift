@@ -72,7 +72,7 @@ let package = Package(
     // BuiltInPlugins.all BuildTools/PluginRegistry writes from the folders: adding a plugin
     // is adding its folder. vigild and vigil link it; the server and the engine do not.
     .target(
-      name: "VigilPlugins", dependencies: ["VigilCore"], path: "Plugins", exclude: pluginDocuments,
+      name: "VigilPlugins", dependencies: ["VigilCore", "VigilImport"], path: "Plugins", exclude: pluginDocuments,
       plugins: ["PluginRegistry"]),
     .plugin(name: "PluginRegistry", capability: .buildTool(), path: "BuildTools/PluginRegistry"),
     .executableTarget(

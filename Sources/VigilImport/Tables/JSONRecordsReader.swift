@@ -16,7 +16,7 @@ import Foundation
 /// join their keys with "/" (`{"incident": {"date": …}}` gives `incident/date`; keys that
 /// already hold "/" — Kobo writes its group paths flat — stay as they are), an array gives
 /// `key/0`, `key/1`, … (and, when its elements are all scalars, `key` = them joined by a
-/// space), so a repeat group's fields are `key/0/field`. Scalars as text: strings as they
+/// space, nulls and empty strings left out), so a repeat group's fields are `key/0/field`. Scalars as text: strings as they
 /// are, numbers as written where possible (`35.93`, `2` for `2.0`), `true`/`false`, and
 /// null as `""`. A wanted column matches a flattened key exactly, else the key's last path
 /// segment (`date` for `incident/date`), else case-insensitively; a name that matches
@@ -106,7 +106,8 @@ public struct JSONRecordsReader: TableReader {
         flatten(element, path: path + "/" + String(index), into: &fields)
         if let text = scalarText(element) { scalars?.append(text) } else { scalars = nil }
       }
-      if let scalars { fields[path] = scalars.joined(separator: " ") }
+      // Nulls leave no gap: Kobo's `_geolocation: [null, null]` gives `""`, not `" "`.
+      if let scalars { fields[path] = scalars.filter { !$0.isEmpty }.joined(separator: " ") }
     } else {
       fields[path] = scalarText(value) ?? ""
     }

@@ -1,0 +1,215 @@
+import Foundation
+import VigilCore
+import VigilImport
+
+/// A source that imports the files dropped into a spool folder, a folder per mapping:
+/// `<folder>/awsd/export.csv` is read with the mapping `awsd` (from `mappings`), each row
+/// submitted as `vigil import` would, and the file then moved to `<folder>/done/` beside
+/// its verdicts (`export.csv.verdicts`: one line per row), or to `<folder>/failed/` beside
+/// the reason (`export.csv.reason`) when it cannot be read at all. Settings:
+///
+/// ```yaml
+/// plugins:
+///   spool:
+///     folder: /srv/vigil/spool            # required
+///     mappings: /etc/vigil/mappings       # default: Config/mappings
+///     settle_s: 2                         # a file unchanged this long is complete
+/// ```
+public struct Spool: ReportSource {
+  public let name = "spool"
+
+  public init() {}
+
+  public func feed(settings: ConfigurationValue) throws(PluginSettingsError) -> any ReportFeed {
+    guard case .mapping(let members) = settings else {
+      throw PluginSettingsError("the settings must be a mapping with folder (and mappings, settle_s)")
+    }
+    var folder: String?
+    var mappings = "Config/mappings"
+    var settle = 2.0
+    for member in members {
+      guard case .scalar(let text) = member.value else {
+        throw PluginSettingsError("\(member.key) must be a value")
+      }
+      switch member.key {
+      case "folder": folder = text
+      case "mappings": mappings = text
+      case "settle_s":
+        guard let seconds = Double(text), seconds >= 0, seconds <= 3600 else {
+          throw PluginSettingsError("settle_s must be a number of seconds from 0 to 3600, got \(text)")
+        }
+        settle = seconds
+      default: throw PluginSettingsError("unknown setting \(member.key) (known: folder, mappings, settle_s)")
+      }
+    }
+    guard let folder, !folder.isEmpty else { throw PluginSettingsError("folder is required: the spool folder to watch") }
+    return SpoolFeed(folder: folder, mappings: mappings, settle: settle)
+  }
+}
+
+/// Watches the folder: every `settle` seconds (at least every second), the files that
+/// have not changed since the last look are imported, one at a time.
+struct SpoolFeed: ReportFeed {
+  let folder: String
+  let mappings: String
+  let settle: Double
+
+  func run(_ context: any SourceContext) {
+    var seen: [String: (size: Int, modified: Date, since: Date)] = [:]
+    while !context.isStopping {
+      do {
+        for path in try candidates() where !context.isStopping {
+          let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+          let size = (attributes?[.size] as? Int) ?? -1
+          let modified = (attributes?[.modificationDate] as? Date) ?? .distantPast
+          // A file still being written changes between looks; only a settled one is taken.
+          if let last = seen[path], last.size == size, last.modified == modified {
+            guard Date().timeIntervalSince(last.since) >= settle else { continue }
+            seen[path] = nil
+            SpoolFile(path: path, spool: folder, mappings: mappings).importRows(context)
+          } else {
+            seen[path] = (size, modified, Date())
+          }
+        }
+        context.problem(nil)
+      } catch {
+        context.problem("cannot read the spool folder \(folder): \(error.localizedDescription)")
+      }
+      context.pause(min(1, max(0.1, settle / 2)))
+    }
+  }
+
+  /// The files in the mapping folders: `<folder>/<mapping>/<file>`, not hidden, not `.part`.
+  private func candidates() throws -> [String] {
+    var paths: [String] = []
+    for mapping in try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+    where !["done", "failed"].contains(mapping) && !mapping.hasPrefix(".") {
+      var isFolder: ObjCBool = false
+      let directory = folder + "/" + mapping
+      guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else { continue }
+      for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+      where !name.hasPrefix(".") && !name.hasSuffix(".part") {
+        paths.append(directory + "/" + name)
+      }
+    }
+    return paths
+  }
+}
+
+/// One spooled file: imported row by row, its verdicts kept as they come (so a restart
+/// part-way knows what was accepted the first time), then moved to done/ or failed/.
+struct SpoolFile {
+  let path: String
+  let spool: String
+  let mappings: String
+
+  var name: String { (path as NSString).lastPathComponent }
+  var mappingName: String { ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent }
+  /// The verdicts so far, under the spool's hidden `.progress/` until the file is done.
+  var progressPath: String { spool + "/.progress/" + mappingName + "." + name + ".verdicts" }
+
+  func importRows(_ context: any SourceContext) {
+    switch MappingLoader.load(path: mappings + "/" + mappingName + ".yaml") {
+    case .failure(let errors):
+      fail("the mapping \(mappingName) (\(mappings)/\(mappingName).yaml) does not load:\n\(errors)")
+    case .success(let mapping):
+      do {
+        var reader = try Self.open(path, mapping: mapping)
+        let mapper = RowMapper(mapping: mapping, header: reader.header, hashtags: reader.hashtags, file: name)
+        if let problem = mapper.missingColumnsProblem(header: reader.header) { return fail(problem) }
+        let before = previousVerdicts()
+        try? FileManager.default.createDirectory(atPath: spool + "/.progress", withIntermediateDirectories: true)
+        guard let progress = FileHandle.forAppending(progressPath) else {
+          return context.problem("cannot write \(progressPath)")
+        }
+        defer { try? progress.close() }
+        while let row = try reader.next() {
+          if context.isStopping { return }  // the file stays; it is taken again at the next start
+          let line: String
+          switch mapper.map(row) {
+          case .filtered: line = "\(row.number) - filtered"
+          case .refused(let reason): line = "\(row.number) - refused: \(reason)"
+          case .report(let json, let id):
+            switch context.submit(Array(json.utf8)) {
+            case .accepted(_, let alerts): line = "\(row.number) \(id) accepted, \(alerts) alert\(alerts == 1 ? "" : "s")"
+            case .duplicate:
+              // Accepted by a pass a restart cut short: it still says so.
+              if let earlier = before[row.number], earlier.contains(" accepted") {
+                line = earlier
+              } else {
+                line = "\(row.number) \(id) duplicate"
+              }
+            case .refused("shutting_down", _): return
+            case .refused(let code, let message): line = "\(row.number) \(id) refused \(code): \(message)"
+            }
+          }
+          if before[row.number] != line { try progress.write(contentsOf: Data((line + "\n").utf8)) }
+        }
+        try progress.synchronize()
+        finish()
+      } catch {
+        fail("\(error)")
+      }
+    }
+  }
+
+  /// What an earlier, interrupted pass recorded, by row (the last line for each).
+  private func previousVerdicts() -> [Int: String] {
+    let text = (try? String(contentsOfFile: progressPath, encoding: .utf8)) ?? ""
+    var verdicts: [Int: String] = [:]
+    for line in text.split(separator: "\n") {
+      if let row = Int(line.prefix { $0 != " " }) { verdicts[row] = String(line) }
+    }
+    return verdicts
+  }
+
+  /// Done: the file and its verdicts (one line per row, the last word on each) to done/.
+  private func finish() {
+    let done = spool + "/done"
+    try? FileManager.default.createDirectory(atPath: done, withIntermediateDirectories: true)
+    let verdicts = previousVerdicts().sorted { $0.key < $1.key }.map(\.value).joined(separator: "\n") + "\n"
+    let target = Self.free(done + "/" + name)
+    try? verdicts.write(toFile: target + ".verdicts", atomically: true, encoding: .utf8)
+    try? FileManager.default.moveItem(atPath: path, toPath: target)
+    try? FileManager.default.removeItem(atPath: progressPath)
+  }
+
+  /// Unreadable: the file and the reason to failed/.
+  private func fail(_ reason: String) {
+    let failed = spool + "/failed"
+    try? FileManager.default.createDirectory(atPath: failed, withIntermediateDirectories: true)
+    let target = Self.free(failed + "/" + name)
+    try? (reason + "\n").write(toFile: target + ".reason", atomically: true, encoding: .utf8)
+    try? FileManager.default.moveItem(atPath: path, toPath: target)
+    try? FileManager.default.removeItem(atPath: progressPath)
+  }
+
+  /// `path`, or `path.2`, `path.3`, … when a file of that name is there already.
+  private static func free(_ path: String) -> String {
+    var candidate = path
+    var index = 2
+    while FileManager.default.fileExists(atPath: candidate) {
+      candidate = "\(path).\(index)"
+      index += 1
+    }
+    return candidate
+  }
+
+  static func open(_ path: String, mapping: Mapping) throws -> any TableReader {
+    switch mapping.format ?? (path as NSString).pathExtension.lowercased() {
+    case "csv": return try CSVReader(path: path)
+    case "xlsx": return try XLSXReader(path: path, sheet: mapping.sheet)
+    case let other: throw TableError(row: nil, "cannot import a .\(other) file (csv and xlsx)")
+    }
+  }
+}
+
+extension FileHandle {
+  /// A handle appending to `path`, created if need be.
+  fileprivate static func forAppending(_ path: String) -> FileHandle? {
+    if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+    guard let handle = FileHandle(forWritingAtPath: path) else { return nil }
+    _ = try? handle.seekToEnd()
+    return handle
+  }
+}

@@ -1,0 +1,327 @@
+import Foundation
+import Testing
+
+@testable import VigilImport
+
+/// Reads `text` whole with the columns wanted: the header and every row.
+private func readAll(
+  _ text: String, columns: [String], ndjson: Bool = false, chunkSize: Int = JSONRecordsReader.defaultChunkSize,
+  maxRecordBytes: Int = JSONRecordsReader.defaultMaxRecordBytes
+) throws(TableError) -> (header: [String], rows: [TableRow]) {
+  try readAll(Array(text.utf8), columns: columns, ndjson: ndjson, chunkSize: chunkSize, maxRecordBytes: maxRecordBytes)
+}
+
+private func readAll(
+  _ bytes: [UInt8], columns: [String], ndjson: Bool = false, chunkSize: Int = JSONRecordsReader.defaultChunkSize,
+  maxRecordBytes: Int = JSONRecordsReader.defaultMaxRecordBytes
+) throws(TableError) -> (header: [String], rows: [TableRow]) {
+  var reader = try JSONRecordsReader(
+    bytes: bytes, columns: columns, ndjson: ndjson, chunkSize: chunkSize, maxRecordBytes: maxRecordBytes)
+  #expect(reader.hashtags == nil)
+  var rows: [TableRow] = []
+  while let row = try reader.next() { rows.append(row) }
+  return (reader.header, rows)
+}
+
+/// The error the reader throws for `text`, from its initialiser or from a `next()`, and
+/// the rows read before it.
+private func firstError(
+  _ text: String, columns: [String] = ["a"], ndjson: Bool = false, chunkSize: Int = JSONRecordsReader.defaultChunkSize
+) -> (error: TableError?, rows: [TableRow]) {
+  firstError(Array(text.utf8), columns: columns, ndjson: ndjson, chunkSize: chunkSize)
+}
+
+private func firstError(
+  _ bytes: [UInt8], columns: [String] = ["a"], ndjson: Bool = false,
+  chunkSize: Int = JSONRecordsReader.defaultChunkSize, maxRecordBytes: Int = JSONRecordsReader.defaultMaxRecordBytes
+) -> (error: TableError?, rows: [TableRow]) {
+  var rows: [TableRow] = []
+  do {
+    var reader = try JSONRecordsReader(
+      bytes: bytes, columns: columns, ndjson: ndjson, chunkSize: chunkSize, maxRecordBytes: maxRecordBytes)
+    while let row = try reader.next() { rows.append(row) }
+    return (nil, rows)
+  } catch {
+    return (error, rows)
+  }
+}
+
+/// A KoboToolbox API v2 export, in the shape of `GET /api/v2/assets/{uid}/data/`.
+private let koboExport = #"""
+  {"count": 2, "next": null, "previous": null, "results": [
+    {"_id": 101, "_uuid": "a1b2", "_submission_time": "2016-03-02T10:15:00",
+     "_geolocation": [35.93, 36.63], "incident/date": "2016-03-01", "incident/type": "shelling",
+     "location": {"adm1": "Aleppo", "adm2": "Jebel Saman"},
+     "victims": [{"age": 34, "sex": "m"}, {"age": 8.5, "sex": "f"}],
+     "verified": true, "casualties": 3, "ratio": 0.25, "amount": 2.0, "witness": null,
+     "note": "he said \"stop\" {then} [left] \\ ok", "_tags": []},
+    {"_id": 102, "_uuid": "c3d4", "_submission_time": "2016-03-05T08:00:00",
+     "_geolocation": [null, null], "incident/date": "2016-03-04", "incident/type": "raid",
+     "location": {"adm1": "Idlib"},
+     "victims": [],
+     "verified": false, "casualties": 0, "ratio": -1.5e-1, "amount": 1e3, "witness": "Ali",
+     "note": "}]\"{[", "_tags": ["urgent", "follow-up"]}
+  ]}
+  """#
+
+private let koboColumns = [
+  "_id", "_submission_time", "_geolocation/0", "_geolocation/1", "_geolocation", "incident/date", "incident/type",
+  "location/adm1", "location/adm2", "victims/0/age", "victims/0/sex", "victims/1/age", "verified", "casualties",
+  "ratio", "amount", "witness", "note", "_tags", "missing",
+]
+
+private let koboRows = [
+  TableRow(
+    number: 1,
+    cells: [
+      "101", "2016-03-02T10:15:00", "35.93", "36.63", "35.93 36.63", "2016-03-01", "shelling", "Aleppo",
+      "Jebel Saman", "34", "m", "8.5", "true", "3", "0.25", "2", "", #"he said "stop" {then} [left] \ ok"#, "", "",
+    ]),
+  TableRow(
+    number: 2,
+    cells: [
+      "102", "2016-03-05T08:00:00", "", "", "", "2016-03-04", "raid", "Idlib", "", "", "", "", "false", "0",
+      "-0.15", "1000", "Ali", #"}]"{["#, "urgent follow-up", "",
+    ]),
+]
+
+@Suite("Import: JSON exports")
+struct JSONRecordsReaderTests {
+  // MARK: NDJSON
+
+  @Test func ndjsonRowsAreLinesAndBlankLinesAreSkipped() throws {
+    let text = "{\"a\": 1, \"b\": \"x\"}\n\n  \n{\"b\": \"y\", \"a\": 2.5}\r\n{\"a\": -3}"
+    let table = try readAll(text, columns: ["a", "b"], ndjson: true)
+    #expect(table.header == ["a", "b"])
+    #expect(
+      table.rows == [
+        TableRow(number: 1, cells: ["1", "x"]),
+        TableRow(number: 4, cells: ["2.5", "y"]),
+        TableRow(number: 5, cells: ["-3", ""]),
+      ])
+  }
+
+  @Test func ndjsonNumbersAreTextAsWritten() throws {
+    let text = """
+      {"n": 0}
+      {"n": 42}
+      {"n": 2.0}
+      {"n": 35.93}
+      {"n": 1e3}
+      {"n": -0.5}
+      {"n": 9223372036854775807}
+      {"n": 123456789012345678901}
+      {"n": true}
+      {"n": false}
+      {"n": 1}
+      {"n": null}
+      """
+    let table = try readAll(text, columns: ["n"], ndjson: true)
+    #expect(
+      table.rows.map(\.cells[0]) == [
+        "0", "42", "2", "35.93", "1000", "-0.5", "9223372036854775807", "123456789012345678901", "true", "false",
+        "1", "",
+      ])
+  }
+
+  @Test func ndjsonEmptyFileHasNoRows() throws {
+    #expect(try readAll("", columns: ["a"], ndjson: true).rows.isEmpty)
+    #expect(try readAll("\n\n", columns: ["a"], ndjson: true).rows.isEmpty)
+  }
+
+  // MARK: JSON
+
+  @Test func aKoboExportIsReadFromItsResults() throws {
+    let table = try readAll(koboExport, columns: koboColumns)
+    #expect(table.header == koboColumns)
+    #expect(table.rows == koboRows)
+  }
+
+  @Test func resultsNeedNotComeFirst() throws {
+    let text = #"""
+      {"count": 2, "meta": {"results": "no", "list": [1, {"a": "]"}]}, "note": "\"results\": [",
+       "results": [{"a": "one"}, {"a": "two"}], "next": null}
+      """#
+    #expect(try readAll(text, columns: ["a"]).rows.map(\.cells) == [["one"], ["two"]])
+    let first = #"{"results": [{"a": 1}], "count": 1}"#
+    #expect(try readAll(first, columns: ["a"]).rows == [TableRow(number: 1, cells: ["1"])])
+  }
+
+  @Test func aTopLevelArrayHoldsTheRecords() throws {
+    let text = "\u{FEFF}[ {\"a\": \"x\"} ,\n{\"a\": \"y\", \"b\": [1, 2]} ]\n"
+    let table = try readAll(text, columns: ["a", "b", "b/1"])
+    #expect(
+      table.rows == [
+        TableRow(number: 1, cells: ["x", "", ""]),
+        TableRow(number: 2, cells: ["y", "1 2", "2"]),
+      ])
+    #expect(try readAll("[]", columns: ["a"]).rows.isEmpty)
+    #expect(try readAll(#"{"count": 0, "results": []}"#, columns: ["a"]).rows.isEmpty)
+  }
+
+  @Test func nestedObjectsAndRepeatGroupsFlatten() throws {
+    let text = #"""
+      [{"group": {"inner": {"deep": "d"}, "list": [{"x": [true, null]}]}, "flat/path": "f"}]
+      """#
+    let table = try readAll(text, columns: ["group/inner/deep", "group/list/0/x", "group/list/0/x/0", "flat/path"])
+    #expect(table.rows == [TableRow(number: 1, cells: ["d", "true", "true", "f"])])
+  }
+
+  @Test func scalarTextKeepsBooleansApartFromNumbers() {
+    #expect(JSONRecordsReader.scalarText(NSNumber(value: 1)) == "1")
+    #expect(JSONRecordsReader.scalarText(NSNumber(value: 0)) == "0")
+    #expect(JSONRecordsReader.scalarText(NSNumber(value: 3.0)) == "3")
+    #expect(JSONRecordsReader.scalarText(NSNull()) == "")
+    #expect(JSONRecordsReader.scalarText("s") == "s")
+    #expect(JSONRecordsReader.scalarText([1]) == nil)
+  }
+
+  // MARK: Streaming
+
+  @Test func recordsStraddlingChunksReadTheSame() throws {
+    for chunkSize in 1...40 {
+      let table = try readAll(koboExport, columns: koboColumns, chunkSize: chunkSize)
+      #expect(table.rows == koboRows, "chunk size \(chunkSize)")
+    }
+    let ndjson = "\u{FEFF}{\"a\": \"x\\\"y\"}\n\n{\"a\": [1, 2]}\n"
+    for chunkSize in 1...40 {
+      let table = try readAll(ndjson, columns: ["a"], ndjson: true, chunkSize: chunkSize)
+      #expect(table.rows == [TableRow(number: 1, cells: ["x\"y"]), TableRow(number: 3, cells: ["1 2"])])
+    }
+  }
+
+  @Test func fiveByteChunks() throws {
+    let table = try readAll(koboExport, columns: koboColumns, chunkSize: 5)
+    #expect(table.rows == koboRows)
+  }
+
+  @Test func aFileIsReadFromItsPath() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-json-\(UUID()).json").path
+    try Data(koboExport.utf8).write(to: URL(fileURLWithPath: path))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    var reader = try JSONRecordsReader(path: path, columns: koboColumns, ndjson: false)
+    var rows: [TableRow] = []
+    while let row = try reader.next() { rows.append(row) }
+    #expect(rows == koboRows)
+    #expect(throws: TableError.self) {
+      _ = try JSONRecordsReader(path: path + ".absent", columns: [], ndjson: true)
+    }
+  }
+
+  @Test func aRecordOverTheLimitIsAnError() {
+    let long = #"[{"a": "0123456789"}, {"a": "0123456789012345678901234567890123456789"}]"#
+    let result = firstError(Array(long.utf8), maxRecordBytes: 30)
+    #expect(result.rows.map(\.cells) == [["0123456789"]])
+    #expect(result.error == TableError(row: 2, "a record is longer than 30 bytes"))
+    let ndjson = firstError(Array("{\"a\": 1}\n{\"a\": \"0123456789012345678901234567890123\"}\n".utf8), ndjson: true, maxRecordBytes: 30)
+    #expect(ndjson.error == TableError(row: 2, "a record is longer than 30 bytes"))
+    let mib = JSONRecordsReader.defaultMaxRecordBytes
+    let huge = firstError("[{\"a\": \"" + String(repeating: "x", count: mib) + "\"}]")
+    #expect(huge.error == TableError(row: 1, "a record is longer than 16 MiB"))
+  }
+
+  // MARK: Errors
+
+  @Test func anInvalidRecordIsAnErrorAtItsRow() {
+    let json = firstError(#"[{"a": 1}, {"a": tru}, {"a": 3}]"#)
+    #expect(json.rows.map(\.number) == [1])
+    #expect(json.error?.row == 2)
+    #expect(json.error?.message.hasPrefix("not valid JSON: ") == true)
+    let ndjson = firstError("{\"a\": 1}\n{\"a\" 1}\n", ndjson: true)
+    #expect(ndjson.error?.row == 2)
+    #expect(ndjson.error?.message.hasPrefix("not valid JSON: ") == true)
+    #expect(ndjson.error?.description.hasPrefix("row 2: not valid JSON: ") == true)
+  }
+
+  @Test func anInvalidRecordLeavesTheNextReadable() throws {
+    var reader = try JSONRecordsReader(bytes: Array("{\"a\": }\n{\"a\": 2}\n".utf8), columns: ["a"], ndjson: true)
+    #expect(throws: TableError.self) { _ = try reader.next() }
+    #expect(try reader.next() == TableRow(number: 2, cells: ["2"]))
+  }
+
+  @Test func aRecordMustBeAnObject() {
+    let json = firstError(#"[{"a": 1}, [1, 2]]"#)
+    #expect(json.error == TableError(row: 2, "a record must be a JSON object"))
+    let scalar = firstError(#"[{"a": 1}, {"a": 2}, "three"]"#)
+    #expect(scalar.error == TableError(row: 3, "a record must be a JSON object"))
+    let ndjson = firstError("\n42\n", ndjson: true)
+    #expect(ndjson.error == TableError(row: 2, "a record must be a JSON object"))
+  }
+
+  @Test func aTruncatedFileIsAnErrorAtTheRecord() {
+    for chunkSize in [1, 5, 64] {
+      let inside = firstError(#"{"count": 2, "results": [{"a": 1}, {"a": "2}"#, chunkSize: chunkSize)
+      #expect(inside.rows.map(\.cells) == [["1"]])
+      #expect(inside.error == TableError(row: 2, "the file ends inside this record"))
+    }
+    let unclosed = firstError(#"[{"a": 1}, "#)
+    #expect(unclosed.error == TableError(row: nil, "the file ends before the array of records is closed"))
+    let beforeResults = firstError(#"{"count": 2, "next": "#)
+    #expect(beforeResults.error?.row == nil)
+    #expect(beforeResults.error?.message == "the file ends inside the top-level object")
+    #expect(firstError("").error == TableError(row: nil, "the file is empty: no JSON"))
+  }
+
+  @Test func theTopLevelMustHoldRecords() {
+    let shape = "the top level must be an array of records or an object with \"results\" (a KoboToolbox export)"
+    #expect(firstError(#"{"count": 0, "next": null}"#).error == TableError(row: nil, shape))
+    #expect(firstError(#"{}"#).error == TableError(row: nil, shape))
+    #expect(firstError(#""text""#).error == TableError(row: nil, shape))
+    #expect(firstError("42").error == TableError(row: nil, shape))
+    #expect(
+      firstError(#"{"results": {"a": 1}}"#).error == TableError(row: nil, "\"results\" must be an array of records"))
+  }
+
+  @Test func badSeparatorsAreErrors() {
+    let missing = firstError(#"[{"a": 1} {"a": 2}]"#)
+    #expect(missing.error == TableError(row: 1, "expected \",\" or \"]\" after this record"))
+    let extra = firstError(#"[{"a": 1},]"#)
+    #expect(extra.error == TableError(row: 2, "a record is missing (a comma too many?)"))
+  }
+
+  @Test func invalidUTF8IsAnError() {
+    var bytes = Array(#"[{"a": "ok"}, {"a": "caf"#.utf8)
+    bytes += [0xE9]
+    bytes += Array(#""}]"#.utf8)
+    let result = firstError(bytes)
+    #expect(result.rows.map(\.cells) == [["ok"]])
+    #expect(result.error?.row == 2)
+    #expect(result.error?.message.contains("UTF-8") == true)
+  }
+
+  // MARK: Column matching
+
+  @Test func aColumnMatchesByLastSegmentThenCaseInsensitively() throws {
+    let text = #"""
+      [{"incident/date": "2016-03-01", "group": {"Type": "raid"}, "Name": "Ali", "date": null, "where": {"Adm1": "x"}},
+       {"incident": {"date": "2016-03-04"}, "name": "Bea", "NAME": "B"}]
+      """#
+    let table = try readAll(text, columns: ["type", "name", "TYPE", "incident/date", "adm1", "group/type"])
+    #expect(
+      table.rows == [
+        // "name" matches "Name" case-insensitively; "type" the last segment "Type" likewise.
+        TableRow(number: 1, cells: ["raid", "Ali", "raid", "2016-03-01", "x", "raid"]),
+        // An exact key wins over a case-insensitive one.
+        TableRow(number: 2, cells: ["", "Bea", "", "2016-03-04", "", ""]),
+      ])
+    let bySegment = try readAll(#"[{"incident/date": "d", "incident": {"type": "t"}}]"#, columns: ["date", "type"])
+    #expect(bySegment.rows == [TableRow(number: 1, cells: ["d", "t"])])
+  }
+
+  @Test func anExactKeyWinsOverASegment() throws {
+    let text = #"[{"date": "top", "incident/date": "nested"}]"#
+    #expect(try readAll(text, columns: ["date", "incident/date"]).rows[0].cells == ["top", "nested"])
+  }
+
+  @Test func anAmbiguousColumnIsAnError() {
+    let text = #"[{"victims": [{"age": 34}, {"age": 8}]}]"#
+    let result = firstError(text, columns: ["victims/0/age", "age"])
+    #expect(
+      result.error
+        == TableError(
+          row: 1, column: 2, "\"age\" matches several fields (victims/0/age, victims/1/age); name one in full"))
+    let cases = firstError(#"[{"Name": "a", "NAME": "b"}]"#, columns: ["name"])
+    #expect(cases.error?.row == 1)
+    #expect(cases.error?.column == 1)
+  }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+import VigilTestSupport
+
+/// The spool source with the real daemon: files dropped into a folder per mapping are
+/// imported, moved to done/ with their verdicts or to failed/ with the reason, and a pass
+/// a restart cut short is resumed without losing what it had recorded.
+@Suite("vigild end to end: the spool source")
+struct SpoolSourceTests {
+  static let example = ImportAWSDTests.root.appendingPathComponent("docs/examples/hxl-incidents.csv").path
+
+  static func daemon(in directory: TemporaryDirectory) throws -> RunningDaemon {
+    try FileManager.default.createDirectory(atPath: directory.path + "/spool/hxl-incidents", withIntermediateDirectories: true)
+    let config = """
+      plugins:
+        designations: {}
+        places: {}
+        spool:
+          folder: spool
+          mappings: \(ImportAWSDTests.root.path)/Config/mappings
+          settle_s: 0.2
+      """
+    try config.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    return try RunningDaemon(
+      rules: TerritorialControlReplayTests.shippedRules(), arguments: ["--config", "v.yaml"], directory: directory)
+  }
+
+  /// Written beside the folder, then renamed in: never seen half-written.
+  static func drop(_ text: String, as name: String, in directory: TemporaryDirectory, mapping: String = "hxl-incidents") throws {
+    let staging = directory.path + "/" + name + ".staging"
+    try text.write(toFile: staging, atomically: false, encoding: .utf8)
+    #expect(rename(staging, directory.path + "/spool/\(mapping)/" + name) == 0)
+  }
+
+  static func read(_ path: String) -> String? { try? String(contentsOfFile: path, encoding: .utf8) }
+
+  @Test func aDroppedFileIsImportedAndMovedWithItsVerdicts() throws {
+    let directory = try TemporaryDirectory()
+    let daemon = try Self.daemon(in: directory)
+    try Self.drop(try String(contentsOfFile: Self.example, encoding: .utf8), as: "week1.csv", in: directory)
+    let verdictsPath = directory.path + "/spool/done/week1.csv.verdicts"
+    #expect(eventually(within: 60) { Self.read(verdictsPath) != nil })
+    #expect(
+      Self.read(verdictsPath)?.split(separator: "\n") == [
+        "3 HXL-HX-1 accepted, 1 alert", "4 HXL-HX-2 accepted, 1 alert", "5 HXL-HX-3 accepted, 0 alerts",
+        "6 HXL-HX-4 accepted, 1 alert",
+      ])
+    #expect(FileManager.default.fileExists(atPath: directory.path + "/spool/done/week1.csv"))
+    #expect(!FileManager.default.fileExists(atPath: directory.path + "/spool/hxl-incidents/week1.csv"))
+    let sources = (try daemon.exchange(#"{"op":"status"}"#)["sources"] as? [[String: Any]]) ?? []
+    #expect(sources.first?["accepted"] as? Int == 4)
+
+    // A file its mapping cannot read: to failed/, with the reason.
+    try Self.drop("Date,Town\n2016-03-01,Idlib\n", as: "nocolumns.csv", in: directory)
+    let reasonPath = directory.path + "/spool/failed/nocolumns.csv.reason"
+    #expect(eventually(within: 60) { Self.read(reasonPath) != nil })
+    #expect(Self.read(reasonPath)?.contains("the mapping names the column '#event +id'") == true, "\(Self.read(reasonPath) ?? "")")
+    expectCleanStop(daemon)
+  }
+
+  /// A pass cut short (its progress written, the file still in the folder) is taken again:
+  /// the rows it recorded come back as duplicates, and the verdicts still say accepted.
+  @Test func aPassARestartCutShortIsResumedWithoutLosingItsVerdicts() throws {
+    let directory = try TemporaryDirectory()
+    let text = try String(contentsOfFile: Self.example, encoding: .utf8)
+    // The first pass: the daemon recorded the rows (the file's name is part of each
+    // report's provenance, so the same name), wrote the verdicts of rows 3 and 4, then died.
+    let first = try Self.daemon(in: directory)
+    try text.write(toFile: directory.path + "/resumed.csv", atomically: true, encoding: .utf8)
+    let submitted = try ChildProcess.run(
+      "vigil",
+      ["import", "--socket", first.socketPath, "--map", ImportAWSDTests.root.path + "/Config/mappings/hxl-incidents.yaml", "resumed.csv"],
+      in: directory.path)
+    #expect(submitted.status == 0)
+    first.stop(signal: SIGKILL)
+    try FileManager.default.createDirectory(atPath: directory.path + "/spool/.progress", withIntermediateDirectories: true)
+    try "3 HXL-HX-1 accepted, 1 alert\n4 HXL-HX-2 accepted, 1 alert\n".write(
+      toFile: directory.path + "/spool/.progress/hxl-incidents.resumed.csv.verdicts", atomically: true, encoding: .utf8)
+    try text.write(toFile: directory.path + "/spool/hxl-incidents/resumed.csv", atomically: true, encoding: .utf8)
+
+    let second = try Self.daemon(in: directory)
+    let verdictsPath = directory.path + "/spool/done/resumed.csv.verdicts"
+    #expect(eventually(within: 60) { Self.read(verdictsPath) != nil })
+    #expect(
+      Self.read(verdictsPath)?.split(separator: "\n") == [
+        "3 HXL-HX-1 accepted, 1 alert", "4 HXL-HX-2 accepted, 1 alert", "5 HXL-HX-3 duplicate", "6 HXL-HX-4 duplicate",
+      ])
+    #expect(!FileManager.default.fileExists(atPath: directory.path + "/spool/.progress/hxl-incidents.resumed.csv.verdicts"))
+    // Nothing recorded twice: four reports in the journal.
+    let journal = Self.read(directory.path + "/var/lib/vigil/reports.jsonl") ?? ""
+    #expect(journal.split(separator: "\n").count == 4)
+    expectCleanStop(second)
+  }
+}
