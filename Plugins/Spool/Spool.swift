@@ -196,11 +196,7 @@ struct SpoolFile {
   }
 
   static func open(_ path: String, mapping: Mapping) throws -> any TableReader {
-    switch mapping.format ?? (path as NSString).pathExtension.lowercased() {
-    case "csv": return try CSVReader(path: path)
-    case "xlsx": return try XLSXReader(path: path, sheet: mapping.sheet)
-    case let other: throw TableError(row: nil, "cannot import a .\(other) file (csv and xlsx)")
-    }
+    try TableOpening.reader(for: path, mapping: mapping)
   }
 }
 

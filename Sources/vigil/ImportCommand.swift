@@ -8,12 +8,13 @@ import VigilImport
 /// mapping file, submitted (or checked) over the socket like `vigil submit`.
 struct Import: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Import spreadsheets and form exports (CSV, XLSX) through a mapping file.",
+    abstract: "Import spreadsheets and form exports (CSV, XLSX, JSON, NDJSON) through a mapping file.",
     discussion: """
       Each row becomes a report as the mapping says; rows its filter leaves out are counted, \
       values no map covers are counted and shown at the end. Reports are pipelined to the \
       daemon; each refusal is shown with its file and row. --map takes a path, or the name \
-      of a shipped mapping in Config/mappings (awsd, insecurity-insight-health).
+      of a shipped mapping in Config/mappings (awsd, insecurity-insight-health, hxl-incidents, \
+      kobo-incidents).
       Exit 0 when every row was accepted, filtered or already recorded; 1 when any was \
       refused; 2 on misuse, an unreadable file or a mapping with errors.
       Example: vigil import --map awsd ../shared/data/awsd-security-incidents.csv
@@ -117,15 +118,8 @@ struct Import: ParsableCommand {
     }
   }
 
-  /// A reader for the file, by the mapping's format or else the file's extension.
   static func open(_ path: String, mapping: Mapping) throws -> any TableReader {
-    let format = mapping.format ?? (path as NSString).pathExtension.lowercased()
-    switch format {
-    case "csv": return try CSVReader(path: path)
-    case "xlsx": return try XLSXReader(path: path, sheet: mapping.sheet)
-    default:
-      throw TableError(row: nil, "cannot import a .\(format) file yet (csv and xlsx); say format: in the mapping")
-    }
+    try TableOpening.reader(for: path, mapping: mapping)
   }
 }
 

@@ -23,6 +23,21 @@ public struct Mapping: Sendable {
   /// then empty.
   let optionalColumns: [ColumnReference]
   let position: SourcePosition
+
+  /// The header names the mapping reads (a hashtag's fallback name included): what a
+  /// JSON export's records are asked for.
+  public var headerNames: [String] {
+    var names: [String] = []
+    for column in columns {
+      let name: String? =
+        switch column {
+        case .header(let name, _): name
+        case .hashtag(_, _, let fallback, _): fallback
+        }
+      if let name, !names.contains(name) { names.append(name) }
+    }
+    return names
+  }
 }
 
 /// Where a value comes from in a row.

@@ -1,0 +1,17 @@
+import Foundation
+
+/// A reader for a file by its mapping's `format`, else by the file's extension: what
+/// `vigil import` and the spool source both open files with.
+public enum TableOpening {
+  public static func reader(for path: String, mapping: Mapping) throws -> any TableReader {
+    let format = mapping.format ?? (path as NSString).pathExtension.lowercased()
+    switch format {
+    case "csv": return try CSVReader(path: path)
+    case "xlsx": return try XLSXReader(path: path, sheet: mapping.sheet)
+    case "json": return try JSONRecordsReader(path: path, columns: mapping.headerNames, ndjson: false)
+    case "ndjson", "jsonl": return try JSONRecordsReader(path: path, columns: mapping.headerNames, ndjson: true)
+    default:
+      throw TableError(row: nil, "cannot import a .\(format) file (csv, xlsx, json, ndjson); say format: in the mapping")
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+import VigilTestSupport
+
+/// The Vigil incident form's KoboToolbox export (API v2 JSON: `{"results": […]}`, group
+/// paths, `_geolocation`, a select_multiple answer) through the shipped mapping.
+@Suite("vigil import: a KoboToolbox export through Config/mappings/kobo-incidents.yaml")
+struct ImportKoboTests {
+  @Test func eachSubmissionBecomesItsReport() throws {
+    let daemon = try RunningDaemon(rules: TerritorialControlReplayTests.shippedRules())
+    let root = ImportAWSDTests.root.path
+    let run = try ChildProcess.run(
+      "vigil",
+      ["import", "--socket", daemon.socketPath, "--map", root + "/Config/mappings/kobo-incidents.yaml", "--json",
+       root + "/docs/examples/kobo-export.json"],
+      in: daemon.directory.path)
+    #expect(run.status == 0, "\(run.standardError)")
+    let verdicts = ImportAWSDTests.lines(run.standardOutput).filter { $0["file"] != nil }
+    #expect(verdicts.map { $0["report_id"] as? String } == ["KOBO-101", "KOBO-102", "KOBO-103"])
+    #expect(verdicts.map { $0["line"] as? Int } == [1, 2, 3], "a record's index")
+    let journal = try String(contentsOfFile: daemon.directory.path + "/var/lib/vigil/reports.jsonl", encoding: .utf8)
+    let reports = ImportAWSDTests.lines(journal).compactMap { $0["report"] as? [String: Any] }
+    #expect(reports.count == 3)
+    let market = reports[0]
+    #expect(market["weapons"] as? [String] == ["barrel_bomb", "air_strike"], "a select_multiple answer, split")
+    let place = market["location"] as? [String: Any] ?? [:]
+    #expect(place["lat"] as? Double == 35.6433 && place["lon"] as? Double == 36.675, "the point, said to be exact")
+    #expect(place["populated"] as? Bool == true)
+    #expect((market["casualties"] as? [String: Any])?["children_killed"] as? Int == 3)
+    #expect((market["extra"] as? [String: Any])?["submitted_by"] as? String == "monitor_idlib_3")
+    // Not said to be exact: kept under extra, not taken for the place.
+    let raqqa = reports[1]
+    #expect((raqqa["location"] as? [String: Any])?["lat"] == nil)
+    #expect((raqqa["extra"] as? [String: Any])?["location_lat"] as? Double == 35.95)
+    // Unanswered questions (and a null point) are absent fields.
+    let convoy = reports[2]
+    #expect(convoy["type"] as? String == "access")
+    #expect(convoy["casualties"] == nil && convoy["weapons"] == nil && (convoy["location"] as? [String: Any])?["lat"] == nil)
+    expectCleanStop(daemon)
+  }
+}
