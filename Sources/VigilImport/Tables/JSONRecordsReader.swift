@@ -16,11 +16,12 @@ import Foundation
 /// join their keys with "/" (`{"incident": {"date": …}}` gives `incident/date`; keys that
 /// already hold "/" — Kobo writes its group paths flat — stay as they are), an array gives
 /// `key/0`, `key/1`, … (and, when its elements are all scalars, `key` = them joined by a
-/// space, nulls and empty strings left out), so a repeat group's fields are `key/0/field`. Scalars as text: strings as they
-/// are, numbers as written where possible (`35.93`, `2` for `2.0`), `true`/`false`, and
-/// null as `""`. A wanted column matches a flattened key exactly, else the key's last path
-/// segment (`date` for `incident/date`), else case-insensitively; a name that matches
-/// several keys at the same step is an error, as a guess would be wrong.
+/// space, nulls and empty strings left out), so a repeat group's fields are `key/0/field`.
+/// Scalars as text: strings as they are, numbers as written where possible (`35.93`, `2`
+/// for `2.0`), `true`/`false`, and null as `""`. A wanted column matches a flattened key
+/// exactly, else the key's last path segment (`date` for `incident/date`), else the key
+/// case-insensitively, else its last segment case-insensitively; a name that matches
+/// several keys at the first step that matches is an error, as a guess would be wrong.
 ///
 /// It reads the file in chunks (64 KiB) and finds a record's end by scanning its bytes
 /// (depth of brackets and braces, strings and their escapes), so memory stays bounded by
