@@ -93,45 +93,61 @@ struct ControlMap: Sendable {
       guard case .timestamp(let time)? = occurredAt?.read(report) else { return nil }
       // The date as the report writes it: its own local date.
       let day = String(time.text.string.prefix(10))
-      var found: [Int] = []
+      let onThatDay = { (indices: [Int]) in
+        indices.map { entries[$0] }.filter { $0.from <= day && day < ($0.to ?? "9999") }
+      }
+      // The most precise way first; a way that finds no entry for that day gives way to the next.
       if case .number(let lat)? = latitude?.read(report), case .number(let lon)? = longitude?.read(report) {
-        found = entries.indices.filter { entries[$0].holds(lat: lat, lon: lon) }
+        let covering = onThatDay(entries.indices.filter { entries[$0].holds(lat: lat, lon: lon) })
+        if !covering.isEmpty { return finding(covering) }
       }
-      if found.isEmpty, case .text(let text)? = place?.read(report) {
-        found = byPlace.value(for: text) { text in
-          let parts = Self.placeParts(text.string)
-          return entries.indices.filter { index in
-            entries[index].aliases.contains { alias in parts.contains { $0 == alias.words } }
-          }
-        }
+      if case .text(let text)? = place?.read(report) {
+        let covering = onThatDay(byPlace.value(for: text) { text in self.entries(named: text.string) })
+        if !covering.isEmpty { return finding(covering) }
       }
-      if found.isEmpty, case .text(let text)? = governorate?.read(report) {
-        found = byGovernorate.value(for: text) { text in
-          let words = NameNormalizer.words(of: text.string)
-          return entries.indices.filter { entries[$0].coversWholeGovernorate && entries[$0].governorateAlias?.occurs(in: words) == true }
-        }
+      if case .text(let text)? = governorate?.read(report) {
+        let covering = onThatDay(
+          byGovernorate.value(for: text) { text in
+            let words = NameNormalizer.words(of: text.string)
+            return entries.indices.filter {
+              entries[$0].coversWholeGovernorate && entries[$0].governorateAlias?.occurs(in: words) == true
+            }
+          })
+        if !covering.isEmpty { return finding(covering) }
       }
-      return finding(found.map { entries[$0] }.filter { $0.from <= day && day < ($0.to ?? "9999") })
+      return nil
     }
+  }
+
+  /// The entries a place text names: those of its first part that names any ("Manbij,
+  /// Aleppo" is Manbij — the parts run from the most precise to the widest — not
+  /// Manbij and Aleppo city).
+  private func entries(named text: String) -> [Int] {
+    for variants in Self.placeParts(text) {
+      let named = entries.indices.filter { index in
+        entries[index].aliases.contains { alias in variants.contains { $0 == alias.words } }
+      }
+      if !named.isEmpty { return named }
+    }
+    return []
   }
 
   /// Words that only say what kind of place a name is: "Raqqa city" is Raqqa.
   static let qualifiers = Set(["city", "town", "centre", "center", "downtown"] + ["مدينة", "بلدة"].flatMap(NameNormalizer.words(of:)))
 
-  /// The ways a place text names a place, as words: each of its comma- or dash-separated
-  /// parts ("Al-Sukkari, Aleppo" names Al-Sukkari and Aleppo), as written and without the
-  /// qualifier words. A part names an entry's place when it is one of its names entire:
-  /// a name inside a longer one is another place (al-Bab is not Bab al-Hawa; Idlib
-  /// countryside is not Idlib).
-  static func placeParts(_ text: String) -> [[String]] {
+  /// The ways a place text names a place, part by part: each of its comma- or
+  /// dash-separated parts ("Al-Sukkari, Aleppo": Al-Sukkari, then Aleppo), as words, as
+  /// written and without the qualifier words. A part names an entry's place when it is
+  /// one of its names entire: a name inside a longer one is another place (al-Bab is not
+  /// Bab al-Hawa; Idlib countryside is not Idlib).
+  static func placeParts(_ text: String) -> [[[String]]] {
     let separators = CharacterSet(charactersIn: ",،;/()").union(CharacterSet(charactersIn: "–—"))
-    var parts: [[String]] = []
-    for part in text.components(separatedBy: separators) + text.components(separatedBy: " - ") {
+    var parts: [[[String]]] = []
+    for part in text.components(separatedBy: " - ").flatMap({ $0.components(separatedBy: separators) }) {
       let words = NameNormalizer.words(of: part)
       guard !words.isEmpty else { continue }
-      parts.append(words)
       let bare = words.filter { !qualifiers.contains($0) }
-      if !bare.isEmpty, bare != words { parts.append(bare) }
+      parts.append(!bare.isEmpty && bare != words ? [words, bare] : [words])
     }
     return parts
   }

@@ -123,8 +123,22 @@ struct SpoolFile {
           return context.problem("cannot write \(progressPath)")
         }
         defer { try? progress.close() }
-        while let row = try reader.next() {
+        var lastError: TableError?
+        while true {
           if context.isStopping { return }  // the file stays; it is taken again at the next start
+          let next: TableRow?
+          do {
+            next = try reader.next()
+          } catch {
+            // A bad row is refused and reading goes on; the same error again means the
+            // reader has lost its place: the file is failed, with what it said.
+            let problem = error
+            if problem == lastError || problem.row == nil { throw problem }
+            lastError = problem
+            try progress.write(contentsOf: Data("\(problem.row ?? 0) - refused: \(problem.message)\n".utf8))
+            continue
+          }
+          guard let row = next else { break }
           let line: String
           switch mapper.map(row) {
           case .filtered: line = "\(row.number) - filtered"
@@ -179,7 +193,10 @@ struct SpoolFile {
     let failed = spool + "/failed"
     try? FileManager.default.createDirectory(atPath: failed, withIntermediateDirectories: true)
     let target = Self.free(failed + "/" + name)
-    try? (reason + "\n").write(toFile: target + ".reason", atomically: true, encoding: .utf8)
+    // Rows read before it broke off were recorded: their verdicts go with the reason.
+    let before = previousVerdicts().sorted { $0.key < $1.key }.map(\.value)
+    let text = reason + "\n" + (before.isEmpty ? "" : "the rows before it:\n" + before.joined(separator: "\n") + "\n")
+    try? text.write(toFile: target + ".reason", atomically: true, encoding: .utf8)
     try? FileManager.default.moveItem(atPath: path, toPath: target)
     try? FileManager.default.removeItem(atPath: progressPath)
   }

@@ -70,15 +70,28 @@ struct Import: ParsableCommand {
           }
           return send(batch, origins)
         }
+        var lastError: TableError?
         while true {
           let row: TableRow?
           do {
             row = try table.reader.next()
           } catch {
-            // A file that breaks off: what came before stands; the rest is refused at once.
-            origins.append(.init(file: table.name, line: (error as? TableError)?.row ?? 0, refusal: "the file cannot be read further: \(error)"))
-            counts.withLockedValue { $0.unreadable.append("\(table.name): \(error)") }
-            break
+            // A bad row (a ragged one, bytes that are not UTF-8) is refused and reading goes
+            // on; a reader that has lost its place gives the same error again: the file
+            // breaks off there, what came before stands.
+            let problem = error as? TableError ?? TableError(row: nil, "\(error)")
+            if problem == lastError || problem.row == nil {
+              counts.withLockedValue { $0.unreadable.append("\(table.name): \(problem)") }
+              if problem.row == nil {
+                origins.append(.init(file: table.name, line: 0, refusal: "the file cannot be read further: \(problem)"))
+              }
+              break
+            }
+            lastError = problem
+            let column = problem.column.map { "column \($0): " } ?? ""
+            origins.append(.init(file: table.name, line: problem.row ?? 0, refusal: column + problem.message))
+            counts.withLockedValue { $0.rows += 1 }
+            continue
           }
           guard let row else { break }
           switch table.mapper.map(row, unmapped: &unmapped) {
@@ -140,6 +153,7 @@ struct ImportCounts {
   }
 
   func print(json: Bool) {
+    for problem in unreadable { FileHandle.standardError.write(Data("vigil: \(problem); the rest of the file was not read\n".utf8)) }
     let top = unmapped.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.value < $1.key.value }
     if json {
       let values = top.map {

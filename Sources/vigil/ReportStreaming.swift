@@ -109,7 +109,7 @@ struct ReportStreaming {
             "{\"file\":\(JSONText.string(origin.file)),\"line\":\(origin.line),\"ok\":false,"
               + "\"error\":{\"code\":\"unmappable\",\"message\":\(JSONText.string(refusal))}}")
         } else {
-          Swift.print("\(origin.file):\(origin.line): refused (mapping): \(refusal)")
+          Swift.print("\(origin.file):\(origin.line): refused (not sent): \(refusal)")
         }
         continue
       }

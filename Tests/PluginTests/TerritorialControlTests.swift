@@ -75,6 +75,11 @@ struct TerritorialControlTests {
     ("2016-06-01", #""governorate":"Ar-Raqqa Governorate""#, "designated: Raqqa was held by ISIL alone (control: raqqa_governorate)"),
     ("2016-06-01", #""place":"Tabqa","governorate":"Raqqa""#, "designated: Raqqa was held by ISIL alone (control: raqqa_governorate)"),
     ("2016-06-01", #""place":"Kafr Nabudah""#, "unknown"),
+    // "Town, Governorate": the first part that names a place decides, not both.
+    ("2016-06-01", #""place":"Manbij, Idlib""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"Kafr Nabudah, Idlib""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    // A point inside a circle with no entry for that day gives way to the name.
+    ("2013-06-01", #""place":"Damascus","lat":36.53,"lon":37.96"#, "others"),
     ("2016-06-01", "", "unknown"),
   ]
 

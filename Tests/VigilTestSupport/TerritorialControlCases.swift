@@ -28,6 +28,8 @@ public enum TerritorialControlCases {
     // Manbij offensive (2016): the SDF took the city on 12 August; the day before, ISIL's.
     (#""place":"Manbij""#, "2016-08-11", .designated, "manbij_isil"),
     (#""place":"مدينة منبج""#, "2016-06-05", .designated, "manbij_isil"),
+    // A place written "Town, Governorate" is the town.
+    (#""place":"Manbij, Aleppo""#, "2016-07-20", .designated, "manbij_isil"),
     // Jarablus: ISIL until Euphrates Shield took it on 24 Aug 2016.
     (#""place":"Jarablus""#, "2016-08-23", .designated, "jarablus_isil"),
     // Palmyra offensive (March 2016): ISIL until 27 Mar 2016; again from 11 Dec 2016.
@@ -46,8 +48,6 @@ public enum TerritorialControlCases {
     (#""place":"مخيم اليرموك""#, "2016-05-01", .designated, "yarmouk_camp"),
     // Hajar al-Aswad: ISIL from April 2015.
     (#""place":"Hajar al-Aswad""#, "2016-08-01", .designated, "hajar_al_aswad_isil"),
-    // Markada: ISIL until Nov 2017.
-    (#""place":"Markada""#, "2016-05-20", .designated, "markada_isil"),
 
     // Designated groups together with others: ceasefire.violation fires and says so.
     // Battle of Idlib (2015): Jaysh al-Fatah (Nusra with Ahrar al-Sham and others) from 28 Mar 2015.

@@ -300,7 +300,28 @@ public enum MappingLoader {
       }
       let sourceMembers = members.filter { !["skip", "map", "only_when", "split", "optional"].contains($0.key) }
       guard let source = valueSource(sourceMembers, at: position, what: path) else { return nil }
+      checkVocabulary(path, source: source, map: map, at: position)
       return FieldRule(path: path, source: source, skip: skip, map: map, onlyWhen: onlyWhen, split: split, position: position)
+    }
+
+    /// For an enum field, the words the mapping itself gives (a constant, the values of
+    /// `when`, a map's values) must be the schema's: a misspelling is an error here, not a
+    /// refusal of every row later.
+    mutating func checkVocabulary(_ path: String, source: ValueSource, map: [String: [String]]?, at position: SourcePosition) {
+      let allowed: [String]
+      switch ReportSchema.field(path)?.type {
+      case .word(let words)?, .words(let words)?: allowed = words
+      default: return
+      }
+      var given: [String] = map.map { $0.values.flatMap { $0 } } ?? []
+      switch source {
+      case .constant(let value): given.append(value)
+      case .choice(let cases, let otherwise): given += cases.map(\.1) + (otherwise.map { [$0] } ?? [])
+      default: break
+      }
+      for word in Set(given).sorted() where !allowed.contains(word) {
+        fail(position, "\(path): '\(word)' is not one of its words (\(allowed.joined(separator: ", ")))")
+      }
     }
 
     static func isWords(_ type: FieldType) -> Bool {

@@ -259,9 +259,16 @@ public struct RowMapper: Sendable {
   }
 
   /// An id the schema takes: each character outside `A-Z a-z 0-9 . _ : / -` becomes `-`
-  /// (runs of them one), at most 128 characters (a longer one is cut and given a short
-  /// digest of the whole, so two long ids stay apart).
+  /// (runs of them one), at most 128 characters. An id that had to be changed gets a short
+  /// digest of the original, so two identifiers that differ only there ("A 1", "A-1") stay
+  /// two ids.
   static func validID(_ text: String) -> String {
+    let cleaned = cleanedID(text)
+    guard cleaned != text || cleaned.count > 128 else { return cleaned }
+    return String(cleaned.prefix(114)) + "-" + digest(text)
+  }
+
+  private static func cleanedID(_ text: String) -> String {
     var id = ""
     for scalar in text.unicodeScalars {
       let allowed = scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._:/-".unicodeScalars.contains(scalar))
@@ -273,8 +280,7 @@ public struct RowMapper: Sendable {
     }
     while id.hasSuffix("-") && id.count > 1 { id.removeLast() }
     if id.isEmpty { id = "-" }
-    guard id.count > 128 else { return id }
-    return String(id.prefix(114)) + "-" + digest(text)
+    return id
   }
 
   /// 64 bits of FNV-1a over the text, in base 36 (13 characters at most): short, and the
