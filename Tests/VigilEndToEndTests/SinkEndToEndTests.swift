@@ -28,12 +28,27 @@ struct SinkEndToEndTests {
     ((try daemon.exchange(#"{"op":"status"}"#)["sinks"] as? [[String: Any]]) ?? []).first ?? [:]
   }
 
-  /// Every alert line of the log and its rotated files, by seq, Vigil's own records left out.
+  /// Every alert line of the log and its rotated files, by seq, Vigil's own records left
+  /// out. A rotation may rename the files between listing and reading them (it can follow
+  /// the last answer), so they are read until two readings agree.
   static func loggedAlerts(in directory: String) throws -> [Int: String] {
+    var last = try readLoggedAlerts(in: directory)
+    for _ in 0..<50 {
+      Thread.sleep(forTimeInterval: 0.05)
+      let again = try readLoggedAlerts(in: directory)
+      if again == last { return again }
+      last = again
+    }
+    return last
+  }
+
+  private static func readLoggedAlerts(in directory: String) throws -> [Int: String] {
     let folder = directory + "/var/log/vigil"
     var lines: [Int: String] = [:]
     for name in try FileManager.default.contentsOfDirectory(atPath: folder) where name.hasPrefix("alerts.jsonl") {
-      for line in try String(contentsOfFile: folder + "/" + name, encoding: .utf8).split(separator: "\n") {
+      // Renamed away since the listing: the next reading sees it under its new name.
+      guard let text = try? String(contentsOfFile: folder + "/" + name, encoding: .utf8) else { continue }
+      for line in text.split(separator: "\n") {
         guard !line.contains(#""rule":"vigil."#), let seq = Self.seq(of: line) else { continue }
         lines[seq] = String(line)
       }
