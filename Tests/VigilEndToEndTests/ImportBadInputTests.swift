@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+import VigilTestSupport
+
+/// Bad input to `vigil import`, each with a clear error and nothing else lost.
+@Suite("vigil import: bad input")
+struct ImportBadInputTests {
+  static let mapping = """
+    mapping: t
+    id: {prefix: T-, column: Incident}
+    fields:
+      occurred_at: {date: {column: Date}}
+      type: {value: attack}
+      casualties.killed: {column: Killed, optional: true}
+    """
+
+  static func importing(_ files: [String: [UInt8]], in daemon: RunningDaemon) throws -> ChildProcess.Run {
+    try mapping.write(toFile: daemon.directory.path + "/t.yaml", atomically: true, encoding: .utf8)
+    for (name, bytes) in files {
+      FileManager.default.createFile(atPath: daemon.directory.path + "/" + name, contents: Data(bytes))
+    }
+    return try ChildProcess.run(
+      "vigil", ["import", "--socket", daemon.socketPath, "--map", "t.yaml"] + files.keys.sorted(), in: daemon.directory.path)
+  }
+
+  @Test func aBadRowIsRefusedWithItsRowAndTheRestIsImported() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    // A ragged row, Latin-1 bytes in a "UTF-8" file, a count the schema refuses.
+    var latin1 = Array("Incident,Date,Killed\nA-1,2016-03-01,1\nA-2,2016-03-02,1,extra\nA-3,2016-03-03,".utf8)
+    latin1 += [0xE9] + Array("\nA-4,2016-03-04,-3\nA-5,2016-03-05,2\n".utf8)
+    let run = try Self.importing(["rows.csv": latin1], in: daemon)
+    #expect(run.status == 1)
+    let out = run.standardOutput
+    #expect(out.contains("rows.csv:3: refused (not sent): column 4: this row has 4 cells, the header has 3 (a ragged row)"), "\(out)")
+    #expect(out.contains("rows.csv:4: refused (not sent): column 3: not UTF-8"), "\(out)")
+    #expect(out.contains("rows.csv:5: refused (not sent): invalid_report: casualties.killed"), "\(out)")
+    #expect(out.contains("rows.csv:6: T-A-5"), "the row after the bad ones is imported: \(out)")
+    #expect(out.contains("5 reports: 2 accepted, 0 already recorded, 3 refused"), "\(out)")
+    expectCleanStop(daemon)
+  }
+
+  @Test func aFileThatBreaksOffKeepsWhatCameBefore() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    let run = try Self.importing(["broken.csv": Array("Incident,Date\nB-1,2016-03-01\nB-2,\"2016-03-02\nB-3,2016-03-03\n".utf8)], in: daemon)
+    #expect(run.status == 1)
+    #expect(run.standardOutput.contains("broken.csv:2: T-B-1"), "\(run.standardOutput)")
+    #expect(run.standardOutput.contains("broken.csv:3: refused (not sent): column 2: a quoted field is never closed"), "\(run.standardOutput)")
+    #expect(run.standardError.contains("the rest of the file was not read"), "\(run.standardError)")
+    expectCleanStop(daemon)
+  }
+
+  @Test func aFileThatIsNotWhatItsExtensionSaysIsRefusedWhole() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    let run = try Self.importing(["sheet.xlsx": Array("Incident,Date\nC-1,2016-03-01\n".utf8)], in: daemon)
+    #expect(run.status == 2)
+    #expect(run.standardError.contains("sheet.xlsx: not an XLSX workbook"), "\(run.standardError)")
+    expectCleanStop(daemon)
+  }
+}
