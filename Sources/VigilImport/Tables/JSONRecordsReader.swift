@@ -51,7 +51,7 @@ public struct JSONRecordsReader: TableReader {
   /// and hit the record limit without megabytes of input.
   init(path: String, columns: [String], ndjson: Bool, chunkSize: Int, maxRecordBytes: Int) throws(TableError) {
     try self.init(
-      JSONChunkSource(path: path, chunkSize: chunkSize), columns: columns, ndjson: ndjson,
+      ChunkSource(path: path, chunkSize: chunkSize), columns: columns, ndjson: ndjson,
       maxRecordBytes: maxRecordBytes)
   }
 
@@ -61,11 +61,11 @@ public struct JSONRecordsReader: TableReader {
     maxRecordBytes: Int = defaultMaxRecordBytes
   ) throws(TableError) {
     try self.init(
-      JSONChunkSource(bytes: bytes, chunkSize: chunkSize), columns: columns, ndjson: ndjson,
+      ChunkSource(bytes: bytes, chunkSize: chunkSize), columns: columns, ndjson: ndjson,
       maxRecordBytes: maxRecordBytes)
   }
 
-  private init(_ source: JSONChunkSource, columns: [String], ndjson: Bool, maxRecordBytes: Int) throws(TableError) {
+  private init(_ source: ChunkSource, columns: [String], ndjson: Bool, maxRecordBytes: Int) throws(TableError) {
     header = columns
     records = try JSONRecordSplitter(source: source, ndjson: ndjson, maxRecordBytes: maxRecordBytes)
   }
@@ -216,7 +216,7 @@ struct JSONRecordSplitter {
   /// found, and the next call reads the next one.)
   private var failure: TableError?
 
-  init(source: JSONChunkSource, ndjson: Bool, maxRecordBytes: Int) throws(TableError) {
+  init(source: ChunkSource, ndjson: Bool, maxRecordBytes: Int) throws(TableError) {
     bytes = try JSONByteStream(source: source)
     self.maxRecordBytes = maxRecordBytes
     phase = .lines
@@ -402,13 +402,13 @@ struct JSONRecordSplitter {
   }
 }
 
-/// The bytes of a `JSONChunkSource` one at a time, with a byte order mark skipped.
+/// The bytes of a `ChunkSource` one at a time, with a byte order mark skipped.
 private struct JSONByteStream {
-  private let source: JSONChunkSource
+  private let source: ChunkSource
   private var buffer: [UInt8] = []
   private var position = 0
 
-  init(source: JSONChunkSource) throws(TableError) {
+  init(source: ChunkSource) throws(TableError) {
     self.source = source
     // The mark may straddle chunks: gather its three bytes first.
     while buffer.count < 3 {
@@ -436,63 +436,5 @@ private struct JSONByteStream {
       if buffer.isEmpty { return nil }
     }
     return buffer[position]
-  }
-}
-
-/// The bytes of a file (read with `read(2)`) or of an array, a chunk at a time. The file
-/// is closed when the last reader sharing it goes.
-final class JSONChunkSource {
-  private let descriptor: Int32?
-  private let path: String
-  private let bytes: [UInt8]
-  private var offset = 0
-  private let chunkSize: Int
-  /// Set when reading failed; `nextChunk()` then returns no more bytes.
-  private(set) var error: TableError?
-
-  init(path: String, chunkSize: Int) throws(TableError) {
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else {
-      throw TableError(row: nil, "cannot read \(path): \(String(cString: strerror(errno)))")
-    }
-    self.descriptor = descriptor
-    self.path = path
-    self.bytes = []
-    self.chunkSize = max(1, chunkSize)
-  }
-
-  init(bytes: [UInt8], chunkSize: Int) {
-    descriptor = nil
-    path = "<bytes>"
-    self.bytes = bytes
-    self.chunkSize = max(1, chunkSize)
-  }
-
-  deinit {
-    if let descriptor { close(descriptor) }
-  }
-
-  /// The next chunk; empty at the end of the file or after an error.
-  func nextChunk() -> [UInt8] {
-    guard error == nil else { return [] }
-    guard let descriptor else {
-      let end = min(offset + chunkSize, bytes.count)
-      defer { offset = end }
-      return Array(bytes[offset..<end])
-    }
-    var failed: Int32 = 0
-    let chunk = [UInt8](unsafeUninitializedCapacity: chunkSize) { chunk, count in
-      while true {
-        let result = read(descriptor, chunk.baseAddress, chunkSize)
-        if result < 0 && errno == EINTR { continue }
-        if result < 0 { failed = errno }
-        count = max(0, result)
-        return
-      }
-    }
-    if failed != 0 {
-      error = TableError(row: nil, "cannot read \(path): \(String(cString: strerror(failed)))")
-    }
-    return chunk
   }
 }

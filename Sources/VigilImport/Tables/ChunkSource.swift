@@ -1,0 +1,59 @@
+import Foundation
+
+/// The bytes of a file (read with `read(2)`) or of an array, a chunk at a time, for the
+/// streaming readers (CSV, JSON). The file is closed when the last reader sharing it goes.
+final class ChunkSource {
+  private let descriptor: Int32?
+  private let path: String
+  private let bytes: [UInt8]
+  private var offset = 0
+  private let chunkSize: Int
+  /// Set when reading failed; `nextChunk()` then returns no more bytes.
+  private(set) var error: TableError?
+
+  init(path: String, chunkSize: Int) throws(TableError) {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else {
+      throw TableError(row: nil, "cannot read \(path): \(String(cString: strerror(errno)))")
+    }
+    self.descriptor = descriptor
+    self.path = path
+    self.bytes = []
+    self.chunkSize = max(1, chunkSize)
+  }
+
+  init(bytes: [UInt8], chunkSize: Int) {
+    descriptor = nil
+    path = "<bytes>"
+    self.bytes = bytes
+    self.chunkSize = max(1, chunkSize)
+  }
+
+  deinit {
+    if let descriptor { close(descriptor) }
+  }
+
+  /// The next chunk; empty at the end of the file or after an error.
+  func nextChunk() -> [UInt8] {
+    guard error == nil else { return [] }
+    guard let descriptor else {
+      let end = min(offset + chunkSize, bytes.count)
+      defer { offset = end }
+      return Array(bytes[offset..<end])
+    }
+    var failed: Int32 = 0
+    let chunk = [UInt8](unsafeUninitializedCapacity: chunkSize) { chunk, count in
+      while true {
+        let result = read(descriptor, chunk.baseAddress, chunkSize)
+        if result < 0 && errno == EINTR { continue }
+        if result < 0 { failed = errno }
+        count = max(0, result)
+        return
+      }
+    }
+    if failed != 0 {
+      error = TableError(row: nil, "cannot read \(path): \(String(cString: strerror(failed)))")
+    }
+    return chunk
+  }
+}
