@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 @testable import VigilImport
 
@@ -261,17 +262,8 @@ struct CSVReaderTests {
 
   // MARK: The real file
 
-  /// `../shared/data/` from the project root (its SOURCES.md): always there for developers
-  /// and CI, so its absence is a failure, not a skip.
-  static let sharedData = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("shared/data").standardizedFileURL.path
-
   @Test func theAidWorkerSecurityDatabaseReadsWhole() throws {
-    let path = Self.sharedData + "/awsd-security-incidents.csv"
-    try #require(
-      FileManager.default.fileExists(atPath: path),
-      "the shared data set is missing: expected \(path) (see ../shared/data/SOURCES.md)")
+    let path = try #require(SharedData.path("awsd-security-incidents.csv"), "\(SharedData.missing("awsd-security-incidents.csv"))")
     var reader = try CSVReader(path: path)
     #expect(reader.header.count == 41)
     #expect(reader.header.first == "Incident ID")

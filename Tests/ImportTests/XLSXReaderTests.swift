@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import ZIPFoundation
 
 @testable import VigilImport
@@ -8,16 +9,9 @@ import ZIPFoundation
 struct XLSXReaderTests {
   // MARK: The real workbook (../shared/data/SOURCES.md)
 
-  /// `../shared/data` beside the project root: always there for developers and CI, so
-  /// its absence is a failure, never a skip.
+  /// A dataset of `../shared/data` (SharedData): its absence is a failure, never a skip.
   static func sharedData(_ name: String) throws -> String {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent()
-    let path = root.deletingLastPathComponent().appendingPathComponent("shared/data/\(name)").path
-    try #require(
-      FileManager.default.fileExists(atPath: path),
-      "the real datasets are missing: expected \(path) (see shared/data/SOURCES.md)")
-    return path
+    try #require(SharedData.path(name), "\(SharedData.missing(name))")
   }
 
   static let attacksOnHealthCare = "insecurity-insight-attacks-on-health-care-2016-2023.xlsx"

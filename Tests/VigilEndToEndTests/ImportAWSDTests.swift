@@ -10,7 +10,7 @@ import VigilTestSupport
 struct ImportAWSDTests {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
-  static let data = root.deletingLastPathComponent().appendingPathComponent("shared/data/awsd-security-incidents.csv")
+  static let data = URL(fileURLWithPath: SharedData.path("awsd-security-incidents.csv") ?? "/missing/awsd-security-incidents.csv")
 
   /// Every AWSD row for Syria from 2015-11-14 to 2016-12-31: (incident, occurred_at,
   /// location.place, weapons, aid workers killed, whether its coordinates are precise).
@@ -66,7 +66,7 @@ struct ImportAWSDTests {
 
   @Test func everySyriaRowOfThePeriodBecomesItsReportAndFiresItsRules() throws {
     guard FileManager.default.fileExists(atPath: Self.data.path) else {
-      Issue.record("the AWSD export is missing at \(Self.data.path): ../shared/data must be present for this test")
+      Issue.record("\(SharedData.missing("awsd-security-incidents.csv"))")
       return
     }
     let daemon = try RunningDaemon(rules: TerritorialControlReplayTests.shippedRules())

@@ -7,8 +7,7 @@ import VigilTestSupport
 /// the shipped rules. The table was read from the sheet's rows themselves.
 @Suite("vigil import: the real Insecurity Insight workbook through Config/mappings/insecurity-insight-health.yaml")
 struct ImportInsecurityInsightTests {
-  static let data = ImportAWSDTests.root.deletingLastPathComponent()
-    .appendingPathComponent("shared/data/insecurity-insight-attacks-on-health-care-2016-2023.xlsx")
+  static let data = URL(fileURLWithPath: SharedData.path("insecurity-insight-attacks-on-health-care-2016-2023.xlsx") ?? "/missing/insecurity-insight-attacks-on-health-care-2016-2023.xlsx")
 
   /// The first 25 Syria rows of 2016, latest first as the sheet has them: (sheet row,
   /// occurred_at, governorate, target, weapons, perpetrator party). Target: a `Health
@@ -58,7 +57,7 @@ struct ImportInsecurityInsightTests {
 
   @Test func theSyriaRowsOf2016BecomeReportsAndFireTheirRules() throws {
     guard FileManager.default.fileExists(atPath: Self.data.path) else {
-      Issue.record("the Insecurity Insight workbook is missing at \(Self.data.path): ../shared/data must be present for this test")
+      Issue.record("\(SharedData.missing("insecurity-insight-attacks-on-health-care-2016-2023.xlsx"))")
       return
     }
     let daemon = try RunningDaemon(rules: TerritorialControlReplayTests.shippedRules())
