@@ -289,15 +289,8 @@ private struct CSVRecords {
     atEnd = buffer.isEmpty
   }
 
-  /// Skips EF BB BF at the start of the file, which Excel writes ("CSV UTF-8").
+  /// Skips the byte order mark Excel writes at the start of the file.
   private mutating func skipByteOrderMark() throws(TableError) {
-    // The mark may straddle chunks: gather its three bytes first.
-    while buffer.count < 3 {
-      let chunk = source.nextChunk()
-      if chunk.isEmpty { break }
-      buffer += chunk
-    }
-    if let error = source.error { throw error }
-    if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
+    (buffer, position) = try source.firstChunkPastByteOrderMark()
   }
 }

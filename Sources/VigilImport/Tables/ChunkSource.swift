@@ -56,4 +56,18 @@ final class ChunkSource {
     }
     return chunk
   }
+
+  /// The first chunk, at least three bytes of it when the file has them (a mark may
+  /// straddle chunks), and where its text starts: after EF BB BF, the UTF-8 byte order
+  /// mark Excel writes ("CSV UTF-8").
+  func firstChunkPastByteOrderMark() throws(TableError) -> (chunk: [UInt8], start: Int) {
+    var chunk: [UInt8] = []
+    while chunk.count < 3 {
+      let more = nextChunk()
+      if more.isEmpty { break }
+      chunk += more
+    }
+    if let error { throw error }
+    return (chunk, chunk.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0)
+  }
 }

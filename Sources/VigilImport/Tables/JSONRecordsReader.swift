@@ -410,14 +410,7 @@ private struct JSONByteStream {
 
   init(source: ChunkSource) throws(TableError) {
     self.source = source
-    // The mark may straddle chunks: gather its three bytes first.
-    while buffer.count < 3 {
-      let chunk = source.nextChunk()
-      if chunk.isEmpty { break }
-      buffer += chunk
-    }
-    if let error = source.error { throw error }
-    if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
+    (buffer, position) = try source.firstChunkPastByteOrderMark()
   }
 
   /// Set when reading failed: the end of the bytes is then no end of the file.
