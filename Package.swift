@@ -29,6 +29,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+    // The postgres and webhook sinks (Plugins/Postgres, Plugins/Webhook).
+    .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+    .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
   ],
   targets: [
     // The engine: reports, the rule language, rule sets, evaluation. Pure: no I/O.
@@ -72,7 +75,14 @@ let package = Package(
     // BuiltInPlugins.all BuildTools/PluginRegistry writes from the folders: adding a plugin
     // is adding its folder. vigild and vigil link it; the server and the engine do not.
     .target(
-      name: "VigilPlugins", dependencies: ["VigilCore", "VigilImport"], path: "Plugins", exclude: pluginDocuments,
+      name: "VigilPlugins",
+      dependencies: [
+        "VigilCore", "VigilImport",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+      ],
+      path: "Plugins", exclude: pluginDocuments,
       plugins: ["PluginRegistry"]),
     .plugin(name: "PluginRegistry", capability: .buildTool(), path: "BuildTools/PluginRegistry"),
     .executableTarget(
@@ -122,6 +132,9 @@ let package = Package(
       name: "VigilEndToEndTests",
       dependencies: [
         "VigilServer", "VigilTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        // The webhook sink's tests run a small HTTP receiver of their own.
+        .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "Crypto", package: "swift-crypto"),
       ]),
   ],
   swiftLanguageModes: [.v6]

@@ -17,7 +17,7 @@ public struct Exec: AlertSink {
 
   public init() {}
 
-  public func destination(settings: ConfigurationValue) throws(PluginSettingsError) -> any AlertDestination {
+  public func destination(settings: ConfigurationValue, node: String) throws(PluginSettingsError) -> any AlertDestination {
     guard case .mapping(let members) = settings else {
       throw PluginSettingsError("the settings must be a mapping with command (and timeout_s)")
     }

@@ -88,7 +88,7 @@ struct RequestParserTests {
     (#"{"op":"check","report":"x"}"#, .invalidRequest, #"check needs a report: an object under "report""#),
     (
       #"{"op":"frobnicate"}"#, .unknownOp,
-      #"unknown op "frobnicate"; the ops are submit, check, ping, status, rules, reload, subscribe, reopen"#
+      #"unknown op "frobnicate"; the ops are submit, check, ping, status, rules, reload, subscribe, reopen, parked, resend"#
     ),
     (
       #"{"op":"subscribe","min_priority":"urgent"}"#, .invalidRequest,

@@ -5,6 +5,10 @@ public enum Request: Sendable {
   case check(ParsedReport)
   case ping, status, rules, reload, reopen
   case subscribe(SubscriptionFilter)
+  /// The records sinks parked (docs/protocol.md, "Parked records"): every sink's, or one's.
+  case parked(sink: String?)
+  /// Offer a sink's parked records again: all of them, or these seqs.
+  case resend(sink: String, seqs: [UInt64]?)
 }
 
 /// What a subscriber wants to receive; filters combine with AND.

@@ -1,6 +1,6 @@
 /// Reads one request line: a report (no `"op"`), or an object with an `op`.
 public enum RequestParser {
-  public static let ops = ["submit", "check", "ping", "status", "rules", "reload", "subscribe", "reopen"]
+  public static let ops = ["submit", "check", "ping", "status", "rules", "reload", "subscribe", "reopen", "parked", "resend"]
   static let subscriptionFilters = ["min_priority", "rules", "tags"]
 
   public static func parse(_ line: [UInt8]) -> Result<Request, RequestError> {
@@ -33,12 +33,16 @@ public enum RequestParser {
     var members = Members(nodes: tape.unsafeNodes, object: 0)
     var op: Int?
     var report: Int?
+    var sink: Int?
+    var seqs: Int?
     var filters: [(key: String, value: Int)] = []
     var others: [String] = []
     while let (key, value) = members.next() {
       switch JSONString.decode(line, key) {
       case "op": op = value
       case "report": report = value
+      case "sink": sink = value
+      case "seqs": seqs = value
       case let name where subscriptionFilters.contains(name): filters.append((name, value))
       case let name: others.append(name)
       }
@@ -66,6 +70,20 @@ public enum RequestParser {
     case "rules": return .success(.rules)
     case "reload": return .success(.reload)
     case "reopen": return .success(.reopen)
+    case "parked", "resend":
+      var sinkName: String?
+      if let sink {
+        guard tape[sink].kind == .string else {
+          return .failure(RequestError(.invalidRequest, "sink must be a string: the sink's name, such as \"webhook\""))
+        }
+        sinkName = JSONString.decode(line, tape[sink])
+      }
+      if name == "parked" { return .success(.parked(sink: sinkName)) }
+      guard let sinkName else {
+        return .failure(RequestError(.invalidRequest, "resend needs a sink: {\"op\":\"resend\",\"sink\":\"webhook\"}"))
+      }
+      guard let seqs else { return .success(.resend(sink: sinkName, seqs: nil)) }
+      return sequenceNumbers(seqs, tape: tape, line: line).map { .resend(sink: sinkName, seqs: $0) }
     case "subscribe":
       // A misspelt filter would otherwise subscribe to everything without a word.
       if let unknown = others.first {
@@ -81,6 +99,24 @@ public enum RequestParser {
         RequestError(
           .unknownOp, "unknown op \(JSONString.quoted(name, limit: 40)); the ops are \(ops.joined(separator: ", "))"))
     }
+  }
+
+  /// `seqs`: an array of whole numbers of at least 1.
+  private static func sequenceNumbers(
+    _ index: Int, tape: JSONTape, line: UnsafeBufferPointer<UInt8>
+  ) -> Result<[UInt64], RequestError> {
+    let problem = RequestError(.invalidRequest, "seqs must be an array of alert seqs (whole numbers from 1), such as [12, 15]")
+    guard tape[index].kind == .array else { return .failure(problem) }
+    var result: [UInt64] = []
+    var child = index + 1
+    while child < tape[index].nextIndex {
+      let element = tape[child]
+      let text = String(decoding: UnsafeBufferPointer(rebasing: line[element.startOffset..<element.endOffset]), as: UTF8.self)
+      guard element.kind == .number, let seq = UInt64(text), seq >= 1 else { return .failure(problem) }
+      result.append(seq)
+      child = element.nextIndex
+    }
+    return .success(result)
   }
 
   private static func subscription(

@@ -25,8 +25,10 @@ public protocol RulePlugin: VigilPlugin {
 public protocol AlertSink: VigilPlugin {
   /// Checks the sink's settings (at start) and gives where its alerts go. A problem is
   /// one sentence naming the setting; it stops vigild at start. An unreachable
-  /// destination is not a problem here: deliveries fail, and are retried.
-  func destination(settings: ConfigurationValue) throws(PluginSettingsError) -> any AlertDestination
+  /// destination is not a problem here: deliveries fail, and are retried. `node` is this
+  /// daemon's name among several that share a destination (vigild.yaml's `node`, by
+  /// default the host name): a shared store keys records by (node, seq).
+  func destination(settings: ConfigurationValue, node: String) throws(PluginSettingsError) -> any AlertDestination
   /// Whether it also takes Vigil's own records (`vigil.ruleset_loaded`, …); default no.
   var takesVigilRecords: Bool { get }
 }
@@ -40,7 +42,8 @@ public protocol AlertDestination: Sendable {
   /// Delivers a batch, in `seq` order; throws to have the whole batch retried later. It
   /// runs on the sink's own thread and may take its time; a batch may come again after a
   /// failure or a restart (at-least-once), so a destination that must not hold duplicates
-  /// keys what it stores by `seq`.
+  /// keys what it stores by `seq`. Two errors say more: `RetryLater` (the destination
+  /// asked for a pause) and `RefusedRecords` (the rest was delivered; these never will be).
   func deliver(_ alerts: [RecordedAlert]) throws
   /// Whether it also takes every report as the journal holds it (docs/plugins.md,
   /// "Reports for sinks"); default no.
@@ -83,6 +86,54 @@ public struct RecordedAlert: Sendable, Equatable {
     self.seq = seq
     self.line = line
   }
+}
+
+/// Thrown by `AlertDestination.deliver` when the batch went, but for some records the
+/// destination said no for good — a retry would get the same answer (an HTTP 400), or the
+/// destination already holds another record under the same key (a conflict: one of the
+/// two copies was rewritten). Vigil parks each such record (docs/plugins.md, "Parked
+/// records"), says so in `status` and the error log, and goes on with the next ones;
+/// `vigil sinks resend` offers them again. A conflict also raises a `vigil.sink_conflict`
+/// record in the alert log.
+public struct RefusedRecords: Error, CustomStringConvertible {
+  public struct Refusal: Sendable, Equatable {
+    public let seq: UInt64
+    /// One sentence: what the destination answered.
+    public let reason: String
+    /// The destination holds a different record under this one's key.
+    public let conflict: Bool
+
+    public init(seq: UInt64, reason: String, conflict: Bool = false) {
+      self.seq = seq
+      self.reason = reason
+      self.conflict = conflict
+    }
+  }
+
+  public let refusals: [Refusal]
+
+  public init(_ refusals: [Refusal]) {
+    self.refusals = refusals
+  }
+
+  public var description: String {
+    refusals.map { "seq \($0.seq): \($0.reason)" }.joined(separator: "; ")
+  }
+}
+
+/// Thrown by `AlertDestination.deliver` when the destination asked to be left alone for a
+/// while (HTTP 429 or 503 with `Retry-After`): the batch is retried after `seconds`, or
+/// after the usual back-off if that is longer.
+public struct RetryLater: Error, CustomStringConvertible {
+  public let seconds: Double
+  public let reason: String
+
+  public init(seconds: Double, reason: String) {
+    self.seconds = seconds
+    self.reason = reason
+  }
+
+  public var description: String { "\(reason) (asked to wait \(seconds) s)" }
 }
 
 /// A plugin's setting that is missing or wrong, in one sentence naming it.

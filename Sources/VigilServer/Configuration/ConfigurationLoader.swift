@@ -50,9 +50,10 @@ private struct Reader {
   }
 
   mutating func read(_ root: Node, into configuration: inout DaemonConfiguration) {
-    let keys = ["socket", "rules", "state_dir", "alerts", "durability", "limits", "plugins"]
+    let keys = ["node", "socket", "rules", "state_dir", "alerts", "durability", "limits", "plugins"]
     for (key, value) in members(root, "", known: keys) {
       switch key {
+      case "node": configuration.node = node(value, key) ?? configuration.node
       case "socket": readSocket(value, into: &configuration.socket)
       case "rules": readRules(value, into: &configuration.rules)
       case "state_dir": configuration.stateDirectory = path(value, key) ?? configuration.stateDirectory
@@ -182,6 +183,14 @@ private struct Reader {
       return nil
     }
     return scalar.string
+  }
+
+  /// A node name: what a shared store keys this daemon's records by.
+  mutating func node(_ node: Node, _ path: String) -> String? {
+    guard let text = string(node, path) else { return nil }
+    guard let problem = DaemonConfiguration.problem(inNodeName: text) else { return text }
+    report(path, node, problem)
+    return nil
   }
 
   mutating func path(_ node: Node, _ path: String) -> String? {

@@ -1,3 +1,4 @@
+import Foundation
 import VigilCore
 
 /// The daemon's configuration (`Config/vigild.yaml`, keys in docs/vigild.md). The defaults
@@ -56,6 +57,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     }
   }
 
+  /// This daemon's name among several that share a store (a sink's database): the host
+  /// name unless the configuration says otherwise.
+  public var node = DaemonConfiguration.hostName
   public var socket = Socket()
   public var rules = Rules()
   public var stateDirectory = "var/lib/vigil"
@@ -65,4 +69,25 @@ public struct DaemonConfiguration: Sendable, Equatable {
   public var plugins = [Plugin(name: "designations"), Plugin(name: "places")]
 
   public init() {}
+
+  /// The host name, cut at its first dot; "vigil" if the system gives none.
+  public static var hostName: String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    guard gethostname(&buffer, buffer.count - 1) == 0 else { return "vigil" }
+    let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let short = String(name.prefix { $0 != "." })
+    return problem(inNodeName: short) == nil ? short : "vigil"
+  }
+
+  /// Why `name` cannot be a node name, or nil: 1 to 63 letters, digits, `.`, `_` and `-`,
+  /// as a host name is spelt (it keys rows and idempotency keys, and is typed in queries).
+  public static func problem(inNodeName name: String) -> String? {
+    let allowed = name.unicodeScalars.allSatisfy {
+      $0.isASCII && (($0.properties.isAlphabetic) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0))
+    }
+    guard !name.isEmpty, name.utf8.count <= 63, allowed else {
+      return "expected a node name of 1 to 63 letters, digits, '.', '_' and '-', got \"\(name)\""
+    }
+    return nil
+  }
 }

@@ -221,7 +221,38 @@ public final class Daemon: Sendable {
     case .reopen:
       guard isAdministrator(peer) else { return forbidden("reopen", on: loop) }
       return reopen().hop(to: loop)
+    case .parked(let name):
+      return loop.makeSucceededFuture(parked(sink: name))
+    case .resend(let name, let seqs):
+      guard isAdministrator(peer) else { return forbidden("resend", on: loop) }
+      guard let sink = sinks.first(where: { $0.name == name }) else { return loop.makeSucceededFuture(unknownSink(name)) }
+      let parked = sink.requestResend(seqs)
+      return loop.makeSucceededFuture(
+        "{\"ok\":true,\"op\":\"resend\",\"sink\":\(JSONText.string(name)),\"parked\":\(parked)}\n")
     }
+  }
+
+  /// The parked records of every sink, or of one: `{"ok":true,"parked":[{"sink":…,…}]}`.
+  private func parked(sink name: String?) -> String {
+    if let name, !sinks.contains(where: { $0.name == name }) { return unknownSink(name) }
+    let lines = sinks.filter { name == nil || $0.name == name }.flatMap { sink in
+      sink.parkedLines.map { "{\"sink\":\(JSONText.string(sink.name))," + $0.dropFirst() }
+    }
+    return "{\"ok\":true,\"op\":\"parked\",\"parked\":[\(lines.joined(separator: ","))]}\n"
+  }
+
+  private func unknownSink(_ name: String) -> String {
+    let known = sinks.isEmpty ? "no sink is enabled" : "the sinks are " + sinks.map(\.name).joined(separator: ", ")
+    return Response.error(RequestError(.invalidRequest, "no sink is named \(JSONText.string(String(name.prefix(40)))); \(known)"))
+  }
+
+  /// Writes a `vigil.sink_conflict` record: a sink's destination holds another record
+  /// under the key of one it was given (docs/plugins.md, "Parked records").
+  public func raiseSinkConflict(_ message: String) {
+    let record = AlertRecord(
+      time: now(), rule: "vigil.sink_conflict", priority: .high, reportID: nil, occurredAt: nil, message: message,
+      basis: [], tags: ["vigil"], ruleset: ruleSet.revision)
+    _ = writer.record([record])
   }
 
   /// A report checked and ready for the writer: its alerts, its content digest.

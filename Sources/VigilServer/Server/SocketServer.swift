@@ -87,6 +87,7 @@ public final class SocketServer: Sendable {
       configuration: configuration, plugins: plugins, ruleSet: ruleSet, writer: writer, counters: counters,
       subscriptions: subscriptions, sinks: sinks, sources: sources, log: log)
     recorder.withLockedValue { $0 = daemon }
+    for sink in sinks { sink.raiseConflicts { daemon.raiseSinkConflict($0) } }
     do {
       let time = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
       _ = try writer.record([Daemon.loadedRecord(ruleSet, previous: nil, time: time)]).wait()
@@ -189,10 +190,11 @@ public final class SocketServer: Sendable {
     for sink in plugins.alertSinks(for: configuration) {
       let settings = configuration.plugins.first { $0.name == sink.name }?.settings ?? .mapping([])
       do {
+        let (filter, rest) = try SinkFilter.split(settings)
         deliveries.append(
           try SinkDelivery(
-            name: sink.name, destination: try sink.destination(settings: settings),
-            takesVigilRecords: sink.takesVigilRecords, stateDirectory: configuration.stateDirectory,
+            name: sink.name, destination: try sink.destination(settings: rest, node: configuration.node),
+            takesVigilRecords: sink.takesVigilRecords, filter: filter, stateDirectory: configuration.stateDirectory,
             alertLog: alertLog.path, keep: configuration.alerts.keep, logged: alertLog.lastSeq,
             journal: (journal.path, journal.mark), log: log))
       } catch {

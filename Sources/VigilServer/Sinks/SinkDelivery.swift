@@ -10,10 +10,16 @@ import VigilCore
 /// Ingestion never waits for a sink: the writer only tells it how far the log goes. A
 /// sink that takes reports has a second cursor, over the journal
 /// (`<name>.reports.cursor`), and gets each batch of reports before the alerts they raised.
+/// Records the destination refuses for good are parked (`<name>.parked`) and delivery goes
+/// on; a conflict among them also raises a `vigil.sink_conflict` record.
 public final class SinkDelivery: @unchecked Sendable {
   public let name: String
   private let destination: any AlertDestination
   private let takesVigilRecords: Bool
+  private let filter: SinkFilter
+  private let parked: ParkedRecords
+  /// Writes a `vigil.sink_conflict` record (its message); set once the daemon runs.
+  private let raise = NIOLockedValueBox<(@Sendable (String) -> Void)?>(nil)
   private let cursorPath: String
   private let log: @Sendable (String) -> Void
   private let state: NIOLockedValueBox<State>
@@ -47,19 +53,25 @@ public final class SinkDelivery: @unchecked Sendable {
     var reportPosition: JournalReader.Position?
     /// Journal files (by inode) that went before the sink had read them to their end.
     var reportFilesLost: [UInt64] = []
+    var parked = 0
+    var conflicts = 0
+    var lastConflict: String?
+    /// What `vigil sinks resend` asked for: every parked record (nil inside) or these seqs.
+    var resend: Set<UInt64>??
   }
 
   /// - Parameters:
   ///   - logged: the last `seq` in the alert log now.
   ///   - journal: the journal's path, and how far it goes now.
   public init(
-    name: String, destination: any AlertDestination, takesVigilRecords: Bool, stateDirectory: String,
-    alertLog: String, keep: Int, logged: UInt64, journal: (path: String, mark: JournalMark),
+    name: String, destination: any AlertDestination, takesVigilRecords: Bool, filter: SinkFilter = .everything,
+    stateDirectory: String, alertLog: String, keep: Int, logged: UInt64, journal: (path: String, mark: JournalMark),
     log: @escaping @Sendable (String) -> Void
   ) throws(PluginSettingsError) {
     self.name = name
     self.destination = destination
     self.takesVigilRecords = takesVigilRecords
+    self.filter = filter
     self.log = log
     let directory = stateDirectory + "/sinks"
     do {
@@ -68,6 +80,8 @@ public final class SinkDelivery: @unchecked Sendable {
       throw PluginSettingsError("cannot create \(directory) for the sinks' cursors: \(error.localizedDescription)")
     }
     cursorPath = directory + "/\(name).cursor"
+    parked = ParkedRecords(path: directory + "/\(name).parked")
+    let parkedCount = parked.load().count
     let saved = (try? String(contentsOfFile: cursorPath, encoding: .utf8)).flatMap {
       UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines))
     }
@@ -92,8 +106,14 @@ public final class SinkDelivery: @unchecked Sendable {
     state = NIOLockedValueBox(
       State(
         cursor: min(saved ?? 0, logged), logged: logged, fresh: saved == nil, journalled: journal.mark,
-        reportPosition: reportPosition))
+        reportPosition: reportPosition, parked: parkedCount))
     reader = NIOLockedValueBox(AlertLogReader(path: alertLog, keep: keep))
+  }
+
+  /// Gives the sink the means to write a `vigil.sink_conflict` record (its message) to the
+  /// alert log; before it is given, a conflict is only logged and counted.
+  public func raiseConflicts(with raise: @escaping @Sendable (String) -> Void) {
+    self.raise.withLockedValue { $0 = raise }
   }
 
   /// Starts delivering, on the sink's own thread.
@@ -153,24 +173,122 @@ public final class SinkDelivery: @unchecked Sendable {
       do {
         // A batch of reports, then a batch of alerts: each stream moves on every round,
         // so neither waits for the other to catch up.
+        let resent = try resendParked()
         let reportsMoved = try deliverReports(upTo: journalled)
         let alertsMoved = try deliverAlerts(upTo: bound)
         backoff = 0.1
-        if !reportsMoved && !alertsMoved { waitForRecords(after: bound, journal: journalled) }
+        if !resent && !reportsMoved && !alertsMoved { waitForRecords(after: bound, journal: journalled) }
+      } catch let wait as RetryLater {
+        note(failure: wait)
+        pause(max(backoff, min(wait.seconds, Self.longestRetryAfter)))
+        backoff = min(backoff * 2, Self.longestBackoff)
       } catch {
-        let failures = state.withLockedValue {
-          $0.failures += 1
-          $0.deliveringSince = nil
-          $0.lastError = "\(error)"
-          return $0.failures
-        }
-        if failures == 1 || failures.isMultiple(of: 100) {
-          log("sink \(name): delivery failed (\(failures) so far), retrying in \(backoff) s: \(error)")
-        }
+        note(failure: error)
         pause(backoff)
         backoff = min(backoff * 2, Self.longestBackoff)
       }
     }
+  }
+
+  /// The longest `Retry-After` honoured: a destination asking for more is asked again then.
+  static let longestRetryAfter = 300.0
+
+  private func note(failure error: any Error) {
+    let failures = state.withLockedValue {
+      $0.failures += 1
+      $0.deliveringSince = nil
+      $0.lastError = "\(error)"
+      return $0.failures
+    }
+    if failures == 1 || failures.isMultiple(of: 100) {
+      log("sink \(name): delivery failed (\(failures) so far), retrying: \(error)")
+    }
+  }
+
+  /// Hands `records` to the destination; those it refuses for good are parked. Throws what
+  /// must have the batch retried.
+  private func deliver(_ records: [RecordedAlert]) throws {
+    do {
+      try destination.deliver(records)
+    } catch let refused as RefusedRecords {
+      try park(entries(for: refused, from: records))
+    }
+  }
+
+  /// The parked entries for what `refused` names among `records`.
+  private func entries(for refused: RefusedRecords, from records: [RecordedAlert]) -> [ParkedRecords.Entry] {
+    let lines = Dictionary(records.map { ($0.seq, $0.line) }, uniquingKeysWith: { first, _ in first })
+    let now = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
+    return refused.refusals.compactMap { refusal in
+      lines[refusal.seq].map {
+        ParkedRecords.Entry(seq: refusal.seq, parkedAt: now, conflict: refusal.conflict, reason: refusal.reason, record: $0)
+      }
+    }
+  }
+
+  private func park(_ entries: [ParkedRecords.Entry]) throws {
+    try parked.append(entries)
+    state.withLockedValue { $0.parked += entries.count }
+    for entry in entries {
+      if entry.conflict {
+        let message = "sink \(name): seq \(entry.seq) conflicts with what the destination holds: \(entry.reason)"
+        log("ERROR " + message + " — one of the two copies was rewritten; the record is parked (vigil sinks parked)")
+        state.withLockedValue {
+          $0.conflicts += 1
+          $0.lastConflict = message
+        }
+        raise.withLockedValue { $0 }?(message)
+      } else {
+        log("sink \(name): seq \(entry.seq) refused for good and parked (vigil sinks parked, vigil sinks resend): \(entry.reason)")
+      }
+    }
+  }
+
+  /// Asks for parked records to be offered again: all of them (`seqs` nil) or these; how
+  /// many are parked now. The sink's thread sends them at its next round.
+  public func requestResend(_ seqs: [UInt64]?) -> Int {
+    wake.lock()
+    let count = state.withLockedValue { state in
+      switch (state.resend, seqs) {
+      case (.some(.some(let asked)), .some(let more)): state.resend = .some(asked.union(more))
+      case (.none, .some(let more)): state.resend = .some(Set(more))
+      default: state.resend = .some(nil)
+      }
+      return state.parked
+    }
+    wake.signal()
+    wake.unlock()
+    return count
+  }
+
+  /// The parked records, as lines of `<name>.parked`.
+  public var parkedLines: [String] { parked.load().map(\.line) }
+
+  /// Offers the parked records `vigil sinks resend` asked for again; whether there were any.
+  private func resendParked() throws -> Bool {
+    guard let asked = state.withLockedValue({ $0.resend }) else { return false }
+    let all = parked.load()
+    let isChosen = { (entry: ParkedRecords.Entry) in asked.map { $0.contains(entry.seq) } ?? true }
+    let chosen = all.filter(isChosen)
+    var kept = all.filter { !isChosen($0) }
+    if !chosen.isEmpty {
+      let records = chosen.map { RecordedAlert(seq: $0.seq, line: $0.record) }
+      var again: [ParkedRecords.Entry] = []
+      do {
+        try destination.deliver(records)
+      } catch let refused as RefusedRecords {
+        again = entries(for: refused, from: records)
+      }
+      kept += again
+      log("sink \(name): \(chosen.count - again.count) parked records sent again, \(again.count) refused again")
+      state.withLockedValue { $0.delivered += chosen.count - again.count }
+    }
+    try parked.replace(with: kept)
+    state.withLockedValue {
+      $0.resend = nil
+      $0.parked = kept.count
+    }
+    return !chosen.isEmpty
   }
 
   /// Delivers the next batch of alert records up to `bound`; whether there was one.
@@ -189,11 +307,13 @@ public final class SinkDelivery: @unchecked Sendable {
       state.withLockedValue { $0.missed = AlertLogReader.Gap.merging(gap, into: $0.missed) }
     }
     guard let last = records.last else { return false }
-    let wanted = takesVigilRecords ? records : records.filter { !$0.line.contains(#","rule":"vigil."#) }
+    let wanted = records.filter {
+      (takesVigilRecords || !$0.line.contains(#","rule":"vigil."#)) && filter.selects($0.line)
+    }
     do {
       if !wanted.isEmpty {
         state.withLockedValue { $0.deliveringSince = Date() }
-        try destination.deliver(wanted)
+        try deliver(wanted)
       }
       try saveCursor("\(last.seq)", to: cursorPath)
     } catch {
@@ -286,7 +406,9 @@ public final class SinkDelivery: @unchecked Sendable {
       return "{\"name\":\(JSONText.string(name)),\"cursor\":\(state.cursor),"
         + "\"lag\":\(state.logged > state.cursor ? state.logged - state.cursor : 0),\"delivered\":\(state.delivered),"
         + "\"failures\":\(state.failures),\"last_error\":\(state.lastError.map(JSONText.string) ?? "null"),"
-        + "\"delivering_for_s\":\(since),\"missed\":[\(missed)],\"reports\":\(reportsJSON(state))}"
+        + "\"delivering_for_s\":\(since),\"missed\":[\(missed)],\"parked\":\(state.parked),"
+        + "\"conflicts\":\(state.conflicts),\"last_conflict\":\(state.lastConflict.map(JSONText.string) ?? "null"),"
+        + "\"reports\":\(reportsJSON(state))}"
     }
   }
 

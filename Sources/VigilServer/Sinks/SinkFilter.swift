@@ -1,0 +1,81 @@
+import VigilCore
+
+/// Which alert records a sink takes: the settings `min_priority`, `rules` (globs) and
+/// `tags` that every sink accepts beside its own (docs/plugins.md, "Choosing what a sink
+/// takes"), with the meaning `subscribe`'s filter gives them. Vigil applies them; the
+/// plugin never sees these keys.
+public struct SinkFilter: Sendable {
+  /// The keys Vigil takes out of a sink's settings.
+  public static let keys: Set<String> = ["min_priority", "rules", "tags"]
+
+  public let selector: AlertSelector?
+
+  /// Takes every record.
+  public static let everything = SinkFilter(selector: nil)
+
+  /// Reads the filter keys of `settings`, and gives the rest for the plugin.
+  public static func split(
+    _ settings: ConfigurationValue
+  ) throws(PluginSettingsError) -> (filter: SinkFilter, rest: ConfigurationValue) {
+    guard case .mapping(let members) = settings else { return (SinkFilter(selector: nil), settings) }
+    var filter = SubscriptionFilter()
+    var rest: [ConfigurationValue.Member] = []
+    var any = false
+    for member in members {
+      switch (member.key, member.value) {
+      case ("min_priority", .scalar(let word)):
+        guard let priority = Priority(rawValue: word) else {
+          let allowed = Priority.allCases.map(\.rawValue).joined(separator: ", ")
+          throw PluginSettingsError("min_priority must be one of \(allowed), got \(word)")
+        }
+        filter.minimumPriority = priority
+        any = true
+      case ("rules", _):
+        filter.rules = try words(member.value, "rules")
+        for glob in filter.rules {
+          if let problem = AlertSelector.problem(inGlob: glob) {
+            throw PluginSettingsError("rules: \"\(glob)\" is not a rule-id glob: \(problem)")
+          }
+        }
+        any = true
+      case ("tags", _):
+        filter.tags = try words(member.value, "tags")
+        any = true
+      case ("min_priority", _):
+        throw PluginSettingsError("min_priority must be a priority word such as critical")
+      default:
+        rest.append(member)
+      }
+    }
+    return (SinkFilter(selector: any ? AlertSelector(filter) : nil), .mapping(rest))
+  }
+
+  private static func words(_ value: ConfigurationValue, _ key: String) throws(PluginSettingsError) -> [String] {
+    guard case .sequence(let items) = value else {
+      throw PluginSettingsError("\(key) must be a list, such as [\"ceasefire.*\"]")
+    }
+    var words: [String] = []
+    for item in items {
+      guard case .scalar(let word) = item, !word.isEmpty else {
+        throw PluginSettingsError("\(key) must be a list of non-empty words")
+      }
+      words.append(word)
+    }
+    return words
+  }
+
+  /// Whether the sink takes the record on `line`. A line that is not a record it can read
+  /// goes through: the sink decides, and nothing is dropped unseen.
+  public func selects(_ line: String) -> Bool {
+    guard let selector else { return true }
+    guard case .object(let record)? = try? JSONValue.parse(Array(line.utf8)),
+      case .string(let rule)? = record["rule"], case .string(let word)? = record["priority"],
+      let priority = Priority(rawValue: word)
+    else { return true }
+    var tags: [String] = []
+    if case .array(let items)? = record["tags"] {
+      tags = items.compactMap { if case .string(let tag) = $0 { tag } else { nil } }
+    }
+    return selector.selects(rule: rule, priority: priority, tags: tags)
+  }
+}
