@@ -32,6 +32,8 @@ let package = Package(
     // The postgres and webhook sinks (Plugins/Postgres, Plugins/Webhook).
     .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    // TLS settings for the postgres sink (postgres-nio takes an NIOSSLContext).
+    .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
   ],
   targets: [
     // The engine: reports, the rule language, rule sets, evaluation. Pure: no I/O.
@@ -79,8 +81,12 @@ let package = Package(
       dependencies: [
         "VigilCore", "VigilImport",
         .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "Logging", package: "swift-log"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        // The webhook sink signs each request with HMAC-SHA256.
+        .product(name: "Crypto", package: "swift-crypto"),
       ],
       path: "Plugins", exclude: pluginDocuments,
       plugins: ["PluginRegistry"]),

@@ -43,6 +43,7 @@ struct Status: ParsableCommand {
         + "\(number(sink["delivered"])) delivered, \(number(sink["failures"])) failed deliveries"
       if let busy = sink["delivering_for_s"] as? NSNumber { line += "; delivering for \(busy.stringValue) s" }
       if let error = sink["last_error"] as? String { line += "; last error: \(error)" }
+      if let parked = sink["parked"] as? Int, parked > 0 { line += "; \(parked) parked (vigil sinks parked)" }
       for case let range as [NSNumber] in (sink["missed"] as? [Any]) ?? [] where range.count == 2 {
         line += "; MISSED alerts \(range[0])–\(range[1]) (no longer in the kept files)"
       }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import NIOConcurrencyHelpers
 import VigilCore
+import VigilPlugins
 
 struct Verify: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -9,15 +11,26 @@ struct Verify: ParsableCommand {
       Give rotated files oldest first; the chain runs across them. Without FILE: the \
       configuration's alert log with its rotated files. Exit 1 when it is broken.
       Example: vigil verify var/log/vigil/alerts.jsonl.2 var/log/vigil/alerts.jsonl.1 var/log/vigil/alerts.jsonl
+      With --sink postgres: the chain of one node's rows in the postgres sink's database \
+      (vigil.alerts, the column line), read with the sink's settings from the configuration.
+      Example: vigil verify --sink postgres --node field-office-2
       """)
 
   @Option(help: ArgumentHelp("Configuration file (default: Config/vigild.yaml if present).", valueName: "FILE"))
   var config: String?
   @Flag(help: "One JSON object with the outcome.") var json = false
+  @Option(help: ArgumentHelp("Verify a node's rows in this sink's store instead of files (postgres).", valueName: "SINK"))
+  var sink: String?
+  @Option(help: ArgumentHelp("With --sink: the node whose rows to verify (default: the configuration's node).", valueName: "NODE"))
+  var node: String?
   @Argument(help: ArgumentHelp("Alert log files, oldest first (default: the configuration's).", valueName: "FILE"))
   var files: [String] = []
 
   func run() throws {
+    if let sink {
+      try verifyStore(sink)
+      return
+    }
     var verifier = ChainVerifier()
     for file in try logFiles() {
       guard let data = FileManager.default.contents(atPath: file) else {
@@ -38,6 +51,11 @@ struct Verify: ParsableCommand {
         }
       }
     }
+    report(verifier, source: nil)
+  }
+
+  /// The outcome of a chain that held from its first record to its last.
+  private func report(_ verifier: ChainVerifier, source: String?) {
     let first = verifier.firstSeq ?? 0
     if json {
       print("{\"ok\":true,\"records\":\(verifier.records),\"first_seq\":\(first),\"last_seq\":\(verifier.lastSeq)}")
@@ -47,10 +65,54 @@ struct Verify: ParsableCommand {
       print("ok: no records")
       return
     }
-    print("ok: \(verifier.records) records, seq \(first)–\(verifier.lastSeq), chain intact")
+    print("ok: \(verifier.records) records\(source.map { " " + $0 } ?? ""), seq \(first)–\(verifier.lastSeq), chain intact")
     if first > 1 {
-      print("verified from seq \(first): the records before it are not in these files (rotated away)")
+      print("verified from seq \(first): the records before it are not in \(source == nil ? "these files (rotated away)" : "the store")")
     }
+  }
+
+  /// Verifies the chain of `node`'s rows in the postgres sink's database, from the rows
+  /// alone (their `line` column: the exact bytes the hashes cover).
+  private func verifyStore(_ sinkName: String) throws {
+    guard files.isEmpty else { throw ValidationError("give files or --sink, not both") }
+    var options = DaemonOptions()
+    options.config = config
+    let configuration = try options.configuration()
+    guard let plugin = configuration.plugins.first(where: { $0.name == sinkName }) else {
+      throw CommandFailure(status: 2, sentence: "the configuration enables no sink named \(sinkName)")
+    }
+    guard sinkName == Postgres().name else {
+      throw CommandFailure(status: 2, sentence: "only the postgres sink's store can be read back; \(sinkName) cannot")
+    }
+    let node = node ?? configuration.node
+    let outcome = NIOLockedValueBox((verifier: ChainVerifier(), problem: String?.none))
+    do {
+      try Postgres.readAlertLines(settings: plugin.settings, node: node) { seq, line in
+        outcome.withLockedValue { state in
+          if let problem = state.verifier.take(Array(line.utf8)) {
+            state.problem = problem
+            return false
+          }
+          return true
+        }
+      }
+    } catch {
+      throw CommandFailure(status: 2, sentence: "\(error)")
+    }
+    let (verifier, problem) = outcome.withLockedValue { $0 }
+    if let problem {
+      if json {
+        print("{\"ok\":false,\"node\":\(JSONText.string(node)),\"problem\":\(JSONText.string(problem))}")
+      } else {
+        print("node \(node) in PostgreSQL: \(problem)")
+      }
+      throw ExitCode(1)
+    }
+    if !json && verifier.records == 0 {
+      print("ok: no records of node \(node) in PostgreSQL")
+      return
+    }
+    report(verifier, source: "of node \(node) in PostgreSQL")
   }
 
   /// The files given, else the configured alert log after its rotated files that exist.

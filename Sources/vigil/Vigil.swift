@@ -20,7 +20,7 @@ struct Vigil: ParsableCommand {
     version: BuildVersion.line(for: "vigil"),
     subcommands: [
       Submit.self, Check.self, Import.self, Tail.self, Status.self, Reload.self, RulesCommand.self, Verify.self,
-      Replay.self, PluginsCommand.self,
+      Replay.self, PluginsCommand.self, SinksCommand.self,
     ])
 
   static func main() {

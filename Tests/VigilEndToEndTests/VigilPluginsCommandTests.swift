@@ -14,7 +14,9 @@ struct VigilPluginsCommandTests {
         "designations  enabled   functions  rule-file items: designation",
         "exec          disabled  sink",
         "places        enabled   functions  rule-file items: place, control",
+        "postgres      disabled  sink",
         "spool         disabled  source",
+        "webhook       disabled  sink",
       ])
     try "plugins:\n  places: {}\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
     let some = try Vigil.run(["plugins", "--config", "v.yaml", "--json"], in: directory.path)
@@ -22,10 +24,12 @@ struct VigilPluginsCommandTests {
     let objects = some.standardOutput.split(separator: "\n").compactMap {
       try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
     }
-    #expect(objects.map { $0["name"] as? String } == ["designations", "exec", "places", "spool"])
-    #expect(objects.map { $0["enabled"] as? Bool } == [false, false, true, false])
-    #expect(objects.map { $0["roles"] as? [String] } == [["functions"], ["sink"], ["functions"], ["source"]])
-    #expect(objects.map { $0["item_kinds"] as? [String] } == [["designation"], [], ["place", "control"], []])
+    #expect(objects.map { $0["name"] as? String } == ["designations", "exec", "places", "postgres", "spool", "webhook"])
+    #expect(objects.map { $0["enabled"] as? Bool } == [false, false, true, false, false, false])
+    #expect(
+      objects.map { $0["roles"] as? [String] } == [["functions"], ["sink"], ["functions"], ["sink"], ["source"], ["sink"]])
+    #expect(
+      objects.map { $0["item_kinds"] as? [String] } == [["designation"], [], ["place", "control"], [], [], []])
   }
 
   @Test func aMisspeltPluginIsRefusedWithTheKnownNames() throws {
@@ -33,6 +37,6 @@ struct VigilPluginsCommandTests {
     try "plugins:\n  placez: {}\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
     let run = try Vigil.run(["plugins", "--config", "v.yaml"], in: directory.path)
     #expect(run.status == 2)
-    #expect(run.standardError.contains("v.yaml:2:3: plugins.placez: unknown key (known: designations, exec, places, spool)"))
+    #expect(run.standardError.contains("v.yaml:2:3: plugins.placez: unknown key (known: designations, exec, places, postgres, spool, webhook)"))
   }
 }

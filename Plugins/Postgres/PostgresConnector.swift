@@ -1,0 +1,99 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import PostgresNIO
+
+/// Opens connections as the settings say (endpoint, role, password, TLS) and says what
+/// went wrong in words an operator can act on: PostgresNIO's own errors hide the server's
+/// message unless asked.
+struct PostgresConnector: Sendable {
+  let settings: PostgresSettings
+  /// PostgresNIO logs nothing a sink's operator needs; what matters comes back as errors.
+  static let quiet = Logger(label: "vigil.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+
+  /// A connection as `credentials`, its session in UTC (dates without a time are read as
+  /// midnight UTC).
+  func connect(as credentials: PostgresSettings.Credentials) async throws -> PostgresConnection {
+    let password = try credentials.password()
+    var configuration: PostgresConnection.Configuration
+    switch settings.endpoint {
+    case .tcp(let host, let port):
+      configuration = .init(
+        host: host, port: port, username: credentials.user, password: password, database: settings.database,
+        tls: try tls())
+    case .unixSocket(let path):
+      configuration = .init(
+        unixSocketPath: path, username: credentials.user, password: password, database: settings.database)
+    }
+    configuration.options.connectTimeout = .milliseconds(Int64(settings.connectTimeout * 1000))
+    let connection: PostgresConnection
+    do {
+      connection = try await PostgresConnection.connect(
+        configuration: configuration, id: Int.random(in: 1...Int.max), logger: Self.quiet)
+    } catch {
+      throw PostgresSinkError(
+        "cannot connect to PostgreSQL at \(settings.place) as \(credentials.user): \(Self.describe(error))")
+    }
+    do {
+      try await connection.query("SET TIME ZONE 'UTC'", logger: Self.quiet)
+    } catch {
+      try? await connection.close()
+      throw PostgresSinkError("PostgreSQL at \(settings.place) refused SET TIME ZONE: \(Self.describe(error))")
+    }
+    return connection
+  }
+
+  private func tls() throws -> PostgresConnection.Configuration.TLS {
+    guard settings.tls != .disable else { return .disable }
+    var configuration = TLSConfiguration.makeClientConfiguration()
+    if let caFile = settings.tlsCAFile {
+      configuration.trustRoots = .file(caFile)
+    }
+    switch settings.tls {
+    case .verifyFull: configuration.certificateVerification = .fullVerification
+    case .require where settings.tlsCAFile != nil: configuration.certificateVerification = .noHostnameVerification
+    default: configuration.certificateVerification = .none
+    }
+    let context: NIOSSLContext
+    do {
+      context = try NIOSSLContext(configuration: configuration)
+    } catch {
+      throw PostgresSinkError("cannot set up TLS for PostgreSQL (tls_ca_file?): \(error)")
+    }
+    return settings.tls == .prefer ? .prefer(context) : .require(context)
+  }
+
+  /// The server's own message where there is one (with its SQLSTATE), else what failed.
+  static func describe(_ error: any Error) -> String {
+    if let sinkError = error as? PostgresSinkError { return sinkError.description }
+    guard let error = error as? PSQLError else { return "\(error)" }
+    if let server = error.serverInfo, let message = server[.message] {
+      var text = message
+      if let detail = server[.detail] { text += " (\(detail))" }
+      if let state = server[.sqlState] { text += " [SQLSTATE \(state)]" }
+      return text
+    }
+    switch error.code {
+    case .connectionError:
+      return error.underlying.map { "\($0)" } ?? "the connection failed"
+    case .serverClosedConnection, .uncleanShutdown:
+      return "the server closed the connection"
+    case .sslUnsupported:
+      return "the server does not offer TLS (tls: require or verify-full asks for it)"
+    case .failedToAddSSLHandler:
+      return "TLS could not start: \(error.underlying.map { "\($0)" } ?? "no reason given")"
+    case .authMechanismRequiresPassword:
+      return "the server asks for a password and none is configured (password_file or password_env)"
+    case .clientClosedConnection:
+      return "the connection was closed (vigild is stopping)"
+    default:
+      return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
+    }
+  }
+
+  /// The server's SQLSTATE, if the error came from it.
+  static func sqlState(_ error: any Error) -> String? {
+    (error as? PSQLError)?.serverInfo?[.sqlState]
+  }
+}

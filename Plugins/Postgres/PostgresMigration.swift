@@ -1,0 +1,73 @@
+import PostgresNIO
+
+/// Brings the database's `vigil` schema to the version this build writes
+/// (`PostgresSchema.migrations`), once however many daemons start together: each takes the
+/// advisory lock, reads the version, and runs only what is still missing, each migration in
+/// a transaction of its own with its row in `vigil.schema_version`.
+enum PostgresMigration {
+  /// The version the schema is at: 0 when there is none yet.
+  static func version(on connection: PostgresConnection) async throws -> Int {
+    do {
+      let rows = try await connection.query(
+        "SELECT coalesce(max(version), 0)::bigint FROM vigil.schema_version", logger: PostgresConnector.quiet)
+      for try await version in rows.decode(Int64.self) { return Int(version) }
+      return 0
+    } catch where ["42P01", "3F000"].contains(PostgresConnector.sqlState(error)) {
+      // undefined_table, invalid_schema_name: never migrated.
+      return 0
+    }
+  }
+
+  /// Migrates under the advisory lock; when `writer` names another role, grants it what
+  /// the sink needs (docs/postgres.md, "Two roles"). Throws with the server's reason (a
+  /// role that may not create the schema, say).
+  static func migrate(on connection: PostgresConnection, grantingTo writer: String?) async throws {
+    let log = PostgresConnector.quiet
+    try await connection.query("SELECT pg_advisory_lock(\(PostgresSchema.migrationLock))", logger: log)
+    do {
+      try await migrateHoldingTheLock(on: connection)
+      if let writer {
+        for grant in PostgresSchema.grants(to: writer) {
+          try await connection.query(PostgresQuery(unsafeSQL: grant), logger: log)
+        }
+      }
+    } catch {
+      _ = try? await connection.query("SELECT pg_advisory_unlock(\(PostgresSchema.migrationLock))", logger: log)
+      throw error
+    }
+    try await connection.query("SELECT pg_advisory_unlock(\(PostgresSchema.migrationLock))", logger: log)
+  }
+
+  private static func migrateHoldingTheLock(on connection: PostgresConnection) async throws {
+    let log = PostgresConnector.quiet
+    // Another node may have migrated while this one waited for the lock.
+    var current = try await version(on: connection)
+    guard current < PostgresSchema.latestVersion else { return }
+    if current == 0 {
+      try await connection.query("CREATE SCHEMA IF NOT EXISTS vigil", logger: log)
+      try await connection.query(
+        """
+        CREATE TABLE IF NOT EXISTS vigil.schema_version (
+          version integer PRIMARY KEY,
+          applied_at timestamptz NOT NULL DEFAULT now(),
+          applied_by text NOT NULL DEFAULT current_user
+        )
+        """, logger: log)
+    }
+    while current < PostgresSchema.latestVersion {
+      let next = current + 1
+      try await connection.query("BEGIN", logger: log)
+      do {
+        for statement in PostgresSchema.migrations[next - 1] {
+          try await connection.query(PostgresQuery(unsafeSQL: statement), logger: log)
+        }
+        try await connection.query("INSERT INTO vigil.schema_version (version) VALUES (\(next))", logger: log)
+        try await connection.query("COMMIT", logger: log)
+      } catch {
+        _ = try? await connection.query("ROLLBACK", logger: log)
+        throw PostgresSinkError("migration \(next) of the vigil schema failed: \(PostgresConnector.describe(error))")
+      }
+      current = next
+    }
+  }
+}

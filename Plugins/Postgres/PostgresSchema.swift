@@ -1,0 +1,128 @@
+/// The postgres sink's tables (docs/postgres.md, "The tables"), as numbered migrations, and
+/// the statements that store a batch. Everything lives in the schema `vigil`; the version
+/// reached is in `vigil.schema_version`, and a migration runs under an advisory lock so
+/// several daemons starting at once migrate once.
+enum PostgresSchema {
+  /// The advisory lock the migrations hold: "vigil" in ASCII.
+  static let migrationLock: Int64 = 0x76_69_67_69_6c
+
+  /// Migration N is `migrations[N - 1]`; each runs in a transaction of its own. Never edit
+  /// one that has shipped: add the next.
+  static let migrations: [[String]] = [
+    [
+      // A timestamp a report or record gave, or NULL where PostgreSQL cannot read it: a
+      // row is never refused over a time it cannot index.
+      """
+      CREATE FUNCTION vigil.timestamp_or_null(text) RETURNS timestamptz
+        LANGUAGE plpgsql STABLE AS $$
+        BEGIN RETURN $1::timestamptz; EXCEPTION WHEN others THEN RETURN NULL; END $$
+      """,
+      """
+      CREATE TABLE vigil.alerts (
+        node text NOT NULL,
+        seq bigint NOT NULL,
+        time timestamptz NOT NULL,
+        rule text NOT NULL,
+        priority text NOT NULL,
+        report_id text,
+        occurred_at timestamptz,
+        message text NOT NULL,
+        basis text[] NOT NULL,
+        tags text[] NOT NULL,
+        ruleset text NOT NULL,
+        prev text NOT NULL,
+        hash text NOT NULL,
+        record jsonb NOT NULL,
+        line text NOT NULL,
+        stored_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (node, seq)
+      )
+      """,
+      "CREATE INDEX alerts_by_rule ON vigil.alerts (rule, time)",
+      "CREATE INDEX alerts_by_time ON vigil.alerts (time)",
+      "CREATE INDEX alerts_by_report ON vigil.alerts (report_id)",
+      """
+      CREATE TABLE vigil.reports (
+        node text NOT NULL,
+        id text NOT NULL,
+        received_at timestamptz NOT NULL,
+        occurred_at timestamptz,
+        type text NOT NULL,
+        governorate text,
+        report jsonb NOT NULL,
+        line text NOT NULL,
+        stored_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (node, id)
+      )
+      """,
+      "CREATE INDEX reports_by_id ON vigil.reports (id)",
+      "CREATE INDEX reports_by_governorate ON vigil.reports (governorate, occurred_at)",
+    ]
+  ]
+
+  static var latestVersion: Int { migrations.count }
+
+  /// What the writing role may do, once the owner has migrated: add rows and read them,
+  /// nothing else (no UPDATE, no DELETE, no DDL).
+  static func grants(to role: String) -> [String] {
+    [
+      "GRANT USAGE ON SCHEMA vigil TO \(role)",
+      "GRANT SELECT, INSERT ON vigil.alerts, vigil.reports TO \(role)",
+      "GRANT SELECT ON vigil.schema_version TO \(role)",
+      "GRANT EXECUTE ON FUNCTION vigil.timestamp_or_null(text) TO \(role)",
+    ]
+  }
+
+  /// The staging tables COPY fills, one per connection, emptied at each commit.
+  static let stagingTables = [
+    "CREATE TEMP TABLE IF NOT EXISTS vigil_incoming_alerts (node text, seq bigint, line text) ON COMMIT DELETE ROWS",
+    "CREATE TEMP TABLE IF NOT EXISTS vigil_incoming_reports (node text, line text) ON COMMIT DELETE ROWS",
+  ]
+
+  /// The JSON of a line for `jsonb`, which has no room for U+0000: it becomes U+FFFD there
+  /// (the exact line, in `line`, keeps it).
+  private static func json(_ column: String) -> String {
+    "replace(\(column), '\\u0000', '\\ufffd')::jsonb"
+  }
+
+  /// Stores the alert records of `source` — a relation of (node, seq, line) — that are not
+  /// stored yet, and gives back (seq, stored hash, offered hash) for each record whose
+  /// (node, seq) is stored already with another hash: a conflict. A redelivered record
+  /// (same hash) is no row at all.
+  static func storeAlerts(from source: String) -> String {
+    """
+    WITH incoming AS (
+      SELECT node, seq, line, \(json("line")) AS record FROM \(source)
+    ), stored AS (
+      INSERT INTO vigil.alerts (node, seq, time, rule, priority, report_id, occurred_at, message, basis, tags,
+                                ruleset, prev, hash, record, line)
+      SELECT node, seq, (record->>'time')::timestamptz, record->>'rule', record->>'priority', record->>'report_id',
+             vigil.timestamp_or_null(record->>'occurred_at'), record->>'message',
+             ARRAY(SELECT jsonb_array_elements_text(record->'basis')),
+             ARRAY(SELECT jsonb_array_elements_text(record->'tags')),
+             record->>'ruleset', record->>'prev', record->>'hash', record, line
+      FROM incoming
+      ON CONFLICT (node, seq) DO NOTHING
+    )
+    SELECT incoming.seq, alerts.hash, incoming.record->>'hash'
+    FROM incoming JOIN vigil.alerts alerts ON alerts.node = incoming.node AND alerts.seq = incoming.seq
+    WHERE alerts.hash IS DISTINCT FROM incoming.record->>'hash'
+    """
+  }
+
+  /// Stores the journal lines of `source` — a relation of (node, line) — whose (node, id)
+  /// is not stored yet.
+  static func storeReports(from source: String) -> String {
+    """
+    WITH incoming AS (
+      SELECT node, line, \(json("line")) AS entry FROM \(source)
+    )
+    INSERT INTO vigil.reports (node, id, received_at, occurred_at, type, governorate, report, line)
+    SELECT node, entry->'report'->>'id', (entry->>'received_at')::timestamptz,
+           vigil.timestamp_or_null(entry->'report'->>'occurred_at'), entry->'report'->>'type',
+           entry->'report'->'location'->>'governorate', entry->'report', line
+    FROM incoming
+    ON CONFLICT (node, id) DO NOTHING
+    """
+  }
+}

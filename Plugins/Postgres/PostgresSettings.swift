@@ -1,0 +1,222 @@
+import Foundation
+import VigilCore
+
+/// The postgres sink's settings (Plugins/Postgres/README.md), checked at start: where the
+/// database is, who the sink is there, how it writes.
+///
+/// ```yaml
+/// plugins:
+///   postgres:
+///     host: db.mission.example          # or socket: /var/run/postgresql
+///     database: vigil
+///     user: vigil_writer
+///     password_file: /etc/vigil/postgres-writer.password
+///     owner: {user: vigil_owner, password_file: /etc/vigil/postgres-owner.password}
+///     reports: true
+/// ```
+public struct PostgresSettings: Sendable, Equatable {
+  public enum Endpoint: Sendable, Equatable {
+    case tcp(host: String, port: Int)
+    /// The socket file itself (`<directory>/.s.PGSQL.<port>` when a directory is given).
+    case unixSocket(path: String)
+  }
+
+  /// libpq's `sslmode`, the four that mean something here.
+  public enum TLSMode: String, Sendable, Equatable, CaseIterable {
+    /// Plain text.
+    case disable
+    /// TLS when the server offers it, its certificate not checked (libpq's default).
+    case prefer
+    /// TLS or no connection, the certificate not checked unless `tls_ca_file` is given.
+    case require
+    /// TLS, the certificate checked against `tls_ca_file` (or the system's roots) and the
+    /// host name against the certificate.
+    case verifyFull = "verify-full"
+  }
+
+  /// A role and where its password comes from.
+  public struct Credentials: Sendable, Equatable {
+    public var user: String
+    /// Read at each connection, so a rotated password is picked up without a restart.
+    public var passwordFile: String?
+    /// The name of an environment variable holding the password.
+    public var passwordVariable: String?
+
+    /// The password now, or nil for none (trust or peer authentication).
+    func password() throws -> String? {
+      if let passwordFile {
+        guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
+          throw PostgresSinkError("cannot read the password file \(passwordFile) for user \(user)")
+        }
+        return String(text.trimmingSuffix(while: { $0 == "\n" || $0 == "\r" }))
+      }
+      if let passwordVariable {
+        guard let value = ProcessInfo.processInfo.environment[passwordVariable] else {
+          throw PostgresSinkError("the environment has no \(passwordVariable) (the password of user \(user))")
+        }
+        return value
+      }
+      return nil
+    }
+  }
+
+  /// How a batch goes in: COPY into a staging table, or one multi-row INSERT
+  /// (bench/run-postgres-writes measures both; the default is the faster).
+  public enum WriteMethod: String, Sendable, Equatable, CaseIterable {
+    case copy, insert
+  }
+
+  public var endpoint: Endpoint
+  public var database: String
+  public var writer: Credentials
+  /// Who creates and migrates the schema, when the writer may not.
+  public var owner: Credentials?
+  public var tls: TLSMode
+  public var tlsCAFile: String?
+  /// Whether every report goes too (table `vigil.reports`).
+  public var reports: Bool
+  public var connectTimeout: Double
+  public var writeMethod: WriteMethod
+
+  static let keys = [
+    "host", "port", "socket", "database", "user", "password_file", "password_env", "owner", "tls", "tls_ca_file",
+    "reports", "connect_timeout_s", "write",
+  ]
+
+  public init(_ settings: ConfigurationValue) throws(PluginSettingsError) {
+    guard case .mapping(let members) = settings else {
+      throw PluginSettingsError("the settings must be a mapping with at least user (and host or socket, database)")
+    }
+    var values: [String: ConfigurationValue] = [:]
+    for member in members {
+      guard Self.keys.contains(member.key) else {
+        throw PluginSettingsError("unknown setting \(member.key) (known: \(Self.keys.joined(separator: ", ")))")
+      }
+      values[member.key] = member.value
+    }
+    func text(_ key: String) throws(PluginSettingsError) -> String? {
+      switch values[key] {
+      case nil: return nil
+      case .scalar(let text) where !text.isEmpty: return text
+      default: throw PluginSettingsError("\(key) must be a non-empty string")
+      }
+    }
+    let port: Int
+    if let given = try text("port") {
+      guard let number = Int(given), (1...65535).contains(number) else {
+        throw PluginSettingsError("port must be a TCP port from 1 to 65535, got \(given)")
+      }
+      port = number
+    } else {
+      port = 5432
+    }
+    switch (try text("host"), try text("socket")) {
+    case (.some, .some):
+      throw PluginSettingsError("give host (TCP) or socket (a Unix socket), not both")
+    case (.some(let host), nil):
+      endpoint = .tcp(host: host, port: port)
+    case (nil, let socket):
+      // libpq's habit: a directory holds .s.PGSQL.<port>. Debian's server puts it here.
+      let path = socket ?? "/var/run/postgresql"
+      var isDirectory: ObjCBool = false
+      let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+      endpoint = .unixSocket(path: (exists && isDirectory.boolValue) || socket == nil ? path + "/.s.PGSQL.\(port)" : path)
+    }
+    writer = try Self.credentials(
+      user: try text("user"), passwordFile: try text("password_file"), passwordVariable: try text("password_env"),
+      where: "")
+    database = try text("database") ?? writer.user
+    switch values["owner"] {
+    case nil: owner = nil
+    case .mapping(let ownerMembers):
+      var ownerValues: [String: String] = [:]
+      for member in ownerMembers {
+        guard ["user", "password_file", "password_env"].contains(member.key), case .scalar(let value) = member.value,
+          !value.isEmpty
+        else {
+          throw PluginSettingsError("owner takes user, password_file and password_env (non-empty strings); got \(member.key)")
+        }
+        ownerValues[member.key] = value
+      }
+      owner = try Self.credentials(
+        user: ownerValues["user"], passwordFile: ownerValues["password_file"],
+        passwordVariable: ownerValues["password_env"], where: "owner.")
+    default:
+      throw PluginSettingsError("owner must be a mapping: {user: vigil_owner, password_file: /path}")
+    }
+    let tlsWord = try text("tls") ?? "prefer"
+    guard let mode = TLSMode(rawValue: tlsWord) else {
+      throw PluginSettingsError(
+        "tls must be one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", ")), got \(tlsWord)")
+    }
+    tls = mode
+    tlsCAFile = try text("tls_ca_file")
+    if let tlsCAFile, !FileManager.default.isReadableFile(atPath: tlsCAFile) {
+      throw PluginSettingsError("tls_ca_file \(tlsCAFile) cannot be read")
+    }
+    switch try text("reports") {
+    case nil, "false", "no", "off": reports = false
+    case "true", "yes", "on": reports = true
+    case let other?: throw PluginSettingsError("reports must be true or false, got \(other)")
+    }
+    let timeout = try text("connect_timeout_s") ?? "10"
+    guard let seconds = Double(timeout), seconds > 0, seconds <= 300 else {
+      throw PluginSettingsError("connect_timeout_s must be a number of seconds above 0 and at most 300, got \(timeout)")
+    }
+    connectTimeout = seconds
+    let method = try text("write") ?? WriteMethod.copy.rawValue
+    guard let writeMethod = WriteMethod(rawValue: method) else {
+      throw PluginSettingsError("write must be copy or insert, got \(method)")
+    }
+    self.writeMethod = writeMethod
+  }
+
+  private static func credentials(
+    user: String?, passwordFile: String?, passwordVariable: String?, where prefix: String
+  ) throws(PluginSettingsError) -> Credentials {
+    guard let user else { throw PluginSettingsError("\(prefix)user is required: the PostgreSQL role to connect as") }
+    guard Self.isRoleName(user) else {
+      throw PluginSettingsError("\(prefix)user must be a plain role name (letters, digits, _ and $, not first a digit), got \(user)")
+    }
+    if passwordFile != nil, passwordVariable != nil {
+      throw PluginSettingsError("give \(prefix)password_file or \(prefix)password_env, not both")
+    }
+    if let passwordFile, !FileManager.default.isReadableFile(atPath: passwordFile) {
+      throw PluginSettingsError("\(prefix)password_file \(passwordFile) cannot be read")
+    }
+    return Credentials(user: user, passwordFile: passwordFile, passwordVariable: passwordVariable)
+  }
+
+  /// A role name that needs no quoting: the migration grants the writer by name.
+  static func isRoleName(_ name: String) -> Bool {
+    guard let first = name.unicodeScalars.first, name.utf8.count <= 63 else { return false }
+    let letters = CharacterSet.letters.union(CharacterSet(charactersIn: "_"))
+    let rest = letters.union(CharacterSet(charactersIn: "0123456789$"))
+    return letters.contains(first) && name.unicodeScalars.allSatisfy { $0.isASCII && rest.contains($0) }
+  }
+
+  /// Where the sink connects, as its errors say it.
+  var place: String {
+    switch endpoint {
+    case .tcp(let host, let port): "\(host):\(port)"
+    case .unixSocket(let path): path
+    }
+  }
+}
+
+/// Something the postgres sink met, in one sentence (shown in `status` and the error log).
+struct PostgresSinkError: Error, CustomStringConvertible {
+  let description: String
+
+  init(_ description: String) {
+    self.description = description
+  }
+}
+
+extension StringProtocol {
+  fileprivate func trimmingSuffix(while predicate: (Character) -> Bool) -> SubSequence {
+    var end = endIndex
+    while end > startIndex, predicate(self[index(before: end)]) { end = index(before: end) }
+    return self[..<end]
+  }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import PostgresNIO
+import VigilCore
+
+/// Where the postgres sink's records go: one connection, opened at the first batch and
+/// again after any failure, each batch in a transaction of its own. Vigil calls it from the
+/// sink's thread; PostgresNIO is asynchronous, so each call waits for its task
+/// (`BlockingTask`). Redelivery is harmless: rows are keyed by (node, seq) and (node, id).
+final class PostgresStore: AlertDestination, Sendable {
+  let settings: PostgresSettings
+  let node: String
+  private let connector: PostgresConnector
+  private let connection = NIOLockedValueBox<PostgresConnection?>(nil)
+  private let task = BlockingTask()
+
+  init(settings: PostgresSettings, node: String) {
+    self.settings = settings
+    self.node = node
+    connector = PostgresConnector(settings: settings)
+  }
+
+  var takesReports: Bool { settings.reports }
+
+  func deliver(_ alerts: [RecordedAlert]) throws {
+    let conflicts = try withConnection { connection in
+      try await self.inTransaction(on: connection) {
+        try await self.storeAlerts(alerts, on: connection)
+      }
+    }
+    guard conflicts.isEmpty else {
+      throw RefusedRecords(
+        conflicts.map {
+          RefusedRecords.Refusal(
+            seq: $0.seq,
+            reason: "PostgreSQL holds node \(node) seq \($0.seq) with hash \($0.stored.prefix(16))…, "
+              + "this log's record has hash \($0.offered.prefix(16))…",
+            conflict: true)
+        })
+    }
+  }
+
+  func deliver(reports: [JournalledReport]) throws {
+    try withConnection { connection in
+      try await self.inTransaction(on: connection) {
+        try await self.storeReports(reports, on: connection)
+      }
+    }
+  }
+
+  /// Closes the connection: a query under way fails at once, and its batch comes again at
+  /// the next start.
+  func stop() {
+    task.cancel()
+    if let open = connection.withLockedValue({ $0 }) { let _: EventLoopFuture<Void> = open.close() }
+  }
+
+  // MARK: Connecting
+
+  /// Runs `body` on the open connection (connecting, and migrating, first if there is
+  /// none); a failure closes the connection, so the next batch starts afresh.
+  @discardableResult
+  private func withConnection<T: Sendable>(
+    _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+  ) throws -> T {
+    try task.run {
+      let open = try await self.openConnection()
+      do {
+        return try await body(open)
+      } catch {
+        self.connection.withLockedValue { $0 = nil }
+        try? await open.close()
+        throw PostgresSinkError(
+          "PostgreSQL at \(self.settings.place) (\(self.settings.database)): \(PostgresConnector.describe(error))")
+      }
+    }
+  }
+
+  private func openConnection() async throws -> PostgresConnection {
+    if let open = connection.withLockedValue({ $0 }), !open.isClosed { return open }
+    try await prepareSchema()
+    let open = try await connector.connect(as: settings.writer)
+    do {
+      if settings.owner == nil {
+        // The writer migrates itself if it must (and may); if it may not, it says why.
+        if try await PostgresMigration.version(on: open) < PostgresSchema.latestVersion {
+          try await PostgresMigration.migrate(on: open, grantingTo: nil)
+        }
+      }
+      for statement in PostgresSchema.stagingTables {
+        try await open.query(PostgresQuery(unsafeSQL: statement), logger: PostgresConnector.quiet)
+      }
+    } catch {
+      try? await open.close()
+      throw PostgresSinkError(
+        "PostgreSQL at \(settings.place) as \(settings.writer.user): \(PostgresConnector.describe(error))")
+    }
+    connection.withLockedValue { $0 = open }
+    return open
+  }
+
+  /// With an owner configured: connects as the owner, migrates if need be and grants the
+  /// writer its rights, then lets go.
+  private func prepareSchema() async throws {
+    guard let owner = settings.owner else { return }
+    let open = try await connector.connect(as: owner)
+    do {
+      try await PostgresMigration.migrate(
+        on: open, grantingTo: owner.user == settings.writer.user ? nil : settings.writer.user)
+      try? await open.close()
+    } catch {
+      try? await open.close()
+      throw PostgresSinkError(
+        "PostgreSQL at \(settings.place) as the owner \(owner.user): \(PostgresConnector.describe(error))")
+    }
+  }
+
+  private func inTransaction<T: Sendable>(
+    on connection: PostgresConnection, _ body: () async throws -> T
+  ) async throws -> T {
+    try await connection.query("BEGIN", logger: PostgresConnector.quiet)
+    do {
+      let result = try await body()
+      try await connection.query("COMMIT", logger: PostgresConnector.quiet)
+      return result
+    } catch {
+      _ = try? await connection.query("ROLLBACK", logger: PostgresConnector.quiet)
+      throw error
+    }
+  }
+
+  // MARK: Writing
+
+  struct Conflict: Sendable {
+    let seq: UInt64
+    let stored: String
+    let offered: String
+  }
+
+  private func storeAlerts(_ alerts: [RecordedAlert], on connection: PostgresConnection) async throws -> [Conflict] {
+    let query: PostgresQuery
+    switch settings.writeMethod {
+    case .copy:
+      try await connection.copyFrom(
+        table: "vigil_incoming_alerts", columns: ["node", "seq", "line"], logger: PostgresConnector.quiet
+      ) { writer in
+        var buffer = ByteBuffer()
+        for alert in alerts {
+          CopyText.appendRow([node, String(alert.seq), alert.line], to: &buffer)
+        }
+        try await writer.write(buffer)
+      }
+      query = PostgresQuery(unsafeSQL: PostgresSchema.storeAlerts(from: "vigil_incoming_alerts"))
+    case .insert:
+      var bindings = PostgresBindings(capacity: alerts.count * 3)
+      var rows: [String] = []
+      for (index, alert) in alerts.enumerated() {
+        bindings.append(node)
+        bindings.append(Int64(alert.seq))
+        bindings.append(alert.line)
+        rows.append("($\(index * 3 + 1), $\(index * 3 + 2)::bigint, $\(index * 3 + 3))")
+      }
+      let source = "(VALUES \(rows.joined(separator: ","))) AS offered (node, seq, line)"
+      query = PostgresQuery(unsafeSQL: PostgresSchema.storeAlerts(from: source), binds: bindings)
+    }
+    var conflicts: [Conflict] = []
+    let rows = try await connection.query(query, logger: PostgresConnector.quiet)
+    for try await (seq, stored, offered) in rows.decode((Int64, String, String?).self) {
+      conflicts.append(Conflict(seq: UInt64(seq), stored: stored, offered: offered ?? "(none)"))
+    }
+    return conflicts
+  }
+
+  private func storeReports(_ reports: [JournalledReport], on connection: PostgresConnection) async throws {
+    switch settings.writeMethod {
+    case .copy:
+      try await connection.copyFrom(
+        table: "vigil_incoming_reports", columns: ["node", "line"], logger: PostgresConnector.quiet
+      ) { writer in
+        var buffer = ByteBuffer()
+        for report in reports {
+          CopyText.appendRow([node, report.line], to: &buffer)
+        }
+        try await writer.write(buffer)
+      }
+      try await connection.query(
+        PostgresQuery(unsafeSQL: PostgresSchema.storeReports(from: "vigil_incoming_reports")),
+        logger: PostgresConnector.quiet)
+    case .insert:
+      var bindings = PostgresBindings(capacity: reports.count * 2)
+      var rows: [String] = []
+      for (index, report) in reports.enumerated() {
+        bindings.append(node)
+        bindings.append(report.line)
+        rows.append("($\(index * 2 + 1), $\(index * 2 + 2))")
+      }
+      let source = "(VALUES \(rows.joined(separator: ","))) AS offered (node, line)"
+      try await connection.query(
+        PostgresQuery(unsafeSQL: PostgresSchema.storeReports(from: source), binds: bindings),
+        logger: PostgresConnector.quiet)
+    }
+  }
+}
+
+/// COPY's text format: columns split by tabs, rows by newlines, and a backslash, tab,
+/// newline or carriage return inside a value escaped with a backslash.
+enum CopyText {
+  static func appendRow(_ values: [String], to buffer: inout ByteBuffer) {
+    for (index, value) in values.enumerated() {
+      if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
+      for byte in value.utf8 {
+        switch byte {
+        case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
+        case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
+        case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
+        case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
+        default: buffer.writeInteger(byte)
+        }
+      }
+    }
+    buffer.writeInteger(UInt8(ascii: "\n"))
+  }
+}

@@ -1,0 +1,71 @@
+import VigilCore
+
+/// The `text` of format `chat`: words with placeholders in braces, filled from an alert
+/// record, for chat tools whose incoming webhooks take `{"text": …}` (Mattermost, Slack and
+/// the tools compatible with them).
+struct WebhookChatTemplate: Equatable {
+  enum Part: Equatable {
+    case literal(String)
+    case placeholder(String)
+  }
+
+  static let placeholders = ["priority", "rule", "message", "basis", "report_id", "seq", "node", "time"]
+
+  let parts: [Part]
+
+  /// Reads a template. A word in braces that is no placeholder (`{mesage}`) is refused, so
+  /// a typo is found at start rather than in every alert; other braces are kept as written.
+  init(_ text: String) throws(PluginSettingsError) {
+    var parts: [Part] = []
+    var literal = ""
+    var rest = Substring(text)
+    while let open = rest.firstIndex(of: "{") {
+      literal += rest[..<open]
+      let afterOpen = rest.index(after: open)
+      let name = rest[afterOpen...].prefix { $0.isLetter || $0 == "_" }
+      let close = name.endIndex
+      guard !name.isEmpty, close < rest.endIndex, rest[close] == "}" else {
+        literal.append("{")
+        rest = rest[afterOpen...]
+        continue
+      }
+      guard Self.placeholders.contains(String(name)) else {
+        throw PluginSettingsError(
+          "text: {\(name)} is not a placeholder (known: \(Self.placeholders.map { "{\($0)}" }.joined(separator: " ")))")
+      }
+      if !literal.isEmpty { parts.append(.literal(literal)) }
+      literal = ""
+      parts.append(.placeholder(String(name)))
+      rest = rest[rest.index(after: close)...]
+    }
+    literal += rest
+    if !literal.isEmpty { parts.append(.literal(literal)) }
+    self.parts = parts
+  }
+
+  /// The text for one alert record (its alert-log line). A field the record lacks (a
+  /// `report_id` of Vigil's own records) is left empty.
+  func render(line: String, seq: UInt64, node: String) -> String {
+    let record: JSONObject? =
+      if case .object(let object)? = try? JSONValue.parse(Array(line.utf8)) { object } else { nil }
+    return parts.map { part in
+      switch part {
+      case .literal(let text): text
+      case .placeholder("seq"): String(seq)
+      case .placeholder("node"): node
+      case .placeholder(let name): record.map { Self.text(of: $0[name]) } ?? ""
+      }
+    }.joined()
+  }
+
+  /// A field as words: a list (`basis`) joined with commas, null as nothing.
+  private static func text(of value: JSONValue?) -> String {
+    switch value {
+    case .string(let text)?: text
+    case .array(let items)?: items.map { text(of: $0) }.joined(separator: ", ")
+    case .number(let number)?: number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+    case .bool(let flag)?: String(flag)
+    case .object?, .null?, nil: ""
+    }
+  }
+}

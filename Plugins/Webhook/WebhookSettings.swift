@@ -1,0 +1,140 @@
+import Foundation
+import VigilCore
+
+/// The webhook sink's settings, read and checked at start (Plugins/Webhook/README.md). The
+/// filters `min_priority`, `rules` and `tags` never reach it: Vigil applies them itself.
+struct WebhookSettings {
+  /// What a request's body holds.
+  enum Format: Equatable {
+    /// The records' alert-log lines, byte for byte, so a receiver can check the hash chain.
+    case record
+    /// `{"text": …}` for chat tools, rendered from the template.
+    case chat(WebhookChatTemplate)
+  }
+
+  let url: URL
+  /// The HMAC-SHA256 key each body is signed with.
+  let secret: [UInt8]
+  /// Records per request; above 1, the body is a JSON array.
+  let batch: Int
+  let timeoutSeconds: Double
+  let format: Format
+  /// Extra headers, in the order written (an `Authorization`, say).
+  let headers: [(name: String, value: String)]
+
+  static let knownKeys = ["url", "secret_file", "batch", "timeout_s", "format", "text", "headers"]
+  static let defaultText = "[{priority}] {rule}: {message} ({basis})"
+  static let longestTimeout = 300.0
+
+  /// The headers Vigil sets on every request: a setting may not replace them, or a receiver
+  /// could no longer trust the signature and keys.
+  static let reservedHeaders: Set<String> = [
+    "content-type", "content-length", "host", "user-agent", "x-vigil-node", "x-vigil-signature-256",
+    "idempotency-key", "x-vigil-idempotency-keys",
+  ]
+
+  /// Reads `settings`; a problem is one sentence naming the setting.
+  init(_ settings: ConfigurationValue) throws(PluginSettingsError) {
+    guard case .mapping(let members) = settings else {
+      throw PluginSettingsError("the settings must be a mapping with url and secret_file")
+    }
+    var url: URL?
+    var secretFile: String?
+    var batch = 1
+    var timeout = 10.0
+    var formatName = "record"
+    var text: String?
+    var headers: [(name: String, value: String)] = []
+    for member in members {
+      switch (member.key, member.value) {
+      case ("url", .scalar(let value)): url = try Self.url(value)
+      case ("secret_file", .scalar(let value)) where !value.isEmpty: secretFile = value
+      case ("batch", .scalar(let value)):
+        guard let count = Int(value), count >= 1, count <= 500 else {
+          throw PluginSettingsError("batch must be a whole number of records per request from 1 to 500, got \(value)")
+        }
+        batch = count
+      case ("timeout_s", .scalar(let value)):
+        guard let seconds = Double(value), seconds > 0, seconds <= Self.longestTimeout else {
+          throw PluginSettingsError("timeout_s must be a number of seconds above 0 and at most 300, got \(value)")
+        }
+        timeout = seconds
+      case ("format", .scalar(let value)):
+        guard value == "record" || value == "chat" else {
+          throw PluginSettingsError("format must be record (the alert-log lines) or chat ({\"text\": …}), got \(value)")
+        }
+        formatName = value
+      case ("text", .scalar(let value)): text = value
+      case ("headers", .mapping(let pairs)): headers = try Self.headers(pairs)
+      case ("headers", _):
+        throw PluginSettingsError(
+          "headers must be a mapping of header name to value, such as {Authorization: Bearer …}")
+      case ("url", _), ("secret_file", _), ("batch", _), ("timeout_s", _), ("format", _), ("text", _):
+        throw PluginSettingsError("\(member.key) must be a single value")
+      default:
+        throw PluginSettingsError(
+          "unknown setting \(member.key) (known: \(Self.knownKeys.joined(separator: ", ")), and min_priority, rules, tags)"
+        )
+      }
+    }
+    guard let url else { throw PluginSettingsError("url is required: the http or https address alerts are posted to") }
+    guard let secretFile else {
+      throw PluginSettingsError("secret_file is required: the file holding the secret each request is signed with")
+    }
+    switch (formatName, text) {
+    case ("chat", let text): format = .chat(try WebhookChatTemplate(text ?? Self.defaultText))
+    case (_, .some): throw PluginSettingsError("text is the template of format chat; set format: chat, or remove text")
+    default: format = .record
+    }
+    self.url = url
+    secret = try Self.secret(in: secretFile)
+    self.batch = batch
+    timeoutSeconds = timeout
+    self.headers = headers
+  }
+
+  private static func url(_ text: String) throws(PluginSettingsError) -> URL {
+    guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+      let host = url.host, !host.isEmpty
+    else {
+      throw PluginSettingsError(
+        "url must be an http or https address such as https://chat.example.org/hooks/abc, got \(text)")
+    }
+    return url
+  }
+
+  /// The file's bytes without the newline an editor leaves at the end.
+  private static func secret(in path: String) throws(PluginSettingsError) -> [UInt8] {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw PluginSettingsError("secret_file \(path) cannot be read: it must hold the secret requests are signed with")
+    }
+    var bytes = [UInt8](data)
+    while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { bytes.removeLast() }
+    guard !bytes.isEmpty else {
+      throw PluginSettingsError("secret_file \(path) is empty: it must hold the secret requests are signed with")
+    }
+    return bytes
+  }
+
+  private static func headers(
+    _ pairs: [ConfigurationValue.Member]
+  ) throws(PluginSettingsError) -> [(name: String, value: String)] {
+    var headers: [(name: String, value: String)] = []
+    for pair in pairs {
+      // RFC 9110's token characters; a value may not break the header block.
+      let token = CharacterSet(charactersIn: "!#$%&'*+-.^_`|~0123456789").union(
+        CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+      guard !pair.key.isEmpty, pair.key.unicodeScalars.allSatisfy(token.contains) else {
+        throw PluginSettingsError("headers: \(pair.key) is not a header name")
+      }
+      guard !reservedHeaders.contains(pair.key.lowercased()) else {
+        throw PluginSettingsError("headers: \(pair.key) is set by Vigil on every request and cannot be replaced")
+      }
+      guard case .scalar(let value) = pair.value, !value.contains(where: { $0 == "\r" || $0 == "\n" }) else {
+        throw PluginSettingsError("headers: \(pair.key) must have one value on one line")
+      }
+      headers.append((pair.key, value))
+    }
+    return headers
+  }
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import VigilCore
+
+/// `vigil sinks`: the alert records a sink's destination refused for good, which Vigil
+/// parked, and sending them again once the destination is fixed (docs/vigil.md,
+/// docs/protocol.md "Parked records").
+struct SinksCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "sinks",
+    abstract: "List the alert records sinks parked, and send them again.",
+    subcommands: [Parked.self, Resend.self])
+
+  struct Parked: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "List the records each sink's destination refused for good (every sink's, or one's).",
+      discussion: "Example: vigil sinks parked webhook")
+
+    @OptionGroup var daemon: DaemonOptions
+    @Flag(help: "The daemon's raw response.") var json = false
+    @Argument(help: ArgumentHelp("Only this sink's records.", valueName: "NAME")) var name: String?
+
+    func run() throws {
+      var request = #"{"op":"parked""#
+      if let name { request += ",\"sink\":" + JSONText.string(name) }
+      let (line, response) = try SinksCommand.ask(daemon, request + "}")
+      if json {
+        print(line)
+        if response["ok"] as? Bool != true { throw ExitCode(1) }
+        return
+      }
+      try SinksCommand.requireSuccess(response)
+      let entries = (response["parked"] as? [[String: Any]]) ?? []
+      if entries.isEmpty { print("no parked records") }
+      for entry in entries { print(Self.describe(entry)) }
+    }
+
+    /// `webhook #12 parked 2026-…Z, refused: HTTP 400: … — weapons.barrel_bomb (critical): …`
+    static func describe(_ entry: [String: Any]) -> String {
+      let record = entry["record"] as? [String: Any] ?? [:]
+      let seq = (entry["seq"] as? NSNumber)?.stringValue ?? "?"
+      let kind = entry["conflict"] as? Bool == true ? "conflict" : "refused"
+      return "\(entry["sink"] as? String ?? "?") #\(seq) parked \(entry["parked_at"] as? String ?? "?"), "
+        + "\(kind): \(entry["reason"] as? String ?? "") — \(record["rule"] as? String ?? "?") "
+        + "(\(record["priority"] as? String ?? "?")): \(record["message"] as? String ?? "")"
+    }
+  }
+
+  struct Resend: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Have a sink send its parked records again, at its next round (all, or those of --seq).",
+      discussion: """
+        Records the destination refuses again stay parked. Only the daemon's administrators may ask.
+        Example: vigil sinks resend webhook --seq 12
+        """)
+
+    @OptionGroup var daemon: DaemonOptions
+    @Flag(help: "The daemon's raw response.") var json = false
+    @Option(help: ArgumentHelp("Only the parked record with this seq (repeatable).", valueName: "N")) var seq:
+      [UInt64] = []
+    @Argument(help: ArgumentHelp("The sink, as `vigil sinks parked` names it.", valueName: "NAME")) var name: String
+
+    func validate() throws {
+      if seq.contains(0) { throw ValidationError("--seq must be an alert's seq, 1 or more") }
+    }
+
+    func run() throws {
+      var request = #"{"op":"resend","sink":"# + JSONText.string(name)
+      if !seq.isEmpty { request += ",\"seqs\":[" + seq.map(String.init).joined(separator: ",") + "]" }
+      let (line, response) = try SinksCommand.ask(daemon, request + "}")
+      if json {
+        print(line)
+        if response["ok"] as? Bool != true { throw ExitCode(1) }
+        return
+      }
+      try SinksCommand.requireSuccess(response)
+      let parked = (response["parked"] as? NSNumber)?.intValue ?? 0
+      let asked = seq.isEmpty ? "every parked record" : "seq " + seq.map(String.init).joined(separator: ", ")
+      print(
+        "sink \(name) sends \(asked) again at its next round (\(parked) parked when asked); "
+          + "vigil sinks parked \(name) shows what stays parked")
+    }
+  }
+
+  /// One request; the response line as it came, and as an object.
+  static func ask(_ daemon: DaemonOptions, _ request: String) throws -> (line: String, response: [String: Any]) {
+    let connection = try daemon.connect()
+    guard connection.send(Array((request + "\n").utf8)), let line = connection.readLine(),
+      let response = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]
+    else {
+      throw CommandFailure(status: 2, sentence: "vigild at \(connection.path) closed the connection without answering")
+    }
+    return (String(decoding: line, as: UTF8.self), response)
+  }
+
+  /// A refusal (an unknown sink, `forbidden`) is exit status 1, with the daemon's sentence.
+  static func requireSuccess(_ response: [String: Any]) throws {
+    guard response["ok"] as? Bool != true else { return }
+    let error = response["error"] as? [String: Any] ?? [:]
+    throw CommandFailure(
+      status: 1, sentence: "refused (\(error["code"] as? String ?? "?")): \(error["message"] as? String ?? "")")
+  }
+}

@@ -1,0 +1,226 @@
+import Foundation
+import Testing
+import VigilCore
+import VigilTestSupport
+
+@testable import VigilPlugins
+
+/// The webhook sink without a network: its settings, the requests it builds (body,
+/// signature, keys), the chat template, and how it reads an answer. A real receiver is in
+/// Tests/VigilEndToEndTests/WebhookSinkTests.swift.
+@Suite("The webhook sink: settings, requests, answers")
+struct WebhookTests {
+  /// A settings mapping of scalars (and `headers`, a mapping).
+  static func settings(_ pairs: [(String, String)], headers: [(String, String)]? = nil) -> ConfigurationValue {
+    var members = pairs.map { ConfigurationValue.Member(key: $0.0, value: .scalar($0.1)) }
+    if let headers {
+      members.append(.init(key: "headers", value: .mapping(headers.map { .init(key: $0.0, value: .scalar($0.1)) })))
+    }
+    return .mapping(members)
+  }
+
+  /// A directory with `secret` (holding "It is a secret\n") and `empty`.
+  static func secrets() throws -> TemporaryDirectory {
+    let directory = try TemporaryDirectory()
+    try "It is a secret\n".write(toFile: directory.path + "/secret", atomically: true, encoding: .utf8)
+    try "\n".write(toFile: directory.path + "/empty", atomically: true, encoding: .utf8)
+    return directory
+  }
+
+  static func problem(_ settings: ConfigurationValue) -> String? {
+    do {
+      _ = try WebhookSettings(settings)
+      return nil
+    } catch {
+      return error.description
+    }
+  }
+
+  /// Each wrong setting, and the words its one sentence must hold. `SECRETS` stands for
+  /// the directory of `secrets()`.
+  static let wrongSettings: [(pairs: [(String, String)], says: String)] = [
+    ([("secret_file", "SECRETS/secret")], "url is required"),
+    ([("url", "ftp://example.org/x"), ("secret_file", "SECRETS/secret")], "url must be an http or https address"),
+    ([("url", "not a url"), ("secret_file", "SECRETS/secret")], "url must be an http or https address"),
+    ([("url", "http://example.org/x")], "secret_file is required"),
+    (
+      [("url", "http://example.org/x"), ("secret_file", "SECRETS/missing")],
+      "secret_file SECRETS/missing cannot be read"
+    ),
+    ([("url", "http://example.org/x"), ("secret_file", "SECRETS/empty")], "secret_file SECRETS/empty is empty"),
+    (
+      [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("batch", "0")],
+      "batch must be a whole number"
+    ),
+    (
+      [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("batch", "ten")],
+      "batch must be a whole number"
+    ),
+    ([("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("timeout_s", "0")], "timeout_s must be"),
+    ([("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("timeout_s", "301")], "timeout_s must be"),
+    (
+      [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("format", "slack")], "format must be record"
+    ),
+    (
+      [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("format", "chat"), ("text", "{mesage}")],
+      "text: {mesage} is not a placeholder"
+    ),
+    ([("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("text", "{message}")], "set format: chat"),
+    (
+      [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("secret", "x")],
+      "unknown setting secret (known: url, secret_file, batch, timeout_s, format, text, headers"
+    ),
+  ]
+
+  @Test(arguments: wrongSettings.indices)
+  func aWrongSettingIsOneSentenceNamingIt(_ index: Int) throws {
+    let directory = try Self.secrets()
+    let (pairs, says) = Self.wrongSettings[index]
+    let settings = Self.settings(pairs.map { ($0.0, $0.1.replacingOccurrences(of: "SECRETS", with: directory.path)) })
+    let problem = Self.problem(settings)
+    let expected = says.replacingOccurrences(of: "SECRETS", with: directory.path)
+    #expect(problem?.contains(expected) == true, "\(pairs): \(problem ?? "accepted")")
+    #expect(problem?.contains("\n") != true)
+  }
+
+  @Test func headersThatVigilSetsCannotBeReplaced() throws {
+    let directory = try Self.secrets()
+    let base = [("url", "http://example.org/x"), ("secret_file", directory.path + "/secret")]
+    #expect(
+      Self.problem(Self.settings(base, headers: [("X-Vigil-Signature-256", "sha256=0")]))
+        == "headers: X-Vigil-Signature-256 is set by Vigil on every request and cannot be replaced")
+    #expect(Self.problem(Self.settings(base, headers: [("Bad Name", "x")])) == "headers: Bad Name is not a header name")
+    #expect(Self.problem(.mapping([.init(key: "url", value: .sequence([]))])) == "url must be a single value")
+    #expect(Self.problem(.scalar("")) == "the settings must be a mapping with url and secret_file")
+  }
+
+  @Test func defaultsAndTheSecretWithoutItsNewline() throws {
+    let directory = try Self.secrets()
+    let settings = try WebhookSettings(
+      Self.settings(
+        [("url", "https://chat.example.org/hooks/abc"), ("secret_file", directory.path + "/secret")],
+        headers: [("Authorization", "Bearer t0ken")]))
+    #expect(settings.secret == Array("It is a secret".utf8))
+    #expect(settings.batch == 1)
+    #expect(settings.timeoutSeconds == 10)
+    #expect(settings.format == .record)
+    #expect(settings.headers.map(\.name) == ["Authorization"])
+  }
+
+  /// Computed independently: `python3 -c "import hmac,hashlib; print(hmac.new(b'key',
+  /// b'The quick brown fox jumps over the lazy dog', hashlib.sha256).hexdigest())"` (also
+  /// the example of HMAC's Wikipedia page), and the same for the record body below.
+  @Test func theSignatureIsHMACSHA256OfTheBodyInLowercaseHex() {
+    #expect(
+      WebhookRequest.signature(of: Array("The quick brown fox jumps over the lazy dog".utf8), secret: Array("key".utf8))
+        == "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8")
+    #expect(
+      WebhookRequest.signature(
+        of: Array(#"{"seq":7,"rule":"weapons.barrel_bomb"}"#.utf8), secret: Array("It is a secret".utf8))
+        == "sha256=a3a7a6e902c4750babe0c71672dad12136a08a01b48f4ae737a0f3bc80487126")
+  }
+
+  static let line7 =
+    #"{"seq":7,"time":"2026-11-29T03:43:07.498Z","rule":"weapons.barrel_bomb","priority":"critical","report_id":"SY-1","occurred_at":"2016-03-04T06:40:00+02:00","message":"Barrel bombs dropped in Darayya","basis":["ISSG ¶7","UNSCR 2139 OP3"],"tags":["indiscriminate_weapons"],"ruleset":"sha256:9f","prev":"75","hash":"53"}"#
+  static let line9 =
+    #"{"seq":9,"time":"2026-11-29T03:43:08.000Z","rule":"weapons.any_attack","priority":"low","report_id":"SY-2","occurred_at":"2016-03-04T06:40:00+02:00","message":"attack in \"Aleppo\"","basis":[],"tags":[],"ruleset":"sha256:9f","prev":"53","hash":"54"}"#
+
+  static func settings(in directory: TemporaryDirectory, _ extra: [(String, String)]) throws -> WebhookSettings {
+    try WebhookSettings(
+      settings([("url", "http://127.0.0.1:9/hook"), ("secret_file", directory.path + "/secret")] + extra))
+  }
+
+  @Test func oneRecordIsItsLogLineSignedAndKeyedByNodeAndSeq() throws {
+    let directory = try Self.secrets()
+    let request = WebhookRequest(
+      records: [RecordedAlert(seq: 7, line: Self.line7)], settings: try Self.settings(in: directory, []), node: "east")
+    #expect(request.body == Array(Self.line7.utf8))
+    let headers = Dictionary(uniqueKeysWithValues: request.headers.map { ($0.name, $0.value) })
+    #expect(headers["Content-Type"] == "application/json")
+    #expect(headers["User-Agent"] == "vigild")
+    #expect(headers["X-Vigil-Node"] == "east")
+    #expect(headers["Idempotency-Key"] == "east:7")
+    #expect(headers["X-Vigil-Idempotency-Keys"] == nil)
+    #expect(
+      headers["X-Vigil-Signature-256"]
+        == WebhookRequest.signature(of: request.body, secret: Array("It is a secret".utf8)))
+  }
+
+  @Test func aBatchIsAnArrayOfTheLinesWithEveryRecordsKey() throws {
+    let directory = try Self.secrets()
+    let settings = try Self.settings(in: directory, [("batch", "10")])
+    let records = [RecordedAlert(seq: 7, line: Self.line7), RecordedAlert(seq: 9, line: Self.line9)]
+    let request = WebhookRequest(records: records, settings: settings, node: "east")
+    #expect(request.body == Array("[\(Self.line7),\(Self.line9)]".utf8))
+    let headers = Dictionary(uniqueKeysWithValues: request.headers.map { ($0.name, $0.value) })
+    #expect(headers["Idempotency-Key"] == "east:7-9")
+    #expect(headers["X-Vigil-Idempotency-Keys"] == "east:7,east:9")
+    // One record in batch mode: still an array, and its key is the record's own.
+    let one = WebhookRequest(records: [records[1]], settings: settings, node: "east")
+    #expect(one.body == Array("[\(Self.line9)]".utf8))
+    #expect(one.headers.first { $0.name == "Idempotency-Key" }?.value == "east:9")
+  }
+
+  @Test func theChatTemplateFillsItsPlaceholdersFromTheRecord() throws {
+    let template = try WebhookChatTemplate(WebhookSettings.defaultText)
+    #expect(
+      template.render(line: Self.line7, seq: 7, node: "east")
+        == "[critical] weapons.barrel_bomb: Barrel bombs dropped in Darayya (ISSG ¶7, UNSCR 2139 OP3)")
+    let every = try WebhookChatTemplate("{node}#{seq} {time} {report_id} {priority} {rule} {message} {basis}")
+    #expect(
+      every.render(line: Self.line9, seq: 9, node: "east")
+        == #"east#9 2026-11-29T03:43:08.000Z SY-2 low weapons.any_attack attack in "Aleppo" "#)
+    // Braces around no word, or not closed, are kept as written.
+    #expect(
+      try WebhookChatTemplate("{} {{rule}} {rule").render(line: Self.line9, seq: 9, node: "n")
+        == "{} {weapons.any_attack} {rule")
+  }
+
+  @Test func aChatBodyIsTextJSONWithOneLinePerRecord() throws {
+    let directory = try Self.secrets()
+    let settings = try Self.settings(
+      in: directory, [("format", "chat"), ("text", "{rule}: {message}"), ("batch", "2")])
+    let request = WebhookRequest(
+      records: [RecordedAlert(seq: 7, line: Self.line7), RecordedAlert(seq: 9, line: Self.line9)], settings: settings,
+      node: "east")
+    #expect(
+      String(decoding: request.body, as: UTF8.self)
+        == #"{"text":"weapons.barrel_bomb: Barrel bombs dropped in Darayya\nweapons.any_attack: attack in \"Aleppo\""}"#
+    )
+  }
+
+  @Test func retryAfterInSecondsOrAsAnHTTPDate() {
+    let now = Date(timeIntervalSince1970: 784_111_777)  // Sun, 06 Nov 1994 08:49:37 GMT
+    #expect(WebhookRetryAfter.seconds(in: "120", now: now) == 120)
+    #expect(WebhookRetryAfter.seconds(in: " 0 ", now: now) == 0)
+    #expect(WebhookRetryAfter.seconds(in: "Sun, 06 Nov 1994 08:50:07 GMT", now: now) == 30)
+    #expect(WebhookRetryAfter.seconds(in: "Sunday, 06-Nov-94 08:50:37 GMT", now: now) == 60)
+    #expect(WebhookRetryAfter.seconds(in: "Sun Nov  6 08:51:37 1994", now: now) == 120)
+    #expect(WebhookRetryAfter.seconds(in: "Sat, 05 Nov 1994 08:49:37 GMT", now: now) == 0, "a date past is no wait")
+    #expect(WebhookRetryAfter.seconds(in: "-5", now: now) == nil)
+    #expect(WebhookRetryAfter.seconds(in: "soon", now: now) == nil)
+  }
+
+  @Test func anAnswerIsDeliveredRetriedOrRefused() {
+    let verdict = { (status: Int, retryAfter: String?) in
+      WebhookVerdict.of(status: status, retryAfter: retryAfter, body: Array("no\nthanks".utf8), receiver: "h:1")
+    }
+    #expect(verdict(200, nil) == .delivered)
+    #expect(verdict(204, nil) == .delivered)
+    #expect(verdict(503, "7") == .retry(reason: "the webhook at h:1 answered HTTP 503: no thanks", after: 7))
+    #expect(verdict(429, "2") == .retry(reason: "the webhook at h:1 answered HTTP 429: no thanks", after: 2))
+    #expect(verdict(500, "7") == .retry(reason: "the webhook at h:1 answered HTTP 500: no thanks", after: nil))
+    #expect(verdict(408, nil) == .retry(reason: "the webhook at h:1 answered HTTP 408: no thanks", after: nil))
+    #expect(verdict(400, nil) == .refused(reason: "HTTP 400: no thanks"))
+    #expect(verdict(404, "5") == .refused(reason: "HTTP 404: no thanks"))
+    #expect(verdict(301, nil) == .refused(reason: "HTTP 301: no thanks"))
+    let long = WebhookVerdict.of(
+      status: 422, retryAfter: nil, body: Array(repeating: UInt8(ascii: "x"), count: 500), receiver: "h")
+    #expect(long == .refused(reason: "HTTP 422: " + String(repeating: "x", count: 200)))
+  }
+
+  @Test func theSinkIsNamedWebhookAndRefusesBadSettingsAtStart() throws {
+    #expect(Webhook().name == "webhook")
+    #expect(throws: PluginSettingsError.self) { try Webhook().destination(settings: .mapping([]), node: "n") }
+  }
+}

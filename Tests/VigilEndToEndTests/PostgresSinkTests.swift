@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+import VigilTestSupport
+
+/// The postgres sink against a real PostgreSQL made by the tests (PostgresServer): the
+/// tables it creates, the rows it writes, the roles it works with, and — with three
+/// daemons on one database, the database stopped mid-run and a node SIGKILLed — every
+/// alert stored exactly once, every node's chain verifiable from its rows alone.
+@Suite("vigild end to end: the postgres sink", .serialized)
+struct PostgresSinkTests {
+  static let rules = DaemonEndToEndTests.rules
+
+  static let governorates = ["Idlib", "Aleppo", "Homs", "Rif Dimashq", "Daraa", "Hama"]
+
+  /// A report raising one alert (`any_attack`) or two (a barrel bomb too).
+  static func report(_ id: String, _ index: Int) -> String {
+    let weapon = index % 3 == 0 ? "barrel_bomb" : "tank"
+    let governorate = governorates[index % governorates.count]
+    let day = 1 + index % 28
+    return #"{"id":"\#(id)","occurred_at":"2016-03-\#(day < 10 ? "0" : "")\#(day)","type":"attack","weapons":["\#(weapon)"],"#
+      + #""location":{"place":"Place \#(index % 17)","governorate":"\#(governorate)"}}"#
+  }
+
+  /// A daemon named `node` whose postgres sink writes to `server`'s `vigil` database as
+  /// `vigil_writer`, migrating as `vigil_owner` (both over the private Unix socket).
+  static func daemon(
+    node: String, server: PostgresServer, in directory: TemporaryDirectory, extra: String = ""
+  ) throws -> RunningDaemon {
+    let config = """
+      node: \(node)
+      plugins:
+        postgres:
+          socket: \(server.socketDirectory)
+          port: \(server.port)
+          database: vigil
+          user: vigil_writer
+          owner: {user: vigil_owner}
+          reports: true
+      \(extra)
+      """
+    try config.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    return try RunningDaemon(rules: rules, arguments: ["--config", "v.yaml"], directory: directory)
+  }
+
+  static func sinkStatus(_ daemon: RunningDaemon) throws -> [String: Any] {
+    ((try daemon.exchange(#"{"op":"status"}"#)["sinks"] as? [[String: Any]]) ?? []).first ?? [:]
+  }
+
+  /// The alert log's lines (Vigil's records included: the sink takes them), by seq.
+  static func loggedRecords(in directory: String) throws -> [Int: String] {
+    let text = try String(contentsOfFile: directory + "/var/log/vigil/alerts.jsonl", encoding: .utf8)
+    var lines: [Int: String] = [:]
+    for line in text.split(separator: "\n") {
+      if let seq = SinkEndToEndTests.seq(of: line) { lines[seq] = String(line) }
+    }
+    return lines
+  }
+
+  /// The rows of `node`, by seq, as their `line` column holds them.
+  static func storedLines(_ server: PostgresServer, node: String) throws -> [Int: String] {
+    let text = try server.sql("SELECT seq || ' ' || line FROM vigil.alerts WHERE node = '\(node)' ORDER BY seq", database: "vigil")
+    var lines: [Int: String] = [:]
+    for row in text.split(separator: "\n") {
+      let space = row.firstIndex(of: " ")!
+      lines[Int(row[..<space])!] = String(row[row.index(after: space)...])
+    }
+    return lines
+  }
+
+  @Test func alertsAndReportsLandInTheDocumentedTablesAndTheChainVerifiesFromTheRows() throws {
+    let server = try PostgresServer()
+    try server.createVigilDatabase()
+    let directory = try TemporaryDirectory()
+    let daemon = try Self.daemon(node: "field-1", server: server, in: directory)
+    let answers = try daemon.exchange((0..<60).map { Self.report("PG-\($0)", $0) })
+    #expect(answers.count == 60 && answers.allSatisfy { $0.contains(#""duplicate":false"#) }, "\(answers.first ?? "")")
+    let logged = try Self.loggedRecords(in: directory.path)
+    #expect(logged.count == 1 + 60 + 20, "the rule set's record, an attack each, 20 barrel bombs")
+    #expect(
+      try eventually(within: 60) { try Self.storedLines(server, node: "field-1").count == logged.count },
+      "\((try? Self.sinkStatus(daemon)) ?? [:])")
+    #expect(try Self.storedLines(server, node: "field-1") == logged, "each record's exact line, keyed by seq")
+    #expect(try eventually { (try Self.sinkStatus(daemon)["lag"] as? Int) == 0 })
+
+    // The members as columns, the record as jsonb.
+    let columns = try server.sql(
+      """
+      SELECT rule, priority, report_id, to_char(occurred_at, 'YYYY-MM-DD'), basis[1], record->>'message'
+      FROM vigil.alerts WHERE node = 'field-1' AND seq = 2
+      """, database: "vigil")
+    #expect(columns == "weapons.barrel_bomb|critical|PG-0|2016-03-01|ISSG ¶7|barrel bombs in Place 0")
+    // Reports, joined to their alerts by report id.
+    #expect(try eventually { try server.sql("SELECT count(*) FROM vigil.reports", database: "vigil") == "60" })
+    let joined = try server.sql(
+      """
+      SELECT r.governorate, r.type, count(*) FROM vigil.alerts a
+      JOIN vigil.reports r ON r.node = a.node AND r.id = a.report_id
+      WHERE a.rule = 'weapons.barrel_bomb' GROUP BY 1, 2 ORDER BY 1
+      """, database: "vigil")
+    #expect(joined == "Idlib|attack|10\nRif Dimashq|attack|10", "barrel bombs fall on every third report, so on Idlib and Rif Dimashq of the six")
+
+    // The writer may add rows and read them, nothing else.
+    let update = Result { try server.sql("UPDATE vigil.alerts SET message = 'x'", database: "vigil", user: "vigil_writer") }
+    #expect(throws: (any Error).self) { try update.get() }
+    #expect(try server.sql("SELECT max(version) FROM vigil.schema_version", database: "vigil") == "1")
+
+    let verify = try Vigil.run(["verify", "--config", directory.path + "/v.yaml", "--sink", "postgres"])
+    #expect(verify.status == 0, "\(verify.standardOutput)\(verify.standardError)")
+    #expect(verify.standardOutput.hasPrefix("ok: \(logged.count) records of node field-1 in PostgreSQL, seq 1–\(logged.count), chain intact"))
+    expectCleanStop(daemon)
+  }
+}

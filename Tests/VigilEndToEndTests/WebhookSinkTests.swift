@@ -1,0 +1,154 @@
+import Crypto
+import Foundation
+import Testing
+import VigilTestSupport
+
+/// The webhook sink with the real daemon and a real HTTP receiver (WebhookReceiver.swift):
+/// records arrive byte for byte and signed, a busy receiver gets the same keys again, a
+/// refused record is parked, listed and sent again on command, and the filters and the
+/// chat format shape what a chat tool gets.
+@Suite("vigild end to end: the webhook sink")
+struct WebhookSinkTests {
+  static let secret = "It is a secret"
+
+  /// A daemon in `directory` whose webhook sink posts to `receiver`, with `settings` (YAML
+  /// lines under `webhook:`) added.
+  static func daemon(
+    in directory: TemporaryDirectory, receiver: WebhookReceiver, settings: [String] = []
+  ) throws -> RunningDaemon {
+    try (secret + "\n").write(toFile: directory.path + "/webhook.secret", atomically: true, encoding: .utf8)
+    let config = """
+      node: east
+      plugins:
+        webhook:
+          url: \(receiver.url)
+          secret_file: \(directory.path)/webhook.secret
+      \(settings.map { "    " + $0 }.joined(separator: "\n"))
+      """
+    try config.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    return try RunningDaemon(rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
+  }
+
+  /// Whether the request's `X-Vigil-Signature-256` is the HMAC-SHA256 of its body.
+  static func signatureVerifies(_ request: WebhookReceiver.Request) -> Bool {
+    let code = HMAC<SHA256>.authenticationCode(for: request.body, using: SymmetricKey(data: Array(secret.utf8)))
+    let hex = code.map { String(format: "%02x", $0) }.joined()
+    return request.header("X-Vigil-Signature-256") == "sha256=" + hex
+  }
+
+  /// The highest seq the alert log holds now (Vigil's own records too).
+  static func lastSeq(in directory: String) -> Int {
+    let text = (try? String(contentsOfFile: directory + "/var/log/vigil/alerts.jsonl", encoding: .utf8)) ?? ""
+    return text.split(separator: "\n").compactMap { SinkEndToEndTests.seq(of: $0) }.max() ?? 0
+  }
+
+  static func sinkStatus(_ daemon: RunningDaemon) throws -> [String: Any] {
+    try SinkEndToEndTests.sinkStatus(daemon)
+  }
+
+  @Test func everyRecordArrivesSignedRetriesKeepTheirKeysAndARefusedOneIsParkedAndSentAgain() throws {
+    let directory = try TemporaryDirectory()
+    let receiver = try WebhookReceiver(unavailable: 3)
+    let daemon = try Self.daemon(in: directory, receiver: receiver)
+    // The third alert of the reports below is refused: its seq is known before they go in.
+    #expect(eventually { Self.lastSeq(in: directory.path) >= 1 }, "the rule set's record is in the log")
+    let refused = UInt64(Self.lastSeq(in: directory.path) + 3)
+    receiver.refuse(seq: refused)
+    let answers = try daemon.exchange((0..<4).map { DaemonEndToEndTests.report("HOOK-\($0)") })
+    #expect(answers.count == 4 && answers.allSatisfy { $0.contains(#""ok":true"#) })
+    let logged = try SinkEndToEndTests.loggedAlerts(in: directory.path)
+    #expect(logged.count == 8)
+    #expect(logged[Int(refused)] != nil, "the refused seq is one of the reports' alerts")
+
+    let accepted = { receiver.requests.filter { $0.status == 200 } }
+    let wanted = Set(logged.keys.map(UInt64.init)).subtracting([refused])
+    #expect(eventually(within: 60) { Set(accepted().flatMap(\.seqs)) == wanted })
+    // Byte for byte the log's lines, each request one record, signed with the secret.
+    for request in accepted() {
+      let seq = try #require(request.seqs.first)
+      #expect(request.seqs.count == 1)
+      #expect(request.body == Array((logged[Int(seq)] ?? "").utf8), "seq \(seq)")
+      #expect(request.header("Idempotency-Key") == "east:\(seq)")
+      #expect(request.header("X-Vigil-Node") == "east")
+      #expect(request.header("Content-Type") == "application/json")
+    }
+    #expect(receiver.requests.allSatisfy(Self.signatureVerifies))
+    // The requests answered 503 came again with the same key and body.
+    let unavailable = receiver.requests.filter { $0.status == 503 }
+    #expect(unavailable.count == 3)
+    for request in unavailable {
+      let key = try #require(request.header("Idempotency-Key"))
+      #expect(accepted().contains { $0.header("Idempotency-Key") == key && $0.body == request.body }, "\(key)")
+    }
+    // The refused record is parked, in status and in `vigil sinks parked`.
+    #expect(try eventually { try Self.sinkStatus(daemon)["parked"] as? Int == 1 })
+    let status = try VigilClientCommandTests.vigil(daemon, ["status"])
+    #expect(status.standardOutput.contains("; 1 parked (vigil sinks parked)"), "\(status.standardOutput)")
+    let refusal = try #require(receiver.requests.first { $0.status == 400 })
+    #expect(refusal.header("Idempotency-Key") == "east:\(refused)")
+    let parked = try VigilClientCommandTests.vigil(daemon, ["sinks", "parked"])
+    #expect(parked.status == 0, "\(parked.standardError)")
+    #expect(parked.standardOutput.hasPrefix("webhook #\(refused) parked "), "\(parked.standardOutput)")
+    #expect(parked.standardOutput.contains("refused: HTTP 400: record \(refused) is not wanted here"))
+    #expect(parked.standardOutput.contains("weapons."))
+    let parkedJSON = try VigilClientCommandTests.vigil(daemon, ["sinks", "parked", "webhook", "--json"])
+    #expect(parkedJSON.standardOutput.contains(#""record":\#(logged[Int(refused)] ?? "?")}"#), "the record as logged")
+    // Delivery went on past it: the records after it arrived, and the cursor reached the end.
+    #expect(try eventually { try Self.sinkStatus(daemon)["lag"] as? Int == 0 })
+
+    // Fixed at the receiver, and sent again on command: it arrives, under the same key.
+    receiver.refuse(seq: nil)
+    let resend = try VigilClientCommandTests.vigil(daemon, ["sinks", "resend", "webhook"])
+    #expect(resend.status == 0, "\(resend.standardError)")
+    #expect(resend.standardOutput.contains("(1 parked when asked)"), "\(resend.standardOutput)")
+    #expect(eventually(within: 60) { accepted().contains { $0.seqs == [refused] } })
+    let resent = try #require(accepted().first { $0.seqs == [refused] })
+    #expect(resent.body == Array((logged[Int(refused)] ?? "").utf8))
+    #expect(resent.header("Idempotency-Key") == refusal.header("Idempotency-Key"))
+    #expect(Self.signatureVerifies(resent))
+    #expect(try eventually { try Self.sinkStatus(daemon)["parked"] as? Int == 0 })
+    let none = try VigilClientCommandTests.vigil(daemon, ["sinks", "parked"])
+    #expect(none.standardOutput == "no parked records\n")
+    expectCleanStop(daemon)
+  }
+
+  @Test func aChatWebhookTakesOnlyCriticalAlertsAsText() throws {
+    let directory = try TemporaryDirectory()
+    let receiver = try WebhookReceiver(unavailable: 0)
+    let daemon = try Self.daemon(
+      in: directory, receiver: receiver, settings: ["min_priority: critical", "format: chat", "batch: 2"])
+    let answers = try daemon.exchange((0..<3).map { DaemonEndToEndTests.report("CHAT-\($0)") })
+    #expect(answers.count == 3 && answers.allSatisfy { $0.contains(#""ok":true"#) })
+    let logged = try SinkEndToEndTests.loggedAlerts(in: directory.path)
+    let critical = Set(logged.filter { $0.value.contains(#""priority":"critical""#) }.keys.map(UInt64.init))
+    #expect(critical.count == 3 && logged.count == 6)
+    #expect(eventually(within: 60) { Set(receiver.requests.flatMap(\.seqs)) == critical })
+    #expect(try eventually { try Self.sinkStatus(daemon)["lag"] as? Int == 0 })
+    for request in receiver.requests {
+      #expect(request.status == 200)
+      #expect(Self.signatureVerifies(request))
+      let body = try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any]
+      let text = try #require(body?["text"] as? String, "\(String(decoding: request.body, as: UTF8.self))")
+      #expect(body?.count == 1)
+      let lines = text.split(separator: "\n")
+      #expect(lines.count == request.seqs.count)
+      #expect(lines.allSatisfy { $0 == "[critical] weapons.barrel_bomb: barrel bombs in Darayya (ISSG ¶7)" }, "\(text)")
+    }
+    expectCleanStop(daemon)
+  }
+
+  /// A receiver that never answers does not hold vigild's stop: the request in flight is
+  /// given up, and its record comes again at the next start.
+  @Test func aRequestInFlightIsGivenUpWhenVigildStops() throws {
+    let directory = try TemporaryDirectory()
+    let receiver = try WebhookReceiver(unavailable: 0)
+    receiver.beSilent(true)
+    let daemon = try Self.daemon(in: directory, receiver: receiver, settings: ["timeout_s: 300"])
+    _ = try daemon.exchange([DaemonEndToEndTests.report("HANG-1")])
+    #expect(eventually { !receiver.requests.isEmpty }, "the request reached the receiver")
+    expectCleanStop(daemon)
+    let log = daemon.log()
+    #expect(!log.contains("did not finish its delivery"), "\(log.suffix(4000))")
+    #expect(log.contains("was given up: vigild is stopping"), "\(log.suffix(4000))")
+  }
+}
