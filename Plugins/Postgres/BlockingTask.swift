@@ -7,7 +7,15 @@ import NIOConcurrencyHelpers
 final class BlockingTask: Sendable {
   private let current = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
-  func run<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+  struct TimedOut: Error, CustomStringConvertible {
+    let seconds: Double
+    var description: String { "no answer within \(seconds) s (timeout_s)" }
+  }
+
+  /// Runs `work` and waits for it, at most `timeout` seconds: past that the work is
+  /// cancelled and abandoned (an answer that never comes — a COPY whose server went away,
+  /// in PostgresNIO 1.33 — cannot hold the sink for ever), and `TimedOut` is thrown.
+  func run<T: Sendable>(timeout: Double = .infinity, _ work: @escaping @Sendable () async throws -> T) throws -> T {
     let outcome = NIOLockedValueBox<Result<T, any Error>?>(nil)
     let done = DispatchSemaphore(value: 0)
     let task = Task {
@@ -20,8 +28,15 @@ final class BlockingTask: Sendable {
       done.signal()
     }
     current.withLockedValue { $0 = task }
-    done.wait()
-    current.withLockedValue { $0 = nil }
+    defer { current.withLockedValue { $0 = nil } }
+    if timeout.isFinite {
+      guard done.wait(timeout: .now() + timeout) == .success else {
+        task.cancel()
+        throw TimedOut(seconds: timeout)
+      }
+    } else {
+      done.wait()
+    }
     return try outcome.withLockedValue { $0! }.get()
   }
 

@@ -76,11 +76,14 @@ public struct PostgresSettings: Sendable, Equatable {
   /// Whether every report goes too (table `vigil.reports`).
   public var reports: Bool
   public var connectTimeout: Double
+  /// How long a batch (connecting included) may take before it is abandoned and retried
+  /// on a new connection.
+  public var timeout: Double
   public var writeMethod: WriteMethod
 
   static let keys = [
     "host", "port", "socket", "database", "user", "password_file", "password_env", "owner", "tls", "tls_ca_file",
-    "reports", "connect_timeout_s", "write",
+    "reports", "connect_timeout_s", "timeout_s", "write",
   ]
 
   public init(_ settings: ConfigurationValue) throws(PluginSettingsError) {
@@ -159,11 +162,16 @@ public struct PostgresSettings: Sendable, Equatable {
     case "true", "yes", "on": reports = true
     case let other?: throw PluginSettingsError("reports must be true or false, got \(other)")
     }
-    let timeout = try text("connect_timeout_s") ?? "10"
-    guard let seconds = Double(timeout), seconds > 0, seconds <= 300 else {
-      throw PluginSettingsError("connect_timeout_s must be a number of seconds above 0 and at most 300, got \(timeout)")
+    let connectText = try text("connect_timeout_s") ?? "10"
+    guard let seconds = Double(connectText), seconds > 0, seconds <= 300 else {
+      throw PluginSettingsError("connect_timeout_s must be a number of seconds above 0 and at most 300, got \(connectText)")
     }
     connectTimeout = seconds
+    let batchTimeout = try text("timeout_s") ?? "60"
+    guard let batchSeconds = Double(batchTimeout), batchSeconds > 0, batchSeconds <= 3600 else {
+      throw PluginSettingsError("timeout_s must be a number of seconds above 0 and at most 3600, got \(batchTimeout)")
+    }
+    self.timeout = batchSeconds
     let method = try text("write") ?? WriteMethod.copy.rawValue
     guard let writeMethod = WriteMethod(rawValue: method) else {
       throw PluginSettingsError("write must be copy or insert, got \(method)")

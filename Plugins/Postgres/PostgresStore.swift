@@ -64,16 +64,26 @@ final class PostgresStore: AlertDestination, Sendable {
   private func withConnection<T: Sendable>(
     _ body: @escaping @Sendable (PostgresConnection) async throws -> T
   ) throws -> T {
-    try task.run {
-      let open = try await self.openConnection()
-      do {
-        return try await body(open)
-      } catch {
-        self.connection.withLockedValue { $0 = nil }
-        try? await open.close()
-        throw PostgresSinkError(
-          "PostgreSQL at \(self.settings.place) (\(self.settings.database)): \(PostgresConnector.describe(error))")
+    do {
+      return try task.run(timeout: settings.timeout) {
+        let open = try await self.openConnection()
+        do {
+          return try await body(open)
+        } catch {
+          self.connection.withLockedValue { $0 = nil }
+          try? await open.close()
+          throw PostgresSinkError(
+            "PostgreSQL at \(self.settings.place) (\(self.settings.database)): \(PostgresConnector.describe(error))")
+        }
       }
+    } catch let timedOut as BlockingTask.TimedOut {
+      // The connection is in an unknown state: the next batch starts on a new one.
+      let abandoned = connection.withLockedValue { open in
+        defer { open = nil }
+        return open
+      }
+      if let abandoned { let _: EventLoopFuture<Void> = abandoned.close() }
+      throw PostgresSinkError("PostgreSQL at \(settings.place) (\(settings.database)): \(timedOut)")
     }
   }
 

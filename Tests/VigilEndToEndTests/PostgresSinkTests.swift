@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Testing
 import VigilTestSupport
 
@@ -108,5 +109,99 @@ struct PostgresSinkTests {
     #expect(verify.status == 0, "\(verify.standardOutput)\(verify.standardError)")
     #expect(verify.standardOutput.hasPrefix("ok: \(logged.count) records of node field-1 in PostgreSQL, seq 1–\(logged.count), chain intact"))
     expectCleanStop(daemon)
+  }
+
+  /// Whether `node`'s sink has everything: no alert lag, no report bytes behind, no error.
+  static func caughtUp(_ daemon: RunningDaemon) -> Bool {
+    guard let sink = try? sinkStatus(daemon), sink["lag"] as? Int == 0, sink["last_error"] is NSNull,
+      let reports = sink["reports"] as? [String: Any], reports["lag_bytes"] as? Int == 0
+    else { return false }
+    return true
+  }
+
+  /// Three nodes on one database, a few thousand reports spread across them; the database
+  /// down when they start and stopped again mid-run, one node SIGKILLed and restarted.
+  /// Afterwards each node's rows are exactly its alert log, line for line, and each chain
+  /// verifies from the rows alone.
+  @Test func threeNodesOneDatabaseThroughAnOutageAndASIGKILLStoreEachRecordExactlyOnce() throws {
+    let server = try PostgresServer()
+    try server.createVigilDatabase()
+    let names = ["a", "b", "c"]
+    let directories = try names.map { _ in try TemporaryDirectory() }
+    // The database is down when the nodes start: they start all the same, and say why
+    // their sinks lag.
+    try server.stop()
+    var nodes = try zip(names, directories).map { try Self.daemon(node: $0, server: server, in: $1) }
+    for node in nodes {
+      #expect(
+        try eventually {
+          (try Self.sinkStatus(node)["last_error"] as? String)?.contains("cannot connect to PostgreSQL") == true
+        })
+    }
+    try server.start()
+
+    let rounds = 10
+    let perRound = 100
+    for round in 0..<rounds {
+      // Each node takes its share of the round at the same time as the others.
+      nonisolated(unsafe) let current = nodes  // each thread uses its own daemon only
+      let answered = NIOLockedValueBox(0)
+      DispatchQueue.concurrentPerform(iterations: names.count) { index in
+        let lines = (0..<perRound).map { Self.report("\(names[index])-\(round)-\($0)", round * perRound + $0) }
+        let answers = (try? current[index].exchange(lines)) ?? []
+        answered.withLockedValue { $0 += answers.filter { $0.contains(#""duplicate":false"#) }.count }
+      }
+      #expect(answered.withLockedValue { $0 } == names.count * perRound, "round \(round)")
+      if round == 3 { try server.stop() }  // the next rounds are ingested while it is down
+      if round == 5 { try server.start() }
+      if round == 6 {
+        // Mid-delivery, most likely: b is killed, and started again on its files.
+        nodes[1].stop(signal: SIGKILL)
+        nodes[1] = try Self.daemon(node: "b", server: server, in: directories[1])
+      }
+    }
+    for node in nodes { #expect(eventually(within: 120) { Self.caughtUp(node) }, "\(node.log())") }
+
+    var total = 0
+    for (index, name) in names.enumerated() {
+      let logged = try Self.loggedRecords(in: directories[index].path)
+      let stored = try Self.storedLines(server, node: name)
+      #expect(stored == logged, "node \(name): \(stored.count) rows, \(logged.count) records logged")
+      total += logged.count
+      let verify = try Vigil.run(["verify", "--config", directories[index].path + "/v.yaml", "--sink", "postgres"])
+      #expect(verify.standardOutput.hasPrefix("ok: \(logged.count) records of node \(name) in PostgreSQL"))
+      let reports = try server.sql("SELECT count(*) FROM vigil.reports WHERE node = '\(name)'", database: "vigil")
+      #expect(reports == "\(rounds * perRound)", "node \(name)'s reports, each once")
+    }
+    #expect(try server.sql("SELECT count(*) FROM vigil.alerts", database: "vigil") == "\(total)")
+    for node in nodes { expectCleanStop(node) }
+  }
+
+  /// A node whose files were wiped starts again at seq 1 under the same name: PostgreSQL
+  /// keeps the first copy, the sink refuses to overwrite it, parks the record, and says so
+  /// in status, in the error log and with a `vigil.sink_conflict` record.
+  @Test func aRewrittenRecordIsRefusedAndRaisedNotOverwritten() throws {
+    let server = try PostgresServer()
+    try server.createVigilDatabase()
+    let directory = try TemporaryDirectory()
+    let first = try Self.daemon(node: "field-2", server: server, in: directory)
+    _ = try first.exchange((0..<10).map { Self.report("FIRST-\($0)", $0) })
+    #expect(eventually(within: 60) { Self.caughtUp(first) })
+    let before = try Self.storedLines(server, node: "field-2")
+    expectCleanStop(first)
+
+    try FileManager.default.removeItem(atPath: directory.path + "/var")
+    let second = try Self.daemon(node: "field-2", server: server, in: directory)
+    _ = try second.exchange((0..<3).map { Self.report("SECOND-\($0)", $0) })
+    #expect(try eventually(within: 60) { (try Self.sinkStatus(second)["conflicts"] as? Int ?? 0) >= 5 })
+    let sink = try Self.sinkStatus(second)
+    #expect((sink["last_conflict"] as? String)?.contains("conflicts with what the destination holds") == true)
+    #expect(try Self.storedLines(server, node: "field-2").filter { $0.key <= before.count } == before, "the first copies stay")
+    let logged = try String(contentsOfFile: directory.path + "/var/log/vigil/alerts.jsonl", encoding: .utf8)
+    #expect(logged.contains(#""rule":"vigil.sink_conflict","priority":"high""#))
+    let parked = try Vigil.run(["sinks", "parked", "--socket", second.socketPath])
+    #expect(parked.standardOutput.contains("postgres #1 parked"), "\(parked.standardOutput)\(parked.standardError)")
+    #expect(second.stop() == 0)
+    #expect(second.log().contains("ERROR sink postgres: seq 1 conflicts"))
   }
 }

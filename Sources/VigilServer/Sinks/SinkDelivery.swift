@@ -237,7 +237,9 @@ public final class SinkDelivery: @unchecked Sendable {
           $0.conflicts += 1
           $0.lastConflict = message
         }
-        raise.withLockedValue { $0 }?(message)
+        // A conflict record that conflicts in turn (a node whose log was wiped, replaying
+        // old seqs) is parked and logged, but raises no third record.
+        if !entry.record.contains(#""rule":"vigil.sink_conflict""#) { raise.withLockedValue { $0 }?(message) }
       } else {
         log("sink \(name): seq \(entry.seq) refused for good and parked (vigil sinks parked, vigil sinks resend): \(entry.reason)")
       }
