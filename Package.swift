@@ -133,7 +133,13 @@ let package = Package(
     .testTarget(name: "VigilServerTests", dependencies: ["VigilServer", "VigilTestSupport"]),
     .testTarget(name: "FuzzTargetTests", dependencies: ["VigilFuzzing"]),
     .testTarget(name: "ImportTests", dependencies: ["VigilImport", "VigilCore", "VigilTestSupport"]),
-    .testTarget(name: "PluginTests", dependencies: ["VigilPlugins", "VigilCore", "VigilServer", "VigilTestSupport"]),
+    .testTarget(
+      name: "PluginTests",
+      dependencies: [
+        "VigilPlugins", "VigilCore", "VigilServer", "VigilTestSupport",
+        // ByteBuffer, for the postgres sink's COPY rows.
+        .product(name: "NIOCore", package: "swift-nio"),
+      ]),
     .testTarget(
       name: "VigilEndToEndTests",
       dependencies: [

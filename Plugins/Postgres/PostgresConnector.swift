@@ -74,6 +74,11 @@ struct PostgresConnector: Sendable {
       if let state = server[.sqlState] { text += " [SQLSTATE \(state)]" }
       return text
     }
+    let underlying = error.underlying.map { "\($0)" } ?? ""
+    if underlying.contains("CERTIFICATE_VERIFY_FAILED") {
+      return "the server's TLS certificate could not be verified against tls_ca_file (or the system's roots) "
+        + "(CERTIFICATE_VERIFY_FAILED)"
+    }
     switch error.code {
     case .connectionError:
       return error.underlying.map { "\($0)" } ?? "the connection failed"

@@ -48,7 +48,7 @@ public struct PostgresSettings: Sendable, Equatable {
         guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
           throw PostgresSinkError("cannot read the password file \(passwordFile) for user \(user)")
         }
-        return String(text.trimmingSuffix(while: { $0 == "\n" || $0 == "\r" }))
+        return String(text.trimmingSuffix(while: \.isNewline))
       }
       if let passwordVariable {
         guard let value = ProcessInfo.processInfo.environment[passwordVariable] else {
@@ -184,7 +184,8 @@ public struct PostgresSettings: Sendable, Equatable {
   ) throws(PluginSettingsError) -> Credentials {
     guard let user else { throw PluginSettingsError("\(prefix)user is required: the PostgreSQL role to connect as") }
     guard Self.isRoleName(user) else {
-      throw PluginSettingsError("\(prefix)user must be a plain role name (letters, digits, _ and $, not first a digit), got \(user)")
+      throw PluginSettingsError(
+        "\(prefix)user must be a plain role name (lower-case letters, digits, _ and $, not first a digit), got \(user)")
     }
     if passwordFile != nil, passwordVariable != nil {
       throw PluginSettingsError("give \(prefix)password_file or \(prefix)password_env, not both")
@@ -195,12 +196,14 @@ public struct PostgresSettings: Sendable, Equatable {
     return Credentials(user: user, passwordFile: passwordFile, passwordVariable: passwordVariable)
   }
 
-  /// A role name that needs no quoting: the migration grants the writer by name.
+  /// A role name that needs no quoting: the migration grants the writer by name, and
+  /// PostgreSQL folds an unquoted name to lower case (so `Vigil_Writer` would be granted
+  /// as `vigil_writer` and log in as another role).
   static func isRoleName(_ name: String) -> Bool {
     guard let first = name.unicodeScalars.first, name.utf8.count <= 63 else { return false }
-    let letters = CharacterSet.letters.union(CharacterSet(charactersIn: "_"))
+    let letters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyz_")
     let rest = letters.union(CharacterSet(charactersIn: "0123456789$"))
-    return letters.contains(first) && name.unicodeScalars.allSatisfy { $0.isASCII && rest.contains($0) }
+    return letters.contains(first) && name.unicodeScalars.allSatisfy { rest.contains($0) }
   }
 
   /// Where the sink connects, as its errors say it.

@@ -103,8 +103,12 @@ final class PostgresStore: AlertDestination, Sendable {
       }
     } catch {
       try? await open.close()
-      throw PostgresSinkError(
-        "PostgreSQL at \(settings.place) as \(settings.writer.user): \(PostgresConnector.describe(error))")
+      var reason = PostgresConnector.describe(error)
+      if settings.owner == nil, PostgresConnector.sqlState(error) == "42501" {
+        reason = "it may not create the vigil schema (\(reason)); give the sink an owner "
+          + "(owner: {user: …}), or start a node that has one once (docs/postgres.md, \"Two roles\")"
+      }
+      throw PostgresSinkError("PostgreSQL at \(settings.place) as \(settings.writer.user): \(reason)")
     }
     connection.withLockedValue { $0 = open }
     return open

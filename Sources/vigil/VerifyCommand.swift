@@ -3,6 +3,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import VigilCore
 import VigilPlugins
+import VigilServer
 
 struct Verify: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -87,7 +88,9 @@ struct Verify: ParsableCommand {
     let node = node ?? configuration.node
     let outcome = NIOLockedValueBox((verifier: ChainVerifier(), problem: String?.none))
     do {
-      try Postgres.readAlertLines(settings: plugin.settings, node: node) { seq, line in
+      // Its own settings, without the filter keys Vigil takes (min_priority, rules, tags).
+      let settings = try SinkFilter.split(plugin.settings).rest
+      try Postgres.readAlertLines(settings: settings, node: node) { seq, line in
         outcome.withLockedValue { state in
           if let problem = state.verifier.take(Array(line.utf8)) {
             state.problem = problem

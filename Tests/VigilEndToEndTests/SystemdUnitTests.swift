@@ -11,10 +11,13 @@ import VigilTestSupport
 struct SystemdUnitTests {
   static let unitPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Config/vigild.service").path
+  /// The drop-in a site adds for a sink that reaches a host over the network.
+  static let networkDropInPath = URL(fileURLWithPath: unitPath).deletingLastPathComponent()
+    .appendingPathComponent("vigild.service.d/network-sinks.conf.example").path
 
-  /// The unit's settings, by key, in order (a key may repeat).
-  static func settings() throws -> [(key: String, value: String)] {
-    let text = try String(contentsOfFile: unitPath, encoding: .utf8)
+  /// The unit's settings (or a drop-in's), by key, in order (a key may repeat).
+  static func settings(of path: String = unitPath) throws -> [(key: String, value: String)] {
+    let text = try String(contentsOfFile: path, encoding: .utf8)
       .replacingOccurrences(of: "\\\n", with: " ")
     return text.split(separator: "\n").compactMap { line in
       guard !line.hasPrefix("#"), !line.hasPrefix("["), let equals = line.firstIndex(of: "=") else { return nil }
@@ -37,21 +40,76 @@ struct SystemdUnitTests {
     return path
   }
 
+  /// The unit for this build with the network drop-in where systemd looks for the
+  /// drop-ins of a unit given by path: `<unit>.d/*.conf`.
+  static func unitWithNetworkDropIn(in directory: TemporaryDirectory) throws -> String {
+    let unit = try unitForThisBuild(in: directory)
+    try FileManager.default.createDirectory(atPath: unit + ".d", withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: networkDropInPath, toPath: unit + ".d/network-sinks.conf")
+    return unit
+  }
+
+  /// `systemd-analyze verify`'s complaints: none, and exit status 0.
+  static func expectVerified(_ unit: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let verify = try ChildProcess.run("/usr/bin/systemd-analyze", ["verify", unit])
+    #expect(verify.status == 0, "\(verify.standardError)", sourceLocation: sourceLocation)
+    #expect(verify.standardError.isEmpty, "\(verify.standardError)", sourceLocation: sourceLocation)
+  }
+
+  /// `systemd-analyze security --offline`: the overall exposure (0 is locked down, 10
+  /// open) and the lines of its table.
+  static func exposure(_ unit: String) throws -> (score: Double, lines: [Substring]) {
+    let security = try ChildProcess.run(
+      "/usr/bin/systemd-analyze", ["security", "--offline=yes", "--no-pager", unit])
+    let lines = security.standardOutput.split(separator: "\n")
+    let overall = try #require(
+      lines.first { $0.contains("Overall exposure level") }, "\(security.standardOutput)\(security.standardError)")
+    // "→ Overall exposure level for vigild.service: 0.5 SAFE".
+    let score = try #require(Double(overall.split(separator: ":").last?.split(separator: " ").first ?? ""))
+    return (score, lines)
+  }
+
   @Test func systemdAcceptsTheUnitAndRatesItsExposureLow() throws {
     let directory = try TemporaryDirectory()
     let unit = try Self.unitForThisBuild(in: directory)
-    let verify = try ChildProcess.run("/usr/bin/systemd-analyze", ["verify", unit])
-    #expect(verify.status == 0, "\(verify.standardError)")
-    #expect(verify.standardError.isEmpty, "\(verify.standardError)")
+    try Self.expectVerified(unit)
+    let (score, _) = try Self.exposure(unit)
+    #expect(score <= 2.0, "overall exposure \(score)")
+  }
 
-    let security = try ChildProcess.run(
-      "/usr/bin/systemd-analyze", ["security", "--offline=yes", "--no-pager", unit])
-    let overall = try #require(
-      security.standardOutput.split(separator: "\n").first { $0.contains("Overall exposure level") },
-      "\(security.standardOutput)\(security.standardError)")
-    // "→ Overall exposure level for vigild.service: 0.5 SAFE": 0 is locked down, 10 open.
-    let score = try #require(Double(overall.split(separator: ":").last?.split(separator: " ").first ?? ""))
-    #expect(score <= 2.0, "\(overall)")
+  @Test func theNetworkDropInOpensIPToTheAddressesItListsAndNothingElse() throws {
+    // It changes the network settings only, and leaves every address refused but those
+    // it allows, each an address or a prefix (no `any`, no `localhost`).
+    let dropIn = try Self.settings(of: Self.networkDropInPath)
+    #expect(Set(dropIn.map(\.key)) == ["PrivateNetwork", "RestrictAddressFamilies", "IPAddressDeny", "IPAddressAllow"])
+    #expect(try Self.values("PrivateNetwork") == ["yes"], "the unit alone has no network")
+    #expect(dropIn.filter { $0.key == "PrivateNetwork" }.map(\.value) == ["no"])
+    #expect(dropIn.filter { $0.key == "RestrictAddressFamilies" }.map(\.value) == ["AF_UNIX AF_INET AF_INET6"])
+    #expect(dropIn.filter { $0.key == "IPAddressDeny" }.map(\.value) == ["any"])
+    let allowed = dropIn.filter { $0.key == "IPAddressAllow" }.flatMap { $0.value.split(separator: " ") }
+    #expect(!allowed.isEmpty)
+    for entry in allowed {
+      let parts = entry.split(separator: "/", maxSplits: 1)
+      var address = in6_addr()
+      let isAddress =
+        inet_pton(AF_INET, String(parts[0]), &address) == 1 || inet_pton(AF_INET6, String(parts[0]), &address) == 1
+      #expect(isAddress && (parts.count == 1 || Int(parts[1]).map { $0 >= 8 } == true), "\(entry)")
+    }
+
+    let directory = try TemporaryDirectory()
+    let unit = try Self.unitWithNetworkDropIn(in: directory)
+    try Self.expectVerified(unit)
+    let (score, lines) = try Self.exposure(unit)
+    #expect(score <= 2.0, "overall exposure \(score)")
+    func mark(_ setting: String) -> Substring? {
+      lines.first { $0.dropFirst(2).hasPrefix(setting) }?.prefix(1)
+    }
+    // Read with the unit (it is what opens the host's network), and nothing more opened.
+    #expect(mark("PrivateNetwork=") == "✗")
+    #expect(mark("RestrictAddressFamilies=~AF_(INET|INET6)") == "✗")
+    for family in ["AF_PACKET", "AF_NETLINK", "…"] {
+      #expect(mark("RestrictAddressFamilies=~" + family) == "✓", "\(family)")
+    }
   }
 
   @Test func theDaemonMayWriteOnlyItsStateItsLogsAndItsSocket() throws {
@@ -159,7 +217,15 @@ struct SystemdUnitTests {
     #expect(try eventually { try lastReload() != before })
     expectCleanStop(daemon)
 
-    let used = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").reduce(into: Set<String>()) {
+    let used = try Self.calls(in: trace)
+    #expect(used.isSuperset(of: ["epoll_wait", "inotify_add_watch", "fsync", "accept4"]), "\(used.sorted())")
+    let refused = used.subtracting(try Self.allowedSyscalls())
+    #expect(refused.isEmpty, "vigild calls what the unit's SystemCallFilter refuses: \(refused.sorted())")
+  }
+
+  /// The system calls a trace of `strace -f -o` shows.
+  static func calls(in trace: String) throws -> Set<String> {
+    try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").reduce(into: Set<String>()) {
       names, line in
       // "1234 openat(AT_FDCWD, ...) = 3", or "1234 <... read resumed>..." (no new call).
       let call = line.drop { $0 != " " }.drop { $0 == " " }
@@ -167,8 +233,58 @@ struct SystemdUnitTests {
       else { return }
       names.insert(String(call[..<open]))
     }
-    #expect(used.isSuperset(of: ["epoll_wait", "inotify_add_watch", "fsync", "accept4"]), "\(used.sorted())")
+  }
+
+  /// What the network drop-in is for: the postgres sink over TCP with TLS, and the
+  /// webhook sink, traced as above. The drop-in leaves the system-call filter as it is, so
+  /// what these TCP clients call must pass the unit's.
+  @Test func everySystemCallOfTheNetworkSinksPassesTheFilter() throws {
+    let server = try PostgresServer()
+    try server.createVigilDatabase()
+    let certificate = try PostgresConnectionTests.enableTLS(on: server)
+    let receiver = try WebhookReceiver(unavailable: 0)
+    let directory = try TemporaryDirectory()
+    try "secret\n".write(toFile: directory.path + "/writer.password", atomically: true, encoding: .utf8)
+    try "It is a secret\n".write(toFile: directory.path + "/webhook.secret", atomically: true, encoding: .utf8)
+    let config = """
+      node: traced
+      plugins:
+        postgres:
+          host: localhost
+          port: \(server.port)
+          database: vigil
+          user: vigil_writer
+          password_file: \(directory.path)/writer.password
+          owner: {user: vigil_owner, password_env: VIGIL_TEST_OWNER_PASSWORD}
+          tls: verify-full
+          tls_ca_file: \(certificate)
+          reports: true
+        webhook:
+          url: \(receiver.url)
+          secret_file: \(directory.path)/webhook.secret
+
+      """
+    try config.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let trace = directory.path + "/trace"
+    let daemon = try RunningDaemon(
+      rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory,
+      environment: PostgresConnectionTests.ownerPassword, wrapper: ["strace", "-f", "-qq", "-o", trace])
+    let answers = try daemon.exchange((0..<6).map { PostgresSinkTests.report("NET-\($0)", $0) })
+    #expect(answers.count == 6)
+    #expect(
+      try eventually(within: 60) {
+        let sinks = (try daemon.exchange(#"{"op":"status"}"#)["sinks"] as? [[String: Any]]) ?? []
+        return sinks.count == 2 && sinks.allSatisfy { ($0["lag"] as? Int) == 0 && $0["last_error"] is NSNull }
+      }, "\((try? daemon.exchange(#"{"op":"status"}"#)["sinks"]) ?? "")")
+    #expect(try server.sql("SELECT count(*) > 0 FROM vigil.alerts", database: "vigil") == "t")
+    #expect(!receiver.requests.isEmpty)
+    expectCleanStop(daemon)
+
+    let used = try Self.calls(in: trace)
+    #expect(used.isSuperset(of: ["socket", "connect", "getsockopt"]), "\(used.sorted())")
+    let traced = try String(contentsOfFile: trace, encoding: .utf8)
+    #expect(traced.contains("socket(AF_INET"), "a TCP connection was traced")
     let refused = used.subtracting(try Self.allowedSyscalls())
-    #expect(refused.isEmpty, "vigild calls what the unit's SystemCallFilter refuses: \(refused.sorted())")
+    #expect(refused.isEmpty, "the network sinks call what the unit's SystemCallFilter refuses: \(refused.sorted())")
   }
 }
