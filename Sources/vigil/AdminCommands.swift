@@ -44,6 +44,9 @@ struct Status: ParsableCommand {
       if let busy = sink["delivering_for_s"] as? NSNumber { line += "; delivering for \(busy.stringValue) s" }
       if let error = sink["last_error"] as? String { line += "; last error: \(error)" }
       if let parked = sink["parked"] as? Int, parked > 0 { line += "; \(parked) parked (vigil sinks parked)" }
+      if let conflicts = sink["conflicts"] as? Int, conflicts > 0 {
+        line += "; \(conflicts) CONFLICTS, the last: \(sink["last_conflict"] as? String ?? "?")"
+      }
       for case let range as [NSNumber] in (sink["missed"] as? [Any]) ?? [] where range.count == 2 {
         line += "; MISSED alerts \(range[0])–\(range[1]) (no longer in the kept files)"
       }

@@ -201,6 +201,8 @@ struct PostgresSinkTests {
     #expect(logged.contains(#""rule":"vigil.sink_conflict","priority":"high""#))
     let parked = try Vigil.run(["sinks", "parked", "--socket", second.socketPath])
     #expect(parked.standardOutput.contains("postgres #1 parked"), "\(parked.standardOutput)\(parked.standardError)")
+    let status = try Vigil.run(["status", "--socket", second.socketPath])
+    #expect(status.standardOutput.contains("CONFLICTS, the last: sink postgres: seq"), "\(status.standardOutput)")
     #expect(second.stop() == 0)
     #expect(second.log().contains("ERROR sink postgres: seq 1 conflicts"))
   }
