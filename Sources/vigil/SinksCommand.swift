@@ -23,13 +23,7 @@ struct SinksCommand: ParsableCommand {
     func run() throws {
       var request = #"{"op":"parked""#
       if let name { request += ",\"sink\":" + JSONText.string(name) }
-      let (line, response) = try SinksCommand.ask(daemon, request + "}")
-      if json {
-        print(line)
-        if response["ok"] as? Bool != true { throw ExitCode(1) }
-        return
-      }
-      try SinksCommand.requireSuccess(response)
+      guard let response = try SinksCommand.answer(daemon, request + "}", json: json) else { return }
       let entries = (response["parked"] as? [[String: Any]]) ?? []
       if entries.isEmpty { print("no parked records") }
       for entry in entries { print(Self.describe(entry)) }
@@ -67,13 +61,7 @@ struct SinksCommand: ParsableCommand {
     func run() throws {
       var request = #"{"op":"resend","sink":"# + JSONText.string(name)
       if !seq.isEmpty { request += ",\"seqs\":[" + seq.map(String.init).joined(separator: ",") + "]" }
-      let (line, response) = try SinksCommand.ask(daemon, request + "}")
-      if json {
-        print(line)
-        if response["ok"] as? Bool != true { throw ExitCode(1) }
-        return
-      }
-      try SinksCommand.requireSuccess(response)
+      guard let response = try SinksCommand.answer(daemon, request + "}", json: json) else { return }
       let parked = (response["parked"] as? NSNumber)?.intValue ?? 0
       let asked = seq.isEmpty ? "every parked record" : "seq " + seq.map(String.init).joined(separator: ", ")
       print(
@@ -91,6 +79,19 @@ struct SinksCommand: ParsableCommand {
       throw CommandFailure(status: 2, sentence: "vigild at \(connection.path) closed the connection without answering")
     }
     return (String(decoding: line, as: UTF8.self), response)
+  }
+
+  /// One request, answered: with `json`, the response line is printed as it came (exit 1
+  /// for a refusal) and nil is returned; otherwise the response, once it says ok.
+  static func answer(_ daemon: DaemonOptions, _ request: String, json: Bool) throws -> [String: Any]? {
+    let (line, response) = try ask(daemon, request)
+    guard json else {
+      try requireSuccess(response)
+      return response
+    }
+    print(line)
+    if response["ok"] as? Bool != true { throw ExitCode(1) }
+    return nil
   }
 
   /// A refusal (an unknown sink, `forbidden`) is exit status 1, with the daemon's sentence.
