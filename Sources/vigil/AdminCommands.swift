@@ -21,7 +21,7 @@ struct Status: ParsableCommand {
     let counters = status["counters"] as? [String: Any] ?? [:]
     let alerts = counters["alerts"] as? [String: Any] ?? [:]
     let number = { (value: Any?) in (value as? NSNumber)?.stringValue ?? "0" }
-    print("vigild \(status["version"] as? String ?? "?"), up \(number(status["uptime_s"])) s")
+    print("vigild \(status["version"] as? String ?? "?") on node \(status["node"] as? String ?? "?"), up \(number(status["uptime_s"])) s")
     print("rule set     \(ruleset["revision"] as? String ?? "?"): \(number(ruleset["rules"])) rules, loaded \(ruleset["loaded_at"] as? String ?? "?")")
     let errors = (reload["errors"] as? [[String: Any]]) ?? []
     if reload["ok"] as? Bool == false {

@@ -398,7 +398,7 @@ public final class Daemon: Sendable {
     let alerts = Priority.allCases.map { "\"\($0.rawValue)\":\(counts.alerts[$0] ?? 0)" }.joined(separator: ",")
     let uptime = (Date().timeIntervalSince(startedAt) * 1000).rounded() / 1000
     let alertLog = URL(fileURLWithPath: writer.alertLogPath).standardizedFileURL.path
-    return "{\"ok\":true,\"version\":\"\(Self.version)\",\"uptime_s\":\(uptime),"
+    return "{\"ok\":true,\"version\":\"\(Self.version)\",\"node\":\(JSONText.string(configuration.node)),\"uptime_s\":\(uptime),"
       + "\"ruleset\":{\"revision\":\"\(active.set.revision)\",\"rules\":\(active.set.enabledRuleCount),"
       + "\"loaded_at\":\"\(active.loadedAt)\"},"
       + "\"last_reload\":{\"ok\":\(last.ok),\"at\":\"\(last.at)\",\"errors\":[\(last.errors.map(Self.errorJSON).joined(separator: ","))]},"
