@@ -50,7 +50,7 @@ struct PostgresSettingsTests {
     #expect(settings.reports == false)
     #expect(settings.connectTimeout == 10)
     #expect(settings.timeout == 60)
-    #expect(settings.writeMethod == .copy)
+    #expect(settings.writeMethod == .insert)
     #expect(settings.place == "/var/run/postgresql/.s.PGSQL.5432")
   }
 

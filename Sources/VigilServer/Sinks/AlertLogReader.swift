@@ -97,7 +97,8 @@ final class AlertLogReader {
     var records: [RecordedAlert] = []
     while index < files.count, records.count < limit {
       inode = files[index].inode
-      let chunk = try RotatedFiles.completeLines(of: files[index].path, from: offset)
+      // Lines at or before `seq` may come first (a hint that is behind): not too few.
+      let chunk = try RotatedFiles.completeLines(of: files[index].path, from: offset, maxLines: max(limit - records.count, 64))
       offset = chunk.start
       var stopped = false
       for (line, end) in chunk.lines {

@@ -74,7 +74,7 @@ final class JournalReader {
       // yet): nothing in it is the writer's.
       if index > 0, files[index - 1].inode == durable.inode { break }
       let chunk = try RotatedFiles.completeLines(
-        of: file.path, from: position.offset, to: writing ? Int(durable.size) : nil)
+        of: file.path, from: position.offset, to: writing ? Int(durable.size) : nil, maxLines: limit - lines.count)
       // The file's first bytes, once it has them, identify it from now on.
       if position.head.count < Self.headBytes * 2 { position.head = Self.head(of: file.path, length: Self.headBytes) }
       position.offset = chunk.start
