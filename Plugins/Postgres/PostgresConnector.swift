@@ -81,7 +81,7 @@ struct PostgresConnector: Sendable {
     }
     switch error.code {
     case .connectionError:
-      return error.underlying.map { "\($0)" } ?? "the connection failed"
+      return error.underlying.map(Self.describeConnectionFailure) ?? "the connection failed"
     case .serverClosedConnection, .uncleanShutdown:
       return "the server closed the connection"
     case .sslUnsupported:
@@ -95,6 +95,16 @@ struct PostgresConnector: Sendable {
     default:
       return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
     }
+  }
+
+  /// Why a connection could not be made, as the system says it (`Connection refused`,
+  /// `No such file or directory`), without SwiftNIO's call names around it.
+  static func describeConnectionFailure(_ error: any Error) -> String {
+    if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+    if let failures = error as? NIOConnectionError, let first = failures.connectionErrors.first {
+      return describeConnectionFailure(first.error)
+    }
+    return "\(error)"
   }
 
   /// The server's SQLSTATE, if the error came from it.

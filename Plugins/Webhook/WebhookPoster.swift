@@ -37,6 +37,10 @@ final class WebhookPoster: Sendable {
   init(url: URL) {
     var configuration = HTTPClient.Configuration()
     configuration.redirectConfiguration = .disallow
+    // A receiver that refuses the connection fails the request at once (and Vigil's
+    // back-off, shown in status, retries the batch), instead of async-http-client trying
+    // again quietly until timeout_s.
+    configuration.connectionPool.retryConnectionEstablishment = false
     client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     receiver = (url.host ?? "?") + (url.port.map { ":\($0)" } ?? "")
   }

@@ -98,6 +98,10 @@ struct WebhookSinkTests {
 
     // Fixed at the receiver, and sent again on command: it arrives, under the same key.
     receiver.refuse(seq: nil)
+    // A seq that is not parked is refused, with what is.
+    let stranger = try VigilClientCommandTests.vigil(daemon, ["sinks", "resend", "webhook", "--seq", "999"])
+    #expect(stranger.status == 1)
+    #expect(stranger.standardError.contains("sink webhook has no parked record with seq 999 (parked: "), "\(stranger.standardError)")
     let resend = try VigilClientCommandTests.vigil(daemon, ["sinks", "resend", "webhook"])
     #expect(resend.status == 0, "\(resend.standardError)")
     #expect(resend.standardOutput.contains("(1 parked when asked)"), "\(resend.standardOutput)")

@@ -226,6 +226,20 @@ public final class Daemon: Sendable {
     case .resend(let name, let seqs):
       guard isAdministrator(peer) else { return forbidden("resend", on: loop) }
       guard let sink = sinks.first(where: { $0.name == name }) else { return loop.makeSucceededFuture(unknownSink(name)) }
+      if let seqs {
+        let parked = sink.parkedSeqs
+        let strangers = seqs.filter { !parked.contains($0) }
+        if !strangers.isEmpty {
+          let listed = parked.sorted().prefix(20).map(String.init).joined(separator: ", ")
+          counters.refused()
+          return loop.makeSucceededFuture(
+            Response.error(
+              RequestError(
+                .invalidRequest,
+                "sink \(name) has no parked record with seq \(strangers.map(String.init).joined(separator: ", ")) "
+                  + (parked.isEmpty ? "(it has none parked)" : "(parked: \(listed)\(parked.count > 20 ? ", …" : ""))"))))
+        }
+      }
       let parked = sink.requestResend(seqs)
       return loop.makeSucceededFuture(
         "{\"ok\":true,\"op\":\"resend\",\"sink\":\(JSONText.string(name)),\"parked\":\(parked)}\n")

@@ -193,6 +193,15 @@ public final class SinkDelivery: @unchecked Sendable {
   /// The longest `Retry-After` honoured: a destination asking for more is asked again then.
   static let longestRetryAfter = 300.0
 
+  /// A batch went: the last error is cleared, and a recovery said in the log.
+  private func noteSuccess() {
+    let recovered = state.withLockedValue { state in
+      defer { state.lastError = nil }
+      return state.lastError != nil ? state.failures : nil
+    }
+    if let recovered { log("sink \(name): delivering again (\(recovered) failed deliveries so far)") }
+  }
+
   private func note(failure error: any Error) {
     let failures = state.withLockedValue {
       $0.failures += 1
@@ -207,11 +216,15 @@ public final class SinkDelivery: @unchecked Sendable {
 
   /// Hands `records` to the destination; those it refuses for good are parked. Throws what
   /// must have the batch retried.
-  private func deliver(_ records: [RecordedAlert]) throws {
+  /// How many of them the destination took.
+  private func deliver(_ records: [RecordedAlert]) throws -> Int {
     do {
       try destination.deliver(records)
+      return records.count
     } catch let refused as RefusedRecords {
-      try park(entries(for: refused, from: records))
+      let parking = entries(for: refused, from: records)
+      try park(parking)
+      return records.count - parking.count
     }
   }
 
@@ -263,6 +276,9 @@ public final class SinkDelivery: @unchecked Sendable {
     return count
   }
 
+  /// The seqs parked now.
+  public var parkedSeqs: Set<UInt64> { Set(parked.load().map(\.seq)) }
+
   /// The parked records, as lines of `<name>.parked`.
   public var parkedLines: [String] { parked.load().map(\.line) }
 
@@ -282,7 +298,7 @@ public final class SinkDelivery: @unchecked Sendable {
         again = entries(for: refused, from: records)
       }
       kept += again
-      log("sink \(name): \(chosen.count - again.count) parked records sent again, \(again.count) refused again")
+      log("sink \(name): parked records sent again: \(chosen.count - again.count) taken, \(again.count) refused again")
       state.withLockedValue { $0.delivered += chosen.count - again.count }
     }
     try parked.replace(with: kept)
@@ -312,10 +328,11 @@ public final class SinkDelivery: @unchecked Sendable {
     let wanted = records.filter {
       (takesVigilRecords || !$0.line.contains(#","rule":"vigil."#)) && filter.selects($0.line)
     }
+    var taken = 0
     do {
       if !wanted.isEmpty {
         state.withLockedValue { $0.deliveringSince = Date() }
-        try deliver(wanted)
+        taken = try deliver(wanted)
       }
       try saveCursor("\(last.seq)", to: cursorPath)
     } catch {
@@ -325,10 +342,10 @@ public final class SinkDelivery: @unchecked Sendable {
     }
     state.withLockedValue {
       $0.cursor = last.seq
-      $0.delivered += wanted.count
+      $0.delivered += taken
       $0.deliveringSince = nil
-      $0.lastError = nil
     }
+    noteSuccess()
     return true
   }
 
@@ -363,8 +380,8 @@ public final class SinkDelivery: @unchecked Sendable {
       $0.reportsDelivered += lines.count
       $0.reportPosition = end
       $0.deliveringSince = nil
-      $0.lastError = nil
     }
+    noteSuccess()
     return true
   }
 
