@@ -29,15 +29,31 @@ def connect(path):
 
 
 class Status:
-    """One connection kept open for `{"op":"status"}` requests."""
+    """One connection kept open for `{"op":"status"}` requests. A request unanswered for
+    10 s is counted in `stalls` and asked again on a new connection."""
+
+    stalls = 0
 
     def __init__(self, path):
-        self.socket = connect(path)
+        self.path = path
+        self.open()
+
+    def open(self):
+        self.socket = connect(self.path)
+        self.socket.settimeout(10)
         self.file = self.socket.makefile("rb")
 
     def __call__(self):
-        self.socket.sendall(b'{"op":"status"}\n')
-        return json.loads(self.file.readline())
+        while True:
+            try:
+                self.socket.sendall(b'{"op":"status"}\n')
+                return json.loads(self.file.readline())
+            except TimeoutError:
+                Status.stalls += 1
+                print(f"WARNING: a status request had no answer within 10 s ({Status.stalls} so far);"
+                      " asking on a new connection", flush=True)
+                self.socket.close()
+                self.open()
 
 
 def sink_of(status):
@@ -65,7 +81,6 @@ class Answers:
 
     def __init__(self, s):
         self.ok = self.refused = 0
-        self.last = None
         self.sample = b""
         self.thread = threading.Thread(target=self.read, args=(s,), daemon=True)
         self.thread.start()
@@ -76,7 +91,6 @@ class Answers:
             chunk = s.recv(1 << 20)
             if not chunk:
                 break
-            self.last = time.monotonic()
             data = rest + chunk
             cut = data.rfind(b"\n") + 1
             complete, rest = data[:cut], data[cut:]
@@ -88,9 +102,11 @@ class Answers:
                 self.sample = complete[:300]
         self.done = time.monotonic()
 
-    def join(self):
-        self.thread.join()
+    def join(self, timeout=None):
+        """Waits for the daemon to close the connection; false if it has not within `timeout`."""
+        self.thread.join(timeout)
         assert self.refused == 0, f"{self.refused} reports refused: {self.sample!r}"
+        return not self.thread.is_alive()
 
 
 def fresh(data, round_number):
@@ -163,25 +179,35 @@ class Loop:
         self.answers = Answers(self.socket)
         self.stopping = threading.Event()
         self.rounds = 0
+        self.problems = []
         self.thread = threading.Thread(target=self.send, daemon=True)
 
     def send(self):
-        while not self.stopping.is_set():
-            data = fresh(self.base, self.rounds)
-            self.rounds += 1
-            for start, end in self.cuts:
-                if self.stopping.is_set():
-                    break
-                self.socket.sendall(data[start:end])
-        self.socket.shutdown(socket.SHUT_WR)
+        try:
+            while not self.stopping.is_set():
+                data = fresh(self.base, self.rounds)
+                self.rounds += 1
+                for start, end in self.cuts:
+                    if self.stopping.is_set():
+                        break
+                    self.socket.sendall(data[start:end])
+            self.socket.shutdown(socket.SHUT_WR)
+        except OSError as error:
+            self.problems.append(f"sending failed after {self.answers.ok:,} answers: {error}")
 
     def start(self):
         self.thread.start()
 
     def stop(self):
+        """Stops sending; waits up to a minute for the last answers (their count is in the
+        status counters either way)."""
         self.stopping.set()
         self.thread.join()
-        self.answers.join()
+        if not self.answers.join(timeout=60):
+            self.problems.append(f"the daemon had not closed the connection 60 s after the last report"
+                                 f" ({self.answers.ok:,} answers read)")
+        for problem in self.problems:
+            print(f"WARNING: {problem}")
 
 
 class Sampler:
@@ -191,15 +217,21 @@ class Sampler:
         self.status = Status(path)
         self.started = started
         self.samples = []
+        self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
     def take(self):
-        status = self.status()
-        sink = sink_of(status)
-        self.samples.append((time.monotonic() - self.started, status["counters"]["accepted"], sink["lag"],
-                             (sink.get("reports") or {}).get("lag_bytes"), sink["delivered"]))
+        # The ticking thread and an explicit reading share the connection: one at a time.
+        with self.lock:
+            status = self.status()
+            sink = sink_of(status)
+            # The last tick and an explicit reading at the same moment count once.
+            if self.samples and time.monotonic() - self.started - self.samples[-1][0] < 0.2:
+                self.samples.pop()
+            self.samples.append((time.monotonic() - self.started, status["counters"]["accepted"], sink["lag"],
+                                 (sink.get("reports") or {}).get("lag_bytes"), sink["delivered"]))
 
     def run(self):
         tick = self.started
@@ -302,7 +334,12 @@ def outage(path, name, seconds, stop_command, start_command):
           f" (report lag {up_end[3]:,} and {(down_status['sinks'][0].get('reports') or {}).get('lag_bytes')} bytes);"
           f" sink failures during the outage: {down_status['sinks'][0]['failures']}")
     if done is None:
-        print(f"NOT caught up {CATCH_UP_TIMEOUT:.0f} s after the restart: lag {final['sinks'][0]['lag']:,}")
+        left = sink_of(final)["lag"]
+        drained = sink_of(down_status)["lag"] - left
+        rate = drained / (time.monotonic() - restarted)
+        print(f"NOT caught up {CATCH_UP_TIMEOUT:.0f} s after the restart (CATCH_UP_TIMEOUT): alert lag {left:,},"
+              f" report lag {(sink_of(final).get('reports') or {}).get('lag_bytes')} bytes; the lag fell by {rate:,.0f} records/s,"
+              f" about {left / rate if rate > 0 else float('inf'):,.0f} s more to go")
     else:
         print(f"caught up {done - restarted:.1f} s after the restart: lag 0, report lag 0 bytes,"
               f" {alerts_logged(final):,} alert records logged, {final['counters']['accepted']:,} reports accepted")

@@ -63,10 +63,10 @@ pg_describe() {
 }
 
 # Starts a release vigild named NODE in FOLDER (created; shipped Rules/, durability none)
-# whose postgres sink writes with METHOD (copy or insert), reports included; waits for its
-# socket, FOLDER/s.sock, and sets node_pid.
+# whose postgres sink writes with METHOD (copy or insert; none given: the sink's default),
+# reports included; waits for its socket, FOLDER/s.sock, and sets node_pid.
 node_start() {
-  local node=$1 dir=$2 method=$3
+  local node=$1 dir=$2 method=${3:-}
   mkdir -p "$dir/Rules"
   cp Rules/*.yaml "$dir/Rules/"
   cat >"$dir/v.yaml" <<EOF
@@ -84,14 +84,35 @@ plugins:
     user: vigil_writer
     owner: {user: vigil_owner}
     reports: true
-    write: $method
 EOF
+  if [ -n "$method" ]; then echo "    write: $method" >>"$dir/v.yaml"; fi
   (cd "$dir" && exec "$vigild" --config v.yaml --socket "$dir/s.sock" --log-level warning 2>>"$dir/vigild.log") &
   node_pid=$!
   bench_pids+=("$node_pid")
   for _ in $(seq 200); do [ -S "$dir/s.sock" ] && return 0; sleep 0.05; done
   echo "vigild $node did not start: $(cat "$dir/vigild.log")" >&2
   return 1
+}
+
+# The CPU seconds (user and system) the processes PIDs have used so far.
+cpu_seconds() {
+  local pid ticks=0
+  for pid in "$@"; do
+    ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
+  done
+  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
+}
+
+# The server processes of the sinks' sessions now.
+writer_backends() {
+  pg_sql "SELECT pid FROM pg_stat_activity WHERE usename = 'vigil_writer'"
+}
+
+# Says why a node failed: whether it still runs, and the end of its log.
+node_failed() {
+  local node=$1 dir=$2 pid=$3
+  echo "vigild $node: $(kill -0 "$pid" 2>/dev/null && echo still running || echo 'not running (exited)'); its log ends:" >&2
+  tail -20 "$dir/vigild.log" >&2
 }
 
 # Stops a node (SIGTERM, as systemd would) and waits for it.
@@ -105,6 +126,7 @@ node_stop() {
 
 bench_cleanup() {
   local pid
+  set +e
   for pid in "${bench_pids[@]+"${bench_pids[@]}"}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${bench_pids[@]+"${bench_pids[@]}"}"; do wait "$pid" 2>/dev/null || true; done
   if [ -n "$pg_data" ] && [ -f "$pg_data/postmaster.pid" ]; then

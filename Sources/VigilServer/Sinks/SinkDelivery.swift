@@ -396,9 +396,15 @@ public final class SinkDelivery: @unchecked Sendable {
     wake.unlock()
   }
 
+  /// Waits out a back-off: the whole of it, however often the writer signals new records
+  /// meanwhile (bench/run-cluster saw a hundred retries a second against a stopped
+  /// database while one node ingested), unless vigild starts stopping.
   private func pause(_ seconds: Double) {
+    let deadline = Date().addingTimeInterval(seconds)
     wake.lock()
-    if !state.withLockedValue({ $0.stopping }) { _ = wake.wait(until: Date().addingTimeInterval(seconds)) }
+    while !state.withLockedValue({ $0.stopping }), Date() < deadline {
+      _ = wake.wait(until: deadline)
+    }
     wake.unlock()
   }
 
