@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import Foundation
 import PackageDescription
 
@@ -34,6 +34,12 @@ let package = Package(
     .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     // TLS settings for the postgres sink (postgres-nio takes an NIOSSLContext).
     .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+    // The console (docs/console.md): its HTTP listener, and /metrics. Hummingbird without
+    // its swift-configuration trait, which Vigil does not use (fewer build minutes).
+    .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+    .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+    // Hummingbird's header types (HTTPField), named by the console's middleware.
+    .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
   ],
   targets: [
     // The engine: reports, the rule language, rule sets, evaluation. Pure: no I/O.
@@ -57,6 +63,8 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        // The daemon's metrics, which the console serves at /metrics.
+        .product(name: "Prometheus", package: "swift-prometheus"),
       ],
       plugins: ["GitRevision"]
     ),
@@ -91,10 +99,22 @@ let package = Package(
       path: "Plugins", exclude: pluginDocuments,
       plugins: ["PluginRegistry"]),
     .plugin(name: "PluginRegistry", capability: .buildTool(), path: "BuildTools/PluginRegistry"),
+    // The console (docs/console.md): a read-only web view of alerts, rules and health, its
+    // JSON API and /metrics, served by vigild over HTTP. The index it reads is VigilServer's.
+    .target(
+      name: "VigilConsole",
+      dependencies: [
+        "VigilCore", "VigilServer",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      resources: []),
     .executableTarget(
       name: "vigild",
       dependencies: [
-        "VigilServer", "VigilPlugins",
+        "VigilServer", "VigilPlugins", "VigilConsole",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

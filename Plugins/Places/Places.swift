@@ -12,11 +12,16 @@ import VigilCore
 /// gives the key of the first place (in load order) one of whose names occurs in the
 /// text, matched as docs/rules.md's "Name matching" says, and nothing when none does.
 /// Its second item kind, `control`, says who held a place when (TerritorialControl.swift).
-public struct Places: RulePlugin {
+/// As a region atlas it gives the console Syria's governorates (GovernorateAtlas.swift).
+public struct Places: RulePlugin, RegionAtlasPlugin {
   public let name = "places"
   public let itemKinds = ["place", TerritorialControl.itemKind]
 
   public init() {}
+
+  /// Syria's governorates. The settings are ignored: the outlines and the names reports
+  /// give them are built in, the same whatever the configuration says.
+  public func atlas(settings: ConfigurationValue) -> RegionAtlas { GovernorateAtlas.atlas }
 
   public func prepare(items: [RuleNode], settings: ConfigurationValue) -> Result<[ConditionFunction], RuleSetErrors> {
     let isControl = { (item: RuleNode) -> Bool in

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
+import VigilConsole
 import VigilCore
 import VigilPlugins
 import VigilServer
@@ -40,6 +41,17 @@ struct Vigild: ParsableCommand {
   @Option(help: "fsync once per batch of reports, or never (durability).")
   var durability: DaemonConfiguration.Durability?
 
+  @Option(
+    help: ArgumentHelp(
+      "The console's address (http.listen), e.g. 127.0.0.1:8470, or off.", valueName: "HOST:PORT|off"),
+    transform: { text in
+      switch HTTPAddress.parse(text) {
+      case .success(let address): return address.map { .some($0) } ?? .some(nil)
+      case .failure(let problem): throw ValidationError("--http: \(problem)")
+      }
+    })
+  var http: HTTPAddress??
+
   @Option(name: .customLong("log-level"), help: "Which of the daemon's own log lines to print.")
   var logLevel: Logger.Level = .info
 
@@ -74,6 +86,7 @@ struct Vigild: ParsableCommand {
     source.stateDirectory = stateDirectory
     source.alertLogPath = alertLog
     source.durability = durability
+    source.http = http
     let level = logLevel
     LoggingSystem.bootstrap { label in
       var handler = StreamLogHandler.standardError(label: label)
@@ -99,11 +112,19 @@ struct Vigild: ParsableCommand {
       log.error("cannot start: \(unreadable.joined(separator: "\n"))")
       return 1
     }
+    let access: ConsoleAccess
+    do {
+      access = try ConsoleAccess.load(configuration.http)
+    } catch {
+      log.error("cannot start: \(error)")
+      return 1
+    }
     let rulesPaths = configuration.rules.paths.joined(separator: ", ")
     log.info(
       """
       configuration: socket \(configuration.socket.path), rules \(rulesPaths), state \(configuration.stateDirectory), \
-      alert log \(configuration.alerts.path), durability \(configuration.durability.rawValue)
+      alert log \(configuration.alerts.path), durability \(configuration.durability.rawValue), \
+      console \(configuration.http.listen.map { "http://\($0)/" } ?? "off")
       """)
     // Watching starts before the first load, so an edit made meanwhile is not missed.
     let watcher =
@@ -138,7 +159,10 @@ struct Vigild: ParsableCommand {
     log.notice(
       "ready on \(configuration.socket.path): rule set \(ruleSet.revision), \(ruleSet.enabledRuleCount) rules")
     Self.serverBox.withLockedValue { $0 = server }
-    Self.run(server, watcher: watcher, log: log)
+    let console =
+      configuration.http.listen == nil
+      ? nil : ConsoleService(server: server, configuration: configuration, access: access, log: log)
+    Self.run(server, watcher: watcher, console: console, log: log)
     log.notice("stopped")
     return 0
   }
@@ -153,12 +177,16 @@ struct Vigild: ParsableCommand {
   /// the sources, given a while to finish the report in hand; the socket, answering what
   /// each connection has read, and the writer; the sinks; last, the socket file and the
   /// state directory's lock.
-  static func run(_ server: SocketServer, watcher: RuleWatcher?, log: Logger) {
-    let parts: [ServiceGroupConfiguration.ServiceConfiguration] = [
+  static func run(_ server: SocketServer, watcher: RuleWatcher?, console: ConsoleService?, log: Logger) {
+    var parts: [ServiceGroupConfiguration.ServiceConfiguration] = [
       .init(service: DaemonPart("state directory lock and socket file", stop: server.release)),
       .init(service: DaemonPart("sinks", start: server.startSinks, stop: server.stopSinks)),
       .init(service: DaemonPart("socket and writer", stop: server.stopServing)),
       .init(service: DaemonPart("sources", start: server.startSources, stop: server.stopSources)),
+    ]
+    // The console stops before the sources: its live streams end, its requests are answered.
+    if let console { parts.append(.init(service: console)) }
+    parts += [
       .init(service: DaemonPart("rule watcher", start: { watcher?.start() }, stop: { watcher?.stop() })),
       .init(
         service: SignalHandling(

@@ -14,6 +14,9 @@ struct SystemdUnitTests {
   /// The drop-in a site adds for a sink that reaches a host over the network.
   static let networkDropInPath = URL(fileURLWithPath: unitPath).deletingLastPathComponent()
     .appendingPathComponent("vigild.service.d/network-sinks.conf.example").path
+  /// The drop-in a site adds for a console that other machines reach.
+  static let consoleDropInPath = URL(fileURLWithPath: unitPath).deletingLastPathComponent()
+    .appendingPathComponent("vigild.service.d/console-network.conf.example").path
 
   /// The unit's settings (or a drop-in's), by key, in order (a key may repeat).
   static func settings(of path: String = unitPath) throws -> [(key: String, value: String)] {
@@ -43,9 +46,14 @@ struct SystemdUnitTests {
   /// The unit for this build with the network drop-in where systemd looks for the
   /// drop-ins of a unit given by path: `<unit>.d/*.conf`.
   static func unitWithNetworkDropIn(in directory: TemporaryDirectory) throws -> String {
+    try unitWithDropIn(networkDropInPath, in: directory)
+  }
+
+  static func unitWithDropIn(_ path: String, in directory: TemporaryDirectory) throws -> String {
     let unit = try unitForThisBuild(in: directory)
     try FileManager.default.createDirectory(atPath: unit + ".d", withIntermediateDirectories: true)
-    try FileManager.default.copyItem(atPath: networkDropInPath, toPath: unit + ".d/network-sinks.conf")
+    let name = URL(fileURLWithPath: path).lastPathComponent.replacingOccurrences(of: ".example", with: "")
+    try FileManager.default.copyItem(atPath: path, toPath: unit + ".d/" + name)
     return unit
   }
 
@@ -77,15 +85,21 @@ struct SystemdUnitTests {
     #expect(score <= 2.0, "overall exposure \(score)")
   }
 
-  @Test func theNetworkDropInOpensIPToTheAddressesItListsAndNothingElse() throws {
-    // It changes the network settings only, and leaves every address refused but those
-    // it allows, each an address or a prefix (no `any`, no `localhost`).
-    let dropIn = try Self.settings(of: Self.networkDropInPath)
-    #expect(Set(dropIn.map(\.key)) == ["PrivateNetwork", "RestrictAddressFamilies", "IPAddressDeny", "IPAddressAllow"])
-    #expect(try Self.values("PrivateNetwork") == ["yes"], "the unit alone has no network")
-    #expect(dropIn.filter { $0.key == "PrivateNetwork" }.map(\.value) == ["no"])
-    #expect(dropIn.filter { $0.key == "RestrictAddressFamilies" }.map(\.value) == ["AF_UNIX AF_INET AF_INET6"])
-    #expect(dropIn.filter { $0.key == "IPAddressDeny" }.map(\.value) == ["any"])
+  @Test func theUnitAloneOpensLoopbackOnlyForTheConsole() throws {
+    // The console listens on the host's loopback: the host's network namespace, IP
+    // sockets, and every address refused but loopback.
+    #expect(try Self.values("PrivateNetwork") == ["no"])
+    #expect(try Self.values("RestrictAddressFamilies") == ["AF_UNIX AF_INET AF_INET6"])
+    #expect(try Self.values("IPAddressDeny") == ["any"])
+    #expect(try Self.values("IPAddressAllow") == ["localhost"])
+  }
+
+  @Test(arguments: [networkDropInPath, consoleDropInPath])
+  func aNetworkDropInOpensIPToTheAddressesItListsAndNothingElse(_ path: String) throws {
+    // It adds allowed addresses and changes nothing else: each an address or a prefix
+    // (no `any`, no `localhost`).
+    let dropIn = try Self.settings(of: path)
+    #expect(Set(dropIn.map(\.key)) == ["IPAddressAllow"])
     let allowed = dropIn.filter { $0.key == "IPAddressAllow" }.flatMap { $0.value.split(separator: " ") }
     #expect(!allowed.isEmpty)
     for entry in allowed {
@@ -95,7 +109,14 @@ struct SystemdUnitTests {
         inet_pton(AF_INET, String(parts[0]), &address) == 1 || inet_pton(AF_INET6, String(parts[0]), &address) == 1
       #expect(isAddress && (parts.count == 1 || Int(parts[1]).map { $0 >= 8 } == true), "\(entry)")
     }
+    let directory = try TemporaryDirectory()
+    let unit = try Self.unitWithDropIn(path, in: directory)
+    try Self.expectVerified(unit)
+    let (score, _) = try Self.exposure(unit)
+    #expect(score <= 2.0, "overall exposure \(score)")
+  }
 
+  @Test func theNetworkDropInKeepsTheRestOfTheHardening() throws {
     let directory = try TemporaryDirectory()
     let unit = try Self.unitWithNetworkDropIn(in: directory)
     try Self.expectVerified(unit)
@@ -117,7 +138,6 @@ struct SystemdUnitTests {
     #expect(try Self.values("ProtectSystem") == ["strict"])
     #expect(try Self.values("PrivateTmp") == ["yes"])
     #expect(try Self.values("CapabilityBoundingSet") == [""])
-    #expect(try Self.values("RestrictAddressFamilies") == ["AF_UNIX"])
     let writable = Set(try Self.values("ReadWritePaths").flatMap { $0.split(separator: " ").map(String.init) })
     // The directories the daemon is told to write in, from its command line.
     let command = try #require(try Self.values("ExecStart").first).split(separator: " ").map(String.init)

@@ -13,7 +13,7 @@ struct VigilPluginsCommandTests {
       all.standardOutput.split(separator: "\n").map(String.init) == [
         "designations  enabled   functions  rule-file items: designation",
         "exec          disabled  sink",
-        "places        enabled   functions  rule-file items: place, control",
+        "places        enabled   functions, atlas  rule-file items: place, control",
         "postgres      disabled  sink",
         "spool         disabled  source",
         "webhook       disabled  sink",
@@ -27,7 +27,7 @@ struct VigilPluginsCommandTests {
     #expect(objects.map { $0["name"] as? String } == ["designations", "exec", "places", "postgres", "spool", "webhook"])
     #expect(objects.map { $0["enabled"] as? Bool } == [false, false, true, false, false, false])
     #expect(
-      objects.map { $0["roles"] as? [String] } == [["functions"], ["sink"], ["functions"], ["sink"], ["source"], ["sink"]])
+      objects.map { $0["roles"] as? [String] } == [["functions"], ["sink"], ["functions", "atlas"], ["sink"], ["source"], ["sink"]])
     #expect(
       objects.map { $0["item_kinds"] as? [String] } == [["designation"], [], ["place", "control"], [], [], []])
   }

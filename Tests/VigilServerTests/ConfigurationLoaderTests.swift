@@ -107,7 +107,7 @@ struct ConfigurationLoaderTests {
   static let refusals: [(String, [String])] = [
     (
       "sockets:\n  path: x\n",
-      ["vigild.yaml:1:1: sockets: unknown key (known: node, socket, rules, state_dir, alerts, durability, limits, plugins)"]
+      ["vigild.yaml:1:1: sockets: unknown key (known: node, socket, rules, state_dir, alerts, durability, limits, http, plugins)"]
     ),
     (
       "socket:\n  pathh: x\n",
@@ -188,7 +188,7 @@ struct ConfigurationLoaderTests {
       [
         #"vigild.yaml:1:13: durability: expected one of (batch, none), got "x""#,
         #"vigild.yaml:3:20: limits.max_connections: expected a whole number of at least 1, got "none""#,
-        "vigild.yaml:4:1: extra: unknown key (known: node, socket, rules, state_dir, alerts, durability, limits, plugins)",
+        "vigild.yaml:4:1: extra: unknown key (known: node, socket, rules, state_dir, alerts, durability, limits, http, plugins)",
       ]
     ),
   ]

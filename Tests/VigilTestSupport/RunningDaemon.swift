@@ -26,6 +26,9 @@ public final class RunningDaemon {
     }
     let vigild = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
       .appendingPathComponent("vigild")
+    // Many daemons run at once in the tests: none listens for the console unless the test
+    // asks (with --http, or a configuration file's http section).
+    let arguments = arguments.contains("--http") || arguments.contains("--config") ? arguments : arguments + ["--http", "off"]
     if wrapper.isEmpty {
       process.executableURL = vigild
       process.arguments = ["--socket", socketPath] + arguments

@@ -28,7 +28,7 @@ public struct SubscriptionFilter: Sendable, Equatable {
 
 /// A request that could not be taken, with the protocol's error code.
 public struct RequestError: Error, Equatable, Sendable {
-  public enum Code: String, Sendable {
+  public enum Code: String, Sendable, CaseIterable {
     case invalidJSON = "invalid_json"
     case notAnObject = "not_an_object"
     case invalidRequest = "invalid_request"

@@ -12,6 +12,8 @@ public struct ConfigurationSource: Sendable {
   public var stateDirectory: String?
   public var alertLogPath: String?
   public var durability: DaemonConfiguration.Durability?
+  /// `--http`: the console's address, or `off` (nil inside).
+  public var http: HTTPAddress??
 
   public init() {}
 
@@ -38,6 +40,7 @@ public struct ConfigurationSource: Sendable {
     if let stateDirectory { configuration.stateDirectory = stateDirectory }
     if let alertLogPath { configuration.alerts.path = alertLogPath }
     if let durability { configuration.durability = durability }
+    if let http { configuration.http.listen = http }
     return configuration
   }
 

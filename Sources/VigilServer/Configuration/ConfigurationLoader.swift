@@ -50,7 +50,7 @@ private struct Reader {
   }
 
   mutating func read(_ root: Node, into configuration: inout DaemonConfiguration) {
-    let keys = ["node", "socket", "rules", "state_dir", "alerts", "durability", "limits", "plugins"]
+    let keys = ["node", "socket", "rules", "state_dir", "alerts", "durability", "limits", "http", "plugins"]
     for (key, value) in members(root, "", known: keys) {
       switch key {
       case "node": configuration.node = node(value, key) ?? configuration.node
@@ -61,6 +61,7 @@ private struct Reader {
       case "durability":
         configuration.durability = word(value, key, DaemonConfiguration.Durability.self) ?? configuration.durability
       case "limits": readLimits(value, into: &configuration.limits)
+      case "http": readHTTP(value, into: &configuration.http)
       default: configuration.plugins = plugins(value, key) ?? configuration.plugins
       }
     }
@@ -97,6 +98,22 @@ private struct Reader {
       case "path": alerts.path = self.path(value, path) ?? alerts.path
       case "rotate_bytes": alerts.rotateBytes = integer(value, path, minimum: 0) ?? alerts.rotateBytes
       default: alerts.keep = integer(value, path, minimum: 1) ?? alerts.keep
+      }
+    }
+  }
+
+  mutating func readHTTP(_ node: Node, into http: inout DaemonConfiguration.HTTP) {
+    for (key, value) in members(node, "http", known: ["listen", "token_file", "index_limit"]) {
+      let path = "http." + key
+      switch key {
+      case "listen":
+        guard let text = string(value, path) else { continue }
+        switch HTTPAddress.parse(text) {
+        case .success(let address): http.listen = address
+        case .failure(let problem): report(path, value, problem.description)
+        }
+      case "token_file": http.tokenFile = self.path(value, path) ?? http.tokenFile
+      default: http.indexLimit = integer(value, path, minimum: 0) ?? http.indexLimit
       }
     }
   }

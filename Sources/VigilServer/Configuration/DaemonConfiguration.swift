@@ -46,6 +46,16 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var idleLineSeconds = 30.0
   }
 
+  /// The console (docs/console.md): its HTTP listener and what it keeps in memory.
+  public struct HTTP: Sendable, Equatable {
+    /// Where it listens; nil: not at all (`listen: off`).
+    public var listen: HTTPAddress? = .standard
+    /// The access token's file; required when `listen` is not a loopback address.
+    public var tokenFile = ""
+    /// How many of the newest alerts the console's index holds (its counts cover all).
+    public var indexLimit = 1_000_000
+  }
+
   /// An enabled plugin and its settings, in the order the file gives them.
   public struct Plugin: Sendable, Equatable {
     public var name: String
@@ -66,6 +76,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
   public var alerts = Alerts()
   public var durability = Durability.batch
   public var limits = Limits()
+  public var http = HTTP()
   public var plugins = [Plugin(name: "designations"), Plugin(name: "places")]
 
   public init() {}

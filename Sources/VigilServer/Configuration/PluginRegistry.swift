@@ -27,6 +27,16 @@ public struct PluginRegistry: Sendable {
     enabled(by: configuration).compactMap { $0 as? any AlertSink }
   }
 
+  /// The regions the console counts and maps by: the first enabled atlas plugin's.
+  public func atlas(for configuration: DaemonConfiguration) -> RegionAtlas? {
+    for plugin in enabled(by: configuration) {
+      guard let atlas = plugin as? any RegionAtlasPlugin else { continue }
+      let settings = configuration.plugins.first { $0.name == plugin.name }?.settings ?? .mapping([])
+      return atlas.atlas(settings: settings)
+    }
+    return nil
+  }
+
   /// A rule loader with the rule plugins the configuration enables, each with its settings.
   public func loader(for configuration: DaemonConfiguration) -> RuleSetLoader {
     let settings = Dictionary(
@@ -41,6 +51,7 @@ public struct PluginRegistry: Sendable {
     if plugin is any RulePlugin { roles.append("functions") }
     if plugin is any AlertSink { roles.append("sink") }
     if plugin is any ReportSource { roles.append("source") }
+    if plugin is any RegionAtlasPlugin { roles.append("atlas") }
     return roles
   }
 }

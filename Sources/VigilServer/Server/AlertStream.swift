@@ -7,7 +7,7 @@ import VigilCore
 /// which is only filled while the channel is writable); a subscriber that falls further
 /// behind gets an `overloaded` line and is closed, so it never slows the daemon down or
 /// makes it grow.
-final class AlertStream: @unchecked Sendable {
+final class AlertStream: AlertListener, @unchecked Sendable {
   let selector: AlertSelector
   private let channel: Channel
   private let limit: Int

@@ -1,3 +1,4 @@
+import Dispatch
 import NIOCore
 import VigilCore
 
@@ -28,6 +29,8 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   private var peer: PeerCredentials?
   /// The responses not yet handed to the channel, in request order.
   private var slots = CircularBuffer<Slot>(initialCapacity: 64)
+  /// When each slot's request was read (uptime ns): the round trip, for the metrics.
+  private var readAt = CircularBuffer<UInt64>(initialCapacity: 64)
   /// How many responses have been handed to the channel: the number of `slots.first`.
   private var handedOver = 0
   /// Responses handed over in this turn of the loop, written and flushed at its end.
@@ -135,6 +138,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   /// Adds a slot for the next response; gives its number.
   private func open(_ slot: Slot) -> Int {
     slots.append(slot)
+    readAt.append(DispatchTime.now().uptimeNanoseconds)
     if slots.count >= Self.leastInFlight, !paused, slots.count >= inFlightLimit, let channel {
       paused = true
       _ = channel.setOption(ChannelOptions.autoRead, value: false)
@@ -160,15 +164,22 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         return resumeIfDrained()
       case .ready(let line):
         slots.removeFirst()
-        handedOver += 1
+        answered()
         hand(line)
       case .afterEarlier(let body):
         slots.removeFirst()
-        handedOver += 1
+        answered()
         body()
       }
     }
     resumeIfDrained()
+  }
+
+  /// The front slot's response is handed over: its round trip is measured.
+  private func answered() {
+    handedOver += 1
+    let read = readAt.removeFirst()
+    daemon.counters.metrics.requestAnswered(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds &- read))
   }
 
   private func resumeIfDrained() {

@@ -2,7 +2,8 @@ import Foundation
 import NIOConcurrencyHelpers
 import VigilCore
 
-/// The numbers `status` reports, shared by every connection and the writer.
+/// The numbers `status` reports, shared by every connection and the writer; each also
+/// moves its Prometheus metric.
 final class Counters: Sendable {
   struct Values: Sendable {
     var accepted = 0
@@ -13,16 +14,33 @@ final class Counters: Sendable {
   }
 
   private let values = NIOLockedValueBox(Values())
+  let metrics: DaemonMetrics
 
-  func accepted() { values.withLockedValue { $0.accepted += 1 } }
-  func refused() { values.withLockedValue { $0.refused += 1 } }
-  func duplicate() { values.withLockedValue { $0.duplicates += 1 } }
+  init(metrics: DaemonMetrics = DaemonMetrics()) {
+    self.metrics = metrics
+  }
+
+  func accepted() {
+    values.withLockedValue { $0.accepted += 1 }
+    metrics.reportAccepted()
+  }
+  /// A refused request, by the code of its answer (`invalid_report`, `too_large`, …).
+  func refused(_ code: RequestError.Code) { refused(code.rawValue) }
+  func refused(_ code: String) {
+    values.withLockedValue { $0.refused += 1 }
+    metrics.reportRefused(code)
+  }
+  func duplicate() {
+    values.withLockedValue { $0.duplicates += 1 }
+    metrics.reportDuplicate()
+  }
   func checked() { values.withLockedValue { $0.checked += 1 } }
-  func alerts(_ priorities: [Priority]) {
-    guard !priorities.isEmpty else { return }
+  func alerts(_ records: [AlertRecord]) {
+    guard !records.isEmpty else { return }
     values.withLockedValue { values in
-      for priority in priorities { values.alerts[priority, default: 0] += 1 }
+      for record in records { values.alerts[record.priority, default: 0] += 1 }
     }
+    for record in records { metrics.alert(rule: record.rule, priority: record.priority) }
   }
 
   var snapshot: Values { values.withLockedValue { $0 } }

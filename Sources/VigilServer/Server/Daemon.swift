@@ -41,11 +41,16 @@ public final class Daemon: Sendable {
   /// The enabled sinks' deliveries and sources' runners, for `status`.
   let sinks: [SinkDelivery]
   let sources: [SourceRunner]
-  let subscriptions: Subscriptions
+  public let subscriptions: Subscriptions
+  /// Whether the console is served (for `status`).
+  public let console: ConsoleState
   /// The daemon's own log (standard error), one line per event.
   let log: @Sendable (String) -> Void
   private let rules: NIOLockedValueBox<ActiveRules>
   private let lastReload: NIOLockedValueBox<LastReload>
+  /// The last loads and reloads, newest last (the console's health page).
+  private let reloadHistory: NIOLockedValueBox<[ReloadOutcome]>
+  static let reloadsKept = 20
   private let connections = NIOLockedValueBox(0)
   private let startedAt = Date()
   private let adminUIDs: Set<UInt32>
@@ -65,12 +70,16 @@ public final class Daemon: Sendable {
     self.plugins = plugins
     self.sinks = sinks
     self.subscriptions = subscriptions
+    self.console = ConsoleState(listen: configuration.http.listen)
     self.log = log
     self.writer = writer
     self.counters = counters
     let now = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
     rules = NIOLockedValueBox(ActiveRules(set: ruleSet, loadedAt: now))
     lastReload = NIOLockedValueBox(LastReload(at: now))
+    reloadHistory = NIOLockedValueBox([ReloadOutcome(ok: true, at: now, trigger: "start", revision: ruleSet.revision, errors: [])])
+    counters.metrics.reload(ok: true)
+    counters.metrics.ruleSetLoaded(revision: ruleSet.revision)
     adminUIDs = Set([getuid(), 0] + configuration.socket.adminUIDs)
     adminGIDs = Set(configuration.socket.adminGIDs)
   }
@@ -87,7 +96,7 @@ public final class Daemon: Sendable {
     if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
     switch RequestParser.parse(bytes) {
     case .failure(let error):
-      counters.refused()
+      counters.refused(error.code)
       return .line(loop.makeSucceededFuture(Response.error(error)))
     case .success(.subscribe(let filter)):
       return .subscribe(AlertSelector(filter))
@@ -106,13 +115,13 @@ public final class Daemon: Sendable {
   /// A source's report, through the path of a report on the socket; waits for the verdict.
   func record(report given: [UInt8]) -> ReportVerdict {
     guard sourceGate.enter() else {
-      counters.refused()
+      counters.refused("shutting_down")
       return .refused(code: "shutting_down", message: "vigild is stopping; the report was not recorded")
     }
     defer { sourceGate.leave() }
     let limit = configuration.limits.maxLineBytes
     guard given.count <= limit else {
-      counters.refused()
+      counters.refused(.tooLarge)
       return .refused(code: "too_large", message: "the report is longer than \(limit) bytes (limits.max_line_bytes)")
     }
     // A report is one journal line: line breaks between its tokens (pretty-printed JSON)
@@ -121,7 +130,7 @@ public final class Daemon: Sendable {
     let response: String
     switch RequestParser.parse(bytes) {
     case .failure(let error):
-      counters.refused()
+      counters.refused(error.code)
       response = Response.error(error)
     case .success(.submit(let parsed, let json)):
       // (`submission` counts its own refusal.)
@@ -131,11 +140,11 @@ public final class Daemon: Sendable {
       do {
         response = try writer.submit(submission).wait()
       } catch {
-        counters.refused()
+        counters.refused(.internal)
         return .refused(code: "internal", message: "\(error)")
       }
     case .success:
-      counters.refused()
+      counters.refused(.invalidRequest)
       return .refused(code: "invalid_request", message: "a source gives reports, not requests with an op")
     }
     return Self.verdict(of: response)
@@ -185,7 +194,7 @@ public final class Daemon: Sendable {
   }
 
   func tooLarge(on loop: EventLoop) -> EventLoopFuture<String> {
-    counters.refused()
+    counters.refused(.tooLarge)
     let limit = configuration.limits.maxLineBytes
     return loop.makeSucceededFuture(
       Response.error(RequestError(.tooLarge, "the line is longer than \(limit) bytes (limits.max_line_bytes)")))
@@ -231,7 +240,7 @@ public final class Daemon: Sendable {
         let strangers = seqs.filter { !parked.contains($0) }
         if !strangers.isEmpty {
           let listed = parked.sorted().prefix(20).map(String.init).joined(separator: ", ")
-          counters.refused()
+          counters.refused(.invalidRequest)
           return loop.makeSucceededFuture(
             Response.error(
               RequestError(
@@ -274,12 +283,18 @@ public final class Daemon: Sendable {
     let set = ruleSet
     let records = alerts(for: parsed.report, set: set)
     guard let content = try? ReportDigest.content(of: json) else {
-      counters.refused()
+      counters.refused(.invalidJSON)
       return nil
     }
-    return Submission(
+    var submission = Submission(
       reportID: parsed.report.id, content: content, reportJSON: json, alerts: records, warnings: parsed.warnings,
       ruleset: set.revision)
+    if !records.isEmpty {
+      let location = parsed.report.location
+      submission.facts = ReportFacts(
+        governorate: location?.governorate?.string, lat: location?.lat, lon: location?.lon, journal: nil)
+    }
+    return submission
   }
 
   private func alerts(for report: Report, set: RuleSet) -> [AlertRecord] {
@@ -300,7 +315,7 @@ public final class Daemon: Sendable {
   }
 
   private func forbidden(_ op: String, on loop: EventLoop) -> EventLoopFuture<String> {
-    counters.refused()
+    counters.refused(.forbidden)
     return loop.makeSucceededFuture(
       Response.error(
         RequestError(.forbidden, "\(op) is for the daemon's own user, root and socket.admin_uids/admin_gids")))
@@ -342,7 +357,7 @@ public final class Daemon: Sendable {
     let candidate = RuleSetLoader.revision(of: sources)
     let current = ruleSet
     if candidate == current.revision {
-      lastReload.withLockedValue { $0 = LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil) }
+      noteReload(LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil), revision: current.revision, trigger: trigger)
       return loop.makeSucceededFuture(reloaded(current))
     }
     switch ConfiguredRuleSet.load(sources, configuration: configuration, plugins: plugins) {
@@ -350,10 +365,22 @@ public final class Daemon: Sendable {
       return reloadFailed(errors.errors, revision: candidate, trigger: trigger, on: loop)
     case .success(let set):
       rules.withLockedValue { $0 = ActiveRules(set: set, loadedAt: now()) }
-      lastReload.withLockedValue { $0 = LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil) }
+      noteReload(LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil), revision: set.revision, trigger: trigger)
+      counters.metrics.ruleSetLoaded(revision: set.revision)
       let record = Self.loadedRecord(set, previous: current, time: now())
       log("reloaded the rule set on \(trigger): \(record.message)")
       return writer.record([record]).map { _ in self.reloaded(set) }
+    }
+  }
+
+  /// Records a reload's outcome: for `status`, the console and the metrics.
+  private func noteReload(_ outcome: LastReload, revision: String?, trigger: String) {
+    lastReload.withLockedValue { $0 = outcome }
+    counters.metrics.reload(ok: outcome.ok)
+    reloadHistory.withLockedValue { history in
+      history.append(
+        ReloadOutcome(ok: outcome.ok, at: outcome.at, trigger: trigger, revision: revision, errors: outcome.errors))
+      if history.count > Self.reloadsKept { history.removeFirst(history.count - Self.reloadsKept) }
     }
   }
 
@@ -366,11 +393,9 @@ public final class Daemon: Sendable {
     // The same candidate is recorded once; without files to name it (a directory that
     // cannot be read), its errors name it.
     let candidate = revision ?? "unreadable: " + errors.map(\.description).joined(separator: "; ")
-    let alreadyRecorded = lastReload.withLockedValue { last in
-      let seen = last.rejectedRevision == candidate
-      last = LastReload(ok: false, at: now(), errors: errors, rejectedRevision: candidate)
-      return seen
-    }
+    let alreadyRecorded = lastReload.withLockedValue { $0.rejectedRevision == candidate }
+    noteReload(
+      LastReload(ok: false, at: now(), errors: errors, rejectedRevision: candidate), revision: revision, trigger: trigger)
     let response =
       "{\"ok\":true,\"reloaded\":false,\"errors\":[\(errors.map(Self.errorJSON).joined(separator: ","))]}\n"
     guard !alreadyRecorded else { return loop.makeSucceededFuture(response) }
@@ -405,6 +430,20 @@ public final class Daemon: Sendable {
 
   // MARK: Status and rules
 
+  // MARK: What the console reads
+
+  /// What `status` answers, as its JSON object (with its newline).
+  public func statusJSON() -> String { status() }
+  /// The active rule set and when it was loaded.
+  public var activeRuleSet: (set: RuleSet, loadedAt: String) {
+    rules.withLockedValue { ($0.set, $0.loadedAt) }
+  }
+  /// The last loads and reloads, oldest first.
+  public var reloads: [ReloadOutcome] { reloadHistory.withLockedValue { $0 } }
+  /// The daemon's metrics; the gauges of state are set from `status` first.
+  public var metrics: DaemonMetrics { counters.metrics }
+  public var nodeName: String { configuration.node }
+
   private func status() -> String {
     let active = rules.withLockedValue { $0 }
     let last = lastReload.withLockedValue { $0 }
@@ -420,7 +459,7 @@ public final class Daemon: Sendable {
       + "\"checked\":\(counts.checked),\"alerts\":{\(alerts)}},"
       + "\"connections\":\(connections.withLockedValue { $0 }),\"subscribers\":\(subscriptions.count),\"alert_log\":\(JSONText.string(alertLog)),"
       + "\"sinks\":[\(sinks.map(\.statusJSON).joined(separator: ","))],"
-      + "\"sources\":[\(sources.map(\.statusJSON).joined(separator: ","))]}\n"
+      + "\"sources\":[\(sources.map(\.statusJSON).joined(separator: ","))],\"console\":\(console.statusJSON)}\n"
   }
 
   private func rulesList() -> String {

@@ -10,6 +10,8 @@ struct Submission: Sendable {
   let alerts: [AlertRecord]
   let warnings: [String]
   let ruleset: String
+  /// What the console's index keeps of the report (when it has alerts and the index is on).
+  var facts: ReportFacts? = nil
 }
 
 /// The one writer of the journal and the alert log (docs/alerts.md, "Durability and recovery"). It collects
@@ -30,14 +32,17 @@ final class GroupCommit: @unchecked Sendable {
   /// (only how far the log goes: they read the records from it).
   private let subscriptions: Subscriptions
   private let sinks: [SinkDelivery]
+  /// The console's index, fed each committed record before subscribers hear of it.
+  private let consoleIndex: AlertIndex?
   private var pending: [([Submission], [AlertRecord], EventLoopPromise<[String]>)] = []
   private var flushScheduled = false
 
   init(
     loop: EventLoop, journal: Journal, alertLog: AlertLog, index: DuplicateIndex, syncs: Bool,
     rotation: (bytes: Int, keep: Int), counters: Counters, subscriptions: Subscriptions = Subscriptions(),
-    sinks: [SinkDelivery] = []
+    sinks: [SinkDelivery] = [], consoleIndex: AlertIndex? = nil
   ) {
+    self.consoleIndex = consoleIndex
     self.subscriptions = subscriptions
     self.sinks = sinks
     self.loop = loop
@@ -121,9 +126,10 @@ final class GroupCommit: @unchecked Sendable {
     var lines: [(seq: UInt64, line: String)] = []
     let journalSize = journal.size
     let logMark = alertLog.mark
+    var journalOffsets: [Int64] = []
     do {
       // The journal first: a report is recorded before its alerts.
-      if !journalEntries.isEmpty { try journal.append(journalEntries) }
+      if !journalEntries.isEmpty { journalOffsets = try journal.append(journalEntries) }
       if !records.isEmpty { lines = try alertLog.append(records) }
       if syncs {
         if !journalEntries.isEmpty { try journal.sync() }
@@ -141,7 +147,7 @@ final class GroupCommit: @unchecked Sendable {
             switch answer {
             case .now(let line): return line
             case .written:
-              counters.refused()
+              counters.refused(.storage)
               return refusal
             }
           })
@@ -155,7 +161,10 @@ final class GroupCommit: @unchecked Sendable {
           content: submission.content, firstSeq: firstSeq + UInt64(first), alertCount: UInt32(submission.alerts.count)))
       counters.accepted()
     }
-    counters.alerts(records.map(\.priority))
+    counters.alerts(records)
+    if let consoleIndex, !records.isEmpty {
+      feed(consoleIndex, records: records, lines: lines, accepted: accepted, journalOffsets: journalOffsets)
+    }
     if !records.isEmpty { subscriptions.publish(zip(records, lines).map { ($0, $1.line) }) }
     if !sinks.isEmpty, !records.isEmpty || !journalEntries.isEmpty {
       let mark = journal.mark
@@ -174,6 +183,27 @@ final class GroupCommit: @unchecked Sendable {
     try? alertLog.rotate(ifAtLeast: rotation.bytes, keep: rotation.keep)
   }
 
+  /// Hands the console's index the batch's records, each with its report's facts and where
+  /// the report's line is (accepted reports are journalled in order, one line each).
+  private func feed(
+    _ consoleIndex: AlertIndex, records: [AlertRecord], lines: [(seq: UInt64, line: String)],
+    accepted: [(submission: Submission, first: Int)], journalOffsets: [Int64]
+  ) {
+    var facts = [ReportFacts?](repeating: nil, count: records.count)
+    let inode = journal.mark.inode
+    for (position, item) in accepted.enumerated() where !item.submission.alerts.isEmpty {
+      var found = item.submission.facts
+      if position < journalOffsets.count {
+        found?.journal = JournalPosition(inode: inode, offset: journalOffsets[position])
+      }
+      for offset in 0..<item.submission.alerts.count { facts[item.first + offset] = found }
+    }
+    consoleIndex.add(
+      zip(records, lines).enumerated().map { offset, pair in
+        AlertIndex.Committed(seq: pair.1.seq, record: pair.0, line: pair.1.line, report: facts[offset])
+      })
+  }
+
   /// Decides one submission: a conflict or a duplicate (of an earlier report, or of one in
   /// this batch) is answered now; a new report joins the batch's writes.
   private func answer(
@@ -185,7 +215,7 @@ final class GroupCommit: @unchecked Sendable {
     if let earlier = acceptedByID[submission.reportID] {
       // The second of two equal ids in one batch is a duplicate or a conflict of the first.
       guard earlier.submission.content == submission.content else {
-        counters.refused()
+        counters.refused(.idConflict)
         return .now(Response.error(conflict))
       }
       counters.duplicate()
@@ -197,7 +227,7 @@ final class GroupCommit: @unchecked Sendable {
     }
     switch index.verdict(id: submission.reportID, content: submission.content) {
     case .conflict:
-      counters.refused()
+      counters.refused(.idConflict)
       return .now(Response.error(conflict))
     case .duplicate(let entry):
       counters.duplicate()

@@ -12,6 +12,8 @@ public final class SocketServer: Sendable {
   }
 
   public let daemon: Daemon
+  /// The console's index of alerts (nil when the console is off).
+  public let alertIndex: AlertIndex?
   private let connectionLoops: MultiThreadedEventLoopGroup
   private let writerLoop: MultiThreadedEventLoopGroup
   private let listener: Channel
@@ -78,11 +80,17 @@ public final class SocketServer: Sendable {
       }
       return daemon.record(report: report)
     }
+    // The console's index: the writer feeds it from its first record; what the files
+    // held before is read on a thread of its own once the daemon is ready.
+    let alertIndex =
+      configuration.http.listen == nil
+      ? nil : AlertIndex(limit: configuration.http.indexLimit, atlas: plugins.atlas(for: configuration))
+    let loggedBefore = alertLog.lastSeq
     let writer = GroupCommit(
       loop: writerLoop.next(), journal: journal, alertLog: alertLog, index: index,
       syncs: configuration.durability == .batch,
       rotation: (configuration.alerts.rotateBytes, configuration.alerts.keep), counters: counters,
-      subscriptions: subscriptions, sinks: sinks)
+      subscriptions: subscriptions, sinks: sinks, consoleIndex: alertIndex)
     let daemon = Daemon(
       configuration: configuration, plugins: plugins, ruleSet: ruleSet, writer: writer, counters: counters,
       subscriptions: subscriptions, sinks: sinks, sources: sources, log: log)
@@ -159,9 +167,19 @@ public final class SocketServer: Sendable {
       }
     }
     SystemdNotifier.ready()
+    if let alertIndex {
+      let journals = RotatedFiles.kept(journalPath, keep: max(configuration.alerts.keep, 10)).map(\.path)
+      let logs = rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alertLog.path]
+      Thread.detachNewThread {
+        let started = Date()
+        alertIndex.addBuilt(AlertIndexLoader.read(alertLogs: logs, journals: journals, lastSeq: loggedBefore))
+        let took = (Date().timeIntervalSince(started) * 10).rounded() / 10
+        log("console index built: \(alertIndex.snapshot().held) alert records in \(took) s")
+      }
+    }
     return SocketServer(
-      daemon: daemon, connectionLoops: connectionLoops, writerLoop: writerLoop, listener: listener,
-      socketPath: configuration.socket.path, lockDescriptor: lock, connections: connections)
+      daemon: daemon, alertIndex: alertIndex, connectionLoops: connectionLoops, writerLoop: writerLoop,
+      listener: listener, socketPath: configuration.socket.path, lockDescriptor: lock, connections: connections)
   }
 
   /// A runner for each enabled source, from its settings; a wrong setting stops the start.
@@ -205,10 +223,11 @@ public final class SocketServer: Sendable {
   }
 
   private init(
-    daemon: Daemon, connectionLoops: MultiThreadedEventLoopGroup, writerLoop: MultiThreadedEventLoopGroup,
+    daemon: Daemon, alertIndex: AlertIndex?, connectionLoops: MultiThreadedEventLoopGroup, writerLoop: MultiThreadedEventLoopGroup,
     listener: Channel, socketPath: String, lockDescriptor: Int32, connections: ConnectionRegistry
   ) {
     self.daemon = daemon
+    self.alertIndex = alertIndex
     self.connectionLoops = connectionLoops
     self.writerLoop = writerLoop
     self.listener = listener

@@ -2,20 +2,29 @@ import NIOCore
 import NIOConcurrencyHelpers
 import VigilCore
 
+/// Who takes the stream of alert lines that `subscribe` serves: a subscribed connection
+/// (AlertStream), or the console's live view (server-sent events).
+public protocol AlertListener: AnyObject, Sendable {
+  /// Which records it takes.
+  var selector: AlertSelector { get }
+  /// Lines it selects, in `seq` order; called from the writer's thread, so it must not block.
+  func offer(_ lines: [String])
+}
+
 /// The open subscriptions: each committed batch of alert records goes to every stream
 /// whose filter selects them, after the records are durably in the log.
-final class Subscriptions: Sendable {
-  private let streams = NIOLockedValueBox<[ObjectIdentifier: AlertStream]>([:])
+public final class Subscriptions: Sendable {
+  private let streams = NIOLockedValueBox<[ObjectIdentifier: any AlertListener]>([:])
 
-  func add(_ stream: AlertStream) {
+  public func add(_ stream: any AlertListener) {
     streams.withLockedValue { $0[ObjectIdentifier(stream)] = stream }
   }
 
-  func remove(_ stream: AlertStream) {
+  public func remove(_ stream: any AlertListener) {
     _ = streams.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(stream)) }
   }
 
-  var count: Int { streams.withLockedValue { $0.count } }
+  public var count: Int { streams.withLockedValue { $0.count } }
 
   /// Hands each stream the lines of `written` it selects, in `seq` order.
   func publish(_ written: [(record: AlertRecord, line: String)]) {

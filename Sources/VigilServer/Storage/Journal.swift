@@ -16,15 +16,22 @@ public final class Journal {
     file = try AppendOnlyFile(path: path)
   }
 
-  /// Appends one line per report, as one write; nothing is synced.
-  public func append(_ entries: [(receivedAt: String, report: [UInt8])]) throws(Failure) {
+  /// Appends one line per report, as one write; nothing is synced. Gives the offset each
+  /// line starts at in the file.
+  @discardableResult
+  public func append(_ entries: [(receivedAt: String, report: [UInt8])]) throws(Failure) -> [Int64] {
     var bytes: [UInt8] = []
+    var offsets: [Int64] = []
+    offsets.reserveCapacity(entries.count)
+    let start = file.size
     for entry in entries {
+      offsets.append(start + Int64(bytes.count))
       bytes.append(contentsOf: "{\"received_at\":\"\(entry.receivedAt)\",\"report\":".utf8)
       bytes.append(contentsOf: entry.report)
       bytes.append(contentsOf: "}\n".utf8)
     }
     try file.append(bytes)
+    return offsets
   }
 
   /// Opens the path again (after it was moved away).

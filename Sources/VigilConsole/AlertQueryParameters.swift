@@ -1,0 +1,115 @@
+import Foundation
+import VigilCore
+import VigilServer
+
+/// The period the overview counts (docs/console.md, "Overview"): whole UTC days.
+struct OverviewPeriod: Sendable, Equatable {
+  /// Days since 1970-01-01, the first and the last included.
+  let firstDay: Int
+  let lastDay: Int
+
+  static let mostDays = 366
+
+  var days: ClosedRange<Int> { firstDay...lastDay }
+}
+
+/// The console's URL parameters (docs/console.md, "Filters"): the same for the alerts page,
+/// `/api/alerts` and `/api/events`. A wrong value is an error that says which and why.
+enum AlertQueryParameters {
+  /// `a=1&b=two+words` as pairs, percent-decoded, `+` as a space.
+  static func pairs(_ query: String) -> [(String, String)] {
+    query.split(separator: "&").compactMap { part in
+      let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+      func decoded(_ text: Substring) -> String {
+        let spaced = text.replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
+      }
+      guard let key = pieces.first else { return nil }
+      return (decoded(key), pieces.count > 1 ? decoded(pieces[1]) : "")
+    }
+  }
+
+  static func query(from pairs: [(String, String)]) throws(BadParameter) -> AlertQuery {
+    var query = AlertQuery()
+    for (key, value) in pairs {
+      let value = value.trimmingCharacters(in: .whitespaces)
+      if value.isEmpty { continue }
+      switch key {
+      case "priority":
+        for word in value.split(separator: ",") {
+          guard let priority = Priority(rawValue: word.trimmingCharacters(in: .whitespaces).lowercased()) else {
+            throw BadParameter(
+              message: "priority: expected one of \(Priority.allCases.map(\.rawValue).joined(separator: ", ")), got \(word)")
+          }
+          query.priorities.insert(priority)
+        }
+      case "rule":
+        for glob in value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !glob.isEmpty {
+          if let problem = AlertSelector.problem(inGlob: glob) { throw BadParameter(message: "rule: \(problem)") }
+          query.rules.append(glob)
+        }
+      case "governorate", "region": query.place = value
+      case "since": query.sinceMs = try instant(value, key, endOfDay: false)
+      case "until": query.untilMs = try instant(value, key, endOfDay: true)
+      case "q": query.text = value
+      case "before": query.before = try number(value, key)
+      case "after": query.after = try number(value, key)
+      case "limit":
+        let limit = try number(value, key)
+        guard (1...UInt64(AlertQuery.mostPerPage)).contains(limit) else {
+          throw BadParameter(message: "limit: expected 1 to \(AlertQuery.mostPerPage), got \(value)")
+        }
+        query.limit = Int(limit)
+      case "days", "from", "to": continue
+      default: throw BadParameter(message: "unknown parameter \(key.prefix(40)); known: priority, rule, governorate, since, until, q, before, after, limit")
+      }
+    }
+    return query
+  }
+
+  /// `days=N` (ending at the newest incident, or today), or `from` and `to` (dates).
+  static func period(from pairs: [(String, String)], newestIncidentMs: Int64?) throws(BadParameter) -> OverviewPeriod {
+    let values = Dictionary(pairs, uniquingKeysWith: { _, last in last })
+    let today = Int(Date().timeIntervalSince1970 / 86_400)
+    let newest = newestIncidentMs.map { AlertIndex.day(ofMilliseconds: $0) } ?? today
+    var last = newest
+    var first: Int?
+    if let to = values["to"], !to.isEmpty { last = try day(to, "to") }
+    if let from = values["from"], !from.isEmpty { first = try day(from, "from") }
+    if let days = values["days"], !days.isEmpty {
+      guard let count = Int(days), (1...OverviewPeriod.mostDays).contains(count) else {
+        throw BadParameter(message: "days: expected 1 to \(OverviewPeriod.mostDays), got \(days)")
+      }
+      first = last - count + 1
+    }
+    let start = first ?? last - 29
+    guard start <= last else { throw BadParameter(message: "from: the period ends before it starts") }
+    guard last - start < OverviewPeriod.mostDays else {
+      throw BadParameter(message: "the period is longer than \(OverviewPeriod.mostDays) days")
+    }
+    return OverviewPeriod(firstDay: start, lastDay: last)
+  }
+
+  private static func day(_ text: String, _ key: String) throws(BadParameter) -> Int {
+    guard let ms = AlertIndex.milliseconds(text.count == 10 ? text + "T00:00:00Z" : text) else {
+      throw BadParameter(message: "\(key): expected a date (YYYY-MM-DD), got \(text.prefix(40))")
+    }
+    return AlertIndex.day(ofMilliseconds: ms)
+  }
+
+  /// A date (`YYYY-MM-DD`: its start, or for `until` its end) or an RFC 3339 time.
+  private static func instant(_ text: String, _ key: String, endOfDay: Bool) throws(BadParameter) -> Int64 {
+    if text.count == 10, let ms = AlertIndex.milliseconds(text + "T00:00:00Z") {
+      return endOfDay ? ms + 86_400_000 : ms
+    }
+    guard let ms = AlertIndex.milliseconds(text) else {
+      throw BadParameter(message: "\(key): expected a date (YYYY-MM-DD) or an RFC 3339 time, got \(text.prefix(40))")
+    }
+    return ms
+  }
+
+  private static func number(_ text: String, _ key: String) throws(BadParameter) -> UInt64 {
+    guard let value = UInt64(text) else { throw BadParameter(message: "\(key): expected a number, got \(text.prefix(40))") }
+    return value
+  }
+}

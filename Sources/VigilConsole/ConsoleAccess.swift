@@ -1,0 +1,96 @@
+import Crypto
+import Foundation
+import VigilServer
+
+/// Who may read the console (docs/console.md, "Access"). On a loopback address anyone on the
+/// machine may, as with the socket's own file mode; on any other address vigild needs an
+/// access token, read from `http.token_file`, given as `Authorization: Bearer <token>` or
+/// through the login form, which sets an HttpOnly, SameSite=Strict cookie. Both are compared
+/// in constant time.
+public struct ConsoleAccess: Sendable {
+  /// The token; nil: no token is asked for (a loopback address without `token_file`).
+  let token: [UInt8]?
+  /// The cookie's value: an HMAC of the token, so the cookie is not the token itself.
+  let session: [UInt8]?
+  static let cookieName = "vigil_console"
+
+  public struct Refusal: Error, CustomStringConvertible {
+    public let description: String
+  }
+
+  /// The access the configuration asks for; a refusal says why vigild cannot start.
+  public static func load(_ http: DaemonConfiguration.HTTP) throws(Refusal) -> ConsoleAccess {
+    guard let listen = http.listen else { return ConsoleAccess(token: nil, session: nil) }
+    guard !http.tokenFile.isEmpty else {
+      if listen.isLoopback { return ConsoleAccess(token: nil, session: nil) }
+      throw Refusal(
+        description: """
+          the console would listen on \(listen), which is not a loopback address, without an access token: \
+          set http.token_file to a file holding one (or listen on 127.0.0.1, or --http off)
+          """)
+    }
+    guard let data = FileManager.default.contents(atPath: http.tokenFile) else {
+      throw Refusal(description: "cannot read the console's access token from \(http.tokenFile) (http.token_file)")
+    }
+    let token = Array(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+    guard token.count >= 16 else {
+      throw Refusal(
+        description: "the access token in \(http.tokenFile) is \(token.count) bytes; use at least 16 (e.g. openssl rand -hex 32)")
+    }
+    let key = SymmetricKey(data: token)
+    let session = Array(HMAC<SHA256>.authenticationCode(for: Array("vigil console session".utf8), using: key))
+    return ConsoleAccess(token: token, session: session.map { $0 }.hexBytes)
+  }
+
+  var required: Bool { token != nil }
+
+  /// Whether a request's bearer header or cookie carries the token.
+  func admits(authorization: String?, cookie: String?) -> Bool {
+    guard let token, let session else { return true }
+    if let authorization, authorization.lowercased().hasPrefix("bearer ") {
+      let given = Array(authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces).utf8)
+      if Self.constantTimeEqual(given, token) { return true }
+    }
+    if let value = Self.cookie(Self.cookieName, in: cookie), Self.constantTimeEqual(Array(value.utf8), session) {
+      return true
+    }
+    return false
+  }
+
+  /// Whether a token typed into the login form is the token.
+  func matches(_ given: String) -> Bool {
+    guard let token else { return true }
+    return Self.constantTimeEqual(Array(given.trimmingCharacters(in: .whitespacesAndNewlines).utf8), token)
+  }
+
+  /// The `Set-Cookie` value after a good login.
+  var sessionCookie: String {
+    "\(Self.cookieName)=\(String(decoding: session ?? [], as: UTF8.self)); Path=/; HttpOnly; SameSite=Strict"
+  }
+
+  /// Compares every byte whatever the first difference, so the time taken says nothing of
+  /// how much of a guess was right (only the length, which the token's file fixes).
+  static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    var difference = UInt8(a.count == b.count ? 0 : 1)
+    for index in 0..<max(a.count, b.count) {
+      difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
+    }
+    return difference == 0
+  }
+
+  static func cookie(_ name: String, in header: String?) -> String? {
+    guard let header else { return nil }
+    for part in header.split(separator: ";") {
+      let pair = part.trimmingCharacters(in: .whitespaces)
+      if pair.hasPrefix(name + "=") { return String(pair.dropFirst(name.count + 1)) }
+    }
+    return nil
+  }
+}
+
+extension Array where Element == UInt8 {
+  /// The bytes as lower-case hex text, as bytes.
+  var hexBytes: [UInt8] {
+    Array(map { String(format: "%02x", $0) }.joined().utf8)
+  }
+}

@@ -1,0 +1,98 @@
+/// The console's stylesheet and its one script, served from the binary (no CDN, nothing
+/// fetched from another host: the console works offline). The script only adds: it never
+/// puts report text into the page as HTML (textContent only).
+enum ConsoleAssets {
+  static let stylesheet = """
+    :root { --fg:#1b1f24; --muted:#5b6570; --line:#d8dde3; --bg:#fff; --accent:#0b5cad;
+      --critical:#8b0000; --high:#c0392b; --medium:#d68910; --low:#2e86c1; --info:#7f8c8d; }
+    * { box-sizing: border-box; }
+    body { margin:0; font:15px/1.45 system-ui, "Noto Sans", "Noto Naskh Arabic", sans-serif; color:var(--fg); background:var(--bg); }
+    header { display:flex; flex-wrap:wrap; align-items:center; gap:.5rem 1.2rem; padding:.6rem 1rem; border-bottom:1px solid var(--line); background:#f6f8fa; }
+    .brand { font-weight:700; letter-spacing:.02em; }
+    .node { color:var(--muted); }
+    nav { display:flex; flex-wrap:wrap; gap:.9rem; }
+    nav a { color:var(--accent); text-decoration:none; }
+    nav a[aria-current] { font-weight:700; text-decoration:underline; }
+    main { padding:1rem; max-width:1200px; margin:0 auto; }
+    footer { color:var(--muted); font-size:.8rem; padding:1rem; text-align:center; }
+    h1 { font-size:1.35rem; margin:.2rem 0 1rem; }
+    h2 { font-size:1.1rem; margin:1.4rem 0 .5rem; }
+    .cards { display:grid; grid-template-columns:repeat(auto-fit, minmax(120px, 1fr)); gap:.6rem; margin:0; }
+    .cards div { border:1px solid var(--line); border-radius:6px; padding:.5rem .7rem; }
+    .cards dt { color:var(--muted); font-size:.85rem; }
+    .cards dd { margin:0; font-size:1.6rem; font-weight:700; }
+    .grid2 { display:grid; grid-template-columns:repeat(auto-fit, minmax(320px, 1fr)); gap:1rem; }
+    svg { max-width:100%; height:auto; }
+    table { border-collapse:collapse; width:100%; }
+    th, td { text-align:start; padding:.35rem .5rem; border-bottom:1px solid var(--line); vertical-align:top; }
+    th { font-size:.85rem; color:var(--muted); }
+    td.message { max-width:48rem; overflow-wrap:anywhere; }
+    tr.live { background:#fff8d6; }
+    .p-critical { color:var(--critical); font-weight:700; } .p-high { color:var(--high); font-weight:700; }
+    .p-medium { color:var(--medium); } .p-low { color:var(--low); } .p-info { color:var(--info); }
+    form#filters { display:flex; flex-wrap:wrap; gap:.5rem; align-items:end; margin-bottom:.8rem; }
+    form label { display:flex; flex-direction:column; font-size:.8rem; color:var(--muted); }
+    input, select, button { font:inherit; padding:.3rem .4rem; }
+    pre { white-space:pre-wrap; overflow-wrap:anywhere; background:#f6f8fa; border:1px solid var(--line); padding:.6rem; border-radius:6px; max-height:40rem; overflow:auto; }
+    .ok { color:#1e7e34; font-weight:700; } .bad { color:var(--high); font-weight:700; }
+    .muted { color:var(--muted); }
+    .pager { margin:.8rem 0; }
+    #live-status { font-size:.85rem; color:var(--muted); margin-inline-start:.5rem; }
+    .region { stroke:#fff; stroke-width:.6; }
+    .point { stroke:#000; stroke-width:.4; }
+    .bar { fill:var(--accent); }
+    @media (max-width:640px) {
+      main { padding:.6rem; }
+      table.responsive thead { display:none; }
+      table.responsive tr { display:block; border-bottom:1px solid var(--line); padding:.3rem 0; }
+      table.responsive td { display:block; border:0; padding:.1rem .2rem; }
+    }
+    """
+
+  static let script = """
+    "use strict";
+    // The live alert list: new alerts that pass the page's filters come over server-sent
+    // events and go on top of the table. Text goes in as text only.
+    (function () {
+      var table = document.querySelector("table#alerts tbody");
+      var status = document.getElementById("live-status");
+      if (!table || !status || !window.EventSource) return;
+      if (document.body.dataset.paged === "true") { status.textContent = "older page: not live"; return; }
+      var params = new URLSearchParams(window.location.search);
+      params.delete("before");
+      var newest = table.dataset.newest || "0";
+      params.set("after", newest);
+      var source = new EventSource("/api/events?" + params.toString());
+      source.onopen = function () { status.textContent = "● live"; };
+      source.onerror = function () { status.textContent = "reconnecting…"; };
+      source.addEventListener("alert", function (event) {
+        var record;
+        try { record = JSON.parse(event.data); } catch (e) { return; }
+        if (table.querySelector('tr[data-seq="' + String(record.seq) + '"]')) return;
+        var row = document.createElement("tr");
+        row.className = "live";
+        row.dataset.seq = String(record.seq);
+        function cell(name, text, auto) {
+          var td = document.createElement("td");
+          td.className = name;
+          if (auto) td.setAttribute("dir", "auto");
+          td.textContent = text == null ? "" : String(text);
+          row.appendChild(td);
+          return td;
+        }
+        var time = cell("time", "");
+        var link = document.createElement("a");
+        link.href = "/alerts/" + encodeURIComponent(String(record.seq));
+        link.textContent = String(record.occurred_at || record.time || "");
+        time.appendChild(link);
+        cell("priority p-" + String(record.priority).replace(/[^a-z]/g, ""), record.priority, false);
+        cell("rule", record.rule, false);
+        cell("governorate", event.lastEventId ? "" : "", true).textContent = record.region_name || "";
+        cell("message", record.message, true);
+        table.insertBefore(row, table.firstChild);
+        var empty = document.getElementById("no-alerts");
+        if (empty) empty.remove();
+      });
+    })();
+    """
+}

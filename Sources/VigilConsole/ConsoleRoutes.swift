@@ -1,0 +1,120 @@
+import Foundation
+import Hummingbird
+import VigilCore
+import VigilServer
+
+/// The console's routes (docs/console.md, "Pages" and "The JSON API").
+struct ConsoleRoutes {
+  let views: ConsoleViews
+  let access: ConsoleAccess
+  let live: LiveStreams
+  let daemon: Daemon
+  let index: AlertIndex
+
+  func register(on router: Router<BasicRequestContext>) {
+    router.get("/") { request, _ in
+      html(views.overviewPage(period: try period(request)))
+    }
+    router.get("/alerts") { request, _ in
+      html(views.alertsPage(try AlertQueryParameters.query(from: query(of: request))))
+    }
+    router.get("/alerts/{seq}") { _, context in
+      guard let seq = context.parameters.get("seq", as: UInt64.self), let page = views.alertPage(seq: seq) else {
+        return notFound(page: true)
+      }
+      return html(page)
+    }
+    router.get("/rules") { _, _ in html(views.rulesPage()) }
+    router.get("/health") { _, _ in html(views.healthPage()) }
+    router.get("/login") { _, _ in html(views.loginPage(failed: false, required: access.required)) }
+    router.post("/login") { request, _ in
+      var request = request
+      let body = try await request.collectBody(upTo: 4096)
+      let form = AlertQueryParameters.pairs(String(buffer: body))
+      guard access.matches(form.first { $0.0 == "token" }?.1 ?? "") else {
+        var response = html(views.loginPage(failed: true, required: access.required))
+        response.status = .unauthorized
+        return response
+      }
+      var headers = HTTPFields()
+      headers[.location] = "/"
+      if access.required { headers[.setCookie] = access.sessionCookie }
+      return Response(status: .seeOther, headers: headers)
+    }
+    router.get("/assets/console.css") { _, _ in
+      asset(ConsoleAssets.stylesheet, type: "text/css; charset=utf-8")
+    }
+    router.get("/assets/console.js") { _, _ in
+      asset(ConsoleAssets.script, type: "text/javascript; charset=utf-8")
+    }
+    router.get("/api/alerts") { request, _ in
+      json(views.alertsJSON(try AlertQueryParameters.query(from: query(of: request))))
+    }
+    router.get("/api/alerts/{seq}") { _, context in
+      guard let seq = context.parameters.get("seq", as: UInt64.self), let body = views.alertJSON(seq: seq) else {
+        return notFound(page: false)
+      }
+      return json(body)
+    }
+    router.get("/api/status") { _, _ in json(daemon.statusJSON()) }
+    router.get("/api/rules") { _, _ in json(views.rulesJSON()) }
+    router.get("/api/overview") { request, _ in json(views.overviewJSON(period: try period(request))) }
+    router.get("/api/events") { request, _ in
+      let query = try AlertQueryParameters.query(from: query(of: request))
+      return live.response(daemon: daemon, index: index, query: query)
+    }
+    router.get("/metrics") { _, _ in
+      views.refreshGauges()
+      var headers = HTTPFields()
+      headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+      return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: daemon.metrics.exposition())))
+    }
+  }
+
+  private func query(of request: Request) -> [(String, String)] {
+    AlertQueryParameters.pairs(request.uri.query ?? "")
+  }
+
+  private func period(_ request: Request) throws -> OverviewPeriod {
+    try AlertQueryParameters.period(from: query(of: request), newestIncidentMs: index.snapshot().counts.newestIncidentMs)
+  }
+}
+
+func html(_ page: String) -> Response {
+  var headers = HTTPFields()
+  headers[.contentType] = "text/html; charset=utf-8"
+  return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: page)))
+}
+
+func json(_ text: String) -> Response {
+  var headers = HTTPFields()
+  headers[.contentType] = "application/json"
+  return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+}
+
+private func asset(_ text: String, type: String) -> Response {
+  var headers = HTTPFields()
+  headers[.contentType] = type
+  return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+}
+
+private func notFound(page: Bool) -> Response {
+  var response =
+    page
+    ? html(HTML.page(title: "Not found", current: "", node: "", body: "<h1>404: no such record in the console's index</h1>"))
+    : json("{\"ok\":false,\"error\":{\"code\":\"not_found\",\"message\":\"no such record in the console's index\"}}\n")
+  response.status = .notFound
+  return response
+}
+
+/// A filter the user got wrong: 400, saying which and why.
+struct BadParameter: Error, HTTPResponseError {
+  let message: String
+  var status: HTTPResponse.Status { .badRequest }
+  func response(from request: Request, context: some RequestContext) throws -> Response {
+    var response = json(
+      "{\"ok\":false,\"error\":{\"code\":\"invalid_request\",\"message\":\(JSONText.string(message))}}\n")
+    response.status = .badRequest
+    return response
+  }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+import VigilCore
+import VigilServer
+
+/// The console (docs/console.md): vigild's read-only web view of alerts, rules and health,
+/// its JSON API and `/metrics`, on Hummingbird, as one part of the daemon's service group.
+/// When it cannot listen (the address is taken), it says so — the error log, `status`, the
+/// `vigil_console_serving` metric — and the daemon goes on serving the socket.
+public struct ConsoleService: Service, CustomStringConvertible {
+  let server: SocketServer
+  let address: HTTPAddress
+  let access: ConsoleAccess
+  let stateDirectory: String
+  let log: Logger
+  let live: LiveStreams
+
+  public var description: String { "console" }
+
+  public init(server: SocketServer, configuration: DaemonConfiguration, access: ConsoleAccess, log: Logger) {
+    self.server = server
+    address = configuration.http.listen ?? .standard
+    self.access = access
+    stateDirectory = configuration.stateDirectory
+    self.log = log
+    live = LiveStreams()
+  }
+
+  public func run() async throws {
+    guard let index = server.alertIndex else { return }
+    let daemon = server.daemon
+    let views = ConsoleViews(daemon: daemon, index: index, stateDirectory: stateDirectory)
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: ConsoleGuard(access: access))
+    ConsoleRoutes(views: views, access: access, live: live, daemon: daemon, index: index).register(on: router)
+    var quiet = Logger(label: "vigild.console")
+    quiet.logLevel = .warning
+    let address = self.address
+    let app = Application(
+      router: router,
+      configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: nil),
+      onServerRunning: { _ in
+        daemon.console.set(.serving(address))
+        daemon.metrics.set("vigil_console_serving", help: "1 when the console is served, 0 when it is not.", to: 1)
+      },
+      logger: quiet)
+    daemon.metrics.set("vigil_console_serving", help: "1 when the console is served, 0 when it is not.", to: 0)
+    do {
+      try await withGracefulShutdownHandler {
+        try await app.run()
+      } onGracefulShutdown: {
+        live.finishAll()
+      }
+    } catch {
+      let reason = Self.describe(error)
+      daemon.console.set(.failed(address, reason: reason))
+      log.error("the console is NOT served: cannot listen on \(address): \(reason); the socket is served all the same")
+      // The rest of the daemon runs on; this part waits for the stop like the others.
+      try? await gracefulShutdown()
+    }
+  }
+
+  static func describe(_ error: any Error) -> String {
+    let text = "\(error)"
+    if text.contains("Address already in use") || text.contains("EADDRINUSE") || text.contains("errno: 98") {
+      return "the address is already in use (another program listens there)"
+    }
+    return text
+  }
+}
+
+/// Every response's protections, read-only methods, and the access check.
+struct ConsoleGuard: RouterMiddleware {
+  typealias Context = BasicRequestContext
+  let access: ConsoleAccess
+
+  static let securityHeaders: [(HTTPField.Name, String)] = [
+    (
+      .contentSecurityPolicy,
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    (.xContentTypeOptions, "nosniff"),
+    (HTTPField.Name("X-Frame-Options")!, "DENY"),
+    (HTTPField.Name("Referrer-Policy")!, "no-referrer"),
+    (.cacheControl, "no-store"),
+  ]
+
+  func handle(
+    _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+  ) async throws -> Response {
+    var response = try await decide(request, context: context, next: next)
+    for (name, value) in Self.securityHeaders where response.headers[name] == nil {
+      response.headers[name] = value
+    }
+    return response
+  }
+
+  private func decide(
+    _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+  ) async throws -> Response {
+    let path = request.uri.path
+    let isLogin = path == "/login"
+    switch request.method {
+    case .get, .head: break
+    case .post where isLogin: break
+    default:
+      var headers = HTTPFields()
+      headers[.allow] = isLogin ? "GET, HEAD, POST" : "GET, HEAD"
+      return Response(
+        status: .methodNotAllowed, headers: headers,
+        body: .init(byteBuffer: ByteBuffer(string: "405: the console is read-only (GET and HEAD only)\n")))
+    }
+    let open = isLogin || path.hasPrefix("/assets/")
+    if !open,
+      !access.admits(
+        authorization: request.headers[.authorization], cookie: request.headers[values: .cookie].joined(separator: "; "))
+    {
+      var headers = HTTPFields()
+      headers[.wwwAuthenticate] = "Bearer realm=\"vigil\""
+      let wantsPage = !path.hasPrefix("/api/") && path != "/metrics"
+      headers[.contentType] = wantsPage ? "text/html; charset=utf-8" : "application/json"
+      let body =
+        wantsPage
+        ? HTML.page(
+          title: "Sign in", current: "", node: "",
+          body: "<h1>401: sign in</h1><p>This console needs its access token. <a href=\"/login\">Sign in</a>.</p>",
+          script: false)
+        : "{\"ok\":false,\"error\":{\"code\":\"unauthorized\",\"message\":\"this console needs its access token: Authorization: Bearer <token>\"}}\n"
+      return Response(status: .unauthorized, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+    guard request.method == .head else { return try await next(request, context) }
+    // HEAD: the GET's status and headers, without its body.
+    var head = request.head
+    head.method = .get
+    let response = try await next(Request(head: head, body: request.body), context)
+    return Response(status: response.status, headers: response.headers, body: .init())
+  }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// Text made safe for HTML: every report field is hostile input (docs/console.md,
+/// "Hostile reports"). Text goes into element content and quoted attribute values only,
+/// escaped here; never into a script, a style, a URL's scheme or an unquoted attribute.
+enum HTML {
+  static func escape(_ text: String) -> String {
+    var out = ""
+    out.reserveCapacity(text.utf8.count + 16)
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "&": out += "&amp;"
+      case "<": out += "&lt;"
+      case ">": out += "&gt;"
+      case "\"": out += "&quot;"
+      case "'": out += "&#39;"
+      // Bidirectional overrides and isolates would reorder the page around the text:
+      // shown as visible marks instead.
+      case "\u{202A}", "\u{202B}", "\u{202C}", "\u{202D}", "\u{202E}", "\u{2066}", "\u{2067}", "\u{2068}",
+        "\u{2069}":
+        out += "&#x2423;"
+      default:
+        if scalar.value < 0x20, scalar != "\n", scalar != "\t" {
+          out += "&#xFFFD;"
+        } else {
+          out.unicodeScalars.append(scalar)
+        }
+      }
+    }
+    return out
+  }
+
+  /// A query string's value, percent-encoded.
+  static func query(_ text: String) -> String {
+    var allowed = CharacterSet.alphanumerics
+    allowed.insert(charactersIn: "-._~")
+    return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+  }
+
+  /// Text in its own element, with the direction the browser finds in it (`dir="auto"`:
+  /// Arabic right to left, English left to right), isolated from the text around it.
+  static func text(_ text: String, tag: String = "span", className: String? = nil) -> String {
+    let classAttribute = className.map { " class=\"\($0)\"" } ?? ""
+    return "<\(tag)\(classAttribute) dir=\"auto\">\(escape(text))</\(tag)>"
+  }
+
+  /// A page: the layout every page shares, with its navigation.
+  static func page(title: String, current: String, node: String, body: String, script: Bool = true) -> String {
+    let links = [("/", "Overview"), ("/alerts", "Alerts"), ("/rules", "Rules"), ("/health", "Health")]
+      .map { href, name in
+        "<a href=\"\(href)\"\(href == current ? " aria-current=\"page\"" : "")>\(name)</a>"
+      }.joined()
+    return """
+      <!doctype html>
+      <html lang="en" dir="ltr">
+      <head>
+      <meta charset="utf-8">
+      <meta name="viewport" content="width=device-width, initial-scale=1">
+      <title>\(escape(title)) · Vigil</title>
+      <link rel="stylesheet" href="/assets/console.css">
+      \(script ? "<script src=\"/assets/console.js\" defer></script>" : "")
+      </head>
+      <body>
+      <header><span class="brand">Vigil</span> <span class="node" dir="auto">\(escape(node))</span>
+      <nav>\(links)</nav></header>
+      <main>
+      \(body)
+      </main>
+      <footer>Vigil console · read-only · ISSG Vienna statement of 14 November 2015</footer>
+      </body>
+      </html>
+
+      """
+  }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Hummingbird
+import NIOConcurrencyHelpers
+import VigilCore
+import VigilServer
+
+/// The live alert list's server-sent events (`/api/events`): each open stream is a listener
+/// on the same stream `subscribe` serves; a record that passes the stream's filters goes out
+/// as `event: alert`, `id: <seq>`, `data: <the record's line>` with its region added. A
+/// stream that falls behind by more than `backlog` records is closed (the browser
+/// reconnects and catches up from its last id); a comment line every 15 s keeps proxies
+/// from closing an idle stream.
+final class LiveStreams: Sendable {
+  private let open = NIOLockedValueBox<[ObjectIdentifier: Listener]>([:])
+  static let backlog = 1000
+
+  final class Listener: AlertListener, Sendable {
+    let selector = AlertSelector(SubscriptionFilter())
+    let continuation: AsyncStream<[String]>.Continuation
+
+    init(_ continuation: AsyncStream<[String]>.Continuation) {
+      self.continuation = continuation
+    }
+
+    func offer(_ lines: [String]) {
+      if case .dropped = continuation.yield(lines) { continuation.finish() }
+    }
+  }
+
+  func response(daemon: Daemon, index: AlertIndex, query: AlertQuery) -> Response {
+    let (stream, continuation) = AsyncStream.makeStream(of: [String].self, bufferingPolicy: .bufferingOldest(Self.backlog))
+    let listener = Listener(continuation)
+    let key = ObjectIdentifier(listener)
+    open.withLockedValue { $0[key] = listener }
+    daemon.subscriptions.add(listener)
+    let heartbeat = Task {
+      while !Task.isCancelled {
+        try? await Task.sleep(for: .seconds(15))
+        if case .terminated = continuation.yield([]) { return }
+      }
+    }
+    continuation.onTermination = { [open] _ in
+      heartbeat.cancel()
+      daemon.subscriptions.remove(listener)
+      _ = open.withLockedValue { $0.removeValue(forKey: key) }
+    }
+    var headers = HTTPFields()
+    headers[.contentType] = "text/event-stream"
+    headers[.cacheControl] = "no-store"
+    return Response(
+      status: .ok, headers: headers,
+      body: ResponseBody { writer in
+        defer { continuation.finish() }
+        var since = query.after ?? 0
+        try await writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
+        // What the page has not seen yet (written while it loaded).
+        if query.after != nil {
+          var catchUp = query
+          catchUp.limit = AlertQuery.mostPerPage
+          let missed = index.snapshot().page(catchUp).alerts.reversed()
+          for alert in missed { try await writer.write(ByteBuffer(string: Self.event(alert))) }
+          since = max(since, missed.last?.entry.seq ?? since)
+        }
+        for await lines in stream {
+          if lines.isEmpty {
+            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+            continue
+          }
+          let snapshot = index.snapshot()
+          var text = ""
+          for line in lines {
+            guard let seq = Self.seq(of: line), seq > since, let alert = snapshot.selects(seq: seq, query) else { continue }
+            since = seq
+            text += Self.event(alert)
+          }
+          if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
+        }
+        try await writer.finish(nil)
+      })
+  }
+
+  /// Ends every stream (the daemon stops).
+  func finishAll() {
+    for listener in open.withLockedValue({ Array($0.values) }) { listener.continuation.finish() }
+  }
+
+  static func event(_ alert: IndexedAlert) -> String {
+    "event: alert\nid: \(alert.entry.seq)\ndata: \(ConsoleViews.withRegion(alert))\n\n"
+  }
+
+  /// The seq of a record's line: it begins `{"seq":N,`.
+  static func seq(of line: String) -> UInt64? {
+    let prefix = "{\"seq\":"
+    guard line.hasPrefix(prefix) else { return nil }
+    return UInt64(line.dropFirst(prefix.count).prefix { $0.isNumber })
+  }
+}

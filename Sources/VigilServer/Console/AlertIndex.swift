@@ -1,0 +1,359 @@
+import Foundation
+import NIOConcurrencyHelpers
+import VigilCore
+
+/// The console's index of alert records (docs/console.md, "The index"): the newest
+/// `http.index_limit` records with what filtering and joining need — time, incident time,
+/// priority, rule, region, coordinates, where the report is in the journal — and each
+/// record's exact line; and counts over every record since the start of the log.
+///
+/// The writer adds each committed batch (one lock, appends only); the console's readers
+/// take a snapshot under the same lock — the list of chunks and how far each is filled — and
+/// scan it without the lock, so a query never holds the writer up. Entries and lines are
+/// written once into fixed-size chunks and never moved (AlertIndexChunk), which is what
+/// makes reading them without the lock sound.
+public final class AlertIndex: Sendable {
+  /// One indexed record.
+  public struct Entry: Sendable {
+    public let seq: UInt64
+    /// The record's `time` and its incident time (`occurred_at`, else `time`), in ms.
+    public let timeMs: Int64
+    public let incidentMs: Int64
+    public let priority: Priority
+    /// Indexes into the names table: the rule; the region (0: none).
+    let rule: UInt32
+    let place: UInt32
+    /// The report's coordinates (NaN: none).
+    public let lat: Float
+    public let lon: Float
+    public let report: JournalPosition?
+    /// Where the line is in its chunk, and its `message` value within the line.
+    let lineStart: Int
+    let lineLength: UInt32
+    let messageStart: UInt32
+    let messageLength: UInt32
+  }
+
+  /// Counts over every record added (the overview), whatever the index still holds.
+  public struct Counts: Sendable {
+    /// Alerts of incident rules (not `vigil.*` records) by priority.
+    public var byPriority: [Priority: Int] = [:]
+    public var byRule: [String: Int] = [:]
+    /// By region key (or the report's own text when no atlas names it).
+    public var byPlace: [String: Int] = [:]
+    /// By day of incident time (days since 1970-01-01), then priority.
+    public var byDay: [Int: [Priority: Int]] = [:]
+    public var total = 0
+    public var newestIncidentMs: Int64?
+  }
+
+  struct State {
+    var chunks: [AlertIndexChunk] = []
+    var held = 0
+    var names = NameTable()
+    var counts = Counts()
+    /// The highest seq added.
+    var lastSeq: UInt64 = 0
+    /// Records the start-up build has read, and whether it is done.
+    var building = true
+  }
+
+  public let limit: Int
+  public let atlas: RegionAtlas?
+  private let state = NIOLockedValueBox(State())
+  private let placeOfText = NIOLockedValueBox<[String: String]>([:])
+
+  public init(limit: Int, atlas: RegionAtlas?) {
+    self.limit = limit
+    self.atlas = atlas
+  }
+
+  // MARK: Adding
+
+  /// One committed record: its seq, record and line; its report's facts when it has one.
+  public struct Committed {
+    public let seq: UInt64
+    public let record: AlertRecord
+    public let line: String
+    public let report: ReportFacts?
+
+    public init(seq: UInt64, record: AlertRecord, line: String, report: ReportFacts?) {
+      self.seq = seq
+      self.record = record
+      self.line = line
+      self.report = report
+    }
+  }
+
+  /// Adds records in `seq` order, newer than every one held (the writer's, or the start-up
+  /// build's before the writer's first).
+  public func add(_ committed: [Committed]) {
+    guard !committed.isEmpty else { return }
+    let places = committed.map { $0.report.flatMap(place(of:)) }
+    state.withLockedValue { state in
+      for (item, place) in zip(committed, places) where item.seq > state.lastSeq {
+        append(item, place: place, to: &state)
+      }
+      evict(&state)
+    }
+  }
+
+  /// Adds what the start-up build read (records older than any the writer added), and
+  /// marks the index complete.
+  func addBuilt(_ committed: [Committed]) {
+    let places = committed.map { $0.report.flatMap(place(of:)) }
+    state.withLockedValue { state in
+      var built = State()
+      built.names = state.names
+      for (item, place) in zip(committed, places) { append(item, place: place, to: &built) }
+      // The writer's records come after the built ones.
+      for chunk in state.chunks {
+        for index in 0..<chunk.count { Self.copy(chunk.entry(index), from: chunk, into: &built) }
+      }
+      built.counts = Self.merged(built.counts, state.counts)
+      built.lastSeq = max(built.lastSeq, state.lastSeq)
+      built.building = false
+      state = built
+      evict(&state)
+    }
+  }
+
+  private func append(_ item: Committed, place: String?, to state: inout State) {
+    let record = item.record
+    let timeMs = Self.milliseconds(record.time) ?? 0
+    let incidentMs = record.occurredAt.flatMap(Self.milliseconds) ?? timeMs
+    let rule = state.names.index(of: record.rule)
+    let placeIndex = place.map { state.names.index(of: $0) } ?? 0
+    let line = Array(item.line.utf8.prefix { $0 != 0x0A })
+    let message = Self.messageRange(in: line)
+    let lat = item.report?.lat.map(Float.init) ?? .nan
+    let lon = item.report?.lon.map(Float.init) ?? .nan
+    if state.chunks.last.map({ !$0.fits(lineBytes: line.count) }) ?? true {
+      state.chunks.append(AlertIndexChunk(lineBytes: line.count))
+    }
+    let chunk = state.chunks[state.chunks.count - 1]
+    let start = chunk.store(line)
+    chunk.append(
+      Entry(
+        seq: item.seq, timeMs: timeMs, incidentMs: incidentMs, priority: record.priority, rule: rule, place: placeIndex,
+        lat: lat, lon: lon, report: item.report?.journal, lineStart: start, lineLength: UInt32(line.count),
+        messageStart: UInt32(message.lowerBound), messageLength: UInt32(message.count)))
+    state.held += 1
+    state.lastSeq = item.seq
+    guard !record.rule.hasPrefix("vigil.") else { return }
+    state.counts.total += 1
+    state.counts.byPriority[record.priority, default: 0] += 1
+    state.counts.byRule[record.rule, default: 0] += 1
+    if let place { state.counts.byPlace[place, default: 0] += 1 }
+    state.counts.byDay[Self.day(ofMilliseconds: incidentMs), default: [:]][record.priority, default: 0] += 1
+    state.counts.newestIncidentMs = max(state.counts.newestIncidentMs ?? incidentMs, incidentMs)
+  }
+
+  private static func copy(_ entry: Entry, from chunk: AlertIndexChunk, into state: inout State) {
+    let line = Array(chunk.line(of: entry))
+    if state.chunks.last.map({ !$0.fits(lineBytes: line.count) }) ?? true {
+      state.chunks.append(AlertIndexChunk(lineBytes: line.count))
+    }
+    let target = state.chunks[state.chunks.count - 1]
+    let start = target.store(line)
+    target.append(
+      Entry(
+        seq: entry.seq, timeMs: entry.timeMs, incidentMs: entry.incidentMs, priority: entry.priority, rule: entry.rule,
+        place: entry.place, lat: entry.lat, lon: entry.lon, report: entry.report, lineStart: start,
+        lineLength: entry.lineLength, messageStart: entry.messageStart, messageLength: entry.messageLength))
+    state.held += 1
+  }
+
+  private static func merged(_ a: Counts, _ b: Counts) -> Counts {
+    var sum = a
+    sum.total += b.total
+    sum.byPriority.merge(b.byPriority, uniquingKeysWith: +)
+    sum.byRule.merge(b.byRule, uniquingKeysWith: +)
+    sum.byPlace.merge(b.byPlace, uniquingKeysWith: +)
+    sum.byDay.merge(b.byDay) { $0.merging($1, uniquingKeysWith: +) }
+    if let newest = b.newestIncidentMs { sum.newestIncidentMs = max(sum.newestIncidentMs ?? newest, newest) }
+    return sum
+  }
+
+  /// Whole chunks of the oldest records go once the newest `limit` are held without them.
+  private func evict(_ state: inout State) {
+    while let oldest = state.chunks.first, state.held - oldest.count >= limit, state.chunks.count > 1 {
+      state.chunks.removeFirst()
+      state.held -= oldest.count
+    }
+  }
+
+  /// The region a report is counted under: the atlas's key for its governorate text, else
+  /// for its coordinates; without an atlas, its governorate text as written.
+  private func place(of facts: ReportFacts) -> String? {
+    if let text = facts.governorate?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+      guard let atlas else { return text }
+      if let known = placeOfText.withLockedValue({ $0[text] }) { return known.isEmpty ? nil : known }
+      let key = atlas.region(named: text)
+      placeOfText.withLockedValue { cache in
+        if cache.count < 10_000 { cache[text] = key ?? "" }
+      }
+      if let key { return key }
+    }
+    if let atlas, let lat = facts.lat, let lon = facts.lon {
+      return atlas.region(containing: GeoPoint(lon: lon, lat: lat))
+    }
+    return nil
+  }
+
+  // MARK: Reading
+
+  /// What a reader scans: the chunks and how many entries of each were written when it was
+  /// taken, the names as they were.
+  public struct Snapshot: Sendable {
+    let chunks: [(chunk: AlertIndexChunk, count: Int)]
+    let names: NameTable
+    public let counts: Counts
+    public let held: Int
+    public let building: Bool
+    public let atlas: RegionAtlas?
+
+    /// Entries newest first, with their chunk (for the line).
+    func newestFirst(_ body: (Entry, AlertIndexChunk) -> Bool) {
+      for (chunk, count) in chunks.reversed() {
+        var index = count - 1
+        while index >= 0 {
+          if !body(chunk.entry(index), chunk) { return }
+          index -= 1
+        }
+      }
+    }
+
+    /// Entries newest first, until `body` says stop.
+    public func newestEntries(_ body: (Entry) -> Bool) {
+      newestFirst { entry, _ in body(entry) }
+    }
+
+    public func rule(of entry: Entry) -> String { names.name(entry.rule) }
+    public func place(of entry: Entry) -> String? { entry.place == 0 ? nil : names.name(entry.place) }
+
+    /// The entry with this seq, and its line.
+    public func alert(seq: UInt64) -> IndexedAlert? {
+      for (chunk, count) in chunks.reversed() where count > 0 {
+        guard chunk.entry(0).seq <= seq else { continue }
+        // Seqs rise within a chunk: a binary search.
+        var low = 0
+        var high = count - 1
+        while low <= high {
+          let middle = (low + high) / 2
+          let entry = chunk.entry(middle)
+          if entry.seq == seq { return IndexedAlert(entry: entry, line: chunk.lineText(of: entry), snapshot: self) }
+          if entry.seq < seq { low = middle + 1 } else { high = middle - 1 }
+        }
+        return nil
+      }
+      return nil
+    }
+
+    /// The oldest seq held.
+    public var oldestSeq: UInt64? { chunks.first { $0.count > 0 }.map { $0.chunk.entry(0).seq } }
+  }
+
+  public func snapshot() -> Snapshot {
+    state.withLockedValue { state in
+      Snapshot(
+        chunks: state.chunks.map { ($0, $0.count) }, names: state.names, counts: state.counts, held: state.held,
+        building: state.building, atlas: atlas)
+    }
+  }
+
+  // MARK: Parsing what a line holds
+
+  public static func milliseconds(_ text: String) -> Int64? {
+    Timestamp(text).map { $0.seconds * 1000 + Int64($0.nanoseconds / 1_000_000) }
+  }
+
+  public static func day(ofMilliseconds ms: Int64) -> Int {
+    Int((ms >= 0 ? ms : ms - 86_399_999) / 86_400_000)
+  }
+
+  /// The bytes of the `message` member's value (escaped as in the line, quotes excluded).
+  /// The line is a record as AlertRecord writes it: the first `,"message":"` outside a
+  /// string is the member, since a string holds its quotes escaped.
+  static func messageRange(in line: [UInt8]) -> Range<Int> {
+    let key = Array(",\"message\":\"".utf8)
+    guard line.count > key.count else { return 0..<0 }
+    var index = 0
+    while index + key.count <= line.count {
+      if line[index] == key[0], Array(line[index..<index + key.count]) == key {
+        let start = index + key.count
+        var end = start
+        while end < line.count, line[end] != UInt8(ascii: "\"") {
+          end += line[end] == UInt8(ascii: "\\") ? 2 : 1
+        }
+        return start..<min(end, line.count)
+      }
+      index += 1
+    }
+    return 0..<0
+  }
+}
+
+/// Strings the index refers to by number: rule ids and region keys.
+struct NameTable: Sendable {
+  private var names: [String] = [""]
+  private var numbers: [String: UInt32] = [:]
+
+  mutating func index(of name: String) -> UInt32 {
+    if let number = numbers[name] { return number }
+    let number = UInt32(names.count)
+    names.append(name)
+    numbers[name] = number
+    return number
+  }
+
+  func name(_ number: UInt32) -> String { Int(number) < names.count ? names[Int(number)] : "" }
+
+  var all: [String] { Array(names.dropFirst()) }
+}
+
+/// Where a report's line is in the journal: the file (by inode, which a rename keeps) and
+/// the offset of the line in it.
+public struct JournalPosition: Sendable, Equatable {
+  public let inode: UInt64
+  public let offset: Int64
+
+  public init(inode: UInt64, offset: Int64) {
+    self.inode = inode
+    self.offset = offset
+  }
+}
+
+/// What the console needs of the report behind an alert.
+public struct ReportFacts: Sendable, Equatable {
+  public var governorate: String?
+  public var lat: Double?
+  public var lon: Double?
+  public var journal: JournalPosition?
+
+  public init(governorate: String?, lat: Double?, lon: Double?, journal: JournalPosition?) {
+    self.governorate = governorate
+    self.lat = lat
+    self.lon = lon
+    self.journal = journal
+  }
+}
+
+/// An entry and its line, as a reader gets it.
+public struct IndexedAlert: Sendable {
+  public let entry: AlertIndex.Entry
+  public let line: String
+  public let rule: String
+  /// The region's key (or a report's own text), and the name to show for it.
+  public let place: String?
+  public let placeName: String?
+
+  init(entry: AlertIndex.Entry, line: String, snapshot: AlertIndex.Snapshot) {
+    self.entry = entry
+    self.line = line
+    rule = snapshot.rule(of: entry)
+    let place = snapshot.place(of: entry)
+    self.place = place
+    placeName = place.map { key in snapshot.atlas?.regions.first { $0.key == key }?.name ?? key }
+  }
+}

@@ -1,0 +1,97 @@
+import NIOConcurrencyHelpers
+import Prometheus
+import VigilCore
+
+/// The daemon's Prometheus metrics (docs/console.md, "Metrics"), which the console serves at
+/// `/metrics`. Counters move where the event happens (a lock-free or one-lock step each);
+/// gauges of state — connections, subscribers, sink lag — are read when a scrape asks, so
+/// the request path never waits for the console.
+public final class DaemonMetrics: Sendable {
+  public let registry = PrometheusCollectorRegistry()
+  private let accepted: Counter
+  private let duplicates: Counter
+  private let refusedByCode = NIOLockedValueBox<[String: Counter]>([:])
+  private let alertsByRule = NIOLockedValueBox<[String: Counter]>([:])
+  private let reloads: (ok: Counter, rejected: Counter)
+  private let ruleSetInfo = NIOLockedValueBox<Gauge?>(nil)
+  private let roundTrip: DurationHistogram
+  private let gauges = NIOLockedValueBox<[String: Gauge]>([:])
+
+  public init() {
+    accepted = registry.makeCounter(descriptor: Self.described("vigil_reports_accepted_total", "Reports recorded in the journal."), labels: [])
+    duplicates = registry.makeCounter(descriptor: Self.described("vigil_reports_duplicate_total", "Reports answered as duplicates of one recorded before (same id, same content)."), labels: [])
+    reloads = (
+      registry.makeCounter(descriptor: Self.described("vigil_reloads_total", "Rule-set loads and reloads, by outcome."), labels: [("outcome", "ok")]),
+      registry.makeCounter(descriptor: Self.described("vigil_reloads_total", "Rule-set loads and reloads, by outcome."), labels: [("outcome", "rejected")])
+    )
+    roundTrip = registry.makeDurationHistogram(
+      descriptor: Self.described(
+        "vigil_request_duration_seconds",
+        "Round trip of a request on the socket: from its line read to its response handed to the socket."),
+      labels: [],
+      buckets: [
+        .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+        .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(100),
+        .milliseconds(250), .seconds(1), .seconds(5),
+      ])
+    for code in RequestError.Code.allCases { _ = refusedCounter(code.rawValue) }
+  }
+
+  func reportAccepted() { accepted.increment() }
+  func reportDuplicate() { duplicates.increment() }
+  func reportRefused(_ code: String) { refusedCounter(code).increment() }
+
+  private func refusedCounter(_ code: String) -> Counter {
+    refusedByCode.withLockedValue { counters in
+      if let counter = counters[code] { return counter }
+      let counter = registry.makeCounter(descriptor: Self.described("vigil_reports_refused_total", "Requests refused, by the error code of the answer."), labels: [("code", code)])
+      counters[code] = counter
+      return counter
+    }
+  }
+
+  /// One alert record written to the log.
+  func alert(rule: String, priority: Priority) {
+    let key = priority.rawValue + " " + rule
+    let counter = alertsByRule.withLockedValue { counters in
+      if let counter = counters[key] { return counter }
+      let counter = registry.makeCounter(descriptor: Self.described("vigil_alerts_total", "Alert records written to the alert log, by rule and priority."), labels: [("rule", rule), ("priority", priority.rawValue)])
+      counters[key] = counter
+      return counter
+    }
+    counter.increment()
+  }
+
+  func reload(ok: Bool) { (ok ? reloads.ok : reloads.rejected).increment() }
+
+  /// The active rule set, as the `revision` label of `vigil_ruleset_info` (value 1).
+  func ruleSetLoaded(revision: String) {
+    ruleSetInfo.withLockedValue { gauge in
+      if let gauge { registry.unregisterGauge(gauge) }
+      let info = registry.makeGauge(descriptor: Self.described("vigil_ruleset_info", "The active rule set (value 1)."), labels: [("revision", revision)])
+      info.set(Double(1))
+      gauge = info
+    }
+  }
+
+  func requestAnswered(nanoseconds: Int64) { roundTrip.recordNanoseconds(nanoseconds) }
+
+  /// Sets a gauge of state, read at scrape time.
+  public func set(_ name: String, labels: [(String, String)] = [], help: String, to value: Double) {
+    let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+    let gauge = gauges.withLockedValue { gauges in
+      if let gauge = gauges[key] { return gauge }
+      let gauge = registry.makeGauge(descriptor: Self.described(name, help), labels: labels)
+      gauges[key] = gauge
+      return gauge
+    }
+    gauge.set(Double(value))
+  }
+
+  private static func described(_ name: String, _ help: String) -> MetricNameDescriptor {
+    MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+  }
+
+  /// The text of a scrape.
+  public func exposition() -> [UInt8] { registry.emitToBuffer() }
+}
