@@ -57,6 +57,10 @@ struct ConfigurationLoaderTests {
         max_connections: 16
         max_pending_bytes: 1048576
         idle_line_s: 5
+      http:
+        listen: "[::1]:9000"
+        token_file: /etc/vigil/console.token
+        index_limit: 5000
       plugins:
         designations:
           extra_names: [Daesh]
@@ -79,6 +83,9 @@ struct ConfigurationLoaderTests {
     expected.limits.maxConnections = 16
     expected.limits.maxPendingBytes = 1_048_576
     expected.limits.idleLineSeconds = 5
+    expected.http.listen = HTTPAddress(host: "::1", port: 9000)
+    expected.http.tokenFile = "/etc/vigil/console.token"
+    expected.http.indexLimit = 5000
     expected.plugins = [
       .init(name: "designations", settings: .mapping([.init(key: "extra_names", value: .sequence([.scalar("Daesh")]))]))
     ]
@@ -90,6 +97,35 @@ struct ConfigurationLoaderTests {
   ])
   func socketModesAreOctal(text: String, mode: Int) throws {
     #expect(try load("socket:\n  mode: \(text)\n").socket.mode == UInt32(mode))
+  }
+
+  @Test func theConsoleCanBeTurnedOffOrMoved() throws {
+    #expect(try load("http:\n  listen: off\n").http.listen == nil)
+    #expect(try load("http:\n  listen: 0.0.0.0:80\n").http.listen == HTTPAddress(host: "0.0.0.0", port: 80))
+    #expect(try load("http:\n  token_file: \"\"\n").http.tokenFile == "")
+  }
+
+  @Test(arguments: [
+    ("127.0.0.1:8470", "127.0.0.1:8470", true), ("[::1]:1", "[::1]:1", true), ("localhost:80", "localhost:80", true),
+    ("0.0.0.0:8470", "0.0.0.0:8470", false), ("192.0.2.4:443", "192.0.2.4:443", false),
+    ("127.1.2.3:9", "127.1.2.3:9", true), ("127.example:9", "127.example:9", false),
+  ])
+  func consoleAddressesAndWhetherTheyAreLoopback(text: String, shown: String, loopback: Bool) throws {
+    let address = try #require(try HTTPAddress.parse(text).get())
+    #expect(address.description == shown)
+    #expect(address.isLoopback == loopback)
+  }
+
+  @Test(arguments: [
+    ("8470", "expected host:port (or off), got 8470"), (":8470", "expected a host before the port, got :8470"),
+    ("127.0.0.1:", "expected a port from 1 to 65535, got nothing"),
+    ("127.0.0.1:70000", "expected a port from 1 to 65535, got 70000"),
+    ("::1:8470", "expected host:port (or off), got ::1:8470"), ("[::1]8470", "expected [IPv6 address]:port, got [::1]8470"),
+  ])
+  func aWrongConsoleAddressSaysWhatIsWrong(text: String, message: String) throws {
+    #expect(throws: HTTPAddress.Problem.self) { try HTTPAddress.parse(text).get() }
+    if case .failure(let problem) = HTTPAddress.parse(text) { #expect(problem.description == message) }
+    #expect(throws: ConfigurationErrors.self) { try load("http:\n  listen: \"\(text)\"\n") }
   }
 
   @Test func yamlGuessesDoNotChangeStrings() throws {

@@ -112,7 +112,10 @@ private struct Reader {
         case .success(let address): http.listen = address
         case .failure(let problem): report(path, value, problem.description)
         }
-      case "token_file": http.tokenFile = self.path(value, path) ?? http.tokenFile
+      case "token_file":
+        // Empty: no token (loopback only).
+        guard let text = string(value, path, allowEmpty: true) else { continue }
+        http.tokenFile = text.isEmpty ? "" : self.path(value, path) ?? http.tokenFile
       default: http.indexLimit = integer(value, path, minimum: 0) ?? http.indexLimit
       }
     }

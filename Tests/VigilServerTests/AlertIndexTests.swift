@@ -1,0 +1,198 @@
+import Foundation
+import Testing
+import VigilCore
+import VigilTestSupport
+
+@testable import VigilServer
+
+/// The console's index (docs/console.md, "The index"): what it keeps, how it is filtered and
+/// paged, what it forgets, and how the start-up build joins the files.
+@Suite("The console's alert index")
+struct AlertIndexTests {
+  /// A small atlas: two regions with the names reports use.
+  static let atlas = RegionAtlas(
+    kind: "governorates", attribution: "test", regions: [
+      .init(key: "SY07", name: "Idleb", localName: "إدلب", polygons: [[[GeoPoint(lon: 36, lat: 35), GeoPoint(lon: 37, lat: 35), GeoPoint(lon: 37, lat: 36), GeoPoint(lon: 36, lat: 35)]]]),
+      .init(key: "SY02", name: "Aleppo", localName: "حلب", polygons: []),
+    ],
+    resolve: { text in
+      switch text.lowercased() {
+      case "idlib", "idleb", "إدلب": "SY07"
+      case "aleppo", "حلب": "SY02"
+      default: nil
+      }
+    },
+    locate: { point in (36...37).contains(point.lon) && (35...36).contains(point.lat) ? "SY07" : nil })
+
+  /// Record `seq` (1-based) of a chain: rule, priority, message and report facts vary.
+  static func committed(
+    _ seq: UInt64, rule: String = "ceasefire.violation", priority: Priority = .high, message: String? = nil,
+    occurred: String = "2016-02-27T10:00:00Z", governorate: String? = "Idlib", prev: inout String
+  ) -> AlertIndex.Committed {
+    let record = AlertRecord(
+      time: "2026-01-01T00:00:00.000Z", rule: rule, priority: priority, reportID: "R-\(seq)", occurredAt: occurred,
+      message: message ?? "alert \(seq) in \(governorate ?? "nowhere")", basis: ["ISSG ¶4"], tags: [], ruleset: "sha256:x")
+    let (line, hash) = record.line(seq: seq, prev: prev)
+    prev = hash
+    return AlertIndex.Committed(
+      seq: seq, record: record, line: line,
+      report: ReportFacts(governorate: governorate, lat: nil, lon: nil, journal: nil))
+  }
+
+  static func index(_ count: UInt64, limit: Int = 1_000_000) -> AlertIndex {
+    let index = AlertIndex(limit: limit, atlas: atlas)
+    var prev = AlertChain.genesis
+    index.add(
+      (1...count).map { seq in
+        committed(
+          seq, rule: seq % 3 == 0 ? "access.crossing_2165_blocked" : "ceasefire.violation",
+          priority: seq % 2 == 0 ? .critical : .high, occurred: "2016-02-\(10 + seq % 10)T10:00:00Z",
+          governorate: seq % 4 == 0 ? "Aleppo" : "إدلب", prev: &prev)
+      })
+    index.addBuilt([])
+    return index
+  }
+
+  @Test func pagesGoNewestFirstAndCoverEveryRecordOnce() {
+    let snapshot = Self.index(130).snapshot()
+    var query = AlertQuery()
+    query.limit = 50
+    var seen: [UInt64] = []
+    while true {
+      let page = snapshot.page(query)
+      #expect(page.matched == 130 - seen.count)
+      seen += page.alerts.map(\.entry.seq)
+      guard let next = page.next else { break }
+      query.before = next
+    }
+    #expect(seen == Array((1...130).reversed()))
+  }
+
+  @Test func filtersNarrowTheRecords() {
+    let snapshot = Self.index(120).snapshot()
+    func seqs(_ change: (inout AlertQuery) -> Void) -> [UInt64] {
+      var query = AlertQuery()
+      query.limit = 500
+      change(&query)
+      return snapshot.page(query).alerts.map(\.entry.seq)
+    }
+    let all = Array((1...UInt64(120)).reversed())
+    #expect(seqs { $0.priorities = [.critical] } == all.filter { $0 % 2 == 0 })
+    #expect(seqs { $0.rules = ["access.*"] } == all.filter { $0 % 3 == 0 })
+    #expect(seqs { $0.rules = ["nothing.*"] } == [])
+    // Any spelling the atlas knows, or the key itself.
+    for name in ["Idleb", "idlib", "إدلب", "SY07"] {
+      #expect(seqs { $0.place = name } == all.filter { $0 % 4 != 0 }, "\(name)")
+    }
+    #expect(seqs { $0.place = "Homs" } == [])
+    // Incident time: occurred on the 12th (seq ending in 2).
+    #expect(
+      seqs {
+        $0.sinceMs = AlertIndex.milliseconds("2016-02-12T00:00:00Z")
+        $0.untilMs = AlertIndex.milliseconds("2016-02-13T00:00:00Z")
+      } == all.filter { $0 % 10 == 2 })
+    // Text: in the message, any case; in the report id.
+    #expect(seqs { $0.text = "ALERT 7 IN" } == [7])
+    #expect(seqs { $0.text = "R-11" } == [119, 118, 117, 116, 115, 114, 113, 112, 111, 110, 11])
+    #expect(seqs { $0.after = 115 } == [120, 119, 118, 117, 116])
+  }
+
+  @Test func textIsFoundAsWrittenEvenWithQuotesAndArabic() {
+    let index = AlertIndex(limit: 10, atlas: nil)
+    var prev = AlertChain.genesis
+    index.add([
+      Self.committed(1, message: #"a "quoted" <script> word"#, prev: &prev),
+      Self.committed(2, message: "قصف على سوق إدلب", prev: &prev),
+    ])
+    let snapshot = index.snapshot()
+    func found(_ text: String) -> [UInt64] {
+      var query = AlertQuery()
+      query.text = text
+      return snapshot.page(query).alerts.map(\.entry.seq)
+    }
+    #expect(found(#""quoted""#) == [1])
+    #expect(found("<SCRIPT>") == [1])
+    #expect(found("سوق") == [2])
+    #expect(found("hash") == [], "the text is looked for in the message and report id, not the whole line")
+  }
+
+  @Test func countsLeaveOutVigilsOwnRecordsAndKeepEveryRecordPastTheLimit() {
+    let index = AlertIndex(limit: 5000, atlas: Self.atlas)
+    var prev = AlertChain.genesis
+    var batch = [Self.committed(1, rule: "vigil.ruleset_loaded", priority: .info, governorate: nil, prev: &prev)]
+    batch += (2...12000).map { Self.committed(UInt64($0), priority: $0 % 2 == 0 ? .critical : .low, prev: &prev) }
+    index.add(batch)
+    let snapshot = index.snapshot()
+    #expect(snapshot.counts.total == 11999)
+    #expect(snapshot.counts.byPriority[.critical] == 6000)
+    #expect(snapshot.counts.byPriority[.info] == nil)
+    #expect(snapshot.counts.byPlace["SY07"] == 11999)
+    // Whole chunks of the oldest go: at least the limit is held, the newest among them.
+    #expect(snapshot.held >= 5000 && snapshot.held < 5000 + AlertIndexChunk.entriesPerChunk)
+    #expect(snapshot.alert(seq: 12000) != nil)
+    #expect(snapshot.alert(seq: 1) == nil)
+    #expect(snapshot.oldestSeq.map { $0 > 1 } == true)
+  }
+
+  @Test func theStartUpBuildGoesBeforeWhatTheWriterAddedMeanwhile() {
+    let index = AlertIndex(limit: 100, atlas: Self.atlas)
+    var prev = AlertChain.genesis
+    let older = (1...30).map { Self.committed(UInt64($0), prev: &prev) }
+    let newer = (31...40).map { Self.committed(UInt64($0), governorate: "Aleppo", prev: &prev) }
+    index.add(newer)
+    #expect(index.snapshot().building)
+    index.addBuilt(older)
+    let snapshot = index.snapshot()
+    #expect(!snapshot.building)
+    var query = AlertQuery()
+    query.limit = 500
+    #expect(snapshot.page(query).alerts.map(\.entry.seq) == Array((1...40).reversed()))
+    #expect(snapshot.counts.total == 40)
+    #expect(snapshot.alert(seq: 35)?.place == "SY02")
+    #expect(snapshot.alert(seq: 5)?.placeName == "Idleb")
+  }
+
+  @Test func aLongLineGetsAChunkOfItsOwn() {
+    let index = AlertIndex(limit: 10, atlas: nil)
+    var prev = AlertChain.genesis
+    let long = String(repeating: "x", count: AlertIndexChunk.lineBytesPerChunk + 10)
+    index.add([Self.committed(1, prev: &prev), Self.committed(2, message: long, prev: &prev), Self.committed(3, prev: &prev)])
+    let snapshot = index.snapshot()
+    #expect(snapshot.alert(seq: 2)?.line.contains(long) == true)
+    #expect(snapshot.alert(seq: 3)?.line.hasPrefix("{\"seq\":3,") == true)
+  }
+
+  @Test func theLoaderJoinsRecordsToTheirReportsLines() throws {
+    let directory = try TemporaryDirectory()
+    var prev = AlertChain.genesis
+    let records = (1...3).map { Self.committed(UInt64($0), prev: &prev) }
+    try records.map(\.line).joined().write(toFile: directory.path + "/alerts.jsonl", atomically: true, encoding: .utf8)
+    let journal = [
+      #"{"received_at":"2026-01-01T00:00:00.000Z","report":{"id":"R-9","type":"attack"}}"#,
+      #"{"received_at":"2026-01-01T00:00:00.000Z","report":{"id":"R-2","location":{"governorate":"Aleppo","lat":36.2,"lon":37.1}}}"#,
+      #"{"received_at":"2026-01-01T00:00:00.000Z","report":{"id":"R-1","location":{"lat":35.5,"lon":36.5}}}"#,
+    ]
+    try (journal.joined(separator: "\n") + "\n").write(
+      toFile: directory.path + "/reports.jsonl", atomically: true, encoding: .utf8)
+    let read = AlertIndexLoader.read(
+      alertLogs: [directory.path + "/alerts.jsonl"], journals: [directory.path + "/reports.jsonl"], lastSeq: 2)
+    #expect(read.map(\.seq) == [1, 2], "records after the last seq at start are the writer's")
+    #expect(read[1].report?.governorate == "Aleppo")
+    #expect(read[1].report?.journal?.offset == Int64(journal[0].utf8.count + 1))
+    #expect(read[0].report?.journal?.offset == Int64(journal[0].utf8.count + journal[1].utf8.count + 2))
+    #expect(read[0].record == records[0].record)
+    let index = AlertIndex(limit: 10, atlas: Self.atlas)
+    index.addBuilt(read)
+    // No governorate: the coordinates place it.
+    #expect(index.snapshot().alert(seq: 1)?.place == "SY07")
+    #expect(index.snapshot().alert(seq: 2)?.place == "SY02")
+  }
+
+  @Test func theMessageIsFoundInTheLineWhateverItHolds() {
+    var prev = AlertChain.genesis
+    let item = Self.committed(1, message: #"say ,"message":"no" \ here"#, prev: &prev)
+    let line = Array(item.line.utf8)
+    let range = AlertIndex.messageRange(in: line)
+    #expect(String(decoding: line[range], as: UTF8.self) == #"say ,\"message\":\"no\" \\ here"#)
+  }
+}
