@@ -56,6 +56,8 @@ public final class AlertIndex: Sendable {
     var lastSeq: UInt64 = 0
     /// Records the start-up build has read, and whether it is done.
     var building = true
+    /// The last record time parsed, and its value.
+    var lastTime: (String, Int64)?
   }
 
   public let limit: Int
@@ -100,7 +102,7 @@ public final class AlertIndex: Sendable {
 
   /// Adds what the start-up build read (records older than any the writer added), and
   /// marks the index complete.
-  func addBuilt(_ committed: [Committed]) {
+  public func addBuilt(_ committed: [Committed]) {
     let places = committed.map { $0.report.flatMap(place(of:)) }
     state.withLockedValue { state in
       var built = State()
@@ -120,24 +122,33 @@ public final class AlertIndex: Sendable {
 
   private func append(_ item: Committed, place: String?, to state: inout State) {
     let record = item.record
-    let timeMs = Self.milliseconds(record.time) ?? 0
+    // The records of a batch share their time: parsed once.
+    let timeMs: Int64
+    if let (text, ms) = state.lastTime, text == record.time {
+      timeMs = ms
+    } else {
+      timeMs = Self.milliseconds(record.time) ?? 0
+      state.lastTime = (record.time, timeMs)
+    }
     let incidentMs = record.occurredAt.flatMap(Self.milliseconds) ?? timeMs
     let rule = state.names.index(of: record.rule)
     let placeIndex = place.map { state.names.index(of: $0) } ?? 0
-    let line = Array(item.line.utf8.prefix { $0 != 0x0A })
-    let message = Self.messageRange(in: line)
-    let lat = item.report?.lat.map(Float.init) ?? .nan
-    let lon = item.report?.lon.map(Float.init) ?? .nan
-    if state.chunks.last.map({ !$0.fits(lineBytes: line.count) }) ?? true {
-      state.chunks.append(AlertIndexChunk(lineBytes: line.count))
-    }
-    let chunk = state.chunks[state.chunks.count - 1]
-    let start = chunk.store(line)
-    chunk.append(
-      Entry(
+    var line = item.line
+    let entry: Entry = line.withUTF8 { bytes in
+      let length = bytes.last == 0x0A ? bytes.count - 1 : bytes.count
+      let text = UnsafeBufferPointer(rebasing: bytes[..<length])
+      let message = Self.messageRange(in: text)
+      if state.chunks.last.map({ !$0.fits(lineBytes: length) }) ?? true {
+        state.chunks.append(AlertIndexChunk(lineBytes: length))
+      }
+      let start = state.chunks[state.chunks.count - 1].store(text)
+      return Entry(
         seq: item.seq, timeMs: timeMs, incidentMs: incidentMs, priority: record.priority, rule: rule, place: placeIndex,
-        lat: lat, lon: lon, report: item.report?.journal, lineStart: start, lineLength: UInt32(line.count),
-        messageStart: UInt32(message.lowerBound), messageLength: UInt32(message.count)))
+        lat: item.report?.lat.map(Float.init) ?? .nan, lon: item.report?.lon.map(Float.init) ?? .nan,
+        report: item.report?.journal, lineStart: start, lineLength: UInt32(length),
+        messageStart: UInt32(message.lowerBound), messageLength: UInt32(message.count))
+    }
+    state.chunks[state.chunks.count - 1].append(entry)
     state.held += 1
     state.lastSeq = item.seq
     guard !record.rule.hasPrefix("vigil.") else { return }
@@ -150,7 +161,7 @@ public final class AlertIndex: Sendable {
   }
 
   private static func copy(_ entry: Entry, from chunk: AlertIndexChunk, into state: inout State) {
-    let line = Array(chunk.line(of: entry))
+    let line = chunk.line(of: entry)
     if state.chunks.last.map({ !$0.fits(lineBytes: line.count) }) ?? true {
       state.chunks.append(AlertIndexChunk(lineBytes: line.count))
     }
@@ -276,12 +287,18 @@ public final class AlertIndex: Sendable {
   /// The line is a record as AlertRecord writes it: the first `,"message":"` outside a
   /// string is the member, since a string holds its quotes escaped.
   static func messageRange(in line: [UInt8]) -> Range<Int> {
-    let key = Array(",\"message\":\"".utf8)
-    guard line.count > key.count else { return 0..<0 }
+    line.withUnsafeBufferPointer { messageRange(in: $0) }
+  }
+
+  static func messageRange(in line: UnsafeBufferPointer<UInt8>) -> Range<Int> {
+    let key: StaticString = ",\"message\":\""
+    let keyLength = key.utf8CodeUnitCount
+    let keyBytes = UnsafeBufferPointer(start: key.utf8Start, count: keyLength)
+    guard line.count > keyLength else { return 0..<0 }
     var index = 0
-    while index + key.count <= line.count {
-      if line[index] == key[0], Array(line[index..<index + key.count]) == key {
-        let start = index + key.count
+    while index + keyLength <= line.count {
+      if line[index] == 0x2C, UnsafeBufferPointer(rebasing: line[index..<index + keyLength]).elementsEqual(keyBytes) {
+        let start = index + keyLength
         var end = start
         while end < line.count, line[end] != UInt8(ascii: "\"") {
           end += line[end] == UInt8(ascii: "\\") ? 2 : 1

@@ -30,9 +30,11 @@ final class AlertIndexChunk: @unchecked Sendable {
   }
 
   /// Copies a line in; gives where it starts.
-  func store(_ line: [UInt8]) -> Int {
+  func store(_ line: UnsafeBufferPointer<UInt8>) -> Int {
     let start = lineBytes
-    _ = UnsafeMutableBufferPointer(rebasing: lines[start..<start + line.count]).initialize(from: line)
+    if let base = line.baseAddress, !line.isEmpty {
+      (lines.baseAddress! + start).initialize(from: base, count: line.count)
+    }
     lineBytes += line.count
     return start
   }

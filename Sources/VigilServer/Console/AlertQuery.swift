@@ -74,10 +74,25 @@ extension AlertIndex.Snapshot {
   }
 }
 
+extension Priority {
+  /// Its place in `allCases`.
+  var rank: Int {
+    switch self {
+    case .critical: 0
+    case .high: 1
+    case .medium: 2
+    case .low: 3
+    case .info: 4
+    }
+  }
+}
+
 /// A query made ready for a scan: rule globs matched once per rule name, the region
 /// resolved once, the text folded once.
 struct CompiledQuery {
   let query: AlertQuery
+  /// Wanted by rank (an array, not the set: the scan's inner loop).
+  let priorities: [Bool]?
   let rules: Set<UInt32>?
   let place: PlaceMatch
   let text: [UInt8]?
@@ -90,6 +105,7 @@ struct CompiledQuery {
 
   init(_ query: AlertQuery, snapshot: AlertIndex.Snapshot) {
     self.query = query
+    priorities = query.priorities.isEmpty ? nil : Priority.allCases.map { query.priorities.contains($0) }
     let all = snapshot.names.all
     if query.rules.isEmpty {
       rules = nil
@@ -124,7 +140,7 @@ struct CompiledQuery {
   }
 
   func selects(_ entry: AlertIndex.Entry, _ chunk: AlertIndexChunk) -> Bool {
-    if !query.priorities.isEmpty, !query.priorities.contains(entry.priority) { return false }
+    if let priorities, !priorities[entry.priority.rank] { return false }
     if let rules, !rules.contains(entry.rule) { return false }
     switch place {
     case .any: break

@@ -10,6 +10,7 @@ import VigilServer
 ///   VigilBench rules DIR FILE [ROUNDS]     evaluate the rules of DIR on every report of FILE
 ///   VigilBench load-rules COUNT [ROUNDS]   load and compile COUNT generated rules
 ///   VigilBench generate-rules COUNT        print COUNT generated rules (YAML)
+///   VigilBench console-index [COUNT]       the console's index: memory and query times
 let arguments = Array(CommandLine.arguments.dropFirst())
 
 func fail(_ message: String) -> Never {
@@ -38,9 +39,11 @@ case ("rules", 3...):
 case ("load-rules", 2...):
   print(
     RulesBenchmark().load(count: Int(arguments[1]) ?? 1000, rounds: arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5))
+case ("console-index", _):
+  print(ConsoleIndexBenchmark().run(count: arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000))
 case ("generate-rules", 2...):
   print(RulesBenchmark().generatedRules(Int(arguments[1]) ?? 1000), terminator: "")
 default:
   fail(
-    "usage: VigilBench parse FILE [ROUNDS] | rules DIR FILE [ROUNDS] | load-rules COUNT [ROUNDS] | generate-rules COUNT")
+    "usage: VigilBench parse FILE [ROUNDS] | rules DIR FILE [ROUNDS] | load-rules COUNT [ROUNDS] | generate-rules COUNT | console-index [COUNT]")
 }
