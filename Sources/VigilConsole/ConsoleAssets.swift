@@ -21,6 +21,8 @@ enum ConsoleAssets {
     .cards div { border:1px solid var(--line); border-radius:6px; padding:.5rem .7rem; }
     .cards dt { color:var(--muted); font-size:.85rem; }
     .cards dd { margin:0; font-size:1.6rem; font-weight:700; }
+    .cards dd.small { font-size:1rem; font-weight:600; overflow-wrap:anywhere; }
+    td.time { white-space:nowrap; }
     .grid2 { display:grid; grid-template-columns:repeat(auto-fit, minmax(320px, 1fr)); gap:1rem; }
     svg { max-width:100%; height:auto; }
     table { border-collapse:collapse; width:100%; }
@@ -30,7 +32,7 @@ enum ConsoleAssets {
     tr.live { background:#fff8d6; }
     .p-critical { color:var(--critical); font-weight:700; } .p-high { color:var(--high); font-weight:700; }
     .p-medium { color:var(--medium); } .p-low { color:var(--low); } .p-info { color:var(--info); }
-    form#filters { display:flex; flex-wrap:wrap; gap:.5rem; align-items:end; margin-bottom:.8rem; }
+    form#filters, form#period { display:flex; flex-wrap:wrap; gap:.5rem; align-items:end; margin-bottom:.8rem; }
     form label { display:flex; flex-direction:column; font-size:.8rem; color:var(--muted); }
     input, select, button { font:inherit; padding:.3rem .4rem; }
     pre { white-space:pre-wrap; overflow-wrap:anywhere; background:#f6f8fa; border:1px solid var(--line); padding:.6rem; border-radius:6px; max-height:40rem; overflow:auto; }
@@ -83,7 +85,9 @@ enum ConsoleAssets {
         var time = cell("time", "");
         var link = document.createElement("a");
         link.href = "/alerts/" + encodeURIComponent(String(record.seq));
-        link.textContent = String(record.occurred_at || record.time || "");
+        var when = String(record.occurred_at || record.time || "");
+        link.title = when;
+        link.textContent = when.length >= 16 && when.charAt(10) === "T" ? when.slice(0, 10) + " " + when.slice(11, 16) : when;
         time.appendChild(link);
         cell("priority p-" + String(record.priority).replace(/[^a-z]/g, ""), record.priority, false);
         cell("rule", record.rule, false);

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import VigilCore
 import VigilServer
@@ -60,7 +61,11 @@ struct ConsoleRoutes {
     router.get("/api/rules") { _, _ in json(views.rulesJSON()) }
     router.get("/api/overview") { request, _ in json(views.overviewJSON(period: try period(request))) }
     router.get("/api/events") { request, _ in
-      let query = try AlertQueryParameters.query(from: query(of: request))
+      var query = try AlertQueryParameters.query(from: query(of: request))
+      // A browser reconnecting says the last event it had.
+      if let last = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap({ UInt64($0) }) {
+        query.after = max(query.after ?? 0, last)
+      }
       return live.response(daemon: daemon, index: index, query: query)
     }
     router.get("/metrics") { _, _ in

@@ -163,10 +163,17 @@ struct ConsoleViews: Sendable {
   private func row(_ alert: IndexedAlert) -> String {
     let record = AlertFields(alert.line)
     let priority = alert.entry.priority.rawValue
-    return "<tr data-seq=\"\(alert.entry.seq)\"><td class=\"time\"><a href=\"/alerts/\(alert.entry.seq)\">\(HTML.escape(record.occurredAt ?? record.time))</a></td>"
+    let when = record.occurredAt ?? record.time
+    return "<tr data-seq=\"\(alert.entry.seq)\"><td class=\"time\"><a href=\"/alerts/\(alert.entry.seq)\" title=\"\(HTML.escape(when))\">\(HTML.escape(Self.shortTime(when)))</a></td>"
       + "<td class=\"priority p-\(priority)\">\(priority)</td><td class=\"rule\">\(HTML.escape(alert.rule))</td>"
       + "<td class=\"governorate\" dir=\"auto\">\(HTML.escape(regionName(alert.place) ?? ""))</td>"
       + "<td class=\"message\" dir=\"auto\">\(HTML.escape(record.message))</td></tr>"
+  }
+
+  /// `2016-03-04T06:40:00+02:00` as `2016-03-04 06:40`: the list's column stays narrow.
+  static func shortTime(_ text: String) -> String {
+    guard text.count >= 16, text.dropFirst(10).first == "T" else { return text }
+    return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5))
   }
 
   func alertsJSON(_ query: AlertQuery) -> String {
