@@ -34,7 +34,8 @@ public struct ConsoleService: Service, CustomStringConvertible {
     guard let index = server.alertIndex else { return }
     let daemon = server.daemon
     let views = ConsoleViews(daemon: daemon, index: index, stateDirectory: stateDirectory)
-    let router = Router(context: BasicRequestContext.self)
+    // HEAD answers as GET does, without the body.
+    let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: ConsoleGuard(access: access))
     ConsoleRoutes(views: views, access: access, live: live, daemon: daemon, index: index).register(on: router)
     var quiet = Logger(label: "vigild.console")
@@ -93,7 +94,13 @@ struct ConsoleGuard: RouterMiddleware {
   func handle(
     _ request: Request, context: Context, next: (Request, Context) async throws -> Response
   ) async throws -> Response {
-    var response = try await decide(request, context: context, next: next)
+    var response: Response
+    do {
+      response = try await decide(request, context: context, next: next)
+    } catch let error as any HTTPResponseError {
+      // A refused parameter, a route that does not exist: protected like the rest.
+      response = try error.response(from: request, context: context)
+    }
     for (name, value) in Self.securityHeaders where response.headers[name] == nil {
       response.headers[name] = value
     }
@@ -133,11 +140,6 @@ struct ConsoleGuard: RouterMiddleware {
         : "{\"ok\":false,\"error\":{\"code\":\"unauthorized\",\"message\":\"this console needs its access token: Authorization: Bearer <token>\"}}\n"
       return Response(status: .unauthorized, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
-    guard request.method == .head else { return try await next(request, context) }
-    // HEAD: the GET's status and headers, without its body.
-    var head = request.head
-    head.method = .get
-    let response = try await next(Request(head: head, body: request.body), context)
-    return Response(status: response.status, headers: response.headers, body: .init())
+    return try await next(request, context)
   }
 }

@@ -23,7 +23,7 @@ struct ConsoleViews: Sendable {
       "{\"region\":\(JSONText.string(alert.placeName ?? key)),\"region_key\":\(JSONText.string(key)),"
     }
     let line = alert.line.hasSuffix("\n") ? String(alert.line.dropLast()) : alert.line
-    guard let region else { return "{\"region\":null," + line.dropFirst() }
+    guard let region else { return "{\"region\":null,\"region_key\":null," + line.dropFirst() }
     return region + line.dropFirst()
   }
 

@@ -43,14 +43,14 @@ struct Vigild: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "The console's address (http.listen), e.g. 127.0.0.1:8470, or off.", valueName: "HOST:PORT|off"),
-    transform: { text in
-      switch HTTPAddress.parse(text) {
-      case .success(let address): return address.map { .some($0) } ?? .some(nil)
-      case .failure(let problem): throw ValidationError("--http: \(problem)")
-      }
-    })
-  var http: HTTPAddress??
+      "The console's address (http.listen), e.g. 127.0.0.1:8470, or off.", valueName: "HOST:PORT|off"))
+  var http: String?
+
+  func validate() throws {
+    if let http, case .failure(let problem) = HTTPAddress.parse(http) {
+      throw ValidationError("--http: \(problem)")
+    }
+  }
 
   @Option(name: .customLong("log-level"), help: "Which of the daemon's own log lines to print.")
   var logLevel: Logger.Level = .info
@@ -86,7 +86,7 @@ struct Vigild: ParsableCommand {
     source.stateDirectory = stateDirectory
     source.alertLogPath = alertLog
     source.durability = durability
-    source.http = http
+    if let http, case .success(let address) = HTTPAddress.parse(http) { source.http = .some(address) }
     let level = logLevel
     LoggingSystem.bootstrap { label in
       var handler = StreamLogHandler.standardError(label: label)

@@ -36,7 +36,8 @@ public struct AlertPage: Sendable {
   public let alerts: [IndexedAlert]
   /// The seq to ask `before` for the next page; nil when this is the last.
   public let next: UInt64?
-  /// How many records the filters select in all.
+  /// How many records the filters select in all (`before` and `limit` aside; with
+  /// `after`, those after it).
   public let matched: Int
 }
 
@@ -50,9 +51,10 @@ extension AlertIndex.Snapshot {
     let limit = max(1, min(query.limit, AlertQuery.mostPerPage))
     newestFirst { entry, chunk in
       if let after = query.after, entry.seq <= after { return false }
-      if let before = query.before, entry.seq >= before { return true }
       guard filter.selects(entry, chunk) else { return true }
+      // Every record the filters select, whichever page this is.
       matched += 1
+      if let before = query.before, entry.seq >= before { return true }
       if found.count < limit {
         found.append(IndexedAlert(entry: entry, line: chunk.lineText(of: entry), snapshot: self))
       } else if next == nil {

@@ -1,0 +1,806 @@
+import Foundation
+import Testing
+import VigilTestSupport
+
+/// The console over real HTTP (docs/console.md), against the real `vigild` with the shipped
+/// rules: reports go in over the socket, and what the JSON API, `/metrics` and the live
+/// events say is checked against the socket's own answers and the alert log on disk.
+@Suite("vigild's console end to end: the JSON API, metrics, live events, access")
+struct ConsoleEndToEndTests {
+  // MARK: Filters
+
+  @Test func theOverviewAndTheAlertListAgreeWithTheSocket() throws {
+    let console = try Console.start()
+    let sent = try console.submit(try Self.generatedReports(400, seed: 11, prefix: "OV"))
+    let logged = try console.loggedRecords()
+    let system = logged.filter { ($0["rule"] as? String)?.hasPrefix("vigil.") == true }
+    #expect(system.map { $0["rule"] as? String } == ["vigil.ruleset_loaded"])
+    let everySeq = (sent.alerts.map(\.seq) + system.compactMap { $0["seq"] as? Int }).sorted(by: >)
+    try #require(everySeq.count > 50, "the reports sent should fill more than one page")
+    #expect(Set(everySeq) == Set(logged.compactMap { $0["seq"] as? Int }))
+    try #require(console.indexHolds(everySeq.count), "the index never held the \(everySeq.count) records")
+
+    // The overview counts the alerts of incident rules, not Vigil's own records.
+    let overview = try console.object("/api/overview")
+    #expect(overview["total"] as? Int == sent.alerts.count)
+    var byPriority = Dictionary(uniqueKeysWithValues: Self.priorities.map { ($0, 0) })
+    for alert in sent.alerts { byPriority[alert.priority, default: 0] += 1 }
+    #expect(overview["by_priority"] as? [String: Int] == byPriority)
+    #expect(overview["building"] as? Bool == false)
+
+    // Every record, newest first.
+    let first = try console.object("/api/alerts")
+    #expect(first["matched"] as? Int == everySeq.count)
+    #expect(first["building"] as? Bool == false)
+    #expect(Self.seqs(first) == Array(everySeq.prefix(50)))
+    #expect(first["next"] as? Int == everySeq[49])
+
+    // Pages of a size that does not divide the count cover every record once, in order.
+    var paged: [Int] = []
+    var before: Int?
+    var pages = 0
+    repeat {
+      let page = try console.object("/api/alerts?limit=37" + (before.map { "&before=\($0)" } ?? ""))
+      paged += Self.seqs(page)
+      before = page["next"] as? Int
+      pages += 1
+    } while before != nil && pages <= everySeq.count
+    #expect(paged == everySeq)
+    #expect(pages == (everySeq.count + 36) / 37)
+
+    // Each record is the log's line with its region spliced in.
+    let listed = try console.all("")
+    let bySeq = Dictionary(uniqueKeysWithValues: logged.map { ($0["seq"] as? Int ?? 0, $0) })
+    for record in listed.records {
+      var bare = record
+      bare["region"] = nil
+      bare["region_key"] = nil
+      let seq = record["seq"] as? Int ?? 0
+      #expect(NSDictionary(dictionary: bare).isEqual(to: bySeq[seq] ?? [:]), "seq \(seq): \(record)")
+      #expect(record.keys.contains("region") && record.keys.contains("region_key"), "seq \(seq): \(record)")
+    }
+  }
+
+  @Test func filtersSelectWhatTheReportsSay() throws {
+    let console = try Console.start()
+    var sent = try console.submit(try Self.generatedReports(400, seed: 12, prefix: "FL"))
+    sent.merge(try console.submit(Self.handReports))
+    let system = try console.loggedRecords().filter { ($0["rule"] as? String)?.hasPrefix("vigil.") == true }
+    try #require(console.indexHolds(sent.alerts.count + system.count))
+
+    func expect(
+      _ query: String, _ wanted: (Sent.Alert) -> Bool, system wantedSystem: ([String: Any]) -> Bool = { _ in false },
+      sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+      let expected = Set(
+        sent.alerts.filter(wanted).map(\.seq) + system.filter(wantedSystem).compactMap { $0["seq"] as? Int })
+      #expect(
+        !expected.isEmpty, "\(query): the reports sent give this filter nothing to find", sourceLocation: sourceLocation
+      )
+      let found = try console.all(query)
+      let seqs = found.records.compactMap { $0["seq"] as? Int }
+      #expect(found.matched == expected.count, "\(query): matched", sourceLocation: sourceLocation)
+      #expect(
+        seqs == expected.sorted(by: >),
+        "\(query): missing \(expected.subtracting(seqs).sorted()), extra \(Set(seqs).subtracting(expected).sorted())",
+        sourceLocation: sourceLocation)
+    }
+
+    try expect("priority=critical") { $0.priority == "critical" }
+    try expect("priority=medium,low") { ["medium", "low"].contains($0.priority) }
+    try expect("rule=access.*") { $0.rule.hasPrefix("access.") }
+
+    // A governorate in any of its spellings; the records carry the atlas's name and key.
+    let idlib = Set(["Idlib", "Idleb", "إدلب"])
+    let inIdlib: (Sent.Alert) -> Bool = { idlib.contains($0.governorate ?? "") }
+    for spelling in ["Idlib", "Idleb", "إدلب", "idlib"] {
+      try expect("governorate=" + Self.encoded(spelling), inIdlib)
+    }
+    for record in try console.all("governorate=Idlib").records {
+      #expect(record["region_key"] as? String == "SY07" && record["region"] as? String == "Idleb", "\(record)")
+    }
+    try expect("priority=critical&governorate=Idleb") { $0.priority == "critical" && inIdlib($0) }
+
+    // Text: the message or the report id, case-insensitive.
+    func hasText(_ text: String) -> (Sent.Alert) -> Bool {
+      { $0.message.lowercased().contains(text.lowercased()) || $0.reportID.lowercased().contains(text.lowercased()) }
+    }
+    try expect("q=" + Self.encoded("BARREL bombs"), hasText("barrel bombs"))
+    try expect("q=fl-000001", hasText("fl-000001"))
+    try expect("q=" + Self.encoded("LOADED"), hasText("loaded")) {
+      ($0["message"] as? String ?? "").lowercased().contains("loaded")
+    }
+
+    // Incident time: `occurred_at` (a date's `until` includes that day; an instant's does not).
+    func incident(from: String, before: String) -> (Sent.Alert) -> Bool {
+      let (start, end) = (Self.milliseconds(from)!, Self.milliseconds(before)!)
+      return { alert in Self.milliseconds(alert.occurredAt).map { $0 >= start && $0 < end } ?? false }
+    }
+    try expect(
+      "since=2016-01-01&until=2016-06-30", incident(from: "2016-01-01T00:00:00Z", before: "2016-07-01T00:00:00Z"))
+    try expect("since=2016-03-04T04:40:00Z", incident(from: "2016-03-04T04:40:00Z", before: "2100-01-01T00:00:00Z")) {
+      Self.milliseconds($0["time"] as? String ?? "").map { $0 >= Self.milliseconds("2016-03-04T04:40:00Z")! } ?? false
+    }
+    try expect("until=2016-03-04T04:40:00Z", incident(from: "1900-01-01T00:00:00Z", before: "2016-03-04T04:40:00Z"))
+
+    // A wrong value is refused, naming the parameter.
+    for (query, parameter) in [
+      ("priority=urgent", "priority"), ("since=yesterday", "since"), ("until=2016-13-45", "until"),
+      ("limit=0", "limit"),
+      ("limit=501", "limit"), ("before=ten", "before"), ("colour=red", "colour"),
+    ] {
+      let (value, response) = try console.http.json("/api/alerts?" + query)
+      #expect(response.status == 400, "\(query): \(response.status) \(response.body)")
+      #expect(response.headers["content-type"]?.hasPrefix("application/json") == true, "\(query)")
+      let error = (value as? [String: Any])?["error"] as? [String: Any]
+      #expect((error?["message"] as? String)?.contains(parameter) == true, "\(query): \(response.body)")
+    }
+  }
+
+  // MARK: One alert
+
+  @Test func oneAlertHasItsJournalledReportAndAVerifiedChain() throws {
+    let console = try Console.start()
+    var sent = try console.submit(try Self.generatedReports(150, seed: 13, prefix: "ONE"))
+    sent.merge(try console.submit(Self.handReports))
+    try #require(console.indexHolds(sent.alerts.count + 1))
+    let logged = Dictionary(
+      uniqueKeysWithValues: try console.loggedLines().map { (Self.object($0)["seq"] as? Int ?? 0, $0) })
+    for alert in sent.alerts {
+      let answer = try console.object("/api/alerts/\(alert.seq)")
+      let record = answer["record"] as? [String: Any] ?? [:]
+      #expect(record["seq"] as? Int == alert.seq)
+      #expect(record["report_id"] as? String == alert.reportID)
+      #expect(answer["line"] as? String == logged[alert.seq], "seq \(alert.seq)")
+      // The journal's line: when it was received, and the report as sent.
+      let journalled = answer["report"] as? [String: Any] ?? [:]
+      #expect(journalled["received_at"] is String, "seq \(alert.seq): \(answer)")
+      let report = journalled["report"] as? [String: Any] ?? [:]
+      #expect(report["id"] as? String == alert.reportID, "seq \(alert.seq): \(answer)")
+      #expect(
+        NSDictionary(dictionary: report).isEqual(to: alert.report), "seq \(alert.seq): the report is not the one sent")
+      #expect(
+        (answer["chain"] as? [String: Any])?["verified"] as? Bool == true, "seq \(alert.seq): \(answer["chain"] ?? "")")
+    }
+    // Vigil's own record has no report.
+    let loaded = try console.object("/api/alerts/1")
+    #expect((loaded["record"] as? [String: Any])?["rule"] as? String == "vigil.ruleset_loaded")
+    #expect(loaded["report"] is NSNull)
+    #expect((loaded["chain"] as? [String: Any])?["verified"] as? Bool == true)
+
+    for path in ["/api/alerts/999999", "/api/alerts/0", "/api/alerts/abc"] {
+      let (value, response) = try console.http.json(path)
+      #expect(response.status == 404, "\(path): \(response.status)")
+      #expect(((value as? [String: Any])?["error"] as? [String: Any])?["code"] as? String == "not_found", "\(path)")
+    }
+  }
+
+  // MARK: Metrics
+
+  @Test func metricsCountWhatTheDaemonDid() throws {
+    let console = try Console.start()
+    let sent = try console.submit(try Self.generatedReports(200, seed: 14, prefix: "MX"))
+    // Sending one again is a duplicate, not a second acceptance.
+    let again = try console.submit([Self.handReports[0], Self.handReports[0]])
+    let logged = try console.loggedRecords()
+    try #require(console.indexHolds(logged.count))
+
+    let before = try console.metrics()
+    #expect(before.value("vigil_reports_accepted_total") == Double(sent.accepted + again.accepted))
+    #expect(sent.accepted == 200 && again.accepted == 1)
+    #expect(before.value("vigil_reports_duplicate_total") == 1)
+    var written: [String: Double] = [:]
+    for record in logged {
+      written["\(record["rule"] as? String ?? "") \(record["priority"] as? String ?? "")", default: 0] += 1
+    }
+    var counted: [String: Double] = [:]
+    for sample in before.samples where sample.name == "vigil_alerts_total" {
+      counted["\(sample.labels["rule"] ?? "") \(sample.labels["priority"] ?? "")", default: 0] += sample.value
+    }
+    #expect(counted == written, "vigil_alerts_total against the alert log")
+    #expect(
+      counted.filter { !$0.key.hasPrefix("vigil.") }.values.reduce(0, +)
+        == Double(sent.alerts.count + again.alerts.count))
+
+    // A refused line moves its code's counter.
+    let refusedBefore = before.value("vigil_reports_refused_total", ["code": "invalid_json"]) ?? -1
+    #expect(refusedBefore == 0)
+    let refused = try console.daemon.exchange(["not json"])
+    console.socketRequests += 1
+    #expect(refused.first?.contains(#""code":"invalid_json""#) == true)
+    #expect(
+      try console.waitFor {
+        try console.metrics().value("vigil_reports_refused_total", ["code": "invalid_json"]) == refusedBefore + 1
+      })
+
+    let status = try console.daemon.exchange(#"{"op":"status"}"#)
+    console.socketRequests += 1
+    let revision = try #require((status["ruleset"] as? [String: Any])?["revision"] as? String)
+    let after = try console.metrics()
+    let info = after.samples.filter { $0.name == "vigil_ruleset_info" }
+    #expect(info.map(\.labels) == [["revision": revision]])
+    #expect(info.first?.value == 1)
+    #expect(after.value("vigil_console_serving") == 1)
+    // Answered requests, each observed once; at least those this test sent.
+    let requests = console.socketRequests
+    #expect(
+      try console.waitFor {
+        (try console.metrics().value("vigil_request_duration_seconds_count") ?? 0) >= Double(requests)
+      })
+    let response = try console.http.request(path: "/metrics")
+    #expect(response.headers["content-type"]?.hasPrefix("text/plain") == true)
+  }
+
+  // MARK: Live
+
+  @Test func liveEventsCarryNewAlertsAndHonourTheirFilters() throws {
+    let console = try Console.start()
+    let critical = Self.handReports[0]
+    let notCritical =
+      #"{"id":"LIVE-MEDIUM","occurred_at":"2016-03-15","type":"access","access":{"requested_by":"UNICEF","status":"pending","submitted_at":"2016-02-01"}}"#
+    // What each fires, asked without recording anything.
+    let checked = try [critical, notCritical].map { try console.daemon.exchange(#"{"op":"check","report":\#($0)}"#) }
+    let checkedPriorities = checked.map {
+      ($0["alerts"] as? [[String: Any]] ?? []).compactMap { $0["priority"] as? String }
+    }
+    try #require(checkedPriorities[0].contains("critical"), "\(checked[0])")
+    try #require(!checkedPriorities[1].isEmpty && !checkedPriorities[1].contains("critical"), "\(checked[1])")
+
+    // Every new alert, unfiltered.
+    let everything = try console.http.events("/api/events")
+    #expect(everything.status == 200)
+    #expect(everything.headers["content-type"]?.hasPrefix("text/event-stream") == true)
+    #expect(Self.protectionProblems("/api/events", everything.headers).isEmpty, "\(everything.headers)")
+    try #require(Self.waitForConnected(everything))
+    let first = try console.submit(Self.generatedReports(60, seed: 15, prefix: "LV"))
+    try #require(!first.alerts.isEmpty)
+    var wanted = Set(first.alerts.map(\.seq))
+    var arrived: [Int] = []
+    let deadline = Date().addingTimeInterval(30)
+    while !wanted.isEmpty, let event = everything.nextEvent(timeout: deadline.timeIntervalSinceNow) {
+      let record = Self.object(event.data)
+      let seq = record["seq"] as? Int ?? -1
+      #expect(event.event == "alert" && event.id == String(seq), "\(event)")
+      #expect(record.keys.contains("region_key"), "\(event.data)")
+      arrived.append(seq)
+      wanted.remove(seq)
+    }
+    #expect(wanted.isEmpty, "events that did not arrive within 30 s: \(wanted.sorted())")
+    #expect(arrived == arrived.sorted(), "events out of seq order: \(arrived)")
+
+    // Filtered: the non-critical alerts do not come, the critical one after them does.
+    let criticalOnly = try console.http.events("/api/events?priority=critical")
+    try #require(criticalOnly.status == 200)
+    try #require(Self.waitForConnected(criticalOnly))
+    let quiet = try console.submit([notCritical])
+    let loud = try console.submit([critical])
+    let criticalSeqs = Set(loud.alerts.filter { $0.priority == "critical" }.map(\.seq))
+    try #require(!quiet.alerts.isEmpty && !criticalSeqs.isEmpty)
+    var pending = criticalSeqs
+    var filtered: [[String: Any]] = []
+    let filteredDeadline = Date().addingTimeInterval(30)
+    while !pending.isEmpty, let event = criticalOnly.nextEvent(timeout: filteredDeadline.timeIntervalSinceNow) {
+      let record = Self.object(event.data)
+      filtered.append(record)
+      pending.remove(record["seq"] as? Int ?? -1)
+    }
+    #expect(pending.isEmpty, "critical events that did not arrive within 30 s: \(pending.sorted())")
+    #expect(filtered.allSatisfy { $0["priority"] as? String == "critical" }, "\(filtered)")
+    let quietSeqs = Set(quiet.alerts.map(\.seq))
+    #expect(filtered.allSatisfy { !quietSeqs.contains($0["seq"] as? Int ?? -1) }, "\(filtered)")
+  }
+
+  // MARK: Access and protections
+
+  @Test func theConsoleIsReadOnlyAndEveryResponseIsProtected() throws {
+    let console = try Console.start()
+    let sent = try console.submit(Self.handReports)
+    try #require(console.indexHolds(sent.alerts.count + 1))
+    let seq = try #require(sent.alerts.first?.seq)
+
+    for (method, path) in [("POST", "/api/status"), ("DELETE", "/"), ("PUT", "/api/alerts"), ("PATCH", "/metrics")] {
+      let response = try console.http.request(method: method, path: path, body: method == "DELETE" ? nil : "{}")
+      #expect(response.status == 405, "\(method) \(path): \(response.status)")
+      #expect(response.headers["allow"] == "GET, HEAD", "\(method) \(path): \(response.headers)")
+      #expect(Self.protectionProblems("\(method) \(path)", response.headers).isEmpty, "\(response.headers)")
+    }
+    let deleteLogin = try console.http.request(method: "DELETE", path: "/login")
+    #expect(deleteLogin.status == 405 && deleteLogin.headers["allow"] == "GET, HEAD, POST", "\(deleteLogin.headers)")
+
+    let head = try console.http.request(method: "HEAD", path: "/")
+    #expect(head.status == 200)
+    #expect(head.body.isEmpty, "HEAD / sent a body: \(head.body.prefix(200))")
+    #expect(head.headers["content-type"]?.hasPrefix("text/html") == true)
+    #expect(Self.protectionProblems("HEAD /", head.headers).isEmpty, "\(head.headers)")
+
+    let paths = [
+      ("/", 200), ("/alerts", 200), ("/alerts/\(seq)", 200), ("/alerts/999999", 404), ("/rules", 200), ("/health", 200),
+      ("/login", 200), ("/assets/console.css", 200), ("/assets/console.js", 200), ("/api/alerts", 200),
+      ("/api/alerts/\(seq)", 200), ("/api/alerts/999999", 404), ("/api/alerts?priority=urgent", 400),
+      ("/api/status", 200),
+      ("/api/rules", 200), ("/api/overview", 200), ("/api/overview?days=7", 200), ("/metrics", 200),
+      ("/no/such/page", 404),
+    ]
+    for (path, status) in paths {
+      let response = try console.http.request(path: path)
+      #expect(response.status == status, "GET \(path): \(response.status) \(response.body.prefix(200))")
+      let problems = Self.protectionProblems("GET \(path)", response.headers)
+      #expect(problems.isEmpty, "\(problems)")
+    }
+    // The status the console serves is the socket's.
+    let overHTTP = try console.object("/api/status")
+    #expect((overHTTP["console"] as? [String: Any])?["serving"] as? Bool == true)
+    #expect((overHTTP["console"] as? [String: Any])?["listen"] as? String == "127.0.0.1:\(console.http.port)")
+    // Without a token, the login form lets anyone in (it listens on loopback).
+    let login = try console.http.request(
+      method: "POST", path: "/login", headers: ["Content-Type": "application/x-www-form-urlencoded"], body: "token=x")
+    #expect(login.status == 303)
+  }
+
+  @Test func aNonLoopbackAddressWithoutATokenIsRefused() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    for (name, text) in try TerritorialControlReplayTests.shippedRules() {
+      try text.write(toFile: directory.path + "/Rules/" + name, atomically: true, encoding: .utf8)
+    }
+    let port = freeTCPPort()
+    let run = try Vigild.run(
+      ["--socket", "v.sock", "--rules", "Rules", "--http", "0.0.0.0:\(port)"], in: directory.path)
+    #expect(run.status == 1, "\(run.standardError)")
+    #expect(run.standardError.contains("token"), "\(run.standardError)")
+    #expect(run.standardError.contains("0.0.0.0:\(port)"), "\(run.standardError)")
+    #expect(!FileManager.default.fileExists(atPath: directory.path + "/v.sock"))
+  }
+
+  @Test func aTokenFileGuardsEveryRouteAndTheLoginSetsAStrictCookie() throws {
+    let directory = try TemporaryDirectory()
+    let token = "c0ns0le-t0ken-" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
+    try (token + "\n").write(toFile: directory.path + "/token", atomically: true, encoding: .utf8)
+    chmod(directory.path + "/token", 0o600)
+    let port = freeTCPPort()
+    try """
+    http:
+      listen: "127.0.0.1:\(port)"
+      token_file: \(directory.path)/token
+    rules:
+      paths: [Rules]
+    state_dir: var/lib/vigil
+    alerts:
+      path: var/log/vigil/alerts.jsonl
+    """.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(
+      rules: try TerritorialControlReplayTests.shippedRules(), arguments: ["--config", "v.yaml"], directory: directory)
+    let http = HTTPTestClient(port: port)
+    let answered = eventually(within: 60) { (try? http.request(path: "/api/status")) != nil }
+    let console = try daemon.exchange(#"{"op":"status"}"#)["console"] ?? "none"
+    try #require(answered, "the console never answered on the configured 127.0.0.1:\(port); status says \(console)")
+
+    for path in ["/api/status", "/", "/alerts", "/api/alerts", "/api/alerts/1", "/api/events", "/metrics"] {
+      let response = try http.request(path: path)
+      #expect(response.status == 401, "GET \(path) without the token: \(response.status)")
+      #expect(response.headers["www-authenticate"]?.hasPrefix("Bearer") == true, "GET \(path): \(response.headers)")
+      #expect(Self.protectionProblems("GET \(path) (401)", response.headers).isEmpty, "\(response.headers)")
+    }
+    #expect(try http.request(path: "/api/status", headers: ["Authorization": "Bearer \(token)"]).status == 200)
+    #expect(try http.request(path: "/api/status", headers: ["Authorization": "Bearer \(token)x"]).status == 401)
+    #expect(try http.request(path: "/api/status", headers: ["Authorization": "Basic \(token)"]).status == 401)
+    #expect(try http.request(path: "/login").status == 200)
+
+    let form = ["Content-Type": "application/x-www-form-urlencoded"]
+    let wrong = try http.request(method: "POST", path: "/login", headers: form, body: "token=not-the-token-at-all")
+    #expect(wrong.status == 401)
+    #expect(wrong.headers["set-cookie"] == nil)
+
+    let login = try http.request(method: "POST", path: "/login", headers: form, body: "token=" + Self.encoded(token))
+    #expect(login.status == 303, "\(login.status) \(login.body)")
+    #expect(login.headers["location"] == "/")
+    let setCookie = try #require(login.headers["set-cookie"])
+    #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"), "\(setCookie)")
+    #expect(!setCookie.contains(token), "the cookie carries the token itself: \(setCookie)")
+    let cookie = String(setCookie.prefix { $0 != ";" })
+    #expect(try http.request(path: "/api/status", headers: ["Cookie": cookie]).status == 200)
+    #expect(try http.request(path: "/metrics", headers: ["Cookie": "a=b; " + cookie]).status == 200)
+    #expect(try http.request(path: "/api/status", headers: ["Cookie": cookie + "0"]).status == 401)
+    expectCleanStop(daemon)
+  }
+
+  // MARK: The daemon around the console
+
+  @Test func aTakenPortLeavesTheSocketServed() throws {
+    let holder = try #require(TCPListener())
+    let daemon = try RunningDaemon(
+      rules: try TerritorialControlReplayTests.shippedRules(), arguments: ["--http", "127.0.0.1:\(holder.port)"])
+    #expect(try daemon.exchange(#"{"op":"ping"}"#)["op"] as? String == "pong")
+    let accepted = try daemon.exchange(Self.handReports[0])
+    #expect(accepted["ok"] as? Bool == true && accepted["duplicate"] as? Bool == false, "\(accepted)")
+    var console: [String: Any] = [:]
+    let failed = try eventually(within: 60) {
+      console = try daemon.exchange(#"{"op":"status"}"#)["console"] as? [String: Any] ?? [:]
+      return console["error"] != nil
+    }
+    #expect(failed, "status never showed the console's error: \(console)")
+    #expect(console["serving"] as? Bool == false)
+    #expect(console["listen"] as? String == "127.0.0.1:\(holder.port)")
+    #expect((console["error"] as? String)?.isEmpty == false)
+    // Still served after the failure.
+    let later = try daemon.exchange(Self.handReports[1])
+    #expect(later["ok"] as? Bool == true, "\(later)")
+    expectCleanStop(daemon)
+    let log = daemon.log()
+    #expect(log.lowercased().contains("console is not served"), "\(log.suffix(4000))")
+  }
+
+  @Test func aRestartedDaemonIndexesTheSameRecords() throws {
+    let first = try Console.start()
+    var sent = try first.submit(try Self.generatedReports(300, seed: 16, prefix: "RS"))
+    sent.merge(try first.submit(Self.handReports))
+    try #require(first.indexHolds(sent.alerts.count + 1))
+    let before = try first.all("").records
+    expectCleanStop(first.daemon)
+
+    let second = try Console.start(directory: first.daemon.directory)
+    // The new start's own record, then the old ones.
+    try #require(second.indexHolds(before.count + 1))
+    let after = try second.all("").records
+    #expect(after.count == before.count + 1)
+    #expect((after.first?["rule"] as? String) == "vigil.ruleset_loaded")
+    #expect((after.first?["seq"] as? Int) == (before.first?["seq"] as? Int ?? 0) + 1)
+    let kept = Array(after.dropFirst())
+    #expect(kept.count == before.count)
+    for (old, new) in zip(before, kept) {
+      #expect(NSDictionary(dictionary: new).isEqual(to: old), "before: \(old)\nafter: \(new)")
+    }
+    // The reports are found in the journal again.
+    for alert in sent.alerts where alert.reportID.hasPrefix("HAND") || alert.seq % 5 == 0 {
+      let answer = try second.object("/api/alerts/\(alert.seq)")
+      let journalled = answer["report"] as? [String: Any]
+      #expect((journalled?["report"] as? [String: Any])?["id"] as? String == alert.reportID, "seq \(alert.seq)")
+      #expect((answer["chain"] as? [String: Any])?["verified"] as? Bool == true, "seq \(alert.seq)")
+    }
+    let overview = try second.object("/api/overview")
+    #expect(overview["total"] as? Int == sent.alerts.count)
+    expectCleanStop(second.daemon)
+  }
+}
+
+// MARK: - What the tests share
+
+extension ConsoleEndToEndTests {
+  static let priorities = ["critical", "high", "medium", "low", "info"]
+
+  /// Reports written for the filters: one governorate in three spellings, a text that names
+  /// no governorate, an instant that the `since`/`until` edges fall on, and a bare date on
+  /// the last day of a period.
+  static let handReports = [
+    #"{"id":"HAND-IDLEB","occurred_at":"2016-03-04T06:40:00+02:00","type":"attack","weapons":["barrel_bomb"],"location":{"governorate":"Idleb","place":"Saraqib"}}"#,
+    #"{"id":"HAND-AR","occurred_at":"2016-05-01T10:00:00Z","type":"attack","weapons":["barrel_bomb"],"location":{"governorate":"إدلب","place":"معرة النعمان"}}"#,
+    #"{"id":"HAND-COUNTRYSIDE","occurred_at":"2016-05-02T10:00:00Z","type":"attack","weapons":["barrel_bomb"],"location":{"governorate":"Idlib countryside","place":"Kafranbel"}}"#,
+    #"{"id":"HAND-DATE","occurred_at":"2016-06-30","type":"attack","weapons":["barrel_bomb"]}"#,
+  ]
+
+  /// What the socket answered for the reports sent: each alert, with its report.
+  struct Sent {
+    struct Alert {
+      let seq: Int
+      let rule: String
+      let priority: String
+      let message: String
+      let report: [String: Any]
+      var reportID: String { report["id"] as? String ?? "" }
+      var occurredAt: String { report["occurred_at"] as? String ?? "" }
+      var governorate: String? { (report["location"] as? [String: Any])?["governorate"] as? String }
+    }
+
+    var alerts: [Alert] = []
+    /// Reports recorded (not duplicates).
+    var accepted = 0
+
+    mutating func merge(_ other: Sent) {
+      alerts += other.alerts
+      accepted += other.accepted
+    }
+  }
+
+  /// A vigild with the shipped rules and its console on a loopback port of its own.
+  final class Console {
+    let daemon: RunningDaemon
+    let http: HTTPTestClient
+    /// Requests this test sent over the socket.
+    var socketRequests = 0
+
+    private init(daemon: RunningDaemon, http: HTTPTestClient) {
+      self.daemon = daemon
+      self.http = http
+    }
+
+    /// Starts it and waits until the console answers. The port was free when chosen; when
+    /// another program took it meanwhile, it tries another.
+    static func start(directory: TemporaryDirectory? = nil) throws -> Console {
+      var failures: [String] = []
+      for _ in 0..<3 {
+        let port = freeTCPPort()
+        let daemon = try RunningDaemon(
+          rules: try TerritorialControlReplayTests.shippedRules(), arguments: ["--http", "127.0.0.1:\(port)"],
+          directory: directory)
+        let http = HTTPTestClient(port: port)
+        var failed: Any?
+        let answered = eventually(within: 60) {
+          if (try? http.request(path: "/api/status"))?.status == 200 { return true }
+          failed = ((try? daemon.exchange(#"{"op":"status"}"#))?["console"] as? [String: Any])?["error"]
+          return failed != nil
+        }
+        if answered, failed == nil { return Console(daemon: daemon, http: http) }
+        failures.append("127.0.0.1:\(port): \(failed ?? "no answer within 60 s")")
+        daemon.stop()
+      }
+      throw HTTPTestError("the console never answered: \(failures.joined(separator: "; "))")
+    }
+
+    /// Submits the lines over the socket; every answer must be `ok`.
+    func submit(_ lines: [String]) throws -> Sent {
+      let answers = try daemon.exchange(lines)
+      socketRequests += lines.count
+      #expect(answers.count == lines.count)
+      var sent = Sent()
+      for (line, answer) in zip(lines, answers) {
+        let response = ConsoleEndToEndTests.object(answer)
+        #expect(response["ok"] as? Bool == true, "\(answer)")
+        if response["duplicate"] as? Bool == false { sent.accepted += 1 } else { continue }
+        let report = ConsoleEndToEndTests.object(line)
+        for alert in response["alerts"] as? [[String: Any]] ?? [] {
+          sent.alerts.append(
+            Sent.Alert(
+              seq: alert["seq"] as? Int ?? -1, rule: alert["rule"] as? String ?? "",
+              priority: alert["priority"] as? String ?? "", message: alert["message"] as? String ?? "", report: report))
+        }
+      }
+      return sent
+    }
+
+    var alertLog: String { daemon.directory.path + "/var/log/vigil/alerts.jsonl" }
+
+    func loggedLines() throws -> [String] {
+      try String(contentsOfFile: alertLog, encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    func loggedRecords() throws -> [[String: Any]] { try loggedLines().map(ConsoleEndToEndTests.object) }
+
+    /// A GET that must answer 200 with a JSON object.
+    func object(_ path: String) throws -> [String: Any] {
+      let (value, response) = try http.json(path)
+      #expect(response.status == 200, "GET \(path): \(response.status) \(response.body.prefix(300))")
+      return value as? [String: Any] ?? [:]
+    }
+
+    /// Every record a query selects, following `next`; and its `matched`.
+    func all(_ query: String) throws -> (records: [[String: Any]], matched: Int) {
+      var records: [[String: Any]] = []
+      var before: Int?
+      var matched = -1
+      repeat {
+        let page = try object(
+          "/api/alerts?limit=500" + (query.isEmpty ? "" : "&" + query) + (before.map { "&before=\($0)" } ?? ""))
+        if matched < 0 { matched = page["matched"] as? Int ?? -1 }
+        records += page["alerts"] as? [[String: Any]] ?? []
+        before = page["next"] as? Int
+      } while before != nil
+      return (records, matched)
+    }
+
+    /// Whether the index, once built, comes to hold `count` records.
+    func indexHolds(_ count: Int) -> Bool {
+      eventually(within: 60) {
+        guard let page = try? object("/api/alerts?limit=1") else { return false }
+        return page["building"] as? Bool == false && page["matched"] as? Int == count
+      }
+    }
+
+    func metrics() throws -> Metrics {
+      let response = try http.request(path: "/metrics")
+      #expect(response.status == 200)
+      return try Metrics.parse(response.body)
+    }
+
+    /// Whether `condition` comes to hold within 30 s.
+    func waitFor(_ condition: () throws -> Bool) throws -> Bool {
+      try eventually(within: 30, condition)
+    }
+  }
+
+  /// `/metrics` parsed strictly as Prometheus text (format 0.0.4): every line a comment, a
+  /// `# HELP`, a `# TYPE` or a sample `name{labels} value`; every family described once,
+  /// before its samples; no series twice.
+  struct Metrics {
+    struct Sample {
+      let name: String
+      let labels: [String: String]
+      let value: Double
+    }
+
+    var samples: [Sample] = []
+
+    func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
+      let found = samples.filter { $0.name == name && $0.labels == labels }
+      return found.count == 1 ? found[0].value : nil
+    }
+
+    static func parse(_ text: String) throws -> Metrics {
+      var metrics = Metrics()
+      var help: Set<String> = []
+      var types: [String: String] = [:]
+      var series: Set<String> = []
+      func fail(_ line: String, _ why: String) -> HTTPTestError { HTTPTestError("/metrics: \(why): \(line)") }
+      for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+        if line.isEmpty { continue }
+        if line.hasPrefix("#") {
+          let words = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
+          guard words.count >= 3, words[0] == "#", ["HELP", "TYPE"].contains(words[1]) else { continue }
+          let name = words[2]
+          guard isName(name) else { throw fail(line, "not a metric name") }
+          if words[1] == "HELP" {
+            guard help.insert(name).inserted else { throw fail(line, "a second HELP") }
+          } else {
+            guard words.count == 4, ["counter", "gauge", "histogram", "summary", "untyped"].contains(words[3]) else {
+              throw fail(line, "not a type")
+            }
+            guard types[name] == nil else { throw fail(line, "a second TYPE") }
+            guard !metrics.samples.contains(where: { Self.family(of: $0.name, types) == name }) else {
+              throw fail(line, "TYPE after its samples")
+            }
+            types[name] = words[3]
+          }
+          continue
+        }
+        let sample = try sample(line, fail)
+        let familyName = Self.family(of: sample.name, types)
+        guard types[familyName] != nil, help.contains(familyName) else {
+          throw fail(line, "a sample without HELP and TYPE")
+        }
+        guard series.insert(sample.name + sample.labels.sorted { $0.key < $1.key }.description).inserted else {
+          throw fail(line, "the same series twice")
+        }
+        metrics.samples.append(sample)
+      }
+      // Histograms: `_count` is the `+Inf` bucket.
+      for (name, type) in types where type == "histogram" {
+        for count in metrics.samples where count.name == name + "_count" {
+          let infinite = metrics.samples.first {
+            $0.name == name + "_bucket" && $0.labels == count.labels.merging(["le": "+Inf"]) { $1 }
+          }
+          guard infinite?.value == count.value else {
+            throw HTTPTestError("/metrics: \(name)_count is not its +Inf bucket")
+          }
+        }
+      }
+      return metrics
+    }
+
+    static func isName(_ text: String) -> Bool {
+      text.range(of: "^[a-zA-Z_:][a-zA-Z0-9_:]*$", options: .regularExpression) != nil
+    }
+
+    /// The family a sample belongs to: a histogram's `_bucket`, `_sum`, `_count` are its own.
+    static func family(of name: String, _ types: [String: String]) -> String {
+      for suffix in ["_bucket", "_sum", "_count"] where name.hasSuffix(suffix) {
+        let base = String(name.dropLast(suffix.count))
+        if types[base] == "histogram" || (types[base] == "summary" && suffix != "_bucket") { return base }
+      }
+      return name
+    }
+
+    static func sample(_ line: String, _ fail: (String, String) -> HTTPTestError) throws -> Sample {
+      var rest = Substring(line)
+      let name = String(rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == ":" })
+      guard isName(name), name.allSatisfy(\.isASCII) else { throw fail(line, "no metric name") }
+      rest = rest.dropFirst(name.count)
+      var labels: [String: String] = [:]
+      if rest.first == "{" {
+        rest = rest.dropFirst()
+        while rest.first != "}" {
+          let label = String(rest.prefix { $0 != "=" })
+          guard isName(label), !label.contains(":"), rest.dropFirst(label.count).hasPrefix("=\"") else {
+            throw fail(line, "a malformed label")
+          }
+          rest = rest.dropFirst(label.count + 2)
+          var value = ""
+          while let character = rest.first, character != "\"" {
+            rest = rest.dropFirst()
+            if character == "\\" {
+              guard let escaped = rest.first, ["\\", "\"", "n"].contains(escaped) else {
+                throw fail(line, "a bad escape")
+              }
+              value.append(escaped == "n" ? "\n" : escaped)
+              rest = rest.dropFirst()
+            } else {
+              value.append(character)
+            }
+          }
+          guard rest.first == "\"", labels.updateValue(value, forKey: label) == nil else {
+            throw fail(line, "an unterminated or repeated label")
+          }
+          rest = rest.dropFirst()
+          if rest.first == "," {
+            rest = rest.dropFirst()
+          } else if rest.first != "}" {
+            throw fail(line, "labels not separated")
+          }
+        }
+        rest = rest.dropFirst()
+      }
+      let fields = rest.split(separator: " ", omittingEmptySubsequences: false)
+      guard rest.first == " ", fields.count == 2 || fields.count == 3, fields[0].isEmpty else {
+        throw fail(line, "not `name{labels} value`")
+      }
+      let text = String(fields[1])
+      let value: Double? =
+        switch text {
+        case "+Inf": Double.infinity
+        case "-Inf": -Double.infinity
+        case "NaN": Double.nan
+        default: text.allSatisfy({ "0123456789.eE+-".contains($0) }) ? Double(text) : nil
+        }
+      guard let value, fields.count == 2 || Int64(fields[2]) != nil else { throw fail(line, "not a number") }
+      return Sample(name: name, labels: labels, value: value)
+    }
+  }
+
+  /// The incident reports of the shared workload generator (`../shared/tools/gen_reports.py`).
+  static func generatedReports(_ count: Int, seed: Int, prefix: String) throws -> [String] {
+    let candidates =
+      [SharedData.folder.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path + "/tools/gen_reports.py" }]
+      + ["/work/shared/tools/gen_reports.py"]
+    let script = try #require(
+      candidates.compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0) },
+      "the workload generator gen_reports.py is missing: looked beside the shared data and in /work/shared/tools")
+    let run = try ChildProcess.run("/usr/bin/env", ["python3", script, "\(count)", "\(seed)", prefix])
+    #expect(run.status == 0, "\(run.standardError)")
+    return run.standardOutput.split(separator: "\n").map(String.init)
+  }
+
+  static func object(_ text: String) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+  }
+
+  static func seqs(_ page: [String: Any]) -> [Int] {
+    (page["alerts"] as? [[String: Any]] ?? []).compactMap { $0["seq"] as? Int }
+  }
+
+  /// A query value, percent-encoded whole.
+  static func encoded(_ text: String) -> String {
+    text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
+  }
+
+  /// An RFC 3339 time (with or without fractions) or a date, in ms since 1970.
+  static func milliseconds(_ text: String) -> Int64? {
+    let formatter = ISO8601DateFormatter()
+    for options: ISO8601DateFormatter.Options in [
+      [.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime], [.withFullDate],
+    ] {
+      formatter.formatOptions = options
+      if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+    }
+    return nil
+  }
+
+  /// What a response lacks of the protections every console response carries.
+  static func protectionProblems(_ label: String, _ headers: [String: String]) -> [String] {
+    var problems: [String] = []
+    let policy = headers["content-security-policy"] ?? ""
+    if policy.isEmpty { problems.append("\(label): no Content-Security-Policy") }
+    if policy.contains("unsafe-inline") { problems.append("\(label): the policy allows unsafe-inline: \(policy)") }
+    if headers["x-content-type-options"] != "nosniff" {
+      problems.append("\(label): X-Content-Type-Options is not nosniff")
+    }
+    if headers["x-frame-options"] != "DENY" { problems.append("\(label): X-Frame-Options is not DENY") }
+    return problems
+  }
+
+  /// Reads the event stream until the server says it is connected (its listener is in place).
+  static func waitForConnected(_ stream: EventStream) -> Bool {
+    let deadline = Date().addingTimeInterval(30)
+    while let line = stream.readLine(timeout: deadline.timeIntervalSinceNow) {
+      if line == ": connected" { return true }
+    }
+    return false
+  }
+}
