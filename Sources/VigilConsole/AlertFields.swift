@@ -37,7 +37,9 @@ struct AlertQueryText {
 
   var text: String {
     var pairs: [(String, String)] = []
-    for priority in Priority.allCases where query.priorities.contains(priority) { pairs.append(("priority", priority.rawValue)) }
+    for priority in Priority.allCases where query.priorities.contains(priority) {
+      pairs.append(("priority", priority.rawValue))
+    }
     if !query.rules.isEmpty { pairs.append(("rule", query.rules.joined(separator: ","))) }
     if let place = query.place { pairs.append(("governorate", place)) }
     if let since = query.sinceMs { pairs.append(("since", UTCTime.format(millisecondsSinceEpoch: since))) }
@@ -84,7 +86,8 @@ struct ChainCheck {
     case (false, _): detail = "its hash does not match its line: the record was changed after it was written"
     case (true, false?): detail = "its prev is not record \(seq - 1)'s hash: a record before it was changed or removed"
     case (true, nil):
-      detail = "its hash matches its line; record \(seq - 1) is not in the console's index (vigil verify checks the whole log)"
+      detail =
+        "its hash matches its line; record \(seq - 1) is not in the console's index (vigil verify checks the whole log)"
     }
   }
 
@@ -126,7 +129,10 @@ enum JournalLookup {
       let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
       let report = object?["report"]
       let pretty =
-        report.flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) }
+        report.flatMap {
+          try? JSONSerialization.data(
+            withJSONObject: $0, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        }
         .map { String(decoding: $0, as: UTF8.self) } ?? line
       return Found(line: line, receivedAt: object?["received_at"] as? String, pretty: pretty)
     }

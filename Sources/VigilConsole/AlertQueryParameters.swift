@@ -39,7 +39,8 @@ enum AlertQueryParameters {
         for word in value.split(separator: ",") {
           guard let priority = Priority(rawValue: word.trimmingCharacters(in: .whitespaces).lowercased()) else {
             throw BadParameter(
-              message: "priority: expected one of \(Priority.allCases.map(\.rawValue).joined(separator: ", ")), got \(word)")
+              message:
+                "priority: expected one of \(Priority.allCases.map(\.rawValue).joined(separator: ", ")), got \(word)")
           }
           query.priorities.insert(priority)
         }
@@ -61,7 +62,11 @@ enum AlertQueryParameters {
         }
         query.limit = Int(limit)
       case "days", "from", "to": continue
-      default: throw BadParameter(message: "unknown parameter \(key.prefix(40)); known: priority, rule, governorate, since, until, q, before, after, limit")
+      default:
+        throw BadParameter(
+          message:
+            "unknown parameter \(key.prefix(40)); known: priority, rule, governorate, since, until, q, before, after, limit"
+        )
       }
     }
     return query
@@ -109,7 +114,9 @@ enum AlertQueryParameters {
   }
 
   private static func number(_ text: String, _ key: String) throws(BadParameter) -> UInt64 {
-    guard let value = UInt64(text) else { throw BadParameter(message: "\(key): expected a number, got \(text.prefix(40))") }
+    guard let value = UInt64(text) else {
+      throw BadParameter(message: "\(key): expected a number, got \(text.prefix(40))")
+    }
     return value
   }
 }

@@ -35,7 +35,8 @@ public struct ConsoleAccess: Sendable {
     let token = Array(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
     guard token.count >= 16 else {
       throw Refusal(
-        description: "the access token in \(http.tokenFile) is \(token.count) bytes; use at least 16 (e.g. openssl rand -hex 32)")
+        description:
+          "the access token in \(http.tokenFile) is \(token.count) bytes; use at least 16 (e.g. openssl rand -hex 32)")
     }
     let key = SymmetricKey(data: token)
     let session = Array(HMAC<SHA256>.authenticationCode(for: Array("vigil console session".utf8), using: key))

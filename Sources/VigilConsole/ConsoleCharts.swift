@@ -47,7 +47,8 @@ enum ConsoleCharts {
       let path = region.polygons.flatMap { $0 }.map { ring in
         "M" + ring.map { "\(q2(x($0.lon))),\(q2(y($0.lat)))" }.joined(separator: "L") + "Z"
       }.joined()
-      return "<a href=\"/alerts?governorate=\(HTML.query(region.key))\"><path class=\"region\" data-region=\"\(HTML.escape(region.key))\" "
+      return
+        "<a href=\"/alerts?governorate=\(HTML.query(region.key))\"><path class=\"region\" data-region=\"\(HTML.escape(region.key))\" "
         + "data-count=\"\(count)\" fill=\"\(shade(Double(count) / top, empty: count == 0))\" fill-rule=\"evenodd\" d=\"\(path)\">"
         + "<title>\(HTML.escape(region.name)) (\(HTML.escape(region.localName))): \(count)</title></path></a>"
     }.joined()
@@ -55,7 +56,8 @@ enum ConsoleCharts {
       "<a href=\"/alerts/\(point.seq)\"><circle class=\"point\" data-seq=\"\(point.seq)\" cx=\(q(x(Double(point.lon)))) "
         + "cy=\(q(y(Double(point.lat)))) r=\"3.5\" fill=\"\(color(point.priority))\"><title>alert \(point.seq), \(point.priority.rawValue)</title></circle></a>"
     }.joined()
-    return "<svg viewBox=\"0 0 \(Int(width)) \(Int(height.rounded(.up)))\" role=\"img\" aria-label=\"Alerts by \(HTML.escape(atlas.kind))\">\(regions)\(dots)</svg>"
+    return
+      "<svg viewBox=\"0 0 \(Int(width)) \(Int(height.rounded(.up)))\" role=\"img\" aria-label=\"Alerts by \(HTML.escape(atlas.kind))\">\(regions)\(dots)</svg>"
   }
 
   /// Light to dark red by share of the largest count; grey for none.

@@ -72,7 +72,8 @@ struct ConsoleRoutes {
       views.refreshGauges()
       var headers = HTTPFields()
       headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-      return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: daemon.metrics.exposition())))
+      return Response(
+        status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: daemon.metrics.exposition())))
     }
   }
 
@@ -81,7 +82,8 @@ struct ConsoleRoutes {
   }
 
   private func period(_ request: Request) throws -> OverviewPeriod {
-    try AlertQueryParameters.period(from: query(of: request), newestIncidentMs: index.snapshot().counts.newestIncidentMs)
+    try AlertQueryParameters.period(
+      from: query(of: request), newestIncidentMs: index.snapshot().counts.newestIncidentMs)
   }
 }
 
@@ -106,7 +108,8 @@ private func asset(_ text: String, type: String) -> Response {
 private func notFound(page: Bool) -> Response {
   var response =
     page
-    ? html(HTML.page(title: "Not found", current: "", node: "", body: "<h1>404: no such record in the console's index</h1>"))
+    ? html(
+      HTML.page(title: "Not found", current: "", node: "", body: "<h1>404: no such record in the console's index</h1>"))
     : json("{\"ok\":false,\"error\":{\"code\":\"not_found\",\"message\":\"no such record in the console's index\"}}\n")
   response.status = .notFound
   return response

@@ -125,7 +125,8 @@ struct ConsoleGuard: RouterMiddleware {
     let open = isLogin || path.hasPrefix("/assets/")
     if !open,
       !access.admits(
-        authorization: request.headers[.authorization], cookie: request.headers[values: .cookie].joined(separator: "; "))
+        authorization: request.headers[.authorization], cookie: request.headers[values: .cookie].joined(separator: "; ")
+      )
     {
       var headers = HTTPFields()
       headers[.wwwAuthenticate] = "Bearer realm=\"vigil\""

@@ -46,11 +46,15 @@ struct ConsoleViews: Sendable {
     let counts = snapshot.counts
     let perDay = period.days.map { day in (day, counts.byDay[day]?.values.reduce(0, +) ?? 0) }
     func total(_ days: ClosedRange<Int>) -> Int { days.reduce(0) { $0 + (counts.byDay[$1]?.values.reduce(0, +) ?? 0) } }
-    let topRules = counts.byRule.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(10).map { ($0.key, $0.value) }
+    let topRules = counts.byRule.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(10).map {
+      ($0.key, $0.value)
+    }
     var regions: [(RegionAtlas.Region?, String, Int)] =
       (index.atlas?.regions ?? []).map { ($0, $0.key, counts.byPlace[$0.key] ?? 0) }
     let known = Set(regions.map(\.1))
-    regions += counts.byPlace.filter { !known.contains($0.key) }.sorted { $0.key < $1.key }.map { (nil, $0.key, $0.value) }
+    regions += counts.byPlace.filter { !known.contains($0.key) }.sorted { $0.key < $1.key }.map {
+      (nil, $0.key, $0.value)
+    }
     var points: [(UInt64, Float, Float, Priority)] = []
     snapshot.newestEntries { entry in
       if !entry.lat.isNaN, !entry.lon.isNaN { points.append((entry.seq, entry.lat, entry.lon, entry.priority)) }
@@ -71,8 +75,11 @@ struct ConsoleViews: Sendable {
       "<li data-rule=\"\(HTML.escape(rule))\"><a href=\"/alerts?rule=\(HTML.query(rule))\">\(HTML.escape(rule))</a> <span class=\"count\">\(count)</span></li>"
     }.joined()
     let regionRows = view.regions.filter { $0.count > 0 || $0.region != nil }.map { region, key, count in
-      let name = region.map { "\(HTML.escape($0.name)) <span dir=\"rtl\" lang=\"ar\">\(HTML.escape($0.localName))</span>" } ?? HTML.text(key)
-      return "<tr data-region=\"\(HTML.escape(key))\"><td><a href=\"/alerts?governorate=\(HTML.query(key))\">\(name)</a></td><td class=\"count\">\(count)</td></tr>"
+      let name =
+        region.map { "\(HTML.escape($0.name)) <span dir=\"rtl\" lang=\"ar\">\(HTML.escape($0.localName))</span>" }
+        ?? HTML.text(key)
+      return
+        "<tr data-region=\"\(HTML.escape(key))\"><td><a href=\"/alerts?governorate=\(HTML.query(key))\">\(name)</a></td><td class=\"count\">\(count)</td></tr>"
     }.joined()
     let first = UTCDay.text(view.period.firstDay)
     let last = UTCDay.text(view.period.lastDay)
@@ -98,16 +105,21 @@ struct ConsoleViews: Sendable {
 
   func overviewJSON(period: OverviewPeriod) -> String {
     let view = overview(period: period)
-    let priorities = Priority.allCases.map { "\"\($0.rawValue)\":\(view.counts.byPriority[$0] ?? 0)" }.joined(separator: ",")
+    let priorities = Priority.allCases.map { "\"\($0.rawValue)\":\(view.counts.byPriority[$0] ?? 0)" }.joined(
+      separator: ",")
     let days = view.perDay.map { "{\"day\":\"\(UTCDay.text($0.day))\",\"count\":\($0.count)}" }.joined(separator: ",")
-    let rules = view.topRules.map { "{\"rule\":\(JSONText.string($0.rule)),\"count\":\($0.count)}" }.joined(separator: ",")
+    let rules = view.topRules.map { "{\"rule\":\(JSONText.string($0.rule)),\"count\":\($0.count)}" }.joined(
+      separator: ",")
     let regions = view.regions.map { region, key, count in
       "{\"key\":\(JSONText.string(key)),\"name\":\(JSONText.string(region?.name ?? key)),"
         + "\"local_name\":\(region.map { JSONText.string($0.localName) } ?? "null"),\"count\":\(count)}"
     }.joined(separator: ",")
-    let points = view.points.map { "{\"seq\":\($0.seq),\"lat\":\($0.lat),\"lon\":\($0.lon),\"priority\":\"\($0.priority.rawValue)\"}" }
-      .joined(separator: ",")
-    return "{\"total\":\(view.counts.total),\"by_priority\":{\(priorities)},\"from\":\"\(UTCDay.text(view.period.firstDay))\","
+    let points = view.points.map {
+      "{\"seq\":\($0.seq),\"lat\":\($0.lat),\"lon\":\($0.lon),\"priority\":\"\($0.priority.rawValue)\"}"
+    }
+    .joined(separator: ",")
+    return
+      "{\"total\":\(view.counts.total),\"by_priority\":{\(priorities)},\"from\":\"\(UTCDay.text(view.period.firstDay))\","
       + "\"to\":\"\(UTCDay.text(view.period.lastDay))\",\"per_day\":[\(days)],\"last_7_days\":\(view.thisWeek),"
       + "\"previous_7_days\":\(view.lastWeek),\"top_rules\":[\(rules)],\"regions\":[\(regions)],\"points\":[\(points)],"
       + "\"building\":\(view.building)}\n"
@@ -120,10 +132,11 @@ struct ConsoleViews: Sendable {
     let page = snapshot.page(query)
     let rows = page.alerts.map { row($0) }.joined(separator: "\n")
     var params = AlertQueryText(query)
-    let older = page.next.map { next -> String in
-      params.before = next
-      return "<a id=\"older\" href=\"/alerts?\(HTML.escape(params.text))\">Older →</a>"
-    } ?? ""
+    let older =
+      page.next.map { next -> String in
+        params.before = next
+        return "<a id=\"older\" href=\"/alerts?\(HTML.escape(params.text))\">Older →</a>"
+      } ?? ""
     let priorities = Priority.allCases.map { priority in
       "<label><span>\(priority.rawValue)</span><input type=\"checkbox\" name=\"priority\" value=\"\(priority.rawValue)\"\(query.priorities.contains(priority) ? " checked" : "")></label>"
     }.joined()
@@ -164,7 +177,8 @@ struct ConsoleViews: Sendable {
     let record = AlertFields(alert.line)
     let priority = alert.entry.priority.rawValue
     let when = record.occurredAt ?? record.time
-    return "<tr data-seq=\"\(alert.entry.seq)\"><td class=\"time\"><a href=\"/alerts/\(alert.entry.seq)\" title=\"\(HTML.escape(when))\">\(HTML.escape(Self.shortTime(when)))</a></td>"
+    return
+      "<tr data-seq=\"\(alert.entry.seq)\"><td class=\"time\"><a href=\"/alerts/\(alert.entry.seq)\" title=\"\(HTML.escape(when))\">\(HTML.escape(Self.shortTime(when)))</a></td>"
       + "<td class=\"priority p-\(priority)\">\(priority)</td><td class=\"rule\">\(HTML.escape(alert.rule))</td>"
       + "<td class=\"governorate\" dir=\"auto\">\(HTML.escape(regionName(alert.place) ?? ""))</td>"
       + "<td class=\"message\" dir=\"auto\">\(HTML.escape(record.message))</td></tr>"
@@ -195,7 +209,8 @@ struct ConsoleViews: Sendable {
     let reportBlock =
       report.map { found in
         "<p class=\"muted\">Received \(HTML.escape(found.receivedAt ?? "?")); report id \(HTML.text(record.reportID ?? ""))</p><pre dir=\"auto\">\(HTML.escape(found.pretty))</pre>"
-      } ?? "<pre class=\"muted\">\(record.reportID == nil ? "This record has no report (a record of Vigil's own)." : "The report is not in the journal's kept files.")</pre>"
+      }
+      ?? "<pre class=\"muted\">\(record.reportID == nil ? "This record has no report (a record of Vigil's own)." : "The report is not in the journal's kept files.")</pre>"
     let body = """
       <h1>Alert \(seq) <span class="p-\(alert.entry.priority.rawValue)">\(alert.entry.priority.rawValue)</span></h1>
       <p class="message" dir="auto">\(HTML.escape(record.message))</p>
@@ -240,7 +255,8 @@ struct ConsoleViews: Sendable {
     let lastReload =
       last.map { outcome in
         let errors = outcome.errors.map { "<li>\(HTML.escape($0.description))</li>" }.joined()
-        return "<div id=\"last-reload\" data-ok=\"\(outcome.ok)\"><p><span class=\"\(outcome.ok ? "ok" : "bad")\">\(outcome.ok ? "loaded" : "REJECTED, the rules below stay in force")</span> at \(HTML.escape(outcome.at)) on \(HTML.escape(outcome.trigger))\(outcome.revision.map { ", revision " + HTML.escape($0) } ?? "")</p>\(errors.isEmpty ? "" : "<ul>\(errors)</ul>")</div>"
+        return
+          "<div id=\"last-reload\" data-ok=\"\(outcome.ok)\"><p><span class=\"\(outcome.ok ? "ok" : "bad")\">\(outcome.ok ? "loaded" : "REJECTED, the rules below stay in force")</span> at \(HTML.escape(outcome.at)) on \(HTML.escape(outcome.trigger))\(outcome.revision.map { ", revision " + HTML.escape($0) } ?? "")</p>\(errors.isEmpty ? "" : "<ul>\(errors)</ul>")</div>"
       } ?? ""
     let body = """
       <h1>Rules</h1>
@@ -271,7 +287,8 @@ struct ConsoleViews: Sendable {
       "{\"file\":\(JSONText.string(error.position.file)),\"line\":\(error.position.line),"
         + "\"column\":\(error.position.column),\"message\":\(JSONText.string(error.message))}"
     }.joined(separator: ",")
-    return "{\"ok\":\(outcome.ok),\"at\":\(JSONText.string(outcome.at)),\"trigger\":\(JSONText.string(outcome.trigger)),"
+    return
+      "{\"ok\":\(outcome.ok),\"at\":\(JSONText.string(outcome.at)),\"trigger\":\(JSONText.string(outcome.trigger)),"
       + "\"revision\":\(outcome.revision.map(JSONText.string) ?? "null"),\"errors\":[\(errors)]}"
   }
 
@@ -321,7 +338,9 @@ struct ConsoleViews: Sendable {
     case let text as String: return text
     case let number as NSNumber: return number.stringValue
     case let object?:
-      guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "\(object)" }
+      guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else {
+        return "\(object)"
+      }
       return String(decoding: data, as: UTF8.self)
     }
   }
@@ -346,14 +365,17 @@ struct ConsoleViews: Sendable {
     let status = (try? JSONSerialization.jsonObject(with: Data(daemon.statusJSON().utf8))) as? [String: Any] ?? [:]
     func number(_ value: Any?) -> Double { (value as? NSNumber)?.doubleValue ?? 0 }
     metrics.set("vigil_connections", help: "Open connections on the socket.", to: number(status["connections"]))
-    metrics.set("vigil_subscribers", help: "Open subscriptions (socket and console).", to: number(status["subscribers"]))
+    metrics.set(
+      "vigil_subscribers", help: "Open subscriptions (socket and console).", to: number(status["subscribers"]))
     metrics.set("vigil_uptime_seconds", help: "Seconds since vigild started.", to: number(status["uptime_s"]))
     let snapshot = index.snapshot()
-    metrics.set("vigil_console_index_records", help: "Alert records the console's index holds.", to: Double(snapshot.held))
+    metrics.set(
+      "vigil_console_index_records", help: "Alert records the console's index holds.", to: Double(snapshot.held))
     for sink in status["sinks"] as? [[String: Any]] ?? [] {
       let name = sink["name"] as? String ?? ""
       metrics.set(
-        "vigil_sink_lag_records", labels: [("sink", name)], help: "Alert records written but not yet delivered, by sink.",
+        "vigil_sink_lag_records", labels: [("sink", name)],
+        help: "Alert records written but not yet delivered, by sink.",
         to: number(sink["lag"]))
       metrics.set(
         "vigil_sink_parked_records", labels: [("sink", name)], help: "Records a sink's destination refused for good.",

@@ -28,7 +28,8 @@ final class LiveStreams: Sendable {
   }
 
   func response(daemon: Daemon, index: AlertIndex, query: AlertQuery) -> Response {
-    let (stream, continuation) = AsyncStream.makeStream(of: [String].self, bufferingPolicy: .bufferingOldest(Self.backlog))
+    let (stream, continuation) = AsyncStream.makeStream(
+      of: [String].self, bufferingPolicy: .bufferingOldest(Self.backlog))
     let listener = Listener(continuation)
     let key = ObjectIdentifier(listener)
     open.withLockedValue { $0[key] = listener }
@@ -69,7 +70,9 @@ final class LiveStreams: Sendable {
           let snapshot = index.snapshot()
           var text = ""
           for line in lines {
-            guard let seq = Self.seq(of: line), seq > since, let alert = snapshot.selects(seq: seq, query) else { continue }
+            guard let seq = Self.seq(of: line), seq > since, let alert = snapshot.selects(seq: seq, query) else {
+              continue
+            }
             since = seq
             text += Self.event(alert)
           }

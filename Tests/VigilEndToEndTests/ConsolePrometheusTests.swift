@@ -23,13 +23,13 @@ struct ConsolePrometheusTests {
     let directory = try TemporaryDirectory()
     let port = freeTCPPort()
     try """
-      global:
-        scrape_interval: 1s
-      scrape_configs:
-        - job_name: vigil
-          static_configs: [{targets: ["127.0.0.1:\(console.http.port)"]}]
+    global:
+      scrape_interval: 1s
+    scrape_configs:
+      - job_name: vigil
+        static_configs: [{targets: ["127.0.0.1:\(console.http.port)"]}]
 
-      """.write(toFile: directory.path + "/prometheus.yml", atomically: true, encoding: .utf8)
+    """.write(toFile: directory.path + "/prometheus.yml", atomically: true, encoding: .utf8)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: Self.prometheus)
     process.arguments = [
@@ -58,7 +58,8 @@ struct ConsolePrometheusTests {
     let critical = Double(sent.alerts.filter { $0.priority == "critical" }.count)
     #expect(
       eventually(within: 90) { stored(#"up{job="vigil"}"#) == 1 && stored("vigil_reports_accepted_total") != nil },
-      "Prometheus never scraped the console: \(String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self))")
+      "Prometheus never scraped the console: \(String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self))"
+    )
     #expect(stored("vigil_reports_accepted_total") == Double(sent.accepted))
     // Every alert of the reports, and the start's vigil.ruleset_loaded record.
     #expect(stored("sum(vigil_alerts_total)") == Double(sent.alerts.count + 1))

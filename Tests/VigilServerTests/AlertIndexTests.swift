@@ -11,8 +11,18 @@ import VigilTestSupport
 struct AlertIndexTests {
   /// A small atlas: two regions with the names reports use.
   static let atlas = RegionAtlas(
-    kind: "governorates", attribution: "test", regions: [
-      .init(key: "SY07", name: "Idleb", localName: "إدلب", polygons: [[[GeoPoint(lon: 36, lat: 35), GeoPoint(lon: 37, lat: 35), GeoPoint(lon: 37, lat: 36), GeoPoint(lon: 36, lat: 35)]]]),
+    kind: "governorates", attribution: "test",
+    regions: [
+      .init(
+        key: "SY07", name: "Idleb", localName: "إدلب",
+        polygons: [
+          [
+            [
+              GeoPoint(lon: 36, lat: 35), GeoPoint(lon: 37, lat: 35), GeoPoint(lon: 37, lat: 36),
+              GeoPoint(lon: 36, lat: 35),
+            ]
+          ]
+        ]),
       .init(key: "SY02", name: "Aleppo", localName: "حلب", polygons: []),
     ],
     resolve: { text in
@@ -31,7 +41,8 @@ struct AlertIndexTests {
   ) -> AlertIndex.Committed {
     let record = AlertRecord(
       time: "2026-01-01T00:00:00.000Z", rule: rule, priority: priority, reportID: "R-\(seq)", occurredAt: occurred,
-      message: message ?? "alert \(seq) in \(governorate ?? "nowhere")", basis: ["ISSG ¶4"], tags: [], ruleset: "sha256:x")
+      message: message ?? "alert \(seq) in \(governorate ?? "nowhere")", basis: ["ISSG ¶4"], tags: [],
+      ruleset: "sha256:x")
     let (line, hash) = record.line(seq: seq, prev: prev)
     prev = hash
     return AlertIndex.Committed(
@@ -156,7 +167,9 @@ struct AlertIndexTests {
     let index = AlertIndex(limit: 10, atlas: nil)
     var prev = AlertChain.genesis
     let long = String(repeating: "x", count: AlertIndexChunk.lineBytesPerChunk + 10)
-    index.add([Self.committed(1, prev: &prev), Self.committed(2, message: long, prev: &prev), Self.committed(3, prev: &prev)])
+    index.add([
+      Self.committed(1, prev: &prev), Self.committed(2, message: long, prev: &prev), Self.committed(3, prev: &prev),
+    ])
     let snapshot = index.snapshot()
     #expect(snapshot.alert(seq: 2)?.line.contains(long) == true)
     #expect(snapshot.alert(seq: 3)?.line.hasPrefix("{\"seq\":3,") == true)

@@ -1,4 +1,5 @@
 import Foundation
+
 /// Where the console listens (docs/console.md): a host and a TCP port, written
 /// `127.0.0.1:8470`, `[::1]:8470`, `0.0.0.0:8470`, or `localhost:8470`.
 public struct HTTPAddress: Sendable, Equatable, CustomStringConvertible {

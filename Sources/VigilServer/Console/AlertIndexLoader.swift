@@ -30,7 +30,8 @@ enum AlertIndexLoader {
         guard case .object(let entry)? = try? JSONValue.parse(line), case .object(let report)? = entry["report"],
           case .string(let id)? = report["id"], wanted.contains(id)
         else { return }
-        var found = ReportFacts(governorate: nil, lat: nil, lon: nil, journal: JournalPosition(inode: inode, offset: offset))
+        var found = ReportFacts(
+          governorate: nil, lat: nil, lon: nil, journal: JournalPosition(inode: inode, offset: offset))
         if case .object(let location)? = report["location"] {
           if case .string(let text)? = location["governorate"] { found.governorate = text }
           if case .number(let lat)? = location["lat"] { found.lat = lat }

@@ -30,7 +30,8 @@ public final class ConsoleState: Sendable {
       return "{\"listen\":\(JSONText.string(address.description)),\"serving\":false,\"starting\":true}"
     case .serving(let address): return "{\"listen\":\(JSONText.string(address.description)),\"serving\":true}"
     case .failed(let address, let reason):
-      return "{\"listen\":\(JSONText.string(address.description)),\"serving\":false,\"error\":\(JSONText.string(reason))}"
+      return
+        "{\"listen\":\(JSONText.string(address.description)),\"serving\":false,\"error\":\(JSONText.string(reason))}"
     }
   }
 }

@@ -18,11 +18,19 @@ public final class DaemonMetrics: Sendable {
   private let gauges = NIOLockedValueBox<[String: Gauge]>([:])
 
   public init() {
-    accepted = registry.makeCounter(descriptor: Self.described("vigil_reports_accepted_total", "Reports recorded in the journal."), labels: [])
-    duplicates = registry.makeCounter(descriptor: Self.described("vigil_reports_duplicate_total", "Reports answered as duplicates of one recorded before (same id, same content)."), labels: [])
+    accepted = registry.makeCounter(
+      descriptor: Self.described("vigil_reports_accepted_total", "Reports recorded in the journal."), labels: [])
+    duplicates = registry.makeCounter(
+      descriptor: Self.described(
+        "vigil_reports_duplicate_total",
+        "Reports answered as duplicates of one recorded before (same id, same content)."), labels: [])
     reloads = (
-      registry.makeCounter(descriptor: Self.described("vigil_reloads_total", "Rule-set loads and reloads, by outcome."), labels: [("outcome", "ok")]),
-      registry.makeCounter(descriptor: Self.described("vigil_reloads_total", "Rule-set loads and reloads, by outcome."), labels: [("outcome", "rejected")])
+      registry.makeCounter(
+        descriptor: Self.described("vigil_reloads_total", "Rule-set loads and reloads, by outcome."),
+        labels: [("outcome", "ok")]),
+      registry.makeCounter(
+        descriptor: Self.described("vigil_reloads_total", "Rule-set loads and reloads, by outcome."),
+        labels: [("outcome", "rejected")])
     )
     roundTrip = registry.makeDurationHistogram(
       descriptor: Self.described(
@@ -44,7 +52,9 @@ public final class DaemonMetrics: Sendable {
   private func refusedCounter(_ code: String) -> Counter {
     refusedByCode.withLockedValue { counters in
       if let counter = counters[code] { return counter }
-      let counter = registry.makeCounter(descriptor: Self.described("vigil_reports_refused_total", "Requests refused, by the error code of the answer."), labels: [("code", code)])
+      let counter = registry.makeCounter(
+        descriptor: Self.described("vigil_reports_refused_total", "Requests refused, by the error code of the answer."),
+        labels: [("code", code)])
       counters[code] = counter
       return counter
     }
@@ -55,7 +65,10 @@ public final class DaemonMetrics: Sendable {
     let key = priority.rawValue + " " + rule
     let counter = alertsByRule.withLockedValue { counters in
       if let counter = counters[key] { return counter }
-      let counter = registry.makeCounter(descriptor: Self.described("vigil_alerts_total", "Alert records written to the alert log, by rule and priority."), labels: [("rule", rule), ("priority", priority.rawValue)])
+      let counter = registry.makeCounter(
+        descriptor: Self.described(
+          "vigil_alerts_total", "Alert records written to the alert log, by rule and priority."),
+        labels: [("rule", rule), ("priority", priority.rawValue)])
       counters[key] = counter
       return counter
     }
@@ -68,7 +81,9 @@ public final class DaemonMetrics: Sendable {
   func ruleSetLoaded(revision: String) {
     ruleSetInfo.withLockedValue { gauge in
       if let gauge { registry.unregisterGauge(gauge) }
-      let info = registry.makeGauge(descriptor: Self.described("vigil_ruleset_info", "The active rule set (value 1)."), labels: [("revision", revision)])
+      let info = registry.makeGauge(
+        descriptor: Self.described("vigil_ruleset_info", "The active rule set (value 1)."),
+        labels: [("revision", revision)])
       info.set(Double(1))
       gauge = info
     }

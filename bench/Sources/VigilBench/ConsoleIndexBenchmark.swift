@@ -29,11 +29,15 @@ struct ConsoleIndexBenchmark {
     for seq in 1...count {
       let priority = Priority.allCases[seq % 4]
       let record = AlertRecord(
-        time: "2026-11-30T12:00:00.000Z", rule: ["ceasefire.violation", "weapons.indiscriminate_in_populated_area",
-          "access.crossing_2165_blocked", "access.medical_items_removed"][seq % 4],
+        time: "2026-11-30T12:00:00.000Z",
+        rule: [
+          "ceasefire.violation", "weapons.indiscriminate_in_populated_area",
+          "access.crossing_2165_blocked", "access.medical_items_removed",
+        ][seq % 4],
         priority: priority, reportID: String(format: "RPT-%08d", seq),
         occurredAt: "2016-0\(1 + seq % 9)-1\(seq % 10)T10:00:00Z", message: Self.messages[seq % Self.messages.count],
-        basis: ["ISSG ¶4", "UNSCR 2254 OP13"], tags: ["ceasefire"], ruleset: "sha256:" + String(repeating: "a", count: 64))
+        basis: ["ISSG ¶4", "UNSCR 2254 OP13"], tags: ["ceasefire"],
+        ruleset: "sha256:" + String(repeating: "a", count: 64))
       let (line, hash) = record.line(seq: UInt64(seq), prev: prev)
       prev = hash
       batch.append(
@@ -59,13 +63,16 @@ struct ConsoleIndexBenchmark {
       change(&query)
       let start = Date()
       let page = snapshot.page(query)
-      return String(format: "  %-38@ %8.1f ms  (%d matched)", name as NSString, Date().timeIntervalSince(start) * 1000, page.matched)
+      return String(
+        format: "  %-38@ %8.1f ms  (%d matched)", name as NSString, Date().timeIntervalSince(start) * 1000, page.matched
+      )
     }
     let perMillion = Double(after - before) / Double(count) * 1_000_000 / 1_048_576
     return [
       "console index: \(count) alert records",
       String(format: "  added in %.2f s (%.0f records/s, the writer's share)", added, Double(count) / added),
-      String(format: "  resident memory: +%.0f MiB (%.0f MiB per million records, %.0f bytes a record)",
+      String(
+        format: "  resident memory: +%.0f MiB (%.0f MiB per million records, %.0f bytes a record)",
         Double(after - before) / 1_048_576, perMillion, Double(after - before) / Double(count)),
       "  a query over every record, newest first, 50 a page:",
       timed("no filter") { _ in },
