@@ -18,6 +18,7 @@ Needs chromium, chromium-driver and python3-selenium: scripts/install-browser-te
 import argparse
 import collections
 import ctypes
+import datetime
 import http.client
 import json
 import os
@@ -448,9 +449,7 @@ class Run:
         """--harness-only: what the tests stand on, without a console (developing them
         against a vigild that has none): the counts, Chromium, the page hooks."""
         counts, ruleset_records = self.expected_counts()
-        status = exchange(self.socket, [{"op": "status"}])[0]
-        socket_counts = {p: status["counters"]["alerts"].get(p, 0) for p in PRIORITIES}
-        check(socket_counts == counts, f"status counters.alerts {socket_counts}, expected {counts}")
+        self.status_agrees(counts, ruleset_records)
         html = ('<p id=rtl dir=auto>' + self.alerts[0]["message"] + '</p><p id=ar dir=auto>مرحبا hello</p>'
                 '<p id=en dir=auto>hello مرحبا</p>' + PWN_SCRIPT + PWN_IMG.lstrip('">'))
         policy = "default-src 'self'; script-src 'self'"
@@ -476,7 +475,8 @@ class Run:
             self.submitted[report["id"]] = (report, answer)
             for alert in answer["alerts"]:
                 self.alerts.append({"seq": alert["seq"], "rule": alert["rule"], "priority": alert["priority"],
-                                    "report_id": report["id"], "message": alert["message"]})
+                                    "report_id": report["id"], "message": alert["message"],
+                                    "occurred_at": report["occurred_at"]})
         return answers
 
     def records(self):
@@ -491,15 +491,25 @@ class Run:
         return found
 
     def expected_counts(self):
-        """Per priority: the alerts the submit answers gave, plus the rule-set records (the
-        alert log's records without a report), which `status` counts as alerts too."""
+        """Per priority, the alerts the submit answers gave; and the rule-set records (the
+        alert log's records without a report), which `status` counts as alerts too but the
+        overview, which counts incidents' alerts, does not."""
         counts = {p: 0 for p in PRIORITIES}
         for alert in self.alerts:
             counts[alert["priority"]] += 1
         ruleset_records = [r for r, _ in self.records().values() if r["report_id"] is None]
-        for record in ruleset_records:
-            counts[record["priority"]] += 1
         return counts, ruleset_records
+
+    def status_agrees(self, counts, ruleset_records):
+        """The socket's status counters are the submit answers' alerts plus the rule-set records."""
+        status = exchange(self.socket, [{"op": "status"}])[0]
+        socket_counts = {p: status["counters"]["alerts"].get(p, 0) for p in PRIORITIES}
+        with_ruleset = dict(counts)
+        for record in ruleset_records:
+            with_ruleset[record["priority"]] += 1
+        check(socket_counts == with_ruleset,
+              f"the socket's own answers disagree: status counters.alerts {socket_counts}, submit answers plus "
+              f"{len(ruleset_records)} rule-set record(s) {with_ruleset}")
 
     def seqs(self, predicate=lambda alert: True):
         return sorted((a["seq"] for a in self.alerts if predicate(a)), reverse=True)
@@ -523,51 +533,49 @@ class Run:
     # --- a. the overview
     def overview_counts(self):
         counts, ruleset_records = self.expected_counts()
-        status = exchange(self.socket, [{"op": "status"}])[0]
-        socket_counts = {p: status["counters"]["alerts"].get(p, 0) for p in PRIORITIES}
-        check(socket_counts == counts,
-              f"the socket's own answers disagree: status counters.alerts {socket_counts}, submit answers plus "
-              f"{len(ruleset_records)} rule-set record(s) {counts}")
+        self.status_agrees(counts, ruleset_records)
         self.browser.get(self.url("/"))
         shown = {}
         for priority in PRIORITIES:
             shown[priority] = self.browser.text(f"#count-{priority}").strip()
         total = self.browser.text("#total-alerts").strip()
         expected = {p: str(n) for p, n in counts.items()}
-        without_ruleset = dict(expected)
-        for record in ruleset_records:
-            without_ruleset[record["priority"]] = str(int(without_ruleset[record["priority"]]) - 1)
-        hint = ""
-        if shown == without_ruleset:
-            hint = " (the overview leaves out the rule-set records, which status counts as alerts)"
-        check(shown == expected, f"per priority the overview shows {shown}, the socket's answers give {expected}{hint}")
+        check(shown == expected, f"per priority the overview shows {shown}, the submit answers give {expected} "
+                                 f"(rule-set records not counted)")
         check(total == str(sum(counts.values())),
-              f"#total-alerts shows {total!r}, the socket's answers give {sum(counts.values())}")
+              f"#total-alerts shows {total!r}, the submit answers give {sum(counts.values())}")
 
     def overview_charts(self, regions):
         problems = []
-        counts, _ = self.expected_counts()
-        total = sum(counts.values())
+        per_day = collections.Counter(incident_day(a["occurred_at"]) for a in self.alerts)
         for days in (None, 7):
             self.browser.get(self.url("/") if days is None else self.url("/", days=days))
             bars = self.browser.js("""return Array.from(document.querySelectorAll('#per-day svg rect.bar')).map(
                 function (r) { return [r.getAttribute('data-day'), r.getAttribute('data-count')]; });""")
             want = days or 30
+            label = f"/?days={days}" if days else "/"
             if len(bars) not in (want, want + 1):
-                problems.append(f"?days={days}: {len(bars)} rect.bar in #per-day svg, expected one per day ({want})")
-            bad = [b for b in bars if not (b[0] and len(b[0]) == 10 and b[0][4] == "-" and (b[1] or "").isdigit())]
-            if bad:
-                problems.append(f"?days={days}: bars without data-day YYYY-MM-DD / numeric data-count: {bad[:3]}")
-            elif bars and sum(int(b[1]) for b in bars) != total:
-                problems.append(f"?days={days}: the bars' data-count add up to {sum(int(b[1]) for b in bars)}, "
-                                f"but all {total} alerts were written today")
+                problems.append(f"{label}: {len(bars)} rect.bar in #per-day svg, expected one per day ({want})")
+            try:
+                dates = [datetime.date.fromisoformat(b[0]) for b in bars]
+                counts = [int(b[1]) for b in bars]
+            except (TypeError, ValueError):
+                problems.append(f"{label}: bars without data-day YYYY-MM-DD or a whole data-count: {bars[:3]}")
+                continue
+            if any((b - a).days != 1 for a, b in zip(dates, dates[1:])):
+                problems.append(f"{label}: the bars' days are not consecutive: {[b[0] for b in bars]}")
+            wrong = [(day, count, per_day.get(day, 0)) for day, count in zip((b[0] for b in bars), counts)
+                     if count != per_day.get(day, 0)]
+            if wrong:
+                problems.append(f"{label}: bars (day, data-count, alerts of incidents that day) that disagree: {wrong[:5]}")
+            if days is None and not sum(counts):
+                problems.append(f"{label}: the chart's {len(bars)} days ({bars[0][0] if bars else None} to "
+                                f"{bars[-1][0] if bars else None}) hold none of the incidents (alerts by incident "
+                                f"day: {dict(sorted(per_day.items()))})")
         self.browser.get(self.url("/"))
         top = self.browser.js("""return Array.from(document.querySelectorAll('#top-rules li[data-rule]')).map(
             function (li) { var c = li.querySelector('.count'); return [li.getAttribute('data-rule'), c ? c.textContent.trim() : null]; });""")
         by_rule = collections.Counter(a["rule"] for a in self.alerts)
-        for record, _ in self.records().values():
-            if record["report_id"] is None:
-                by_rule[record["rule"]] += 1
         if not top:
             problems.append("#top-rules has no li[data-rule]")
         for rule, count in top:
@@ -663,9 +671,13 @@ class Run:
                             f"expected {expected_all[:2]} and a#older")
         else:
             self.browser.one("a#older").click()
-            self.browser.wait(lambda: [r[0] for r in self.rows()] == expected_all[2:4], 15,
-                              f"a#older from /alerts?limit=2 did not list {expected_all[2:4]} "
-                              f"(url {self.browser.driver.current_url}, rows {[r[0] for r in self.rows()]})")
+            try:
+                self.browser.wait(lambda: [r[0] for r in self.rows()] == expected_all[2:4], 15, "")
+            except Failure:
+                problems.append(f"a#older from /alerts?limit=2 did not list the next two, {expected_all[2:4]}: it went "
+                                f"to {self.browser.driver.current_url[len(self.base):]}, rows "
+                                f"{[r[0] for r in self.rows()]}"
+                                + (" (the link drops limit=2)" if "limit=2" not in self.browser.driver.current_url else ""))
         check(not problems, "; ".join(problems))
 
     # --- d. the detail page
@@ -682,8 +694,9 @@ class Run:
         if report["id"] not in report_text or report["narrative"] not in report_text:
             problems.append(f"#report pre lacks the report's id or narrative: {short(report_text, 600)}")
         try:
-            if json.loads(report_text) != report:
-                problems.append(f"#report pre parses to another report than submitted: {short(report_text, 600)}")
+            difference = json_difference(json.loads(report_text), report)
+            if difference:
+                problems.append(f"#report pre parses to another report than submitted: {difference}")
         except ValueError as error:
             problems.append(f"#report pre is not JSON ({error}): {short(report_text, 600)}")
         if "\n" not in report_text.strip():
@@ -696,21 +709,38 @@ class Run:
             problems.append("no #chain[data-verified=\"true\"]" +
                             (f" (#chain data-verified={chain[0].get_attribute('data-verified')!r}: {short(chain[0].text)})"
                              if chain else " (no #chain at all)"))
-        status, _, body = request(self.port, "GET", f"/api/alerts/{seq}")
-        try:
-            api = json.loads(body)
-            if status != 200 or api.get("line") != line or api.get("report") != report \
-                    or api.get("record", {}).get("hash") != record["hash"] \
-                    or api.get("chain", {}).get("verified") is not True:
-                problems.append(f"GET /api/alerts/{seq}: status {status}, {short(body.decode('utf-8', 'replace'), 500)}")
-        except ValueError:
-            problems.append(f"GET /api/alerts/{seq}: status {status}, not JSON: {short(body)}")
+        problems += self.api_alert_problems(seq, report, record, line)
         missing = sorted(self.records())[-1] + 1000
         self.browser.get(self.url(f"/alerts/{missing}"))
         status, _, _ = request(self.port, "GET", f"/alerts/{missing}")
         if status != 404:
             problems.append(f"GET /alerts/{missing} (no such alert): status {status}, expected 404")
         check(not problems, "; ".join(problems))
+
+    def api_alert_problems(self, seq, report, record, line):
+        status, _, body = request(self.port, "GET", f"/api/alerts/{seq}")
+        label = f"GET /api/alerts/{seq}"
+        try:
+            api = json.loads(body)
+        except ValueError:
+            return [f"{label}: status {status}, not JSON: {short(body)}"]
+        problems = []
+        if status != 200:
+            problems.append(f"{label}: status {status}")
+        if api.get("line") != line:
+            problems.append(f"{label}: line is {short(api.get('line'), 200)}, the log's line is {short(line, 200)}")
+        shown = api.get("report")
+        # the report itself, or the journal's entry holding it ({"received_at", "report"})
+        if shown != report and not (isinstance(shown, dict) and shown.get("report") == report):
+            problems.append(f"{label}: report is not the submitted report: "
+                            f"{json_difference(shown, report) if isinstance(shown, dict) else short(shown)}")
+        shown_record = api.get("record") or {}
+        wrong = [k for k, v in record.items() if shown_record.get(k) != v]
+        if wrong:
+            problems.append(f"{label}: record differs from the log's in {wrong}")
+        if (api.get("chain") or {}).get("verified") is not True:
+            problems.append(f"{label}: chain is {api.get('chain')}")
+        return problems
 
     # --- f. right-to-left
     def direction(self):
@@ -746,7 +776,7 @@ class Run:
     # --- b. live
     def live(self):
         self.browser.get(self.url("/alerts"))
-        self.browser.wait(lambda: "live" in self.browser.text("#live-status").lower(), 20,
+        self.browser.wait(lambda: says_live(self.browser.text("#live-status")), 20,
                           f"#live-status never said 'live' (it says {short(self.browser.all('#live-status')[0].text if self.browser.all('#live-status') else None)})")
         self.browser.js("window.__vigilMarker = 'not reloaded';")
         before = [r[0] for r in self.rows()]
@@ -772,7 +802,7 @@ class Run:
               "the rows that were there are no longer below the new ones")
         # a filtered list does not take a live alert that does not match
         self.browser.get(self.url("/alerts", priority="medium"))
-        self.browser.wait(lambda: "live" in self.browser.text("#live-status").lower(), 20,
+        self.browser.wait(lambda: says_live(self.browser.text("#live-status")), 20,
                           "#live-status never said 'live' on /alerts?priority=medium")
         self.browser.js("window.__vigilMarker = 'filtered';")
         report = dict(LIVE_REPORT, id="VB-LIVE-2", occurred_at="2016-09-06",
@@ -799,6 +829,7 @@ class Run:
         for report, answer in zip(reports, answers):
             check(answer["alerts"], f"hostile report {report['id']} raised no alert, so no page shows it: {short(answer)}")
         problems = []
+        ran = []  # signs that a hostile string ran or reached the page as markup
         pages = [("/alerts", self.url("/alerts", limit=500))]
         for report, answer in zip(reports, answers):
             seq = answer["alerts"][0]["seq"]
@@ -814,29 +845,29 @@ class Run:
                 jsLinks: Array.from(document.querySelectorAll('a[href]')).filter(function (a) {
                   return /^\\s*javascript:/i.test(a.getAttribute('href')); }).length};""")
             if state["pwned"] != "undefined":
-                problems.append(f"{label}: window.__pwned is set: a hostile string ran as script")
-            hooks = state["hooks"] or {}
-            if hooks is None or not isinstance(hooks, dict):
-                problems.append(f"{label}: the test's hooks were not installed")
+                ran.append(f"{label}: window.__pwned is set: a hostile string ran as script")
+            hooks = state["hooks"]
+            if not isinstance(hooks, dict):
+                ran.append(f"{label}: the test's hooks (window.alert, securitypolicyviolation) were not installed")
                 hooks = {}
             if hooks.get("alerts"):
-                problems.append(f"{label}: window.alert was called: {hooks['alerts']}")
+                ran.append(f"{label}: window.alert was called: {hooks['alerts']}")
             if hooks.get("csp"):
-                problems.append(f"{label}: securitypolicyviolation events (markup from a report reached the page "
-                                f"as HTML): {hooks['csp'][:4]}")
+                ran.append(f"{label}: securitypolicyviolation events (markup from a report reached the page "
+                           f"as HTML): {hooks['csp'][:4]}")
             if hooks.get("errors"):
-                problems.append(f"{label}: script errors: {hooks['errors'][:4]}")
+                ran.append(f"{label}: script errors: {hooks['errors'][:4]}")
             scripts = [s for s in state["scripts"] if s != "/assets/console.js"]
             if scripts:
-                problems.append(f"{label}: scripts other than /assets/console.js: {scripts[:4]}")
+                ran.append(f"{label}: scripts other than /assets/console.js: {scripts[:4]}")
             if state["injected"]:
-                problems.append(f"{label}: {state['injected']} injected element(s) (img[src=x], [onerror], svg[onload])")
+                ran.append(f"{label}: {state['injected']} injected element(s) (img[src=x], [onerror], svg[onload])")
             if state["jsLinks"]:
-                problems.append(f"{label}: {state['jsLinks']} link(s) with a javascript: href")
+                ran.append(f"{label}: {state['jsLinks']} link(s) with a javascript: href")
             severe = [entry["message"] for entry in self.browser.logs()
                       if entry.get("level") == "SEVERE" and "favicon.ico" not in entry.get("message", "")]
             if severe:
-                problems.append(f"{label}: console errors: {[short(m, 200) for m in severe[:4]]}")
+                ran.append(f"{label}: console errors: {[short(m, 200) for m in severe[:4]]}")
             if label == "/alerts":
                 messages = " ".join(r[3] or "" for r in self.rows())
                 for hostile in (PWN_SCRIPT, PWN_IMG):
@@ -847,10 +878,22 @@ class Run:
                     problems.append("/alerts: element.text of no td.message contains '<script>'")
             elif label.startswith("/alerts/"):
                 report = next(r for r in reports if r["id"] in label)
+                seq = int(label.split("/")[2].split()[0])
+                line = self.records()[seq][1]
+                try:
+                    shown_line = self.browser.text("#record pre").strip()
+                    if shown_line not in (line, as_displayed(line)):
+                        problems.append(f"{label}: #record pre is not the log's exact line (nor the line with "
+                                        f"bidi controls shown as U+2423): {line_difference(shown_line, as_displayed(line))}")
+                except Failure as error:
+                    problems.append(f"{label}: {error}")
+                problems += self.api_alert_problems(seq, report, self.records()[seq][0], line)
                 try:
                     text = self.browser.text("#report pre")
-                    if json.loads(text) != report:
-                        problems.append(f"{label}: #report pre parses to another report than submitted")
+                    shown = json.loads(text)
+                    if not same_report(shown, report):
+                        problems.append(f"{label}: #report pre parses to another report than submitted (bidi controls "
+                                        f"shown as U+2423 allowed): {json_difference(shown, displayed_value(report))}")
                     if "<script>" not in self.browser.one("#report pre").text:
                         problems.append(f"{label}: #report pre's element.text has no '<script>'")
                     if report["id"] == "VB-BIG-1" and len(text) < len(report["narrative"]):
@@ -858,10 +901,25 @@ class Run:
                                         f"narrative's {len(report['narrative'])}")
                 except (Failure, ValueError) as error:
                     problems.append(f"{label}: #report pre: {error}")
+        # A canary: an inline script put into the real page is blocked by its CSP, and the
+        # hooks see the violation, so that the checks above could see one.
+        self.browser.get(self.url("/alerts"))
+        canary = self.browser.js("""var s = document.createElement('script'); s.textContent = 'window.__canary = 1';
+            document.body.appendChild(s); return typeof window.__canary;""")
+        time.sleep(0.3)
+        seen = self.browser.js("return window.__vigilTest ? window.__vigilTest.csp.length : -1")
+        if canary != "undefined" or seen < 1:
+            ran.append(f"canary: an inline script added to /alerts ran ({canary != 'undefined'}) or no "
+                       f"securitypolicyviolation was seen ({seen}): the CSP does not block inline scripts, or "
+                       f"the test's hooks cannot see it")
+        self.browser.logs()
         status, headers, body = request(self.port, "GET", "/api/alerts?q=" + urllib.parse.quote(PWN_SCRIPT))
         if status != 200 or "application/json" not in ";".join(headers.get("content-type", [])):
             problems.append(f"GET /api/alerts?q=<script>: status {status}, content-type {headers.get('content-type')}")
-        check(not problems, "; ".join(problems))
+        if ran:
+            check(False, "; ".join(ran + problems))
+        check(not problems, f"no script ran and no markup got in on the {len(pages)} pages (window.__pwned unset, "
+                            f"no alert(), no CSP violation, no console error), but: " + "; ".join(problems))
 
     # --- h. methods and headers
     def methods_and_headers(self):
@@ -913,9 +971,14 @@ class Run:
                     if line.startswith("data:"):
                         seen.append(line[5:].lstrip(" "))
                 want = [records[a["seq"]][1] for a in alerts]
-                if seen != want:
-                    problems.append(f"/api/events sent {[short(s, 120) for s in seen]}, expected the log's lines "
-                                    f"{[short(s, 120) for s in want]}")
+                if len(seen) != len(want):
+                    problems.append(f"/api/events sent {len(seen)} data: lines within {LIVE_DEADLINE_S}s for "
+                                    f"{len(want)} new alerts")
+                for got, line in zip(seen, want):
+                    if got != line and not is_line_with_region(got, line):
+                        problems.append(f"/api/events: data: is neither the alert log's line nor the line with "
+                                        f"region and region_key put first: {line_difference(got, line)}")
+                        break
             connection.close()
         except OSError as error:
             problems.append(f"GET /api/events: {error}")
@@ -957,13 +1020,25 @@ class Run:
             file.write(f'http:\n  listen: "127.0.0.1:{port}"\n  token_file: {json.dumps(token_file)}\n')
         os.chmod(config, 0o600)
         socket_path = os.path.join(third_dir, "s.sock")
-        third = Daemon("vigild-token", self.arguments.vigild, [
-            "--config", config, "--socket", socket_path, "--rules", self.arguments.rules,
-            "--state-dir", os.path.join(third_dir, "state"), "--alert-log", os.path.join(third_dir, "alerts.jsonl")],
-            third_dir)
+        arguments = ["--config", config, "--socket", socket_path, "--rules", self.arguments.rules,
+                     "--state-dir", os.path.join(third_dir, "state"),
+                     "--alert-log", os.path.join(third_dir, "alerts.jsonl")]
+        third = Daemon("vigild-token", self.arguments.vigild, arguments, third_dir)
         try:
             wait_for_socket(third, socket_path)
-            wait_for_http(third, port)
+            try:
+                wait_for_http(third, port, deadline_s=20)
+            except Failure:
+                # Say so, then go on with the address given by --http too, to check the token.
+                problems.append(f"http.listen in the --config file is not used: nothing answers on 127.0.0.1:{port} "
+                                f"20 s after the socket was ready; vigild's log: "
+                                f"{short(' | '.join(third.log().splitlines()[:2]), 400)}")
+                third.stop()
+                port = free_port()
+                third = Daemon("vigild-token-flag", self.arguments.vigild,
+                               arguments + ["--http", f"127.0.0.1:{port}"], third_dir)
+                wait_for_socket(third, socket_path)
+                wait_for_http(third, port)
             checks = [("no token", {}, 401), ("a wrong token", {"Authorization": "Bearer wrong-" + token}, 401),
                       ("Authorization: Bearer", {"Authorization": "Bearer " + token}, 200)]
             for label, headers, want in checks:
@@ -1086,6 +1161,97 @@ class Run:
                 print(f"note: {daemon.name} exited {status} on SIGTERM; its log ends: {daemon.log()[-1500:]}",
                       flush=True)
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+BIDI_CONTROLS = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
+
+
+def as_displayed(text):
+    """Text as docs/console.md ("Hostile reports") says the console shows it: bidirectional
+    override and isolate characters as U+2423, other control characters as U+FFFD."""
+    shown = []
+    for character in text:
+        code = ord(character)
+        if code in BIDI_CONTROLS:
+            shown.append("\u2423")
+        elif (code < 0x20 and character not in "\n\t") or 0x7F <= code < 0xA0:
+            shown.append("\ufffd")
+        else:
+            shown.append(character)
+    return "".join(shown)
+
+
+def displayed_value(value):
+    """A JSON value with as_displayed applied to every string in it (keys too)."""
+    if isinstance(value, dict):
+        return {as_displayed(k): displayed_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [displayed_value(v) for v in value]
+    return as_displayed(value) if isinstance(value, str) else value
+
+
+def same_report(shown, report):
+    """Whether shown JSON is the report: exactly (bidi controls kept, or written as \\u202e
+    escapes), or with the documented display substitutions."""
+    return shown == report or shown == displayed_value(report)
+
+
+def line_difference(shown, line):
+    """Where a shown line first departs from the log's line, for a failure message."""
+    at = next((i for i, (a, b) in enumerate(zip(shown, line)) if a != b), min(len(shown), len(line)))
+    return (f"from character {at} it reads {ascii(shown[max(0, at - 8):at + 40])}, the line "
+            f"{ascii(line[max(0, at - 8):at + 40])} ({len(shown)} and {len(line)} characters)")
+
+
+def is_line_with_region(data, line):
+    """docs/console.md: /api/events' data is the record as /api/alerts gives it, the log's
+    line with "region" and "region_key" put first; the line itself must follow them."""
+    try:
+        record = json.loads(data)
+    except ValueError:
+        return False
+    if list(record)[:2] != ["region", "region_key"]:
+        return False
+    prefix = "{" + json.dumps({"region": record["region"], "region_key": record["region_key"]},
+                              ensure_ascii=False, separators=(",", ":"))[1:-1] + ","
+    return data.startswith(prefix) and "{" + data[len(prefix):] == line
+
+
+def says_live(text):
+    """#live-status once the EventSource is connected (not "not live", "reconnecting")."""
+    text = text.lower()
+    return "live" in text and "not live" not in text
+
+
+def incident_day(occurred_at):
+    """The UTC day of an incident time (a date alone is that day)."""
+    if len(occurred_at) == 10:
+        return occurred_at
+    moment = datetime.datetime.fromisoformat(occurred_at.replace("Z", "+00:00"))
+    return moment.astimezone(datetime.timezone.utc).date().isoformat()
+
+
+def json_difference(shown, wanted, path="$"):
+    """Where two JSON values first differ, for a failure message."""
+    if isinstance(shown, dict) and isinstance(wanted, dict):
+        for key in sorted(set(shown) | set(wanted)):
+            if key not in shown:
+                return f"{path}.{key} missing"
+            if key not in wanted:
+                return f"{path}.{key} is extra"
+            found = json_difference(shown[key], wanted[key], f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(shown, list) and isinstance(wanted, list) and len(shown) == len(wanted):
+        for index, (a, b) in enumerate(zip(shown, wanted)):
+            found = json_difference(a, b, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    if shown != wanted:
+        return f"{path} is {short(ascii(shown), 120)}, submitted {short(ascii(wanted), 120)}"
+    return None
 
 
 def header_problems(label, headers):
