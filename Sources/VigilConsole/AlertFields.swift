@@ -45,6 +45,7 @@ struct AlertQueryText {
     if let since = query.sinceMs { pairs.append(("since", UTCTime.format(millisecondsSinceEpoch: since))) }
     if let until = query.untilMs { pairs.append(("until", UTCTime.format(millisecondsSinceEpoch: until))) }
     if let text = query.text { pairs.append(("q", text)) }
+    if query.limit != AlertQuery().limit { pairs.append(("limit", String(query.limit))) }
     if let before { pairs.append(("before", String(before))) }
     return pairs.map { "\(HTML.query($0.0))=\(HTML.query($0.1))" }.joined(separator: "&")
   }
@@ -82,7 +83,9 @@ struct ChainCheck {
     }
     switch (hashMatches, prevMatches) {
     case (true, true?):
-      detail = "its hash is the SHA-256 of prev and its line, and prev is record \(seq - 1)'s hash"
+      detail =
+        "its hash is the SHA-256 of prev and its line, and prev is record \(seq - 1)'s hash "
+        + "(checked on the line as it was written; vigil verify checks the files on disk)"
     case (false, _): detail = "its hash does not match its line: the record was changed after it was written"
     case (true, false?): detail = "its prev is not record \(seq - 1)'s hash: a record before it was changed or removed"
     case (true, nil):
@@ -118,8 +121,8 @@ enum JournalLookup {
     let pretty: String
   }
 
-  static func report(at position: JournalPosition?, stateDirectory: String) -> Found? {
-    guard let position else { return nil }
+  static func report(at position: JournalPosition?, id reportID: String?, stateDirectory: String) -> Found? {
+    guard let position, let reportID else { return nil }
     let names = (try? FileManager.default.contentsOfDirectory(atPath: stateDirectory)) ?? []
     for name in names where name.hasPrefix("reports.jsonl") {
       let path = stateDirectory + "/" + name
@@ -128,6 +131,9 @@ enum JournalLookup {
       guard let line = readLine(path, at: position.offset) else { return nil }
       let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
       let report = object?["report"]
+      // The file may have been truncated and rewritten (copytruncate), the inode reused:
+      // only the report with the record's id is its report.
+      guard (report as? [String: Any])?["id"] as? String == reportID else { return nil }
       let pretty =
         report.flatMap {
           try? JSONSerialization.data(

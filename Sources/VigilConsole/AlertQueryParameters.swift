@@ -76,7 +76,8 @@ enum AlertQueryParameters {
   static func period(from pairs: [(String, String)], newestIncidentMs: Int64?) throws(BadParameter) -> OverviewPeriod {
     let values = Dictionary(pairs, uniquingKeysWith: { _, last in last })
     let today = Int(Date().timeIntervalSince1970 / 86_400)
-    let newest = newestIncidentMs.map { AlertIndex.day(ofMilliseconds: $0) } ?? today
+    // A report dated in the future (a typo, or hostile) does not move the period there.
+    let newest = min(newestIncidentMs.map { AlertIndex.day(ofMilliseconds: $0) } ?? today, today)
     var last = newest
     var first: Int?
     if let to = values["to"], !to.isEmpty { last = try day(to, "to") }

@@ -91,7 +91,7 @@ enum ConsoleAssets {
         time.appendChild(link);
         cell("priority p-" + String(record.priority).replace(/[^a-z]/g, ""), record.priority, false);
         cell("rule", record.rule, false);
-        cell("governorate", event.lastEventId ? "" : "", true).textContent = record.region_name || "";
+        cell("governorate", record.region || "", true);
         cell("message", record.message, true);
         table.insertBefore(row, table.firstChild);
         var empty = document.getElementById("no-alerts");

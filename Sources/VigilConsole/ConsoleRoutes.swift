@@ -14,10 +14,10 @@ struct ConsoleRoutes {
 
   func register(on router: Router<BasicRequestContext>) {
     router.get("/") { request, _ in
-      html(views.overviewPage(period: try period(request)))
+      try page { html(views.overviewPage(period: try period(request))) }
     }
     router.get("/alerts") { request, _ in
-      html(views.alertsPage(try AlertQueryParameters.query(from: query(of: request))))
+      try page { html(views.alertsPage(try AlertQueryParameters.query(from: query(of: request)))) }
     }
     router.get("/alerts/{seq}") { _, context in
       guard let seq = context.parameters.get("seq", as: UInt64.self), let page = views.alertPage(seq: seq) else {
@@ -74,6 +74,21 @@ struct ConsoleRoutes {
       headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
       return Response(
         status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: daemon.metrics.exposition())))
+    }
+  }
+
+  /// A page, or — for a parameter it cannot read — a page saying which and why (400).
+  private func page(_ make: () throws -> Response) rethrows -> Response {
+    do {
+      return try make()
+    } catch let bad as BadParameter {
+      var response = html(
+        HTML.page(
+          title: "Bad request", current: "", node: daemon.nodeName,
+          body: "<h1>400: this page cannot be shown</h1><p id=\"bad-parameter\">\(HTML.escape(bad.message))</p>"
+            + "<p><a href=\"/alerts\">All alerts</a> · <a href=\"/\">Overview</a></p>", script: false))
+      response.status = .badRequest
+      return response
     }
   }
 

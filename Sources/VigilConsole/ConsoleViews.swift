@@ -204,7 +204,8 @@ struct ConsoleViews: Sendable {
     guard let alert = snapshot.alert(seq: seq) else { return nil }
     let record = AlertFields(alert.line)
     let chain = ChainCheck(alert, snapshot: snapshot)
-    let report = JournalLookup.report(at: alert.entry.report, stateDirectory: stateDirectory)
+    let report = JournalLookup.report(
+      at: alert.entry.report, id: AlertFields(alert.line).reportID, stateDirectory: stateDirectory)
     let basis = record.basis.map { "<li>\(HTML.escape($0))</li>" }.joined()
     let reportBlock =
       report.map { found in
@@ -232,7 +233,8 @@ struct ConsoleViews: Sendable {
     let snapshot = index.snapshot()
     guard let alert = snapshot.alert(seq: seq) else { return nil }
     let chain = ChainCheck(alert, snapshot: snapshot)
-    let report = JournalLookup.report(at: alert.entry.report, stateDirectory: stateDirectory)
+    let report = JournalLookup.report(
+      at: alert.entry.report, id: AlertFields(alert.line).reportID, stateDirectory: stateDirectory)
     let line = alert.line.hasSuffix("\n") ? String(alert.line.dropLast()) : alert.line
     return "{\"record\":\(Self.withRegion(alert)),\"line\":\(JSONText.string(line)),"
       + "\"report\":\(report?.line ?? "null"),"

@@ -17,19 +17,29 @@ final class LiveStreams: Sendable {
   final class Listener: AlertListener, Sendable {
     let selector = AlertSelector(SubscriptionFilter())
     let continuation: AsyncStream<[String]>.Continuation
+    /// Records offered and not yet sent: past `backlog`, the stream is closed.
+    let pending = NIOLockedValueBox(0)
 
     init(_ continuation: AsyncStream<[String]>.Continuation) {
       self.continuation = continuation
     }
 
     func offer(_ lines: [String]) {
-      if case .dropped = continuation.yield(lines) { continuation.finish() }
+      let behind = pending.withLockedValue { pending in
+        pending += lines.count
+        return pending
+      }
+      if behind > LiveStreams.backlog {
+        continuation.finish()
+      } else {
+        continuation.yield(lines)
+      }
     }
   }
 
   func response(daemon: Daemon, index: AlertIndex, query: AlertQuery) -> Response {
-    let (stream, continuation) = AsyncStream.makeStream(
-      of: [String].self, bufferingPolicy: .bufferingOldest(Self.backlog))
+    // Unbounded in batches; the listener bounds it in records.
+    let (stream, continuation) = AsyncStream.makeStream(of: [String].self)
     let listener = Listener(continuation)
     let key = ObjectIdentifier(listener)
     open.withLockedValue { $0[key] = listener }
@@ -67,6 +77,7 @@ final class LiveStreams: Sendable {
             try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
             continue
           }
+          listener.pending.withLockedValue { $0 -= lines.count }
           let snapshot = index.snapshot()
           var text = ""
           for line in lines {

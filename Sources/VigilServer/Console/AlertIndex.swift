@@ -91,7 +91,7 @@ public final class AlertIndex: Sendable {
   /// build's before the writer's first).
   public func add(_ committed: [Committed]) {
     guard !committed.isEmpty else { return }
-    let places = committed.map { $0.report.flatMap(place(of:)) }
+    let places = committed.map { $0.report.flatMap { $0.regionFound ? $0.region : region(of: $0) } }
     state.withLockedValue { state in
       for (item, place) in zip(committed, places) where item.seq > state.lastSeq {
         append(item, place: place, to: &state)
@@ -103,17 +103,21 @@ public final class AlertIndex: Sendable {
   /// Adds what the start-up build read (records older than any the writer added), and
   /// marks the index complete.
   public func addBuilt(_ committed: [Committed]) {
-    let places = committed.map { $0.report.flatMap(place(of:)) }
+    let places = committed.map { $0.report.flatMap { $0.regionFound ? $0.region : region(of: $0) } }
+    // Built without the lock (the writer goes on meanwhile), oldest chunks dropped as it goes…
+    var built = State()
+    for (item, place) in zip(committed, places) {
+      append(item, place: place, to: &built)
+      if built.held > limit + AlertIndexChunk.entriesPerChunk { evict(&built) }
+    }
     state.withLockedValue { state in
-      var built = State()
-      built.names = state.names
-      for (item, place) in zip(committed, places) { append(item, place: place, to: &built) }
-      // The writer's records come after the built ones.
+      // … then the writer's records, added meanwhile, go after the built ones.
       for chunk in state.chunks {
-        for index in 0..<chunk.count { Self.copy(chunk.entry(index), from: chunk, into: &built) }
+        for index in 0..<chunk.count { Self.copy(chunk.entry(index), from: chunk, names: state.names, into: &built) }
       }
       built.counts = Self.merged(built.counts, state.counts)
       built.lastSeq = max(built.lastSeq, state.lastSeq)
+      built.lastTime = state.lastTime
       built.building = false
       state = built
       evict(&state)
@@ -160,7 +164,10 @@ public final class AlertIndex: Sendable {
     state.counts.newestIncidentMs = max(state.counts.newestIncidentMs ?? incidentMs, incidentMs)
   }
 
-  private static func copy(_ entry: Entry, from chunk: AlertIndexChunk, into state: inout State) {
+  /// Copies an entry into another state, its names numbered as that state numbers them.
+  private static func copy(_ entry: Entry, from chunk: AlertIndexChunk, names: NameTable, into state: inout State) {
+    let rule = state.names.index(of: names.name(entry.rule))
+    let place = entry.place == 0 ? 0 : state.names.index(of: names.name(entry.place))
     let line = chunk.line(of: entry)
     if state.chunks.last.map({ !$0.fits(lineBytes: line.count) }) ?? true {
       state.chunks.append(AlertIndexChunk(lineBytes: line.count))
@@ -169,8 +176,8 @@ public final class AlertIndex: Sendable {
     let start = target.store(line)
     target.append(
       Entry(
-        seq: entry.seq, timeMs: entry.timeMs, incidentMs: entry.incidentMs, priority: entry.priority, rule: entry.rule,
-        place: entry.place, lat: entry.lat, lon: entry.lon, report: entry.report, lineStart: start,
+        seq: entry.seq, timeMs: entry.timeMs, incidentMs: entry.incidentMs, priority: entry.priority, rule: rule,
+        place: place, lat: entry.lat, lon: entry.lon, report: entry.report, lineStart: start,
         lineLength: entry.lineLength, messageStart: entry.messageStart, messageLength: entry.messageLength))
     state.held += 1
   }
@@ -196,7 +203,7 @@ public final class AlertIndex: Sendable {
 
   /// The region a report is counted under: the atlas's key for its governorate text, else
   /// for its coordinates; without an atlas, its governorate text as written.
-  private func place(of facts: ReportFacts) -> String? {
+  public func region(of facts: ReportFacts) -> String? {
     if let text = facts.governorate?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
       guard let atlas else { return text }
       if let known = placeOfText.withLockedValue({ $0[text] }) { return known.isEmpty ? nil : known }
@@ -347,6 +354,9 @@ public struct ReportFacts: Sendable, Equatable {
   public var lat: Double?
   public var lon: Double?
   public var journal: JournalPosition?
+  /// The region, when it was found already (on a connection's thread, not the writer's).
+  public var region: String?
+  public var regionFound = false
 
   public init(governorate: String?, lat: Double?, lon: Double?, journal: JournalPosition?) {
     self.governorate = governorate

@@ -7,26 +7,58 @@ import VigilCore
 /// and where their line is). It runs on a thread of its own after the daemon is ready; the
 /// writer's records meanwhile go into the index directly and come after these.
 enum AlertIndexLoader {
-  /// - Parameters:
-  ///   - alertLogs: the alert log's files, oldest first.
-  ///   - journals: the journal's files, oldest first.
-  ///   - lastSeq: the last record of the log at start; later ones are the writer's.
+  /// The files to read, open: the alert log's kept files and the journal's, oldest first.
+  /// Opened at start, before the writer may rotate the log: whatever is renamed later, the
+  /// build reads the files that were there.
+  struct Sources: @unchecked Sendable {
+    let alertLogs: [UnsafeMutablePointer<FILE>]
+    let journals: [(file: UnsafeMutablePointer<FILE>, inode: UInt64)]
+
+    init(alertLogs: [String], journals: [String]) {
+      self.alertLogs = alertLogs.compactMap { fopen($0, "rb") }
+      self.journals = journals.compactMap { path in
+        guard let file = fopen(path, "rb") else { return nil }
+        var status = stat()
+        guard fstat(fileno(file), &status) == 0 else {
+          fclose(file)
+          return nil
+        }
+        return (file, UInt64(status.st_ino))
+      }
+    }
+  }
+
+  /// Reads and closes the files; `lastSeq` is the last record of the log at start (later
+  /// ones are the writer's).
+  static func read(_ sources: Sources, lastSeq: UInt64) -> [AlertIndex.Committed] {
+    defer {
+      for file in sources.alertLogs { fclose(file) }
+      for (file, _) in sources.journals { fclose(file) }
+    }
+    return read(alertLogs: sources.alertLogs, journals: sources.journals, lastSeq: lastSeq)
+  }
+
+  /// Paths, for the tests.
   static func read(alertLogs: [String], journals: [String], lastSeq: UInt64) -> [AlertIndex.Committed] {
+    read(Sources(alertLogs: alertLogs, journals: journals), lastSeq: lastSeq)
+  }
+
+  private static func read(
+    alertLogs: [UnsafeMutablePointer<FILE>], journals: [(file: UnsafeMutablePointer<FILE>, inode: UInt64)],
+    lastSeq: UInt64
+  ) -> [AlertIndex.Committed] {
     var records: [(seq: UInt64, record: AlertRecord, line: String)] = []
     var wanted = Set<String>()
-    for path in alertLogs {
-      forEachLine(of: path) { line, _ in
+    for file in alertLogs {
+      forEachLine(of: file) { line, _ in
         guard let (seq, record) = parseRecord(line), seq <= lastSeq else { return }
         if let id = record.reportID { wanted.insert(id) }
         records.append((seq, record, String(decoding: line, as: UTF8.self)))
       }
     }
     var facts: [String: ReportFacts] = [:]
-    for path in journals {
-      var status = stat()
-      guard stat(path, &status) == 0 else { continue }
-      let inode = UInt64(status.st_ino)
-      forEachLine(of: path) { line, offset in
+    for (file, inode) in journals {
+      forEachLine(of: file) { line, offset in
         guard case .object(let entry)? = try? JSONValue.parse(line), case .object(let report)? = entry["report"],
           case .string(let id)? = report["id"], wanted.contains(id)
         else { return }
@@ -72,9 +104,7 @@ enum AlertIndexLoader {
 
   /// Each complete line of a file (without its newline) and the offset it starts at,
   /// read a megabyte at a time.
-  static func forEachLine(of path: String, _ body: ([UInt8], Int64) -> Void) {
-    guard let file = fopen(path, "rb") else { return }
-    defer { fclose(file) }
+  static func forEachLine(of file: UnsafeMutablePointer<FILE>, _ body: ([UInt8], Int64) -> Void) {
     var pending: [UInt8] = []
     var pendingStart: Int64 = 0
     var base: Int64 = 0

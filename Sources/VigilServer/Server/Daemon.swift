@@ -291,8 +291,14 @@ public final class Daemon: Sendable {
       ruleset: set.revision)
     if !records.isEmpty {
       let location = parsed.report.location
-      submission.facts = ReportFacts(
+      var facts = ReportFacts(
         governorate: location?.governorate?.string, lat: location?.lat, lon: location?.lon, journal: nil)
+      // Its region is found here, on the connection's thread, not on the writer's.
+      if let index = writer.consoleIndex {
+        facts.region = index.region(of: facts)
+        facts.regionFound = true
+      }
+      submission.facts = facts
     }
     return submission
   }

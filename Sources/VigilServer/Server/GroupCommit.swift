@@ -33,7 +33,7 @@ final class GroupCommit: @unchecked Sendable {
   private let subscriptions: Subscriptions
   private let sinks: [SinkDelivery]
   /// The console's index, fed each committed record before subscribers hear of it.
-  private let consoleIndex: AlertIndex?
+  let consoleIndex: AlertIndex?
   private var pending: [([Submission], [AlertRecord], EventLoopPromise<[String]>)] = []
   private var flushScheduled = false
 

@@ -86,6 +86,14 @@ public final class SocketServer: Sendable {
       configuration.http.listen == nil
       ? nil : AlertIndex(limit: configuration.http.indexLimit, atlas: plugins.atlas(for: configuration))
     let loggedBefore = alertLog.lastSeq
+    // The files the build reads, opened now, before the writer may rotate one: a rename
+    // after this changes nothing for an open file.
+    let indexSources =
+      alertIndex == nil
+      ? nil
+      : AlertIndexLoader.Sources(
+        alertLogs: rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alertLog.path],
+        journals: RotatedFiles.kept(journalPath, keep: max(configuration.alerts.keep, 10)).map(\.path))
     let writer = GroupCommit(
       loop: writerLoop.next(), journal: journal, alertLog: alertLog, index: index,
       syncs: configuration.durability == .batch,
@@ -167,12 +175,10 @@ public final class SocketServer: Sendable {
       }
     }
     SystemdNotifier.ready()
-    if let alertIndex {
-      let journals = RotatedFiles.kept(journalPath, keep: max(configuration.alerts.keep, 10)).map(\.path)
-      let logs = rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alertLog.path]
+    if let alertIndex, let indexSources {
       Thread.detachNewThread {
         let started = Date()
-        alertIndex.addBuilt(AlertIndexLoader.read(alertLogs: logs, journals: journals, lastSeq: loggedBefore))
+        alertIndex.addBuilt(AlertIndexLoader.read(indexSources, lastSeq: loggedBefore))
         let took = (Date().timeIntervalSince(started) * 10).rounded() / 10
         log("console index built: \(alertIndex.snapshot().held) alert records in \(took) s")
       }
