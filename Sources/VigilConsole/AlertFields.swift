@@ -61,8 +61,18 @@ struct ChainCheck {
 
   var verified: Bool { hashMatches && prevMatches == true }
 
-  init(_ alert: IndexedAlert, snapshot: AlertIndex.Snapshot) {
-    let line = Array(alert.line.utf8.prefix { $0 != 0x0A })
+  /// Whether the line was read from the alert log's file (else: the index's copy, its file
+  /// no longer kept), and whether it differs from the line as it was written.
+  let readFromDisk: Bool
+  let changedOnDisk: Bool
+
+  init(_ alert: IndexedAlert, snapshot: AlertIndex.Snapshot, logFiles: [String]) {
+    let written = Array(alert.line.utf8.prefix { $0 != 0x0A })
+    let onDisk = JournalLookup.loggedLine(at: alert.entry.logged, files: logFiles).map { Array($0.utf8) }
+    readFromDisk = onDisk != nil
+    changedOnDisk = onDisk.map { $0 != written } ?? false
+    // The file's line is what is checked: the evidence is the file, not the copy.
+    let line = onDisk ?? written
     let marker = Array(",\"hash\":\"".utf8)
     guard let cut = Self.lastIndex(of: marker, in: line), let prev = Self.member("prev", in: line),
       let hash = Self.member("hash", in: line)
@@ -72,7 +82,7 @@ struct ChainCheck {
       detail = "the line has no prev and hash members"
       return
     }
-    hashMatches = AlertChain.hash(prev: prev, prefix: Array(line[..<cut])) == hash
+    hashMatches = AlertChain.hash(prev: prev, prefix: Array(line[..<cut])) == hash && !changedOnDisk
     let seq = alert.entry.seq
     if seq == 1 {
       prevMatches = prev == AlertChain.genesis
@@ -81,16 +91,19 @@ struct ChainCheck {
     } else {
       prevMatches = nil
     }
+    let source =
+      readFromDisk
+      ? "the line read from the alert log now" : "the line as it was written (its file is no longer kept)"
     switch (hashMatches, prevMatches) {
+    case _ where changedOnDisk:
+      detail = "the alert log's line for this record is not the one written: it was changed on disk"
     case (true, true?):
-      detail =
-        "its hash is the SHA-256 of prev and its line, and prev is record \(seq - 1)'s hash "
-        + "(checked on the line as it was written; vigil verify checks the files on disk)"
-    case (false, _): detail = "its hash does not match its line: the record was changed after it was written"
+      detail = "\(source): its hash is the SHA-256 of prev and the line, and prev is record \(seq - 1)'s hash"
+    case (false, _): detail = "\(source): its hash does not match the line: the record was changed after it was written"
     case (true, false?): detail = "its prev is not record \(seq - 1)'s hash: a record before it was changed or removed"
     case (true, nil):
       detail =
-        "its hash matches its line; record \(seq - 1) is not in the console's index (vigil verify checks the whole log)"
+        "\(source): its hash matches; record \(seq - 1) is not in the console's index (vigil verify checks the whole log)"
     }
   }
 
@@ -126,8 +139,7 @@ enum JournalLookup {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: stateDirectory)) ?? []
     for name in names where name.hasPrefix("reports.jsonl") {
       let path = stateDirectory + "/" + name
-      var status = stat()
-      guard stat(path, &status) == 0, UInt64(status.st_ino) == position.inode else { continue }
+      guard inode(of: path) == position.inode else { continue }
       guard let line = readLine(path, at: position.offset) else { return nil }
       let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
       let report = object?["report"]
@@ -145,8 +157,19 @@ enum JournalLookup {
     return nil
   }
 
-  /// The line starting at `offset` (at most the daemon's longest line and its prefix).
-  private static func readLine(_ path: String, at offset: Int64) -> String? {
+  static func inode(of path: String) -> UInt64? {
+    var status = stat()
+    return stat(path, &status) == 0 ? UInt64(status.st_ino) : nil
+  }
+
+  /// The line at a position of the alert log, as its file holds it now.
+  static func loggedLine(at position: JournalPosition?, files: [String]) -> String? {
+    guard let position, let path = files.first(where: { inode(of: $0) == position.inode }) else { return nil }
+    return readLine(path, at: position.offset)
+  }
+
+  /// The line starting at `offset` (at most 4 MB).
+  static func readLine(_ path: String, at offset: Int64) -> String? {
     let descriptor = open(path, O_RDONLY | O_CLOEXEC)
     guard descriptor >= 0 else { return nil }
     defer { close(descriptor) }

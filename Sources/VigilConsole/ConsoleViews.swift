@@ -203,7 +203,7 @@ struct ConsoleViews: Sendable {
     let snapshot = index.snapshot()
     guard let alert = snapshot.alert(seq: seq) else { return nil }
     let record = AlertFields(alert.line)
-    let chain = ChainCheck(alert, snapshot: snapshot)
+    let chain = ChainCheck(alert, snapshot: snapshot, logFiles: daemon.alertLogFiles)
     let report = JournalLookup.report(
       at: alert.entry.report, id: AlertFields(alert.line).reportID, stateDirectory: stateDirectory)
     let basis = record.basis.map { "<li>\(HTML.escape($0))</li>" }.joined()
@@ -232,14 +232,15 @@ struct ConsoleViews: Sendable {
   func alertJSON(seq: UInt64) -> String? {
     let snapshot = index.snapshot()
     guard let alert = snapshot.alert(seq: seq) else { return nil }
-    let chain = ChainCheck(alert, snapshot: snapshot)
+    let chain = ChainCheck(alert, snapshot: snapshot, logFiles: daemon.alertLogFiles)
     let report = JournalLookup.report(
       at: alert.entry.report, id: AlertFields(alert.line).reportID, stateDirectory: stateDirectory)
     let line = alert.line.hasSuffix("\n") ? String(alert.line.dropLast()) : alert.line
     return "{\"record\":\(Self.withRegion(alert)),\"line\":\(JSONText.string(line)),"
       + "\"report\":\(report?.line ?? "null"),"
       + "\"chain\":{\"verified\":\(chain.verified),\"hash_matches\":\(chain.hashMatches),"
-      + "\"prev_matches\":\(chain.prevMatches.map(String.init) ?? "null"),\"detail\":\(JSONText.string(chain.detail))}}\n"
+      + "\"prev_matches\":\(chain.prevMatches.map(String.init) ?? "null"),\"read_from_log\":\(chain.readFromDisk),"
+      + "\"changed_in_log\":\(chain.changedOnDisk),\"detail\":\(JSONText.string(chain.detail))}}\n"
   }
 
   // MARK: Rules

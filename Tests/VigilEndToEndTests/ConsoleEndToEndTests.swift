@@ -175,6 +175,35 @@ struct ConsoleEndToEndTests {
     }
   }
 
+  @Test func theChainIsCheckedOnTheLogsLineNotTheIndexsCopy() throws {
+    let console = try Console.start()
+    let sent = try console.submit(try Self.generatedReports(40, seed: 21, prefix: "TAMPER"))
+    try #require(console.indexHolds(sent.alerts.count + 1))
+    let target = try #require(sent.alerts.first { $0.message.count > 8 })
+    let before = try console.object("/api/alerts/\(target.seq)")["chain"] as? [String: Any] ?? [:]
+    #expect(before["verified"] as? Bool == true && before["read_from_log"] as? Bool == true, "\(before)")
+    // Someone rewrites one letter of the record's message in the file, in place.
+    let handle = try #require(FileHandle(forUpdatingAtPath: console.alertLog))
+    let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: console.alertLog)))
+    func find(_ text: String, from: Int) -> Int? {
+      let needle = Array(text.utf8)
+      return (from...(bytes.count - needle.count)).first { bytes[$0..<$0 + needle.count].elementsEqual(needle) }
+    }
+    let lineStart = try #require(find("{\"seq\":\(target.seq),", from: 0))
+    let at = try #require(find("\"message\":\"", from: lineStart)) + "\"message\":\"".utf8.count
+    let original = bytes[at]
+    try handle.seek(toOffset: UInt64(at))
+    handle.write(Data([original == UInt8(ascii: "X") ? UInt8(ascii: "Y") : UInt8(ascii: "X")]))
+    try handle.close()
+    let after = try console.object("/api/alerts/\(target.seq)")["chain"] as? [String: Any] ?? [:]
+    #expect(after["verified"] as? Bool == false, "\(after)")
+    #expect(after["changed_in_log"] as? Bool == true, "\(after)")
+    #expect((after["detail"] as? String)?.contains("changed on disk") == true, "\(after)")
+    // Its neighbours still verify.
+    let other = try #require(sent.alerts.first { $0.seq != target.seq && $0.seq != target.seq + 1 })
+    #expect((try console.object("/api/alerts/\(other.seq)")["chain"] as? [String: Any])?["verified"] as? Bool == true)
+  }
+
   // MARK: Metrics
 
   @Test func metricsCountWhatTheDaemonDid() throws {

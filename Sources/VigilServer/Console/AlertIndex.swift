@@ -27,6 +27,8 @@ public final class AlertIndex: Sendable {
     public let lat: Float
     public let lon: Float
     public let report: JournalPosition?
+    /// Where the record's line is in the alert log (file inode, offset), when known.
+    public let logged: JournalPosition?
     /// Where the line is in its chunk, and its `message` value within the line.
     let lineStart: Int
     let lineLength: UInt32
@@ -78,12 +80,15 @@ public final class AlertIndex: Sendable {
     public let record: AlertRecord
     public let line: String
     public let report: ReportFacts?
+    /// Where its line is in the alert log.
+    public let logged: JournalPosition?
 
-    public init(seq: UInt64, record: AlertRecord, line: String, report: ReportFacts?) {
+    public init(seq: UInt64, record: AlertRecord, line: String, report: ReportFacts?, logged: JournalPosition? = nil) {
       self.seq = seq
       self.record = record
       self.line = line
       self.report = report
+      self.logged = logged
     }
   }
 
@@ -149,7 +154,7 @@ public final class AlertIndex: Sendable {
       return Entry(
         seq: item.seq, timeMs: timeMs, incidentMs: incidentMs, priority: record.priority, rule: rule, place: placeIndex,
         lat: item.report?.lat.map(Float.init) ?? .nan, lon: item.report?.lon.map(Float.init) ?? .nan,
-        report: item.report?.journal, lineStart: start, lineLength: UInt32(length),
+        report: item.report?.journal, logged: item.logged, lineStart: start, lineLength: UInt32(length),
         messageStart: UInt32(message.lowerBound), messageLength: UInt32(message.count))
     }
     state.chunks[state.chunks.count - 1].append(entry)
@@ -177,7 +182,7 @@ public final class AlertIndex: Sendable {
     target.append(
       Entry(
         seq: entry.seq, timeMs: entry.timeMs, incidentMs: entry.incidentMs, priority: entry.priority, rule: rule,
-        place: place, lat: entry.lat, lon: entry.lon, report: entry.report, lineStart: start,
+        place: place, lat: entry.lat, lon: entry.lon, report: entry.report, logged: entry.logged, lineStart: start,
         lineLength: entry.lineLength, messageStart: entry.messageStart, messageLength: entry.messageLength))
     state.held += 1
   }

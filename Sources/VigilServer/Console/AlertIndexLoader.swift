@@ -11,20 +11,23 @@ enum AlertIndexLoader {
   /// Opened at start, before the writer may rotate the log: whatever is renamed later, the
   /// build reads the files that were there.
   struct Sources: @unchecked Sendable {
-    let alertLogs: [UnsafeMutablePointer<FILE>]
+    let alertLogs: [(file: UnsafeMutablePointer<FILE>, inode: UInt64)]
     let journals: [(file: UnsafeMutablePointer<FILE>, inode: UInt64)]
 
     init(alertLogs: [String], journals: [String]) {
-      self.alertLogs = alertLogs.compactMap { fopen($0, "rb") }
-      self.journals = journals.compactMap { path in
-        guard let file = fopen(path, "rb") else { return nil }
-        var status = stat()
-        guard fstat(fileno(file), &status) == 0 else {
-          fclose(file)
-          return nil
-        }
-        return (file, UInt64(status.st_ino))
+      self.alertLogs = alertLogs.compactMap(Self.open)
+      self.journals = journals.compactMap(Self.open)
+    }
+
+    /// The file, open, and its inode.
+    static func open(_ path: String) -> (file: UnsafeMutablePointer<FILE>, inode: UInt64)? {
+      guard let file = fopen(path, "rb") else { return nil }
+      var status = stat()
+      guard fstat(fileno(file), &status) == 0 else {
+        fclose(file)
+        return nil
       }
+      return (file, UInt64(status.st_ino))
     }
   }
 
@@ -32,7 +35,7 @@ enum AlertIndexLoader {
   /// ones are the writer's).
   static func read(_ sources: Sources, lastSeq: UInt64) -> [AlertIndex.Committed] {
     defer {
-      for file in sources.alertLogs { fclose(file) }
+      for (file, _) in sources.alertLogs { fclose(file) }
       for (file, _) in sources.journals { fclose(file) }
     }
     return read(alertLogs: sources.alertLogs, journals: sources.journals, lastSeq: lastSeq)
@@ -44,16 +47,18 @@ enum AlertIndexLoader {
   }
 
   private static func read(
-    alertLogs: [UnsafeMutablePointer<FILE>], journals: [(file: UnsafeMutablePointer<FILE>, inode: UInt64)],
+    alertLogs: [(file: UnsafeMutablePointer<FILE>, inode: UInt64)],
+    journals: [(file: UnsafeMutablePointer<FILE>, inode: UInt64)],
     lastSeq: UInt64
   ) -> [AlertIndex.Committed] {
-    var records: [(seq: UInt64, record: AlertRecord, line: String)] = []
+    var records: [(seq: UInt64, record: AlertRecord, line: String, logged: JournalPosition)] = []
     var wanted = Set<String>()
-    for file in alertLogs {
-      forEachLine(of: file) { line, _ in
+    for (file, inode) in alertLogs {
+      forEachLine(of: file) { line, offset in
         guard let (seq, record) = parseRecord(line), seq <= lastSeq else { return }
         if let id = record.reportID { wanted.insert(id) }
-        records.append((seq, record, String(decoding: line, as: UTF8.self)))
+        records.append(
+          (seq, record, String(decoding: line, as: UTF8.self), JournalPosition(inode: inode, offset: offset)))
       }
     }
     var facts: [String: ReportFacts] = [:]
@@ -75,7 +80,8 @@ enum AlertIndexLoader {
     records.sort { $0.seq < $1.seq }
     return records.map { item in
       AlertIndex.Committed(
-        seq: item.seq, record: item.record, line: item.line, report: item.record.reportID.flatMap { facts[$0] })
+        seq: item.seq, record: item.record, line: item.line, report: item.record.reportID.flatMap { facts[$0] },
+        logged: item.logged)
     }
   }
 

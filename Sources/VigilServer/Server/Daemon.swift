@@ -1,6 +1,6 @@
 import Foundation
-import NIOCore
 import NIOConcurrencyHelpers
+import NIOCore
 import VigilCore
 
 /// The daemon's state and its answer to each request (docs/protocol.md): the active rule set
@@ -77,7 +77,9 @@ public final class Daemon: Sendable {
     let now = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
     rules = NIOLockedValueBox(ActiveRules(set: ruleSet, loadedAt: now))
     lastReload = NIOLockedValueBox(LastReload(at: now))
-    reloadHistory = NIOLockedValueBox([ReloadOutcome(ok: true, at: now, trigger: "start", revision: ruleSet.revision, errors: [])])
+    reloadHistory = NIOLockedValueBox([
+      ReloadOutcome(ok: true, at: now, trigger: "start", revision: ruleSet.revision, errors: [])
+    ])
     counters.metrics.reload(ok: true)
     counters.metrics.ruleSetLoaded(revision: ruleSet.revision)
     adminUIDs = Set([getuid(), 0] + configuration.socket.adminUIDs)
@@ -101,8 +103,9 @@ public final class Daemon: Sendable {
     case .success(.subscribe(let filter)):
       return .subscribe(AlertSelector(filter))
     case .success(.submit(let parsed, let json)):
-      return submission(parsed, json: json).map { .submit($0) } ?? .line(
-        loop.makeSucceededFuture(Response.error(RequestError(.invalidJSON, "not valid JSON"))))
+      return submission(parsed, json: json).map { .submit($0) }
+        ?? .line(
+          loop.makeSucceededFuture(Response.error(RequestError(.invalidJSON, "not valid JSON"))))
     case .success(.status):
       return .afterEarlier { self.status() }
     case .success(.rules):
@@ -234,7 +237,9 @@ public final class Daemon: Sendable {
       return loop.makeSucceededFuture(parked(sink: name))
     case .resend(let name, let seqs):
       guard isAdministrator(peer) else { return forbidden("resend", on: loop) }
-      guard let sink = sinks.first(where: { $0.name == name }) else { return loop.makeSucceededFuture(unknownSink(name)) }
+      guard let sink = sinks.first(where: { $0.name == name }) else {
+        return loop.makeSucceededFuture(unknownSink(name))
+      }
       if let seqs {
         let parked = sink.parkedSeqs
         let strangers = seqs.filter { !parked.contains($0) }
@@ -246,7 +251,8 @@ public final class Daemon: Sendable {
               RequestError(
                 .invalidRequest,
                 "sink \(name) has no parked record with seq \(strangers.map(String.init).joined(separator: ", ")) "
-                  + (parked.isEmpty ? "(it has none parked)" : "(parked: \(listed)\(parked.count > 20 ? ", …" : ""))"))))
+                  + (parked.isEmpty ? "(it has none parked)" : "(parked: \(listed)\(parked.count > 20 ? ", …" : ""))")))
+          )
         }
       }
       let parked = sink.requestResend(seqs)
@@ -266,7 +272,8 @@ public final class Daemon: Sendable {
 
   private func unknownSink(_ name: String) -> String {
     let known = sinks.isEmpty ? "no sink is enabled" : "the sinks are " + sinks.map(\.name).joined(separator: ", ")
-    return Response.error(RequestError(.invalidRequest, "no sink is named \(JSONText.string(String(name.prefix(40)))); \(known)"))
+    return Response.error(
+      RequestError(.invalidRequest, "no sink is named \(JSONText.string(String(name.prefix(40)))); \(known)"))
   }
 
   /// Writes a `vigil.sink_conflict` record: a sink's destination holds another record
@@ -363,7 +370,9 @@ public final class Daemon: Sendable {
     let candidate = RuleSetLoader.revision(of: sources)
     let current = ruleSet
     if candidate == current.revision {
-      noteReload(LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil), revision: current.revision, trigger: trigger)
+      noteReload(
+        LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil), revision: current.revision, trigger: trigger
+      )
       return loop.makeSucceededFuture(reloaded(current))
     }
     switch ConfiguredRuleSet.load(sources, configuration: configuration, plugins: plugins) {
@@ -371,7 +380,8 @@ public final class Daemon: Sendable {
       return reloadFailed(errors.errors, revision: candidate, trigger: trigger, on: loop)
     case .success(let set):
       rules.withLockedValue { $0 = ActiveRules(set: set, loadedAt: now()) }
-      noteReload(LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil), revision: set.revision, trigger: trigger)
+      noteReload(
+        LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil), revision: set.revision, trigger: trigger)
       counters.metrics.ruleSetLoaded(revision: set.revision)
       let record = Self.loadedRecord(set, previous: current, time: now())
       log("reloaded the rule set on \(trigger): \(record.message)")
@@ -401,7 +411,8 @@ public final class Daemon: Sendable {
     let candidate = revision ?? "unreadable: " + errors.map(\.description).joined(separator: "; ")
     let alreadyRecorded = lastReload.withLockedValue { $0.rejectedRevision == candidate }
     noteReload(
-      LastReload(ok: false, at: now(), errors: errors, rejectedRevision: candidate), revision: revision, trigger: trigger)
+      LastReload(ok: false, at: now(), errors: errors, rejectedRevision: candidate), revision: revision,
+      trigger: trigger)
     let response =
       "{\"ok\":true,\"reloaded\":false,\"errors\":[\(errors.map(Self.errorJSON).joined(separator: ","))]}\n"
     guard !alreadyRecorded else { return loop.makeSucceededFuture(response) }
@@ -449,6 +460,10 @@ public final class Daemon: Sendable {
   /// The daemon's metrics; the gauges of state are set from `status` first.
   public var metrics: DaemonMetrics { counters.metrics }
   public var nodeName: String { configuration.node }
+  /// The alert log's files that may be kept (the log, and its rotated names).
+  public var alertLogFiles: [String] {
+    [configuration.alerts.path] + (1...max(configuration.alerts.keep, 10)).map { "\(configuration.alerts.path).\($0)" }
+  }
 
   private func status() -> String {
     let active = rules.withLockedValue { $0 }
@@ -457,7 +472,8 @@ public final class Daemon: Sendable {
     let alerts = Priority.allCases.map { "\"\($0.rawValue)\":\(counts.alerts[$0] ?? 0)" }.joined(separator: ",")
     let uptime = (Date().timeIntervalSince(startedAt) * 1000).rounded() / 1000
     let alertLog = URL(fileURLWithPath: writer.alertLogPath).standardizedFileURL.path
-    return "{\"ok\":true,\"version\":\"\(Self.version)\",\"node\":\(JSONText.string(configuration.node)),\"uptime_s\":\(uptime),"
+    return
+      "{\"ok\":true,\"version\":\"\(Self.version)\",\"node\":\(JSONText.string(configuration.node)),\"uptime_s\":\(uptime),"
       + "\"ruleset\":{\"revision\":\"\(active.set.revision)\",\"rules\":\(active.set.enabledRuleCount),"
       + "\"loaded_at\":\"\(active.loadedAt)\"},"
       + "\"last_reload\":{\"ok\":\(last.ok),\"at\":\"\(last.at)\",\"errors\":[\(last.errors.map(Self.errorJSON).joined(separator: ","))]},"

@@ -163,7 +163,9 @@ final class GroupCommit: @unchecked Sendable {
     }
     counters.alerts(records)
     if let consoleIndex, !records.isEmpty {
-      feed(consoleIndex, records: records, lines: lines, accepted: accepted, journalOffsets: journalOffsets)
+      feed(
+        consoleIndex, records: records, lines: lines, accepted: accepted, journalOffsets: journalOffsets,
+        logged: (alertLog.inode, logMark.size))
     }
     if !records.isEmpty { subscriptions.publish(zip(records, lines).map { ($0, $1.line) }) }
     if !sinks.isEmpty, !records.isEmpty || !journalEntries.isEmpty {
@@ -187,7 +189,7 @@ final class GroupCommit: @unchecked Sendable {
   /// the report's line is (accepted reports are journalled in order, one line each).
   private func feed(
     _ consoleIndex: AlertIndex, records: [AlertRecord], lines: [(seq: UInt64, line: String)],
-    accepted: [(submission: Submission, first: Int)], journalOffsets: [Int64]
+    accepted: [(submission: Submission, first: Int)], journalOffsets: [Int64], logged: (inode: UInt64, start: Int64)
   ) {
     var facts = [ReportFacts?](repeating: nil, count: records.count)
     let inode = journal.mark.inode
@@ -198,9 +200,14 @@ final class GroupCommit: @unchecked Sendable {
       }
       for offset in 0..<item.submission.alerts.count { facts[item.first + offset] = found }
     }
+    // The batch's lines follow one another from where the log ended before it.
+    var at = logged.start
     consoleIndex.add(
       zip(records, lines).enumerated().map { offset, pair in
-        AlertIndex.Committed(seq: pair.1.seq, record: pair.0, line: pair.1.line, report: facts[offset])
+        let position = JournalPosition(inode: logged.inode, offset: at)
+        at += Int64(pair.1.line.utf8.count)
+        return AlertIndex.Committed(
+          seq: pair.1.seq, record: pair.0, line: pair.1.line, report: facts[offset], logged: position)
       })
   }
 

@@ -52,6 +52,9 @@ public final class AlertLog {
     let hash: String
   }
 
+  /// The file being written (its inode): where the lines of the next append go.
+  public var inode: UInt64 { file.inode }
+
   public var mark: Mark { Mark(size: file.size, seq: lastSeq, hash: lastHash) }
 
   /// Undoes the appends after `mark` (a commit that failed part-way acknowledges nothing):
