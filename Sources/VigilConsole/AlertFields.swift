@@ -2,30 +2,6 @@ import Foundation
 import VigilCore
 import VigilServer
 
-/// The members of a record's line the pages show.
-struct AlertFields {
-  var time = ""
-  var occurredAt: String?
-  var message = ""
-  var reportID: String?
-  var basis: [String] = []
-
-  init(_ line: String) {
-    guard case .object(let object)? = try? JSONValue.parse(Array(line.utf8)) else { return }
-    func text(_ key: String) -> String? {
-      if case .string(let value)? = object[key] { return value }
-      return nil
-    }
-    time = text("time") ?? ""
-    occurredAt = text("occurred_at")
-    message = text("message") ?? ""
-    reportID = text("report_id")
-    if case .array(let items)? = object["basis"] {
-      basis = items.compactMap { if case .string(let value) = $0 { value } else { nil } }
-    }
-  }
-}
-
 /// A query written back as URL parameters (the next page's link).
 struct AlertQueryText {
   var query: AlertQuery

@@ -22,7 +22,7 @@ struct ConsoleViews: Sendable {
     let region = alert.place.map { key in
       "{\"region\":\(JSONText.string(alert.placeName ?? key)),\"region_key\":\(JSONText.string(key)),"
     }
-    let line = alert.line.hasSuffix("\n") ? String(alert.line.dropLast()) : alert.line
+    let line = String(alert.bareLine)
     guard let region else { return "{\"region\":null,\"region_key\":null," + line.dropFirst() }
     return region + line.dropFirst()
   }
@@ -174,7 +174,7 @@ struct ConsoleViews: Sendable {
   }
 
   private func row(_ alert: IndexedAlert) -> String {
-    let record = AlertFields(alert.line)
+    let record = alert.record
     let priority = alert.entry.priority.rawValue
     let when = record.occurredAt ?? record.time
     return
@@ -202,10 +202,10 @@ struct ConsoleViews: Sendable {
   func alertPage(seq: UInt64) -> String? {
     let snapshot = index.snapshot()
     guard let alert = snapshot.alert(seq: seq) else { return nil }
-    let record = AlertFields(alert.line)
+    let record = alert.record
     let chain = ChainCheck(alert, snapshot: snapshot, logFiles: daemon.alertLogFiles)
     let report = JournalLookup.report(
-      at: alert.entry.report, id: AlertFields(alert.line).reportID, stateDirectory: stateDirectory)
+      at: alert.entry.report, id: alert.record.reportID, stateDirectory: stateDirectory)
     let basis = record.basis.map { "<li>\(HTML.escape($0))</li>" }.joined()
     let reportBlock =
       report.map { found in
@@ -234,8 +234,8 @@ struct ConsoleViews: Sendable {
     guard let alert = snapshot.alert(seq: seq) else { return nil }
     let chain = ChainCheck(alert, snapshot: snapshot, logFiles: daemon.alertLogFiles)
     let report = JournalLookup.report(
-      at: alert.entry.report, id: AlertFields(alert.line).reportID, stateDirectory: stateDirectory)
-    let line = alert.line.hasSuffix("\n") ? String(alert.line.dropLast()) : alert.line
+      at: alert.entry.report, id: alert.record.reportID, stateDirectory: stateDirectory)
+    let line = String(alert.bareLine)
     return "{\"record\":\(Self.withRegion(alert)),\"line\":\(JSONText.string(line)),"
       + "\"report\":\(report?.line ?? "null"),"
       + "\"chain\":{\"verified\":\(chain.verified),\"hash_matches\":\(chain.hashMatches),"

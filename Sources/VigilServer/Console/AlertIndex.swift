@@ -388,4 +388,15 @@ public struct IndexedAlert: Sendable {
     self.place = place
     placeName = place.map { key in snapshot.atlas?.regions.first { $0.key == key }?.name ?? key }
   }
+
+  /// The record's members, read from its line (the loader's reading of a line).
+  public var record: AlertRecord {
+    AlertIndexLoader.parseRecord(Array(line.utf8))?.1
+      ?? AlertRecord(
+        time: "", rule: rule, priority: entry.priority, reportID: nil, occurredAt: nil, message: "", basis: [],
+        tags: [], ruleset: "")
+  }
+
+  /// The line without its newline.
+  public var bareLine: Substring { line.hasSuffix("\n") ? line.dropLast() : Substring(line) }
 }
