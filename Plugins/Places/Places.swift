@@ -14,6 +14,29 @@ import VigilCore
 /// Its second item kind, `control`, says who held a place when (TerritorialControl.swift).
 /// As a region atlas it gives the console Syria's governorates (GovernorateAtlas.swift).
 public struct Places: RulePlugin, RegionAtlasPlugin {
+  /// `governorate(location)`: the governorate's English name (OCHA's spelling: `Idleb`)
+  /// from the location's governorate in any spelling or script, or else from its
+  /// coordinates; nothing when neither names one. Patterns group reports by it.
+  static let governorate = ConditionFunction(
+    name: "governorate", parameters: [.field(.object)], result: .text
+  ) { (arguments: [ConditionFunction.Argument]) -> ConditionFunction.Evaluation in
+    guard case .field(let location) = arguments[0],
+      let named = ReportSchema.field(location.path + ".governorate"),
+      let lat = ReportSchema.field(location.path + ".lat"), let lon = ReportSchema.field(location.path + ".lon")
+    else { return { _ in nil } }
+    let atlas = GovernorateAtlas.atlas
+    let names = Dictionary(uniqueKeysWithValues: atlas.regions.map { ($0.key, FieldValue.text(ReportText($0.name))) })
+    return { report in
+      if case .text(let text)? = named.read(report), let key = atlas.region(named: text.string) { return names[key] }
+      if case .number(let latitude)? = lat.read(report), case .number(let longitude)? = lon.read(report),
+        let key = atlas.region(containing: GeoPoint(lon: longitude, lat: latitude))
+      {
+        return names[key]
+      }
+      return nil
+    }
+  }
+
   public let name = "places"
   public let itemKinds = ["place", TerritorialControl.itemKind]
 
@@ -55,6 +78,6 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
       }
       return key.map(FieldValue.text)
     }
-    return .success([place] + ((try? control.get()) ?? []))
+    return .success([place, Self.governorate] + ((try? control.get()) ?? []))
   }
 }

@@ -20,6 +20,13 @@ struct RuleSetCheck {
     }
     for error in errors { line(error, severity: "error", json: json) }
     for warning in warnings { line(warning, severity: "warning", json: json) }
+    if examples, !json, case .success(let set) = result {
+      for pattern in set.patterns {
+        Swift.print(
+          "pattern \(pattern.id) (\(pattern.form.rawValue), \(pattern.windowText)): "
+            + "\(plural(pattern.exampleCount, "example")) pass\(pattern.enabled ? "" : "; disabled")")
+      }
+    }
     Swift.print(json ? summaryJSON(warnings: warnings.count) : summary(warnings: warnings.count))
   }
 
@@ -37,11 +44,13 @@ struct RuleSetCheck {
   private func summary(warnings: Int) -> String {
     switch result {
     case .success(let set):
-      let exampleCount = set.rules.reduce(0) { $0 + $1.exampleCount }
+      let exampleCount = set.rules.reduce(0) { $0 + $1.exampleCount } + set.patterns.reduce(0) { $0 + $1.exampleCount }
       let checked = examples ? "; all \(exampleCount) examples pass" : ""
       let warned = warnings == 0 ? "" : "; \(plural(warnings, "warning"))"
+      let patterns =
+        set.patterns.isEmpty ? "" : " and \(plural(set.patterns.count, "pattern")) (\(set.enabledPatternCount) enabled)"
       return
-        "ok: \(plural(set.rules.count, "rule")) (\(set.enabledRuleCount) enabled) in \(plural(files, "file"))"
+        "ok: \(plural(set.rules.count, "rule")) (\(set.enabledRuleCount) enabled)\(patterns) in \(plural(files, "file"))"
         + "\(checked)\(warned); revision \(set.revision)"
     case .failure(let failure):
       let failedExamples = failure.errors.count { $0.kind == .example }
@@ -62,8 +71,9 @@ struct RuleSetCheck {
   private func summaryJSON(warnings: Int) -> String {
     switch result {
     case .success(let set):
-      let exampleCount = set.rules.reduce(0) { $0 + $1.exampleCount }
-      return "{\"ok\":true,\"rules\":\(set.rules.count),\"enabled\":\(set.enabledRuleCount),\"files\":\(files),"
+      let exampleCount = set.rules.reduce(0) { $0 + $1.exampleCount } + set.patterns.reduce(0) { $0 + $1.exampleCount }
+      return "{\"ok\":true,\"rules\":\(set.rules.count),\"enabled\":\(set.enabledRuleCount),"
+        + "\"patterns\":\(set.patterns.count),\"patterns_enabled\":\(set.enabledPatternCount),\"files\":\(files),"
         + "\"examples\":\(exampleCount),\"warnings\":\(warnings),\"revision\":\"\(set.revision)\"}"
     case .failure(let failure):
       let failedExamples = failure.errors.count { $0.kind == .example }

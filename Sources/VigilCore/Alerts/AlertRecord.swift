@@ -14,11 +14,14 @@ public struct AlertRecord: Sendable, Equatable {
   public var basis: [String]
   public var tags: [String]
   public var ruleset: String
+  /// For a pattern's record: its group, its span and what makes it (docs/patterns.md).
+  public var pattern: PatternFacts?
 
   public init(
     time: String, rule: String, priority: Priority, reportID: String?, occurredAt: String?, message: String,
-    basis: [String], tags: [String], ruleset: String
+    basis: [String], tags: [String], ruleset: String, pattern: PatternFacts? = nil
   ) {
+    self.pattern = pattern
     self.time = time
     self.rule = rule
     self.priority = priority
@@ -66,6 +69,10 @@ public struct AlertRecord: Sendable, Equatable {
     list(tags)
     raw(",\"ruleset\":")
     JSONText.appendString(ruleset, to: &bytes)
+    if let pattern {
+      raw(",\"pattern\":")
+      pattern.append(to: &bytes)
+    }
     raw(",\"prev\":\"")
     bytes.append(contentsOf: prev.utf8)
     raw("\"")

@@ -1,6 +1,6 @@
 /// Functions every rule set may call, whatever plugins are enabled.
 public enum BuiltInFunctions {
-  public static let all = [daysBetween, daysBetweenOr, mentions, mentionsPart]
+  public static let all = [daysBetween, daysBetweenOr, mentions, mentionsPart, normalized, party]
 
   /// `days_between(from, to)`: the elapsed time from one timestamp to another, in days of
   /// 86,400 s (negative when `to` is earlier); nothing when either is absent.
@@ -67,6 +67,44 @@ public enum BuiltInFunctions {
           }
         })
     }
+  }
+
+  /// `normalized(field)`: a text as name matching reads it, its words joined by spaces:
+  /// "Jabhat al-Nusra", "jabhat  AL NUSRA" and "جبهة النصرة" give one value each spelling
+  /// folds to. Nothing when the text has no words. Patterns group free text by it.
+  public static let normalized = ConditionFunction(
+    name: "normalized", parameters: [.field(.text)], result: .text
+  ) { (arguments: [ConditionFunction.Argument]) -> ConditionFunction.Evaluation in
+    guard case .field(let field) = arguments[0] else { return { _ in nil } }
+    let found = TextCache<ReportText?>()
+    return { report in
+      guard case .text(let text)? = field.read(report) else { return nil }
+      return found.value(for: text, compute: normalise).map(FieldValue.text)
+    }
+  }
+
+  /// `party(actor)`: the actor's party (`perpetrator.party`), or else its name, normalised
+  /// as `normalized` does: the party a pattern groups an actor's reports by.
+  public static let party = ConditionFunction(
+    name: "party", parameters: [.field(.object)], result: .text
+  ) { (arguments: [ConditionFunction.Argument]) -> ConditionFunction.Evaluation in
+    guard case .field(let actor) = arguments[0] else { return { _ in nil } }
+    let parts = ["party", "name"].compactMap { ReportSchema.field(actor.path + "." + $0) }
+    let found = TextCache<ReportText?>()
+    return { report in
+      for part in parts {
+        guard case .text(let text)? = part.read(report),
+          let value = found.value(for: text, compute: normalise)
+        else { continue }
+        return .text(value)
+      }
+      return nil
+    }
+  }
+
+  private static func normalise(_ text: ReportText) -> ReportText? {
+    let words = NameNormalizer.words(of: text.string)
+    return words.isEmpty ? nil : ReportText(words.joined(separator: " "))
   }
 
   /// The text of a text field, or each text of a list of texts.

@@ -5,19 +5,49 @@ public struct RuleSet: Sendable {
   public let revision: String
   /// Every rule, disabled ones too, in load order.
   public let rules: [Rule]
+  /// Every pattern (docs/patterns.md), disabled ones too, in load order.
+  public let patterns: [Pattern]
   /// Things that load but look like mistakes, for `vigil rules lint`.
   public let warnings: [RuleError]
   /// For each incident type (by its position in `IncidentType.allCases`), the enabled
   /// rules that can match it, in load order.
   private let candidates: [[Rule]]
 
-  init(revision: String, rules: [Rule], warnings: [RuleError]) {
+  /// For each incident type, the positions of the enabled patterns a report of it can
+  /// count toward.
+  private let patternCandidates: [[Int]]
+
+  init(revision: String, rules: [Rule], patterns: [Pattern] = [], warnings: [RuleError]) {
     self.revision = revision
     self.rules = rules
+    self.patterns = patterns
     self.warnings = warnings
     candidates = IncidentType.allCases.map { type in
       rules.filter { $0.enabled && ($0.condition.types?.contains(type) ?? true) }
     }
+    let rulesByID = Dictionary(rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    patternCandidates = IncidentType.allCases.map { type in
+      patterns.indices.filter { index in
+        patterns[index].enabled
+          && patterns[index].steps.contains { step in
+            (step.condition?.types?.contains(type) ?? true)
+              && (step.rules.isEmpty
+                || step.rules.contains { rulesByID[$0]?.condition.types?.contains(type) ?? true })
+          }
+      }
+    }
+  }
+
+  /// No rules and no patterns.
+  public static let empty = RuleSet(revision: "", rules: [], warnings: [])
+
+  public var enabledPatternCount: Int { patterns.count { $0.enabled } }
+
+  /// What the report is to each enabled pattern it counts toward, given the rules it fired.
+  public func patternEvents(for report: Report, matches: [RuleMatch]) -> [PatternEvent] {
+    let candidates = patternCandidates[Self.position(of: report.type)]
+    guard !candidates.isEmpty else { return [] }
+    return candidates.compactMap { patterns[$0].event(for: report, fired: matches, index: $0) }
   }
 
   public var enabledRuleCount: Int { rules.count { $0.enabled } }

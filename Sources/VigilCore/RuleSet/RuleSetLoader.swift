@@ -5,7 +5,7 @@ import Crypto
 /// examples. It collects every error of a load, each at its `file:line:column`; a set with
 /// any error is rejected whole.
 public struct RuleSetLoader: Sendable {
-  public static let builtInItemKinds = ["list", "macro", "rule"]
+  public static let builtInItemKinds = ["list", "macro", "rule", "pattern"]
   static let ruleKeys = ["rule", "desc", "condition", "output", "priority", "basis", "tags", "enabled", "examples"]
 
   private let plugins: [any RulePlugin]
@@ -46,7 +46,8 @@ public struct RuleSetLoader: Sendable {
           warnings: loading.ordered(loading.warnings, sources: sources)))
     }
     let warnings = loading.ordered(loading.warnings, sources: sources)
-    return .success(RuleSet(revision: Self.revision(of: sources), rules: rules, warnings: warnings))
+    return .success(
+      RuleSet(revision: Self.revision(of: sources), rules: rules, patterns: loading.patterns, warnings: warnings))
   }
 
   /// `sha256:` + the hex SHA-256 over each file's name, a NUL, its bytes and a NUL.
@@ -66,7 +67,7 @@ public struct RuleSetLoader: Sendable {
 }
 
 /// The state of one load.
-private struct Loading {
+struct Loading {
   struct Named {
     let position: SourcePosition
     let kind: String
@@ -84,6 +85,8 @@ private struct Loading {
   var macros: [MacroItem] = []
   var ruleItems: [[RuleNode.Member]] = []
   var rulePositions: [SourcePosition] = []
+  var patternItems: [(members: [RuleNode.Member], position: SourcePosition)] = []
+  var patterns: [Pattern] = []
   var pluginItems: [String: [RuleNode]] = [:]
   /// Lists and macros share one namespace; rules have their own.
   var names: [String: Named] = [:]
@@ -138,6 +141,8 @@ private struct Loading {
     case "rule":
       ruleItems.append(members)
       rulePositions.append(position)
+    case "pattern":
+      patternItems.append((members, position))
     default: pluginItems[kind, default: []].append(item)
     }
   }
@@ -225,7 +230,29 @@ private struct Loading {
     for (members, position) in zip(ruleItems, rulePositions) {
       if let rule = compileRule(members, position, compiler: compiler) { rules.append(rule) }
     }
+    for (members, position) in patternItems {
+      if let pattern = compilePattern(members, position, compiler: compiler, rules: rules) { patterns.append(pattern) }
+    }
     return rules
+  }
+
+  /// Checks an id of a rule or pattern (they share one namespace: both name alerts).
+  mutating func register(id idScalar: RuleNode.Scalar, kind: String) {
+    let id = idScalar.text
+    let idPattern = id.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { part in
+      !part.isEmpty && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
+    }
+    if !idPattern {
+      fail(
+        idScalar.position,
+        "\(kind) id '\(id)' must be dotted words of letters, digits, '_' and '-' (weapons.barrel_bomb)")
+    } else if id.hasPrefix("vigil.") {
+      fail(idScalar.position, "\(kind) ids starting with 'vigil.' are reserved for Vigil's own records")
+    } else if let earlier = ruleIDs[id] {
+      fail(idScalar.position, "\(kind) \(id) is already defined at \(earlier)")
+    } else {
+      ruleIDs[id] = idScalar.position
+    }
   }
 
   private mutating func compileRule(
@@ -235,19 +262,7 @@ private struct Loading {
     let keysFine = checkKeys(members, known: RuleSetLoader.ruleKeys, required: required, what: "rule", at: position)
     guard let idScalar = scalar(members, "rule", owner: "a rule") else { return nil }
     let id = idScalar.text
-    let idPattern = id.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { part in
-      !part.isEmpty && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
-    }
-    if !idPattern {
-      fail(
-        idScalar.position, "rule id '\(id)' must be dotted words of letters, digits, '_' and '-' (weapons.barrel_bomb)")
-    } else if id.hasPrefix("vigil.") {
-      fail(idScalar.position, "rule ids starting with 'vigil.' are reserved for Vigil's own records")
-    } else if let earlier = ruleIDs[id] {
-      fail(idScalar.position, "rule \(id) is already defined at \(earlier)")
-    } else {
-      ruleIDs[id] = idScalar.position
-    }
+    register(id: idScalar, kind: "rule")
     guard keysFine else { return nil }
     let owner = "rule \(id)"
     let description = scalar(members, "desc", owner: owner)
@@ -281,7 +296,7 @@ private struct Loading {
       condition: condition, output: output)
   }
 
-  private mutating func compileCondition(
+  mutating func compileCondition(
     _ members: [RuleNode.Member], owner: String, compiler: ConditionCompiler
   ) -> CompiledCondition? {
     guard let scalar = scalar(members, "condition", owner: owner) else { return nil }
@@ -298,7 +313,7 @@ private struct Loading {
     }
   }
 
-  private mutating func compileOutput(
+  mutating func compileOutput(
     _ members: [RuleNode.Member], owner: String, compiler: ConditionCompiler
   ) -> OutputTemplate? {
     guard let scalar = scalar(members, "output", owner: owner) else { return nil }
@@ -362,7 +377,7 @@ private struct Loading {
   // MARK: Values
 
   /// Reports keys the item does not know and required ones it lacks.
-  private mutating func checkKeys(
+  mutating func checkKeys(
     _ members: [RuleNode.Member], known: [String], required: [String], what: String, at position: SourcePosition
   ) -> Bool {
     var fine = true
@@ -377,7 +392,7 @@ private struct Loading {
     return fine
   }
 
-  private mutating func scalar(_ members: [RuleNode.Member], _ key: String, owner: String) -> RuleNode.Scalar? {
+  mutating func scalar(_ members: [RuleNode.Member], _ key: String, owner: String) -> RuleNode.Scalar? {
     guard let node = members.first(where: { $0.key == key })?.value else { return nil }
     guard case .scalar(let scalar) = node, !node.isNull else {
       fail(node.position, "\(owner): \(key) must be a value, got \(node.isNull ? "nothing" : node.kindName)")
@@ -386,7 +401,7 @@ private struct Loading {
     return scalar
   }
 
-  private mutating func strings(_ members: [RuleNode.Member], _ key: String, owner: String) -> [String]? {
+  mutating func strings(_ members: [RuleNode.Member], _ key: String, owner: String) -> [String]? {
     guard let node = members.first(where: { $0.key == key })?.value, !node.isNull else { return [] }
     guard case .sequence(let elements, _) = node else {
       fail(node.position, "\(owner): \(key) must be a list, such as [\"ISSG ¶7\"]; got \(node.kindName)")
@@ -403,7 +418,7 @@ private struct Loading {
     return values
   }
 
-  private mutating func flag(_ members: [RuleNode.Member], _ key: String, owner: String) -> Bool? {
+  mutating func flag(_ members: [RuleNode.Member], _ key: String, owner: String) -> Bool? {
     guard let node = members.first(where: { $0.key == key })?.value, !node.isNull else { return true }
     guard case .scalar(let scalar) = node, scalar.text == "true" || scalar.text == "false" else {
       fail(node.position, "\(owner): \(key) must be true or false, got \(node.kindName)")
@@ -412,7 +427,7 @@ private struct Loading {
     return scalar.text == "true"
   }
 
-  private func locate(_ offset: Int, in scalar: RuleNode.Scalar) -> SourcePosition {
+  func locate(_ offset: Int, in scalar: RuleNode.Scalar) -> SourcePosition {
     guard let text = texts[scalar.position.file] else { return scalar.position }
     return ScalarLocator(source: text).position(of: offset, in: scalar)
   }

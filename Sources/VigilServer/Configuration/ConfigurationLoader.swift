@@ -81,11 +81,18 @@ private struct Reader {
   }
 
   mutating func readRules(_ node: Node, into rules: inout DaemonConfiguration.Rules) {
-    for (key, value) in members(node, "rules", known: ["paths", "watch", "poll_s"]) {
+    for (key, value) in members(node, "rules", known: ["paths", "watch", "poll_s", "lateness_horizon_days"]) {
       let path = "rules." + key
       switch key {
       case "paths": rules.paths = paths(value, path) ?? rules.paths
       case "watch": rules.watch = bool(value, path) ?? rules.watch
+      case "lateness_horizon_days":
+        guard let days = integer(value, path, minimum: 1) else { continue }
+        guard days <= 3650 else {
+          report(path, value, "expected at most 3650 days (ten years)")
+          continue
+        }
+        rules.latenessHorizonDays = days
       default: rules.pollSeconds = seconds(value, path) ?? rules.pollSeconds
       }
     }

@@ -21,6 +21,12 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// Reload on file changes (inotify and polling).
     public var watch = true
     public var pollSeconds = 2.0
+    /// How far (in days of incident time) behind the newest report counted a report may
+    /// be and still count toward patterns (docs/patterns.md).
+    public var latenessHorizonDays = 90
+
+    /// The horizon in milliseconds.
+    public var latenessHorizon: Int64 { Int64(latenessHorizonDays) * 86_400_000 }
   }
 
   public struct Alerts: Sendable, Equatable {

@@ -213,12 +213,24 @@ public final class Daemon: Sendable {
     case .check(let parsed):
       counters.checked()
       let set = ruleSet
-      let alerts = set.evaluate(parsed.report).map {
+      let matches = set.evaluate(parsed.report)
+      let records = alertRecords(for: parsed.report, matches: matches, set: set)
+      let alerts = matches.map {
         Response.Alert(seq: nil, rule: $0.rule.id, priority: $0.rule.priority, message: $0.message)
       }
-      return loop.makeSucceededFuture(
+      let events = set.patternEvents(for: parsed.report, matches: matches)
+      let completed =
+        events.isEmpty
+        ? loop.makeSucceededFuture([AlertRecord]())
+        : writer.patternsCompleted(by: parsed.report, events: events, revision: set.revision, alerts: records)
+          .hop(to: loop)
+      return completed.map { patterns in
         Response.verdict(
-          reportID: parsed.report.id, duplicate: nil, ruleset: set.revision, alerts: alerts, warnings: parsed.warnings))
+          reportID: parsed.report.id, duplicate: nil, ruleset: set.revision,
+          alerts: alerts
+            + patterns.map { Response.Alert(seq: nil, rule: $0.rule, priority: $0.priority, message: $0.message) },
+          warnings: parsed.warnings)
+      }
     case .ping:
       return loop.makeSucceededFuture(Response.pong)
     case .status:
@@ -288,7 +300,8 @@ public final class Daemon: Sendable {
   /// A report checked and ready for the writer: its alerts, its content digest.
   private func submission(_ parsed: ParsedReport, json: [UInt8]) -> Submission? {
     let set = ruleSet
-    let records = alerts(for: parsed.report, set: set)
+    let matches = set.evaluate(parsed.report)
+    let records = alertRecords(for: parsed.report, matches: matches, set: set)
     guard let content = try? ReportDigest.content(of: json) else {
       counters.refused(.invalidJSON)
       return nil
@@ -296,7 +309,13 @@ public final class Daemon: Sendable {
     var submission = Submission(
       reportID: parsed.report.id, content: content, reportJSON: json, alerts: records, warnings: parsed.warnings,
       ruleset: set.revision)
-    if !records.isEmpty {
+    // What the report is to the patterns is found here, on the connection's thread; the
+    // writer only counts it.
+    if set.enabledPatternCount > 0 {
+      submission.report = parsed.report
+      submission.patternEvents = set.patternEvents(for: parsed.report, matches: matches)
+    }
+    if !records.isEmpty || !submission.patternEvents.isEmpty {
       let location = parsed.report.location
       var facts = ReportFacts(
         governorate: location?.governorate?.string, lat: location?.lat, lon: location?.lon, journal: nil)
@@ -310,8 +329,7 @@ public final class Daemon: Sendable {
     return submission
   }
 
-  private func alerts(for report: Report, set: RuleSet) -> [AlertRecord] {
-    let matches = set.evaluate(report)
+  private func alertRecords(for report: Report, matches: [RuleMatch], set: RuleSet) -> [AlertRecord] {
     guard !matches.isEmpty else { return [] }
     let time = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
     return matches.map { match in
@@ -379,6 +397,16 @@ public final class Daemon: Sendable {
     case .failure(let errors):
       return reloadFailed(errors.errors, revision: candidate, trigger: trigger, on: loop)
     case .success(let set):
+      // The patterns' windows for the new set, rebuilt from the journal here, off the
+      // connections' and the writer's threads; the writer brings them up to date with
+      // what it journalled meanwhile and puts them in force with the set.
+      let offset = (try? writer.journalSize().wait()) ?? 0
+      let rebuilt = PatternRebuild.build(
+        set: set, horizon: configuration.rules.latenessHorizon, journal: writer.journalPath, to: offset,
+        alertLogs: alertLogFilesOldestFirst)
+      try? writer.installPatterns(
+        set, windows: rebuilt.windows, journalOffset: offset, rebuilt: (rebuilt.reports, rebuilt.seconds)
+      ).wait()
       rules.withLockedValue { $0 = ActiveRules(set: set, loadedAt: now()) }
       noteReload(
         LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil), revision: set.revision, trigger: trigger)
@@ -460,6 +488,11 @@ public final class Daemon: Sendable {
   /// The daemon's metrics; the gauges of state are set from `status` first.
   public var metrics: DaemonMetrics { counters.metrics }
   public var nodeName: String { configuration.node }
+  /// The alert log's files that exist, oldest first.
+  var alertLogFilesOldestFirst: [String] {
+    alertLogFiles.reversed().filter { FileManager.default.fileExists(atPath: $0) }
+  }
+
   /// The alert log's files that may be kept (the log, and its rotated names).
   public var alertLogFiles: [String] {
     [configuration.alerts.path] + (1...max(configuration.alerts.keep, 10)).map { "\(configuration.alerts.path).\($0)" }
@@ -481,7 +514,8 @@ public final class Daemon: Sendable {
       + "\"checked\":\(counts.checked),\"alerts\":{\(alerts)}},"
       + "\"connections\":\(connections.withLockedValue { $0 }),\"subscribers\":\(subscriptions.count),\"alert_log\":\(JSONText.string(alertLog)),"
       + "\"sinks\":[\(sinks.map(\.statusJSON).joined(separator: ","))],"
-      + "\"sources\":[\(sources.map(\.statusJSON).joined(separator: ","))],\"console\":\(console.statusJSON)}\n"
+      + "\"sources\":[\(sources.map(\.statusJSON).joined(separator: ","))],\"console\":\(console.statusJSON),"
+      + "\"patterns\":\(writer.patternStatus.withLockedValue { $0 }.json)}\n"
   }
 
   private func rulesList() -> String {

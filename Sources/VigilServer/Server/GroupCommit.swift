@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import VigilCore
 
@@ -12,6 +13,9 @@ struct Submission: Sendable {
   let ruleset: String
   /// What the console's index keeps of the report (when it has alerts and the index is on).
   var facts: ReportFacts? = nil
+  /// The report, and what it is to the patterns of the set that checked it.
+  var report: Report? = nil
+  var patternEvents: [PatternEvent] = []
 }
 
 /// The one writer of the journal and the alert log (docs/alerts.md, "Durability and recovery"). It collects
@@ -36,13 +40,25 @@ final class GroupCommit: @unchecked Sendable {
   let consoleIndex: AlertIndex?
   private var pending: [([Submission], [AlertRecord], EventLoopPromise<[String]>)] = []
   private var flushScheduled = false
+  /// The patterns counted, and what `status` shows of them.
+  private var patterns: PatternCounting
+  private let horizonDays: Int
+  private var rebuild = (reports: 0, seconds: 0.0)
+  let patternStatus: NIOLockedValueBox<PatternCounting.Status>
 
   init(
     loop: EventLoop, journal: Journal, alertLog: AlertLog, index: DuplicateIndex, syncs: Bool,
     rotation: (bytes: Int, keep: Int), counters: Counters, subscriptions: Subscriptions = Subscriptions(),
-    sinks: [SinkDelivery] = [], consoleIndex: AlertIndex? = nil
+    sinks: [SinkDelivery] = [], consoleIndex: AlertIndex? = nil, patterns: PatternCounting? = nil,
+    horizonDays: Int = 90, rebuilt: (reports: Int, seconds: Double) = (0, 0)
   ) {
     self.consoleIndex = consoleIndex
+    let counting = patterns ?? PatternCounting(set: RuleSet.empty, windows: PatternWindows())
+    self.patterns = counting
+    self.horizonDays = horizonDays
+    self.rebuild = rebuilt
+    patternStatus = NIOLockedValueBox(
+      counting.status(rebuiltFrom: rebuilt.reports, rebuildSeconds: rebuilt.seconds, horizonDays: horizonDays))
     self.subscriptions = subscriptions
     self.sinks = sinks
     self.loop = loop
@@ -110,19 +126,21 @@ final class GroupCommit: @unchecked Sendable {
     var records: [AlertRecord] = []
     var answers: [(promise: EventLoopPromise<[String]>, answers: [Answer])] = []
     /// New reports of this batch: each with the position of its first alert among `records`.
-    var accepted: [(submission: Submission, first: Int)] = []
-    var acceptedByID: [String: (submission: Submission, first: Int)] = [:]
-    let receivedAt = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
+    var accepted: [Accepted] = []
+    var acceptedByID: [String: Accepted] = [:]
+    let now = WallClock.nowMilliseconds()
+    let receivedAt = UTCTime.format(millisecondsSinceEpoch: now)
+    let firstSeq = alertLog.lastSeq + 1
+    let clock = (text: receivedAt, milliseconds: now, firstSeq: firstSeq)
     for (submissions, systemRecords, promise) in batch {
       records += systemRecords
       var these: [Answer] = []
       these.reserveCapacity(submissions.count)
       for submission in submissions {
-        these.append(answer(submission, &journalEntries, &records, &accepted, &acceptedByID, receivedAt))
+        these.append(answer(submission, &journalEntries, &records, &accepted, &acceptedByID, clock))
       }
       answers.append((promise, these))
     }
-    let firstSeq = alertLog.lastSeq + 1
     var lines: [(seq: UInt64, line: String)] = []
     let journalSize = journal.size
     let logMark = alertLog.mark
@@ -140,6 +158,7 @@ final class GroupCommit: @unchecked Sendable {
       // back to where they were (the journal may have been written when the log failed).
       journal.cutBack(to: journalSize)
       alertLog.cutBack(to: logMark)
+      patterns.windows.rollBack()
       let refusal = Response.error(RequestError(.storage, "nothing was recorded: \(error); retry later"))
       for (promise, these) in answers {
         promise.succeed(
@@ -154,11 +173,13 @@ final class GroupCommit: @unchecked Sendable {
       }
       return
     }
-    for (submission, first) in accepted {
+    patterns.windows.settle()
+    if !accepted.isEmpty { notePatternStatus() }
+    for item in accepted {
       index.record(
-        id: submission.reportID,
+        id: item.submission.reportID,
         entry: .init(
-          content: submission.content, firstSeq: firstSeq + UInt64(first), alertCount: UInt32(submission.alerts.count)))
+          content: item.submission.content, firstSeq: firstSeq + UInt64(item.first), alertCount: UInt32(item.count)))
       counters.accepted()
     }
     counters.alerts(records)
@@ -189,16 +210,16 @@ final class GroupCommit: @unchecked Sendable {
   /// the report's line is (accepted reports are journalled in order, one line each).
   private func feed(
     _ consoleIndex: AlertIndex, records: [AlertRecord], lines: [(seq: UInt64, line: String)],
-    accepted: [(submission: Submission, first: Int)], journalOffsets: [Int64], logged: (inode: UInt64, start: Int64)
+    accepted: [Accepted], journalOffsets: [Int64], logged: (inode: UInt64, start: Int64)
   ) {
     var facts = [ReportFacts?](repeating: nil, count: records.count)
     let inode = journal.mark.inode
-    for (position, item) in accepted.enumerated() where !item.submission.alerts.isEmpty {
+    for (position, item) in accepted.enumerated() where item.count > 0 {
       var found = item.submission.facts
       if position < journalOffsets.count {
         found?.journal = JournalPosition(inode: inode, offset: journalOffsets[position])
       }
-      for offset in 0..<item.submission.alerts.count { facts[item.first + offset] = found }
+      for offset in 0..<item.count { facts[item.first + offset] = found }
     }
     // The batch's lines follow one another from where the log ended before it.
     var at = logged.start
@@ -211,12 +232,21 @@ final class GroupCommit: @unchecked Sendable {
       })
   }
 
+  /// A new report of a batch: where its records start among the batch's, and how many it
+  /// has (its alerts, then the records of the patterns it completed).
+  private struct Accepted {
+    let submission: Submission
+    let first: Int
+    let count: Int
+  }
+
   /// Decides one submission: a conflict or a duplicate (of an earlier report, or of one in
-  /// this batch) is answered now; a new report joins the batch's writes.
+  /// this batch) is answered now; a new report joins the batch's writes, with the records
+  /// of the patterns it completes after its alerts.
   private func answer(
     _ submission: Submission, _ journalEntries: inout [(receivedAt: String, report: [UInt8])],
-    _ records: inout [AlertRecord], _ accepted: inout [(submission: Submission, first: Int)],
-    _ acceptedByID: inout [String: (submission: Submission, first: Int)], _ receivedAt: String
+    _ records: inout [AlertRecord], _ accepted: inout [Accepted], _ acceptedByID: inout [String: Accepted],
+    _ clock: (text: String, milliseconds: Int64, firstSeq: UInt64)
   ) -> Answer {
     let conflict = RequestError(.idConflict, "another report was already recorded with the id \(submission.reportID)")
     if let earlier = acceptedByID[submission.reportID] {
@@ -229,7 +259,7 @@ final class GroupCommit: @unchecked Sendable {
       return .written { firstSeq in
         Response.duplicate(
           reportID: submission.reportID, ruleset: submission.ruleset,
-          seqs: (0..<earlier.submission.alerts.count).map { firstSeq + UInt64(earlier.first + $0) })
+          seqs: (0..<earlier.count).map { firstSeq + UInt64(earlier.first + $0) })
       }
     }
     switch index.verdict(id: submission.reportID, content: submission.content) {
@@ -240,22 +270,77 @@ final class GroupCommit: @unchecked Sendable {
       counters.duplicate()
       return .now(Response.duplicate(reportID: submission.reportID, ruleset: submission.ruleset, seqs: entry.seqs))
     case .new:
-      journalEntries.append((receivedAt, submission.reportJSON))
+      journalEntries.append((clock.text, submission.reportJSON))
       let first = records.count
       records += submission.alerts
-      accepted.append((submission, first))
-      acceptedByID[submission.reportID] = (submission, first)
-      return .written { firstSeq in
-        let alerts = submission.alerts.enumerated().map { offset, alert in
+      var warnings = submission.warnings
+      if let report = submission.report {
+        let counted = patterns.count(
+          report: report, events: submission.patternEvents, evaluatedBy: submission.ruleset,
+          alerts: submission.alerts, seqs: { clock.firstSeq + UInt64(first + $0) }, receivedAt: clock.milliseconds,
+          time: submission.alerts.first?.time ?? clock.text)
+        records += counted.records
+        if counted.late { warnings.append(patterns.lateWarning(horizonDays: horizonDays)) }
+      }
+      let item = Accepted(submission: submission, first: first, count: records.count - first)
+      let written = Array(records[first...])
+      accepted.append(item)
+      acceptedByID[submission.reportID] = item
+      return .written { [warnings] firstSeq in
+        let alerts = written.enumerated().map { offset, alert in
           Response.Alert(
             seq: firstSeq + UInt64(first + offset), rule: alert.rule, priority: alert.priority, message: alert.message)
         }
         return Response.verdict(
           reportID: submission.reportID, duplicate: false, ruleset: submission.ruleset, alerts: alerts,
-          warnings: submission.warnings)
+          warnings: warnings)
       }
     }
   }
+
+  // MARK: Patterns
+
+  private func notePatternStatus() {
+    let status = patterns.status(rebuiltFrom: rebuild.reports, rebuildSeconds: rebuild.seconds, horizonDays: horizonDays)
+    patternStatus.withLockedValue { $0 = status }
+  }
+
+  /// The records of the patterns a report would complete, without counting it (`check`).
+  func patternsCompleted(by report: Report, events: [PatternEvent], revision: String, alerts: [AlertRecord])
+    -> EventLoopFuture<[AlertRecord]>
+  {
+    loop.submit {
+      let now = WallClock.nowMilliseconds()
+      let counted = self.patterns.count(
+        report: report, events: events, evaluatedBy: revision, alerts: alerts, seqs: { _ in nil },
+        receivedAt: now, time: UTCTime.format(millisecondsSinceEpoch: now))
+      self.patterns.windows.rollBack()
+      return counted.records
+    }
+  }
+
+  /// Puts a reload's patterns in force: the windows rebuilt for them up to `journalOffset`,
+  /// brought up to date here with the reports journalled since.
+  func installPatterns(_ set: RuleSet, windows: PatternWindows, journalOffset: Int64, rebuilt: (Int, Double))
+    -> EventLoopFuture<Void>
+  {
+    loop.submit {
+      var windows = windows
+      let (more, _) = PatternRebuild.count(
+        set: set, windows: &windows, journal: self.journal.path, from: journalOffset, to: self.journal.size)
+      self.patterns = PatternCounting(set: set, windows: windows)
+      self.rebuild = (rebuilt.0 + more, rebuilt.1)
+      self.notePatternStatus()
+    }
+  }
+
+  /// How far the journal goes, for a rebuild to read up to.
+  func journalSize() -> EventLoopFuture<Int64> {
+    loop.submit { self.journal.size }
+  }
+
+  /// The journal's path, for a rebuild.
+  var journalPath: String { journal.path }
 
   /// The alert log's path, for `status`.
   var alertLogPath: String { alertLog.path }

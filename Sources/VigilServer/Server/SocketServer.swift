@@ -65,6 +65,15 @@ public final class SocketServer: Sendable {
     let (index, unreadable) = DuplicateIndex.rebuild(
       journal: journalPath, alertLogs: rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alertLog.path])
     if unreadable > 0 { log("skipped \(unreadable) unreadable lines while rebuilding the duplicate index") }
+    // The patterns' windows, from the journal, before the first report is taken.
+    let rebuilt = PatternRebuild.build(
+      set: ruleSet, horizon: configuration.rules.latenessHorizon, journal: journalPath,
+      alertLogs: rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alertLog.path])
+    if ruleSet.enabledPatternCount > 0 {
+      log(
+        "patterns: \(ruleSet.enabledPatternCount) enabled, windows rebuilt from \(rebuilt.reports) journalled reports "
+          + "in \(rebuilt.seconds) s: \(rebuilt.windows.groupCount) groups")
+    }
 
     let writerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let connectionLoops = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
@@ -98,7 +107,9 @@ public final class SocketServer: Sendable {
       loop: writerLoop.next(), journal: journal, alertLog: alertLog, index: index,
       syncs: configuration.durability == .batch,
       rotation: (configuration.alerts.rotateBytes, configuration.alerts.keep), counters: counters,
-      subscriptions: subscriptions, sinks: sinks, consoleIndex: alertIndex)
+      subscriptions: subscriptions, sinks: sinks, consoleIndex: alertIndex,
+      patterns: PatternCounting(set: ruleSet, windows: rebuilt.windows),
+      horizonDays: configuration.rules.latenessHorizonDays, rebuilt: (rebuilt.reports, rebuilt.seconds))
     let daemon = Daemon(
       configuration: configuration, plugins: plugins, ruleSet: ruleSet, writer: writer, counters: counters,
       subscriptions: subscriptions, sinks: sinks, sources: sources, log: log)

@@ -1,0 +1,389 @@
+/// The state of every pattern's groups (docs/patterns.md, "How patterns are counted"): the
+/// reports each group holds within its window plus the lateness horizon, and when it last
+/// fired. Pure and single-threaded: the daemon's writer owns one, fed in the order reports
+/// are journalled, so rebuilding it from the journal gives the same verdicts.
+///
+/// Changes can be undone until `settle()`: a commit that fails to reach the disk
+/// acknowledges nothing, so nothing it counted may stay counted.
+public struct PatternWindows: Sendable {
+  /// One report in a group's window.
+  public struct Contributor: Sendable, Equatable {
+    /// Its incident time (`occurred_at`) in milliseconds since 1970, and when it arrived
+    /// among the reports this state has seen.
+    let time: Int64
+    let order: UInt64
+    public let reportID: String
+    public let occurredAt: String
+    /// The `seq`s of its alerts of the rules the pattern counts (none for a condition).
+    public internal(set) var seqs: [UInt64]
+    let steps: UInt32
+    let distinct: String?
+  }
+
+  /// A pattern that completed: its group, and the reports that make it, in incident order.
+  public struct Completion: Sendable {
+    public let pattern: Pattern
+    public let group: [String]
+    public let contributors: [Contributor]
+
+    /// The alert record's `pattern` member.
+    public var facts: PatternFacts {
+      PatternFacts(
+        keys: pattern.groupNames, group: group, from: contributors.first!.occurredAt,
+        to: contributors.last!.occurredAt, window: pattern.windowText, count: contributors.count,
+        seqs: contributors.flatMap(\.seqs).sorted(), reports: contributors.map(\.reportID))
+    }
+
+    /// The alert's message.
+    public var message: String {
+      pattern.output.render(
+        .init(
+          count: contributors.count, group: group, from: contributors.first!.occurredAt,
+          to: contributors.last!.occurredAt, window: PatternDuration(text: pattern.windowText, milliseconds: 0).spelled))
+    }
+  }
+
+  /// What observing one report did.
+  public struct Observation: Sendable {
+    public var completions: [Completion] = []
+    /// The report came later than the horizon allows: it was not counted.
+    public var late = false
+  }
+
+  struct Firing: Sendable, Equatable {
+    let from: Int64
+    let to: Int64
+  }
+
+  struct GroupID: Hashable, Sendable {
+    let pattern: String
+    let key: [String]
+  }
+
+  struct Group: Sendable {
+    let window: Int64
+    var members: [Contributor] = []
+    var firings: [Firing] = []
+  }
+
+  private enum Undo: Sendable {
+    case inserted(GroupID, order: UInt64)
+    case fired(GroupID)
+    case newest(Int64)
+    case late
+    case created(GroupID)
+  }
+
+  /// How far behind the newest incident time a report may be and still count.
+  public let horizon: Int64
+  /// The newest incident time counted (never later than the report's arrival).
+  public private(set) var newest: Int64 = .min
+  /// Reports that came too late to count.
+  public private(set) var lateReports = 0
+  private var groups: [GroupID: Group] = [:]
+  private var arrivals: UInt64 = 0
+  private var undo: [Undo] = []
+  private var touched: Set<GroupID> = []
+  private var sweptAt: Int64 = .min
+
+  public static let defaultHorizon: Int64 = 90 * 86_400_000
+
+  public init(horizon: Int64 = PatternWindows.defaultHorizon) {
+    self.horizon = horizon
+  }
+
+  /// Groups held, and reports held across them.
+  public var groupCount: Int { groups.count }
+  public var contributorCount: Int { groups.values.reduce(0) { $0 + $1.members.count } }
+
+  /// The earliest incident time that still counts.
+  public var earliestCounted: Int64? { newest == .min ? nil : newest - horizon }
+
+  /// Counts one report toward the patterns it is an event of. `receivedAt` (milliseconds)
+  /// caps how far it moves the newest incident time: a report dated in the future does not
+  /// make every other one late. `seqs` gives an event's alert `seq`s.
+  public mutating func observe(
+    _ events: [PatternEvent], report: Report, receivedAt: Int64?, patterns: [Pattern],
+    seqs: (PatternEvent) -> [UInt64]
+  ) -> Observation {
+    var observation = Observation()
+    guard !events.isEmpty else { return observation }
+    let time = Self.milliseconds(report.occurredAt)
+    if let floor = earliestCounted, time < floor {
+      lateReports += 1
+      undo.append(.late)
+      observation.late = true
+      return observation
+    }
+    let counted = min(time, receivedAt ?? time)
+    if counted > newest {
+      undo.append(.newest(newest))
+      newest = counted
+    }
+    arrivals += 1
+    for event in events {
+      let pattern = patterns[event.pattern]
+      let id = GroupID(pattern: pattern.id, key: event.group)
+      let contributor = Contributor(
+        time: time, order: arrivals, reportID: report.id, occurredAt: report.occurredAt.text.string,
+        seqs: seqs(event), steps: event.steps, distinct: event.distinct)
+      if groups[id] == nil {
+        groups[id] = Group(window: pattern.window)
+        undo.append(.created(id))
+      }
+      let at = groups[id]!.members.insertionPoint(time: time, order: arrivals)
+      groups[id]!.members.insert(contributor, at: at)
+      undo.append(.inserted(id, order: arrivals))
+      touched.insert(id)
+      guard let chosen = Self.completion(in: groups[id]!, newAt: at, pattern: pattern) else { continue }
+      let members = groups[id]!.members
+      groups[id]!.firings.append(Firing(from: members[chosen.first!].time, to: chosen.map { members[$0].time }.max()!))
+      undo.append(.fired(id))
+      observation.completions.append(
+        Completion(pattern: pattern, group: event.group, contributors: chosen.map { members[$0] }))
+    }
+    return observation
+  }
+
+  /// Undoes everything observed since the last `settle()`.
+  public mutating func rollBack() {
+    for change in undo.reversed() {
+      switch change {
+      case .inserted(let id, let order): groups[id]?.members.removeAll { $0.order == order }
+      case .fired(let id): groups[id]?.firings.removeLast()
+      case .newest(let previous): newest = previous
+      case .late: lateReports -= 1
+      case .created(let id): groups[id] = nil
+      }
+    }
+    undo.removeAll(keepingCapacity: true)
+    touched.removeAll(keepingCapacity: true)
+  }
+
+  /// Keeps what was observed, and drops what can no longer complete a pattern: reports
+  /// older than the window before the earliest counted time, firings that can no longer
+  /// hold a completion back, and groups left with neither.
+  public mutating func settle() {
+    undo.removeAll(keepingCapacity: true)
+    guard let floor = earliestCounted else { return }
+    for id in touched { prune(id, floor: floor) }
+    touched.removeAll(keepingCapacity: true)
+    // A sweep of every group once the newest time has moved on a day.
+    if sweptAt == .min || newest - sweptAt >= 86_400_000 {
+      sweptAt = newest
+      for id in Array(groups.keys) { prune(id, floor: floor) }
+    }
+  }
+
+  /// Records a firing already in the alert log (its group and incident span), so that the
+  /// same pattern is not emitted again for it.
+  public mutating func noteFiring(pattern: Pattern, group: [String], from: Timestamp, to: Timestamp) {
+    let id = GroupID(pattern: pattern.id, key: group)
+    let firing = Firing(from: Self.milliseconds(from), to: Self.milliseconds(to))
+    if groups[id] == nil { groups[id] = Group(window: pattern.window) }
+    if !groups[id]!.firings.contains(firing) { groups[id]!.firings.append(firing) }
+  }
+
+  /// Fills in the `seq`s of reports counted without them (rebuilt from the journal),
+  /// from what the alert log holds: `lookup(reportID, rules)`.
+  public mutating func fillSeqs(patterns: [String: Pattern], _ lookup: (String, [String]) -> [UInt64]) {
+    for (id, group) in groups {
+      guard let pattern = patterns[id.pattern], group.members.contains(where: \.seqs.isEmpty) else { continue }
+      let rules = pattern.steps.flatMap(\.rules)
+      guard !rules.isEmpty else { continue }
+      for index in group.members.indices where group.members[index].seqs.isEmpty {
+        groups[id]!.members[index].seqs = lookup(group.members[index].reportID, rules)
+      }
+    }
+  }
+
+  /// The report ids of every report held, for `fillSeqs`.
+  public var heldReportIDs: Set<String> {
+    Set(groups.values.flatMap { $0.members.map(\.reportID) })
+  }
+
+  private mutating func prune(_ id: GroupID, floor: Int64) {
+    guard var group = groups[id] else { return }
+    let oldest = floor - group.window
+    if let first = group.members.first, first.time <= oldest {
+      group.members.removeAll { $0.time <= oldest }
+    }
+    group.firings.removeAll { $0.to + 2 * group.window <= floor }
+    groups[id] = group.members.isEmpty && group.firings.isEmpty ? nil : group
+  }
+
+  // MARK: Finding a completion
+
+  /// The members (their positions) of a completion that the report at `k` makes, or nil.
+  /// Only sets holding the new report are new: any other was judged when its last member
+  /// came. The window's start is tried earliest first; the first set whose span keeps a
+  /// full window clear of every earlier firing of the group wins.
+  static func completion(in group: Group, newAt k: Int, pattern: Pattern) -> [Int]? {
+    let members = group.members
+    let window = pattern.window
+    let time = members[k].time
+    // A set holds the new report, so it ends at its time or later: a firing that starts
+    // less than a window after that keeps every start before its end plus a window out.
+    var earliest = time - window + 1
+    for firing in group.firings where firing.from < time + window {
+      earliest = max(earliest, firing.to + window)
+    }
+    guard earliest <= time else { return nil }
+    var start = members.insertionPoint(time: earliest, order: 0)
+    while start <= k {
+      defer { start += 1 }
+      guard let chosen = pick(members, start: start, new: k, pattern: pattern) else { continue }
+      let from = members[start].time
+      let to = chosen.map { members[$0].time }.max()!
+      if group.firings.allSatisfy({ to + window <= $0.from || $0.to + window <= from }) {
+        return chosen.sorted()
+      }
+    }
+    return nil
+  }
+
+  /// A set starting at `start` and holding `new`, within one window, that completes the
+  /// pattern: the earliest members that do.
+  private static func pick(_ members: [Contributor], start: Int, new: Int, pattern: Pattern) -> [Int]? {
+    let window = pattern.window
+    let startTime = members[start].time
+    let inWindow = { (index: Int) in members[index].time - startTime < window }
+    switch pattern.form {
+    case .count:
+      var chosen = [start]
+      if new != start { chosen.append(new) }
+      var index = start + 1
+      while chosen.count < pattern.threshold, index < members.count, inWindow(index) {
+        if index != new { chosen.append(index) }
+        index += 1
+      }
+      return chosen.count >= pattern.threshold ? chosen : nil
+    case .distinct:
+      guard new == start || members[start].distinct != members[new].distinct else { return nil }
+      var values = Set([members[start].distinct, members[new].distinct])
+      var chosen = [start]
+      if new != start { chosen.append(new) }
+      var index = start + 1
+      while chosen.count < pattern.threshold, index < members.count, inWindow(index) {
+        if index != new, values.insert(members[index].distinct).inserted { chosen.append(index) }
+        index += 1
+      }
+      return chosen.count >= pattern.threshold ? chosen : nil
+    case .sequence:
+      let steps = pattern.steps.count
+      guard members[start].steps & 1 != 0 else { return nil }
+      for place in 0..<steps where members[new].steps & (1 << UInt32(place)) != 0 {
+        if (place == 0) != (start == new) { continue }
+        if let chosen = sequence(members, start: start, new: new, at: place, steps: steps, inWindow: inWindow) {
+          return chosen
+        }
+      }
+      return nil
+    }
+  }
+
+  /// Steps in order of incident time (equal times may come in either order), the new
+  /// report as step `at`, each other step the earliest report that can take it.
+  private static func sequence(
+    _ members: [Contributor], start: Int, new: Int, at place: Int, steps: Int, inWindow: (Int) -> Bool
+  ) -> [Int]? {
+    var chosen = [start]
+    var previous = members[start].time
+    for step in 1..<steps {
+      if step == place {
+        guard members[new].time >= previous else { return nil }
+        chosen.append(new)
+        previous = members[new].time
+        continue
+      }
+      let bit = UInt32(1) << UInt32(step)
+      var found: Int?
+      var index = start + 1
+      while index < members.count, inWindow(index) {
+        let member = members[index]
+        if index != new, !chosen.contains(index), member.steps & bit != 0, member.time >= previous,
+          step > place || member.time <= members[new].time
+        {
+          found = index
+          break
+        }
+        index += 1
+      }
+      guard let found else { return nil }
+      chosen.append(found)
+      previous = members[found].time
+    }
+    return chosen
+  }
+
+  static func milliseconds(_ timestamp: Timestamp) -> Int64 {
+    timestamp.seconds * 1000 + Int64(timestamp.nanoseconds / 1_000_000)
+  }
+}
+
+extension [PatternWindows.Contributor] {
+  /// Where a report goes to keep the members in order of incident time, then arrival.
+  fileprivate func insertionPoint(time: Int64, order: UInt64) -> Int {
+    var low = 0
+    var high = count
+    while low < high {
+      let middle = (low + high) / 2
+      if (self[middle].time, self[middle].order) < (time, order) { low = middle + 1 } else { high = middle }
+    }
+    return low
+  }
+}
+
+/// The `pattern` member of a pattern's alert record (docs/alerts.md).
+public struct PatternFacts: Sendable, Equatable {
+  /// The group's keys as `group_by` writes them, and their values.
+  public var keys: [String]
+  public var group: [String]
+  /// The incident times of the first and last reports, as they wrote them.
+  public var from: String
+  public var to: String
+  public var window: String
+  public var count: Int
+  public var seqs: [UInt64]
+  public var reports: [String]
+
+  public init(
+    keys: [String], group: [String], from: String, to: String, window: String, count: Int, seqs: [UInt64],
+    reports: [String]
+  ) {
+    self.keys = keys
+    self.group = group
+    self.from = from
+    self.to = to
+    self.window = window
+    self.count = count
+    self.seqs = seqs
+    self.reports = reports
+  }
+
+  /// The member's JSON, appended to a record's line.
+  func append(to bytes: inout [UInt8]) {
+    func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    raw("{\"group\":{")
+    for (index, (key, value)) in zip(keys, group).enumerated() {
+      if index > 0 { raw(",") }
+      JSONText.appendString(key, to: &bytes)
+      raw(":")
+      JSONText.appendString(value, to: &bytes)
+    }
+    raw("},\"from\":")
+    JSONText.appendString(from, to: &bytes)
+    raw(",\"to\":")
+    JSONText.appendString(to, to: &bytes)
+    raw(",\"window\":")
+    JSONText.appendString(window, to: &bytes)
+    raw(",\"count\":\(count),\"seqs\":[")
+    raw(seqs.map(String.init).joined(separator: ","))
+    raw("],\"reports\":[")
+    for (index, report) in reports.enumerated() {
+      if index > 0 { raw(",") }
+      JSONText.appendString(report, to: &bytes)
+    }
+    raw("]}")
+  }
+}

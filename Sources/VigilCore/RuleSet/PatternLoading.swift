@@ -1,0 +1,308 @@
+/// Loading `pattern:` items (docs/patterns.md): checked like rules — every key, every
+/// condition, every key of the group, every named rule — and proved by their examples.
+extension Loading {
+  static let patternKeys = [
+    "pattern", "desc", "priority", "basis", "tags", "enabled", "rules", "condition", "sequence", "group_by",
+    "distinct", "count", "window", "output", "examples",
+  ]
+
+  mutating func compilePattern(
+    _ members: [RuleNode.Member], _ position: SourcePosition, compiler: ConditionCompiler, rules: [Rule]
+  ) -> Pattern? {
+    let required = ["pattern", "desc", "priority", "window", "output"]
+    let keysFine = checkKeys(members, known: Self.patternKeys, required: required, what: "pattern", at: position)
+    guard let idScalar = scalar(members, "pattern", owner: "a pattern") else { return nil }
+    register(id: idScalar, kind: "pattern")
+    guard keysFine else { return nil }
+    let id = idScalar.text
+    let owner = "pattern \(id)"
+    let description = scalar(members, "desc", owner: owner)
+    let priorityScalar = scalar(members, "priority", owner: owner)
+    let priority = priorityScalar.flatMap { Priority(rawValue: $0.text) }
+    if let priorityScalar, priority == nil {
+      let allowed = Priority.allCases.map(\.rawValue).joined(separator: ", ")
+      fail(priorityScalar.position, "\(owner): priority must be one of \(allowed), got '\(priorityScalar.text)'")
+    }
+    let basis = strings(members, "basis", owner: owner)
+    let tags = strings(members, "tags", owner: owner)
+    let enabled = flag(members, "enabled", owner: owner)
+    let window = patternWindow(members, owner: owner)
+    let groupBy = patternKeys(members, owner: owner, compiler: compiler)
+    let distinct = members.contains { $0.key == "distinct" } ? patternKey(members, "distinct", owner: owner, compiler: compiler) : nil
+    let shape = patternShape(members, owner: owner, compiler: compiler, rules: rules, position: position)
+    guard let description, let priority, let basis, let tags, let enabled, let window, let groupBy, let shape,
+      members.contains(where: { $0.key == "distinct" }) == (distinct != nil),
+      let outputScalar = scalar(members, "output", owner: owner)
+    else { return nil }
+    if description.text.allSatisfy(\.isWhitespace) {
+      fail(description.position, "\(owner): desc must say what the pattern detects")
+    }
+    let output: PatternTemplate
+    do {
+      output = try PatternTemplate(outputScalar.text, groupKeys: groupBy.count)
+    } catch {
+      fail(locate(error.start, in: outputScalar), "\(owner): output: \(error.message)")
+      return nil
+    }
+    let form: Pattern.Form = shape.sequence ? .sequence : distinct == nil ? .count : .distinct
+    let definition = Self.patternDefinitionKeys.map { key in
+      members.first { $0.key == key }.map { Self.text(of: $0.value) } ?? ""
+    }.joined(separator: "\u{0}")
+    let pattern = Pattern(
+      id: id, description: description.text, priority: priority, basis: basis, tags: tags, enabled: enabled,
+      position: position, exampleCount: 0, definition: definition, form: form, threshold: shape.threshold,
+      window: window, steps: shape.steps, groupBy: groupBy, distinct: distinct, output: output)
+    return pattern.with(exampleCount: runPatternExamples(members, pattern: pattern, rules: rules))
+  }
+
+  /// The keys whose text decides what a pattern does.
+  static let patternDefinitionKeys = [
+    "rules", "condition", "sequence", "group_by", "distinct", "count", "window", "output", "enabled",
+  ]
+
+  /// A node's text, flattened: to compare two loads of a pattern.
+  private static func text(of node: RuleNode) -> String {
+    switch node {
+    case .scalar(let scalar): scalar.text
+    case .sequence(let elements, _): "[" + elements.map(text(of:)).joined(separator: ",") + "]"
+    case .mapping(let members, _): "{" + members.map { $0.key + ":" + text(of: $0.value) }.joined(separator: ",") + "}"
+    }
+  }
+
+  private mutating func patternWindow(_ members: [RuleNode.Member], owner: String) -> PatternDuration? {
+    guard let scalar = scalar(members, "window", owner: owner) else { return nil }
+    guard let window = PatternDuration(scalar.text) else {
+      fail(
+        scalar.position,
+        "\(owner): window must be a number of days or hours, such as 30d or 12h, at most 400 days; got '\(scalar.text)'")
+      return nil
+    }
+    return window
+  }
+
+  /// What counts, and how many complete the pattern: `rules`/`condition` with `count`, or
+  /// `sequence` (whose steps each have their own).
+  private mutating func patternShape(
+    _ members: [RuleNode.Member], owner: String, compiler: ConditionCompiler, rules: [Rule], position: SourcePosition
+  ) -> (steps: [PatternStep], threshold: Int, sequence: Bool)? {
+    if let sequence = members.first(where: { $0.key == "sequence" }) {
+      for key in ["rules", "condition", "count", "distinct"] {
+        if let member = members.first(where: { $0.key == key }) {
+          fail(
+            member.keyPosition,
+            "\(owner): '\(key)' does not go with 'sequence'; each step says what it counts, and every step must be met")
+          return nil
+        }
+      }
+      guard case .sequence(let items, _) = sequence.value, items.count >= 2 else {
+        fail(sequence.value.position, "\(owner): sequence must be a list of two or more steps, each with rules or a condition")
+        return nil
+      }
+      guard items.count <= 16 else {
+        fail(sequence.value.position, "\(owner): a sequence has at most 16 steps")
+        return nil
+      }
+      var steps: [PatternStep] = []
+      for (index, item) in items.enumerated() {
+        guard case .mapping(let stepMembers, let stepPosition) = item else {
+          fail(item.position, "\(owner): step \(index + 1) must be a mapping with rules and/or condition")
+          return nil
+        }
+        guard checkKeys(stepMembers, known: ["rules", "condition"], required: [], what: "step", at: stepPosition),
+          let step = patternStep(stepMembers, owner: "\(owner): step \(index + 1)", compiler: compiler, rules: rules, position: stepPosition)
+        else { return nil }
+        steps.append(step)
+      }
+      return (steps, steps.count, true)
+    }
+    guard let step = patternStep(members, owner: owner, compiler: compiler, rules: rules, position: position) else {
+      return nil
+    }
+    guard let countNode = members.first(where: { $0.key == "count" })?.value else {
+      fail(position, "\(owner): a pattern needs 'count' (how many reports complete it) or 'sequence'")
+      return nil
+    }
+    guard case .scalar(let count) = countNode, let threshold = Int(count.text), (2...1000).contains(threshold) else {
+      fail(countNode.position, "\(owner): count must be a whole number from 2 to 1000, got \(countNode.kindName)")
+      return nil
+    }
+    return ([step], threshold, false)
+  }
+
+  /// `rules` and/or `condition`: at least one.
+  private mutating func patternStep(
+    _ members: [RuleNode.Member], owner: String, compiler: ConditionCompiler, rules: [Rule], position: SourcePosition
+  ) -> PatternStep? {
+    let hasCondition = members.contains { $0.key == "condition" }
+    guard hasCondition || members.contains(where: { $0.key == "rules" }) else {
+      fail(position, "\(owner): say what counts with 'rules' (the rules whose alerts count), 'condition', or both")
+      return nil
+    }
+    guard let named = strings(members, "rules", owner: owner) else { return nil }
+    var fine = true
+    let ruleNode = members.first { $0.key == "rules" }?.value
+    for (index, name) in named.enumerated() {
+      guard let rule = rules.first(where: { $0.id == name }) else {
+        var where_ = ruleNode?.position ?? position
+        if case .sequence(let elements, _)? = ruleNode, index < elements.count { where_ = elements[index].position }
+        let known = rules.map(\.id).filter { $0.hasPrefix(name.split(separator: ".").first.map(String.init) ?? "") }
+        fail(
+          where_,
+          "\(owner): no rule is named '\(name)'"
+            + (known.isEmpty ? "" : " (rules of that family: \(known.prefix(8).joined(separator: ", ")))"))
+        fine = false
+        continue
+      }
+      if !rule.enabled {
+        warnings.append(RuleError(ruleNode?.position ?? position, "\(owner): rule \(name) is disabled, so its alerts never count"))
+      }
+    }
+    if named.isEmpty, ruleNode != nil, !hasCondition {
+      fail(ruleNode!.position, "\(owner): rules must name at least one rule")
+      fine = false
+    }
+    var condition: CompiledCondition?
+    if hasCondition {
+      guard let compiled = compileCondition(members, owner: owner, compiler: compiler) else { return nil }
+      condition = compiled
+    }
+    return fine ? PatternStep(rules: named, condition: condition) : nil
+  }
+
+  private mutating func patternKeys(
+    _ members: [RuleNode.Member], owner: String, compiler: ConditionCompiler
+  ) -> [PatternKey]? {
+    guard let node = members.first(where: { $0.key == "group_by" })?.value, !node.isNull else { return [] }
+    guard case .sequence(let elements, _) = node else {
+      fail(node.position, "\(owner): group_by must be a list of fields or calls, such as [governorate(location)]; got \(node.kindName)")
+      return nil
+    }
+    guard elements.count <= 9 else {
+      fail(node.position, "\(owner): group_by takes at most 9 keys")
+      return nil
+    }
+    var keys: [PatternKey] = []
+    for element in elements {
+      guard case .scalar(let scalar) = element, !element.isNull else {
+        fail(element.position, "\(owner): each of group_by must be a field or a call, got \(element.kindName)")
+        return nil
+      }
+      guard let key = compileKey(scalar, owner: "\(owner): group_by", compiler: compiler) else { return nil }
+      keys.append(key)
+    }
+    return keys
+  }
+
+  private mutating func patternKey(
+    _ members: [RuleNode.Member], _ name: String, owner: String, compiler: ConditionCompiler
+  ) -> PatternKey? {
+    guard let scalar = scalar(members, name, owner: owner) else { return nil }
+    return compileKey(scalar, owner: "\(owner): \(name)", compiler: compiler)
+  }
+
+  /// A field path or a call of the set's functions, checked as in a condition.
+  private mutating func compileKey(
+    _ scalar: RuleNode.Scalar, owner: String, compiler: ConditionCompiler
+  ) -> PatternKey? {
+    let text = scalar.text.trimmingCharacters(in: .whitespaces)
+    if text.contains("(") {
+      do {
+        guard case .call(let call) = try ConditionParser.parse(text) else {
+          fail(scalar.position, "\(owner): '\(text)' is not one field or one call")
+          return nil
+        }
+        return PatternKey(text: text, read: try compiler.value(of: call))
+      } catch {
+        fail(locate(error.start, in: scalar), "\(owner): \(error.message)")
+        return nil
+      }
+    }
+    guard let field = ReportSchema.field(text) else {
+      fail(scalar.position, "\(owner): unknown field \(text)\(ConditionCompiler.suggestion(for: text))")
+      return nil
+    }
+    guard field.type != .object else {
+      fail(scalar.position, "\(owner): \(text) is an object; name one of its fields, or call a function on it")
+      return nil
+    }
+    return PatternKey(text: text, read: field.read)
+  }
+
+  /// Runs the pattern's examples: each `fires` case must complete it exactly once, on its
+  /// last report; each `quiet` case never. Gives how many cases there were.
+  private mutating func runPatternExamples(_ members: [RuleNode.Member], pattern: Pattern, rules: [Rule]) -> Int {
+    guard let examples = members.first(where: { $0.key == "examples" })?.value, !examples.isNull else { return 0 }
+    guard case .mapping(let groups, _) = examples else {
+      fail(examples.position, "pattern \(pattern.id): examples must be a mapping with fires and quiet lists")
+      return 0
+    }
+    let named = Set(pattern.steps.flatMap(\.rules))
+    let counted = rules.filter { named.contains($0.id) }
+    var count = 0
+    for group in groups {
+      guard group.key == "fires" || group.key == "quiet" else {
+        fail(group.keyPosition, "pattern \(pattern.id): unknown key '\(group.key)' in examples (known: fires, quiet)")
+        continue
+      }
+      if group.value.isNull { continue }
+      guard case .sequence(let cases, _) = group.value else {
+        fail(group.value.position, "pattern \(pattern.id): examples \(group.key) must be a list of cases, each a list of reports")
+        continue
+      }
+      for (caseIndex, example) in cases.enumerated() {
+        count += 1
+        let label = "pattern \(pattern.id): example \(group.key)[\(caseIndex)]"
+        guard case .sequence(let reports, _) = example, !reports.isEmpty else {
+          fail(example.position, "\(label) must be a list of reports, in the order they arrive")
+          continue
+        }
+        var windows = PatternWindows()
+        var fired: [Int] = []
+        var broken = false
+        for (index, node) in reports.enumerated() {
+          guard case .mapping = node else {
+            fail(node.position, "\(label): report \(index + 1) must be a mapping, got \(node.kindName)")
+            broken = true
+            break
+          }
+          let json = ExampleReport.json(node, ruleID: "\(pattern.id):\(caseIndex)", index: index)
+          guard case .success(let parsed) = ReportParser.parse(json) else {
+            if case .failure(let error) = ReportParser.parse(json) {
+              fail(node.position, "\(label): report \(index + 1) is not a valid report: \(error.message)", kind: .example)
+            }
+            broken = true
+            break
+          }
+          if let warning = parsed.warnings.first {
+            fail(node.position, "\(label): report \(index + 1): \(warning)", kind: .example)
+            broken = true
+            break
+          }
+          let matches = counted.filter { $0.matches(parsed.report) }.map { RuleMatch(rule: $0, message: "") }
+          let events = pattern.event(for: parsed.report, fired: matches, index: 0).map { [$0] } ?? []
+          let observation = windows.observe(events, report: parsed.report, receivedAt: nil, patterns: [pattern]) { _ in [] }
+          windows.settle()
+          if !observation.completions.isEmpty { fired.append(index) }
+        }
+        if broken { continue }
+        let last = reports.count - 1
+        switch (group.key, fired) {
+        case ("fires", [last]), ("quiet", []): break
+        case ("fires", []):
+          fail(example.position, "\(label) does not fire", kind: .example)
+        case ("fires", _):
+          fail(
+            example.position,
+            "\(label) fires on report\(fired.count == 1 ? "" : "s") \(fired.map { String($0 + 1) }.joined(separator: ", ")); "
+              + "it must fire once, on its last report (\(reports.count))", kind: .example)
+        default:
+          fail(
+            example.position,
+            "\(label) fires on report \(fired.map { String($0 + 1) }.joined(separator: ", ")), but should not fire",
+            kind: .example)
+        }
+      }
+    }
+    return count
+  }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import NIOConcurrencyHelpers
+import VigilCore
+
+/// The writer's patterns (docs/patterns.md): the rule set whose patterns count, and their
+/// windows. Touched only on the writer's loop; what `status` shows is copied to `status`.
+struct PatternCounting: Sendable {
+  var set: RuleSet
+  var windows: PatternWindows
+
+  /// What `status` and the console show of the patterns.
+  struct Status: Sendable {
+    var patterns = 0
+    var groups = 0
+    var late = 0
+    var horizonDays = 90
+    /// The newest incident time counted, as RFC 3339 UTC; nil before any.
+    var newest: String?
+    /// The last rebuild from the journal: reports read, and how long it took.
+    var rebuiltFrom = 0
+    var rebuildSeconds = 0.0
+
+    var json: String {
+      "{\"enabled\":\(patterns),\"groups\":\(groups),\"late\":\(late),\"horizon_days\":\(horizonDays),"
+        + "\"newest\":\(newest.map { "\"\($0)\"" } ?? "null"),"
+        + "\"rebuilt_from\":\(rebuiltFrom),\"rebuild_s\":\(rebuildSeconds)}"
+    }
+  }
+
+  /// Counts one report that is to be recorded; gives the records of the patterns it
+  /// completes, and whether it came too late to count. `seqs` gives the `seq` of each of
+  /// the report's alerts.
+  mutating func count(
+    report: Report, events given: [PatternEvent], evaluatedBy revision: String, alerts: [AlertRecord],
+    seqs: (Int) -> UInt64?, receivedAt: Int64, time: String
+  ) -> (records: [AlertRecord], late: Bool) {
+    guard set.enabledPatternCount > 0 else { return ([], false) }
+    let set = self.set
+    // A report checked by the set before a reload counts by the set now in force: one set
+    // counts every report the windows hold.
+    let events =
+      revision == set.revision ? given : set.patternEvents(for: report, matches: set.evaluate(report))
+    guard !events.isEmpty else { return ([], false) }
+    let observation = windows.observe(events, report: report, receivedAt: receivedAt, patterns: set.patterns) {
+      event in
+      let counted = set.patterns[event.pattern].countedRules
+      return alerts.indices.compactMap { counted.contains(alerts[$0].rule) ? seqs($0) : nil }
+    }
+    let records = observation.completions.map { completion in
+      AlertRecord(
+        time: time, rule: completion.pattern.id, priority: completion.pattern.priority, reportID: report.id,
+        occurredAt: report.occurredAt.text.string, message: completion.message, basis: completion.pattern.basis,
+        tags: completion.pattern.tags, ruleset: set.revision, pattern: completion.facts)
+    }
+    return (records, observation.late)
+  }
+
+  func status(rebuiltFrom: Int, rebuildSeconds: Double, horizonDays: Int) -> Status {
+    Status(
+      patterns: set.enabledPatternCount, groups: windows.groupCount, late: windows.lateReports,
+      horizonDays: horizonDays,
+      newest: windows.earliestCounted.map { UTCTime.format(millisecondsSinceEpoch: $0 + windows.horizon) },
+      rebuiltFrom: rebuiltFrom, rebuildSeconds: rebuildSeconds)
+  }
+
+  /// The warning a report too late to count gets in its response.
+  func lateWarning(horizonDays: Int) -> String {
+    let newest = windows.earliestCounted.map { UTCTime.format(millisecondsSinceEpoch: $0 + windows.horizon) } ?? "?"
+    return "occurred_at is more than \(horizonDays) days (rules.lateness_horizon_days) before the newest incident "
+      + "time counted (\(newest)): the report is recorded and its rules fired, but it does not count toward patterns"
+  }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import VigilCore
+
+/// Rebuilds patterns' windows from the journal (docs/patterns.md, "Restarts and reloads"):
+/// every journalled report, in the order it was recorded, checked by the rule set and
+/// counted as the writer counts it, its completions taken as already emitted; then the
+/// alert log's pattern records, so that none is emitted again, and the `seq`s of the
+/// alerts the windows hold.
+enum PatternRebuild {
+  struct Outcome {
+    var windows: PatternWindows
+    var reports = 0
+    var unreadable = 0
+    var seconds = 0.0
+  }
+
+  /// Windows for `set`, from the journal (bytes `from` to `to`) and the alert log files
+  /// (oldest first).
+  static func build(
+    set: RuleSet, horizon: Int64, journal: String, to end: Int64? = nil, alertLogs: [String]
+  ) -> Outcome {
+    let started = Date()
+    var outcome = Outcome(windows: PatternWindows(horizon: horizon))
+    guard set.enabledPatternCount > 0 else { return outcome }
+    let (reports, unreadable) = count(set: set, windows: &outcome.windows, journal: journal, from: 0, to: end)
+    outcome.reports = reports
+    outcome.unreadable = unreadable
+    noteLogged(set: set, windows: &outcome.windows, alertLogs: alertLogs)
+    outcome.seconds = (Date().timeIntervalSince(started) * 1000).rounded() / 1000
+    return outcome
+  }
+
+  /// Counts the journal's reports from byte `from` to `to` (its end when nil); gives how
+  /// many were read, and how many lines could not be.
+  static func count(
+    set: RuleSet, windows: inout PatternWindows, journal: String, from start: Int64, to end: Int64?
+  ) -> (reports: Int, unreadable: Int) {
+    guard set.enabledPatternCount > 0, let handle = FileHandle(forReadingAtPath: journal) else { return (0, 0) }
+    defer { try? handle.close() }
+    try? handle.seek(toOffset: UInt64(start))
+    let data: Data
+    if let end {
+      data = (try? handle.read(upToCount: Int(max(0, end - start)))) ?? Data()
+    } else {
+      data = (try? handle.readToEnd()) ?? Data()
+    }
+    var reports = 0
+    var unreadable = 0
+    let prefix = Array("{\"received_at\":\"".utf8)
+    let middle = Array("\",\"report\":".utf8)
+    data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+      let bytes = buffer.bindMemory(to: UInt8.self)
+      var lineStart = 0
+      while lineStart < bytes.count {
+        var lineEnd = lineStart
+        while lineEnd < bytes.count, bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+        // A last line without its newline is still being written: not counted.
+        guard lineEnd < bytes.count else { break }
+        defer { lineStart = lineEnd + 1 }
+        let line = UnsafeBufferPointer(rebasing: bytes[lineStart..<lineEnd])
+        guard line.count > prefix.count + middle.count + 2, line.starts(with: prefix),
+          let timeEnd = (prefix.count..<min(line.count, prefix.count + 40)).first(where: { line[$0] == UInt8(ascii: "\"") }),
+          line[timeEnd...].starts(with: middle),
+          let receivedAt = Timestamp(String(decoding: line[prefix.count..<timeEnd], as: UTF8.self)),
+          case .success(.submit(let parsed, _)) = RequestParser.parse(Array(line[(timeEnd + middle.count)..<(line.count - 1)]))
+        else {
+          if lineEnd > lineStart { unreadable += 1 }
+          continue
+        }
+        reports += 1
+        let report = parsed.report
+        let events = set.patternEvents(for: report, matches: set.evaluate(report))
+        guard !events.isEmpty else { continue }
+        _ = windows.observe(
+          events, report: report, receivedAt: receivedAt.seconds * 1000 + Int64(receivedAt.nanoseconds / 1_000_000),
+          patterns: set.patterns
+        ) { _ in [] }
+        windows.settle()
+      }
+    }
+    return (reports, unreadable)
+  }
+
+  /// Reads the alert log files: each pattern record of the set's patterns holds its group
+  /// back (it was emitted), and the `seq`s of held reports' alerts are filled in.
+  static func noteLogged(set: RuleSet, windows: inout PatternWindows, alertLogs: [String]) {
+    let patterns = Dictionary(set.patterns.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    let held = windows.heldReportIDs
+    var seqs: [String: [(seq: UInt64, rule: String)]] = [:]
+    for path in alertLogs {
+      guard let data = FileManager.default.contents(atPath: path) else { continue }
+      for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
+        guard case .object(let record)? = try? JSONValue.parse([UInt8](line)),
+          case .string(let rule)? = record["rule"], case .number(let seq)? = record["seq"]
+        else { continue }
+        if case .string(let reportID)? = record["report_id"], held.contains(reportID) {
+          seqs[reportID, default: []].append((UInt64(seq), rule))
+        }
+        guard let pattern = patterns[rule], case .object(let facts)? = record["pattern"],
+          case .object(let group)? = facts["group"], case .string(let from)? = facts["from"],
+          case .string(let to)? = facts["to"], let start = Timestamp(from), let end = Timestamp(to)
+        else { continue }
+        let values = pattern.groupNames.map { name -> String? in
+          if case .string(let value)? = group[name] { return value }
+          return nil
+        }
+        guard values.allSatisfy({ $0 != nil }) else { continue }
+        windows.noteFiring(pattern: pattern, group: values.map { $0! }, from: start, to: end)
+      }
+    }
+    windows.fillSeqs(patterns: patterns) { reportID, rules in
+      (seqs[reportID] ?? []).filter { rules.contains($0.rule) }.map(\.seq)
+    }
+  }
+}
