@@ -184,10 +184,10 @@ struct RuleSetLoaderTests {
       [#"Rules/x.yaml:1:1: a rule file is a list of items (`- rule: …`, `- list: …`, `- macro: …`), got a mapping"#]
     ),
     ("- just text\n", [#"Rules/x.yaml:1:3: an item is a mapping such as `- rule: …`, got "just text""#]),
-    ("- name: x\n", ["Rules/x.yaml:1:3: an item needs exactly one of list, macro, rule; found none"]),
+    ("- name: x\n", ["Rules/x.yaml:1:3: an item needs exactly one of list, macro, rule, pattern; found none"]),
     (
       "- list: x\n  macro: y\n",
-      ["Rules/x.yaml:1:3: an item needs exactly one of list, macro, rule; found list and macro"]
+      ["Rules/x.yaml:1:3: an item needs exactly one of list, macro, rule, pattern; found list and macro"]
     ),
     (
       rule("type = access and"),

@@ -37,6 +37,8 @@ struct TerritorialControlReplayTests {
     let shipped = try Self.shippedRules()
     var before = shipped
     before["ceasefire.yaml"] = Self.ceasefireBeforeControl
+    // The patterns came later, and their examples count the ceasefire rule as it is now.
+    before["patterns.yaml"] = nil
     let daemon = try RunningDaemon(rules: before)
     let answers = try daemon.exchange(TerritorialControlCases.cases.indices.map(TerritorialControlCases.report))
     #expect(answers.count == 40 && answers.allSatisfy { $0.contains(#""ok":true"#) })

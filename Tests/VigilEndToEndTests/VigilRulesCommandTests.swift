@@ -124,7 +124,7 @@ struct VigilRulesCommandTests {
     let disabled = try Vigil.run(["rules", "lint", "--config", "none.yaml", "R"], in: directory.path)
     #expect(disabled.status == 1)
     #expect(
-      disabled.standardOutput.contains("R/groups.yaml:1:3: an item needs exactly one of list, macro, rule; found none"))
+      disabled.standardOutput.contains("R/groups.yaml:1:3: an item needs exactly one of list, macro, rule, pattern; found none"))
   }
 
   @Test func misuseAndUnreadableDirectoriesExitTwo() throws {

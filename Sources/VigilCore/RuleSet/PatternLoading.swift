@@ -30,19 +30,21 @@ extension Loading {
     let groupBy = patternKeys(members, owner: owner, compiler: compiler)
     let distinct = members.contains { $0.key == "distinct" } ? patternKey(members, "distinct", owner: owner, compiler: compiler) : nil
     let shape = patternShape(members, owner: owner, compiler: compiler, rules: rules, position: position)
+    var output: PatternTemplate?
+    if let outputScalar = scalar(members, "output", owner: owner) {
+      var keyCount = 0
+      if case .sequence(let keys, _)? = members.first(where: { $0.key == "group_by" })?.value { keyCount = keys.count }
+      do {
+        output = try PatternTemplate(outputScalar.text, groupKeys: keyCount)
+      } catch {
+        fail(locate(error.start, in: outputScalar), "\(owner): output: \(error.message)")
+      }
+    }
     guard let description, let priority, let basis, let tags, let enabled, let window, let groupBy, let shape,
-      members.contains(where: { $0.key == "distinct" }) == (distinct != nil),
-      let outputScalar = scalar(members, "output", owner: owner)
+      members.contains(where: { $0.key == "distinct" }) == (distinct != nil), let output
     else { return nil }
     if description.text.allSatisfy(\.isWhitespace) {
       fail(description.position, "\(owner): desc must say what the pattern detects")
-    }
-    let output: PatternTemplate
-    do {
-      output = try PatternTemplate(outputScalar.text, groupKeys: groupBy.count)
-    } catch {
-      fail(locate(error.start, in: outputScalar), "\(owner): output: \(error.message)")
-      return nil
     }
     let form: Pattern.Form = shape.sequence ? .sequence : distinct == nil ? .count : .distinct
     let definition = Self.patternDefinitionKeys.map { key in
@@ -115,9 +117,7 @@ extension Loading {
       }
       return (steps, steps.count, true)
     }
-    guard let step = patternStep(members, owner: owner, compiler: compiler, rules: rules, position: position) else {
-      return nil
-    }
+    let step = patternStep(members, owner: owner, compiler: compiler, rules: rules, position: position)
     guard let countNode = members.first(where: { $0.key == "count" })?.value else {
       fail(position, "\(owner): a pattern needs 'count' (how many reports complete it) or 'sequence'")
       return nil
@@ -126,7 +126,7 @@ extension Loading {
       fail(countNode.position, "\(owner): count must be a whole number from 2 to 1000, got \(countNode.kindName)")
       return nil
     }
-    return ([step], threshold, false)
+    return step.map { ([$0], threshold, false) }
   }
 
   /// `rules` and/or `condition`: at least one.
@@ -185,12 +185,11 @@ extension Loading {
     for element in elements {
       guard case .scalar(let scalar) = element, !element.isNull else {
         fail(element.position, "\(owner): each of group_by must be a field or a call, got \(element.kindName)")
-        return nil
+        continue
       }
-      guard let key = compileKey(scalar, owner: "\(owner): group_by", compiler: compiler) else { return nil }
-      keys.append(key)
+      if let key = compileKey(scalar, owner: "\(owner): group_by", compiler: compiler) { keys.append(key) }
     }
-    return keys
+    return keys.count == elements.count ? keys : nil
   }
 
   private mutating func patternKey(

@@ -1,0 +1,273 @@
+import Testing
+
+@testable import VigilCore
+
+/// The counting of patterns (docs/patterns.md, "How patterns are counted"), on the engine
+/// alone: reports fed in the order they arrive, each with its incident time.
+@Suite("Patterns: windows of incident time, groups, re-arming, lateness")
+struct PatternWindowsTests {
+  /// A rule set with one rule (attacks on hospitals) and the pattern given.
+  static func set(_ pattern: String) throws -> RuleSet {
+    let text = """
+      - rule: t.hospital
+        desc: A hospital was attacked.
+        condition: type = attack and target.type = hospital
+        output: "hospital"
+        priority: high
+      \(pattern)
+      """
+    return try loadRules([("t.yaml", text)]).get()
+  }
+
+  static let threeInThirtyDays = """
+    - pattern: t.repeated
+      desc: Three attacks on hospitals in one governorate within 30 days.
+      rules: [t.hospital]
+      group_by: [location.governorate]
+      count: 3
+      window: 30d
+      output: "%count in %group from %from to %to"
+      priority: critical
+    """
+
+  /// Feeds reports, in order; gives the completions of each.
+  struct Feeder {
+    let set: RuleSet
+    var windows: PatternWindows
+    var received: Int64? = nil
+
+    init(_ set: RuleSet, horizon: Int64 = PatternWindows.defaultHorizon) {
+      self.set = set
+      windows = PatternWindows(horizon: horizon)
+    }
+
+    mutating func feed(_ json: String) throws -> PatternWindows.Observation {
+      let report = try ReportParser.parse(json).get().report
+      let events = set.patternEvents(for: report, matches: set.evaluate(report))
+      let observation = windows.observe(events, report: report, receivedAt: received, patterns: set.patterns) { _ in [7] }
+      windows.settle()
+      return observation
+    }
+
+    /// A hospital attack on `day` (of April 2016, or a full timestamp) in `governorate`.
+    mutating func attack(_ id: String, _ when: String, _ governorate: String = "Idlib") throws -> [String] {
+      let time = when.count <= 2 ? "2016-04-\(when.count == 1 ? "0" + when : when)T12:00:00Z" : when
+      let report = """
+        {"id":"\(id)","type":"attack","occurred_at":"\(time)","target":{"type":"hospital"},"location":{"governorate":"\(governorate)"}}
+        """
+      return try feed(report).completions.map { $0.contributors.map(\.reportID).joined(separator: ",") }
+    }
+  }
+
+  @Test func outOfOrderArrivalCountsByIncidentTime() throws {
+    var feeder = Feeder(try Self.set(Self.threeInThirtyDays))
+    #expect(try feeder.attack("a", "20") == [])
+    #expect(try feeder.attack("b", "25") == [])
+    // The first incident arrives last, weeks late: it completes the pattern in the past.
+    let report = """
+      {"id":"c","type":"attack","occurred_at":"2016-04-02T12:00:00Z","target":{"type":"hospital"},"location":{"governorate":"Idlib"}}
+      """
+    let completion = try #require(try feeder.feed(report).completions.first)
+    #expect(completion.contributors.map(\.reportID) == ["c", "a", "b"])
+    #expect(completion.facts.from == "2016-04-02T12:00:00Z" && completion.facts.to == "2016-04-25T12:00:00Z")
+    #expect(completion.facts.reports == ["c", "a", "b"] && completion.facts.count == 3)
+    #expect(completion.message == "3 in Idlib from 2016-04-02T12:00:00Z to 2016-04-25T12:00:00Z")
+  }
+
+  @Test func aWindowEndsJustBeforeItsLengthAfterItsStart() throws {
+    var atTheEdge = Feeder(try Self.set(Self.threeInThirtyDays))
+    #expect(try atTheEdge.attack("a", "2016-04-01T00:00:00Z") == [])
+    #expect(try atTheEdge.attack("b", "2016-04-10T00:00:00Z") == [])
+    // 30 days after the first: outside its window.
+    #expect(try atTheEdge.attack("c", "2016-05-01T00:00:00Z") == [])
+    var inside = Feeder(try Self.set(Self.threeInThirtyDays))
+    #expect(try inside.attack("a", "2016-04-01T00:00:00Z") == [])
+    #expect(try inside.attack("b", "2016-04-10T00:00:00Z") == [])
+    // One millisecond less, and across an offset: inside.
+    #expect(try inside.attack("c", "2016-05-01T01:59:59.999+02:00") == ["a,b,c"])
+  }
+
+  @Test func manyGroupsAreCountedApart() throws {
+    var feeder = Feeder(try Self.set(Self.threeInThirtyDays))
+    var fired: [String] = []
+    for round in 1...3 {
+      for group in 0..<500 {
+        fired += try feeder.attack("g\(group)-\(round)", String(round), "G\(group)")
+      }
+    }
+    #expect(fired.count == 500)
+    #expect(Set(fired) == Set((0..<500).map { "g\($0)-1,g\($0)-2,g\($0)-3" }))
+    #expect(feeder.windows.groupCount == 500)
+  }
+
+  @Test func aGroupFiresOnceAndReArmsAWindowAfterItsLastReport() throws {
+    var feeder = Feeder(try Self.set(Self.threeInThirtyDays))
+    var firedOn: [Int] = []
+    // An attack every day of incident time for 100 days.
+    for day in 0..<100 {
+      let time = UTCTime.format(millisecondsSinceEpoch: 1_459_512_000_000 + Int64(day) * 86_400_000)
+      if try !feeder.attack("d\(day)", time).isEmpty { firedOn.append(day) }
+    }
+    // Days 0–2 fire; it is quiet until day 2 + 30; days 32–34 fire again; and so on.
+    #expect(firedOn == [2, 34, 66, 98])
+    // A late report in a span that fired already fires nothing.
+    #expect(try feeder.attack("late", UTCTime.format(millisecondsSinceEpoch: 1_459_512_000_000 + 40 * 86_400_000)) == [])
+  }
+
+  @Test func aReportLaterThanTheHorizonIsCountedAsLateAndNothingElse() throws {
+    var feeder = Feeder(try Self.set(Self.threeInThirtyDays), horizon: 10 * 86_400_000)
+    #expect(try feeder.attack("a", "28") == [])
+    #expect(try feeder.attack("b", "29") == [])
+    // 2016-04-18 is more than 10 days before the newest (04-29).
+    let late = try feeder.feed(
+      #"{"id":"c","type":"attack","occurred_at":"2016-04-18T11:59:59Z","target":{"type":"hospital"},"location":{"governorate":"Idlib"}}"#)
+    #expect(late.late && late.completions.isEmpty)
+    #expect(feeder.windows.lateReports == 1)
+    // Exactly at the horizon: it counts, and completes the pattern.
+    #expect(try feeder.attack("d", "2016-04-19T12:00:00Z") == ["d,a,b"])
+  }
+
+  @Test func aReportDatedInTheFutureDoesNotMakeTheOthersLate() throws {
+    var feeder = Feeder(try Self.set(Self.threeInThirtyDays), horizon: 10 * 86_400_000)
+    feeder.received = 1_461_931_200_000  // 2016-04-29T12:00:00Z
+    #expect(try feeder.attack("typo", "2026-04-29T12:00:00Z") == [])
+    #expect(try feeder.attack("a", "27") == [])
+    #expect(feeder.windows.lateReports == 0)
+  }
+
+  @Test func whatIsRolledBackWasNeverCounted() throws {
+    var feeder = Feeder(try Self.set(Self.threeInThirtyDays))
+    #expect(try feeder.attack("a", "1") == [])
+    #expect(try feeder.attack("b", "2") == [])
+    let report = try ReportParser.parse(
+      #"{"id":"c","type":"attack","occurred_at":"2016-04-03","target":{"type":"hospital"},"location":{"governorate":"Idlib"}}"#
+    ).get().report
+    let set = feeder.set
+    let events = set.patternEvents(for: report, matches: set.evaluate(report))
+    #expect(feeder.windows.observe(events, report: report, receivedAt: nil, patterns: set.patterns) { _ in [] }.completions.count == 1)
+    feeder.windows.rollBack()
+    // The same report again fires again: neither it nor its firing stayed.
+    #expect(feeder.windows.observe(events, report: report, receivedAt: nil, patterns: set.patterns) { _ in [] }.completions.count == 1)
+    feeder.windows.settle()
+    #expect(feeder.windows.contributorCount == 3)
+  }
+
+  @Test func aFiringInTheAlertLogHoldsItsGroupBack() throws {
+    var feeder = Feeder(try Self.set(Self.threeInThirtyDays))
+    let pattern = feeder.set.patterns[0]
+    feeder.windows.noteFiring(
+      pattern: pattern, group: ["Idlib"], from: Timestamp("2016-04-01")!, to: Timestamp("2016-04-03")!)
+    #expect(try feeder.attack("a", "10") == [])
+    #expect(try feeder.attack("b", "11") == [])
+    #expect(try feeder.attack("c", "12") == [])
+    #expect(try feeder.attack("x", "10", "Aleppo") == [])
+  }
+
+  @Test func stateOlderThanWindowAndHorizonIsDropped() throws {
+    var feeder = Feeder(try Self.set(Self.threeInThirtyDays), horizon: 10 * 86_400_000)
+    for group in 0..<50 { _ = try feeder.attack("g\(group)", "1", "G\(group)") }
+    #expect(feeder.windows.groupCount == 50)
+    // 41 days later (window 30 + horizon 10 + a day), one report elsewhere.
+    _ = try feeder.attack("later", "2016-05-12T12:00:00Z", "Elsewhere")
+    #expect(feeder.windows.groupCount == 1 && feeder.windows.contributorCount == 1)
+  }
+
+  @Test func distinctValuesAreCountedOncePerNameInAnySpelling() throws {
+    let set = try Self.set(
+      """
+      - pattern: t.hospitals
+        desc: Three different hospitals attacked in one governorate within 30 days.
+        rules: [t.hospital]
+        group_by: [location.governorate]
+        distinct: target.name
+        count: 3
+        window: 30d
+        output: "%count hospitals in %group"
+        priority: critical
+      """)
+    var feeder = Feeder(set)
+    func hospital(_ id: String, _ name: String) throws -> Int {
+      try feeder.feed(
+        #"{"id":"\#(id)","type":"attack","occurred_at":"2016-04-0\#(id.last!)","target":{"type":"hospital","name":"\#(name)"},"location":{"governorate":"Idlib"}}"#
+      ).completions.count
+    }
+    #expect(try hospital("a1", "Al-Quds Hospital") == 0)
+    #expect(try hospital("a2", "al quds hospital") == 0)
+    #expect(try hospital("a3", "AL-QUDS HOSPITAL") == 0)
+    #expect(try hospital("a4", "Kafr Nabl Hospital") == 0)
+    #expect(try hospital("a5", "Maarat al-Numan Hospital") == 1)
+  }
+
+  static let denialThenAttack = """
+    - pattern: t.sequence
+      desc: A denial followed by an attack on the same place.
+      sequence:
+        - condition: type = access and access.status = denied
+        - rules: [t.hospital]
+      group_by: [location.place]
+      window: 14d
+      output: "%group"
+      priority: critical
+    """
+
+  @Test func aSequenceFollowsIncidentTimeNotArrival() throws {
+    var feeder = Feeder(try Self.set(Self.denialThenAttack))
+    func report(_ id: String, _ type: String, _ day: String, _ place: String = "Madaya") throws -> Int {
+      let rest = type == "access" ? #""access":{"status":"denied"}"# : #""target":{"type":"hospital"}"#
+      return try feeder.feed(
+        #"{"id":"\#(id)","type":"\#(type)","occurred_at":"2016-04-\#(day)","location":{"place":"\#(place)"},\#(rest)}"#
+      ).completions.count
+    }
+    // The attack (04-10) arrives first; the denial before it (04-05) completes the sequence.
+    #expect(try report("a", "attack", "10") == 0)
+    #expect(try report("d", "access", "05") == 1)
+    // An attack before a denial is no sequence; the same day either way is.
+    #expect(try report("a2", "attack", "10", "Zabadani") == 0)
+    #expect(try report("d2", "access", "11", "Zabadani") == 0)
+    #expect(try report("d3", "access", "12", "Foah") == 0)
+    #expect(try report("a3", "attack", "12", "Foah") == 1)
+  }
+
+  @Test func patternErrorsAreAtTheirPlace() throws {
+    let broken = """
+      - rule: t.hospital
+        desc: A hospital was attacked.
+        condition: type = attack and target.type = hospital
+        output: "hospital"
+        priority: high
+      - pattern: t.broken
+        desc: Broken.
+        rules: [t.hospitl]
+        group_by: [location.governorat, nosuch(location)]
+        count: 1
+        window: 30 days
+        output: "%count %nothing"
+        priority: high
+      - pattern: t.steps
+        desc: Broken steps.
+        sequence:
+          - rules: [t.hospital]
+        count: 3
+        window: 2d
+        output: x
+        priority: high
+      - pattern: t.hospital
+        desc: A pattern named like a rule.
+        rules: [t.hospital]
+        count: 2
+        window: 1d
+        output: x
+        priority: high
+      """
+    let errors = ruleErrors([("p.yaml", broken)])
+    #expect(errors.contains("Rules/p.yaml:8:11: pattern t.broken: no rule is named 't.hospitl' (rules of that family: t.hospital)"))
+    #expect(errors.contains("Rules/p.yaml:9:14: pattern t.broken: group_by: unknown field location.governorat (did you mean location.governorate?)"))
+    #expect(errors.contains { $0.hasPrefix("Rules/p.yaml:9:35: pattern t.broken: group_by: ") && $0.contains("nosuch") })
+    #expect(errors.contains("Rules/p.yaml:10:10: pattern t.broken: count must be a whole number from 2 to 1000, got \"1\""))
+    #expect(errors.contains { $0.hasPrefix("Rules/p.yaml:11:11: pattern t.broken: window must be a number of days or hours") })
+    #expect(errors.contains("Rules/p.yaml:18:3: pattern t.steps: 'count' does not go with 'sequence'; each step says what it counts, and every step must be met"))
+    #expect(errors.contains("Rules/p.yaml:22:12: pattern t.hospital is already defined at Rules/p.yaml:1:9"))
+    #expect(errors.contains { $0.hasPrefix("Rules/p.yaml:12:19: pattern t.broken: output: '%nothing' is not a pattern's placeholder") })
+    #expect(errors.count == 8, "\(errors)")
+  }
+}
