@@ -35,6 +35,7 @@ struct Replay: ParsableCommand {
       throw CommandFailure(status: 2, sentence: "cannot read the journal \(journalPath)")
     }
     let logged = try recordedAlerts(configuration)
+    let patternChanges = try replayPatterns(set, configuration: configuration, journal: journalPath)
 
     var added: [String: [String]] = [:]
     var removed: [String: [String]] = [:]
@@ -62,9 +63,11 @@ struct Replay: ParsableCommand {
         let ids = { (list: [String]?) in "[" + (list ?? []).map(JSONText.string).joined(separator: ",") + "]" }
         print("{\"rule\":\(JSONText.string(rule)),\"added\":\(ids(added[rule])),\"removed\":\(ids(removed[rule]))}")
       }
+      for change in patternChanges.byPattern { print(change.json) }
       print(
         "{\"reports\":\(reports),\"unreadable\":\(unreadable),\"ruleset\":\"\(set.revision)\","
-          + "\"added\":\(addedCount),\"removed\":\(removedCount)}")
+          + "\"added\":\(addedCount),\"removed\":\(removedCount),"
+          + "\"patterns_added\":\(patternChanges.added),\"patterns_removed\":\(patternChanges.removed)}")
       return
     }
     let width = affected.map(\.count).max() ?? 0
@@ -73,10 +76,25 @@ struct Replay: ParsableCommand {
       if let ids = added[rule] { print("\(name)  +\(ids.count) would be added    \(Self.sample(ids))") }
       if let ids = removed[rule] { print("\(name)  -\(ids.count) would be removed  \(Self.sample(ids))") }
     }
+    let patternWidth = patternChanges.byPattern.map(\.pattern.count).max() ?? 0
+    for change in patternChanges.byPattern {
+      let name = change.pattern.padding(toLength: patternWidth, withPad: " ", startingAt: 0)
+      if !change.added.isEmpty {
+        print("\(name)  +\(change.added.count) would be added    \(Self.sample(change.added.map(\.shown)))")
+      }
+      if !change.removed.isEmpty {
+        print("\(name)  -\(change.removed.count) would be removed  \(Self.sample(change.removed.map(\.shown)))")
+      }
+    }
+    let patternSummary =
+      set.patterns.isEmpty && patternChanges.removed == 0
+      ? ""
+      : "; patterns: \(patternChanges.added) added, \(patternChanges.removed) removed"
     print(
       "replayed \(reports) report\(reports == 1 ? "" : "s") from \(journalPath) against \(set.revision) "
         + "(\(set.enabledRuleCount) rules): \(addedCount) alert\(addedCount == 1 ? "" : "s") added, "
         + "\(removedCount) removed, \(affected.count) rule\(affected.count == 1 ? "" : "s") affected"
+        + patternSummary
         + (unreadable > 0 ? "; \(unreadable) journal lines could not be read" : ""))
   }
 
@@ -100,18 +118,59 @@ struct Replay: ParsableCommand {
     }
   }
 
+  /// The alert log's files, oldest first.
+  private func alertLogFiles(_ configuration: DaemonConfiguration) -> [String] {
+    let base = alertLog ?? configuration.alerts.path
+    let rotated = alertLog == nil ? (1...max(configuration.alerts.keep, 1)).reversed().map { "\(base).\($0)" } : []
+    return rotated + [base]
+  }
+
+  /// Patterns the set completes over the journal (counted from nothing, as a rebuild
+  /// counts) against the pattern records of the alert log; a completion is the pattern
+  /// and the reports that make it.
+  private func replayPatterns(_ set: RuleSet, configuration: DaemonConfiguration, journal: String) throws
+    -> PatternReplay
+  {
+    var replayed: [String: PatternReplay.Completion] = [:]
+    var windows = PatternWindows(horizon: configuration.rules.latenessHorizon)
+    _ = PatternRebuild.count(set: set, windows: &windows, journal: journal, from: 0, to: nil) { completion in
+      let facts = completion.facts
+      let item = PatternReplay.Completion(
+        pattern: completion.pattern.id, group: facts.group, from: facts.from, to: facts.to, reports: facts.reports)
+      replayed[item.key] = item
+    }
+    var recorded: [String: PatternReplay.Completion] = [:]
+    for path in alertLogFiles(configuration) {
+      guard let data = FileManager.default.contents(atPath: path) else { continue }
+      for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
+        guard case .object(let record)? = try? JSONValue.parse(Array(line)), case .string(let rule)? = record["rule"],
+          case .object(let facts)? = record["pattern"], case .array(let reports)? = facts["reports"]
+        else { continue }
+        var group: [String] = []
+        if case .object(let keys)? = facts["group"] {
+          group = keys.members.compactMap { if case .string(let value) = $0.value { value } else { nil } }
+        }
+        let text = { (key: String) -> String in if case .string(let value)? = facts[key] { value } else { "" } }
+        let item = PatternReplay.Completion(
+          pattern: rule, group: group, from: text("from"), to: text("to"),
+          reports: reports.compactMap { if case .string(let id) = $0 { id } else { nil } })
+        recorded[item.key] = item
+      }
+    }
+    return PatternReplay(replayed: replayed, recorded: recorded)
+  }
+
   /// The rules the alert log recorded for each report id, over the rotated files too.
   private func recordedAlerts(_ configuration: DaemonConfiguration) throws -> [String: Set<String>] {
     let base = alertLog ?? configuration.alerts.path
-    let rotated = alertLog == nil ? (1...max(configuration.alerts.keep, 1)).reversed().map { "\(base).\($0)" } : []
     var recorded: [String: Set<String>] = [:]
     var found = false
-    for path in rotated + [base] {
+    for path in alertLogFiles(configuration) {
       guard let data = FileManager.default.contents(atPath: path) else { continue }
       found = true
       for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
         guard case .object(let record)? = try? JSONValue.parse(Array(line)), case .string(let id)? = record["report_id"],
-          case .string(let rule)? = record["rule"]
+          case .string(let rule)? = record["rule"], record["pattern"] == nil
         else { continue }
         recorded[id, default: []].insert(rule)
       }

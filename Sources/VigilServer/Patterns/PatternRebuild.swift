@@ -6,7 +6,7 @@ import VigilCore
 /// counted as the writer counts it, its completions taken as already emitted; then the
 /// alert log's pattern records, so that none is emitted again, and the `seq`s of the
 /// alerts the windows hold.
-enum PatternRebuild {
+public enum PatternRebuild {
   struct Outcome {
     var windows: PatternWindows
     var reports = 0
@@ -32,8 +32,9 @@ enum PatternRebuild {
 
   /// Counts the journal's reports from byte `from` to `to` (its end when nil); gives how
   /// many were read, and how many lines could not be.
-  static func count(
-    set: RuleSet, windows: inout PatternWindows, journal: String, from start: Int64, to end: Int64?
+  public static func count(
+    set: RuleSet, windows: inout PatternWindows, journal: String, from start: Int64, to end: Int64?,
+    completed: ((PatternWindows.Completion) -> Void)? = nil
   ) -> (reports: Int, unreadable: Int) {
     guard set.enabledPatternCount > 0, let handle = FileHandle(forReadingAtPath: journal) else { return (0, 0) }
     defer { try? handle.close() }
@@ -71,11 +72,12 @@ enum PatternRebuild {
         let report = parsed.report
         let events = set.patternEvents(for: report, matches: set.evaluate(report))
         guard !events.isEmpty else { continue }
-        _ = windows.observe(
+        let observation = windows.observe(
           events, report: report, receivedAt: receivedAt.seconds * 1000 + Int64(receivedAt.nanoseconds / 1_000_000),
           patterns: set.patterns
         ) { _ in [] }
         windows.settle()
+        if let completed { observation.completions.forEach(completed) }
       }
     }
     return (reports, unreadable)
