@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+import VigilTestSupport
+
+/// Patterns (docs/patterns.md) with the real daemon: counted across restarts and reloads,
+/// never emitted twice, late reports said, `check` counting nothing, and the windows
+/// rebuilt from the journal agreeing with what the daemon emitted live.
+@Suite("Patterns with the real daemon: restarts, reloads, late reports, check, rebuild")
+struct PatternEndToEndTests {
+  static let hospitalRule = """
+    - rule: t.hospital
+      desc: A hospital was attacked.
+      condition: type = attack and target.type = hospital
+      output: "Attack on a hospital in %{%location.governorate|an unknown governorate}"
+      priority: high
+    """
+
+  static let pattern = """
+    - pattern: t.repeated
+      desc: Three attacks on hospitals in one governorate within 30 days.
+      rules: [t.hospital]
+      group_by: [location.governorate]
+      count: 3
+      window: 30d
+      output: "%count attacks on hospitals in %group from %from to %to"
+      priority: critical
+      basis: ["UNSCR 2139 OP8"]
+    """
+
+  static let rules = ["t.yaml": hospitalRule + "\n" + pattern]
+
+  static func attack(_ id: String, _ date: String, _ governorate: String = "Idlib") -> String {
+    #"{"id":"\#(id)","type":"attack","occurred_at":"\#(date)T12:00:00Z","target":{"type":"hospital"},"location":{"governorate":"\#(governorate)"}}"#
+  }
+
+  static func object(_ line: String) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]) ?? [:]
+  }
+
+  static func alertRules(_ response: [String: Any]) -> [String] {
+    ((response["alerts"] as? [[String: Any]]) ?? []).compactMap { $0["rule"] as? String }
+  }
+
+  /// The alert log's records.
+  static func records(_ daemon: RunningDaemon) throws -> [[String: Any]] {
+    let text = try String(contentsOfFile: daemon.directory.path + "/var/log/vigil/alerts.jsonl", encoding: .utf8)
+    return text.split(separator: "\n").map { object(String($0)) }
+  }
+
+  @Test func aPatternSpansARestartAndIsNeverEmittedTwice() throws {
+    var daemon = try RunningDaemon(rules: Self.rules)
+    let directory = daemon.directory
+    let first = try daemon.exchange([Self.attack("a", "2016-04-01"), Self.attack("b", "2016-04-02")]).map(Self.object)
+    #expect(first.map(Self.alertRules) == [["t.hospital"], ["t.hospital"]])
+    expectCleanStop(daemon)
+
+    daemon = try RunningDaemon(rules: Self.rules, directory: directory)
+    let completing = try daemon.exchange(Self.attack("c", "2016-04-03"))
+    #expect(Self.alertRules(completing) == ["t.hospital", "t.repeated"])
+    let records = try Self.records(daemon)
+    let record = try #require(records.last)
+    #expect(record["rule"] as? String == "t.repeated" && record["report_id"] as? String == "c")
+    #expect(record["message"] as? String == "3 attacks on hospitals in Idlib from 2016-04-01T12:00:00Z to 2016-04-03T12:00:00Z")
+    let facts = try #require(record["pattern"] as? [String: Any])
+    #expect(facts["reports"] as? [String] == ["a", "b", "c"])
+    #expect(facts["group"] as? [String: String] == ["location.governorate": "Idlib"])
+    // The seqs of the three alerts that make it, across the restart.
+    let hospitalSeqs = records.filter { $0["rule"] as? String == "t.hospital" }.compactMap { $0["seq"] as? Int }
+    #expect(facts["seqs"] as? [Int] == hospitalSeqs)
+    #expect(completing["alerts"].flatMap { ($0 as? [[String: Any]])?.last?["seq"] as? Int } == record["seq"] as? Int)
+
+    // Killed, not stopped: the windows come back from the journal, and the pattern, which
+    // is in the alert log, is not emitted again by the next report of its window.
+    daemon.stop(signal: SIGKILL)
+    daemon = try RunningDaemon(rules: Self.rules, directory: directory)
+    let status = try daemon.exchange(#"{"op":"status"}"#)
+    let patterns = try #require(status["patterns"] as? [String: Any])
+    #expect(patterns["rebuilt_from"] as? Int == 3 && patterns["groups"] as? Int == 1 && patterns["enabled"] as? Int == 1)
+    #expect(Self.alertRules(try daemon.exchange(Self.attack("d", "2016-04-04"))) == ["t.hospital"])
+    // The completing report sent again is a duplicate, and its answer names the pattern's seq.
+    let again = try daemon.exchange(Self.attack("c", "2016-04-03"))
+    #expect(again["duplicate"] as? Bool == true)
+    #expect((again["alerts"] as? [[String: Any]])?.compactMap { $0["seq"] as? Int }.last == record["seq"] as? Int)
+    // A full window after the pattern's last report, it fires again.
+    let later = try daemon.exchange(
+      [Self.attack("e", "2016-05-03"), Self.attack("f", "2016-05-04"), Self.attack("g", "2016-05-05")]
+    ).map(Self.object)
+    #expect(later.map(Self.alertRules) == [["t.hospital"], ["t.hospital"], ["t.hospital", "t.repeated"]])
+    #expect(try Self.records(daemon).filter { $0["rule"] as? String == "t.repeated" }.count == 2)
+    let verify = try Vigil.run(["verify", "var/log/vigil/alerts.jsonl"], in: directory.path)
+    #expect(verify.status == 0 && verify.standardOutput.contains("chain intact"), "\(verify.standardOutput)")
+    expectCleanStop(daemon)
+  }
+
+  @Test func aReloadBringsPatternsThatCountTheReportsBeforeIt() throws {
+    let daemon = try RunningDaemon(rules: ["t.yaml": Self.hospitalRule])
+    _ = try daemon.exchange([Self.attack("a", "2016-04-01"), Self.attack("b", "2016-04-02", "Aleppo")])
+    _ = try daemon.exchange([Self.attack("c", "2016-04-03")])
+    try (Self.hospitalRule + "\n" + Self.pattern).write(
+      toFile: daemon.directory.path + "/Rules/t.yaml", atomically: true, encoding: .utf8)
+    let reload = try daemon.exchange(#"{"op":"reload"}"#)
+    #expect(reload["reloaded"] as? Bool == true)
+    let status = try daemon.exchange(#"{"op":"status"}"#)
+    let patterns = try #require(status["patterns"] as? [String: Any])
+    #expect(patterns["enabled"] as? Int == 1 && patterns["rebuilt_from"] as? Int == 3)
+    // A reload does not emit what the old reports would have completed; the next report
+    // counts with them.
+    let completing = try daemon.exchange(Self.attack("d", "2016-04-04"))
+    #expect(Self.alertRules(completing) == ["t.hospital", "t.repeated"])
+    let record = try #require(try Self.records(daemon).last)
+    #expect((record["pattern"] as? [String: Any])?["reports"] as? [String] == ["a", "c", "d"])
+    expectCleanStop(daemon)
+  }
+
+  @Test func aReportLaterThanTheHorizonIsRecordedSaidAndNotCounted() throws {
+    let directory = try TemporaryDirectory()
+    try """
+      rules: {paths: [Rules], lateness_horizon_days: 10}
+      http: {listen: "off"}
+      """.write(toFile: directory.path + "/vigild.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(rules: Self.rules, arguments: ["--config", "vigild.yaml"], directory: directory)
+    let answers = try daemon.exchange([
+      Self.attack("a", "2016-04-29"), Self.attack("b", "2016-04-28"), Self.attack("late", "2016-04-10"),
+    ]).map(Self.object)
+    let late = answers[2]
+    #expect(late["ok"] as? Bool == true && Self.alertRules(late) == ["t.hospital"])
+    let warnings = late["warnings"] as? [String] ?? []
+    #expect(warnings.contains { $0.contains("more than 10 days") && $0.contains("does not count toward patterns") }, "\(warnings)")
+    #expect((answers[0]["warnings"] as? [String])?.isEmpty == true)
+    let patterns = try #require(try daemon.exchange(#"{"op":"status"}"#)["patterns"] as? [String: Any])
+    #expect(patterns["late"] as? Int == 1 && patterns["horizon_days"] as? Int == 10)
+    // The late report did not count: a third in the window is still needed.
+    #expect(Self.alertRules(try daemon.exchange(Self.attack("c", "2016-04-27"))) == ["t.hospital", "t.repeated"])
+    expectCleanStop(daemon)
+  }
+
+  @Test func checkSaysWhatAReportWouldCompleteAndCountsNothing() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    _ = try daemon.exchange([Self.attack("a", "2016-04-01"), Self.attack("b", "2016-04-02")])
+    let check = try daemon.exchange(#"{"op":"check","report":\#(Self.attack("c", "2016-04-03"))}"#)
+    let alerts = try #require(check["alerts"] as? [[String: Any]])
+    #expect(alerts.compactMap { $0["rule"] as? String } == ["t.hospital", "t.repeated"])
+    #expect(alerts.allSatisfy { $0["seq"] == nil }, "a check records nothing, so no alert has a seq")
+    #expect(alerts.last?["message"] as? String == "3 attacks on hospitals in Idlib from 2016-04-01T12:00:00Z to 2016-04-03T12:00:00Z")
+    // Twice: the first check changed no window.
+    let twice = try daemon.exchange(#"{"op":"check","report":\#(Self.attack("c", "2016-04-03"))}"#)
+    #expect(Self.alertRules(twice) == ["t.hospital", "t.repeated"])
+    #expect(Self.alertRules(try daemon.exchange(Self.attack("c", "2016-04-03"))) == ["t.hospital", "t.repeated"])
+    expectCleanStop(daemon)
+  }
+
+  /// 100,000 generated reports (the benchmark's workload) through the shipped rules; then
+  /// `vigil replay`, which counts the journal from nothing as a rebuild does, must find the
+  /// very patterns the daemon emitted live, no more and no fewer.
+  @Test(.timeLimit(.minutes(10))) func rebuildingFromTheJournalGivesThePatternsEmittedLive() throws {
+    let generator = try #require(
+      SharedData.folder.map { $0 + "/../tools/gen_reports.py" }, "\(SharedData.missing("../tools/gen_reports.py"))")
+    let generated = try ChildProcess.run("/usr/bin/python3", [generator, "100000", "18"])
+    #expect(generated.status == 0)
+    let reports = generated.standardOutput.split(separator: "\n").map(String.init)
+    #expect(reports.count == 100_000)
+    let daemon = try RunningDaemon(rules: TerritorialControlReplayTests.shippedRules(), arguments: ["--durability", "none"])
+    var answered = 0
+    for start in stride(from: 0, to: reports.count, by: 10_000) {
+      answered += try daemon.exchange(Array(reports[start..<min(start + 10_000, reports.count)])).count
+    }
+    #expect(answered == 100_000)
+    let records = try Self.records(daemon)
+    let emitted = records.filter { $0["pattern"] != nil }
+    #expect(emitted.count >= 100, "\(emitted.count) patterns emitted live")
+    let status = try daemon.exchange(#"{"op":"status"}"#)
+    expectCleanStop(daemon)
+
+    let replay = try Vigil.run(["replay", "--json"], in: daemon.directory.path)
+    #expect(replay.status == 0, "\(replay.standardError)")
+    let summary = Self.object(String(replay.standardOutput.split(separator: "\n").last ?? ""))
+    #expect(summary["reports"] as? Int == 100_000)
+    #expect(summary["patterns_added"] as? Int == 0 && summary["patterns_removed"] as? Int == 0, "\(replay.standardOutput.suffix(2000))")
+    // And a restart rebuilds the same windows: as many groups as the daemon held.
+    let restarted = try RunningDaemon(rules: TerritorialControlReplayTests.shippedRules(), directory: daemon.directory)
+    let rebuilt = try restarted.exchange(#"{"op":"status"}"#)
+    let before = try #require(status["patterns"] as? [String: Any])
+    let after = try #require(rebuilt["patterns"] as? [String: Any])
+    #expect(after["rebuilt_from"] as? Int == 100_000)
+    #expect(after["groups"] as? Int == before["groups"] as? Int && after["newest"] as? String == before["newest"] as? String)
+    expectCleanStop(restarted)
+  }
+}
