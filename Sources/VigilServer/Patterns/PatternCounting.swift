@@ -7,6 +7,14 @@ import VigilCore
 struct PatternCounting: Sendable {
   var set: RuleSet
   var windows: PatternWindows
+  /// The last warning made for a late report, and the newest time it was made for: late
+  /// reports come in runs (an import of old reports), and the text changes only with it.
+  private var lastLateWarning: (newest: Int64, text: String)?
+
+  init(set: RuleSet, windows: PatternWindows) {
+    self.set = set
+    self.windows = windows
+  }
 
   /// What `status` and the console show of the patterns.
   struct Status: Sendable {
@@ -64,9 +72,13 @@ struct PatternCounting: Sendable {
   }
 
   /// The warning a report too late to count gets in its response.
-  func lateWarning(horizonDays: Int) -> String {
+  mutating func lateWarning(horizonDays: Int) -> String {
+    if let last = lastLateWarning, last.newest == windows.newest { return last.text }
     let newest = windows.earliestCounted.map { UTCTime.format(millisecondsSinceEpoch: $0 + windows.horizon) } ?? "?"
-    return "occurred_at is more than \(horizonDays) days (rules.lateness_horizon_days) before the newest incident "
+    let text =
+      "occurred_at is more than \(horizonDays) days (rules.lateness_horizon_days) before the newest incident "
       + "time counted (\(newest)): the report is recorded and its rules fired, but it does not count toward patterns"
+    lastLateWarning = (windows.newest, text)
+    return text
   }
 }

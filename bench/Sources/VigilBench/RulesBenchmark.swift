@@ -34,10 +34,49 @@ struct RulesBenchmark {
     perReport.sort()
     let median = perReport[perReport.count / 2]
     let p99 = perReport[perReport.count * 99 / 100]
+    let patterns = countPatterns(set: set, reports: reports)
     return """
       rule evaluation: \(set.enabledRuleCount) rules, \(reports.count) reports, \(alerts / max(rounds, 1)) alerts
       per report (each timed alone): median \(nanoseconds(median)) ns, p99 \(nanoseconds(p99)) ns
       whole workload, best of \(max(rounds - 1, 1)) rounds: \(nanoseconds(bestBatch / reports.count)) ns per report
+      \(patterns)
+      """
+  }
+
+  /// Rules and patterns as the daemon runs them on a report: the rules, what the report is
+  /// to each pattern (the connection's part), and counting it in the windows (the writer's
+  /// part), each report timed alone, in the workload's order.
+  private func countPatterns(set: RuleSet, reports: [Report]) -> String {
+    guard set.enabledPatternCount > 0 else { return "patterns: none in the set" }
+    var windows = PatternWindows()
+    var perReport: [Duration] = []
+    var counting: [Duration] = []
+    perReport.reserveCapacity(reports.count)
+    var completions = 0
+    var events = 0
+    for report in reports {
+      let start = ContinuousClock.now
+      let matches = set.evaluate(report)
+      let found = set.patternEvents(for: report, matches: matches)
+      let evaluated = ContinuousClock.now
+      if !found.isEmpty {
+        completions += windows.observe(found, report: report, receivedAt: nil, patterns: set.patterns) { _ in [] }
+          .completions.count
+        windows.settle()
+      }
+      let end = ContinuousClock.now
+      perReport.append(end - start)
+      if !found.isEmpty { counting.append(end - evaluated) }
+      events += found.count
+    }
+    perReport.sort()
+    counting.sort()
+    let median = perReport[perReport.count / 2]
+    let p99 = perReport[perReport.count * 99 / 100]
+    let countingMedian = counting.isEmpty ? .zero : counting[counting.count / 2]
+    return """
+      with \(set.enabledPatternCount) patterns (rules, pattern events, counting): median \(nanoseconds(median)) ns, p99 \(nanoseconds(p99)) ns per report
+      patterns: \(events) events from \(reports.count) reports, \(completions) completions, \(windows.lateReports) late, \(windows.groupCount) groups held; counting an event's report: median \(nanoseconds(countingMedian)) ns
       """
   }
 
