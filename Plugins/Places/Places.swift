@@ -78,6 +78,20 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
       }
       return key.map(FieldValue.text)
     }
-    return .success([place, Self.governorate] + ((try? control.get()) ?? []))
+    // `place_or_text(field)`: the place's key when the text names a place, else the text
+    // normalised as `normalized` gives it: a group of reports about one place, named places
+    // gathered across their spellings and scripts.
+    let placeOrText = ConditionFunction(name: "place_or_text", parameters: [.field(.text)], result: .text) {
+      report, arguments in
+      guard case .field(let field) = arguments[0], case .text(let text)? = field.read(report) else { return nil }
+      let key = found.value(for: text) { text in
+        let words = NameNormalizer.words(of: text.string)
+        return known.first { $0.aliases.contains { $0.occurs(in: words) } }?.key
+      }
+      if let key { return .text(key) }
+      let words = NameNormalizer.words(of: text.string)
+      return words.isEmpty ? nil : .text(ReportText(words.joined(separator: " ")))
+    }
+    return .success([place, placeOrText, Self.governorate] + ((try? control.get()) ?? []))
   }
 }

@@ -127,20 +127,22 @@ public struct PatternWindows: Sendable {
       let contributor = Contributor(
         time: time, order: arrivals, reportID: report.id, occurredAt: report.occurredAt.text.string,
         seqs: seqs(event), steps: event.steps, distinct: event.distinct)
-      if groups[id] == nil {
+      // One lookup of the group; its arrays are changed where they are.
+      var slot = groups.index(forKey: id)
+      if slot == nil {
         groups[id] = Group(window: pattern.window)
         undo.append(.created(id))
+        slot = groups.index(forKey: id)
       }
-      let at = groups[id]!.members.insertionPoint(time: time, order: arrivals)
-      groups[id]!.members.insert(contributor, at: at)
+      let at = groups.values[slot!].members.insertionPoint(time: time, order: arrivals)
+      groups.values[slot!].members.insert(contributor, at: at)
       undo.append(.inserted(id, order: arrivals))
       touched.insert(id)
-      guard let chosen = Self.completion(in: groups[id]!, newAt: at, pattern: pattern) else { continue }
-      let members = groups[id]!.members
-      groups[id]!.firings.append(Firing(from: members[chosen.first!].time, to: chosen.map { members[$0].time }.max()!))
+      guard let chosen = Self.completion(in: groups.values[slot!], newAt: at, pattern: pattern) else { continue }
+      let members = chosen.map { groups.values[slot!].members[$0] }
+      groups.values[slot!].firings.append(Firing(from: members[0].time, to: members.map(\.time).max()!))
       undo.append(.fired(id))
-      observation.completions.append(
-        Completion(pattern: pattern, group: event.group, contributors: chosen.map { members[$0] }))
+      observation.completions.append(Completion(pattern: pattern, group: event.group, contributors: members))
     }
     return observation
   }
@@ -171,7 +173,13 @@ public struct PatternWindows: Sendable {
     // A sweep of every group once the newest time has moved on a day.
     if sweptAt == .min || newest - sweptAt >= 86_400_000 {
       sweptAt = newest
-      for id in Array(groups.keys) { prune(id, floor: floor) }
+      var emptied: [GroupID] = []
+      var slot = groups.startIndex
+      while slot != groups.endIndex {
+        if prune(slot, floor: floor) { emptied.append(groups.keys[slot]) }
+        groups.formIndex(after: &slot)
+      }
+      for id in emptied { groups[id] = nil }
     }
   }
 
@@ -203,13 +211,21 @@ public struct PatternWindows: Sendable {
   }
 
   private mutating func prune(_ id: GroupID, floor: Int64) {
-    guard var group = groups[id] else { return }
-    let oldest = floor - group.window
-    if let first = group.members.first, first.time <= oldest {
-      group.members.removeAll { $0.time <= oldest }
+    guard let slot = groups.index(forKey: id) else { return }
+    if prune(slot, floor: floor) { groups.remove(at: slot) }
+  }
+
+  /// Prunes the group in place; whether it is left empty.
+  private mutating func prune(_ slot: [GroupID: Group].Index, floor: Int64) -> Bool {
+    let window = groups.values[slot].window
+    let oldest = floor - window
+    if let first = groups.values[slot].members.first, first.time <= oldest {
+      groups.values[slot].members.removeAll { $0.time <= oldest }
     }
-    group.firings.removeAll { $0.to + 2 * group.window <= floor }
-    groups[id] = group.members.isEmpty && group.firings.isEmpty ? nil : group
+    if groups.values[slot].firings.contains(where: { $0.to + 2 * window <= floor }) {
+      groups.values[slot].firings.removeAll { $0.to + 2 * window <= floor }
+    }
+    return groups.values[slot].members.isEmpty && groups.values[slot].firings.isEmpty
   }
 
   // MARK: Finding a completion

@@ -31,7 +31,9 @@ public enum PatternRebuild {
   }
 
   /// Counts the journal's reports from byte `from` to `to` (its end when nil); gives how
-  /// many were read, and how many lines could not be.
+  /// many were read, and how many lines could not be. The journal is read a slice at a
+  /// time; each slice's reports are parsed and checked on every core (what a report is to
+  /// the patterns does not depend on the others), then counted in journal order.
   public static func count(
     set: RuleSet, windows: inout PatternWindows, journal: String, from start: Int64, to end: Int64?,
     completed: ((PatternWindows.Completion) -> Void)? = nil
@@ -39,48 +41,92 @@ public enum PatternRebuild {
     guard set.enabledPatternCount > 0, let handle = FileHandle(forReadingAtPath: journal) else { return (0, 0) }
     defer { try? handle.close() }
     try? handle.seek(toOffset: UInt64(start))
-    let data: Data
-    if let end {
-      data = (try? handle.read(upToCount: Int(max(0, end - start)))) ?? Data()
-    } else {
-      data = (try? handle.readToEnd()) ?? Data()
-    }
+    var left = end.map { max(0, $0 - start) } ?? Int64.max
+    var carried: [UInt8] = []
     var reports = 0
     var unreadable = 0
-    let prefix = Array("{\"received_at\":\"".utf8)
-    let middle = Array("\",\"report\":".utf8)
-    data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
-      let bytes = buffer.bindMemory(to: UInt8.self)
-      var lineStart = 0
-      while lineStart < bytes.count {
-        var lineEnd = lineStart
-        while lineEnd < bytes.count, bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
-        // A last line without its newline is still being written: not counted.
-        guard lineEnd < bytes.count else { break }
-        defer { lineStart = lineEnd + 1 }
-        let line = UnsafeBufferPointer(rebasing: bytes[lineStart..<lineEnd])
-        guard line.count > prefix.count + middle.count + 2, line.starts(with: prefix),
-          let timeEnd = (prefix.count..<min(line.count, prefix.count + 40)).first(where: { line[$0] == UInt8(ascii: "\"") }),
-          line[timeEnd...].starts(with: middle),
-          let receivedAt = Timestamp(String(decoding: line[prefix.count..<timeEnd], as: UTF8.self)),
-          case .success(.submit(let parsed, _)) = RequestParser.parse(Array(line[(timeEnd + middle.count)..<(line.count - 1)]))
-        else {
-          if lineEnd > lineStart { unreadable += 1 }
+    while left > 0 {
+      let chunk = (try? handle.read(upToCount: Int(min(left, 8 << 20)))) ?? Data()
+      if chunk.isEmpty { break }
+      left -= Int64(chunk.count)
+      var bytes = carried
+      bytes.append(contentsOf: chunk)
+      // A last line without its newline waits for the next slice; at the end it is one
+      // still being written, and is not counted.
+      guard let last = bytes.lastIndex(of: UInt8(ascii: "\n")) else {
+        carried = bytes
+        continue
+      }
+      carried = Array(bytes[(last + 1)...])
+      let entries = checked(bytes[...last], set: set)
+      for entry in entries {
+        guard let entry else {
+          unreadable += 1
           continue
         }
         reports += 1
-        let report = parsed.report
-        let events = set.patternEvents(for: report, matches: set.evaluate(report))
-        guard !events.isEmpty else { continue }
+        guard !entry.events.isEmpty else { continue }
         let observation = windows.observe(
-          events, report: report, receivedAt: receivedAt.seconds * 1000 + Int64(receivedAt.nanoseconds / 1_000_000),
-          patterns: set.patterns
+          entry.events, report: entry.report, receivedAt: entry.receivedAt, patterns: set.patterns
         ) { _ in [] }
         windows.settle()
         if let completed { observation.completions.forEach(completed) }
       }
     }
     return (reports, unreadable)
+  }
+
+  /// A journal line as the writer counted it: the report, what it is to the patterns, and
+  /// when it was received (milliseconds).
+  private struct Entry: Sendable {
+    let report: Report
+    let events: [PatternEvent]
+    let receivedAt: Int64
+  }
+
+  /// The complete lines of `bytes`, each parsed and checked (nil: unreadable), on every core.
+  private static func checked(_ bytes: ArraySlice<UInt8>, set: RuleSet) -> [Entry?] {
+    var lines: [Range<Int>] = []
+    var lineStart = bytes.startIndex
+    for index in bytes.indices where bytes[index] == UInt8(ascii: "\n") {
+      if index > lineStart { lines.append(lineStart..<index) }
+      lineStart = index + 1
+    }
+    let ranges = lines
+    var entries = [Entry?](repeating: nil, count: lines.count)
+    let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, lines.count / 256 + 1))
+    entries.withUnsafeMutableBufferPointer { output in
+      nonisolated(unsafe) let output = output
+      bytes.withUnsafeBufferPointer { input in
+        nonisolated(unsafe) let input = input
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+          for index in stride(from: worker, to: ranges.count, by: workers) {
+            let range = ranges[index]
+            output[index] = entry(
+              UnsafeBufferPointer(rebasing: input[(range.lowerBound - bytes.startIndex)..<(range.upperBound - bytes.startIndex)]),
+              set: set)
+          }
+        }
+      }
+    }
+    return entries
+  }
+
+  private static let prefix = Array("{\"received_at\":\"".utf8)
+  private static let middle = Array("\",\"report\":".utf8)
+
+  /// One journal line: `{"received_at":"…","report":{…}}`.
+  private static func entry(_ line: UnsafeBufferPointer<UInt8>, set: RuleSet) -> Entry? {
+    guard line.count > prefix.count + middle.count + 2, line.starts(with: prefix),
+      let timeEnd = (prefix.count..<min(line.count, prefix.count + 40)).first(where: { line[$0] == UInt8(ascii: "\"") }),
+      line[timeEnd...].starts(with: middle),
+      let receivedAt = Timestamp(String(decoding: line[prefix.count..<timeEnd], as: UTF8.self)),
+      case .success(.submit(let parsed, _)) = RequestParser.parse(Array(line[(timeEnd + middle.count)..<(line.count - 1)]))
+    else { return nil }
+    let report = parsed.report
+    return Entry(
+      report: report, events: set.patternEvents(for: report, matches: set.evaluate(report)),
+      receivedAt: receivedAt.seconds * 1000 + Int64(receivedAt.nanoseconds / 1_000_000))
   }
 
   /// Reads the alert log files: each pattern record of the set's patterns holds its group
