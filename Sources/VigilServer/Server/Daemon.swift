@@ -455,15 +455,18 @@ public final class Daemon: Sendable {
     "{\"ok\":true,\"reloaded\":true,\"ruleset\":\"\(set.revision)\",\"rules\":\(set.enabledRuleCount)}\n"
   }
 
-  /// `vigil.ruleset_loaded`, counting the rules added, removed and changed.
+  /// `vigil.ruleset_loaded`, counting the rules (and patterns) added, removed and changed.
   static func loadedRecord(_ set: RuleSet, previous: RuleSet?, time: String) -> AlertRecord {
     var message = "rule set \(set.revision) loaded: \(set.enabledRuleCount) rules enabled of \(set.rules.count)"
+    if !set.patterns.isEmpty {
+      message += ", \(set.enabledPatternCount) patterns enabled of \(set.patterns.count)"
+    }
     if let previous {
-      let old = Dictionary(uniqueKeysWithValues: previous.rules.map { ($0.id, $0) })
-      let new = Dictionary(uniqueKeysWithValues: set.rules.map { ($0.id, $0) })
+      let old = Dictionary(previous.rules.map { ($0.id, $0.sameness) } + previous.patterns.map { ($0.id, $0.sameness) }, uniquingKeysWith: { first, _ in first })
+      let new = Dictionary(set.rules.map { ($0.id, $0.sameness) } + set.patterns.map { ($0.id, $0.sameness) }, uniquingKeysWith: { first, _ in first })
       let added = new.keys.filter { old[$0] == nil }.count
       let removed = old.keys.filter { new[$0] == nil }.count
-      let changed = new.keys.filter { id in old[id].map { !$0.isSame(as: new[id]!) } ?? false }.count
+      let changed = new.keys.filter { id in old[id].map { $0 != new[id]! } ?? false }.count
       message += "; \(added) added, \(removed) removed, \(changed) changed"
     }
     return AlertRecord(
@@ -535,9 +538,16 @@ public final class Daemon: Sendable {
 }
 
 extension Rule {
-  /// Whether two loads of a rule describe it the same way (for "changed" counts).
-  func isSame(as other: Rule) -> Bool {
-    description == other.description && priority == other.priority && basis == other.basis && tags == other.tags
-      && enabled == other.enabled && definition == other.definition
+  /// What tells two loads of a rule apart (for "changed" counts): its description,
+  /// priority, basis, tags, `enabled`, condition and output as written.
+  var sameness: [String] {
+    [description, priority.rawValue, basis.joined(separator: "\u{0}"), tags.joined(separator: "\u{0}"), "\(enabled)", definition]
+  }
+}
+
+extension Pattern {
+  /// The same for a pattern: its definition covers what it counts, how, and `enabled`.
+  var sameness: [String] {
+    [description, priority.rawValue, basis.joined(separator: "\u{0}"), tags.joined(separator: "\u{0}"), definition]
   }
 }
