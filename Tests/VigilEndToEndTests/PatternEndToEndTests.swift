@@ -155,33 +155,35 @@ struct PatternEndToEndTests {
   @Test(.timeLimit(.minutes(10))) func rebuildingFromTheJournalGivesThePatternsEmittedLive() throws {
     let generator = try #require(
       SharedData.folder.map { $0 + "/../tools/gen_reports.py" }, "\(SharedData.missing("../tools/gen_reports.py"))")
-    let generated = try ChildProcess.run("/usr/bin/python3", [generator, "100000", "18"])
+    // Under the sanitizers (scripts/sanitize) the daemon runs many times slower: a fifth.
+    let count = ProcessInfo.processInfo.environment["VIGIL_SANITIZER"] == nil ? 100_000 : 20_000
+    let generated = try ChildProcess.run("/usr/bin/python3", [generator, String(count), "18"])
     #expect(generated.status == 0)
     let reports = generated.standardOutput.split(separator: "\n").map(String.init)
-    #expect(reports.count == 100_000)
+    #expect(reports.count == count)
     let daemon = try RunningDaemon(rules: TerritorialControlReplayTests.shippedRules(), arguments: ["--durability", "none"])
     var answered = 0
     for start in stride(from: 0, to: reports.count, by: 10_000) {
       answered += try daemon.exchange(Array(reports[start..<min(start + 10_000, reports.count)])).count
     }
-    #expect(answered == 100_000)
+    #expect(answered == count)
     let records = try Self.records(daemon)
     let emitted = records.filter { $0["pattern"] != nil }
-    #expect(emitted.count >= 100, "\(emitted.count) patterns emitted live")
+    #expect(emitted.count >= count / 1000, "\(emitted.count) patterns emitted live")
     let status = try daemon.exchange(#"{"op":"status"}"#)
     expectCleanStop(daemon)
 
     let replay = try Vigil.run(["replay", "--json"], in: daemon.directory.path)
     #expect(replay.status == 0, "\(replay.standardError)")
     let summary = Self.object(String(replay.standardOutput.split(separator: "\n").last ?? ""))
-    #expect(summary["reports"] as? Int == 100_000)
+    #expect(summary["reports"] as? Int == count)
     #expect(summary["patterns_added"] as? Int == 0 && summary["patterns_removed"] as? Int == 0, "\(replay.standardOutput.suffix(2000))")
     // And a restart rebuilds the same windows: as many groups as the daemon held.
     let restarted = try RunningDaemon(rules: TerritorialControlReplayTests.shippedRules(), directory: daemon.directory)
     let rebuilt = try restarted.exchange(#"{"op":"status"}"#)
     let before = try #require(status["patterns"] as? [String: Any])
     let after = try #require(rebuilt["patterns"] as? [String: Any])
-    #expect(after["rebuilt_from"] as? Int == 100_000)
+    #expect(after["rebuilt_from"] as? Int == count)
     #expect(after["groups"] as? Int == before["groups"] as? Int && after["newest"] as? String == before["newest"] as? String)
     expectCleanStop(restarted)
   }
