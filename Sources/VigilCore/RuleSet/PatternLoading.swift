@@ -230,27 +230,15 @@ extension Loading {
   /// Runs the pattern's examples: each `fires` case must complete it exactly once, on its
   /// last report; each `quiet` case never. Gives how many cases there were.
   private mutating func runPatternExamples(_ members: [RuleNode.Member], pattern: Pattern, rules: [Rule]) -> Int {
-    guard let examples = members.first(where: { $0.key == "examples" })?.value, !examples.isNull else { return 0 }
-    guard case .mapping(let groups, _) = examples else {
-      fail(examples.position, "pattern \(pattern.id): examples must be a mapping with fires and quiet lists")
-      return 0
-    }
     let named = Set(pattern.steps.flatMap(\.rules))
     let counted = rules.filter { named.contains($0.id) }
     var count = 0
-    for group in groups {
-      guard group.key == "fires" || group.key == "quiet" else {
-        fail(group.keyPosition, "pattern \(pattern.id): unknown key '\(group.key)' in examples (known: fires, quiet)")
-        continue
-      }
-      if group.value.isNull { continue }
-      guard case .sequence(let cases, _) = group.value else {
-        fail(group.value.position, "pattern \(pattern.id): examples \(group.key) must be a list of cases, each a list of reports")
-        continue
-      }
+    let groups = exampleGroups(
+      members, owner: "pattern \(pattern.id)", keys: ["fires", "quiet"], listOf: "cases, each a list of reports")
+    for (key, cases) in groups {
       for (caseIndex, example) in cases.enumerated() {
         count += 1
-        let label = "pattern \(pattern.id): example \(group.key)[\(caseIndex)]"
+        let label = "pattern \(pattern.id): example \(key)[\(caseIndex)]"
         guard case .sequence(let reports, _) = example, !reports.isEmpty else {
           fail(example.position, "\(label) must be a list of reports, in the order they arrive")
           continue
@@ -264,28 +252,22 @@ extension Loading {
             broken = true
             break
           }
-          let json = ExampleReport.json(node, ruleID: "\(pattern.id):\(caseIndex)", index: index)
-          guard case .success(let parsed) = ReportParser.parse(json) else {
-            if case .failure(let error) = ReportParser.parse(json) {
-              fail(node.position, "\(label): report \(index + 1) is not a valid report: \(error.message)", kind: .example)
-            }
+          guard
+            let report = exampleReport(
+              node, id: "\(pattern.id):\(caseIndex)", index: index, label: "\(label): report \(index + 1)")
+          else {
             broken = true
             break
           }
-          if let warning = parsed.warnings.first {
-            fail(node.position, "\(label): report \(index + 1): \(warning)", kind: .example)
-            broken = true
-            break
-          }
-          let matches = counted.filter { $0.matches(parsed.report) }.map { RuleMatch(rule: $0, message: "") }
-          let events = pattern.event(for: parsed.report, fired: matches, index: 0).map { [$0] } ?? []
-          let observation = windows.observe(events, report: parsed.report, receivedAt: nil, patterns: [pattern]) { _ in [] }
+          let matches = counted.filter { $0.matches(report) }.map { RuleMatch(rule: $0, message: "") }
+          let events = pattern.event(for: report, fired: matches, index: 0).map { [$0] } ?? []
+          let observation = windows.observe(events, report: report, receivedAt: nil, patterns: [pattern]) { _ in [] }
           windows.settle()
           if !observation.completions.isEmpty { fired.append(index) }
         }
         if broken { continue }
         let last = reports.count - 1
-        switch (group.key, fired) {
+        switch (key, fired) {
         case ("fires", [last]), ("quiet", []): break
         case ("fires", []):
           fail(example.position, "\(label) does not fire", kind: .example)

@@ -327,51 +327,76 @@ struct Loading {
 
   /// Checks each example against the rule; gives how many there were.
   private mutating func runExamples(_ members: [RuleNode.Member], rule: Rule) -> Int {
-    guard let examples = members.first(where: { $0.key == "examples" })?.value, !examples.isNull else { return 0 }
-    guard case .mapping(let groups, _) = examples else {
-      fail(examples.position, "rule \(rule.id): examples must be a mapping with match and no_match lists")
-      return 0
-    }
     var count = 0
-    for group in groups {
-      guard group.key == "match" || group.key == "no_match" else {
-        fail(group.keyPosition, "rule \(rule.id): unknown key '\(group.key)' in examples (known: match, no_match)")
-        continue
-      }
-      if group.value.isNull { continue }
-      guard case .sequence(let reports, _) = group.value else {
-        fail(group.value.position, "rule \(rule.id): examples \(group.key) must be a list of reports")
-        continue
-      }
+    let groups = exampleGroups(members, owner: "rule \(rule.id)", keys: ["match", "no_match"], listOf: "reports")
+    for (key, reports) in groups {
       for (index, example) in reports.enumerated() {
         count += 1
-        let label = "rule \(rule.id): example \(group.key)[\(index)]"
+        let label = "rule \(rule.id): example \(key)[\(index)]"
         guard case .mapping = example else {
           fail(example.position, "\(label) must be a report (a mapping), got \(example.kindName)")
           continue
         }
-        let json = ExampleReport.json(example, ruleID: rule.id, index: index)
-        switch ReportParser.parse(json) {
-        case .failure(let error):
-          fail(example.position, "\(label) is not a valid report: \(error.message)", kind: .example)
-        case .success(let parsed):
-          if let warning = parsed.warnings.first {
-            fail(example.position, "\(label): \(warning)", kind: .example)
-          } else if rule.matches(parsed.report) != (group.key == "match") {
-            fail(
-              example.position, "\(label) \(group.key == "match" ? "does not match" : "matches, but should not match")",
-              kind: .example)
-          } else if group.key == "match", let missing = rule.output.absentFields(in: parsed.report).first {
-            warnings.append(
-              RuleError(
-                example.position,
-                "\(label): its message shows <none> for %\(missing); put the part in an optional segment "
-                  + "%{…} or give it a default with %{%\(missing)|…}", kind: .example))
-          }
+        guard let report = exampleReport(example, id: rule.id, index: index, label: label) else { continue }
+        if rule.matches(report) != (key == "match") {
+          fail(
+            example.position, "\(label) \(key == "match" ? "does not match" : "matches, but should not match")",
+            kind: .example)
+        } else if key == "match", let missing = rule.output.absentFields(in: report).first {
+          warnings.append(
+            RuleError(
+              example.position,
+              "\(label): its message shows <none> for %\(missing); put the part in an optional segment "
+                + "%{…} or give it a default with %{%\(missing)|…}", kind: .example))
         }
       }
     }
     return count
+  }
+
+  /// An item's `examples`: a mapping of the lists named `keys` (a rule's `match` and
+  /// `no_match`, a pattern's `fires` and `quiet`). Gives each list with its key; what is
+  /// not so is reported for `owner`.
+  mutating func exampleGroups(_ members: [RuleNode.Member], owner: String, keys: [String], listOf: String)
+    -> [(key: String, items: [RuleNode])]
+  {
+    guard let examples = members.first(where: { $0.key == "examples" })?.value, !examples.isNull else { return [] }
+    guard case .mapping(let groups, _) = examples else {
+      fail(examples.position, "\(owner): examples must be a mapping with \(keys.joined(separator: " and ")) lists")
+      return []
+    }
+    var found: [(key: String, items: [RuleNode])] = []
+    for group in groups {
+      guard keys.contains(group.key) else {
+        fail(
+          group.keyPosition,
+          "\(owner): unknown key '\(group.key)' in examples (known: \(keys.joined(separator: ", ")))")
+        continue
+      }
+      if group.value.isNull { continue }
+      guard case .sequence(let items, _) = group.value else {
+        fail(group.value.position, "\(owner): examples \(group.key) must be a list of \(listOf)")
+        continue
+      }
+      found.append((group.key, items))
+    }
+    return found
+  }
+
+  /// An example (a YAML mapping) as a report; nil, with the problem reported at the
+  /// example under `label`, when it is not a valid report or carries an unknown field.
+  mutating func exampleReport(_ example: RuleNode, id: String, index: Int, label: String) -> Report? {
+    switch ReportParser.parse(ExampleReport.json(example, ruleID: id, index: index)) {
+    case .failure(let error):
+      fail(example.position, "\(label) is not a valid report: \(error.message)", kind: .example)
+      return nil
+    case .success(let parsed):
+      if let warning = parsed.warnings.first {
+        fail(example.position, "\(label): \(warning)", kind: .example)
+        return nil
+      }
+      return parsed.report
+    }
   }
 
   // MARK: Values
