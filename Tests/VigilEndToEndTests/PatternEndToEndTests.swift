@@ -179,7 +179,10 @@ struct PatternEndToEndTests {
     #expect(summary["reports"] as? Int == count)
     #expect(summary["patterns_added"] as? Int == 0 && summary["patterns_removed"] as? Int == 0, "\(replay.standardOutput.suffix(2000))")
     // And a restart rebuilds the same windows: as many groups as the daemon held.
-    let restarted = try RunningDaemon(rules: TerritorialControlReplayTests.shippedRules(), directory: daemon.directory)
+    // It rebuilds the duplicate index and the windows from the whole journal before it
+    // listens: on a loaded machine, in a debug build, that takes more than the usual 30 s.
+    let restarted = try RunningDaemon(
+      rules: TerritorialControlReplayTests.shippedRules(), directory: daemon.directory, readyWithin: 600)
     let rebuilt = try restarted.exchange(#"{"op":"status"}"#)
     let before = try #require(status["patterns"] as? [String: Any])
     let after = try #require(rebuilt["patterns"] as? [String: Any])

@@ -13,9 +13,11 @@ public final class RunningDaemon {
   /// Starts `vigild` with `arguments` in a directory holding `rules` (file name → text)
   /// under `Rules/`, and waits until its socket accepts connections. `wrapper` runs it
   /// under another program (`strace -f -o FILE`), which must run it as its only child.
+  /// `readyWithin`: how long it may take to start (a daemon rebuilding from a large journal
+  /// on a loaded machine takes longer than the usual deadline).
   public init(
     rules: [String: String], arguments: [String] = [], directory: TemporaryDirectory? = nil,
-    environment: [String: String] = [:], wrapper: [String] = []
+    environment: [String: String] = [:], wrapper: [String] = [], readyWithin: TimeInterval = 30
   ) throws {
     self.directory = try directory ?? TemporaryDirectory()
     socketPath = self.directory.path + "/v.sock"
@@ -44,7 +46,7 @@ public final class RunningDaemon {
     process.standardError = errors
     process.standardOutput = FileHandle.nullDevice
     try process.run()
-    let deadline = Date().addingTimeInterval(30)
+    let deadline = Date().addingTimeInterval(readyWithin)
     while Date() < deadline {
       if process.isRunning == false { break }
       if (try? UnixSocketClient(path: socketPath)) != nil { return }
