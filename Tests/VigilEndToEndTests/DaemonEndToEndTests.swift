@@ -51,6 +51,30 @@ struct DaemonEndToEndTests {
     #expect(journal.split(separator: "\n").count == 2)
   }
 
+  /// One clock reading per commit: no alert is timed before its report was received.
+  @Test func anAlertsTimeIsItsReportsReceivedAt() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    _ = try daemon.exchange((0..<300).map { Self.report("T-\($0)") })
+    expectCleanStop(daemon)
+    func objects(_ file: String) throws -> [[String: Any]] {
+      try String(contentsOfFile: daemon.directory.path + file, encoding: .utf8).split(separator: "\n").map {
+        try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+      }
+    }
+    var receivedAt: [String: String] = [:]
+    for entry in try objects("/var/lib/vigil/reports.jsonl") {
+      let report = try #require(entry["report"] as? [String: Any])
+      receivedAt[try #require(report["id"] as? String)] = entry["received_at"] as? String
+    }
+    #expect(receivedAt.count == 300)
+    let alerts = try objects("/var/log/vigil/alerts.jsonl").filter { $0["report_id"] is String }
+    #expect(alerts.count == 600)
+    for alert in alerts {
+      let id = alert["report_id"] as? String ?? ""
+      #expect(alert["time"] as? String == receivedAt[id], "\(id): \(alert)")
+    }
+  }
+
   @Test func pipelinedReportsAreAnsweredInOrderAndTheChainVerifies() throws {
     let daemon = try RunningDaemon(rules: Self.rules)
     let lines = (0..<2000).map { Self.report("P-\($0)", weapons: $0 % 2 == 0 ? "barrel_bomb" : "tank") }

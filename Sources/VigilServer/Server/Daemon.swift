@@ -214,7 +214,7 @@ public final class Daemon: Sendable {
       counters.checked()
       let set = ruleSet
       let matches = set.evaluate(parsed.report)
-      let records = alertRecords(for: parsed.report, matches: matches, set: set)
+      let records = alertRecords(for: parsed.report, matches: matches, set: set, time: now())
       let alerts = matches.map {
         Response.Alert(seq: nil, rule: $0.rule.id, priority: $0.rule.priority, message: $0.message)
       }
@@ -301,7 +301,8 @@ public final class Daemon: Sendable {
   private func submission(_ parsed: ParsedReport, json: [UInt8]) -> Submission? {
     let set = ruleSet
     let matches = set.evaluate(parsed.report)
-    let records = alertRecords(for: parsed.report, matches: matches, set: set)
+    // Timed by the writer, with the report's `received_at`.
+    let records = alertRecords(for: parsed.report, matches: matches, set: set, time: "")
     guard let content = try? ReportDigest.content(of: json) else {
       counters.refused(.invalidJSON)
       return nil
@@ -329,9 +330,8 @@ public final class Daemon: Sendable {
     return submission
   }
 
-  private func alertRecords(for report: Report, matches: [RuleMatch], set: RuleSet) -> [AlertRecord] {
+  private func alertRecords(for report: Report, matches: [RuleMatch], set: RuleSet, time: String) -> [AlertRecord] {
     guard !matches.isEmpty else { return [] }
-    let time = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
     return matches.map { match in
       AlertRecord(
         time: time, rule: match.rule.id, priority: match.rule.priority, reportID: report.id,

@@ -8,6 +8,7 @@ struct Submission: Sendable {
   let content: Digest128
   /// The journal's copy of the report: its JSON as received.
   let reportJSON: [UInt8]
+  /// Its alerts, without their `time`: the writer stamps them with the commit's clock.
   let alerts: [AlertRecord]
   let warnings: [String]
   let ruleset: String
@@ -272,13 +273,17 @@ final class GroupCommit: @unchecked Sendable {
     case .new:
       journalEntries.append((clock.text, submission.reportJSON))
       let first = records.count
-      records += submission.alerts
+      // One clock reading per commit: the report's `received_at` is its alerts' `time`.
+      for var alert in submission.alerts {
+        alert.time = clock.text
+        records.append(alert)
+      }
       var warnings = submission.warnings
       if let report = submission.report {
         let counted = patterns.count(
           report: report, events: submission.patternEvents, evaluatedBy: submission.ruleset,
-          alerts: submission.alerts, seqs: { clock.firstSeq + UInt64(first + $0) }, receivedAt: clock.milliseconds,
-          time: submission.alerts.first?.time ?? clock.text)
+          alerts: submission.alerts, seqs: { clock.firstSeq + UInt64(first + $0) },
+          receivedAt: clock.milliseconds, time: clock.text)
         records += counted.records
         if counted.late { warnings.append(patterns.lateWarning(horizonDays: horizonDays)) }
       }
