@@ -26,16 +26,7 @@ struct ControlEntry: Sendable {
 
   static let knownKeys = ["control", "names", "governorate", "point", "designated", "others", "from", "to", "source", "disputed"]
 
-  /// Whether the circle holds the point (great-circle distance).
-  func holds(lat: Double, lon: Double) -> Bool {
-    guard let point else { return false }
-    let radians = Double.pi / 180
-    let dLat = (lat - point.lat) * radians
-    let dLon = (lon - point.lon) * radians
-    let a = sin(dLat / 2) * sin(dLat / 2) + cos(point.lat * radians) * cos(lat * radians) * sin(dLon / 2) * sin(dLon / 2)
-    let kilometres = 2 * 6371.0 * asin(min(1, a.squareRoot()))
-    return kilometres <= point.radiusKilometres
-  }
+  static let earthRadiusKilometres = 6371.0
 
   static func read(_ item: RuleNode) -> Result<ControlEntry, RuleSetErrors> {
     guard case .mapping(let members, let position) = item else {

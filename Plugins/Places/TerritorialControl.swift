@@ -45,39 +45,89 @@ enum TerritorialControl {
     errors += ControlEntry.overlaps(in: entries)
     guard errors.isEmpty else { return .failure(RuleSetErrors(errors: errors)) }
     let map = ControlMap(entries: entries)
+    // The verdicts' texts, made once rather than for every report.
+    let verdicts = Dictionary(uniqueKeysWithValues: ControlFinding.Verdict.allCases.map { ($0, ReportText($0.rawValue)) })
     let control = ConditionFunction(name: "control", parameters: [.field(.object)], result: .text) { arguments in
       let read = map.reader(for: arguments)
-      return { report in read(report).map { .text(ReportText($0.verdict.rawValue)) } }
+      return { report in read(report).map { .text(verdicts[$0.verdict]!) } }
     }
     let note = ConditionFunction(name: "control_note", parameters: [.field(.object)], result: .text) { arguments in
       let read = map.reader(for: arguments)
       // Only where designated groups held the place: control by others is the common case,
       // and no message needs to say it.
-      return { report in read(report).flatMap { $0.verdict == .others ? nil : .text(ReportText($0.note)) } }
+      return { report in read(report).flatMap { $0.verdict == .others ? nil : .text(ReportText(map.note(for: $0))) } }
     }
     return .success([control, note])
   }
 }
 
-/// What the entries that cover a place on a date say together.
+/// What the entries that cover a place on a date say together: the verdict, and the
+/// entries (their note is written only when a message asks for it).
 struct ControlFinding {
-  enum Verdict: String {
+  enum Verdict: String, CaseIterable {
     case designated, shared, others
   }
 
   let verdict: Verdict
-  let note: String
+  /// The covering entries' indices in the map, in the order they were found.
+  let covering: [Int]
 }
 
 /// The entries, and how a report's location finds them.
 struct ControlMap: Sendable {
   let entries: [ControlEntry]
+  /// What the search reads of each entry, beside it: reading an entry out of `entries`
+  /// copies its arrays' references, and that, the trigonometry for every entry and the
+  /// note written for every report made territorial control about 6% of vigild's time on
+  /// the generator's workload (perf, bench/count-instructions).
+  private let reaches: [Reach]
   /// By place text: the entries whose names occur in it.
   private let byPlace = TextCache<[Int]>()
   private let byGovernorate = TextCache<[Int]>()
 
+  /// An entry's circle and days, as numbers.
+  private struct Reach: Sendable {
+    let circle: (lat: Double, lon: Double, radiusKilometres: Double, cosLat: Double)?
+    /// `YYYYMMDD`; `to` is the first day no longer held so (`Int32.max`: still held).
+    let from: Int32
+    let to: Int32
+
+    init(_ entry: ControlEntry) {
+      circle = entry.point.map { ($0.lat, $0.lon, $0.radiusKilometres, cos($0.lat * Double.pi / 180)) }
+      from = Reach.day(Array(entry.from.utf8)) ?? Int32.max
+      to = entry.to.flatMap { Reach.day(Array($0.utf8)) } ?? Int32.max
+    }
+
+    /// `YYYY-MM-DD…` as `YYYYMMDD`.
+    static func day(_ bytes: some Collection<UInt8>) -> Int32? {
+      var value: Int32 = 0
+      for (offset, byte) in bytes.prefix(10).enumerated() where offset != 4 && offset != 7 {
+        guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+        value = value * 10 + Int32(byte - UInt8(ascii: "0"))
+      }
+      return bytes.count >= 10 ? value : nil
+    }
+
+    func covers(_ day: Int32) -> Bool { from <= day && day < to }
+
+    /// Whether the circle holds the point: the great-circle distance from its centre.
+    func holds(lat: Double, lon: Double) -> Bool {
+      guard let circle else { return false }
+      let radians = Double.pi / 180
+      let dLat = (lat - circle.lat) * radians
+      // The distance along the meridian is never more than the great-circle distance:
+      // most entries are ruled out here, without trigonometry.
+      guard abs(dLat) * ControlEntry.earthRadiusKilometres <= circle.radiusKilometres else { return false }
+      let dLon = (lon - circle.lon) * radians
+      let a = sin(dLat / 2) * sin(dLat / 2) + circle.cosLat * cos(lat * radians) * sin(dLon / 2) * sin(dLon / 2)
+      let kilometres = 2 * ControlEntry.earthRadiusKilometres * asin(min(1, a.squareRoot()))
+      return kilometres <= circle.radiusKilometres
+    }
+  }
+
   init(entries: [ControlEntry]) {
     self.entries = entries
+    reaches = entries.map(Reach.init)
   }
 
   /// The reading of one call: `control(location)` names the location object.
@@ -90,29 +140,28 @@ struct ControlMap: Sendable {
     let longitude = part("lon")
     let occurredAt = ReportSchema.field("occurred_at")
     return { report in
-      guard case .timestamp(let time)? = occurredAt?.read(report) else { return nil }
       // The date as the report writes it: its own local date.
-      let day = String(time.text.string.prefix(10))
-      let onThatDay = { (indices: [Int]) in
-        indices.map { entries[$0] }.filter { $0.from <= day && day < ($0.to ?? "9999") }
-      }
+      guard case .timestamp(let time)? = occurredAt?.read(report),
+        let day = time.text.withUTF8({ Reach.day($0) })
+      else { return nil }
       // The most precise way first; a way that finds no entry for that day gives way to the next.
       if case .number(let lat)? = latitude?.read(report), case .number(let lon)? = longitude?.read(report) {
-        let covering = onThatDay(entries.indices.filter { entries[$0].holds(lat: lat, lon: lon) })
+        let covering = reaches.indices.filter { reaches[$0].covers(day) && reaches[$0].holds(lat: lat, lon: lon) }
         if !covering.isEmpty { return finding(covering) }
       }
       if case .text(let text)? = place?.read(report) {
-        let covering = onThatDay(byPlace.value(for: text) { text in self.entries(named: text.string) })
+        let covering = byPlace.value(for: text) { text in self.entries(named: text.string) }.filter {
+          reaches[$0].covers(day)
+        }
         if !covering.isEmpty { return finding(covering) }
       }
       if case .text(let text)? = governorate?.read(report) {
-        let covering = onThatDay(
-          byGovernorate.value(for: text) { text in
-            let words = NameNormalizer.words(of: text.string)
-            return entries.indices.filter {
-              entries[$0].coversWholeGovernorate && entries[$0].governorateAlias?.occurs(in: words) == true
-            }
-          })
+        let covering = byGovernorate.value(for: text) { text in
+          let words = NameNormalizer.words(of: text.string)
+          return entries.indices.filter {
+            entries[$0].coversWholeGovernorate && entries[$0].governorateAlias?.occurs(in: words) == true
+          }
+        }.filter { reaches[$0].covers(day) }
         if !covering.isEmpty { return finding(covering) }
       }
       return nil
@@ -152,26 +201,35 @@ struct ControlMap: Sendable {
     return parts
   }
 
-  private func finding(_ covering: [ControlEntry]) -> ControlFinding? {
-    guard let first = covering.first else { return nil }
+  /// The verdict of the covering entries: who held the place, designated groups or others.
+  private func finding(_ covering: [Int]) -> ControlFinding {
+    var designated = false
+    var others = false
+    for index in covering {
+      designated = designated || !entries[index].designated.isEmpty
+      others = others || !entries[index].others.isEmpty
+    }
+    switch (designated, others) {
+    case (true, false): return ControlFinding(verdict: .designated, covering: covering)
+    case (true, true): return ControlFinding(verdict: .shared, covering: covering)
+    default: return ControlFinding(verdict: .others, covering: covering)
+    }
+  }
+
+  /// What `control_note` says of a finding: who held the place, and the entries that say so.
+  func note(for finding: ControlFinding) -> String {
     var designated: [String] = []
     var others: [String] = []
-    for entry in covering {
+    for entry in finding.covering.map({ entries[$0] }) {
       for holder in entry.designated where !designated.contains(holder) { designated.append(holder) }
       for holder in entry.others where !others.contains(holder) { others.append(holder) }
     }
-    let place = first.label
-    let cited = "control: " + covering.map(\.key).joined(separator: ", ")
-    switch (designated.isEmpty, others.isEmpty) {
-    case (false, true):
-      return ControlFinding(
-        verdict: .designated, note: "\(place) was held by \(Self.list(designated)) alone (\(cited))")
-    case (false, false):
-      return ControlFinding(
-        verdict: .shared,
-        note: "\(place) was held by \(Self.list(designated)) together with \(Self.list(others)) (\(cited))")
-    default:
-      return ControlFinding(verdict: .others, note: "\(place) was held by \(Self.list(others)) (\(cited))")
+    let place = entries[finding.covering[0]].label
+    let cited = "control: " + finding.covering.map { entries[$0].key }.joined(separator: ", ")
+    switch finding.verdict {
+    case .designated: return "\(place) was held by \(Self.list(designated)) alone (\(cited))"
+    case .shared: return "\(place) was held by \(Self.list(designated)) together with \(Self.list(others)) (\(cited))"
+    case .others: return "\(place) was held by \(Self.list(others)) (\(cited))"
     }
   }
 
