@@ -17,7 +17,7 @@ struct RequestParserTests {
 
   @Test func aBareReportIsASubmit() throws {
     let line = reportLine(#""weapons":["mortar"]"#)
-    guard case .submit(let parsed, let json) = try request(line).get() else {
+    guard case .submit(let parsed, let json, _) = try request(line).get() else {
       Issue.record("not a submit")
       return
     }
@@ -26,7 +26,7 @@ struct RequestParserTests {
   }
 
   @Test func aBareReportWithAnUnknownFieldStillGetsItsWarning() throws {
-    guard case .submit(let parsed, _) = try request(reportLine(#""perpetrater":{"name":"x"}"#)).get() else {
+    guard case .submit(let parsed, _, _) = try request(reportLine(#""perpetrater":{"name":"x"}"#)).get() else {
       Issue.record("not a submit")
       return
     }
@@ -35,7 +35,7 @@ struct RequestParserTests {
 
   @Test func submitAndCheckCarryTheirReport() throws {
     let report = reportLine()
-    guard case .submit(let parsed, let json) = try request(#" {"report": \#(report) , "op":"submit"} "#).get() else {
+    guard case .submit(let parsed, let json, _) = try request(#" {"report": \#(report) , "op":"submit"} "#).get() else {
       Issue.record("not a submit")
       return
     }
@@ -46,6 +46,49 @@ struct RequestParserTests {
       return
     }
     #expect(checked.report.type == .attack)
+  }
+
+  /// The digest found in the parse is the one `ReportDigest` takes of the report alone,
+  /// whichever parser took the line (the fast path's canonical stream, or the complete
+  /// parser's tape), and whatever the members' order, spacing, escapes or number spelling.
+  @Test(arguments: [
+    // The fast path: known fields, members in any order, nested objects out of order.
+    #"{"id":"D-1","occurred_at":"2016-03-04T06:40:00+02:00","type":"attack","weapons":["barrel_bomb","mortar"],"location":{"place":"Darayya","lat":33.45,"lon":36.23,"governorate":"Rif Dimashq"}}"#,
+    #"{ "type" : "attack" , "location" : { "lon" : 36.23 , "governorate" : "Rif Dimashq", "lat" : 33.450, "place" : "Darayya" }, "weapons" : [ "barrel_bomb" , "mortar" ] , "occurred_at":"2016-03-04T06:40:00+02:00", "id":"D-1"}"#,
+    #"{"id":"D-2","occurred_at":"2016-03-04T06:40:00Z","type":"attack","casualties":{"killed":3,"injured":1.0e1},"target":{"type":"hospital","name":"M10"},"perpetrator":null,"narrative":"ضربة جوية"}"#,
+    #"{"narrative":"\u0636\u0631\u0628\u0629 \u062c\u0648\u064a\u0629","target":{"name":"M10","type":"hospital"},"casualties":{"injured":10,"killed":3},"perpetrator":null,"type":"attack","occurred_at":"2016-03-04T06:40:00Z","id":"D-2"}"#,
+    #"{"id":"D-3","occurred_at":"2016-03-04T06:40:00Z","type":"access","access":{"status":"denied","items_removed":[],"destination":"Madaya"},"location":{"besieged":true,"populated":false,"lat":-0.0,"lon":0}}"#,
+    // The complete parser: `extra`, an unknown field, a submit with an op.
+    #"{"id":"D-4","occurred_at":"2016-03-04T06:40:00Z","type":"attack","extra":{"z":[1,{"b":null,"a":true}],"a":"x"}}"#,
+    #"{"extra":{"a":"x","z":[1.0,{"a":true,"b":null}]},"type":"attack","occurred_at":"2016-03-04T06:40:00Z","id":"D-4"}"#,
+    #"{"id":"D-5","occurred_at":"2016-03-04T06:40:00Z","type":"attack","perpetrater":{"name":"x"}}"#,
+  ])
+  func theParseGivesTheReportsContentDigest(line: String) throws {
+    for wrapped in [line, #"{"op":"submit","report":\#(line)}"#] {
+      guard case .submit(_, let json, let content) = try request(wrapped).get() else {
+        Issue.record("not a submit: \(wrapped)")
+        continue
+      }
+      #expect(content == (try ReportDigest.content(of: json)), "\(wrapped)")
+      #expect(content == (try ReportDigest.content(of: Array(line.utf8))), "\(wrapped)")
+    }
+  }
+
+  @Test func reportsThatDifferInOneValueHaveDifferentDigests() throws {
+    func digest(_ line: String) throws -> Digest128? {
+      guard case .submit(_, _, let content) = try request(line).get() else { return nil }
+      return content
+    }
+    let base = #"{"id":"D-1","occurred_at":"2016-03-04T06:40:00Z","type":"attack","location":{"place":"Darayya","lat":33.45,"lon":36.23}}"#
+    let same = #"{"location":{"lon":36.23,"lat":33.45,"place":"Darayya"},"type":"attack","occurred_at":"2016-03-04T06:40:00Z","id":"D-1"}"#
+    #expect(try digest(base) == digest(same))
+    for other in [
+      base.replacingOccurrences(of: "36.23", with: "36.24"), base.replacingOccurrences(of: "Darayya", with: "Daraya"),
+      base.replacingOccurrences(of: #""place":"Darayya","#, with: ""),
+      base.replacingOccurrences(of: #""place":"Darayya""#, with: #""place":"Darayya","populated":true"#),
+    ] {
+      #expect(try digest(other) != digest(base), "\(other)")
+    }
   }
 
   @Test(arguments: ["ping", "status", "rules", "reload", "reopen"])

@@ -7,9 +7,19 @@ public enum ReportDigest {
   /// The first 16 bytes of the SHA-256 of the report's canonical form.
   public static func content(of json: [UInt8]) throws(JSONSyntaxError) -> Digest128 {
     let tape = try JSONScanner.scan(json)
-    var writer = CanonicalWriter(capacity: json.count + 64)
-    json.withUnsafeBufferPointer { writer.write(tape, $0, at: 0) }
-    return Digest128(SHA256.hash(data: writer.output))
+    return json.withUnsafeBufferPointer { content(of: tape, $0, at: 0) }
+  }
+
+  /// The digest of the value at `index` of a tape already scanned: no second scan.
+  static func content(of tape: JSONTape, _ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Digest128 {
+    var writer = CanonicalWriter(capacity: tape[index].endOffset - tape[index].startOffset + 64)
+    writer.write(tape, bytes, at: index)
+    return content(ofCanonical: writer.output)
+  }
+
+  /// The digest of a canonical form written already (`CanonicalWriter`, `CanonicalStream`).
+  static func content(ofCanonical canonical: [UInt8]) -> Digest128 {
+    Digest128(SHA256.hash(data: canonical))
   }
 
   public static func id(_ id: String) -> Digest128 {

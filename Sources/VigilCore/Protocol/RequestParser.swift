@@ -17,8 +17,9 @@ public enum RequestParser {
     // Most lines are bare reports: the report parser's fast path takes them in one pass.
     let copy = ReportLine.copying(line)
     var fastPath = ReportFastPath(line: copy)
-    if let report = fastPath.report() {
-      return .success(.submit(ParsedReport(report: report, warnings: []), reportJSON: whole ?? Array(line)))
+    if let (report, content) = fastPath.reportAndDigest() {
+      return .success(
+        .submit(ParsedReport(report: report, warnings: []), reportJSON: whole ?? Array(line), content: content))
     }
     let tape: JSONTape
     do {
@@ -48,8 +49,10 @@ public enum RequestParser {
       }
     }
     guard let op else {
-      return ReportParser.decode(tape: tape, line: copy, at: 0).map { .submit($0, reportJSON: whole ?? Array(line)) }
-        .mapError(RequestError.init)
+      return ReportParser.decode(tape: tape, line: copy, at: 0).map {
+        .submit($0, reportJSON: whole ?? Array(line), content: ReportDigest.content(of: tape, line, at: 0))
+      }
+      .mapError(RequestError.init)
     }
     guard tape[op].kind == .string else {
       return .failure(RequestError(.invalidRequest, "op must be a string, such as \"submit\""))
@@ -64,7 +67,7 @@ public enum RequestParser {
       if name == "check" { return parsed.map { .check($0) } }
       let node = tape[report]
       let json = Array(line[node.startOffset..<node.endOffset])
-      return parsed.map { .submit($0, reportJSON: json) }
+      return parsed.map { .submit($0, reportJSON: json, content: ReportDigest.content(of: tape, line, at: report)) }
     case "ping": return .success(.ping)
     case "status": return .success(.status)
     case "rules": return .success(.rules)

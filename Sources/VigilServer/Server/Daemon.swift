@@ -102,10 +102,8 @@ public final class Daemon: Sendable {
       return .line(loop.makeSucceededFuture(Response.error(error)))
     case .success(.subscribe(let filter)):
       return .subscribe(AlertSelector(filter))
-    case .success(.submit(let parsed, let json)):
-      return submission(parsed, json: json).map { .submit($0) }
-        ?? .line(
-          loop.makeSucceededFuture(Response.error(RequestError(.invalidJSON, "not valid JSON"))))
+    case .success(.submit(let parsed, let json, let content)):
+      return .submit(submission(parsed, json: json, content: content))
     case .success(.status):
       return .afterEarlier { self.status() }
     case .success(.rules):
@@ -135,13 +133,9 @@ public final class Daemon: Sendable {
     case .failure(let error):
       counters.refused(error.code)
       response = Response.error(error)
-    case .success(.submit(let parsed, let json)):
-      // (`submission` counts its own refusal.)
-      guard let submission = submission(parsed, json: json) else {
-        return .refused(code: "invalid_json", message: "not valid JSON")
-      }
+    case .success(.submit(let parsed, let json, let content)):
       do {
-        response = try writer.submit(submission).wait()
+        response = try writer.submit(submission(parsed, json: json, content: content)).wait()
       } catch {
         counters.refused(.internal)
         return .refused(code: "internal", message: "\(error)")
@@ -205,11 +199,8 @@ public final class Daemon: Sendable {
 
   private func respond(to request: Request, peer: PeerCredentials?, on loop: EventLoop) -> EventLoopFuture<String> {
     switch request {
-    case .submit(let parsed, let json):
-      guard let submission = submission(parsed, json: json) else {
-        return loop.makeSucceededFuture(Response.error(RequestError(.invalidJSON, "not valid JSON")))
-      }
-      return writer.submit(submission).hop(to: loop)
+    case .submit(let parsed, let json, let content):
+      return writer.submit(submission(parsed, json: json, content: content)).hop(to: loop)
     case .check(let parsed):
       counters.checked()
       let set = ruleSet
@@ -298,15 +289,11 @@ public final class Daemon: Sendable {
   }
 
   /// A report checked and ready for the writer: its alerts, its content digest.
-  private func submission(_ parsed: ParsedReport, json: [UInt8]) -> Submission? {
+  private func submission(_ parsed: ParsedReport, json: [UInt8], content: Digest128) -> Submission {
     let set = ruleSet
     let matches = set.evaluate(parsed.report)
     // Timed by the writer, with the report's `received_at`.
     let records = alertRecords(for: parsed.report, matches: matches, set: set, time: "")
-    guard let content = try? ReportDigest.content(of: json) else {
-      counters.refused(.invalidJSON)
-      return nil
-    }
     var submission = Submission(
       reportID: parsed.report.id, content: content, reportJSON: json, alerts: records, warnings: parsed.warnings,
       ruleset: set.revision)

@@ -14,12 +14,11 @@ enum ReportTarget {
     case .failure(let error):
       try promise(!error.message.isEmpty, "an error without a message for \(shown(input))")
       try checkResponseLine(Response.error(error), for: input)
-    case .success(.submit(let parsed, let reportJSON)):
-      do {
-        _ = try ReportDigest.content(of: reportJSON)
-      } catch {
-        throw FuzzFinding("an accepted report has no content digest (\(error)): \(shown(input))")
-      }
+    case .success(.submit(let parsed, let reportJSON, let content)):
+      // The digest found in the parse is the one of the report's own bytes.
+      try promise(
+        (try? ReportDigest.content(of: reportJSON)) == content,
+        "an accepted report's digest is not its JSON's (\(content)): \(shown(input))")
       try evaluate(parsed, input)
     case .success(.check(let parsed)):
       try evaluate(parsed, input)
@@ -29,15 +28,19 @@ enum ReportTarget {
     try fastPathAgrees(input)
   }
 
-  /// When the fast path answers, the complete parser must give the same report, unwarned.
+  /// When the fast path answers, the complete parser must give the same report, unwarned,
+  /// and the content digest found in the same pass must be the one of the line's tape.
   private static func fastPathAgrees(_ input: UnsafeBufferPointer<UInt8>) throws(FuzzFinding) {
     let line = ReportLine.copying(input)
     var fastPath = ReportFastPath(line: line)
-    guard let report = fastPath.report() else { return }
+    guard let (report, content) = fastPath.reportAndDigest() else { return }
     let complete = ReportParser.parseCompletely(line)
     try promise(
       (try? complete.get()).map { $0.report == report && $0.warnings.isEmpty } == true,
       "the fast path and the complete parser disagree (\(complete)) on \(shown(input))")
+    try promise(
+      (try? ReportDigest.content(of: Array(input))) == content,
+      "the fast path's content digest is not the canonical writer's on \(shown(input))")
   }
 
   private static func evaluate(_ parsed: ParsedReport, _ input: UnsafeBufferPointer<UInt8>) throws(FuzzFinding) {
