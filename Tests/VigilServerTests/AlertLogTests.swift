@@ -140,14 +140,14 @@ struct AlertLogTests {
     let path = directory.path + "/reports.jsonl"
     do {
       let journal = try Journal(path: path)
-      try journal.append([(receivedAt: "2016-03-04T04:40:00.123Z", report: Array(#"{"id":"A","type":"attack"}"#.utf8))])
+      try journal.append([(receivedAt: "2016-03-04T04:40:00.123Z", report: ReportText(#"{"id":"A","type":"attack"}"#))])
       try journal.sync()
     }
     try (String(contentsOfFile: path, encoding: .utf8) + #"{"received_at":"2016"#).write(
       toFile: path, atomically: false, encoding: .utf8)
     let journal = try Journal(path: path)
     #expect(journal.cutBytes == 20)
-    try journal.append([(receivedAt: "2016-03-04T04:40:01.000Z", report: Array(#"{"id":"B"}"#.utf8))])
+    try journal.append([(receivedAt: "2016-03-04T04:40:01.000Z", report: ReportText(#"{"id":"B"}"#))])
     try journal.sync()
     #expect(
       try String(contentsOfFile: path, encoding: .utf8)

@@ -93,8 +93,8 @@ struct DuplicateIndexTests {
     let directory = try TemporaryDirectory()
     let journal = try Journal(path: directory.path + "/reports.jsonl")
     try journal.append([
-      (receivedAt: "2016-03-04T04:40:00.000Z", report: Array(reportA.utf8)),
-      (receivedAt: "2016-03-04T04:40:00.000Z", report: Array(reportB.utf8)),
+      (receivedAt: "2016-03-04T04:40:00.000Z", report: ReportText(reportA)),
+      (receivedAt: "2016-03-04T04:40:00.000Z", report: ReportText(reportB)),
     ])
     try journal.sync()
     let log = try AlertLog(path: directory.path + "/alerts.jsonl", headPath: directory.path + "/alerts.head")

@@ -4,22 +4,18 @@ public enum RequestParser {
   static let subscriptionFilters = ["min_priority", "rules", "tags"]
 
   public static func parse(_ line: [UInt8]) -> Result<Request, RequestError> {
-    line.withUnsafeBufferPointer { parse($0, whole: line) }
+    line.withUnsafeBufferPointer { parse($0) }
   }
 
+  /// The request on a line, read where it lies (a slice of a connection's buffer): the
+  /// parser's one copy of it holds the report's texts and its journal bytes.
   public static func parse(_ line: UnsafeBufferPointer<UInt8>) -> Result<Request, RequestError> {
-    parse(line, whole: nil)
-  }
-
-  /// `whole`: the line as an array, when the caller has one: a bare report's journal copy
-  /// is then that array, not a copy of it.
-  private static func parse(_ line: UnsafeBufferPointer<UInt8>, whole: [UInt8]?) -> Result<Request, RequestError> {
     // Most lines are bare reports: the report parser's fast path takes them in one pass.
     let copy = ReportLine.copying(line)
     var fastPath = ReportFastPath(line: copy)
     if let (report, content) = fastPath.reportAndDigest() {
       return .success(
-        .submit(ParsedReport(report: report, warnings: []), reportJSON: whole ?? Array(line), content: content))
+        .submit(ParsedReport(report: report, warnings: []), reportJSON: copy.whole, content: content))
     }
     let tape: JSONTape
     do {
@@ -50,7 +46,7 @@ public enum RequestParser {
     }
     guard let op else {
       return ReportParser.decode(tape: tape, line: copy, at: 0).map {
-        .submit($0, reportJSON: whole ?? Array(line), content: ReportDigest.content(of: tape, line, at: 0))
+        .submit($0, reportJSON: copy.whole, content: ReportDigest.content(of: tape, line, at: 0))
       }
       .mapError(RequestError.init)
     }
@@ -66,7 +62,7 @@ public enum RequestParser {
       let parsed = ReportParser.decode(tape: tape, line: copy, at: report).mapError(RequestError.init)
       if name == "check" { return parsed.map { .check($0) } }
       let node = tape[report]
-      let json = Array(line[node.startOffset..<node.endOffset])
+      let json = ReportText(line: copy, start: node.startOffset, count: node.endOffset - node.startOffset)
       return parsed.map { .submit($0, reportJSON: json, content: ReportDigest.content(of: tape, line, at: report)) }
     case "ping": return .success(.ping)
     case "status": return .success(.status)

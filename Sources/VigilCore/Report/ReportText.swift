@@ -71,6 +71,9 @@ package final class ReportLine: ManagedBuffer<Int, UInt8> {
     return unsafeDowncast(buffer, to: ReportLine.self)
   }
 
+  /// All of it as one text.
+  var whole: ReportText { ReportText(line: self, start: 0, count: unsafeBytes.count) }
+
   /// The bytes, valid while this object is alive.
   var unsafeBytes: UnsafeBufferPointer<UInt8> {
     withUnsafeMutablePointers { count, elements in UnsafeBufferPointer(start: elements, count: count.pointee) }

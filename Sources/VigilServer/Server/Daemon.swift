@@ -94,9 +94,10 @@ public final class Daemon: Sendable {
 
   /// The reply to one line, or nil for an empty line (which gets none).
   func respond(to line: ByteBuffer, peer: PeerCredentials?, on loop: EventLoop) -> Reply? {
-    let bytes = Array(line.readableBytesView)
-    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
-    switch RequestParser.parse(bytes) {
+    if line.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
+    // Read where it lies in the connection's buffer; the parser makes the one copy.
+    let request = line.withUnsafeReadableBytes { RequestParser.parse($0.assumingMemoryBound(to: UInt8.self)) }
+    switch request {
     case .failure(let error):
       counters.refused(error.code)
       return .line(loop.makeSucceededFuture(Response.error(error)))
@@ -289,7 +290,7 @@ public final class Daemon: Sendable {
   }
 
   /// A report checked and ready for the writer: its alerts, its content digest.
-  private func submission(_ parsed: ParsedReport, json: [UInt8], content: Digest128) -> Submission {
+  private func submission(_ parsed: ParsedReport, json: ReportText, content: Digest128) -> Submission {
     let set = ruleSet
     let matches = set.evaluate(parsed.report)
     // Timed by the writer, with the report's `received_at`.

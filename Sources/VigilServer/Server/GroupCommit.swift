@@ -7,7 +7,7 @@ struct Submission: Sendable {
   let reportID: String
   let content: Digest128
   /// The journal's copy of the report: its JSON as received.
-  let reportJSON: [UInt8]
+  let reportJSON: ReportText
   /// Its alerts, without their `time`: the writer stamps them with the commit's clock.
   let alerts: [AlertRecord]
   let warnings: [String]
@@ -123,7 +123,7 @@ final class GroupCommit: @unchecked Sendable {
     flushScheduled = false
     let batch = pending
     pending.removeAll(keepingCapacity: true)
-    var journalEntries: [(receivedAt: String, report: [UInt8])] = []
+    var journalEntries: [(receivedAt: String, report: ReportText)] = []
     var records: [AlertRecord] = []
     var answers: [(promise: EventLoopPromise<[String]>, answers: [Answer])] = []
     /// New reports of this batch: each with the position of its first alert among `records`.
@@ -245,7 +245,7 @@ final class GroupCommit: @unchecked Sendable {
   /// this batch) is answered now; a new report joins the batch's writes, with the records
   /// of the patterns it completes after its alerts.
   private func answer(
-    _ submission: Submission, _ journalEntries: inout [(receivedAt: String, report: [UInt8])],
+    _ submission: Submission, _ journalEntries: inout [(receivedAt: String, report: ReportText)],
     _ records: inout [AlertRecord], _ accepted: inout [Accepted], _ acceptedByID: inout [String: Accepted],
     _ clock: (text: String, milliseconds: Int64, firstSeq: UInt64)
   ) -> Answer {

@@ -19,15 +19,18 @@ public final class Journal {
   /// Appends one line per report, as one write; nothing is synced. Gives the offset each
   /// line starts at in the file.
   @discardableResult
-  public func append(_ entries: [(receivedAt: String, report: [UInt8])]) throws(Failure) -> [Int64] {
+  public func append(_ entries: [(receivedAt: String, report: ReportText)]) throws(Failure) -> [Int64] {
     var bytes: [UInt8] = []
+    bytes.reserveCapacity(entries.reduce(0) { $0 + $1.report.utf8Count + 64 })
     var offsets: [Int64] = []
     offsets.reserveCapacity(entries.count)
     let start = file.size
     for entry in entries {
       offsets.append(start + Int64(bytes.count))
-      bytes.append(contentsOf: "{\"received_at\":\"\(entry.receivedAt)\",\"report\":".utf8)
-      bytes.append(contentsOf: entry.report)
+      bytes.append(contentsOf: #"{"received_at":""#.utf8)
+      bytes.append(contentsOf: entry.receivedAt.utf8)
+      bytes.append(contentsOf: #"","report":"#.utf8)
+      entry.report.withUTF8 { bytes.append(contentsOf: $0) }
       bytes.append(contentsOf: "}\n".utf8)
     }
     try file.append(bytes)

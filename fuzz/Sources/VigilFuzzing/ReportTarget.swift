@@ -17,7 +17,7 @@ enum ReportTarget {
     case .success(.submit(let parsed, let reportJSON, let content)):
       // The digest found in the parse is the one of the report's own bytes.
       try promise(
-        (try? ReportDigest.content(of: reportJSON)) == content,
+        (try? ReportDigest.content(of: Array(reportJSON.string.utf8))) == content,
         "an accepted report's digest is not its JSON's (\(content)): \(shown(input))")
       try evaluate(parsed, input)
     case .success(.check(let parsed)):
