@@ -8,6 +8,9 @@ import VigilCore
 /// `subscribe` the connection carries only the alert stream. A client that lets more than
 /// `limits.max_pending_bytes` of responses go unread is closed.
 ///
+/// What the connection is doing (reading, paused, half-closed, subscribed, stopping,
+/// closed) is one `ConnectionState`; this class does what its transitions say.
+///
 /// Responses wait in `slots`, one per request in order, and go out from the front as
 /// they are filled: no future per request, and the responses of one turn of the event
 /// loop leave in one buffer, one `write`. (Chaining a future per request cost about a
@@ -25,6 +28,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
   // Touched only on the channel's event loop.
   private let daemon: Daemon
+  private var state = ConnectionState()
   private var channel: Channel?
   private var peer: PeerCredentials?
   /// The responses not yet handed to the channel, in request order.
@@ -42,16 +46,13 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   private var unsent = 0
   /// What waits for every response to be out (half-close, shutdown).
   private var whenDrained: [@Sendable () -> Void] = []
+  /// The subscriber's stream, once the connection is one.
   private var stream: AlertStream?
   /// Reports of the current read burst, not yet handed to the writer, with their slots.
   private var burst: [(submission: Submission, slot: Int)] = []
-  private var dropped = false
   /// Past its share of unanswered requests (`inFlightLimit`) the connection stops reading
   /// until three quarters of them are answered, so clients that send faster than they are
   /// answered hold a bounded amount of the daemon's memory (about 3.5 KB a request).
-  private var paused = false
-  /// Shutting down: reading stops for good.
-  private var finishing = false
   /// One connection may have this many requests in flight: deep enough to keep the
   /// writer's group commits full (at 256 one connection went half as fast).
   static let mostInFlight = 2048
@@ -84,13 +85,14 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     // Reports read before the client went are still recorded.
     submitBurst(on: context.eventLoop)
     daemon.connectionClosed()
+    state.closed()
     if let stream { daemon.subscriptions.remove(stream) }
     context.fireChannelInactive()
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     // A subscribed connection carries only the stream; later lines are ignored.
-    guard stream == nil, !dropped else { return }
+    guard state.lineRead() else { return }
     let loop = context.eventLoop
     let reply: Daemon.Reply?
     switch unwrapInboundIn(data) {
@@ -117,6 +119,15 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
       _ = open(.afterEarlier { self.hand(make()) })
       drain()
     case .subscribe(let selector):
+      let (subscribed, reading) = state.subscribe()
+      guard subscribed else {
+        // Read as vigild began to stop: there will be no stream.
+        let slot = open(.waiting)
+        fill(slot, with: .success(Response.error(RequestError(.internal, "vigild is stopping; no alert stream"))))
+        drain()
+        return
+      }
+      if reading == .resume { _ = context.channel.setOption(ChannelOptions.autoRead, value: true) }
       let channel = context.channel
       let stream = AlertStream(
         channel: channel, selector: selector, limit: daemon.configuration.limits.maxPendingBytes,
@@ -139,10 +150,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   private func open(_ slot: Slot) -> Int {
     slots.append(slot)
     readAt.append(DispatchTime.now().uptimeNanoseconds)
-    if slots.count >= Self.leastInFlight, !paused, slots.count >= inFlightLimit, let channel {
-      paused = true
-      _ = channel.setOption(ChannelOptions.autoRead, value: false)
-    }
+    applyReading()
     return handedOver + slots.count - 1
   }
 
@@ -182,11 +190,17 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     daemon.counters.metrics.requestAnswered(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds &- read))
   }
 
-  private func resumeIfDrained() {
-    if paused, !finishing, slots.count <= inFlightLimit / 4, let channel {
-      paused = false
-      _ = channel.setOption(ChannelOptions.autoRead, value: true)
+  /// Stops or resumes reading as the requests in flight say.
+  private func applyReading() {
+    switch state.inFlight(slots.count, limit: inFlightLimit, least: Self.leastInFlight) {
+    case .keep: break
+    case .stop: _ = channel?.setOption(ChannelOptions.autoRead, value: false)
+    case .resume: _ = channel?.setOption(ChannelOptions.autoRead, value: true)
     }
+  }
+
+  private func resumeIfDrained() {
+    applyReading()
     if slots.isEmpty, !whenDrained.isEmpty {
       let waiting = whenDrained
       whenDrained.removeAll()
@@ -199,7 +213,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
   /// Hands one response over: it leaves with the others of this turn of the loop.
   private func hand(_ line: String) {
-    guard !dropped, let channel else { return }
+    guard state.writes, let channel else { return }
     if outgoing == nil { outgoing = channel.allocator.buffer(capacity: max(1024, line.utf8.count)) }
     outgoing!.writeString(line)
     if !flushScheduled {
@@ -214,7 +228,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
   /// Writes what was handed over, counting it as unread until the socket takes it.
   private func writeOutgoing() {
-    guard let buffer = outgoing, let channel, !dropped else { return }
+    guard let buffer = outgoing, let channel, state.writes else { return }
     outgoing = nil
     let size = buffer.readableBytes
     unsent += size
@@ -222,8 +236,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     lastWrite = write
     write.whenComplete { _ in self.unsent -= size }
     let limit = daemon.configuration.limits.maxPendingBytes
-    if unsent > limit {
-      dropped = true
+    if unsent > limit, state.drop() {
       daemon.log("closed a connection that left more than \(limit) bytes of responses unread (limits.max_pending_bytes)")
       channel.close(promise: nil)
     }
@@ -264,7 +277,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
     // A subscriber that half-closes keeps its stream (`… | nc -U sock`).
     submitBurst(on: context.eventLoop)
-    if case ChannelEvent.inputClosed = event, stream == nil {
+    if case ChannelEvent.inputClosed = event, state.inputClosed() {
       let channel = context.channel
       whenAllSent { channel.close(promise: nil) }
     }
@@ -273,8 +286,8 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
   /// At shutdown: stop reading, answer what was read, then close.
   func finish(_ channel: Channel) {
-    finishing = true
     submitBurst(on: channel.eventLoop)
+    guard state.finish() else { return }
     channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in
       self.whenAllSent { channel.close(promise: nil) }
     }

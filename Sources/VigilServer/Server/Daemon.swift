@@ -290,7 +290,7 @@ public final class Daemon: Sendable {
   }
 
   /// A report checked and ready for the writer: its alerts, its content digest.
-  private func submission(_ parsed: ParsedReport, json: ReportText, content: Digest128) -> Submission {
+  func submission(_ parsed: ParsedReport, json: ReportText, content: Digest128) -> Submission {
     let set = ruleSet
     let matches = set.evaluate(parsed.report)
     // Timed by the writer, with the report's `received_at`.

@@ -1,0 +1,111 @@
+/// What a client connection is doing, and what each event makes of it: the state machine of
+/// `ConnectionHandler`, in the manner of swift-nio's own handlers — one state, and
+/// transitions that say what the handler must do. It does no I/O, so it is tested alone.
+///
+/// ```
+///   reading ⇄ reading(paused) ──input closed──▶ inputClosed ──┐
+///      │  └──────────subscribe──────────▶ subscribed          │
+///      └───────── finish (vigild stops) ──▶ finishing ────────┼──▶ closed
+///   any state ── client gone / left too much unread ──────────┘
+/// ```
+struct ConnectionState {
+  enum State: Equatable {
+    /// Reading requests and answering them in order. `paused`: not reading, while more
+    /// requests than its share are in flight.
+    case reading(paused: Bool)
+    /// The client stopped sending: what it sent is answered, then the connection closes.
+    case inputClosed
+    /// After `subscribe`: the connection carries the alert stream; later lines are ignored,
+    /// and a half-close keeps the stream (`… | nc -U sock`).
+    case subscribed
+    /// vigild is stopping: reading stopped for good; what was read is answered, then the
+    /// connection closes.
+    case finishing
+    /// Gone, or closed by vigild (a client that left too much unread): nothing more is
+    /// written.
+    case closed
+  }
+
+  /// What the handler does about reading.
+  enum Reading: Equatable {
+    case keep
+    case stop
+    case resume
+  }
+
+  private(set) var state = State.reading(paused: false)
+
+  /// A line was framed: whether it is answered. Lines read before vigild began to stop
+  /// are; a subscriber's later lines and anything after the close are not. (No line comes
+  /// after the input closed: the framer hands over the last one before that event.)
+  mutating func lineRead() -> Bool {
+    switch state {
+    case .reading, .finishing: true
+    case .inputClosed, .subscribed, .closed: false
+    }
+  }
+
+  /// `subscribe` was asked: whether the connection becomes a subscriber (only one that is
+  /// reading may; one that is stopping is answered with an error instead), and whether it
+  /// must read again — a subscriber reads, to see its client go.
+  mutating func subscribe() -> (subscribed: Bool, reading: Reading) {
+    guard case .reading(let paused) = state else { return (false, .keep) }
+    state = .subscribed
+    return (true, paused ? .resume : .keep)
+  }
+
+  /// The requests in flight changed (`count` of them, `limit` its share): stop reading at
+  /// the limit, read again once three quarters are answered.
+  mutating func inFlight(_ count: Int, limit: Int, least: Int) -> Reading {
+    switch state {
+    case .reading(paused: false) where count >= least && count >= limit:
+      state = .reading(paused: true)
+      return .stop
+    case .reading(paused: true) where count <= limit / 4:
+      state = .reading(paused: false)
+      return .resume
+    default:
+      return .keep
+    }
+  }
+
+  /// The client half-closed: whether the connection now closes once every response is out.
+  mutating func inputClosed() -> Bool {
+    guard case .reading = state else { return false }
+    state = .inputClosed
+    return true
+  }
+
+  /// vigild is stopping: whether the handler must stop reading and close once every
+  /// response is out (false when that is under way already, or the connection is gone).
+  mutating func finish() -> Bool {
+    switch state {
+    case .reading, .subscribed:
+      state = .finishing
+      return true
+    case .inputClosed:
+      // It closes once drained already; it only stops for good now.
+      state = .finishing
+      return false
+    case .finishing, .closed:
+      return false
+    }
+  }
+
+  /// vigild closes the connection (too much unread): whether it was still open.
+  mutating func drop() -> Bool {
+    guard state != .closed else { return false }
+    state = .closed
+    return true
+  }
+
+  /// The channel went inactive.
+  mutating func closed() {
+    state = .closed
+  }
+
+  /// Whether responses may still be written.
+  var writes: Bool { state != .closed }
+
+  var isSubscribed: Bool { state == .subscribed }
+}

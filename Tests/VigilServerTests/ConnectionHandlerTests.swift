@@ -1,0 +1,249 @@
+import Foundation
+import NIOCore
+import NIOEmbedded
+import Testing
+import VigilCore
+import VigilTestSupport
+
+@testable import VigilServer
+
+/// A connection's handler on NIO's EmbeddedChannel: the framer and the handler of a real
+/// connection, a real writer on real files, all on the channel's one event loop, so each
+/// test says exactly when the writer's commits run (`loop.run()`).
+private struct Connection {
+  let directory: TemporaryDirectory
+  let channel = EmbeddedChannel()
+  let daemon: Daemon
+  let handler: ConnectionHandler
+  var loop: EmbeddedEventLoop { channel.embeddedEventLoop }
+
+  static let rules = """
+    - rule: weapons.barrel_bomb
+      desc: Barrel bombs were used.
+      condition: weapons = barrel_bomb
+      output: "barrel bombs in %location.place"
+      priority: critical
+    """
+
+  init() throws {
+    directory = try TemporaryDirectory()
+    let alertLog = try AlertLog(path: directory.path + "/alerts.jsonl", headPath: directory.path + "/alerts.head")
+    let journal = try Journal(path: directory.path + "/reports.jsonl")
+    let counters = Counters()
+    let subscriptions = Subscriptions()
+    let writer = GroupCommit(
+      loop: channel.embeddedEventLoop, journal: journal, alertLog: alertLog, index: DuplicateIndex(), syncs: false,
+      rotation: (0, 1), counters: counters, subscriptions: subscriptions)
+    let set = try RuleSetLoader().load([RuleSource(path: "r.yaml", name: "r.yaml", contents: Array(Self.rules.utf8))])
+      .get()
+    daemon = Daemon(
+      configuration: DaemonConfiguration(), plugins: PluginRegistry([]), ruleSet: set, writer: writer, counters: counters,
+      subscriptions: subscriptions, log: { _ in })
+    handler = ConnectionHandler(daemon: daemon)
+    try channel.pipeline.syncOperations.addHandler(
+      ByteToMessageHandler(LineFramer(limit: 1 << 20, idleLine: .seconds(60))))
+    try channel.pipeline.syncOperations.addHandler(handler)
+    _ = try channel.setOption(ChannelOptions.allowRemoteHalfClosure, value: true).wait()
+    try channel.connect(to: SocketAddress(unixDomainSocketPath: directory.path + "/s.sock")).wait()
+  }
+
+  static func report(_ id: String, weapon: String = "barrel_bomb") -> String {
+    #"{"id":"\#(id)","occurred_at":"2016-03-04T06:40:00Z","type":"attack","weapons":["\#(weapon)"],"location":{"place":"Darayya"}}"#
+  }
+
+  func send(_ lines: [String]) throws {
+    try channel.writeInbound(ByteBuffer(string: lines.map { $0 + "\n" }.joined()))
+  }
+
+  /// Runs what is scheduled on the loop (the writer's commits, the handler's flushes) and
+  /// gives the response lines written since the last call.
+  func responses() throws -> [String] {
+    loop.run()
+    var text = ""
+    while let buffer = try channel.readOutbound(as: ByteBuffer.self) {
+      text += String(buffer: buffer)
+    }
+    return text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+  }
+
+  /// The last value the handler gave `autoRead`, if it set it at all.
+  var autoRead: Bool? {
+    channel.options.last { $0.option is ChannelOptions.Types.AutoReadOption }?.value as? Bool
+  }
+}
+
+@Suite("A connection's handler on EmbeddedChannel: order, flow, half-close, subscribe, shutdown")
+struct ConnectionHandlerTests {
+  @Test func pipelinedRequestsAreAnsweredInTheOrderTheyCame() throws {
+    let connection = try Connection()
+    // A report waits for its commit; the ping and the error are known at once. The answers
+    // still leave in request order.
+    try connection.send([
+      Connection.report("A"), #"{"op":"ping"}"#, "not json", Connection.report("B", weapon: "mortar"),
+      #"{"op":"ping"}"#, Connection.report("A"),
+    ])
+    let answers = try connection.responses()
+    #expect(answers.count == 6)
+    #expect(answers[0].contains(#""report_id":"A","duplicate":false"#) && answers[0].contains("weapons.barrel_bomb"))
+    #expect(answers[1] == #"{"ok":true,"op":"pong"}"#)
+    #expect(answers[2].contains(#""code":"invalid_json""#))
+    #expect(answers[3].contains(#""report_id":"B","duplicate":false"#) && answers[3].contains(#""alerts":[]"#))
+    #expect(answers[4] == #"{"ok":true,"op":"pong"}"#)
+    #expect(answers[5].contains(#""report_id":"A","duplicate":true"#))
+  }
+
+  @Test func readingPausesAtTheInFlightShareAndResumesOnceAnswered() throws {
+    let connection = try Connection()
+    let share = ConnectionHandler.inFlightBudget  // one connection has the whole budget
+    // The commits do not run until the loop does: every report stays in flight.
+    try connection.send((0..<(share - 1)).map { Connection.report("F-\($0)") })
+    #expect(connection.autoRead == nil)
+    try connection.send([Connection.report("F-last")])
+    #expect(connection.autoRead == false)
+    let answers = try connection.responses()
+    #expect(answers.count == share)
+    #expect(answers.allSatisfy { $0.contains(#""duplicate":false"#) })
+    #expect(connection.autoRead == true)
+  }
+
+  @Test func aHalfCloseIsAnsweredInFullThenTheConnectionCloses() throws {
+    let connection = try Connection()
+    try connection.send([Connection.report("H-1"), Connection.report("H-2")])
+    // The last line without its newline still counts once the client stops sending.
+    try connection.channel.writeInbound(ByteBuffer(string: #"{"op":"ping"}"#))
+    connection.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+    #expect(connection.channel.isActive)
+    let answers = try connection.responses()
+    #expect(answers.count == 3)
+    #expect(answers[0].contains(#""report_id":"H-1""#) && answers[1].contains(#""report_id":"H-2""#))
+    #expect(answers[2] == #"{"ok":true,"op":"pong"}"#)
+    connection.loop.run()
+    #expect(!connection.channel.isActive)
+  }
+
+  @Test func aSubscriberGetsItsStreamAfterEarlierAnswersAndKeepsItOverAHalfClose() throws {
+    let connection = try Connection()
+    try connection.send([Connection.report("S-1"), #"{"op":"subscribe","min_priority":"critical"}"#, #"{"op":"ping"}"#])
+    let answers = try connection.responses()
+    // The report's answer, then the subscription's, then the stream, which holds S-1's
+    // alert: it was written after the subscription was registered. The ping is ignored.
+    #expect(answers.count == 3)
+    #expect(answers[0].contains(#""report_id":"S-1""#))
+    #expect(answers[1] == #"{"ok":true,"op":"subscribe"}"#)
+    #expect(answers[2].hasPrefix(#"{"seq":"#) && answers[2].contains(#""report_id":"S-1""#))
+    connection.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+    // A report from elsewhere (a source) reaches the stream: the connection is still open.
+    _ = connection.daemon.writer.submit(
+      try #require(Self.submission(connection, Connection.report("S-2"))))
+    let streamed = try connection.responses()
+    #expect(connection.channel.isActive)
+    #expect(streamed.count == 1)
+    #expect(streamed.first?.contains(#""rule":"weapons.barrel_bomb""#) == true)
+    #expect(streamed.first?.contains(#""report_id":"S-2""#) == true)
+  }
+
+  @Test func atShutdownWhatWasReadIsAnsweredThenTheConnectionCloses() throws {
+    let connection = try Connection()
+    try connection.send((0..<50).map { Connection.report("D-\($0)") })
+    connection.handler.finish(connection.channel)
+    #expect(connection.autoRead == false)
+    let answers = try connection.responses()
+    #expect(answers.count == 50)
+    #expect(answers.allSatisfy { $0.contains(#""duplicate":false"#) })
+    connection.loop.run()
+    #expect(!connection.channel.isActive)
+    // Every one of them was journalled before it was acknowledged.
+    let journal = try String(contentsOfFile: connection.directory.path + "/reports.jsonl", encoding: .utf8)
+    #expect(journal.split(separator: "\n").count == 50)
+  }
+
+  /// A report as a source hands it: parsed and checked by the daemon's own path.
+  fileprivate static func submission(_ connection: Connection, _ line: String) -> Submission? {
+    guard case .success(.submit(let parsed, let json, let content)) = RequestParser.parse(Array(line.utf8)) else {
+      return nil
+    }
+    return connection.daemon.submission(parsed, json: json, content: content)
+  }
+}
+
+@Suite("A connection's state machine")
+struct ConnectionStateTests {
+  @Test func readingPausesWithHysteresis() {
+    var state = ConnectionState()
+    let answer1 = state.inFlight(63, limit: 100, least: 64)
+    #expect(answer1 == .keep)
+    let answer2 = state.inFlight(99, limit: 100, least: 64)
+    #expect(answer2 == .keep)
+    let answer3 = state.inFlight(100, limit: 100, least: 64)
+    #expect(answer3 == .stop)
+    let answer4 = state.inFlight(120, limit: 100, least: 64)
+    #expect(answer4 == .keep)
+    let answer5 = state.inFlight(26, limit: 100, least: 64)
+    #expect(answer5 == .keep)
+    let answer6 = state.inFlight(25, limit: 100, least: 64)
+    #expect(answer6 == .resume)
+    #expect(state.state == .reading(paused: false))
+  }
+
+  @Test func aHalfCloseClosesOnceAndOnlyWhileReading() {
+    var state = ConnectionState()
+    let answer7 = state.inputClosed()
+    #expect(answer7)
+    let answer8 = state.inputClosed()
+    #expect(!answer8)
+    let answer9 = state.lineRead()
+    #expect(!answer9)
+    // vigild stopping now changes nothing more: the close is under way.
+    let answer10 = state.finish()
+    #expect(!answer10)
+    #expect(state.state == .finishing)
+  }
+
+  @Test func aSubscriberIgnoresLinesKeepsItsStreamOverAHalfCloseAndReadsAgainIfPaused() {
+    var state = ConnectionState()
+    let answer11 = state.inFlight(64, limit: 64, least: 64)
+    #expect(answer11 == .stop)
+    let (subscribed, reading) = state.subscribe()
+    #expect(subscribed && reading == .resume)
+    let answer12 = state.lineRead()
+    #expect(!answer12)
+    let answer13 = state.inputClosed()
+    #expect(!answer13)
+    #expect(state.isSubscribed)
+    let answer14 = state.inFlight(1000, limit: 64, least: 64)
+    #expect(answer14 == .keep)
+    let answer15 = state.finish()
+    #expect(answer15)
+  }
+
+  @Test func stoppingRefusesASubscriptionAndNeverResumesReading() {
+    var state = ConnectionState()
+    let answer16 = state.finish()
+    #expect(answer16)
+    // A line read before reading stopped is still answered.
+    let answered = state.lineRead()
+    #expect(answered)
+    let answer17 = state.subscribe().subscribed
+    #expect(answer17 == false)
+    let answer18 = state.inFlight(0, limit: 64, least: 64)
+    #expect(answer18 == .keep)
+    let answer19 = state.finish()
+    #expect(!answer19)
+  }
+
+  @Test func aClosedConnectionWritesNothingAndDropsOnce() {
+    var state = ConnectionState()
+    #expect(state.writes)
+    let answer20 = state.drop()
+    #expect(answer20)
+    let answer21 = state.drop()
+    #expect(!answer21)
+    #expect(!state.writes)
+    let answer22 = state.lineRead()
+    #expect(!answer22)
+    let answer23 = state.finish()
+    #expect(!answer23)
+    let answer24 = state.inputClosed()
+    #expect(!answer24)
+  }
+}
