@@ -112,6 +112,45 @@ struct PatternEndToEndTests {
     expectCleanStop(daemon)
   }
 
+  /// A reload that changes only rules no pattern counts keeps the windows as they are (no
+  /// journal read); one that changes what a pattern counts by rebuilds them.
+  @Test func aReloadKeepsTheWindowsUnlessWhatThePatternsCountByChanged() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let rules = daemon.directory.path + "/Rules/"
+    _ = try daemon.exchange([Self.attack("a", "2016-04-01"), Self.attack("b", "2016-04-02")])
+    func patternStatus() throws -> [String: Any] {
+      try #require(try daemon.exchange(#"{"op":"status"}"#)["patterns"] as? [String: Any])
+    }
+    func reload() throws {
+      let reload = try daemon.exchange(#"{"op":"reload"}"#)
+      #expect(reload["reloaded"] as? Bool == true, "\(reload)")
+    }
+    // An unrelated rule, in a file of its own: nothing is rebuilt (rebuilt_from stays the
+    // start's 0), and the window goes on.
+    try """
+      - rule: t.unrelated
+        desc: Any detention.
+        condition: type = detention
+        output: "a detention"
+        priority: low
+      """.write(toFile: rules + "u.yaml", atomically: true, encoding: .utf8)
+    try reload()
+    #expect(try patternStatus()["rebuilt_from"] as? Int == 0)
+    #expect(try patternStatus()["groups"] as? Int == 1)
+    let completing = try daemon.exchange(Self.attack("c", "2016-04-03"))
+    #expect(Self.alertRules(completing) == ["t.hospital", "t.repeated"])
+    #expect((try Self.records(daemon).last?["pattern"] as? [String: Any])?["reports"] as? [String] == ["a", "b", "c"])
+    // The counted rule changed (a different output counts as a change, to be safe): the
+    // windows are rebuilt from the three journalled reports, and the pattern already in
+    // the alert log is not emitted again.
+    try (Self.hospitalRule.replacingOccurrences(of: "Attack on a hospital", with: "A hospital attacked") + "\n"
+      + Self.pattern).write(toFile: rules + "t.yaml", atomically: true, encoding: .utf8)
+    try reload()
+    #expect(try patternStatus()["rebuilt_from"] as? Int == 3)
+    #expect(Self.alertRules(try daemon.exchange(Self.attack("d", "2016-04-04"))) == ["t.hospital"])
+    expectCleanStop(daemon)
+  }
+
   @Test func aReportLaterThanTheHorizonIsRecordedSaidAndNotCounted() throws {
     let directory = try TemporaryDirectory()
     try """

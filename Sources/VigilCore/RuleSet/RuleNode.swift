@@ -48,6 +48,26 @@ public indirect enum RuleNode: Sendable {
     return ["", "~", "null", "Null", "NULL"].contains(scalar.text)
   }
 
+  /// The node's content without its positions, so an item reads the same wherever it is
+  /// written: each scalar with its style and length, each list and mapping in order.
+  public func appendContent(to text: inout String) {
+    switch self {
+    case .scalar(let scalar):
+      text += "s\(scalar.style):\(scalar.text.utf8.count):\(scalar.text)"
+    case .sequence(let elements, _):
+      text += "[\(elements.count):"
+      for element in elements { element.appendContent(to: &text) }
+      text += "]"
+    case .mapping(let members, _):
+      text += "{\(members.count):"
+      for member in members {
+        text += "k\(member.key.utf8.count):\(member.key)"
+        member.value.appendContent(to: &text)
+      }
+      text += "}"
+    }
+  }
+
   /// How messages name the node's kind.
   public var kindName: String {
     switch self {

@@ -7,6 +7,9 @@ public struct RuleSet: Sendable {
   public let rules: [Rule]
   /// Every pattern (docs/patterns.md), disabled ones too, in load order.
   public let patterns: [Pattern]
+  /// A digest of what the patterns' windows depend on (`RuleSetLoader.patternBasis`):
+  /// empty without patterns.
+  public let patternBasis: String
   /// Things that load but look like mistakes, for `vigil rules lint`.
   public let warnings: [RuleError]
   /// For each incident type (by its position in `IncidentType.allCases`), the enabled
@@ -17,8 +20,9 @@ public struct RuleSet: Sendable {
   /// count toward.
   private let patternCandidates: [[Int]]
 
-  init(revision: String, rules: [Rule], patterns: [Pattern] = [], warnings: [RuleError]) {
+  init(revision: String, rules: [Rule], patterns: [Pattern] = [], warnings: [RuleError], patternBasis: String = "") {
     self.revision = revision
+    self.patternBasis = patternBasis
     self.rules = rules
     self.patterns = patterns
     self.warnings = warnings

@@ -47,7 +47,23 @@ public struct RuleSetLoader: Sendable {
     }
     let warnings = loading.ordered(loading.warnings, sources: sources)
     return .success(
-      RuleSet(revision: Self.revision(of: sources), rules: rules, patterns: loading.patterns, warnings: warnings))
+      RuleSet(
+        revision: Self.revision(of: sources), rules: rules, patterns: loading.patterns, warnings: warnings,
+        patternBasis: Self.patternBasis(loading.patternDependencies, patterns: loading.patterns, rules: rules)))
+  }
+
+  /// What the patterns' windows depend on: every item that is not a rule, and the rules the
+  /// patterns count (their condition and whether they are enabled). Two sets with the same
+  /// basis count every report alike, so a reload that keeps it keeps the windows.
+  static func patternBasis(_ dependencies: String, patterns: [Pattern], rules: [Rule]) -> String {
+    guard !patterns.isEmpty else { return "" }
+    var hash = SHA256()
+    hash.update(data: Array(dependencies.utf8))
+    let counted = Set(patterns.flatMap(\.countedRules))
+    for rule in rules where counted.contains(rule.id) {
+      hash.update(data: Array("\u{0}\(rule.id)\u{0}\(rule.enabled)\u{0}\(rule.definition)".utf8))
+    }
+    return hex(hash.finalize())
   }
 
   /// `sha256:` + the hex SHA-256 over each file's name, a NUL, its bytes and a NUL.
@@ -58,11 +74,14 @@ public struct RuleSetLoader: Sendable {
       hash.update(data: source.contents)
       hash.update(data: [0])
     }
-    return "sha256:"
-      + hash.finalize().map { byte in
-        let hex = String(byte, radix: 16)
-        return hex.count == 1 ? "0" + hex : hex
-      }.joined()
+    return "sha256:" + hex(hash.finalize())
+  }
+
+  static func hex(_ digest: SHA256.Digest) -> String {
+    digest.map { byte in
+      let hex = String(byte, radix: 16)
+      return hex.count == 1 ? "0" + hex : hex
+    }.joined()
   }
 }
 
@@ -87,6 +106,9 @@ struct Loading {
   var rulePositions: [SourcePosition] = []
   var patternItems: [(members: [RuleNode.Member], position: SourcePosition)] = []
   var patterns: [Pattern] = []
+  /// The content of every item that is not a rule (lists, macros, patterns, plugins'
+  /// items), for `RuleSet.patternBasis`.
+  var patternDependencies = ""
   var pluginItems: [String: [RuleNode]] = [:]
   /// Lists and macros share one namespace; rules have their own.
   var names: [String: Named] = [:]
@@ -135,6 +157,9 @@ struct Loading {
       let found = kinds.isEmpty ? "none" : kinds.joined(separator: " and ")
       return fail(position, "an item needs exactly one of \(known); found \(found)")
     }
+    // Everything but rules can change what the patterns count (docs/patterns.md,
+    // "Reloading"): its content, in load order.
+    if kind != "rule" { item.appendContent(to: &patternDependencies) }
     switch kind {
     case "list": collectList(members, position)
     case "macro": collectMacro(members, position)

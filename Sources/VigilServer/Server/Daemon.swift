@@ -101,16 +101,8 @@ public final class Daemon: Sendable {
     case .failure(let error):
       counters.refused(error.code)
       return .line(loop.makeSucceededFuture(Response.error(error)))
-    case .success(.subscribe(let filter)):
-      return .subscribe(AlertSelector(filter))
-    case .success(.submit(let parsed, let json, let content)):
-      return .submit(submission(parsed, json: json, content: content))
-    case .success(.status):
-      return .afterEarlier { self.status() }
-    case .success(.rules):
-      return .afterEarlier { self.rulesList() }
     case .success(let request):
-      return .line(respond(to: request, peer: peer, on: loop))
+      return reply(to: request, peer: peer, on: loop)
     }
   }
 
@@ -198,71 +190,79 @@ public final class Daemon: Sendable {
       Response.error(RequestError(.tooLarge, "the line is longer than \(limit) bytes (limits.max_line_bytes)")))
   }
 
-  private func respond(to request: Request, peer: PeerCredentials?, on loop: EventLoop) -> EventLoopFuture<String> {
+  /// What each request gets: a report goes to the writer with the connection's burst,
+  /// `subscribe` becomes a stream, `status` and `rules` wait for the earlier answers, the
+  /// rest are answered here.
+  private func reply(to request: Request, peer: PeerCredentials?, on loop: EventLoop) -> Reply {
     switch request {
     case .submit(let parsed, let json, let content):
-      return writer.submit(submission(parsed, json: json, content: content)).hop(to: loop)
-    case .check(let parsed):
-      counters.checked()
-      let set = ruleSet
-      let matches = set.evaluate(parsed.report)
-      let records = alertRecords(for: parsed.report, matches: matches, set: set, time: now())
-      let alerts = matches.map {
-        Response.Alert(seq: nil, rule: $0.rule.id, priority: $0.rule.priority, message: $0.message)
-      }
-      let events = set.patternEvents(for: parsed.report, matches: matches)
-      let completed =
-        events.isEmpty
-        ? loop.makeSucceededFuture([AlertRecord]())
-        : writer.patternsCompleted(by: parsed.report, events: events, revision: set.revision, alerts: records)
-          .hop(to: loop)
-      return completed.map { patterns in
-        Response.verdict(
-          reportID: parsed.report.id, duplicate: nil, ruleset: set.revision,
-          alerts: alerts
-            + patterns.map { Response.Alert(seq: nil, rule: $0.rule, priority: $0.priority, message: $0.message) },
-          warnings: parsed.warnings)
-      }
-    case .ping:
-      return loop.makeSucceededFuture(Response.pong)
+      return .submit(submission(parsed, json: json, content: content))
+    case .subscribe(let filter):
+      return .subscribe(AlertSelector(filter))
     case .status:
-      return loop.makeSucceededFuture(status())
+      return .afterEarlier { self.status() }
     case .rules:
-      return loop.makeSucceededFuture(rulesList())
-    case .subscribe:
-      preconditionFailure("subscribe is a stream, set up by the connection")
+      return .afterEarlier { self.rulesList() }
+    case .check(let parsed):
+      return .line(check(parsed, on: loop))
+    case .ping:
+      return .line(loop.makeSucceededFuture(Response.pong))
     case .reload:
-      guard isAdministrator(peer) else { return forbidden("reload", on: loop) }
-      return reload(trigger: "the reload request").hop(to: loop)
+      guard isAdministrator(peer) else { return .line(forbidden("reload", on: loop)) }
+      return .line(reload(trigger: "the reload request").hop(to: loop))
     case .reopen:
-      guard isAdministrator(peer) else { return forbidden("reopen", on: loop) }
-      return reopen().hop(to: loop)
+      guard isAdministrator(peer) else { return .line(forbidden("reopen", on: loop)) }
+      return .line(reopen().hop(to: loop))
     case .parked(let name):
-      return loop.makeSucceededFuture(parked(sink: name))
+      return .line(loop.makeSucceededFuture(parked(sink: name)))
     case .resend(let name, let seqs):
-      guard isAdministrator(peer) else { return forbidden("resend", on: loop) }
-      guard let sink = sinks.first(where: { $0.name == name }) else {
-        return loop.makeSucceededFuture(unknownSink(name))
-      }
-      if let seqs {
-        let parked = sink.parkedSeqs
-        let strangers = seqs.filter { !parked.contains($0) }
-        if !strangers.isEmpty {
-          let listed = parked.sorted().prefix(20).map(String.init).joined(separator: ", ")
-          counters.refused(.invalidRequest)
-          return loop.makeSucceededFuture(
-            Response.error(
-              RequestError(
-                .invalidRequest,
-                "sink \(name) has no parked record with seq \(strangers.map(String.init).joined(separator: ", ")) "
-                  + (parked.isEmpty ? "(it has none parked)" : "(parked: \(listed)\(parked.count > 20 ? ", …" : ""))")))
-          )
-        }
-      }
-      let parked = sink.requestResend(seqs)
-      return loop.makeSucceededFuture(
-        "{\"ok\":true,\"op\":\"resend\",\"sink\":\(JSONText.string(name)),\"parked\":\(parked)}\n")
+      guard isAdministrator(peer) else { return .line(forbidden("resend", on: loop)) }
+      return .line(loop.makeSucceededFuture(resend(sink: name, seqs: seqs)))
     }
+  }
+
+  /// `check`: the alerts and the patterns a report would give, recording nothing.
+  private func check(_ parsed: ParsedReport, on loop: EventLoop) -> EventLoopFuture<String> {
+    counters.checked()
+    let set = ruleSet
+    let matches = set.evaluate(parsed.report)
+    let records = alertRecords(for: parsed.report, matches: matches, set: set, time: now())
+    let alerts = matches.map {
+      Response.Alert(seq: nil, rule: $0.rule.id, priority: $0.rule.priority, message: $0.message)
+    }
+    let events = set.patternEvents(for: parsed.report, matches: matches)
+    let completed =
+      events.isEmpty
+      ? loop.makeSucceededFuture([AlertRecord]())
+      : writer.patternsCompleted(by: parsed.report, events: events, revision: set.revision, alerts: records)
+        .hop(to: loop)
+    return completed.map { patterns in
+      Response.verdict(
+        reportID: parsed.report.id, duplicate: nil, ruleset: set.revision,
+        alerts: alerts
+          + patterns.map { Response.Alert(seq: nil, rule: $0.rule, priority: $0.priority, message: $0.message) },
+        warnings: parsed.warnings)
+    }
+  }
+
+  /// `resend`: a sink's parked records offered again, all of them or those `seqs`.
+  private func resend(sink name: String, seqs: [UInt64]?) -> String {
+    guard let sink = sinks.first(where: { $0.name == name }) else { return unknownSink(name) }
+    if let seqs {
+      let parked = sink.parkedSeqs
+      let strangers = seqs.filter { !parked.contains($0) }
+      if !strangers.isEmpty {
+        let listed = parked.sorted().prefix(20).map(String.init).joined(separator: ", ")
+        counters.refused(.invalidRequest)
+        return Response.error(
+          RequestError(
+            .invalidRequest,
+            "sink \(name) has no parked record with seq \(strangers.map(String.init).joined(separator: ", ")) "
+              + (parked.isEmpty ? "(it has none parked)" : "(parked: \(listed)\(parked.count > 20 ? ", …" : ""))")))
+      }
+    }
+    let parked = sink.requestResend(seqs)
+    return "{\"ok\":true,\"op\":\"resend\",\"sink\":\(JSONText.string(name)),\"parked\":\(parked)}\n"
   }
 
   /// The parked records of every sink, or of one: `{"ok":true,"parked":[{"sink":…,…}]}`.
@@ -385,16 +385,22 @@ public final class Daemon: Sendable {
     case .failure(let errors):
       return reloadFailed(errors.errors, revision: candidate, trigger: trigger, on: loop)
     case .success(let set):
-      // The patterns' windows for the new set, rebuilt from the journal here, off the
-      // connections' and the writer's threads; the writer brings them up to date with
-      // what it journalled meanwhile and puts them in force with the set.
-      let offset = (try? writer.journalSize().wait()) ?? 0
-      let rebuilt = PatternRebuild.build(
-        set: set, horizon: configuration.rules.latenessHorizon, journal: writer.journalPath, to: offset,
-        alertLogs: alertLogFilesOldestFirst)
-      try? writer.installPatterns(
-        set, windows: rebuilt.windows, journalOffset: offset, rebuilt: (rebuilt.reports, rebuilt.seconds)
-      ).wait()
+      if set.patternBasis == current.patternBasis {
+        // Nothing the patterns count by changed (only rules they do not count): the
+        // windows held go on with the new set, and the reload reads no journal.
+        try? writer.keepPatterns(for: set).wait()
+      } else {
+        // The patterns' windows for the new set, rebuilt from the journal here, off the
+        // connections' and the writer's threads; the writer brings them up to date with
+        // what it journalled meanwhile and puts them in force with the set.
+        let offset = (try? writer.journalSize().wait()) ?? 0
+        let rebuilt = PatternRebuild.build(
+          set: set, horizon: configuration.rules.latenessHorizon, journal: writer.journalPath, to: offset,
+          alertLogs: alertLogFilesOldestFirst)
+        try? writer.installPatterns(
+          set, windows: rebuilt.windows, journalOffset: offset, rebuilt: (rebuilt.reports, rebuilt.seconds)
+        ).wait()
+      }
       rules.withLockedValue { $0 = ActiveRules(set: set, loadedAt: now()) }
       noteReload(
         LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil), revision: set.revision, trigger: trigger)

@@ -339,6 +339,15 @@ final class GroupCommit: @unchecked Sendable {
     }
   }
 
+  /// Puts a reload's patterns in force on the windows already held: the new set counts
+  /// every report as the old one did (the same `patternBasis`), so nothing is rebuilt.
+  func keepPatterns(for set: RuleSet) -> EventLoopFuture<Void> {
+    loop.submit {
+      self.patterns = PatternCounting(set: set, windows: self.patterns.windows)
+      self.notePatternStatus()
+    }
+  }
+
   /// How far the journal goes, for a rebuild to read up to.
   func journalSize() -> EventLoopFuture<Int64> {
     loop.submit { self.journal.size }
