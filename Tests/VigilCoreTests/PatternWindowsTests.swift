@@ -271,3 +271,72 @@ struct PatternWindowsTests {
     #expect(errors.count == 8, "\(errors)")
   }
 }
+
+/// `RuleSet.patternBasis`: what a reload compares to keep the windows.
+@Suite("Patterns: what their windows depend on")
+struct PatternBasisTests {
+  static let base = """
+    - list: heavy
+      items: [barrel_bomb, artillery]
+    - macro: heavy_attack
+      condition: type = attack and weapons in (heavy)
+    - macro: unrelated_macro
+      condition: type = detention
+    - list: unrelated_list
+      items: [oil]
+    - rule: t.heavy
+      desc: Heavy weapons.
+      condition: heavy_attack
+      output: "heavy weapons"
+      priority: high
+    - rule: t.other
+      desc: Another rule.
+      condition: type = detention and unrelated_macro
+      output: "detention"
+      priority: low
+    - pattern: t.repeated
+      desc: Three heavy attacks in a governorate.
+      rules: [t.heavy]
+      group_by: [location.governorate]
+      count: 3
+      window: 30d
+      output: "%count heavy attacks in %group"
+      priority: critical
+    """
+
+  static func basis(_ text: String, more: [(String, String)] = []) throws -> String {
+    try loadRules([("a.yaml", text)] + more).get().patternBasis
+  }
+
+  @Test func rulesListsAndMacrosNoPatternUsesLeaveItAsItIs() throws {
+    let basis = try Self.basis(Self.base)
+    #expect(!basis.isEmpty)
+    let unrelated = """
+      - list: more
+        items: [tank]
+      - macro: after_cessation
+        condition: occurred_at >= 2016-02-27T00:00:00+02:00
+      - rule: t.added
+        desc: Added.
+        condition: type = attack and after_cessation and weapons in (more)
+        output: "added"
+        priority: low
+      """
+    #expect(try Self.basis(Self.base, more: [("b.yaml", unrelated)]) == basis)
+    #expect(try Self.basis(Self.base.replacingOccurrences(of: "items: [oil]", with: "items: [oil, gas]")) == basis)
+    #expect(try Self.basis(Self.base.replacingOccurrences(of: "type = detention and", with: "type = trade and")) == basis)
+  }
+
+  @Test func whatThePatternCountsByChangesIt() throws {
+    let basis = try Self.basis(Self.base)
+    for (old, new) in [
+      ("items: [barrel_bomb, artillery]", "items: [barrel_bomb]"),  // a list a counted rule's macro names
+      ("condition: type = attack and weapons in (heavy)", "condition: type = attack"),  // that macro
+      ("condition: heavy_attack", "condition: heavy_attack and casualties.killed > 0"),  // the counted rule
+      ("output: \"heavy weapons\"", "output: \"heavy weapons used\""),  // its output (to be safe)
+      ("count: 3", "count: 4"),  // the pattern
+    ] {
+      #expect(try Self.basis(Self.base.replacingOccurrences(of: old, with: new)) != basis, "\(new)")
+    }
+  }
+}

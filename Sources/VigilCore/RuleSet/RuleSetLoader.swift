@@ -49,19 +49,39 @@ public struct RuleSetLoader: Sendable {
     return .success(
       RuleSet(
         revision: Self.revision(of: sources), rules: rules, patterns: loading.patterns, warnings: warnings,
-        patternBasis: Self.patternBasis(loading.patternDependencies, patterns: loading.patterns, rules: rules)))
+        patternBasis: Self.patternBasis(
+          loading.patternDependencies, named: loading.namedDependencies, patterns: loading.patterns, rules: rules)))
   }
 
-  /// What the patterns' windows depend on: every item that is not a rule, and the rules the
-  /// patterns count (their condition and whether they are enabled). Two sets with the same
-  /// basis count every report alike, so a reload that keeps it keeps the windows.
-  static func patternBasis(_ dependencies: String, patterns: [Pattern], rules: [Rule]) -> String {
+  /// What the patterns' windows depend on: the patterns, the plugins' items, the rules the
+  /// patterns count (their condition, output and `enabled`), and the lists and macros any
+  /// of those name, directly or through another macro (a name found as a word of their
+  /// text: a word that only looks like one makes a rebuild that was not needed, never the
+  /// reverse). Two sets with the same basis count every report alike, so a reload that
+  /// keeps it keeps the windows.
+  static func patternBasis(
+    _ dependencies: String, named: [(name: String, content: String)], patterns: [Pattern], rules: [Rule]
+  ) -> String {
     guard !patterns.isEmpty else { return "" }
     var hash = SHA256()
     hash.update(data: Array(dependencies.utf8))
     let counted = Set(patterns.flatMap(\.countedRules))
+    var texts = patterns.map(\.definition)
     for rule in rules where counted.contains(rule.id) {
       hash.update(data: Array("\u{0}\(rule.id)\u{0}\(rule.enabled)\u{0}\(rule.definition)".utf8))
+      texts.append(rule.definition)
+    }
+    var words = Set<Substring>()
+    var included = Set<Int>()
+    while let text = texts.popLast() {
+      words.formUnion(text.split { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == ".") })
+      for (index, item) in named.enumerated() where !included.contains(index) && words.contains(Substring(item.name)) {
+        included.insert(index)
+        texts.append(item.content)
+      }
+    }
+    for index in included.sorted() {
+      hash.update(data: Array("\u{0}\(named[index].name)\u{0}\(named[index].content)".utf8))
     }
     return hex(hash.finalize())
   }
@@ -106,9 +126,10 @@ struct Loading {
   var rulePositions: [SourcePosition] = []
   var patternItems: [(members: [RuleNode.Member], position: SourcePosition)] = []
   var patterns: [Pattern] = []
-  /// The content of every item that is not a rule (lists, macros, patterns, plugins'
-  /// items), for `RuleSet.patternBasis`.
+  /// The content of the patterns and plugins' items, and of each list and macro by name,
+  /// for `RuleSet.patternBasis`.
   var patternDependencies = ""
+  var namedDependencies: [(name: String, content: String)] = []
   var pluginItems: [String: [RuleNode]] = [:]
   /// Lists and macros share one namespace; rules have their own.
   var names: [String: Named] = [:]
@@ -157,9 +178,18 @@ struct Loading {
       let found = kinds.isEmpty ? "none" : kinds.joined(separator: " and ")
       return fail(position, "an item needs exactly one of \(known); found \(found)")
     }
-    // Everything but rules can change what the patterns count (docs/patterns.md,
-    // "Reloading"): its content, in load order.
-    if kind != "rule" { item.appendContent(to: &patternDependencies) }
+    // What can change what the patterns count (docs/patterns.md, "Restarts and
+    // reloads"): patterns and plugins' items always; lists and macros when named.
+    switch kind {
+    case "rule": break
+    case "list", "macro":
+      var content = ""
+      item.appendContent(to: &content)
+      if case .scalar(let name)? = members.first(where: { $0.key == kind })?.value {
+        namedDependencies.append((name.text, content))
+      }
+    default: item.appendContent(to: &patternDependencies)
+    }
     switch kind {
     case "list": collectList(members, position)
     case "macro": collectMacro(members, position)
