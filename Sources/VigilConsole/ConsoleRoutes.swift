@@ -9,7 +9,7 @@ struct ConsoleRoutes {
   let views: ConsoleViews
   let access: ConsoleAccess
   let live: LiveStreams
-  let daemon: Daemon
+  let daemon: RequestResponder
   let index: AlertIndex
 
   func register(on router: Router<BasicRequestContext>) {

@@ -12,7 +12,7 @@ import VigilServer
 /// When it cannot listen (the address is taken), it says so — the error log, `status`, the
 /// `vigil_console_serving` metric — and the daemon goes on serving the socket.
 public struct ConsoleService: Service, CustomStringConvertible {
-  let server: SocketServer
+  let server: Daemon
   let address: HTTPAddress
   let access: ConsoleAccess
   let stateDirectory: String
@@ -21,7 +21,7 @@ public struct ConsoleService: Service, CustomStringConvertible {
 
   public var description: String { "console" }
 
-  public init(server: SocketServer, configuration: DaemonConfiguration, access: ConsoleAccess, log: Logger) {
+  public init(server: Daemon, configuration: DaemonConfiguration, access: ConsoleAccess, log: Logger) {
     self.server = server
     address = configuration.http.listen ?? .standard
     self.access = access
@@ -32,7 +32,7 @@ public struct ConsoleService: Service, CustomStringConvertible {
 
   public func run() async throws {
     guard let index = server.alertIndex else { return }
-    let daemon = server.daemon
+    let daemon = server.responder
     let views = ConsoleViews(daemon: daemon, index: index, stateDirectory: stateDirectory)
     // HEAD answers as GET does, without the body.
     let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)

@@ -6,7 +6,7 @@ import VigilServer
 /// from the index's snapshot, the daemon's state and, for an alert's report, one read of
 /// the journal at the line the index points to.
 struct ConsoleViews: Sendable {
-  let daemon: Daemon
+  let daemon: RequestResponder
   let index: AlertIndex
   let stateDirectory: String
 

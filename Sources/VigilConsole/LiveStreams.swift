@@ -37,7 +37,7 @@ final class LiveStreams: Sendable {
     }
   }
 
-  func response(daemon: Daemon, index: AlertIndex, query: AlertQuery) -> Response {
+  func response(daemon: RequestResponder, index: AlertIndex, query: AlertQuery) -> Response {
     // Unbounded in batches; the listener bounds it in records.
     let (stream, continuation) = AsyncStream.makeStream(of: [String].self)
     let listener = Listener(continuation)

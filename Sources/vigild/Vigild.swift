@@ -131,7 +131,7 @@ struct Vigild: ParsableCommand {
       configuration.rules.watch
       ? RuleWatcher(directories: configuration.rules.paths, pollSeconds: configuration.rules.pollSeconds) {
         guard let server = Vigild.serverBox.withLockedValue({ $0 }) else { return }
-        _ = try? server.daemon.reload(trigger: "a change in the rule files").wait()
+        _ = try? server.responder.reload(trigger: "a change in the rule files").wait()
       } : nil
     let ruleSet: RuleSet
     do {
@@ -147,9 +147,9 @@ struct Vigild: ParsableCommand {
       return 1
     }
     log.info("rule set \(ruleSet.revision): \(ruleSet.enabledRuleCount) of \(ruleSet.rules.count) rules enabled")
-    let server: SocketServer
+    let server: Daemon
     do {
-      server = try SocketServer.start(configuration: configuration, plugins: Self.plugins, ruleSet: ruleSet) { event in
+      server = try Daemon.start(configuration: configuration, plugins: Self.plugins, ruleSet: ruleSet) { event in
         Logger(label: "vigild").notice("\(event)")
       }
     } catch {
@@ -168,7 +168,7 @@ struct Vigild: ParsableCommand {
   }
 
   /// The server, once it runs; the rule watcher, started before it, looks here.
-  static let serverBox = NIOLockedValueBox<SocketServer?>(nil)
+  static let serverBox = NIOLockedValueBox<Daemon?>(nil)
 
   /// The composition root: the parts of the running daemon, as a `ServiceGroup`, until a
   /// graceful stop (SIGTERM, SIGINT). The socket and the writer are running already (the
@@ -177,7 +177,7 @@ struct Vigild: ParsableCommand {
   /// the sources, given a while to finish the report in hand; the socket, answering what
   /// each connection has read, and the writer; the sinks; last, the socket file and the
   /// state directory's lock.
-  static func run(_ server: SocketServer, watcher: RuleWatcher?, console: ConsoleService?, log: Logger) {
+  static func run(_ server: Daemon, watcher: RuleWatcher?, console: ConsoleService?, log: Logger) {
     var parts: [ServiceGroupConfiguration.ServiceConfiguration] = [
       .init(service: DaemonPart("state directory lock and socket file", stop: server.release)),
       .init(service: DaemonPart("sinks", start: server.startSinks, stop: server.stopSinks)),
@@ -190,9 +190,9 @@ struct Vigild: ParsableCommand {
       .init(service: DaemonPart("rule watcher", start: { watcher?.start() }, stop: { watcher?.stop() })),
       .init(
         service: SignalHandling(
-          reload: { _ = try? server.daemon.reload(trigger: "SIGHUP").wait() },
+          reload: { _ = try? server.responder.reload(trigger: "SIGHUP").wait() },
           reopen: {
-            let response = (try? server.daemon.reopen().wait()) ?? ""
+            let response = (try? server.responder.reopen().wait()) ?? ""
             log.notice("reopen on SIGUSR1: \(response.trimmingCharacters(in: .whitespacesAndNewlines))")
           },
           stopping: { log.notice("stopping on \($0): answering what was read, then closing") }),

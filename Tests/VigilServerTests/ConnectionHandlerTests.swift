@@ -13,7 +13,7 @@ import VigilTestSupport
 private struct Connection {
   let directory: TemporaryDirectory
   let channel = EmbeddedChannel()
-  let daemon: Daemon
+  let responder: RequestResponder
   let handler: ConnectionHandler
   var loop: EmbeddedEventLoop { channel.embeddedEventLoop }
 
@@ -36,10 +36,10 @@ private struct Connection {
       rotation: (0, 1), counters: counters, subscriptions: subscriptions)
     let set = try RuleSetLoader().load([RuleSource(path: "r.yaml", name: "r.yaml", contents: Array(Self.rules.utf8))])
       .get()
-    daemon = Daemon(
+    responder = RequestResponder(
       configuration: DaemonConfiguration(), plugins: PluginRegistry([]), ruleSet: set, writer: writer, counters: counters,
       subscriptions: subscriptions, log: { _ in })
-    handler = ConnectionHandler(daemon: daemon)
+    handler = ConnectionHandler(responder: responder)
     try channel.pipeline.syncOperations.addHandler(
       ByteToMessageHandler(LineFramer(limit: 1 << 20, idleLine: .seconds(60))))
     try channel.pipeline.syncOperations.addHandler(handler)
@@ -133,7 +133,7 @@ struct ConnectionHandlerTests {
     #expect(answers[2].hasPrefix(#"{"seq":"#) && answers[2].contains(#""report_id":"S-1""#))
     connection.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
     // A report from elsewhere (a source) reaches the stream: the connection is still open.
-    _ = connection.daemon.writer.submit(
+    _ = connection.responder.writer.submit(
       try #require(Self.submission(connection, Connection.report("S-2"))))
     let streamed = try connection.responses()
     #expect(connection.channel.isActive)
@@ -157,12 +157,12 @@ struct ConnectionHandlerTests {
     #expect(journal.split(separator: "\n").count == 50)
   }
 
-  /// A report as a source hands it: parsed and checked by the daemon's own path.
+  /// A report as a source hands it: parsed and checked by the responder's own path.
   fileprivate static func submission(_ connection: Connection, _ line: String) -> Submission? {
     guard case .success(.submit(let parsed, let json, let content)) = RequestParser.parse(Array(line.utf8)) else {
       return nil
     }
-    return connection.daemon.submission(parsed, json: json, content: content)
+    return connection.responder.submission(parsed, json: json, content: content)
   }
 }
 

@@ -59,7 +59,7 @@ struct SourceRunnerTests {
     ("{\"t\":\"\\\\\"\n}", "{\"t\":\"\\\\\" }"),
   ])
   func aReportOverSeveralLinesIsMadeOne(given: String, expected: String) {
-    #expect(String(decoding: Daemon.onOneLine(Array(given.utf8)), as: UTF8.self) == expected)
+    #expect(String(decoding: RequestResponder.onOneLine(Array(given.utf8)), as: UTF8.self) == expected)
   }
 
   @Test(arguments: [
@@ -77,7 +77,7 @@ struct SourceRunnerTests {
     ),
   ])
   func aResponseLineIsTheVerdictASourceGets(response: String, verdict: ReportVerdict) {
-    #expect(Daemon.verdict(of: response) == verdict)
+    #expect(RequestResponder.verdict(of: response) == verdict)
   }
 
   /// Shutdown closes the gate and waits for the report under way; later ones are refused.

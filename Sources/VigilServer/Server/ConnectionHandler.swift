@@ -27,7 +27,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   }
 
   // Touched only on the channel's event loop.
-  private let daemon: Daemon
+  private let responder: RequestResponder
   private var state = ConnectionState()
   private var channel: Channel?
   private var peer: PeerCredentials?
@@ -64,15 +64,15 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
   /// This connection's share of the in-flight budget, as of now.
   private var inFlightLimit: Int {
-    max(Self.leastInFlight, min(Self.mostInFlight, Self.inFlightBudget / max(1, daemon.openConnections)))
+    max(Self.leastInFlight, min(Self.mostInFlight, Self.inFlightBudget / max(1, responder.openConnections)))
   }
 
-  init(daemon: Daemon) {
-    self.daemon = daemon
+  init(responder: RequestResponder) {
+    self.responder = responder
   }
 
   func channelActive(context: ChannelHandlerContext) {
-    daemon.connectionOpened()
+    responder.connectionOpened()
     channel = context.channel
     if let credentials = PeerCredentials.of(context.channel) {
       let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -84,9 +84,9 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   func channelInactive(context: ChannelHandlerContext) {
     // Reports read before the client went are still recorded.
     submitBurst(on: context.eventLoop)
-    daemon.connectionClosed()
+    responder.connectionClosed()
     state.closed()
-    if let stream { daemon.subscriptions.remove(stream) }
+    if let stream { responder.subscriptions.remove(stream) }
     context.fireChannelInactive()
   }
 
@@ -94,10 +94,10 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     // A subscribed connection carries only the stream; later lines are ignored.
     guard state.lineRead() else { return }
     let loop = context.eventLoop
-    let reply: Daemon.Reply?
+    let reply: RequestResponder.Reply?
     switch unwrapInboundIn(data) {
-    case .tooLarge: reply = .line(daemon.tooLarge(on: loop))
-    case .line(let line): reply = daemon.respond(to: line, peer: peer, on: loop)
+    case .tooLarge: reply = .line(responder.tooLarge(on: loop))
+    case .line(let line): reply = responder.respond(to: line, peer: peer, on: loop)
     }
     switch reply {
     case nil:
@@ -130,12 +130,12 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
       if reading == .resume { _ = context.channel.setOption(ChannelOptions.autoRead, value: true) }
       let channel = context.channel
       let stream = AlertStream(
-        channel: channel, selector: selector, limit: daemon.configuration.limits.maxPendingBytes,
-        onDrop: { [daemon] in daemon.log("dropped a subscriber that fell behind (limits.max_pending_bytes)") })
+        channel: channel, selector: selector, limit: responder.configuration.limits.maxPendingBytes,
+        onDrop: { [responder] in responder.log("dropped a subscriber that fell behind (limits.max_pending_bytes)") })
       self.stream = stream
       // Registered now, so no record written after the request is missed; it is sent
       // once the response is.
-      daemon.subscriptions.add(stream)
+      responder.subscriptions.add(stream)
       _ = open(
         .afterEarlier {
           self.hand(Response.subscribed)
@@ -187,7 +187,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   private func answered() {
     handedOver += 1
     let read = readAt.removeFirst()
-    daemon.counters.metrics.requestAnswered(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds &- read))
+    responder.counters.metrics.requestAnswered(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds &- read))
   }
 
   /// Stops or resumes reading as the requests in flight say.
@@ -235,9 +235,9 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     let write = channel.write(buffer)
     lastWrite = write
     write.whenComplete { _ in self.unsent -= size }
-    let limit = daemon.configuration.limits.maxPendingBytes
+    let limit = responder.configuration.limits.maxPendingBytes
     if unsent > limit, state.drop() {
-      daemon.log("closed a connection that left more than \(limit) bytes of responses unread (limits.max_pending_bytes)")
+      responder.log("closed a connection that left more than \(limit) bytes of responses unread (limits.max_pending_bytes)")
       channel.close(promise: nil)
     }
   }
@@ -247,7 +247,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     guard !burst.isEmpty else { return }
     let held = burst
     burst.removeAll(keepingCapacity: true)
-    daemon.writer.submit(held.map(\.submission)).hop(to: loop).whenComplete { result in
+    responder.writer.submit(held.map(\.submission)).hop(to: loop).whenComplete { result in
       switch result {
       case .success(let lines):
         for (index, item) in held.enumerated() { self.fill(item.slot, with: .success(lines[index])) }

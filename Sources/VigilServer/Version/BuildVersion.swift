@@ -1,8 +1,8 @@
-/// What `--version` prints: the release (`Daemon.version`, which the status op reports too)
+/// What `--version` prints: the release (`RequestResponder.version`, which the status op reports too)
 /// and the git revision the binary was built from, which BuildTools/GitRevision writes into
 /// this module at build time.
 public enum BuildVersion {
-  public static let release = Daemon.version
+  public static let release = RequestResponder.version
 
   /// A short commit id, with "-dirty" when the work tree had changes; "unknown" outside git.
   public static let revision = gitRevision

@@ -1,0 +1,549 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import VigilCore
+
+/// The request stage of the daemon (docs/protocol.md): it answers each request line a
+/// connection hands it — a report is evaluated here and handed on to the writer
+/// (`GroupCommit`); the other ops are answered here — and holds what the answers read: the
+/// active rule set (swapped whole on reload, so a report is checked by exactly one set),
+/// the counters, the reload history. `Daemon` is the running daemon that owns it.
+public final class RequestResponder: Sendable {
+  public static let version = "0.1.0"
+
+  struct ActiveRules: Sendable {
+    var set: RuleSet
+    var loadedAt: String
+  }
+
+  struct LastReload: Sendable {
+    var ok = true
+    var at: String
+    var errors: [RuleError] = []
+    /// The revision last rejected, so polling the same broken files records it once.
+    var rejectedRevision: String?
+  }
+
+  /// What a request line gets: a response line, or (for `subscribe`) a stream.
+  enum Reply {
+    case line(EventLoopFuture<String>)
+    /// A report to record: the connection hands its burst of them to the writer at once.
+    case submit(Submission)
+    case subscribe(AlertSelector)
+    /// A response made once the connection's earlier responses are out, so it counts
+    /// their effects (`status`, `rules`).
+    case afterEarlier(@Sendable () -> String)
+  }
+
+  let configuration: DaemonConfiguration
+  /// The plugins linked in, for loading the rule set again.
+  let plugins: PluginRegistry
+  let writer: GroupCommit
+  let counters: Counters
+  /// The enabled sinks' deliveries and sources' runners, for `status`.
+  let sinks: [SinkDelivery]
+  let sources: [SourceRunner]
+  public let subscriptions: Subscriptions
+  /// Whether the console is served (for `status`).
+  public let console: ConsoleState
+  /// The daemon's own log (standard error), one line per event.
+  let log: @Sendable (String) -> Void
+  private let rules: NIOLockedValueBox<ActiveRules>
+  private let lastReload: NIOLockedValueBox<LastReload>
+  /// The last loads and reloads, newest last (the console's health page).
+  private let reloadHistory: NIOLockedValueBox<[ReloadOutcome]>
+  static let reloadsKept = 20
+  private let connections = NIOLockedValueBox(0)
+  private let startedAt = Date()
+  private let adminUIDs: Set<UInt32>
+  private let adminGIDs: Set<UInt32>
+  /// Reloads run here, one at a time.
+  private let reloadQueue = DispatchQueue(label: "vigild.reload")
+  /// Sources' reports go through it to the writer while it still runs.
+  private let sourceGate = SourceGate()
+
+  init(
+    configuration: DaemonConfiguration, plugins: PluginRegistry, ruleSet: RuleSet, writer: GroupCommit,
+    counters: Counters, subscriptions: Subscriptions, sinks: [SinkDelivery] = [], sources: [SourceRunner] = [],
+    log: @escaping @Sendable (String) -> Void
+  ) {
+    self.sources = sources
+    self.configuration = configuration
+    self.plugins = plugins
+    self.sinks = sinks
+    self.subscriptions = subscriptions
+    self.console = ConsoleState(listen: configuration.http.listen)
+    self.log = log
+    self.writer = writer
+    self.counters = counters
+    let now = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
+    rules = NIOLockedValueBox(ActiveRules(set: ruleSet, loadedAt: now))
+    lastReload = NIOLockedValueBox(LastReload(at: now))
+    reloadHistory = NIOLockedValueBox([
+      ReloadOutcome(ok: true, at: now, trigger: "start", revision: ruleSet.revision, errors: [])
+    ])
+    counters.metrics.reload(ok: true)
+    counters.metrics.ruleSetLoaded(revision: ruleSet.revision)
+    adminUIDs = Set([getuid(), 0] + configuration.socket.adminUIDs)
+    adminGIDs = Set(configuration.socket.adminGIDs)
+  }
+
+  var ruleSet: RuleSet { rules.withLockedValue { $0.set } }
+
+  func connectionOpened() { connections.withLockedValue { $0 += 1 } }
+  func connectionClosed() { connections.withLockedValue { $0 -= 1 } }
+  var openConnections: Int { connections.withLockedValue { $0 } }
+
+  /// The reply to one line, or nil for an empty line (which gets none).
+  func respond(to line: ByteBuffer, peer: PeerCredentials?, on loop: EventLoop) -> Reply? {
+    if line.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
+    // Read where it lies in the connection's buffer; the parser makes the one copy.
+    let request = line.withUnsafeReadableBytes { RequestParser.parse($0.assumingMemoryBound(to: UInt8.self)) }
+    switch request {
+    case .failure(let error):
+      counters.refused(error.code)
+      return .line(loop.makeSucceededFuture(Response.error(error)))
+    case .success(let request):
+      return reply(to: request, peer: peer, on: loop)
+    }
+  }
+
+  /// A source's report, through the path of a report on the socket; waits for the verdict.
+  func record(report given: [UInt8]) -> ReportVerdict {
+    guard sourceGate.enter() else {
+      counters.refused("shutting_down")
+      return .refused(code: "shutting_down", message: "vigild is stopping; the report was not recorded")
+    }
+    defer { sourceGate.leave() }
+    let limit = configuration.limits.maxLineBytes
+    guard given.count <= limit else {
+      counters.refused(.tooLarge)
+      return .refused(code: "too_large", message: "the report is longer than \(limit) bytes (limits.max_line_bytes)")
+    }
+    // A report is one journal line: line breaks between its tokens (pretty-printed JSON)
+    // become spaces; one inside a string stays, and is refused as JSON forbids.
+    let bytes = Self.onOneLine(given)
+    let response: String
+    switch RequestParser.parse(bytes) {
+    case .failure(let error):
+      counters.refused(error.code)
+      response = Response.error(error)
+    case .success(.submit(let parsed, let json, let content)):
+      do {
+        response = try writer.submit(submission(parsed, json: json, content: content)).wait()
+      } catch {
+        counters.refused(.internal)
+        return .refused(code: "internal", message: "\(error)")
+      }
+    case .success:
+      counters.refused(.invalidRequest)
+      return .refused(code: "invalid_request", message: "a source gives reports, not requests with an op")
+    }
+    return Self.verdict(of: response)
+  }
+
+  /// Refuses sources' reports from now on, and waits until those under way are answered:
+  /// then the writer can stop.
+  func closeToSources() {
+    sourceGate.close()
+  }
+
+  /// `json` with each line break outside its strings made a space.
+  static func onOneLine(_ json: [UInt8]) -> [UInt8] {
+    guard json.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { return json }
+    var bytes = json
+    var inString = false
+    var escaped = false
+    for index in bytes.indices {
+      let byte = bytes[index]
+      if inString {
+        if escaped {
+          escaped = false
+        } else if byte == UInt8(ascii: "\\") {
+          escaped = true
+        } else if byte == UInt8(ascii: "\"") {
+          inString = false
+        }
+      } else if byte == UInt8(ascii: "\"") {
+        inString = true
+      } else if byte == 0x0A || byte == 0x0D {
+        bytes[index] = UInt8(ascii: " ")
+      }
+    }
+    return bytes
+  }
+
+  /// A response line as a verdict.
+  static func verdict(of response: String) -> ReportVerdict {
+    let object = (try? JSONSerialization.jsonObject(with: Data(response.utf8))) as? [String: Any] ?? [:]
+    guard object["ok"] as? Bool == true else {
+      let error = object["error"] as? [String: Any] ?? [:]
+      return .refused(code: error["code"] as? String ?? "internal", message: error["message"] as? String ?? response)
+    }
+    let id = object["report_id"] as? String ?? ""
+    if object["duplicate"] as? Bool == true { return .duplicate(reportID: id) }
+    return .accepted(reportID: id, alerts: (object["alerts"] as? [Any])?.count ?? 0)
+  }
+
+  func tooLarge(on loop: EventLoop) -> EventLoopFuture<String> {
+    counters.refused(.tooLarge)
+    let limit = configuration.limits.maxLineBytes
+    return loop.makeSucceededFuture(
+      Response.error(RequestError(.tooLarge, "the line is longer than \(limit) bytes (limits.max_line_bytes)")))
+  }
+
+  /// What each request gets: a report goes to the writer with the connection's burst,
+  /// `subscribe` becomes a stream, `status` and `rules` wait for the earlier answers, the
+  /// rest are answered here.
+  private func reply(to request: Request, peer: PeerCredentials?, on loop: EventLoop) -> Reply {
+    switch request {
+    case .submit(let parsed, let json, let content):
+      return .submit(submission(parsed, json: json, content: content))
+    case .subscribe(let filter):
+      return .subscribe(AlertSelector(filter))
+    case .status:
+      return .afterEarlier { self.status() }
+    case .rules:
+      return .afterEarlier { self.rulesList() }
+    case .check(let parsed):
+      return .line(check(parsed, on: loop))
+    case .ping:
+      return .line(loop.makeSucceededFuture(Response.pong))
+    case .reload:
+      guard isAdministrator(peer) else { return .line(forbidden("reload", on: loop)) }
+      return .line(reload(trigger: "the reload request").hop(to: loop))
+    case .reopen:
+      guard isAdministrator(peer) else { return .line(forbidden("reopen", on: loop)) }
+      return .line(reopen().hop(to: loop))
+    case .parked(let name):
+      return .line(loop.makeSucceededFuture(parked(sink: name)))
+    case .resend(let name, let seqs):
+      guard isAdministrator(peer) else { return .line(forbidden("resend", on: loop)) }
+      return .line(loop.makeSucceededFuture(resend(sink: name, seqs: seqs)))
+    }
+  }
+
+  /// `check`: the alerts and the patterns a report would give, recording nothing.
+  private func check(_ parsed: ParsedReport, on loop: EventLoop) -> EventLoopFuture<String> {
+    counters.checked()
+    let set = ruleSet
+    let matches = set.evaluate(parsed.report)
+    let records = alertRecords(for: parsed.report, matches: matches, set: set, time: now())
+    let alerts = matches.map {
+      Response.Alert(seq: nil, rule: $0.rule.id, priority: $0.rule.priority, message: $0.message)
+    }
+    let events = set.patternEvents(for: parsed.report, matches: matches)
+    let completed =
+      events.isEmpty
+      ? loop.makeSucceededFuture([AlertRecord]())
+      : writer.patternsCompleted(by: parsed.report, events: events, revision: set.revision, alerts: records)
+        .hop(to: loop)
+    return completed.map { patterns in
+      Response.verdict(
+        reportID: parsed.report.id, duplicate: nil, ruleset: set.revision,
+        alerts: alerts
+          + patterns.map { Response.Alert(seq: nil, rule: $0.rule, priority: $0.priority, message: $0.message) },
+        warnings: parsed.warnings)
+    }
+  }
+
+  /// `resend`: a sink's parked records offered again, all of them or those `seqs`.
+  private func resend(sink name: String, seqs: [UInt64]?) -> String {
+    guard let sink = sinks.first(where: { $0.name == name }) else { return unknownSink(name) }
+    if let seqs {
+      let parked = sink.parkedSeqs
+      let strangers = seqs.filter { !parked.contains($0) }
+      if !strangers.isEmpty {
+        let listed = parked.sorted().prefix(20).map(String.init).joined(separator: ", ")
+        counters.refused(.invalidRequest)
+        return Response.error(
+          RequestError(
+            .invalidRequest,
+            "sink \(name) has no parked record with seq \(strangers.map(String.init).joined(separator: ", ")) "
+              + (parked.isEmpty ? "(it has none parked)" : "(parked: \(listed)\(parked.count > 20 ? ", …" : ""))")))
+      }
+    }
+    let parked = sink.requestResend(seqs)
+    return "{\"ok\":true,\"op\":\"resend\",\"sink\":\(JSONText.string(name)),\"parked\":\(parked)}\n"
+  }
+
+  /// The parked records of every sink, or of one: `{"ok":true,"parked":[{"sink":…,…}]}`.
+  private func parked(sink name: String?) -> String {
+    if let name, !sinks.contains(where: { $0.name == name }) { return unknownSink(name) }
+    let lines = sinks.filter { name == nil || $0.name == name }.flatMap { sink in
+      sink.parkedLines.map { "{\"sink\":\(JSONText.string(sink.name))," + $0.dropFirst() }
+    }
+    return "{\"ok\":true,\"op\":\"parked\",\"parked\":[\(lines.joined(separator: ","))]}\n"
+  }
+
+  private func unknownSink(_ name: String) -> String {
+    let known = sinks.isEmpty ? "no sink is enabled" : "the sinks are " + sinks.map(\.name).joined(separator: ", ")
+    return Response.error(
+      RequestError(.invalidRequest, "no sink is named \(JSONText.string(String(name.prefix(40)))); \(known)"))
+  }
+
+  /// Writes a `vigil.sink_conflict` record: a sink's destination holds another record
+  /// under the key of one it was given (docs/plugins.md, "Parked records").
+  public func raiseSinkConflict(_ message: String) {
+    let record = AlertRecord(
+      time: now(), rule: "vigil.sink_conflict", priority: .high, reportID: nil, occurredAt: nil, message: message,
+      basis: [], tags: ["vigil"], ruleset: ruleSet.revision)
+    _ = writer.record([record])
+  }
+
+  /// A report checked and ready for the writer: its alerts, its content digest.
+  func submission(_ parsed: ParsedReport, json: ReportText, content: Digest128) -> Submission {
+    let set = ruleSet
+    let matches = set.evaluate(parsed.report)
+    // Timed by the writer, with the report's `received_at`.
+    let records = alertRecords(for: parsed.report, matches: matches, set: set, time: "")
+    var submission = Submission(
+      reportID: parsed.report.id, content: content, reportJSON: json, alerts: records, warnings: parsed.warnings,
+      ruleset: set.revision)
+    // What the report is to the patterns is found here, on the connection's thread; the
+    // writer only counts it.
+    if set.enabledPatternCount > 0 {
+      submission.report = parsed.report
+      submission.patternEvents = set.patternEvents(for: parsed.report, matches: matches)
+    }
+    if !records.isEmpty || !submission.patternEvents.isEmpty {
+      let location = parsed.report.location
+      var facts = ReportFacts(
+        governorate: location?.governorate?.string, lat: location?.lat, lon: location?.lon, journal: nil)
+      // Its region is found here, on the connection's thread, not on the writer's.
+      if let index = writer.consoleIndex {
+        facts.region = index.region(of: facts)
+        facts.regionFound = true
+      }
+      submission.facts = facts
+    }
+    return submission
+  }
+
+  private func alertRecords(for report: Report, matches: [RuleMatch], set: RuleSet, time: String) -> [AlertRecord] {
+    guard !matches.isEmpty else { return [] }
+    return matches.map { match in
+      AlertRecord(
+        time: time, rule: match.rule.id, priority: match.rule.priority, reportID: report.id,
+        occurredAt: report.occurredAt.text.string, message: match.message, basis: match.rule.basis,
+        tags: match.rule.tags, ruleset: set.revision)
+    }
+  }
+
+  private func isAdministrator(_ peer: PeerCredentials?) -> Bool {
+    guard let peer else { return false }
+    return adminUIDs.contains(peer.uid) || adminGIDs.contains(peer.gid)
+  }
+
+  private func forbidden(_ op: String, on loop: EventLoop) -> EventLoopFuture<String> {
+    counters.refused(.forbidden)
+    return loop.makeSucceededFuture(
+      Response.error(
+        RequestError(.forbidden, "\(op) is for the daemon's own user, root and socket.admin_uids/admin_gids")))
+  }
+
+  /// Reopens the alert log and the journal (after an external rotation).
+  public func reopen() -> EventLoopFuture<String> {
+    writer.reopen().map { Response.reopened }.recover { error in
+      Response.error(RequestError(.storage, "cannot reopen the files: \(error)"))
+    }
+  }
+
+  // MARK: Reload
+
+  /// Loads the rule files again and swaps the set in when it loads; records the outcome
+  /// in the alert log and the daemon's log (docs/rules.md, "Reloading"). Every trigger — the
+  /// `reload` request, SIGHUP, the file watcher — comes here; reloads run one at a time on
+  /// their own queue, off the connections' threads. The future gives the `reload` response.
+  public func reload(trigger: String) -> EventLoopFuture<String> {
+    let promise = writer.loop.makePromise(of: String.self)
+    reloadQueue.async {
+      let outcome = self.reloadNow(trigger: trigger)
+      promise.completeWith(outcome)
+      // The next reload starts once this one's record is written.
+      _ = try? outcome.wait()
+    }
+    return promise.futureResult
+  }
+
+  private func reloadNow(trigger: String) -> EventLoopFuture<String> {
+    let loop = writer.loop
+    let sources: [RuleSource]
+    do {
+      sources = try ConfiguredRuleSet.read(configuration.rules.paths)
+    } catch {
+      let failure = RuleError(SourcePosition(file: "", line: 0, column: 0), error.description)
+      return reloadFailed([failure], revision: nil, trigger: trigger, on: loop)
+    }
+    let candidate = RuleSetLoader.revision(of: sources)
+    let current = ruleSet
+    if candidate == current.revision {
+      noteReload(
+        LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil), revision: current.revision, trigger: trigger
+      )
+      return loop.makeSucceededFuture(reloaded(current))
+    }
+    switch ConfiguredRuleSet.load(sources, configuration: configuration, plugins: plugins) {
+    case .failure(let errors):
+      return reloadFailed(errors.errors, revision: candidate, trigger: trigger, on: loop)
+    case .success(let set):
+      if set.patternBasis == current.patternBasis {
+        // Nothing the patterns count by changed (only rules they do not count): the
+        // windows held go on with the new set, and the reload reads no journal.
+        try? writer.keepPatterns(for: set).wait()
+      } else {
+        // The patterns' windows for the new set, rebuilt from the journal here, off the
+        // connections' and the writer's threads; the writer brings them up to date with
+        // what it journalled meanwhile and puts them in force with the set.
+        let offset = (try? writer.journalSize().wait()) ?? 0
+        let rebuilt = PatternRebuild.build(
+          set: set, horizon: configuration.rules.latenessHorizon, journal: writer.journalPath, to: offset,
+          alertLogs: alertLogFilesOldestFirst)
+        try? writer.installPatterns(
+          set, windows: rebuilt.windows, journalOffset: offset, rebuilt: (rebuilt.reports, rebuilt.seconds)
+        ).wait()
+      }
+      rules.withLockedValue { $0 = ActiveRules(set: set, loadedAt: now()) }
+      noteReload(
+        LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil), revision: set.revision, trigger: trigger)
+      counters.metrics.ruleSetLoaded(revision: set.revision)
+      let record = Self.loadedRecord(set, previous: current, time: now())
+      log("reloaded the rule set on \(trigger): \(record.message)")
+      return writer.record([record]).map { _ in self.reloaded(set) }
+    }
+  }
+
+  /// Records a reload's outcome: for `status`, the console and the metrics.
+  private func noteReload(_ outcome: LastReload, revision: String?, trigger: String) {
+    lastReload.withLockedValue { $0 = outcome }
+    counters.metrics.reload(ok: outcome.ok)
+    reloadHistory.withLockedValue { history in
+      history.append(
+        ReloadOutcome(ok: outcome.ok, at: outcome.at, trigger: trigger, revision: revision, errors: outcome.errors))
+      if history.count > Self.reloadsKept { history.removeFirst(history.count - Self.reloadsKept) }
+    }
+  }
+
+  private func reloadFailed(_ errors: [RuleError], revision: String?, trigger: String, on loop: EventLoop)
+    -> EventLoopFuture<String>
+  {
+    log(
+      "rule set rejected on \(trigger), the old one stays in force: \(errors.count) error(s):\n"
+        + errors.map(\.description).joined(separator: "\n"))
+    // The same candidate is recorded once; without files to name it (a directory that
+    // cannot be read), its errors name it.
+    let candidate = revision ?? "unreadable: " + errors.map(\.description).joined(separator: "; ")
+    let alreadyRecorded = lastReload.withLockedValue { $0.rejectedRevision == candidate }
+    noteReload(
+      LastReload(ok: false, at: now(), errors: errors, rejectedRevision: candidate), revision: revision,
+      trigger: trigger)
+    let response =
+      "{\"ok\":true,\"reloaded\":false,\"errors\":[\(errors.map(Self.errorJSON).joined(separator: ","))]}\n"
+    guard !alreadyRecorded else { return loop.makeSucceededFuture(response) }
+    let record = AlertRecord(
+      time: now(), rule: "vigil.ruleset_rejected", priority: .high, reportID: nil, occurredAt: nil,
+      message: "rule set rejected, the old one stays in force: " + errors.map(\.description).joined(separator: "; "),
+      basis: [], tags: ["vigil"], ruleset: ruleSet.revision)
+    return writer.record([record]).map { _ in response }
+  }
+
+  private func reloaded(_ set: RuleSet) -> String {
+    "{\"ok\":true,\"reloaded\":true,\"ruleset\":\"\(set.revision)\",\"rules\":\(set.enabledRuleCount)}\n"
+  }
+
+  /// `vigil.ruleset_loaded`, counting the rules (and patterns) added, removed and changed.
+  static func loadedRecord(_ set: RuleSet, previous: RuleSet?, time: String) -> AlertRecord {
+    var message = "rule set \(set.revision) loaded: \(set.enabledRuleCount) rules enabled of \(set.rules.count)"
+    if !set.patterns.isEmpty {
+      message += ", \(set.enabledPatternCount) patterns enabled of \(set.patterns.count)"
+    }
+    if let previous {
+      let old = Dictionary(previous.rules.map { ($0.id, $0.sameness) } + previous.patterns.map { ($0.id, $0.sameness) }, uniquingKeysWith: { first, _ in first })
+      let new = Dictionary(set.rules.map { ($0.id, $0.sameness) } + set.patterns.map { ($0.id, $0.sameness) }, uniquingKeysWith: { first, _ in first })
+      let added = new.keys.filter { old[$0] == nil }.count
+      let removed = old.keys.filter { new[$0] == nil }.count
+      let changed = new.keys.filter { id in old[id].map { $0 != new[id]! } ?? false }.count
+      message += "; \(added) added, \(removed) removed, \(changed) changed"
+    }
+    return AlertRecord(
+      time: time, rule: "vigil.ruleset_loaded", priority: .info, reportID: nil, occurredAt: nil, message: message,
+      basis: [], tags: ["vigil"], ruleset: set.revision)
+  }
+
+  private func now() -> String { UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds()) }
+
+  // MARK: Status and rules
+
+  // MARK: What the console reads
+
+  /// What `status` answers, as its JSON object (with its newline).
+  public func statusJSON() -> String { status() }
+  /// The active rule set and when it was loaded.
+  public var activeRuleSet: (set: RuleSet, loadedAt: String) {
+    rules.withLockedValue { ($0.set, $0.loadedAt) }
+  }
+  /// The last loads and reloads, oldest first.
+  public var reloads: [ReloadOutcome] { reloadHistory.withLockedValue { $0 } }
+  /// The daemon's metrics; the gauges of state are set from `status` first.
+  public var metrics: DaemonMetrics { counters.metrics }
+  public var nodeName: String { configuration.node }
+  /// The alert log's files that exist, oldest first.
+  var alertLogFilesOldestFirst: [String] {
+    alertLogFiles.reversed().filter { FileManager.default.fileExists(atPath: $0) }
+  }
+
+  /// The alert log's files that may be kept (the log, and its rotated names).
+  public var alertLogFiles: [String] {
+    [configuration.alerts.path] + (1...max(configuration.alerts.keep, 10)).map { "\(configuration.alerts.path).\($0)" }
+  }
+
+  private func status() -> String {
+    let active = rules.withLockedValue { $0 }
+    let last = lastReload.withLockedValue { $0 }
+    let counts = counters.snapshot
+    let alerts = Priority.allCases.map { "\"\($0.rawValue)\":\(counts.alerts[$0] ?? 0)" }.joined(separator: ",")
+    let uptime = (Date().timeIntervalSince(startedAt) * 1000).rounded() / 1000
+    let alertLog = URL(fileURLWithPath: writer.alertLogPath).standardizedFileURL.path
+    return
+      "{\"ok\":true,\"version\":\"\(Self.version)\",\"node\":\(JSONText.string(configuration.node)),\"uptime_s\":\(uptime),"
+      + "\"ruleset\":{\"revision\":\"\(active.set.revision)\",\"rules\":\(active.set.enabledRuleCount),"
+      + "\"loaded_at\":\"\(active.loadedAt)\"},"
+      + "\"last_reload\":{\"ok\":\(last.ok),\"at\":\"\(last.at)\",\"errors\":[\(last.errors.map(Self.errorJSON).joined(separator: ","))]},"
+      + "\"counters\":{\"accepted\":\(counts.accepted),\"refused\":\(counts.refused),\"duplicates\":\(counts.duplicates),"
+      + "\"checked\":\(counts.checked),\"alerts\":{\(alerts)}},"
+      + "\"connections\":\(connections.withLockedValue { $0 }),\"subscribers\":\(subscriptions.count),\"alert_log\":\(JSONText.string(alertLog)),"
+      + "\"sinks\":[\(sinks.map(\.statusJSON).joined(separator: ","))],"
+      + "\"sources\":[\(sources.map(\.statusJSON).joined(separator: ","))],\"console\":\(console.statusJSON),"
+      + "\"patterns\":\(writer.patternStatus.withLockedValue { $0 }.json)}\n"
+  }
+
+  private func rulesList() -> String {
+    let listed = ruleSet.rules.map { rule in
+      "{\"id\":\(JSONText.string(rule.id)),\"priority\":\"\(rule.priority.rawValue)\","
+        + "\"tags\":[\(rule.tags.map(JSONText.string).joined(separator: ","))],"
+        + "\"basis\":[\(rule.basis.map(JSONText.string).joined(separator: ","))],\"enabled\":\(rule.enabled),"
+        + "\"file\":\(JSONText.string(rule.position.file)),\"line\":\(rule.position.line)}"
+    }
+    return "{\"ok\":true,\"rules\":[\(listed.joined(separator: ","))]}\n"
+  }
+
+  static func errorJSON(_ error: RuleError) -> String {
+    "{\"file\":\(JSONText.string(error.position.file)),\"line\":\(error.position.line),"
+      + "\"column\":\(error.position.column),\"message\":\(JSONText.string(error.message))}"
+  }
+}
+
+extension Rule {
+  /// What tells two loads of a rule apart (for "changed" counts): its description,
+  /// priority, basis, tags, `enabled`, condition and output as written.
+  var sameness: [String] {
+    [description, priority.rawValue, basis.joined(separator: "\u{0}"), tags.joined(separator: "\u{0}"), "\(enabled)", definition]
+  }
+}
+
+extension Pattern {
+  /// The same for a pattern: its definition covers what it counts, how, and `enabled`.
+  var sameness: [String] {
+    [description, priority.rawValue, basis.joined(separator: "\u{0}"), tags.joined(separator: "\u{0}"), definition]
+  }
+}
