@@ -196,7 +196,7 @@ struct ConnectionStateTests {
     // vigild stopping now changes nothing more: the close is under way.
     let answer10 = state.finish()
     #expect(!answer10)
-    #expect(state.state == .finishing)
+    #expect(state.state == .finishing(subscribed: false))
   }
 
   @Test func aSubscriberIgnoresLinesKeepsItsStreamOverAHalfCloseAndReadsAgainIfPaused() {
@@ -214,6 +214,9 @@ struct ConnectionStateTests {
     #expect(answer14 == .keep)
     let answer15 = state.finish()
     #expect(answer15)
+    // Stopping, a subscriber's last line (sent before it half-closed) is still not answered.
+    let lineWhileStopping = state.lineRead()
+    #expect(!lineWhileStopping)
   }
 
   @Test func stoppingRefusesASubscriptionAndNeverResumesReading() {

@@ -53,7 +53,8 @@ public indirect enum RuleNode: Sendable {
   public func appendContent(to text: inout String) {
     switch self {
     case .scalar(let scalar):
-      text += "s\(scalar.style):\(scalar.text.utf8.count):\(scalar.text)"
+      // NUL after each text: a name at its end never runs into the next token.
+      text += "s\(scalar.style):\(scalar.text.utf8.count):\(scalar.text)\u{0}"
     case .sequence(let elements, _):
       text += "[\(elements.count):"
       for element in elements { element.appendContent(to: &text) }
@@ -61,7 +62,7 @@ public indirect enum RuleNode: Sendable {
     case .mapping(let members, _):
       text += "{\(members.count):"
       for member in members {
-        text += "k\(member.key.utf8.count):\(member.key)"
+        text += "k\(member.key.utf8.count):\(member.key)\u{0}"
         member.value.appendContent(to: &text)
       }
       text += "}"

@@ -18,9 +18,9 @@ struct ConnectionState {
     /// After `subscribe`: the connection carries the alert stream; later lines are ignored,
     /// and a half-close keeps the stream (`… | nc -U sock`).
     case subscribed
-    /// vigild is stopping: reading stopped for good; what was read is answered, then the
-    /// connection closes.
-    case finishing
+    /// vigild is stopping: reading stopped for good; what was read is answered (but not a
+    /// subscriber's lines), then the connection closes.
+    case finishing(subscribed: Bool)
     /// Gone, or closed by vigild (a client that left too much unread): nothing more is
     /// written.
     case closed
@@ -40,8 +40,8 @@ struct ConnectionState {
   /// after the input closed: the framer hands over the last one before that event.)
   mutating func lineRead() -> Bool {
     switch state {
-    case .reading, .finishing: true
-    case .inputClosed, .subscribed, .closed: false
+    case .reading, .finishing(subscribed: false): true
+    case .inputClosed, .subscribed, .finishing(subscribed: true), .closed: false
     }
   }
 
@@ -80,12 +80,15 @@ struct ConnectionState {
   /// response is out (false when that is under way already, or the connection is gone).
   mutating func finish() -> Bool {
     switch state {
-    case .reading, .subscribed:
-      state = .finishing
+    case .reading:
+      state = .finishing(subscribed: false)
+      return true
+    case .subscribed:
+      state = .finishing(subscribed: true)
       return true
     case .inputClosed:
       // It closes once drained already; it only stops for good now.
-      state = .finishing
+      state = .finishing(subscribed: false)
       return false
     case .finishing, .closed:
       return false
