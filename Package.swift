@@ -150,7 +150,14 @@ let package = Package(
     // `swift test --filter VigilEndToEndTests` runs one tier, `--skip` the other.
     .target(name: "VigilTestSupport", dependencies: ["VigilCore"], path: "Tests/VigilTestSupport"),
     .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore", "VigilTestSupport"]),
-    .testTarget(name: "VigilServerTests", dependencies: ["VigilServer", "VigilTestSupport"]),
+    .testTarget(
+      name: "VigilServerTests",
+      dependencies: [
+        "VigilServer", "VigilTestSupport",
+        // EmbeddedChannel, for ConnectionHandler's tests.
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOEmbedded", package: "swift-nio"),
+      ]),
     .testTarget(name: "FuzzTargetTests", dependencies: ["VigilFuzzing"]),
     .testTarget(name: "ImportTests", dependencies: ["VigilImport", "VigilCore", "VigilTestSupport"]),
     .testTarget(
