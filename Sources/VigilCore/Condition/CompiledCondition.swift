@@ -6,6 +6,11 @@ public struct CompiledCondition: Sendable {
   /// `type in (…)` under `and`); nil when any report could match. Rule sets use it to skip
   /// rules that cannot match a report.
   public let types: Set<IncidentType>?
+  /// For each single-valued text or word field the condition pins (`location.governorate =
+  /// Aleppo`, `trade.commodity in (crude_oil, refined_oil)` under `and`), the values it can
+  /// hold when the condition matches, compared byte for byte as `=` compares them. A rule
+  /// set indexes its rules by one such field (`RuleCandidates`).
+  public var pinnedValues: [String: Set<String>] = [:]
   /// Things that load but look like mistakes (for `vigil rules lint`).
   public var warnings: [ConditionError] = []
 

@@ -37,6 +37,7 @@ public struct ConditionCompiler: Sendable {
       return CompiledCondition(
         evaluate: { report in evaluations.contains { $0(report) } },
         types: pinned ? parts.reduce(into: Set<IncidentType>()) { $0.formUnion($1.types!) } : nil,
+        pinnedValues: Self.disjunctionPins(parts),
         warnings: parts.flatMap(\.warnings))
     case .and(let operands):
       var parts: [CompiledCondition] = []
@@ -46,6 +47,7 @@ public struct ConditionCompiler: Sendable {
       return CompiledCondition(
         evaluate: { report in evaluations.allSatisfy { $0(report) } },
         types: pins.isEmpty ? nil : pins.dropFirst().reduce(pins[0]) { $0.intersection($1) },
+        pinnedValues: Self.conjunctionPins(parts),
         warnings: parts.flatMap(\.warnings))
     case .not(let operand):
       let inner = try compile(operand, expanding: &expanding)
@@ -100,6 +102,8 @@ public struct ConditionCompiler: Sendable {
     let read: @Sendable (Report) -> FieldValue?
     let subjectName: String
     var typePin: ((Set<String>) -> Set<IncidentType>)?
+    // The field whose values `=` and `in` pin: one that holds a single text or word.
+    var pinnable: String?
     switch predicate.subject {
     case .field(let name):
       guard let field = ReportSchema.field(name.text) else {
@@ -110,6 +114,10 @@ public struct ConditionCompiler: Sendable {
       subjectName = name.text
       if name.text == "type" {
         typePin = { words in Set(words.compactMap(IncidentType.init(rawValue:))) }
+      }
+      switch field.type {
+      case .text, .word: pinnable = name.text
+      default: break
       }
     case .call(let call):
       let (function, arguments) = try resolve(call)
@@ -127,7 +135,8 @@ public struct ConditionCompiler: Sendable {
         evaluate: { report in
           guard let value = read(report) else { return false }
           return test(value)
-        }, types: pin)
+        }, types: pin,
+        pinnedValues: comparison == .equal ? pinnable.map { [$0: [literal.text]] } ?? [:] : [:])
     case .member(let membership, let items):
       let values = try expand(items)
       let test = try ValueTest.membership(membership, values, type: type, subject: subjectName)
@@ -147,7 +156,27 @@ public struct ConditionCompiler: Sendable {
         evaluate: { report in
           guard let value = read(report) else { return false }
           return test(value)
-        }, types: pin, warnings: warnings)
+        }, types: pin,
+        pinnedValues: membership == .in ? pinnable.map { [$0: Set(values.map(\.text))] } ?? [:] : [:],
+        warnings: warnings)
+    }
+  }
+
+  /// What `a and b and …` pins: every field a part pins, to the values that all the parts
+  /// pinning it allow.
+  private static func conjunctionPins(_ parts: [CompiledCondition]) -> [String: Set<String>] {
+    parts.reduce(into: [:]) { pinned, part in
+      pinned.merge(part.pinnedValues) { $0.intersection($1) }
+    }
+  }
+
+  /// What `a or b or …` pins: only the fields every part pins, to the values any part allows.
+  private static func disjunctionPins(_ parts: [CompiledCondition]) -> [String: Set<String>] {
+    guard let first = parts.first?.pinnedValues else { return [:] }
+    return parts.dropFirst().reduce(first) { pinned, part in
+      pinned.reduce(into: [:]) { kept, entry in
+        if let values = part.pinnedValues[entry.key] { kept[entry.key] = entry.value.union(values) }
+      }
     }
   }
 

@@ -13,8 +13,8 @@ public struct RuleSet: Sendable {
   /// Things that load but look like mistakes, for `vigil rules lint`.
   public let warnings: [RuleError]
   /// For each incident type (by its position in `IncidentType.allCases`), the enabled
-  /// rules that can match it, in load order.
-  private let candidates: [[Rule]]
+  /// rules that can match it, indexed by the field most of them pin.
+  let candidates: [RuleCandidates]
 
   /// For each incident type, the positions of the enabled patterns a report of it can
   /// count toward.
@@ -27,7 +27,7 @@ public struct RuleSet: Sendable {
     self.patterns = patterns
     self.warnings = warnings
     candidates = IncidentType.allCases.map { type in
-      rules.filter { $0.enabled && ($0.condition.types?.contains(type) ?? true) }
+      RuleCandidates(rules.filter { $0.enabled && ($0.condition.types?.contains(type) ?? true) })
     }
     let rulesByID = Dictionary(rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     patternCandidates = IncidentType.allCases.map { type in
@@ -71,7 +71,7 @@ public struct RuleSet: Sendable {
   /// The enabled rules the report matches, in load order, with their messages.
   public func evaluate(_ report: Report) -> [RuleMatch] {
     var matches: [RuleMatch] = []
-    for rule in candidates[Self.position(of: report.type)] where rule.matches(report) {
+    for rule in candidates[Self.position(of: report.type)].rules(for: report) where rule.matches(report) {
       matches.append(RuleMatch(rule: rule, message: rule.message(for: report)))
     }
     return matches

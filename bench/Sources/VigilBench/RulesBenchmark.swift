@@ -94,25 +94,83 @@ struct RulesBenchmark {
       "rule loading: \(loaded) rules with 2 examples each, loaded and compiled in \(nanoseconds(best) / 1_000_000) ms (best of \(rounds))"
   }
 
-  /// `count` rules (each with two examples) on the report fields, as one YAML file.
+  /// `count` rules (each with two examples) of the shipped kinds, each narrowed to one
+  /// governorate as a field office would write its own: indiscriminate weapons, attacks on
+  /// medical care and schools, access denied to the UN, oil trade, detention of aid workers
+  /// and journalists, forced returns; spread over the incident types and the fourteen
+  /// governorates of the workload, with thresholds that vary, as one YAML file.
   func generatedRules(_ count: Int) -> String {
-    var text = "- list: heavy\n  items: [barrel_bomb, artillery, mortar]\n"
-    text += "- macro: after_cessation\n  condition: occurred_at >= 2016-02-27T00:00:00+02:00\n"
-    let governorates = ["Aleppo", "Idlib", "Hama", "Homs", "Daraa", "Raqqa"]
+    var text = """
+      - list: generated_heavy
+        items: [barrel_bomb, cluster_munition, unguided_rocket, mortar, unguided_air_bomb]
+      - list: generated_un
+        items: [OCHA, WFP, UNICEF, WHO, UNHCR, UNRWA]
+      - macro: generated_after_cessation
+        condition: occurred_at >= 2016-02-27T00:00:00+02:00
+
+      """
+    let governorates = [
+      "Aleppo", "Idlib", "Hama", "Homs", "Damascus", "Rif Dimashq", "Daraa", "Quneitra", "As-Suwayda", "Latakia",
+      "Tartus", "Deir ez-Zor", "Raqqa", "Al-Hasakah",
+    ]
+    // For each kind: its type, and from a variant number the rest of its condition, a
+    // report's members that match it and a report's that do not. Variants pin different
+    // values, so a report matches few of the rules written for its governorate.
+    let heavy = ["barrel_bomb", "cluster_munition", "unguided_rocket", "mortar", "unguided_air_bomb"]
+    let targets = ["hospital", "school", "market", "bakery", "residential", "idp_camp", "water_facility", "civilians"]
+    let agencies = ["OCHA", "WFP", "UNICEF", "WHO", "UNHCR", "UNRWA"]
+    let commodities = ["crude_oil", "refined_oil", "antiquities", "arms"]
+    let victims = ["aid_worker", "journalist", "un_staff", "child"]
+    let directions = ["return", "internal", "cross_border"]
+    let kinds: [(String, (Int) -> String, (Int) -> String, (Int) -> String)] = [
+      (
+        "attack", { "weapons = \(heavy[$0 % 5]) and casualties.killed >= \($0 % 3 * 5 + 1)" },
+        { "weapons: [\(heavy[$0 % 5])], casualties: {killed: \($0 % 3 * 5 + 1)}" },
+        { "weapons: [\(heavy[$0 % 5])], casualties: {killed: \($0 % 3 * 5)}" }
+      ),
+      (
+        "attack", { "target.type = \(targets[$0 % 8]) and generated_after_cessation" },
+        { "target: {type: \(targets[$0 % 8])}, occurred_at: 2016-03-01T00:00:00Z" },
+        { "target: {type: \(targets[$0 % 8])}, occurred_at: 2016-01-01T00:00:00Z" }
+      ),
+      (
+        "access", { "access.requested_by = \(agencies[$0 % 6]) and access.status = \($0 / 6 % 2 == 0 ? "denied" : "obstructed")" },
+        { "access: {requested_by: \(agencies[$0 % 6]), status: \($0 / 6 % 2 == 0 ? "denied" : "obstructed")}" },
+        { "access: {requested_by: \(agencies[$0 % 6]), status: approved}" }
+      ),
+      (
+        "trade", { "trade.commodity = \(commodities[$0 % 4]) and trade.value_usd >= \($0 / 4 * 500000)" },
+        { "trade: {commodity: \(commodities[$0 % 4]), value_usd: \($0 / 4 * 500000)}" },
+        { "trade: {commodity: other, value_usd: \($0 / 4 * 500000)}" }
+      ),
+      (
+        "detention", { "detention.victims in (\(victims[$0 % 4])) and detention.count >= \($0 / 4 + 1)" },
+        { "detention: {victims: [\(victims[$0 % 4])], count: \($0 / 4 + 1)}" },
+        { "detention: {victims: [woman], count: \($0 / 4 + 1)}" }
+      ),
+      (
+        "displacement", { "displacement.direction = \(directions[$0 % 3]) and displacement.count >= \($0 / 3 * 100)" },
+        { "displacement: {direction: \(directions[$0 % 3]), count: \($0 / 3 * 100)}" },
+        { "displacement: {direction: \(directions[($0 + 1) % 3]), count: \($0 / 3 * 100)}" }
+      ),
+    ]
     for index in 0..<count {
-      let governorate = governorates[index % governorates.count]
+      let (type, condition, match, noMatch) = kinds[index % kinds.count]
+      let governorate = governorates[(index / kinds.count) % governorates.count]
+      let variant = index / (kinds.count * governorates.count)
+      let location = "location: {governorate: \(governorate), place: \(governorate) centre}"
       text += """
         - rule: generated.rule_\(index)
-          desc: Generated rule \(index).
-          condition: type = attack and after_cessation and weapons in (heavy) and location.governorate = \(governorate) and casualties.killed >= \(index % 50)
-          output: "%weapons in %location.place, %casualties.killed killed"
+          desc: Generated rule \(index), on \(type) reports from \(governorate).
+          condition: type = \(type) and location.governorate = "\(governorate)" and \(condition(variant))
+          output: "%type in %location.place, %location.governorate"
           priority: high
           tags: [generated]
           examples:
             match:
-              - {type: attack, weapons: [mortar], location: {governorate: \(governorate)}, casualties: {killed: \(index % 50)}}
+              - {type: \(type), \(location), \(match(variant))}
             no_match:
-              - {type: attack, weapons: [tank], location: {governorate: \(governorate)}, casualties: {killed: \(index % 50)}}
+              - {type: \(type), \(location), \(noMatch(variant))}
 
         """
     }

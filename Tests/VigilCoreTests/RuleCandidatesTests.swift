@@ -1,0 +1,105 @@
+import Testing
+import VigilTestSupport
+
+@testable import VigilCore
+
+@Suite("Rule candidates: the index by a pinned field finds exactly the rules a full scan finds")
+struct RuleCandidatesTests {
+  static let compiler = ConditionCompiler(
+    lists: ["north": ["Aleppo", "Idlib"], "oil": ["crude_oil", "refined_oil"]],
+    macros: ["in_aleppo": try! ConditionParser.parse("location.governorate = Aleppo")])
+
+  @Test(arguments: [
+    ("location.governorate = Aleppo", ["location.governorate": ["Aleppo"]]),
+    ("type = trade and trade.commodity in (oil)", ["type": ["trade"], "trade.commodity": ["crude_oil", "refined_oil"]]),
+    ("location.governorate in (north) and location.governorate = Idlib", ["location.governorate": ["Idlib"]]),
+    ("location.governorate = Hama or location.governorate in (north)", ["location.governorate": ["Aleppo", "Hama", "Idlib"]]),
+    ("location.governorate = Hama or casualties.killed > 3", [:]),
+    ("in_aleppo and casualties.killed > 3", ["location.governorate": ["Aleppo"]]),
+    ("not location.governorate = Aleppo", [:]),
+    ("location.governorate != Aleppo", [:]),
+    ("location.governorate iin (aleppo)", [:]),
+    ("location.governorate startswith Al", [:]),
+    ("weapons = barrel_bomb", [:]),
+    ("weapons in (mortar)", [:]),
+  ] as [(String, [String: Set<String>])])
+  func aConditionPinsTheSingleValuedFieldsItsConjunctsFix(condition: String, pinned: [String: Set<String>]) throws {
+    #expect(try Self.compiler.compile(condition).pinnedValues == pinned)
+  }
+
+  /// Rules over four governorates written in every way the index reads, and some pinning
+  /// nothing; disabled ones too.
+  static let rules: String = {
+    var text = "- list: north\n  items: [Aleppo, Idlib]\n"
+    let pins = [
+      "location.governorate = Aleppo", "location.governorate = Idlib", "location.governorate in (north)",
+      "location.governorate = Hama or location.governorate = Homs", "location.governorate = \"حلب\"",
+      "casualties.killed >= 1", "location.governorate != Hama", "location.governorate startswith Al",
+    ]
+    for index in 0..<40 {
+      text += """
+        - rule: indexed.rule_\(index)
+          desc: Rule \(index).
+          condition: type = attack and \(pins[index % pins.count]) and casualties.killed >= \(index % 5)
+          output: "%location.governorate"
+          priority: low
+          enabled: \(index % 13 != 12)
+
+        """
+    }
+    return text
+  }()
+
+  static let governorates = [
+    #""location":{"governorate":"Aleppo"}"#, #""location":{"governorate":"Alep\u0070o"}"#,
+    #""location":{"governorate":"Idlib"}"#, #""location":{"governorate":"Hama"}"#,
+    #""location":{"governorate":"Homs"}"#, #""location":{"governorate":"حلب"}"#,
+    #""location":{"governorate":"Aleppo "}"#, #""location":{"place":"nowhere"}"#, #""narrative":"no location""#,
+  ]
+
+  @Test func theIndexedSetMatchesWhatEveryRuleMatchesAndTestsFewerRules() throws {
+    let set = try loadRules([("indexed.yaml", Self.rules)]).get()
+    var matched = 0
+    var tested = 0
+    var reports = 0
+    for (index, governorate) in Self.governorates.enumerated() {
+      for killed in 0..<6 {
+        let report = try parsed(reportLine(#"\#(governorate),"casualties":{"killed":\#(killed + index % 2)}"#)).report
+        let everyRule = set.rules.filter { $0.enabled && $0.matches(report) }.map(\.id)
+        #expect(set.evaluate(report).map(\.rule.id) == everyRule, "\(governorate), \(killed) killed")
+        matched += everyRule.count
+        tested += set.candidates[0].rules(for: report).count
+        reports += 1
+      }
+    }
+    #expect(matched > 100)
+    // 37 rules are enabled; those pinning another governorate are never tested.
+    #expect(tested < reports * 30)
+  }
+
+  @Test func aReportOfAnotherTypeMeetsNoneOfTheseRules() throws {
+    let set = try loadRules([("indexed.yaml", Self.rules)]).get()
+    let access = try parsed(#"{"id":"A-1","occurred_at":"2016-03-04T06:40:00Z","type":"access","location":{"governorate":"Aleppo"}}"#).report
+    #expect(set.evaluate(access).isEmpty)
+    #expect(set.candidates[1].rules(for: access).isEmpty)
+  }
+
+  @Test func aFieldFewRulesPinIsNotIndexed() throws {
+    let few = """
+      - rule: few.one
+        desc: One.
+        condition: type = attack and location.governorate = Aleppo
+        output: "x"
+        priority: low
+      - rule: few.two
+        desc: Two.
+        condition: type = attack
+        output: "x"
+        priority: low
+      """
+    let set = try loadRules([("few.yaml", few)]).get()
+    let hama = try parsed(reportLine(#""location":{"governorate":"Hama"}"#)).report
+    #expect(set.candidates[0].rules(for: hama).map(\.id) == ["few.one", "few.two"])
+    #expect(set.evaluate(hama).map(\.rule.id) == ["few.two"])
+  }
+}
