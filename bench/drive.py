@@ -1,13 +1,16 @@
 """Drives a running vigild for bench/run: throughput over one and over 8 connections,
 round trips at low load, reload of 1,000 rules (and what it does to acknowledgements),
 peak RSS after RSS_REPORTS journalled reports. Prints one table with the ratio to the peer.
-usage: drive.py WORKDIR DAEMON_PID PEER_LINE RSS_REPORTS"""
-import json, os, re, shutil, socket, statistics, sys, threading, time
+The throughput runs use the C client (bench/client.c, built by bench/run), whose own share
+of the machine is printed beside each.
+usage: VIGIL_CLIENT=PATH drive.py WORKDIR DAEMON_PID PEER_LINE RSS_REPORTS"""
+import json, os, re, shutil, socket, statistics, subprocess, sys, threading, time
 
 work, pid, peer_line, rss_reports = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 sock_path = os.path.join(work, "s.sock")
 lines = open(os.path.join(work, "reports.ndjson"), "rb").read().splitlines(keepends=True)
 peer_rate = float(re.search(r"peer_reports_per_s=(\d+)", peer_line).group(1))
+client = os.environ.get("VIGIL_CLIENT") or sys.exit("drive.py: set VIGIL_CLIENT to the built bench/client.c")
 
 
 def connect():
@@ -42,6 +45,21 @@ def pipeline(batch):
     return ok, bad
 
 
+def blast(connections, prefix):
+    """The C client: every report, ids renamed to PREFIX-, over CONNECTIONS connections
+    at once (contiguous parts). Gives (acknowledged reports/s, client's share of the machine)."""
+    command = [client, "-c", str(connections), "-p", prefix, sock_path, os.path.join(work, "reports.ndjson")]
+    run = subprocess.run(command, stdout=subprocess.PIPE, text=True)
+    if run.returncode != 0:
+        sys.exit(f"drive.py: {client} failed ({run.returncode})")
+    fields = run.stdout.split()
+    named = dict(f.split("=", 1) for f in fields[5:])
+    seconds, other = float(fields[1]), int(named["other"])
+    if other:
+        print(f"{connections} connection(s): {other} answers were not ok", file=sys.stderr)
+    return int(named["ok"]) / seconds, float(named["client_share"])
+
+
 def rss_kib():
     status = open(f"/proc/{pid}/status").read()
     return int(re.search(r"VmHWM:\s+(\d+)", status).group(1))
@@ -51,23 +69,15 @@ rows = []
 n = len(lines)
 
 # 1. One connection, durability batch, the shipped rules.
-start = time.perf_counter()
-ok, bad = pipeline(renamed(lines, b"ONE"))
-one = ok / (time.perf_counter() - start)
-rows.append(("throughput, 1 connection (reports/s)", f"{one:,.0f}", f"{one / peer_rate:.2f}x peer"))
+one, share = blast(1, "ONE")
+rows.append(("throughput, 1 connection (reports/s)", f"{one:,.0f}",
+             f"{one / peer_rate:.2f}x peer (client: {share:.1%} of the machine)"))
 print(f"after 1 connection: peak RSS {rss_kib() / 1024:.0f} MB", file=sys.stderr)
 
-# 2. Eight connections at once.
-parts = [renamed(lines[i::8], b"C%d" % i) for i in range(8)]
-results = [None] * 8
-threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, pipeline(parts[i]))) for i in range(8)]
-start = time.perf_counter()
-for t in threads:
-    t.start()
-for t in threads:
-    t.join()
-eight = sum(r[0] for r in results) / (time.perf_counter() - start)
-rows.append(("throughput, 8 connections (reports/s)", f"{eight:,.0f}", f"{eight / peer_rate:.2f}x peer"))
+# 2. Eight connections at once, each with an eighth of the reports.
+eight, share = blast(8, "EIGHT")
+rows.append(("throughput, 8 connections (reports/s)", f"{eight:,.0f}",
+             f"{eight / peer_rate:.2f}x peer (client: {share:.1%} of the machine)"))
 print(f"after 8 connections: peak RSS {rss_kib() / 1024:.0f} MB", file=sys.stderr)
 
 # 3. Round trips at low load: one report at a time.
