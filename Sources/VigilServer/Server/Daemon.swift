@@ -190,6 +190,10 @@ public final class Daemon: Sendable {
       Thread.detachNewThread {
         let started = Date()
         alertIndex.addBuilt(AlertIndexLoader.read(indexSources, lastSeq: loggedBefore))
+        // The build's transient records come from this thread's own malloc arena, which glibc
+        // keeps after they are freed, among the index's chunks. Measured on a restart after
+        // 2 million reports: RSS 2,924 MiB after the build, 855 MiB once trimmed.
+        _ = releaseFreedHeap(0)
         let took = (Date().timeIntervalSince(started) * 10).rounded() / 10
         log("console index built: \(alertIndex.snapshot().held) alert records in \(took) s")
       }
@@ -373,3 +377,8 @@ final class ConnectionRegistry: Sendable {
 
   var all: [(Channel, ConnectionHandler)] { open.withLockedValue { Array($0.values) } }
 }
+
+/// glibc's `malloc_trim` (in `malloc.h`, which the Glibc module does not export): gives the
+/// free memory at the top of the heap and inside every arena back to the system.
+@_silgen_name("malloc_trim")
+private func releaseFreedHeap(_ pad: Int) -> Int32
