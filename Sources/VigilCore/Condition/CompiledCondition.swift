@@ -8,9 +8,9 @@ public struct CompiledCondition: Sendable {
   public let types: Set<IncidentType>?
   /// For each single-valued text or word field the condition pins (`location.governorate =
   /// Aleppo`, `trade.commodity in (crude_oil, refined_oil)` under `and`), the values it can
-  /// hold when the condition matches, compared byte for byte as `=` compares them. A rule
+  /// hold when the condition matches, as bytes (`ValueKey`), as `=` compares them. A rule
   /// set indexes its rules by one such field (`RuleCandidates`).
-  public var pinnedValues: [String: Set<String>] = [:]
+  var pinnedValues: [String: Set<ValueKey>] = [:]
   /// Things that load but look like mistakes (for `vigil rules lint`).
   public var warnings: [ConditionError] = []
 

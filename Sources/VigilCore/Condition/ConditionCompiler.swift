@@ -136,7 +136,7 @@ public struct ConditionCompiler: Sendable {
           guard let value = read(report) else { return false }
           return test(value)
         }, types: pin,
-        pinnedValues: comparison == .equal ? pinnable.map { [$0: [literal.text]] } ?? [:] : [:])
+        pinnedValues: comparison == .equal ? pinnable.map { [$0: [ValueKey(literal.text)]] } ?? [:] : [:])
     case .member(let membership, let items):
       let values = try expand(items)
       let test = try ValueTest.membership(membership, values, type: type, subject: subjectName)
@@ -157,21 +157,21 @@ public struct ConditionCompiler: Sendable {
           guard let value = read(report) else { return false }
           return test(value)
         }, types: pin,
-        pinnedValues: membership == .in ? pinnable.map { [$0: Set(values.map(\.text))] } ?? [:] : [:],
+        pinnedValues: membership == .in ? pinnable.map { [$0: Set(values.map { ValueKey($0.text) })] } ?? [:] : [:],
         warnings: warnings)
     }
   }
 
   /// What `a and b and …` pins: every field a part pins, to the values that all the parts
   /// pinning it allow.
-  private static func conjunctionPins(_ parts: [CompiledCondition]) -> [String: Set<String>] {
+  private static func conjunctionPins(_ parts: [CompiledCondition]) -> [String: Set<ValueKey>] {
     parts.reduce(into: [:]) { pinned, part in
       pinned.merge(part.pinnedValues) { $0.intersection($1) }
     }
   }
 
   /// What `a or b or …` pins: only the fields every part pins, to the values any part allows.
-  private static func disjunctionPins(_ parts: [CompiledCondition]) -> [String: Set<String>] {
+  private static func disjunctionPins(_ parts: [CompiledCondition]) -> [String: Set<ValueKey>] {
     guard let first = parts.first?.pinnedValues else { return [:] }
     return parts.dropFirst().reduce(first) { pinned, part in
       pinned.reduce(into: [:]) { kept, entry in

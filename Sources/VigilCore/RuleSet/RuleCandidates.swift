@@ -5,12 +5,13 @@
 /// rules written for fourteen governorates cost a report about seventy of them.
 struct RuleCandidates: Sendable {
   /// Fewer rules pinning a field than this, and the index is not worth its lookup.
-  static let smallestIndexedShare = 4
+  static let fewestPinningRules = 4
 
   /// The field the rules are indexed by, with its reader; nil when no field is pinned by
   /// enough rules, and every rule is a candidate.
   private let field: ReportSchema.Field?
-  /// For each value some rule pins: those rules and the rules that pin nothing, in load order.
+  /// For each value some rule pins: those rules and the rules that do not pin the field, in
+  /// load order.
   private let byValue: [ValueKey: [Rule]]
   /// The rules that do not pin the field: all a report without one of the pinned values meets.
   private let unpinned: [Rule]
@@ -21,9 +22,9 @@ struct RuleCandidates: Sendable {
     for rule in rules {
       for path in rule.condition.pinnedValues.keys where path != "type" { pinning[path, default: 0] += 1 }
     }
-    // The field pinned by the most rules (the first such path in order, for a stable choice).
+    // The field pinned by the most rules (of equals, the alphabetically first, for a stable choice).
     guard let (path, count) = pinning.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }),
-      count >= Self.smallestIndexedShare, let field = ReportSchema.field(path)
+      count >= Self.fewestPinningRules, let field = ReportSchema.field(path)
     else {
       self.field = nil
       byValue = [:]
@@ -35,7 +36,7 @@ struct RuleCandidates: Sendable {
     let values = Set(rules.flatMap { $0.condition.pinnedValues[path] ?? [] })
     byValue = Dictionary(
       uniqueKeysWithValues: values.map { value in
-        (ValueKey(value), rules.filter { $0.condition.pinnedValues[path]?.contains(value) ?? true })
+        (value, rules.filter { $0.condition.pinnedValues[path]?.contains(value) ?? true })
       })
   }
 
@@ -50,34 +51,5 @@ struct RuleCandidates: Sendable {
       }
     guard let key, let rules = byValue[key] else { return unpinned }
     return rules
-  }
-}
-
-/// A text value as a dictionary key, equal and hashed by its UTF-8 bytes (the comparison `=`
-/// makes), whether it is a report's text or a string, without copying either.
-struct ValueKey: Hashable, Sendable {
-  private enum Storage: Sendable {
-    case text(ReportText)
-    case string(String)
-  }
-
-  private let storage: Storage
-
-  init(_ text: ReportText) { storage = .text(text) }
-  init(_ string: String) { storage = .string(string) }
-
-  private func withUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
-    switch storage {
-    case .text(let text): return text.withUTF8(body)
-    case .string(var string): return string.withUTF8(body)
-    }
-  }
-
-  static func == (lhs: ValueKey, rhs: ValueKey) -> Bool {
-    lhs.withUTF8 { left in rhs.withUTF8 { right in left.elementsEqual(right) } }
-  }
-
-  func hash(into hasher: inout Hasher) {
-    withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
   }
 }
