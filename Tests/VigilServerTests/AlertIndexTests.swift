@@ -60,7 +60,7 @@ struct AlertIndexTests {
           priority: seq % 2 == 0 ? .critical : .high, occurred: "2016-02-\(10 + seq % 10)T10:00:00Z",
           governorate: seq % 4 == 0 ? "Aleppo" : "إدلب", prev: &prev)
       })
-    index.addBuilt([])
+    index.completeEmpty()
     return index
   }
 
@@ -145,22 +145,75 @@ struct AlertIndexTests {
     #expect(snapshot.oldestSeq.map { $0 > 1 } == true)
   }
 
-  @Test func theStartUpBuildGoesBeforeWhatTheWriterAddedMeanwhile() {
+  /// Writes records to an alert log and reports to a journal in `directory`, as the start-up
+  /// build finds them; gives their paths.
+  static func files(
+    records: [AlertIndex.Committed], journal: [String], in directory: TemporaryDirectory
+  ) throws -> (alertLog: String, journal: String) {
+    let paths = (directory.path + "/alerts.jsonl", directory.path + "/reports.jsonl")
+    try records.map(\.line).joined().write(toFile: paths.0, atomically: true, encoding: .utf8)
+    try journal.map { $0 + "\n" }.joined().write(toFile: paths.1, atomically: true, encoding: .utf8)
+    return paths
+  }
+
+  static func journalLine(_ id: String, governorate: String) -> String {
+    #"{"received_at":"2026-01-01T00:00:00.000Z","report":{"id":"\#(id)","location":{"governorate":"\#(governorate)"}}}"#
+  }
+
+  @Test func theStartUpBuildGoesBeforeWhatTheWriterAddedMeanwhile() throws {
+    let directory = try TemporaryDirectory()
     let index = AlertIndex(limit: 100, atlas: Self.atlas)
     var prev = AlertChain.genesis
     let older = (1...30).map { Self.committed(UInt64($0), prev: &prev) }
     let newer = (31...40).map { Self.committed(UInt64($0), governorate: "Aleppo", prev: &prev) }
+    let paths = try Self.files(
+      records: older, journal: (1...30).map { Self.journalLine("R-\($0)", governorate: "Idlib") }, in: directory)
     index.add(newer)
     #expect(index.snapshot().building)
-    index.addBuilt(older)
+    AlertIndexLoader.build(alertLogs: [paths.alertLog], journals: [paths.journal], lastSeq: 30, into: index)
     let snapshot = index.snapshot()
     #expect(!snapshot.building)
     var query = AlertQuery()
     query.limit = 500
     #expect(snapshot.page(query).alerts.map(\.entry.seq) == Array((1...40).reversed()))
     #expect(snapshot.counts.total == 40)
+    #expect(snapshot.counts.byPlace == ["SY07": 30, "SY02": 10])
     #expect(snapshot.alert(seq: 35)?.place == "SY02")
     #expect(snapshot.alert(seq: 5)?.placeName == "Idleb")
+    #expect(snapshot.alert(seq: 5)?.line == String(older[4].line.dropLast()), "the line as the log holds it")
+  }
+
+  @Test func theStartUpBuildKeepsTheNewestAndCountsThemAll() throws {
+    let directory = try TemporaryDirectory()
+    var prev = AlertChain.genesis
+    // Report R-k fires records k and k + 1000 (an alert and a later one on the same report).
+    var records: [AlertIndex.Committed] = []
+    for seq in 1...2000 {
+      let rule = seq % 3 == 0 ? "access.crossing_2165_blocked" : "ceasefire.violation"
+      let item = Self.committed(
+        UInt64(seq), rule: rule, priority: seq % 2 == 0 ? .critical : .high, governorate: nil, prev: &prev)
+      let report = (seq - 1) % 1000 + 1
+      let line = item.line.replacingOccurrences(
+        of: "\"report_id\":\"R-\(seq)\"", with: "\"report_id\":\"R-\(report)\"")
+      records.append(AlertIndex.Committed(seq: item.seq, record: item.record, line: line, report: nil))
+    }
+    let journal = (1...1000).map { Self.journalLine("R-\($0)", governorate: $0 % 4 == 0 ? "حلب" : "Idlib") }
+    let paths = try Self.files(records: records, journal: journal, in: directory)
+    let index = AlertIndex(limit: 300, atlas: Self.atlas)
+    AlertIndexLoader.build(alertLogs: [paths.alertLog], journals: [paths.journal], lastSeq: 1990, into: index)
+    let snapshot = index.snapshot()
+    #expect(snapshot.counts.total == 1990, "every record up to the last at start is counted")
+    #expect(snapshot.counts.byRule["access.crossing_2165_blocked"] == 663)
+    #expect(snapshot.counts.byPriority[.critical] == 995)
+    // R-k for k a multiple of 4 is in Aleppo: records 4, 8, …, 1000 and 1004, …, 1988.
+    #expect(snapshot.counts.byPlace["SY02"] == 250 + 247)
+    #expect(snapshot.counts.byPlace["SY07"] == 1990 - 497)
+    #expect(snapshot.held == 300, "the newest index_limit records")
+    #expect(snapshot.oldestSeq == 1691)
+    #expect(snapshot.alert(seq: 1990)?.line == String(records[1989].line.dropLast()))
+    #expect(snapshot.alert(seq: 1988)?.place == "SY02")
+    #expect(snapshot.alert(seq: 1991) == nil, "records after the last seq at start are the writer's")
+    #expect(snapshot.alert(seq: 1690) == nil)
   }
 
   @Test func aLongLineGetsAChunkOfItsOwn() {
@@ -187,18 +240,22 @@ struct AlertIndexTests {
     ]
     try (journal.joined(separator: "\n") + "\n").write(
       toFile: directory.path + "/reports.jsonl", atomically: true, encoding: .utf8)
-    let read = AlertIndexLoader.read(
-      alertLogs: [directory.path + "/alerts.jsonl"], journals: [directory.path + "/reports.jsonl"], lastSeq: 2)
-    #expect(read.map(\.seq) == [1, 2], "records after the last seq at start are the writer's")
-    #expect(read[1].report?.governorate == "Aleppo")
-    #expect(read[1].report?.journal?.offset == Int64(journal[0].utf8.count + 1))
-    #expect(read[0].report?.journal?.offset == Int64(journal[0].utf8.count + journal[1].utf8.count + 2))
-    #expect(read[0].record == records[0].record)
     let index = AlertIndex(limit: 10, atlas: Self.atlas)
-    index.addBuilt(read)
+    AlertIndexLoader.build(
+      alertLogs: [directory.path + "/alerts.jsonl"], journals: [directory.path + "/reports.jsonl"], lastSeq: 2,
+      into: index)
+    let snapshot = index.snapshot()
+    #expect(snapshot.held == 2, "records after the last seq at start are the writer's")
+    #expect(snapshot.alert(seq: 3) == nil)
+    #expect(snapshot.alert(seq: 2)?.entry.report?.offset == Int64(journal[0].utf8.count + 1))
+    #expect(
+      snapshot.alert(seq: 1)?.entry.report?.offset == Int64(journal[0].utf8.count + journal[1].utf8.count + 2))
+    #expect(snapshot.alert(seq: 2)?.entry.logged?.offset == Int64(records[0].line.utf8.count))
+    #expect(snapshot.alert(seq: 1)?.record == records[0].record)
     // No governorate: the coordinates place it.
-    #expect(index.snapshot().alert(seq: 1)?.place == "SY07")
-    #expect(index.snapshot().alert(seq: 2)?.place == "SY02")
+    #expect(snapshot.alert(seq: 1)?.place == "SY07")
+    #expect(snapshot.alert(seq: 2)?.place == "SY02")
+    #expect(snapshot.alert(seq: 2)?.entry.lat == Float(36.2))
   }
 
   @Test func theMessageIsFoundInTheLineWhateverItHolds() {

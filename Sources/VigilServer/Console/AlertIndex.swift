@@ -60,6 +60,17 @@ public final class AlertIndex: Sendable {
     var building = true
     /// The last record time parsed, and its value.
     var lastTime: (String, Int64)?
+
+    /// Stores a line in the newest chunk (a new one when it does not fit there) and the
+    /// entry made for it once where it starts in that chunk is known.
+    mutating func append(line: UnsafeBufferPointer<UInt8>, entry: (_ lineStart: Int) -> Entry) {
+      if chunks.last.map({ !$0.fits(lineBytes: line.count) }) ?? true {
+        chunks.append(AlertIndexChunk(lineBytes: line.count))
+      }
+      let chunk = chunks[chunks.count - 1]
+      chunk.append(entry(chunk.store(line)))
+      held += 1
+    }
   }
 
   public let limit: Int
@@ -105,18 +116,15 @@ public final class AlertIndex: Sendable {
     }
   }
 
-  /// Adds what the start-up build read (records older than any the writer added), and
-  /// marks the index complete.
-  public func addBuilt(_ committed: [Committed]) {
-    let places = committed.map { $0.report.flatMap { $0.regionFound ? $0.region : region(of: $0) } }
-    // Built without the lock (the writer goes on meanwhile), oldest chunks dropped as it goes…
-    var built = State()
-    for (item, place) in zip(committed, places) {
-      append(item, place: place, to: &built)
-      if built.held > limit + AlertIndexChunk.entriesPerChunk { evict(&built) }
-    }
+  /// Marks the index complete with nothing from before (files that held no records).
+  public func completeEmpty() { addBuilt(State()) }
+
+  /// Takes what the start-up build made of the files (AlertIndexLoader: records older than
+  /// any the writer added, and the counts over all of them), and marks the index complete.
+  func addBuilt(_ built: State) {
+    var built = built
     state.withLockedValue { state in
-      // … then the writer's records, added meanwhile, go after the built ones.
+      // The writer's records, added meanwhile, go after the built ones.
       for chunk in state.chunks {
         for index in 0..<chunk.count { Self.copy(chunk.entry(index), from: chunk, names: state.names, into: &built) }
       }
@@ -143,48 +151,43 @@ public final class AlertIndex: Sendable {
     let rule = state.names.index(of: record.rule)
     let placeIndex = place.map { state.names.index(of: $0) } ?? 0
     var line = item.line
-    let entry: Entry = line.withUTF8 { bytes in
-      let length = bytes.last == 0x0A ? bytes.count - 1 : bytes.count
-      let text = UnsafeBufferPointer(rebasing: bytes[..<length])
+    line.withUTF8 { bytes in
+      let text = UnsafeBufferPointer(rebasing: bytes[..<(bytes.last == 0x0A ? bytes.count - 1 : bytes.count)])
       let message = Self.messageRange(in: text)
-      if state.chunks.last.map({ !$0.fits(lineBytes: length) }) ?? true {
-        state.chunks.append(AlertIndexChunk(lineBytes: length))
+      state.append(line: text) { start in
+        Entry(
+          seq: item.seq, timeMs: timeMs, incidentMs: incidentMs, priority: record.priority, rule: rule,
+          place: placeIndex, lat: item.report?.lat.map(Float.init) ?? .nan,
+          lon: item.report?.lon.map(Float.init) ?? .nan, report: item.report?.journal, logged: item.logged,
+          lineStart: start, lineLength: UInt32(text.count), messageStart: UInt32(message.lowerBound),
+          messageLength: UInt32(message.count))
       }
-      let start = state.chunks[state.chunks.count - 1].store(text)
-      return Entry(
-        seq: item.seq, timeMs: timeMs, incidentMs: incidentMs, priority: record.priority, rule: rule, place: placeIndex,
-        lat: item.report?.lat.map(Float.init) ?? .nan, lon: item.report?.lon.map(Float.init) ?? .nan,
-        report: item.report?.journal, logged: item.logged, lineStart: start, lineLength: UInt32(length),
-        messageStart: UInt32(message.lowerBound), messageLength: UInt32(message.count))
     }
-    state.chunks[state.chunks.count - 1].append(entry)
-    state.held += 1
     state.lastSeq = item.seq
     guard !record.rule.hasPrefix("vigil.") else { return }
-    state.counts.total += 1
-    state.counts.byPriority[record.priority, default: 0] += 1
-    state.counts.byRule[record.rule, default: 0] += 1
+    Self.count(priority: record.priority, rule: record.rule, incidentMs: incidentMs, in: &state.counts)
     if let place { state.counts.byPlace[place, default: 0] += 1 }
-    state.counts.byDay[Self.day(ofMilliseconds: incidentMs), default: [:]][record.priority, default: 0] += 1
-    state.counts.newestIncidentMs = max(state.counts.newestIncidentMs ?? incidentMs, incidentMs)
+  }
+
+  /// Counts an incident rule's record in the overview (all but its region).
+  static func count(priority: Priority, rule: String, incidentMs: Int64, in counts: inout Counts) {
+    counts.total += 1
+    counts.byPriority[priority, default: 0] += 1
+    counts.byRule[rule, default: 0] += 1
+    counts.byDay[Self.day(ofMilliseconds: incidentMs), default: [:]][priority, default: 0] += 1
+    counts.newestIncidentMs = max(counts.newestIncidentMs ?? incidentMs, incidentMs)
   }
 
   /// Copies an entry into another state, its names numbered as that state numbers them.
   private static func copy(_ entry: Entry, from chunk: AlertIndexChunk, names: NameTable, into state: inout State) {
     let rule = state.names.index(of: names.name(entry.rule))
     let place = entry.place == 0 ? 0 : state.names.index(of: names.name(entry.place))
-    let line = chunk.line(of: entry)
-    if state.chunks.last.map({ !$0.fits(lineBytes: line.count) }) ?? true {
-      state.chunks.append(AlertIndexChunk(lineBytes: line.count))
-    }
-    let target = state.chunks[state.chunks.count - 1]
-    let start = target.store(line)
-    target.append(
+    state.append(line: chunk.line(of: entry)) { start in
       Entry(
         seq: entry.seq, timeMs: entry.timeMs, incidentMs: entry.incidentMs, priority: entry.priority, rule: rule,
         place: place, lat: entry.lat, lon: entry.lon, report: entry.report, logged: entry.logged, lineStart: start,
-        lineLength: entry.lineLength, messageStart: entry.messageStart, messageLength: entry.messageLength))
-    state.held += 1
+        lineLength: entry.lineLength, messageStart: entry.messageStart, messageLength: entry.messageLength)
+    }
   }
 
   private static func merged(_ a: Counts, _ b: Counts) -> Counts {

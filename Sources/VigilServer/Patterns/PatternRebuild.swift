@@ -136,23 +136,22 @@ public enum PatternRebuild {
     let held = windows.heldReportIDs
     var seqs: [String: [(seq: UInt64, rule: String)]] = [:]
     for path in alertLogs {
-      guard let data = FileManager.default.contents(atPath: path) else { continue }
-      for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-        guard case .object(let record)? = try? JSONValue.parse([UInt8](line)),
+      FileLines.forEach(atPath: path) { line, _ in
+        guard case .object(let record)? = try? JSONValue.parse(Array(line)),
           case .string(let rule)? = record["rule"], case .number(let seq)? = record["seq"]
-        else { continue }
+        else { return }
         if case .string(let reportID)? = record["report_id"], held.contains(reportID) {
           seqs[reportID, default: []].append((UInt64(seq), rule))
         }
         guard let pattern = patterns[rule], case .object(let facts)? = record["pattern"],
           case .object(let group)? = facts["group"], case .string(let from)? = facts["from"],
           case .string(let to)? = facts["to"], let start = Timestamp(from), let end = Timestamp(to)
-        else { continue }
+        else { return }
         let values = pattern.groupNames.map { name -> String? in
           if case .string(let value)? = group[name] { return value }
           return nil
         }
-        guard values.allSatisfy({ $0 != nil }) else { continue }
+        guard values.allSatisfy({ $0 != nil }) else { return }
         windows.noteFiring(pattern: pattern, group: values.map { $0! }, from: start, to: end)
       }
     }

@@ -44,36 +44,40 @@ public struct DuplicateIndex: Sendable {
   }
 
   /// Rebuilds the index from the journal and the alert log files (oldest first), as the
-  /// daemon does on start. Lines that cannot be read are skipped and counted.
+  /// daemon does on start. Lines that cannot be read are skipped and counted. The journal
+  /// goes first, each report entered without alerts; the alert log's records then fill in
+  /// their reports' entries where they stand, so nothing is held beside the index itself
+  /// (a table of every report's alerts would cost as much again), and both files are read
+  /// a slice at a time.
   public static func rebuild(journal: String, alertLogs: [String]) -> (index: DuplicateIndex, unreadable: Int) {
-    var alerts: [Digest128: (first: UInt64, count: UInt32)] = [:]
-    var unreadable = 0
-    for path in alertLogs {
-      forEachLine(of: path) { line in
-        guard case .object(let record)? = try? JSONValue.parse(line), case .number(let seq)? = record["seq"] else {
-          unreadable += 1
-          return
-        }
-        guard case .string(let reportID)? = record["report_id"] else { return }
-        let key = ReportDigest.id(reportID)
-        if let known = alerts[key] {
-          alerts[key] = (known.first, known.count + 1)
-        } else {
-          alerts[key] = (UInt64(seq), 1)
-        }
-      }
-    }
     var index = DuplicateIndex()
-    forEachLine(of: journal) { line in
-      guard case .object(let entry)? = try? JSONValue.parse(line), case .object(let report)? = entry["report"],
+    var unreadable = 0
+    FileLines.forEach(atPath: journal) { line, _ in
+      guard case .object(let entry)? = try? JSONValue.parse(Array(line)), case .object(let report)? = entry["report"],
         case .string(let id)? = report["id"]
       else {
         unreadable += 1
         return
       }
       guard let content = try? ReportDigest.content(of: canonicalSource(report)) else { return }
-      let placed = alerts[ReportDigest.id(id)]
-      index.record(id: id, entry: Entry(content: content, firstSeq: placed?.first ?? 0, alertCount: placed?.count ?? 0))
+      index.record(id: id, entry: Entry(content: content, firstSeq: 0, alertCount: 0))
+    }
+    for path in alertLogs {
+      FileLines.forEach(atPath: path) { line, _ in
+        guard case .object(let record)? = try? JSONValue.parse(Array(line)), case .number(let seq)? = record["seq"]
+        else {
+          unreadable += 1
+          return
+        }
+        guard case .string(let reportID)? = record["report_id"] else { return }
+        let key = ReportDigest.id(reportID)
+        guard let known = index.entries[key] else { return }
+        index.entries.set(
+          key,
+          known.alertCount == 0
+            ? Entry(content: known.content, firstSeq: UInt64(seq), alertCount: 1)
+            : Entry(content: known.content, firstSeq: known.firstSeq, alertCount: known.alertCount + 1))
+      }
     }
     return (index, unreadable)
   }
@@ -82,12 +86,5 @@ public struct DuplicateIndex: Sendable {
   /// how it is written).
   private static func canonicalSource(_ object: JSONObject) -> [UInt8] {
     Array(JSONText.value(.object(object)).utf8)
-  }
-
-  private static func forEachLine(of path: String, _ body: ([UInt8]) -> Void) {
-    guard let data = FileManager.default.contents(atPath: path) else { return }
-    for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-      body([UInt8](line))
-    }
   }
 }

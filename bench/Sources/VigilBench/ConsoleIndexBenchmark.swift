@@ -54,7 +54,7 @@ struct ConsoleIndexBenchmark {
         batch.removeAll(keepingCapacity: true)
       }
     }
-    index.addBuilt([])
+    index.completeEmpty()
     let added = adding
     let after = Self.residentBytes()
     let snapshot = index.snapshot()
