@@ -216,6 +216,31 @@ struct AlertIndexTests {
     #expect(snapshot.alert(seq: 1690) == nil)
   }
 
+  @Test func recordsOutOfSeqOrderInTheFilesAreKeptByTheirSeq() throws {
+    let directory = try TemporaryDirectory()
+    var prev = AlertChain.genesis
+    let records = (1...6).map { Self.committed(UInt64($0), prev: &prev) }
+    let journal = (1...6).map { Self.journalLine("R-\($0)", governorate: "Aleppo") }
+    // One file with seqs 3, 1, 2; a second (newer) one with 6, 4, 5.
+    let first = directory.path + "/alerts.jsonl.1"
+    let second = directory.path + "/alerts.jsonl"
+    try [records[2], records[0], records[1]].map(\.line).joined().write(toFile: first, atomically: true, encoding: .utf8)
+    try [records[5], records[3], records[4]].map(\.line).joined().write(toFile: second, atomically: true, encoding: .utf8)
+    try journal.map { $0 + "\n" }.joined().write(toFile: directory.path + "/reports.jsonl", atomically: true, encoding: .utf8)
+    for (limit, held) in [(10, [1, 2, 3, 4, 5, 6]), (2, [5, 6]), (4, [3, 4, 5, 6])] {
+      let index = AlertIndex(limit: limit, atlas: Self.atlas)
+      AlertIndexLoader.build(
+        alertLogs: [first, second], journals: [directory.path + "/reports.jsonl"], lastSeq: 6, into: index)
+      let snapshot = index.snapshot()
+      var query = AlertQuery()
+      query.limit = 500
+      #expect(snapshot.page(query).alerts.map(\.entry.seq) == held.reversed().map(UInt64.init), "limit \(limit)")
+      #expect(snapshot.counts.total == 6)
+      #expect(snapshot.alert(seq: UInt64(held[0]))?.line == String(records[held[0] - 1].line.dropLast()))
+      #expect(snapshot.alert(seq: 6)?.place == "SY02")
+    }
+  }
+
   @Test func aLongLineGetsAChunkOfItsOwn() {
     let index = AlertIndex(limit: 10, atlas: nil)
     var prev = AlertChain.genesis

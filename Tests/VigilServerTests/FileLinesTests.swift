@@ -22,7 +22,7 @@ struct FileLinesTests {
   @Test func linesAcrossSlicesComeWholeWithTheirOffsets() throws {
     let directory = try TemporaryDirectory()
     let path = directory.path + "/lines"
-    // Lines of 1 to 700,000 bytes: several straddle the 1 MiB slices, one spans three.
+    // Lines of 1 byte to 2 MB: several straddle the 1 MiB slices, one spans three.
     let lengths = [1, 700_000, 5, 1_500_000, 3, 0, 2_000_000, 42]
     let written = lengths.enumerated().map { String(repeating: Character(UnicodeScalar(97 + $0.offset)!), count: $0.element) }
     try (written.joined(separator: "\n") + "\nunfinished").write(toFile: path, atomically: true, encoding: .utf8)
@@ -37,5 +37,22 @@ struct FileLinesTests {
     #expect(seen.map(\.1) == expected.map(\.1))
     let fromFourth = Self.lines(path, from: expected[3].1)
     #expect(fromFourth.map(\.1) == expected[3...].map(\.1))
+  }
+}
+
+extension FileLinesTests {
+  @Test func aWalkStopsAtTheEndItIsGiven() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/lines"
+    try "one\ntwo\nthree\nfour\n".write(toFile: path, atomically: true, encoding: .utf8)
+    guard let file = fopen(path, "rb") else {
+      Issue.record("cannot open \(path)")
+      return
+    }
+    defer { fclose(file) }
+    var seen: [String] = []
+    // From "two" to the end of "three" (its newline included).
+    FileLines.forEach(in: file, from: 4, to: 14) { line, _ in seen.append(String(decoding: line, as: UTF8.self)) }
+    #expect(seen == ["two", "three"])
   }
 }

@@ -48,13 +48,13 @@ enum AlertIndexLoader {
   }
 
   /// A record the index will hold, until its line is copied in: 48 bytes.
-  private struct Kept {
+  struct Kept {
     let seq: UInt64
     let timeMs: Int64
     let incidentMs: Int64
     let offset: Int64
     let rule: UInt32
-    /// Its report's place in `reports` (-1: none).
+    /// Its report's place in the build's list of reports (-1: none).
     let report: Int32
     let length: UInt32
     /// Which alert log file.
@@ -75,18 +75,18 @@ enum AlertIndexLoader {
     var counted: UInt32 = 0
   }
 
-  /// Three passes, none of which holds more than the index will: the alert log's records,
-  /// each counted in the overview and the newest `limit` of them kept (48 bytes each, a
-  /// ring), with the reports they name (a digest and 40 bytes each, not their lines); the
-  /// journal, for those reports' regions and positions; then the kept records' lines,
-  /// copied straight from the files into the index's chunks. (Holding every record and its
-  /// line until the end cost ~1.9 KB a record: 3,352 MiB after a restart on 5 million
-  /// reports, against 1,084 MiB for the daemon that journalled them.)
+  /// Three passes, holding no line but those the index keeps: the alert log's records,
+  /// each counted in the overview and the newest `limit` of them kept (48 bytes each,
+  /// NewestRecords), with the reports they name (a digest and 40 bytes for each report any
+  /// kept file names, for the counts by region); the journal, for those reports' regions
+  /// and positions; then the kept records' lines, copied straight from the files into the
+  /// index's chunks. (Holding every record and its line until the end cost ~1.9 KB a
+  /// record: some 7.5 GiB after a restart on 5 million reports, against 1,084 MiB for the
+  /// daemon that journalled them.)
   private static func built(_ sources: Sources, lastSeq: UInt64, for index: AlertIndex) -> AlertIndex.State {
     var state = AlertIndex.State()
     let limit = index.limit
-    var ring: [Kept] = []
-    var oldest = 0
+    var newest = NewestRecords(limit: limit)
     var reports: [Facts] = []
     var reportNumbers: [Digest128: Int32] = [:]
     var lastTime: (text: String, ms: Int64)?
@@ -122,12 +122,7 @@ enum AlertIndexLoader {
           seq: record.seq, timeMs: timeMs, incidentMs: incidentMs, offset: offset,
           rule: state.names.index(of: record.rule), report: report, length: UInt32(line.count),
           file: UInt16(fileNumber), priority: record.priority)
-        if ring.count < limit {
-          ring.append(kept)
-        } else {
-          ring[oldest] = kept
-          oldest = (oldest + 1) % limit
-        }
+        newest.add(kept)
       }
     }
     for (file, inode) in sources.journals where !reportNumbers.isEmpty {
@@ -152,27 +147,29 @@ enum AlertIndexLoader {
     for facts in reports where facts.place != 0 && facts.counted > 0 {
       state.counts.byPlace[state.names.name(facts.place), default: 0] += Int(facts.counted)
     }
-    var kept = Array(ring[oldest...] + ring[..<oldest])
-    ring = []
-    if zip(kept, kept.dropFirst()).contains(where: { $0.seq >= $1.seq }) { kept.sort { $0.seq < $1.seq } }
-    copyLines(of: kept, from: sources.alertLogs, reports: reports, into: &state)
+    copyLines(of: newest.inSeqOrder(), from: sources.alertLogs, reports: reports, into: &state)
     return state
   }
 
-  /// Copies each kept record's line from its file into the index, with its entry: one
-  /// sequential read from the first kept line of each file.
+  /// Copies each kept record's line from its file into the index, with its entry, in seq
+  /// order. Records in the order of the files (as the writer leaves them) are read in one
+  /// sequential run per file, from the first kept line to the end of the last; any other
+  /// order, run by run.
   private static func copyLines(
     of kept: [Kept], from alertLogs: [(file: UnsafeMutablePointer<FILE>, inode: UInt64)], reports: [Facts],
     into state: inout AlertIndex.State
   ) {
     var next = 0
     while next < kept.count {
-      let fileNumber = Int(kept[next].file)
-      let (file, inode) = alertLogs[fileNumber]
-      FileLines.forEach(in: file, from: kept[next].offset) { line, offset in
-        guard next < kept.count, Int(kept[next].file) == fileNumber, kept[next].offset == offset,
-          Int(kept[next].length) == line.count
-        else { return }
+      // The run: the records that follow each other in one file.
+      var last = next
+      while last + 1 < kept.count, kept[last + 1].file == kept[next].file, kept[last + 1].offset > kept[last].offset {
+        last += 1
+      }
+      let (file, inode) = alertLogs[Int(kept[next].file)]
+      let end = kept[last].offset + Int64(kept[last].length) + 1
+      FileLines.forEach(in: file, from: kept[next].offset, to: end) { line, offset in
+        guard next <= last, kept[next].offset == offset, Int(kept[next].length) == line.count else { return }
         let record = kept[next]
         let facts = record.report >= 0 ? reports[Int(record.report)] : Facts()
         let message = AlertIndex.messageRange(in: line)
@@ -187,9 +184,9 @@ enum AlertIndexLoader {
         }
         next += 1
       }
-      // A file that changed under the build (it cannot: the writer only appends records
-      // past `lastSeq`) would leave records unmatched; they are passed over.
-      while next < kept.count, Int(kept[next].file) == fileNumber { next += 1 }
+      // The files are only appended to past `lastSeq`, so every kept line is where pass one
+      // found it; were one not, it is passed over rather than read from elsewhere.
+      next = last + 1
     }
   }
 

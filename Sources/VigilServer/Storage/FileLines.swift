@@ -4,12 +4,13 @@ import Foundation
 /// the patterns' windows, the console's index) walk, so that none holds a whole journal or
 /// alert log in memory at once.
 enum FileLines {
-  /// Each complete line of `file` from byte `start` (without its newline) and the offset it
-  /// begins at; empty lines are passed over. A last line without a newline is one still
-  /// being written (the daemon cuts a torn one at start), and is left out. The bytes are
-  /// valid only during `body`.
+  /// Each complete line of `file` from byte `start` up to byte `end` (its end when nil),
+  /// without its newline, and the offset it begins at; empty lines are passed over. A last
+  /// line without a newline is one still being written (the daemon cuts a torn one at
+  /// start), and is left out. The bytes are valid only during `body`.
   static func forEach(
-    in file: UnsafeMutablePointer<FILE>, from start: Int64 = 0, _ body: (UnsafeBufferPointer<UInt8>, Int64) -> Void
+    in file: UnsafeMutablePointer<FILE>, from start: Int64 = 0, to end: Int64? = nil,
+    _ body: (UnsafeBufferPointer<UInt8>, Int64) -> Void
   ) {
     guard fseeko(file, off_t(start), SEEK_SET) == 0 else { return }
     var pending: [UInt8] = []
@@ -18,7 +19,8 @@ enum FileLines {
     let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 1 << 20)
     defer { buffer.deallocate() }
     while true {
-      let read = fread(buffer.baseAddress, 1, buffer.count, file)
+      let wanted = end.map { Int(max(0, min(Int64(buffer.count), $0 - base))) } ?? buffer.count
+      let read = wanted == 0 ? 0 : fread(buffer.baseAddress, 1, wanted, file)
       guard read > 0 else { break }
       var lineStart = 0
       while lineStart < read,
