@@ -36,6 +36,13 @@ public struct AlertRecord: Sendable, Equatable {
   /// The record's line, `hash` last, ending with a newline. Written as bytes, not by
   /// joining strings: it is on every report's path.
   public func line(seq: UInt64, prev: String) -> (line: String, hash: String) {
+    let written = written(seq: seq, prev: prev)
+    return (written.line, written.hash)
+  }
+
+  /// The same, and where the `message` value's bytes are in the line (escaped as there,
+  /// quotes excluded), which the console's index keeps.
+  public func written(seq: UInt64, prev: String) -> (line: String, hash: String, message: Range<Int>) {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(320 + message.utf8.count)
     func raw(_ text: StaticString) {
@@ -62,7 +69,9 @@ public struct AlertRecord: Sendable, Equatable {
     raw(",\"occurred_at\":")
     if let occurredAt { JSONText.appendString(occurredAt, to: &bytes) } else { raw("null") }
     raw(",\"message\":")
+    let messageStart = bytes.count + 1
     JSONText.appendString(message, to: &bytes)
+    let messageRange = messageStart..<(bytes.count - 1)
     raw(",\"basis\":")
     list(basis)
     raw(",\"tags\":")
@@ -80,7 +89,7 @@ public struct AlertRecord: Sendable, Equatable {
     raw(",\"hash\":\"")
     bytes.append(contentsOf: hash.utf8)
     raw("\"}\n")
-    return (String(decoding: bytes, as: UTF8.self), hash)
+    return (String(decoding: bytes, as: UTF8.self), hash, messageRange)
   }
 }
 

@@ -37,37 +37,13 @@ struct JSONCursor {
     }
   }
 
-  /// Skips bytes other than `"`, `\\` and control characters, eight at a time (SWAR: each
-  /// test sets the high bit of the byte lanes that need a closer look; the lowest such
-  /// lane is exact, so its position is where the run ends). Says whether it may have
-  /// passed a byte outside ASCII, which then needs `validateUTF8`.
+  /// Skips bytes other than `"`, `\\` and control characters (JSONStringBytes). Says
+  /// whether it may have passed a byte outside ASCII, which then needs `validateUTF8`.
   @inline(__always)
   mutating func skipOrdinaryBytes() -> Bool {
-    let base = bytes.baseAddress!
-    let ones: UInt64 = 0x0101_0101_0101_0101
-    let highBits: UInt64 = 0x8080_8080_8080_8080
-    var seen: UInt64 = 0
-    while index + 8 <= bytes.count {
-      let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
-      seen |= word
-      let quote = word ^ (ones &* 0x22)
-      let backslash = word ^ (ones &* 0x5C)
-      let special =
-        (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word))
-        & highBits
-      if special != 0 {
-        index += special.trailingZeroBitCount >> 3
-        return seen & highBits != 0
-      }
-      index += 8
-    }
-    while index < bytes.count {
-      let byte = bytes[index]
-      guard byte >= 0x20, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") else { break }
-      seen |= UInt64(byte)
-      index += 1
-    }
-    return seen & highBits != 0
+    let (end, mayBeNonASCII) = JSONStringBytes.firstSpecial(in: bytes.baseAddress!, from: index, to: bytes.count)
+    index = end
+    return mayBeNonASCII
   }
 
   /// Checks that `range` holds well-formed UTF-8 (RFC 3629: no overlong forms, no

@@ -4,7 +4,11 @@ public enum JSONText {
   /// everything else as UTF-8.
   public static func string(_ text: String) -> String {
     // Most text needs no escaping: then it is copied whole, not scalar by scalar.
-    if !text.utf8.contains(where: needsEscape) { return "\"" + text + "\"" }
+    var scanned = text
+    let plain = scanned.withUTF8 { utf8 in
+      utf8.baseAddress.map { JSONStringBytes.firstSpecial(in: $0, from: 0, to: utf8.count).index == utf8.count } ?? true
+    }
+    if plain { return "\"" + text + "\"" }
     var bytes: [UInt8] = []
     bytes.reserveCapacity(text.utf8.count + 8)
     appendString(text, to: &bytes)
@@ -21,8 +25,14 @@ public enum JSONText {
   /// whole (it is on every alert line's and response's path).
   public static func appendString(_ utf8: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
     bytes.append(UInt8(ascii: "\""))
+    guard let base = utf8.baseAddress else {
+      bytes.append(UInt8(ascii: "\""))
+      return
+    }
     var run = 0
-    for index in 0..<utf8.count where needsEscape(utf8[index]) {
+    while true {
+      let index = JSONStringBytes.firstSpecial(in: base, from: run, to: utf8.count).index
+      guard index < utf8.count else { break }
       bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<index]))
       run = index + 1
       let byte = utf8[index]
@@ -39,10 +49,6 @@ public enum JSONText {
     }
     bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run...]))
     bytes.append(UInt8(ascii: "\""))
-  }
-
-  private static func needsEscape(_ byte: UInt8) -> Bool {
-    byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
   }
 
   /// A JSON value written compactly, members in their order.

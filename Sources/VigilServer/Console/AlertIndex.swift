@@ -93,13 +93,19 @@ public final class AlertIndex: Sendable {
     public let report: ReportFacts?
     /// Where its line is in the alert log.
     public let logged: JournalPosition?
+    /// Where the `message` value is in the line, when the writer knows it (else it is found).
+    public let message: Range<Int>?
 
-    public init(seq: UInt64, record: AlertRecord, line: String, report: ReportFacts?, logged: JournalPosition? = nil) {
+    public init(
+      seq: UInt64, record: AlertRecord, line: String, report: ReportFacts?, logged: JournalPosition? = nil,
+      message: Range<Int>? = nil
+    ) {
       self.seq = seq
       self.record = record
       self.line = line
       self.report = report
       self.logged = logged
+      self.message = message
     }
   }
 
@@ -153,7 +159,7 @@ public final class AlertIndex: Sendable {
     var line = item.line
     line.withUTF8 { bytes in
       let text = UnsafeBufferPointer(rebasing: bytes[..<(bytes.last == 0x0A ? bytes.count - 1 : bytes.count)])
-      let message = Self.messageRange(in: text)
+      let message = item.message.flatMap { $0.upperBound <= text.count ? $0 : nil } ?? Self.messageRange(in: text)
       state.append(line: text) { start in
         Entry(
           seq: item.seq, timeMs: timeMs, incidentMs: incidentMs, priority: record.priority, rule: rule,

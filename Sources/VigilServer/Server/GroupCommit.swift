@@ -5,6 +5,9 @@ import VigilCore
 /// A report ready to be recorded: checked already, its alerts waiting for their `seq`.
 struct Submission: Sendable {
   let reportID: String
+  /// The digests of its id and content, as the duplicate index keys and compares them
+  /// (taken on the connection's thread, once).
+  let idDigest: Digest128
   let content: Digest128
   /// The journal's copy of the report: its JSON as received.
   let reportJSON: ReportText
@@ -142,7 +145,7 @@ final class GroupCommit: @unchecked Sendable {
       }
       answers.append((promise, these))
     }
-    var lines: [(seq: UInt64, line: String)] = []
+    var lines: [(seq: UInt64, line: String, message: Range<Int>)] = []
     let journalSize = journal.size
     let logMark = alertLog.mark
     var journalOffsets: [Int64] = []
@@ -178,7 +181,7 @@ final class GroupCommit: @unchecked Sendable {
     if !accepted.isEmpty { notePatternStatus() }
     for item in accepted {
       index.record(
-        id: item.submission.reportID,
+        key: item.submission.idDigest,
         entry: .init(
           content: item.submission.content, firstSeq: firstSeq + UInt64(item.first), alertCount: UInt32(item.count)))
       counters.accepted()
@@ -210,7 +213,7 @@ final class GroupCommit: @unchecked Sendable {
   /// Hands the console's index the batch's records, each with its report's facts and where
   /// the report's line is (accepted reports are journalled in order, one line each).
   private func feed(
-    _ consoleIndex: AlertIndex, records: [AlertRecord], lines: [(seq: UInt64, line: String)],
+    _ consoleIndex: AlertIndex, records: [AlertRecord], lines: [(seq: UInt64, line: String, message: Range<Int>)],
     accepted: [Accepted], journalOffsets: [Int64], logged: (inode: UInt64, start: Int64)
   ) {
     var facts = [ReportFacts?](repeating: nil, count: records.count)
@@ -229,7 +232,8 @@ final class GroupCommit: @unchecked Sendable {
         let position = JournalPosition(inode: logged.inode, offset: at)
         at += Int64(pair.1.line.utf8.count)
         return AlertIndex.Committed(
-          seq: pair.1.seq, record: pair.0, line: pair.1.line, report: facts[offset], logged: position)
+          seq: pair.1.seq, record: pair.0, line: pair.1.line, report: facts[offset], logged: position,
+          message: pair.1.message)
       })
   }
 
@@ -263,7 +267,7 @@ final class GroupCommit: @unchecked Sendable {
           seqs: (0..<earlier.count).map { firstSeq + UInt64(earlier.first + $0) })
       }
     }
-    switch index.verdict(id: submission.reportID, content: submission.content) {
+    switch index.verdict(key: submission.idDigest, content: submission.content) {
     case .conflict:
       counters.refused(.idConflict)
       return .now(Response.error(conflict))

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 /// One framed request line, or the news that a line was too long.
@@ -33,7 +34,12 @@ struct LineFramer: ByteToMessageDecoder {
   }
 
   mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-    guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
+    // memchr: a generic search of the buffer's view took 1.4% of the instructions a report.
+    let found = buffer.withUnsafeReadableBytes { bytes -> Int? in
+      guard let base = bytes.baseAddress, let hit = memchr(base, 0x0A, bytes.count) else { return nil }
+      return base.distance(to: UnsafeRawPointer(hit))
+    }
+    guard let newline = found.map({ buffer.readerIndex + $0 }) else {
       if discarding || buffer.readableBytes > limit {
         discarding = true
         buffer.moveReaderIndex(forwardBy: buffer.readableBytes)

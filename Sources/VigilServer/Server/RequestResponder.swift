@@ -298,8 +298,8 @@ public final class RequestResponder: Sendable {
     // Timed by the writer, with the report's `received_at`.
     let records = alertRecords(for: parsed.report, matches: matches, set: set, time: "")
     var submission = Submission(
-      reportID: parsed.report.id, content: content, reportJSON: json, alerts: records, warnings: parsed.warnings,
-      ruleset: set.revision)
+      reportID: parsed.report.id, idDigest: ReportDigest.id(parsed.report.id), content: content, reportJSON: json,
+      alerts: records, warnings: parsed.warnings, ruleset: set.revision)
     // What the report is to the patterns is found here, on the connection's thread; the
     // writer only counts it.
     if set.enabledPatternCount > 0 {

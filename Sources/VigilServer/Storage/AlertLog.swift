@@ -25,18 +25,19 @@ public final class AlertLog {
     lastHash = head?.hash ?? AlertChain.genesis
   }
 
-  /// Appends the records as one write; gives each its `seq` and line. Nothing is synced.
+  /// Appends the records as one write; gives each its `seq`, its line and where its
+  /// `message` is in the line. Nothing is synced.
   @discardableResult
-  public func append(_ records: [AlertRecord]) throws(Failure) -> [(seq: UInt64, line: String)] {
+  public func append(_ records: [AlertRecord]) throws(Failure) -> [(seq: UInt64, line: String, message: Range<Int>)] {
     var seq = lastSeq
     var hash = lastHash
-    var lines: [(seq: UInt64, line: String)] = []
+    var lines: [(seq: UInt64, line: String, message: Range<Int>)] = []
     var bytes: [UInt8] = []
     for record in records {
       seq += 1
-      let written = record.line(seq: seq, prev: hash)
+      let written = record.written(seq: seq, prev: hash)
       hash = written.hash
-      lines.append((seq, written.line))
+      lines.append((seq, written.line, written.message))
       bytes.append(contentsOf: written.line.utf8)
     }
     try file.append(bytes)

@@ -35,12 +35,21 @@ public struct DuplicateIndex: Sendable {
   public var count: Int { entries.count }
 
   public func verdict(id: String, content: Digest128) -> Verdict {
-    guard let entry = entries[ReportDigest.id(id)] else { return .new }
+    verdict(key: ReportDigest.id(id), content: content)
+  }
+
+  /// The same, for an id whose digest (`ReportDigest.id`) is known.
+  public func verdict(key: Digest128, content: Digest128) -> Verdict {
+    guard let entry = entries[key] else { return .new }
     return entry.content == content ? .duplicate(entry) : .conflict
   }
 
   public mutating func record(id: String, entry: Entry) {
-    entries.set(ReportDigest.id(id), entry)
+    record(key: ReportDigest.id(id), entry: entry)
+  }
+
+  public mutating func record(key: Digest128, entry: Entry) {
+    entries.set(key, entry)
   }
 
   /// Rebuilds the index from the journal and the alert log files (oldest first), as the

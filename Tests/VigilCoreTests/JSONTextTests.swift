@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+@testable import VigilCore
+
+/// Writing JSON strings (JSONText), on every alert line's and response's path: each text
+/// written is read back as itself, by Foundation's parser and by ours, and an alert line
+/// says where its message is.
+@Suite("Writing JSON strings")
+struct JSONTextTests {
+  /// Texts of every length around the eight-byte steps, with the bytes that need escaping
+  /// at every position, Arabic among them.
+  static func texts() -> [String] {
+    let pieces = ["a", "\"", "\\", "\n", "\u{01}", "\u{1F}", "\t", "ب", "é", " ", "\r", "z", "\u{7F}", "😀"]
+    var generator = SystemRandomNumberGenerator()
+    var texts = ["", "plain ascii only, longer than sixteen bytes", "قصف مدفعي على الأحياء السكنية"]
+    for length in 0..<40 {
+      for _ in 0..<5 {
+        texts.append(String((0..<length).map { _ in pieces.randomElement(using: &generator)! }.joined()))
+      }
+    }
+    return texts
+  }
+
+  @Test func everyTextReadsBackAsItself() throws {
+    for text in Self.texts() {
+      var bytes: [UInt8] = []
+      JSONText.appendString(text, to: &bytes)
+      let read = try JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed) as? String
+      #expect(read == text, "\(text.debugDescription) written as \(String(decoding: bytes, as: UTF8.self))")
+      #expect(try JSONValue.parse(bytes) == .string(text))
+      #expect(JSONText.string(text) == String(decoding: bytes, as: UTF8.self))
+      #expect(!bytes.dropFirst().dropLast().contains { $0 < 0x20 }, "no raw control character")
+    }
+  }
+
+  @Test func anAlertLineSaysWhereItsMessageIs() {
+    for text in Self.texts() {
+      let record = AlertRecord(
+        time: "2016-03-04T04:40:00.000Z", rule: "a.b", priority: .high, reportID: "R-\"1\"", occurredAt: nil,
+        message: text, basis: ["ISSG ¶4"], tags: [], ruleset: "sha256:x")
+      let written = record.written(seq: 7, prev: AlertChain.genesis)
+      let line = Array(written.line.utf8)
+      var quoted: [UInt8] = []
+      JSONText.appendString(text, to: &quoted)
+      #expect(Array(line[written.message]) == Array(quoted.dropFirst().dropLast()))
+      #expect(written.line == record.line(seq: 7, prev: AlertChain.genesis).line)
+    }
+  }
+}
