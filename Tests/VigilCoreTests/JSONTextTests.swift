@@ -40,11 +40,11 @@ struct JSONTextTests {
         time: "2016-03-04T04:40:00.000Z", rule: "a.b", priority: .high, reportID: "R-\"1\"", occurredAt: nil,
         message: text, basis: ["ISSG ¶4"], tags: [], ruleset: "sha256:x")
       let written = record.written(seq: 7, prev: AlertChain.genesis)
-      let line = Array(written.line.utf8)
+      let line = written.line
       var quoted: [UInt8] = []
       JSONText.appendString(text, to: &quoted)
       #expect(Array(line[written.message]) == Array(quoted.dropFirst().dropLast()))
-      #expect(written.line == record.line(seq: 7, prev: AlertChain.genesis).line)
+      #expect(String(decoding: written.line, as: UTF8.self) == record.line(seq: 7, prev: AlertChain.genesis).line)
     }
   }
 }

@@ -22,7 +22,7 @@ struct AlertLogTests {
     try log.append([record("vigil.ruleset_loaded")])
     try log.sync()
     #expect(written.map(\.seq) == [1, 2])
-    let first = written[0].line
+    let first = String(decoding: written[0].line, as: UTF8.self)
     #expect(
       first.hasPrefix(
         #"{"seq":1,"time":"2016-03-04T04:40:00.000Z","rule":"weapons.barrel_bomb","priority":"critical","report_id":"SY-1","occurred_at":"2016-03-04T06:40:00+02:00","message":"سقوط \"برميل\"\n","basis":["ISSG ¶7","UNSCR 2139 OP3"],"tags":["indiscriminate_weapons"],"ruleset":"sha256:"#
@@ -91,7 +91,7 @@ struct AlertLogTests {
     let rotated = try AlertLog(path: path, headPath: head)
     #expect(rotated.lastSeq == 2)
     #expect(rotated.lastHash == lastHash)
-    let line = try rotated.append([record("a.d")])[0].line
+    let line = String(decoding: try rotated.append([record("a.d")])[0].line, as: UTF8.self)
     #expect(line.hasPrefix(#"{"seq":3,"#))
     #expect(line.contains(#""prev":"\#(lastHash)""#))
   }

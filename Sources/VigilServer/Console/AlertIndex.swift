@@ -89,7 +89,8 @@ public final class AlertIndex: Sendable {
   public struct Committed {
     public let seq: UInt64
     public let record: AlertRecord
-    public let line: String
+    /// Its line, UTF-8, as the log holds it.
+    public let lineBytes: [UInt8]
     public let report: ReportFacts?
     /// Where its line is in the alert log.
     public let logged: JournalPosition?
@@ -97,16 +98,23 @@ public final class AlertIndex: Sendable {
     public let message: Range<Int>?
 
     public init(
-      seq: UInt64, record: AlertRecord, line: String, report: ReportFacts?, logged: JournalPosition? = nil,
+      seq: UInt64, record: AlertRecord, lineBytes: [UInt8], report: ReportFacts?, logged: JournalPosition? = nil,
       message: Range<Int>? = nil
     ) {
       self.seq = seq
       self.record = record
-      self.line = line
+      self.lineBytes = lineBytes
       self.report = report
       self.logged = logged
       self.message = message
     }
+
+    public init(seq: UInt64, record: AlertRecord, line: String, report: ReportFacts?, logged: JournalPosition? = nil) {
+      self.init(seq: seq, record: record, lineBytes: Array(line.utf8), report: report, logged: logged)
+    }
+
+    /// Its line as text.
+    public var line: String { String(decoding: lineBytes, as: UTF8.self) }
   }
 
   /// Adds records in `seq` order, newer than every one held (the writer's, or the start-up
@@ -156,8 +164,7 @@ public final class AlertIndex: Sendable {
     let incidentMs = record.occurredAt.flatMap(Self.milliseconds) ?? timeMs
     let rule = state.names.index(of: record.rule)
     let placeIndex = place.map { state.names.index(of: $0) } ?? 0
-    var line = item.line
-    line.withUTF8 { bytes in
+    item.lineBytes.withUnsafeBufferPointer { bytes in
       let text = UnsafeBufferPointer(rebasing: bytes[..<(bytes.last == 0x0A ? bytes.count - 1 : bytes.count)])
       let message = item.message.flatMap { $0.upperBound <= text.count ? $0 : nil } ?? Self.messageRange(in: text)
       state.append(line: text) { start in
@@ -218,7 +225,7 @@ public final class AlertIndex: Sendable {
   /// The region a report is counted under: the atlas's key for its governorate text, else
   /// for its coordinates; without an atlas, its governorate text as written.
   public func region(of facts: ReportFacts) -> String? {
-    if let text = facts.governorate?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+    if let text = facts.governorate?.trimmingSpaces, !text.isEmpty {
       guard let atlas else { return text }
       if let known = placeOfText.withLockedValue({ $0[text] }) { return known.isEmpty ? nil : known }
       let key = atlas.region(named: text)

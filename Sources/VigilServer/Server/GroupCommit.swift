@@ -145,7 +145,7 @@ final class GroupCommit: @unchecked Sendable {
       }
       answers.append((promise, these))
     }
-    var lines: [(seq: UInt64, line: String, message: Range<Int>)] = []
+    var lines: [(seq: UInt64, line: [UInt8], message: Range<Int>)] = []
     let journalSize = journal.size
     let logMark = alertLog.mark
     var journalOffsets: [Int64] = []
@@ -213,7 +213,7 @@ final class GroupCommit: @unchecked Sendable {
   /// Hands the console's index the batch's records, each with its report's facts and where
   /// the report's line is (accepted reports are journalled in order, one line each).
   private func feed(
-    _ consoleIndex: AlertIndex, records: [AlertRecord], lines: [(seq: UInt64, line: String, message: Range<Int>)],
+    _ consoleIndex: AlertIndex, records: [AlertRecord], lines: [(seq: UInt64, line: [UInt8], message: Range<Int>)],
     accepted: [Accepted], journalOffsets: [Int64], logged: (inode: UInt64, start: Int64)
   ) {
     var facts = [ReportFacts?](repeating: nil, count: records.count)
@@ -230,9 +230,9 @@ final class GroupCommit: @unchecked Sendable {
     consoleIndex.add(
       zip(records, lines).enumerated().map { offset, pair in
         let position = JournalPosition(inode: logged.inode, offset: at)
-        at += Int64(pair.1.line.utf8.count)
+        at += Int64(pair.1.line.count)
         return AlertIndex.Committed(
-          seq: pair.1.seq, record: pair.0, line: pair.1.line, report: facts[offset], logged: position,
+          seq: pair.1.seq, record: pair.0, lineBytes: pair.1.line, report: facts[offset], logged: position,
           message: pair.1.message)
       })
   }

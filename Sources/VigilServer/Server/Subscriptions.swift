@@ -26,11 +26,11 @@ public final class Subscriptions: Sendable {
 
   public var count: Int { streams.withLockedValue { $0.count } }
 
-  /// Hands each stream the lines of `written` it selects, in `seq` order.
-  func publish(_ written: [(record: AlertRecord, line: String)]) {
+  /// Hands each stream the lines of `written` (UTF-8) it selects, in `seq` order.
+  func publish(_ written: [(record: AlertRecord, line: [UInt8])]) {
     let open = streams.withLockedValue { Array($0.values) }
     for stream in open {
-      let lines = written.filter { stream.selector.selects($0.record) }.map(\.line)
+      let lines = written.filter { stream.selector.selects($0.record) }.map { String(decoding: $0.line, as: UTF8.self) }
       if !lines.isEmpty { stream.offer(lines) }
     }
   }

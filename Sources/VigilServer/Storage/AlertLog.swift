@@ -25,20 +25,20 @@ public final class AlertLog {
     lastHash = head?.hash ?? AlertChain.genesis
   }
 
-  /// Appends the records as one write; gives each its `seq`, its line and where its
-  /// `message` is in the line. Nothing is synced.
+  /// Appends the records as one write; gives each its `seq`, its line (UTF-8) and where
+  /// its `message` is in the line. Nothing is synced.
   @discardableResult
-  public func append(_ records: [AlertRecord]) throws(Failure) -> [(seq: UInt64, line: String, message: Range<Int>)] {
+  public func append(_ records: [AlertRecord]) throws(Failure) -> [(seq: UInt64, line: [UInt8], message: Range<Int>)] {
     var seq = lastSeq
     var hash = lastHash
-    var lines: [(seq: UInt64, line: String, message: Range<Int>)] = []
+    var lines: [(seq: UInt64, line: [UInt8], message: Range<Int>)] = []
     var bytes: [UInt8] = []
     for record in records {
       seq += 1
       let written = record.written(seq: seq, prev: hash)
       hash = written.hash
       lines.append((seq, written.line, written.message))
-      bytes.append(contentsOf: written.line.utf8)
+      bytes.append(contentsOf: written.line)
     }
     try file.append(bytes)
     lastSeq = seq
