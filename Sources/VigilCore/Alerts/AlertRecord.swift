@@ -104,15 +104,20 @@ public enum AlertChain {
 
   public static func hash(prev: String, prefix: [UInt8]) -> String {
     var hasher = SHA256()
-    hasher.update(data: Array(prev.utf8))
-    hasher.update(data: prefix)
-    let digits = Array("0123456789abcdef".utf8)
-    var hex: [UInt8] = []
-    hex.reserveCapacity(64)
-    for byte in hasher.finalize() {
-      hex.append(digits[Int(byte >> 4)])
-      hex.append(digits[Int(byte & 15)])
+    var prev = prev
+    prev.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+    prefix.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+    let digest = hasher.finalize()
+    // The hex digits written straight into the string's storage.
+    return String(unsafeUninitializedCapacity: 2 * SHA256.byteCount) { text in
+      let digits: StaticString = "0123456789abcdef"
+      digest.withUnsafeBytes { bytes in
+        for (index, byte) in bytes.enumerated() {
+          text[2 * index] = digits.utf8Start[Int(byte >> 4)]
+          text[2 * index + 1] = digits.utf8Start[Int(byte & 15)]
+        }
+      }
+      return 2 * SHA256.byteCount
     }
-    return String(decoding: hex, as: UTF8.self)
   }
 }

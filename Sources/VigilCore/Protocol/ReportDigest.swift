@@ -19,11 +19,12 @@ public enum ReportDigest {
 
   /// The digest of a canonical form written already (`CanonicalWriter`, `CanonicalStream`).
   static func content(ofCanonical canonical: [UInt8]) -> Digest128 {
-    Digest128(SHA256.hash(data: canonical))
+    canonical.withUnsafeBytes { Digest128(SHA256.hash(data: $0)) }
   }
 
   public static func id(_ id: String) -> Digest128 {
-    Digest128(SHA256.hash(data: Array(id.utf8)))
+    var id = id
+    return id.withUTF8 { Digest128(SHA256.hash(data: UnsafeRawBufferPointer($0))) }
   }
 }
 
@@ -33,13 +34,14 @@ public struct Digest128: Hashable, Sendable {
   public let high: UInt64
   public let low: UInt64
 
+  /// Its first 16 bytes as two big-endian words (read straight from the digest's bytes: as
+  /// a generic walk over the digest's collection it cost some 600 instructions).
   init(_ digest: SHA256.Digest) {
-    var high: UInt64 = 0
-    var low: UInt64 = 0
-    for (index, byte) in digest.prefix(16).enumerated() {
-      if index < 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
+    (high, low) = digest.withUnsafeBytes { bytes in
+      (
+        UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+        UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+      )
     }
-    self.high = high
-    self.low = low
   }
 }
