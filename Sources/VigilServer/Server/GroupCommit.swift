@@ -131,7 +131,9 @@ final class GroupCommit: @unchecked Sendable {
     var answers: [(promise: EventLoopPromise<[String]>, answers: [Answer])] = []
     /// New reports of this batch: each with the position of its first alert among `records`.
     var accepted: [Accepted] = []
-    var acceptedByID: [String: Accepted] = [:]
+    // Keyed by the id's digest, as the duplicate index is (taken already on the connection's
+    // thread).
+    var acceptedByID: [Digest128: Accepted] = [:]
     let now = WallClock.nowMilliseconds()
     let receivedAt = UTCTime.format(millisecondsSinceEpoch: now)
     let firstSeq = alertLog.lastSeq + 1
@@ -250,11 +252,11 @@ final class GroupCommit: @unchecked Sendable {
   /// of the patterns it completes after its alerts.
   private func answer(
     _ submission: Submission, _ journalEntries: inout [(receivedAt: String, report: ReportText)],
-    _ records: inout [AlertRecord], _ accepted: inout [Accepted], _ acceptedByID: inout [String: Accepted],
+    _ records: inout [AlertRecord], _ accepted: inout [Accepted], _ acceptedByID: inout [Digest128: Accepted],
     _ clock: (text: String, milliseconds: Int64, firstSeq: UInt64)
   ) -> Answer {
     let conflict = RequestError(.idConflict, "another report was already recorded with the id \(submission.reportID)")
-    if let earlier = acceptedByID[submission.reportID] {
+    if let earlier = acceptedByID[submission.idDigest] {
       // The second of two equal ids in one batch is a duplicate or a conflict of the first.
       guard earlier.submission.content == submission.content else {
         counters.refused(.idConflict)
@@ -294,7 +296,7 @@ final class GroupCommit: @unchecked Sendable {
       let item = Accepted(submission: submission, first: first, count: records.count - first)
       let written = Array(records[first...])
       accepted.append(item)
-      acceptedByID[submission.reportID] = item
+      acceptedByID[submission.idDigest] = item
       return .written { [warnings] firstSeq in
         let alerts = written.enumerated().map { offset, alert in
           Response.Alert(
