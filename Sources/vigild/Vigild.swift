@@ -131,7 +131,7 @@ struct Vigild: ParsableCommand {
       configuration.rules.watch
       ? RuleWatcher(directories: configuration.rules.paths, pollSeconds: configuration.rules.pollSeconds) {
         guard let server = Vigild.serverBox.withLockedValue({ $0 }) else { return }
-        _ = try? server.responder.reload(trigger: "a change in the rule files").wait()
+        _ = try? server.responder.reload(trigger: RequestResponder.fileChangeTrigger).wait()
       } : nil
     let ruleSet: RuleSet
     do {

@@ -204,6 +204,7 @@ struct ConditionCompilerTests {
     ("type = access or type = siege", [.access, .siege]),
     ("is_access and after_cessation", [.access]),
     ("type in (attack, access) and type = access", [.access]),
+    ("type intersects (trade, siege)", [.trade, .siege]),
   ]
 
   @Test(arguments: pins)

@@ -134,6 +134,36 @@ struct DaemonReloadTests {
     #expect(daemon.log().contains("rule set rejected on a change in the rule files"))
   }
 
+  /// Putting the files back as they were after a rejected edit loads nothing (the set in
+  /// force is that revision) but says so, and `status` is good again.
+  @Test func restoringTheFilesAfterARejectedEditIsSaid() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let path = daemon.directory.path + "/Rules/restore.yaml"
+    try Self.write(Self.rule("restore.one"), to: path)
+    #expect(try eventually { try Self.firing(daemon).contains("restore.one") })
+    try Self.write(Self.rule("restore.one") + "broken: [\n", to: path)
+    #expect(
+      try eventually {
+        let status = try daemon.exchange(#"{"op":"status"}"#)
+        return (status["last_reload"] as? [String: Any])?["ok"] as? Bool == false
+      })
+    try Self.write(Self.rule("restore.one"), to: path)
+    #expect(
+      try eventually {
+        let status = try daemon.exchange(#"{"op":"status"}"#)
+        return (status["last_reload"] as? [String: Any])?["ok"] as? Bool == true
+      })
+    let loaded = try Self.alertLog(daemon).filter { $0["rule"] as? String == "vigil.ruleset_loaded" }
+    let answer = try daemon.exchange(#"{"op":"reload"}"#)
+    #expect(answer["reloaded"] as? Bool == true)
+    // Neither put a second record of the same set in the alert log.
+    #expect(try Self.alertLog(daemon).filter { $0["rule"] as? String == "vigil.ruleset_loaded" }.count == loaded.count)
+    expectCleanStop(daemon)
+    let log = daemon.log()
+    #expect(log.contains("the rule files are back to the set in force on a change in the rule files (sha256:"), "\(log)")
+    #expect(log.contains("the rule files are unchanged on the reload request: sha256:"), "\(log)")
+  }
+
   @Test func symlinkedFilesAndSymlinkSwapsAreFollowed() throws {
     let daemon = try RunningDaemon(rules: Self.rules)
     let elsewhere = daemon.directory.path + "/elsewhere"

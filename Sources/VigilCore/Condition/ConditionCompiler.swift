@@ -33,26 +33,22 @@ public struct ConditionCompiler: Sendable {
       var parts: [CompiledCondition] = []
       for operand in operands { parts.append(try compile(operand, expanding: &expanding)) }
       let evaluations = parts.map(\.evaluate)
-      let pinned = parts.allSatisfy { $0.types != nil }
       return CompiledCondition(
         evaluate: { report in evaluations.contains { $0(report) } },
-        types: pinned ? parts.reduce(into: Set<IncidentType>()) { $0.formUnion($1.types!) } : nil,
         pinnedValues: Self.disjunctionPins(parts),
         warnings: parts.flatMap(\.warnings))
     case .and(let operands):
       var parts: [CompiledCondition] = []
       for operand in operands { parts.append(try compile(operand, expanding: &expanding)) }
       let evaluations = parts.map(\.evaluate)
-      let pins = parts.compactMap(\.types)
       return CompiledCondition(
         evaluate: { report in evaluations.allSatisfy { $0(report) } },
-        types: pins.isEmpty ? nil : pins.dropFirst().reduce(pins[0]) { $0.intersection($1) },
         pinnedValues: Self.conjunctionPins(parts),
         warnings: parts.flatMap(\.warnings))
     case .not(let operand):
       let inner = try compile(operand, expanding: &expanding)
       let evaluate = inner.evaluate
-      return CompiledCondition(evaluate: { !evaluate($0) }, types: nil, warnings: inner.warnings)
+      return CompiledCondition(evaluate: { !evaluate($0) }, warnings: inner.warnings)
     case .reference(let name):
       return try macro(name, expanding: &expanding)
     case .call(let call):
@@ -64,7 +60,7 @@ public struct ConditionCompiler: Sendable {
         )
       }
       let evaluation = function.prepare(arguments)
-      return CompiledCondition(evaluate: { report in evaluation(report) == .bool(true) }, types: nil)
+      return CompiledCondition(evaluate: { report in evaluation(report) == .bool(true) })
     case .predicate(let predicate):
       return try compile(predicate)
     }
@@ -101,7 +97,6 @@ public struct ConditionCompiler: Sendable {
     let type: FieldType
     let read: @Sendable (Report) -> FieldValue?
     let subjectName: String
-    var typePin: ((Set<String>) -> Set<IncidentType>)?
     // The field whose values `=` and `in` pin: one that holds a single text or word.
     var pinnable: String?
     switch predicate.subject {
@@ -112,9 +107,6 @@ public struct ConditionCompiler: Sendable {
       type = field.type
       read = field.read
       subjectName = name.text
-      if name.text == "type" {
-        typePin = { words in Set(words.compactMap(IncidentType.init(rawValue:))) }
-      }
       switch field.type {
       case .text, .word: pinnable = name.text
       default: break
@@ -127,20 +119,18 @@ public struct ConditionCompiler: Sendable {
     }
     switch predicate.test {
     case .exists:
-      return CompiledCondition(evaluate: { read($0) != nil }, types: nil)
+      return CompiledCondition(evaluate: { read($0) != nil })
     case .compare(let comparison, let literal):
       let test = try ValueTest.comparison(comparison, literal, type: type, subject: subjectName)
-      let pin = comparison == .equal ? typePin?([literal.text]) : nil
       return CompiledCondition(
         evaluate: { report in
           guard let value = read(report) else { return false }
           return test(value)
-        }, types: pin,
+        },
         pinnedValues: comparison == .equal ? pinnable.map { [$0: [ValueKey(literal.text)]] } ?? [:] : [:])
     case .member(let membership, let items):
       let values = try expand(items)
       let test = try ValueTest.membership(membership, values, type: type, subject: subjectName)
-      let pin = membership == .iin ? nil : typePin?(Set(values.map(\.text)))
       var warnings: [ConditionError] = []
       // Only free text invites the mistake; a function's answer (a place key, say) is compared
       // with words on purpose.
@@ -156,8 +146,8 @@ public struct ConditionCompiler: Sendable {
         evaluate: { report in
           guard let value = read(report) else { return false }
           return test(value)
-        }, types: pin,
-        pinnedValues: membership == .in ? pinnable.map { [$0: Set(values.map { ValueKey($0.text) })] } ?? [:] : [:],
+        },
+        pinnedValues: membership != .iin ? pinnable.map { [$0: Set(values.map { ValueKey($0.text) })] } ?? [:] : [:],
         warnings: warnings)
     }
   }

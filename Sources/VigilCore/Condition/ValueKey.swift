@@ -1,8 +1,7 @@
-/// A text value as a set member or dictionary key, equal and hashed by its UTF-8 bytes (the
-/// comparison `=` makes), whether it is a report's text or a string, without copying either.
-/// `String` would not do: it equates canonically equivalent spellings (`إ` as one scalar or
-/// as `ا` and a combining hamza), which `=` tells apart.
-struct ValueKey: Hashable, Sendable {
+/// A value a condition pins, or a report's value of that field, as a set member or
+/// dictionary key: equal and hashed by its UTF-8 bytes (`BytewiseHashable`), whether it is a
+/// report's text or a string (an enum word), without copying either.
+struct ValueKey: BytewiseHashable, Sendable {
   private enum Storage: Sendable {
     case text(ReportText)
     case string(String)
@@ -13,18 +12,18 @@ struct ValueKey: Hashable, Sendable {
   init(_ text: ReportText) { storage = .text(text) }
   init(_ string: String) { storage = .string(string) }
 
-  private func withUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+  /// The value as a string.
+  var string: String {
     switch storage {
-    case .text(let text): return text.withUTF8(body)
-    case .string(var string): return string.withUTF8(body)
+    case .text(let text): text.string
+    case .string(let string): string
     }
   }
 
-  static func == (lhs: ValueKey, rhs: ValueKey) -> Bool {
-    lhs.withUTF8 { left in rhs.withUTF8 { right in left.elementsEqual(right) } }
-  }
-
-  func hash(into hasher: inout Hasher) {
-    withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+  func withUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+    switch storage {
+    case .text(let text): return try text.withUTF8(body)
+    case .string(var string): return try string.withUTF8(body)
+    }
   }
 }

@@ -2,7 +2,7 @@
 /// with the other fields, so parsing a report allocates once for all of its texts instead
 /// of once per string, and validates the UTF-8 once instead of again for each `String`.
 /// `string` decodes on demand; comparisons work on the bytes.
-public struct ReportText: Sendable, Hashable, Comparable, CustomStringConvertible,
+public struct ReportText: Sendable, BytewiseHashable, Comparable, CustomStringConvertible,
   ExpressibleByStringLiteral
 {
   // ManagedBuffer is not Sendable, but a ReportLine is never written after `copying`,
@@ -44,17 +44,9 @@ public struct ReportText: Sendable, Hashable, Comparable, CustomStringConvertibl
     try withExtendedLifetime(line) { try body(utf8) }
   }
 
-  public static func == (lhs: ReportText, rhs: ReportText) -> Bool {
-    lhs.withUTF8 { left in rhs.withUTF8 { right in left.elementsEqual(right) } }
-  }
-
   /// Orders by UTF-8 bytes, which is the order of Unicode scalar values.
   public static func < (lhs: ReportText, rhs: ReportText) -> Bool {
     lhs.withUTF8 { left in rhs.withUTF8 { right in left.lexicographicallyPrecedes(right) } }
-  }
-
-  public func hash(into hasher: inout Hasher) {
-    withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
   }
 }
 

@@ -14,7 +14,7 @@ public struct RuleSet: Sendable {
   public let warnings: [RuleError]
   /// For each incident type (by its position in `IncidentType.allCases`), the enabled
   /// rules that can match it, indexed by the field most of them pin.
-  let candidates: [RuleCandidates]
+  private let candidates: [RuleCandidates]
 
   /// For each incident type, the positions of the enabled patterns a report of it can
   /// count toward.
@@ -68,10 +68,16 @@ public struct RuleSet: Sendable {
     }
   }
 
+  /// The enabled rules the report may match (its type's, narrowed by the indexed field),
+  /// in load order: the rules `evaluate` tests.
+  func candidateRules(for report: Report) -> [Rule] {
+    candidates[Self.position(of: report.type)].rules(for: report)
+  }
+
   /// The enabled rules the report matches, in load order, with their messages.
   public func evaluate(_ report: Report) -> [RuleMatch] {
     var matches: [RuleMatch] = []
-    for rule in candidates[Self.position(of: report.type)].rules(for: report) where rule.matches(report) {
+    for rule in candidateRules(for: report) where rule.matches(report) {
       matches.append(RuleMatch(rule: rule, message: rule.message(for: report)))
     }
     return matches

@@ -355,6 +355,9 @@ public final class RequestResponder: Sendable {
   /// in the alert log and the daemon's log (docs/rules.md, "Reloading"). Every trigger — the
   /// `reload` request, SIGHUP, the file watcher — comes here; reloads run one at a time on
   /// their own queue, off the connections' threads. The future gives the `reload` response.
+  /// What the rules watcher names as the trigger of its reloads.
+  public static let fileChangeTrigger = "a change in the rule files"
+
   public func reload(trigger: String) -> EventLoopFuture<String> {
     let promise = writer.loop.makePromise(of: String.self)
     reloadQueue.async {
@@ -378,6 +381,15 @@ public final class RequestResponder: Sendable {
     let candidate = RuleSetLoader.revision(of: sources)
     let current = ruleSet
     if candidate == current.revision {
+      // Nothing to load. Said when it follows a rejection (the files were put back) or was
+      // asked for; a watched save of the same bytes passes quietly.
+      if !lastReload.withLockedValue(\.ok) {
+        log(
+          "the rule files are back to the set in force on \(trigger) (\(current.revision)): "
+            + "the rejected edit no longer applies")
+      } else if trigger != Self.fileChangeTrigger {
+        log("the rule files are unchanged on \(trigger): \(current.revision) stays in force")
+      }
       noteReload(
         LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil), revision: current.revision, trigger: trigger
       )
