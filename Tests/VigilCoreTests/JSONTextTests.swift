@@ -48,3 +48,38 @@ struct JSONTextTests {
     }
   }
 }
+
+@Suite("Writing JSON a piece at a time (JSONBytes)")
+struct JSONBytesTests {
+  @Test(arguments: [0, 1, 9, 10, 11, 99, 100, 1_000_007, UInt64(UInt32.max), UInt64.max - 1, UInt64.max])
+  func aWholeNumberIsWrittenAsSwiftPrintsIt(value: UInt64) {
+    var out = JSONBytes(capacity: 0)
+    out.decimal(value)
+    #expect(String(decoding: out.bytes, as: UTF8.self) == String(value))
+  }
+
+  @Test(arguments: [0, -1, -10, 42, Int.min, Int.max])
+  func aSignedNumberIsWrittenAsSwiftPrintsIt(value: Int) {
+    var out = JSONBytes(capacity: 0)
+    out.decimal(value)
+    #expect(String(decoding: out.bytes, as: UTF8.self) == String(value))
+  }
+
+  @Test func piecesMakeOneValueThatFoundationReads() throws {
+    var out = JSONBytes(capacity: 8)
+    out.raw("{\"n\":")
+    out.decimal(-7)
+    out.raw(",\"s\":")
+    out.string("قال \"لا\"\n")
+    out.raw(",\"l\":")
+    out.strings(["a", "ب", ""])
+    out.raw(",\"e\":")
+    out.strings([])
+    out.raw("}")
+    let read = try #require(try JSONSerialization.jsonObject(with: Data(out.bytes)) as? [String: Any])
+    #expect(read["n"] as? Int == -7)
+    #expect(read["s"] as? String == "قال \"لا\"\n")
+    #expect(read["l"] as? [String] == ["a", "ب", ""])
+    #expect((read["e"] as? [String])?.isEmpty == true)
+  }
+}

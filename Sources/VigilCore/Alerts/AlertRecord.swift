@@ -45,53 +45,41 @@ public struct AlertRecord: Sendable, Equatable {
   /// bytes are in the line (escaped as there, quotes excluded), which the console's index
   /// keeps.
   public func written(seq: UInt64, prev: String) -> (line: [UInt8], hash: String, message: Range<Int>) {
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(320 + message.utf8.count)
-    func raw(_ text: StaticString) {
-      text.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    }
-    func list(_ items: [String]) {
-      bytes.append(UInt8(ascii: "["))
-      for (index, item) in items.enumerated() {
-        if index > 0 { bytes.append(UInt8(ascii: ",")) }
-        JSONText.appendString(item, to: &bytes)
-      }
-      bytes.append(UInt8(ascii: "]"))
-    }
-    raw("{\"seq\":")
-    bytes.append(contentsOf: String(seq).utf8)
-    raw(",\"time\":")
-    JSONText.appendString(time, to: &bytes)
-    raw(",\"rule\":")
-    JSONText.appendString(rule, to: &bytes)
-    raw(",\"priority\":\"")
-    bytes.append(contentsOf: priority.rawValue.utf8)
-    raw("\",\"report_id\":")
-    if let reportID { JSONText.appendString(reportID, to: &bytes) } else { raw("null") }
-    raw(",\"occurred_at\":")
-    if let occurredAt { JSONText.appendString(occurredAt, to: &bytes) } else { raw("null") }
-    raw(",\"message\":")
-    let messageStart = bytes.count + 1
-    JSONText.appendString(message, to: &bytes)
-    let messageRange = messageStart..<(bytes.count - 1)
-    raw(",\"basis\":")
-    list(basis)
-    raw(",\"tags\":")
-    list(tags)
-    raw(",\"ruleset\":")
-    JSONText.appendString(ruleset, to: &bytes)
+    var out = JSONBytes(capacity: 320 + message.utf8.count)
+    out.raw("{\"seq\":")
+    out.decimal(seq)
+    out.raw(",\"time\":")
+    out.string(time)
+    out.raw(",\"rule\":")
+    out.string(rule)
+    out.raw(",\"priority\":\"")
+    out.raw(priority.rawValue)
+    out.raw("\",\"report_id\":")
+    if let reportID { out.string(reportID) } else { out.raw("null") }
+    out.raw(",\"occurred_at\":")
+    if let occurredAt { out.string(occurredAt) } else { out.raw("null") }
+    out.raw(",\"message\":")
+    let messageStart = out.bytes.count + 1
+    out.string(message)
+    let messageRange = messageStart..<(out.bytes.count - 1)
+    out.raw(",\"basis\":")
+    out.strings(basis)
+    out.raw(",\"tags\":")
+    out.strings(tags)
+    out.raw(",\"ruleset\":")
+    out.string(ruleset)
     if let pattern {
-      raw(",\"pattern\":")
-      pattern.append(to: &bytes)
+      out.raw(",\"pattern\":")
+      pattern.append(to: &out)
     }
-    raw(",\"prev\":\"")
-    bytes.append(contentsOf: prev.utf8)
-    raw("\"")
-    let hash = AlertChain.hash(prev: prev, prefix: bytes)
-    raw(",\"hash\":\"")
-    bytes.append(contentsOf: hash.utf8)
-    raw("\"}\n")
-    return (bytes, hash, messageRange)
+    out.raw(",\"prev\":\"")
+    out.raw(prev)
+    out.raw("\"")
+    let hash = AlertChain.hash(prev: prev, prefix: out.bytes)
+    out.raw(",\"hash\":\"")
+    out.raw(hash)
+    out.raw("\"}\n")
+    return (out.bytes, hash, messageRange)
   }
 }
 

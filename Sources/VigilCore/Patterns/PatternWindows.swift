@@ -378,28 +378,29 @@ public struct PatternFacts: Sendable, Equatable {
   }
 
   /// The member's JSON, appended to a record's line.
-  func append(to bytes: inout [UInt8]) {
-    func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
-    raw("{\"group\":{")
+  func append(to out: inout JSONBytes) {
+    out.raw("{\"group\":{")
     for (index, (key, value)) in zip(keys, group).enumerated() {
-      if index > 0 { raw(",") }
-      JSONText.appendString(key, to: &bytes)
-      raw(":")
-      JSONText.appendString(value, to: &bytes)
+      if index > 0 { out.raw(",") }
+      out.string(key)
+      out.raw(":")
+      out.string(value)
     }
-    raw("},\"from\":")
-    JSONText.appendString(from, to: &bytes)
-    raw(",\"to\":")
-    JSONText.appendString(to, to: &bytes)
-    raw(",\"window\":")
-    JSONText.appendString(window, to: &bytes)
-    raw(",\"count\":\(count),\"seqs\":[")
-    raw(seqs.map(String.init).joined(separator: ","))
-    raw("],\"reports\":[")
-    for (index, report) in reports.enumerated() {
-      if index > 0 { raw(",") }
-      JSONText.appendString(report, to: &bytes)
+    out.raw("},\"from\":")
+    out.string(from)
+    out.raw(",\"to\":")
+    out.string(to)
+    out.raw(",\"window\":")
+    out.string(window)
+    out.raw(",\"count\":")
+    out.decimal(count)
+    out.raw(",\"seqs\":[")
+    for (index, seq) in seqs.enumerated() {
+      if index > 0 { out.raw(",") }
+      out.decimal(seq)
     }
-    raw("]}")
+    out.raw("],\"reports\":")
+    out.strings(reports)
+    out.raw("}")
   }
 }

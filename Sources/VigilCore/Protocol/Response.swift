@@ -39,39 +39,32 @@ public enum Response {
   public static func verdict(
     reportID: String, duplicate: Bool?, ruleset: String, alerts: [Alert], warnings: [String]
   ) -> String {
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(200 + alerts.count * 200)
-    func raw(_ text: StaticString) {
-      text.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    }
-    raw("{\"ok\":true,\"report_id\":")
-    JSONText.appendString(reportID, to: &bytes)
-    if let duplicate { duplicate ? raw(",\"duplicate\":true") : raw(",\"duplicate\":false") }
-    raw(",\"ruleset\":")
-    JSONText.appendString(ruleset, to: &bytes)
-    raw(",\"alerts\":[")
+    var out = JSONBytes(capacity: 200 + alerts.count * 200)
+    out.raw("{\"ok\":true,\"report_id\":")
+    out.string(reportID)
+    if let duplicate { duplicate ? out.raw(",\"duplicate\":true") : out.raw(",\"duplicate\":false") }
+    out.raw(",\"ruleset\":")
+    out.string(ruleset)
+    out.raw(",\"alerts\":[")
     for (index, alert) in alerts.enumerated() {
-      if index > 0 { raw(",") }
-      raw("{")
+      if index > 0 { out.raw(",") }
+      out.raw("{")
       if let seq = alert.seq {
-        raw("\"seq\":")
-        bytes.append(contentsOf: String(seq).utf8)
-        raw(",")
+        out.raw("\"seq\":")
+        out.decimal(seq)
+        out.raw(",")
       }
-      raw("\"rule\":")
-      JSONText.appendString(alert.rule, to: &bytes)
-      raw(",\"priority\":")
-      JSONText.appendString(alert.priority.rawValue, to: &bytes)
-      raw(",\"message\":")
-      JSONText.appendString(alert.message, to: &bytes)
-      raw("}")
+      out.raw("\"rule\":")
+      out.string(alert.rule)
+      out.raw(",\"priority\":\"")
+      out.raw(alert.priority.rawValue)
+      out.raw("\",\"message\":")
+      out.string(alert.message)
+      out.raw("}")
     }
-    raw("],\"warnings\":[")
-    for (index, warning) in warnings.enumerated() {
-      if index > 0 { raw(",") }
-      JSONText.appendString(warning, to: &bytes)
-    }
-    raw("]}\n")
-    return String(decoding: bytes, as: UTF8.self)
+    out.raw("],\"warnings\":")
+    out.strings(warnings)
+    out.raw("}\n")
+    return String(decoding: out.bytes, as: UTF8.self)
   }
 }

@@ -48,8 +48,10 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   private var whenDrained: [@Sendable () -> Void] = []
   /// The subscriber's stream, once the connection is one.
   private var stream: AlertStream?
-  /// Reports of the current read burst, not yet handed to the writer, with their slots.
-  private var burst: [(submission: Submission, slot: Int)] = []
+  /// Reports of the current read burst, not yet handed to the writer, and their slots.
+  /// (Two arrays, so the submissions are handed over whole, without copying each.)
+  private var burst: [Submission] = []
+  private var burstSlots: [Int] = []
   /// Past its share of unanswered requests (`inFlightLimit`) the connection stops reading
   /// until three quarters of them are answered, so clients that send faster than they are
   /// answered hold a bounded amount of the daemon's memory (about 3.5 KB a request).
@@ -108,7 +110,8 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         // At the latest after this turn of the loop, even if no read-complete follows.
         loop.execute { self.submitBurst(on: loop) }
       }
-      burst.append((submission, open(.waiting)))
+      burst.append(submission)
+      burstSlots.append(open(.waiting))
     case .line(let response):
       let slot = open(.waiting)
       response.whenComplete { result in
@@ -245,14 +248,16 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   /// Hands the reports of this read burst to the writer in one go; each fills its slot.
   private func submitBurst(on loop: EventLoop) {
     guard !burst.isEmpty else { return }
-    let held = burst
-    burst.removeAll(keepingCapacity: true)
-    responder.writer.submit(held.map(\.submission)).hop(to: loop).whenComplete { result in
+    let submissions = burst
+    let slots = burstSlots
+    burst = []
+    burstSlots = []
+    responder.writer.submit(submissions).hop(to: loop).whenComplete { result in
       switch result {
       case .success(let lines):
-        for (index, item) in held.enumerated() { self.fill(item.slot, with: .success(lines[index])) }
+        for (index, slot) in slots.enumerated() { self.fill(slot, with: .success(lines[index])) }
       case .failure(let error):
-        for item in held { self.fill(item.slot, with: .failure(error)) }
+        for slot in slots { self.fill(slot, with: .failure(error)) }
       }
       self.drain()
     }

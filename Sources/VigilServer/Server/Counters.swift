@@ -20,9 +20,11 @@ final class Counters: Sendable {
     self.metrics = metrics
   }
 
-  func accepted() {
-    values.withLockedValue { $0.accepted += 1 }
-    metrics.reportAccepted()
+  /// Reports recorded (a commit's, at once).
+  func accepted(_ count: Int = 1) {
+    guard count > 0 else { return }
+    values.withLockedValue { $0.accepted += count }
+    metrics.reportsAccepted(count)
   }
   /// A refused request, by the code of its answer (`invalid_report`, `too_large`, …).
   func refused(_ code: RequestError.Code) { refused(code.rawValue) }
@@ -40,7 +42,7 @@ final class Counters: Sendable {
     values.withLockedValue { values in
       for record in records { values.alerts[record.priority, default: 0] += 1 }
     }
-    for record in records { metrics.alert(rule: record.rule, priority: record.priority) }
+    metrics.alerts(records)
   }
 
   var snapshot: Values { values.withLockedValue { $0 } }

@@ -11,7 +11,7 @@ public final class DaemonMetrics: Sendable {
   private let accepted: Counter
   private let duplicates: Counter
   private let refusedByCode = NIOLockedValueBox<[String: Counter]>([:])
-  private let alertsByRule = NIOLockedValueBox<[String: Counter]>([:])
+  private let alertsByRule = NIOLockedValueBox<[RuleAndPriority: Counter]>([:])
   private let reloads: (ok: Counter, rejected: Counter)
   private let ruleSetInfo = NIOLockedValueBox<Gauge?>(nil)
   private let roundTrip: DurationHistogram
@@ -45,7 +45,7 @@ public final class DaemonMetrics: Sendable {
     for code in RequestError.Code.allCases { _ = refusedCounter(code.rawValue) }
   }
 
-  func reportAccepted() { accepted.increment() }
+  func reportsAccepted(_ count: Int) { accepted.increment(by: Int64(count)) }
   func reportDuplicate() { duplicates.increment() }
   func reportRefused(_ code: String) { refusedCounter(code).increment() }
 
@@ -60,19 +60,29 @@ public final class DaemonMetrics: Sendable {
     }
   }
 
-  /// One alert record written to the log.
-  func alert(rule: String, priority: Priority) {
-    let key = priority.rawValue + " " + rule
-    let counter = alertsByRule.withLockedValue { counters in
-      if let counter = counters[key] { return counter }
-      let counter = registry.makeCounter(
-        descriptor: Self.described(
-          "vigil_alerts_total", "Alert records written to the alert log, by rule and priority."),
-        labels: [("rule", rule), ("priority", priority.rawValue)])
-      counters[key] = counter
-      return counter
+  /// Alert records written to the log (a commit's): one lock for all of them, and no
+  /// string made to find a rule's counter.
+  func alerts(_ records: [AlertRecord]) {
+    alertsByRule.withLockedValue { counters in
+      for record in records {
+        let key = RuleAndPriority(rule: record.rule, priority: record.priority)
+        if let counter = counters[key] {
+          counter.increment()
+          continue
+        }
+        let counter = registry.makeCounter(
+          descriptor: Self.described(
+            "vigil_alerts_total", "Alert records written to the alert log, by rule and priority."),
+          labels: [("rule", record.rule), ("priority", record.priority.rawValue)])
+        counters[key] = counter
+        counter.increment()
+      }
     }
-    counter.increment()
+  }
+
+  private struct RuleAndPriority: Hashable {
+    let rule: String
+    let priority: Priority
   }
 
   func reload(ok: Bool) { (ok ? reloads.ok : reloads.rejected).increment() }

@@ -42,7 +42,14 @@ final class GroupCommit: @unchecked Sendable {
   private let sinks: [SinkDelivery]
   /// The console's index, fed each committed record before subscribers hear of it.
   let consoleIndex: AlertIndex?
-  private var pending: [([Submission], [AlertRecord], EventLoopPromise<[String]>)] = []
+  /// What waits for the next commit: each hand-over's submissions and system records, and
+  /// the promise of their response lines.
+  private struct Pending {
+    let submissions: [Submission]
+    let records: [AlertRecord]
+    let promise: EventLoopPromise<[String]>
+  }
+  private var pending: [Pending] = []
   private var flushScheduled = false
   /// The patterns counted, and what `status` shows of them.
   private var patterns: PatternCounting
@@ -105,7 +112,7 @@ final class GroupCommit: @unchecked Sendable {
   private func enqueue(_ submissions: [Submission], records: [AlertRecord]) -> EventLoopFuture<[String]> {
     let promise = loop.makePromise(of: [String].self)
     loop.execute {
-      self.pending.append((submissions, records, promise))
+      self.pending.append(Pending(submissions: submissions, records: records, promise: promise))
       if !self.flushScheduled {
         self.flushScheduled = true
         // Let whatever else is ready join this commit.
@@ -115,11 +122,26 @@ final class GroupCommit: @unchecked Sendable {
     return promise.futureResult
   }
 
-  /// One submission's answer: known now (a duplicate, a conflict), or once the batch's
-  /// first `seq` is known.
+  /// One submission's answer, rendered once the batch is durable and its first `seq` known.
   private enum Answer {
+    /// Known already: a conflict, or a duplicate of a report recorded before this batch.
     case now(String)
-    case written((UInt64) -> String)
+    /// A new report: its records are `records[first..<first + count]`; `late` adds the
+    /// patterns' warning to its own.
+    case recorded(first: Int, count: Int, late: Bool)
+    /// A duplicate of a report accepted earlier in this batch, whose records those are.
+    case repeated(first: Int, count: Int)
+  }
+
+  /// A new report of a batch: where it is among the batch's submissions, and where its
+  /// records start among the batch's records and how many it has (its alerts, then the
+  /// records of the patterns it completed). The submission itself is not copied.
+  private struct Accepted {
+    let group: Int
+    let position: Int
+    let content: Digest128
+    let first: Int
+    let count: Int
   }
 
   private func flush() {
@@ -128,26 +150,32 @@ final class GroupCommit: @unchecked Sendable {
     pending.removeAll(keepingCapacity: true)
     var journalEntries: [(receivedAt: String, report: ReportText)] = []
     var records: [AlertRecord] = []
-    var answers: [(promise: EventLoopPromise<[String]>, answers: [Answer])] = []
-    /// New reports of this batch: each with the position of its first alert among `records`.
+    /// For each of the batch's groups, its submissions' answers, in order.
+    var answers: [[Answer]] = []
+    answers.reserveCapacity(batch.count)
     var accepted: [Accepted] = []
     // Keyed by the id's digest, as the duplicate index is (taken already on the connection's
-    // thread).
+    // thread): the reports this batch accepted so far.
     var acceptedByID: [Digest128: Accepted] = [:]
     let now = WallClock.nowMilliseconds()
     let receivedAt = UTCTime.format(millisecondsSinceEpoch: now)
     let firstSeq = alertLog.lastSeq + 1
     let clock = (text: receivedAt, milliseconds: now, firstSeq: firstSeq)
-    for (submissions, systemRecords, promise) in batch {
-      records += systemRecords
+    for group in batch.indices {
+      records += batch[group].records
       var these: [Answer] = []
-      these.reserveCapacity(submissions.count)
-      for submission in submissions {
-        these.append(answer(submission, &journalEntries, &records, &accepted, &acceptedByID, clock))
+      // Through a buffer pointer: an array's element passed on is copied, every reference in it retained.
+      batch[group].submissions.withUnsafeBufferPointer { submissions in
+        these.reserveCapacity(submissions.count)
+        for position in submissions.indices {
+          these.append(
+            answer(
+              submissions[position], at: (group, position), &journalEntries, &records, &accepted, &acceptedByID, clock))
+        }
       }
-      answers.append((promise, these))
+      answers.append(these)
     }
-    var lines: [(seq: UInt64, line: [UInt8], message: Range<Int>)] = []
+    var lines: [AlertLog.Written] = []
     let journalSize = journal.size
     let logMark = alertLog.mark
     var journalOffsets: [Int64] = []
@@ -166,15 +194,12 @@ final class GroupCommit: @unchecked Sendable {
       alertLog.cutBack(to: logMark)
       patterns.windows.rollBack()
       let refusal = Response.error(RequestError(.storage, "nothing was recorded: \(error); retry later"))
-      for (promise, these) in answers {
-        promise.succeed(
+      for (group, these) in answers.enumerated() {
+        batch[group].promise.succeed(
           these.map { answer in
-            switch answer {
-            case .now(let line): return line
-            case .written:
-              counters.refused(.storage)
-              return refusal
-            }
+            if case .now(let line) = answer { return line }
+            counters.refused(.storage)
+            return refusal
           })
       }
       return
@@ -183,45 +208,68 @@ final class GroupCommit: @unchecked Sendable {
     if !accepted.isEmpty { notePatternStatus() }
     for item in accepted {
       index.record(
-        key: item.submission.idDigest,
-        entry: .init(
-          content: item.submission.content, firstSeq: firstSeq + UInt64(item.first), alertCount: UInt32(item.count)))
-      counters.accepted()
+        key: batch[item.group].submissions[item.position].idDigest,
+        entry: .init(content: item.content, firstSeq: firstSeq + UInt64(item.first), alertCount: UInt32(item.count)))
     }
+    counters.accepted(accepted.count)
     counters.alerts(records)
     if let consoleIndex, !records.isEmpty {
       feed(
-        consoleIndex, records: records, lines: lines, accepted: accepted, journalOffsets: journalOffsets,
+        consoleIndex, batch: batch, records: records, lines: lines, accepted: accepted, journalOffsets: journalOffsets,
         logged: (alertLog.inode, logMark.size))
     }
-    if !records.isEmpty { subscriptions.publish(zip(records, lines).map { ($0, $1.line) }) }
+    if !records.isEmpty { subscriptions.publish(records, lines: lines) }
     if !sinks.isEmpty, !records.isEmpty || !journalEntries.isEmpty {
       let mark = journal.mark
       for sink in sinks { sink.logged(upTo: alertLog.lastSeq, journal: mark) }
     }
-    for (promise, these) in answers {
-      promise.succeed(
-        these.map { answer in
-          switch answer {
-          case .now(let line): line
-          case .written(let render): render(firstSeq)
-          }
-        })
+    for (group, these) in answers.enumerated() {
+      let lines = batch[group].submissions.withUnsafeBufferPointer { submissions in
+        these.indices.map { position in
+          render(these[position], submissions[position], records: records, firstSeq: firstSeq)
+        }
+      }
+      batch[group].promise.succeed(lines)
     }
     // Rotation failing leaves the log where it is; it is tried again after the next commit.
     try? alertLog.rotate(ifAtLeast: rotation.bytes, keep: rotation.keep)
   }
 
+  /// The response line of one answer, once the batch's first `seq` is known.
+  private func render(_ answer: Answer, _ submission: borrowing Submission, records: [AlertRecord], firstSeq: UInt64)
+    -> String
+  {
+    switch answer {
+    case .now(let line):
+      return line
+    case .repeated(let first, let count):
+      return Response.duplicate(
+        reportID: submission.reportID, ruleset: submission.ruleset,
+        seqs: (0..<count).map { firstSeq + UInt64(first + $0) })
+    case .recorded(let first, let count, let late):
+      let alerts = (first..<first + count).map { position in
+        Response.Alert(
+          seq: firstSeq + UInt64(position), rule: records[position].rule, priority: records[position].priority,
+          message: records[position].message)
+      }
+      let warnings =
+        late ? submission.warnings + [patterns.lateWarning(horizonDays: horizonDays)] : submission.warnings
+      return Response.verdict(
+        reportID: submission.reportID, duplicate: false, ruleset: submission.ruleset, alerts: alerts,
+        warnings: warnings)
+    }
+  }
+
   /// Hands the console's index the batch's records, each with its report's facts and where
   /// the report's line is (accepted reports are journalled in order, one line each).
   private func feed(
-    _ consoleIndex: AlertIndex, records: [AlertRecord], lines: [(seq: UInt64, line: [UInt8], message: Range<Int>)],
+    _ consoleIndex: AlertIndex, batch: [Pending], records: [AlertRecord], lines: [AlertLog.Written],
     accepted: [Accepted], journalOffsets: [Int64], logged: (inode: UInt64, start: Int64)
   ) {
     var facts = [ReportFacts?](repeating: nil, count: records.count)
     let inode = journal.mark.inode
     for (position, item) in accepted.enumerated() where item.count > 0 {
-      var found = item.submission.facts
+      var found = batch[item.group].submissions[item.position].facts
       if position < journalOffsets.count {
         found?.journal = JournalPosition(inode: inode, offset: journalOffsets[position])
       }
@@ -230,49 +278,34 @@ final class GroupCommit: @unchecked Sendable {
     // The batch's lines follow one another from where the log ended before it.
     var at = logged.start
     consoleIndex.add(
-      zip(records, lines).enumerated().map { offset, pair in
+      records.indices.map { offset in
+        let written = lines[offset]
         let position = JournalPosition(inode: logged.inode, offset: at)
-        at += Int64(pair.1.line.count)
+        at += Int64(written.line.count)
         return AlertIndex.Committed(
-          seq: pair.1.seq, record: pair.0, lineBytes: pair.1.line, report: facts[offset], logged: position,
-          message: pair.1.message)
+          seq: written.seq, record: records[offset], lineBytes: written.line, report: facts[offset], logged: position,
+          message: written.message)
       })
-  }
-
-  /// A new report of a batch: where its records start among the batch's, and how many it
-  /// has (its alerts, then the records of the patterns it completed).
-  private struct Accepted {
-    let submission: Submission
-    let first: Int
-    let count: Int
   }
 
   /// Decides one submission: a conflict or a duplicate (of an earlier report, or of one in
   /// this batch) is answered now; a new report joins the batch's writes, with the records
   /// of the patterns it completes after its alerts.
   private func answer(
-    _ submission: Submission, _ journalEntries: inout [(receivedAt: String, report: ReportText)],
-    _ records: inout [AlertRecord], _ accepted: inout [Accepted], _ acceptedByID: inout [Digest128: Accepted],
+    _ submission: borrowing Submission, at place: (group: Int, position: Int),
+    _ journalEntries: inout [(receivedAt: String, report: ReportText)], _ records: inout [AlertRecord],
+    _ accepted: inout [Accepted], _ acceptedByID: inout [Digest128: Accepted],
     _ clock: (text: String, milliseconds: Int64, firstSeq: UInt64)
   ) -> Answer {
-    let conflict = RequestError(.idConflict, "another report was already recorded with the id \(submission.reportID)")
     if let earlier = acceptedByID[submission.idDigest] {
       // The second of two equal ids in one batch is a duplicate or a conflict of the first.
-      guard earlier.submission.content == submission.content else {
-        counters.refused(.idConflict)
-        return .now(Response.error(conflict))
-      }
+      guard earlier.content == submission.content else { return conflict(submission) }
       counters.duplicate()
-      return .written { firstSeq in
-        Response.duplicate(
-          reportID: submission.reportID, ruleset: submission.ruleset,
-          seqs: (0..<earlier.count).map { firstSeq + UInt64(earlier.first + $0) })
-      }
+      return .repeated(first: earlier.first, count: earlier.count)
     }
     switch index.verdict(key: submission.idDigest, content: submission.content) {
     case .conflict:
-      counters.refused(.idConflict)
-      return .now(Response.error(conflict))
+      return conflict(submission)
     case .duplicate(let entry):
       counters.duplicate()
       return .now(Response.duplicate(reportID: submission.reportID, ruleset: submission.ruleset, seqs: entry.seqs))
@@ -284,29 +317,28 @@ final class GroupCommit: @unchecked Sendable {
         alert.time = clock.text
         records.append(alert)
       }
-      var warnings = submission.warnings
+      var late = false
       if let report = submission.report {
         let counted = patterns.count(
           report: report, events: submission.patternEvents, evaluatedBy: submission.ruleset,
           alerts: submission.alerts, seqs: { clock.firstSeq + UInt64(first + $0) },
           receivedAt: clock.milliseconds, time: clock.text)
         records += counted.records
-        if counted.late { warnings.append(patterns.lateWarning(horizonDays: horizonDays)) }
+        late = counted.late
       }
-      let item = Accepted(submission: submission, first: first, count: records.count - first)
-      let written = Array(records[first...])
+      let item = Accepted(
+        group: place.group, position: place.position, content: submission.content, first: first,
+        count: records.count - first)
       accepted.append(item)
       acceptedByID[submission.idDigest] = item
-      return .written { [warnings] firstSeq in
-        let alerts = written.enumerated().map { offset, alert in
-          Response.Alert(
-            seq: firstSeq + UInt64(first + offset), rule: alert.rule, priority: alert.priority, message: alert.message)
-        }
-        return Response.verdict(
-          reportID: submission.reportID, duplicate: false, ruleset: submission.ruleset, alerts: alerts,
-          warnings: warnings)
-      }
+      return .recorded(first: first, count: item.count, late: late)
     }
+  }
+
+  private func conflict(_ submission: borrowing Submission) -> Answer {
+    counters.refused(.idConflict)
+    return .now(
+      Response.error(RequestError(.idConflict, "another report was already recorded with the id \(submission.reportID)")))
   }
 
   // MARK: Patterns

@@ -26,12 +26,14 @@ public final class Subscriptions: Sendable {
 
   public var count: Int { streams.withLockedValue { $0.count } }
 
-  /// Hands each stream the lines of `written` (UTF-8) it selects, in `seq` order.
-  func publish(_ written: [(record: AlertRecord, line: [UInt8])]) {
-    let open = streams.withLockedValue { Array($0.values) }
+  /// Hands each stream the lines it selects of a batch's records and their lines (UTF-8),
+  /// in `seq` order. Without streams (most of the time), nothing is made.
+  func publish(_ records: [AlertRecord], lines: [AlertLog.Written]) {
+    let open = streams.withLockedValue { $0.isEmpty ? [] : Array($0.values) }
     for stream in open {
-      let lines = written.filter { stream.selector.selects($0.record) }.map { String(decoding: $0.line, as: UTF8.self) }
-      if !lines.isEmpty { stream.offer(lines) }
+      let selected = zip(records, lines).filter { stream.selector.selects($0.0) }
+      let text = selected.map { String(decoding: $0.1.line, as: UTF8.self) }
+      if !text.isEmpty { stream.offer(text) }
     }
   }
 }

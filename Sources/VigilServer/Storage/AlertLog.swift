@@ -28,22 +28,30 @@ public final class AlertLog {
   /// Appends the records as one write; gives each its `seq`, its line (UTF-8) and where
   /// its `message` is in the line. Nothing is synced.
   @discardableResult
-  public func append(_ records: [AlertRecord]) throws(Failure) -> [(seq: UInt64, line: [UInt8], message: Range<Int>)] {
+  public func append(_ records: [AlertRecord]) throws(Failure) -> [Written] {
     var seq = lastSeq
     var hash = lastHash
-    var lines: [(seq: UInt64, line: [UInt8], message: Range<Int>)] = []
+    var lines: [Written] = []
+    lines.reserveCapacity(records.count)
     var bytes: [UInt8] = []
     for record in records {
       seq += 1
       let written = record.written(seq: seq, prev: hash)
       hash = written.hash
-      lines.append((seq, written.line, written.message))
+      lines.append(Written(seq: seq, line: written.line, message: written.message))
       bytes.append(contentsOf: written.line)
     }
     try file.append(bytes)
     lastSeq = seq
     lastHash = hash
     return lines
+  }
+
+  /// A record as appended: its `seq`, its line, and where its `message` value is in the line.
+  public struct Written: Sendable {
+    public let seq: UInt64
+    public let line: [UInt8]
+    public let message: Range<Int>
   }
 
   /// Where the log stands: its size and the head of its chain.
