@@ -43,7 +43,7 @@ struct Replay: ParsableCommand {
     var unreadable = 0
     for line in journalData.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
       guard case .object(let entry)? = try? JSONValue.parse(Array(line)), let report = entry["report"],
-        case .success(.submit(let parsed, _, _)) = RequestParser.parse(Array(JSONText.value(report).utf8))
+        case .success(.submit(let parsed, _)) = RequestParser.parse(Array(JSONText.value(report).utf8))
       else {
         unreadable += 1
         continue

@@ -17,7 +17,7 @@ struct RequestParserTests {
 
   @Test func aBareReportIsASubmit() throws {
     let line = reportLine(#""weapons":["mortar"]"#)
-    guard case .submit(let parsed, let json, _) = try request(line).get() else {
+    guard case .submit(let parsed, let json) = try request(line).get() else {
       Issue.record("not a submit")
       return
     }
@@ -26,7 +26,7 @@ struct RequestParserTests {
   }
 
   @Test func aBareReportWithAnUnknownFieldStillGetsItsWarning() throws {
-    guard case .submit(let parsed, _, _) = try request(reportLine(#""perpetrater":{"name":"x"}"#)).get() else {
+    guard case .submit(let parsed, _) = try request(reportLine(#""perpetrater":{"name":"x"}"#)).get() else {
       Issue.record("not a submit")
       return
     }
@@ -35,7 +35,7 @@ struct RequestParserTests {
 
   @Test func submitAndCheckCarryTheirReport() throws {
     let report = reportLine()
-    guard case .submit(let parsed, let json, _) = try request(#" {"report": \#(report) , "op":"submit"} "#).get() else {
+    guard case .submit(let parsed, let json) = try request(#" {"report": \#(report) , "op":"submit"} "#).get() else {
       Issue.record("not a submit")
       return
     }
@@ -48,9 +48,9 @@ struct RequestParserTests {
     #expect(checked.report.type == .attack)
   }
 
-  /// The digest found in the parse is the one `ReportDigest` takes of the report alone,
-  /// whichever parser took the line (the fast path's canonical stream, or the complete
-  /// parser's tape), and whatever the members' order, spacing, escapes or number spelling.
+  /// A resubmitted report is compared with the journal's copy of the first (ReportContent):
+  /// whichever parser took the line, and however the report is written (members' order,
+  /// spacing, escapes, number spelling), it is the same report as the journalled line.
   @Test(arguments: [
     // The fast path: known fields, members in any order, nested objects out of order.
     #"{"id":"D-1","occurred_at":"2016-03-04T06:40:00+02:00","type":"attack","weapons":["barrel_bomb","mortar"],"location":{"place":"Darayya","lat":33.45,"lon":36.23,"governorate":"Rif Dimashq"}}"#,
@@ -63,31 +63,40 @@ struct RequestParserTests {
     #"{"extra":{"a":"x","z":[1.0,{"a":true,"b":null}]},"type":"attack","occurred_at":"2016-03-04T06:40:00Z","id":"D-4"}"#,
     #"{"id":"D-5","occurred_at":"2016-03-04T06:40:00Z","type":"attack","perpetrater":{"name":"x"}}"#,
   ])
-  func theParseGivesTheReportsContentDigest(line: String) throws {
+  func theParsedReportIsTheSameAsItsJournalledCopy(line: String) throws {
+    let journalLine = Array(#"{"received_at":"2016-03-04T06:41:00.000Z","report":\#(line)}"#.utf8)
     for wrapped in [line, #"{"op":"submit","report":\#(line)}"#] {
-      guard case .submit(_, let json, let content) = try request(wrapped).get() else {
+      guard case .submit(_, let json) = try request(wrapped).get() else {
         Issue.record("not a submit: \(wrapped)")
         continue
       }
-      #expect(content == (try ReportDigest.content(of: Array(json.string.utf8))), "\(wrapped)")
-      #expect(content == (try ReportDigest.content(of: Array(line.utf8))), "\(wrapped)")
+      #expect(json.string == line, "\(wrapped)")
+      #expect(journalLine.withUnsafeBufferPointer { ReportContent.same(json, asJournalLine: $0) } == true, "\(wrapped)")
     }
   }
 
-  @Test func reportsThatDifferInOneValueHaveDifferentDigests() throws {
-    func digest(_ line: String) throws -> Digest128? {
-      guard case .submit(_, _, let content) = try request(line).get() else { return nil }
-      return content
+  @Test func reportsThatDifferInOneValueAreNotTheSame() throws {
+    func same(_ one: String, _ other: String) -> Bool {
+      ReportContent.same(ReportText(one), ReportText(other))
     }
     let base = #"{"id":"D-1","occurred_at":"2016-03-04T06:40:00Z","type":"attack","location":{"place":"Darayya","lat":33.45,"lon":36.23}}"#
-    let same = #"{"location":{"lon":36.23,"lat":33.45,"place":"Darayya"},"type":"attack","occurred_at":"2016-03-04T06:40:00Z","id":"D-1"}"#
-    #expect(try digest(base) == digest(same))
+    let reordered = #"{"location":{"lon":36.23,"lat":33.45,"place":"Darayya"},"type":"attack","occurred_at":"2016-03-04T06:40:00Z","id":"D-1"}"#
+    #expect(same(base, reordered))
     for other in [
       base.replacingOccurrences(of: "36.23", with: "36.24"), base.replacingOccurrences(of: "Darayya", with: "Daraya"),
       base.replacingOccurrences(of: #""place":"Darayya","#, with: ""),
       base.replacingOccurrences(of: #""place":"Darayya""#, with: #""place":"Darayya","populated":true"#),
     ] {
-      #expect(try digest(other) != digest(base), "\(other)")
+      #expect(!same(other, base), "\(other)")
+      let journalLine = Array(#"{"received_at":"2016-03-04T06:41:00.000Z","report":\#(base)}"#.utf8)
+      #expect(journalLine.withUnsafeBufferPointer { ReportContent.same(ReportText(other), asJournalLine: $0) } == false)
+    }
+  }
+
+  @Test func aLineThatIsNotAJournalLineComparesAsNothing() {
+    for line in [#"not json"#, #"{"received_at":"x"}"#, #"[1,2]"#] {
+      let bytes = Array(line.utf8)
+      #expect(bytes.withUnsafeBufferPointer { ReportContent.same(ReportText(#"{"id":"A"}"#), asJournalLine: $0) } == nil)
     }
   }
 
@@ -182,14 +191,17 @@ struct RequestParserTests {
         + "\n")
   }
 
-  @Test func theSameValueHasTheSameDigestHoweverWritten() throws {
-    let base = try ReportDigest.content(of: Array(#"{"id":"A","n":1,"s":"é","a":[1,2]}"#.utf8))
-    #expect(
-      try ReportDigest.content(of: Array(#" { "a" : [ 1.0 , 2e0 ] , "s" : "\u00e9" , "n" : 1 , "id" : "A" } "#.utf8))
-        == base)
-    #expect(try ReportDigest.content(of: Array(#"{"id":"A","n":2,"s":"é","a":[1,2]}"#.utf8)) != base)
-    #expect(try ReportDigest.content(of: Array(#"{"id":"A","n":1,"s":"é","a":[2,1]}"#.utf8)) != base)
-    #expect(try ReportDigest.content(of: Array(#"{"x":-0}"#.utf8)) == ReportDigest.content(of: Array(#"{"x":0}"#.utf8)))
+  @Test func theSameValueIsTheSameHoweverWritten() throws {
+    func same(_ one: String, _ other: String) -> Bool {
+      ReportContent.same(ReportText(one), ReportText(other))
+    }
+    let base = #"{"id":"A","n":1,"s":"é","a":[1,2]}"#
+    #expect(same(#" { "a" : [ 1.0 , 2e0 ] , "s" : "\u00e9" , "n" : 1 , "id" : "A" } "#, base))
+    #expect(!same(#"{"id":"A","n":2,"s":"é","a":[1,2]}"#, base))
+    #expect(!same(#"{"id":"A","n":1,"s":"é","a":[2,1]}"#, base))
+    #expect(!same(#"{"id":"A","n":1,"s":"é","a":[1,2],"x":null}"#, base))
+    #expect(same(#"{"x":-0}"#, #"{"x":0}"#))
+    #expect(!same("not json", "not json"))
     #expect(ReportDigest.id("A") == ReportDigest.id("A") && ReportDigest.id("A") != ReportDigest.id("B"))
   }
 }

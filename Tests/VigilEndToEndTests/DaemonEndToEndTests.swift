@@ -153,6 +153,63 @@ struct DaemonEndToEndTests {
     #expect(try verifyChain(first.directory.path + "/var/log/vigil/alerts.jsonl") == "ok 6")
   }
 
+  /// A resubmission is compared with the journal's copy of the first, also after a
+  /// restart: the same value written another way is a duplicate, another value a conflict.
+  @Test func aRestartTellsADuplicateFromAConflictByTheJournalsCopy() throws {
+    let first = try RunningDaemon(rules: Self.rules)
+    let arabic = #"{"id":"R2","occurred_at":"2016-03-04T06:40:00Z","type":"attack","narrative":"ضربة جوية","casualties":{"killed":3}}"#
+    let recorded = try first.exchange([Self.report("R1"), #"{"op":"submit","report":\#(arabic)}"#])
+    #expect(recorded.allSatisfy { $0.contains(#""duplicate":false"#) }, "\(recorded)")
+    expectCleanStop(first)
+    let second = try RunningDaemon(rules: Self.rules, directory: first.directory)
+    let answers = try second.exchange([
+      #"{ "location" : { "place" : "Darayya" }, "weapons" : [ "barrel_bomb" ], "type" : "attack", "occurred_at" : "2016-03-04T06:40:00+02:00", "id" : "R1" }"#,
+      Self.report("R1", weapons: "mortar"),
+      #"{"casualties":{"killed":3.0},"narrative":"\u0636\u0631\u0628\u0629 \u062c\u0648\u064a\u0629","type":"attack","occurred_at":"2016-03-04T06:40:00Z","id":"R2"}"#,
+      #"{"casualties":{"killed":4},"narrative":"ضربة جوية","type":"attack","occurred_at":"2016-03-04T06:40:00Z","id":"R2"}"#,
+    ])
+    #expect(answers[0].contains(#""duplicate":true"#) && answers[0].contains(#""alerts":[{"seq":2},{"seq":3}]"#), "\(answers[0])")
+    #expect(answers[1].contains(#""code":"id_conflict""#), "\(answers[1])")
+    #expect(answers[2].contains(#""report_id":"R2","duplicate":true"#), "\(answers[2])")
+    #expect(answers[3].contains(#""code":"id_conflict""#), "\(answers[3])")
+    expectCleanStop(second)
+    let journal = try String(contentsOfFile: first.directory.path + "/var/lib/vigil/reports.jsonl", encoding: .utf8)
+    #expect(journal.split(separator: "\n").count == 2)
+  }
+
+  /// The index points into the journal being written: a journal moved aside and reopened
+  /// takes its reports with it, as a restart would (docs/alerts.md); one left in place
+  /// keeps them.
+  @Test func aJournalMovedAsideStartsTheDuplicateIndexAgain() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let journal = daemon.directory.path + "/var/lib/vigil/reports.jsonl"
+    _ = try daemon.exchange([Self.report("J1")])
+    #expect(try daemon.exchange(#"{"op":"reopen"}"#)["op"] as? String == "reopen")
+    #expect(try daemon.exchange(Self.report("J1"))["duplicate"] as? Bool == true)
+    try FileManager.default.moveItem(atPath: journal, toPath: journal + ".1")
+    #expect(try daemon.exchange(#"{"op":"reopen"}"#)["op"] as? String == "reopen")
+    let again = try daemon.exchange([Self.report("J1"), Self.report("J1"), Self.report("J1", weapons: "mortar")])
+    #expect(again[0].contains(#""duplicate":false"#), "\(again)")
+    #expect(again[1].contains(#""duplicate":true"#), "\(again)")
+    #expect(again[2].contains(#""code":"id_conflict""#), "\(again)")
+    expectCleanStop(daemon)
+    #expect(try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n").count == 1)
+  }
+
+  /// A journal cut behind the daemon's back: the report an id points to cannot be read,
+  /// so the resubmission is refused with a storage error, not given a verdict; new
+  /// reports go on.
+  @Test func aJournalCutBehindTheDaemonsBackRefusesTheResubmission() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let journal = daemon.directory.path + "/var/lib/vigil/reports.jsonl"
+    _ = try daemon.exchange([Self.report("K0"), Self.report("K1")])
+    #expect(truncate(journal, 10) == 0)
+    let answers = try daemon.exchange([Self.report("K1"), Self.report("K2")])
+    #expect(answers[0].contains(#""code":"storage""#) && answers[0].contains("journal"), "\(answers[0])")
+    #expect(answers[1].contains(#""report_id":"K2","duplicate":false"#), "\(answers[1])")
+    expectCleanStop(daemon)
+  }
+
   @Test func reopenFollowsAnExternalRotationAndTheChainCrossesFiles() throws {
     let daemon = try RunningDaemon(rules: Self.rules)
     let log = daemon.directory.path + "/var/log/vigil/alerts.jsonl"

@@ -159,10 +159,10 @@ struct ConnectionHandlerTests {
 
   /// A report as a source hands it: parsed and checked by the responder's own path.
   fileprivate static func submission(_ connection: Connection, _ line: String) -> Submission? {
-    guard case .success(.submit(let parsed, let json, let content)) = RequestParser.parse(Array(line.utf8)) else {
+    guard case .success(.submit(let parsed, let json)) = RequestParser.parse(Array(line.utf8)) else {
       return nil
     }
-    return connection.responder.submission(parsed, json: json, content: content)
+    return connection.responder.submission(parsed, json: json)
   }
 }
 

@@ -4,26 +4,24 @@ import VigilCore
 import VigilServer
 import VigilTestSupport
 
-@Suite("The duplicate index: resubmissions and conflicts, rebuilt from the files")
+@Suite("The duplicate index: where each report is, rebuilt from the files; what counts as the same report")
 struct DuplicateIndexTests {
   let reportA = #"{"id":"A","occurred_at":"2016-03-04","type":"attack","weapons":["barrel_bomb"]}"#
   let reportB = #"{"id":"B","occurred_at":"2016-03-04","type":"access"}"#
 
-  @Test func verdicts() throws {
+  @Test func anEntryIsFoundByItsIDAndNoOther() throws {
     var index = DuplicateIndex()
-    let content = try ReportDigest.content(of: Array(reportA.utf8))
-    #expect(index.verdict(id: "A", content: content) == .new)
-    let entry = DuplicateIndex.Entry(content: content, firstSeq: 41, alertCount: 2)
+    #expect(index.entry(id: "A") == nil)
+    let entry = DuplicateIndex.Entry(journalOffset: 1_234, firstSeq: 41, alertCount: 2)
     index.record(id: "A", entry: entry)
-    let respaced = #"{ "weapons" : [ "barrel_bomb" ], "type":"attack", "occurred_at":"2016-03-04", "id":"A" }"#
-    #expect(index.verdict(id: "A", content: try ReportDigest.content(of: Array(respaced.utf8))) == .duplicate(entry))
+    #expect(index.entry(id: "A") == entry)
+    #expect(index.entry(key: ReportDigest.id("A")) == entry)
+    #expect(index.entry(id: "a") == nil)
     #expect(entry.seqs == [41, 42])
-    let changed = reportA.replacingOccurrences(of: "barrel_bomb", with: "mortar")
-    #expect(index.verdict(id: "A", content: try ReportDigest.content(of: Array(changed.utf8))) == .conflict)
   }
 
-  /// The same JSON value written every way JSON allows has one content digest; any
-  /// change of value gives another.
+  /// The same JSON value written every way JSON allows is the same report; any change of
+  /// value makes another.
   @Test(arguments: [
     (#"{"a":"A\u00e9\n","b":[1,2.5,-0],"c":{"y":null,"x":true}}"#, true),
     (#"{ "c" : { "x" : true , "y" : null } , "b" : [ 1.0 , 25e-1 , 0 ] , "a" : "\u0041é\u000a" }"#, true),
@@ -38,55 +36,56 @@ struct DuplicateIndexTests {
     (#"{"a":"Aé\n","b":[1,2.5,0],"c":{"x":true,"y":null,"":[{}]}}"#, false),
     (#"{"a":"Aé\n","b":[1,2.5,"0"],"c":{"x":true,"y":null}}"#, false),
   ])
-  func contentDigestsIgnoreHowTheValueIsWritten(text: String, same: Bool) throws {
-    let reference = try ReportDigest.content(of: Array(#"{"a":"Aé\n","b":[1,2.5,0],"c":{"x":true,"y":null}}"#.utf8))
-    #expect((try ReportDigest.content(of: Array(text.utf8)) == reference) == same)
+  func aReportIsTheSameHoweverItsValueIsWritten(text: String, same: Bool) throws {
+    let reference = #"{"a":"Aé\n","b":[1,2.5,0],"c":{"x":true,"y":null}}"#
+    #expect(ReportContent.same(ReportText(text), ReportText(reference)) == same)
+    let journalLine = Array(#"{"received_at":"2016-03-04T04:40:00.000Z","report":\#(reference)}"#.utf8)
+    #expect(journalLine.withUnsafeBufferPointer { ReportContent.same(ReportText(text), asJournalLine: $0) } == same)
   }
 
   /// The compact table behind the index, past several of its growths and chunks.
   @Test func manyReportsAreAllRememberedAndNoOthers() throws {
     var index = DuplicateIndex()
     let count = 150_000
-    let content = try ReportDigest.content(of: Array(reportA.utf8))
+    func entry(_ number: Int) -> DuplicateIndex.Entry {
+      .init(journalOffset: Int64(number) * 300, firstSeq: UInt64(number), alertCount: 1)
+    }
     for number in 0..<count {
-      index.record(id: "R-\(number)", entry: .init(content: content, firstSeq: UInt64(number), alertCount: 1))
+      index.record(id: "R-\(number)", entry: entry(number))
     }
     #expect(index.count == count)
     for number in stride(from: 0, to: count, by: 7) {
-      #expect(index.verdict(id: "R-\(number)", content: content) == .duplicate(.init(content: content, firstSeq: UInt64(number), alertCount: 1)))
+      #expect(index.entry(id: "R-\(number)") == entry(number))
     }
     for number in count..<(count + 1000) {
-      #expect(index.verdict(id: "R-\(number)", content: content) == .new)
+      #expect(index.entry(id: "R-\(number)") == nil)
     }
     // Recording an id again replaces its entry.
-    index.record(id: "R-5", entry: .init(content: content, firstSeq: 99, alertCount: 0))
+    index.record(id: "R-5", entry: .init(journalOffset: 7, firstSeq: 99, alertCount: 0))
     #expect(index.count == count)
-    #expect(index.verdict(id: "R-5", content: content) == .duplicate(.init(content: content, firstSeq: 99, alertCount: 0)))
+    #expect(index.entry(id: "R-5") == .init(journalOffset: 7, firstSeq: 99, alertCount: 0))
   }
 
   /// Entries too large for a slot's packed word (a `seq` past 2^48, 65,535 alerts or
   /// more) are kept whole, and replacing one with an ordinary entry forgets the large one.
   @Test func outsizedEntriesAreRememberedWhole() throws {
     var index = DuplicateIndex()
-    let content = try ReportDigest.content(of: Array(reportA.utf8))
     let large = [
-      DuplicateIndex.Entry(content: content, firstSeq: 1 << 48, alertCount: 2),
-      .init(content: content, firstSeq: 7, alertCount: 0xFFFF),
-      .init(content: content, firstSeq: UInt64.max - 5, alertCount: UInt32.max),
-      .init(content: content, firstSeq: (1 << 48) - 1, alertCount: 0xFFFE),
+      DuplicateIndex.Entry(journalOffset: 0, firstSeq: 1 << 48, alertCount: 2),
+      .init(journalOffset: Int64.max, firstSeq: 7, alertCount: 0xFFFF),
+      .init(journalOffset: 5, firstSeq: UInt64.max - 5, alertCount: UInt32.max),
+      .init(journalOffset: 6, firstSeq: (1 << 48) - 1, alertCount: 0xFFFE),
     ]
     for (number, entry) in large.enumerated() {
       index.record(id: "L-\(number)", entry: entry)
-      index.record(id: "S-\(number)", entry: .init(content: content, firstSeq: UInt64(number), alertCount: 1))
+      index.record(id: "S-\(number)", entry: .init(journalOffset: 9, firstSeq: UInt64(number), alertCount: 1))
     }
     for (number, entry) in large.enumerated() {
-      #expect(index.verdict(id: "L-\(number)", content: content) == .duplicate(entry))
-      #expect(
-        index.verdict(id: "S-\(number)", content: content)
-          == .duplicate(.init(content: content, firstSeq: UInt64(number), alertCount: 1)))
+      #expect(index.entry(id: "L-\(number)") == entry)
+      #expect(index.entry(id: "S-\(number)") == .init(journalOffset: 9, firstSeq: UInt64(number), alertCount: 1))
     }
-    index.record(id: "L-0", entry: .init(content: content, firstSeq: 3, alertCount: 1))
-    #expect(index.verdict(id: "L-0", content: content) == .duplicate(.init(content: content, firstSeq: 3, alertCount: 1)))
+    index.record(id: "L-0", entry: .init(journalOffset: 4, firstSeq: 3, alertCount: 1))
+    #expect(index.entry(id: "L-0") == .init(journalOffset: 4, firstSeq: 3, alertCount: 1))
   }
 
   @Test func rebuiltFromTheJournalAndTheAlertLog() throws {
@@ -109,19 +108,15 @@ struct DuplicateIndexTests {
       journal: directory.path + "/reports.jsonl", alertLogs: [directory.path + "/alerts.jsonl"])
     #expect(unreadable == 0)
     #expect(index.count == 2)
-    guard
-      case .duplicate(let entryA) = index.verdict(id: "A", content: try ReportDigest.content(of: Array(reportA.utf8)))
-    else {
-      Issue.record("A not known")
-      return
-    }
+    let entryA = try #require(index.entry(id: "A"))
     #expect(entryA.seqs == [2, 3])
-    guard
-      case .duplicate(let entryB) = index.verdict(id: "B", content: try ReportDigest.content(of: Array(reportB.utf8)))
-    else {
-      Issue.record("B not known")
-      return
-    }
+    let entryB = try #require(index.entry(id: "B"))
     #expect(entryB.seqs == [])
+    // Each entry says where its report's line is: what a resubmission is compared with.
+    for (entry, report, other) in [(entryA, reportA, reportB), (entryB, reportB, reportA)] {
+      let line = try journal.line(at: entry.journalOffset)
+      #expect(line.withUnsafeBufferPointer { ReportContent.same(ReportText(report), asJournalLine: $0) } == true)
+      #expect(line.withUnsafeBufferPointer { ReportContent.same(ReportText(other), asJournalLine: $0) } == false)
+    }
   }
 }

@@ -90,7 +90,7 @@ private struct Writing {
         message: "m", basis: [], tags: [], ruleset: "sha256:x")
     }
     return Submission(
-      reportID: id, idDigest: ReportDigest.id(id), content: try ReportDigest.content(of: json), reportJSON: ReportText(String(decoding: json, as: UTF8.self)), alerts: alerts, warnings: [],
+      reportID: id, idDigest: ReportDigest.id(id), reportJSON: ReportText(String(decoding: json, as: UTF8.self)), alerts: alerts, warnings: [],
       ruleset: "sha256:x")
   }
 

@@ -1,9 +1,8 @@
-/// The canonical form the content digest is taken of (ReportDigest): object members sorted
+/// The canonical form reports are compared in (ReportContent): object members sorted
 /// by key (UTF-8 order), strings re-encoded from their values, numbers as their 64-bit
 /// pattern with -0 taken as 0. Written straight from the scanner's tape, with no value
-/// tree and no String per key: it is on every submit's path (it was 30% of a connection
-/// thread's time when it sorted decoded String keys, bench/run profile).
-/// The form is only ever hashed, never stored: it may change between versions.
+/// tree and no String per key.
+/// The form is only ever compared, never stored: it may change between versions.
 struct CanonicalWriter {
   private(set) var output: [UInt8] = []
   /// The members of the objects being written, innermost last: where each key's bytes

@@ -1,9 +1,8 @@
 /// One request line of the socket protocol (docs/protocol.md).
 public enum Request: Sendable {
   /// `submit` (or a bare report), with the report's own JSON bytes for the journal (a slice
-  /// of the one copy the parser made of the line) and its content digest for the duplicate
-  /// index, found in the same pass as the report.
-  case submit(ParsedReport, reportJSON: ReportText, content: Digest128)
+  /// of the one copy the parser made of the line).
+  case submit(ParsedReport, reportJSON: ReportText)
   case check(ParsedReport)
   case ping, status, rules, reload, reopen
   case subscribe(SubscriptionFilter)

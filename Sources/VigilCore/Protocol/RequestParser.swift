@@ -13,9 +13,8 @@ public enum RequestParser {
     // Most lines are bare reports: the report parser's fast path takes them in one pass.
     let copy = ReportLine.copying(line)
     var fastPath = ReportFastPath(line: copy)
-    if let (report, content) = fastPath.reportAndDigest() {
-      return .success(
-        .submit(ParsedReport(report: report, warnings: []), reportJSON: copy.whole, content: content))
+    if let report = fastPath.report() {
+      return .success(.submit(ParsedReport(report: report, warnings: []), reportJSON: copy.whole))
     }
     let tape: JSONTape
     do {
@@ -45,10 +44,8 @@ public enum RequestParser {
       }
     }
     guard let op else {
-      return ReportParser.decode(tape: tape, line: copy, at: 0).map {
-        .submit($0, reportJSON: copy.whole, content: ReportDigest.content(of: tape, line, at: 0))
-      }
-      .mapError(RequestError.init)
+      return ReportParser.decode(tape: tape, line: copy, at: 0).map { .submit($0, reportJSON: copy.whole) }
+        .mapError(RequestError.init)
     }
     guard tape[op].kind == .string else {
       return .failure(RequestError(.invalidRequest, "op must be a string, such as \"submit\""))
@@ -63,7 +60,7 @@ public enum RequestParser {
       if name == "check" { return parsed.map { .check($0) } }
       let node = tape[report]
       let json = ReportText(line: copy, start: node.startOffset, count: node.endOffset - node.startOffset)
-      return parsed.map { .submit($0, reportJSON: json, content: ReportDigest.content(of: tape, line, at: report)) }
+      return parsed.map { .submit($0, reportJSON: json) }
     case "ping": return .success(.ping)
     case "status": return .success(.status)
     case "rules": return .success(.rules)

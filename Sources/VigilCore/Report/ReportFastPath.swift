@@ -4,9 +4,6 @@
 /// (`JSONScanner` and `ReportDecoder`), which also words every error. So it only ever
 /// answers what the complete parser would; the fuzz test checks that on every line.
 ///
-/// The same pass writes the report's canonical form (`CanonicalStream`), so the content
-/// digest of the duplicate index needs no second scan of the line.
-///
 /// Measured on the generator's workload: the complete parser alone manages about 310,000
 /// reports per second on one core here; with this path in front, see `bench/run-parse`.
 package struct ReportFastPath {
@@ -15,12 +12,10 @@ package struct ReportFastPath {
 
   private var cursor: JSONCursor
   private let line: ReportLine
-  private var canonical: CanonicalStream
 
   package init(line: ReportLine) {
     self.line = line
     cursor = JSONCursor(bytes: line.unsafeBytes)
-    canonical = CanonicalStream(capacity: line.unsafeBytes.count + 64)
   }
 
   /// The report, or nil when the complete parser must look at the line.
@@ -30,13 +25,6 @@ package struct ReportFastPath {
     } catch {
       return nil
     }
-  }
-
-  /// The report and its content digest (`ReportDigest.content(of:)` of the line), or nil
-  /// when the complete parser must look at the line.
-  package mutating func reportAndDigest() -> (report: Report, content: Digest128)? {
-    guard let report = report() else { return nil }
-    return (report, ReportDigest.content(ofCanonical: canonical.output))
   }
 
   // MARK: Objects
@@ -225,7 +213,6 @@ package struct ReportFastPath {
       throw GiveUp()
     }
     cursor.index += 1
-    canonical.openObject()
     return ObjectWalk()
   }
 
@@ -238,21 +225,17 @@ package struct ReportFastPath {
       let byte = cursor.bytes[cursor.index]
       if byte == UInt8(ascii: "}") {
         cursor.index += 1
-        if walk.started { canonical.endMember() }
-        canonical.closeObject()
         return nil
       }
       if walk.started {
         guard byte == UInt8(ascii: ",") else { throw GiveUp() }
         cursor.index += 1
         cursor.skipWhitespace()
-        canonical.endMember()
       }
       walk.started = true
       let key = try plainString()
       guard let (field, position) = names.entry(for: key), walk.seen & (1 << position) == 0 else { throw GiveUp() }
       walk.seen |= 1 << position
-      canonical.key(key)
       cursor.skipWhitespace()
       guard cursor.index < cursor.bytes.count, cursor.bytes[cursor.index] == UInt8(ascii: ":") else {
         throw GiveUp()
@@ -262,7 +245,6 @@ package struct ReportFastPath {
       guard cursor.index < cursor.bytes.count else { throw GiveUp() }
       if cursor.bytes[cursor.index] == UInt8(ascii: "n") {
         do { try cursor.scanLiteral("null") } catch { throw GiveUp() }
-        canonical.null()
         continue
       }
       return field
@@ -275,25 +257,21 @@ package struct ReportFastPath {
   ) throws(GiveUp) -> [Element] {
     guard cursor.index < cursor.bytes.count, cursor.bytes[cursor.index] == UInt8(ascii: "[") else { throw GiveUp() }
     cursor.index += 1
-    canonical.openArray()
     var elements: [Element] = []
     cursor.skipWhitespace()
     if cursor.index < cursor.bytes.count, cursor.bytes[cursor.index] == UInt8(ascii: "]") {
       cursor.index += 1
-      canonical.closeArray()
       return elements
     }
     while true {
       cursor.skipWhitespace()
       elements.append(try element(&self))
-      canonical.endElement()
       if let limit, elements.count > limit { throw GiveUp() }
       cursor.skipWhitespace()
       guard cursor.index < cursor.bytes.count else { throw GiveUp() }
       let byte = cursor.bytes[cursor.index]
       cursor.index += 1
       if byte == UInt8(ascii: "]") {
-        canonical.closeArray()
         return elements
       }
       guard byte == UInt8(ascii: ",") else { throw GiveUp() }
@@ -319,13 +297,6 @@ package struct ReportFastPath {
     return content
   }
 
-  /// A string value without escapes, as bytes of the line, in the canonical form too.
-  private mutating func plainValue() throws(GiveUp) -> UnsafeBufferPointer<UInt8> {
-    let content = try plainString()
-    canonical.plainString(content)
-    return content
-  }
-
   private mutating func string(limit: Int = ReportParser.maxStringScalars) throws(GiveUp) -> ReportText {
     let (content, hasEscapes) = try anyString()
     if hasEscapes {
@@ -335,7 +306,6 @@ package struct ReportFastPath {
       guard text.unicodeScalars.count <= limit, !text.unicodeScalars.contains("\u{0}"),
         text.unicodeScalars.contains(where: { !$0.properties.isWhitespace })
       else { throw GiveUp() }
-      canonical.decodedString(text)
       return ReportText(text)
     }
     if content.count > limit {
@@ -350,7 +320,6 @@ package struct ReportFastPath {
     case 0x21...0x7E, 0xC3...0xE0, 0xE4...0xF4: break
     default: throw GiveUp()
     }
-    canonical.plainString(content)
     let start = content.baseAddress! - cursor.bytes.baseAddress!
     return ReportText(line: line, start: start, count: content.count)
   }
@@ -360,20 +329,20 @@ package struct ReportFastPath {
   }
 
   private mutating func identifier() throws(GiveUp) -> String {
-    let content = try plainValue()
+    let content = try plainString()
     guard (1...128).contains(content.count), content.allSatisfy(isIdentifierByte) else { throw GiveUp() }
     return String(decoding: content, as: UTF8.self)
   }
 
   private mutating func countryCode() throws(GiveUp) -> ReportText {
-    let content = try plainValue()
+    let content = try plainString()
     guard content.count == 2, content.allSatisfy({ $0 &- UInt8(ascii: "A") < 26 }) else { throw GiveUp() }
     let start = content.baseAddress! - cursor.bytes.baseAddress!
     return ReportText(line: line, start: start, count: 2)
   }
 
   private mutating func timestamp() throws(GiveUp) -> Timestamp {
-    let content = try plainValue()
+    let content = try plainString()
     guard let instant = Timestamp.instant(of: content) else { throw GiveUp() }
     let start = content.baseAddress! - cursor.bytes.baseAddress!
     return Timestamp(
@@ -382,7 +351,7 @@ package struct ReportFastPath {
   }
 
   private mutating func word<Word: ReportVocabulary>() throws(GiveUp) -> Word {
-    guard let word = Word.names.value(for: try plainValue()) else { throw GiveUp() }
+    guard let word = Word.names.value(for: try plainString()) else { throw GiveUp() }
     return word
   }
 
@@ -397,7 +366,6 @@ package struct ReportFastPath {
     let value: Double
     do { value = try cursor.scanNumber() } catch { throw GiveUp() }
     guard range.contains(value) else { throw GiveUp() }
-    canonical.number(value)
     return value
   }
 
@@ -413,11 +381,9 @@ package struct ReportFastPath {
       switch cursor.bytes[cursor.index] {
       case UInt8(ascii: "t"):
         try cursor.scanLiteral("true")
-        canonical.bool(true)
         return true
       case UInt8(ascii: "f"):
         try cursor.scanLiteral("false")
-        canonical.bool(false)
         return false
       default: throw GiveUp()
       }

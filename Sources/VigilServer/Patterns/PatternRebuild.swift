@@ -121,7 +121,7 @@ public enum PatternRebuild {
       let timeEnd = (prefix.count..<min(line.count, prefix.count + 40)).first(where: { line[$0] == UInt8(ascii: "\"") }),
       line[timeEnd...].starts(with: middle),
       let receivedAt = Timestamp(String(decoding: line[prefix.count..<timeEnd], as: UTF8.self)),
-      case .success(.submit(let parsed, _, _)) = RequestParser.parse(Array(line[(timeEnd + middle.count)..<(line.count - 1)]))
+      case .success(.submit(let parsed, _)) = RequestParser.parse(Array(line[(timeEnd + middle.count)..<(line.count - 1)]))
     else { return nil }
     let report = parsed.report
     return Entry(

@@ -5,10 +5,9 @@ import VigilCore
 /// A report ready to be recorded: checked already, its alerts waiting for their `seq`.
 struct Submission: Sendable {
   let reportID: String
-  /// The digests of its id and content, as the duplicate index keys and compares them
-  /// (taken on the connection's thread, once).
+  /// The digest of its id, as the duplicate index keys it (taken on the connection's
+  /// thread).
   let idDigest: Digest128
-  let content: Digest128
   /// The journal's copy of the report: its JSON as received.
   let reportJSON: ReportText
   /// Its alerts, without their `time`: the writer stamps them with the commit's clock.
@@ -85,7 +84,11 @@ final class GroupCommit: @unchecked Sendable {
   func reopen() -> EventLoopFuture<Void> {
     loop.submit {
       try self.alertLog.reopen()
+      let journalled = self.journal.mark.inode
       try self.journal.reopen()
+      // A journal moved aside takes the reports the index points into with it: the index
+      // starts again with the new file, as it would at a restart (docs/alerts.md).
+      if self.journal.mark.inode != journalled { self.index = DuplicateIndex() }
       // Sinks taking reports move on to the new journal file once they finish the old.
       let mark = self.journal.mark
       for sink in self.sinks { sink.logged(upTo: self.alertLog.lastSeq, journal: mark) }
@@ -139,7 +142,8 @@ final class GroupCommit: @unchecked Sendable {
   private struct Accepted {
     let group: Int
     let position: Int
-    let content: Digest128
+    /// Its JSON, to compare a later report of this batch with the same id.
+    let report: ReportText
     let first: Int
     let count: Int
   }
@@ -206,10 +210,11 @@ final class GroupCommit: @unchecked Sendable {
     }
     patterns.windows.settle()
     if !accepted.isEmpty { notePatternStatus() }
-    for item in accepted {
+    for (number, item) in accepted.enumerated() {
       index.record(
         key: batch[item.group].submissions[item.position].idDigest,
-        entry: .init(content: item.content, firstSeq: firstSeq + UInt64(item.first), alertCount: UInt32(item.count)))
+        entry: .init(
+          journalOffset: journalOffsets[number], firstSeq: firstSeq + UInt64(item.first), alertCount: UInt32(item.count)))
     }
     counters.accepted(accepted.count)
     counters.alerts(records)
@@ -299,16 +304,24 @@ final class GroupCommit: @unchecked Sendable {
   ) -> Answer {
     if let earlier = acceptedByID[submission.idDigest] {
       // The second of two equal ids in one batch is a duplicate or a conflict of the first.
-      guard earlier.content == submission.content else { return conflict(submission) }
+      guard ReportContent.same(earlier.report, submission.reportJSON) else { return conflict(submission) }
       counters.duplicate()
       return .repeated(first: earlier.first, count: earlier.count)
     }
-    switch index.verdict(key: submission.idDigest, content: submission.content) {
+    switch verdict(submission) {
     case .conflict:
       return conflict(submission)
     case .duplicate(let entry):
       counters.duplicate()
       return .now(Response.duplicate(reportID: submission.reportID, ruleset: submission.ruleset, seqs: entry.seqs))
+    case .unreadable(let failure):
+      counters.refused(.storage)
+      return .now(
+        Response.error(
+          RequestError(
+            .storage,
+            "a report with the id \(submission.reportID) was recorded, but its journal line cannot be read to "
+              + "compare: \(failure); nothing was recorded")))
     case .new:
       journalEntries.append((clock.text, submission.reportJSON))
       let first = records.count
@@ -327,12 +340,37 @@ final class GroupCommit: @unchecked Sendable {
         late = counted.late
       }
       let item = Accepted(
-        group: place.group, position: place.position, content: submission.content, first: first,
+        group: place.group, position: place.position, report: submission.reportJSON, first: first,
         count: records.count - first)
       accepted.append(item)
       acceptedByID[submission.idDigest] = item
       return .recorded(first: first, count: item.count, late: late)
     }
+  }
+
+  /// A report against those recorded before this batch: new, or the same id again, the
+  /// same report (a duplicate) or another (a conflict), found by comparing it with the
+  /// journal's copy.
+  private enum Verdict {
+    case new
+    case duplicate(DuplicateIndex.Entry)
+    case conflict
+    case unreadable(Journal.Failure)
+  }
+
+  private func verdict(_ submission: borrowing Submission) -> Verdict {
+    guard let entry = index.entry(key: submission.idDigest) else { return .new }
+    let line: [UInt8]
+    do {
+      line = try journal.line(at: entry.journalOffset)
+    } catch {
+      return .unreadable(error)
+    }
+    let same = line.withUnsafeBufferPointer { ReportContent.same(submission.reportJSON, asJournalLine: $0) }
+    guard let same else {
+      return .unreadable(Journal.Failure(description: "the line at \(entry.journalOffset) of \(journal.path) is not a journal line"))
+    }
+    return same ? .duplicate(entry) : .conflict
   }
 
   private func conflict(_ submission: borrowing Submission) -> Answer {

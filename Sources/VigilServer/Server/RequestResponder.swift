@@ -128,9 +128,9 @@ public final class RequestResponder: Sendable {
     case .failure(let error):
       counters.refused(error.code)
       response = Response.error(error)
-    case .success(.submit(let parsed, let json, let content)):
+    case .success(.submit(let parsed, let json)):
       do {
-        response = try writer.submit(submission(parsed, json: json, content: content)).wait()
+        response = try writer.submit(submission(parsed, json: json)).wait()
       } catch {
         counters.refused(.internal)
         return .refused(code: "internal", message: "\(error)")
@@ -197,8 +197,8 @@ public final class RequestResponder: Sendable {
   /// rest are answered here.
   private func reply(to request: Request, peer: PeerCredentials?, on loop: EventLoop) -> Reply {
     switch request {
-    case .submit(let parsed, let json, let content):
-      return .submit(submission(parsed, json: json, content: content))
+    case .submit(let parsed, let json):
+      return .submit(submission(parsed, json: json))
     case .subscribe(let filter):
       return .subscribe(AlertSelector(filter))
     case .status:
@@ -291,14 +291,14 @@ public final class RequestResponder: Sendable {
     _ = writer.record([record])
   }
 
-  /// A report checked and ready for the writer: its alerts, its content digest.
-  func submission(_ parsed: ParsedReport, json: ReportText, content: Digest128) -> Submission {
+  /// A report checked and ready for the writer: its alerts, its id's digest.
+  func submission(_ parsed: ParsedReport, json: ReportText) -> Submission {
     let set = ruleSet
     let matches = set.evaluate(parsed.report)
     // Timed by the writer, with the report's `received_at`.
     let records = alertRecords(for: parsed.report, matches: matches, set: set, time: "")
     var submission = Submission(
-      reportID: parsed.report.id, idDigest: ReportDigest.id(parsed.report.id), content: content, reportJSON: json,
+      reportID: parsed.report.id, idDigest: ReportDigest.id(parsed.report.id), reportJSON: json,
       alerts: records, warnings: parsed.warnings, ruleset: set.revision)
     // What the report is to the patterns is found here, on the connection's thread; the
     // writer only counts it.

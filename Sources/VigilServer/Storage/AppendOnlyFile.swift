@@ -78,6 +78,28 @@ final class AppendOnlyFile {
     _ = ftruncate(descriptor, off_t(size))
   }
 
+  /// The line that starts at `offset`, without its newline (read with `pread`, so from
+  /// the file being written even if its path now names another).
+  func line(at offset: Int64) throws(Failure) -> [UInt8] {
+    var line: [UInt8] = []
+    var at = off_t(offset)
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let read = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, at) }
+      if read < 0, errno == EINTR { continue }
+      guard read >= 0 else { throw Self.failure("cannot read \(path)") }
+      guard read > 0 else {
+        throw Failure(description: "\(path) ends at \(at) without a whole line at offset \(offset)")
+      }
+      if let end = chunk[..<read].firstIndex(of: UInt8(ascii: "\n")) {
+        line.append(contentsOf: chunk[..<end])
+        return line
+      }
+      line.append(contentsOf: chunk[..<read])
+      at += off_t(read)
+    }
+  }
+
   func sync() throws(Failure) {
     guard fsync(descriptor) == 0 else { throw Self.failure("cannot sync \(path)") }
   }

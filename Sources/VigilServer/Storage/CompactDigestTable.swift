@@ -1,24 +1,24 @@
 import VigilCore
 
 /// A hash table from report-id digests to duplicate-index entries, laid out to cost about
-/// 48 bytes a report: entries in fixed-size chunks (never copied as they grow) and an
-/// open-addressing table of 4-byte positions, at most half full. A `Dictionary` of the same
-/// entries measured ~96 MB at a million reports and ~144 MB while it doubled; this one
-/// ~48 MB, ~64 MB while its position table doubles (docs/alerts.md, "The duplicate index").
+/// 40 bytes a report: 32-byte entries in fixed-size chunks (never copied as they grow) and
+/// an open-addressing table of 4-byte positions, at most half full. A `Dictionary` of the
+/// same entries (with 16 bytes more each) measured ~96 MB at a million reports and ~144 MB
+/// while it doubled (docs/alerts.md, "The duplicate index").
 struct CompactDigestTable: Sendable {
-  /// 40 bytes: the first alert's `seq` and the alert count share one word (48 and 16
+  /// 32 bytes: the first alert's `seq` and the alert count share one word (48 and 16
   /// bits); an entry beyond that (a `seq` past 2^48, 65,535 alerts or more) is kept whole
   /// in `outsized`.
   struct Slot: Sendable {
     var key: Digest128
-    var content: Digest128
+    var journalOffset: Int64
     var alerts: UInt64
 
     static let outsized = UInt64.max
 
     init(key: Digest128, value: DuplicateIndex.Entry) {
       self.key = key
-      content = value.content
+      journalOffset = value.journalOffset
       alerts =
         value.firstSeq < 1 << 48 && value.alertCount < 0xFFFF
         ? value.firstSeq << 16 | UInt64(value.alertCount) : Self.outsized
@@ -26,7 +26,8 @@ struct CompactDigestTable: Sendable {
 
     var value: DuplicateIndex.Entry? {
       guard alerts != Self.outsized else { return nil }
-      return DuplicateIndex.Entry(content: content, firstSeq: alerts >> 16, alertCount: UInt32(alerts & 0xFFFF))
+      return DuplicateIndex.Entry(
+        journalOffset: journalOffset, firstSeq: alerts >> 16, alertCount: UInt32(alerts & 0xFFFF))
     }
   }
 

@@ -2,17 +2,19 @@ import Foundation
 import VigilCore
 
 /// What the daemon remembers of every accepted report, to answer a resubmission
-/// (docs/protocol.md): digests of its id and content, and where its alerts are in the log —
-/// about 48 bytes a report, not the report.
+/// (docs/protocol.md): its id's digest, where its line is in the journal, and where its
+/// alerts are in the log — about 40 bytes a report, not the report. A resubmitted id is
+/// compared with the journal's copy of the report (`ReportContent`).
 public struct DuplicateIndex: Sendable {
   public struct Entry: Sendable, Equatable {
-    public let content: Digest128
+    /// Where the report's line starts in the journal file being written.
+    public let journalOffset: Int64
     /// The `seq` of the report's first alert, and how many it fired; they are contiguous.
     public let firstSeq: UInt64
     public let alertCount: UInt32
 
-    public init(content: Digest128, firstSeq: UInt64, alertCount: UInt32) {
-      self.content = content
+    public init(journalOffset: Int64, firstSeq: UInt64, alertCount: UInt32) {
+      self.journalOffset = journalOffset
       self.firstSeq = firstSeq
       self.alertCount = alertCount
     }
@@ -21,27 +23,20 @@ public struct DuplicateIndex: Sendable {
     public var seqs: [UInt64] { (0..<UInt64(alertCount)).map { firstSeq + $0 } }
   }
 
-  /// What a new report is, against those already accepted.
-  public enum Verdict: Equatable, Sendable {
-    case new
-    case duplicate(Entry)
-    case conflict
-  }
-
   private var entries = CompactDigestTable()
 
   public init() {}
 
   public var count: Int { entries.count }
 
-  public func verdict(id: String, content: Digest128) -> Verdict {
-    verdict(key: ReportDigest.id(id), content: content)
+  /// The report recorded with this id, if any.
+  public func entry(id: String) -> Entry? {
+    entries[ReportDigest.id(id)]
   }
 
   /// The same, for an id whose digest (`ReportDigest.id`) is known.
-  public func verdict(key: Digest128, content: Digest128) -> Verdict {
-    guard let entry = entries[key] else { return .new }
-    return entry.content == content ? .duplicate(entry) : .conflict
+  public func entry(key: Digest128) -> Entry? {
+    entries[key]
   }
 
   public mutating func record(id: String, entry: Entry) {
@@ -61,15 +56,14 @@ public struct DuplicateIndex: Sendable {
   public static func rebuild(journal: String, alertLogs: [String]) -> (index: DuplicateIndex, unreadable: Int) {
     var index = DuplicateIndex()
     var unreadable = 0
-    FileLines.forEach(atPath: journal) { line, _ in
+    FileLines.forEach(atPath: journal) { line, offset in
       guard case .object(let entry)? = try? JSONValue.parse(Array(line)), case .object(let report)? = entry["report"],
         case .string(let id)? = report["id"]
       else {
         unreadable += 1
         return
       }
-      guard let content = try? ReportDigest.content(of: canonicalSource(report)) else { return }
-      index.record(id: id, entry: Entry(content: content, firstSeq: 0, alertCount: 0))
+      index.record(id: id, entry: Entry(journalOffset: offset, firstSeq: 0, alertCount: 0))
     }
     for path in alertLogs {
       FileLines.forEach(atPath: path) { line, _ in
@@ -84,16 +78,10 @@ public struct DuplicateIndex: Sendable {
         index.entries.set(
           key,
           known.alertCount == 0
-            ? Entry(content: known.content, firstSeq: UInt64(seq), alertCount: 1)
-            : Entry(content: known.content, firstSeq: known.firstSeq, alertCount: known.alertCount + 1))
+            ? Entry(journalOffset: known.journalOffset, firstSeq: UInt64(seq), alertCount: 1)
+            : Entry(journalOffset: known.journalOffset, firstSeq: known.firstSeq, alertCount: known.alertCount + 1))
       }
     }
     return (index, unreadable)
-  }
-
-  /// A report object written back as JSON, for its digest (the digest does not depend on
-  /// how it is written).
-  private static func canonicalSource(_ object: JSONObject) -> [UInt8] {
-    Array(JSONText.value(.object(object)).utf8)
   }
 }

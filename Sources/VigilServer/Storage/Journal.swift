@@ -37,6 +37,11 @@ public final class Journal {
     return offsets
   }
 
+  /// The line at `offset` of the file being written (a report's, where `append` said).
+  public func line(at offset: Int64) throws(Failure) -> [UInt8] {
+    try file.line(at: offset)
+  }
+
   /// Opens the path again (after it was moved away).
   public func reopen() throws(Failure) {
     try file.reopen()
