@@ -253,6 +253,9 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     burst = []
     burstSlots = []
     responder.writer.submit(submissions).hop(to: loop).whenComplete { result in
+      // Held until answered, so the reports are freed here, on this thread, not the
+      // writer's (GroupCommit.flush).
+      withExtendedLifetime(submissions) {}
       switch result {
       case .success(let lines):
         for (index, slot) in slots.enumerated() { self.fill(slot, with: .success(lines[index])) }

@@ -150,7 +150,7 @@ final class GroupCommit: @unchecked Sendable {
 
   private func flush() {
     flushScheduled = false
-    let batch = pending
+    var batch = pending
     pending.removeAll(keepingCapacity: true)
     var journalEntries: [(receivedAt: String, report: ReportText)] = []
     var records: [AlertRecord] = []
@@ -228,14 +228,19 @@ final class GroupCommit: @unchecked Sendable {
       let mark = journal.mark
       for sink in sinks { sink.logged(upTo: alertLog.lastSeq, journal: mark) }
     }
-    for (group, these) in answers.enumerated() {
+    let replies = answers.enumerated().map { group, these in
       let lines = batch[group].submissions.withUnsafeBufferPointer { submissions in
         these.indices.map { position in
           render(these[position], submissions[position], records: records, firstSeq: firstSeq)
         }
       }
-      batch[group].promise.succeed(lines)
+      return (batch[group].promise, lines)
     }
+    // The connections keep their submissions until answered, so what they made (reports,
+    // texts, alerts) is freed on their threads, not here: freeing it on the writer cost it
+    // a fifth of its time (perf), on memory another core had touched.
+    batch = []
+    for (promise, lines) in replies { promise.succeed(lines) }
     // Rotation failing leaves the log where it is; it is tried again after the next commit.
     try? alertLog.rotate(ifAtLeast: rotation.bytes, keep: rotation.keep)
   }
