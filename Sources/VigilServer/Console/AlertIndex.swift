@@ -123,8 +123,11 @@ public final class AlertIndex: Sendable {
     guard !committed.isEmpty else { return }
     let places = committed.map { $0.report.flatMap { $0.regionFound ? $0.region : region(of: $0) } }
     state.withLockedValue { state in
-      for (item, place) in zip(committed, places) where item.seq > state.lastSeq {
-        append(item, place: place, to: &state)
+      // Through a buffer pointer: iterating the array copied each item, every reference in it retained.
+      committed.withUnsafeBufferPointer { committed in
+        for index in committed.indices where committed[index].seq > state.lastSeq {
+          append(committed[index], place: places[index], to: &state)
+        }
       }
       evict(&state)
     }
@@ -151,25 +154,24 @@ public final class AlertIndex: Sendable {
     }
   }
 
-  private func append(_ item: Committed, place: String?, to state: inout State) {
-    let record = item.record
+  private func append(_ item: borrowing Committed, place: String?, to state: inout State) {
     // The records of a batch share their time: parsed once.
     let timeMs: Int64
-    if let (text, ms) = state.lastTime, text == record.time {
+    if let (text, ms) = state.lastTime, text == item.record.time {
       timeMs = ms
     } else {
-      timeMs = Self.milliseconds(record.time) ?? 0
-      state.lastTime = (record.time, timeMs)
+      timeMs = Self.milliseconds(item.record.time) ?? 0
+      state.lastTime = (item.record.time, timeMs)
     }
-    let incidentMs = record.occurredAt.flatMap(Self.milliseconds) ?? timeMs
-    let rule = state.names.index(of: record.rule)
+    let incidentMs = item.record.occurredAt.flatMap(Self.milliseconds) ?? timeMs
+    let rule = state.names.index(of: item.record.rule)
     let placeIndex = place.map { state.names.index(of: $0) } ?? 0
     item.lineBytes.withUnsafeBufferPointer { bytes in
       let text = UnsafeBufferPointer(rebasing: bytes[..<(bytes.last == 0x0A ? bytes.count - 1 : bytes.count)])
       let message = item.message.flatMap { $0.upperBound <= text.count ? $0 : nil } ?? Self.messageRange(in: text)
       state.append(line: text) { start in
         Entry(
-          seq: item.seq, timeMs: timeMs, incidentMs: incidentMs, priority: record.priority, rule: rule,
+          seq: item.seq, timeMs: timeMs, incidentMs: incidentMs, priority: item.record.priority, rule: rule,
           place: placeIndex, lat: item.report?.lat.map(Float.init) ?? .nan,
           lon: item.report?.lon.map(Float.init) ?? .nan, report: item.report?.journal, logged: item.logged,
           lineStart: start, lineLength: UInt32(text.count), messageStart: UInt32(message.lowerBound),
@@ -177,8 +179,8 @@ public final class AlertIndex: Sendable {
       }
     }
     state.lastSeq = item.seq
-    guard !record.rule.hasPrefix("vigil.") else { return }
-    Self.count(priority: record.priority, rule: record.rule, incidentMs: incidentMs, in: &state.counts)
+    guard !item.record.rule.hasPrefix("vigil.") else { return }
+    Self.count(priority: item.record.priority, rule: item.record.rule, incidentMs: incidentMs, in: &state.counts)
     if let place { state.counts.byPlace[place, default: 0] += 1 }
   }
 

@@ -40,7 +40,7 @@ final class Counters: Sendable {
   func alerts(_ records: [AlertRecord]) {
     guard !records.isEmpty else { return }
     values.withLockedValue { values in
-      for record in records { values.alerts[record.priority, default: 0] += 1 }
+      for index in records.indices { values.alerts[records[index].priority, default: 0] += 1 }
     }
     metrics.alerts(records)
   }

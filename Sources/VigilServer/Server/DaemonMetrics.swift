@@ -64,8 +64,8 @@ public final class DaemonMetrics: Sendable {
   /// string made to find a rule's counter.
   func alerts(_ records: [AlertRecord]) {
     alertsByRule.withLockedValue { counters in
-      for record in records {
-        let key = RuleAndPriority(rule: record.rule, priority: record.priority)
+      for index in records.indices {
+        let key = RuleAndPriority(rule: records[index].rule, priority: records[index].priority)
         if let counter = counters[key] {
           counter.increment()
           continue
@@ -73,7 +73,7 @@ public final class DaemonMetrics: Sendable {
         let counter = registry.makeCounter(
           descriptor: Self.described(
             "vigil_alerts_total", "Alert records written to the alert log, by rule and priority."),
-          labels: [("rule", record.rule), ("priority", record.priority.rawValue)])
+          labels: [("rule", key.rule), ("priority", key.priority.rawValue)])
         counters[key] = counter
         counter.increment()
       }

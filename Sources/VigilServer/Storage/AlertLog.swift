@@ -34,9 +34,9 @@ public final class AlertLog {
     var lines: [Written] = []
     lines.reserveCapacity(records.count)
     var bytes: [UInt8] = []
-    for record in records {
+    for index in records.indices {
       seq += 1
-      let written = record.written(seq: seq, prev: hash)
+      let written = records[index].written(seq: seq, prev: hash)
       hash = written.hash
       lines.append(Written(seq: seq, line: written.line, message: written.message))
       bytes.append(contentsOf: written.line)
