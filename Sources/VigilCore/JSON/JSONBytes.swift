@@ -10,6 +10,11 @@ public struct JSONBytes {
     bytes.reserveCapacity(capacity)
   }
 
+  /// Goes on writing after `bytes` (moved in and out, so not copied).
+  public init(bytes: [UInt8]) {
+    self.bytes = bytes
+  }
+
   /// ASCII text as it is: punctuation, member names.
   @inlinable public mutating func raw(_ text: StaticString) {
     text.withUTF8Buffer { bytes.append(contentsOf: $0) }

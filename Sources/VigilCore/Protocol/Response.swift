@@ -30,16 +30,40 @@ public enum Response {
 
   /// The answer to a report already recorded: the `seq`s of its alerts, as first recorded.
   public static func duplicate(reportID: String, ruleset: String, seqs: [UInt64]) -> String {
-    "{\"ok\":true,\"report_id\":\(JSONText.string(reportID)),\"duplicate\":true,\"ruleset\":\(JSONText.string(ruleset)),"
-      + "\"alerts\":[\(seqs.map { "{\"seq\":\($0)}" }.joined(separator: ","))],\"warnings\":[]}\n"
+    var out = JSONBytes(capacity: 160 + seqs.count * 16)
+    appendDuplicate(to: &out, reportID: reportID, ruleset: ruleset, seqs: seqs)
+    return String(decoding: out.bytes, as: UTF8.self)
+  }
+
+  /// The same, appended as bytes.
+  public static func appendDuplicate(to out: inout JSONBytes, reportID: String, ruleset: String, seqs: [UInt64]) {
+    out.raw("{\"ok\":true,\"report_id\":")
+    out.string(reportID)
+    out.raw(",\"duplicate\":true,\"ruleset\":")
+    out.string(ruleset)
+    out.raw(",\"alerts\":[")
+    for (index, seq) in seqs.enumerated() {
+      out.raw(index == 0 ? "{\"seq\":" : ",{\"seq\":")
+      out.decimal(seq)
+      out.raw("}")
+    }
+    out.raw("],\"warnings\":[]}\n")
   }
 
   /// A `submit` response (`duplicate` given) or a `check` response (`duplicate` nil).
-  /// Written as bytes, not by joining strings: every report gets one.
   public static func verdict(
     reportID: String, duplicate: Bool?, ruleset: String, alerts: [Alert], warnings: [String]
   ) -> String {
     var out = JSONBytes(capacity: 200 + alerts.count * 200)
+    appendVerdict(
+      to: &out, reportID: reportID, duplicate: duplicate, ruleset: ruleset, alerts: alerts, warnings: warnings)
+    return String(decoding: out.bytes, as: UTF8.self)
+  }
+
+  /// The same, appended as bytes (the writer puts a burst's responses in one buffer).
+  public static func appendVerdict(
+    to out: inout JSONBytes, reportID: String, duplicate: Bool?, ruleset: String, alerts: [Alert], warnings: [String]
+  ) {
     out.raw("{\"ok\":true,\"report_id\":")
     out.string(reportID)
     if let duplicate { duplicate ? out.raw(",\"duplicate\":true") : out.raw(",\"duplicate\":false") }
@@ -65,6 +89,5 @@ public enum Response {
     out.raw("],\"warnings\":")
     out.strings(warnings)
     out.raw("}\n")
-    return String(decoding: out.bytes, as: UTF8.self)
   }
 }

@@ -22,6 +22,8 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   private enum Slot {
     case waiting
     case ready(String)
+    /// A report of a burst: its line of the burst's responses.
+    case readyInBurst(ResponseLines, Int)
     /// Runs once every earlier response is out: `status`, `rules`, `subscribe`.
     case afterEarlier(() -> Void)
   }
@@ -164,7 +166,11 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     case .failure(let error):
       line = Response.error(RequestError(.internal, "the request failed: \(error); it was not acknowledged"))
     }
-    slots[slots.index(slots.startIndex, offsetBy: slot - handedOver)] = .ready(line)
+    fill(slot, with: .ready(line))
+  }
+
+  private func fill(_ slot: Int, with ready: Slot) {
+    slots[slots.index(slots.startIndex, offsetBy: slot - handedOver)] = ready
   }
 
   /// Hands over the responses ready at the front, in order.
@@ -177,6 +183,10 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         slots.removeFirst()
         answered()
         hand(line)
+      case .readyInBurst(let lines, let index):
+        slots.removeFirst()
+        answered()
+        hand(lines, index)
       case .afterEarlier(let body):
         slots.removeFirst()
         answered()
@@ -216,9 +226,18 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
   /// Hands one response over: it leaves with the others of this turn of the loop.
   private func hand(_ line: String) {
+    hand(size: line.utf8.count) { $0.writeString(line) }
+  }
+
+  private func hand(_ lines: ResponseLines, _ index: Int) {
+    let range = lines.range(index)
+    hand(size: range.count) { $0.writeBytes(lines.bytes[range]) }
+  }
+
+  private func hand(size: Int, _ write: (inout ByteBuffer) -> Void) {
     guard state.writes, let channel else { return }
-    if outgoing == nil { outgoing = channel.allocator.buffer(capacity: max(1024, line.utf8.count)) }
-    outgoing!.writeString(line)
+    if outgoing == nil { outgoing = channel.allocator.buffer(capacity: max(1024, size)) }
+    write(&outgoing!)
     if !flushScheduled {
       flushScheduled = true
       channel.eventLoop.execute {
@@ -258,7 +277,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
       withExtendedLifetime(submissions) {}
       switch result {
       case .success(let lines):
-        for (index, slot) in slots.enumerated() { self.fill(slot, with: .success(lines[index])) }
+        for (index, slot) in slots.enumerated() { self.fill(slot, with: .readyInBurst(lines, index)) }
       case .failure(let error):
         for slot in slots { self.fill(slot, with: .failure(error)) }
       }

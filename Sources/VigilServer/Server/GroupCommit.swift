@@ -46,7 +46,7 @@ final class GroupCommit: @unchecked Sendable {
   private struct Pending {
     let submissions: [Submission]
     let records: [AlertRecord]
-    let promise: EventLoopPromise<[String]>
+    let promise: EventLoopPromise<ResponseLines>
   }
   private var pending: [Pending] = []
   private var flushScheduled = false
@@ -98,12 +98,12 @@ final class GroupCommit: @unchecked Sendable {
   /// Records a report (or answers it as a duplicate or a conflict); the future gives the
   /// response line once what it acknowledges is durable.
   func submit(_ submission: Submission) -> EventLoopFuture<String> {
-    submit([submission]).map { $0[0] }
+    submit([submission]).map { $0.string(0) }
   }
 
   /// Records several reports (a connection's burst: one hand-over, one answer); the future
   /// gives their response lines, in order, once what they acknowledge is durable.
-  func submit(_ submissions: [Submission]) -> EventLoopFuture<[String]> {
+  func submit(_ submissions: [Submission]) -> EventLoopFuture<ResponseLines> {
     enqueue(submissions, records: [])
   }
 
@@ -112,8 +112,8 @@ final class GroupCommit: @unchecked Sendable {
     enqueue([], records: records).map { _ in "" }
   }
 
-  private func enqueue(_ submissions: [Submission], records: [AlertRecord]) -> EventLoopFuture<[String]> {
-    let promise = loop.makePromise(of: [String].self)
+  private func enqueue(_ submissions: [Submission], records: [AlertRecord]) -> EventLoopFuture<ResponseLines> {
+    let promise = loop.makePromise(of: ResponseLines.self)
     loop.execute {
       self.pending.append(Pending(submissions: submissions, records: records, promise: promise))
       if !self.flushScheduled {
@@ -199,12 +199,16 @@ final class GroupCommit: @unchecked Sendable {
       patterns.windows.rollBack()
       let refusal = Response.error(RequestError(.storage, "nothing was recorded: \(error); retry later"))
       for (group, these) in answers.enumerated() {
-        batch[group].promise.succeed(
-          these.map { answer in
-            if case .now(let line) = answer { return line }
+        var lines = ResponseLines(capacity: these.count)
+        for answer in these {
+          if case .now(let line) = answer {
+            lines.append(line)
+          } else {
             counters.refused(.storage)
-            return refusal
-          })
+            lines.append(refusal)
+          }
+        }
+        batch[group].promise.succeed(lines)
       }
       return
     }
@@ -229,9 +233,10 @@ final class GroupCommit: @unchecked Sendable {
       for sink in sinks { sink.logged(upTo: alertLog.lastSeq, journal: mark) }
     }
     let replies = answers.enumerated().map { group, these in
-      let lines = batch[group].submissions.withUnsafeBufferPointer { submissions in
-        these.indices.map { position in
-          render(these[position], submissions[position], records: records, firstSeq: firstSeq)
+      var lines = ResponseLines(capacity: these.count)
+      batch[group].submissions.withUnsafeBufferPointer { submissions in
+        for position in these.indices {
+          render(these[position], submissions[position], records: records, firstSeq: firstSeq, into: &lines)
         }
       }
       return (batch[group].promise, lines)
@@ -246,16 +251,18 @@ final class GroupCommit: @unchecked Sendable {
   }
 
   /// The response line of one answer, once the batch's first `seq` is known.
-  private func render(_ answer: Answer, _ submission: borrowing Submission, records: [AlertRecord], firstSeq: UInt64)
-    -> String
-  {
+  private func render(
+    _ answer: Answer, _ submission: borrowing Submission, records: [AlertRecord], firstSeq: UInt64,
+    into lines: inout ResponseLines
+  ) {
     switch answer {
     case .now(let line):
-      return line
+      lines.append(line)
     case .repeated(let first, let count):
-      return Response.duplicate(
-        reportID: submission.reportID, ruleset: submission.ruleset,
-        seqs: (0..<count).map { firstSeq + UInt64(first + $0) })
+      let seqs = (0..<count).map { firstSeq + UInt64(first + $0) }
+      lines.append { out in
+        Response.appendDuplicate(to: &out, reportID: submission.reportID, ruleset: submission.ruleset, seqs: seqs)
+      }
     case .recorded(let first, let count, let late):
       let alerts = (first..<first + count).map { position in
         Response.Alert(
@@ -264,9 +271,11 @@ final class GroupCommit: @unchecked Sendable {
       }
       let warnings =
         late ? submission.warnings + [patterns.lateWarning(horizonDays: horizonDays)] : submission.warnings
-      return Response.verdict(
-        reportID: submission.reportID, duplicate: false, ruleset: submission.ruleset, alerts: alerts,
-        warnings: warnings)
+      lines.append { out in
+        Response.appendVerdict(
+          to: &out, reportID: submission.reportID, duplicate: false, ruleset: submission.ruleset, alerts: alerts,
+          warnings: warnings)
+      }
     }
   }
 
