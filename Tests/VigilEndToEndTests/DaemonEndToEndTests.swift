@@ -177,29 +177,61 @@ struct DaemonEndToEndTests {
     #expect(journal.split(separator: "\n").count == 2)
   }
 
-  /// The index points into the journal being written: a journal moved aside and reopened
-  /// takes its reports with it, as a restart would (docs/alerts.md); one left in place
-  /// keeps them.
-  @Test func aJournalMovedAsideStartsTheDuplicateIndexAgain() throws {
+  /// In one batch, new reports among a duplicate and a conflict: each new one is found
+  /// again where it was journalled, with its own alerts' seqs.
+  @Test func newReportsBetweenDuplicatesAndConflictsAreFoundAgain() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    _ = try daemon.exchange([Self.report("M0")])
+    let first = try daemon.exchange([
+      Self.report("M0"), Self.report("M1"), Self.report("M0", weapons: "mortar"), Self.report("M2", weapons: "mortar"),
+      Self.report("M1"),
+    ])
+    #expect(first[0].contains(#""duplicate":true"#) && first[2].contains(#""code":"id_conflict""#), "\(first)")
+    #expect(first[4].contains(#""duplicate":true"#), "\(first)")
+    func seqs(_ line: String) throws -> [Int] {
+      let object = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+      return (object["alerts"] as? [[String: Any]] ?? []).compactMap { $0["seq"] as? Int }
+    }
+    let again = try daemon.exchange([Self.report("M2", weapons: "mortar"), Self.report("M1"), Self.report("M2")])
+    let (m2Again, m2First, m1Again, m1First) = (try seqs(again[0]), try seqs(first[3]), try seqs(again[1]), try seqs(first[1]))
+    #expect(again[0].contains(#""duplicate":true"#) && m2Again == m2First && !m2First.isEmpty, "\(again)")
+    #expect(again[1].contains(#""duplicate":true"#) && m1Again == m1First && !m1First.isEmpty, "\(again)")
+    #expect(again[2].contains(#""code":"id_conflict""#), "\(again)")
+    expectCleanStop(daemon)
+  }
+
+  /// A journal moved aside and reopened stays readable: its reports are still found
+  /// again. After a restart, the index holds the new file's reports only; one sent again
+  /// then is recorded again, and a second restart finds it with its newer alerts.
+  @Test func aJournalMovedAsideStaysReadableUntilARestart() throws {
     let daemon = try RunningDaemon(rules: Self.rules)
     let journal = daemon.directory.path + "/var/lib/vigil/reports.jsonl"
     _ = try daemon.exchange([Self.report("J1")])
-    #expect(try daemon.exchange(#"{"op":"reopen"}"#)["op"] as? String == "reopen")
-    #expect(try daemon.exchange(Self.report("J1"))["duplicate"] as? Bool == true)
     try FileManager.default.moveItem(atPath: journal, toPath: journal + ".1")
     #expect(try daemon.exchange(#"{"op":"reopen"}"#)["op"] as? String == "reopen")
-    let again = try daemon.exchange([Self.report("J1"), Self.report("J1"), Self.report("J1", weapons: "mortar")])
-    #expect(again[0].contains(#""duplicate":false"#), "\(again)")
-    #expect(again[1].contains(#""duplicate":true"#), "\(again)")
-    #expect(again[2].contains(#""code":"id_conflict""#), "\(again)")
+    let moved = try daemon.exchange([Self.report("J1"), Self.report("J1", weapons: "mortar"), Self.report("J2")])
+    #expect(moved[0].contains(#""duplicate":true"#) && moved[0].contains(#""alerts":[{"seq":2},{"seq":3}]"#), "\(moved)")
+    #expect(moved[1].contains(#""code":"id_conflict""#), "\(moved)")
+    #expect(moved[2].contains(#""duplicate":false"#), "\(moved)")
     expectCleanStop(daemon)
     #expect(try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n").count == 1)
+    let restarted = try RunningDaemon(rules: Self.rules, directory: daemon.directory)
+    let recorded = try restarted.exchange(Self.report("J1"))
+    #expect(recorded["duplicate"] as? Bool == false)
+    let newer = (recorded["alerts"] as? [[String: Any]] ?? []).compactMap { $0["seq"] as? Int }
+    #expect(newer.count == 2 && newer != [2, 3], "\(recorded)")
+    expectCleanStop(restarted)
+    let again = try RunningDaemon(rules: Self.rules, directory: daemon.directory)
+    let found = try again.exchange(Self.report("J1"))
+    #expect(found["duplicate"] as? Bool == true)
+    #expect((found["alerts"] as? [[String: Any]] ?? []).compactMap { $0["seq"] as? Int } == newer, "\(found)")
+    expectCleanStop(again)
   }
 
   /// A journal cut behind the daemon's back: the report an id points to cannot be read,
   /// so the resubmission is refused with a storage error, not given a verdict; new
-  /// reports go on.
-  @Test func aJournalCutBehindTheDaemonsBackRefusesTheResubmission() throws {
+  /// reports go on. Reopened (as after logrotate's copytruncate), the index starts again.
+  @Test func aJournalCutBehindTheDaemonsBackRefusesTheResubmissionUntilReopened() throws {
     let daemon = try RunningDaemon(rules: Self.rules)
     let journal = daemon.directory.path + "/var/lib/vigil/reports.jsonl"
     _ = try daemon.exchange([Self.report("K0"), Self.report("K1")])
@@ -207,6 +239,10 @@ struct DaemonEndToEndTests {
     let answers = try daemon.exchange([Self.report("K1"), Self.report("K2")])
     #expect(answers[0].contains(#""code":"storage""#) && answers[0].contains("journal"), "\(answers[0])")
     #expect(answers[1].contains(#""report_id":"K2","duplicate":false"#), "\(answers[1])")
+    #expect(truncate(journal, 0) == 0)
+    #expect(try daemon.exchange(#"{"op":"reopen"}"#)["op"] as? String == "reopen")
+    #expect(try daemon.exchange(Self.report("K1"))["duplicate"] as? Bool == false)
+    #expect(try daemon.exchange(Self.report("K1"))["duplicate"] as? Bool == true)
     expectCleanStop(daemon)
   }
 

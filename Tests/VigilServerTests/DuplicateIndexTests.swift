@@ -12,7 +12,7 @@ struct DuplicateIndexTests {
   @Test func anEntryIsFoundByItsIDAndNoOther() throws {
     var index = DuplicateIndex()
     #expect(index.entry(id: "A") == nil)
-    let entry = DuplicateIndex.Entry(journalOffset: 1_234, firstSeq: 41, alertCount: 2)
+    let entry = DuplicateIndex.Entry(journalPlace: 1_234, firstSeq: 41, alertCount: 2)
     index.record(id: "A", entry: entry)
     #expect(index.entry(id: "A") == entry)
     #expect(index.entry(key: ReportDigest.id("A")) == entry)
@@ -48,7 +48,7 @@ struct DuplicateIndexTests {
     var index = DuplicateIndex()
     let count = 150_000
     func entry(_ number: Int) -> DuplicateIndex.Entry {
-      .init(journalOffset: Int64(number) * 300, firstSeq: UInt64(number), alertCount: 1)
+      .init(journalPlace: Int64(number) * 300, firstSeq: UInt64(number), alertCount: 1)
     }
     for number in 0..<count {
       index.record(id: "R-\(number)", entry: entry(number))
@@ -61,9 +61,9 @@ struct DuplicateIndexTests {
       #expect(index.entry(id: "R-\(number)") == nil)
     }
     // Recording an id again replaces its entry.
-    index.record(id: "R-5", entry: .init(journalOffset: 7, firstSeq: 99, alertCount: 0))
+    index.record(id: "R-5", entry: .init(journalPlace: 7, firstSeq: 99, alertCount: 0))
     #expect(index.count == count)
-    #expect(index.entry(id: "R-5") == .init(journalOffset: 7, firstSeq: 99, alertCount: 0))
+    #expect(index.entry(id: "R-5") == .init(journalPlace: 7, firstSeq: 99, alertCount: 0))
   }
 
   /// Entries too large for a slot's packed word (a `seq` past 2^48, 65,535 alerts or
@@ -71,21 +71,45 @@ struct DuplicateIndexTests {
   @Test func outsizedEntriesAreRememberedWhole() throws {
     var index = DuplicateIndex()
     let large = [
-      DuplicateIndex.Entry(journalOffset: 0, firstSeq: 1 << 48, alertCount: 2),
-      .init(journalOffset: Int64.max, firstSeq: 7, alertCount: 0xFFFF),
-      .init(journalOffset: 5, firstSeq: UInt64.max - 5, alertCount: UInt32.max),
-      .init(journalOffset: 6, firstSeq: (1 << 48) - 1, alertCount: 0xFFFE),
+      DuplicateIndex.Entry(journalPlace: 0, firstSeq: 1 << 48, alertCount: 2),
+      .init(journalPlace: Int64.max, firstSeq: 7, alertCount: 0xFFFF),
+      .init(journalPlace: 5, firstSeq: UInt64.max - 5, alertCount: UInt32.max),
+      .init(journalPlace: 6, firstSeq: (1 << 48) - 1, alertCount: 0xFFFE),
     ]
     for (number, entry) in large.enumerated() {
       index.record(id: "L-\(number)", entry: entry)
-      index.record(id: "S-\(number)", entry: .init(journalOffset: 9, firstSeq: UInt64(number), alertCount: 1))
+      index.record(id: "S-\(number)", entry: .init(journalPlace: 9, firstSeq: UInt64(number), alertCount: 1))
     }
     for (number, entry) in large.enumerated() {
       #expect(index.entry(id: "L-\(number)") == entry)
-      #expect(index.entry(id: "S-\(number)") == .init(journalOffset: 9, firstSeq: UInt64(number), alertCount: 1))
+      #expect(index.entry(id: "S-\(number)") == .init(journalPlace: 9, firstSeq: UInt64(number), alertCount: 1))
     }
-    index.record(id: "L-0", entry: .init(journalOffset: 4, firstSeq: 3, alertCount: 1))
-    #expect(index.entry(id: "L-0") == .init(journalOffset: 4, firstSeq: 3, alertCount: 1))
+    index.record(id: "L-0", entry: .init(journalPlace: 4, firstSeq: 3, alertCount: 1))
+    #expect(index.entry(id: "L-0") == .init(journalPlace: 4, firstSeq: 3, alertCount: 1))
+  }
+
+  /// Lines are read whole however long (past the 4 KiB a read takes), from the file being
+  /// written and from one moved aside and reopened from; a place past the end is an error.
+  @Test func journalLinesAreReadByPlaceAlsoFromAFileMovedAside() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/reports.jsonl"
+    let journal = try Journal(path: path)
+    let long = #"{"id":"L","occurred_at":"2016-03-04","type":"attack","narrative":"\#(String(repeating: "قصف ", count: 3000))"}"#
+    let first = try journal.append([(receivedAt: "2016-03-04T04:40:00.000Z", report: ReportText(long))])
+    let placeOfLong = journal.place(ofOffset: first[0])
+    try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+    try journal.reopen()
+    let second = try journal.append([(receivedAt: "2016-03-04T04:41:00.000Z", report: ReportText(reportA))])
+    let placeOfA = journal.place(ofOffset: second[0])
+    #expect(placeOfA != placeOfLong)
+    let longLine = try journal.line(atPlace: placeOfLong)
+    #expect(longLine.count > 4096 * 4)
+    #expect(longLine.withUnsafeBufferPointer { ReportContent.same(ReportText(long), asJournalLine: $0) } == true)
+    #expect(try journal.line(atPlace: placeOfA).withUnsafeBufferPointer { ReportContent.same(ReportText(reportA), asJournalLine: $0) } == true)
+    #expect(throws: Journal.Failure.self) { try journal.line(atPlace: journal.place(ofOffset: 1 << 20)) }
+    #expect(journal.isCutInPlace == false)
+    #expect(truncate(path, 3) == 0)
+    #expect(journal.isCutInPlace)
   }
 
   @Test func rebuiltFromTheJournalAndTheAlertLog() throws {
@@ -114,7 +138,7 @@ struct DuplicateIndexTests {
     #expect(entryB.seqs == [])
     // Each entry says where its report's line is: what a resubmission is compared with.
     for (entry, report, other) in [(entryA, reportA, reportB), (entryB, reportB, reportA)] {
-      let line = try journal.line(at: entry.journalOffset)
+      let line = try journal.line(atPlace: entry.journalPlace)
       #expect(line.withUnsafeBufferPointer { ReportContent.same(ReportText(report), asJournalLine: $0) } == true)
       #expect(line.withUnsafeBufferPointer { ReportContent.same(ReportText(other), asJournalLine: $0) } == false)
     }

@@ -53,7 +53,7 @@ public struct AlertRecord: Sendable, Equatable {
     out.raw(",\"rule\":")
     out.string(rule)
     out.raw(",\"priority\":\"")
-    out.raw(priority.rawValue)
+    out.verbatim(priority.rawValue)
     out.raw("\",\"report_id\":")
     if let reportID { out.string(reportID) } else { out.raw("null") }
     out.raw(",\"occurred_at\":")
@@ -73,11 +73,11 @@ public struct AlertRecord: Sendable, Equatable {
       pattern.append(to: &out)
     }
     out.raw(",\"prev\":\"")
-    out.raw(prev)
+    out.verbatim(prev)
     out.raw("\"")
     let hash = AlertChain.hash(prev: prev, prefix: out.bytes)
     out.raw(",\"hash\":\"")
-    out.raw(hash)
+    out.verbatim(hash)
     out.raw("\"}\n")
     return (out.bytes, hash, messageRange)
   }

@@ -20,8 +20,9 @@ public struct JSONBytes {
     text.withUTF8Buffer { bytes.append(contentsOf: $0) }
   }
 
-  /// Text as it is, already JSON (a hash's hex, an enum's word).
-  public mutating func raw(_ text: String) {
+  /// Text as it is, already fit to stand in JSON (a hash's hex, an enum's word). Named
+  /// apart from `raw`, so that literals take the `StaticString` path.
+  public mutating func verbatim(_ text: String) {
     bytes.append(contentsOf: text.utf8)
   }
 

@@ -81,7 +81,7 @@ public enum Response {
       out.raw("\"rule\":")
       out.string(alert.rule)
       out.raw(",\"priority\":\"")
-      out.raw(alert.priority.rawValue)
+      out.verbatim(alert.priority.rawValue)
       out.raw("\",\"message\":")
       out.string(alert.message)
       out.raw("}")

@@ -84,11 +84,11 @@ final class GroupCommit: @unchecked Sendable {
   func reopen() -> EventLoopFuture<Void> {
     loop.submit {
       try self.alertLog.reopen()
-      let journalled = self.journal.mark.inode
+      // A journal moved aside stays readable (Journal.reopen); one cut in place (copytruncate)
+      // no longer holds the lines the index points to, so the index starts again.
+      let cut = self.journal.isCutInPlace
+      defer { if cut { self.index = DuplicateIndex() } }
       try self.journal.reopen()
-      // A journal moved aside takes the reports the index points into with it: the index
-      // starts again with the new file, as it would at a restart (docs/alerts.md).
-      if self.journal.mark.inode != journalled { self.index = DuplicateIndex() }
       // Sinks taking reports move on to the new journal file once they finish the old.
       let mark = self.journal.mark
       for sink in self.sinks { sink.logged(upTo: self.alertLog.lastSeq, journal: mark) }
@@ -129,9 +129,9 @@ final class GroupCommit: @unchecked Sendable {
   private enum Answer {
     /// Known already: a conflict, or a duplicate of a report recorded before this batch.
     case now(String)
-    /// A new report: its records are `records[first..<first + count]`; `late` adds the
-    /// patterns' warning to its own.
-    case recorded(first: Int, count: Int, late: Bool)
+    /// A new report: its records are `records[first..<first + count]`; `lateWarning`, the
+    /// patterns' warning as it stood when the report was counted, goes after its own.
+    case recorded(first: Int, count: Int, lateWarning: String?)
     /// A duplicate of a report accepted earlier in this batch, whose records those are.
     case repeated(first: Int, count: Int)
   }
@@ -218,7 +218,8 @@ final class GroupCommit: @unchecked Sendable {
       index.record(
         key: batch[item.group].submissions[item.position].idDigest,
         entry: .init(
-          journalOffset: journalOffsets[number], firstSeq: firstSeq + UInt64(item.first), alertCount: UInt32(item.count)))
+          journalPlace: journal.place(ofOffset: journalOffsets[number]), firstSeq: firstSeq + UInt64(item.first),
+          alertCount: UInt32(item.count)))
     }
     counters.accepted(accepted.count)
     counters.alerts(records)
@@ -243,8 +244,13 @@ final class GroupCommit: @unchecked Sendable {
     }
     // The connections keep their submissions until answered, so what they made (reports,
     // texts, alerts) is freed on their threads, not here: freeing it on the writer cost it
-    // a fifth of its time (perf), on memory another core had touched.
+    // a fifth of its time (perf), on memory another core had touched. So the writer lets go
+    // of everything that refers to it first.
     batch = []
+    journalEntries = []
+    records = []
+    accepted = []
+    acceptedByID = [:]
     for (promise, lines) in replies { promise.succeed(lines) }
     // Rotation failing leaves the log where it is; it is tried again after the next commit.
     try? alertLog.rotate(ifAtLeast: rotation.bytes, keep: rotation.keep)
@@ -263,14 +269,13 @@ final class GroupCommit: @unchecked Sendable {
       lines.append { out in
         Response.appendDuplicate(to: &out, reportID: submission.reportID, ruleset: submission.ruleset, seqs: seqs)
       }
-    case .recorded(let first, let count, let late):
+    case .recorded(let first, let count, let lateWarning):
       let alerts = (first..<first + count).map { position in
         Response.Alert(
           seq: firstSeq + UInt64(position), rule: records[position].rule, priority: records[position].priority,
           message: records[position].message)
       }
-      let warnings =
-        late ? submission.warnings + [patterns.lateWarning(horizonDays: horizonDays)] : submission.warnings
+      let warnings = lateWarning.map { submission.warnings + [$0] } ?? submission.warnings
       lines.append { out in
         Response.appendVerdict(
           to: &out, reportID: submission.reportID, duplicate: false, ruleset: submission.ruleset, alerts: alerts,
@@ -344,21 +349,21 @@ final class GroupCommit: @unchecked Sendable {
         alert.time = clock.text
         records.append(alert)
       }
-      var late = false
+      var lateWarning: String?
       if let report = submission.report {
         let counted = patterns.count(
           report: report, events: submission.patternEvents, evaluatedBy: submission.ruleset,
           alerts: submission.alerts, seqs: { clock.firstSeq + UInt64(first + $0) },
           receivedAt: clock.milliseconds, time: clock.text)
         records += counted.records
-        late = counted.late
+        if counted.late { lateWarning = patterns.lateWarning(horizonDays: horizonDays) }
       }
       let item = Accepted(
         group: place.group, position: place.position, report: submission.reportJSON, first: first,
         count: records.count - first)
       accepted.append(item)
       acceptedByID[submission.idDigest] = item
-      return .recorded(first: first, count: item.count, late: late)
+      return .recorded(first: first, count: item.count, lateWarning: lateWarning)
     }
   }
 
@@ -375,14 +380,14 @@ final class GroupCommit: @unchecked Sendable {
   private func verdict(_ submission: borrowing Submission) -> Verdict {
     guard let entry = index.entry(key: submission.idDigest) else { return .new }
     let line: [UInt8]
-    do {
-      line = try journal.line(at: entry.journalOffset)
+    do throws(Journal.Failure) {
+      line = try journal.line(atPlace: entry.journalPlace)
     } catch {
       return .unreadable(error)
     }
     let same = line.withUnsafeBufferPointer { ReportContent.same(submission.reportJSON, asJournalLine: $0) }
     guard let same else {
-      return .unreadable(Journal.Failure(description: "the line at \(entry.journalOffset) of \(journal.path) is not a journal line"))
+      return .unreadable(Journal.Failure(description: "the journal's line for it is not a journal line"))
     }
     return same ? .duplicate(entry) : .conflict
   }

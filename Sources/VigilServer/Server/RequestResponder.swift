@@ -351,13 +351,13 @@ public final class RequestResponder: Sendable {
 
   // MARK: Reload
 
+  /// What the rules watcher names as the trigger of its reloads.
+  public static let fileChangeTrigger = "a change in the rule files"
+
   /// Loads the rule files again and swaps the set in when it loads; records the outcome
   /// in the alert log and the daemon's log (docs/rules.md, "Reloading"). Every trigger — the
   /// `reload` request, SIGHUP, the file watcher — comes here; reloads run one at a time on
   /// their own queue, off the connections' threads. The future gives the `reload` response.
-  /// What the rules watcher names as the trigger of its reloads.
-  public static let fileChangeTrigger = "a change in the rule files"
-
   public func reload(trigger: String) -> EventLoopFuture<String> {
     let promise = writer.loop.makePromise(of: String.self)
     reloadQueue.async {

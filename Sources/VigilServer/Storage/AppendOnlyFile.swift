@@ -81,13 +81,23 @@ final class AppendOnlyFile {
   /// The line that starts at `offset`, without its newline (read with `pread`, so from
   /// the file being written even if its path now names another).
   func line(at offset: Int64) throws(Failure) -> [UInt8] {
+    try Self.line(in: descriptor, named: path, at: offset)
+  }
+
+  /// Another descriptor of the file being written, to read it once the path names another.
+  func readingDescriptor() -> Int32 {
+    dup(descriptor)
+  }
+
+  /// The line that starts at `offset` of an open file, without its newline.
+  static func line(in descriptor: Int32, named path: String, at offset: Int64) throws(Failure) -> [UInt8] {
     var line: [UInt8] = []
     var at = off_t(offset)
     var chunk = [UInt8](repeating: 0, count: 4096)
     while true {
       let read = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, at) }
       if read < 0, errno == EINTR { continue }
-      guard read >= 0 else { throw Self.failure("cannot read \(path)") }
+      guard read >= 0 else { throw failure("cannot read \(path)") }
       guard read > 0 else {
         throw Failure(description: "\(path) ends at \(at) without a whole line at offset \(offset)")
       }

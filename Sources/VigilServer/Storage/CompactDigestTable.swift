@@ -11,14 +11,14 @@ struct CompactDigestTable: Sendable {
   /// in `outsized`.
   struct Slot: Sendable {
     var key: Digest128
-    var journalOffset: Int64
+    var journalPlace: Int64
     var alerts: UInt64
 
     static let outsized = UInt64.max
 
     init(key: Digest128, value: DuplicateIndex.Entry) {
       self.key = key
-      journalOffset = value.journalOffset
+      journalPlace = value.journalPlace
       alerts =
         value.firstSeq < 1 << 48 && value.alertCount < 0xFFFF
         ? value.firstSeq << 16 | UInt64(value.alertCount) : Self.outsized
@@ -27,7 +27,7 @@ struct CompactDigestTable: Sendable {
     var value: DuplicateIndex.Entry? {
       guard alerts != Self.outsized else { return nil }
       return DuplicateIndex.Entry(
-        journalOffset: journalOffset, firstSeq: alerts >> 16, alertCount: UInt32(alerts & 0xFFFF))
+        journalPlace: journalPlace, firstSeq: alerts >> 16, alertCount: UInt32(alerts & 0xFFFF))
     }
   }
 

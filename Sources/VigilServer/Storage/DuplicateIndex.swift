@@ -7,14 +7,15 @@ import VigilCore
 /// compared with the journal's copy of the report (`ReportContent`).
 public struct DuplicateIndex: Sendable {
   public struct Entry: Sendable, Equatable {
-    /// Where the report's line starts in the journal file being written.
-    public let journalOffset: Int64
+    /// Where the report's line is in the journal (`Journal.place(ofOffset:)`; for the file
+    /// opened at start, its offset).
+    public let journalPlace: Int64
     /// The `seq` of the report's first alert, and how many it fired; they are contiguous.
     public let firstSeq: UInt64
     public let alertCount: UInt32
 
-    public init(journalOffset: Int64, firstSeq: UInt64, alertCount: UInt32) {
-      self.journalOffset = journalOffset
+    public init(journalPlace: Int64, firstSeq: UInt64, alertCount: UInt32) {
+      self.journalPlace = journalPlace
       self.firstSeq = firstSeq
       self.alertCount = alertCount
     }
@@ -63,7 +64,7 @@ public struct DuplicateIndex: Sendable {
         unreadable += 1
         return
       }
-      index.record(id: id, entry: Entry(journalOffset: offset, firstSeq: 0, alertCount: 0))
+      index.record(id: id, entry: Entry(journalPlace: offset, firstSeq: 0, alertCount: 0))
     }
     for path in alertLogs {
       FileLines.forEach(atPath: path) { line, _ in
@@ -75,11 +76,15 @@ public struct DuplicateIndex: Sendable {
         guard case .string(let reportID)? = record["report_id"] else { return }
         let key = ReportDigest.id(reportID)
         guard let known = index.entries[key] else { return }
+        // A report's records are consecutive. One that does not follow the run so far is of
+        // the same id recorded again (its first copy was in a journal since moved aside):
+        // the newest run is the journalled report's.
+        let follows = known.alertCount > 0 && UInt64(seq) == known.firstSeq + UInt64(known.alertCount)
         index.entries.set(
           key,
-          known.alertCount == 0
-            ? Entry(journalOffset: known.journalOffset, firstSeq: UInt64(seq), alertCount: 1)
-            : Entry(journalOffset: known.journalOffset, firstSeq: known.firstSeq, alertCount: known.alertCount + 1))
+          follows
+            ? Entry(journalPlace: known.journalPlace, firstSeq: known.firstSeq, alertCount: known.alertCount + 1)
+            : Entry(journalPlace: known.journalPlace, firstSeq: UInt64(seq), alertCount: 1))
       }
     }
     return (index, unreadable)
