@@ -228,17 +228,20 @@ struct DaemonEndToEndTests {
     expectCleanStop(again)
   }
 
-  /// A journal cut behind the daemon's back: the report an id points to cannot be read,
-  /// so the resubmission is refused with a storage error, not given a verdict; new
-  /// reports go on. Reopened (as after logrotate's copytruncate), the index starts again.
-  @Test func aJournalCutBehindTheDaemonsBackRefusesTheResubmissionUntilReopened() throws {
+  /// A journal cut in place behind the daemon's back (logrotate's copytruncate) no longer
+  /// holds the lines the index points to: the next commit notices, and the index starts
+  /// again, as it does when a reopen finds the file cut.
+  @Test func aJournalCutInPlaceStartsTheDuplicateIndexAgain() throws {
     let daemon = try RunningDaemon(rules: Self.rules)
     let journal = daemon.directory.path + "/var/lib/vigil/reports.jsonl"
     _ = try daemon.exchange([Self.report("K0"), Self.report("K1")])
     #expect(truncate(journal, 10) == 0)
     let answers = try daemon.exchange([Self.report("K1"), Self.report("K2")])
-    #expect(answers[0].contains(#""code":"storage""#) && answers[0].contains("journal"), "\(answers[0])")
+    #expect(answers[0].contains(#""report_id":"K1","duplicate":false"#), "\(answers[0])")
     #expect(answers[1].contains(#""report_id":"K2","duplicate":false"#), "\(answers[1])")
+    let again = try daemon.exchange([Self.report("K1"), Self.report("K2", weapons: "mortar")])
+    #expect(again[0].contains(#""duplicate":true"#), "\(again)")
+    #expect(again[1].contains(#""code":"id_conflict""#), "\(again)")
     #expect(truncate(journal, 0) == 0)
     #expect(try daemon.exchange(#"{"op":"reopen"}"#)["op"] as? String == "reopen")
     #expect(try daemon.exchange(Self.report("K1"))["duplicate"] as? Bool == false)

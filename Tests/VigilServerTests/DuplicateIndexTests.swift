@@ -103,13 +103,52 @@ struct DuplicateIndexTests {
     let placeOfA = journal.place(ofOffset: second[0])
     #expect(placeOfA != placeOfLong)
     let longLine = try journal.line(atPlace: placeOfLong)
-    #expect(longLine.count > 4096 * 4)
+    #expect(longLine == Array(#"{"received_at":"2016-03-04T04:40:00.000Z","report":\#(long)}"#.utf8))
     #expect(longLine.withUnsafeBufferPointer { ReportContent.same(ReportText(long), asJournalLine: $0) } == true)
+    // The same report written otherwise: compared by canonical form, not byte for byte.
+    let reordered = #"{"narrative":"\#(String(repeating: "قصف ", count: 3000))","type":"attack","occurred_at":"2016-03-04","id":"L"}"#
+    #expect(longLine.withUnsafeBufferPointer { ReportContent.same(ReportText(reordered), asJournalLine: $0) } == true)
     #expect(try journal.line(atPlace: placeOfA).withUnsafeBufferPointer { ReportContent.same(ReportText(reportA), asJournalLine: $0) } == true)
     #expect(throws: Journal.Failure.self) { try journal.line(atPlace: journal.place(ofOffset: 1 << 20)) }
-    #expect(journal.isCutInPlace == false)
+    #expect(throws: Journal.Failure.self) { try journal.line(atPlace: -1) }
+    // A reopen that finds the same file keeps the places.
+    try journal.reopen()
+    #expect(journal.place(ofOffset: second[0]) == placeOfA)
+    #expect(try journal.line(atPlace: placeOfA).count > 0)
+    #expect(journal.takeLinesGone() == false)
+    // Cut in place, then written to: noticed, once.
     #expect(truncate(path, 3) == 0)
-    #expect(journal.isCutInPlace)
+    try journal.append([(receivedAt: "2016-03-04T04:42:00.000Z", report: ReportText(reportB))])
+    #expect(journal.takeLinesGone())
+    #expect(journal.takeLinesGone() == false)
+  }
+
+  /// An id recorded twice (its first journal moved aside before a restart): the rebuild
+  /// takes the run of the journalled recording, by when it was received, also when that
+  /// recording fired nothing.
+  @Test func theRebuildTakesTheJournalledRecordingsAlerts() throws {
+    let directory = try TemporaryDirectory()
+    let log = try AlertLog(path: directory.path + "/alerts.jsonl", headPath: directory.path + "/alerts.head")
+    let alert = { (rule: String, report: String, time: String) in
+      AlertRecord(
+        time: time, rule: rule, priority: .high, reportID: report, occurredAt: nil, message: "m", basis: [], tags: [],
+        ruleset: "sha256:x")
+    }
+    // A's and B's first recordings on 4 March; B again on 5 March, with an alert; A again
+    // on 5 March, without.
+    try log.append([
+      alert("r.one", "A", "2016-03-04T04:40:00.000Z"), alert("r.two", "A", "2016-03-04T04:40:00.000Z"),
+      alert("r.one", "B", "2016-03-04T04:40:00.000Z"), alert("r.one", "B", "2016-03-05T04:40:00.000Z"),
+    ])
+    let journal = try Journal(path: directory.path + "/reports.jsonl")
+    try journal.append([
+      (receivedAt: "2016-03-05T04:40:00.000Z", report: ReportText(reportB)),
+      (receivedAt: "2016-03-05T04:41:00.000Z", report: ReportText(reportA)),
+    ])
+    let (index, _) = DuplicateIndex.rebuild(
+      journal: directory.path + "/reports.jsonl", alertLogs: [directory.path + "/alerts.jsonl"])
+    #expect(try #require(index.entry(id: "A")).seqs == [])
+    #expect(try #require(index.entry(id: "B")).seqs == [4])
   }
 
   @Test func rebuiltFromTheJournalAndTheAlertLog() throws {

@@ -31,7 +31,9 @@ public enum ReportContent {
     let sentAgain = report.withUTF8 { bytes in
       let member = Array(#","report":"#.utf8)
       let tail = member.count + bytes.count + 1
-      guard line.count > tail, line[line.count - 1] == UInt8(ascii: "}") else { return false }
+      guard line.count > tail, line[line.count - 1] == UInt8(ascii: "}"),
+        line.starts(with: #"{"received_at":""#.utf8)
+      else { return false }
       let start = line.count - tail
       return line[start..<(start + member.count)].elementsEqual(member)
         && line[(start + member.count)..<(line.count - 1)].elementsEqual(bytes)

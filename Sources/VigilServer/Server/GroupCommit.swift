@@ -84,10 +84,9 @@ final class GroupCommit: @unchecked Sendable {
   func reopen() -> EventLoopFuture<Void> {
     loop.submit {
       try self.alertLog.reopen()
-      // A journal moved aside stays readable (Journal.reopen); one cut in place (copytruncate)
-      // no longer holds the lines the index points to, so the index starts again.
-      let cut = self.journal.isCutInPlace
-      defer { if cut { self.index = DuplicateIndex() } }
+      // A journal moved aside stays readable (Journal.reopen). One cut in place, or the
+      // moved files let go, no longer hold the lines the index points to: it starts again.
+      defer { if self.journal.takeLinesGone() { self.index = DuplicateIndex() } }
       try self.journal.reopen()
       // Sinks taking reports move on to the new journal file once they finish the old.
       let mark = self.journal.mark
@@ -150,6 +149,9 @@ final class GroupCommit: @unchecked Sendable {
 
   private func flush() {
     flushScheduled = false
+    // A journal cut in place behind the daemon's back (logrotate's copytruncate, with or
+    // without a reopen) no longer holds the lines the index points to: it starts again.
+    if journal.takeLinesGone() { index = DuplicateIndex() }
     var batch = pending
     pending.removeAll(keepingCapacity: true)
     var journalEntries: [(receivedAt: String, report: ReportText)] = []

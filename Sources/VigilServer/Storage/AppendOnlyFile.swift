@@ -84,9 +84,10 @@ final class AppendOnlyFile {
     try Self.line(in: descriptor, named: path, at: offset)
   }
 
-  /// Another descriptor of the file being written, to read it once the path names another.
+  /// Another descriptor of the file being written, to read it once the path names another
+  /// (closed on exec, as the first); -1 when none can be made.
   func readingDescriptor() -> Int32 {
-    dup(descriptor)
+    fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
   }
 
   /// The line that starts at `offset` of an open file, without its newline.

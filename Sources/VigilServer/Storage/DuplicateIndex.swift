@@ -11,6 +11,7 @@ public struct DuplicateIndex: Sendable {
     /// opened at start, its offset).
     public let journalPlace: Int64
     /// The `seq` of the report's first alert, and how many it fired; they are contiguous.
+    /// (With no alerts, `firstSeq` means nothing.)
     public let firstSeq: UInt64
     public let alertCount: UInt32
 
@@ -64,7 +65,13 @@ public struct DuplicateIndex: Sendable {
         unreadable += 1
         return
       }
-      index.record(id: id, entry: Entry(journalPlace: offset, firstSeq: 0, alertCount: 0))
+      // Until its first record is found, `firstSeq` holds when the report was received.
+      let received = entry["received_at"].flatMap { value -> Int64? in
+        guard case .string(let text) = value else { return nil }
+        return AlertIndex.milliseconds(text)
+      }
+      index.record(
+        id: id, entry: Entry(journalPlace: offset, firstSeq: UInt64(max(0, received ?? 0)), alertCount: 0))
     }
     for path in alertLogs {
       FileLines.forEach(atPath: path) { line, _ in
@@ -76,15 +83,21 @@ public struct DuplicateIndex: Sendable {
         guard case .string(let reportID)? = record["report_id"] else { return }
         let key = ReportDigest.id(reportID)
         guard let known = index.entries[key] else { return }
-        // A report's records are consecutive. One that does not follow the run so far is of
-        // the same id recorded again (its first copy was in a journal since moved aside):
-        // the newest run is the journalled report's.
-        let follows = known.alertCount > 0 && UInt64(seq) == known.firstSeq + UInt64(known.alertCount)
-        index.entries.set(
-          key,
-          follows
-            ? Entry(journalPlace: known.journalPlace, firstSeq: known.firstSeq, alertCount: known.alertCount + 1)
-            : Entry(journalPlace: known.journalPlace, firstSeq: UInt64(seq), alertCount: 1))
+        // A report's records are consecutive, and stamped with the time its commit received
+        // it (one clock reading per commit). The same id may have been recorded before, its
+        // first copy in a journal since moved aside: that run, committed at another time,
+        // is not the journalled report's.
+        if known.alertCount > 0 {
+          guard UInt64(seq) == known.firstSeq + UInt64(known.alertCount) else { return }
+          index.entries.set(
+            key, Entry(journalPlace: known.journalPlace, firstSeq: known.firstSeq, alertCount: known.alertCount + 1))
+          return
+        }
+        // The run starts with a record stamped when the journalled report was received.
+        guard case .string(let text)? = record["time"], let time = AlertIndex.milliseconds(text),
+          UInt64(max(0, time)) == known.firstSeq
+        else { return }
+        index.entries.set(key, Entry(journalPlace: known.journalPlace, firstSeq: UInt64(seq), alertCount: 1))
       }
     }
     return (index, unreadable)

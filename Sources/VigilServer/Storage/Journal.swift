@@ -10,11 +10,15 @@ public final class Journal {
   public let path: String
   private let file: AppendOnlyFile
   /// The files this journal was moved aside from (and reopened, by `SIGUSR1` or `reopen`),
-  /// oldest first, kept open for reading until the daemon stops: the duplicate index still
-  /// points into them.
+  /// oldest first, kept open for reading until the daemon stops or more than
+  /// `mostMovedAside` pile up: the duplicate index still points into them.
   private var movedAside: [Int32] = []
+  static let mostMovedAside = 64
   /// Where this daemon's writes end: the file is shorter only if it was cut behind its back.
   private var end: Int64
+  /// Whether lines the duplicate index may point to are gone since it last asked
+  /// (`takeLinesGone`): the file was cut in place, or the files moved aside were let go.
+  private var linesGone = false
   /// Bytes of a torn last line cut when the journal was opened (0 when none).
   public var cutBytes: Int { file.cutBytes }
 
@@ -33,6 +37,8 @@ public final class Journal {
     var offsets: [Int64] = []
     offsets.reserveCapacity(entries.count)
     let start = file.size
+    // Shorter than written: cut in place behind the daemon's back (logrotate's copytruncate).
+    if start < end { linesGone = true }
     for entry in entries {
       offsets.append(start + Int64(bytes.count))
       bytes.append(contentsOf: #"{"received_at":""#.utf8)
@@ -51,11 +57,13 @@ public final class Journal {
   }
 
   /// Where a line is, as the duplicate index keeps it: the file (0 for the one opened at
-  /// start, one more for each file moved aside since) in the top 16 bits, the offset in
-  /// it in the other 48.
+  /// start or after `takeLinesGone` said yes, one more for each file moved aside since) in
+  /// the top 16 bits, the offset in it in the other 48.
   public func place(ofOffset offset: Int64) -> Int64 {
-    Int64(movedAside.count) << Self.offsetBits | offset
+    Int64(movedAside.count) << Self.offsetBits | (offset & Self.offsetMask)
   }
+
+  private static let offsetMask: Int64 = (1 << 48) - 1
 
   private static let offsetBits: Int64 = 48
 
@@ -63,9 +71,9 @@ public final class Journal {
   /// written, or from one moved aside.
   public func line(atPlace place: Int64) throws(Failure) -> [UInt8] {
     let file = Int(place >> Self.offsetBits)
-    let offset = place & ((1 << Self.offsetBits) - 1)
+    let offset = place & Self.offsetMask
     if file == movedAside.count { return try self.file.line(at: offset) }
-    guard file < movedAside.count else {
+    guard file >= 0, file < movedAside.count else {
       throw Failure(description: "no journal file \(file) (only \(movedAside.count) moved aside)")
     }
     return try AppendOnlyFile.line(in: movedAside[file], named: "\(path) (moved aside)", at: offset)
@@ -74,18 +82,38 @@ public final class Journal {
   /// Opens the path again (after it was moved away). The file it was moved from stays
   /// open for reading, also when the new one then fails to open properly.
   public func reopen() throws(Failure) {
+    if file.size < end { linesGone = true }
     let before = file.inode
     let reader = file.readingDescriptor()
+    guard reader >= 0 else {
+      throw Failure(description: "cannot keep \(path) open for reading: \(String(cString: strerror(errno)))")
+    }
     defer {
-      if reader >= 0, file.inode != before { movedAside.append(reader) } else if reader >= 0 { close(reader) }
+      if file.inode != before {
+        movedAside.append(reader)
+        if movedAside.count > Self.mostMovedAside {
+          // As at a restart: the index starts again with the file being written.
+          for descriptor in movedAside { close(descriptor) }
+          movedAside = []
+          linesGone = true
+        }
+      } else {
+        close(reader)
+      }
       end = file.size
     }
     try file.reopen()
   }
 
-  /// Whether the file is shorter than this daemon wrote it: cut in place behind its back
-  /// (logrotate's `copytruncate`), so the lines it wrote before are gone.
-  public var isCutInPlace: Bool { file.size < end }
+  /// Whether lines the duplicate index may point to are gone since it last asked: the file
+  /// was cut in place behind the daemon's back (logrotate's `copytruncate`), or the files
+  /// moved aside were let go. Asking clears it; the index then starts again.
+  public func takeLinesGone() -> Bool {
+    if file.size < end { linesGone = true }
+    end = file.size
+    defer { linesGone = false }
+    return linesGone
+  }
 
   /// The file being written and how far: what sinks taking reports may read up to.
   public var mark: JournalMark { JournalMark(inode: file.inode, size: file.size) }
