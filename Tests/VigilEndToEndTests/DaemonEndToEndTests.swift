@@ -177,6 +177,11 @@ struct DaemonEndToEndTests {
     #expect(journal.split(separator: "\n").count == 2)
   }
 
+  /// The `seq`s a submit answer lists.
+  static func alertSeqs(_ answer: [String: Any]) -> [Int] {
+    (answer["alerts"] as? [[String: Any]] ?? []).compactMap { $0["seq"] as? Int }
+  }
+
   /// In one batch, new reports among a duplicate and a conflict: each new one is found
   /// again where it was journalled, with its own alerts' seqs.
   @Test func newReportsBetweenDuplicatesAndConflictsAreFoundAgain() throws {
@@ -189,8 +194,7 @@ struct DaemonEndToEndTests {
     #expect(first[0].contains(#""duplicate":true"#) && first[2].contains(#""code":"id_conflict""#), "\(first)")
     #expect(first[4].contains(#""duplicate":true"#), "\(first)")
     func seqs(_ line: String) throws -> [Int] {
-      let object = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-      return (object["alerts"] as? [[String: Any]] ?? []).compactMap { $0["seq"] as? Int }
+      Self.alertSeqs(try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]))
     }
     let again = try daemon.exchange([Self.report("M2", weapons: "mortar"), Self.report("M1"), Self.report("M2")])
     let (m2Again, m2First, m1Again, m1First) = (try seqs(again[0]), try seqs(first[3]), try seqs(again[1]), try seqs(first[1]))
@@ -218,13 +222,13 @@ struct DaemonEndToEndTests {
     let restarted = try RunningDaemon(rules: Self.rules, directory: daemon.directory)
     let recorded = try restarted.exchange(Self.report("J1"))
     #expect(recorded["duplicate"] as? Bool == false)
-    let newer = (recorded["alerts"] as? [[String: Any]] ?? []).compactMap { $0["seq"] as? Int }
+    let newer = Self.alertSeqs(recorded)
     #expect(newer.count == 2 && newer != [2, 3], "\(recorded)")
     expectCleanStop(restarted)
     let again = try RunningDaemon(rules: Self.rules, directory: daemon.directory)
     let found = try again.exchange(Self.report("J1"))
     #expect(found["duplicate"] as? Bool == true)
-    #expect((found["alerts"] as? [[String: Any]] ?? []).compactMap { $0["seq"] as? Int } == newer, "\(found)")
+    #expect(Self.alertSeqs(found) == newer, "\(found)")
     expectCleanStop(again)
   }
 
