@@ -125,10 +125,10 @@ enum ValueTest {
     let expected = Array(literal.text.utf8)
     let bytesTest: @Sendable (UnsafeBufferPointer<UInt8>) -> Bool
     switch comparison {
-    case .equal: bytesTest = { $0.elementsEqual(expected) }
-    case .notEqual: bytesTest = { !$0.elementsEqual(expected) }
+    case .equal: bytesTest = { $0.sameBytes(as: expected) }
+    case .notEqual: bytesTest = { !$0.sameBytes(as: expected) }
     case .startswith: bytesTest = { $0.starts(with: expected) }
-    case .endswith: bytesTest = { $0.count >= expected.count && $0.suffix(expected.count).elementsEqual(expected) }
+    case .endswith: bytesTest = { $0.count >= expected.count && UnsafeBufferPointer(rebasing: $0.suffix(expected.count)).sameBytes(as: expected) }
     case .contains: bytesTest = { contains($0, expected) }
     case .icontains:
       let lowered = literal.text.lowercased()
@@ -160,7 +160,7 @@ enum ValueTest {
       }
     }
     let expected = items.map { Array($0.text.utf8) }
-    return { value in withText(value) { bytes in expected.contains { bytes.elementsEqual($0) } } ?? false }
+    return { value in withText(value) { bytes in expected.contains { bytes.sameBytes(as: $0) } } ?? false }
   }
 
   /// Runs `body` on the UTF-8 of a textual value; nil for other values.
@@ -176,7 +176,7 @@ enum ValueTest {
     guard !needle.isEmpty else { return true }
     guard haystack.count >= needle.count else { return false }
     for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
-      if haystack[start..<start + needle.count].elementsEqual(needle) { return true }
+      if UnsafeBufferPointer(rebasing: haystack[start..<start + needle.count]).sameBytes(as: needle) { return true }
     }
     return false
   }

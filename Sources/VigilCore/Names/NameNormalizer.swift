@@ -30,7 +30,8 @@ public enum NameNormalizer {
     let name: String
 
     static func == (lhs: CacheKey, rhs: CacheKey) -> Bool {
-      lhs.name.utf8.elementsEqual(rhs.name.utf8)
+      var (left, right) = (lhs.name, rhs.name)
+      return left.withUTF8 { left in right.withUTF8 { right in left.sameBytes(as: right) } }
     }
 
     func hash(into hasher: inout Hasher) {

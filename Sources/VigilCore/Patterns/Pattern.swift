@@ -119,7 +119,15 @@ struct PatternKey: Sendable {
     case .texts(let texts) where texts.isEmpty: return nil
     default: shown = OutputTemplate.show(value)
     }
-    return shown.allSatisfy(\.isWhitespace) ? nil : shown
+    return Self.isBlank(shown) ? nil : shown
+  }
+
+  /// Whether the text is empty or only white space. A first byte that is a printable ASCII
+  /// character answers at once; walking the `Character`s, as the rest does, breaks the
+  /// text into grapheme clusters (some 500 instructions for a place name).
+  static func isBlank(_ text: String) -> Bool {
+    if let first = text.utf8.first, first > 0x20, first < 0x7F { return false }
+    return text.allSatisfy(\.isWhitespace)
   }
 }
 

@@ -8,7 +8,7 @@ public protocol BytewiseHashable: Hashable {
 
 extension BytewiseHashable {
   @inlinable public static func == (lhs: Self, rhs: Self) -> Bool {
-    lhs.withUTF8 { left in rhs.withUTF8 { right in left.elementsEqual(right) } }
+    lhs.withUTF8 { left in rhs.withUTF8 { right in left.sameBytes(as: right) } }
   }
 
   @inlinable public func hash(into hasher: inout Hasher) {

@@ -8,7 +8,8 @@
 /// nothing).
 public struct OutputTemplate: Sendable {
   private indirect enum Piece: Sendable {
-    case text(String)
+    /// Literal text, as the UTF-8 it is copied as.
+    case text([UInt8])
     case field(ReportSchema.Field)
     /// `%name(…)`: a function's answer, and the call as written.
     case call(String, @Sendable (Report) -> FieldValue?)
@@ -45,32 +46,35 @@ public struct OutputTemplate: Sendable {
     return String(decoding: message, as: UTF8.self)
   }
 
-  private static func render(_ pieces: [Piece], _ report: Report, into message: inout [UInt8]) {
+  /// Appends the pieces. In an alternative (`inAlternative`), stops at the first field or
+  /// call that shows nothing and answers false; the caller then takes back what was
+  /// written and tries the next alternative. Each value is so read once: reading them all to
+  /// choose an alternative and again to render it read a segment's fields twice.
+  @discardableResult
+  private static func render(
+    _ pieces: [Piece], _ report: Report, into message: inout [UInt8], inAlternative: Bool = false
+  ) -> Bool {
     for piece in pieces {
       switch piece {
-      case .text(let text): message.append(contentsOf: text.utf8)
+      case .text(let bytes): message.append(contentsOf: bytes)
       case .field, .call:
-        switch piece.value(report)?.value {
+        let value = piece.value(report)?.value
+        if inAlternative, !shows(value) { return false }
+        switch value {
         case .text(let text)?: text.withUTF8 { message.append(contentsOf: $0) }
         case .timestamp(let timestamp)?: timestamp.text.withUTF8 { message.append(contentsOf: $0) }
         case let value?: message.append(contentsOf: Self.show(value).utf8)
         case nil: message.append(contentsOf: "<none>".utf8)
         }
       case .segment(let alternatives):
-        if let chosen = alternatives.first(where: { fieldsPresent($0, report) }) {
-          render(chosen, report, into: &message)
+        let start = message.count
+        for alternative in alternatives {
+          if render(alternative, report, into: &message, inAlternative: true) { break }
+          message.removeSubrange(start...)
         }
       }
     }
-  }
-
-  /// Whether every field an alternative names directly is there to show (an empty array
-  /// shows nothing, so it counts as absent); fields in nested segments are theirs to judge.
-  private static func fieldsPresent(_ pieces: [Piece], _ report: Report) -> Bool {
-    pieces.allSatisfy { piece in
-      guard let (_, value) = piece.value(report) else { return true }
-      return shows(value)
-    }
+    return true
   }
 
   /// Whether a value shows anything: absent, null and empty arrays do not.
@@ -140,7 +144,7 @@ public struct OutputTemplate: Sendable {
       var pieces: [Piece] = []
       var text = ""
       func flush() {
-        if !text.isEmpty { pieces.append(.text(text)) }
+        if !text.isEmpty { pieces.append(.text(Array(text.utf8))) }
         text = ""
       }
       while index < scalars.count {
