@@ -55,14 +55,14 @@ struct JSONBytesTests {
   func aWholeNumberIsWrittenAsSwiftPrintsIt(value: UInt64) {
     var out = JSONBytes(capacity: 0)
     out.decimal(value)
-    #expect(String(decoding: out.bytes, as: UTF8.self) == String(value))
+    #expect(String(decoding: out.finished(), as: UTF8.self) == String(value))
   }
 
   @Test(arguments: [0, -1, -10, 42, Int.min, Int.max])
   func aSignedNumberIsWrittenAsSwiftPrintsIt(value: Int) {
     var out = JSONBytes(capacity: 0)
     out.decimal(value)
-    #expect(String(decoding: out.bytes, as: UTF8.self) == String(value))
+    #expect(String(decoding: out.finished(), as: UTF8.self) == String(value))
   }
 
   @Test func piecesMakeOneValueThatFoundationReads() throws {
@@ -76,10 +76,26 @@ struct JSONBytesTests {
     out.raw(",\"e\":")
     out.strings([])
     out.raw("}")
-    let read = try #require(try JSONSerialization.jsonObject(with: Data(out.bytes)) as? [String: Any])
+    let read = try #require(try JSONSerialization.jsonObject(with: Data(out.finished())) as? [String: Any])
     #expect(read["n"] as? Int == -7)
     #expect(read["s"] as? String == "قال \"لا\"\n")
     #expect(read["l"] as? [String] == ["a", "ب", ""])
     #expect((read["e"] as? [String])?.isEmpty == true)
+  }
+
+  @Test func growingPastItsCapacityKeepsEveryByte() throws {
+    // Strings of every kind, control characters (escaped as \u00XX) among them, written
+    // into a writer that starts small and grows many times; Foundation reads them back.
+    var generator = SystemRandomNumberGenerator()
+    let alphabet: [Character] = ["a", "Z", " ", "\"", "\\", "\n", "\r", "\t", "\u{01}", "\u{1F}", "ح", "ل", "€", "😀", "/"]
+    var texts: [String] = []
+    for _ in 0..<300 {
+      texts.append(String((0..<Int.random(in: 0..<40, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }))
+    }
+    var out = JSONBytes(capacity: 0)
+    out.strings(texts)
+    let bytes = out.finished()
+    let read = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String])
+    #expect(read == texts)
   }
 }

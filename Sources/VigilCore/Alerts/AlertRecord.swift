@@ -59,9 +59,9 @@ public struct AlertRecord: Sendable, Equatable {
     out.raw(",\"occurred_at\":")
     if let occurredAt { out.string(occurredAt) } else { out.raw("null") }
     out.raw(",\"message\":")
-    let messageStart = out.bytes.count + 1
+    let messageStart = out.count + 1
     out.string(message)
-    let messageRange = messageStart..<(out.bytes.count - 1)
+    let messageRange = messageStart..<(out.count - 1)
     out.raw(",\"basis\":")
     out.strings(basis)
     out.raw(",\"tags\":")
@@ -75,11 +75,11 @@ public struct AlertRecord: Sendable, Equatable {
     out.raw(",\"prev\":\"")
     out.verbatim(prev)
     out.raw("\"")
-    let hash = AlertChain.hash(prev: prev, prefix: out.bytes)
+    let hash = AlertChain.hash(prev: prev, prefix: out.written)
     out.raw(",\"hash\":\"")
     out.verbatim(hash)
     out.raw("\"}\n")
-    return (out.bytes, hash, messageRange)
+    return (out.finished(), hash, messageRange)
   }
 }
 
@@ -91,10 +91,14 @@ public enum AlertChain {
   public static let genesis = String(repeating: "0", count: 64)
 
   public static func hash(prev: String, prefix: [UInt8]) -> String {
+    prefix.withUnsafeBufferPointer { hash(prev: prev, prefix: $0) }
+  }
+
+  public static func hash(prev: String, prefix: UnsafeBufferPointer<UInt8>) -> String {
     var hasher = SHA256()
     var prev = prev
     prev.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-    prefix.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+    hasher.update(bufferPointer: UnsafeRawBufferPointer(prefix))
     let digest = hasher.finalize()
     // The hex digits written straight into the string's storage.
     return String(unsafeUninitializedCapacity: 2 * SHA256.byteCount) { text in

@@ -1,69 +1,151 @@
 /// JSON text being written as UTF-8 bytes, a piece at a time: punctuation and member names
-/// as given, strings escaped (`JSONText.appendString`), numbers in decimal. A struct with
+/// as given, strings escaped, numbers in decimal.
+///
+/// It keeps its bytes in memory of its own, not in an `Array`: a response and an alert
+/// line are some twenty small appends each, and `Array.append(contentsOf:)` cost about 100
+/// instructions a call (uniqueness, capacity, then a generic copy), some 4,000 a report in
+/// all (bench/count-instructions); here an append is a capacity test and a copy.
+/// Non-copyable, so that the memory has one owner and is freed once. A struct with
 /// mutating methods rather than helpers nested in the writing function: a nested function
-/// that captures the byte array boxes it, and every append then pays for a dynamic
-/// exclusivity check (about half the cost of writing a response, Callgrind).
-public struct JSONBytes {
-  public var bytes: [UInt8] = []
+/// that captured the bytes boxed them, and every append paid a dynamic exclusivity check.
+public struct JSONBytes: ~Copyable {
+  @usableFromInline var base: UnsafeMutablePointer<UInt8>
+  /// The bytes written.
+  /// How many bytes are written.
+  @usableFromInline var end = 0
+  public var count: Int { end }
+  @usableFromInline var capacity: Int
 
   public init(capacity: Int) {
-    bytes.reserveCapacity(capacity)
+    self.capacity = max(capacity, 64)
+    base = UnsafeMutablePointer<UInt8>.allocate(capacity: self.capacity)
   }
 
-  /// Goes on writing after `bytes` (moved in and out, so not copied).
-  public init(bytes: [UInt8]) {
-    self.bytes = bytes
+  deinit { base.deallocate() }
+
+  /// The bytes written so far, valid until the next append.
+  public var written: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: end) }
+
+  /// The bytes, as an array.
+  public consuming func finished() -> [UInt8] { Array(written) }
+
+  /// Room for `extra` more bytes.
+  @inlinable @inline(__always)
+  mutating func reserve(_ extra: Int) {
+    if end + extra > capacity { grow(to: end + extra) }
+  }
+
+  @usableFromInline
+  mutating func grow(to needed: Int) {
+    let larger = max(needed, capacity * 2)
+    let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
+    moved.initialize(from: base, count: end)
+    base.deallocate()
+    base = moved
+    capacity = larger
+  }
+
+  @inlinable
+  mutating func append(_ byte: UInt8) {
+    reserve(1)
+    base[end] = byte
+    end += 1
+  }
+
+  /// Bytes as they are.
+  @inlinable
+  public mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+    guard let source = bytes.baseAddress else { return }
+    reserve(bytes.count)
+    (base + end).initialize(from: source, count: bytes.count)
+    end += bytes.count
   }
 
   /// ASCII text as it is: punctuation, member names.
   @inlinable public mutating func raw(_ text: StaticString) {
-    text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    append(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
   }
 
   /// Text as it is, already fit to stand in JSON (a hash's hex, an enum's word). Named
   /// apart from `raw`, so that literals take the `StaticString` path.
   public mutating func verbatim(_ text: String) {
-    bytes.append(contentsOf: text.utf8)
+    var text = text
+    text.withUTF8 { append($0) }
   }
 
   /// A JSON string literal of `text`, quotes included.
   public mutating func string(_ text: String) {
-    JSONText.appendString(text, to: &bytes)
+    var text = text
+    text.withUTF8 { string(utf8: $0) }
+  }
+
+  /// A JSON string literal of UTF-8 text: quotes, backslashes and control characters
+  /// escaped, the runs between them copied whole.
+  public mutating func string(utf8: UnsafeBufferPointer<UInt8>) {
+    reserve(utf8.count + 2)
+    append(UInt8(ascii: "\""))
+    guard let source = utf8.baseAddress else {
+      append(UInt8(ascii: "\""))
+      return
+    }
+    var run = 0
+    while true {
+      let index = JSONStringBytes.firstSpecial(in: source, from: run, to: utf8.count).index
+      guard index < utf8.count else { break }
+      append(UnsafeBufferPointer(rebasing: utf8[run..<index]))
+      run = index + 1
+      let byte = utf8[index]
+      append(UInt8(ascii: "\\"))
+      switch byte {
+      case UInt8(ascii: "\""), UInt8(ascii: "\\"): append(byte)
+      case UInt8(ascii: "\n"): append(UInt8(ascii: "n"))
+      case UInt8(ascii: "\r"): append(UInt8(ascii: "r"))
+      case UInt8(ascii: "\t"): append(UInt8(ascii: "t"))
+      default:
+        let digits: StaticString = "0123456789abcdef"
+        raw("u00")
+        append(digits.utf8Start[Int(byte >> 4)])
+        append(digits.utf8Start[Int(byte & 15)])
+      }
+    }
+    append(UnsafeBufferPointer(rebasing: utf8[run...]))
+    append(UInt8(ascii: "\""))
   }
 
   /// `["a","b"]`.
   public mutating func strings(_ items: [String]) {
-    bytes.append(UInt8(ascii: "["))
-    for (index, item) in items.enumerated() {
-      if index > 0 { bytes.append(UInt8(ascii: ",")) }
-      JSONText.appendString(item, to: &bytes)
+    append(UInt8(ascii: "["))
+    for index in items.indices {
+      if index > 0 { append(UInt8(ascii: ",")) }
+      string(items[index])
     }
-    bytes.append(UInt8(ascii: "]"))
+    append(UInt8(ascii: "]"))
   }
 
   /// A whole number in decimal, `-` first when negative.
   public mutating func decimal(_ value: Int) {
-    if value < 0 { bytes.append(UInt8(ascii: "-")) }
+    if value < 0 { append(UInt8(ascii: "-")) }
     decimal(UInt64(value.magnitude))
   }
 
   /// A whole number in decimal, without making a `String` of it.
   public mutating func decimal(_ value: UInt64) {
     guard value >= 10 else {
-      bytes.append(UInt8(ascii: "0") + UInt8(value))
+      append(UInt8(ascii: "0") + UInt8(value))
       return
     }
-    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for the 20 digits of UInt64.max
-    withUnsafeMutableBytes(of: &digits) { buffer in
-      var rest = value
-      var start = buffer.count
-      while rest > 0 {
-        start -= 1
-        buffer[start] = UInt8(ascii: "0") + UInt8(rest % 10)
-        rest /= 10
-      }
-      bytes.append(contentsOf: buffer[start...])
+    var digits = 1
+    var rest = value / 10
+    while rest > 0 {
+      digits += 1
+      rest /= 10
     }
+    reserve(digits)
+    rest = value
+    for position in stride(from: end + digits - 1, through: end, by: -1) {
+      base[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+      rest /= 10
+    }
+    end += digits
   }
 }
-

@@ -21,34 +21,11 @@ public enum JSONText {
     text.withUTF8 { appendString($0, to: &bytes) }
   }
 
-  /// Appends UTF-8 text as a JSON string literal: the runs that need no escape are copied
-  /// whole (it is on every alert line's and response's path).
+  /// Appends UTF-8 text as a JSON string literal (`JSONBytes.string(utf8:)`).
   public static func appendString(_ utf8: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
-    bytes.append(UInt8(ascii: "\""))
-    guard let base = utf8.baseAddress else {
-      bytes.append(UInt8(ascii: "\""))
-      return
-    }
-    var run = 0
-    while true {
-      let index = JSONStringBytes.firstSpecial(in: base, from: run, to: utf8.count).index
-      guard index < utf8.count else { break }
-      bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<index]))
-      run = index + 1
-      let byte = utf8[index]
-      bytes.append(UInt8(ascii: "\\"))
-      switch byte {
-      case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
-      case UInt8(ascii: "\n"): bytes.append(UInt8(ascii: "n"))
-      case UInt8(ascii: "\r"): bytes.append(UInt8(ascii: "r"))
-      case UInt8(ascii: "\t"): bytes.append(UInt8(ascii: "t"))
-      default:
-        let hex = Array("0123456789abcdef".utf8)
-        bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 15)]])
-      }
-    }
-    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run...]))
-    bytes.append(UInt8(ascii: "\""))
+    var out = JSONBytes(capacity: utf8.count + 8)
+    out.string(utf8: utf8)
+    bytes.append(contentsOf: out.written)
   }
 
   /// A JSON value written compactly, members in their order.

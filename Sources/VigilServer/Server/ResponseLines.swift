@@ -33,10 +33,9 @@ struct ResponseLines: Sendable {
 
   /// Appends a line written by `write`, which must end it with a newline.
   mutating func append(writing write: (inout JSONBytes) -> Void) {
-    var out = JSONBytes(bytes: bytes)
-    bytes = []
+    var out = JSONBytes(capacity: 512)
     write(&out)
-    bytes = out.bytes
+    bytes.append(contentsOf: out.written)
     ends.append(bytes.count)
   }
 }
