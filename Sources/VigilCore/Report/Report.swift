@@ -65,27 +65,30 @@ public struct Report: Sendable, Equatable {
     self.box = box
   }
 
-  public var fields: Fields { box.fields }
+  // Read accessors lend the box's values rather than copying them out: a getter's copy of
+  // `location` retained and released its five texts for every field read through it
+  // (`report.location?.place`), some 220,000 times in 20,000 reports (Callgrind).
+  public var fields: Fields { _read { yield box.fields } }
 
-  public var id: String { box.fields.id }
-  public var occurredAt: Timestamp { box.fields.occurredAt }
-  public var reportedAt: Timestamp? { box.fields.reportedAt }
-  public var type: IncidentType { box.fields.type }
-  public var confidence: Confidence? { box.fields.confidence }
-  public var lang: ReportText? { box.fields.lang }
-  public var source: Source? { box.fields.source }
-  public var location: Location? { box.fields.location }
-  public var perpetrator: Actor? { box.fields.perpetrator }
-  public var target: Target? { box.fields.target }
-  public var weapons: [Weapon]? { box.fields.weapons }
-  public var chemicalAgent: ReportText? { box.fields.chemicalAgent }
-  public var casualties: Casualties? { box.fields.casualties }
-  public var access: Access? { box.fields.access }
-  public var detention: Detention? { box.fields.detention }
-  public var trade: Trade? { box.fields.trade }
-  public var displacement: Displacement? { box.fields.displacement }
-  public var narrative: ReportText? { box.fields.narrative }
-  public var extra: JSONObject? { box.fields.extra }
+  public var id: String { _read { yield box.fields.id } }
+  public var occurredAt: Timestamp { _read { yield box.fields.occurredAt } }
+  public var reportedAt: Timestamp? { _read { yield box.fields.reportedAt } }
+  public var type: IncidentType { _read { yield box.fields.type } }
+  public var confidence: Confidence? { _read { yield box.fields.confidence } }
+  public var lang: ReportText? { _read { yield box.fields.lang } }
+  public var source: Source? { _read { yield box.fields.source } }
+  public var location: Location? { _read { yield box.fields.location } }
+  public var perpetrator: Actor? { _read { yield box.fields.perpetrator } }
+  public var target: Target? { _read { yield box.fields.target } }
+  public var weapons: [Weapon]? { _read { yield box.fields.weapons } }
+  public var chemicalAgent: ReportText? { _read { yield box.fields.chemicalAgent } }
+  public var casualties: Casualties? { _read { yield box.fields.casualties } }
+  public var access: Access? { _read { yield box.fields.access } }
+  public var detention: Detention? { _read { yield box.fields.detention } }
+  public var trade: Trade? { _read { yield box.fields.trade } }
+  public var displacement: Displacement? { _read { yield box.fields.displacement } }
+  public var narrative: ReportText? { _read { yield box.fields.narrative } }
+  public var extra: JSONObject? { _read { yield box.fields.extra } }
 
   public static func == (lhs: Report, rhs: Report) -> Bool {
     lhs.box === rhs.box || lhs.box.fields == rhs.box.fields

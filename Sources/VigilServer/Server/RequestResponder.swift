@@ -297,27 +297,26 @@ public final class RequestResponder: Sendable {
     let matches = set.evaluate(parsed.report)
     // Timed by the writer, with the report's `received_at`.
     let records = alertRecords(for: parsed.report, matches: matches, set: set, time: "")
-    var submission = Submission(
-      reportID: parsed.report.id, idDigest: ReportDigest.id(parsed.report.id), reportJSON: json,
-      alerts: records, warnings: parsed.warnings, ruleset: set.revision)
     // What the report is to the patterns is found here, on the connection's thread; the
     // writer only counts it.
-    if set.enabledPatternCount > 0 {
-      submission.report = parsed.report
-      submission.patternEvents = set.patternEvents(for: parsed.report, matches: matches)
-    }
-    if !records.isEmpty || !submission.patternEvents.isEmpty {
+    let counted = set.enabledPatternCount > 0
+    let patternEvents = counted ? set.patternEvents(for: parsed.report, matches: matches) : []
+    var facts: ReportFacts?
+    if !records.isEmpty || !patternEvents.isEmpty {
       let location = parsed.report.location
-      var facts = ReportFacts(
+      var found = ReportFacts(
         governorate: location?.governorate?.string, lat: location?.lat, lon: location?.lon, journal: nil)
       // Its region is found here, on the connection's thread, not on the writer's.
       if let index = writer.consoleIndex {
-        facts.region = index.region(of: facts)
-        facts.regionFound = true
+        found.region = index.region(of: found)
+        found.regionFound = true
       }
-      submission.facts = facts
+      facts = found
     }
-    return submission
+    return Submission(
+      reportID: parsed.report.id, idDigest: ReportDigest.id(parsed.report.id), reportJSON: json,
+      alerts: records, warnings: parsed.warnings, ruleset: set.revision, facts: facts,
+      report: counted ? parsed.report : nil, patternEvents: patternEvents)
   }
 
   private func alertRecords(for report: Report, matches: [RuleMatch], set: RuleSet, time: String) -> [AlertRecord] {
