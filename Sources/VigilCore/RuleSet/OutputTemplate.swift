@@ -10,17 +10,17 @@ public struct OutputTemplate: Sendable {
   private indirect enum Piece: Sendable {
     /// Literal text, as the UTF-8 it is copied as.
     case text([UInt8])
-    case field(ReportSchema.Field)
-    /// `%name(…)`: a function's answer, and the call as written.
-    case call(String, @Sendable (Report) -> FieldValue?)
+    /// `%field.path` or `%name(…)`: what a field or a function shows for the report, and
+    /// the path or the call as written. (One case for both: rendering takes out only the
+    /// reader, one reference to retain, where a schema field's copy retained three.)
+    case value(name: String, read: @Sendable (Report) -> FieldValue?)
     /// `%{a|b|…}`: the alternatives, each a sequence of pieces.
     case segment([[Piece]])
 
     /// What a field or a call shows for the report, and its name; nil for other pieces.
     func value(_ report: Report) -> (name: String, value: FieldValue?)? {
       switch self {
-      case .field(let field): (field.path, field.read(report))
-      case .call(let text, let read): (text, read(report))
+      case .value(let name, let read): (name, read(report))
       case .text, .segment: nil
       }
     }
@@ -54,11 +54,11 @@ public struct OutputTemplate: Sendable {
   private static func render(
     _ pieces: [Piece], _ report: Report, into message: inout [UInt8], inAlternative: Bool = false
   ) -> Bool {
-    for piece in pieces {
-      switch piece {
+    for index in pieces.indices {
+      switch pieces[index] {
       case .text(let bytes): message.append(contentsOf: bytes)
-      case .field, .call:
-        let value = piece.value(report)?.value
+      case .value(_, let read):
+        let value = read(report)
         if inAlternative, !shows(value) { return false }
         switch value {
         case .text(let text)?: text.withUTF8 { message.append(contentsOf: $0) }
@@ -68,8 +68,8 @@ public struct OutputTemplate: Sendable {
         }
       case .segment(let alternatives):
         let start = message.count
-        for alternative in alternatives {
-          if render(alternative, report, into: &message, inAlternative: true) { break }
+        for alternative in alternatives.indices {
+          if render(alternatives[alternative], report, into: &message, inAlternative: true) { break }
           message.removeSubrange(start...)
         }
       }
@@ -221,7 +221,7 @@ public struct OutputTemplate: Sendable {
         throw ConditionError(index, end, "%\(path) is an object; name one of its fields")
       }
       index = end
-      return .field(field)
+      return .value(name: field.path, read: field.read)
     }
 
     /// `%name(…)` at `index`, its `(` at `nameEnd`: read through the `)` that closes it
@@ -259,7 +259,7 @@ public struct OutputTemplate: Sendable {
         }
         let read = try compiler.value(of: call)
         index = end + 1
-        return .call(text, read)
+        return .value(name: text, read: read)
       } catch {
         throw ConditionError(error.start + offset, error.end + offset, error.message)
       }
