@@ -33,14 +33,14 @@ public struct ConditionCompiler: Sendable {
       var parts: [CompiledCondition] = []
       for operand in operands { parts.append(try compile(operand, expanding: &expanding)) }
       return CompiledCondition(
-        evaluate: Self.any(parts.map(\.evaluate)),
+        evaluate: Self.any(parts),
         pinnedValues: Self.disjunctionPins(parts),
         warnings: parts.flatMap(\.warnings))
     case .and(let operands):
       var parts: [CompiledCondition] = []
       for operand in operands { parts.append(try compile(operand, expanding: &expanding)) }
       return CompiledCondition(
-        evaluate: Self.all(parts.map(\.evaluate)),
+        evaluate: Self.all(parts),
         pinnedValues: Self.conjunctionPins(parts),
         warnings: parts.flatMap(\.warnings))
     case .not(let operand):
@@ -64,37 +64,45 @@ public struct ConditionCompiler: Sendable {
     }
   }
 
-  /// Whether any of `tests` holds. Two or three operands (most conditions' `or`s and
-  /// `and`s) are captured one by one: an array of closures holds them in its generic
-  /// representation, and each call went through a thunk and a retain of the closure
-  /// (a tenth of a rule set's evaluation, Callgrind).
-  private static func any(_ tests: [@Sendable (Report) -> Bool]) -> @Sendable (Report) -> Bool {
-    switch tests.count {
-    case 1: return tests[0]
+  /// Whether any of the parts holds. Each part's closure is taken from its struct, where
+  /// it is kept as it is: an array of closures keeps them in a generic representation, and
+  /// each call then went through a reabstraction thunk (a tenth of a rule set's
+  /// evaluation, Callgrind). Two or three operands, most `or`s and `and`s, are captured
+  /// one by one.
+  private static func any(_ parts: [CompiledCondition]) -> @Sendable (Report) -> Bool {
+    switch parts.count {
+    case 1: return parts[0].evaluate
     case 2:
-      let (a, b) = (tests[0], tests[1])
+      let (a, b) = (parts[0].evaluate, parts[1].evaluate)
       return { a($0) || b($0) }
     case 3:
-      let (a, b, c) = (tests[0], tests[1], tests[2])
+      let (a, b, c) = (parts[0].evaluate, parts[1].evaluate, parts[2].evaluate)
       return { a($0) || b($0) || c($0) }
     default:
-      return { report in tests.contains { $0(report) } }
+      let tests = parts.map { Test(evaluate: $0.evaluate) }
+      return { report in tests.contains { $0.evaluate(report) } }
     }
   }
 
-  /// Whether all of `tests` hold (as `any`).
-  private static func all(_ tests: [@Sendable (Report) -> Bool]) -> @Sendable (Report) -> Bool {
-    switch tests.count {
-    case 1: return tests[0]
+  /// Whether all of the parts hold (as `any`).
+  private static func all(_ parts: [CompiledCondition]) -> @Sendable (Report) -> Bool {
+    switch parts.count {
+    case 1: return parts[0].evaluate
     case 2:
-      let (a, b) = (tests[0], tests[1])
+      let (a, b) = (parts[0].evaluate, parts[1].evaluate)
       return { a($0) && b($0) }
     case 3:
-      let (a, b, c) = (tests[0], tests[1], tests[2])
+      let (a, b, c) = (parts[0].evaluate, parts[1].evaluate, parts[2].evaluate)
       return { a($0) && b($0) && c($0) }
     default:
-      return { report in tests.allSatisfy { $0(report) } }
+      let tests = parts.map { Test(evaluate: $0.evaluate) }
+      return { report in tests.allSatisfy { $0.evaluate(report) } }
     }
+  }
+
+  /// A closure in a struct, so that an array of them keeps it as it is.
+  private struct Test: Sendable {
+    let evaluate: @Sendable (Report) -> Bool
   }
 
   private func macro(_ name: ConditionSyntax.Name, expanding: inout [String]) throws(ConditionError)
