@@ -190,15 +190,43 @@ struct ControlMap: Sendable {
   /// one of its names entire: a name inside a longer one is another place (al-Bab is not
   /// Bab al-Hawa; Idlib countryside is not Idlib).
   static func placeParts(_ text: String) -> [[[String]]] {
-    let separators = CharacterSet(charactersIn: ",،;/()").union(CharacterSet(charactersIn: "–—"))
     var parts: [[[String]]] = []
-    for part in text.components(separatedBy: " - ").flatMap({ $0.components(separatedBy: separators) }) {
-      let words = NameNormalizer.words(of: part)
+    for piece in partTexts(text) {
+      let words = NameNormalizer.words(of: piece)
       guard !words.isEmpty else { continue }
       let bare = words.filter { !qualifiers.contains($0) }
       parts.append(!bare.isEmpty && bare != words ? [words, bare] : [words])
     }
     return parts
+  }
+
+  /// The separators of a place text's parts, besides " - ".
+  static let separators: Set<Unicode.Scalar> = [",", "،", ";", "/", "(", ")", "–", "—"]
+
+  /// The text's parts: split at " - ", then at each separator. Scalar by scalar: Foundation's
+  /// `components(separatedBy:)` with a `CharacterSet` built for each text cost some 40,000
+  /// instructions a place name (bench/count-instructions), for each one first seen.
+  static func partTexts(_ text: String) -> [String] {
+    var texts: [String] = []
+    var part = String.UnicodeScalarView()
+    let scalars = Array(text.unicodeScalars)
+    var index = 0
+    while index < scalars.count {
+      let scalar = scalars[index]
+      if separators.contains(scalar) {
+        texts.append(String(part))
+        part = String.UnicodeScalarView()
+      } else if scalar == " ", index + 2 < scalars.count, scalars[index + 1] == "-", scalars[index + 2] == " " {
+        texts.append(String(part))
+        part = String.UnicodeScalarView()
+        index += 2
+      } else {
+        part.append(scalar)
+      }
+      index += 1
+    }
+    texts.append(String(part))
+    return texts
   }
 
   /// The verdict of the covering entries: who held the place, designated groups or others.

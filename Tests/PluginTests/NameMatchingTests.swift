@@ -31,6 +31,21 @@ struct NameMatchingTests {
     ("داعش\u{200F}", ["داعش"]),
   ]
 
+  /// ASCII and the Arabic block are told alphanumeric or not without a property lookup
+  /// for each scalar; each such scalar between two letters joins them into one word exactly
+  /// when Unicode calls it a letter or a digit (or the normaliser drops it: quotes,
+  /// diacritics, tatweel), and splits them otherwise.
+  @Test func everyASCIIAndArabicScalarJoinsOrSplitsAsUnicodeSays() {
+    let dropped: Set<UInt32> = Set(0x064B...0x065F).union([0x0670, 0x0640, 0x061C, 0x27, 0x60, 0x22])
+    for value in Array(UInt32(0)...0x7F) + Array(UInt32(0x0600)...0x06FF) {
+      let scalar = Unicode.Scalar(value)!
+      let joins = dropped.contains(value) || scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+      let words = NameNormalizer.words(of: "x" + String(scalar) + "y")
+      #expect(words.count == (joins ? 1 : 2), "U+\(String(value, radix: 16)): \(words)")
+    }
+    #expect(NameNormalizer.words(of: "ABC-def_9") == ["abc", "def", "9"])
+  }
+
   @Test(arguments: normalised)
   func normalises(name: String, words: [String]) {
     #expect(NameNormalizer.words(of: name) == words)

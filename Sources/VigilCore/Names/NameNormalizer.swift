@@ -65,8 +65,18 @@ public enum NameNormalizer {
       default:
         break
       }
+      if scalar.isASCII {
+        // ASCII without Unicode's property tables (a lookup for every scalar was most of
+        // the cost of a name seen the first time): letters and digits are the alphanumerics.
+        switch scalar.value {
+        case 0x30...0x39, 0x61...0x7A: word.append(scalar)
+        case 0x41...0x5A: word.append(Unicode.Scalar(scalar.value + 32)!)
+        default: finish()
+        }
+        continue
+      }
       let folded = fold(scalar)
-      if folded.properties.isAlphabetic || folded.properties.numericType != nil {
+      if isAlphanumeric(folded) {
         if folded.isASCII {
           word.append(folded.value >= 0x41 && folded.value <= 0x5A ? Unicode.Scalar(folded.value + 32)! : folded)
         } else if (0x0600...0x06FF).contains(folded.value) {
@@ -80,6 +90,18 @@ public enum NameNormalizer {
     }
     finish()
     return words
+  }
+
+  /// Whether a scalar is a letter or a digit (Unicode's `Alphabetic`, or any numeric
+  /// type), the Arabic block read from a table made once.
+  private static func isAlphanumeric(_ scalar: Unicode.Scalar) -> Bool {
+    if (0x0600...0x06FF).contains(scalar.value) { return arabicAlphanumerics[Int(scalar.value - 0x0600)] }
+    return scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+  }
+
+  private static let arabicAlphanumerics: [Bool] = (UInt32(0x0600)...0x06FF).map { value in
+    let scalar = Unicode.Scalar(value)!
+    return scalar.properties.isAlphabetic || scalar.properties.numericType != nil
   }
 
   /// أ إ آ ٱ → ا; ى ی → ي; ک → ك; ة → ه; ؤ → و; ئ → ي
