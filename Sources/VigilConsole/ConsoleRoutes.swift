@@ -98,7 +98,7 @@ struct ConsoleRoutes {
 
   private func period(_ request: Request) throws -> OverviewPeriod {
     try AlertQueryParameters.period(
-      from: query(of: request), newestIncidentMs: index.snapshot().counts.newestIncidentMs)
+      from: query(of: request), newestIncidentMs: index.snapshot().newestIncidentMs)
   }
 }
 

@@ -53,7 +53,7 @@ public final class AlertIndex: Sendable {
     var chunks: [AlertIndexChunk] = []
     var held = 0
     var names = NameTable()
-    var counts = Counts()
+    var tally = AlertTally()
     /// The highest seq added.
     var lastSeq: UInt64 = 0
     /// Records the start-up build has read, and whether it is done.
@@ -145,7 +145,7 @@ public final class AlertIndex: Sendable {
       for chunk in state.chunks {
         for index in 0..<chunk.count { Self.copy(chunk.entry(index), from: chunk, names: state.names, into: &built) }
       }
-      built.counts = Self.merged(built.counts, state.counts)
+      built.tally.add(state.tally, numberedBy: state.names, into: &built.names)
       built.lastSeq = max(built.lastSeq, state.lastSeq)
       built.lastTime = state.lastTime
       built.building = false
@@ -180,17 +180,8 @@ public final class AlertIndex: Sendable {
     }
     state.lastSeq = item.seq
     guard !item.record.rule.hasPrefix("vigil.") else { return }
-    Self.count(priority: item.record.priority, rule: item.record.rule, incidentMs: incidentMs, in: &state.counts)
-    if let place { state.counts.byPlace[place, default: 0] += 1 }
-  }
-
-  /// Counts an incident rule's record in the overview (all but its region).
-  static func count(priority: Priority, rule: String, incidentMs: Int64, in counts: inout Counts) {
-    counts.total += 1
-    counts.byPriority[priority, default: 0] += 1
-    counts.byRule[rule, default: 0] += 1
-    counts.byDay[Self.day(ofMilliseconds: incidentMs), default: [:]][priority, default: 0] += 1
-    counts.newestIncidentMs = max(counts.newestIncidentMs ?? incidentMs, incidentMs)
+    state.tally.count(priority: item.record.priority, rule: rule, incidentMs: incidentMs)
+    if place != nil { state.tally.count(place: placeIndex) }
   }
 
   /// Copies an entry into another state, its names numbered as that state numbers them.
@@ -203,17 +194,6 @@ public final class AlertIndex: Sendable {
         place: place, lat: entry.lat, lon: entry.lon, report: entry.report, logged: entry.logged, lineStart: start,
         lineLength: entry.lineLength, messageStart: entry.messageStart, messageLength: entry.messageLength)
     }
-  }
-
-  private static func merged(_ a: Counts, _ b: Counts) -> Counts {
-    var sum = a
-    sum.total += b.total
-    sum.byPriority.merge(b.byPriority, uniquingKeysWith: +)
-    sum.byRule.merge(b.byRule, uniquingKeysWith: +)
-    sum.byPlace.merge(b.byPlace, uniquingKeysWith: +)
-    sum.byDay.merge(b.byDay) { $0.merging($1, uniquingKeysWith: +) }
-    if let newest = b.newestIncidentMs { sum.newestIncidentMs = max(sum.newestIncidentMs ?? newest, newest) }
-    return sum
   }
 
   /// Whole chunks of the oldest records go once the newest `limit` are held without them.
@@ -249,7 +229,10 @@ public final class AlertIndex: Sendable {
   public struct Snapshot: Sendable {
     let chunks: [(chunk: AlertIndexChunk, count: Int)]
     let names: NameTable
-    public let counts: Counts
+    let tally: AlertTally
+    /// The overview's counts, made when asked.
+    public var counts: Counts { tally.counts(names: names) }
+    public var newestIncidentMs: Int64? { tally.newestIncidentMs }
     public let held: Int
     public let building: Bool
     public let atlas: RegionAtlas?
@@ -298,7 +281,7 @@ public final class AlertIndex: Sendable {
   public func snapshot() -> Snapshot {
     state.withLockedValue { state in
       Snapshot(
-        chunks: state.chunks.map { ($0, $0.count) }, names: state.names, counts: state.counts, held: state.held,
+        chunks: state.chunks.map { ($0, $0.count) }, names: state.names, tally: state.tally, held: state.held,
         building: state.building, atlas: atlas)
     }
   }

@@ -113,14 +113,15 @@ enum AlertIndexLoader {
           }
         }
         state.lastSeq = max(state.lastSeq, record.seq)
+        let rule = state.names.index(of: record.rule)
         if !record.rule.hasPrefix("vigil.") {
-          AlertIndex.count(priority: record.priority, rule: record.rule, incidentMs: incidentMs, in: &state.counts)
+          state.tally.count(priority: record.priority, rule: rule, incidentMs: incidentMs)
           if report >= 0 { reports[Int(report)].counted += 1 }
         }
         guard limit > 0 else { return }
         let kept = Kept(
           seq: record.seq, timeMs: timeMs, incidentMs: incidentMs, offset: offset,
-          rule: state.names.index(of: record.rule), report: report, length: UInt32(line.count),
+          rule: rule, report: report, length: UInt32(line.count),
           file: UInt16(fileNumber), priority: record.priority)
         newest.add(kept)
       }
@@ -145,7 +146,7 @@ enum AlertIndexLoader {
     }
     reportNumbers = [:]
     for facts in reports where facts.place != 0 && facts.counted > 0 {
-      state.counts.byPlace[state.names.name(facts.place), default: 0] += Int(facts.counted)
+      state.tally.count(place: facts.place, records: Int(facts.counted))
     }
     copyLines(of: newest.inSeqOrder(), from: sources.alertLogs, reports: reports, into: &state)
     return state
