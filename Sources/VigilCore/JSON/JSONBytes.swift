@@ -29,6 +29,12 @@ public struct JSONBytes: ~Copyable {
   /// The bytes, as an array.
   public consuming func finished() -> [UInt8] { Array(written) }
 
+  /// Takes back what was written after the first `count` bytes.
+  public mutating func truncate(to count: Int) {
+    precondition(count >= 0 && count <= end)
+    end = count
+  }
+
   /// Room for `extra` more bytes.
   @inlinable @inline(__always)
   mutating func reserve(_ extra: Int) {
