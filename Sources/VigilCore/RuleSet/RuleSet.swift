@@ -1,6 +1,8 @@
 /// A loaded, checked rule set: immutable, so a report is checked by exactly one set even
-/// while a new one is being swapped in.
-public struct RuleSet: Sendable {
+/// while a new one is being swapped in. A class: every report reads the set in force, and
+/// a struct's copy retained and released each of its members (atomic operations, shared
+/// by every connection's thread).
+public final class RuleSet: Sendable {
   /// `sha256:` + the digest of the set's files, names and contents, in load order.
   public let revision: String
   /// Every rule, disabled ones too, in load order.
@@ -26,6 +28,7 @@ public struct RuleSet: Sendable {
     self.rules = rules
     self.patterns = patterns
     self.warnings = warnings
+    enabledPatternCount = patterns.count { $0.enabled }
     candidates = IncidentType.allCases.map { type in
       RuleCandidates(rules.filter { $0.enabled && ($0.condition.types?.contains(type) ?? true) })
     }
@@ -45,7 +48,8 @@ public struct RuleSet: Sendable {
   /// No rules and no patterns.
   public static let empty = RuleSet(revision: "", rules: [], warnings: [])
 
-  public var enabledPatternCount: Int { patterns.count { $0.enabled } }
+  /// How many patterns are enabled (counted once: each report asks).
+  public let enabledPatternCount: Int
 
   /// What the report is to each enabled pattern it counts toward, given the rules it fired.
   public func patternEvents(for report: Report, matches: [RuleMatch]) -> [PatternEvent] {
@@ -77,8 +81,12 @@ public struct RuleSet: Sendable {
   /// The enabled rules the report matches, in load order, with their messages.
   public func evaluate(_ report: Report) -> [RuleMatch] {
     var matches: [RuleMatch] = []
-    for rule in candidateRules(for: report) where rule.matches(report) {
-      matches.append(RuleMatch(rule: rule, message: rule.message(for: report)))
+    // Through a buffer pointer: a `for … in` over the array retained and released each rule
+    // it passed (atomic operations, on every report).
+    candidateRules(for: report).withUnsafeBufferPointer { rules in
+      for index in rules.indices where rules[index].matches(report) {
+        matches.append(RuleMatch(rule: rules[index], message: rules[index].message(for: report)))
+      }
     }
     return matches
   }

@@ -11,9 +11,16 @@ import VigilCore
 public final class RequestResponder: Sendable {
   public static let version = "0.1.0"
 
-  struct ActiveRules: Sendable {
-    var set: RuleSet
-    var loadedAt: String
+  /// The rule set in force, replaced whole by a reload. A class: each report reads it, and
+  /// a copy of the set's members retained and released each of them.
+  final class ActiveRules: Sendable {
+    let set: RuleSet
+    let loadedAt: String
+
+    init(set: RuleSet, loadedAt: String) {
+      self.set = set
+      self.loadedAt = loadedAt
+    }
   }
 
   struct LastReload: Sendable {
@@ -293,14 +300,14 @@ public final class RequestResponder: Sendable {
 
   /// A report checked and ready for the writer: its alerts, its id's digest.
   func submission(_ parsed: ParsedReport, json: ReportText) -> Submission {
-    let set = ruleSet
-    let matches = set.evaluate(parsed.report)
+    let active = rules.withLockedValue { $0 }
+    let matches = active.set.evaluate(parsed.report)
     // Timed by the writer, with the report's `received_at`.
-    let records = alertRecords(for: parsed.report, matches: matches, set: set, time: "")
+    let records = alertRecords(for: parsed.report, matches: matches, set: active.set, time: "")
     // What the report is to the patterns is found here, on the connection's thread; the
     // writer only counts it.
-    let counted = set.enabledPatternCount > 0
-    let patternEvents = counted ? set.patternEvents(for: parsed.report, matches: matches) : []
+    let counted = active.set.enabledPatternCount > 0
+    let patternEvents = counted ? active.set.patternEvents(for: parsed.report, matches: matches) : []
     var facts: ReportFacts?
     if !records.isEmpty || !patternEvents.isEmpty {
       let location = parsed.report.location
@@ -315,7 +322,7 @@ public final class RequestResponder: Sendable {
     }
     return Submission(
       reportID: parsed.report.id, idDigest: ReportDigest.id(parsed.report.id), reportJSON: json,
-      alerts: records, warnings: parsed.warnings, ruleset: set.revision, facts: facts,
+      alerts: records, warnings: parsed.warnings, ruleset: active.set.revision, facts: facts,
       report: counted ? parsed.report : nil, patternEvents: patternEvents)
   }
 
