@@ -26,8 +26,14 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
     else { return { _ in nil } }
     let atlas = GovernorateAtlas.atlas
     let names = Dictionary(uniqueKeysWithValues: atlas.regions.map { ($0.key, FieldValue.text(ReportText($0.name))) })
+    // By the governorate's text as written: the same few come back report after report.
+    let regionOfText = TextCache<String?>()
     return { report in
-      if case .text(let text)? = named.read(report), let key = atlas.region(named: text.string) { return names[key] }
+      if case .text(let text)? = named.read(report),
+        let key = regionOfText.value(for: text, compute: { atlas.region(named: $0.string) })
+      {
+        return names[key]
+      }
       if case .number(let latitude)? = lat.read(report), case .number(let longitude)? = lon.read(report),
         let key = atlas.region(containing: GeoPoint(lon: longitude, lat: latitude))
       {

@@ -3,7 +3,7 @@ import Testing
 @testable import VigilCore
 
 /// Shortcuts taken on the report path answer as the slow ways they replaced:
-/// `sameBytes(as:)` as `elementsEqual`, `Pattern.isBlank` as walking the `Character`s.
+/// `sameBytes(as:)` and `sameUTF8(as:)` as `elementsEqual`, `Pattern.isBlank` as walking the `Character`s.
 @Suite("Byte shortcuts")
 struct ByteShortcutsTests {
   static let texts = [
@@ -21,6 +21,7 @@ struct ByteShortcutsTests {
         let slow = left.utf8.elementsEqual(right.utf8)
         #expect(fast == slow && fastArray == slow, "\(left.debugDescription) against \(right.debugDescription)")
         #expect((ReportText(left) == ReportText(right)) == slow)
+        #expect(left.sameUTF8(as: right) == slow)
       }
     }
   }

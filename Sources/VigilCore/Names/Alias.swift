@@ -16,8 +16,8 @@ public struct Alias: Sendable, Equatable {
   /// Arabic text.
   public func occurs(in nameWords: [String]) -> Bool {
     guard !words.isEmpty, nameWords.count >= words.count else { return false }
-    for start in 0...(nameWords.count - words.count) where nameWords[start].utf8.elementsEqual(words[0].utf8) {
-      if zip(nameWords[start..<start + words.count], words).allSatisfy({ $0.utf8.elementsEqual($1.utf8) }) {
+    for start in 0...(nameWords.count - words.count) where nameWords[start].sameUTF8(as: words[0]) {
+      if zip(nameWords[start..<start + words.count], words).allSatisfy({ $0.sameUTF8(as: $1) }) {
         return true
       }
     }

@@ -30,8 +30,7 @@ public enum NameNormalizer {
     let name: String
 
     static func == (lhs: CacheKey, rhs: CacheKey) -> Bool {
-      var (left, right) = (lhs.name, rhs.name)
-      return left.withUTF8 { left in right.withUTF8 { right in left.sameBytes(as: right) } }
+      lhs.name.sameUTF8(as: rhs.name)
     }
 
     func hash(into hasher: inout Hasher) {

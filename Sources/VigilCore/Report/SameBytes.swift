@@ -24,3 +24,14 @@ extension UnsafeBufferPointer<UInt8> {
     other.withUnsafeBufferPointer { sameBytes(as: $0) }
   }
 }
+
+extension String {
+  /// Whether both strings are the same UTF-8, byte for byte (not canonical equivalence, as
+  /// `==` compares), by `memcmp` rather than walking two `UTF8View`s.
+  @inlinable
+  public func sameUTF8(as other: String) -> Bool {
+    guard utf8.count == other.utf8.count else { return false }
+    var (left, right) = (self, other)
+    return left.withUTF8 { left in right.withUTF8 { right in left.sameBytes(as: right) } }
+  }
+}
