@@ -153,7 +153,7 @@ public struct AlertRecord: Sendable, Equatable {
     out.raw(",\"prev\":\"")
     out.verbatim(prev)
     out.raw("\"")
-    let hash = AlertChain.hash(prev: prev, prefix: out.written)
+    let hash = out.withWritten { AlertChain.hash(prev: prev, prefix: $0) }
     out.raw(",\"hash\":\"")
     out.verbatim(hash)
     out.raw("\"}\n")

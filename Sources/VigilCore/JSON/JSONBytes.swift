@@ -23,11 +23,21 @@ public struct JSONBytes: ~Copyable {
 
   deinit { base.deallocate() }
 
-  /// The bytes written so far, valid until the next append.
-  public var written: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: end) }
+  /// Runs `body` on the bytes written so far. (A pointer handed out by a property could
+  /// outlive the value: a non-copyable value may be freed right after its last use.)
+  public borrowing func withWritten<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows
+    -> Result
+  {
+    try body(UnsafeBufferPointer(start: base, count: end))
+  }
 
-  /// The bytes, as an array.
-  public consuming func finished() -> [UInt8] { Array(written) }
+  /// The bytes, as an array; the memory is freed once they are copied.
+  public consuming func finished() -> [UInt8] {
+    let (base, end) = (self.base, self.end)
+    discard self
+    defer { base.deallocate() }
+    return Array(UnsafeBufferPointer(start: base, count: end))
+  }
 
   /// Takes back what was written after the first `count` bytes.
   public mutating func truncate(to count: Int) {

@@ -25,7 +25,7 @@ public enum JSONText {
   public static func appendString(_ utf8: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
     var out = JSONBytes(capacity: utf8.count + 8)
     out.string(utf8: utf8)
-    bytes.append(contentsOf: out.written)
+    out.withWritten { bytes.append(contentsOf: $0) }
   }
 
   /// A JSON value written compactly, members in their order.

@@ -5,9 +5,10 @@ public enum ReportDigest {
   /// Two SipHash digests of the id's UTF-8 bytes (the standard library's `Hasher`, keyed
   /// with a secret this process draws at start), each after a different first byte. The
   /// index lives in memory and is rebuilt from the journal at each start, so the key need
-  /// not outlive the process; nobody outside it can choose ids that collide. A SHA-256 of
-  /// the id took some 3,750 instructions a report (bench/count-instructions, Valgrind),
-  /// these two about 550.
+  /// not outlive the process; nobody outside it can choose ids that collide (unless the
+  /// process runs with `SWIFT_DETERMINISTIC_HASHING` set, a testing aid that fixes the
+  /// key). A SHA-256 of the id took some 3,750 instructions a report
+  /// (bench/count-instructions, Valgrind), these two about 550.
   public static func id(_ id: String) -> Digest128 {
     var id = id
     return id.withUTF8 { bytes in

@@ -32,7 +32,7 @@ public enum Response {
   public static func duplicate(reportID: String, ruleset: String, seqs: [UInt64]) -> String {
     var out = JSONBytes(capacity: 160 + seqs.count * 16)
     appendDuplicate(to: &out, reportID: reportID, ruleset: ruleset, seqs: seqs)
-    return String(decoding: out.written, as: UTF8.self)
+    return out.withWritten { String(decoding: $0, as: UTF8.self) }
   }
 
   /// The same, appended as bytes.
@@ -57,7 +57,7 @@ public enum Response {
     var out = JSONBytes(capacity: 200 + alerts.count * 200)
     appendVerdict(
       to: &out, reportID: reportID, duplicate: duplicate, ruleset: ruleset, alerts: alerts, warnings: warnings)
-    return String(decoding: out.written, as: UTF8.self)
+    return out.withWritten { String(decoding: $0, as: UTF8.self) }
   }
 
   /// The same, appended as bytes (the writer puts a burst's responses in one buffer).

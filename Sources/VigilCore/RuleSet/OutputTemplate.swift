@@ -44,7 +44,7 @@ public struct OutputTemplate: Sendable {
   public func render(_ report: Report) -> String {
     var message = JSONBytes(capacity: 160)
     program.render(program.top, report, into: &message)
-    return String(decoding: message.written, as: UTF8.self)
+    return message.withWritten { String(decoding: $0, as: UTF8.self) }
   }
 
   /// The pieces laid out flat for rendering: steps that are plain values, the literal text

@@ -35,7 +35,7 @@ struct ResponseLines: Sendable {
   mutating func append(writing write: (inout JSONBytes) -> Void) {
     var out = JSONBytes(capacity: 512)
     write(&out)
-    bytes.append(contentsOf: out.written)
+    out.withWritten { bytes.append(contentsOf: $0) }
     ends.append(bytes.count)
   }
 }
