@@ -49,7 +49,7 @@ final class GroupCommit: @unchecked Sendable {
   let loop: EventLoop
   private let journal: Journal
   private let alertLog: AlertLog
-  private var index: DuplicateIndex
+  @exclusivity(unchecked) private var index: DuplicateIndex
   private let syncs: Bool
   private let rotation: (bytes: Int, keep: Int)
   private let counters: Counters
@@ -66,10 +66,11 @@ final class GroupCommit: @unchecked Sendable {
     let records: [AlertRecord]
     let promise: EventLoopPromise<ResponseLines>
   }
-  private var pending: [Pending] = []
-  private var flushScheduled = false
+  // Touched only on `loop`, one access at a time: no runtime exclusivity checks.
+  @exclusivity(unchecked) private var pending: [Pending] = []
+  @exclusivity(unchecked) private var flushScheduled = false
   /// The patterns counted, and what `status` shows of them.
-  private var patterns: PatternCounting
+  @exclusivity(unchecked) private var patterns: PatternCounting
   private let horizonDays: Int
   private var rebuild = (reports: 0, seconds: 0.0)
   let patternStatus: NIOLockedValueBox<PatternCounting.Status>
