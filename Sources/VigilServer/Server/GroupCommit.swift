@@ -164,6 +164,8 @@ final class GroupCommit: @unchecked Sendable {
     let report: ReportText
     let first: Int
     let count: Int
+    /// Where the duplicate index's lookup left off, for the insert once it is durable.
+    let vacancy: CompactDigestTable.Vacancy?
   }
 
   private func flush() {
@@ -236,11 +238,12 @@ final class GroupCommit: @unchecked Sendable {
     patterns.windows.settle()
     if !accepted.isEmpty { notePatternStatus() }
     for (number, item) in accepted.enumerated() {
-      index.record(
+      index.recordNew(
         key: batch[item.group].submissions[item.position].idDigest,
         entry: .init(
           journalPlace: journal.place(ofOffset: journalOffsets[number]), firstSeq: firstSeq + UInt64(item.first),
-          alertCount: UInt32(item.count)))
+          alertCount: UInt32(item.count)),
+        at: item.vacancy)
     }
     counters.accepted(accepted.count)
     counters.alerts(records)
@@ -362,7 +365,7 @@ final class GroupCommit: @unchecked Sendable {
             .storage,
             "a report with the id \(submission.reportID) was recorded, but its journal line cannot be read to "
               + "compare: \(failure); nothing was recorded")))
-    case .new:
+    case .new(let vacancy):
       journalEntries.append((clock.text, submission.reportJSON))
       let first = records.count
       // One clock reading per commit: the report's `received_at` is its alerts' `time`.
@@ -381,7 +384,7 @@ final class GroupCommit: @unchecked Sendable {
       }
       let item = Accepted(
         group: place.group, position: place.position, report: submission.reportJSON, first: first,
-        count: records.count - first)
+        count: records.count - first, vacancy: vacancy)
       accepted.append(item)
       acceptedByID[submission.idDigest] = item
       return .recorded(first: first, count: item.count, lateWarning: lateWarning)
@@ -392,14 +395,16 @@ final class GroupCommit: @unchecked Sendable {
   /// same report (a duplicate) or another (a conflict), found by comparing it with the
   /// journal's copy.
   private enum Verdict {
-    case new
+    /// Where the index's lookup left off, for its insert.
+    case new(CompactDigestTable.Vacancy?)
     case duplicate(DuplicateIndex.Entry)
     case conflict
     case unreadable(Journal.Failure)
   }
 
   private func verdict(_ submission: borrowing Submission) -> Verdict {
-    guard let entry = index.entry(key: submission.idDigest) else { return .new }
+    let (found, vacancy) = index.lookup(key: submission.idDigest)
+    guard let entry = found else { return .new(vacancy) }
     let line: [UInt8]
     do throws(Journal.Failure) {
       line = try journal.line(atPlace: entry.journalPlace)

@@ -49,6 +49,19 @@ public struct DuplicateIndex: Sendable {
     entries.set(key, entry)
   }
 
+  /// The report recorded with this id's digest, or where a new one would go
+  /// (`CompactDigestTable.Vacancy`).
+  func lookup(key: Digest128) -> (entry: Entry?, vacancy: CompactDigestTable.Vacancy?) {
+    entries.lookup(key)
+  }
+
+  /// Records a report whose id `lookup` did not find, at the place it found, and nothing
+  /// recorded with that id since.
+  mutating func recordNew(key: Digest128, entry: Entry, at vacancy: CompactDigestTable.Vacancy?) {
+    guard let vacancy else { return record(key: key, entry: entry) }
+    entries.insertNew(key, entry, at: vacancy)
+  }
+
   /// Rebuilds the index from the journal and the alert log files (oldest first), as the
   /// daemon does on start. Lines that cannot be read are skipped and counted. The journal
   /// goes first, each report entered without alerts; the alert log's records then fill in
