@@ -1,7 +1,7 @@
 import VigilCore
 
 /// The overview's counts (`AlertIndex.Counts`) as the index keeps them while records come:
-/// by the numbers its name table gives rule ids and region keys, priorities by position,
+/// by the numbers its name table gives rule ids and region keys, priorities by rank (`Priority.rank`),
 /// days and priorities in one key. Counting a record into dictionaries keyed by strings
 /// and a dictionary of dictionaries by day cost about 1,600 instructions an alert
 /// (bench/count-instructions); the `Counts` a reader sees are made from these when it asks.
@@ -12,13 +12,13 @@ struct AlertTally: Sendable {
   /// By name number.
   private var byRule: [Int] = []
   private var byPlace: [Int] = []
-  /// By `day << 3 | priority position`.
+  /// By `day << 3 | priority rank`.
   private var byDayAndPriority: [Int: Int] = [:]
 
   /// Counts an incident rule's record (all but its region).
   mutating func count(priority: Priority, rule: UInt32, incidentMs: Int64) {
     total += 1
-    let position = priority.position
+    let position = priority.rank
     byPriority[position] += 1
     Self.add(1, at: Int(rule), to: &byRule)
     byDayAndPriority[AlertIndex.day(ofMilliseconds: incidentMs) << 3 | position, default: 0] += 1
@@ -63,18 +63,5 @@ struct AlertTally: Sendable {
       counts.byDay[key >> 3, default: [:]][Priority.allCases[key & 7]] = count
     }
     return counts
-  }
-}
-
-extension Priority {
-  /// Its position in `allCases`, without a search.
-  fileprivate var position: Int {
-    switch self {
-    case .critical: 0
-    case .high: 1
-    case .medium: 2
-    case .low: 3
-    case .info: 4
-    }
   }
 }
