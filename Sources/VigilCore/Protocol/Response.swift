@@ -64,30 +64,69 @@ public enum Response {
   public static func appendVerdict(
     to out: inout JSONBytes, reportID: String, duplicate: Bool?, ruleset: String, alerts: [Alert], warnings: [String]
   ) {
+    appendVerdictStart(to: &out, reportID: reportID, duplicate: duplicate, ruleset: ruleset)
+    for index in alerts.indices {
+      if index > 0 { out.raw(",") }
+      let alert = alerts[index]
+      appendAlert(to: &out, seq: alert.seq, rule: alert.rule, priority: alert.priority, message: alert.message)
+    }
+    appendVerdictEnd(to: &out, warnings: warnings, lastWarning: nil)
+  }
+
+  /// A recorded report's `submit` response, its alerts read from the records as logged:
+  /// `records[first..<first + count]`, whose `seq`s start at `firstSeq + first`. (The
+  /// writer renders it; the texts are read where they are, not retained into `Alert`s.)
+  public static func appendVerdict(
+    to out: inout JSONBytes, reportID: String, ruleset: String, records: [AlertRecord], first: Int, count: Int,
+    firstSeq: UInt64, warnings: [String], lastWarning: String?
+  ) {
+    appendVerdictStart(to: &out, reportID: reportID, duplicate: false, ruleset: ruleset)
+    for position in first..<first + count {
+      if position > first { out.raw(",") }
+      appendAlert(
+        to: &out, seq: firstSeq + UInt64(position), rule: records[position].rule,
+        priority: records[position].priority, message: records[position].message)
+    }
+    appendVerdictEnd(to: &out, warnings: warnings, lastWarning: lastWarning)
+  }
+
+  private static func appendVerdictStart(to out: inout JSONBytes, reportID: String, duplicate: Bool?, ruleset: String) {
     out.raw("{\"ok\":true,\"report_id\":")
     out.string(reportID)
     if let duplicate { duplicate ? out.raw(",\"duplicate\":true") : out.raw(",\"duplicate\":false") }
     out.raw(",\"ruleset\":")
     out.string(ruleset)
     out.raw(",\"alerts\":[")
-    for (index, alert) in alerts.enumerated() {
-      if index > 0 { out.raw(",") }
-      out.raw("{")
-      if let seq = alert.seq {
-        out.raw("\"seq\":")
-        out.decimal(seq)
-        out.raw(",")
-      }
-      out.raw("\"rule\":")
-      out.string(alert.rule)
-      out.raw(",\"priority\":\"")
-      out.verbatim(alert.priority.rawValue)
-      out.raw("\",\"message\":")
-      out.string(alert.message)
-      out.raw("}")
+  }
+
+  private static func appendAlert(
+    to out: inout JSONBytes, seq: UInt64?, rule: String, priority: Priority, message: String
+  ) {
+    out.raw("{")
+    if let seq {
+      out.raw("\"seq\":")
+      out.decimal(seq)
+      out.raw(",")
     }
-    out.raw("],\"warnings\":")
-    out.strings(warnings)
-    out.raw("}\n")
+    out.raw("\"rule\":")
+    out.string(rule)
+    out.raw(",\"priority\":\"")
+    out.verbatim(priority.rawValue)
+    out.raw("\",\"message\":")
+    out.string(message)
+    out.raw("}")
+  }
+
+  private static func appendVerdictEnd(to out: inout JSONBytes, warnings: [String], lastWarning: String?) {
+    out.raw("],\"warnings\":[")
+    for index in warnings.indices {
+      if index > 0 { out.raw(",") }
+      out.string(warnings[index])
+    }
+    if let lastWarning {
+      if !warnings.isEmpty { out.raw(",") }
+      out.string(lastWarning)
+    }
+    out.raw("]}\n")
   }
 }

@@ -257,14 +257,19 @@ final class GroupCommit: @unchecked Sendable {
       let mark = journal.mark
       for sink in sinks { sink.logged(upTo: alertLog.lastSeq, journal: mark) }
     }
-    let replies = answers.enumerated().map { group, these in
+    var scratch = JSONBytes(capacity: 1024)
+    var replies: [(EventLoopPromise<ResponseLines>, ResponseLines)] = []
+    replies.reserveCapacity(answers.count)
+    for (group, these) in answers.enumerated() {
       var lines = ResponseLines(capacity: these.count)
       batch[group].submissions.withUnsafeBufferPointer { submissions in
         for position in these.indices {
-          render(these[position], submissions[position], records: records, firstSeq: firstSeq, into: &lines)
+          render(
+            these[position], submissions[position], records: records, firstSeq: firstSeq, into: &lines,
+            using: &scratch)
         }
       }
-      return (batch[group].promise, lines)
+      replies.append((batch[group].promise, lines))
     }
     // The connections keep their submissions until answered, so what they made (reports,
     // texts, alerts) is freed on their threads, not here: freeing it on the writer cost it
@@ -283,27 +288,21 @@ final class GroupCommit: @unchecked Sendable {
   /// The response line of one answer, once the batch's first `seq` is known.
   private func render(
     _ answer: Answer, _ submission: borrowing Submission, records: [AlertRecord], firstSeq: UInt64,
-    into lines: inout ResponseLines
+    into lines: inout ResponseLines, using scratch: inout JSONBytes
   ) {
     switch answer {
     case .now(let line):
       lines.append(line)
     case .repeated(let first, let count):
       let seqs = (0..<count).map { firstSeq + UInt64(first + $0) }
-      lines.append { out in
+      lines.append(using: &scratch) { out in
         Response.appendDuplicate(to: &out, reportID: submission.reportID, ruleset: submission.ruleset, seqs: seqs)
       }
     case .recorded(let first, let count, let lateWarning):
-      let alerts = (first..<first + count).map { position in
-        Response.Alert(
-          seq: firstSeq + UInt64(position), rule: records[position].rule, priority: records[position].priority,
-          message: records[position].message)
-      }
-      let warnings = lateWarning.map { submission.warnings + [$0] } ?? submission.warnings
-      lines.append { out in
+      lines.append(using: &scratch) { out in
         Response.appendVerdict(
-          to: &out, reportID: submission.reportID, duplicate: false, ruleset: submission.ruleset, alerts: alerts,
-          warnings: warnings)
+          to: &out, reportID: submission.reportID, ruleset: submission.ruleset, records: records, first: first,
+          count: count, firstSeq: firstSeq, warnings: submission.warnings, lastWarning: lateWarning)
       }
     }
   }

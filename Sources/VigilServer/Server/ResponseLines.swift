@@ -31,11 +31,12 @@ struct ResponseLines: Sendable {
     ends.append(bytes.count)
   }
 
-  /// Appends a line written by `write`, which must end it with a newline.
-  mutating func append(writing write: (inout JSONBytes) -> Void) {
-    var out = JSONBytes(capacity: 512)
-    write(&out)
-    out.withWritten { bytes.append(contentsOf: $0) }
+  /// Appends a line written by `write`, which must end it with a newline, into `scratch`
+  /// (emptied first: one buffer serves a whole batch, not an allocation a line).
+  mutating func append(using scratch: inout JSONBytes, writing write: (inout JSONBytes) -> Void) {
+    scratch.truncate(to: 0)
+    write(&scratch)
+    scratch.withWritten { bytes.append(contentsOf: $0) }
     ends.append(bytes.count)
   }
 }
