@@ -125,37 +125,115 @@ struct ControlMap: Sendable {
     }
   }
 
+  /// The entries with a circle, by the cells of a grid (`cellDegrees` a side) that their
+  /// circles reach, in load order: a point is tested against its cell's few entries, not
+  /// against every entry of the map (that scan was about 1,800 instructions a report with
+  /// the shipped map of 60 entries, bench/count-instructions).
+  private let byCell: [Int: [Int]]
+  /// The entries by the words of each of their names, in load order: a place text seen for
+  /// the first time is looked up part by part, not compared with every name of every entry.
+  private let byNameWords: [[String]: [Int]]
+  /// Circles too wide for the grid (near a pole, across the antimeridian): tested always.
+  private let wide: [Int]
+  static let cellDegrees = 0.25
+
   init(entries: [ControlEntry]) {
     self.entries = entries
     reaches = entries.map(Reach.init)
+    var byCell: [Int: [Int]] = [:]
+    var wide: [Int] = []
+    for (index, reach) in reaches.enumerated() {
+      guard let cells = Self.cells(reachedBy: reach) else {
+        if reach.circle != nil { wide.append(index) }
+        continue
+      }
+      for cell in cells { byCell[cell, default: []].append(index) }
+    }
+    self.byCell = byCell
+    self.wide = wide
+    var byNameWords: [[String]: [Int]] = [:]
+    for (index, entry) in entries.enumerated() {
+      for alias in entry.aliases where byNameWords[alias.words]?.last != index {
+        byNameWords[alias.words, default: []].append(index)
+      }
+    }
+    self.byNameWords = byNameWords
+  }
+
+  /// The grid cell of a point.
+  static func cell(lat: Double, lon: Double) -> Int {
+    Int((lat / cellDegrees).rounded(.down)) * 10_000 + Int((lon / cellDegrees).rounded(.down))
+  }
+
+  /// The cells a circle's bounding box touches, with a margin; nil without a circle or when
+  /// the box is too wide for the grid.
+  private static func cells(reachedBy reach: Reach) -> [Int]? {
+    guard let circle = reach.circle else { return nil }
+    let kilometresPerDegree = ControlEntry.earthRadiusKilometres * Double.pi / 180
+    let latReach = circle.radiusKilometres / kilometresPerDegree * 1.01 + 1e-9
+    // The box is widest in longitude at its poleward edge.
+    let poleward = min(abs(circle.lat) + latReach, 90)
+    let cosine = cos(poleward * Double.pi / 180)
+    guard cosine > 0.01 else { return nil }
+    let lonReach = circle.radiusKilometres / (kilometresPerDegree * cosine) * 1.01 + 1e-9
+    let (south, north) = (circle.lat - latReach, circle.lat + latReach)
+    let (west, east) = (circle.lon - lonReach, circle.lon + lonReach)
+    guard west >= -180, east <= 180, (north - south) / cellDegrees < 100, (east - west) / cellDegrees < 100
+    else { return nil }
+    var cells: [Int] = []
+    for latCell in Int((south / cellDegrees).rounded(.down))...Int((north / cellDegrees).rounded(.down)) {
+      for lonCell in Int((west / cellDegrees).rounded(.down))...Int((east / cellDegrees).rounded(.down)) {
+        cells.append(latCell * 10_000 + lonCell)
+      }
+    }
+    return cells
+  }
+
+  /// The entries whose circle holds the point on the day, in load order.
+  func covering(lat: Double, lon: Double, day: Int32) -> [Int] {
+    guard abs(lat) <= 90, abs(lon) <= 180 else {
+      return reaches.indices.filter { reaches[$0].covers(day) && reaches[$0].holds(lat: lat, lon: lon) }
+    }
+    var covering: [Int] = []
+    if let near = byCell[Self.cell(lat: lat, lon: lon)] {
+      for index in near where reaches[index].covers(day) && reaches[index].holds(lat: lat, lon: lon) {
+        covering.append(index)
+      }
+    }
+    guard !wide.isEmpty else { return covering }
+    for index in wide where reaches[index].covers(day) && reaches[index].holds(lat: lat, lon: lon) {
+      covering.append(index)
+    }
+    return covering.sorted()
   }
 
   /// The reading of one call: `control(location)` names the location object.
   func reader(for arguments: [ConditionFunction.Argument]) -> @Sendable (Report) -> ControlFinding? {
     guard case .field(let location) = arguments[0] else { return { _ in nil } }
-    let part = { (name: String) in ReportSchema.field(location.path + "." + name) }
+    // The readers alone: a captured `ReportSchema.Field` was copied at each read.
+    let part = { (name: String) in ReportSchema.field(location.path + "." + name)?.read }
     let place = part("place")
     let governorate = part("governorate")
     let latitude = part("lat")
     let longitude = part("lon")
-    let occurredAt = ReportSchema.field("occurred_at")
+    let occurredAt = ReportSchema.field("occurred_at")?.read
     return { report in
       // The date as the report writes it: its own local date.
-      guard case .timestamp(let time)? = occurredAt?.read(report),
+      guard case .timestamp(let time)? = occurredAt?(report),
         let day = time.text.withUTF8({ Reach.day($0) })
       else { return nil }
       // The most precise way first; a way that finds no entry for that day gives way to the next.
-      if case .number(let lat)? = latitude?.read(report), case .number(let lon)? = longitude?.read(report) {
-        let covering = reaches.indices.filter { reaches[$0].covers(day) && reaches[$0].holds(lat: lat, lon: lon) }
+      if case .number(let lat)? = latitude?(report), case .number(let lon)? = longitude?(report) {
+        let covering = covering(lat: lat, lon: lon, day: day)
         if !covering.isEmpty { return finding(covering) }
       }
-      if case .text(let text)? = place?.read(report) {
+      if case .text(let text)? = place?(report) {
         let covering = byPlace.value(for: text) { text in self.entries(named: text.string) }.filter {
           reaches[$0].covers(day)
         }
         if !covering.isEmpty { return finding(covering) }
       }
-      if case .text(let text)? = governorate?.read(report) {
+      if case .text(let text)? = governorate?(report) {
         let covering = byGovernorate.value(for: text) { text in
           let words = NameNormalizer.words(of: text.string)
           return entries.indices.filter {
@@ -173,10 +251,9 @@ struct ControlMap: Sendable {
   /// Manbij and Aleppo city).
   private func entries(named text: String) -> [Int] {
     for variants in Self.placeParts(text) {
-      let named = entries.indices.filter { index in
-        entries[index].aliases.contains { alias in variants.contains { $0 == alias.words } }
-      }
-      if !named.isEmpty { return named }
+      let named = variants.compactMap { byNameWords[$0] }
+      guard !named.isEmpty else { continue }
+      return named.count == 1 ? named[0] : Array(Set(named.joined())).sorted()
     }
     return []
   }

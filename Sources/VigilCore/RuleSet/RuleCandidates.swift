@@ -7,9 +7,10 @@ struct RuleCandidates: Sendable {
   /// Fewer rules pinning a field than this, and the index is not worth its lookup.
   static let fewestPinningRules = 4
 
-  /// The field the rules are indexed by, with its reader; nil when no field is pinned by
-  /// enough rules, and every rule is a candidate.
-  private let field: ReportSchema.Field?
+  /// The reader of the field the rules are indexed by; nil when no field is pinned by
+  /// enough rules, and every rule is a candidate. (The reader alone: a whole
+  /// `ReportSchema.Field` was copied for each report, its members retained.)
+  private let read: (@Sendable (Report) -> FieldValue?)?
   /// For each value some rule pins: those rules and the rules that do not pin the field, in
   /// load order.
   private let byValue: [ValueKey: [Rule]]
@@ -26,12 +27,12 @@ struct RuleCandidates: Sendable {
     guard let (path, count) = pinning.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }),
       count >= Self.fewestPinningRules, let field = ReportSchema.field(path)
     else {
-      self.field = nil
+      read = nil
       byValue = [:]
       unpinned = rules
       return
     }
-    self.field = field
+    read = field.read
     unpinned = rules.filter { $0.condition.pinnedValues[path] == nil }
     let values = Set(rules.flatMap { $0.condition.pinnedValues[path] ?? [] })
     byValue = Dictionary(
@@ -42,9 +43,9 @@ struct RuleCandidates: Sendable {
 
   /// The rules the report may match, in load order.
   func rules(for report: Report) -> [Rule] {
-    guard let field else { return unpinned }
+    guard let read else { return unpinned }
     let key: ValueKey? =
-      switch field.read(report) {
+      switch read(report) {
       case .text(let text)?: ValueKey(text)
       case .string(let string)?: ValueKey(string)
       default: nil

@@ -10,7 +10,9 @@ final class Counters: Sendable {
     var refused = 0
     var duplicates = 0
     var checked = 0
-    var alerts: [Priority: Int] = [:]
+    /// Alerts logged, by priority (at its `rank`): an array, as a dictionary keyed by
+    /// `Priority` hashed its raw text for every alert.
+    var alerts = [Int](repeating: 0, count: Priority.allCases.count)
   }
 
   private let values = NIOLockedValueBox(Values())
@@ -40,7 +42,7 @@ final class Counters: Sendable {
   func alerts(_ records: [AlertRecord]) {
     guard !records.isEmpty else { return }
     values.withLockedValue { values in
-      for index in records.indices { values.alerts[records[index].priority, default: 0] += 1 }
+      for index in records.indices { values.alerts[records[index].priority.rank] += 1 }
     }
     metrics.alerts(records)
   }

@@ -83,6 +83,13 @@ public final class DaemonMetrics: Sendable {
   private struct RuleAndPriority: Hashable {
     let rule: String
     let priority: Priority
+
+    // The priority by its rank: a raw-value enum hashes its raw text, a second string
+    // hashed for every alert.
+    func hash(into hasher: inout Hasher) {
+      hasher.combine(rule)
+      hasher.combine(priority.rank)
+    }
   }
 
   func reload(ok: Bool) { (ok ? reloads.ok : reloads.rejected).increment() }

@@ -519,7 +519,7 @@ public final class RequestResponder: Sendable {
     let active = rules.withLockedValue { $0 }
     let last = lastReload.withLockedValue { $0 }
     let counts = counters.snapshot
-    let alerts = Priority.allCases.map { "\"\($0.rawValue)\":\(counts.alerts[$0] ?? 0)" }.joined(separator: ",")
+    let alerts = Priority.allCases.map { "\"\($0.rawValue)\":\(counts.alerts[$0.rank])" }.joined(separator: ",")
     let uptime = (Date().timeIntervalSince(startedAt) * 1000).rounded() / 1000
     let alertLog = URL(fileURLWithPath: writer.alertLogPath).standardizedFileURL.path
     return
