@@ -16,7 +16,7 @@ import VigilCore
 /// loop leave in one buffer, one `write`. (Chaining a future per request cost about a
 /// tenth of a connection thread's time, bench/run profile.)
 final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
-  typealias InboundIn = FramedLine
+  typealias InboundIn = ByteBuffer
   typealias OutboundOut = ByteBuffer
 
   private enum Slot {
@@ -99,12 +99,17 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     // A subscribed connection carries only the stream; later lines are ignored.
     guard state.lineRead() else { return }
+    handle(responder.respond(to: unwrapInboundIn(data), peer: peer, on: context.eventLoop), context: context)
+  }
+
+  /// A line too long to read (LineFramer), answered in its place among the others.
+  private func lineTooLarge(context: ChannelHandlerContext) {
+    guard state.lineRead() else { return }
+    handle(.line(responder.tooLarge(on: context.eventLoop)), context: context)
+  }
+
+  private func handle(_ reply: RequestResponder.Reply?, context: ChannelHandlerContext) {
     let loop = context.eventLoop
-    let reply: RequestResponder.Reply?
-    switch unwrapInboundIn(data) {
-    case .tooLarge: reply = .line(responder.tooLarge(on: loop))
-    case .line(let line): reply = responder.respond(to: line, peer: peer, on: loop)
-    }
     switch reply {
     case nil:
       return
@@ -304,6 +309,10 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   }
 
   func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    if event is LineTooLarge {
+      lineTooLarge(context: context)
+      return
+    }
     // A subscriber that half-closes keeps its stream (`… | nc -U sock`).
     submitBurst(on: context.eventLoop)
     if case ChannelEvent.inputClosed = event, state.inputClosed() {
