@@ -136,6 +136,7 @@ public struct ConditionCompiler: Sendable {
     let type: FieldType
     let read: @Sendable (Report) -> FieldValue?
     let subjectName: String
+    var fromFunction = false
     // The field whose values `=` and `in` pin: one that holds a single text or word.
     var pinnable: String?
     switch predicate.subject {
@@ -155,12 +156,14 @@ public struct ConditionCompiler: Sendable {
       type = function.result.fieldType
       read = function.prepare(arguments)
       subjectName = "\(call.function.text)(…)"
+      fromFunction = true
     }
     switch predicate.test {
     case .exists:
       return CompiledCondition(evaluate: { read($0) != nil })
     case .compare(let comparison, let literal):
-      let test = try ValueTest.comparison(comparison, literal, type: type, subject: subjectName)
+      let test = try ValueTest.comparison(
+        comparison, literal, type: type, subject: subjectName, fromFunction: fromFunction)
       return CompiledCondition(
         evaluate: { report in
           guard let value = read(report) else { return false }
@@ -169,7 +172,8 @@ public struct ConditionCompiler: Sendable {
         pinnedValues: comparison == .equal ? pinnable.map { [$0: [ValueKey(literal.text)]] } ?? [:] : [:])
     case .member(let membership, let items):
       let values = try expand(items)
-      let test = try ValueTest.membership(membership, values, type: type, subject: subjectName)
+      let test = try ValueTest.membership(
+        membership, values, type: type, subject: subjectName, fromFunction: fromFunction)
       var warnings: [ConditionError] = []
       // Only free text invites the mistake; a function's answer (a place key, say) is compared
       // with words on purpose.

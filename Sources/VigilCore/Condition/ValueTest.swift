@@ -14,13 +14,18 @@ enum ValueTest {
     let list: String?
   }
 
+  /// `fromFunction`: the value is a function's answer, which may be a list whatever the
+  /// declared type (a field's value is one when its type says so).
   static func comparison(
-    _ comparison: ComparisonOperator, _ literal: ConditionSyntax.Literal, type: FieldType, subject: String
+    _ comparison: ComparisonOperator, _ literal: ConditionSyntax.Literal, type: FieldType, subject: String,
+    fromFunction: Bool = false
   ) throws(ConditionError) -> Test {
     func refuse(_ reason: String) -> ConditionError {
       ConditionError(literal.start, literal.end, reason)
     }
     switch type {
+    case .text where !fromFunction:
+      return try textTest(comparison, literal)
     case .text, .texts:
       return anyElement(try textTest(comparison, literal))
     case .word(let allowed), .words(let allowed):
@@ -30,6 +35,8 @@ enum ValueTest {
             "'\(literal.text)' is not a value of \(subject), which is one of: \(allowed.joined(separator: ", "))")
         }
       }
+      // A single value is tested as it is; only a list needs "some element passes".
+      if case .word = type, !fromFunction { return try textTest(comparison, literal) }
       return anyElement(try textTest(comparison, literal))
     case .number:
       let number = try numeric(comparison, literal, subject: subject)
@@ -63,9 +70,11 @@ enum ValueTest {
   }
 
   static func membership(
-    _ membership: MembershipOperator, _ items: [Item], type: FieldType, subject: String
+    _ membership: MembershipOperator, _ items: [Item], type: FieldType, subject: String, fromFunction: Bool = false
   ) throws(ConditionError) -> Test {
     switch type {
+    case .text where !fromFunction:
+      return textMembership(membership, items)
     case .text, .texts:
       return anyElement(textMembership(membership, items))
     case .word(let allowed), .words(let allowed):
@@ -78,6 +87,7 @@ enum ValueTest {
             "'\(item.text)'\(source) is not a value of \(subject), which is one of: \(allowed.joined(separator: ", "))")
         }
       }
+      if case .word = type, !fromFunction { return textMembership(membership, items) }
       return anyElement(textMembership(membership, items))
     case .number where membership != .iin:
       var numbers: [Double] = []
@@ -123,6 +133,12 @@ enum ValueTest {
     _ comparison: ComparisonOperator, _ literal: ConditionSyntax.Literal
   ) throws(ConditionError) -> @Sendable (FieldValue) -> Bool {
     let expected = Array(literal.text.utf8)
+    // Equality, the most common test, compares in place: no second closure to call.
+    switch comparison {
+    case .equal: return { value in withText(value) { $0.sameBytes(as: expected) } ?? false }
+    case .notEqual: return { value in withText(value) { !$0.sameBytes(as: expected) } ?? false }
+    default: break
+    }
     let bytesTest: @Sendable (UnsafeBufferPointer<UInt8>) -> Bool
     switch comparison {
     case .equal: bytesTest = { $0.sameBytes(as: expected) }
