@@ -104,6 +104,88 @@ struct RuleCandidatesTests {
     }
   }
 
+  /// What remains of a condition once its index has picked it leaves out exactly the
+  /// operands of a top-level `and` that pin the known fields to values including the known
+  /// ones (nested `and`s and macros flattened), and nothing under `or` or `not`.
+  @Test(arguments: [
+    ("type = attack and location.governorate = Aleppo and casualties.killed >= 1", 1),
+    ("type = attack and location.governorate in (north)", 0),
+    ("(type = attack and in_aleppo) and (casualties.killed >= 1 and target.type = hospital)", 2),
+    ("type = attack and location.governorate = Idlib", 1),
+    ("type = attack and (location.governorate = Aleppo or casualties.killed > 3)", 1),
+    ("type = attack and not location.governorate = Hama", 1),
+    ("location.governorate = Aleppo", 0),
+    ("casualties.killed >= 1", 1),
+  ] as [(String, Int)])
+  func theResidualLeavesOutWhatTheIndexDecided(condition: String, operandsLeft: Int) throws {
+    let compiled = try Self.compiler.compile(condition)
+    let known = ["type": ValueKey("attack"), "location.governorate": ValueKey("Aleppo")]
+    let left = compiled.conjuncts.map { parts in
+      parts.count { part in !(part.exactPin.map { known[$0.path].map($0.values.contains) ?? false } ?? false) }
+    } ?? (compiled.exactPin.map { known[$0.path].map($0.values.contains) ?? false } ?? false ? 0 : 1)
+    #expect(left == operandsLeft)
+  }
+
+  /// Random rule sets of random `and`/`or`/`not` conditions over type and governorate (the
+  /// fields the index decides) and others, on reports of every combination: the set's
+  /// verdict, through the residual tests, is every enabled rule's whole condition.
+  @Test func randomRuleSetsGiveWhatTheirWholeConditionsGive() throws {
+    let atoms = [
+      "type = attack", "type in (attack, access)", "type = access", "type != access", "location.governorate = Aleppo",
+      "location.governorate in (north)", "location.governorate = Idlib", "location.governorate != Hama",
+      "location.governorate = Hama", "casualties.killed >= 1", "target.type = hospital", "in_aleppo",
+      "location.governorate intersects (north)", "location.governorate iin (aleppo)",
+    ]
+    var generator = SystemRandomNumberGenerator()
+    func condition(depth: Int) -> String {
+      let count = Int.random(in: 1...4, using: &generator)
+      let parts = (0..<count).map { _ -> String in
+        switch Int.random(in: 0..<10, using: &generator) {
+        case 0 where depth < 2: return "(" + condition(depth: depth + 1).replacingOccurrences(of: " and ", with: " or ") + ")"
+        case 1 where depth < 2: return "(" + condition(depth: depth + 1) + ")"
+        case 2: return "not " + atoms.randomElement(using: &generator)!
+        default: return atoms.randomElement(using: &generator)!
+        }
+      }
+      return parts.joined(separator: " and ")
+    }
+    var reports: [Report] = []
+    for type in ["attack", "access"] {
+      for governorate in ["Aleppo", "Idlib", "Hama", "Homs", nil] {
+        for killed in 0..<2 {
+          for target in ["hospital", "school"] {
+            let location = governorate.map { #","location":{"governorate":"\#($0)"}"# } ?? ""
+            let line =
+              #"{"id":"R","occurred_at":"2016-03-04T06:40:00Z","type":"\#(type)"\#(location),"#
+              + #""casualties":{"killed":\#(killed)},"target":{"type":"\#(target)"}}"#
+            reports.append(try parsed(line).report)
+          }
+        }
+      }
+    }
+    var matched = 0
+    for round in 0..<40 {
+      var text = "- list: north\n  items: [Aleppo, Idlib]\n- macro: in_aleppo\n  condition: location.governorate = Aleppo\n"
+      for index in 0..<30 {
+        text += """
+          - rule: random.rule_\(index)
+            desc: Rule \(index).
+            condition: \(condition(depth: 0))
+            output: "x"
+            priority: low
+
+          """
+      }
+      let set = try loadRules([("random\(round).yaml", text)]).get()
+      for report in reports {
+        let everyRule = set.rules.filter { $0.enabled && $0.matches(report) }.map(\.id)
+        #expect(set.evaluate(report).map(\.rule.id) == everyRule)
+        matched += everyRule.count
+      }
+    }
+    #expect(matched > 1_000)
+  }
+
   @Test func aReportOfAnotherTypeMeetsNoneOfTheseRules() throws {
     let set = try loadRules([("indexed.yaml", Self.rules)]).get()
     let access = try parsed(#"{"id":"A-1","occurred_at":"2016-03-04T06:40:00Z","type":"access","location":{"governorate":"Aleppo"}}"#).report

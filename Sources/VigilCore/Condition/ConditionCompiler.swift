@@ -42,7 +42,8 @@ public struct ConditionCompiler: Sendable {
       return CompiledCondition(
         evaluate: Self.all(parts),
         pinnedValues: Self.conjunctionPins(parts),
-        warnings: parts.flatMap(\.warnings))
+        warnings: parts.flatMap(\.warnings),
+        conjuncts: parts.flatMap { $0.conjuncts ?? [$0] })
     case .not(let operand):
       let inner = try compile(operand, expanding: &expanding)
       let evaluate = inner.evaluate
@@ -85,7 +86,7 @@ public struct ConditionCompiler: Sendable {
   }
 
   /// Whether all of the parts hold (as `any`).
-  private static func all(_ parts: [CompiledCondition]) -> @Sendable (Report) -> Bool {
+  static func all(_ parts: [CompiledCondition]) -> @Sendable (Report) -> Bool {
     switch parts.count {
     case 1: return parts[0].evaluate
     case 2:
@@ -164,12 +165,13 @@ public struct ConditionCompiler: Sendable {
     case .compare(let comparison, let literal):
       let test = try ValueTest.comparison(
         comparison, literal, type: type, subject: subjectName, fromFunction: fromFunction)
+      let pinned = comparison == .equal ? pinnable.map { [$0: Set([ValueKey(literal.text)])] } ?? [:] : [:]
       return CompiledCondition(
         evaluate: { report in
           guard let value = read(report) else { return false }
           return test(value)
         },
-        pinnedValues: comparison == .equal ? pinnable.map { [$0: [ValueKey(literal.text)]] } ?? [:] : [:])
+        pinnedValues: pinned, exactPin: pinned.first.map { ($0.key, $0.value) })
     case .member(let membership, let items):
       let values = try expand(items)
       let test = try ValueTest.membership(
@@ -185,13 +187,13 @@ public struct ConditionCompiler: Sendable {
               "'\(item.text)' names no list, so it is compared as text; is it a misspelt list name?"))
         }
       }
+      let pinned = membership != .iin ? pinnable.map { [$0: Set(values.map { ValueKey($0.text) })] } ?? [:] : [:]
       return CompiledCondition(
         evaluate: { report in
           guard let value = read(report) else { return false }
           return test(value)
         },
-        pinnedValues: membership != .iin ? pinnable.map { [$0: Set(values.map { ValueKey($0.text) })] } ?? [:] : [:],
-        warnings: warnings)
+        pinnedValues: pinned, warnings: warnings, exactPin: pinned.first.map { ($0.key, $0.value) })
     }
   }
 

@@ -7,18 +7,33 @@ struct RuleCandidates: Sendable {
   /// Fewer rules pinning a field than this, and the index is not worth its lookup.
   static let fewestPinningRules = 4
 
+  /// A candidate rule, with the test that remains of its condition once the report is
+  /// known to be of this type and (in `byValue`) to hold that value (`residual(given:)`).
+  /// A class: a list of them is walked for every report, and a struct's copy retained its
+  /// members.
+  final class Candidate: Sendable {
+    let rule: Rule
+    let test: @Sendable (Report) -> Bool
+
+    init(_ rule: Rule, given known: [String: ValueKey]) {
+      self.rule = rule
+      test = rule.condition.residual(given: known)
+    }
+  }
+
   /// The reader of the field the rules are indexed by; nil when no field is pinned by
   /// enough rules, and every rule is a candidate. (The reader alone: a whole
   /// `ReportSchema.Field` was copied for each report, its members retained.)
   private let read: (@Sendable (Report) -> FieldValue?)?
   /// For each value some rule pins: those rules and the rules that do not pin the field, in
   /// load order.
-  private let byValue: [ValueKey: [Rule]]
+  private let byValue: [ValueKey: [Candidate]]
   /// The rules that do not pin the field: all a report without one of the pinned values meets.
-  private let unpinned: [Rule]
+  private let unpinned: [Candidate]
 
-  /// `rules` in load order.
-  init(_ rules: [Rule]) {
+  /// `rules` in load order, all of which can match reports of `type`.
+  init(_ rules: [Rule], type: IncidentType) {
+    let known = ["type": ValueKey(type.rawValue)]
     var pinning: [String: Int] = [:]
     for rule in rules {
       for path in rule.condition.pinnedValues.keys where path != "type" { pinning[path, default: 0] += 1 }
@@ -29,20 +44,24 @@ struct RuleCandidates: Sendable {
     else {
       read = nil
       byValue = [:]
-      unpinned = rules
+      unpinned = rules.map { Candidate($0, given: known) }
       return
     }
     read = field.read
-    unpinned = rules.filter { $0.condition.pinnedValues[path] == nil }
+    unpinned = rules.filter { $0.condition.pinnedValues[path] == nil }.map { Candidate($0, given: known) }
     let values = Set(rules.flatMap { $0.condition.pinnedValues[path] ?? [] })
     byValue = Dictionary(
       uniqueKeysWithValues: values.map { value in
-        (value, rules.filter { $0.condition.pinnedValues[path]?.contains(value) ?? true })
+        let given = known.merging([path: value]) { $1 }
+        return (
+          value,
+          rules.filter { $0.condition.pinnedValues[path]?.contains(value) ?? true }.map { Candidate($0, given: given) }
+        )
       })
   }
 
-  /// The rules the report may match, in load order.
-  func rules(for report: Report) -> [Rule] {
+  /// The rules the report may match, in load order, with what remains to test of each.
+  func candidates(for report: Report) -> [Candidate] {
     guard let read else { return unpinned }
     let key: ValueKey? =
       switch read(report) {

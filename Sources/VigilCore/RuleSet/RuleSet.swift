@@ -30,7 +30,7 @@ public final class RuleSet: Sendable {
     self.warnings = warnings
     enabledPatternCount = patterns.count { $0.enabled }
     candidates = IncidentType.allCases.map { type in
-      RuleCandidates(rules.filter { $0.enabled && ($0.condition.types?.contains(type) ?? true) })
+      RuleCandidates(rules.filter { $0.enabled && ($0.condition.types?.contains(type) ?? true) }, type: type)
     }
     let rulesByID = Dictionary(rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     patternCandidates = IncidentType.allCases.map { type in
@@ -75,17 +75,20 @@ public final class RuleSet: Sendable {
   /// The enabled rules the report may match (its type's, narrowed by the indexed field),
   /// in load order: the rules `evaluate` tests.
   func candidateRules(for report: Report) -> [Rule] {
-    candidates[Self.position(of: report.type)].rules(for: report)
+    candidates[Self.position(of: report.type)].candidates(for: report).map(\.rule)
   }
 
-  /// The enabled rules the report matches, in load order, with their messages.
+  /// The enabled rules the report matches, in load order, with their messages. Each
+  /// candidate's test is what remains of its condition once the index has picked it
+  /// (`CompiledCondition.residual(given:)`): the same verdict as the whole condition.
   public func evaluate(_ report: Report) -> [RuleMatch] {
     var matches: [RuleMatch] = []
     // Through a buffer pointer: a `for … in` over the array retained and released each rule
     // it passed (atomic operations, on every report).
-    candidateRules(for: report).withUnsafeBufferPointer { rules in
-      for index in rules.indices where rules[index].matches(report) {
-        matches.append(RuleMatch(rule: rules[index], message: rules[index].message(for: report)))
+    candidates[Self.position(of: report.type)].candidates(for: report).withUnsafeBufferPointer { candidates in
+      for index in candidates.indices where candidates[index].test(report) {
+        let rule = candidates[index].rule
+        matches.append(RuleMatch(rule: rule, message: rule.message(for: report)))
       }
     }
     return matches
