@@ -41,7 +41,7 @@ private struct Connection {
       subscriptions: subscriptions, log: { _ in })
     handler = ConnectionHandler(responder: responder)
     try channel.pipeline.syncOperations.addHandler(
-      ByteToMessageHandler(LineFramer(limit: 1 << 20, idleLine: .seconds(60))))
+      LineFramer(limit: 1 << 20, idleLine: .seconds(60)))
     try channel.pipeline.syncOperations.addHandler(handler)
     _ = try channel.setOption(ChannelOptions.allowRemoteHalfClosure, value: true).wait()
     try channel.connect(to: SocketAddress(unixDomainSocketPath: directory.path + "/s.sock")).wait()

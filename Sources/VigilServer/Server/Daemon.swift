@@ -143,7 +143,7 @@ public final class Daemon: Sendable {
             onStall: {
               log("closed a connection stalled in the middle of a line: still incomplete \(limits.idleLineSeconds) s after it began (limits.idle_line_s)")
             })
-          try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(framer))
+          try channel.pipeline.syncOperations.addHandler(framer)
           try channel.pipeline.syncOperations.addHandler(handler)
         }
       }

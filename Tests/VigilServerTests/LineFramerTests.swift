@@ -1,0 +1,129 @@
+import NIOCore
+import NIOEmbedded
+import Testing
+
+@testable import VigilServer
+
+/// The framer on NIO's EmbeddedChannel: what goes up the pipeline, in order, for bytes
+/// that arrive in reads cut anywhere.
+@Suite("LineFramer: lines out of a stream cut anywhere")
+struct LineFramerTests {
+  /// What came up: each line as text, or "<too large>" in the place of one.
+  final class Recorder: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    var seen: [String] = []
+    var inputClosed = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+      seen.append(String(buffer: unwrapInboundIn(data)))
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+      if event is LineTooLarge { seen.append("<too large>") }
+      if case ChannelEvent.inputClosed = event { inputClosed = true }
+    }
+  }
+
+  static func channel(limit: Int = 18, idleLine: TimeAmount = .seconds(60), onStall: @escaping @Sendable () -> Void = {})
+    throws -> (EmbeddedChannel, Recorder)
+  {
+    let recorder = Recorder()
+    let channel = EmbeddedChannel()
+    try channel.pipeline.syncOperations.addHandler(LineFramer(limit: limit, idleLine: idleLine, onStall: onStall))
+    try channel.pipeline.syncOperations.addHandler(recorder)
+    try channel.connect(to: SocketAddress(unixDomainSocketPath: "/tmp/line-framer-test")).wait()
+    return (channel, recorder)
+  }
+
+  static func send(_ text: String, to channel: EmbeddedChannel) throws {
+    try channel.writeInbound(ByteBuffer(string: text))
+  }
+
+  @Test func everyCutOfTheStreamGivesTheSameLines() throws {
+    let stream = "alpha\n\nbeta gamma\n0123456789abcdefXYZ\nδέλτα حلب\nlast\n"
+    let expected = ["alpha", "", "beta gamma", "<too large>", "δέλτα حلب", "last"]
+    let bytes = Array(stream.utf8)
+    // Every pair of cut points: reads of every length, lines cut anywhere (inside a
+    // multi-byte character too).
+    for first in 0...bytes.count {
+      for second in first...bytes.count {
+        let (channel, recorder) = try Self.channel()
+        for piece in [bytes[..<first], bytes[first..<second], bytes[second...]] {
+          try channel.writeInbound(ByteBuffer(bytes: piece))
+        }
+        #expect(recorder.seen == expected, "cut at \(first) and \(second)")
+        _ = try channel.finish()
+      }
+    }
+  }
+
+  @Test func aLineOfExactlyTheLimitPassesAndOneByteMoreDoesNot() throws {
+    let (channel, recorder) = try Self.channel(limit: 8)
+    try Self.send("12345678\n123456789\n1234\n5678\n", to: channel)
+    #expect(recorder.seen == ["12345678", "<too large>", "1234", "5678"])
+    // Over the limit while still arriving: discarded as it comes, reported at its end.
+    try Self.send("1234", to: channel)
+    try Self.send("56789", to: channel)
+    try Self.send("0000", to: channel)
+    try Self.send("\nok\n", to: channel)
+    #expect(recorder.seen == ["12345678", "<too large>", "1234", "5678", "<too large>", "ok"])
+  }
+
+  @Test func theLastLineCountsWhenTheClientStopsSending() throws {
+    let (channel, recorder) = try Self.channel()
+    try Self.send("one\ntw", to: channel)
+    try Self.send("o", to: channel)
+    #expect(recorder.seen == ["one"])
+    channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+    #expect(recorder.seen == ["one", "two"])
+    #expect(recorder.inputClosed)
+    // Once: the channel going away later passes nothing more.
+    _ = try channel.finish()
+    #expect(recorder.seen == ["one", "two"])
+  }
+
+  @Test func aLastLineTooLongIsReportedWhenTheClientStops() throws {
+    let (channel, recorder) = try Self.channel(limit: 4)
+    try Self.send("ok\n123456", to: channel)
+    _ = try channel.finish()
+    #expect(recorder.seen == ["ok", "<too large>"])
+  }
+
+  @Test func aLineLeftIncompleteClosesTheConnectionAfterTheIdleTime() throws {
+    let stalls = StallCount()
+    let (channel, recorder) = try Self.channel(idleLine: .seconds(5), onStall: { stalls.add() })
+    // Idle between lines: nothing happens.
+    try Self.send("a\n", to: channel)
+    channel.embeddedEventLoop.advanceTime(by: .seconds(60))
+    #expect(channel.isActive)
+    // A line begun, then more bytes of it: the time runs from its first byte.
+    try Self.send("{\"op\":", to: channel)
+    channel.embeddedEventLoop.advanceTime(by: .seconds(3))
+    try Self.send("\"ping\"", to: channel)
+    channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+    #expect(channel.isActive)
+    channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+    #expect(!channel.isActive)
+    #expect(stalls.value == 1)
+    // The stalled line is not taken for a last line.
+    #expect(recorder.seen == ["a"])
+  }
+
+  @Test func aLineCompletedInTimeStopsTheClock() throws {
+    let stalls = StallCount()
+    let (channel, recorder) = try Self.channel(idleLine: .seconds(5), onStall: { stalls.add() })
+    try Self.send("{\"op\":", to: channel)
+    channel.embeddedEventLoop.advanceTime(by: .seconds(4))
+    try Self.send("\"ping\"}\n", to: channel)
+    channel.embeddedEventLoop.advanceTime(by: .seconds(60))
+    #expect(channel.isActive)
+    #expect(stalls.value == 0)
+    #expect(recorder.seen == [#"{"op":"ping"}"#])
+    _ = try channel.finish()
+  }
+
+  final class StallCount: @unchecked Sendable {
+    private(set) var value = 0
+    func add() { value += 1 }
+  }
+}
