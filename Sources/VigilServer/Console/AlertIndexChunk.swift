@@ -15,14 +15,14 @@ final class AlertIndexChunk: @unchecked Sendable {
   private var lineBytes = 0
 
   init(lineBytes needed: Int) {
-    entries = .allocate(capacity: Self.entriesPerChunk)
-    lines = .allocate(capacity: max(Self.lineBytesPerChunk, needed))
+    entries = MappedMemory.allocate(AlertIndex.Entry.self, capacity: Self.entriesPerChunk)
+    lines = MappedMemory.allocate(UInt8.self, capacity: max(Self.lineBytesPerChunk, needed))
   }
 
   deinit {
     entries.baseAddress!.deinitialize(count: count)
-    entries.deallocate()
-    lines.deallocate()
+    MappedMemory.deallocate(entries)
+    MappedMemory.deallocate(lines)
   }
 
   func fits(lineBytes needed: Int) -> Bool {
