@@ -1,5 +1,7 @@
+import Foundation
 import NIOCore
 import NIOEmbedded
+import NIOPosix
 import Testing
 
 @testable import VigilServer
@@ -125,5 +127,84 @@ struct LineFramerTests {
   final class StallCount: @unchecked Sendable {
     private(set) var value = 0
     func add() { value += 1 }
+  }
+}
+
+extension LineFramerTests {
+  /// While the daemon has stopped reading (requests in flight at its limit), the rest of a
+  /// line may be waiting unread in the socket: that is no stall. On a real socket (the
+  /// embedded channel always reads): a line left incomplete while reading is paused keeps
+  /// the connection open three times the idle time; once reading resumes, the clock runs out.
+  @Test func aLineIsNotStalledWhileTheDaemonIsNotReading() throws {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    defer { try? group.syncShutdownGracefully() }
+    let path = "/tmp/vlf-\(getpid()).sock"
+    unlink(path)
+    defer { unlink(path) }
+    let stalls = StallCount()
+    let accepted = group.next().makePromise(of: Channel.self)
+    let firstRead = group.next().makePromise(of: Void.self)
+    let server = try ServerBootstrap(group: group)
+      .childChannelInitializer { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try channel.pipeline.syncOperations.addHandler(ReadSignal(firstRead))
+          try channel.pipeline.syncOperations.addHandler(
+            LineFramer(limit: 64, idleLine: .milliseconds(200), onStall: { stalls.add() }))
+          accepted.succeed(channel)
+        }
+      }
+      .bind(unixDomainSocketPath: path).wait()
+    defer { try? server.close().wait() }
+    let client = try ClientBootstrap(group: group).connect(unixDomainSocketPath: path).wait()
+    defer { try? client.close().wait() }
+    let connection = try accepted.futureResult.wait()
+    try client.writeAndFlush(ByteBuffer(string: "{\"op\":")).wait()
+    // Once the framer has the line's start, reading pauses, as the connection handler
+    // pauses at its limit (on the loop, before the clock can run out).
+    try firstRead.futureResult.flatMap { connection.setOption(ChannelOptions.autoRead, value: false) }.wait()
+    usleep(600_000)
+    #expect(connection.isActive)
+    #expect(stalls.value == 0)
+    try connection.setOption(ChannelOptions.autoRead, value: true).wait()
+    let deadline = Date().addingTimeInterval(10)
+    while connection.isActive, Date() < deadline { usleep(20_000) }
+    #expect(!connection.isActive)
+    #expect(stalls.value == 1)
+  }
+
+  /// Fulfils a promise at the first read it passes on.
+  final class ReadSignal: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    let promise: EventLoopPromise<Void>
+    init(_ promise: EventLoopPromise<Void>) { self.promise = promise }
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+      context.fireChannelRead(data)
+      promise.succeed()
+    }
+  }
+
+  /// A line whose handling closes the connection ends the input: the lines after it in the
+  /// same read are not passed on, and no stall clock is left running.
+  @Test func aConnectionClosedByALineStopsTheSplitting() throws {
+    final class Closer: ChannelInboundHandler, @unchecked Sendable {
+      typealias InboundIn = ByteBuffer
+      var seen: [String] = []
+      func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let line = String(buffer: unwrapInboundIn(data))
+        seen.append(line)
+        if line == "close" { context.close(promise: nil) }
+      }
+    }
+    let stalls = StallCount()
+    let closer = Closer()
+    let channel = EmbeddedChannel()
+    try channel.pipeline.syncOperations.addHandler(
+      LineFramer(limit: 64, idleLine: .seconds(5), onStall: { stalls.add() }))
+    try channel.pipeline.syncOperations.addHandler(closer)
+    try channel.connect(to: SocketAddress(unixDomainSocketPath: "/tmp/line-framer-test")).wait()
+    try? channel.writeInbound(ByteBuffer(string: "one\nclose\ntwo\nthr"))
+    #expect(closer.seen == ["one", "close"])
+    channel.embeddedEventLoop.advanceTime(by: .seconds(60))
+    #expect(stalls.value == 0)
   }
 }

@@ -73,7 +73,9 @@ final class LineFramer: ChannelInboundHandler {
   private func split(_ read: ByteBuffer, context: ChannelHandlerContext) {
     guard !ended else { return }
     var buffer = read
-    while let length = Self.newline(in: buffer) {
+    // `ended` is checked again after each line: one whose answer closed the connection
+    // (a subscriber already too far behind, say) ends the input while this loop runs.
+    while !ended, let length = Self.newline(in: buffer) {
       // A line is complete: the next one gets its own time.
       stallTimer?.cancel()
       stallTimer = nil
@@ -93,7 +95,7 @@ final class LineFramer: ChannelInboundHandler {
         context.fireChannelRead(wrapInboundOut(line))
       }
     }
-    guard buffer.readableBytes > 0 else { return }
+    guard !ended, buffer.readableBytes > 0 else { return }
     if !discarding {
       if (partial?.readableBytes ?? 0) + buffer.readableBytes > limit {
         discarding = true
@@ -106,16 +108,28 @@ final class LineFramer: ChannelInboundHandler {
         partial!.writeImmutableBuffer(buffer)
       }
     }
-    if stallTimer == nil {
-      let channel = context.channel
-      let onStall = self.onStall
-      let framer = NIOLoopBound(self, eventLoop: context.eventLoop)
-      stallTimer = context.eventLoop.scheduleTask(in: idleLine) {
-        // The stalled line is dropped, not passed on as a last line when the channel goes.
-        framer.value.ended = true
-        onStall()
-        channel.close(promise: nil)
+    if stallTimer == nil { startStallClock(channel: context.channel) }
+  }
+
+  /// Closes the connection `idleLine` from now unless the line completes first. While the
+  /// daemon itself has stopped reading (its share of requests in flight reached), the
+  /// rest of the line may be waiting in the socket: the clock starts again then, and runs
+  /// out only while the connection is being read.
+  private func startStallClock(channel: Channel) {
+    let onStall = self.onStall
+    let framer = NIOLoopBound(self, eventLoop: channel.eventLoop)
+    stallTimer = channel.eventLoop.scheduleTask(in: idleLine) {
+      let framer = framer.value
+      guard !framer.ended else { return }
+      if let reading = try? channel.syncOptions?.getOption(ChannelOptions.autoRead), !reading {
+        framer.startStallClock(channel: channel)
+        return
       }
+      // The stalled line is dropped, not passed on as a last line when the channel goes.
+      framer.ended = true
+      framer.stallTimer = nil
+      onStall()
+      channel.close(promise: nil)
     }
   }
 
