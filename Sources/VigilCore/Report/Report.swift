@@ -90,6 +90,13 @@ public struct Report: Sendable, Equatable {
   public var narrative: ReportText? { _read { yield box.fields.narrative } }
   public var extra: JSONObject? { _read { yield box.fields.extra } }
 
+  /// The location's governorate and coordinates, read in place: through `location` a
+  /// caller's `location?.lat` copied the whole location (its four texts retained and
+  /// released) for each member it read.
+  public var governorateAndCoordinates: (governorate: ReportText?, lat: Double?, lon: Double?) {
+    (box.fields.location?.governorate, box.fields.location?.lat, box.fields.location?.lon)
+  }
+
   public static func == (lhs: Report, rhs: Report) -> Bool {
     lhs.box === rhs.box || lhs.box.fields == rhs.box.fields
   }

@@ -35,6 +35,9 @@ package struct ReportFastPath {
     return Report(filled: box)
   }
 
+  // The objects of a report are filled in place and moved into the box's fields: returned
+  // from a function, a location was copied twice on its way in (a retain and a release of
+  // each of its texts, Callgrind).
   private mutating func parseMembers(into report: inout Report.Fields) throws(GiveUp) {
     var id: String?
     var occurredAt: Timestamp?
@@ -48,17 +51,44 @@ package struct ReportFastPath {
       case .type: type = try word()
       case .confidence: report.confidence = try word()
       case .lang: report.lang = try string()
-      case .source: report.source = try source()
-      case .location: report.location = try location()
-      case .perpetrator: report.perpetrator = try actor()
-      case .target: report.target = try target()
+      case .source:
+        var source = Report.Source()
+        try self.source(&source)
+        report.source = consume source
+      case .location:
+        var location = Report.Location()
+        try self.location(&location)
+        report.location = consume location
+      case .perpetrator:
+        var actor = Report.Actor()
+        try self.actor(&actor)
+        report.perpetrator = consume actor
+      case .target:
+        var target = Report.Target()
+        try self.target(&target)
+        report.target = consume target
       case .weapons: report.weapons = try words(limit: ReportParser.maxWeapons)
       case .chemicalAgent: report.chemicalAgent = try string()
-      case .casualties: report.casualties = try casualties()
-      case .access: report.access = try access()
-      case .detention: report.detention = try detention()
-      case .trade: report.trade = try trade()
-      case .displacement: report.displacement = try displacement()
+      case .casualties:
+        var casualties = Report.Casualties()
+        try self.casualties(&casualties)
+        report.casualties = casualties
+      case .access:
+        var access = Report.Access()
+        try self.access(&access)
+        report.access = consume access
+      case .detention:
+        var detention = Report.Detention()
+        try self.detention(&detention)
+        report.detention = consume detention
+      case .trade:
+        var trade = Report.Trade()
+        try self.trade(&trade)
+        report.trade = consume trade
+      case .displacement:
+        var displacement = Report.Displacement()
+        try self.displacement(&displacement)
+        report.displacement = displacement
       case .narrative: report.narrative = try string(limit: ReportParser.maxNarrativeScalars)
       case .extra: throw GiveUp()
       }
@@ -70,8 +100,7 @@ package struct ReportFastPath {
     report.type = type
   }
 
-  private mutating func source() throws(GiveUp) -> Report.Source {
-    var source = Report.Source()
+  private mutating func source(_ source: inout Report.Source) throws(GiveUp) {
     var object = try openObject()
     while let field = try nextField(SourceField.names, &object) {
       switch field {
@@ -79,11 +108,9 @@ package struct ReportFastPath {
       case .kind: source.kind = try word()
       }
     }
-    return source
   }
 
-  private mutating func location() throws(GiveUp) -> Report.Location {
-    var location = Report.Location()
+  private mutating func location(_ location: inout Report.Location) throws(GiveUp) {
     var object = try openObject()
     while let field = try nextField(LocationField.names, &object) {
       switch field {
@@ -98,11 +125,9 @@ package struct ReportFastPath {
       }
     }
     guard (location.lat == nil) == (location.lon == nil) else { throw GiveUp() }
-    return location
   }
 
-  private mutating func actor() throws(GiveUp) -> Report.Actor {
-    var actor = Report.Actor()
+  private mutating func actor(_ actor: inout Report.Actor) throws(GiveUp) {
     var object = try openObject()
     while let field = try nextField(ActorField.names, &object) {
       switch field {
@@ -111,11 +136,9 @@ package struct ReportFastPath {
       }
     }
     guard actor.name != nil || actor.party != nil else { throw GiveUp() }
-    return actor
   }
 
-  private mutating func target() throws(GiveUp) -> Report.Target {
-    var target = Report.Target()
+  private mutating func target(_ target: inout Report.Target) throws(GiveUp) {
     var object = try openObject()
     while let field = try nextField(TargetField.names, &object) {
       switch field {
@@ -124,21 +147,17 @@ package struct ReportFastPath {
       case .party: target.party = try string()
       }
     }
-    return target
   }
 
-  private mutating func casualties() throws(GiveUp) -> Report.Casualties {
-    var casualties = Report.Casualties()
+  private mutating func casualties(_ casualties: inout Report.Casualties) throws(GiveUp) {
     var object = try openObject()
     while let field = try nextField(CasualtiesField.names, &object) {
       let count = try self.count()
       casualties.set(field, to: count)
     }
-    return casualties
   }
 
-  private mutating func access() throws(GiveUp) -> Report.Access {
-    var access = Report.Access()
+  private mutating func access(_ access: inout Report.Access) throws(GiveUp) {
     var object = try openObject()
     while let field = try nextField(AccessField.names, &object) {
       switch field {
@@ -153,11 +172,9 @@ package struct ReportFastPath {
       case .itemsRemoved: access.itemsRemoved = try strings()
       }
     }
-    return access
   }
 
-  private mutating func detention() throws(GiveUp) -> Report.Detention {
-    var detention = Report.Detention()
+  private mutating func detention(_ detention: inout Report.Detention) throws(GiveUp) {
     var object = try openObject()
     while let field = try nextField(DetentionField.names, &object) {
       switch field {
@@ -167,27 +184,29 @@ package struct ReportFastPath {
       case .victims: detention.victims = try words(limit: nil)
       }
     }
-    return detention
   }
 
-  private mutating func trade() throws(GiveUp) -> Report.Trade {
-    var trade = Report.Trade()
+  private mutating func trade(_ trade: inout Report.Trade) throws(GiveUp) {
     var object = try openObject()
     while let field = try nextField(TradeField.names, &object) {
       switch field {
       case .commodity: trade.commodity = try word()
-      case .seller: trade.seller = try actor()
-      case .buyer: trade.buyer = try actor()
+      case .seller:
+        var actor = Report.Actor()
+        try self.actor(&actor)
+        trade.seller = consume actor
+      case .buyer:
+        var actor = Report.Actor()
+        try self.actor(&actor)
+        trade.buyer = consume actor
       case .originCountry: trade.originCountry = try countryCode()
       case .removedAt: trade.removedAt = try timestamp()
       case .valueUSD: trade.valueUSD = try number(in: 0...Double.greatestFiniteMagnitude)
       }
     }
-    return trade
   }
 
-  private mutating func displacement() throws(GiveUp) -> Report.Displacement {
-    var displacement = Report.Displacement()
+  private mutating func displacement(_ displacement: inout Report.Displacement) throws(GiveUp) {
     var object = try openObject()
     while let field = try nextField(DisplacementField.names, &object) {
       switch field {
@@ -196,7 +215,6 @@ package struct ReportFastPath {
       case .voluntary: displacement.voluntary = try bool()
       }
     }
-    return displacement
   }
 
   // MARK: Structure

@@ -53,7 +53,7 @@ public enum ReportSchema {
       number("location.lon") { $0.location?.lon },
       bool("location.populated") { $0.location?.populated },
       bool("location.besieged") { $0.location?.besieged },
-    ] + actor("perpetrator") { $0.perpetrator }
+    ] + actor("perpetrator", { $0.perpetrator }, name: { $0.perpetrator?.name }, party: { $0.perpetrator?.party })
     + [
       object("target") { $0.target },
       word("target.type", TargetType.self) { $0.target?.type },
@@ -87,7 +87,8 @@ public enum ReportSchema {
       },
       object("trade") { $0.trade },
       word("trade.commodity", Commodity.self) { $0.trade?.commodity },
-    ] + actor("trade.seller") { $0.trade?.seller } + actor("trade.buyer") { $0.trade?.buyer }
+    ] + actor("trade.seller", { $0.trade?.seller }, name: { $0.trade?.seller?.name }, party: { $0.trade?.seller?.party })
+    + actor("trade.buyer", { $0.trade?.buyer }, name: { $0.trade?.buyer?.name }, party: { $0.trade?.buyer?.party })
     + [
       text("trade.origin_country") { $0.trade?.originCountry },
       timestamp("trade.removed_at") { $0.trade?.removedAt },
@@ -132,11 +133,16 @@ public enum ReportSchema {
     Field(path: path, type: .object) { read($0) == nil ? nil : .present }
   }
 
-  private static func actor(_ path: String, _ read: @escaping @Sendable (Report) -> Report.Actor?) -> [Field] {
+  /// An actor's object and its two members. Each member has its own reader: read through the object's reader, the actor was copied (its two
+  /// texts retained and released) for every rule that tests `perpetrator.party`.
+  private static func actor(
+    _ path: String, _ read: @escaping @Sendable (Report) -> Report.Actor?,
+    name: @escaping @Sendable (Report) -> ReportText?, party: @escaping @Sendable (Report) -> ReportText?
+  ) -> [Field] {
     [
       object(path, read),
-      text(path + ".name") { read($0)?.name },
-      text(path + ".party") { read($0)?.party },
+      text(path + ".name", name),
+      text(path + ".party", party),
     ]
   }
 }

@@ -310,9 +310,8 @@ public final class RequestResponder: Sendable {
     let patternEvents = counted ? active.set.patternEvents(for: parsed.report, matches: matches) : []
     var facts: ReportFacts?
     if !records.isEmpty || !patternEvents.isEmpty {
-      let location = parsed.report.location
-      var found = ReportFacts(
-        governorate: location?.governorate?.string, lat: location?.lat, lon: location?.lon, journal: nil)
+      let place = parsed.report.governorateAndCoordinates
+      var found = ReportFacts(governorate: place.governorate?.string, lat: place.lat, lon: place.lon, journal: nil)
       // Its region is found here, on the connection's thread, not on the writer's.
       if let index = writer.consoleIndex {
         found.region = index.region(of: found)
@@ -328,10 +327,11 @@ public final class RequestResponder: Sendable {
 
   private func alertRecords(for report: Report, matches: [RuleMatch], set: RuleSet, time: String) -> [AlertRecord] {
     guard !matches.isEmpty else { return [] }
+    let occurredAt = report.occurredAt.text.string
     return matches.map { match in
       AlertRecord(
         time: time, rule: match.rule.id, priority: match.rule.priority, reportID: report.id,
-        occurredAt: report.occurredAt.text.string, message: match.message, basis: match.rule.basis,
+        occurredAt: occurredAt, message: match.message, basis: match.rule.basis,
         tags: match.rule.tags, ruleset: set.revision)
     }
   }
