@@ -87,7 +87,8 @@ public enum ReportSchema {
       },
       object("trade") { $0.trade },
       word("trade.commodity", Commodity.self) { $0.trade?.commodity },
-    ] + actor("trade.seller", { $0.trade?.seller }, name: { $0.trade?.seller?.name }, party: { $0.trade?.seller?.party })
+    ]
+    + actor("trade.seller", { $0.trade?.seller }, name: { $0.trade?.seller?.name }, party: { $0.trade?.seller?.party })
     + actor("trade.buyer", { $0.trade?.buyer }, name: { $0.trade?.buyer?.name }, party: { $0.trade?.buyer?.party })
     + [
       text("trade.origin_country") { $0.trade?.originCountry },
@@ -133,8 +134,9 @@ public enum ReportSchema {
     Field(path: path, type: .object) { read($0) == nil ? nil : .present }
   }
 
-  /// An actor's object and its two members. Each member has its own reader: read through the object's reader, the actor was copied (its two
-  /// texts retained and released) for every rule that tests `perpetrator.party`.
+  /// An actor's object and its two members. Each member has its own reader: read through
+  /// the object's reader, the actor was copied (its two texts retained and released) for
+  /// every rule that tests `perpetrator.party`.
   private static func actor(
     _ path: String, _ read: @escaping @Sendable (Report) -> Report.Actor?,
     name: @escaping @Sendable (Report) -> ReportText?, party: @escaping @Sendable (Report) -> ReportText?
