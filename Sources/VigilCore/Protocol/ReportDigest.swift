@@ -30,7 +30,7 @@ public struct Digest128: Hashable, Sendable {
   public let high: UInt64
   public let low: UInt64
 
-  init(high: UInt64, low: UInt64) {
+  public init(high: UInt64, low: UInt64) {
     self.high = high
     self.low = low
   }

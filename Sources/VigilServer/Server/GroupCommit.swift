@@ -69,6 +69,9 @@ final class GroupCommit: @unchecked Sendable {
   // Touched only on `loop`, one access at a time: no runtime exclusivity checks.
   @exclusivity(unchecked) private var pending: [Pending] = []
   @exclusivity(unchecked) private var flushScheduled = false
+  /// The reports the commit being made has accepted so far, by id (kept between commits
+  /// for its storage).
+  @exclusivity(unchecked) private var acceptedIDs = BatchIDTable()
   /// The patterns counted, and what `status` shows of them.
   @exclusivity(unchecked) private var patterns: PatternCounting
   private let horizonDays: Int
@@ -181,9 +184,7 @@ final class GroupCommit: @unchecked Sendable {
     var answers: [[Answer]] = []
     answers.reserveCapacity(batch.count)
     var accepted: [Accepted] = []
-    // Keyed by the id's digest, as the duplicate index is (taken already on the connection's
-    // thread): the reports this batch accepted so far.
-    var acceptedByID: [Digest128: Accepted] = [:]
+    acceptedIDs.reset(forUpTo: batch.reduce(0) { $0 + $1.submissions.count })
     let now = WallClock.nowMilliseconds()
     let receivedAt = UTCTime.format(millisecondsSinceEpoch: now)
     let firstSeq = alertLog.lastSeq + 1
@@ -197,7 +198,7 @@ final class GroupCommit: @unchecked Sendable {
         for position in submissions.indices {
           these.append(
             answer(
-              submissions[position], at: (group, position), &journalEntries, &records, &accepted, &acceptedByID, clock))
+              submissions[position], at: (group, position), &journalEntries, &records, &accepted, &acceptedIDs, clock))
         }
       }
       answers.append(these)
@@ -279,7 +280,6 @@ final class GroupCommit: @unchecked Sendable {
     journalEntries = []
     records = []
     accepted = []
-    acceptedByID = [:]
     for (promise, lines) in replies { promise.succeed(lines) }
     // Rotation failing leaves the log where it is; it is tried again after the next commit.
     try? alertLog.rotate(ifAtLeast: rotation.bytes, keep: rotation.keep)
@@ -341,10 +341,11 @@ final class GroupCommit: @unchecked Sendable {
   private func answer(
     _ submission: borrowing Submission, at place: (group: Int, position: Int),
     _ journalEntries: inout [(receivedAt: String, report: ReportText)], _ records: inout [AlertRecord],
-    _ accepted: inout [Accepted], _ acceptedByID: inout [Digest128: Accepted],
+    _ accepted: inout [Accepted], _ acceptedIDs: inout BatchIDTable,
     _ clock: (text: String, milliseconds: Int64, firstSeq: UInt64)
   ) -> Answer {
-    if let earlier = acceptedByID[submission.idDigest] {
+    if let position = acceptedIDs.position(of: submission.idDigest) {
+      let earlier = accepted[position]
       // The second of two equal ids in one batch is a duplicate or a conflict of the first.
       guard ReportContent.same(earlier.report, submission.reportJSON) else { return conflict(submission) }
       counters.duplicate()
@@ -384,8 +385,8 @@ final class GroupCommit: @unchecked Sendable {
       let item = Accepted(
         group: place.group, position: place.position, report: submission.reportJSON, first: first,
         count: records.count - first, vacancy: vacancy)
+      acceptedIDs.insert(submission.idDigest, position: accepted.count)
       accepted.append(item)
-      acceptedByID[submission.idDigest] = item
       return .recorded(first: first, count: item.count, lateWarning: lateWarning)
     }
   }
