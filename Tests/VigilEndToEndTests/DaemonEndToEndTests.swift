@@ -51,6 +51,37 @@ struct DaemonEndToEndTests {
     #expect(journal.split(separator: "\n").count == 2)
   }
 
+  /// A submit answer's alerts carry the messages the log holds, escapes and all (the
+  /// writer copies them from the lines it wrote).
+  @Test func anAnswersMessagesAreTheLogs() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let places = [#"Dar\"ayya \\ \n\t\u0001"#, "داريا «الغربية»", #"\u00e9 \/ plain"#]
+    let answers = try daemon.exchange(
+      places.enumerated().map { index, place in
+        #"{"id":"E\#(index)","occurred_at":"2016-03-04T06:40:00Z","type":"attack","weapons":["barrel_bomb"],"location":{"place":"\#(place)"}}"#
+      })
+    expectCleanStop(daemon)
+    let logged = try String(contentsOfFile: daemon.directory.path + "/var/log/vigil/alerts.jsonl", encoding: .utf8)
+      .split(separator: "\n").compactMap { line -> (Int, String)? in
+        let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        guard let seq = object?["seq"] as? Int, let message = object?["message"] as? String else { return nil }
+        return (seq, message)
+      }
+    let messageOfSeq = Dictionary(uniqueKeysWithValues: logged)
+    var compared = 0
+    for answer in answers {
+      let object = try #require(JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any])
+      for alert in try #require(object["alerts"] as? [[String: Any]], "\(answer)") {
+        let seq = try #require(alert["seq"] as? Int)
+        #expect(alert["message"] as? String == messageOfSeq[seq], "\(answer)")
+        compared += 1
+      }
+    }
+    #expect(compared == 6)
+    #expect(messageOfSeq.values.contains("barrel bombs in Dar\"ayya \\ \n\t\u{1}"), "\(messageOfSeq)")
+    #expect(messageOfSeq.values.contains("attack in داريا «الغربية»"), "\(messageOfSeq)")
+  }
+
   /// One clock reading per commit: no alert is timed before its report was received.
   @Test func anAlertsTimeIsItsReportsReceivedAt() throws {
     let daemon = try RunningDaemon(rules: Self.rules)

@@ -93,6 +93,15 @@ public struct JSONBytes: ~Copyable {
     }
   }
 
+  /// A JSON string literal whose content is escaped already (as another line holds it):
+  /// the bytes between quotes.
+  public mutating func quoted(escaped content: UnsafeBufferPointer<UInt8>) {
+    reserve(content.count + 2)
+    append(UInt8(ascii: "\""))
+    append(content)
+    append(UInt8(ascii: "\""))
+  }
+
   /// A JSON string literal of `text`, quotes included.
   public mutating func string(_ text: String) {
     // Read in place, as `verbatim`.

@@ -76,16 +76,19 @@ public enum Response {
   /// A recorded report's `submit` response, its alerts read from the records as logged:
   /// `records[first..<first + count]`, whose `seq`s start at `firstSeq + first`. (The
   /// writer renders it; the texts are read where they are, not retained into `Alert`s.)
+  /// `message(position, &out)` appends record `position`'s `message` as a JSON string, as
+  /// its alert line holds it (escaped once, for the line).
   public static func appendVerdict(
     to out: inout JSONBytes, reportID: String, ruleset: String, records: [AlertRecord], first: Int, count: Int,
-    firstSeq: UInt64, warnings: [String], lastWarning: String?
+    firstSeq: UInt64, warnings: [String], lastWarning: String?, message: (Int, inout JSONBytes) -> Void
   ) {
     appendVerdictStart(to: &out, reportID: reportID, duplicate: false, ruleset: ruleset)
     for position in first..<first + count {
       if position > first { out.raw(",") }
-      appendAlert(
-        to: &out, seq: firstSeq + UInt64(position), rule: records[position].rule,
-        priority: records[position].priority, message: records[position].message)
+      appendAlertStart(
+        to: &out, seq: firstSeq + UInt64(position), rule: records[position].rule, priority: records[position].priority)
+      message(position, &out)
+      out.raw("}")
     }
     appendVerdictEnd(to: &out, warnings: warnings, lastWarning: lastWarning)
   }
@@ -102,6 +105,13 @@ public enum Response {
   private static func appendAlert(
     to out: inout JSONBytes, seq: UInt64?, rule: String, priority: Priority, message: String
   ) {
+    appendAlertStart(to: &out, seq: seq, rule: rule, priority: priority)
+    out.string(message)
+    out.raw("}")
+  }
+
+  /// An alert's members up to its `message`'s value.
+  private static func appendAlertStart(to out: inout JSONBytes, seq: UInt64?, rule: String, priority: Priority) {
     out.raw("{")
     if let seq {
       out.raw("\"seq\":")
@@ -113,8 +123,6 @@ public enum Response {
     out.raw(",\"priority\":\"")
     out.verbatim(priority.rawValue)
     out.raw("\",\"message\":")
-    out.string(message)
-    out.raw("}")
   }
 
   private static func appendVerdictEnd(to out: inout JSONBytes, warnings: [String], lastWarning: String?) {

@@ -262,15 +262,15 @@ final class GroupCommit: @unchecked Sendable {
     var replies: [(EventLoopPromise<ResponseLines>, ResponseLines)] = []
     replies.reserveCapacity(answers.count)
     for (group, these) in answers.enumerated() {
-      var lines = ResponseLines(capacity: these.count)
+      var responses = ResponseLines(capacity: these.count)
       batch[group].submissions.withUnsafeBufferPointer { submissions in
         for position in these.indices {
           render(
-            these[position], submissions[position], records: records, firstSeq: firstSeq, into: &lines,
-            using: &scratch)
+            these[position], submissions[position], records: records, lines: lines, firstSeq: firstSeq,
+            into: &responses, using: &scratch)
         }
       }
-      replies.append((batch[group].promise, lines))
+      replies.append((batch[group].promise, responses))
     }
     // The connections keep their submissions until answered, so what they made (reports,
     // texts, alerts) is freed on their threads, not here: freeing it on the writer cost it
@@ -287,22 +287,28 @@ final class GroupCommit: @unchecked Sendable {
 
   /// The response line of one answer, once the batch's first `seq` is known.
   private func render(
-    _ answer: Answer, _ submission: borrowing Submission, records: [AlertRecord], firstSeq: UInt64,
-    into lines: inout ResponseLines, using scratch: inout JSONBytes
+    _ answer: Answer, _ submission: borrowing Submission, records: [AlertRecord], lines: [AlertLog.Written],
+    firstSeq: UInt64, into responses: inout ResponseLines, using scratch: inout JSONBytes
   ) {
     switch answer {
     case .now(let line):
-      lines.append(line)
+      responses.append(line)
     case .repeated(let first, let count):
       let seqs = (0..<count).map { firstSeq + UInt64(first + $0) }
-      lines.append(using: &scratch) { out in
+      responses.append(using: &scratch) { out in
         Response.appendDuplicate(to: &out, reportID: submission.reportID, ruleset: submission.ruleset, seqs: seqs)
       }
     case .recorded(let first, let count, let lateWarning):
-      lines.append(using: &scratch) { out in
+      responses.append(using: &scratch) { out in
         Response.appendVerdict(
           to: &out, reportID: submission.reportID, ruleset: submission.ruleset, records: records, first: first,
-          count: count, firstSeq: firstSeq, warnings: submission.warnings, lastWarning: lateWarning)
+          count: count, firstSeq: firstSeq, warnings: submission.warnings, lastWarning: lateWarning
+        ) { position, out in
+          // The message as its line holds it, escaped already.
+          lines[position].line.withUnsafeBufferPointer { line in
+            out.quoted(escaped: UnsafeBufferPointer(rebasing: line[lines[position].message]))
+          }
+        }
       }
     }
   }
