@@ -125,9 +125,20 @@ public struct AlertRecord: Sendable, Equatable {
   /// bytes are in the line (escaped as there, quotes excluded), which the console's index
   /// keeps.
   public func written(seq: UInt64, prev: String) -> (line: [UInt8], hash: String, message: Range<Int>) {
-    // Room for a typical line (its members but the message take ~500 bytes), so that it is
-    // not grown halfway: a second allocation and copy.
-    var out = JSONBytes(capacity: 576 + message.utf8.count)
+    var out = JSONBytes(capacity: bytesToWrite)
+    let (hash, message) = write(seq: seq, prev: prev, to: &out)
+    return (out.finished(), hash, message)
+  }
+
+  /// Room for a typical line (its members but the message take ~500 bytes), so that the
+  /// bytes it is written to are not grown halfway: a second allocation and copy.
+  public var bytesToWrite: Int { 576 + message.utf8.count }
+
+  /// Appends the record's line (as `written`) to `out`, after what it holds already (the
+  /// writer puts a commit's lines in one buffer, for one write); gives its hash and where
+  /// its `message` value is, counted from the line's first byte.
+  public func write(seq: UInt64, prev: String, to out: inout JSONBytes) -> (hash: String, message: Range<Int>) {
+    let lineStart = out.count
     out.raw("{\"seq\":")
     out.decimal(seq)
     out.raw(",\"time\":")
@@ -141,9 +152,9 @@ public struct AlertRecord: Sendable, Equatable {
     out.raw(",\"occurred_at\":")
     if let occurredAt { out.string(occurredAt) } else { out.raw("null") }
     out.raw(",\"message\":")
-    let messageStart = out.count + 1
+    let messageStart = out.count + 1 - lineStart
     out.string(message)
-    let messageRange = messageStart..<(out.count - 1)
+    let messageRange = messageStart..<(out.count - 1 - lineStart)
     out.raw(",\"basis\":")
     out.strings(basis)
     out.raw(",\"tags\":")
@@ -157,11 +168,11 @@ public struct AlertRecord: Sendable, Equatable {
     out.raw(",\"prev\":\"")
     out.verbatim(prev)
     out.raw("\"")
-    let hash = out.withWritten { AlertChain.hash(prev: prev, prefix: $0) }
+    let hash = out.withWritten { AlertChain.hash(prev: prev, prefix: UnsafeBufferPointer(rebasing: $0[lineStart...])) }
     out.raw(",\"hash\":\"")
     out.verbatim(hash)
     out.raw("\"}\n")
-    return (out.finished(), hash, messageRange)
+    return (hash, messageRange)
   }
 }
 

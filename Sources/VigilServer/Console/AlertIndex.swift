@@ -90,7 +90,7 @@ public final class AlertIndex: Sendable {
     public let seq: UInt64
     public let record: AlertRecord
     /// Its line, UTF-8, as the log holds it.
-    public let lineBytes: [UInt8]
+    public let lineBytes: ArraySlice<UInt8>
     public let report: ReportFacts?
     /// Where its line is in the alert log.
     public let logged: JournalPosition?
@@ -98,8 +98,8 @@ public final class AlertIndex: Sendable {
     public let message: Range<Int>?
 
     public init(
-      seq: UInt64, record: AlertRecord, lineBytes: [UInt8], report: ReportFacts?, logged: JournalPosition? = nil,
-      message: Range<Int>? = nil
+      seq: UInt64, record: AlertRecord, lineBytes: ArraySlice<UInt8>, report: ReportFacts?,
+      logged: JournalPosition? = nil, message: Range<Int>? = nil
     ) {
       self.seq = seq
       self.record = record
@@ -110,7 +110,7 @@ public final class AlertIndex: Sendable {
     }
 
     public init(seq: UInt64, record: AlertRecord, line: String, report: ReportFacts?, logged: JournalPosition? = nil) {
-      self.init(seq: seq, record: record, lineBytes: Array(line.utf8), report: report, logged: logged)
+      self.init(seq: seq, record: record, lineBytes: Array(line.utf8)[...], report: report, logged: logged)
     }
 
     /// Its line as text.

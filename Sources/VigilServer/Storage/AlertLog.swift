@@ -31,26 +31,33 @@ public final class AlertLog {
   public func append(_ records: [AlertRecord]) throws(Failure) -> [Written] {
     var seq = lastSeq
     var hash = lastHash
-    var lines: [Written] = []
-    lines.reserveCapacity(records.count)
-    var bytes: [UInt8] = []
+    // The lines are written one after another into one buffer, which is written whole and
+    // then kept as one array the lines are slices of: no line has memory of its own, and
+    // none is copied to be written (each line an array, joined into another, cost some
+    // 1,400 instructions a report in allocations and copies, bench/count-instructions).
+    var out = JSONBytes(capacity: records.reduce(0) { $0 + $1.bytesToWrite })
+    var placed: [(seq: UInt64, line: Range<Int>, message: Range<Int>)] = []
+    placed.reserveCapacity(records.count)
     for index in records.indices {
       seq += 1
-      let written = records[index].written(seq: seq, prev: hash)
+      let start = out.count
+      let written = records[index].write(seq: seq, prev: hash, to: &out)
       hash = written.hash
-      lines.append(Written(seq: seq, line: written.line, message: written.message))
-      bytes.append(contentsOf: written.line)
+      placed.append((seq, start..<out.count, written.message))
     }
-    try file.append(bytes)
+    if let failure = out.withWritten({ bytes in file.tryAppend(UnsafeRawBufferPointer(bytes)) }) { throw failure }
     lastSeq = seq
     lastHash = hash
-    return lines
+    let bytes = out.finished()
+    return placed.map { Written(seq: $0.seq, line: bytes[$0.line], message: $0.message) }
   }
 
-  /// A record as appended: its `seq`, its line, and where its `message` value is in the line.
+  /// A record as appended: its `seq`, its line, and where its `message` value is in the line
+  /// (counted from the line's first byte).
   public struct Written: Sendable {
     public let seq: UInt64
-    public let line: [UInt8]
+    /// A slice of the bytes of the whole append.
+    public let line: ArraySlice<UInt8>
     public let message: Range<Int>
   }
 

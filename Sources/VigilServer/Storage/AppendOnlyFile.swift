@@ -57,20 +57,26 @@ final class AppendOnlyFile {
   /// write fails (a full disk), the file is cut back to where it was, so no torn line
   /// stays behind it.
   func append(_ bytes: [UInt8]) throws(Failure) {
+    if let failure = bytes.withUnsafeBytes({ tryAppend($0) }) { throw failure }
+  }
+
+  /// As `append`, the failure given back rather than thrown (for callers that lend the
+  /// bytes through a closure).
+  func tryAppend(_ bytes: UnsafeRawBufferPointer) -> Failure? {
+    guard let base = bytes.baseAddress else { return nil }
     let start = lseek(descriptor, 0, SEEK_END)
     var written = 0
     while written < bytes.count {
-      let result = bytes.withUnsafeBytes { buffer in
-        write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-      }
+      let result = write(descriptor, base + written, bytes.count - written)
       if result < 0 {
         if errno == EINTR { continue }
         let failure = Self.failure("cannot write to \(path)")
         if start >= 0 { _ = ftruncate(descriptor, start) }
-        throw failure
+        return failure
       }
       written += result
     }
+    return nil
   }
 
   /// Cuts the file back to `size` (undoing appends of a group commit that failed).

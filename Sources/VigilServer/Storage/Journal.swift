@@ -32,23 +32,22 @@ public final class Journal {
   /// line starts at in the file.
   @discardableResult
   public func append(_ entries: [(receivedAt: String, report: ReportText)]) throws(Failure) -> [Int64] {
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(entries.reduce(0) { $0 + $1.report.utf8Count + 64 })
+    var out = JSONBytes(capacity: entries.reduce(0) { $0 + $1.report.utf8Count + 64 })
     var offsets: [Int64] = []
     offsets.reserveCapacity(entries.count)
     let start = file.size
     // Shorter than written: cut in place behind the daemon's back (logrotate's copytruncate).
     if start < end { linesGone = true }
     for entry in entries {
-      offsets.append(start + Int64(bytes.count))
-      bytes.append(contentsOf: #"{"received_at":""#.utf8)
-      bytes.append(contentsOf: entry.receivedAt.utf8)
-      bytes.append(contentsOf: #"","report":"#.utf8)
-      entry.report.withUTF8 { bytes.append(contentsOf: $0) }
-      bytes.append(contentsOf: "}\n".utf8)
+      offsets.append(start + Int64(out.count))
+      out.raw(#"{"received_at":""#)
+      out.verbatim(entry.receivedAt)
+      out.raw(#"","report":"#)
+      entry.report.withUTF8 { out.append($0) }
+      out.raw("}\n")
     }
-    try file.append(bytes)
-    end = start + Int64(bytes.count)
+    if let failure = out.withWritten({ bytes in file.tryAppend(UnsafeRawBufferPointer(bytes)) }) { throw failure }
+    end = start + Int64(out.count)
     return offsets
   }
 
