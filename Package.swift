@@ -42,10 +42,13 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
   ],
   targets: [
+    // SSE2 byte scanning for the JSON scanner and writer (its header says why it is C).
+    .target(name: "CVigilBytes"),
     // The engine: reports, the rule language, rule sets, evaluation. Pure: no I/O.
     .target(
       name: "VigilCore",
       dependencies: [
+        "CVigilBytes",
         // For libyaml (its CYaml module), which the rule loader reads events from.
         .product(name: "Yams", package: "Yams"),
         .product(name: "Crypto", package: "swift-crypto"),
