@@ -1,3 +1,4 @@
+import CVigilBytes
 import Testing
 
 @testable import VigilCore
@@ -66,6 +67,24 @@ struct JSONStringBytesTests {
         Bool.random(using: &generator) ? UInt8(ascii: "x") : alphabet.randomElement(using: &generator)!
       }
       Self.check(bytes, from: Int.random(in: 0..<length, using: &generator))
+    }
+  }
+
+  @Test("the next quote (what the report parser reads names and words to), at every position")
+  func nextQuote() {
+    for length in 0...40 {
+      for position in 0...length {
+        var bytes = [UInt8](repeating: UInt8(ascii: "\\"), count: length)
+        if position < length { bytes[position] = UInt8(ascii: "\"") }
+        if position + 1 < length { bytes[position + 1] = UInt8(ascii: "\"") }
+        for start in [0, 1, 15, 16, 17] where start <= length {
+          let expected = bytes[start...].firstIndex(of: UInt8(ascii: "\"")) ?? length
+          let found = bytes.withUnsafeBufferPointer { buffer in
+            vigil_find_quote(buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!, start, length)
+          }
+          #expect(found == expected, "\(length) \(position) \(start)")
+        }
+      }
     }
   }
 }

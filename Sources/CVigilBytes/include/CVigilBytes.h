@@ -44,4 +44,20 @@ static inline size_t vigil_skip_plain_blocks(const uint8_t *base, size_t index, 
   return index;
 }
 
+/// The position of the first `"` in `base[index..<end]`, `end` when there is none: sixteen
+/// bytes at a time with SSE2, then one at a time.
+static inline size_t vigil_find_quote(const uint8_t *base, size_t index, size_t end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  while (index + 16 <= end) {
+    const __m128i block = _mm_loadu_si128((const __m128i *)(base + index));
+    const int lanes = _mm_movemask_epi8(_mm_cmpeq_epi8(block, quote));
+    if (lanes != 0) return index + (size_t)__builtin_ctz((unsigned)lanes);
+    index += 16;
+  }
+#endif
+  while (index < end && base[index] != '"') index++;
+  return index;
+}
+
 #endif
