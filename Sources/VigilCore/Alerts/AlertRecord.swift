@@ -127,7 +127,7 @@ public struct AlertRecord: Sendable, Equatable {
   public func written(seq: UInt64, prev: String) -> (line: [UInt8], hash: String, message: Range<Int>) {
     var out = JSONBytes(capacity: bytesToWrite)
     let (hash, message) = write(seq: seq, prev: prev, to: &out)
-    return (out.finished(), hash, message)
+    return (out.finished(), hash.text, message)
   }
 
   /// Room for a typical line (its members but the message take ~500 bytes), so that the
@@ -137,7 +137,20 @@ public struct AlertRecord: Sendable, Equatable {
   /// Appends the record's line (as `written`) to `out`, after what it holds already (the
   /// writer puts a commit's lines in one buffer, for one write); gives its hash and where
   /// its `message` value is, counted from the line's first byte.
-  public func write(seq: UInt64, prev: String, to out: inout JSONBytes) -> (hash: String, message: Range<Int>) {
+  public func write(seq: UInt64, prev: String, to out: inout JSONBytes) -> (hash: ChainHash, message: Range<Int>) {
+    // Read in place, as JSONBytes.verbatim does.
+    if let written = prev.utf8.withContiguousStorageIfAvailable({ write(seq: seq, prev: $0, to: &out) }) {
+      return written
+    }
+    var prev = prev
+    return prev.withUTF8 { write(seq: seq, prev: $0, to: &out) }
+  }
+
+  /// The same with the previous record's hash as bytes (`ChainHash.withText`): the writer
+  /// chains a commit's records so, making no string of each hash.
+  public func write(seq: UInt64, prev: UnsafeBufferPointer<UInt8>, to out: inout JSONBytes) -> (
+    hash: ChainHash, message: Range<Int>
+  ) {
     let lineStart = out.count
     out.raw("{\"seq\":")
     out.decimal(seq)
@@ -166,11 +179,11 @@ public struct AlertRecord: Sendable, Equatable {
       pattern.append(to: &out)
     }
     out.raw(",\"prev\":\"")
-    out.verbatim(prev)
+    out.append(prev)
     out.raw("\"")
-    let hash = out.withWritten { AlertChain.hash(prev: prev, prefix: UnsafeBufferPointer(rebasing: $0[lineStart...])) }
+    let hash = out.withWritten { AlertChain.chainHash(prev: prev, prefix: UnsafeBufferPointer(rebasing: $0[lineStart...])) }
     out.raw(",\"hash\":\"")
-    out.verbatim(hash)
+    hash.withText { out.append($0) }
     out.raw("\"}\n")
     return (hash, messageRange)
   }
@@ -188,21 +201,54 @@ public enum AlertChain {
   }
 
   public static func hash(prev: String, prefix: UnsafeBufferPointer<UInt8>) -> String {
-    var hasher = SHA256()
     var prev = prev
-    prev.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+    return prev.withUTF8 { chainHash(prev: $0, prefix: prefix) }.text
+  }
+
+  /// The hash of a record whose previous record's hash is `prev` (its hex text's bytes) and
+  /// whose line up to `,"hash":` is `prefix`.
+  public static func chainHash(prev: UnsafeBufferPointer<UInt8>, prefix: UnsafeBufferPointer<UInt8>) -> ChainHash {
+    var hasher = SHA256()
+    hasher.update(bufferPointer: UnsafeRawBufferPointer(prev))
     hasher.update(bufferPointer: UnsafeRawBufferPointer(prefix))
-    let digest = hasher.finalize()
-    // The hex digits written straight into the string's storage.
-    return String(unsafeUninitializedCapacity: 2 * SHA256.byteCount) { text in
-      let digits: StaticString = "0123456789abcdef"
-      digest.withUnsafeBytes { bytes in
-        for (index, byte) in bytes.enumerated() {
-          text[2 * index] = digits.utf8Start[Int(byte >> 4)]
-          text[2 * index + 1] = digits.utf8Start[Int(byte & 15)]
+    return ChainHash(hasher.finalize())
+  }
+}
+
+/// A record's `hash` as the log holds it, 64 lowercase hex digits, kept as a value: the
+/// writer chains a commit's records through these and makes a string of the last one only
+/// (a string made of each, and the digest read through its generic `withUnsafeBytes`,
+/// cost ~2,000 instructions a record, bench/count-instructions).
+public struct ChainHash: Sendable, Equatable {
+  private var digits: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+
+  init(_ digest: SHA256Digest) {
+    // A digest's value is its 32 bytes (swift-crypto's SHA256Digest holds them as four
+    // words), read here in place; ChainHashTests checks the hex against its public bytes.
+    precondition(MemoryLayout<SHA256Digest>.size == SHA256Digest.byteCount)
+    withUnsafeBytes(of: digest) { bytes in
+      withUnsafeMutableBytes(of: &digits) { text in
+        let hex: StaticString = "0123456789abcdef"
+        for index in 0..<SHA256Digest.byteCount {
+          let byte = bytes[index]
+          text[2 * index] = hex.utf8Start[Int(byte >> 4)]
+          text[2 * index + 1] = hex.utf8Start[Int(byte & 15)]
         }
       }
-      return 2 * SHA256.byteCount
     }
+  }
+
+  /// The 64 hex digits, as bytes.
+  public func withText<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+    try withUnsafeBytes(of: digits) { raw in try raw.withMemoryRebound(to: UInt8.self) { try body($0) } }
+  }
+
+  /// The 64 hex digits.
+  public var text: String {
+    withText { String(decoding: $0, as: UTF8.self) }
+  }
+
+  public static func == (lhs: ChainHash, rhs: ChainHash) -> Bool {
+    lhs.withText { left in rhs.withText { right in left.elementsEqual(right) } }
   }
 }

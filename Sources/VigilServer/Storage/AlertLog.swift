@@ -38,14 +38,22 @@ public final class AlertLog {
     var out = JSONBytes(capacity: records.reduce(0) { $0 + $1.bytesToWrite })
     var placed: [(seq: UInt64, line: Range<Int>, message: Range<Int>)] = []
     placed.reserveCapacity(records.count)
+    // Each record's hash is the next one's `prev`, kept as bytes; a string is made of the last.
+    var chained: ChainHash?
     for index in records.indices {
       seq += 1
       let start = out.count
-      let written = records[index].write(seq: seq, prev: hash, to: &out)
-      hash = written.hash
+      let written =
+        if let chained {
+          chained.withText { records[index].write(seq: seq, prev: $0, to: &out) }
+        } else {
+          records[index].write(seq: seq, prev: hash, to: &out)
+        }
+      chained = written.hash
       placed.append((seq, start..<out.count, written.message))
     }
     if let failure = out.withWritten({ bytes in file.tryAppend(UnsafeRawBufferPointer(bytes)) }) { throw failure }
+    if let chained { hash = chained.text }
     lastSeq = seq
     lastHash = hash
     let bytes = out.finished()
