@@ -69,7 +69,7 @@ public struct JSONBytes: ~Copyable {
   }
 
   /// Bytes as they are.
-  @inlinable
+  @inlinable @inline(__always)
   public mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
     guard let source = bytes.baseAddress else { return }
     reserve(bytes.count)
@@ -77,8 +77,10 @@ public struct JSONBytes: ~Copyable {
     end += bytes.count
   }
 
-  /// ASCII text as it is: punctuation, member names.
-  @inlinable public mutating func raw(_ text: StaticString) {
+  /// ASCII text as it is: punctuation, member names. Always inlined: with the literal's
+  /// length known where it is written, the copy compiles to a few moves rather than a call
+  /// to `memcpy` (~45 instructions an append otherwise, bench/count-instructions).
+  @inlinable @inline(__always) public mutating func raw(_ text: StaticString) {
     append(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
   }
 
