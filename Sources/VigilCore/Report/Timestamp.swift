@@ -41,7 +41,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
   }
 
   /// The instant named by `bytes`, or nil when they are not a timestamp of docs/reports.md.
-  static func instant(of bytes: UnsafeBufferPointer<UInt8>) -> (seconds: Int64, nanoseconds: Int32)? {
+  public static func instant(of bytes: UnsafeBufferPointer<UInt8>) -> (seconds: Int64, nanoseconds: Int32)? {
     if bytes.count == 20, let base = bytes.baseAddress, base[19] == UInt8(ascii: "Z"),
       let instant = utcInstant(of: base)
     {

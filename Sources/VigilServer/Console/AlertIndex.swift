@@ -166,15 +166,20 @@ public final class AlertIndex: Sendable {
     let incidentMs = item.record.occurredAt.flatMap(Self.milliseconds) ?? timeMs
     let rule = state.names.index(of: item.record.rule)
     let placeIndex = place.map { state.names.index(of: $0) } ?? 0
+    // The entry's members read here, so that the closure below captures plain values (it
+    // captured `item`, copying the whole record, its line and its report's facts).
+    let (seq, priority, logged) = (item.seq, item.record.priority, item.logged)
+    let lat = item.report?.lat.map(Float.init) ?? .nan
+    let lon = item.report?.lon.map(Float.init) ?? .nan
+    let reportPosition = item.report?.journal
     item.lineBytes.withUnsafeBufferPointer { bytes in
       let text = UnsafeBufferPointer(rebasing: bytes[..<(bytes.last == 0x0A ? bytes.count - 1 : bytes.count)])
       let message = item.message.flatMap { $0.upperBound <= text.count ? $0 : nil } ?? Self.messageRange(in: text)
       state.append(line: text) { start in
         Entry(
-          seq: item.seq, timeMs: timeMs, incidentMs: incidentMs, priority: item.record.priority, rule: rule,
-          place: placeIndex, lat: item.report?.lat.map(Float.init) ?? .nan,
-          lon: item.report?.lon.map(Float.init) ?? .nan, report: item.report?.journal, logged: item.logged,
-          lineStart: start, lineLength: UInt32(text.count), messageStart: UInt32(message.lowerBound),
+          seq: seq, timeMs: timeMs, incidentMs: incidentMs, priority: priority, rule: rule, place: placeIndex,
+          lat: lat, lon: lon, report: reportPosition, logged: logged, lineStart: start,
+          lineLength: UInt32(text.count), messageStart: UInt32(message.lowerBound),
           messageLength: UInt32(message.count))
       }
     }
@@ -289,7 +294,13 @@ public final class AlertIndex: Sendable {
   // MARK: Parsing what a line holds
 
   public static func milliseconds(_ text: String) -> Int64? {
-    Timestamp(text).map { $0.seconds * 1000 + Int64($0.nanoseconds / 1_000_000) }
+    // Read in place: a `Timestamp` would copy the text into storage of its own.
+    func instant(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+      Timestamp.instant(of: bytes).map { $0.seconds * 1000 + Int64($0.nanoseconds / 1_000_000) }
+    }
+    if let found = text.utf8.withContiguousStorageIfAvailable(instant) { return found }
+    var text = text
+    return text.withUTF8(instant)
   }
 
   public static func day(ofMilliseconds ms: Int64) -> Int {
