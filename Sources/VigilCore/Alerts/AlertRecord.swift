@@ -14,6 +14,7 @@ public struct AlertRecord: Sendable, Equatable {
   private final class Storage: @unchecked Sendable {
     // Written only while uniquely referenced (`unique()`), so unchecked.
     @exclusivity(unchecked) var rule: String
+    @exclusivity(unchecked) var ruleNumber: UInt32
     @exclusivity(unchecked) var priority: Priority
     @exclusivity(unchecked) var reportID: String?
     @exclusivity(unchecked) var occurredAt: String?
@@ -24,10 +25,11 @@ public struct AlertRecord: Sendable, Equatable {
     @exclusivity(unchecked) var pattern: PatternFacts?
 
     init(
-      rule: String, priority: Priority, reportID: String?, occurredAt: String?, message: String,
+      rule: String, ruleNumber: UInt32, priority: Priority, reportID: String?, occurredAt: String?, message: String,
       basis: [String], tags: [String], ruleset: String, pattern: PatternFacts?
     ) {
       self.rule = rule
+      self.ruleNumber = ruleNumber
       self.priority = priority
       self.reportID = reportID
       self.occurredAt = occurredAt
@@ -40,8 +42,8 @@ public struct AlertRecord: Sendable, Equatable {
 
     func copy() -> Storage {
       Storage(
-        rule: rule, priority: priority, reportID: reportID, occurredAt: occurredAt, message: message,
-        basis: basis, tags: tags, ruleset: ruleset, pattern: pattern)
+        rule: rule, ruleNumber: ruleNumber, priority: priority, reportID: reportID, occurredAt: occurredAt,
+        message: message, basis: basis, tags: tags, ruleset: ruleset, pattern: pattern)
     }
   }
 
@@ -56,8 +58,15 @@ public struct AlertRecord: Sendable, Equatable {
 
   public var rule: String {
     _read { yield storage.rule }
-    set { unique().rule = newValue }
+    set {
+      let storage = unique()
+      storage.rule = newValue
+      storage.ruleNumber = 0
+    }
   }
+  /// The rule's number (`Rule.number`) when the record was made from a compiled rule, else
+  /// 0: what the writer's counters and the console's index find the rule's place by.
+  public var ruleNumber: UInt32 { storage.ruleNumber }
   public var priority: Priority {
     _read { yield storage.priority }
     set { unique().priority = newValue }
@@ -96,12 +105,12 @@ public struct AlertRecord: Sendable, Equatable {
 
   public init(
     time: String, rule: String, priority: Priority, reportID: String?, occurredAt: String?, message: String,
-    basis: [String], tags: [String], ruleset: String, pattern: PatternFacts? = nil
+    basis: [String], tags: [String], ruleset: String, pattern: PatternFacts? = nil, ruleNumber: UInt32 = 0
   ) {
     self.time = time
     storage = Storage(
-      rule: rule, priority: priority, reportID: reportID, occurredAt: occurredAt, message: message,
-      basis: basis, tags: tags, ruleset: ruleset, pattern: pattern)
+      rule: rule, ruleNumber: ruleNumber, priority: priority, reportID: reportID, occurredAt: occurredAt,
+      message: message, basis: basis, tags: tags, ruleset: ruleset, pattern: pattern)
   }
 
   public static func == (lhs: AlertRecord, rhs: AlertRecord) -> Bool {
@@ -181,7 +190,9 @@ public struct AlertRecord: Sendable, Equatable {
     out.raw(",\"prev\":\"")
     out.append(prev)
     out.raw("\"")
-    let hash = out.withWritten { AlertChain.chainHash(prev: prev, prefix: UnsafeBufferPointer(rebasing: $0[lineStart...])) }
+    let hash = out.withWritten {
+      AlertChain.chainHash(prev: prev, prefix: UnsafeBufferPointer(rebasing: $0[lineStart...]))
+    }
     out.raw(",\"hash\":\"")
     hash.withText { out.append($0) }
     out.raw("\"}\n")

@@ -2,6 +2,8 @@
 /// rule sets hand rules around on every report, and a reference costs one count.
 public final class Rule: Sendable {
   public let id: String
+  /// The id's number (RuleNumbers), which its alerts carry.
+  public let number: UInt32
   public let description: String
   public let priority: Priority
   /// Where the obligation comes from (`ISSG ¶7`, `UNSCR 2139 OP3`); copied into every alert.
@@ -23,6 +25,7 @@ public final class Rule: Sendable {
     output: OutputTemplate
   ) {
     self.id = id
+    number = RuleNumbers.number(for: id)
     self.description = description
     self.priority = priority
     self.basis = basis

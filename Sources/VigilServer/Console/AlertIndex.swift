@@ -53,6 +53,8 @@ public final class AlertIndex: Sendable {
     var chunks: [AlertIndexChunk] = []
     var held = 0
     var names = NameTable()
+    /// `names`' number for each rule number (RuleNumbers) met so far; 0 where none yet.
+    var nameOfRuleNumber: [UInt32] = []
     var tally = AlertTally()
     /// The highest seq added.
     var lastSeq: UInt64 = 0
@@ -60,6 +62,21 @@ public final class AlertIndex: Sendable {
     var building = true
     /// The last record time parsed, and its value.
     var lastTime: (String, Int64)?
+
+    /// `names`' number for the record's rule: by the rule's number when it has one (no
+    /// hashing of the id), else by its id.
+    mutating func ruleName(of record: AlertRecord) -> UInt32 {
+      let number = Int(record.ruleNumber)
+      if number > 0, number < nameOfRuleNumber.count, nameOfRuleNumber[number] != 0 { return nameOfRuleNumber[number] }
+      let name = names.index(of: record.rule)
+      if number > 0 {
+        if number >= nameOfRuleNumber.count {
+          nameOfRuleNumber += Array(repeating: 0, count: number + 1 - nameOfRuleNumber.count)
+        }
+        nameOfRuleNumber[number] = name
+      }
+      return name
+    }
 
     /// Stores a line in the newest chunk (a new one when it does not fit there) and the
     /// entry made for it once where it starts in that chunk is known.
@@ -164,7 +181,7 @@ public final class AlertIndex: Sendable {
       state.lastTime = (item.record.time, timeMs)
     }
     let incidentMs = item.record.occurredAt.flatMap(Self.milliseconds) ?? timeMs
-    let rule = state.names.index(of: item.record.rule)
+    let rule = state.ruleName(of: item.record)
     let placeIndex = place.map { state.names.index(of: $0) } ?? 0
     // The entry's members read here, so that the closure below captures plain values (it
     // captured `item`, copying the whole record, its line and its report's facts).

@@ -11,7 +11,7 @@ public final class DaemonMetrics: Sendable {
   private let accepted: Counter
   private let duplicates: Counter
   private let refusedByCode = NIOLockedValueBox<[String: Counter]>([:])
-  private let alertsByRule = NIOLockedValueBox<[RuleAndPriority: Counter]>([:])
+  private let alertsByRule = NIOLockedValueBox(AlertCounters())
   private let reloads: (ok: Counter, rejected: Counter)
   private let ruleSetInfo = NIOLockedValueBox<Gauge?>(nil)
   private let roundTrip: DurationHistogram
@@ -61,22 +61,43 @@ public final class DaemonMetrics: Sendable {
   }
 
   /// Alert records written to the log (a commit's): one lock for all of them, and no
-  /// string made to find a rule's counter.
+  /// string made to find a rule's counter; a record of a compiled rule finds it by its
+  /// rule's number, without hashing the id.
   func alerts(_ records: [AlertRecord]) {
     alertsByRule.withLockedValue { counters in
       for index in records.indices {
-        let key = RuleAndPriority(rule: records[index].rule, priority: records[index].priority)
-        if let counter = counters[key] {
+        let slot = AlertCounters.slot(records[index].ruleNumber, records[index].priority)
+        if let slot, slot < counters.byNumber.count, let counter = counters.byNumber[slot] {
           counter.increment()
           continue
         }
-        let counter = registry.makeCounter(
-          descriptor: Self.described(
-            "vigil_alerts_total", "Alert records written to the alert log, by rule and priority."),
-          labels: [("rule", key.rule), ("priority", key.priority.rawValue)])
-        counters[key] = counter
+        let key = RuleAndPriority(rule: records[index].rule, priority: records[index].priority)
+        let counter =
+          counters.byRule[key]
+          ?? registry.makeCounter(
+            descriptor: Self.described(
+              "vigil_alerts_total", "Alert records written to the alert log, by rule and priority."),
+            labels: [("rule", key.rule), ("priority", key.priority.rawValue)])
+        counters.byRule[key] = counter
+        if let slot {
+          if slot >= counters.byNumber.count {
+            counters.byNumber += Array(repeating: nil, count: slot + 1 - counters.byNumber.count)
+          }
+          counters.byNumber[slot] = counter
+        }
         counter.increment()
       }
+    }
+  }
+
+  /// Each rule's and priority's counter of `vigil_alerts_total`, by both, and by the rule's
+  /// number (RuleNumbers) and the priority's rank.
+  private struct AlertCounters {
+    var byRule: [RuleAndPriority: Counter] = [:]
+    var byNumber: [Counter?] = []
+
+    static func slot(_ ruleNumber: UInt32, _ priority: Priority) -> Int? {
+      ruleNumber == 0 ? nil : Int(ruleNumber) * Priority.allCases.count + priority.rank
     }
   }
 

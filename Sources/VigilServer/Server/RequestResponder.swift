@@ -332,7 +332,7 @@ public final class RequestResponder: Sendable {
       AlertRecord(
         time: time, rule: match.rule.id, priority: match.rule.priority, reportID: report.id,
         occurredAt: occurredAt, message: match.message, basis: match.rule.basis,
-        tags: match.rule.tags, ruleset: set.revision)
+        tags: match.rule.tags, ruleset: set.revision, ruleNumber: match.rule.number)
     }
   }
 
