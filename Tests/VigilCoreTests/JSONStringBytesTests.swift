@@ -87,4 +87,42 @@ struct JSONStringBytesTests {
       }
     }
   }
+
+  /// The writer's escaping, byte by byte.
+  static func escaped(_ bytes: [UInt8]) -> [UInt8] {
+    var out: [UInt8] = [0x22]
+    for byte in bytes {
+      switch byte {
+      case 0x22: out += Array(#"\""#.utf8)
+      case 0x5C: out += Array(#"\\"#.utf8)
+      case 0x0A: out += Array(#"\n"#.utf8)
+      case 0x0D: out += Array(#"\r"#.utf8)
+      case 0x09: out += Array(#"\t"#.utf8)
+      case ..<0x20:
+        let hex = Array("0123456789abcdef".utf8)
+        out += Array(#"\u00"#.utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+      default: out.append(byte)
+      }
+    }
+    return out + [0x22]
+  }
+
+  @Test("the writer escapes texts of every length with a special byte anywhere, after other output")
+  func writerEscapes() {
+    var generator = SystemRandomNumberGenerator()
+    let alphabet: [UInt8] = [0x22, 0x5C, 0x0A, 0x01, 0x1F, 0x61, 0x20, 0xD8, 0xA7, 0x7F]
+    for length in 0...48 {
+      for _ in 0..<20 {
+        let text = (0..<length).map { _ in
+          Int.random(in: 0..<4, using: &generator) == 0 ? alphabet.randomElement(using: &generator)! : 0x62
+        }
+        var out = JSONBytes(capacity: Int.random(in: 1...80, using: &generator))
+        out.raw("[")
+        text.withUnsafeBufferPointer { out.string(utf8: $0) }
+        out.raw("]")
+        let written = out.finished()
+        #expect(written == [0x5B] + Self.escaped(text) + [0x5D], "\(text)")
+      }
+    }
+  }
 }

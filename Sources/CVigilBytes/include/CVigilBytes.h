@@ -60,4 +60,32 @@ static inline size_t vigil_find_quote(const uint8_t *base, size_t index, size_t 
   return index;
 }
 
+/// The position of the first byte of `base[0..<count]` a JSON string cannot hold as it is
+/// (`"`, `\` or one below 0x20), `count` when there is none. Reads whole 16-byte blocks, up
+/// to 15 bytes past `count`: the caller has that much readable memory there (the JSON
+/// writer's own buffer, with room kept for it). Without SSE2, byte by byte.
+static inline size_t vigil_first_special_padded(const uint8_t *base, size_t count) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i highestControl = _mm_set1_epi8(0x1F);
+  for (size_t index = 0; index < count; index += 16) {
+    const __m128i block = _mm_loadu_si128((const __m128i *)(base + index));
+    const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(block, highestControl), block);
+    const __m128i special = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(block, quote), _mm_cmpeq_epi8(block, backslash)), control);
+    unsigned lanes = (unsigned)_mm_movemask_epi8(special);
+    if (count - index < 16) lanes &= (1u << (count - index)) - 1;
+    if (lanes != 0) return index + (size_t)__builtin_ctz(lanes);
+  }
+  return count;
+#else
+  for (size_t index = 0; index < count; index++) {
+    const uint8_t byte = base[index];
+    if (byte < 0x20 || byte == '"' || byte == '\\') return index;
+  }
+  return count;
+#endif
+}
+
 #endif
