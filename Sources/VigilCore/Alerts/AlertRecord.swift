@@ -237,6 +237,8 @@ public struct ChainHash: Sendable, Equatable {
     // A digest's value is its 32 bytes (swift-crypto's SHA256Digest holds them as four
     // words), read here in place; ChainHashTests checks the hex against its public bytes.
     precondition(MemoryLayout<SHA256Digest>.size == SHA256Digest.byteCount)
+    // In debug builds (the tests), also that those bytes are the digest's public ones, in order.
+    assert(withUnsafeBytes(of: digest) { Array($0) } == digest.withUnsafeBytes { Array($0) })
     withUnsafeBytes(of: digest) { bytes in
       withUnsafeMutableBytes(of: &digits) { text in
         let hex: StaticString = "0123456789abcdef"
