@@ -12,6 +12,21 @@
 #include <emmintrin.h>
 #endif
 
+#if defined(__SSE2__)
+/// A bit for each byte of `block` a JSON string cannot hold as it is (`"`, `\\` or one below
+/// 0x20), lowest bit first.
+static inline unsigned vigil_special_lanes(__m128i block) {
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i highestControl = _mm_set1_epi8(0x1F);
+  // Unsigned: a byte at most 0x1F is its own minimum with 0x1F.
+  const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(block, highestControl), block);
+  const __m128i special = _mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(block, quote), _mm_cmpeq_epi8(block, backslash)), control);
+  return (unsigned)_mm_movemask_epi8(special);
+}
+#endif
+
 /// Skips whole 16-byte blocks of `base[index..<end]` that hold no byte a JSON string
 /// cannot hold as it is (`"`, `\` or one below 0x20). Gives the first such byte's position
 /// and sets `*found` when a block holds one; else gives the start of the part shorter than
@@ -20,20 +35,13 @@
 static inline size_t vigil_skip_plain_blocks(const uint8_t *base, size_t index, size_t end,
                                              bool *found, bool *maybeNonASCII) {
 #if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i highestControl = _mm_set1_epi8(0x1F);
   __m128i seen = _mm_setzero_si128();
   while (index + 16 <= end) {
     const __m128i block = _mm_loadu_si128((const __m128i *)(base + index));
     seen = _mm_or_si128(seen, block);
-    // Unsigned: a byte at most 0x1F is its own minimum with 0x1F.
-    const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(block, highestControl), block);
-    const __m128i special = _mm_or_si128(
-        _mm_or_si128(_mm_cmpeq_epi8(block, quote), _mm_cmpeq_epi8(block, backslash)), control);
-    const int special_lanes = _mm_movemask_epi8(special);
+    const unsigned special_lanes = vigil_special_lanes(block);
     if (special_lanes != 0) {
-      index += (size_t)__builtin_ctz((unsigned)special_lanes);
+      index += (size_t)__builtin_ctz(special_lanes);
       *found = true;
       break;
     }
@@ -66,15 +74,9 @@ static inline size_t vigil_find_quote(const uint8_t *base, size_t index, size_t 
 /// writer's own buffer, with room kept for it). Without SSE2, byte by byte.
 static inline size_t vigil_first_special_padded(const uint8_t *base, size_t count) {
 #if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i highestControl = _mm_set1_epi8(0x1F);
   for (size_t index = 0; index < count; index += 16) {
     const __m128i block = _mm_loadu_si128((const __m128i *)(base + index));
-    const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(block, highestControl), block);
-    const __m128i special = _mm_or_si128(
-        _mm_or_si128(_mm_cmpeq_epi8(block, quote), _mm_cmpeq_epi8(block, backslash)), control);
-    unsigned lanes = (unsigned)_mm_movemask_epi8(special);
+    unsigned lanes = vigil_special_lanes(block);
     if (count - index < 16) lanes &= (1u << (count - index)) - 1;
     if (lanes != 0) return index + (size_t)__builtin_ctz(lanes);
   }
