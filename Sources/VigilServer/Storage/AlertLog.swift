@@ -52,7 +52,7 @@ public final class AlertLog {
       chained = written.hash
       placed.append((seq, start..<out.count, written.message))
     }
-    if let failure = out.withWritten({ bytes in file.tryAppend(UnsafeRawBufferPointer(bytes)) }) { throw failure }
+    try file.append(out)
     if let chained { hash = chained.text }
     lastSeq = seq
     lastHash = hash

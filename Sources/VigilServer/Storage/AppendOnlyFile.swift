@@ -1,4 +1,5 @@
 import Foundation
+import VigilCore
 
 /// A file that only grows, one whole line at a time, written with POSIX calls so that
 /// `fsync` means what it says. Opening it cuts a torn last line (one without its newline,
@@ -53,16 +54,16 @@ final class AppendOnlyFile {
     close(descriptor)
   }
 
-  /// Appends the bytes (whole lines), retrying partial writes; nothing is synced. When a
-  /// write fails (a full disk), the file is cut back to where it was, so no torn line
-  /// stays behind it.
-  func append(_ bytes: [UInt8]) throws(Failure) {
-    if let failure = bytes.withUnsafeBytes({ tryAppend($0) }) { throw failure }
+  /// Appends the bytes written (whole lines), retrying partial writes; nothing is synced.
+  /// When a write fails (a full disk), the file is cut back to where it was, so no torn
+  /// line stays behind it.
+  func append(_ out: borrowing JSONBytes) throws(Failure) {
+    if let failure = out.withWritten({ tryAppend(UnsafeRawBufferPointer($0)) }) { throw failure }
   }
 
-  /// As `append`, the failure given back rather than thrown (for callers that lend the
-  /// bytes through a closure).
-  func tryAppend(_ bytes: UnsafeRawBufferPointer) -> Failure? {
+  /// As `append`, the failure given back rather than thrown (a typed throw cannot cross
+  /// `withWritten`'s closure).
+  private func tryAppend(_ bytes: UnsafeRawBufferPointer) -> Failure? {
     guard let base = bytes.baseAddress else { return nil }
     let start = lseek(descriptor, 0, SEEK_END)
     var written = 0

@@ -46,7 +46,7 @@ public final class Journal {
       entry.report.withUTF8 { out.append($0) }
       out.raw("}\n")
     }
-    if let failure = out.withWritten({ bytes in file.tryAppend(UnsafeRawBufferPointer(bytes)) }) { throw failure }
+    try file.append(out)
     end = start + Int64(out.count)
     return offsets
   }
