@@ -147,12 +147,7 @@ public struct AlertRecord: Sendable, Equatable {
   /// writer puts a commit's lines in one buffer, for one write); gives its hash and where
   /// its `message` value is, counted from the line's first byte.
   public func write(seq: UInt64, prev: String, to out: inout JSONBytes) -> (hash: ChainHash, message: Range<Int>) {
-    // Read in place, as JSONBytes.verbatim does.
-    if let written = prev.utf8.withContiguousStorageIfAvailable({ write(seq: seq, prev: $0, to: &out) }) {
-      return written
-    }
-    var prev = prev
-    return prev.withUTF8 { write(seq: seq, prev: $0, to: &out) }
+    prev.withUTF8InPlace { write(seq: seq, prev: $0, to: &out) }
   }
 
   /// The same with the previous record's hash as bytes (`ChainHash.withText`): the writer
@@ -212,8 +207,7 @@ public enum AlertChain {
   }
 
   public static func hash(prev: String, prefix: UnsafeBufferPointer<UInt8>) -> String {
-    var prev = prev
-    return prev.withUTF8 { chainHash(prev: $0, prefix: prefix) }.text
+    prev.withUTF8InPlace { chainHash(prev: $0, prefix: prefix) }.text
   }
 
   /// The hash of a record whose previous record's hash is `prev` (its hex text's bytes) and

@@ -23,7 +23,7 @@ struct ValueKey: BytewiseHashable, Sendable {
   func withUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
     switch storage {
     case .text(let text): return try text.withUTF8(body)
-    case .string(var string): return try string.withUTF8(body)
+    case .string(let string): return try string.withUTF8InPlace(body)
     }
   }
 }

@@ -183,7 +183,7 @@ enum ValueTest {
   private static func withText(_ value: FieldValue, _ body: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool? {
     switch value {
     case .text(let text): return text.withUTF8(body)
-    case .string(var string): return string.withUTF8(body)
+    case .string(let string): return string.withUTF8InPlace(body)
     default: return nil
     }
   }

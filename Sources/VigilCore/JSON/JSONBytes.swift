@@ -89,12 +89,7 @@ public struct JSONBytes: ~Copyable {
   /// Text as it is, already fit to stand in JSON (a hash's hex, an enum's word). Named
   /// apart from `raw`, so that literals take the `StaticString` path.
   public mutating func verbatim(_ text: String) {
-    // Read in place: `withUTF8` wants a mutable copy, and copying retained the text (atomic
-    // operations on memory often made on another thread).
-    if text.utf8.withContiguousStorageIfAvailable({ append($0) }) == nil {
-      var text = text
-      text.withUTF8 { append($0) }
-    }
+    text.withUTF8InPlace { append($0) }
   }
 
   /// A JSON string literal whose content is escaped already (as another line holds it):
@@ -108,11 +103,7 @@ public struct JSONBytes: ~Copyable {
 
   /// A JSON string literal of `text`, quotes included.
   public mutating func string(_ text: String) {
-    // Read in place, as `verbatim`.
-    if text.utf8.withContiguousStorageIfAvailable({ string(utf8: $0) }) == nil {
-      var text = text
-      text.withUTF8 { string(utf8: $0) }
-    }
+    text.withUTF8InPlace { string(utf8: $0) }
   }
 
   /// A JSON string literal of UTF-8 text: quotes, backslashes and control characters

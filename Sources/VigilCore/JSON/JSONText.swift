@@ -4,8 +4,7 @@ public enum JSONText {
   /// everything else as UTF-8.
   public static func string(_ text: String) -> String {
     // Most text needs no escaping: then it is copied whole, not scalar by scalar.
-    var scanned = text
-    let plain = scanned.withUTF8 { utf8 in
+    let plain = text.withUTF8InPlace { utf8 in
       utf8.baseAddress.map { JSONStringBytes.firstSpecial(in: $0, from: 0, to: utf8.count).index == utf8.count } ?? true
     }
     if plain { return "\"" + text + "\"" }
@@ -17,8 +16,7 @@ public enum JSONText {
 
   /// Appends `text` as a JSON string literal (quotes included) to UTF-8 `bytes`.
   public static func appendString(_ text: String, to bytes: inout [UInt8]) {
-    var text = text
-    text.withUTF8 { appendString($0, to: &bytes) }
+    text.withUTF8InPlace { appendString($0, to: &bytes) }
   }
 
   /// Appends UTF-8 text as a JSON string literal (`JSONBytes.string(utf8:)`).

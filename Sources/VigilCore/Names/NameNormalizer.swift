@@ -34,8 +34,7 @@ public enum NameNormalizer {
     }
 
     func hash(into hasher: inout Hasher) {
-      var name = name
-      name.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+      name.withUTF8InPlace { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
   }
 

@@ -10,8 +10,7 @@ public enum ReportDigest {
   /// key). A SHA-256 of the id took some 3,750 instructions a report
   /// (bench/count-instructions, Valgrind), these two about 550.
   public static func id(_ id: String) -> Digest128 {
-    var id = id
-    return id.withUTF8 { bytes in
+    id.withUTF8InPlace { bytes in
       Digest128(high: half(0x68, bytes), low: half(0x6C, bytes))
     }
   }

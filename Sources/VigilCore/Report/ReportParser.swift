@@ -36,8 +36,7 @@ public enum ReportParser {
   }
 
   public static func parse(_ line: String) -> Result<ParsedReport, ReportError> {
-    var line = line
-    return line.withUTF8 { parse($0) }
+    line.withUTF8InPlace { parse($0) }
   }
 
   /// Validates the value at `index` of an already scanned line (a report inside a

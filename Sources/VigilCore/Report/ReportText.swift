@@ -12,8 +12,7 @@ public struct ReportText: Sendable, BytewiseHashable, Comparable, CustomStringCo
   private let count: Int32
 
   public init(_ string: String) {
-    var string = string
-    line = string.isEmpty ? ReportLine.empty : string.withUTF8 { ReportLine.copying($0) }
+    line = string.isEmpty ? ReportLine.empty : string.withUTF8InPlace { ReportLine.copying($0) }
     start = 0
     count = Int32(line.unsafeBytes.count)
   }

@@ -31,7 +31,6 @@ extension String {
   @inlinable
   public func sameUTF8(as other: String) -> Bool {
     guard utf8.count == other.utf8.count else { return false }
-    var (left, right) = (self, other)
-    return left.withUTF8 { left in right.withUTF8 { right in left.sameBytes(as: right) } }
+    return withUTF8InPlace { left in other.withUTF8InPlace { right in left.sameBytes(as: right) } }
   }
 }

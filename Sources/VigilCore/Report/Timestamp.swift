@@ -11,8 +11,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
   public let nanoseconds: Int32
 
   public init?(_ text: String) {
-    var contiguous = text
-    guard let instant = contiguous.withUTF8({ Timestamp.instant(of: $0) }) else { return nil }
+    guard let instant = text.withUTF8InPlace({ Timestamp.instant(of: $0) }) else { return nil }
     self.init(text: ReportText(text), seconds: instant.seconds, nanoseconds: instant.nanoseconds)
   }
 

@@ -315,9 +315,7 @@ public final class AlertIndex: Sendable {
     func instant(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
       Timestamp.instant(of: bytes).map { $0.seconds * 1000 + Int64($0.nanoseconds / 1_000_000) }
     }
-    if let found = text.utf8.withContiguousStorageIfAvailable(instant) { return found }
-    var text = text
-    return text.withUTF8(instant)
+    return text.withUTF8InPlace(instant)
   }
 
   public static func day(ofMilliseconds ms: Int64) -> Int {
