@@ -69,12 +69,7 @@ public final class AlertIndex: Sendable {
       let number = Int(record.ruleNumber)
       if number > 0, number < nameOfRuleNumber.count, nameOfRuleNumber[number] != 0 { return nameOfRuleNumber[number] }
       let name = names.index(of: record.rule)
-      if number > 0 {
-        if number >= nameOfRuleNumber.count {
-          nameOfRuleNumber += Array(repeating: 0, count: number + 1 - nameOfRuleNumber.count)
-        }
-        nameOfRuleNumber[number] = name
-      }
+      if number > 0 { nameOfRuleNumber.store(name, at: number, padding: 0) }
       return name
     }
 

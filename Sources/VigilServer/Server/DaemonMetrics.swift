@@ -79,12 +79,7 @@ public final class DaemonMetrics: Sendable {
               "vigil_alerts_total", "Alert records written to the alert log, by rule and priority."),
             labels: [("rule", key.rule), ("priority", key.priority.rawValue)])
         counters.byRule[key] = counter
-        if let slot {
-          if slot >= counters.byNumber.count {
-            counters.byNumber += Array(repeating: nil, count: slot + 1 - counters.byNumber.count)
-          }
-          counters.byNumber[slot] = counter
-        }
+        if let slot { counters.byNumber.store(counter, at: slot, padding: nil) }
         counter.increment()
       }
     }
