@@ -162,8 +162,14 @@ struct ControlMap: Sendable {
 
   /// The grid cell of a point.
   static func cell(lat: Double, lon: Double) -> Int {
-    Int((lat / cellDegrees).rounded(.down)) * 10_000 + Int((lon / cellDegrees).rounded(.down))
+    cell(row: gridIndex(lat), column: gridIndex(lon))
   }
+
+  /// A cell by its row (of latitude) and column (of longitude).
+  private static func cell(row: Int, column: Int) -> Int { row * 10_000 + column }
+
+  /// The row of a latitude, or the column of a longitude.
+  private static func gridIndex(_ degrees: Double) -> Int { Int((degrees / cellDegrees).rounded(.down)) }
 
   /// The cells a circle's bounding box touches, with a margin; nil without a circle or when
   /// the box is too wide for the grid.
@@ -181,9 +187,9 @@ struct ControlMap: Sendable {
     guard west >= -180, east <= 180, (north - south) / cellDegrees < 100, (east - west) / cellDegrees < 100
     else { return nil }
     var cells: [Int] = []
-    for latCell in Int((south / cellDegrees).rounded(.down))...Int((north / cellDegrees).rounded(.down)) {
-      for lonCell in Int((west / cellDegrees).rounded(.down))...Int((east / cellDegrees).rounded(.down)) {
-        cells.append(latCell * 10_000 + lonCell)
+    for row in gridIndex(south)...gridIndex(north) {
+      for column in gridIndex(west)...gridIndex(east) {
+        cells.append(cell(row: row, column: column))
       }
     }
     return cells
