@@ -7,9 +7,9 @@ public struct ReportText: Sendable, BytewiseHashable, Comparable, CustomStringCo
 {
   // ManagedBuffer is not Sendable, but a ReportLine is never written after `copying`,
   // so sharing it between threads is safe.
-  nonisolated(unsafe) private let line: ReportLine
-  private let start: Int32
-  private let count: Int32
+  @usableFromInline nonisolated(unsafe) let line: ReportLine
+  @usableFromInline let start: Int32
+  @usableFromInline let count: Int32
 
   public init(_ string: String) {
     line = string.isEmpty ? ReportLine.empty : string.withUTF8InPlace { ReportLine.copying($0) }
@@ -35,10 +35,13 @@ public struct ReportText: Sendable, BytewiseHashable, Comparable, CustomStringCo
   public var utf8Count: Int { Int(count) }
 
   /// The UTF-8 bytes, valid while this text is alive.
-  private var utf8: UnsafeBufferPointer<UInt8> {
+  @inlinable var utf8: UnsafeBufferPointer<UInt8> {
     UnsafeBufferPointer(rebasing: line.unsafeBytes[Int(start)..<Int(start + count)])
   }
 
+  /// Inlinable: called generically from another module (a plugin's text cache), each call
+  /// went through `withExtendedLifetime`'s closures and metadata, ~80 instructions.
+  @inlinable
   public func withUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
     try withExtendedLifetime(line) { try body(utf8) }
   }
@@ -51,6 +54,7 @@ public struct ReportText: Sendable, BytewiseHashable, Comparable, CustomStringCo
 
 /// A private, immutable copy of the bytes a report's texts point into: its line, or the
 /// decoded form of a text that had escapes. One allocation holds the object and the bytes.
+@usableFromInline
 package final class ReportLine: ManagedBuffer<Int, UInt8> {
   nonisolated(unsafe) static let empty = copying(UnsafeBufferPointer(start: nil, count: 0))
 
@@ -66,7 +70,7 @@ package final class ReportLine: ManagedBuffer<Int, UInt8> {
   var whole: ReportText { ReportText(line: self, start: 0, count: unsafeBytes.count) }
 
   /// The bytes, valid while this object is alive.
-  var unsafeBytes: UnsafeBufferPointer<UInt8> {
+  @inlinable var unsafeBytes: UnsafeBufferPointer<UInt8> {
     withUnsafeMutablePointers { count, elements in UnsafeBufferPointer(start: elements, count: count.pointee) }
   }
 }
