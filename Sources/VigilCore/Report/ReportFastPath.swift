@@ -14,6 +14,7 @@ package struct ReportFastPath {
 
   private var cursor: JSONCursor
   private let line: ReportLine
+  private let names = ReportNameTables.shared
 
   package init(line: ReportLine) {
     self.line = line
@@ -45,13 +46,13 @@ package struct ReportFastPath {
     var occurredAt: Timestamp?
     var type: IncidentType?
     var object = try openObject()
-    while let field = try nextField(ReportField.names, &object) {
+    while let field = try nextField(names.pointee.report, &object) {
       switch field {
       case .id: id = try identifier()
       case .occurredAt: occurredAt = try timestamp()
       case .reportedAt: report.reportedAt = try timestamp()
-      case .type: type = try word()
-      case .confidence: report.confidence = try word()
+      case .type: type = try word(names.pointee.incidentType)
+      case .confidence: report.confidence = try word(names.pointee.confidence)
       case .lang: report.lang = try string()
       case .source:
         var source = Report.Source()
@@ -69,7 +70,7 @@ package struct ReportFastPath {
         var target = Report.Target()
         try self.target(&target)
         report.target = consume target
-      case .weapons: report.weapons = try words(limit: ReportParser.maxWeapons)
+      case .weapons: report.weapons = try words(names.pointee.weapon, limit: ReportParser.maxWeapons)
       case .chemicalAgent: report.chemicalAgent = try string()
       case .casualties:
         var casualties = Report.Casualties()
@@ -104,17 +105,17 @@ package struct ReportFastPath {
 
   private mutating func source(_ source: inout Report.Source) throws(GiveUp) {
     var object = try openObject()
-    while let field = try nextField(SourceField.names, &object) {
+    while let field = try nextField(names.pointee.source, &object) {
       switch field {
       case .org: source.org = try string()
-      case .kind: source.kind = try word()
+      case .kind: source.kind = try word(names.pointee.sourceKind)
       }
     }
   }
 
   private mutating func location(_ location: inout Report.Location) throws(GiveUp) {
     var object = try openObject()
-    while let field = try nextField(LocationField.names, &object) {
+    while let field = try nextField(names.pointee.location, &object) {
       switch field {
       case .governorate: location.governorate = try string()
       case .district: location.district = try string()
@@ -131,7 +132,7 @@ package struct ReportFastPath {
 
   private mutating func actor(_ actor: inout Report.Actor) throws(GiveUp) {
     var object = try openObject()
-    while let field = try nextField(ActorField.names, &object) {
+    while let field = try nextField(names.pointee.actor, &object) {
       switch field {
       case .name: actor.name = try string()
       case .party: actor.party = try string()
@@ -142,9 +143,9 @@ package struct ReportFastPath {
 
   private mutating func target(_ target: inout Report.Target) throws(GiveUp) {
     var object = try openObject()
-    while let field = try nextField(TargetField.names, &object) {
+    while let field = try nextField(names.pointee.target, &object) {
       switch field {
-      case .type: target.type = try word()
+      case .type: target.type = try word(names.pointee.targetType)
       case .name: target.name = try string()
       case .party: target.party = try string()
       }
@@ -153,7 +154,7 @@ package struct ReportFastPath {
 
   private mutating func casualties(_ casualties: inout Report.Casualties) throws(GiveUp) {
     var object = try openObject()
-    while let field = try nextField(CasualtiesField.names, &object) {
+    while let field = try nextField(names.pointee.casualties, &object) {
       let count = try self.count()
       casualties.set(field, to: count)
     }
@@ -161,14 +162,14 @@ package struct ReportFastPath {
 
   private mutating func access(_ access: inout Report.Access) throws(GiveUp) {
     var object = try openObject()
-    while let field = try nextField(AccessField.names, &object) {
+    while let field = try nextField(names.pointee.access, &object) {
       switch field {
       case .requestID: access.requestID = try string()
       case .requestedBy: access.requestedBy = try string()
-      case .modality: access.modality = try word()
+      case .modality: access.modality = try word(names.pointee.accessModality)
       case .crossing: access.crossing = try string()
       case .destination: access.destination = try string()
-      case .status: access.status = try word()
+      case .status: access.status = try word(names.pointee.accessStatus)
       case .submittedAt: access.submittedAt = try timestamp()
       case .decidedAt: access.decidedAt = try timestamp()
       case .itemsRemoved: access.itemsRemoved = try strings()
@@ -178,21 +179,21 @@ package struct ReportFastPath {
 
   private mutating func detention(_ detention: inout Report.Detention) throws(GiveUp) {
     var object = try openObject()
-    while let field = try nextField(DetentionField.names, &object) {
+    while let field = try nextField(names.pointee.detention, &object) {
       switch field {
       case .count: detention.count = try count()
-      case .kind: detention.kind = try word()
+      case .kind: detention.kind = try word(names.pointee.detentionKind)
       case .ransomDemanded: detention.ransomDemanded = try bool()
-      case .victims: detention.victims = try words(limit: nil)
+      case .victims: detention.victims = try words(names.pointee.victim, limit: nil)
       }
     }
   }
 
   private mutating func trade(_ trade: inout Report.Trade) throws(GiveUp) {
     var object = try openObject()
-    while let field = try nextField(TradeField.names, &object) {
+    while let field = try nextField(names.pointee.trade, &object) {
       switch field {
-      case .commodity: trade.commodity = try word()
+      case .commodity: trade.commodity = try word(names.pointee.commodity)
       case .seller:
         var actor = Report.Actor()
         try self.actor(&actor)
@@ -210,10 +211,10 @@ package struct ReportFastPath {
 
   private mutating func displacement(_ displacement: inout Report.Displacement) throws(GiveUp) {
     var object = try openObject()
-    while let field = try nextField(DisplacementField.names, &object) {
+    while let field = try nextField(names.pointee.displacement, &object) {
       switch field {
       case .count: displacement.count = try count()
-      case .direction: displacement.direction = try word()
+      case .direction: displacement.direction = try word(names.pointee.displacementDirection)
       case .voluntary: displacement.voluntary = try bool()
       }
     }
@@ -380,13 +381,13 @@ package struct ReportFastPath {
       nanoseconds: instant.nanoseconds)
   }
 
-  private mutating func word<Word: ReportVocabulary>() throws(GiveUp) -> Word {
-    guard let word = Word.names.value(for: try plainString()) else { throw GiveUp() }
+  private mutating func word<Word>(_ words: NameTable<Word>) throws(GiveUp) -> Word {
+    guard let word = words.value(for: try plainString()) else { throw GiveUp() }
     return word
   }
 
-  private mutating func words<Word: ReportVocabulary>(limit: Int?) throws(GiveUp) -> [Word] {
-    try array(limit: limit) { (parser: inout Self) throws(GiveUp) -> Word in try parser.word() }
+  private mutating func words<Word>(_ words: NameTable<Word>, limit: Int?) throws(GiveUp) -> [Word] {
+    try array(limit: limit) { (parser: inout Self) throws(GiveUp) -> Word in try parser.word(words) }
   }
 
   private mutating func number(in range: ClosedRange<Double>) throws(GiveUp) -> Double {
