@@ -260,8 +260,10 @@ struct JSONCursor {
   }
 }
 
-let powersOfTen: [Double] = (0...22).map { exponent in
-  var value = 1.0
-  for _ in 0..<exponent { value *= 10 }
-  return value
-}
+/// 10^0 through 10^22, each exact in a `Double`. Literals, so the compiler lays the array
+/// out in the binary: made by a closure, every number a report holds read it through
+/// `swift_once`.
+let powersOfTen: [Double] = [
+  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+  1e20, 1e21, 1e22,
+]
