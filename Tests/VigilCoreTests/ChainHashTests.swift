@@ -1,3 +1,4 @@
+import CVigilBytes
 import Crypto
 import Testing
 
@@ -7,6 +8,24 @@ import Testing
 struct ChainHashTests {
   static func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
     bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+  }
+
+  @Test("Hex of every byte value, at every length up to 48: the SSE2 blocks and the bytes after them")
+  func hexOfEveryByteAtEveryLength() {
+    let all = (0...255).map { UInt8($0) }
+    for length in 0...48 {
+      for start in stride(from: 0, to: 256, by: 37) {
+        let bytes = (0..<length).map { all[(start + $0 * 7) % 256] }
+        var out = [UInt8](repeating: 0, count: 2 * length + 1)
+        bytes.withUnsafeBufferPointer { input in
+          out.withUnsafeMutableBufferPointer { output in
+            vigil_hex_lower(input.baseAddress ?? UnsafePointer(output.baseAddress!), length, output.baseAddress!)
+          }
+        }
+        #expect(String(decoding: out.dropLast(), as: UTF8.self) == Self.hex(bytes), "length \(length)")
+        #expect(out.last == 0, "nothing written past 2 × \(length)")
+      }
+    }
   }
 
   @Test("SHA-256 of prev's bytes then the prefix, as the standard's test vectors and swift-crypto's public bytes say")

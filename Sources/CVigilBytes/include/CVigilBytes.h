@@ -90,4 +90,34 @@ static inline size_t vigil_first_special_padded(const uint8_t *base, size_t coun
 #endif
 }
 
+/// Writes `count` bytes as lowercase hex, two digits a byte, the high one first, to `out`
+/// (room for `2 * count`): sixteen bytes at a time with SSE2, the rest one at a time. Byte
+/// by byte, the 32 bytes of a SHA-256 hash took ~330 instructions.
+static inline void vigil_hex_lower(const uint8_t *bytes, size_t count, uint8_t *out) {
+  size_t index = 0;
+#if defined(__SSE2__)
+  const __m128i lowNibble = _mm_set1_epi8(0x0F);
+  const __m128i nine = _mm_set1_epi8(9);
+  const __m128i zero = _mm_set1_epi8('0');
+  const __m128i toLetters = _mm_set1_epi8('a' - '0' - 10);
+  for (; index + 16 <= count; index += 16) {
+    const __m128i block = _mm_loadu_si128((const __m128i *)(bytes + index));
+    const __m128i high = _mm_and_si128(_mm_srli_epi16(block, 4), lowNibble);
+    const __m128i low = _mm_and_si128(block, lowNibble);
+    // Each byte's two digits side by side, then '0' added, and the gap to 'a' above 9.
+    __m128i digits[2] = {_mm_unpacklo_epi8(high, low), _mm_unpackhi_epi8(high, low)};
+    for (int half = 0; half < 2; half++) {
+      const __m128i letters = _mm_and_si128(_mm_cmpgt_epi8(digits[half], nine), toLetters);
+      digits[half] = _mm_add_epi8(_mm_add_epi8(digits[half], zero), letters);
+      _mm_storeu_si128((__m128i *)(out + 2 * index + 16 * (size_t)half), digits[half]);
+    }
+  }
+#endif
+  static const char hex[16] = "0123456789abcdef";
+  for (; index < count; index++) {
+    out[2 * index] = (uint8_t)hex[bytes[index] >> 4];
+    out[2 * index + 1] = (uint8_t)hex[bytes[index] & 15];
+  }
+}
+
 #endif

@@ -1,3 +1,4 @@
+import CVigilBytes
 import Crypto
 
 /// One line of the alert log (docs/alerts.md), without its place in the chain: the log gives
@@ -235,12 +236,9 @@ public struct ChainHash: Sendable, Equatable {
     assert(withUnsafeBytes(of: digest) { Array($0) } == digest.withUnsafeBytes { Array($0) })
     withUnsafeBytes(of: digest) { bytes in
       withUnsafeMutableBytes(of: &digits) { text in
-        let hex: StaticString = "0123456789abcdef"
-        for index in 0..<SHA256Digest.byteCount {
-          let byte = bytes[index]
-          text[2 * index] = hex.utf8Start[Int(byte >> 4)]
-          text[2 * index + 1] = hex.utf8Start[Int(byte & 15)]
-        }
+        vigil_hex_lower(
+          bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), SHA256Digest.byteCount,
+          text.baseAddress!.assumingMemoryBound(to: UInt8.self))
       }
     }
   }
