@@ -32,6 +32,26 @@ struct OutputTemplateTests {
     ("%{%extra.unit|no unit}", "", "no unit"),
   ]
 
+  @Test("A message as bytes (what alerts hold) is the rendered text's UTF-8, and writes the same line")
+  func messageBytesAreTheRenderedText() throws {
+    let members = #""perpetrator":{"name":"جبهة \"النصرة\"\n\u0645"},"location":{"governorate":"حلب"}"#
+    let report = try parsed(reportLine(members)).report
+    let template = try OutputTemplate("%{by %perpetrator.name }in %location.governorate: 100%% «%type»")
+    let text = template.renderText(report)
+    let rendered = template.render(report)
+    #expect(text.withUTF8 { Array($0) } == Array(rendered.utf8))
+    #expect(rendered == "by جبهة \"النصرة\"\nم in حلب: 100% «attack»")
+    let asText = AlertRecord(
+      time: "2016-03-04T06:40:00.000Z", rule: "r", priority: .high, reportID: "R1",
+      occurredAtText: report.occurredAt.text, messageText: text, basis: [], tags: [], ruleset: "sha256:00")
+    let asString = AlertRecord(
+      time: "2016-03-04T06:40:00.000Z", rule: "r", priority: .high, reportID: "R1",
+      occurredAt: report.occurredAt.text.string, message: rendered, basis: [], tags: [], ruleset: "sha256:00")
+    #expect(asText == asString)
+    #expect(asText.message == rendered)
+    #expect(asText.written(seq: 1, prev: AlertChain.genesis).line == asString.written(seq: 1, prev: AlertChain.genesis).line)
+  }
+
   @Test(arguments: renderings)
   func renders(_ template: String, _ members: String, _ expected: String) throws {
     let report = try parsed(reportLine(members)).report

@@ -18,16 +18,19 @@ public struct AlertRecord: Sendable, Equatable {
     @exclusivity(unchecked) var ruleNumber: UInt32
     @exclusivity(unchecked) var priority: Priority
     @exclusivity(unchecked) var reportID: String?
-    @exclusivity(unchecked) var occurredAt: String?
-    @exclusivity(unchecked) var message: String
+    // Bytes, not `String`s: a message is rendered as UTF-8 and an incident time is a slice
+    // of its report, and making a `String` of each checked it byte by byte, ~740
+    // instructions an alert (bench/count-instructions). `String`s are made when asked for.
+    @exclusivity(unchecked) var occurredAt: ReportText?
+    @exclusivity(unchecked) var message: ReportText
     @exclusivity(unchecked) var basis: [String]
     @exclusivity(unchecked) var tags: [String]
     @exclusivity(unchecked) var ruleset: String
     @exclusivity(unchecked) var pattern: PatternFacts?
 
     init(
-      rule: String, ruleNumber: UInt32, priority: Priority, reportID: String?, occurredAt: String?, message: String,
-      basis: [String], tags: [String], ruleset: String, pattern: PatternFacts?
+      rule: String, ruleNumber: UInt32, priority: Priority, reportID: String?, occurredAt: ReportText?,
+      message: ReportText, basis: [String], tags: [String], ruleset: String, pattern: PatternFacts?
     ) {
       self.rule = rule
       self.ruleNumber = ruleNumber
@@ -79,13 +82,17 @@ public struct AlertRecord: Sendable, Equatable {
   }
   /// The report's `occurred_at` as given; nil for rule-set records.
   public var occurredAt: String? {
-    _read { yield storage.occurredAt }
-    set { unique().occurredAt = newValue }
+    get { storage.occurredAt?.string }
+    set { unique().occurredAt = newValue.map { ReportText($0) } }
   }
+  /// The same as its UTF-8 bytes, as the record holds it.
+  public var occurredAtText: ReportText? { storage.occurredAt }
   public var message: String {
-    _read { yield storage.message }
-    set { unique().message = newValue }
+    get { storage.message.string }
+    set { unique().message = ReportText(newValue) }
   }
+  /// The same as its UTF-8 bytes, as the record holds it.
+  public var messageText: ReportText { storage.message }
   public var basis: [String] {
     _read { yield storage.basis }
     set { unique().basis = newValue }
@@ -108,10 +115,23 @@ public struct AlertRecord: Sendable, Equatable {
     time: String, rule: String, priority: Priority, reportID: String?, occurredAt: String?, message: String,
     basis: [String], tags: [String], ruleset: String, pattern: PatternFacts? = nil, ruleNumber: UInt32 = 0
   ) {
+    self.init(
+      time: time, rule: rule, priority: priority, reportID: reportID, occurredAtText: occurredAt.map { ReportText($0) },
+      messageText: ReportText(message), basis: basis, tags: tags, ruleset: ruleset, pattern: pattern,
+      ruleNumber: ruleNumber)
+  }
+
+  /// The same with the incident time and the message as UTF-8 bytes (a report's check
+  /// makes them so).
+  public init(
+    time: String, rule: String, priority: Priority, reportID: String?, occurredAtText: ReportText?,
+    messageText: ReportText, basis: [String], tags: [String], ruleset: String, pattern: PatternFacts? = nil,
+    ruleNumber: UInt32 = 0
+  ) {
     self.time = time
     storage = Storage(
-      rule: rule, ruleNumber: ruleNumber, priority: priority, reportID: reportID, occurredAt: occurredAt,
-      message: message, basis: basis, tags: tags, ruleset: ruleset, pattern: pattern)
+      rule: rule, ruleNumber: ruleNumber, priority: priority, reportID: reportID, occurredAt: occurredAtText,
+      message: messageText, basis: basis, tags: tags, ruleset: ruleset, pattern: pattern)
   }
 
   public static func == (lhs: AlertRecord, rhs: AlertRecord) -> Bool {
@@ -142,7 +162,7 @@ public struct AlertRecord: Sendable, Equatable {
 
   /// Room for a typical line (its members but the message take ~500 bytes), so that the
   /// bytes it is written to are not grown halfway: a second allocation and copy.
-  public var bytesToWrite: Int { 576 + message.utf8.count }
+  public var bytesToWrite: Int { 576 + storage.message.utf8Count }
 
   /// Appends the record's line (as `written`) to `out`, after what it holds already (the
   /// writer puts a commit's lines in one buffer, for one write); gives its hash and where
@@ -168,10 +188,10 @@ public struct AlertRecord: Sendable, Equatable {
     out.raw("\",\"report_id\":")
     if let reportID { out.string(reportID) } else { out.raw("null") }
     out.raw(",\"occurred_at\":")
-    if let occurredAt { out.string(occurredAt) } else { out.raw("null") }
+    if let occurredAt = storage.occurredAt { occurredAt.withUTF8 { out.string(utf8: $0) } } else { out.raw("null") }
     out.raw(",\"message\":")
     let messageStart = out.count + 1 - lineStart
-    out.string(message)
+    storage.message.withUTF8 { out.string(utf8: $0) }
     let messageRange = messageStart..<(out.count - 1 - lineStart)
     out.raw(",\"basis\":")
     out.strings(basis)

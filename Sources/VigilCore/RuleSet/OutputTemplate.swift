@@ -42,9 +42,15 @@ public struct OutputTemplate: Sendable {
   /// Rendered as UTF-8 bytes and made a `String` once: report texts are copied as they
   /// are, without a `String` (and its validation) for each.
   public func render(_ report: Report) -> String {
+    renderText(report).string
+  }
+
+  /// The same as UTF-8 bytes, without the check a `String` makes of them: they are valid
+  /// already, the template's own text and the report's texts, each whole.
+  public func renderText(_ report: Report) -> ReportText {
     var message = JSONBytes(capacity: 160)
     program.render(program.top, report, into: &message)
-    return message.withWritten { String(decoding: $0, as: UTF8.self) }
+    return message.withWritten { ReportLine.copying($0).whole }
   }
 
   /// The pieces laid out flat for rendering: steps that are plain values, the literal text

@@ -51,5 +51,17 @@ public final class Rule: Sendable {
 /// A rule that fired on a report, with its rendered message.
 public struct RuleMatch: Sendable {
   public let rule: Rule
-  public let message: String
+  /// The message as UTF-8 (`OutputTemplate.renderText`).
+  public let messageText: ReportText
+
+  public init(rule: Rule, messageText: ReportText) {
+    self.rule = rule
+    self.messageText = messageText
+  }
+
+  public init(rule: Rule, message: String) {
+    self.init(rule: rule, messageText: ReportText(message))
+  }
+
+  public var message: String { messageText.string }
 }

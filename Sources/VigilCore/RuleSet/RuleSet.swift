@@ -88,7 +88,7 @@ public final class RuleSet: Sendable {
     candidates[Self.position(of: report.type)].candidates(for: report).withUnsafeBufferPointer { candidates in
       for index in candidates.indices where candidates[index].test(report) {
         let rule = candidates[index].rule
-        matches.append(RuleMatch(rule: rule, message: rule.message(for: report)))
+        matches.append(RuleMatch(rule: rule, messageText: rule.output.renderText(report)))
       }
     }
     return matches

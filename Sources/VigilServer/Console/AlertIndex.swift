@@ -175,7 +175,7 @@ public final class AlertIndex: Sendable {
       timeMs = Self.milliseconds(item.record.time) ?? 0
       state.lastTime = (item.record.time, timeMs)
     }
-    let incidentMs = item.record.occurredAt.flatMap(Self.milliseconds) ?? timeMs
+    let incidentMs = item.record.occurredAtText.flatMap(Self.milliseconds) ?? timeMs
     let rule = state.ruleName(of: item.record)
     let placeIndex = place.map { state.names.index(of: $0) } ?? 0
     // The entry's members read here, so that the closure below captures plain values (it
@@ -307,10 +307,15 @@ public final class AlertIndex: Sendable {
 
   public static func milliseconds(_ text: String) -> Int64? {
     // Read in place: a `Timestamp` would copy the text into storage of its own.
-    func instant(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
-      Timestamp.instant(of: bytes).map { $0.seconds * 1000 + Int64($0.nanoseconds / 1_000_000) }
-    }
-    return text.withUTF8InPlace(instant)
+    text.withUTF8InPlace(milliseconds(utf8:))
+  }
+
+  public static func milliseconds(_ text: ReportText) -> Int64? {
+    text.withUTF8(milliseconds(utf8:))
+  }
+
+  private static func milliseconds(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+    Timestamp.instant(of: bytes).map { $0.seconds * 1000 + Int64($0.nanoseconds / 1_000_000) }
   }
 
   public static func day(ofMilliseconds ms: Int64) -> Int {

@@ -327,11 +327,11 @@ public final class RequestResponder: Sendable {
 
   private func alertRecords(for report: Report, matches: [RuleMatch], set: RuleSet, time: String) -> [AlertRecord] {
     guard !matches.isEmpty else { return [] }
-    let occurredAt = report.occurredAt.text.string
+    let occurredAt = report.occurredAt.text
     return matches.map { match in
       AlertRecord(
         time: time, rule: match.rule.id, priority: match.rule.priority, reportID: report.id,
-        occurredAt: occurredAt, message: match.message, basis: match.rule.basis,
+        occurredAtText: occurredAt, messageText: match.messageText, basis: match.rule.basis,
         tags: match.rule.tags, ruleset: set.revision, ruleNumber: match.rule.number)
     }
   }
