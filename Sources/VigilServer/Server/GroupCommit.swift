@@ -319,26 +319,35 @@ final class GroupCommit: @unchecked Sendable {
     _ consoleIndex: AlertIndex, batch: [Pending], records: [AlertRecord], lines: [AlertLog.Written],
     accepted: [Accepted], journalOffsets: [Int64], logged: (inode: UInt64, start: Int64)
   ) {
-    var facts = [ReportFacts?](repeating: nil, count: records.count)
+    var committed: [AlertIndex.Committed] = []
+    committed.reserveCapacity(records.count)
+    // The batch's lines follow one another from where the log ended before it.
+    var at = logged.start
+    func commit(upTo end: Int, facts: ReportFacts?) {
+      for offset in committed.count..<end {
+        let written = lines[offset]
+        let position = JournalPosition(inode: logged.inode, offset: at)
+        at += Int64(written.line.count)
+        committed.append(
+          AlertIndex.Committed(
+            seq: written.seq, record: records[offset], lineBytes: written.line, report: facts, logged: position,
+            message: written.message))
+      }
+    }
+    // Each accepted report's records, in the order they were added, with its facts (made
+    // once a report: a table of them by record copied each twice); others have none.
     let inode = journal.mark.inode
     for (position, item) in accepted.enumerated() where item.count > 0 {
+      assert(item.first >= committed.count, "accepted reports' records are in order")
+      commit(upTo: item.first, facts: nil)
       var found = batch[item.group].submissions[item.position].facts
       if position < journalOffsets.count {
         found?.journal = JournalPosition(inode: inode, offset: journalOffsets[position])
       }
-      for offset in 0..<item.count { facts[item.first + offset] = found }
+      commit(upTo: item.first + item.count, facts: found)
     }
-    // The batch's lines follow one another from where the log ended before it.
-    var at = logged.start
-    consoleIndex.add(
-      records.indices.map { offset in
-        let written = lines[offset]
-        let position = JournalPosition(inode: logged.inode, offset: at)
-        at += Int64(written.line.count)
-        return AlertIndex.Committed(
-          seq: written.seq, record: records[offset], lineBytes: written.line, report: facts[offset], logged: position,
-          message: written.message)
-      })
+    commit(upTo: records.count, facts: nil)
+    consoleIndex.add(committed)
   }
 
   /// Decides one submission: a conflict or a duplicate (of an earlier report, or of one in
