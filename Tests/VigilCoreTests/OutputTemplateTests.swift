@@ -30,6 +30,16 @@ struct OutputTemplateTests {
     ("100%% {sure} | %{a%|b%}c %casualties.killed}", #""casualties":{"killed":2}"#, "100% {sure} | a|b}c 2"),
     ("%{%extra.unit|no unit}", #""extra":{"unit":"3rd"}"#, "3rd"),
     ("%{%extra.unit|no unit}", "", "no unit"),
+    // Numbers, lists and flags, written straight from the value.
+    ("%location.lat %location.lon", #""location":{"lat":36.25,"lon":-37}"#, "36.25 -37"),
+    ("%location.lat,%location.lon", #""location":{"lat":-0.0,"lon":0}"#, "0,0"),
+    ("$%trade.value_usd", #""trade":{"value_usd":1e20}"#, "$1e+20"),
+    ("$%trade.value_usd", #""trade":{"value_usd":123456789012345}"#, "$123456789012345"),
+    ("%casualties.killed dead", #""casualties":{"killed":0}"#, "0 dead"),
+    ("%weapons", #""weapons":["barrel_bomb"]"#, "barrel_bomb"),
+    ("%detention.victims", #""detention":{"victims":["journalist","aid_worker"]}"#, "journalist, aid_worker"),
+    ("[%access.items_removed]", #""access":{"items_removed":["insulin","قطن"]}"#, "[insulin, قطن]"),
+    ("%location.populated", #""location":{"populated":true}"#, "true"),
   ]
 
   @Test("A message as bytes (what alerts hold) is the rendered text's UTF-8, and writes the same line")

@@ -137,7 +137,7 @@ public struct OutputTemplate: Sendable {
           switch value {
           case .text(let text)?: text.withUTF8 { message.append($0) }
           case .timestamp(let timestamp)?: timestamp.text.withUTF8 { message.append($0) }
-          case let value?: message.verbatim(OutputTemplate.show(value))
+          case let value?: OutputTemplate.appendShown(value, to: &message)
           case nil: message.raw("<none>")
           }
         case .segment(let start, let end):
@@ -173,6 +173,35 @@ public struct OutputTemplate: Sendable {
     }
   }
 
+  /// Appends what `show` gives, written straight from the value where it can be: a whole
+  /// number's digits, a list's words. Made into a `String` first, a count or a list of
+  /// weapons cost ~370 instructions (bench/count-instructions).
+  fileprivate static func appendShown(_ value: FieldValue, to message: inout JSONBytes) {
+    switch value {
+    case .number(let number) where isWhole(number): message.decimal(Int(Int64(number)))
+    case .texts(let texts):
+      for index in texts.indices {
+        if index > 0 { message.raw(", ") }
+        texts[index].withUTF8 { message.append($0) }
+      }
+    case .weapons(let weapons): appendWords(weapons, to: &message)
+    case .victims(let victims): appendWords(victims, to: &message)
+    default: message.verbatim(show(value))
+    }
+  }
+
+  private static func appendWords<Word: RawRepresentable<String>>(_ words: [Word], to message: inout JSONBytes) {
+    for index in words.indices {
+      if index > 0 { message.raw(", ") }
+      message.verbatim(words[index].rawValue)
+    }
+  }
+
+  /// Whether a number shows as a whole number (`show`): its digits, no fraction.
+  private static func isWhole(_ number: Double) -> Bool {
+    abs(number) < 1e15 && Double(Int64(number)) == number
+  }
+
   static func show(_ value: FieldValue) -> String {
     switch value {
     case .text(let text): text.string
@@ -189,7 +218,7 @@ public struct OutputTemplate: Sendable {
   }
 
   private static func show(_ number: Double) -> String {
-    if abs(number) < 1e15, Double(Int64(number)) == number { return String(Int64(number)) }
+    if isWhole(number) { return String(Int64(number)) }
     return String(number)
   }
 
