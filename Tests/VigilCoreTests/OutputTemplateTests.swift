@@ -40,6 +40,10 @@ struct OutputTemplateTests {
     ("%detention.victims", #""detention":{"victims":["journalist","aid_worker"]}"#, "journalist, aid_worker"),
     ("[%access.items_removed]", #""access":{"items_removed":["insulin","قطن"]}"#, "[insulin, قطن]"),
     ("%location.populated", #""location":{"populated":true}"#, "true"),
+    ("$%trade.value_usd", #""trade":{"value_usd":1e15}"#, "$1000000000000000.0"),
+    // An alternative cut back after a number and a list were written into it.
+    ("%{%casualties.killed %weapons %trade.commodity|none}", #""casualties":{"killed":3},"weapons":["tank"]"#, "none"),
+    ("%{%casualties.killed %weapons|none}", #""casualties":{"killed":3},"weapons":["tank","mortar"]"#, "3 tank, mortar"),
   ]
 
   @Test("A message as bytes (what alerts hold) is the rendered text's UTF-8, and writes the same line")

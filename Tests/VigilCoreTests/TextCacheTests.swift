@@ -10,7 +10,7 @@ struct TextCacheTests {
     let cache: TextCache<String>
     let lock = NSLock()
     var computed = 0
-    init(limit: Int) { cache = TextCache(limit: limit) }
+    init(limit: Int, seed: UInt64 = 0x5EED) { cache = TextCache(limit: limit, seed: seed) }
 
     func value(_ text: String) -> String {
       cache.value(for: ReportText(text)) { text in
@@ -31,14 +31,44 @@ struct TextCacheTests {
 
   @Test func textsThatDifferOnlyInTheirLastByteOrLengthAreApart() {
     let counted = Counted(limit: 10_000)
-    for length in 1...40 {
-      let stem = String(repeating: "a", count: length - 1)
-      for last in ["a", "b", "c"] {
-        #expect(counted.value(stem + last) == String((stem + last).reversed()))
-      }
+    let texts = [""] + (1...40).flatMap { length in
+      ["a", "b", "c"].map { String(repeating: "a", count: length - 1) + $0 }
     }
-    #expect(counted.value("") == "")
-    #expect(counted.computed == 40 * 3 + 1)
+    for _ in 0..<2 {
+      for text in texts { #expect(counted.value(text) == String(text.reversed())) }
+    }
+    // Each computed once: none taken for another, none forgotten.
+    #expect(counted.computed == texts.count)
+  }
+
+  @Test func aCacheRemembersNearlyAllOfAsManyTextsAsItsLimit() {
+    for seed: UInt64 in [1, 2, 3, 0xDEAD_BEEF] {
+      let counted = Counted(limit: 1_000, seed: seed)
+      let texts = (0..<1_000).map { "name \($0) \(seed)" }
+      for text in texts { _ = counted.value(text) }
+      for text in texts { #expect(counted.value(text) == String(text.reversed())) }
+      // Half full at its limit, a text whose eight slots are all taken replaces one: about
+      // one in a hundred is forgotten and computed again.
+      #expect(counted.computed >= texts.count && counted.computed <= texts.count + 20, "seed \(seed)")
+      #expect(counted.cache.count > 980 && counted.cache.count <= texts.count, "seed \(seed)")
+    }
+  }
+
+  @Test("Texts that share one hash: never an answer of another text, never growth on their account")
+  func collidingTextsAreForgottenNotConfused() {
+    typealias Table = TextCache<Int>.Table
+    var table = Table(largest: 1_024)
+    let hash = Table.stored(0xC011_1DE5)
+    let keys = (0..<40).map { ReportText("collider \($0)") }
+    for (index, key) in keys.enumerated() { table.insert(index, for: key, hash: hash) }
+    // Eight slots near home hold eight of them; the rest took the home slot in turn.
+    #expect(table.slots.count == 64)
+    #expect(table.count == Table.probes)
+    for (index, key) in keys.enumerated() {
+      if let found = table.value(for: key, hash: hash) { #expect(found == index) }
+    }
+    #expect(table.value(for: keys[39], hash: hash) == 39)
+    #expect(table.value(for: ReportText("another"), hash: hash) == nil)
   }
 
   @Test func aFullCacheForgetsButNeverAnswersWrong() {
@@ -49,7 +79,8 @@ struct TextCacheTests {
         #expect(counted.value(text) == String(text.reversed()), "round \(round)")
       }
     }
-    #expect(counted.cache.count <= 16)
+    // Its table: twice the limit's slots at most.
+    #expect(counted.cache.count <= 32)
     #expect(counted.computed > 2_000)
   }
 
@@ -75,21 +106,14 @@ struct TextCacheTests {
       var text = text
       return text.withUTF8 { TextHash.of($0, seed: seed) }
     }
-    var seen = Set<UInt64>()
-    var texts = 0
-    for length in 0...48 {
-      let stem = String(repeating: "x", count: length)
-      for variant in ["", "y", "z", "yz"] {
-        seen.insert(hash(stem + variant))
-        texts += 1
-      }
-    }
-    // Distinct texts (some coincide: "x" + "" at one length is the stem of the next).
+    // Distinct texts of every length up to 50, near one another.
     let distinct = Set((0...48).flatMap { length in
       ["", "y", "z", "yz"].map { String(repeating: "x", count: length) + $0 }
     })
-    #expect(seen.count == distinct.count)
-    #expect(texts >= distinct.count)
+    #expect(Set(distinct.map { hash($0) }).count == distinct.count)
+    // No bytes hash alike wherever they are (or are not).
+    let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+    #expect(TextHash.of(empty, seed: 7) == hash(""))
     #expect(hash("Aleppo") == hash("Aleppo"))
     #expect(hash("Aleppo", seed: 1) != hash("Aleppo", seed: 2))
     // Each of the 64 bits is set for some texts and clear for others.

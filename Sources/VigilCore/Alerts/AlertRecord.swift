@@ -134,6 +134,8 @@ public struct AlertRecord: Sendable, Equatable {
       message: messageText, basis: basis, tags: tags, ruleset: ruleset, pattern: pattern)
   }
 
+  /// The message and the incident time compare byte for byte (they are held as bytes); the
+  /// other texts as `String`s, canonical equivalents equal.
   public static func == (lhs: AlertRecord, rhs: AlertRecord) -> Bool {
     let (a, b) = (lhs.storage, rhs.storage)
     return lhs.time == rhs.time

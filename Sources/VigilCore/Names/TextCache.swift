@@ -8,22 +8,34 @@ import NIOConcurrencyHelpers
 /// The table is its own (`Table`), not a `Dictionary`: a lookup there hashed the text with
 /// SipHash and cost ~400 instructions, some 1,700 of a report's with the shipped plugins
 /// (bench/count-instructions). Here a text is hashed eight bytes at a time (`TextHash`) and
-/// looked for in at most `Table.probes` slots. The table grows while it may; then a text
-/// that finds none of them free takes its home slot's place, so a full table forgets
-/// entries one by one, and texts made to collide cost recomputation, never a long search.
+/// looked for in at most `Table.probes` slots. The table has twice `limit`'s slots (rounded
+/// up to a power of two) at most, and grows while a quarter of it is in use when a new text
+/// finds no free slot among its eight; otherwise the new text takes its first slot's place,
+/// and the text that was there is forgotten. `TextHash` does not stand an attacker who
+/// makes texts to collide (collisions can be built whatever the seed), so what bounds such
+/// texts is the table: at most eight slots looked at, no growth on their account, and
+/// recomputation for the texts they push out.
 ///
 /// Inlinable, so that each plugin's use is specialized for its value: called generically
 /// across the module boundary, every lookup instantiated the metadata of its table and
 /// optional at run time, about 1,400 instructions of some 3,200 a call.
 public final class TextCache<Value: Sendable>: Sendable {
   @usableFromInline let table: NIOLockedValueBox<Table>
-  @usableFromInline let seed = UInt64.random(in: .min ... .max)
+  @usableFromInline let seed: UInt64
 
-  /// `limit`: about how many texts it remembers (its table's slots: `limit` rounded up to a
-  /// power of two).
-  public init(limit: Int = 50_000) {
-    let slots = 1 << (Int.bitWidth - (max(limit, 2) - 1).leadingZeroBitCount)
-    table = NIOLockedValueBox(Table(largest: max(Table.probes, slots)))
+  /// `limit`: how many texts it is made to remember (up to 2^30); the table grows to twice
+  /// that many slots, rounded up to a power of two, so that it is at most half full then
+  /// (and about one text in a hundred has been forgotten for another by then).
+  public convenience init(limit: Int = 50_000) {
+    self.init(limit: limit, seed: UInt64.random(in: .min ... .max))
+  }
+
+  /// With a given seed for the hash (the tests', to be repeatable).
+  init(limit: Int, seed: UInt64) {
+    let texts = min(max(limit, 1), 1 << 30)
+    let slots = 1 << (Int.bitWidth - (2 * texts - 1).leadingZeroBitCount)
+    table = NIOLockedValueBox(Table(largest: max(2 * Table.probes, slots)))
+    self.seed = seed
   }
 
   @inlinable
@@ -32,7 +44,7 @@ public final class TextCache<Value: Sendable>: Sendable {
     if let known = table.withLockedValue({ $0.value(for: text, hash: hash) }) { return known }
     let value = compute(text)
     // A compact copy as the key: the report's text keeps its whole line alive.
-    let key = ReportText(text.string)
+    let key = text.compacted
     table.withLockedValue { $0.insert(value, for: key, hash: hash) }
     return value
   }
@@ -105,9 +117,10 @@ public final class TextCache<Value: Sendable>: Sendable {
         }
         index = (index + 1) & mask
       }
-      // No slot free near home: room is made while the table may grow, else what was
-      // there is forgotten.
-      if slots.count < largest {
+      // No slot free near home: room is made while the table may grow and a quarter of it
+      // is in use (texts made to collide do not make it grow), else what was there is
+      // forgotten.
+      if slots.count < largest, count * 4 >= slots.count {
         grow()
         insert(value, for: key, hash: hash)
       } else {

@@ -1,28 +1,28 @@
 /// A 64-bit hash of some bytes, eight at a time, for the text caches' tables: each
 /// `Hasher` (SipHash) pass over a name cost ~130 instructions, this one ~30
-/// (bench/count-instructions). It is keyed by a seed, but it is not made to stand an
-/// attacker who sees its results: the tables that use it look at a few slots only and
-/// forget an entry rather than probe further, so texts made to collide cost cache misses,
-/// never long searches.
+/// (bench/count-instructions). The seed varies it between processes, but it is no defence
+/// against texts made to collide: such collisions can be built whatever the seed. The
+/// tables that use it bound what colliding texts cost (`TextCache`).
 public enum TextHash {
   @inlinable
   public static func of(_ bytes: UnsafeBufferPointer<UInt8>, seed: UInt64) -> UInt64 {
     let count = bytes.count
-    var hash = seed ^ (UInt64(truncatingIfNeeded: count) &* 0x9E37_79B9_7F4A_7C15)
-    guard let base = bytes.baseAddress.map(UnsafeRawPointer.init) else { return finished(hash) }
+    let hash = seed ^ (UInt64(truncatingIfNeeded: count) &* 0x9E37_79B9_7F4A_7C15)
     if count < 8 {
-      // The bytes as one little word, the first lowest.
+      // The bytes as one little word, the first lowest (none: the word 0).
       var word: UInt64 = 0
       for index in 0..<count { word |= UInt64(bytes[index]) << (8 * UInt64(index)) }
       return finished(mixed(hash, word))
     }
+    let base = UnsafeRawPointer(bytes.baseAddress!)
+    var mixing = hash
     var offset = 0
     while offset + 8 < count {
-      hash = mixed(hash, base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+      mixing = mixed(mixing, base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
       offset += 8
     }
     // The last eight bytes, overlapping the word before when the count is not a multiple.
-    return finished(mixed(hash, base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)))
+    return finished(mixed(mixing, base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)))
   }
 
   @inlinable @inline(__always)

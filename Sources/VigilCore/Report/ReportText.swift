@@ -29,6 +29,12 @@ public struct ReportText: Sendable, BytewiseHashable, Comparable, CustomStringCo
 
   public var string: String { String(decoding: utf8, as: UTF8.self) }
 
+  /// The same text in storage of its own, its bytes copied: a text of a report keeps the
+  /// report's whole line alive, and one kept longer (a cache's key) should not.
+  public var compacted: ReportText {
+    withUTF8 { ReportLine.copying($0).whole }
+  }
+
   public var description: String { string }
 
   /// Length in UTF-8 bytes.

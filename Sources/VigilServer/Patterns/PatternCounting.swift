@@ -57,7 +57,8 @@ struct PatternCounting: Sendable {
     let records = observation.completions.map { completion in
       AlertRecord(
         time: time, rule: completion.pattern.id, priority: completion.pattern.priority, reportID: report.id,
-        occurredAt: report.occurredAt.text.string, message: completion.message, basis: completion.pattern.basis,
+        occurredAtText: report.occurredAt.text, messageText: ReportText(completion.message),
+        basis: completion.pattern.basis,
         tags: completion.pattern.tags, ruleset: set.revision, pattern: completion.facts)
     }
     return (records, observation.late)
