@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import NIOPosix
@@ -124,9 +125,12 @@ struct LineFramerTests {
     _ = try channel.finish()
   }
 
-  final class StallCount: @unchecked Sendable {
-    private(set) var value = 0
-    func add() { value += 1 }
+  /// Stalls counted on the event loop's thread and read on the test's: under a lock
+  /// (TSan saw the unguarded count race).
+  final class StallCount: Sendable {
+    private let count = NIOLockedValueBox(0)
+    var value: Int { count.withLockedValue { $0 } }
+    func add() { count.withLockedValue { $0 += 1 } }
   }
 }
 
