@@ -85,8 +85,13 @@ public final class RuleSet: Sendable {
     var matches: [RuleMatch] = []
     // Through a buffer pointer: a `for … in` over the array retained and released each rule
     // it passed (atomic operations, on every report).
-    candidates[Self.position(of: report.type)].candidates(for: report).withUnsafeBufferPointer { candidates in
-      for index in candidates.indices where candidates[index].test(report) {
+    let forType = Unmanaged.passUnretained(candidates[Self.position(of: report.type)])
+    forType._withUnsafeGuaranteedRef { $0.candidates(for: report) }.withUnsafeBufferPointer { candidates in
+      for index in candidates.indices {
+        // The array holds each candidate for the whole loop: called through an unretained
+        // reference, its test closure is not retained and released around each call.
+        let candidate = Unmanaged.passUnretained(candidates[index])
+        guard candidate._withUnsafeGuaranteedRef({ $0.test(report) }) else { continue }
         let rule = candidates[index].rule
         matches.append(RuleMatch(rule: rule, messageText: rule.output.renderText(report)))
       }
