@@ -76,19 +76,6 @@ extension AlertIndex.Snapshot {
   }
 }
 
-extension Priority {
-  /// Its place in `allCases`.
-  var rank: Int {
-    switch self {
-    case .critical: 0
-    case .high: 1
-    case .medium: 2
-    case .low: 3
-    case .info: 4
-    }
-  }
-}
-
 /// A query made ready for a scan: rule globs matched once per rule name, the region
 /// resolved once, the text folded once.
 struct CompiledQuery {
