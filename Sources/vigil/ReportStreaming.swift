@@ -17,6 +17,10 @@ struct ReportStreaming {
     let file: String
     let line: Int
     var refusal: String? = nil
+    /// A report sent inside a request (`check`, or a report with an `op` member): the
+    /// refusal it gets on its own, whose byte offsets count from its first byte, not from
+    /// the request's (the same parser as the daemon's, so the same words).
+    var ownRefusal: RequestError? = nil
   }
 
   /// Hands the daemon a batch of request lines and their origins (an origin with a refusal
@@ -36,12 +40,15 @@ struct ReportStreaming {
         while open {
           let chunk = handle.readData(ofLength: 1 << 20)
           let emit = { (value: [UInt8], line: Int) in
-            batchOrigins.append(Origin(file: name, line: line))
+            var origin = Origin(file: name, line: line)
             if value.first == UInt8(ascii: "{") {
-              batch += Self.request(op: op, report: value)
+              let (line, ownRefusal) = Self.requestLine(op: op, report: value)
+              origin.ownRefusal = ownRefusal
+              batch += line
             } else {
               batch += value + [10]
             }
+            batchOrigins.append(origin)
           }
           if chunk.isEmpty {
             splitter.finish(emit: emit)
@@ -60,6 +67,29 @@ struct ReportStreaming {
   /// The request line that submits or checks a report.
   static func request(op: String, report: [UInt8]) -> [UInt8] {
     Array("{\"op\":\"\(op)\",\"report\":".utf8) + report + [UInt8(ascii: "}"), 10]
+  }
+
+  /// The line to send for a report, and, when it goes inside a request, the refusal it gets
+  /// on its own. A report to submit goes as it is, a bare report being a `submit`
+  /// (docs/protocol.md), so that the daemon's errors point at the user's own bytes — unless
+  /// it has an `op` member, which would make it another request. Inside `{"op":…,"report":`
+  /// an error's offset would count the wrapper's bytes, and a report cut short would meet
+  /// the wrapper's closing brace.
+  static func requestLine(op: String, report: [UInt8]) -> (line: [UInt8], ownRefusal: RequestError?) {
+    let own = RequestParser.parse(report)
+    if op == "submit" {
+      switch own {
+      case .success(.submit): return (report + [10], nil)
+      // Not a request: the daemon refuses it alike, whatever it holds.
+      case .failure(let error) where error.code != .invalidRequest && error.code != .unknownOp:
+        return (report + [10], nil)
+      default: break
+      }
+    }
+    guard case .failure(let error) = own, error.code != .invalidRequest, error.code != .unknownOp else {
+      return (request(op: op, report: report), nil)
+    }
+    return (request(op: op, report: report), error)
   }
 
   /// Runs `produce` on a thread of its own, sending what it gives while this thread reads
@@ -135,17 +165,27 @@ struct ReportStreaming {
     for input in inputs.isEmpty ? ["-"] : inputs {
       if input == "-" {
         files.append(("<stdin>", FileHandle.standardInput))
-      } else if let handle = FileHandle(forReadingAtPath: input) {
-        files.append((input, handle))
       } else {
-        throw CommandFailure(status: 2, sentence: "cannot read \(input)")
+        let descriptor = Glibc.open(input, O_RDONLY)
+        guard descriptor >= 0 else {
+          throw CommandFailure(status: 2, sentence: "cannot read \(input): \(String(cString: strerror(errno)))")
+        }
+        files.append((input, FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)))
       }
     }
     return files
   }
 
   private func print(verdict line: [UInt8], from origin: Origin, into tally: inout Tally) {
-    let object = (try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]) ?? [:]
+    var line = line
+    var object = (try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]) ?? [:]
+    // Refused for what the report is on its own: say it with the report's own offsets.
+    if let own = origin.ownRefusal, object["ok"] as? Bool == false,
+      (object["error"] as? [String: Any])?["code"] as? String == own.code.rawValue
+    {
+      line = Array(Response.error(own).utf8.dropLast())  // its newline, as read lines have none
+      object = (try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]) ?? object
+    }
     let ok = object["ok"] as? Bool == true
     let alerts = (object["alerts"] as? [[String: Any]]) ?? []
     let duplicate = object["duplicate"] as? Bool == true

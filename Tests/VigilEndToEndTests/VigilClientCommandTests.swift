@@ -79,6 +79,58 @@ struct VigilClientCommandTests {
     #expect(counters["accepted"] as? Int == 0 && counters["checked"] as? Int == 1)
   }
 
+  /// `vigil` sends a report to submit as it is, and puts one to check inside a request:
+  /// either way an error's offset counts from the report's own first byte, as the daemon
+  /// counts for the bare line, and a report cut short is not blamed on a wrapper's brace.
+  @Test func refusalsPointAtTheReportsOwnBytes() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    let duplicateKey = #"{"id":"K-1","id":"K-2","occurred_at":"2016-03-04","type":"attack"}"#
+    let cutShort = #"{"id":"B-1","occurred_at":"#
+    // The daemon's own words for each line sent bare.
+    var expected: [String] = []
+    for line in [duplicateKey, cutShort] {
+      let error = try #require(try daemon.exchange(line)["error"] as? [String: Any])
+      let code = try #require(error["code"] as? String)
+      let message = try #require(error["message"] as? String)
+      #expect(message.contains("at byte"), "\(message)")
+      expected.append("refused (\(code)): \(message)")
+    }
+    #expect(expected[1].contains("at byte \(cutShort.utf8.count)"), "\(expected[1])")
+    // The line cut short comes last, with no newline, so that nothing follows it.
+    try Self.file(daemon, "bad.ndjson", duplicateKey + "\n" + cutShort)
+    for command in ["submit", "check"] {
+      let run = try Self.vigil(daemon, [command, "bad.ndjson"])
+      #expect(run.status == 1)
+      let lines = run.standardOutput.split(separator: "\n").map(String.init)
+      #expect(lines.contains("bad.ndjson:1: \(expected[0])"), "\(command): \(run.standardOutput)")
+      #expect(lines.contains("bad.ndjson:2: \(expected[1])"), "\(command): \(run.standardOutput)")
+      let json = try Self.vigil(daemon, [command, "--json", "bad.ndjson"])
+      let objects = json.standardOutput.split(separator: "\n").map {
+        (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) ?? [:]
+      }
+      let messages = objects.map { ($0["error"] as? [String: Any])?["message"] as? String ?? "" }
+      #expect(messages.count == 2 && expected[1].hasSuffix(messages[1]), "\(command): \(json.standardOutput)")
+    }
+    // A file that cannot be read is named with the reason.
+    let missing = try Self.vigil(daemon, ["submit", "missing.ndjson"])
+    #expect(missing.status == 2)
+    #expect(missing.standardError == "vigil: cannot read missing.ndjson: No such file or directory\n")
+  }
+
+  /// A report with an `op` member is still a report to `vigil submit` (recorded, with a
+  /// warning for the member it does not know), never taken for another request.
+  @Test func aReportWithAnOpMemberIsNotARequest() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    try Self.file(
+      daemon, "op.ndjson",
+      #"{"op":"ping","id":"P-1","occurred_at":"2016-03-04","type":"attack","weapons":["tank"]}"# + "\n")
+    let run = try Self.vigil(daemon, ["submit", "op.ndjson"])
+    #expect(run.status == 0)
+    #expect(run.standardOutput.hasPrefix("op.ndjson:1: P-1: 1 alert; warnings: unknown field \"op\""), "\(run.standardOutput)")
+    let counters = try #require(try daemon.exchange(#"{"op":"status"}"#)["counters"] as? [String: Any])
+    #expect(counters["accepted"] as? Int == 1)
+  }
+
   @Test func statusReloadAndRulesList() throws {
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
     let status = try Self.vigil(daemon, ["status"])
