@@ -6,8 +6,9 @@ import VigilTestSupport
 /// built next to this test binary with its console on a loopback port, submits reports over
 /// the socket, and checks the pages in headless Chromium through Selenium (each of its
 /// checks prints PASS or FAIL with its reason). It needs chromium, chromium-driver and
-/// python3-selenium, which `scripts/install-browser-test-tools` installs; without them this
-/// test fails, it never skips.
+/// python3-selenium, which `scripts/install-browser-test-tools` installs (the test runs it,
+/// through scripts/install-test-tools, when one is missing); without them it fails, it
+/// never skips.
 @Suite("The web console in headless Chromium (Tests/Browser/console_test.py)")
 struct ConsoleBrowserTests {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -46,10 +47,11 @@ struct ConsoleBrowserTests {
 
   @Test(.timeLimit(.minutes(10)))
   func theConsolePassesItsBrowserTests() throws {
+    let installFailure = Self.missingTools().isEmpty ? nil : TestTools.install()
     let missing = Self.missingTools()
     #expect(
       missing.isEmpty,
-      "the browser tests need \(missing.joined(separator: ", ")): run scripts/install-browser-test-tools")
+      "the browser tests need \(missing.joined(separator: ", ")), which scripts/install-test-tools did not install: \(installFailure ?? "")")
     guard missing.isEmpty else { return }
     #expect(FileManager.default.isExecutableFile(atPath: Self.vigild), "no vigild at \(Self.vigild)")
 

@@ -2,16 +2,17 @@ import Foundation
 import Testing
 import VigilTestSupport
 
-/// `/metrics` scraped by a real Prometheus (Debian's `prometheus`, which .ci/run installs),
+/// `/metrics` scraped by a real Prometheus (Debian's `prometheus`, which scripts/install-test-tools installs),
 /// queried back through its own HTTP API: what it stored is what the test's traffic implies.
 @Suite("The console's metrics, scraped by Prometheus")
 struct ConsolePrometheusTests {
   static let prometheus = "/usr/bin/prometheus"
 
   @Test func prometheusStoresWhatTheTrafficImplies() throws {
+    let installFailure = FileManager.default.isExecutableFile(atPath: Self.prometheus) ? nil : TestTools.install()
     try #require(
       FileManager.default.isExecutableFile(atPath: Self.prometheus),
-      "Prometheus is missing: apt-get install prometheus (.ci/run installs it)")
+      "Prometheus is missing, and scripts/install-test-tools did not install it: \(installFailure ?? "")")
     let console = try ConsoleEndToEndTests.Console.start()
     defer { _ = console.daemon.stop() }
     let reports = try ConsoleEndToEndTests.generatedReports(60, seed: 17, prefix: "PROM")
