@@ -270,6 +270,32 @@ struct PatternWindowsTests {
     #expect(errors.contains { $0.hasPrefix("Rules/p.yaml:12:19: pattern t.broken: output: '%nothing' is not a pattern's placeholder") })
     #expect(errors.count == 8, "\(errors)")
   }
+
+  /// A rule file that does not parse loses its rules: a pattern in another file that names
+  /// one is told where it may be, not that it does not exist.
+  @Test func aPatternNamingARuleOfAnUnreadFileSaysSo() throws {
+    let rules = """
+      - rule: t.hospital
+        desc: A hospital was attacked.
+        condition: [type = attack
+      """
+    let patterns = """
+      - pattern: t.hospitals
+        desc: Hospitals attacked again and again.
+        rules: [t.hospital]
+        count: 2
+        window: 30d
+        output: "%count"
+        priority: high
+      """
+    let errors = ruleErrors([("a.yaml", rules), ("b.yaml", patterns)])
+    #expect(errors.count == 2, "\(errors)")
+    #expect(errors.contains { $0.hasPrefix("Rules/a.yaml:") })
+    #expect(
+      errors.contains(
+        "Rules/b.yaml:3:11: pattern t.hospitals: no rule is named 't.hospital' among the rules loaded; it may be in Rules/a.yaml, which could not be read (its error is above)"
+      ), "\(errors)")
+  }
 }
 
 /// `RuleSet.patternBasis`: what a reload compares to keep the windows.

@@ -146,10 +146,12 @@ extension Loading {
         var where_ = ruleNode?.position ?? position
         if case .sequence(let elements, _)? = ruleNode, index < elements.count { where_ = elements[index].position }
         let known = rules.map(\.id).filter { $0.hasPrefix(name.split(separator: ".").first.map(String.init) ?? "") }
+        // A file that could not be read may hold it: say so rather than that it does not exist.
+        let unread = unreadFiles.isEmpty ? "" : " among the rules loaded; it may be in \(unreadFiles.joined(separator: ", ")), which could not be read (its error is above)"
         fail(
           where_,
-          "\(owner): no rule is named '\(name)'"
-            + (known.isEmpty ? "" : " (rules of that family: \(known.prefix(8).joined(separator: ", ")))"))
+          "\(owner): no rule is named '\(name)'" + unread
+            + (known.isEmpty || !unread.isEmpty ? "" : " (rules of that family: \(known.prefix(8).joined(separator: ", ")))"))
         fine = false
         continue
       }

@@ -131,6 +131,9 @@ struct Loading {
   var patternDependencies = ""
   var namedDependencies: [(name: String, content: String)] = []
   var pluginItems: [String: [RuleNode]] = [:]
+  /// The files that could not be read as YAML (or as a list of items): their rules are
+  /// missing, so a pattern naming one is not told that no such rule exists.
+  var unreadFiles: [String] = []
   /// Lists and macros share one namespace; rules have their own.
   var names: [String: Named] = [:]
   var ruleIDs: [String: SourcePosition] = [:]
@@ -150,6 +153,7 @@ struct Loading {
   mutating func read(_ source: RuleSource) {
     let start = SourcePosition(file: source.path, line: 1, column: 1)
     guard let text = String(validating: source.contents, as: UTF8.self) else {
+      unreadFiles.append(source.path)
       return fail(start, "the file is not UTF-8 text")
     }
     texts[source.path] = text
@@ -158,10 +162,12 @@ struct Loading {
       guard let root = try YAMLReader.read(source.contents, file: source.path) else { return }
       node = root
     } catch {
+      unreadFiles.append(source.path)
       return errors.append(error)
     }
     if node.isNull { return }
     guard case .sequence(let items, _) = node else {
+      unreadFiles.append(source.path)
       return fail(
         node.position, "a rule file is a list of items (`- rule: …`, `- list: …`, `- macro: …`), got \(node.kindName)")
     }
