@@ -41,8 +41,9 @@ struct ReportStreaming {
           let chunk = handle.readData(ofLength: 1 << 20)
           let emit = { (value: [UInt8], line: Int) in
             var origin = Origin(file: name, line: line)
-            if value.first == UInt8(ascii: "{") {
-              let (line, ownRefusal) = Self.requestLine(op: op, report: value)
+            let report = Self.trimmed(value)
+            if report.first == UInt8(ascii: "{") {
+              let (line, ownRefusal) = Self.requestLine(op: op, report: report)
               origin.ownRefusal = ownRefusal
               batch += line
             } else {
@@ -70,26 +71,40 @@ struct ReportStreaming {
   }
 
   /// The line to send for a report, and, when it goes inside a request, the refusal it gets
-  /// on its own. A report to submit goes as it is, a bare report being a `submit`
-  /// (docs/protocol.md), so that the daemon's errors point at the user's own bytes — unless
-  /// it has an `op` member, which would make it another request. Inside `{"op":…,"report":`
-  /// an error's offset would count the wrapper's bytes, and a report cut short would meet
-  /// the wrapper's closing brace.
+  /// on its own. A report to submit goes as it is (trimmed), a bare report being a `submit`
+  /// (docs/protocol.md), so that the daemon's errors point at the user's own bytes — but
+  /// only when it parses as a bare report: anything else (a line with an `op` member, one
+  /// this parser refuses, one a daemon of another version might read otherwise) goes
+  /// inside `{"op":…,"report":`, where it can only be a report. There an error's offset
+  /// would count the wrapper's bytes, and a report cut short would meet the wrapper's
+  /// closing brace: the refusal the report gets on its own is kept to be shown instead,
+  /// when it has no `op` member (whose refusal would be about another request).
+  /// (`report` is trimmed of white space already.)
   static func requestLine(op: String, report: [UInt8]) -> (line: [UInt8], ownRefusal: RequestError?) {
-    let own = RequestParser.parse(report)
-    if op == "submit" {
-      switch own {
-      case .success(.submit): return (report + [10], nil)
-      // Not a request: the daemon refuses it alike, whatever it holds.
-      case .failure(let error) where error.code != .invalidRequest && error.code != .unknownOp:
-        return (report + [10], nil)
-      default: break
-      }
-    }
-    guard case .failure(let error) = own, error.code != .invalidRequest, error.code != .unknownOp else {
+    switch RequestParser.parse(report) {
+    case .success(.submit(_, let json)) where op == "submit" && json.utf8Count == report.count:
+      return (report + [10], nil)
+    case .failure(let error) where error.code == .invalidJSON || error.code == .notAnObject:
+      return (request(op: op, report: report), error)
+    case .failure(let error) where error.code == .invalidReport && !hasOpMember(report):
+      return (request(op: op, report: report), error)
+    default:
       return (request(op: op, report: report), nil)
     }
-    return (request(op: op, report: report), error)
+  }
+
+  /// Without the white space around it (JSON's: space, tab, line feed, carriage return).
+  static func trimmed(_ bytes: [UInt8]) -> [UInt8] {
+    let space: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+    guard let first = bytes.firstIndex(where: { !space($0) }), let last = bytes.lastIndex(where: { !space($0) }) else {
+      return []
+    }
+    return Array(bytes[first...last])
+  }
+
+  /// Whether a JSON object has an `op` member at its top level.
+  private static func hasOpMember(_ json: [UInt8]) -> Bool {
+    (try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any])?["op"] != nil
   }
 
   /// Runs `produce` on a thread of its own, sending what it gives while this thread reads

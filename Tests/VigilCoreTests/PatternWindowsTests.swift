@@ -271,6 +271,31 @@ struct PatternWindowsTests {
     #expect(errors.count == 8, "\(errors)")
   }
 
+  /// A rule with an error of its own is not loaded: a pattern naming it says so, not that
+  /// no rule has that name.
+  @Test func aPatternNamingARuleWithErrorsSaysSo() throws {
+    let text = """
+      - rule: t.hospital
+        desc: A hospital was attacked.
+        condition: type = attack and target.typo = hospital
+        output: "hospital"
+        priority: high
+      - pattern: t.hospitals
+        desc: Hospitals attacked again and again.
+        rules: [t.hospital]
+        count: 2
+        window: 30d
+        output: "%count"
+        priority: high
+      """
+    let errors = ruleErrors([("a.yaml", text)])
+    #expect(errors.count == 2, "\(errors)")
+    #expect(errors.contains { $0.hasPrefix("Rules/a.yaml:3:") && $0.contains("target.typo") }, "\(errors)")
+    #expect(
+      errors.contains("Rules/a.yaml:8:11: pattern t.hospitals: rule 't.hospital' (Rules/a.yaml:1:9) did not load: see its own errors"),
+      "\(errors)")
+  }
+
   /// A rule file that does not parse loses its rules: a pattern in another file that names
   /// one is told where it may be, not that it does not exist.
   @Test func aPatternNamingARuleOfAnUnreadFileSaysSo() throws {
@@ -293,7 +318,7 @@ struct PatternWindowsTests {
     #expect(errors.contains { $0.hasPrefix("Rules/a.yaml:") })
     #expect(
       errors.contains(
-        "Rules/b.yaml:3:11: pattern t.hospitals: no rule is named 't.hospital' among the rules loaded; it may be in Rules/a.yaml, which could not be read (its error is above)"
+        "Rules/b.yaml:3:11: pattern t.hospitals: no rule is named 't.hospital' among the rules loaded; it may be in Rules/a.yaml, which could not be read (see its error)"
       ), "\(errors)")
   }
 }

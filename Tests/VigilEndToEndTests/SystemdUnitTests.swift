@@ -5,10 +5,16 @@ import VigilTestSupport
 /// The shipped systemd unit (Config/vigild.service), checked without a running systemd:
 /// `systemd-analyze verify` and `security --offline`, the writable paths against the
 /// daemon's own flags, and every system call the real daemon makes — traced with strace
-/// through a working session — against the unit's system-call filter. (CI installs
-/// `systemd` and `strace` when missing; see .ci/run.)
+/// through a working session — against the unit's system-call filter. (`systemd` and
+/// `strace` are installed by scripts/install-test-tools, which the suite runs when one is
+/// missing.)
 @Suite("The systemd unit's hardening")
 struct SystemdUnitTests {
+  init() {
+    let needed = ["/usr/bin/systemd-analyze", "/usr/bin/strace"]
+    if !needed.allSatisfy(FileManager.default.isExecutableFile(atPath:)) { _ = TestTools.install() }
+  }
+
   static let unitPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Config/vigild.service").path
   /// The drop-in a site adds for a sink that reaches a host over the network.

@@ -118,17 +118,29 @@ struct VigilClientCommandTests {
   }
 
   /// A report with an `op` member is still a report to `vigil submit` (recorded, with a
-  /// warning for the member it does not know), never taken for another request.
+  /// warning for the member it does not know, or refused), never taken for a request.
   @Test func aReportWithAnOpMemberIsNotARequest() throws {
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
     try Self.file(
       daemon, "op.ndjson",
-      #"{"op":"ping","id":"P-1","occurred_at":"2016-03-04","type":"attack","weapons":["tank"]}"# + "\n")
+      [
+        #"{"op":"ping","id":"P-1","occurred_at":"2016-03-04","type":"attack","weapons":["tank"]}"#,
+        // Indented: still an object, so still inside a submit request (bare, it would
+        // subscribe the connection, and nothing after it would be answered).
+        #"  {"op":"subscribe"}"#,
+        // A whole submit request is a report too, whose members are not a report's.
+        #"{"op":"submit","report":\#(Self.report("P-2"))}"#,
+        Self.report("P-3"),
+      ].joined(separator: "\n") + "\n")
     let run = try Self.vigil(daemon, ["submit", "op.ndjson"])
-    #expect(run.status == 0)
-    #expect(run.standardOutput.hasPrefix("op.ndjson:1: P-1: 1 alert; warnings: unknown field \"op\""), "\(run.standardOutput)")
+    #expect(run.status == 1)
+    let lines = run.standardOutput.split(separator: "\n").map(String.init)
+    #expect(lines.first?.hasPrefix("op.ndjson:1: P-1: 1 alert; warnings: unknown field \"op\"") == true, "\(run.standardOutput)")
+    #expect(lines.contains { $0.hasPrefix("op.ndjson:2: refused (invalid_report): ") }, "\(run.standardOutput)")
+    #expect(lines.contains { $0.hasPrefix("op.ndjson:3: refused (invalid_report): ") }, "\(run.standardOutput)")
+    #expect(lines.contains("op.ndjson:4: P-3: 2 alerts"), "\(run.standardOutput)")
     let counters = try #require(try daemon.exchange(#"{"op":"status"}"#)["counters"] as? [String: Any])
-    #expect(counters["accepted"] as? Int == 1)
+    #expect(counters["accepted"] as? Int == 2)
   }
 
   @Test func statusReloadAndRulesList() throws {

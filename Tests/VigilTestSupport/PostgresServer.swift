@@ -27,8 +27,10 @@ public final class PostgresServer: @unchecked Sendable {
 
   /// Makes and starts a cluster.
   public init() throws {
+    let installFailure = Self.binaryDirectory == nil ? TestTools.install() : nil
     guard let binaries = Self.binaryDirectory else {
-      throw Failure(description: "PostgreSQL is not installed (apt-get install postgresql): no /usr/lib/postgresql/*/bin/postgres")
+      throw Failure(
+        description: "PostgreSQL is not installed, and scripts/install-test-tools did not install it: \(installFailure ?? "")")
     }
     self.binaries = binaries
     var template = Array("/tmp/vpg-XXXXXX".utf8CString)

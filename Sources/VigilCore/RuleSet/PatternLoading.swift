@@ -129,6 +129,16 @@ extension Loading {
     return step.map { ([$0], threshold, false) }
   }
 
+  /// Whether a `pattern:` item has this id (patterns and rules share one namespace).
+  private func declaresPattern(_ id: String) -> Bool {
+    patternItems.contains { item in
+      item.members.contains { member in
+        if member.key == "pattern", case .scalar(let scalar) = member.value { return scalar.text == id }
+        return false
+      }
+    }
+  }
+
   /// `rules` and/or `condition`: at least one.
   private mutating func patternStep(
     _ members: [RuleNode.Member], owner: String, compiler: ConditionCompiler, rules: [Rule], position: SourcePosition
@@ -145,13 +155,23 @@ extension Loading {
       guard let rule = rules.first(where: { $0.id == name }) else {
         var where_ = ruleNode?.position ?? position
         if case .sequence(let elements, _)? = ruleNode, index < elements.count { where_ = elements[index].position }
-        let known = rules.map(\.id).filter { $0.hasPrefix(name.split(separator: ".").first.map(String.init) ?? "") }
-        // A file that could not be read may hold it: say so rather than that it does not exist.
-        let unread = unreadFiles.isEmpty ? "" : " among the rules loaded; it may be in \(unreadFiles.joined(separator: ", ")), which could not be read (its error is above)"
-        fail(
-          where_,
-          "\(owner): no rule is named '\(name)'" + unread
-            + (known.isEmpty || !unread.isEmpty ? "" : " (rules of that family: \(known.prefix(8).joined(separator: ", ")))"))
+        // A rule with errors of its own, or a file that could not be read, may be why it is
+        // missing: say so rather than that it does not exist.
+        if let defined = ruleIDs[name], !declaresPattern(name) {
+          fail(where_, "\(owner): rule '\(name)' (\(defined)) did not load: see its own errors")
+        } else if !unreadFiles.isEmpty {
+          let files = unreadFiles.joined(separator: ", ")
+          fail(
+            where_,
+            "\(owner): no rule is named '\(name)' among the rules loaded; it may be in \(files), which could not be "
+              + "read (see \(unreadFiles.count == 1 ? "its error" : "their errors"))")
+        } else {
+          let known = rules.map(\.id).filter { $0.hasPrefix(name.split(separator: ".").first.map(String.init) ?? "") }
+          fail(
+            where_,
+            "\(owner): no rule is named '\(name)'"
+              + (known.isEmpty ? "" : " (rules of that family: \(known.prefix(8).joined(separator: ", ")))"))
+        }
         fine = false
         continue
       }
