@@ -228,6 +228,55 @@ struct PatternWindowsTests {
     #expect(try report("a3", "attack", "12", "Foah") == 1)
   }
 
+  /// A step that names rules counts a report that fired one of them, and only such a
+  /// report: whichever else it fired, and whether the rule is named alone or with others.
+  @Test func aStepCountsTheReportsThatFiredTheRulesItNames() throws {
+    let set = try loadRules([
+      (
+        "t.yaml",
+        """
+        - rule: t.hospital
+          desc: A hospital was attacked.
+          condition: type = attack and target.type = hospital
+          output: "hospital"
+          priority: high
+        - rule: t.school
+          desc: A school was attacked.
+          condition: type = attack and target.type = school
+          output: "school"
+          priority: high
+        - rule: t.idlib
+          desc: An attack in Idlib.
+          condition: type = attack and location.governorate = Idlib
+          output: "idlib"
+          priority: low
+        - pattern: t.steps
+          desc: A school, then a hospital or Idlib.
+          sequence:
+            - rules: [t.school]
+            - rules: [t.hospital, t.idlib]
+          group_by: [location.place]
+          window: 14d
+          output: "%group"
+          priority: critical
+        """
+      )
+    ]).get()
+    func steps(_ target: String, _ governorate: String) throws -> UInt32? {
+      let report = try ReportParser.parse(
+        #"{"id":"r","type":"attack","occurred_at":"2016-04-01T00:00:00Z","target":{"type":"\#(target)"},"location":{"place":"Madaya","governorate":"\#(governorate)"}}"#
+      ).get().report
+      let events = set.patternEvents(for: report, matches: set.evaluate(report))
+      #expect(events.count <= 1)
+      return events.first?.steps
+    }
+    #expect(try steps("school", "Homs") == 0b01)
+    #expect(try steps("hospital", "Homs") == 0b10)
+    #expect(try steps("market", "Idlib") == 0b10)
+    #expect(try steps("school", "Idlib") == 0b11)
+    #expect(try steps("market", "Homs") == nil, "no rule it names fired")
+  }
+
   @Test func patternErrorsAreAtTheirPlace() throws {
     let broken = """
       - rule: t.hospital

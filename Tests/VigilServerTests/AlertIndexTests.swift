@@ -64,6 +64,31 @@ struct AlertIndexTests {
     return index
   }
 
+  /// The region a connection finds for a report from its own text (remembered by the
+  /// text's bytes) is the one the index finds from the facts: by name, spaces at the ends
+  /// trimmed; by coordinates when the name is unknown or blank, every time, whatever the
+  /// text gave before; without an atlas, the text itself.
+  @Test func aReportsRegionFromItsOwnTextAgreesWithItsFacts() {
+    let index = AlertIndex(limit: 100, atlas: Self.atlas)
+    let cases: [(String?, Double?, Double?, String?)] = [
+      ("Idlib", nil, nil, "SY07"), ("  حلب ", nil, nil, "SY02"), ("Idlib", 40, 40, "SY07"),
+      ("Nowhere", 35.5, 36.5, "SY07"), ("Nowhere", 10, 10, nil), ("Nowhere", nil, nil, nil),
+      ("   ", 35.5, 36.5, "SY07"), ("", nil, nil, nil), (nil, 35.5, 36.5, "SY07"), (nil, nil, nil, nil),
+    ]
+    // Twice: the second round answers from what the first remembered.
+    for round in 1...2 {
+      for (governorate, lat, lon, expected) in cases {
+        let facts = ReportFacts(governorate: governorate, lat: lat, lon: lon, journal: nil)
+        let fromText = index.region(governorate: governorate.map { ReportText($0) }, lat: lat, lon: lon)
+        #expect(fromText == expected, "round \(round): \(governorate ?? "nil") at \(lat ?? .nan),\(lon ?? .nan)")
+        #expect(index.region(of: facts) == expected)
+      }
+    }
+    let plain = AlertIndex(limit: 100, atlas: nil)
+    #expect(plain.region(governorate: " Idlib ", lat: nil, lon: nil) == "Idlib")
+    #expect(plain.region(governorate: "  ", lat: 35.5, lon: 36.5) == nil)
+  }
+
   @Test func pagesGoNewestFirstAndCoverEveryRecordOnce() {
     let snapshot = Self.index(130).snapshot()
     var query = AlertQuery()

@@ -72,8 +72,13 @@ public final class Pattern: Sendable {
   /// its group (or the distinct value) is absent. `fired` are the rules the report fired.
   func event(for report: Report, fired: [RuleMatch], index: Int) -> PatternEvent? {
     var steps: UInt32 = 0
-    for (number, step) in self.steps.enumerated() where step.matches(report, fired: fired) {
-      steps |= 1 << UInt32(number)
+    // Through unretained references (the array holds the steps): `for … in` copied each
+    // step, retaining its lists and condition.
+    self.steps.withUnsafeBufferPointer { all in
+      for number in all.indices
+      where Unmanaged.passUnretained(all[number])._withUnsafeGuaranteedRef({ $0.matches(report, fired: fired) }) {
+        steps |= 1 << UInt32(number)
+      }
     }
     guard steps != 0 else { return nil }
     var group: [String] = []
@@ -94,13 +99,33 @@ public final class Pattern: Sendable {
 
 /// What counts toward a pattern, or toward one step of a sequence: the reports that fired
 /// one of `rules` (any report, when none are named) and meet `condition` (when there is one).
-struct PatternStep: Sendable {
+/// A class: a report is tested against every step of its type's patterns, and a struct's
+/// copy retained its three members.
+final class PatternStep: Sendable {
   let rules: [String]
+  /// The same rules by number (RuleNumbers): a report's fired rules are told by theirs,
+  /// not by comparing ids.
+  let ruleNumbers: [UInt32]
   let condition: CompiledCondition?
 
+  init(rules: [String], condition: CompiledCondition?) {
+    self.rules = rules
+    ruleNumbers = rules.map(RuleNumbers.number(for:))
+    self.condition = condition
+  }
+
   func matches(_ report: Report, fired: [RuleMatch]) -> Bool {
-    if !rules.isEmpty, !fired.contains(where: { rules.contains($0.rule.id) }) { return false }
+    if !ruleNumbers.isEmpty, !firedOneOfItsRules(fired) { return false }
     return condition?.matches(report) ?? true
+  }
+
+  private func firedOneOfItsRules(_ fired: [RuleMatch]) -> Bool {
+    fired.withUnsafeBufferPointer { fired in
+      ruleNumbers.withUnsafeBufferPointer { numbers in
+        for index in fired.indices where numbers.contains(fired[index].rule.number) { return true }
+        return false
+      }
+    }
   }
 }
 

@@ -88,7 +88,11 @@ public final class AlertIndex: Sendable {
   public let limit: Int
   public let atlas: RegionAtlas?
   private let state = NIOLockedValueBox(State())
-  private let placeOfText = NIOLockedValueBox<[String: String]>([:])
+  /// The region key of each governorate text met (nil: none by that text), by the text's
+  /// bytes: found on the connections' threads for every report with alerts, where a
+  /// `String` of the text and a dictionary's SipHash of it cost ~700 instructions
+  /// (bench/count-instructions).
+  private let regionOfText = TextCache<String?>(limit: 10_000)
 
   public init(limit: Int, atlas: RegionAtlas?) {
     self.limit = limit
@@ -224,19 +228,29 @@ public final class AlertIndex: Sendable {
   /// The region a report is counted under: the atlas's key for its governorate text, else
   /// for its coordinates; without an atlas, its governorate text as written.
   public func region(of facts: ReportFacts) -> String? {
-    if let text = facts.governorate?.trimmingSpaces, !text.isEmpty {
-      guard let atlas else { return text }
-      if let known = placeOfText.withLockedValue({ $0[text] }) { return known.isEmpty ? nil : known }
-      let key = atlas.region(named: text)
-      placeOfText.withLockedValue { cache in
-        if cache.count < 10_000 { cache[text] = key ?? "" }
-      }
-      if let key { return key }
+    region(governorate: facts.governorate.map { ReportText($0) }, lat: facts.lat, lon: facts.lon)
+  }
+
+  /// The same, from the report's own text (no `String` made of it when it was met before).
+  public func region(governorate: ReportText?, lat: Double?, lon: Double?) -> String? {
+    if let governorate, governorate.utf8Count > 0,
+      let key = regionOfText.value(for: governorate, compute: { regionKey(ofText: $0.string) })
+    {
+      return key
     }
-    if let atlas, let lat = facts.lat, let lon = facts.lon {
+    if let atlas, let lat, let lon {
       return atlas.region(containing: GeoPoint(lon: lon, lat: lat))
     }
     return nil
+  }
+
+  /// The key a governorate text gives: the atlas's region of that name (nil: the atlas has
+  /// none), or without an atlas the text itself; nil when it is only spaces.
+  private func regionKey(ofText written: String) -> String? {
+    let text = written.trimmingSpaces
+    guard !text.isEmpty else { return nil }
+    guard let atlas else { return text }
+    return atlas.region(named: text)
   }
 
   // MARK: Reading

@@ -308,15 +308,15 @@ public final class RequestResponder: Sendable {
     // writer only counts it.
     let counted = active.set.enabledPatternCount > 0
     let patternEvents = counted ? active.set.patternEvents(for: parsed.report, matches: matches) : []
+    // What the console's index keeps of a report with alerts or pattern events (nothing
+    // without the index). Its region is found here, on the connection's thread, not on the
+    // writer's; the governorate's text is not kept as a `String`, since the region is known.
     var facts: ReportFacts?
-    if !records.isEmpty || !patternEvents.isEmpty {
+    if let index = writer.consoleIndex, !records.isEmpty || !patternEvents.isEmpty {
       let place = parsed.report.governorateAndCoordinates
-      var found = ReportFacts(governorate: place.governorate?.string, lat: place.lat, lon: place.lon, journal: nil)
-      // Its region is found here, on the connection's thread, not on the writer's.
-      if let index = writer.consoleIndex {
-        found.region = index.region(of: found)
-        found.regionFound = true
-      }
+      var found = ReportFacts(governorate: nil, lat: place.lat, lon: place.lon, journal: nil)
+      found.region = index.region(governorate: place.governorate, lat: place.lat, lon: place.lon)
+      found.regionFound = true
       facts = found
     }
     return Submission(
