@@ -87,6 +87,12 @@ struct AlertIndexTests {
     let plain = AlertIndex(limit: 100, atlas: nil)
     #expect(plain.region(governorate: " Idlib ", lat: nil, lon: nil) == "Idlib")
     #expect(plain.region(governorate: "  ", lat: 35.5, lon: 36.5) == nil)
+    // A text too long to be remembered is looked up all the same.
+    let name = String(repeating: "x", count: AlertIndex.longestRemembered)
+    let long = "  " + name + " "
+    #expect(plain.region(governorate: ReportText(long), lat: nil, lon: nil) == name)
+    #expect(index.region(governorate: ReportText(long), lat: 35.5, lon: 36.5) == "SY07")
+    #expect(index.region(governorate: ReportText(long), lat: nil, lon: nil) == nil)
   }
 
   @Test func pagesGoNewestFirstAndCoverEveryRecordOnce() {

@@ -91,8 +91,10 @@ public final class AlertIndex: Sendable {
   /// The region key of each governorate text met (nil: none by that text), by the text's
   /// bytes: found on the connections' threads for every report with alerts, where a
   /// `String` of the text and a dictionary's SipHash of it cost ~700 instructions
-  /// (bench/count-instructions).
+  /// (bench/count-instructions). Texts longer than `longestRemembered` bytes are no
+  /// governorate's name and are not kept: the cache holds at most 2^15 texts of that size.
   private let regionOfText = TextCache<String?>(limit: 10_000)
+  static let longestRemembered = 256
 
   public init(limit: Int, atlas: RegionAtlas?) {
     self.limit = limit
@@ -233,10 +235,12 @@ public final class AlertIndex: Sendable {
 
   /// The same, from the report's own text (no `String` made of it when it was met before).
   public func region(governorate: ReportText?, lat: Double?, lon: Double?) -> String? {
-    if let governorate, governorate.utf8Count > 0,
-      let key = regionOfText.value(for: governorate, compute: { regionKey(ofText: $0.string) })
-    {
-      return key
+    if let governorate, governorate.utf8Count > 0 {
+      let key =
+        governorate.utf8Count <= Self.longestRemembered
+        ? regionOfText.value(for: governorate, compute: { regionKey(ofText: $0.string) })
+        : regionKey(ofText: governorate.string)
+      if let key { return key }
     }
     if let atlas, let lat, let lon {
       return atlas.region(containing: GeoPoint(lon: lon, lat: lat))
