@@ -92,6 +92,23 @@ struct ConnectionHandlerTests {
     #expect(answers[5].contains(#""report_id":"A","duplicate":true"#))
   }
 
+  @Test func eachRequestsRoundTripIsMeasuredFromTheReadThatBroughtIt() throws {
+    let connection = try Connection()
+    // Three lines in one read share its clock reading; a line read later has its own.
+    try connection.send([#"{"op":"ping"}"#, Connection.report("A"), #"{"op":"ping"}"#])
+    #expect(try connection.responses().count == 3)
+    Thread.sleep(forTimeInterval: 0.3)
+    try connection.send([#"{"op":"ping"}"#])
+    #expect(try connection.responses() == [#"{"ok":true,"op":"pong"}"#])
+    let exposition = String(decoding: connection.responder.counters.metrics.exposition(), as: UTF8.self)
+    func sample(_ name: String) -> Double? {
+      exposition.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+    }
+    #expect(sample("vigil_request_duration_seconds_count") == 4)
+    // Measured from an earlier read, the last ping would have taken over 0.3 s.
+    #expect(sample(#"vigil_request_duration_seconds_bucket{le="0.25"}"#) == 4)
+  }
+
   @Test func readingPausesAtTheInFlightShareAndResumesOnceAnswered() throws {
     let connection = try Connection()
     let share = ConnectionHandler.inFlightBudget  // one connection has the whole budget
