@@ -39,9 +39,9 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   @exclusivity(unchecked) private var slots = CircularBuffer<Slot>(initialCapacity: 64)
   /// When each slot's request was read (uptime ns): the round trip, for the metrics.
   @exclusivity(unchecked) private var readAt = CircularBuffer<UInt64>(initialCapacity: 64)
-  /// When the current read burst came in: the lines of one read arrived together, so the
-  /// clock is read once for all of them (a reading a line and another an answer cost ~2%
-  /// of the connection's thread, perf). Cleared when the burst ends.
+  /// When the current read burst was first handled: its lines arrived together, so the
+  /// clock is read once for all of them, at the first (a reading a line and another an
+  /// answer cost ~2% of the connection's thread, perf). Cleared when the burst ends.
   @exclusivity(unchecked) private var burstReadAt: UInt64?
   /// How many responses have been handed to the channel: the number of `slots.first`.
   @exclusivity(unchecked) private var handedOver = 0
@@ -205,6 +205,8 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         slots.removeFirst()
         answered(at: &now)
         body()
+        // `status` or `rules` may take a while to make: the answers after it read the clock again.
+        now = nil
       }
     }
     resumeIfDrained()

@@ -35,7 +35,7 @@ public final class DaemonMetrics: Sendable {
     roundTrip = registry.makeDurationHistogram(
       descriptor: Self.described(
         "vigil_request_duration_seconds",
-        "Round trip of a request on the socket: from the read that brought its line to its response handed to the socket."),
+        "Round trip of a request on the socket: from the read burst that brought its line to its response handed to the socket."),
       labels: [],
       buckets: [
         .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
