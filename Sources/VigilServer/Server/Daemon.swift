@@ -23,6 +23,14 @@ public final class Daemon: Sendable {
   /// How long shutdown waits for each source's feed to return.
   static let sourceStopSeconds = 10.0
 
+  /// How many threads serve the connections: one fewer than the cores, since the writer
+  /// (group commit: the journal, the alert log and its chain) has a thread of its own that
+  /// is busy under load; never fewer than one. On two cores, one connection thread beside
+  /// the writer took eight connections from 140,000–155,000 to 172,000–174,000 reports/s
+  /// (`bench/run`, 3 December): with two, three busy threads shared two cores. One
+  /// connection is unchanged: it has one thread either way.
+  static func connectionThreads(cores: Int) -> Int { max(1, cores - 1) }
+
   /// Everything the daemon does before it is ready; `log` gets one line per event.
   public static func start(
     configuration: DaemonConfiguration, plugins: PluginRegistry, ruleSet: RuleSet,
@@ -76,7 +84,7 @@ public final class Daemon: Sendable {
     }
 
     let writerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    let connectionLoops = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+    let connectionLoops = MultiThreadedEventLoopGroup(numberOfThreads: Self.connectionThreads(cores: System.coreCount))
     let counters = Counters()
     let subscriptions = Subscriptions()
     let sinks = try deliveries(
