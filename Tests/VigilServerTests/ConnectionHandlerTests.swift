@@ -100,13 +100,11 @@ struct ConnectionHandlerTests {
     Thread.sleep(forTimeInterval: 0.3)
     try connection.send([#"{"op":"ping"}"#])
     #expect(try connection.responses() == [#"{"ok":true,"op":"pong"}"#])
-    let exposition = String(decoding: connection.responder.counters.metrics.exposition(), as: UTF8.self)
-    func sample(_ name: String) -> Double? {
-      exposition.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
-    }
-    #expect(sample("vigil_request_duration_seconds_count") == 4)
+    let metrics = try PrometheusExposition.parse(
+      String(decoding: connection.responder.counters.metrics.exposition(), as: UTF8.self))
+    #expect(metrics.value("vigil_request_duration_seconds_count") == 4)
     // Measured from an earlier read, the last ping would have taken over 0.3 s.
-    #expect(sample(#"vigil_request_duration_seconds_bucket{le="0.25"}"#) == 4)
+    #expect(metrics.value("vigil_request_duration_seconds_bucket", ["le": "0.25"]) == 4)
   }
 
   @Test func readingPausesAtTheInFlightShareAndResumesOnceAnswered() throws {
