@@ -156,8 +156,12 @@ struct Vigild: ParsableCommand {
       log.error("cannot start: \(error)")
       return 1
     }
+    let threads = Daemon.connectionThreads(for: configuration)
     log.notice(
-      "ready on \(configuration.socket.path): rule set \(ruleSet.revision), \(ruleSet.enabledRuleCount) rules")
+      """
+      ready on \(configuration.socket.path): rule set \(ruleSet.revision), \(ruleSet.enabledRuleCount) rules, \
+      \(threads) connection thread\(threads == 1 ? "" : "s")
+      """)
     Self.serverBox.withLockedValue { $0 = server }
     let console =
       configuration.http.listen == nil

@@ -42,6 +42,7 @@ struct ConfigurationLoaderTests {
         group: vigil
         admin_uids: [1000, 1001]
         admin_gids: [27]
+        threads: 3
       rules:
         paths: [/etc/vigil/rules, /etc/vigil/local]
         watch: false
@@ -71,6 +72,7 @@ struct ConfigurationLoaderTests {
     expected.socket.group = "vigil"
     expected.socket.adminUIDs = [1000, 1001]
     expected.socket.adminGIDs = [27]
+    expected.socket.threads = 3
     expected.rules.paths = ["/etc/vigil/rules", "/etc/vigil/local"]
     expected.rules.watch = false
     expected.rules.pollSeconds = 0.5
@@ -147,7 +149,7 @@ struct ConfigurationLoaderTests {
     ),
     (
       "socket:\n  pathh: x\n",
-      ["vigild.yaml:2:3: socket.pathh: unknown key (known: path, mode, group, admin_uids, admin_gids)"]
+      ["vigild.yaml:2:3: socket.pathh: unknown key (known: path, mode, group, admin_uids, admin_gids, threads)"]
     ),
     ("socket: /tmp/s\n", [#"vigild.yaml:1:9: socket: expected a mapping, got "/tmp/s""#]),
     (
@@ -173,6 +175,11 @@ struct ConfigurationLoaderTests {
       "socket:\n  admin_gids: 27\n", [#"vigild.yaml:2:15: socket.admin_gids: expected a list of numeric ids, got "27""#]
     ),
     ("socket:\n  path: [a, b]\n", ["vigild.yaml:2:9: socket.path: expected a string, got a list"]),
+    (
+      "socket:\n  threads: -1\n",
+      [#"vigild.yaml:2:12: socket.threads: expected a whole number of at least 0, got "-1""#]
+    ),
+    ("socket:\n  threads: 1000\n", ["vigild.yaml:2:12: socket.threads: expected at most 256 threads"]),
     ("socket:\n  path: ''\n", ["vigild.yaml:2:9: socket.path: expected a non-empty string"]),
     ("rules:\n  paths: Rules\n", [#"vigild.yaml:2:10: rules.paths: expected a list of directories, got "Rules""#]),
     ("rules:\n  paths: []\n", ["vigild.yaml:2:10: rules.paths: expected at least one rules directory"]),

@@ -68,9 +68,17 @@ private struct Reader {
   }
 
   mutating func readSocket(_ node: Node, into socket: inout DaemonConfiguration.Socket) {
-    for (key, value) in members(node, "socket", known: ["path", "mode", "group", "admin_uids", "admin_gids"]) {
+    let keys = ["path", "mode", "group", "admin_uids", "admin_gids", "threads"]
+    for (key, value) in members(node, "socket", known: keys) {
       let path = "socket." + key
       switch key {
+      case "threads":
+        guard let threads = integer(value, path, minimum: 0) else { continue }
+        guard threads <= DaemonConfiguration.Socket.mostThreads else {
+          report(path, value, "expected at most \(DaemonConfiguration.Socket.mostThreads) threads")
+          continue
+        }
+        socket.threads = threads
       case "path": socket.path = self.path(value, path) ?? socket.path
       case "mode": socket.mode = mode(value, path) ?? socket.mode
       case "group": socket.group = string(value, path, allowEmpty: true) ?? socket.group

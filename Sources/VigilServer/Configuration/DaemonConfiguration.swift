@@ -14,6 +14,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var adminUIDs: [UInt32] = []
     /// Primary gids (`SO_PEERCRED` reports only the primary group).
     public var adminGIDs: [UInt32] = []
+    /// Threads that serve the connections; 0: one fewer than the cores, at least one
+    /// (`Daemon.connectionThreads`).
+    public var threads = 0
+    public static let mostThreads = 256
   }
 
   public struct Rules: Sendable, Equatable {

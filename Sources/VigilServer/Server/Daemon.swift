@@ -23,13 +23,21 @@ public final class Daemon: Sendable {
   /// How long shutdown waits for each source's feed to return.
   static let sourceStopSeconds = 10.0
 
-  /// How many threads serve the connections: one fewer than the cores, since the writer
-  /// (group commit: the journal, the alert log and its chain) has a thread of its own that
-  /// is busy under load; never fewer than one. On two cores, one connection thread beside
-  /// the writer took eight connections from 140,000–155,000 to 172,000–174,000 reports/s
-  /// (`bench/run`, 3 December): with two, three busy threads shared two cores. One
-  /// connection is unchanged: it has one thread either way.
-  static func connectionThreads(cores: Int) -> Int { max(1, cores - 1) }
+  /// How many threads serve the connections: `socket.threads` when set, else one fewer
+  /// than the cores, since the writer (group commit: the journal, the alert log and its
+  /// chain) has a thread of its own that is busy under load; never fewer than one. On two
+  /// cores, one connection thread beside the writer took eight connections from
+  /// 140,000–155,000 to 172,000–174,000 reports/s (`bench/run`, 3 December): with two,
+  /// three busy threads shared two cores. One connection is unchanged: it has one thread
+  /// either way.
+  static func connectionThreads(configured: Int, cores: Int) -> Int {
+    configured > 0 ? configured : max(1, cores - 1)
+  }
+
+  /// The same for a configuration, on this machine.
+  public static func connectionThreads(for configuration: DaemonConfiguration) -> Int {
+    connectionThreads(configured: configuration.socket.threads, cores: System.coreCount)
+  }
 
   /// Everything the daemon does before it is ready; `log` gets one line per event.
   public static func start(
@@ -84,7 +92,8 @@ public final class Daemon: Sendable {
     }
 
     let writerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    let connectionLoops = MultiThreadedEventLoopGroup(numberOfThreads: Self.connectionThreads(cores: System.coreCount))
+    let connectionLoops = MultiThreadedEventLoopGroup(
+      numberOfThreads: Self.connectionThreads(for: configuration))
     let counters = Counters()
     let subscriptions = Subscriptions()
     let sinks = try deliveries(
