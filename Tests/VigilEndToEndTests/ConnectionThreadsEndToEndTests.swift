@@ -4,38 +4,82 @@ import VigilTestSupport
 
 /// `socket.threads` (docs/vigild.md): the connections served on several threads at once.
 /// By default a two-core machine serves them on one thread, so this is also where the
-/// sanitizers see connections checked side by side against one rule set.
+/// sanitizers see connections checked side by side against one rule set, and a plugin's
+/// shared cache (the designations plugin's answers by name) filled from several threads.
 @Suite("vigild end to end: connections on several threads")
 struct ConnectionThreadsEndToEndTests {
-  @Test func eightClientsOnThreeThreadsEachGetTheirOwnAnswersInOrder() throws {
+  static let rules = [
+    "rules.yaml": """
+    - designation: isil
+      names: [Daesh, ISIL]
+    - rule: attacks.by_designated_group
+      desc: An attack by a designated group.
+      condition: type = attack and designated(perpetrator)
+      output: "attack by %perpetrator.name in %location.place"
+      priority: high
+    - rule: attacks.any
+      desc: Any attack.
+      condition: type = attack
+      output: "attack in %location.place"
+      priority: low
+    """
+  ]
+
+  /// Every third report's perpetrator is designated; the others each have a name of their
+  /// own, so the plugin's cache takes new names from every connection.
+  static func report(client: Int, index: Int) -> String {
+    let perpetrator = index % 3 == 0 ? "ISIL" : "militia \(client)-\(index)"
+    return #"{"id":"C\#(client)-\#(index)","occurred_at":"2016-03-04T06:40:00+02:00","type":"attack","perpetrator":{"name":"\#(perpetrator)"},"location":{"place":"Darayya"}}"#
+  }
+
+  @Test func eightClientsAtOnceOnThreeThreadsEachGetTheirOwnAnswersInOrder() throws {
     let directory = try TemporaryDirectory()
     try "socket:\n  threads: 3\nhttp:\n  listen: off\n".write(
       toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
-    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    let daemon = try RunningDaemon(rules: Self.rules, arguments: ["--config", "v.yaml"], directory: directory)
     let clients = 8
     let perClient = 150
     let answers = ClientAnswers(count: clients)
     let socketPath = daemon.socketPath
-    DispatchQueue.concurrentPerform(iterations: clients) { client in
-      // Every third report fires both rules, the others only `weapons.any_attack`.
-      let lines = (0..<perClient).map { index in
-        DaemonEndToEndTests.report("C\(client)-\(index)", weapons: index % 3 == 0 ? "barrel_bomb" : "mortar")
+    // A thread a client, each connected before any sends: the eight connections are open
+    // together and their reports arrive at the same time.
+    let connected = DispatchGroup()
+    let go = DispatchSemaphore(value: 0)
+    let finished = DispatchGroup()
+    for client in 0..<clients {
+      connected.enter()
+      finished.enter()
+      Thread.detachNewThread {
+        defer { finished.leave() }
+        let connection: UnixSocketClient
+        do {
+          connection = try UnixSocketClient(path: socketPath)
+        } catch {
+          connected.leave()
+          return answers.set(client, .failure(error))
+        }
+        connected.leave()
+        go.wait()
+        answers.set(
+          client,
+          Result {
+            let lines = (0..<perClient).map { Self.report(client: client, index: $0) + "\n" }
+            try connection.send(Array(lines.joined().utf8))
+            connection.closeWriting()
+            return connection.readAll().split(separator: "\n").map(String.init)
+          })
       }
-      answers.set(
-        client,
-        Result {
-          let connection = try UnixSocketClient(path: socketPath)
-          try connection.send(Array(lines.map { $0 + "\n" }.joined().utf8))
-          connection.closeWriting()
-          return connection.readAll().split(separator: "\n").map(String.init)
-        })
     }
+    connected.wait()
+    for _ in 0..<clients { go.signal() }
+    finished.wait()
     var alerts = 0
     for client in 0..<clients {
       let got = try answers.get(client)
       try #require(got.count == perClient, "client \(client): \(got.count) answers")
       for (index, answer) in got.enumerated() {
         #expect(answer.hasPrefix(#"{"ok":true,"report_id":"C\#(client)-\#(index)","duplicate":false"#), "\(answer)")
+        #expect(answer.contains("attacks.by_designated_group") == (index % 3 == 0), "\(answer)")
         alerts += answer.components(separatedBy: #""seq":"#).count - 1
       }
     }
@@ -63,6 +107,11 @@ private final class ClientAnswers: @unchecked Sendable {
   }
 
   func get(_ index: Int) throws -> [String] {
-    try lock.withLock { results[index] }!.get()
+    guard let result = lock.withLock({ results[index] }) else { throw NoAnswers(client: index) }
+    return try result.get()
+  }
+
+  struct NoAnswers: Error {
+    let client: Int
   }
 }

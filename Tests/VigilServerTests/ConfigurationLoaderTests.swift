@@ -101,6 +101,12 @@ struct ConfigurationLoaderTests {
     #expect(try load("socket:\n  mode: \(text)\n").socket.mode == UInt32(mode))
   }
 
+  @Test func connectionThreadsFromZeroToTheMost() throws {
+    #expect(try load("socket:\n  threads: 0\n").socket.threads == 0)
+    #expect(try load("socket:\n  threads: 256\n").socket.threads == 256)
+    #expect(throws: ConfigurationErrors.self) { try load("socket:\n  threads: 257\n") }
+  }
+
   @Test func theConsoleCanBeTurnedOffOrMoved() throws {
     #expect(try load("http:\n  listen: off\n").http.listen == nil)
     #expect(try load("http:\n  listen: 0.0.0.0:80\n").http.listen == HTTPAddress(host: "0.0.0.0", port: 80))
