@@ -26,10 +26,10 @@ public final class Daemon: Sendable {
   /// How many threads serve the connections: `socket.threads` when set, else one fewer
   /// than the cores, since the writer (group commit: the journal, the alert log and its
   /// chain) has a thread of its own that is busy under load; never fewer than one. On two
-  /// cores, one connection thread beside the writer took eight connections from
-  /// 140,000–155,000 to 172,000–174,000 reports/s (`bench/run`, 3 December): with two,
-  /// three busy threads shared two cores. One connection is unchanged: it has one thread
-  /// either way.
+  /// cores, twelve alternated pairs of runs of eight connections (one binary, `threads: 1`
+  /// against `threads: 2`, 3 December) gave medians of 179,000 and 189,000 reports/s with one
+  /// thread against 153,000 and 159,000 with two, one thread ahead in eleven pairs: with
+  /// two, three busy threads shared two cores. One connection has one thread either way.
   static func connectionThreads(configured: Int, cores: Int) -> Int {
     configured > 0 ? configured : max(1, cores - 1)
   }
