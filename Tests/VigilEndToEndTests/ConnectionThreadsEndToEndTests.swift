@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Testing
 import VigilTestSupport
 
@@ -39,7 +40,8 @@ struct ConnectionThreadsEndToEndTests {
     let daemon = try RunningDaemon(rules: Self.rules, arguments: ["--config", "v.yaml"], directory: directory)
     let clients = 8
     let perClient = 150
-    let answers = ClientAnswers(count: clients)
+    // Each client's answers, set from its own thread.
+    let answers = NIOLockedValueBox([Result<[String], any Error>?](repeating: nil, count: clients))
     let socketPath = daemon.socketPath
     // A thread a client, each connected before any sends: the eight connections are open
     // together and their reports arrive at the same time.
@@ -56,18 +58,17 @@ struct ConnectionThreadsEndToEndTests {
           connection = try UnixSocketClient(path: socketPath)
         } catch {
           connected.leave()
-          return answers.set(client, .failure(error))
+          return answers.withLockedValue { $0[client] = .failure(error) }
         }
         connected.leave()
         go.wait()
-        answers.set(
-          client,
-          Result {
-            let lines = (0..<perClient).map { Self.report(client: client, index: $0) + "\n" }
-            try connection.send(Array(lines.joined().utf8))
-            connection.closeWriting()
-            return connection.readAll().split(separator: "\n").map(String.init)
-          })
+        let result = Result<[String], any Error> {
+          let lines = (0..<perClient).map { Self.report(client: client, index: $0) + "\n" }
+          try connection.send(Array(lines.joined().utf8))
+          connection.closeWriting()
+          return connection.readAll().split(separator: "\n").map(String.init)
+        }
+        answers.withLockedValue { $0[client] = result }
       }
     }
     connected.wait()
@@ -75,7 +76,7 @@ struct ConnectionThreadsEndToEndTests {
     finished.wait()
     var alerts = 0
     for client in 0..<clients {
-      let got = try answers.get(client)
+      let got = try #require(answers.withLockedValue { $0[client] }, "client \(client) has no answers").get()
       try #require(got.count == perClient, "client \(client): \(got.count) answers")
       for (index, answer) in got.enumerated() {
         #expect(answer.hasPrefix(#"{"ok":true,"report_id":"C\#(client)-\#(index)","duplicate":false"#), "\(answer)")
@@ -92,26 +93,5 @@ struct ConnectionThreadsEndToEndTests {
     #expect(journal.split(separator: "\n").count == clients * perClient)
     // The log holds the rule set's record and every alert, one chain.
     #expect(try verifyChain(directory.path + "/var/log/vigil/alerts.jsonl") == "ok \(alerts + 1)")
-  }
-}
-
-/// Each client's answers, set from its own thread.
-private final class ClientAnswers: @unchecked Sendable {
-  private let lock = NSLock()
-  private var results: [Result<[String], any Error>?]
-
-  init(count: Int) { results = Array(repeating: nil, count: count) }
-
-  func set(_ index: Int, _ result: Result<[String], any Error>) {
-    lock.withLock { results[index] = result }
-  }
-
-  func get(_ index: Int) throws -> [String] {
-    guard let result = lock.withLock({ results[index] }) else { throw NoAnswers(client: index) }
-    return try result.get()
-  }
-
-  struct NoAnswers: Error {
-    let client: Int
   }
 }
