@@ -101,7 +101,7 @@ struct ConnectionHandlerTests {
     try connection.send([#"{"op":"ping"}"#])
     #expect(try connection.responses() == [#"{"ok":true,"op":"pong"}"#])
     let metrics = try PrometheusExposition.parse(
-      String(decoding: connection.responder.counters.metrics.exposition(), as: UTF8.self))
+      String(decoding: connection.responder.counters.metrics.exposition(), as: UTF8.self), source: "exposition()")
     #expect(metrics.value("vigil_request_duration_seconds_count") == 4)
     // Measured from an earlier read, the last ping would have taken over 0.3 s.
     #expect(metrics.value("vigil_request_duration_seconds_bucket", ["le": "0.25"]) == 4)

@@ -79,8 +79,10 @@ public final class ReadInBackground: @unchecked Sendable {
     lock.withLock { String(decoding: data, as: UTF8.self) }
   }
 
+  /// Everything, once the handle's end is reached (at once on later calls).
   public func wait() -> Data {
     done.wait()
+    done.signal()
     return lock.withLock { data }
   }
 }

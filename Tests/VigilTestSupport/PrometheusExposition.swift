@@ -18,12 +18,13 @@ public struct PrometheusExposition {
     return found.count == 1 ? found[0].value : nil
   }
 
-  public static func parse(_ text: String) throws -> PrometheusExposition {
+  /// `source` names what was parsed in the errors (`/metrics`, `exposition()`).
+  public static func parse(_ text: String, source: String = "/metrics") throws -> PrometheusExposition {
     var metrics = PrometheusExposition()
     var help: Set<String> = []
     var types: [String: String] = [:]
     var series: Set<String> = []
-    func fail(_ line: String, _ why: String) -> HTTPTestError { HTTPTestError("/metrics: \(why): \(line)") }
+    func fail(_ line: String, _ why: String) -> HTTPTestError { HTTPTestError("\(source): \(why): \(line)") }
     for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
       if line.isEmpty { continue }
       if line.hasPrefix("#") {
@@ -62,7 +63,7 @@ public struct PrometheusExposition {
           $0.name == name + "_bucket" && $0.labels == count.labels.merging(["le": "+Inf"]) { $1 }
         }
         guard infinite?.value == count.value else {
-          throw HTTPTestError("/metrics: \(name)_count is not its +Inf bucket")
+          throw HTTPTestError("\(source): \(name)_count is not its +Inf bucket")
         }
       }
     }

@@ -8,6 +8,9 @@ public final class RunningDaemon {
   public let process = Process()
   public let socketPath: String
   private let errors = Pipe()
+  /// The daemon's standard error, read as it comes: a daemon that writes more than a pipe
+  /// holds (a sanitizer's report) would otherwise block on it instead of failing the test.
+  private var errorsRead: ReadInBackground?
   private let wrapped: Bool
 
   /// Starts `vigild` with `arguments` in a directory holding `rules` (file name → text)
@@ -46,6 +49,7 @@ public final class RunningDaemon {
     process.standardError = errors
     process.standardOutput = FileHandle.nullDevice
     try process.run()
+    errorsRead = ReadInBackground(errors.fileHandleForReading)
     let deadline = Date().addingTimeInterval(readyWithin)
     while Date() < deadline {
       if process.isRunning == false { break }
@@ -84,9 +88,11 @@ public final class RunningDaemon {
     return process.terminationStatus
   }
 
+  /// What the daemon has logged so far; all of it once it has ended.
   public func log() -> String {
-    if process.isRunning { return "" }
-    return String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    guard let errorsRead else { return "" }
+    if process.isRunning { return errorsRead.sofar() }
+    return String(decoding: errorsRead.wait(), as: UTF8.self)
   }
 
   deinit {
