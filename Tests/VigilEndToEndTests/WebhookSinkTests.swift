@@ -95,6 +95,13 @@ struct WebhookSinkTests {
     #expect(parkedJSON.standardOutput.contains(#""record":\#(logged[Int(refused)] ?? "?")}"#), "the record as logged")
     // Delivery went on past it: the records after it arrived, and the cursor reached the end.
     #expect(try eventually { try Self.sinkStatus(daemon)["lag"] as? Int == 0 })
+    // `parked` is answered off the connection's loop, yet in its place among pipelined requests.
+    let pipelined = try daemon.exchange([#"{"op":"ping"}"#, #"{"op":"parked"}"#, #"{"op":"ping"}"#, #"{"op":"parked","sink":"nope"}"#])
+    #expect(pipelined.count == 4)
+    #expect(pipelined.first == #"{"ok":true,"op":"pong"}"#)
+    #expect(pipelined.dropFirst().first?.hasPrefix(#"{"ok":true,"op":"parked","parked":[{"sink":"webhook","#) == true, "\(pipelined)")
+    #expect(pipelined.dropFirst(2).first == #"{"ok":true,"op":"pong"}"#)
+    #expect(pipelined.last?.contains(#"no sink is named \"nope\""#) == true, "\(pipelined)")
 
     // Fixed at the receiver, and sent again on command: it arrives, under the same key.
     receiver.refuse(seq: nil)

@@ -66,6 +66,8 @@ public final class RequestResponder: Sendable {
   private let adminGIDs: Set<UInt32>
   /// Reloads run here, one at a time.
   private let reloadQueue = DispatchQueue(label: "vigild.reload")
+  /// `parked` and `resend` are answered here, one at a time (`offTheConnections`).
+  private let fileQueue = DispatchQueue(label: "vigild.parked-records")
   /// Sources' reports go through it to the writer while it still runs.
   private let sourceGate = SourceGate()
 
@@ -223,11 +225,20 @@ public final class RequestResponder: Sendable {
       guard isAdministrator(peer) else { return .line(forbidden("reopen", on: loop)) }
       return .line(reopen().hop(to: loop))
     case .parked(let name):
-      return .line(loop.makeSucceededFuture(parked(sink: name)))
+      return .line(offTheConnections { self.parked(sink: name) }.hop(to: loop))
     case .resend(let name, let seqs):
       guard isAdministrator(peer) else { return .line(forbidden("resend", on: loop)) }
-      return .line(loop.makeSucceededFuture(resend(sink: name, seqs: seqs)))
+      return .line(offTheConnections { self.resend(sink: name, seqs: seqs) }.hop(to: loop))
     }
+  }
+
+  /// Makes an answer on `fileQueue`: `parked` and `resend` read each sink's file of parked
+  /// records, and on two cores one loop serves every connection, so a large file read there
+  /// would hold up every client. The connection still answers in order.
+  private func offTheConnections(_ answer: @escaping @Sendable () -> String) -> EventLoopFuture<String> {
+    let promise = writer.loop.makePromise(of: String.self)
+    fileQueue.async { promise.succeed(answer()) }
+    return promise.futureResult
   }
 
   /// `check`: the alerts and the patterns a report would give, recording nothing.
