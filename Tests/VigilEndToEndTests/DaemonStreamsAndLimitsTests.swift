@@ -112,6 +112,19 @@ struct DaemonStreamsAndLimitsTests {
     #expect(daemon.log().contains("dropped a subscriber that fell behind"))
   }
 
+  /// One commit may answer many requests at once, more bytes than `max_pending_bytes`: a
+  /// client that reads them is not dropped for answers it has not yet been offered.
+  @Test func aClientThatReadsIsNotClosedWhenOneCommitsAnswersExceedTheLimit() throws {
+    let daemon = try Self.daemon(config: "limits:\n  max_pending_bytes: 4096\n")
+    // 300 reports in one write, each answered with two alerts (~450 bytes): ~130 KB of
+    // answers in a few commits, each far over 4,096 bytes.
+    let answers = try daemon.exchange((0..<300).map { Self.report("BIG-\($0)") })
+    #expect(answers.count == 300)
+    #expect(answers.allSatisfy { $0.hasPrefix(#"{"ok":true"#) && $0.contains(#""duplicate":false"#) })
+    expectCleanStop(daemon)
+    #expect(!daemon.log().contains("bytes of responses unread"), "\(daemon.log().suffix(2000))")
+  }
+
   @Test func aClientThatNeverReadsItsResponsesIsClosed() throws {
     let daemon = try Self.daemon(config: "limits:\n  max_pending_bytes: 65536\n")
     let greedy = try UnixSocketClient(path: daemon.socketPath)

@@ -185,7 +185,7 @@ struct ConfigurationLoaderTests {
       "socket:\n  threads: -1\n",
       [#"vigild.yaml:2:12: socket.threads: expected a whole number of at least 0, got "-1""#]
     ),
-    ("socket:\n  threads: 1000\n", ["vigild.yaml:2:12: socket.threads: expected at most 256 threads, got 1000"]),
+    ("socket:\n  threads: 1000\n", ["vigild.yaml:2:12: socket.threads: expected at most 256 threads, got \"1000\""]),
     ("socket:\n  path: ''\n", ["vigild.yaml:2:9: socket.path: expected a non-empty string"]),
     ("rules:\n  paths: Rules\n", [#"vigild.yaml:2:10: rules.paths: expected a list of directories, got "Rules""#]),
     ("rules:\n  paths: []\n", ["vigild.yaml:2:10: rules.paths: expected at least one rules directory"]),

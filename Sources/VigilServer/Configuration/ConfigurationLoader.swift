@@ -75,7 +75,7 @@ private struct Reader {
       case "threads":
         guard let threads = integer(value, path, minimum: 0) else { continue }
         guard threads <= DaemonConfiguration.Socket.mostThreads else {
-          report(path, value, "expected at most \(DaemonConfiguration.Socket.mostThreads) threads, got \(threads)")
+          report(path, value, "expected at most \(DaemonConfiguration.Socket.mostThreads) threads, got \(shown(value))")
           continue
         }
         socket.threads = threads

@@ -65,10 +65,11 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   /// answered hold a bounded amount of the daemon's memory (about 3 KB a request).
   /// One connection may have this many requests in flight: deep enough to keep the
   /// writer's group commits full (at 256 one connection went half as fast), and to keep
-  /// reading through a slow `fsync`. At 2,048 one connection's thread slept in `epoll_wait`
-  /// a tenth of a run at its share, while the writer waited for the disk (sched_switch
-  /// traces: single `fsync`s of 2–7 ms); at 8,192 it slept less, and one connection went
-  /// faster in 12 of 15 alternated runs (median +4.8%), for 13–19 MB more peak RSS.
+  /// reading through most slow `fsync`s. At 2,048 one connection's thread slept in
+  /// `epoll_wait` at its share while the writer waited for the disk (sched_switch
+  /// traces: single `fsync`s of 2–7 ms, the thread asleep 0.05–0.49 s of runs of 1.1–2.2 s);
+  /// at 8,192 it slept less, and one connection went faster in 16 of 20 alternated runs, for
+  /// 13–23 MB more peak RSS (docs/benchmarks.md).
   static let mostInFlight = 8192
   /// All connections together: each gets an equal share, at least `leastInFlight`. (At
   /// 2,048 each, 8 connections held ~60 MB of requests in flight and peak RSS after a
@@ -270,17 +271,22 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     }
   }
 
-  /// Writes what was handed over, counting it as unread until the socket takes it.
+  /// Writes what was handed over, counting it as unread until the socket takes it. The
+  /// limit is checked against what earlier turns left unread, not this turn's answers: one
+  /// commit may answer a connection's whole share of requests in flight at once (8,192
+  /// answers of a kilobyte are 8 MiB), and a client that reads everything must not be
+  /// dropped for answers it has not yet been offered.
   private func writeOutgoing() {
     guard let buffer = outgoing, let channel, state.writes else { return }
     outgoing = nil
     let size = buffer.readableBytes
+    let leftUnread = unsent
     unsent += size
     let write = channel.write(buffer)
     lastWrite = write
     write.whenComplete { _ in self.unsent -= size }
     let limit = responder.configuration.limits.maxPendingBytes
-    if unsent > limit, state.drop() {
+    if leftUnread > limit, state.drop() {
       responder.log("closed a connection that left more than \(limit) bytes of responses unread (limits.max_pending_bytes)")
       channel.close(promise: nil)
     }

@@ -319,6 +319,8 @@ public final class Daemon: Sendable {
     for (channel, _) in open {
       try? channel.closeFuture.wait()
     }
+    // A connection gone while its `parked` was read still gets its promise kept.
+    responder.finishAnswersOffTheLoops()
     try? connectionLoops.syncShutdownGracefully()
     responder.closeToSources()
     try? writerLoop.syncShutdownGracefully()

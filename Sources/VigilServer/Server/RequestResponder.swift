@@ -225,20 +225,28 @@ public final class RequestResponder: Sendable {
       guard isAdministrator(peer) else { return .line(forbidden("reopen", on: loop)) }
       return .line(reopen().hop(to: loop))
     case .parked(let name):
-      return .line(offTheConnections { self.parked(sink: name) }.hop(to: loop))
+      return .line(offTheConnections(answeredOn: loop) { self.parked(sink: name) })
     case .resend(let name, let seqs):
       guard isAdministrator(peer) else { return .line(forbidden("resend", on: loop)) }
-      return .line(offTheConnections { self.resend(sink: name, seqs: seqs) }.hop(to: loop))
+      return .line(offTheConnections(answeredOn: loop) { self.resend(sink: name, seqs: seqs) })
     }
   }
 
   /// Makes an answer on `fileQueue`: `parked` and `resend` read each sink's file of parked
   /// records, and on two cores one loop serves every connection, so a large file read there
   /// would hold up every client. The connection still answers in order.
-  private func offTheConnections(_ answer: @escaping @Sendable () -> String) -> EventLoopFuture<String> {
-    let promise = writer.loop.makePromise(of: String.self)
+  private func offTheConnections(answeredOn loop: EventLoop, _ answer: @escaping @Sendable () -> String)
+    -> EventLoopFuture<String>
+  {
+    let promise = loop.makePromise(of: String.self)
     fileQueue.async { promise.succeed(answer()) }
     return promise.futureResult
+  }
+
+  /// Waits until the answers made off the connections' loops are handed to them: the
+  /// daemon stops its loops only after this.
+  func finishAnswersOffTheLoops() {
+    fileQueue.sync {}
   }
 
   /// `check`: the alerts and the patterns a report would give, recording nothing.
@@ -295,6 +303,7 @@ public final class RequestResponder: Sendable {
   }
 
   private func unknownSink(_ name: String) -> String {
+    counters.refused(.invalidRequest)
     let known = sinks.isEmpty ? "no sink is enabled" : "the sinks are " + sinks.map(\.name).joined(separator: ", ")
     return Response.error(
       RequestError(.invalidRequest, "no sink is named \(JSONText.string(String(name.prefix(40)))); \(known)"))
