@@ -11,9 +11,10 @@ struct DaemonStreamsAndLimitsTests {
     DaemonEndToEndTests.report(id, weapons: weapons)
   }
 
+  /// A daemon with `config` (and no console: many tests run at once).
   static func daemon(config: String) throws -> RunningDaemon {
     let directory = try TemporaryDirectory()
-    try config.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    try (config + "http:\n  listen: off\n").write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
     return try RunningDaemon(rules: rules, arguments: ["--config", "v.yaml"], directory: directory)
   }
 
