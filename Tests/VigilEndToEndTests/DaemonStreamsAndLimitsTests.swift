@@ -126,6 +126,20 @@ struct DaemonStreamsAndLimitsTests {
     #expect(!daemon.log().contains("bytes of responses unread"), "\(daemon.log().suffix(2000))")
   }
 
+  /// A client that sends one burst whose answers pass the limit, then neither reads nor
+  /// sends, is closed once its grace to read them has passed (it would otherwise keep them).
+  @Test func aQuietClientThatLeavesOneBurstsAnswersUnreadIsClosed() throws {
+    let daemon = try Self.daemon(config: "limits:\n  max_pending_bytes: 4096\n")
+    let quiet = try UnixSocketClient(path: daemon.socketPath)
+    // 1,000 `rules` answers of ~500 bytes: more than the socket itself holds.
+    try quiet.send(Array(String(repeating: #"{"op":"rules"}"# + "\n", count: 1000).utf8))
+    #expect(eventually(within: 60) { daemon.log().contains("left more than 4096 bytes of responses unread") })
+    // Others are served all along.
+    #expect(try daemon.exchange([#"{"op":"ping"}"#]) == [#"{"ok":true,"op":"pong"}"#])
+    expectCleanStop(daemon)
+    withExtendedLifetime(quiet) {}
+  }
+
   @Test func aClientThatNeverReadsItsResponsesIsClosed() throws {
     let daemon = try Self.daemon(config: "limits:\n  max_pending_bytes: 65536\n")
     let greedy = try UnixSocketClient(path: daemon.socketPath)

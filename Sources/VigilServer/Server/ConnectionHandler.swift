@@ -60,6 +60,8 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   /// (Two arrays, so the submissions are handed over whole, without copying each.)
   @exclusivity(unchecked) private var burst: [Submission] = []
   @exclusivity(unchecked) private var burstSlots: [Int] = []
+  /// Whether a check of the unread answers is due (`writeOutgoing`).
+  @exclusivity(unchecked) private var unreadCheckScheduled = false
   /// Past its share of unanswered requests (`inFlightLimit`) the connection stops reading
   /// until three quarters of them are answered, so clients that send faster than they are
   /// answered hold a bounded amount of the daemon's memory (about 3 KB a request).
@@ -271,11 +273,13 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     }
   }
 
-  /// Writes what was handed over, counting it as unread until the socket takes it. The
-  /// limit is checked against what earlier turns left unread, not this turn's answers: one
+  /// Writes what was handed over, counting it as unread until the socket takes it. A client
+  /// that left more than `max_pending_bytes` unread from earlier turns is closed now. One
+  /// that only this turn's answers take over it is given `unreadGrace` to read them: one
   /// commit may answer a connection's whole share of requests in flight at once (8,192
-  /// answers of a kilobyte are 8 MiB), and a client that reads everything must not be
-  /// dropped for answers it has not yet been offered.
+  /// answers of a kilobyte are 8 MiB), and a client that reads must not be dropped for
+  /// answers it has not yet been offered; one that sent its last request and never reads is
+  /// still closed then, not kept with its answers.
   private func writeOutgoing() {
     guard let buffer = outgoing, let channel, state.writes else { return }
     outgoing = nil
@@ -286,10 +290,24 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     lastWrite = write
     write.whenComplete { _ in self.unsent -= size }
     let limit = responder.configuration.limits.maxPendingBytes
-    if leftUnread > limit, state.drop() {
-      responder.log("closed a connection that left more than \(limit) bytes of responses unread (limits.max_pending_bytes)")
-      channel.close(promise: nil)
+    if leftUnread > limit {
+      closeForUnread(limit)
+    } else if unsent > limit, !unreadCheckScheduled {
+      unreadCheckScheduled = true
+      channel.eventLoop.scheduleTask(in: Self.unreadGrace) {
+        self.unreadCheckScheduled = false
+        if self.unsent > limit { self.closeForUnread(limit) }
+      }
     }
+  }
+
+  /// How long a client may take to read answers that one turn took over `max_pending_bytes`.
+  static let unreadGrace = TimeAmount.seconds(5)
+
+  private func closeForUnread(_ limit: Int) {
+    guard let channel, state.drop() else { return }
+    responder.log("closed a connection that left more than \(limit) bytes of responses unread (limits.max_pending_bytes)")
+    channel.close(promise: nil)
   }
 
   /// Hands the reports of this read burst to the writer in one go; each fills its slot.
