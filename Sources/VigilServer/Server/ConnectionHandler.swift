@@ -6,7 +6,7 @@ import VigilCore
 /// however long each takes (a submit waits for its group commit, a ping does not). When
 /// the client half-closes, every response still comes, then the connection closes. After
 /// `subscribe` the connection carries only the alert stream. A client that lets more than
-/// `limits.max_pending_bytes` of responses go unread is closed.
+/// `limits.max_pending_bytes` of responses go unread is closed (`writeOutgoing`).
 ///
 /// What the connection is doing (reading, paused, half-closed, subscribed, stopping,
 /// closed) is one `ConnectionState`; this class does what its transitions say.
@@ -75,7 +75,8 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   static let mostInFlight = 8192
   /// All connections together: each gets an equal share, at least `leastInFlight`. (At
   /// 2,048 each, 8 connections held ~60 MB of requests in flight and peak RSS after a
-  /// million reports was 129 MB; one budget shared by all bounds it whatever the count.)
+  /// million reports was 129 MB; one budget shared by all keeps the total near it, each
+  /// connection's share checked when it reads.)
   static let inFlightBudget = 8192
   static let leastInFlight = 64
 
