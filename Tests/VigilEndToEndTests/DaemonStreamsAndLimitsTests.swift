@@ -140,6 +140,39 @@ struct DaemonStreamsAndLimitsTests {
     withExtendedLifetime(quiet) {}
   }
 
+  /// A client under `max_pending_bytes` that stops reading does not hold up vigild's stop:
+  /// it is closed once its last answers have waited the grace, and its reports are kept.
+  @Test func aClientThatStopsReadingDoesNotHoldUpTheStop() throws {
+    let daemon = try Self.daemon(config: "")
+    let quiet = try UnixSocketClient(path: daemon.socketPath)
+    // 4,000 `rules` answers of ~500 bytes: ~2 MB, more than the socket holds and less than
+    // the default limit of 8 MiB. Then a report, answered last, and silence.
+    let requests = String(repeating: #"{"op":"rules"}"# + "\n", count: 4000) + Self.report("QUIET-1") + "\n"
+    try quiet.send(Array(requests.utf8))
+    #expect(
+      eventually(within: 60) {
+        ((try? daemon.exchange(#"{"op":"status"}"#))?["counters"] as? [String: Any])?["accepted"] as? Int == 1
+      })
+    kill(daemon.daemonID, SIGTERM)
+    // Waited for on another thread, so a stop that hangs fails here instead of holding the run.
+    let exited = DispatchSemaphore(value: 0)
+    let process = daemon.process
+    Thread.detachNewThread {
+      process.waitUntilExit()
+      exited.signal()
+    }
+    let stopped = exited.wait(timeout: .now() + 60) == .success
+    #expect(stopped, "vigild did not stop: \(daemon.log().suffix(2000))")
+    if !stopped { kill(daemon.daemonID, SIGKILL) }
+    _ = exited.wait(timeout: .now() + 30)
+    #expect(process.terminationStatus == 0, "\(daemon.log().suffix(2000))")
+    #expect(daemon.log().contains("closed a connection at shutdown whose client left"), "\(daemon.log().suffix(2000))")
+    // The report it sent is in the journal.
+    let journal = try String(contentsOfFile: daemon.directory.path + "/var/lib/vigil/reports.jsonl", encoding: .utf8)
+    #expect(journal.contains(#""id":"QUIET-1""#))
+    withExtendedLifetime(quiet) {}
+  }
+
   @Test func aClientThatNeverReadsItsResponsesIsClosed() throws {
     let daemon = try Self.daemon(config: "limits:\n  max_pending_bytes: 65536\n")
     let greedy = try UnixSocketClient(path: daemon.socketPath)

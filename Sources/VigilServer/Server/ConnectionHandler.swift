@@ -52,8 +52,9 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   @exclusivity(unchecked) private var lastWrite: EventLoopFuture<Void>?
   /// Bytes of responses written to the channel that the socket has not taken yet.
   @exclusivity(unchecked) private var unsent = 0
-  /// What waits for every response to be out (half-close, shutdown).
-  @exclusivity(unchecked) private var whenDrained: [@Sendable () -> Void] = []
+  /// What waits for every response to be handed to the channel (half-close, shutdown);
+  /// each is given the write of the last one.
+  @exclusivity(unchecked) private var whenDrained: [@Sendable (EventLoopFuture<Void>) -> Void] = []
   /// The subscriber's stream, once the connection is one.
   @exclusivity(unchecked) private var stream: AlertStream?
   /// Reports of the current read burst, not yet handed to the writer, and their slots.
@@ -240,13 +241,13 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
   private func resumeIfDrained() {
     applyReading()
-    if slots.isEmpty, !whenDrained.isEmpty {
+    if slots.isEmpty, !whenDrained.isEmpty, let channel {
       let waiting = whenDrained
       whenDrained.removeAll()
       writeOutgoing()
-      channel?.flush()
-      let written = lastWrite ?? channel?.eventLoop.makeSucceededVoidFuture()
-      for body in waiting { written?.whenComplete { _ in body() } }
+      channel.flush()
+      let written = lastWrite ?? channel.eventLoop.makeSucceededVoidFuture()
+      for body in waiting { body(written) }
     }
   }
 
@@ -302,12 +303,23 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     }
   }
 
-  /// How long a client may take to read answers that one turn took over `max_pending_bytes`.
+  /// How long a client may take to read answers handed over at once: those that one turn
+  /// took over `max_pending_bytes`, or its last ones when vigild stops.
   static let unreadGrace = TimeAmount.seconds(5)
 
   private func closeForUnread(_ limit: Int) {
     guard let channel, state.drop() else { return }
     responder.log("closed a connection that left more than \(limit) bytes of responses unread (limits.max_pending_bytes)")
+    channel.close(promise: nil)
+  }
+
+  /// vigild is stopping and this client has not taken its last answers within the grace:
+  /// its reports are recorded, and a client that does not read must not hold up the stop.
+  private func closeUnreadAtStop() {
+    guard let channel, state.drop() else { return }
+    responder.log(
+      "closed a connection at shutdown whose client left \(unsent) bytes of responses unread for "
+        + "\(Self.unreadGrace.nanoseconds / 1_000_000_000) s; what it sent is recorded")
     channel.close(promise: nil)
   }
 
@@ -340,6 +352,12 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
   /// Runs `body` once every response so far has gone into the socket.
   private func whenAllSent(_ body: @escaping @Sendable () -> Void) {
+    whenAllHandedOver { written in written.whenComplete { _ in body() } }
+  }
+
+  /// Runs `body` once every response so far is handed to the channel, with the write of the
+  /// last one (which completes when the socket has taken it).
+  private func whenAllHandedOver(_ body: @escaping @Sendable (EventLoopFuture<Void>) -> Void) {
     whenDrained.append(body)
     if slots.isEmpty { resumeIfDrained() }
   }
@@ -363,12 +381,19 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     context.fireUserInboundEventTriggered(event)
   }
 
-  /// At shutdown: stop reading, answer what was read, then close.
+  /// At shutdown: stop reading, answer what was read, then close. A client that has not
+  /// taken its answers `unreadGrace` after the last was handed over is closed all the same
+  /// (one that half-closed too: it was waiting for the same).
   func finish(_ channel: Channel) {
     submitBurst(on: channel.eventLoop)
-    guard state.finish() else { return }
+    guard state.writes else { return }
+    let closesWhenSent = state.finish()
     channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in
-      self.whenAllSent { channel.close(promise: nil) }
+      self.whenAllHandedOver { written in
+        if closesWhenSent { written.whenComplete { _ in channel.close(promise: nil) } }
+        let grace = channel.eventLoop.scheduleTask(in: Self.unreadGrace) { self.closeUnreadAtStop() }
+        written.whenComplete { _ in grace.cancel() }
+      }
     }
   }
 
