@@ -163,8 +163,10 @@ struct DaemonStreamsAndLimitsTests {
     }
     let stopped = exited.wait(timeout: .now() + 60) == .success
     #expect(stopped, "vigild did not stop: \(daemon.log().suffix(2000))")
-    if !stopped { kill(daemon.daemonID, SIGKILL) }
-    _ = exited.wait(timeout: .now() + 30)
+    if !stopped {
+      kill(daemon.daemonID, SIGKILL)
+      _ = exited.wait(timeout: .now() + 30)
+    }
     #expect(process.terminationStatus == 0, "\(daemon.log().suffix(2000))")
     #expect(daemon.log().contains("closed a connection at shutdown whose client left"), "\(daemon.log().suffix(2000))")
     // The report it sent is in the journal.
