@@ -142,13 +142,15 @@ struct DaemonStreamsAndLimitsTests {
 
   /// A client under `max_pending_bytes` that stops reading does not hold up vigild's stop:
   /// it is closed once its last answers have waited the grace, and its reports are kept.
-  @Test func aClientThatStopsReadingDoesNotHoldUpTheStop() throws {
+  /// Also when it half-closed (it was already to be closed once its answers were out).
+  @Test(arguments: [false, true]) func aClientThatStopsReadingDoesNotHoldUpTheStop(halfClosed: Bool) throws {
     let daemon = try Self.daemon(config: "")
     let quiet = try UnixSocketClient(path: daemon.socketPath)
     // 4,000 `rules` answers of ~500 bytes: ~2 MB, more than the socket holds and less than
     // the default limit of 8 MiB. Then a report, answered last, and silence.
     let requests = String(repeating: #"{"op":"rules"}"# + "\n", count: 4000) + Self.report("QUIET-1") + "\n"
     try quiet.send(Array(requests.utf8))
+    if halfClosed { quiet.closeWriting() }
     #expect(
       eventually(within: 60) {
         ((try? daemon.exchange(#"{"op":"status"}"#))?["counters"] as? [String: Any])?["accepted"] as? Int == 1
