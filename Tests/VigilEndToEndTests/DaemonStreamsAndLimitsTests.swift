@@ -177,6 +177,31 @@ struct DaemonStreamsAndLimitsTests {
     withExtendedLifetime(quiet) {}
   }
 
+  /// Clients that send a burst of reports and go as vigild stops: their reports are still
+  /// being recorded when their connections close, and the answers reach the connections'
+  /// loops before those stop. NIO's strict mode turns a task scheduled on a stopped loop
+  /// into a crash, so a late one fails the stop.
+  @Test func clientsLeavingAsVigildStopsDoNotOutliveItsLoops() throws {
+    for round in 0..<3 {
+      let daemon = try RunningDaemon(rules: Self.rules, environment: ["SWIFTNIO_STRICT": "1"])
+      let burst = Array((0..<2000).map { Self.report("LEAVE-\(round)-\($0)") + "\n" }.joined().utf8)
+      let sent = DispatchGroup()
+      for _ in 0..<4 {
+        sent.enter()
+        Thread.detachNewThread {
+          defer { sent.leave() }
+          guard let client = try? UnixSocketClient(path: daemon.socketPath) else { return }
+          try? client.send(burst)
+        }
+      }
+      sent.wait()
+      let status = daemon.stop()
+      let log = daemon.log()
+      #expect(status == 0, "round \(round): \(log.suffix(3000))")
+      #expect(!log.contains("Cannot schedule tasks"), "round \(round): \(log.suffix(3000))")
+    }
+  }
+
   @Test func aClientThatNeverReadsItsResponsesIsClosed() throws {
     let daemon = try Self.daemon(config: "limits:\n  max_pending_bytes: 65536\n")
     let greedy = try UnixSocketClient(path: daemon.socketPath)

@@ -319,6 +319,10 @@ public final class Daemon: Sendable {
     for (channel, _) in open {
       try? channel.closeFuture.wait()
     }
+    // Reports read as their clients left are still being recorded, and their answers hop
+    // back to the connections' loops. An empty commit after them (the writer answers in
+    // order) makes sure those hops are queued before the loops stop, not after.
+    _ = try? responder.writer.record([]).wait()
     // A connection gone while its `parked` was read still gets its promise kept.
     responder.finishAnswersOffTheLoops()
     try? connectionLoops.syncShutdownGracefully()
