@@ -186,11 +186,12 @@ struct DaemonStreamsAndLimitsTests {
       let daemon = try RunningDaemon(rules: Self.rules, environment: ["SWIFTNIO_STRICT": "1"])
       let burst = Array((0..<2000).map { Self.report("LEAVE-\(round)-\($0)") + "\n" }.joined().utf8)
       let sent = DispatchGroup()
+      let path = daemon.socketPath
       for _ in 0..<4 {
         sent.enter()
         Thread.detachNewThread {
           defer { sent.leave() }
-          guard let client = try? UnixSocketClient(path: daemon.socketPath) else { return }
+          guard let client = try? UnixSocketClient(path: path) else { return }
           try? client.send(burst)
         }
       }
