@@ -42,8 +42,11 @@ public final class RunningDaemon {
       process.arguments = wrapper + [vigild.path, "--socket", socketPath] + arguments
     }
     wrapped = !wrapper.isEmpty
-    if !environment.isEmpty {
-      process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    // NIO's strict mode: a task scheduled on a loop that has stopped crashes the daemon
+    // instead of printing a line, so every test's stop checks for it.
+    let strict = ["SWIFTNIO_STRICT": "1"]
+    process.environment = ProcessInfo.processInfo.environment.merging(strict.merging(environment) { _, new in new }) {
+      _, new in new
     }
     process.currentDirectoryURL = URL(fileURLWithPath: self.directory.path)
     process.standardError = errors
