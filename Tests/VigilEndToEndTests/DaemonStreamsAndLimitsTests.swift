@@ -182,8 +182,9 @@ struct DaemonStreamsAndLimitsTests {
   /// loops before those stop. (Every test's daemon runs in NIO's strict mode, which turns a
   /// task scheduled on a stopped loop into a crash, so a late one fails the stop.)
   @Test func clientsLeavingAsVigildStopsDoNotOutliveItsLoops() throws {
-    for round in 0..<3 {
-      let daemon = try RunningDaemon(rules: Self.rules)
+    for round in 0..<4 {
+      // On one connection thread and on three (a connection set up on its own loop).
+      let daemon = try Self.daemon(config: "socket:\n  threads: \(round % 2 == 0 ? 1 : 3)\n")
       let burst = Array((0..<2000).map { Self.report("LEAVE-\(round)-\($0)") + "\n" }.joined().utf8)
       let sent = DispatchGroup()
       let path = daemon.socketPath

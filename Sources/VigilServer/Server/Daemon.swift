@@ -312,6 +312,10 @@ public final class Daemon: Sendable {
   /// stops the writer once the sources' last reports are answered.
   public func stopServing() {
     try? listener.close().wait()
+    // A connection accepted just before the close is set up on its own loop (with more
+    // than one connection thread): a turn of each loop lets that end, so it is registered,
+    // and finished below like the others.
+    for loop in connectionLoops.makeIterator() { try? loop.submit {}.wait() }
     let open = connections.all
     for (channel, handler) in open {
       channel.eventLoop.execute { handler.finish(channel) }
