@@ -91,6 +91,22 @@ public final class RunningDaemon {
     return process.terminationStatus
   }
 
+  /// Sends SIGTERM and gives the daemon `seconds` to exit: its exit status, or nil when it
+  /// did not (it is then killed), so a stop that hangs fails a test instead of holding the run.
+  public func stop(within seconds: TimeInterval) -> Int32? {
+    kill(daemonID, SIGTERM)
+    let exited = DispatchSemaphore(value: 0)
+    let process = self.process
+    Thread.detachNewThread {
+      process.waitUntilExit()
+      exited.signal()
+    }
+    if exited.wait(timeout: .now() + seconds) == .success { return process.terminationStatus }
+    kill(daemonID, SIGKILL)
+    _ = exited.wait(timeout: .now() + 30)
+    return nil
+  }
+
   /// What the daemon has logged so far; all of it once it has ended.
   public func log() -> String {
     guard let errorsRead else { return "" }

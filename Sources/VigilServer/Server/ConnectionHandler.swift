@@ -314,12 +314,13 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   }
 
   /// vigild is stopping and this client has not taken its last answers within the grace:
-  /// its reports are recorded, and a client that does not read must not hold up the stop.
+  /// every request read from it is answered (its reports recorded, unless refused), and a
+  /// client that does not read must not hold up the stop.
   private func closeUnreadAtStop() {
     guard let channel, state.drop() else { return }
     responder.log(
       "closed a connection at shutdown whose client left \(unsent) bytes of responses unread for "
-        + "\(Self.unreadGrace.nanoseconds / 1_000_000_000) s; what it sent is recorded")
+        + "\(Self.unreadGrace.nanoseconds / 1_000_000_000) s; every request read from it was answered")
     channel.close(promise: nil)
   }
 

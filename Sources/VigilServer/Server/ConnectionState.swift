@@ -5,6 +5,7 @@
 /// ```
 ///   reading ⇄ reading(paused) ──input closed──▶ inputClosed ──┐
 ///      │  └──────────subscribe──────────▶ subscribed          │
+///      │     (inputClosed, subscribed: finish too)            │
 ///      └───────── finish (vigild stops) ──▶ finishing ────────┼──▶ closed
 ///   any state ── client gone / left too much unread ──────────┘
 /// ```
@@ -19,7 +20,8 @@ struct ConnectionState {
     /// and a half-close keeps the stream (`… | nc -U sock`).
     case subscribed
     /// vigild is stopping: reading stopped for good; what was read is answered (but not a
-    /// subscriber's lines), then the connection closes.
+    /// subscriber's lines), then the connection closes once the socket has taken the
+    /// answers, or `ConnectionHandler.unreadGrace` after the last was handed over.
     case finishing(subscribed: Bool)
     /// Gone, or closed by vigild (a client that left too much unread): nothing more is
     /// written.

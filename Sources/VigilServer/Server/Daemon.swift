@@ -313,8 +313,8 @@ public final class Daemon: Sendable {
   public func stopServing() {
     try? listener.close().wait()
     // A connection accepted just before the close is set up on its own loop (with more
-    // than one connection thread): a turn of each loop lets that end, so it is registered,
-    // and finished below like the others.
+    // than one connection thread): a turn of each loop lets that end, so it is registered
+    // and finished below like the others (or, set up after the close, closed by NIO).
     for loop in connectionLoops.makeIterator() { try? loop.submit {}.wait() }
     let open = connections.all
     for (channel, handler) in open {
@@ -323,12 +323,13 @@ public final class Daemon: Sendable {
     for (channel, _) in open {
       try? channel.closeFuture.wait()
     }
-    // Reports read as their clients left are still being recorded, and their answers hop
-    // back to the connections' loops. An empty commit after them (the writer answers in
-    // order) makes sure those hops are queued before the loops stop, not after.
-    _ = try? responder.writer.record([]).wait()
-    // A connection gone while its `parked` was read still gets its promise kept.
+    // A connection gone while its `parked` was read still gets its promise kept, and a
+    // reload under way ends.
     responder.finishAnswersOffTheLoops()
+    // Reports read as their clients left are still being recorded, and their answers (and a
+    // reload's) hop back to the connections' loops. An empty commit after them (the writer
+    // answers in order) makes sure those hops are queued before the loops stop, not after.
+    _ = try? responder.writer.record([]).wait()
     try? connectionLoops.syncShutdownGracefully()
     responder.closeToSources()
     try? writerLoop.syncShutdownGracefully()

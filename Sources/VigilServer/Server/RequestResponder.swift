@@ -243,10 +243,12 @@ public final class RequestResponder: Sendable {
     return promise.futureResult
   }
 
-  /// Waits until the answers made off the connections' loops are handed to them: the
-  /// daemon stops its loops only after this.
+  /// Waits until the answers made off the connections' loops (`parked`, `resend`, a
+  /// `reload` under way) are made: the daemon stops its loops only after this, and after a
+  /// commit that follows them (a reload's answer comes from the writer's loop).
   func finishAnswersOffTheLoops() {
     fileQueue.sync {}
+    reloadQueue.sync {}
   }
 
   /// `check`: the alerts and the patterns a report would give, recording nothing.
