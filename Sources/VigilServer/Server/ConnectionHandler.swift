@@ -308,19 +308,23 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   static let unreadGrace = TimeAmount.seconds(5)
 
   private func closeForUnread(_ limit: Int) {
-    guard let channel, state.drop() else { return }
-    responder.log("closed a connection that left more than \(limit) bytes of responses unread (limits.max_pending_bytes)")
-    channel.close(promise: nil)
+    closeUnread { "closed a connection that left more than \(limit) bytes of responses unread (limits.max_pending_bytes)" }
   }
 
   /// vigild is stopping and this client has not taken its last answers within the grace:
   /// every request read from it is answered (its reports recorded, unless refused), and a
   /// client that does not read must not hold up the stop.
   private func closeUnreadAtStop() {
+    closeUnread {
+      "closed a connection at shutdown whose client left \(self.unsent) bytes of responses unread for "
+        + "\(Self.unreadGrace.nanoseconds / 1_000_000_000) s; every request read from it was answered"
+    }
+  }
+
+  /// Closes a connection whose client left answers unread, once, saying why in the log.
+  private func closeUnread(_ why: () -> String) {
     guard let channel, state.drop() else { return }
-    responder.log(
-      "closed a connection at shutdown whose client left \(unsent) bytes of responses unread for "
-        + "\(Self.unreadGrace.nanoseconds / 1_000_000_000) s; every request read from it was answered")
+    responder.log(why())
     channel.close(promise: nil)
   }
 
