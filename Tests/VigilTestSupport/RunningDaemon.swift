@@ -13,6 +13,17 @@ public final class RunningDaemon {
   private var errorsRead: ReadInBackground?
   private let wrapped: Bool
 
+  /// Whether vigild's arguments ask for the console: `--http`, or a configuration file with
+  /// an `http` section (without one vigild would listen on the default 127.0.0.1:8470).
+  /// (A relative path is the daemon's: it runs in `directory`.)
+  static func asksForTheConsole(_ arguments: [String], in directory: String) -> Bool {
+    if arguments.contains("--http") { return true }
+    guard let flag = arguments.firstIndex(of: "--config"), flag + 1 < arguments.count else { return false }
+    let path = arguments[flag + 1].hasPrefix("/") ? arguments[flag + 1] : directory + "/" + arguments[flag + 1]
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return false }
+    return text.split(separator: "\n").contains { $0.hasPrefix("http:") }
+  }
+
   /// Starts `vigild` with `arguments` in a directory holding `rules` (file name → text)
   /// under `Rules/`, and waits until its socket accepts connections. `wrapper` runs it
   /// under another program (`strace -f -o FILE`), which must run it as its only child.
@@ -33,7 +44,7 @@ public final class RunningDaemon {
       .appendingPathComponent("vigild")
     // Many daemons run at once in the tests: none listens for the console unless the test
     // asks (with --http, or a configuration file's http section).
-    let arguments = arguments.contains("--http") || arguments.contains("--config") ? arguments : arguments + ["--http", "off"]
+    let arguments = Self.asksForTheConsole(arguments, in: self.directory.path) ? arguments : arguments + ["--http", "off"]
     if wrapper.isEmpty {
       process.executableURL = vigild
       process.arguments = ["--socket", socketPath] + arguments
