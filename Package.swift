@@ -140,7 +140,7 @@ let package = Package(
       path: "bench/Sources/VigilBench"
     ),
     // Fuzz targets (see fuzz/run): what they exercise, and one executable each — a libFuzzer
-    // binary when fuzz/run builds it with -sanitize=fuzzer -DFUZZING, else an input replayer.
+    // binary when built with libFuzzer and -DFUZZING (fuzz/build-flags), else an input replayer.
     .target(
       name: "VigilFuzzing", dependencies: ["VigilCore", "VigilServer", "VigilPlugins", "CFuzzerDriver"], path: "fuzz/Sources/VigilFuzzing"),
     .target(name: "CFuzzerDriver", path: "fuzz/Sources/CFuzzerDriver"),

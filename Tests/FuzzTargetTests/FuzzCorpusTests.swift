@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import VigilFuzzing
 
-/// The fuzz targets of `fuzz/run`, without libFuzzer: every seed `fuzz/seeds.py` writes
+/// The fuzz targets of `fuzz/run`, called directly rather than by libFuzzer: every seed `fuzz/seeds.py` writes
 /// (the generator's reports, the shipped rules and their conditions) and every input kept
 /// in `fuzz/regressions/` — each a crash or broken promise once found — must go through
 /// its target without a finding.

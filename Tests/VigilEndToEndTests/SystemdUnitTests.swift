@@ -214,15 +214,17 @@ struct SystemdUnitTests {
   @Test func everySystemCallOfAWorkingSessionPassesTheFilter() throws {
     let directory = try TemporaryDirectory()
     let trace = directory.path + "/trace"
+    // The console on, as shipped (on a port of its own: tests run side by side).
+    let port = freeTCPPort()
     let daemon = try RunningDaemon(
       rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"],
       directory: try {
-        try "rules:\n  paths: [Rules]\n  poll_s: 0.2\nsocket:\n  mode: \"0600\"\n".write(
-          toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+        try "rules:\n  paths: [Rules]\n  poll_s: 0.2\nsocket:\n  mode: \"0600\"\nhttp:\n  listen: \"127.0.0.1:\(port)\"\n"
+          .write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
         return directory
       }(), wrapper: ["strace", "-f", "-qq", "-o", trace])
-    // Reports, a check, the admin requests, a subscriber, a rule edit picked up by the
-    // watcher, SIGHUP, then SIGTERM.
+    // Reports, a check, the admin requests, a subscriber, the console's pages and API, a
+    // rule edit picked up by the watcher, SIGHUP, then SIGTERM.
     let subscriber = try UnixSocketClient(path: daemon.socketPath)
     try subscriber.send(Array("{\"op\":\"subscribe\"}\n".utf8))
     #expect(subscriber.readLine(timeout: 20)?.contains("subscribe") == true)
@@ -231,6 +233,12 @@ struct SystemdUnitTests {
         + [#"{"op":"check","report":\#(DaemonEndToEndTests.report("C"))}"#, #"{"op":"status"}"#,
           #"{"op":"rules"}"#, #"{"op":"reload"}"#, #"{"op":"reopen"}"#, #"{"op":"ping"}"#, "not json"])
     #expect(answers.count == 27)
+    let console = HTTPTestClient(port: port)
+    // The console starts listening after the socket does.
+    #expect(eventually(within: 60) { (try? console.request(path: "/api/status")) != nil })
+    for path in ["/", "/api/alerts", "/api/status", "/metrics"] {
+      #expect(try console.request(path: path).status == 200, "GET \(path)")
+    }
     try DaemonReloadTests.rule("extra.traced").write(
       toFile: directory.path + "/Rules/traced.yaml", atomically: true, encoding: .utf8)
     #expect(try eventually { try DaemonReloadTests.firing(daemon).contains("extra.traced") })

@@ -17,9 +17,15 @@ public final class RunningDaemon {
   /// an `http` section (without one vigild would listen on the default 127.0.0.1:8470).
   /// (A relative path is the daemon's: it runs in `directory`.)
   static func asksForTheConsole(_ arguments: [String], in directory: String) -> Bool {
-    if arguments.contains("--http") { return true }
-    guard let flag = arguments.firstIndex(of: "--config"), flag + 1 < arguments.count else { return false }
-    let path = arguments[flag + 1].hasPrefix("/") ? arguments[flag + 1] : directory + "/" + arguments[flag + 1]
+    if arguments.contains(where: { $0 == "--http" || $0.hasPrefix("--http=") }) { return true }
+    let configuration: String? =
+      if let flag = arguments.firstIndex(of: "--config"), flag + 1 < arguments.count {
+        arguments[flag + 1]
+      } else {
+        arguments.first { $0.hasPrefix("--config=") }.map { String($0.dropFirst("--config=".count)) }
+      }
+    guard let configuration else { return false }
+    let path = configuration.hasPrefix("/") ? configuration : directory + "/" + configuration
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return false }
     return text.split(separator: "\n").contains { $0.hasPrefix("http:") }
   }

@@ -5,8 +5,8 @@ import Foundation
 #endif
 
 extension FuzzTarget {
-  /// A target executable's `main`. Built by `fuzz/run` (`-sanitize=fuzzer -DFUZZING`):
-  /// libFuzzer, fuzzing the target. Built plainly: replays the inputs named on the
+  /// A target executable's `main`. Built by `fuzz/run` (with libFuzzer and `-DFUZZING`,
+  /// fuzz/build-flags): libFuzzer, fuzzing the target. Built plainly: replays the inputs named on the
   /// command line (see FuzzReplay).
   public func main() -> Never {
     #if FUZZING
