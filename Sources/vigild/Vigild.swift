@@ -98,7 +98,7 @@ struct Vigild: ParsableCommand {
     do {
       configuration = try source.load(knownPlugins: Self.plugins.names)
     } catch let errors as ConfigurationErrors {
-      log.error("cannot start: the configuration has \(errors.errors.count) error(s):\n\(errors)")
+      Self.logEach(log, "cannot start: the configuration has \(errors.errors.count) error(s):", errors.errors.map(\.description))
       return 1
     } catch {
       log.error("cannot start: \(error)")
@@ -109,7 +109,7 @@ struct Vigild: ParsableCommand {
         [$0]
       } ?? []) + RulesDirectoryCheck.problems(in: configuration)
     guard unreadable.isEmpty else {
-      log.error("cannot start: \(unreadable.joined(separator: "\n"))")
+      Self.logEach(log, "cannot start:", unreadable)
       return 1
     }
     let access: ConsoleAccess
@@ -139,7 +139,7 @@ struct Vigild: ParsableCommand {
       switch ConfiguredRuleSet.load(sources, configuration: configuration, plugins: Self.plugins) {
       case .success(let loaded): ruleSet = loaded
       case .failure(let errors):
-        log.error("cannot start: the rule set has \(errors.errors.count) error(s):\n\(errors)")
+        Self.logEach(log, "cannot start: the rule set has \(errors.errors.count) error(s):", errors.errors.map(\.description))
         return 1
       }
     } catch {
@@ -150,7 +150,11 @@ struct Vigild: ParsableCommand {
     let server: Daemon
     do {
       server = try Daemon.start(configuration: configuration, plugins: Self.plugins, ruleSet: ruleSet) { event in
-        Logger(label: "vigild").notice("\(event)")
+        // One line per event (docs/vigild.md): a message that still spans lines (an error
+        // a library wrote so) gives a line each, each with the time and level.
+        for line in event.split(separator: "\n", omittingEmptySubsequences: true) {
+          Logger(label: "vigild").notice("\(line)")
+        }
       }
     } catch {
       log.error("cannot start: \(error)")
@@ -169,6 +173,16 @@ struct Vigild: ParsableCommand {
     Self.run(server, watcher: watcher, console: console, log: log)
     log.notice("stopped")
     return 0
+  }
+
+  /// One line per event (docs/vigild.md): each of a failure's errors on a line of its own,
+  /// after what they are errors of, so every line of the log stands alone.
+  static func logEach(_ log: Logger, _ context: String, _ errors: [String]) {
+    for error in errors {
+      for line in error.split(separator: "\n", omittingEmptySubsequences: true) {
+        log.error("\(context) \(line)")
+      }
+    }
   }
 
   /// The server, once it runs; the rule watcher, started before it, looks here.

@@ -132,7 +132,12 @@ struct ConditionCompilerTests {
       "weapons in (bad_words)", 12,
       "'barel_bomb' (from the list bad_words) is not a value of weapons, which is one of: barrel_bomb, cluster_munition, unguided_rocket, mortar, artillery, unguided_air_bomb, guided_munition, incendiary, thermobaric, chemical, vbied, ied, suicide_attack, small_arms, tank, sniper, landmine, air_strike, shelling, other, unknown"
     ),
-    ("casualties.killed > many", 20, "'many' is not a number, and casualties.killed is a number field"),
+    ("casualties.killed > many", 20, "'many' is not a number (written -?digits[.digits]), and casualties.killed is a number field"),
+    // The grammar's numbers only: what Double would also read is a word here.
+    ("casualties.killed > 1e3", 20, "'1e3' is not a number (written -?digits[.digits]), and casualties.killed is a number field"),
+    ("casualties.killed = 0x10", 20, "'0x10' is not a number (written -?digits[.digits]), and casualties.killed is a number field"),
+    ("casualties.killed >= 5.", 21, "'5.' is not a number (written -?digits[.digits]), and casualties.killed is a number field"),
+    ("casualties.killed in (1, 1e3)", 25, "'1e3' is not a number (written -?digits[.digits]), and casualties.killed is a number field"),
     (
       "casualties.killed contains 3", 27,
       "'contains' does not fit casualties.killed, a number field, which takes =, !=, <, <=, > and >="
@@ -174,6 +179,16 @@ struct ConditionCompilerTests {
       #expect(error.message == message)
       #expect(error.start == offset)
       #expect(error.macro == nil)
+    }
+  }
+
+  /// A number is `-?digits[.digits]` (docs/rules.md); what else `Double` reads is a word.
+  @Test func numbersAreWrittenAsTheGrammarSays() {
+    for (text, value) in [("10", 10.0), ("-3", -3), ("0.5", 0.5), ("007", 7), ("-0.25", -0.25)] {
+      #expect(ValueTest.numberLiteral(text) == value, "\(text)")
+    }
+    for text in ["1e3", "0x10", "0x1p3", "+5", ".5", "5.", "-", "", "inf", "nan", "1_000", "1.2.3", "١٢", " 5"] {
+      #expect(ValueTest.numberLiteral(text) == nil, "\(text)")
     }
   }
 

@@ -184,6 +184,50 @@ struct DaemonEndToEndTests {
     #expect(try verifyChain(first.directory.path + "/var/log/vigil/alerts.jsonl") == "ok 6")
   }
 
+  /// A duplicate's answer gives the report's warnings as the first answer did: in the same
+  /// batch, in a later one, and after a restart.
+  @Test func aDuplicateIsAnsweredWithItsWarnings() throws {
+    let first = try RunningDaemon(rules: Self.rules)
+    let report = "{\"zzz_unknown\":1," + Self.report("W1").dropFirst()
+    let sameBatch = try first.exchange([report, report]).map {
+      try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+    }
+    let warnings = try #require(sameBatch[0]["warnings"] as? [String])
+    #expect(warnings.count == 1 && warnings[0].contains("zzz_unknown"), "\(warnings)")
+    #expect(sameBatch[1]["duplicate"] as? Bool == true)
+    #expect(sameBatch[1]["warnings"] as? [String] == warnings)
+    let later = try first.exchange(report)
+    #expect(later["duplicate"] as? Bool == true)
+    #expect(later["warnings"] as? [String] == warnings)
+    expectCleanStop(first)
+    let second = try RunningDaemon(rules: Self.rules, directory: first.directory)
+    let afterRestart = try second.exchange(report)
+    #expect(afterRestart["duplicate"] as? Bool == true)
+    #expect(afterRestart["warnings"] as? [String] == warnings)
+    expectCleanStop(second)
+  }
+
+  /// `alerts.head` is kept with every commit whatever the durability (`none` skips only the
+  /// syncs), so the chain goes on into a log emptied while vigild was stopped.
+  @Test(arguments: ["batch", "none"]) func theChainGoesOnIntoAnEmptiedLog(durability: String) throws {
+    let first = try RunningDaemon(rules: Self.rules, arguments: ["--durability", durability])
+    _ = try first.exchange([Self.report("H1")])
+    expectCleanStop(first)
+    let log = first.directory.path + "/var/log/vigil/alerts.jsonl"
+    let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+    let last = try #require(try JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as? [String: Any])
+    let lastSeq = try #require(last["seq"] as? Int)
+    #expect(lastSeq == 3, "loaded, then H1's two alerts")
+    try Data().write(to: URL(fileURLWithPath: log))
+    let second = try RunningDaemon(rules: Self.rules, arguments: ["--durability", durability], directory: first.directory)
+    _ = try second.exchange([Self.report("H2")])
+    expectCleanStop(second)
+    let next = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+    let firstAfter = try #require(try JSONSerialization.jsonObject(with: Data(next[0].utf8)) as? [String: Any])
+    #expect(firstAfter["seq"] as? Int == lastSeq + 1)
+    #expect(firstAfter["prev"] as? String == last["hash"] as? String)
+  }
+
   /// A resubmission is compared with the journal's copy of the first, also after a
   /// restart: the same value written another way is a duplicate, another value a conflict.
   @Test func aRestartTellsADuplicateFromAConflictByTheJournalsCopy() throws {
@@ -350,6 +394,25 @@ struct DaemonEndToEndTests {
     #expect(received > 0)
     #expect(String(decoding: buffer.prefix(max(received, 0)), as: UTF8.self) == "READY=1")
     daemon.stop()
+  }
+
+  /// One on another state directory but the same socket (and so the same alert log) is
+  /// refused before it opens or writes anything: the first daemon's chain stays whole.
+  @Test func aSecondDaemonOnTheSameSocketWritesNothing() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    _ = try daemon.exchange([Self.report("S1")])
+    let log = daemon.directory.path + "/var/log/vigil/alerts.jsonl"
+    let before = try Data(contentsOf: URL(fileURLWithPath: log))
+    let second = try ChildProcess.run(
+      "vigild", ["--socket", daemon.socketPath, "--state-dir", "other", "--http", "off"], in: daemon.directory.path)
+    #expect(second.status == 1)
+    #expect(second.standardError.contains("another daemon answers on \(daemon.socketPath)"), "\(second.standardError)")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: log)) == before)
+    #expect(!FileManager.default.fileExists(atPath: daemon.directory.path + "/other/reports.jsonl"))
+    _ = try daemon.exchange([Self.report("S2")])
+    expectCleanStop(daemon)
+    // loaded, S1's 2 alerts, S2's 2 alerts
+    #expect(try verifyChain(log) == "ok 5")
   }
 
   @Test func aSecondDaemonOnTheSameStateRefusesToStart() throws {

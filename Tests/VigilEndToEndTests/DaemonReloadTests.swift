@@ -132,6 +132,10 @@ struct DaemonReloadTests {
     #expect(try !Self.firing(daemon).contains("edit.one"))
     expectCleanStop(daemon)
     #expect(daemon.log().contains("rule set rejected on a change in the rule files"))
+    // One line per event: each error on its own line, with the time, the level and what it
+    // is an error of.
+    #expect(isOneLinePerEvent(daemon.log()), "\(daemon.log().suffix(3000))")
+    #expect(daemon.log().contains("rule set rejected on a change in the rule files: Rules/"))
   }
 
   /// Putting the files back as they were after a rejected edit loads nothing (the set in

@@ -108,6 +108,8 @@ struct DaemonStreamsAndLimitsTests {
     #expect(seqs.first == 2 && seqs == seqs.indices.map { 2 + $0 })
     let status = try daemon.exchange(#"{"op":"status"}"#)
     #expect(status["subscribers"] as? Int == 0)
+    // Its `overloaded` line is an error response, and `refused` counts every one.
+    #expect((status["counters"] as? [String: Any])?["refused"] as? Int == 1, "\(status)")
     let stopped = daemon.stop()
     #expect(stopped == 0, "\(daemon.log().suffix(4000))")
     #expect(daemon.log().contains("dropped a subscriber that fell behind"))
@@ -396,6 +398,10 @@ struct DaemonAccessTests {
       if !served { Thread.sleep(forTimeInterval: 0.1) }
     }
     #expect(served)
+    // The `overloaded` lines are error responses, and `refused` counts every one (at least
+    // the third's; a retry above may have met one too).
+    let status = try daemon.exchange(#"{"op":"status"}"#)
+    #expect(((status["counters"] as? [String: Any])?["refused"] as? Int ?? 0) >= 1, "\(status)")
     withExtendedLifetime(second) {}
     expectCleanStop(daemon)
   }

@@ -91,6 +91,7 @@ struct VigildCommandTests {
     #expect(run.standardError.contains("cannot start: the rule set has 2 error(s):"))
     #expect(run.standardError.contains("Rules/x.yaml:3:31: rule a.b: expected an operand after 'and'"))
     #expect(run.standardError.contains("Rules/x.yaml:5:13: rule a.b: priority must be one of"))
+    #expect(isOneLinePerEvent(run.standardError), "\(run.standardError)")
   }
 
   @Test func aGoodRuleSetIsLoadedAndNamedByItsRevision() throws {

@@ -140,6 +140,13 @@ public final class RunningDaemon {
   }
 }
 
+/// Whether every line of a vigild log is one whole event, with its time and level
+/// (docs/vigild.md, "one line per event"): no error continued on lines of its own.
+public func isOneLinePerEvent(_ log: String) -> Bool {
+  let event = #/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} (trace|debug|info|notice|warning|error|critical) /#
+  return log.split(separator: "\n").allSatisfy { $0.prefixMatch(of: event) != nil }
+}
+
 /// A blocking client of a Unix stream socket.
 public final class UnixSocketClient: @unchecked Sendable {
   private let descriptor: Int32

@@ -92,9 +92,10 @@ enum ValueTest {
     case .number where membership != .iin:
       var numbers: [Double] = []
       for item in items {
-        guard let number = Double(item.text), number.isFinite else {
+        guard let number = numberLiteral(item.text) else {
           throw ConditionError(
-            item.literal.start, item.literal.end, "'\(item.text)' is not a number, and \(subject) is \(type.name)")
+            item.literal.start, item.literal.end,
+            "'\(item.text)' is not a number (written -?digits[.digits]), and \(subject) is \(type.name)")
         }
         numbers.append(number)
       }
@@ -105,7 +106,7 @@ enum ValueTest {
       }
     case .dynamic:
       let texts = textMembership(membership, items)
-      let numbers = items.compactMap { Double($0.text) }
+      let numbers = items.compactMap { numberLiteral($0.text) }
       return anyJSONElement { json in
         switch json {
         case .string(let string): texts(.string(string))
@@ -205,10 +206,30 @@ enum ValueTest {
     guard ordering.contains(comparison) else {
       throw operatorMismatch(comparison, literal, type: .number, subject: subject)
     }
-    guard let number = Double(literal.text), number.isFinite else {
+    guard let number = numberLiteral(literal.text) else {
       throw ConditionError(
-        literal.start, literal.end, "'\(literal.text)' is not a number, and \(subject) is a number field")
+        literal.start, literal.end,
+        "'\(literal.text)' is not a number (written -?digits[.digits]), and \(subject) is a number field")
     }
+    return number
+  }
+
+  /// A number as the rule language writes it, `-?digits[.digits]` (docs/rules.md): `10`,
+  /// `-3`, `0.5`. `Double` alone would also take `1e3`, `0x10`, `+5`, `.5`, `inf`, which the
+  /// grammar reads as words.
+  static func numberLiteral(_ text: String) -> Double? {
+    var bytes = Substring(text).utf8[...]
+    if bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+    let isDigit = { (byte: UInt8) in byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+    let whole = bytes.prefix(while: isDigit)
+    guard !whole.isEmpty else { return nil }
+    bytes = bytes.dropFirst(whole.count)
+    if bytes.first == UInt8(ascii: ".") {
+      let fraction = bytes.dropFirst().prefix(while: isDigit)
+      guard !fraction.isEmpty else { return nil }
+      bytes = bytes.dropFirst(1 + fraction.count)
+    }
+    guard bytes.isEmpty, let number = Double(text), number.isFinite else { return nil }
     return number
   }
 
@@ -247,7 +268,7 @@ enum ValueTest {
     let text: (@Sendable (FieldValue) -> Bool)? =
       ordering.contains(comparison) && comparison != .equal && comparison != .notEqual
       ? nil : try textTest(comparison, literal)
-    let number = Double(literal.text)
+    let number = numberLiteral(literal.text)
     let flag: Bool? = literal.kind == .word ? ["true": true, "false": false][literal.text] : nil
     return anyJSONElement { json in
       switch json {

@@ -29,14 +29,18 @@ public enum Response {
   public static let reopened = "{\"ok\":true,\"op\":\"reopen\"}\n"
 
   /// The answer to a report already recorded: the `seq`s of its alerts, as first recorded.
-  public static func duplicate(reportID: String, ruleset: String, seqs: [UInt64]) -> String {
+  public static func duplicate(reportID: String, ruleset: String, seqs: [UInt64], warnings: [String] = []) -> String {
     var out = JSONBytes(capacity: 160 + seqs.count * 16)
-    appendDuplicate(to: &out, reportID: reportID, ruleset: ruleset, seqs: seqs)
+    appendDuplicate(to: &out, reportID: reportID, ruleset: ruleset, seqs: seqs, warnings: warnings)
     return out.withWritten { String(decoding: $0, as: UTF8.self) }
   }
 
   /// The same, appended as bytes.
-  public static func appendDuplicate(to out: inout JSONBytes, reportID: String, ruleset: String, seqs: [UInt64]) {
+  /// `warnings` are the resubmitted report's own (its unknown fields), as a first
+  /// submission's answer gives them.
+  public static func appendDuplicate(
+    to out: inout JSONBytes, reportID: String, ruleset: String, seqs: [UInt64], warnings: [String] = []
+  ) {
     out.raw("{\"ok\":true,\"report_id\":")
     out.string(reportID)
     out.raw(",\"duplicate\":true,\"ruleset\":")
@@ -47,7 +51,7 @@ public enum Response {
       out.decimal(seq)
       out.raw("}")
     }
-    out.raw("],\"warnings\":[]}\n")
+    appendVerdictEnd(to: &out, warnings: warnings, lastWarning: nil)
   }
 
   /// A `submit` response (`duplicate` given) or a `check` response (`duplicate` nil).

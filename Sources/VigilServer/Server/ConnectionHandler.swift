@@ -156,7 +156,11 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
       let channel = context.channel
       let stream = AlertStream(
         channel: channel, selector: selector, limit: responder.configuration.limits.maxPendingBytes,
-        onDrop: { [responder] in responder.log("dropped a subscriber that fell behind (limits.max_pending_bytes)") })
+        onDrop: { [responder] in
+          // Its `overloaded` line is an error response: counted among the refused.
+          responder.counters.refused(.overloaded)
+          responder.log("dropped a subscriber that fell behind (limits.max_pending_bytes)")
+        })
       self.stream = stream
       // Registered now, so no record written after the request is missed; it is sent
       // once the response is.

@@ -54,6 +54,10 @@ public final class Daemon: Sendable {
     }
     let lock = try lockStateDirectory(state)
     do {
+      // Before anything is opened or written: a daemon refused here must leave every file as
+      // it was (one on another state directory but the same socket would otherwise append
+      // its `vigil.ruleset_loaded` to a log another daemon writes, and fork its chain).
+      try replaceStaleSocket(configuration.socket.path)
       return try start(configuration: configuration, plugins: plugins, ruleSet: ruleSet, lock: lock, log: log)
     } catch {
       close(lock)
@@ -133,9 +137,11 @@ public final class Daemon: Sendable {
     recorder.withLockedValue { $0 = responder }
     for sink in sinks { sink.raiseConflicts { responder.raiseSinkConflict($0) } }
     do {
+      // Again, just before the first record: a daemon may have come up on the socket while
+      // the index and the patterns' windows were rebuilt.
+      try replaceStaleSocket(configuration.socket.path)
       let time = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
       _ = try writer.record([RequestResponder.loadedRecord(ruleSet, previous: nil, time: time)]).wait()
-      try replaceStaleSocket(configuration.socket.path)
     } catch {
       try? connectionLoops.syncShutdownGracefully()
       try? writerLoop.syncShutdownGracefully()
@@ -152,7 +158,7 @@ public final class Daemon: Sendable {
         channel.closeFuture.whenComplete { _ in connections.remove(channel) }
         if count > limits.maxConnections {
           log("refused a connection: \(limits.maxConnections) are open already (limits.max_connections)")
-          return channel.pipeline.addHandler(OverloadRefusal(limit: limits.maxConnections))
+          return channel.pipeline.addHandler(OverloadRefusal(limit: limits.maxConnections, counters: counters))
         }
         return channel.eventLoop.makeCompletedFuture {
           let framer = LineFramer(

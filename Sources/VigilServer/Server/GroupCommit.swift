@@ -214,6 +214,8 @@ final class GroupCommit: @unchecked Sendable {
       if syncs {
         if !journalEntries.isEmpty { try journal.sync() }
         if !records.isEmpty { try alertLog.sync() }
+      } else if !records.isEmpty {
+        alertLog.noteHead()
       }
     } catch {
       // Nothing of this batch is acknowledged, so nothing of it may stay: both files go
@@ -296,7 +298,9 @@ final class GroupCommit: @unchecked Sendable {
     case .repeated(let first, let count):
       let seqs = (0..<count).map { firstSeq + UInt64(first + $0) }
       responses.append(using: &scratch) { out in
-        Response.appendDuplicate(to: &out, reportID: submission.reportID, ruleset: submission.ruleset, seqs: seqs)
+        Response.appendDuplicate(
+          to: &out, reportID: submission.reportID, ruleset: submission.ruleset, seqs: seqs,
+          warnings: submission.warnings)
       }
     case .recorded(let first, let count, let lateWarning):
       responses.append(using: &scratch) { out in
@@ -371,7 +375,9 @@ final class GroupCommit: @unchecked Sendable {
       return conflict(submission)
     case .duplicate(let entry):
       counters.duplicate()
-      return .now(Response.duplicate(reportID: submission.reportID, ruleset: submission.ruleset, seqs: entry.seqs))
+      return .now(
+        Response.duplicate(
+          reportID: submission.reportID, ruleset: submission.ruleset, seqs: entry.seqs, warnings: submission.warnings))
     case .unreadable(let failure):
       counters.refused(.storage)
       return .now(

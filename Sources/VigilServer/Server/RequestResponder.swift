@@ -467,9 +467,9 @@ public final class RequestResponder: Sendable {
   private func reloadFailed(_ errors: [RuleError], revision: String?, trigger: String, on loop: EventLoop)
     -> EventLoopFuture<String>
   {
-    log(
-      "rule set rejected on \(trigger), the old one stays in force: \(errors.count) error(s):\n"
-        + errors.map(\.description).joined(separator: "\n"))
+    // One line per event (docs/vigild.md): each error on its own line, saying what it is.
+    log("rule set rejected on \(trigger), the old one stays in force: \(errors.count) error(s)")
+    for error in errors { log("rule set rejected on \(trigger): \(error.description)") }
     // The same candidate is recorded once; without files to name it (a directory that
     // cannot be read), its errors name it.
     let candidate = revision ?? "unreadable: " + errors.map(\.description).joined(separator: "; ")

@@ -117,6 +117,12 @@ public final class AlertLog {
     writeHead()
   }
 
+  /// Records the head of the chain without a sync (`durability: none`): the chain still
+  /// continues into a new or emptied file, as with every commit under `batch`.
+  public func noteHead() {
+    writeHead()
+  }
+
   /// `alerts.head`: the last `seq` and `hash`, written beside the state so the chain
   /// continues when the log file is new. Always 128 bytes (padded with spaces), written
   /// in place with one `pwrite` at offset 0 on a descriptor kept open: one system call a
