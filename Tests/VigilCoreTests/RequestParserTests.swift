@@ -148,6 +148,14 @@ struct RequestParserTests {
     ),
     (#"{"op":"subscribe","rules":"weapons.*"}"#, .invalidRequest, "rules must be a list of strings"),
     (#"{"op":"subscribe","tags":[1]}"#, .invalidRequest, "tags must be a list of strings"),
+    (
+      #"{"op":"subscribe","rules":[]}"#, .invalidRequest,
+      "rules is an empty list, which selects no record; leave it out to select every one"
+    ),
+    (
+      #"{"op":"subscribe","rules":["weapons.*"],"tags":[]}"#, .invalidRequest,
+      "tags is an empty list, which selects no record; leave it out to select every one"
+    ),
     (#"{"op":"subscribe","rules":["[x"]}"#, .invalidRequest, "rules: invalid glob '[x': a '[' is never closed"),
     (
       #"{"op":"submit","report":{"id":"A","occurred_at":"2016-01-01","type":"attak"}}"#, .invalidReport,

@@ -141,6 +141,12 @@ public enum RequestParser {
         strings.append(JSONString.decode(line, tape[cursor]))
         cursor = tape[cursor].nextIndex
       }
+      // A record must match one of the list's entries: an empty list would stream nothing,
+      // forever. Said, like any other filter that cannot be what was meant.
+      guard !strings.isEmpty else {
+        return .failure(
+          RequestError(.invalidRequest, "\(key) is an empty list, which selects no record; leave it out to select every one"))
+      }
       if key == "rules" {
         for pattern in strings {
           do {
