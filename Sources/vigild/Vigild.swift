@@ -98,7 +98,8 @@ struct Vigild: ParsableCommand {
     do {
       configuration = try source.load(knownPlugins: Self.plugins.names)
     } catch let errors as ConfigurationErrors {
-      Self.logEach(log, "cannot start: the configuration has \(errors.errors.count) error(s):", errors.errors.map(\.description))
+      Self.logEach(
+        log, "cannot start: the configuration has \(errors.errors.count) error(s):", errors.errors.map(\.description))
       return 1
     } catch {
       log.error("cannot start: \(error)")
@@ -139,7 +140,8 @@ struct Vigild: ParsableCommand {
       switch ConfiguredRuleSet.load(sources, configuration: configuration, plugins: Self.plugins) {
       case .success(let loaded): ruleSet = loaded
       case .failure(let errors):
-        Self.logEach(log, "cannot start: the rule set has \(errors.errors.count) error(s):", errors.errors.map(\.description))
+        Self.logEach(
+          log, "cannot start: the rule set has \(errors.errors.count) error(s):", errors.errors.map(\.description))
         return 1
       }
     } catch {

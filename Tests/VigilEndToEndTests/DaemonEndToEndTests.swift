@@ -219,7 +219,8 @@ struct DaemonEndToEndTests {
     let lastSeq = try #require(last["seq"] as? Int)
     #expect(lastSeq == 3, "loaded, then H1's two alerts")
     try Data().write(to: URL(fileURLWithPath: log))
-    let second = try RunningDaemon(rules: Self.rules, arguments: ["--durability", durability], directory: first.directory)
+    let second = try RunningDaemon(
+      rules: Self.rules, arguments: ["--durability", durability], directory: first.directory)
     _ = try second.exchange([Self.report("H2")])
     expectCleanStop(second)
     let next = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")

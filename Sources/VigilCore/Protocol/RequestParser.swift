@@ -145,7 +145,8 @@ public enum RequestParser {
       // forever. Said, like any other filter that cannot be what was meant.
       guard !strings.isEmpty else {
         return .failure(
-          RequestError(.invalidRequest, "\(key) is an empty list, which selects no record; leave it out to select every one"))
+          RequestError(
+            .invalidRequest, "\(key) is an empty list, which selects no record; leave it out to select every one"))
       }
       if key == "rules" {
         for pattern in strings {
