@@ -58,11 +58,13 @@ struct WebhookChatTemplate: Equatable {
     }.joined()
   }
 
-  /// A field as words: a list (`basis`) joined with commas, null as nothing.
+  /// A field as words: a list (`basis`) joined with semicolons (as the rule catalogue
+  /// writes it: an entry such as "UNSCR 2139 OP8, OP10" has commas of its own), null as
+  /// nothing.
   private static func text(of value: JSONValue?) -> String {
     switch value {
     case .string(let text)?: text
-    case .array(let items)?: items.map { text(of: $0) }.joined(separator: ", ")
+    case .array(let items)?: items.map { text(of: $0) }.joined(separator: "; ")
     case .number(let number)?: number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
     case .bool(let flag)?: String(flag)
     case .object?, .null?, nil: ""

@@ -133,7 +133,7 @@ struct ListRules: ParsableCommand {
       let id = (rule["id"] as? String ?? "").padding(toLength: width, withPad: " ", startingAt: 0)
       let priority = (rule["priority"] as? String ?? "").padding(toLength: 8, withPad: " ", startingAt: 0)
       let enabled = rule["enabled"] as? Bool == false ? "  (disabled)" : ""
-      let basis = ((rule["basis"] as? [String]) ?? []).joined(separator: ", ")
+      let basis = ((rule["basis"] as? [String]) ?? []).joined(separator: "; ")
       print("\(id)  \(priority)  \(rule["file"] as? String ?? ""):\(rule["line"] as? Int ?? 0)  \(basis)\(enabled)")
     }
   }

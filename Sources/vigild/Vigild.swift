@@ -153,10 +153,8 @@ struct Vigild: ParsableCommand {
     do {
       server = try Daemon.start(configuration: configuration, plugins: Self.plugins, ruleSet: ruleSet) { event in
         // One line per event (docs/vigild.md): a message that still spans lines (an error
-        // a library wrote so) gives a line each, each with the time and level.
-        for line in event.split(separator: "\n", omittingEmptySubsequences: true) {
-          Logger(label: "vigild").notice("\(line)")
-        }
+        // a library wrote so) is joined into one.
+        Logger(label: "vigild").notice("\(event.split(separator: "\n").joined(separator: " | "))")
       }
     } catch {
       log.error("cannot start: \(error)")
@@ -181,9 +179,7 @@ struct Vigild: ParsableCommand {
   /// after what they are errors of, so every line of the log stands alone.
   static func logEach(_ log: Logger, _ context: String, _ errors: [String]) {
     for error in errors {
-      for line in error.split(separator: "\n", omittingEmptySubsequences: true) {
-        log.error("\(context) \(line)")
-      }
+      log.error("\(context) \(error.split(separator: "\n").joined(separator: " | "))")
     }
   }
 

@@ -165,7 +165,7 @@ struct WebhookTests {
     let template = try WebhookChatTemplate(WebhookSettings.defaultText)
     #expect(
       template.render(line: Self.line7, seq: 7, node: "east")
-        == "[critical] weapons.barrel_bomb: Barrel bombs dropped in Darayya (ISSG ¶7, UNSCR 2139 OP3)")
+        == "[critical] weapons.barrel_bomb: Barrel bombs dropped in Darayya (ISSG ¶7; UNSCR 2139 OP3)")
     let every = try WebhookChatTemplate("{node}#{seq} {time} {report_id} {priority} {rule} {message} {basis}")
     #expect(
       every.render(line: Self.line9, seq: 9, node: "east")

@@ -148,6 +148,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
       guard subscribed else {
         // Read as vigild began to stop: there will be no stream.
         let slot = open(.waiting)
+        responder.counters.refused(.internal)
         fill(slot, with: .success(Response.error(RequestError(.internal, "vigild is stopping; no alert stream"))))
         drain()
         return
@@ -189,6 +190,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     switch result {
     case .success(let answer): line = answer
     case .failure(let error):
+      responder.counters.refused(.internal)
       line = Response.error(RequestError(.internal, "the request failed: \(error); it was not acknowledged"))
     }
     fill(slot, with: .ready(line))

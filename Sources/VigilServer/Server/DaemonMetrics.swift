@@ -53,7 +53,9 @@ public final class DaemonMetrics: Sendable {
     refusedByCode.withLockedValue { counters in
       if let counter = counters[code] { return counter }
       let counter = registry.makeCounter(
-        descriptor: Self.described("vigil_reports_refused_total", "Requests refused, by the error code of the answer."),
+        descriptor: Self.described(
+          "vigil_reports_refused_total",
+          "Error answers, by code: requests refused, and connections told they are one too many."),
         labels: [("code", code)])
       counters[code] = counter
       return counter

@@ -223,7 +223,12 @@ public final class RequestResponder: Sendable {
       return .line(reload(trigger: "the reload request").hop(to: loop))
     case .reopen:
       guard isAdministrator(peer) else { return .line(forbidden("reopen", on: loop)) }
-      return .line(reopen().hop(to: loop))
+      // Its `storage` error is an error response: counted among the refused.
+      return .line(
+        writer.reopen().hop(to: loop).map { Response.reopened }.recover { error in
+          self.counters.refused(.storage)
+          return Self.reopenFailed(error)
+        })
     case .parked(let name):
       return .line(offTheConnections(answeredOn: loop) { self.parked(sink: name) })
     case .resend(let name, let seqs):
@@ -372,9 +377,11 @@ public final class RequestResponder: Sendable {
 
   /// Reopens the alert log and the journal (after an external rotation).
   public func reopen() -> EventLoopFuture<String> {
-    writer.reopen().map { Response.reopened }.recover { error in
-      Response.error(RequestError(.storage, "cannot reopen the files: \(error)"))
-    }
+    writer.reopen().map { Response.reopened }.recover(Self.reopenFailed)
+  }
+
+  private static func reopenFailed(_ error: any Error) -> String {
+    Response.error(RequestError(.storage, "cannot reopen the files: \(error)"))
   }
 
   // MARK: Reload

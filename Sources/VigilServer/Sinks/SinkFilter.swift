@@ -61,6 +61,11 @@ public struct SinkFilter: Sendable {
       }
       words.append(word)
     }
+    // As with `subscribe`: a record must match one of the entries, so an empty list would
+    // take no record at all, surely not what was meant.
+    guard !words.isEmpty else {
+      throw PluginSettingsError("\(key) is an empty list, which selects no record; leave it out to take every one")
+    }
     return words
   }
 
