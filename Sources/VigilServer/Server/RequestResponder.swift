@@ -223,12 +223,7 @@ public final class RequestResponder: Sendable {
       return .line(reload(trigger: "the reload request").hop(to: loop))
     case .reopen:
       guard isAdministrator(peer) else { return .line(forbidden("reopen", on: loop)) }
-      // Its `storage` error is an error response: counted among the refused.
-      return .line(
-        writer.reopen().hop(to: loop).map { Response.reopened }.recover { error in
-          self.counters.refused(.storage)
-          return Self.reopenFailed(error)
-        })
+      return .line(reopen(answering: true).hop(to: loop))
     case .parked(let name):
       return .line(offTheConnections(answeredOn: loop) { self.parked(sink: name) })
     case .resend(let name, let seqs):
@@ -375,13 +370,14 @@ public final class RequestResponder: Sendable {
         RequestError(.forbidden, "\(op) is for the daemon's own user, root and socket.admin_uids/admin_gids")))
   }
 
-  /// Reopens the alert log and the journal (after an external rotation).
-  public func reopen() -> EventLoopFuture<String> {
-    writer.reopen().map { Response.reopened }.recover(Self.reopenFailed)
-  }
-
-  private static func reopenFailed(_ error: any Error) -> String {
-    Response.error(RequestError(.storage, "cannot reopen the files: \(error)"))
+  /// Reopens the alert log and the journal (after an external rotation). `answering`: for
+  /// the `reopen` request, whose `storage` error is an error response, counted among the
+  /// refused (SIGUSR1's is only logged).
+  public func reopen(answering: Bool = false) -> EventLoopFuture<String> {
+    writer.reopen().map { Response.reopened }.recover { error in
+      if answering { self.counters.refused(.storage) }
+      return Response.error(RequestError(.storage, "cannot reopen the files: \(error)"))
+    }
   }
 
   // MARK: Reload
