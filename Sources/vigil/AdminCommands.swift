@@ -81,13 +81,17 @@ struct Reload: ParsableCommand {
   func run() throws {
     let connection = try daemon.connect()
     connection.send(Array("{\"op\":\"reload\"}\n".utf8))
-    let line = connection.readLine() ?? []
+    guard let line = connection.readLine() else {
+      throw CommandFailure(status: 2, sentence: "vigild closed the connection without answering the reload")
+    }
     let response = (try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]) ?? [:]
     if json { print(String(decoding: line, as: UTF8.self)) }
     if response["ok"] as? Bool != true {
       let error = response["error"] as? [String: Any] ?? [:]
-      if !json { print("reload refused (\(error["code"] as? String ?? "?")): \(error["message"] as? String ?? "")") }
-      throw ExitCode(1)
+      let sentence = "reload refused (\(error["code"] as? String ?? "?")): \(error["message"] as? String ?? "")"
+      // An error, so on standard error; with --json the response above says it already.
+      if json { throw ExitCode(1) }
+      throw CommandFailure(status: 1, sentence: sentence)
     }
     if response["reloaded"] as? Bool == true {
       if !json {

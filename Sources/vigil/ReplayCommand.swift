@@ -31,9 +31,7 @@ struct Replay: ParsableCommand {
     let configuration = try options.configuration()
     let set = try loadRules(configuration)
     let journalPath = journal ?? configuration.stateDirectory + "/reports.jsonl"
-    guard let journalData = FileManager.default.contents(atPath: journalPath) else {
-      throw CommandFailure(status: 2, sentence: "cannot read the journal \(journalPath)")
-    }
+    let journalData = try InputFile.contents(journalPath, naming: "the journal")
     let logged = try recordedAlerts(configuration)
     let patternChanges = try replayPatterns(set, configuration: configuration, journal: journalPath)
 
@@ -107,7 +105,7 @@ struct Replay: ParsableCommand {
     do {
       sources = try ConfiguredRuleSet.read(rules.isEmpty ? configuration.rules.paths : rules)
     } catch {
-      throw CommandFailure(status: 2, sentence: error.description)
+      throw CommandFailure(status: error.refused ? 1 : 2, sentence: error.description)
     }
     switch ConfiguredRuleSet.load(sources, configuration: configuration, plugins: builtInPlugins) {
     case .success(let set): return set

@@ -181,11 +181,7 @@ struct ReportStreaming {
       if input == "-" {
         files.append(("<stdin>", FileHandle.standardInput))
       } else {
-        let descriptor = Glibc.open(input, O_RDONLY)
-        guard descriptor >= 0 else {
-          throw CommandFailure(status: 2, sentence: "cannot read \(input): \(String(cString: strerror(errno)))")
-        }
-        files.append((input, FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)))
+        files.append((input, FileHandle(fileDescriptor: try InputFile.open(input), closeOnDealloc: true)))
       }
     }
     return files

@@ -59,7 +59,8 @@ struct RuleSetOptions: ParsableArguments {
     do {
       sources = try ConfiguredRuleSet.read(paths)
     } catch {
-      throw CommandFailure(status: 2, sentence: error.description)
+      // A set refused for who may write it would be rejected (1); one unreadable, 2.
+      throw CommandFailure(status: error.refused ? 1 : 2, sentence: error.description)
     }
     // Examples run for lint too: the daemon refuses a set whose examples fail.
     return RuleSetCheck(

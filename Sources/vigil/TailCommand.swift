@@ -36,12 +36,7 @@ struct Tail: ParsableCommand {
     let selector = AlertSelector(
       SubscriptionFilter(minimumPriority: minPriority.flatMap(Priority.init(rawValue:)), rules: rules))
     let printer = AlertPrinter(json: json, colours: isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
-    var follower: AlertLogFollower
-    do {
-      follower = try AlertLogFollower(path: path)
-    } catch {
-      throw CommandFailure(status: 2, sentence: "cannot read \(path)")
-    }
+    var follower = try AlertLogFollower(path: path)
     let last = follower.readExisting().filter { printer.selects($0, selector) }.suffix(n)
     for line in last { printer.print(line) }
     fflush(nil)
@@ -76,10 +71,9 @@ struct AlertLogFollower {
   /// The last bytes read, to notice a file truncated and refilled past where we were.
   private var lastBytes: [UInt8] = []
 
-  init(path: String) throws {
+  init(path: String) throws(CommandFailure) {
     self.path = path
-    guard let handle = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileReadNoSuchFile) }
-    self.handle = handle
+    handle = FileHandle(fileDescriptor: try InputFile.open(path), closeOnDealloc: true)
     inode = Self.inode(of: handle.fileDescriptor) ?? 0
   }
 

@@ -34,9 +34,7 @@ struct Verify: ParsableCommand {
     }
     var verifier = ChainVerifier()
     for file in try logFiles() {
-      guard let data = FileManager.default.contents(atPath: file) else {
-        throw CommandFailure(status: 2, sentence: "cannot read \(file)")
-      }
+      let data = try InputFile.contents(file)
       var number = 0
       for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
         number += 1

@@ -31,6 +31,11 @@ struct Vigil: ParsableCommand {
     pthread_sigmask(SIG_SETMASK, &none, nil)
     do {
       var command = try parseAsRoot()
+      // `vigil` or `vigil rules` alone names no command to run: misuse, not a request for help.
+      if !type(of: command).configuration.subcommands.isEmpty {
+        FileHandle.standardError.write(Data((helpMessage(for: type(of: command)) + "\n").utf8))
+        Foundation.exit(2)
+      }
       try command.run()
     } catch let exit as ExitCode {
       Foundation.exit(exit.rawValue)

@@ -50,6 +50,12 @@ struct Vigild: ParsableCommand {
     if let http, case .failure(let problem) = HTTPAddress.parse(http) {
       throw ValidationError("--http: \(problem)")
     }
+    let paths = [("--config", config), ("--state-dir", stateDirectory), ("--alert-log", alertLog)]
+      + rules.map { ("--rules", $0) }
+    for case (let flag, let path?) in paths where path.isEmpty || path.utf8.contains(0) {
+      throw ValidationError("\(flag): expected a path, got \(path.isEmpty ? "nothing" : "a string containing NUL")")
+    }
+    if let socket, let problem = UnixSocket.problem(withPath: socket) { throw ValidationError("--socket: \(problem)") }
   }
 
   @Option(name: .customLong("log-level"), help: "Which of the daemon's own log lines to print.")
@@ -102,7 +108,7 @@ struct Vigild: ParsableCommand {
         log, "cannot start: the configuration has \(errors.errors.count) error(s):", errors.errors.map(\.description))
       return 1
     } catch {
-      log.error("cannot start: \(error)")
+      log.critical("cannot start: \(error)")
       return 1
     }
     let unreadable =
@@ -117,7 +123,7 @@ struct Vigild: ParsableCommand {
     do {
       access = try ConsoleAccess.load(configuration.http)
     } catch {
-      log.error("cannot start: \(error)")
+      log.critical("cannot start: \(error)")
       return 1
     }
     let rulesPaths = configuration.rules.paths.joined(separator: ", ")
@@ -145,7 +151,7 @@ struct Vigild: ParsableCommand {
         return 1
       }
     } catch {
-      log.error("cannot start: \(error)")
+      log.critical("cannot start: \(error)")
       return 1
     }
     log.info("rule set \(ruleSet.revision): \(ruleSet.enabledRuleCount) of \(ruleSet.rules.count) rules enabled")
@@ -157,7 +163,7 @@ struct Vigild: ParsableCommand {
         Logger(label: "vigild").notice("\(event.split(separator: "\n").joined(separator: " | "))")
       }
     } catch {
-      log.error("cannot start: \(error)")
+      log.critical("cannot start: \(error)")
       return 1
     }
     let threads = Daemon.connectionThreads(for: configuration)
@@ -179,7 +185,7 @@ struct Vigild: ParsableCommand {
   /// after what they are errors of, so every line of the log stands alone.
   static func logEach(_ log: Logger, _ context: String, _ errors: [String]) {
     for error in errors {
-      log.error("\(context) \(error.split(separator: "\n").joined(separator: " | "))")
+      log.critical("\(context) \(error.split(separator: "\n").joined(separator: " | "))")
     }
   }
 

@@ -331,6 +331,18 @@ struct DaemonAccessTests {
     #expect(answers[0].contains(#""code":"forbidden""#) && answers[0].contains("reload is for"))
     #expect(answers[1].contains(#""code":"forbidden""#))
     #expect(answers[2] == #"{"ok":true,"op":"pong"}"#)
+    // `vigil reload` says the refusal on standard error, in one sentence, with exit 1.
+    let vigil = daemon.directory.path + "/vigil"
+    try FileManager.default.copyItem(
+      atPath: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil")
+        .path, toPath: vigil)
+    let reload = try ChildProcess.run(
+      "/usr/bin/setpriv",
+      ["--reuid=65534", "--regid=65534", "--clear-groups", vigil, "reload", "--socket", daemon.socketPath], in: "/")
+    #expect(reload.status == 1)
+    #expect(reload.standardOutput.isEmpty)
+    #expect(reload.standardError.hasPrefix("vigil: reload refused (forbidden): reload is for"), "\(reload.standardError)")
+    #expect(reload.standardError.split(separator: "\n").count == 1)
     // The daemon's own user (root here) may.
     #expect(try daemon.exchange(#"{"op":"reopen"}"#)["op"] as? String == "reopen")
     expectCleanStop(daemon)

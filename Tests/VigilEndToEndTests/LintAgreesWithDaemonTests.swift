@@ -134,8 +134,8 @@ struct LintAgreesWithDaemonTests {
     #expect(try Self.lintVerdict(in: directory.path) == daemonSays)
     #expect(!daemonSays.ok)
 
-    // A good file that any user may write: refused by both (lint as a file it will not
-    // read, exit 2), as vigild refuses it at start.
+    // A good file that any user may write: refused by both (lint with exit 1, a set that
+    // would be rejected, not 2, a file it cannot read), as vigild refuses it at start.
     let shared = directory.path + "/Rules/case.yaml"
     try Self.rule("t.shared", Self.standard).write(toFile: shared, atomically: true, encoding: .utf8)
     #expect(chmod(shared, 0o646) == 0)
@@ -143,7 +143,7 @@ struct LintAgreesWithDaemonTests {
     let message = try #require((refused["errors"] as? [[String: Any]])?.first?["message"] as? String)
     #expect(refused["reloaded"] as? Bool == false && message.contains("any user may write it"))
     let lint = try Vigil.run(["rules", "lint", "--config", "v.yaml"], in: directory.path)
-    #expect(lint.status == 2 && lint.standardError.contains(message), "\(lint.standardError)")
+    #expect(lint.status == 1 && lint.standardError.contains(message), "\(lint.standardError)")
     expectCleanStop(daemon)
     let start = try Vigild.run(["--config", "v.yaml", "--socket", directory.path + "/second.sock"], in: directory.path)
     #expect(start.status == 1 && start.standardError.contains("any user may write it"))

@@ -188,6 +188,24 @@ struct PatternEndToEndTests {
     expectCleanStop(daemon)
   }
 
+  /// A recorded report checked again is not counted twice: submitting it would count
+  /// nothing (a duplicate), so `check` says no pattern, where counting it again with the
+  /// one already held would make three of two.
+  @Test func checkingARecordedReportAgainDoesNotCountItTwice() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    _ = try daemon.exchange([Self.attack("a", "2016-04-01"), Self.attack("b", "2016-04-02")])
+    let again = try daemon.exchange(#"{"op":"check","report":\#(Self.attack("b", "2016-04-02"))}"#)
+    #expect(Self.alertRules(again) == ["t.hospital"], "\(again)")
+    // Another content under the same id (an id_conflict if submitted) is not counted either.
+    let conflict = try daemon.exchange(#"{"op":"check","report":\#(Self.attack("b", "2016-04-03"))}"#)
+    #expect(Self.alertRules(conflict) == ["t.hospital"], "\(conflict)")
+    let resubmitted = try daemon.exchange(Self.attack("b", "2016-04-02"))
+    #expect(resubmitted["duplicate"] as? Bool == true && (resubmitted["alerts"] as? [Any])?.count == 1, "\(resubmitted)")
+    // A new report still completes the pattern, in a check as in a submit.
+    #expect(Self.alertRules(try daemon.exchange(#"{"op":"check","report":\#(Self.attack("c", "2016-04-03"))}"#)) == ["t.hospital", "t.repeated"])
+    expectCleanStop(daemon)
+  }
+
   /// 100,000 generated reports (the benchmark's workload) through the shipped rules; then
   /// `vigil replay`, which counts the journal from nothing as a rebuild does, must find the
   /// very patterns the daemon emitted live, no more and no fewer.

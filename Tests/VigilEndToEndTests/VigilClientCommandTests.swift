@@ -174,6 +174,39 @@ struct VigilClientCommandTests {
     #expect(run.standardError.split(separator: "\n").count == 1)
   }
 
+  /// A directory where a file is expected is an unreadable file (2), said in one sentence
+  /// before anything is sent, by every command that reads files.
+  @Test func aDirectoryGivenAsAFileIsRefusedInOneSentence() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    try Self.file(daemon, "one.json", Self.report("D-1"))
+    for arguments in [["check", "one.json", "Rules"], ["submit", "Rules"], ["tail", "Rules"]] {
+      let run = try Self.vigil(daemon, arguments)
+      #expect(run.status == 2, "\(arguments): \(run.standardError)")
+      #expect(run.standardError == "vigil: cannot read Rules: it is a directory\n", "\(arguments)")
+      #expect(run.standardOutput.isEmpty, "\(arguments): nothing sent, nothing printed")
+    }
+    for arguments in [["verify", "Rules"], ["replay", "--journal", "Rules"]] {
+      let run = try Self.offline(daemon, arguments)
+      #expect(run.status == 2, "\(arguments): \(run.standardError)")
+      #expect(run.standardError.hasSuffix("Rules: it is a directory\n"), "\(arguments): \(run.standardError)")
+    }
+    let missing = try Self.offline(daemon, ["verify", "nothere.jsonl"])
+    #expect(missing.status == 2 && missing.standardError == "vigil: cannot read nothere.jsonl: No such file or directory\n")
+    let counters = try daemon.exchange(#"{"op":"status"}"#)["counters"] as? [String: Any]
+    #expect(counters?["accepted"] as? Int == 0, "the check of one.json stopped before it was sent")
+    expectCleanStop(daemon)
+  }
+
+  /// `vigil` or `vigil rules` alone names nothing to do: misuse, with the usage on standard error.
+  @Test(arguments: [[String](), ["rules"], ["sinks"]])
+  func aCommandGroupAloneIsMisuse(arguments: [String]) throws {
+    let run = try Vigil.run(arguments)
+    #expect(run.status == 2)
+    #expect(run.standardError.contains("USAGE: vigil"), "\(run.standardError)")
+    #expect(run.standardOutput.isEmpty)
+    #expect(try Vigil.run(arguments + ["--help"]).status == 0, "asking for help is not misuse")
+  }
+
   @Test func tailShowsTheLastAlertsFilteredAndFollowsARotation() throws {
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
     _ = try daemon.exchange([Self.report("T-1"), Self.report("T-2", weapons: "tank")])

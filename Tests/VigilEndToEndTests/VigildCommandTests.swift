@@ -19,6 +19,60 @@ struct VigildCommandTests {
     #expect(run.standardError.contains("Error: "))
   }
 
+  /// An empty path given to a flag is a bad value (2), not a file the daemon fails to
+  /// make (1); nor is a socket path longer than a client could connect to.
+  @Test(arguments: [
+    (["--socket", ""], "--socket: expected a path, got nothing"),
+    (["--state-dir", ""], "--state-dir: expected a path, got nothing"),
+    (["--alert-log", ""], "--alert-log: expected a path, got nothing"),
+    (["--config", ""], "--config: expected a path, got nothing"),
+    (["--rules", "Rules", "--rules", ""], "--rules: expected a path, got nothing"),
+    (["--socket", "/tmp/" + String(repeating: "s", count: 103) + ".sock"], "--socket: 113 bytes long, more than the 107"),
+  ])
+  func badFlagValuesAreUsageErrors(arguments: [String], message: String) throws {
+    let directory = try TemporaryDirectory()
+    let run = try Vigild.run(arguments, in: directory.path)
+    #expect(run.status == 2)
+    #expect(run.standardError.contains(message), "\(run.standardError)")
+    #expect(!FileManager.default.fileExists(atPath: directory.path + "/var"), "nothing is made for a usage error")
+  }
+
+  /// A socket path no client could reach, or a group the machine does not have, is a
+  /// configuration error naming its key, found before anything is written.
+  @Test func aSocketPathTooLongOrAnUnknownGroupIsRefusedAtStart() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    let long = directory.path + "/" + String(repeating: "s", count: 110) + ".sock"
+    try "socket:\n  path: \(long)\n  group: vigil-no-such-group\n".write(
+      toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let run = try Vigild.run(["--config", "v.yaml"], in: directory.path)
+    #expect(run.status == 1)
+    #expect(run.standardError.contains("v.yaml:2:9: socket.path: \(long.utf8.count) bytes long, more than the 107"), "\(run.standardError)")
+    #expect(run.standardError.contains("v.yaml:3:10: socket.group: no group vigil-no-such-group on this machine"))
+    #expect(!FileManager.default.fileExists(atPath: directory.path + "/var"), "no journal, no alert log, no record")
+    #expect(!FileManager.default.fileExists(atPath: long))
+
+    // A group by its number is taken.
+    try "socket:\n  path: s.sock\n  group: \(getgid())\n".write(
+      toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let numbered = try Vigild.run(["--config", "v.yaml"], in: directory.path)
+    #expect(numbered.standardError.contains("ready on s.sock"), "\(numbered.standardError)")
+  }
+
+  /// The reasons it cannot start are printed whatever `--log-level` filters.
+  @Test func whyItCannotStartIsPrintedAtEveryLogLevel() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    try "- rule: a.b\n  desc: d\n  condition: type = access and\n  output: o\n  priority: low\n".write(
+      toFile: directory.path + "/Rules/x.yaml", atomically: true, encoding: .utf8)
+    let rules = try Vigild.run(["--log-level", "critical"], in: directory.path)
+    #expect(rules.status == 1)
+    #expect(rules.standardError.contains("cannot start: the rule set has 1 error(s): Rules/x.yaml:3:31"), "\(rules.standardError)")
+    let configuration = try Vigild.run(["--log-level", "critical", "--config", "none.yaml"], in: directory.path)
+    #expect(configuration.status == 1)
+    #expect(configuration.standardError.contains("cannot read the configuration none.yaml: no such file"))
+  }
+
   @Test func anExplicitConfigurationThatCannotBeReadIsFatal() throws {
     let run = try Vigild.run(["--config", "/nonexistent/vigild.yaml"])
     #expect(run.status == 1)

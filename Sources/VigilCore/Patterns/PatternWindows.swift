@@ -101,10 +101,12 @@ public struct PatternWindows: Sendable {
 
   /// Counts one report toward the patterns it is an event of. `receivedAt` (milliseconds)
   /// caps how far it moves the newest incident time: a report dated in the future does not
-  /// make every other one late. `seqs` gives an event's alert `seq`s.
+  /// make every other one late. `seqs` gives an event's alert `seq`s. `skippingHeld`
+  /// (`check`): a group that holds a report with this one's id already does not count it
+  /// again, as recording it would not (a duplicate, or an `id_conflict`).
   public mutating func observe(
     _ events: [PatternEvent], report: Report, receivedAt: Int64?, patterns: [Pattern],
-    seqs: (PatternEvent) -> [UInt64]
+    skippingHeld: Bool = false, seqs: (PatternEvent) -> [UInt64]
   ) -> Observation {
     var observation = Observation()
     guard !events.isEmpty else { return observation }
@@ -124,6 +126,7 @@ public struct PatternWindows: Sendable {
     for event in events {
       let pattern = patterns[event.pattern]
       let id = GroupID(pattern: pattern.id, key: event.group)
+      if skippingHeld, groups[id]?.members.contains(where: { $0.reportID == report.id }) == true { continue }
       let contributor = Contributor(
         time: time, order: arrivals, reportID: report.id, occurredAt: report.occurredAt.text.string,
         seqs: seqs(event), steps: event.steps, distinct: event.distinct)

@@ -79,9 +79,9 @@ private struct Reader {
           continue
         }
         socket.threads = threads
-      case "path": socket.path = self.path(value, path) ?? socket.path
+      case "path": socket.path = socketPath(value, path) ?? socket.path
       case "mode": socket.mode = mode(value, path) ?? socket.mode
-      case "group": socket.group = string(value, path, allowEmpty: true) ?? socket.group
+      case "group": socket.group = group(value, path) ?? socket.group
       case "admin_uids": socket.adminUIDs = ids(value, path) ?? socket.adminUIDs
       default: socket.adminGIDs = ids(value, path) ?? socket.adminGIDs
       }
@@ -235,6 +235,22 @@ private struct Reader {
       return nil
     }
     return text
+  }
+
+  /// A path a socket can be bound and reached at (a client could not reach a longer one).
+  mutating func socketPath(_ node: Node, _ path: String) -> String? {
+    guard let text = self.path(node, path) else { return nil }
+    guard let problem = UnixSocket.problem(withPath: text) else { return text }
+    report(path, node, problem)
+    return nil
+  }
+
+  /// A group that owns the socket: a name or a number, known to this machine.
+  mutating func group(_ node: Node, _ path: String) -> String? {
+    guard let name = string(node, path, allowEmpty: true) else { return nil }
+    guard !name.isEmpty, DaemonConfiguration.Socket.groupID(of: name) == nil else { return name }
+    report(path, node, "no group \(name) on this machine (a name or a number from /etc/group)")
+    return nil
   }
 
   mutating func paths(_ node: Node, _ path: String) -> [String]? {

@@ -37,10 +37,11 @@ struct PatternCounting: Sendable {
 
   /// Counts one report that is to be recorded; gives the records of the patterns it
   /// completes, and whether it came too late to count. `seqs` gives the `seq` of each of
-  /// the report's alerts.
+  /// the report's alerts. `checking`: the report is only checked, so a group that holds
+  /// it already (recorded before) does not count it twice.
   mutating func count(
     report: Report, events given: [PatternEvent], evaluatedBy revision: String, alerts: [AlertRecord],
-    seqs: (Int) -> UInt64?, receivedAt: Int64, time: String
+    seqs: (Int) -> UInt64?, receivedAt: Int64, time: String, checking: Bool = false
   ) -> (records: [AlertRecord], late: Bool) {
     guard set.enabledPatternCount > 0 else { return ([], false) }
     let set = self.set
@@ -49,8 +50,9 @@ struct PatternCounting: Sendable {
     let events =
       revision == set.revision ? given : set.patternEvents(for: report, matches: set.evaluate(report))
     guard !events.isEmpty else { return ([], false) }
-    let observation = windows.observe(events, report: report, receivedAt: receivedAt, patterns: set.patterns) {
-      event in
+    let observation = windows.observe(
+      events, report: report, receivedAt: receivedAt, patterns: set.patterns, skippingHeld: checking
+    ) { event in
       let counted = set.patterns[event.pattern].countedRules
       return alerts.indices.compactMap { counted.contains(alerts[$0].rule) ? seqs($0) : nil }
     }

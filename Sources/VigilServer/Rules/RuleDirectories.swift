@@ -8,6 +8,9 @@ public enum RuleDirectories {
   /// One sentence for a directory or file that could not be read.
   public struct ReadError: Error, CustomStringConvertible {
     public let description: String
+    /// Read, but refused (a file any user may write): the set would be rejected, where
+    /// an unreadable one could not be looked at.
+    public var refused = false
   }
 
   public static func read(_ directories: [String]) throws(ReadError) -> [RuleSource] {

@@ -186,11 +186,12 @@ public final class Daemon: Sendable {
     // then is it linked at its path, so a client never finds it there half set up (a
     // group member refused for a moment, a mode not yet the configured one).
     if !configuration.socket.group.isEmpty {
-      guard let group = getgrnam(configuration.socket.group),
-        chown(binding, uid_t.max, group.pointee.gr_gid) == 0
-      else {
+      let group = DaemonConfiguration.Socket.groupID(of: configuration.socket.group)
+      guard let group, chown(binding, uid_t.max, group) == 0 else {
+        let reason = group == nil ? "no such group" : String(cString: strerror(errno))
         unlink(binding)
-        throw StartFailure(description: "cannot give the socket to the group \(configuration.socket.group)")
+        throw StartFailure(
+          description: "cannot give the socket to the group \(configuration.socket.group) (socket.group): \(reason)")
       }
     }
     guard chmod(binding, mode_t(configuration.socket.mode)) == 0 else {
@@ -378,6 +379,8 @@ public final class Daemon: Sendable {
 
   /// A socket file a daemon still answers on is refused; one nobody answers on is stale.
   private static func replaceStaleSocket(_ path: String) throws(StartFailure) {
+    // A path cut to fit would probe (and unlink) another socket than the one asked for.
+    if let problem = UnixSocket.problem(withPath: path) { throw StartFailure(description: "socket.path \(path): \(problem)") }
     var status = stat()
     guard lstat(path, &status) == 0 else { return }
     guard status.st_mode & S_IFMT == S_IFSOCK else {
@@ -385,11 +388,17 @@ public final class Daemon: Sendable {
     }
     let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(descriptor) }
-    let answered = UnixSocket.connect(descriptor, to: path)
-    guard answered != 0 else {
+    guard UnixSocket.connect(descriptor, to: path) != 0 else {
       throw StartFailure(description: "another daemon answers on \(path)")
     }
-    unlink(path)
+    // Only a socket nobody listens on is stale. A full backlog (EAGAIN) is a daemon too
+    // busy to accept; a permission error says nothing either way: neither is taken over.
+    switch errno {
+    case ECONNREFUSED: unlink(path)
+    case EAGAIN: throw StartFailure(description: "another daemon answers on \(path) (its backlog is full)")
+    case let code:
+      throw StartFailure(description: "cannot tell whether a daemon answers on \(path): \(String(cString: strerror(code)))")
+    }
   }
 }
 

@@ -460,7 +460,7 @@ final class GroupCommit: @unchecked Sendable {
       let now = WallClock.nowMilliseconds()
       let counted = self.patterns.count(
         report: report, events: events, evaluatedBy: revision, alerts: alerts, seqs: { _ in nil },
-        receivedAt: now, time: UTCTime.format(millisecondsSinceEpoch: now))
+        receivedAt: now, time: UTCTime.format(millisecondsSinceEpoch: now), checking: true)
       self.patterns.windows.rollBack()
       return counted.records
     }

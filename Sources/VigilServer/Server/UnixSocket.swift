@@ -3,6 +3,16 @@ import Glibc
 /// Connecting a socket to a Unix socket path: the daemon (probing for a live daemon on a
 /// socket file) and `vigil` share it.
 public enum UnixSocket {
+  /// The most bytes a socket's path can have: what `sun_path` holds, less its closing zero.
+  public static let longestPath = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
+
+  /// Why `path` cannot be where a socket is reached, or nil when it can.
+  public static func problem(withPath path: String) -> String? {
+    if path.isEmpty { return "expected a path, got nothing" }
+    let length = path.utf8.count
+    return length > longestPath ? "\(length) bytes long, more than the \(longestPath) a Unix socket's path can have" : nil
+  }
+
   /// `connect(2)` to `path`; 0 on success, else -1 with `errno` set. Paths longer than
   /// `sun_path` holds (107 bytes) are cut, so check the length first where it matters.
   public static func connect(_ descriptor: Int32, to path: String) -> Int32 {
