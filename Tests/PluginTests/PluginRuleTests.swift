@@ -93,6 +93,37 @@ struct PluginRuleTests {
       ])
   }
 
+  /// A plugin's item in error rejects the set for that error alone: its rules that call
+  /// the plugin's functions are still checked, and not said to call a function that does
+  /// not exist.
+  @Test func anItemErrorIsTheOnlyErrorOfItsSet() {
+    let text = """
+      - designation: isil
+        names: [Daesh]
+      - designation: isil
+        names: [ISIL]
+      - rule: test.designated
+        desc: A designated group acted.
+        condition: designated(perpetrator) or designated(target)
+        output: o
+        priority: info
+      - rule: test.wrong
+        desc: d
+        condition: designated(type)
+        output: o
+        priority: info
+      """
+    guard case .failure(let errors) = load(text) else {
+      Issue.record("loaded")
+      return
+    }
+    let messages = errors.errors.map(\.description)
+    #expect(messages.first == "Rules/x.yaml:3:3: designation isil is already defined at Rules/x.yaml:1:3", "\(messages)")
+    // The other rule's own error is still found: its conditions were checked.
+    #expect(messages.count == 2 && messages.last?.contains("rule test.wrong") == true, "\(messages)")
+    #expect(!messages.contains { $0.contains("no function named") }, "\(messages)")
+  }
+
   @Test func functionsCheckTheirArguments() {
     let text = "- rule: a.b\n  desc: d\n  condition: designated(perpetrator.name)\n  output: o\n  priority: low\n"
     guard case .failure(let errors) = load(text) else {

@@ -35,7 +35,14 @@ public struct RuleSetLoader: Sendable {
       let items = plugin.itemKinds.flatMap { loading.pluginItems[$0] ?? [] }
       switch plugin.prepare(items: items, settings: settings[plugin.name] ?? .mapping([])) {
       case .success(let added): functions += added
-      case .failure(let errors): loading.errors += errors.errors
+      case .failure(let errors):
+        loading.errors += errors.errors
+        // The set is rejected for those; the conditions are still checked, with the
+        // plugin's functions as they are with no items, so that a rule calling one is not
+        // reported for a function that "does not exist" (an error that is not one).
+        if case .success(let standIns) = plugin.prepare(items: [], settings: settings[plugin.name] ?? .mapping([])) {
+          functions += standIns
+        }
       }
     }
     let rules = loading.compile(functions: functions)
