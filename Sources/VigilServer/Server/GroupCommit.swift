@@ -212,6 +212,11 @@ final class GroupCommit: @unchecked Sendable {
       if !journalEntries.isEmpty { journalOffsets = try journal.append(journalEntries) }
       if !records.isEmpty { lines = try alertLog.append(records) }
       if syncs {
+        // The log's new blocks, allocated now, join the file system's transaction that the
+        // journal's sync commits, so the log's own sync after it finds little left to do:
+        // one commit where there were two. On this machine's ext4 the two syncs of a lone
+        // report went from 310–390 µs (p50) to 250–320 µs.
+        if !records.isEmpty, !journalEntries.isEmpty { alertLog.startWriteback() }
         if !journalEntries.isEmpty { try journal.sync() }
         if !records.isEmpty { try alertLog.sync() }
       } else if !records.isEmpty {

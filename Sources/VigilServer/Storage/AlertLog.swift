@@ -117,6 +117,12 @@ public final class AlertLog {
     writeHead()
   }
 
+  /// Starts writing the appended lines to the disk, for a `sync` of another file to take
+  /// along (see `GroupCommit`); `sync` must still follow.
+  public func startWriteback() {
+    file.startWriteback()
+  }
+
   /// Records the head of the chain without a sync (`durability: none`): the chain still
   /// continues into a new or emptied file, as with every commit under `batch`.
   public func noteHead() {

@@ -122,6 +122,19 @@ final class AppendOnlyFile {
     guard fsync(descriptor) == 0 else { throw Self.failure("cannot sync \(path)") }
   }
 
+  /// Starts writing what was appended to the disk, without waiting: a hint, whose
+  /// failure the `sync` that must follow reports.
+  func startWriteback() {
+    _ = Self.syncFileRange?(descriptor, 0, 0, 2)  // SYNC_FILE_RANGE_WRITE
+  }
+
+  /// glibc's `sync_file_range`, which Swift's Glibc module leaves out (it is declared only
+  /// under `_GNU_SOURCE`); nil where the C library has none.
+  private static let syncFileRange: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
+  }()
+
   /// Cuts a last line without its newline, and remembers the last whole line.
   private func recover() throws(Failure) {
     let size = lseek(descriptor, 0, SEEK_END)
