@@ -226,6 +226,38 @@ struct PatternWindowsTests {
     #expect(try report("d2", "access", "11", "Zabadani") == 0)
     #expect(try report("d3", "access", "12", "Foah") == 0)
     #expect(try report("a3", "attack", "12", "Foah") == 1)
+    // The same day with the attack arriving first: still the sequence.
+    #expect(try report("a4", "attack", "12", "Yarmouk") == 0)
+    #expect(try report("d4", "access", "12", "Yarmouk") == 1)
+  }
+
+  /// Three steps of one incident time, arriving last step first: each step is taken by a
+  /// report of its kind whatever order they came in.
+  @Test func stepsOfOneTimeCompleteInAnyOrderOfArrival() throws {
+    let threeSteps = """
+      - pattern: t.three
+        desc: A denial, a detention, then an attack on the same place.
+        sequence:
+          - condition: type = access and access.status = denied
+          - condition: type = detention
+          - condition: type = attack
+        group_by: [location.place]
+        window: 14d
+        output: "%group"
+        priority: critical
+      """
+    for order in [["attack", "access", "detention"], ["detention", "attack", "access"], ["attack", "detention", "access"]] {
+      var feeder = Feeder(try Self.set(threeSteps))
+      var completions: [Int] = []
+      for (number, type) in order.enumerated() {
+        let rest = type == "access" ? #","access":{"status":"denied"}"# : ""
+        completions.append(
+          try feeder.feed(
+            #"{"id":"r\#(number)","type":"\#(type)","occurred_at":"2016-04-12","location":{"place":"Darayya"}\#(rest)}"#
+          ).completions.count)
+      }
+      #expect(completions == [0, 0, 1], "\(order)")
+    }
   }
 
   /// A step that names rules counts a report that fired one of them, and only such a

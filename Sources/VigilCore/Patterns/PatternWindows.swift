@@ -308,6 +308,10 @@ public struct PatternWindows: Sendable {
   ) -> [Int]? {
     var chosen = [start]
     var previous = members[start].time
+    // Members of the same time as the first step's stand before it when they arrived
+    // before it; they may take a later step (equal times come in either order).
+    var lowest = start
+    while lowest > 0, members[lowest - 1].time == previous { lowest -= 1 }
     for step in 1..<steps {
       if step == place {
         guard members[new].time >= previous else { return nil }
@@ -317,7 +321,7 @@ public struct PatternWindows: Sendable {
       }
       let bit = UInt32(1) << UInt32(step)
       var found: Int?
-      var index = start + 1
+      var index = lowest
       while index < members.count, inWindow(index) {
         let member = members[index]
         if index != new, !chosen.contains(index), member.steps & bit != 0, member.time >= previous,
