@@ -188,6 +188,22 @@ struct PatternEndToEndTests {
     expectCleanStop(daemon)
   }
 
+  /// A `check` pipelined after `submit`s on one connection counts them, as the order of
+  /// the requests says, though they are still being committed when it is read.
+  @Test func aCheckSeesTheSubmitsSentBeforeItOnItsConnection() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    for round in 0..<5 {
+      let place = "Gov\(round)"
+      let answers = try daemon.exchange([
+        Self.attack("p\(round)a", "2016-04-01", place), Self.attack("p\(round)b", "2016-04-02", place),
+        #"{"op":"check","report":\#(Self.attack("p\(round)c", "2016-04-03", place))}"#,
+      ])
+      try #require(answers.count == 3)
+      #expect(Self.alertRules(Self.object(answers[2])) == ["t.hospital", "t.repeated"], "round \(round): \(answers[2])")
+    }
+    expectCleanStop(daemon)
+  }
+
   /// A recorded report checked again is not counted twice: submitting it would count
   /// nothing (a duplicate), so `check` says no pattern, where counting it again with the
   /// one already held would make three of two.

@@ -143,6 +143,9 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     case .afterEarlier(let make):
       _ = open(.afterEarlier { self.hand(make()) })
       drain()
+    case .lineAfterReports(let make):
+      submitBurst(on: loop)
+      handle(.line(make()), context: context)
     case .subscribe(let selector):
       let (subscribed, reading) = state.subscribe()
       guard subscribed else {

@@ -139,8 +139,8 @@ final class GroupCommit: @unchecked Sendable {
       self.pending.append(Pending(submissions: submissions, records: records, promise: promise))
       if !self.flushScheduled {
         self.flushScheduled = true
-        // Let whatever else is ready join this commit.
-        self.loop.execute { self.flush() }
+        // Let whatever else is ready join this commit (unless a `check` made it already).
+        self.loop.execute { if self.flushScheduled { self.flush() } }
       }
     }
     return promise.futureResult
@@ -462,6 +462,9 @@ final class GroupCommit: @unchecked Sendable {
     -> EventLoopFuture<[AlertRecord]>
   {
     loop.submit {
+      // The reports handed over before it are counted first: a `check` after a `submit`
+      // sees it, as the connection's order says.
+      if self.flushScheduled { self.flush() }
       let now = WallClock.nowMilliseconds()
       let counted = self.patterns.count(
         report: report, events: events, evaluatedBy: revision, alerts: alerts, seqs: { _ in nil },

@@ -40,6 +40,10 @@ public final class RequestResponder: Sendable {
     /// A response made once the connection's earlier responses are out, so it counts
     /// their effects (`status`, `rules`).
     case afterEarlier(@Sendable () -> String)
+    /// A response that must see the connection's earlier reports counted (`check`, whose
+    /// patterns count what was submitted before it): the connection hands the writer its
+    /// burst, then makes it.
+    case lineAfterReports(() -> EventLoopFuture<String>)
   }
 
   let configuration: DaemonConfiguration
@@ -215,7 +219,7 @@ public final class RequestResponder: Sendable {
     case .rules:
       return .afterEarlier { self.rulesList() }
     case .check(let parsed):
-      return .line(check(parsed, on: loop))
+      return .lineAfterReports { self.check(parsed, on: loop) }
     case .ping:
       return .line(loop.makeSucceededFuture(Response.pong))
     case .reload:
