@@ -78,7 +78,8 @@ struct MappingTests {
     #expect(report["location"] == nil && report["narrative"] == nil && report["casualties"] == nil)
     let extra = report["extra"] as? [String: Any] ?? [:]
     #expect(extra["location_lat"] as? Double == 35.9 && extra["location_lon"] as? Double == 36.6)
-    #expect(unmapped.map { "\($0.column)=\($0.value)" } == ["'Facility'=School", "'What'=Blocked road"])
+    // The column by its header, as `vigil import` prints it (`Facility: 'School' unmapped`).
+    #expect(unmapped.map { "\($0.column)=\($0.value)" } == ["Facility=School", "What=Blocked road"])
   }
 
   @Test func hashtagsFindTheirColumnByTagAndAttributes() throws {
@@ -143,6 +144,8 @@ struct MappingTests {
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\nextras: {}\n", "m.yaml:6:1", "unknown key 'extras' in a mapping file"),
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: atack}\n", "m.yaml:5:9", "type: 'atack' is not one of its words"),
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  weapons: {column: W, map: {Jet: [airstrike]}}\n", "m.yaml:6:12", "weapons: 'airstrike' is not one of its words"),
+    ("mapping: t\nid: {prefix: B-, column: Ref, sufix: x}\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:2:31", "unknown key 'sufix' for id (known: prefix, column"),
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  location.place: {column: P, optional: maybe}\n", "m.yaml:6:41", "location.place optional: expected true or false, got 'maybe'"),
   ]
 
   @Test(arguments: mistakes)

@@ -339,6 +339,11 @@ struct PatternWindowsTests {
         window: 1d
         output: x
         priority: high
+      - rule: trade.oil
+        desc: Not of the family t, though it starts with a t.
+        condition: type = attack
+        output: "oil"
+        priority: high
       """
     let errors = ruleErrors([("p.yaml", broken)])
     #expect(errors.contains("Rules/p.yaml:8:11: pattern t.broken: no rule is named 't.hospitl' (rules of that family: t.hospital)"))

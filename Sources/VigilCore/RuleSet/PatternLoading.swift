@@ -166,7 +166,9 @@ extension Loading {
             "\(owner): no rule is named '\(name)' among the rules loaded; it may be in \(files), which could not be "
               + "read (see \(unreadFiles.count == 1 ? "its error" : "their errors"))")
         } else {
-          let known = rules.map(\.id).filter { $0.hasPrefix(name.split(separator: ".").first.map(String.init) ?? "") }
+          // Its family: the rules whose first part (up to the first dot) is the name's.
+          let family = name.split(separator: ".", maxSplits: 1).first.map { $0 + "." } ?? name
+          let known = rules.map(\.id).filter { $0.hasPrefix(family) }
           fail(
             where_,
             "\(owner): no rule is named '\(name)'"

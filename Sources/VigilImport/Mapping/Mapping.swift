@@ -54,6 +54,14 @@ enum ColumnReference: Sendable, Equatable {
     }
   }
 
+  /// The column as a person names it: its header, or its hashtag and attributes.
+  var name: String {
+    switch self {
+    case .header(let name, _): name
+    case .hashtag(let tag, let attributes, _, _): ([tag] + attributes.map { "+" + $0 }).joined(separator: " ")
+    }
+  }
+
   var shown: String {
     switch self {
     case .header(let name, _): "'\(name)'"

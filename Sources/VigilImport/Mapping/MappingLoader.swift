@@ -34,6 +34,8 @@ public enum MappingLoader {
   }
 
   static let topKeys = ["mapping", "description", "format", "sheet", "id", "where", "fields", "extra", "examples"]
+  /// What an `id` takes: its prefix, and a source (or `digest`, apart).
+  static let idKeys = ["prefix", "column", "hxl", "value", "join", "separator", "date", "when", "else", "digest"]
   static let valueKeys = [
     "column", "hxl", "value", "join", "date", "when", "else", "skip", "map", "only_when", "split", "optional", "separator",
     "prefix",
@@ -122,6 +124,9 @@ public enum MappingLoader {
           fail(member.keyPosition, "id takes prefix and either a source or digest, not '\(member.key)' with digest")
         }
         return IDRule(prefix: prefix, source: .digest(references))
+      }
+      for member in members where !MappingLoader.idKeys.contains(member.key) {
+        fail(member.keyPosition, "unknown key '\(member.key)' for id (known: \(MappingLoader.idKeys.joined(separator: ", ")))")
       }
       guard let source = valueSource(members.filter { $0.key != "prefix" }, at: node.position, what: "id") else { return nil }
       return IDRule(prefix: prefix, source: source)
@@ -247,9 +252,13 @@ public enum MappingLoader {
         let before = columns.count
         if let rule = fieldRule(member.value, path: path) { rules.append(rule) }
         if case .mapping(let valueMembers, _) = member.value,
-          let optional = valueMembers.first(where: { $0.key == "optional" }), text(optional.value, "optional") == "true"
+          let optional = valueMembers.first(where: { $0.key == "optional" }), let flag = text(optional.value, "optional")
         {
-          optionalColumns += columns[before...]
+          switch flag {
+          case "true": optionalColumns += columns[before...]
+          case "false": break
+          default: fail(optional.value.position, "\(path) optional: expected true or false, got '\(flag)'")
+          }
         }
       }
       return rules

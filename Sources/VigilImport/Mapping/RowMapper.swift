@@ -237,7 +237,7 @@ public struct RowMapper: Sendable {
   }
 
   private func sourceName(_ source: ValueSource) -> String {
-    if case .column(let reference) = source { return reference.shown }
+    if case .column(let reference) = source { return reference.name }
     return "?"
   }
 
