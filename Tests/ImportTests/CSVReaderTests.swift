@@ -179,13 +179,18 @@ struct CSVReaderTests {
     #expect(firstError([0x4C, 0xE9, 0x67, 0x65, 0x6E, 0x64, 0x65, 0x0A])?.row == 1)
   }
 
-  @Test func aMalformedRecordEndsTheReading() throws {
-    var reader = try CSVReader(bytes: Array("a,b\n0,1\n1,x\"y\n3,4\n".utf8))
+  /// A stray quote spoils its cell, not the record's end (an unquoted field ends at the
+  /// line break), so its row is refused and the rows after it are read, a quoted one
+  /// over two lines included.
+  @Test func aStrayQuoteRefusesItsRowAndReadingGoesOn() throws {
+    var reader = try CSVReader(bytes: Array("a,b\n0,1\n1,x\"y\n\"3\n3\",4\n5,6\n".utf8))
     #expect(try reader.next() == TableRow(number: 2, cells: ["0", "1"]))
     let error = TableError(
       row: 3, column: 2, "a quote inside an unquoted field; quote the whole field and double the quote")
     #expect(throws: error) { try reader.next() }
-    #expect(throws: error) { try reader.next() }
+    #expect(try reader.next() == TableRow(number: 4, cells: ["3\n3", "4"]))
+    #expect(try reader.next() == TableRow(number: 6, cells: ["5", "6"]))
+    #expect(try reader.next() == nil)
   }
 
   @Test func aRunawayRecordIsAnErrorAtItsStart() {

@@ -152,16 +152,17 @@ private struct CSVRecords {
     var field: [UInt8] = []
     var state = State.fieldStart
     var recordBytes = 0
-    // Thrown once the record is read to its end, so the caller can go on to the next one.
-    var encodingError: TableError?
+    // The record's first fault (bytes that are not UTF-8, a stray quote), thrown once the
+    // record is read to its end, so the caller refuses it and goes on to the next one.
+    var rowError: TableError?
 
     func finishField() {
       if let text = String(validating: field, as: UTF8.self) {
         fields.append(text)
       } else {
         fields.append("")
-        if encodingError == nil {
-          encodingError = TableError(
+        if rowError == nil {
+          rowError = TableError(
             row: row, column: fields.count,
             "not UTF-8 (is the file Latin-1? convert it with iconv -f latin1 -t utf-8)")
         }
@@ -170,7 +171,7 @@ private struct CSVRecords {
     }
     func finishRecord() throws(TableError) -> Record {
       finishField()
-      if let encodingError { throw encodingError }
+      if let rowError { throw rowError }
       return Record(row: row, fields: fields)
     }
 
@@ -200,10 +201,13 @@ private struct CSVRecords {
         case Self.quote where state == .fieldStart:
           state = .quoted
         case Self.quote:
-          throw failed(
-            TableError(
+          // The record still ends at its line break: read on as if the quote were text.
+          if rowError == nil {
+            rowError = TableError(
               row: row, column: fields.count + 1,
-              "a quote inside an unquoted field; quote the whole field and double the quote"))
+              "a quote inside an unquoted field; quote the whole field and double the quote")
+          }
+          field.append(byte)
         case Self.lineFeed, Self.carriageReturn:
           // A lone CR is text; LF and CRLF end the record.
           if byte == Self.carriageReturn {
