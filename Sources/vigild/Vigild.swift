@@ -114,7 +114,7 @@ struct Vigild: ParsableCommand {
     let unreadable =
       (source.path.flatMap { RulesDirectoryCheck.worldWritable($0, what: "the configuration", key: nil) }.map {
         [$0]
-      } ?? []) + RulesDirectoryCheck.problems(in: configuration)
+      } ?? []) + RulesDirectoryCheck.problems(in: configuration) + Self.groupProblem(configuration)
     guard unreadable.isEmpty else {
       Self.logEach(log, "cannot start:", unreadable)
       return 1
@@ -179,6 +179,15 @@ struct Vigild: ParsableCommand {
     Self.run(server, watcher: watcher, console: console, log: log)
     log.notice("stopped")
     return 0
+  }
+
+  /// A socket group this machine does not have, found before anything is opened or written
+  /// (checked here, not where the configuration is read: `vigil` reads the same file on
+  /// machines that need not have the group).
+  static func groupProblem(_ configuration: DaemonConfiguration) -> [String] {
+    let group = configuration.socket.group
+    guard !group.isEmpty, DaemonConfiguration.Socket.groupID(of: group) == nil else { return [] }
+    return ["socket.group: no group \(group) on this machine (a name or a number from /etc/group)"]
   }
 
   /// One line per event (docs/vigild.md): each of a failure's errors on a line of its own,
