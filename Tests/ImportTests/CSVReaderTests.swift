@@ -191,6 +191,11 @@ struct CSVReaderTests {
     #expect(try reader.next() == TableRow(number: 4, cells: ["3\n3", "4"]))
     #expect(try reader.next() == TableRow(number: 6, cells: ["5", "6"]))
     #expect(try reader.next() == nil)
+    // Text after a closing quote likewise.
+    var after = try CSVReader(bytes: Array("a,b\n0,1\n\"1\"x,2\n3,4\n".utf8))
+    #expect(try after.next() == TableRow(number: 2, cells: ["0", "1"]))
+    #expect(throws: TableError(row: 3, column: 1, "text after the closing quote")) { try after.next() }
+    #expect(try after.next() == TableRow(number: 4, cells: ["3", "4"]))
   }
 
   @Test func aRunawayRecordIsAnErrorAtItsStart() {

@@ -215,6 +215,10 @@ struct PatternEndToEndTests {
     // Another content under the same id (an id_conflict if submitted) is not counted either.
     let conflict = try daemon.exchange(#"{"op":"check","report":\#(Self.attack("b", "2016-04-03"))}"#)
     #expect(Self.alertRules(conflict) == ["t.hospital"], "\(conflict)")
+    // Nor in another group, where it would make the third: its id is recorded already.
+    _ = try daemon.exchange([Self.attack("h1", "2016-04-01", "Homs"), Self.attack("h2", "2016-04-02", "Homs")])
+    let elsewhere = try daemon.exchange(#"{"op":"check","report":\#(Self.attack("b", "2016-04-03", "Homs"))}"#)
+    #expect(Self.alertRules(elsewhere) == ["t.hospital"], "\(elsewhere)")
     let resubmitted = try daemon.exchange(Self.attack("b", "2016-04-02"))
     #expect(resubmitted["duplicate"] as? Bool == true && (resubmitted["alerts"] as? [Any])?.count == 1, "\(resubmitted)")
     // A new report still completes the pattern, in a check as in a submit.

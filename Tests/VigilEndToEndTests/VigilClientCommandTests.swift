@@ -193,7 +193,7 @@ struct VigilClientCommandTests {
     let missing = try Self.offline(daemon, ["verify", "nothere.jsonl"])
     #expect(missing.status == 2 && missing.standardError == "vigil: cannot read nothere.jsonl: No such file or directory\n")
     let counters = try daemon.exchange(#"{"op":"status"}"#)["counters"] as? [String: Any]
-    #expect(counters?["accepted"] as? Int == 0, "the check of one.json stopped before it was sent")
+    #expect(counters?["checked"] as? Int == 0, "the check of one.json stopped before it was sent")
     expectCleanStop(daemon)
   }
 

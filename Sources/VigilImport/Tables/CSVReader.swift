@@ -253,7 +253,10 @@ private struct CSVRecords {
           line += 1
           return try finishRecord()
         default:
-          throw failed(TableError(row: row, column: fields.count + 1, "text after the closing quote"))
+          // As a stray quote: the field is spoilt, not the record's end; read on as text.
+          if rowError == nil { rowError = TableError(row: row, column: fields.count + 1, "text after the closing quote") }
+          field.append(byte)
+          state = .unquoted
         }
       }
     }

@@ -21,7 +21,6 @@ public struct DaemonConfiguration: Sendable, Equatable {
 
     /// The gid of a group given by name, or by number; nil when this machine has none such.
     public static func groupID(of group: String) -> gid_t? {
-      errno = 0
       if let entry = getgrnam(group) { return entry.pointee.gr_gid }
       if let number = gid_t(group), getgrgid(number) != nil { return number }
       return nil

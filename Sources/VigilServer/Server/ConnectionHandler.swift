@@ -144,7 +144,10 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
       _ = open(.afterEarlier { self.hand(make()) })
       drain()
     case .lineAfterReports(let make):
+      // The read goes on: its requests keep the clock reading of its first.
+      let readAt = burstReadAt
       submitBurst(on: loop)
+      burstReadAt = readAt
       handle(.line(make()), context: context)
     case .subscribe(let selector):
       let (subscribed, reading) = state.subscribe()

@@ -386,7 +386,12 @@ public final class Daemon: Sendable {
     guard status.st_mode & S_IFMT == S_IFSOCK else {
       throw StartFailure(description: "\(path) exists and is not a socket")
     }
-    let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    // Non-blocking: a daemon alive but not accepting (its backlog full) answers EAGAIN at
+    // once, where a blocking probe would wait for it.
+    let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard descriptor >= 0 else {
+      throw StartFailure(description: "cannot probe \(path) for a daemon: \(String(cString: strerror(errno)))")
+    }
     defer { close(descriptor) }
     guard UnixSocket.connect(descriptor, to: path) != 0 else {
       throw StartFailure(description: "another daemon answers on \(path)")
@@ -395,6 +400,7 @@ public final class Daemon: Sendable {
     // busy to accept; a permission error says nothing either way: neither is taken over.
     switch errno {
     case ECONNREFUSED: unlink(path)
+    case ENOENT: return  // gone since (a daemon stopping removes its socket)
     case EAGAIN: throw StartFailure(description: "another daemon answers on \(path) (its backlog is full)")
     case let code:
       throw StartFailure(description: "cannot tell whether a daemon answers on \(path): \(String(cString: strerror(code)))")

@@ -214,8 +214,7 @@ final class GroupCommit: @unchecked Sendable {
       if syncs {
         // The log's new blocks, allocated now, join the file system's transaction that the
         // journal's sync commits, so the log's own sync after it finds little left to do:
-        // one commit where there were two. On this machine's ext4 the two syncs of a lone
-        // report went from 310–390 µs (p50) to 250–320 µs.
+        // one commit where there were two (docs/benchmarks.md has the measurements).
         if !records.isEmpty, !journalEntries.isEmpty { alertLog.startWriteback() }
         if !journalEntries.isEmpty { try journal.sync() }
         if !records.isEmpty { try alertLog.sync() }
@@ -465,6 +464,9 @@ final class GroupCommit: @unchecked Sendable {
       // The reports handed over before it are counted first: a `check` after a `submit`
       // sees it, as the connection's order says.
       if self.flushScheduled { self.flush() }
+      // An id recorded already: submitting the report would count nothing (a duplicate,
+      // or an id_conflict), so neither does its check.
+      if self.index.entry(id: report.id) != nil { return [] }
       let now = WallClock.nowMilliseconds()
       let counted = self.patterns.count(
         report: report, events: events, evaluatedBy: revision, alerts: alerts, seqs: { _ in nil },
