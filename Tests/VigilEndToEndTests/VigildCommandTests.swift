@@ -5,6 +5,15 @@ import VigilTestSupport
 /// The real `vigild` binary, started as a child process.
 @Suite("vigild: flags, configuration and exit status")
 struct VigildCommandTests {
+  /// A folder whose `Rules/x.yaml` holds one rule, `a.b`, with this condition and priority.
+  static func withOneRule(condition: String, priority: String) throws -> TemporaryDirectory {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    try "- rule: a.b\n  desc: d\n  condition: \(condition)\n  output: o\n  priority: \(priority)\n".write(
+      toFile: directory.path + "/Rules/x.yaml", atomically: true, encoding: .utf8)
+    return directory
+  }
+
   @Test func helpExitsZeroAndShowsAnExample() throws {
     let run = try Vigild.run(["--help"])
     #expect(run.status == 0)
@@ -64,10 +73,7 @@ struct VigildCommandTests {
 
   /// The reasons it cannot start are printed whatever `--log-level` filters.
   @Test func whyItCannotStartIsPrintedAtEveryLogLevel() throws {
-    let directory = try TemporaryDirectory()
-    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
-    try "- rule: a.b\n  desc: d\n  condition: type = access and\n  output: o\n  priority: low\n".write(
-      toFile: directory.path + "/Rules/x.yaml", atomically: true, encoding: .utf8)
+    let directory = try Self.withOneRule(condition: "type = access and", priority: "low")
     let rules = try Vigild.run(["--log-level", "critical"], in: directory.path)
     #expect(rules.status == 1)
     #expect(rules.standardError.contains("cannot start: the rule set has 1 error(s): Rules/x.yaml:3:31"), "\(rules.standardError)")
@@ -139,10 +145,7 @@ struct VigildCommandTests {
   }
 
   @Test func aRuleSetThatFailsToLoadIsFatalWithEveryError() throws {
-    let directory = try TemporaryDirectory()
-    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
-    try "- rule: a.b\n  desc: d\n  condition: type = access and\n  output: o\n  priority: urgent\n".write(
-      toFile: directory.path + "/Rules/x.yaml", atomically: true, encoding: .utf8)
+    let directory = try Self.withOneRule(condition: "type = access and", priority: "urgent")
     let run = try Vigild.run([], in: directory.path)
     #expect(run.status == 1)
     #expect(run.standardError.contains("cannot start: the rule set has 2 error(s):"))
@@ -152,10 +155,7 @@ struct VigildCommandTests {
   }
 
   @Test func aGoodRuleSetIsLoadedAndNamedByItsRevision() throws {
-    let directory = try TemporaryDirectory()
-    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
-    try "- rule: a.b\n  desc: d\n  condition: type = access\n  output: o\n  priority: low\n".write(
-      toFile: directory.path + "/Rules/x.yaml", atomically: true, encoding: .utf8)
+    let directory = try Self.withOneRule(condition: "type = access", priority: "low")
     let run = try Vigild.run([], in: directory.path)
     #expect(run.standardError.contains("rule set sha256:"))
     #expect(run.standardError.contains(": 1 of 1 rules enabled"))
