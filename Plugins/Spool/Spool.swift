@@ -57,6 +57,8 @@ struct SpoolFeed: ReportFeed {
   func run(_ context: any SourceContext) {
     var seen: [String: (size: Int, modified: Date, since: Date)] = [:]
     while !context.isStopping {
+      SpoolPending.settle(in: folder + "/done")
+      SpoolPending.settle(in: folder + "/failed")
       do {
         for path in try candidates() where !context.isStopping {
           let attributes = try? FileManager.default.attributesOfItem(atPath: path)
@@ -179,26 +181,31 @@ struct SpoolFile {
 
   /// Done: the file and its verdicts (one line per row, the last word on each) to done/.
   private func finish() {
-    let done = spool + "/done"
-    try? FileManager.default.createDirectory(atPath: done, withIntermediateDirectories: true)
     let verdicts = previousVerdicts().sorted { $0.key < $1.key }.map(\.value).joined(separator: "\n") + "\n"
-    let target = Self.free(done + "/" + name)
-    try? verdicts.write(toFile: target + ".verdicts", atomically: true, encoding: .utf8)
-    try? FileManager.default.moveItem(atPath: path, toPath: target)
-    try? FileManager.default.removeItem(atPath: progressPath)
+    settle(in: spool + "/done", beside: "verdicts", text: verdicts)
   }
 
   /// Unreadable: the file and the reason to failed/.
   private func fail(_ reason: String) {
-    let failed = spool + "/failed"
-    try? FileManager.default.createDirectory(atPath: failed, withIntermediateDirectories: true)
-    let target = Self.free(failed + "/" + name)
     // Rows read before it broke off were recorded: their verdicts go with the reason.
     let before = previousVerdicts().sorted { $0.key < $1.key }.map(\.value)
     let text = reason + "\n" + (before.isEmpty ? "" : "the rows before it:\n" + before.joined(separator: "\n") + "\n")
-    try? text.write(toFile: target + ".reason", atomically: true, encoding: .utf8)
+    settle(in: spool + "/failed", beside: "reason", text: text)
+  }
+
+  /// The file to `folder` and `text` beside it as `NAME.<kind>`, which appears last, so a
+  /// watcher that sees it finds the file moved and the progress gone. The text is written
+  /// first under a hidden name: a crash before the file moves leaves the file to be taken
+  /// again (the hidden text is overwritten); after it, `SpoolFeed` renames the hidden text
+  /// into place at its next look (`settlePending`).
+  private func settle(in folder: String, beside kind: String, text: String) {
+    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let target = Self.free(folder + "/" + name)
+    let pending = SpoolPending.path(for: target, kind: kind)
+    try? text.write(toFile: pending, atomically: true, encoding: .utf8)
     try? FileManager.default.moveItem(atPath: path, toPath: target)
     try? FileManager.default.removeItem(atPath: progressPath)
+    try? FileManager.default.moveItem(atPath: pending, toPath: target + "." + kind)
   }
 
   /// `path`, or `path.2`, `path.3`, … when a file of that name is there already.
@@ -214,6 +221,30 @@ struct SpoolFile {
 
   static func open(_ path: String, mapping: Mapping) throws -> any TableReader {
     try TableOpening.reader(for: path, mapping: mapping)
+  }
+}
+
+/// The hidden `.NAME.<kind>.pending` text beside a file moved to done/ or failed/ before
+/// its verdicts or reason were put in place.
+enum SpoolPending {
+  static let suffix = ".pending"
+
+  static func path(for target: String, kind: String) -> String {
+    let folder = (target as NSString).deletingLastPathComponent
+    return folder + "/." + (target as NSString).lastPathComponent + "." + kind + suffix
+  }
+
+  /// Puts in place the texts a crash left hidden: those whose file was moved already.
+  static func settle(in folder: String) {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+    for name in names where name.hasPrefix(".") && name.hasSuffix(suffix) {
+      let visible = String(name.dropFirst().dropLast(suffix.count))  // NAME.<kind>
+      guard let dot = visible.lastIndex(of: ".") else { continue }
+      let file = folder + "/" + visible[..<dot]
+      guard FileManager.default.fileExists(atPath: file), !FileManager.default.fileExists(atPath: folder + "/" + visible)
+      else { continue }
+      try? FileManager.default.moveItem(atPath: folder + "/" + name, toPath: folder + "/" + visible)
+    }
   }
 }
 

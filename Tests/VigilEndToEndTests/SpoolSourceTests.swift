@@ -91,4 +91,31 @@ struct SpoolSourceTests {
     #expect(journal.split(separator: "\n").count == 4)
     expectCleanStop(second)
   }
+
+  /// A crash after the file moved to done/ or failed/ and before its verdicts or reason
+  /// were put beside it: the hidden text it left is put in place at the next start, and
+  /// one whose file never moved is left alone (the file is taken again).
+  @Test func verdictsACrashLeftHiddenArePutBesideTheirFile() throws {
+    let directory = try TemporaryDirectory()
+    for folder in ["done", "failed"] {
+      try FileManager.default.createDirectory(atPath: directory.path + "/spool/" + folder, withIntermediateDirectories: true)
+    }
+    try "a,b\n".write(toFile: directory.path + "/spool/done/moved.csv", atomically: true, encoding: .utf8)
+    try "3 HXL-HX-1 accepted, 1 alert\n".write(
+      toFile: directory.path + "/spool/done/.moved.csv.verdicts.pending", atomically: true, encoding: .utf8)
+    try "x\n".write(toFile: directory.path + "/spool/failed/broken.xlsx", atomically: true, encoding: .utf8)
+    try "not a zip\n".write(
+      toFile: directory.path + "/spool/failed/.broken.xlsx.reason.pending", atomically: true, encoding: .utf8)
+    try "6 HXL-HX-4 accepted, 1 alert\n".write(
+      toFile: directory.path + "/spool/done/.notmoved.csv.verdicts.pending", atomically: true, encoding: .utf8)
+
+    let daemon = try Self.daemon(in: directory)
+    #expect(eventually(within: 60) { Self.read(directory.path + "/spool/done/moved.csv.verdicts") != nil })
+    #expect(Self.read(directory.path + "/spool/done/moved.csv.verdicts") == "3 HXL-HX-1 accepted, 1 alert\n")
+    #expect(eventually(within: 60) { Self.read(directory.path + "/spool/failed/broken.xlsx.reason") == "not a zip\n" })
+    #expect(!FileManager.default.fileExists(atPath: directory.path + "/spool/done/.moved.csv.verdicts.pending"))
+    #expect(FileManager.default.fileExists(atPath: directory.path + "/spool/done/.notmoved.csv.verdicts.pending"))
+    #expect(!FileManager.default.fileExists(atPath: directory.path + "/spool/done/notmoved.csv.verdicts"))
+    expectCleanStop(daemon)
+  }
 }
