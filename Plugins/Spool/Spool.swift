@@ -197,7 +197,8 @@ struct SpoolFile {
   /// watcher that sees it finds the file moved and the progress gone. The text is written
   /// first under a hidden name: a crash before the file moves leaves the file to be taken
   /// again (the hidden text is overwritten); after it, `SpoolFeed` renames the hidden text
-  /// into place at its next look (`settlePending`).
+  /// into place at its next look (`SpoolPending.settle`). The last step is rename(2),
+  /// which replaces a text a file of the same name left earlier (as the atomic write did).
   private func settle(in folder: String, beside kind: String, text: String) {
     try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let target = Self.free(folder + "/" + name)
@@ -205,7 +206,7 @@ struct SpoolFile {
     try? text.write(toFile: pending, atomically: true, encoding: .utf8)
     try? FileManager.default.moveItem(atPath: path, toPath: target)
     try? FileManager.default.removeItem(atPath: progressPath)
-    try? FileManager.default.moveItem(atPath: pending, toPath: target + "." + kind)
+    _ = rename(pending, target + "." + kind)
   }
 
   /// `path`, or `path.2`, `path.3`, … when a file of that name is there already.

@@ -118,4 +118,20 @@ struct SpoolSourceTests {
     #expect(!FileManager.default.fileExists(atPath: directory.path + "/spool/done/notmoved.csv.verdicts"))
     expectCleanStop(daemon)
   }
+
+  /// A verdicts file left in done/ without its file (someone removed the data) is replaced
+  /// by the verdicts of the next file of that name, not left standing beside it.
+  @Test func aLoneOldVerdictsFileIsReplacedByTheNewOne() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/spool/done", withIntermediateDirectories: true)
+    try "3 OLD-1 accepted, 9 alerts\n".write(
+      toFile: directory.path + "/spool/done/again.csv.verdicts", atomically: true, encoding: .utf8)
+    let daemon = try Self.daemon(in: directory)
+    try Self.drop(try String(contentsOfFile: Self.example, encoding: .utf8), as: "again.csv", in: directory)
+    let verdictsPath = directory.path + "/spool/done/again.csv.verdicts"
+    #expect(eventually(within: 60) { Self.read(verdictsPath)?.contains("HXL-HX-1") == true })
+    #expect(Self.read(verdictsPath)?.split(separator: "\n").count == 4)
+    #expect(!FileManager.default.fileExists(atPath: directory.path + "/spool/done/.again.csv.verdicts.pending"))
+    expectCleanStop(daemon)
+  }
 }
