@@ -19,10 +19,37 @@ enum InputFile {
   /// The whole of the file at `path`.
   static func contents(_ path: String, naming name: String? = nil) throws(CommandFailure) -> Data {
     let handle = FileHandle(fileDescriptor: try open(path, naming: name), closeOnDealloc: true)
+    var contents = Data()
     do {
-      return try handle.readToEnd() ?? Data()
+      while true {
+        let chunk = try read(handle.fileDescriptor, upTo: 1 << 20)
+        if chunk.isEmpty { break }
+        contents.append(contentsOf: chunk)
+      }
     } catch {
-      throw failure(path, name, String(describing: error))
+      throw failure(path, name, error.reason)
+    }
+    return contents
+  }
+
+  /// Why a read failed, as `strerror` says it ("Input/output error").
+  struct ReadError: Error {
+    let reason: String
+  }
+
+  /// Up to `count` bytes from `descriptor`, none at its end. Read with read(2), so that a
+  /// read error (EIO from a failing disk or a file system gone away) is a sentence: where
+  /// Foundation's `FileHandle.readData(ofLength:)` and `readDataToEndOfFile()` meet one,
+  /// they stop the program (`try!` inside).
+  static func read(_ descriptor: Int32, upTo count: Int) throws(ReadError) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0, count: count)
+    while true {
+      let got = bytes.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, count) }
+      if got >= 0 {
+        bytes.removeLast(count - got)
+        return bytes
+      }
+      guard errno == EINTR else { throw ReadError(reason: String(cString: strerror(errno))) }
     }
   }
 

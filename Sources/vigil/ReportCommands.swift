@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 struct Submit: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -37,9 +38,14 @@ struct ReportInputOptions: ParsableArguments {
   @Flag(help: "One JSON object per line: the daemon's response, with file and line.") var json = false
   @Argument(help: ArgumentHelp("Files of reports (- for standard input).", valueName: "FILE")) var files: [String] = []
 
-  /// Streams every input to the daemon as `op`; exit status 1 if a report was refused.
+  /// Streams every input to the daemon as `op`; exit status 1 if a report was refused, 2
+  /// if an input broke off in a read error (each said on standard error after the verdicts).
   func stream(op: String) throws {
-    let refused = try ReportStreaming(connection: daemon.connect(), op: op, json: json).run(inputs: files)
-    if refused { throw ExitCode(1) }
+    let outcome = try ReportStreaming(connection: daemon.connect(), op: op, json: json).run(inputs: files)
+    for problem in outcome.unreadable {
+      FileHandle.standardError.write(Data("vigil: \(problem); the rest of the file was not read\n".utf8))
+    }
+    if !outcome.unreadable.isEmpty { throw ExitCode(2) }
+    if outcome.refused { throw ExitCode(1) }
   }
 }

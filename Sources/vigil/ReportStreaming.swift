@@ -27,18 +27,35 @@ struct ReportStreaming {
   /// has no line); false when the daemon has closed the connection.
   typealias Send = (_ batch: [UInt8], _ origins: [Origin]) -> Bool
 
-  /// Streams the inputs (paths, `-` for standard input); gives whether any was refused.
-  func run(inputs: [String]) throws(CommandFailure) -> Bool {
+  /// What streaming the inputs came to.
+  struct Outcome {
+    /// Whether the daemon refused any report.
+    var refused: Bool
+    /// For each input that broke off in a read error: "cannot read NAME: reason". What was
+    /// read of it before was sent and answered; the rest of it was not read.
+    var unreadable: [String]
+  }
+
+  /// Streams the inputs (paths, `-` for standard input), one after the other.
+  func run(inputs: [String]) throws(CommandFailure) -> Outcome {
     let files = try open(inputs)
     let op = self.op
-    return try run { send in
+    let unreadable = NIOLockedValueBox<[String]>([])
+    let refused = try run { send in
       for (name, handle) in files {
         var splitter = ReportSplitter()
         var batch: [UInt8] = []
         var batchOrigins: [Origin] = []
         var open = true
         while open {
-          let chunk = handle.readData(ofLength: 1 << 20)
+          let chunk: [UInt8]
+          do throws(InputFile.ReadError) {
+            chunk = try InputFile.read(handle.fileDescriptor, upTo: 1 << 20)
+          } catch {
+            // The line being read when the error came is cut short: it is not sent.
+            unreadable.withLockedValue { $0.append("cannot read \(name): \(error.reason)") }
+            break
+          }
           let emit = { (value: [UInt8], line: Int) in
             var origin = Origin(file: name, line: line)
             let report = Self.trimmed(value)
@@ -63,6 +80,7 @@ struct ReportStreaming {
         }
       }
     }
+    return Outcome(refused: refused, unreadable: unreadable.withLockedValue { $0 })
   }
 
   /// The request line that submits or checks a report.

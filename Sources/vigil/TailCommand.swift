@@ -37,12 +37,12 @@ struct Tail: ParsableCommand {
       SubscriptionFilter(minimumPriority: minPriority.flatMap(Priority.init(rawValue:)), rules: rules))
     let printer = AlertPrinter(json: json, colours: isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
     var follower = try AlertLogFollower(path: path)
-    let last = follower.readExisting().filter { printer.selects($0, selector) }.suffix(n)
+    let last = try follower.readExisting().filter { printer.selects($0, selector) }.suffix(n)
     for line in last { printer.print(line) }
     fflush(nil)
     guard follow else { return }
     while true {
-      for line in follower.readNew() where printer.selects(line, selector) { printer.print(line) }
+      for line in try follower.readNew() where printer.selects(line, selector) { printer.print(line) }
       fflush(nil)
       Thread.sleep(forTimeInterval: 0.2)
     }
@@ -77,10 +77,10 @@ struct AlertLogFollower {
     inode = Self.inode(of: handle.fileDescriptor) ?? 0
   }
 
-  mutating func readExisting() -> [[UInt8]] { readNew() }
+  mutating func readExisting() throws(CommandFailure) -> [[UInt8]] { try readNew() }
 
-  mutating func readNew() -> [[UInt8]] {
-    var lines = drain()
+  mutating func readNew() throws(CommandFailure) -> [[UInt8]] {
+    var lines = try drain()
     var status = stat()
     if stat(path, &status) == 0 {
       if UInt64(status.st_ino) != inode, let next = FileHandle(forReadingAtPath: path) {
@@ -90,21 +90,31 @@ struct AlertLogFollower {
         inode = UInt64(status.st_ino)
         offset = 0
         partial = []
-        lines += drain()
+        lines += try drain()
       } else if UInt64(status.st_size) < offset || !stillHoldsLastBytes() {
         // Truncated in place (copytruncate): start over.
         offset = 0
         partial = []
         lastBytes = []
         try? handle.seek(toOffset: 0)
-        lines += drain()
+        lines += try drain()
       }
     }
     return lines
   }
 
-  private mutating func drain() -> [[UInt8]] {
-    let data = handle.readDataToEndOfFile()
+  /// What was appended since the last read, in whole lines.
+  private mutating func drain() throws(CommandFailure) -> [[UInt8]] {
+    var data: [UInt8] = []
+    do {
+      while true {
+        let chunk = try InputFile.read(handle.fileDescriptor, upTo: 1 << 20)
+        if chunk.isEmpty { break }
+        data += chunk
+      }
+    } catch {
+      throw CommandFailure(status: 2, sentence: "cannot read \(path): \(error.reason)")
+    }
     offset += UInt64(data.count)
     guard !data.isEmpty else { return [] }
     lastBytes = Array((lastBytes + data).suffix(64))

@@ -197,6 +197,38 @@ struct VigilClientCommandTests {
     expectCleanStop(daemon)
   }
 
+  /// An input that fails with a read error (EIO, as from a failing disk: `/proc/self/mem`
+  /// gives it at its first byte) is said in one sentence, exit 2, by every command that
+  /// reads files, where Foundation's reads stopped the program; for submit and check the
+  /// inputs around it are still sent and answered.
+  @Test func aReadErrorIsOneSentenceAndTheOtherInputsGoOn() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    try Self.file(daemon, "one.json", Self.report("E-1"))
+    try Self.file(daemon, "two.json", Self.report("E-2"))
+    let failing = "/proc/self/mem"
+    let reason = "cannot read \(failing): Input/output error"
+    for op in ["submit", "check"] {
+      let run = try Self.vigil(daemon, [op, "one.json", failing, "two.json"])
+      #expect(run.status == 2, "\(op): \(run.standardError)")
+      #expect(run.standardError == "vigil: \(reason); the rest of the file was not read\n", "\(op)")
+      #expect(run.standardOutput.contains("one.json:1: E-1: "), "\(op): \(run.standardOutput)")
+      #expect(run.standardOutput.contains("two.json:1: E-2: "), "\(op): \(run.standardOutput)")
+      #expect(run.standardOutput.contains("2 reports: 2 "), "\(op): \(run.standardOutput)")
+    }
+    let tail = try Self.vigil(daemon, ["tail", failing])
+    #expect(tail.status == 2 && tail.standardError == "vigil: \(reason)\n", "\(tail.standardError)")
+    for arguments in [["verify", failing], ["replay", "--journal", failing]] {
+      let run = try Self.offline(daemon, arguments)
+      #expect(run.status == 2, "\(arguments): \(run.standardError)")
+      #expect(run.standardError.hasSuffix("\(failing): Input/output error\n"), "\(arguments): \(run.standardError)")
+      #expect(run.standardError.split(separator: "\n").count == 1, "\(arguments): \(run.standardError)")
+    }
+    let counters = try daemon.exchange(#"{"op":"status"}"#)["counters"] as? [String: Any]
+    #expect(counters?["accepted"] as? Int == 2, "\(counters ?? [:])")
+    #expect(counters?["checked"] as? Int == 2, "\(counters ?? [:])")
+    expectCleanStop(daemon)
+  }
+
   /// `vigil` or `vigil rules` alone names nothing to do: misuse, with the usage on standard error.
   @Test(arguments: [[String](), ["rules"], ["sinks"]])
   func aCommandGroupAloneIsMisuse(arguments: [String]) throws {
