@@ -59,6 +59,7 @@ struct SpoolFeed: ReportFeed {
     while !context.isStopping {
       SpoolPending.settle(in: folder + "/done")
       SpoolPending.settle(in: folder + "/failed")
+      SpoolProgress.sweep(spool: folder)
       do {
         for path in try candidates() where !context.isStopping {
           let attributes = try? FileManager.default.attributesOfItem(atPath: path)
@@ -108,7 +109,7 @@ struct SpoolFile {
   var name: String { (path as NSString).lastPathComponent }
   var mappingName: String { ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent }
   /// The verdicts so far, under the spool's hidden `.progress/` until the file is done.
-  var progressPath: String { spool + "/.progress/" + mappingName + "." + name + ".verdicts" }
+  var progressPath: String { SpoolProgress.path(spool: spool, mapping: mappingName, name: name) }
 
   func importRows(_ context: any SourceContext) {
     switch MappingLoader.load(path: mappings + "/" + mappingName + ".yaml") {
@@ -119,12 +120,12 @@ struct SpoolFile {
         var reader = try Self.open(path, mapping: mapping)
         let mapper = RowMapper(mapping: mapping, header: reader.header, hashtags: reader.hashtags, file: name)
         if let problem = mapper.missingColumnsProblem(header: reader.header) { return fail(problem) }
-        let before = previousVerdicts()
-        try? FileManager.default.createDirectory(atPath: spool + "/.progress", withIntermediateDirectories: true)
-        guard let progress = FileHandle.forAppending(progressPath) else {
+        try? FileManager.default.createDirectory(atPath: spool + "/" + SpoolProgress.folder, withIntermediateDirectories: true)
+        guard let progress = SpoolProgress.open(progressPath, for: path) else {
           return context.problem("cannot write \(progressPath)")
         }
         defer { try? progress.close() }
+        let before = previousVerdicts()
         var lastError: TableError?
         while true {
           if context.isStopping { return }  // the file stays; it is taken again at the next start
@@ -222,39 +223,5 @@ struct SpoolFile {
 
   static func open(_ path: String, mapping: Mapping) throws -> any TableReader {
     try TableOpening.reader(for: path, mapping: mapping)
-  }
-}
-
-/// The hidden `.NAME.<kind>.pending` text beside a file moved to done/ or failed/ before
-/// its verdicts or reason were put in place.
-enum SpoolPending {
-  static let suffix = ".pending"
-
-  static func path(for target: String, kind: String) -> String {
-    let folder = (target as NSString).deletingLastPathComponent
-    return folder + "/." + (target as NSString).lastPathComponent + "." + kind + suffix
-  }
-
-  /// Puts in place the texts a crash left hidden: those whose file was moved already.
-  static func settle(in folder: String) {
-    guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
-    for name in names where name.hasPrefix(".") && name.hasSuffix(suffix) {
-      let visible = String(name.dropFirst().dropLast(suffix.count))  // NAME.<kind>
-      guard let dot = visible.lastIndex(of: ".") else { continue }
-      let file = folder + "/" + visible[..<dot]
-      guard FileManager.default.fileExists(atPath: file), !FileManager.default.fileExists(atPath: folder + "/" + visible)
-      else { continue }
-      try? FileManager.default.moveItem(atPath: folder + "/" + name, toPath: folder + "/" + visible)
-    }
-  }
-}
-
-extension FileHandle {
-  /// A handle appending to `path`, created if need be.
-  fileprivate static func forAppending(_ path: String) -> FileHandle? {
-    if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-    guard let handle = FileHandle(forWritingAtPath: path) else { return nil }
-    _ = try? handle.seekToEnd()
-    return handle
   }
 }

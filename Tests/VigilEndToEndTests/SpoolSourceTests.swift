@@ -58,9 +58,18 @@ struct SpoolSourceTests {
     expectCleanStop(daemon)
   }
 
+  /// The first line of a progress file: the file it belongs to, as it is now.
+  static func identity(of path: String) -> String {
+    var status = stat()
+    #expect(stat(path, &status) == 0)
+    return "# source \(status.st_dev):\(status.st_ino) size \(status.st_size) modified \(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
+  }
+
   /// A pass cut short (its progress written, the file still in the folder) is taken again:
   /// the rows it recorded come back as duplicates, and the verdicts still say accepted.
-  @Test func aPassARestartCutShortIsResumedWithoutLosingItsVerdicts() throws {
+  /// The progress names its file on its first line; one from before that line (none) is
+  /// taken as the file's too.
+  @Test(arguments: [true, false]) func aPassARestartCutShortIsResumedWithoutLosingItsVerdicts(named: Bool) throws {
     let directory = try TemporaryDirectory()
     let text = try String(contentsOfFile: Self.example, encoding: .utf8)
     // The first pass: the daemon recorded the rows (the file's name is part of each
@@ -74,9 +83,10 @@ struct SpoolSourceTests {
     #expect(submitted.status == 0)
     first.stop(signal: SIGKILL)
     try FileManager.default.createDirectory(atPath: directory.path + "/spool/.progress", withIntermediateDirectories: true)
-    try "3 HXL-HX-1 accepted, 1 alert\n4 HXL-HX-2 accepted, 1 alert\n".write(
+    let dropped = directory.path + "/spool/hxl-incidents/resumed.csv"
+    try text.write(toFile: dropped, atomically: true, encoding: .utf8)
+    try ((named ? Self.identity(of: dropped) + "\n" : "") + "3 HXL-HX-1 accepted, 1 alert\n4 HXL-HX-2 accepted, 1 alert\n").write(
       toFile: directory.path + "/spool/.progress/hxl-incidents.resumed.csv.verdicts", atomically: true, encoding: .utf8)
-    try text.write(toFile: directory.path + "/spool/hxl-incidents/resumed.csv", atomically: true, encoding: .utf8)
 
     let second = try Self.daemon(in: directory)
     let verdictsPath = directory.path + "/spool/done/resumed.csv.verdicts"
@@ -132,6 +142,33 @@ struct SpoolSourceTests {
     #expect(eventually(within: 60) { Self.read(verdictsPath)?.contains("HXL-HX-1") == true })
     #expect(Self.read(verdictsPath)?.split(separator: "\n").count == 4)
     #expect(!FileManager.default.fileExists(atPath: directory.path + "/spool/done/.again.csv.verdicts.pending"))
+    expectCleanStop(daemon)
+  }
+
+  /// A progress a crash left after its file had moved on is not the progress of a later
+  /// file of the same name (its first line names another file): the new file's verdicts
+  /// are its own rows only. A progress whose file is no longer in the spool goes.
+  @Test func aProgressNotOfItsFileIsNeitherTakenNorKept() throws {
+    let directory = try TemporaryDirectory()
+    let progress = directory.path + "/spool/.progress/"
+    try FileManager.default.createDirectory(atPath: progress, withIntermediateDirectories: true)
+    let stale = "# source 1:1 size 9 modified 1.0\n3 OLD-1 accepted, 9 alerts\n9 OLD-9 accepted, 2 alerts\n"
+    try stale.write(toFile: progress + "hxl-incidents.week2.csv.verdicts", atomically: true, encoding: .utf8)
+    try stale.write(toFile: progress + "hxl-incidents.gone.csv.verdicts", atomically: true, encoding: .utf8)
+    // In the folder before the daemon starts, so it is there at the first look.
+    try FileManager.default.createDirectory(atPath: directory.path + "/spool/hxl-incidents", withIntermediateDirectories: true)
+    try Self.drop(try String(contentsOfFile: Self.example, encoding: .utf8), as: "week2.csv", in: directory)
+
+    let daemon = try Self.daemon(in: directory)
+    let verdictsPath = directory.path + "/spool/done/week2.csv.verdicts"
+    #expect(eventually(within: 60) { Self.read(verdictsPath) != nil })
+    #expect(
+      Self.read(verdictsPath)?.split(separator: "\n") == [
+        "3 HXL-HX-1 accepted, 1 alert", "4 HXL-HX-2 accepted, 1 alert", "5 HXL-HX-3 accepted, 0 alerts",
+        "6 HXL-HX-4 accepted, 1 alert",
+      ])
+    #expect(eventually(within: 60) { !FileManager.default.fileExists(atPath: progress + "hxl-incidents.gone.csv.verdicts") })
+    #expect(!FileManager.default.fileExists(atPath: progress + "hxl-incidents.week2.csv.verdicts"))
     expectCleanStop(daemon)
   }
 }
