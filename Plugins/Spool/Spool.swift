@@ -112,6 +112,8 @@ struct SpoolFile {
   var progressPath: String { SpoolProgress.path(spool: spool, mapping: mappingName, name: name) }
 
   func importRows(_ context: any SourceContext) {
+    // Before anything reads it (a file that fails at once still reports the rows before it).
+    SpoolProgress.discardIfNotOf(path, at: progressPath)
     switch MappingLoader.load(path: mappings + "/" + mappingName + ".yaml") {
     case .failure(let errors):
       fail("the mapping \(mappingName) (\(mappings)/\(mappingName).yaml) does not load:\n\(errors)")

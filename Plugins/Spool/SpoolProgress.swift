@@ -3,7 +3,7 @@ import Foundation
 /// A file's verdicts so far, kept as its pass goes under the spool's hidden `.progress/`
 /// (`<mapping>.<name>.verdicts`), so that a pass a crash or a stop cut short is resumed
 /// knowing what it had recorded. The first line names the file the progress belongs to
-/// (device, inode, size, modification time): a progress a crash left behind after its file
+/// (inode, size, modification time): a progress a crash left behind after its file
 /// had moved to `done/` or `failed/` is then not taken for the progress of a later file of
 /// the same name, whose verdicts it would otherwise fill with rows it never had.
 enum SpoolProgress {
@@ -15,28 +15,33 @@ enum SpoolProgress {
     spool + "/" + folder + "/" + mapping + "." + name + suffix
   }
 
-  /// The line that names the file at `path` as it is now.
+  /// The line that names the file at `path` as it is now. Not its device: that number can
+  /// change with a reboot or a remount (btrfs, NFS, overlayfs), which is when a progress
+  /// must be resumed; the progress lives in the same spool anyway.
   static func identity(of path: String) -> String {
     var status = stat()
     guard stat(path, &status) == 0 else { return identityPrefix + "unknown" }
     let modified = "\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
-    return identityPrefix + "\(status.st_dev):\(status.st_ino) size \(status.st_size) modified \(modified)"
+    return identityPrefix + "inode \(status.st_ino) size \(status.st_size) modified \(modified)"
   }
 
-  /// A handle appending to the progress at `progressPath` for the file at `source`. A
-  /// progress whose first line names another file is discarded first; a new one starts
-  /// with `source`'s line. (A progress without that line, from a version before it, is
+  /// Removes the progress at `progressPath` when its first line names another file than
+  /// `source` as it is now. (A progress without that line, from a version before it, is
   /// kept: the file it belongs to cannot be told.)
-  static func open(_ progressPath: String, for source: String) -> FileHandle? {
-    let identity = identity(of: source)
-    if let text = try? String(contentsOfFile: progressPath, encoding: .utf8) {
-      let first = text.prefix { $0 != "\n" }
-      if first.hasPrefix(identityPrefix), first != identity {
-        try? FileManager.default.removeItem(atPath: progressPath)
-      }
+  static func discardIfNotOf(_ source: String, at progressPath: String) {
+    guard let bytes = FileManager.default.contents(atPath: progressPath) else { return }
+    let first = String(decoding: bytes.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+    if first.hasPrefix(identityPrefix), first != identity(of: source) {
+      try? FileManager.default.removeItem(atPath: progressPath)
     }
+  }
+
+  /// A handle appending to the progress at `progressPath` for the file at `source`; a new
+  /// one starts with `source`'s line.
+  static func open(_ progressPath: String, for source: String) -> FileHandle? {
     if !FileManager.default.fileExists(atPath: progressPath) {
-      guard FileManager.default.createFile(atPath: progressPath, contents: Data((identity + "\n").utf8)) else { return nil }
+      let first = Data((identity(of: source) + "\n").utf8)
+      guard FileManager.default.createFile(atPath: progressPath, contents: first) else { return nil }
     }
     guard let handle = FileHandle(forWritingAtPath: progressPath) else { return nil }
     _ = try? handle.seekToEnd()

@@ -62,7 +62,7 @@ struct SpoolSourceTests {
   static func identity(of path: String) -> String {
     var status = stat()
     #expect(stat(path, &status) == 0)
-    return "# source \(status.st_dev):\(status.st_ino) size \(status.st_size) modified \(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
+    return "# source inode \(status.st_ino) size \(status.st_size) modified \(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
   }
 
   /// A pass cut short (its progress written, the file still in the folder) is taken again:
@@ -152,12 +152,17 @@ struct SpoolSourceTests {
     let directory = try TemporaryDirectory()
     let progress = directory.path + "/spool/.progress/"
     try FileManager.default.createDirectory(atPath: progress, withIntermediateDirectories: true)
-    let stale = "# source 1:1 size 9 modified 1.0\n3 OLD-1 accepted, 9 alerts\n9 OLD-9 accepted, 2 alerts\n"
+    let stale = "# source inode 1 size 9 modified 1.0\n3 OLD-1 accepted, 9 alerts\n9 OLD-9 accepted, 2 alerts\n"
     try stale.write(toFile: progress + "hxl-incidents.week2.csv.verdicts", atomically: true, encoding: .utf8)
     try stale.write(toFile: progress + "hxl-incidents.gone.csv.verdicts", atomically: true, encoding: .utf8)
+    try stale.write(toFile: progress + "nomapping.week3.csv.verdicts", atomically: true, encoding: .utf8)
     // In the folder before the daemon starts, so it is there at the first look.
-    try FileManager.default.createDirectory(atPath: directory.path + "/spool/hxl-incidents", withIntermediateDirectories: true)
+    for mapping in ["hxl-incidents", "nomapping"] {
+      try FileManager.default.createDirectory(atPath: directory.path + "/spool/" + mapping, withIntermediateDirectories: true)
+    }
     try Self.drop(try String(contentsOfFile: Self.example, encoding: .utf8), as: "week2.csv", in: directory)
+    // Failed at once (no mapping of that name): its reason has no rows before it.
+    try Self.drop(try String(contentsOfFile: Self.example, encoding: .utf8), as: "week3.csv", in: directory, mapping: "nomapping")
 
     let daemon = try Self.daemon(in: directory)
     let verdictsPath = directory.path + "/spool/done/week2.csv.verdicts"
@@ -167,6 +172,10 @@ struct SpoolSourceTests {
         "3 HXL-HX-1 accepted, 1 alert", "4 HXL-HX-2 accepted, 1 alert", "5 HXL-HX-3 accepted, 0 alerts",
         "6 HXL-HX-4 accepted, 1 alert",
       ])
+    let reasonPath = directory.path + "/spool/failed/week3.csv.reason"
+    #expect(eventually(within: 60) { Self.read(reasonPath) != nil })
+    #expect(Self.read(reasonPath)?.contains("the mapping nomapping") == true, "\(Self.read(reasonPath) ?? "")")
+    #expect(Self.read(reasonPath)?.contains("OLD") == false, "\(Self.read(reasonPath) ?? "")")
     #expect(eventually(within: 60) { !FileManager.default.fileExists(atPath: progress + "hxl-incidents.gone.csv.verdicts") })
     #expect(!FileManager.default.fileExists(atPath: progress + "hxl-incidents.week2.csv.verdicts"))
     expectCleanStop(daemon)
