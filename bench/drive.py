@@ -1,10 +1,11 @@
 """Drives a running vigild for bench/run: throughput over one and over 8 connections,
-round trips at low load, reload of 1,000 rules (and what it does to acknowledgements),
-peak RSS after RSS_REPORTS journalled reports. Prints one table with the ratio to the peer.
+round trips at low load (beside the disk alone doing the same writes and fsyncs), reload
+of 1,000 rules (and what it does to acknowledgements), peak RSS after RSS_REPORTS
+journalled reports. Prints one table with the ratio to the peer.
 The throughput runs use the C client (bench/client.c, built by bench/run), whose own share
 of the machine is printed beside each.
 usage: VIGIL_CLIENT=PATH drive.py WORKDIR DAEMON_PID PEER_LINE RSS_REPORTS"""
-import json, os, re, shutil, socket, statistics, subprocess, sys, threading, time
+import ctypes, json, os, re, shutil, socket, statistics, subprocess, sys, threading, time
 
 work, pid, peer_line, rss_reports = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 sock_path = os.path.join(work, "s.sock")
@@ -80,19 +81,56 @@ rows.append(("throughput, 8 connections (reports/s)", f"{eight:,.0f}",
              f"{eight / peer_rate:.2f}x peer (client: {share:.1%} of the machine)"))
 print(f"after 8 connections: peak RSS {rss_kib() / 1024:.0f} MB", file=sys.stderr)
 
-# 3. Round trips at low load: one report at a time.
+# 3. Round trips at low load: one report at a time. After each, the disk alone does what
+# the writer did for it, in files beside the daemon's: the report's line appended to one
+# file and, when it raised alerts, a line of an alert's size for each to another (whose
+# writeback is started first, as the writer does), then an fsync of each. That is the
+# floor under the round trip with durability batch, measured in the same seconds.
+libc = ctypes.CDLL(None, use_errno=True)
+libc.sync_file_range.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+SYNC_FILE_RANGE_WRITE = 2
+probe_journal = os.open(os.path.join(work, "probe-journal"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+probe_log = os.open(os.path.join(work, "probe-log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+alert_line = b"x" * 399 + b"\n"
+
+
+def disk_alone(report, alerts):
+    start = time.perf_counter()
+    os.write(probe_journal, report)
+    if alerts:
+        os.write(probe_log, alert_line * alerts)
+        libc.sync_file_range(probe_log, 0, 0, SYNC_FILE_RANGE_WRITE)
+    os.fsync(probe_journal)
+    if alerts:
+        os.fsync(probe_log)
+    return time.perf_counter() - start
+
+
 s = connect()
 f = s.makefile("rb")
-trips = []
+trips, floor = [], []
 for i, line in enumerate(renamed(lines[:3000], b"LAT")):
     start = time.perf_counter()
     s.sendall(line)
-    f.readline()
+    answer = f.readline()
     trips.append(time.perf_counter() - start)
+    verdict = json.loads(answer)
+    # A refusal or a duplicate wrote nothing: no floor to measure beside it.
+    if verdict.get("ok") and not verdict.get("duplicate"):
+        floor.append(disk_alone(line, len(verdict.get("alerts") or [])))
 s.close()
-trips.sort()
-pct = lambda p: trips[min(len(trips) - 1, int(len(trips) * p))] * 1e6
-rows.append(("round trip p50 / p99 / p99.9 (µs)", f"{pct(0.5):.0f} / {pct(0.99):.0f} / {pct(0.999):.0f}", "target p99 < 1000"))
+os.close(probe_journal)
+os.close(probe_log)
+
+
+def percentiles(samples):
+    samples = sorted(samples)
+    pct = lambda p: samples[min(len(samples) - 1, int(len(samples) * p))] * 1e6
+    return f"{pct(0.5):.0f} / {pct(0.99):.0f} / {pct(0.999):.0f}"
+
+
+rows.append(("round trip p50 / p99 / p99.9 (µs)", percentiles(trips), "target p99 < 1000, p99.9 < 2000"))
+rows.append(("the disk alone, same writes and fsyncs (µs)", percentiles(floor), "the floor under the round trip"))
 
 # 4. Reload of 1,000 rules while a client keeps submitting one report at a time.
 stop = threading.Event()
