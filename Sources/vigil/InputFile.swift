@@ -19,22 +19,26 @@ enum InputFile {
   /// The whole of the file at `path`.
   static func contents(_ path: String, naming name: String? = nil) throws(CommandFailure) -> Data {
     let handle = FileHandle(fileDescriptor: try open(path, naming: name), closeOnDealloc: true)
-    var contents = Data()
     do {
-      while true {
-        let chunk = try read(handle.fileDescriptor, upTo: 1 << 20)
-        if chunk.isEmpty { break }
-        contents.append(contentsOf: chunk)
-      }
+      return Data(try readToEnd(handle.fileDescriptor))
     } catch {
       throw failure(path, name, error.reason)
     }
-    return contents
   }
 
   /// Why a read failed, as `strerror` says it ("Input/output error").
   struct ReadError: Error {
     let reason: String
+  }
+
+  /// What is left to read from `descriptor`, up to its end.
+  static func readToEnd(_ descriptor: Int32) throws(ReadError) -> [UInt8] {
+    var bytes: [UInt8] = []
+    while true {
+      let chunk = try read(descriptor, upTo: 1 << 20)
+      if chunk.isEmpty { return bytes }
+      bytes += chunk
+    }
   }
 
   /// Up to `count` bytes from `descriptor`, none at its end. Read with read(2), so that a

@@ -105,13 +105,9 @@ struct AlertLogFollower {
 
   /// What was appended since the last read, in whole lines.
   private mutating func drain() throws(CommandFailure) -> [[UInt8]] {
-    var data: [UInt8] = []
+    let data: [UInt8]
     do {
-      while true {
-        let chunk = try InputFile.read(handle.fileDescriptor, upTo: 1 << 20)
-        if chunk.isEmpty { break }
-        data += chunk
-      }
+      data = try InputFile.readToEnd(handle.fileDescriptor)
     } catch {
       throw CommandFailure(status: 2, sentence: "cannot read \(path): \(error.reason)")
     }

@@ -32,6 +32,12 @@ struct SpoolSourceTests {
     #expect(rename(staging, directory.path + "/spool/\(mapping)/" + name) == 0)
   }
 
+  /// The verdicts of the example's four rows, each accepted the first time.
+  static let exampleVerdicts: [Substring] = [
+    "3 HXL-HX-1 accepted, 1 alert", "4 HXL-HX-2 accepted, 1 alert", "5 HXL-HX-3 accepted, 0 alerts",
+    "6 HXL-HX-4 accepted, 1 alert",
+  ]
+
   static func read(_ path: String) -> String? { try? String(contentsOfFile: path, encoding: .utf8) }
 
   @Test func aDroppedFileIsImportedAndMovedWithItsVerdicts() throws {
@@ -40,11 +46,7 @@ struct SpoolSourceTests {
     try Self.drop(try String(contentsOfFile: Self.example, encoding: .utf8), as: "week1.csv", in: directory)
     let verdictsPath = directory.path + "/spool/done/week1.csv.verdicts"
     #expect(eventually(within: 60) { Self.read(verdictsPath) != nil })
-    #expect(
-      Self.read(verdictsPath)?.split(separator: "\n") == [
-        "3 HXL-HX-1 accepted, 1 alert", "4 HXL-HX-2 accepted, 1 alert", "5 HXL-HX-3 accepted, 0 alerts",
-        "6 HXL-HX-4 accepted, 1 alert",
-      ])
+    #expect(Self.read(verdictsPath)?.split(separator: "\n") == Self.exampleVerdicts)
     #expect(FileManager.default.fileExists(atPath: directory.path + "/spool/done/week1.csv"))
     #expect(!FileManager.default.fileExists(atPath: directory.path + "/spool/hxl-incidents/week1.csv"))
     let sources = (try daemon.exchange(#"{"op":"status"}"#)["sources"] as? [[String: Any]]) ?? []
@@ -167,11 +169,7 @@ struct SpoolSourceTests {
     let daemon = try Self.daemon(in: directory)
     let verdictsPath = directory.path + "/spool/done/week2.csv.verdicts"
     #expect(eventually(within: 60) { Self.read(verdictsPath) != nil })
-    #expect(
-      Self.read(verdictsPath)?.split(separator: "\n") == [
-        "3 HXL-HX-1 accepted, 1 alert", "4 HXL-HX-2 accepted, 1 alert", "5 HXL-HX-3 accepted, 0 alerts",
-        "6 HXL-HX-4 accepted, 1 alert",
-      ])
+    #expect(Self.read(verdictsPath)?.split(separator: "\n") == Self.exampleVerdicts)
     let reasonPath = directory.path + "/spool/failed/week3.csv.reason"
     #expect(eventually(within: 60) { Self.read(reasonPath) != nil })
     #expect(Self.read(reasonPath)?.contains("the mapping nomapping") == true, "\(Self.read(reasonPath) ?? "")")
