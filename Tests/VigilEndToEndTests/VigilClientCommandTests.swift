@@ -229,6 +229,46 @@ struct VigilClientCommandTests {
     expectCleanStop(daemon)
   }
 
+  /// A read error in the middle of an input (a socket on standard input, reset by its peer
+  /// after a report and a half): the whole report before it is sent and answered, the one it
+  /// cut is not, and the next input is read in full.
+  @Test func aReadErrorMidFileSendsWhatCameWholeBeforeIt() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    try Self.file(daemon, "two.json", Self.report("M-2"))
+    for op in ["submit", "check"] {
+      let input = try Self.socketReset(after: Self.report("M-1") + "\n" + String(Self.report("M-3").prefix(30)))
+      let run = try ChildProcess.run(
+        "vigil", [op, "-", "two.json", "--socket", daemon.socketPath], in: daemon.directory.path,
+        standardInput: input)
+      #expect(run.status == 2, "\(op): \(run.standardError)")
+      #expect(
+        run.standardError == "vigil: cannot read <stdin>: Connection reset by peer; the rest of the file was not read\n",
+        "\(op): \(run.standardError)")
+      #expect(run.standardOutput.contains("<stdin>:1: M-1: "), "\(op): \(run.standardOutput)")
+      #expect(run.standardOutput.contains("two.json:1: M-2: "), "\(op): \(run.standardOutput)")
+      #expect(!run.standardOutput.contains("M-3"), "\(op): the report cut short is not sent")
+      #expect(run.standardOutput.contains("2 reports: 2 "), "\(op): \(run.standardOutput)")
+    }
+    let counters = try daemon.exchange(#"{"op":"status"}"#)["counters"] as? [String: Any]
+    #expect(counters?["accepted"] as? Int == 2, "\(counters ?? [:])")
+    #expect(counters?["checked"] as? Int == 2, "\(counters ?? [:])")
+    expectCleanStop(daemon)
+  }
+
+  /// The reading end of a socket pair that gives `text`, then ECONNRESET: the writing end
+  /// is closed with a byte it never read.
+  static func socketReset(after text: String) throws -> FileHandle {
+    var ends: [Int32] = [0, 0]
+    guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &ends) == 0 else {
+      throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+    }
+    let bytes = Array(text.utf8)
+    #expect(bytes.withUnsafeBytes { write(ends[0], $0.baseAddress, $0.count) } == bytes.count)
+    #expect(write(ends[1], "x", 1) == 1)
+    close(ends[0])
+    return FileHandle(fileDescriptor: ends[1], closeOnDealloc: true)
+  }
+
   /// `vigil` or `vigil rules` alone names nothing to do: misuse, with the usage on standard error.
   @Test(arguments: [[String](), ["rules"], ["sinks"]])
   func aCommandGroupAloneIsMisuse(arguments: [String]) throws {

@@ -24,7 +24,8 @@ public enum ChildProcess {
   }
 
   public static func run(
-    _ program: String, _ arguments: [String], in directory: String? = nil, stopWhenReady: Bool = false
+    _ program: String, _ arguments: [String], in directory: String? = nil, stopWhenReady: Bool = false,
+    standardInput: FileHandle = .nullDevice
   ) throws -> Run {
     let process = Process()
     // A bare name is one of the package's programs, built next to the test binary.
@@ -38,7 +39,7 @@ public enum ChildProcess {
     let error = Pipe()
     process.standardOutput = output
     process.standardError = error
-    process.standardInput = FileHandle.nullDevice
+    process.standardInput = standardInput
     try process.run()
     // Read both pipes before waiting, so a chatty child never blocks on a full pipe.
     let errorData = ReadInBackground(error.fileHandleForReading)
