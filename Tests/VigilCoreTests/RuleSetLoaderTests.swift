@@ -246,6 +246,18 @@ struct RuleSetLoaderTests {
       ]
     ),
     (
+      // A key missing does not hide the other keys' errors: all of them at once.
+      "- rule: r.one\n  condition: type = atack\n  priority: urgent\n  severity: 3\n",
+      [
+        "Rules/x.yaml:1:3: a rule needs 'desc'",
+        "Rules/x.yaml:1:3: a rule needs 'output'",
+        "Rules/x.yaml:2:21: rule r.one: 'atack' is not a value of type, which is one of: attack, access, detention, "
+          + "trade, displacement, siege",
+        "Rules/x.yaml:3:13: rule r.one: priority must be one of critical, high, medium, low, info, got 'urgent'",
+        "Rules/x.yaml:4:3: unknown key 'severity' in a rule (known: rule, desc, condition, output, priority, basis, tags, enabled, examples)",
+      ]
+    ),
+    (
       rule("type = attack") + rule("type = access"),
       ["Rules/x.yaml:6:9: rule r.one is already defined at Rules/x.yaml:1:9"]
     ),

@@ -331,7 +331,7 @@ struct Loading {
     guard let idScalar = scalar(members, "rule", owner: "a rule") else { return nil }
     let id = idScalar.text
     register(id: idScalar, kind: "rule")
-    guard keysFine else { return nil }
+    // A key missing or unknown does not stop the others' checks: every error at once.
     let owner = "rule \(id)"
     let description = scalar(members, "desc", owner: owner)
     let priorityScalar = scalar(members, "priority", owner: owner)
@@ -345,9 +345,8 @@ struct Loading {
     let enabled = flag(members, "enabled", owner: owner)
     let condition = compileCondition(members, owner: owner, compiler: compiler)
     let output = compileOutput(members, owner: owner, compiler: compiler)
-    guard let description, let priority, let basis, let tags, let enabled, let condition, let output else {
-      return nil
-    }
+    guard keysFine, let description, let priority, let basis, let tags, let enabled, let condition, let output
+    else { return nil }
     if description.text.allSatisfy(\.isWhitespace) {
       fail(description.position, "\(owner): desc must say what the rule detects")
     }
