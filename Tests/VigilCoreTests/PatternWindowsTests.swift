@@ -357,6 +357,26 @@ struct PatternWindowsTests {
     #expect(errors.count == 8, "\(errors)")
   }
 
+  /// A pattern lacking a key is still checked whole: every error of it comes in one load.
+  @Test func aPatternLackingAKeyHasItsOtherErrorsToo() {
+    let lacking = """
+      - pattern: t.lacking
+        rules: [t.nothere]
+        count: 1
+        window: 30 days
+      """
+    #expect(
+      ruleErrors([("p.yaml", lacking)]) == [
+        "Rules/p.yaml:1:3: a pattern needs 'desc'",
+        "Rules/p.yaml:1:3: a pattern needs 'priority'",
+        "Rules/p.yaml:1:3: a pattern needs 'output'",
+        "Rules/p.yaml:2:11: pattern t.lacking: no rule is named 't.nothere'",
+        "Rules/p.yaml:3:10: pattern t.lacking: count must be a whole number from 2 to 1000, got \"1\"",
+        "Rules/p.yaml:4:11: pattern t.lacking: window must be a number of days or hours, such as 30d or 12h, "
+          + "at most 400 days; got '30 days'",
+      ])
+  }
+
   /// A rule with an error of its own is not loaded: a pattern naming it says so, not that
   /// no rule has that name.
   @Test func aPatternNamingARuleWithErrorsSaysSo() throws {

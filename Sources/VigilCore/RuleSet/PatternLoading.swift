@@ -13,7 +13,7 @@ extension Loading {
     let keysFine = checkKeys(members, known: Self.patternKeys, required: required, what: "pattern", at: position)
     guard let idScalar = scalar(members, "pattern", owner: "a pattern") else { return nil }
     register(id: idScalar, kind: "pattern")
-    guard keysFine else { return nil }
+    // As for a rule: a key missing or unknown does not stop the others' checks.
     let id = idScalar.text
     let owner = "pattern \(id)"
     let description = scalar(members, "desc", owner: owner)
@@ -40,7 +40,7 @@ extension Loading {
         fail(locate(error.start, in: outputScalar), "\(owner): output: \(error.message)")
       }
     }
-    guard let description, let priority, let basis, let tags, let enabled, let window, let groupBy, let shape,
+    guard keysFine, let description, let priority, let basis, let tags, let enabled, let window, let groupBy, let shape,
       members.contains(where: { $0.key == "distinct" }) == (distinct != nil), let output
     else { return nil }
     if description.text.allSatisfy(\.isWhitespace) {
