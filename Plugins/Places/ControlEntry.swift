@@ -8,7 +8,9 @@ struct ControlEntry: Sendable {
   let names: [String]
   let aliases: [Alias]
   let governorate: String?
-  let governorateAlias: Alias?
+  /// The governorate's key in the atlas (`SY07`): a report's governorate text, in any
+  /// spelling the atlas knows, is compared by it ("Rural Damascus" is never Damascus).
+  let governorateKey: String?
   let point: (lat: Double, lon: Double, radiusKilometres: Double)?
   let designated: [String]
   let others: [String]
@@ -36,6 +38,7 @@ struct ControlEntry: Sendable {
     var key: String?
     var names: [String] = []
     var governorate: String?
+    var governorateKey: String?
     var point: (Double, Double, Double)?
     var placeGiven = false
     var designated: [String]?
@@ -51,6 +54,14 @@ struct ControlEntry: Sendable {
         placeGiven = true
       case "governorate":
         governorate = reader.text(member.value, "governorate")
+        if let governorate {
+          governorateKey = GovernorateAtlas.atlas.region(named: governorate)
+          if governorateKey == nil {
+            let known = GovernorateAtlas.atlas.regions.map(\.name).joined(separator: ", ")
+            reader.errors.append(
+              RuleError(member.value.position, "a control's governorate '\(governorate)' is none of Syria's governorates (\(known), or another of their spellings)"))
+          }
+        }
         placeGiven = true
       case "point":
         point = reader.point(member.value)
@@ -84,7 +95,7 @@ struct ControlEntry: Sendable {
     return .success(
       ControlEntry(
         key: key, names: names, aliases: names.map(Alias.init), governorate: governorate,
-        governorateAlias: governorate.map(Alias.init), point: point.map { ($0.0, $0.1, $0.2) },
+        governorateKey: governorateKey, point: point.map { ($0.0, $0.1, $0.2) },
         designated: designated ?? [], others: others ?? [], from: from, to: to, source: source, position: position))
   }
 
@@ -112,7 +123,7 @@ struct ControlEntry: Sendable {
       return NameNormalizer.words(of: first) == NameNormalizer.words(of: otherFirst)
     }
     if let point, let otherPoint = other.point { return point.lat == otherPoint.lat && point.lon == otherPoint.lon }
-    return names.isEmpty && other.names.isEmpty && governorate == other.governorate
+    return names.isEmpty && other.names.isEmpty && governorateKey != nil && governorateKey == other.governorateKey
   }
 
   /// Reads members, collecting every problem at its place.

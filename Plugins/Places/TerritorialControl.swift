@@ -83,7 +83,9 @@ struct ControlMap: Sendable {
   private let reaches: [Reach]
   /// By place text: the entries whose names occur in it.
   private let byPlace = TextCache<[Int]>()
-  private let byGovernorate = TextCache<[Int]>()
+  private let governorateOfText = TextCache<String?>()
+  /// The entries for a whole governorate, by the governorate's key.
+  private let wholeGovernorates: [String: [Int]]
 
   /// An entry's circle and days, as numbers.
   private struct Reach: Sendable {
@@ -150,6 +152,8 @@ struct ControlMap: Sendable {
       for cell in cells { byCell[cell, default: []].append(index) }
     }
     self.byCell = byCell
+    wholeGovernorates = Dictionary(
+      grouping: entries.indices.filter { entries[$0].coversWholeGovernorate }, by: { entries[$0].governorateKey ?? "" })
     self.wide = wide
     var byNameWords: [[String]: [Int]] = [:]
     for (index, entry) in entries.enumerated() {
@@ -239,13 +243,16 @@ struct ControlMap: Sendable {
         }
         if !covering.isEmpty { return finding(covering) }
       }
+      // The governorate as the atlas knows it, by its text or else by the coordinates.
+      var key: String?
       if case .text(let text)? = governorate?(report) {
-        let covering = byGovernorate.value(for: text) { text in
-          let words = NameNormalizer.words(of: text.string)
-          return entries.indices.filter {
-            entries[$0].coversWholeGovernorate && entries[$0].governorateAlias?.occurs(in: words) == true
-          }
-        }.filter { reaches[$0].covers(day) }
+        key = governorateOfText.value(for: text) { GovernorateAtlas.atlas.region(named: $0.string) }
+      }
+      if key == nil, case .number(let lat)? = latitude?(report), case .number(let lon)? = longitude?(report) {
+        key = GovernorateAtlas.atlas.region(containing: GeoPoint(lon: lon, lat: lat))
+      }
+      if let key, let whole = wholeGovernorates[key] {
+        let covering = whole.filter { reaches[$0].covers(day) }
         if !covering.isEmpty { return finding(covering) }
       }
       return nil

@@ -13,7 +13,7 @@ struct ControlGridTests {
     -> ControlEntry
   {
     ControlEntry(
-      key: "e\(number)", names: [], aliases: [], governorate: nil, governorateAlias: nil,
+      key: "e\(number)", names: [], aliases: [], governorate: nil, governorateKey: nil,
       point: (lat, lon, radius), designated: [], others: ["X"], from: from, to: "2017-01-01", source: "test",
       position: SourcePosition(file: "control.yaml", line: number, column: 1))
   }

@@ -36,6 +36,18 @@ struct TerritorialControlTests {
       from: 2014-01-13
       to: 2017-01-01
       source: "a whole-governorate entry, for the fallback"
+    - control: damascus_governorate
+      governorate: Damascus
+      designated: []
+      others: [Syrian government]
+      from: 2011-03-15
+      source: "a whole-governorate entry whose name is inside another's (Rural Damascus)"
+    - control: idlib_governorate
+      governorate: Idlib
+      designated: [Nusra Front]
+      others: []
+      from: 2015-03-28
+      source: "a whole-governorate entry, named in one spelling of several"
     - control: damascus
       names: [Damascus, دمشق]
       designated: []
@@ -75,6 +87,14 @@ struct TerritorialControlTests {
     ("2016-06-01", #""governorate":"Ar-Raqqa Governorate""#, "designated: Raqqa was held by ISIL alone (control: raqqa_governorate)"),
     ("2016-06-01", #""place":"Tabqa","governorate":"Raqqa""#, "designated: Raqqa was held by ISIL alone (control: raqqa_governorate)"),
     ("2016-06-01", #""place":"Kafr Nabudah""#, "unknown"),
+    // Governorates compared as the atlas knows them: any spelling, and never a name inside another's.
+    ("2016-06-01", #""governorate":"Rural Damascus""#, "unknown"),
+    ("2016-06-01", #""governorate":"Damascus Countryside""#, "unknown"),
+    ("2016-06-01", #""governorate":"دمشق""#, "others"),
+    ("2016-06-01", #""governorate":"إدلب""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
+    ("2016-06-01", #""governorate":"Idleb Governorate""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
+    // Coordinates outside every circle, without a governorate: the governorate they are in.
+    ("2016-06-01", #""lat":35.95,"lon":39.01"#, "designated: Raqqa was held by ISIL alone (control: raqqa_governorate)"),
     // "Town, Governorate": the first part that names a place decides, not both.
     ("2016-06-01", #""place":"Manbij, Idlib""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
     ("2016-06-01", #""place":"Kafr Nabudah, Idlib""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
@@ -97,6 +117,15 @@ struct TerritorialControlTests {
     ("- control: x\n  names: [A]\n  others: [B]\n  from: 2016-13-01\n  source: s\n", "4:9", "control from must be a date"),
     ("- control: x\n  names: [A]\n  from: 2016-01-01\n  source: s\n", "1:3", "a control needs who held the place"),
     ("- control: x\n  others: [B]\n  from: 2016-01-01\n  source: s\n", "1:3", "a control needs a place"),
+    (
+      "- control: x\n  governorate: Not A Governorate\n  others: [B]\n  from: 2016-01-01\n  source: s\n", "2:16",
+      "a control's governorate 'Not A Governorate' is none of Syria's governorates (Damascus, Aleppo,"
+    ),
+    (
+      "- control: a\n  governorate: Idlib\n  others: [B]\n  from: 2016-01-01\n  source: s\n"
+        + "- control: b\n  governorate: إدلب\n  designated: [C]\n  from: 2016-06-01\n  source: s\n",
+      "6:3", "control b overlaps control a"
+    ),
     ("- control: x\n  names: [A]\n  others: [B]\n  from: 2016-01-01\n  source: s\n  held: [C]\n", "6:3", "unknown key 'held' in a control"),
     ("- control: x\n  names: [A]\n  others: [B]\n  from: 2016-02-01\n  to: 2016-01-01\n  source: s\n", "1:3", "a control's 'to' (2016-01-01) must come after"),
     (
