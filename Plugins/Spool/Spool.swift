@@ -120,7 +120,7 @@ struct SpoolFile {
     case .success(let mapping):
       do {
         var reader = try Self.open(path, mapping: mapping)
-        let mapper = RowMapper(mapping: mapping, header: reader.header, hashtags: reader.hashtags, file: name)
+        let mapper = RowMapper(mapping: mapping, header: reader.header, hashtags: reader.hashtags)
         if let problem = mapper.missingColumnsProblem(header: reader.header) { return fail(problem) }
         try? FileManager.default.createDirectory(atPath: spool + "/" + SpoolProgress.folder, withIntermediateDirectories: true)
         guard let progress = SpoolProgress.open(progressPath, for: path) else {

@@ -12,7 +12,7 @@ struct MappingTests {
   }
 
   static func mapper(_ text: String, header: [String], hashtags: [String]? = nil) throws -> RowMapper {
-    RowMapper(mapping: try load(text).get(), header: header, hashtags: hashtags, file: "in.csv")
+    RowMapper(mapping: try load(text).get(), header: header, hashtags: hashtags)
   }
 
   static func report(_ outcome: RowMapper.Outcome) -> [String: Any]? {
@@ -63,7 +63,7 @@ struct MappingTests {
     #expect(report["narrative"] as? String == "Two bombs. / Night.")
     let extra = report["extra"] as? [String: Any] ?? [:]
     #expect(extra["facility"] as? String == "Health Building")
-    #expect((extra["source"] as? [String: Any])?["row"] as? Int == 7)
+    #expect(extra["import"] as? [String: String] == ["mapping": "t"], "the provenance: the mapping, not the file's row")
     #expect(unmapped.isEmpty)
   }
 

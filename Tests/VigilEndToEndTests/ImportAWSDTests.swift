@@ -113,7 +113,7 @@ struct ImportAWSDTests {
       #expect((location["lat"] != nil) == precise, "\(id): coordinates precise: \(precise)")
       let extra = report["extra"] as? [String: Any] ?? [:]
       #expect((extra["location_lat"] != nil) == !precise, "\(id): coarse coordinates kept under extra")
-      #expect((extra["source"] as? [String: Any])?["file"] as? String == "awsd-security-incidents.csv", "\(id)")
+      #expect((extra["import"] as? [String: Any])?["mapping"] as? String == "awsd", "\(id): which mapping made it")
       var expected: Set<String> = ["access.attack_on_humanitarians"]
       if occurredAt >= "2016-02-27" { expected.insert("ceasefire.violation") }
       #expect(firedByID[id] == expected, "\(id)")
@@ -123,6 +123,20 @@ struct ImportAWSDTests {
     let again = try ChildProcess.run(
       "vigil", ["import", "--socket", daemon.socketPath, "--map", mapping, Self.data.path], in: daemon.directory.path)
     #expect(again.standardOutput.contains("26 reports: 0 accepted, 25 already recorded, 1 refused"), "\(again.standardOutput.suffix(600))")
+
+    // A newer release under another name, with a new incident at its top that moves every
+    // other row down: the new one is accepted, the others are already recorded.
+    let text = try String(contentsOf: Self.data, encoding: .utf8)
+    let known = try #require(text.split(separator: "\n").first { $0.hasPrefix("2263,") })
+    let header = text.prefix { $0 != "\n" }
+    let release = daemon.directory.path + "/awsd-release-2.csv"
+    let moved = String(header) + "\n99263" + String(known.dropFirst(4)) + "\n" + String(text.dropFirst(header.count + 1))
+    try moved.write(toFile: release, atomically: true, encoding: .utf8)
+    let next = try ChildProcess.run(
+      "vigil", ["import", "--socket", daemon.socketPath, "--map", mapping, release], in: daemon.directory.path)
+    #expect(
+      next.standardOutput.contains("27 reports: 1 accepted, 25 already recorded, 1 refused"), "\(next.standardOutput.suffix(600))")
+    #expect(next.standardOutput.contains("awsd-release-2.csv:2: AWSD-99263: "), "\(next.standardOutput.prefix(600))")
     expectCleanStop(daemon)
   }
 

@@ -84,14 +84,20 @@ struct ImportInsecurityInsightTests {
     let patternAlerts = fired.flatMap(\.1).filter { $0 == "patterns.repeated_attacks_on_medical_care" }
     #expect(patternAlerts.count >= 10, "\(patternAlerts.count) repeated-attack patterns in 285 attacks on health care")
     let journal = try String(contentsOfFile: daemon.directory.path + "/var/lib/vigil/reports.jsonl", encoding: .utf8)
-    var reportsByRow: [Int: [String: Any]] = [:]
+    // The journal's reports, by the row each verdict names.
+    var reportsByID: [String: [String: Any]] = [:]
     for line in ImportAWSDTests.lines(journal) {
-      guard let report = line["report"] as? [String: Any],
-        let row = ((report["extra"] as? [String: Any])?["source"] as? [String: Any])?["row"] as? Int
-      else { continue }
-      reportsByRow[row] = report
+      guard let report = line["report"] as? [String: Any], let id = report["id"] as? String else { continue }
+      #expect(
+        ((report["extra"] as? [String: Any])?["import"] as? [String: Any])?["mapping"] as? String
+          == "insecurity-insight-health", "\(id)")
+      reportsByID[id] = report
     }
-    #expect(reportsByRow.count == 285, "each report knows its row")
+    var reportsByRow: [Int: [String: Any]] = [:]
+    for verdict in verdicts where verdict["ok"] as? Bool == true {
+      if let row = verdict["line"] as? Int, let id = verdict["report_id"] as? String { reportsByRow[row] = reportsByID[id] }
+    }
+    #expect(reportsByRow.count == 285, "each accepted row's report is in the journal")
     let indiscriminate: Set<String> = ["air_strike", "shelling"]
     for (row, occurredAt, governorate, target, weapons, party) in Self.rows {
       let report = try #require(reportsByRow[row], "no report from row \(row)")

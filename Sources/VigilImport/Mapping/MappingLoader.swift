@@ -239,6 +239,10 @@ public enum MappingLoader {
       var rules: [FieldRule] = []
       for member in members {
         let path = extra ? "extra." + member.key : member.key
+        if path == RowMapper.provenancePath {
+          fail(member.keyPosition, "extra.\(member.key) is the import's own (which mapping made the report); name this extra otherwise")
+          continue
+        }
         if !extra {
           guard let field = ReportSchema.field(path), field.type != .object else {
             fail(member.keyPosition, "fields.\(member.key): no such report field (see docs/reports.md)")
@@ -454,7 +458,7 @@ public enum MappingLoader {
         })
         // A row written by hashtags (`"#adm1 +name": Idlib`) stands for a sheet with a hashtag row.
         let hashtags = header.allSatisfy { $0.hasPrefix("#") } ? header : nil
-        let mapper = RowMapper(mapping: mapping, header: header, hashtags: hashtags, file: "example")
+        let mapper = RowMapper(mapping: mapping, header: header, hashtags: hashtags)
         if let missing = mapper.missingColumns.first {
           fail(position, "example \(index): the row lacks the column \(missing.shown) the mapping reads (\(missing.position))")
           continue
@@ -477,7 +481,7 @@ public enum MappingLoader {
     }
   }
 
-  /// The two JSON reports hold the same members (extra.source, the provenance, aside).
+  /// The two JSON reports hold the same members (extra.import, the provenance, aside).
   static func sameReport(_ made: String, _ expected: String) -> Bool {
     guard let left = try? JSONSerialization.jsonObject(with: Data(withoutSource(made).utf8)) as? NSDictionary,
       let right = try? JSONSerialization.jsonObject(with: Data(expected.utf8)) as? NSDictionary
@@ -488,7 +492,7 @@ public enum MappingLoader {
   static func withoutSource(_ json: String) -> String {
     guard var object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return json }
     if var extra = object["extra"] as? [String: Any] {
-      extra.removeValue(forKey: "source")
+      extra.removeValue(forKey: String(RowMapper.provenancePath.dropFirst("extra.".count)))
       object["extra"] = extra.isEmpty ? nil : extra
     }
     let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()

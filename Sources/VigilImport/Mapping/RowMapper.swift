@@ -27,15 +27,14 @@ public struct RowMapper: Sendable {
   /// The column references the table lacks.
   public let missingColumnNames: [String]
   let missingColumns: [ColumnReference]
-  private let file: String
   /// Where each referenced column is, by its `shown` text.
   private let indices: [String: Int]
 
-  /// - Parameters:
-  ///   - file: the name the reports' provenance gives (`extra.source.file`).
-  public init(mapping: Mapping, header: [String], hashtags: [String]?, file: String) {
+  /// Where each report says which mapping made it.
+  public static let provenancePath = "extra.import"
+
+  public init(mapping: Mapping, header: [String], hashtags: [String]?) {
     self.mapping = mapping
-    self.file = file
     var indices: [String: Int] = [:]
     var missing: [ColumnReference] = []
     let trimmedHeader = header.map { $0.trimmingCharacters(in: .whitespaces) }
@@ -97,7 +96,10 @@ public struct RowMapper: Sendable {
         return .refused("\(rule.path): \(reason)")
       }
     }
-    report.set("extra.source", "{\"file\":\(JSONText.string(file)),\"row\":\(row.number)}")
+    // The provenance: the mapping, not the file and the row, which change between releases
+    // of a dataset (a row added at the top moves every other), and would make each report
+    // of the next release a conflict with the one recorded. The id carries the source's own.
+    report.set(Self.provenancePath, "{\"mapping\":\(JSONText.string(mapping.name))}")
     let json = report.json
     switch ReportParser.parse(json) {
     case .failure(let error): return .refused("\(error)")
