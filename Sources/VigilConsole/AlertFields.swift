@@ -49,13 +49,10 @@ struct ChainCheck {
     changedOnDisk = onDisk.map { $0 != written } ?? false
     // The file's line is what is checked: the evidence is the file, not the copy.
     let line = onDisk ?? written
-    let marker = Array(",\"hash\":\"".utf8)
-    guard let cut = Self.lastIndex(of: marker, in: line), let prev = Self.member("prev", in: line),
-      let hash = Self.member("hash", in: line)
-    else {
+    guard let (cut, hash) = AlertChain.seal(of: line), let prev = Self.member("prev", in: line) else {
       hashMatches = false
       prevMatches = nil
-      detail = "the line has no prev and hash members"
+      detail = "the line does not end with its prev and hash members, hash last"
       return
     }
     hashMatches = AlertChain.hash(prev: prev, prefix: Array(line[..<cut])) == hash && !changedOnDisk

@@ -36,10 +36,12 @@ struct Verify: ParsableCommand {
     for file in try logFiles() {
       let data = try InputFile.contents(file)
       var number = 0
-      for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+      let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+      for line in lines {
         number += 1
-        if line.isEmpty { continue }
-        if let problem = verifier.take(Array(line)) {
+        // What follows the last newline is empty; an empty line elsewhere was put there.
+        if line.isEmpty, number == lines.count { continue }
+        if let problem = line.isEmpty ? "altered: an empty line" : verifier.take(Array(line)) {
           if json {
             print(
               "{\"ok\":false,\"file\":\(JSONText.string(file)),\"line\":\(number),\"problem\":\(JSONText.string(problem))}")

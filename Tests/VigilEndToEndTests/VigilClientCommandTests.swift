@@ -367,6 +367,25 @@ struct VigilClientCommandTests {
     #expect(insertedRun.status == 1)
     #expect(insertedRun.standardOutput == "edited.jsonl:7: seq 3: out of order after seq 6 (reordered or inserted)\n")
 
+    // Bytes after the hash are outside what it covers: a member, a space, a carriage return.
+    let afterHash = [
+      String(lines[4].dropLast()) + #","retracted":true}"#, lines[4] + " ", lines[4] + "\r",
+    ]
+    for line in afterHash {
+      var edited = lines
+      edited[4] = line
+      let run = try verify(edited)
+      #expect(run.status == 1, "\(line)")
+      #expect(
+        run.standardOutput == "edited.jsonl:5: altered: not an alert record (seq, prev and hash, hash last)\n",
+        "\(line): \(run.standardOutput)")
+    }
+    var blank = lines
+    blank.insert("", at: 4)
+    let blankRun = try verify(blank)
+    #expect(blankRun.status == 1)
+    #expect(blankRun.standardOutput == "edited.jsonl:5: altered: an empty line\n", "\(blankRun.standardOutput)")
+
     // A log whose older files were rotated away verifies from its first seq.
     let partial = try verify(Array(lines[3...]))
     #expect(partial.status == 0)

@@ -225,6 +225,22 @@ public enum AlertChain {
   /// The `prev` of the very first record.
   public static let genesis = String(repeating: "0", count: 64)
 
+  /// Where the bytes a record's hash covers end, and the hash, when the line ends as every
+  /// record's does: `,"hash":"<64 lowercase hex digits>"}` with nothing after it (no
+  /// member, space or carriage return: such bytes would be outside what the hash covers).
+  /// Nil for any other line.
+  public static func seal(of line: [UInt8]) -> (end: Int, hash: String)? {
+    let opening = Array(#","hash":""#.utf8)
+    let length = opening.count + 64 + 2
+    guard line.count >= length else { return nil }
+    let end = line.count - length
+    let digits = line[(end + opening.count)..<(line.count - 2)]
+    guard line[end..<(end + opening.count)].elementsEqual(opening), line.suffix(2).elementsEqual(#""}"#.utf8),
+      digits.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+    else { return nil }
+    return (end, String(decoding: digits, as: UTF8.self))
+  }
+
   public static func hash(prev: String, prefix: [UInt8]) -> String {
     prefix.withUnsafeBufferPointer { hash(prev: prev, prefix: $0) }
   }

@@ -18,8 +18,8 @@ public struct ChainVerifier: Sendable {
       return "altered: not a JSON record"
     }
     guard case .number(let number)? = record["seq"], number >= 1, number == number.rounded(),
-      case .string(let prev)? = record["prev"], case .string(let hash)? = record["hash"],
-      let cut = Self.hashMember(in: line)
+      case .string(let prev)? = record["prev"], let (cut, hash) = AlertChain.seal(of: line),
+      case .string(hash)? = record["hash"]
     else {
       return "altered: not an alert record (seq, prev and hash, hash last)"
     }
@@ -48,17 +48,5 @@ public struct ChainVerifier: Sendable {
       return "seq \(seq): out of order after seq \(lastSeq) (reordered or inserted)"
     }
     return "seq \(seq): inserted or replaced: it does not follow the record before it"
-  }
-
-  /// Where `,"hash":` starts: the end of the bytes the hash covers.
-  private static func hashMember(in line: [UInt8]) -> Int? {
-    let marker = Array(#","hash":"#.utf8)
-    guard line.count >= marker.count else { return nil }
-    var index = line.count - marker.count
-    while index >= 0 {
-      if line[index] == marker[0], Array(line[index..<index + marker.count]) == marker { return index }
-      index -= 1
-    }
-    return nil
   }
 }
