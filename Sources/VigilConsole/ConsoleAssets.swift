@@ -78,7 +78,11 @@ enum ConsoleAssets {
           var td = document.createElement("td");
           td.className = name;
           if (auto) td.setAttribute("dir", "auto");
-          td.textContent = text == null ? "" : String(text);
+          // As the server's pages show them (HTML.escape): overrides and isolates as ␣,
+          // control characters as �.
+          td.textContent = (text == null ? "" : String(text))
+            .replace(/[\\u202A-\\u202E\\u2066-\\u2069]/g, "\\u2423")
+            .replace(/[\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]/g, "\\uFFFD");
           row.appendChild(td);
           return td;
         }

@@ -20,7 +20,7 @@ enum HTML {
         "\u{2069}":
         out += "&#x2423;"
       default:
-        if scalar.value < 0x20, scalar != "\n", scalar != "\t" {
+        if scalar.value < 0x20 && scalar != "\n" && scalar != "\t" || (0x7F..<0xA0).contains(scalar.value) {
           out += "&#xFFFD;"
         } else {
           out.unicodeScalars.append(scalar)

@@ -164,7 +164,7 @@ struct ImportCounts {
     }
     Swift.print("\(rows) row\(rows == 1 ? "" : "s") read: \(filtered) filtered out by the mapping")
     for (value, count) in top.prefix(20) {
-      Swift.print("\(value.column): '\(value.value)' unmapped, \(count) row\(count == 1 ? "" : "s")")
+      Swift.print(TerminalText.safe("\(value.column): '\(value.value)'") + " unmapped, \(count) row\(count == 1 ? "" : "s")")
     }
     if top.count > 20 { Swift.print("… and \(top.count - 20) more unmapped values (--json lists them all)") }
   }

@@ -225,25 +225,27 @@ struct ReportStreaming {
       Swift.print(prefix + String(decoding: line.dropFirst(), as: UTF8.self))
       return
     }
+    // Every line of a verdict carries the report's own text: made safe for a terminal.
+    let say = { (line: String) in Swift.print(TerminalText.safe(line)) }
     let place = "\(origin.file):\(origin.line)"
     guard ok else {
       let error = object["error"] as? [String: Any] ?? [:]
-      Swift.print("\(place): refused (\(error["code"] as? String ?? "?")): \(error["message"] as? String ?? "")")
+      say("\(place): refused (\(error["code"] as? String ?? "?")): \(error["message"] as? String ?? "")")
       return
     }
     let id = object["report_id"] as? String ?? "?"
     if duplicate {
       let seqs = alerts.compactMap { $0["seq"] as? Int }.map { "#\($0)" }.joined(separator: ", ")
-      Swift.print("\(place): \(id): already recorded" + (seqs.isEmpty ? "" : " (alerts \(seqs))"))
+      say("\(place): \(id): already recorded" + (seqs.isEmpty ? "" : " (alerts \(seqs))"))
       return
     }
     let warnings = (object["warnings"] as? [String]) ?? []
     let count = alerts.isEmpty ? "no alerts" : alerts.count == 1 ? "1 alert" : "\(alerts.count) alerts"
-    Swift.print("\(place): \(id): \(count)" + (warnings.isEmpty ? "" : "; warnings: " + warnings.joined(separator: "; ")))
+    say("\(place): \(id): \(count)" + (warnings.isEmpty ? "" : "; warnings: " + warnings.joined(separator: "; ")))
     for alert in alerts {
       let seq = (alert["seq"] as? Int).map { "#\($0) " } ?? ""
       let priority = (alert["priority"] as? String ?? "").padding(toLength: 8, withPad: " ", startingAt: 0)
-      Swift.print("  \(priority)  \(seq)\(alert["rule"] as? String ?? "")  \(alert["message"] as? String ?? "")")
+      say("  \(priority)  \(seq)\(alert["rule"] as? String ?? "")  \(alert["message"] as? String ?? "")")
     }
   }
 }

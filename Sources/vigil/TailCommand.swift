@@ -167,7 +167,7 @@ struct AlertPrinter {
       text("time"), pad(seq, 7), pad(priority.uppercased(), 8), pad(text("rule"), 34), pad(text("report_id"), 18),
       text("message"),
     ]
-    let row = columns.joined(separator: "  ")
+    let row = TerminalText.safe(columns.joined(separator: "  "))
     Swift.print(colours ? Self.colour(priority) + row + "\u{1B}[0m" : row)
   }
 

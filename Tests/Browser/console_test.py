@@ -800,6 +800,20 @@ class Run:
         check(not not_live, f"inserted rows without class 'live': {not_live}")
         check([r[0] for r in rows[len(seqs):len(seqs) + len(before)]] == before,
               "the rows that were there are no longer below the new ones")
+        # a hostile place in a live row is shown as the server's pages show it: overrides as
+        # U+2423, control characters (an escape, a C1 NEL) as U+FFFD
+        hostile = dict(LIVE_REPORT, id="VB-LIVE-H", occurred_at="2016-09-05T10:30:00+03:00",
+                       location=dict(LIVE_REPORT["location"], place="Kafr\u202eZita\u0085\u001b[2K"))
+        alerts = self.submit([hostile])[0]["alerts"]
+        check(alerts, "the hostile live report raised no alert")
+        self.browser.wait(lambda: all(self.browser.all(f'tr[data-seq="{a["seq"]}"]') for a in alerts),
+                          LIVE_DEADLINE_S, f"the hostile report's alerts did not appear live within {LIVE_DEADLINE_S}s")
+        shown = {r[0]: r[3] for r in self.rows()}
+        for alert in alerts:
+            want = as_displayed(alert["message"]).strip()
+            check(shown.get(alert["seq"]) == want,
+                  f"live row {alert['seq']} shows {shown.get(alert['seq'])!r}, not {want!r}")
+            check("\u202e" not in (shown.get(alert["seq"]) or ""), f"live row {alert['seq']} holds a raw U+202E")
         # a filtered list does not take a live alert that does not match
         self.browser.get(self.url("/alerts", priority="medium"))
         self.browser.wait(lambda: says_live(self.browser.text("#live-status")), 20,

@@ -326,6 +326,28 @@ struct VigilClientCommandTests {
     #expect(!seen.sofar().contains("T-1"))
   }
 
+  /// A report's text reaches a terminal made safe: an escape sequence, a carriage return or
+  /// a newline in a place name cannot erase a row or print a forged one, in `submit`'s
+  /// verdicts or in `tail`; `--json` keeps the record's exact bytes.
+  @Test func hostileTextIsShownSafeOnATerminal() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    let place = #"Darayya\u001b[2K\u001b[1A\r\nforged #99 CRITICAL\u0007\u202eevil\u0085"#
+    try Self.file(daemon, "hostile.json", Self.report("H-1").replacingOccurrences(of: "Darayya", with: place) + "\n")
+    let submitted = try Self.vigil(daemon, ["submit", "hostile.json"])
+    #expect(submitted.status == 0, "\(submitted.standardError)")
+    let tail = try Self.vigil(daemon, ["tail", "-n", "2"])
+    for (run, rows) in [(submitted, 4), (tail, 2)] {
+      let text = run.standardOutput
+      #expect(!text.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || (0x7F..<0xA0).contains($0.value) }, "\(text)")
+      #expect(!text.unicodeScalars.contains("\u{202E}"), "\(text)")
+      #expect(text.contains("Darayya\u{FFFD}[2K\u{FFFD}[1A\u{FFFD}\u{FFFD}forged #99 CRITICAL\u{FFFD}\u{2423}evil\u{FFFD}"), "\(text)")
+      #expect(text.split(separator: "\n").count == rows, "\(text)")
+    }
+    let json = try Self.vigil(daemon, ["tail", "-n", "1", "--json"])
+    #expect(json.standardOutput.contains(#"\u001b[2K"#), "the record's own bytes: \(json.standardOutput)")
+    expectCleanStop(daemon)
+  }
+
   @Test func verifyNamesTheFirstBrokenLine() throws {
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
     _ = try daemon.exchange((1...4).map { Self.report("V-\($0)") })
