@@ -136,6 +136,31 @@ struct CSVReaderTests {
     #expect(empty.hashtags == nil)
     #expect(empty.rows == [TableRow(number: 2, cells: ["", ""])])
     #expect(try readAll("Rank,Name\n").hashtags == nil)
+    // Every cell starting with "#" is not enough either: each must be a hashtag.
+    let numbers = try readAll("Rank,Name\n#1,#2\n# of victims,#adm1\n")
+    #expect(numbers.hashtags == nil)
+    #expect(numbers.rows.map(\.number) == [2, 3])
+  }
+
+  /// The first data row is read with the header (it could be the hashtag row); a fault of
+  /// its own refuses it in its turn, and the rows after it are read, as for any other row.
+  @Test func aFaultInTheFirstDataRowRefusesThatRowAlone() throws {
+    var quote = try CSVReader(bytes: Array("a,b\n1,x\"y\n3,4\n".utf8))
+    #expect(quote.header == ["a", "b"] && quote.hashtags == nil)
+    #expect(throws: TableError(row: 2, column: 2, "a quote inside an unquoted field; quote the whole field and double the quote")) {
+      try quote.next()
+    }
+    #expect(try quote.next() == TableRow(number: 3, cells: ["3", "4"]))
+    #expect(try quote.next() == nil)
+    var latin1 = try CSVReader(bytes: Array("a,b\n".utf8) + [0x31, 0x2C, 0xF4, 0x0A] + Array("3,4\n".utf8))
+    #expect(throws: TableError(row: 2, column: 2, "not UTF-8 (is the file Latin-1? convert it with iconv -f latin1 -t utf-8)")) {
+      try latin1.next()
+    }
+    #expect(try latin1.next() == TableRow(number: 3, cells: ["3", "4"]))
+    // A fault of the file there still stops it at once.
+    #expect(throws: TableError(row: 2, column: 2, "a quoted field is never closed")) {
+      try CSVReader(bytes: Array("a,b\n1,\"2\n".utf8))
+    }
   }
 
   // MARK: Errors, at their row and column

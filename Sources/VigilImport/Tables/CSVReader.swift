@@ -28,8 +28,10 @@ public struct CSVReader: TableReader {
   static let defaultMaxRecordBytes = 16 * 1024 * 1024
 
   private var records: CSVRecords
-  /// The record after the header when it was not a hashtag row: the first data row.
-  private var firstRow: CSVRecords.Record?
+  /// The record after the header when it was not a hashtag row: the first data row, or
+  /// the error that refuses it (a stray quote, bytes that are not UTF-8), which `next()`
+  /// throws in its turn, as it would any other row's.
+  private var firstRow: Result<CSVRecords.Record, TableError>?
 
   /// Opens the CSV file at `path` and reads its header (and hashtag row, if any).
   public init(path: String) throws(TableError) {
@@ -59,12 +61,18 @@ public struct CSVReader: TableReader {
       throw TableError(row: nil, "the file is empty: no header row")
     }
     self.header = header.fields.map(Self.trimmed)
-    let second = try records.next()
+    let second: Result<CSVRecords.Record, TableError>?
+    do {
+      second = try records.next().map { .success($0) }
+    } catch {
+      // A fault of the file (an unclosed quote, a read error) stops it here; one of the
+      // row alone refuses that row when it comes, and the rest is read.
+      guard !records.failed else { throw error }
+      second = .failure(error)
+    }
     self.records = records
-    let cells = second?.fields.map(Self.trimmed) ?? []
-    let tagged = cells.filter { !$0.isEmpty }
-    if let second, !tagged.isEmpty, tagged.allSatisfy({ $0.hasPrefix("#") }) {
-      hashtags = try Self.shaped(cells, row: second.row, width: self.header.count)
+    if case .success(let record)? = second, let tags = HashtagRow.tags(record.fields) {
+      hashtags = try Self.shaped(tags, row: record.row, width: self.header.count)
     } else {
       hashtags = nil
       firstRow = second
@@ -74,8 +82,8 @@ public struct CSVReader: TableReader {
   public mutating func next() throws(TableError) -> TableRow? {
     let record: CSVRecords.Record
     if let firstRow {
-      record = firstRow
       self.firstRow = nil
+      record = try firstRow.get()
     } else {
       guard let read = try records.next() else { return nil }
       record = read
@@ -123,6 +131,8 @@ private struct CSVRecords {
   /// call throws the same error. (A field that is not UTF-8 does not: the record was read
   /// to its end, and the next call reads the next one.)
   private var failure: TableError?
+  /// Whether the file cannot be read further (every later `next()` throws the same error).
+  var failed: Bool { failure != nil }
 
   init(source: ChunkSource, maxRecordBytes: Int) throws(TableError) {
     self.source = source

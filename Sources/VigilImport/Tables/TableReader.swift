@@ -49,3 +49,30 @@ public struct TableError: Error, Sendable, Equatable, CustomStringConvertible {
     }
   }
 }
+
+/// The HXL hashtag row (hxlstandard.org): the row after the header whose cells with text
+/// are each a hashtag and its attributes (`#adm1`, `#affected +healthworker +killed`).
+/// A data row of `#1` or `# of victims` is not one.
+enum HashtagRow {
+  /// The row's cells trimmed, when it is a hashtag row; else nil.
+  static func tags(_ cells: [String]) -> [String]? {
+    let trimmed = cells.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+    let tagged = trimmed.filter { !$0.isEmpty }
+    guard !tagged.isEmpty, tagged.allSatisfy(isHashtag) else { return nil }
+    return trimmed
+  }
+
+  /// `#name`, then `+attribute`s, each a letter then letters, digits or `_`; spaces
+  /// between them.
+  static func isHashtag(_ text: String) -> Bool {
+    let parts = text.split(separator: " ", omittingEmptySubsequences: true)
+    guard let name = parts.first, name.hasPrefix("#"), isName(name.dropFirst()) else { return false }
+    return parts.dropFirst().allSatisfy { $0.hasPrefix("+") && isName($0.dropFirst()) }
+  }
+
+  private static func isName(_ text: Substring) -> Bool {
+    let letter = { (scalar: Unicode.Scalar) in ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) }
+    guard let first = text.unicodeScalars.first, letter(first) else { return false }
+    return text.unicodeScalars.allSatisfy { letter($0) || ("0"..."9").contains($0) || $0 == "_" }
+  }
+}

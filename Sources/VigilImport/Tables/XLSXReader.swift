@@ -60,7 +60,7 @@ public struct XLSXReader: TableReader {
       hashtags = nil
       return
     }
-    if case .success(let row) = second, let tags = Self.hashtags(row.cells) {
+    if case .success(let row) = second, let tags = HashtagRow.tags(row.cells) {
       hashtags = try Self.shaped(tags, row: row.number, width: self.header.count)
     } else {
       hashtags = nil
@@ -88,14 +88,6 @@ public struct XLSXReader: TableReader {
     let beyond = cells[width...].firstIndex { !$0.isEmpty }.map { $0 + 1 } ?? cells.count
     throw TableError(
       row: row, column: beyond, "this row has a cell in column \(beyond) beyond the header's \(width) columns")
-  }
-
-  /// The row's cells trimmed, when every cell with text is a hashtag (`#adm1`); else nil.
-  private static func hashtags(_ cells: [String]) -> [String]? {
-    let trimmed = cells.map(Self.trimmed)
-    let tagged = trimmed.filter { !$0.isEmpty }
-    guard !tagged.isEmpty, tagged.allSatisfy({ $0.hasPrefix("#") }) else { return nil }
-    return trimmed
   }
 
   /// Real headers carry stray spaces ("Location "), which a mapping file does not write.
