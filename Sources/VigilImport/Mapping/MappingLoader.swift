@@ -190,7 +190,12 @@ public enum MappingLoader {
             }
             kind = .matches(pattern)
           }
-        case "not": negated = text(member.value, "not") == "true"
+        case "not":
+          switch text(member.value, "not") {
+          case "true"?: negated = true
+          case "false"?, nil: break
+          case let other?: fail(member.value.position, "not: expected true or false, got '\(other)'")
+          }
         case "value": break
         default:
           fail(member.keyPosition, "unknown key '\(member.key)' in a test (known: column, hxl, equals, one_of, contains, matches, not)")
