@@ -133,6 +133,14 @@ struct PatternWindowsTests {
     #expect(try feeder.attack("typo", "2026-04-29T12:00:00Z") == [])
     #expect(try feeder.attack("a", "27") == [])
     #expect(feeder.windows.lateReports == 0)
+    // Reports of 2016 sent in 2026, one of them dated 2030: the others still count.
+    var later = Feeder(try Self.set(Self.threeInThirtyDays))
+    later.received = 1_796_386_800_000  // 2026-12-04
+    #expect(try later.attack("x1", "2016-08-01T12:00:00Z", "Aleppo") == [])
+    #expect(try later.attack("x2", "2030-08-02T12:00:00Z", "Aleppo") == [])
+    #expect(try later.attack("x3", "2016-08-03T12:00:00Z", "Aleppo") == [])
+    #expect(try later.attack("x4", "2016-08-04T12:00:00Z", "Aleppo") == ["x1,x3,x4"])
+    #expect(later.windows.lateReports == 0)
   }
 
   @Test func whatIsRolledBackWasNeverCounted() throws {

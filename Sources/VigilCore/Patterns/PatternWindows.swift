@@ -76,7 +76,7 @@ public struct PatternWindows: Sendable {
 
   /// How far behind the newest incident time a report may be and still count.
   public let horizon: Int64
-  /// The newest incident time counted (never later than the report's arrival).
+  /// The newest incident time counted (of a report dated no later than its arrival).
   public private(set) var newest: Int64 = .min
   /// Reports that came too late to count.
   public private(set) var lateReports = 0
@@ -99,9 +99,9 @@ public struct PatternWindows: Sendable {
   /// The earliest incident time that still counts.
   public var earliestCounted: Int64? { newest == .min ? nil : newest - horizon }
 
-  /// Counts one report toward the patterns it is an event of. `receivedAt` (milliseconds)
-  /// caps how far it moves the newest incident time: a report dated in the future does not
-  /// make every other one late. `seqs` gives an event's alert `seq`s. `skippingHeld`
+  /// Counts one report toward the patterns it is an event of. A report dated after
+  /// `receivedAt` (milliseconds), its arrival, does not move the newest incident time: a
+  /// report dated in the future does not make every other one late. `seqs` gives an event's alert `seq`s. `skippingHeld`
   /// (`check`): a group that holds a report with this one's id already does not count it
   /// again, as recording it would not (a duplicate, or an `id_conflict`).
   public mutating func observe(
@@ -117,10 +117,12 @@ public struct PatternWindows: Sendable {
       observation.late = true
       return observation
     }
-    let counted = min(time, receivedAt ?? time)
-    if counted > newest {
+    // A report dated after it arrived (2061 for 2016, a typing error) counts in its own
+    // windows but does not move the newest time: capped at its arrival, it would still
+    // make every report of an older period being imported today late.
+    if time > newest, time <= receivedAt ?? time {
       undo.append(.newest(newest))
-      newest = counted
+      newest = time
     }
     arrivals += 1
     for event in events {
