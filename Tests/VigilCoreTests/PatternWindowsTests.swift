@@ -365,6 +365,35 @@ struct PatternWindowsTests {
     #expect(errors.count == 8, "\(errors)")
   }
 
+  /// An example's report with an id seen before in its case is not counted, as vigild
+  /// would not record it: a case that fires only by counting it again does not fire.
+  @Test func anExampleDoesNotCountARepeatedID() {
+    let pattern = { (reports: String) in
+      """
+      - rule: t.hospital
+        desc: A hospital was attacked.
+        condition: type = attack and target.type = hospital
+        output: "hospital"
+        priority: high
+      - pattern: t.twice
+        desc: Two attacks on hospitals.
+        rules: [t.hospital]
+        count: 2
+        window: 30d
+        output: "%count"
+        priority: high
+        examples:
+          fires:
+            - \(reports)
+      """
+    }
+    let report = { (id: String) in "{id: \(id), type: attack, occurred_at: 2016-04-01, target: {type: hospital}}" }
+    #expect(ruleErrors([("p.yaml", pattern("[\(report("a")), \(report("b"))]"))]).isEmpty)
+    #expect(ruleErrors([("p.yaml", pattern("[\(report("a")), \(report("a"))]"))]) == [
+      "Rules/p.yaml:15:9: pattern t.twice: example fires[0] does not fire"
+    ])
+  }
+
   /// A pattern lacking a key is still checked whole: every error of it comes in one load.
   @Test func aPatternLackingAKeyHasItsOtherErrorsToo() {
     let lacking = """

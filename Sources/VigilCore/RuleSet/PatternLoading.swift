@@ -268,6 +268,7 @@ extension Loading {
           continue
         }
         var windows = PatternWindows()
+        var recorded = Set<String>()
         var fired: [Int] = []
         var broken = false
         for (index, node) in reports.enumerated() {
@@ -283,6 +284,9 @@ extension Loading {
             broken = true
             break
           }
+          // A report whose id came before is not counted, as vigild would not record it
+          // (already recorded, or an id_conflict).
+          guard recorded.insert(report.id).inserted else { continue }
           let matches = counted.filter { $0.matches(report) }.map { RuleMatch(rule: $0, message: "") }
           let events = pattern.event(for: report, fired: matches, index: 0).map { [$0] } ?? []
           let observation = windows.observe(events, report: report, receivedAt: nil, patterns: [pattern]) { _ in [] }
