@@ -119,6 +119,9 @@ struct SpoolFile {
       fail("the mapping \(mappingName) (\(mappings)/\(mappingName).yaml) does not load:\n\(errors)")
     case .success(let mapping):
       do {
+        // The file as it is when its pass starts: one replaced or changed during the pass
+        // is told apart at its end.
+        let startedAs = (identity: SpoolProgress.identity(of: path), inode: SpoolProgress.inode(of: path))
         var reader = try Self.open(path, mapping: mapping)
         let mapper = RowMapper(mapping: mapping, header: reader.header, hashtags: reader.hashtags)
         if let problem = mapper.missingColumnsProblem(header: reader.header) { return fail(problem) }
@@ -165,7 +168,15 @@ struct SpoolFile {
           if before[row.number] != line { try progress.write(contentsOf: Data((line + "\n").utf8)) }
         }
         try progress.synchronize()
-        finish()
+        if SpoolProgress.identity(of: path) == startedAs.identity {
+          finish()
+        } else if SpoolProgress.inode(of: path) == startedAs.inode {
+          fail(
+            "the file changed while it was read (written in place, or cut short): the rows read are below; "
+              + "write a file elsewhere and rename it into the spool")
+        } else {
+          finishReplaced()
+        }
       } catch {
         fail("\(error)")
       }
@@ -188,6 +199,16 @@ struct SpoolFile {
     settle(in: spool + "/done", beside: "verdicts", text: verdicts)
   }
 
+  /// Read whole, but another file took its name during the pass (renamed in over it): the
+  /// verdicts of the file read go to done/ alone, as `NAME.replaced.verdicts`, and the new
+  /// file stays for its own pass.
+  private func finishReplaced() {
+    let verdicts = previousVerdicts().sorted { $0.key < $1.key }.map(\.value).joined(separator: "\n") + "\n"
+    let note = "# \(name) was replaced while it was read: these are the verdicts of the file read (no longer in the spool); the new one is imported in its turn\n"
+    let target = Self.free(spool + "/done/" + name + ".replaced", suffix: ".verdicts")
+    settle(to: target, beside: "verdicts", text: note + verdicts, moving: false)
+  }
+
   /// Unreadable: the file and the reason to failed/.
   private func fail(_ reason: String) {
     // Rows read before it broke off were recorded: their verdicts go with the reason.
@@ -204,19 +225,25 @@ struct SpoolFile {
   /// which replaces a text a file of the same name left earlier (as the atomic write did).
   private func settle(in folder: String, beside kind: String, text: String) {
     try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    let target = Self.free(folder + "/" + name)
+    settle(to: Self.free(folder + "/" + name), beside: kind, text: text, moving: true)
+  }
+
+  private func settle(to target: String, beside kind: String, text: String, moving: Bool) {
+    try? FileManager.default.createDirectory(
+      atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
     let pending = SpoolPending.path(for: target, kind: kind)
     try? text.write(toFile: pending, atomically: true, encoding: .utf8)
-    try? FileManager.default.moveItem(atPath: path, toPath: target)
+    if moving { try? FileManager.default.moveItem(atPath: path, toPath: target) }
     try? FileManager.default.removeItem(atPath: progressPath)
     _ = rename(pending, target + "." + kind)
   }
 
-  /// `path`, or `path.2`, `path.3`, … when a file of that name is there already.
-  private static func free(_ path: String) -> String {
+  /// `path`, or `path.2`, `path.3`, … when a file of that name (`path` + `suffix`) is
+  /// there already.
+  private static func free(_ path: String, suffix: String = "") -> String {
     var candidate = path
     var index = 2
-    while FileManager.default.fileExists(atPath: candidate) {
+    while FileManager.default.fileExists(atPath: candidate + suffix) {
       candidate = "\(path).\(index)"
       index += 1
     }

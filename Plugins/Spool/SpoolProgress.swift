@@ -25,6 +25,12 @@ enum SpoolProgress {
     return identityPrefix + "inode \(status.st_ino) size \(status.st_size) modified \(modified)"
   }
 
+  /// The inode of the file at `path`, nil when there is none.
+  static func inode(of path: String) -> UInt64? {
+    var status = stat()
+    return stat(path, &status) == 0 ? UInt64(status.st_ino) : nil
+  }
+
   /// Removes the progress at `progressPath` when its first line names another file than
   /// `source` as it is now. (A progress without that line, from a version before it, is
   /// kept: the file it belongs to cannot be told.)

@@ -74,8 +74,8 @@ struct SpoolSourceTests {
   @Test(arguments: [true, false]) func aPassARestartCutShortIsResumedWithoutLosingItsVerdicts(named: Bool) throws {
     let directory = try TemporaryDirectory()
     let text = try String(contentsOfFile: Self.example, encoding: .utf8)
-    // The first pass: the daemon recorded the rows (the file's name is part of each
-    // report's provenance, so the same name), wrote the verdicts of rows 3 and 4, then died.
+    // The first pass: the daemon recorded the rows, wrote the verdicts of rows 3 and 4,
+    // then died.
     let first = try Self.daemon(in: directory)
     try text.write(toFile: directory.path + "/resumed.csv", atomically: true, encoding: .utf8)
     let submitted = try ChildProcess.run(
@@ -102,6 +102,49 @@ struct SpoolSourceTests {
     let journal = Self.read(directory.path + "/var/lib/vigil/reports.jsonl") ?? ""
     #expect(journal.split(separator: "\n").count == 4)
     expectCleanStop(second)
+  }
+
+  /// A file renamed in over one being read (a new export under the same name): the pass
+  /// ends with the verdicts of the file it read, alone in done/, and the new file is taken
+  /// in its own pass, not moved away unread under the first one's verdicts.
+  /// Drops `export.csv`, 20,000 rows: long enough that its pass is still going when the
+  /// test acts (one row at a time, each waiting for its commit); returns once it has begun.
+  static func dropLongExportAndWaitForItsPass(in directory: TemporaryDirectory) throws {
+    let lines = try String(contentsOfFile: Self.example, encoding: .utf8).split(separator: "\n")
+    let rows = (1...20_000).map { "BIG-\($0)," + lines[2].drop { $0 != "," }.dropFirst() }
+    try Self.drop(lines[0...1].joined(separator: "\n") + "\n" + rows.joined(separator: "\n") + "\n", as: "export.csv", in: directory)
+    let progress = directory.path + "/spool/.progress/hxl-incidents.export.csv.verdicts"
+    #expect(eventually(within: 60) { (Self.read(progress)?.split(separator: "\n").count ?? 0) > 2 })
+  }
+
+  @Test func aFileReplacedDuringItsPassIsImportedInItsOwn() throws {
+    let directory = try TemporaryDirectory()
+    let daemon = try Self.daemon(in: directory)
+    try Self.dropLongExportAndWaitForItsPass(in: directory)
+    try Self.drop(try String(contentsOfFile: Self.example, encoding: .utf8), as: "export.csv", in: directory)
+    #expect(eventually(within: 300) { Self.read(directory.path + "/spool/done/export.csv.verdicts") != nil })
+    let first = Self.read(directory.path + "/spool/done/export.csv.replaced.verdicts")?.split(separator: "\n") ?? []
+    #expect(first.first?.hasPrefix("# export.csv was replaced while it was read") == true, "\(first.prefix(2))")
+    #expect(first.count == 20_001 && first.last == "20002 HXL-BIG-20000 accepted, 1 alert", "\(first.suffix(2))")
+    #expect(!FileManager.default.fileExists(atPath: directory.path + "/spool/done/export.csv.replaced"), "the file read is gone")
+    #expect(Self.read(directory.path + "/spool/done/export.csv.verdicts")?.split(separator: "\n") == Self.exampleVerdicts)
+    #expect(Self.read(directory.path + "/spool/done/export.csv") == (try String(contentsOfFile: Self.example, encoding: .utf8)))
+    expectCleanStop(daemon)
+  }
+
+  /// A file written in place during its pass (here cut short): failed, with the rows read.
+  @Test func aFileChangedInPlaceDuringItsPassIsFailed() throws {
+    let directory = try TemporaryDirectory()
+    let daemon = try Self.daemon(in: directory)
+    try Self.dropLongExportAndWaitForItsPass(in: directory)
+    #expect(truncate(directory.path + "/spool/hxl-incidents/export.csv", 100_000) == 0)
+    let reason = directory.path + "/spool/failed/export.csv.reason"
+    #expect(eventually(within: 300) { Self.read(reason) != nil })
+    let text = Self.read(reason) ?? ""
+    #expect(text.hasPrefix("the file changed while it was read (written in place, or cut short)"), "\(text.prefix(300))")
+    #expect(text.contains("\n3 HXL-BIG-1 accepted, 1 alert\n"), "\(text.prefix(300))")
+    #expect(FileManager.default.fileExists(atPath: directory.path + "/spool/failed/export.csv"))
+    expectCleanStop(daemon)
   }
 
   /// A crash after the file moved to done/ or failed/ and before its verdicts or reason
