@@ -64,11 +64,12 @@ final class LiveStreams: Sendable {
         defer { continuation.finish() }
         var since = query.after ?? 0
         try await writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
-        // What the page has not seen yet (written while it loaded).
-        if query.after != nil {
-          var catchUp = query
-          catchUp.limit = AlertQuery.mostPerPage
-          let missed = index.snapshot().page(catchUp).alerts.reversed()
+        // What the client has not seen yet (written while the page loaded, or while it was
+        // away), oldest first, up to `catchUpLimit`; past that, a `gap` event first says
+        // which records it skipped, for /api/alerts to fetch.
+        if let after = query.after {
+          let (missed, gap) = Self.missed(after: after, query: query, in: index.snapshot())
+          if let gap { try await writer.write(ByteBuffer(string: gap)) }
           for alert in missed { try await writer.write(ByteBuffer(string: Self.event(alert))) }
           since = max(since, missed.last?.entry.seq ?? since)
         }
@@ -91,6 +92,32 @@ final class LiveStreams: Sendable {
         }
         try await writer.finish(nil)
       })
+  }
+
+  /// The most records a stream catches up on when it opens with `after`.
+  static let catchUpLimit = 10_000
+
+  /// The records after `after` that `query` selects, oldest first, at most the newest
+  /// `catchUpLimit` of them; and, when there were more, the `gap` event that names the
+  /// ones left out: `{"after":N,"before":M,"skipped":K}`, K records with N < seq < M.
+  static func missed(
+    after: UInt64, query: AlertQuery, in snapshot: AlertIndex.Snapshot
+  ) -> ([IndexedAlert], String?) {
+    var pageQuery = query
+    pageQuery.limit = AlertQuery.mostPerPage
+    var newestFirst: [IndexedAlert] = []
+    var matched = 0
+    while true {
+      let page = snapshot.page(pageQuery)
+      if newestFirst.isEmpty { matched = page.matched }
+      newestFirst += page.alerts
+      guard let next = page.next, newestFirst.count < catchUpLimit else { break }
+      pageQuery.before = next
+    }
+    newestFirst = Array(newestFirst.prefix(catchUpLimit))
+    guard matched > newestFirst.count, let oldest = newestFirst.last else { return (newestFirst.reversed(), nil) }
+    let gap = "event: gap\ndata: {\"after\":\(after),\"before\":\(oldest.entry.seq),\"skipped\":\(matched - newestFirst.count)}\n\n"
+    return (newestFirst.reversed(), gap)
   }
 
   /// Ends every stream (the daemon stops).

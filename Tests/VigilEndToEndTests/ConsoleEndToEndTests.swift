@@ -319,6 +319,38 @@ struct ConsoleEndToEndTests {
     #expect(filtered.allSatisfy { !quietSeqs.contains($0["seq"] as? Int ?? -1) }, "\(filtered)")
   }
 
+  /// A stream opened with `after` catches up on every record it missed, oldest first, not
+  /// the newest page of them; past 10,000 it sends those, after a `gap` event naming the
+  /// older ones it left out.
+  @Test func aStreamOpenedAfterASeqCatchesUpOnEveryRecordItMissed() throws {
+    let console = try Console.start()
+    var alerts = 0
+    var round = 0
+    while alerts <= 10_600 {
+      round += 1
+      alerts += try console.submit(Self.generatedReports(3_000, seed: 40 + round, prefix: "CU\(round)")).alerts.count
+    }
+    let newest = alerts + 1  // and the rule set's record, seq 1
+    try #require(console.indexHolds(newest))
+    func events(after: Int) throws -> [EventStream.Event] {
+      let stream = try console.http.events("/api/events?after=\(after)")
+      try #require(stream.status == 200)
+      var received: [EventStream.Event] = []
+      while received.last?.id != String(newest), let event = stream.nextEvent(timeout: 60) { received.append(event) }
+      return received
+    }
+    let recent = try events(after: newest - 800)
+    #expect(recent.map(\.event) == Array(repeating: "alert", count: 800))
+    #expect(recent.map(\.id) == (newest - 799...newest).map { String($0) }, "every missed record, oldest first")
+
+    let all = try events(after: 0)
+    #expect(all.count == 10_001)
+    #expect(all.first?.event == "gap")
+    #expect(
+      all.first?.data == #"{"after":0,"before":\#(newest - 9_999),"skipped":\#(newest - 10_000)}"#, "\(all.first?.data ?? "")")
+    #expect(all.dropFirst().map(\.id) == (newest - 9_999...newest).map { String($0) })
+  }
+
   // MARK: Access and protections
 
   @Test func theConsoleIsReadOnlyAndEveryResponseIsProtected() throws {
