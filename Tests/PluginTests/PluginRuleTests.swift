@@ -136,3 +136,52 @@ struct PluginRuleTests {
       ])
   }
 }
+
+/// A pattern grouped by `place_or_text(…)` counts spellings of one place together, and its message
+/// names the group as the completing report wrote it, not by the place's key or the
+/// normalised form it was grouped by; the record's `pattern.group` keeps those.
+@Suite("Plugins in patterns: a group's message as the report wrote it")
+struct PluginPatternGroupTests {
+  static let rules = """
+    - place: madaya
+      names: [Madaya, مضايا]
+    - rule: t.denied
+      desc: Access denied.
+      condition: type = access and access.status = denied
+      output: "denied"
+      priority: high
+    - pattern: t.repeated
+      desc: Two denials to one place.
+      rules: [t.denied]
+      group_by: [place_or_text(access.destination)]
+      count: 2
+      window: 30d
+      output: "%count denials to %group"
+      priority: high
+    """
+
+  static func completions(_ destinations: [String]) throws -> [PatternWindows.Completion] {
+    let set = try load(Self.rules).get()
+    var windows = PatternWindows()
+    var completions: [PatternWindows.Completion] = []
+    for (index, destination) in destinations.enumerated() {
+      let line = #"{"id":"P-\#(index)","occurred_at":"2016-07-0\#(index + 1)","type":"access","access":{"requested_by":"WFP","status":"denied","destination":"\#(destination)"}}"#
+      let report = try ReportParser.parse(line).get().report
+      let events = set.patternEvents(for: report, matches: set.evaluate(report))
+      completions += windows.observe(events, report: report, receivedAt: nil, patterns: set.patterns) { _ in [] }.completions
+      windows.settle()
+    }
+    return completions
+  }
+
+  @Test func aNamedPlaceIsShownAsWrittenAndGroupedByItsKey() throws {
+    let completions = try Self.completions(["مضايا", "Madaya town"])
+    #expect(completions.map(\.message) == ["2 denials to Madaya town"])
+    #expect(completions.map(\.facts.group) == [["madaya"]])
+  }
+
+  @Test func anUnlistedArabicPlaceIsShownAsWritten() throws {
+    let completions = try Self.completions(["الغوطة الغربية", "الغوطة الغربية"])
+    #expect(completions.map(\.message) == ["2 denials to الغوطة الغربية"])
+  }
+}

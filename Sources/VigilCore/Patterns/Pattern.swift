@@ -82,10 +82,12 @@ public final class Pattern: Sendable {
     }
     guard steps != 0 else { return nil }
     var group: [String] = []
+    var shown: [String] = []
     group.reserveCapacity(groupBy.count)
     for key in groupBy {
       guard let value = key.value(of: report) else { return nil }
       group.append(value)
+      shown.append(key.shown?(report).map(OutputTemplate.show).flatMap { PatternKey.isBlank($0) ? nil : $0 } ?? value)
     }
     var distinctValue: String?
     if let distinct {
@@ -93,7 +95,7 @@ public final class Pattern: Sendable {
       distinctValue = NameNormalizer.words(of: value).joined(separator: " ")
       if distinctValue!.isEmpty { return nil }
     }
-    return PatternEvent(pattern: index, group: group, steps: steps, distinct: distinctValue)
+    return PatternEvent(pattern: index, group: group, shown: shown, steps: steps, distinct: distinctValue)
   }
 }
 
@@ -134,6 +136,8 @@ final class PatternStep: Sendable {
 struct PatternKey: Sendable {
   let text: String
   let read: @Sendable (Report) -> FieldValue?
+  /// For a call on a field: that field, which a message shows in place of the call's value.
+  var shown: (@Sendable (Report) -> FieldValue?)? = nil
 
   /// The value as text, or nil when the report has none (absent, empty, or blank).
   func value(of report: Report) -> String? {
@@ -162,6 +166,8 @@ public struct PatternEvent: Sendable, Equatable {
   public let pattern: Int
   /// The values of the group's keys, in `group_by` order.
   public let group: [String]
+  /// The same as this report writes them, for messages: a call's field as written.
+  public let shown: [String]
   /// The steps it meets, one bit each (a count or distinct pattern has one step).
   public let steps: UInt32
   /// For a distinct pattern: the value counted, normalised as names are.

@@ -24,6 +24,8 @@ public struct PatternWindows: Sendable {
   public struct Completion: Sendable {
     public let pattern: Pattern
     public let group: [String]
+    /// The group as the report that completed it writes it (docs/patterns.md, "Output").
+    public let shown: [String]
     public let contributors: [Contributor]
 
     /// The alert record's `pattern` member.
@@ -38,7 +40,7 @@ public struct PatternWindows: Sendable {
     public var message: String {
       pattern.output.render(
         .init(
-          count: contributors.count, group: group, from: contributors.first!.occurredAt,
+          count: contributors.count, group: shown, from: contributors.first!.occurredAt,
           to: contributors.last!.occurredAt, window: PatternDuration(text: pattern.windowText, milliseconds: 0).spelled))
     }
   }
@@ -147,7 +149,7 @@ public struct PatternWindows: Sendable {
       let members = chosen.map { groups.values[slot!].members[$0] }
       groups.values[slot!].firings.append(Firing(from: members[0].time, to: members.map(\.time).max()!))
       undo.append(.fired(id))
-      observation.completions.append(Completion(pattern: pattern, group: event.group, contributors: members))
+      observation.completions.append(Completion(pattern: pattern, group: event.group, shown: event.shown, contributors: members))
     }
     return observation
   }

@@ -234,7 +234,15 @@ extension Loading {
           fail(scalar.position, "\(owner): '\(text)' is not one field or one call")
           return nil
         }
-        return PatternKey(text: text, read: try compiler.value(of: call))
+        // A message shows the group as the report wrote it: the text of the call's field
+        // (`Madaya` for `place_or_text(access.destination)`, whose value is the key `madaya`).
+        var shown: (@Sendable (Report) -> FieldValue?)?
+        if case .word(let name)? = call.arguments.first, let field = ReportSchema.field(name.text),
+          field.type != .object
+        {
+          shown = field.read
+        }
+        return PatternKey(text: text, read: try compiler.value(of: call), shown: shown)
       } catch {
         fail(locate(error.start, in: scalar), "\(owner): \(error.message)")
         return nil
