@@ -121,7 +121,10 @@ struct Import: ParsableCommand {
   /// installed `/etc/vigil/mappings/NAME.yaml`).
   static func loadMapping(_ given: String) throws(CommandFailure) -> Mapping {
     let candidates = [given, "Config/mappings/\(given).yaml", "/etc/vigil/mappings/\(given).yaml"]
-    guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+    // A file: a folder of the name (the spool's `awsd/`) is not a mapping.
+    var isFolder: ObjCBool = false
+    guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0, isDirectory: &isFolder) && !isFolder.boolValue })
+    else {
       throw CommandFailure(status: 2, sentence: "no mapping file \(given) (nor Config/mappings/\(given).yaml)")
     }
     switch MappingLoader.load(path: path) {

@@ -70,7 +70,7 @@ struct MappingTests {
   @Test func emptyCellsAreAbsentCoarsePointsGoToExtraAndUnmappedValuesAreCounted() throws {
     let mapper = try Self.mapper(Self.base, header: Self.header)
     let row = TableRow(
-      number: 8, cells: ["B2", "42632", "Blocked road", "", "35.9", "36.6", "Governorate", "", "School", "unknown", "", ""])
+      number: 8, cells: ["B2", "42632", "Blocked road", "", "35.9", "36.6", "Governorate", "", "School", "UNKNOWN", "", ""])
     var unmapped: [RowMapper.UnmappedValue] = []
     let report = try #require(Self.report(mapper.map(row, unmapped: &unmapped)))
     #expect(report["occurred_at"] as? String == "2016-09-19", "an Excel serial number")
@@ -80,6 +80,27 @@ struct MappingTests {
     #expect(extra["location_lat"] as? Double == 35.9 && extra["location_lon"] as? Double == 36.6)
     // The column by its header, as `vigil import` prints it (`Facility: 'School' unmapped`).
     #expect(unmapped.map { "\($0.column)=\($0.value)" } == ["Facility=School", "What=Blocked road"])
+  }
+
+  /// A number is a plain decimal, its thousands grouped by commas or not, in Latin or
+  /// Arabic-Indic digits; a decimal comma, hex and words are refused, not misread.
+  @Test(arguments: [
+    ("1,234", "1234"), ("1,234,567", "1234567"), ("12.0", "12"), ("١٢", "12"), ("۱۲٫۰", "12"), ("+7", "7"),
+    ("1,5", nil), ("35,9", nil), ("0x1A", nil), ("inf", nil), ("1,23", nil), ("12 dead", nil),
+  ] as [(String, String?)])
+  func aNumberIsReadAsWrittenOrRefused(cell: String, expected: String?) throws {
+    let mapper = try Self.mapper(Self.base, header: Self.header)
+    let row = TableRow(number: 9, cells: ["N", "2016-03-01", "bomb", "", "", "", "", "", "", cell, "", ""])
+    switch mapper.map(row) {
+    case .report(let json, _):
+      let killed = (Self.report(.report(json: json, id: "N"))?["casualties"] as? [String: Any])?["killed"]
+      #expect(expected != nil && "\(killed ?? "none")" == expected!, "\(cell) became \(killed ?? "none")")
+    case .refused(let reason):
+      #expect(expected == nil, "\(cell): \(reason)")
+      #expect(reason == "casualties.killed: '\(cell)' is not a number")
+    case .filtered:
+      Issue.record("\(cell): filtered")
+    }
   }
 
   @Test func hashtagsFindTheirColumnByTagAndAttributes() throws {

@@ -145,7 +145,9 @@ public struct RowMapper: Sendable {
       return .none
     }
     let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-    guard !text.isEmpty, !rule.skip.contains(text) else { return .none }
+    // `skip` compares as `map` and the tests do: case aside.
+    guard !text.isEmpty, !rule.skip.contains(text), !rule.skip.contains(where: { $0.caseInsensitiveCompare(text) == .orderedSame })
+    else { return .none }
     let given = rule.split.map { separator in
       text.components(separatedBy: separator).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     } ?? [text]
@@ -165,12 +167,11 @@ public struct RowMapper: Sendable {
     if values.isEmpty { return .none }
     switch type {
     case .number:
-      guard let number = Double(values[0].replacingOccurrences(of: ",", with: "")), number.isFinite else {
+      guard let written = Self.decimal(values[0]), let number = Double(written), number.isFinite else {
         return .problem("'\(values[0])' is not a number")
       }
       // Whole numbers as integers ("12.0" is 12); others as written, digits kept.
       if number == number.rounded() && abs(number) < 1e15 { return .value(String(Int64(number))) }
-      let written = values[0]
       let isJSONNumber = written.range(of: #"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"#, options: .regularExpression) != nil
       return .value(isJSONNumber ? written : String(number))
     case .bool:
@@ -291,6 +292,27 @@ public struct RowMapper: Sendable {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
     return String(hash, radix: 36)
+  }
+
+  /// A cell as a plain decimal number (`-12`, `3.5`, `1e3`), or nil when it is not one. A
+  /// comma only groups thousands (`1,234`, `12,345,678`): `1,5` is a decimal comma, which
+  /// cannot be told from a list, so it is refused rather than read as 15. Arabic-Indic
+  /// digits (`١٢`, `۱۲`) are digits; `0x1A`, `inf` and `nan` are not numbers.
+  static func decimal(_ text: String) -> String? {
+    var ascii = ""
+    for scalar in text.unicodeScalars {
+      switch scalar.value {
+      case 0x0660...0x0669: ascii.unicodeScalars.append(Unicode.Scalar(scalar.value - 0x0660 + 0x30)!)
+      case 0x06F0...0x06F9: ascii.unicodeScalars.append(Unicode.Scalar(scalar.value - 0x06F0 + 0x30)!)
+      case 0x066B: ascii.append(".")  // the Arabic decimal separator
+      case 0x066C: ascii.append(",")  // the Arabic thousands separator
+      default: ascii.unicodeScalars.append(scalar)
+      }
+    }
+    let grouped = #"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$"#
+    let plain = #"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"#
+    if ascii.range(of: grouped, options: .regularExpression) != nil { return ascii.replacingOccurrences(of: ",", with: "") }
+    return ascii.range(of: plain, options: .regularExpression) != nil ? ascii : nil
   }
 
   /// A column's hashtag and attributes, lowercased (`#Affected +Killed` → affected, [killed]).
