@@ -103,6 +103,19 @@ struct MappingTests {
     }
   }
 
+  /// Date patterns: a field followed by no separator takes its width, and two-digit years
+  /// are read as POSIX reads them.
+  @Test(arguments: [
+    ("20160304", "2016-03-04"), ("4.3.16", "2016-03-04"), ("4.3.98", "1998-03-04"), ("1.1.68", "2068-01-01"),
+    ("1.1.69", "1969-01-01"), ("201603041", nil), ("20161304", nil),
+  ] as [(String, String?)])
+  func datePatternsReadWithoutSeparatorsAndTwoDigitYears(cell: String, expected: String?) throws {
+    let mapping = Self.base.replacingOccurrences(of: #"formats: ["dd/MM/yyyy"]"#, with: #"formats: ["yyyyMMdd", "d.M.yy"]"#)
+    let mapper = try Self.mapper(mapping, header: Self.header)
+    let outcome = mapper.map(TableRow(number: 9, cells: ["N", cell, "bomb", "", "", "", "", "", "", "", "", ""]))
+    #expect(Self.report(outcome)?["occurred_at"] as? String == expected, "\(cell): \(outcome)")
+  }
+
   @Test func hashtagsFindTheirColumnByTagAndAttributes() throws {
     let header = Self.header.map { $0 == "Province" ? "Region name" : $0 }
     let tags = header.map { $0 == "Region name" ? "#adm1 +name +v_pcode" : "" }

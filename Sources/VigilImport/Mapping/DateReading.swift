@@ -44,14 +44,16 @@ enum DateReading {
     for token in tokens {
       switch token {
       case "dd", "d", "MM", "M", "yyyy", "yy":
-        let digits = rest.prefix { $0.isASCII && $0.isNumber }
         let allowed = token.hasPrefix("y") ? (token == "yyyy" ? 4...4 : 2...2) : 1...2
+        // At most the field's width: `yyyyMMdd` reads 20160304 without separators.
+        let digits = rest.prefix(allowed.upperBound).prefix { $0.isASCII && $0.isNumber }
         guard allowed.contains(digits.count), let value = Int(digits) else { return nil }
         rest = rest.dropFirst(digits.count)
         switch token.first {
         case "d": day = value
         case "M": month = value
-        default: year = token == "yy" ? 2000 + value : value
+        // Two digits as POSIX's strptime reads them: 69–99 are 1969–1999, 00–68 2000–2068.
+        default: year = token == "yy" ? (value >= 69 ? 1900 : 2000) + value : value
         }
       default:
         guard rest.hasPrefix(token) else { return nil }
