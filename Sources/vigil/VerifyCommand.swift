@@ -118,13 +118,22 @@ struct Verify: ParsableCommand {
     report(verifier, source: "of node \(node) in PostgreSQL")
   }
 
-  /// The files given, else the configured alert log after its rotated files that exist.
+  /// The files given, else the configured alert log after every rotated file beside it
+  /// (`alerts.jsonl.N`, oldest first), however many: logrotate may keep more than
+  /// `alerts.keep`, and a gap among them is for the chain to show.
   private func logFiles() throws -> [String] {
     guard files.isEmpty else { return files }
     var options = DaemonOptions()
     options.config = config
-    let alerts = try options.configuration().alerts
-    let rotated = (1...max(alerts.keep, 1)).reversed().map { "\(alerts.path).\($0)" }
-    return rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alerts.path]
+    let path = try options.configuration().alerts.path
+    let folder = (path as NSString).deletingLastPathComponent
+    let base = (path as NSString).lastPathComponent
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
+    let rotated = names.compactMap { name -> Int? in
+      let suffix = name.dropFirst(base.count + 1)
+      guard name.hasPrefix(base + "."), let number = Int(suffix), number >= 1, String(number) == suffix else { return nil }
+      return number
+    }
+    return rotated.sorted(by: >).map { "\(path).\($0)" } + [path]
   }
 }

@@ -408,6 +408,18 @@ struct VigilClientCommandTests {
     #expect(blankRun.status == 1)
     #expect(blankRun.standardOutput == "edited.jsonl:5: altered: an empty line\n", "\(blankRun.standardOutput)")
 
+    // Rotated files beside the log, more than `alerts.keep` (5): all of them are walked.
+    let log = daemon.directory.path + "/" + Self.alertLog
+    for (index, line) in lines.enumerated() {
+      let number = lines.count - 1 - index  // the oldest, .8; the newest stays the log
+      try (line + "\n").write(toFile: number == 0 ? log : "\(log).\(number)", atomically: true, encoding: .utf8)
+    }
+    let rotated = try Self.offline(daemon, ["verify"])
+    #expect(rotated.status == 0 && rotated.standardOutput == "ok: 9 records, seq 1–9, chain intact\n", "\(rotated.standardOutput)")
+    try FileManager.default.removeItem(atPath: "\(log).4")
+    let gap = try Self.offline(daemon, ["verify"])
+    #expect(gap.status == 1 && gap.standardOutput.hasSuffix(": seq 6: 1 record deleted before it (after seq 4)\n"), "\(gap.standardOutput)")
+
     // A log whose older files were rotated away verifies from its first seq.
     let partial = try verify(Array(lines[3...]))
     #expect(partial.status == 0)
