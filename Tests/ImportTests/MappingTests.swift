@@ -116,6 +116,25 @@ struct MappingTests {
     #expect(Self.report(outcome)?["occurred_at"] as? String == expected, "\(cell): \(outcome)")
   }
 
+  /// A row outside the `where` date range is filtered, whatever else is wrong with it; one
+  /// inside it is refused for what is wrong.
+  @Test func aRowOutsideTheDateRangeIsFilteredThoughACellIsBad() throws {
+    let mapping = Self.base.replacingOccurrences(
+      of: "fields:", with: "where:\n  - {occurred_at: {from: 2016-01-01, to: 2016-12-31}}\nfields:")
+    let mapper = try Self.mapper(mapping, header: Self.header)
+    let old = mapper.map(TableRow(number: 9, cells: ["O", "06/03/2012", "bomb", "", "", "", "", "perhaps", "", "many", "", ""]))
+    guard case .filtered = old else {
+      Issue.record("a row of 2012 with bad cells: \(old)")
+      return
+    }
+    let inside = mapper.map(TableRow(number: 10, cells: ["I", "06/03/2016", "bomb", "", "", "", "", "", "", "many", "", ""]))
+    guard case .refused(let reason) = inside else {
+      Issue.record("a row of 2016 with a bad cell: \(inside)")
+      return
+    }
+    #expect(reason == "casualties.killed: 'many' is not a number")
+  }
+
   @Test func hashtagsFindTheirColumnByTagAndAttributes() throws {
     let header = Self.header.map { $0 == "Province" ? "Region name" : $0 }
     let tags = header.map { $0 == "Region name" ? "#adm1 +name +v_pcode" : "" }

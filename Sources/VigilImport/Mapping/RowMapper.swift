@@ -93,6 +93,8 @@ public struct RowMapper: Sendable {
         if rule.path == "occurred_at", let year = year(of: rule.source, row), outsideDateRange(year: year) {
           return .filtered
         }
+        // A row the `where` range leaves out is filtered whatever else is wrong with it.
+        if rule.path != "occurred_at", outsideDateRange(row, unmapped: &unmapped) { return .filtered }
         return .refused("\(rule.path): \(reason)")
       }
     }
@@ -220,6 +222,18 @@ public struct RowMapper: Sendable {
     guard let text = rawDateText(source, row) else { return nil }
     let digits = text.trimmingCharacters(in: .whitespaces).prefix(4)
     return digits.count == 4 ? Int(digits) : nil
+  }
+
+  /// Whether the row's `occurred_at`, read as the mapping reads it, is outside the date range.
+  private func outsideDateRange(_ row: TableRow, unmapped: inout [UnmappedValue]) -> Bool {
+    guard let rule = mapping.fields.first(where: { $0.path == "occurred_at" }),
+      case .value(let json) = convert(rule, row, unmapped: &unmapped), json.hasPrefix("\"")
+    else { return false }
+    let day = String(json.dropFirst().prefix(10))
+    return mapping.filters.contains { filter in
+      guard case .dateRange(let from, let to) = filter else { return false }
+      return from.map { day < $0 } == true || to.map { day > $0 } == true
+    }
   }
 
   /// Whether every day of `year` is outside the mapping's date range.
