@@ -75,6 +75,13 @@ enum AlertQueryParameters {
   /// `days=N` (ending at the newest incident, or today), or `from` and `to` (dates).
   static func period(from pairs: [(String, String)], newestIncidentMs: Int64?) throws(BadParameter) -> OverviewPeriod {
     let values = Dictionary(pairs, uniquingKeysWith: { _, last in last })
+    // As /api/alerts does: a parameter it does not know is an error, not ignored.
+    if let unknown = pairs.first(where: { !["days", "from", "to"].contains($0.0) }) {
+      throw BadParameter(message: "unknown parameter \(unknown.0.prefix(40)); known: days, from, to")
+    }
+    if values["days"].map({ !$0.isEmpty }) == true, values["from"].map({ !$0.isEmpty }) == true {
+      throw BadParameter(message: "days and from: give one of them (days counts back from to, or from the newest incident)")
+    }
     let today = Int(Date().timeIntervalSince1970 / 86_400)
     // A report dated in the future (a typo, or hostile) does not move the period there.
     let newest = min(newestIncidentMs.map { AlertIndex.day(ofMilliseconds: $0) } ?? today, today)
@@ -91,7 +98,8 @@ enum AlertQueryParameters {
     let start = first ?? last - 29
     guard start <= last else { throw BadParameter(message: "from: the period ends before it starts") }
     guard last - start < OverviewPeriod.mostDays else {
-      throw BadParameter(message: "the period is longer than \(OverviewPeriod.mostDays) days")
+      let end = values["to"].map { !$0.isEmpty } == true ? "" : " (to, not given, is the newest incident's day)"
+      throw BadParameter(message: "the period is longer than \(OverviewPeriod.mostDays) days\(end)")
     }
     return OverviewPeriod(firstDay: start, lastDay: last)
   }
@@ -107,6 +115,12 @@ enum AlertQueryParameters {
   private static func instant(_ text: String, _ key: String, endOfDay: Bool) throws(BadParameter) -> Int64 {
     if text.count == 10, let ms = AlertIndex.milliseconds(text + "T00:00:00Z") {
       return endOfDay ? ms + 86_400_000 : ms
+    }
+    // A `+` offset written into a URL unencoded arrives as a space (`+` is a space in a
+    // query): `06:40:00 02:00` can only be `06:40:00+02:00`.
+    var text = text
+    if text.count > 6, text.dropLast(5).last == " ", text.suffix(5).range(of: #"^[0-9]{2}:[0-9]{2}$"#, options: .regularExpression) != nil {
+      text = text.dropLast(6) + "+" + text.suffix(5)
     }
     guard let ms = AlertIndex.milliseconds(text) else {
       throw BadParameter(message: "\(key): expected a date (YYYY-MM-DD) or an RFC 3339 time, got \(text.prefix(40))")

@@ -122,6 +122,18 @@ struct ConsoleEndToEndTests {
       Self.milliseconds($0["time"] as? String ?? "").map { $0 >= Self.milliseconds("2016-03-04T04:40:00Z")! } ?? false
     }
     try expect("until=2016-03-04T04:40:00Z", incident(from: "1900-01-01T00:00:00Z", before: "2016-03-04T04:40:00Z"))
+    // An offset's `+` written unencoded arrives as a space, and is still read as the offset.
+    try expect("since=2016-03-04T06:40:00+02:00", incident(from: "2016-03-04T04:40:00Z", before: "2100-01-01T00:00:00Z")) {
+      Self.milliseconds($0["time"] as? String ?? "").map { $0 >= Self.milliseconds("2016-03-04T04:40:00Z")! } ?? false
+    }
+
+    // The overview's parameters likewise: an unknown one, or days with from, is refused.
+    for (query, parameter) in [("priority=urgent", "priority"), ("days=30&from=2016-01-01", "days and from")] {
+      let (value, response) = try console.http.json("/api/overview?" + query)
+      #expect(response.status == 400, "\(query): \(response.status) \(response.body)")
+      let error = (value as? [String: Any])?["error"] as? [String: Any]
+      #expect((error?["message"] as? String)?.contains(parameter) == true, "\(query): \(response.body)")
+    }
 
     // A wrong value is refused, naming the parameter.
     for (query, parameter) in [
