@@ -97,13 +97,29 @@ struct ConsoleGuard: RouterMiddleware {
     var response: Response
     do {
       response = try await decide(request, context: context, next: next)
+    } catch let error as HTTPError where error.status == .notFound {
+      // A path that is no route: said in the API's JSON, or as a page.
+      response = Self.noSuchPath(request.uri.path)
     } catch let error as any HTTPResponseError {
-      // A refused parameter, a route that does not exist: protected like the rest.
+      // A refused parameter: protected like the rest.
       response = try error.response(from: request, context: context)
     }
     for (name, value) in Self.securityHeaders where response.headers[name] == nil {
       response.headers[name] = value
     }
+    return response
+  }
+
+  static func noSuchPath(_ path: String) -> Response {
+    var response: Response
+    if path.hasPrefix("/api/") {
+      response = json(
+        "{\"ok\":false,\"error\":{\"code\":\"not_found\",\"message\":\(JSONText.string("no such path: " + path.prefix(200)))}}\n")
+    } else {
+      response = html(
+        HTML.page(title: "Not found", current: "", node: "", body: "<h1>404: no such page</h1><p><a href=\"/\">The overview</a></p>"))
+    }
+    response.status = .notFound
     return response
   }
 

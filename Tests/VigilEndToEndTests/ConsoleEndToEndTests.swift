@@ -392,14 +392,22 @@ struct ConsoleEndToEndTests {
       ("/api/alerts/\(seq)", 200), ("/api/alerts/999999", 404), ("/api/alerts?priority=urgent", 400),
       ("/api/status", 200),
       ("/api/rules", 200), ("/api/overview", 200), ("/api/overview?days=7", 200), ("/metrics", 200),
-      ("/no/such/page", 404),
+      ("/no/such/page", 404), ("/api/nope", 404),
     ]
     for (path, status) in paths {
       let response = try console.http.request(path: path)
       #expect(response.status == status, "GET \(path): \(response.status) \(response.body.prefix(200))")
       let problems = Self.protectionProblems("GET \(path)", response.headers)
       #expect(problems.isEmpty, "\(problems)")
+      // Every answer says what it is: an error too, in JSON under /api/, else as a page.
+      #expect(!response.body.isEmpty, "GET \(path): an empty body")
+      if status == 404 {
+        let kind = path.hasPrefix("/api/") ? "application/json" : "text/html"
+        #expect(response.headers["content-type"]?.hasPrefix(kind) == true, "GET \(path): \(response.headers)")
+      }
     }
+    let nope = try console.http.request(path: "/api/nope")
+    #expect(nope.body.contains(#""code":"not_found""#) && nope.body.contains("no such path: /api/nope"), "\(nope.body)")
     // The status the console serves is the socket's.
     let overHTTP = try console.object("/api/status")
     #expect((overHTTP["console"] as? [String: Any])?["serving"] as? Bool == true)
