@@ -108,7 +108,16 @@ struct Import: ParsableCommand {
             guard flush() else { return }
           }
         }
-        counts.withLockedValue { $0.add(unmapped) }
+        let optional = table.mapper.mapping.optionalColumnNames
+        let empty = table.reader.columnsWithoutValues.filter { !optional.contains($0) }
+        counts.withLockedValue {
+          $0.add(unmapped)
+          if !empty.isEmpty {
+            $0.warnings.append(
+              "\(table.name): no record has a value for the mapping's column\(empty.count == 1 ? "" : "s") "
+                + empty.map { "'\($0)'" }.joined(separator: ", ") + " (is the name misspelt?)")
+          }
+        }
         guard flush() else { return }
       }
     }
@@ -150,6 +159,8 @@ struct ImportCounts {
   var filtered = 0
   var unmapped: [RowMapper.UnmappedValue: Int] = [:]
   var unreadable: [String] = []
+  /// Said on standard error, after the counts; not failures.
+  var warnings: [String] = []
 
   mutating func add(_ values: [RowMapper.UnmappedValue]) {
     for value in values { unmapped[value, default: 0] += 1 }
@@ -157,6 +168,7 @@ struct ImportCounts {
 
   func print(json: Bool) {
     for problem in unreadable { FileHandle.standardError.write(Data("vigil: \(problem); the rest of the file was not read\n".utf8)) }
+    for warning in warnings { FileHandle.standardError.write(Data("vigil: warning: \(warning)\n".utf8)) }
     let top = unmapped.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.value < $1.key.value }
     if json {
       let values = top.map {

@@ -38,4 +38,25 @@ struct ImportKoboTests {
     #expect(convoy["casualties"] == nil && convoy["weapons"] == nil && (convoy["location"] as? [String: Any])?["lat"] == nil)
     expectCleanStop(daemon)
   }
+
+  /// A JSON export names its own fields, so a column the mapping misspells cannot be told
+  /// missing before the records are read: once they are, a column no record had a value
+  /// for is said as a warning on standard error (the verdicts stand; the exit status too).
+  @Test func aColumnNoRecordHasIsWarnedAbout() throws {
+    let daemon = try RunningDaemon(rules: TerritorialControlReplayTests.shippedRules())
+    let root = ImportAWSDTests.root.path
+    let shipped = try String(contentsOfFile: root + "/Config/mappings/kobo-incidents.yaml", encoding: .utf8)
+    // The field moved to a misspelt column, and the example that checks it dropped.
+    let typo = shipped.replacingOccurrences(of: "narrative: incident/narrative", with: "narrative: incident/narative")
+    let mapping = String(typo[..<(typo.range(of: "\nexamples:")?.lowerBound ?? typo.endIndex)]) + "\n"
+    try mapping.write(toFile: daemon.directory.path + "/typo.yaml", atomically: true, encoding: .utf8)
+    let run = try ChildProcess.run(
+      "vigil", ["import", "--check", "--socket", daemon.socketPath, "--map", "typo.yaml", root + "/docs/examples/kobo-export.json"],
+      in: daemon.directory.path)
+    #expect(run.status == 0, "\(run.standardError)")
+    #expect(
+      run.standardError.contains("kobo-export.json: no record has a value for the mapping's column 'incident/narative' (is the name misspelt?)"),
+      "\(run.standardError)")
+    #expect(!run.standardError.contains("'incident/date'"), "a column the records have is not named")
+  }
 }

@@ -22,6 +22,8 @@ public struct Mapping: Sendable {
   /// Those of `columns` a file may lack (fields marked `optional: true`): their cells are
   /// then empty.
   let optionalColumns: [ColumnReference]
+  /// The names of the columns a file may lack (`optional: true`).
+  public var optionalColumnNames: Set<String> { Set(optionalColumns.map(\.name)) }
   let position: SourcePosition
 
   /// The header names the mapping reads (a hashtag's fallback name included): what a

@@ -38,6 +38,10 @@ public struct JSONRecordsReader: TableReader {
   static let defaultMaxRecordBytes = 16 * 1024 * 1024
 
   private var records: JSONRecordSplitter
+  /// The wanted columns that no record has had a value for yet, by their place in `header`.
+  private var withoutValues: Set<Int>
+
+  public var columnsWithoutValues: [String] { withoutValues.sorted().map { header[$0] } }
 
   /// Opens the export at `path`: NDJSON when `ndjson`, else JSON. `columns` are the names
   /// wanted; for JSON the top level is read here, so a file of another shape throws here.
@@ -67,13 +71,16 @@ public struct JSONRecordsReader: TableReader {
 
   private init(_ source: ChunkSource, columns: [String], ndjson: Bool, maxRecordBytes: Int) throws(TableError) {
     header = columns
+    withoutValues = Set(columns.indices)
     records = try JSONRecordSplitter(source: source, ndjson: ndjson, maxRecordBytes: maxRecordBytes)
   }
 
   public mutating func next() throws(TableError) -> TableRow? {
     guard let record = try records.next() else { return nil }
     let fields = try Self.fields(of: record)
-    return TableRow(number: record.row, cells: try Self.cells(header, of: fields, row: record.row))
+    let cells = try Self.cells(header, of: fields, row: record.row)
+    if !withoutValues.isEmpty { withoutValues = withoutValues.filter { cells[$0].isEmpty } }
+    return TableRow(number: record.row, cells: cells)
   }
 
   // MARK: A record's fields

@@ -12,6 +12,14 @@ public protocol TableReader {
   /// The next data row, or nil at the end. A row shorter than the header is padded with
   /// empty cells; a longer one is an error (a ragged row) unless its extra cells are empty.
   mutating func next() throws(TableError) -> TableRow?
+  /// The columns no row read so far had a value in: for a JSON export, whose records name
+  /// their own fields, the only sign of a column name the mapping misspelt. Empty for a
+  /// table with a header row, whose missing columns are an error at once.
+  var columnsWithoutValues: [String] { get }
+}
+
+extension TableReader {
+  public var columnsWithoutValues: [String] { [] }
 }
 
 /// One data row: its cells as text (an empty cell is `""`), and where it is in the file.
