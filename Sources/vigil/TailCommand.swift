@@ -37,7 +37,23 @@ struct Tail: ParsableCommand {
       SubscriptionFilter(minimumPriority: minPriority.flatMap(Priority.init(rawValue:)), rules: rules))
     let printer = AlertPrinter(json: json, colours: isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
     var follower = try AlertLogFollower(path: path)
-    let last = try follower.readExisting().filter { printer.selects($0, selector) }.suffix(n)
+    // The last matching lines, read from the end back (into rotated files when the current
+    // one holds too few), so a long log costs what is shown, not its size.
+    let shown = try follower.skipToEnd()
+    var last = try LogTail.lines(of: follower.descriptor, before: shown, named: path, wanted: n) {
+      printer.selects($0, selector)
+    }
+    var rotation = 1
+    while last.count < n, FileManager.default.fileExists(atPath: "\(path).\(rotation)") {
+      let older = "\(path).\(rotation)"
+      let descriptor = try InputFile.open(older)
+      defer { close(descriptor) }
+      let size = lseek(descriptor, 0, SEEK_END)
+      last = try LogTail.lines(of: descriptor, before: UInt64(max(size, 0)), named: older, wanted: n - last.count) {
+        printer.selects($0, selector)
+      } + last
+      rotation += 1
+    }
     for line in last { printer.print(line) }
     fflush(nil)
     guard follow else { return }
@@ -77,7 +93,23 @@ struct AlertLogFollower {
     inode = Self.inode(of: handle.fileDescriptor) ?? 0
   }
 
-  mutating func readExisting() throws(CommandFailure) -> [[UInt8]] { try readNew() }
+  var descriptor: Int32 { handle.fileDescriptor }
+
+  /// Starts following after the last whole line there is now; gives where that is (a line
+  /// being written is read when it is whole).
+  mutating func skipToEnd() throws(CommandFailure) -> UInt64 {
+    let size = UInt64(max(lseek(handle.fileDescriptor, 0, SEEK_END), 0))
+    var end = size
+    // Back to just after the last newline.
+    var byte: UInt8 = 0
+    while end > 0, pread(handle.fileDescriptor, &byte, 1, off_t(end - 1)) == 1, byte != UInt8(ascii: "\n") { end -= 1 }
+    offset = end
+    _ = lseek(handle.fileDescriptor, off_t(end), SEEK_SET)
+    var last = [UInt8](repeating: 0, count: Int(min(end, 64)))
+    let count = last.withUnsafeMutableBytes { pread(handle.fileDescriptor, $0.baseAddress, $0.count, off_t(end) - off_t($0.count)) }
+    lastBytes = count == last.count ? last : []
+    return end
+  }
 
   mutating func readNew() throws(CommandFailure) -> [[UInt8]] {
     var lines = try drain()
@@ -135,6 +167,44 @@ struct AlertLogFollower {
   private static func inode(of descriptor: Int32) -> UInt64? {
     var status = stat()
     return fstat(descriptor, &status) == 0 ? UInt64(status.st_ino) : nil
+  }
+}
+
+/// The last lines of a file that pass a test, read backwards in chunks from an offset.
+enum LogTail {
+  static func lines(
+    of descriptor: Int32, before end: UInt64, named path: String, wanted: Int, where selects: ([UInt8]) -> Bool
+  ) throws(CommandFailure) -> [[UInt8]] {
+    guard wanted > 0 else { return [] }
+    var found: [[UInt8]] = []
+    var position = end
+    var carried: [UInt8] = []  // the start of a line whose beginning is further back
+    let chunkSize: UInt64 = 64 * 1024
+    while position > 0, found.count < wanted {
+      let size = min(chunkSize, position)
+      position -= size
+      var chunk = [UInt8](repeating: 0, count: Int(size))
+      let read = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(position)) }
+      guard read == Int(size) else {
+        throw CommandFailure(status: 2, sentence: "cannot read \(path): \(String(cString: strerror(errno)))")
+      }
+      var bytes = chunk + carried
+      // Every line after the first newline is whole; what comes before it waits for the
+      // next chunk back, unless this is the file's start.
+      var lines: [[UInt8]] = []
+      if position > 0, let first = bytes.firstIndex(of: UInt8(ascii: "\n")) {
+        carried = Array(bytes[..<first])
+        bytes = Array(bytes[(first + 1)...])
+      } else if position > 0 {
+        carried = bytes
+        continue
+      } else {
+        carried = []
+      }
+      lines = bytes.split(separator: UInt8(ascii: "\n")).map(Array.init)
+      for line in lines.reversed() where found.count < wanted && selects(line) { found.append(line) }
+    }
+    return found.reversed()
   }
 }
 

@@ -319,11 +319,34 @@ struct VigilClientCommandTests {
     #expect(try daemon.exchange(#"{"op":"reopen"}"#)["op"] as? String == "reopen")
     _ = try daemon.exchange([Self.report("T-4", weapons: "tank")])
     #expect(eventually { seen.sofar().contains("T-4") })
+    // The last alerts reach back into the rotated file when the new one holds too few.
+    let across = try Self.vigil(daemon, ["tail", "-n", "3", "--json", Self.alertLog])
+    let acrossLines = across.standardOutput.split(separator: "\n")
+    #expect(acrossLines.count == 3, "\(across.standardOutput)")
+    #expect(zip(acrossLines, ["T-2", "T-3", "T-4"]).allSatisfy { $0.contains(#""report_id":"\#($1)""#) }, "\(across.standardOutput)")
     // And across a truncation in place (logrotate's copytruncate).
     #expect(truncate(log, 0) == 0)
     _ = try daemon.exchange([Self.report("T-5", weapons: "tank")])
     #expect(eventually { seen.sofar().contains("T-5") })
     #expect(!seen.sofar().contains("T-1"))
+  }
+
+  /// `tail -n N` reads the log from its end back, in chunks: over chunk boundaries it gives
+  /// exactly the file's last N matching lines.
+  @Test func tailGivesTheLastLinesOfALongLog() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    _ = try daemon.exchange((1...400).map { Self.report("L-\($0)", weapons: $0 % 3 == 0 ? "tank" : "barrel_bomb") })
+    let log = try String(contentsOfFile: daemon.directory.path + "/" + Self.alertLog, encoding: .utf8)
+    let lines = log.split(separator: "\n").map(String.init)
+    #expect(log.utf8.count > 3 * 64 * 1024, "\(log.utf8.count) bytes: more than three chunks")
+    for count in [1, 150, 700] {
+      let run = try Self.vigil(daemon, ["tail", "-n", "\(count)", "--json", Self.alertLog])
+      #expect(run.standardOutput.split(separator: "\n").map(String.init) == Array(lines.suffix(count)), "-n \(count)")
+    }
+    let critical = try Self.vigil(daemon, ["tail", "-n", "300", "--json", "--min-priority", "critical", Self.alertLog])
+    let expected = lines.filter { $0.contains(#""priority":"critical""#) }.suffix(300)
+    #expect(critical.standardOutput.split(separator: "\n").map(String.init) == Array(expected))
+    expectCleanStop(daemon)
   }
 
   /// A report's text reaches a terminal made safe: an escape sequence, a carriage return or
