@@ -234,9 +234,12 @@ struct PatternWindowsTests {
     #expect(try report("d2", "access", "11", "Zabadani") == 0)
     #expect(try report("d3", "access", "12", "Foah") == 0)
     #expect(try report("a3", "attack", "12", "Foah") == 1)
-    // The same day with the attack arriving first: still the sequence.
+    // The same day with the attack arriving first: still the sequence, its reports listed
+    // in the order of its steps, the denial first.
     #expect(try report("a4", "attack", "12", "Yarmouk") == 0)
-    #expect(try report("d4", "access", "12", "Yarmouk") == 1)
+    let last = try feeder.feed(
+      #"{"id":"d4","type":"access","occurred_at":"2016-04-12","location":{"place":"Yarmouk"},"access":{"status":"denied"}}"#)
+    #expect(last.completions.map(\.facts.reports) == [["d4", "a4"]])
   }
 
   /// Three steps of one incident time, arriving last step first: each step is taken by a

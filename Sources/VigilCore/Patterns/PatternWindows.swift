@@ -259,7 +259,9 @@ public struct PatternWindows: Sendable {
       let from = members[start].time
       let to = chosen.map { members[$0].time }.max()!
       if group.firings.allSatisfy({ to + window <= $0.from || $0.to + window <= from }) {
-        return chosen.sorted()
+        // A sequence's reports in the order of its steps (their times never fall, and
+        // two of one time are listed as the steps they took); the others by incident time.
+        return pattern.form == .sequence ? chosen : chosen.sorted()
       }
     }
     return nil
