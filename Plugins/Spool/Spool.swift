@@ -118,10 +118,10 @@ struct SpoolFile {
     case .failure(let errors):
       fail("the mapping \(mappingName) (\(mappings)/\(mappingName).yaml) does not load:\n\(errors)")
     case .success(let mapping):
+      // The file as it is when its pass starts: one replaced or changed during the pass is
+      // told apart at its end, or when reading it fails.
+      let startedAs = (identity: SpoolProgress.identity(of: path), inode: SpoolProgress.inode(of: path))
       do {
-        // The file as it is when its pass starts: one replaced or changed during the pass
-        // is told apart at its end.
-        let startedAs = (identity: SpoolProgress.identity(of: path), inode: SpoolProgress.inode(of: path))
         var reader = try Self.open(path, mapping: mapping)
         let mapper = RowMapper(mapping: mapping, header: reader.header, hashtags: reader.hashtags)
         if let problem = mapper.missingColumnsProblem(header: reader.header) { return fail(problem) }
@@ -178,7 +178,8 @@ struct SpoolFile {
           finishReplaced()
         }
       } catch {
-        fail("\(error)")
+        // The reason is the file's that was read; another now at its path is not moved.
+        if SpoolProgress.inode(of: path) == startedAs.inode { fail("\(error)") } else { finishReplaced(failure: "\(error)") }
       }
     }
   }
@@ -199,13 +200,17 @@ struct SpoolFile {
     settle(in: spool + "/done", beside: "verdicts", text: verdicts)
   }
 
-  /// Read whole, but another file took its name during the pass (renamed in over it): the
-  /// verdicts of the file read go to done/ alone, as `NAME.replaced.verdicts`, and the new
-  /// file stays for its own pass.
-  private func finishReplaced() {
+  /// Another file took its name during the pass (renamed in over it), or it was removed:
+  /// the verdicts of the file read go to done/ alone, as `NAME.replaced.verdicts` (or
+  /// `NAME.removed.verdicts`), and a new file stays for its own pass.
+  private func finishReplaced(failure: String? = nil) {
     let verdicts = previousVerdicts().sorted { $0.key < $1.key }.map(\.value).joined(separator: "\n") + "\n"
-    let note = "# \(name) was replaced while it was read: these are the verdicts of the file read (no longer in the spool); the new one is imported in its turn\n"
-    let target = Self.free(spool + "/done/" + name + ".replaced", suffix: ".verdicts")
+    let what = FileManager.default.fileExists(atPath: path) ? "replaced" : "removed"
+    let next = what == "replaced" ? "; the new one is imported in its turn" : ""
+    let note =
+      "# \(name) was \(what) while it was read: these are the verdicts of the file read (no longer in the spool)\(next)\n"
+      + (failure.map { "# reading it failed: \($0)\n" } ?? "")
+    let target = Self.free(spool + "/done/" + name + "." + what, suffix: ".verdicts")
     settle(to: target, beside: "verdicts", text: note + verdicts, moving: false)
   }
 

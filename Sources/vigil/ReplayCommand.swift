@@ -78,10 +78,10 @@ struct Replay: ParsableCommand {
     for change in patternChanges.byPattern {
       let name = change.pattern.padding(toLength: patternWidth, withPad: " ", startingAt: 0)
       if !change.added.isEmpty {
-        print("\(name)  +\(change.added.count) would be added    \(Self.sample(change.added.map(\.shown)))")
+        print(TerminalText.safe("\(name)  +\(change.added.count) would be added    \(Self.sample(change.added.map(\.shown)))"))
       }
       if !change.removed.isEmpty {
-        print("\(name)  -\(change.removed.count) would be removed  \(Self.sample(change.removed.map(\.shown)))")
+        print(TerminalText.safe("\(name)  -\(change.removed.count) would be removed  \(Self.sample(change.removed.map(\.shown)))"))
       }
     }
     let patternSummary =

@@ -172,7 +172,7 @@ struct ReportStreaming {
             "{\"file\":\(JSONText.string(origin.file)),\"line\":\(origin.line),\"ok\":false,"
               + "\"error\":{\"code\":\"unmappable\",\"message\":\(JSONText.string(refusal))}}")
         } else {
-          Swift.print("\(origin.file):\(origin.line): refused (not sent): \(refusal)")
+          Swift.print(TerminalText.safe("\(origin.file):\(origin.line): refused (not sent): \(refusal)"))
         }
         continue
       }

@@ -30,10 +30,15 @@ struct SinksCommand: ParsableCommand {
     }
 
     /// `webhook #12 parked 2026-…Z, refused: HTTP 400: … — weapons.barrel_bomb (critical): …`
+    /// A record's message and a destination's reason are outside text: made safe for a terminal.
     static func describe(_ entry: [String: Any]) -> String {
-      let record = entry["record"] as? [String: Any] ?? [:]
       let seq = (entry["seq"] as? NSNumber)?.stringValue ?? "?"
       let kind = entry["conflict"] as? Bool == true ? "conflict" : "refused"
+      return TerminalText.safe(describeRaw(entry, seq: seq, kind: kind))
+    }
+
+    private static func describeRaw(_ entry: [String: Any], seq: String, kind: String) -> String {
+      let record = entry["record"] as? [String: Any] ?? [:]
       return "\(entry["sink"] as? String ?? "?") #\(seq) parked \(entry["parked_at"] as? String ?? "?"), "
         + "\(kind): \(entry["reason"] as? String ?? "") — \(record["rule"] as? String ?? "?") "
         + "(\(record["priority"] as? String ?? "?")): \(record["message"] as? String ?? "")"

@@ -132,6 +132,21 @@ struct SpoolSourceTests {
     expectCleanStop(daemon)
   }
 
+  /// A file removed during its pass: its verdicts go to done/ alone, saying so.
+  @Test func aFileRemovedDuringItsPassLeavesItsVerdicts() throws {
+    let directory = try TemporaryDirectory()
+    let daemon = try Self.daemon(in: directory)
+    try Self.dropLongExportAndWaitForItsPass(in: directory)
+    try FileManager.default.removeItem(atPath: directory.path + "/spool/hxl-incidents/export.csv")
+    let verdicts = directory.path + "/spool/done/export.csv.removed.verdicts"
+    #expect(eventually(within: 300) { Self.read(verdicts) != nil })
+    let lines = Self.read(verdicts)?.split(separator: "\n") ?? []
+    #expect(lines.first == "# export.csv was removed while it was read: these are the verdicts of the file read (no longer in the spool)")
+    #expect(lines.count == 20_001, "every row of the file read: \(lines.suffix(1))")
+    #expect(!FileManager.default.fileExists(atPath: directory.path + "/spool/done/export.csv"))
+    expectCleanStop(daemon)
+  }
+
   /// A file written in place during its pass (here cut short): failed, with the rows read.
   @Test func aFileChangedInPlaceDuringItsPassIsFailed() throws {
     let directory = try TemporaryDirectory()

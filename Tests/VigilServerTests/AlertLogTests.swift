@@ -117,6 +117,25 @@ struct AlertLogTests {
     }
   }
 
+  /// With `keep` lowered, the next rotation removes the files numbered beyond it too: left
+  /// behind, they would read as a gap in the chain.
+  @Test func aLowerKeepRemovesTheFilesBeyondIt() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/alerts.jsonl"
+    let log = try AlertLog(path: path, headPath: directory.path + "/alerts.head")
+    for index in 0..<6 {
+      try log.append([record("a.r\(index)")])
+      try log.sync()
+      try log.rotate(ifAtLeast: 1, keep: 5)
+    }
+    #expect(FileManager.default.fileExists(atPath: path + ".4"))
+    try log.append([record("a.last")])
+    try log.sync()
+    try log.rotate(ifAtLeast: 1, keep: 2)
+    let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("alerts.jsonl") }
+    #expect(Set(files) == ["alerts.jsonl", "alerts.jsonl.1", "alerts.jsonl.2"], "\(files.sorted())")
+  }
+
   @Test func reopenFollowsAnExternalRotation() throws {
     let directory = try TemporaryDirectory()
     let path = directory.path + "/alerts.jsonl"

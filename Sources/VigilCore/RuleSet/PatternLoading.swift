@@ -237,8 +237,10 @@ extension Loading {
         // A message shows the group as the report wrote it: the text of the call's field
         // (`Madaya` for `place_or_text(access.destination)`, whose value is the key `madaya`).
         var shown: (@Sendable (Report) -> FieldValue?)?
+        // Only for a function from a text to a text (a name's key, a normalised name): the
+        // field is then what the value stands for; `days_between(a, b)` is not `a`.
         if case .word(let name)? = call.arguments.first, let field = ReportSchema.field(name.text),
-          field.type != .object
+          field.type == .text, compiler.functions[call.function.text]?.result == .text
         {
           shown = field.read
         }

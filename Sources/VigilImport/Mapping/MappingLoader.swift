@@ -215,7 +215,7 @@ public enum MappingLoader {
       let column = members.first { $0.key == "column" }
       let hxl = members.first { $0.key == "hxl" }
       if let hxl, let text = text(hxl.value, "hxl") {
-        let words = text.split(separator: " ").map(String.init)
+        let words = HashtagRow.words(text).map(String.init)
         guard let tag = words.first, tag.hasPrefix("#"), tag.count > 1, words.dropFirst().allSatisfy({ $0.hasPrefix("+") && $0.count > 1 })
         else {
           fail(hxl.value.position, "hxl must be a hashtag with attributes such as '#affected +killed', got '\(text)'")
@@ -442,7 +442,7 @@ public enum MappingLoader {
       return .choice(choices, otherwise: otherwise)
     }
 
-    /// Each example's row must become its report (extra.source aside).
+    /// Each example's row must become its report (extra.import, the provenance, aside).
     mutating func runExamples(_ node: RuleNode, mapping: Mapping) {
       guard case .sequence(let examples, _) = node else {
         fail(node.position, "examples must be a list of {row, report}")

@@ -331,7 +331,7 @@ public struct RowMapper: Sendable {
 
   /// A column's hashtag and attributes, lowercased (`#Affected +Killed` → affected, [killed]).
   private static func hashtag(_ text: String) -> (tag: String, attributes: Set<String>)? {
-    let words = text.lowercased().split(separator: " ").map(String.init)
+    let words = HashtagRow.words(text.lowercased()).map(String.init)
     guard let tag = words.first, tag.hasPrefix("#") else { return nil }
     return (tag, Set(words.dropFirst().filter { $0.hasPrefix("+") }.map { String($0.dropFirst()) }))
   }

@@ -70,12 +70,18 @@ enum HashtagRow {
     return trimmed
   }
 
-  /// `#name`, then `+attribute`s, each a letter then letters, digits or `_`; spaces
-  /// between them.
+  /// `#name`, then `+attribute`s, each a letter then letters, digits or `_`; the spaces
+  /// between them optional (`#adm1+name` is `#adm1 +name`).
   static func isHashtag(_ text: String) -> Bool {
-    let parts = text.split(separator: " ", omittingEmptySubsequences: true)
-    guard let name = parts.first, name.hasPrefix("#"), isName(name.dropFirst()) else { return false }
-    return parts.dropFirst().allSatisfy { $0.hasPrefix("+") && isName($0.dropFirst()) }
+    let words = self.words(text)
+    guard let name = words.first, name.hasPrefix("#"), isName(name.dropFirst()) else { return false }
+    return words.dropFirst().allSatisfy { $0.hasPrefix("+") && isName($0.dropFirst()) }
+  }
+
+  /// A hashtag's words, a space put before each `+` (HXL makes the spaces optional):
+  /// `#affected+killed` and `#affected +killed` are `["#affected", "+killed"]`.
+  public static func words(_ text: String) -> [Substring] {
+    text.replacingOccurrences(of: "+", with: " +").split(separator: " ")
   }
 
   private static func isName(_ text: Substring) -> Bool {

@@ -96,12 +96,23 @@ public final class AlertLog {
   }
 
   /// Built-in rotation: once the file reaches `limit` bytes it becomes `alerts.jsonl.1`,
-  /// older ones shift up to `.keep` (the oldest beyond that is dropped), and a new file
-  /// starts, its first record chained to the last of the old.
+  /// older ones shift up to `.keep` (the oldest beyond that is dropped, and any numbered
+  /// higher, left by a larger `keep` before), and a new file starts, its first record
+  /// chained to the last of the old.
   public func rotate(ifAtLeast limit: Int, keep: Int) throws(Failure) {
     guard limit > 0, file.size >= Int64(limit) else { return }
     try sync()
-    unlink("\(path).\(keep)")
+    // The oldest kept one goes, and any numbered beyond it (left by a larger `keep`
+    // before): older files left behind would read as a gap in the chain to `vigil verify`.
+    let folder = (path as NSString).deletingLastPathComponent
+    let base = (path as NSString).lastPathComponent + "."
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? [] {
+      if name.hasPrefix(base), let number = Int(name.dropFirst(base.count)), number >= keep,
+        String(number) == name.dropFirst(base.count)
+      {
+        unlink((folder.isEmpty ? "" : folder + "/") + name)
+      }
+    }
     for number in stride(from: keep - 1, through: 1, by: -1) {
       _ = rename("\(path).\(number)", "\(path).\(number + 1)")
     }
