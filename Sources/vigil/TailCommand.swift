@@ -39,9 +39,12 @@ struct Tail: ParsableCommand {
     var follower = try AlertLogFollower(path: path)
     // The last matching lines, read from the end back (into rotated files when the current
     // one holds too few), so a long log costs what is shown, not its size.
-    let shown = try follower.skipToEnd()
-    var last = try LogTail.lines(of: follower.descriptor, before: shown, named: path, wanted: n) {
-      printer.selects($0, selector)
+    var last: [[UInt8]]
+    if let shown = follower.skipToEnd() {
+      last = try LogTail.lines(of: follower.descriptor, before: shown, named: path, wanted: n) { printer.selects($0, selector) }
+    } else {
+      // Not a file one can seek in (a pipe, a device): read from its start.
+      last = try follower.readNew().filter { printer.selects($0, selector) }.suffix(n)
     }
     var rotation = 1
     while last.count < n, FileManager.default.fileExists(atPath: "\(path).\(rotation)") {
@@ -96,10 +99,14 @@ struct AlertLogFollower {
   var descriptor: Int32 { handle.fileDescriptor }
 
   /// Starts following after the last whole line there is now; gives where that is (a line
-  /// being written is read when it is whole).
-  mutating func skipToEnd() throws(CommandFailure) -> UInt64 {
-    let size = UInt64(max(lseek(handle.fileDescriptor, 0, SEEK_END), 0))
-    var end = size
+  /// being written is read when it is whole). Nil, and nothing changed, for what is not a
+  /// regular file.
+  mutating func skipToEnd() -> UInt64? {
+    var status = stat()
+    guard fstat(handle.fileDescriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
+    let found = lseek(handle.fileDescriptor, 0, SEEK_END)
+    guard found >= 0 else { return nil }
+    var end = UInt64(found)
     // Back to just after the last newline.
     var byte: UInt8 = 0
     while end > 0, pread(handle.fileDescriptor, &byte, 1, off_t(end - 1)) == 1, byte != UInt8(ascii: "\n") { end -= 1 }

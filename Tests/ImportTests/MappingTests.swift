@@ -199,6 +199,11 @@ struct MappingTests {
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  weapons: {column: W, map: {Jet: [airstrike]}}\n", "m.yaml:6:12", "weapons: 'airstrike' is not one of its words"),
     ("mapping: t\nid: {prefix: B-, column: Ref, sufix: x}\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:2:31", "unknown key 'sufix' for id (known: prefix, column"),
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  location.place: {column: P, optional: maybe}\n", "m.yaml:6:41", "location.place optional: expected true or false, got 'maybe'"),
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  narrative: {column: N, prefix: X}\n", "m.yaml:6:26", "unknown key 'prefix' for narrative; prefix is the id's"),
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  narrative: {column: N, separator: \" \"}\n", "m.yaml:6:26", "narrative: separator goes with join"),
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack, else: access}\n", "m.yaml:5:25", "type: else goes with when"),
+    ("mapping: t\nid: {column: A}\nwhere: [{column: B, equals: Homs, value: x}]\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:3:35", "unknown key 'value' in a test"),
+    ("mapping: t\nid: {column: A}\nwhere: [{occurred_at: {from: 2016-01-01}, column: B, equals: Homs}]\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:3:43", "'column' beside occurred_at"),
     ("mapping: t\nid: {column: A}\nwhere: [{column: B, equals: Homs, not: True}]\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:3:40", "not: expected true or false, got 'True'"),
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\nextra:\n  import: B\n", "m.yaml:7:3", "extra.import is the import's own"),
   ]

@@ -38,7 +38,6 @@ public enum MappingLoader {
   static let idKeys = ["prefix", "column", "hxl", "value", "join", "separator", "date", "when", "else", "digest"]
   static let valueKeys = [
     "column", "hxl", "value", "join", "date", "when", "else", "skip", "map", "only_when", "split", "optional", "separator",
-    "prefix",
   ]
 
   /// Reads nodes, collecting every problem at its place.
@@ -144,6 +143,10 @@ public enum MappingLoader {
           continue
         }
         if let range = members.first(where: { $0.key == "occurred_at" }) {
+          // A date range is a test of its own: a column test beside it would be dropped.
+          for other in members where other.key != "occurred_at" {
+            fail(other.keyPosition, "'\(other.key)' beside occurred_at: a date range is a test of its own; give the column test as another entry of where")
+          }
           guard case .mapping(let bounds, _) = range.value else {
             fail(range.value.position, "occurred_at in where is {from: YYYY-MM-DD, to: YYYY-MM-DD}")
             continue
@@ -174,7 +177,7 @@ public enum MappingLoader {
     }
 
     /// `{column|hxl: …, equals|contains|matches: …, not: true}`.
-    mutating func rowTest(_ members: [RuleNode.Member], at position: SourcePosition) -> RowTest? {
+    mutating func rowTest(_ members: [RuleNode.Member], at position: SourcePosition, givesValue: Bool = false) -> RowTest? {
       var reference: ColumnReference?
       var kind: RowTest.Kind?
       var negated = false
@@ -196,9 +199,9 @@ public enum MappingLoader {
           case "false"?, nil: break
           case let other?: fail(member.value.position, "not: expected true or false, got '\(other)'")
           }
-        case "value": break
+        case "value" where givesValue: break
         default:
-          fail(member.keyPosition, "unknown key '\(member.key)' in a test (known: column, hxl, equals, one_of, contains, matches, not)")
+          fail(member.keyPosition, "unknown key '\(member.key)' in a test (known: column, hxl, equals, one_of, contains, matches, not\(givesValue ? ", value" : ""))")
         }
       }
       reference = columnReference(members, at: position)
@@ -285,7 +288,8 @@ public enum MappingLoader {
         return nil
       }
       for member in members where !MappingLoader.valueKeys.contains(member.key) {
-        fail(member.keyPosition, "unknown key '\(member.key)' for \(path) (known: \(MappingLoader.valueKeys.joined(separator: ", ")))")
+        let hint = member.key == "prefix" ? "; prefix is the id's" : ""
+        fail(member.keyPosition, "unknown key '\(member.key)' for \(path)\(hint) (known: \(MappingLoader.valueKeys.joined(separator: ", ")))")
       }
       var skip: Set<String> = []
       var map: [String: [String]]?
@@ -354,6 +358,11 @@ public enum MappingLoader {
       guard primary.count == 1 else {
         fail(position, "\(what): give exactly one of column (or hxl), value, join, date, when; got \(primary.isEmpty ? "none" : primary.sorted().joined(separator: ", "))")
         return nil
+      }
+      // A key that only goes with another kind of source is a mistake, not to be ignored.
+      for (key, partner) in [("separator", "join"), ("else", "when")]
+      where primary.first != partner && members.contains(where: { $0.key == key }) {
+        fail(members.first { $0.key == key }!.keyPosition, "\(what): \(key) goes with \(partner), which is not given")
       }
       switch primary.first! {
       case "value":
@@ -434,7 +443,7 @@ public enum MappingLoader {
           fail(element.position, "each case of when is a test with its value: {column: X, contains: Y, value: Z}")
           continue
         }
-        if let test = rowTest(caseMembers, at: position), let value = text(valueMember.value, "value") {
+        if let test = rowTest(caseMembers, at: position, givesValue: true), let value = text(valueMember.value, "value") {
           choices.append((test, value))
         }
       }
