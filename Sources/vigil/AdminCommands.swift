@@ -37,6 +37,18 @@ struct Status: ParsableCommand {
     print("alerts       " + priorities.joined(separator: ", "))
     print("connections  \(number(status["connections"])) (\(number(status["subscribers"])) subscribed)")
     print("alert log    \(status["alert_log"] as? String ?? "?")")
+    if let console = status["console"] as? [String: Any] {
+      let listen = console["listen"] as? String ?? "?"
+      if listen == "off" {
+        print("console      off")
+      } else if console["serving"] as? Bool == true {
+        print("console      http://\(listen)/")
+      } else if let error = console["error"] as? String {
+        print("console      NOT SERVED on \(listen): \(error)")
+      } else {
+        print("console      starting on \(listen)")
+      }
+    }
     for sink in (status["sinks"] as? [[String: Any]]) ?? [] {
       var line =
         "sink \(sink["name"] as? String ?? "?"): at seq \(number(sink["cursor"])), \(number(sink["lag"])) behind, "

@@ -503,6 +503,9 @@ struct ConsoleEndToEndTests {
     #expect(console["serving"] as? Bool == false)
     #expect(console["listen"] as? String == "127.0.0.1:\(holder.port)")
     #expect((console["error"] as? String)?.isEmpty == false)
+    // `vigil status` says so too, not only its --json.
+    let readable = try ChildProcess.run("vigil", ["status", "--socket", daemon.socketPath], in: daemon.directory.path)
+    #expect(readable.standardOutput.contains("console      NOT SERVED on 127.0.0.1:\(holder.port): "), "\(readable.standardOutput)")
     // Still served after the failure.
     let later = try daemon.exchange(Self.handReports[1])
     #expect(later["ok"] as? Bool == true, "\(later)")

@@ -149,6 +149,7 @@ struct VigilClientCommandTests {
     #expect(status.status == 0)
     #expect(status.standardOutput.contains("rule set     sha256:"))
     #expect(status.standardOutput.contains("alert log    /"))
+    #expect(status.standardOutput.contains("console      "), "\(status.standardOutput)")
     let raw = try Self.vigil(daemon, ["status", "--json"])
     #expect(raw.standardOutput.hasPrefix(#"{"ok":true,"version":"#))
 
