@@ -56,4 +56,20 @@ struct ImportBadInputTests {
     #expect(run.standardError.contains("sheet.xlsx: not an XLSX workbook"), "\(run.standardError)")
     expectCleanStop(daemon)
   }
+
+  /// A folder, or a name without an extension when the mapping names no format: each
+  /// refused in one sentence that says why, before anything is sent.
+  @Test func aFolderOrANameWithoutAFormatIsRefusedSayingWhy() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    try FileManager.default.createDirectory(atPath: daemon.directory.path + "/exports", withIntermediateDirectories: true)
+    let folder = try Self.importing(["exports/a.csv": Array("Incident,Date\n".utf8)], in: daemon)
+    #expect(folder.status == 0, "\(folder.standardError)")
+    let run = try ChildProcess.run(
+      "vigil", ["import", "--socket", daemon.socketPath, "--map", "t.yaml", "exports"], in: daemon.directory.path)
+    #expect(run.status == 2 && run.standardError == "vigil: exports: it is a directory: give the files in it\n", "\(run.standardError)")
+    let bare = try Self.importing(["export": Array("Incident,Date\nC-1,2016-03-01\n".utf8)], in: daemon)
+    #expect(bare.status == 2)
+    #expect(bare.standardError.contains("export: its name has no extension to tell its format"), "\(bare.standardError)")
+    expectCleanStop(daemon)
+  }
 }

@@ -4,8 +4,14 @@ import Foundation
 /// `vigil import` and the spool source both open files with.
 public enum TableOpening {
   public static func reader(for path: String, mapping: Mapping) throws -> any TableReader {
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+      throw TableError(row: nil, "it is a directory: give the files in it")
+    }
     let format = mapping.format ?? (path as NSString).pathExtension.lowercased()
     switch format {
+    case "":
+      throw TableError(row: nil, "its name has no extension to tell its format (csv, xlsx, json, ndjson); say format: in the mapping")
     case "csv": return try CSVReader(path: path)
     case "xlsx": return try XLSXReader(path: path, sheet: mapping.sheet)
     case "json": return try JSONRecordsReader(path: path, columns: mapping.headerNames, ndjson: false)
