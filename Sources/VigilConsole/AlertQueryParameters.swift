@@ -31,9 +31,18 @@ enum AlertQueryParameters {
 
   static func query(from pairs: [(String, String)]) throws(BadParameter) -> AlertQuery {
     var query = AlertQuery()
+    // A filter of one value given twice with two values would keep one silently.
+    var single: [String: String] = [:]
     for (key, value) in pairs {
       let value = value.trimmingCharacters(in: .whitespaces)
       if value.isEmpty { continue }
+      if !["priority", "rule"].contains(key) {
+        let slot = key == "region" ? "governorate" : key
+        if let earlier = single[slot], earlier != value {
+          throw BadParameter(message: "\(slot): given twice (\(earlier.prefix(40)), \(value.prefix(40))); give one")
+        }
+        single[slot] = value
+      }
       switch key {
       case "priority":
         for word in value.split(separator: ",") {

@@ -140,6 +140,7 @@ struct ConsoleEndToEndTests {
       ("priority=urgent", "priority"), ("since=yesterday", "since"), ("until=2016-13-45", "until"),
       ("limit=0", "limit"),
       ("limit=501", "limit"), ("before=ten", "before"), ("colour=red", "colour"),
+      ("governorate=Idlib&governorate=Aleppo", "governorate: given twice"),
     ] {
       let (value, response) = try console.http.json("/api/alerts?" + query)
       #expect(response.status == 400, "\(query): \(response.status) \(response.body)")

@@ -57,8 +57,9 @@ struct ImportBadInputTests {
     expectCleanStop(daemon)
   }
 
-  /// A folder, or a name without an extension when the mapping names no format: each
-  /// refused in one sentence that says why, before anything is sent.
+  /// A folder, a name without an extension when the mapping names no format, a header the
+  /// mapping names that the file has twice: each refused in one sentence that says why,
+  /// before anything is sent.
   @Test func aFolderOrANameWithoutAFormatIsRefusedSayingWhy() throws {
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
     try FileManager.default.createDirectory(atPath: daemon.directory.path + "/exports", withIntermediateDirectories: true)
@@ -67,6 +68,11 @@ struct ImportBadInputTests {
     let run = try ChildProcess.run(
       "vigil", ["import", "--socket", daemon.socketPath, "--map", "t.yaml", "exports"], in: daemon.directory.path)
     #expect(run.status == 2 && run.standardError == "vigil: exports: it is a directory: give the files in it\n", "\(run.standardError)")
+    let twice = try Self.importing(["twice.csv": Array("Incident,Date,Incident\nC-1,2016-03-01,C-2\n".utf8)], in: daemon)
+    #expect(twice.status == 2)
+    #expect(
+      twice.standardError.contains("twice.csv: the mapping names the column 'Incident' at t.yaml:2:"), "\(twice.standardError)")
+    #expect(twice.standardError.contains("which the file has 2 times (columns 1 and 3)"), "\(twice.standardError)")
     let bare = try Self.importing(["export": Array("Incident,Date\nC-1,2016-03-01\n".utf8)], in: daemon)
     #expect(bare.status == 2)
     #expect(bare.standardError.contains("export: its name has no extension to tell its format"), "\(bare.standardError)")

@@ -29,6 +29,8 @@ public struct RowMapper: Sendable {
   let missingColumns: [ColumnReference]
   /// Where each referenced column is, by its `shown` text.
   private let indices: [String: Int]
+  /// A column the mapping names by a header the file has more than once, and where.
+  private let ambiguous: (reference: ColumnReference, columns: [Int])?
 
   /// Where each report says which mapping made it.
   public static let provenancePath = "extra.import"
@@ -47,13 +49,27 @@ public struct RowMapper: Sendable {
       }
     }
     self.indices = indices
+    ambiguous = mapping.columns.lazy.compactMap { reference -> (ColumnReference, [Int])? in
+      guard case .header(let name, _) = reference, indices[reference.shown] != nil else { return nil }
+      let exact = trimmedHeader.indices.filter { trimmedHeader[$0] == name }
+      let folded = trimmedHeader.indices.filter { trimmedHeader[$0].caseInsensitiveCompare(name) == .orderedSame }
+      let same = exact.isEmpty ? folded : exact
+      return same.count > 1 ? (reference, same) : nil
+    }.first
     missingColumns = missing
     missingColumnNames = missing.map { "\($0.shown) (\($0.position))" }
   }
 
-  /// Why the table cannot be read with this mapping: the first column it lacks, where the
+  /// Why the table cannot be read with this mapping: a column it names that the table has
+  /// twice (a guess between them would be wrong), or the first column it lacks, where the
   /// mapping names it, and the columns the table has.
   public func missingColumnsProblem(header: [String]) -> String? {
+    if let (reference, columns) = ambiguous {
+      let numbers = columns.map { String($0 + 1) }
+      return "the mapping names the column \(reference.shown) at \(reference.position), which the file has "
+        + "\(columns.count) times (columns \(numbers.dropLast().joined(separator: ", ")) and \(numbers.last!)); "
+        + "rename all but one in the file, or name the column by its HXL hashtag"
+    }
     guard let first = missingColumns.first else { return nil }
     let others = missingColumns.count > 1 ? " (and \(missingColumns.count - 1) more)" : ""
     return "the mapping names the column \(first.shown) at \(first.position)\(others), which the file lacks; "
