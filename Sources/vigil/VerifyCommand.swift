@@ -126,14 +126,7 @@ struct Verify: ParsableCommand {
     var options = DaemonOptions()
     options.config = config
     let path = try options.configuration().alerts.path
-    let folder = (path as NSString).deletingLastPathComponent
-    let base = (path as NSString).lastPathComponent
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
-    let rotated = names.compactMap { name -> Int? in
-      let suffix = name.dropFirst(base.count + 1)
-      guard name.hasPrefix(base + "."), let number = Int(suffix), number >= 1, String(number) == suffix else { return nil }
-      return number
-    }
+    let rotated = RotatedFiles.numbers(beside: path)
     return rotated.sorted(by: >).map { "\(path).\($0)" } + [path]
   }
 }

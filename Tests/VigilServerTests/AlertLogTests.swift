@@ -96,15 +96,20 @@ struct AlertLogTests {
     #expect(line.contains(#""prev":"\#(lastHash)""#))
   }
 
+  /// `count` records, each made durable, with a rotation offered after each.
+  static func appendAndRotate(_ log: AlertLog, count: Int, ifAtLeast limit: Int, keep: Int) throws {
+    for index in 0..<count {
+      try log.append([record("a.r\(index)")])
+      try log.sync()
+      try log.rotate(ifAtLeast: limit, keep: keep)
+    }
+  }
+
   @Test func builtInRotationShiftsFilesAndTheChainGoesOn() throws {
     let directory = try TemporaryDirectory()
     let path = directory.path + "/alerts.jsonl"
     let log = try AlertLog(path: path, headPath: directory.path + "/alerts.head")
-    for index in 0..<9 {
-      try log.append([record("a.r\(index)")])
-      try log.sync()
-      try log.rotate(ifAtLeast: 1000, keep: 2)
-    }
+    try Self.appendAndRotate(log, count: 9, ifAtLeast: 1000, keep: 2)
     let kept = [path + ".2", path + ".1", path].filter { FileManager.default.fileExists(atPath: $0) }
     #expect(kept.count == 3)
     #expect(!FileManager.default.fileExists(atPath: path + ".3"))
@@ -123,11 +128,7 @@ struct AlertLogTests {
     let directory = try TemporaryDirectory()
     let path = directory.path + "/alerts.jsonl"
     let log = try AlertLog(path: path, headPath: directory.path + "/alerts.head")
-    for index in 0..<6 {
-      try log.append([record("a.r\(index)")])
-      try log.sync()
-      try log.rotate(ifAtLeast: 1, keep: 5)
-    }
+    try Self.appendAndRotate(log, count: 6, ifAtLeast: 1, keep: 5)
     #expect(FileManager.default.fileExists(atPath: path + ".4"))
     try log.append([record("a.last")])
     try log.sync()

@@ -3,7 +3,22 @@ import Foundation
 /// A file appended to and rotated by renaming (`name.K` … `name.1`, then `name`), as the
 /// alert log is by vigild and the journal may be by logrotate: the files kept, and their
 /// complete lines.
-enum RotatedFiles {
+public enum RotatedFiles {
+  /// The numbers of every rotated file beside `path` (`path.1`, `path.2`, …; a name like
+  /// `path.01` or `path.1.gz` is none of them), in no particular order: vigild's rotation
+  /// removes those from `keep` up, and `vigil verify` walks them all.
+  public static func numbers(beside path: String) -> [Int] {
+    let folder = (path as NSString).deletingLastPathComponent
+    let base = (path as NSString).lastPathComponent + "."
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
+    return names.compactMap { name in
+      guard name.hasPrefix(base) else { return nil }
+      let suffix = name.dropFirst(base.count)
+      guard let number = Int(suffix), number >= 1, String(number) == suffix else { return nil }
+      return number
+    }
+  }
+
   /// The files there are, oldest first, with their inodes.
   static func kept(_ path: String, keep: Int) -> [(path: String, inode: UInt64)] {
     let paths = stride(from: keep, through: 1, by: -1).map { "\(path).\($0)" } + [path]

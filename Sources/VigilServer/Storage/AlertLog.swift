@@ -104,15 +104,7 @@ public final class AlertLog {
     try sync()
     // The oldest kept one goes, and any numbered beyond it (left by a larger `keep`
     // before): older files left behind would read as a gap in the chain to `vigil verify`.
-    let folder = (path as NSString).deletingLastPathComponent
-    let base = (path as NSString).lastPathComponent + "."
-    for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? [] {
-      if name.hasPrefix(base), let number = Int(name.dropFirst(base.count)), number >= keep,
-        String(number) == name.dropFirst(base.count)
-      {
-        unlink((folder.isEmpty ? "" : folder + "/") + name)
-      }
-    }
+    for number in RotatedFiles.numbers(beside: path) where number >= keep { unlink("\(path).\(number)") }
     for number in stride(from: keep - 1, through: 1, by: -1) {
       _ = rename("\(path).\(number)", "\(path).\(number + 1)")
     }
