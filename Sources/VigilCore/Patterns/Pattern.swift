@@ -68,6 +68,15 @@ public final class Pattern: Sendable {
   /// The names of the group's keys, as written in `group_by`.
   public var groupNames: [String] { groupBy.map(\.text) }
 
+  /// The group's values as `report` writes them, for a message: a key that calls a text
+  /// function on a text field shows the field (docs/patterns.md, "Output"). Made only for
+  /// a report that completes the pattern, not for every event.
+  func shownGroup(_ group: [String], of report: Report) -> [String] {
+    zip(groupBy, group).map { key, value in
+      key.shown?(report).map(OutputTemplate.show).flatMap { PatternKey.isBlank($0) ? nil : $0 } ?? value
+    }
+  }
+
   /// What the report is to this pattern: nil when it is no step of it, or when a key of
   /// its group (or the distinct value) is absent. `fired` are the rules the report fired.
   func event(for report: Report, fired: [RuleMatch], index: Int) -> PatternEvent? {
@@ -82,12 +91,10 @@ public final class Pattern: Sendable {
     }
     guard steps != 0 else { return nil }
     var group: [String] = []
-    var shown: [String] = []
     group.reserveCapacity(groupBy.count)
     for key in groupBy {
       guard let value = key.value(of: report) else { return nil }
       group.append(value)
-      shown.append(key.shown?(report).map(OutputTemplate.show).flatMap { PatternKey.isBlank($0) ? nil : $0 } ?? value)
     }
     var distinctValue: String?
     if let distinct {
@@ -95,7 +102,7 @@ public final class Pattern: Sendable {
       distinctValue = NameNormalizer.words(of: value).joined(separator: " ")
       if distinctValue!.isEmpty { return nil }
     }
-    return PatternEvent(pattern: index, group: group, shown: shown, steps: steps, distinct: distinctValue)
+    return PatternEvent(pattern: index, group: group, steps: steps, distinct: distinctValue)
   }
 }
 
@@ -166,8 +173,6 @@ public struct PatternEvent: Sendable, Equatable {
   public let pattern: Int
   /// The values of the group's keys, in `group_by` order.
   public let group: [String]
-  /// The same as this report writes them, for messages: a call's field as written.
-  public let shown: [String]
   /// The steps it meets, one bit each (a count or distinct pattern has one step).
   public let steps: UInt32
   /// For a distinct pattern: the value counted, normalised as names are.

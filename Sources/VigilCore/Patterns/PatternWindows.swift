@@ -149,7 +149,8 @@ public struct PatternWindows: Sendable {
       let members = chosen.map { groups.values[slot!].members[$0] }
       groups.values[slot!].firings.append(Firing(from: members[0].time, to: members.map(\.time).max()!))
       undo.append(.fired(id))
-      observation.completions.append(Completion(pattern: pattern, group: event.group, shown: event.shown, contributors: members))
+      observation.completions.append(Completion(
+          pattern: pattern, group: event.group, shown: pattern.shownGroup(event.group, of: report), contributors: members))
     }
     return observation
   }
