@@ -48,7 +48,7 @@ struct Import: ParsableCommand {
       } catch {
         throw CommandFailure(status: 2, sentence: "\(file): \(error)")
       }
-      let mapper = RowMapper(mapping: mapping, header: reader.header, hashtags: reader.hashtags)
+      let mapper = RowMapper(mapping: mapping, table: reader)
       if let problem = mapper.missingColumnsProblem(header: reader.header) {
         throw CommandFailure(status: 2, sentence: "\(file): \(problem)")
       }

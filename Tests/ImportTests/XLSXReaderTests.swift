@@ -109,6 +109,43 @@ struct XLSXReaderTests {
     #expect(try reader.next() == nil)
   }
 
+  @Test(arguments: [(nil, SerialDateSystem.excel1900), ("1", .excel1904), ("true", .excel1904), ("0", .excel1900)])
+  func serialDatesCountFromTheWorkbooksDateSystem(date1904: String?, system: SerialDateSystem) throws {
+    // Excel for the Mac wrote workbooks in the 1904 system: there 42632 is 2020-09-20.
+    let workbook = try Workbook(
+      sheets: [
+        (
+          "Data",
+          sheetXML(
+            """
+            <row r="1"><c r="A1" t="inlineStr"><is><t>Code</t></is></c><c r="B1" t="inlineStr"><is><t>When</t></is></c></row>
+            <row r="2"><c r="A2" t="inlineStr"><is><t>A1</t></is></c><c r="B2" s="1"><v>42632</v></c></row>
+            """)
+        )
+      ], date1904: date1904)
+    var reader = try XLSXReader(path: workbook.path)
+    #expect(reader.serialDates == system)
+    let mapping = try MappingLoader.load(
+      Array(
+        """
+        mapping: t
+        id: {column: Code}
+        fields:
+          occurred_at: {date: {column: When}}
+          type: {value: attack}
+          location.governorate: {value: Idlib}
+        """.utf8), path: "m.yaml"
+    ).get()
+    let mapper = RowMapper(mapping: mapping, table: reader)
+    var unmapped: [RowMapper.UnmappedValue] = []
+    let outcome = mapper.map(try #require(try reader.next()), unmapped: &unmapped)
+    guard case .report(let json, _) = outcome else {
+      Issue.record("the row is not a report: \(outcome)")
+      return
+    }
+    #expect(json.contains(system == .excel1904 ? #""occurred_at":"2020-09-20""# : #""occurred_at":"2016-09-19""#), "\(json)")
+  }
+
   @Test func cellsArePlacedByTheirReferenceAndRowsByTheirNumber() throws {
     let workbook = try Workbook(
       sharedStrings: ["<si><t> Site </t></si>", "<si><t>#loc</t></si>"],
@@ -407,7 +444,7 @@ private struct Workbook {
 
   init(
     sharedStrings: [String]? = nil, sheets: [(name: String, xml: String)], sharedStringsXML: String? = nil,
-    deflated: Bool = false
+    deflated: Bool = false, date1904: String? = nil
   ) throws {
     let marker = Data("<!--\(UUID().uuidString)-->".utf8)
     var entries: [(String, Data)] = [("[Content_Types].xml", Data(Self.contentTypes(sheets: sheets.count).utf8))]
@@ -429,7 +466,7 @@ private struct Workbook {
         Data(
           """
           <?xml version="1.0" encoding="UTF-8"?><workbook xmlns="\(Self.main)" xmlns:r="\(Self.relationships)">\
-          <sheets>\(sheetList.joined())</sheets></workbook>
+          \(date1904.map { #"<workbookPr date1904="\#($0)"/>"# } ?? "")<sheets>\(sheetList.joined())</sheets></workbook>
           """.utf8)
       ))
     var links = sheets.indices.map { index in

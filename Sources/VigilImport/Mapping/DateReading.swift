@@ -1,7 +1,8 @@
 import Foundation
 
 /// Dates as real files write them: ISO text, Excel serial numbers (the days since
-/// 1899-12-30: 42632 is 2016-09-19; from 10000, since a four-digit number is a year), patterns such as `dd/MM/yyyy`, and separate year,
+/// 1899-12-30, or 1904-01-01 in a workbook of that system: 42632 is 2016-09-19 in the first;
+/// from 10000, since a four-digit number is a year), patterns such as `dd/MM/yyyy`, and separate year,
 /// month and day cells. Each gives `YYYY-MM-DD` (or, with a time, the ISO text as written).
 enum DateReading {
   /// ISO text: `YYYY-MM-DD`, optionally with a time and zone (`2016-03-04T06:40:00+02:00`);
@@ -19,14 +20,15 @@ enum DateReading {
     return trimmed.replacingOccurrences(of: " ", with: "T")
   }
 
-  /// An Excel serial day number (a fraction is the time of day, dropped).
-  static func excelSerial(_ text: String) -> String? {
+  /// A spreadsheet's serial day number in the table's date system (a fraction is the
+  /// time of day, dropped).
+  static func excelSerial(_ text: String, _ system: SerialDateSystem = .excel1900) -> String? {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     // From 10000 (1927-05-18): a four-digit number is a year, not a day.
     guard let serial = Double(trimmed), serial >= 10_000, serial < 2_958_466, trimmed.allSatisfy({ $0.isNumber || $0 == "." })
     else { return nil }
     let day = Int(serial.rounded(.down))
-    let date = Date(timeIntervalSince1970: Double(day - 25_569) * 86_400)
+    let date = Date(timeIntervalSince1970: Double(day - system.unixEpochSerial) * 86_400)
     return format(date)
   }
 

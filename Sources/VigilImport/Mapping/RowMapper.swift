@@ -31,12 +31,20 @@ public struct RowMapper: Sendable {
   private let indices: [String: Int]
   /// A column the mapping names by a header the file has more than once, and where.
   private let ambiguous: (reference: ColumnReference, columns: [Int])?
+  /// What the table's serial dates count from.
+  private let serialDates: SerialDateSystem
 
   /// Where each report says which mapping made it.
   public static let provenancePath = "extra.import"
 
-  public init(mapping: Mapping, header: [String], hashtags: [String]?) {
+  /// The mapping for `table`: its header, hashtag row and date system.
+  public init(mapping: Mapping, table: some TableReader) {
+    self.init(mapping: mapping, header: table.header, hashtags: table.hashtags, serialDates: table.serialDates)
+  }
+
+  public init(mapping: Mapping, header: [String], hashtags: [String]?, serialDates: SerialDateSystem = .excel1900) {
     self.mapping = mapping
+    self.serialDates = serialDates
     var indices: [String: Int] = [:]
     var missing: [ColumnReference] = []
     let trimmedHeader = header.map { $0.trimmingCharacters(in: .whitespaces) }
@@ -212,7 +220,7 @@ public struct RowMapper: Sendable {
     case .constant(let value): return value
     case .column(let reference):
       guard let text = cell(reference, row) else { return nil }
-      return forDate ? DateReading.isoDate(text) ?? DateReading.excelSerial(text) : text
+      return forDate ? DateReading.isoDate(text) ?? DateReading.excelSerial(text, serialDates) : text
     case .join(let references, let separator):
       let parts = references.compactMap { cell($0, row)?.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
       return parts.isEmpty ? nil : parts.joined(separator: separator)
@@ -222,7 +230,7 @@ public struct RowMapper: Sendable {
         return DateReading.fromParts(year: year, month: month, day: parts.day.flatMap { cell($0, row) })
       }
       guard let column, let text = cell(column, row), !text.isEmpty else { return nil }
-      return DateReading.isoDate(text) ?? DateReading.excelSerial(text)
+      return DateReading.isoDate(text) ?? DateReading.excelSerial(text, serialDates)
         ?? patterns.lazy.compactMap { DateReading.withPattern(text, $0) }.first
     case .choice(let cases, let otherwise):
       return cases.first { holds($0.0, row) }?.1 ?? otherwise

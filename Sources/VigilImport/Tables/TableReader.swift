@@ -16,10 +16,30 @@ public protocol TableReader {
   /// their own fields, the only sign of a column name the mapping misspelt. Empty for a
   /// table with a header row, whose missing columns are an error at once.
   var columnsWithoutValues: [String] { get }
+  /// What a date's serial number counts from: an XLSX workbook says (Excel for the Mac
+  /// wrote the 1904 system); other tables hold no serials of their own, so the 1900 system.
+  var serialDates: SerialDateSystem { get }
 }
 
 extension TableReader {
   public var columnsWithoutValues: [String] { [] }
+  public var serialDates: SerialDateSystem { .excel1900 }
+}
+
+/// The two date systems of spreadsheet serial numbers (ECMA-376 Part 1, §18.17.4.1): a
+/// whole number is a day, counted from 1899-12-30 in the 1900 system (so 42632 is
+/// 2016-09-19) and from 1904-01-01 in the 1904 system (there 42632 is 2020-09-20).
+public enum SerialDateSystem: Sendable, Equatable {
+  case excel1900
+  case excel1904
+
+  /// The serial number of 1970-01-01.
+  var unixEpochSerial: Int {
+    switch self {
+    case .excel1900: 25_569
+    case .excel1904: 24_107
+    }
+  }
 }
 
 /// One data row: its cells as text (an empty cell is `""`), and where it is in the file.

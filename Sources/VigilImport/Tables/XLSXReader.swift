@@ -5,7 +5,8 @@ import Foundation
 /// and the rows after are data, numbered as the sheet numbers them.
 ///
 /// Cells are text as the sheet holds it: a number as written (`31.5294`, `42632` —
-/// dates are serial numbers, left for the mapping to convert), booleans as `true` and
+/// dates are serial numbers, left for the mapping to convert in the workbook's
+/// `serialDates` system), booleans as `true` and
 /// `false`, errors as Excel shows them (`#N/A`). Rows without text are skipped.
 ///
 /// Memory: the shared-strings table (refused past 256 MiB of XML) and a few hundred rows
@@ -15,6 +16,7 @@ import Foundation
 public struct XLSXReader: TableReader {
   public let header: [String]
   public let hashtags: [String]?
+  public let serialDates: SerialDateSystem
 
   /// How far the shared-strings table (into memory) and the sheet (onto disk) may
   /// inflate. A parameter so that tests can reach a limit without hundreds of megabytes.
@@ -36,6 +38,7 @@ public struct XLSXReader: TableReader {
   init(path: String, sheet name: String?, limits: Limits) throws(TableError) {
     let workbook = try XLSXWorkbook(path: path)
     let sheet = try workbook.sheet(named: name)
+    serialDates = workbook.serialDates
     var sharedStrings: [String] = []
     if let part = workbook.sharedStringsPart {
       let copy = try workbook.package.extract(part, limit: limits.sharedStrings, what: "the shared-strings table")

@@ -18,6 +18,8 @@ struct XLSXWorkbook {
   let sheets: [Sheet]
   /// The shared-strings part, when the workbook has one (a workbook of numbers need not).
   let sharedStringsPart: String?
+  /// Whether serial dates count from 1904 (`<workbookPr date1904="1"/>`) or from 1900.
+  let serialDates: SerialDateSystem
 
   init(path: String) throws(TableError) {
     package = try XLSXPackage(path: path)
@@ -36,6 +38,7 @@ struct XLSXWorkbook {
       return Sheet(name: sheet.name, part: relationship.target)
     }
     sharedStringsPart = relationships.values.first { $0.type.hasSuffix("/sharedStrings") }?.target
+    serialDates = workbook.date1904 ? .excel1904 : .excel1900
   }
 
   /// The sheet named `name` — exactly, else ignoring case and surrounding spaces, as
@@ -59,15 +62,22 @@ struct XLSXWorkbook {
   }
 }
 
-/// The workbook part: the sheets' names and relationship ids, in the workbook's order.
+/// The workbook part: the sheets' names and relationship ids, in the workbook's order, and
+/// its date system.
 final class XLSXWorkbookPartParser: XLSXPartParser {
   struct Sheet {
     let name: String
     let relationship: String
   }
   private(set) var sheets: [Sheet] = []
+  private(set) var date1904 = false
 
   override func start(_ element: String, attributes: [String: String], parser: XMLParser) {
+    if element == "workbookPr" {
+      // An xsd:boolean: `1` or `true` (Excel writes `1`, LibreOffice `true`).
+      date1904 = ["1", "true"].contains(attributes["date1904"]?.trimmingCharacters(in: .whitespaces) ?? "")
+      return
+    }
     guard element == "sheet", let name = attributes["name"] else { return }
     // The id is in the relationships namespace, whatever its prefix (`r:` as a rule).
     guard let id = attributes["r:id"] ?? attributes.first(where: { $0.key.hasSuffix(":id") })?.value else { return }
