@@ -74,12 +74,25 @@ struct SpoolFeed: ReportFeed {
             seen[path] = (size, modified, Date())
           }
         }
-        context.problem(nil)
+        context.problem(try strayFiles().first.map { stray in
+          "\(stray) is in the spool folder itself, which is read by mapping: move it into \(folder)/MAPPING/ "
+            + "(MAPPING: the name of a mapping in \(mappings), without .yaml)"
+        })
       } catch {
         context.problem("cannot read the spool folder \(folder): \(error.localizedDescription)")
       }
       context.pause(min(1, max(0.1, settle / 2)))
     }
+  }
+
+  /// Files put in the spool folder itself, which no mapping reads: said in status until
+  /// they are moved.
+  private func strayFiles() throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: folder).sorted().filter { name in
+      var isFolder: ObjCBool = false
+      return !name.hasPrefix(".") && !name.hasSuffix(".part")
+        && FileManager.default.fileExists(atPath: folder + "/" + name, isDirectory: &isFolder) && !isFolder.boolValue
+    }.map { folder + "/" + $0 }
   }
 
   /// The files in the mapping folders: `<folder>/<mapping>/<file>`, not hidden, not `.part`.
@@ -123,7 +136,7 @@ struct SpoolFile {
       let startedAs = (identity: SpoolProgress.identity(of: path), inode: SpoolProgress.inode(of: path))
       do {
         var reader = try Self.open(path, mapping: mapping)
-        let mapper = RowMapper(mapping: mapping, header: reader.header, hashtags: reader.hashtags)
+        let mapper = RowMapper(mapping: mapping, table: reader)
         if let problem = mapper.missingColumnsProblem(header: reader.header) { return fail(problem) }
         try? FileManager.default.createDirectory(atPath: spool + "/" + SpoolProgress.folder, withIntermediateDirectories: true)
         guard let progress = SpoolProgress.open(progressPath, for: path) else {
@@ -143,7 +156,8 @@ struct SpoolFile {
             let problem = error
             if problem == lastError || problem.row == nil { throw problem }
             lastError = problem
-            try progress.write(contentsOf: Data("\(problem.row ?? 0) - refused: \(problem.message)\n".utf8))
+            let column = problem.column.map { "column \($0): " } ?? ""
+            try progress.write(contentsOf: Data("\(problem.row ?? 0) - refused: \(column)\(problem.message)\n".utf8))
             continue
           }
           guard let row = next else { break }

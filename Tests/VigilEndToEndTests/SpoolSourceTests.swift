@@ -57,6 +57,29 @@ struct SpoolSourceTests {
     let reasonPath = directory.path + "/spool/failed/nocolumns.csv.reason"
     #expect(eventually(within: 60) { Self.read(reasonPath) != nil })
     #expect(Self.read(reasonPath)?.contains("the mapping names the column '#event +id'") == true, "\(Self.read(reasonPath) ?? "")")
+
+    // A row the reader cannot take: refused with its column, and the rows after it go on.
+    let lines = try String(contentsOfFile: Self.example, encoding: .utf8).split(separator: "\n")
+    let torn = lines[0...1] + ["HX-7,\"2016-03-04\"x,Airstrike,Idlib,,,,,1,,,,"] + lines[5...5]
+    try Self.drop(torn.joined(separator: "\n") + "\n", as: "torn.csv", in: directory)
+    let tornVerdicts = directory.path + "/spool/done/torn.csv.verdicts"
+    #expect(eventually(within: 60) { Self.read(tornVerdicts) != nil })
+    #expect(
+      Self.read(tornVerdicts)?.split(separator: "\n") == ["3 - refused: column 2: text after the closing quote", "4 HXL-HX-4 duplicate"],
+      "\(Self.read(tornVerdicts) ?? "")")
+
+    // A file in the spool folder itself, which no mapping reads: status says so until it
+    // is moved into a mapping's folder, and is then imported.
+    try String(contentsOfFile: Self.example, encoding: .utf8).write(
+      toFile: directory.path + "/spool/week9.csv", atomically: true, encoding: .utf8)
+    func problem() throws -> String? {
+      ((try daemon.exchange(#"{"op":"status"}"#)["sources"] as? [[String: Any]])?.first?["problem"]) as? String
+    }
+    #expect(eventually(within: 60) { (try? problem())??.contains("spool/week9.csv is in the spool folder itself") == true })
+    #expect(FileManager.default.fileExists(atPath: directory.path + "/spool/week9.csv"), "left where it was")
+    #expect(rename(directory.path + "/spool/week9.csv", directory.path + "/spool/hxl-incidents/week9.csv") == 0)
+    #expect(eventually(within: 60) { Self.read(directory.path + "/spool/done/week9.csv.verdicts") != nil })
+    #expect(eventually(within: 60) { (try? problem()) == .some(nil) })
     expectCleanStop(daemon)
   }
 
