@@ -130,27 +130,37 @@ enum RuleErrorText {
 
 struct ListRules: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "list", abstract: "List the daemon's active rules (disabled ones too).",
+    commandName: "list", abstract: "List the daemon's active rules and patterns (disabled ones too).",
     discussion: "Example: vigil rules list")
 
   @OptionGroup var daemon: DaemonOptions
-  @Flag(help: "One JSON object per rule.") var json = false
+  @Flag(help: "One JSON object per rule or pattern (a pattern's has \"pattern\":true).") var json = false
 
   func run() throws {
     let response = try daemon.connect().request(#"{"op":"rules"}"#)
     let rules = (response["rules"] as? [[String: Any]]) ?? []
-    let width = rules.map { ($0["id"] as? String ?? "").count }.max() ?? 0
-    for rule in rules {
+    let patterns = (response["patterns"] as? [[String: Any]]) ?? []
+    let width = (rules + patterns).map { ($0["id"] as? String ?? "").count }.max() ?? 0
+    for (entry, isPattern) in rules.map({ ($0, false) }) + patterns.map({ ($0, true) }) {
       if json {
-        let data = (try? JSONSerialization.data(withJSONObject: rule, options: [.sortedKeys, .withoutEscapingSlashes]))
+        var object = entry
+        if isPattern { object["pattern"] = true }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
         print(String(decoding: data ?? Data(), as: UTF8.self))
         continue
       }
-      let id = (rule["id"] as? String ?? "").padding(toLength: width, withPad: " ", startingAt: 0)
-      let priority = (rule["priority"] as? String ?? "").padding(toLength: 8, withPad: " ", startingAt: 0)
-      let enabled = rule["enabled"] as? Bool == false ? "  (disabled)" : ""
-      let basis = ((rule["basis"] as? [String]) ?? []).joined(separator: "; ")
-      print("\(id)  \(priority)  \(rule["file"] as? String ?? ""):\(rule["line"] as? Int ?? 0)  \(basis)\(enabled)")
+      let id = (entry["id"] as? String ?? "").padding(toLength: width, withPad: " ", startingAt: 0)
+      let priority = (entry["priority"] as? String ?? "").padding(toLength: 8, withPad: " ", startingAt: 0)
+      let enabled = entry["enabled"] as? Bool == false ? "  (disabled)" : ""
+      let basis = ((entry["basis"] as? [String]) ?? []).joined(separator: "; ")
+      // A pattern says what completes it: `pattern: 3 in 30 days`, `pattern: sequence of 2 in 7d`.
+      let form = entry["form"] as? String ?? "count"
+      let threshold = entry["threshold"] as? Int ?? 0
+      let shape = form == "sequence" ? "sequence of \(threshold)" : form == "distinct" ? "\(threshold) distinct" : "\(threshold)"
+      let what = isPattern ? "  [pattern: \(shape) in \(entry["window"] as? String ?? "")]" : ""
+      print(
+        TerminalText.safe(
+          "\(id)  \(priority)  \(entry["file"] as? String ?? ""):\(entry["line"] as? Int ?? 0)  \(basis)\(what)\(enabled)"))
     }
   }
 }

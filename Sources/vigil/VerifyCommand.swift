@@ -33,7 +33,8 @@ struct Verify: ParsableCommand {
       return
     }
     var verifier = ChainVerifier()
-    for file in try logFiles() {
+    let files = try logFiles()
+    for (fileIndex, file) in files.enumerated() {
       let data = try InputFile.contents(file)
       var number = 0
       let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
@@ -41,7 +42,12 @@ struct Verify: ParsableCommand {
         number += 1
         // What follows the last newline is empty; an empty line elsewhere was put there.
         if line.isEmpty, number == lines.count { continue }
-        if let problem = line.isEmpty ? "altered: an empty line" : verifier.take(Array(line)) {
+        if var problem = line.isEmpty ? "altered: an empty line" : verifier.take(Array(line)) {
+          if verifier.missing != nil,
+            let moved = Self.reordered(verifier, after: (file, number, lines), later: files[(fileIndex + 1)...])
+          {
+            problem = moved
+          }
           if json {
             print(
               "{\"ok\":false,\"file\":\(JSONText.string(file)),\"line\":\(number),\"problem\":\(JSONText.string(problem))}")
@@ -53,6 +59,30 @@ struct Verify: ParsableCommand {
       }
     }
     report(verifier, source: nil)
+  }
+
+  /// The verdict for a gap whose missing records come later in the log (the rest of this
+  /// file, then the later files): reordered, at the place of the first of them found.
+  private static func reordered(
+    _ verifier: ChainVerifier, after current: (file: String, number: Int, lines: [Data.SubSequence]),
+    later: ArraySlice<String>
+  ) -> String? {
+    for (offset, line) in current.lines[current.number...].enumerated() {
+      if let seq = ChainVerifier.seq(of: line),
+        let verdict = verifier.reordered(laterSeq: seq, at: "line \(current.number + offset + 1)")
+      {
+        return verdict
+      }
+    }
+    for file in later {
+      guard let data = try? InputFile.contents(file) else { return nil }
+      for (index, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() {
+        if let seq = ChainVerifier.seq(of: line), let verdict = verifier.reordered(laterSeq: seq, at: "\(file):\(index + 1)") {
+          return verdict
+        }
+      }
+    }
+    return nil
   }
 
   /// The outcome of a chain that held from its first record to its last.

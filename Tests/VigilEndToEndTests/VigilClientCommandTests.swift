@@ -160,6 +160,22 @@ struct VigilClientCommandTests {
     let reloaded = try Self.vigil(daemon, ["reload"])
     #expect(reloaded.status == 0)
     #expect(reloaded.standardOutput.hasPrefix("reloaded: rule set sha256:"))
+
+    // Patterns are listed after the rules, with what completes them.
+    try Self.file(
+      daemon, "Rules/patterns.yaml",
+      "- pattern: weapons.repeated\n  desc: d\n  rules: [weapons.barrel_bomb]\n  group_by: [location.place]\n"
+        + "  count: 3\n  window: 30d\n  output: o\n  priority: high\n  basis: [\"ISSG ¶7\"]\n")
+    #expect(try Self.vigil(daemon, ["reload"]).status == 0)
+    let withPatterns = try Self.vigil(daemon, ["rules", "list"]).standardOutput.split(separator: "\n")
+    #expect(
+      withPatterns.last == "weapons.repeated     high      Rules/patterns.yaml:1  ISSG ¶7  [pattern: 3 in 30d]",
+      "\(withPatterns)")
+    #expect(withPatterns.first?.hasPrefix("weapons.barrel_bomb  critical  Rules/weapons.yaml:1") == true)
+    let patternJSON = try Self.vigil(daemon, ["rules", "list", "--json"]).standardOutput.split(separator: "\n").last ?? ""
+    #expect(patternJSON.contains(#""form":"count""#) && patternJSON.contains(#""pattern":true"#), "\(patternJSON)")
+    try FileManager.default.removeItem(atPath: daemon.directory.path + "/Rules/patterns.yaml")
+
     try Self.file(daemon, "Rules/broken.yaml", "- rule: x.y\n  desc: d\n  condition: type = attack and\n  output: o\n  priority: low\n")
     let kept = try Self.vigil(daemon, ["reload"])
     #expect(kept.status == 1)
@@ -405,7 +421,11 @@ struct VigilClientCommandTests {
     swapped.swapAt(5, 6)
     let swappedRun = try verify(swapped)
     #expect(swappedRun.status == 1)
-    #expect(swappedRun.standardOutput == "edited.jsonl:6: seq 7: 1 record deleted before it (after seq 5)\n")
+    #expect(swappedRun.standardOutput == "edited.jsonl:6: seq 7: reordered: seq 6 was expected here and comes later (line 7)\n")
+    var movedFar = lines
+    movedFar.append(movedFar.remove(at: 2))
+    let movedRun = try verify(movedFar)
+    #expect(movedRun.standardOutput == "edited.jsonl:3: seq 4: reordered: seq 3 was expected here and comes later (line 9)\n")
 
     var inserted = lines
     inserted.insert(lines[2], at: 6)

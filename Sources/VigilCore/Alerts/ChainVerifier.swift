@@ -8,12 +8,17 @@ public struct ChainVerifier: Sendable {
   public private(set) var lastSeq: UInt64 = 0
   public private(set) var records = 0
   private var lastHash: String?
+  /// The seqs a gap verdict found missing before the line it was given; nil after any
+  /// other verdict. Whether one of them comes later tells deleted from reordered
+  /// (`reordered(laterSeq:)`).
+  public private(set) var missing: ClosedRange<UInt64>?
 
   public init() {}
 
   /// Checks the next line (without its newline); nil when it continues the chain, else
   /// what is wrong with it.
   public mutating func take(_ line: [UInt8]) -> String? {
+    missing = nil
     guard case .object(let record)? = try? JSONValue.parse(line) else {
       return "altered: not a JSON record"
     }
@@ -41,12 +46,29 @@ public struct ChainVerifier: Sendable {
       return seq == lastSeq + 1 ? nil : "seq \(seq): altered: seq \(lastSeq + 1) was expected here"
     }
     if seq > lastSeq + 1 {
-      let missing = seq - lastSeq - 1
-      return "seq \(seq): \(missing) record\(missing == 1 ? "" : "s") deleted before it (after seq \(lastSeq))"
+      missing = (lastSeq + 1)...(seq - 1)
+      let count = seq - lastSeq - 1
+      return "seq \(seq): \(count) record\(count == 1 ? "" : "s") deleted before it (after seq \(lastSeq))"
     }
     if seq <= lastSeq {
       return "seq \(seq): out of order after seq \(lastSeq) (reordered or inserted)"
     }
     return "seq \(seq): inserted or replaced: it does not follow the record before it"
+  }
+
+  /// The verdict for the line a gap verdict was given, when a record it found missing
+  /// (`laterSeq`) comes later in the log, at `place`: the records were moved, not deleted.
+  public func reordered(laterSeq: UInt64, at place: String) -> String? {
+    guard let missing, missing.contains(laterSeq) else { return nil }
+    let expected = missing.lowerBound
+    return "seq \(missing.upperBound + 1): reordered: seq \(expected) was expected here and comes later (\(place))"
+  }
+
+  /// The `seq` member of an alert record's line, whatever else is wrong with it.
+  public static func seq(of line: some Collection<UInt8>) -> UInt64? {
+    guard case .object(let record)? = try? JSONValue.parse(Array(line)),
+      case .number(let number)? = record["seq"], number >= 1, number == number.rounded(), number < 1e18
+    else { return nil }
+    return UInt64(number)
   }
 }

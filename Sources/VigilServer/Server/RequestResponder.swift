@@ -571,7 +571,17 @@ public final class RequestResponder: Sendable {
         + "\"basis\":[\(rule.basis.map(JSONText.string).joined(separator: ","))],\"enabled\":\(rule.enabled),"
         + "\"file\":\(JSONText.string(rule.position.file)),\"line\":\(rule.position.line)}"
     }
-    return "{\"ok\":true,\"rules\":[\(listed.joined(separator: ","))]}\n"
+    // Patterns (docs/patterns.md) after the rules, as a member of their own: a client of
+    // `rules` reads rules only from `rules`.
+    let patterns = ruleSet.patterns.map { pattern in
+      "{\"id\":\(JSONText.string(pattern.id)),\"priority\":\"\(pattern.priority.rawValue)\","
+        + "\"tags\":[\(pattern.tags.map(JSONText.string).joined(separator: ","))],"
+        + "\"basis\":[\(pattern.basis.map(JSONText.string).joined(separator: ","))],\"enabled\":\(pattern.enabled),"
+        + "\"file\":\(JSONText.string(pattern.position.file)),\"line\":\(pattern.position.line),"
+        + "\"form\":\"\(pattern.form.rawValue)\",\"threshold\":\(pattern.threshold),\"window\":\(JSONText.string(pattern.windowText)),"
+        + "\"group_by\":[\(pattern.groupNames.map(JSONText.string).joined(separator: ","))]}"
+    }
+    return "{\"ok\":true,\"rules\":[\(listed.joined(separator: ","))],\"patterns\":[\(patterns.joined(separator: ","))]}\n"
   }
 
   static func errorJSON(_ error: RuleError) -> String {
