@@ -355,6 +355,14 @@ struct PatternWindowsTests {
         condition: type = attack
         output: "oil"
         priority: high
+      - pattern: t.twice
+        desc: One key twice.
+        rules: [t.hospital]
+        group_by: [location.place, location.place]
+        count: 2
+        window: 1d
+        output: x
+        priority: high
       """
     let errors = ruleErrors([("p.yaml", broken)])
     #expect(errors.contains("Rules/p.yaml:8:11: pattern t.broken: no rule is named 't.hospitl' (rules of that family: t.hospital)"))
@@ -365,7 +373,8 @@ struct PatternWindowsTests {
     #expect(errors.contains("Rules/p.yaml:18:3: pattern t.steps: 'count' does not go with 'sequence'; each step says what it counts, and every step must be met"))
     #expect(errors.contains("Rules/p.yaml:22:12: pattern t.hospital is already defined at Rules/p.yaml:1:9"))
     #expect(errors.contains { $0.hasPrefix("Rules/p.yaml:12:19: pattern t.broken: output: '%nothing' is not a pattern's placeholder") })
-    #expect(errors.count == 8, "\(errors)")
+    #expect(errors.contains("Rules/p.yaml:37:30: pattern t.twice: group_by names location.place twice"))
+    #expect(errors.count == 9, "\(errors)")
   }
 
   /// An example's report with an id seen before in its case is not counted, as vigild

@@ -206,14 +206,22 @@ extension Loading {
       return nil
     }
     var keys: [PatternKey] = []
+    var repeated = false
     for element in elements {
       guard case .scalar(let scalar) = element, !element.isNull else {
         fail(element.position, "\(owner): each of group_by must be a field or a call, got \(element.kindName)")
         continue
       }
-      if let key = compileKey(scalar, owner: "\(owner): group_by", compiler: compiler) { keys.append(key) }
+      guard let key = compileKey(scalar, owner: "\(owner): group_by", compiler: compiler) else { continue }
+      // The same key twice groups nothing more: a slip for another key, most likely.
+      let spaceless = key.text.filter { !$0.isWhitespace }
+      if keys.contains(where: { $0.text.filter { !$0.isWhitespace } == spaceless }) {
+        fail(scalar.position, "\(owner): group_by names \(key.text) twice")
+        repeated = true
+      }
+      keys.append(key)
     }
-    return keys.count == elements.count ? keys : nil
+    return keys.count == elements.count && !repeated ? keys : nil
   }
 
   private mutating func patternKey(
