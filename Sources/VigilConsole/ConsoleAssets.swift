@@ -67,6 +67,10 @@ enum ConsoleAssets {
       var source = new EventSource("/api/events?" + params.toString());
       source.onopen = function () { status.textContent = "● live"; };
       source.onerror = function () { status.textContent = "reconnecting…"; };
+      // A page left for another keeps no stream open (Chrome allows six connections to a
+      // host); coming back to it from the back/forward cache loads it afresh.
+      window.addEventListener("pagehide", function () { source.close(); });
+      window.addEventListener("pageshow", function (event) { if (event.persisted) window.location.reload(); });
       source.addEventListener("alert", function (event) {
         var record;
         try { record = JSON.parse(event.data); } catch (e) { return; }
@@ -100,6 +104,18 @@ enum ConsoleAssets {
         table.insertBefore(row, table.firstChild);
         var empty = document.getElementById("no-alerts");
         if (empty) empty.remove();
+      });
+      // More were missed than a catch-up sends: say so, since the table now has a hole.
+      source.addEventListener("gap", function (event) {
+        var gap;
+        try { gap = JSON.parse(event.data); } catch (e) { return; }
+        var note = document.getElementById("live-gap") || document.createElement("p");
+        note.id = "live-gap";
+        note.className = "gap";
+        note.textContent = String(Number(gap.skipped) || 0) + " older alerts (seq " + String(Number(gap.after) + 1) +
+          "–" + String(Number(gap.before) - 1) + ") were missed while the page was away and are not shown; reload the page to see them.";
+        var heading = status.closest("h1") || status;
+        heading.parentNode.insertBefore(note, heading.nextSibling);
       });
     })();
     """

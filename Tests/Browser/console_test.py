@@ -335,6 +335,18 @@ document.addEventListener('securitypolicyviolation', function (event) {
 window.addEventListener('error', function (event) {
   window.__vigilTest.errors.push(String(event.message || event.type));
 }, true);
+// The page's EventSource, kept where a test can reach it (it is the real one).
+window.__vigilTest.sources = [];
+(function () {
+  var Real = window.EventSource;
+  if (!Real) return;
+  window.EventSource = function (url, init) {
+    var source = new Real(url, init);
+    window.__vigilTest.sources.push(source);
+    return source;
+  };
+  window.EventSource.prototype = Real.prototype;
+})();
 """
 
 
@@ -835,6 +847,15 @@ class Run:
         shown_other = [s for s in other if self.browser.all(f'tr[data-seq="{s}"]')]
         check(not shown_other, f"/alerts?priority=medium took live alerts of other priorities: {shown_other}")
         check(self.browser.js("return window.__vigilMarker") == "filtered", "the filtered page was reloaded")
+        # a gap event (more missed than a catch-up sends; the server's side is tested in
+        # Swift) is told on the page, which has a hole in its list
+        check(not self.browser.all("#live-gap"), "a gap notice before any gap")
+        self.browser.js("window.__vigilTest.sources[window.__vigilTest.sources.length - 1].dispatchEvent("
+                        "new MessageEvent('gap', {data: '{\"after\":5,\"before\":12000,\"skipped\":11000}'}))")
+        notes = self.browser.all("#live-gap")
+        check(len(notes) == 1 and "11000 older alerts (seq 6–11999)" in notes[0].text and "reload" in notes[0].text,
+              f"the gap is not told on the page: {[n.text for n in notes]}")
+        check(self.browser.js("return window.__vigilMarker") == "filtered", "the gap reloaded the page")
 
     # --- e. hostile reports
     def hostile(self):
