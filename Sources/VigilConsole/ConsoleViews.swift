@@ -141,14 +141,23 @@ struct ConsoleViews: Sendable {
       "<label><span>\(priority.rawValue)</span><input type=\"checkbox\" name=\"priority\" value=\"\(priority.rawValue)\"\(query.priorities.contains(priority) ? " checked" : "")></label>"
     }.joined()
     func value(_ text: String?) -> String { HTML.escape(text ?? "") }
+    // A day as a date field; an instant within a day (a link's `until=…T12:00:00Z`) as its
+    // text, which a date field would cut to the day and the next Filter would widen.
+    func instantInput(_ name: String, _ ms: Int64?, dayBefore: Bool) -> String {
+      guard let ms, ms % 86_400_000 != 0 else {
+        let day = ms.map { UTCDay.text(AlertIndex.day(ofMilliseconds: dayBefore ? $0 - 1 : $0)) }
+        return "<input type=\"date\" name=\"\(name)\" value=\"\(value(day))\">"
+      }
+      return "<input name=\"\(name)\" value=\"\(value(UTCTime.format(millisecondsSinceEpoch: ms)))\" size=\"24\">"
+    }
     let body = """
       <h1>Alerts <span id="live-status">connecting…</span></h1>
       <form id="filters" method="get" action="/alerts">
       \(priorities)
       <label>rule<input name="rule" value="\(value(query.rules.joined(separator: ",")))" placeholder="ceasefire.*"></label>
       <label>governorate<input name="governorate" value="\(value(query.place))" placeholder="Idlib" dir="auto"></label>
-      <label>since<input type="date" name="since" value="\(value(query.sinceMs.map { UTCDay.text(AlertIndex.day(ofMilliseconds: $0)) }))"></label>
-      <label>until<input type="date" name="until" value="\(value(query.untilMs.map { UTCDay.text(AlertIndex.day(ofMilliseconds: $0 - 1)) }))"></label>
+      <label>since\(instantInput("since", query.sinceMs, dayBefore: false))</label>
+      <label>until\(instantInput("until", query.untilMs, dayBefore: true))</label>
       <label>text<input name="q" value="\(value(query.text))" dir="auto"></label>
       <button>Filter</button> <a href="/alerts">clear</a>
       </form>

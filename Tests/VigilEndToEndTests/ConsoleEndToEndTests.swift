@@ -127,6 +127,15 @@ struct ConsoleEndToEndTests {
       Self.milliseconds($0["time"] as? String ?? "").map { $0 >= Self.milliseconds("2016-03-04T04:40:00Z")! } ?? false
     }
 
+    // The form keeps what the page was asked: a day as a date field, an instant as its
+    // text, which filters the same when the form is sent again.
+    let dayPage = try console.http.request(path: "/alerts?until=2016-06-30").body
+    #expect(dayPage.contains(#"<input type="date" name="until" value="2016-06-30">"#), "\(dayPage.prefix(3000))")
+    let instantPage = try console.http.request(path: "/alerts?until=2016-03-04T06:40:00%2B02:00").body
+    let shown = String(try #require(instantPage.firstMatch(of: #/name="until" value="([^"]*)"/#), "\(instantPage.prefix(3000))").1)
+    #expect(Self.milliseconds(shown) == Self.milliseconds("2016-03-04T04:40:00Z"), "\(shown)")
+    try expect("until=" + Self.encoded(shown), incident(from: "1900-01-01T00:00:00Z", before: "2016-03-04T04:40:00Z"))
+
     // The overview's parameters likewise: an unknown one, or days with from, is refused.
     for (query, parameter) in [("priority=urgent", "priority"), ("days=30&from=2016-01-01", "days and from")] {
       let (value, response) = try console.http.json("/api/overview?" + query)
