@@ -228,7 +228,7 @@ public final class AlertIndex: Sendable {
   }
 
   /// The region a report is counted under: the atlas's key for its governorate text, else
-  /// for its coordinates; without an atlas, its governorate text as written.
+  /// for its coordinates, else its governorate text as written (also without an atlas).
   public func region(of facts: ReportFacts) -> String? {
     region(governorate: facts.governorate.map { ReportText($0) }, lat: facts.lat, lon: facts.lon)
   }
@@ -242,10 +242,13 @@ public final class AlertIndex: Sendable {
         : regionKey(ofText: governorate.string)
       if let key { return key }
     }
-    if let atlas, let lat, let lon {
-      return atlas.region(containing: GeoPoint(lon: lon, lat: lat))
+    if let atlas, let lat, let lon, let region = atlas.region(containing: GeoPoint(lon: lon, lat: lat)) {
+      return region
     }
-    return nil
+    // A governorate the atlas does not name (`Northern countryside`), at no point it
+    // places: its text as written, so the alert is still counted and found by it.
+    guard atlas != nil, let text = governorate?.string.trimmingSpaces, !text.isEmpty else { return nil }
+    return text
   }
 
   /// The key a governorate text gives: the atlas's region of that name (nil: the atlas has
