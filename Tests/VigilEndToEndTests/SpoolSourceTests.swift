@@ -201,6 +201,10 @@ struct SpoolSourceTests {
       toFile: directory.path + "/spool/failed/.broken.xlsx.reason.pending", atomically: true, encoding: .utf8)
     try "6 HXL-HX-4 accepted, 1 alert\n".write(
       toFile: directory.path + "/spool/done/.notmoved.csv.verdicts.pending", atomically: true, encoding: .utf8)
+    // The verdicts of a file replaced during its pass have no file beside them.
+    let replaced = "# week.csv was replaced while it was read\n4 HXL-HX-2 accepted, 1 alert\n"
+    try replaced.write(
+      toFile: directory.path + "/spool/done/.week.csv.replaced.2.verdicts.pending", atomically: true, encoding: .utf8)
 
     let daemon = try Self.daemon(in: directory)
     #expect(eventually(within: 60) { Self.read(directory.path + "/spool/done/moved.csv.verdicts") != nil })
@@ -209,6 +213,7 @@ struct SpoolSourceTests {
     #expect(!FileManager.default.fileExists(atPath: directory.path + "/spool/done/.moved.csv.verdicts.pending"))
     #expect(FileManager.default.fileExists(atPath: directory.path + "/spool/done/.notmoved.csv.verdicts.pending"))
     #expect(!FileManager.default.fileExists(atPath: directory.path + "/spool/done/notmoved.csv.verdicts"))
+    #expect(Self.read(directory.path + "/spool/done/week.csv.replaced.2.verdicts") == replaced)
     expectCleanStop(daemon)
   }
 
