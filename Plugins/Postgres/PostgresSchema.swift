@@ -79,10 +79,12 @@ enum PostgresSchema {
     "CREATE TEMP TABLE IF NOT EXISTS vigil_incoming_reports (node text, line text) ON COMMIT DELETE ROWS",
   ]
 
-  /// The JSON of a line for `jsonb`, which has no room for U+0000: it becomes U+FFFD there
-  /// (the exact line, in `line`, keeps it).
-  private static func json(_ column: String) -> String {
-    "replace(\(column), '\\u0000', '\\ufffd')::jsonb"
+  /// The JSON of a line for `jsonb`, which has no room for U+0000: its escape `\u0000`
+  /// becomes `\ufffd` there (the exact line, in `line`, keeps it). Not the text `\u0000`
+  /// written in a report (the line's `\\u0000`): each escaped backslash is set aside as
+  /// U+0001 first — which a JSON line cannot hold raw — and put back after.
+  static func json(_ column: String) -> String {
+    #"replace(replace(replace(\#(column), '\\', E'\x01'), '\u0000', '\ufffd'), E'\x01', '\\')::jsonb"#
   }
 
   /// Stores the alert records of `source` — a relation of (node, seq, line) — that are not
@@ -111,18 +113,25 @@ enum PostgresSchema {
   }
 
   /// Stores the journal lines of `source` — a relation of (node, line) — whose (node, id)
-  /// is not stored yet.
+  /// is not stored yet, and gives back (id, stored line, offered line) for each whose
+  /// (node, id) is stored already with another report: a conflict. A redelivered report
+  /// (the same report, whenever it was received) is no row at all.
   static func storeReports(from source: String) -> String {
     """
     WITH incoming AS (
       SELECT node, line, \(json("line")) AS entry FROM \(source)
+    ), stored AS (
+      INSERT INTO vigil.reports (node, id, received_at, occurred_at, type, governorate, report, line)
+      SELECT node, entry->'report'->>'id', (entry->>'received_at')::timestamptz,
+             vigil.timestamp_or_null(entry->'report'->>'occurred_at'), entry->'report'->>'type',
+             entry->'report'->'location'->>'governorate', entry->'report', line
+      FROM incoming
+      ON CONFLICT (node, id) DO NOTHING
     )
-    INSERT INTO vigil.reports (node, id, received_at, occurred_at, type, governorate, report, line)
-    SELECT node, entry->'report'->>'id', (entry->>'received_at')::timestamptz,
-           vigil.timestamp_or_null(entry->'report'->>'occurred_at'), entry->'report'->>'type',
-           entry->'report'->'location'->>'governorate', entry->'report', line
-    FROM incoming
-    ON CONFLICT (node, id) DO NOTHING
+    SELECT reports.id, reports.received_at::text, incoming.entry->>'received_at'
+    FROM incoming JOIN vigil.reports reports
+      ON reports.node = incoming.node AND reports.id = incoming.entry->'report'->>'id'
+    WHERE reports.report IS DISTINCT FROM incoming.entry->'report'
     """
   }
 }

@@ -42,10 +42,19 @@ final class PostgresStore: AlertDestination, Sendable {
   }
 
   func deliver(reports: [JournalledReport]) throws {
-    try withConnection { connection in
+    let conflicts = try withConnection { connection in
       try await self.inTransaction(on: connection) {
         try await self.storeReports(reports, on: connection)
       }
+    }
+    guard conflicts.isEmpty else {
+      throw ConflictingReports(
+        conflicts.map {
+          ConflictingReports.Conflict(
+            reportID: $0.id,
+            reason: "PostgreSQL holds node \(node) report \($0.id) received at \($0.stored) with other content "
+              + "than this journal's, received at \($0.offered)")
+        })
     }
   }
 
@@ -91,6 +100,7 @@ final class PostgresStore: AlertDestination, Sendable {
     if let open = connection.withLockedValue({ $0 }), !open.isClosed { return open }
     try await prepareSchema()
     let open = try await connector.connect(as: settings.writer)
+    var step = "migrate"
     do {
       if settings.owner == nil {
         // The writer migrates itself if it must (and may); if it may not, it says why.
@@ -98,15 +108,24 @@ final class PostgresStore: AlertDestination, Sendable {
           try await PostgresMigration.migrate(on: open, grantingTo: nil)
         }
       }
-      for statement in PostgresSchema.stagingTables {
-        try await open.query(PostgresQuery(unsafeSQL: statement), logger: PostgresConnector.quiet)
+      // Only COPY stages its rows; the multi-row INSERT needs no temporary table (nor TEMP).
+      step = "stage"
+      if settings.writeMethod == .copy {
+        for statement in PostgresSchema.stagingTables {
+          try await open.query(PostgresQuery(unsafeSQL: statement), logger: PostgresConnector.quiet)
+        }
       }
     } catch {
       try? await open.close()
       var reason = PostgresConnector.describe(error)
-      if settings.owner == nil, PostgresConnector.sqlState(error) == "42501" {
-        reason = "it may not create the vigil schema (\(reason)); give the sink an owner "
-          + "(owner: {user: …}), or start a node that has one once (docs/postgres.md, \"Two roles\")"
+      if PostgresConnector.sqlState(error) == "42501" {
+        if step == "stage" {
+          reason = "it may not create the temporary tables write: copy fills (\(reason)); "
+            + "GRANT TEMP ON DATABASE \(settings.database) TO \(settings.writer.user), or use write: insert"
+        } else if settings.owner == nil {
+          reason = "it may not create the vigil schema (\(reason)); give the sink an owner "
+            + "(owner: {user: …}), or start a node that has one once (docs/postgres.md, \"Two roles\")"
+        }
       }
       throw PostgresSinkError("PostgreSQL at \(settings.place) as \(settings.writer.user): \(reason)")
     }
@@ -186,7 +205,16 @@ final class PostgresStore: AlertDestination, Sendable {
     return conflicts
   }
 
-  private func storeReports(_ reports: [JournalledReport], on connection: PostgresConnection) async throws {
+  struct ReportConflict: Sendable {
+    let id: String
+    let stored: String
+    let offered: String
+  }
+
+  private func storeReports(
+    _ reports: [JournalledReport], on connection: PostgresConnection
+  ) async throws -> [ReportConflict] {
+    let query: PostgresQuery
     switch settings.writeMethod {
     case .copy:
       try await connection.copyFrom(
@@ -198,9 +226,7 @@ final class PostgresStore: AlertDestination, Sendable {
         }
         try await writer.write(buffer)
       }
-      try await connection.query(
-        PostgresQuery(unsafeSQL: PostgresSchema.storeReports(from: "vigil_incoming_reports")),
-        logger: PostgresConnector.quiet)
+      query = PostgresQuery(unsafeSQL: PostgresSchema.storeReports(from: "vigil_incoming_reports"))
     case .insert:
       var bindings = PostgresBindings(capacity: reports.count * 2)
       var rows: [String] = []
@@ -210,10 +236,14 @@ final class PostgresStore: AlertDestination, Sendable {
         rows.append("($\(index * 2 + 1), $\(index * 2 + 2))")
       }
       let source = "(VALUES \(rows.joined(separator: ","))) AS offered (node, line)"
-      try await connection.query(
-        PostgresQuery(unsafeSQL: PostgresSchema.storeReports(from: source), binds: bindings),
-        logger: PostgresConnector.quiet)
+      query = PostgresQuery(unsafeSQL: PostgresSchema.storeReports(from: source), binds: bindings)
     }
+    var conflicts: [ReportConflict] = []
+    let rows = try await connection.query(query, logger: PostgresConnector.quiet)
+    for try await (id, stored, offered) in rows.decode((String, String, String?).self) {
+      conflicts.append(ReportConflict(id: id, stored: stored, offered: offered ?? "(none)"))
+    }
+    return conflicts
   }
 }
 

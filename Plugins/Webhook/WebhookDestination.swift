@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import VigilCore
 
 /// Posts a batch of alert records, `batch` to a request, in `seq` order. A request the
@@ -10,6 +11,9 @@ struct WebhookDestination: AlertDestination {
   let settings: WebhookSettings
   let node: String
   private let poster: WebhookPoster
+  /// The records of the request that is to be tried again: sent again as they were, not
+  /// with the records that came since, so its `Idempotency-Key` is the key it had.
+  private let retrying = NIOLockedValueBox<[UInt64]?>(nil)
 
   init(settings: WebhookSettings, node: String) {
     self.settings = settings
@@ -19,13 +23,32 @@ struct WebhookDestination: AlertDestination {
 
   func deliver(_ alerts: [RecordedAlert]) throws {
     var refusals: [RefusedRecords.Refusal] = []
-    for start in stride(from: 0, to: alerts.count, by: settings.batch) {
-      let records = Array(alerts[start..<min(start + settings.batch, alerts.count)])
-      let request = WebhookRequest(records: records, settings: settings, node: node)
-      let answer = try poster.post(request, to: settings.url, timeout: settings.timeoutSeconds)
-      switch WebhookVerdict.of(
-        status: answer.status, retryAfter: answer.retryAfter, body: answer.body, receiver: poster.receiver)
+    var start = 0
+    while start < alerts.count {
+      var end = min(start + settings.batch, alerts.count)
+      if let again = retrying.withLockedValue({ $0 }), alerts[start].seq == again.first,
+        alerts[start...].prefix(again.count).map(\.seq) == again
       {
+        end = start + again.count
+      }
+      let records = Array(alerts[start..<end])
+      start = end
+      let request = WebhookRequest(records: records, settings: settings, node: node)
+      let answer: WebhookPoster.Answer
+      do {
+        answer = try poster.post(request, to: settings.url, timeout: settings.timeoutSeconds)
+      } catch {
+        retrying.withLockedValue { $0 = request.seqs }
+        throw error
+      }
+      let verdict = WebhookVerdict.of(
+        status: answer.status, retryAfter: answer.retryAfter, body: answer.body, receiver: poster.receiver)
+      if case .retry = verdict {
+        retrying.withLockedValue { $0 = request.seqs }
+      } else {
+        retrying.withLockedValue { if $0 == request.seqs { $0 = nil } }
+      }
+      switch verdict {
       case .delivered:
         continue
       case .retry(let reason, let seconds?):

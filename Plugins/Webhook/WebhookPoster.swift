@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 
 /// Sends one request at a time with async-http-client and waits for its answer on the
 /// calling thread: a sink's `deliver` is synchronous (it runs on the sink's own thread),
@@ -130,7 +131,16 @@ final class WebhookPoster: Sendable {
       return Failure(
         description: "no answer from the webhook at \(receiver) within timeout_s (\(Self.seconds(timeout)) s)")
     }
-    return Failure(description: "cannot reach the webhook at \(receiver): \(error)")
+    return Failure(description: "cannot reach the webhook at \(receiver): \(Self.systemReason(error))")
+  }
+
+  /// `Connection refused`, as the system says it, rather than SwiftNIO's wrapping of it.
+  private static func systemReason(_ error: any Error) -> String {
+    if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+    if let failures = error as? NIOConnectionError, let first = failures.connectionErrors.first {
+      return systemReason(first.error)
+    }
+    return "\(error)"
   }
 
   /// 10 as "10", 0.5 as "0.5".

@@ -123,6 +123,32 @@ struct WebhookSinkTests {
     expectCleanStop(daemon)
   }
 
+  /// A batch the receiver did not take goes again as it was, not with the records that
+  /// came meanwhile: its `Idempotency-Key` is the key it had.
+  @Test func aBatchTriedAgainKeepsItsRecordsAndItsKey() throws {
+    let directory = try TemporaryDirectory()
+    let receiver = try WebhookReceiver(unavailable: 2)  // the first answer asks for a second's pause
+    let daemon = try Self.daemon(in: directory, receiver: receiver, settings: ["batch: 5"])
+    #expect(eventually { Self.lastSeq(in: directory.path) >= 1 }, "the rule set's record is in the log")
+    _ = try daemon.exchange([DaemonEndToEndTests.report("BATCH-1")])
+    #expect(eventually(within: 60) { !receiver.requests.isEmpty })
+    // Within the pause: more records for the next try to take along, if it would.
+    _ = try daemon.exchange((2...4).map { DaemonEndToEndTests.report("BATCH-\($0)") })
+    let logged = try SinkEndToEndTests.loggedAlerts(in: directory.path)
+    #expect(logged.count == 8)
+    let accepted = { receiver.requests.filter { $0.status == 200 } }
+    #expect(eventually(within: 60) { Set(accepted().flatMap(\.seqs)) == Set(logged.keys.map(UInt64.init)) })
+    let first = try #require(receiver.requests.first)
+    #expect(first.status == 503 && first.seqs.count == 2, "\(first.seqs)")
+    for request in receiver.requests where request.status == 503 {
+      let key = try #require(request.header("Idempotency-Key"))
+      #expect(request.header("X-Vigil-Idempotency-Keys") == first.header("X-Vigil-Idempotency-Keys"))
+      #expect(accepted().contains { $0.header("Idempotency-Key") == key && $0.body == request.body }, "\(key)")
+    }
+    #expect(receiver.requests.allSatisfy(Self.signatureVerifies))
+    expectCleanStop(daemon)
+  }
+
   @Test func aChatWebhookTakesOnlyCriticalAlertsAsText() throws {
     let directory = try TemporaryDirectory()
     let receiver = try WebhookReceiver(unavailable: 0)

@@ -50,7 +50,8 @@ public protocol AlertDestination: Sendable {
   var takesReports: Bool { get }
   /// Delivers a batch of journalled reports, in the journal's order, on the same thread
   /// and with the same retries as alerts; a report's batch comes before its alerts'. At
-  /// least once: a destination keys what it stores by the report's `id`.
+  /// least once: a destination keys what it stores by the report's `id`, and throws
+  /// `ConflictingReports` for ids it holds with other content.
   func deliver(reports: [JournalledReport]) throws
   /// vigild is stopping: give up what is under way soon (a delivery in hand may fail; it
   /// comes again at the next start). Called from another thread than `deliver`'s; default
@@ -118,6 +119,34 @@ public struct RefusedRecords: Error, CustomStringConvertible {
 
   public var description: String {
     refusals.map { "seq \($0.seq): \($0.reason)" }.joined(separator: "; ")
+  }
+}
+
+/// Thrown by `AlertDestination.deliver(reports:)` when the batch went, but the destination
+/// already holds other content under some of its report ids (a node's state started
+/// afresh and an id came again with other content, or a stored row was rewritten). The
+/// stored rows stand; Vigil says each loudly — the error log, `status`'s conflicts, a
+/// `vigil.sink_conflict` record — and goes on with the next reports.
+public struct ConflictingReports: Error, CustomStringConvertible {
+  public struct Conflict: Sendable, Equatable {
+    public let reportID: String
+    /// One sentence: what the destination holds against what was offered.
+    public let reason: String
+
+    public init(reportID: String, reason: String) {
+      self.reportID = reportID
+      self.reason = reason
+    }
+  }
+
+  public let conflicts: [Conflict]
+
+  public init(_ conflicts: [Conflict]) {
+    self.conflicts = conflicts
+  }
+
+  public var description: String {
+    conflicts.map { "report \($0.reportID): \($0.reason)" }.joined(separator: "; ")
   }
 }
 

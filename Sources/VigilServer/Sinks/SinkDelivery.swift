@@ -58,6 +58,12 @@ public final class SinkDelivery: @unchecked Sendable {
     var lastConflict: String?
     /// What `vigil sinks resend` asked for: every parked record (nil inside) or these seqs.
     var resend: Set<UInt64>??
+    /// For a sink that takes reports: how far the alert log went when the journal went to
+    /// each mark (the writer tells both at once), oldest first, until the reports reach it;
+    /// and the last alert whose reports have all been delivered. Alerts go no further, so a
+    /// report is stored before the alerts it raised, in a catch-up too.
+    var awaitingReports: [(journal: JournalMark, seq: UInt64)] = []
+    var alertsCovered: UInt64 = 0
   }
 
   /// - Parameters:
@@ -103,10 +109,12 @@ public final class SinkDelivery: @unchecked Sendable {
     } else {
       journalReader = nil
     }
-    state = NIOLockedValueBox(
-      State(
-        cursor: min(saved ?? 0, logged), logged: logged, fresh: saved == nil, journalled: journal.mark,
-        reportPosition: reportPosition, parked: parkedCount))
+    var initial = State(
+      cursor: min(saved ?? 0, logged), logged: logged, fresh: saved == nil, journalled: journal.mark,
+      reportPosition: reportPosition, parked: parkedCount)
+    initial.alertsCovered = initial.cursor
+    if destination.takesReports { initial.awaitingReports = [(journal.mark, logged)] }
+    state = NIOLockedValueBox(initial)
     reader = NIOLockedValueBox(AlertLogReader(path: alertLog, keep: keep))
   }
 
@@ -137,6 +145,11 @@ public final class SinkDelivery: @unchecked Sendable {
       let news = seq > state.logged || (journalReader != nil && journal != state.journalled)
       state.logged = max(state.logged, seq)
       state.journalled = journal
+      if journalReader != nil, news {
+        state.awaitingReports.append((journal, state.logged))
+        // Bounded: dropping the oldest marks only holds their alerts until a later one is reached.
+        if state.awaitingReports.count > Self.marksKept { state.awaitingReports.removeFirst() }
+      }
       return news
     }
     if news { wake.signal() }
@@ -175,7 +188,7 @@ public final class SinkDelivery: @unchecked Sendable {
         // so neither waits for the other to catch up.
         let resent = try resendParked()
         let reportsMoved = try deliverReports(upTo: journalled)
-        let alertsMoved = try deliverAlerts(upTo: bound)
+        let alertsMoved = try deliverAlerts(upTo: journalReader == nil ? bound : alertsWhoseReportsWent())
         backoff = 0.1
         if !resent && !reportsMoved && !alertsMoved { waitForRecords(after: bound, journal: journalled) }
       } catch let wait as RetryLater {
@@ -257,6 +270,19 @@ public final class SinkDelivery: @unchecked Sendable {
         log("sink \(name): seq \(entry.seq) refused for good and parked (vigil sinks parked, vigil sinks resend): \(entry.reason)")
       }
     }
+  }
+
+  /// A report the destination holds with other content: an error in the log, counted in
+  /// `status`, and a `vigil.sink_conflict` record.
+  private func noteConflict(report conflict: ConflictingReports.Conflict) {
+    let message =
+      "sink \(name): report \(conflict.reportID) conflicts with what the destination holds: \(conflict.reason)"
+    log("ERROR " + message + " — the stored report stands; one of the two was rewritten, or the id came again")
+    state.withLockedValue {
+      $0.conflicts += 1
+      $0.lastConflict = message
+    }
+    raise.withLockedValue { $0 }?(message)
   }
 
   /// Asks for parked records to be offered again: all of them (`seqs` nil) or these; how
@@ -349,6 +375,27 @@ public final class SinkDelivery: @unchecked Sendable {
     return true
   }
 
+  static let marksKept = 4096
+
+  /// The last alert whose reports have all been delivered: the marks the journal reader
+  /// has passed — in the writer's file, up to its offset; a mark in a file older than one
+  /// a later mark names, once the reader is in that later file.
+  private func alertsWhoseReportsWent() -> UInt64 {
+    guard let position = journalReader?.withLockedValue({ $0.position }) else { return 0 }
+    return state.withLockedValue { state in
+      let marks = state.awaitingReports
+      var passed = marks.lastIndex { $0.journal.inode == position.inode && Int64(position.offset) >= $0.journal.size }
+      if let inReadersFile = marks.firstIndex(where: { $0.journal.inode == position.inode }), inReadersFile > 0 {
+        passed = max(passed ?? -1, inReadersFile - 1)
+      }
+      if let passed, passed >= 0 {
+        state.alertsCovered = max(state.alertsCovered, marks[passed].seq)
+        state.awaitingReports.removeFirst(passed + 1)
+      }
+      return state.alertsCovered
+    }
+  }
+
   /// Delivers the next batch of journalled reports up to `durable`, for a sink that takes
   /// them; whether there was one.
   private func deliverReports(upTo durable: JournalMark) throws -> Bool {
@@ -370,7 +417,12 @@ public final class SinkDelivery: @unchecked Sendable {
     }
     do {
       state.withLockedValue { $0.deliveringSince = Date() }
-      try destination.deliver(reports: lines.map(JournalledReport.init(line:)))
+      do {
+        try destination.deliver(reports: lines.map(JournalledReport.init(line:)))
+      } catch let conflicting as ConflictingReports {
+        // The batch went; what the destination holds under these ids stands.
+        for conflict in conflicting.conflicts { noteConflict(report: conflict) }
+      }
       try saveCursor(end.text, to: reportCursorPath)
     } catch {
       journalReader.withLockedValue { $0.position = start }
