@@ -253,6 +253,57 @@ struct DaemonEndToEndTests {
     #expect(journal.split(separator: "\n").count == 2)
   }
 
+  /// A crash between the journal's sync and the alert log's (simulated: the log's last
+  /// record cut, and one more report journalled in the same commit): at the next start the
+  /// alerts the log lacks are written, so that a client sending the reports again is told
+  /// of duplicates whose alerts are there.
+  @Test func alertsACrashCutFromTheLastCommitAreWrittenAtTheNextStart() throws {
+    let first = try RunningDaemon(rules: Self.rules)
+    let sent = try first.exchange([Self.report("LC-1")])
+    #expect(Self.alertSeqs(try #require(JSONSerialization.jsonObject(with: Data(sent[0].utf8)) as? [String: Any])) == [2, 3])
+    expectCleanStop(first)
+    let directory = first.directory.path
+    let logPath = directory + "/var/log/vigil/alerts.jsonl"
+    let journalPath = directory + "/var/lib/vigil/reports.jsonl"
+    // LC-1's second alert never reached the disk; LC-2, in the same commit, none of its own.
+    var log = try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").map(String.init)
+    let cut = log.removeLast()
+    #expect(cut.contains(#""seq":3"#))
+    try (log.joined(separator: "\n") + "\n").write(toFile: logPath, atomically: true, encoding: .utf8)
+    let journal = try String(contentsOfFile: journalPath, encoding: .utf8)
+    let receivedAt = try #require(journal.firstMatch(of: #/"received_at":"([^"]+)"/#)?.1)
+    let handle = try #require(FileHandle(forWritingAtPath: journalPath))
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data(#"{"received_at":"\#(receivedAt)","report":\#(Self.report("LC-2"))}"#.utf8 + [10]))
+    try handle.close()
+
+    let second = try RunningDaemon(rules: Self.rules, directory: first.directory)
+    #expect(second.log().contains("wrote 3 alerts of 2 journalled reports that a crash had cut from the alert log"), "\(second.log())")
+    let again = try second.exchange([Self.report("LC-2"), Self.report("LC-1")])
+    #expect(again[0].contains(#""duplicate":true"#) && again[0].contains(#""alerts":[{"seq":4},{"seq":5}]"#), "\(again[0])")
+    #expect(again[1].contains(#""duplicate":true"#) && again[1].contains(#""alerts":[{"seq":2}"#), "\(again[1])")
+    let records = try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n")
+    // LC-1's lost alert and LC-2's two, stamped with the commit's time, then the start's record.
+    let recovered = records.filter { $0.contains(#""time":"\#(receivedAt)""#) && !$0.contains(#""rule":"vigil."#) }
+    #expect(recovered.count == 4, "\(records)")
+    #expect(recovered.filter { $0.contains(#""report_id":"LC-2""#) }.count == 2)
+    #expect(records.count == 6 && records.last?.contains(#""rule":"vigil.ruleset_loaded""#) == true, "\(records)")
+    let verify = try Vigil.run(["verify", logPath])
+    #expect(verify.status == 0, "\(verify.standardOutput)")
+    expectCleanStop(second)
+    // A start with nothing lost writes nothing again.
+    let third = try RunningDaemon(rules: Self.rules, directory: first.directory)
+    #expect(!third.log().contains("a crash had cut"), "\(third.log())")
+    expectCleanStop(third)
+    // Nor one whose log was rotated away under another name: what it held cannot be told.
+    #expect(rename(logPath, logPath + "-20261204") == 0)
+    try "".write(toFile: logPath, atomically: true, encoding: .utf8)
+    let fourth = try RunningDaemon(rules: Self.rules, directory: first.directory)
+    #expect(!fourth.log().contains("a crash had cut"), "\(fourth.log())")
+    expectCleanStop(fourth)
+    #expect(try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").count == 1)
+  }
+
   /// The `seq`s a submit answer lists.
   static func alertSeqs(_ answer: [String: Any]) -> [Int] {
     (answer["alerts"] as? [[String: Any]] ?? []).compactMap { $0["seq"] as? Int }

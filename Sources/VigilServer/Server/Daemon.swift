@@ -81,6 +81,17 @@ public final class Daemon: Sendable {
     }
     if journal.cutBytes > 0 { log("cut a torn last line of \(journal.cutBytes) bytes from \(journalPath)") }
     if alertLog.cutBytes > 0 { log("cut a torn last line of \(alertLog.cutBytes) bytes from \(alertLog.path)") }
+    do {
+      let recovered = try LastCommitRecovery.recover(
+        journal: journalPath, alertLog: alertLog, rotatedLog: configuration.alerts.path + ".1", ruleSet: ruleSet)
+      if recovered.alerts > 0 {
+        log(
+          "wrote \(recovered.alerts) alert\(recovered.alerts == 1 ? "" : "s") of \(recovered.reports) journalled "
+            + "report\(recovered.reports == 1 ? "" : "s") that a crash had cut from the alert log (the last commit's)")
+      }
+    } catch {
+      throw StartFailure(description: error.description)
+    }
     let rotated = (1...max(configuration.alerts.keep, 1)).reversed().map { "\(configuration.alerts.path).\($0)" }
     let (index, unreadable) = DuplicateIndex.rebuild(
       journal: journalPath, alertLogs: rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alertLog.path])

@@ -260,7 +260,7 @@ public final class RequestResponder: Sendable {
     counters.checked()
     let set = ruleSet
     let matches = set.evaluate(parsed.report)
-    let records = alertRecords(for: parsed.report, matches: matches, set: set, time: now())
+    let records = Self.alertRecords(for: parsed.report, matches: matches, set: set, time: now())
     let alerts = matches.map {
       Response.Alert(seq: nil, rule: $0.rule.id, priority: $0.rule.priority, message: $0.message)
     }
@@ -329,7 +329,7 @@ public final class RequestResponder: Sendable {
     let active = rules.withLockedValue { $0 }
     let matches = active.set.evaluate(parsed.report)
     // Timed by the writer, with the report's `received_at`.
-    let records = alertRecords(for: parsed.report, matches: matches, set: active.set, time: "")
+    let records = Self.alertRecords(for: parsed.report, matches: matches, set: active.set, time: "")
     // What the report is to the patterns is found here, on the connection's thread; the
     // writer only counts it.
     let counted = active.set.enabledPatternCount > 0
@@ -351,7 +351,8 @@ public final class RequestResponder: Sendable {
       report: counted ? parsed.report : nil, patternEvents: patternEvents)
   }
 
-  private func alertRecords(for report: Report, matches: [RuleMatch], set: RuleSet, time: String) -> [AlertRecord] {
+  /// The alert records of a report's matches (also what start-up recovery writes again).
+  static func alertRecords(for report: Report, matches: [RuleMatch], set: RuleSet, time: String) -> [AlertRecord] {
     guard !matches.isEmpty else { return [] }
     let occurredAt = report.occurredAt.text
     return matches.map { match in
