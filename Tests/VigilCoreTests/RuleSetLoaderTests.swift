@@ -343,6 +343,32 @@ struct RuleSetLoaderTests {
     #expect(set.rules.map(\.exampleCount) == [2, 2])
   }
 
+  /// Edits that crashed or held a reload for minutes are refused at their place: optional
+  /// segments nested thousands deep, a chain of a thousand macros, aliases of aliases.
+  @Test func deepOrExplodingRuleFilesAreRefusedNotFollowed() {
+    let deep = String(repeating: "%{", count: 10_000) + "x" + String(repeating: "}", count: 10_000)
+    let segments = ruleErrors([("x.yaml", "- rule: t.a\n  desc: d\n  condition: type = attack\n  output: \"\(deep)\"\n  priority: low\n")])
+    #expect(segments == ["Rules/x.yaml:4:44: rule t.a: output: optional segments nest at most 16 deep"], "\(segments)")
+    #expect(ruleErrors([("x.yaml", "- rule: t.a\n  desc: d\n  condition: type = attack\n  output: \"%{%{a}}\"\n  priority: low\n")]).isEmpty)
+
+    var chain = "- macro: m0\n  condition: type = attack\n"
+    for index in 1..<1000 { chain += "- macro: m\(index)\n  condition: m\(index - 1) and type = attack\n" }
+    chain += "- rule: t.a\n  desc: d\n  condition: m999\n  output: o\n  priority: low\n"
+    let macros = ruleErrors([("x.yaml", chain)])
+    #expect(macros.contains { $0.contains("macros nest at most 16 deep: m999 → … → m983") }, "\(macros.prefix(2))")
+    var shallow = "- macro: m0\n  condition: type = attack\n"
+    for index in 1..<15 { shallow += "- macro: m\(index)\n  condition: m\(index - 1) and type = attack\n" }
+    #expect(ruleErrors([("x.yaml", shallow + "- rule: t.a\n  desc: d\n  condition: m14\n  output: o\n  priority: low\n")]).isEmpty)
+
+    // Seven levels of ten: ten million nodes from 600 bytes.
+    var laughs = "- list: l\n  items: &a0 [x, x, x, x, x, x, x, x, x, x]\n- list: k\n  items:\n"
+    for level in 1...7 {
+      laughs += "    - &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+    }
+    let bomb = ruleErrors([("x.yaml", laughs)])
+    #expect(bomb.count == 1 && bomb.first?.contains("more than 1000000 YAML nodes with its aliases expanded") == true, "\(bomb)")
+  }
+
   @Test func everyErrorOfALoadIsReportedInFileOrder() {
     let first = Self.rule("type = access and")
     let second = Self.rule("nope = 1").replacingOccurrences(of: "r.one", with: "r.two")

@@ -106,6 +106,9 @@ public struct ConditionCompiler: Sendable {
     let evaluate: @Sendable (Report) -> Bool
   }
 
+  /// How many macros a condition may go through, one inside another.
+  static let deepestMacro = 16
+
   private func macro(_ name: ConditionSyntax.Name, expanding: inout [String]) throws(ConditionError)
     -> CompiledCondition
   {
@@ -119,6 +122,13 @@ public struct ConditionCompiler: Sendable {
     if let cycleStart = expanding.firstIndex(of: name.text) {
       let cycle = (expanding[cycleStart...] + [name.text]).joined(separator: " → ")
       throw ConditionError(name.start, name.end, "macro \(name.text) refers to itself: \(cycle)")
+    }
+    // A macro of a macro … nests its condition as deep as the chain: past a few levels a
+    // slip, and a chain of thousands exhausted the stack (and the time) of vigild's reload.
+    guard expanding.count < Self.deepestMacro else {
+      throw ConditionError(
+        name.start, name.end,
+        "macros nest at most \(Self.deepestMacro) deep: \(expanding.first ?? "") → … → \(name.text)")
     }
     expanding.append(name.text)
     defer { expanding.removeLast() }

@@ -238,6 +238,12 @@ public struct OutputTemplate: Sendable {
     let scalars: [Unicode.Scalar]
     let compiler: ConditionCompiler?
     var index = 0
+    /// How many segments are open at `index`.
+    var depth = 0
+
+    /// How deep optional segments nest: a template nested past it is a slip, and reading
+    /// (and filling) one level takes a level of the stack (10,000 crashed vigild).
+    static let deepestSegment = 16
 
     /// What ended a sequence inside a segment.
     enum Stop { case bar, close }
@@ -283,6 +289,11 @@ public struct OutputTemplate: Sendable {
     /// `%{` at `index`, through its closing `}`.
     private mutating func segment() throws(ConditionError) -> Piece {
       let start = index
+      guard depth < Self.deepestSegment else {
+        throw ConditionError(start, start + 2, "optional segments nest at most \(Self.deepestSegment) deep")
+      }
+      depth += 1
+      defer { depth -= 1 }
       index += 2
       var alternatives: [[Piece]] = []
       while true {

@@ -43,7 +43,16 @@ public enum YAMLReader {
     var stack: [Open] = []
     var root: RuleNode?
     var documents = 0
-    var anchors: [String: RuleNode] = [:]
+    var anchors: [String: (node: RuleNode, weight: Int)] = [:]
+    /// Nodes so far, each alias counted as the nodes it repeats; and where each open
+    /// container began, to weigh it once it ends.
+    var expanded = 0
+    var opened: [Int] = []
+
+    /// How many nodes a file may make, aliases expanded: nested aliases repeat their
+    /// anchors' nodes exponentially (a 600-byte "billion laughs" held vigild's reload for
+    /// minutes and took gigabytes), and a real rule file is far from it.
+    static let mostNodes = 1_000_000
 
     init(file: String) {
       self.file = file
@@ -61,30 +70,47 @@ public enum YAMLReader {
         let scalar = event.data.scalar
         let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
         let node = RuleNode.Scalar(text: text, style: style(scalar.style), position: position)
-        try add(.scalar(node), anchor: string(scalar.anchor))
+        try count(1, at: position)
+        try add(.scalar(node), anchor: string(scalar.anchor), weight: 1)
       case YAML_ALIAS_EVENT:
         let name = string(event.data.alias.anchor) ?? ""
-        guard let node = anchors[name] else { throw RuleError(position, "the alias *\(name) names no anchor") }
-        try add(node, anchor: nil)
+        guard let anchored = anchors[name] else { throw RuleError(position, "the alias *\(name) names no anchor") }
+        try count(anchored.weight, at: position)
+        try add(anchored.node, anchor: nil, weight: anchored.weight)
       case YAML_SEQUENCE_START_EVENT:
+        try count(1, at: position)
+        opened.append(expanded)
         stack.append(.sequence([], position, anchor: string(event.data.sequence_start.anchor)))
       case YAML_MAPPING_START_EVENT:
+        try count(1, at: position)
+        opened.append(expanded)
         stack.append(.mapping([], position, anchor: string(event.data.mapping_start.anchor), key: nil))
       case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+        let weight = expanded - (opened.popLast() ?? expanded) + 1
         switch stack.removeLast() {
         case .sequence(let elements, let start, let anchor):
-          try add(.sequence(elements, start), anchor: anchor)
+          try add(.sequence(elements, start), anchor: anchor, weight: weight)
         case .mapping(let members, let start, let anchor, _):
-          try add(.mapping(members, start), anchor: anchor)
+          try add(.mapping(members, start), anchor: anchor, weight: weight)
         }
       default:
         break  // stream and document boundaries carry nothing for us
       }
     }
 
+    private mutating func count(_ nodes: Int, at position: SourcePosition) throws(RuleError) {
+      expanded += nodes
+      guard expanded <= Self.mostNodes else {
+        throw RuleError(
+          position,
+          "this file makes more than \(Self.mostNodes) YAML nodes with its aliases expanded; "
+            + "aliases of aliases repeat their anchors over and over (write the values out)")
+      }
+    }
+
     /// Puts a finished node into the container that is open, or makes it the root.
-    private mutating func add(_ node: RuleNode, anchor: String?) throws(RuleError) {
-      if let anchor { anchors[anchor] = node }
+    private mutating func add(_ node: RuleNode, anchor: String?, weight: Int) throws(RuleError) {
+      if let anchor { anchors[anchor] = (node, weight) }
       guard let open = stack.popLast() else {
         root = node
         return
