@@ -97,6 +97,26 @@ struct ConditionCompilerTests {
     #expect(compiled.matches(report) == expected)
   }
 
+  /// `icontains` and `iin` set case aside in every script, and hold a letter whatever
+  /// marks follow it, as `contains` does (it compares bytes).
+  @Test(arguments: [
+    ("سقوط برميلَين متفجرين على السوق", "narrative icontains 'برميل'", true),
+    ("سقوط برميلَين متفجرين على السوق", "narrative contains 'برميل'", true),
+    ("CAFE\u{301} bombed", "narrative icontains 'cafe'", true),
+    ("Straße closed", "narrative icontains 'STRASSE'", true),
+    ("ΣΊΣΥΦΟΣ", "narrative icontains 'σίσυφος'", true),
+    ("ΣΊΣΥΦΟΣ", "narrative iin (σίσυφος)", true),
+    ("Idlib", "narrative iin (IDLIB, Hama)", true),
+    ("Idlib", "narrative icontains 'hama'", false),
+    ("Straße", "narrative iin (strasse)", true),
+  ])
+  func caseIsSetAsideInEveryScript(narrative: String, condition: String, expected: Bool) throws {
+    let report = try parsed(
+      #"{"id":"F","occurred_at":"2016-03-01","type":"attack","narrative":\#(JSONText.string(narrative))}"#
+    ).report
+    #expect(try Self.compiler.compile(condition).matches(report) == expected)
+  }
+
   @Test func aLaterClockInAnEarlierZoneIsAnEarlierInstant() throws {
     let report = try parsed(#"{"id":"T","occurred_at":"2015-06-01T01:30:00+03:00","type":"attack"}"#).report
     #expect(try Self.compiler.compile("occurred_at < 2015-06-01T00:00:00Z").matches(report))

@@ -148,8 +148,13 @@ enum ValueTest {
     case .endswith: bytesTest = { $0.count >= expected.count && UnsafeBufferPointer(rebasing: $0.suffix(expected.count)).sameBytes(as: expected) }
     case .contains: bytesTest = { contains($0, expected) }
     case .icontains:
-      let lowered = literal.text.lowercased()
-      bytesTest = { String(decoding: $0, as: UTF8.self).lowercased().contains(lowered) }
+      // Bytes of the case-folded texts, as `contains` compares bytes: a letter with a mark
+      // (`لَ`, `e` + U+0301) still holds the bare letter, which Character comparison denies.
+      let folded = Array(caseFolded(literal.text).utf8)
+      bytesTest = { bytes in
+        var text = caseFolded(String(decoding: bytes, as: UTF8.self))
+        return text.withUTF8 { contains($0, folded) }
+      }
     case .glob:
       let glob: Glob
       do {
@@ -172,12 +177,18 @@ enum ValueTest {
     -> @Sendable (FieldValue) -> Bool
   {
     if membership == .iin {
-      let lowered = Set(items.map { $0.text.lowercased() })
-      return { value in withText(value) { lowered.contains(String(decoding: $0, as: UTF8.self).lowercased()) } ?? false
-      }
+      let folded = Set(items.map { caseFolded($0.text) })
+      return { value in withText(value) { folded.contains(caseFolded(String(decoding: $0, as: UTF8.self))) } ?? false }
     }
     let expected = items.map { Array($0.text.utf8) }
     return { value in withText(value) { bytes in expected.contains { bytes.sameBytes(as: $0) } } ?? false }
+  }
+
+  /// The text with case set aside in every script, as Unicode's full case folding does it
+  /// for all but a few letters: upper then lower case, so `ß` and `SS` are both `ss`, and
+  /// `Σ`, `σ` and a final `ς` are all `σ` (lowercasing alone keeps `ß` and `ς` apart).
+  static func caseFolded(_ text: String) -> String {
+    text.uppercased().lowercased()
   }
 
   /// Runs `body` on the UTF-8 of a textual value; nil for other values.
