@@ -304,6 +304,21 @@ struct DaemonEndToEndTests {
     #expect(try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").count == 1)
   }
 
+  /// White space around a bare report, a CRLF line's CR among it, is not journalled: the
+  /// journal's line is the report, as a JSON-lines reader takes it.
+  @Test func whiteSpaceAroundABareReportIsNotJournalled() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let answers = try daemon.exchange(["  " + Self.report("WS-1") + " \t\r", "\t" + #"{"op":"submit","report":\#(Self.report("WS-2"))}"# + "\r"])
+    #expect(answers.allSatisfy { $0.contains(#""duplicate":false"#) }, "\(answers)")
+    let journal = try String(contentsOfFile: daemon.directory.path + "/var/lib/vigil/reports.jsonl", encoding: .utf8)
+    let lines = journal.split(separator: "\n", omittingEmptySubsequences: false)
+    #expect(lines.count == 3 && lines[2].isEmpty)
+    #expect(lines[0].hasSuffix(#","report":\#(Self.report("WS-1"))}"#), "\(lines[0])")
+    #expect(lines[1].hasSuffix(#","report":\#(Self.report("WS-2"))}"#), "\(lines[1])")
+    #expect(!journal.contains("\r"))
+    expectCleanStop(daemon)
+  }
+
   /// The `seq`s a submit answer lists.
   static func alertSeqs(_ answer: [String: Any]) -> [Int] {
     (answer["alerts"] as? [[String: Any]] ?? []).compactMap { $0["seq"] as? Int }

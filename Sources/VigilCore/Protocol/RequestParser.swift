@@ -1,5 +1,15 @@
 /// Reads one request line: a report (no `"op"`), or an object with an `op`.
 public enum RequestParser {
+  /// `line` without JSON's white space (space, tab, CR, LF) at either end.
+  static func trimmingWhiteSpace(_ line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+    func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+    var start = 0
+    var end = line.count
+    while start < end, isSpace(line[start]) { start += 1 }
+    while end > start, isSpace(line[end - 1]) { end -= 1 }
+    return start == 0 && end == line.count ? line : UnsafeBufferPointer(rebasing: line[start..<end])
+  }
+
   public static let ops = ["submit", "check", "ping", "status", "rules", "reload", "subscribe", "reopen", "parked", "resend"]
   static let subscriptionFilters = ["min_priority", "rules", "tags"]
 
@@ -9,7 +19,10 @@ public enum RequestParser {
 
   /// The request on a line, read where it lies (a slice of a connection's buffer): the
   /// parser's one copy of it holds the report's texts and its journal bytes.
-  public static func parse(_ line: UnsafeBufferPointer<UInt8>) -> Result<Request, RequestError> {
+  public static func parse(_ whole: UnsafeBufferPointer<UInt8>) -> Result<Request, RequestError> {
+    // JSON's white space around the value (a CRLF line's CR among it) is no part of the
+    // report the journal keeps.
+    let line = trimmingWhiteSpace(whole)
     // Most lines are bare reports: the report parser's fast path takes them in one pass.
     let copy = ReportLine.copying(line)
     var fastPath = ReportFastPath(line: copy)
