@@ -27,7 +27,7 @@ struct LineFramerTests {
     }
   }
 
-  static func channel(limit: Int = 18, idleLine: TimeAmount = .seconds(60), onStall: @escaping @Sendable () -> Void = {})
+  static func channel(limit: Int = 18, idleLine: TimeAmount = .seconds(60), onStall: @escaping @Sendable (LineFramer.Stall) -> Void = { _ in })
     throws -> (EmbeddedChannel, Recorder)
   {
     let recorder = Recorder()
@@ -94,27 +94,44 @@ struct LineFramerTests {
 
   @Test func aLineLeftIncompleteClosesTheConnectionAfterTheIdleTime() throws {
     let stalls = StallCount()
-    let (channel, recorder) = try Self.channel(idleLine: .seconds(5), onStall: { stalls.add() })
+    let (channel, recorder) = try Self.channel(idleLine: .seconds(5), onStall: { stalls.add($0) })
     // Idle between lines: nothing happens.
     try Self.send("a\n", to: channel)
     channel.embeddedEventLoop.advanceTime(by: .seconds(60))
     #expect(channel.isActive)
-    // A line begun, then more bytes of it: the time runs from its first byte.
+    // A line begun, then more bytes of it: the time runs from its last byte.
     try Self.send("{\"op\":", to: channel)
     channel.embeddedEventLoop.advanceTime(by: .seconds(3))
     try Self.send("\"ping\"", to: channel)
-    channel.embeddedEventLoop.advanceTime(by: .seconds(1))
-    #expect(channel.isActive)
+    channel.embeddedEventLoop.advanceTime(by: .seconds(4))
+    #expect(channel.isActive, "7 s after its first byte, 4 after its last")
     channel.embeddedEventLoop.advanceTime(by: .seconds(1))
     #expect(!channel.isActive)
-    #expect(stalls.value == 1)
+    #expect(stalls.kinds == [.stalled])
     // The stalled line is not taken for a last line.
     #expect(recorder.seen == ["a"])
   }
 
+  /// A line trickled a byte at a time, never stalling, is closed all the same once it has
+  /// taken ten times the idle time.
+  @Test func aLineTrickledForTenIdleTimesClosesTheConnection() throws {
+    let stalls = StallCount()
+    let (channel, recorder) = try Self.channel(limit: 1000, idleLine: .seconds(5), onStall: { stalls.add($0) })
+    for _ in 0..<12 {
+      try Self.send("x", to: channel)
+      channel.embeddedEventLoop.advanceTime(by: .seconds(4))
+      #expect(channel.isActive)
+    }
+    try Self.send("x", to: channel)
+    channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+    #expect(!channel.isActive, "50 s after its first byte")
+    #expect(stalls.kinds == [.trickled])
+    #expect(recorder.seen.isEmpty)
+  }
+
   @Test func aLineCompletedInTimeStopsTheClock() throws {
     let stalls = StallCount()
-    let (channel, recorder) = try Self.channel(idleLine: .seconds(5), onStall: { stalls.add() })
+    let (channel, recorder) = try Self.channel(idleLine: .seconds(5), onStall: { stalls.add($0) })
     try Self.send("{\"op\":", to: channel)
     channel.embeddedEventLoop.advanceTime(by: .seconds(4))
     try Self.send("\"ping\"}\n", to: channel)
@@ -128,9 +145,10 @@ struct LineFramerTests {
   /// Stalls counted on the event loop's thread and read on the test's: under a lock
   /// (TSan saw the unguarded count race).
   final class StallCount: Sendable {
-    private let count = NIOLockedValueBox(0)
-    var value: Int { count.withLockedValue { $0 } }
-    func add() { count.withLockedValue { $0 += 1 } }
+    private let seen = NIOLockedValueBox<[LineFramer.Stall]>([])
+    var value: Int { seen.withLockedValue { $0.count } }
+    var kinds: [LineFramer.Stall] { seen.withLockedValue { $0 } }
+    func add(_ stall: LineFramer.Stall) { seen.withLockedValue { $0.append(stall) } }
   }
 }
 
@@ -153,7 +171,7 @@ extension LineFramerTests {
         channel.eventLoop.makeCompletedFuture {
           try channel.pipeline.syncOperations.addHandler(ReadSignal(firstRead))
           try channel.pipeline.syncOperations.addHandler(
-            LineFramer(limit: 64, idleLine: .milliseconds(200), onStall: { stalls.add() }))
+            LineFramer(limit: 64, idleLine: .milliseconds(200), onStall: { stalls.add($0) }))
           accepted.succeed(channel)
         }
       }
@@ -203,7 +221,7 @@ extension LineFramerTests {
     let closer = Closer()
     let channel = EmbeddedChannel()
     try channel.pipeline.syncOperations.addHandler(
-      LineFramer(limit: 64, idleLine: .seconds(5), onStall: { stalls.add() }))
+      LineFramer(limit: 64, idleLine: .seconds(5), onStall: { stalls.add($0) }))
     try channel.pipeline.syncOperations.addHandler(closer)
     try channel.connect(to: SocketAddress(unixDomainSocketPath: "/tmp/line-framer-test")).wait()
     try? channel.writeInbound(ByteBuffer(string: "one\nclose\ntwo\nthr"))

@@ -10,10 +10,10 @@ struct LineTooLarge {}
 /// Splits the stream into lines (NDJSON) of at most `limit` bytes, without their `\n`.
 /// A longer line is discarded as it arrives and reported once its end comes, in its place
 /// among the others; a last line without `\n` counts when the client stops sending. A
-/// line still incomplete `idleLine` after its first byte came disconnects the client
-/// (`limits.idle_line_s`): one that stalls mid-line, and one that trickles a line a byte
-/// at a time to hold a connection (slowloris), hold nothing for long. A client idle
-/// between lines is not disconnected.
+/// client that sends no byte for `idleLine` in the middle of a line is disconnected
+/// (`limits.idle_line_s`: it stalled), and so is one whose line is still incomplete
+/// `trickleFactor` times that after its first byte (it trickles a line a byte at a time to
+/// hold a connection, slowloris). A client idle between lines is not disconnected.
 ///
 /// A handler of its own rather than a `ByteToMessageDecoder`: NIO's `ByteToMessageHandler`
 /// spent about 2,200 instructions of bookkeeping on each line it passed on (its buffer's
@@ -27,7 +27,22 @@ final class LineFramer: ChannelInboundHandler {
 
   private let limit: Int
   private let idleLine: TimeAmount
-  private let onStall: @Sendable () -> Void
+  private let onStall: @Sendable (Stall) -> Void
+  /// When the incomplete line began, and when its last byte came.
+  private var lineStarted = NIODeadline.uptimeNanoseconds(0)
+  private var lastByte = NIODeadline.uptimeNanoseconds(0)
+
+  /// How long a line may take, in `idleLine`s, however steadily it comes.
+  static let trickleFactor: Int64 = 10
+
+  /// Why a connection was closed in the middle of a line.
+  enum Stall: Equatable {
+    /// No byte came for `idleLine`.
+    case stalled
+    /// Bytes kept coming, but the line was still incomplete `trickleFactor` × `idleLine`
+    /// after its first.
+    case trickled
+  }
   /// The start of a line whose end has not come yet, copied out of the read that brought it.
   private var partial: ByteBuffer?
   /// Inside an oversized line whose end has not come yet.
@@ -42,7 +57,7 @@ final class LineFramer: ChannelInboundHandler {
   private var splitting = false
   private var queued = CircularBuffer<ByteBuffer>(initialCapacity: 2)
 
-  init(limit: Int, idleLine: TimeAmount, onStall: @escaping @Sendable () -> Void = {}) {
+  init(limit: Int, idleLine: TimeAmount, onStall: @escaping @Sendable (Stall) -> Void = { _ in }) {
     self.limit = limit
     self.idleLine = idleLine
     self.onStall = onStall
@@ -108,27 +123,48 @@ final class LineFramer: ChannelInboundHandler {
         partial!.writeImmutableBuffer(buffer)
       }
     }
-    if stallTimer == nil { startStallClock(channel: context.channel) }
+    let now = context.eventLoop.now
+    lastByte = now
+    if stallTimer == nil {
+      lineStarted = now
+      startStallClock(channel: context.channel, in: idleLine)
+    }
   }
 
   /// Closes the connection `idleLine` from now unless the line completes first. While the
   /// daemon itself has stopped reading (its share of requests in flight reached), the
   /// rest of the line may be waiting in the socket: the clock starts again then, and runs
   /// out only while the connection is being read.
-  private func startStallClock(channel: Channel) {
+  private func startStallClock(channel: Channel, in delay: TimeAmount) {
     let onStall = self.onStall
     let framer = NIOLoopBound(self, eventLoop: channel.eventLoop)
-    stallTimer = channel.eventLoop.scheduleTask(in: idleLine) {
+    stallTimer = channel.eventLoop.scheduleTask(in: delay) {
       let framer = framer.value
       guard !framer.ended else { return }
+      let now = channel.eventLoop.now
       if let reading = try? channel.syncOptions?.getOption(ChannelOptions.autoRead), !reading {
-        framer.startStallClock(channel: channel)
+        framer.lineStarted = now
+        framer.lastByte = now
+        framer.startStallClock(channel: channel, in: framer.idleLine)
+        return
+      }
+      let stall: Stall
+      if now - framer.lastByte >= framer.idleLine {
+        stall = .stalled
+      } else if now - framer.lineStarted >= framer.idleLine * Self.trickleFactor {
+        stall = .trickled
+      } else {
+        // Bytes came meanwhile: the line has until `idleLine` after the last of them, or
+        // its whole time, whichever comes first.
+        let untilStall = framer.lastByte + framer.idleLine - now
+        let untilTrickle = framer.lineStarted + framer.idleLine * Self.trickleFactor - now
+        framer.startStallClock(channel: channel, in: min(untilStall, untilTrickle))
         return
       }
       // The stalled line is dropped, not passed on as a last line when the channel goes.
       framer.ended = true
       framer.stallTimer = nil
-      onStall()
+      onStall(stall)
       channel.close(promise: nil)
     }
   }
