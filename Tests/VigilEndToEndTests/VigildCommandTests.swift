@@ -71,6 +71,24 @@ struct VigildCommandTests {
     #expect(numbered.standardError.contains("ready on s.sock"), "\(numbered.standardError)")
   }
 
+  /// A path vigild cannot make its folder or file at is refused naming its key.
+  @Test(arguments: [
+    ("state_dir: in-a-file/state\n", "state_dir: cannot create the directory in-a-file/state"),
+    ("alerts:\n  path: in-a-file/alerts.jsonl\n", "alerts.path: cannot create the directory in-a-file"),
+    ("socket:\n  path: in-a-file/v.sock\n", "socket.path: cannot create the directory in-a-file"),
+    ("alerts:\n  path: a-folder\n", "alerts.path: "),
+  ])
+  func aPathThatCannotBeMadeIsRefusedNamingItsKey(config: String, message: String) throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    try FileManager.default.createDirectory(atPath: directory.path + "/a-folder", withIntermediateDirectories: false)
+    try "".write(toFile: directory.path + "/in-a-file", atomically: true, encoding: .utf8)
+    try config.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let run = try Vigild.run(["--config", "v.yaml"], in: directory.path)
+    #expect(run.status == 1)
+    #expect(run.standardError.contains("cannot start: " + message), "\(run.standardError)")
+  }
+
   /// The reasons it cannot start are printed whatever `--log-level` filters.
   @Test func whyItCannotStartIsPrintedAtEveryLogLevel() throws {
     let directory = try Self.withOneRule(condition: "type = access and", priority: "low")

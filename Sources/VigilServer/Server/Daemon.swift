@@ -45,11 +45,15 @@ public final class Daemon: Sendable {
     log: @escaping @Sendable (String) -> Void
   ) throws(StartFailure) -> Daemon {
     let state = configuration.stateDirectory
-    for directory in [state, parent(configuration.alerts.path), parent(configuration.socket.path)] {
+    let folders = [
+      ("state_dir", state), ("alerts.path", parent(configuration.alerts.path)),
+      ("socket.path", parent(configuration.socket.path)),
+    ]
+    for (key, directory) in folders {
       do {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
       } catch {
-        throw StartFailure(description: "cannot create the directory \(directory): \(error.localizedDescription)")
+        throw StartFailure(description: "\(key): cannot create the directory \(directory): \(error.localizedDescription)")
       }
     }
     let lock = try lockStateDirectory(state)
@@ -75,9 +79,13 @@ public final class Daemon: Sendable {
     let alertLog: AlertLog
     do {
       journal = try Journal(path: journalPath)
+    } catch {
+      throw StartFailure(description: "state_dir: \(error.description)")
+    }
+    do {
       alertLog = try AlertLog(path: configuration.alerts.path, headPath: state + "/alerts.head")
     } catch {
-      throw StartFailure(description: error.description)
+      throw StartFailure(description: "alerts.path: \(error.description)")
     }
     if journal.cutBytes > 0 { log("cut a torn last line of \(journal.cutBytes) bytes from \(journalPath)") }
     if alertLog.cutBytes > 0 { log("cut a torn last line of \(alertLog.cutBytes) bytes from \(alertLog.path)") }
