@@ -74,6 +74,26 @@ struct DaemonReloadTests {
     expectCleanStop(daemon)
   }
 
+  /// At start too (RULES.md), the record counts against the set in force before: the
+  /// one the run before loaded last; at the very first start, every rule is added.
+  @Test func theStartsRecordCountsAgainstTheSetTheRunBeforeLoaded() throws {
+    let first = try RunningDaemon(rules: Self.rules)
+    let path = first.directory.path + "/Rules/count.yaml"
+    try Self.write(Self.rule("count.a") + Self.rule("count.b"), to: path)
+    #expect(try eventually { try Self.firing(first).contains("count.b") })
+    expectCleanStop(first)
+    try Self.write(Self.rule("count.a", condition: "type = access") + Self.rule("count.c"), to: path)
+    let second = try RunningDaemon(rules: Self.rules, directory: first.directory)
+    let loaded = try Self.alertLog(second).filter { $0["rule"] as? String == "vigil.ruleset_loaded" }
+    #expect((loaded.first?["message"] as? String)?.hasSuffix("; 2 added, 0 removed, 0 changed") == true, "\(loaded.first ?? [:])")
+    #expect((loaded.last?["message"] as? String)?.hasSuffix("; 1 added, 1 removed, 1 changed") == true, "\(loaded.last ?? [:])")
+    expectCleanStop(second)
+    let third = try RunningDaemon(rules: Self.rules, directory: first.directory)
+    let again = try Self.alertLog(third).filter { $0["rule"] as? String == "vigil.ruleset_loaded" }
+    #expect((again.last?["message"] as? String)?.hasSuffix("; 0 added, 0 removed, 0 changed") == true, "\(again.last ?? [:])")
+    expectCleanStop(third)
+  }
+
   /// A rules directory that vanished: a rejection without files to name it, recorded once
   /// however often it is retried, with no place made up for it.
   @Test func aMissingRulesDirectoryIsRejectedOnce() throws {

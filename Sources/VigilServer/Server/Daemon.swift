@@ -160,7 +160,10 @@ public final class Daemon: Sendable {
       // the index and the patterns' windows were rebuilt.
       try replaceStaleSocket(configuration.socket.path)
       let time = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
-      _ = try writer.record([RequestResponder.loadedRecord(ruleSet, previous: nil, time: time)]).wait()
+      let definitions = LoadedDefinitions.path(stateDirectory: state)
+      let record = RequestResponder.loadedRecord(ruleSet, previous: LoadedDefinitions.read(definitions), time: time)
+      _ = try writer.record([record]).wait()
+      LoadedDefinitions.write(ruleSet.definitionDigests, to: definitions, log: log)
     } catch {
       try? connectionLoops.syncShutdownGracefully()
       try? writerLoop.syncShutdownGracefully()

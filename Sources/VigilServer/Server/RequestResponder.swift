@@ -455,8 +455,10 @@ public final class RequestResponder: Sendable {
       noteReload(
         LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil), revision: set.revision, trigger: trigger)
       counters.metrics.ruleSetLoaded(revision: set.revision)
-      let record = Self.loadedRecord(set, previous: current, time: now())
+      let record = Self.loadedRecord(set, previous: current.definitionDigests, time: now())
       log("reloaded the rule set on \(trigger): \(record.message)")
+      LoadedDefinitions.write(
+        set.definitionDigests, to: LoadedDefinitions.path(stateDirectory: configuration.stateDirectory), log: log)
       return writer.record([record]).map { _ in self.reloaded(set) }
     }
   }
@@ -500,19 +502,18 @@ public final class RequestResponder: Sendable {
   }
 
   /// `vigil.ruleset_loaded`, counting the rules (and patterns) added, removed and changed.
-  static func loadedRecord(_ set: RuleSet, previous: RuleSet?, time: String) -> AlertRecord {
+  static func loadedRecord(_ set: RuleSet, previous: [String: String], time: String) -> AlertRecord {
     var message = "rule set \(set.revision) loaded: \(set.enabledRuleCount) rules enabled of \(set.rules.count)"
     if !set.patterns.isEmpty {
       message += ", \(set.enabledPatternCount) patterns enabled of \(set.patterns.count)"
     }
-    if let previous {
-      let old = Dictionary(previous.rules.map { ($0.id, $0.sameness) } + previous.patterns.map { ($0.id, $0.sameness) }, uniquingKeysWith: { first, _ in first })
-      let new = Dictionary(set.rules.map { ($0.id, $0.sameness) } + set.patterns.map { ($0.id, $0.sameness) }, uniquingKeysWith: { first, _ in first })
-      let added = new.keys.filter { old[$0] == nil }.count
-      let removed = old.keys.filter { new[$0] == nil }.count
-      let changed = new.keys.filter { id in old[id].map { $0 != new[id]! } ?? false }.count
-      message += "; \(added) added, \(removed) removed, \(changed) changed"
-    }
+    // Against the set in force before: the last one loaded, by this process or (at start,
+    // from the state directory) the one before it; none at the very first start.
+    let new = set.definitionDigests
+    let added = new.keys.filter { previous[$0] == nil }.count
+    let removed = previous.keys.filter { new[$0] == nil }.count
+    let changed = new.keys.filter { id in previous[id].map { $0 != new[id]! } ?? false }.count
+    message += "; \(added) added, \(removed) removed, \(changed) changed"
     return AlertRecord(
       time: time, rule: "vigil.ruleset_loaded", priority: .info, reportID: nil, occurredAt: nil, message: message,
       basis: [], tags: ["vigil"], ruleset: set.revision)
@@ -591,17 +592,4 @@ public final class RequestResponder: Sendable {
   }
 }
 
-extension Rule {
-  /// What tells two loads of a rule apart (for "changed" counts): its description,
-  /// priority, basis, tags, `enabled`, condition and output as written.
-  var sameness: [String] {
-    [description, priority.rawValue, basis.joined(separator: "\u{0}"), tags.joined(separator: "\u{0}"), "\(enabled)", definition]
-  }
-}
 
-extension Pattern {
-  /// The same for a pattern: its definition covers what it counts, how, and `enabled`.
-  var sameness: [String] {
-    [description, priority.rawValue, basis.joined(separator: "\u{0}"), tags.joined(separator: "\u{0}"), definition]
-  }
-}
