@@ -13,6 +13,7 @@ import VigilCore
 /// matched as docs/rules.md's "Name matching" says.
 public struct Designations: RulePlugin {
   public let name = "designations"
+  public let takesSettings = false
   public let itemKinds = ["designation"]
 
   public init() {}

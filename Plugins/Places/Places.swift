@@ -44,6 +44,7 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
   }
 
   public let name = "places"
+  public let takesSettings = false
   public let itemKinds = ["place", TerritorialControl.itemKind]
 
   public init() {}

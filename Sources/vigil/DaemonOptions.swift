@@ -37,7 +37,7 @@ func loadConfiguration(_ path: String?) throws(CommandFailure) -> DaemonConfigur
   var source = ConfigurationSource()
   source.explicitPath = path
   do {
-    return try source.load(knownPlugins: builtInPlugins.names)
+    return try source.load(knownPlugins: builtInPlugins.names, withoutSettings: builtInPlugins.withoutSettings)
   } catch {
     throw CommandFailure(status: 2, sentence: "\(error)")
   }

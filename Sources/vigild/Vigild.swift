@@ -102,7 +102,7 @@ struct Vigild: ParsableCommand {
     let log = Logger(label: "vigild")
     let configuration: DaemonConfiguration
     do {
-      configuration = try source.load(knownPlugins: Self.plugins.names)
+      configuration = try source.load(knownPlugins: Self.plugins.names, withoutSettings: Self.plugins.withoutSettings)
     } catch let errors as ConfigurationErrors {
       Self.logEach(
         log, "cannot start: the configuration has \(errors.errors.count) error(s):", errors.errors.map(\.description))

@@ -8,7 +8,7 @@ struct ConfigurationLoaderTests {
   static let plugins = ["designations", "places"]
 
   func load(_ yaml: String) throws(ConfigurationErrors) -> DaemonConfiguration {
-    try ConfigurationLoader.load(yaml: yaml, file: "vigild.yaml", knownPlugins: Self.plugins)
+    try ConfigurationLoader.load(yaml: yaml, file: "vigild.yaml", knownPlugins: Self.plugins, withoutSettings: ["places"])
   }
 
   func errors(_ yaml: String) -> [String] {
@@ -220,6 +220,10 @@ struct ConfigurationLoaderTests {
     (
       "plugins:\n  designation: {}\n",
       ["vigild.yaml:2:3: plugins.designation: unknown key (known: designations, places)"]
+    ),
+    (
+      "plugins:\n  designations: {}\n  places: {foo: 1}\n",
+      ["vigild.yaml:3:12: plugins.places.foo: unknown setting: the places plugin takes none (enable it with {})"]
     ),
     (
       "plugins:\n  places: [a]\n",

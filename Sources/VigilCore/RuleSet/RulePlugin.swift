@@ -6,6 +6,13 @@
 public protocol VigilPlugin: Sendable {
   /// The name the configuration enables it by.
   var name: String { get }
+  /// Whether it reads settings under its name; one that does not has any setting given it
+  /// refused at start, as an unknown key. Default yes: such a plugin checks its own.
+  var takesSettings: Bool { get }
+}
+
+extension VigilPlugin {
+  public var takesSettings: Bool { true }
 }
 
 /// A plugin that adds to the rule language.

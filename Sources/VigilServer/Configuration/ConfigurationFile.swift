@@ -24,7 +24,7 @@ public struct ConfigurationSource: Sendable {
   }
 
   /// Reads the file (`path`) and applies the overrides.
-  public func load(knownPlugins: [String]) throws -> DaemonConfiguration {
+  public func load(knownPlugins: [String], withoutSettings: [String] = []) throws -> DaemonConfiguration {
     var configuration = DaemonConfiguration()
     if let path {
       let text: String
@@ -33,7 +33,8 @@ public struct ConfigurationSource: Sendable {
       } catch {
         throw ConfigurationFileError(path: path, reason: Self.reason(error, path: path))
       }
-      configuration = try ConfigurationLoader.load(yaml: text, file: path, knownPlugins: knownPlugins)
+      configuration = try ConfigurationLoader.load(
+        yaml: text, file: path, knownPlugins: knownPlugins, withoutSettings: withoutSettings)
     }
     if let socketPath { configuration.socket.path = socketPath }
     if !rulesPaths.isEmpty { configuration.rules.paths = rulesPaths }

@@ -9,8 +9,9 @@ public enum ConfigurationLoader {
   /// - Parameters:
   ///   - file: the name used in error messages.
   ///   - knownPlugins: the plugins this daemon links; any other name under `plugins` is an error.
+  ///   - withoutSettings: those of them that read no settings; any setting given one is an error.
   public static func load(
-    yaml: String, file: String, knownPlugins: [String]
+    yaml: String, file: String, knownPlugins: [String], withoutSettings: [String] = []
   ) throws(ConfigurationErrors) -> DaemonConfiguration {
     let root: Node?
     do {
@@ -21,7 +22,7 @@ public enum ConfigurationLoader {
         ConfigurationError(file: file, keyPath: "", line: line, column: column, message: "invalid YAML: \(problem)")
       ])
     }
-    var reader = Reader(file: file, knownPlugins: knownPlugins)
+    var reader = Reader(file: file, knownPlugins: knownPlugins, withoutSettings: withoutSettings)
     var configuration = DaemonConfiguration()
     if let root, !reader.isNull(root) {
       reader.read(root, into: &configuration)
@@ -42,11 +43,13 @@ public enum ConfigurationLoader {
 private struct Reader {
   let file: String
   let knownPlugins: [String]
+  let withoutSettings: [String]
   var errors: [ConfigurationError] = []
 
-  init(file: String, knownPlugins: [String]) {
+  init(file: String, knownPlugins: [String], withoutSettings: [String]) {
     self.file = file
     self.knownPlugins = knownPlugins
+    self.withoutSettings = withoutSettings
   }
 
   mutating func read(_ root: Node, into configuration: inout DaemonConfiguration) {
@@ -156,6 +159,10 @@ private struct Reader {
       let settingsPath = path + "." + name
       if !isNull(settings), settings.mapping == nil {
         report(settingsPath, settings, "expected a mapping of the plugin's settings, got \(shown(settings))")
+      } else if withoutSettings.contains(name), let first = settings.mapping?.first {
+        report(
+          settingsPath + "." + (first.key.scalar?.string ?? "?"), first.key,
+          "unknown setting: the \(name) plugin takes none (enable it with {})")
       }
       return DaemonConfiguration.Plugin(name: name, settings: isNull(settings) ? .mapping([]) : value(settings))
     }
