@@ -37,7 +37,7 @@ public struct Designations: RulePlugin {
     guard errors.isEmpty else { return .failure(RuleSetErrors(errors: errors)) }
     let known = aliases.filter { !$0.words.isEmpty }
     let verdicts = TextCache<Bool>()
-    let designated = ConditionFunction(name: "designated", parameters: [.field(.object)], result: .bool) {
+    let designated = ConditionFunction(name: "designated", parameters: [.actor], result: .bool) {
       (arguments: [ConditionFunction.Argument]) -> ConditionFunction.Evaluation in
       guard case .field(let actor) = arguments[0] else { return { _ in .bool(false) } }
       // The actor's party key and name, resolved once for the call.

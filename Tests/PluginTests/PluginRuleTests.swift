@@ -124,15 +124,17 @@ struct PluginRuleTests {
     #expect(!messages.contains { $0.contains("no function named") }, "\(messages)")
   }
 
-  @Test func functionsCheckTheirArguments() {
-    let text = "- rule: a.b\n  desc: d\n  condition: designated(perpetrator.name)\n  output: o\n  priority: low\n"
+  @Test(arguments: ["perpetrator.name", "location"])
+  func functionsCheckTheirArguments(argument: String) {
+    let text = "- rule: a.b\n  desc: d\n  condition: designated(\(argument))\n  output: o\n  priority: low\n"
     guard case .failure(let errors) = load(text) else {
       Issue.record("loaded")
       return
     }
     #expect(
       errors.errors.map(\.description) == [
-        "Rules/x.yaml:3:25: rule a.b: designated(…) expects an object here; perpetrator.name is a text field"
+        "Rules/x.yaml:3:25: rule a.b: designated(…) expects an actor here (perpetrator, target, trade.seller, trade.buyer); "
+          + "\(argument) is not one"
       ])
   }
 }

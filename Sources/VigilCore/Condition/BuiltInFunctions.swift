@@ -86,7 +86,7 @@ public enum BuiltInFunctions {
   /// `party(actor)`: the actor's party (`perpetrator.party`), or else its name, normalised
   /// as `normalized` does: the party a pattern groups an actor's reports by.
   public static let party = ConditionFunction(
-    name: "party", parameters: [.field(.object)], result: .text
+    name: "party", parameters: [.actor], result: .text
   ) { (arguments: [ConditionFunction.Argument]) -> ConditionFunction.Evaluation in
     guard case .field(let actor) = arguments[0] else { return { _ in nil } }
     let parts = ["party", "name"].compactMap { ReportSchema.field(actor.path + "." + $0) }

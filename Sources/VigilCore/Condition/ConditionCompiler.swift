@@ -276,7 +276,15 @@ public struct ConditionCompiler: Sendable {
             "\(function.name)(…) expects \(expected.name) here; \(name.text) is \(field.type.name)")
         }
         arguments.append(.field(field))
-      case (.field, .literal(let literal)):
+      case (.actor, .word(let name)):
+        let actors = ReportSchema.paths.filter(Self.isActor)
+        guard let field = ReportSchema.field(name.text), Self.isActor(name.text) else {
+          throw ConditionError(
+            name.start, name.end,
+            "\(function.name)(…) expects an actor here (\(actors.joined(separator: ", "))); \(name.text) is not one")
+        }
+        arguments.append(.field(field))
+      case (.field, .literal(let literal)), (.actor, .literal(let literal)):
         throw ConditionError(literal.start, literal.end, "\(function.name)(…) expects a field here, got a value")
       case (.literal, .word(let name)):
         arguments.append(.literal(name.text))
@@ -289,6 +297,12 @@ public struct ConditionCompiler: Sendable {
       }
     }
     return (function, arguments)
+  }
+
+  /// Whether the path is an actor's: an object with a `name` and a `party`.
+  static func isActor(_ path: String) -> Bool {
+    ReportSchema.field(path)?.type == .object && ReportSchema.field(path + ".name") != nil
+      && ReportSchema.field(path + ".party") != nil
   }
 
   /// " (did you mean location.place?)" for a near miss of a known path; otherwise, when

@@ -5,6 +5,9 @@ public struct ConditionFunction: Sendable {
     /// A field path; nil accepts any field, objects included (the function reads what it
     /// needs under that path through `ReportSchema`).
     case field(FieldType?)
+    /// An actor's field: an object with a `name` and a `party` (`perpetrator`, `target`,
+    /// `trade.seller`, `trade.buyer`).
+    case actor
     /// A literal, as text.
     case literal
     /// Values: a list's name stands for its items, any other value for itself.
