@@ -369,6 +369,12 @@ struct RuleSetLoaderTests {
     #expect(bomb.count == 1 && bomb.first?.contains("more than 1000000 YAML nodes with its aliases expanded") == true, "\(bomb)")
   }
 
+  /// A UTF-8 byte order mark (Windows editors write one) is no part of the YAML.
+  @Test func aByteOrderMarkIsNotYAML() throws {
+    let set = try loadRules([("x.yaml", "\u{FEFF}- list: a\n  items: [x]\n" + Self.access)]).get()
+    #expect(set.rules.map(\.id) == ["access.un_request_denied", "ceasefire.after"])
+  }
+
   @Test func everyErrorOfALoadIsReportedInFileOrder() {
     let first = Self.rule("type = access and")
     let second = Self.rule("nope = 1").replacingOccurrences(of: "r.one", with: "r.two")

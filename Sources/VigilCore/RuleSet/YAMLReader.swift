@@ -8,7 +8,10 @@ import CYaml
 /// repeated keys by their text.
 public enum YAMLReader {
   /// The file's single document, or nil when it is empty.
-  public static func read(_ bytes: [UInt8], file: String) throws(RuleError) -> RuleNode? {
+  public static func read(_ file: [UInt8], file name: String) throws(RuleError) -> RuleNode? {
+    // A UTF-8 byte order mark, as editors on Windows write one, is no part of the YAML.
+    let bytes = file.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(file.dropFirst(3)) : file
+    let file = name
     var parser = yaml_parser_t()
     guard yaml_parser_initialize(&parser) == 1 else {
       throw RuleError(SourcePosition(file: file, line: 1, column: 1), "out of memory reading YAML")
