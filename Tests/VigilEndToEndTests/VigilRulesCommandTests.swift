@@ -37,6 +37,15 @@ struct VigilRulesCommandTests {
     #expect(test.standardOutput.contains("ok: 1 rule (1 enabled) in 1 file; all 2 examples pass; revision sha256:"))
   }
 
+  /// One directory given twice (here once with a trailing slash) is named, not taken for
+  /// every rule in it defined twice "at" one place.
+  @Test func aDirectoryGivenTwiceIsNamed() throws {
+    let directory = try directory(["access.yaml": Self.good])
+    let lint = try Vigil.run(["rules", "lint", "R", "R/"], in: directory.path)
+    #expect(lint.status == 1)
+    #expect(lint.standardError.contains("the rules directory R/ is given twice (also as R)"), "\(lint.standardError)")
+  }
+
   @Test func lintPrintsEveryErrorWithItsPlaceAndExitsOne() throws {
     let broken =
       Self.good.replacingOccurrences(of: "and access.status = denied", with: "and access.status = refused")

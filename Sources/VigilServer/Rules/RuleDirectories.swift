@@ -15,7 +15,14 @@ public enum RuleDirectories {
 
   public static func read(_ directories: [String]) throws(ReadError) -> [RuleSource] {
     var sources: [RuleSource] = []
+    var seen: [String: String] = [:]
     for directory in directories {
+      // The same directory twice would define each of its rules twice, "at" one place.
+      let canonical = URL(fileURLWithPath: directory).resolvingSymlinksInPath().standardizedFileURL.path
+      if let earlier = seen[canonical] {
+        throw ReadError(description: "the rules directory \(directory) is given twice (also as \(earlier))", refused: true)
+      }
+      seen[canonical] = directory
       let names: [String]
       do {
         names = try FileManager.default.contentsOfDirectory(atPath: directory)
