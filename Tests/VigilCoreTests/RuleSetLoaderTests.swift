@@ -369,6 +369,13 @@ struct RuleSetLoaderTests {
     #expect(bomb.count == 1 && bomb.first?.contains("more than 1000000 YAML nodes with its aliases expanded") == true, "\(bomb)")
   }
 
+  /// A blank `desc` is reported with the rule's other errors, not after they are fixed.
+  @Test func aBlankDescriptionComesWithTheOtherErrors() {
+    let errors = ruleErrors([("x.yaml", "- rule: t.a\n  desc: \"   \"\n  condition: type = atack\n  output: o\n  priority: HIGH\n")])
+    #expect(errors.count == 3, "\(errors)")
+    #expect(errors.first == "Rules/x.yaml:2:9: rule t.a: desc must say what the rule detects", "\(errors)")
+  }
+
   /// A UTF-8 byte order mark (Windows editors write one) is no part of the YAML.
   @Test func aByteOrderMarkIsNotYAML() throws {
     let set = try loadRules([("x.yaml", "\u{FEFF}- list: a\n  items: [x]\n" + Self.access)]).get()

@@ -17,6 +17,9 @@ extension Loading {
     let id = idScalar.text
     let owner = "pattern \(id)"
     let description = scalar(members, "desc", owner: owner)
+    if let description, description.text.allSatisfy(\.isWhitespace) {
+      fail(description.position, "\(owner): desc must say what the pattern detects")
+    }
     let priorityScalar = scalar(members, "priority", owner: owner)
     let priority = priorityScalar.flatMap { Priority(rawValue: $0.text) }
     if let priorityScalar, priority == nil {
@@ -43,9 +46,6 @@ extension Loading {
     guard keysFine, let description, let priority, let basis, let tags, let enabled, let window, let groupBy, let shape,
       members.contains(where: { $0.key == "distinct" }) == (distinct != nil), let output
     else { return nil }
-    if description.text.allSatisfy(\.isWhitespace) {
-      fail(description.position, "\(owner): desc must say what the pattern detects")
-    }
     let form: Pattern.Form = shape.sequence ? .sequence : distinct == nil ? .count : .distinct
     let definition = Self.patternDefinitionKeys.map { key in
       members.first { $0.key == key }.map { Self.text(of: $0.value) } ?? ""

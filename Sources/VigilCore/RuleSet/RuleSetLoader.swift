@@ -334,6 +334,9 @@ struct Loading {
     // A key missing or unknown does not stop the others' checks: every error at once.
     let owner = "rule \(id)"
     let description = scalar(members, "desc", owner: owner)
+    if let description, description.text.allSatisfy(\.isWhitespace) {
+      fail(description.position, "\(owner): desc must say what the rule detects")
+    }
     let priorityScalar = scalar(members, "priority", owner: owner)
     let priority = priorityScalar.flatMap { Priority(rawValue: $0.text) }
     if let priorityScalar, priority == nil {
@@ -347,9 +350,6 @@ struct Loading {
     let output = compileOutput(members, owner: owner, compiler: compiler)
     guard keysFine, let description, let priority, let basis, let tags, let enabled, let condition, let output
     else { return nil }
-    if description.text.allSatisfy(\.isWhitespace) {
-      fail(description.position, "\(owner): desc must say what the rule detects")
-    }
     let definition = ["condition", "output"].map { key in
       guard case .scalar(let scalar)? = members.first(where: { $0.key == key })?.value else { return "" }
       return scalar.text
