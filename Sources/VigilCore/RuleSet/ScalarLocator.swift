@@ -6,7 +6,31 @@ struct ScalarLocator {
   private let lines: [[Unicode.Scalar]]
 
   init(source: String) {
-    lines = source.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0.unicodeScalars) }
+    // By scalars: "\r\n" is one Character, which a split on "\n" would not cut. A CRLF
+    // file's CR ends its line; it is no column of it.
+    lines = source.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+      var scalars = Array(line)
+      if scalars.last == "\r" { scalars.removeLast() }
+      return scalars
+    }
+  }
+
+  /// The character a double-quoted scalar's escape at `column` stands for, and how many
+  /// source characters it takes; nil when it stands for none (an escaped line break).
+  private static func escape(in characters: [Unicode.Scalar], at column: Int) -> (Unicode.Scalar?, length: Int) {
+    guard column + 1 < characters.count else { return (nil, 1) }
+    let named: [Unicode.Scalar: Unicode.Scalar] = [
+      "0": "\0", "a": "\u{07}", "b": "\u{08}", "t": "\t", "\t": "\t", "n": "\n", "v": "\u{0B}", "f": "\u{0C}",
+      "r": "\r", "e": "\u{1B}", " ": " ", "\"": "\"", "/": "/", "\\": "\\", "N": "\u{85}", "_": "\u{A0}",
+      "L": "\u{2028}", "P": "\u{2029}",
+    ]
+    let letter = characters[column + 1]
+    if let scalar = named[letter] { return (scalar, 2) }
+    let digits = letter == "x" ? 2 : letter == "u" ? 4 : letter == "U" ? 8 : 0
+    guard digits > 0, column + 2 + digits <= characters.count else { return (nil, 2) }
+    var text = ""
+    text.unicodeScalars.append(contentsOf: characters[(column + 2)..<(column + 2 + digits)])
+    return (UInt32(text, radix: 16).flatMap(Unicode.Scalar.init), 2 + digits)
   }
 
   func position(of offset: Int, in scalar: RuleNode.Scalar) -> SourcePosition {
@@ -26,6 +50,16 @@ struct ScalarLocator {
       while column < characters.count {
         guard matched < value.count else { break }
         let wanted = value[matched]
+        // An escape is one character of the value, however many it takes in the source.
+        if scalar.style == .doubleQuoted, characters[column] == "\\" {
+          let (stands, length) = Self.escape(in: characters, at: column)
+          if stands == wanted {
+            if matched == offset { return SourcePosition(file: scalar.position.file, line: line + 1, column: column + 1) }
+            matched += 1
+          }
+          column += length
+          continue
+        }
         if characters[column] == wanted {
           if matched == offset { return SourcePosition(file: scalar.position.file, line: line + 1, column: column + 1) }
           matched += 1
