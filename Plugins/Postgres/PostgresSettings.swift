@@ -154,6 +154,12 @@ public struct PostgresSettings: Sendable, Equatable {
         "tls must be one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", ")), got \(tlsWord)")
     }
     tls = mode
+    // A Unix socket carries no TLS: asking for it there is a slip, not a setting to ignore.
+    if case .unixSocket = endpoint, mode == .require || mode == .verifyFull || values["tls_ca_file"] != nil {
+      throw PluginSettingsError(
+        "tls: \(mode.rawValue)\(values["tls_ca_file"] != nil ? " and tls_ca_file" : "") ask for TLS, which a Unix socket "
+          + "does not carry; connect by host for TLS, or leave them out")
+    }
     tlsCAFile = try text("tls_ca_file")
     if let tlsCAFile, !FileManager.default.isReadableFile(atPath: tlsCAFile) {
       throw PluginSettingsError("tls_ca_file \(tlsCAFile) cannot be read")

@@ -123,7 +123,8 @@ struct Verify: ParsableCommand {
       try Postgres.readAlertLines(settings: settings, node: node) { seq, line in
         outcome.withLockedValue { state in
           if let problem = state.verifier.take(Array(line.utf8)) {
-            state.problem = problem
+            // A row whose line is no record still has its key: name the row by it.
+            state.problem = problem.hasPrefix("seq ") ? problem : "seq \(seq) (its row): \(problem)"
             return false
           }
           return true

@@ -112,7 +112,7 @@ struct PostgresSettingsTests {
 
   @Test(arguments: PostgresSettings.TLSMode.allCases)
   func tlsTakesLibpqsWords(_ mode: PostgresSettings.TLSMode) throws {
-    #expect(try PostgresSettings(Self.settings([("user", "vigil"), ("tls", mode.rawValue)])).tls == mode)
+    #expect(try PostgresSettings(Self.settings([("host", "db"), ("user", "vigil"), ("tls", mode.rawValue)])).tls == mode)
   }
 
   @Test func thePasswordFileIsReadWithoutItsLineEnd() throws {
@@ -185,8 +185,12 @@ struct PostgresSettingsTests {
       "tls must be one of disable, prefer, require, verify-full, got verify-ca"
     ),
     (
-      settings([("user", "vigil"), ("tls_ca_file", "FILES/missing.pem")]),
+      settings([("host", "db"), ("user", "vigil"), ("tls_ca_file", "FILES/missing.pem")]),
       "tls_ca_file FILES/missing.pem cannot be read"
+    ),
+    (
+      settings([("socket", "/tmp"), ("user", "vigil"), ("tls", "verify-full")]),
+      "tls: verify-full ask for TLS, which a Unix socket does not carry; connect by host for TLS, or leave them out"
     ),
     (settings([("user", "vigil"), ("reports", "maybe")]), "reports must be true or false, got maybe"),
     (

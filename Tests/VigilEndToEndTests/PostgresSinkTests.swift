@@ -181,6 +181,73 @@ struct PostgresSinkTests {
   /// A node whose files were wiped starts again at seq 1 under the same name: PostgreSQL
   /// keeps the first copy, the sink refuses to overwrite it, parks the record, and says so
   /// in status, in the error log and with a `vigil.sink_conflict` record.
+  /// After an outage, reports are stored before the alerts they raised (alert batches
+  /// overtook them when reports raised fewer than one alert each); a report row held
+  /// with other content is a conflict, raised loudly, not kept silently; the text
+  /// `\u0000` written in a report is text in the jsonb columns; and `verify --sink` names
+  /// the row of a line that is no record.
+  @Test func reportsComeFirstConflictsAreRaisedAndColumnsSayWhatTheLineSays() throws {
+    let server = try PostgresServer()
+    try server.createVigilDatabase()
+    let directory = try TemporaryDirectory()
+    try server.stop()
+    let daemon = try Self.daemon(node: "field-3", server: server, in: directory)
+    // One report in four raises an alert, the others none: a batch of 500 alerts reaches
+    // far past a batch of 500 reports.
+    _ = try daemon.exchange(
+      (0..<2400).map { index in
+        index % 4 == 0
+          ? Self.report("ORDER-\(index)", 1)
+          : #"{"id":"ORDER-\#(index)","occurred_at":"2016-03-01","type":"siege","location":{"place":"Madaya"}}"#
+      })
+    let literal = #"{"id":"NUL-1","occurred_at":"2016-03-02","type":"attack","weapons":["barrel_bomb"],"#
+      + #""location":{"place":"Lit \\u0000 and \\\\ back","governorate":"Idlib"}}"#
+    _ = try daemon.exchange([literal])
+    try server.start()
+    #expect(eventually(within: 120) { Self.caughtUp(daemon) }, "\((try? Self.sinkStatus(daemon)) ?? [:])")
+    let early = try server.sql(
+      """
+      SELECT count(*) FROM vigil.alerts a JOIN vigil.reports r ON r.node = a.node AND r.id = a.report_id
+      WHERE a.node = 'field-3' AND a.stored_at < r.stored_at
+      """, database: "vigil")
+    #expect(early == "0", "alerts stored before their reports")
+    let message = try server.sql(
+      "SELECT message FROM vigil.alerts WHERE report_id = 'NUL-1' AND rule = 'weapons.barrel_bomb'", database: "vigil")
+    #expect(message == #"barrel bombs in Lit \u0000 and \\ back"#, "\(message)")
+    #expect(
+      try server.sql("SELECT report->'location'->>'place' FROM vigil.reports WHERE id = 'NUL-1'", database: "vigil")
+        == #"Lit \u0000 and \\ back"#)
+
+    // A report row forged under this node's name before the node sends its own.
+    _ = try server.sql(
+      """
+      INSERT INTO vigil.reports (node, id, received_at, type, report, line)
+      VALUES ('field-3', 'FORGED-1', now(), 'attack', '{"id":"FORGED-1","narrative":"forged"}', '{}')
+      """, database: "vigil", user: "vigil_writer")
+    _ = try daemon.exchange([Self.report("FORGED-1", 1)])
+    #expect(try eventually(within: 60) { (try Self.sinkStatus(daemon)["conflicts"] as? Int ?? 0) >= 1 })
+    let conflict = try Self.sinkStatus(daemon)["last_conflict"] as? String ?? ""
+    #expect(conflict.contains("report FORGED-1 conflicts with what the destination holds"), "\(conflict)")
+    #expect(try server.sql("SELECT report->>'narrative' FROM vigil.reports WHERE id = 'FORGED-1'", database: "vigil") == "forged")
+    #expect(
+      eventually(within: 60) {
+        ((try? String(contentsOfFile: directory.path + "/var/log/vigil/alerts.jsonl", encoding: .utf8)) ?? "")
+          .contains("report FORGED-1 conflicts")
+      })
+    #expect(eventually(within: 60) { Self.caughtUp(daemon) })
+
+    // A row whose line is no record: named by its seq.
+    _ = try server.sql(
+      """
+      INSERT INTO vigil.alerts (node, seq, time, rule, priority, message, basis, tags, ruleset, prev, hash, record, line)
+      VALUES ('field-3', 999999, now(), 'x', 'low', 'x', '{}', '{}', 'x', 'x', 'x', '{}', '{}')
+      """, database: "vigil", user: "vigil_writer")
+    let verify = try Vigil.run(["verify", "--config", directory.path + "/v.yaml", "--sink", "postgres"])
+    #expect(verify.status == 1)
+    #expect(verify.standardOutput.contains("seq 999999 (its row): altered: not an alert record"), "\(verify.standardOutput)")
+    expectCleanStop(daemon)
+  }
+
   @Test func aRewrittenRecordIsRefusedAndRaisedNotOverwritten() throws {
     let server = try PostgresServer()
     try server.createVigilDatabase()

@@ -495,7 +495,10 @@ public final class SinkDelivery: @unchecked Sendable {
     let lost = state.reportFilesLost.map(String.init).joined(separator: ",")
     // Bytes of the journal the writer has made durable and the sink has not had, while
     // both are in the same file.
-    let lag = position.inode == state.journalled.inode ? "\(max(0, Int(state.journalled.size) - position.offset))" : "null"
+    // A new sink before any journal line: nothing behind.
+    let lag =
+      position.inode == state.journalled.inode ? "\(max(0, Int(state.journalled.size) - position.offset))"
+      : position.inode == nil && state.journalled.size == 0 ? "0" : "null"
     return "{\"delivered\":\(state.reportsDelivered),\"inode\":\(position.inode ?? 0),"
       + "\"offset\":\(position.offset),\"lag_bytes\":\(lag),\"lost_files\":[\(lost)]}"
   }
