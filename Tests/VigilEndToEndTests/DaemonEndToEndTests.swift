@@ -304,6 +304,26 @@ struct DaemonEndToEndTests {
     #expect(try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").count == 1)
   }
 
+  /// A rule added after the last report (by a reload, or while vigild was down) is not
+  /// taken for alerts a crash lost: the last commit was judged by another set.
+  @Test func aRuleAddedSinceTheLastCommitWritesNothingAtTheNextStart() throws {
+    let first = try RunningDaemon(rules: Self.rules)
+    _ = try first.exchange([Self.report("NEW-1")])
+    try "- rule: extra.later\n  desc: d\n  condition: type = attack\n  output: o\n  priority: low\n".write(
+      toFile: first.directory.path + "/Rules/later.yaml", atomically: true, encoding: .utf8)
+    #expect(
+      try eventually {
+        let answer = try first.exchange(#"{"op":"check","report":\#(Self.report("W"))}"#)
+        return ((answer["alerts"] as? [[String: Any]]) ?? []).contains { $0["rule"] as? String == "extra.later" }
+      })
+    expectCleanStop(first)
+    let second = try RunningDaemon(rules: Self.rules, directory: first.directory)
+    #expect(!second.log().contains("a crash had cut"), "\(second.log())")
+    expectCleanStop(second)
+    let log = try String(contentsOfFile: first.directory.path + "/var/log/vigil/alerts.jsonl", encoding: .utf8)
+    #expect(!log.contains(#""rule":"extra.later""#))
+  }
+
   /// White space around a bare report, a CRLF line's CR among it, is not journalled: the
   /// journal's line is the report, as a JSON-lines reader takes it.
   @Test func whiteSpaceAroundABareReportIsNotJournalled() throws {

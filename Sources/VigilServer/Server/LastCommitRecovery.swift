@@ -31,8 +31,13 @@ enum LastCommitRecovery {
     else { return Outcome() }
     let stamp = Array(receivedAt.utf8)
     let entries = FileTail.lines(of: journal, while: { Self.receivedAtBytes($0) == stamp[...] })
-    // What the log has of that commit; when that cannot be told, nothing is written.
-    guard let records = Self.records(at: receivedAt, in: [alertLog.path, rotatedLog]) else { return Outcome() }
+    // What the log has of that commit, and the rule set it was judged by; when either
+    // cannot be told, or that set is not the one in force now (a reload since, or files
+    // edited while vigild was down), nothing is written: what it would have fired is not
+    // what this set fires.
+    guard let (records, revision) = Self.records(at: receivedAt, in: [alertLog.path, rotatedLog]),
+      revision == ruleSet.revision
+    else { return Outcome() }
     var logged: [String: [String]] = [:]
     for line in records {
       guard case .object(let record)? = try? JSONValue.parse(line), case .string(let rule)? = record["rule"],
@@ -65,18 +70,29 @@ enum LastCommitRecovery {
   /// The records stamped `time`, looked for from the newest file's end back past later
   /// ones (Vigil's own, of later starts and reloads), into the older file when the newer
   /// holds none and does not reach back before `time` (a commit's records are one write,
-  /// in one file). Nil when the files kept do not tell: the older one is gone, or was
-  /// renamed otherwise than `.1` by an external rotation. Times are RFC 3339 UTC with
-  /// milliseconds, all of one width, so their text orders them.
-  private static func records(at time: String, in files: [String]) -> [[UInt8]]? {
+  /// in one file); and the revision of the rule set in force at `time`: that of those
+  /// records, else of the last record before them (a reload in between is a record too).
+  /// Nil when the files kept do not tell: the older one is gone, or was renamed otherwise
+  /// than `.1` by an external rotation. Times are RFC 3339 UTC with milliseconds, all of
+  /// one width, so their text orders them.
+  private static func records(at time: String, in files: [String]) -> (records: [[UInt8]], revision: String)? {
     let notEarlier = { (line: [UInt8]) in Self.recordTime(line).map { $0 >= time } ?? true }
     for file in files {
-      let (lines, reachedStart) = FileTail.run(of: file, while: notEarlier)
+      let (lines, before) = FileTail.run(of: file, while: notEarlier)
       let stamped = lines.filter { Self.recordTime($0) == time }
-      let wholeChain = lines.first.map { AlertLog.position(of: $0)?.seq == 1 } ?? false
-      if !stamped.isEmpty || !reachedStart || wholeChain { return stamped }
+      if let revision = (stamped.last ?? before).flatMap(Self.revision) { return (stamped, revision) }
+      // Nothing of that time here, nor before it: an older file may hold them.
+      guard before == nil, lines.first.map({ AlertLog.position(of: $0)?.seq != 1 }) ?? true else { return nil }
     }
     return nil
+  }
+
+  /// An alert record's `ruleset`.
+  private static func revision(_ line: [UInt8]) -> String? {
+    guard case .object(let record)? = try? JSONValue.parse(line), case .string(let revision)? = record["ruleset"] else {
+      return nil
+    }
+    return revision
   }
 
   /// The `received_at` of a journal line, as written.

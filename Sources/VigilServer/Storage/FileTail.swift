@@ -10,14 +10,15 @@ enum FileTail {
     run(of: path, limit: limit, while: wanted).lines
   }
 
-  /// The same, and whether every line back to the file's start was wanted (or the file
-  /// could not be read), so that what came before may be in an older file.
+  /// The same, and the line that ended them — nil when every line back to the file's start
+  /// was wanted (or the file could not be read), so that what came before may be in an
+  /// older file.
   static func run(
     of path: String, limit: Int = 100_000, while wanted: ([UInt8]) -> Bool
-  ) -> (lines: [[UInt8]], reachedStart: Bool) {
-    guard let file = fopen(path, "rb") else { return ([], true) }
+  ) -> (lines: [[UInt8]], before: [UInt8]?) {
+    guard let file = fopen(path, "rb") else { return ([], nil) }
     defer { fclose(file) }
-    guard fseeko(file, 0, SEEK_END) == 0 else { return ([], true) }
+    guard fseeko(file, 0, SEEK_END) == 0 else { return ([], nil) }
     let size = Int64(ftello(file))
     var window: Int64 = 1 << 20
     while true {
@@ -28,11 +29,11 @@ enum FileTail {
       if start > 0, !read.isEmpty { read.removeFirst() }
       var taken: [[UInt8]] = []
       for line in read.reversed() {
-        guard taken.count < limit, wanted(line) else { return (taken.reversed(), false) }
+        guard taken.count < limit, wanted(line) else { return (taken.reversed(), line) }
         taken.append(line)
       }
       // Every line of the window is wanted: the run may go on before it.
-      guard start > 0, taken.count < limit else { return (taken.reversed(), start == 0) }
+      guard start > 0, taken.count < limit else { return (taken.reversed(), nil) }
       window *= 4
     }
   }
