@@ -253,12 +253,15 @@ struct DaemonEndToEndTests {
     #expect(journal.split(separator: "\n").count == 2)
   }
 
-  /// A crash between the journal's sync and the alert log's (simulated: the log's last
-  /// record cut, and one more report journalled in the same commit): at the next start the
-  /// alerts the log lacks are written, so that a client sending the reports again is told
-  /// of duplicates whose alerts are there.
+  /// A crash between the journal's sync and the alert log's (simulated: `alerts.head` as
+  /// it was before the commit, the log's last record cut, and one more report journalled
+  /// in the same commit): at the next start the alerts the log lacks are written, so that
+  /// a client sending the reports again is told of duplicates whose alerts are there.
   @Test func alertsACrashCutFromTheLastCommitAreWrittenAtTheNextStart() throws {
     let first = try RunningDaemon(rules: Self.rules)
+    let headPath = first.directory.path + "/var/lib/vigil/alerts.head"
+    let headBefore = try Data(contentsOf: URL(fileURLWithPath: headPath))
+    #expect(String(decoding: headBefore, as: UTF8.self).contains(#""seq":1,"#))
     let sent = try first.exchange([Self.report("LC-1")])
     #expect(Self.alertSeqs(try #require(JSONSerialization.jsonObject(with: Data(sent[0].utf8)) as? [String: Any])) == [2, 3])
     expectCleanStop(first)
@@ -276,6 +279,8 @@ struct DaemonEndToEndTests {
     try handle.seekToEnd()
     try handle.write(contentsOf: Data(#"{"received_at":"\#(receivedAt)","report":\#(Self.report("LC-2"))}"#.utf8 + [10]))
     try handle.close()
+    // The head the commit never got to rewrite.
+    try headBefore.write(to: URL(fileURLWithPath: headPath))
 
     let second = try RunningDaemon(rules: Self.rules, directory: first.directory)
     #expect(second.log().contains("wrote 3 alerts of 2 journalled reports that a crash had cut from the alert log"), "\(second.log())")

@@ -91,11 +91,11 @@ public final class Daemon: Sendable {
     if alertLog.cutBytes > 0 { log("cut a torn last line of \(alertLog.cutBytes) bytes from \(alertLog.path)") }
     do {
       let recovered = try LastCommitRecovery.recover(
-        journal: journalPath, alertLog: alertLog, rotatedLog: configuration.alerts.path + ".1", ruleSet: ruleSet)
+        journal: journal, alertLog: alertLog, rotatedLog: configuration.alerts.path + ".1", ruleSet: ruleSet)
       if recovered.alerts > 0 {
         log(
           "wrote \(recovered.alerts) alert\(recovered.alerts == 1 ? "" : "s") of \(recovered.reports) journalled "
-            + "report\(recovered.reports == 1 ? "" : "s") that a crash had cut from the alert log (the last commit's)")
+            + "report\(recovered.reports == 1 ? "" : "s") that a crash had cut from the alert log")
       }
     } catch {
       throw StartFailure(description: error.description)

@@ -217,9 +217,9 @@ final class GroupCommit: @unchecked Sendable {
         // one commit where there were two (docs/benchmarks.md has the measurements).
         if !records.isEmpty, !journalEntries.isEmpty { alertLog.startWriteback() }
         if !journalEntries.isEmpty { try journal.sync() }
-        if !records.isEmpty { try alertLog.sync() }
+        if !records.isEmpty { try alertLog.sync(covering: journal.mark) }
       } else if !records.isEmpty {
-        alertLog.noteHead()
+        alertLog.noteHead(covering: journal.mark)
       }
     } catch {
       // Nothing of this batch is acknowledged, so nothing of it may stay: both files go

@@ -1,15 +1,23 @@
 import Foundation
 import VigilCore
 
-/// What a crash inside the last group commit leaves, put right at start. A commit writes
-/// the journal and then the alert log, and syncs them in that order: a crash between the
-/// two syncs can leave reports journalled whose alerts are not in the log, or only some
-/// of them (the torn last line is cut). Those reports were never acknowledged, but the
+/// What a crash inside a group commit leaves, put right at start. A commit writes the
+/// journal and then the alert log, and syncs them in that order: a crash between the two
+/// syncs can leave reports journalled whose alerts are not in the log, or only some of
+/// them (the torn last line is cut). Those reports were never acknowledged, but the
 /// journal holds them, so a client that sends one again is told it is a duplicate: its
-/// alerts must be there. The last commit's reports are the journal's last lines that
-/// share its last `received_at` (one clock reading a commit, which is also its alerts'
-/// `time`); each is checked again with the rule set and the alerts the log lacks are
-/// appended, with that `time`, before anything else is written.
+/// alerts must be there.
+///
+/// `alerts.head` says where both files stood after the last commit whose records were
+/// synced: its `seq`, and the journal's inode and size. The journal's lines past that size
+/// are the reports since, and the log's records past that `seq` what was written of
+/// theirs (a head not synced itself may be older, which only widens the look: every
+/// report since is compared with every record since). Each report is evaluated again and
+/// the alerts the log lacks are appended, stamped with its `received_at`. Nothing is
+/// written when the files cannot tell (no such head, a journal or log rotated since) or
+/// when the reports since may have been judged by another rule set than the one in force
+/// now (a reload recorded since, or another revision at that `seq`): what they would have
+/// fired is then not what this set fires.
 ///
 /// Patterns are not evaluated again here: a pattern completed by the lost commit fires at
 /// the next report of its group instead.
@@ -21,34 +29,29 @@ enum LastCommitRecovery {
 
   static let prefix = Array(#"{"received_at":""#.utf8)
   static let middle = Array(#"","report":"#.utf8)
+  /// Past this many reports since the head, the look is given up (a head that old was
+  /// not written by this version's commits, or the files were changed by hand).
+  static let mostReports = 100_000
 
-  /// Appends (and syncs) the alerts the last commit's reports should have in the log.
-  static func recover(journal: String, alertLog: AlertLog, rotatedLog: String, ruleSet: RuleSet) throws(AlertLog.Failure)
-    -> Outcome
-  {
-    guard let last = FileTail.lines(of: journal, limit: 1, while: { _ in true }).last,
-      let receivedAt = Self.receivedAt(last)
-    else { return Outcome() }
-    let stamp = Array(receivedAt.utf8)
-    let entries = FileTail.lines(of: journal, while: { Self.receivedAtBytes($0) == stamp[...] })
-    // What the log has of that commit, and the rule set it was judged by; when either
-    // cannot be told, or that set is not the one in force now (a reload since, or files
-    // edited while vigild was down), nothing is written: what it would have fired is not
-    // what this set fires.
-    guard let (records, revision) = Self.records(at: receivedAt, in: [alertLog.path, rotatedLog]),
+  /// Appends (and syncs) the alerts that the reports journalled since the head should
+  /// have in the log and do not.
+  static func recover(
+    journal: Journal, alertLog: AlertLog, rotatedLog: String, ruleSet: RuleSet
+  ) throws(AlertLog.Failure) -> Outcome {
+    guard let head = alertLog.headAtStart, let covered = head.journal, covered.inode == journal.mark.inode,
+      journal.size > covered.size, let entries = Self.lines(of: journal.path, from: covered.size),
+      let (records, revision) = Self.records(after: head.seq, in: [alertLog.path, rotatedLog]),
       revision == ruleSet.revision
     else { return Outcome() }
     var logged: [String: [String]] = [:]
-    for line in records {
-      guard case .object(let record)? = try? JSONValue.parse(line), case .string(let rule)? = record["rule"],
-        case .string(let reportID)? = record["report_id"]
-      else { continue }
+    for record in records {
+      guard case .string(let reportID)? = record["report_id"], case .string(let rule)? = record["rule"] else { continue }
       logged[reportID, default: []].append(rule)
     }
     var missing: [AlertRecord] = []
     var outcome = Outcome()
     for line in entries {
-      guard let report = Self.report(line) else { continue }
+      guard let (report, receivedAt) = Self.entry(line) else { continue }
       var present = logged[report.id] ?? []
       let expected = RequestResponder.alertRecords(
         for: report, matches: ruleSet.evaluate(report), set: ruleSet, time: receivedAt)
@@ -62,66 +65,61 @@ enum LastCommitRecovery {
     }
     guard !missing.isEmpty else { return outcome }
     try alertLog.append(missing)
-    try alertLog.sync()
+    try alertLog.sync(covering: journal.mark)
     outcome.alerts = missing.count
     return outcome
   }
 
-  /// The records stamped `time`, looked for from the newest file's end back past later
-  /// ones (Vigil's own, of later starts and reloads), into the older file when the newer
-  /// holds none and does not reach back before `time` (a commit's records are one write,
-  /// in one file); and the revision of the rule set in force at `time`: that of those
-  /// records, else of the last record before them (a reload in between is a record too).
-  /// Nil when the files kept do not tell: the older one is gone, or was renamed otherwise
-  /// than `.1` by an external rotation. Times are RFC 3339 UTC with milliseconds, all of
-  /// one width, so their text orders them.
-  private static func records(at time: String, in files: [String]) -> (records: [[UInt8]], revision: String)? {
-    let notEarlier = { (line: [UInt8]) in Self.recordTime(line).map { $0 >= time } ?? true }
+  /// The journal's lines from `offset`; nil past `mostReports` of them.
+  private static func lines(of path: String, from offset: Int64) -> [[UInt8]]? {
+    guard let file = fopen(path, "rb") else { return nil }
+    defer { fclose(file) }
+    var lines: [[UInt8]] = []
+    var tooMany = false
+    FileLines.forEach(in: file, from: offset) { line, _ in
+      if lines.count < mostReports { lines.append(Array(line)) } else { tooMany = true }
+    }
+    return tooMany ? nil : lines
+  }
+
+  /// The records after `seq`, from the newest file's end back (into the file rotated
+  /// before when the newer begins after it), and the revision in force at `seq` (that
+  /// record's `ruleset`). Nil when the record `seq` is in neither file, or a rule set was
+  /// loaded after it, or a record after it was fired by another revision.
+  private static func records(after seq: UInt64, in files: [String]) -> (records: [JSONObject], revision: String)? {
+    var after: [JSONObject] = []
     for file in files {
-      let (lines, before) = FileTail.run(of: file, while: notEarlier)
-      let stamped = lines.filter { Self.recordTime($0) == time }
-      if let revision = (stamped.last ?? before).flatMap(Self.revision) { return (stamped, revision) }
-      // Nothing of that time here, nor before it: an older file may hold them.
-      guard before == nil, lines.first.map({ AlertLog.position(of: $0)?.seq != 1 }) ?? true else { return nil }
+      let (lines, before) = FileTail.run(of: file, while: { Self.seq(of: $0).map { $0 > seq } ?? true })
+      after = lines.compactMap(Self.record) + after
+      guard let before else { continue }  // the file begins after `seq`: the older one holds it
+      guard let record = Self.record(before), Self.seq(of: before) == seq, case .string(let revision)? = record["ruleset"]
+      else { return nil }
+      let sameSet = after.allSatisfy { record in
+        record["rule"] != .string("vigil.ruleset_loaded") && record["ruleset"] == .string(revision)
+      }
+      return sameSet ? (after, revision) : nil
     }
     return nil
   }
 
-  /// An alert record's `ruleset`.
-  private static func revision(_ line: [UInt8]) -> String? {
-    guard case .object(let record)? = try? JSONValue.parse(line), case .string(let revision)? = record["ruleset"] else {
-      return nil
-    }
-    return revision
+  private static func record(_ line: [UInt8]) -> JSONObject? {
+    guard case .object(let record)? = try? JSONValue.parse(line) else { return nil }
+    return record
   }
 
-  /// The `received_at` of a journal line, as written.
-  static func receivedAt(_ line: [UInt8]) -> String? {
-    receivedAtBytes(line).map { String(decoding: $0, as: UTF8.self) }
+  private static func seq(of line: [UInt8]) -> UInt64? {
+    AlertLog.position(of: line)?.seq
   }
 
-  private static func receivedAtBytes(_ line: [UInt8]) -> ArraySlice<UInt8>? {
+  /// The report of a journal line and its `received_at`, as written.
+  private static func entry(_ line: [UInt8]) -> (Report, String)? {
     guard line.starts(with: prefix), let end = line[prefix.count...].prefix(40).firstIndex(of: UInt8(ascii: "\"")),
-      line[end...].starts(with: middle)
+      line[end...].starts(with: middle), line.last == UInt8(ascii: "}")
     else { return nil }
-    return line[prefix.count..<end]
-  }
-
-  /// The report of a journal line.
-  private static func report(_ line: [UInt8]) -> Report? {
-    guard let time = receivedAtBytes(line), line.last == UInt8(ascii: "}") else { return nil }
-    let start = time.endIndex + middle.count
+    let start = end + middle.count
     guard start < line.count - 1,
       case .success(.submit(let parsed, _)) = RequestParser.parse(Array(line[start..<(line.count - 1)]))
     else { return nil }
-    return parsed.report
-  }
-
-  /// An alert record's `time`.
-  private static func recordTime(_ line: [UInt8]) -> String? {
-    guard case .object(let record)? = try? JSONValue.parse(line), case .string(let time)? = record["time"] else {
-      return nil
-    }
-    return time
+    return (parsed.report, String(decoding: line[prefix.count..<end], as: UTF8.self))
   }
 }

@@ -15,12 +15,27 @@ public final class AlertLog {
   public private(set) var lastHash: String
   /// Bytes of a torn last line cut when the log was opened (0 when none).
   public var cutBytes: Int { file.cutBytes }
+  /// `alerts.head` as the last run left it: the last commit whose records were synced,
+  /// and how far the journal went then (what start-up recovery reads).
+  public let headAtStart: Head?
+  /// How far the journal went at the last commit: kept in the head with the chain's.
+  private var journalCovered: JournalMark?
+
+  /// The chain's head as `alerts.head` keeps it.
+  public struct Head: Equatable, Sendable {
+    public let seq: UInt64
+    public let hash: String
+    /// The journal (its inode and size) as the commit that wrote `seq` left it; nil in a
+    /// head written before it was kept.
+    public let journal: JournalMark?
+  }
 
   public init(path: String, headPath: String) throws(Failure) {
     self.path = path
     self.headPath = headPath
     file = try AppendOnlyFile(path: path)
-    let head = file.lastLine.flatMap(Self.position(of:)) ?? Self.readHead(headPath)
+    headAtStart = Self.readHead(headPath)
+    let head = file.lastLine.flatMap(Self.position(of:)) ?? headAtStart.map { ($0.seq, $0.hash) }
     lastSeq = head?.seq ?? 0
     lastHash = head?.hash ?? AlertChain.genesis
   }
@@ -114,9 +129,11 @@ public final class AlertLog {
     try file.reopen()
   }
 
-  /// Makes what was appended durable, and records the head of the chain.
-  public func sync() throws(Failure) {
+  /// Makes what was appended durable, and records the head of the chain with how far the
+  /// journal went (`journal`, when the commit gives it).
+  public func sync(covering journal: JournalMark? = nil) throws(Failure) {
     try file.sync()
+    if let journal { journalCovered = journal }
     writeHead()
   }
 
@@ -128,7 +145,8 @@ public final class AlertLog {
 
   /// Records the head of the chain without a sync (`durability: none`): the chain still
   /// continues into a new or emptied file, as with every commit under `batch`.
-  public func noteHead() {
+  public func noteHead(covering journal: JournalMark? = nil) {
+    if let journal { journalCovered = journal }
     writeHead()
   }
 
@@ -137,7 +155,8 @@ public final class AlertLog {
   /// in place with one `pwrite` at offset 0 on a descriptor kept open: one system call a
   /// commit instead of create, write, close and rename — a small block rewritten whole.
   private func writeHead() {
-    var text = Array("{\"seq\":\(lastSeq),\"hash\":\"\(lastHash)\"}".utf8)
+    let journal = journalCovered.map { ",\"journal\":[\($0.inode),\($0.size)]" } ?? ""
+    var text = Array("{\"seq\":\(lastSeq),\"hash\":\"\(lastHash)\"\(journal)}".utf8)
     text += [UInt8](repeating: UInt8(ascii: " "), count: max(0, Self.headSize - 1 - text.count))
     text.append(UInt8(ascii: "\n"))
     if headDescriptor < 0 { headDescriptor = open(headPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600) }
@@ -145,18 +164,25 @@ public final class AlertLog {
     _ = text.withUnsafeBytes { pwrite(headDescriptor, $0.baseAddress, $0.count, 0) }
   }
 
-  private static let headSize = 128
+  private static let headSize = 192
   private var headDescriptor: Int32 = -1
 
   deinit {
     if headDescriptor >= 0 { close(headDescriptor) }
   }
 
-  private static func readHead(_ path: String) -> (seq: UInt64, hash: String)? {
+  private static func readHead(_ path: String) -> Head? {
     guard let data = FileManager.default.contents(atPath: path) else { return nil }
     var bytes = [UInt8](data)
     while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: " ") { bytes.removeLast() }
-    return position(of: bytes)
+    guard let (seq, hash) = position(of: bytes) else { return nil }
+    var journal: JournalMark?
+    if case .object(let object)? = try? JSONValue.parse(bytes), case .array(let mark)? = object["journal"], mark.count == 2,
+      case .number(let inode) = mark[0], case .number(let size) = mark[1], inode >= 0, size >= 0, inode < 1e18, size < 1e18
+    {
+      journal = JournalMark(inode: UInt64(inode), size: Int64(size))
+    }
+    return Head(seq: seq, hash: hash, journal: journal)
   }
 
   /// The `seq` and `hash` of an alert-log line (or of the head file).
