@@ -185,15 +185,8 @@ public final class Daemon: Sendable {
         return channel.eventLoop.makeCompletedFuture {
           let framer = LineFramer(
             limit: limits.maxLineBytes, idleLine: .milliseconds(Int64(limits.idleLineSeconds * 1000)),
-            onStall: { stall in
-              switch stall {
-              case .stalled:
-                log("closed a connection stalled in the middle of a line: no byte for \(limits.idleLineSeconds) s (limits.idle_line_s)")
-              case .trickled:
-                log(
-                  "closed a connection trickling a line: still incomplete \(limits.idleLineSeconds * Double(LineFramer.trickleFactor)) s "
-                    + "after it began (\(LineFramer.trickleFactor) × limits.idle_line_s)")
-              }
+            onStall: {
+              log("closed a connection stalled in the middle of a line: no byte for \(limits.idleLineSeconds) s (limits.idle_line_s)")
             })
           try channel.pipeline.syncOperations.addHandler(framer)
           try channel.pipeline.syncOperations.addHandler(handler)

@@ -11,9 +11,10 @@ struct LineTooLarge {}
 /// A longer line is discarded as it arrives and reported once its end comes, in its place
 /// among the others; a last line without `\n` counts when the client stops sending. A
 /// client that sends no byte for `idleLine` in the middle of a line is disconnected
-/// (`limits.idle_line_s`: it stalled), and so is one whose line is still incomplete
-/// `trickleFactor` times that after its first byte (it trickles a line a byte at a time to
-/// hold a connection, slowloris). A client idle between lines is not disconnected.
+/// (`limits.idle_line_s`: it stalled). One that sends steadily, however slowly, is not:
+/// PROTOCOL.md lists the reasons to close a connection, and that is not among them (a
+/// client holding connections open is bounded by `limits.max_connections`). A client idle
+/// between lines is not disconnected.
 ///
 /// A handler of its own rather than a `ByteToMessageDecoder`: NIO's `ByteToMessageHandler`
 /// spent about 2,200 instructions of bookkeeping on each line it passed on (its buffer's
@@ -27,22 +28,9 @@ final class LineFramer: ChannelInboundHandler {
 
   private let limit: Int
   private let idleLine: TimeAmount
-  private let onStall: @Sendable (Stall) -> Void
-  /// When the incomplete line began, and when its last byte came.
-  private var lineStarted = NIODeadline.uptimeNanoseconds(0)
+  private let onStall: @Sendable () -> Void
+  /// When the last byte of the incomplete line came.
   private var lastByte = NIODeadline.uptimeNanoseconds(0)
-
-  /// How long a line may take, in `idleLine`s, however steadily it comes.
-  static let trickleFactor: Int64 = 10
-
-  /// Why a connection was closed in the middle of a line.
-  enum Stall: Equatable {
-    /// No byte came for `idleLine`.
-    case stalled
-    /// Bytes kept coming, but the line was still incomplete `trickleFactor` × `idleLine`
-    /// after its first.
-    case trickled
-  }
   /// The start of a line whose end has not come yet, copied out of the read that brought it.
   private var partial: ByteBuffer?
   /// Inside an oversized line whose end has not come yet.
@@ -57,7 +45,7 @@ final class LineFramer: ChannelInboundHandler {
   private var splitting = false
   private var queued = CircularBuffer<ByteBuffer>(initialCapacity: 2)
 
-  init(limit: Int, idleLine: TimeAmount, onStall: @escaping @Sendable (Stall) -> Void = { _ in }) {
+  init(limit: Int, idleLine: TimeAmount, onStall: @escaping @Sendable () -> Void = {}) {
     self.limit = limit
     self.idleLine = idleLine
     self.onStall = onStall
@@ -123,12 +111,8 @@ final class LineFramer: ChannelInboundHandler {
         partial!.writeImmutableBuffer(buffer)
       }
     }
-    let now = context.eventLoop.now
-    lastByte = now
-    if stallTimer == nil {
-      lineStarted = now
-      startStallClock(channel: context.channel, in: idleLine)
-    }
+    lastByte = context.eventLoop.now
+    if stallTimer == nil { startStallClock(channel: context.channel, in: idleLine) }
   }
 
   /// Closes the connection `idleLine` from now unless the line completes first. While the
@@ -143,28 +127,19 @@ final class LineFramer: ChannelInboundHandler {
       guard !framer.ended else { return }
       let now = channel.eventLoop.now
       if let reading = try? channel.syncOptions?.getOption(ChannelOptions.autoRead), !reading {
-        framer.lineStarted = now
         framer.lastByte = now
         framer.startStallClock(channel: channel, in: framer.idleLine)
         return
       }
-      let stall: Stall
-      if now - framer.lastByte >= framer.idleLine {
-        stall = .stalled
-      } else if now - framer.lineStarted >= framer.idleLine * Self.trickleFactor {
-        stall = .trickled
-      } else {
-        // Bytes came meanwhile: the line has until `idleLine` after the last of them, or
-        // its whole time, whichever comes first.
-        let untilStall = framer.lastByte + framer.idleLine - now
-        let untilTrickle = framer.lineStarted + framer.idleLine * Self.trickleFactor - now
-        framer.startStallClock(channel: channel, in: min(untilStall, untilTrickle))
+      guard now - framer.lastByte >= framer.idleLine else {
+        // Bytes came meanwhile: the line has until `idleLine` after the last of them.
+        framer.startStallClock(channel: channel, in: framer.lastByte + framer.idleLine - now)
         return
       }
       // The stalled line is dropped, not passed on as a last line when the channel goes.
       framer.ended = true
       framer.stallTimer = nil
-      onStall(stall)
+      onStall()
       channel.close(promise: nil)
     }
   }
