@@ -130,16 +130,17 @@ enum RuleErrorText {
 
 struct ListRules: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "list", abstract: "List the daemon's active rules and patterns (disabled ones too).",
-    discussion: "Example: vigil rules list")
+    commandName: "list", abstract: "List the daemon's active rules (disabled ones too), and with --patterns its patterns.",
+    discussion: "Example: vigil rules list --patterns")
 
   @OptionGroup var daemon: DaemonOptions
-  @Flag(help: "One JSON object per rule or pattern (a pattern's has \"pattern\":true).") var json = false
+  @Flag(help: "One JSON object per rule (or pattern: its object has \"pattern\":true).") var json = false
+  @Flag(help: "Also the patterns (docs/patterns.md), after the rules, with what completes each.") var patterns = false
 
   func run() throws {
     let response = try daemon.connect().request(#"{"op":"rules"}"#)
     let rules = (response["rules"] as? [[String: Any]]) ?? []
-    let patterns = (response["patterns"] as? [[String: Any]]) ?? []
+    let patterns = self.patterns ? (response["patterns"] as? [[String: Any]]) ?? [] : []
     let width = (rules + patterns).map { ($0["id"] as? String ?? "").count }.max() ?? 0
     for (entry, isPattern) in rules.map({ ($0, false) }) + patterns.map({ ($0, true) }) {
       if json {

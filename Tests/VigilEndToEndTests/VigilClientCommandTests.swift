@@ -167,12 +167,14 @@ struct VigilClientCommandTests {
       "- pattern: weapons.repeated\n  desc: d\n  rules: [weapons.barrel_bomb]\n  group_by: [location.place]\n"
         + "  count: 3\n  window: 30d\n  output: o\n  priority: high\n  basis: [\"ISSG ¶7\"]\n")
     #expect(try Self.vigil(daemon, ["reload"]).status == 0)
-    let withPatterns = try Self.vigil(daemon, ["rules", "list"]).standardOutput.split(separator: "\n")
+    let rulesOnly = try Self.vigil(daemon, ["rules", "list"]).standardOutput.split(separator: "\n")
+    #expect(rulesOnly.count == 2, "\(rulesOnly)")
+    let withPatterns = try Self.vigil(daemon, ["rules", "list", "--patterns"]).standardOutput.split(separator: "\n")
     #expect(
       withPatterns.last == "weapons.repeated     high      Rules/patterns.yaml:1  ISSG ¶7  [pattern: 3 in 30d]",
       "\(withPatterns)")
     #expect(withPatterns.first?.hasPrefix("weapons.barrel_bomb  critical  Rules/weapons.yaml:1") == true)
-    let patternJSON = try Self.vigil(daemon, ["rules", "list", "--json"]).standardOutput.split(separator: "\n").last ?? ""
+    let patternJSON = try Self.vigil(daemon, ["rules", "list", "--json", "--patterns"]).standardOutput.split(separator: "\n").last ?? ""
     #expect(patternJSON.contains(#""form":"count""#) && patternJSON.contains(#""pattern":true"#), "\(patternJSON)")
     try FileManager.default.removeItem(atPath: daemon.directory.path + "/Rules/patterns.yaml")
 
@@ -426,6 +428,12 @@ struct VigilClientCommandTests {
     movedFar.append(movedFar.remove(at: 2))
     let movedRun = try verify(movedFar)
     #expect(movedRun.standardOutput == "edited.jsonl:3: seq 4: reordered: seq 3 was expected here and comes later (line 9)\n")
+    // Two deleted, the next moved further: the deletion is what is said.
+    var deletedAndMoved = lines
+    deletedAndMoved.swapAt(6, 7)
+    deletedAndMoved.removeSubrange(4...5)
+    let deletedAndMovedRun = try verify(deletedAndMoved)
+    #expect(deletedAndMovedRun.standardOutput == "edited.jsonl:5: seq 8: 3 records deleted before it (after seq 4)\n", "\(deletedAndMovedRun.standardOutput)")
 
     var inserted = lines
     inserted.insert(lines[2], at: 6)

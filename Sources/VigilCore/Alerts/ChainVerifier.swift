@@ -56,10 +56,11 @@ public struct ChainVerifier: Sendable {
     return "seq \(seq): inserted or replaced: it does not follow the record before it"
   }
 
-  /// The verdict for the line a gap verdict was given, when a record it found missing
-  /// (`laterSeq`) comes later in the log, at `place`: the records were moved, not deleted.
+  /// The verdict for the line a gap verdict was given, when the record expected there
+  /// (`laterSeq`, the first missing) comes later in the log, at `place`: it was moved, not
+  /// deleted. (Another missing one found later says nothing of the first: it may be gone.)
   public func reordered(laterSeq: UInt64, at place: String) -> String? {
-    guard let missing, missing.contains(laterSeq) else { return nil }
+    guard let missing, missing.lowerBound == laterSeq else { return nil }
     let expected = missing.lowerBound
     return "seq \(missing.upperBound + 1): reordered: seq \(expected) was expected here and comes later (\(place))"
   }

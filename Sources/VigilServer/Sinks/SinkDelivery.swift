@@ -184,8 +184,8 @@ public final class SinkDelivery: @unchecked Sendable {
     while !state.withLockedValue({ $0.stopping }) {
       let (bound, journalled) = state.withLockedValue { ($0.logged, $0.journalled) }
       do {
-        // A batch of reports, then a batch of alerts: each stream moves on every round,
-        // so neither waits for the other to catch up.
+        // A batch of reports, then a batch of alerts, as far as the reports delivered
+        // cover (`alertsWhoseReportsWent`): a report reaches the sink before its alerts.
         let resent = try resendParked()
         let reportsMoved = try deliverReports(upTo: journalled)
         let alertsMoved = try deliverAlerts(upTo: journalReader == nil ? bound : alertsWhoseReportsWent())
