@@ -178,9 +178,6 @@ struct PostgresSinkTests {
     for node in nodes { expectCleanStop(node) }
   }
 
-  /// A node whose files were wiped starts again at seq 1 under the same name: PostgreSQL
-  /// keeps the first copy, the sink refuses to overwrite it, parks the record, and says so
-  /// in status, in the error log and with a `vigil.sink_conflict` record.
   /// After an outage, reports are stored before the alerts they raised (alert batches
   /// overtook them when reports raised fewer than one alert each); a report row held
   /// with other content is a conflict, raised loudly, not kept silently; the text
@@ -248,6 +245,9 @@ struct PostgresSinkTests {
     expectCleanStop(daemon)
   }
 
+  /// A node whose files were wiped starts again at seq 1 under the same name: PostgreSQL
+  /// keeps the first copy, the sink refuses to overwrite it, parks the record, and says so
+  /// in status, in the error log and with a `vigil.sink_conflict` record.
   @Test func aRewrittenRecordIsRefusedAndRaisedNotOverwritten() throws {
     let server = try PostgresServer()
     try server.createVigilDatabase()
