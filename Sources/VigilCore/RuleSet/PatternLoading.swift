@@ -214,8 +214,7 @@ extension Loading {
       }
       guard let key = compileKey(scalar, owner: "\(owner): group_by", compiler: compiler) else { continue }
       // The same key twice groups nothing more: a slip for another key, most likely.
-      let spaceless = key.text.filter { !$0.isWhitespace }
-      if keys.contains(where: { $0.text.filter { !$0.isWhitespace } == spaceless }) {
+      if keys.contains(where: { $0.text == key.text }) {
         fail(scalar.position, "\(owner): group_by names \(key.text) twice")
         repeated = true
       }
