@@ -134,6 +134,8 @@ struct RequestParserTests {
 
   static let errors: [(String, RequestError.Code, String)] = [
     ("{\"id\":", .invalidJSON, "not valid JSON: unexpected end of the line at byte 6"),
+    // Offsets count from the line as sent, white space before the value included.
+    (" \t {\"id\":x}", .invalidJSON, "not valid JSON: unexpected 'x', expected a JSON value at byte 9"),
     ("[1]", .notAnObject, "a request must be a JSON object, got an array"),
     (#"{"op":3}"#, .invalidRequest, #"op must be a string, such as "submit""#),
     (#"{"op":"submit"}"#, .invalidRequest, #"submit needs a report: an object under "report""#),

@@ -33,7 +33,10 @@ public enum RequestParser {
     do {
       tape = try JSONScanner.scan(line)
     } catch {
-      return .failure(RequestError(.invalidJSON, "not valid JSON: \(error)"))
+      // The offset counts from the line as sent, its leading white space included.
+      let leading = line.baseAddress.flatMap { start in whole.baseAddress.map { start - $0 } } ?? 0
+      let asSent = JSONSyntaxError(offset: error.offset + leading, reason: error.reason)
+      return .failure(RequestError(.invalidJSON, "not valid JSON: \(asSent)"))
     }
     guard tape[0].kind == .object else {
       return .failure(
