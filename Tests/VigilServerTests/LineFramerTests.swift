@@ -222,7 +222,7 @@ extension LineFramerTests {
       LineFramer(limit: 64, idleLine: .seconds(5), onStall: { stalls.add() }))
     try channel.pipeline.syncOperations.addHandler(closer)
     try channel.connect(to: SocketAddress(unixDomainSocketPath: "/tmp/line-framer-test")).wait()
-    try? channel.writeInbound(ByteBuffer(string: "one\nclose\ntwo\nthr"))
+    _ = try? channel.writeInbound(ByteBuffer(string: "one\nclose\ntwo\nthr"))
     #expect(closer.seen == ["one", "close"])
     channel.embeddedEventLoop.advanceTime(by: .seconds(60))
     #expect(stalls.value == 0)

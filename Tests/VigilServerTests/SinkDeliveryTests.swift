@@ -213,7 +213,7 @@ struct JournalReaderTests {
 
   static func append(_ text: String, to path: String) {
     let handle = FileHandle(forWritingAtPath: path) ?? {
-      FileManager.default.createFile(atPath: path, contents: nil)
+      _ = FileManager.default.createFile(atPath: path, contents: nil)
       return FileHandle(forWritingAtPath: path)!
     }()
     handle.seekToEndOfFile()

@@ -16,19 +16,7 @@ extension Loading {
     // As for a rule: a key missing or unknown does not stop the others' checks.
     let id = idScalar.text
     let owner = "pattern \(id)"
-    let description = scalar(members, "desc", owner: owner)
-    if let description, description.text.allSatisfy(\.isWhitespace) {
-      fail(description.position, "\(owner): desc must say what the pattern detects")
-    }
-    let priorityScalar = scalar(members, "priority", owner: owner)
-    let priority = priorityScalar.flatMap { Priority(rawValue: $0.text) }
-    if let priorityScalar, priority == nil {
-      let allowed = Priority.allCases.map(\.rawValue).joined(separator: ", ")
-      fail(priorityScalar.position, "\(owner): priority must be one of \(allowed), got '\(priorityScalar.text)'")
-    }
-    let basis = strings(members, "basis", owner: owner)
-    let tags = strings(members, "tags", owner: owner)
-    let enabled = flag(members, "enabled", owner: owner)
+    let (description, priority, basis, tags, enabled) = describingMembers(members, owner: owner, kind: "pattern")
     let window = patternWindow(members, owner: owner)
     let groupBy = patternKeys(members, owner: owner, compiler: compiler)
     let distinct = members.contains { $0.key == "distinct" } ? patternKey(members, "distinct", owner: owner, compiler: compiler) : nil

@@ -333,19 +333,7 @@ struct Loading {
     register(id: idScalar, kind: "rule")
     // A key missing or unknown does not stop the others' checks: every error at once.
     let owner = "rule \(id)"
-    let description = scalar(members, "desc", owner: owner)
-    if let description, description.text.allSatisfy(\.isWhitespace) {
-      fail(description.position, "\(owner): desc must say what the rule detects")
-    }
-    let priorityScalar = scalar(members, "priority", owner: owner)
-    let priority = priorityScalar.flatMap { Priority(rawValue: $0.text) }
-    if let priorityScalar, priority == nil {
-      let allowed = Priority.allCases.map(\.rawValue).joined(separator: ", ")
-      fail(priorityScalar.position, "\(owner): priority must be one of \(allowed), got '\(priorityScalar.text)'")
-    }
-    let basis = strings(members, "basis", owner: owner)
-    let tags = strings(members, "tags", owner: owner)
-    let enabled = flag(members, "enabled", owner: owner)
+    let (description, priority, basis, tags, enabled) = describingMembers(members, owner: owner, kind: "rule")
     let condition = compileCondition(members, owner: owner, compiler: compiler)
     let output = compileOutput(members, owner: owner, compiler: compiler)
     guard keysFine, let description, let priority, let basis, let tags, let enabled, let condition, let output
@@ -361,6 +349,27 @@ struct Loading {
       id: id, description: description.text, priority: priority, basis: basis, tags: tags, enabled: enabled,
       position: position, exampleCount: runExamples(members, rule: rule), definition: definition,
       condition: condition, output: output)
+  }
+
+  /// The members every rule and pattern has besides what it matches: desc, priority,
+  /// basis, tags, enabled, each checked (nil when missing or wrong, its error recorded).
+  mutating func describingMembers(_ members: [RuleNode.Member], owner: String, kind: String) -> (
+    description: RuleNode.Scalar?, priority: Priority?, basis: [String]?, tags: [String]?, enabled: Bool?
+  ) {
+    let description = scalar(members, "desc", owner: owner)
+    if let description, description.text.allSatisfy(\.isWhitespace) {
+      fail(description.position, "\(owner): desc must say what the \(kind) detects")
+    }
+    let priorityScalar = scalar(members, "priority", owner: owner)
+    let priority = priorityScalar.flatMap { Priority(rawValue: $0.text) }
+    if let priorityScalar, priority == nil {
+      let allowed = Priority.allCases.map(\.rawValue).joined(separator: ", ")
+      fail(priorityScalar.position, "\(owner): priority must be one of \(allowed), got '\(priorityScalar.text)'")
+    }
+    return (
+      description, priority, strings(members, "basis", owner: owner), strings(members, "tags", owner: owner),
+      flag(members, "enabled", owner: owner)
+    )
   }
 
   mutating func compileCondition(
