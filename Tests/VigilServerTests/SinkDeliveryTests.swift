@@ -279,13 +279,7 @@ struct AlertLogReaderTests {
   static func line(_ seq: Int) -> String { #"{"seq":\#(seq),"rule":"r","hash":"h"}"# }
 
   static func append(_ seqs: ClosedRange<Int>, to path: String, partial: String = "") throws {
-    let handle = FileHandle(forWritingAtPath: path) ?? {
-      FileManager.default.createFile(atPath: path, contents: nil)
-      return FileHandle(forWritingAtPath: path)!
-    }()
-    handle.seekToEndOfFile()
-    handle.write(Data((seqs.map(line).map { $0 + "\n" }.joined() + partial).utf8))
-    handle.closeFile()
+    JournalReaderTests.append(seqs.map(line).map { $0 + "\n" }.joined() + partial, to: path)
   }
 
   @Test func followsARenameAndReadsOnlyCompleteLines() throws {
