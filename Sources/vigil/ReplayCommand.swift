@@ -131,7 +131,7 @@ struct Replay: ParsableCommand {
   {
     var replayed: [String: PatternReplay.Completion] = [:]
     var windows = PatternWindows(horizon: configuration.rules.latenessHorizon)
-    _ = PatternRebuild.count(set: set, windows: &windows, journal: journal, from: 0, to: nil) { completion in
+    _ = PatternRebuild.count(set: set, windows: &windows, journal: journal, from: 0, to: nil) { completion, _, _ in
       let facts = completion.facts
       let item = PatternReplay.Completion(
         pattern: completion.pattern.id, group: facts.group, from: facts.from, to: facts.to, reports: facts.reports)

@@ -92,6 +92,48 @@ struct PatternEndToEndTests {
     expectCleanStop(daemon)
   }
 
+  /// A crash between the journal's sync and the alert log's (simulated as in
+  /// DaemonEndToEndTests: `alerts.head` as before the commits, their records cut) lost
+  /// a pattern's record with its reports' alerts: the next start writes both, the
+  /// pattern's `seqs` naming the alerts written again, and the pattern is not emitted twice.
+  @Test func aPatternRecordACrashCutIsWrittenAtTheNextStart() throws {
+    var daemon = try RunningDaemon(rules: Self.rules)
+    let directory = daemon.directory
+    let headPath = directory.path + "/var/lib/vigil/alerts.head"
+    let logPath = directory.path + "/var/log/vigil/alerts.jsonl"
+    let headBefore = try Data(contentsOf: URL(fileURLWithPath: headPath))
+    let live = try daemon.exchange([Self.attack("a", "2016-04-01"), Self.attack("b", "2016-04-02"), Self.attack("c", "2016-04-03")])
+    #expect(Self.alertRules(Self.object(live[2])) == ["t.hospital", "t.repeated"])
+    let emitted = try #require(try Self.records(daemon).last)
+    expectCleanStop(daemon)
+    // Only the start's record reached the disk.
+    let firstLine = try #require(try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").first)
+    try (firstLine + "\n").write(toFile: logPath, atomically: true, encoding: .utf8)
+    try headBefore.write(to: URL(fileURLWithPath: headPath))
+
+    daemon = try RunningDaemon(rules: Self.rules, directory: directory)
+    #expect(daemon.log().contains("wrote 3 alerts of 3 journalled reports that a crash had cut"), "\(daemon.log())")
+    #expect(daemon.log().contains("wrote 1 pattern record that a crash had cut"), "\(daemon.log())")
+    let records = try Self.records(daemon)
+    #expect(records.compactMap { $0["rule"] as? String } == ["vigil.ruleset_loaded", "t.hospital", "t.hospital", "t.hospital", "t.repeated", "vigil.ruleset_loaded"])
+    let record = records[4]
+    #expect(record["message"] as? String == emitted["message"] as? String)
+    #expect(record["report_id"] as? String == "c" && record["time"] as? String == emitted["time"] as? String)
+    let facts = try #require(record["pattern"] as? [String: Any])
+    #expect(facts["seqs"] as? [Int] == [2, 3, 4] && facts["reports"] as? [String] == ["a", "b", "c"])
+    #expect(facts["from"] as? String == "2016-04-01T12:00:00Z" && facts["count"] as? Int == 3)
+    // Held back like one emitted live: the next report of the window fires the rule alone.
+    #expect(Self.alertRules(try daemon.exchange(Self.attack("d", "2016-04-04"))) == ["t.hospital"])
+    let verify = try Vigil.run(["verify", "var/log/vigil/alerts.jsonl"], in: directory.path)
+    #expect(verify.status == 0, "\(verify.standardOutput)")
+    expectCleanStop(daemon)
+    daemon = try RunningDaemon(rules: Self.rules, directory: directory)
+    #expect(!daemon.log().contains("a crash had cut"), "\(daemon.log())")
+    let replay = try Vigil.run(["replay"], in: directory.path)
+    #expect(replay.standardOutput.contains("patterns: 0 added, 0 removed"), "\(replay.standardOutput)")
+    expectCleanStop(daemon)
+  }
+
   @Test func aReloadBringsPatternsThatCountTheReportsBeforeIt() throws {
     let daemon = try RunningDaemon(rules: ["t.yaml": Self.hospitalRule])
     _ = try daemon.exchange([Self.attack("a", "2016-04-01"), Self.attack("b", "2016-04-02", "Aleppo")])

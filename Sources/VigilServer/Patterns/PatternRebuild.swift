@@ -12,20 +12,56 @@ public enum PatternRebuild {
     var reports = 0
     var unreadable = 0
     var seconds = 0.0
+    /// The pattern records that reports past a crash's last synced commit completed and
+    /// the alert log lacks (see `LastCommitRecovery`), for the caller to append.
+    var lost: [AlertRecord] = []
+  }
+
+  /// What a start's `LastCommitRecovery` found: where the reports judged again begin in
+  /// the journal, and the rules the log holds for each of them.
+  struct CrashedCommit {
+    var journalFrom: Int64
+    var logged: [String: [String]]
   }
 
   /// Windows for `set`, from the journal (bytes `from` to `to`) and the alert log files
-  /// (oldest first).
+  /// (oldest first). With `crashed`, the completions of the reports from its offset on are
+  /// checked against the log, and those it lacks are given in `lost`.
   static func build(
-    set: RuleSet, horizon: Int64, journal: String, to end: Int64? = nil, alertLogs: [String]
+    set: RuleSet, horizon: Int64, journal: String, to end: Int64? = nil, alertLogs: [String],
+    crashed: CrashedCommit? = nil
   ) -> Outcome {
     let started = Date()
     var outcome = Outcome(windows: PatternWindows(horizon: horizon))
     guard set.enabledPatternCount > 0 else { return outcome }
-    let (reports, unreadable) = count(set: set, windows: &outcome.windows, journal: journal, from: 0, to: end)
+    var (reports, unreadable) = count(
+      set: set, windows: &outcome.windows, journal: journal, from: 0, to: crashed?.journalFrom ?? end)
+    var completedSince: [(completion: PatternWindows.Completion, report: Report, receivedAt: Int64)] = []
+    if let crashed {
+      let (more, unreadableMore) = count(
+        set: set, windows: &outcome.windows, journal: journal, from: crashed.journalFrom, to: end
+      ) { completedSince.append(($0, $1, $2)) }
+      reports += more
+      unreadable += unreadableMore
+    }
     outcome.reports = reports
     outcome.unreadable = unreadable
-    noteLogged(set: set, windows: &outcome.windows, alertLogs: alertLogs)
+    let lacking = completedSince.filter { !(crashed?.logged[$0.report.id] ?? []).contains($0.completion.pattern.id) }
+    let seqs = noteLogged(
+      set: set, windows: &outcome.windows, alertLogs: alertLogs,
+      alsoSeqsOf: Set(lacking.flatMap { $0.completion.contributors.map(\.reportID) }))
+    outcome.lost = lacking.map { lost in
+      let (completion, report) = (lost.completion, lost.report)
+      var facts = completion.facts
+      facts.seqs = completion.contributors.flatMap { contributor in
+        (seqs[contributor.reportID] ?? []).filter { completion.pattern.countedRules.contains($0.rule) }.map(\.seq)
+      }.sorted()
+      return AlertRecord(
+        time: UTCTime.format(millisecondsSinceEpoch: lost.receivedAt), rule: completion.pattern.id,
+        priority: completion.pattern.priority, reportID: report.id, occurredAtText: report.occurredAt.text,
+        messageText: ReportText(completion.message), basis: completion.pattern.basis, tags: completion.pattern.tags,
+        ruleset: set.revision, pattern: facts)
+    }
     outcome.seconds = (Date().timeIntervalSince(started) * 1000).rounded() / 1000
     return outcome
   }
@@ -36,7 +72,7 @@ public enum PatternRebuild {
   /// the patterns does not depend on the others), then counted in journal order.
   public static func count(
     set: RuleSet, windows: inout PatternWindows, journal: String, from start: Int64, to end: Int64?,
-    completed: ((PatternWindows.Completion) -> Void)? = nil
+    completed: ((PatternWindows.Completion, _ by: Report, _ receivedAt: Int64) -> Void)? = nil
   ) -> (reports: Int, unreadable: Int) {
     guard set.enabledPatternCount > 0, let handle = FileHandle(forReadingAtPath: journal) else { return (0, 0) }
     defer { try? handle.close() }
@@ -70,7 +106,7 @@ public enum PatternRebuild {
           entry.events, report: entry.report, receivedAt: entry.receivedAt, patterns: set.patterns
         ) { _ in [] }
         windows.settle()
-        if let completed { observation.completions.forEach(completed) }
+        if let completed { observation.completions.forEach { completed($0, entry.report, entry.receivedAt) } }
       }
     }
     return (reports, unreadable)
@@ -130,10 +166,14 @@ public enum PatternRebuild {
   }
 
   /// Reads the alert log files: each pattern record of the set's patterns holds its group
-  /// back (it was emitted), and the `seq`s of held reports' alerts are filled in.
-  static func noteLogged(set: RuleSet, windows: inout PatternWindows, alertLogs: [String]) {
+  /// back (it was emitted), and the `seq`s of held reports' alerts are filled in. Gives the
+  /// `seq`s and rules found of the held reports and of `alsoSeqsOf`.
+  @discardableResult
+  static func noteLogged(
+    set: RuleSet, windows: inout PatternWindows, alertLogs: [String], alsoSeqsOf others: Set<String> = []
+  ) -> [String: [(seq: UInt64, rule: String)]] {
     let patterns = Dictionary(set.patterns.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-    let held = windows.heldReportIDs
+    let held = windows.heldReportIDs.union(others)
     var seqs: [String: [(seq: UInt64, rule: String)]] = [:]
     for path in alertLogs {
       FileLines.forEach(atPath: path) { line, _ in
@@ -158,5 +198,6 @@ public enum PatternRebuild {
     windows.fillSeqs(patterns: patterns) { reportID, rules in
       (seqs[reportID] ?? []).filter { rules.contains($0.rule) }.map(\.seq)
     }
+    return seqs
   }
 }

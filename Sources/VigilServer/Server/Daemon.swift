@@ -89,8 +89,9 @@ public final class Daemon: Sendable {
     }
     if journal.cutBytes > 0 { log("cut a torn last line of \(journal.cutBytes) bytes from \(journalPath)") }
     if alertLog.cutBytes > 0 { log("cut a torn last line of \(alertLog.cutBytes) bytes from \(alertLog.path)") }
+    let recovered: LastCommitRecovery.Outcome
     do {
-      let recovered = try LastCommitRecovery.recover(
+      recovered = try LastCommitRecovery.recover(
         journal: journal, alertLog: alertLog, rotatedLog: configuration.alerts.path + ".1", ruleSet: ruleSet)
       if recovered.alerts > 0 {
         log(
@@ -101,18 +102,31 @@ public final class Daemon: Sendable {
       throw StartFailure(description: error.description)
     }
     let rotated = (1...max(configuration.alerts.keep, 1)).reversed().map { "\(configuration.alerts.path).\($0)" }
-    let (index, unreadable) = DuplicateIndex.rebuild(
-      journal: journalPath, alertLogs: rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alertLog.path])
-    if unreadable > 0 { log("skipped \(unreadable) unreadable lines while rebuilding the duplicate index") }
-    // The patterns' windows, from the journal, before the first report is taken.
+    // The patterns' windows, from the journal, before the first report is taken; with the
+    // pattern records the same crash cut.
     let rebuilt = PatternRebuild.build(
       set: ruleSet, horizon: configuration.rules.latenessHorizon, journal: journalPath,
-      alertLogs: rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alertLog.path])
+      alertLogs: rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alertLog.path],
+      crashed: recovered.journalFrom.map { .init(journalFrom: $0, logged: recovered.logged) })
+    if !rebuilt.lost.isEmpty {
+      do {
+        try alertLog.append(rebuilt.lost)
+        try alertLog.sync(covering: journal.mark)
+      } catch {
+        throw StartFailure(description: error.description)
+      }
+      log(
+        "wrote \(rebuilt.lost.count) pattern record\(rebuilt.lost.count == 1 ? "" : "s") that a crash had cut "
+          + "from the alert log")
+    }
     if ruleSet.enabledPatternCount > 0 {
       log(
         "patterns: \(ruleSet.enabledPatternCount) enabled, windows rebuilt from \(rebuilt.reports) journalled reports "
           + "in \(rebuilt.seconds) s: \(rebuilt.windows.groupCount) groups")
     }
+    let (index, unreadable) = DuplicateIndex.rebuild(
+      journal: journalPath, alertLogs: rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alertLog.path])
+    if unreadable > 0 { log("skipped \(unreadable) unreadable lines while rebuilding the duplicate index") }
 
     let writerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let connectionLoops = MultiThreadedEventLoopGroup(

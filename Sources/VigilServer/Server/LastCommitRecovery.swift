@@ -19,12 +19,18 @@ import VigilCore
 /// now (a reload recorded since, or another revision at that `seq`): what they would have
 /// fired is then not what this set fires.
 ///
-/// Patterns are not evaluated again here: a pattern completed by the lost commit fires at
-/// the next report of its group instead.
+/// Patterns are counted at the rebuild that follows: `Outcome.journalFrom` and `logged` let
+/// it write the pattern records those reports completed and the log lacks.
 enum LastCommitRecovery {
   struct Outcome: Equatable {
     var reports = 0
     var alerts = 0
+    /// Where the reports judged again begin in the journal: nil when the files could not
+    /// tell (nothing was looked at).
+    var journalFrom: Int64?
+    /// The rules of the records the log holds for each report since the head, those
+    /// written here included.
+    var logged: [String: [String]] = [:]
   }
 
   static let prefix = Array(#"{"received_at":""#.utf8)
@@ -49,7 +55,7 @@ enum LastCommitRecovery {
       logged[reportID, default: []].append(rule)
     }
     var missing: [AlertRecord] = []
-    var outcome = Outcome()
+    var outcome = Outcome(journalFrom: covered.size, logged: logged)
     for line in entries {
       guard let (report, receivedAt) = Self.entry(line) else { continue }
       var present = logged[report.id] ?? []
@@ -61,6 +67,7 @@ enum LastCommitRecovery {
         return false
       }
       if !lacking.isEmpty { outcome.reports += 1 }
+      outcome.logged[report.id, default: []] += lacking.map(\.rule)
       missing += lacking
     }
     guard !missing.isEmpty else { return outcome }
