@@ -116,6 +116,49 @@ struct MappingTests {
     #expect(Self.report(outcome)?["occurred_at"] as? String == expected, "\(cell): \(outcome)")
   }
 
+  /// A mapping's own formats come before a serial number: six digits in `ddMMyy` are a
+  /// date so written, not the serial of another (040316 is 2010-05-18 as a serial).
+  @Test(arguments: [
+    ("ddMMyy", "040316", "2016-03-04"), ("yyMMdd", "160304", "2016-03-04"), ("ddMMyy", "42632", "2016-09-19"),
+  ])
+  func theMappingsFormatsComeBeforeASerialNumber(format: String, cell: String, expected: String) throws {
+    let mapping = Self.base.replacingOccurrences(of: #"formats: ["dd/MM/yyyy"]"#, with: #"formats: ["\#(format)"]"#)
+    let mapper = try Self.mapper(mapping, header: Self.header)
+    let outcome = mapper.map(TableRow(number: 9, cells: ["N", cell, "bomb", "", "", "", "", "", "", "", "", ""]))
+    #expect(Self.report(outcome)?["occurred_at"] as? String == expected, "\(cell): \(outcome)")
+  }
+
+  /// Tests compare without regard to case, `matches` too; `skip` applies to each part of a
+  /// split cell; a year cell of two digits is no year.
+  @Test func matchesIgnoresCaseSkipTakesSplitPartsAndAYearHasFourDigits() throws {
+    let mapping = """
+      mapping: t
+      id: {column: Code}
+      where: [{column: Status, matches: "^(ok|verified)$"}]
+      fields:
+        occurred_at: {date: {year: Y, month: M, day: D}}
+        type: {value: attack}
+        weapons: {column: W, split: " ", skip: [unknown], map: {barrel: [barrel_bomb]}}
+      """
+    let mapper = try Self.mapper(mapping, header: ["Code", "Status", "Y", "M", "D", "W"])
+    var unmapped: [RowMapper.UnmappedValue] = []
+    for status in ["OK", "Verified", "ok"] {
+      let report = Self.report(mapper.map(TableRow(number: 2, cells: ["A", status, "2016", "3", "4", "barrel unknown"]), unmapped: &unmapped))
+      #expect(report?["weapons"] as? [String] == ["barrel_bomb"], "\(status)")
+    }
+    #expect(unmapped.isEmpty, "a skipped word is not unmapped: \(unmapped)")
+    guard case .filtered = mapper.map(TableRow(number: 3, cells: ["B", "pending", "2016", "3", "4", ""])) else {
+      Issue.record("a status the test does not match is filtered")
+      return
+    }
+    let twoDigits = mapper.map(TableRow(number: 4, cells: ["C", "ok", "16", "3", "4", ""]))
+    guard case .refused(let reason) = twoDigits else {
+      Issue.record("year 16: \(twoDigits)")
+      return
+    }
+    #expect(reason == "occurred_at: '16' is not a year: a year has four digits")
+  }
+
   /// A row outside the `where` date range is filtered, whatever else is wrong with it; one
   /// inside it is refused for what is wrong.
   @Test func aRowOutsideTheDateRangeIsFilteredThoughACellIsBad() throws {
@@ -206,6 +249,12 @@ struct MappingTests {
     ("mapping: t\nid: {column: A}\nwhere: [{occurred_at: {from: 2016-01-01}, column: B, equals: Homs}]\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:3:43", "'column' beside occurred_at"),
     ("mapping: t\nid: {column: A}\nwhere: [{column: B, equals: Homs, not: True}]\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:3:40", "not: expected true or false, got 'True'"),
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\nextra:\n  import: B\n", "m.yaml:7:3", "extra.import is the import's own"),
+    // One kind of test: with two, one would silently be the other's.
+    ("mapping: t\nid: {column: A}\nwhere: [{column: C, equals: a, contains: zzz}]\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:3:9", "a test takes one of equals (or one_of), contains, matches; this one gives equals, contains"),
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {when: [{column: C, one_of: [a], equals: b, value: access}]}\n", "m.yaml:5:17", "a test takes one of equals (or one_of), contains, matches; this one gives one_of, equals"),
+    // A list for a field of one value would keep its first word.
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  target.type: {column: T, map: {a: [school, market], b: hospital}}\n", "m.yaml:6:16", "target.type takes one value, but map gives 'a' 2: school, market"),
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\nextra:\n  kind: {column: K, split: \" \"}\n", "m.yaml:7:21", "split is for list fields"),
   ]
 
   @Test(arguments: mistakes)

@@ -68,11 +68,17 @@ enum DateReading {
 
   /// From cells; an empty day gives the month's first day (its precision is the month).
   static func fromParts(year: String, month: String, day: String?) -> String? {
-    guard let year = Int(number(year)), let month = Int(number(month)) else { return nil }
+    guard isYear(year), let year = Int(number(year)), let month = Int(number(month)) else { return nil }
     let dayText = day.map(number) ?? ""
     let day = dayText.isEmpty ? 1 : Int(dayText)
     guard let day, valid(year, month, day) else { return nil }
     return String(format: "%04d-%02d-%02d", year, month, day)
+  }
+
+  /// A year cell: four digits (`16` could be 1916 or 2016, and is no year of its own).
+  static func isYear(_ text: String) -> Bool {
+    let digits = number(text)
+    return digits.count == 4 && digits.allSatisfy { $0.isASCII && $0.isNumber }
   }
 
   /// "12.0" as "12" (spreadsheets write whole numbers so).

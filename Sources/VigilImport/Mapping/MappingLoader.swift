@@ -206,6 +206,11 @@ public enum MappingLoader {
       }
       reference = columnReference(members, at: position)
       guard let reference else { return nil }
+      let kinds = members.map(\.key).filter { ["equals", "one_of", "contains", "matches"].contains($0) }
+      guard kinds.count <= 1 else {
+        fail(position, "a test takes one of equals (or one_of), contains, matches; this one gives \(kinds.joined(separator: ", "))")
+        return nil
+      }
       guard let kind else {
         fail(position, "a test needs equals, one_of, contains or matches")
         return nil
@@ -299,7 +304,7 @@ public enum MappingLoader {
         switch member.key {
         case "split":
           split = text(member.value, "split")
-          if let type = ReportSchema.field(path)?.type, type != .texts, !Self.isWords(type) {
+          if !Self.isListField(path) {
             fail(member.keyPosition, "split is for list fields (weapons, detention.victims, …); \(path) holds one value")
           }
         case "skip": skip = Set(texts(member.value, "skip"))
@@ -330,6 +335,12 @@ public enum MappingLoader {
     /// `when`, a map's values) must be the schema's: a misspelling is an error here, not a
     /// refusal of every row later.
     mutating func checkVocabulary(_ path: String, source: ValueSource, map: [String: [String]]?, at position: SourcePosition) {
+      // A list for a field of one value would keep its first item and drop the rest.
+      if !Self.isListField(path), let map {
+        for (key, values) in map.sorted(by: { $0.key < $1.key }) where values.count > 1 {
+          fail(position, "\(path) takes one value, but map gives '\(key)' \(values.count): \(values.joined(separator: ", "))")
+        }
+      }
       let allowed: [String]
       switch ReportSchema.field(path)?.type {
       case .word(let words)?, .words(let words)?: allowed = words
@@ -344,6 +355,11 @@ public enum MappingLoader {
       for word in Set(given).sorted() where !allowed.contains(word) {
         fail(position, "\(path): '\(word)' is not one of its words (\(allowed.joined(separator: ", ")))")
       }
+    }
+
+    /// A field of the schema that holds a list (`extra` members hold one value each).
+    static func isListField(_ path: String) -> Bool {
+      ReportSchema.field(path).map { $0.type == .texts || isWords($0.type) } ?? false
     }
 
     static func isWords(_ type: FieldType) -> Bool {

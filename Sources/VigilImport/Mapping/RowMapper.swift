@@ -163,6 +163,7 @@ public struct RowMapper: Sendable {
     guard let raw = value(of: rule.source, row, forDate: isDate) else {
       if case .date(_, _, let parts?) = rule.source, let year = cell(parts.year, row) {
         guard cell(parts.month, row) != nil else { return .problem("the row gives the year \(year) but no month: no date can be made") }
+        guard DateReading.isYear(year) else { return .problem("'\(year)' is not a year: a year has four digits") }
         return .problem("'\(rawDateText(rule.source, row) ?? "")' (year/month/day) is not a date")
       }
       if case .date = rule.source, let text = rawDateText(rule.source, row), !text.isEmpty {
@@ -171,11 +172,14 @@ public struct RowMapper: Sendable {
       return .none
     }
     let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-    // `skip` compares as `map` and the tests do: case aside.
-    guard !text.isEmpty, !rule.skip.contains(text), !rule.skip.contains(where: { $0.caseInsensitiveCompare(text) == .orderedSame })
-    else { return .none }
+    // `skip` compares as `map` and the tests do: case aside; a split cell's parts each.
+    func skipped(_ value: String) -> Bool {
+      value.isEmpty || rule.skip.contains(value)
+        || rule.skip.contains(where: { $0.caseInsensitiveCompare(value) == .orderedSame })
+    }
+    guard !skipped(text) else { return .none }
     let given = rule.split.map { separator in
-      text.components(separatedBy: separator).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+      text.components(separatedBy: separator).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !skipped($0) }
     } ?? [text]
     var values: [String] = []
     for value in given {
@@ -230,8 +234,10 @@ public struct RowMapper: Sendable {
         return DateReading.fromParts(year: year, month: month, day: parts.day.flatMap { cell($0, row) })
       }
       guard let column, let text = cell(column, row), !text.isEmpty else { return nil }
-      return DateReading.isoDate(text) ?? DateReading.excelSerial(text, serialDates)
-        ?? patterns.lazy.compactMap { DateReading.withPattern(text, $0) }.first
+      // The mapping's own formats before a serial number: `ddMMyy` reads 040316 as
+      // 2016-03-04, which is also a serial (of 2010).
+      return DateReading.isoDate(text) ?? patterns.lazy.compactMap { DateReading.withPattern(text, $0) }.first
+        ?? DateReading.excelSerial(text, serialDates)
     case .choice(let cases, let otherwise):
       return cases.first { holds($0.0, row) }?.1 ?? otherwise
     case .digest(let references):
@@ -294,7 +300,7 @@ public struct RowMapper: Sendable {
     switch test.kind {
     case .equals(let values): result = values.contains { $0.caseInsensitiveCompare(text) == .orderedSame }
     case .contains(let values): result = values.contains { !$0.isEmpty && text.range(of: $0, options: .caseInsensitive) != nil }
-    case .matches(let pattern): result = text.range(of: pattern, options: .regularExpression) != nil
+    case .matches(let pattern): result = text.range(of: pattern, options: [.regularExpression, .caseInsensitive]) != nil
     }
     return result != test.negated
   }
