@@ -157,14 +157,21 @@ struct SpoolFile {
             if problem == lastError || problem.row == nil { throw problem }
             lastError = problem
             let column = problem.column.map { "column \($0): " } ?? ""
-            try progress.write(contentsOf: Data("\(problem.row ?? 0) - refused: \(column)\(problem.message)\n".utf8))
+            let line = "\(problem.row ?? 0) - refused: \(column)\(problem.message)"
+            if before[problem.row ?? 0] != line {
+              context.refusedBeforeSubmit()
+              try progress.write(contentsOf: Data((line + "\n").utf8))
+            }
             continue
           }
           guard let row = next else { break }
           let line: String
           switch mapper.map(row) {
           case .filtered: line = "\(row.number) - filtered"
-          case .refused(let reason): line = "\(row.number) - refused: \(reason)"
+          case .refused(let reason):
+            line = "\(row.number) - refused: \(reason)"
+            // Counted once: a pass a restart cut short has its verdict already.
+            if before[row.number] != line { context.refusedBeforeSubmit() }
           case .report(let json, let id):
             switch context.submit(Array(json.utf8)) {
             case .accepted(_, let alerts): line = "\(row.number) \(id) accepted, \(alerts) alert\(alerts == 1 ? "" : "s")"

@@ -60,13 +60,19 @@ struct SpoolSourceTests {
 
     // A row the reader cannot take: refused with its column, and the rows after it go on.
     let lines = try String(contentsOfFile: Self.example, encoding: .utf8).split(separator: "\n")
-    let torn = lines[0...1] + ["HX-7,\"2016-03-04\"x,Airstrike,Idlib,,,,,1,,,,"] + lines[5...5]
+    // A row the mapping refuses, too; both are counted with the refused in status.
+    let torn = lines[0...1] + ["HX-7,\"2016-03-04\"x,Airstrike,Idlib,,,,,1,,,,", "HX-8,2016-13-45,Airstrike,Idlib,,,,,1,,,,"] + lines[5...5]
     try Self.drop(torn.joined(separator: "\n") + "\n", as: "torn.csv", in: directory)
     let tornVerdicts = directory.path + "/spool/done/torn.csv.verdicts"
     #expect(eventually(within: 60) { Self.read(tornVerdicts) != nil })
     #expect(
-      Self.read(tornVerdicts)?.split(separator: "\n") == ["3 - refused: column 2: text after the closing quote", "4 HXL-HX-4 duplicate"],
+      Self.read(tornVerdicts)?.split(separator: "\n") == [
+        "3 - refused: column 2: text after the closing quote",
+        "4 - refused: occurred_at: '2016-13-45' is not a date this mapping reads", "5 HXL-HX-4 duplicate",
+      ],
       "\(Self.read(tornVerdicts) ?? "")")
+    let counts = (try daemon.exchange(#"{"op":"status"}"#)["sources"] as? [[String: Any]])?.first ?? [:]
+    #expect(counts["refused"] as? Int == 2 && counts["duplicates"] as? Int == 1 && counts["accepted"] as? Int == 4, "\(counts)")
 
     // A file in the spool folder itself, which no mapping reads: status says so until it
     // is moved into a mapping's folder, and is then imported.

@@ -208,6 +208,9 @@ public protocol SourceContext: Sendable {
   func pause(_ seconds: Double)
   /// A problem the source meets (one sentence), shown in `status` until cleared with nil.
   func problem(_ description: String?)
+  /// An item the source could not make a report of (a row its mapping refuses, a line
+  /// that is not JSON): counted with the refused reports in `status`.
+  func refusedBeforeSubmit()
 }
 
 /// What became of a report a source gave.

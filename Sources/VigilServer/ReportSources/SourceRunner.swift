@@ -78,6 +78,10 @@ public final class SourceRunner: SourceContext, @unchecked Sendable {
     wake.unlock()
   }
 
+  public func refusedBeforeSubmit() {
+    state.withLockedValue { $0.refused += 1 }
+  }
+
   public func problem(_ description: String?) {
     state.withLockedValue { $0.problem = description }
   }
