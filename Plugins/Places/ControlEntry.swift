@@ -119,11 +119,16 @@ struct ControlEntry: Sendable {
   }
 
   private func samePlace(as other: ControlEntry) -> Bool {
-    if let first = names.first, let otherFirst = other.names.first {
-      return NameNormalizer.words(of: first) == NameNormalizer.words(of: otherFirst)
+    if let first = names.first, let otherFirst = other.names.first,
+      NameNormalizer.words(of: first) == NameNormalizer.words(of: otherFirst)
+    {
+      return true
     }
-    if let point, let otherPoint = other.point { return point.lat == otherPoint.lat && point.lon == otherPoint.lon }
-    return names.isEmpty && other.names.isEmpty && governorateKey != nil && governorateKey == other.governorateKey
+    // The same point whatever the names: a report there is found by its coordinates first.
+    if let point, let otherPoint = other.point, point.lat == otherPoint.lat && point.lon == otherPoint.lon { return true }
+    // Two entries for a whole governorate (neither names nor a point).
+    return names.isEmpty && other.names.isEmpty && point == nil && other.point == nil && governorateKey != nil
+      && governorateKey == other.governorateKey
   }
 
   /// Reads members, collecting every problem at its place.

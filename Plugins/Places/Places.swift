@@ -59,31 +59,34 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
       return members.contains { $0.key == TerritorialControl.itemKind }
     }
     let control = TerritorialControl.functions(items: items.filter(isControl))
-    var places: [(key: String, aliases: [Alias])] = []
+    var places: [(key: String, aliases: [Alias], except: [Alias])] = []
     var errors: [RuleError] = []
     if case .failure(let problems) = control { errors += problems.errors }
     var keys: [String: SourcePosition] = [:]
     for item in items where !isControl(item) {
-      switch NamedItem.read(item, kind: "place") {
+      switch NamedItem.read(item, kind: "place", takesExceptions: true) {
       case .failure(let problems): errors += problems.errors
       case .success(let place):
         if let earlier = keys[place.key] {
           errors.append(RuleError(place.position, "place \(place.key) is already defined at \(earlier)"))
         }
         keys[place.key] = place.position
-        places.append((place.key, place.names.map(Alias.init)))
+        places.append((place.key, place.names.map(Alias.init), place.except.map(Alias.init)))
       }
     }
     guard errors.isEmpty else { return .failure(RuleSetErrors(errors: errors)) }
-    let known = places.map { (key: ReportText($0.key), aliases: $0.aliases) }
+    let known = places.map { (key: ReportText($0.key), aliases: $0.aliases, except: $0.except) }
     let found = TextCache<ReportText?>()
+    // The first place one of whose names the text names, and none of its exceptions.
+    let placeNamed = { @Sendable (text: ReportText) -> ReportText? in
+      let words = NameNormalizer.words(of: text.string)
+      return known.first { place in
+        place.aliases.contains { $0.occurs(in: words) } && !place.except.contains { $0.occurs(in: words) }
+      }?.key
+    }
     let place = ConditionFunction(name: "place", parameters: [.field(.text)], result: .text) { report, arguments in
       guard case .field(let field) = arguments[0], case .text(let text)? = field.read(report) else { return nil }
-      let key = found.value(for: text) { text in
-        let words = NameNormalizer.words(of: text.string)
-        return known.first { $0.aliases.contains { $0.occurs(in: words) } }?.key
-      }
-      return key.map(FieldValue.text)
+      return found.value(for: text, compute: placeNamed).map(FieldValue.text)
     }
     // `place_or_text(field)`: the place's key when the text names a place, else the text
     // normalised as `normalized` gives it: a group of reports about one place, named places
@@ -91,11 +94,7 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
     let placeOrText = ConditionFunction(name: "place_or_text", parameters: [.field(.text)], result: .text) {
       report, arguments in
       guard case .field(let field) = arguments[0], case .text(let text)? = field.read(report) else { return nil }
-      let key = found.value(for: text) { text in
-        let words = NameNormalizer.words(of: text.string)
-        return known.first { $0.aliases.contains { $0.occurs(in: words) } }?.key
-      }
-      if let key { return .text(key) }
+      if let key = found.value(for: text, compute: placeNamed) { return .text(key) }
       let words = NameNormalizer.words(of: text.string)
       return words.isEmpty ? nil : .text(ReportText(words.joined(separator: " ")))
     }

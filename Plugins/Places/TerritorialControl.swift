@@ -84,6 +84,7 @@ struct ControlMap: Sendable {
   /// By place text: the entries whose names occur in it.
   private let byPlace = TextCache<[Int]>()
   private let governorateOfText = TextCache<String?>()
+  private let governorateOfPlace = TextCache<String?>()
   /// The entries for a whole governorate, by the governorate's key.
   private let wholeGovernorates: [String: [Int]]
 
@@ -248,6 +249,10 @@ struct ControlMap: Sendable {
       if case .text(let text)? = governorate?(report) {
         key = governorateOfText.value(for: text) { GovernorateAtlas.atlas.region(named: $0.string) }
       }
+      // Else the governorate a place text names as one of its later parts ("Ain Issa, Raqqa").
+      if key == nil, case .text(let text)? = place?(report) {
+        key = governorateOfPlace.value(for: text) { Self.governorateNamed(inLaterPartsOf: $0.string) }
+      }
       if key == nil, case .number(let lat)? = latitude?(report), case .number(let lon)? = longitude?(report) {
         key = GovernorateAtlas.atlas.region(containing: GeoPoint(lon: lon, lat: lat))
       }
@@ -261,14 +266,22 @@ struct ControlMap: Sendable {
 
   /// The entries a place text names: those of its first part that names any ("Manbij,
   /// Aleppo" is Manbij — the parts run from the most precise to the widest — not
-  /// Manbij and Aleppo city).
+  /// Manbij and Aleppo city). A later part that is a governorate's name is the
+  /// governorate, the widest part: "Ain Issa, Raqqa" is a village of Raqqa governorate,
+  /// not Raqqa city, which a text names first ("Raqqa", "Raqqa city, Raqqa").
   private func entries(named text: String) -> [Int] {
-    for variants in Self.placeParts(text) {
-      let named = variants.compactMap { byNameWords[$0] }
+    for (index, part) in Self.placeParts(text).enumerated() {
+      if index > 0, GovernorateAtlas.atlas.region(named: part.text) != nil { continue }
+      let named = part.variants.compactMap { byNameWords[$0] }
       guard !named.isEmpty else { continue }
       return named.count == 1 ? named[0] : Array(Set(named.joined())).sorted()
     }
     return []
+  }
+
+  /// The governorate the last of a place text's later parts names, if one does.
+  static func governorateNamed(inLaterPartsOf text: String) -> String? {
+    placeParts(text).dropFirst().reversed().lazy.compactMap { GovernorateAtlas.atlas.region(named: $0.text) }.first
   }
 
   /// Words that only say what kind of place a name is: "Raqqa city" is Raqqa.
@@ -279,13 +292,13 @@ struct ControlMap: Sendable {
   /// written and without the qualifier words. A part names an entry's place when it is
   /// one of its names entire: a name inside a longer one is another place (al-Bab is not
   /// Bab al-Hawa; Idlib countryside is not Idlib).
-  static func placeParts(_ text: String) -> [[[String]]] {
-    var parts: [[[String]]] = []
+  static func placeParts(_ text: String) -> [(text: String, variants: [[String]])] {
+    var parts: [(text: String, variants: [[String]])] = []
     for piece in partTexts(text) {
       let words = NameNormalizer.words(of: piece)
       guard !words.isEmpty else { continue }
       let bare = words.filter { !qualifiers.contains($0) }
-      parts.append(!bare.isEmpty && bare != words ? [words, bare] : [words])
+      parts.append((piece, !bare.isEmpty && bare != words ? [words, bare] : [words]))
     }
     return parts
   }

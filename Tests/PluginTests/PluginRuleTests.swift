@@ -61,6 +61,31 @@ struct PluginRuleTests {
     #expect(set.rules.map(\.exampleCount) == [6, 3, 4])
   }
 
+  /// A place's `except`: texts that name one of its names but are another place.
+  @Test func aPlacesExceptionsAreAnotherPlace() throws {
+    let set = try load(
+      """
+      - place: nubl_zahra
+        names: [Nubl and Zahra, Nubl, نبل]
+        except: [Kafr Nubl, كفر نبل]
+      - rule: test.nubl
+        desc: Nubl.
+        condition: place(location.place) = nubl_zahra
+        output: "%location.place"
+        priority: info
+      """
+    ).get()
+    for (place, fires) in [("Nubl", true), ("Nubl and Zahra, Aleppo", true), ("Kafr Nubl", false), ("KAFR-NUBL, Idlib", false), ("كفر نبل", false)] {
+      let fired = set.evaluate(try report(#""location":{"place":"\#(place)"}"#)).map(\.rule.id)
+      #expect(fired == (fires ? ["test.nubl"] : []), "\(place)")
+    }
+    guard case .failure(let errors) = load("- designation: isil\n  names: [ISIL]\n  except: [ISIL fighters]\n") else {
+      Issue.record("a designation took except")
+      return
+    }
+    #expect(errors.errors.map(\.description) == ["Rules/x.yaml:3:3: unknown key 'except' in a designation (known: designation, names)"])
+  }
+
   @Test func evaluation() throws {
     let set = try load(Self.rules).get()
     let fired = set.evaluate(try report(#""perpetrator":{"name":"والنصرة"},"target":{"type":"market"}"#))
@@ -89,7 +114,7 @@ struct PluginRuleTests {
         "Rules/x.yaml:5:3: designation nusra is already defined at Rules/x.yaml:3:3",
         "Rules/x.yaml:7:10: a place key is a word of letters, digits and '_'",
         "Rules/x.yaml:8:25: the name '--' has no letters or digits to match",
-        "Rules/x.yaml:9:3: unknown key 'spelling' in a place (known: place, names)",
+        "Rules/x.yaml:9:3: unknown key 'spelling' in a place (known: place, names, except)",
       ])
   }
 

@@ -97,7 +97,14 @@ struct TerritorialControlTests {
     ("2016-06-01", #""lat":35.95,"lon":39.01"#, "designated: Raqqa was held by ISIL alone (control: raqqa_governorate)"),
     // "Town, Governorate": the first part that names a place decides, not both.
     ("2016-06-01", #""place":"Manbij, Idlib""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
-    ("2016-06-01", #""place":"Kafr Nabudah, Idlib""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    // A later part that is a governorate's name is the governorate, not its city: an
+    // unlisted village there is not judged by the city's holders, but by the governorate's.
+    ("2016-06-01", #""place":"Kafr Nabudah, Idlib""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
+    ("2016-06-01", #""place":"Kafr Nabudah, Idlib city""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    ("2016-06-01", #""place":"Idlib, Idlib""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    // … and found as the governorate where the report gives none of its own.
+    ("2016-06-01", #""place":"Ain Issa, Ar-Raqqa""#, "designated: Raqqa was held by ISIL alone (control: raqqa_governorate)"),
+    ("2016-06-01", #""place":"Ain Issa, Raqqa Governorate","governorate":"Aleppo""#, "unknown"),
     // A point inside a circle with no entry for that day gives way to the name.
     ("2013-06-01", #""place":"Damascus","lat":36.53,"lon":37.96"#, "others"),
     ("2016-06-01", "", "unknown"),
@@ -137,7 +144,38 @@ struct TerritorialControlTests {
         + "- control: b\n  names: [manbij]\n  designated: [C]\n  from: 2016-06-01\n  to: 2016-07-01\n  source: s\n",
       "6:3", "control b overlaps control a"
     ),
+    // The same point under other names is the same place: found by its coordinates first.
+    (
+      "- control: a\n  names: [Palmyra]\n  point: {lat: 34.56, lon: 38.2672, radius_km: 3}\n  designated: [ISIL]\n  from: 2015-05-21\n  source: s\n"
+        + "- control: b\n  names: [Tadmur]\n  point: {lat: 34.56, lon: 38.2672, radius_km: 3}\n  others: [B]\n  from: 2016-01-01\n  source: s\n",
+      "7:3", "control b overlaps control a"
+    ),
   ]
+
+  /// While control entries have errors, examples are not judged: their verdicts would be
+  /// those of the entries missing, and one bad date would read as many failing examples.
+  @Test func aBadEntryIsTheOnlyErrorNotTheExamplesThatNeedIt() {
+    let text = """
+      - control: manbij_isil
+        names: [Manbij]
+        designated: [ISIL]
+        from: 2014-01-23
+        to: 2016-08-32
+        source: s
+      - rule: probe.designated
+        desc: d
+        condition: control(location) = designated
+        output: o
+        priority: info
+        examples:
+          match: [{type: attack, occurred_at: 2016-06-01, location: {place: Manbij}}]
+      """
+    guard case .failure(let errors) = Self.load(text) else {
+      Issue.record("loaded")
+      return
+    }
+    #expect(errors.errors.map(\.description) == [#"Rules/control.yaml:5:7: control to must be a date YYYY-MM-DD, got "2016-08-32""#])
+  }
 
   @Test(arguments: mistakes)
   func refuses(_ item: String, _ place: String, _ message: String) {

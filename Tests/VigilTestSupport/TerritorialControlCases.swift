@@ -64,7 +64,7 @@ public enum TerritorialControlCases {
     // Siege of Abu al-Duhur Airbase: taken on 9 Sep 2015, Nusra-led.
     (#""place":"Abu al-Duhur airbase""#, "2016-07-07", .shared, "abu_al_duhur_airbase"),
     // Battle of Aleppo (2012–2016): the city divided, Nusra among the rebels, until 22 Dec 2016.
-    (#""place":"Al-Sukkari, Aleppo""#, "2016-09-24", .shared, "aleppo_city_divided"),
+    (#""place":"Al-Sukkari, Aleppo city""#, "2016-09-24", .shared, "aleppo_city_divided"),
     // Siege of Deir ez-Zor: the government enclave and ISIL's districts.
     (#""place":"Deir ez-Zor""#, "2016-09-17", .shared, "deir_ez_zor_city"),
     // 2016 Southern Aleppo campaign: al-Eis retaken by Jaysh al-Fatah on 1 Apr 2016.

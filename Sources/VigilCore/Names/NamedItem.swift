@@ -8,9 +8,12 @@
 public struct NamedItem: Sendable {
   public let key: String
   public let names: [String]
+  /// Texts that name one of `names` but are another place (`Kafr Nubl` is not Nubl): with
+  /// `takesExceptions` only.
+  public let except: [String]
   public let position: SourcePosition
 
-  public static func read(_ item: RuleNode, kind: String) -> Result<NamedItem, RuleSetErrors> {
+  public static func read(_ item: RuleNode, kind: String, takesExceptions: Bool = false) -> Result<NamedItem, RuleSetErrors> {
     guard case .mapping(let members, let position) = item else {
       return .failure(
         RuleSetErrors(errors: [RuleError(item.position, "a \(kind) is a mapping with '\(kind)' and 'names'")]))
@@ -18,6 +21,25 @@ public struct NamedItem: Sendable {
     var errors: [RuleError] = []
     var key: String?
     var names: [String] = []
+    var except: [String] = []
+    func nameList(_ node: RuleNode, _ what: String) -> [String] {
+      guard case .sequence(let elements, _) = node else {
+        errors.append(RuleError(node.position, "\(kind) \(what) must be a list, got \(node.kindName)"))
+        return []
+      }
+      var list: [String] = []
+      for element in elements {
+        guard case .scalar(let scalar) = element, !element.isNull else {
+          errors.append(RuleError(element.position, "each of the \(kind) \(what) must be a value, got \(element.kindName)"))
+          continue
+        }
+        if NameNormalizer.words(of: scalar.text).isEmpty {
+          errors.append(RuleError(element.position, "the name '\(scalar.text)' has no letters or digits to match"))
+        }
+        list.append(scalar.text)
+      }
+      return list
+    }
     for member in members {
       switch member.key {
       case kind:
@@ -28,29 +50,17 @@ public struct NamedItem: Sendable {
           continue
         }
         key = scalar.text
-      case "names":
-        guard case .sequence(let elements, _) = member.value else {
-          errors.append(RuleError(member.value.position, "\(kind) names must be a list, got \(member.value.kindName)"))
-          continue
-        }
-        for element in elements {
-          guard case .scalar(let scalar) = element, !element.isNull else {
-            errors.append(
-              RuleError(element.position, "each of the \(kind) names must be a value, got \(element.kindName)"))
-            continue
-          }
-          if NameNormalizer.words(of: scalar.text).isEmpty {
-            errors.append(RuleError(element.position, "the name '\(scalar.text)' has no letters or digits to match"))
-          }
-          names.append(scalar.text)
-        }
+      case "names": names = nameList(member.value, "names")
+      case "except" where takesExceptions: except = nameList(member.value, "except")
       default:
-        errors.append(RuleError(member.keyPosition, "unknown key '\(member.key)' in a \(kind) (known: \(kind), names)"))
+        let known = [kind, "names"] + (takesExceptions ? ["except"] : [])
+        errors.append(
+          RuleError(member.keyPosition, "unknown key '\(member.key)' in a \(kind) (known: \(known.joined(separator: ", ")))"))
       }
     }
     guard errors.isEmpty, let key else {
       return .failure(RuleSetErrors(errors: errors.isEmpty ? [RuleError(position, "a \(kind) needs a key")] : errors))
     }
-    return .success(NamedItem(key: key, names: names, position: position))
+    return .success(NamedItem(key: key, names: names, except: except, position: position))
   }
 }

@@ -298,7 +298,7 @@ extension Loading {
           windows.settle()
           if !observation.completions.isEmpty { fired.append(index) }
         }
-        if broken { continue }
+        if broken || examplesWithheld { continue }
         let last = reports.count - 1
         switch (key, fired) {
         case ("fires", [last]), ("quiet", []): break
