@@ -123,12 +123,15 @@ struct AlertLogFollower {
     var status = stat()
     if stat(path, &status) == 0 {
       if UInt64(status.st_ino) != inode, let next = FileHandle(forReadingAtPath: path) {
-        // Rotated: what was left in the old file was read above; go on in the new one.
+        // Rotated: what was left in the old file was read above; the files rotated after
+        // it (two rotations between reads) are read whole; then go on in the new one.
+        lines += Self.rotatedSince(path: path, old: inode, new: UInt64(status.st_ino))
         try? handle.close()
         handle = next
         inode = UInt64(status.st_ino)
         offset = 0
         partial = []
+        lastBytes = []
         lines += try drain()
       } else if UInt64(status.st_size) < offset || !stillHoldsLastBytes() {
         // Truncated in place (copytruncate): start over.
@@ -159,6 +162,25 @@ struct AlertLogFollower {
     let lines = complete.split(separator: UInt8(ascii: "\n")).map(Array.init)
     partial = Array(partial[(lastNewline + 1)...])
     return lines
+  }
+
+  /// The lines of the files rotated after the one whose inode is `old`: it is now
+  /// `path.k`, and `path.(k-1)` … `path.1` came after it, oldest first. None when it is not
+  /// among them (moved elsewhere, or removed): what came between cannot be told then.
+  static func rotatedSince(path: String, old: UInt64, new: UInt64) -> [[UInt8]] {
+    var newer: [String] = []
+    for rotation in 1...1000 {
+      let rotated = "\(path).\(rotation)"
+      var status = stat()
+      guard stat(rotated, &status) == 0 else { return [] }
+      if UInt64(status.st_ino) == old { break }
+      if UInt64(status.st_ino) != new { newer.append(rotated) }
+    }
+    return newer.reversed().flatMap { file -> [[UInt8]] in
+      guard let data = FileManager.default.contents(atPath: file) else { return [] }
+      // A rotated file is whole: its last line ends with a newline.
+      return data.split(separator: UInt8(ascii: "\n")).map(Array.init)
+    }
   }
 
   /// Whether the bytes just before `offset` are still the ones read there.

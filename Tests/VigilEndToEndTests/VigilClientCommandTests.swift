@@ -350,6 +350,41 @@ struct VigilClientCommandTests {
     #expect(!seen.sofar().contains("T-1"))
   }
 
+  /// Two rotations between two of `tail -f`'s reads: the file rotated in between (now
+  /// `.1`, the one followed now `.2`) is read whole before the new one, and nothing twice.
+  @Test func tailFollowsTwoRotationsBetweenItsReads() throws {
+    let directory = try TemporaryDirectory()
+    let log = directory.path + "/alerts.jsonl"
+    func record(_ seq: Int) -> String { #"{"seq":\#(seq),"rule":"r","priority":"low","report_id":"R\#(seq)"}"# + "\n" }
+    try (record(1) + record(2)).write(toFile: log, atomically: false, encoding: .utf8)
+    let follower = Process()
+    follower.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+      .appendingPathComponent("vigil")
+    follower.arguments = ["tail", "-f", "-n", "1", "--json", log]
+    let output = Pipe()
+    follower.standardOutput = output
+    try follower.run()
+    defer {
+      follower.terminate()
+      follower.waitUntilExit()
+    }
+    let seen = ReadInBackground(output.fileHandleForReading)
+    #expect(eventually { seen.sofar().contains(#""seq":2"#) })
+    // Faster than its reads (every 0.2 s): rotate, write, rotate again, write.
+    let handle = try #require(FileHandle(forWritingAtPath: log))
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data(record(3).utf8))
+    try handle.close()
+    #expect(rename(log, log + ".1") == 0)
+    try record(4).write(toFile: log, atomically: false, encoding: .utf8)
+    #expect(rename(log + ".1", log + ".2") == 0 && rename(log, log + ".1") == 0)
+    try (record(5) + record(6)).write(toFile: log, atomically: false, encoding: .utf8)
+    #expect(eventually { seen.sofar().contains(#""seq":6"#) })
+    Thread.sleep(forTimeInterval: 0.5)
+    let seqs = seen.sofar().split(separator: "\n").compactMap { $0.firstMatch(of: #/"seq":(\d+)/#).map { Int($0.1)! } }
+    #expect(seqs == [2, 3, 4, 5, 6], "\(seen.sofar())")
+  }
+
   /// `tail -n N` reads the log from its end back, in chunks: over chunk boundaries it gives
   /// exactly the file's last N matching lines.
   @Test func tailGivesTheLastLinesOfALongLog() throws {
