@@ -44,7 +44,9 @@ struct ChainCheck {
 
   init(_ alert: IndexedAlert, snapshot: AlertIndex.Snapshot, logFiles: [String]) {
     let written = Array(alert.line.utf8.prefix { $0 != 0x0A })
-    let onDisk = JournalLookup.loggedLine(at: alert.entry.logged, files: logFiles).map { Array($0.utf8) }
+    let onDisk = JournalLookup.loggedLine(at: alert.entry.logged, seq: alert.entry.seq, files: logFiles).map {
+      Array($0.utf8)
+    }
     readFromDisk = onDisk != nil
     changedOnDisk = onDisk.map { $0 != written } ?? false
     // The file's line is what is checked: the evidence is the file, not the copy.
@@ -135,10 +137,19 @@ enum JournalLookup {
     return stat(path, &status) == 0 ? UInt64(status.st_ino) : nil
   }
 
-  /// The line at a position of the alert log, as its file holds it now.
-  static func loggedLine(at position: JournalPosition?, files: [String]) -> String? {
+  /// The line at a position of the alert log, as its file holds it now; nil when the file
+  /// is no longer kept. A file rotated away and removed may leave its inode to a newer
+  /// one: a file whose first record comes after `seq` is not the record's.
+  static func loggedLine(at position: JournalPosition?, seq: UInt64, files: [String]) -> String? {
     guard let position, let path = files.first(where: { inode(of: $0) == position.inode }) else { return nil }
+    if let first = readLine(path, at: 0).flatMap(Self.seq(of:)), first > seq { return nil }
     return readLine(path, at: position.offset)
+  }
+
+  /// The `seq` a record's line begins with (`{"seq":N,`).
+  static func seq(of line: String) -> UInt64? {
+    guard line.hasPrefix(#"{"seq":"#) else { return nil }
+    return UInt64(line.dropFirst(7).prefix { $0.isASCII && $0.isNumber })
   }
 
   /// The line starting at `offset` (at most 4 MB).

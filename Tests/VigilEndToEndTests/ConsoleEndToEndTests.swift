@@ -231,6 +231,26 @@ struct ConsoleEndToEndTests {
     #expect((try console.object("/api/alerts/\(other.seq)")["chain"] as? [String: Any])?["verified"] as? Bool == true)
   }
 
+  /// A record's file gone and its inode now another's (a rotated file removed and the
+  /// number reused; here the log cut in place, as logrotate's copytruncate does): the line
+  /// at the record's offset is a later record's, which is no evidence of tampering.
+  @Test func aRecordWhoseFileIsGoneIsNotCalledChangedWhenItsInodeIsReused() throws {
+    let console = try Console.start()
+    let sent = try console.submit(try Self.generatedReports(30, seed: 23, prefix: "REUSE"))
+    try #require(console.indexHolds(sent.alerts.count + 1))
+    let target = try #require(sent.alerts.last)
+    #expect(truncate(console.alertLog, 0) == 0)
+    let later = try console.submit(try Self.generatedReports(30, seed: 24, prefix: "AFTER"))
+    try #require(console.indexHolds(sent.alerts.count + later.alerts.count + 1))
+    let chain = try console.object("/api/alerts/\(target.seq)")["chain"] as? [String: Any] ?? [:]
+    #expect(chain["changed_in_log"] as? Bool == false && chain["read_from_log"] as? Bool == false, "\(chain)")
+    #expect(chain["hash_matches"] as? Bool == true, "\(chain)")
+    // A record in the file as it is now is still read from it.
+    let now = try #require(later.alerts.first)
+    let current = try console.object("/api/alerts/\(now.seq)")["chain"] as? [String: Any] ?? [:]
+    #expect(current["read_from_log"] as? Bool == true && current["hash_matches"] as? Bool == true, "\(current)")
+  }
+
   // MARK: Metrics
 
   @Test func metricsCountWhatTheDaemonDid() throws {
