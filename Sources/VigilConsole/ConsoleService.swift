@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
 import ServiceLifecycle
 import VigilCore
 import VigilServer
@@ -18,6 +19,8 @@ public struct ConsoleService: Service, CustomStringConvertible {
   let stateDirectory: String
   let log: Logger
   let live: LiveStreams
+  let connections: ConsoleConnectionLimit.Count
+  let idleTimeout: TimeAmount
 
   public var description: String { "console" }
 
@@ -28,6 +31,8 @@ public struct ConsoleService: Service, CustomStringConvertible {
     stateDirectory = configuration.stateDirectory
     self.log = log
     live = LiveStreams()
+    connections = ConsoleConnectionLimit.Count(limit: configuration.http.maxConnections)
+    idleTimeout = .milliseconds(Int64(configuration.http.idleSeconds * 1000))
   }
 
   public func run() async throws {
@@ -41,8 +46,12 @@ public struct ConsoleService: Service, CustomStringConvertible {
     var quiet = Logger(label: "vigild.console")
     quiet.logLevel = .warning
     let address = self.address
+    let connections = self.connections
     let app = Application(
       router: router,
+      server: .http1(
+        configuration: .init(
+          additionalChannelHandlers: [ConsoleConnectionLimit(connections)], idleTimeout: idleTimeout)),
       configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: nil),
       onServerRunning: { _ in
         daemon.console.set(.serving(address))

@@ -468,6 +468,67 @@ struct ConsoleEndToEndTests {
     #expect(!FileManager.default.fileExists(atPath: directory.path + "/v.sock"))
   }
 
+  /// Idle console connections are bounded in number and in time, so that they cannot take
+  /// the file descriptors the socket's clients need; a live stream is not idle.
+  @Test func idleConsoleConnectionsAreBoundedAndTimedOut() throws {
+    let directory = try TemporaryDirectory()
+    let port = freeTCPPort()
+    try """
+    http:
+      listen: "127.0.0.1:\(port)"
+      max_connections: 3
+      idle_s: 1
+    rules:
+      paths: [Rules]
+    state_dir: var/lib/vigil
+    alerts:
+      path: var/log/vigil/alerts.jsonl
+    """.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(
+      rules: try TerritorialControlReplayTests.shippedRules(), arguments: ["--config", "v.yaml"], directory: directory)
+    let http = HTTPTestClient(port: port)
+    try #require(eventually(within: 60) { (try? http.request(path: "/api/status"))?.status == 200 })
+    /// A TCP connection that sends nothing; `closedByServer` waits for the server's FIN.
+    final class Idle {
+      let descriptor: Int32
+      init(port: Int) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+          $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw HTTPTestError("cannot connect to 127.0.0.1:\(port)") }
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+      }
+      /// Whether the server closed it (a read gives the end) rather than leaving it open.
+      func closedByServer() -> Bool {
+        var byte: UInt8 = 0
+        return read(descriptor, &byte, 1) == 0
+      }
+      deinit { close(descriptor) }
+    }
+    let idle = try (0..<3).map { _ in try Idle(port: port) }
+    // A fourth is over the bound: closed as it comes, while the socket serves on.
+    let fourth = try Idle(port: port)
+    #expect(fourth.closedByServer())
+    #expect(try daemon.exchange(#"{"op":"ping"}"#)["op"] as? String == "pong")
+    // The three are closed once idle for idle_s (a read times out only after 20 s, and
+    // gives no end then); the console answers again afterwards.
+    #expect(idle.allSatisfy { $0.closedByServer() })
+    #expect(eventually(within: 30) { (try? http.request(path: "/api/rules"))?.status == 200 })
+    // A live stream sends nothing back for longer than idle_s, and is not closed.
+    let stream = try http.events("/api/events")
+    try #require(Self.waitForConnected(stream))
+    Thread.sleep(forTimeInterval: 3)
+    _ = try daemon.exchange([#"{"id":"IDLE-1","occurred_at":"2016-03-04","type":"attack","weapons":["barrel_bomb"]}"#])
+    #expect(stream.nextEvent(timeout: 30)?.event == "alert")
+    expectCleanStop(daemon)
+  }
+
   @Test func aTokenFileGuardsEveryRouteAndTheLoginSetsAStrictCookie() throws {
     let directory = try TemporaryDirectory()
     let token = "c0ns0le-t0ken-" + UUID().uuidString.replacingOccurrences(of: "-", with: "")

@@ -121,7 +121,7 @@ private struct Reader {
   }
 
   mutating func readHTTP(_ node: Node, into http: inout DaemonConfiguration.HTTP) {
-    for (key, value) in members(node, "http", known: ["listen", "token_file", "index_limit"]) {
+    for (key, value) in members(node, "http", known: ["listen", "token_file", "index_limit", "max_connections", "idle_s"]) {
       let path = "http." + key
       switch key {
       case "listen":
@@ -134,6 +134,8 @@ private struct Reader {
         // Empty: no token (loopback only).
         guard let text = string(value, path, allowEmpty: true) else { continue }
         http.tokenFile = text.isEmpty ? "" : self.path(value, path) ?? http.tokenFile
+      case "max_connections": http.maxConnections = integer(value, path, minimum: 1) ?? http.maxConnections
+      case "idle_s": http.idleSeconds = seconds(value, path) ?? http.idleSeconds
       default: http.indexLimit = integer(value, path, minimum: 0) ?? http.indexLimit
       }
     }

@@ -71,6 +71,12 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var tokenFile = ""
     /// How many of the newest alerts the console's index holds (its counts cover all).
     public var indexLimit = 1_000_000
+    /// Console connections open at once; one more is closed as it comes, so that idle
+    /// browsers cannot take the file descriptors the socket's clients need.
+    public var maxConnections = 128
+    /// A console connection that sends nothing this long between requests (or in the
+    /// middle of a request's head) is closed; a live stream being written is not idle.
+    public var idleSeconds = 60.0
   }
 
   /// An enabled plugin and its settings, in the order the file gives them.
