@@ -29,6 +29,7 @@ struct Vigil: ParsableCommand {
     var none = sigset_t()
     sigemptyset(&none)
     pthread_sigmask(SIG_SETMASK, &none, nil)
+    StandardDescriptors.ensureOpen()
     do {
       var command = try parseAsRoot()
       // `vigil` or `vigil rules` alone names no command to run: misuse, not a request for help.

@@ -67,6 +67,7 @@ struct Vigild: ParsableCommand {
   static func main() {
     // Before any thread exists: see SignalHandling.
     SignalHandling.blockInEveryThread()
+    StandardDescriptors.ensureOpen()
     let command: Vigild
     do {
       command = try parse()

@@ -350,6 +350,20 @@ struct VigilClientCommandTests {
     #expect(!seen.sofar().contains("T-1"))
   }
 
+  /// Started with standard input closed, `submit` and `check` read nothing (their
+  /// connection to the daemon must not take descriptor 0 and be read as the input).
+  @Test func aClosedStandardInputIsEmptyInput() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    let vigil = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil").path
+    for command in ["submit", "check"] {
+      let run = try ChildProcess.run(
+        "/bin/sh", ["-c", "exec timeout 60 \"$0\" \(command) --socket \"$1\" <&-", vigil, daemon.socketPath])
+      #expect(run.status == 0, "\(command): \(run.status) \(run.standardError)")
+      #expect(run.standardOutput.contains("0 reports"), "\(command): \(run.standardOutput)")
+    }
+    expectCleanStop(daemon)
+  }
+
   /// Two rotations between two of `tail -f`'s reads: the file rotated in between (now
   /// `.1`, the one followed now `.2`) is read whole before the new one, and nothing twice.
   @Test func tailFollowsTwoRotationsBetweenItsReads() throws {
