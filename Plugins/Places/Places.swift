@@ -18,7 +18,11 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
   /// from the location's governorate in any spelling or script, or else from its
   /// coordinates; nothing when neither names one. Patterns group reports by it.
   static let governorate = ConditionFunction(
-    name: "governorate", parameters: [.field(.object)], result: .text
+    name: "governorate", parameters: [.field(.object)], result: .text,
+    // Compared with a governorate in any spelling the atlas knows: `= Idlib` is `= Idleb`.
+    answers: .init(allowed: GovernorateAtlas.atlas.regions.map(\.name)) { text in
+      GovernorateAtlas.atlas.region(named: text).flatMap { key in GovernorateAtlas.atlas.regions.first { $0.key == key }?.name }
+    }
   ) { (arguments: [ConditionFunction.Argument]) -> ConditionFunction.Evaluation in
     guard case .field(let location) = arguments[0],
       let named = ReportSchema.field(location.path + ".governorate"),
@@ -84,7 +88,11 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
         place.aliases.contains { $0.occurs(in: words) } && !place.except.contains { $0.occurs(in: words) }
       }?.key
     }
-    let place = ConditionFunction(name: "place", parameters: [.field(.text)], result: .text) { report, arguments in
+    // Compared with place keys: a misspelt key is an error, not a comparison never true.
+    let placeKeys = places.map(\.key)
+    let place = ConditionFunction(
+      name: "place", parameters: [.field(.text)], result: .text, answers: placeKeys.isEmpty ? nil : .init(allowed: placeKeys)
+    ) { report, arguments in
       guard case .field(let field) = arguments[0], case .text(let text)? = field.read(report) else { return nil }
       return found.value(for: text, compute: placeNamed).map(FieldValue.text)
     }

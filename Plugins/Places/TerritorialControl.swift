@@ -47,7 +47,10 @@ enum TerritorialControl {
     let map = ControlMap(entries: entries)
     // The verdicts' texts, made once rather than for every report.
     let verdicts = Dictionary(uniqueKeysWithValues: ControlFinding.Verdict.allCases.map { ($0, ReportText($0.rawValue)) })
-    let control = ConditionFunction(name: "control", parameters: [.field(.object)], result: .text) { arguments in
+    let control = ConditionFunction(
+      name: "control", parameters: [.field(.object)], result: .text,
+      answers: .init(allowed: ControlFinding.Verdict.allCases.map(\.rawValue))
+    ) { arguments in
       let read = map.reader(for: arguments)
       return { report in read(report).map { .text(verdicts[$0.verdict]!) } }
     }

@@ -86,6 +86,36 @@ struct PluginRuleTests {
     #expect(errors.errors.map(\.description) == ["Rules/x.yaml:3:3: unknown key 'except' in a designation (known: designation, names)"])
   }
 
+  /// A function of closed answers is compared with one of them: a misspelling is an error
+  /// at its place, not a condition never true; a governorate in any spelling the atlas
+  /// knows stands for the one `governorate()` answers.
+  @Test func aFunctionsClosedAnswersAreCheckedAtLoad() throws {
+    func rule(_ condition: String) -> String {
+      "- place: bab_al_hawa\n  names: [Bab al-Hawa]\n- list: crossings\n  items: [bab_al_hawa, bab_al_salem]\n"
+        + "- rule: t.r\n  desc: d\n  condition: \(condition)\n  output: o\n  priority: low\n"
+    }
+    for (condition, column, message) in [
+      ("control(location) = designatd", 34, "control(…) answers one of designated, shared, others; 'designatd' is none of them"),
+      ("not control(location) in (designated, share)", 52, "control(…) answers one of designated, shared, others; 'share' is none of them"),
+      ("place(access.crossing) = bab_al_hwa", 39, "place(…) answers one of bab_al_hawa; 'bab_al_hwa' is none of them"),
+      ("place(access.crossing) in (crossings)", 41, "place(…) answers one of bab_al_hawa; 'bab_al_salem' (in list crossings) is none of them"),
+      ("governorate(location) = Idlibb", 38, "governorate(…) answers one of"),
+    ] {
+      guard case .failure(let errors) = load(rule(condition)) else {
+        Issue.record("loaded: \(condition)")
+        continue
+      }
+      #expect(errors.errors.first?.description.hasPrefix("Rules/x.yaml:7:\(column): rule t.r: \(message)") == true, "\(errors)")
+    }
+    let set = try load(
+      "- rule: t.idlib\n  desc: d\n  condition: governorate(location) in (Idlib, \"محافظة حلب\")\n  output: o\n  priority: low\n"
+    ).get()
+    for (governorate, fires) in [("Idlib", true), ("إدلب", true), ("Aleppo", true), ("Hama", false)] {
+      let fired = set.evaluate(try report(#""location":{"governorate":"\#(governorate)"}"#)).map(\.rule.id)
+      #expect(fired == (fires ? ["t.idlib"] : []), "\(governorate)")
+    }
+  }
+
   @Test func evaluation() throws {
     let set = try load(Self.rules).get()
     let fired = set.evaluate(try report(#""perpetrator":{"name":"والنصرة"},"target":{"type":"market"}"#))

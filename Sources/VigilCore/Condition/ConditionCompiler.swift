@@ -148,6 +148,7 @@ public struct ConditionCompiler: Sendable {
     let read: @Sendable (Report) -> FieldValue?
     let subjectName: String
     var fromFunction = false
+    var answers: ConditionFunction.Answers?
     // The field whose values `=` and `in` pin: one that holds a single text or word.
     var pinnable: String?
     switch predicate.subject {
@@ -168,11 +169,13 @@ public struct ConditionCompiler: Sendable {
       read = function.prepare(arguments)
       subjectName = "\(call.function.text)(…)"
       fromFunction = true
+      answers = function.answers
     }
     switch predicate.test {
     case .exists:
       return CompiledCondition(evaluate: { read($0) != nil })
-    case .compare(let comparison, let literal):
+    case .compare(let comparison, let written):
+      let literal = try Self.answer(written, of: answers, comparison == .equal || comparison == .notEqual, subjectName)
       let test = try ValueTest.comparison(
         comparison, literal, type: type, subject: subjectName, fromFunction: fromFunction)
       let pinned = comparison == .equal ? pinnable.map { [$0: Set([ValueKey(literal.text)])] } ?? [:] : [:]
@@ -183,7 +186,18 @@ public struct ConditionCompiler: Sendable {
         },
         pinnedValues: pinned, exactPin: pinned.first.map { ($0.key, $0.value) })
     case .member(let membership, let items):
-      let values = try expand(items)
+      var values = try expand(items)
+      if membership != .iin, let answers {
+        values = try values.map { item throws(ConditionError) in
+          guard let answer = answers.canonical(item.text) else {
+            throw ConditionError(
+              item.literal.start, item.literal.end,
+              "\(subjectName) answers one of \(answers.allowed.joined(separator: ", ")); '\(item.text)'"
+                + "\(item.list.map { " (in list \($0))" } ?? "") is none of them")
+          }
+          return ValueTest.Item(text: answer, literal: item.literal, list: item.list)
+        }
+      }
       let test = try ValueTest.membership(
         membership, values, type: type, subject: subjectName, fromFunction: fromFunction)
       var warnings: [ConditionError] = []
@@ -205,6 +219,20 @@ public struct ConditionCompiler: Sendable {
         },
         pinnedValues: pinned, warnings: warnings, exactPin: pinned.first.map { ($0.key, $0.value) })
     }
+  }
+
+  /// The value a function of closed answers is compared with, as the answer it stands for;
+  /// one that stands for none is an error at its place.
+  private static func answer(
+    _ literal: ConditionSyntax.Literal, of answers: ConditionFunction.Answers?, _ applies: Bool, _ subject: String
+  ) throws(ConditionError) -> ConditionSyntax.Literal {
+    guard applies, let answers else { return literal }
+    guard let answer = answers.canonical(literal.text) else {
+      throw ConditionError(
+        literal.start, literal.end,
+        "\(subject) answers one of \(answers.allowed.joined(separator: ", ")); '\(literal.text)' is none of them")
+    }
+    return ConditionSyntax.Literal(kind: literal.kind, text: answer, start: literal.start, end: literal.end)
   }
 
   /// What `a and b and …` pins: every field a part pins, to the values that all the parts

@@ -39,28 +39,48 @@ public struct ConditionFunction: Sendable {
   /// answers nil when an argument it needs is absent (a comparison on it is then false).
   public typealias Evaluation = @Sendable (Report) -> FieldValue?
 
+  /// The answers of a function that gives one of a closed set (`control` gives
+  /// designated, shared or others): what `=`, `!=`, `in` compare it with must be one of
+  /// them, or a load error — a misspelt word would otherwise never match.
+  public struct Answers: Sendable {
+    /// The answers, as the error lists them.
+    public let allowed: [String]
+    /// The answer a written value stands for (`Idlib` for the governorate answered as
+    /// `Idleb`), nil when it is none.
+    public let canonical: @Sendable (String) -> String?
+
+    public init(allowed: [String], canonical: (@Sendable (String) -> String?)? = nil) {
+      self.allowed = allowed
+      let set = Set(allowed)
+      self.canonical = canonical ?? { set.contains($0) ? $0 : nil }
+    }
+  }
+
   public let name: String
   public let parameters: [Parameter]
   public let result: Result
+  public let answers: Answers?
   /// Turns a call's arguments into its evaluation, once, when the rule set loads: a
   /// function prepares what it can from them here (aliases normalised, say).
   public let prepare: @Sendable ([Argument]) -> Evaluation
 
   public init(
-    name: String, parameters: [Parameter], result: Result, prepare: @escaping @Sendable ([Argument]) -> Evaluation
+    name: String, parameters: [Parameter], result: Result, answers: Answers? = nil,
+    prepare: @escaping @Sendable ([Argument]) -> Evaluation
   ) {
     self.name = name
     self.parameters = parameters
     self.result = result
+    self.answers = answers
     self.prepare = prepare
   }
 
   /// A function with nothing to prepare: `implementation` gets the arguments at each call.
   public init(
-    name: String, parameters: [Parameter], result: Result,
+    name: String, parameters: [Parameter], result: Result, answers: Answers? = nil,
     implementation: @escaping @Sendable (Report, [Argument]) -> FieldValue?
   ) {
-    self.init(name: name, parameters: parameters, result: result) { arguments in
+    self.init(name: name, parameters: parameters, result: result, answers: answers) { arguments in
       { report in implementation(report, arguments) }
     }
   }
