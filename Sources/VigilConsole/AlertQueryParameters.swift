@@ -16,17 +16,25 @@ struct OverviewPeriod: Sendable, Equatable {
 /// The console's URL parameters (docs/console.md, "Filters"): the same for the alerts page,
 /// `/api/alerts` and `/api/events`. A wrong value is an error that says which and why.
 enum AlertQueryParameters {
-  /// `a=1&b=two+words` as pairs, percent-decoded, `+` as a space.
-  static func pairs(_ query: String) -> [(String, String)] {
-    query.split(separator: "&").compactMap { part in
+  /// `a=1&b=two+words` as pairs, percent-decoded, `+` as a space. A part that is not
+  /// percent-encoded UTF-8 (`%FF`, `%zz`, a lone `%`) is refused, naming its parameter.
+  static func pairs(_ query: String) throws(BadParameter) -> [(String, String)] {
+    var pairs: [(String, String)] = []
+    for part in query.split(separator: "&") {
       let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-      func decoded(_ text: Substring) -> String {
+      func decoded(_ text: Substring, of name: String?) throws(BadParameter) -> String {
         let spaced = text.replacingOccurrences(of: "+", with: " ")
-        return spaced.removingPercentEncoding ?? spaced
+        guard let text = spaced.removingPercentEncoding else {
+          throw BadParameter(
+            message: "\(name ?? "a parameter's name"): not percent-encoded UTF-8 (\(spaced.prefix(40)))")
+        }
+        return text
       }
-      guard let key = pieces.first else { return nil }
-      return (decoded(key), pieces.count > 1 ? decoded(pieces[1]) : "")
+      guard let key = pieces.first else { continue }
+      let name = try decoded(key, of: nil)
+      pairs.append((name, pieces.count > 1 ? try decoded(pieces[1], of: name) : ""))
     }
+    return pairs
   }
 
   static func query(from pairs: [(String, String)]) throws(BadParameter) -> AlertQuery {
@@ -83,10 +91,17 @@ enum AlertQueryParameters {
 
   /// `days=N` (ending at the newest incident, or today), or `from` and `to` (dates).
   static func period(from pairs: [(String, String)], newestIncidentMs: Int64?) throws(BadParameter) -> OverviewPeriod {
-    let values = Dictionary(pairs, uniquingKeysWith: { _, last in last })
-    // As /api/alerts does: a parameter it does not know is an error, not ignored.
+    // As /api/alerts does: a parameter it does not know is an error, not ignored, and one
+    // given twice with two values is not one of them silently.
     if let unknown = pairs.first(where: { !["days", "from", "to"].contains($0.0) }) {
       throw BadParameter(message: "unknown parameter \(unknown.0.prefix(40)); known: days, from, to")
+    }
+    var values: [String: String] = [:]
+    for (key, value) in pairs where !value.isEmpty {
+      if let earlier = values[key], earlier != value {
+        throw BadParameter(message: "\(key): given twice (\(earlier.prefix(40)), \(value.prefix(40))); give one")
+      }
+      values[key] = value
     }
     if values["days"].map({ !$0.isEmpty }) == true, values["from"].map({ !$0.isEmpty }) == true {
       throw BadParameter(message: "days and from: give one of them (days counts back from to, or from the newest incident)")
@@ -114,7 +129,7 @@ enum AlertQueryParameters {
   }
 
   private static func day(_ text: String, _ key: String) throws(BadParameter) -> Int {
-    guard let ms = AlertIndex.milliseconds(text.count == 10 ? text + "T00:00:00Z" : text) else {
+    guard text.count == 10, let ms = AlertIndex.milliseconds(text + "T00:00:00Z") else {
       throw BadParameter(message: "\(key): expected a date (YYYY-MM-DD), got \(text.prefix(40))")
     }
     return AlertIndex.day(ofMilliseconds: ms)
@@ -133,6 +148,11 @@ enum AlertQueryParameters {
     }
     guard let ms = AlertIndex.milliseconds(text) else {
       throw BadParameter(message: "\(key): expected a date (YYYY-MM-DD) or an RFC 3339 time, got \(text.prefix(40))")
+    }
+    // Times are held to the millisecond: a bound with a finer part is the next one (a
+    // record at .000 is before an `until` of .0009, and not on or after a `since` of .0001).
+    if let fraction = text.firstMatch(of: /\.([0-9]+)/)?.1, fraction.dropFirst(3).contains(where: { $0 != "0" }) {
+      return ms + 1
     }
     return ms
   }

@@ -31,7 +31,7 @@ struct ConsoleRoutes {
     router.post("/login") { request, _ in
       var request = request
       let body = try await request.collectBody(upTo: 4096)
-      let form = AlertQueryParameters.pairs(String(buffer: body))
+      let form = (try? AlertQueryParameters.pairs(String(buffer: body))) ?? []
       guard access.matches(form.first { $0.0 == "token" }?.1 ?? "") else {
         var response = html(views.loginPage(failed: true, required: access.required))
         response.status = .unauthorized
@@ -61,10 +61,21 @@ struct ConsoleRoutes {
     router.get("/api/rules") { _, _ in json(views.rulesJSON()) }
     router.get("/api/overview") { request, _ in json(views.overviewJSON(period: try period(request))) }
     router.get("/api/events") { request, _ in
-      var query = try AlertQueryParameters.query(from: query(of: request))
-      // A browser reconnecting says the last event it had.
+      let pairs = try query(of: request)
+      // A stream sends what comes after `after`, oldest first: no page of it.
+      for (key, value) in pairs where ["before", "limit"].contains(key) && !value.isEmpty {
+        throw BadParameter(message: "\(key): /api/events sends every record after `after` as it comes; /api/alerts pages")
+      }
+      var query = try AlertQueryParameters.query(from: pairs)
+      let snapshot = index.snapshot()
+      let newest = snapshot.building ? nil : snapshot.newestSeq ?? 0
+      if let after = query.after, let newest, after > newest {
+        throw BadParameter(message: "after: \(after) is past the newest record (\(newest)); nothing would come until it")
+      }
+      // A browser reconnecting says the last event it had (from a log since replaced, it
+      // may be past the newest: it then gets what comes).
       if let last = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap({ UInt64($0) }) {
-        query.after = max(query.after ?? 0, last)
+        query.after = max(query.after ?? 0, min(last, newest ?? last))
       }
       return live.response(daemon: daemon, index: index, query: query)
     }
@@ -92,13 +103,13 @@ struct ConsoleRoutes {
     }
   }
 
-  private func query(of request: Request) -> [(String, String)] {
-    AlertQueryParameters.pairs(request.uri.query ?? "")
+  private func query(of request: Request) throws(BadParameter) -> [(String, String)] {
+    try AlertQueryParameters.pairs(request.uri.query ?? "")
   }
 
   private func period(_ request: Request) throws -> OverviewPeriod {
     try AlertQueryParameters.period(
-      from: query(of: request), newestIncidentMs: index.snapshot().newestIncidentMs)
+      from: try query(of: request), newestIncidentMs: index.snapshot().newestIncidentMs)
   }
 }
 

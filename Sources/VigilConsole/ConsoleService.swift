@@ -143,6 +143,7 @@ struct ConsoleGuard: RouterMiddleware {
     default:
       var headers = HTTPFields()
       headers[.allow] = isLogin ? "GET, HEAD, POST" : "GET, HEAD"
+      headers[.contentType] = "text/plain; charset=utf-8"
       return Response(
         status: .methodNotAllowed, headers: headers,
         body: .init(byteBuffer: ByteBuffer(string: "405: the console is read-only (GET and HEAD only)\n")))

@@ -127,6 +127,12 @@ struct ConsoleEndToEndTests {
       Self.milliseconds($0["time"] as? String ?? "").map { $0 >= Self.milliseconds("2016-03-04T04:40:00Z")! } ?? false
     }
     try expect("until=2016-03-04T04:40:00Z", incident(from: "1900-01-01T00:00:00Z", before: "2016-03-04T04:40:00Z"))
+    // Held to the millisecond: a finer bound is the next millisecond, so `until` a hair
+    // after an instant includes it and `since` a hair after excludes it.
+    try expect("until=2016-03-04T04:40:00.0001Z", incident(from: "1900-01-01T00:00:00Z", before: "2016-03-04T04:40:00.001Z"))
+    try expect("since=2016-03-04T04:40:00.000000001Z", incident(from: "2016-03-04T04:40:00.001Z", before: "2100-01-01T00:00:00Z")) {
+      Self.milliseconds($0["time"] as? String ?? "").map { $0 > Self.milliseconds("2016-03-04T04:40:00Z")! } ?? false
+    }
     // An offset's `+` written unencoded arrives as a space, and is still read as the offset.
     try expect("since=2016-03-04T06:40:00+02:00", incident(from: "2016-03-04T04:40:00Z", before: "2100-01-01T00:00:00Z")) {
       Self.milliseconds($0["time"] as? String ?? "").map { $0 >= Self.milliseconds("2016-03-04T04:40:00Z")! } ?? false
@@ -142,7 +148,10 @@ struct ConsoleEndToEndTests {
     try expect("until=" + Self.encoded(shown), incident(from: "1900-01-01T00:00:00Z", before: "2016-03-04T04:40:00Z"))
 
     // The overview's parameters likewise: an unknown one, or days with from, is refused.
-    for (query, parameter) in [("priority=urgent", "priority"), ("days=30&from=2016-01-01", "days and from")] {
+    for (query, parameter) in [
+      ("priority=urgent", "priority"), ("days=30&from=2016-01-01", "days and from"), ("days=5&days=6", "days: given twice"),
+      ("from=2016-03-01T00:00:00Z&to=2016-03-02", "from: expected a date"), ("to=%FF", "to: not percent-encoded UTF-8"),
+    ] {
       let (value, response) = try console.http.json("/api/overview?" + query)
       #expect(response.status == 400, "\(query): \(response.status) \(response.body)")
       let error = (value as? [String: Any])?["error"] as? [String: Any]
@@ -155,6 +164,8 @@ struct ConsoleEndToEndTests {
       ("limit=0", "limit"),
       ("limit=501", "limit"), ("before=ten", "before"), ("colour=red", "colour"),
       ("governorate=Idlib&governorate=Aleppo", "governorate: given twice"),
+      ("q=%FF", "q: not percent-encoded UTF-8"), ("q=%zz", "q: not percent-encoded"), ("rule=%E2%82", "rule: not percent"),
+      ("%C3%28=x", "a parameter's name: not percent-encoded"),
     ] {
       let (value, response) = try console.http.json("/api/alerts?" + query)
       #expect(response.status == 400, "\(query): \(response.status) \(response.body)")
@@ -162,6 +173,21 @@ struct ConsoleEndToEndTests {
       let error = (value as? [String: Any])?["error"] as? [String: Any]
       #expect((error?["message"] as? String)?.contains(parameter) == true, "\(query): \(response.body)")
     }
+    // The live stream takes no page (`before`, `limit`), nor an `after` past the newest
+    // record, which would hold back every record until it; a Last-Event-ID past it (from a
+    // log since replaced) is taken as the newest.
+    let newest = try #require(try console.loggedRecords().last?["seq"] as? Int)
+    for (query, parameter) in [("after=2&before=5", "before: /api/events sends"), ("limit=5", "limit"), ("after=\(newest + 100)", "after: \(newest + 100) is past the newest record")] {
+      let (value, response) = try console.http.json("/api/events?" + query)
+      #expect(response.status == 400, "\(query): \(response.status) \(response.body)")
+      let error = (value as? [String: Any])?["error"] as? [String: Any]
+      #expect((error?["message"] as? String)?.contains(parameter) == true, "\(query): \(response.body)")
+    }
+    let resumed = try console.http.events("/api/events", headers: ["Last-Event-ID": "\(newest + 100)"])
+    try #require(Self.waitForConnected(resumed))
+    let more = try console.submit([Self.handReports[0].replacingOccurrences(of: #""id":""#, with: #""id":"LEID-"#)])
+    let event = try #require(resumed.nextEvent(timeout: 30))
+    #expect(event.event == "alert" && event.id == more.alerts.first.map { String($0.seq) }, "\(event)")
   }
 
   // MARK: One alert
@@ -410,6 +436,7 @@ struct ConsoleEndToEndTests {
       let response = try console.http.request(method: method, path: path, body: method == "DELETE" ? nil : "{}")
       #expect(response.status == 405, "\(method) \(path): \(response.status)")
       #expect(response.headers["allow"] == "GET, HEAD", "\(method) \(path): \(response.headers)")
+      #expect(response.headers["content-type"]?.hasPrefix("text/plain") == true, "\(method) \(path): \(response.headers)")
       #expect(Self.protectionProblems("\(method) \(path)", response.headers).isEmpty, "\(response.headers)")
     }
     let deleteLogin = try console.http.request(method: "DELETE", path: "/login")

@@ -314,6 +314,9 @@ public final class AlertIndex: Sendable {
 
     /// The oldest seq held.
     public var oldestSeq: UInt64? { chunks.first { $0.count > 0 }.map { $0.chunk.entry(0).seq } }
+
+    /// The newest seq held.
+    public var newestSeq: UInt64? { chunks.last { $0.count > 0 }.map { $0.chunk.entry($0.count - 1).seq } }
   }
 
   public func snapshot() -> Snapshot {
