@@ -27,6 +27,9 @@ struct ReportSplitter {
   private var escaped = false
   /// Collecting something that is not an object or array (a bare word, a number…).
   private var scalar = false
+  /// In `.array` mode: the line of its `[`, and whether its `]` came.
+  private var arrayLine = 0
+  private var arrayClosed = false
 
   mutating func feed(_ bytes: some Sequence<UInt8>, emit: ([UInt8], Int) -> Void) {
     for byte in bytes {
@@ -35,10 +38,12 @@ struct ReportSplitter {
     }
   }
 
-  /// The end of the input: whatever is left is one (broken) value.
-  mutating func finish(emit: ([UInt8], Int) -> Void) {
+  /// The end of the input: whatever is left is one (broken) value. Gives the line of an
+  /// array's `[` that no `]` closed: the input was cut short.
+  mutating func finish(emit: ([UInt8], Int) -> Void) -> Int? {
     if !value.isEmpty { emit(value, valueLine) }
     value = []
+    return mode == .array && !arrayClosed ? arrayLine : nil
   }
 
   private mutating func take(_ byte: UInt8, emit: ([UInt8], Int) -> Void) {
@@ -56,9 +61,13 @@ struct ReportSplitter {
     if value.isEmpty {
       // Between values.
       if Self.isSpace(byte) { return }
-      if mode == .array, byte == UInt8(ascii: ",") || byte == UInt8(ascii: "]") { return }
+      if mode == .array, byte == UInt8(ascii: ",") || byte == UInt8(ascii: "]") {
+        if byte == UInt8(ascii: "]") { arrayClosed = true }
+        return
+      }
       if mode == .undecided, byte == UInt8(ascii: "[") {
         mode = .array
+        arrayLine = line
         return
       }
       valueLine = line
@@ -86,6 +95,7 @@ struct ReportSplitter {
     if scalar {
       let ends = newline || (mode == .array && (byte == UInt8(ascii: ",") || byte == UInt8(ascii: "]")))
       if ends {
+        if mode == .array, byte == UInt8(ascii: "]") { arrayClosed = true }
         complete(emit: emit, startedOnOneLine: true)
         return
       }

@@ -17,6 +17,8 @@ struct ReportStreaming {
     let file: String
     let line: Int
     var refusal: String? = nil
+    /// The refusal's code (a row an import's mapping refused is `unmappable`).
+    var refusalCode = "unmappable"
     /// A report sent inside a request (`check`, or a report with an `op` member): the
     /// refusal it gets on its own, whose byte offsets count from its first byte, not from
     /// the request's (the same parser as the daemon's, so the same words).
@@ -69,7 +71,13 @@ struct ReportStreaming {
             batchOrigins.append(origin)
           }
           if chunk.isEmpty {
-            splitter.finish(emit: emit)
+            if let opened = splitter.finish(emit: emit) {
+              batchOrigins.append(
+                Origin(
+                  file: name, line: opened,
+                  refusal: "the JSON array begun here is never closed (no ']'): the input may be cut short",
+                  refusalCode: "invalid_json"))
+            }
             open = false
           } else {
             splitter.feed(chunk, emit: emit)
@@ -170,7 +178,7 @@ struct ReportStreaming {
         if json {
           Swift.print(
             "{\"file\":\(JSONText.string(origin.file)),\"line\":\(origin.line),\"ok\":false,"
-              + "\"error\":{\"code\":\"unmappable\",\"message\":\(JSONText.string(refusal))}}")
+              + "\"error\":{\"code\":\"\(origin.refusalCode)\",\"message\":\(JSONText.string(refusal))}}")
         } else {
           Swift.print(TerminalText.safe("\(origin.file):\(origin.line): refused (not sent): \(refusal)"))
         }

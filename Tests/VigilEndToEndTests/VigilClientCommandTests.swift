@@ -64,6 +64,14 @@ struct VigilClientCommandTests {
     #expect(run.standardOutput.contains("array.json:3: A-2: 1 alert"))
     #expect(run.standardOutput.contains("one.json:1: O-1: 1 alert"))
     #expect(run.standardOutput.hasSuffix("3 reports: 3 accepted, 0 already recorded, 0 refused; 4 alerts (1 critical, 3 low)\n"))
+    // An array cut short: its reports are sent, and the missing `]` is a refusal (exit 1).
+    try Self.file(daemon, "cut.json", "[\n  \(Self.report("A-3")),\n  \(Self.report("A-4"))")
+    let cut = try Self.vigil(daemon, ["check", "cut.json"])
+    #expect(cut.status == 1, "\(cut.standardOutput)\(cut.standardError)")
+    #expect(cut.standardOutput.contains("cut.json:3: A-4:"), "\(cut.standardOutput)")
+    #expect(
+      cut.standardOutput.contains("cut.json:1: refused (not sent): the JSON array begun here is never closed (no ']')"),
+      "\(cut.standardOutput)")
   }
 
   @Test func checkRecordsNothing() throws {
