@@ -122,9 +122,13 @@ struct Reload: ParsableCommand {
 
 /// `file:line:column: message`, as every Vigil tool prints a rule error.
 enum RuleErrorText {
+  /// An error of no place (a directory that cannot be read) is its message alone; one of a
+  /// whole file, `file: message`.
   static func describe(_ error: [String: Any]) -> String {
-    "\(error["file"] as? String ?? ""):\(error["line"] as? Int ?? 0):\(error["column"] as? Int ?? 0): "
-      + (error["message"] as? String ?? "")
+    let (file, line, column) = (error["file"] as? String ?? "", error["line"] as? Int ?? 0, error["column"] as? Int ?? 0)
+    let message = error["message"] as? String ?? ""
+    if file.isEmpty { return message }
+    return line == 0 ? "\(file): \(message)" : "\(file):\(line):\(column): \(message)"
   }
 }
 

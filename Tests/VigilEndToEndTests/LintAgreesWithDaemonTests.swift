@@ -144,6 +144,12 @@ struct LintAgreesWithDaemonTests {
     #expect(refused["reloaded"] as? Bool == false && message.contains("any user may write it"))
     let lint = try Vigil.run(["rules", "lint", "--config", "v.yaml"], in: directory.path)
     #expect(lint.status == 1 && lint.standardError.contains(message), "\(lint.standardError)")
+    // An error of no place is printed as its message, not at ":0:0:".
+    let reload = try Vigil.run(["reload", "--socket", daemon.socketPath], in: directory.path)
+    #expect(reload.status == 1 && !(reload.standardOutput + reload.standardError).contains(":0:0:"), "\(reload)")
+    #expect((reload.standardOutput + reload.standardError).contains("refusing the rule file"), "\(reload)")
+    let status = try Vigil.run(["status", "--socket", daemon.socketPath], in: directory.path)
+    #expect(status.standardOutput.contains("refusing the rule file") && !status.standardOutput.contains(":0:0:"), "\(status.standardOutput)")
     expectCleanStop(daemon)
     let start = try Vigild.run(["--config", "v.yaml", "--socket", directory.path + "/second.sock"], in: directory.path)
     #expect(start.status == 1 && start.standardError.contains("any user may write it"))

@@ -19,7 +19,9 @@ public struct RuleError: Error, Equatable, Sendable, CustomStringConvertible {
 
   /// `file:line:column: message`; a problem with no place in a file (a directory that
   /// cannot be read) is its message alone.
-  public var description: String { position.file.isEmpty ? message : "\(position): \(message)" }
+  public var description: String {
+    position.file.isEmpty ? message : position.line == 0 ? "\(position.file): \(message)" : "\(position): \(message)"
+  }
 }
 
 /// Every problem found while loading a rule set; the set is rejected as a whole.
