@@ -176,6 +176,34 @@ struct RequestParserTests {
     #expect(error.message == message)
   }
 
+  /// A report may nest 64 levels, alone or inside a request's envelope (`vigil check`
+  /// wraps each report): the same report gets the same verdict either way.
+  @Test func aReportNestsAsDeepAloneAsInARequest() throws {
+    func report(depth: Int) -> String {
+      // The report object is level 1, `extra` level 2, then arrays.
+      #"{"id":"D","occurred_at":"2016-01-01","type":"attack","extra":{"a":"# + String(repeating: "[", count: depth - 2)
+        + String(repeating: "]", count: depth - 2) + "}}"
+    }
+    for depth in [64, 65] {
+      let alone = RequestParser.parse(Array(report(depth: depth).utf8))
+      let wrapped = RequestParser.parse(Array(#"{"op":"check","report":\#(report(depth: depth))}"#.utf8))
+      if depth == 64 {
+        guard case .success(.submit) = alone, case .success(.check) = wrapped else {
+          Issue.record("depth 64: \(alone), \(wrapped)")
+          continue
+        }
+      } else {
+        for result in [alone, wrapped] {
+          guard case .failure(let error) = result else {
+            Issue.record("depth 65 accepted")
+            continue
+          }
+          #expect(error.code == .invalidJSON && error.message.contains("nesting deeper than 64 levels"), "\(error.message)")
+        }
+      }
+    }
+  }
+
   @Test func responsesAreTheDocumentedShapes() throws {
     #expect(Response.pong == "{\"ok\":true,\"op\":\"pong\"}\n")
     let error = Response.error(try #require(failure(#"{"id":"A","occurred_at":"2016-01-01","type":"attak"}"#)))

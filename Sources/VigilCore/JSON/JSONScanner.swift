@@ -12,8 +12,11 @@
 public enum JSONScanner {
   public static let maxDepth = 64
 
-  public static func scan(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> JSONTape {
-    var parser = Parser(bytes: bytes)
+  /// `envelope`: levels around the value that `maxDepth` does not count (a request's
+  /// `{"op":"check","report":…}` is one), so that a report nested 64 deep is as good
+  /// inside a request as alone.
+  public static func scan(_ bytes: UnsafeBufferPointer<UInt8>, envelope: Int = 0) throws(JSONSyntaxError) -> JSONTape {
+    var parser = Parser(bytes: bytes, depthLimit: maxDepth + envelope)
     do {
       try parser.parseDocument()
     } catch {
@@ -45,7 +48,11 @@ private struct Parser {
   /// Tape indices of the containers that are open, innermost last.
   var open: [Int32] = []
 
-  init(bytes: UnsafeBufferPointer<UInt8>) {
+  /// The most containers open at once (`maxDepth`, and a request's envelope).
+  let depthLimit: Int
+
+  init(bytes: UnsafeBufferPointer<UInt8>, depthLimit: Int = JSONScanner.maxDepth) {
+    self.depthLimit = depthLimit
     cursor = JSONCursor(bytes: bytes)
     nodeCapacity = max(16, bytes.count / 6)
     nodes = .allocate(capacity: nodeCapacity)
@@ -140,7 +147,7 @@ private struct Parser {
   // MARK: Containers
 
   mutating func openContainer(_ kind: JSONTape.Kind) throws(JSONSyntaxError) {
-    guard open.count < JSONScanner.maxDepth else {
+    guard open.count < depthLimit else {
       throw JSONSyntaxError(
         offset: index, reason: "nesting deeper than \(JSONScanner.maxDepth) levels")
     }

@@ -10,6 +10,15 @@ public enum RequestParser {
     return start == 0 && end == line.count ? line : UnsafeBufferPointer(rebasing: line[start..<end])
   }
 
+  /// A syntax error in `line` (trimmed of `whole`'s white space) as at its offset in
+  /// `whole`, the line as sent.
+  static func asSent(_ error: JSONSyntaxError, _ line: UnsafeBufferPointer<UInt8>, _ whole: UnsafeBufferPointer<UInt8>)
+    -> JSONSyntaxError
+  {
+    let leading = line.baseAddress.flatMap { start in whole.baseAddress.map { start - $0 } } ?? 0
+    return JSONSyntaxError(offset: error.offset + leading, reason: error.reason)
+  }
+
   public static let ops = ["submit", "check", "ping", "status", "rules", "reload", "subscribe", "reopen", "parked", "resend"]
   static let subscriptionFilters = ["min_priority", "rules", "tags"]
 
@@ -31,12 +40,10 @@ public enum RequestParser {
     }
     let tape: JSONTape
     do {
-      tape = try JSONScanner.scan(line)
+      // One level more than a report may nest: `{"op":"check","report":…}` wraps one.
+      tape = try JSONScanner.scan(line, envelope: 1)
     } catch {
-      // The offset counts from the line as sent, its leading white space included.
-      let leading = line.baseAddress.flatMap { start in whole.baseAddress.map { start - $0 } } ?? 0
-      let asSent = JSONSyntaxError(offset: error.offset + leading, reason: error.reason)
-      return .failure(RequestError(.invalidJSON, "not valid JSON: \(asSent)"))
+      return .failure(RequestError(.invalidJSON, "not valid JSON: \(Self.asSent(error, line, whole))"))
     }
     guard tape[0].kind == .object else {
       return .failure(
@@ -60,6 +67,15 @@ public enum RequestParser {
       }
     }
     guard let op else {
+      // A bare report has no envelope: nested 65 deep (only a tape of 65 nodes or more
+      // can be), it is refused as the scanner refuses it.
+      if tape.count > JSONScanner.maxDepth {
+        do {
+          _ = try JSONScanner.scan(line)
+        } catch {
+          return .failure(RequestError(.invalidJSON, "not valid JSON: \(Self.asSent(error, line, whole))"))
+        }
+      }
       return ReportParser.decode(tape: tape, line: copy, at: 0).map { .submit($0, reportJSON: copy.whole) }
         .mapError(RequestError.init)
     }
