@@ -30,6 +30,14 @@ struct Vigil: ParsableCommand {
     sigemptyset(&none)
     pthread_sigmask(SIG_SETMASK, &none, nil)
     StandardDescriptors.ensureOpen()
+    // `vigil help NAME` for a NAME that is no command: misuse (the parser would print the
+    // top-level help and exit 0).
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    if arguments.first == "help", arguments.count > 1, !Self.names(commandPath: Array(arguments.dropFirst())) {
+      FileHandle.standardError.write(
+        Data("vigil: no command \(arguments.dropFirst().joined(separator: " ")); see vigil --help\n".utf8))
+      Foundation.exit(2)
+    }
     do {
       var command = try parseAsRoot()
       // `vigil` or `vigil rules` alone names no command to run: misuse, not a request for help.
@@ -51,6 +59,22 @@ struct Vigil: ParsableCommand {
       FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
       Foundation.exit(2)
     }
+  }
+}
+
+extension Vigil {
+  /// Whether `path` (`["rules", "lint"]`) names a command, its options aside.
+  static func names(commandPath path: [String]) -> Bool {
+    var command: any ParsableCommand.Type = Vigil.self
+    for name in path where !name.hasPrefix("-") {
+      guard
+        let next = command.configuration.subcommands.first(where: {
+          $0._commandName == name || $0.configuration.aliases.contains(name)
+        })
+      else { return false }
+      command = next
+    }
+    return true
   }
 }
 
