@@ -58,8 +58,11 @@ struct RuleSetCheck {
       var parts: [String] = []
       if failedExamples > 0 { parts.append("\(plural(failedExamples, "example")) failed") }
       if others > 0 { parts.append(plural(others, "error")) }
+      // The files the errors are in, of those read: "1 error in 1 of 10 files".
+      let erring = Set(failure.errors.map(\.position.file).filter { !$0.isEmpty }).count
+      let place = erring == 0 || files == 1 ? plural(files, "file") : "\(erring) of \(plural(files, "file"))"
       return
-        "rejected: \(parts.joined(separator: ", ")) in \(plural(files, "file")); "
+        "rejected: \(parts.joined(separator: ", ")) in \(place); "
         + "vigild would not start with it, and a running vigild would keep its old rules"
     }
   }

@@ -50,14 +50,14 @@ struct VigilRulesCommandTests {
     let broken =
       Self.good.replacingOccurrences(of: "and access.status = denied", with: "and access.status = refused")
       + "\n- macro: m\n  condition: type =\n"
-    let directory = try directory(["access.yaml": broken])
+    let directory = try directory(["access.yaml": broken, "other.yaml": "- list: l\n  items: [a]\n"])
     let lint = try Vigil.run(["rules", "lint", "R"], in: directory.path)
     #expect(lint.status == 1)
     let lines = lint.standardOutput.split(separator: "\n").map(String.init)
     #expect(lines.count == 3)
     #expect(lines[0].hasPrefix("R/access.yaml:5:89: rule access.denied: 'refused' is not a value of access.status"))
     #expect(lines[1] == "R/access.yaml:12:20: macro m: expected a value after '=', got the end of the condition")
-    #expect(lines[2] == "rejected: 2 errors in 1 file; vigild would not start with it, and a running vigild would keep its old rules")
+    #expect(lines[2] == "rejected: 2 errors in 1 of 2 files; vigild would not start with it, and a running vigild would keep its old rules")
   }
 
   /// Warnings are worth seeing while errors are mended too.
