@@ -253,6 +253,15 @@ extension Loading {
       fail(scalar.position, "\(owner): \(text) is an object; name one of its fields, or call a function on it")
       return nil
     }
+    // A list as a key would make [a, b] and [b, a] two groups, and a group of two values.
+    if case .words = field.type {
+      fail(scalar.position, "\(owner): \(text) holds a list; a key is one value: a field of one value, or a call")
+      return nil
+    }
+    guard field.type != .texts else {
+      fail(scalar.position, "\(owner): \(text) holds a list; a key is one value: a field of one value, or a call")
+      return nil
+    }
     return PatternKey(text: text, read: field.read)
   }
 
