@@ -456,9 +456,10 @@ final class GroupCommit: @unchecked Sendable {
     patternStatus.withLockedValue { $0 = status }
   }
 
-  /// The records of the patterns a report would complete, without counting it (`check`).
+  /// The records of the patterns a report would complete, without counting it (`check`),
+  /// and the warning a report too late to count would get.
   func patternsCompleted(by report: Report, events: [PatternEvent], revision: String, alerts: [AlertRecord])
-    -> EventLoopFuture<[AlertRecord]>
+    -> EventLoopFuture<(records: [AlertRecord], lateWarning: String?)>
   {
     loop.submit {
       // The reports handed over before it are counted first: a `check` after a `submit`
@@ -466,13 +467,13 @@ final class GroupCommit: @unchecked Sendable {
       if self.flushScheduled { self.flush() }
       // An id recorded already: submitting the report would count nothing (a duplicate,
       // or an id_conflict), so neither does its check.
-      if self.index.entry(id: report.id) != nil { return [] }
+      if self.index.entry(id: report.id) != nil { return ([], nil) }
       let now = WallClock.nowMilliseconds()
       let counted = self.patterns.count(
         report: report, events: events, evaluatedBy: revision, alerts: alerts, seqs: { _ in nil },
         receivedAt: now, time: UTCTime.format(millisecondsSinceEpoch: now), checking: true)
       self.patterns.windows.rollBack()
-      return counted.records
+      return (counted.records, counted.late ? self.patterns.lateWarning(horizonDays: self.horizonDays) : nil)
     }
   }
 

@@ -267,15 +267,18 @@ public final class RequestResponder: Sendable {
     let events = set.patternEvents(for: parsed.report, matches: matches)
     let completed =
       events.isEmpty
-      ? loop.makeSucceededFuture([AlertRecord]())
+      ? loop.makeSucceededFuture((records: [AlertRecord](), lateWarning: String?.none))
       : writer.patternsCompleted(by: parsed.report, events: events, revision: set.revision, alerts: records)
         .hop(to: loop)
     return completed.map { patterns in
       Response.verdict(
         reportID: parsed.report.id, duplicate: nil, ruleset: set.revision,
         alerts: alerts
-          + patterns.map { Response.Alert(seq: nil, rule: $0.rule, priority: $0.priority, message: $0.message) },
-        warnings: parsed.warnings)
+          + patterns.records.map {
+            Response.Alert(seq: nil, rule: $0.rule, priority: $0.priority, message: $0.message)
+          },
+        // As `submit` would warn it: too late to count toward patterns.
+        warnings: parsed.warnings + (patterns.lateWarning.map { [$0] } ?? []))
     }
   }
 
