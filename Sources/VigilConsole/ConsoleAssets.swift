@@ -62,6 +62,7 @@ enum ConsoleAssets {
       if (document.body.dataset.paged === "true") { status.textContent = "older page: not live"; return; }
       var params = new URLSearchParams(window.location.search);
       params.delete("before");
+      params.delete("limit");
       var newest = table.dataset.newest || "0";
       params.set("after", newest);
       var source = new EventSource("/api/events?" + params.toString());

@@ -62,8 +62,9 @@ struct ConsoleRoutes {
     router.get("/api/overview") { request, _ in json(views.overviewJSON(period: try period(request))) }
     router.get("/api/events") { request, _ in
       let pairs = try query(of: request)
-      // A stream sends what comes after `after`, oldest first: no page of it.
-      for (key, value) in pairs where ["before", "limit"].contains(key) && !value.isEmpty {
+      // A stream sends what comes after `after`, oldest first: no page of it (`limit`, a
+      // page's size, is let through and means nothing here: a list page's link carries it).
+      for (key, value) in pairs where key == "before" && !value.isEmpty {
         throw BadParameter(message: "\(key): /api/events sends every record after `after` as it comes; /api/alerts pages")
       }
       var query = try AlertQueryParameters.query(from: pairs)
