@@ -58,6 +58,11 @@ enum InputFile {
   }
 
   private static func failure(_ path: String, _ name: String?, _ reason: String) -> CommandFailure {
-    CommandFailure(status: 2, sentence: "cannot read \(name.map { "\($0) " } ?? "")\(path): \(reason)")
+    // Arguments reach a Swift program as Unicode text: a name's bytes that are not UTF-8
+    // arrive as U+FFFD, and that name is not the file's.
+    let hint =
+      path.unicodeScalars.contains("\u{FFFD}")
+      ? " (the name is not valid UTF-8, which vigil cannot pass on; rename the file, or give it on standard input)" : ""
+    return CommandFailure(status: 2, sentence: "cannot read \(name.map { "\($0) " } ?? "")\(path): \(reason)\(hint)")
   }
 }
