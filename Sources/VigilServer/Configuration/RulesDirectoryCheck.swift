@@ -10,7 +10,9 @@ public enum RulesDirectoryCheck {
       let key = "rules.paths[\(index)]"
       var isDirectory: ObjCBool = false
       guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-        return "\(key): cannot read the rules directory \"\(path)\": no such directory"
+        // A name whose bytes are not UTF-8 arrives with them replaced: not this directory.
+        let hint = path.unicodeScalars.contains("\u{FFFD}") ? " (the name is not valid UTF-8; rename the directory)" : ""
+        return "\(key): cannot read the rules directory \"\(path)\": no such directory\(hint)"
       }
       guard isDirectory.boolValue else {
         return "\(key): cannot read the rules directory \"\(path)\": it is not a directory"
