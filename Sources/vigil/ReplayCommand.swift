@@ -40,7 +40,8 @@ struct Replay: ParsableCommand {
     var reports = 0
     var unreadable = 0
     for line in journalData.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-      guard case .object(let entry)? = try? JSONValue.parse(Array(line)), let report = entry["report"],
+      guard case .object(let entry)? = try? JSONValue.parse(Array(line), envelope: JSONScanner.journalEnvelope),
+        let report = entry["report"],
         case .success(.submit(let parsed, _)) = RequestParser.parse(Array(JSONText.value(report).utf8))
       else {
         unreadable += 1

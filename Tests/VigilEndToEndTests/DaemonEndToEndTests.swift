@@ -351,6 +351,25 @@ struct DaemonEndToEndTests {
 
   /// In one batch, new reports among a duplicate and a conflict: each new one is found
   /// again where it was journalled, with its own alerts' seqs.
+  /// A report nested 64 levels, the most a line may, is one level deeper in its journal
+  /// line: it is read back there, so a duplicate and a conflict are told, after a restart too.
+  @Test func aReportNested64DeepIsFoundAgainInTheJournal() throws {
+    func report(_ date: String) -> String {
+      #"{"id":"DEEP","occurred_at":"\#(date)","type":"attack","extra":{"x":"# + String(repeating: "[", count: 62)
+        + String(repeating: "]", count: 62) + "}}"
+    }
+    var daemon = try RunningDaemon(rules: Self.rules)
+    let first = try daemon.exchange([report("2016-03-04"), report("2016-03-04"), report("2016-03-05")])
+    #expect(first[0].contains(#""duplicate":false"#) && first[1].contains(#""duplicate":true"#), "\(first)")
+    #expect(first[2].contains(#""code":"id_conflict""#), "\(first[2])")
+    expectCleanStop(daemon)
+    daemon = try RunningDaemon(rules: Self.rules, directory: daemon.directory)
+    #expect(!daemon.log().contains("unreadable"), "\(daemon.log())")
+    let again = try daemon.exchange([report("2016-03-04"), report("2016-03-05")])
+    #expect(again[0].contains(#""duplicate":true"#) && again[1].contains(#""code":"id_conflict""#), "\(again)")
+    expectCleanStop(daemon)
+  }
+
   @Test func newReportsBetweenDuplicatesAndConflictsAreFoundAgain() throws {
     let daemon = try RunningDaemon(rules: Self.rules)
     _ = try daemon.exchange([Self.report("M0")])

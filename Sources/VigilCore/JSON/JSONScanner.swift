@@ -12,9 +12,12 @@
 public enum JSONScanner {
   public static let maxDepth = 64
 
-  /// `envelope`: levels around the value that `maxDepth` does not count (a request's
-  /// `{"op":"check","report":…}` is one), so that a report nested 64 deep is as good
-  /// inside a request as alone.
+  /// A journal line, `{"received_at":…,"report":{…}}`, holds a report one level down: a
+  /// report nested `maxDepth` deep, which a line may be, makes a line one deeper.
+  public static let journalEnvelope = 1
+
+  /// `envelope`: levels around the value that `maxDepth` does not count (a journal line's,
+  /// `journalEnvelope`). A line on the socket has none: REPORTS.md bounds the line.
   public static func scan(_ bytes: UnsafeBufferPointer<UInt8>, envelope: Int = 0) throws(JSONSyntaxError) -> JSONTape {
     var parser = Parser(bytes: bytes, depthLimit: maxDepth + envelope)
     do {
@@ -26,9 +29,9 @@ public enum JSONScanner {
     return JSONTape(nodes: parser.nodes, count: parser.nodeCount)
   }
 
-  public static func scan(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONTape {
+  public static func scan(_ bytes: [UInt8], envelope: Int = 0) throws(JSONSyntaxError) -> JSONTape {
     let result: Result<JSONTape, JSONSyntaxError> = bytes.withUnsafeBufferPointer { buffer in
-      Result { () throws(JSONSyntaxError) in try scan(buffer) }
+      Result { () throws(JSONSyntaxError) in try scan(buffer, envelope: envelope) }
     }
     return try result.get()
   }

@@ -33,8 +33,9 @@ public struct JSONObject: Sendable, Equatable {
 
 extension JSONValue {
   /// Parses one JSON text (with the scanner's strict rules).
-  public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
-    let tape = try JSONScanner.scan(bytes)
+  /// `envelope`: as `JSONScanner.scan` takes it (a journal line's, to read its report).
+  public static func parse(_ bytes: [UInt8], envelope: Int = 0) throws(JSONSyntaxError) -> JSONValue {
+    let tape = try JSONScanner.scan(bytes, envelope: envelope)
     return bytes.withUnsafeBufferPointer { JSONValue(tape: tape, bytes: $0, at: 0) }
   }
 

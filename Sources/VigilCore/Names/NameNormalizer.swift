@@ -54,37 +54,15 @@ public enum NameNormalizer {
         word = String.UnicodeScalarView()
       }
     }
-    let scalars = Array(text.unicodeScalars)
-    /// Whether the word being read, up to this apostrophe, is a possessive: `'s` then no
-    /// letter or digit, after a word of three letters or more ("ISIL's") or an acronym of
-    /// capitals ("UN's"), but not after a short word as in a name ("Ra's al-Ain").
-    var wordIsUpperCase = true
-    func isPossessive(at index: Int) -> Bool {
-      guard index + 1 < scalars.count, scalars[index + 1] == "s" || scalars[index + 1] == "S",
-        word.count >= 3 || (word.count >= 2 && wordIsUpperCase)
-      else { return false }
-      guard index + 2 < scalars.count else { return true }
-      let after = scalars[index + 2]
-      return after.isASCII ? !(after.properties.isAlphabetic || ("0"..."9").contains(after)) : !isAlphanumeric(fold(after))
-    }
-    var index = 0
-    while index < scalars.count {
-      let scalar = scalars[index]
-      index += 1
+    for scalar in text.unicodeScalars {
       switch scalar.value {
       case 0x064B...0x065F, 0x0670, 0x0640, 0x200B...0x200F, 0x061C:
         continue  // diacritics, tatweel, invisible marks
-      case 0x27, 0x2019, 0x2BC:
-        // An English possessive is the word itself: "ISIL's fighters" names ISIL.
-        if isPossessive(at: index - 1) { index += 1 }
-        continue  // apostrophes: Da’esh is daesh
-      case 0x2018, 0x60, 0xB4, 0x22, 0x201C, 0x201D, 0xAB, 0xBB:
-        continue  // quotes
+      case 0x27, 0x2019, 0x2018, 0x60, 0x2BC, 0xB4, 0x22, 0x201C, 0x201D, 0xAB, 0xBB:
+        continue  // apostrophes and quotes: Da’esh is daesh
       default:
         break
       }
-      if word.isEmpty { wordIsUpperCase = true }
-      if !(scalar.value >= 0x41 && scalar.value <= 0x5A) { wordIsUpperCase = false }
       if scalar.isASCII {
         // ASCII without Unicode's property tables (a lookup for every scalar was most of
         // the cost of a name seen the first time): letters and digits are the alphanumerics.

@@ -39,7 +39,7 @@ public enum ReportContent {
         && line[(start + member.count)..<(line.count - 1)].elementsEqual(bytes)
     }
     if sentAgain { return true }
-    guard let tape = try? JSONScanner.scan(line), tape[0].kind == .object else { return nil }
+    guard let tape = try? JSONScanner.scan(line, envelope: JSONScanner.journalEnvelope), tape[0].kind == .object else { return nil }
     var members = Members(nodes: tape.unsafeNodes, object: 0)
     while let (key, value) = members.next() {
       guard JSONString.decode(line, key) == "report" else { continue }

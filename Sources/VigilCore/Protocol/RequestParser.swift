@@ -40,8 +40,7 @@ public enum RequestParser {
     }
     let tape: JSONTape
     do {
-      // One level more than a report may nest: `{"op":"check","report":…}` wraps one.
-      tape = try JSONScanner.scan(line, envelope: 1)
+      tape = try JSONScanner.scan(line)
     } catch {
       return .failure(RequestError(.invalidJSON, "not valid JSON: \(Self.asSent(error, line, whole))"))
     }
@@ -67,15 +66,6 @@ public enum RequestParser {
       }
     }
     guard let op else {
-      // A bare report has no envelope: nested 65 deep (only a tape of 65 nodes or more
-      // can be), it is refused as the scanner refuses it.
-      if tape.count > JSONScanner.maxDepth {
-        do {
-          _ = try JSONScanner.scan(line)
-        } catch {
-          return .failure(RequestError(.invalidJSON, "not valid JSON: \(Self.asSent(error, line, whole))"))
-        }
-      }
       return ReportParser.decode(tape: tape, line: copy, at: 0).map { .submit($0, reportJSON: copy.whole) }
         .mapError(RequestError.init)
     }

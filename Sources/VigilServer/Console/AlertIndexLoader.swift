@@ -128,7 +128,8 @@ enum AlertIndexLoader {
     }
     for (file, inode) in sources.journals where !reportNumbers.isEmpty {
       FileLines.forEach(in: file) { line, offset in
-        guard case .object(let entry)? = try? JSONValue.parse(Array(line)), case .object(let report)? = entry["report"],
+        guard case .object(let entry)? = try? JSONValue.parse(Array(line), envelope: JSONScanner.journalEnvelope),
+          case .object(let report)? = entry["report"],
           case .string(let id)? = report["id"], let number = reportNumbers[ReportDigest.id(id)]
         else { return }
         var found = ReportFacts(governorate: nil, lat: nil, lon: nil, journal: nil)

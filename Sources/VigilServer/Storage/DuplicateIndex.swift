@@ -72,7 +72,8 @@ public struct DuplicateIndex: Sendable {
     var index = DuplicateIndex()
     var unreadable = 0
     FileLines.forEach(atPath: journal) { line, offset in
-      guard case .object(let entry)? = try? JSONValue.parse(Array(line)), case .object(let report)? = entry["report"],
+      guard case .object(let entry)? = try? JSONValue.parse(Array(line), envelope: JSONScanner.journalEnvelope),
+        case .object(let report)? = entry["report"],
         case .string(let id)? = report["id"]
       else {
         unreadable += 1
