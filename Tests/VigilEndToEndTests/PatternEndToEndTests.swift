@@ -94,17 +94,21 @@ struct PatternEndToEndTests {
 
   /// A crash between the journal's sync and the alert log's (simulated as in
   /// DaemonEndToEndTests: `alerts.head` as before the commits, their records cut) lost
-  /// a pattern's record with its reports' alerts: the next start writes both, the
-  /// pattern's `seqs` naming the alerts written again, and the pattern is not emitted twice.
+  /// a pattern's record with its reports' alerts: the next start writes them as a commit
+  /// would — the pattern's record right after its report's alerts, its `seqs` naming the
+  /// alerts written again — and the pattern is not emitted twice.
   @Test func aPatternRecordACrashCutIsWrittenAtTheNextStart() throws {
     var daemon = try RunningDaemon(rules: Self.rules)
     let directory = daemon.directory
     let headPath = directory.path + "/var/lib/vigil/alerts.head"
     let logPath = directory.path + "/var/log/vigil/alerts.jsonl"
     let headBefore = try Data(contentsOf: URL(fileURLWithPath: headPath))
-    let live = try daemon.exchange([Self.attack("a", "2016-04-01"), Self.attack("b", "2016-04-02"), Self.attack("c", "2016-04-03")])
+    let live = try daemon.exchange([
+      Self.attack("a", "2016-04-01"), Self.attack("b", "2016-04-02"), Self.attack("c", "2016-04-03"),
+      Self.attack("d", "2016-04-03", "Aleppo"),
+    ])
     #expect(Self.alertRules(Self.object(live[2])) == ["t.hospital", "t.repeated"])
-    let emitted = try #require(try Self.records(daemon).last)
+    let emitted = try #require(try Self.records(daemon).first { $0["rule"] as? String == "t.repeated" })
     expectCleanStop(daemon)
     // Only the start's record reached the disk.
     let firstLine = try #require(try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").first)
@@ -112,18 +116,27 @@ struct PatternEndToEndTests {
     try headBefore.write(to: URL(fileURLWithPath: headPath))
 
     daemon = try RunningDaemon(rules: Self.rules, directory: directory)
-    #expect(daemon.log().contains("wrote 3 alerts of 3 journalled reports that a crash had cut"), "\(daemon.log())")
-    #expect(daemon.log().contains("wrote 1 pattern record that a crash had cut"), "\(daemon.log())")
+    #expect(
+      daemon.log().contains("wrote 4 alerts and 1 pattern record of 4 journalled reports that a crash had cut"),
+      "\(daemon.log())")
     let records = try Self.records(daemon)
-    #expect(records.compactMap { $0["rule"] as? String } == ["vigil.ruleset_loaded", "t.hospital", "t.hospital", "t.hospital", "t.repeated", "vigil.ruleset_loaded"])
+    #expect(
+      records.map { "\($0["rule"] as? String ?? "") \($0["report_id"] as? String ?? "-")" } == [
+        "vigil.ruleset_loaded -", "t.hospital a", "t.hospital b", "t.hospital c", "t.repeated c", "t.hospital d",
+        "vigil.ruleset_loaded -",
+      ])
     let record = records[4]
     #expect(record["message"] as? String == emitted["message"] as? String)
-    #expect(record["report_id"] as? String == "c" && record["time"] as? String == emitted["time"] as? String)
+    #expect(record["time"] as? String == emitted["time"] as? String)
     let facts = try #require(record["pattern"] as? [String: Any])
     #expect(facts["seqs"] as? [Int] == [2, 3, 4] && facts["reports"] as? [String] == ["a", "b", "c"])
     #expect(facts["from"] as? String == "2016-04-01T12:00:00Z" && facts["count"] as? Int == 3)
+    // Its report's alerts are one run again: a duplicate's answer names the pattern's too.
+    let again = try daemon.exchange(Self.attack("c", "2016-04-03"))
+    #expect(again["duplicate"] as? Bool == true)
+    #expect((again["alerts"] as? [[String: Any]])?.compactMap { $0["seq"] as? Int } == [4, 5], "\(again)")
     // Held back like one emitted live: the next report of the window fires the rule alone.
-    #expect(Self.alertRules(try daemon.exchange(Self.attack("d", "2016-04-04"))) == ["t.hospital"])
+    #expect(Self.alertRules(try daemon.exchange(Self.attack("e", "2016-04-04"))) == ["t.hospital"])
     let verify = try Vigil.run(["verify", "var/log/vigil/alerts.jsonl"], in: directory.path)
     #expect(verify.status == 0, "\(verify.standardOutput)")
     expectCleanStop(daemon)

@@ -12,9 +12,20 @@ public enum PatternRebuild {
     var reports = 0
     var unreadable = 0
     var seconds = 0.0
-    /// The pattern records that reports past a crash's last synced commit completed and
-    /// the alert log lacks (see `LastCommitRecovery`), for the caller to append.
-    var lost: [AlertRecord] = []
+    /// What reports past a crash's last synced commit completed whose pattern records the
+    /// alert log lacks (see `LastCommitRecovery`), for the caller to write.
+    var lost: [LostCompletion] = []
+    /// The `seq`s and rules the alert log holds for the reports the windows hold (and the
+    /// lost completions' contributors).
+    var loggedSeqs: [String: [(seq: UInt64, rule: String)]] = [:]
+  }
+
+  /// A completion whose pattern record a crash cut: the report that completed it, and when
+  /// that report was received (milliseconds).
+  struct LostCompletion {
+    let completion: PatternWindows.Completion
+    let report: Report
+    let receivedAt: Int64
   }
 
   /// What a start's `LastCommitRecovery` found: where the reports judged again begin in
@@ -36,34 +47,41 @@ public enum PatternRebuild {
     guard set.enabledPatternCount > 0 else { return outcome }
     var (reports, unreadable) = count(
       set: set, windows: &outcome.windows, journal: journal, from: 0, to: crashed?.journalFrom ?? end)
-    var completedSince: [(completion: PatternWindows.Completion, report: Report, receivedAt: Int64)] = []
+    var completedSince: [LostCompletion] = []
     if let crashed {
       let (more, unreadableMore) = count(
         set: set, windows: &outcome.windows, journal: journal, from: crashed.journalFrom, to: end
-      ) { completedSince.append(($0, $1, $2)) }
+      ) { completedSince.append(LostCompletion(completion: $0, report: $1, receivedAt: $2)) }
       reports += more
       unreadable += unreadableMore
     }
     outcome.reports = reports
     outcome.unreadable = unreadable
-    let lacking = completedSince.filter { !(crashed?.logged[$0.report.id] ?? []).contains($0.completion.pattern.id) }
-    let seqs = noteLogged(
-      set: set, windows: &outcome.windows, alertLogs: alertLogs,
-      alsoSeqsOf: Set(lacking.flatMap { $0.completion.contributors.map(\.reportID) }))
-    outcome.lost = lacking.map { lost in
-      let (completion, report) = (lost.completion, lost.report)
-      var facts = completion.facts
-      facts.seqs = completion.contributors.flatMap { contributor in
-        (seqs[contributor.reportID] ?? []).filter { completion.pattern.countedRules.contains($0.rule) }.map(\.seq)
-      }.sorted()
-      return AlertRecord(
-        time: UTCTime.format(millisecondsSinceEpoch: lost.receivedAt), rule: completion.pattern.id,
-        priority: completion.pattern.priority, reportID: report.id, occurredAtText: report.occurredAt.text,
-        messageText: ReportText(completion.message), basis: completion.pattern.basis, tags: completion.pattern.tags,
-        ruleset: set.revision, pattern: facts)
+    outcome.lost = completedSince.filter {
+      !(crashed?.logged[$0.report.id] ?? []).contains($0.completion.pattern.id)
     }
+    outcome.loggedSeqs = noteLogged(
+      set: set, windows: &outcome.windows, alertLogs: alertLogs,
+      alsoSeqsOf: Set(outcome.lost.flatMap { $0.completion.contributors.map(\.reportID) }))
     outcome.seconds = (Date().timeIntervalSince(started) * 1000).rounded() / 1000
     return outcome
+  }
+
+  /// A lost completion's pattern record, as the writer would have made it, the `seq`s of
+  /// its reports' alerts from `seqs(reportID)`.
+  static func record(
+    for lost: LostCompletion, set: RuleSet, seqs: (String) -> [(seq: UInt64, rule: String)]
+  ) -> AlertRecord {
+    let (completion, report) = (lost.completion, lost.report)
+    var facts = completion.facts
+    facts.seqs = completion.contributors.flatMap { contributor in
+      seqs(contributor.reportID).filter { completion.pattern.countedRules.contains($0.rule) }.map(\.seq)
+    }.sorted()
+    return AlertRecord(
+      time: UTCTime.format(millisecondsSinceEpoch: lost.receivedAt), rule: completion.pattern.id,
+      priority: completion.pattern.priority, reportID: report.id, occurredAtText: report.occurredAt.text,
+      messageText: ReportText(completion.message), basis: completion.pattern.basis, tags: completion.pattern.tags,
+      ruleset: set.revision, pattern: facts)
   }
 
   /// Counts the journal's reports from byte `from` to `to` (its end when nil); gives how

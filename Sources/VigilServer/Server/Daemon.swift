@@ -89,35 +89,38 @@ public final class Daemon: Sendable {
     }
     if journal.cutBytes > 0 { log("cut a torn last line of \(journal.cutBytes) bytes from \(journalPath)") }
     if alertLog.cutBytes > 0 { log("cut a torn last line of \(alertLog.cutBytes) bytes from \(alertLog.path)") }
-    let recovered: LastCommitRecovery.Outcome
-    do {
-      recovered = try LastCommitRecovery.recover(
-        journal: journal, alertLog: alertLog, rotatedLog: configuration.alerts.path + ".1", ruleSet: ruleSet)
-      if recovered.alerts > 0 {
-        log(
-          "wrote \(recovered.alerts) alert\(recovered.alerts == 1 ? "" : "s") of \(recovered.reports) journalled "
-            + "report\(recovered.reports == 1 ? "" : "s") that a crash had cut from the alert log")
-      }
-    } catch {
-      throw StartFailure(description: error.description)
-    }
+    // What a crash between the journal's sync and the alert log's cut from the log: found
+    // first, written below with the patterns' records, in one append.
+    let plan = LastCommitRecovery.plan(
+      journal: journal, alertLog: alertLog, rotatedLog: configuration.alerts.path + ".1", ruleSet: ruleSet)
     let rotated = (1...max(configuration.alerts.keep, 1)).reversed().map { "\(configuration.alerts.path).\($0)" }
-    // The patterns' windows, from the journal, before the first report is taken; with the
-    // pattern records the same crash cut.
-    let rebuilt = PatternRebuild.build(
+    // The patterns' windows, from the journal, before the first report is taken.
+    var rebuilt = PatternRebuild.build(
       set: ruleSet, horizon: configuration.rules.latenessHorizon, journal: journalPath,
       alertLogs: rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alertLog.path],
-      crashed: recovered.journalFrom.map { .init(journalFrom: $0, logged: recovered.logged) })
-    if !rebuilt.lost.isEmpty {
-      do {
-        try alertLog.append(rebuilt.lost)
-        try alertLog.sync(covering: journal.mark)
-      } catch {
-        throw StartFailure(description: error.description)
+      crashed: plan.map { .init(journalFrom: $0.journalFrom, logged: $0.logged) })
+    if let plan {
+      let recovery = LastCommitRecovery.records(
+        plan, lost: rebuilt.lost, logged: rebuilt.loggedSeqs, firstSeq: alertLog.lastSeq + 1, set: ruleSet)
+      if !recovery.records.isEmpty {
+        do {
+          try alertLog.append(recovery.records)
+          try alertLog.sync(covering: journal.mark)
+        } catch {
+          throw StartFailure(description: error.description)
+        }
+        let patterns =
+          recovery.patternRecords == 0
+          ? "" : " and \(recovery.patternRecords) pattern record\(recovery.patternRecords == 1 ? "" : "s")"
+        log(
+          "wrote \(recovery.alerts) alert\(recovery.alerts == 1 ? "" : "s")\(patterns) of \(recovery.reports) journalled "
+            + "report\(recovery.reports == 1 ? "" : "s") that a crash had cut from the alert log")
+        // The windows hold those reports without the seqs just given to their alerts.
+        let patternsByID = Dictionary(ruleSet.patterns.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        rebuilt.windows.fillSeqs(patterns: patternsByID) { reportID, rules in
+          (recovery.seqs[reportID] ?? []).filter { rules.contains($0.rule) }.map(\.seq)
+        }
       }
-      log(
-        "wrote \(rebuilt.lost.count) pattern record\(rebuilt.lost.count == 1 ? "" : "s") that a crash had cut "
-          + "from the alert log")
     }
     if ruleSet.enabledPatternCount > 0 {
       log(

@@ -19,18 +19,31 @@ import VigilCore
 /// now (a reload recorded since, or another revision at that `seq`): what they would have
 /// fired is then not what this set fires.
 ///
-/// Patterns are counted at the rebuild that follows: `Outcome.journalFrom` and `logged` let
-/// it write the pattern records those reports completed and the log lacks.
+/// The patterns are counted by the rebuild that follows (`PatternRebuild.build` with the
+/// plan's offset): the pattern records those reports completed that the log lacks are
+/// written with the rules' alerts, each after its report's, in journal order — as a commit
+/// writes them, so a report's alerts stay one run for its duplicate answer — in one append
+/// and one sync: a crash during the recovery leaves the head as it was, to be looked at
+/// again.
 enum LastCommitRecovery {
-  struct Outcome: Equatable {
-    var reports = 0
+  /// What the reports since the head should have in the log, found without writing.
+  struct Plan {
+    /// Where those reports begin in the journal.
+    var journalFrom: Int64
+    /// The rules of the records the log holds for each of them.
+    var logged: [String: [String]]
+    /// Each of them in journal order, with the alerts its rules give that the log lacks.
+    var reports: [(id: String, missing: [AlertRecord])]
+  }
+
+  /// The records to append, and what they are.
+  struct Recovery {
+    var records: [AlertRecord] = []
+    /// The `seq` and rule of each rule alert written, by report: for the patterns' windows.
+    var seqs: [String: [(seq: UInt64, rule: String)]] = [:]
     var alerts = 0
-    /// Where the reports judged again begin in the journal: nil when the files could not
-    /// tell (nothing was looked at).
-    var journalFrom: Int64?
-    /// The rules of the records the log holds for each report since the head, those
-    /// written here included.
-    var logged: [String: [String]] = [:]
+    var patternRecords = 0
+    var reports = 0
   }
 
   static let prefix = Array(#"{"received_at":""#.utf8)
@@ -39,23 +52,20 @@ enum LastCommitRecovery {
   /// not written by this version's commits, or the files were changed by hand).
   static let mostReports = 100_000
 
-  /// Appends (and syncs) the alerts that the reports journalled since the head should
-  /// have in the log and do not.
-  static func recover(
-    journal: Journal, alertLog: AlertLog, rotatedLog: String, ruleSet: RuleSet
-  ) throws(AlertLog.Failure) -> Outcome {
+  /// What the reports journalled since the head should have in the log and do not; nil
+  /// when the files cannot tell, or another rule set may have judged them.
+  static func plan(journal: Journal, alertLog: AlertLog, rotatedLog: String, ruleSet: RuleSet) -> Plan? {
     guard let head = alertLog.headAtStart, let covered = head.journal, covered.inode == journal.mark.inode,
       journal.size > covered.size, let entries = Self.lines(of: journal.path, from: covered.size),
       let (records, revision) = Self.records(after: head.seq, in: [alertLog.path, rotatedLog]),
       revision == ruleSet.revision
-    else { return Outcome() }
+    else { return nil }
     var logged: [String: [String]] = [:]
     for record in records {
       guard case .string(let reportID)? = record["report_id"], case .string(let rule)? = record["rule"] else { continue }
       logged[reportID, default: []].append(rule)
     }
-    var missing: [AlertRecord] = []
-    var outcome = Outcome(journalFrom: covered.size, logged: logged)
+    var plan = Plan(journalFrom: covered.size, logged: logged, reports: [])
     for line in entries {
       guard let (report, receivedAt) = Self.entry(line) else { continue }
       var present = logged[report.id] ?? []
@@ -66,15 +76,44 @@ enum LastCommitRecovery {
         present.remove(at: found)
         return false
       }
-      if !lacking.isEmpty { outcome.reports += 1 }
-      outcome.logged[report.id, default: []] += lacking.map(\.rule)
-      missing += lacking
+      plan.reports.append((report.id, lacking))
     }
-    guard !missing.isEmpty else { return outcome }
-    try alertLog.append(missing)
-    try alertLog.sync(covering: journal.mark)
-    outcome.alerts = missing.count
-    return outcome
+    return plan
+  }
+
+  /// The records to write, in journal order: each report's missing alerts, then the
+  /// pattern records it completed that the log lacks (`lost`, made once the `seq`s of
+  /// the alerts they name are known: `logged` for those in the log, the ones written here
+  /// for the others). `firstSeq` is the first written record's.
+  static func records(
+    _ plan: Plan, lost: [PatternRebuild.LostCompletion], logged: [String: [(seq: UInt64, rule: String)]],
+    firstSeq: UInt64, set: RuleSet
+  ) -> Recovery {
+    var recovery = Recovery()
+    let completedBy = Dictionary(grouping: lost, by: \.report.id)
+    var seq = firstSeq
+    var done = Set<String>()
+    for (id, missing) in plan.reports where !done.contains(id) {
+      done.insert(id)
+      let patterns = completedBy[id] ?? []
+      guard !missing.isEmpty || !patterns.isEmpty else { continue }
+      recovery.reports += 1
+      for record in missing {
+        recovery.records.append(record)
+        recovery.seqs[id, default: []].append((seq, record.rule))
+        seq += 1
+      }
+      for completion in patterns {
+        recovery.records.append(
+          PatternRebuild.record(for: completion, set: set) { reportID in
+            (logged[reportID] ?? []) + (recovery.seqs[reportID] ?? [])
+          })
+        seq += 1
+      }
+      recovery.alerts += missing.count
+      recovery.patternRecords += patterns.count
+    }
+    return recovery
   }
 
   /// The journal's lines from `offset`; nil past `mostReports` of them.
