@@ -81,11 +81,17 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
     guard errors.isEmpty else { return .failure(RuleSetErrors(errors: errors)) }
     let known = places.map { (key: ReportText($0.key), aliases: $0.aliases, except: $0.except) }
     let found = TextCache<ReportText?>()
-    // The first place one of whose names the text names, and none of its exceptions.
+    // The first place one of whose names the text names outside its exceptions' words:
+    // "Kafr Nubl" is not Nubl, but "Nubl and Zahra, shelled from Kafr Nubl" is.
     let placeNamed = { @Sendable (text: ReportText) -> ReportText? in
       let words = NameNormalizer.words(of: text.string)
       return known.first { place in
-        place.aliases.contains { $0.occurs(in: words) } && !place.except.contains { $0.occurs(in: words) }
+        let excepted = place.except.flatMap { $0.occurrences(in: words) }
+        return place.aliases.contains { alias in
+          alias.occurrences(in: words).contains { match in
+            !excepted.contains { $0.lowerBound <= match.lowerBound && match.upperBound <= $0.upperBound }
+          }
+        }
       }?.key
     }
     // Compared with place keys: a misspelt key is an error, not a comparison never true.

@@ -274,13 +274,21 @@ struct ControlMap: Sendable {
   /// not Raqqa city, which a text names first ("Raqqa", "Raqqa city, Raqqa").
   private func entries(named text: String) -> [Int] {
     for (index, part) in Self.placeParts(text).enumerated() {
-      if index > 0, GovernorateAtlas.atlas.region(named: part.text) != nil { continue }
+      if index > 0, let governorate = GovernorateAtlas.atlas.region(named: part.text),
+        !Self.cityGovernorates.contains(governorate)
+      {
+        continue
+      }
       let named = part.variants.compactMap { byNameWords[$0] }
       guard !named.isEmpty else { continue }
       return named.count == 1 ? named[0] : Array(Set(named.joined())).sorted()
     }
     return []
   }
+
+  /// The governorates that are a city, and nothing else: "Jobar, Damascus" is in Damascus
+  /// city (Rural Damascus is another governorate).
+  static let cityGovernorates: Set<String> = Set([GovernorateAtlas.atlas.region(named: "Damascus")].compactMap { $0 })
 
   /// The governorate the last of a place text's later parts names, if one does.
   static func governorateNamed(inLaterPartsOf text: String) -> String? {

@@ -75,7 +75,10 @@ struct PluginRuleTests {
         priority: info
       """
     ).get()
-    for (place, fires) in [("Nubl", true), ("Nubl and Zahra, Aleppo", true), ("Kafr Nubl", false), ("KAFR-NUBL, Idlib", false), ("كفر نبل", false)] {
+    for (place, fires) in [
+      ("Nubl", true), ("Nubl and Zahra, Aleppo", true), ("Kafr Nubl", false), ("KAFR-NUBL, Idlib", false), ("كفر نبل", false),
+      ("Nubl, shelled from Kafr Nubl", true),
+    ] {
       let fired = set.evaluate(try report(#""location":{"place":"\#(place)"}"#)).map(\.rule.id)
       #expect(fired == (fires ? ["test.nubl"] : []), "\(place)")
     }

@@ -105,6 +105,8 @@ struct TerritorialControlTests {
     // … and found as the governorate where the report gives none of its own.
     ("2016-06-01", #""place":"Ain Issa, Ar-Raqqa""#, "designated: Raqqa was held by ISIL alone (control: raqqa_governorate)"),
     ("2016-06-01", #""place":"Ain Issa, Raqqa Governorate","governorate":"Aleppo""#, "unknown"),
+    // Damascus governorate is the city: a later "Damascus" is the city.
+    ("2016-06-01", #""place":"Jobar, Damascus""#, "others"),
     // A point inside a circle with no entry for that day gives way to the name.
     ("2013-06-01", #""place":"Damascus","lat":36.53,"lon":37.96"#, "others"),
     ("2016-06-01", "", "unknown"),
@@ -116,6 +118,18 @@ struct TerritorialControlTests {
     let line = #"{"id":"C-1","occurred_at":"\#(occurredAt)","type":"attack","location":{\#(location)}}"#
     let report = try ReportParser.parse(line).get().report
     #expect(set.evaluate(report).map(\.message) == [expected])
+  }
+
+  /// Damascus governorate is the city: a later "Damascus" names the city's entry, where a
+  /// later "Raqqa" would be the governorate.
+  @Test func aLaterDamascusIsTheCity() throws {
+    let entries = Self.entries.replacingOccurrences(
+      of: "  names: [Damascus, دمشق]\n  designated: []", with: "  names: [Damascus, دمشق]\n  designated: [ISIL]")
+    #expect(entries != Self.entries)
+    let set = try Self.load(entries).get()
+    let line = #"{"id":"C-1","occurred_at":"2016-06-01","type":"attack","location":{"place":"Jobar, Damascus"}}"#
+    let messages = set.evaluate(try ReportParser.parse(line).get().report).map(\.message)
+    #expect(messages.count == 1 && messages[0].hasSuffix("(control: damascus)"), "\(messages)")
   }
 
   /// (the item, the error's line:column, the start of its message)

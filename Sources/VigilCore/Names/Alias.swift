@@ -15,12 +15,20 @@ public struct Alias: Sendable, Equatable {
   /// byte for byte, and String's own comparison (canonical equivalence) costs far more on
   /// Arabic text.
   public func occurs(in nameWords: [String]) -> Bool {
-    guard !words.isEmpty, nameWords.count >= words.count else { return false }
+    !occurrences(in: nameWords, first: true).isEmpty
+  }
+
+  /// Where the alias occurs in a name's words: the ranges of words it covers (the first
+  /// only, with `first`).
+  public func occurrences(in nameWords: [String], first: Bool = false) -> [Range<Int>] {
+    guard !words.isEmpty, nameWords.count >= words.count else { return [] }
+    var found: [Range<Int>] = []
     for start in 0...(nameWords.count - words.count) where nameWords[start].sameUTF8(as: words[0]) {
       if zip(nameWords[start..<start + words.count], words).allSatisfy({ $0.sameUTF8(as: $1) }) {
-        return true
+        found.append(start..<start + words.count)
+        if first { break }
       }
     }
-    return false
+    return found
   }
 }
