@@ -495,16 +495,44 @@ struct ConsoleEndToEndTests {
     #expect(!FileManager.default.fileExists(atPath: directory.path + "/v.sock"))
   }
 
-  /// Idle console connections are bounded in number and in time, so that they cannot take
-  /// the file descriptors the socket's clients need; a live stream is not idle.
-  @Test func idleConsoleConnectionsAreBoundedAndTimedOut() throws {
+  /// A TCP connection to the console that sends nothing.
+  final class IdleConnection {
+    let descriptor: Int32
+    init(port: Int) throws {
+      descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+      var address = sockaddr_in()
+      address.sin_family = sa_family_t(AF_INET)
+      address.sin_port = in_port_t(UInt16(port).bigEndian)
+      address.sin_addr.s_addr = inet_addr("127.0.0.1")
+      let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+      }
+      guard connected == 0 else { throw HTTPTestError("cannot connect to 127.0.0.1:\(port)") }
+      var timeout = timeval(tv_sec: 20, tv_usec: 0)
+      setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+    /// Whether the server closed it (a read gives the end) within the read's 20 s; a read
+    /// that times out gives no end.
+    func closedByServer() -> Bool {
+      var byte: UInt8 = 0
+      return read(descriptor, &byte, 1) == 0
+    }
+    /// Whether it is still open now (a read would wait).
+    func stillOpen() -> Bool {
+      var byte: UInt8 = 0
+      return recv(descriptor, &byte, 1, Int32(MSG_DONTWAIT)) == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)
+    }
+    deinit { close(descriptor) }
+  }
+
+  /// A console whose configuration's `http` section has `extra` lines.
+  static func console(http extra: String) throws -> (RunningDaemon, HTTPTestClient) {
     let directory = try TemporaryDirectory()
     let port = freeTCPPort()
     try """
     http:
       listen: "127.0.0.1:\(port)"
-      max_connections: 3
-      idle_s: 1
+    \(extra)
     rules:
       paths: [Rules]
     state_dir: var/lib/vigil
@@ -514,40 +542,32 @@ struct ConsoleEndToEndTests {
     let daemon = try RunningDaemon(
       rules: try TerritorialControlReplayTests.shippedRules(), arguments: ["--config", "v.yaml"], directory: directory)
     let http = HTTPTestClient(port: port)
-    try #require(eventually(within: 60) { (try? http.request(path: "/api/status"))?.status == 200 })
-    /// A TCP connection that sends nothing; `closedByServer` waits for the server's FIN.
-    final class Idle {
-      let descriptor: Int32
-      init(port: Int) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-          $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw HTTPTestError("cannot connect to 127.0.0.1:\(port)") }
-        var timeout = timeval(tv_sec: 20, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-      }
-      /// Whether the server closed it (a read gives the end) rather than leaving it open.
-      func closedByServer() -> Bool {
-        var byte: UInt8 = 0
-        return read(descriptor, &byte, 1) == 0
-      }
-      deinit { close(descriptor) }
+    guard eventually(within: 60, { (try? http.request(path: "/api/status"))?.status == 200 }) else {
+      throw HTTPTestError("the console never answered on 127.0.0.1:\(port)")
     }
-    let idle = try (0..<3).map { _ in try Idle(port: port) }
-    // A fourth is over the bound: closed as it comes, while the socket serves on.
-    let fourth = try Idle(port: port)
-    #expect(fourth.closedByServer())
+    return (daemon, http)
+  }
+
+  /// Console connections are bounded in number: one past `http.max_connections` is closed
+  /// as it comes (long before `http.idle_s`, longer than the read waits), the others stay.
+  @Test func consoleConnectionsAreBoundedInNumber() throws {
+    let (daemon, http) = try Self.console(http: "  max_connections: 3\n  idle_s: 600")
+    let idle = try (0..<3).map { _ in try IdleConnection(port: http.port) }
+    #expect(eventually { idle.allSatisfy { $0.stillOpen() } })
+    let fourth = try IdleConnection(port: http.port)
+    #expect(fourth.closedByServer(), "the fourth was not closed within 20 s; idle_s is 600")
+    #expect(idle.allSatisfy { $0.stillOpen() })
     #expect(try daemon.exchange(#"{"op":"ping"}"#)["op"] as? String == "pong")
-    // The three are closed once idle for idle_s (a read times out only after 20 s, and
-    // gives no end then); the console answers again afterwards.
-    #expect(idle.allSatisfy { $0.closedByServer() })
-    #expect(eventually(within: 30) { (try? http.request(path: "/api/rules"))?.status == 200 })
-    // A live stream sends nothing back for longer than idle_s, and is not closed.
+    withExtendedLifetime(idle) {}
+    expectCleanStop(daemon)
+  }
+
+  /// An idle console connection is closed after `http.idle_s`; a live stream, which sends
+  /// nothing back for longer, is not idle.
+  @Test func idleConsoleConnectionsAreClosedButNotLiveStreams() throws {
+    let (daemon, http) = try Self.console(http: "  idle_s: 1")
+    let idle = try IdleConnection(port: http.port)
+    #expect(idle.closedByServer(), "not closed within 20 s; idle_s is 1")
     let stream = try http.events("/api/events")
     try #require(Self.waitForConnected(stream))
     Thread.sleep(forTimeInterval: 3)

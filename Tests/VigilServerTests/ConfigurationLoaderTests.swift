@@ -193,11 +193,11 @@ struct ConfigurationLoaderTests {
     ("rules:\n  watch: sometimes\n", [#"vigild.yaml:2:10: rules.watch: expected true or false, got "sometimes""#]),
     (
       "rules:\n  poll_s: 0\n",
-      [#"vigild.yaml:2:11: rules.poll_s: expected a number of seconds greater than 0, got "0""#]
+      [#"vigild.yaml:2:11: rules.poll_s: expected a number of seconds greater than 0 and at most 31536000 (a year), got "0""#]
     ),
     (
       "rules:\n  poll_s: two\n",
-      [#"vigild.yaml:2:11: rules.poll_s: expected a number of seconds greater than 0, got "two""#]
+      [#"vigild.yaml:2:11: rules.poll_s: expected a number of seconds greater than 0 and at most 31536000 (a year), got "two""#]
     ),
     ("alerts:\n  keep: 0\n", [#"vigild.yaml:2:9: alerts.keep: expected a whole number of at least 1, got "0""#]),
     (
@@ -214,8 +214,20 @@ struct ConfigurationLoaderTests {
       [#"vigild.yaml:2:20: limits.max_connections: expected a whole number of at least 1, got "0""#]
     ),
     (
+      "limits:\n  idle_line_s: 99999999999999999999\n",
+      [#"vigild.yaml:2:16: limits.idle_line_s: expected a number of seconds greater than 0 and at most 31536000 (a year), got "99999999999999999999""#]
+    ),
+    (
+      "http:\n  idle_s: 0.0001\n",
+      [#"vigild.yaml:2:11: http.idle_s: expected a number of seconds from 1 to 86400, got "0.0001""#]
+    ),
+    (
+      "http:\n  max_connections: 0\n",
+      [#"vigild.yaml:2:20: http.max_connections: expected a whole number of at least 1, got "0""#]
+    ),
+    (
       "limits:\n  idle_line_s: -1\n",
-      [#"vigild.yaml:2:16: limits.idle_line_s: expected a number of seconds greater than 0, got "-1""#]
+      [#"vigild.yaml:2:16: limits.idle_line_s: expected a number of seconds greater than 0 and at most 31536000 (a year), got "-1""#]
     ),
     (
       "plugins:\n  designation: {}\n",

@@ -135,7 +135,7 @@ private struct Reader {
         guard let text = string(value, path, allowEmpty: true) else { continue }
         http.tokenFile = text.isEmpty ? "" : self.path(value, path) ?? http.tokenFile
       case "max_connections": http.maxConnections = integer(value, path, minimum: 1) ?? http.maxConnections
-      case "idle_s": http.idleSeconds = seconds(value, path) ?? http.idleSeconds
+      case "idle_s": http.idleSeconds = seconds(value, path, within: 1...86_400) ?? http.idleSeconds
       default: http.indexLimit = integer(value, path, minimum: 0) ?? http.indexLimit
       }
     }
@@ -297,14 +297,24 @@ private struct Reader {
     return value
   }
 
-  mutating func seconds(_ node: Node, _ path: String) -> Double? {
+  /// A number of seconds: more than 0 and at most a year (a time kept as nanoseconds or
+  /// milliseconds in 64 bits overflows far above that), or within `range`.
+  mutating func seconds(_ node: Node, _ path: String, within range: ClosedRange<Double>? = nil) -> Double? {
     guard let text = node.scalar?.string, let value = Double(text), value.isFinite, value > 0,
+      value <= 31_536_000, range?.contains(value) ?? true,
       text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") })
     else {
-      report(path, node, "expected a number of seconds greater than 0, got \(shown(node))")
+      let expected =
+        range.map { "from \(Self.plain($0.lowerBound)) to \(Self.plain($0.upperBound))" }
+        ?? "greater than 0 and at most 31536000 (a year)"
+      report(path, node, "expected a number of seconds \(expected), got \(shown(node))")
       return nil
     }
     return value
+  }
+
+  private static func plain(_ value: Double) -> String {
+    value == value.rounded() ? String(Int(value)) : String(value)
   }
 
   /// A file mode in octal, as chmod takes it: `"0660"`, `0660`, `660` or `0o660`.
