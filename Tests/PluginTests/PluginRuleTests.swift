@@ -103,6 +103,7 @@ struct PluginRuleTests {
       ("place(access.crossing) = bab_al_hwa", 39, "place(…) answers one of bab_al_hawa; 'bab_al_hwa' is none of them"),
       ("place(access.crossing) in (crossings)", 41, "place(…) answers one of bab_al_hawa; 'bab_al_salem' (in list crossings) is none of them"),
       ("governorate(location) = Idlibb", 38, "governorate(…) answers one of"),
+      ("control(location) iin (DESIGNATD)", 37, "control(…) answers one of designated, shared, others; 'DESIGNATD' is none of them"),
     ] {
       guard case .failure(let errors) = load(rule(condition)) else {
         Issue.record("loaded: \(condition)")
@@ -111,9 +112,9 @@ struct PluginRuleTests {
       #expect(errors.errors.first?.description.hasPrefix("Rules/x.yaml:7:\(column): rule t.r: \(message)") == true, "\(errors)")
     }
     let set = try load(
-      "- rule: t.idlib\n  desc: d\n  condition: governorate(location) in (Idlib, \"محافظة حلب\")\n  output: o\n  priority: low\n"
+      "- rule: t.idlib\n  desc: d\n  condition: governorate(location) in (Idlib, \"محافظة حلب\") or governorate(location) iin (hama)\n  output: o\n  priority: low\n"
     ).get()
-    for (governorate, fires) in [("Idlib", true), ("إدلب", true), ("Aleppo", true), ("Hama", false)] {
+    for (governorate, fires) in [("Idlib", true), ("إدلب", true), ("Aleppo", true), ("Hama", true), ("Homs", false)] {
       let fired = set.evaluate(try report(#""location":{"governorate":"\#(governorate)"}"#)).map(\.rule.id)
       #expect(fired == (fires ? ["t.idlib"] : []), "\(governorate)")
     }

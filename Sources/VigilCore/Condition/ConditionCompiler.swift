@@ -187,9 +187,12 @@ public struct ConditionCompiler: Sendable {
         pinnedValues: pinned, exactPin: pinned.first.map { ($0.key, $0.value) })
     case .member(let membership, let items):
       var values = try expand(items)
-      if membership != .iin, let answers {
+      if membership != .intersects, let answers {
         values = try values.map { item throws(ConditionError) in
-          guard let answer = answers.canonical(item.text) else {
+          // `iin` compares case aside: a value in another case stands for its answer too.
+          let caseFolded =
+            membership == .iin ? answers.allowed.first { $0.caseInsensitiveCompare(item.text) == .orderedSame } : nil
+          guard let answer = answers.canonical(item.text) ?? caseFolded else {
             throw ConditionError(
               item.literal.start, item.literal.end,
               "\(subjectName) answers one of \(answers.allowed.joined(separator: ", ")); '\(item.text)'"
