@@ -67,7 +67,7 @@ struct ConsoleRoutes {
       for (key, value) in pairs where key == "before" && !value.isEmpty {
         throw BadParameter(message: "\(key): /api/events sends every record after `after` as it comes; /api/alerts pages")
       }
-      var query = try AlertQueryParameters.query(from: pairs)
+      var query = try AlertQueryParameters.query(from: pairs.filter { $0.0 != "limit" })
       let snapshot = index.snapshot()
       let newest = snapshot.building ? nil : snapshot.newestSeq ?? 0
       if let after = query.after, let newest, after > newest {

@@ -123,8 +123,10 @@ struct AlertLogFollower {
     var status = stat()
     if stat(path, &status) == 0 {
       if UInt64(status.st_ino) != inode, let next = FileHandle(forReadingAtPath: path) {
-        // Rotated: what was left in the old file was read above; the files rotated after
-        // it (two rotations between reads) are read whole; then go on in the new one.
+        // Rotated: what the old file got before it was renamed (read again: a line may
+        // have come between the read above and the look at the path); the files rotated
+        // after it (two rotations between reads), whole; then go on in the new one.
+        lines += try drain()
         lines += Self.rotatedSince(path: path, old: inode, new: UInt64(status.st_ino))
         try? handle.close()
         handle = next

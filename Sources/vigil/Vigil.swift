@@ -66,7 +66,10 @@ extension Vigil {
   /// Whether `path` (`["rules", "lint"]`) names a command, its options aside.
   static func names(commandPath path: [String]) -> Bool {
     var command: any ParsableCommand.Type = Vigil.self
-    for name in path where !name.hasPrefix("-") {
+    // The names before the first option (`help rules lint --config x.yaml`); `help help`
+    // is the parser's own.
+    if path == ["help"] { return true }
+    for name in path.prefix(while: { !$0.hasPrefix("-") }) {
       guard
         let next = command.configuration.subcommands.first(where: {
           $0._commandName == name || $0.configuration.aliases.contains(name)

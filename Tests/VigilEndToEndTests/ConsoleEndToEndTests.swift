@@ -183,6 +183,9 @@ struct ConsoleEndToEndTests {
       let error = (value as? [String: Any])?["error"] as? [String: Any]
       #expect((error?["message"] as? String)?.contains(parameter) == true, "\(query): \(response.body)")
     }
+    // A list page's `limit`, whatever it is, means nothing to the stream.
+    let limited = try console.http.events("/api/events?limit=0")
+    #expect(limited.status == 200)
     let resumed = try console.http.events("/api/events", headers: ["Last-Event-ID": "\(newest + 100)"])
     try #require(Self.waitForConnected(resumed))
     let more = try console.submit([Self.handReports[0].replacingOccurrences(of: #""id":""#, with: #""id":"LEID-"#)])

@@ -298,7 +298,7 @@ struct VigilClientCommandTests {
 
   /// `vigil help NAME` helps with a command, and is misuse for a name that is none.
   @Test func helpForACommandThatIsNoneIsMisuse() throws {
-    for (arguments, status) in [(["help", "rules", "lint"], Int32(0)), (["help", "tail"], 0), (["help", "nosuch"], 2), (["help", "rules", "nope"], 2)] {
+    for (arguments, status) in [(["help", "rules", "lint"], Int32(0)), (["help", "tail"], 0), (["help", "help"], 0), (["help", "nosuch"], 2), (["help", "rules", "nope"], 2)] {
       let run = try Vigil.run(arguments)
       #expect(run.status == status, "\(arguments): \(run.status) \(run.standardError)")
       if status == 2 { #expect(run.standardError.contains("vigil: no command"), "\(run.standardError)") }
