@@ -13,8 +13,13 @@ final class ConsoleConnectionLimit: ChannelInboundHandler, RemovableChannelHandl
   final class Count: Sendable {
     let open = NIOLockedValueBox(0)
     let limit: Int
+    /// Told of each connection closed as it came (a metric counts them).
+    let refused: @Sendable () -> Void
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int, refused: @escaping @Sendable () -> Void) {
+      self.limit = limit
+      self.refused = refused
+    }
   }
 
   private let count: Count
@@ -30,7 +35,10 @@ final class ConsoleConnectionLimit: ChannelInboundHandler, RemovableChannelHandl
       return true
     }
     counted = admitted
-    if !admitted { context.close(promise: nil) }
+    if !admitted {
+      count.refused()
+      context.close(promise: nil)
+    }
   }
 
   func handlerRemoved(context: ChannelHandlerContext) {

@@ -31,7 +31,10 @@ public struct ConsoleService: Service, CustomStringConvertible {
     stateDirectory = configuration.stateDirectory
     self.log = log
     live = LiveStreams()
-    connections = ConsoleConnectionLimit.Count(limit: configuration.http.maxConnections)
+    let metrics = server.responder.metrics
+    connections = ConsoleConnectionLimit.Count(limit: configuration.http.maxConnections) {
+      metrics.consoleConnectionRefused()
+    }
     idleTimeout = .milliseconds(Int64(configuration.http.idleSeconds * 1000))
   }
 

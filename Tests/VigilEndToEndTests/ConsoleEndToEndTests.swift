@@ -525,7 +525,12 @@ struct ConsoleEndToEndTests {
       var byte: UInt8 = 0
       return recv(descriptor, &byte, 1, Int32(MSG_DONTWAIT)) == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)
     }
-    deinit { close(descriptor) }
+    private var closed = false
+    func close() {
+      if !closed { Glibc.close(descriptor) }
+      closed = true
+    }
+    deinit { close() }
   }
 
   /// A console whose configuration's `http` section has `extra` lines.
@@ -561,6 +566,11 @@ struct ConsoleEndToEndTests {
     #expect(fourth.closedByServer(), "the fourth was not closed within 20 s; idle_s is 600")
     #expect(idle.allSatisfy { $0.stillOpen() })
     #expect(try daemon.exchange(#"{"op":"ping"}"#)["op"] as? String == "pong")
+    // Counted: the metrics say how many were turned away (one idle connection freed first).
+    idle[0].close()
+    #expect(eventually {
+      (try? http.request(path: "/metrics"))?.body.contains("vigil_console_connections_refused_total 1") == true
+    })
     withExtendedLifetime(idle) {}
     expectCleanStop(daemon)
   }

@@ -16,6 +16,7 @@ public final class DaemonMetrics: Sendable {
   private let ruleSetInfo = NIOLockedValueBox<Gauge?>(nil)
   private let roundTrip: DurationHistogram
   private let gauges = NIOLockedValueBox<[String: Gauge]>([:])
+  private let consoleRefusals: Counter
 
   public init() {
     accepted = registry.makeCounter(
@@ -42,8 +43,15 @@ public final class DaemonMetrics: Sendable {
         .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(100),
         .milliseconds(250), .seconds(1), .seconds(5),
       ])
+    consoleRefusals = registry.makeCounter(
+      descriptor: Self.described(
+        "vigil_console_connections_refused_total",
+        "Console connections closed as they came: http.max_connections were open."), labels: [])
     for code in RequestError.Code.allCases { _ = refusedCounter(code.rawValue) }
   }
+
+  /// A console connection closed as it came, one past `http.max_connections`.
+  public func consoleConnectionRefused() { consoleRefusals.increment() }
 
   func reportsAccepted(_ count: Int) { accepted.increment(by: Int64(count)) }
   func reportDuplicate() { duplicates.increment() }
