@@ -551,10 +551,9 @@ struct ConsoleEndToEndTests {
     deinit { close() }
   }
 
-  /// A console whose configuration's `http` section has `extra` lines.
-  static func console(http extra: String) throws -> (RunningDaemon, HTTPTestClient) {
-    let directory = try TemporaryDirectory()
-    let port = freeTCPPort()
+  /// `v.yaml` in `directory`: the console on 127.0.0.1:`port`, with `extra` lines in its
+  /// `http` section, the rules in `Rules`, state and log under `var/`.
+  static func writeConfiguration(port: Int, http extra: String, in directory: TemporaryDirectory) throws {
     try """
     http:
       listen: "127.0.0.1:\(port)"
@@ -565,6 +564,13 @@ struct ConsoleEndToEndTests {
     alerts:
       path: var/log/vigil/alerts.jsonl
     """.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+  }
+
+  /// A console whose configuration's `http` section has `extra` lines.
+  static func console(http extra: String) throws -> (RunningDaemon, HTTPTestClient) {
+    let directory = try TemporaryDirectory()
+    let port = freeTCPPort()
+    try writeConfiguration(port: port, http: extra, in: directory)
     let daemon = try RunningDaemon(
       rules: try TerritorialControlReplayTests.shippedRules(), arguments: ["--config", "v.yaml"], directory: directory)
     let http = HTTPTestClient(port: port)
@@ -622,16 +628,7 @@ struct ConsoleEndToEndTests {
     try (token + "\n").write(toFile: directory.path + "/token", atomically: true, encoding: .utf8)
     chmod(directory.path + "/token", 0o600)
     let port = freeTCPPort()
-    try """
-    http:
-      listen: "127.0.0.1:\(port)"
-      token_file: \(directory.path)/token
-    rules:
-      paths: [Rules]
-    state_dir: var/lib/vigil
-    alerts:
-      path: var/log/vigil/alerts.jsonl
-    """.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    try Self.writeConfiguration(port: port, http: "  token_file: \(directory.path)/token", in: directory)
     let daemon = try RunningDaemon(
       rules: try TerritorialControlReplayTests.shippedRules(), arguments: ["--config", "v.yaml"], directory: directory)
     let http = HTTPTestClient(port: port)

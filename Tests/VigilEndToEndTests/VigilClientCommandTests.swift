@@ -333,19 +333,11 @@ struct VigilClientCommandTests {
     #expect(byRule.standardOutput.contains("vigil.ruleset_loaded"))
 
     // Follow, across an external rotation (rename, then reopen).
-    let follower = Process()
-    follower.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-      .appendingPathComponent("vigil")
-    follower.arguments = ["tail", "-f", "-n", "1", Self.alertLog]
-    follower.currentDirectoryURL = URL(fileURLWithPath: daemon.directory.path)
-    let output = Pipe()
-    follower.standardOutput = output
-    try follower.run()
+    let (follower, seen) = try Self.follow(["-n", "1", Self.alertLog], in: daemon.directory.path)
     defer {
       follower.terminate()
       follower.waitUntilExit()
     }
-    let seen = ReadInBackground(output.fileHandleForReading)
     // Following once it has shown the last alert (T-2's).
     #expect(eventually { seen.sofar().contains("T-2") })
     _ = try daemon.exchange([Self.report("T-3", weapons: "tank")])
@@ -381,6 +373,19 @@ struct VigilClientCommandTests {
     expectCleanStop(daemon)
   }
 
+  /// `vigil tail -f` with `arguments`, running in `directory`, and what it prints as it comes.
+  static func follow(_ arguments: [String], in directory: String) throws -> (Process, ReadInBackground) {
+    let follower = Process()
+    follower.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+      .appendingPathComponent("vigil")
+    follower.arguments = ["tail", "-f"] + arguments
+    follower.currentDirectoryURL = URL(fileURLWithPath: directory)
+    let output = Pipe()
+    follower.standardOutput = output
+    try follower.run()
+    return (follower, ReadInBackground(output.fileHandleForReading))
+  }
+
   /// Two rotations between two of `tail -f`'s reads: the file rotated in between (now
   /// `.1`, the one followed now `.2`) is read whole before the new one, and nothing twice.
   @Test func tailFollowsTwoRotationsBetweenItsReads() throws {
@@ -388,18 +393,11 @@ struct VigilClientCommandTests {
     let log = directory.path + "/alerts.jsonl"
     func record(_ seq: Int) -> String { #"{"seq":\#(seq),"rule":"r","priority":"low","report_id":"R\#(seq)"}"# + "\n" }
     try (record(1) + record(2)).write(toFile: log, atomically: false, encoding: .utf8)
-    let follower = Process()
-    follower.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-      .appendingPathComponent("vigil")
-    follower.arguments = ["tail", "-f", "-n", "1", "--json", log]
-    let output = Pipe()
-    follower.standardOutput = output
-    try follower.run()
+    let (follower, seen) = try Self.follow(["-n", "1", "--json", log], in: directory.path)
     defer {
       follower.terminate()
       follower.waitUntilExit()
     }
-    let seen = ReadInBackground(output.fileHandleForReading)
     #expect(eventually { seen.sofar().contains(#""seq":2"#) })
     // Faster than its reads (every 0.2 s): rotate, write, rotate again, write.
     let handle = try #require(FileHandle(forWritingAtPath: log))
