@@ -33,9 +33,15 @@ struct Verify: ParsableCommand {
       return
     }
     var verifier = ChainVerifier()
-    let files = try logFiles()
+    // The head is read before the files: a daemon writing meanwhile only moves the files
+    // past it (it writes the head after the log).
+    let (files, head) = try logFilesAndHead()
+    verifier.known = head.map { ($0.seq, $0.hash) }
+    var lastFileRecords = 0
+    var lastFileLines = 0
     for (fileIndex, file) in files.enumerated() {
       let data = try InputFile.contents(file)
+      let recordsBefore = verifier.records
       var number = 0
       let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
       for line in lines {
@@ -57,6 +63,25 @@ struct Verify: ParsableCommand {
           throw ExitCode(1)
         }
       }
+      lastFileRecords = verifier.records - recordsBefore
+      lastFileLines = lines.count - (lines.last?.isEmpty == true ? 1 : 0)
+    }
+    // Records deleted from the end leave no break in the chain; only the head shows them.
+    // It is compared when the log holds records, or the file before it is the `.1` a
+    // rotation left (an empty log just rotated; an older one may be compressed or gone).
+    if let head, let missing = verifier.missingAtEnd, let file = files.last,
+      lastFileRecords > 0 || (files.count > 1 && files[files.count - 2] == file + ".1")
+    {
+      let problem =
+        "\(missing) record\(missing == 1 ? "" : "s") deleted at the end, after seq \(verifier.lastSeq) "
+        + "(alerts.head says seq \(head.seq) was written)"
+      if json {
+        print(
+          "{\"ok\":false,\"file\":\(JSONText.string(file)),\"line\":\(lastFileLines + 1),\"problem\":\(JSONText.string(problem))}")
+      } else {
+        print("\(file):\(lastFileLines + 1): \(problem)")
+      }
+      throw ExitCode(1)
     }
     report(verifier, source: nil)
   }
@@ -151,13 +176,29 @@ struct Verify: ParsableCommand {
 
   /// The files given, else the configured alert log after every rotated file beside it
   /// (`alerts.jsonl.N`, oldest first), however many: logrotate may keep more than
-  /// `alerts.keep`, and a gap among them is for the chain to show.
-  private func logFiles() throws -> [String] {
-    guard files.isEmpty else { return files }
+  /// `alerts.keep`, and a gap among them is for the chain to show. With them, the
+  /// configuration's `alerts.head` when the files end with the configured log (the same
+  /// file, not a copy): what the daemon last wrote to it.
+  private func logFilesAndHead() throws -> (files: [String], head: AlertLog.Head?) {
     var options = DaemonOptions()
     options.config = config
-    let path = try options.configuration().alerts.path
+    guard files.isEmpty else {
+      // Files given need no configuration; one that cannot be read only leaves the head out.
+      guard let configuration = try? options.configuration(), let last = files.last,
+        Self.sameFile(last, configuration.alerts.path)
+      else { return (files, nil) }
+      return (files, AlertLog.head(at: configuration.stateDirectory + "/alerts.head"))
+    }
+    let configuration = try options.configuration()
+    let path = configuration.alerts.path
+    let head = AlertLog.head(at: configuration.stateDirectory + "/alerts.head")
     let rotated = RotatedFiles.numbers(beside: path)
-    return rotated.sorted(by: >).map { "\(path).\($0)" } + [path]
+    return (rotated.sorted(by: >).map { "\(path).\($0)" } + [path], head)
+  }
+
+  private static func sameFile(_ one: String, _ other: String) -> Bool {
+    var a = stat()
+    var b = stat()
+    return stat(one, &a) == 0 && stat(other, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino
   }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 import VigilTestSupport
@@ -540,6 +541,51 @@ struct VigilClientCommandTests {
     let partial = try verify(Array(lines[3...]))
     #expect(partial.status == 0)
     #expect(partial.standardOutput.contains("verified from seq 4"))
+  }
+
+  /// Records deleted from the log's end break no link of the chain; `alerts.head` shows
+  /// them: to `vigil verify` on the configured log (not on a copy), and to the daemon at its
+  /// next start, which goes on from the head so that the next record shows the gap.
+  @Test func verifyAndTheDaemonTellALogCutAtItsEndFromTheHead() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    _ = try daemon.exchange((1...4).map { Self.report("E-\($0)") })
+    expectCleanStop(daemon)
+    let path = daemon.directory.path + "/" + Self.alertLog
+    let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+    #expect(lines.count == 9)
+    try (lines[..<7].joined(separator: "\n") + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+    try Self.file(daemon, "copy.jsonl", lines[..<7].joined(separator: "\n") + "\n")
+
+    let configured = try Self.offline(daemon, ["verify"])
+    #expect(configured.status == 1)
+    #expect(
+      configured.standardOutput == "\(Self.alertLog):8: 2 records deleted at the end, after seq 7 (alerts.head says seq 9 was written)\n",
+      "\(configured.standardOutput)")
+    let named = try Self.offline(daemon, ["verify", "--json", Self.alertLog])
+    #expect(named.status == 1)
+    #expect(named.standardOutput.hasPrefix(#"{"ok":false,"file":"\#(Self.alertLog)","line":8,"problem":"2 records deleted at the end"#))
+    let copy = try Self.offline(daemon, ["verify", "copy.jsonl"])
+    #expect(copy.status == 0 && copy.standardOutput == "ok: 7 records, seq 1–7, chain intact\n", "a copy has no head")
+
+    let restarted = try RunningDaemon(rules: DaemonEndToEndTests.rules, directory: daemon.directory)
+    #expect(restarted.log().contains("its last record is seq 7 but alerts.head says seq 9 was written"), "\(restarted.log())")
+    expectCleanStop(restarted)
+    let after = try Self.offline(daemon, ["verify"])
+    #expect(after.status == 1)
+    #expect(after.standardOutput == "\(Self.alertLog):8: seq 10: 2 records deleted before it (after seq 7)\n", "\(after.standardOutput)")
+
+    // The last record replaced by one whose hash is sound: the head keeps another hash.
+    let now = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+    let record = try #require(JSONSerialization.jsonObject(with: Data(now[7].utf8)) as? [String: Any])
+    let prev = try #require(record["prev"] as? String)
+    let cut = try #require(now[7].range(of: #","hash":""#)).lowerBound
+    let body = String(now[7][..<cut]).replacingOccurrences(of: "vigil.ruleset_loaded", with: "vigil.ruleset_lodged")
+    let hash = SHA256.hash(data: Data((prev + body).utf8)).map { String(format: "%02x", $0) }.joined()
+    try ((now[..<7] + [body + #","hash":""# + hash + #""}"#]).joined(separator: "\n") + "\n")
+      .write(toFile: path, atomically: false, encoding: .utf8)
+    let rewritten = try Self.offline(daemon, ["verify"])
+    #expect(rewritten.status == 1)
+    #expect(rewritten.standardOutput.hasPrefix("\(Self.alertLog):8: seq 10: altered: alerts.head keeps another hash for it"), "\(rewritten.standardOutput)")
   }
 
   @Test func replayShowsWhatARuleEditWouldChange() throws {

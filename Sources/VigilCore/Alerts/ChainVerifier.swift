@@ -13,7 +13,17 @@ public struct ChainVerifier: Sendable {
   /// (`reordered(laterSeq:)`).
   public private(set) var missing: ClosedRange<UInt64>?
 
+  /// A record the chain is known to hold (`alerts.head`'s `seq` and `hash`): a line with
+  /// its `seq` and another hash, however sound its own, is a rewritten record.
+  public var known: (seq: UInt64, hash: String)?
+
   public init() {}
+
+  /// When the chain ended before the known record: how many records are missing from its end.
+  public var missingAtEnd: UInt64? {
+    guard let known, records > 0, lastSeq < known.seq else { return nil }
+    return known.seq - lastSeq
+  }
 
   /// Checks the next line (without its newline); nil when it continues the chain, else
   /// what is wrong with it.
@@ -31,6 +41,10 @@ public struct ChainVerifier: Sendable {
     let seq = UInt64(number)
     guard AlertChain.hash(prev: prev, prefix: Array(line[..<cut])) == hash else {
       return "seq \(seq): altered: its hash does not match its content"
+    }
+    if let known, known.seq == seq, known.hash != hash {
+      return "seq \(seq): altered: alerts.head keeps another hash for it (this record or one before it was rewritten, "
+        + "and the hashes after recomputed)"
     }
     defer {
       lastHash = hash

@@ -89,6 +89,7 @@ public final class Daemon: Sendable {
     }
     if journal.cutBytes > 0 { log("cut a torn last line of \(journal.cutBytes) bytes from \(journalPath)") }
     if alertLog.cutBytes > 0 { log("cut a torn last line of \(alertLog.cutBytes) bytes from \(alertLog.path)") }
+    if let behind = alertLog.endBehindHead { log("\(alertLog.path): \(behind.description)") }
     // What a crash between the journal's sync and the alert log's cut from the log: found
     // first, written below with the patterns' records, in one append.
     let plan = LastCommitRecovery.plan(

@@ -34,10 +34,47 @@ public final class AlertLog {
     self.path = path
     self.headPath = headPath
     file = try AppendOnlyFile(path: path)
-    headAtStart = Self.readHead(headPath)
-    let head = file.lastLine.flatMap(Self.position(of:)) ?? headAtStart.map { ($0.seq, $0.hash) }
+    let kept = Self.head(at: headPath)
+    headAtStart = kept
+    let logged = file.lastLine.flatMap(Self.position(of:))
+    var head = logged ?? kept.map { ($0.seq, $0.hash) }
+    // The head is written after the log (after its sync, with `durability: batch`), so a
+    // crash leaves it at or behind the log's last record, never ahead. Ahead, or at the same
+    // `seq` with another hash, the log's end was cut or rewritten since (or, with
+    // `durability: none`, lost to a power failure): the chain goes on from the head, so a
+    // `seq` once written is never given to another record (a sink that took it would skip
+    // the new one) and `vigil verify` shows the gap at the next record.
+    if let logged, let kept, kept.seq > logged.seq || (kept.seq == logged.seq && kept.hash != logged.hash) {
+      endBehindHead = EndBehindHead(loggedSeq: logged.seq, headSeq: kept.seq)
+      head = (kept.seq, kept.hash)
+    } else {
+      endBehindHead = nil
+    }
     lastSeq = head?.seq ?? 0
     lastHash = head?.hash ?? AlertChain.genesis
+  }
+
+  /// The log's last record at start, when it falls short of `alerts.head`: records were
+  /// deleted from its end or its last record rewritten (the same `seq`), and the chain
+  /// went on from the head.
+  public let endBehindHead: EndBehindHead?
+
+  public struct EndBehindHead: Equatable, Sendable {
+    public let loggedSeq: UInt64
+    public let headSeq: UInt64
+
+    /// What the daemon logs at start.
+    public var description: String {
+      let missing = headSeq - loggedSeq
+      let what =
+        missing == 0
+        ? "its last record, seq \(loggedSeq), is not the one alerts.head keeps (another hash): it was rewritten"
+        : "its last record is seq \(loggedSeq) but alerts.head says seq \(headSeq) was written: "
+          + "\(missing) record\(missing == 1 ? " is" : "s are") missing from its end (deleted, "
+          + "or lost to a power failure with durability: none)"
+      return "the alert log's end is not what this daemon wrote: \(what); seq and the chain go on from alerts.head, "
+        + "so the next record shows the break to vigil verify"
+    }
   }
 
   /// Appends the records as one write; gives each its `seq`, its line (UTF-8) and where
@@ -171,7 +208,8 @@ public final class AlertLog {
     if headDescriptor >= 0 { close(headDescriptor) }
   }
 
-  private static func readHead(_ path: String) -> Head? {
+  /// `alerts.head` as it is on disk; nil when there is none or it cannot be read.
+  public static func head(at path: String) -> Head? {
     guard let data = FileManager.default.contents(atPath: path) else { return nil }
     var bytes = [UInt8](data)
     while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: " ") { bytes.removeLast() }
