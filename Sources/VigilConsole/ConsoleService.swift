@@ -54,7 +54,8 @@ public struct ConsoleService: Service, CustomStringConvertible {
       router: router,
       server: .http1(
         configuration: .init(
-          additionalChannelHandlers: [ConsoleConnectionLimit(connections)], idleTimeout: idleTimeout)),
+          additionalChannelHandlers: [ConsoleConnectionLimit(connections), HTTP10Connections.Installer()],
+          idleTimeout: idleTimeout)),
       configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: nil),
       onServerRunning: { _ in
         daemon.console.set(.serving(address))

@@ -523,7 +523,10 @@ struct ConsoleEndToEndTests {
     /// Sends one request and reads its whole response: the console took the connection
     /// (counted it), and it stays open, idle, after (HTTP/1.1 keeps it).
     func answered(_ path: String) -> Bool {
-      let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+      answered(request: "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", version: "1.1")
+    }
+    func answered(request text: String, version: String) -> Bool {
+      let request = Array(text.utf8)
       guard write(descriptor, request, request.count) == request.count else { return false }
       var received: [UInt8] = []
       var buffer = [UInt8](repeating: 0, count: 4096)
@@ -535,7 +538,23 @@ struct ConsoleEndToEndTests {
         guard let end = text.range(of: "\r\n\r\n"),
           let length = text.firstMatch(of: #/(?i)content-length: *(\d+)/#).flatMap({ Int($0.1) })
         else { continue }
-        if text.utf8.distance(from: end.upperBound, to: text.endIndex) >= length { return text.hasPrefix("HTTP/1.1 200") }
+        if text.utf8.distance(from: end.upperBound, to: text.endIndex) >= length { return text.hasPrefix("HTTP/\(version) 200") }
+      }
+    }
+    /// Sends `request` as it is and reads what comes until the server closes the connection
+    /// (`closed`) or a read waits 20 s.
+    func send(_ request: String) -> (text: String, closed: Bool) {
+      let bytes = Array(request.utf8)
+      guard write(descriptor, bytes, bytes.count) == bytes.count else { return ("", false) }
+      var received: [UInt8] = []
+      var buffer = [UInt8](repeating: 0, count: 4096)
+      while true {
+        let count = read(descriptor, &buffer, buffer.count)
+        if count > 0 {
+          received += buffer[..<count]
+          continue
+        }
+        return (String(decoding: received, as: UTF8.self), count == 0)
       }
     }
     /// Whether it is still open now (a read would wait).
@@ -605,6 +624,41 @@ struct ConsoleEndToEndTests {
     })
     #expect((refused ?? 0) >= 1, "\(refused.map(String.init) ?? "no metrics")")
     withExtendedLifetime(idle) {}
+    expectCleanStop(daemon)
+  }
+
+  /// An HTTP/1.0 request is answered in HTTP/1.0 and, unless it asks to be kept alive, its
+  /// connection closed after the answer (a client reading to the end, as `nc` does, would
+  /// otherwise wait for `http.idle_s`); a body of unknown length (a live stream) is not
+  /// chunked, which 1.0 does not know. One asking `keep-alive` is kept for the next.
+  @Test func http10RequestsAreAnsweredIn10AndClosed() throws {
+    let (daemon, http) = try Self.console(http: "  idle_s: 600")
+    for path in ["/metrics", "/api/status", "/no-such-page"] {
+      let connection = try IdleConnection(port: http.port)
+      let (text, closed) = connection.send("GET \(path) HTTP/1.0\r\n\r\n")
+      #expect(closed, "\(path): not closed within 20 s; idle_s is 600")
+      #expect(text.hasPrefix(path == "/no-such-page" ? "HTTP/1.0 404" : "HTTP/1.0 200"), "\(path): \(text.prefix(200))")
+      #expect(text.lowercased().contains("\r\nconnection: close\r\n"), "\(path): \(text.prefix(400))")
+      #expect(!text.lowercased().contains("transfer-encoding"), "\(path)")
+    }
+    let metrics = try IdleConnection(port: http.port).send("GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n").text
+    #expect(metrics.contains("vigil_reports_accepted_total"), "\(metrics.prefix(400))")
+
+    let kept = try IdleConnection(port: http.port)
+    let request = "GET /api/status HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+    #expect(kept.answered(request: request, version: "1.0"))
+    #expect(kept.answered(request: request, version: "1.0"), "kept alive for a second request")
+    #expect(kept.stillOpen())
+
+    // A live stream's body has no length: in 1.0 it is sent as it comes, and ends with the close.
+    let stream = try IdleConnection(port: http.port)
+    let head = Array("GET /api/events HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".utf8)
+    #expect(write(stream.descriptor, head, head.count) == head.count)
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    let count = read(stream.descriptor, &buffer, buffer.count)
+    let start = String(decoding: buffer[..<max(count, 0)], as: UTF8.self)
+    #expect(start.hasPrefix("HTTP/1.0 200") && start.lowercased().contains("connection: close"), "\(start)")
+    #expect(!start.lowercased().contains("transfer-encoding") && start.contains("text/event-stream"), "\(start)")
     expectCleanStop(daemon)
   }
 
