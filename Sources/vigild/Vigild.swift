@@ -105,8 +105,12 @@ struct Vigild: ParsableCommand {
     do {
       configuration = try source.load(knownPlugins: Self.plugins.names, withoutSettings: Self.plugins.withoutSettings)
     } catch let errors as ConfigurationErrors {
-      Self.logEach(
-        log, "cannot start: the configuration has \(errors.errors.count) error(s):", errors.errors.map(\.description))
+      // Every problem at once: those of the paths the file names too, when they were read.
+      let more =
+        (source.path.flatMap { RulesDirectoryCheck.worldWritable($0, what: "the configuration", key: nil) }.map { [$0] } ?? [])
+        + (errors.rulesPaths.map(RulesDirectoryCheck.problems(inPaths:)) ?? [])
+      let all = errors.errors.map(\.description) + more
+      Self.logEach(log, "cannot start: the configuration has \(all.count) error(s):", all)
       return 1
     } catch {
       log.critical("cannot start: \(error)")

@@ -128,6 +128,40 @@ struct DaemonStreamsAndLimitsTests {
     #expect(!daemon.log().contains("bytes of responses unread"), "\(daemon.log().suffix(2000))")
   }
 
+  /// A client that reads its answers, only more slowly than they come, is slowed (vigild
+  /// stops reading its requests while more than `max_pending_bytes` waits), not dropped:
+  /// every request is answered, each answer whole.
+  @Test func aClientThatReadsSlowlyIsSlowedNotDropped() throws {
+    let daemon = try Self.daemon(config: "limits:\n  max_pending_bytes: 65536\n")
+    let client = try UnixSocketClient(path: daemon.socketPath)
+    // Reports whose alerts quote a 4,000-character place: answers of ~10 KB, 3 MB in all,
+    // sent in bursts that several commits answer, while the client reads far more slowly.
+    let place = String(repeating: "P", count: 4000)
+    let count = 300
+    let reports = (0..<count).map {
+      #"{"id":"SLOW-\#($0)","occurred_at":"2016-03-04T06:40:00+02:00","type":"attack","#
+        + #""location":{"governorate":"Idlib","place":"\#(place)","populated":true},"weapons":["barrel_bomb"]}"# + "\n"
+    }
+    let sender = Thread {
+      for burst in stride(from: 0, to: count, by: 20) {
+        try? client.send(Array(reports[burst..<burst + 20].joined().utf8))
+        Thread.sleep(forTimeInterval: 0.02)
+      }
+      client.closeWriting()
+    }
+    sender.start()
+    var answers: [String] = []
+    while let line = client.readLine(timeout: 60) {
+      answers.append(line)
+      // About 1 MB a second: the answers come far faster.
+      if answers.count % 10 == 0 { Thread.sleep(forTimeInterval: 0.1) }
+    }
+    #expect(answers.count == count, "\(answers.count) answers of \(count); the last: \(answers.last?.prefix(80) ?? "none")")
+    #expect(answers.allSatisfy { $0.hasPrefix(#"{"ok":true"#) && $0.hasSuffix("}") && $0.utf8.count > 4000 })
+    expectCleanStop(daemon)
+    #expect(!daemon.log().contains("bytes of responses unread"), "\(daemon.log().suffix(2000))")
+  }
+
   /// A client that sends one burst whose answers pass the limit, then neither reads nor
   /// sends, is closed once its grace to read them has passed (it would otherwise keep them).
   @Test func aQuietClientThatLeavesOneBurstsAnswersUnreadIsClosed() throws {

@@ -117,6 +117,18 @@ struct VigildCommandTests {
     #expect(run.standardError.contains("\(file):2:9: socket.mode: expected an octal file mode"))
     #expect(run.standardError.contains("\(file):3:27: limits.max_connections: expected a whole number of at least 1"))
     #expect(run.standardError.contains("\(file):4:1: durabilty: unknown key"))
+
+    // A rules directory that cannot be read is listed with the file's own mistakes, not
+    // after they are fixed; one whose key is itself wrong is not looked for.
+    try "socket:\n  mode: rw\nrules: {paths: [Rulez]}\n".write(toFile: file, atomically: true, encoding: .utf8)
+    let withPaths = try Vigild.run(["--config", file], in: directory.path)
+    #expect(withPaths.status == 1)
+    #expect(withPaths.standardError.contains("the configuration has 2 error(s)"), "\(withPaths.standardError)")
+    #expect(withPaths.standardError.contains(#"rules.paths[0]: cannot read the rules directory "Rulez": no such directory"#))
+    try "socket:\n  mode: rw\nrules: {paths: 3}\n".write(toFile: file, atomically: true, encoding: .utf8)
+    let badPaths = try Vigild.run(["--config", file], in: directory.path)
+    #expect(badPaths.standardError.contains("the configuration has 2 error(s)"), "\(badPaths.standardError)")
+    #expect(badPaths.standardError.contains("rules.paths: expected a list") && !badPaths.standardError.contains("cannot read the rules"))
   }
 
   @Test func aRulesDirectoryThatCannotBeReadIsFatalAndNamed() throws {

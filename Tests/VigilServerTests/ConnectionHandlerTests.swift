@@ -200,6 +200,22 @@ struct ConnectionStateTests {
     #expect(state.state == .reading(paused: false))
   }
 
+  /// Answers the client has not taken pause reading too, until half of them are taken (and
+  /// the requests in flight allow it).
+  @Test func readingPausesWhileTooManyAnswersWaitUnread() {
+    var state = ConnectionState()
+    let underTheLimit = state.inFlight(1, limit: 100, least: 64, unread: 65536, unreadLimit: 65536)
+    #expect(underTheLimit == .keep)
+    let overTheLimit = state.inFlight(1, limit: 100, least: 64, unread: 65537, unreadLimit: 65536)
+    #expect(overTheLimit == .stop)
+    let overHalf = state.inFlight(0, limit: 100, least: 64, unread: 32769, unreadLimit: 65536)
+    #expect(overHalf == .keep)
+    let halfTakenButRequestsInFlight = state.inFlight(30, limit: 100, least: 64, unread: 32768, unreadLimit: 65536)
+    #expect(halfTakenButRequestsInFlight == .keep)
+    let halfTaken = state.inFlight(25, limit: 100, least: 64, unread: 32768, unreadLimit: 65536)
+    #expect(halfTaken == .resume)
+  }
+
   @Test func aHalfCloseClosesOnceAndOnlyWhileReading() {
     var state = ConnectionState()
     let firstHalfCloseCloses = state.inputClosed()

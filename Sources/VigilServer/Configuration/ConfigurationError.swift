@@ -26,6 +26,15 @@ public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConver
 /// Every problem found in one configuration file.
 public struct ConfigurationErrors: Error, Equatable, Sendable, CustomStringConvertible {
   public let errors: [ConfigurationError]
+  /// The rules directories the file names (or the default), when they were read without a
+  /// problem of their own: the checks of the directories themselves can then be listed
+  /// with these, every problem at once.
+  public var rulesPaths: [String]?
+
+  public init(errors: [ConfigurationError], rulesPaths: [String]? = nil) {
+    self.errors = errors
+    self.rulesPaths = rulesPaths
+  }
 
   public var description: String {
     errors.map(\.description).joined(separator: "\n")

@@ -33,8 +33,14 @@ public struct ConfigurationSource: Sendable {
       } catch {
         throw ConfigurationFileError(path: path, reason: Self.reason(error, path: path))
       }
-      configuration = try ConfigurationLoader.load(
-        yaml: text, file: path, knownPlugins: knownPlugins, withoutSettings: withoutSettings)
+      do {
+        configuration = try ConfigurationLoader.load(
+          yaml: text, file: path, knownPlugins: knownPlugins, withoutSettings: withoutSettings)
+      } catch {
+        var errors = error
+        if !rulesPaths.isEmpty { errors.rulesPaths = rulesPaths }
+        throw errors
+      }
     }
     if let socketPath { configuration.socket.path = socketPath }
     if !rulesPaths.isEmpty { configuration.rules.paths = rulesPaths }

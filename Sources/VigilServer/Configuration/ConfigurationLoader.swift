@@ -34,7 +34,8 @@ public enum ConfigurationLoader {
           $1.element.line ?? 0, $1.element.column ?? 0, $1.offset
         )
       }
-      throw ConfigurationErrors(errors: ordered.map(\.element))
+      let pathsRead = !reader.errors.contains { $0.keyPath.isEmpty || $0.keyPath == "rules" || $0.keyPath.hasPrefix("rules.paths") }
+      throw ConfigurationErrors(errors: ordered.map(\.element), rulesPaths: pathsRead ? configuration.rules.paths : nil)
     }
     return configuration
   }

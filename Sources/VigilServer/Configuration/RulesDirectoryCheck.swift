@@ -6,7 +6,12 @@ import Foundation
 public enum RulesDirectoryCheck {
   /// One sentence for each rules directory that cannot be read, naming its key.
   public static func problems(in configuration: DaemonConfiguration) -> [String] {
-    configuration.rules.paths.enumerated().compactMap { index, path in
+    problems(inPaths: configuration.rules.paths)
+  }
+
+  /// The same for the directories `paths` (`rules.paths`, in order).
+  public static func problems(inPaths paths: [String]) -> [String] {
+    paths.enumerated().compactMap { index, path in
       let key = "rules.paths[\(index)]"
       var isDirectory: ObjCBool = false
       guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

@@ -74,14 +74,18 @@ struct PatternCounting: Sendable {
       rebuiltFrom: rebuiltFrom, rebuildSeconds: rebuildSeconds)
   }
 
-  /// The warning a report too late to count gets in its response.
-  mutating func lateWarning(horizonDays: Int) -> String {
-    if let last = lastLateWarning, last.newest == windows.newest { return last.text }
+  /// The warning a report too late to count gets in its response; `checking`, in a
+  /// `check`'s, which records nothing: what submitting it would do.
+  mutating func lateWarning(horizonDays: Int, checking: Bool = false) -> String {
+    if !checking, let last = lastLateWarning, last.newest == windows.newest { return last.text }
     let newest = windows.earliestCounted.map { UTCTime.format(millisecondsSinceEpoch: $0 + windows.horizon) } ?? "?"
     let text =
       "occurred_at is more than \(horizonDays) days (rules.lateness_horizon_days) before the newest incident "
-      + "time counted (\(newest)): the report is recorded and its rules fired, but it does not count toward patterns"
-    lastLateWarning = (windows.newest, text)
+      + "time counted (\(newest)): "
+      + (checking
+        ? "submitted, the report would be recorded and its rules would fire, but it would not count toward patterns"
+        : "the report is recorded and its rules fired, but it does not count toward patterns")
+    if !checking { lastLateWarning = (windows.newest, text) }
     return text
   }
 }

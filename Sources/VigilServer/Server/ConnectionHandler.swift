@@ -52,6 +52,10 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   @exclusivity(unchecked) private var lastWrite: EventLoopFuture<Void>?
   /// Bytes of responses written to the channel that the socket has not taken yet.
   @exclusivity(unchecked) private var unsent = 0
+  /// Bytes of responses written to the channel since the connection opened.
+  @exclusivity(unchecked) private var written = 0
+  /// How many of them the socket had taken at the last check of the unread answers.
+  @exclusivity(unchecked) private var takenAtLastCheck = 0
   /// What waits for every response to be handed to the channel (half-close, shutdown);
   /// each is given the write of the last one.
   @exclusivity(unchecked) private var whenDrained: [@Sendable (EventLoopFuture<Void>) -> Void] = []
@@ -244,7 +248,10 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
   /// Stops or resumes reading as the requests in flight say.
   private func applyReading() {
-    switch state.inFlight(slots.count, limit: inFlightLimit, least: Self.leastInFlight) {
+    switch state.inFlight(
+      slots.count, limit: inFlightLimit, least: Self.leastInFlight, unread: unsent,
+      unreadLimit: responder.configuration.limits.maxPendingBytes)
+    {
     case .keep: break
     case .stop: _ = channel?.setOption(ChannelOptions.autoRead, value: false)
     case .resume: _ = channel?.setOption(ChannelOptions.autoRead, value: true)
@@ -287,40 +294,66 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     }
   }
 
-  /// Writes what was handed over, counting it as unread until the socket takes it. A client
-  /// that left more than `max_pending_bytes` unread from earlier turns is closed now. One
-  /// that only this turn's answers take over it is given `unreadGrace` to read them: one
+  /// Writes what was handed over, counting it as unread until the socket takes it. Past
+  /// `max_pending_bytes` unread, the connection stops reading (`applyReading`) until the
+  /// client has taken half of them: a client that reads is slowed, never dropped — one
   /// commit may answer a connection's whole share of requests in flight at once (8,192
-  /// answers of a kilobyte are 8 MiB), and a client that reads must not be dropped for
-  /// answers it has not yet been offered; one that sent its last request and never reads is
-  /// still closed then, not kept with its answers.
+  /// answers of a kilobyte are 8 MiB), and answers of large reports are large. A client
+  /// that takes none of its answers for `unreadGrace` while more than the limit waits is
+  /// closed: it would otherwise keep them, and its connection, for ever.
   private func writeOutgoing() {
     guard let buffer = outgoing, let channel, state.writes else { return }
     outgoing = nil
     let size = buffer.readableBytes
-    let leftUnread = unsent
     unsent += size
+    written += size
     let write = channel.write(buffer)
     lastWrite = write
-    write.whenComplete { _ in self.unsent -= size }
+    write.whenComplete { _ in
+      self.unsent -= size
+      self.applyReading()
+    }
     let limit = responder.configuration.limits.maxPendingBytes
-    if leftUnread > limit {
-      closeForUnread(limit)
-    } else if unsent > limit, !unreadCheckScheduled {
-      unreadCheckScheduled = true
-      channel.eventLoop.scheduleTask(in: Self.unreadGrace) {
-        self.unreadCheckScheduled = false
-        if self.unsent > limit { self.closeForUnread(limit) }
+    if unsent > limit {
+      applyReading()
+      checkUnread(limit)
+    }
+  }
+
+  /// Checks, `unreadGrace` from now and then again while more than `limit` waits unread,
+  /// that the client took some of its answers meanwhile; closes it when it took none.
+  private func checkUnread(_ limit: Int) {
+    guard !unreadCheckScheduled, let channel else { return }
+    unreadCheckScheduled = true
+    takenAtLastCheck = taken
+    channel.eventLoop.scheduleTask(in: Self.unreadGrace) {
+      self.unreadCheckScheduled = false
+      guard self.unsent > limit else { return }
+      if self.taken > self.takenAtLastCheck {
+        self.checkUnread(limit)
+      } else {
+        self.closeForUnread(limit)
       }
     }
   }
 
-  /// How long a client may take to read answers handed over at once: those that one turn
-  /// took over `max_pending_bytes`, or its last ones when vigild stops.
+  /// Bytes of answers the socket has taken: those written less those still in the
+  /// channel's buffer (to the byte: a large write completes only when taken whole, so its
+  /// completion alone would not show a client reading it slowly).
+  private var taken: Int {
+    let buffered = (try? channel?.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? unsent
+    return written - buffered
+  }
+
+  /// How long a client may leave more than `max_pending_bytes` of answers untouched, or
+  /// its last ones when vigild stops.
   static let unreadGrace = TimeAmount.seconds(5)
 
   private func closeForUnread(_ limit: Int) {
-    closeUnread { "closed a connection that left more than \(limit) bytes of responses unread (limits.max_pending_bytes)" }
+    closeUnread {
+      "closed a connection that left more than \(limit) bytes of responses unread for "
+        + "\(Self.unreadGrace.nanoseconds / 1_000_000_000) s (limits.max_pending_bytes)"
+    }
   }
 
   /// vigild is stopping and this client has not taken its last answers within the grace:

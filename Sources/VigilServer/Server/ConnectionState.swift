@@ -56,14 +56,17 @@ struct ConnectionState {
     return (true, paused ? .resume : .keep)
   }
 
-  /// The requests in flight changed (`count` of them, `limit` its share): stop reading at
-  /// the limit, read again once three quarters are answered.
-  mutating func inFlight(_ count: Int, limit: Int, least: Int) -> Reading {
+  /// The requests in flight changed (`count` of them, `limit` its share), or the bytes of
+  /// answers the client has not taken yet (`unread`, against `unreadLimit`,
+  /// `max_pending_bytes`): stop reading at either limit, read again once three quarters of
+  /// the requests are answered and half the unread bytes taken. A client that reads its
+  /// answers slowly is slowed so, not dropped.
+  mutating func inFlight(_ count: Int, limit: Int, least: Int, unread: Int = 0, unreadLimit: Int = .max) -> Reading {
     switch state {
-    case .reading(paused: false) where count >= least && count >= limit:
+    case .reading(paused: false) where (count >= least && count >= limit) || unread > unreadLimit:
       state = .reading(paused: true)
       return .stop
-    case .reading(paused: true) where count <= limit / 4:
+    case .reading(paused: true) where count <= limit / 4 && unread <= unreadLimit / 2:
       state = .reading(paused: false)
       return .resume
     default:

@@ -259,7 +259,8 @@ public final class Daemon: Sendable {
         // 2 million reports: RSS 2,924 MiB after the build, 855 MiB once trimmed.
         _ = releaseFreedHeap(0)
         let took = (Date().timeIntervalSince(started) * 10).rounded() / 10
-        log("console index built: \(alertIndex.snapshot().held) alert records in \(took) s")
+        let held = alertIndex.snapshot().held
+        log("console index built: \(held) alert record\(held == 1 ? "" : "s") in \(took) s")
       }
     }
     return Daemon(

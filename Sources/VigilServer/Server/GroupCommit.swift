@@ -473,7 +473,7 @@ final class GroupCommit: @unchecked Sendable {
         report: report, events: events, evaluatedBy: revision, alerts: alerts, seqs: { _ in nil },
         receivedAt: now, time: UTCTime.format(millisecondsSinceEpoch: now), checking: true)
       self.patterns.windows.rollBack()
-      return (counted.records, counted.late ? self.patterns.lateWarning(horizonDays: self.horizonDays) : nil)
+      return (counted.records, counted.late ? self.patterns.lateWarning(horizonDays: self.horizonDays, checking: true) : nil)
     }
   }
 
