@@ -526,6 +526,34 @@ struct DaemonEndToEndTests {
     #expect(try verifyChain(log) == "ok 5")
   }
 
+  /// Two daemons appending to one alert log would fork its chain (each its own `seq`s): the
+  /// second is refused before it writes anything, naming the file.
+  @Test func aSecondDaemonOnTheSameAlertLogRefusesToStart() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    _ = try daemon.exchange([Self.report("L1")])
+    let log = daemon.directory.path + "/var/log/vigil/alerts.jsonl"
+    let before = try Data(contentsOf: URL(fileURLWithPath: log))
+    let second = try ChildProcess.run(
+      "vigild", ["--socket", daemon.directory.path + "/w.sock", "--state-dir", "other", "--http", "off"],
+      in: daemon.directory.path)
+    #expect(second.status == 1)
+    #expect(
+      second.standardError.contains("cannot append to var/log/vigil/alerts.jsonl: it is locked by another writer"),
+      "\(second.standardError)")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: log)) == before)
+    // Rotation and reopening keep the lock on the file being written, not on the old one.
+    try FileManager.default.moveItem(atPath: log, toPath: log + ".1")
+    #expect(try daemon.exchange(#"{"op":"reopen"}"#)["op"] as? String == "reopen")
+    #expect(try daemon.exchange(#"{"op":"reopen"}"#)["op"] as? String == "reopen", "the same file again")
+    _ = try daemon.exchange([Self.report("L2")])
+    let again = try ChildProcess.run(
+      "vigild", ["--socket", daemon.directory.path + "/w.sock", "--state-dir", "other", "--http", "off"],
+      in: daemon.directory.path)
+    #expect(again.status == 1 && again.standardError.contains("it is locked by another writer"), "\(again.standardError)")
+    expectCleanStop(daemon)
+    #expect(try verifyChain(log + ".1", log) == "ok 5")
+  }
+
   @Test func aSecondDaemonOnTheSameStateRefusesToStart() throws {
     let daemon = try RunningDaemon(rules: Self.rules)
     let second = try ChildProcess.run(

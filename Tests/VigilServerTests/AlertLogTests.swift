@@ -112,18 +112,22 @@ struct AlertLogTests {
     // The last two records deleted while the daemon was stopped: seq 4 would otherwise be
     // given a second time, and the chain would hide the cut.
     try (whole[0] + "\n").write(toFile: path, atomically: false, encoding: .utf8)
-    let cut = try AlertLog(path: path, headPath: head)
-    #expect(cut.endBehindHead?.loggedSeq == 1 && cut.endBehindHead?.headSeq == 3)
-    #expect(cut.lastSeq == 3 && cut.lastHash == lastHash)
-    let next = String(decoding: try cut.append([record("a.e")])[0].line, as: UTF8.self)
-    try cut.sync()
-    #expect(next.hasPrefix(#"{"seq":4,"#) && next.contains(#""prev":"\#(lastHash)""#))
-    #expect(try verifyChain(path) == "bad 2", "seq 4 follows seq 1: the gap shows")
-    #expect(try AlertLog(path: path, headPath: head).endBehindHead == nil, "the head is the log's last record again")
-
+    do {
+      let cut = try AlertLog(path: path, headPath: head)
+      #expect(cut.endBehindHead?.loggedSeq == 1 && cut.endBehindHead?.headSeq == 3)
+      #expect(cut.lastSeq == 3 && cut.lastHash == lastHash)
+      let next = String(decoding: try cut.append([record("a.e")])[0].line, as: UTF8.self)
+      try cut.sync()
+      #expect(next.hasPrefix(#"{"seq":4,"#) && next.contains(#""prev":"\#(lastHash)""#))
+      #expect(try verifyChain(path) == "bad 2", "seq 4 follows seq 1: the gap shows")
+    }
     // The last record rewritten with its hash recomputed: the head keeps the old hash.
-    let log = try AlertLog(path: path, headPath: head)
-    let original = log.lastHash
+    let original: String
+    do {
+      let log = try AlertLog(path: path, headPath: head)
+      #expect(log.endBehindHead == nil, "the head is the log's last record again")
+      original = log.lastHash
+    }
     let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
     let rewritten = lines[0] + "\n" + AlertRecord(
       time: "2016-03-04T04:40:00.000Z", rule: "a.forged", priority: .low, reportID: "SY-1", occurredAt: nil,

@@ -33,7 +33,8 @@ public final class AlertLog {
   public init(path: String, headPath: String) throws(Failure) {
     self.path = path
     self.headPath = headPath
-    file = try AppendOnlyFile(path: path)
+    // Locked while open: a second daemon appending to the same log would fork its chain.
+    file = try AppendOnlyFile(path: path, exclusive: true)
     let kept = Self.head(at: headPath)
     headAtStart = kept
     let logged = file.lastLine.flatMap(Self.position(of:))

@@ -14,9 +14,15 @@ final class AppendOnlyFile {
   /// The last whole line when the file was opened, without its newline.
   private(set) var lastLine: [UInt8]?
 
-  init(path: String) throws(Failure) {
+  /// Whether the file is locked (`flock`) while open, so that no other process appends to it.
+  private let exclusive: Bool
+
+  /// - Parameter exclusive: lock the file while it is open (and each file `reopen` opens),
+  ///   and refuse it when another process holds it.
+  init(path: String, exclusive: Bool = false) throws(Failure) {
     self.path = path
-    descriptor = try Self.open(path)
+    self.exclusive = exclusive
+    descriptor = try Self.open(path, exclusive: exclusive)
     do {
       try recover()
     } catch {
@@ -25,15 +31,29 @@ final class AppendOnlyFile {
     }
   }
 
-  private static func open(_ path: String) throws(Failure) -> Int32 {
+  private static func open(_ path: String, exclusive: Bool) throws(Failure) -> Int32 {
     let descriptor = Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
     guard descriptor >= 0 else { throw failure("cannot open \(path)") }
+    // Before anything is read or cut: a file another process appends to is left as it is.
+    if exclusive, flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+      let reason = errno == EWOULDBLOCK ? "it is locked by another writer" : String(cString: strerror(errno))
+      close(descriptor)
+      throw Failure(
+        description: "cannot append to \(path): \(reason) (another vigild writing the same file? each needs its own)")
+    }
     return descriptor
   }
 
   /// Opens the path again (after the file was rotated away): the new file, or the same.
   func reopen() throws(Failure) {
-    let reopened = try Self.open(path)
+    // The same file still at the path (a reopen without a rotation) is kept open as it is:
+    // opened again, it could not take the lock this descriptor holds.
+    var atPath = stat()
+    var open = stat()
+    if stat(path, &atPath) == 0, fstat(descriptor, &open) == 0, atPath.st_dev == open.st_dev, atPath.st_ino == open.st_ino {
+      return try recover()
+    }
+    let reopened = try Self.open(path, exclusive: exclusive)
     close(descriptor)
     descriptor = reopened
     try recover()
