@@ -13,6 +13,11 @@ final class PostgresStore: AlertDestination, Sendable {
   let node: String
   private let connector: PostgresConnector
   private let connection = NIOLockedValueBox<PostgresConnection?>(nil)
+  /// Whether the owner has prepared the schema in this run: it connects once, not at every
+  /// new connection (a lost connection, a database restart), so a site may change or drop
+  /// the owner's password once the schema is made. A query that finds the schema or a
+  /// table gone clears it: the next connection prepares again.
+  private let schemaPrepared = NIOLockedValueBox(false)
   private let task = BlockingTask()
 
   init(settings: PostgresSettings, node: String) {
@@ -80,6 +85,10 @@ final class PostgresStore: AlertDestination, Sendable {
           return try await body(open)
         } catch {
           self.connection.withLockedValue { $0 = nil }
+          // undefined_table, invalid_schema_name: someone dropped what the owner made.
+          if ["42P01", "3F000"].contains(PostgresConnector.sqlState(error)) {
+            self.schemaPrepared.withLockedValue { $0 = false }
+          }
           try? await open.close()
           throw PostgresSinkError(
             "PostgreSQL at \(self.settings.place) (\(self.settings.database)): \(PostgresConnector.describe(error))")
@@ -133,14 +142,15 @@ final class PostgresStore: AlertDestination, Sendable {
     return open
   }
 
-  /// With an owner configured: connects as the owner, migrates if need be and grants the
-  /// writer its rights, then lets go.
+  /// With an owner configured, once a run: connects as the owner, migrates if need be and
+  /// grants the writer its rights, then lets go.
   private func prepareSchema() async throws {
-    guard let owner = settings.owner else { return }
+    guard let owner = settings.owner, !schemaPrepared.withLockedValue({ $0 }) else { return }
     let open = try await connector.connect(as: owner)
     do {
       try await PostgresMigration.migrate(
         on: open, grantingTo: owner.user == settings.writer.user ? nil : settings.writer.user)
+      schemaPrepared.withLockedValue { $0 = true }
       try? await open.close()
     } catch {
       try? await open.close()

@@ -120,6 +120,24 @@ struct PostgresSinkTests {
     return true
   }
 
+  /// The owner is needed once a run: once it has made the schema, the sink reconnects after
+  /// a database restart as the writer alone (a site may then take the owner's login away).
+  @Test func theOwnerConnectsOnceARunNotAtEveryReconnection() throws {
+    let server = try PostgresServer()
+    try server.createVigilDatabase()
+    let directory = try TemporaryDirectory()
+    let node = try Self.daemon(node: "o", server: server, in: directory)
+    _ = try node.exchange((0..<20).map { Self.report("OWN-\($0)", $0) })
+    #expect(eventually(within: 60) { Self.caughtUp(node) }, "\(node.log())")
+    _ = try server.sql("ALTER ROLE vigil_owner NOLOGIN")
+    try server.stop()
+    try server.start()
+    _ = try node.exchange((20..<40).map { Self.report("OWN-\($0)", $0) })
+    #expect(eventually(within: 60) { Self.caughtUp(node) }, "\((try? Self.sinkStatus(node)) ?? [:])")
+    #expect(try Self.storedLines(server, node: "o") == (try Self.loggedRecords(in: directory.path)))
+    expectCleanStop(node)
+  }
+
   /// Three nodes on one database, a few thousand reports spread across them; the database
   /// down when they start and stopped again mid-run, one node SIGKILLed and restarted.
   /// Afterwards each node's rows are exactly its alert log, line for line, and each chain
