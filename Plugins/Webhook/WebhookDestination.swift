@@ -14,6 +14,11 @@ struct WebhookDestination: AlertDestination {
   /// The records of the request that is to be tried again: sent again as they were, not
   /// with the records that came since, so its `Idempotency-Key` is the key it had.
   private let retrying = NIOLockedValueBox<[UInt64]?>(nil)
+  /// Records refused for good in a batch that a later request then failed: when the batch
+  /// comes again they are not posted again (a receiver that refused one would otherwise be
+  /// asked until it took it) but named refused at its end, and parked, as the first try
+  /// would have.
+  private let refusedInFailedBatch = NIOLockedValueBox<[UInt64: String]>([:])
 
   init(settings: WebhookSettings, node: String) {
     self.settings = settings
@@ -21,8 +26,19 @@ struct WebhookDestination: AlertDestination {
     poster = WebhookPoster(url: settings.url)
   }
 
-  func deliver(_ alerts: [RecordedAlert]) throws {
-    var refusals: [RefusedRecords.Refusal] = []
+  func deliver(_ batch: [RecordedAlert]) throws {
+    let refusedBefore = refusedInFailedBatch.withLockedValue { $0 }
+    var refusals = batch.compactMap { alert in
+      refusedBefore[alert.seq].map { RefusedRecords.Refusal(seq: alert.seq, reason: $0) }
+    }
+    let alerts = refusedBefore.isEmpty ? batch : batch.filter { refusedBefore[$0.seq] == nil }
+    // A request that fails the batch keeps what was refused before it for the next try.
+    func failing(_ error: any Error) -> any Error {
+      refusedInFailedBatch.withLockedValue { kept in
+        for refusal in refusals { kept[refusal.seq] = refusal.reason }
+      }
+      return error
+    }
     var start = 0
     while start < alerts.count {
       var end = min(start + settings.batch, alerts.count)
@@ -39,7 +55,7 @@ struct WebhookDestination: AlertDestination {
         answer = try poster.post(request, to: settings.url, timeout: settings.timeoutSeconds)
       } catch {
         retrying.withLockedValue { $0 = request.seqs }
-        throw error
+        throw failing(error)
       }
       let verdict = WebhookVerdict.of(
         status: answer.status, retryAfter: answer.retryAfter, body: answer.body, receiver: poster.receiver)
@@ -52,14 +68,15 @@ struct WebhookDestination: AlertDestination {
       case .delivered:
         continue
       case .retry(let reason, let seconds?):
-        throw RetryLater(seconds: seconds, reason: reason)
+        throw failing(RetryLater(seconds: seconds, reason: reason))
       case .retry(let reason, nil):
-        throw WebhookPoster.Failure(description: reason)
+        throw failing(WebhookPoster.Failure(description: reason))
       case .refused(let reason):
         refusals += request.seqs.map { RefusedRecords.Refusal(seq: $0, reason: reason) }
       }
     }
-    if !refusals.isEmpty { throw RefusedRecords(refusals) }
+    refusedInFailedBatch.withLockedValue { $0 = [:] }
+    if !refusals.isEmpty { throw RefusedRecords(refusals.sorted { $0.seq < $1.seq }) }
   }
 
   func stop() {

@@ -50,11 +50,21 @@ struct WebhookRequest: Equatable {
     return "sha256=" + code.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
   }
 
-  /// `node:seq` for one record, `node:first-last` for several: derived from what the
-  /// records are, never from the attempt, so a redelivery carries the key the first try did.
+  /// `node:seq` for one record, `node:first-last` for several that follow each other;
+  /// records that do not (parked ones sent again together) as their runs joined by `+`
+  /// (`node:11+13+15-17`), so the key never names a record the body lacks. Derived from
+  /// what the records are, never from the attempt, so a redelivery carries the key the
+  /// first try did.
   static func idempotencyKey(node: String, seqs: [UInt64]) -> String {
-    let first = seqs.first ?? 0
-    let last = seqs.last ?? 0
-    return seqs.count > 1 ? "\(node):\(first)-\(last)" : "\(node):\(first)"
+    var runs: [(first: UInt64, last: UInt64)] = []
+    for seq in seqs {
+      if let run = runs.last, seq == run.last + 1 {
+        runs[runs.count - 1].last = seq
+      } else {
+        runs.append((seq, seq))
+      }
+    }
+    let text = runs.map { $0.first == $0.last ? "\($0.first)" : "\($0.first)-\($0.last)" }.joined(separator: "+")
+    return "\(node):\(text.isEmpty ? "0" : text)"
   }
 }

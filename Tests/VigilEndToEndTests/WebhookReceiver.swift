@@ -30,6 +30,8 @@ final class WebhookReceiver: Sendable {
   private struct Script {
     var unavailableLeft: Int
     var refusedSeq: UInt64?
+    /// How many requests get 503 after each refusal.
+    var unavailableAfterRefusal = 0
     var silent = false
     var requests: [Request] = []
   }
@@ -67,6 +69,14 @@ final class WebhookReceiver: Sendable {
     script.withLockedValue { $0.refusedSeq = seq }
   }
 
+  /// The next `count` requests get 503; and `afterRefusal` requests after each 400.
+  func beUnavailable(next count: Int, afterRefusal: Int = 0) {
+    script.withLockedValue {
+      $0.unavailableLeft = count
+      $0.unavailableAfterRefusal = afterRefusal
+    }
+  }
+
   /// Whether requests get no answer at all (a receiver that hangs).
   func beSilent(_ silent: Bool) {
     script.withLockedValue { $0.silent = silent }
@@ -95,6 +105,7 @@ final class WebhookReceiver: Sendable {
         answer = (.serviceUnavailable, first ? [("Retry-After", "1")] : [], "busy, try later")
       } else if let refused = script.refusedSeq, carried.contains(refused) {
         answer = (.badRequest, [], "record \(refused) is not wanted here\n")
+        script.unavailableLeft = script.unavailableAfterRefusal
       } else {
         answer = (.ok, [], "")
       }

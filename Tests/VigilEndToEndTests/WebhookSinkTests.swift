@@ -123,6 +123,38 @@ struct WebhookSinkTests {
     expectCleanStop(daemon)
   }
 
+  /// A record refused for good in a batch that a later request then fails is parked when
+  /// the batch goes again, not posted again (a receiver would be asked until it took it).
+  /// Each outage is logged, the second too; a resend that goes through clears `last_error`.
+  @Test func aRefusalIsKeptWhenALaterRequestFailsTheBatch() throws {
+    let directory = try TemporaryDirectory()
+    let receiver = try WebhookReceiver(unavailable: 0)
+    let daemon = try Self.daemon(in: directory, receiver: receiver)
+    #expect(eventually { Self.lastSeq(in: directory.path) >= 1 }, "the rule set's record is in the log")
+    let refused = UInt64(Self.lastSeq(in: directory.path) + 2)
+    receiver.refuse(seq: refused)
+    receiver.beUnavailable(next: 0, afterRefusal: 1)
+    _ = try daemon.exchange((0..<4).map { DaemonEndToEndTests.report("KEEP-\($0)") })
+    let logged = try SinkEndToEndTests.loggedAlerts(in: directory.path)
+    let wanted = Set(logged.keys.map(UInt64.init)).subtracting([refused])
+    let accepted = { Set(receiver.requests.filter { $0.status == 200 }.flatMap(\.seqs)) }
+    #expect(eventually(within: 60) { accepted() == wanted }, "\(accepted().sorted()) of \(wanted.sorted())")
+    #expect(try eventually { try Self.sinkStatus(daemon)["parked"] as? Int == 1 })
+    #expect(receiver.requests.filter { $0.seqs.contains(refused) }.count == 1, "the refused record was posted once")
+    #expect(receiver.requests.contains { $0.status == 503 }, "a later request failed the batch")
+
+    // A second outage, at the resend: logged as the first was; cleared once it goes.
+    receiver.refuse(seq: nil)
+    receiver.beUnavailable(next: 1)
+    let resend = try VigilClientCommandTests.vigil(daemon, ["sinks", "resend", "webhook"])
+    #expect(resend.status == 0, "\(resend.standardError)")
+    #expect(eventually(within: 60) { accepted().contains(refused) })
+    #expect(try eventually { try Self.sinkStatus(daemon)["last_error"] is NSNull && Self.sinkStatus(daemon)["parked"] as? Int == 0 })
+    let failures = daemon.log().split(separator: "\n").filter { $0.contains("sink webhook: delivery failed") }
+    #expect(failures.count == 2, "\(failures)")
+    expectCleanStop(daemon)
+  }
+
   /// A batch the receiver did not take goes again as it was, not with the records that
   /// came meanwhile: its `Idempotency-Key` is the key it had.
   @Test func aBatchTriedAgainKeepsItsRecordsAndItsKey() throws {

@@ -38,6 +38,8 @@ public final class SinkDelivery: @unchecked Sendable {
     var delivered = 0
     var failures = 0
     var lastError: String?
+    /// Failures since the sink last delivered: an outage, logged at its first failure.
+    var failuresSinceDelivering = 0
     /// Since when the batch being delivered has been with the sink.
     var deliveringSince: Date?
     /// Records lost to it because no kept file held them when it came to them.
@@ -190,6 +192,9 @@ public final class SinkDelivery: @unchecked Sendable {
         let reportsMoved = try deliverReports(upTo: journalled)
         let alertsMoved = try deliverAlerts(upTo: journalReader == nil ? bound : alertsWhoseReportsWent())
         backoff = 0.1
+        // Delivering again only once a round went through whole: reports delivered while
+        // alerts still fail are no recovery.
+        if resent || reportsMoved || alertsMoved { noteSuccess() }
         if !resent && !reportsMoved && !alertsMoved { waitForRecords(after: bound, journal: journalled) }
       } catch let wait as RetryLater {
         note(failure: wait)
@@ -206,24 +211,35 @@ public final class SinkDelivery: @unchecked Sendable {
   /// The longest `Retry-After` honoured: a destination asking for more is asked again then.
   static let longestRetryAfter = 300.0
 
-  /// A batch went: the last error is cleared, and a recovery said in the log.
+  /// A round of deliveries went through: the last error is cleared, and a recovery said in
+  /// the log.
   private func noteSuccess() {
     let recovered = state.withLockedValue { state in
-      defer { state.lastError = nil }
-      return state.lastError != nil ? state.failures : nil
+      defer {
+        state.lastError = nil
+        state.failuresSinceDelivering = 0
+      }
+      return state.failuresSinceDelivering > 0 ? state.failures : nil
     }
     if let recovered { log("sink \(name): delivering again (\(recovered) failed deliveries so far)") }
   }
 
+  /// Logs the first failure of each outage, every hundredth of a long one, and any whose
+  /// reason is not the one before.
   private func note(failure error: any Error) {
-    let failures = state.withLockedValue {
-      $0.failures += 1
-      $0.deliveringSince = nil
-      $0.lastError = "\(error)"
-      return $0.failures
+    let reason = "\(error)"
+    let (failures, logged) = state.withLockedValue { state in
+      state.failures += 1
+      state.failuresSinceDelivering += 1
+      state.deliveringSince = nil
+      defer { state.lastError = reason }
+      let logged =
+        state.failuresSinceDelivering == 1 || state.failuresSinceDelivering.isMultiple(of: 100)
+        || state.lastError != reason
+      return (state.failures, logged)
     }
-    if failures == 1 || failures.isMultiple(of: 100) {
-      log("sink \(name): delivery failed (\(failures) so far), retrying: \(error)")
+    if logged {
+      log("sink \(name): delivery failed (\(failures) so far), retrying: \(reason)")
     }
   }
 
@@ -371,7 +387,6 @@ public final class SinkDelivery: @unchecked Sendable {
       $0.delivered += taken
       $0.deliveringSince = nil
     }
-    noteSuccess()
     return true
   }
 
@@ -433,7 +448,6 @@ public final class SinkDelivery: @unchecked Sendable {
       $0.reportPosition = end
       $0.deliveringSince = nil
     }
-    noteSuccess()
     return true
   }
 
