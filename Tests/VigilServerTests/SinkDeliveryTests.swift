@@ -247,6 +247,22 @@ struct JournalReaderTests {
     #expect(JournalReader.Position(text: reader.position.text) == reader.position)
   }
 
+  /// How far behind a reader in an older file is: the rest of its file, every later kept
+  /// file, and the writer's up to what it made durable; nothing known when its file is gone.
+  @Test func theLagCountsThroughTheKeptFiles() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/reports.jsonl"
+    Self.append("0123456789\n", to: path + ".2")  // 11 bytes
+    Self.append("abcde\n", to: path + ".1")  // 6
+    Self.append("xyz\nmore\n", to: path)  // 9, of which 4 durable
+    let writer = JournalMark(inode: Self.inode(path), size: 4)
+    let inOldest = JournalReader.Position(inode: Self.inode(path + ".2"), offset: 3)
+    #expect(JournalReader.lagBytes(path: path, keep: 2, from: inOldest, upTo: writer) == 8 + 6 + 4)
+    let inMiddle = JournalReader.Position(inode: Self.inode(path + ".1"), offset: 6)
+    #expect(JournalReader.lagBytes(path: path, keep: 2, from: inMiddle, upTo: writer) == 4)
+    #expect(JournalReader.lagBytes(path: path, keep: 1, from: inOldest, upTo: writer) == nil, ".2 is not kept")
+  }
+
   /// A file deleted by rotation frees its inode, which a new file may take: the file found
   /// under the position's inode is checked against its first bytes, and a stranger is not
   /// read from the old offset.

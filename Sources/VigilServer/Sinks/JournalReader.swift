@@ -93,6 +93,23 @@ final class JournalReader {
     return (lines, lost)
   }
 
+  /// Bytes of the journal up to `durable` that a reader at `position` has still to read,
+  /// across the kept files: the rest of its file and every later one up to the writer's.
+  /// Nil when its file or the writer's is not among them.
+  static func lagBytes(path: String, keep: Int, from position: Position, upTo durable: JournalMark) -> Int? {
+    let files = RotatedFiles.kept(path, keep: keep)
+    guard let first = files.firstIndex(where: { $0.inode == position.inode }) else { return nil }
+    var lag = 0
+    for index in first..<files.count {
+      let start = index == first ? position.offset : 0
+      if files[index].inode == durable.inode { return lag + max(0, Int(durable.size) - start) }
+      var status = stat()
+      guard stat(files[index].path, &status) == 0 else { return nil }
+      lag += max(0, Int(status.st_size) - start)
+    }
+    return nil
+  }
+
   /// The first `length` bytes of a file (fewer if it is shorter), hex-encoded.
   static func head(of path: String, length: Int) -> String {
     guard let handle = FileHandle(forReadingAtPath: path) else { return "" }

@@ -28,6 +28,9 @@ public final class SinkDelivery: @unchecked Sendable {
   private let reportCursorPath: String
   /// Over the journal, for a sink that takes reports.
   private let journalReader: NIOLockedValueBox<JournalReader>?
+  /// The journal the reports come from, and how many of its rotated files are kept.
+  private let journalPath: String?
+  private let journalKeep: Int
   static let batchLimit = 500
   static let longestBackoff = 30.0
 
@@ -108,8 +111,12 @@ public final class SinkDelivery: @unchecked Sendable {
       }
       reportPosition = position
       journalReader = NIOLockedValueBox(JournalReader(path: journal.path, keep: keep, position: position))
+      journalPath = journal.path
+      journalKeep = keep
     } else {
       journalReader = nil
+      journalPath = nil
+      journalKeep = keep
     }
     var initial = State(
       cursor: min(saved ?? 0, logged), logged: logged, fresh: saved == nil, journalled: journal.mark,
@@ -491,7 +498,14 @@ public final class SinkDelivery: @unchecked Sendable {
 
   /// The sink's line in `status`.
   public var statusJSON: String {
-    state.withLockedValue { state in
+    // The report lag across journal files, found outside the state's lock (it reads the
+    // files' sizes).
+    let (position, journalled) = state.withLockedValue { ($0.reportPosition, $0.journalled) }
+    let reportLag = position.flatMap { position -> Int? in
+      guard let journalPath, position.inode != journalled.inode else { return nil }
+      return JournalReader.lagBytes(path: journalPath, keep: journalKeep, from: position, upTo: journalled)
+    }
+    return state.withLockedValue { state in
       let missed = state.missed.map { "[\($0.from),\($0.to)]" }.joined(separator: ",")
       let since = state.deliveringSince.map { String(format: "%.1f", Date().timeIntervalSince($0)) } ?? "null"
       return "{\"name\":\(JSONText.string(name)),\"cursor\":\(state.cursor),"
@@ -499,20 +513,22 @@ public final class SinkDelivery: @unchecked Sendable {
         + "\"failures\":\(state.failures),\"last_error\":\(state.lastError.map(JSONText.string) ?? "null"),"
         + "\"delivering_for_s\":\(since),\"missed\":[\(missed)],\"parked\":\(state.parked),"
         + "\"conflicts\":\(state.conflicts),\"last_conflict\":\(state.lastConflict.map(JSONText.string) ?? "null"),"
-        + "\"reports\":\(reportsJSON(state))}"
+        + "\"reports\":\(reportsJSON(state, lagAcrossFiles: reportLag))}"
     }
   }
 
   /// The report cursor's part of `status`: null for a sink that takes no reports.
-  private func reportsJSON(_ state: State) -> String {
+  /// `lagAcrossFiles`: the bytes behind when the sink reads an older journal file than the
+  /// writer's.
+  private func reportsJSON(_ state: State, lagAcrossFiles: Int?) -> String {
     guard let position = state.reportPosition else { return "null" }
     let lost = state.reportFilesLost.map(String.init).joined(separator: ",")
-    // Bytes of the journal the writer has made durable and the sink has not had, while
-    // both are in the same file.
-    // A new sink before any journal line: nothing behind.
+    // Bytes of the journal the writer has made durable and the sink has not had: in the
+    // same file, or through the kept files from the sink's to the writer's. A new sink
+    // before any journal line: nothing behind.
     let lag =
       position.inode == state.journalled.inode ? "\(max(0, Int(state.journalled.size) - position.offset))"
-      : position.inode == nil && state.journalled.size == 0 ? "0" : "null"
+      : position.inode == nil && state.journalled.size == 0 ? "0" : lagAcrossFiles.map(String.init) ?? "null"
     return "{\"delivered\":\(state.reportsDelivered),\"inode\":\(position.inode ?? 0),"
       + "\"offset\":\(position.offset),\"lag_bytes\":\(lag),\"lost_files\":[\(lost)]}"
   }
