@@ -75,6 +75,10 @@ struct PostgresConnector: Sendable {
       return text
     }
     let underlying = error.underlying.map { "\($0)" } ?? ""
+    if underlying.contains("failedToValidateHostname") {
+      return "the server's TLS certificate does not name the host it was reached at (tls: verify-full checks that "
+        + "the certificate's names include host; an IP address must be among its IP names)"
+    }
     if underlying.contains("CERTIFICATE_VERIFY_FAILED") {
       return "the server's TLS certificate could not be verified against tls_ca_file (or the system's roots) "
         + "(CERTIFICATE_VERIFY_FAILED)"

@@ -102,7 +102,8 @@ public struct PostgresSettings: Sendable, Equatable {
       switch values[key] {
       case nil: return nil
       case .scalar(let text) where !text.isEmpty: return text
-      default: throw PluginSettingsError("\(key) must be a non-empty string")
+      case .scalar: throw PluginSettingsError("\(key) is empty; give it a value or leave it out")
+      default: throw PluginSettingsError("\(key) must be a single value, not a list or a mapping")
       }
     }
     let port: Int
@@ -161,10 +162,19 @@ public struct PostgresSettings: Sendable, Equatable {
           + "does not carry; connect by host for TLS, or leave them out")
     }
     tlsCAFile = try text("tls_ca_file")
-    if let tlsCAFile, !FileManager.default.isReadableFile(atPath: tlsCAFile) {
-      throw PluginSettingsError("tls_ca_file \(tlsCAFile) cannot be read")
+    if let tlsCAFile {
+      guard let contents = FileManager.default.contents(atPath: tlsCAFile) else {
+        throw PluginSettingsError("tls_ca_file \(tlsCAFile) cannot be read")
+      }
+      // Checked now, not at every connection: a file that holds no certificate is a slip.
+      guard String(decoding: contents, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----") else {
+        throw PluginSettingsError("tls_ca_file \(tlsCAFile) holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+      }
+      guard mode != .disable else {
+        throw PluginSettingsError("tls_ca_file is given with tls: disable, which uses no TLS; choose one")
+      }
     }
-    switch try text("reports") {
+    switch try text("reports")?.lowercased() {
     case nil, "false", "no", "off": reports = false
     case "true", "yes", "on": reports = true
     case let other?: throw PluginSettingsError("reports must be true or false, got \(other)")

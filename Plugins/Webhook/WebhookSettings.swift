@@ -48,7 +48,9 @@ struct WebhookSettings {
     for member in members {
       switch (member.key, member.value) {
       case ("url", .scalar(let value)): url = try Self.url(value)
-      case ("secret_file", .scalar(let value)) where !value.isEmpty: secretFile = value
+      case ("secret_file", .scalar(let value)):
+        guard !value.isEmpty else { throw PluginSettingsError("secret_file is empty: name the file that holds the secret") }
+        secretFile = value
       case ("batch", .scalar(let value)):
         guard let count = Int(value), count >= 1, count <= 500 else {
           throw PluginSettingsError("batch must be a whole number of records per request from 1 to 500, got \(value)")

@@ -147,8 +147,8 @@ struct PostgresSettingsTests {
       "unknown setting hostname (known: host, port, socket, database, user, password_file, password_env, owner, "
         + "tls, tls_ca_file, reports, connect_timeout_s, timeout_s, write)"
     ),
-    (settings([("user", "vigil"), ("host", "")]), "host must be a non-empty string"),
-    (.mapping([.init(key: "user", value: .sequence([.scalar("vigil")]))]), "user must be a non-empty string"),
+    (settings([("user", "vigil"), ("host", "")]), "host is empty; give it a value or leave it out"),
+    (.mapping([.init(key: "user", value: .sequence([.scalar("vigil")]))]), "user must be a single value, not a list or a mapping"),
     (
       settings([("user", "vigil"), ("password_file", "FILES/password"), ("password_env", "PGPASSWORD")]),
       "give password_file or password_env, not both"
@@ -187,6 +187,14 @@ struct PostgresSettingsTests {
     (
       settings([("host", "db"), ("user", "vigil"), ("tls_ca_file", "FILES/missing.pem")]),
       "tls_ca_file FILES/missing.pem cannot be read"
+    ),
+    (
+      settings([("host", "db"), ("user", "vigil"), ("tls", "verify-full"), ("tls_ca_file", "FILES/password")]),
+      "tls_ca_file FILES/password holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+    ),
+    (
+      settings([("host", "db"), ("user", "vigil"), ("tls", "disable"), ("tls_ca_file", "FILES/ca.pem")]),
+      "tls_ca_file is given with tls: disable, which uses no TLS; choose one"
     ),
     (
       settings([("socket", "/tmp"), ("user", "vigil"), ("tls", "verify-full")]),
