@@ -382,6 +382,21 @@ struct RuleSetLoaderTests {
     #expect(set.rules.map(\.id) == ["access.un_request_denied", "ceasefire.after"])
   }
 
+  /// Bytes that are not UTF-8, or a control character YAML refuses, are placed where they
+  /// are (libyaml's reader gives only an offset), not at 1:1.
+  @Test func badBytesArePlacedWhereTheyAre() {
+    let latin1 = RuleSource(
+      path: "Rules/x.yaml", name: "x.yaml", contents: Array("- rule: z.x\n  desc: \"caf".utf8) + [0xE9] + Array("\"\n".utf8))
+    guard case .failure(let notUTF8) = RuleSetLoader().load([latin1]) else {
+      Issue.record("a file that is not UTF-8 loaded")
+      return
+    }
+    #expect(notUTF8.errors.map(\.description) == ["Rules/x.yaml:2:13: the file is not UTF-8 text: the bytes here are not UTF-8"])
+    let control = ruleErrors([("y.yaml", "- rule: z.x\n  desc: x\n# \u{01} ctrl\n")])
+    #expect(control == ["Rules/y.yaml:3:3: invalid YAML: control characters are not allowed (U+0001)"], "\(control)")
+    #expect(TextPlace.of(offset: 5, in: Array("ab\nçd".utf8)) == (2, 2), "columns count characters, not bytes")
+  }
+
   @Test func everyErrorOfALoadIsReportedInFileOrder() {
     let first = Self.rule("type = access and")
     let second = Self.rule("nope = 1").replacingOccurrences(of: "r.one", with: "r.two")

@@ -136,6 +136,23 @@ struct VigilRulesCommandTests {
       disabled.standardOutput.contains("R/groups.yaml:1:3: an item needs exactly one of list, macro, rule, pattern; found none"))
   }
 
+  /// A rule file whose name is not UTF-8 (Latin-1 "règles.yaml") cannot be left out
+  /// without a word: the set is refused, naming it.
+  @Test func aRuleFileWhoseNameIsNotUTF8IsNamedNotSkipped() throws {
+    let directory = try directory(["good.yaml": Self.good])
+    let name: [UInt8] = Array((directory.path + "/R/r").utf8) + [0xE8] + Array("gles.yaml".utf8) + [0]
+    let descriptor = name.withUnsafeBufferPointer { bytes in
+      bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { open($0, O_WRONLY | O_CREAT, 0o644) }
+    }
+    try #require(descriptor >= 0)
+    close(descriptor)
+    let lint = try Vigil.run(["rules", "lint", "R"], in: directory.path)
+    #expect(lint.status == 1, "\(lint.standardOutput)\(lint.standardError)")
+    #expect(
+      (lint.standardOutput + lint.standardError).contains("gles.yaml has a name that is not valid UTF-8"),
+      "\(lint.standardOutput)\(lint.standardError)")
+  }
+
   @Test func misuseAndUnreadableDirectoriesExitTwo() throws {
     let directory = try directory([:])
     let missing = try Vigil.run(["rules", "lint", "nowhere"], in: directory.path)

@@ -166,7 +166,10 @@ struct Loading {
     let start = SourcePosition(file: source.path, line: 1, column: 1)
     guard let text = String(validating: source.contents, as: UTF8.self) else {
       unreadFiles.append(source.path)
-      return fail(start, "the file is not UTF-8 text")
+      let place = TextPlace.firstInvalidUTF8(in: source.contents).map {
+        SourcePosition(file: source.path, line: $0.line, column: $0.column)
+      }
+      return fail(place ?? start, "the file is not UTF-8 text: the bytes here are not UTF-8")
     }
     texts[source.path] = text
     let node: RuleNode

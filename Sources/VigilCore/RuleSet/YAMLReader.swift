@@ -24,7 +24,7 @@ public enum YAMLReader {
       var event = yaml_event_t()
       while true {
         guard yaml_parser_parse(&parser, &event) == 1 else {
-          throw builder.syntaxError(parser)
+          throw builder.syntaxError(parser, in: bytes)
         }
         defer { yaml_event_delete(&event) }
         if event.type == YAML_STREAM_END_EVENT { break }
@@ -140,8 +140,17 @@ public enum YAMLReader {
       }
     }
 
-    func syntaxError(_ parser: yaml_parser_t) -> RuleError {
+    func syntaxError(_ parser: yaml_parser_t, in bytes: [UInt8]) -> RuleError {
       let problem = parser.problem.map { String(cString: $0) } ?? "unreadable YAML"
+      if parser.error == YAML_READER_ERROR {
+        // The reader knows only the byte's offset (its mark is not set): a control
+        // character, say, placed where it is rather than at 1:1.
+        let place = TextPlace.of(offset: parser.problem_offset, in: bytes)
+        let hex = String(parser.problem_value, radix: 16, uppercase: true)
+        let value = parser.problem_value >= 0 ? " (U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex))" : ""
+        return RuleError(
+          SourcePosition(file: file, line: place.line, column: place.column), "invalid YAML: \(problem)\(value)")
+      }
       let context = parser.context.map { " (\(String(cString: $0)))" } ?? ""
       return RuleError(position(parser.problem_mark), "invalid YAML: \(problem)\(context)")
     }

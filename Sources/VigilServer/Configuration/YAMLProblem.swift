@@ -1,3 +1,4 @@
+import VigilCore
 import Yams
 
 /// Turns the errors Yams throws into a position and one sentence.
@@ -9,8 +10,13 @@ enum YAMLProblem {
       .composer(let context, let problem, let mark, _):
       let detail = context.map { "\(problem) (\($0.text))" } ?? problem
       return (mark.line, mark.column, detail)
-    case .reader(let problem, _, _, _):
-      return (nil, nil, "cannot read the text: \(problem)")
+    case .reader(let problem, let offset, let value, let yaml):
+      // libyaml's reader knows only the byte's offset: placed where it is.
+      let hex = String(value, radix: 16, uppercase: true)
+      let character = value >= 0 ? " (U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex))" : ""
+      guard let offset else { return (nil, nil, "cannot read the text: \(problem)\(character)") }
+      let place = TextPlace.of(offset: offset, in: Array(yaml.utf8))
+      return (place.line, place.column, "cannot read the text: \(problem)\(character)")
     case .duplicatedKeysInMapping(let duplicates, let context):
       let keys = duplicates.map { "\"\($0)\"" }.joined(separator: ", ")
       return (context.mark.line, context.mark.column, "the mapping that starts here repeats the key \(keys)")

@@ -33,6 +33,13 @@ public enum RuleDirectories {
         let path = (directory as NSString).appendingPathComponent(name)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+          // A name whose bytes are not UTF-8 arrives with them replaced, naming no file: its
+          // rules would be left out without a word.
+          if name.unicodeScalars.contains("\u{FFFD}") {
+            throw ReadError(
+              description: "the rule file \(path) has a name that is not valid UTF-8 (shown with \u{FFFD}); "
+                + "rename it, or its rules cannot be loaded", refused: true)
+          }
           continue  // a dangling symlink or a directory named like a rule file
         }
         guard let contents = FileManager.default.contents(atPath: path) else {

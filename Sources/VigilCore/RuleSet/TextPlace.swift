@@ -1,0 +1,41 @@
+/// Where a byte of a text file is, as an editor shows it: line and column from 1, the column
+/// counted in Unicode scalars (what libyaml counts too), for errors that know only an offset.
+public enum TextPlace {
+  /// The line and column of the byte at `offset` in `bytes` (UTF-8, undecodable bytes
+  /// counted one a column).
+  public static func of(offset: Int, in bytes: [UInt8]) -> (line: Int, column: Int) {
+    var line = 1
+    var column = 1
+    var parser = Unicode.UTF8.ForwardParser()
+    var iterator = bytes[..<min(max(offset, 0), bytes.count)].makeIterator()
+    while true {
+      switch parser.parseScalar(from: &iterator) {
+      case .valid(let encoded):
+        if encoded.count == 1, encoded.first == UInt8(ascii: "\n") {
+          line += 1
+          column = 1
+        } else {
+          column += 1
+        }
+      case .error:
+        column += 1
+      case .emptyInput:
+        return (line, column)
+      }
+    }
+  }
+
+  /// Where the first byte sequence that is not UTF-8 begins; nil when the text is UTF-8.
+  public static func firstInvalidUTF8(in bytes: [UInt8]) -> (line: Int, column: Int)? {
+    var parser = Unicode.UTF8.ForwardParser()
+    var iterator = bytes.makeIterator()
+    var offset = 0
+    while true {
+      switch parser.parseScalar(from: &iterator) {
+      case .valid(let encoded): offset += encoded.count
+      case .error: return of(offset: offset, in: bytes)
+      case .emptyInput: return nil
+      }
+    }
+  }
+}
