@@ -343,6 +343,32 @@ struct RuleSetLoaderTests {
     #expect(set.rules.map(\.exampleCount) == [2, 2])
   }
 
+  /// YAML's merge key: a rule made from another's members, its own keys winning wherever
+  /// they stand; a merge of what is not a mapping is one clear error.
+  @Test func mergeKeysBuildOneRuleFromAnother() throws {
+    let text = """
+      - &base
+        rule: r.one
+        desc: d
+        condition: type = attack
+        output: o
+        priority: low
+      - priority: high
+        <<: *base
+        rule: r.two
+      - <<: [{desc: first}, {desc: second, output: p}]
+        rule: r.three
+        condition: type = siege
+        priority: info
+      """
+    let set = try loadRules([("x.yaml", text)]).get()
+    #expect(set.rules.map(\.id) == ["r.one", "r.two", "r.three"])
+    #expect(set.rules.map(\.priority) == [.low, .high, .info])
+    let wrong = ruleErrors([("y.yaml", "- <<: plain\n  rule: r.x\n")])
+    #expect(wrong.first == "Rules/y.yaml:1:3: a merge key (<<) takes a mapping or a list of mappings, such as <<: *base; got \"plain\"", "\(wrong)")
+    #expect(wrong.count == 1, "\(wrong)")
+  }
+
   /// Edits that crashed or held a reload for minutes are refused at their place: optional
   /// segments nested thousands deep, a chain of a thousand macros, aliases of aliases.
   @Test func deepOrExplodingRuleFilesAreRefusedNotFollowed() {

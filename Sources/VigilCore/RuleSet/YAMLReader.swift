@@ -38,8 +38,9 @@ public enum YAMLReader {
   private struct Builder {
     enum Open {
       case sequence([RuleNode], SourcePosition, anchor: String?)
-      /// Members so far, and a key waiting for its value.
-      case mapping([RuleNode.Member], SourcePosition, anchor: String?, key: RuleNode.Scalar?)
+      /// Members so far, and a key waiting for its value; `merged`, the keys that came
+      /// through a merge key (`<<: *base`), which a key of the mapping's own replaces.
+      case mapping([RuleNode.Member], SourcePosition, anchor: String?, key: RuleNode.Scalar?, merged: Set<String>)
     }
 
     let file: String
@@ -87,13 +88,13 @@ public enum YAMLReader {
       case YAML_MAPPING_START_EVENT:
         try count(1, at: position)
         opened.append(expanded)
-        stack.append(.mapping([], position, anchor: string(event.data.mapping_start.anchor), key: nil))
+        stack.append(.mapping([], position, anchor: string(event.data.mapping_start.anchor), key: nil, merged: []))
       case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
         let weight = expanded - (opened.popLast() ?? expanded) + 1
         switch stack.removeLast() {
         case .sequence(let elements, let start, let anchor):
           try add(.sequence(elements, start), anchor: anchor, weight: weight)
-        case .mapping(let members, let start, let anchor, _):
+        case .mapping(let members, let start, let anchor, _, _):
           try add(.mapping(members, start), anchor: anchor, weight: weight)
         }
       default:
@@ -122,21 +123,56 @@ public enum YAMLReader {
       case .sequence(var elements, let position, let anchor):
         elements.append(node)
         stack.append(.sequence(elements, position, anchor: anchor))
-      case .mapping(var members, let position, let anchor, let key):
+      case .mapping(var members, let position, let anchor, let key, var merged):
         guard let key else {
           guard case .scalar(let scalar) = node else {
             throw RuleError(node.position, "a key must be a plain value, got \(node.kindName)")
           }
-          if let earlier = members.first(where: { $0.key == scalar.text }) {
-            throw RuleError(
-              scalar.position,
-              "the key '\(scalar.text)' appears twice in this mapping (first at \(earlier.keyPosition))")
+          if let earlier = members.firstIndex(where: { $0.key == scalar.text }) {
+            // A key of the mapping's own replaces one a merge brought, wherever it stands.
+            guard merged.remove(scalar.text) != nil else {
+              throw RuleError(
+                scalar.position,
+                "the key '\(scalar.text)' appears twice in this mapping (first at \(members[earlier].keyPosition))")
+            }
+            members.remove(at: earlier)
           }
-          stack.append(.mapping(members, position, anchor: anchor, key: scalar))
+          stack.append(.mapping(members, position, anchor: anchor, key: scalar, merged: merged))
           return
         }
-        members.append(RuleNode.Member(key: key.text, keyPosition: key.position, value: node))
-        stack.append(.mapping(members, position, anchor: anchor, key: nil))
+        if key.text == "<<", key.style == .plain {
+          try merge(node, at: key.position, into: &members, merged: &merged)
+        } else {
+          members.append(RuleNode.Member(key: key.text, keyPosition: key.position, value: node))
+        }
+        stack.append(.mapping(members, position, anchor: anchor, key: nil, merged: merged))
+      }
+    }
+
+    /// YAML's merge key (`<<: *base`, or `<<: [*a, *b]`): the members of the mappings
+    /// named, those the mapping lacks, the first mapping named winning over later ones.
+    private func merge(
+      _ node: RuleNode, at position: SourcePosition, into members: inout [RuleNode.Member], merged: inout Set<String>
+    ) throws(RuleError) {
+      let sources: [RuleNode]
+      switch node {
+      case .mapping: sources = [node]
+      case .sequence(let elements, _): sources = elements
+      case .scalar: sources = []
+      }
+      for source in sources {
+        guard case .mapping(let more, _) = source else {
+          throw RuleError(
+            position, "a merge key (<<) takes a mapping or a list of mappings, such as <<: *base; got \(node.kindName)")
+        }
+        for member in more where !members.contains(where: { $0.key == member.key }) {
+          members.append(member)
+          merged.insert(member.key)
+        }
+      }
+      if sources.isEmpty {
+        throw RuleError(
+          position, "a merge key (<<) takes a mapping or a list of mappings, such as <<: *base; got \(node.kindName)")
       }
     }
 
