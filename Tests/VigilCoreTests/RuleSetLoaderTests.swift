@@ -343,6 +343,23 @@ struct RuleSetLoaderTests {
     #expect(set.rules.map(\.exampleCount) == [2, 2])
   }
 
+  /// Examples without an `id` get one each, counted through `match` and then `no_match`:
+  /// the first of each list do not share one.
+  @Test func examplesGetIDsOfTheirOwn() throws {
+    let text = """
+      - rule: e.two
+        desc: d
+        condition: id = "example:e.two:0" or id = "example:e.two:2"
+        output: o
+        priority: low
+        examples:
+          match: [{type: attack}]
+          no_match: [{type: attack}]
+      """
+    let set = try loadRules([("x.yaml", text)]).get()
+    #expect(set.rules.map(\.exampleCount) == [2])
+  }
+
   /// YAML's merge key: a rule made from another's members, its own keys winning wherever
   /// they stand; a merge of what is not a mapping is one clear error.
   @Test func mergeKeysBuildOneRuleFromAnother() throws {

@@ -421,7 +421,8 @@ struct Loading {
           fail(example.position, "\(label) must be a report (a mapping), got \(example.kindName)")
           continue
         }
-        guard let report = exampleReport(example, id: rule.id, index: index, label: label) else { continue }
+        // Its id counts the rule's examples through both lists, so no two share one.
+        guard let report = exampleReport(example, id: rule.id, index: count - 1, label: label) else { continue }
         if examplesWithheld { continue }
         if rule.matches(report) != (key == "match") {
           fail(
