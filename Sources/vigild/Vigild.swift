@@ -164,8 +164,14 @@ struct Vigild: ParsableCommand {
     do {
       server = try Daemon.start(configuration: configuration, plugins: Self.plugins, ruleSet: ruleSet) { event in
         // One line per event (docs/vigild.md): a message that still spans lines (an error
-        // a library wrote so) is joined into one.
-        Logger(label: "vigild").notice("\(event.split(separator: "\n").joined(separator: " | "))")
+        // a library wrote so) is joined into one; at the event's level.
+        let line: Logger.Message = "\(event.message.split(separator: "\n").joined(separator: " | "))"
+        let logger = Logger(label: "vigild")
+        switch event.level {
+        case .notice: logger.notice(line)
+        case .warning: logger.warning(line)
+        case .error: logger.error(line)
+        }
       }
     } catch {
       log.critical("cannot start: \(error)")

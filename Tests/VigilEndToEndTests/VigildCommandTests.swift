@@ -230,5 +230,16 @@ struct VigildCommandTests {
     #expect(normalLog.contains("configuration: socket"))
     #expect(normalLog.contains("ready on \(normal.socketPath): rule set sha256:"))
     #expect(normalLog.contains("stopped"))
+
+    // What goes wrong is a warning or an error, so `--log-level warning` still shows it:
+    // a rejected edit of the rules, not the reload that went.
+    let watchful = try RunningDaemon(rules: rules, arguments: ["--log-level", "warning"])
+    try "- rule: a.b\n  desc: d\n  condition: type = acess\n  output: o\n  priority: low\n".write(
+      toFile: watchful.directory.path + "/Rules/r.yaml", atomically: true, encoding: .utf8)
+    _ = try watchful.exchange(#"{"op":"reload"}"#)
+    #expect(watchful.stop() == 0)
+    let watchfulLog = watchful.log()
+    #expect(watchfulLog.contains("warning vigild: [vigild] rule set rejected on"), "\(watchfulLog)")
+    #expect(!watchfulLog.contains("ready on"), "notices stay out")
   }
 }

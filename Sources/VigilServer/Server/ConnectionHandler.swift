@@ -369,7 +369,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   /// Closes a connection whose client left answers unread, once, saying why in the log.
   private func closeUnread(_ why: () -> String) {
     guard let channel, state.drop() else { return }
-    responder.log(why())
+    responder.log(DaemonEvent(.notice, why()))
     channel.close(promise: nil)
   }
 

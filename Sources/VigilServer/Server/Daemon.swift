@@ -42,7 +42,7 @@ public final class Daemon: Sendable {
   /// Everything the daemon does before it is ready; `log` gets one line per event.
   public static func start(
     configuration: DaemonConfiguration, plugins: PluginRegistry, ruleSet: RuleSet,
-    log: @escaping @Sendable (String) -> Void
+    log: @escaping DaemonEventLog
   ) throws(StartFailure) -> Daemon {
     let state = configuration.stateDirectory
     let folders = [
@@ -71,7 +71,7 @@ public final class Daemon: Sendable {
 
   private static func start(
     configuration: DaemonConfiguration, plugins: PluginRegistry, ruleSet: RuleSet, lock: Int32,
-    log: @escaping @Sendable (String) -> Void
+    log: @escaping DaemonEventLog
   ) throws(StartFailure) -> Daemon {
     let state = configuration.stateDirectory
     let journalPath = state + "/reports.jsonl"
@@ -89,7 +89,7 @@ public final class Daemon: Sendable {
     }
     if journal.cutBytes > 0 { log("cut a torn last line of \(journal.cutBytes) bytes from \(journalPath)") }
     if alertLog.cutBytes > 0 { log("cut a torn last line of \(alertLog.cutBytes) bytes from \(alertLog.path)") }
-    if let behind = alertLog.endBehindHead { log("\(alertLog.path): \(behind.description)") }
+    if let behind = alertLog.endBehindHead { log(.error("\(alertLog.path): \(behind.description)")) }
     // What a crash between the journal's sync and the alert log's cut from the log: found
     // first, written below with the patterns' records, in one append.
     let plan = LastCommitRecovery.plan(
@@ -114,8 +114,9 @@ public final class Daemon: Sendable {
           recovery.patternRecords == 0
           ? "" : " and \(recovery.patternRecords) pattern record\(recovery.patternRecords == 1 ? "" : "s")"
         log(
-          "wrote \(recovery.alerts) alert\(recovery.alerts == 1 ? "" : "s")\(patterns) of \(recovery.reports) journalled "
-            + "report\(recovery.reports == 1 ? "" : "s") that a crash had cut from the alert log")
+          .warning(
+            "wrote \(recovery.alerts) alert\(recovery.alerts == 1 ? "" : "s")\(patterns) of \(recovery.reports) journalled "
+              + "report\(recovery.reports == 1 ? "" : "s") that a crash had cut from the alert log"))
         // The windows hold those reports without the seqs just given to their alerts.
         let patternsByID = Dictionary(ruleSet.patterns.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         rebuilt.windows.fillSeqs(patterns: patternsByID) { reportID, rules in
@@ -125,8 +126,10 @@ public final class Daemon: Sendable {
     }
     if ruleSet.enabledPatternCount > 0 {
       log(
-        "patterns: \(ruleSet.enabledPatternCount) enabled, windows rebuilt from \(rebuilt.reports) journalled reports "
-          + "in \(rebuilt.seconds) s: \(rebuilt.windows.groupCount) groups")
+        DaemonEvent(
+          .notice,
+          "patterns: \(ruleSet.enabledPatternCount) enabled, windows rebuilt from \(rebuilt.reports) journalled reports "
+            + "in \(rebuilt.seconds) s: \(rebuilt.windows.groupCount) groups"))
     }
     let (index, unreadable) = DuplicateIndex.rebuild(
       journal: journalPath, alertLogs: rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alertLog.path])
@@ -181,7 +184,7 @@ public final class Daemon: Sendable {
       let definitions = LoadedDefinitions.path(stateDirectory: state)
       let record = RequestResponder.loadedRecord(ruleSet, previous: LoadedDefinitions.read(definitions), time: time)
       _ = try writer.record([record]).wait()
-      LoadedDefinitions.write(ruleSet.definitionDigests, to: definitions, log: log)
+      LoadedDefinitions.write(ruleSet.definitionDigests, to: definitions) { log(.warning($0)) }
     } catch {
       try? connectionLoops.syncShutdownGracefully()
       try? writerLoop.syncShutdownGracefully()
@@ -288,7 +291,7 @@ public final class Daemon: Sendable {
   /// A delivery for each enabled sink, from its settings; a wrong setting stops the start.
   private static func deliveries(
     configuration: DaemonConfiguration, plugins: PluginRegistry, alertLog: AlertLog, journal: Journal,
-    log: @escaping @Sendable (String) -> Void
+    log: @escaping DaemonEventLog
   ) throws(StartFailure) -> [SinkDelivery] {
     var deliveries: [SinkDelivery] = []
     for sink in plugins.alertSinks(for: configuration) {
@@ -334,8 +337,9 @@ public final class Daemon: Sendable {
   public func stopSinks() {
     for sink in responder.sinks where !sink.stop() {
       responder.log(
-        "sink \(sink.name) did not finish its delivery within \(SinkDelivery.stopSeconds) s of being told to stop; "
-          + "its batch comes again at the next start")
+        .warning(
+          "sink \(sink.name) did not finish its delivery within \(SinkDelivery.stopSeconds) s of being told to stop; "
+            + "its batch comes again at the next start"))
     }
   }
 

@@ -58,7 +58,7 @@ public final class RequestResponder: Sendable {
   /// Whether the console is served (for `status`).
   public let console: ConsoleState
   /// The daemon's own log (standard error), one line per event.
-  let log: @Sendable (String) -> Void
+  let log: DaemonEventLog
   private let rules: NIOLockedValueBox<ActiveRules>
   private let lastReload: NIOLockedValueBox<LastReload>
   /// The last loads and reloads, newest last (the console's health page).
@@ -78,7 +78,7 @@ public final class RequestResponder: Sendable {
   init(
     configuration: DaemonConfiguration, plugins: PluginRegistry, ruleSet: RuleSet, writer: GroupCommit,
     counters: Counters, subscriptions: Subscriptions, sinks: [SinkDelivery] = [], sources: [SourceRunner] = [],
-    log: @escaping @Sendable (String) -> Void
+    log: @escaping DaemonEventLog
   ) {
     self.sources = sources
     self.configuration = configuration
@@ -424,8 +424,10 @@ public final class RequestResponder: Sendable {
       // asked for; a watched save of the same bytes passes quietly.
       if !lastReload.withLockedValue(\.ok) {
         log(
-          "the rule files are back to the set in force on \(trigger) (\(current.revision)): "
-            + "the rejected edit no longer applies")
+          DaemonEvent(
+            .notice,
+            "the rule files are back to the set in force on \(trigger) (\(current.revision)): "
+              + "the rejected edit no longer applies"))
       } else if trigger != Self.fileChangeTrigger {
         log("the rule files are unchanged on \(trigger): \(current.revision) stays in force")
       }
@@ -461,7 +463,8 @@ public final class RequestResponder: Sendable {
       let record = Self.loadedRecord(set, previous: current.definitionDigests, time: now())
       log("reloaded the rule set on \(trigger): \(record.message)")
       LoadedDefinitions.write(
-        set.definitionDigests, to: LoadedDefinitions.path(stateDirectory: configuration.stateDirectory), log: log)
+        set.definitionDigests, to: LoadedDefinitions.path(stateDirectory: configuration.stateDirectory)
+      ) { self.log(.warning($0)) }
       return writer.record([record]).map { _ in self.reloaded(set) }
     }
   }
@@ -481,8 +484,8 @@ public final class RequestResponder: Sendable {
     -> EventLoopFuture<String>
   {
     // One line per event (docs/vigild.md): each error on its own line, saying what it is.
-    log("rule set rejected on \(trigger), the old one stays in force: \(errors.count) error(s)")
-    for error in errors { log("rule set rejected on \(trigger): \(error.description)") }
+    log(.warning("rule set rejected on \(trigger), the old one stays in force: \(errors.count) error(s)"))
+    for error in errors { log(.warning("rule set rejected on \(trigger): \(error.description)")) }
     // The same candidate is recorded once; without files to name it (a directory that
     // cannot be read), its errors name it.
     let candidate = revision ?? "unreadable: " + errors.map(\.description).joined(separator: "; ")

@@ -21,7 +21,7 @@ public final class SinkDelivery: @unchecked Sendable {
   /// Writes a `vigil.sink_conflict` record (its message); set once the daemon runs.
   private let raise = NIOLockedValueBox<(@Sendable (String) -> Void)?>(nil)
   private let cursorPath: String
-  private let log: @Sendable (String) -> Void
+  private let log: DaemonEventLog
   private let state: NIOLockedValueBox<State>
   private let wake = NSCondition()
   private let reader: NIOLockedValueBox<AlertLogReader>
@@ -77,7 +77,7 @@ public final class SinkDelivery: @unchecked Sendable {
   public init(
     name: String, destination: any AlertDestination, takesVigilRecords: Bool, filter: SinkFilter = .everything,
     stateDirectory: String, alertLog: String, keep: Int, logged: UInt64, journal: (path: String, mark: JournalMark),
-    log: @escaping @Sendable (String) -> Void
+    log: @escaping DaemonEventLog
   ) throws(PluginSettingsError) {
     self.name = name
     self.destination = destination
@@ -246,7 +246,7 @@ public final class SinkDelivery: @unchecked Sendable {
       return (state.failures, logged)
     }
     if logged {
-      log("sink \(name): delivery failed (\(failures) so far), retrying: \(reason)")
+      log(.warning("sink \(name): delivery failed (\(failures) so far), retrying: \(reason)"))
     }
   }
 
@@ -281,7 +281,7 @@ public final class SinkDelivery: @unchecked Sendable {
     for entry in entries {
       if entry.conflict {
         let message = "sink \(name): seq \(entry.seq) conflicts with what the destination holds: \(entry.reason)"
-        log("ERROR " + message + " — one of the two copies was rewritten; the record is parked (vigil sinks parked)")
+        log(.error("ERROR " + message + " — one of the two copies was rewritten; the record is parked (vigil sinks parked)"))
         state.withLockedValue {
           $0.conflicts += 1
           $0.lastConflict = message
@@ -300,7 +300,7 @@ public final class SinkDelivery: @unchecked Sendable {
   private func noteConflict(report conflict: ConflictingReports.Conflict) {
     let message =
       "sink \(name): report \(conflict.reportID) conflicts with what the destination holds: \(conflict.reason)"
-    log("ERROR " + message + " — the stored report stands; one of the two was rewritten, or the id came again")
+    log(.error("ERROR " + message + " — the stored report stands; one of the two was rewritten, or the id came again"))
     state.withLockedValue {
       $0.conflicts += 1
       $0.lastConflict = message
@@ -369,8 +369,9 @@ public final class SinkDelivery: @unchecked Sendable {
     }
     if let gap, !fresh, state.withLockedValue({ !$0.missed.contains { $0.from <= gap.from && gap.to <= $0.to } }) {
       log(
-        "sink \(name): alerts \(gap.from)–\(gap.to) are in no file the alert log keeps any more; "
-          + "they cannot be delivered to it (see docs/plugins.md, \"Sinks\")")
+        .warning(
+          "sink \(name): alerts \(gap.from)–\(gap.to) are in no file the alert log keeps any more; "
+            + "they cannot be delivered to it (see docs/plugins.md, \"Sinks\")"))
       state.withLockedValue { $0.missed = AlertLogReader.Gap.merging(gap, into: $0.missed) }
     }
     guard let last = records.last else { return false }
@@ -426,9 +427,10 @@ public final class SinkDelivery: @unchecked Sendable {
     let (lines, lost) = try journalReader.withLockedValue { try $0.read(upTo: durable, limit: Self.batchLimit) }
     if let lost, state.withLockedValue({ !$0.reportFilesLost.contains(lost) }) {
       log(
-        "sink \(name): the journal file it was reading (inode \(lost)) is no longer kept; what it held past "
-          + "offset \(start.offset) could not be delivered; going on from the oldest journal file kept "
-          + "(see docs/plugins.md, \"Reports for sinks\")")
+        .warning(
+          "sink \(name): the journal file it was reading (inode \(lost)) is no longer kept; what it held past "
+            + "offset \(start.offset) could not be delivered; going on from the oldest journal file kept "
+            + "(see docs/plugins.md, \"Reports for sinks\")"))
       state.withLockedValue { $0.reportFilesLost.append(lost) }
     }
     let end = journalReader.withLockedValue { $0.position }
