@@ -235,7 +235,12 @@ struct Vigild: ParsableCommand {
           reload: { _ = try? server.responder.reload(trigger: "SIGHUP").wait() },
           reopen: {
             let response = (try? server.responder.reopen().wait()) ?? ""
-            log.notice("reopen on SIGUSR1: \(response.trimmingCharacters(in: .whitespacesAndNewlines))")
+            let outcome = response.trimmingCharacters(in: .whitespacesAndNewlines)
+            if outcome.contains(#""ok":true"#) {
+              log.notice("reopen on SIGUSR1: \(outcome)")
+            } else {
+              log.warning("reopen on SIGUSR1: \(outcome)")
+            }
           },
           stopping: { log.notice("stopping on \($0): answering what was read, then closing") }),
         successTerminationBehavior: .gracefullyShutdownGroup),

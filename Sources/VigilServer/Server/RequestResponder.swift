@@ -382,8 +382,15 @@ public final class RequestResponder: Sendable {
   /// the `reopen` request, whose `storage` error is an error response, counted among the
   /// refused (SIGUSR1's is only logged).
   public func reopen(answering: Bool = false) -> EventLoopFuture<String> {
-    writer.reopen().map { Response.reopened }.recover { error in
-      if answering { self.counters.refused(.storage) }
+    writer.reopen().map {
+      // SIGUSR1's outcome vigild logs itself; the request's is logged here.
+      if answering { self.log("reopened the alert log and the journal on the reopen request") }
+      return Response.reopened
+    }.recover { error in
+      if answering {
+        self.counters.refused(.storage)
+        self.log(.warning("cannot reopen the files on the reopen request, the old ones stay in use: \(error)"))
+      }
       return Response.error(RequestError(.storage, "cannot reopen the files: \(error)"))
     }
   }
