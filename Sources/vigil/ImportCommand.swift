@@ -134,7 +134,9 @@ struct Import: ParsableCommand {
     var isFolder: ObjCBool = false
     guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0, isDirectory: &isFolder) && !isFolder.boolValue })
     else {
-      throw CommandFailure(status: 2, sentence: "no mapping file \(given) (nor Config/mappings/\(given).yaml)")
+      throw CommandFailure(
+        status: 2,
+        sentence: "no mapping file \(given) (nor Config/mappings/\(given).yaml, nor /etc/vigil/mappings/\(given).yaml)")
     }
     switch MappingLoader.load(path: path) {
     case .success(let mapping): return mapping
