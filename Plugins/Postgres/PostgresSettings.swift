@@ -166,18 +166,19 @@ public struct PostgresSettings: Sendable, Equatable {
       guard let contents = FileManager.default.contents(atPath: tlsCAFile) else {
         throw PluginSettingsError("tls_ca_file \(tlsCAFile) cannot be read")
       }
+      guard mode != .disable else {
+        throw PluginSettingsError("tls_ca_file is given with tls: disable, which uses no TLS; choose one")
+      }
       // Checked now, not at every connection: a file that holds no certificate is a slip.
       guard String(decoding: contents, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----") else {
         throw PluginSettingsError("tls_ca_file \(tlsCAFile) holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
       }
-      guard mode != .disable else {
-        throw PluginSettingsError("tls_ca_file is given with tls: disable, which uses no TLS; choose one")
-      }
     }
-    switch try text("reports")?.lowercased() {
+    let reportsText = try text("reports")
+    switch reportsText?.lowercased() {
     case nil, "false", "no", "off": reports = false
     case "true", "yes", "on": reports = true
-    case let other?: throw PluginSettingsError("reports must be true or false, got \(other)")
+    case .some: throw PluginSettingsError("reports must be true or false, got \(reportsText ?? "")")
     }
     let connectText = try text("connect_timeout_s") ?? "10"
     guard let seconds = Double(connectText), seconds > 0, seconds <= 300 else {

@@ -85,10 +85,10 @@ final class PostgresStore: AlertDestination, Sendable {
           return try await body(open)
         } catch {
           self.connection.withLockedValue { $0 = nil }
-          // undefined_table, invalid_schema_name: someone dropped what the owner made.
-          if ["42P01", "3F000"].contains(PostgresConnector.sqlState(error)) {
-            self.schemaPrepared.withLockedValue { $0 = false }
-          }
+          // What the owner made or granted is gone (a table or the schema dropped, the
+          // function, the writer's rights — a restore without privileges): the next
+          // connection has the owner make it again. Not the writer's own staging table.
+          if Self.ownersWorkIsGone(error) { self.schemaPrepared.withLockedValue { $0 = false } }
           try? await open.close()
           throw PostgresSinkError(
             "PostgreSQL at \(self.settings.place) (\(self.settings.database)): \(PostgresConnector.describe(error))")
@@ -140,6 +140,17 @@ final class PostgresStore: AlertDestination, Sendable {
     }
     connection.withLockedValue { $0 = open }
     return open
+  }
+
+  /// Whether a failure says the schema, a table, the function or the writer's rights the
+  /// owner made or granted are gone: undefined_table on a `vigil.` relation,
+  /// invalid_schema_name, undefined_function, insufficient_privilege.
+  static func ownersWorkIsGone(_ error: any Error) -> Bool {
+    switch PostgresConnector.sqlState(error) {
+    case "3F000", "42883", "42501": return true
+    case "42P01": return PostgresConnector.describe(error).contains("\"vigil.")
+    default: return false
+    }
   }
 
   /// With an owner configured, once a run: connects as the owner, migrates if need be and

@@ -75,7 +75,9 @@ struct WebhookDestination: AlertDestination {
         refusals += request.seqs.map { RefusedRecords.Refusal(seq: $0, reason: reason) }
       }
     }
-    refusedInFailedBatch.withLockedValue { $0 = [:] }
+    // This batch is done with: only its own records are forgotten (a resend of parked
+    // records in between is no end of a failed batch).
+    refusedInFailedBatch.withLockedValue { kept in for alert in batch { kept[alert.seq] = nil } }
     if !refusals.isEmpty { throw RefusedRecords(refusals.sorted { $0.seq < $1.seq }) }
   }
 

@@ -50,21 +50,17 @@ struct WebhookRequest: Equatable {
     return "sha256=" + code.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
   }
 
-  /// `node:seq` for one record, `node:first-last` for several that follow each other;
-  /// records that do not (parked ones sent again together) as their runs joined by `+`
-  /// (`node:11+13+15-17`), so the key never names a record the body lacks. Derived from
-  /// what the records are, never from the attempt, so a redelivery carries the key the
-  /// first try did.
+  /// `node:seq` for one record, `node:first-last` for several that follow each other; for
+  /// records that do not (a filter passed over some, parked ones sent again together),
+  /// `node:first-last+` and 16 hex digits of a SHA-256 of their seqs, so a key never stands
+  /// for records the body lacks, and stays short whatever the batch. Derived from what the
+  /// records are, never from the attempt, so a redelivery carries the key the first try did.
   static func idempotencyKey(node: String, seqs: [UInt64]) -> String {
-    var runs: [(first: UInt64, last: UInt64)] = []
-    for seq in seqs {
-      if let run = runs.last, seq == run.last + 1 {
-        runs[runs.count - 1].last = seq
-      } else {
-        runs.append((seq, seq))
-      }
-    }
-    let text = runs.map { $0.first == $0.last ? "\($0.first)" : "\($0.first)-\($0.last)" }.joined(separator: "+")
-    return "\(node):\(text.isEmpty ? "0" : text)"
+    guard let first = seqs.first, let last = seqs.last else { return "\(node):0" }
+    guard seqs.count > 1 else { return "\(node):\(first)" }
+    let range = "\(node):\(first)-\(last)"
+    if last - first + 1 == UInt64(seqs.count) { return range }
+    let digest = SHA256.hash(data: Array(seqs.map(String.init).joined(separator: ",").utf8))
+    return range + "+" + digest.prefix(8).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
   }
 }

@@ -64,7 +64,7 @@ struct Status: ParsableCommand {
       }
       if let reports = sink["reports"] as? [String: Any] {
         line += "; reports: \(number(reports["delivered"])) delivered, "
-        line += (reports["lag_bytes"] as? NSNumber).map { "\($0.stringValue) bytes behind" } ?? "in an older journal file"
+        line += (reports["lag_bytes"] as? NSNumber).map { "\($0.stringValue) bytes behind" } ?? "lag unknown: the journal file it was reading is no longer kept"
         for case let inode as NSNumber in (reports["lost_files"] as? [Any]) ?? [] {
           line += "; LOST the rest of journal file inode \(inode.stringValue) (no longer kept)"
         }

@@ -187,13 +187,33 @@ struct Verify: ParsableCommand {
       guard let configuration = try? options.configuration(), let last = files.last,
         Self.sameFile(last, configuration.alerts.path)
       else { return (files, nil) }
-      return (files, AlertLog.head(at: configuration.stateDirectory + "/alerts.head"))
+      return (files, Self.head(in: configuration.stateDirectory))
     }
     let configuration = try options.configuration()
     let path = configuration.alerts.path
-    let head = AlertLog.head(at: configuration.stateDirectory + "/alerts.head")
+    let head = Self.head(in: configuration.stateDirectory)
     let rotated = RotatedFiles.numbers(beside: path)
     return (rotated.sorted(by: >).map { "\(path).\($0)" } + [path], head)
+  }
+
+  /// `alerts.head` in the state directory: read until two reads agree (the daemon rewrites
+  /// it in place). One that is there but cannot be read is said on standard error: without
+  /// it, records deleted from the log's end cannot be told.
+  private static func head(in stateDirectory: String) -> AlertLog.Head? {
+    let path = stateDirectory + "/alerts.head"
+    var head = AlertLog.head(at: path)
+    for _ in 0..<5 {
+      let again = AlertLog.head(at: path)
+      if again == head { break }
+      head = again
+    }
+    if head == nil, FileManager.default.fileExists(atPath: path), !FileManager.default.isReadableFile(atPath: path) {
+      FileHandle.standardError.write(
+        Data(
+          ("vigil: note: \(path) cannot be read (permission denied), so records deleted from the log's end "
+            + "cannot be told; run vigil verify as the daemon's user, or let this user read it\n").utf8))
+    }
+    return head
   }
 
   private static func sameFile(_ one: String, _ other: String) -> Bool {

@@ -343,7 +343,7 @@ struct RuleSetLoaderTests {
     #expect(set.rules.map(\.exampleCount) == [2, 2])
   }
 
-  /// Examples without an `id` get one each, counted through `match` and then `no_match`:
+  /// Examples without an `id` get one each, counted through both lists in their order:
   /// the first of each list do not share one.
   @Test func examplesGetIDsOfTheirOwn() throws {
     let text = """

@@ -162,6 +162,37 @@ struct DaemonStreamsAndLimitsTests {
     #expect(!daemon.log().contains("bytes of responses unread"), "\(daemon.log().suffix(2000))")
   }
 
+  /// A client that sends everything before it reads, its answers within what the socket
+  /// and `max_pending_bytes` hold, is served whole: paused at its share of requests in
+  /// flight (here 64: 128 connections share the budget) with much of the limit unread, it
+  /// is read again once they are answered, not left waiting for ever.
+  @Test func aClientThatSendsEverythingBeforeReadingIsServedWithinTheLimit() throws {
+    let daemon = try Self.daemon(config: "limits:\n  max_pending_bytes: 400000\n")
+    let idle = try (0..<127).map { _ in try UnixSocketClient(path: daemon.socketPath) }
+    let client = try UnixSocketClient(path: daemon.socketPath)
+    // 1,600 reports of ~1.2 KB (1.9 MB, far more than the socket holds, so sending blocks
+    // until vigild reads), each answered with one alert (~300 bytes: ~480 KB in all).
+    let padding = String(repeating: "n", count: 1000)
+    let count = 1600
+    let lines = (0..<count).map {
+      Self.report("WRITE-FIRST-\($0)", weapons: "tank").replacingOccurrences(
+        of: #""type":"attack""#, with: #""type":"attack","narrative":"\#(padding)""#) + "\n"
+    }
+    let sent = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+      try? client.send(Array(lines.joined().utf8))
+      sent.signal()
+    }
+    #expect(sent.wait(timeout: .now() + 60) == .success, "the client's send never finished: vigild stopped reading it")
+    var answers = 0
+    while answers < count, let line = client.readLine(timeout: 60) {
+      if line.contains(#""duplicate":false"#) { answers += 1 }
+    }
+    #expect(answers == count)
+    withExtendedLifetime(idle) {}
+    expectCleanStop(daemon)
+  }
+
   /// A client that sends one burst whose answers pass the limit, then neither reads nor
   /// sends, is closed once its grace to read them has passed (it would otherwise keep them).
   @Test func aQuietClientThatLeavesOneBurstsAnswersUnreadIsClosed() throws {

@@ -200,20 +200,28 @@ struct ConnectionStateTests {
     #expect(state.state == .reading(paused: false))
   }
 
-  /// Answers the client has not taken pause reading too, until half of them are taken (and
-  /// the requests in flight allow it).
+  /// Answers the client has not taken pause reading too, until they are back within the
+  /// limit (and the requests in flight allow it). Paused for its requests, a connection
+  /// whose answers are within the limit reads again once its requests are answered: a
+  /// client that sends everything before reading is not left waiting for ever.
   @Test func readingPausesWhileTooManyAnswersWaitUnread() {
     var state = ConnectionState()
     let underTheLimit = state.inFlight(1, limit: 100, least: 64, unread: 65536, unreadLimit: 65536)
     #expect(underTheLimit == .keep)
     let overTheLimit = state.inFlight(1, limit: 100, least: 64, unread: 65537, unreadLimit: 65536)
     #expect(overTheLimit == .stop)
-    let overHalf = state.inFlight(0, limit: 100, least: 64, unread: 32769, unreadLimit: 65536)
-    #expect(overHalf == .keep)
-    let halfTakenButRequestsInFlight = state.inFlight(30, limit: 100, least: 64, unread: 32768, unreadLimit: 65536)
-    #expect(halfTakenButRequestsInFlight == .keep)
-    let halfTaken = state.inFlight(25, limit: 100, least: 64, unread: 32768, unreadLimit: 65536)
-    #expect(halfTaken == .resume)
+    let stillOver = state.inFlight(0, limit: 100, least: 64, unread: 65537, unreadLimit: 65536)
+    #expect(stillOver == .keep)
+    let withinButRequestsInFlight = state.inFlight(30, limit: 100, least: 64, unread: 65536, unreadLimit: 65536)
+    #expect(withinButRequestsInFlight == .keep)
+    let within = state.inFlight(25, limit: 100, least: 64, unread: 65536, unreadLimit: 65536)
+    #expect(within == .resume)
+    // Paused at its share of requests, with most of the limit unread: once they are
+    // answered, it reads again.
+    let atItsShare = state.inFlight(100, limit: 100, least: 64, unread: 60000, unreadLimit: 65536)
+    #expect(atItsShare == .stop)
+    let answered = state.inFlight(0, limit: 100, least: 64, unread: 60000, unreadLimit: 65536)
+    #expect(answered == .resume)
   }
 
   @Test func aHalfCloseClosesOnceAndOnlyWhileReading() {

@@ -34,7 +34,8 @@ public enum ConfigurationLoader {
           $1.element.line ?? 0, $1.element.column ?? 0, $1.offset
         )
       }
-      let pathsRead = !reader.errors.contains { $0.keyPath.isEmpty || $0.keyPath == "rules" || $0.keyPath.hasPrefix("rules.paths") }
+      // Any problem in `rules` (a misspelt `pahts` too) leaves the directories unknown.
+      let pathsRead = !reader.errors.contains { $0.keyPath.isEmpty || $0.keyPath == "rules" || $0.keyPath.hasPrefix("rules.") }
       throw ConfigurationErrors(errors: ordered.map(\.element), rulesPaths: pathsRead ? configuration.rules.paths : nil)
     }
     return configuration

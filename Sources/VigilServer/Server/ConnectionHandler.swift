@@ -296,11 +296,11 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
   /// Writes what was handed over, counting it as unread until the socket takes it. Past
   /// `max_pending_bytes` unread, the connection stops reading (`applyReading`) until the
-  /// client has taken half of them: a client that reads is slowed, never dropped — one
-  /// commit may answer a connection's whole share of requests in flight at once (8,192
-  /// answers of a kilobyte are 8 MiB), and answers of large reports are large. A client
-  /// that takes none of its answers for `unreadGrace` while more than the limit waits is
-  /// closed: it would otherwise keep them, and its connection, for ever.
+  /// client has taken enough: a client that reads is slowed, not dropped — one commit may
+  /// answer a connection's whole share of requests in flight at once (8,192 answers of a
+  /// kilobyte are 8 MiB), and answers of large reports are large. A client that takes none
+  /// of its answers for `unreadPatience` while more than the limit waits is closed: it
+  /// would otherwise keep them, and its connection, for ever.
   private func writeOutgoing() {
     guard let buffer = outgoing, let channel, state.writes else { return }
     outgoing = nil
@@ -320,13 +320,15 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     }
   }
 
-  /// Checks, `unreadGrace` from now and then again while more than `limit` waits unread,
-  /// that the client took some of its answers meanwhile; closes it when it took none.
+  /// Checks, `unreadPatience` from now and then again while more than `limit` waits
+  /// unread, that the client took some of its answers meanwhile; closes it when it took none.
   private func checkUnread(_ limit: Int) {
     guard !unreadCheckScheduled, let channel else { return }
     unreadCheckScheduled = true
-    takenAtLastCheck = taken
-    channel.eventLoop.scheduleTask(in: Self.unreadGrace) {
+    // Measured once this turn's flush is done: what the socket's buffer takes of it now is
+    // no sign that the client reads.
+    channel.eventLoop.execute { self.takenAtLastCheck = self.taken }
+    channel.eventLoop.scheduleTask(in: Self.unreadPatience) {
       self.unreadCheckScheduled = false
       guard self.unsent > limit else { return }
       if self.taken > self.takenAtLastCheck {
@@ -338,21 +340,28 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   }
 
   /// Bytes of answers the socket has taken: those written less those still in the
-  /// channel's buffer (to the byte: a large write completes only when taken whole, so its
-  /// completion alone would not show a client reading it slowly).
+  /// channel's buffer (a large write completes only when taken whole, so its completion
+  /// alone would not show a client reading it slowly).
   private var taken: Int {
     let buffered = (try? channel?.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? unsent
     return written - buffered
   }
 
-  /// How long a client may leave more than `max_pending_bytes` of answers untouched, or
-  /// its last ones when vigild stops.
+  /// How long a client may take none of its answers while more than `max_pending_bytes`
+  /// of them wait. Taken is what leaves the channel's buffer for the socket, and a Unix
+  /// socket takes more only once its reader has emptied three quarters of its buffer
+  /// (~150 of ~200 KB here): a reader is seen to read only that often, so the patience is
+  /// long enough for one reading a few KB a second (at 5 s, one reading 30 KB/s was
+  /// dropped).
+  static let unreadPatience = TimeAmount.seconds(30)
+
+  /// How long a client may leave its last answers unread when vigild stops.
   static let unreadGrace = TimeAmount.seconds(5)
 
   private func closeForUnread(_ limit: Int) {
     closeUnread {
       "closed a connection that left more than \(limit) bytes of responses unread for "
-        + "\(Self.unreadGrace.nanoseconds / 1_000_000_000) s (limits.max_pending_bytes)"
+        + "\(Self.unreadPatience.nanoseconds / 1_000_000_000) s (limits.max_pending_bytes)"
     }
   }
 

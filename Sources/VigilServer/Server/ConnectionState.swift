@@ -59,14 +59,16 @@ struct ConnectionState {
   /// The requests in flight changed (`count` of them, `limit` its share), or the bytes of
   /// answers the client has not taken yet (`unread`, against `unreadLimit`,
   /// `max_pending_bytes`): stop reading at either limit, read again once three quarters of
-  /// the requests are answered and half the unread bytes taken. A client that reads its
-  /// answers slowly is slowed so, not dropped.
+  /// the requests are answered and the unread bytes are within their limit. A client that
+  /// reads its answers slowly is slowed so. (No lower mark for the bytes: paused for its
+  /// requests with its answers between such a mark and the limit, a client that sends
+  /// everything before it reads would wait for ever, and nothing would close it.)
   mutating func inFlight(_ count: Int, limit: Int, least: Int, unread: Int = 0, unreadLimit: Int = .max) -> Reading {
     switch state {
     case .reading(paused: false) where (count >= least && count >= limit) || unread > unreadLimit:
       state = .reading(paused: true)
       return .stop
-    case .reading(paused: true) where count <= limit / 4 && unread <= unreadLimit / 2:
+    case .reading(paused: true) where count <= limit / 4 && unread <= unreadLimit:
       state = .reading(paused: false)
       return .resume
     default:

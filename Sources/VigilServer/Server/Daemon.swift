@@ -87,8 +87,8 @@ public final class Daemon: Sendable {
     } catch {
       throw StartFailure(description: "alerts.path: \(error.description)")
     }
-    if journal.cutBytes > 0 { log("cut a torn last line of \(journal.cutBytes) bytes from \(journalPath)") }
-    if alertLog.cutBytes > 0 { log("cut a torn last line of \(alertLog.cutBytes) bytes from \(alertLog.path)") }
+    if journal.cutBytes > 0 { log(.warning("cut a torn last line of \(journal.cutBytes) bytes from \(journalPath)")) }
+    if alertLog.cutBytes > 0 { log(.warning("cut a torn last line of \(alertLog.cutBytes) bytes from \(alertLog.path)")) }
     if let behind = alertLog.endBehindHead { log(.error("\(alertLog.path): \(behind.description)")) }
     // What a crash between the journal's sync and the alert log's cut from the log: found
     // first, written below with the patterns' records, in one append.
@@ -133,7 +133,7 @@ public final class Daemon: Sendable {
     }
     let (index, unreadable) = DuplicateIndex.rebuild(
       journal: journalPath, alertLogs: rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alertLog.path])
-    if unreadable > 0 { log("skipped \(unreadable) unreadable lines while rebuilding the duplicate index") }
+    if unreadable > 0 { log(.warning("skipped \(unreadable) unreadable lines while rebuilding the duplicate index")) }
 
     let writerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let connectionLoops = MultiThreadedEventLoopGroup(

@@ -98,7 +98,9 @@ final class JournalReader {
   /// Nil when its file or the writer's is not among them.
   static func lagBytes(path: String, keep: Int, from position: Position, upTo durable: JournalMark) -> Int? {
     let files = RotatedFiles.kept(path, keep: keep)
-    guard let first = files.firstIndex(where: { $0.inode == position.inode }) else { return nil }
+    // A new reader (no file yet) starts at the oldest kept file.
+    guard let first = position.inode == nil ? files.indices.first : files.firstIndex(where: { $0.inode == position.inode })
+    else { return nil }
     var lag = 0
     for index in first..<files.count {
       let start = index == first ? position.offset : 0

@@ -200,8 +200,9 @@ public final class SinkDelivery: @unchecked Sendable {
         let alertsMoved = try deliverAlerts(upTo: journalReader == nil ? bound : alertsWhoseReportsWent())
         backoff = 0.1
         // Delivering again only once a round went through whole: reports delivered while
-        // alerts still fail are no recovery.
-        if resent || reportsMoved || alertsMoved { noteSuccess() }
+        // alerts still fail are no recovery. (A round with nothing to deliver has nothing
+        // failing either: what failed before would have been tried again in it.)
+        noteSuccess()
         if !resent && !reportsMoved && !alertsMoved { waitForRecords(after: bound, journal: journalled) }
       } catch let wait as RetryLater {
         note(failure: wait)
@@ -290,7 +291,10 @@ public final class SinkDelivery: @unchecked Sendable {
         // old seqs) is parked and logged, but raises no third record.
         if !entry.record.contains(#""rule":"vigil.sink_conflict""#) { raise.withLockedValue { $0 }?(message) }
       } else {
-        log("sink \(name): seq \(entry.seq) refused for good and parked (vigil sinks parked, vigil sinks resend): \(entry.reason)")
+        log(
+          .warning(
+            "sink \(name): seq \(entry.seq) refused for good and parked (vigil sinks parked, vigil sinks resend): "
+              + entry.reason))
       }
     }
   }
