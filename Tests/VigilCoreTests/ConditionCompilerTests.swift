@@ -217,7 +217,7 @@ struct ConditionCompilerTests {
       _ = try Self.compiler.compile("loop_a")
       Issue.record("a cycle compiled")
     } catch {
-      #expect(error.message == "macro loop_a refers to itself: loop_a → loop_b → loop_a")
+      #expect(error.message == "macros refer to each other in a loop: loop_a → loop_b → loop_a")
       #expect(error.macro == "loop_b")
     }
   }

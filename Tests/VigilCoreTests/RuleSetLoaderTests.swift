@@ -222,8 +222,8 @@ struct RuleSetLoaderTests {
     (
       "- macro: a\n  condition: b and type = attack\n- macro: b\n  condition: not a\n",
       [
-        "Rules/x.yaml:2:14: macro a: macro b refers to itself: b → a → b",
-        "Rules/x.yaml:4:18: macro b: macro a refers to itself: a → b → a",
+        "Rules/x.yaml:2:14: macro a: macros refer to each other in a loop: b → a → b",
+        "Rules/x.yaml:4:18: macro b: macros refer to each other in a loop: a → b → a",
       ]
     ),
     (
@@ -271,7 +271,7 @@ struct RuleSetLoaderTests {
     ),
     (
       rule("type = attack").replacingOccurrences(of: "r.one", with: "bad id"),
-      ["Rules/x.yaml:1:9: rule id 'bad id' must be dotted words of letters, digits, '_' and '-' (weapons.barrel_bomb)"]
+      ["Rules/x.yaml:1:9: rule id 'bad id' must be dotted words of ASCII letters, digits, '_' and '-' (weapons.barrel_bomb)"]
     ),
     (
       rule("type = attack") + "  basis: ISSG ¶7\n  enabled: yes\n",

@@ -121,7 +121,7 @@ public struct ConditionCompiler: Sendable {
     }
     if let cycleStart = expanding.firstIndex(of: name.text) {
       let cycle = (expanding[cycleStart...] + [name.text]).joined(separator: " → ")
-      throw ConditionError(name.start, name.end, "macro \(name.text) refers to itself: \(cycle)")
+      throw ConditionError(name.start, name.end, "macros refer to each other in a loop: \(cycle)")
     }
     // A macro of a macro … nests its condition as deep as the chain: past a few levels a
     // slip, and a chain of thousands exhausted the stack (and the time) of vigild's reload.

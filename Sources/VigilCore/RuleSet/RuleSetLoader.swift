@@ -321,7 +321,7 @@ struct Loading {
     if !idPattern {
       fail(
         idScalar.position,
-        "\(kind) id '\(id)' must be dotted words of letters, digits, '_' and '-' (weapons.barrel_bomb)")
+        "\(kind) id '\(id)' must be dotted words of ASCII letters, digits, '_' and '-' (weapons.barrel_bomb)")
     } else if id.hasPrefix("vigil.") {
       fail(idScalar.position, "\(kind) ids starting with 'vigil.' are reserved for Vigil's own records")
     } else if let earlier = ruleIDs[id] {
