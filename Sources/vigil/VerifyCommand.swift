@@ -54,13 +54,7 @@ struct Verify: ParsableCommand {
           {
             problem = moved
           }
-          if json {
-            print(
-              "{\"ok\":false,\"file\":\(JSONText.string(file)),\"line\":\(number),\"problem\":\(JSONText.string(problem))}")
-          } else {
-            print("\(file):\(number): \(problem)")
-          }
-          throw ExitCode(1)
+          try fail(file, line: number, problem)
         }
       }
       lastFileRecords = verifier.records - recordsBefore
@@ -75,15 +69,19 @@ struct Verify: ParsableCommand {
       let problem =
         "\(missing) record\(missing == 1 ? "" : "s") deleted at the end, after seq \(verifier.lastSeq) "
         + "(alerts.head says seq \(head.seq) was written)"
-      if json {
-        print(
-          "{\"ok\":false,\"file\":\(JSONText.string(file)),\"line\":\(lastFileLines + 1),\"problem\":\(JSONText.string(problem))}")
-      } else {
-        print("\(file):\(lastFileLines + 1): \(problem)")
-      }
-      throw ExitCode(1)
+      try fail(file, line: lastFileLines + 1, problem)
     }
     report(verifier, source: nil)
+  }
+
+  /// Says where the chain breaks and how, and exits 1.
+  private func fail(_ file: String, line: Int, _ problem: String) throws -> Never {
+    if json {
+      print("{\"ok\":false,\"file\":\(JSONText.string(file)),\"line\":\(line),\"problem\":\(JSONText.string(problem))}")
+    } else {
+      print("\(file):\(line): \(problem)")
+    }
+    throw ExitCode(1)
   }
 
   /// The verdict for a gap whose missing records come later in the log (the rest of this

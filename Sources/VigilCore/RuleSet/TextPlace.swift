@@ -38,4 +38,12 @@ public enum TextPlace {
       }
     }
   }
+
+  /// A code point as Unicode writes it, ` (U+0001)`, for libyaml's problem value; empty
+  /// when there is none (-1).
+  public static func codePoint(_ value: Int32) -> String {
+    guard value >= 0 else { return "" }
+    let hex = String(value, radix: 16, uppercase: true)
+    return " (U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + ")"
+  }
 }

@@ -182,8 +182,7 @@ public enum YAMLReader {
         // The reader knows only the byte's offset (its mark is not set): a control
         // character, say, placed where it is rather than at 1:1.
         let place = TextPlace.of(offset: parser.problem_offset, in: bytes)
-        let hex = String(parser.problem_value, radix: 16, uppercase: true)
-        let value = parser.problem_value >= 0 ? " (U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex))" : ""
+        let value = TextPlace.codePoint(parser.problem_value)
         return RuleError(
           SourcePosition(file: file, line: place.line, column: place.column), "invalid YAML: \(problem)\(value)")
       }

@@ -12,8 +12,7 @@ enum YAMLProblem {
       return (mark.line, mark.column, detail)
     case .reader(let problem, let offset, let value, let yaml):
       // libyaml's reader knows only the byte's offset: placed where it is.
-      let hex = String(value, radix: 16, uppercase: true)
-      let character = value >= 0 ? " (U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex))" : ""
+      let character = TextPlace.codePoint(value)
       guard let offset else { return (nil, nil, "cannot read the text: \(problem)\(character)") }
       let place = TextPlace.of(offset: offset, in: Array(yaml.utf8))
       return (place.line, place.column, "cannot read the text: \(problem)\(character)")
