@@ -11,8 +11,10 @@ struct Status: ParsableCommand {
   func run() throws {
     let connection = try daemon.connect()
     if json {
-      connection.send(Array("{\"op\":\"status\"}\n".utf8))
-      print(String(decoding: connection.readLine() ?? [], as: UTF8.self))
+      // The response as it is, an error response too (with its exit status).
+      let (line, object) = try connection.exchange(#"{"op":"status"}"#)
+      print(String(decoding: line, as: UTF8.self))
+      if let refusal = DaemonConnection.refusal(of: object) { throw ExitCode(refusal.status) }
       return
     }
     let status = try connection.request(#"{"op":"status"}"#)
@@ -91,19 +93,12 @@ struct Reload: ParsableCommand {
   @Flag(help: "The daemon's raw response.") var json = false
 
   func run() throws {
-    let connection = try daemon.connect()
-    connection.send(Array("{\"op\":\"reload\"}\n".utf8))
-    guard let line = connection.readLine() else {
-      throw CommandFailure(status: 2, sentence: "vigild closed the connection without answering the reload")
-    }
-    let response = (try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]) ?? [:]
+    let (line, response) = try daemon.connect().exchange(#"{"op":"reload"}"#)
     if json { print(String(decoding: line, as: UTF8.self)) }
-    if response["ok"] as? Bool != true {
-      let error = response["error"] as? [String: Any] ?? [:]
-      let sentence = "reload refused (\(error["code"] as? String ?? "?")): \(error["message"] as? String ?? "")"
+    if let refusal = DaemonConnection.refusal(of: response) {
       // An error, so on standard error; with --json the response above says it already.
-      if json { throw ExitCode(1) }
-      throw CommandFailure(status: 1, sentence: sentence)
+      if json { throw ExitCode(refusal.status) }
+      throw CommandFailure(status: refusal.status, sentence: "reload " + refusal.sentence)
     }
     if response["reloaded"] as? Bool == true {
       if !json {

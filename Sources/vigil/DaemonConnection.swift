@@ -72,13 +72,35 @@ final class DaemonConnection: @unchecked Sendable {
     }
   }
 
-  /// One request, one response, as a JSON object.
+  /// One request, one response, as a JSON object; an error response (`"ok":false`) is a
+  /// failure that says it (`refusal(of:)`).
   func request(_ line: String) throws(CommandFailure) -> [String: Any] {
-    guard send(Array((line + "\n").utf8)), let response = readLine(),
+    let (_, object) = try exchange(line)
+    if let refusal = Self.refusal(of: object) { throw refusal }
+    return object
+  }
+
+  /// One request, and its response as the line sent and as a JSON object.
+  func exchange(_ line: String) throws(CommandFailure) -> (line: [UInt8], object: [String: Any]) {
+    // A daemon that refuses the connection (`overloaded`) answers and closes before reading
+    // the request, so the send may fail with its answer waiting to be read.
+    _ = send(Array((line + "\n").utf8))
+    guard let response = readLine(),
       let object = try? JSONSerialization.jsonObject(with: Data(response)) as? [String: Any]
     else {
       throw CommandFailure(status: 2, sentence: "vigild at \(path) closed the connection without answering")
     }
-    return object
+    return (response, object)
+  }
+
+  /// What an error response means to the user: `overloaded` (too many connections, or the
+  /// daemon stopping) leaves it unreachable for now, exit 2; any other (`forbidden`) is a
+  /// refusal, exit 1. Nil for a response that is no error.
+  static func refusal(of response: [String: Any]) -> CommandFailure? {
+    guard response["ok"] as? Bool != true else { return nil }
+    let error = response["error"] as? [String: Any] ?? [:]
+    let code = error["code"] as? String ?? "?"
+    return CommandFailure(
+      status: code == "overloaded" ? 2 : 1, sentence: "refused (\(code)): \(error["message"] as? String ?? "")")
   }
 }

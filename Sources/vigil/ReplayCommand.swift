@@ -32,19 +32,28 @@ struct Replay: ParsableCommand {
     let set = try loadRules(configuration)
     let journalPath = journal ?? configuration.stateDirectory + "/reports.jsonl"
     let journalData = try InputFile.contents(journalPath, naming: "the journal")
-    let logged = try recordedAlerts(configuration)
-    let patternChanges = try replayPatterns(set, configuration: configuration, journal: journalPath)
+    let (logged, coverage) = try recordedAlerts(configuration)
+    let patternChanges = try replayPatterns(set, configuration: configuration, journal: journalPath, since: coverage)
 
     var added: [String: [String]] = [:]
     var removed: [String: [String]] = [:]
     var reports = 0
     var unreadable = 0
+    var uncovered = 0
     for line in journalData.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
       guard case .object(let entry)? = try? JSONValue.parse(Array(line), envelope: JSONScanner.journalEnvelope),
         let report = entry["report"],
         case .success(.submit(let parsed, _)) = RequestParser.parse(Array(JSONText.value(report).utf8))
       else {
         unreadable += 1
+        continue
+      }
+      // Received before the first record kept: its alerts are in files rotated away, so
+      // what the log "lacks" for it says nothing.
+      if let coverage, case .string(let text)? = entry["received_at"], let received = Timestamp(text),
+        received < coverage.time
+      {
+        uncovered += 1
         continue
       }
       reports += 1
@@ -65,7 +74,7 @@ struct Replay: ParsableCommand {
       for change in patternChanges.byPattern { print(change.json) }
       print(
         "{\"reports\":\(reports),\"unreadable\":\(unreadable),\"ruleset\":\"\(set.revision)\","
-          + "\"added\":\(addedCount),\"removed\":\(removedCount),"
+          + "\"not_compared\":\(uncovered),\"added\":\(addedCount),\"removed\":\(removedCount),"
           + "\"patterns_added\":\(patternChanges.added),\"patterns_removed\":\(patternChanges.removed)}")
       return
     }
@@ -94,6 +103,9 @@ struct Replay: ParsableCommand {
         + "(\(set.enabledRuleCount) rules): \(addedCount) alert\(addedCount == 1 ? "" : "s") added, "
         + "\(removedCount) removed, \(affected.count) rule\(affected.count == 1 ? "" : "s") affected"
         + patternSummary
+        + (uncovered > 0
+          ? "; \(uncovered) earlier report\(uncovered == 1 ? "" : "s") not compared (received before seq "
+            + "\(coverage?.seq ?? 0), the alert log's first record kept)" : "")
         + (unreadable > 0 ? "; \(unreadable) journal lines could not be read" : ""))
   }
 
@@ -117,22 +129,34 @@ struct Replay: ParsableCommand {
     }
   }
 
-  /// The alert log's files, oldest first.
+  /// The alert log's files, oldest first: the one given, or the configured log after every
+  /// rotated file beside it, however many (logrotate may keep more than `alerts.keep`).
   private func alertLogFiles(_ configuration: DaemonConfiguration) -> [String] {
-    let base = alertLog ?? configuration.alerts.path
-    let rotated = alertLog == nil ? (1...max(configuration.alerts.keep, 1)).reversed().map { "\(base).\($0)" } : []
-    return rotated + [base]
+    guard alertLog == nil else { return [alertLog!] }
+    let base = configuration.alerts.path
+    return RotatedFiles.numbers(beside: base).sorted(by: >).map { "\(base).\($0)" } + [base]
+  }
+
+  /// How far back the alert log's files go, when not to its start: the first record kept
+  /// (its `seq` and `time`, the time its report was received).
+  struct Coverage {
+    let seq: UInt64
+    let time: Timestamp
   }
 
   /// Patterns the set completes over the journal (counted from nothing, as a rebuild
   /// counts) against the pattern records of the alert log; a completion is the pattern
   /// and the reports that make it.
-  private func replayPatterns(_ set: RuleSet, configuration: DaemonConfiguration, journal: String) throws
-    -> PatternReplay
-  {
+  private func replayPatterns(
+    _ set: RuleSet, configuration: DaemonConfiguration, journal: String, since coverage: Coverage?
+  ) throws -> PatternReplay {
     var replayed: [String: PatternReplay.Completion] = [:]
     var windows = PatternWindows(horizon: configuration.rules.latenessHorizon)
-    _ = PatternRebuild.count(set: set, windows: &windows, journal: journal, from: 0, to: nil) { completion, _, _ in
+    let since = coverage.map { $0.time.seconds * 1000 + Int64($0.time.nanoseconds / 1_000_000) }
+    _ = PatternRebuild.count(set: set, windows: &windows, journal: journal, from: 0, to: nil) { completion, _, receivedAt in
+      // Completed by a report received before the first record kept: recorded, if at all,
+      // in a file rotated away.
+      if let since, receivedAt < since { return }
       let facts = completion.facts
       let item = PatternReplay.Completion(
         pattern: completion.pattern.id, group: facts.group, from: facts.from, to: facts.to, reports: facts.reports)
@@ -159,22 +183,30 @@ struct Replay: ParsableCommand {
     return PatternReplay(replayed: replayed, recorded: recorded)
   }
 
-  /// The rules the alert log recorded for each report id, over the rotated files too.
-  private func recordedAlerts(_ configuration: DaemonConfiguration) throws -> [String: Set<String>] {
+  /// The rules the alert log recorded for each report id, over the rotated files too, and
+  /// how far back those files go (nil: to `seq` 1).
+  private func recordedAlerts(_ configuration: DaemonConfiguration) throws -> (
+    recorded: [String: Set<String>], coverage: Coverage?
+  ) {
     let base = alertLog ?? configuration.alerts.path
     var recorded: [String: Set<String>] = [:]
-    var found = false
+    var first: (seq: UInt64, time: Timestamp?)?
     for path in alertLogFiles(configuration) {
-      guard let data = FileManager.default.contents(atPath: path) else { continue }
-      found = true
+      // Only the log itself must be there; a rotated file listed a moment ago may be gone.
+      guard let data = path == base ? try InputFile.contents(path, naming: "the alert log") : try? InputFile.contents(path)
+      else { continue }
       for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-        guard case .object(let record)? = try? JSONValue.parse(Array(line)), case .string(let id)? = record["report_id"],
-          case .string(let rule)? = record["rule"], record["pattern"] == nil
+        guard case .object(let record)? = try? JSONValue.parse(Array(line)) else { continue }
+        if first == nil, case .number(let seq)? = record["seq"], seq >= 1, case .string(let time)? = record["time"] {
+          first = (UInt64(seq), Timestamp(time))
+        }
+        guard case .string(let id)? = record["report_id"], case .string(let rule)? = record["rule"],
+          record["pattern"] == nil
         else { continue }
         recorded[id, default: []].insert(rule)
       }
     }
-    guard found else { throw CommandFailure(status: 2, sentence: "cannot read the alert log \(base)") }
-    return recorded
+    guard let first, first.seq > 1, let time = first.time else { return (recorded, nil) }
+    return (recorded, Coverage(seq: first.seq, time: time))
   }
 }

@@ -75,35 +75,18 @@ struct SinksCommand: ParsableCommand {
     }
   }
 
-  /// One request; the response line as it came, and as an object.
-  static func ask(_ daemon: DaemonOptions, _ request: String) throws -> (line: String, response: [String: Any]) {
-    let connection = try daemon.connect()
-    guard connection.send(Array((request + "\n").utf8)), let line = connection.readLine(),
-      let response = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]
-    else {
-      throw CommandFailure(status: 2, sentence: "vigild at \(connection.path) closed the connection without answering")
-    }
-    return (String(decoding: line, as: UTF8.self), response)
-  }
-
-  /// One request, answered: with `json`, the response line is printed as it came (exit 1
-  /// for a refusal) and nil is returned; otherwise the response, once it says ok.
+  /// One request, answered: with `json`, the response line is printed as it came (an error
+  /// response with its exit status) and nil is returned; otherwise the response, once it
+  /// says ok.
   static func answer(_ daemon: DaemonOptions, _ request: String, json: Bool) throws -> [String: Any]? {
-    let (line, response) = try ask(daemon, request)
+    let (line, response) = try daemon.connect().exchange(request)
+    let refusal = DaemonConnection.refusal(of: response)
     guard json else {
-      try requireSuccess(response)
+      if let refusal { throw refusal }
       return response
     }
-    print(line)
-    if response["ok"] as? Bool != true { throw ExitCode(1) }
+    print(String(decoding: line, as: UTF8.self))
+    if let refusal { throw ExitCode(refusal.status) }
     return nil
-  }
-
-  /// A refusal (an unknown sink, `forbidden`) is exit status 1, with the daemon's sentence.
-  static func requireSuccess(_ response: [String: Any]) throws {
-    guard response["ok"] as? Bool != true else { return }
-    let error = response["error"] as? [String: Any] ?? [:]
-    throw CommandFailure(
-      status: 1, sentence: "refused (\(error["code"] as? String ?? "?")): \(error["message"] as? String ?? "")")
   }
 }

@@ -71,6 +71,22 @@ struct Verify: ParsableCommand {
         + "(alerts.head says seq \(head.seq) was written)"
       try fail(file, line: lastFileLines + 1, problem)
     }
+    // The configured log with no rotated file beside it holds the chain from its start: a
+    // log emptied (the head still says what was written) or one whose first records are gone.
+    if self.files.isEmpty, let file = files.last, !RotatedFiles.anyRotated(beside: file) {
+      if verifier.records == 0, let head, head.seq > 0 {
+        try fail(
+          file, line: 1,
+          "no records, and no rotated file beside it, but alerts.head says seq \(head.seq) was written: "
+            + "the log was emptied or removed")
+      }
+      if let first = verifier.firstSeq, first > 1 {
+        try fail(
+          file, line: 1,
+          "seq \(first) is its first record, and no rotated file is beside it: seq 1–\(first - 1) "
+            + "were deleted or moved away (name the files to verify them all)")
+      }
+    }
     report(verifier, source: nil)
   }
 

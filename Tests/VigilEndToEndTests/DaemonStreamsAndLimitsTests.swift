@@ -445,6 +445,33 @@ struct DaemonAccessTests {
     expectCleanStop(daemon)
   }
 
+  /// The `vigil` commands that ask one question say a refused connection as the error it is
+  /// (exit 2: the daemon cannot serve them now), never as a status of question marks and
+  /// zeros, or an empty list, with exit 0.
+  @Test func theClientSaysAnOverloadedDaemonInsteadOfAnEmptyAnswer() throws {
+    let daemon = try Self.daemon(config: "limits:\n  max_connections: 1\n")
+    let deadline = Date().addingTimeInterval(30)
+    var held: UnixSocketClient?
+    while held == nil, Date() < deadline {
+      let client = try UnixSocketClient(path: daemon.socketPath)
+      try client.send(Array(#"{"op":"ping"}"#.utf8) + [10])
+      if client.readLine() == #"{"ok":true,"op":"pong"}"# { held = client } else { Thread.sleep(forTimeInterval: 0.05) }
+    }
+    #expect(held != nil)
+    let socket = ["--socket", daemon.socketPath]
+    let status = try ChildProcess.run("vigil", ["status"] + socket, in: daemon.directory.path)
+    #expect(status.status == 2 && status.standardOutput.isEmpty, "\(status.standardOutput)")
+    #expect(status.standardError.hasPrefix("vigil: refused (overloaded): "), "\(status.standardError)")
+    let raw = try ChildProcess.run("vigil", ["status", "--json"] + socket, in: daemon.directory.path)
+    #expect(raw.status == 2 && raw.standardOutput.contains(#""code":"overloaded""#), "\(raw.standardOutput)")
+    for command in [["rules", "list"], ["sinks", "parked"], ["reload"]] {
+      let run = try ChildProcess.run("vigil", command + socket, in: daemon.directory.path)
+      #expect(run.status == 2 && run.standardError.contains("refused (overloaded)"), "\(command): \(run.standardError)")
+    }
+    held?.closeWriting()
+    expectCleanStop(daemon)
+  }
+
   @Test func oneConnectionTooManyIsToldSoAndClosed() throws {
     let daemon = try Self.daemon(config: "limits:\n  max_connections: 2\n")
     // Connections that just closed (the start-up probe) leave the count a moment later, so

@@ -588,6 +588,82 @@ struct VigilClientCommandTests {
     #expect(rewritten.standardOutput.hasPrefix("\(Self.alertLog):8: seq 10: altered: alerts.head keeps another hash for it"), "\(rewritten.standardOutput)")
   }
 
+  /// A log emptied (or removed) with no rotated file beside it is no rotation: `vigil verify`
+  /// names it, the daemon logs it at start, and `verify` still names it once the daemon has
+  /// written to the log again (its first record is then past `seq` 1 with nothing before it).
+  @Test func verifyAndTheDaemonTellAnEmptiedLogFromARotatedOne() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    _ = try daemon.exchange((1...2).map { Self.report("W-\($0)") })
+    expectCleanStop(daemon)
+    let path = daemon.directory.path + "/" + Self.alertLog
+    let whole = try String(contentsOfFile: path, encoding: .utf8)
+    #expect(whole.split(separator: "\n").count == 5)
+    try "".write(toFile: path, atomically: false, encoding: .utf8)
+
+    let emptied = try Self.offline(daemon, ["verify"])
+    #expect(emptied.status == 1)
+    #expect(
+      emptied.standardOutput == "\(Self.alertLog):1: no records, and no rotated file beside it, but alerts.head says "
+        + "seq 5 was written: the log was emptied or removed\n", "\(emptied.standardOutput)")
+
+    let restarted = try RunningDaemon(rules: DaemonEndToEndTests.rules, directory: daemon.directory)
+    #expect(restarted.log().contains("it holds no record, and no rotated file is beside it, but alerts.head says seq 5 was written"), "\(restarted.log())")
+    expectCleanStop(restarted)
+    let after = try Self.offline(daemon, ["verify"])
+    #expect(after.status == 1)
+    #expect(
+      after.standardOutput == "\(Self.alertLog):1: seq 6 is its first record, and no rotated file is beside it: "
+        + "seq 1–5 were deleted or moved away (name the files to verify them all)\n", "\(after.standardOutput)")
+
+    // A rotation leaves the old records beside the log: the same start is no finding, and
+    // neither is a log just rotated (empty, its records in `.1`).
+    try whole.write(toFile: path + ".1", atomically: false, encoding: .utf8)
+    let rotated = try Self.offline(daemon, ["verify"])
+    #expect(rotated.status == 0 && rotated.standardOutput == "ok: 6 records, seq 1–6, chain intact\n", "\(rotated.standardOutput)")
+    try "".write(toFile: path, atomically: false, encoding: .utf8)
+    try FileManager.default.removeItem(atPath: path + ".1")
+    try whole.write(toFile: path + ".1", atomically: false, encoding: .utf8)
+    let again = try RunningDaemon(rules: DaemonEndToEndTests.rules, directory: daemon.directory)
+    expectCleanStop(again)
+    #expect(!again.log().contains("is not what this daemon wrote"), "\(again.log())")
+  }
+
+  /// `replay` reads every rotated file beside the log, as `verify` does (logrotate keeps more
+  /// than `alerts.keep`), and leaves out the reports received before the first record kept:
+  /// their alerts were in files rotated away, so a rule set in force all along adds nothing.
+  @Test func replayReadsEveryRotatedFileAndComparesOnlyTheReportsTheyCover() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    for number in 1...3 {
+      _ = try daemon.exchange([Self.report("R-\(number)")])
+      usleep(20_000)  // received in another millisecond than the next
+    }
+    expectCleanStop(daemon)
+    let path = daemon.directory.path + "/" + Self.alertLog
+    let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+    #expect(lines.count == 7)
+    // One record a file, .6 (seq 1) to the log (seq 7): more files than alerts.keep (5).
+    try FileManager.default.removeItem(atPath: path)
+    for (index, line) in lines.enumerated() {
+      let number = lines.count - 1 - index
+      try (line + "\n").write(toFile: number == 0 ? path : "\(path).\(number)", atomically: true, encoding: .utf8)
+    }
+    let all = try Self.offline(daemon, ["replay"])
+    #expect(all.status == 0, "\(all.standardError)")
+    #expect(all.standardOutput.hasPrefix("replayed 3 reports from var/lib/vigil/reports.jsonl"), "\(all.standardOutput)")
+    #expect(all.standardOutput.hasSuffix("0 alerts added, 0 removed, 0 rules affected\n"), "\(all.standardOutput)")
+
+    // The files of seq 1–3 (the rule set's record and R-1's two alerts) gone.
+    for number in 4...6 { try FileManager.default.removeItem(atPath: "\(path).\(number)") }
+    let partial = try Self.offline(daemon, ["replay"])
+    #expect(partial.status == 0, "\(partial.standardError)")
+    #expect(
+      partial.standardOutput.hasSuffix(
+        "0 alerts added, 0 removed, 0 rules affected; 1 earlier report not compared (received before seq 4, "
+          + "the alert log's first record kept)\n"), "\(partial.standardOutput)")
+    let json = try Self.offline(daemon, ["replay", "--json"])
+    #expect(json.standardOutput.contains(#""reports":2,"unreadable":0"#) && json.standardOutput.contains(#""not_compared":1,"added":0"#), "\(json.standardOutput)")
+  }
+
   @Test func replayShowsWhatARuleEditWouldChange() throws {
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
     _ = try daemon.exchange([Self.report("P-1"), Self.report("P-2", weapons: "tank")])

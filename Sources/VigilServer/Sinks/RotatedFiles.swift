@@ -19,6 +19,16 @@ public enum RotatedFiles {
     }
   }
 
+  /// Whether any file beside `path` looks like one rotated from it: `path.1` and the like,
+  /// but also `path.1.gz` or logrotate's `path-20261205`. Without one, a log that holds no
+  /// record (or starts past seq 1) lost its records some other way.
+  public static func anyRotated(beside path: String) -> Bool {
+    let folder = (path as NSString).deletingLastPathComponent
+    let name = (path as NSString).lastPathComponent
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
+    return names.contains { $0.count > name.count + 1 && ($0.hasPrefix(name + ".") || $0.hasPrefix(name + "-")) }
+  }
+
   /// The files there are, oldest first, with their inodes.
   static func kept(_ path: String, keep: Int) -> [(path: String, inode: UInt64)] {
     let paths = stride(from: keep, through: 1, by: -1).map { "\(path).\($0)" } + [path]

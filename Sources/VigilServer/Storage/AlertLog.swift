@@ -48,6 +48,10 @@ public final class AlertLog {
     if let logged, let kept, kept.seq > logged.seq || (kept.seq == logged.seq && kept.hash != logged.hash) {
       endBehindHead = EndBehindHead(loggedSeq: logged.seq, headSeq: kept.seq)
       head = (kept.seq, kept.hash)
+    } else if logged == nil, let kept, kept.seq > 0, !RotatedFiles.anyRotated(beside: path) {
+      // Empty with no rotated file beside it: not a rotation (which leaves `path.1`), but a
+      // log emptied or removed. Going on from the head is right; going on silently is not.
+      endBehindHead = EndBehindHead(loggedSeq: 0, headSeq: kept.seq)
     } else {
       endBehindHead = nil
     }
@@ -68,11 +72,16 @@ public final class AlertLog {
     public var description: String {
       let missing = headSeq - loggedSeq
       let what =
-        missing == 0
-        ? "its last record, seq \(loggedSeq), is not the one alerts.head keeps (another hash): it was rewritten"
-        : "its last record is seq \(loggedSeq) but alerts.head says seq \(headSeq) was written: "
-          + "\(missing) record\(missing == 1 ? " is" : "s are") missing from its end (deleted, "
-          + "or lost to a power failure with durability: none)"
+        if missing == 0 {
+          "its last record, seq \(loggedSeq), is not the one alerts.head keeps (another hash): it was rewritten"
+        } else if loggedSeq == 0 {
+          "it holds no record, and no rotated file is beside it, but alerts.head says seq \(headSeq) was written: "
+            + "the records up to seq \(headSeq) are gone from it (the log was emptied or removed)"
+        } else {
+          "its last record is seq \(loggedSeq) but alerts.head says seq \(headSeq) was written: "
+            + "\(missing) record\(missing == 1 ? " is" : "s are") missing from its end (deleted, "
+            + "or lost to a power failure with durability: none)"
+        }
       return "the alert log's end is not what this daemon wrote: \(what); seq and the chain go on from alerts.head, "
         + "so the next record shows the break to vigil verify"
     }
