@@ -10,7 +10,8 @@ enum GovernorateAtlas {
 
   /// How reports write each governorate, beside the data's own English and Arabic names
   /// (which count too). Compared as `words(of:)` says; so hamza forms, ة/ه, a leading ال,
-  /// `al-` and the assimilated articles (`Ar-`, `As-`, `ez-`) need no alias of their own.
+  /// `al-` and the assimilated articles (`Ar-`, `As-`, `ez-`), and the other ways one name
+  /// is written in Latin letters (`PlaceWords`), need no alias of their own.
   static let aliases: [String: [String]] = [
     "SY01": ["Damascus", "Damascus City", "Dimashq", "دمشق", "مدينة دمشق"],
     "SY02": ["Aleppo", "Halab", "حلب"],
@@ -36,15 +37,12 @@ enum GovernorateAtlas {
 
   /// Words that say a name is a governorate's, at the start or end of a text: "Idlib
   /// Governorate" and "محافظة إدلب" are Idlib.
-  static let qualifiers = Set(["governorate", "province", "محافظة"].flatMap(NameNormalizer.words(of:)))
+  static let qualifiers = Set(["governorate", "province", "محافظة"].flatMap(PlaceWords.words(of:)))
 
-  /// The Latin article as it assimilates (Ar-Raqqa, As-Sweida, Deir ez-Zor): dropped like
-  /// `al`, so that Raqqa, Ar-Raqqa and Al-Raqqah name one governorate.
-  static let articles: Set<String> = ["ar", "as", "ash", "ad", "adh", "az", "ez", "es", "el", "an", "at", "ath"]
-
-  /// A text as its words, without articles and without one qualifier word at either end.
+  /// A text as its words, read as place names are (`PlaceWords`: Raqqa, Ar-Raqqa and
+  /// Al-Raqqah name one governorate), without one qualifier word at either end.
   static func words(of text: String) -> [String] {
-    var words = NameNormalizer.words(of: text).filter { !articles.contains($0) }
+    var words = PlaceWords.words(of: text)
     if let last = words.last, qualifiers.contains(last) { words.removeLast() }
     if let first = words.first, qualifiers.contains(first) { words.removeFirst() }
     return words

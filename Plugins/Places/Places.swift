@@ -75,7 +75,8 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
           errors.append(RuleError(place.position, "place \(place.key) is already defined at \(earlier)"))
         }
         keys[place.key] = place.position
-        places.append((place.key, place.names.map(Alias.init), place.except.map(Alias.init)))
+        let alias = { (name: String) in Alias(name, words: PlaceWords.words(of: name)) }
+        places.append((place.key, place.names.map(alias), place.except.map(alias)))
       }
     }
     guard errors.isEmpty else { return .failure(RuleSetErrors(errors: errors)) }
@@ -84,7 +85,7 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
     // The first place one of whose names the text names outside its exceptions' words:
     // "Kafr Nubl" is not Nubl, but "Nubl and Zahra, shelled from Kafr Nubl" is.
     let placeNamed = { @Sendable (text: ReportText) -> ReportText? in
-      let words = NameNormalizer.words(of: text.string)
+      let words = PlaceWords.words(of: text.string)
       return known.first { place in
         let excepted = place.except.flatMap { $0.occurrences(in: words) }
         return place.aliases.contains { alias in
@@ -102,15 +103,21 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
       guard case .field(let field) = arguments[0], case .text(let text)? = field.read(report) else { return nil }
       return found.value(for: text, compute: placeNamed).map(FieldValue.text)
     }
-    // `place_or_text(field)`: the place's key when the text names a place, else the text
-    // normalised as `normalized` gives it: a group of reports about one place, named places
-    // gathered across their spellings and scripts.
+    // `place_or_text(field)`: a group of reports about one place. The text's first part says
+    // the place, as for control ("Kafr Batna, Rif Dimashq" and "Kafr Batna (Eastern
+    // Ghouta)" are Kafr Batna): the key of the place it names (named places gathered across
+    // their spellings and scripts), else its words as place names are read, without the
+    // words that only say what kind of place it is ("Raqqa city" is Raqqa).
+    let groups = TextCache<ReportText?>()
+    let groupOf = { @Sendable (text: ReportText) -> ReportText? in
+      guard let first = ControlMap.placeParts(text.string).first else { return nil }
+      if let key = placeNamed(ReportText(first.text)) { return key }
+      return first.variants.last.map { ReportText($0.joined(separator: " ")) }
+    }
     let placeOrText = ConditionFunction(name: "place_or_text", parameters: [.field(.text)], result: .text) {
       report, arguments in
       guard case .field(let field) = arguments[0], case .text(let text)? = field.read(report) else { return nil }
-      if let key = found.value(for: text, compute: placeNamed) { return .text(key) }
-      let words = NameNormalizer.words(of: text.string)
-      return words.isEmpty ? nil : .text(ReportText(words.joined(separator: " ")))
+      return groups.value(for: text, compute: groupOf).map(FieldValue.text)
     }
     return .success([place, placeOrText, Self.governorate] + ((try? control.get()) ?? []))
   }

@@ -161,8 +161,9 @@ struct ControlMap: Sendable {
     self.wide = wide
     var byNameWords: [[String]: [Int]] = [:]
     for (index, entry) in entries.enumerated() {
-      for alias in entry.aliases where byNameWords[alias.words]?.last != index {
-        byNameWords[alias.words, default: []].append(index)
+      for alias in entry.aliases {
+        let words = PlaceWords.words(of: alias.text)
+        if byNameWords[words]?.last != index { byNameWords[words, default: []].append(index) }
       }
     }
     self.byNameWords = byNameWords
@@ -296,7 +297,7 @@ struct ControlMap: Sendable {
   }
 
   /// Words that only say what kind of place a name is: "Raqqa city" is Raqqa.
-  static let qualifiers = Set(["city", "town", "centre", "center", "downtown"] + ["مدينة", "بلدة"].flatMap(NameNormalizer.words(of:)))
+  static let qualifiers = Set((["city", "town", "centre", "center", "downtown"] + ["مدينة", "بلدة"]).flatMap(PlaceWords.words(of:)))
 
   /// The ways a place text names a place, part by part: each of its comma- or
   /// dash-separated parts ("Al-Sukkari, Aleppo": Al-Sukkari, then Aleppo), as words, as
@@ -306,7 +307,7 @@ struct ControlMap: Sendable {
   static func placeParts(_ text: String) -> [(text: String, variants: [[String]])] {
     var parts: [(text: String, variants: [[String]])] = []
     for piece in partTexts(text) {
-      let words = NameNormalizer.words(of: piece)
+      let words = PlaceWords.words(of: piece)
       guard !words.isEmpty else { continue }
       let bare = words.filter { !qualifiers.contains($0) }
       parts.append((piece, !bare.isEmpty && bare != words ? [words, bare] : [words]))
@@ -315,7 +316,7 @@ struct ControlMap: Sendable {
   }
 
   /// The separators of a place text's parts, besides " - ".
-  static let separators: Set<Unicode.Scalar> = [",", "،", ";", "/", "(", ")", "–", "—"]
+  static let separators: Set<Unicode.Scalar> = [",", "،", ";", "؛", "/", "(", ")", "[", "]", "–", "—"]
 
   /// The text's parts: split at " - " (whole characters, as Foundation matches a string: a
   /// space that carries a combining mark is no separator), then at each separator scalar.

@@ -8,21 +8,21 @@ import Testing
 @Suite("Territorial control: a place text's parts")
 struct PlacePartsTests {
   static func foundationParts(_ text: String) -> [String] {
-    let separators = CharacterSet(charactersIn: ",،;/()").union(CharacterSet(charactersIn: "–—"))
+    let separators = CharacterSet(charactersIn: ",،;؛/()[]").union(CharacterSet(charactersIn: "–—"))
     return text.components(separatedBy: " - ").flatMap { $0.components(separatedBy: separators) }
   }
 
   @Test func namedPlacesSplitAsFoundationSplitThem() {
     for text in [
       "", "Raqqa", "Raqqa sector 17", "Al-Sukkari, Aleppo", "Manbij - Aleppo", "حي الشعار، حلب", "a - b - c",
-      "a -- b", "a - - b", " - ", " -", "- ", "Idlib (countryside)", "Deir ez-Zor – city", "x/y;z", "—", "a  -  b", "a - \u{301}b", "a \u{301}- b", "a -\u{301} b",
+      "a -- b", "a - - b", " - ", " -", "- ", "Idlib (countryside)", "Deir ez-Zor – city", "x/y;z", "x؛y", "x [y]", "—", "a  -  b", "a - \u{301}b", "a \u{301}- b", "a -\u{301} b",
     ] {
       #expect(ControlMap.partTexts(text) == Self.foundationParts(text), "\(text.debugDescription)")
     }
   }
 
   @Test func randomTextsSplitAsFoundationSplitThem() {
-    let alphabet: [String] = [" ", "-", "\u{301}", ",", "،", ";", "/", "(", ")", "–", "—", "a", "B", "ح", "ل", "é", "😀"]
+    let alphabet: [String] = [" ", "-", "\u{301}", ",", "،", ";", "؛", "/", "(", ")", "[", "]", "–", "—", "a", "B", "ح", "ل", "é", "😀"]
     var generator = SystemRandomNumberGenerator()
     for _ in 0..<2_000 {
       let text = String((0..<Int.random(in: 0..<16, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }.joined())

@@ -102,7 +102,7 @@ struct PluginRuleTests {
       ("not control(location) in (designated, share)", 52, "control(…) answers one of designated, shared, others; 'share' is none of them"),
       ("place(access.crossing) = bab_al_hwa", 39, "place(…) answers one of bab_al_hawa; 'bab_al_hwa' is none of them"),
       ("place(access.crossing) in (crossings)", 41, "place(…) answers one of bab_al_hawa; 'bab_al_salem' (in list crossings) is none of them"),
-      ("governorate(location) = Idlibb", 38, "governorate(…) answers one of"),
+      ("governorate(location) = Idlub", 38, "governorate(…) answers one of"),
       ("control(location) iin (DESIGNATD)", 37, "control(…) answers one of designated, shared, others; 'DESIGNATD' is none of them"),
     ] {
       guard case .failure(let errors) = load(rule(condition)) else {
@@ -239,6 +239,15 @@ struct PluginPatternGroupTests {
     let completions = try Self.completions(["مضايا", "Madaya town"])
     #expect(completions.map(\.message) == ["2 denials to Madaya town"])
     #expect(completions.map(\.facts.group) == [["madaya"]])
+  }
+
+  /// The text's first part says the place, as for control: a governorate or a region after
+  /// it, or another spelling of its name, is the same group.
+  @Test func oneUnlistedPlaceWrittenWithWhereItIsIsOneGroup() throws {
+    let completions = try Self.completions(["Kafr Batna, Rif Dimashq", "Kafr Batna (Madaya)"])
+    #expect(completions.map(\.facts.group) == [["kafr batna"]])
+    #expect(try Self.completions(["Ar-Raqqah city", "Raqqa"]).map(\.facts.group) == [["raqa"]])
+    #expect(try Self.completions(["Kafr Batna", "Kafr Nubl"]).isEmpty)
   }
 
   @Test func anUnlistedArabicPlaceIsShownAsWritten() throws {

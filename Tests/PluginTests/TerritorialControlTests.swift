@@ -110,6 +110,12 @@ struct TerritorialControlTests {
     // A point inside a circle with no entry for that day gives way to the name.
     ("2013-06-01", #""place":"Damascus","lat":36.53,"lon":37.96"#, "others"),
     ("2016-06-01", "", "unknown"),
+    // One name however it is written in Latin letters, or run together in Arabic.
+    ("2016-06-01", #""place":"El-Manbej""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"Edleb""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    // Parts are separated by the Arabic semicolon and by square brackets too.
+    ("2016-06-01", #""place":"منبج؛ إدلب""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"Manbij [Idlib]""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
   ]
 
   @Test(arguments: cases)

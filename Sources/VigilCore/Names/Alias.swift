@@ -10,6 +10,13 @@ public struct Alias: Sendable, Equatable {
     words = NameNormalizer.words(of: text)
   }
 
+  /// An alias whose words a plugin read its own way (place names, compared beyond names'
+  /// normalisation); the texts it is found in must be read the same way.
+  public init(_ text: String, words: [String]) {
+    self.text = text
+    self.words = words
+  }
+
   /// Whether the alias occurs in a name already split by `NameNormalizer.words(of:)`.
   /// Words compare by their UTF-8: normalisation has already made equal words equal
   /// byte for byte, and String's own comparison (canonical equivalence) costs far more on
