@@ -39,21 +39,36 @@ public final class Daemon: Sendable {
     connectionThreads(configured: configuration.socket.threads, cores: System.coreCount)
   }
 
+  /// Creates `path` and the folders above it that are missing, each given `mode` when one
+  /// is (whatever the umask); nil when done, else why not (as `strerror` says it).
+  static func makeDirectory(_ path: String, mode: mode_t?) -> String? {
+    var status = stat()
+    if stat(path, &status) == 0 {
+      return status.st_mode & S_IFMT == S_IFDIR ? nil : "a file that is not a directory is there"
+    }
+    let above = parent(path)
+    if above != path, !above.isEmpty, let reason = makeDirectory(above, mode: mode) { return reason }
+    guard mkdir(path, 0o777) == 0 || errno == EEXIST else { return String(cString: strerror(errno)) }
+    if let mode, chmod(path, mode) != 0 { return String(cString: strerror(errno)) }
+    return nil
+  }
+
   /// Everything the daemon does before it is ready; `log` gets one line per event.
   public static func start(
     configuration: DaemonConfiguration, plugins: PluginRegistry, ruleSet: RuleSet,
     log: @escaping DaemonEventLog
   ) throws(StartFailure) -> Daemon {
     let state = configuration.stateDirectory
+    // The folders the daemon creates are as private as its umask makes them, but for the
+    // socket's: there the socket's own mode and group say who may connect, and a private
+    // folder would refuse everyone else whatever they say.
     let folders = [
-      ("state_dir", state), ("alerts.path", parent(configuration.alerts.path)),
-      ("socket.path", parent(configuration.socket.path)),
+      ("state_dir", state, nil), ("alerts.path", parent(configuration.alerts.path), nil),
+      ("socket.path", parent(configuration.socket.path), mode_t(0o755)),
     ]
-    for (key, directory) in folders {
-      do {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-      } catch {
-        throw StartFailure(description: "\(key): cannot create the directory \(directory): \(error.localizedDescription)")
+    for (key, directory, mode) in folders {
+      if let reason = makeDirectory(directory, mode: mode) {
+        throw StartFailure(description: "\(key): cannot create the directory \(directory): \(reason)")
       }
     }
     let lock = try lockStateDirectory(state)
@@ -230,8 +245,19 @@ public final class Daemon: Sendable {
     // group member refused for a moment, a mode not yet the configured one).
     if !configuration.socket.group.isEmpty {
       let group = DaemonConfiguration.Socket.groupID(of: configuration.socket.group)
-      guard let group, chown(binding, uid_t.max, group) == 0 else {
-        let reason = group == nil ? "no such group" : String(cString: strerror(errno))
+      var status = stat()
+      // The daemon's own group (the unit's `Group=`) needs no chown, which the shipped
+      // unit's system call filter forbids.
+      let owned = group != nil && stat(binding, &status) == 0 && status.st_gid == group!
+      guard let group, owned || chown(binding, uid_t.max, group) == 0 else {
+        let failed = errno
+        let reason =
+          group == nil
+          ? "no such group"
+          : String(cString: strerror(failed))
+            + (failed == EPERM
+              ? " (a group other than the daemon's own: under the shipped unit, whose system call filter "
+                + "forbids chown, use the unit's Group= instead; see docs/install.md)" : "")
         unlink(binding)
         throw StartFailure(
           description: "cannot give the socket to the group \(configuration.socket.group) (socket.group): \(reason)")
