@@ -4,12 +4,13 @@ import VigilServer
 
 /// How a command finds the daemon and the configuration (docs/vigil.md, "Finding the daemon and the configuration"): `--socket`,
 /// else `VIGIL_SOCKET`, else the configuration's `socket.path`; `--config`, else
-/// `Config/vigild.yaml` when it exists, else the built-in defaults.
+/// `VIGIL_CONFIG`, else `Config/vigild.yaml` when it exists, else the built-in defaults.
 struct DaemonOptions: ParsableArguments {
   @Option(help: ArgumentHelp("The daemon's socket (default: $VIGIL_SOCKET, else the configuration's).", valueName: "PATH"))
   var socket: String?
 
-  @Option(help: ArgumentHelp("Configuration file (default: Config/vigild.yaml if present).", valueName: "FILE"))
+  @Option(
+    help: ArgumentHelp("Configuration file (default: $VIGIL_CONFIG, else Config/vigild.yaml if present).", valueName: "FILE"))
   var config: String?
 
   func configuration() throws(CommandFailure) -> DaemonConfiguration {
@@ -27,15 +28,20 @@ struct DaemonOptions: ParsableArguments {
   }
 
   func connect() throws(CommandFailure) -> DaemonConnection {
-    try DaemonConnection(path: socketPath)
+    // A configuration named must be readable, even where the socket comes from elsewhere.
+    if config != nil { _ = try configuration() }
+    return try DaemonConnection(path: socketPath)
   }
 }
 
-/// The configuration at `path` (`--config`), else `Config/vigild.yaml` when it exists, else
-/// the built-in defaults, checked against the plugins this build links in.
+/// The configuration at `path` (`--config`), else at `VIGIL_CONFIG` (an installed daemon's,
+/// `/etc/vigil/vigild.yaml`), else `Config/vigild.yaml` when it exists, else the built-in
+/// defaults, checked against the plugins this build links in. One named either way must be
+/// readable.
 func loadConfiguration(_ path: String?) throws(CommandFailure) -> DaemonConfiguration {
   var source = ConfigurationSource()
-  source.explicitPath = path
+  let fromEnvironment = ProcessInfo.processInfo.environment["VIGIL_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+  source.explicitPath = path ?? fromEnvironment
   do {
     return try source.load(knownPlugins: builtInPlugins.names, withoutSettings: builtInPlugins.withoutSettings)
   } catch {

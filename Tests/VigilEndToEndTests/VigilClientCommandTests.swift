@@ -664,6 +664,25 @@ struct VigilClientCommandTests {
     #expect(json.standardOutput.contains(#""reports":2,"unreadable":0"#) && json.standardOutput.contains(#""not_compared":1,"added":0"#), "\(json.standardOutput)")
   }
 
+  /// Outside the repository (an installed daemon), `VIGIL_CONFIG` names the configuration
+  /// the offline commands read; a configuration named, either way, must be readable even
+  /// when the socket is given.
+  @Test func theConfigurationIsFoundFromVIGIL_CONFIG() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    _ = try daemon.exchange([Self.report("V-1")])
+    let named = try Self.vigil(daemon, ["status", "--config", "/nonexistent/vigild.yaml"])
+    #expect(named.status == 2 && named.standardError.contains("/nonexistent/vigild.yaml"), "\(named.standardError)")
+    expectCleanStop(daemon)
+    let root = daemon.directory.path
+    try Self.file(daemon, "site.yaml", "state_dir: \(root)/var/lib/vigil\nalerts:\n  path: \(root)/\(Self.alertLog)\n")
+    let elsewhere = try TemporaryDirectory()
+    let vigil = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil").path
+    let found = try ChildProcess.run("/usr/bin/env", ["VIGIL_CONFIG=\(root)/site.yaml", vigil, "verify"], in: elsewhere.path)
+    #expect(found.status == 0 && found.standardOutput == "ok: 3 records, seq 1–3, chain intact\n", "\(found.standardOutput)\(found.standardError)")
+    let missing = try ChildProcess.run("/usr/bin/env", ["VIGIL_CONFIG=\(root)/nosuch.yaml", vigil, "verify"], in: elsewhere.path)
+    #expect(missing.status == 2 && missing.standardError.contains("nosuch.yaml"), "\(missing.standardError)")
+  }
+
   @Test func replayShowsWhatARuleEditWouldChange() throws {
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
     _ = try daemon.exchange([Self.report("P-1"), Self.report("P-2", weapons: "tank")])
