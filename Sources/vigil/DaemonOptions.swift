@@ -39,12 +39,25 @@ struct DaemonOptions: ParsableArguments {
 /// defaults, checked against the plugins this build links in. One named either way must be
 /// readable.
 func loadConfiguration(_ path: String?) throws(CommandFailure) -> DaemonConfiguration {
+  try configurationSource(path).load()
+}
+
+/// Where the configuration comes from: `path` (`--config`), else `VIGIL_CONFIG`, else the
+/// default file when it exists.
+func configurationSource(_ path: String?) -> ConfigurationSource {
   var source = ConfigurationSource()
   let fromEnvironment = ProcessInfo.processInfo.environment["VIGIL_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
   source.explicitPath = path ?? fromEnvironment
-  do {
-    return try source.load(knownPlugins: builtInPlugins.names, withoutSettings: builtInPlugins.withoutSettings)
-  } catch {
-    throw CommandFailure(status: 2, sentence: "\(error)")
+  return source
+}
+
+extension ConfigurationSource {
+  /// The configuration, checked against the plugins this build links in.
+  func load() throws(CommandFailure) -> DaemonConfiguration {
+    do {
+      return try load(knownPlugins: builtInPlugins.names, withoutSettings: builtInPlugins.withoutSettings)
+    } catch {
+      throw CommandFailure(status: 2, sentence: "\(error)")
+    }
   }
 }

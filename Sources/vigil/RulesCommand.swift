@@ -53,7 +53,14 @@ struct RuleSetOptions: ParsableArguments {
   }
 
   private func load(runningExamples: Bool) throws -> RuleSetCheck {
-    let configuration = try loadConfiguration(config)
+    let source = configurationSource(config)
+    let configuration = try source.load()
+    // The configured set is checked as vigild checks it at start, its configuration too.
+    if directories.isEmpty, let path = source.path,
+      let problem = RulesDirectoryCheck.worldWritable(path, what: "the configuration", key: nil)
+    {
+      throw CommandFailure(status: 1, sentence: problem + " (vigild would not start on it)")
+    }
     let paths = directories.isEmpty ? configuration.rules.paths : directories
     let sources: [RuleSource]
     do {

@@ -153,5 +153,15 @@ struct LintAgreesWithDaemonTests {
     expectCleanStop(daemon)
     let start = try Vigild.run(["--config", "v.yaml", "--socket", directory.path + "/second.sock"], in: directory.path)
     #expect(start.status == 1 && start.standardError.contains("any user may write it"))
+
+    // A configuration any user may write: vigild refuses to start on it, and so does lint
+    // refuse the set it configures.
+    #expect(chmod(shared, 0o644) == 0)
+    #expect(chmod(directory.path + "/v.yaml", 0o646) == 0)
+    let configured = try Vigil.run(["rules", "lint", "--config", "v.yaml"], in: directory.path)
+    #expect(configured.status == 1, "\(configured)")
+    #expect(configured.standardError.contains(#"refusing the configuration "v.yaml": any user may write it (mode 646)"#), "\(configured.standardError)")
+    let named = try Vigil.run(["rules", "lint", "--config", "v.yaml", "Rules"], in: directory.path)
+    #expect(named.status == 0, "directories named are checked without the configuration's own mode: \(named)")
   }
 }
