@@ -81,10 +81,8 @@ struct Import: ParsableCommand {
             // breaks off there, what came before stands.
             let problem = error as? TableError ?? TableError(row: nil, "\(error)")
             if problem == lastError || problem.row == nil {
+              // Said at the end, on standard error; no row's verdict (nor a report counted).
               counts.withLockedValue { $0.unreadable.append("\(table.name): \(problem)") }
-              if problem.row == nil {
-                origins.append(.init(file: table.name, line: 0, refusal: "the file cannot be read further: \(problem)"))
-              }
               break
             }
             lastError = problem

@@ -240,6 +240,21 @@ struct XLSXReaderTests {
     #expect(again == error)
   }
 
+  /// Damage between two rows is the file's: the row before it was read whole (and may have
+  /// been recorded), so the error names no row.
+  @Test func malformedSheetXMLBetweenRowsNamesNoRow() throws {
+    let rows = (1...3).map { "<row r=\"\($0)\"><c r=\"A\($0)\"><v>\($0)</v></c></row>" }.joined()
+    let workbook = try Workbook(sheets: [("Data", sheetXML(rows + "<oops<row r=\"4\"><c r=\"A4\"><v>4</v></c></row>"))])
+    var reader = try XLSXReader(path: workbook.path)
+    var read = 0
+    let error = #expect(throws: TableError.self) {
+      while try reader.next() != nil { read += 1 }
+    }
+    #expect(read == 2)  // rows 2 and 3 (row 1 is the header)
+    #expect(error?.row == nil)
+    #expect(error?.message.hasPrefix("the part xl/worksheets/sheet1.xml is not well-formed XML at line") == true)
+  }
+
   // MARK: Sheets
 
   @Test func aSheetIsChosenByName() throws {

@@ -316,7 +316,8 @@ struct JSONRecordSplitter {
     }
     if !first {
       guard start == Self.comma else {
-        throw failed(TableError(row: index, "expected \",\" or \"]\" after this record"))
+        // The file's error, not the record's before it (read whole, and perhaps recorded).
+        throw failed(TableError(row: nil, "expected \",\" or \"]\" after record \(index)"))
       }
       guard let next = nextNonSpace() else { throw failed(endOfFile(unclosed)) }
       start = next

@@ -33,6 +33,7 @@ final class XLSXSheetParser: XLSXPartParser {
 
   // The row being read.
   private var rowNumber = 0
+  private var inRow = false
   private var cells: [String] = []
   /// A row whose cell cannot be read is delivered as this error, once the row has ended.
   private var rowError: TableError?
@@ -52,13 +53,16 @@ final class XLSXSheetParser: XLSXPartParser {
     super.init(part: part)
   }
 
-  override var currentRow: Int? { rowNumber > 0 ? rowNumber : nil }
+  /// The row an XML error falls in; nil between rows (an error there is the file's, not
+  /// the row's before it, which was read whole and may have been recorded).
+  override var currentRow: Int? { inRow && rowNumber > 0 ? rowNumber : nil }
 
   override func start(_ element: String, attributes: [String: String], parser: XMLParser) {
     switch element {
     case "row":
       // `r` is optional: a row without it follows the previous one.
       rowNumber = attributes["r"].flatMap { Int($0) } ?? rowNumber + 1
+      inRow = true
       cells.removeAll(keepingCapacity: true)
       rowError = nil
     case "c":
@@ -92,6 +96,7 @@ final class XLSXSheetParser: XLSXPartParser {
       inCell = false
       place(cellText())
     case "row":
+      inRow = false
       defer { column = 0 }
       let delivered: Bool
       if let rowError {
