@@ -56,6 +56,11 @@ struct SpoolFeed: ReportFeed {
 
   func run(_ context: any SourceContext) {
     var seen: [String: (size: Int, modified: Date, since: Date)] = [:]
+    // Files whose pass could not put them away (done/ not writable, the progress not
+    // written): said in status, and not read again until they change — putting one away is
+    // tried again at each look, a pass that could not start after a minute — rather than
+    // submitted again at every look.
+    var stuck: [String: (size: Int, modified: Date, stuck: SpoolFile.Stuck, at: Date)] = [:]
     while !context.isStopping {
       SpoolPending.settle(in: folder + "/done")
       SpoolPending.settle(in: folder + "/failed")
@@ -66,24 +71,45 @@ struct SpoolFeed: ReportFeed {
           let size = (attributes?[.size] as? Int) ?? -1
           let modified = (attributes?[.modificationDate] as? Date) ?? .distantPast
           // A file still being written changes between looks; only a settled one is taken.
+          if let held = stuck[path], held.size == size, held.modified == modified {
+            if let putAway = held.stuck.putAway {
+              if let problem = putAway() {
+                stuck[path] = (size, modified, .init(problem: problem, putAway: putAway), held.at)
+              } else {
+                stuck[path] = nil
+              }
+              continue
+            }
+            if Date().timeIntervalSince(held.at) < Self.retryStuck { continue }
+          }
           if let last = seen[path], last.size == size, last.modified == modified {
             guard Date().timeIntervalSince(last.since) >= settle else { continue }
             seen[path] = nil
-            SpoolFile(path: path, spool: folder, mappings: mappings).importRows(context)
+            if let held = SpoolFile(path: path, spool: folder, mappings: mappings).importRows(context) {
+              stuck[path] = (size, modified, held, Date())
+            } else {
+              stuck[path] = nil
+            }
           } else {
             seen[path] = (size, modified, Date())
           }
         }
-        context.problem(try strayFiles().first.map { stray in
+        stuck = stuck.filter { FileManager.default.fileExists(atPath: $0.key) }
+        let stray = try strayFiles().first.map { stray in
           "\(stray) is in the spool folder itself, which is read by mapping: move it into \(folder)/MAPPING/ "
             + "(MAPPING: the name of a mapping in \(mappings), without .yaml)"
-        })
+        }
+        let problems = stuck.keys.sorted().compactMap { stuck[$0]?.stuck.problem } + (stray.map { [$0] } ?? [])
+        context.problem(problems.isEmpty ? nil : problems.joined(separator: "; "))
       } catch {
         context.problem("cannot read the spool folder \(folder): \(error.localizedDescription)")
       }
       context.pause(min(1, max(0.1, settle / 2)))
     }
   }
+
+  /// How long a file that could not be put away waits before its pass is tried again.
+  static let retryStuck: TimeInterval = 60
 
   /// Files put in the spool folder itself, which no mapping reads: said in status until
   /// they are moved.
@@ -124,12 +150,21 @@ struct SpoolFile {
   /// The verdicts so far, under the spool's hidden `.progress/` until the file is done.
   var progressPath: String { SpoolProgress.path(spool: spool, mapping: mappingName, name: name) }
 
-  func importRows(_ context: any SourceContext) {
+  /// What kept a file in the spool after its pass: the problem, and when the pass was done
+  /// but the file could not be put away, how to try that again (nil: the pass itself could
+  /// not be made).
+  struct Stuck {
+    let problem: String
+    let putAway: (() -> String?)?
+  }
+
+  /// Imports the file and puts it away; what kept it in the spool, else nil.
+  func importRows(_ context: any SourceContext) -> Stuck? {
     // Before anything reads it (a file that fails at once still reports the rows before it).
     SpoolProgress.discardIfNotOf(path, at: progressPath)
     switch MappingLoader.load(path: mappings + "/" + mappingName + ".yaml") {
     case .failure(let errors):
-      fail("the mapping \(mappingName) (\(mappings)/\(mappingName).yaml) does not load:\n\(errors)")
+      return putAway { fail("the mapping \(mappingName) (\(mappings)/\(mappingName).yaml) does not load:\n\(errors)") }
     case .success(let mapping):
       // The file as it is when its pass starts: one replaced or changed during the pass is
       // told apart at its end, or when reading it fails.
@@ -137,16 +172,19 @@ struct SpoolFile {
       do {
         var reader = try Self.open(path, mapping: mapping)
         let mapper = RowMapper(mapping: mapping, table: reader)
-        if let problem = mapper.missingColumnsProblem(header: reader.header) { return fail(problem) }
+        if let problem = mapper.missingColumnsProblem(header: reader.header) { return putAway { fail(problem) } }
         try? FileManager.default.createDirectory(atPath: spool + "/" + SpoolProgress.folder, withIntermediateDirectories: true)
         guard let progress = SpoolProgress.open(progressPath, for: path) else {
-          return context.problem("cannot write \(progressPath)")
+          return Stuck(
+            problem: "cannot import \(path): cannot write its progress at \(progressPath) "
+              + "(\(String(cString: strerror(errno)))); it stays in the spool, and is taken again once it changes or in a minute",
+            putAway: nil)
         }
         defer { try? progress.close() }
         let before = previousVerdicts()
         var lastError: TableError?
         while true {
-          if context.isStopping { return }  // the file stays; it is taken again at the next start
+          if context.isStopping { return nil }  // the file stays; it is taken again at the next start
           let next: TableRow?
           do {
             next = try reader.next()
@@ -182,7 +220,7 @@ struct SpoolFile {
               } else {
                 line = "\(row.number) \(id) duplicate"
               }
-            case .refused("shutting_down", _): return
+            case .refused("shutting_down", _): return nil
             case .refused(let code, let message): line = "\(row.number) \(id) refused \(code): \(message)"
             }
           }
@@ -190,19 +228,27 @@ struct SpoolFile {
         }
         try progress.synchronize()
         if SpoolProgress.identity(of: path) == startedAs.identity {
-          finish()
+          return putAway { finish() }
         } else if SpoolProgress.inode(of: path) == startedAs.inode {
-          fail(
-            "the file changed while it was read (written in place, or cut short): the rows read are below; "
-              + "write a file elsewhere and rename it into the spool")
+          return putAway {
+            fail(
+              "the file changed while it was read (written in place, or cut short): the rows read are below; "
+                + "write a file elsewhere and rename it into the spool")
+          }
         } else {
-          finishReplaced()
+          return putAway { finishReplaced() }
         }
       } catch {
         // The reason is the file's that was read; another now at its path is not moved.
-        if SpoolProgress.inode(of: path) == startedAs.inode { fail("\(error)") } else { finishReplaced(failure: "\(error)") }
+        if SpoolProgress.inode(of: path) == startedAs.inode { return putAway { fail("\(error)") } }
+        return putAway { finishReplaced(failure: "\(error)") }
       }
     }
+  }
+
+  /// Puts the file away now; when that fails, what kept it, and how to try again.
+  private func putAway(_ attempt: @escaping () -> String?) -> Stuck? {
+    attempt().map { Stuck(problem: $0, putAway: attempt) }
   }
 
   /// What an earlier, interrupted pass recorded, by row (the last line for each).
@@ -216,15 +262,15 @@ struct SpoolFile {
   }
 
   /// Done: the file and its verdicts (one line per row, the last word on each) to done/.
-  private func finish() {
+  private func finish() -> String? {
     let verdicts = previousVerdicts().sorted { $0.key < $1.key }.map(\.value).joined(separator: "\n") + "\n"
-    settle(in: spool + "/done", beside: "verdicts", text: verdicts)
+    return settle(in: spool + "/done", beside: "verdicts", text: verdicts)
   }
 
   /// Another file took its name during the pass (renamed in over it), or it was removed:
   /// the verdicts of the file read go to done/ alone, as `NAME.replaced.verdicts` (or
   /// `NAME.removed.verdicts`), and a new file stays for its own pass.
-  private func finishReplaced(failure: String? = nil) {
+  private func finishReplaced(failure: String? = nil) -> String? {
     let verdicts = previousVerdicts().sorted { $0.key < $1.key }.map(\.value).joined(separator: "\n") + "\n"
     let what = FileManager.default.fileExists(atPath: path) ? "replaced" : "removed"
     let next = what == "replaced" ? "; the new one is imported in its turn" : ""
@@ -232,15 +278,15 @@ struct SpoolFile {
       "# \(name) was \(what) while it was read: these are the verdicts of the file read (no longer in the spool)\(next)\n"
       + (failure.map { "# reading it failed: \($0)\n" } ?? "")
     let target = Self.free(spool + "/done/" + name + "." + what, suffix: ".verdicts")
-    settle(to: target, beside: "verdicts", text: note + verdicts, moving: false)
+    return settle(to: target, beside: "verdicts", text: note + verdicts, moving: false)
   }
 
   /// Unreadable: the file and the reason to failed/.
-  private func fail(_ reason: String) {
+  private func fail(_ reason: String) -> String? {
     // Rows read before it broke off were recorded: their verdicts go with the reason.
     let before = previousVerdicts().sorted { $0.key < $1.key }.map(\.value)
     let text = reason + "\n" + (before.isEmpty ? "" : "the rows before it:\n" + before.joined(separator: "\n") + "\n")
-    settle(in: spool + "/failed", beside: "reason", text: text)
+    return settle(in: spool + "/failed", beside: "reason", text: text)
   }
 
   /// The file to `folder` and `text` beside it as `NAME.<kind>`, which appears last, so a
@@ -249,19 +295,38 @@ struct SpoolFile {
   /// again (the hidden text is overwritten); after it, `SpoolFeed` renames the hidden text
   /// into place at its next look (`SpoolPending.settle`). The last step is rename(2),
   /// which replaces a text a file of the same name left earlier (as the atomic write did).
-  private func settle(in folder: String, beside kind: String, text: String) {
-    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+  /// What kept it from being done, else nil: the file and its progress are then left as they
+  /// are, to be taken again.
+  private func settle(in folder: String, beside kind: String, text: String) -> String? {
     settle(to: Self.free(folder + "/" + name), beside: kind, text: text, moving: true)
   }
 
-  private func settle(to target: String, beside kind: String, text: String, moving: Bool) {
-    try? FileManager.default.createDirectory(
-      atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+  private func settle(to target: String, beside kind: String, text: String, moving: Bool) -> String? {
+    let folder = (target as NSString).deletingLastPathComponent
+    let cannot = { (what: String) in
+      "cannot put \(path) away: cannot \(what) in \(folder) (\(String(cString: strerror(errno)))); it stays in the spool, "
+        + "and is put away as soon as it can be"
+    }
+    var isFolder: ObjCBool = false
+    if !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
+      guard mkdir(folder, 0o777) == 0 || errno == EEXIST else { return cannot("create the folder") }
+    } else if !isFolder.boolValue {
+      errno = ENOTDIR
+      return cannot("write")
+    }
     let pending = SpoolPending.path(for: target, kind: kind)
-    try? text.write(toFile: pending, atomically: true, encoding: .utf8)
-    if moving { try? FileManager.default.moveItem(atPath: path, toPath: target) }
+    guard FileManager.default.createFile(atPath: pending, contents: Data(text.utf8)) else {
+      return cannot("write its \(kind)")
+    }
+    if moving, rename(path, target) != 0 {
+      let failed = errno
+      unlink(pending)
+      errno = failed
+      return cannot("move it")
+    }
     try? FileManager.default.removeItem(atPath: progressPath)
     _ = rename(pending, target + "." + kind)
+    return nil
   }
 
   /// `path`, or `path.2`, `path.3`, … when a file of that name (`path` + `suffix`) is

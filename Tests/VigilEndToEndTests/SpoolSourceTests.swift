@@ -89,6 +89,35 @@ struct SpoolSourceTests {
     expectCleanStop(daemon)
   }
 
+  /// A file that cannot be put away (here done/ is a file, not a folder) stays in the spool,
+  /// said in status, and is not submitted again at every look; once it can be put away, it
+  /// is, with the verdicts of its pass.
+  @Test func aFileThatCannotBePutAwayIsSaidAndNotImportedAgainAndAgain() throws {
+    let directory = try TemporaryDirectory()
+    let daemon = try Self.daemon(in: directory)
+    try "not a folder".write(toFile: directory.path + "/spool/done", atomically: true, encoding: .utf8)
+    try Self.drop(try String(contentsOfFile: Self.example, encoding: .utf8), as: "week2.csv", in: directory)
+    func source() throws -> [String: Any] {
+      (try daemon.exchange(#"{"op":"status"}"#)["sources"] as? [[String: Any]])?.first ?? [:]
+    }
+    #expect(eventually(within: 60) { ((try? source())?["problem"] as? String)?.contains("cannot put") == true })
+    let problem = try source()["problem"] as? String ?? ""
+    #expect(problem.contains("spool/hxl-incidents/week2.csv away: cannot write in") && problem.contains("it stays in the spool"), "\(problem)")
+    #expect(try source()["accepted"] as? Int == 4)
+    // Looks go on (a fifth of a second apart) without taking it again.
+    Thread.sleep(forTimeInterval: 2)
+    let after = try source()
+    #expect(after["duplicates"] as? Int == 0, "\(after)")
+    #expect(FileManager.default.fileExists(atPath: directory.path + "/spool/hxl-incidents/week2.csv"))
+
+    try FileManager.default.removeItem(atPath: directory.path + "/spool/done")
+    let verdicts = directory.path + "/spool/done/week2.csv.verdicts"
+    #expect(eventually(within: 60) { Self.read(verdicts) != nil })
+    #expect(Self.read(verdicts)?.split(separator: "\n") == Self.exampleVerdicts, "\(Self.read(verdicts) ?? "")")
+    #expect(eventually(within: 60) { (try? source())?["problem"] == nil || (try? source())?["problem"] is NSNull })
+    expectCleanStop(daemon)
+  }
+
   /// The first line of a progress file: the file it belongs to, as it is now.
   static func identity(of path: String) -> String {
     var status = stat()
