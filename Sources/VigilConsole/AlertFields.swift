@@ -44,8 +44,19 @@ struct ChainCheck {
 
   init(_ alert: IndexedAlert, snapshot: AlertIndex.Snapshot, logFiles: [String]) {
     let written = Array(alert.line.utf8.prefix { $0 != 0x0A })
-    let onDisk = JournalLookup.loggedLine(at: alert.entry.logged, seq: alert.entry.seq, files: logFiles).map {
-      Array($0.utf8)
+    let onDisk: [UInt8]?
+    switch JournalLookup.loggedLine(at: alert.entry.logged, seq: alert.entry.seq, files: logFiles) {
+    case .line(let text): onDisk = Array(text.utf8)
+    case .notKept: onDisk = nil
+    case .missing(let why):
+      // Its file is kept, but the record is not at its place in it: the evidence is gone,
+      // whatever the copy in memory says.
+      readFromDisk = false
+      changedOnDisk = true
+      hashMatches = false
+      prevMatches = nil
+      detail = "the alert log no longer holds this record at its place: \(why) (vigil verify names what was removed)"
+      return
     }
     readFromDisk = onDisk != nil
     changedOnDisk = onDisk.map { $0 != written } ?? false
@@ -137,13 +148,30 @@ enum JournalLookup {
     return stat(path, &status) == 0 ? UInt64(status.st_ino) : nil
   }
 
-  /// The line at a position of the alert log, as its file holds it now; nil when the file
-  /// is no longer kept. A file rotated away and removed may leave its inode to a newer
-  /// one: a file whose first record comes after `seq` is not the record's.
-  static func loggedLine(at position: JournalPosition?, seq: UInt64, files: [String]) -> String? {
-    guard let position, let path = files.first(where: { inode(of: $0) == position.inode }) else { return nil }
-    if let first = readLine(path, at: 0).flatMap(Self.seq(of:)), first > seq { return nil }
-    return readLine(path, at: position.offset)
+  /// What the alert log's file holds now at a record's position.
+  enum LoggedLine: Equatable {
+    /// The line there, which begins with the record's `seq`.
+    case line(String)
+    /// The file is no longer kept: gone, or its inode now another's (a file rotated away and
+    /// removed may leave its inode to a newer one: a file whose first record comes after
+    /// `seq` is not the record's), or emptied in place (copytruncate).
+    case notKept
+    /// The file is the record's, but the record is not at its place: the file ends before
+    /// it (records cut from its end), or another line is there (records before it removed).
+    case missing(String)
+  }
+
+  static func loggedLine(at position: JournalPosition?, seq: UInt64, files: [String]) -> LoggedLine {
+    guard let position, let path = files.first(where: { inode(of: $0) == position.inode }) else { return .notKept }
+    guard let firstLine = readLine(path, at: 0) else { return .notKept }
+    if let first = Self.seq(of: firstLine), first > seq { return .notKept }
+    guard let line = readLine(path, at: position.offset) else {
+      return .missing("its file ends before it (records were cut from the file's end)")
+    }
+    guard Self.seq(of: line) == seq else {
+      return .missing("another line is there (records before it were removed or changed)")
+    }
+    return .line(line)
   }
 
   /// The `seq` a record's line begins with (`{"seq":N,`).

@@ -280,6 +280,40 @@ struct ConsoleEndToEndTests {
     #expect(current["read_from_log"] as? Bool == true && current["hash_matches"] as? Bool == true, "\(current)")
   }
 
+  /// A record cut from the end of its file (still kept), or one whose place another line
+  /// took (a line before it removed), is no longer evidence: never called verified.
+  @Test func aRecordCutFromItsKeptFileIsNotVerified() throws {
+    let console = try Console.start()
+    let sent = try console.submit(try Self.generatedReports(30, seed: 25, prefix: "CUT"))
+    try #require(console.indexHolds(sent.alerts.count + 1))
+    let lines = try String(contentsOfFile: console.alertLog, encoding: .utf8).split(separator: "\n").map(String.init)
+    try #require(lines.count >= 6)
+    let last = try #require(sent.alerts.last)
+    let middle = sent.alerts[sent.alerts.count / 2]
+    #expect((try console.object("/api/alerts/\(last.seq)")["chain"] as? [String: Any])?["verified"] as? Bool == true)
+    // The last three lines cut in place: the file and its inode stay.
+    let kept = lines.dropLast(3)
+    let handle = try #require(FileHandle(forUpdatingAtPath: console.alertLog))
+    try handle.truncate(atOffset: UInt64(kept.map { $0.utf8.count + 1 }.reduce(0, +)))
+    try handle.close()
+    let cut = try console.object("/api/alerts/\(last.seq)")["chain"] as? [String: Any] ?? [:]
+    #expect(cut["verified"] as? Bool == false && cut["read_from_log"] as? Bool == false, "\(cut)")
+    #expect((cut["detail"] as? String)?.contains("its file ends before it") == true, "\(cut)")
+
+    // Then one line near the start removed in place, the rest moved up over it.
+    var shifted = Array(kept)
+    shifted.remove(at: 1)
+    try (shifted.joined(separator: "\n") + "\n").write(toFile: console.alertLog + ".tmp", atomically: false, encoding: .utf8)
+    let update = try #require(FileHandle(forUpdatingAtPath: console.alertLog))
+    try update.truncate(atOffset: 0)
+    update.write(try Data(contentsOf: URL(fileURLWithPath: console.alertLog + ".tmp")))
+    try update.close()
+    let moved = try console.object("/api/alerts/\(middle.seq)")["chain"] as? [String: Any] ?? [:]
+    #expect(moved["verified"] as? Bool == false, "\(moved)")
+    #expect((moved["detail"] as? String)?.contains("another line is there") == true, "\(moved)")
+  }
+
+  // MARK: Metrics
   // MARK: Metrics
 
   @Test func metricsCountWhatTheDaemonDid() throws {
