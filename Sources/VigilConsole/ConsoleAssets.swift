@@ -67,7 +67,16 @@ enum ConsoleAssets {
       params.set("after", newest);
       var source = new EventSource("/api/events?" + params.toString());
       source.onopen = function () { status.textContent = "● live"; };
-      source.onerror = function () { status.textContent = "reconnecting…"; };
+      // Refused for good (the log replaced since the page loaded: its newest is past the
+      // log's), the browser does not try again: the page is loaded afresh instead.
+      source.onerror = function () {
+        if (source.readyState === EventSource.CLOSED) {
+          status.textContent = "reloading…";
+          window.setTimeout(function () { window.location.reload(); }, 3000);
+        } else {
+          status.textContent = "reconnecting…";
+        }
+      };
       // A page left for another keeps no stream open (Chrome allows six connections to a
       // host); coming back to it from the back/forward cache loads it afresh.
       window.addEventListener("pagehide", function () { source.close(); });
@@ -113,8 +122,12 @@ enum ConsoleAssets {
         var note = document.getElementById("live-gap") || document.createElement("p");
         note.id = "live-gap";
         note.className = "gap";
-        note.textContent = String(Number(gap.skipped) || 0) + " older alerts (seq " + String(Number(gap.after) + 1) +
-          "–" + String(Number(gap.before) - 1) + ") were missed while the page was away and are not shown; reload the page to see them.";
+        var span = "(seq " + String(Number(gap.after) + 1) + "–" + String(Number(gap.before) - 1) + ")";
+        note.textContent = gap.skipped === null
+          ? "Older alerts " + span + " were missed while the page was away, some older than the console keeps; "
+            + "reload the page to see those it keeps (vigil tail shows them all)."
+          : String(Number(gap.skipped) || 0) + " older alerts " + span
+            + " were missed while the page was away and are not shown; reload the page to see them.";
         var heading = status.closest("h1") || status;
         heading.parentNode.insertBefore(note, heading.nextSibling);
       });

@@ -68,6 +68,13 @@ final class LiveStreams: Sendable {
         // away), oldest first, up to `catchUpLimit`; past that, a `gap` event first says
         // which records it skipped, for /api/alerts to fetch.
         if let after = query.after {
+          // An index still being built (after a start) holds only part of the log: the
+          // catch-up waits for the whole of it, the new records queueing meanwhile.
+          var waited = 0
+          while index.snapshot().building, waited < 1_200 {
+            try await Task.sleep(for: .milliseconds(100))
+            waited += 1
+          }
           let (missed, gap) = Self.missed(after: after, query: query, in: index.snapshot())
           if let gap { try await writer.write(ByteBuffer(string: gap)) }
           for alert in missed { try await writer.write(ByteBuffer(string: Self.event(alert))) }
@@ -99,7 +106,9 @@ final class LiveStreams: Sendable {
 
   /// The records after `after` that `query` selects, oldest first, at most the newest
   /// `catchUpLimit` of them; and, when there were more, the `gap` event that names the
-  /// ones left out: `{"after":N,"before":M,"skipped":K}`, K records with N < seq < M.
+  /// ones left out: `{"after":N,"before":M,"skipped":K}`, K records with N < seq < M — K
+  /// null when some of them are older than the index holds (`http.index_limit`), which
+  /// cannot be counted.
   static func missed(
     after: UInt64, query: AlertQuery, in snapshot: AlertIndex.Snapshot
   ) -> ([IndexedAlert], String?) {
@@ -115,8 +124,11 @@ final class LiveStreams: Sendable {
       pageQuery.before = next
     }
     newestFirst = Array(newestFirst.prefix(catchUpLimit))
-    guard matched > newestFirst.count, let oldest = newestFirst.last else { return (newestFirst.reversed(), nil) }
-    let gap = "event: gap\ndata: {\"after\":\(after),\"before\":\(oldest.entry.seq),\"skipped\":\(matched - newestFirst.count)}\n\n"
+    let unheld = snapshot.oldestSeq.map { $0 > after + 1 } ?? false
+    guard matched > newestFirst.count || unheld else { return (newestFirst.reversed(), nil) }
+    let before = newestFirst.last?.entry.seq ?? (snapshot.newestSeq ?? after) + 1
+    let skipped = unheld ? "null" : String(matched - newestFirst.count)
+    let gap = "event: gap\ndata: {\"after\":\(after),\"before\":\(before),\"skipped\":\(skipped)}\n\n"
     return (newestFirst.reversed(), gap)
   }
 

@@ -856,6 +856,18 @@ class Run:
         check(len(notes) == 1 and "11000 older alerts (seq 6–11999)" in notes[0].text and "reload" in notes[0].text,
               f"the gap is not told on the page: {[n.text for n in notes]}")
         check(self.browser.js("return window.__vigilMarker") == "filtered", "the gap reloaded the page")
+        # a gap of records older than the index holds has no count: the page says so
+        self.browser.js("window.__vigilTest.sources[window.__vigilTest.sources.length - 1].dispatchEvent("
+                        "new MessageEvent('gap', {data: '{\"after\":5,\"before\":12000,\"skipped\":null}'}))")
+        notes = self.browser.all("#live-gap")
+        check(len(notes) == 1 and "(seq 6–11999)" in notes[0].text and "older than the console keeps" in notes[0].text,
+              f"the uncounted gap is not told on the page: {[n.text for n in notes]}")
+        # a stream refused for good (the log replaced since the page loaded, so its newest is
+        # past the log's): the browser would not try again, so the page loads afresh
+        self.browser.js("var s = window.__vigilTest.sources[window.__vigilTest.sources.length - 1];"
+                        "s.close(); s.dispatchEvent(new Event('error'));")
+        self.browser.wait(lambda: self.browser.js("return window.__vigilMarker") != "filtered", 30,
+                          "the page was not loaded afresh after its stream was refused for good")
 
     # --- e. hostile reports
     def hostile(self):

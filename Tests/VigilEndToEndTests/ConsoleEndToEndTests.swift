@@ -461,6 +461,34 @@ struct ConsoleEndToEndTests {
     #expect(all.dropFirst().map(\.id) == (newest - 9_999...newest).map { String($0) })
   }
 
+  /// Records older than the index holds (`http.index_limit`) cannot be sent: a stream
+  /// asked for them says so with a `gap` whose count is unknown, never skips them silently.
+  @Test func aStreamAfterRecordsTheIndexNoLongerHoldsSaysSo() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Config", withIntermediateDirectories: true)
+    try "http:\n  index_limit: 20\n".write(toFile: directory.path + "/Config/vigild.yaml", atomically: true, encoding: .utf8)
+    let console = try Console.start(directory: directory)
+    // The oldest leave in whole chunks (4,096 records) once the newest 20 are held without them.
+    var sent = try console.submit(try Self.generatedReports(3_000, seed: 27, prefix: "OLD"))
+    if sent.alerts.count < 4_200 { sent = try console.submit(try Self.generatedReports(3_000, seed: 28, prefix: "OLDER")) }
+    let newest = try #require(sent.alerts.last?.seq)
+    try #require(newest > 4_200)
+    #expect(eventually(within: 60) {
+      ((try? console.object("/api/alerts?limit=1"))?["alerts"] as? [[String: Any]])?.first?["seq"] as? Int == newest
+    })
+    let stream = try console.http.events("/api/events?after=1")
+    try #require(stream.status == 200)
+    var received: [EventStream.Event] = []
+    while received.last?.id != String(newest), let event = stream.nextEvent(timeout: 60) { received.append(event) }
+    #expect(received.first?.event == "gap", "\(received.prefix(2))")
+    let oldestSent = try #require(received.dropFirst().first?.id)
+    #expect(received.first?.data == #"{"after":1,"before":\#(oldestSent),"skipped":null}"#, "\(received.first?.data ?? "")")
+    let first = try #require(Int(oldestSent))
+    #expect(first > 2, "the oldest chunk left the index")
+    #expect(received.dropFirst().map(\.id) == (first...newest).map { String($0) }, "every record it holds, oldest first")
+  }
+
+  // MARK: Access and protections
   // MARK: Access and protections
 
   @Test func theConsoleIsReadOnlyAndEveryResponseIsProtected() throws {
