@@ -12,6 +12,10 @@ public struct ConsoleAccess: Sendable {
   let token: [UInt8]?
   /// The cookie's value: an HMAC of the token, so the cookie is not the token itself.
   let session: [UInt8]?
+  /// Whether requests must be addressed to the machine itself: a console that asks for no
+  /// token trusts whoever reaches it, so a page elsewhere must not reach it by giving its own
+  /// host name this machine's address (DNS rebinding).
+  var loopbackHostsOnly = false
   static let cookieName = "vigil_console"
 
   public struct Refusal: Error, CustomStringConvertible {
@@ -22,7 +26,7 @@ public struct ConsoleAccess: Sendable {
   public static func load(_ http: DaemonConfiguration.HTTP) throws(Refusal) -> ConsoleAccess {
     guard let listen = http.listen else { return ConsoleAccess(token: nil, session: nil) }
     guard !http.tokenFile.isEmpty else {
-      if listen.isLoopback { return ConsoleAccess(token: nil, session: nil) }
+      if listen.isLoopback { return ConsoleAccess(token: nil, session: nil, loopbackHostsOnly: true) }
       throw Refusal(
         description: """
           the console would listen on \(listen), which is not a loopback address, without an access token: \
@@ -56,6 +60,22 @@ public struct ConsoleAccess: Sendable {
       return true
     }
     return false
+  }
+
+  /// Whether a request's `Host` (its authority) may be answered: any, unless the console is
+  /// open to loopback without a token; then only a loopback name — `localhost` (or a name
+  /// under it), `127.x.x.x`, `[::1]` — with any port, or none given (HTTP/1.0).
+  func admits(host authority: String?) -> Bool {
+    guard loopbackHostsOnly, let authority, !authority.isEmpty else { return true }
+    var host = Substring(authority.lowercased())
+    if host.hasPrefix("[") {
+      guard let close = host.firstIndex(of: "]") else { return false }
+      return host[host.index(after: host.startIndex)..<close] == "::1"
+    }
+    if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
+    if host == "localhost" || host.hasSuffix(".localhost") { return true }
+    let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+    return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
   }
 
   /// Whether a token typed into the login form is the token.

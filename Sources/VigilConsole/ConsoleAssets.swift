@@ -70,7 +70,7 @@ enum ConsoleAssets {
       // Refused for good (the log replaced since the page loaded: its newest is past the
       // log's), the browser does not try again: the page is loaded afresh instead.
       source.onerror = function () {
-        if (source.readyState === EventSource.CLOSED) {
+        if (source.readyState === source.CLOSED) {
           status.textContent = "reloading…";
           window.setTimeout(function () { window.location.reload(); }, 3000);
         } else {

@@ -152,6 +152,14 @@ struct ConsoleGuard: RouterMiddleware {
         status: .methodNotAllowed, headers: headers,
         body: .init(byteBuffer: ByteBuffer(string: "405: the console is read-only (GET and HEAD only)\n")))
     }
+    if !access.admits(host: request.head.authority) {
+      var headers = HTTPFields()
+      headers[.contentType] = "text/plain; charset=utf-8"
+      let body =
+        "403: this console is open to this machine only: it answers requests addressed to it by a loopback name "
+        + "(127.0.0.1, localhost or [::1]), not to \(request.head.authority ?? "")\n"
+      return Response(status: .forbidden, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
     let open = isLogin || path.hasPrefix("/assets/")
     if !open,
       !access.admits(

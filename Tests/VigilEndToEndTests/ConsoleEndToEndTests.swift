@@ -491,6 +491,23 @@ struct ConsoleEndToEndTests {
   // MARK: Access and protections
   // MARK: Access and protections
 
+  /// A console open to loopback without a token answers only requests addressed to the
+  /// machine itself: a page elsewhere that gives its own name this machine's address (DNS
+  /// rebinding) is refused, with the protections of every response.
+  @Test func anOpenConsoleAnswersOnlyRequestsAddressedToTheMachine() throws {
+    let console = try Console.start()
+    let port = console.http.port
+    for host in ["127.0.0.1", "127.0.0.1:\(port)", "localhost:\(port)", "LOCALHOST", "vigil.localhost:\(port)", "[::1]:\(port)", "127.8.9.10"] {
+      #expect(try console.http.request(path: "/api/status", headers: ["Host": host]).status == 200, "Host: \(host)")
+    }
+    for host in ["attacker.example:\(port)", "attacker.example", "127.0.0.1.attacker.example", "10.0.0.1:\(port)", "[::2]:\(port)", "localhost.example"] {
+      let refused = try console.http.request(path: "/api/alerts?limit=1", headers: ["Host": host])
+      #expect(refused.status == 403, "Host: \(host): \(refused.status)")
+      #expect(refused.body.contains("open to this machine only") && !refused.body.contains("\"seq\""), "\(refused.body)")
+      #expect(Self.protectionProblems("Host: \(host)", refused.headers).isEmpty, "\(refused.headers)")
+    }
+  }
+
   @Test func theConsoleIsReadOnlyAndEveryResponseIsProtected() throws {
     let console = try Console.start()
     let sent = try console.submit(Self.handReports)

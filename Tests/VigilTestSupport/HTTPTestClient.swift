@@ -65,7 +65,9 @@ public struct HTTPTestClient: Sendable {
   }
 
   static func requestText(method: String, path: String, headers: [String: String], body: String?) -> String {
-    var lines = ["\(method) \(path) HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
+    // `Host: 127.0.0.1` unless the request names its own.
+    let host = headers.keys.contains { $0.lowercased() == "host" } ? [] : ["Host: 127.0.0.1"]
+    var lines = ["\(method) \(path) HTTP/1.1"] + host + ["Connection: close"]
     for (name, value) in headers.sorted(by: { $0.key < $1.key }) { lines.append("\(name): \(value)") }
     if let body { lines.append("Content-Length: \(body.utf8.count)") }
     return lines.joined(separator: "\r\n") + "\r\n\r\n" + (body ?? "")
