@@ -41,9 +41,14 @@ enum AlertQueryParameters {
     var query = AlertQuery()
     // A filter of one value given twice with two values would keep one silently.
     var single: [String: String] = [:]
+    let known: Set<String> = [
+      "priority", "rule", "governorate", "region", "since", "until", "q", "before", "after", "limit", "days", "from", "to",
+    ]
     for (key, value) in pairs {
       let value = value.trimmingCharacters(in: .whitespaces)
-      if value.isEmpty { continue }
+      // An empty value is no filter (a form sends its empty fields); an unknown name is
+      // refused all the same (a misspelt field would otherwise filter nothing, silently).
+      if value.isEmpty, known.contains(key) { continue }
       if !["priority", "rule"].contains(key) {
         let slot = key == "region" ? "governorate" : key
         if let earlier = single[slot], earlier != value {

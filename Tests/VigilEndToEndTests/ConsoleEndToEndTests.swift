@@ -163,6 +163,8 @@ struct ConsoleEndToEndTests {
       ("priority=urgent", "priority"), ("since=yesterday", "since"), ("until=2016-13-45", "until"),
       ("limit=0", "limit"),
       ("limit=501", "limit"), ("before=ten", "before"), ("colour=red", "colour"),
+      // An unknown name is refused with an empty value too (a known one's empty value is no filter).
+      ("regoin=&limit=1", "unknown parameter regoin"), ("regoin&limit=1", "unknown parameter regoin"),
       ("governorate=Idlib&governorate=Aleppo", "governorate: given twice"),
       ("q=%FF", "q: not percent-encoded UTF-8"), ("q=%zz", "q: not percent-encoded"), ("rule=%E2%82", "rule: not percent"),
       ("%C3%28=x", "a parameter's name: not percent-encoded"),
@@ -720,7 +722,7 @@ struct ConsoleEndToEndTests {
       #expect(text.lowercased().contains("\r\nconnection: close\r\n"), "\(path): \(text.prefix(400))")
       #expect(!text.lowercased().contains("transfer-encoding"), "\(path)")
     }
-    let metrics = try IdleConnection(port: http.port).send("GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n").text
+    let metrics = try IdleConnection(port: http.port).send("GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n").text
     #expect(metrics.contains("vigil_reports_accepted_total"), "\(metrics.prefix(400))")
 
     let kept = try IdleConnection(port: http.port)
