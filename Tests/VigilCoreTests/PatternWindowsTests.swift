@@ -387,6 +387,38 @@ struct PatternWindowsTests {
     #expect(errors.count == 10, "\(errors)")
   }
 
+  /// Examples are judged with the default horizon, the same for every configuration; where
+  /// the configured one would count an example otherwise, a warning says so (the set loads).
+  @Test func anExampleTheConfiguredHorizonWouldNotBearOutIsAWarning() throws {
+    let text = """
+      - rule: t.hospital
+        desc: A hospital was attacked.
+        condition: type = attack and target.type = hospital
+        output: "hospital"
+        priority: high
+      - pattern: t.twice
+        desc: Two attacks on hospitals.
+        rules: [t.hospital]
+        count: 2
+        window: 60d
+        output: "%count"
+        priority: high
+        examples:
+          fires:
+            - [{type: attack, occurred_at: 2016-05-20, target: {type: hospital}}, {type: attack, occurred_at: 2016-05-01, target: {type: hospital}}]
+      """
+    let source = [RuleSource(path: "Rules/p.yaml", name: "p.yaml", contents: Array(text.utf8))]
+    let plain = try RuleSetLoader().load(source).get()
+    #expect(plain.warnings.isEmpty)
+    let tenDays = try RuleSetLoader(latenessHorizon: 10 * 86_400_000).load(source).get()
+    #expect(
+      tenDays.warnings.map(\.description) == [
+        "Rules/p.yaml:15:9: pattern t.twice: example fires[0] does not fire with rules.lateness_horizon_days: 10 "
+          + "(examples are judged with the default, 90): a report in it comes too late for this configuration"
+      ], "\(tenDays.warnings)")
+    #expect(try RuleSetLoader(latenessHorizon: 30 * 86_400_000).load(source).get().warnings.isEmpty)
+  }
+
   /// An example's report with an id seen before in its case is not counted, as vigild
   /// would not record it: a case that fires only by counting it again does not fire.
   @Test func anExampleDoesNotCountARepeatedID() {

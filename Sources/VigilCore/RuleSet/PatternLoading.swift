@@ -281,7 +281,12 @@ extension Loading {
           fail(example.position, "\(label) must be a list of reports, in the order they arrive")
           continue
         }
+        // Judged with the default horizon: an example is about the pattern, the same for every
+        // configuration. Counted with the configured one too, where it differs, so that an
+        // example the daemon would not bear out is said (a warning).
         var windows = PatternWindows()
+        var configured = latenessHorizon == PatternWindows.defaultHorizon ? nil : PatternWindows(horizon: latenessHorizon)
+        var firedConfigured: [Int] = []
         var recorded = Set<String>()
         var fired: [Int] = []
         var broken = false
@@ -306,8 +311,24 @@ extension Loading {
           let observation = windows.observe(events, report: report, receivedAt: nil, patterns: [pattern]) { _ in [] }
           windows.settle()
           if !observation.completions.isEmpty { fired.append(index) }
+          if configured != nil {
+            let seen = configured!.observe(events, report: report, receivedAt: nil, patterns: [pattern]) { _ in [] }
+            configured!.settle()
+            if !seen.completions.isEmpty { firedConfigured.append(index) }
+          }
         }
         if broken || examplesWithheld { continue }
+        if configured != nil, firedConfigured != fired {
+          let days = latenessHorizon / 86_400_000
+          let outcome =
+            firedConfigured.isEmpty
+            ? "does not fire" : "fires on report \(firedConfigured.map { String($0 + 1) }.joined(separator: ", "))"
+          warnings.append(
+            RuleError(
+              example.position,
+              "\(label) \(outcome) with rules.lateness_horizon_days: \(days) (examples are judged with the default, "
+                + "\(PatternWindows.defaultHorizon / 86_400_000)): a report in it comes too late for this configuration"))
+        }
         let last = reports.count - 1
         switch (key, fired) {
         case ("fires", [last]), ("quiet", []): break

@@ -11,22 +11,26 @@ public struct RuleSetLoader: Sendable {
   private let plugins: [any RulePlugin]
   private let settings: [String: ConfigurationValue]
   private let functions: [ConditionFunction]
+  private let latenessHorizon: Int64
 
   /// - Parameters:
   ///   - plugins: the enabled plugins, with their settings by plugin name.
   ///   - functions: functions available without a plugin.
+  ///   - latenessHorizon: the daemon's (`rules.lateness_horizon_days`, in milliseconds),
+  ///     with which patterns' examples are counted, as the daemon would count them.
   public init(
     plugins: [any RulePlugin] = [], settings: [String: ConfigurationValue] = [:],
-    functions: [ConditionFunction] = BuiltInFunctions.all
+    functions: [ConditionFunction] = BuiltInFunctions.all, latenessHorizon: Int64 = PatternWindows.defaultHorizon
   ) {
     self.plugins = plugins
     self.settings = settings
     self.functions = functions
+    self.latenessHorizon = latenessHorizon
   }
 
   /// `sources` in load order: directory by directory as configured, by name within one.
   public func load(_ sources: [RuleSource]) -> Result<RuleSet, RuleSetErrors> {
-    var loading = Loading(pluginKinds: Set(plugins.flatMap(\.itemKinds)))
+    var loading = Loading(pluginKinds: Set(plugins.flatMap(\.itemKinds)), latenessHorizon: latenessHorizon)
     for source in sources {
       loading.read(source)
     }
@@ -128,6 +132,8 @@ struct Loading {
   }
 
   let pluginKinds: Set<String>
+  /// How late a report may come to count, in the patterns' examples.
+  let latenessHorizon: Int64
   var errors: [RuleError] = []
   /// A plugin's items have errors: examples are read and counted, not judged.
   var examplesWithheld = false
@@ -152,8 +158,9 @@ struct Loading {
   /// Each file's text, for mapping positions inside scalars when a message needs one.
   var texts: [String: String] = [:]
 
-  init(pluginKinds: Set<String>) {
+  init(pluginKinds: Set<String>, latenessHorizon: Int64 = PatternWindows.defaultHorizon) {
     self.pluginKinds = pluginKinds
+    self.latenessHorizon = latenessHorizon
   }
 
   mutating func fail(_ position: SourcePosition, _ message: String, kind: RuleError.Kind = .definition) {

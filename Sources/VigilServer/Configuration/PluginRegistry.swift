@@ -44,7 +44,8 @@ public struct PluginRegistry: Sendable {
     let settings = Dictionary(
       configuration.plugins.map { ($0.name, $0.settings) }, uniquingKeysWith: { first, _ in first })
     return RuleSetLoader(
-      plugins: enabled(by: configuration).compactMap { $0 as? any RulePlugin }, settings: settings)
+      plugins: enabled(by: configuration).compactMap { $0 as? any RulePlugin }, settings: settings,
+      latenessHorizon: configuration.rules.latenessHorizon)
   }
 
   /// What a plugin does, as `vigil plugins` names it.

@@ -67,6 +67,42 @@ public enum PatternRebuild {
     return outcome
   }
 
+  /// Where a reload's rebuild started: the journal's size (it is read up to there), and the
+  /// alert log's file and size (the records written after are not in what it read).
+  public struct Marks: Sendable {
+    public let journal: Int64
+    let logInode: UInt64
+    let logSize: Int64
+  }
+
+  /// Fills in the `seq`s of the reports counted without them (journalled while a reload
+  /// rebuilt the windows) from the records the alert log gained since `marks`: the rest of
+  /// the file then written (rotated since to `.1`, or still the log), then the log.
+  static func fillSeqs(_ windows: inout PatternWindows, set: RuleSet, alertLog path: String, since marks: Marks) {
+    var files: [(path: String, from: Int64)] = []
+    if RotatedFiles.inode(of: path) == marks.logInode {
+      files = [(path, marks.logSize)]
+    } else {
+      if RotatedFiles.inode(of: path + ".1") == marks.logInode { files.append((path + ".1", marks.logSize)) }
+      files.append((path, 0))
+    }
+    var seqs: [String: [(seq: UInt64, rule: String)]] = [:]
+    for (file, from) in files {
+      guard let handle = fopen(file, "rb") else { continue }
+      defer { fclose(handle) }
+      FileLines.forEach(in: handle, from: from) { line, _ in
+        guard case .object(let record)? = try? JSONValue.parse(Array(line)), case .string(let rule)? = record["rule"],
+          case .number(let seq)? = record["seq"], case .string(let reportID)? = record["report_id"]
+        else { return }
+        seqs[reportID, default: []].append((UInt64(seq), rule))
+      }
+    }
+    let patterns = Dictionary(set.patterns.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    windows.fillSeqs(patterns: patterns) { reportID, rules in
+      (seqs[reportID] ?? []).filter { rules.contains($0.rule) }.map(\.seq)
+    }
+  }
+
   /// A lost completion's pattern record, as the writer would have made it, the `seq`s of
   /// its reports' alerts from `seqs(reportID)`.
   static func record(

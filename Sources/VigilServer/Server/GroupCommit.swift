@@ -477,15 +477,17 @@ final class GroupCommit: @unchecked Sendable {
     }
   }
 
-  /// Puts a reload's patterns in force: the windows rebuilt for them up to `journalOffset`,
-  /// brought up to date here with the reports journalled since.
-  func installPatterns(_ set: RuleSet, windows: PatternWindows, journalOffset: Int64, rebuilt: (Int, Double))
+  /// Puts a reload's patterns in force: the windows rebuilt for them up to `marks.journal`,
+  /// brought up to date here with the reports journalled since — and the `seq`s of their
+  /// alerts, read from what the alert log gained meanwhile (the rebuild read it before).
+  func installPatterns(_ set: RuleSet, windows: PatternWindows, marks: PatternRebuild.Marks, rebuilt: (Int, Double))
     -> EventLoopFuture<Void>
   {
     loop.submit {
       var windows = windows
       let (more, _) = PatternRebuild.count(
-        set: set, windows: &windows, journal: self.journal.path, from: journalOffset, to: self.journal.size)
+        set: set, windows: &windows, journal: self.journal.path, from: marks.journal, to: self.journal.size)
+      if more > 0 { PatternRebuild.fillSeqs(&windows, set: set, alertLog: self.alertLog.path, since: marks) }
       self.patterns = PatternCounting(set: set, windows: windows)
       self.rebuild = (rebuilt.0 + more, rebuilt.1)
       self.notePatternStatus()
@@ -501,9 +503,11 @@ final class GroupCommit: @unchecked Sendable {
     }
   }
 
-  /// How far the journal goes, for a rebuild to read up to.
-  func journalSize() -> EventLoopFuture<Int64> {
-    loop.submit { self.journal.size }
+  /// How far the journal and the alert log go, for a rebuild to read up to.
+  func rebuildMarks() -> EventLoopFuture<PatternRebuild.Marks> {
+    loop.submit {
+      PatternRebuild.Marks(journal: self.journal.size, logInode: self.alertLog.inode, logSize: self.alertLog.mark.size)
+    }
   }
 
   /// The journal's path, for a rebuild.

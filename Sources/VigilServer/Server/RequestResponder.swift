@@ -455,12 +455,12 @@ public final class RequestResponder: Sendable {
         // The patterns' windows for the new set, rebuilt from the journal here, off the
         // connections' and the writer's threads; the writer brings them up to date with
         // what it journalled meanwhile and puts them in force with the set.
-        let offset = (try? writer.journalSize().wait()) ?? 0
+        let marks = (try? writer.rebuildMarks().wait()) ?? PatternRebuild.Marks(journal: 0, logInode: 0, logSize: 0)
         let rebuilt = PatternRebuild.build(
-          set: set, horizon: configuration.rules.latenessHorizon, journal: writer.journalPath, to: offset,
+          set: set, horizon: configuration.rules.latenessHorizon, journal: writer.journalPath, to: marks.journal,
           alertLogs: alertLogFilesOldestFirst)
         try? writer.installPatterns(
-          set, windows: rebuilt.windows, journalOffset: offset, rebuilt: (rebuilt.reports, rebuilt.seconds)
+          set, windows: rebuilt.windows, marks: marks, rebuilt: (rebuilt.reports, rebuilt.seconds)
         ).wait()
       }
       rules.withLockedValue { $0 = ActiveRules(set: set, loadedAt: now()) }

@@ -29,6 +29,12 @@ public enum RotatedFiles {
     return names.contains { $0.count > name.count + 1 && ($0.hasPrefix(name + ".") || $0.hasPrefix(name + "-")) }
   }
 
+  /// The inode of the file at `path`; nil when there is none.
+  static func inode(of path: String) -> UInt64? {
+    var status = stat()
+    return stat(path, &status) == 0 ? UInt64(status.st_ino) : nil
+  }
+
   /// The files there are, oldest first, with their inodes.
   static func kept(_ path: String, keep: Int) -> [(path: String, inode: UInt64)] {
     let paths = stride(from: keep, through: 1, by: -1).map { "\(path).\($0)" } + [path]
