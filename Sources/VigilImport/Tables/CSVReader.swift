@@ -16,7 +16,7 @@ import Foundation
 /// than the whole file in memory. Strict where a guess would be wrong: a stray quote, text
 /// after a closing quote, an unclosed quote and bytes that are not UTF-8 are errors at the
 /// row where the record starts and the column (field) where they are. Lenient where the
-/// intent is plain: a UTF-8 byte order mark is skipped, blank lines are skipped, the last
+/// intent is plain: a UTF-8 byte order mark is skipped, blank lines and rows of empty cells are skipped, the last
 /// record may lack its line break, a lone CR (not before an LF) is text.
 ///
 /// The reader owns its open file; a copy shares it, so read from one copy only.
@@ -80,15 +80,20 @@ public struct CSVReader: TableReader {
   }
 
   public mutating func next() throws(TableError) -> TableRow? {
-    let record: CSVRecords.Record
-    if let firstRow {
-      self.firstRow = nil
-      record = try firstRow.get()
-    } else {
-      guard let read = try records.next() else { return nil }
-      record = read
+    while true {
+      let record: CSVRecords.Record
+      if let firstRow {
+        self.firstRow = nil
+        record = try firstRow.get()
+      } else {
+        guard let read = try records.next() else { return nil }
+        record = read
+      }
+      // A row of empty cells (`,,,`: a spreadsheet's formatted empty rows, saved as CSV) is
+      // no record, as a blank line is none, and as an XLSX row without a value is none.
+      if record.fields.allSatisfy({ $0.allSatisfy { $0 == " " || $0 == "\t" } }) { continue }
+      return TableRow(number: record.row, cells: try Self.shaped(record.fields, row: record.row, width: header.count))
     }
-    return TableRow(number: record.row, cells: try Self.shaped(record.fields, row: record.row, width: header.count))
   }
 
   /// `cells` fitted to the header: padded with empty cells, or cut when the cells beyond
