@@ -84,9 +84,14 @@ struct ChainCheck {
     case _ where changedOnDisk:
       detail = "the alert log's line for this record is not the one written: it was changed on disk"
     case (true, true?):
-      detail = "\(source): its hash is the SHA-256 of prev and the line, and prev is record \(seq - 1)'s hash"
+      let previous = seq == 1 ? "the chain's starting value (64 zeros)" : "record \(seq - 1)'s hash"
+      detail = "\(source): its hash is the SHA-256 of prev and the line, and prev is \(previous)"
     case (false, _): detail = "\(source): its hash does not match the line: the record was changed after it was written"
-    case (true, false?): detail = "its prev is not record \(seq - 1)'s hash: a record before it was changed or removed"
+    case (true, false?):
+      detail =
+        seq == 1
+        ? "its prev is not the chain's starting value: it is not the log's first record"
+        : "its prev is not record \(seq - 1)'s hash: a record before it was changed or removed"
     case (true, nil):
       detail =
         "\(source): its hash matches; record \(seq - 1) is not in the console's index (vigil verify checks the whole log)"

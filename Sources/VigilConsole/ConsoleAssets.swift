@@ -13,7 +13,7 @@ enum ConsoleAssets {
     nav { display:flex; flex-wrap:wrap; gap:.9rem; }
     nav a { color:var(--accent); text-decoration:none; }
     nav a[aria-current] { font-weight:700; text-decoration:underline; }
-    main { padding:1rem; max-width:1200px; margin:0 auto; }
+    main { padding:1rem; max-width:1200px; margin:0 auto; overflow-wrap:break-word; }
     footer { color:var(--muted); font-size:.8rem; padding:1rem; text-align:center; }
     h1 { font-size:1.35rem; margin:.2rem 0 1rem; }
     h2 { font-size:1.1rem; margin:1.4rem 0 .5rem; }
@@ -29,6 +29,7 @@ enum ConsoleAssets {
     th, td { text-align:start; padding:.35rem .5rem; border-bottom:1px solid var(--line); vertical-align:top; }
     th { font-size:.85rem; color:var(--muted); }
     td.message { max-width:48rem; overflow-wrap:anywhere; }
+    td, code { overflow-wrap:anywhere; }
     tr.live { background:#fff8d6; }
     .p-critical { color:var(--critical); font-weight:700; } .p-high { color:var(--high); font-weight:700; }
     .p-medium { color:var(--medium); } .p-low { color:var(--low); } .p-info { color:var(--info); }

@@ -310,7 +310,10 @@ struct ConsoleViews: Sendable {
     let status = (try? JSONSerialization.jsonObject(with: Data(daemon.statusJSON().utf8))) as? [String: Any] ?? [:]
     func table(_ items: [[String: Any]], id: String, empty: String) -> String {
       guard !items.isEmpty else { return "<p id=\"\(id)\" class=\"muted\">\(empty)</p>" }
-      let keys = items.flatMap { $0.keys }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+      // The same columns in the same order at every request (a dictionary's order is not
+      // kept): the name first, the rest by name.
+      let all = Set(items.flatMap { $0.keys })
+      let keys = ["name"].filter(all.contains) + all.subtracting(["name"]).sorted()
       let head = keys.map { "<th>\(HTML.escape($0))</th>" }.joined()
       let rows = items.map { item in
         "<tr>" + keys.map { "<td dir=\"auto\">\(HTML.escape(Self.shown(item[$0])))</td>" }.joined() + "</tr>"

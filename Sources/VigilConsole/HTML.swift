@@ -58,6 +58,7 @@ enum HTML {
       <meta name="viewport" content="width=device-width, initial-scale=1">
       <title>\(escape(title)) · Vigil</title>
       <link rel="stylesheet" href="/assets/console.css">
+      <link rel="icon" href="data:,">
       \(script ? "<script src=\"/assets/console.js\" defer></script>" : "")
       </head>
       <body>

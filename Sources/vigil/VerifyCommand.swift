@@ -27,6 +27,10 @@ struct Verify: ParsableCommand {
   @Argument(help: ArgumentHelp("Alert log files, oldest first (default: the configuration's).", valueName: "FILE"))
   var files: [String] = []
 
+  func validate() throws {
+    if sink != nil, !files.isEmpty { throw ValidationError("give files or --sink, not both") }
+  }
+
   func run() throws {
     if let sink {
       try verifyStore(sink)

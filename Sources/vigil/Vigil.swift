@@ -49,7 +49,9 @@ struct Vigil: ParsableCommand {
     } catch let exit as ExitCode {
       Foundation.exit(exit.rawValue)
     } catch let failure as CommandFailure {
-      FileHandle.standardError.write(Data("vigil: \(failure.sentence)\n".utf8))
+      // Several problems (a configuration's errors, one a line) each start with `vigil:`.
+      let lines = failure.sentence.split(separator: "\n", omittingEmptySubsequences: false).map { "vigil: \($0)\n" }
+      FileHandle.standardError.write(Data(lines.joined().utf8))
       Foundation.exit(failure.status)
     } catch {
       if exitCode(for: error) == .success {

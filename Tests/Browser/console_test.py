@@ -1172,6 +1172,16 @@ class Run:
             for href in ("/", "/alerts", "/rules", "/health"):
                 if not self.browser.all(f'nav a[href="{href}"]'):
                     problems.append(f'{path} has no nav a[href="{href}"]')
+        # every page reads on a phone: nothing wider than its screen (a long revision wraps)
+        self.browser.viewport(390, 844, mobile=True)
+        try:
+            for path in ("/", "/alerts", f"/alerts/{self.alerts[0]['seq']}", "/rules", "/health"):
+                self.browser.get(self.url(path))
+                width = self.browser.js("return document.documentElement.scrollWidth")
+                if width > 390:
+                    problems.append(f"{path} is {width} px wide on a 390 px phone screen")
+        finally:
+            self.browser.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         check(not problems, "; ".join(problems))
 
     def screenshots(self, directory):

@@ -215,7 +215,8 @@ public final class Daemon: Sendable {
         let count = connections.add(channel, handler)
         channel.closeFuture.whenComplete { _ in connections.remove(channel) }
         if count > limits.maxConnections {
-          log("refused a connection: \(limits.maxConnections) are open already (limits.max_connections)")
+          let open = limits.maxConnections == 1 ? "1 is" : "\(limits.maxConnections) are"
+          log("refused a connection: \(open) open already (limits.max_connections)")
           return channel.pipeline.addHandler(OverloadRefusal(limit: limits.maxConnections, counters: counters))
         }
         return channel.eventLoop.makeCompletedFuture {
@@ -237,7 +238,9 @@ public final class Daemon: Sendable {
     } catch {
       try? connectionLoops.syncShutdownGracefully()
       try? writerLoop.syncShutdownGracefully()
-      throw StartFailure(description: "cannot listen on \(configuration.socket.path): \(error)")
+      // NIO's error names its system call; the reason is what a user needs.
+      let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
+      throw StartFailure(description: "cannot listen on \(configuration.socket.path): \(reason)")
     }
     // The process umask made the socket private; give it its group while it still is,
     // then widen it to the configured mode: it is never more open than configured. Only
