@@ -46,6 +46,8 @@ struct ControlEntry: Sendable {
     var from: String?
     var to: String?
     var source: String?
+    // The keys written, whatever their values: a bad value is its own error, not a key missing.
+    let given = Set(members.map(\.key))
     for member in members {
       switch member.key {
       case "control": key = reader.key(member.value)
@@ -77,7 +79,7 @@ struct ControlEntry: Sendable {
           RuleError(member.keyPosition, "unknown key '\(member.key)' in a control (known: \(knownKeys.joined(separator: ", ")))"))
       }
     }
-    for (name, present) in [("control", key != nil), ("from", from != nil), ("source", source != nil)] where !present {
+    for name in ["control", "from", "source"] where !given.contains(name) {
       reader.errors.append(RuleError(position, "a control needs '\(name)'\(name == "source" ? ": every entry cites where the fact comes from" : "")"))
     }
     if !placeGiven || (reader.errors.isEmpty && names.isEmpty && point == nil && governorate == nil) {

@@ -197,6 +197,20 @@ struct TerritorialControlTests {
     #expect(errors.errors.map(\.description) == [#"Rules/control.yaml:5:7: control to must be a date YYYY-MM-DD, got "2016-08-32""#])
   }
 
+  /// A key written with a bad value is that error alone, not also a key missing.
+  @Test func aBadValueIsNotAlsoAMissingKey() {
+    for (item, expected) in [
+      ("- control: x\n  names: [A]\n  others: [B]\n  from: 2016-02-30\n  source: s\n", "control from must be a date"),
+      ("- control: x\n  names: [A]\n  others: [B]\n  from: 2016-01-01\n  source: \"\"\n", "control source"),
+    ] {
+      guard case .failure(let errors) = Self.load(item) else {
+        Issue.record("loaded: \(item)")
+        continue
+      }
+      #expect(errors.errors.count == 1 && errors.errors[0].message.hasPrefix(expected), "\(errors)")
+    }
+  }
+
   @Test(arguments: mistakes)
   func refuses(_ item: String, _ place: String, _ message: String) {
     guard case .failure(let errors) = Self.load(item) else {

@@ -448,6 +448,37 @@ struct PatternWindowsTests {
     ])
   }
 
+  /// A window is digits and a unit (`+30d` is not one), and a pattern named among a
+  /// pattern's rules is said to be one.
+  @Test func aSignedWindowAndAPatternAmongTheRulesAreRefusedClearly() {
+    let text = """
+      - rule: t.hospital
+        desc: A hospital was attacked.
+        condition: type = attack and target.type = hospital
+        output: "hospital"
+        priority: high
+      - pattern: t.first
+        desc: Two.
+        rules: [t.hospital]
+        count: 2
+        window: +30d
+        output: x
+        priority: high
+      - pattern: t.second
+        desc: Of the first.
+        rules: [t.first]
+        count: 2
+        window: 30d
+        output: x
+        priority: high
+      """
+    let errors = ruleErrors([("p.yaml", text)])
+    #expect(errors.contains { $0.hasPrefix("Rules/p.yaml:10:11: pattern t.first: window must be a number of days or hours") }, "\(errors)")
+    #expect(
+      errors.contains("Rules/p.yaml:15:11: pattern t.second: 't.first' is a pattern, not a rule: a pattern counts the alerts of rules, not another pattern's"),
+      "\(errors)")
+  }
+
   /// A pattern lacking a key is still checked whole: every error of it comes in one load.
   @Test func aPatternLackingAKeyHasItsOtherErrorsToo() {
     let lacking = """
@@ -458,9 +489,9 @@ struct PatternWindowsTests {
       """
     #expect(
       ruleErrors([("p.yaml", lacking)]) == [
-        "Rules/p.yaml:1:3: a pattern needs 'desc'",
-        "Rules/p.yaml:1:3: a pattern needs 'priority'",
-        "Rules/p.yaml:1:3: a pattern needs 'output'",
+        "Rules/p.yaml:1:3: pattern t.lacking needs 'desc'",
+        "Rules/p.yaml:1:3: pattern t.lacking needs 'priority'",
+        "Rules/p.yaml:1:3: pattern t.lacking needs 'output'",
         "Rules/p.yaml:2:11: pattern t.lacking: no rule is named 't.nothere'",
         "Rules/p.yaml:3:10: pattern t.lacking: count must be a whole number from 2 to 1000, got \"1\"",
         "Rules/p.yaml:4:11: pattern t.lacking: window must be a number of days or hours, such as 30d or 12h, "

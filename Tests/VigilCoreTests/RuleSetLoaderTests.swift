@@ -241,7 +241,7 @@ struct RuleSetLoaderTests {
     (
       "- rule: r.one\n  desc: d\n  condition: type = attack\n  priority: low\n  severity: 3\n",
       [
-        "Rules/x.yaml:1:3: a rule needs 'output'",
+        "Rules/x.yaml:1:3: rule r.one needs 'output'",
         "Rules/x.yaml:5:3: unknown key 'severity' in a rule (known: rule, desc, condition, output, priority, basis, tags, enabled, examples)",
       ]
     ),
@@ -249,8 +249,8 @@ struct RuleSetLoaderTests {
       // A key missing does not hide the other keys' errors: all of them at once.
       "- rule: r.one\n  condition: type = atack\n  priority: urgent\n  severity: 3\n",
       [
-        "Rules/x.yaml:1:3: a rule needs 'desc'",
-        "Rules/x.yaml:1:3: a rule needs 'output'",
+        "Rules/x.yaml:1:3: rule r.one needs 'desc'",
+        "Rules/x.yaml:1:3: rule r.one needs 'output'",
         "Rules/x.yaml:2:21: rule r.one: 'atack' is not a value of type, which is one of: attack, access, detention, "
           + "trade, displacement, siege",
         "Rules/x.yaml:3:13: rule r.one: priority must be one of critical, high, medium, low, info, got 'urgent'",

@@ -194,7 +194,7 @@ struct PatternDuration: Sendable, Equatable {
   /// Nil when the text is not `<n>d` or `<n>h` with n ≥ 1, or is longer than 400 days.
   init?(_ text: String) {
     guard let unit = text.last, unit == "d" || unit == "h", text.count >= 2,
-      let number = Int64(text.dropLast()), number >= 1, text.dropLast().allSatisfy(\.isASCII)
+      let number = Int64(text.dropLast()), number >= 1, text.dropLast().allSatisfy({ $0.isASCII && $0.isNumber })
     else { return nil }
     let milliseconds = number * (unit == "d" ? 86_400_000 : 3_600_000)
     guard milliseconds <= Self.longest else { return nil }

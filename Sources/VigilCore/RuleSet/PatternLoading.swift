@@ -147,6 +147,8 @@ extension Loading {
         // missing: say so rather than that it does not exist.
         if let defined = ruleIDs[name], !declaresPattern(name) {
           fail(where_, "\(owner): rule '\(name)' (\(defined)) did not load: see its own errors")
+        } else if declaresPattern(name) {
+          fail(where_, "\(owner): '\(name)' is a pattern, not a rule: a pattern counts the alerts of rules, not another pattern's")
         } else if !unreadFiles.isEmpty {
           let files = unreadFiles.joined(separator: ", ")
           fail(

@@ -503,8 +503,14 @@ struct Loading {
       fail(member.keyPosition, "unknown key '\(member.key)' in a \(what) (known: \(known.joined(separator: ", ")))")
       fine = false
     }
+    // Named when its name is there (`pattern t.x needs 'desc'`): a file of many items
+    // otherwise leaves the reader to count lines.
+    let name = members.first { $0.key == what }.flatMap { member -> String? in
+      guard case .scalar(let scalar) = member.value, !scalar.text.isEmpty else { return nil }
+      return scalar.text
+    }
     for key in required where !members.contains(where: { $0.key == key }) {
-      fail(position, "a \(what) needs '\(key)'")
+      fail(position, name.map { "\(what) \($0) needs '\(key)'" } ?? "a \(what) needs '\(key)'")
       fine = false
     }
     return fine
