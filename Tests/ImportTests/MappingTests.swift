@@ -108,6 +108,8 @@ struct MappingTests {
   @Test(arguments: [
     ("20160304", "2016-03-04"), ("4.3.16", "2016-03-04"), ("4.3.98", "1998-03-04"), ("1.1.68", "2068-01-01"),
     ("1.1.69", "1969-01-01"), ("201603041", nil), ("20161304", nil),
+    // Arabic-Indic digits, as monitors write dates in Arabic reports.
+    ("٢٠١٦٠٣٠٤", "2016-03-04"), ("٤.٣.١٦", "2016-03-04"), ("۴.۳.۱۶", "2016-03-04"), ("٢٠١٦-٠٣-٠٤", "2016-03-04"),
   ] as [(String, String?)])
   func datePatternsReadWithoutSeparatorsAndTwoDigitYears(cell: String, expected: String?) throws {
     let mapping = Self.base.replacingOccurrences(of: #"formats: ["dd/MM/yyyy"]"#, with: #"formats: ["yyyyMMdd", "d.M.yy"]"#)

@@ -163,7 +163,9 @@ public struct RowMapper: Sendable {
     guard let raw = value(of: rule.source, row, forDate: isDate) else {
       if case .date(_, _, let parts?) = rule.source, let year = cell(parts.year, row) {
         guard cell(parts.month, row) != nil else { return .problem("the row gives the year \(year) but no month: no date can be made") }
-        guard DateReading.isYear(year) else { return .problem("'\(year)' is not a year: a year has four digits") }
+        guard DateReading.isYear(Self.westernDigits(year)) else {
+          return .problem("'\(year)' is not a year: a year has four digits")
+        }
         return .problem("'\(rawDateText(rule.source, row) ?? "")' (year/month/day) is not a date")
       }
       if case .date = rule.source, let text = rawDateText(rule.source, row), !text.isEmpty {
@@ -224,16 +226,22 @@ public struct RowMapper: Sendable {
     case .constant(let value): return value
     case .column(let reference):
       guard let text = cell(reference, row) else { return nil }
-      return forDate ? DateReading.isoDate(text) ?? DateReading.excelSerial(text, serialDates) : text
+      guard forDate else { return text }
+      let western = Self.westernDigits(text)
+      return DateReading.isoDate(western) ?? DateReading.excelSerial(western, serialDates)
     case .join(let references, let separator):
       let parts = references.compactMap { cell($0, row)?.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
       return parts.isEmpty ? nil : parts.joined(separator: separator)
     case .date(let column, let patterns, let parts):
       if let parts {
         guard let year = cell(parts.year, row), let month = cell(parts.month, row) else { return nil }
-        return DateReading.fromParts(year: year, month: month, day: parts.day.flatMap { cell($0, row) })
+        return DateReading.fromParts(
+          year: Self.westernDigits(year), month: Self.westernDigits(month),
+          day: parts.day.flatMap { cell($0, row) }.map(Self.westernDigits))
       }
-      guard let column, let text = cell(column, row), !text.isEmpty else { return nil }
+      guard let column, let cellText = cell(column, row), !cellText.isEmpty else { return nil }
+      // Dates are written in Arabic-Indic digits too (`٠٤/٠٣/٢٠١٦`), as numbers are.
+      let text = Self.westernDigits(cellText)
       // The mapping's own formats before a serial number: `ddMMyy` reads 040316 as
       // 2016-03-04, which is also a serial (of 2010).
       return DateReading.isoDate(text) ?? patterns.lazy.compactMap { DateReading.withPattern(text, $0) }.first
@@ -344,10 +352,8 @@ public struct RowMapper: Sendable {
   /// digits (`١٢`, `۱۲`) are digits; `0x1A`, `inf` and `nan` are not numbers.
   static func decimal(_ text: String) -> String? {
     var ascii = ""
-    for scalar in text.unicodeScalars {
+    for scalar in westernDigits(text).unicodeScalars {
       switch scalar.value {
-      case 0x0660...0x0669: ascii.unicodeScalars.append(Unicode.Scalar(scalar.value - 0x0660 + 0x30)!)
-      case 0x06F0...0x06F9: ascii.unicodeScalars.append(Unicode.Scalar(scalar.value - 0x06F0 + 0x30)!)
       case 0x066B: ascii.append(".")  // the Arabic decimal separator
       case 0x066C: ascii.append(",")  // the Arabic thousands separator
       default: ascii.unicodeScalars.append(scalar)
@@ -357,6 +363,21 @@ public struct RowMapper: Sendable {
     let plain = #"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"#
     if ascii.range(of: grouped, options: .regularExpression) != nil { return ascii.replacingOccurrences(of: ",", with: "") }
     return ascii.range(of: plain, options: .regularExpression) != nil ? ascii : nil
+  }
+
+  /// The text with its Arabic-Indic digits (`٠`–`٩`, and the Persian `۰`–`۹`) as ASCII ones.
+  static func westernDigits(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: { (0x0660...0x0669).contains($0.value) || (0x06F0...0x06F9).contains($0.value) })
+    else { return text }
+    var ascii = ""
+    for scalar in text.unicodeScalars {
+      switch scalar.value {
+      case 0x0660...0x0669: ascii.unicodeScalars.append(Unicode.Scalar(scalar.value - 0x0660 + 0x30)!)
+      case 0x06F0...0x06F9: ascii.unicodeScalars.append(Unicode.Scalar(scalar.value - 0x06F0 + 0x30)!)
+      default: ascii.unicodeScalars.append(scalar)
+      }
+    }
+    return ascii
   }
 
   /// A column's hashtag and attributes, lowercased (`#Affected +Killed` → affected, [killed]).
