@@ -188,7 +188,9 @@ struct ReportStreaming {
         let (total, done) = sent.withLockedValue { ($0.count, $0.done) }
         if done, answered == total { break }
         throw CommandFailure(
-          status: 2, sentence: "vigild closed the connection after answering \(answered) of \(total) reports")
+          status: 2,
+          sentence: "vigild closed the connection after answering \(answered) of the \(total) reports sent"
+            + (done ? "" : " (the rest were not read)"))
       }
       let origin = origins.withLockedValue { $0[answered] }
       answered += 1

@@ -12,7 +12,8 @@ struct Tail: ParsableCommand {
 
   @OptionGroup var daemon: DaemonOptions
   @Flag(name: .short, help: "Follow the log as it grows, across rotation and truncation.") var follow = false
-  @Option(name: .short, help: "How many of the last matching alerts to show first.") var n = 10
+  @Option(name: .customShort("n", allowingJoined: true), help: "How many of the last matching alerts to show first.")
+  var n = 10
   @Option(name: .customLong("min-priority"), help: "Only alerts of this priority or above.") var minPriority: String?
   @Option(name: .customLong("rule"), help: ArgumentHelp("Only rules whose id matches this glob (repeatable).", valueName: "GLOB"))
   var rules: [String] = []

@@ -326,6 +326,9 @@ struct VigilClientCommandTests {
     #expect(rows.count == 2)
     #expect(rows[0].contains("#3") && rows[0].contains("LOW") && rows[0].contains("weapons.any_attack"))
     #expect(rows[1].contains("#4") && rows[1].contains("T-2") && rows[1].contains("attack in Darayya"))
+    // `-n2`, as tail(1) takes it.
+    let joined = try Self.vigil(daemon, ["tail", "-n2"])
+    #expect(joined.status == 0 && joined.standardOutput == last.standardOutput, "\(joined.standardError)")
     let critical = try Self.vigil(daemon, ["tail", "--min-priority", "critical", "--json", Self.alertLog])
     let lines = critical.standardOutput.split(separator: "\n")
     #expect(lines.count == 1 && lines[0].contains(#""rule":"weapons.barrel_bomb""#) && lines[0].hasSuffix("\"}"))
