@@ -151,7 +151,13 @@ enum AlertQueryParameters {
     if text.count > 6, text.dropLast(5).last == " ", text.suffix(5).range(of: #"^[0-9]{2}:[0-9]{2}$"#, options: .regularExpression) != nil {
       text = text.dropLast(6) + "+" + text.suffix(5)
     }
-    guard let ms = AlertIndex.milliseconds(text) else {
+    // RFC 3339 allows any number of fraction digits; the parser takes nine (what a report may
+    // write), and the ones past a millisecond only round the bound up, below.
+    var parsed = text
+    if let digits = text.firstMatch(of: /\.([0-9]{10,})/)?.1 {
+      parsed = String(text[..<digits.startIndex]) + digits.prefix(9) + text[digits.endIndex...]
+    }
+    guard let ms = AlertIndex.milliseconds(parsed) else {
       throw BadParameter(message: "\(key): expected a date (YYYY-MM-DD) or an RFC 3339 time, got \(text.prefix(40))")
     }
     // Times are held to the millisecond: a bound with a finer part is the next one (a

@@ -130,6 +130,8 @@ struct ConsoleEndToEndTests {
     // Held to the millisecond: a finer bound is the next millisecond, so `until` a hair
     // after an instant includes it and `since` a hair after excludes it.
     try expect("until=2016-03-04T04:40:00.0001Z", incident(from: "1900-01-01T00:00:00Z", before: "2016-03-04T04:40:00.001Z"))
+    // RFC 3339 puts no limit on the fraction's digits.
+    try expect("until=2016-03-04T04:40:00.00000000001Z", incident(from: "1900-01-01T00:00:00Z", before: "2016-03-04T04:40:00.001Z"))
     try expect("since=2016-03-04T04:40:00.000000001Z", incident(from: "2016-03-04T04:40:00.001Z", before: "2100-01-01T00:00:00Z")) {
       Self.milliseconds($0["time"] as? String ?? "").map { $0 > Self.milliseconds("2016-03-04T04:40:00Z")! } ?? false
     }
