@@ -479,6 +479,23 @@ struct PatternWindowsTests {
       "\(errors)")
   }
 
+  /// Every step of a sequence is checked: an error in one does not hide a later one's.
+  @Test func everyStepsErrorsComeInOneLoad() {
+    let text = """
+      - pattern: t.steps
+        desc: Two steps, both wrong.
+        sequence:
+          - condition: type = atack
+          - condition: location.besieged = maybe
+        window: 30d
+        output: x
+        priority: high
+      """
+    let errors = ruleErrors([("p.yaml", text)])
+    #expect(errors.contains { $0.hasPrefix("Rules/p.yaml:4:25: pattern t.steps: step 1: 'atack' is not a value of type") }, "\(errors)")
+    #expect(errors.contains { $0.hasPrefix("Rules/p.yaml:5:38: pattern t.steps: step 2: location.besieged is true or false") }, "\(errors)")
+  }
+
   /// A pattern lacking a key is still checked whole: every error of it comes in one load.
   @Test func aPatternLackingAKeyHasItsOtherErrorsToo() {
     let lacking = """

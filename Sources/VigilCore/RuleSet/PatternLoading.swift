@@ -92,18 +92,25 @@ extension Loading {
         fail(sequence.value.position, "\(owner): a sequence has at most 16 steps")
         return nil
       }
+      // Every step is checked, whatever an earlier one's errors: all of a pattern's problems
+      // in one load.
       var steps: [PatternStep] = []
+      var fine = true
       for (index, item) in items.enumerated() {
         guard case .mapping(let stepMembers, let stepPosition) = item else {
           fail(item.position, "\(owner): step \(index + 1) must be a mapping with rules and/or condition")
-          return nil
+          fine = false
+          continue
         }
         guard checkKeys(stepMembers, known: ["rules", "condition"], required: [], what: "step", at: stepPosition),
           let step = patternStep(stepMembers, owner: "\(owner): step \(index + 1)", compiler: compiler, rules: rules, position: stepPosition)
-        else { return nil }
+        else {
+          fine = false
+          continue
+        }
         steps.append(step)
       }
-      return (steps, steps.count, true)
+      return fine ? (steps, steps.count, true) : nil
     }
     let step = patternStep(members, owner: owner, compiler: compiler, rules: rules, position: position)
     guard let countNode = members.first(where: { $0.key == "count" })?.value else {
