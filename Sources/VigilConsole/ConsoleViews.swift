@@ -193,10 +193,13 @@ struct ConsoleViews: Sendable {
       + "<td class=\"message\" dir=\"auto\">\(HTML.escape(record.message))</td></tr>"
   }
 
-  /// `2016-03-04T06:40:00+02:00` as `2016-03-04 06:40`: the list's column stays narrow.
+  /// `2016-03-04T06:40:00+02:00` as `2016-03-04 06:40 +02:00`: the list's column stays
+  /// narrow, and keeps the offset its clock is read in (the filters' days are UTC days, so a
+  /// local evening may be the next day's); a UTC time (`Z`) shows none.
   static func shortTime(_ text: String) -> String {
     guard text.count >= 16, text.dropFirst(10).first == "T" else { return text }
-    return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5))
+    let offset = text.hasSuffix("Z") || text.hasSuffix("z") || text.hasSuffix("+00:00") ? "" : " " + String(text.suffix(6))
+    return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5)) + offset
   }
 
   func alertsJSON(_ query: AlertQuery) -> String {

@@ -804,6 +804,11 @@ class Run:
                           f"{short(self.browser.text('#live-status'))!r})")
         marker = self.browser.js("return window.__vigilMarker")
         check(marker == "not reloaded", "the page was reloaded (the marker put into window is gone)")
+        # the incident time shows the clock with its offset (filters count UTC days), live as
+        # on the server's page
+        time_of = "return document.querySelector('tr[data-seq=\"' + arguments[0] + '\"] td.time').textContent.trim()"
+        live_time = self.browser.js(time_of, str(seqs[0]))
+        check(live_time == "2016-09-05 09:30 +03:00", f"the live row's incident time is {live_time!r}")
         rows = self.rows()
         top = [r[0] for r in rows[:len(seqs)]]
         check(top == sorted(seqs, reverse=True), f"the live rows are not at the top, newest first: top rows {top}, "
@@ -812,6 +817,10 @@ class Run:
         check(not not_live, f"inserted rows without class 'live': {not_live}")
         check([r[0] for r in rows[len(seqs):len(seqs) + len(before)]] == before,
               "the rows that were there are no longer below the new ones")
+        self.browser.get(self.url("/alerts"))
+        self.browser.js("window.__vigilMarker = 'not reloaded';")
+        served_time = self.browser.js(time_of, str(seqs[0]))
+        check(served_time == live_time, f"the server shows the incident time {served_time!r}, the live row {live_time!r}")
         # a hostile place in a live row is shown as the server's pages show it: overrides as
         # U+2423, control characters (an escape, a C1 NEL) as U+FFFD
         hostile = dict(LIVE_REPORT, id="VB-LIVE-H", occurred_at="2016-09-05T10:30:00+03:00",
