@@ -78,6 +78,13 @@ struct MappingTests {
     #expect(report["location"] == nil && report["narrative"] == nil && report["casualties"] == nil)
     let extra = report["extra"] as? [String: Any] ?? [:]
     #expect(extra["location_lat"] as? Double == 35.9 && extra["location_lon"] as? Double == 36.6)
+    // Under `extra` a value is not held to the field's type: a coarse row's `unknown` is kept.
+    let unknown = TableRow(
+      number: 9, cells: ["B3", "42632", "Blocked road", "", "unknown", "n/a", "Governorate", "", "School", "", "", ""])
+    var alsoUnmapped: [RowMapper.UnmappedValue] = []
+    let kept = try #require(Self.report(mapper.map(unknown, unmapped: &alsoUnmapped)), "\(mapper.map(unknown, unmapped: &alsoUnmapped))")
+    let keptExtra = kept["extra"] as? [String: Any] ?? [:]
+    #expect(keptExtra["location_lat"] as? String == "unknown" && keptExtra["location_lon"] as? String == "n/a", "\(keptExtra)")
     // The column by its header, as `vigil import` prints it (`Facility: 'School' unmapped`).
     #expect(unmapped.map { "\($0.column)=\($0.value)" } == ["Facility=School", "What=Blocked road"])
   }

@@ -103,15 +103,23 @@ public struct RowMapper: Sendable {
     else { return .refused("no identifier for the report id (the id's source is empty)") }
     let id = Self.validID(mapping.id.prefix + rawID)
     report.set("id", JSONText.string(id))
-    for rule in mapping.fields + mapping.extras {
-      switch convert(rule, row, unmapped: &unmapped) {
+    for field in mapping.fields + mapping.extras {
+      // A field whose `only_when` does not hold goes under `extra`: typed as the field when
+      // it can be (a coarse latitude stays a number), else as an extra is read, since
+      // `extra` takes any value (`Lat: unknown` on a district-level row is kept, not a
+      // refusal of the row).
+      var rule = field
+      var converted = convert(field, row, unmapped: &unmapped)
+      if let test = field.onlyWhen, !holds(test, row) {
+        rule = FieldRule(
+          path: "extra." + field.path.replacingOccurrences(of: ".", with: "_"), source: field.source, skip: field.skip,
+          map: field.map, onlyWhen: nil, split: field.split, position: field.position)
+        if case .problem = converted { converted = convert(rule, row, unmapped: &unmapped) }
+      }
+      switch converted {
       case .none: continue
       case .value(let json):
-        if let test = rule.onlyWhen, !holds(test, row) {
-          report.set("extra." + rule.path.replacingOccurrences(of: ".", with: "_"), json)
-        } else {
-          report.set(rule.path, json)
-        }
+        report.set(rule.path, json)
       case .problem(let reason):
         // A date too vague to read (a year alone) is still filtered by its year.
         if rule.path == "occurred_at", let year = year(of: rule.source, row), outsideDateRange(year: year) {
