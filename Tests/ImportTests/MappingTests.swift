@@ -256,6 +256,7 @@ struct MappingTests {
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack, else: access}\n", "m.yaml:5:25", "type: else goes with when"),
     ("mapping: t\nid: {column: A}\nwhere: [{column: B, equals: Homs, value: x}]\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:3:35", "unknown key 'value' in a test"),
     ("mapping: t\nid: {column: A}\nwhere: [{occurred_at: {from: 2016-01-01}, column: B, equals: Homs}]\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:3:43", "'column' beside occurred_at"),
+    ("mapping: t\nid: {column: A}\nwhere: [{occurred_at: {from: 2016-12-01, to: 2016-01-01}}]\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:3:23", "occurred_at in where runs from 2016-12-01 to 2016-01-01"),
     ("mapping: t\nid: {column: A}\nwhere: [{column: B, equals: Homs, not: True}]\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:3:40", "not: expected true or false, got 'True'"),
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\nextra:\n  import: B\n", "m.yaml:7:3", "extra.import is the import's own"),
     // One kind of test: with two, one would silently be the other's.

@@ -160,6 +160,10 @@ public enum MappingLoader {
             default: fail(bound.keyPosition, "unknown key '\(bound.key)' in a date range (known: from, to)")
             }
           }
+          // Days as YYYY-MM-DD compare as text: a range that ends before it begins keeps no row.
+          if let from, let to, to < from {
+            fail(range.value.position, "occurred_at in where runs from \(from) to \(to), which is before it: no row would pass")
+          }
           filters.append(.dateRange(from: from, to: to))
         } else if let test = rowTest(members, at: position) {
           filters.append(.test(test))
