@@ -12,6 +12,8 @@ import VigilServer
 /// from closing an idle stream.
 final class LiveStreams: Sendable {
   private let open = NIOLockedValueBox<[ObjectIdentifier: Listener]>([:])
+  /// The daemon is stopping: a stream waiting for the index stops waiting.
+  private let stopping = NIOLockedValueBox(false)
   static let backlog = 1000
 
   final class Listener: AlertListener, Sendable {
@@ -70,12 +72,21 @@ final class LiveStreams: Sendable {
         if let after = query.after {
           // An index still being built (after a start) holds only part of the log: the
           // catch-up waits for the whole of it, the new records queueing meanwhile.
+          // Not past 60 s, nor a stop (which must not wait on it), nor a client gone.
           var waited = 0
-          while index.snapshot().building, waited < 1_200 {
+          while index.snapshot().building, waited < 600, !self.stopping.withLockedValue({ $0 }) {
             try await Task.sleep(for: .milliseconds(100))
             waited += 1
           }
-          let (missed, gap) = Self.missed(after: after, query: query, in: index.snapshot())
+          let snapshot = index.snapshot()
+          // Past the newest record (a page from a log since replaced), which the route could
+          // not tell while the index was being built: the stream ends, and the browser's
+          // reconnection is refused, so that the page loads afresh.
+          if !snapshot.building, after > (snapshot.newestSeq ?? 0) {
+            try await writer.finish(nil)
+            return
+          }
+          let (missed, gap) = Self.missed(after: after, query: query, in: snapshot)
           if let gap { try await writer.write(ByteBuffer(string: gap)) }
           for alert in missed { try await writer.write(ByteBuffer(string: Self.event(alert))) }
           since = max(since, missed.last?.entry.seq ?? since)
@@ -124,9 +135,13 @@ final class LiveStreams: Sendable {
       pageQuery.before = next
     }
     newestFirst = Array(newestFirst.prefix(catchUpLimit))
-    let unheld = snapshot.oldestSeq.map { $0 > after + 1 } ?? false
+    // Records between `after` and the oldest held are not held (written as `after < oldest - 1`:
+    // `after` comes from the client, and may be as large as a UInt64 is).
+    let unheld = snapshot.oldestSeq.map { $0 > 1 && after < $0 - 1 } ?? false
     guard matched > newestFirst.count || unheld else { return (newestFirst.reversed(), nil) }
-    let before = newestFirst.last?.entry.seq ?? (snapshot.newestSeq ?? after) + 1
+    // Up to the oldest record sent, or else the oldest held: the held ones after it that
+    // were not sent do not pass the filters, and were not missed.
+    let before = newestFirst.last?.entry.seq ?? snapshot.oldestSeq ?? after
     let skipped = unheld ? "null" : String(matched - newestFirst.count)
     let gap = "event: gap\ndata: {\"after\":\(after),\"before\":\(before),\"skipped\":\(skipped)}\n\n"
     return (newestFirst.reversed(), gap)
@@ -134,6 +149,7 @@ final class LiveStreams: Sendable {
 
   /// Ends every stream (the daemon stops).
   func finishAll() {
+    stopping.withLockedValue { $0 = true }
     for listener in open.withLockedValue({ Array($0.values) }) { listener.continuation.finish() }
   }
 

@@ -181,7 +181,10 @@ struct ConsoleEndToEndTests {
     // record, which would hold back every record until it; a Last-Event-ID past it (from a
     // log since replaced) is taken as the newest.
     let newest = try #require(try console.loggedRecords().last?["seq"] as? Int)
-    for (query, parameter) in [("after=2&before=5", "before: /api/events sends"), ("after=\(newest + 100)", "after: \(newest + 100) is past the newest record")] {
+    for (query, parameter) in [
+      ("after=2&before=5", "before: /api/events sends"), ("after=\(newest + 100)", "after: \(newest + 100) is past the newest record"),
+      ("after=\(UInt64.max)", "after: \(UInt64.max) is past the newest record"),
+    ] {
       let (value, response) = try console.http.json("/api/events?" + query)
       #expect(response.status == 400, "\(query): \(response.status) \(response.body)")
       let error = (value as? [String: Any])?["error"] as? [String: Any]
@@ -190,6 +193,9 @@ struct ConsoleEndToEndTests {
     // A list page's `limit`, whatever it is, means nothing to the stream.
     let limited = try console.http.events("/api/events?limit=0")
     #expect(limited.status == 200)
+    // As large as a seq can be written: no overflow anywhere (the daemon must not stop).
+    let largest = try console.http.events("/api/events?after=1", headers: ["Last-Event-ID": "\(UInt64.max)"])
+    #expect(largest.status == 200)
     let resumed = try console.http.events("/api/events", headers: ["Last-Event-ID": "\(newest + 100)"])
     try #require(Self.waitForConnected(resumed))
     let more = try console.submit([Self.handReports[0].replacingOccurrences(of: #""id":""#, with: #""id":"LEID-"#)])
