@@ -60,21 +60,44 @@ struct SpoolFeed: ReportFeed {
     // written): said in status, and not read again until they change — putting one away is
     // tried again at each look, a pass that could not start after a minute — rather than
     // submitted again at every look.
-    var stuck: [String: (size: Int, modified: Date, stuck: SpoolFile.Stuck, at: Date)] = [:]
+    // Known by their full identity (inode, size, time): another file renamed in under the
+    // same name is another file, and is read.
+    var stuck: [String: (identity: String, stuck: SpoolFile.Stuck, at: Date)] = [:]
     while !context.isStopping {
       SpoolPending.settle(in: folder + "/done")
       SpoolPending.settle(in: folder + "/failed")
-      SpoolProgress.sweep(spool: folder)
+      // One taken out of the spool while it waited to be put away: its pass's verdicts
+      // are kept all the same, in done/ as `NAME.removed.verdicts` (read now, before the
+      // sweep drops its progress), as soon as they can be written.
+      for (path, held) in stuck where !FileManager.default.fileExists(atPath: path) {
+        // A pass that never started has no verdicts; one whose verdicts are being put
+        // away is tried again; else its verdicts are read now and put away.
+        guard held.stuck.putAway != nil else {
+          stuck[path] = nil
+          continue
+        }
+        let keep = held.stuck.removed ? held.stuck.putAway! : SpoolFile(path: path, spool: folder, mappings: mappings).verdictsOfRemoved()
+        if let problem = keep() {
+          stuck[path] = (held.identity, .init(problem: problem, putAway: keep, removed: true), held.at)
+        } else {
+          stuck[path] = nil
+        }
+      }
+      // Not the progress of a file waiting to be put away: taken out of the spool meanwhile,
+      // its verdicts are read from it at the next look.
+      SpoolProgress.sweep(
+        spool: folder,
+        keeping: Set(stuck.keys.map { SpoolFile(path: $0, spool: folder, mappings: mappings).progressPath }))
       do {
         for path in try candidates() where !context.isStopping {
           let attributes = try? FileManager.default.attributesOfItem(atPath: path)
           let size = (attributes?[.size] as? Int) ?? -1
           let modified = (attributes?[.modificationDate] as? Date) ?? .distantPast
           // A file still being written changes between looks; only a settled one is taken.
-          if let held = stuck[path], held.size == size, held.modified == modified {
+          if let held = stuck[path], held.identity == SpoolProgress.identity(of: path) {
             if let putAway = held.stuck.putAway {
               if let problem = putAway() {
-                stuck[path] = (size, modified, .init(problem: problem, putAway: putAway), held.at)
+                stuck[path] = (held.identity, .init(problem: problem, putAway: putAway), held.at)
               } else {
                 stuck[path] = nil
               }
@@ -85,8 +108,9 @@ struct SpoolFeed: ReportFeed {
           if let last = seen[path], last.size == size, last.modified == modified {
             guard Date().timeIntervalSince(last.since) >= settle else { continue }
             seen[path] = nil
+            let identity = SpoolProgress.identity(of: path)
             if let held = SpoolFile(path: path, spool: folder, mappings: mappings).importRows(context) {
-              stuck[path] = (size, modified, held, Date())
+              stuck[path] = (identity, held, Date())
             } else {
               stuck[path] = nil
             }
@@ -94,7 +118,6 @@ struct SpoolFeed: ReportFeed {
             seen[path] = (size, modified, Date())
           }
         }
-        stuck = stuck.filter { FileManager.default.fileExists(atPath: $0.key) }
         let stray = try strayFiles().first.map { stray in
           "\(stray) is in the spool folder itself, which is read by mapping: move it into \(folder)/MAPPING/ "
             + "(MAPPING: the name of a mapping in \(mappings), without .yaml)"
@@ -156,6 +179,19 @@ struct SpoolFile {
   struct Stuck {
     let problem: String
     let putAway: (() -> String?)?
+    /// The file is gone: what is put away is its verdicts alone.
+    var removed = false
+  }
+
+  /// The verdicts of a pass whose file was taken out of the spool before it could be put
+  /// away, read now; the attempt to write them to done/ (nil when written, else why not).
+  func verdictsOfRemoved() -> () -> String? {
+    let verdicts = previousVerdicts().sorted { $0.key < $1.key }.map(\.value).joined(separator: "\n") + "\n"
+    let note = "# \(name) was taken out of the spool before it could be put away: these are the verdicts of its pass\n"
+    return {
+      let target = Self.free(spool + "/done/" + name + ".removed", suffix: ".verdicts")
+      return settle(to: target, beside: "verdicts", text: note + verdicts, moving: false)
+    }
   }
 
   /// Imports the file and puts it away; what kept it in the spool, else nil.
@@ -319,10 +355,21 @@ struct SpoolFile {
       return cannot("write its \(kind)")
     }
     if moving, rename(path, target) != 0 {
-      let failed = errno
-      unlink(pending)
-      errno = failed
-      return cannot("move it")
+      // done/ on another file system (a link to a bigger disk): copied there, then removed.
+      var failed = errno
+      if failed == EXDEV {
+        do {
+          try FileManager.default.copyItem(atPath: path, toPath: target)
+          if unlink(path) == 0 { failed = 0 } else { failed = errno; unlink(target) }
+        } catch {
+          failed = EXDEV
+        }
+      }
+      if failed != 0 {
+        unlink(pending)
+        errno = failed
+        return cannot("move it")
+      }
     }
     try? FileManager.default.removeItem(atPath: progressPath)
     _ = rename(pending, target + "." + kind)

@@ -57,10 +57,10 @@ enum SpoolProgress {
   /// Removes the progress of files no longer in the spool: left by a crash after its file
   /// moved and before the progress went, or by a file taken away part-way. Run between
   /// passes, never during one (whose file is still in its folder).
-  static func sweep(spool: String) {
+  static func sweep(spool: String, keeping kept: Set<String> = []) {
     let directory = spool + "/" + folder
     guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-    for name in names where name.hasSuffix(suffix) {
+    for name in names where name.hasSuffix(suffix) && !kept.contains(directory + "/" + name) {
       // `<mapping>.<name>`, and either may hold dots: the file is there under one split or none.
       let stem = name.dropLast(suffix.count)
       let stillThere = stem.indices.contains { dot in

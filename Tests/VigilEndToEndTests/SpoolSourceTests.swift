@@ -118,6 +118,38 @@ struct SpoolSourceTests {
     expectCleanStop(daemon)
   }
 
+  /// A file taken out of the spool while it waited to be put away leaves its pass's
+  /// verdicts in done/ all the same; and a done/ on another file system (a link to a
+  /// bigger disk) takes files by copy.
+  @Test func aStuckFileTakenOutKeepsItsVerdictsAndDoneMayBeElsewhere() throws {
+    let directory = try TemporaryDirectory()
+    let daemon = try Self.daemon(in: directory)
+    try "not a folder".write(toFile: directory.path + "/spool/done", atomically: true, encoding: .utf8)
+    try Self.drop(try String(contentsOfFile: Self.example, encoding: .utf8), as: "week3.csv", in: directory)
+    func problem() -> String? {
+      ((try? daemon.exchange(#"{"op":"status"}"#)["sources"] as? [[String: Any]])?.first?["problem"]) as? String
+    }
+    #expect(eventually(within: 60) { problem()?.contains("week3.csv away") == true })
+    try FileManager.default.moveItem(atPath: directory.path + "/spool/hxl-incidents/week3.csv", toPath: directory.path + "/taken.csv")
+    // On another file system: /dev/shm is a tmpfs.
+    let elsewhere = try FileManager.default.url(
+      for: .itemReplacementDirectory, in: .userDomainMask, appropriateFor: URL(fileURLWithPath: "/dev/shm"), create: true
+    ).path
+    defer { try? FileManager.default.removeItem(atPath: elsewhere) }
+    try FileManager.default.removeItem(atPath: directory.path + "/spool/done")
+    try FileManager.default.createSymbolicLink(atPath: directory.path + "/spool/done", withDestinationPath: elsewhere)
+    let removed = elsewhere + "/week3.csv.removed.verdicts"
+    #expect(eventually(within: 60) { Self.read(removed) != nil })
+    #expect(Self.read(removed)?.split(separator: "\n").dropFirst().map { $0 } == Self.exampleVerdicts, "\(Self.read(removed) ?? "")")
+    #expect(eventually(within: 60) { problem() == nil })
+
+    try Self.drop(try String(contentsOfFile: Self.example, encoding: .utf8), as: "week4.csv", in: directory)
+    #expect(eventually(within: 60) { Self.read(elsewhere + "/week4.csv.verdicts") != nil })
+    #expect(FileManager.default.fileExists(atPath: elsewhere + "/week4.csv"))
+    #expect(!FileManager.default.fileExists(atPath: directory.path + "/spool/hxl-incidents/week4.csv"))
+    expectCleanStop(daemon)
+  }
+
   /// The first line of a progress file: the file it belongs to, as it is now.
   static func identity(of path: String) -> String {
     var status = stat()
