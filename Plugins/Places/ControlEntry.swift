@@ -122,7 +122,7 @@ struct ControlEntry: Sendable {
 
   private func samePlace(as other: ControlEntry) -> Bool {
     if let first = names.first, let otherFirst = other.names.first,
-      NameNormalizer.words(of: first) == NameNormalizer.words(of: otherFirst)
+      PlaceWords.words(of: first) == PlaceWords.words(of: otherFirst)
     {
       return true
     }

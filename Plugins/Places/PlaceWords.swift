@@ -15,9 +15,8 @@ import VigilCore
 ///   `maarrat`); `ou` and `o` become `u` and `e` becomes `i` (the short vowels are written
 ///   either way: Homs and Hums, Idlib and Edlib); `gh` becomes `g`; a doubled letter is
 ///   one; and a final `h` after a vowel goes (`Raqqah`, `Sukhnah`).
-/// - An Arabic word written together with the next after its article (`ديرالزور`, `تلابيض`
-///   is not) is split before the `ال` when two letters or more come before it and three or
-///   more after.
+/// - An Arabic word written together with the next after its article (`ديرالزور`) is split
+///   before the last `ال` that has two letters or more before it and three or more after.
 enum PlaceWords {
   static let articles: Set<String> = [
     "al", "el", "ar", "as", "ash", "ad", "adh", "az", "ez", "es", "esh", "an", "at", "ath", "ed", "er", "et",
@@ -43,7 +42,7 @@ enum PlaceWords {
     var text = word
     if text.unicodeScalars.contains(where: { !$0.isASCII }) {
       text = text.folding(options: [.diacriticInsensitive], locale: nil)
-      text.unicodeScalars.removeAll { $0.value == 0x02BE || $0.value == 0x02BF }
+      text.unicodeScalars.removeAll { (0x02BB...0x02BF).contains($0.value) }
     }
     var scalars = Array(text.unicodeScalars)
     var folded: [Unicode.Scalar] = []
@@ -80,7 +79,10 @@ enum PlaceWords {
   private static func splitAtInnerArticle(_ word: String) -> [String] {
     let letters = Array(word.unicodeScalars)
     guard letters.count >= 7 else { return [word] }
-    for index in 2...(letters.count - 5) where letters[index] == "\u{0627}" && letters[index + 1] == "\u{0644}" {
+    // The last ال that can be an article: one of the first word's own letters may spell ال
+    // too (جبالالقلمون is جبال القلمون, شمالالرقة شمال الرقة).
+    for index in stride(from: letters.count - 5, through: 2, by: -1)
+    where letters[index] == "\u{0627}" && letters[index + 1] == "\u{0644}" {
       var first = String.UnicodeScalarView()
       first.append(contentsOf: letters[..<index])
       var second = String.UnicodeScalarView()

@@ -110,9 +110,14 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
     // words that only say what kind of place it is ("Raqqa city" is Raqqa).
     let groups = TextCache<ReportText?>()
     let groupOf = { @Sendable (text: ReportText) -> ReportText? in
-      guard let first = ControlMap.placeParts(text.string).first else { return nil }
-      if let key = placeNamed(ReportText(first.text)) { return key }
-      return first.variants.last.map { ReportText($0.joined(separator: " ")) }
+      let parts = ControlMap.placeParts(text.string)
+      // The first part that names a listed place ("Rif Dimashq - Madaya" is Madaya, as
+      // `place()` says); else the first that is not a governorate's name ("Rif Dimashq -
+      // Kafr Batna" is Kafr Batna), as written; else the first.
+      if let key = parts.lazy.compactMap({ placeNamed(ReportText($0.text)) }).first { return key }
+      let place =
+        parts.first { GovernorateAtlas.atlas.region(named: $0.text) == nil } ?? parts.first
+      return place?.variants.last.map { ReportText($0.joined(separator: " ")) }
     }
     let placeOrText = ConditionFunction(name: "place_or_text", parameters: [.field(.text)], result: .text) {
       report, arguments in

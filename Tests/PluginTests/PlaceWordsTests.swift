@@ -13,7 +13,8 @@ struct PlaceWordsTests {
     ("Deir ez-Zor", "Deir ez-Zour"), ("Deir ez-Zor", "Deir el-Zor"), ("Deir ez-Zor", "Deir al-Zour"),
     ("Jisr al-Shughur", "Jisr-Ash-Shugur"), ("Jisr al-Shughur", "Jisr ash-Shughour"),
     ("Kobani", "Kobanê"), ("Homs", "Hums"), ("Idlib", "Edlib"), ("Maarat al-Numan", "Maʿarrat al-Nuʿman"),
-    ("دير الزور", "ديرالزور"), ("دير الزور", "دير الزّور"),
+    ("دير الزور", "ديرالزور"), ("دير الزور", "دير الزّور"), ("جبال القلمون", "جبالالقلمون"), ("شمال الرقة", "شمالالرقة"),
+    ("Maarrat", "Maʻarrat"),
   ]
 
   @Test(arguments: sameNames)

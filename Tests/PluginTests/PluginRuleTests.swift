@@ -244,10 +244,15 @@ struct PluginPatternGroupTests {
   /// The text's first part says the place, as for control: a governorate or a region after
   /// it, or another spelling of its name, is the same group.
   @Test func oneUnlistedPlaceWrittenWithWhereItIsIsOneGroup() throws {
-    let completions = try Self.completions(["Kafr Batna, Rif Dimashq", "Kafr Batna (Madaya)"])
+    let completions = try Self.completions(["Kafr Batna, Rif Dimashq", "Kafr Batna (Eastern Ghouta)"])
     #expect(completions.map(\.facts.group) == [["kafr batna"]])
     #expect(try Self.completions(["Ar-Raqqah city", "Raqqa"]).map(\.facts.group) == [["raqa"]])
     #expect(try Self.completions(["Kafr Batna", "Kafr Nubl"]).isEmpty)
+    // A listed place in a later part is the place, as place() says; a governorate's name
+    // before the place is not the group.
+    #expect(try Self.completions(["Madaya", "Rif Dimashq - Madaya"]).map(\.facts.group) == [["madaya"]])
+    #expect(try Self.completions(["Rif Dimashq - Kafr Batna", "Rif Dimashq - Madaya"]).isEmpty)
+    #expect(try Self.completions(["Rif Dimashq - Kafr Batna", "Kafr Batna"]).map(\.facts.group) == [["kafr batna"]])
   }
 
   @Test func anUnlistedArabicPlaceIsShownAsWritten() throws {
