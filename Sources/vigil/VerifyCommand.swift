@@ -75,23 +75,20 @@ struct Verify: ParsableCommand {
         + "(alerts.head says seq \(head.seq) was written)"
       try fail(file, line: lastFileLines + 1, problem)
     }
-    // The configured log with no rotated file beside it holds the chain from its start: a
-    // log emptied (the head still says what was written) or one whose first records are gone.
+    // The configured log with no rotated file beside it: one emptied while the head still
+    // says what was written is refused; one whose first records are elsewhere is verified
+    // from its first, and that is said with why.
+    var alone = false
     if self.files.isEmpty, let file = files.last, !RotatedFiles.anyRotated(beside: file) {
+      alone = true
       if verifier.records == 0, let head, head.seq > 0 {
         try fail(
           file, line: 1,
           "no records, and no rotated file beside it, but alerts.head says seq \(head.seq) was written: "
-            + "the log was emptied or removed")
-      }
-      if let first = verifier.firstSeq, first > 1 {
-        try fail(
-          file, line: 1,
-          "seq \(first) is its first record, and no rotated file is beside it: seq 1–\(first - 1) "
-            + "were deleted or moved away (name the files to verify them all)")
+            + "the log was emptied or removed (if it is rotated into another folder, name the files to verify them)")
       }
     }
-    report(verifier, source: nil)
+    report(verifier, source: nil, alone: alone)
   }
 
   /// Says where the chain breaks and how, and exits 1.
@@ -129,7 +126,7 @@ struct Verify: ParsableCommand {
   }
 
   /// The outcome of a chain that held from its first record to its last.
-  private func report(_ verifier: ChainVerifier, source: String?) {
+  private func report(_ verifier: ChainVerifier, source: String?, alone: Bool = false) {
     let first = verifier.firstSeq ?? 0
     if json {
       print("{\"ok\":true,\"records\":\(verifier.records),\"first_seq\":\(first),\"last_seq\":\(verifier.lastSeq)}")
@@ -141,7 +138,14 @@ struct Verify: ParsableCommand {
     }
     print("ok: \(verifier.records) records\(source.map { " " + $0 } ?? ""), seq \(first)–\(verifier.lastSeq), chain intact")
     if first > 1 {
-      print("verified from seq \(first): the records before it are not in \(source == nil ? "these files (rotated away)" : "the store")")
+      let whereNot =
+        source != nil
+        ? "the store"
+        : alone
+          ? "the log, and no rotated file is beside it (moved to another folder or archived, or deleted: "
+            + "name those files to verify them)"
+          : "these files (rotated away)"
+      print("verified from seq \(first): the records before it are not in \(whereNot)")
     }
   }
 

@@ -104,7 +104,10 @@ public final class Daemon: Sendable {
     }
     if journal.cutBytes > 0 { log(.warning("cut a torn last line of \(journal.cutBytes) bytes from \(journalPath)")) }
     if alertLog.cutBytes > 0 { log(.warning("cut a torn last line of \(alertLog.cutBytes) bytes from \(alertLog.path)")) }
-    if let behind = alertLog.endBehindHead { log(.error("\(alertLog.path): \(behind.description)")) }
+    if let behind = alertLog.endBehindHead {
+      let line = "\(alertLog.path): \(behind.description)"
+      log(behind.isError ? .error(line) : .warning(line))
+    }
     // What a crash between the journal's sync and the alert log's cut from the log: found
     // first, written below with the patterns' records, in one append.
     let plan = LastCommitRecovery.plan(

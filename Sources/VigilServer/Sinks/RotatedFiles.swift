@@ -19,14 +19,25 @@ public enum RotatedFiles {
     }
   }
 
-  /// Whether any file beside `path` looks like one rotated from it: `path.1` and the like,
-  /// but also `path.1.gz` or logrotate's `path-20261205`. Without one, a log that holds no
-  /// record (or starts past seq 1) lost its records some other way.
+  /// Whether any file beside `path` is named as one rotated from it: `path.N`, compressed
+  /// (`path.N.gz`, `.xz`, `.bz2`, `.zst`) or not, or logrotate's `dateext` (`path-20261205`,
+  /// compressed or not) — not `path.bak` or `path.tmp`. Without one, a log that holds no
+  /// record (or starts past seq 1) lost its records some other way, or was rotated into
+  /// another folder.
   public static func anyRotated(beside path: String) -> Bool {
     let folder = (path as NSString).deletingLastPathComponent
     let name = (path as NSString).lastPathComponent
     let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
-    return names.contains { $0.count > name.count + 1 && ($0.hasPrefix(name + ".") || $0.hasPrefix(name + "-")) }
+    let compressed = ["", ".gz", ".xz", ".bz2", ".zst"]
+    return names.contains { candidate in
+      guard candidate.hasPrefix(name), candidate.count > name.count + 1 else { return false }
+      var rest = Substring(candidate.dropFirst(name.count))
+      guard let separator = rest.first, separator == "." || separator == "-" else { return false }
+      rest = rest.dropFirst()
+      guard let suffix = compressed.reversed().first(where: { rest.hasSuffix($0) }) else { return false }
+      let stamp = rest.dropLast(suffix.count)
+      return !stamp.isEmpty && stamp.allSatisfy { $0.isASCII && ($0.isNumber || (separator == "-" && ($0 == "-" || $0 == "_"))) }
+    }
   }
 
   /// The inode of the file at `path`; nil when there is none.

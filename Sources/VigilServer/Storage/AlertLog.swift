@@ -50,8 +50,15 @@ public final class AlertLog {
       head = (kept.seq, kept.hash)
     } else if logged == nil, let kept, kept.seq > 0, !RotatedFiles.anyRotated(beside: path) {
       // Empty with no rotated file beside it: not a rotation (which leaves `path.1`), but a
-      // log emptied or removed. Going on from the head is right; going on silently is not.
+      // log emptied or removed (or rotated into another folder). Going on from the head is
+      // right; going on silently is not.
       endBehindHead = EndBehindHead(loggedSeq: 0, headSeq: kept.seq)
+    } else if logged == nil, let kept, let rotated = Self.lastRecord(ofFileAt: path + ".1"),
+      kept.seq > rotated.seq || (kept.seq == rotated.seq && kept.hash != rotated.hash)
+    {
+      // Just rotated, but the rotated file ends short of the head: records were lost from
+      // its end, as from a log's.
+      endBehindHead = EndBehindHead(loggedSeq: rotated.seq, headSeq: kept.seq, inRotatedFile: true)
     } else {
       endBehindHead = nil
     }
@@ -67,6 +74,12 @@ public final class AlertLog {
   public struct EndBehindHead: Equatable, Sendable {
     public let loggedSeq: UInt64
     public let headSeq: UInt64
+    /// The log was empty, and the record compared was the last of `.1`.
+    public var inRotatedFile = false
+
+    /// A log found empty with nothing rotated beside it may have been rotated into another
+    /// folder: said as a warning; records missing from an end, as an error.
+    public var isError: Bool { loggedSeq > 0 || inRotatedFile }
 
     /// What the daemon logs at start.
     public var description: String {
@@ -76,9 +89,11 @@ public final class AlertLog {
           "its last record, seq \(loggedSeq), is not the one alerts.head keeps (another hash): it was rewritten"
         } else if loggedSeq == 0 {
           "it holds no record, and no rotated file is beside it, but alerts.head says seq \(headSeq) was written: "
-            + "the records up to seq \(headSeq) are gone from it (the log was emptied or removed)"
+            + "the records up to seq \(headSeq) are gone from it (the log was emptied or removed, "
+            + "unless it is rotated into another folder)"
         } else {
-          "its last record is seq \(loggedSeq) but alerts.head says seq \(headSeq) was written: "
+          "its last record\(inRotatedFile ? " (in the rotated .1, the log being empty)" : "") is seq \(loggedSeq) "
+            + "but alerts.head says seq \(headSeq) was written: "
             + "\(missing) record\(missing == 1 ? " is" : "s are") missing from its end (deleted, "
             + "or lost to a power failure with durability: none)"
         }
@@ -234,6 +249,20 @@ public final class AlertLog {
   }
 
   /// The `seq` and `hash` of an alert-log line (or of the head file).
+  /// The `seq` and `hash` of the last whole record of the file at `path` (read from its
+  /// last megabyte); nil when it has none, or is not there.
+  static func lastRecord(ofFileAt path: String) -> (seq: UInt64, hash: String)? {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+    defer { try? handle.close() }
+    let size = (try? handle.seekToEnd()) ?? 0
+    let start = size > 1 << 20 ? size - (1 << 20) : 0
+    try? handle.seek(toOffset: start)
+    guard let data = try? handle.readToEnd() else { return nil }
+    let lines = data.split(separator: UInt8(ascii: "\n"))
+    guard data.last == UInt8(ascii: "\n"), let last = lines.last else { return nil }
+    return position(of: Array(last))
+  }
+
   static func position(of line: [UInt8]) -> (seq: UInt64, hash: String)? {
     guard case .object(let object)? = try? JSONValue.parse(line),
       case .number(let seq)? = object["seq"], seq >= 0, seq < 1e18,
