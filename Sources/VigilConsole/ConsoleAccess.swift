@@ -63,20 +63,45 @@ public struct ConsoleAccess: Sendable {
   }
 
   /// Whether a request's `Host` (its authority) may be answered: any, unless the console is
-  /// open to loopback without a token; then only a loopback name — `localhost` (or a name
-  /// under it), `127.x.x.x`, `[::1]` — with any port, or none given (HTTP/1.0).
+  /// open to loopback without a token; then only a name of this machine — a loopback address
+  /// in any of its forms (`127.0.0.1`, `127.1`, `[::1]`, `[::ffff:127.0.0.1]`), `localhost`
+  /// (or a name under it) and the other names systems give it (`localhost.localdomain`,
+  /// `ip6-localhost`, `ip6-loopback`), or the machine's own host name — with any port, a
+  /// trailing dot or not, or none given (HTTP/1.0).
   func admits(host authority: String?) -> Bool {
     guard loopbackHostsOnly, let authority, !authority.isEmpty else { return true }
     var host = Substring(authority.lowercased())
     if host.hasPrefix("[") {
       guard let close = host.firstIndex(of: "]") else { return false }
-      return host[host.index(after: host.startIndex)..<close] == "::1"
+      var address = in6_addr()
+      let literal = String(host[host.index(after: host.startIndex)..<close])
+      guard inet_pton(AF_INET6, literal, &address) == 1 else { return false }
+      let bytes = withUnsafeBytes(of: &address) { Array($0) }
+      let loopback = bytes[0..<15].allSatisfy { $0 == 0 } && bytes[15] == 1
+      let mappedLoopback = bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127
+      return loopback || mappedLoopback
     }
     if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
-    if host == "localhost" || host.hasSuffix(".localhost") { return true }
-    let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-    return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+    if host.hasSuffix("."), host.count > 1 { host = host.dropLast() }
+    if host == "localhost" || host.hasSuffix(".localhost") || Self.otherLoopbackNames.contains(String(host)) { return true }
+    if let own = Self.hostName, host == own || host == own.prefix { $0 != "." } { return true }
+    var address = in_addr()
+    // inet_aton takes every form of an IPv4 address a browser would send (127.1, 0x7f.1).
+    guard host.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == "." || $0 == "x") }),
+      inet_aton(String(host), &address) == 1
+    else { return false }
+    return UInt32(bigEndian: address.s_addr) >> 24 == 127
   }
+
+  static let otherLoopbackNames: Set<String> = ["localhost.localdomain", "ip6-localhost", "ip6-loopback"]
+
+  /// The machine's own name, lowercased (Debian maps it to 127.0.1.1).
+  static let hostName: String? = {
+    var buffer = [CChar](repeating: 0, count: 256)
+    guard gethostname(&buffer, buffer.count) == 0 else { return nil }
+    let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).lowercased()
+    return name.isEmpty ? nil : name
+  }()
 
   /// Whether a token typed into the login form is the token.
   func matches(_ given: String) -> Bool {

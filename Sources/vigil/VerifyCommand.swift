@@ -136,7 +136,7 @@ struct Verify: ParsableCommand {
       print("ok: no records")
       return
     }
-    print("ok: \(verifier.records) records\(source.map { " " + $0 } ?? ""), seq \(first)–\(verifier.lastSeq), chain intact")
+    print("ok: \(verifier.records) record\(verifier.records == 1 ? "" : "s")\(source.map { " " + $0 } ?? ""), seq \(first)–\(verifier.lastSeq), chain intact")
     if first > 1 {
       let whereNot =
         source != nil

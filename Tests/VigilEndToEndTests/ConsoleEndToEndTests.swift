@@ -507,10 +507,20 @@ struct ConsoleEndToEndTests {
   @Test func anOpenConsoleAnswersOnlyRequestsAddressedToTheMachine() throws {
     let console = try Console.start()
     let port = console.http.port
-    for host in ["127.0.0.1", "127.0.0.1:\(port)", "localhost:\(port)", "LOCALHOST", "vigil.localhost:\(port)", "[::1]:\(port)", "127.8.9.10"] {
+    var name = [CChar](repeating: 0, count: 256)
+    gethostname(&name, name.count)
+    let own = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    for host in [
+      "127.0.0.1", "127.0.0.1:\(port)", "localhost:\(port)", "LOCALHOST", "vigil.localhost:\(port)", "[::1]:\(port)", "127.8.9.10",
+      "localhost.", "localhost.:\(port)", "[0:0:0:0:0:0:0:1]:\(port)", "[::ffff:127.0.0.1]", "127.1", "localhost.localdomain",
+      "ip6-localhost:\(port)", "\(own):\(port)",
+    ] {
       #expect(try console.http.request(path: "/api/status", headers: ["Host": host]).status == 200, "Host: \(host)")
     }
-    for host in ["attacker.example:\(port)", "attacker.example", "127.0.0.1.attacker.example", "10.0.0.1:\(port)", "[::2]:\(port)", "localhost.example"] {
+    for host in [
+      "attacker.example:\(port)", "attacker.example", "127.0.0.1.attacker.example", "10.0.0.1:\(port)", "[::2]:\(port)",
+      "localhost.example", "[::ffff:10.0.0.1]", "1.2.3.4", "localhost..",
+    ] {
       let refused = try console.http.request(path: "/api/alerts?limit=1", headers: ["Host": host])
       #expect(refused.status == 403, "Host: \(host): \(refused.status)")
       #expect(refused.body.contains("open to this machine only") && !refused.body.contains("\"seq\""), "\(refused.body)")

@@ -617,7 +617,7 @@ struct VigilClientCommandTests {
     let after = try Self.offline(daemon, ["verify"])
     #expect(after.status == 0)
     #expect(
-      after.standardOutput == "ok: 1 records, seq 6–6, chain intact\nverified from seq 6: the records before it are not in the log, "
+      after.standardOutput == "ok: 1 record, seq 6–6, chain intact\nverified from seq 6: the records before it are not in the log, "
         + "and no rotated file is beside it (moved to another folder or archived, or deleted: name those files to verify them)\n",
       "\(after.standardOutput)")
     let sixth = try String(contentsOfFile: path, encoding: .utf8)
