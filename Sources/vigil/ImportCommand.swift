@@ -174,7 +174,10 @@ struct ImportCounts {
       let values = top.map {
         "{\"column\":\(JSONText.string($0.key.column)),\"value\":\(JSONText.string($0.key.value)),\"rows\":\($0.value)}"
       }
-      Swift.print("{\"rows\":\(rows),\"filtered\":\(filtered),\"unmapped\":[\(values.joined(separator: ","))]}")
+      // A file that broke off is in the summary too, not only on standard error.
+      let broken = unreadable.map(JSONText.string).joined(separator: ",")
+      Swift.print(
+        "{\"rows\":\(rows),\"filtered\":\(filtered),\"unmapped\":[\(values.joined(separator: ","))],\"unreadable\":[\(broken)]}")
       return
     }
     Swift.print("\(rows) row\(rows == 1 ? "" : "s") read: \(filtered) filtered out by the mapping")

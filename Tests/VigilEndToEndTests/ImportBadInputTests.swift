@@ -46,6 +46,11 @@ struct ImportBadInputTests {
     #expect(run.standardOutput.contains("broken.csv:2: T-B-1"), "\(run.standardOutput)")
     #expect(run.standardOutput.contains("broken.csv:3: refused (not sent): column 2: a quoted field is never closed"), "\(run.standardOutput)")
     #expect(run.standardError.contains("the rest of the file was not read"), "\(run.standardError)")
+    // With --json the summary names it too.
+    let json = try ChildProcess.run(
+      "vigil", ["import", "--socket", daemon.socketPath, "--map", "t.yaml", "--check", "--json", "broken.csv"], in: daemon.directory.path)
+    let summary = json.standardOutput.split(separator: "\n").last.map(String.init) ?? ""
+    #expect(summary.contains(#""unreadable":["broken.csv: row 3, column 2: a quoted field is never closed"]"#), "\(summary)")
     expectCleanStop(daemon)
   }
 
