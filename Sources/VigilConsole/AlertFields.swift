@@ -149,8 +149,7 @@ enum JournalLookup {
   }
 
   static func inode(of path: String) -> UInt64? {
-    var status = stat()
-    return stat(path, &status) == 0 ? UInt64(status.st_ino) : nil
+    RotatedFiles.inode(of: path)
   }
 
   /// What the alert log's file holds now at a record's position.

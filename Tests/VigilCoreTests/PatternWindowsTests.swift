@@ -8,15 +8,19 @@ import Testing
 struct PatternWindowsTests {
   /// A rule set with one rule (attacks on hospitals) and the pattern given.
   static func set(_ pattern: String) throws -> RuleSet {
-    let text = """
+    try loadRules([("t.yaml", text(pattern))]).get()
+  }
+
+  /// The rule set's text: the hospital rule (five lines), then `patterns`.
+  static func text(_ patterns: String) -> String {
+    """
       - rule: t.hospital
         desc: A hospital was attacked.
         condition: type = attack and target.type = hospital
         output: "hospital"
         priority: high
-      \(pattern)
+      \(patterns)
       """
-    return try loadRules([("t.yaml", text)]).get()
   }
 
   static let threeInThirtyDays = """
@@ -390,12 +394,8 @@ struct PatternWindowsTests {
   /// Examples are judged with the default horizon, the same for every configuration; where
   /// the configured one would count an example otherwise, a warning says so (the set loads).
   @Test func anExampleTheConfiguredHorizonWouldNotBearOutIsAWarning() throws {
-    let text = """
-      - rule: t.hospital
-        desc: A hospital was attacked.
-        condition: type = attack and target.type = hospital
-        output: "hospital"
-        priority: high
+    let text = Self.text(
+      """
       - pattern: t.twice
         desc: Two attacks on hospitals.
         rules: [t.hospital]
@@ -406,7 +406,7 @@ struct PatternWindowsTests {
         examples:
           fires:
             - [{type: attack, occurred_at: 2016-05-20, target: {type: hospital}}, {type: attack, occurred_at: 2016-05-01, target: {type: hospital}}]
-      """
+      """)
     let source = [RuleSource(path: "Rules/p.yaml", name: "p.yaml", contents: Array(text.utf8))]
     let plain = try RuleSetLoader().load(source).get()
     #expect(plain.warnings.isEmpty)
@@ -451,12 +451,8 @@ struct PatternWindowsTests {
   /// A window is digits and a unit (`+30d` is not one), and a pattern named among a
   /// pattern's rules is said to be one.
   @Test func aSignedWindowAndAPatternAmongTheRulesAreRefusedClearly() {
-    let text = """
-      - rule: t.hospital
-        desc: A hospital was attacked.
-        condition: type = attack and target.type = hospital
-        output: "hospital"
-        priority: high
+    let text = Self.text(
+      """
       - pattern: t.first
         desc: Two.
         rules: [t.hospital]
@@ -471,7 +467,7 @@ struct PatternWindowsTests {
         window: 30d
         output: x
         priority: high
-      """
+      """)
     let errors = ruleErrors([("p.yaml", text)])
     #expect(errors.contains { $0.hasPrefix("Rules/p.yaml:10:11: pattern t.first: window must be a number of days or hours") }, "\(errors)")
     #expect(

@@ -41,7 +41,7 @@ public enum RotatedFiles {
   }
 
   /// The inode of the file at `path`; nil when there is none.
-  static func inode(of path: String) -> UInt64? {
+  public static func inode(of path: String) -> UInt64? {
     var status = stat()
     return stat(path, &status) == 0 ? UInt64(status.st_ino) : nil
   }
