@@ -1,5 +1,5 @@
 """Drives a running vigild for bench/run: throughput over one and over 8 connections,
-round trips at low load (beside the disk alone doing the same writes and fsyncs), reload
+the disk's write bandwidth and the ceiling it sets with the bytes a report costs, round trips at low load (beside the disk alone doing the same writes and fsyncs), reload
 of 1,000 rules (and what it does to acknowledgements), peak RSS after RSS_REPORTS
 journalled reports. Prints one table with the ratio to the peer.
 The throughput runs use the C client (bench/client.c, built by bench/run), whose own share
@@ -69,8 +69,19 @@ def rss_kib():
 rows = []
 n = len(lines)
 
+# The bytes a report costs on disk: what the journal and the alert log grow by over the
+# one-connection run, divided by its reports (vigild runs in WORKDIR with default paths).
+stored = [os.path.join(work, "var/lib/vigil/reports.jsonl"), os.path.join(work, "var/log/vigil/alerts.jsonl")]
+
+
+def stored_bytes():
+    return sum(os.path.getsize(p) for p in stored if os.path.exists(p))
+
+
 # 1. One connection, durability batch, the shipped rules.
+before = stored_bytes()
 one, share = blast(1, "ONE")
+bytes_per_report = (stored_bytes() - before) / n
 rows.append(("throughput, 1 connection (reports/s)", f"{one:,.0f}",
              f"{one / peer_rate:.2f}x peer (client: {share:.1%} of the machine)"))
 print(f"after 1 connection: peak RSS {rss_kib() / 1024:.0f} MB", file=sys.stderr)
@@ -80,6 +91,23 @@ eight, share = blast(8, "EIGHT")
 rows.append(("throughput, 8 connections (reports/s)", f"{eight:,.0f}",
              f"{eight / peer_rate:.2f}x peer (client: {share:.1%} of the machine)"))
 print(f"after 8 connections: peak RSS {rss_kib() / 1024:.0f} MB", file=sys.stderr)
+
+# The disk's own write bandwidth, in the same minutes: 256 MiB written in 1 MiB pieces and
+# synced, as `durability: batch` waits for. With the bytes a report costs it gives a
+# ceiling on reports/s that no work a report can lift (docs/benchmarks.md).
+probe = os.path.join(work, "bandwidth-probe")
+chunk = b"x" * (1 << 20)
+descriptor = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+start = time.perf_counter()
+for _ in range(256):
+    os.write(descriptor, chunk)
+os.fdatasync(descriptor)
+bandwidth = 256 * (1 << 20) / (time.perf_counter() - start)
+os.close(descriptor)
+os.unlink(probe)
+ceiling = bandwidth / bytes_per_report
+rows.append(("the disk's write bandwidth (MB/s)", f"{bandwidth / 1e6:,.0f}",
+             f"at {bytes_per_report:,.0f} bytes a report: at most {ceiling:,.0f} reports/s, {ceiling / peer_rate:.2f}x peer"))
 
 # 3. Round trips at low load: one report at a time. After each, the disk alone does what
 # the writer did for it, in files beside the daemon's: the report's line appended to one
