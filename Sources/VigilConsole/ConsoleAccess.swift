@@ -84,7 +84,7 @@ public struct ConsoleAccess: Sendable {
     if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
     if host.hasSuffix("."), host.count > 1 { host = host.dropLast() }
     if host == "localhost" || host.hasSuffix(".localhost") || Self.otherLoopbackNames.contains(String(host)) { return true }
-    if let own = Self.hostName, host == own || host == own.prefix { $0 != "." } { return true }
+    if let own = Self.hostName, host == own || host == own.prefix(while: { $0 != "." }) { return true }
     var address = in_addr()
     // inet_aton takes every form of an IPv4 address a browser would send (127.1, 0x7f.1).
     guard host.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == "." || $0 == "x") }),

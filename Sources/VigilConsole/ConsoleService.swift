@@ -157,7 +157,8 @@ struct ConsoleGuard: RouterMiddleware {
       headers[.contentType] = "text/plain; charset=utf-8"
       let body =
         "403: this console is open to this machine only: it answers requests addressed to it by a loopback name "
-        + "(127.0.0.1, localhost or [::1]), not to \(request.head.authority ?? "")\n"
+        + "(127.0.0.1, localhost or [::1])\(ConsoleAccess.hostName.map { " or by this machine's name, \($0)," } ?? ""), "
+        + "not to \(request.head.authority ?? "")\n"
       return Response(status: .forbidden, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
     let open = isLogin || path.hasPrefix("/assets/")

@@ -524,6 +524,7 @@ struct ConsoleEndToEndTests {
       let refused = try console.http.request(path: "/api/alerts?limit=1", headers: ["Host": host])
       #expect(refused.status == 403, "Host: \(host): \(refused.status)")
       #expect(refused.body.contains("open to this machine only") && !refused.body.contains("\"seq\""), "\(refused.body)")
+      #expect(refused.body.contains("this machine's name, \(own)"), "\(refused.body)")
       #expect(Self.protectionProblems("Host: \(host)", refused.headers).isEmpty, "\(refused.headers)")
     }
   }
