@@ -95,6 +95,35 @@ struct JSONScannerTests {
     #expect(error.message.contains(#"duplicate key "k4711""#))
   }
 
+  /// Keys that the fingerprint cannot tell apart (the same first and last eight bytes and
+  /// length): they were compared pair by pair, 22 s for 4,000 of them on one connection's
+  /// thread. Sorted by their bytes they are told apart, and a repeat is still found: the
+  /// first in the object's order.
+  @Test func keysAlikeAtBothEndsAreToldApartAndTheirRepeatsFound() throws {
+    let names = (0..<6000).map { "aaaaaaaa" + String(100_000 + $0) + "bbbbbbbb" }
+    let members = names.map { #""\#($0)":0"# }.joined(separator: ",")
+    #expect(throws: Never.self) { try JSONScanner.scan(bytes("{\(members)}")) }
+    let repeated = "{\(members),\"\(names[4711])\":1,\"\(names[12])\":2}"
+    let error = try #require(refusalOf(repeated))
+    #expect(error.message.contains("duplicate key \"\(names[4711])\""), "\(error.message)")
+    // An escaped spelling of a key repeats it too.
+    let escaped = names[99].replacingOccurrences(of: "aaaaaaaa", with: #"\u0061aaaaaaa"#)
+    let byEscape = try #require(refusalOf("{\(members),\"\(escaped)\":1}"))
+    #expect(byEscape.message.contains("duplicate key \"\(names[99])\""), "\(byEscape.message)")
+  }
+
+  /// An exponent too long to keep whole is read only by the exact parse: kept at 100,000,
+  /// the fast path let as many fraction digits cancel it, and 0.0…01e1000000 was read as 1.
+  @Test func aVeryLongNumberIsReadForWhatItIs() throws {
+    let tiny = "0." + String(repeating: "0", count: 99_999) + "1"
+    let huge = try #require(refusalOf("{\"n\":\(tiny)e1000000}"))
+    #expect(huge.message.contains("does not fit a 64-bit float"), "\(huge.message)")
+    for (exponent, value) in [("e100000", 1.0), ("e100001", 10.0), ("e99999", 0.1)] {
+      let tape = try JSONScanner.scan(bytes("{\"n\":\(tiny)\(exponent)}"))
+      #expect(tape[2].number == value, "\(exponent)")
+    }
+  }
+
   /// Numbers are read to the nearest double, exactly as the standard library reads them.
   @Test func numbersAreCorrectlyRounded() throws {
     var generator = SplitMix64(seed: 7)

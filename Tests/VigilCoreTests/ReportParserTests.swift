@@ -131,6 +131,13 @@ struct ReportParserTests {
     #expect(result.report.perpetrator == nil)
   }
 
+  /// A null member is no member (docs/reports.md), so an unknown one set to null has
+  /// nothing to warn about; an unknown one with a value still warns.
+  @Test func anUnknownFieldSetToNullIsNoField() throws {
+    let result = try parsed(reportLine(#""zz":null,"location":{"gov":null,"gov2":"x"}"#))
+    #expect(result.warnings == [#"unknown field "location.gov2""#])
+  }
+
   @Test func keysWithEscapesAreTheSameKeys() throws {
     let report = try parsed(#"{"\u0069d":"A","occurred_at":"2016-01-01","typ\u0065":"siege"}"#).report
     #expect(report.id == "A")

@@ -212,6 +212,9 @@ struct ReportRefusalTests {
   @Test func enumErrorsListTheAllowedValues() throws {
     let error = try #require(refusalOf(reportLine(#""confidence":"sure""#)))
     #expect(error.allowedValues == ["confirmed", "probable", "unverified"])
+    // An array of an enum given as something else carries them too.
+    let notAnArray = try #require(refusalOf(reportLine(#""detention":{"victims":"child"}"#)))
+    #expect(notAnArray.allowedValues == ["woman", "child", "elderly", "sick_wounded", "un_staff", "aid_worker", "journalist"])
   }
 
   static let timestamps: [(String, Bool)] = [

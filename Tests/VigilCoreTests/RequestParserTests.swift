@@ -176,21 +176,32 @@ struct RequestParserTests {
     #expect(error.message == message)
   }
 
-  /// REPORTS.md bounds the line: 64 levels. A report nested 64 deep is good alone; inside
-  /// `{"op":"check","report":…}` the line is 65 deep, and refused.
-  @Test func aLineNestsAtMost64Levels() throws {
+  /// REPORTS.md bounds a report at 64 levels, and a bare line is "exactly as" the submit
+  /// that wraps it: a report 64 deep is good alone and inside `submit` or `check` (the
+  /// wrapper's level is not counted, so `vigil check` and `vigil submit` agree on a file);
+  /// 65 deep is refused both ways, and a bare line may not borrow the wrapper's level.
+  @Test func aReportNestsAtMost64LevelsBareOrWrapped() throws {
     func report(depth: Int) -> String {
       // The report object is level 1, `extra` level 2, then arrays.
       #"{"id":"D","occurred_at":"2016-01-01","type":"attack","extra":{"a":"# + String(repeating: "[", count: depth - 2)
         + String(repeating: "]", count: depth - 2) + "}}"
     }
-    guard case .success(.submit) = RequestParser.parse(Array(report(depth: 64).utf8)) else {
-      Issue.record("a report 64 deep was refused")
+    for line in [report(depth: 64), #"{"op":"submit","report":\#(report(depth: 64))}"#] {
+      guard case .success(.submit) = RequestParser.parse(Array(line.utf8)) else {
+        Issue.record("a report 64 deep was refused: \(line.prefix(30))")
+        continue
+      }
+    }
+    guard case .success(.check) = RequestParser.parse(Array(#"{"op":"check","report":\#(report(depth: 64))}"#.utf8)) else {
+      Issue.record("a report 64 deep was refused in a check")
       return
     }
-    for line in [report(depth: 65), #"{"op":"check","report":\#(report(depth: 64))}"#] {
+    for line in [
+      report(depth: 65), #"{"op":"check","report":\#(report(depth: 65))}"#, #"{"op":"submit","report":\#(report(depth: 65))}"#,
+      #"{"opp":"check","report":\#(report(depth: 64))}"#,
+    ] {
       guard case .failure(let error) = RequestParser.parse(Array(line.utf8)) else {
-        Issue.record("a line 65 deep was accepted")
+        Issue.record("a report 65 deep was accepted: \(line.prefix(30))")
         continue
       }
       #expect(error.code == .invalidJSON && error.message.contains("nesting deeper than 64 levels"), "\(error.message)")
@@ -230,7 +241,12 @@ struct RequestParserTests {
     #expect(same(#" { "a" : [ 1.0 , 2e0 ] , "s" : "\u00e9" , "n" : 1 , "id" : "A" } "#, base))
     #expect(!same(#"{"id":"A","n":2,"s":"é","a":[1,2]}"#, base))
     #expect(!same(#"{"id":"A","n":1,"s":"é","a":[2,1]}"#, base))
-    #expect(!same(#"{"id":"A","n":1,"s":"é","a":[1,2],"x":null}"#, base))
+    // A null member is the member absent (REPORTS.md), at any depth; a null in an array
+    // is a value, and an empty object is not nothing.
+    #expect(same(#"{"id":"A","n":1,"s":"é","a":[1,2],"x":null}"#, base))
+    #expect(same(#"{"id":"A","o":{"p":null,"q":1},"n":null}"#, #"{"o":{"q":1},"id":"A"}"#))
+    #expect(!same(#"{"id":"A","a":[1,null]}"#, #"{"id":"A","a":[1]}"#))
+    #expect(!same(#"{"id":"A","extra":{}}"#, #"{"id":"A"}"#))
     #expect(same(#"{"x":-0}"#, #"{"x":0}"#))
     #expect(!same("not json", "not json"))
     #expect(ReportDigest.id("A") == ReportDigest.id("A") && ReportDigest.id("A") != ReportDigest.id("B"))

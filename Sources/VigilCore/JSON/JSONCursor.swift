@@ -159,6 +159,9 @@ struct JSONCursor {
       }
     }
     var exponent = 0
+    // An exponent past 100,000 is kept at that: only the exact parse below may read it, since
+    // so many fraction digits could otherwise cancel the part kept (0.000…1e1000000).
+    var exponentCut = false
     if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
       index += 1
       var exponentNegative = false
@@ -171,14 +174,14 @@ struct JSONCursor {
           offset: start, reason: "invalid number: expected a digit in the exponent")
       }
       while index < bytes.count, isDigit(bytes[index]) {
-        if exponent < 100_000 { exponent = exponent * 10 + Int(bytes[index] &- 48) }
+        if exponent < 100_000 { exponent = exponent * 10 + Int(bytes[index] &- 48) } else { exponentCut = true }
         index += 1
       }
       if exponentNegative { exponent = -exponent }
     }
     var value: Double
     let power = exponent - fractionDigits
-    if significantDigits <= 15, (-22...22).contains(power) {
+    if significantDigits <= 15, !exponentCut, (-22...22).contains(power) {
       // Clinger's fast path: both operands are exact, so one IEEE operation rounds correctly.
       value = Double(mantissa)
       value = power < 0 ? value / powersOfTen[-power] : value * powersOfTen[power]

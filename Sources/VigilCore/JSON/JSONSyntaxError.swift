@@ -10,4 +10,10 @@ public struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertib
   }
 
   public var description: String { "\(reason) at byte \(offset)" }
+
+  /// The reason given for a value nested deeper than `JSONScanner.maxDepth` levels.
+  static let tooDeep = "nesting deeper than \(JSONScanner.maxDepth) levels"
+
+  /// Whether the value was refused only for nesting too deep.
+  var isTooDeep: Bool { reason == Self.tooDeep }
 }

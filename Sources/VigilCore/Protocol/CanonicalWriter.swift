@@ -1,5 +1,5 @@
 /// The canonical form reports are compared in (ReportContent): object members sorted
-/// by key (UTF-8 order), strings re-encoded from their values, numbers as their 64-bit
+/// by key (UTF-8 order), those whose value is null left out (null is absence), strings re-encoded from their values, numbers as their 64-bit
 /// pattern with -0 taken as 0. Written straight from the scanner's tape, with no value
 /// tree and no String per key.
 /// The form is only ever compared, never stored: it may change between versions.
@@ -53,6 +53,11 @@ struct CanonicalWriter {
     var cursor = index + 1
     for _ in 0..<node.memberCount {
       let key = tape[cursor]
+      // A member whose value is null is the member absent (docs/reports.md): the same report.
+      if tape[cursor + 1].kind == .null {
+        cursor = tape[cursor + 1].nextIndex
+        continue
+      }
       if key.hasEscapes {
         let start = decodedKeys.count
         decodedKeys += JSONString.unescapedBytes(bytes, key)
@@ -70,7 +75,7 @@ struct CanonicalWriter {
       }
     }
     output.append(UInt8(ascii: "{"))
-    for position in first..<first + node.memberCount {
+    for position in first..<members.count {
       let member = members[position]
       if member.keyIsDecoded {
         let key = Array(decodedKeys[Int(member.keyStart)..<Int(member.keyEnd)])

@@ -19,6 +19,16 @@ public enum RequestParser {
     return JSONSyntaxError(offset: error.offset + leading, reason: error.reason)
   }
 
+  /// Whether the object on `tape` has an `op` member (a request, not a bare report).
+  static func hasOp(_ tape: JSONTape, _ line: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard tape[0].kind == .object else { return false }
+    var members = Members(nodes: tape.unsafeNodes, object: 0)
+    while let (key, _) = members.next() {
+      if JSONString.decode(line, key) == "op" { return true }
+    }
+    return false
+  }
+
   public static let ops = ["submit", "check", "ping", "status", "rules", "reload", "subscribe", "reopen", "parked", "resend"]
   static let subscriptionFilters = ["min_priority", "rules", "tags"]
 
@@ -42,7 +52,12 @@ public enum RequestParser {
     do {
       tape = try JSONScanner.scan(line)
     } catch {
-      return .failure(RequestError(.invalidJSON, "not valid JSON: \(Self.asSent(error, line, whole))"))
+      // A report may nest as deep as REPORTS.md allows inside `submit` or `check` too (a bare
+      // line is "exactly as" the submit that wraps it): the wrapper's level is not counted.
+      guard error.isTooDeep, let wrapped = try? JSONScanner.scan(line, envelope: 1), Self.hasOp(wrapped, line) else {
+        return .failure(RequestError(.invalidJSON, "not valid JSON: \(Self.asSent(error, line, whole))"))
+      }
+      tape = wrapped
     }
     guard tape[0].kind == .object else {
       return .failure(

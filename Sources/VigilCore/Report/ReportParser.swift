@@ -105,7 +105,7 @@ private struct ReportDecoder {
     var type: IncidentType?
     var members = Members(nodes: nodes, object: object)
     while let (key, value) = members.next() {
-      guard let field = lookUp(ReportField.names, key, parent: "") else { continue }
+      guard let field = lookUp(ReportField.names, key, value, parent: "") else { continue }
       if nodes[value].kind == .null { continue }
       let path = FieldPath("", field.rawValue)
       switch field {
@@ -146,7 +146,7 @@ private struct ReportDecoder {
     var members = try self.members(object, path)
     let parent = path.text
     while let (key, value) = members.next() {
-      guard let field = lookUp(SourceField.names, key, parent: parent) else { continue }
+      guard let field = lookUp(SourceField.names, key, value, parent: parent) else { continue }
       if nodes[value].kind == .null { continue }
       let path = FieldPath(parent, field.rawValue)
       switch field {
@@ -162,7 +162,7 @@ private struct ReportDecoder {
     var members = try self.members(object, path)
     let parent = path.text
     while let (key, value) = members.next() {
-      guard let field = lookUp(LocationField.names, key, parent: parent) else { continue }
+      guard let field = lookUp(LocationField.names, key, value, parent: parent) else { continue }
       if nodes[value].kind == .null { continue }
       let path = FieldPath(parent, field.rawValue)
       switch field {
@@ -190,7 +190,7 @@ private struct ReportDecoder {
     var members = try self.members(object, path)
     let parent = path.text
     while let (key, value) = members.next() {
-      guard let field = lookUp(ActorField.names, key, parent: parent) else { continue }
+      guard let field = lookUp(ActorField.names, key, value, parent: parent) else { continue }
       if nodes[value].kind == .null { continue }
       let path = FieldPath(parent, field.rawValue)
       switch field {
@@ -209,7 +209,7 @@ private struct ReportDecoder {
     var members = try self.members(object, path)
     let parent = path.text
     while let (key, value) = members.next() {
-      guard let field = lookUp(TargetField.names, key, parent: parent) else { continue }
+      guard let field = lookUp(TargetField.names, key, value, parent: parent) else { continue }
       if nodes[value].kind == .null { continue }
       let path = FieldPath(parent, field.rawValue)
       switch field {
@@ -226,7 +226,7 @@ private struct ReportDecoder {
     var members = try self.members(object, path)
     let parent = path.text
     while let (key, value) = members.next() {
-      guard let field = lookUp(CasualtiesField.names, key, parent: parent) else { continue }
+      guard let field = lookUp(CasualtiesField.names, key, value, parent: parent) else { continue }
       if nodes[value].kind == .null { continue }
       let count = try self.count(value, FieldPath(parent, field.rawValue))
       casualties.set(field, to: count)
@@ -239,7 +239,7 @@ private struct ReportDecoder {
     var members = try self.members(object, path)
     let parent = path.text
     while let (key, value) = members.next() {
-      guard let field = lookUp(AccessField.names, key, parent: parent) else { continue }
+      guard let field = lookUp(AccessField.names, key, value, parent: parent) else { continue }
       if nodes[value].kind == .null { continue }
       let path = FieldPath(parent, field.rawValue)
       switch field {
@@ -262,7 +262,7 @@ private struct ReportDecoder {
     var members = try self.members(object, path)
     let parent = path.text
     while let (key, value) = members.next() {
-      guard let field = lookUp(DetentionField.names, key, parent: parent) else { continue }
+      guard let field = lookUp(DetentionField.names, key, value, parent: parent) else { continue }
       if nodes[value].kind == .null { continue }
       let path = FieldPath(parent, field.rawValue)
       switch field {
@@ -280,7 +280,7 @@ private struct ReportDecoder {
     var members = try self.members(object, path)
     let parent = path.text
     while let (key, value) = members.next() {
-      guard let field = lookUp(TradeField.names, key, parent: parent) else { continue }
+      guard let field = lookUp(TradeField.names, key, value, parent: parent) else { continue }
       if nodes[value].kind == .null { continue }
       let path = FieldPath(parent, field.rawValue)
       switch field {
@@ -301,7 +301,7 @@ private struct ReportDecoder {
     var members = try self.members(object, path)
     let parent = path.text
     while let (key, value) = members.next() {
-      guard let field = lookUp(DisplacementField.names, key, parent: parent) else { continue }
+      guard let field = lookUp(DisplacementField.names, key, value, parent: parent) else { continue }
       if nodes[value].kind == .null { continue }
       let path = FieldPath(parent, field.rawValue)
       switch field {
@@ -320,15 +320,16 @@ private struct ReportDecoder {
     return Members(nodes: nodes, object: object)
   }
 
-  /// The known field a key names; an unknown key becomes a warning and yields nil.
-  mutating func lookUp<Field>(_ names: NameTable<Field>, _ key: JSONTape.Node, parent: String) -> Field? {
+  /// The known field a key names; an unknown key becomes a warning (unless its value is
+  /// null: a null member is no member, docs/reports.md) and yields nil.
+  mutating func lookUp<Field>(_ names: NameTable<Field>, _ key: JSONTape.Node, _ value: Int, parent: String) -> Field? {
     let found: Field?
     if key.hasEscapes {
       found = JSONString.unescapedBytes(bytes, key).withUnsafeBufferPointer { names.value(for: $0) }
     } else {
       found = names.value(for: UnsafeBufferPointer(rebasing: bytes[key.startOffset..<key.endOffset]))
     }
-    if found == nil {
+    if found == nil, nodes[value].kind != .null {
       let name = JSONString.decode(bytes, key)
       let path = parent.isEmpty ? name : parent + "." + name
       warnings.append("unknown field \(JSONString.quoted(path, limit: 200))")
@@ -446,7 +447,9 @@ private struct ReportDecoder {
   func words<Word: ReportVocabulary>(_ index: Int, _ path: FieldPath, limit: Int?) throws(ReportError) -> [Word] {
     let node = nodes[index]
     guard node.kind == .array else {
-      throw mismatch(index, path, "an array of (\(Word.allowedValues.joined(separator: ", ")))")
+      let allowed = Word.allowedValues
+      throw ReportError.invalidReport(
+        path, "expected an array of (\(allowed.joined(separator: ", "))), got \(shown(index))", allowedValues: allowed)
     }
     if let limit, node.memberCount > limit {
       throw ReportError.invalidReport(path, "expected at most \(limit) elements, got \(node.memberCount)")
