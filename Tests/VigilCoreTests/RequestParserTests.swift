@@ -169,6 +169,29 @@ struct RequestParserTests {
     ),
   ]
 
+  /// `seqs` are whole numbers however written (numbers compare by value), a long one read
+  /// from its digits; a null `sink` or `seqs` is the member left out.
+  @Test func resendSeqsAreWholeNumbersHoweverWritten() throws {
+    let line = #"{"op":"resend","sink":"webhook","seqs":[12, 12.0, 1.2e1, 18446744073709551615]}"#
+    guard case .resend(let sink, let seqs) = try request(line).get() else {
+      Issue.record("not a resend")
+      return
+    }
+    #expect(sink == "webhook" && seqs == [12, 12, 12, 18_446_744_073_709_551_615])
+    guard case .resend(_, nil) = try request(#"{"op":"resend","sink":"webhook","seqs":null}"#).get() else {
+      Issue.record("a null seqs is not the member left out")
+      return
+    }
+    guard case .parked(nil) = try request(#"{"op":"parked","sink":null}"#).get() else {
+      Issue.record("a null sink is not the member left out")
+      return
+    }
+    for wrong in ["1.5", "0", "-1", "\"3\"", "1e300"] {
+      let error = try #require(failure(#"{"op":"resend","sink":"webhook","seqs":[\#(wrong)]}"#), "\(wrong)")
+      #expect(error.code == .invalidRequest && error.message.hasPrefix("seqs must be"), "\(wrong): \(error.message)")
+    }
+  }
+
   @Test(arguments: errors)
   func refusals(line: String, code: RequestError.Code, message: String) throws {
     let error = try #require(failure(line))

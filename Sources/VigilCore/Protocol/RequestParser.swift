@@ -74,8 +74,9 @@ public enum RequestParser {
       switch JSONString.decode(line, key) {
       case "op": op = value
       case "report": report = value
-      case "sink": sink = value
-      case "seqs": seqs = value
+      // A null member is the member absent, as in a report.
+      case "sink": sink = tape[value].kind == .null ? nil : value
+      case "seqs": seqs = tape[value].kind == .null ? nil : value
       case let name where subscriptionFilters.contains(name): filters.append((name, value))
       case let name: others.append(name)
       }
@@ -145,7 +146,11 @@ public enum RequestParser {
     while child < tape[index].nextIndex {
       let element = tape[child]
       let text = String(decoding: UnsafeBufferPointer(rebasing: line[element.startOffset..<element.endOffset]), as: UTF8.self)
-      guard element.kind == .number, let seq = UInt64(text), seq >= 1 else { return .failure(problem) }
+      // Numbers compare by value, as in reports: 12.0 and 1.2e1 are seq 12 (a whole double
+      // below 2^53 is exact; a longer seq is read from its digits).
+      let whole = element.number.rounded() == element.number && element.number < 9_007_199_254_740_992
+      guard element.kind == .number, let seq = UInt64(text) ?? (whole ? UInt64(exactly: element.number) : nil), seq >= 1
+      else { return .failure(problem) }
       result.append(seq)
       child = element.nextIndex
     }
