@@ -12,7 +12,7 @@ import VigilCore
 ///   `ash`, `ad`, `adh`, `az`, `ez`, `es`, `esh`, `an`, `at`, `ath`, `ed`, `er`, `et`) is
 ///   dropped before another word.
 /// - A Latin word loses its accents and the half rings of ayn and hamza (`Maʿarrat` is
-///   `maarrat`); `ou` and `o` become `u` and `e` becomes `i` (the short vowels are written
+///   `maarrat`), and a dotless ı is an i (`Öncüpınar` is `Oncupinar`); `ou` and `o` become `u` and `e` becomes `i` (the short vowels are written
 ///   either way: Homs and Hums, Idlib and Edlib); `gh` becomes `g`; a doubled letter is
 ///   one; and a final `h` after a vowel goes (`Raqqah`, `Sukhnah`).
 /// - An Arabic word written together with the next after its article (`ديرالزور`) is split
@@ -43,6 +43,8 @@ enum PlaceWords {
     if text.unicodeScalars.contains(where: { !$0.isASCII }) {
       text = text.folding(options: [.diacriticInsensitive], locale: nil)
       text.unicodeScalars.removeAll { (0x02BB...0x02BF).contains($0.value) }
+      // The dotless ı of Turkish names has no accent to fold: Öncüpınar is Oncupinar.
+      text = text.replacingOccurrences(of: "\u{0131}", with: "i")
     }
     var scalars = Array(text.unicodeScalars)
     var folded: [Unicode.Scalar] = []

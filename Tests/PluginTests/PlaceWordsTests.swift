@@ -14,7 +14,7 @@ struct PlaceWordsTests {
     ("Jisr al-Shughur", "Jisr-Ash-Shugur"), ("Jisr al-Shughur", "Jisr ash-Shughour"),
     ("Kobani", "Kobanê"), ("Homs", "Hums"), ("Idlib", "Edlib"), ("Maarat al-Numan", "Maʿarrat al-Nuʿman"),
     ("دير الزور", "ديرالزور"), ("دير الزور", "دير الزّور"), ("جبال القلمون", "جبالالقلمون"), ("شمال الرقة", "شمالالرقة"),
-    ("Maarrat", "Maʻarrat"),
+    ("Maarrat", "Maʻarrat"), ("Öncüpınar", "Oncupinar"), ("Oncupınar", "Öncüpinar"),
   ]
 
   @Test(arguments: sameNames)
