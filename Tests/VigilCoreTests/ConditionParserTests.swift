@@ -83,6 +83,8 @@ struct ConditionParserTests {
     ("f() = 'x'", "f() = 'x'"),
     ("place(access.crossing, 2, \"b\") in (bab_al_salam)", "place(access.crossing, #2, 'b') in [bab_al_salam]"),
     ("perpetrator.name = القوات_الجوية", "perpetrator.name = القوات_الجوية"),
+    // A bare word may start with a digit of any script, as it may hold one.
+    ("narrative contains حلب٣ or narrative contains ٣حلب", "or(narrative contains حلب٣, narrative contains ٣حلب)"),
   ]
 
   @Test(arguments: shapes)

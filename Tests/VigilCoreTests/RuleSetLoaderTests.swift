@@ -230,6 +230,32 @@ struct RuleSetLoaderTests {
       "- macro: m\n  condition: type =\n" + rule("m"),
       ["Rules/x.yaml:2:20: macro m: expected a value after '=', got the end of the condition"]
     ),
+    // A broken rule's examples are not run, but how they are written is still checked.
+    (
+      "- rule: r.one\n  desc: [a]\n  condition: type = attack\n  output: o\n  priority: low\n  examples: [{type: attack}]\n",
+      [
+        "Rules/x.yaml:2:9: rule r.one: desc must be a value, got a list",
+        "Rules/x.yaml:6:13: rule r.one: examples must be a mapping with match and no_match lists",
+      ]
+    ),
+    (
+      "- rule: r.one\n  desc: d\n  condition: type = atack\n  output: o\n  priority: low\n"
+        + "  examples:\n    match:\n      - {type: attack, wepons: [mortar]}\n",
+      [
+        "Rules/x.yaml:3:21: rule r.one: 'atack' is not a value of type, which is one of: attack, access, detention, "
+          + "trade, displacement, siege",
+        "Rules/x.yaml:8:9: rule r.one: example match[0]: unknown field \"wepons\"",
+      ]
+    ),
+    // A macro whose item is broken is reported once, at the macro: its uses are not "no macro named".
+    (
+      "- macro: m\n  condition: [a]\n" + rule("m and type = attack"),
+      ["Rules/x.yaml:2:14: macro m: condition must be a value, got a list"]
+    ),
+    (
+      "- macro: m\n" + rule("m"),
+      ["Rules/x.yaml:1:3: macro m needs 'condition'"]
+    ),
     (
       "- rule: r.one\n  desc: d\n  condition: type = attack\n  output: \"%location.palce at %%\"\n  priority: low\n",
       ["Rules/x.yaml:4:12: rule r.one: output: unknown field %location.palce (did you mean location.place?)"]

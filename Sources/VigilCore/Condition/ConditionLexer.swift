@@ -53,7 +53,8 @@ struct ConditionLexer {
       index += 1
       return wordOrNumber(from: start)
     default:
-      guard scalar.properties.isAlphabetic || isDigit(scalar) else {
+      // A bare word starts with a letter or a digit of any script, as it may continue.
+      guard scalar.properties.isAlphabetic || scalar.properties.numericType == .decimal else {
         throw ConditionError(start, start + 1, "unexpected character '\(scalar.escaped(asASCII: false))'")
       }
       return wordOrNumber(from: start)

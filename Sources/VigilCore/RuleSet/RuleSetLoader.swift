@@ -140,6 +140,8 @@ struct Loading {
   var warnings: [RuleError] = []
   var lists: [String: [String]] = [:]
   var macros: [MacroItem] = []
+  /// Macros whose item is broken (no condition, or not a value): their uses are not errors.
+  var brokenMacroNames = Set<String>()
   var ruleItems: [[RuleNode.Member]] = []
   var rulePositions: [SourcePosition] = []
   var patternItems: [(members: [RuleNode.Member], position: SourcePosition)] = []
@@ -251,10 +253,19 @@ struct Loading {
   private mutating func collectMacro(_ members: [RuleNode.Member], _ position: SourcePosition) {
     guard
       checkKeys(
-        members, known: ["macro", "condition"], required: ["macro", "condition"], what: "macro", at: position),
-      let name = self.name(members, "macro", kind: "macro")
-    else { return }
-    guard let condition = scalar(members, "condition", owner: "macro \(name)") else { return }
+        members, known: ["macro", "condition"], required: ["macro", "condition"], what: "macro", at: position)
+    else {
+      // Its error is said here: the rules that use it must not be told it does not exist.
+      if case .scalar(let named)? = members.first(where: { $0.key == "macro" })?.value, names[named.text] == nil {
+        brokenMacroNames.insert(named.text)
+      }
+      return
+    }
+    guard let name = self.name(members, "macro", kind: "macro") else { return }
+    guard let condition = scalar(members, "condition", owner: "macro \(name)") else {
+      brokenMacroNames.insert(name)
+      return
+    }
     macros.append(MacroItem(name: name, condition: condition))
   }
 
@@ -278,6 +289,12 @@ struct Loading {
 
   // MARK: Compiling
 
+  /// What a broken macro stands for while the rest is compiled, so the rules using it do
+  /// not report it again (as missing, or as its error); the set is rejected by the macro's
+  /// own error.
+  static let standInCondition = ConditionSyntax.predicate(
+    .init(subject: .field(.init(text: "id", start: 0, end: 0)), test: .exists, start: 0, end: 0))
+
   mutating func compile(functions: [ConditionFunction]) -> [Rule] {
     var parsedMacros: [String: ConditionSyntax] = [:]
     var macroScalars: [String: RuleNode.Scalar] = [:]
@@ -288,12 +305,13 @@ struct Loading {
         parsedMacros[macro.name] = try ConditionParser.parse(macro.condition.text)
       } catch {
         fail(locate(error.start, in: macro.condition), "macro \(macro.name): \(error.message)")
-        // A stand-in, so rules using the macro do not report it again; the set is
-        // rejected by the macro's own error.
-        let id = ConditionSyntax.Name(text: "id", start: 0, end: 0)
-        parsedMacros[macro.name] = .predicate(.init(subject: .field(id), test: .exists, start: 0, end: 0))
+        parsedMacros[macro.name] = Self.standInCondition
         brokenMacros.insert(macro.name)
       }
+    }
+    for name in brokenMacroNames where parsedMacros[name] == nil {
+      parsedMacros[name] = Self.standInCondition
+      brokenMacros.insert(name)
     }
     let compiler = ConditionCompiler(lists: lists, macros: parsedMacros, functions: functions)
     for macro in macros where !brokenMacros.contains(macro.name) {
@@ -352,7 +370,11 @@ struct Loading {
     let condition = compileCondition(members, owner: owner, compiler: compiler)
     let output = compileOutput(members, owner: owner, compiler: compiler)
     guard keysFine, let description, let priority, let basis, let tags, let enabled, let condition, let output
-    else { return nil }
+    else {
+      // The examples cannot be run on a broken rule, but how they are written can be checked.
+      _ = runExamples(members, id: id, rule: nil)
+      return nil
+    }
     let definition = ["condition", "output"].map { key in
       guard case .scalar(let scalar)? = members.first(where: { $0.key == key })?.value else { return "" }
       return scalar.text
@@ -362,7 +384,7 @@ struct Loading {
       position: position, exampleCount: 0, definition: definition, condition: condition, output: output)
     return Rule(
       id: id, description: description.text, priority: priority, basis: basis, tags: tags, enabled: enabled,
-      position: position, exampleCount: runExamples(members, rule: rule), definition: definition,
+      position: position, exampleCount: runExamples(members, id: id, rule: rule), definition: definition,
       condition: condition, output: output)
   }
 
@@ -416,21 +438,22 @@ struct Loading {
     }
   }
 
-  /// Checks each example against the rule; gives how many there were.
-  private mutating func runExamples(_ members: [RuleNode.Member], rule: Rule) -> Int {
+  /// Checks each example against the rule (only its form and its report when the rule
+  /// itself is broken: `rule` nil); gives how many there were.
+  private mutating func runExamples(_ members: [RuleNode.Member], id: String, rule: Rule?) -> Int {
     var count = 0
-    let groups = exampleGroups(members, owner: "rule \(rule.id)", keys: ["match", "no_match"], listOf: "reports")
+    let groups = exampleGroups(members, owner: "rule \(id)", keys: ["match", "no_match"], listOf: "reports")
     for (key, reports) in groups {
       for (index, example) in reports.enumerated() {
         count += 1
-        let label = "rule \(rule.id): example \(key)[\(index)]"
+        let label = "rule \(id): example \(key)[\(index)]"
         guard case .mapping = example else {
           fail(example.position, "\(label) must be a report (a mapping), got \(example.kindName)")
           continue
         }
         // Its id counts the rule's examples through both lists, so no two share one.
-        guard let report = exampleReport(example, id: rule.id, index: count - 1, label: label) else { continue }
-        if examplesWithheld { continue }
+        guard let report = exampleReport(example, id: id, index: count - 1, label: label) else { continue }
+        guard let rule, !examplesWithheld else { continue }
         if rule.matches(report) != (key == "match") {
           fail(
             example.position, "\(label) \(key == "match" ? "does not match" : "matches, but should not match")",
