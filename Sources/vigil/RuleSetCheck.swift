@@ -62,7 +62,7 @@ struct RuleSetCheck {
       let erring = Set(failure.errors.map(\.position.file).filter { !$0.isEmpty }).count
       let place = erring == 0 || files == 1 ? plural(files, "file") : "\(erring) of \(plural(files, "file"))"
       return
-        "rejected: \(parts.joined(separator: ", ")) in \(place); "
+        "rejected: \(parts.joined(separator: ", "))\(files == 0 ? "" : " in \(place)"); "
         + "vigild would not start with it, and a running vigild would keep its old rules"
     }
   }

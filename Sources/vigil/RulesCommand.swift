@@ -66,8 +66,12 @@ struct RuleSetOptions: ParsableArguments {
     do {
       sources = try ConfiguredRuleSet.read(paths)
     } catch {
-      // A set refused for who may write it would be rejected (1); one unreadable, 2.
-      throw CommandFailure(status: error.refused ? 1 : 2, sentence: error.description)
+      // One unreadable is misuse (2). A set refused for who may write it, for a file name
+      // that is not UTF-8 or a directory given twice would be rejected: that is a problem
+      // of the set, printed as its others are (one line, or a JSON object, and the summary).
+      guard error.refused else { throw CommandFailure(status: 2, sentence: error.description) }
+      let problem = RuleError(SourcePosition(file: "", line: 0, column: 0), error.description)
+      return RuleSetCheck(result: .failure(RuleSetErrors(errors: [problem])), files: 0, examples: runningExamples)
     }
     // Examples run for lint too: the daemon refuses a set whose examples fail.
     return RuleSetCheck(

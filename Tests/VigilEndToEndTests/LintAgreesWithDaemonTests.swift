@@ -143,7 +143,7 @@ struct LintAgreesWithDaemonTests {
     let message = try #require((refused["errors"] as? [[String: Any]])?.first?["message"] as? String)
     #expect(refused["reloaded"] as? Bool == false && message.contains("any user may write it"))
     let lint = try Vigil.run(["rules", "lint", "--config", "v.yaml"], in: directory.path)
-    #expect(lint.status == 1 && lint.standardError.contains(message), "\(lint.standardError)")
+    #expect(lint.status == 1 && lint.standardOutput.contains(message), "\(lint.standardOutput)\(lint.standardError)")
     // An error of no place is printed as its message, not at ":0:0:".
     let reload = try Vigil.run(["reload", "--socket", daemon.socketPath], in: directory.path)
     #expect(reload.status == 1 && !(reload.standardOutput + reload.standardError).contains(":0:0:"), "\(reload)")
