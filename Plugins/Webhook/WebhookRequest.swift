@@ -18,7 +18,7 @@ struct WebhookRequest: Equatable {
 
   /// With `batch` above 1 the body is a JSON array even when it carries one record, so a
   /// receiver reads one shape.
-  init(records: [RecordedAlert], settings: WebhookSettings, node: String) {
+  init(records: [RecordedAlert], settings: WebhookSettings, node: String, secret: [UInt8]) {
     let asArray = settings.batch > 1
     switch settings.format {
     case .record:
@@ -33,7 +33,7 @@ struct WebhookRequest: Equatable {
       Header(name: "Content-Type", value: "application/json"),
       Header(name: "User-Agent", value: "vigild"),
       Header(name: "X-Vigil-Node", value: node),
-      Header(name: "X-Vigil-Signature-256", value: Self.signature(of: body, secret: settings.secret)),
+      Header(name: "X-Vigil-Signature-256", value: Self.signature(of: body, secret: secret)),
       Header(name: "Idempotency-Key", value: Self.idempotencyKey(node: node, seqs: seqs)),
     ]
     if asArray {

@@ -13,7 +13,10 @@ struct WebhookSettings {
   }
 
   let url: URL
-  /// The HMAC-SHA256 key each body is signed with.
+  /// The file holding the HMAC-SHA256 key each body is signed with: read again for each
+  /// delivery, so a secret changed on both sides needs no restart (docs/webhooks.md).
+  let secretFile: String
+  /// The key as the file held it at start (checked then, so a missing one stops vigild).
   let secret: [UInt8]
   /// Records per request; above 1, the body is a JSON array.
   let batch: Int
@@ -89,6 +92,7 @@ struct WebhookSettings {
     default: format = .record
     }
     self.url = url
+    self.secretFile = secretFile
     secret = try Self.secret(in: secretFile)
     self.batch = batch
     timeoutSeconds = timeout
@@ -105,8 +109,13 @@ struct WebhookSettings {
     return url
   }
 
-  /// The file's bytes without the newline an editor leaves at the end.
-  private static func secret(in path: String) throws(PluginSettingsError) -> [UInt8] {
+  /// The secret as the file holds it now.
+  func currentSecret() throws(PluginSettingsError) -> [UInt8] {
+    try Self.secret(in: secretFile)
+  }
+
+  /// The file's bytes without the line ends an editor leaves at the end.
+  static func secret(in path: String) throws(PluginSettingsError) -> [UInt8] {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw PluginSettingsError("secret_file \(path) cannot be read: it must hold the secret requests are signed with")
     }

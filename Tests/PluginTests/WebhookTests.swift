@@ -132,8 +132,8 @@ struct WebhookTests {
 
   @Test func oneRecordIsItsLogLineSignedAndKeyedByNodeAndSeq() throws {
     let directory = try Self.secrets()
-    let request = WebhookRequest(
-      records: [RecordedAlert(seq: 7, line: Self.line7)], settings: try Self.settings(in: directory, []), node: "east")
+    let settings = try Self.settings(in: directory, [])
+    let request = WebhookRequest(records: [RecordedAlert(seq: 7, line: Self.line7)], settings: settings, node: "east", secret: settings.secret)
     #expect(request.body == Array(Self.line7.utf8))
     let headers = Dictionary(uniqueKeysWithValues: request.headers.map { ($0.name, $0.value) })
     #expect(headers["Content-Type"] == "application/json")
@@ -150,7 +150,7 @@ struct WebhookTests {
     let directory = try Self.secrets()
     let settings = try Self.settings(in: directory, [("batch", "10")])
     let records = [RecordedAlert(seq: 7, line: Self.line7), RecordedAlert(seq: 9, line: Self.line9)]
-    let request = WebhookRequest(records: records, settings: settings, node: "east")
+    let request = WebhookRequest(records: records, settings: settings, node: "east", secret: settings.secret)
     #expect(request.body == Array("[\(Self.line7),\(Self.line9)]".utf8))
     let headers = Dictionary(uniqueKeysWithValues: request.headers.map { ($0.name, $0.value) })
     // Seqs that do not follow each other (a filter passed over 8): the range and a digest of
@@ -158,7 +158,7 @@ struct WebhookTests {
     let key = try #require(headers["Idempotency-Key"])
     #expect(key.hasPrefix("east:7-9+") && key.count == "east:7-9+".count + 16, "\(key)")
     func keyOf(_ seqs: [UInt64]) -> String? {
-      let request = WebhookRequest(records: seqs.map { RecordedAlert(seq: $0, line: Self.line7) }, settings: settings, node: "east")
+      let request = WebhookRequest(records: seqs.map { RecordedAlert(seq: $0, line: Self.line7) }, settings: settings, node: "east", secret: settings.secret)
       return Dictionary(uniqueKeysWithValues: request.headers.map { ($0.name, $0.value) })["Idempotency-Key"]
     }
     #expect(keyOf([7, 8, 9]) == "east:7-9")
@@ -166,7 +166,7 @@ struct WebhookTests {
     #expect(keyOf([7, 8, 9, 12]) != keyOf([7, 9, 12]) && keyOf([7, 8, 9, 12])?.hasPrefix("east:7-12+") == true)
     #expect(headers["X-Vigil-Idempotency-Keys"] == "east:7,east:9")
     // One record in batch mode: still an array, and its key is the record's own.
-    let one = WebhookRequest(records: [records[1]], settings: settings, node: "east")
+    let one = WebhookRequest(records: [records[1]], settings: settings, node: "east", secret: settings.secret)
     #expect(one.body == Array("[\(Self.line9)]".utf8))
     #expect(one.headers.first { $0.name == "Idempotency-Key" }?.value == "east:9")
   }
@@ -192,7 +192,7 @@ struct WebhookTests {
       in: directory, [("format", "chat"), ("text", "{rule}: {message}"), ("batch", "2")])
     let request = WebhookRequest(
       records: [RecordedAlert(seq: 7, line: Self.line7), RecordedAlert(seq: 9, line: Self.line9)], settings: settings,
-      node: "east")
+      node: "east", secret: settings.secret)
     #expect(
       String(decoding: request.body, as: UTF8.self)
         == #"{"text":"weapons.barrel_bomb: Barrel bombs dropped in Darayya\nweapons.any_attack: attack in \"Aleppo\""}"#

@@ -30,7 +30,7 @@ struct WebhookSinkTests {
   }
 
   /// Whether the request's `X-Vigil-Signature-256` is the HMAC-SHA256 of its body.
-  static func signatureVerifies(_ request: WebhookReceiver.Request) -> Bool {
+  static func signatureVerifies(_ request: WebhookReceiver.Request, secret: String = secret) -> Bool {
     let code = HMAC<SHA256>.authenticationCode(for: request.body, using: SymmetricKey(data: Array(secret.utf8)))
     let hex = code.map { String(format: "%02x", $0) }.joined()
     return request.header("X-Vigil-Signature-256") == "sha256=" + hex
@@ -72,7 +72,7 @@ struct WebhookSinkTests {
       #expect(request.header("X-Vigil-Node") == "east")
       #expect(request.header("Content-Type") == "application/json")
     }
-    #expect(receiver.requests.allSatisfy(Self.signatureVerifies))
+    #expect(receiver.requests.allSatisfy { Self.signatureVerifies($0) })
     // The requests answered 503 came again with the same key and body.
     let unavailable = receiver.requests.filter { $0.status == 503 }
     #expect(unavailable.count == 3)
@@ -120,6 +120,46 @@ struct WebhookSinkTests {
     #expect(try eventually { try Self.sinkStatus(daemon)["parked"] as? Int == 0 })
     let none = try VigilClientCommandTests.vigil(daemon, ["sinks", "parked"])
     #expect(none.standardOutput == "no parked records\n")
+    expectCleanStop(daemon)
+  }
+
+  /// The secret file is read for each delivery (docs/webhooks.md): a secret changed on both
+  /// sides is used from the next request, a parked record sent again included, without a
+  /// restart; a secret file that cannot be read holds delivery back, and status says why.
+  @Test func aChangedSecretIsUsedWithoutARestart() throws {
+    let directory = try TemporaryDirectory()
+    let receiver = try WebhookReceiver(unavailable: 0)
+    let daemon = try Self.daemon(in: directory, receiver: receiver)
+    #expect(eventually { Self.lastSeq(in: directory.path) >= 1 }, "the rule set's record is in the log")
+    let refused = UInt64(Self.lastSeq(in: directory.path) + 1)
+    receiver.refuse(seq: refused)
+    #expect(try daemon.exchange([DaemonEndToEndTests.report("KEY-0")]).first?.contains(#""ok":true"#) == true)
+    #expect(try eventually { try Self.sinkStatus(daemon)["parked"] as? Int == 1 && Self.sinkStatus(daemon)["lag"] as? Int == 0 })
+
+    let renewed = "A new secret"
+    let secretFile = directory.path + "/webhook.secret"
+    try (renewed + "\n").write(toFile: secretFile, atomically: true, encoding: .utf8)
+    receiver.refuse(seq: nil)
+    let resend = try VigilClientCommandTests.vigil(daemon, ["sinks", "resend", "webhook"])
+    #expect(resend.status == 0, "\(resend.standardError)")
+    let resent = { receiver.requests.first { $0.status == 200 && $0.seqs == [refused] } }
+    #expect(eventually(within: 60) { resent() != nil })
+    let request = try #require(resent())
+    #expect(Self.signatureVerifies(request, secret: renewed) && !Self.signatureVerifies(request))
+
+    // Gone: nothing is sent, and status says why. Back: delivery goes on, with it.
+    try FileManager.default.removeItem(atPath: secretFile)
+    let sentBefore = receiver.requests.count
+    #expect(try daemon.exchange([DaemonEndToEndTests.report("KEY-1")]).first?.contains(#""ok":true"#) == true)
+    #expect(
+      try eventually {
+        (try Self.sinkStatus(daemon)["last_error"] as? String)?.contains("webhook.secret cannot be read") == true
+      })
+    #expect(receiver.requests.count == sentBefore, "nothing is sent unsigned or with the old secret")
+    try (renewed + "\n").write(toFile: secretFile, atomically: true, encoding: .utf8)
+    #expect(try eventually(within: 60) { try Self.sinkStatus(daemon)["lag"] as? Int == 0 })
+    let later = receiver.requests.dropFirst(sentBefore)
+    #expect(!later.isEmpty && later.allSatisfy { $0.status == 200 && Self.signatureVerifies($0, secret: renewed) })
     expectCleanStop(daemon)
   }
 
@@ -177,7 +217,7 @@ struct WebhookSinkTests {
       #expect(request.header("X-Vigil-Idempotency-Keys") == first.header("X-Vigil-Idempotency-Keys"))
       #expect(accepted().contains { $0.header("Idempotency-Key") == key && $0.body == request.body }, "\(key)")
     }
-    #expect(receiver.requests.allSatisfy(Self.signatureVerifies))
+    #expect(receiver.requests.allSatisfy { Self.signatureVerifies($0) })
     expectCleanStop(daemon)
   }
 
