@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import PostgresNIO
 import VigilCore
 
 /// The postgres sink (Plugins/Postgres/README.md, docs/postgres.md): every alert record —
@@ -16,11 +17,11 @@ public struct Postgres: AlertSink {
     PostgresStore(settings: try PostgresSettings(settings), node: node)
   }
 
-  /// Reads a node's alert lines back, in `seq` order, for `vigil verify --sink postgres`:
-  /// hands each to `take`, which returns false to stop. Throws one sentence if the database
+  /// Reads a node's rows back, in `seq` order, for `vigil verify --sink postgres`: hands
+  /// each to `take`, which returns false to stop. Throws one sentence if the database
   /// cannot be read.
-  public static func readAlertLines(
-    settings given: ConfigurationValue, node: String, _ take: @escaping @Sendable (UInt64, String) -> Bool
+  public static func readAlertRows(
+    settings given: ConfigurationValue, node: String, _ take: @escaping @Sendable (PostgresStoredAlert) -> Bool
   ) throws {
     let settings: PostgresSettings
     do {
@@ -33,9 +34,9 @@ public struct Postgres: AlertSink {
       let connection = try await connector.connect(as: settings.writer)
       do {
         let rows = try await connection.query(
-          "SELECT seq, line FROM vigil.alerts WHERE node = \(node) ORDER BY seq", logger: PostgresConnector.quiet)
-        for try await (seq, line) in rows.decode((Int64, String).self) {
-          if !take(UInt64(seq), line) { break }
+          PostgresQuery(unsafeSQL: PostgresStoredAlert.query, binds: Self.binds(node)), logger: PostgresConnector.quiet)
+        for try await columns in rows.decode(PostgresStoredAlert.Columns.self) {
+          if !take(PostgresStoredAlert(columns)) { break }
         }
         try? await connection.close()
       } catch {
@@ -43,5 +44,11 @@ public struct Postgres: AlertSink {
         throw PostgresSinkError("cannot read vigil.alerts at \(settings.place): \(PostgresConnector.describe(error))")
       }
     }
+  }
+
+  private static func binds(_ node: String) -> PostgresBindings {
+    var binds = PostgresBindings()
+    binds.append(node)
+    return binds
   }
 }

@@ -150,7 +150,8 @@ struct Verify: ParsableCommand {
   }
 
   /// Verifies the chain of `node`'s rows in the postgres sink's database, from the rows
-  /// alone (their `line` column: the exact bytes the hashes cover).
+  /// alone (their `line` column: the exact bytes the hashes cover), and that each row's
+  /// columns say what its line says.
   private func verifyStore(_ sinkName: String) throws {
     guard files.isEmpty else { throw ValidationError("give files or --sink, not both") }
     var options = DaemonOptions()
@@ -167,11 +168,16 @@ struct Verify: ParsableCommand {
     do {
       // Its own settings, without the filter keys Vigil takes (min_priority, rules, tags).
       let settings = try SinkFilter.split(plugin.settings).rest
-      try Postgres.readAlertLines(settings: settings, node: node) { seq, line in
+      try Postgres.readAlertRows(settings: settings, node: node) { row in
         outcome.withLockedValue { state in
-          if let problem = state.verifier.take(Array(line.utf8)) {
+          if let problem = state.verifier.take(Array(row.line.utf8)) {
             // A row whose line is no record still has its key: name the row by it.
-            state.problem = problem.hasPrefix("seq ") ? problem : "seq \(seq) (its row): \(problem)"
+            state.problem = problem.hasPrefix("seq ") ? problem : "seq \(row.seq) (its row): \(problem)"
+            return false
+          }
+          // The line is what the chain says; the columns queries read must say the same.
+          if let disagreement = row.disagreement() {
+            state.problem = "seq \(row.seq) (its row): altered: \(disagreement)"
             return false
           }
           return true

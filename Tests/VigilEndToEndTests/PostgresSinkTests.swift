@@ -110,6 +110,33 @@ struct PostgresSinkTests {
     #expect(verify.status == 0, "\(verify.standardOutput)\(verify.standardError)")
     #expect(verify.standardOutput.hasPrefix("ok: \(logged.count) records of node field-1 in PostgreSQL, seq 1–\(logged.count), chain intact"))
     expectCleanStop(daemon)
+
+    // A row edited in its columns alone (what the common questions read), its line intact:
+    // the chain still holds, but verify names the row and the column.
+    for (edit, undo, said) in [
+      (
+        "SET message = 'FORGED', record = jsonb_set(record, '{message}', '\"FORGED\"')",
+        "SET message = line::jsonb->>'message', record = line::jsonb", "its message column says \"FORGED\""
+      ),
+      ("SET priority = 'bogus'", "SET priority = line::jsonb->>'priority'", "its priority column says \"bogus\""),
+      // Moved away, the row is missing where it was: the chain says so first.
+      ("SET seq = 100000", "SET seq = 5", "1 record deleted before it (after seq 4)"),
+      ("SET time = time + interval '1 hour'", "SET time = (line::jsonb->>'time')::timestamptz", "its time column says"),
+      ("SET basis = '{forged}'", "SET basis = ARRAY(SELECT jsonb_array_elements_text(line::jsonb->'basis'))", "its basis column says"),
+      ("SET record = record - 'tags'", "SET record = line::jsonb", "its record column (jsonb) is not the record its line holds"),
+    ] {
+      _ = try server.sql("UPDATE vigil.alerts \(edit) WHERE node = 'field-1' AND seq = 5", database: "vigil")
+      let altered = try Vigil.run(["verify", "--config", directory.path + "/v.yaml", "--sink", "postgres"])
+      #expect(altered.status == 1, "\(edit): \(altered.standardOutput)")
+      let place = edit.hasPrefix("SET seq") ? "seq 6: " : "seq 5 (its row): altered: "
+      #expect(
+        altered.standardOutput.hasPrefix("node field-1 in PostgreSQL: \(place)\(said)"),
+        "\(edit): \(altered.standardOutput)")
+      let back = edit.hasPrefix("SET seq") ? "seq = 100000" : "seq = 5"
+      _ = try server.sql("UPDATE vigil.alerts \(undo) WHERE node = 'field-1' AND \(back)", database: "vigil")
+      let restored = try Vigil.run(["verify", "--config", directory.path + "/v.yaml", "--sink", "postgres"])
+      #expect(restored.status == 0, "after undoing \(edit): \(restored.standardOutput)")
+    }
   }
 
   /// Whether `node`'s sink has everything: no alert lag, no report bytes behind, no error.
@@ -121,7 +148,8 @@ struct PostgresSinkTests {
   }
 
   /// The owner is needed once a run: once it has made the schema, the sink reconnects after
-  /// a database restart as the writer alone (a site may then take the owner's login away).
+  /// a database restart as the writer alone (a site may then take the owner's login away),
+  /// and a restart of vigild finds the schema current and goes on as the writer.
   @Test func theOwnerConnectsOnceARunNotAtEveryReconnection() throws {
     let server = try PostgresServer()
     try server.createVigilDatabase()
@@ -135,6 +163,50 @@ struct PostgresSinkTests {
     _ = try node.exchange((20..<40).map { Self.report("OWN-\($0)", $0) })
     #expect(eventually(within: 60) { Self.caughtUp(node) }, "\((try? Self.sinkStatus(node)) ?? [:])")
     #expect(try Self.storedLines(server, node: "o") == (try Self.loggedRecords(in: directory.path)))
+    expectCleanStop(node)
+    // Restarted while the owner still cannot log in: the schema is at this build's
+    // version, so the writer goes on alone.
+    let restarted = try Self.daemon(node: "o", server: server, in: directory)
+    _ = try restarted.exchange((40..<60).map { Self.report("OWN-\($0)", $0) })
+    #expect(eventually(within: 60) { Self.caughtUp(restarted) }, "\((try? Self.sinkStatus(restarted)) ?? [:])")
+    #expect(try Self.storedLines(server, node: "o") == (try Self.loggedRecords(in: directory.path)))
+    expectCleanStop(restarted)
+  }
+
+  /// docs/postgres.md's "Migrating by hand", run as written by the owning role: a node with
+  /// the writer alone (no owner configured) delivers on the schema it makes.
+  @Test func theSchemaMadeByHandAsTheDocsSayTakesAWriterOnlyNode() throws {
+    let docs = try String(
+      contentsOf: ImportAWSDTests.root.appendingPathComponent("docs/postgres.md"), encoding: .utf8)
+    let section = try #require(docs.range(of: "### Migrating by hand"))
+    let rest = docs[section.upperBound...]
+    let open = try #require(rest.range(of: "```sql\n"))
+    let close = try #require(rest[open.upperBound...].range(of: "```"))
+    let script = String(rest[open.upperBound..<close.lowerBound])
+    #expect(script.contains("CREATE TABLE vigil.alerts") && script.contains("GRANT EXECUTE"))
+
+    let server = try PostgresServer()
+    try server.createVigilDatabase()
+    _ = try server.sql(script, database: "vigil", user: "vigil_owner")
+    let directory = try TemporaryDirectory()
+    let config = """
+      node: by-hand
+      plugins:
+        postgres:
+          socket: \(server.socketDirectory)
+          port: \(server.port)
+          database: vigil
+          user: vigil_writer
+          reports: true
+      """
+    try config.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let node = try RunningDaemon(rules: Self.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    _ = try node.exchange((0..<10).map { Self.report("HAND-\($0)", $0) })
+    #expect(eventually(within: 60) { Self.caughtUp(node) }, "\((try? Self.sinkStatus(node)) ?? [:])")
+    #expect(try Self.storedLines(server, node: "by-hand") == (try Self.loggedRecords(in: directory.path)))
+    // The writer migrated nothing: the schema and its version are the owner's.
+    #expect(try server.sql("SELECT version, applied_by FROM vigil.schema_version", database: "vigil") == "1|vigil_owner")
+    #expect(try server.sql("SELECT tableowner FROM pg_tables WHERE tablename = 'alerts'", database: "vigil") == "vigil_owner")
     expectCleanStop(node)
   }
 

@@ -1,0 +1,96 @@
+import VigilCore
+
+/// One row of `vigil.alerts` as `vigil verify --sink postgres` reads it back: the exact
+/// line the hash chain covers, and the columns the sink derived from it, which queries
+/// read (docs/postgres.md, "The common questions"). The chain proves the lines; this checks
+/// that each column still says what its line says, so a row edited in its columns alone
+/// (its `message`, its `rule`, its `seq`) is named too.
+public struct PostgresStoredAlert: Sendable {
+  public let seq: UInt64
+  public let line: String
+  let rule: String
+  let priority: String
+  let reportID: String?
+  let message: String
+  let basis: [String]
+  let tags: [String]
+  let ruleset: String
+  let prev: String
+  let hash: String
+  /// `time` and `occurred_at` in microseconds since 1970 (PostgreSQL keeps microseconds).
+  let timeMicroseconds: Int64
+  let occurredAtMicroseconds: Int64?
+  /// The `record` column (`jsonb`) as PostgreSQL writes it back.
+  let record: String
+
+  /// The SELECT that reads a node's rows in this shape, by `seq`.
+  static let query = """
+    SELECT seq, line, rule, priority, report_id, message, basis, tags, ruleset, prev, hash,
+           (extract(epoch FROM time) * 1000000)::bigint, (extract(epoch FROM occurred_at) * 1000000)::bigint,
+           record::text
+    FROM vigil.alerts WHERE node = $1 ORDER BY seq
+    """
+
+  typealias Columns = (
+    Int64, String, String, String, String?, String, [String], [String], String, String, String, Int64, Int64?, String
+  )
+
+  init(_ columns: Columns) {
+    (
+      seq, line, rule, priority, reportID, message, basis, tags, ruleset, prev, hash, timeMicroseconds,
+      occurredAtMicroseconds, record
+    ) = (
+      UInt64(bitPattern: columns.0), columns.1, columns.2, columns.3, columns.4, columns.5, columns.6, columns.7,
+      columns.8, columns.9, columns.10, columns.11, columns.12, columns.13
+    )
+  }
+
+  /// The first column that says something else than the row's line, as a sentence; nil when
+  /// they all agree, or when the line is no record (the chain's check names that).
+  public func disagreement() -> String? {
+    guard case .object(let fields)? = try? JSONValue.parse(Array(line.utf8)) else { return nil }
+    func text(_ key: String) -> String? {
+      if case .string(let value)? = fields[key] { return value }
+      return nil
+    }
+    func texts(_ key: String) -> [String] {
+      guard case .array(let values)? = fields[key] else { return [] }
+      return values.compactMap { if case .string(let value) = $0 { value } else { nil } }
+    }
+    func differs(_ column: String, _ stored: String, _ written: String) -> String {
+      "its \(column) column says \(JSONText.string(String(stored.prefix(60)))), its line \(JSONText.string(String(written.prefix(60))))"
+    }
+    if case .number(let written)? = fields["seq"], UInt64(exactly: written) != seq {
+      return "its seq column says \(seq), its line seq \(Int64(exactly: written).map(String.init) ?? "\(written)")"
+    }
+    for (column, stored, key) in [
+      ("rule", rule, "rule"), ("priority", priority, "priority"), ("message", message, "message"),
+      ("ruleset", ruleset, "ruleset"), ("prev", prev, "prev"), ("hash", hash, "hash"),
+    ] where stored != (text(key) ?? "") {
+      return differs(column, stored, text(key) ?? "")
+    }
+    if reportID != text("report_id") { return differs("report_id", reportID ?? "null", text("report_id") ?? "null") }
+    for (column, stored) in [("basis", basis), ("tags", tags)] where stored != texts(column) {
+      return differs(column, stored.joined(separator: ", "), texts(column).joined(separator: ", "))
+    }
+    if let time = text("time"), let written = Self.microseconds(time), written != timeMicroseconds {
+      return differs("time", "\(timeMicroseconds) µs", time)
+    }
+    if let occurred = text("occurred_at"), let written = Self.microseconds(occurred),
+      abs(written - (occurredAtMicroseconds ?? .min / 2)) > 1
+    {
+      return differs("occurred_at", occurredAtMicroseconds.map { "\($0) µs" } ?? "null", occurred)
+    }
+    // jsonb has no room for U+0000 (the sink writes U+FFFD there): such a line's record differs by design.
+    if !line.contains(#"\u0000"#), !ReportContent.same(ReportText(record), ReportText(line)) {
+      return "its record column (jsonb) is not the record its line holds"
+    }
+    return nil
+  }
+
+  /// A timestamp of a record in microseconds since 1970, as PostgreSQL keeps it (rounded).
+  static func microseconds(_ text: String) -> Int64? {
+    guard let instant = Timestamp(text) else { return nil }
+    return instant.seconds * 1_000_000 + (Int64(instant.nanoseconds) + 500) / 1000
+  }
+}
