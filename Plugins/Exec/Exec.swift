@@ -38,7 +38,7 @@ public struct Exec: AlertSink {
         }
         timeout = seconds
       default:
-        throw PluginSettingsError("unknown setting \(member.key) (known: command, timeout_s)")
+        throw PluginSettingsError("unknown setting \(member.key) (known: command, timeout_s, and min_priority, rules, tags)")
       }
     }
     guard !command.isEmpty else { throw PluginSettingsError("command is required: the program to run for each batch") }

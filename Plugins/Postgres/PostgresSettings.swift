@@ -94,7 +94,8 @@ public struct PostgresSettings: Sendable, Equatable {
     var values: [String: ConfigurationValue] = [:]
     for member in members {
       guard Self.keys.contains(member.key) else {
-        throw PluginSettingsError("unknown setting \(member.key) (known: \(Self.keys.joined(separator: ", ")))")
+        throw PluginSettingsError(
+          "unknown setting \(member.key) (known: \(Self.keys.joined(separator: ", ")), and min_priority, rules, tags)")
       }
       values[member.key] = member.value
     }
@@ -158,7 +159,7 @@ public struct PostgresSettings: Sendable, Equatable {
     // A Unix socket carries no TLS: asking for it there is a slip, not a setting to ignore.
     if case .unixSocket = endpoint, mode == .require || mode == .verifyFull || values["tls_ca_file"] != nil {
       throw PluginSettingsError(
-        "tls: \(mode.rawValue)\(values["tls_ca_file"] != nil ? " and tls_ca_file" : "") ask for TLS, which a Unix socket "
+        "tls: \(mode.rawValue)\(values["tls_ca_file"] != nil ? " and tls_ca_file ask" : " asks") for TLS, which a Unix socket "
           + "does not carry; connect by host for TLS, or leave them out")
     }
     tlsCAFile = try text("tls_ca_file")

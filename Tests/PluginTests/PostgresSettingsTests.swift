@@ -145,7 +145,7 @@ struct PostgresSettingsTests {
     (
       settings([("user", "vigil"), ("hostname", "db.example")]),
       "unknown setting hostname (known: host, port, socket, database, user, password_file, password_env, owner, "
-        + "tls, tls_ca_file, reports, connect_timeout_s, timeout_s, write)"
+        + "tls, tls_ca_file, reports, connect_timeout_s, timeout_s, write, and min_priority, rules, tags)"
     ),
     (settings([("user", "vigil"), ("host", "")]), "host is empty; give it a value or leave it out"),
     (.mapping([.init(key: "user", value: .sequence([.scalar("vigil")]))]), "user must be a single value, not a list or a mapping"),
@@ -198,7 +198,7 @@ struct PostgresSettingsTests {
     ),
     (
       settings([("socket", "/tmp"), ("user", "vigil"), ("tls", "verify-full")]),
-      "tls: verify-full ask for TLS, which a Unix socket does not carry; connect by host for TLS, or leave them out"
+      "tls: verify-full asks for TLS, which a Unix socket does not carry; connect by host for TLS, or leave them out"
     ),
     (settings([("user", "vigil"), ("reports", "maybe")]), "reports must be true or false, got maybe"),
     (

@@ -20,6 +20,18 @@ struct SinkFilterTests {
     }
   }
 
+  /// A word of white space only would select nothing and say nothing: refused like "".
+  @Test(arguments: ["rules", "tags"]) func aBlankWordIsRefused(key: String) {
+    for blank in ["", "  ", "\t"] {
+      do {
+        _ = try SinkFilter.split(Self.settings(key, .sequence([.scalar("weapons.*"), .scalar(blank)])))
+        Issue.record("\(key) took \"\(blank)\"")
+      } catch {
+        #expect(error.description == "\(key) must be a list of non-empty words")
+      }
+    }
+  }
+
   @Test func aListSelectsAndTheRestGoesToTheSink() throws {
     let (filter, rest) = try SinkFilter.split(Self.settings("rules", .sequence([.scalar("weapons.*")])))
     #expect(rest == .mapping([.init(key: "url", value: .scalar("http://x"))]))

@@ -56,7 +56,8 @@ public struct SinkFilter: Sendable {
     }
     var words: [String] = []
     for item in items {
-      guard case .scalar(let word) = item, !word.isEmpty else {
+      // A word of white space only would select nothing, and say nothing.
+      guard case .scalar(let word) = item, !word.allSatisfy(\.isWhitespace) else {
         throw PluginSettingsError("\(key) must be a list of non-empty words")
       }
       words.append(word)
