@@ -141,6 +141,20 @@ struct ConditionParserTests {
     #expect(throws: ConditionError.self) { try ConditionParser.parse(text) }
     let notChain = String(repeating: "not ", count: 10_000) + "a exists"
     #expect(throws: ConditionError.self) { try ConditionParser.parse(notChain) }
+    // 64 levels of parentheses or `not`s are taken (docs/rules.md), 65 are not.
+    for (levels, taken) in [(64, true), (65, false)] {
+      let parenthesized = String(repeating: "(", count: levels) + "a exists" + String(repeating: ")", count: levels)
+      let negated = String(repeating: "not ", count: levels) + "a exists"
+      for text in [parenthesized, negated] {
+        let parsed = Result { () throws(ConditionError) in try ConditionParser.parse(text) }
+        if case .failure(let error) = parsed {
+          #expect(!taken, "\(levels): \(error.message)")
+          #expect(error.message == "the condition nests deeper than 64 levels")
+        } else {
+          #expect(taken, "\(levels) levels were taken")
+        }
+      }
+    }
   }
 
   /// Random token streams never crash the parser: each parses or gives a positioned error.

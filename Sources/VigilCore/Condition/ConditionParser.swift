@@ -57,7 +57,9 @@ public struct ConditionParser {
   private mutating func parseUnary(after keyword: ConditionToken?) throws(ConditionError) -> ConditionSyntax {
     depth += 1
     defer { depth -= 1 }
-    guard depth <= Self.maxDepth else {
+    // The levels are the parentheses and `not`s: 64 of them around a predicate, which is
+    // one call deeper.
+    guard depth <= Self.maxDepth + 1 else {
       throw ConditionError(current.start, current.end, "the condition nests deeper than \(Self.maxDepth) levels")
     }
     let token = current
