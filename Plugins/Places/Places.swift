@@ -95,10 +95,11 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
         }
       }?.key
     }
-    // Compared with place keys: a misspelt key is an error, not a comparison never true.
+    // Compared with place keys: a misspelt key is an error, not a comparison never true;
+    // with no place listed, any key is.
     let placeKeys = places.map(\.key)
     let place = ConditionFunction(
-      name: "place", parameters: [.field(.text)], result: .text, answers: placeKeys.isEmpty ? nil : .init(allowed: placeKeys)
+      name: "place", parameters: [.field(.text)], result: .text, answers: .init(allowed: placeKeys)
     ) { report, arguments in
       guard case .field(let field) = arguments[0], case .text(let text)? = field.read(report) else { return nil }
       return found.value(for: text, compute: placeNamed).map(FieldValue.text)

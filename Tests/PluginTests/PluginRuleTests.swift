@@ -111,6 +111,16 @@ struct PluginRuleTests {
       }
       #expect(errors.errors.first?.description.hasPrefix("Rules/x.yaml:7:\(column): rule t.r: \(message)") == true, "\(errors)")
     }
+    // With no place listed, place() answers no key: any key compared is an error too.
+    let noPlaces = "- rule: t.r\n  desc: d\n  condition: place(access.crossing) in (bab_al_hwa)\n  output: o\n  priority: low\n"
+    guard case .failure(let none) = load(noPlaces) else {
+      Issue.record("a place key was taken with no place listed")
+      return
+    }
+    #expect(
+      none.errors.first?.description
+        == "Rules/x.yaml:3:41: rule t.r: place(…) answers nothing the set defines (it lists none); 'bab_al_hwa' is none of them",
+      "\(none)")
     let set = try load(
       "- rule: t.idlib\n  desc: d\n  condition: governorate(location) in (Idlib, \"محافظة حلب\") or governorate(location) iin (hama)\n  output: o\n  priority: low\n"
     ).get()

@@ -195,7 +195,7 @@ public struct ConditionCompiler: Sendable {
           guard let answer = answers.canonical(item.text) ?? caseFolded else {
             throw ConditionError(
               item.literal.start, item.literal.end,
-              "\(subjectName) answers one of \(answers.allowed.joined(separator: ", ")); '\(item.text)'"
+              "\(subjectName) answers \(answers.described); '\(item.text)'"
                 + "\(item.list.map { " (in list \($0))" } ?? "") is none of them")
           }
           return ValueTest.Item(text: answer, literal: item.literal, list: item.list)
@@ -233,7 +233,7 @@ public struct ConditionCompiler: Sendable {
     guard let answer = answers.canonical(literal.text) else {
       throw ConditionError(
         literal.start, literal.end,
-        "\(subject) answers one of \(answers.allowed.joined(separator: ", ")); '\(literal.text)' is none of them")
+        "\(subject) answers \(answers.described); '\(literal.text)' is none of them")
     }
     return ConditionSyntax.Literal(kind: literal.kind, text: answer, start: literal.start, end: literal.end)
   }

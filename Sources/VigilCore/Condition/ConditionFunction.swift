@@ -49,6 +49,11 @@ public struct ConditionFunction: Sendable {
     /// `Idleb`), nil when it is none.
     public let canonical: @Sendable (String) -> String?
 
+    /// How an error says what the function may answer: "one of a, b", or that it has none.
+    public var described: String {
+      allowed.isEmpty ? "nothing the set defines (it lists none)" : "one of \(allowed.joined(separator: ", "))"
+    }
+
     public init(allowed: [String], canonical: (@Sendable (String) -> String?)? = nil) {
       self.allowed = allowed
       let set = Set(allowed)
