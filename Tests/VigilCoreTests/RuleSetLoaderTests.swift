@@ -177,7 +177,14 @@ struct RuleSetLoaderTests {
   static let refusals: [(String, [String])] = [
     (
       "- rule: [unclosed\n",
-      ["Rules/x.yaml:2:1: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence)"]
+      ["Rules/x.yaml:2:1: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence that begins at 1:9)"]
+    ),
+    (
+      // The problem's place is the end of the file; the quote that never closes is named too.
+      "- rule: r.one\n  desc: d\n  output: \"unterminated\n  priority: low\n",
+      [
+        "Rules/x.yaml:5:1: invalid YAML: found unexpected end of stream (while scanning a quoted scalar that begins at 3:11)"
+      ]
     ),
     (
       "rule: x\n",

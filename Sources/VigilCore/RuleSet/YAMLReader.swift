@@ -186,7 +186,10 @@ public enum YAMLReader {
         return RuleError(
           SourcePosition(file: file, line: place.line, column: place.column), "invalid YAML: \(problem)\(value)")
       }
-      let context = parser.context.map { " (\(String(cString: $0)))" } ?? ""
+      // Where what was being read began (an unterminated quote's opening): the problem's
+      // own place may be the end of the file.
+      let begins = position(parser.context_mark)
+      let context = parser.context.map { " (\(String(cString: $0)) that begins at \(begins.line):\(begins.column))" } ?? ""
       return RuleError(position(parser.problem_mark), "invalid YAML: \(problem)\(context)")
     }
 
