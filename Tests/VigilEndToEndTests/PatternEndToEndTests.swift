@@ -52,6 +52,11 @@ struct PatternEndToEndTests {
     let directory = daemon.directory
     let first = try daemon.exchange([Self.attack("a", "2016-04-01"), Self.attack("b", "2016-04-02")]).map(Self.object)
     #expect(first.map(Self.alertRules) == [["t.hospital"], ["t.hospital"]])
+    // The start's record counts the patterns with the rules, and says so.
+    let loaded = try #require(try Self.records(daemon).first { $0["rule"] as? String == "vigil.ruleset_loaded" })
+    #expect(
+      (loaded["message"] as? String)?.hasSuffix("1 patterns enabled of 1; rules and patterns: 2 added, 0 removed, 0 changed")
+        == true, "\(loaded)")
     expectCleanStop(daemon)
 
     daemon = try RunningDaemon(rules: Self.rules, directory: directory)

@@ -526,7 +526,8 @@ public final class RequestResponder: Sendable {
     let added = new.keys.filter { previous[$0] == nil }.count
     let removed = previous.keys.filter { new[$0] == nil }.count
     let changed = new.keys.filter { id in previous[id].map { $0 != new[id]! } ?? false }.count
-    message += "; \(added) added, \(removed) removed, \(changed) changed"
+    // Patterns are counted with the rules (they share one namespace of ids): said so.
+    message += "; \(set.patterns.isEmpty ? "" : "rules and patterns: ")\(added) added, \(removed) removed, \(changed) changed"
     return AlertRecord(
       time: time, rule: "vigil.ruleset_loaded", priority: .info, reportID: nil, occurredAt: nil, message: message,
       basis: [], tags: ["vigil"], ruleset: set.revision)
