@@ -237,6 +237,15 @@ struct RuleSetLoaderTests {
       "- macro: m\n  condition: type =\n" + rule("m"),
       ["Rules/x.yaml:2:20: macro m: expected a value after '=', got the end of the condition"]
     ),
+    // A tag is one word; every wrong element is said.
+    (
+      "- rule: r.one\n  desc: d\n  condition: type = attack\n  output: o\n  priority: low\n  tags: [ok, \"a b\", \"\", [x]]\n",
+      [
+        "Rules/x.yaml:6:14: rule r.one: a tag is one word, without spaces, such as humanitarian_access; got 'a b'",
+        "Rules/x.yaml:6:21: rule r.one: a tag is one word, without spaces, such as humanitarian_access; got ''",
+        "Rules/x.yaml:6:25: rule r.one: each of tags must be a value, got a list",
+      ]
+    ),
     // A broken rule's examples are not run, but how they are written is still checked.
     (
       "- rule: r.one\n  desc: [a]\n  condition: type = attack\n  output: o\n  priority: low\n  examples: [{type: attack}]\n",

@@ -555,14 +555,24 @@ struct Loading {
       return nil
     }
     var values: [String] = []
+    var wrong = false
+    // Every wrong element is said, not only the first.
     for element in elements {
       guard case .scalar(let scalar) = element else {
         fail(element.position, "\(owner): each of \(key) must be a value, got \(element.kindName)")
-        return nil
+        wrong = true
+        continue
+      }
+      // A tag is a word to filter by (`subscribe`'s `tags`): one that is empty or
+      // holds white space could never be asked for.
+      if key == "tags", scalar.text.isEmpty || scalar.text.contains(where: \.isWhitespace) {
+        fail(scalar.position, "\(owner): a tag is one word, without spaces, such as humanitarian_access; got '\(scalar.text)'")
+        wrong = true
+        continue
       }
       values.append(scalar.text)
     }
-    return values
+    return wrong ? nil : values
   }
 
   mutating func flag(_ members: [RuleNode.Member], _ key: String, owner: String) -> Bool? {
