@@ -20,8 +20,8 @@ struct DuplicateIndexTests {
     #expect(entry.seqs == [41, 42])
   }
 
-  /// The same JSON value written every way JSON allows is the same report; any change of
-  /// value makes another.
+  /// The same JSON value written every way JSON allows is the same report (a member that
+  /// is null being no member); any change of value makes another.
   @Test(arguments: [
     (#"{"a":"A\u00e9\n","b":[1,2.5,-0],"c":{"y":null,"x":true}}"#, true),
     (#"{ "c" : { "x" : true , "y" : null } , "b" : [ 1.0 , 25e-1 , 0 ] , "a" : "\u0041é\u000a" }"#, true),
@@ -29,7 +29,9 @@ struct DuplicateIndexTests {
     (#"{"a":"Aé\n","b":[1,2.5,0],"c":{"y":null,"x":false}}"#, false),
     (#"{"a":"Aé\n","b":[2.5,1,0],"c":{"y":null,"x":true}}"#, false),
     (#"{"a":"Aé\n ","b":[1,2.5,0],"c":{"y":null,"x":true}}"#, false),
-    (#"{"a":"Aé\n","b":[1,2.5,0],"c":{"y":null,"x":true},"d":null}"#, false),
+    // A null member is the member absent (docs/reports.md); an empty object is a value.
+    (#"{"a":"Aé\n","b":[1,2.5,0],"c":{"y":null,"x":true},"d":null}"#, true),
+    (#"{"a":"Aé\n","b":[1,2.5,0],"c":{"y":null,"x":true},"d":{}}"#, false),
     // Keys written with escapes sort and compare by their values.
     (#"{"\u0063":{"\u0079":null,"x":true},"\u0061":"Aé\n","b":[1,2.5,0]}"#, true),
     (#"{"c":{"x":true,"y":null},"a":"Aé\n","\u0062 ":[1,2.5,0]}"#, false),
