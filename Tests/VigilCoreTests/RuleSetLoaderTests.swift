@@ -78,6 +78,27 @@ struct RuleSetLoaderTests {
     #expect(set.evaluate(report).map(\.message) == ["<none> attacked <none>, 3 killed (mortar, tank)"])
   }
 
+  /// A word with `_` given to mentions() that names no list is likelier a misspelt list
+  /// name than a name to look for: warned about at its place, as inside `in ( … )`; a list's
+  /// name, or a plain word, is not.
+  @Test func mentionsOfAWordThatNamesNoListIsWarnedAbout() throws {
+    let text = """
+      - list: un_agencies
+        items: [OCHA]
+      - rule: t.r
+        desc: d
+        condition: mentions(narrative, un_agencise) or mentions(narrative, un_agencies) or mentions_part(narrative, OCHA)
+        output: o
+        priority: low
+      """
+    let set = try loadRules([("x.yaml", text)]).get()
+    #expect(
+      set.warnings.map(\.description) == [
+        "Rules/x.yaml:5:34: rule t.r: 'un_agencise' names no list, so mentions(…) looks for it as one value; "
+          + "is it a misspelt list name?"
+      ])
+  }
+
   @Test func aMatchingExampleWhoseMessageShowsNoneIsWarnedAbout() throws {
     let set = try loadRules([("access.yaml", Self.access)]).get()
     // The first example of each rule lacks fields its output shows bare.

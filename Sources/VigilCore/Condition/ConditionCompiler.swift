@@ -51,7 +51,7 @@ public struct ConditionCompiler: Sendable {
     case .reference(let name):
       return try macro(name, expanding: &expanding)
     case .call(let call):
-      let (function, arguments) = try resolve(call)
+      let (function, arguments, unlisted) = try resolve(call)
       guard function.result == .bool else {
         throw ConditionError(
           call.function.start, call.end,
@@ -59,7 +59,13 @@ public struct ConditionCompiler: Sendable {
         )
       }
       let evaluation = function.prepare(arguments)
-      return CompiledCondition(evaluate: { report in evaluation(report) == .bool(true) })
+      // As for `in ( … )`: a word with `_` that names no list is likelier a misspelt list.
+      let warnings = unlisted.filter { $0.text.contains("_") }.map { name in
+        ConditionError(
+          name.start, name.end,
+          "'\(name.text)' names no list, so \(function.name)(…) looks for it as one value; is it a misspelt list name?")
+      }
+      return CompiledCondition(evaluate: { report in evaluation(report) == .bool(true) }, warnings: warnings)
     case .predicate(let predicate):
       return try compile(predicate)
     }
@@ -164,7 +170,7 @@ public struct ConditionCompiler: Sendable {
       default: break
       }
     case .call(let call):
-      let (function, arguments) = try resolve(call)
+      let (function, arguments, _) = try resolve(call)
       type = function.result.fieldType
       read = function.prepare(arguments)
       subjectName = "\(call.function.text)(…)"
@@ -274,12 +280,14 @@ public struct ConditionCompiler: Sendable {
   /// A call whose answer is shown rather than tested (in an output template): checked as
   /// in a condition, and prepared.
   public func value(of call: ConditionSyntax.Call) throws(ConditionError) -> @Sendable (Report) -> FieldValue? {
-    let (function, arguments) = try resolve(call)
+    let (function, arguments, _) = try resolve(call)
     return function.prepare(arguments)
   }
 
+  /// The function a call names and its arguments, and the bare words given for values
+  /// that name no list (taken as one value each).
   private func resolve(_ call: ConditionSyntax.Call) throws(ConditionError) -> (
-    ConditionFunction, [ConditionFunction.Argument]
+    ConditionFunction, [ConditionFunction.Argument], [ConditionSyntax.Name]
   ) {
     guard let function = functions[call.function.text] else {
       let known = functions.keys.sorted()
@@ -293,6 +301,7 @@ public struct ConditionCompiler: Sendable {
         "\(function.name)(…) takes \(expected) argument\(expected == 1 ? "" : "s"), got \(call.arguments.count)")
     }
     var arguments: [ConditionFunction.Argument] = []
+    var unlisted: [ConditionSyntax.Name] = []
     for (argument, parameter) in zip(call.arguments, function.parameters) {
       switch (parameter, argument) {
       case (.field(let expected), .word(let name)):
@@ -323,11 +332,12 @@ public struct ConditionCompiler: Sendable {
         arguments.append(.literal(literal.text))
       case (.values, .word(let name)):
         arguments.append(.values(lists[name.text] ?? [name.text]))
+        if lists[name.text] == nil { unlisted.append(name) }
       case (.values, .literal(let literal)):
         arguments.append(.values([literal.text]))
       }
     }
-    return (function, arguments)
+    return (function, arguments, unlisted)
   }
 
   /// Whether the path is an actor's: an object with a `name` and a `party`.
