@@ -32,6 +32,8 @@ struct NameMatchingTests {
     // An apostrophe is deleted, a possessive's too (RULES.md): the lists name those forms.
     ("ISIL's Hisba police", ["isils", "hisba", "police"]),
     ("Ra's al-Ain", ["ras", "ain"]),
+    // NFKC for the compatibility characters of Latin too; the quotes go first (´ too).
+    ("½ kits", ["1", "2", "kits"]), ("Da´esh ½", ["daesh", "1", "2"]), ("ﬁeld", ["field"]),
   ]
 
   /// ASCII and the Arabic block are told alphanumeric or not without a property lookup

@@ -42,7 +42,9 @@ public enum NameNormalizer {
     var text = name
     if needsCompatibilityMapping(text) {
       // NFKC folds Arabic presentation forms and full-width letters; most names have
-      // none, and Foundation's mapping costs more than the rest of the work.
+      // none, and Foundation's mapping costs more than the rest of the work. The quotes
+      // step 4 deletes go first: NFKC would make the acute accent ´ a space and a mark.
+      text.unicodeScalars.removeAll { isQuote($0) }
       text = text.precomposedStringWithCompatibilityMapping
     }
     var words: [String] = []
@@ -58,11 +60,10 @@ public enum NameNormalizer {
       switch scalar.value {
       case 0x064B...0x065F, 0x0670, 0x0640, 0x200B...0x200F, 0x061C:
         continue  // diacritics, tatweel, invisible marks
-      case 0x27, 0x2019, 0x2018, 0x60, 0x2BC, 0xB4, 0x22, 0x201C, 0x201D, 0xAB, 0xBB:
-        continue  // apostrophes and quotes: Da’esh is daesh
       default:
         break
       }
+      if isQuote(scalar) { continue }  // apostrophes and quotes: Da’esh is daesh
       if scalar.isASCII {
         // ASCII without Unicode's property tables (a lookup for every scalar was most of
         // the cost of a name seen the first time): letters and digits are the alphanumerics.
@@ -141,9 +142,35 @@ public enum NameNormalizer {
   private static func needsCompatibilityMapping(_ text: String) -> Bool {
     text.unicodeScalars.contains { scalar in
       switch scalar.value {
-      case 0...0x024F, 0x0600...0x06FF, 0x2000...0x206F: false
+      case 0...0x7F: false
+      // Latin, Arabic and punctuation hold some compatibility characters too (½, ª, ﬁ-like
+      // ligatures of Latin Extended, ٵ, the dot leaders): told from a table made once.
+      case 0x80...0x024F: mappedLatin[Int(scalar.value - 0x80)]
+      case 0x0600...0x06FF: mappedArabic[Int(scalar.value - 0x0600)]
+      case 0x2000...0x206F: mappedPunctuation[Int(scalar.value - 0x2000)]
       default: true
       }
     }
   }
+
+  /// The apostrophes and quotes names lose (step 4).
+  private static func isQuote(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.value {
+    case 0x27, 0x2019, 0x2018, 0x60, 0x2BC, 0xB4, 0x22, 0x201C, 0x201D, 0xAB, 0xBB: true
+    default: false
+    }
+  }
+
+  /// For each scalar of a range, whether NFKC changes it.
+  private static func changedByCompatibilityMapping(_ range: ClosedRange<UInt32>) -> [Bool] {
+    range.map { value in
+      guard let scalar = Unicode.Scalar(value) else { return false }
+      let text = String(Character(scalar))
+      return text.precomposedStringWithCompatibilityMapping != text
+    }
+  }
+
+  private static let mappedLatin = changedByCompatibilityMapping(0x80...0x024F)
+  private static let mappedArabic = changedByCompatibilityMapping(0x0600...0x06FF)
+  private static let mappedPunctuation = changedByCompatibilityMapping(0x2000...0x206F)
 }
