@@ -55,7 +55,7 @@ struct PatternEndToEndTests {
     // The start's record counts the patterns with the rules, and says so.
     let loaded = try #require(try Self.records(daemon).first { $0["rule"] as? String == "vigil.ruleset_loaded" })
     #expect(
-      (loaded["message"] as? String)?.hasSuffix("1 patterns enabled of 1; rules and patterns: 2 added, 0 removed, 0 changed")
+      (loaded["message"] as? String)?.hasSuffix("1 rule enabled of 1, 1 pattern enabled of 1; rules and patterns: 2 added, 0 removed, 0 changed")
         == true, "\(loaded)")
     expectCleanStop(daemon)
 

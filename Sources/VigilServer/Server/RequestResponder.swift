@@ -516,9 +516,13 @@ public final class RequestResponder: Sendable {
 
   /// `vigil.ruleset_loaded`, counting the rules (and patterns) added, removed and changed.
   static func loadedRecord(_ set: RuleSet, previous: [String: String], time: String) -> AlertRecord {
-    var message = "rule set \(set.revision) loaded: \(set.enabledRuleCount) rules enabled of \(set.rules.count)"
+    // "22 rules enabled of 22", "1 rule enabled of 1": the noun agrees with the total.
+    func enabled(_ count: Int, of total: Int, _ noun: String) -> String {
+      "\(count) \(noun)\(total == 1 ? "" : "s") enabled of \(total)"
+    }
+    var message = "rule set \(set.revision) loaded: \(enabled(set.enabledRuleCount, of: set.rules.count, "rule"))"
     if !set.patterns.isEmpty {
-      message += ", \(set.enabledPatternCount) patterns enabled of \(set.patterns.count)"
+      message += ", \(enabled(set.enabledPatternCount, of: set.patterns.count, "pattern"))"
     }
     // Against the set in force before: the last one loaded, by this process or (at start,
     // from the state directory) the one before it; none at the very first start.
