@@ -121,6 +121,13 @@ struct PluginRuleTests {
       none.errors.first?.description
         == "Rules/x.yaml:3:41: rule t.r: place(…) answers nothing the set defines (it lists none); 'bab_al_hwa' is none of them",
       "\(none)")
+    // A bad place entry is its own error alone: the rules comparing place() with keys are
+    // not also told their keys are none of no places.
+    guard case .failure(let broken) = load("- place: bab_al_hawa\n  nams: [Bab al-Hawa]\n" + noPlaces) else {
+      Issue.record("a bad place entry was taken")
+      return
+    }
+    #expect(broken.errors.count == 1 && broken.errors.allSatisfy { !$0.message.contains("none of them") }, "\(broken)")
     let set = try load(
       "- rule: t.idlib\n  desc: d\n  condition: governorate(location) in (Idlib, \"محافظة حلب\") or governorate(location) iin (hama)\n  output: o\n  priority: low\n"
     ).get()

@@ -80,6 +80,12 @@ public struct ConditionFunction: Sendable {
     self.prepare = prepare
   }
 
+  /// The same function with no closed answers to check values against: a stand-in for a
+  /// plugin whose items failed to load, whose answers would be the missing items'.
+  public var withoutClosedAnswers: ConditionFunction {
+    ConditionFunction(name: name, parameters: parameters, result: result, answers: nil, prepare: prepare)
+  }
+
   /// A function with nothing to prepare: `implementation` gets the arguments at each call.
   public init(
     name: String, parameters: [Parameter], result: Result, answers: Answers? = nil,

@@ -44,8 +44,10 @@ public struct RuleSetLoader: Sendable {
         // The set is rejected for those; the conditions are still checked, with the
         // plugin's functions as they are with no items, so that a rule calling one is not
         // reported for a function that "does not exist" (an error that is not one).
+        // Without closed answers either: a place key compared with place() is none of no
+        // places, an error that is not one.
         if case .success(let standIns) = plugin.prepare(items: [], settings: settings[plugin.name] ?? .mapping([])) {
-          functions += standIns
+          functions += standIns.map(\.withoutClosedAnswers)
         }
         // Nor are examples run: their verdicts would be those of the missing items (one
         // bad control entry made 16 examples of other rules fail).
