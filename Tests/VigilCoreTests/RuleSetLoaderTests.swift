@@ -293,6 +293,22 @@ struct RuleSetLoaderTests {
       "- macro: m\n" + rule("m"),
       ["Rules/x.yaml:1:3: macro m needs 'condition'"]
     ),
+    // Nor are the examples of a rule using it judged by its stand-in (through another macro too).
+    (
+      "- macro: m\n  condition: [a]\n- macro: n\n  condition: m and type = attack\n"
+        + "- rule: r.one\n  desc: d\n  condition: n\n  output: o\n  priority: low\n"
+        + "  examples:\n    match: [{type: attack}]\n    no_match: [{type: attack, narrative: x}]\n",
+      ["Rules/x.yaml:2:14: macro m: condition must be a value, got a list"]
+    ),
+    (
+      "- macro: m\n  condition: type =\n"
+        + "- rule: r.one\n  desc: d\n  condition: m\n  output: o\n  priority: low\n"
+        + "  examples:\n    no_match: [{type: access}, {type: attack, wepons: [x]}]\n",
+      [
+        "Rules/x.yaml:2:20: macro m: expected a value after '=', got the end of the condition",
+        "Rules/x.yaml:9:32: rule r.one: example no_match[1]: unknown field \"wepons\"",
+      ]
+    ),
     (
       "- rule: r.one\n  desc: d\n  condition: type = attack\n  output: \"%location.palce at %%\"\n  priority: low\n",
       ["Rules/x.yaml:4:12: rule r.one: output: unknown field %location.palce (did you mean location.place?)"]

@@ -144,6 +144,10 @@ struct Loading {
   var macros: [MacroItem] = []
   /// Macros whose item is broken (no condition, or not a value): their uses are not errors.
   var brokenMacroNames = Set<String>()
+  /// The macros as parsed, and those standing in for broken ones (`standInCondition`), for
+  /// telling which rules depend on a stand-in.
+  var macroSyntax: [String: ConditionSyntax] = [:]
+  var standInMacros = Set<String>()
   var ruleItems: [[RuleNode.Member]] = []
   var rulePositions: [SourcePosition] = []
   var patternItems: [(members: [RuleNode.Member], position: SourcePosition)] = []
@@ -315,6 +319,8 @@ struct Loading {
       parsedMacros[name] = Self.standInCondition
       brokenMacros.insert(name)
     }
+    macroSyntax = parsedMacros
+    standInMacros = brokenMacros
     let compiler = ConditionCompiler(lists: lists, macros: parsedMacros, functions: functions)
     for macro in macros where !brokenMacros.contains(macro.name) {
       do {
@@ -384,9 +390,13 @@ struct Loading {
     let rule = Rule(
       id: id, description: description.text, priority: priority, basis: basis, tags: tags, enabled: enabled,
       position: position, exampleCount: 0, definition: definition, condition: condition, output: output)
+    // A rule that uses a broken macro holds by its stand-in: its examples would be judged
+    // by that, and fail for the macro's error (checked for form only).
+    let judged = definition.split(separator: "\u{0}").first.flatMap { try? ConditionParser.parse(String($0)) }
+      .map { !usesStandIn($0) } ?? true
     return Rule(
       id: id, description: description.text, priority: priority, basis: basis, tags: tags, enabled: enabled,
-      position: position, exampleCount: runExamples(members, id: id, rule: rule), definition: definition,
+      position: position, exampleCount: runExamples(members, id: id, rule: judged ? rule : nil), definition: definition,
       condition: condition, output: output)
   }
 
@@ -438,6 +448,23 @@ struct Loading {
       fail(locate(error.start, in: scalar), "\(owner): output: \(error.message)")
       return nil
     }
+  }
+
+  /// Whether a condition refers to a broken macro's stand-in, directly or through macros.
+  func usesStandIn(_ syntax: ConditionSyntax) -> Bool {
+    var seen = Set<String>()
+    func walk(_ syntax: ConditionSyntax) -> Bool {
+      switch syntax {
+      case .or(let parts), .and(let parts): return parts.contains(where: walk)
+      case .not(let inner): return walk(inner)
+      case .predicate, .call: return false
+      case .reference(let name):
+        if standInMacros.contains(name.text) { return true }
+        guard seen.insert(name.text).inserted, let body = macroSyntax[name.text] else { return false }
+        return walk(body)
+      }
+    }
+    return walk(syntax)
   }
 
   /// Checks each example against the rule (only its form and its report when the rule
