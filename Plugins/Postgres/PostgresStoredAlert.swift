@@ -48,7 +48,10 @@ public struct PostgresStoredAlert: Sendable {
   /// The first column that says something else than the row's line, as a sentence; nil when
   /// they all agree, or when the line is no record (the chain's check names that).
   public func disagreement() -> String? {
-    guard case .object(let fields)? = try? JSONValue.parse(Array(line.utf8)) else { return nil }
+    // Read as the sink read it for the columns: jsonb has no room for U+0000, which it
+    // stored as U+FFFD (PostgresSchema.json); the line itself keeps it.
+    let stored = Self.asStored(line)
+    guard case .object(let fields)? = try? JSONValue.parse(Array(stored.utf8)) else { return nil }
     func text(_ key: String) -> String? {
       if case .string(let value)? = fields[key] { return value }
       return nil
@@ -76,16 +79,30 @@ public struct PostgresStoredAlert: Sendable {
     if let time = text("time"), let written = Self.microseconds(time), written != timeMicroseconds {
       return differs("time", "\(timeMicroseconds) µs", time)
     }
-    if let occurred = text("occurred_at"), let written = Self.microseconds(occurred),
-      abs(written - (occurredAtMicroseconds ?? .min / 2)) > 1
-    {
-      return differs("occurred_at", occurredAtMicroseconds.map { "\($0) µs" } ?? "null", occurred)
+    let occurred = text("occurred_at")
+    let writtenOccurred = occurred.flatMap(Self.microseconds)
+    let occurredAgrees =
+      switch (writtenOccurred, occurredAtMicroseconds) {
+      case (nil, nil): true
+      case (let written?, let stored?): abs(written - stored) <= 1
+      default: false
+      }
+    if !occurredAgrees {
+      return differs("occurred_at", occurredAtMicroseconds.map { "\($0) µs" } ?? "null", occurred ?? "null")
     }
-    // jsonb has no room for U+0000 (the sink writes U+FFFD there): such a line's record differs by design.
-    if !line.contains(#"\u0000"#), !ReportContent.same(ReportText(record), ReportText(line)) {
+    if !ReportContent.same(ReportText(record), ReportText(stored)) {
       return "its record column (jsonb) is not the record its line holds"
     }
     return nil
+  }
+
+  /// The line as the sink gave it to `jsonb`: each `\u0000` escape as `\ufffd`, an escaped
+  /// backslash before `u0000` (the text `\u0000` in a message) left alone.
+  static func asStored(_ line: String) -> String {
+    guard line.contains(#"\u0000"#) else { return line }
+    return line.replacingOccurrences(of: #"\\"#, with: "\u{1}")
+      .replacingOccurrences(of: #"\u0000"#, with: #"\ufffd"#)
+      .replacingOccurrences(of: "\u{1}", with: #"\\"#)
   }
 
   /// A timestamp of a record in microseconds since 1970, as PostgreSQL keeps it (rounded).

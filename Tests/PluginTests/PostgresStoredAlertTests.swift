@@ -1,0 +1,45 @@
+import Testing
+import VigilCore
+
+@testable import VigilPlugins
+
+/// `vigil verify --sink postgres` holds each row's columns to its line (docs/postgres.md):
+/// a row as the sink stored it agrees, a NUL in a message included (jsonb holds it as
+/// U+FFFD); a column edited alone does not.
+@Suite("The postgres sink: a stored row's columns against its line")
+struct PostgresStoredAlertTests {
+  static let line =
+    #"{"seq":5,"time":"2016-03-04T04:40:00.123Z","rule":"t.r","priority":"high","report_id":"R-1","#
+    + #""occurred_at":"2016-03-04T06:40:00+02:00","message":"note a\u0000b \\u0000","basis":["ISSG ¶7"],"#
+    + #""tags":["x"],"ruleset":"sha256:ab","prev":"00","hash":"11"}"#
+
+  /// The row the sink makes of `line`, with `change` applied to its columns.
+  static func row(
+    message: String = "note a\u{FFFD}b \\u0000", occurredAt: Int64? = 1_457_066_400_000_000, seq: Int64 = 5,
+    record: String? = nil
+  ) -> PostgresStoredAlert {
+    let jsonb =
+      record
+      ?? #"{"seq": 5, "hash": "11", "prev": "00", "rule": "t.r", "tags": ["x"], "time": "2016-03-04T04:40:00.123Z", "#
+      + #""basis": ["ISSG ¶7"], "message": "note a\ufffdb \\u0000", "ruleset": "sha256:ab", "priority": "high", "#
+      + #""report_id": "R-1", "occurred_at": "2016-03-04T06:40:00+02:00"}"#
+    return PostgresStoredAlert(
+      (
+        seq, line, "t.r", "high", "R-1", message, ["ISSG ¶7"], ["x"], "sha256:ab", "00", "11", 1_457_066_400_123_000,
+        occurredAt, jsonb
+      ))
+  }
+
+  @Test func aRowAsStoredAgreesWithItsLine() {
+    #expect(Self.row().disagreement() == nil)
+  }
+
+  @Test func aColumnEditedAloneIsNamed() {
+    #expect(Self.row(message: "forged").disagreement()?.hasPrefix(#"its message column says "forged""#) == true)
+    let noOccurred = Self.row(occurredAt: nil).disagreement()
+    #expect(noOccurred?.hasPrefix(#"its occurred_at column says "null""#) == true, "\(noOccurred ?? "nil")")
+    #expect(Self.row(seq: 6).disagreement() == "its seq column says 6, its line seq 5")
+    #expect(
+      Self.row(record: #"{"seq": 5}"#).disagreement() == "its record column (jsonb) is not the record its line holds")
+  }
+}
