@@ -228,7 +228,31 @@ struct RequestParserTests {
         continue
       }
       #expect(error.code == .invalidJSON && error.message.contains("nesting deeper than 64 levels"), "\(error.message)")
+      // At the report's 65th level: its 63rd bracket (the report and `extra` are two).
+      let offset = line.utf8.count - report(depth: 65).utf8.count + (line.hasPrefix(#"{"op"#) ? -1 : 0)
+        + #"{"id":"D","occurred_at":"2016-01-01","type":"attack","extra":{"a":"#.utf8.count + 62
+      if !line.hasPrefix(#"{"opp""#) {
+        #expect(error.message.hasSuffix("at byte \(offset)"), "\(line.prefix(30)): \(error.message)")
+      }
     }
+    // Only the report may take the wrapper's level: another member, or another op's, may not.
+    for line in [
+      #"{"op":"ping","x":[\#(String(repeating: "[", count: 63))\#(String(repeating: "]", count: 63))]}"#,
+      #"{"op":"submit","report":\#(report(depth: 3)),"x":[\#(String(repeating: "[", count: 63))\#(String(repeating: "]", count: 63))]}"#,
+    ] {
+      guard case .failure(let error) = RequestParser.parse(Array(line.utf8)) else {
+        Issue.record("a line 65 deep outside its report was accepted: \(line.prefix(30))")
+        continue
+      }
+      #expect(error.message.contains("nesting deeper than 64 levels"), "\(error.message)")
+    }
+    // Another fault after a report 64 deep is that fault, not the depth.
+    let fault = #"{"op":"check","report":\#(report(depth: 64)),"x":tru}"#
+    guard case .failure(let faulted) = RequestParser.parse(Array(fault.utf8)) else {
+      Issue.record("a broken literal was accepted")
+      return
+    }
+    #expect(faulted.message.contains("expected a JSON value"), "\(faulted.message)")
   }
 
   @Test func responsesAreTheDocumentedShapes() throws {
