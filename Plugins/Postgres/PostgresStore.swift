@@ -18,6 +18,9 @@ final class PostgresStore: AlertDestination, Sendable {
   /// the owner's password once the schema is made. A query that finds the schema or a
   /// table gone clears it: the next connection prepares again.
   private let schemaPrepared = NIOLockedValueBox(false)
+  /// Why the owner was passed over at start (it could not connect, the schema being
+  /// current): said with a failure that only the owner could mend.
+  private let ownerPassedOver = NIOLockedValueBox<String?>(nil)
   private let task = BlockingTask()
 
   init(settings: PostgresSettings, node: String) {
@@ -88,10 +91,13 @@ final class PostgresStore: AlertDestination, Sendable {
           // What the owner made or granted is gone (a table or the schema dropped, the
           // function, the writer's rights — a restore without privileges): the next
           // connection has the owner make it again. Not the writer's own staging table.
-          if Self.ownersWorkIsGone(error) { self.schemaPrepared.withLockedValue { $0 = false } }
+          let gone = Self.ownersWorkIsGone(error)
+          if gone { self.schemaPrepared.withLockedValue { $0 = false } }
           try? await open.close()
+          // When the owner was passed over for not connecting, that is what to fix.
+          let owner = gone ? self.ownerPassedOver.withLockedValue { $0 }.map { "; the owner, who would make it again, \($0)" } : nil
           throw PostgresSinkError(
-            "PostgreSQL at \(self.settings.place) (\(self.settings.database)): \(PostgresConnector.describe(error))")
+            "PostgreSQL at \(self.settings.place) (\(self.settings.database)): \(PostgresConnector.describe(error))\(owner ?? "")")
         }
       }
     } catch let timedOut as BlockingTask.TimedOut {
@@ -167,6 +173,7 @@ final class PostgresStore: AlertDestination, Sendable {
       // for the owner again.
       if await schemaIsCurrentForTheWriter() {
         schemaPrepared.withLockedValue { $0 = true }
+        ownerPassedOver.withLockedValue { $0 = "cannot connect: \(PostgresConnector.describe(error))" }
         return
       }
       throw error
@@ -175,6 +182,7 @@ final class PostgresStore: AlertDestination, Sendable {
       try await PostgresMigration.migrate(
         on: open, grantingTo: owner.user == settings.writer.user ? nil : settings.writer.user)
       schemaPrepared.withLockedValue { $0 = true }
+      ownerPassedOver.withLockedValue { $0 = nil }
       try? await open.close()
     } catch {
       try? await open.close()

@@ -170,6 +170,15 @@ struct PostgresSinkTests {
     _ = try restarted.exchange((40..<60).map { Self.report("OWN-\($0)", $0) })
     #expect(eventually(within: 60) { Self.caughtUp(restarted) }, "\((try? Self.sinkStatus(restarted)) ?? [:])")
     #expect(try Self.storedLines(server, node: "o") == (try Self.loggedRecords(in: directory.path)))
+    // A failure only the owner could mend says that the owner cannot connect.
+    _ = try server.sql("REVOKE INSERT ON vigil.alerts FROM vigil_writer", database: "vigil")
+    _ = try restarted.exchange([Self.report("OWN-60", 60)])
+    #expect(
+      try eventually {
+        (try Self.sinkStatus(restarted)["last_error"] as? String)?.contains("the owner, who would make it again, cannot connect") == true
+      }, "\((try? Self.sinkStatus(restarted)) ?? [:])")
+    _ = try server.sql("GRANT INSERT ON vigil.alerts TO vigil_writer", database: "vigil")
+    #expect(eventually(within: 60) { Self.caughtUp(restarted) }, "\((try? Self.sinkStatus(restarted)) ?? [:])")
     expectCleanStop(restarted)
   }
 
