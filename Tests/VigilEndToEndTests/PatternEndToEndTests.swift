@@ -169,6 +169,14 @@ struct PatternEndToEndTests {
     #expect(Self.alertRules(completing) == ["t.hospital", "t.repeated"])
     let record = try #require(try Self.records(daemon).last)
     #expect((record["pattern"] as? [String: Any])?["reports"] as? [String] == ["a", "c", "d"])
+    // Its record counted the pattern with the rules, and so does the one that takes it away.
+    try Self.hospitalRule.write(toFile: daemon.directory.path + "/Rules/t.yaml", atomically: true, encoding: .utf8)
+    #expect(try daemon.exchange(#"{"op":"reload"}"#)["reloaded"] as? Bool == true)
+    let loaded = try Self.records(daemon).filter { $0["rule"] as? String == "vigil.ruleset_loaded" }
+      .compactMap { $0["message"] as? String }
+    #expect(loaded.count == 3, "\(loaded)")
+    #expect(loaded.dropFirst().first?.hasSuffix("; rules and patterns: 1 added, 0 removed, 0 changed") == true, "\(loaded)")
+    #expect(loaded.last?.hasSuffix("1 rule enabled of 1; rules and patterns: 0 added, 1 removed, 0 changed") == true, "\(loaded)")
     expectCleanStop(daemon)
   }
 

@@ -14,14 +14,17 @@ extension RuleSet {
         rule.tags.joined(separator: "\u{0}"), "\(rule.enabled)", rule.definition,
       ])
     }
+    // A pattern's is marked `p:`, so a later load can tell a pattern removed from a rule.
     for pattern in patterns where digests[pattern.id] == nil {
-      digests[pattern.id] = Self.digest([
+      digests[pattern.id] = Self.patternMark + Self.digest([
         pattern.description, pattern.priority.rawValue, pattern.basis.joined(separator: "\u{0}"),
         pattern.tags.joined(separator: "\u{0}"), pattern.definition,
       ])
     }
     return digests
   }
+
+  public static let patternMark = "p:"
 
   private static func digest(_ parts: [String]) -> String {
     let bytes = SHA256.hash(data: Array(parts.joined(separator: "\u{1}").utf8))

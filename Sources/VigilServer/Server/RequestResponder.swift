@@ -527,11 +527,18 @@ public final class RequestResponder: Sendable {
     // Against the set in force before: the last one loaded, by this process or (at start,
     // from the state directory) the one before it; none at the very first start.
     let new = set.definitionDigests
+    // A pattern's digest is marked (a state directory of an older build has it unmarked):
+    // compared without the mark, so that the mark alone is no change.
+    let mark = RuleSet.patternMark
+    func unmarked(_ digest: String) -> Substring { digest.hasPrefix(mark) ? digest.dropFirst(mark.count) : digest[...] }
     let added = new.keys.filter { previous[$0] == nil }.count
-    let removed = previous.keys.filter { new[$0] == nil }.count
-    let changed = new.keys.filter { id in previous[id].map { $0 != new[id]! } ?? false }.count
-    // Patterns are counted with the rules (they share one namespace of ids): said so.
-    message += "; \(set.patterns.isEmpty ? "" : "rules and patterns: ")\(added) added, \(removed) removed, \(changed) changed"
+    let gone = previous.filter { new[$0.key] == nil }
+    let removed = gone.count
+    let changed = new.keys.filter { id in previous[id].map { unmarked($0) != unmarked(new[id]!) } ?? false }.count
+    // Patterns are counted with the rules (they share one namespace of ids): said so when
+    // the set has some, or had some that went.
+    let withPatterns = !set.patterns.isEmpty || gone.values.contains { $0.hasPrefix(mark) }
+    message += "; \(withPatterns ? "rules and patterns: " : "")\(added) added, \(removed) removed, \(changed) changed"
     return AlertRecord(
       time: time, rule: "vigil.ruleset_loaded", priority: .info, reportID: nil, occurredAt: nil, message: message,
       basis: [], tags: ["vigil"], ruleset: set.revision)
