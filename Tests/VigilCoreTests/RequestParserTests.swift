@@ -159,6 +159,8 @@ struct RequestParserTests {
       "tags is an empty list, which selects no record; leave it out to select every one"
     ),
     (#"{"op":"subscribe","rules":["[x"]}"#, .invalidRequest, "rules: invalid glob '[x': a '[' is never closed"),
+    (#"{"op":"subscribe","rules":["weapons.*",""]}"#, .invalidRequest, #"rules: "" is no rule id or glob: it is empty or holds a space"#),
+    (#"{"op":"subscribe","tags":["two words"]}"#, .invalidRequest, #"tags: "two words" is no tag: it is empty or holds a space"#),
     (
       #"{"op":"submit","report":{"id":"A","occurred_at":"2016-01-01","type":"attak"}}"#, .invalidReport,
       "type: expected one of (attack, access, detention, trade, displacement, siege), got \"attak\""

@@ -20,14 +20,14 @@ struct SinkFilterTests {
     }
   }
 
-  /// A word of white space only would select nothing and say nothing: refused like "".
+  /// A word empty, of white space, or holding a space would select nothing and say nothing.
   @Test(arguments: ["rules", "tags"]) func aBlankWordIsRefused(key: String) {
-    for blank in ["", "  ", "\t"] {
+    for blank in ["", "  ", "\t", "two words"] {
       do {
         _ = try SinkFilter.split(Self.settings(key, .sequence([.scalar("weapons.*"), .scalar(blank)])))
         Issue.record("\(key) took \"\(blank)\"")
       } catch {
-        #expect(error.description == "\(key) must be a list of non-empty words")
+        #expect(error.description == "\(key) must be a list of words (none empty, none with a space)")
       }
     }
   }

@@ -240,7 +240,14 @@ public enum RequestParser {
         guard tape[cursor].kind == .string else {
           return .failure(RequestError(.invalidRequest, "\(key) must be a list of strings"))
         }
-        strings.append(JSONString.decode(line, tape[cursor]))
+        let word = JSONString.decode(line, tape[cursor])
+        // No rule id or tag is empty or holds a space: such an entry would select nothing,
+        // and say nothing (a sink's filters refuse them alike).
+        guard !word.isEmpty, !word.contains(where: \.isWhitespace) else {
+          return .failure(
+            RequestError(.invalidRequest, "\(key): \(JSONString.quoted(word, limit: 40)) is no \(key == "rules" ? "rule id or glob" : "tag"): it is empty or holds a space"))
+        }
+        strings.append(word)
         cursor = tape[cursor].nextIndex
       }
       // A record must match one of the list's entries: an empty list would stream nothing,

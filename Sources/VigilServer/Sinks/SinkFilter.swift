@@ -56,9 +56,10 @@ public struct SinkFilter: Sendable {
     }
     var words: [String] = []
     for item in items {
-      // A word of white space only would select nothing, and say nothing.
-      guard case .scalar(let word) = item, !word.allSatisfy(\.isWhitespace) else {
-        throw PluginSettingsError("\(key) must be a list of non-empty words")
+      // No rule id or tag is empty or holds a space: such a word would select nothing, and
+      // say nothing.
+      guard case .scalar(let word) = item, !word.isEmpty, !word.contains(where: \.isWhitespace) else {
+        throw PluginSettingsError("\(key) must be a list of words (none empty, none with a space)")
       }
       words.append(word)
     }
