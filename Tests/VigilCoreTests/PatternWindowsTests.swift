@@ -475,6 +475,28 @@ struct PatternWindowsTests {
       "\(errors)")
   }
 
+  /// A broken pattern's examples are not run, but how they are written is checked.
+  @Test func aBrokenPatternsExamplesAreCheckedForForm() {
+    let text = Self.text(
+      """
+      - pattern: t.broken
+        desc: Two.
+        rules: [t.hospital]
+        count: 2
+        window: 30 days
+        output: x
+        priority: high
+        examples:
+          fires:
+            - [{type: attack, wepons: [x]}]
+            - {type: attack}
+      """)
+    let errors = ruleErrors([("p.yaml", text)])
+    #expect(errors.contains { $0.hasPrefix("Rules/p.yaml:10:11: pattern t.broken: window must be") }, "\(errors)")
+    #expect(errors.contains { $0.contains("pattern t.broken: example fires[0]: report 1: unknown field \"wepons\"") }, "\(errors)")
+    #expect(errors.contains { $0.contains("pattern t.broken: example fires[1] must be a list of reports") }, "\(errors)")
+  }
+
   /// Every step of a sequence is checked: an error in one does not hide a later one's.
   @Test func everyStepsErrorsComeInOneLoad() {
     let text = """

@@ -33,7 +33,11 @@ extension Loading {
     }
     guard keysFine, let description, let priority, let basis, let tags, let enabled, let window, let groupBy, let shape,
       members.contains(where: { $0.key == "distinct" }) == (distinct != nil), let output
-    else { return nil }
+    else {
+      // The examples cannot be run on a broken pattern, but how they are written can be checked.
+      checkPatternExamplesForm(members, id: id)
+      return nil
+    }
     let form: Pattern.Form = shape.sequence ? .sequence : distinct == nil ? .count : .distinct
     let definition = Self.patternDefinitionKeys.map { key in
       members.first { $0.key == key }.map { Self.text(of: $0.value) } ?? ""
@@ -272,6 +276,31 @@ extension Loading {
       return nil
     }
     return PatternKey(text: text, read: field.read)
+  }
+
+  /// A broken pattern's examples, for their form alone: each case a list of reports, each
+  /// report a valid one.
+  private mutating func checkPatternExamplesForm(_ members: [RuleNode.Member], id: String) {
+    let groups = exampleGroups(
+      members, owner: "pattern \(id)", keys: ["fires", "quiet"], listOf: "cases, each a list of reports")
+    for (key, cases) in groups {
+      for (caseIndex, example) in cases.enumerated() {
+        let label = "pattern \(id): example \(key)[\(caseIndex)]"
+        guard case .sequence(let reports, _) = example, !reports.isEmpty else {
+          fail(example.position, "\(label) must be a list of reports, in the order they arrive")
+          continue
+        }
+        for (index, node) in reports.enumerated() {
+          guard case .mapping = node else {
+            fail(node.position, "\(label): report \(index + 1) must be a mapping, got \(node.kindName)")
+            break
+          }
+          if exampleReport(node, id: "\(id):\(caseIndex)", index: index, label: "\(label): report \(index + 1)") == nil {
+            break
+          }
+        }
+      }
+    }
   }
 
   /// Runs the pattern's examples: each `fires` case must complete it exactly once, on its
