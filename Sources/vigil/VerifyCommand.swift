@@ -36,13 +36,50 @@ struct Verify: ParsableCommand {
       try verifyStore(sink)
       return
     }
+    // A daemon rotating its log while this reads it renames the files under it (`.1` to
+    // `.2`, the log to `.1`): a break seen then may be no break. When the files changed
+    // their names meanwhile, they are read again (a few times at most).
+    var attempt = 0
+    while true {
+      attempt += 1
+      let (files, head) = try logFilesAndHead()
+      let before = Self.identities(files)
+      let outcome = try verify(files, head: head)
+      if case .broken = outcome, attempt < 5, self.files.isEmpty || head != nil {
+        let renamed = Self.identities(files) != before
+        if try renamed || Set(logFilesAndHead().files) != Set(files) { continue }
+      }
+      switch outcome {
+      case .intact(let verifier, let alone, let tornLast):
+        report(verifier, source: nil, alone: alone)
+        if let tornLast, !json {
+          print(
+            "note: \(tornLast.file):\(tornLast.line) has no newline yet, so it was not verified: a write in "
+              + "progress, or a line a crash cut short (vigild cuts it at its next start)")
+        }
+        return
+      case .broken(let file, let line, let problem):
+        try fail(file, line: line, problem)
+      }
+    }
+  }
+
+  /// What verifying the files found.
+  private enum Outcome {
+    /// The chain holds; `alone` when the configured log has no rotated file beside it;
+    /// `tornLast` the newest file's last line when it has no newline and is no record.
+    case intact(ChainVerifier, alone: Bool, tornLast: (file: String, line: Int)?)
+    case broken(file: String, line: Int, problem: String)
+  }
+
+  private func verify(_ files: [String], head: AlertLog.Head?) throws -> Outcome {
     var verifier = ChainVerifier()
     // The head is read before the files: a daemon writing meanwhile only moves the files
     // past it (it writes the head after the log).
-    let (files, head) = try logFilesAndHead()
     verifier.known = head.map { ($0.seq, $0.hash) }
     var lastFileRecords = 0
     var lastFileLines = 0
+    var tornLast: (file: String, line: Int)?
     for (fileIndex, file) in files.enumerated() {
       let data = try InputFile.contents(file)
       let recordsBefore = verifier.records
@@ -52,43 +89,58 @@ struct Verify: ParsableCommand {
         number += 1
         // What follows the last newline is empty; an empty line elsewhere was put there.
         if line.isEmpty, number == lines.count { continue }
+        // The newest file's last line without its newline: a record being written (or one
+        // a crash cut short). A whole record is verified; anything else is not yet one.
+        if number == lines.count, fileIndex == files.count - 1 {
+          var trial = verifier
+          if trial.take(Array(line)) == nil {
+            verifier = trial
+          } else {
+            tornLast = (file, number)
+          }
+          continue
+        }
         if var problem = line.isEmpty ? "altered: an empty line" : verifier.take(Array(line)) {
           if verifier.missing != nil,
             let moved = Self.reordered(verifier, after: (file, number, lines), later: files[(fileIndex + 1)...])
           {
             problem = moved
           }
-          try fail(file, line: number, problem)
+          return .broken(file: file, line: number, problem: problem)
         }
       }
       lastFileRecords = verifier.records - recordsBefore
       lastFileLines = lines.count - (lines.last?.isEmpty == true ? 1 : 0)
     }
     // Records deleted from the end leave no break in the chain; only the head shows them.
-    // It is compared when the log holds records, or the file before it is the `.1` a
-    // rotation left (an empty log just rotated; an older one may be compressed or gone).
-    if let head, let missing = verifier.missingAtEnd, let file = files.last,
-      lastFileRecords > 0 || (files.count > 1 && files[files.count - 2] == file + ".1")
-    {
+    // It is compared when the log holds records, or when it is empty beside rotated files
+    // (just rotated: the newest of them must end at the head, whichever is newest now —
+    // one removed is records deleted; an older one may be compressed or gone).
+    if let head, let missing = verifier.missingAtEnd, let file = files.last, lastFileRecords > 0 || files.count > 1 {
       let problem =
         "\(missing) record\(missing == 1 ? "" : "s") deleted at the end, after seq \(verifier.lastSeq) "
         + "(alerts.head says seq \(head.seq) was written)"
-      try fail(file, line: lastFileLines + 1, problem)
+      return .broken(file: file, line: lastFileLines + 1, problem: problem)
     }
     // The configured log with no rotated file beside it: one emptied while the head still
     // says what was written is refused; one whose first records are elsewhere is verified
     // from its first, and that is said with why.
     var alone = false
-    if self.files.isEmpty, let file = files.last, !RotatedFiles.anyRotated(beside: file) {
+    if let file = files.last, !RotatedFiles.anyRotated(beside: file), self.files.isEmpty || head != nil {
       alone = true
       if verifier.records == 0, let head, head.seq > 0 {
-        try fail(
-          file, line: 1,
-          "no records, and no rotated file beside it, but alerts.head says seq \(head.seq) was written: "
+        return .broken(
+          file: file, line: 1,
+          problem: "no records, and no rotated file beside it, but alerts.head says seq \(head.seq) was written: "
             + "the log was emptied or removed (if it is rotated into another folder, name the files to verify them)")
       }
     }
-    report(verifier, source: nil, alone: alone)
+    return .intact(verifier, alone: alone, tornLast: tornLast)
+  }
+
+  /// Each file's inode, to tell whether a rotation renamed them while they were read.
+  private static func identities(_ files: [String]) -> [UInt64?] {
+    files.map { RotatedFiles.inode(of: $0) }
   }
 
   /// Says where the chain breaks and how, and exits 1.

@@ -644,6 +644,53 @@ struct VigilClientCommandTests {
     #expect(short.log().contains("error vigild: [vigild] \(Self.alertLog): the alert log's end is not what this daemon wrote: its last record (in the rotated .1, the log being empty) is seq 6 but alerts.head says seq 7 was written"), "\(short.log())")
   }
 
+  /// The log named as a file is the configured log all the same (its head applies); an
+  /// empty log beside rotated files must find the head at the end of the newest of them,
+  /// whichever is newest (`.1` removed is records deleted); a last line without its newline
+  /// is a write in progress, said and not verified, unless it is a whole record.
+  @Test func verifyHoldsTheNewestRotatedFileAndTheLogNamedToTheHead() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    _ = try daemon.exchange((1...2).map { Self.report("H-\($0)") })
+    expectCleanStop(daemon)
+    let path = daemon.directory.path + "/" + Self.alertLog
+    let whole = try String(contentsOfFile: path, encoding: .utf8)
+    let lines = whole.split(separator: "\n").map(String.init)
+    #expect(lines.count == 5)
+
+    // A torn last line: not verified, and said; the chain before it holds.
+    try (whole + String(lines[4].prefix(40))).write(toFile: path, atomically: false, encoding: .utf8)
+    let torn = try Self.offline(daemon, ["verify"])
+    #expect(torn.status == 0, "\(torn.standardOutput)")
+    #expect(
+      torn.standardOutput == "ok: 5 records, seq 1–5, chain intact\nnote: \(Self.alertLog):6 has no newline yet, so it "
+        + "was not verified: a write in progress, or a line a crash cut short (vigild cuts it at its next start)\n",
+      "\(torn.standardOutput)")
+    // A whole last record without its newline is verified.
+    try String(whole.dropLast()).write(toFile: path, atomically: false, encoding: .utf8)
+    let unended = try Self.offline(daemon, ["verify"])
+    #expect(unended.status == 0 && unended.standardOutput == "ok: 5 records, seq 1–5, chain intact\n", "\(unended.standardOutput)")
+
+    // Emptied, and named: the head still applies to the configured log.
+    try "".write(toFile: path, atomically: false, encoding: .utf8)
+    let named = try Self.offline(daemon, ["verify", Self.alertLog])
+    #expect(named.status == 1)
+    #expect(named.standardOutput.hasPrefix("\(Self.alertLog):1: no records, and no rotated file beside it"), "\(named.standardOutput)")
+
+    // Rotated twice, and the newest rotated file (.1) removed: .2 ends short of the head.
+    try (lines[0..<3].joined(separator: "\n") + "\n").write(toFile: path + ".2", atomically: false, encoding: .utf8)
+    let short = try Self.offline(daemon, ["verify"])
+    #expect(short.status == 1)
+    #expect(
+      short.standardOutput == "\(Self.alertLog):1: 2 records deleted at the end, after seq 3 (alerts.head says seq 5 was written)\n",
+      "\(short.standardOutput)")
+    let restarted = try RunningDaemon(rules: DaemonEndToEndTests.rules, directory: daemon.directory)
+    expectCleanStop(restarted)
+    #expect(
+      restarted.log().contains(
+        "error vigild: [vigild] \(Self.alertLog): the alert log's end is not what this daemon wrote: its last record "
+          + "(in the rotated .2, the log being empty) is seq 3 but alerts.head says seq 5 was written"), "\(restarted.log())")
+  }
+
   /// `replay` reads every rotated file beside the log, as `verify` does (logrotate keeps more
   /// than `alerts.keep`), and leaves out the reports received before the first record kept:
   /// their alerts were in files rotated away, so a rule set in force all along adds nothing.

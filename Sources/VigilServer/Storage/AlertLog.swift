@@ -53,12 +53,14 @@ public final class AlertLog {
       // log emptied or removed (or rotated into another folder). Going on from the head is
       // right; going on silently is not.
       endBehindHead = EndBehindHead(loggedSeq: 0, headSeq: kept.seq)
-    } else if logged == nil, let kept, let rotated = Self.lastRecord(ofFileAt: path + ".1"),
+    } else if logged == nil, let kept, let newest = RotatedFiles.numbers(beside: path).min(),
+      let rotated = Self.lastRecord(ofFileAt: "\(path).\(newest)"),
       kept.seq > rotated.seq || (kept.seq == rotated.seq && kept.hash != rotated.hash)
     {
+      // (The newest rotated file there is: `.1`, or an older one when `.1` was removed.)
       // Just rotated, but the rotated file ends short of the head: records were lost from
       // its end, as from a log's.
-      endBehindHead = EndBehindHead(loggedSeq: rotated.seq, headSeq: kept.seq, inRotatedFile: true)
+      endBehindHead = EndBehindHead(loggedSeq: rotated.seq, headSeq: kept.seq, inRotatedFile: ".\(newest)")
     } else {
       endBehindHead = nil
     }
@@ -75,11 +77,12 @@ public final class AlertLog {
     public let loggedSeq: UInt64
     public let headSeq: UInt64
     /// The log was empty, and the record compared was the last of `.1`.
-    public var inRotatedFile = false
+    /// The rotated file (`.1`, or the newest there is) whose end fell short, the log being empty.
+    public var inRotatedFile: String?
 
     /// A log found empty with nothing rotated beside it may have been rotated into another
     /// folder: said as a warning; records missing from an end, as an error.
-    public var isError: Bool { loggedSeq > 0 || inRotatedFile }
+    public var isError: Bool { loggedSeq > 0 || inRotatedFile != nil }
 
     /// What the daemon logs at start.
     public var description: String {
@@ -92,7 +95,7 @@ public final class AlertLog {
             + "the records up to seq \(headSeq) are gone from it (the log was emptied or removed, "
             + "unless it is rotated into another folder)"
         } else {
-          "its last record\(inRotatedFile ? " (in the rotated .1, the log being empty)" : "") is seq \(loggedSeq) "
+          "its last record\(inRotatedFile.map { " (in the rotated \($0), the log being empty)" } ?? "") is seq \(loggedSeq) "
             + "but alerts.head says seq \(headSeq) was written: "
             + "\(missing) record\(missing == 1 ? " is" : "s are") missing from its end (deleted, "
             + "or lost to a power failure with durability: none)"
