@@ -551,6 +551,13 @@ struct DaemonFullDiskTests {
     #expect(accepted == Array(0..<full))
     // The daemon is still up, and still refuses rather than half-writes.
     #expect(try daemon.exchange(#"{"op":"ping"}"#)["op"] as? String == "pong")
+    // A reload meanwhile is in force at once; its record, which the log cannot take now, is
+    // owed to it: written first when it can be written again, never dropped.
+    try "- rule: t.extra\n  desc: d\n  condition: type = siege\n  output: o\n  priority: low\n".write(
+      toFile: directory.path + "/Rules/extra.yaml", atomically: true, encoding: .utf8)
+    let reload = try daemon.exchange(#"{"op":"reload"}"#)
+    #expect(reload["reloaded"] as? Bool == true, "\(reload)")
+    let revision = try #require(reload["ruleset"] as? String)
 
     try FileManager.default.removeItem(atPath: disk + "/filler")
     // Now the refused report is new (nothing of it was written), the accepted ones duplicates.
@@ -562,7 +569,12 @@ struct DaemonFullDiskTests {
     let journal = try String(contentsOfFile: disk + "/state/reports.jsonl", encoding: .utf8)
     #expect(journal.split(separator: "\n").count == accepted.count + 1)
     #expect(journal.hasSuffix("\n"))
-    // 1 rule-set record, then 2 alerts for each accepted report.
-    #expect(try verifyChain(disk + "/alerts.jsonl") == "ok \(1 + 2 * (accepted.count + 1))")
+    // 1 rule-set record, 2 alerts for each accepted report, the reload's record owed, then
+    // the retried report's 2 alerts.
+    #expect(try verifyChain(disk + "/alerts.jsonl") == "ok \(2 + 2 * (accepted.count + 1))")
+    let logged = try String(contentsOfFile: disk + "/alerts.jsonl", encoding: .utf8).split(separator: "\n")
+    let owed = try #require(logged.firstIndex { $0.contains(#""rule":"vigil.ruleset_loaded""#) && $0.contains(revision) })
+    #expect(owed == logged.count - 3, "the owed record goes first in the next commit")
+    #expect(logged.last?.contains(#""report_id":"D-\#(full)""#) == true)
   }
 }

@@ -69,6 +69,10 @@ final class GroupCommit: @unchecked Sendable {
   // Touched only on `loop`, one access at a time: no runtime exclusivity checks.
   @exclusivity(unchecked) private var pending: [Pending] = []
   @exclusivity(unchecked) private var flushScheduled = false
+  /// Vigil's own records (a rule set loaded or rejected, a sink's conflict) of a commit that
+  /// could not be written: they go first in the next one, never dropped (they say which
+  /// rules were in force for the alerts that follow).
+  @exclusivity(unchecked) private var owedRecords: [AlertRecord] = []
   /// The reports the commit being made has accepted so far, by id (kept between commits
   /// for its storage).
   @exclusivity(unchecked) private var acceptedIDs = BatchIDTable()
@@ -189,6 +193,9 @@ final class GroupCommit: @unchecked Sendable {
     let receivedAt = UTCTime.format(millisecondsSinceEpoch: now)
     let firstSeq = alertLog.lastSeq + 1
     let clock = (text: receivedAt, milliseconds: now, firstSeq: firstSeq)
+    records += owedRecords
+    let owed = owedRecords
+    owedRecords = []
     for group in batch.indices {
       records += batch[group].records
       var these: [Answer] = []
@@ -227,6 +234,8 @@ final class GroupCommit: @unchecked Sendable {
       journal.cutBack(to: journalSize)
       alertLog.cutBack(to: logMark)
       patterns.windows.rollBack()
+      // Vigil's own records are owed to the log, not refused: the next commit writes them.
+      owedRecords = owed + batch.flatMap(\.records)
       let refusal = Response.error(RequestError(.storage, "nothing was recorded: \(error); retry later"))
       for (group, these) in answers.enumerated() {
         var lines = ResponseLines(capacity: these.count)
