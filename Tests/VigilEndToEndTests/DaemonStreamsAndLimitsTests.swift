@@ -578,3 +578,29 @@ struct DaemonFullDiskTests {
     #expect(logged.last?.contains(#""report_id":"D-\#(full)""#) == true)
   }
 }
+
+@Suite("vigild end to end: alerts.head that cannot be written")
+struct DaemonHeadTests {
+  /// The log is written whatever becomes of `alerts.head`, but without it records deleted
+  /// from the log's end cannot be told: its failure is logged once, and its mending too.
+  @Test func aHeadThatCannotBeWrittenIsSaidOnceAndItsMending() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    let head = daemon.directory.path + "/var/lib/vigil/alerts.head"
+    #expect(try daemon.exchange(DaemonEndToEndTests.report("HEAD-1"))["ok"] as? Bool == true)
+    let immutable = try ChildProcess.run("/usr/bin/chattr", ["+i", head])
+    try #require(immutable.status == 0, "\(immutable.standardError)")
+    defer { _ = try? ChildProcess.run("/usr/bin/chattr", ["-i", head]) }
+    for number in 2...3 {
+      #expect(try daemon.exchange(DaemonEndToEndTests.report("HEAD-\(number)"))["ok"] as? Bool == true)
+    }
+    let warning = "cannot write var/lib/vigil/alerts.head: Operation not permitted: the alert log is written, but records deleted"
+    #expect(eventually { daemon.log().contains(warning) }, "\(daemon.log())")
+    #expect(daemon.log().components(separatedBy: warning).count == 2, "said once, not at every commit")
+    _ = try ChildProcess.run("/usr/bin/chattr", ["-i", head])
+    #expect(try daemon.exchange(DaemonEndToEndTests.report("HEAD-4"))["ok"] as? Bool == true)
+    #expect(eventually { daemon.log().contains("alerts.head is written again") }, "\(daemon.log())")
+    expectCleanStop(daemon)
+    let written = try String(contentsOfFile: head, encoding: .utf8)
+    #expect(written.hasPrefix(#"{"seq":9,"#), "the head caught up: \(written)")
+  }
+}

@@ -188,7 +188,8 @@ public final class Daemon: Sendable {
       rotation: (configuration.alerts.rotateBytes, configuration.alerts.keep), counters: counters,
       subscriptions: subscriptions, sinks: sinks, consoleIndex: alertIndex,
       patterns: PatternCounting(set: ruleSet, windows: rebuilt.windows),
-      horizonDays: configuration.rules.latenessHorizonDays, rebuilt: (rebuilt.reports, rebuilt.seconds))
+      horizonDays: configuration.rules.latenessHorizonDays, rebuilt: (rebuilt.reports, rebuilt.seconds),
+      warn: { log(.warning($0)) })
     let responder = RequestResponder(
       configuration: configuration, plugins: plugins, ruleSet: ruleSet, writer: writer, counters: counters,
       subscriptions: subscriptions, sinks: sinks, sources: sources, log: log)

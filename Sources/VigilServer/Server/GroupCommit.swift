@@ -73,6 +73,8 @@ final class GroupCommit: @unchecked Sendable {
   /// could not be written: they go first in the next one, never dropped (they say which
   /// rules were in force for the alerts that follow).
   @exclusivity(unchecked) private var owedRecords: [AlertRecord] = []
+  /// The daemon's log, for what a commit cannot say in its answers (`alerts.head` unwritable).
+  private let warn: @Sendable (String) -> Void
   /// The reports the commit being made has accepted so far, by id (kept between commits
   /// for its storage).
   @exclusivity(unchecked) private var acceptedIDs = BatchIDTable()
@@ -86,8 +88,10 @@ final class GroupCommit: @unchecked Sendable {
     loop: EventLoop, journal: Journal, alertLog: AlertLog, index: DuplicateIndex, syncs: Bool,
     rotation: (bytes: Int, keep: Int), counters: Counters, subscriptions: Subscriptions = Subscriptions(),
     sinks: [SinkDelivery] = [], consoleIndex: AlertIndex? = nil, patterns: PatternCounting? = nil,
-    horizonDays: Int = 90, rebuilt: (reports: Int, seconds: Double) = (0, 0)
+    horizonDays: Int = 90, rebuilt: (reports: Int, seconds: Double) = (0, 0),
+    warn: @escaping @Sendable (String) -> Void = { _ in }
   ) {
+    self.warn = warn
     self.consoleIndex = consoleIndex
     let counting = patterns ?? PatternCounting(set: RuleSet.empty, windows: PatternWindows())
     self.patterns = counting
@@ -252,6 +256,13 @@ final class GroupCommit: @unchecked Sendable {
       return
     }
     patterns.windows.settle()
+    if let news = alertLog.takeHeadProblemNews() {
+      warn(
+        news.isEmpty
+          ? "alerts.head is written again"
+          : "\(news): the alert log is written, but records deleted from its end could not be told (vigil verify) "
+            + "until it is")
+    }
     if !accepted.isEmpty { notePatternStatus() }
     for (number, item) in accepted.enumerated() {
       index.recordNew(

@@ -225,8 +225,26 @@ public final class AlertLog {
     text += [UInt8](repeating: UInt8(ascii: " "), count: max(0, Self.headSize - 1 - text.count))
     text.append(UInt8(ascii: "\n"))
     if headDescriptor < 0 { headDescriptor = open(headPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600) }
-    guard headDescriptor >= 0 else { return }
-    _ = text.withUnsafeBytes { pwrite(headDescriptor, $0.baseAddress, $0.count, 0) }
+    let written = headDescriptor < 0 ? -1 : text.withUnsafeBytes { pwrite(headDescriptor, $0.baseAddress, $0.count, 0) }
+    // The log is written (and synced) already: a head that cannot be written loses no record,
+    // but deletions from the log's end could no longer be told. Said once, and its mending.
+    let problem = written == text.count ? nil : "cannot write \(headPath): \(String(cString: strerror(errno)))"
+    if problem != headProblem {
+      headProblem = problem
+      headProblemChanged = true
+    }
+  }
+
+  /// Why `alerts.head` could not be written at the last commit, nil when it was.
+  public private(set) var headProblem: String?
+  private var headProblemChanged = false
+
+  /// The head's problem when it began or ended since this was last asked (nil: no news),
+  /// as the daemon's log says it: `"…"` for a problem, `""` for its end.
+  public func takeHeadProblemNews() -> String? {
+    guard headProblemChanged else { return nil }
+    headProblemChanged = false
+    return headProblem ?? ""
   }
 
   private static let headSize = 192
