@@ -438,7 +438,9 @@ public final class Daemon: Sendable {
   private static func lockStateDirectory(_ state: String) throws(StartFailure) -> Int32 {
     let path = state + "/vigild.lock"
     let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-    guard descriptor >= 0 else { throw StartFailure(description: "cannot open the lock file \(path)") }
+    guard descriptor >= 0 else {
+      throw StartFailure(description: "cannot open the lock file \(path): \(String(cString: strerror(errno)))")
+    }
     guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
       close(descriptor)
       throw StartFailure(description: "another vigild is running on the state directory \(state) (\(path) is locked)")
