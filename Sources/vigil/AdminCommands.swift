@@ -37,6 +37,12 @@ struct Status: ParsableCommand {
         + "\(number(counters["refused"])) refused, \(number(counters["checked"])) checked")
     let priorities = ["critical", "high", "medium", "low", "info"].map { "\(number(alerts[$0])) \($0)" }
     print("alerts       " + priorities.joined(separator: ", "))
+    if let storage = status["storage"] as? [String: Any], let last = storage["last_error"] as? [String: Any] {
+      let failing = storage["ok"] as? Bool == false
+      print(
+        "storage      \(failing ? "FAILING" : "ok"): \(number(storage["failures"])) commits not written; the last at "
+          + "\(last["at"] as? String ?? "?"): \(last["message"] as? String ?? "?")")
+    }
     print("connections  \(number(status["connections"])) (\(number(status["subscribers"])) subscribed)")
     print("alert log    \(status["alert_log"] as? String ?? "?")")
     if let console = status["console"] as? [String: Any] {

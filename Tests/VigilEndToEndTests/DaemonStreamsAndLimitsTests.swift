@@ -549,8 +549,14 @@ struct DaemonFullDiskTests {
     }
     let full = try #require(refused)
     #expect(accepted == Array(0..<full))
-    // The daemon is still up, and still refuses rather than half-writes.
+    // The daemon is still up, and still refuses rather than half-writes; status says why.
     #expect(try daemon.exchange(#"{"op":"ping"}"#)["op"] as? String == "pong")
+    let failing = try #require(try daemon.exchange(#"{"op":"status"}"#)["storage"] as? [String: Any])
+    #expect(failing["ok"] as? Bool == false && (failing["failures"] as? Int ?? 0) >= 1, "\(failing)")
+    let reason = (failing["last_error"] as? [String: Any])?["message"] as? String ?? ""
+    #expect(reason.contains("No space left on device"), "\(failing)")
+    let plain = try VigilClientCommandTests.vigil(daemon, ["status"])
+    #expect(plain.standardOutput.contains("storage      FAILING: "), "\(plain.standardOutput)")
     // A reload meanwhile is in force at once; its record, which the log cannot take now, is
     // owed to it: written first when it can be written again, never dropped.
     try "- rule: t.extra\n  desc: d\n  condition: type = siege\n  output: o\n  priority: low\n".write(
@@ -563,6 +569,8 @@ struct DaemonFullDiskTests {
     // Now the refused report is new (nothing of it was written), the accepted ones duplicates.
     let retried = try daemon.exchange(DaemonEndToEndTests.report("D-\(full)"))
     #expect(retried["duplicate"] as? Bool == false, "\(retried)")
+    let mended = try #require(try daemon.exchange(#"{"op":"status"}"#)["storage"] as? [String: Any])
+    #expect(mended["ok"] as? Bool == true && mended["last_error"] is [String: Any], "the last failure is still said: \(mended)")
     let again = try daemon.exchange(accepted.suffix(20).map { DaemonEndToEndTests.report("D-\($0)") })
     #expect(again.allSatisfy { $0.contains(#""duplicate":true"#) })
     expectCleanStop(daemon)

@@ -13,6 +13,11 @@ final class Counters: Sendable {
     /// Alerts logged, by priority (at its `rank`): an array, as a dictionary keyed by
     /// `Priority` hashed its raw text for every alert.
     var alerts = [Int](repeating: 0, count: Priority.allCases.count)
+    /// Commits the journal or the alert log could not take (a full disk, a file made
+    /// read-only), and the last one's time and reason; `storageFailing` until one succeeds.
+    var storageFailures = 0
+    var lastStorageError: (at: String, message: String)?
+    var storageFailing = false
   }
 
   private let values = NIOLockedValueBox(Values())
@@ -46,6 +51,17 @@ final class Counters: Sendable {
     }
     metrics.alerts(records)
   }
+
+  /// A commit that could not be written (each of its reports is refused as `storage`).
+  func storageFailed(_ message: String, at time: String) {
+    values.withLockedValue {
+      $0.storageFailures += 1
+      $0.lastStorageError = (time, message)
+      $0.storageFailing = true
+    }
+  }
+  /// A commit written after failures.
+  func storageWritten() { values.withLockedValue { $0.storageFailing = false } }
 
   var snapshot: Values { values.withLockedValue { $0 } }
 }

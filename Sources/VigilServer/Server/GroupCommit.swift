@@ -73,6 +73,8 @@ final class GroupCommit: @unchecked Sendable {
   /// could not be written: they go first in the next one, never dropped (they say which
   /// rules were in force for the alerts that follow).
   @exclusivity(unchecked) private var owedRecords: [AlertRecord] = []
+  /// Whether the last commit failed: `status` says so until one succeeds.
+  @exclusivity(unchecked) private var storageFailing = false
   /// The daemon's log, for what a commit cannot say in its answers (`alerts.head` unwritable).
   private let warn: @Sendable (String) -> Void
   /// The reports the commit being made has accepted so far, by id (kept between commits
@@ -240,6 +242,8 @@ final class GroupCommit: @unchecked Sendable {
       patterns.windows.rollBack()
       // Vigil's own records are owed to the log, not refused: the next commit writes them.
       owedRecords = owed + batch.flatMap(\.records)
+      counters.storageFailed("\(error)", at: receivedAt)
+      storageFailing = true
       let refusal = Response.error(RequestError(.storage, "nothing was recorded: \(error); retry later"))
       for (group, these) in answers.enumerated() {
         var lines = ResponseLines(capacity: these.count)
@@ -256,6 +260,10 @@ final class GroupCommit: @unchecked Sendable {
       return
     }
     patterns.windows.settle()
+    if storageFailing {
+      storageFailing = false
+      counters.storageWritten()
+    }
     if let news = alertLog.takeHeadProblemNews() {
       warn(
         news.isEmpty

@@ -585,6 +585,8 @@ public final class RequestResponder: Sendable {
       + "\"last_reload\":{\"ok\":\(last.ok),\"at\":\"\(last.at)\",\"errors\":[\(last.errors.map(Self.errorJSON).joined(separator: ","))]},"
       + "\"counters\":{\"accepted\":\(counts.accepted),\"refused\":\(counts.refused),\"duplicates\":\(counts.duplicates),"
       + "\"checked\":\(counts.checked),\"alerts\":{\(alerts)}},"
+      + "\"storage\":{\"ok\":\(!counts.storageFailing),\"failures\":\(counts.storageFailures),\"last_error\":"
+      + (counts.lastStorageError.map { "{\"at\":\"\($0.at)\",\"message\":\(JSONText.string($0.message))}" } ?? "null") + "},"
       + "\"connections\":\(connections.withLockedValue { $0 }),\"subscribers\":\(subscriptions.count),\"alert_log\":\(JSONText.string(alertLog)),"
       + "\"sinks\":[\(sinks.map(\.statusJSON).joined(separator: ","))],"
       + "\"sources\":[\(sources.map(\.statusJSON).joined(separator: ","))],\"console\":\(console.statusJSON),"
