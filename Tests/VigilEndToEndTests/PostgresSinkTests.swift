@@ -25,7 +25,7 @@ struct PostgresSinkTests {
   /// A daemon named `node` whose postgres sink writes to `server`'s `vigil` database as
   /// `vigil_writer`, migrating as `vigil_owner` (both over the private Unix socket).
   static func daemon(
-    node: String, server: PostgresServer, in directory: TemporaryDirectory, extra: String = ""
+    node: String, server: PostgresServer, in directory: TemporaryDirectory, extra: String = "", owner: Bool = true
   ) throws -> RunningDaemon {
     let config = """
       node: \(node)
@@ -35,8 +35,7 @@ struct PostgresSinkTests {
           port: \(server.port)
           database: vigil
           user: vigil_writer
-          owner: {user: vigil_owner}
-          reports: true
+      \(owner ? "    owner: {user: vigil_owner}\n" : "")    reports: true
       \(extra)
       """
     try config.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
@@ -198,18 +197,7 @@ struct PostgresSinkTests {
     try server.createVigilDatabase()
     _ = try server.sql(script, database: "vigil", user: "vigil_owner")
     let directory = try TemporaryDirectory()
-    let config = """
-      node: by-hand
-      plugins:
-        postgres:
-          socket: \(server.socketDirectory)
-          port: \(server.port)
-          database: vigil
-          user: vigil_writer
-          reports: true
-      """
-    try config.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
-    let node = try RunningDaemon(rules: Self.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    let node = try Self.daemon(node: "by-hand", server: server, in: directory, owner: false)
     _ = try node.exchange((0..<10).map { Self.report("HAND-\($0)", $0) })
     #expect(eventually(within: 60) { Self.caughtUp(node) }, "\((try? Self.sinkStatus(node)) ?? [:])")
     #expect(try Self.storedLines(server, node: "by-hand") == (try Self.loggedRecords(in: directory.path)))
