@@ -40,7 +40,7 @@ struct ConditionCompilerTests {
     "perpetrator":{"name":"ΑΘΗΝΑ Air Force","party":"government"},"target":{"type":"market"},
     "weapons":["mortar","tank"],"casualties":{"killed":9,"civilians_killed":0},
     "narrative":"Shelling reported near the market.",
-    "extra":{"n":5,"tags":["a","b"],"label":"Night raid","flag":true}
+    "extra":{"n":5,"tags":["a","b"],"label":"Night raid","flag":true,"digits":"5","word":"true"}
     """#)
 
   static let verdicts: [(String, Bool)] = [
@@ -87,7 +87,11 @@ struct ConditionCompilerTests {
     ("extra.n > 3", true), ("extra.n = 5", true), ("extra.n = '5'", true), ("extra.n contains 5", false),
     ("extra.label icontains 'night'", true), ("extra.tags = b", true), ("extra.tags in (c, a)", true),
     ("extra.flag = true", true), ("extra.missing exists", false), ("extra.n exists", true), ("extra exists", true),
-    ("extra.label > 3", false),
+    ("extra.label > 3", false), ("extra.flag = 'true'", true), ("extra.flag != false", true),
+    ("extra.flag = yes", false),
+    // a string meets the value as the rule writes it, but is never ordered
+    ("extra.digits = 5", true), ("extra.digits = '5'", true), ("extra.digits > 4", false),
+    ("extra.word = true", true), ("extra.word = 'true'", true), ("extra.word != true", false),
   ]
 
   @Test(arguments: verdicts)

@@ -280,7 +280,9 @@ enum ValueTest {
       ordering.contains(comparison) && comparison != .equal && comparison != .notEqual
       ? nil : try textTest(comparison, literal)
     let number = numberLiteral(literal.text)
-    let flag: Bool? = literal.kind == .word ? ["true": true, "false": false][literal.text] : nil
+    // As a number literal is read from its text, quoted or not, so is a flag: a string, a
+    // number and a flag in the report each meet the value as the rule writes it.
+    let flag: Bool? = ["true": true, "false": false][literal.text]
     return anyJSONElement { json in
       switch json {
       case .string(let string): text?(.string(string)) ?? false
