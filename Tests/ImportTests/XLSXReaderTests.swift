@@ -290,6 +290,38 @@ struct XLSXReaderTests {
     }
   }
 
+  @Test func aWorkbookCutShortIsDamagedNotAnotherKindOfFile() throws {
+    let workbook = try Workbook(sheets: [("Data", sheetXML(#"<row r="1"><c r="A1"><v>1</v></c></row>"#))])
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: workbook.path))
+    try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: workbook.path))
+    #expect(
+      throws: TableError(
+        row: nil,
+        "the workbook \(workbook.path) is damaged: it starts as a zip archive but has no end (was it cut short?)")
+    ) { try XLSXReader(path: workbook.path) }
+  }
+
+  /// A deflate stream whose last block is never final: a stored block of the sheet, then
+  /// a stored block that claims 65,535 bytes, more than the rest of the file holds.
+  /// ZIPFoundation alone would read on past the entry and spin at the end of the file.
+  @Test func aCompressedStreamThatNeverEndsIsDamagedAndStopped() throws {
+    let sheet = Data(sheetXML(#"<row r="1"><c r="A1"><v>1</v></c></row>"#).utf8)
+    func storedBlockHeader(_ length: Int) -> [UInt8] {
+      let length = UInt16(length)
+      return [0x00, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8(~length >> 8)]
+    }
+    let endless = Data(storedBlockHeader(sheet.count)) + sheet + Data(storedBlockHeader(0xFFFF))
+    let workbook = try Workbook(sheets: [("Data", "")])
+    try workbook.replace("xl/worksheets/sheet1.xml", withDeflated: endless)
+    #expect(
+      throws: TableError(
+        row: nil,
+        "the workbook \(workbook.path) is damaged: its part xl/worksheets/sheet1.xml has a compressed stream that "
+          + "does not end within its own bytes")
+    ) { try XLSXReader(path: workbook.path) }
+    #expect(try Self.copies(of: workbook) == 0)
+  }
+
   @Test func aZipWithoutAWorkbookPartIsDamaged() throws {
     let workbook = try Workbook(entries: [("notes.txt", Data("hello".utf8))])
     #expect(
@@ -546,6 +578,36 @@ private struct Workbook {
         withUnsafeBytes(of: size.littleEndian) {
           bytes.replaceSubrange((header + sizeOffset)..<(header + sizeOffset + 4), with: $0)
         }
+      }
+    }
+    try bytes.write(to: URL(fileURLWithPath: path))
+  }
+
+  /// Rewrites the zip with `name`'s bytes replaced by `deflated`, declared as a deflated
+  /// entry of that size (its checksum is left as it was: the bytes are meant to be bad).
+  func replace(_ name: String, withDeflated deflated: Data) throws {
+    let source = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+    let stored = folder.path("stored.zip")
+    let copy = try Archive(url: URL(fileURLWithPath: stored), accessMode: .create)
+    for entry in source {
+      var data = Data()
+      _ = try source.extract(entry) { data.append($0) }
+      let bytes = entry.path == name ? deflated : data
+      try copy.addEntry(with: entry.path, type: .file, uncompressedSize: Int64(bytes.count), compressionMethod: .none)
+      { position, size in bytes.subdata(in: Int(position)..<Int(position) + size) }
+    }
+    // A stored entry holds its bytes as they are: mark it deflated (method 8) in its
+    // local header (offset 8) and its central-directory record (offset 10).
+    var bytes = try Data(contentsOf: URL(fileURLWithPath: stored))
+    let nameBytes = Data(name.utf8)
+    for (signature, nameOffset, methodOffset) in [(UInt32(0x0403_4b50), 30, 8), (0x0201_4b50, 46, 10)] {
+      var start = bytes.startIndex
+      while let found = bytes[start...].firstRange(of: withUnsafeBytes(of: signature.littleEndian) { Data($0) }) {
+        let header = found.lowerBound
+        start = found.upperBound
+        let nameRange = (header + nameOffset)..<(header + nameOffset + nameBytes.count)
+        guard nameRange.upperBound <= bytes.endIndex, bytes[nameRange] == nameBytes else { continue }
+        bytes[header + methodOffset] = 8
       }
     }
     try bytes.write(to: URL(fileURLWithPath: path))

@@ -15,7 +15,9 @@ struct XLSXPackage {
   private let archive: Archive
   /// Entries by lowercased name: part names compare case-insensitively, and some writers
   /// spell them differently from the relationships that point at them.
-  private let entries: [String: Entry]
+  private let entries: [String: (entry: Entry, index: Int)]
+  /// Where each entry's compressed bytes lie, so that inflation reads only those.
+  private let entryData: ZipEntryData
 
   /// Relationship files and the workbook part: small, read into memory.
   static let smallPartLimit: UInt64 = 64 << 20
@@ -32,11 +34,28 @@ struct XLSXPackage {
     do {
       archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
     } catch {
+      // A zip starts with a local header and ends with its central directory: a file
+      // that starts as one but has no end was cut short (a copy or download broke off).
+      let start = FileHandle(forReadingAtPath: path).flatMap { try? $0.read(upToCount: 4) }
+      if start == Data([0x50, 0x4B, 0x03, 0x04]) {
+        throw TableError(
+          row: nil, "the workbook \(path) is damaged: it starts as a zip archive but has no end (was it cut short?)")
+      }
       throw TableError(row: nil, "not an XLSX workbook (not a zip archive): \(path)")
     }
-    var entries: [String: Entry] = [:]
-    for entry in archive where entry.type == .file {
-      entries[entry.path.lowercased()] = entry
+    do throws(ZipEntryData.Problem) {
+      entryData = try ZipEntryData(path: path)
+    } catch {
+      throw TableError(row: nil, "the workbook \(path) is damaged: \(error.reason)")
+    }
+    var entries: [String: (entry: Entry, index: Int)] = [:]
+    var count = 0
+    for (index, entry) in archive.enumerated() {
+      count += 1
+      if entry.type == .file { entries[entry.path.lowercased()] = (entry, index) }
+    }
+    guard count == entryData.count else {
+      throw TableError(row: nil, "the workbook \(path) is damaged: its central directory is short")
     }
     self.entries = entries
   }
@@ -65,7 +84,7 @@ struct XLSXPackage {
       throw Self.pastLimit("the part \(part)", size: entry.uncompressedSize, limit: limit)
     }
     var data = Data()
-    try inflate(entry, part: part) { chunk throws(TableError) in
+    try inflate(part) { chunk throws(TableError) in
       guard UInt64(data.count + chunk.count) <= limit else {
         throw Self.pastLimit("the part \(part)", size: nil, limit: limit)
       }
@@ -94,7 +113,7 @@ struct XLSXPackage {
     var written: UInt64 = 0
     do throws(TableError) {
       defer { try? handle.close() }
-      try inflate(entry, part: part) { chunk throws(TableError) in
+      try inflate(part) { chunk throws(TableError) in
         written += UInt64(chunk.count)
         guard written <= limit else { throw Self.pastLimit(what, size: nil, limit: limit) }
         do {
@@ -113,37 +132,73 @@ struct XLSXPackage {
   // MARK: Entries
 
   private func entry(_ part: String) throws(TableError) -> Entry {
-    guard let entry = entries[part.lowercased()] else {
+    try located(part).entry
+  }
+
+  private func located(_ part: String) throws(TableError) -> (entry: Entry, index: Int) {
+    guard let located = entries[part.lowercased()] else {
       throw TableError(row: nil, "the workbook \(file) is damaged: its part \(part) is missing")
     }
-    return entry
+    return located
   }
 
   /// Feeds `part`'s inflated bytes to `consume`, then checks them against the entry's
-  /// CRC, which ZIPFoundation computes but leaves to the caller to compare.
-  ///
-  /// Known gap: ZIPFoundation 0.9.20 inflates until the deflate stream ends, reading past
-  /// the entry if need be; a crafted stream that never ends makes it spin at the end of
-  /// the file, with no chunk for `consume` to stop. Its entry offsets are internal, so
-  /// bounding the input here would mean reading the zip's headers a second time.
-  private func inflate(_ entry: Entry, part: String, into consume: (Data) throws(TableError) -> Void)
-    throws(TableError)
-  {
-    // ZIPFoundation's consumer throws untyped errors: ours travel through it boxed.
+  /// CRC, which ZIPFoundation computes but leaves to the caller to compare. A deflated
+  /// part is inflated from its own bytes only (`ZipEntryData`): a stream that has not
+  /// ended when they run out is damage, not a reason to read on.
+  private func inflate(_ part: String, into consume: (Data) throws(TableError) -> Void) throws(TableError) {
+    // ZIPFoundation's closures throw untyped errors: ours travel through them boxed.
     struct Stop: Error { let error: TableError }
+    let (entry, index) = try located(part)
     let checksum: CRC32
     do {
-      checksum = try archive.extract(entry, bufferSize: 64 * 1024) { chunk in
-        do throws(TableError) { try consume(chunk) } catch { throw Stop(error: error) }
+      if entry.isCompressed {
+        let range = try compressedRange(of: entry, index: index, part: part)
+        var next = range.lowerBound
+        checksum = try Data.decompress(
+          size: Int64(entry.compressedSize), bufferSize: 64 * 1024, skipCRC32: false,
+          provider: { _, size in
+            guard next < range.upperBound else {
+              throw Stop(error: self.damaged(part, "has a compressed stream that does not end within its own bytes"))
+            }
+            let count = Int(min(UInt64(size), range.upperBound - next))
+            let chunk: Data
+            do throws(ZipEntryData.Problem) {
+              chunk = try self.entryData.read(at: next, count: count)
+            } catch {
+              throw Stop(error: self.damaged(part, error.reason))
+            }
+            guard chunk.count == count else { throw Stop(error: self.damaged(part, "runs past the end of the file")) }
+            next += UInt64(count)
+            return chunk
+          },
+          consumer: { (chunk: Data) throws -> Void in
+            do throws(TableError) { try consume(chunk) } catch { throw Stop(error: error) }
+          })
+      } else {
+        checksum = try archive.extract(entry, bufferSize: 64 * 1024) { chunk in
+          do throws(TableError) { try consume(chunk) } catch { throw Stop(error: error) }
+        }
       }
     } catch let stop as Stop {
       throw stop.error
     } catch {
-      throw TableError(row: nil, "the workbook \(file) is damaged: its part \(part) cannot be inflated (\(error))")
+      throw damaged(part, "cannot be inflated (\(error))")
     }
-    guard checksum == entry.checksum else {
-      throw TableError(row: nil, "the workbook \(file) is damaged: its part \(part) fails its checksum")
+    guard checksum == entry.checksum else { throw damaged(part, "fails its checksum") }
+  }
+
+  private func compressedRange(of entry: Entry, index: Int, part: String) throws(TableError) -> Range<UInt64> {
+    do throws(ZipEntryData.Problem) {
+      return try entryData.compressedRange(ofEntry: index, compressedSize: entry.compressedSize)
+    } catch {
+      throw damaged(part, error.reason)
     }
+  }
+
+  /// "the workbook F is damaged: its part P fails its checksum"
+  private func damaged(_ part: String, _ predicate: String) -> TableError {
+    TableError(row: nil, "the workbook \(file) is damaged: its part \(part) \(predicate)")
   }
 
   /// `size` is nil when the inflation was stopped at the limit: the full size is unknown.
