@@ -104,21 +104,27 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
       guard case .field(let field) = arguments[0], case .text(let text)? = field.read(report) else { return nil }
       return found.value(for: text, compute: placeNamed).map(FieldValue.text)
     }
-    // `place_or_text(field)`: a group of reports about one place. The text's first part says
-    // the place, as for control ("Kafr Batna, Rif Dimashq" and "Kafr Batna (Eastern
-    // Ghouta)" are Kafr Batna): the key of the place it names (named places gathered across
-    // their spellings and scripts), else its words as place names are read, without the
-    // words that only say what kind of place it is ("Raqqa city" is Raqqa).
+    // `place_or_text(field)`: a group of reports about one place. The key of the listed
+    // place its first part naming one names ("Rif Dimashq - Madaya" is Madaya), else the
+    // one the whole text names, as `place()` reads it ("Homs (Old City)" is the Old City of
+    // Homs); else the words of its first part that is not a governorate's name, as place
+    // names are read, without the words that only say what kind of place it is ("Raqqa
+    // city" is Raqqa), and with the governorate another part names: "Old City, Aleppo" and
+    // "Homs (Old City)" are two places, not one called Old City.
     let groups = TextCache<ReportText?>()
     let groupOf = { @Sendable (text: ReportText) -> ReportText? in
       let parts = ControlMap.placeParts(text.string)
-      // The first part that names a listed place ("Rif Dimashq - Madaya" is Madaya, as
-      // `place()` says); else the first that is not a governorate's name ("Rif Dimashq -
-      // Kafr Batna" is Kafr Batna), as written; else the first.
       if let key = parts.lazy.compactMap({ placeNamed(ReportText($0.text)) }).first { return key }
-      let place =
-        parts.first { GovernorateAtlas.atlas.region(named: $0.text) == nil } ?? parts.first
-      return place?.variants.last.map { ReportText($0.joined(separator: " ")) }
+      if parts.count > 1, let key = placeNamed(text) { return key }
+      let atlas = GovernorateAtlas.atlas
+      let governorates = parts.map { atlas.region(named: $0.text) }
+      guard let index = governorates.firstIndex(where: { $0 == nil }) ?? parts.indices.first,
+        let words = parts[index].variants.last?.joined(separator: " ")
+      else { return nil }
+      // By its name as OCHA spells it, as governorate() gives it: "kafr batna (Rural Damascus)".
+      let governorate = governorates.indices.lazy.filter { $0 != index }.compactMap { governorates[$0] }.first
+        .flatMap { key in atlas.regions.first { $0.key == key }?.name }
+      return ReportText(governorate.map { "\(words) (\($0))" } ?? words)
     }
     let placeOrText = ConditionFunction(name: "place_or_text", parameters: [.field(.text)], result: .text) {
       report, arguments in

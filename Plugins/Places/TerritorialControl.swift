@@ -255,7 +255,7 @@ struct ControlMap: Sendable {
       }
       // Else the governorate a place text names as one of its later parts ("Ain Issa, Raqqa").
       if key == nil, case .text(let text)? = place?(report) {
-        key = governorateOfPlace.value(for: text) { Self.governorateNamed(inLaterPartsOf: $0.string) }
+        key = governorateOfPlace.value(for: text) { Self.governorateNamed(besidePlaceIn: $0.string) }
       }
       if key == nil, case .number(let lat)? = latitude?(report), case .number(let lon)? = longitude?(report) {
         key = GovernorateAtlas.atlas.region(containing: GeoPoint(lon: lon, lat: lat))
@@ -273,12 +273,18 @@ struct ControlMap: Sendable {
   /// Manbij and Aleppo city). A later part that is a governorate's name is the
   /// governorate, the widest part: "Ain Issa, Raqqa" is a village of Raqqa governorate,
   /// not Raqqa city, which a text names first ("Raqqa", "Raqqa city, Raqqa").
+  ///
+  /// A text may also run from the widest: "Aleppo - Manbij", "حلب - منبج". So a first part
+  /// that is a governorate's name, followed by a part that is not, is the governorate: the
+  /// later part decides, and when it names no entry the governorate does (as for "Kafr
+  /// Nabudah, Idlib"), not the governorate's city.
   private func entries(named text: String) -> [Int] {
-    for (index, part) in Self.placeParts(text).enumerated() {
-      if index > 0, let governorate = GovernorateAtlas.atlas.region(named: part.text),
-        !Self.cityGovernorates.contains(governorate)
-      {
-        continue
+    let parts = Self.placeParts(text)
+    let governorates = parts.map { GovernorateAtlas.atlas.region(named: $0.text) }
+    let runsFromTheWidest = governorates.first != nil && governorates.dropFirst().contains(nil)
+    for (index, part) in parts.enumerated() {
+      if let governorate = governorates[index] {
+        if index == 0 ? runsFromTheWidest : !Self.cityGovernorates.contains(governorate) { continue }
       }
       let named = part.variants.compactMap { byNameWords[$0] }
       guard !named.isEmpty else { continue }
@@ -291,9 +297,13 @@ struct ControlMap: Sendable {
   /// city (Rural Damascus is another governorate).
   static let cityGovernorates: Set<String> = Set([GovernorateAtlas.atlas.region(named: "Damascus")].compactMap { $0 })
 
-  /// The governorate the last of a place text's later parts names, if one does.
-  static func governorateNamed(inLaterPartsOf text: String) -> String? {
-    placeParts(text).dropFirst().reversed().lazy.compactMap { GovernorateAtlas.atlas.region(named: $0.text) }.first
+  /// The governorate the last of a place text's later parts names, if one does; else the
+  /// one its first part names when a part that is not a governorate follows ("Idlib -
+  /// Kafr Nabudah").
+  static func governorateNamed(besidePlaceIn text: String) -> String? {
+    let governorates = placeParts(text).map { GovernorateAtlas.atlas.region(named: $0.text) }
+    if let later = governorates.dropFirst().reversed().lazy.compactMap({ $0 }).first { return later }
+    return governorates.dropFirst().contains(nil) ? governorates.first ?? nil : nil
   }
 
   /// Words that only say what kind of place a name is: "Raqqa city" is Raqqa.

@@ -102,6 +102,12 @@ struct TerritorialControlTests {
     ("2016-06-01", #""place":"Kafr Nabudah, Idlib""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
     ("2016-06-01", #""place":"Kafr Nabudah, Idlib city""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
     ("2016-06-01", #""place":"Idlib, Idlib""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    // Written from the widest, "Governorate - Town" is the town, in either script; an
+    // unlisted one is judged by the governorate's holders, not its city's.
+    ("2016-06-01", #""place":"Aleppo - Manbij""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"حلب - منبج""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"Idlib - Kafr Nabudah""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
+    ("2016-06-01", #""place":"Idlib""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
     // … and found as the governorate where the report gives none of its own.
     ("2016-06-01", #""place":"Ain Issa, Ar-Raqqa""#, "designated: Raqqa was held by ISIL alone (control: raqqa_governorate)"),
     ("2016-06-01", #""place":"Ain Issa, Raqqa Governorate","governorate":"Aleppo""#, "unknown"),
