@@ -120,6 +120,7 @@ struct Vigild: ParsableCommand {
       (source.path.flatMap { RulesDirectoryCheck.worldWritable($0, what: "the configuration", key: nil) }.map {
         [$0]
       } ?? []) + RulesDirectoryCheck.problems(in: configuration) + Self.groupProblem(configuration)
+      + configuration.pathConflicts()
     guard unreadable.isEmpty else {
       Self.logEach(log, "cannot start:", unreadable)
       return 1

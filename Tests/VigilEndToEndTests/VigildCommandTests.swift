@@ -71,6 +71,27 @@ struct VigildCommandTests {
     #expect(numbered.standardError.contains("ready on s.sock"), "\(numbered.standardError)")
   }
 
+  /// An alert log or a socket on one of the daemon's own state files, in any spelling of
+  /// its path, is refused before anything is made: an alert log at the journal's path
+  /// interleaved reports and alerts in one file, and one at alerts.head lost its first record.
+  @Test(arguments: [
+    (["--alert-log", "st/reports.jsonl"], "alerts.path: st/reports.jsonl is the daemon's own reports.jsonl"),
+    (["--alert-log", "./st/../st/alerts.head"], "alerts.path: ./st/../st/alerts.head is the daemon's own alerts.head"),
+    (["--alert-log", "st/reports.jsonl.2"], "alerts.path: st/reports.jsonl.2 is the daemon's own reports.jsonl"),
+    (["--alert-log", "st"], "alerts.path: st is the state directory itself"),
+    (["--alert-log", "al.jsonl", "--socket", "al.jsonl"], "socket.path: al.jsonl is the alert log's path too"),
+    (["--socket", "st/vigild.lock"], "socket.path: st/vigild.lock is the daemon's own vigild.lock"),
+  ])
+  func anAlertLogOrSocketOnTheDaemonsOwnFilesIsRefused(arguments: [String], message: String) throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    let run = try Vigild.run(["--state-dir", "st", "--socket", "v.sock", "--http", "off"] + arguments, in: directory.path)
+    #expect(run.status == 1)
+    #expect(run.standardError.contains("cannot start: " + message), "\(run.standardError)")
+    #expect(!FileManager.default.fileExists(atPath: directory.path + "/st"), "nothing is made")
+    #expect(!FileManager.default.fileExists(atPath: directory.path + "/al.jsonl"), "nothing is made")
+  }
+
   /// A path vigild cannot make its folder or file at is refused naming its key.
   @Test(arguments: [
     ("state_dir: in-a-file/state\n", "state_dir: cannot create the directory in-a-file/state"),

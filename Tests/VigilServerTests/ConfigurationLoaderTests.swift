@@ -200,6 +200,11 @@ struct ConfigurationLoaderTests {
       [#"vigild.yaml:2:11: rules.poll_s: expected a number of seconds greater than 0 and at most 31536000 (a year), got "two""#]
     ),
     ("alerts:\n  keep: 0\n", [#"vigild.yaml:2:9: alerts.keep: expected a whole number of at least 1, got "0""#]),
+    // Past the bound, the daemon ran out of memory listing the kept files' names.
+    (
+      "alerts:\n  keep: 9223372036854775807\n",
+      [#"vigild.yaml:2:9: alerts.keep: expected at most 1000 rotated files, got "9223372036854775807""#]
+    ),
     (
       "alerts:\n  rotate_bytes: -5\n",
       [#"vigild.yaml:2:17: alerts.rotate_bytes: expected a whole number of at least 0, got "-5""#]

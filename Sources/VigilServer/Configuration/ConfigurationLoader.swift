@@ -117,7 +117,14 @@ private struct Reader {
       switch key {
       case "path": alerts.path = self.path(value, path) ?? alerts.path
       case "rotate_bytes": alerts.rotateBytes = integer(value, path, minimum: 0) ?? alerts.rotateBytes
-      default: alerts.keep = integer(value, path, minimum: 1) ?? alerts.keep
+      default:
+        // The daemon and `vigil` list every kept file's name: a bound keeps that small.
+        guard let keep = integer(value, path, minimum: 1) else { continue }
+        guard keep <= DaemonConfiguration.Alerts.mostKept else {
+          report(path, value, "expected at most \(DaemonConfiguration.Alerts.mostKept) rotated files, got \(shown(value))")
+          continue
+        }
+        alerts.keep = keep
       }
     }
   }

@@ -45,6 +45,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// 0: no built-in rotation.
     public var rotateBytes = 0
     public var keep = 5
+    /// The most rotated files `keep` may ask for.
+    public static let mostKept = 1000
   }
 
   public enum Durability: String, Sendable, Equatable, CaseIterable {

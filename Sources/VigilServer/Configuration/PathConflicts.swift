@@ -1,0 +1,44 @@
+import Foundation
+
+extension DaemonConfiguration {
+  /// The files the daemon keeps in its state directory, by name: the journal (and its
+  /// rotated files, `reports.jsonl.1` …), the alert log's head, the loaded rule set's
+  /// definitions, the lock, and the sinks' cursors.
+  static let stateFileNames = ["reports.jsonl", "alerts.head", "ruleset.loaded", "vigild.lock", "sinks"]
+
+  /// An alert log or a socket placed on one of the daemon's own files, found before
+  /// anything is opened: an alert log at the journal's path interleaved reports and alert
+  /// records in one file, and one at `alerts.head` had its first record overwritten.
+  public func pathConflicts() -> [String] {
+    let state = Self.resolved(stateDirectory)
+    let alertLog = Self.resolved(alerts.path)
+    let socketPath = Self.resolved(socket.path)
+    func stateFile(_ path: String) -> String? {
+      let url = URL(fileURLWithPath: path)
+      guard url.deletingLastPathComponent().path == state else { return nil }
+      let name = url.lastPathComponent
+      return Self.stateFileNames.first { name == $0 || name.hasPrefix($0 + ".") && $0 == "reports.jsonl" }
+    }
+    var problems: [String] = []
+    if let name = stateFile(alertLog) {
+      problems.append(
+        "alerts.path: \(alerts.path) is the daemon's own \(name) in its state directory \(stateDirectory); "
+          + "give the alert log a name of its own")
+    } else if alertLog == state {
+      problems.append("alerts.path: \(alerts.path) is the state directory itself")
+    }
+    if socketPath == alertLog {
+      problems.append("socket.path: \(socket.path) is the alert log's path too; give each its own")
+    } else if let name = stateFile(socketPath) {
+      problems.append(
+        "socket.path: \(socket.path) is the daemon's own \(name) in its state directory \(stateDirectory)")
+    }
+    return problems
+  }
+
+  /// An absolute path with `.` and `..` gone and the symbolic links of the part that
+  /// exists followed, so that two spellings of one file compare equal.
+  private static func resolved(_ path: String) -> String {
+    URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+  }
+}
