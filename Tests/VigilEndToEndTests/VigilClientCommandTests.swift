@@ -316,6 +316,19 @@ struct VigilClientCommandTests {
     #expect(try Vigil.run(arguments + ["--help"]).status == 0, "asking for help is not misuse")
   }
 
+  /// Flags that cannot go together are misuse, before anything is read: `--node` without
+  /// `--sink` would verify the files and let the user think a node's rows were verified.
+  @Test(arguments: [
+    (["verify", "--node", "x"], "--node names whose rows to verify in a sink: give --sink too"),
+    (["verify", "--sink", "postgres", "alerts.jsonl"], "give files or --sink, not both"),
+  ])
+  func verifyFlagsThatCannotGoTogetherAreMisuse(arguments: [String], message: String) throws {
+    let run = try Vigil.run(arguments)
+    #expect(run.status == 2)
+    #expect(run.standardError.contains(message), "\(run.standardError)")
+    #expect(run.standardOutput.isEmpty)
+  }
+
   @Test func tailShowsTheLastAlertsFilteredAndFollowsARotation() throws {
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
     _ = try daemon.exchange([Self.report("T-1"), Self.report("T-2", weapons: "tank")])
@@ -610,6 +623,13 @@ struct VigilClientCommandTests {
       emptied.standardOutput == "\(Self.alertLog):1: no records, and no rotated file beside it, but alerts.head says "
         + "seq 5 was written: the log was emptied or removed (if it is rotated into another folder, name the files to "
         + "verify them)\n", "\(emptied.standardOutput)")
+
+    // Removed, not emptied: the same finding, not a file that could not be read (exit 2).
+    try FileManager.default.removeItem(atPath: path)
+    let removed = try Self.offline(daemon, ["verify"])
+    #expect(removed.status == 1)
+    #expect(removed.standardOutput == emptied.standardOutput, "\(removed.standardOutput) \(removed.standardError)")
+    try "".write(toFile: path, atomically: false, encoding: .utf8)
 
     let restarted = try RunningDaemon(rules: DaemonEndToEndTests.rules, directory: daemon.directory)
     #expect(restarted.log().contains("warning vigild: [vigild] \(Self.alertLog): the alert log's end is not what this daemon wrote: it holds no record, and no rotated file is beside it, but alerts.head says seq 5 was written"), "\(restarted.log())")
