@@ -25,4 +25,9 @@ public struct Webhook: AlertSink {
   {
     WebhookDestination(settings: try WebhookSettings(settings), node: node)
   }
+
+  /// The settings alone: a destination holds an HTTP client, which must be shut down.
+  public func checkSettings(_ settings: ConfigurationValue, node: String) throws(PluginSettingsError) {
+    _ = try WebhookSettings(settings)
+  }
 }

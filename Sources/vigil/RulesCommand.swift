@@ -74,9 +74,21 @@ struct RuleSetOptions: ParsableArguments {
       return RuleSetCheck(result: .failure(RuleSetErrors(errors: [problem])), files: 0, examples: runningExamples)
     }
     // Examples run for lint too: the daemon refuses a set whose examples fail.
-    return RuleSetCheck(
-      result: ConfiguredRuleSet.load(sources, configuration: configuration, plugins: builtInPlugins),
-      files: sources.count,
-      examples: runningExamples)
+    var result = ConfiguredRuleSet.load(sources, configuration: configuration, plugins: builtInPlugins)
+    // The configured set: the plugins' settings too, on which vigild would not start
+    // (`plugins.webhook: url is required…`), as problems of the whole set.
+    let settingsProblems =
+      directories.isEmpty
+      ? builtInPlugins.settingsProblems(in: configuration).map {
+        RuleError(SourcePosition(file: "", line: 0, column: 0), $0 + " (vigild would not start on it)")
+      } : []
+    if !settingsProblems.isEmpty {
+      switch result {
+      case .success(let set): result = .failure(RuleSetErrors(errors: settingsProblems, warnings: set.warnings))
+      case .failure(let errors):
+        result = .failure(RuleSetErrors(errors: settingsProblems + errors.errors, warnings: errors.warnings))
+      }
+    }
+    return RuleSetCheck(result: result, files: sources.count, examples: runningExamples)
   }
 }

@@ -123,6 +123,24 @@ struct VigilRulesCommandTests {
     #expect(lint.standardOutput.hasPrefix("ok: 1 rule"))
   }
 
+  /// The configured set is held to what vigild checks at start, the enabled sources' and
+  /// sinks' settings too: lint said "ok" for a configuration vigild refused.
+  @Test func theConfiguredSetsPluginSettingsAreChecked() throws {
+    let directory = try directory(["access.yaml": Self.good])
+    try "rules:\n  paths: [R]\nplugins:\n  webhook: {}\n  spool: {folder: ''}\n".write(
+      toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let lint = try Vigil.run(["rules", "lint", "--config", "v.yaml"], in: directory.path)
+    #expect(lint.status == 1)
+    #expect(
+      lint.standardOutput.hasPrefix(
+        "plugins.spool: folder is required: the spool folder to watch (vigild would not start on it)\n"
+          + "plugins.webhook: url is required"), "\(lint.standardOutput)")
+    let daemon = try Vigild.run(["--config", "v.yaml", "--http", "off"], in: directory.path)
+    #expect(daemon.status == 1, "the daemon refuses it too")
+    // Given directories, lint checks the rules alone.
+    #expect(try Vigil.run(["rules", "lint", "--config", "v.yaml", "R"], in: directory.path).status == 0)
+  }
+
   @Test func pluginsAreEnabledByTheConfiguration() throws {
     let rules = """
       - designation: isil

@@ -42,6 +42,13 @@ public protocol AlertSink: VigilPlugin {
 
 extension AlertSink {
   public var takesVigilRecords: Bool { false }
+
+  /// Checks the settings as `destination` does, for `vigil rules lint` on the configured
+  /// set, and makes nothing that must be shut down. By default, a destination is made and
+  /// dropped: a sink whose destination holds a client or a thread overrides this.
+  public func checkSettings(_ settings: ConfigurationValue, node: String) throws(PluginSettingsError) {
+    _ = try destination(settings: settings, node: node)
+  }
 }
 
 /// Where a sink's alerts go (and its reports, if it takes them).

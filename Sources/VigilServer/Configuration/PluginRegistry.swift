@@ -29,6 +29,28 @@ public struct PluginRegistry: Sendable {
     enabled(by: configuration).compactMap { $0 as? any AlertSink }
   }
 
+  /// What is wrong with the enabled sources' and sinks' settings, as vigild says it when
+  /// it refuses to start (`plugins.webhook: url is required…`), for `vigil rules lint`.
+  public func settingsProblems(in configuration: DaemonConfiguration) -> [String] {
+    var problems: [String] = []
+    let settings = { (name: String) in configuration.plugins.first { $0.name == name }?.settings ?? .mapping([]) }
+    for source in reportSources(for: configuration) {
+      do throws(PluginSettingsError) {
+        _ = try source.feed(settings: settings(source.name))
+      } catch {
+        problems.append("plugins.\(source.name): \(error)")
+      }
+    }
+    for sink in alertSinks(for: configuration) {
+      do throws(PluginSettingsError) {
+        try sink.checkSettings(try SinkFilter.split(settings(sink.name)).rest, node: configuration.node)
+      } catch {
+        problems.append("plugins.\(sink.name): \(error)")
+      }
+    }
+    return problems
+  }
+
   /// The regions the console counts and maps by: the first enabled atlas plugin's.
   public func atlas(for configuration: DaemonConfiguration) -> RegionAtlas? {
     for plugin in enabled(by: configuration) {
