@@ -239,8 +239,9 @@ struct SpoolFile {
             continue
           }
           guard let row = next else { break }
-          let line: String
-          switch mapper.map(row) {
+          var line: String
+          var unmapped: [RowMapper.UnmappedValue] = []
+          switch mapper.map(row, unmapped: &unmapped) {
           case .filtered: line = "\(row.number) - filtered"
           case .refused(let reason):
             line = "\(row.number) - refused: \(reason)"
@@ -253,12 +254,18 @@ struct SpoolFile {
               // Accepted by a pass a restart cut short: it still says so.
               if let earlier = before[row.number], earlier.contains(" accepted") {
                 line = earlier
+                unmapped = []  // said on that line already
               } else {
                 line = "\(row.number) \(id) duplicate"
               }
             case .refused("shutting_down", _): return nil
             case .refused(let code, let message): line = "\(row.number) \(id) refused \(code): \(message)"
             }
+          }
+          // A value no `map` covered left its field out: said on the row's line, as `vigil
+          // import` counts it, so that a spool's user learns what a mapping misses.
+          if !unmapped.isEmpty {
+            line += "; unmapped: " + unmapped.map { "\($0.column) \(Self.quoted($0.value))" }.joined(separator: ", ")
           }
           if before[row.number] != line { try progress.write(contentsOf: Data((line + "\n").utf8)) }
         }
@@ -280,6 +287,11 @@ struct SpoolFile {
         return putAway { finishReplaced(failure: "\(error)") }
       }
     }
+  }
+
+  /// A cell's value on a verdict line: quoted, on one line.
+  private static func quoted(_ value: String) -> String {
+    "'" + value.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ") + "'"
   }
 
   /// Puts the file away now; when that fails, what kept it, and how to try again.

@@ -92,6 +92,35 @@ struct SpoolSourceTests {
   /// A file that cannot be put away (here done/ is a file, not a folder) stays in the spool,
   /// said in status, and is not submitted again at every look; once it can be put away, it
   /// is, with the verdicts of its pass.
+  /// A value no `map` covers leaves its field out, as `vigil import` does, and the row's
+  /// verdict says so: the spool lost it silently, where import counts it.
+  @Test func anUnmappedValueIsSaidOnItsRowsVerdict() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/spool/awsd", withIntermediateDirectories: true)
+    let daemon = try Self.daemon(in: directory)
+    let awsd = try #require(SharedData.path("awsd-security-incidents.csv"))
+    let header = try #require(try String(contentsOfFile: awsd, encoding: .utf8).split(separator: "\n").first)
+    let columns = header.split(separator: ",").count
+    func row(_ id: Int, means: String) -> String {
+      // Incident ID, Year, Month, Day, Country Code, Country, Region, District, City, then
+      // empty cells up to Means of attack (column 31) and after it.
+      var cells = ["\(id)", "2016", "3", "4", "SY", "Syria", "Idlib", "", "Saraqeb"] + Array(repeating: "", count: columns - 9)
+      cells[23] = "1"  // Total killed
+      cells[30] = means
+      return cells.joined(separator: ",")
+    }
+    try Self.drop([String(header), row(9001, means: "Catapult"), row(9002, means: "Shelling")].joined(separator: "\n") + "\n",
+      as: "week.csv", in: directory, mapping: "awsd")
+    let verdictsPath = directory.path + "/spool/done/week.csv.verdicts"
+    #expect(eventually(within: 60) { Self.read(verdictsPath) != nil })
+    let verdicts = Self.read(verdictsPath)?.split(separator: "\n") ?? []
+    #expect(verdicts.count == 2, "\(verdicts)")
+    #expect(verdicts.first?.hasPrefix("2 AWSD-9001 accepted, ") == true, "\(verdicts)")
+    #expect(verdicts.first?.hasSuffix("; unmapped: Means of attack 'Catapult'") == true, "\(verdicts)")
+    #expect(verdicts.last?.contains("unmapped") == false, "\(verdicts)")
+    withExtendedLifetime(daemon) {}
+  }
+
   @Test func aFileThatCannotBePutAwayIsSaidAndNotImportedAgainAndAgain() throws {
     let directory = try TemporaryDirectory()
     let daemon = try Self.daemon(in: directory)
