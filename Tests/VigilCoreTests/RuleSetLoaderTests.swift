@@ -353,6 +353,11 @@ struct RuleSetLoaderTests {
       ["Rules/x.yaml:1:9: rule id 'bad id' must be dotted words of ASCII letters, digits, '_' and '-' (weapons.barrel_bomb)"]
     ),
     (
+      // An alert with no message: refused, empty or blank.
+      rule("type = attack").replacingOccurrences(of: "output: o", with: "output: \" \\t\""),
+      ["Rules/x.yaml:4:11: rule r.one: output must say something: it is the alert's message"]
+    ),
+    (
       rule("type = attack") + "  basis: ISSG ¶7\n  enabled: yes\n",
       [
         #"Rules/x.yaml:6:10: rule r.one: basis must be a list, such as ["ISSG ¶7"]; got "ISSG ¶7""#,

@@ -48,7 +48,12 @@ struct PatternTemplate: Sendable {
       let piece: Piece
       switch name {
       case "count": piece = .count
-      case "group": piece = .group
+      case "group":
+        // Without group_by every report is in one group, which has no values to show.
+        guard groupKeys > 0 else {
+          throw ConditionError(index, end, "%group: the pattern has no group_by, so its group has no values to show")
+        }
+        piece = .group
       case "from": piece = .from
       case "to": piece = .to
       case "window": piece = .window

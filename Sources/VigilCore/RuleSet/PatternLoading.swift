@@ -22,7 +22,10 @@ extension Loading {
     let distinct = members.contains { $0.key == "distinct" } ? patternKey(members, "distinct", owner: owner, compiler: compiler) : nil
     let shape = patternShape(members, owner: owner, compiler: compiler, rules: rules, position: position)
     var output: PatternTemplate?
-    if let outputScalar = scalar(members, "output", owner: owner) {
+    let outputScalar = scalar(members, "output", owner: owner)
+    if let outputScalar, Self.saysNothing(outputScalar.text) {
+      fail(outputScalar.position, "\(owner): output must say something: it is the alert's message")
+    } else if let outputScalar {
       var keyCount = 0
       if case .sequence(let keys, _)? = members.first(where: { $0.key == "group_by" })?.value { keyCount = keys.count }
       do {
@@ -151,6 +154,13 @@ extension Loading {
     var fine = true
     let ruleNode = members.first { $0.key == "rules" }?.value
     for (index, name) in named.enumerated() {
+      if named[..<index].contains(name) {
+        var where_ = ruleNode?.position ?? position
+        if case .sequence(let elements, _)? = ruleNode, index < elements.count { where_ = elements[index].position }
+        fail(where_, "\(owner): rules names '\(name)' twice")
+        fine = false
+        continue
+      }
       guard let rule = rules.first(where: { $0.id == name }) else {
         var where_ = ruleNode?.position ?? position
         if case .sequence(let elements, _)? = ruleNode, index < elements.count { where_ = elements[index].position }

@@ -442,12 +442,21 @@ struct Loading {
     _ members: [RuleNode.Member], owner: String, compiler: ConditionCompiler
   ) -> OutputTemplate? {
     guard let scalar = scalar(members, "output", owner: owner) else { return nil }
+    guard !Self.saysNothing(scalar.text) else {
+      fail(scalar.position, "\(owner): output must say something: it is the alert's message")
+      return nil
+    }
     do {
       return try OutputTemplate(scalar.text, compiler: compiler)
     } catch {
       fail(locate(error.start, in: scalar), "\(owner): output: \(error.message)")
       return nil
     }
+  }
+
+  /// An output that is empty or only white space: an alert with no message.
+  static func saysNothing(_ output: String) -> Bool {
+    output.unicodeScalars.allSatisfy { $0.properties.isWhitespace }
   }
 
   /// Whether a condition refers to a broken macro's stand-in, directly or through macros.
@@ -580,7 +589,9 @@ struct Loading {
   mutating func strings(_ members: [RuleNode.Member], _ key: String, owner: String) -> [String]? {
     guard let node = members.first(where: { $0.key == key })?.value, !node.isNull else { return [] }
     guard case .sequence(let elements, _) = node else {
-      fail(node.position, "\(owner): \(key) must be a list, such as [\"ISSG ¶7\"]; got \(node.kindName)")
+      let example = ["basis": #"["ISSG ¶7"]"#, "tags": "[ceasefire, medical]", "rules": "[access.denied, access.obstructed]"][
+        key, default: "[a, b]"]
+      fail(node.position, "\(owner): \(key) must be a list, such as \(example); got \(node.kindName)")
       return nil
     }
     var values: [String] = []
