@@ -107,8 +107,9 @@ enum ConsoleAssets {
         var when = String(record.occurred_at || record.time || "");
         link.title = when;
         // As the server's list shows it: the offset kept, none for UTC.
-        var offset = /[+-][0-9][0-9]:[0-9][0-9]$/.test(when) && !/[+]00:00$/.test(when) ? " " + when.slice(-6) : "";
-        link.textContent = when.length >= 16 && when.charAt(10) === "T" ? when.slice(0, 10) + " " + when.slice(11, 16) + offset : when;
+        // RFC 3339 allows "t" and "z"; "-00:00" is UTC too.
+        var offset = /[+-][0-9][0-9]:[0-9][0-9]$/.test(when) && !/[+-]00:00$/.test(when) ? " " + when.slice(-6) : "";
+        link.textContent = when.length >= 16 && (when.charAt(10) === "T" || when.charAt(10) === "t") ? when.slice(0, 10) + " " + when.slice(11, 16) + offset : when;
         time.appendChild(link);
         cell("priority p-" + String(record.priority).replace(/[^a-z]/g, ""), record.priority, false);
         cell("rule", record.rule, false);

@@ -35,6 +35,8 @@ struct ConsoleRoutes {
       guard access.matches(form.first { $0.0 == "token" }?.1 ?? "") else {
         var response = html(views.loginPage(failed: true, required: access.required))
         response.status = .unauthorized
+        // Every 401 names its scheme (RFC 9110 §11.6.1), this one too.
+        response.headers[.wwwAuthenticate] = "Bearer realm=\"vigil\""
         return response
       }
       var headers = HTTPFields()
@@ -109,8 +111,12 @@ struct ConsoleRoutes {
   }
 
   private func period(_ request: Request) throws -> OverviewPeriod {
-    try AlertQueryParameters.period(
-      from: try query(of: request), newestIncidentMs: index.snapshot().newestIncidentMs)
+    // Ending at the newest incident that is not in the future: one report dated 2099 must
+    // not move the default period to today, past every real incident.
+    let today = Int(Date().timeIntervalSince1970 / 86_400)
+    let newestDay = index.snapshot().newestIncidentDay(notAfter: today)
+    return try AlertQueryParameters.period(
+      from: try query(of: request), newestIncidentMs: newestDay.map { Int64($0) * 86_400_000 })
   }
 }
 

@@ -197,8 +197,10 @@ struct ConsoleViews: Sendable {
   /// narrow, and keeps the offset its clock is read in (the filters' days are UTC days, so a
   /// local evening may be the next day's); a UTC time (`Z`) shows none.
   static func shortTime(_ text: String) -> String {
-    guard text.count >= 16, text.dropFirst(10).first == "T" else { return text }
-    let offset = text.hasSuffix("Z") || text.hasSuffix("z") || text.hasSuffix("+00:00") ? "" : " " + String(text.suffix(6))
+    // RFC 3339 allows `t` and `z`, and `-00:00` is UTC too (an offset not known).
+    guard text.count >= 16, text.dropFirst(10).first == "T" || text.dropFirst(10).first == "t" else { return text }
+    let utc = text.hasSuffix("Z") || text.hasSuffix("z") || text.hasSuffix("+00:00") || text.hasSuffix("-00:00")
+    let offset = utc ? "" : " " + String(text.suffix(6))
     return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5)) + offset
   }
 

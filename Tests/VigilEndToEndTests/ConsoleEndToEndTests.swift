@@ -699,6 +699,29 @@ struct ConsoleEndToEndTests {
     return (daemon, http)
   }
 
+  /// The list shows an incident time to the minute, with no offset for UTC however RFC
+  /// 3339 writes it (`t` and `z` in small letters, `-00:00`), and with the offset otherwise;
+  /// and one report dated 2099 does not move the overview's default period past the others.
+  @Test func incidentTimesAreShortInEveryRFC3339Spelling() throws {
+    let (daemon, http) = try Self.console(http: "  idle_s: 600")
+    let reports = [
+      #"{"id":"T-LOW","occurred_at":"2016-03-04t06:40:00z","type":"attack","weapons":["barrel_bomb"]}"#,
+      #"{"id":"T-UNK","occurred_at":"2016-03-05T07:50:00-00:00","type":"attack","weapons":["barrel_bomb"]}"#,
+      #"{"id":"T-OFF","occurred_at":"2016-03-06T08:55:00+02:00","type":"attack","weapons":["barrel_bomb"]}"#,
+      #"{"id":"T-FAR","occurred_at":"2099-01-01","type":"attack","weapons":["barrel_bomb"]}"#,
+    ]
+    _ = try daemon.exchange(reports.map { #"{"op":"submit","report":\#($0)}"# })
+    var page = ""
+    #expect(eventually(within: 60) {
+      page = (try? http.request(path: "/alerts?q=T-").body) ?? ""
+      return page.contains("2016-03-06 08:55 +02:00<")
+    }, "\(page.prefix(2000))")
+    #expect(page.contains("2016-03-04 06:40<"), "\(page.prefix(2000))")
+    #expect(page.contains("2016-03-05 07:50<"), "\(page.prefix(2000))")
+    let overview = try JSONSerialization.jsonObject(with: Data(http.request(path: "/api/overview").body.utf8)) as? [String: Any]
+    #expect(overview?["to"] as? String == "2016-03-06", "\(overview ?? [:])")
+  }
+
   /// Console connections are bounded in number: one past `http.max_connections` is closed
   /// as it comes (long before `http.idle_s`, longer than the read waits), the others stay.
   @Test func consoleConnectionsAreBoundedInNumber() throws {
@@ -815,6 +838,7 @@ struct ConsoleEndToEndTests {
     let form = ["Content-Type": "application/x-www-form-urlencoded"]
     let wrong = try http.request(method: "POST", path: "/login", headers: form, body: "token=not-the-token-at-all")
     #expect(wrong.status == 401)
+    #expect(wrong.headers["www-authenticate"] == #"Bearer realm="vigil""#, "\(wrong.headers)")
     #expect(wrong.headers["set-cookie"] == nil)
 
     let login = try http.request(method: "POST", path: "/login", headers: form, body: "token=" + Self.encoded(token))

@@ -96,6 +96,42 @@ struct AlertIndexTests {
     #expect(index.region(governorate: ReportText(long), lat: nil, lon: nil) == name)
   }
 
+  /// The overview's default period ends at the newest incident not in the future: one
+  /// report dated 2099 moved it to today, an empty chart past every real incident.
+  @Test func theNewestIncidentNotInTheFutureEndsTheDefaultPeriod() {
+    let index = AlertIndex(limit: 100, atlas: Self.atlas)
+    var prev = AlertChain.genesis
+    index.add(
+      ["2016-02-10T10:00:00Z", "2099-01-01T00:00:00Z", "2016-02-19T23:00:00Z"].enumerated().map { offset, time in
+        Self.committed(UInt64(offset + 1), occurred: time, prev: &prev)
+      })
+    index.completeEmpty()
+    let today = Int(Date().timeIntervalSince1970 / 86_400)
+    let snapshot = index.snapshot()
+    #expect(snapshot.newestIncidentDay(notAfter: today) == AlertIndex.milliseconds("2016-02-19T00:00:00Z").map(AlertIndex.day(ofMilliseconds:)))
+    #expect(snapshot.newestIncidentDay(notAfter: 0) == nil)
+  }
+
+  /// The filter finds an unknown governorate's text in any case, so the overview counts its
+  /// spellings in one row, under the first met (its count was the link's for one spelling
+  /// only); a region's key in another case is the region.
+  @Test func anUnknownGovernorateIsOneRowWhateverItsCase() {
+    let index = AlertIndex(limit: 100, atlas: Self.atlas)
+    var prev = AlertChain.genesis
+    index.add(
+      ["Eastern Ghouta", "eastern ghouta", "EASTERN GHOUTA ", "sy07", "Idlib"].enumerated().map { offset, governorate in
+        Self.committed(UInt64(offset + 1), governorate: governorate, prev: &prev)
+      })
+    index.completeEmpty()
+    let snapshot = index.snapshot()
+    #expect(snapshot.counts.byPlace == ["Eastern Ghouta": 3, "SY07": 2], "\(snapshot.counts.byPlace)")
+    for (filter, matched) in [("eastern ghouta", 3), ("Eastern Ghouta", 3), ("SY07", 2), ("sy07", 2)] {
+      var query = AlertQuery()
+      query.place = filter
+      #expect(snapshot.page(query).matched == matched, "\(filter)")
+    }
+  }
+
   @Test func pagesGoNewestFirstAndCoverEveryRecordOnce() {
     let snapshot = Self.index(130).snapshot()
     var query = AlertQuery()

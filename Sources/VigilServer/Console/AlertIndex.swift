@@ -95,10 +95,18 @@ public final class AlertIndex: Sendable {
   /// governorate's name and are not kept: the cache holds at most 2^15 texts of that size.
   private let regionOfText = TextCache<String?>(limit: 10_000)
   static let longestRemembered = 256
+  /// A governorate text the atlas does not name, by its case-folded form: the spelling it
+  /// was first counted under. The filter finds such a text in any case (`eastern ghouta`
+  /// finds `Eastern Ghouta`), so the overview counts its spellings as one row; a region's
+  /// key written in another case (`sy07`) is that region.
+  private let spellingOfFolded = NIOLockedValueBox([String: String]())
+  private let keyOfFolded: [String: String]
 
   public init(limit: Int, atlas: RegionAtlas?) {
     self.limit = limit
     self.atlas = atlas
+    keyOfFolded = Dictionary(
+      (atlas?.regions ?? []).map { ($0.key.lowercased(), $0.key) }, uniquingKeysWith: { first, _ in first })
   }
 
   // MARK: Adding
@@ -248,7 +256,13 @@ public final class AlertIndex: Sendable {
     // A governorate the atlas does not name (`Northern countryside`), at no point it
     // places: its text as written, so the alert is still counted and found by it.
     guard atlas != nil, let text = governorate?.string.trimmingSpaces, !text.isEmpty else { return nil }
-    return text
+    let folded = text.lowercased()
+    if let key = keyOfFolded[folded] { return key }
+    return spellingOfFolded.withLockedValue { spellings in
+      if let first = spellings[folded] { return first }
+      spellings[folded] = text
+      return text
+    }
   }
 
   /// The key a governorate text gives: the atlas's region of that name (nil: the atlas has
@@ -271,6 +285,8 @@ public final class AlertIndex: Sendable {
     /// The overview's counts, made when asked.
     public var counts: Counts { tally.counts(names: names) }
     public var newestIncidentMs: Int64? { tally.newestIncidentMs }
+    /// The newest day of incident time (days since 1970) on or before `day`.
+    public func newestIncidentDay(notAfter day: Int) -> Int? { tally.newestIncidentDay(notAfter: day) }
     public let held: Int
     public let building: Bool
     public let atlas: RegionAtlas?

@@ -25,6 +25,17 @@ struct AlertTally: Sendable {
     newestIncidentMs = max(newestIncidentMs ?? incidentMs, incidentMs)
   }
 
+  /// The newest day of incident time on or before `day`: the default period's end, which a
+  /// report dated in the future (a typo, or hostile) must not move past the others.
+  func newestIncidentDay(notAfter day: Int) -> Int? {
+    var newest: Int?
+    for key in byDayAndPriority.keys {
+      let keyDay = key >> 3
+      if keyDay <= day, keyDay > newest ?? .min { newest = keyDay }
+    }
+    return newest
+  }
+
   /// Counts records under a region.
   mutating func count(place: UInt32, records: Int = 1) {
     Self.add(records, at: Int(place), to: &byPlace)
