@@ -192,6 +192,16 @@ struct ReportStreaming {
           sentence: "vigild closed the connection after answering \(answered) of the \(total) reports sent"
             + (done ? "" : " (the rest were not read)"))
       }
+      // `overloaded` is never a report's verdict: the daemon refused the connection (too
+      // many) and closes it; no report of this line or after it was read.
+      if let refusal = Self.connectionRefusal(response) {
+        progress.clear()
+        let total = sent.withLockedValue { $0.count }
+        throw CommandFailure(
+          status: 2,
+          sentence: "vigild refused the connection (overloaded): \(refusal); \(answered) of the \(total) reports sent "
+            + "were answered before it")
+      }
       let origin = origins.withLockedValue { $0[answered] }
       answered += 1
       progress.clear()
@@ -201,6 +211,18 @@ struct ReportStreaming {
     progress.clear()
     if !json { Swift.print(tally.summary(checking: op == "check")) }
     return tally.refused > 0
+  }
+
+  /// The message of an `overloaded` line, which ends the connection; nil for a verdict.
+  static func connectionRefusal(_ response: [UInt8]) -> String? {
+    // Only an error line can be one: an accepted report's is passed over unread.
+    guard response.count < 4096, response.starts(with: #"{"ok":false"#.utf8),
+      String(decoding: response, as: UTF8.self).contains("overloaded"),
+      let object = try? JSONSerialization.jsonObject(with: Data(response)) as? [String: Any],
+      object["ok"] as? Bool == false,
+      let error = object["error"] as? [String: Any], error["code"] as? String == "overloaded"
+    else { return nil }
+    return error["message"] as? String ?? ""
   }
 
   private func open(_ inputs: [String]) throws(CommandFailure) -> [(String, FileHandle)] {

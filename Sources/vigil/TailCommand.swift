@@ -33,11 +33,11 @@ struct Tail: ParsableCommand {
   }
 
   func run() throws {
-    let path = try alertLogPath()
+    let (path, unasked) = try alertLogPath()
     let selector = AlertSelector(
       SubscriptionFilter(minimumPriority: minPriority.flatMap(Priority.init(rawValue:)), rules: rules))
     let printer = AlertPrinter(json: json, colours: isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
-    var follower = try AlertLogFollower(path: path)
+    var follower = try Self.follower(path, unasked: unasked)
     // The last matching lines, read from the end back (into rotated files when the current
     // one holds too few), so a long log costs what is shown, not its size.
     var last: [[UInt8]]
@@ -68,14 +68,30 @@ struct Tail: ParsableCommand {
     }
   }
 
-  private func alertLogPath() throws -> String {
-    if let file { return file }
-    if let connection = try? daemon.connect(), let status = try? connection.request(#"{"op":"status"}"#),
-      let path = status["alert_log"] as? String
-    {
-      return path
+  /// Opens the log; when it is the configuration's, a failure says why the daemon's was not taken.
+  private static func follower(_ path: String, unasked: String?) throws(CommandFailure) -> AlertLogFollower {
+    do throws(CommandFailure) {
+      return try AlertLogFollower(path: path)
+    } catch {
+      guard let unasked else { throw error }
+      throw CommandFailure(status: error.status, sentence: error.sentence + " (the configuration's alerts.path: \(unasked))")
     }
-    return try daemon.configuration().alerts.path
+  }
+
+  /// The log to read, and, when it is the configuration's, why the daemon's was not taken.
+  private func alertLogPath() throws -> (path: String, unasked: String?) {
+    if let file { return (file, nil) }
+    let why: String
+    switch Result(catching: { () throws(CommandFailure) -> [String: Any] in
+      try daemon.connect().request(#"{"op":"status"}"#)
+    }) {
+    case .success(let status):
+      if let path = status["alert_log"] as? String { return (path, nil) }
+      why = "vigild's status names no alert log"
+    case .failure(let failure):
+      why = "vigild did not say its own: \(failure.sentence)"
+    }
+    return (try daemon.configuration().alerts.path, why)
   }
 }
 

@@ -468,6 +468,25 @@ struct DaemonAccessTests {
       let run = try ChildProcess.run("vigil", command + socket, in: daemon.directory.path)
       #expect(run.status == 2 && run.standardError.contains("refused (overloaded)"), "\(command): \(run.standardError)")
     }
+    // Tail falls back to the configuration's log, and says why when that cannot be read.
+    try "alerts:\n  path: no-such/alerts.jsonl\n".write(
+      toFile: daemon.directory.path + "/other.yaml", atomically: true, encoding: .utf8)
+    let tail = try ChildProcess.run("vigil", ["tail", "--config", "other.yaml"] + socket, in: daemon.directory.path)
+    #expect(tail.status == 2, "\(tail.standardOutput)")
+    #expect(
+      tail.standardError.contains("(the configuration's alerts.path: vigild did not say its own: refused (overloaded)"),
+      "\(tail.standardError)")
+    // Submitting: the refusal is the connection's, not the first report's verdict.
+    let reports = #"{"id":"O-1","type":"attack"}"# + "\n" + #"{"id":"O-2","type":"attack"}"# + "\n"
+    try reports.write(toFile: daemon.directory.path + "/two.ndjson", atomically: true, encoding: .utf8)
+    for command in ["submit", "check"] {
+      let run = try ChildProcess.run("vigil", [command, "two.ndjson"] + socket, in: daemon.directory.path)
+      #expect(run.status == 2, "\(command): \(run.standardOutput)")
+      #expect(!run.standardOutput.contains("two.ndjson:1"), "\(command): \(run.standardOutput)")
+      #expect(
+        run.standardError.hasPrefix("vigil: vigild refused the connection (overloaded): ")
+          && run.standardError.contains("0 of the "), "\(command): \(run.standardError)")
+    }
     held?.closeWriting()
     expectCleanStop(daemon)
   }
