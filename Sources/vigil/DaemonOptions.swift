@@ -13,6 +13,12 @@ struct DaemonOptions: ParsableArguments {
     help: ArgumentHelp("Configuration file (default: $VIGIL_CONFIG, else Config/vigild.yaml if present).", valueName: "FILE"))
   var config: String?
 
+  func validate() throws {
+    // An empty path names nothing: misuse, as vigild takes it, not a socket that refused.
+    if socket?.isEmpty == true { throw ValidationError("--socket: expected a path, got nothing") }
+    if config?.isEmpty == true { throw ValidationError("--config: expected a path, got nothing") }
+  }
+
   func configuration() throws(CommandFailure) -> DaemonConfiguration {
     try loadConfiguration(config)
   }

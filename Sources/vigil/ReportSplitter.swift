@@ -31,8 +31,22 @@ struct ReportSplitter {
   private var arrayLine = 0
   private var arrayClosed = false
 
+  /// How much of a byte-order mark the input has begun with, until it is known (nil then).
+  /// Windows editors (Notepad) start UTF-8 files with one: it is no part of a report.
+  private var byteOrderMark: Int? = 0
+  private static let utf8ByteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+
   mutating func feed(_ bytes: some Sequence<UInt8>, emit: ([UInt8], Int) -> Void) {
     for byte in bytes {
+      if let matched = byteOrderMark {
+        if byte == Self.utf8ByteOrderMark[matched] {
+          byteOrderMark = matched + 1 == Self.utf8ByteOrderMark.count ? nil : matched + 1
+          continue
+        }
+        // Not a mark after all: the bytes held back are the input's.
+        byteOrderMark = nil
+        for held in Self.utf8ByteOrderMark.prefix(matched) { take(held, emit: emit) }
+      }
       take(byte, emit: emit)
       if byte == UInt8(ascii: "\n") { line += 1 }
     }
@@ -41,6 +55,10 @@ struct ReportSplitter {
   /// The end of the input: whatever is left is one (broken) value. Gives the line of an
   /// array's `[` that no `]` closed: the input was cut short.
   mutating func finish(emit: ([UInt8], Int) -> Void) -> Int? {
+    if let matched = byteOrderMark {
+      byteOrderMark = nil
+      for held in Self.utf8ByteOrderMark.prefix(matched) { take(held, emit: emit) }
+    }
     if !value.isEmpty { emit(value, valueLine) }
     value = []
     return mode == .array && !arrayClosed ? arrayLine : nil

@@ -75,6 +75,32 @@ struct VigilClientCommandTests {
       "\(cut.standardOutput)")
   }
 
+  /// A UTF-8 file as Windows Notepad saves it starts with a byte-order mark: no part of the
+  /// first report (it was refused as invalid JSON at byte 0), in NDJSON, an array or one object.
+  @Test func aByteOrderMarkAtTheStartIsNoPartOfTheInput() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    let files = [
+      ("bom.ndjson", Self.report("M-1") + "\r\n" + Self.report("M-2") + "\r\n"),
+      ("bom-array.json", "[\n" + Self.report("M-3") + "\n]\n"),
+      ("bom-one.json", "{\n  \"id\": \"M-4\", \"occurred_at\": \"2016-03-04\", \"type\": \"attack\"\n}\n"),
+    ]
+    for (name, text) in files {
+      try (Data([0xEF, 0xBB, 0xBF]) + Data(text.utf8)).write(to: URL(fileURLWithPath: daemon.directory.path + "/" + name))
+    }
+    let run = try Self.vigil(daemon, ["check"] + files.map(\.0))
+    #expect(run.status == 0, "\(run.standardOutput)\(run.standardError)")
+    for id in ["M-1", "M-2", "M-3", "M-4"] {
+      #expect(run.standardOutput.contains(": \(id): "), "\(id): \(run.standardOutput)")
+    }
+    #expect(!run.standardOutput.contains("refused (invalid_json)"), "\(run.standardOutput)")
+    #expect(run.standardOutput.contains("bom.ndjson:1: M-1:"), "\(run.standardOutput)")
+    // A file that starts with the mark's first bytes but no mark keeps them.
+    try Data([0xEF, 0xBB] + Array(Self.report("M-5").utf8) + [10]).write(
+      to: URL(fileURLWithPath: daemon.directory.path + "/half.ndjson"))
+    let half = try Self.vigil(daemon, ["check", "half.ndjson"])
+    #expect(half.status == 1 && half.standardOutput.contains("half.ndjson:1: refused (invalid_json)"), "\(half.standardOutput)")
+  }
+
   @Test func checkRecordsNothing() throws {
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
     try Self.file(daemon, "r.ndjson", Self.report("C-1") + "\n")
@@ -316,11 +342,14 @@ struct VigilClientCommandTests {
     #expect(try Vigil.run(arguments + ["--help"]).status == 0, "asking for help is not misuse")
   }
 
-  /// Flags that cannot go together are misuse, before anything is read: `--node` without
-  /// `--sink` would verify the files and let the user think a node's rows were verified.
+  /// Flags that cannot go together, or name nothing, are misuse, before anything is read:
+  /// `--node` without `--sink` would verify the files and let the user think a node's rows
+  /// were verified.
   @Test(arguments: [
     (["verify", "--node", "x"], "--node names whose rows to verify in a sink: give --sink too"),
     (["verify", "--sink", "postgres", "alerts.jsonl"], "give files or --sink, not both"),
+    (["status", "--socket", ""], "--socket: expected a path, got nothing"),
+    (["submit", "--config", "", "x.ndjson"], "--config: expected a path, got nothing"),
   ])
   func verifyFlagsThatCannotGoTogetherAreMisuse(arguments: [String], message: String) throws {
     let run = try Vigil.run(arguments)
