@@ -160,13 +160,29 @@ struct CSVReaderTests {
     #expect(try quote.next() == TableRow(number: 3, cells: ["3", "4"]))
     #expect(try quote.next() == nil)
     var latin1 = try CSVReader(bytes: Array("a,b\n".utf8) + [0x31, 0x2C, 0xF4, 0x0A] + Array("3,4\n".utf8))
-    #expect(throws: TableError(row: 2, column: 2, "not UTF-8 (is the file Latin-1? convert it with iconv -f latin1 -t utf-8)")) {
+    #expect(throws: TableError(row: 2, column: 2, "not UTF-8: convert the file first, naming the encoding it was saved in: iconv -f windows-1256 -t utf-8 (Arabic, as Excel on Windows saves it), or -f latin1 (Western European)")) {
       try latin1.next()
     }
     #expect(try latin1.next() == TableRow(number: 3, cells: ["3", "4"]))
-    // A fault of the file there still stops it at once.
-    #expect(throws: TableError(row: 2, column: 2, "a quoted field is never closed")) {
-      try CSVReader(bytes: Array("a,b\n1,\"2\n".utf8))
+    // A fault of the file there ends it at that row, as it would a later one: the header
+    // is read, and the fault comes when the row is asked for, then again (the place is
+    // lost), so an import gives its summary rather than failing before its first row.
+    var unclosed = try CSVReader(bytes: Array("a,b\n1,\"2\n".utf8))
+    #expect(unclosed.header == ["a", "b"])
+    for _ in 1...2 {
+      #expect(throws: TableError(row: 2, column: 2, "a quoted field is never closed")) { try unclosed.next() }
+    }
+  }
+
+  /// UTF-16 text and a zip given as CSV are told apart by their first bytes and refused
+  /// whole, saying what they are, rather than row by row as "not UTF-8".
+  @Test func aFileInUTF16OrAZipIsRefusedSayingWhatItIs() {
+    let utf16: [UInt8] = [0xFF, 0xFE] + "a,b\n".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+    #expect(throws: TableError(row: nil, "the file is UTF-16 (its first bytes say so), not UTF-8: save it as \"CSV UTF-8\", or convert it with iconv -f utf-16 -t utf-8")) {
+      try CSVReader(bytes: utf16)
+    }
+    #expect(throws: TableError(row: nil, "the file is a zip archive (an XLSX workbook?), not text: name it .xlsx, or set the mapping's format: xlsx")) {
+      try CSVReader(bytes: [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00])
     }
   }
 
@@ -205,7 +221,7 @@ struct CSVReaderTests {
     #expect(try reader.next() == TableRow(number: 2, cells: ["1", "2"]))
     #expect(
       throws: TableError(
-        row: 3, column: 2, "not UTF-8 (is the file Latin-1? convert it with iconv -f latin1 -t utf-8)")
+        row: 3, column: 2, "not UTF-8: convert the file first, naming the encoding it was saved in: iconv -f windows-1256 -t utf-8 (Arabic, as Excel on Windows saves it), or -f latin1 (Western European)")
     ) { try reader.next() }
     #expect(try reader.next() == TableRow(number: 4, cells: ["3", "4"]))
     #expect(firstError([0x4C, 0xE9, 0x67, 0x65, 0x6E, 0x64, 0x65, 0x0A])?.row == 1)

@@ -65,9 +65,9 @@ public struct CSVReader: TableReader {
     do {
       second = try records.next().map { .success($0) }
     } catch {
-      // A fault of the file (an unclosed quote, a read error) stops it here; one of the
-      // row alone refuses that row when it comes, and the rest is read.
-      guard !records.failed else { throw error }
+      // Thrown when the row is asked for, as for any later row: one of the row alone
+      // refuses it and the rest is read; a fault of the file (an unclosed quote, a read
+      // error) ends the file there, with the summary, as it would a row later.
       second = .failure(error)
     }
     self.records = records
@@ -145,6 +145,12 @@ private struct CSVRecords {
     try skipByteOrderMark()
   }
 
+  /// A file saved in another encoding: which one cannot be told from its bytes, and the
+  /// wrong guess records mangled text for good, so the likely ones are named.
+  static let notUTF8 =
+    "not UTF-8: convert the file first, naming the encoding it was saved in: iconv -f windows-1256 -t utf-8 "
+    + "(Arabic, as Excel on Windows saves it), or -f latin1 (Western European)"
+
   private static let comma = UInt8(ascii: ",")
   private static let quote = UInt8(ascii: "\"")
   private static let lineFeed = UInt8(ascii: "\n")
@@ -179,7 +185,7 @@ private struct CSVRecords {
         if rowError == nil {
           rowError = TableError(
             row: row, column: fields.count,
-            "not UTF-8 (is the file Latin-1? convert it with iconv -f latin1 -t utf-8)")
+            Self.notUTF8)
         }
       }
       field.removeAll(keepingCapacity: true)

@@ -60,14 +60,26 @@ final class ChunkSource {
   /// The first chunk, at least three bytes of it when the file has them (a mark may
   /// straddle chunks), and where its text starts: after EF BB BF, the UTF-8 byte order
   /// mark Excel writes ("CSV UTF-8").
+  /// Text that is not UTF-8 by its first bytes is refused whole, saying what it is: a
+  /// UTF-16 file (as Excel's "Unicode text" saves) or a zip (a workbook named as text)
+  /// would otherwise be refused row by row as "not UTF-8".
   func firstChunkPastByteOrderMark() throws(TableError) -> (chunk: [UInt8], start: Int) {
     var chunk: [UInt8] = []
-    while chunk.count < 3 {
+    while chunk.count < 4 {
       let more = nextChunk()
       if more.isEmpty { break }
       chunk += more
     }
     if let error { throw error }
+    if chunk.starts(with: [0xFF, 0xFE]) || chunk.starts(with: [0xFE, 0xFF]) {
+      throw TableError(
+        row: nil, "the file is UTF-16 (its first bytes say so), not UTF-8: save it as \"CSV UTF-8\", or convert it "
+          + "with iconv -f utf-16 -t utf-8")
+    }
+    if chunk.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+      throw TableError(
+        row: nil, "the file is a zip archive (an XLSX workbook?), not text: name it .xlsx, or set the mapping's format: xlsx")
+    }
     return (chunk, chunk.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0)
   }
 }
