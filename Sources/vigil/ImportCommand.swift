@@ -110,6 +110,7 @@ struct Import: ParsableCommand {
         let empty = table.reader.columnsWithoutValues.filter { !optional.contains($0) }
         counts.withLockedValue {
           $0.add(unmapped)
+          if let partial = table.reader.partial { $0.warnings.append("\(table.name): \(partial)") }
           if !empty.isEmpty {
             $0.warnings.append(
               "\(table.name): no record has a value for the mapping's column\(empty.count == 1 ? "" : "s") "

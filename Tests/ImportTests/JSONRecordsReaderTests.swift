@@ -147,6 +147,36 @@ struct JSONRecordsReaderTests {
     #expect(try readAll(first, columns: ["a"]).rows == [TableRow(number: 1, cells: ["1"])])
   }
 
+  /// A page of a paged export (KoboToolbox's API gives 100 records a page) says so, by its
+  /// `next` or a `count` past the records it holds: it was imported in part, silently.
+  @Test func aPageOfAPagedExportSaysSo() throws {
+    func partial(_ text: String) throws -> String? {
+      var reader = try JSONRecordsReader(bytes: Array(text.utf8), columns: ["a"], ndjson: false)
+      while try reader.next() != nil {}
+      return reader.partial
+    }
+    let page = #"{"count": 250, "next": "https://kf.example/api/v2/assets/x/data/?start=100", "previous": null, "results": [{"a": 1}]}"#
+    #expect(
+      try partial(page)
+        == #"the export is one page of several; its "count" says 250 records, it holds 1; its "next" page is "#
+        + #"https://kf.example/api/v2/assets/x/data/?start=100: export every record (KoboToolbox: the API's "#
+        + "?limit=30000, or an XLSX or CSV export)")
+    #expect(try partial(#"{"count": 1, "next": null, "results": [{"a": 1}]}"#) == nil)
+    #expect(try partial(#"[{"a": 1}]"#) == nil)
+    #expect(try partial(#"{"count": 3, "results": [{"a": 1}]}"#)?.hasPrefix(#"the export is one page of several; its "count" says 3"#) == true)
+  }
+
+  /// ODK Central serves submissions as OData: the records are in `value`, a geopoint is
+  /// GeoJSON (longitude first).
+  @Test func anODataExportIsReadFromItsValue() throws {
+    let text = #"""
+      {"@odata.context": "https://central.example/v1/projects/1/forms/x.svc/$metadata#Submissions",
+       "value": [{"__id": "uuid:1", "location": {"type": "Point", "coordinates": [36.63, 35.93, 0]}}]}
+      """#
+    let table = try readAll(text, columns: ["__id", "location/coordinates/0", "location/coordinates/1"])
+    #expect(table.rows.map(\.cells) == [["uuid:1", "36.63", "35.93"]])
+  }
+
   @Test func aTopLevelArrayHoldsTheRecords() throws {
     let text = "\u{FEFF}[ {\"a\": \"x\"} ,\n{\"a\": \"y\", \"b\": [1, 2]} ]\n"
     let table = try readAll(text, columns: ["a", "b", "b/1"])
@@ -263,7 +293,9 @@ struct JSONRecordsReaderTests {
   }
 
   @Test func theTopLevelMustHoldRecords() {
-    let shape = "the top level must be an array of records or an object with \"results\" (a KoboToolbox export)"
+    let shape =
+      "the top level must be an array of records, or an object with \"results\" (a KoboToolbox export) or \"value\" "
+      + "(ODK Central's OData)"
     #expect(firstError(#"{"count": 0, "next": null}"#).error == TableError(row: nil, shape))
     #expect(firstError(#"{}"#).error == TableError(row: nil, shape))
     #expect(firstError(#""text""#).error == TableError(row: nil, shape))

@@ -8,7 +8,8 @@ import Foundation
 
 /// The records of a JSON export read as a table: NDJSON (one object a line), a top-level
 /// array of objects, or an object whose `"results"` holds that array (the KoboToolbox API
-/// v2 export: `{"count": 2, "next": null, "results": [ {…}, {…} ]}`).
+/// v2 export: `{"count": 2, "next": null, "results": [ {…}, {…} ]}`) or whose `"value"`
+/// does (OData, as ODK Central serves submissions: `{"@odata.context": …, "value": [ … ]}`).
 ///
 /// A JSON record has no fixed columns, so the caller names the ones it wants (its mapping's
 /// references): `header` is exactly those, and a row's cells are the record's values at
@@ -42,6 +43,7 @@ public struct JSONRecordsReader: TableReader {
   private var withoutValues: Set<Int>
 
   public var columnsWithoutValues: [String] { withoutValues.sorted().map { header[$0] } }
+  public var partial: String? { records.pageNote }
 
   /// Opens the export at `path`: NDJSON when `ndjson`, else JSON. `columns` are the names
   /// wanted; for JSON the top level is read here, so a file of another shape throws here.
@@ -222,6 +224,19 @@ struct JSONRecordSplitter {
   /// later call throws it again. (A record that does not parse does not: its end was
   /// found, and the next call reads the next one.)
   private var failure: TableError?
+  /// A paged export's top level (KoboToolbox's API gives 100 records a page by default):
+  /// the records it counts in all, and where its next page is, when it says.
+  private var declaredCount: Int?
+  private var nextPage: String?
+
+  /// Said when the file is one page of several: its records are not all the export's.
+  var pageNote: String? {
+    let counted = declaredCount.map { $0 > index ? "; its \"count\" says \($0) records, it holds \(index)" : "" } ?? ""
+    guard nextPage != nil || !counted.isEmpty else { return nil }
+    let next = nextPage.map { "; its \"next\" page is \($0)" } ?? ""
+    return "the export is one page of several\(counted)\(next): export every record (KoboToolbox: the API's "
+      + "?limit=30000, or an XLSX or CSV export)"
+  }
 
   init(source: ChunkSource, ndjson: Bool, maxRecordBytes: Int) throws(TableError) {
     bytes = try JSONByteStream(source: source)
@@ -284,7 +299,9 @@ struct JSONRecordSplitter {
   /// Reads the top level up to the first byte inside the array of records: past `[`, or
   /// past `{`, the keys before `"results"` and their values, and `"results": [`.
   private mutating func findRecords() throws(TableError) {
-    let shape = "the top level must be an array of records or an object with \"results\" (a KoboToolbox export)"
+    let shape =
+      "the top level must be an array of records, or an object with \"results\" (a KoboToolbox export) or \"value\" "
+      + "(ODK Central's OData)"
     guard let first = nextNonSpace() else { throw endOfFile("the file is empty: no JSON") }
     if first == UInt8(ascii: "[") { return }
     guard first == UInt8(ascii: "{") else { throw TableError(row: nil, shape) }
@@ -296,11 +313,21 @@ struct JSONRecordSplitter {
       guard let colon = nextNonSpace() else { throw endOfFile("the file ends inside the top-level object") }
       guard colon == Self.colon else { throw TableError(row: nil, "the top-level object is not valid JSON") }
       guard let value = nextNonSpace() else { throw endOfFile("the file ends inside the top-level object") }
-      if key == Array("\"results\"".utf8) {
-        guard value == UInt8(ascii: "[") else { throw TableError(row: nil, "\"results\" must be an array of records") }
+      // KoboToolbox's `results`; OData's `value` (ODK Central's submissions).
+      if key == Array("\"results\"".utf8) || key == Array("\"value\"".utf8) {
+        let name = String(decoding: key.dropFirst().dropLast(), as: UTF8.self)
+        guard value == UInt8(ascii: "[") else { throw TableError(row: nil, "\"\(name)\" must be an array of records") }
         return
       }
-      _ = try scanValue(first: value, capture: false, row: nil)
+      let isCount = key == Array("\"count\"".utf8)
+      let isNext = key == Array("\"next\"".utf8)
+      let scanned = try scanValue(first: value, capture: isCount || isNext, row: nil)
+      if isCount { declaredCount = Int(String(decoding: scanned, as: UTF8.self)) }
+      if isNext, scanned.first == Self.quote,
+        let url = try? JSONSerialization.jsonObject(with: Data(scanned), options: [.fragmentsAllowed]) as? String
+      {
+        nextPage = url
+      }
       guard let separator = nextNonSpace() else { throw endOfFile("the file ends inside the top-level object") }
       if separator == UInt8(ascii: "}") { throw TableError(row: nil, shape) }
       guard separator == Self.comma else { throw TableError(row: nil, "the top-level object is not valid JSON") }

@@ -19,10 +19,14 @@ public protocol TableReader {
   /// What a date's serial number counts from: an XLSX workbook says (Excel for the Mac
   /// wrote the 1904 system); other tables hold no serials of their own, so the 1900 system.
   var serialDates: SerialDateSystem { get }
+  /// What the file says of itself that its rows do not show, once they are read: a page
+  /// of a paged export ("one page of several …"). Nil when it is whole, as far as it says.
+  var partial: String? { get }
 }
 
 extension TableReader {
   public var columnsWithoutValues: [String] { [] }
+  public var partial: String? { nil }
   public var serialDates: SerialDateSystem { .excel1900 }
 }
 
