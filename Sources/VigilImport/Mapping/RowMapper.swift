@@ -184,8 +184,7 @@ public struct RowMapper: Sendable {
     let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
     // `skip` compares as `map` and the tests do: case aside; a split cell's parts each.
     func skipped(_ value: String) -> Bool {
-      value.isEmpty || rule.skip.contains(value)
-        || rule.skip.contains(where: { $0.caseInsensitiveCompare(value) == .orderedSame })
+      value.isEmpty || rule.skip.contains(value) || rule.skip.contains(where: { CellComparison.same($0, value) })
     }
     guard !skipped(text) else { return .none }
     let given = rule.split.map { separator in
@@ -197,7 +196,7 @@ public struct RowMapper: Sendable {
         values.append(value)
         continue
       }
-      guard let mapped = map[value] ?? map.first(where: { $0.key.caseInsensitiveCompare(value) == .orderedSame })?.value
+      guard let mapped = map[value] ?? map.first(where: { CellComparison.same($0.key, value) })?.value
       else {
         unmapped.append(UnmappedValue(column: sourceName(rule.source), value: value))
         continue
@@ -314,8 +313,15 @@ public struct RowMapper: Sendable {
     let text = (cell(test.column, row) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     let result: Bool
     switch test.kind {
-    case .equals(let values): result = values.contains { $0.caseInsensitiveCompare(text) == .orderedSame }
-    case .contains(let values): result = values.contains { !$0.isEmpty && text.range(of: $0, options: .caseInsensitive) != nil }
+    case .equals(let values): result = values.contains { CellComparison.same($0, text) }
+    case .contains(let values):
+      let folded = CellComparison.folded(text)
+      result = values.contains { value in
+        let foldedValue = CellComparison.folded(value)
+        return !value.isEmpty
+          && (text.range(of: value, options: .caseInsensitive) != nil
+            || (!foldedValue.isEmpty && folded.contains(foldedValue)))
+      }
     case .matches(let pattern): result = text.range(of: pattern, options: [.regularExpression, .caseInsensitive]) != nil
     }
     return result != test.negated
