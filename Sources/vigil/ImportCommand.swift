@@ -71,6 +71,10 @@ struct Import: ParsableCommand {
           return send(batch, origins)
         }
         var lastError: TableError?
+        // Rows read whole, and whether the file broke off: a file that holds none says so,
+        // rather than that no record has a value for the mapping's columns.
+        var rowsRead = 0
+        var brokeOff = false
         while true {
           let row: TableRow?
           do {
@@ -83,6 +87,7 @@ struct Import: ParsableCommand {
             if problem == lastError || problem.row == nil {
               // Said at the end, on standard error; no row's verdict (nor a report counted).
               counts.withLockedValue { $0.unreadable.append("\(table.name): \(problem)") }
+              brokeOff = true
               break
             }
             lastError = problem
@@ -92,6 +97,7 @@ struct Import: ParsableCommand {
             continue
           }
           guard let row else { break }
+          rowsRead += 1
           switch table.mapper.map(row, unmapped: &unmapped) {
           case .filtered:
             counts.withLockedValue { $0.filtered += 1 }
@@ -111,7 +117,9 @@ struct Import: ParsableCommand {
         counts.withLockedValue {
           $0.add(unmapped)
           if let partial = table.reader.partial { $0.warnings.append("\(table.name): \(partial)") }
-          if !empty.isEmpty {
+          if rowsRead == 0, !brokeOff, lastError == nil {
+            $0.warnings.append("\(table.name): the file holds no records")
+          } else if rowsRead > 0, !empty.isEmpty {
             $0.warnings.append(
               "\(table.name): no record has a value for the mapping's column\(empty.count == 1 ? "" : "s") "
                 + empty.map { "'\($0)'" }.joined(separator: ", ") + " (is the name misspelt?)")

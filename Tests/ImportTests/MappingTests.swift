@@ -234,6 +234,9 @@ struct MappingTests {
       (["F", "2016-03-01", "bomb", "", "", "", "", "", "", "many", "", ""], "casualties.killed: 'many' is not a number"),
       (["G", "2016-03-01", "bomb", "", "95", "36", "Exact", "", "", "", "", ""], "location.lat"),
       (["", "2016-03-01", "bomb", "", "", "", "", "", "", "", "", ""], "no identifier"),
+      // The space between date and time becomes `T`, and only it: the one before the
+      // offset is shown as written (it was shown as `…00T+02:00`).
+      (["H", "2016-03-04 06:40:00 +02:00", "bomb", "", "", "", "", "", "", "", "", ""], #""2016-03-04T06:40:00 +02:00""#),
     ] {
       guard case .refused(let why) = mapper.map(TableRow(number: 4, cells: cells)) else {
         Issue.record("not refused: \(cells)")

@@ -58,5 +58,21 @@ struct ImportKoboTests {
       run.standardError.contains("kobo-export.json: no record has a value for the mapping's column 'incident/narative' (is the name misspelt?)"),
       "\(run.standardError)")
     #expect(!run.standardError.contains("'incident/date'"), "a column the records have is not named")
+
+    // An export of no records says that, not that every column is misspelt; a page of a
+    // paged export says it is one.
+    try #"{"count": 0, "next": null, "results": []}"#.write(
+      toFile: daemon.directory.path + "/empty.json", atomically: true, encoding: .utf8)
+    try #"{"count": 250, "next": "https://kf.example/api/v2/assets/a/data/?start=100", "results": []}"#.write(
+      toFile: daemon.directory.path + "/page.json", atomically: true, encoding: .utf8)
+    let empty = try ChildProcess.run(
+      "vigil", ["import", "--check", "--socket", daemon.socketPath, "--map", root + "/Config/mappings/kobo-incidents.yaml", "empty.json", "page.json"],
+      in: daemon.directory.path)
+    #expect(empty.status == 0, "\(empty.standardError)")
+    #expect(empty.standardError.contains("vigil: warning: empty.json: the file holds no records"), "\(empty.standardError)")
+    #expect(!empty.standardError.contains("no record has a value"), "\(empty.standardError)")
+    #expect(
+      empty.standardError.contains(#"page.json: the export is one page of several; its "count" says 250 records, it holds 0"#),
+      "\(empty.standardError)")
   }
 }

@@ -17,7 +17,8 @@ enum DateReading {
     if bytes.count == 10 { return trimmed }
     // With a time: `T` or a space, as the report schema's timestamps take it.
     guard bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " ") else { return nil }
-    return trimmed.replacingOccurrences(of: " ", with: "T")
+    // Only that one: another space (before an offset) is the text's fault, shown as written.
+    return String(trimmed.prefix(10)) + "T" + String(trimmed.dropFirst(11))
   }
 
   /// A spreadsheet's serial day number in the table's date system (a fraction is the
