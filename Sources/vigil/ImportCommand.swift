@@ -38,6 +38,20 @@ struct Import: ParsableCommand {
     guard !files.isEmpty else { throw ValidationError("name at least one file to import") }
   }
 
+  /// For `--check`: a row whose id an earlier row of this import gave to another report.
+  /// (The same report again is a duplicate, which `submit` accepts as already recorded.)
+  static func conflict(id: String, report: String, at place: String, seen: inout [String: (row: String, content: Int)])
+    -> String?
+  {
+    let content = report.hashValue
+    guard let earlier = seen[id] else {
+      seen[id] = (place, content)
+      return nil
+    }
+    guard earlier.content != content else { return nil }
+    return "id_conflict: \(id) is the id of \(earlier.row) too, with other content (submit would refuse this row)"
+  }
+
   func run() throws {
     let mapping = try Self.loadMapping(map)
     var tables: [(name: String, reader: any TableReader, mapper: RowMapper)] = []
@@ -58,7 +72,11 @@ struct Import: ParsableCommand {
     let work = UncheckedTables(tables: tables)
     let op = check ? "check" : "submit"
     let streaming = try ReportStreaming(connection: daemon.connect(), op: op, json: json)
+    let check = self.check
     let refused = try streaming.run { send in
+      // `check` records nothing, so the daemon cannot see that two rows of this import give
+      // one id to different reports, which `submit` refuses as `id_conflict`: found here.
+      var seen: [String: (row: String, content: Int)] = [:]
       for var table in work.tables {
         var batch: [UInt8] = []
         var origins: [ReportStreaming.Origin] = []
@@ -103,9 +121,13 @@ struct Import: ParsableCommand {
             counts.withLockedValue { $0.filtered += 1 }
           case .refused(let reason):
             origins.append(.init(file: table.name, line: row.number, refusal: reason))
-          case .report(let report, _):
-            batch += ReportStreaming.request(op: op, report: Array(report.utf8))
-            origins.append(.init(file: table.name, line: row.number))
+          case .report(let report, let id):
+            if check, let conflict = Self.conflict(id: id, report: report, at: "\(table.name):\(row.number)", seen: &seen) {
+              origins.append(.init(file: table.name, line: row.number, refusal: conflict, refusalCode: "id_conflict"))
+            } else {
+              batch += ReportStreaming.request(op: op, report: Array(report.utf8))
+              origins.append(.init(file: table.name, line: row.number))
+            }
           }
           counts.withLockedValue { $0.rows += 1 }
           if origins.count >= 500 {

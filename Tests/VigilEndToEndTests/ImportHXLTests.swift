@@ -6,6 +6,39 @@ import VigilTestSupport
 /// tags a sheet lacks left out, ISO and dd/MM/yyyy dates.
 @Suite("vigil import: any HXL-tagged sheet through Config/mappings/hxl-incidents.yaml")
 struct ImportHXLTests {
+  /// `--check` records nothing, so it says itself what `submit` would refuse: two rows of
+  /// the import giving one id to different reports. The same report twice is no conflict.
+  @Test func checkSaysWhatSubmitWouldRefuseAsAConflict() throws {
+    let daemon = try RunningDaemon(rules: TerritorialControlReplayTests.shippedRules())
+    let root = ImportAWSDTests.root.path
+    let sheet = """
+      Id,Date,Governorate,Killed
+      #event +id,#date,#adm1 +name,#affected +killed
+      D-1,2016-08-21,Idlib,5
+      D-1,2016-08-21,Idlib,5
+      D-1,2016-08-21,Idlib,6
+      """
+    try sheet.write(toFile: daemon.directory.path + "/twice.csv", atomically: true, encoding: .utf8)
+    let mapping = root + "/Config/mappings/hxl-incidents.yaml"
+    var runs: [String: ChildProcess.Run] = [:]
+    for command in ["--check", "--json"] {
+      runs[command] = try ChildProcess.run(
+        "vigil", ["import", "--socket", daemon.socketPath, "--map", mapping, command, "twice.csv"], in: daemon.directory.path)
+    }
+    let check = try #require(runs["--check"])
+    #expect(check.status == 1, "\(check.standardOutput)")
+    #expect(
+      check.standardOutput.contains(
+        "twice.csv:5: refused (not sent): id_conflict: HXL-D-1 is the id of twice.csv:3 too, with other content"),
+      "\(check.standardOutput)")
+    #expect(!check.standardOutput.contains("twice.csv:4: refused"), "\(check.standardOutput)")
+    // The real import refuses the same row.
+    let submitted = try #require(runs["--json"])
+    #expect(submitted.status == 1)
+    let verdicts = ImportAWSDTests.lines(submitted.standardOutput).filter { $0["file"] != nil }
+    #expect(((verdicts.last?["error"] as? [String: Any])?["code"] as? String) == "id_conflict", "\(verdicts)")
+  }
+
   @Test func columnsAreFoundByTheirTagsWhateverTheHeaders() throws {
     let daemon = try RunningDaemon(rules: TerritorialControlReplayTests.shippedRules())
     let root = ImportAWSDTests.root.path
