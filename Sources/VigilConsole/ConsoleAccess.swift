@@ -71,8 +71,16 @@ public struct ConsoleAccess: Sendable {
   func admits(host authority: String?) -> Bool {
     guard loopbackHostsOnly, let authority, !authority.isEmpty else { return true }
     var host = Substring(authority.lowercased())
+    // After the host, nothing or a port: digits, at most 65535 (RFC 3986 §3.2.3).
+    func isPort(_ rest: Substring) -> Bool {
+      guard let colon = rest.first else { return true }
+      let digits = rest.dropFirst()
+      // An empty port is allowed ("host:"), as RFC 3986 allows it.
+      guard colon == ":", digits.count <= 5, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+      return digits.isEmpty || Int(digits)! <= 65535
+    }
     if host.hasPrefix("[") {
-      guard let close = host.firstIndex(of: "]") else { return false }
+      guard let close = host.firstIndex(of: "]"), isPort(host[host.index(after: close)...]) else { return false }
       var address = in6_addr()
       let literal = String(host[host.index(after: host.startIndex)..<close])
       guard inet_pton(AF_INET6, literal, &address) == 1 else { return false }
@@ -81,9 +89,16 @@ public struct ConsoleAccess: Sendable {
       let mappedLoopback = bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127
       return loopback || mappedLoopback
     }
-    if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
+    if let colon = host.lastIndex(of: ":") {
+      guard isPort(host[colon...]) else { return false }
+      host = host[..<colon]
+    }
     if host.hasSuffix("."), host.count > 1 { host = host.dropLast() }
-    if host == "localhost" || host.hasSuffix(".localhost") || Self.otherLoopbackNames.contains(String(host)) { return true }
+    // A name under localhost has labels, none of them empty ("a.localhost", not ".localhost").
+    let underLocalhost =
+      host.hasSuffix(".localhost") && !host.dropLast(".localhost".count).isEmpty
+      && !host.dropLast(".localhost".count).split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty)
+    if host == "localhost" || underLocalhost || Self.otherLoopbackNames.contains(String(host)) { return true }
     if let own = Self.hostName, host == own || host == own.prefix(while: { $0 != "." }) { return true }
     var address = in_addr()
     // inet_aton takes every form of an IPv4 address a browser would send (127.1, 0x7f.1).

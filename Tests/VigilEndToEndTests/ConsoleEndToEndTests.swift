@@ -520,6 +520,8 @@ struct ConsoleEndToEndTests {
     for host in [
       "attacker.example:\(port)", "attacker.example", "127.0.0.1.attacker.example", "10.0.0.1:\(port)", "[::2]:\(port)",
       "localhost.example", "[::ffff:10.0.0.1]", "1.2.3.4", "localhost..",
+      // Not a host and port: what follows a bracket, a port that is no number, an empty label.
+      "[::1].evil.example", "[::1]x", "127.0.0.1:abc", "localhost:99999", ".localhost", "a..localhost",
     ] {
       let refused = try console.http.request(path: "/api/alerts?limit=1", headers: ["Host": host])
       #expect(refused.status == 403, "Host: \(host): \(refused.status)")
