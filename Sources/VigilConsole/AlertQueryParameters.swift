@@ -125,7 +125,12 @@ enum AlertQueryParameters {
       first = last - count + 1
     }
     let start = first ?? last - 29
-    guard start <= last else { throw BadParameter(message: "from: the period ends before it starts") }
+    guard start <= last else {
+      // Without `to`, the end is the newest incident's day: say which, not only that.
+      let which = newestIncidentMs == nil ? "today" : "the newest incident's day"
+      let end = values["to"].map { !$0.isEmpty } == true ? "" : ", \(UTCDay.text(last)), \(which) (give to as well)"
+      throw BadParameter(message: "from: the period ends before it starts\(end)")
+    }
     guard last - start < OverviewPeriod.mostDays else {
       let end = values["to"].map { !$0.isEmpty } == true ? "" : " (to, not given, is the newest incident's day)"
       throw BadParameter(message: "the period is longer than \(OverviewPeriod.mostDays) days\(end)")

@@ -20,7 +20,7 @@ struct ConsoleRoutes {
       try page { html(views.alertsPage(try AlertQueryParameters.query(from: query(of: request)))) }
     }
     router.get("/alerts/{seq}") { _, context in
-      guard let seq = context.parameters.get("seq", as: UInt64.self), let page = views.alertPage(seq: seq) else {
+      guard let seq = seqParameter(context.parameters.get("seq")), let page = views.alertPage(seq: seq) else {
         return notFound(page: true)
       }
       return html(page)
@@ -54,9 +54,11 @@ struct ConsoleRoutes {
       json(views.alertsJSON(try AlertQueryParameters.query(from: query(of: request))))
     }
     router.get("/api/alerts/{seq}") { _, context in
-      guard let seq = context.parameters.get("seq", as: UInt64.self), let body = views.alertJSON(seq: seq) else {
-        return notFound(page: false)
+      let given = context.parameters.get("seq") ?? ""
+      guard let seq = seqParameter(given) else {
+        throw BadParameter(message: "seq: expected a record's seq, a whole number from 1, got \(given.prefix(40))")
       }
+      guard let body = views.alertJSON(seq: seq) else { return notFound(page: false) }
       return json(body)
     }
     router.get("/api/status") { _, _ in json(daemon.statusJSON()) }
@@ -136,6 +138,13 @@ private func asset(_ text: String, type: String) -> Response {
   var headers = HTTPFields()
   headers[.contentType] = type
   return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+}
+
+/// A record's seq from its path segment, percent-decoded (`%31` is 1).
+private func seqParameter(_ segment: String?) -> UInt64? {
+  guard let text = segment?.removingPercentEncoding, !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber })
+  else { return nil }
+  return UInt64(text)
 }
 
 private func notFound(page: Bool) -> Response {

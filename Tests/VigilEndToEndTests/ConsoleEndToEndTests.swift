@@ -557,6 +557,7 @@ struct ConsoleEndToEndTests {
       ("/", 200), ("/alerts", 200), ("/alerts/\(seq)", 200), ("/alerts/999999", 404), ("/rules", 200), ("/health", 200),
       ("/login", 200), ("/assets/console.css", 200), ("/assets/console.js", 200), ("/api/alerts", 200),
       ("/api/alerts/\(seq)", 200), ("/api/alerts/999999", 404), ("/api/alerts?priority=urgent", 400),
+      ("/api/alerts/abc", 400), ("/api/alerts/%31", 200), ("/alerts/%31", 200),
       ("/api/status", 200),
       ("/api/rules", 200), ("/api/overview", 200), ("/api/overview?days=7", 200), ("/metrics", 200),
       ("/no/such/page", 404), ("/api/nope", 404),
@@ -722,6 +723,12 @@ struct ConsoleEndToEndTests {
     #expect(page.contains("2016-03-05 07:50<"), "\(page.prefix(2000))")
     let overview = try JSONSerialization.jsonObject(with: Data(http.request(path: "/api/overview").body.utf8)) as? [String: Any]
     #expect(overview?["to"] as? String == "2016-03-06", "\(overview ?? [:])")
+    // A start after that end, with no end given, names the end it was measured against.
+    let late = try http.request(path: "/api/overview?from=2017-05-10")
+    #expect(late.status == 400)
+    #expect(
+      late.body.contains("from: the period ends before it starts, 2016-03-06, the newest incident's day (give to as well)"),
+      "\(late.body)")
   }
 
   /// Console connections are bounded in number: one past `http.max_connections` is closed
