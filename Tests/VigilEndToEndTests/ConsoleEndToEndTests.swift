@@ -234,11 +234,15 @@ struct ConsoleEndToEndTests {
     #expect(loaded["report"] is NSNull)
     #expect((loaded["chain"] as? [String: Any])?["verified"] as? Bool == true)
 
-    for path in ["/api/alerts/999999", "/api/alerts/0", "/api/alerts/abc"] {
+    for path in ["/api/alerts/999999", "/api/alerts/0"] {
       let (value, response) = try console.http.json(path)
       #expect(response.status == 404, "\(path): \(response.status)")
       #expect(((value as? [String: Any])?["error"] as? [String: Any])?["code"] as? String == "not_found", "\(path)")
     }
+    // Not a seq at all: the request is wrong, not the record missing.
+    let (value, response) = try console.http.json("/api/alerts/abc")
+    #expect(response.status == 400, "\(response.status)")
+    #expect(((value as? [String: Any])?["error"] as? [String: Any])?["code"] as? String == "invalid_request")
   }
 
   @Test func theChainIsCheckedOnTheLogsLineNotTheIndexsCopy() throws {
