@@ -34,6 +34,33 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
     context.fireChannelRead(wrapInboundOut(.head(head)))
   }
 
+  /// A request NIO's parser cannot read (a URL with raw non-ASCII bytes, as `curl -g` sends
+  /// `?governorate=إدلب`; a request line or header past the parser's limit) was answered by
+  /// Hummingbird with a bare 400: no words and none of the console's protections. It is
+  /// answered here, with both, and the connection closed (its place in the stream is lost).
+  func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    guard let parserError = error as? HTTPParserError else {
+      context.fireErrorCaught(error)
+      return
+    }
+    let reason: String
+    switch parserError {
+    case .headerOverflow: reason = "its request line or headers are too long (a query that long is no filter)"
+    case .invalidURL, .invalidCharactersUsed:
+      reason = "its URL holds characters a URL cannot (percent-encode them: governorate=%D8%A5%D8%AF%D9%84%D8%A8 for إدلب)"
+    default: reason = "it is not valid HTTP/1.1 (\(parserError))"
+    }
+    let body = "400: this request cannot be read: \(reason)\n"
+    var headers = HTTPHeaders()
+    headers.add(name: "content-type", value: "text/plain; charset=utf-8")
+    headers.add(name: "content-length", value: String(body.utf8.count))
+    headers.add(name: "connection", value: "close")
+    for (name, value) in ConsoleGuard.securityHeaders { headers.add(name: name.rawName, value: value) }
+    context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
+    context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
+    context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+  }
+
   func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
     switch unwrapOutboundIn(data) {
     case .head(var head) where head.status.code >= 200:

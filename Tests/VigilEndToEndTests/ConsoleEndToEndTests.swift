@@ -580,6 +580,17 @@ struct ConsoleEndToEndTests {
     }
     let nope = try console.http.request(path: "/api/nope")
     #expect(nope.body.contains(#""code":"not_found""#) && nope.body.contains("no such path: /api/nope"), "\(nope.body)")
+    // A request NIO's parser cannot read is answered with words and the protections too
+    // (it was a bare 400): raw UTF-8 in the URL, as `curl -g` sends it; a query too long.
+    for (path, words) in [
+      ("/api/alerts?governorate=إدلب", "its URL holds characters a URL cannot (percent-encode them"),
+      ("/api/alerts?q=" + String(repeating: "a", count: 200_000), "its request line or headers are too long"),
+    ] {
+      let unreadable = try console.http.request(path: path)
+      #expect(unreadable.status == 400, "\(path.prefix(40)): \(unreadable.status)")
+      #expect(unreadable.body.hasPrefix("400: this request cannot be read: " + words), "\(unreadable.body)")
+      #expect(Self.protectionProblems("GET \(path.prefix(40))", unreadable.headers).isEmpty, "\(unreadable.headers)")
+    }
     // The status the console serves is the socket's.
     let overHTTP = try console.object("/api/status")
     #expect((overHTTP["console"] as? [String: Any])?["serving"] as? Bool == true)
