@@ -349,32 +349,45 @@ public struct PatternWindows: Sendable {
     // Members of the first step's time that arrived before it may take later steps.
     var index = start
     while index > 0, members[index - 1].time == members[start].time { index -= 1 }
+    // One time's reports (their positions), and the step each holds, reused time to time.
+    var group: [Int] = []
+    var stepOf: [Int] = []
     while next < steps, index < members.count, inWindow(index) {
       let time = members[index].time
-      var group: [Int] = []
+      group.removeAll(keepingCapacity: true)
       while index < members.count, members[index].time == time, inWindow(index) {
         if index != start { group.append(index) }
         index += 1
       }
-      // Steps from `next` on, matched to this time's reports by augmenting paths.
-      var stepOfMember: [Int: Int] = [:]
-      func augment(_ step: Int, _ visited: inout Set<Int>) -> Bool {
-        for member in group where canTake(member, step) && visited.insert(member).inserted {
-          if let held = stepOfMember[member] {
-            guard augment(held, &visited) else { continue }
+      // Most times have one report: it takes the next step if it can; no matching.
+      if group.count == 1 {
+        if canTake(group[0], next) {
+          memberOfStep[next] = group[0]
+          next += 1
+        }
+        continue
+      }
+      // Steps from `next` on, matched to this time's reports by augmenting paths (Kuhn's).
+      stepOf.removeAll(keepingCapacity: true)
+      stepOf.append(contentsOf: repeatElement(-1, count: group.count))
+      var visited = [Bool](repeating: false, count: group.count)
+      func augment(_ step: Int) -> Bool {
+        for slot in group.indices where !visited[slot] && canTake(group[slot], step) {
+          visited[slot] = true
+          if stepOf[slot] < 0 || augment(stepOf[slot]) {
+            stepOf[slot] = step
+            return true
           }
-          stepOfMember[member] = step
-          return true
         }
         return false
       }
       var reached = next
       while reached < steps {
-        var visited = Set<Int>()
-        guard augment(reached, &visited) else { break }
+        for slot in visited.indices { visited[slot] = false }
+        guard augment(reached) else { break }
         reached += 1
       }
-      for (member, step) in stepOfMember { memberOfStep[step] = member }
+      for (slot, step) in stepOf.enumerated() where step >= 0 { memberOfStep[step] = group[slot] }
       next = reached
     }
     return next == steps ? memberOfStep : nil

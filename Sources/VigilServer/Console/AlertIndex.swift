@@ -93,7 +93,7 @@ public final class AlertIndex: Sendable {
   /// `String` of the text and a dictionary's SipHash of it cost ~700 instructions
   /// (bench/count-instructions). Texts longer than `longestRemembered` bytes are no
   /// governorate's name and are not kept: the cache holds at most 2^15 texts of that size.
-  private let regionOfText = TextCache<String?>(limit: 10_000)
+  private let regionOfText = TextCache<TextRegion>(limit: 10_000)
   static let longestRemembered = 256
   /// A governorate text the atlas does not name, by its case-folded form: the spelling it
   /// was first counted under. The filter finds such a text in any case (`eastern ghouta`
@@ -243,35 +243,51 @@ public final class AlertIndex: Sendable {
 
   /// The same, from the report's own text (no `String` made of it when it was met before).
   public func region(governorate: ReportText?, lat: Double?, lon: Double?) -> String? {
+    var unknown: String?
     if let governorate, governorate.utf8Count > 0 {
-      let key =
+      let found =
         governorate.utf8Count <= Self.longestRemembered
-        ? regionOfText.value(for: governorate, compute: { regionKey(ofText: $0.string) })
-        : regionKey(ofText: governorate.string)
-      if let key { return key }
+        ? regionOfText.value(for: governorate, compute: { regionOfText(written: $0.string) })
+        : regionOfText(written: governorate.string)
+      switch found {
+      case .region(let key): return key
+      case .unknown(let spelling): unknown = spelling
+      case .blank: break
+      }
     }
     if let atlas, let lat, let lon, let region = atlas.region(containing: GeoPoint(lon: lon, lat: lat)) {
       return region
     }
     // A governorate the atlas does not name (`Northern countryside`), at no point it
     // places: its text as written, so the alert is still counted and found by it.
-    guard atlas != nil, let text = governorate?.string.trimmingSpaces, !text.isEmpty else { return nil }
-    let folded = text.lowercased()
-    if let key = keyOfFolded[folded] { return key }
-    return spellingOfFolded.withLockedValue { spellings in
-      if let first = spellings[folded] { return first }
-      spellings[folded] = text
-      return text
-    }
+    return unknown
   }
 
-  /// The key a governorate text gives: the atlas's region of that name (nil: the atlas has
-  /// none), or without an atlas the text itself; nil when it is only spaces.
-  private func regionKey(ofText written: String) -> String? {
+  /// What a governorate text says of the region.
+  enum TextRegion: Sendable {
+    /// The atlas's region of that name (or, without an atlas, the text itself).
+    case region(String)
+    /// A name the atlas does not know: the spelling its case-folded form was first met in.
+    case unknown(String)
+    /// Only spaces.
+    case blank
+  }
+
+  private func regionOfText(written: String) -> TextRegion {
     let text = written.trimmingSpaces
-    guard !text.isEmpty else { return nil }
-    guard let atlas else { return text }
-    return atlas.region(named: text)
+    guard !text.isEmpty else { return .blank }
+    guard let atlas else { return .region(text) }
+    if let key = atlas.region(named: text) { return .region(key) }
+    let folded = text.lowercased()
+    // A region's key in another case (`sy07`) is that region, after the coordinates too:
+    // as written, it names no region the atlas reads.
+    if let key = keyOfFolded[folded] { return .unknown(key) }
+    return .unknown(
+      spellingOfFolded.withLockedValue { spellings in
+        if let first = spellings[folded] { return first }
+        spellings[folded] = text
+        return text
+      })
   }
 
   // MARK: Reading
