@@ -320,6 +320,17 @@ struct XLSXReaderTests {
           + "does not end within its own bytes")
     ) { try XLSXReader(path: workbook.path) }
     #expect(try Self.copies(of: workbook) == 0)
+    // Five bytes: the stored block's header alone. ZIPFoundation hands zlib a full buffer's
+    // length of input whatever the chunk holds, so a chunk shorter than that (these five
+    // bytes, kept inline on the stack) had zlib read far past it, and crash.
+    let tiny = try Workbook(sheets: [("Data", "")])
+    try tiny.replace("xl/worksheets/sheet1.xml", withDeflated: Data(storedBlockHeader(0xFFFF)))
+    #expect(
+      throws: TableError(
+        row: nil,
+        "the workbook \(tiny.path) is damaged: its part xl/worksheets/sheet1.xml has a compressed stream that "
+          + "does not end within its own bytes")
+    ) { try XLSXReader(path: tiny.path) }
   }
 
   @Test func aZipWithoutAWorkbookPartIsDamaged() throws {

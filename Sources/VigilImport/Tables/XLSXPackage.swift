@@ -158,18 +158,22 @@ struct XLSXPackage {
         checksum = try Data.decompress(
           size: Int64(entry.compressedSize), bufferSize: 64 * 1024, skipCRC32: false,
           provider: { _, size in
+            // ZIPFoundation 0.9.20 gives zlib `size` bytes of input whatever the chunk's
+            // length (Data+Compression.swift, `avail_in = bufferSize`), so a chunk is
+            // always `size` bytes: the entry's, then what follows it in the file, then
+            // zeros past the file's end — never less, or zlib reads past the buffer. Once
+            // the entry's bytes are all given, a stream that asks for more is damaged.
             guard next < range.upperBound else {
               throw Stop(error: self.damaged(part, "has a compressed stream that does not end within its own bytes"))
             }
-            let count = Int(min(UInt64(size), range.upperBound - next))
-            let chunk: Data
+            var chunk: Data
             do throws(ZipEntryData.Problem) {
-              chunk = try self.entryData.read(at: next, count: count)
+              chunk = try self.entryData.read(at: next, count: size)
             } catch {
               throw Stop(error: self.damaged(part, error.reason))
             }
-            guard chunk.count == count else { throw Stop(error: self.damaged(part, "runs past the end of the file")) }
-            next += UInt64(count)
+            if chunk.count < size { chunk.append(Data(count: size - chunk.count)) }
+            next += UInt64(size)
             return chunk
           },
           consumer: { (chunk: Data) throws -> Void in
