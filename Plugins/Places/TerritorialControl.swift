@@ -281,14 +281,22 @@ struct ControlMap: Sendable {
   private func entries(named text: String) -> [Int] {
     let parts = Self.placeParts(text)
     let governorates = parts.map { GovernorateAtlas.atlas.region(named: $0.text) }
-    let runsFromTheWidest = governorates.first != nil && governorates.dropFirst().contains(nil)
+    let named = { (part: (text: String, variants: [[String]])) -> [Int] in
+      let named = part.variants.compactMap { self.byNameWords[$0] }
+      return named.count <= 1 ? named.first ?? [] : Array(Set(named.joined())).sorted()
+    }
+    // Widest first: a governorate's name, then a place that is not one, written with a
+    // dash, or naming an entry of its own ("Aleppo, Manbij" too).
+    let placeAfter = parts.indices.dropFirst().first { governorates[$0] == nil && !named(parts[$0]).isEmpty }
+    let runsFromTheWidest =
+      governorates.first != nil && governorates.dropFirst().contains(nil)
+      && (placeAfter != nil || Self.firstPartEndsAtDash(text))
     for (index, part) in parts.enumerated() {
       if let governorate = governorates[index] {
         if index == 0 ? runsFromTheWidest : !Self.cityGovernorates.contains(governorate) { continue }
       }
-      let named = part.variants.compactMap { byNameWords[$0] }
-      guard !named.isEmpty else { continue }
-      return named.count == 1 ? named[0] : Array(Set(named.joined())).sorted()
+      let entries = named(part)
+      if !entries.isEmpty { return entries }
     }
     return []
   }
@@ -303,7 +311,7 @@ struct ControlMap: Sendable {
   static func governorateNamed(besidePlaceIn text: String) -> String? {
     let governorates = placeParts(text).map { GovernorateAtlas.atlas.region(named: $0.text) }
     if let later = governorates.dropFirst().reversed().lazy.compactMap({ $0 }).first { return later }
-    return governorates.dropFirst().contains(nil) ? governorates.first ?? nil : nil
+    return governorates.dropFirst().contains(nil) && firstPartEndsAtDash(text) ? governorates.first ?? nil : nil
   }
 
   /// Words that only say what kind of place a name is: "Raqqa city" is Raqqa.
@@ -314,15 +322,32 @@ struct ControlMap: Sendable {
   /// written and without the qualifier words. A part names an entry's place when it is
   /// one of its names entire: a name inside a longer one is another place (al-Bab is not
   /// Bab al-Hawa; Idlib countryside is not Idlib).
+  ///
+  /// A part that says nothing of where — only kind words ("Raqqa (city)"), or the country
+  /// ("Raqqa, Syria") — is no part: it would be taken for the place, or make the text
+  /// seem to run from the widest.
   static func placeParts(_ text: String) -> [(text: String, variants: [[String]])] {
     var parts: [(text: String, variants: [[String]])] = []
     for piece in partTexts(text) {
       let words = PlaceWords.words(of: piece)
-      guard !words.isEmpty else { continue }
+      guard !words.isEmpty, !countryNames.contains(words) else { continue }
       let bare = words.filter { !qualifiers.contains($0) }
-      parts.append((piece, !bare.isEmpty && bare != words ? [words, bare] : [words]))
+      guard !bare.isEmpty else { continue }
+      parts.append((piece, bare != words ? [words, bare] : [words]))
     }
     return parts
+  }
+
+  /// Syria, as place texts name it after a place.
+  static let countryNames: Set<[String]> = Set(
+    ["Syria", "Syrian Arab Republic", "سوريا", "سورية", "الجمهورية العربية السورية"].map(PlaceWords.words(of:)))
+
+  /// Whether the text's first part ends at a " - " ("Aleppo - Manbij"): the way a text
+  /// that runs from the widest is written, where a comma or a bracket ("Raqqa, Syria",
+  /// "Homs (Old City)") follows the place itself.
+  static func firstPartEndsAtDash(_ text: String) -> Bool {
+    let pieces = text.split(separator: " - ", maxSplits: 1, omittingEmptySubsequences: false)
+    return pieces.count == 2 && placeParts(String(pieces[0])).count == 1 && !placeParts(String(pieces[1])).isEmpty
   }
 
   /// The separators of a place text's parts, besides " - ".

@@ -280,6 +280,9 @@ struct PluginPatternGroupTests {
   @Test func oneUnlistedNameInTwoGovernoratesIsTwoGroups() throws {
     #expect(try Self.completions(["Old City, Aleppo", "Old City (Hama)"]).isEmpty)
     #expect(try Self.completions(["Eastern neighbourhoods, Aleppo", "Deir ez-Zor - Eastern neighbourhoods"]).isEmpty)
+    // A kind word or the country in a part of its own is no part of the place.
+    #expect(try Self.completions(["Raqqa (city)", "Raqqa city"]).map(\.facts.group) == [["raqa"]])
+    #expect(try Self.completions(["Aleppo, Syria", "Syria - Aleppo"]).map(\.facts.group).count == 1)
     // Written without its governorate, a name is a group of its own.
     #expect(try Self.completions(["Kafr Batna", "Kafr Batna, Rif Dimashq"]).isEmpty)
     #expect(try Self.completions(["Kafr Batna", "kafr batna"]).map(\.facts.group) == [["kafr batna"]])
