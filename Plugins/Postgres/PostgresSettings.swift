@@ -165,7 +165,7 @@ public struct PostgresSettings: Sendable, Equatable {
     tlsCAFile = try text("tls_ca_file")
     if let tlsCAFile {
       guard let contents = FileManager.default.contents(atPath: tlsCAFile) else {
-        throw PluginSettingsError("tls_ca_file \(tlsCAFile) cannot be read")
+        throw PluginSettingsError("tls_ca_file \(tlsCAFile) cannot be read", isAboutAFile: FileManager.default.fileExists(atPath: tlsCAFile))
       }
       guard mode != .disable else {
         throw PluginSettingsError("tls_ca_file is given with tls: disable, which uses no TLS; choose one")
@@ -210,7 +210,8 @@ public struct PostgresSettings: Sendable, Equatable {
       throw PluginSettingsError("give \(prefix)password_file or \(prefix)password_env, not both")
     }
     if let passwordFile, !FileManager.default.isReadableFile(atPath: passwordFile) {
-      throw PluginSettingsError("\(prefix)password_file \(passwordFile) cannot be read")
+      throw PluginSettingsError("\(prefix)password_file \(passwordFile) cannot be read",
+        isAboutAFile: FileManager.default.fileExists(atPath: passwordFile))
     }
     return Credentials(user: user, passwordFile: passwordFile, passwordVariable: passwordVariable)
   }

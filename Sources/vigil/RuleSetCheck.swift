@@ -6,6 +6,11 @@ struct RuleSetCheck {
   let files: Int
   /// Whether the examples were run (`rules test`).
   let examples: Bool
+  /// How many of the errors are the configuration's (a plugin's settings), not the rules':
+  /// a reload does not read those, so a running vigild would take the rules.
+  var configurationErrors = 0
+  /// The configuration's warnings (a file the settings name that this user cannot read).
+  var configurationWarnings: [RuleError] = []
 
   var errors: [RuleError] {
     if case .failure(let errors) = result { return errors.errors }
@@ -13,10 +18,10 @@ struct RuleSetCheck {
   }
 
   func print(json: Bool) {
-    let warnings: [RuleError]
+    var warnings = configurationWarnings
     switch result {
-    case .success(let set): warnings = set.warnings
-    case .failure(let failure): warnings = failure.warnings
+    case .success(let set): warnings += set.warnings
+    case .failure(let failure): warnings += failure.warnings
     }
     for error in errors { line(error, severity: "error", json: json) }
     for warning in warnings { line(warning, severity: "warning", json: json) }
@@ -37,7 +42,8 @@ struct RuleSetCheck {
           + "\"column\":\(problem.position.column),\"severity\":\"\(severity)\",\"kind\":\"\(problem.kind.rawValue)\","
           + "\"message\":\(JSONText.string(problem.message))}")
     } else {
-      Swift.print(severity == "error" ? problem.description : "\(problem.position): warning: \(problem.message)")
+      let place = problem.position.file.isEmpty ? "" : "\(problem.position): "
+      Swift.print(severity == "error" ? problem.description : "\(place)warning: \(problem.message)")
     }
   }
 
@@ -61,6 +67,10 @@ struct RuleSetCheck {
       // The files the errors are in, of those read: "1 error in 1 of 10 files".
       let erring = Set(failure.errors.map(\.position.file).filter { !$0.isEmpty }).count
       let place = erring == 0 || files == 1 ? plural(files, "file") : "\(erring) of \(plural(files, "file"))"
+      if configurationErrors == failure.errors.count {
+        return "rejected: \(parts.joined(separator: ", ")) in the configuration; vigild would not start on it "
+          + "(the rules load: a running vigild's reload would take them)"
+      }
       return
         "rejected: \(parts.joined(separator: ", "))\(files == 0 ? "" : " in \(place)"); "
         + "vigild would not start with it, and a running vigild would keep its old rules"

@@ -77,18 +77,24 @@ struct RuleSetOptions: ParsableArguments {
     var result = ConfiguredRuleSet.load(sources, configuration: configuration, plugins: builtInPlugins)
     // The configured set: the plugins' settings too, on which vigild would not start
     // (`plugins.webhook: url is required…`), as problems of the whole set.
-    let settingsProblems =
-      directories.isEmpty
-      ? builtInPlugins.settingsProblems(in: configuration).map {
-        RuleError(SourcePosition(file: "", line: 0, column: 0), $0 + " (vigild would not start on it)")
-      } : []
-    if !settingsProblems.isEmpty {
+    // A file the settings name that this user cannot read is a warning: vigild's user may.
+    let problems = directories.isEmpty ? builtInPlugins.settingsProblems(in: configuration) : []
+    let whole = SourcePosition(file: "", line: 0, column: 0)
+    let settingsErrors = problems.filter { !$0.isAboutAFile }.map {
+      RuleError(whole, $0.message + " (vigild would not start on it)")
+    }
+    let settingsWarnings = problems.filter(\.isAboutAFile).map {
+      RuleError(whole, $0.message + " (as this user; vigild would not start if its user cannot read it either)")
+    }
+    if !settingsErrors.isEmpty {
       switch result {
-      case .success(let set): result = .failure(RuleSetErrors(errors: settingsProblems, warnings: set.warnings))
+      case .success(let set): result = .failure(RuleSetErrors(errors: settingsErrors, warnings: set.warnings))
       case .failure(let errors):
-        result = .failure(RuleSetErrors(errors: settingsProblems + errors.errors, warnings: errors.warnings))
+        result = .failure(RuleSetErrors(errors: settingsErrors + errors.errors, warnings: errors.warnings))
       }
     }
-    return RuleSetCheck(result: result, files: sources.count, examples: runningExamples)
+    return RuleSetCheck(
+      result: result, files: sources.count, examples: runningExamples, configurationErrors: settingsErrors.count,
+      configurationWarnings: settingsWarnings)
   }
 }

@@ -182,9 +182,13 @@ public struct RetryLater: Error, CustomStringConvertible {
 /// A plugin's setting that is missing or wrong, in one sentence naming it.
 public struct PluginSettingsError: Error, CustomStringConvertible {
   public let description: String
+  /// A file the settings name is there but could not be read (a secret, a password, a CA):
+  /// by this process's user, which `vigil rules lint` may not share with vigild's.
+  public let isAboutAFile: Bool
 
-  public init(_ description: String) {
+  public init(_ description: String, isAboutAFile: Bool = false) {
     self.description = description
+    self.isAboutAFile = isAboutAFile
   }
 }
 

@@ -31,21 +31,21 @@ public struct PluginRegistry: Sendable {
 
   /// What is wrong with the enabled sources' and sinks' settings, as vigild says it when
   /// it refuses to start (`plugins.webhook: url is required…`), for `vigil rules lint`.
-  public func settingsProblems(in configuration: DaemonConfiguration) -> [String] {
-    var problems: [String] = []
+  public func settingsProblems(in configuration: DaemonConfiguration) -> [(message: String, isAboutAFile: Bool)] {
+    var problems: [(message: String, isAboutAFile: Bool)] = []
     let settings = { (name: String) in configuration.plugins.first { $0.name == name }?.settings ?? .mapping([]) }
     for source in reportSources(for: configuration) {
       do throws(PluginSettingsError) {
         _ = try source.feed(settings: settings(source.name))
       } catch {
-        problems.append("plugins.\(source.name): \(error)")
+        problems.append(("plugins.\(source.name): \(error)", error.isAboutAFile))
       }
     }
     for sink in alertSinks(for: configuration) {
       do throws(PluginSettingsError) {
         try sink.checkSettings(try SinkFilter.split(settings(sink.name)).rest, node: configuration.node)
       } catch {
-        problems.append("plugins.\(sink.name): \(error)")
+        problems.append(("plugins.\(sink.name): \(error)", error.isAboutAFile))
       }
     }
     return problems
