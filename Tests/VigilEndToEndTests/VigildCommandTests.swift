@@ -81,6 +81,8 @@ struct VigildCommandTests {
     (["--alert-log", "st"], "alerts.path: st is the state directory itself"),
     (["--alert-log", "al.jsonl", "--socket", "al.jsonl"], "socket.path: al.jsonl is the alert log's path too"),
     (["--socket", "st/vigild.lock"], "socket.path: st/vigild.lock is the daemon's own vigild.lock"),
+    (["--alert-log", "st/sinks/webhook.cursor"], "alerts.path: st/sinks/webhook.cursor is the daemon's own sinks"),
+    (["--socket", "st/"], "socket.path: st/ is the state directory itself"),
   ])
   func anAlertLogOrSocketOnTheDaemonsOwnFilesIsRefused(arguments: [String], message: String) throws {
     let directory = try TemporaryDirectory()
@@ -90,6 +92,19 @@ struct VigildCommandTests {
     #expect(run.standardError.contains("cannot start: " + message), "\(run.standardError)")
     #expect(!FileManager.default.fileExists(atPath: directory.path + "/st"), "nothing is made")
     #expect(!FileManager.default.fileExists(atPath: directory.path + "/al.jsonl"), "nothing is made")
+  }
+
+  /// Through a symbolic link to the state directory, before any file is there (a first
+  /// start), the journal is still the journal.
+  @Test func anAlertLogOnTheStateFilesThroughALinkIsRefused() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    try FileManager.default.createDirectory(atPath: directory.path + "/real", withIntermediateDirectories: false)
+    try FileManager.default.createSymbolicLink(atPath: directory.path + "/st", withDestinationPath: "real")
+    let run = try Vigild.run(
+      ["--state-dir", "real", "--socket", "v.sock", "--http", "off", "--alert-log", "st/alerts.head"], in: directory.path)
+    #expect(run.status == 1)
+    #expect(run.standardError.contains("cannot start: alerts.path: st/alerts.head is the daemon's own alerts.head"), "\(run.standardError)")
   }
 
   /// A path vigild cannot make its folder or file at is refused naming its key.

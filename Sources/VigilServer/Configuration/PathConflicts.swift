@@ -14,6 +14,8 @@ extension DaemonConfiguration {
     let alertLog = Self.resolved(alerts.path)
     let socketPath = Self.resolved(socket.path)
     func stateFile(_ path: String) -> String? {
+      // Anything under the sinks' folder is theirs (a cursor's rename would replace it).
+      if path.hasPrefix(state + "/sinks/") { return "sinks" }
       let url = URL(fileURLWithPath: path)
       guard url.deletingLastPathComponent().path == state else { return nil }
       let name = url.lastPathComponent
@@ -32,13 +34,25 @@ extension DaemonConfiguration {
     } else if let name = stateFile(socketPath) {
       problems.append(
         "socket.path: \(socket.path) is the daemon's own \(name) in its state directory \(stateDirectory)")
+    } else if socketPath == state {
+      problems.append("socket.path: \(socket.path) is the state directory itself")
     }
     return problems
   }
 
   /// An absolute path with `.` and `..` gone and the symbolic links of the part that
-  /// exists followed, so that two spellings of one file compare equal.
+  /// exists followed, so that two spellings of one file compare equal. Foundation follows
+  /// none when the last component does not exist yet (a first start), so the deepest
+  /// folder that exists is resolved and the rest put back.
   private static func resolved(_ path: String) -> String {
-    URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    var existing = URL(fileURLWithPath: path).standardizedFileURL
+    var rest: [String] = []
+    while !FileManager.default.fileExists(atPath: existing.path), existing.path != "/" {
+      rest.insert(existing.lastPathComponent, at: 0)
+      existing.deleteLastPathComponent()
+    }
+    var url = existing.resolvingSymlinksInPath()
+    for component in rest { url.appendPathComponent(component) }
+    return url.standardizedFileURL.path
   }
 }
