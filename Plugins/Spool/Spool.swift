@@ -169,7 +169,7 @@ struct SpoolFile {
   let mappings: String
 
   var name: String { (path as NSString).lastPathComponent }
-  var mappingName: String { ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent }
+  var mappingName: String { (FolderPath.of(path) as NSString).lastPathComponent }
   /// The verdicts so far, under the spool's hidden `.progress/` until the file is done.
   var progressPath: String { SpoolProgress.path(spool: spool, mapping: mappingName, name: name) }
 
@@ -350,7 +350,7 @@ struct SpoolFile {
   }
 
   private func settle(to target: String, beside kind: String, text: String, moving: Bool) -> String? {
-    let folder = (target as NSString).deletingLastPathComponent
+    let folder = FolderPath.of(target)
     let cannot = { (what: String) in
       "cannot put \(path) away: cannot \(what) in \(folder) (\(String(cString: strerror(errno)))); it stays in the spool, "
         + "and is put away as soon as it can be"

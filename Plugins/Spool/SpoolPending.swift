@@ -1,4 +1,5 @@
 import Foundation
+import VigilCore
 
 /// The hidden `.NAME.<kind>.pending` text beside a file moved to done/ or failed/ before
 /// its verdicts or reason were put in place.
@@ -6,7 +7,7 @@ enum SpoolPending {
   static let suffix = ".pending"
 
   static func path(for target: String, kind: String) -> String {
-    let folder = (target as NSString).deletingLastPathComponent
+    let folder = FolderPath.of(target)
     return folder + "/." + (target as NSString).lastPathComponent + "." + kind + suffix
   }
 

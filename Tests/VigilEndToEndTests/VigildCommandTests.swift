@@ -94,6 +94,16 @@ struct VigildCommandTests {
     #expect(!FileManager.default.fileExists(atPath: directory.path + "/al.jsonl"), "nothing is made")
   }
 
+  /// A socket path of one character, relative, is a socket path (Foundation's path
+  /// functions crashed on it: SIGILL).
+  @Test func aOneLetterSocketPathStarts() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    let run = try Vigild.run(["--socket", "s", "--http", "off", "--rules", "Rules"], in: directory.path)
+    #expect(run.status == 0, "\(run.standardError)")
+    #expect(run.standardError.contains("ready on s:"), "\(run.standardError)")
+  }
+
   /// Through a symbolic link to the state directory, before any file is there (a first
   /// start), the journal is still the journal.
   @Test func anAlertLogOnTheStateFilesThroughALinkIsRefused() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import VigilCore
 import Glibc
 
 /// Watches the rules directories and calls `onChange` when the rule files change (docs/rules.md,
@@ -138,7 +139,7 @@ public final class RuleWatcher: @unchecked Sendable {
       for name in names where RuleDirectories.isRuleFile(name) {
         let path = directory + "/" + name
         if let target = Self.resolvedPath(path), target != path {
-          wanted.insert((target as NSString).deletingLastPathComponent)
+          wanted.insert(FolderPath.of(target))
         }
       }
     }

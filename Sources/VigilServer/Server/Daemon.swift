@@ -430,7 +430,7 @@ public final class Daemon: Sendable {
   // MARK: Start-up checks
 
   private static func parent(_ path: String) -> String {
-    let parent = (path as NSString).deletingLastPathComponent
+    let parent = FolderPath.of(path)
     return parent.isEmpty ? "." : parent
   }
 
@@ -452,7 +452,7 @@ public final class Daemon: Sendable {
   /// the same directory, or `path` itself when that name would pass the 107 bytes a
   /// socket path may have.
   private static func bindingPath(for path: String) -> String {
-    let directory = (path as NSString).deletingLastPathComponent
+    let directory = FolderPath.of(path)
     let hidden = (directory.isEmpty ? "" : directory + "/") + ".vigild-\(getpid()).sock"
     return hidden.utf8.count <= 107 ? hidden : path
   }

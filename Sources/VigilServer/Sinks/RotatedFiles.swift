@@ -1,4 +1,5 @@
 import Foundation
+import VigilCore
 
 /// A file appended to and rotated by renaming (`name.K` … `name.1`, then `name`), as the
 /// alert log is by vigild and the journal may be by logrotate: the files kept, and their
@@ -8,7 +9,7 @@ public enum RotatedFiles {
   /// `path.01` or `path.1.gz` is none of them), in no particular order: vigild's rotation
   /// removes those from `keep` up, and `vigil verify` walks them all.
   public static func numbers(beside path: String) -> [Int] {
-    let folder = (path as NSString).deletingLastPathComponent
+    let folder = FolderPath.of(path)
     let base = (path as NSString).lastPathComponent + "."
     let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
     return names.compactMap { name in
@@ -25,7 +26,7 @@ public enum RotatedFiles {
   /// record (or starts past seq 1) lost its records some other way, or was rotated into
   /// another folder.
   public static func anyRotated(beside path: String) -> Bool {
-    let folder = (path as NSString).deletingLastPathComponent
+    let folder = FolderPath.of(path)
     let name = (path as NSString).lastPathComponent
     let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
     let compressed = ["", ".gz", ".xz", ".bz2", ".zst"]
