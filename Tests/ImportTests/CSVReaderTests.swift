@@ -178,7 +178,7 @@ struct CSVReaderTests {
   /// whole, saying what they are, rather than row by row as "not UTF-8".
   @Test func aFileInUTF16OrAZipIsRefusedSayingWhatItIs() {
     let utf16: [UInt8] = [0xFF, 0xFE] + "a,b\n".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
-    #expect(throws: TableError(row: nil, "the file is UTF-16 (its first bytes say so), not UTF-8: save it as \"CSV UTF-8\", or convert it with iconv -f utf-16 -t utf-8")) {
+    #expect(throws: TableError(row: nil, "the file is UTF-16 (its first bytes say so), not UTF-8: save it as UTF-8 (Excel: \"CSV UTF-8\"), or convert it with iconv -f utf-16 -t utf-8")) {
       try CSVReader(bytes: utf16)
     }
     #expect(throws: TableError(row: nil, "the file is a zip archive (an XLSX workbook?), not text: name it .xlsx, or set the mapping's format: xlsx")) {

@@ -158,12 +158,15 @@ struct JSONRecordsReaderTests {
     let page = #"{"count": 250, "next": "https://kf.example/api/v2/assets/x/data/?start=100", "previous": null, "results": [{"a": 1}]}"#
     #expect(
       try partial(page)
-        == #"the export is one page of several; its "count" says 250 records, it holds 1; its "next" page is "#
+        == #"the export is one page of several; it counts 250 records and holds 1; its next page is "#
         + #"https://kf.example/api/v2/assets/x/data/?start=100: export every record (KoboToolbox: the API's "#
-        + "?limit=30000, or an XLSX or CSV export)")
+        + "?limit=30000, or an XLSX or CSV export; ODK Central: the OData feed without $top)")
     #expect(try partial(#"{"count": 1, "next": null, "results": [{"a": 1}]}"#) == nil)
     #expect(try partial(#"[{"a": 1}]"#) == nil)
-    #expect(try partial(#"{"count": 3, "results": [{"a": 1}]}"#)?.hasPrefix(#"the export is one page of several; its "count" says 3"#) == true)
+    // OData's own names for them (ODK Central).
+    let odata = #"{"@odata.count": 500, "@odata.nextLink": "https://central.example/x.svc/Submissions?$skip=250", "value": [{"a": 1}]}"#
+    #expect(try partial(odata)?.contains("it counts 500 records and holds 1; its next page is https://central.example/x.svc/Submissions?$skip=250") == true)
+    #expect(try partial(#"{"count": 3, "results": [{"a": 1}]}"#)?.hasPrefix("the export is one page of several; it counts 3 records and holds 1") == true)
   }
 
   /// ODK Central serves submissions as OData: the records are in `value`, a geopoint is

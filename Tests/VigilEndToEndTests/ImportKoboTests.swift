@@ -72,7 +72,7 @@ struct ImportKoboTests {
     #expect(empty.standardError.contains("vigil: warning: empty.json: the file holds no records"), "\(empty.standardError)")
     #expect(!empty.standardError.contains("no record has a value"), "\(empty.standardError)")
     #expect(
-      empty.standardError.contains(#"page.json: the export is one page of several; its "count" says 250 records, it holds 0"#),
+      empty.standardError.contains("page.json: the export is one page of several; it counts 250 records and holds 0"),
       "\(empty.standardError)")
   }
 }

@@ -73,8 +73,8 @@ final class ChunkSource {
     if let error { throw error }
     if chunk.starts(with: [0xFF, 0xFE]) || chunk.starts(with: [0xFE, 0xFF]) {
       throw TableError(
-        row: nil, "the file is UTF-16 (its first bytes say so), not UTF-8: save it as \"CSV UTF-8\", or convert it "
-          + "with iconv -f utf-16 -t utf-8")
+        row: nil, "the file is UTF-16 (its first bytes say so), not UTF-8: save it as UTF-8 (Excel: \"CSV UTF-8\"), "
+          + "or convert it with iconv -f utf-16 -t utf-8")
     }
     if chunk.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
       throw TableError(

@@ -231,11 +231,11 @@ struct JSONRecordSplitter {
 
   /// Said when the file is one page of several: its records are not all the export's.
   var pageNote: String? {
-    let counted = declaredCount.map { $0 > index ? "; its \"count\" says \($0) records, it holds \(index)" : "" } ?? ""
+    let counted = declaredCount.map { $0 > index ? "; it counts \($0) records and holds \(index)" : "" } ?? ""
     guard nextPage != nil || !counted.isEmpty else { return nil }
-    let next = nextPage.map { "; its \"next\" page is \($0)" } ?? ""
+    let next = nextPage.map { "; its next page is \($0)" } ?? ""
     return "the export is one page of several\(counted)\(next): export every record (KoboToolbox: the API's "
-      + "?limit=30000, or an XLSX or CSV export)"
+      + "?limit=30000, or an XLSX or CSV export; ODK Central: the OData feed without $top)"
   }
 
   init(source: ChunkSource, ndjson: Bool, maxRecordBytes: Int) throws(TableError) {
@@ -319,8 +319,9 @@ struct JSONRecordSplitter {
         guard value == UInt8(ascii: "[") else { throw TableError(row: nil, "\"\(name)\" must be an array of records") }
         return
       }
-      let isCount = key == Array("\"count\"".utf8)
-      let isNext = key == Array("\"next\"".utf8)
+      // Kobo's `count` and `next`; OData's `@odata.count` and `@odata.nextLink`.
+      let isCount = key == Array("\"count\"".utf8) || key == Array("\"@odata.count\"".utf8)
+      let isNext = key == Array("\"next\"".utf8) || key == Array("\"@odata.nextLink\"".utf8)
       let scanned = try scanValue(first: value, capture: isCount || isNext, row: nil)
       if isCount { declaredCount = Int(String(decoding: scanned, as: UTF8.self)) }
       if isNext, scanned.first == Self.quote,
