@@ -190,6 +190,18 @@ struct MappingTests {
       #expect((report?["narrative"] == nil) == (governorate == "ادلب"), "skip: \(governorate)")
     }
     #expect(unmapped.isEmpty, "\(unmapped)")
+    // `contains` keeps its spaces: " war " is not in "warehouse".
+    let spaced = try Self.mapper(
+      "mapping: t\nid: {column: Code}\nwhere: [{column: Gov, contains: \" war \"}]\nfields:\n  occurred_at: {value: \"2016-03-04\"}\n  type: {value: attack}\n",
+      header: ["Code", "Gov"])
+    guard case .filtered = spaced.map(TableRow(number: 2, cells: ["C", "warehouse"])) else {
+      Issue.record("' war ' is not in 'warehouse'")
+      return
+    }
+    guard case .report = spaced.map(TableRow(number: 3, cells: ["D", "after the war ended"])) else {
+      Issue.record("' war ' is in 'after the war ended'")
+      return
+    }
     // Words stay words: a longer name is another.
     guard case .filtered = mapper.map(TableRow(number: 9, cells: ["B", "ريف حلب", "مدرسة"])) else {
       Issue.record("ريف حلب is not حلب")

@@ -8,6 +8,11 @@ import Foundation
 /// Words are not changed otherwise: `Kidnapping` is not `Kidnap-killing`.
 enum CellComparison {
   static func folded(_ text: String) -> String {
+    folded(text, trimming: true)
+  }
+
+  /// `trimming`: white space at the ends left out (for equality, not for `contains`).
+  static func folded(_ text: String, trimming: Bool) -> String {
     var scalars = String.UnicodeScalarView()
     for scalar in text.unicodeScalars {
       switch scalar.value {
@@ -20,10 +25,7 @@ enum CellComparison {
       default: scalars.append(scalar)
       }
     }
-    return String(scalars).lowercased().trimmingCharacters(in: .whitespacesAndNewlines)
-  }
-
-  static func same(_ a: String, _ b: String) -> Bool {
-    a.caseInsensitiveCompare(b) == .orderedSame || folded(a) == folded(b)
+    let lowered = String(scalars).lowercased()
+    return trimming ? lowered.trimmingCharacters(in: .whitespacesAndNewlines) : lowered
   }
 }

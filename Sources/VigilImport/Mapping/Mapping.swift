@@ -90,6 +90,31 @@ struct FieldRule: Sendable {
   /// select_multiple answer, `air_strike shelling`), each mapped by `map` if there is one.
   let split: String?
   let position: SourcePosition
+  /// `skip` and `map` by their keys folded as cells are compared (`CellComparison`), made
+  /// once: a key that folds like another yields to the first in sorted order.
+  let foldedSkip: Set<String>
+  let foldedMap: [String: [String]]?
+
+  init(
+    path: String, source: ValueSource, skip: Set<String>, map: [String: [String]]?, onlyWhen: RowTest?, split: String?,
+    position: SourcePosition
+  ) {
+    self.path = path
+    self.source = source
+    self.skip = skip
+    self.map = map
+    self.onlyWhen = onlyWhen
+    self.split = split
+    self.position = position
+    foldedSkip = Set(skip.map(CellComparison.folded))
+    foldedMap = map.map { map in
+      var folded: [String: [String]] = [:]
+      for key in map.keys.sorted() where folded[CellComparison.folded(key)] == nil {
+        folded[CellComparison.folded(key)] = map[key]
+      }
+      return folded
+    }
+  }
 }
 
 enum ValueSource: Sendable {
@@ -118,6 +143,20 @@ struct RowTest: Sendable {
   let column: ColumnReference
   let kind: Kind
   let negated: Bool
+  /// The values of `equals` folded as cells are compared (trimmed), and those of
+  /// `contains` (as written: `" war "` is not `war`), made once.
+  let foldedValues: [String]
+
+  init(column: ColumnReference, kind: Kind, negated: Bool) {
+    self.column = column
+    self.kind = kind
+    self.negated = negated
+    switch kind {
+    case .equals(let values): foldedValues = values.map(CellComparison.folded)
+    case .contains(let values): foldedValues = values.map { CellComparison.folded($0, trimming: false) }
+    case .matches: foldedValues = []
+    }
+  }
 }
 
 /// A filter: a test on a cell, or a range of the report's `occurred_at` date.

@@ -184,7 +184,7 @@ public struct RowMapper: Sendable {
     let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
     // `skip` compares as `map` and the tests do: case aside; a split cell's parts each.
     func skipped(_ value: String) -> Bool {
-      value.isEmpty || rule.skip.contains(value) || rule.skip.contains(where: { CellComparison.same($0, value) })
+      value.isEmpty || rule.skip.contains(value) || rule.foldedSkip.contains(CellComparison.folded(value))
     }
     guard !skipped(text) else { return .none }
     let given = rule.split.map { separator in
@@ -196,7 +196,7 @@ public struct RowMapper: Sendable {
         values.append(value)
         continue
       }
-      guard let mapped = map[value] ?? map.first(where: { CellComparison.same($0.key, value) })?.value
+      guard let mapped = map[value] ?? rule.foldedMap?[CellComparison.folded(value)]
       else {
         unmapped.append(UnmappedValue(column: sourceName(rule.source), value: value))
         continue
@@ -313,12 +313,13 @@ public struct RowMapper: Sendable {
     let text = (cell(test.column, row) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     let result: Bool
     switch test.kind {
-    case .equals(let values): result = values.contains { CellComparison.same($0, text) }
-    case .contains(let values):
+    case .equals(let values):
       let folded = CellComparison.folded(text)
-      result = values.contains { value in
-        let foldedValue = CellComparison.folded(value)
-        return !value.isEmpty
+      result = values.contains(text) || test.foldedValues.contains(folded)
+    case .contains(let values):
+      let folded = CellComparison.folded(text, trimming: false)
+      result = zip(values, test.foldedValues).contains { value, foldedValue in
+        !value.isEmpty
           && (text.range(of: value, options: .caseInsensitive) != nil
             || (!foldedValue.isEmpty && folded.contains(foldedValue)))
       }
