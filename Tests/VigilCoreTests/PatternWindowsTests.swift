@@ -307,8 +307,9 @@ struct PatternWindowsTests {
 
   /// Thousands of reports of one group with two values among them complete nothing, and a
   /// third value then does: the sliding count of values (which passes over the starts whose
-  /// window holds too few, so that such a group stays cheap; its cost is measured in
-  /// bench/run-patterns, not asserted here) finds what scanning every window found.
+  /// window holds too few) finds what scanning every window found. Its cost is not asserted
+  /// (shared machines): this test's 3,000 reports took 2.5 s in a debug build, where 4,000
+  /// such reports had taken 44 s to rebuild.
   @Test func aDistinctGroupCompletesOnlyWithItsThirdValue() throws {
     let threeHospitals = """
       - pattern: t.distinct
