@@ -274,31 +274,39 @@ struct ControlMap: Sendable {
   /// governorate, the widest part: "Ain Issa, Raqqa" is a village of Raqqa governorate,
   /// not Raqqa city, which a text names first ("Raqqa", "Raqqa city, Raqqa").
   ///
-  /// A text may also run from the widest: "Aleppo - Manbij", "حلب - منبج". So a first part
-  /// that is a governorate's name, followed by a part that is not, is the governorate: the
-  /// later part decides, and when it names no entry the governorate does (as for "Kafr
-  /// Nabudah, Idlib"), not the governorate's city.
+  /// A text may also run from the widest, as datasets write admin paths: "Aleppo - Manbij",
+  /// "حلب - منبج", "Raqqa, Ain Issa". So a first part that is a governorate's name is its
+  /// city only when nothing but governorates or a bracketed qualifier follows ("Raqqa",
+  /// "Idlib, Idlib", "Homs (Old City)"); followed by a place, it is the governorate: the
+  /// place decides, and when it names no entry the governorate does (step 3), not the
+  /// governorate's city. Damascus, whose governorate is the city, stays the city's.
   private func entries(named text: String) -> [Int] {
     let parts = Self.placeParts(text)
     let governorates = parts.map { GovernorateAtlas.atlas.region(named: $0.text) }
-    let named = { (part: (text: String, variants: [[String]])) -> [Int] in
+    let named = { (part: PlacePart) -> [Int] in
       let named = part.variants.compactMap { self.byNameWords[$0] }
       return named.count <= 1 ? named.first ?? [] : Array(Set(named.joined())).sorted()
     }
-    // Widest first: a governorate's name, then a place that is not one, written with a
-    // dash, or naming an entry of its own ("Aleppo, Manbij" too).
-    let placeAfter = parts.indices.dropFirst().first { governorates[$0] == nil && !named(parts[$0]).isEmpty }
-    let runsFromTheWidest =
-      governorates.first != nil && governorates.dropFirst().contains(nil)
-      && (placeAfter != nil || Self.firstPartEndsAtDash(text))
+    let widestFirst = Self.runsFromTheWidest(parts, governorates: governorates)
+    var cityAsWidest: [Int] = []
     for (index, part) in parts.enumerated() {
       if let governorate = governorates[index] {
-        if index == 0 ? runsFromTheWidest : !Self.cityGovernorates.contains(governorate) { continue }
+        if index == 0, widestFirst {
+          if Self.cityGovernorates.contains(governorate) { cityAsWidest = named(part) }
+          continue
+        }
+        if index > 0, !Self.cityGovernorates.contains(governorate) { continue }
       }
       let entries = named(part)
       if !entries.isEmpty { return entries }
     }
-    return []
+    return cityAsWidest
+  }
+
+  /// A governorate's name first, then a part that is neither a governorate nor in brackets.
+  static func runsFromTheWidest(_ parts: [PlacePart], governorates: [String?]) -> Bool {
+    guard governorates.first != nil else { return false }
+    return parts.indices.dropFirst().contains { governorates[$0] == nil && !parts[$0].bracketed }
   }
 
   /// The governorates that are a city, and nothing else: "Jobar, Damascus" is in Damascus
@@ -309,9 +317,10 @@ struct ControlMap: Sendable {
   /// one its first part names when a part that is not a governorate follows ("Idlib -
   /// Kafr Nabudah").
   static func governorateNamed(besidePlaceIn text: String) -> String? {
-    let governorates = placeParts(text).map { GovernorateAtlas.atlas.region(named: $0.text) }
+    let parts = placeParts(text)
+    let governorates = parts.map { GovernorateAtlas.atlas.region(named: $0.text) }
     if let later = governorates.dropFirst().reversed().lazy.compactMap({ $0 }).first { return later }
-    return governorates.dropFirst().contains(nil) && firstPartEndsAtDash(text) ? governorates.first ?? nil : nil
+    return runsFromTheWidest(parts, governorates: governorates) ? governorates.first ?? nil : nil
   }
 
   /// Words that only say what kind of place a name is: "Raqqa city" is Raqqa.
@@ -326,29 +335,29 @@ struct ControlMap: Sendable {
   /// A part that says nothing of where — only kind words ("Raqqa (city)"), or the country
   /// ("Raqqa, Syria") — is no part: it would be taken for the place, or make the text
   /// seem to run from the widest.
-  static func placeParts(_ text: String) -> [(text: String, variants: [[String]])] {
-    var parts: [(text: String, variants: [[String]])] = []
-    for piece in partTexts(text) {
-      let words = PlaceWords.words(of: piece)
+  static func placeParts(_ text: String) -> [PlacePart] {
+    var parts: [PlacePart] = []
+    for piece in partPieces(text) {
+      let words = PlaceWords.words(of: piece.text)
       guard !words.isEmpty, !countryNames.contains(words) else { continue }
       let bare = words.filter { !qualifiers.contains($0) }
       guard !bare.isEmpty else { continue }
-      parts.append((piece, bare != words ? [words, bare] : [words]))
+      parts.append(PlacePart(text: piece.text, variants: bare != words ? [words, bare] : [words], bracketed: piece.bracketed))
     }
     return parts
+  }
+
+  /// One part of a place text: as written, its ways of naming a place, and whether it was
+  /// in brackets ("Homs (Old City)": a qualifier of what comes before it).
+  struct PlacePart {
+    let text: String
+    let variants: [[String]]
+    let bracketed: Bool
   }
 
   /// Syria, as place texts name it after a place.
   static let countryNames: Set<[String]> = Set(
     ["Syria", "Syrian Arab Republic", "سوريا", "سورية", "الجمهورية العربية السورية"].map(PlaceWords.words(of:)))
-
-  /// Whether the text's first part ends at a " - " ("Aleppo - Manbij"): the way a text
-  /// that runs from the widest is written, where a comma or a bracket ("Raqqa, Syria",
-  /// "Homs (Old City)") follows the place itself.
-  static func firstPartEndsAtDash(_ text: String) -> Bool {
-    let pieces = text.split(separator: " - ", maxSplits: 1, omittingEmptySubsequences: false)
-    return pieces.count == 2 && placeParts(String(pieces[0])).count == 1 && !placeParts(String(pieces[1])).isEmpty
-  }
 
   /// The separators of a place text's parts, besides " - ".
   static let separators: Set<Unicode.Scalar> = [",", "،", ";", "؛", "/", "(", ")", "[", "]", "–", "—"]
@@ -358,20 +367,27 @@ struct ControlMap: Sendable {
   /// Foundation's `components(separatedBy:)` with a `CharacterSet` built for each text cost
   /// some 40,000 instructions a place name (bench/count-instructions), for each one first seen.
   static func partTexts(_ text: String) -> [String] {
-    var texts: [String] = []
+    partPieces(text).map(\.text)
+  }
+
+  /// The parts, each with whether an opening bracket came just before it.
+  static func partPieces(_ text: String) -> [(text: String, bracketed: Bool)] {
+    var pieces: [(text: String, bracketed: Bool)] = []
     for piece in text.split(separator: " - ", omittingEmptySubsequences: false) {
       var part = String.UnicodeScalarView()
+      var bracketed = false
       for scalar in piece.unicodeScalars {
         if separators.contains(scalar) {
-          texts.append(String(part))
+          pieces.append((String(part), bracketed))
           part = String.UnicodeScalarView()
+          bracketed = scalar == "(" || scalar == "["
         } else {
           part.append(scalar)
         }
       }
-      texts.append(String(part))
+      pieces.append((String(part), bracketed))
     }
-    return texts
+    return pieces
   }
 
   /// The verdict of the covering entries: who held the place, designated groups or others.

@@ -113,8 +113,17 @@ struct TerritorialControlTests {
     ("2016-06-01", #""place":"Idlib, Syria""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
     ("2016-06-01", #""place":"إدلب، سوريا""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
     ("2016-06-01", #""place":"Idlib - city centre""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
-    // Widest first with a comma, when the place after it names an entry.
+    // Widest first with a comma, or any dash, as datasets write admin paths: the place
+    // after the governorate decides, else the governorate, never its city.
     ("2016-06-01", #""place":"Aleppo, Manbij""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"Idlib, Kafr Nabudah""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
+    ("2016-06-01", #""place":"Idlib – Kafr Nabudah""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
+    ("2016-06-01", #""place":"Idlib/Kafr Nabudah""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
+    ("2016-06-01", #""place":"Idlib, Idlib countryside""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
+    // A bracket qualifies what comes before it: the city.
+    ("2016-06-01", #""place":"Idlib (Kafr Nabudah)""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    // Damascus's governorate is the city, first or last.
+    ("2016-06-01", #""place":"Damascus - Jobar""#, "others"),
     // … and found as the governorate where the report gives none of its own.
     ("2016-06-01", #""place":"Ain Issa, Ar-Raqqa""#, "designated: Raqqa was held by ISIL alone (control: raqqa_governorate)"),
     ("2016-06-01", #""place":"Ain Issa, Raqqa Governorate","governorate":"Aleppo""#, "unknown"),
