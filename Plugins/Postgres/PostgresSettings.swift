@@ -128,9 +128,10 @@ public struct PostgresSettings: Sendable, Equatable {
       let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
       endpoint = .unixSocket(path: (exists && isDirectory.boolValue) || socket == nil ? path + "/.s.PGSQL.\(port)" : path)
     }
+    var fileProblem: PluginSettingsError?
     writer = try Self.credentials(
       user: try text("user"), passwordFile: try text("password_file"), passwordVariable: try text("password_env"),
-      where: "")
+      where: "", fileProblem: &fileProblem)
     database = try text("database") ?? writer.user
     switch values["owner"] {
     case nil: owner = nil
@@ -146,7 +147,7 @@ public struct PostgresSettings: Sendable, Equatable {
       }
       owner = try Self.credentials(
         user: ownerValues["user"], passwordFile: ownerValues["password_file"],
-        passwordVariable: ownerValues["password_env"], where: "owner.")
+        passwordVariable: ownerValues["password_env"], where: "owner.", fileProblem: &fileProblem)
     default:
       throw PluginSettingsError("owner must be a mapping: {user: vigil_owner, password_file: /path}")
     }
@@ -164,14 +165,15 @@ public struct PostgresSettings: Sendable, Equatable {
     }
     tlsCAFile = try text("tls_ca_file")
     if let tlsCAFile {
-      guard let contents = FileManager.default.contents(atPath: tlsCAFile) else {
-        throw PluginSettingsError("tls_ca_file \(tlsCAFile) cannot be read", isAboutAFile: FileManager.default.fileExists(atPath: tlsCAFile))
+      let contents = FileManager.default.contents(atPath: tlsCAFile)
+      if contents == nil {
+        try Self.held(.unreadable("tls_ca_file \(tlsCAFile) cannot be read", path: tlsCAFile), in: &fileProblem)
       }
       guard mode != .disable else {
         throw PluginSettingsError("tls_ca_file is given with tls: disable, which uses no TLS; choose one")
       }
       // Checked now, not at every connection: a file that holds no certificate is a slip.
-      guard String(decoding: contents, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----") else {
+      if let contents, !String(decoding: contents, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----") {
         throw PluginSettingsError("tls_ca_file \(tlsCAFile) holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
       }
     }
@@ -196,10 +198,21 @@ public struct PostgresSettings: Sendable, Equatable {
       throw PluginSettingsError("write must be copy or insert, got \(method)")
     }
     self.writeMethod = writeMethod
+    if let fileProblem { throw fileProblem }
+  }
+
+  /// A file this user cannot read, but vigild's may, is said after every other problem
+  /// (`vigil rules lint` warns of it and goes on); one that is not there is thrown now.
+  private static func held(_ problem: PluginSettingsError, in fileProblem: inout PluginSettingsError?)
+    throws(PluginSettingsError)
+  {
+    guard problem.isAboutAFile else { throw problem }
+    if fileProblem == nil { fileProblem = problem }
   }
 
   private static func credentials(
-    user: String?, passwordFile: String?, passwordVariable: String?, where prefix: String
+    user: String?, passwordFile: String?, passwordVariable: String?, where prefix: String,
+    fileProblem: inout PluginSettingsError?
   ) throws(PluginSettingsError) -> Credentials {
     guard let user else { throw PluginSettingsError("\(prefix)user is required: the PostgreSQL role to connect as") }
     guard Self.isRoleName(user) else {
@@ -210,8 +223,7 @@ public struct PostgresSettings: Sendable, Equatable {
       throw PluginSettingsError("give \(prefix)password_file or \(prefix)password_env, not both")
     }
     if let passwordFile, !FileManager.default.isReadableFile(atPath: passwordFile) {
-      throw PluginSettingsError("\(prefix)password_file \(passwordFile) cannot be read",
-        isAboutAFile: FileManager.default.fileExists(atPath: passwordFile))
+      try held(.unreadable("\(prefix)password_file \(passwordFile) cannot be read", path: passwordFile), in: &fileProblem)
     }
     return Credentials(user: user, passwordFile: passwordFile, passwordVariable: passwordVariable)
   }

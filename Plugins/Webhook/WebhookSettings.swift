@@ -117,9 +117,7 @@ struct WebhookSettings {
   /// The file's bytes without the line ends an editor leaves at the end.
   static func secret(in path: String) throws(PluginSettingsError) -> [UInt8] {
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw PluginSettingsError(
-        "secret_file \(path) cannot be read: it must hold the secret requests are signed with",
-        isAboutAFile: FileManager.default.fileExists(atPath: path))
+      throw .unreadable("secret_file \(path) cannot be read: it must hold the secret requests are signed with", path: path)
     }
     var bytes = [UInt8](data)
     while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { bytes.removeLast() }
