@@ -163,6 +163,11 @@ struct JSONRecordsReaderTests {
         + "?limit=30000, or an XLSX or CSV export; ODK Central: the OData feed without $top)")
     #expect(try partial(#"{"count": 1, "next": null, "results": [{"a": 1}]}"#) == nil)
     #expect(try partial(#"[{"a": 1}]"#) == nil)
+    // ODK Central writes them after the records.
+    let footer = #"{"value": [{"a": 1}], "@odata.context": "x", "@odata.nextLink": "https://c.example/s?$skip=1", "@odata.count": 9}"#
+    #expect(try partial(footer) == "the export is one page of several; it counts 9 records and holds 1; its next page is https://c.example/s?$skip=1: export every record (KoboToolbox: the API's ?limit=30000, or an XLSX or CSV export; ODK Central: the OData feed without $top)")
+    // A fault after the records is none of the import's: nothing is said of paging.
+    #expect(try partial(#"{"value": [{"a": 1}], "@odata.count": 1, oops}"#) == nil)
     // OData's own names for them (ODK Central).
     let odata = #"{"@odata.count": 500, "@odata.nextLink": "https://central.example/x.svc/Submissions?$skip=250", "value": [{"a": 1}]}"#
     #expect(try partial(odata)?.contains("it counts 500 records and holds 1; its next page is https://central.example/x.svc/Submissions?$skip=250") == true)

@@ -228,6 +228,8 @@ struct JSONRecordSplitter {
   /// the records it counts in all, and where its next page is, when it says.
   private var declaredCount: Int?
   private var nextPage: String?
+  /// The records are a member of a top-level object (not a top-level array).
+  private var inObject = false
 
   /// Said when the file is one page of several: its records are not all the export's.
   var pageNote: String? {
@@ -304,6 +306,7 @@ struct JSONRecordSplitter {
       + "(ODK Central's OData)"
     guard let first = nextNonSpace() else { throw endOfFile("the file is empty: no JSON") }
     if first == UInt8(ascii: "[") { return }
+    inObject = true
     guard first == UInt8(ascii: "{") else { throw TableError(row: nil, shape) }
     while true {
       guard let start = nextNonSpace() else { throw endOfFile("the file ends inside the top-level object") }
@@ -320,18 +323,40 @@ struct JSONRecordSplitter {
         return
       }
       // Kobo's `count` and `next`; OData's `@odata.count` and `@odata.nextLink`.
-      let isCount = key == Array("\"count\"".utf8) || key == Array("\"@odata.count\"".utf8)
-      let isNext = key == Array("\"next\"".utf8) || key == Array("\"@odata.nextLink\"".utf8)
-      let scanned = try scanValue(first: value, capture: isCount || isNext, row: nil)
-      if isCount { declaredCount = Int(String(decoding: scanned, as: UTF8.self)) }
-      if isNext, scanned.first == Self.quote,
-        let url = try? JSONSerialization.jsonObject(with: Data(scanned), options: [.fragmentsAllowed]) as? String
-      {
-        nextPage = url
-      }
+      try takeMember(key: key, first: value)
       guard let separator = nextNonSpace() else { throw endOfFile("the file ends inside the top-level object") }
       if separator == UInt8(ascii: "}") { throw TableError(row: nil, shape) }
       guard separator == Self.comma else { throw TableError(row: nil, "the top-level object is not valid JSON") }
+    }
+  }
+
+  /// A top-level member other than the records: kept when it says the file is one page of
+  /// several (Kobo's `count` and `next`; OData's `@odata.count` and `@odata.nextLink`).
+  private mutating func takeMember(key: [UInt8], first value: UInt8) throws(TableError) {
+    let isCount = key == Array("\"count\"".utf8) || key == Array("\"@odata.count\"".utf8)
+    let isNext = key == Array("\"next\"".utf8) || key == Array("\"@odata.nextLink\"".utf8)
+    let scanned = try scanValue(first: value, capture: isCount || isNext, row: nil)
+    if isCount { declaredCount = Int(String(decoding: scanned, as: UTF8.self)) }
+    if isNext, scanned.first == Self.quote,
+      let url = try? JSONSerialization.jsonObject(with: Data(scanned), options: [.fragmentsAllowed]) as? String
+    {
+      nextPage = url
+    }
+  }
+
+  /// The members after the records (ODK Central writes `@odata.nextLink` and `@odata.count`
+  /// there), for what they say of paging; the records are read, so a fault here is no
+  /// fault of the import, and reading stops at it.
+  private mutating func readMembersAfterRecords() {
+    do throws(TableError) {
+      while let separator = nextNonSpace(), separator == Self.comma {
+        guard let start = nextNonSpace(), start == Self.quote else { return }
+        let key = try scanValue(first: start, capture: true, row: nil)
+        guard nextNonSpace() == Self.colon, let value = nextNonSpace() else { return }
+        try takeMember(key: key, first: value)
+      }
+    } catch {
+      return
     }
   }
 
@@ -340,6 +365,7 @@ struct JSONRecordSplitter {
     guard var start = nextNonSpace() else { throw failed(endOfFile(unclosed)) }
     if start == UInt8(ascii: "]") {
       phase = .done
+      if inObject { readMembersAfterRecords() }
       return nil
     }
     if !first {
