@@ -115,6 +115,12 @@ struct VigildCommandTests {
       ["--state-dir", "real", "--socket", "v.sock", "--http", "off", "--alert-log", "st/alerts.head"], in: directory.path)
     #expect(run.status == 1)
     #expect(run.standardError.contains("cannot start: alerts.path: st/alerts.head is the daemon's own alerts.head"), "\(run.standardError)")
+    // A link to the file that is not there yet.
+    try FileManager.default.createSymbolicLink(atPath: directory.path + "/log.jsonl", withDestinationPath: "real/alerts.head")
+    let dangling = try Vigild.run(
+      ["--state-dir", "real", "--socket", "v.sock", "--http", "off", "--alert-log", "log.jsonl"], in: directory.path)
+    #expect(dangling.status == 1)
+    #expect(dangling.standardError.contains("alerts.path: log.jsonl is the daemon's own alerts.head"), "\(dangling.standardError)")
   }
 
   /// A path vigild cannot make its folder or file at is refused naming its key.

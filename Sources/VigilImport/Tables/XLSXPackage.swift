@@ -160,15 +160,16 @@ struct XLSXPackage {
           provider: { _, size in
             // ZIPFoundation 0.9.20 gives zlib `size` bytes of input whatever the chunk's
             // length (Data+Compression.swift, `avail_in = bufferSize`), so a chunk is
-            // always `size` bytes: the entry's, then what follows it in the file, then
-            // zeros past the file's end — never less, or zlib reads past the buffer. Once
-            // the entry's bytes are all given, a stream that asks for more is damaged.
+            // always `size` bytes: the entry's own, then zeros — never less, or zlib reads
+            // past the buffer, and never the bytes after the entry, which a stream that
+            // runs on would take for its own. Once the entry's bytes are all given, a
+            // stream that asks for more is damaged.
             guard next < range.upperBound else {
               throw Stop(error: self.damaged(part, "has a compressed stream that does not end within its own bytes"))
             }
             var chunk: Data
             do throws(ZipEntryData.Problem) {
-              chunk = try self.entryData.read(at: next, count: size)
+              chunk = try self.entryData.read(at: next, count: Int(min(UInt64(size), range.upperBound - next)))
             } catch {
               throw Stop(error: self.damaged(part, error.reason))
             }

@@ -46,6 +46,11 @@ extension DaemonConfiguration {
   /// folder that exists is resolved and the rest put back.
   private static func resolved(_ path: String) -> String {
     var existing = URL(fileURLWithPath: path).standardizedFileURL
+    // A link whose target is not there yet (a first start) points at the file to be made.
+    for _ in 0..<16 {
+      guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: existing.path) else { break }
+      existing = URL(fileURLWithPath: target, relativeTo: existing.deletingLastPathComponent()).standardizedFileURL
+    }
     var rest: [String] = []
     while !FileManager.default.fileExists(atPath: existing.path), existing.path != "/" {
       rest.insert(existing.lastPathComponent, at: 0)
