@@ -67,7 +67,10 @@ struct DaemonReloadTests {
     let path = daemon.directory.path + "/Rules/count.yaml"
     try Self.write(Self.rule("count.a") + Self.rule("count.b"), to: path)
     #expect(try eventually { try Self.firing(daemon).contains("count.b") })
-    try Self.write(Self.rule("count.new") + Self.rule("count.a") + Self.rule("count.b", condition: "type = access"), to: path)
+    // Renamed into place: written in place, a reload on a loaded machine could read it
+    // half written and count against that (the CI once saw "2 added").
+    try (Self.rule("count.new") + Self.rule("count.a") + Self.rule("count.b", condition: "type = access")).write(
+      toFile: path, atomically: true, encoding: .utf8)
     #expect(try eventually { try Self.firing(daemon).contains("count.new") })
     let loaded = try Self.alertLog(daemon).filter { $0["rule"] as? String == "vigil.ruleset_loaded" }
     #expect((loaded.last?["message"] as? String)?.contains("1 added, 0 removed, 1 changed") == true, "\(loaded.last ?? [:])")
