@@ -545,7 +545,7 @@ struct DaemonEndToEndTests {
     try FileManager.default.moveItem(atPath: log, toPath: log + ".1")
     #expect(try daemon.exchange(#"{"op":"reopen"}"#)["op"] as? String == "reopen")
     #expect(try daemon.exchange(#"{"op":"reopen"}"#)["op"] as? String == "reopen", "the same file again")
-    #expect(daemon.log().contains("reopened the alert log and the journal on the reopen request"))
+    #expect(eventually { daemon.log().contains("reopened the alert log and the journal on the reopen request") })
     _ = try daemon.exchange([Self.report("L2")])
     let again = try ChildProcess.run(
       "vigild", ["--socket", daemon.directory.path + "/w.sock", "--state-dir", "other", "--http", "off"],

@@ -63,8 +63,10 @@ public final class ReadInBackground: @unchecked Sendable {
   private let done = DispatchSemaphore(value: 0)
   private let lock = NSLock()
   private var data = Data()
+  private let descriptor: Int32
 
   public init(_ handle: FileHandle) {
+    descriptor = handle.fileDescriptor
     Thread.detachNewThread { [self] in
       while true {
         let chunk = handle.availableData
@@ -75,9 +77,17 @@ public final class ReadInBackground: @unchecked Sendable {
     }
   }
 
-  /// What has been read so far, as text.
+  /// What has been read so far, as text — once the pipe holds nothing the reading thread
+  /// has yet to take (for up to 5 s): a daemon logs a line before it answers, but on a
+  /// loaded machine this thread may not have run since, and a test that got the answer
+  /// found the line missing.
   public func sofar() -> String {
-    lock.withLock { String(decoding: data, as: UTF8.self) }
+    let deadline = Date().addingTimeInterval(5)
+    var pending: Int32 = 0
+    while ioctl(descriptor, UInt(FIONREAD), &pending) == 0, pending > 0, Date() < deadline {
+      usleep(1000)
+    }
+    return lock.withLock { String(decoding: data, as: UTF8.self) }
   }
 
   /// Everything, once the handle's end is reached (at once on later calls).
