@@ -577,21 +577,32 @@ private struct Workbook {
   /// and its central directory record), as a crafted archive would.
   func declareSize(_ size: UInt32, of name: String) throws {
     var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+    // The uncompressed size: at 22 in a local header, at 24 in a central-directory record.
+    Self.patchHeaders(of: name, in: &bytes, fieldOffsets: (22, 24)) { bytes, field in
+      withUnsafeBytes(of: size.littleEndian) { bytes.replaceSubrange(field..<(field + 4), with: $0) }
+    }
+    try bytes.write(to: URL(fileURLWithPath: path))
+  }
+
+  /// Calls `patch` with the place of a field in each header of `name`: its local header
+  /// (the field at `fieldOffsets.local`) and its central-directory record (`.central`).
+  private static func patchHeaders(
+    of name: String, in bytes: inout Data, fieldOffsets: (local: Int, central: Int), _ patch: (inout Data, Int) -> Void
+  ) {
     let nameBytes = Data(name.utf8)
-    // (signature, offset of the name, offset of the uncompressed size) per header kind
-    for (signature, nameOffset, sizeOffset) in [(UInt32(0x0403_4b50), 30, 22), (0x0201_4b50, 46, 24)] {
+    // (signature, offset of the name, offset of the field) per header kind
+    for (signature, nameOffset, fieldOffset) in [
+      (UInt32(0x0403_4b50), 30, fieldOffsets.local), (0x0201_4b50, 46, fieldOffsets.central),
+    ] {
       var start = bytes.startIndex
       while let found = bytes[start...].firstRange(of: withUnsafeBytes(of: signature.littleEndian) { Data($0) }) {
         let header = found.lowerBound
         start = found.upperBound
         let nameRange = (header + nameOffset)..<(header + nameOffset + nameBytes.count)
         guard nameRange.upperBound <= bytes.endIndex, bytes[nameRange] == nameBytes else { continue }
-        withUnsafeBytes(of: size.littleEndian) {
-          bytes.replaceSubrange((header + sizeOffset)..<(header + sizeOffset + 4), with: $0)
-        }
+        patch(&bytes, header + fieldOffset)
       }
     }
-    try bytes.write(to: URL(fileURLWithPath: path))
   }
 
   /// Rewrites the zip with `name`'s bytes replaced by `deflated`, declared as a deflated
@@ -610,17 +621,7 @@ private struct Workbook {
     // A stored entry holds its bytes as they are: mark it deflated (method 8) in its
     // local header (offset 8) and its central-directory record (offset 10).
     var bytes = try Data(contentsOf: URL(fileURLWithPath: stored))
-    let nameBytes = Data(name.utf8)
-    for (signature, nameOffset, methodOffset) in [(UInt32(0x0403_4b50), 30, 8), (0x0201_4b50, 46, 10)] {
-      var start = bytes.startIndex
-      while let found = bytes[start...].firstRange(of: withUnsafeBytes(of: signature.littleEndian) { Data($0) }) {
-        let header = found.lowerBound
-        start = found.upperBound
-        let nameRange = (header + nameOffset)..<(header + nameOffset + nameBytes.count)
-        guard nameRange.upperBound <= bytes.endIndex, bytes[nameRange] == nameBytes else { continue }
-        bytes[header + methodOffset] = 8
-      }
-    }
+    Self.patchHeaders(of: name, in: &bytes, fieldOffsets: (8, 10)) { bytes, field in bytes[field] = 8 }
     try bytes.write(to: URL(fileURLWithPath: path))
   }
 
