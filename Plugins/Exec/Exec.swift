@@ -111,8 +111,13 @@ struct ExecDestination: AlertDestination {
         // cannot have been reused): a script's children too.
         kill(-pid, SIGKILL)
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-        throw Failure(description: "\(program) ran past timeout_s (\(Self.seconds(timeout)) s) and was killed")
+        // What it said before it hung is often why (a name it could not resolve).
+        let said = Self.tail(of: errors)
+        throw Failure(
+          description: "\(program) ran past timeout_s (\(Self.seconds(timeout)) s) and was killed"
+            + (said.isEmpty ? "" : ": \(said)"))
       }
+      Self.keepOnlyTheEnd(of: errors)
       usleep(10_000)
     }
 
@@ -148,7 +153,10 @@ struct ExecDestination: AlertDestination {
     sigemptyset(&none)
     var defaults = sigset_t()
     sigemptyset(&defaults)
-    for signalNumber in [SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGPIPE] { sigaddset(&defaults, signalNumber) }
+    // Every signal a process may catch or ignore (SIGKILL and SIGSTOP it may not).
+    for signalNumber: Int32 in 1...31 where signalNumber != SIGKILL && signalNumber != SIGSTOP {
+      sigaddset(&defaults, signalNumber)
+    }
     let flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
     var results = [
       posix_spawnattr_setflags(&attributes, Int16(flags)),
@@ -224,7 +232,33 @@ struct ExecDestination: AlertDestination {
     }
   }
 
-  /// The last bytes the command wrote to its standard error, trimmed.
+  /// How much of a command's standard error is kept on disk while it runs: a command that
+  /// writes without end there fills no disk.
+  static let stderrKept: off_t = 1 << 20
+
+  /// Past `stderrKept`, the start of the standard error file is given back to the file
+  /// system (a hole punched in it, the size kept, so the command's writes go on where they
+  /// were): only its end is ever shown.
+  static func keepOnlyTheEnd(of descriptor: Int32) {
+    var information = stat()
+    guard fstat(descriptor, &information) == 0, off_t(information.st_blocks) * 512 > stderrKept else { return }
+    let end = (information.st_size - 65_536) / 4096 * 4096
+    guard end > 0 else { return }
+    // FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE; a file system without holes keeps it all.
+    _ = punchHole?(descriptor, 0x02 | 0x01, 0, end)
+  }
+
+  /// glibc's `fallocate`, which Swift's Glibc module does not declare (it is under
+  /// _GNU_SOURCE).
+  private static let punchHole: Fallocate? = {
+    guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "fallocate") else { return nil }
+    return unsafeBitCast(symbol, to: Fallocate.self)
+  }()
+  private typealias Fallocate = @convention(c) (Int32, Int32, off_t, off_t) -> Int32
+
+  /// The last bytes the command wrote to its standard error, trimmed, on one line: line
+  /// breaks as spaces, other control characters (a terminal's escapes, NUL) replaced, as it
+  /// is shown in status and in vigild's log.
   static func tail(of descriptor: Int32) -> String {
     var information = stat()
     guard fstat(descriptor, &information) == 0 else { return "" }
@@ -238,7 +272,16 @@ struct ExecDestination: AlertDestination {
       guard count > 0 else { break }
       bytes += buffer[0..<count]
     }
-    return String(decoding: bytes.suffix(stderrTail), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    let text = String(decoding: bytes.suffix(stderrTail), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    var shown = String.UnicodeScalarView()
+    for scalar in text.unicodeScalars {
+      switch scalar.value {
+      case 0x09, 0x0A, 0x0D: shown.append(" ")
+      case 0x00..<0x20, 0x7F..<0xA0: shown.append("\u{FFFD}")
+      default: shown.append(scalar)
+      }
+    }
+    return String(shown)
   }
 
   static func describe(_ error: Int32) -> String {

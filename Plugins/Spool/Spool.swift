@@ -198,6 +198,11 @@ struct SpoolFile {
   func importRows(_ context: any SourceContext) -> Stuck? {
     // Before anything reads it (a file that fails at once still reports the rows before it).
     SpoolProgress.discardIfNotOf(path, at: progressPath)
+    // Opening a named pipe would wait for a writer, for good, and the spool with it; a
+    // device or a socket is no export either. Only a regular file (or a link to one) is read.
+    if let kind = Self.notARegularFile(path) {
+      return putAway { fail("it is \(kind), not a regular file: the spool reads files only (write one and rename it in)") }
+    }
     switch MappingLoader.load(path: mappings + "/" + mappingName + ".yaml") {
     case .failure(let errors):
       return putAway { fail("the mapping \(mappingName) (\(mappings)/\(mappingName).yaml) does not load:\n\(errors)") }
@@ -286,6 +291,20 @@ struct SpoolFile {
         if SpoolProgress.inode(of: path) == startedAs.inode { return putAway { fail("\(error)") } }
         return putAway { finishReplaced(failure: "\(error)") }
       }
+    }
+  }
+
+  /// What the path is when it is not a regular file ("a named pipe (FIFO)"), else nil.
+  static func notARegularFile(_ path: String) -> String? {
+    var status = stat()
+    guard stat(path, &status) == 0 else { return nil }  // gone or unreadable: the open says why
+    switch status.st_mode & S_IFMT {
+    case S_IFREG, S_IFDIR: return nil  // a folder: the reader says "give the files in it"
+    case S_IFIFO: return "a named pipe (FIFO)"
+    case S_IFSOCK: return "a socket"
+    case S_IFCHR: return "a character device"
+    case S_IFBLK: return "a block device"
+    default: return "not a regular file"
     }
   }
 

@@ -18,6 +18,10 @@ struct Status: ParsableCommand {
       return
     }
     let status = try connection.request(#"{"op":"status"}"#)
+    // What the status carries was written by others (a sink's command on its standard
+    // error, a file's name in a spool): shown one line each, its control bytes replaced,
+    // so that none can move the cursor or forge a line.
+    func print(_ line: String) { Swift.print(TerminalText.safe(line)) }
     let ruleset = status["ruleset"] as? [String: Any] ?? [:]
     let reload = status["last_reload"] as? [String: Any] ?? [:]
     let counters = status["counters"] as? [String: Any] ?? [:]
@@ -128,8 +132,9 @@ enum RuleErrorText {
   static func describe(_ error: [String: Any]) -> String {
     let (file, line, column) = (error["file"] as? String ?? "", error["line"] as? Int ?? 0, error["column"] as? Int ?? 0)
     let message = error["message"] as? String ?? ""
-    if file.isEmpty { return message }
-    return line == 0 ? "\(file): \(message)" : "\(file):\(line):\(column): \(message)"
+    // A file's name and a message may carry what a rule author wrote: shown safe.
+    if file.isEmpty { return TerminalText.safe(message) }
+    return TerminalText.safe(line == 0 ? "\(file): \(message)" : "\(file):\(line):\(column): \(message)")
   }
 }
 

@@ -147,6 +147,7 @@ struct SinkEndToEndTests {
     // tells its pid (each run's appended).
     let script = """
       if [ -e \(directory.path)/hang ]; then
+        printf 'stuck on DNS\\033[2J\\000\\nfor ops.example\\n' >&2
         sh -c 'echo $$ >> \(directory.path)/child.pids; exec sleep 600' &
         wait
         exit 1
@@ -162,6 +163,13 @@ struct SinkEndToEndTests {
       try eventually(within: 30) {
         (try Self.sinkStatus(daemon)["last_error"] as? String)?.contains("ran past timeout_s") == true
       })
+    // What it said before it hung, on one line, a terminal's escape and the NUL replaced;
+    // and `vigil status` shows no control byte of it either.
+    let lastError = try #require(try Self.sinkStatus(daemon)["last_error"] as? String)
+    #expect(lastError.hasSuffix("and was killed: stuck on DNS\u{FFFD}[2J\u{FFFD} for ops.example"), "\(lastError)")
+    let status = try VigilClientCommandTests.vigil(daemon, ["status"])
+    #expect(status.status == 0 && status.standardOutput.contains("last error: ") && status.standardOutput.contains("stuck on DNS"), "\(status.standardOutput)")
+    #expect(!status.standardOutput.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "\(status.standardOutput.debugDescription)")
     let childPids = directory.path + "/child.pids"
     #expect(eventually(within: 30) { !Self.pids(in: childPids).isEmpty }, "the script started its child")
     // The first run's child: it went with the script when the group was killed.

@@ -86,6 +86,15 @@ struct SpoolSourceTests {
     #expect(rename(directory.path + "/spool/week9.csv", directory.path + "/spool/hxl-incidents/week9.csv") == 0)
     #expect(eventually(within: 60) { Self.read(directory.path + "/spool/done/week9.csv.verdicts") != nil })
     #expect(eventually(within: 60) { (try? problem()) == .some(nil) })
+
+    // A named pipe: opening it would wait for a writer for good, and no later file would be
+    // taken. It goes to failed/ with what it is, and the file after it is imported.
+    #expect(mkfifo(directory.path + "/spool/hxl-incidents/a-pipe.csv", 0o644) == 0)
+    try Self.drop(try String(contentsOfFile: Self.example, encoding: .utf8), as: "z-after.csv", in: directory)
+    let pipeReason = directory.path + "/spool/failed/a-pipe.csv.reason"
+    #expect(eventually(within: 60) { Self.read(pipeReason) != nil })
+    #expect(Self.read(pipeReason)?.hasPrefix("it is a named pipe (FIFO), not a regular file") == true, "\(Self.read(pipeReason) ?? "")")
+    #expect(eventually(within: 60) { Self.read(directory.path + "/spool/done/z-after.csv.verdicts") != nil })
     expectCleanStop(daemon)
   }
 
