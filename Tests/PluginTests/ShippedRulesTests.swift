@@ -147,6 +147,30 @@ struct ShippedRulesTests {
       #"{"id":"R14","occurred_at":"2016-07-01","type":"displacement","displacement":{"count":250,"direction":"return","voluntary":true}}"#,
       []
     ),
+    // Names as the press writes them: Daish, "the Daeshis" in Arabic, Tahrir al-Sham
+    // shortened, and Bab al-Hawa, Yarubiyeh spelled as spoken.
+    (
+      #"{"id":"R15","occurred_at":"2016-01-15","type":"detention","perpetrator":{"name":"Da'ish fighters"},"detention":{"kind":"hostage"}}"#,
+      ["detention.hostage_taking_by_designated_group"]
+    ),
+    (
+      #"{"id":"R16","occurred_at":"2015-09-01","type":"trade","trade":{"commodity":"crude_oil","seller":{"name":"الدواعش"}}}"#,
+      ["trade.oil_with_designated_group"]
+    ),
+    (
+      #"{"id":"R17","occurred_at":"2017-03-01","type":"attack","perpetrator":{"name":"Tahrir al-Sham"}}"#, []
+    ),
+    (
+      #"{"id":"R18","occurred_at":"2017-03-01","type":"attack","perpetrator":{"name":"مقاتلون داعشيون"},"target":{"type":"checkpoint"}}"#, []
+    ),
+    (
+      #"{"id":"R19","occurred_at":"2016-06-01","type":"access","access":{"crossing":"باب الهوا","status":"denied"}}"#,
+      ["access.crossing_2165_blocked"]
+    ),
+    (
+      #"{"id":"R20","occurred_at":"2016-06-01","type":"access","access":{"crossing":"Yarubiyeh","status":"denied"}}"#,
+      ["access.crossing_2165_blocked"]
+    ),
   ]
 
   @Test(arguments: reports)

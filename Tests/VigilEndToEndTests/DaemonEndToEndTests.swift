@@ -478,6 +478,30 @@ struct DaemonEndToEndTests {
     #expect(verified == "ok 25")
   }
 
+  /// A rotation that fails (here `alerts.jsonl.1` is a folder with a file in it) is said
+  /// once in vigild's log, the log grows meanwhile, and once rotating works again, it
+  /// rotates and says so.
+  @Test func aFailingRotationIsSaidOnceAndRotatesWhenItCan() throws {
+    let directory = try TemporaryDirectory()
+    try "alerts:\n  rotate_bytes: 2000\n  keep: 1\n".write(
+      toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let log = directory.path + "/var/log/vigil/alerts.jsonl"
+    try FileManager.default.createDirectory(atPath: log + ".1", withIntermediateDirectories: true)
+    try "x".write(toFile: log + ".1/in-the-way", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(rules: Self.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    for index in 0..<6 { _ = try daemon.exchange([Self.report("RF\(index)")]) }
+    let size = try FileManager.default.attributesOfItem(atPath: log)[.size] as? Int ?? 0
+    #expect(size > 4000, "the log grew past rotate_bytes: \(size)")
+    #expect(eventually { daemon.log().contains("cannot rotate var/log/vigil/alerts.jsonl: Is a directory; the log is left") })
+    #expect(daemon.log().components(separatedBy: "cannot rotate").count == 2, "said once: \(daemon.log())")
+    try FileManager.default.removeItem(atPath: log + ".1")
+    _ = try daemon.exchange([Self.report("RF-after")])
+    #expect(eventually { daemon.log().contains("the alert log rotates again") })
+    #expect(FileManager.default.fileExists(atPath: log + ".1"))
+    expectCleanStop(daemon)
+    #expect(try verifyChain(log + ".1", log) == "ok \(1 + 7 * 2)")
+  }
+
   @Test func readinessIsToldToSystemd() throws {
     let directory = try TemporaryDirectory()
     let notifyPath = directory.path + "/notify"

@@ -359,5 +359,20 @@ struct DaemonReloadTests {
     #expect(byReport.values.allSatisfy { $0.count == 2 || $0.count == 3 })
     let verified = try verifyChain(directory.path + "/var/log/vigil/alerts.jsonl")
     #expect(verified == "ok \(records.count)")
+    // Read in order, the log names the set of every alert before the alert: its
+    // `vigil.ruleset_loaded` record comes first, and times do not go back.
+    var announced: Set<String> = []
+    var lastTime = ""
+    for record in records {
+      let time = record["time"] as? String ?? ""
+      #expect(time >= lastTime, "time went back at seq \(record["seq"] ?? "?")")
+      lastTime = time
+      let revision = record["ruleset"] as? String ?? ""
+      if record["rule"] as? String == "vigil.ruleset_loaded" {
+        announced.insert(revision)
+      } else {
+        #expect(announced.contains(revision), "seq \(record["seq"] ?? "?") of \(revision) before its set's loaded record")
+      }
+    }
   }
 }

@@ -59,6 +59,23 @@ struct DaemonStreamsAndLimitsTests {
     expectCleanStop(daemon)
   }
 
+  /// A report sent before `subscribe` on the same connection, in the same write: its
+  /// answer lists its alerts, and the stream carries only records written after it.
+  @Test func aReportBeforeTheSubscribeIsNotStreamedAgain() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let client = try UnixSocketClient(path: daemon.socketPath)
+    try client.send(Array((Self.report("PRE-1") + "\n" + #"{"op":"subscribe"}"# + "\n").utf8))
+    let answer = Self.json(client.readLine())
+    let answeredSeqs = ((answer["alerts"] as? [[String: Any]]) ?? []).compactMap { $0["seq"] as? Int }
+    #expect(answeredSeqs == [2, 3], "\(answer)")
+    #expect(client.readLine() == #"{"ok":true,"op":"subscribe"}"#)
+    _ = try daemon.exchange([Self.report("POST-1")])
+    let streamed = [Self.json(client.readLine()), Self.json(client.readLine())]
+    #expect(streamed.map { $0["report_id"] as? String } == ["POST-1", "POST-1"])
+    #expect(streamed.map { $0["seq"] as? Int } == [4, 5])
+    expectCleanStop(daemon)
+  }
+
   @Test func theStreamRepeatsTheAlertLogLineByteForByte() throws {
     let daemon = try RunningDaemon(rules: Self.rules)
     let subscriber = try UnixSocketClient(path: daemon.socketPath)

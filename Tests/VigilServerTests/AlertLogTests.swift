@@ -96,6 +96,35 @@ struct AlertLogTests {
     #expect(line.contains(#""prev":"\#(lastHash)""#))
   }
 
+  /// Just rotated, with a head behind the rotated file's end (it could not be written) or
+  /// no head at all: the chain goes on from the rotated file's last record, so no `seq` is
+  /// given twice and the chain does not fork.
+  @Test(arguments: [true, false]) func aHeadBehindTheRotatedFileOrMissingGivesWayToIt(headRemoved: Bool) throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/alerts.jsonl"
+    let head = directory.path + "/alerts.head"
+    do {
+      let log = try AlertLog(path: path, headPath: head)
+      try log.append([record("a.b"), record("a.c")])
+      try log.sync()
+    }
+    let stale = try Data(contentsOf: URL(fileURLWithPath: head))
+    let lastHash: String
+    do {
+      let log = try AlertLog(path: path, headPath: head)
+      try log.append([record("a.d"), record("a.e")])
+      try log.sync()
+      lastHash = log.lastHash
+    }
+    if headRemoved { try FileManager.default.removeItem(atPath: head) } else { try stale.write(to: URL(fileURLWithPath: head)) }
+    try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+    let rotated = try AlertLog(path: path, headPath: head)
+    #expect(rotated.lastSeq == 4 && rotated.lastHash == lastHash)
+    #expect(rotated.endBehindHead == nil)
+    let line = String(decoding: try rotated.append([record("a.f")])[0].line, as: UTF8.self)
+    #expect(line.hasPrefix(#"{"seq":5,"#) && line.contains(#""prev":"\#(lastHash)""#), "\(line)")
+  }
+
   @Test func anEndCutOrRewrittenBehindTheHeadLeavesTheChainToGoOnFromTheHead() throws {
     let directory = try TemporaryDirectory()
     let path = directory.path + "/alerts.jsonl"

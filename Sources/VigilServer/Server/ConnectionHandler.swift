@@ -173,14 +173,32 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
           responder.log("dropped a subscriber that fell behind (limits.max_pending_bytes)")
         })
       self.stream = stream
-      // Registered now, so no record written after the request is missed; it is sent
-      // once the response is.
-      responder.subscriptions.add(stream)
+      // Registered once the reports read before it on this connection are committed: their
+      // records are not new to the subscriber, which has their answers. The writer takes
+      // what it is given in order, so the empty commit asked for after them completes with
+      // theirs, and no record of a later commit is missed. The stream is sent once the
+      // response is.
+      let readAt = burstReadAt
+      submitBurst(on: loop)
+      burstReadAt = readAt
+      let subscriptions = responder.subscriptions
+      // The response waits for the registration: a record the client causes once it has
+      // the response is streamed to it.
+      let registered = loop.makePromise(of: Void.self)
+      responder.writer.record([]).whenComplete { _ in
+        subscriptions.add(stream)
+        // Closed meanwhile: its own removal may have come first.
+        if !channel.isActive { subscriptions.remove(stream) }
+        registered.succeed(())
+      }
       _ = open(
         .afterEarlier {
-          self.hand(Response.subscribed)
-          self.writeOutgoing()
-          stream.start()
+          // No line follows a subscribe, so the response may wait without holding up another.
+          registered.futureResult.whenComplete { _ in
+            self.hand(Response.subscribed)
+            self.writeOutgoing()
+            stream.start()
+          }
         })
       drain()
     }

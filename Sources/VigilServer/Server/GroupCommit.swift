@@ -315,9 +315,26 @@ final class GroupCommit: @unchecked Sendable {
     records = []
     accepted = []
     for (promise, lines) in replies { promise.succeed(lines) }
-    // Rotation failing leaves the log where it is; it is tried again after the next commit.
-    try? alertLog.rotate(ifAtLeast: rotation.bytes, keep: rotation.keep)
+    // Rotation failing leaves the log where it is; it is tried again after the next commit,
+    // and said once (again when the reason changes).
+    do {
+      try alertLog.rotate(ifAtLeast: rotation.bytes, keep: rotation.keep)
+      if rotationFailure != nil {
+        rotationFailure = nil
+        warn("the alert log rotates again (alerts.rotate_bytes)")
+      }
+    } catch {
+      if rotationFailure != error.description {
+        rotationFailure = error.description
+        warn(
+          "\(error.description); the log is left where it is and grows past alerts.rotate_bytes (\(rotation.bytes)) "
+            + "until a rotation after a later commit succeeds")
+      }
+    }
   }
+
+  /// Why the last rotation failed, while it fails: said once.
+  @exclusivity(unchecked) private var rotationFailure: String?
 
   /// The response line of one answer, once the batch's first `seq` is known.
   private func render(

@@ -463,16 +463,20 @@ public final class RequestResponder: Sendable {
           set, windows: rebuilt.windows, marks: marks, rebuilt: (rebuilt.reports, rebuilt.seconds)
         ).wait()
       }
+      // The record goes to the writer before the set is put in force: the writer takes
+      // what it is given in order, so every alert of the new set follows the record that
+      // says it was loaded (and is stamped after it).
+      let record = Self.loadedRecord(set, previous: current.definitionDigests, time: now())
+      let recorded = writer.record([record])
       rules.withLockedValue { $0 = ActiveRules(set: set, loadedAt: now()) }
       noteReload(
         LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil), revision: set.revision, trigger: trigger)
       counters.metrics.ruleSetLoaded(revision: set.revision)
-      let record = Self.loadedRecord(set, previous: current.definitionDigests, time: now())
       log("reloaded the rule set on \(trigger): \(record.message)")
       LoadedDefinitions.write(
         set.definitionDigests, to: LoadedDefinitions.path(stateDirectory: configuration.stateDirectory)
       ) { self.log(.warning($0)) }
-      return writer.record([record]).map { _ in self.reloaded(set) }
+      return recorded.map { _ in self.reloaded(set) }
     }
   }
 

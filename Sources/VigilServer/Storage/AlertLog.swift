@@ -38,7 +38,18 @@ public final class AlertLog {
     let kept = Self.head(at: headPath)
     headAtStart = kept
     let logged = file.lastLine.flatMap(Self.position(of:))
+    // Empty (just rotated): the newest rotated file there is (`.1`, or an older one when
+    // `.1` was removed) holds the chain's last record.
+    let rotated: (seq: UInt64, hash: String)?
+    let newestRotated = logged == nil ? RotatedFiles.numbers(beside: path).min() : nil
+    rotated = newestRotated.flatMap { Self.lastRecord(ofFileAt: "\(path).\($0)") }
     var head = logged ?? kept.map { ($0.seq, $0.hash) }
+    // The head behind the rotated file's end (a head that could not be written, a crash
+    // between the rotation and the head's write) or missing: the chain goes on from the
+    // rotated file's last record, so no `seq` is given to two records.
+    if logged == nil, let rotated, kept.map({ $0.seq < rotated.seq }) ?? true {
+      head = (rotated.seq, rotated.hash)
+    }
     // The head is written after the log (after its sync, with `durability: batch`), so a
     // crash leaves it at or behind the log's last record, never ahead. Ahead, or at the same
     // `seq` with another hash, the log's end was cut or rewritten since (or, with
@@ -53,8 +64,7 @@ public final class AlertLog {
       // log emptied or removed (or rotated into another folder). Going on from the head is
       // right; going on silently is not.
       endBehindHead = EndBehindHead(loggedSeq: 0, headSeq: kept.seq)
-    } else if logged == nil, let kept, let newest = RotatedFiles.numbers(beside: path).min(),
-      let rotated = Self.lastRecord(ofFileAt: "\(path).\(newest)"),
+    } else if logged == nil, let kept, let newest = newestRotated, let rotated,
       kept.seq > rotated.seq || (kept.seq == rotated.seq && kept.hash != rotated.hash)
     {
       // (The newest rotated file there is: `.1`, or an older one when `.1` was removed.)
