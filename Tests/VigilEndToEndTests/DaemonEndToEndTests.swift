@@ -391,9 +391,11 @@ struct DaemonEndToEndTests {
   }
 
   /// A journal moved aside and reopened stays readable: its reports are still found
-  /// again. After a restart, the index holds the new file's reports only; one sent again
-  /// then is recorded again, and a second restart finds it with its newer alerts.
-  @Test func aJournalMovedAsideStaysReadableUntilARestart() throws {
+  /// again. After a restart too: a journal rotated beside it (`reports.jsonl.1`,
+  /// logrotate's names) is read with the current one, so its reports are duplicates (with
+  /// their alerts' seqs) or conflicts, never recorded twice. A compressed one cannot be
+  /// read, and vigild says so.
+  @Test func aJournalMovedAsideIsStillReadAfterARestart() throws {
     let daemon = try RunningDaemon(rules: Self.rules)
     let journal = daemon.directory.path + "/var/lib/vigil/reports.jsonl"
     _ = try daemon.exchange([Self.report("J1")])
@@ -405,17 +407,20 @@ struct DaemonEndToEndTests {
     #expect(moved[2].contains(#""duplicate":false"#), "\(moved)")
     expectCleanStop(daemon)
     #expect(try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n").count == 1)
+    try "{}\n".write(toFile: journal + "-20160101.gz", atomically: true, encoding: .utf8)
     let restarted = try RunningDaemon(rules: Self.rules, directory: daemon.directory)
-    let recorded = try restarted.exchange(Self.report("J1"))
-    #expect(recorded["duplicate"] as? Bool == false)
-    let newer = Self.alertSeqs(recorded)
-    #expect(newer.count == 2 && newer != [2, 3], "\(recorded)")
+    let answers = try restarted.exchange([
+      Self.report("J1"), Self.report("J1", weapons: "mortar"), Self.report("J2"), Self.report("J3"),
+    ])
+    #expect(answers[0].contains(#""duplicate":true"#) && answers[0].contains(#""alerts":[{"seq":2},{"seq":3}]"#), "\(answers)")
+    #expect(answers[1].contains(#""code":"id_conflict""#), "\(answers)")
+    #expect(answers[2].contains(#""report_id":"J2","duplicate":true"#), "\(answers)")
+    #expect(answers[3].contains(#""report_id":"J3","duplicate":false"#), "\(answers)")
     expectCleanStop(restarted)
-    let again = try RunningDaemon(rules: Self.rules, directory: daemon.directory)
-    let found = try again.exchange(Self.report("J1"))
-    #expect(found["duplicate"] as? Bool == true)
-    #expect(Self.alertSeqs(found) == newer, "\(found)")
-    expectCleanStop(again)
+    #expect(restarted.log().contains("reports.jsonl-20160101.gz is compressed and not read"), "\(restarted.log())")
+    // Neither J1 nor J2 was journalled twice.
+    let lines = try [journal + ".1", journal].flatMap { try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n") }
+    #expect(lines.count == 3, "\(lines)")
   }
 
   /// A journal cut in place behind the daemon's back (logrotate's copytruncate) no longer

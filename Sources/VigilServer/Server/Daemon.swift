@@ -149,8 +149,26 @@ public final class Daemon: Sendable {
           "patterns: \(ruleSet.enabledPatternCount) enabled, windows rebuilt from \(rebuilt.reports) journalled reports "
             + "in \(rebuilt.seconds) s: \(rebuilt.windows.groupCount) groups"))
     }
+    // Journals rotated before (logrotate, or by hand): their reports are known again too.
+    let rotatedJournals = RotatedFiles.rotated(beside: journalPath)
+    let keptJournals = journal.keepRotated(rotatedJournals.plain)
+    if rotatedJournals.plain.count > keptJournals.count {
+      log(
+        .warning(
+          "\(rotatedJournals.plain.count - keptJournals.count) of the \(rotatedJournals.plain.count) journals rotated beside "
+            + "\(journalPath) were not read (only the newest \(Journal.mostRotatedAtStart) are): a report they alone hold "
+            + "is recorded again if it is sent again"))
+    }
+    if !rotatedJournals.compressed.isEmpty {
+      log(
+        .warning(
+          "\(rotatedJournals.compressed.joined(separator: ", ")) \(rotatedJournals.compressed.count == 1 ? "is" : "are") "
+            + "compressed and not read: a report only such a journal holds is recorded again if it is sent again "
+            + "(rotate the journal without compressing it)"))
+    }
     let (index, unreadable) = DuplicateIndex.rebuild(
-      journal: journalPath, alertLogs: rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alertLog.path])
+      journals: keptJournals + [(journalPath, journal.currentFile)],
+      alertLogs: rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alertLog.path])
     if unreadable > 0 { log(.warning("skipped \(unreadable) unreadable lines while rebuilding the duplicate index")) }
 
     let writerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)

@@ -26,18 +26,45 @@ public enum RotatedFiles {
   /// record (or starts past seq 1) lost its records some other way, or was rotated into
   /// another folder.
   public static func anyRotated(beside path: String) -> Bool {
+    !rotatedNames(beside: path).isEmpty
+  }
+
+  /// The files rotated from `path` there are beside it (named as `anyRotated` says), as
+  /// paths, oldest first (by modification time), those compressed apart.
+  public static func rotated(beside path: String) -> (plain: [String], compressed: [String]) {
+    let folder = FolderPath.of(path)
+    let prefix = folder.isEmpty ? "" : folder + "/"
+    var plain: [(path: String, modified: timespec)] = []
+    var compressed: [String] = []
+    for (name, isCompressed) in rotatedNames(beside: path) {
+      if isCompressed {
+        compressed.append(prefix + name)
+        continue
+      }
+      var status = stat()
+      guard stat(prefix + name, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { continue }
+      plain.append((prefix + name, status.st_mtim))
+    }
+    plain.sort { ($0.modified.tv_sec, $0.modified.tv_nsec, $0.path) < ($1.modified.tv_sec, $1.modified.tv_nsec, $1.path) }
+    return (plain.map(\.path), compressed.sorted())
+  }
+
+  /// The names rotated from `path` beside it, each with whether it is compressed.
+  private static func rotatedNames(beside path: String) -> [(name: String, compressed: Bool)] {
     let folder = FolderPath.of(path)
     let name = (path as NSString).lastPathComponent
     let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
-    let compressed = ["", ".gz", ".xz", ".bz2", ".zst"]
-    return names.contains { candidate in
-      guard candidate.hasPrefix(name), candidate.count > name.count + 1 else { return false }
+    let compressions = ["", ".gz", ".xz", ".bz2", ".zst"]
+    return names.compactMap { candidate in
+      guard candidate.hasPrefix(name), candidate.count > name.count + 1 else { return nil }
       var rest = Substring(candidate.dropFirst(name.count))
-      guard let separator = rest.first, separator == "." || separator == "-" else { return false }
+      guard let separator = rest.first, separator == "." || separator == "-" else { return nil }
       rest = rest.dropFirst()
-      guard let suffix = compressed.reversed().first(where: { rest.hasSuffix($0) }) else { return false }
+      guard let suffix = compressions.reversed().first(where: { rest.hasSuffix($0) }) else { return nil }
       let stamp = rest.dropLast(suffix.count)
-      return !stamp.isEmpty && stamp.allSatisfy { $0.isASCII && ($0.isNumber || (separator == "-" && ($0 == "-" || $0 == "_"))) }
+      let named =
+        !stamp.isEmpty && stamp.allSatisfy { $0.isASCII && ($0.isNumber || (separator == "-" && ($0 == "-" || $0 == "_"))) }
+      return named ? (candidate, !suffix.isEmpty) : nil
     }
   }
 

@@ -69,23 +69,36 @@ public struct DuplicateIndex: Sendable {
   /// (a table of every report's alerts would cost as much again), and both files are read
   /// a slice at a time.
   public static func rebuild(journal: String, alertLogs: [String]) -> (index: DuplicateIndex, unreadable: Int) {
+    rebuild(journals: [(journal, 0)], alertLogs: alertLogs)
+  }
+
+  /// The same from several journal files, oldest first, each with its file number in
+  /// places (`Journal.place(file:offset:)`): those rotated before the start, then the one
+  /// being written. A later copy of an id stands.
+  public static func rebuild(journals: [(path: String, file: Int)], alertLogs: [String]) -> (
+    index: DuplicateIndex, unreadable: Int
+  ) {
     var index = DuplicateIndex()
     var unreadable = 0
-    FileLines.forEach(atPath: journal) { line, offset in
-      guard case .object(let entry)? = try? JSONValue.parse(Array(line), envelope: JSONScanner.journalEnvelope),
-        case .object(let report)? = entry["report"],
-        case .string(let id)? = report["id"]
-      else {
-        unreadable += 1
-        return
+    for (journal, file) in journals {
+      FileLines.forEach(atPath: journal) { line, offset in
+        guard case .object(let entry)? = try? JSONValue.parse(Array(line), envelope: JSONScanner.journalEnvelope),
+          case .object(let report)? = entry["report"],
+          case .string(let id)? = report["id"]
+        else {
+          unreadable += 1
+          return
+        }
+        // Until its first record is found, `firstSeq` holds when the report was received.
+        let received = entry["received_at"].flatMap { value -> Int64? in
+          guard case .string(let text) = value else { return nil }
+          return AlertIndex.milliseconds(text)
+        }
+        index.record(
+          id: id,
+          entry: Entry(
+            journalPlace: Journal.place(file: file, offset: offset), firstSeq: UInt64(max(0, received ?? 0)), alertCount: 0))
       }
-      // Until its first record is found, `firstSeq` holds when the report was received.
-      let received = entry["received_at"].flatMap { value -> Int64? in
-        guard case .string(let text) = value else { return nil }
-        return AlertIndex.milliseconds(text)
-      }
-      index.record(
-        id: id, entry: Entry(journalPlace: offset, firstSeq: UInt64(max(0, received ?? 0)), alertCount: 0))
     }
     for path in alertLogs {
       FileLines.forEach(atPath: path) { line, _ in

@@ -55,11 +55,38 @@ public final class Journal {
     for descriptor in movedAside { close(descriptor) }
   }
 
+  /// Journals rotated before this start (by logrotate, or by hand, beside the journal),
+  /// oldest first: kept open for reading as files moved aside while running are, so the
+  /// duplicate index rebuilt at start points into them too. At most `mostRotatedAtStart`,
+  /// the newest, leaving room for moves while running. Gives each one kept with its file
+  /// number (`place(file:offset:)`); call before the first append.
+  public func keepRotated(_ paths: [String]) -> [(path: String, file: Int)] {
+    var kept: [(path: String, file: Int)] = []
+    for path in paths.suffix(Self.mostRotatedAtStart) {
+      let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+      guard descriptor >= 0 else { continue }
+      kept.append((path, movedAside.count))
+      movedAside.append(descriptor)
+    }
+    return kept
+  }
+
+  static let mostRotatedAtStart = 48
+
+  /// The number of the file being written, as places give it.
+  public var currentFile: Int { movedAside.count }
+
+  /// A place from a file's number and an offset in it (`place(ofOffset:)` for the file
+  /// being written).
+  public static func place(file: Int, offset: Int64) -> Int64 {
+    Int64(file) << offsetBits | (offset & offsetMask)
+  }
+
   /// Where a line is, as the duplicate index keeps it: the file (0 for the one opened at
   /// start or after `takeLinesGone` said yes, one more for each file moved aside since) in
   /// the top 16 bits, the offset in it in the other 48.
   public func place(ofOffset offset: Int64) -> Int64 {
-    Int64(movedAside.count) << Self.offsetBits | (offset & Self.offsetMask)
+    Self.place(file: movedAside.count, offset: offset)
   }
 
   private static let offsetMask: Int64 = (1 << 48) - 1
