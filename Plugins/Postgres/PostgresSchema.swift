@@ -89,8 +89,9 @@ enum PostgresSchema {
 
   /// Stores the alert records of `source` — a relation of (node, seq, line) — that are not
   /// stored yet, and gives back (seq, stored hash, offered hash) for each record whose
-  /// (node, seq) is stored already with another hash: a conflict. A redelivered record
-  /// (same hash) is no row at all.
+  /// (node, seq) is stored already with another hash — a conflict — or by a transaction
+  /// this statement could not see (the stored hash NULL: `storedHashes` reads it). A
+  /// redelivered record (same hash) is no row at all.
   static func storeAlerts(from source: String) -> String {
     """
     WITH incoming AS (
@@ -105,17 +106,21 @@ enum PostgresSchema {
              record->>'ruleset', record->>'prev', record->>'hash', record, line
       FROM incoming
       ON CONFLICT (node, seq) DO NOTHING
+      RETURNING seq
     )
     SELECT incoming.seq, alerts.hash, incoming.record->>'hash'
-    FROM incoming JOIN vigil.alerts alerts ON alerts.node = incoming.node AND alerts.seq = incoming.seq
-    WHERE alerts.hash IS DISTINCT FROM incoming.record->>'hash'
+    FROM incoming LEFT JOIN vigil.alerts alerts ON alerts.node = incoming.node AND alerts.seq = incoming.seq
+    WHERE incoming.seq NOT IN (SELECT seq FROM stored)
+      AND alerts.hash IS DISTINCT FROM incoming.record->>'hash'
     """
   }
 
   /// Stores the journal lines of `source` — a relation of (node, line) — whose (node, id)
-  /// is not stored yet, and gives back (id, stored line, offered line) for each whose
-  /// (node, id) is stored already with another report: a conflict. A redelivered report
-  /// (the same report, whenever it was received) is no row at all.
+  /// is not stored yet, and gives back (id, stored receipt time, offered receipt time,
+  /// offered report as `jsonb` text) for each whose (node, id) is stored already with
+  /// another report — a conflict — or by a transaction this statement could not see (the
+  /// stored receipt time NULL: `storedReports` reads it). A redelivered report (the same
+  /// report, whenever it was received) is no row at all.
   static func storeReports(from source: String) -> String {
     """
     WITH incoming AS (
@@ -127,11 +132,25 @@ enum PostgresSchema {
              entry->'report'->'location'->>'governorate', entry->'report', line
       FROM incoming
       ON CONFLICT (node, id) DO NOTHING
+      RETURNING id
     )
-    SELECT reports.id, reports.received_at::text, incoming.entry->>'received_at'
-    FROM incoming JOIN vigil.reports reports
+    SELECT incoming.entry->'report'->>'id', reports.received_at::text, incoming.entry->>'received_at',
+           (incoming.entry->'report')::text
+    FROM incoming LEFT JOIN vigil.reports reports
       ON reports.node = incoming.node AND reports.id = incoming.entry->'report'->>'id'
-    WHERE reports.report IS DISTINCT FROM incoming.entry->'report'
+    WHERE incoming.entry->'report'->>'id' NOT IN (SELECT id FROM stored)
+      AND reports.report IS DISTINCT FROM incoming.entry->'report'
     """
   }
+
+  /// The stored hash of each of `node`'s alerts by seq ($1 the node, $2 the seqs): a row
+  /// the store statement could not see, committed by another transaction while it waited
+  /// (`ON CONFLICT` waits for it, but the statement's own reading was made before), read in
+  /// a statement of its own, which sees it.
+  static let storedHashes = "SELECT seq, hash FROM vigil.alerts WHERE node = $1 AND seq = ANY($2)"
+
+  /// The same for reports ($1 the node, $2 the ids): each stored report's receipt time
+  /// and its `jsonb` as text (which PostgreSQL writes one way for one value, so it is
+  /// compared as text with the offered report's).
+  static let storedReports = "SELECT id, received_at::text, report::text FROM vigil.reports WHERE node = $1 AND id = ANY($2)"
 }

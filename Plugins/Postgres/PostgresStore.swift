@@ -248,11 +248,37 @@ final class PostgresStore: AlertDestination, Sendable {
       query = PostgresQuery(unsafeSQL: PostgresSchema.storeAlerts(from: source), binds: bindings)
     }
     var conflicts: [Conflict] = []
+    var unseen: [Int64: String] = [:]
     let rows = try await connection.query(query, logger: PostgresConnector.quiet)
-    for try await (seq, stored, offered) in rows.decode((Int64, String, String?).self) {
-      conflicts.append(Conflict(seq: UInt64(seq), stored: stored, offered: offered ?? "(none)"))
+    for try await (seq, stored, offered) in rows.decode((Int64, String?, String?).self) {
+      if let stored {
+        conflicts.append(Conflict(seq: UInt64(seq), stored: stored, offered: offered ?? "(none)"))
+      } else {
+        unseen[seq] = offered ?? "(none)"
+      }
     }
-    return conflicts
+    // Stored meanwhile by another transaction (a daemon under the same name): read now, in
+    // a statement that sees it, and a conflict unless it is the same record.
+    if !unseen.isEmpty {
+      let check = PostgresQuery(
+        unsafeSQL: PostgresSchema.storedHashes, binds: try Self.bindings(node, Array(unseen.keys)))
+      for try await (seq, stored) in try await connection.query(check, logger: PostgresConnector.quiet).decode(
+        (Int64, String).self)
+      where unseen[seq] != stored {
+        conflicts.append(Conflict(seq: UInt64(seq), stored: stored, offered: unseen[seq] ?? "(none)"))
+      }
+    }
+    return conflicts.sorted { $0.seq < $1.seq }
+  }
+
+  /// `$1` a node, `$2` an array.
+  private static func bindings<Element: PostgresArrayEncodable>(_ node: String, _ values: [Element]) throws
+    -> PostgresBindings
+  {
+    var bindings = PostgresBindings(capacity: 2)
+    bindings.append(node)
+    try bindings.append(values)
+    return bindings
   }
 
   struct ReportConflict: Sendable {
@@ -289,9 +315,24 @@ final class PostgresStore: AlertDestination, Sendable {
       query = PostgresQuery(unsafeSQL: PostgresSchema.storeReports(from: source), binds: bindings)
     }
     var conflicts: [ReportConflict] = []
+    var unseen: [String: (received: String, report: String)] = [:]
     let rows = try await connection.query(query, logger: PostgresConnector.quiet)
-    for try await (id, stored, offered) in rows.decode((String, String, String?).self) {
-      conflicts.append(ReportConflict(id: id, stored: stored, offered: offered ?? "(none)"))
+    for try await (id, stored, offered, report) in rows.decode((String, String?, String?, String).self) {
+      if let stored {
+        conflicts.append(ReportConflict(id: id, stored: stored, offered: offered ?? "(none)"))
+      } else {
+        unseen[id] = (offered ?? "(none)", report)
+      }
+    }
+    // Stored meanwhile by another transaction: read now, as for alerts.
+    if !unseen.isEmpty {
+      let check = PostgresQuery(
+        unsafeSQL: PostgresSchema.storedReports, binds: try Self.bindings(node, Array(unseen.keys)))
+      for try await (id, stored, report) in try await connection.query(check, logger: PostgresConnector.quiet).decode(
+        (String, String, String).self)
+      where unseen[id]?.report != report {
+        conflicts.append(ReportConflict(id: id, stored: stored, offered: unseen[id]?.received ?? "(none)"))
+      }
     }
     return conflicts
   }

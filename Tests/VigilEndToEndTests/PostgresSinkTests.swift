@@ -332,6 +332,52 @@ struct PostgresSinkTests {
     expectCleanStop(daemon)
   }
 
+  /// Rows another transaction holds uncommitted when the node stores the same keys (a
+  /// second daemon under the same name): the node's INSERT waits for them, then finds the
+  /// keys taken. Its records and its report are raised as conflicts, never counted as
+  /// delivered while another copy stands, with either way of writing.
+  @Test(arguments: ["insert", "copy"]) func aConflictCommittedByAConcurrentTransactionIsRaised(write: String) throws {
+    let server = try PostgresServer()
+    try server.createVigilDatabase()
+    let directory = try TemporaryDirectory()
+    let daemon = try Self.daemon(node: "race", server: server, in: directory, extra: "    write: \(write)")
+    _ = try daemon.exchange((0..<3).map { Self.report("CALM-\($0)", $0) })
+    #expect(eventually(within: 60) { Self.caughtUp(daemon) })
+    let next = (try Self.loggedRecords(in: directory.path).keys.max() ?? 0) + 1
+    let planted = Thread {
+      _ = try? server.sql(
+        """
+        BEGIN;
+        INSERT INTO vigil.alerts (node, seq, time, rule, priority, report_id, occurred_at, message, basis, tags,
+                                  ruleset, prev, hash, record, line)
+          SELECT node, \(next), time, 'forged.rule', priority, report_id, occurred_at, message, basis, tags,
+                 ruleset, prev, repeat('f', 64), record, line FROM vigil.alerts WHERE node = 'race' AND seq = 1;
+        INSERT INTO vigil.reports (node, id, received_at, occurred_at, type, governorate, report, line)
+          SELECT node, 'RACE-1', received_at, occurred_at, type, governorate, report, line
+          FROM vigil.reports WHERE node = 'race' AND id = 'CALM-0';
+        SELECT pg_sleep(4);
+        COMMIT;
+        """, database: "vigil")
+    }
+    planted.start()
+    // Once the planting transaction holds its rows (it sleeps with them for 4 s).
+    #expect(
+      eventually(within: 30) {
+        (try? server.sql(
+          "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' AND state = 'active' AND pid <> pg_backend_pid()"
+        )) == "1"
+      })
+    _ = try daemon.exchange([Self.report("RACE-1", 0)])
+    #expect(try eventually(within: 60) { (try Self.sinkStatus(daemon)["conflicts"] as? Int ?? 0) >= 2 }, "\((try? Self.sinkStatus(daemon)) ?? [:])")
+    let logged = try String(contentsOfFile: directory.path + "/var/log/vigil/alerts.jsonl", encoding: .utf8)
+    #expect(logged.contains("report RACE-1 conflicts"), "the report's conflict is recorded")
+    #expect(logged.contains("seq \(next) conflicts"), "the record's conflict is recorded")
+    #expect(try server.sql("SELECT rule FROM vigil.alerts WHERE node = 'race' AND seq = \(next)", database: "vigil") == "forged.rule")
+    let parked = try Vigil.run(["sinks", "parked", "--socket", daemon.socketPath])
+    #expect(parked.standardOutput.contains("postgres #\(next) parked"), "\(parked.standardOutput)")
+    expectCleanStop(daemon)
+  }
+
   /// A node whose files were wiped starts again at seq 1 under the same name: PostgreSQL
   /// keeps the first copy, the sink refuses to overwrite it, parks the record, and says so
   /// in status, in the error log and with a `vigil.sink_conflict` record.
