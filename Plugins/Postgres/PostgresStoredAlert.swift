@@ -85,6 +85,8 @@ public struct PostgresStoredAlert: Sendable {
       switch (writtenOccurred, occurredAtMicroseconds) {
       case (nil, nil): true
       case (let written?, let stored?): abs(written - stored) <= 1
+      // A time PostgreSQL cannot read is stored as NULL (`vigil.timestamp_or_null`).
+      case (_?, nil): occurred.map(Self.beyondPostgres) ?? false
       default: false
       }
     if !occurredAgrees {
@@ -103,6 +105,17 @@ public struct PostgresStoredAlert: Sendable {
     return line.replacingOccurrences(of: #"\\"#, with: "\u{1}")
       .replacingOccurrences(of: #"\u0000"#, with: #"\ufffd"#)
       .replacingOccurrences(of: "\u{1}", with: #"\\"#)
+  }
+
+  /// Whether PostgreSQL refuses a time RFC 3339 allows: the year 0000 (PostgreSQL counts
+  /// 1 BC, not 0) or an offset of 16 hours or more (it reads up to 15:59).
+  static func beyondPostgres(_ text: String) -> Bool {
+    if text.hasPrefix("0000") { return true }
+    let offset = text.suffix(6)
+    guard let sign = offset.first, sign == "+" || sign == "-", offset.dropFirst(3).first == ":",
+      let hours = Int(offset.dropFirst().prefix(2))
+    else { return false }
+    return hours >= 16
   }
 
   /// A timestamp of a record in microseconds since 1970, as PostgreSQL keeps it (rounded).

@@ -34,6 +34,25 @@ struct PostgresStoredAlertTests {
     #expect(Self.row().disagreement() == nil)
   }
 
+  /// A time RFC 3339 allows and PostgreSQL cannot read is stored as NULL: the row agrees
+  /// with its line. A time it reads, left NULL, does not.
+  @Test(arguments: [
+    ("0000-01-01", true), ("0000-06-01T10:00:00+01:00", true), ("2016-03-04T06:40:00+16:00", true),
+    ("2016-03-04T06:40:00-23:59", true), ("2016-03-04T06:40:00+15:59", false), ("2016-03-04", false),
+  ])
+  func aTimePostgresCannotReadIsNullInItsColumn(occurred: String, agrees: Bool) {
+    let line = Self.line.replacingOccurrences(of: "2016-03-04T06:40:00+02:00", with: occurred)
+    let record = #"{"seq": 5, "hash": "11", "prev": "00", "rule": "t.r", "tags": ["x"], "time": "2016-03-04T04:40:00.123Z", "#
+      + #""basis": ["ISSG ¶7"], "message": "note a\ufffdb \\u0000", "ruleset": "sha256:ab", "priority": "high", "#
+      + #""report_id": "R-1", "occurred_at": "\#(occurred)"}"#
+    let row = PostgresStoredAlert(
+      (
+        5, line, "t.r", "high", "R-1", "note a\u{FFFD}b \\u0000", ["ISSG ¶7"], ["x"], "sha256:ab", "00", "11",
+        1_457_066_400_123_000, nil, record
+      ))
+    #expect((row.disagreement() == nil) == agrees, "\(occurred): \(row.disagreement() ?? "agrees")")
+  }
+
   @Test func aColumnEditedAloneIsNamed() {
     #expect(Self.row(message: "forged").disagreement()?.hasPrefix(#"its message column says "forged""#) == true)
     let noOccurred = Self.row(occurredAt: nil).disagreement()
