@@ -43,9 +43,10 @@ struct Verify: ParsableCommand {
     var attempt = 0
     while true {
       attempt += 1
-      let (files, head) = try logFilesAndHead()
+      let (files, head, opened) = try logFilesOpenedTogether()
+      defer { for descriptor in opened { if let descriptor { close(descriptor) } } }
       let before = Self.identities(files)
-      let outcome = try verify(files, head: head)
+      let outcome = try verify(files, opened: opened, head: head)
       if case .broken = outcome, attempt < 5, self.files.isEmpty || head != nil {
         let renamed = Self.identities(files) != before
         if try renamed || Set(logFilesAndHead().files) != Set(files) { continue }
@@ -73,7 +74,35 @@ struct Verify: ParsableCommand {
     case broken(file: String, line: Int, problem: String)
   }
 
-  private func verify(_ files: [String], head: AlertLog.Head?) throws -> Outcome {
+  /// The log's files and the head, the files opened together: each descriptor is of the
+  /// file its path named once all were open (no rotation renamed one between the listing
+  /// and the opening; tried again until none did, a hundred times at most), so what is
+  /// read is one state of the log, whatever the daemon does next: a rotated file no longer
+  /// changes, and one a rotation removes stays readable through its descriptor. A file
+  /// that is not there has none (the configured log removed; else its reading says so).
+  private func logFilesOpenedTogether() throws -> (files: [String], head: AlertLog.Head?, opened: [Int32?]) {
+    var attempt = 0
+    while true {
+      attempt += 1
+      let (files, head) = try logFilesAndHead()
+      let opened = files.map { file -> Int32? in
+        let descriptor = open(file, O_RDONLY | O_CLOEXEC)
+        return descriptor >= 0 ? descriptor : nil
+      }
+      let openedInodes = opened.map { descriptor -> UInt64? in
+        var status = stat()
+        guard let descriptor, fstat(descriptor, &status) == 0 else { return nil }
+        return UInt64(status.st_ino)
+      }
+      // A rotated file gone between the listing and the opening: a rotation removed it.
+      let rotatedAllOpen = opened.dropLast().allSatisfy { $0 != nil }
+      if rotatedAllOpen && openedInodes == Self.identities(files) || attempt >= 100 { return (files, head, opened) }
+      for descriptor in opened { if let descriptor { close(descriptor) } }
+      usleep(1000)
+    }
+  }
+
+  private func verify(_ files: [String], opened: [Int32?], head: AlertLog.Head?) throws -> Outcome {
     var verifier = ChainVerifier()
     // The head is read before the files: a daemon writing meanwhile only moves the files
     // past it (it writes the head after the log).
@@ -84,8 +113,16 @@ struct Verify: ParsableCommand {
     for (fileIndex, file) in files.enumerated() {
       // The configured log removed while alerts.head says what was written: verified as
       // an empty log, which is a break (exit 1), not a file that could not be read (2).
-      let removed = head != nil && fileIndex == files.count - 1 && !FileManager.default.fileExists(atPath: file)
-      let data = removed ? Data() : try InputFile.contents(file)
+      let removed = head != nil && fileIndex == files.count - 1 && opened[fileIndex] == nil
+        && !FileManager.default.fileExists(atPath: file)
+      let data: Data
+      if removed {
+        data = Data()
+      } else if let descriptor = opened[fileIndex] {
+        data = try Self.contents(of: descriptor, named: file)
+      } else {
+        data = try InputFile.contents(file)
+      }
       let recordsBefore = verifier.records
       var number = 0
       let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
@@ -140,6 +177,17 @@ struct Verify: ParsableCommand {
       }
     }
     return .intact(verifier, alone: alone, tornLast: tornLast)
+  }
+
+  /// The whole of an opened file (or a directory's refusal, as `InputFile` says it).
+  private static func contents(of descriptor: Int32, named file: String) throws -> Data {
+    var status = stat()
+    if fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFDIR { return try InputFile.contents(file) }
+    do {
+      return Data(try InputFile.readToEnd(descriptor))
+    } catch {
+      throw CommandFailure(status: 2, sentence: "cannot read \(file): \(error.reason)")
+    }
   }
 
   /// Each file's inode, to tell whether a rotation renamed them while they were read.

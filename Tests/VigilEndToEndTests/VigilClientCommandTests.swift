@@ -637,6 +637,38 @@ struct VigilClientCommandTests {
   /// names it, the daemon logs it at start, and `verify` says why it verifies from past `seq`
   /// 1 once the daemon has written to the log again. A rotation whose `.1` ends short of the
   /// head is records lost too.
+  /// `vigil verify` while the daemon writes and rotates under it (and removes the oldest
+  /// file past `keep`): the files are opened together, so each verdict is of one state of
+  /// the log, and none is a false break or a file that could not be read.
+  @Test func verifyWhileTheDaemonRotatesUnderLoadFindsTheChainIntact() throws {
+    let directory = try TemporaryDirectory()
+    try "durability: none\nalerts:\n  rotate_bytes: 3000\n  keep: 3\n".write(
+      toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(
+      rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    let client = try UnixSocketClient(path: daemon.socketPath)
+    let count = 4000
+    let sender = Thread {
+      for chunk in stride(from: 0, to: count, by: 20) {
+        try? client.send(Array((chunk..<chunk + 20).map { Self.report("LOAD-\($0)") + "\n" }.joined().utf8))
+        Thread.sleep(forTimeInterval: 0.002)
+      }
+      client.closeWriting()
+    }
+    sender.start()
+    var verdicts: [ChildProcess.Run] = []
+    for _ in 0..<12 {
+      verdicts.append(try ChildProcess.run("vigil", ["verify", "--config", "v.yaml"], in: directory.path))
+    }
+    var answered = 0
+    while client.readLine(timeout: 60) != nil { answered += 1 }
+    #expect(answered == count)
+    for verdict in verdicts {
+      #expect(verdict.status == 0 && verdict.standardOutput.hasPrefix("ok: "), "\(verdict.standardOutput)\(verdict.standardError)")
+    }
+    expectCleanStop(daemon)
+  }
+
   @Test func verifyAndTheDaemonTellAnEmptiedLogFromARotatedOne() throws {
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
     _ = try daemon.exchange((1...2).map { Self.report("W-\($0)") })
