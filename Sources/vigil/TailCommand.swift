@@ -106,6 +106,9 @@ struct AlertLogFollower {
   private var partial: [UInt8] = []
   /// The last bytes read, to notice a file truncated and refilled past where we were.
   private var lastBytes: [UInt8] = []
+  /// The `seq` of the last whole line read (or skipped to), to take up after it when the
+  /// file followed was rotated and then removed (`keep`) before it was read to its end.
+  private var lastSeq: UInt64?
 
   init(path: String) throws(CommandFailure) {
     self.path = path
@@ -132,7 +135,29 @@ struct AlertLogFollower {
     var last = [UInt8](repeating: 0, count: Int(min(end, 64)))
     let count = last.withUnsafeMutableBytes { pread(handle.fileDescriptor, $0.baseAddress, $0.count, off_t(end) - off_t($0.count)) }
     lastBytes = count == last.count ? last : []
+    // The last whole line's seq, when its start is within 64 KiB of the end.
+    if end > 1 {
+      var before = [UInt8](repeating: 0, count: Int(min(end - 1, 65_536)))
+      let read = before.withUnsafeMutableBytes { pread(handle.fileDescriptor, $0.baseAddress, $0.count, off_t(end - 1) - off_t($0.count)) }
+      if read == before.count, let start = before.lastIndex(of: UInt8(ascii: "\n")).map({ $0 + 1 }) ?? (end - 1 <= 65_536 ? 0 : nil) {
+        lastSeq = Self.seq(of: before[start...])
+      }
+    }
     return end
+  }
+
+  /// The `seq` a record line starts with.
+  static func seq(of line: some Collection<UInt8>) -> UInt64? {
+    let prefix = Array(#"{"seq":"#.utf8)
+    guard line.starts(with: prefix) else { return nil }
+    var value: UInt64 = 0
+    var digits = 0
+    for byte in line.dropFirst(prefix.count) {
+      guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 18 else { break }
+      value = value * 10 + UInt64(byte - UInt8(ascii: "0"))
+      digits += 1
+    }
+    return digits > 0 ? value : nil
   }
 
   mutating func readNew() throws(CommandFailure) -> [[UInt8]] {
@@ -144,7 +169,15 @@ struct AlertLogFollower {
         // have come between the read above and the look at the path); the files rotated
         // after it (two rotations between reads), whole; then go on in the new one.
         lines += try drain()
-        lines += Self.rotatedSince(path: path, old: inode, new: UInt64(status.st_ino))
+        let since = Self.rotatedSince(path: path, old: inode, new: UInt64(status.st_ino), after: lastSeq)
+        lines += since.lines
+        if let gap = since.gap {
+          FileHandle.standardError.write(
+            Data(
+              ("vigil: records \(gap.lowerBound)–\(gap.upperBound) were rotated away and removed (alerts.keep) before "
+                + "they could be read\n").utf8))
+        }
+        if let last = since.lines.last, let seq = Self.seq(of: last) { lastSeq = seq }
         try? handle.close()
         handle = next
         inode = UInt64(status.st_ino)
@@ -180,26 +213,40 @@ struct AlertLogFollower {
     let complete = partial[...lastNewline]
     let lines = complete.split(separator: UInt8(ascii: "\n")).map(Array.init)
     partial = Array(partial[(lastNewline + 1)...])
+    if let last = lines.last, let seq = Self.seq(of: last) { lastSeq = seq }
     return lines
   }
 
   /// The lines of the files rotated after the one whose inode is `old`: it is now
-  /// `path.k`, and `path.(k-1)` … `path.1` came after it, oldest first. None when it is not
-  /// among them (moved elsewhere, or removed): what came between cannot be told then.
-  static func rotatedSince(path: String, old: UInt64, new: UInt64) -> [[UInt8]] {
+  /// `path.k`, and `path.(k-1)` … `path.1` came after it, oldest first. When it is not
+  /// among them (removed by a later rotation, past `keep`), the lines of every rotated file
+  /// there is whose `seq` comes after `lastSeq`, and the records between that none holds
+  /// any more (`gap`); with no `lastSeq`, none (what came between cannot be told).
+  static func rotatedSince(path: String, old: UInt64, new: UInt64, after lastSeq: UInt64?) -> (
+    lines: [[UInt8]], gap: ClosedRange<UInt64>?
+  ) {
     var newer: [String] = []
+    var found = false
     for rotation in 1...1000 {
       let rotated = "\(path).\(rotation)"
       var status = stat()
-      guard stat(rotated, &status) == 0 else { return [] }
-      if UInt64(status.st_ino) == old { break }
+      guard stat(rotated, &status) == 0 else { break }
+      if UInt64(status.st_ino) == old {
+        found = true
+        break
+      }
       if UInt64(status.st_ino) != new { newer.append(rotated) }
     }
-    return newer.reversed().flatMap { file -> [[UInt8]] in
+    if !found && lastSeq == nil { return ([], nil) }
+    var lines = newer.reversed().flatMap { file -> [[UInt8]] in
       guard let data = FileManager.default.contents(atPath: file) else { return [] }
       // A rotated file is whole: its last line ends with a newline.
       return data.split(separator: UInt8(ascii: "\n")).map(Array.init)
     }
+    guard !found, let lastSeq else { return (lines, nil) }
+    lines.removeAll { (seq(of: $0) ?? 0) <= lastSeq }
+    guard let first = lines.first.flatMap({ seq(of: $0) }), first > lastSeq + 1 else { return (lines, nil) }
+    return (lines, (lastSeq + 1)...(first - 1))
   }
 
   /// Whether the bytes just before `offset` are still the ones read there.

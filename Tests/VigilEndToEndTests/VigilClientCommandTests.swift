@@ -460,6 +460,63 @@ struct VigilClientCommandTests {
     #expect(seqs == [2, 3, 4, 5, 6], "\(seen.sofar())")
   }
 
+  /// The file `tail -f` follows rotated and then removed (past `keep`) while it was held
+  /// up (here stopped; a paused pager does the same): it takes up after the last record
+  /// it printed from the kept files, and says which records no file holds any more.
+  @Test(arguments: [false, true]) func tailTakesUpFromTheKeptFilesWhenTheOneFollowedWasRemoved(lostOne: Bool) throws {
+    let directory = try TemporaryDirectory()
+    let log = directory.path + "/alerts.jsonl"
+    func record(_ seq: Int) -> String { #"{"seq":\#(seq),"rule":"r","priority":"low","report_id":"R\#(seq)"}"# + "\n" }
+    func append(_ text: String) throws {
+      let handle = try #require(FileHandle(forWritingAtPath: log))
+      try handle.seekToEnd()
+      try handle.write(contentsOf: Data(text.utf8))
+      try handle.close()
+    }
+    func rotate() {
+      _ = rename(log + ".1", log + ".2")
+      _ = rename(log, log + ".1")
+    }
+    try (record(1) + record(2)).write(toFile: log, atomically: false, encoding: .utf8)
+    let follower = Process()
+    follower.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+      .appendingPathComponent("vigil")
+    follower.arguments = ["tail", "-f", "-n", "1", "--json", log]
+    let output = Pipe()
+    let errors = Pipe()
+    follower.standardOutput = output
+    follower.standardError = errors
+    try follower.run()
+    let seen = ReadInBackground(output.fileHandleForReading)
+    let said = ReadInBackground(errors.fileHandleForReading)
+    defer {
+      kill(follower.processIdentifier, SIGCONT)
+      follower.terminate()
+      follower.waitUntilExit()
+    }
+    #expect(eventually { seen.sofar().contains(#""seq":2"#) })
+    kill(follower.processIdentifier, SIGSTOP)
+    try append(record(3))
+    rotate()  // .1 = 1–3, the file followed
+    try (record(4) + record(5)).write(toFile: log, atomically: false, encoding: .utf8)
+    rotate()  // .2 = 1–3, .1 = 4–5
+    try record(6).write(toFile: log, atomically: false, encoding: .utf8)
+    #expect(unlink(log + ".2") == 0)  // past keep: the file followed is gone
+    rotate()  // .2 = 4–5, .1 = 6
+    try record(7).write(toFile: log, atomically: false, encoding: .utf8)
+    if lostOne { #expect(unlink(log + ".2") == 0) }  // 4–5 gone too
+    kill(follower.processIdentifier, SIGCONT)
+    #expect(eventually { seen.sofar().contains(#""seq":7"#) })
+    Thread.sleep(forTimeInterval: 0.5)
+    let seqs = seen.sofar().split(separator: "\n").compactMap { $0.firstMatch(of: #/"seq":(\d+)/#).map { Int($0.1)! } }
+    #expect(seqs == (lostOne ? [2, 3, 6, 7] : [2, 3, 4, 5, 6, 7]), "\(seen.sofar())")
+    if lostOne {
+      #expect(said.sofar().contains("vigil: records 4–5 were rotated away and removed (alerts.keep) before they could be read"), "\(said.sofar())")
+    } else {
+      #expect(said.sofar().isEmpty, "\(said.sofar())")
+    }
+  }
+
   /// `tail -n N` reads the log from its end back, in chunks: over chunk boundaries it gives
   /// exactly the file's last N matching lines.
   @Test func tailGivesTheLastLinesOfALongLog() throws {
