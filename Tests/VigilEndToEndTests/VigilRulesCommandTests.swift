@@ -165,7 +165,10 @@ struct VigilRulesCommandTests {
     let disabled = try Vigil.run(["rules", "lint", "--config", "none.yaml", "R"], in: directory.path)
     #expect(disabled.status == 1)
     #expect(
-      disabled.standardOutput.contains("R/groups.yaml:1:3: an item needs exactly one of list, macro, rule, pattern; found none"))
+      disabled.standardOutput.contains(
+        "R/groups.yaml:1:3: `designation` items come from the designations plugin, which the configuration does not "
+          + "enable (a configuration that names plugins enables those it names only: add `designations: {}` under `plugins`)"),
+      "\(disabled.standardOutput)")
   }
 
   /// A rule file whose name is not UTF-8 (Latin-1 "règles.yaml") cannot be left out

@@ -9,6 +9,9 @@ public struct RuleSetLoader: Sendable {
   static let ruleKeys = ["rule", "desc", "condition", "output", "priority", "basis", "tags", "enabled", "examples"]
 
   private let plugins: [any RulePlugin]
+  /// Rule plugins there are but the configuration leaves off: an item of one of their
+  /// kinds is refused as such (their plugin named), not as an item of no kind.
+  public var disabledPlugins: [any RulePlugin] = []
   private let settings: [String: ConfigurationValue]
   private let functions: [ConditionFunction]
   private let latenessHorizon: Int64
@@ -31,6 +34,9 @@ public struct RuleSetLoader: Sendable {
   /// `sources` in load order: directory by directory as configured, by name within one.
   public func load(_ sources: [RuleSource]) -> Result<RuleSet, RuleSetErrors> {
     var loading = Loading(pluginKinds: Set(plugins.flatMap(\.itemKinds)), latenessHorizon: latenessHorizon)
+    for plugin in disabledPlugins {
+      for kind in plugin.itemKinds { loading.disabledKinds[kind] = plugin.name }
+    }
     for source in sources {
       loading.read(source)
     }
@@ -134,6 +140,8 @@ struct Loading {
   }
 
   let pluginKinds: Set<String>
+  /// The item kinds of plugins left off, with their plugin's name.
+  var disabledKinds: [String: String] = [:]
   /// How late a report may come to count, in the patterns' examples.
   let latenessHorizon: Int64
   var errors: [RuleError] = []
@@ -209,6 +217,13 @@ struct Loading {
       return fail(item.position, "an item is a mapping such as `- rule: …`, got \(item.kindName)")
     }
     let kinds = members.map(\.key).filter { RuleSetLoader.builtInItemKinds.contains($0) || pluginKinds.contains($0) }
+    let disabled = disabledKinds
+    if kinds.isEmpty, let (kind, plugin) = members.compactMap({ member in disabled[member.key].map { (member.key, $0) } }).first {
+      return fail(
+        position,
+        "`\(kind)` items come from the \(plugin) plugin, which the configuration does not enable (a configuration "
+          + "that names plugins enables those it names only: add `\(plugin): {}` under `plugins`)")
+    }
     guard kinds.count == 1, let kind = kinds.first else {
       let known = (RuleSetLoader.builtInItemKinds + pluginKinds.sorted()).joined(separator: ", ")
       let found = kinds.isEmpty ? "none" : kinds.joined(separator: " and ")

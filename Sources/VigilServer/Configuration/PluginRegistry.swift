@@ -65,9 +65,13 @@ public struct PluginRegistry: Sendable {
   public func loader(for configuration: DaemonConfiguration) -> RuleSetLoader {
     let settings = Dictionary(
       configuration.plugins.map { ($0.name, $0.settings) }, uniquingKeysWith: { first, _ in first })
-    return RuleSetLoader(
-      plugins: enabled(by: configuration).compactMap { $0 as? any RulePlugin }, settings: settings,
+    let enabled = enabled(by: configuration)
+    var loader = RuleSetLoader(
+      plugins: enabled.compactMap { $0 as? any RulePlugin }, settings: settings,
       latenessHorizon: configuration.rules.latenessHorizon)
+    let on = Set(enabled.map(\.name))
+    loader.disabledPlugins = all.filter { !on.contains($0.name) }.compactMap { $0 as? any RulePlugin }
+    return loader
   }
 
   /// What a plugin does, as `vigil plugins` names it.
