@@ -18,7 +18,7 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
   /// from the location's governorate in any spelling or script, or else from its
   /// coordinates; nothing when neither names one. Patterns group reports by it.
   static let governorate = ConditionFunction(
-    name: "governorate", parameters: [.field(.object)], result: .text,
+    name: "governorate", parameters: [.object(having: ["governorate", "place", "lat", "lon"])], result: .text,
     // Compared with a governorate in any spelling the atlas knows: `= Idlib` is `= Idleb`.
     answers: .init(allowed: GovernorateAtlas.atlas.regions.map(\.name)) { text in
       GovernorateAtlas.atlas.region(named: text).flatMap { key in GovernorateAtlas.atlas.regions.first { $0.key == key }?.name }

@@ -48,13 +48,13 @@ enum TerritorialControl {
     // The verdicts' texts, made once rather than for every report.
     let verdicts = Dictionary(uniqueKeysWithValues: ControlFinding.Verdict.allCases.map { ($0, ReportText($0.rawValue)) })
     let control = ConditionFunction(
-      name: "control", parameters: [.field(.object)], result: .text,
+      name: "control", parameters: [.object(having: ["governorate", "place", "lat", "lon"])], result: .text,
       answers: .init(allowed: ControlFinding.Verdict.allCases.map(\.rawValue))
     ) { arguments in
       let read = map.reader(for: arguments)
       return { report in read(report).map { .text(verdicts[$0.verdict]!) } }
     }
-    let note = ConditionFunction(name: "control_note", parameters: [.field(.object)], result: .text) { arguments in
+    let note = ConditionFunction(name: "control_note", parameters: [.object(having: ["governorate", "place", "lat", "lon"])], result: .text) { arguments in
       let read = map.reader(for: arguments)
       // Only where designated groups held the place: control by others is the common case,
       // and no message needs to say it.

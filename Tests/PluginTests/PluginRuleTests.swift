@@ -215,6 +215,32 @@ struct PluginRuleTests {
   }
 }
 
+/// `governorate(…)`, `control(…)` and `control_note(…)` read a location's members: given
+/// another object (an actor), they would never hold, so the rule is refused at load.
+@Suite("Plugin functions of a location take a location")
+struct LocationFunctionArgumentTests {
+  @Test(arguments: ["governorate(perpetrator) = Idlib", "control(perpetrator) = designated", "control_note(target) = x"])
+  func anotherObjectIsRefused(condition: String) {
+    let text = "- rule: a.b\n  desc: d\n  condition: \(condition)\n  output: o\n  priority: low\n"
+    guard case .failure(let errors) = load(text) else {
+      Issue.record("loaded")
+      return
+    }
+    let function = String(condition.prefix { $0 != "(" })
+    let argument = String(condition.drop { $0 != "(" }.dropFirst().prefix { $0 != ")" })
+    #expect(
+      errors.errors.map(\.description) == [
+        "Rules/x.yaml:3:\(14 + function.count + 1): rule a.b: \(function)(…) expects an object with governorate, place, lat, "
+          + "lon here (location); \(argument) is not one"
+      ], "\(errors.errors.map(\.description))")
+  }
+
+  @Test func theLocationLoads() throws {
+    let text = "- rule: a.b\n  desc: d\n  condition: governorate(location) = Idlib\n  output: o\n  priority: low\n"
+    #expect((try? load(text).get()) != nil)
+  }
+}
+
 /// A pattern grouped by `place_or_text(…)` counts spellings of one place together, and its message
 /// names the group as the completing report wrote it, not by the place's key or the
 /// normalised form it was grouped by; the record's `pattern.group` keeps those.

@@ -324,7 +324,19 @@ public struct ConditionCompiler: Sendable {
             "\(function.name)(…) expects an actor here (\(actors.joined(separator: ", "))); \(name.text) is not one")
         }
         arguments.append(.field(field))
-      case (.field, .literal(let literal)), (.actor, .literal(let literal)):
+      case (.object(let members), .word(let name)):
+        let fits = { (path: String) in
+          ReportSchema.field(path)?.type == .object && members.allSatisfy { ReportSchema.field(path + "." + $0) != nil }
+        }
+        guard let field = ReportSchema.field(name.text), fits(name.text) else {
+          let candidates = ReportSchema.paths.filter(fits)
+          throw ConditionError(
+            name.start, name.end,
+            "\(function.name)(…) expects an object with \(members.joined(separator: ", ")) here "
+              + "(\(candidates.joined(separator: ", "))); \(name.text) is not one")
+        }
+        arguments.append(.field(field))
+      case (.field, .literal(let literal)), (.actor, .literal(let literal)), (.object, .literal(let literal)):
         throw ConditionError(literal.start, literal.end, "\(function.name)(…) expects a field here, got a value")
       case (.literal, .word(let name)):
         arguments.append(.literal(name.text))

@@ -8,6 +8,10 @@ public struct ConditionFunction: Sendable {
     /// An actor's field: an object with a `name` and a `party` (`perpetrator`, `target`,
     /// `trade.seller`, `trade.buyer`).
     case actor
+    /// An object field with these members (`location`, with `governorate`, `lat` and
+    /// `lon`): a function that reads them under the path is given no other object, where
+    /// it would never find them.
+    case object(having: [String])
     /// A literal, as text.
     case literal
     /// Values: a list's name stands for its items, any other value for itself.
