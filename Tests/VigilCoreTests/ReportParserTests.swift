@@ -151,6 +151,7 @@ struct ReportParserTests {
 
   @Test(arguments: [
     ("10", 10), ("10.0", 10), ("0", 0), ("1e3", 1000), ("10000000", 10_000_000), ("-0", 0),
+    ("100e-2", 1), ("1.50e1", 15), ("120.0e-1", 12), ("0.0e-400", 0), ("1E+2", 100), ("-0.0", 0),
   ])
   func countsAcceptIntegerValuedNumbers(text: String, value: Int) throws {
     let report = try parsed(reportLine(#""casualties":{"killed":\#(text)}"#)).report

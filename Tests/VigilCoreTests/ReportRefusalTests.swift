@@ -141,6 +141,16 @@ struct ReportRefusalTests {
     Refusal(
       reportLine(#""detention":{"count":true}"#), field: "detention.count",
       "detention.count: expected a whole number from 0 to 10,000,000, got true"),
+    // Whole once rounded to a Double, not as written.
+    Refusal(
+      reportLine(#""casualties":{"killed":1e-400}"#), field: "casualties.killed",
+      "casualties.killed: expected a whole number from 0 to 10,000,000, got 1e-400"),
+    Refusal(
+      reportLine(#""casualties":{"killed":10000000.0000000001}"#), field: "casualties.killed",
+      "casualties.killed: expected a whole number from 0 to 10,000,000, got 10000000.0000000001"),
+    Refusal(
+      reportLine(#""detention":{"count":3.00000000000000001}"#), field: "detention.count",
+      "detention.count: expected a whole number from 0 to 10,000,000, got 3.00000000000000001"),
     Refusal(
       reportLine(#""displacement":{"count":1e300}"#), field: "displacement.count",
       "displacement.count: expected a whole number from 0 to 10,000,000, got 1e300"),

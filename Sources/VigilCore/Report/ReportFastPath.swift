@@ -401,8 +401,11 @@ package struct ReportFastPath {
   }
 
   private mutating func count() throws(GiveUp) -> Int {
+    let start = cursor.index
     let value = try number(in: 0...Double(ReportParser.maxCount))
     guard Double(Int(value)) == value else { throw GiveUp() }
+    // Whole as written, not only once rounded (`1e-400`); the full parser says why not.
+    guard JSONNumberText.isWhole(UnsafeBufferPointer(rebasing: cursor.bytes[start..<cursor.index])) else { throw GiveUp() }
     return Int(value)
   }
 

@@ -483,7 +483,10 @@ private struct ReportDecoder {
     guard node.kind == .number else { throw mismatch(index, path, expected) }
     let value = node.number
     // In range first, so the conversion to Int cannot trap.
-    guard value >= 0, value <= Double(ReportParser.maxCount), Double(Int(value)) == value else {
+    guard value >= 0, value <= Double(ReportParser.maxCount), Double(Int(value)) == value,
+      // Whole as written, not only once rounded (`1e-400`, `10000000.0000000001`).
+      JSONNumberText.isWhole(UnsafeBufferPointer(rebasing: bytes[node.startOffset..<node.endOffset]))
+    else {
       throw mismatch(index, path, expected)
     }
     return Int(value)
