@@ -134,10 +134,15 @@ struct Verify: ParsableCommand {
         // a crash cut short). A whole record is verified; anything else is not yet one.
         if number == lines.count, fileIndex == files.count - 1 {
           var trial = verifier
-          if trial.take(Array(line)) == nil {
-            verifier = trial
-          } else {
+          if let problem = trial.take(Array(line)) {
+            // A seq alerts.head says was written was written whole (the head follows the
+            // line's sync): not a write in progress, but a record altered at the end.
+            if let head, let seq = AlertLogFollower.seq(of: line), seq <= head.seq {
+              return .broken(file: file, line: number, problem: problem + " (and its newline is gone)")
+            }
             tornLast = (file, number)
+          } else {
+            verifier = trial
           }
           continue
         }

@@ -795,8 +795,10 @@ struct VigilClientCommandTests {
     let lines = whole.split(separator: "\n").map(String.init)
     #expect(lines.count == 5)
 
-    // A torn last line: not verified, and said; the chain before it holds.
-    try (whole + String(lines[4].prefix(40))).write(toFile: path, atomically: false, encoding: .utf8)
+    // A torn last line, of a record past the head (a write a crash cut short): not
+    // verified, and said; the chain before it holds.
+    let next = lines[4].replacingOccurrences(of: #"{"seq":5,"#, with: #"{"seq":6,"#)
+    try (whole + String(next.prefix(40))).write(toFile: path, atomically: false, encoding: .utf8)
     let torn = try Self.offline(daemon, ["verify"])
     #expect(torn.status == 0, "\(torn.standardOutput)")
     #expect(
@@ -807,6 +809,21 @@ struct VigilClientCommandTests {
     try String(whole.dropLast()).write(toFile: path, atomically: false, encoding: .utf8)
     let unended = try Self.offline(daemon, ["verify"])
     #expect(unended.status == 0 && unended.standardOutput == "ok: 5 records, seq 1–5, chain intact\n", "\(unended.standardOutput)")
+    // One the head says was written, altered and its newline taken: named, not taken for
+    // a write in progress (nor for records deleted from the end).
+    let altered = String(whole.dropLast()).replacingOccurrences(of: #""report_id":"H-2""#, with: #""report_id":"H-9""#)
+    try altered.write(toFile: path, atomically: false, encoding: .utf8)
+    let alteredLast = try Self.offline(daemon, ["verify"])
+    #expect(alteredLast.status == 1)
+    #expect(
+      alteredLast.standardOutput.hasPrefix("\(Self.alertLog):4: "), "the first line of H-2's, altered: \(alteredLast.standardOutput)")
+    let lastOnly = whole.dropLast().replacingOccurrences(of: #""rule":"weapons.any_attack","priority":"low","report_id":"H-2""#, with: #""rule":"weapons.any_attack","priority":"high","report_id":"H-2""#)
+    try lastOnly.write(toFile: path, atomically: false, encoding: .utf8)
+    let lastAltered = try Self.offline(daemon, ["verify"])
+    #expect(lastAltered.status == 1)
+    #expect(
+      lastAltered.standardOutput.hasPrefix("\(Self.alertLog):5: ") && lastAltered.standardOutput.contains("(and its newline is gone)"),
+      "\(lastAltered.standardOutput)")
 
     // Emptied, and named: the head still applies to the configured log.
     try "".write(toFile: path, atomically: false, encoding: .utf8)
