@@ -483,6 +483,30 @@ struct DaemonEndToEndTests {
     #expect(verified == "ok 25")
   }
 
+  /// A report whose alerts were in a file built-in rotation removed (past `keep`) is
+  /// still answered with their seqs after a restart: the seqs of a removed file are kept
+  /// in the state directory's `alerts.pruned` first.
+  @Test func aDuplicateKeepsItsSeqsAfterItsAlertsFileIsRemoved() throws {
+    let directory = try TemporaryDirectory()
+    try "alerts:\n  rotate_bytes: 2000\n  keep: 1\n".write(
+      toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(rules: Self.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    let first = try daemon.exchange(Self.report("OLD-1"))
+    let seqs = Self.alertSeqs(first)
+    #expect(seqs == [2, 3], "\(first)")
+    for index in 0..<12 { _ = try daemon.exchange([Self.report("PAD-\(index)")]) }
+    expectCleanStop(daemon)
+    let log = directory.path + "/var/log/vigil/alerts.jsonl"
+    let kept = [log + ".1", log].compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }.joined()
+    #expect(!kept.contains(#""report_id":"OLD-1""#), "OLD-1's alerts are no longer in a kept file")
+    let pruned = try String(contentsOfFile: directory.path + "/var/lib/vigil/alerts.pruned", encoding: .utf8)
+    #expect(pruned.contains(#"{"seq":2,"time":"#) && pruned.contains(#""report_id":"OLD-1"}"#), "\(pruned)")
+    let restarted = try RunningDaemon(rules: Self.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    let again = try restarted.exchange(Self.report("OLD-1"))
+    #expect(again["duplicate"] as? Bool == true && Self.alertSeqs(again) == seqs, "\(again)")
+    expectCleanStop(restarted)
+  }
+
   /// A rotation that fails (here `alerts.jsonl.1` is a folder with a file in it) is said
   /// once in vigild's log, the log grows meanwhile, and once rotating works again, it
   /// rotates and says so.

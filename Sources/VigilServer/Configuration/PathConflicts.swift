@@ -3,8 +3,9 @@ import Foundation
 extension DaemonConfiguration {
   /// The files the daemon keeps in its state directory, by name: the journal (and its
   /// rotated files, `reports.jsonl.1` …), the alert log's head, the loaded rule set's
-  /// definitions, the lock, and the sinks' cursors.
-  static let stateFileNames = ["reports.jsonl", "alerts.head", "ruleset.loaded", "vigild.lock", "sinks"]
+  /// definitions, the seqs of the alert files rotation removed, the lock, and the sinks'
+  /// cursors.
+  static let stateFileNames = ["reports.jsonl", "alerts.head", "ruleset.loaded", "alerts.pruned", "vigild.lock", "sinks"]
 
   /// An alert log or a socket placed on one of the daemon's own files, found before
   /// anything is opened: an alert log at the journal's path interleaved reports and alert

@@ -166,9 +166,11 @@ public final class Daemon: Sendable {
             + "compressed and not read: a report only such a journal holds is recorded again if it is sent again "
             + "(rotate the journal without compressing it)"))
     }
+    // The seqs of the files built-in rotation removed come first, then the files kept.
+    let pruned = FileManager.default.fileExists(atPath: alertLog.prunedPath) ? [alertLog.prunedPath] : []
     let (index, unreadable) = DuplicateIndex.rebuild(
       journals: keptJournals + [(journalPath, journal.currentFile)],
-      alertLogs: rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alertLog.path])
+      alertLogs: pruned + rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alertLog.path])
     if unreadable > 0 { log(.warning("skipped \(unreadable) unreadable lines while rebuilding the duplicate index")) }
 
     let writerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)

@@ -194,7 +194,10 @@ public final class AlertLog {
     try sync()
     // The oldest kept one goes, and any numbered beyond it (left by a larger `keep`
     // before): older files left behind would read as a gap in the chain to `vigil verify`.
-    for number in RotatedFiles.numbers(beside: path) where number >= keep { unlink("\(path).\(number)") }
+    // What the duplicate index needs of their records is kept first (`prunedPath`).
+    let going = RotatedFiles.numbers(beside: path).filter { $0 >= keep }.sorted(by: >).map { "\(path).\($0)" }
+    try keepSeqs(ofFilesRemoved: going)
+    for removed in going { unlink(removed) }
     for number in stride(from: keep - 1, through: 1, by: -1) {
       _ = rename("\(path).\(number)", "\(path).\(number + 1)")
     }
@@ -202,6 +205,36 @@ public final class AlertLog {
       throw Failure(description: "cannot rotate \(path): \(String(cString: strerror(errno)))")
     }
     try file.reopen()
+  }
+
+  /// `alerts.pruned` beside `alerts.head`: for each alert record of a file built-in
+  /// rotation removed, its `seq`, `time` and `report_id` (one JSON line each, as the record
+  /// has them), so that a report recorded before is still answered with its alerts' seqs
+  /// after a restart (the duplicate index is rebuilt from this, then the files kept).
+  public var prunedPath: String { FolderPath.of(headPath) + "/alerts.pruned" }
+
+  /// Appends the seqs of the files about to be removed (oldest first) to `prunedPath`, and
+  /// syncs it; a failure leaves them in place (the rotation is not made).
+  private func keepSeqs(ofFilesRemoved files: [String]) throws(Failure) {
+    guard !files.isEmpty else { return }
+    var out = JSONBytes(capacity: 1 << 16)
+    for removed in files {
+      FileLines.forEach(atPath: removed) { line, _ in
+        guard case .object(let record)? = try? JSONValue.parse(Array(line)), case .number(let seq)? = record["seq"],
+          case .string(let time)? = record["time"], case .string(let reportID)? = record["report_id"]
+        else { return }
+        out.raw(#"{"seq":"#)
+        out.verbatim(String(UInt64(seq)))
+        out.raw(#","time":"#)
+        out.string(time)
+        out.raw(#","report_id":"#)
+        out.string(reportID)
+        out.raw("}\n")
+      }
+    }
+    let pruned = try AppendOnlyFile(path: prunedPath)
+    try pruned.append(out)
+    try pruned.sync()
   }
 
   /// Makes what was appended durable, and records the head of the chain with how far the
