@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 import VigilCore
 
 /// The postgres sink's settings (Plugins/Postgres/README.md), checked at start: where the
@@ -172,9 +173,15 @@ public struct PostgresSettings: Sendable, Equatable {
       guard mode != .disable else {
         throw PluginSettingsError("tls_ca_file is given with tls: disable, which uses no TLS; choose one")
       }
-      // Checked now, not at every connection: a file that holds no certificate is a slip.
-      if let contents, !String(decoding: contents, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----") {
-        throw PluginSettingsError("tls_ca_file \(tlsCAFile) holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+      // Checked now, not at every connection: a file that holds no certificate, or one
+      // that cannot be read as PEM, is a slip.
+      if let contents {
+        let certificates = try? NIOSSLCertificate.fromPEMBytes(Array(contents))
+        guard let certificates, !certificates.isEmpty else {
+          throw PluginSettingsError(
+            "tls_ca_file \(tlsCAFile) holds no PEM certificate that can be read (-----BEGIN CERTIFICATE----- … "
+              + "-----END CERTIFICATE-----, base64 between)")
+        }
       }
     }
     let reportsText = try text("reports")

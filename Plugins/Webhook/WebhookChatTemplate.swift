@@ -22,9 +22,11 @@ struct WebhookChatTemplate: Equatable {
     while let open = rest.firstIndex(of: "{") {
       literal += rest[..<open]
       let afterOpen = rest.index(after: open)
-      let name = rest[afterOpen...].prefix { $0.isLetter || $0 == "_" }
+      // A word: a letter, then letters, digits, `_`, `-` or `.` (`{report-id}`, `{seq2}`
+      // are typos to refuse too, not text to send).
+      let name = rest[afterOpen...].prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }
       let close = name.endIndex
-      guard !name.isEmpty, close < rest.endIndex, rest[close] == "}" else {
+      guard name.first?.isLetter == true, close < rest.endIndex, rest[close] == "}" else {
         literal.append("{")
         rest = rest[afterOpen...]
         continue

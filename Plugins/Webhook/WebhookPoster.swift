@@ -4,6 +4,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// Sends one request at a time with async-http-client and waits for its answer on the
 /// calling thread: a sink's `deliver` is synchronous (it runs on the sink's own thread),
@@ -140,6 +141,12 @@ final class WebhookPoster: Sendable {
     if let failures = error as? NIOConnectionError, let first = failures.connectionErrors.first {
       return systemReason(first.error)
     }
+    // BoringSSL's own words name the source files it was built from: said plainly instead.
+    if case .handshakeFailed = error as? NIOSSLError {
+      return "the TLS handshake failed (the server may not speak TLS on that port: an https URL to a plain-HTTP "
+        + "service; or its certificate could not be checked)"
+    }
+    if error is NIOSSLError || error is BoringSSLError { return "TLS failed (\(String(describing: error).prefix(120)))" }
     return "\(error)"
   }
 

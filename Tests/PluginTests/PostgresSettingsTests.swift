@@ -22,13 +22,30 @@ struct PostgresSettingsTests {
     .mapping(pairs.map { .init(key: $0.0, value: .scalar($0.1)) })
   }
 
-  /// A directory with `password` (holding "secret\n") and `ca.pem`.
+  /// A directory with `password` (holding "secret\n"), `ca.pem` (a self-signed CA's
+  /// certificate, made with openssl for these tests) and `broken.pem` (its first line only).
   static func files() throws -> TemporaryDirectory {
     let directory = try TemporaryDirectory()
     try "secret\n".write(toFile: directory.path + "/password", atomically: true, encoding: .utf8)
-    try "-----BEGIN CERTIFICATE-----\n".write(toFile: directory.path + "/ca.pem", atomically: true, encoding: .utf8)
+    try Self.certificate.write(toFile: directory.path + "/ca.pem", atomically: true, encoding: .utf8)
+    try "-----BEGIN CERTIFICATE-----\n".write(toFile: directory.path + "/broken.pem", atomically: true, encoding: .utf8)
     return directory
   }
+
+  static let certificate = """
+    -----BEGIN CERTIFICATE-----
+    MIIBiDCCAS2gAwIBAgIUA3v1ounbqo0w7OIl0h9/yTysCiwwCgYIKoZIzj0EAwIw
+    GDEWMBQGA1UEAwwNdmlnaWwtdGVzdC1jYTAgFw0yNjEyMDUxNTA3MTVaGA8yMTI2
+    MTExMTE1MDcxNVowGDEWMBQGA1UEAwwNdmlnaWwtdGVzdC1jYTBZMBMGByqGSM49
+    AgEGCCqGSM49AwEHA0IABHHrRkmI9f6insHcV7PswuD0DYN0/6//TzmkMwdHpIa+
+    rPD/GJlhwXu3h8dEoqG42+QEGr1FqiVS94dujFNBla2jUzBRMB0GA1UdDgQWBBSW
+    NHeJ9Me/sD80WeD9LsFKL7+QUjAfBgNVHSMEGDAWgBSWNHeJ9Me/sD80WeD9LsFK
+    L7+QUjAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0kAMEYCIQCU4lmPsQfL
+    iRLeMR3lpbLI5CVT1aIN/IMaNn6ZWLKTPQIhAIXpGGGkM3prn4gF4/BeRm1q3cNB
+    WGYYZdJw/3hxUgjN
+    -----END CERTIFICATE-----
+    """
+
 
   static func problem(_ settings: ConfigurationValue) -> String? {
     do {
@@ -190,7 +207,11 @@ struct PostgresSettingsTests {
     ),
     (
       settings([("host", "db"), ("user", "vigil"), ("tls", "verify-full"), ("tls_ca_file", "FILES/password")]),
-      "tls_ca_file FILES/password holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+      "tls_ca_file FILES/password holds no PEM certificate that can be read (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----, base64 between)"
+    ),
+    (
+      settings([("host", "db"), ("user", "vigil"), ("tls", "verify-full"), ("tls_ca_file", "FILES/broken.pem")]),
+      "tls_ca_file FILES/broken.pem holds no PEM certificate that can be read (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----, base64 between)"
     ),
     (
       settings([("host", "db"), ("user", "vigil"), ("tls", "disable"), ("tls_ca_file", "FILES/ca.pem")]),

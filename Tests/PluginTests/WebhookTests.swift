@@ -65,6 +65,14 @@ struct WebhookTests {
       [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("format", "chat"), ("text", "{mesage}")],
       "text: {mesage} is not a placeholder"
     ),
+    (
+      [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("format", "chat"), ("text", "{rule} {report-id}")],
+      "text: {report-id} is not a placeholder"
+    ),
+    (
+      [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("format", "chat"), ("text", "{seq2}")],
+      "text: {seq2} is not a placeholder"
+    ),
     ([("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("text", "{message}")], "set format: chat"),
     (
       [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("secret", "x")],

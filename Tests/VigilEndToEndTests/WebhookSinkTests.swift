@@ -248,6 +248,32 @@ struct WebhookSinkTests {
 
   /// A receiver that never answers does not hold vigild's stop: the request in flight is
   /// given up, and its record comes again at the next start.
+  /// An https URL to a receiver that speaks plain HTTP: the failure says what is likely
+  /// wrong, not BoringSSL's words with the paths of its source files.
+  @Test func anHTTPSURLToAPlainHTTPReceiverSaysSo() throws {
+    let directory = try TemporaryDirectory()
+    let receiver = try WebhookReceiver(unavailable: 0)
+    let plain = receiver.url
+    #expect(plain.hasPrefix("http://"))
+    let config = """
+      node: east
+      plugins:
+        webhook:
+          url: https://\(plain.dropFirst("http://".count))
+          secret_file: \(directory.path)/webhook.secret
+      """
+    try (Self.secret + "\n").write(toFile: directory.path + "/webhook.secret", atomically: true, encoding: .utf8)
+    try config.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    _ = try daemon.exchange([DaemonEndToEndTests.report("TLS-1")])
+    #expect(
+      try eventually(within: 60) {
+        (try Self.sinkStatus(daemon)["last_error"] as? String)?.contains("the TLS handshake failed (the server may not speak TLS") == true
+      }, "\((try? Self.sinkStatus(daemon)) ?? [:])")
+    #expect(!((try Self.sinkStatus(daemon)["last_error"] as? String) ?? "").contains(".build/"))
+    expectCleanStop(daemon)
+  }
+
   @Test func aRequestInFlightIsGivenUpWhenVigildStops() throws {
     let directory = try TemporaryDirectory()
     let receiver = try WebhookReceiver(unavailable: 0)
