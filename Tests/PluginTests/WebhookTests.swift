@@ -242,3 +242,12 @@ struct WebhookTests {
     #expect(throws: PluginSettingsError.self) { try Webhook().destination(settings: .mapping([]), node: "n") }
   }
 }
+
+/// A wait a receiver asked for, as status shows it: whole seconds, or a tenth below ten.
+@Suite("A destination's wait, as status says it")
+struct RetryLaterTextTests {
+  @Test(arguments: [(8.42184054851532, "8.4"), (100_000.0, "100000"), (5.0, "5"), (0.25, "0.2"), (12.6, "13")])
+  func theWaitIsShownRounded(seconds: Double, shown: String) {
+    #expect(RetryLater(seconds: seconds, reason: "answered HTTP 429").description == "answered HTTP 429 (asked to wait \(shown) s)")
+  }
+}

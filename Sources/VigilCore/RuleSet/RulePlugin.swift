@@ -176,7 +176,12 @@ public struct RetryLater: Error, CustomStringConvertible {
     self.reason = reason
   }
 
-  public var description: String { "\(reason) (asked to wait \(seconds) s)" }
+  /// The wait as a person reads it: whole seconds, a tenth below ten (`8.4`, not
+  /// `8.42184054851532`; `100000`, not `100000.0`).
+  public var description: String {
+    let shown = seconds >= 10 || seconds == seconds.rounded() ? String(Int(min(seconds.rounded(), 1e15))) : String(format: "%.1f", seconds)
+    return "\(reason) (asked to wait \(shown) s)"
+  }
 }
 
 /// A plugin's setting that is missing or wrong, in one sentence naming it.
