@@ -178,6 +178,56 @@ struct AlertLogTests {
     }
   }
 
+  /// A rotation whose log cannot leave its path touches no kept file: they were once
+  /// removed and shifted before the rename that failed, one more at every commit. Once it
+  /// can, it rotates, and the chain holds across the files.
+  @Test func aRotationThatCannotMoveTheLogRemovesNothing() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/alerts.jsonl"
+    let log = try AlertLog(path: path, headPath: directory.path + "/alerts.head")
+    try Self.appendAndRotate(log, count: 6, ifAtLeast: 1000, keep: 3)
+    // In the way of the log's second name: a folder with a file in it under that name.
+    let aside = directory.path + "/.alerts.jsonl.rotating"
+    try FileManager.default.createDirectory(atPath: aside, withIntermediateDirectories: true)
+    try "x".write(toFile: aside + "/in-the-way", atomically: true, encoding: .utf8)
+    let before = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+    #expect(before.contains("alerts.jsonl.2"), "\(before)")
+    for _ in 0..<4 {
+      try log.append([record("a.stuck")])
+      try log.sync()
+      #expect(throws: AlertLog.Failure.self) { try log.rotate(ifAtLeast: 1, keep: 3) }
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == before)
+    try FileManager.default.removeItem(atPath: aside)
+    try Self.appendAndRotate(log, count: 1, ifAtLeast: 1000, keep: 3)
+    let kept = [path + ".2", path + ".1", path].filter { FileManager.default.fileExists(atPath: $0) }
+    let lines = try kept.flatMap { try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n") }
+    for (earlier, later) in zip(lines, lines.dropFirst()) {
+      let hash = try #require(earlier.range(of: #""hash":""#).map { String(earlier[$0.upperBound...].prefix(64)) })
+      #expect(later.contains(#""prev":"\#(hash)""#))
+    }
+  }
+
+  /// A crash in the middle of a rotation may leave the log under its second name alone:
+  /// the next start puts it back, and the chain goes on from its end.
+  @Test func aLogLeftAsideByACrashIsPutBack() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/alerts.jsonl"
+    let head = directory.path + "/alerts.head"
+    let lastHash: String
+    do {
+      let log = try AlertLog(path: path, headPath: head)
+      try log.append([record("a.b"), record("a.c")])
+      try log.sync()
+      lastHash = log.lastHash
+    }
+    #expect(rename(path, directory.path + "/.alerts.jsonl.rotating") == 0)
+    let reopened = try AlertLog(path: path, headPath: head)
+    #expect(reopened.lastSeq == 2 && reopened.lastHash == lastHash)
+    #expect(!FileManager.default.fileExists(atPath: directory.path + "/.alerts.jsonl.rotating"))
+    #expect(try verifyChain(path) == "ok 2")
+  }
+
   @Test func builtInRotationShiftsFilesAndTheChainGoesOn() throws {
     let directory = try TemporaryDirectory()
     let path = directory.path + "/alerts.jsonl"

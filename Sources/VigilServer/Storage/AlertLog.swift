@@ -33,6 +33,17 @@ public final class AlertLog {
   public init(path: String, headPath: String) throws(Failure) {
     self.path = path
     self.headPath = headPath
+    // A crash in the middle of a rotation left the log's second name: dropped, unless the
+    // log is not at its path (renamed to `.1` meanwhile: the second name is the same file,
+    // and `.1` is then the log just rotated, which is fine; gone otherwise: put back).
+    let aside = Self.asidePath(of: path)
+    if access(aside, F_OK) == 0 {
+      if access(path, F_OK) != 0, RotatedFiles.inode(of: aside) != RotatedFiles.inode(of: "\(path).1") {
+        _ = rename(aside, path)
+      } else {
+        unlink(aside)
+      }
+    }
     // Locked while open: a second daemon appending to the same log would fork its chain.
     file = try AppendOnlyFile(path: path, exclusive: true)
     let kept = Self.head(at: headPath)
@@ -192,6 +203,16 @@ public final class AlertLog {
   public func rotate(ifAtLeast limit: Int, keep: Int) throws(Failure) {
     guard limit > 0, file.size >= Int64(limit) else { return }
     try sync()
+    // First a second name for the log, hidden: if it cannot have one (a folder that may
+    // not be written, a file marked append-only), it cannot be renamed either, and nothing
+    // is touched — the kept files were once removed and shifted before a rename that then
+    // failed, one more at every commit. The log never leaves its path meanwhile.
+    let aside = Self.asidePath(of: path)
+    unlink(aside)
+    guard link(path, aside) == 0 else {
+      throw Failure(description: "cannot rotate \(path): \(String(cString: strerror(errno)))")
+    }
+    defer { unlink(aside) }
     // The oldest kept one goes, and any numbered beyond it (left by a larger `keep`
     // before): older files left behind would read as a gap in the chain to `vigil verify`.
     // What the duplicate index needs of their records is kept first (`prunedPath`).
@@ -205,6 +226,14 @@ public final class AlertLog {
       throw Failure(description: "cannot rotate \(path): \(String(cString: strerror(errno)))")
     }
     try file.reopen()
+  }
+
+  /// The log's second name while it is rotated: `.NAME.rotating` beside it. Found at start
+  /// (a crash in the middle of a rotation), it is removed, or, when the log is not at its
+  /// path (the crash came between its rename and the new file), it is the log.
+  static func asidePath(of path: String) -> String {
+    let folder = FolderPath.of(path)
+    return (folder.isEmpty ? "" : folder + "/") + "." + (path as NSString).lastPathComponent + ".rotating"
   }
 
   /// `alerts.pruned` beside `alerts.head`: for each alert record of a file built-in
