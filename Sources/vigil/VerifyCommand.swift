@@ -96,7 +96,10 @@ struct Verify: ParsableCommand {
       }
       // A rotated file gone between the listing and the opening: a rotation removed it.
       let rotatedAllOpen = opened.dropLast().allSatisfy { $0 != nil }
-      if rotatedAllOpen && openedInodes == Self.identities(files) || attempt >= 100 { return (files, head, opened) }
+      // Files named on the command line are no daemon's to rename: taken as they are.
+      if rotatedAllOpen && openedInodes == Self.identities(files) || attempt >= 100 || !self.files.isEmpty {
+        return (files, head, opened)
+      }
       for descriptor in opened { if let descriptor { close(descriptor) } }
       usleep(1000)
     }
@@ -137,7 +140,7 @@ struct Verify: ParsableCommand {
           if let problem = trial.take(Array(line)) {
             // A seq alerts.head says was written was written whole (the head follows the
             // line's sync): not a write in progress, but a record altered at the end.
-            if let head, let seq = AlertLogFollower.seq(of: line), seq <= head.seq {
+            if let head, let seq = Self.wholeSeq(of: line), seq <= head.seq {
               return .broken(file: file, line: number, problem: problem + " (and its newline is gone)")
             }
             tornLast = (file, number)
@@ -182,6 +185,17 @@ struct Verify: ParsableCommand {
       }
     }
     return .intact(verifier, alone: alone, tornLast: tornLast)
+  }
+
+  /// The `seq` a line starts with when its whole token is there (`{"seq":15,`): a line torn
+  /// inside its digits (`{"seq":1`) has none, and is taken for a write in progress.
+  static func wholeSeq(of line: some Collection<UInt8>) -> UInt64? {
+    let prefix = Array(#"{"seq":"#.utf8)
+    guard line.starts(with: prefix) else { return nil }
+    let rest = line.dropFirst(prefix.count)
+    let digits = rest.prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    guard !digits.isEmpty, digits.count <= 18, rest.dropFirst(digits.count).first == UInt8(ascii: ",") else { return nil }
+    return digits.reduce(0) { $0 * 10 + UInt64($1 - UInt8(ascii: "0")) }
   }
 
   /// The whole of an opened file (or a directory's refusal, as `InputFile` says it).

@@ -147,8 +147,8 @@ struct ShippedRulesTests {
       #"{"id":"R14","occurred_at":"2016-07-01","type":"displacement","displacement":{"count":250,"direction":"return","voluntary":true}}"#,
       []
     ),
-    // Names as the press writes them: Daish, "the Daeshis" in Arabic, Tahrir al-Sham
-    // shortened, and Bab al-Hawa, Yarubiyeh spelled as spoken.
+    // Names as the press writes them: Daish, "the Daeshis" in Arabic, and Bab al-Hawa,
+    // Yarubiyeh spelled as spoken.
     (
       #"{"id":"R15","occurred_at":"2016-01-15","type":"detention","perpetrator":{"name":"Da'ish fighters"},"detention":{"kind":"hostage"}}"#,
       ["detention.hostage_taking_by_designated_group"]
@@ -157,8 +157,10 @@ struct ShippedRulesTests {
       #"{"id":"R16","occurred_at":"2015-09-01","type":"trade","trade":{"commodity":"crude_oil","seller":{"name":"الدواعش"}}}"#,
       ["trade.oil_with_designated_group"]
     ),
+    // Jaysh Tahrir al-Sham is another group than Hay'at Tahrir al-Sham: not designated.
     (
-      #"{"id":"R17","occurred_at":"2017-03-01","type":"attack","perpetrator":{"name":"Tahrir al-Sham"}}"#, []
+      #"{"id":"R17","occurred_at":"2017-03-01","type":"attack","perpetrator":{"name":"جيش تحرير الشام"}}"#,
+      ["ceasefire.violation"]
     ),
     (
       #"{"id":"R18","occurred_at":"2017-03-01","type":"attack","perpetrator":{"name":"مقاتلون داعشيون"},"target":{"type":"checkpoint"}}"#, []

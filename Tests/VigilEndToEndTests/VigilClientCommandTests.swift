@@ -809,6 +809,10 @@ struct VigilClientCommandTests {
     try String(whole.dropLast()).write(toFile: path, atomically: false, encoding: .utf8)
     let unended = try Self.offline(daemon, ["verify"])
     #expect(unended.status == 0 && unended.standardOutput == "ok: 5 records, seq 1–5, chain intact\n", "\(unended.standardOutput)")
+    // Torn inside its seq's digits (`{"seq":1` of seq 15, say): still a write in progress.
+    try (whole + #"{"seq":1"#).write(toFile: path, atomically: false, encoding: .utf8)
+    let tornDigits = try Self.offline(daemon, ["verify"])
+    #expect(tornDigits.status == 0 && tornDigits.standardOutput.contains("has no newline yet"), "\(tornDigits.standardOutput)")
     // One the head says was written, altered and its newline taken: named, not taken for
     // a write in progress (nor for records deleted from the end).
     let altered = String(whole.dropLast()).replacingOccurrences(of: #""report_id":"H-2""#, with: #""report_id":"H-9""#)
