@@ -199,9 +199,19 @@ final class GroupCommit: @unchecked Sendable {
     let receivedAt = UTCTime.format(millisecondsSinceEpoch: now)
     let firstSeq = alertLog.lastSeq + 1
     let clock = (text: receivedAt, milliseconds: now, firstSeq: firstSeq)
-    records += owedRecords
+    // Owed records (a rule set's, a failed commit's) are written now: stamped now, as
+    // every record is with its commit's clock, so that time never goes back in the log.
+    records += owedRecords.map { record in
+      var stamped = record
+      stamped.time = receivedAt
+      return stamped
+    }
     let owed = owedRecords
     owedRecords = []
+    // Told once the owed records are written, or once this commit fails (they stay owed).
+    let announced = owedAnnouncements
+    owedAnnouncements = []
+    defer { for promise in announced { promise.succeed("") } }
     for group in batch.indices {
       records += batch[group].records
       var these: [Answer] = []
@@ -525,9 +535,10 @@ final class GroupCommit: @unchecked Sendable {
   /// Puts a reload's patterns in force: the windows rebuilt for them up to `marks.journal`,
   /// brought up to date here with the reports journalled since — and the `seq`s of their
   /// alerts, read from what the alert log gained meanwhile (the rebuild read it before).
-  func installPatterns(_ set: RuleSet, windows: PatternWindows, marks: PatternRebuild.Marks, rebuilt: (Int, Double))
-    -> EventLoopFuture<Void>
-  {
+  func installPatterns(
+    _ set: RuleSet, windows: PatternWindows, marks: PatternRebuild.Marks, rebuilt: (Int, Double),
+    announcing record: AlertRecord
+  ) -> EventLoopFuture<EventLoopFuture<String>> {
     loop.submit {
       var windows = windows
       let (more, _) = PatternRebuild.count(
@@ -536,17 +547,36 @@ final class GroupCommit: @unchecked Sendable {
       self.patterns = PatternCounting(set: set, windows: windows)
       self.rebuild = (rebuilt.0 + more, rebuilt.1)
       self.notePatternStatus()
+      return self.owe(record)
     }
   }
 
   /// Puts a reload's patterns in force on the windows already held: the new set counts
   /// every report as the old one did (the same `patternBasis`), so nothing is rebuilt.
-  func keepPatterns(for set: RuleSet) -> EventLoopFuture<Void> {
+  func keepPatterns(for set: RuleSet, announcing record: AlertRecord) -> EventLoopFuture<EventLoopFuture<String>> {
     loop.submit {
       self.patterns = PatternCounting(set: set, windows: self.patterns.windows)
       self.notePatternStatus()
+      return self.owe(record)
     }
   }
+
+  /// A record (`vigil.ruleset_loaded`) the next commit writes before anything else, so that
+  /// no record the patterns just put in force make (in that commit's counting) comes before
+  /// it; done when it is written (or that commit failed, the record still owed).
+  private func owe(_ record: AlertRecord) -> EventLoopFuture<String> {
+    owedRecords.append(record)
+    let promise = loop.makePromise(of: String.self)
+    owedAnnouncements.append(promise)
+    if !flushScheduled {
+      flushScheduled = true
+      loop.execute { if self.flushScheduled { self.flush() } }
+    }
+    return promise.futureResult
+  }
+
+  /// Those waiting for owed records to be written.
+  @exclusivity(unchecked) private var owedAnnouncements: [EventLoopPromise<String>] = []
 
   /// How far the journal and the alert log go, for a rebuild to read up to.
   func rebuildMarks() -> EventLoopFuture<PatternRebuild.Marks> {

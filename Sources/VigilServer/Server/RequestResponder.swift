@@ -415,6 +415,16 @@ public final class RequestResponder: Sendable {
     return promise.futureResult
   }
 
+  /// The inner future of a writer's task, once the task has run (waited for here: the set
+  /// is put in force only after its patterns are).
+  private static func flattened(_ outer: EventLoopFuture<EventLoopFuture<String>>, on loop: EventLoop) -> EventLoopFuture<String> {
+    do {
+      return try outer.wait()
+    } catch {
+      return loop.makeFailedFuture(error)
+    }
+  }
+
   private func reloadNow(trigger: String) -> EventLoopFuture<String> {
     let loop = writer.loop
     let sources: [RuleSource]
@@ -447,10 +457,16 @@ public final class RequestResponder: Sendable {
     case .failure(let errors):
       return reloadFailed(errors.errors, revision: candidate, trigger: trigger, on: loop)
     case .success(let set):
+      // The record goes to the writer with the set's patterns, to be written first in the
+      // next commit, and before the set is put in force: so every record of the new set —
+      // its rules' alerts, its patterns' — follows the record that says it was loaded (and
+      // is stamped after it).
+      let record = Self.loadedRecord(set, previous: current.definitionDigests, time: now())
+      let recorded: EventLoopFuture<String>
       if set.patternBasis == current.patternBasis {
         // Nothing the patterns count by changed (only rules they do not count): the
         // windows held go on with the new set, and the reload reads no journal.
-        try? writer.keepPatterns(for: set).wait()
+        recorded = Self.flattened(writer.keepPatterns(for: set, announcing: record), on: loop)
       } else {
         // The patterns' windows for the new set, rebuilt from the journal here, off the
         // connections' and the writer's threads; the writer brings them up to date with
@@ -459,15 +475,11 @@ public final class RequestResponder: Sendable {
         let rebuilt = PatternRebuild.build(
           set: set, horizon: configuration.rules.latenessHorizon, journal: writer.journalPath, to: marks.journal,
           alertLogs: alertLogFilesOldestFirst)
-        try? writer.installPatterns(
-          set, windows: rebuilt.windows, marks: marks, rebuilt: (rebuilt.reports, rebuilt.seconds)
-        ).wait()
+        recorded = Self.flattened(
+          writer.installPatterns(
+            set, windows: rebuilt.windows, marks: marks, rebuilt: (rebuilt.reports, rebuilt.seconds), announcing: record),
+          on: loop)
       }
-      // The record goes to the writer before the set is put in force: the writer takes
-      // what it is given in order, so every alert of the new set follows the record that
-      // says it was loaded (and is stamped after it).
-      let record = Self.loadedRecord(set, previous: current.definitionDigests, time: now())
-      let recorded = writer.record([record])
       rules.withLockedValue { $0 = ActiveRules(set: set, loadedAt: now()) }
       noteReload(
         LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil), revision: set.revision, trigger: trigger)
