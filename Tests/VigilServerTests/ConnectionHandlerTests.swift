@@ -157,6 +157,20 @@ struct ConnectionHandlerTests {
     #expect(streamed.first?.contains(#""report_id":"S-2""#) == true)
   }
 
+  /// A report of another's committed together with the subscription, behind it: it was
+  /// written after the request, so it is streamed (it was missed when the subscription was
+  /// registered once that commit was done).
+  @Test func aRecordCommittedWithTheSubscriptionAfterItIsStreamed() throws {
+    let connection = try Connection()
+    try connection.channel.writeInbound(ByteBuffer(string: #"{"op":"subscribe","min_priority":"critical"}"# + "\n"))
+    // From elsewhere (a source), handed to the writer after the subscription, before the
+    // loop runs: the same commit.
+    _ = connection.responder.writer.submit(try #require(Self.submission(connection, Connection.report("SAME-1"))))
+    let lines = try connection.responses()
+    #expect(lines.first == #"{"ok":true,"op":"subscribe"}"#, "\(lines)")
+    #expect(lines.count == 2 && lines.last?.contains(#""report_id":"SAME-1""#) == true, "\(lines)")
+  }
+
   @Test func atShutdownWhatWasReadIsAnsweredThenTheConnectionCloses() throws {
     let connection = try Connection()
     try connection.send((0..<50).map { Connection.report("D-\($0)") })

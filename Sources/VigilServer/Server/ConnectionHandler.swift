@@ -173,11 +173,10 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
           responder.log("dropped a subscriber that fell behind (limits.max_pending_bytes)")
         })
       self.stream = stream
-      // Registered once the reports read before it on this connection are committed: their
-      // records are not new to the subscriber, which has their answers. The writer takes
-      // what it is given in order, so the empty commit asked for after them completes with
-      // theirs, and no record of a later commit is missed. The stream is sent once the
-      // response is.
+      // Registered by the writer behind the reports read before it on this connection:
+      // their records are not new to the subscriber, which has their answers; every record
+      // after them is, those of other connections in the same commit too. The stream is
+      // sent once the response is.
       let readAt = burstReadAt
       submitBurst(on: loop)
       burstReadAt = readAt
@@ -185,8 +184,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
       // The response waits for the registration: a record the client causes once it has
       // the response is streamed to it.
       let registered = loop.makePromise(of: Void.self)
-      responder.writer.record([]).whenComplete { _ in
-        subscriptions.add(stream)
+      responder.writer.subscribe(stream).whenComplete { _ in
         // Closed meanwhile: its own removal may have come first.
         if !channel.isActive { subscriptions.remove(stream) }
         registered.succeed(())

@@ -65,6 +65,9 @@ final class GroupCommit: @unchecked Sendable {
     let submissions: [Submission]
     let records: [AlertRecord]
     let promise: EventLoopPromise<ResponseLines>
+    /// A subscriber, registered where it stands among the commit's records: it gets those
+    /// after it (`subscribe`).
+    var subscriber: (any AlertListener)? = nil
   }
   // Touched only on `loop`, one access at a time: no runtime exclusivity checks.
   @exclusivity(unchecked) private var pending: [Pending] = []
@@ -143,6 +146,20 @@ final class GroupCommit: @unchecked Sendable {
     enqueue([], records: records).map { _ in "" }
   }
 
+  /// Registers a subscriber behind what was handed to the writer before: it is streamed
+  /// every record written after those, in the same commit too. Done once it is registered.
+  func subscribe(_ stream: any AlertListener) -> EventLoopFuture<Void> {
+    let promise = loop.makePromise(of: ResponseLines.self)
+    loop.execute {
+      self.pending.append(Pending(submissions: [], records: [], promise: promise, subscriber: stream))
+      if !self.flushScheduled {
+        self.flushScheduled = true
+        self.loop.execute { if self.flushScheduled { self.flush() } }
+      }
+    }
+    return promise.futureResult.map { _ in () }
+  }
+
   private func enqueue(_ submissions: [Submission], records: [AlertRecord]) -> EventLoopFuture<ResponseLines> {
     let promise = loop.makePromise(of: ResponseLines.self)
     loop.execute {
@@ -213,6 +230,9 @@ final class GroupCommit: @unchecked Sendable {
     owedAnnouncements = []
     defer { for promise in announced { promise.succeed("") } }
     for group in batch.indices {
+      if let subscriber = batch[group].subscriber {
+        subscriptions.add(subscriber, from: firstSeq + UInt64(records.count))
+      }
       records += batch[group].records
       var these: [Answer] = []
       // Through a buffer pointer: an array's element passed on is copied, every reference in it retained.

@@ -14,10 +14,11 @@ public protocol AlertListener: AnyObject, Sendable {
 /// The open subscriptions: each committed batch of alert records goes to every stream
 /// whose filter selects them, after the records are durably in the log.
 public final class Subscriptions: Sendable {
-  private let streams = NIOLockedValueBox<[ObjectIdentifier: any AlertListener]>([:])
+  private let streams = NIOLockedValueBox<[ObjectIdentifier: (listener: any AlertListener, from: UInt64)]>([:])
 
-  public func add(_ stream: any AlertListener) {
-    streams.withLockedValue { $0[ObjectIdentifier(stream)] = stream }
+  /// Streams the records from `seq` `from` on (by default, every one published from now).
+  public func add(_ stream: any AlertListener, from seq: UInt64 = 0) {
+    streams.withLockedValue { $0[ObjectIdentifier(stream)] = (stream, seq) }
   }
 
   public func remove(_ stream: any AlertListener) {
@@ -30,8 +31,8 @@ public final class Subscriptions: Sendable {
   /// in `seq` order. Without streams (most of the time), nothing is made.
   func publish(_ records: [AlertRecord], lines: [AlertLog.Written]) {
     let open = streams.withLockedValue { $0.isEmpty ? [] : Array($0.values) }
-    for stream in open {
-      let selected = zip(records, lines).filter { stream.selector.selects($0.0) }
+    for (stream, from) in open {
+      let selected = zip(records, lines).filter { $0.1.seq >= from && stream.selector.selects($0.0) }
       let text = selected.map { String(decoding: $0.1.line, as: UTF8.self) }
       if !text.isEmpty { stream.offer(text) }
     }
