@@ -104,6 +104,7 @@ public final class Daemon: Sendable {
     }
     if journal.cutBytes > 0 { log(.warning("cut a torn last line of \(journal.cutBytes) bytes from \(journalPath)")) }
     if alertLog.cutBytes > 0 { log(.warning("cut a torn last line of \(alertLog.cutBytes) bytes from \(alertLog.path)")) }
+    if let note = alertLog.wentOnFromRotated { log(DaemonEvent(.notice, note)) }
     if let behind = alertLog.endBehindHead {
       let line = "\(alertLog.path): \(behind.description)"
       log(behind.isError ? .error(line) : .warning(line))

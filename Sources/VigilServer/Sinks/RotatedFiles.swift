@@ -45,7 +45,17 @@ public enum RotatedFiles {
       guard stat(prefix + name, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { continue }
       plain.append((prefix + name, status.st_mtim))
     }
-    plain.sort { ($0.modified.tv_sec, $0.modified.tv_nsec, $0.path) < ($1.modified.tv_sec, $1.modified.tv_nsec, $1.path) }
+    // Equal times (a restore, `touch`): by name, as logrotate names them — `.2` is older
+    // than `.1`, `-20261201` than `-20261202`.
+    func older(_ one: String, _ other: String) -> Bool {
+      let numbers = (Int(one.split(separator: ".").last ?? ""), Int(other.split(separator: ".").last ?? ""))
+      if let a = numbers.0, let b = numbers.1, one.hasSuffix(".\(a)"), other.hasSuffix(".\(b)") { return a > b }
+      return one < other
+    }
+    plain.sort { a, b in
+      (a.modified.tv_sec, a.modified.tv_nsec) != (b.modified.tv_sec, b.modified.tv_nsec)
+        ? (a.modified.tv_sec, a.modified.tv_nsec) < (b.modified.tv_sec, b.modified.tv_nsec) : older(a.path, b.path)
+    }
     return (plain.map(\.path), compressed.sorted())
   }
 

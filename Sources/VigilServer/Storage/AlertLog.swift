@@ -58,8 +58,13 @@ public final class AlertLog {
     // The head behind the rotated file's end (a head that could not be written, a crash
     // between the rotation and the head's write) or missing: the chain goes on from the
     // rotated file's last record, so no `seq` is given to two records.
-    if logged == nil, let rotated, kept.map({ $0.seq < rotated.seq }) ?? true {
+    if logged == nil, let rotated, let newestRotated, kept.map({ $0.seq < rotated.seq }) ?? true {
       head = (rotated.seq, rotated.hash)
+      wentOnFromRotated =
+        "the alert log is empty and alerts.head \(kept.map { "says seq \($0.seq)" } ?? "is missing"), behind the last record "
+        + "of \(path).\(newestRotated) (seq \(rotated.seq)): seq and the chain go on from that record"
+    } else {
+      wentOnFromRotated = nil
     }
     // The head is written after the log (after its sync, with `durability: batch`), so a
     // crash leaves it at or behind the log's last record, never ahead. Ahead, or at the same
@@ -88,6 +93,10 @@ public final class AlertLog {
     lastSeq = head?.seq ?? 0
     lastHash = head?.hash ?? AlertChain.genesis
   }
+
+  /// Said at start when the chain went on from the newest rotated file's last record, the
+  /// head being behind it or missing (a head that could not be written, or removed).
+  public let wentOnFromRotated: String?
 
   /// The log's last record at start, when it falls short of `alerts.head`: records were
   /// deleted from its end or its last record rewritten (the same `seq`), and the chain

@@ -65,11 +65,18 @@ public final class Journal {
     for path in paths.suffix(Self.mostRotatedAtStart) {
       let descriptor = open(path, O_RDONLY | O_CLOEXEC)
       guard descriptor >= 0 else { continue }
-      kept.append((path, movedAside.count))
+      // Read through the descriptor kept (`/proc/self/fd/N` opens that very file), so a
+      // rotation renaming the files meanwhile cannot make the places point elsewhere.
+      kept.append(("/proc/self/fd/\(descriptor)", movedAside.count))
       movedAside.append(descriptor)
     }
+    rotatedAtStart = movedAside.count
     return kept
   }
+
+  /// How many of `movedAside` were rotated before this start: those moved aside while
+  /// running are counted apart, up to `mostMovedAside`.
+  private var rotatedAtStart = 0
 
   static let mostRotatedAtStart = 48
 
@@ -117,10 +124,11 @@ public final class Journal {
     defer {
       if file.inode != before {
         movedAside.append(reader)
-        if movedAside.count > Self.mostMovedAside {
+        if movedAside.count - rotatedAtStart > Self.mostMovedAside {
           // As at a restart: the index starts again with the file being written.
           for descriptor in movedAside { close(descriptor) }
           movedAside = []
+          rotatedAtStart = 0
           linesGone = true
         }
       } else {
