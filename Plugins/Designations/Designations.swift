@@ -13,6 +13,8 @@ import VigilCore
 /// matched as docs/rules.md's "Name matching" says.
 public struct Designations: RulePlugin {
   public let name = "designations"
+  /// On unless a configuration names plugins without it.
+  public var enabledByDefault: Bool { true }
   public let takesSettings = false
   public let itemKinds = ["designation"]
 

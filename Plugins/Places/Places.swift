@@ -48,6 +48,8 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
   }
 
   public let name = "places"
+  /// On unless a configuration names plugins without it.
+  public var enabledByDefault: Bool { true }
   public let takesSettings = false
   public let itemKinds = ["place", TerritorialControl.itemKind]
 

@@ -6,7 +6,7 @@ import VigilCore
 /// The postgres sink (Plugins/Postgres/README.md, docs/postgres.md): every alert record —
 /// Vigil's own included, so a node's chain can be verified from its rows — and, if asked,
 /// every report, into a PostgreSQL database that many daemons share, keyed by node.
-public struct Postgres: AlertSink {
+public struct Postgres: StoredRecordsSink {
   public let name = "postgres"
 
   public init() {}
@@ -15,6 +15,14 @@ public struct Postgres: AlertSink {
 
   public func destination(settings: ConfigurationValue, node: String) throws(PluginSettingsError) -> any AlertDestination {
     PostgresStore(settings: try PostgresSettings(settings), node: node)
+  }
+
+  public func readStoredRecords(
+    settings: ConfigurationValue, node: String, _ take: @escaping @Sendable (StoredRecord) -> Bool
+  ) throws {
+    try Self.readAlertRows(settings: settings, node: node) { row in
+      take(StoredRecord(seq: row.seq, line: row.line, disagreement: row.disagreement()))
+    }
   }
 
   /// Reads a node's rows back, in `seq` order, for `vigil verify --sink postgres`: hands

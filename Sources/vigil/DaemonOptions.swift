@@ -61,7 +61,9 @@ extension ConfigurationSource {
   /// The configuration, checked against the plugins this build links in.
   func load() throws(CommandFailure) -> DaemonConfiguration {
     do {
-      return try load(knownPlugins: builtInPlugins.names, withoutSettings: builtInPlugins.withoutSettings)
+      return try load(
+        knownPlugins: builtInPlugins.names, withoutSettings: builtInPlugins.withoutSettings,
+        enabledByDefault: builtInPlugins.enabledByDefault)
     } catch {
       throw CommandFailure(status: 2, sentence: "\(error)")
     }

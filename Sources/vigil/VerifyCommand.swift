@@ -283,15 +283,18 @@ struct Verify: ParsableCommand {
     guard let plugin = configuration.plugins.first(where: { $0.name == sinkName }) else {
       throw CommandFailure(status: 2, sentence: "the configuration enables no sink named \(sinkName)")
     }
-    guard sinkName == Postgres().name else {
-      throw CommandFailure(status: 2, sentence: "only the postgres sink's store can be read back; \(sinkName) cannot")
+    let keepers = builtInPlugins.all.compactMap { $0 as? any StoredRecordsSink }.map(\.name)
+    guard let sink = builtInPlugins.all.first(where: { $0.name == sinkName }) as? any StoredRecordsSink else {
+      throw CommandFailure(
+        status: 2,
+        sentence: "the \(sinkName) sink keeps no records to read back; only \(keepers.joined(separator: ", ")) can be verified")
     }
     let node = node ?? configuration.node
     let outcome = NIOLockedValueBox((verifier: ChainVerifier(), problem: String?.none))
     do {
       // Its own settings, without the filter keys Vigil takes (min_priority, rules, tags).
       let settings = try SinkFilter.split(plugin.settings).rest
-      try Postgres.readAlertRows(settings: settings, node: node) { row in
+      try sink.readStoredRecords(settings: settings, node: node) { row in
         outcome.withLockedValue { state in
           if let problem = state.verifier.take(Array(row.line.utf8)) {
             // A row whose line is no record still has its key: name the row by it.
@@ -299,7 +302,7 @@ struct Verify: ParsableCommand {
             return false
           }
           // The line is what the chain says; the columns queries read must say the same.
-          if let disagreement = row.disagreement() {
+          if let disagreement = row.disagreement {
             state.problem = "seq \(row.seq) (its row): altered: \(disagreement)"
             return false
           }

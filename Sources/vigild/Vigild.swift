@@ -103,7 +103,9 @@ struct Vigild: ParsableCommand {
     let log = Logger(label: "vigild")
     let configuration: DaemonConfiguration
     do {
-      configuration = try source.load(knownPlugins: Self.plugins.names, withoutSettings: Self.plugins.withoutSettings)
+      configuration = try source.load(
+        knownPlugins: Self.plugins.names, withoutSettings: Self.plugins.withoutSettings,
+        enabledByDefault: Self.plugins.enabledByDefault)
     } catch let errors as ConfigurationErrors {
       // Every problem at once: those of the paths the file names too, when they were read.
       let more =

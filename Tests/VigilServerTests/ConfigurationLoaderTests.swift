@@ -8,7 +8,15 @@ struct ConfigurationLoaderTests {
   static let plugins = ["designations", "places"]
 
   func load(_ yaml: String) throws(ConfigurationErrors) -> DaemonConfiguration {
-    try ConfigurationLoader.load(yaml: yaml, file: "vigild.yaml", knownPlugins: Self.plugins, withoutSettings: ["places"])
+    try ConfigurationLoader.load(
+      yaml: yaml, file: "vigild.yaml", knownPlugins: Self.plugins, withoutSettings: ["places"], enabledByDefault: Self.plugins)
+  }
+
+  /// The built-in defaults, with the plugins on by default.
+  static var defaults: DaemonConfiguration {
+    var configuration = DaemonConfiguration()
+    configuration.plugins = plugins.map { .init(name: $0) }
+    return configuration
   }
 
   func errors(_ yaml: String) -> [String] {
@@ -24,13 +32,13 @@ struct ConfigurationLoaderTests {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent()
     let text = try String(contentsOf: root.appendingPathComponent("Config/vigild.yaml"), encoding: .utf8)
-    #expect(try load(text) == DaemonConfiguration())
+    #expect(try load(text) == Self.defaults)
   }
 
   @Test func anEmptyFileMeansTheDefaults() throws {
-    #expect(try load("") == DaemonConfiguration())
-    #expect(try load("# only a comment\n") == DaemonConfiguration())
-    #expect(try load("socket:\nrules:\n") == DaemonConfiguration())
+    #expect(try load("") == Self.defaults)
+    #expect(try load("# only a comment\n") == Self.defaults)
+    #expect(try load("socket:\nrules:\n") == Self.defaults)
   }
 
   @Test func everyKeyIsRead() throws {

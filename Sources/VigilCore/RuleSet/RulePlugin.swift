@@ -9,10 +9,13 @@ public protocol VigilPlugin: Sendable {
   /// Whether it reads settings under its name; one that does not has any setting given it
   /// refused at start, as an unknown key. Default yes: such a plugin checks its own.
   var takesSettings: Bool { get }
+  /// Whether a configuration that names no plugins enables it. Default no.
+  var enabledByDefault: Bool { get }
 }
 
 extension VigilPlugin {
   public var takesSettings: Bool { true }
+  public var enabledByDefault: Bool { false }
 }
 
 /// A plugin that adds to the rule language.
@@ -237,4 +240,29 @@ public enum ReportVerdict: Sendable, Equatable {
   case duplicate(reportID: String)
   /// Not recorded: the error code and sentence a socket client would get.
   case refused(code: String, message: String)
+}
+
+/// A sink whose destination keeps the records it took and can give them back, so that
+/// `vigil verify --sink NAME` checks a node's chain from them alone.
+public protocol StoredRecordsSink: AlertSink {
+  /// Hands each record of `node` the destination holds, in `seq` order, to `take` (false:
+  /// stop). Throws one sentence when the store cannot be read.
+  func readStoredRecords(
+    settings: ConfigurationValue, node: String, _ take: @escaping @Sendable (StoredRecord) -> Bool
+  ) throws
+}
+
+/// A record as a destination holds it: its `seq`, its alert-log line (the bytes its hash
+/// covers), and what else the destination keeps of it that disagrees with that line (a
+/// column edited alone), if anything.
+public struct StoredRecord: Sendable {
+  public let seq: UInt64
+  public let line: String
+  public let disagreement: String?
+
+  public init(seq: UInt64, line: String, disagreement: String?) {
+    self.seq = seq
+    self.line = line
+    self.disagreement = disagreement
+  }
 }

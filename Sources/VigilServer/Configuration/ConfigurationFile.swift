@@ -24,8 +24,11 @@ public struct ConfigurationSource: Sendable {
   }
 
   /// Reads the file (`path`) and applies the overrides.
-  public func load(knownPlugins: [String], withoutSettings: [String] = []) throws -> DaemonConfiguration {
+  public func load(knownPlugins: [String], withoutSettings: [String] = [], enabledByDefault: [String] = []) throws
+    -> DaemonConfiguration
+  {
     var configuration = DaemonConfiguration()
+    configuration.plugins = enabledByDefault.map { DaemonConfiguration.Plugin(name: $0) }
     if let path {
       let text: String
       do {
@@ -35,7 +38,8 @@ public struct ConfigurationSource: Sendable {
       }
       do {
         configuration = try ConfigurationLoader.load(
-          yaml: text, file: path, knownPlugins: knownPlugins, withoutSettings: withoutSettings)
+          yaml: text, file: path, knownPlugins: knownPlugins, withoutSettings: withoutSettings,
+          enabledByDefault: enabledByDefault)
       } catch {
         var errors = error
         if !rulesPaths.isEmpty { errors.rulesPaths = rulesPaths }

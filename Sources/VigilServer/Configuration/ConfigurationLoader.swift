@@ -10,8 +10,9 @@ public enum ConfigurationLoader {
   ///   - file: the name used in error messages.
   ///   - knownPlugins: the plugins this daemon links; any other name under `plugins` is an error.
   ///   - withoutSettings: those of them that read no settings; any setting given one is an error.
+  ///   - enabledByDefault: those on when the file names no plugins.
   public static func load(
-    yaml: String, file: String, knownPlugins: [String], withoutSettings: [String] = []
+    yaml: String, file: String, knownPlugins: [String], withoutSettings: [String] = [], enabledByDefault: [String] = []
   ) throws(ConfigurationErrors) -> DaemonConfiguration {
     let root: Node?
     do {
@@ -24,6 +25,7 @@ public enum ConfigurationLoader {
     }
     var reader = Reader(file: file, knownPlugins: knownPlugins, withoutSettings: withoutSettings)
     var configuration = DaemonConfiguration()
+    configuration.plugins = enabledByDefault.map { DaemonConfiguration.Plugin(name: $0) }
     if let root, !reader.isNull(root) {
       reader.read(root, into: &configuration)
     }

@@ -102,7 +102,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
   public var durability = Durability.batch
   public var limits = Limits()
   public var http = HTTP()
-  public var plugins = [Plugin(name: "designations"), Plugin(name: "places")]
+  /// The plugins on: by default those that say they are (`VigilPlugin.enabledByDefault`,
+  /// given by whoever loads the configuration: the server names no plugin).
+  public var plugins: [Plugin] = []
 
   public init() {}
 

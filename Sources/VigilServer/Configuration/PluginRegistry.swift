@@ -13,6 +13,8 @@ public struct PluginRegistry: Sendable {
   public var names: [String] { all.map(\.name) }
   /// The plugins that read no settings.
   public var withoutSettings: [String] { all.filter { !$0.takesSettings }.map(\.name) }
+  /// The plugins a configuration that names none enables.
+  public var enabledByDefault: [String] { all.filter(\.enabledByDefault).map(\.name) }
 
   /// The enabled plugins, in the configuration's order.
   public func enabled(by configuration: DaemonConfiguration) -> [any VigilPlugin] {
