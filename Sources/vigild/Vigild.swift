@@ -123,6 +123,9 @@ struct Vigild: ParsableCommand {
         [$0]
       } ?? []) + RulesDirectoryCheck.problems(in: configuration) + Self.groupProblem(configuration)
       + configuration.pathConflicts()
+      // The sinks' and sources' settings, before anything is made (the state directory, the
+      // log) or read (the rules, the journal): every plugin's problem, with its file.
+      + Self.plugins.settingsProblems(in: configuration).map { "\(source.path ?? "the configuration"): \($0.message)" }
     guard unreadable.isEmpty else {
       Self.logEach(log, "cannot start:", unreadable)
       return 1

@@ -319,3 +319,49 @@ struct PluginPatternGroupTests {
     #expect(completions.map(\.message) == ["2 denials to الغوطة الغربية"])
   }
 }
+
+/// A plugin whose function or item kind has the name of another's is refused, naming both:
+/// the second was dropped without a word.
+@Suite("Plugins' names do not collide")
+struct PluginNameCollisionTests {
+  struct Shadowing: RulePlugin {
+    let name = "shadowing"
+    let itemKinds: [String]
+    let functionName: String
+    func prepare(items: [RuleNode], settings: ConfigurationValue) -> Result<[ConditionFunction], RuleSetErrors> {
+      .success([ConditionFunction(name: functionName, parameters: [.field(.text)], result: .bool) { _ in { _ in .bool(true) } }])
+    }
+  }
+
+  static let rule = "- rule: a.b\n  desc: d\n  condition: type = attack\n  output: o\n  priority: low\n"
+
+  static func errors(_ plugins: [any RulePlugin]) -> [String] {
+    let result = RuleSetLoader(plugins: plugins).load([
+      RuleSource(path: "Rules/x.yaml", name: "x.yaml", contents: Array(rule.utf8))
+    ])
+    guard case .failure(let errors) = result else { return [] }
+    return errors.errors.map(\.description)
+  }
+
+  @Test func aFunctionNamedAsABuiltInOneIsRefused() {
+    #expect(
+      Self.errors([Shadowing(itemKinds: [], functionName: "mentions")]) == [
+        "plugin shadowing gives a function mentions, the name of a built-in function: rename one"
+      ])
+  }
+
+  @Test func aFunctionNamedAsAnotherPluginsIsRefused() {
+    #expect(
+      Self.errors([Places(), Shadowing(itemKinds: [], functionName: "governorate")]) == [
+        "plugin shadowing gives a function governorate, the name of a function of plugin places: rename one"
+      ])
+  }
+
+  @Test func anItemKindOfVigilsOrAnotherPluginsIsRefused() {
+    #expect(
+      Self.errors([Designations(), Shadowing(itemKinds: ["rule", "designation"], functionName: "shadowed")]) == [
+        "plugin shadowing reads items of kind `rule`, which Vigil itself reads too: rename one",
+        "plugin shadowing reads items of kind `designation`, which plugin designations reads too: rename one",
+      ])
+  }
+}

@@ -169,6 +169,10 @@ struct VigilRulesCommandTests {
         "R/groups.yaml:1:3: `designation` items come from the designations plugin, which the configuration does not "
           + "enable (a configuration that names plugins enables those it names only: add `designations: {}` under `plugins`)"),
       "\(disabled.standardOutput)")
+    #expect(
+      disabled.standardOutput.contains(
+        "designated(…) comes from the designations plugin, which the configuration does not enable (add "
+          + "`designations: {}` under `plugins`)"), "\(disabled.standardOutput)")
   }
 
   /// A rule file whose name is not UTF-8 (Latin-1 "règles.yaml") cannot be left out

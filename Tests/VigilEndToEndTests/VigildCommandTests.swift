@@ -183,6 +183,24 @@ struct VigildCommandTests {
     #expect(badPaths.standardError.contains("rules.paths: expected a list") && !badPaths.standardError.contains("cannot read the rules"))
   }
 
+  /// The sinks' and sources' settings are checked with the rest, before anything is made:
+  /// every plugin's problem, with the file, and no state directory or log left behind.
+  @Test func pluginSettingsAreCheckedBeforeAnythingIsMade() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    let file = directory.path + "/vigild.yaml"
+    try """
+      plugins:
+        exec: {command: [/bin/cat], timeout_s: soon}
+        webhook: {secret_file: /nonexistent/secret}
+      """.write(toFile: file, atomically: true, encoding: .utf8)
+    let run = try Vigild.run(["--config", file, "--rules", "Rules"], in: directory.path)
+    #expect(run.status == 1)
+    #expect(run.standardError.contains("\(file): plugins.exec: timeout_s must be"), "\(run.standardError)")
+    #expect(run.standardError.contains("\(file): plugins.webhook: url is required"), "\(run.standardError)")
+    #expect(!FileManager.default.fileExists(atPath: directory.path + "/var"), "nothing made")
+  }
+
   @Test func aRulesDirectoryThatCannotBeReadIsFatalAndNamed() throws {
     let directory = try TemporaryDirectory()
     try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)

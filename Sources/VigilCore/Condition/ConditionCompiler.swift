@@ -6,6 +6,9 @@ public struct ConditionCompiler: Sendable {
   /// Named macros, as parsed.
   public var macros: [String: ConditionSyntax]
   public var functions: [String: ConditionFunction]
+  /// Functions of plugins the configuration leaves off, with their plugin's name: a call of
+  /// one says which plugin to enable.
+  public var disabledFunctions: [String: String] = [:]
 
   public init(
     lists: [String: [String]] = [:], macros: [String: ConditionSyntax] = [:], functions: [ConditionFunction] = []
@@ -290,6 +293,12 @@ public struct ConditionCompiler: Sendable {
     ConditionFunction, [ConditionFunction.Argument], [ConditionSyntax.Name]
   ) {
     guard let function = functions[call.function.text] else {
+      if let plugin = disabledFunctions[call.function.text] {
+        throw ConditionError(
+          call.function.start, call.function.end,
+          "\(call.function.text)(…) comes from the \(plugin) plugin, which the configuration does not enable (add "
+            + "`\(plugin): {}` under `plugins`)")
+      }
       let known = functions.keys.sorted()
       let hint = known.isEmpty ? "" : " (known: \(known.joined(separator: ", ")))"
       throw ConditionError(call.function.start, call.function.end, "no function named \(call.function.text)\(hint)")

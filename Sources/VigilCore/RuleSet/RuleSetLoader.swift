@@ -36,6 +36,37 @@ public struct RuleSetLoader: Sendable {
     var loading = Loading(pluginKinds: Set(plugins.flatMap(\.itemKinds)), latenessHorizon: latenessHorizon)
     for plugin in disabledPlugins {
       for kind in plugin.itemKinds { loading.disabledKinds[kind] = plugin.name }
+      // Its functions' names, to say where a call of one comes from.
+      if case .success(let functions) = plugin.prepare(items: [], settings: .mapping([])) {
+        for function in functions { loading.disabledFunctions[function.name] = plugin.name }
+      }
+    }
+    // Two things of one name: the second would be dropped without a word.
+    var kindOwners = Dictionary(RuleSetLoader.builtInItemKinds.map { ($0, "Vigil itself") }, uniquingKeysWith: { a, _ in a })
+    for plugin in plugins {
+      for kind in plugin.itemKinds {
+        if let owner = kindOwners[kind] {
+          loading.errors.append(
+            RuleError(
+              SourcePosition(file: "", line: 0, column: 0),
+              "plugin \(plugin.name) reads items of kind `\(kind)`, which \(owner) reads too: rename one"))
+        } else {
+          kindOwners[kind] = "plugin \(plugin.name)"
+        }
+      }
+    }
+    var functionOwners = Dictionary(self.functions.map { ($0.name, "a built-in function") }, uniquingKeysWith: { a, _ in a })
+    func owned(_ added: [ConditionFunction], by plugin: any RulePlugin) {
+      for function in added {
+        if let owner = functionOwners[function.name] {
+          loading.errors.append(
+            RuleError(
+              SourcePosition(file: "", line: 0, column: 0),
+              "plugin \(plugin.name) gives a function \(function.name), the name of \(owner): rename one"))
+        } else {
+          functionOwners[function.name] = "a function of plugin \(plugin.name)"
+        }
+      }
     }
     for source in sources {
       loading.read(source)
@@ -44,7 +75,9 @@ public struct RuleSetLoader: Sendable {
     for plugin in plugins {
       let items = plugin.itemKinds.flatMap { loading.pluginItems[$0] ?? [] }
       switch plugin.prepare(items: items, settings: settings[plugin.name] ?? .mapping([])) {
-      case .success(let added): functions += added
+      case .success(let added):
+        owned(added, by: plugin)
+        functions += added
       case .failure(let errors):
         loading.errors += errors.errors
         // The set is rejected for those; the conditions are still checked, with the
@@ -142,6 +175,8 @@ struct Loading {
   let pluginKinds: Set<String>
   /// The item kinds of plugins left off, with their plugin's name.
   var disabledKinds: [String: String] = [:]
+  /// The functions of plugins left off, with their plugin's name.
+  var disabledFunctions: [String: String] = [:]
   /// How late a report may come to count, in the patterns' examples.
   let latenessHorizon: Int64
   var errors: [RuleError] = []
@@ -336,7 +371,8 @@ struct Loading {
     }
     macroSyntax = parsedMacros
     standInMacros = brokenMacros
-    let compiler = ConditionCompiler(lists: lists, macros: parsedMacros, functions: functions)
+    var compiler = ConditionCompiler(lists: lists, macros: parsedMacros, functions: functions)
+    compiler.disabledFunctions = disabledFunctions
     for macro in macros where !brokenMacros.contains(macro.name) {
       do {
         let compiled = try compiler.compile(.reference(.init(text: macro.name, start: 0, end: 0)))
