@@ -335,7 +335,8 @@ public struct ConditionCompiler: Sendable {
         arguments.append(.field(field))
       case (.object(let members), .word(let name)):
         let fits = { (path: String) in
-          ReportSchema.field(path)?.type == .object && members.allSatisfy { ReportSchema.field(path + "." + $0) != nil }
+          ReportSchema.field(path)?.type == .object
+            && members.allSatisfy { ReportSchema.field(path + "." + $0).map { $0.type != .dynamic } ?? false }
         }
         guard let field = ReportSchema.field(name.text), fits(name.text) else {
           let candidates = ReportSchema.paths.filter(fits)
@@ -363,7 +364,8 @@ public struct ConditionCompiler: Sendable {
 
   /// Whether the path is an actor's: an object with a `name` and a `party`.
   static func isActor(_ path: String) -> Bool {
-    ReportSchema.field(path)?.type == .object && ReportSchema.field(path + ".name") != nil
+    // Not `extra`, under which any member is (of no type the schema knows).
+    ReportSchema.field(path)?.type == .object && ReportSchema.field(path + ".name").map { $0.type != .dynamic } ?? false
       && ReportSchema.field(path + ".party") != nil
   }
 

@@ -99,7 +99,9 @@ public enum ReportSchema {
       word("displacement.direction", DisplacementDirection.self) { $0.displacement?.direction },
       bool("displacement.voluntary") { $0.displacement?.voluntary },
       text("narrative") { $0.narrative },
-      Field(path: "extra", type: .dynamic) { $0.extra.map { FieldValue.json(.object($0)) } },
+      // An object: only `exists` fits it (`extra = 1` could never hold); its members are
+      // `extra.KEY`, of whatever type the report gives.
+      Field(path: "extra", type: .object) { $0.extra.map { FieldValue.json(.object($0)) } },
     ]
 
   // MARK: Field makers
