@@ -189,6 +189,10 @@ struct ConditionCompilerTests {
     ),
     ("hours_between(occurred_at, 'x') > 1", 27, "hours_between(…) expects a field here, got a value"),
     (
+      "hours_between(2016-02-27T00:00:00+02:00, occurred_at) > 1", 14,
+      "hours_between(…) expects a field here, got a value (2016-02-27T00:00:00+02:00)"
+    ),
+    (
       "hours_between(occurred_at, reported_at)", 0,
       "hours_between(…) gives a number field, not true or false: compare it with a value"
     ),

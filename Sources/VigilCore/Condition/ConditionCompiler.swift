@@ -315,6 +315,11 @@ public struct ConditionCompiler: Sendable {
       switch (parameter, argument) {
       case (.field(let expected), .word(let name)):
         guard let field = ReportSchema.field(name.text) else {
+          // A time or a number written bare is a value, not a field that does not exist.
+          if Timestamp(name.text) != nil || Double(name.text) != nil {
+            throw ConditionError(
+              name.start, name.end, "\(function.name)(…) expects a field here, got a value (\(name.text))")
+          }
           throw ConditionError(name.start, name.end, "unknown field \(name.text)\(Self.suggestion(for: name.text))")
         }
         // A text parameter also takes a list of texts; the function looks at each.
