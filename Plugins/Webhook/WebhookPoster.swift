@@ -143,8 +143,15 @@ final class WebhookPoster: Sendable {
     }
     // BoringSSL's own words name the source files it was built from: said plainly instead.
     if case .handshakeFailed = error as? NIOSSLError {
-      return "the TLS handshake failed (the server may not speak TLS on that port: an https URL to a plain-HTTP "
-        + "service; or its certificate could not be checked)"
+      let said = String(describing: error)
+      if said.contains("CERTIFICATE_VERIFY_FAILED") {
+        return "the TLS handshake failed: the server's certificate could not be verified (not signed by a CA this "
+          + "machine trusts, expired, or for another name)"
+      }
+      if said.contains("WRONG_VERSION_NUMBER") || said.contains("PACKET_LENGTH_TOO_LONG") {
+        return "the TLS handshake failed: the server does not speak TLS on that port (an https URL to a plain-HTTP service?)"
+      }
+      return "the TLS handshake failed"
     }
     if error is NIOSSLError || error is BoringSSLError { return "TLS failed (\(String(describing: error).prefix(120)))" }
     return "\(error)"

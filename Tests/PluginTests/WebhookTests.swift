@@ -246,7 +246,7 @@ struct WebhookTests {
 /// A wait a receiver asked for, as status shows it: whole seconds, or a tenth below ten.
 @Suite("A destination's wait, as status says it")
 struct RetryLaterTextTests {
-  @Test(arguments: [(8.42184054851532, "8.4"), (100_000.0, "100000"), (5.0, "5"), (0.25, "0.2"), (12.6, "13")])
+  @Test(arguments: [(8.42184054851532, "8.4"), (100_000.0, "100000"), (5.0, "5"), (0.25, "0.3"), (12.6, "13"), (9.96, "10"), (9.94, "9.9")])
   func theWaitIsShownRounded(seconds: Double, shown: String) {
     #expect(RetryLater(seconds: seconds, reason: "answered HTTP 429").description == "answered HTTP 429 (asked to wait \(shown) s)")
   }

@@ -30,6 +30,8 @@ struct OutputTemplateTests {
     ("100%% {sure} | %{a%|b%}c %casualties.killed}", #""casualties":{"killed":2}"#, "100% {sure} | a|b}c 2"),
     ("%{%extra.unit|no unit}", #""extra":{"unit":"3rd"}"#, "3rd"),
     ("%{%extra.unit|no unit}", "", "no unit"),
+    // `extra` whole: the report's own members (an object that is no other object's field).
+    ("extra: %extra", #""extra":{"unit":"3rd"}"#, "extra: {unit: 3rd}"),
     // Numbers, lists and flags, written straight from the value.
     ("%location.lat %location.lon", #""location":{"lat":36.25,"lon":-37}"#, "36.25 -37"),
     ("%location.lat,%location.lon", #""location":{"lat":-0.0,"lon":0}"#, "0,0"),

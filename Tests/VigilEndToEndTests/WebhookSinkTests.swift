@@ -268,7 +268,7 @@ struct WebhookSinkTests {
     _ = try daemon.exchange([DaemonEndToEndTests.report("TLS-1")])
     #expect(
       try eventually(within: 60) {
-        (try Self.sinkStatus(daemon)["last_error"] as? String)?.contains("the TLS handshake failed (the server may not speak TLS") == true
+        (try Self.sinkStatus(daemon)["last_error"] as? String)?.contains("the TLS handshake failed: the server does not speak TLS on that port") == true
       }, "\((try? Self.sinkStatus(daemon)) ?? [:])")
     #expect(!((try Self.sinkStatus(daemon)["last_error"] as? String) ?? "").contains(".build/"))
     expectCleanStop(daemon)

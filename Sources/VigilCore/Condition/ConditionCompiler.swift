@@ -316,7 +316,8 @@ public struct ConditionCompiler: Sendable {
       case (.field(let expected), .word(let name)):
         guard let field = ReportSchema.field(name.text) else {
           // A time or a number written bare is a value, not a field that does not exist.
-          if Timestamp(name.text) != nil || Double(name.text) != nil {
+          let number = name.text.first.map { $0.isNumber || $0 == "-" } == true && Double(name.text) != nil
+          if Timestamp(name.text) != nil || number {
             throw ConditionError(
               name.start, name.end, "\(function.name)(…) expects a field here, got a value (\(name.text))")
           }

@@ -332,7 +332,8 @@ public struct OutputTemplate: Sendable {
       guard let field = ReportSchema.field(path) else {
         throw ConditionError(index, end, "unknown field %\(path)\(ConditionCompiler.suggestion(for: path))")
       }
-      if field.type == .object {
+      // `%extra` shows the report's own members (`{k: v}`); another object has fields to name.
+      if field.type == .object, path != "extra" {
         throw ConditionError(index, end, "%\(path) is an object; name one of its fields")
       }
       index = end

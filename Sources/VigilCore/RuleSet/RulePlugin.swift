@@ -182,7 +182,8 @@ public struct RetryLater: Error, CustomStringConvertible {
   /// The wait as a person reads it: whole seconds, a tenth below ten (`8.4`, not
   /// `8.42184054851532`; `100000`, not `100000.0`).
   public var description: String {
-    let shown = seconds >= 10 || seconds == seconds.rounded() ? String(Int(min(seconds.rounded(), 1e15))) : String(format: "%.1f", seconds)
+    let tenths = (min(seconds, 1e15) * 10).rounded() / 10
+    let shown = tenths >= 10 || tenths == tenths.rounded() ? String(Int(tenths.rounded())) : String(format: "%.1f", tenths)
     return "\(reason) (asked to wait \(shown) s)"
   }
 }

@@ -229,11 +229,17 @@ final class GroupCommit: @unchecked Sendable {
     let announced = owedAnnouncements
     owedAnnouncements = []
     defer { for promise in announced { promise.succeed("") } }
+    // Subscribers, with how many of the commit's records come before them: registered once
+    // the commit is written, or, when it fails, from the next record written.
+    var subscribers: [(listener: any AlertListener, after: Int)] = []
     for group in batch.indices {
-      if let subscriber = batch[group].subscriber {
-        subscriptions.add(subscriber, from: firstSeq + UInt64(records.count))
+      if let subscriber = batch[group].subscriber { subscribers.append((subscriber, records.count)) }
+      // Vigil's own records too are stamped with the commit's clock: written now.
+      records += batch[group].records.map { record in
+        var stamped = record
+        stamped.time = receivedAt
+        return stamped
       }
-      records += batch[group].records
       var these: [Answer] = []
       // Through a buffer pointer: an array's element passed on is copied, every reference in it retained.
       batch[group].submissions.withUnsafeBufferPointer { submissions in
@@ -272,6 +278,8 @@ final class GroupCommit: @unchecked Sendable {
       patterns.windows.rollBack()
       // Vigil's own records are owed to the log, not refused: the next commit writes them.
       owedRecords = owed + batch.flatMap(\.records)
+      // Nothing was written: a subscriber gets every record from the next one on.
+      for subscriber in subscribers { subscriptions.add(subscriber.listener, from: firstSeq) }
       counters.storageFailed("\(error)", at: receivedAt)
       storageFailing = true
       let refusal = Response.error(RequestError(.storage, "nothing was recorded: \(error); retry later"))
@@ -290,6 +298,7 @@ final class GroupCommit: @unchecked Sendable {
       return
     }
     patterns.windows.settle()
+    for subscriber in subscribers { subscriptions.add(subscriber.listener, from: firstSeq + UInt64(subscriber.after)) }
     if storageFailing {
       storageFailing = false
       counters.storageWritten()
@@ -560,6 +569,9 @@ final class GroupCommit: @unchecked Sendable {
     announcing record: AlertRecord
   ) -> EventLoopFuture<EventLoopFuture<String>> {
     loop.submit {
+      // What was handed over before is committed (and journalled, so counted below) first:
+      // its records come before the record that announces the set.
+      if !self.pending.isEmpty { self.flush() }
       var windows = windows
       let (more, _) = PatternRebuild.count(
         set: set, windows: &windows, journal: self.journal.path, from: marks.journal, to: self.journal.size)
@@ -575,6 +587,8 @@ final class GroupCommit: @unchecked Sendable {
   /// every report as the old one did (the same `patternBasis`), so nothing is rebuilt.
   func keepPatterns(for set: RuleSet, announcing record: AlertRecord) -> EventLoopFuture<EventLoopFuture<String>> {
     loop.submit {
+      // What was handed over before is committed with the patterns it was checked under.
+      if !self.pending.isEmpty { self.flush() }
       self.patterns = PatternCounting(set: set, windows: self.patterns.windows)
       self.notePatternStatus()
       return self.owe(record)

@@ -218,21 +218,36 @@ public final class AlertLog {
     // failed, one more at every commit. The log never leaves its path meanwhile.
     let aside = Self.asidePath(of: path)
     unlink(aside)
-    guard link(path, aside) == 0 else {
-      throw Failure(description: "cannot rotate \(path): \(String(cString: strerror(errno)))")
+    // Where the file system has no hard links (vfat, some network and FUSE mounts), the
+    // log itself is moved aside instead, and put back if a later step fails.
+    var movedAside = false
+    if link(path, aside) != 0 {
+      let failed = errno
+      guard [EPERM, EOPNOTSUPP, ENOTSUP, EMLINK].contains(failed), rename(path, aside) == 0 else {
+        throw Failure(description: "cannot rotate \(path): \(String(cString: strerror(failed)))")
+      }
+      movedAside = true
     }
-    defer { unlink(aside) }
+    let current = movedAside ? aside : path
+    defer { if !movedAside { unlink(aside) } }
     // The oldest kept one goes, and any numbered beyond it (left by a larger `keep`
     // before): older files left behind would read as a gap in the chain to `vigil verify`.
     // What the duplicate index needs of their records is kept first (`prunedPath`).
     let going = RotatedFiles.numbers(beside: path).filter { $0 >= keep }.sorted(by: >).map { "\(path).\($0)" }
-    try keepSeqs(ofFilesRemoved: going)
+    do {
+      try keepSeqs(ofFilesRemoved: going)
+    } catch {
+      if movedAside { _ = rename(aside, path) }
+      throw error
+    }
     for removed in going { unlink(removed) }
     for number in stride(from: keep - 1, through: 1, by: -1) {
       _ = rename("\(path).\(number)", "\(path).\(number + 1)")
     }
-    guard rename(path, "\(path).1") == 0 else {
-      throw Failure(description: "cannot rotate \(path): \(String(cString: strerror(errno)))")
+    guard rename(current, "\(path).1") == 0 else {
+      let failed = errno
+      if movedAside { _ = rename(aside, path) }
+      throw Failure(description: "cannot rotate \(path): \(String(cString: strerror(failed)))")
     }
     try file.reopen()
   }

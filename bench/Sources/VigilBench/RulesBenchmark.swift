@@ -8,7 +8,10 @@ import VigilServer
 struct RulesBenchmark {
   func evaluate(rules: [RuleSource], workload: Data, rounds: Int) -> String {
     // With the plugins a default configuration enables, as the daemon loads them.
-    guard case .success(let set) = PluginRegistry(BuiltInPlugins.all).loader(for: DaemonConfiguration()).load(rules) else {
+    let registry = PluginRegistry(BuiltInPlugins.all)
+    var configuration = DaemonConfiguration()
+    configuration.plugins = registry.enabledByDefault.map { DaemonConfiguration.Plugin(name: $0) }
+    guard case .success(let set) = registry.loader(for: configuration).load(rules) else {
       return "the rule set does not load"
     }
     let reports = workload.split(separator: UInt8(ascii: "\n")).compactMap { line in
