@@ -201,11 +201,7 @@ struct AlertLogTests {
     try FileManager.default.removeItem(atPath: aside)
     try Self.appendAndRotate(log, count: 1, ifAtLeast: 1000, keep: 3)
     let kept = [path + ".2", path + ".1", path].filter { FileManager.default.fileExists(atPath: $0) }
-    let lines = try kept.flatMap { try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n") }
-    for (earlier, later) in zip(lines, lines.dropFirst()) {
-      let hash = try #require(earlier.range(of: #""hash":""#).map { String(earlier[$0.upperBound...].prefix(64)) })
-      #expect(later.contains(#""prev":"\#(hash)""#))
-    }
+    try Self.expectChained(try Self.lines(of: kept))
   }
 
   /// A crash in the middle of a rotation may leave the log under its second name alone:
@@ -237,8 +233,18 @@ struct AlertLogTests {
     #expect(kept.count == 3)
     #expect(!FileManager.default.fileExists(atPath: path + ".3"))
     // The files kept still chain to each other (the oldest starts after records rotated away).
-    let lines = try kept.flatMap { try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n") }
+    let lines = try Self.lines(of: kept)
     #expect(lines.last?.hasPrefix(#"{"seq":9,"#) == true)
+    try Self.expectChained(lines)
+  }
+
+  /// The lines of the files, in the order given.
+  static func lines(of files: [String]) throws -> [Substring] {
+    try files.flatMap { try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n") }
+  }
+
+  /// Each line's `prev` is the `hash` of the line before it.
+  static func expectChained(_ lines: [Substring]) throws {
     for (earlier, later) in zip(lines, lines.dropFirst()) {
       let hash = try #require(earlier.range(of: #""hash":""#).map { String(earlier[$0.upperBound...].prefix(64)) })
       #expect(later.contains(#""prev":"\#(hash)""#))
