@@ -277,7 +277,8 @@ struct ControlMap: Sendable {
   /// A text may also run from the widest, as datasets write admin paths: "Aleppo - Manbij",
   /// "حلب - منبج", "Raqqa, Ain Issa". So a first part that is a governorate's name is its
   /// city only when nothing but governorates or a bracketed qualifier follows ("Raqqa",
-  /// "Idlib, Idlib", "Homs (Old City)"); followed by a place, it is the governorate: the
+  /// "Idlib, Idlib", "Homs (Old City)"); followed by a place (in brackets too when an entry
+  /// names it: "Raqqa (Ain Issa)"), it is the governorate: the
   /// place decides, and when it names no entry the governorate does (step 3), not the
   /// governorate's city. Damascus, whose governorate is the city, stays the city's.
   private func entries(named text: String) -> [Int] {
@@ -287,7 +288,7 @@ struct ControlMap: Sendable {
       let named = part.variants.compactMap { self.byNameWords[$0] }
       return named.count <= 1 ? named.first ?? [] : Array(Set(named.joined())).sorted()
     }
-    let widestFirst = Self.runsFromTheWidest(parts, governorates: governorates)
+    let widestFirst = Self.runsFromTheWidest(parts, governorates: governorates) { !named($0).isEmpty }
     var cityAsWidest: [Int] = []
     for (index, part) in parts.enumerated() {
       if let governorate = governorates[index] {
@@ -303,10 +304,16 @@ struct ControlMap: Sendable {
     return cityAsWidest
   }
 
-  /// A governorate's name first, then a part that is neither a governorate nor in brackets.
-  static func runsFromTheWidest(_ parts: [PlacePart], governorates: [String?]) -> Bool {
+  /// A governorate's name first, then a part that is not a governorate and not in
+  /// brackets, or in brackets but the name of a listed place: "Aleppo (Manbij)" is Manbij,
+  /// while "Idlib (Kafr Nabudah)", a village no entry names, qualifies the city.
+  static func runsFromTheWidest(
+    _ parts: [PlacePart], governorates: [String?], namesAnEntry: (PlacePart) -> Bool = { _ in false }
+  ) -> Bool {
     guard governorates.first != nil else { return false }
-    return parts.indices.dropFirst().contains { governorates[$0] == nil && !parts[$0].bracketed }
+    return parts.indices.dropFirst().contains {
+      governorates[$0] == nil && (!parts[$0].bracketed || namesAnEntry(parts[$0]))
+    }
   }
 
   /// The governorates that are a city, and nothing else: "Jobar, Damascus" is in Damascus

@@ -122,6 +122,9 @@ struct TerritorialControlTests {
     ("2016-06-01", #""place":"Idlib, Idlib countryside""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
     // A bracket qualifies what comes before it: the city.
     ("2016-06-01", #""place":"Idlib (Kafr Nabudah)""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    // … unless an entry names what the bracket holds: then it is that place, in the governorate.
+    ("2016-06-01", #""place":"Aleppo (Manbij)""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"حلب (منبج)""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
     // Damascus's governorate is the city, first or last.
     ("2016-06-01", #""place":"Damascus - Jobar""#, "others"),
     // … and found as the governorate where the report gives none of its own.
