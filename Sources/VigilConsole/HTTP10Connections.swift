@@ -9,7 +9,8 @@ import NIOHTTP1
 /// decoder, where the request's version is still known, this handler marks a 1.0 request
 /// that does not ask to be kept alive `Connection: close` (so the server closes after the
 /// answer), and answers each 1.0 request in 1.0 (so its body is not chunked: a body of
-/// unknown length ends with the connection, which is then closed after it).
+/// unknown length ends with the connection, which is then closed after it). It also
+/// answers 400 here, where the version is known, an HTTP/1.1 request with no single Host.
 final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
   typealias InboundIn = HTTPServerRequestPart
   typealias InboundOut = HTTPServerRequestPart
@@ -20,10 +21,25 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
   private var pending = CircularBuffer<(isHTTP10: Bool, keepAlive: Bool)>()
   /// The response being written ends the connection.
   private var closeAfterResponse = false
+  /// Why a request that cannot be answered was refused: nothing read after it goes on, and
+  /// the refusal is written once the responses before it are.
+  private var refusal: String?
+  /// A response's head is written and its end not yet.
+  private var responding = false
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    guard refusal == nil else { return }
     guard case .head(var head) = unwrapInboundIn(data) else {
       context.fireChannelRead(data)
+      return
+    }
+    // RFC 9112 §3.2: an HTTP/1.1 request without a Host, or with more than one, is answered
+    // 400. The console's loopback-only check reads the Host; without one there is nothing
+    // to check.
+    if head.version == .http1_1, head.headers[canonicalForm: "host"].count != 1 {
+      refusal = head.headers.contains(name: "host")
+        ? "it names more than one Host" : "an HTTP/1.1 request must name its Host (RFC 9112 §3.2)"
+      if pending.isEmpty, !responding { answerRefusal(context: context) }
       return
     }
     let isHTTP10 = head.version == .http1_0
@@ -50,7 +66,14 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
       reason = "its URL holds characters a URL cannot (percent-encode them: governorate=%D8%A5%D8%AF%D9%84%D8%A8 for إدلب)"
     default: reason = "it is not valid HTTP/1.1 (\(parserError))"
     }
-    let body = "400: this request cannot be read: \(reason)\n"
+    guard refusal == nil else { return }
+    refusal = "this request cannot be read: \(reason)"
+    if pending.isEmpty, !responding { answerRefusal(context: context) }
+  }
+
+  /// Answers the refused request 400, with the console's protections, and closes.
+  private func answerRefusal(context: ChannelHandlerContext) {
+    let body = "400: \(refusal ?? "this request cannot be answered")\n"
     var headers = HTTPHeaders()
     headers.add(name: "content-type", value: "text/plain; charset=utf-8")
     headers.add(name: "content-length", value: String(body.utf8.count))
@@ -65,6 +88,7 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
   func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
     switch unwrapOutboundIn(data) {
     case .head(var head) where head.status.code >= 200:
+      responding = true
       guard let request = pending.popFirst(), request.isHTTP10 else {
         context.write(data, promise: promise)
         return
@@ -76,9 +100,17 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
       closeAfterResponse = !keepAlive
       context.write(wrapOutboundOut(.head(head)), promise: promise)
     case .end where closeAfterResponse:
+      responding = false
       closeAfterResponse = false
       context.writeAndFlush(data, promise: promise)
       context.close(promise: nil)
+    case .end where refusal != nil && pending.isEmpty:
+      responding = false
+      context.write(data, promise: promise)
+      answerRefusal(context: context)
+    case .end:
+      responding = false
+      context.write(data, promise: promise)
     default:
       context.write(data, promise: promise)
     }

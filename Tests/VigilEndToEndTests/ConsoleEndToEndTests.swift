@@ -817,7 +817,37 @@ struct ConsoleEndToEndTests {
     let start = String(decoding: buffer[..<max(count, 0)], as: UTF8.self)
     #expect(start.hasPrefix("HTTP/1.0 200") && start.lowercased().contains("connection: close"), "\(start)")
     #expect(!start.lowercased().contains("transfer-encoding") && start.contains("text/event-stream"), "\(start)")
+
+    // An HTTP/1.1 request without a Host, or with two, is refused 400 (RFC 9112 §3.2) with
+    // the protections, and the connection closed; one pipelined after a good request is
+    // refused after that request's answer, and nothing after it is answered.
+    for (request, words) in [
+      ("GET /api/status HTTP/1.1\r\n\r\n", "must name its Host"),
+      ("GET /api/status HTTP/1.1\r\nHost: localhost\r\nHost: example.org\r\n\r\n", "more than one Host"),
+    ] {
+      let (text, closed) = try IdleConnection(port: http.port).send(request)
+      #expect(closed, "not closed within 20 s; idle_s is 600")
+      #expect(text.hasPrefix("HTTP/1.1 400") && text.contains("\r\n\r\n400: ") && text.contains(words), "\(text)")
+      #expect(Self.protectionProblems("no Host", Self.headerFields(of: text)).isEmpty, "\(text)")
+    }
+    let pipelined = try IdleConnection(port: http.port).send(
+      "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\nGET /api/status HTTP/1.1\r\n\r\n"
+        + "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    #expect(pipelined.closed)
+    let answers = pipelined.text.components(separatedBy: "\n").filter { $0.hasPrefix("HTTP/1.1 ") }.map { $0.dropFirst(9).prefix(3) }
+    #expect(answers == ["200", "400"], "\(pipelined.text)")
     expectCleanStop(daemon)
+  }
+
+  /// The header fields of a raw response, names lowercased.
+  static func headerFields(of response: String) -> [String: String] {
+    let head = response.components(separatedBy: "\r\n\r\n").first ?? ""
+    var fields: [String: String] = [:]
+    for line in head.components(separatedBy: "\r\n").dropFirst() {
+      guard let colon = line.firstIndex(of: ":") else { continue }
+      fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    return fields
   }
 
   /// An idle console connection is closed after `http.idle_s`; a live stream, which sends
