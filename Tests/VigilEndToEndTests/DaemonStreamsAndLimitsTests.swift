@@ -600,6 +600,13 @@ struct DaemonFullDiskTests {
     let reload = try daemon.exchange(#"{"op":"reload"}"#)
     #expect(reload["reloaded"] as? Bool == true, "\(reload)")
     let revision = try #require(reload["ruleset"] as? String)
+    // A subscriber registered in a commit that fails (the owed record cannot be written)
+    // gets every record from the next one written: the owed record first.
+    let subscriber = try UnixSocketClient(path: daemon.socketPath)
+    try subscriber.send(Array(#"{"op":"subscribe"}"#.utf8) + [10])
+    #expect(subscriber.readLine() == #"{"ok":true,"op":"subscribe"}"#)
+    let stillFailing = try #require(try daemon.exchange(#"{"op":"status"}"#)["storage"] as? [String: Any])
+    #expect(stillFailing["ok"] as? Bool == false, "\(stillFailing)")
 
     try FileManager.default.removeItem(atPath: disk + "/filler")
     // Now the refused report is new (nothing of it was written), the accepted ones duplicates.
@@ -620,6 +627,8 @@ struct DaemonFullDiskTests {
     let owed = try #require(logged.firstIndex { $0.contains(#""rule":"vigil.ruleset_loaded""#) && $0.contains(revision) })
     #expect(owed == logged.count - 3, "the owed record goes first in the next commit")
     #expect(logged.last?.contains(#""report_id":"D-\#(full)""#) == true)
+    let streamed = (0..<3).map { _ in subscriber.readLine() ?? "" }
+    #expect(streamed == logged.suffix(3).map(String.init), "\(streamed)")
   }
 }
 
