@@ -27,7 +27,15 @@ struct NameMatchingTests {
     ("وفد", ["وفد"]),
     ("بنك", ["بنك"]),
     ("Al Yarubiyah", ["yarubiyah"]),
-    ("Bab al-Salam/Öncüpınar", ["bab", "salam", "öncüpınar"]),
+    // Latin letters with marks, as transliteration writes Arabic, are their plain letters;
+    // the modifier letters for ʿayn and hamza go as apostrophes do.
+    ("Bab al-Salam/Öncüpınar", ["bab", "salam", "oncupınar"]),
+    ("Dāʿish", ["daish"]), ("Daʿesh", ["daesh"]), ("Hayʾat Tahrir al-Sham", ["hayat", "tahrir", "sham"]),
+    ("Jabhat al-Nuṣra", ["jabhat", "nusra"]), ("ḤTS", ["hts"]),
+    // Every invisible format mark goes, not only those RULES.md names: a word joiner, a
+    // soft hyphen, bidi controls and isolates, a BOM inside a word.
+    ("دا\u{2060}عش", ["داعش"]), ("Da\u{00AD}esh", ["daesh"]), ("دا\u{202E}عش", ["داعش"]),
+    ("\u{2067}داعش\u{2069}", ["داعش"]), ("IS\u{FEFF}IL", ["isil"]),
     ("داعش\u{200F}", ["داعش"]),
     // An apostrophe is deleted, a possessive's too (RULES.md): the lists name those forms.
     ("ISIL's Hisba police", ["isils", "hisba", "police"]),
@@ -72,6 +80,14 @@ struct NameMatchingTests {
     ("HTS", "HTS", true),
     ("Hay’at Tahrir al-Sham", "Hay'at Tahrir al-Sham", true),
     ("ANF unit", "ANF", true),
+    // An English possessive: the apostrophe goes, and the alias's last word with an s names it.
+    ("Jabhat Fatah al-Sham's fighters", "Jabhat Fatah al-Sham", true),
+    ("ISIL’s Hisba police", "ISIL", true),
+    ("ISIS's", "ISIS", true),
+    ("the UN's convoy", "UN", true),
+    ("Levant Liberation Committee's checkpoint", "Levant Liberation Committee", true),
+    ("Ra's al-Ain", "Ras al-Ain", true),
+    ("U.N. convoy", "U.N.", true),
     // Arabic, with prefixes, diacritics, tatweel, hamza variants
     ("عناصر من تنظيم داعش", "داعش", true),
     ("مقاتلو جبهة النصرة", "جبهة النصرة", true),
@@ -109,6 +125,9 @@ struct NameMatchingTests {
     ("Salama", "Bab al-Salameh", false),
     ("الجيش العربي السوري", "داعش", false),
     ("ISILx", "ISIL", false),
+    // Only the last word takes the s, and only a Latin one.
+    ("Nusras Front", "Nusra Front", false),
+    ("Un convoi", "U.N.", false),
   ]
 
   @Test(arguments: matches)

@@ -615,6 +615,25 @@ struct PatternWindowsTests {
       ])
   }
 
+  /// A window too long to hold in milliseconds is refused like any over 400 days, not a
+  /// crash (the multiplication overflowed, and a reload took the daemon down).
+  @Test(arguments: ["401d", "9601h", "106751991168d", "200000000000d", "3000000000000h", "9223372036854775807d"])
+  func aWindowPast400DaysIsRefusedHoweverLong(_ window: String) {
+    let text = """
+      - pattern: t.long
+        desc: d
+        rules: [t.nothere]
+        count: 2
+        window: \(window)
+        output: x
+        priority: low
+      """
+    #expect(
+      ruleErrors([("p.yaml", text)]).contains(
+        "Rules/p.yaml:5:11: pattern t.long: window must be a number of days or hours, such as 30d or 12h, "
+          + "at most 400 days; got '\(window)'"))
+  }
+
   /// A rule with an error of its own is not loaded: a pattern naming it says so, not that
   /// no rule has that name.
   @Test func aPatternNamingARuleWithErrorsSaysSo() throws {

@@ -196,8 +196,9 @@ struct PatternDuration: Sendable, Equatable {
     guard let unit = text.last, unit == "d" || unit == "h", text.count >= 2,
       let number = Int64(text.dropLast()), number >= 1, text.dropLast().allSatisfy({ $0.isASCII && $0.isNumber })
     else { return nil }
-    let milliseconds = number * (unit == "d" ? 86_400_000 : 3_600_000)
-    guard milliseconds <= Self.longest else { return nil }
+    // Multiplied with overflow checked: 200000000000d is refused, not a crash.
+    let (milliseconds, overflow) = number.multipliedReportingOverflow(by: unit == "d" ? 86_400_000 : 3_600_000)
+    guard !overflow, milliseconds <= Self.longest else { return nil }
     self.text = text
     self.milliseconds = milliseconds
   }
