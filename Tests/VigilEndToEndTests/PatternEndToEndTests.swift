@@ -180,6 +180,56 @@ struct PatternEndToEndTests {
     expectCleanStop(daemon)
   }
 
+  /// The windows are rebuilt from every journal kept, not only the one being written: after
+  /// the journal is moved aside (logrotate's way, then `reopen`), a reload and a restart
+  /// still count its reports. And the alert log's rotated files are read however many
+  /// there are (logrotate keeps more than `alerts.keep`): a duplicate's answer names its
+  /// alerts, a pattern's record their seqs.
+  @Test func theWindowsAndTheIndexReadEveryRotatedFile() throws {
+    var daemon = try RunningDaemon(rules: Self.rules)
+    let directory = daemon.directory
+    let journal = directory.path + "/var/lib/vigil/reports.jsonl"
+    let log = directory.path + "/var/log/vigil/alerts.jsonl"
+    let first = try daemon.exchange([Self.attack("a", "2016-04-01"), Self.attack("b", "2016-04-02")]).map(Self.object)
+    let seqs = first.compactMap { ($0["alerts"] as? [[String: Any]])?.first?["seq"] as? Int }
+    #expect(seqs.count == 2)
+    try FileManager.default.moveItem(atPath: journal, toPath: journal + ".1")
+    // Seven rotations of the alert log (alerts.keep is 5): a's and b's alerts end in .7.
+    for _ in 1...7 {
+      for number in stride(from: 6, through: 1, by: -1) where FileManager.default.fileExists(atPath: "\(log).\(number)") {
+        try FileManager.default.moveItem(atPath: "\(log).\(number)", toPath: "\(log).\(number + 1)")
+      }
+      try FileManager.default.moveItem(atPath: log, toPath: log + ".1")
+      #expect(try daemon.exchange(#"{"op":"reopen"}"#)["op"] as? String == "reopen")
+    }
+    #expect(FileManager.default.fileExists(atPath: log + ".7"))
+    // A reload that changes what the pattern counts by rebuilds the windows: from both journals.
+    try (Self.hospitalRule.replacingOccurrences(of: "Attack on a hospital", with: "A hospital attacked") + "\n"
+      + Self.pattern).write(toFile: directory.path + "/Rules/t.yaml", atomically: true, encoding: .utf8)
+    #expect(try daemon.exchange(#"{"op":"reload"}"#)["reloaded"] as? Bool == true)
+    let patterns = try #require(try daemon.exchange(#"{"op":"status"}"#)["patterns"] as? [String: Any])
+    #expect(patterns["rebuilt_from"] as? Int == 2 && patterns["groups"] as? Int == 1, "\(patterns)")
+    let completing = try daemon.exchange(Self.attack("c", "2016-04-03"))
+    #expect(Self.alertRules(completing) == ["t.hospital", "t.repeated"], "\(completing)")
+    let record = try #require(try Self.records(daemon).last)
+    let facts = try #require(record["pattern"] as? [String: Any])
+    #expect(facts["reports"] as? [String] == ["a", "b", "c"])
+    let cSeq = try #require((completing["alerts"] as? [[String: Any]])?.first?["seq"] as? Int)
+    #expect(facts["seqs"] as? [Int] == seqs + [cSeq], "\(facts)")
+    expectCleanStop(daemon)
+
+    // After a restart: the windows again from both journals, and a's alerts found in .7.
+    daemon = try RunningDaemon(rules: Self.rules, directory: directory)
+    let restarted = try #require(try daemon.exchange(#"{"op":"status"}"#)["patterns"] as? [String: Any])
+    #expect(restarted["rebuilt_from"] as? Int == 3 && restarted["groups"] as? Int == 1, "\(restarted)")
+    let again = try daemon.exchange(Self.attack("a", "2016-04-01"))
+    #expect(again["duplicate"] as? Bool == true)
+    #expect((again["alerts"] as? [[String: Any]])?.compactMap { $0["seq"] as? Int } == [seqs[0]], "\(again)")
+    // The pattern is in the log: the next report of its window does not emit it again.
+    #expect(Self.alertRules(try daemon.exchange(Self.attack("d", "2016-04-04"))) == ["t.hospital"])
+    expectCleanStop(daemon)
+  }
+
   /// A reload that changes only rules no pattern counts keeps the windows as they are (no
   /// journal read); one that changes what a pattern counts by rebuilds them.
   @Test func aReloadKeepsTheWindowsUnlessWhatThePatternsCountByChanged() throws {

@@ -35,18 +35,29 @@ public enum PatternRebuild {
     var logged: [String: [String]]
   }
 
-  /// Windows for `set`, from the journal (bytes `from` to `to`) and the alert log files
+  /// Windows for `set`, from the rotated journals (whole), the journal (bytes `from` to
+  /// `to`) and the alert log files
   /// (oldest first). With `crashed`, the completions of the reports from its offset on are
   /// checked against the log, and those it lacks are given in `lost`.
   static func build(
-    set: RuleSet, horizon: Int64, journal: String, to end: Int64? = nil, alertLogs: [String],
-    crashed: CrashedCommit? = nil
+    set: RuleSet, horizon: Int64, rotatedJournals: [String] = [], journal: String, to end: Int64? = nil,
+    alertLogs: [String], crashed: CrashedCommit? = nil
   ) -> Outcome {
     let started = Date()
     var outcome = Outcome(windows: PatternWindows(horizon: horizon))
     guard set.enabledPatternCount > 0 else { return outcome }
-    var (reports, unreadable) = count(
+    // The journals rotated before it first (logrotate's, or moved aside and reopened),
+    // whole: their reports were journalled before the current file's.
+    var (reports, unreadable) = (0, 0)
+    for rotated in rotatedJournals {
+      let (more, unreadableMore) = count(set: set, windows: &outcome.windows, journal: rotated, from: 0, to: nil)
+      reports += more
+      unreadable += unreadableMore
+    }
+    let (current, unreadableCurrent) = count(
       set: set, windows: &outcome.windows, journal: journal, from: 0, to: crashed?.journalFrom ?? end)
+    reports += current
+    unreadable += unreadableCurrent
     var completedSince: [LostCompletion] = []
     if let crashed {
       let (more, unreadableMore) = count(
@@ -73,6 +84,8 @@ public enum PatternRebuild {
     public let journal: Int64
     let logInode: UInt64
     let logSize: Int64
+    /// The journals rotated before the one being written, oldest first: read whole first.
+    var rotatedJournals: [String] = []
   }
 
   /// Fills in the `seq`s of the reports counted without them (journalled while a reload

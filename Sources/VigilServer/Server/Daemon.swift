@@ -113,11 +113,16 @@ public final class Daemon: Sendable {
     // first, written below with the patterns' records, in one append.
     let plan = LastCommitRecovery.plan(
       journal: journal, alertLog: alertLog, rotatedLog: configuration.alerts.path + ".1", ruleSet: ruleSet)
-    let rotated = (1...max(configuration.alerts.keep, 1)).reversed().map { "\(configuration.alerts.path).\($0)" }
-    // The patterns' windows, from the journal, before the first report is taken.
+    // Every file rotated from the log there is, oldest first: `alerts.keep` of vigild's own
+    // rotation, or as many as logrotate keeps.
+    let rotated = Array(RotatedFiles.numberedNewestFirst(beside: configuration.alerts.path).reversed())
+    // Journals rotated before (logrotate, or by hand): their reports are known again too.
+    let rotatedJournals = RotatedFiles.rotated(beside: journalPath)
+    let keptJournals = journal.keepRotated(rotatedJournals.plain)
+    // The patterns' windows, from the journals, before the first report is taken.
     var rebuilt = PatternRebuild.build(
-      set: ruleSet, horizon: configuration.rules.latenessHorizon, journal: journalPath,
-      alertLogs: rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alertLog.path],
+      set: ruleSet, horizon: configuration.rules.latenessHorizon, rotatedJournals: keptJournals.map(\.path),
+      journal: journalPath, alertLogs: rotated + [alertLog.path],
       crashed: plan.map { .init(journalFrom: $0.journalFrom, logged: $0.logged) })
     if let plan {
       let recovery = LastCommitRecovery.records(
@@ -150,9 +155,6 @@ public final class Daemon: Sendable {
           "patterns: \(ruleSet.enabledPatternCount) enabled, windows rebuilt from \(rebuilt.reports) journalled reports "
             + "in \(rebuilt.seconds) s: \(rebuilt.windows.groupCount) groups"))
     }
-    // Journals rotated before (logrotate, or by hand): their reports are known again too.
-    let rotatedJournals = RotatedFiles.rotated(beside: journalPath)
-    let keptJournals = journal.keepRotated(rotatedJournals.plain)
     if rotatedJournals.plain.count > keptJournals.count {
       log(
         .warning(
@@ -171,7 +173,7 @@ public final class Daemon: Sendable {
     let pruned = FileManager.default.fileExists(atPath: alertLog.prunedPath) ? [alertLog.prunedPath] : []
     let (index, unreadable) = DuplicateIndex.rebuild(
       journals: keptJournals + [(journalPath, journal.currentFile)],
-      alertLogs: pruned + rotated.filter { FileManager.default.fileExists(atPath: $0) } + [alertLog.path])
+      alertLogs: pruned + rotated + [alertLog.path])
     if unreadable > 0 { log(.warning("skipped \(unreadable) unreadable lines while rebuilding the duplicate index")) }
 
     let writerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)

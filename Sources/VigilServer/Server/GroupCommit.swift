@@ -615,7 +615,9 @@ final class GroupCommit: @unchecked Sendable {
   /// How far the journal and the alert log go, for a rebuild to read up to.
   func rebuildMarks() -> EventLoopFuture<PatternRebuild.Marks> {
     loop.submit {
-      PatternRebuild.Marks(journal: self.journal.size, logInode: self.alertLog.inode, logSize: self.alertLog.mark.size)
+      PatternRebuild.Marks(
+        journal: self.journal.size, logInode: self.alertLog.inode, logSize: self.alertLog.mark.size,
+        rotatedJournals: self.journal.movedAsidePaths)
     }
   }
 

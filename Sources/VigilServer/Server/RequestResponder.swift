@@ -473,7 +473,8 @@ public final class RequestResponder: Sendable {
         // what it journalled meanwhile and puts them in force with the set.
         let marks = (try? writer.rebuildMarks().wait()) ?? PatternRebuild.Marks(journal: 0, logInode: 0, logSize: 0)
         let rebuilt = PatternRebuild.build(
-          set: set, horizon: configuration.rules.latenessHorizon, journal: writer.journalPath, to: marks.journal,
+          set: set, horizon: configuration.rules.latenessHorizon, rotatedJournals: marks.rotatedJournals,
+          journal: writer.journalPath, to: marks.journal,
           alertLogs: alertLogFilesOldestFirst)
         recorded = Self.flattened(
           writer.installPatterns(
@@ -582,9 +583,10 @@ public final class RequestResponder: Sendable {
     alertLogFiles.reversed().filter { FileManager.default.fileExists(atPath: $0) }
   }
 
-  /// The alert log's files that may be kept (the log, and its rotated names).
+  /// The alert log's files that may be kept, newest first: the log, and every file rotated
+  /// from it there is (`alerts.keep` of them by vigild's rotation, more by logrotate's).
   public var alertLogFiles: [String] {
-    [configuration.alerts.path] + (1...max(configuration.alerts.keep, 10)).map { "\(configuration.alerts.path).\($0)" }
+    [configuration.alerts.path] + RotatedFiles.numberedNewestFirst(beside: configuration.alerts.path)
   }
 
   private func status() -> String {

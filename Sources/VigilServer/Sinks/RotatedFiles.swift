@@ -20,6 +20,11 @@ public enum RotatedFiles {
     }
   }
 
+  /// The rotated files beside `path` (`path.1`, `path.2`, …), newest (`.1`) first.
+  public static func numberedNewestFirst(beside path: String) -> [String] {
+    numbers(beside: path).sorted().map { "\(path).\($0)" }
+  }
+
   /// Whether any file beside `path` is named as one rotated from it: `path.N`, compressed
   /// (`path.N.gz`, `.xz`, `.bz2`, `.zst`) or not, or logrotate's `dateext` (`path-20261205`,
   /// compressed or not) — not `path.bak` or `path.tmp`. Without one, a log that holds no

@@ -80,6 +80,11 @@ public final class Journal {
 
   static let mostRotatedAtStart = 48
 
+  /// The files moved aside that are kept open, oldest first, as paths that open those very
+  /// files (`/proc/self/fd/N`): a rebuild of the patterns' windows reads them before the
+  /// file being written.
+  public var movedAsidePaths: [String] { movedAside.map { "/proc/self/fd/\($0)" } }
+
   /// The number of the file being written, as places give it.
   public var currentFile: Int { movedAside.count }
 
