@@ -209,6 +209,46 @@ struct MappingTests {
     }
   }
 
+  /// The letter forms name matching folds all fold here too — ؤ, ئ and presentation forms
+  /// — and numbers, dates and yes/no read through the invisible marks right-to-left text
+  /// carries (Windows' Arabic dates put U+200F between the parts), as does a header.
+  @Test func invisibleMarksAndEveryLetterFormAreSetAside() throws {
+    let mapping = """
+      mapping: t
+      id: {column: Code}
+      where: [{column: Org, equals: [مؤسسة الإغاثة, هيئة الإغاثة, لاجئون]}]
+      fields:
+        occurred_at: {date: {column: date, formats: ["dd/MM/yyyy"]}}
+        type: {value: attack}
+        weapons: {column: W, map: {قذائف هاون: [mortar], غارة جوية: [air_strike]}}
+        casualties.killed: {column: K}
+        location.populated: {column: P}
+      """
+    let mapper = try Self.mapper(mapping, header: ["Code", "Org", "date\u{200F}", "W", "K", "P"])
+    #expect(mapper.missingColumnsProblem(header: ["Code", "Org", "date\u{200F}", "W", "K", "P"]) == nil)
+    let rows: [[String]] = [
+      ["A", "موسسة الإغاثة", "\u{200F}04\u{200F}/03\u{200F}/2016", "قذايف هاون", "12\u{200F}", "نعم\u{200F}"],
+      ["B", "هييه الإغاثة", "٠٤\u{200F}/٠٣\u{200F}/٢٠١٦", "ﻏﺎﺭﺓ ﺟﻮﻳﺔ", "\u{061C}١٢", "نَعَم"],
+      ["C", "ﻻجئون", "2016-03-04\u{200E}", "قذائف هاون", "12", "Yes"],
+    ]
+    var unmapped: [RowMapper.UnmappedValue] = []
+    for (number, cells) in rows.enumerated() {
+      let outcome = mapper.map(TableRow(number: number + 2, cells: cells), unmapped: &unmapped)
+      let report = try #require(Self.report(outcome), "\(cells): \(outcome)")
+      #expect(report["occurred_at"] as? String == "2016-03-04", "\(cells)")
+      #expect((report["casualties"] as? [String: Any])?["killed"] as? Int == 12, "\(cells)")
+      #expect((report["location"] as? [String: Any])?["populated"] as? Bool == true, "\(cells)")
+      #expect((report["weapons"] as? [String])?.count == 1, "\(cells)")
+    }
+    #expect(unmapped.isEmpty, "\(unmapped)")
+    // A column the file lacks: its columns are shown with their invisible and control
+    // characters spelt out, so two names that look alike show how they differ.
+    let lacking = try Self.mapper(mapping, header: ["Code", "Org", "\u{202E}etad\u{1B}[31m", "W", "K", "P"])
+    let problem = try #require(lacking.missingColumnsProblem(header: ["Code", "Org", "\u{202E}etad\u{1B}[31m", "W", "K", "P"]))
+    #expect(problem.contains("'<U+202E>etad<U+001B>[31m'"), "\(problem)")
+    #expect(!problem.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E }, "\(problem)")
+  }
+
   /// A row outside the `where` date range is filtered, whatever else is wrong with it; one
   /// inside it is refused for what is wrong.
   @Test func aRowOutsideTheDateRangeIsFilteredThoughACellIsBad() throws {

@@ -47,7 +47,9 @@ public struct RowMapper: Sendable {
     self.serialDates = serialDates
     var indices: [String: Int] = [:]
     var missing: [ColumnReference] = []
-    let trimmedHeader = header.map { $0.trimmingCharacters(in: .whitespaces) }
+    // Compared without invisible marks: a header pasted from right-to-left text may end
+    // with U+200F, and looks like the name the mapping gives.
+    let trimmedHeader = header.map { CellComparison.withoutMarks($0).trimmingCharacters(in: .whitespaces) }
     let tags = hashtags.map { $0.map(Self.hashtag) }
     for reference in mapping.columns where indices[reference.shown] == nil {
       if let index = Self.index(of: reference, header: trimmedHeader, hashtags: tags) {
@@ -81,7 +83,7 @@ public struct RowMapper: Sendable {
     guard let first = missingColumns.first else { return nil }
     let others = missingColumns.count > 1 ? " (and \(missingColumns.count - 1) more)" : ""
     return "the mapping names the column \(first.shown) at \(first.position)\(others), which the file lacks; "
-      + "its columns: \(header.map { "'\($0.trimmingCharacters(in: .whitespaces))'" }.joined(separator: ", "))"
+      + "its columns: \(header.map { "'\(CellComparison.shown($0.trimmingCharacters(in: .whitespaces)))'" }.joined(separator: ", "))"
   }
 
   /// Maps one row; `unmapped` gets each (column, value) no `map` covered, for a row that
@@ -177,7 +179,7 @@ public struct RowMapper: Sendable {
         return .problem("'\(rawDateText(rule.source, row) ?? "")' (year/month/day) is not a date")
       }
       if case .date = rule.source, let text = rawDateText(rule.source, row), !text.isEmpty {
-        return .problem("'\(text)' is not a date this mapping reads")
+        return .problem("'\(CellComparison.shown(text))' is not a date this mapping reads")
       }
       return .none
     }
@@ -207,17 +209,18 @@ public struct RowMapper: Sendable {
     switch type {
     case .number:
       guard let written = Self.decimal(values[0]), let number = Double(written), number.isFinite else {
-        return .problem("'\(values[0])' is not a number")
+        return .problem("'\(CellComparison.shown(values[0]))' is not a number")
       }
       // Whole numbers as integers ("12.0" is 12); others as written, digits kept.
       if number == number.rounded() && abs(number) < 1e15 { return .value(String(Int64(number))) }
       let isJSONNumber = written.range(of: #"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"#, options: .regularExpression) != nil
       return .value(isJSONNumber ? written : String(number))
     case .bool:
-      switch values[0].lowercased() {
+      // Folded as `map` compares: `نَعَم`, `Yes` then U+200F.
+      switch CellComparison.folded(values[0]) {
       case "true", "yes", "y", "1", "نعم": return .value("true")
       case "false", "no", "n", "0", "لا": return .value("false")
-      default: return .problem("'\(values[0])' is neither yes nor no")
+      default: return .problem("'\(CellComparison.shown(values[0]))' is neither yes nor no")
       }
     case .texts, .words:
       return .value("[" + values.map(JSONText.string).joined(separator: ",") + "]")
@@ -382,6 +385,9 @@ public struct RowMapper: Sendable {
 
   /// The text with its Arabic-Indic digits (`٠`–`٩`, and the Persian `۰`–`۹`) as ASCII ones.
   static func westernDigits(_ text: String) -> String {
+    // Invisible marks go first: `12` then U+200F is 12, `04/03/2016` with U+200F between
+    // its parts (as Windows' Arabic date formats write it) is that date.
+    let text = CellComparison.withoutMarks(text)
     guard text.unicodeScalars.contains(where: { (0x0660...0x0669).contains($0.value) || (0x06F0...0x06F9).contains($0.value) })
     else { return text }
     var ascii = ""
