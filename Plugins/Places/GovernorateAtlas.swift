@@ -21,7 +21,10 @@ enum GovernorateAtlas {
     ],
     "SY04": ["Homs", "Hims", "حمص"],
     "SY05": ["Hama", "Hamah", "حماة"],
-    "SY06": ["Lattakia", "Latakia", "Lattaquie", "Ladhiqiyah", "Lathqiyah", "اللاذقية"],
+    "SY06": ["Lattakia", "Latakia", "Lattaquie", "Ladhiqiyah", "Lathqiyah", "اللاذقية",
+      // without its article: the prefix rule takes the ل of لاذقية for a preposition
+      "لاذقية",
+    ],
     "SY07": ["Idleb", "Idlib", "إدلب"],
     "SY08": ["Hasakeh", "Hasakah", "Hasaka", "Hassakeh", "Hassakah", "Hassaka", "الحسكة"],
     "SY09": [
@@ -29,9 +32,9 @@ enum GovernorateAtlas {
       "Deir al-Zour", "دير الزور", "ديرالزور",
     ],
     "SY10": ["Tartous", "Tartus", "Tartouss", "طرطوس"],
-    "SY11": ["Raqqa", "Raqqah", "Rakka", "Raqa", "الرقة"],
+    "SY11": ["Raqqa", "Raqqah", "Rakka", "Raqa", "Ar-Raqqah", "الرقة"],
     "SY12": ["Daraa", "Dar'a", "Deraa", "Dera'a", "Dara", "درعا"],
-    "SY13": ["Sweida", "Suwayda", "Suweida", "Soueida", "Swaida", "السويداء"],
+    "SY13": ["Sweida", "Suwayda", "Suweida", "Soueida", "Swaida", "السويداء", "السويدا"],
     "SY14": ["Quneitra", "Qunaitra", "Kuneitra", "Qunaytirah", "القنيطرة"],
   ]
 
