@@ -330,8 +330,11 @@ struct ControlMap: Sendable {
     return runsFromTheWidest(parts, governorates: governorates) ? governorates.first ?? nil : nil
   }
 
-  /// Words that only say what kind of place a name is: "Raqqa city" is Raqqa.
-  static let qualifiers = Set((["city", "town", "centre", "center", "downtown"] + ["مدينة", "بلدة"]).flatMap(PlaceWords.words(of:)))
+  /// Words that only say what kind of place a name is, or that it is where something
+  /// happened: "Raqqa city" and "in Raqqa city", "في مدينة الرقة" are Raqqa. ("near" is
+  /// not one: near a town is not in it.)
+  static let qualifiers = Set(
+    (["city", "town", "centre", "center", "downtown", "in"] + ["مدينة", "بلدة", "في"]).flatMap(PlaceWords.words(of:)))
 
   /// The ways a place text names a place, part by part: each of its comma- or
   /// dash-separated parts ("Al-Sukkari, Aleppo": Al-Sukkari, then Aleppo), as words, as
@@ -345,8 +348,12 @@ struct ControlMap: Sendable {
   static func placeParts(_ text: String) -> [PlacePart] {
     var parts: [PlacePart] = []
     for piece in partPieces(text) {
-      let words = PlaceWords.words(of: piece.text)
+      var words = PlaceWords.words(of: piece.text)
       guard !words.isEmpty, !countryNames.contains(words) else { continue }
+      // The country after a place without a separator ("Raqqa Syria") is no part of its name.
+      if let country = countryNames.first(where: { words.count > $0.count && words.suffix($0.count).elementsEqual($0) }) {
+        words.removeLast(country.count)
+      }
       let bare = words.filter { !qualifiers.contains($0) }
       guard !bare.isEmpty else { continue }
       parts.append(PlacePart(text: piece.text, variants: bare != words ? [words, bare] : [words], bracketed: piece.bracketed))

@@ -111,6 +111,11 @@ struct TerritorialControlTests {
     // A part that is only a kind word, or the country, is no part: these are the city.
     ("2016-06-01", #""place":"Idlib (city)""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
     ("2016-06-01", #""place":"Idlib, Syria""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    ("2016-06-01", #""place":"Idlib Syria""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    // "in" says where, not what: in Idlib city is Idlib; near it is not.
+    ("2016-06-01", #""place":"in Idlib city""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    ("2016-06-01", #""place":"في مدينة إدلب""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    ("2016-06-01", #""place":"near Idlib""#, "unknown"),
     ("2016-06-01", #""place":"إدلب، سوريا""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
     ("2016-06-01", #""place":"Idlib - city centre""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
     // Widest first with a comma, or any dash, as datasets write admin paths: the place
