@@ -28,8 +28,8 @@ struct RuleSetCheck {
     if examples, !json, case .success(let set) = result {
       for pattern in set.patterns {
         Swift.print(
-          "pattern \(pattern.id) (\(pattern.form.rawValue), \(pattern.windowText)): "
-            + "\(plural(pattern.exampleCount, "example")) pass\(pattern.enabled ? "" : "; disabled")")
+          TerminalText.safe("pattern \(pattern.id) (\(pattern.form.rawValue), \(pattern.windowText)): "
+            + "\(plural(pattern.exampleCount, "example")) pass\(pattern.enabled ? "" : "; disabled")"))
       }
     }
     Swift.print(json ? summaryJSON(warnings: warnings.count) : summary(warnings: warnings.count))
@@ -42,8 +42,10 @@ struct RuleSetCheck {
           + "\"column\":\(problem.position.column),\"severity\":\"\(severity)\",\"kind\":\"\(problem.kind.rawValue)\","
           + "\"message\":\(JSONText.string(problem.message))}")
     } else {
+      // A rule file's text quoted in a message (an unknown value, a name) is shown safe,
+      // as a report's is: a bidi override in a rule file cannot turn the line round.
       let place = problem.position.file.isEmpty ? "" : "\(problem.position): "
-      Swift.print(severity == "error" ? problem.description : "\(place)warning: \(problem.message)")
+      Swift.print(TerminalText.safe(severity == "error" ? problem.description : "\(place)warning: \(problem.message)"))
     }
   }
 

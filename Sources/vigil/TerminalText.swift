@@ -10,7 +10,7 @@ enum TerminalText {
     for scalar in text.unicodeScalars {
       switch scalar.value {
       case 0x09: out.append(" ")
-      case 0x00..<0x20, 0x7F..<0xA0: out.append("\u{FFFD}")
+      case 0x00..<0x20, 0x7F..<0xA0, 0x2028, 0x2029: out.append("\u{FFFD}")  // and the line/paragraph separators
       case 0x202A...0x202E, 0x2066...0x2069: out.append("\u{2423}")
       default: out.append(scalar)
       }
@@ -20,7 +20,7 @@ enum TerminalText {
 
   private static func needsReplacing(_ scalar: Unicode.Scalar) -> Bool {
     switch scalar.value {
-    case 0x00..<0x20, 0x7F..<0xA0, 0x202A...0x202E, 0x2066...0x2069: true
+    case 0x00..<0x20, 0x7F..<0xA0, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069: true
     default: false
     }
   }

@@ -164,4 +164,18 @@ struct LintAgreesWithDaemonTests {
     let named = try Vigil.run(["rules", "lint", "--config", "v.yaml", "Rules"], in: directory.path)
     #expect(named.status == 0, "directories named are checked without the configuration's own mode: \(named)")
   }
+
+  /// A rule file's text quoted in lint's lines is shown safe for a terminal, as a report's
+  /// is: a bidi override or isolate cannot turn the line round (YAML refuses control
+  /// characters itself).
+  @Test func lintShowsARuleFilesTextSafe() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    try "- rule: t.hostile\n  desc: d\n  condition: \"type = at\u{202E}ta\u{2066}ck\"\n  output: o\n  priority: low\n".write(
+      toFile: directory.path + "/Rules/h.yaml", atomically: true, encoding: .utf8)
+    let lint = try Vigil.run(["rules", "lint", "Rules"], in: directory.path)
+    #expect(lint.status == 1, "\(lint)")
+    #expect(lint.standardOutput.contains("Rules/h.yaml:3:24: rule t.hostile: unexpected character '\u{2423}'"), "\(lint.standardOutput)")
+    #expect(!lint.standardOutput.unicodeScalars.contains { $0.value == 0x202E || $0.value == 0x2066 }, "\(lint.standardOutput)")
+  }
 }
