@@ -35,14 +35,18 @@ struct OutputTemplateTests {
     // Numbers, lists and flags, written straight from the value.
     ("%location.lat %location.lon", #""location":{"lat":36.25,"lon":-37}"#, "36.25 -37"),
     ("%location.lat,%location.lon", #""location":{"lat":-0.0,"lon":0}"#, "0,0"),
-    ("$%trade.value_usd", #""trade":{"value_usd":1e20}"#, "$1e+20"),
+    // Written out in full, as a reader expects an amount: no exponent, no ".0".
+    ("$%trade.value_usd", #""trade":{"value_usd":1e20}"#, "$100000000000000000000"),
+    ("$%trade.value_usd", #""trade":{"value_usd":2.5e-7}"#, "$0.00000025"),
+    ("$%trade.value_usd", #""trade":{"value_usd":1.25e16}"#, "$12500000000000000"),
+    ("%location.lat", #""location":{"lat":-1e-5,"lon":0}"#, "-0.00001"),
     ("$%trade.value_usd", #""trade":{"value_usd":123456789012345}"#, "$123456789012345"),
     ("%casualties.killed dead", #""casualties":{"killed":0}"#, "0 dead"),
     ("%weapons", #""weapons":["barrel_bomb"]"#, "barrel_bomb"),
     ("%detention.victims", #""detention":{"victims":["journalist","aid_worker"]}"#, "journalist, aid_worker"),
     ("[%access.items_removed]", #""access":{"items_removed":["insulin","قطن"]}"#, "[insulin, قطن]"),
     ("%location.populated", #""location":{"populated":true}"#, "true"),
-    ("$%trade.value_usd", #""trade":{"value_usd":1e15}"#, "$1000000000000000.0"),
+    ("$%trade.value_usd", #""trade":{"value_usd":1e15}"#, "$1000000000000000"),
     // An alternative cut back after a number and a list were written into it.
     ("%{%casualties.killed %weapons %trade.commodity|none}", #""casualties":{"killed":3},"weapons":["tank"]"#, "none"),
     ("%{%casualties.killed %weapons|none}", #""casualties":{"killed":3},"weapons":["tank","mortar"]"#, "3 tank, mortar"),

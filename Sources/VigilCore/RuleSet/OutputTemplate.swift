@@ -219,7 +219,37 @@ public struct OutputTemplate: Sendable {
 
   private static func show(_ number: Double) -> String {
     if isWhole(number) { return String(Int64(number)) }
-    return String(number)
+    return withoutExponent(String(number))
+  }
+
+  /// Swift's shortest digits of a number written out in full, as a message reads it:
+  /// `1e+20` is 100000000000000000000, `5e-07` is 0.0000005, `1000000000000000.0` is
+  /// 1000000000000000.
+  static func withoutExponent(_ shortest: String) -> String {
+    let e = shortest.firstIndex(where: { $0 == "e" || $0 == "E" }) ?? shortest.endIndex
+    let exponentText = e == shortest.endIndex ? "0" : shortest[shortest.index(after: e)...]
+    guard let exponent = Int(exponentText), abs(exponent) <= 400,
+      shortest[..<e].allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0 == "-") })
+    else { return shortest }
+    var mantissa = shortest[..<e]
+    let negative = mantissa.hasPrefix("-")
+    if negative { mantissa = mantissa.dropFirst() }
+    let parts = mantissa.split(separator: ".", omittingEmptySubsequences: false)
+    let whole = String(parts[0])
+    let fraction = parts.count > 1 ? String(parts[1]) : ""
+    var digits = whole + fraction
+    var point = whole.count + exponent  // where the decimal point goes among `digits`
+    if point <= 0 {
+      digits = String(repeating: "0", count: 1 - point) + digits
+      point = 1
+    } else if point > digits.count {
+      digits += String(repeating: "0", count: point - digits.count)
+    }
+    var integer = String(digits.prefix(point))
+    var decimals = String(digits.dropFirst(point))
+    while integer.count > 1, integer.hasPrefix("0") { integer.removeFirst() }
+    while decimals.hasSuffix("0") { decimals.removeLast() }
+    return (negative ? "-" : "") + integer + (decimals.isEmpty ? "" : "." + decimals)
   }
 
   private static func show(_ json: JSONValue) -> String {
