@@ -99,6 +99,26 @@ struct RuleSetLoaderTests {
       ])
   }
 
+  /// `normalized(…)` compared with a value not written as name matching reads it can
+  /// never hold: warned about at the value, with the form that can.
+  @Test func aValueNormalizedCanNeverBeIsWarnedAbout() throws {
+    let text = """
+      - rule: t.r
+        desc: d
+        condition: normalized(access.destination) = الرقة or normalized(narrative) in (madaya, Madaya) or normalized(narrative) = "رقه"
+        output: o
+        priority: low
+      """
+    let set = try loadRules([("x.yaml", text)]).get()
+    #expect(
+      set.warnings.map(\.description) == [
+        "Rules/x.yaml:3:47: rule t.r: normalized(…) gives text as name matching reads it, so 'الرقة' can never be "
+          + "its value; write 'رقه'",
+        "Rules/x.yaml:3:90: rule t.r: normalized(…) gives text as name matching reads it, so 'Madaya' can never be "
+          + "its value; write 'madaya'",
+      ])
+  }
+
   @Test func aMatchingExampleWhoseMessageShowsNoneIsWarnedAbout() throws {
     let set = try loadRules([("access.yaml", Self.access)]).get()
     // The first example of each rule lacks fields its output shows bare.

@@ -188,12 +188,15 @@ public struct ConditionCompiler: Sendable {
       let test = try ValueTest.comparison(
         comparison, literal, type: type, subject: subjectName, fromFunction: fromFunction)
       let pinned = comparison == .equal ? pinnable.map { [$0: Set([ValueKey(literal.text)])] } ?? [:] : [:]
+      let warnings =
+        comparison == .equal || comparison == .notEqual
+        ? Self.unnormalizedWarnings(predicate.subject, [(literal.text, literal)]) : []
       return CompiledCondition(
         evaluate: { report in
           guard let value = read(report) else { return false }
           return test(value)
         },
-        pinnedValues: pinned, exactPin: pinned.first.map { ($0.key, $0.value) })
+        pinnedValues: pinned, warnings: warnings, exactPin: pinned.first.map { ($0.key, $0.value) })
     case .member(let membership, let items):
       var values = try expand(items)
       if membership != .intersects, let answers {
@@ -223,6 +226,9 @@ public struct ConditionCompiler: Sendable {
               "'\(item.text)' names no list, so it is compared as text; is it a misspelt list name?"))
         }
       }
+      if membership != .intersects {
+        warnings += Self.unnormalizedWarnings(predicate.subject, values.map { ($0.text, $0.literal) })
+      }
       let pinned = membership != .iin ? pinnable.map { [$0: Set(values.map { ValueKey($0.text) })] } ?? [:] : [:]
       return CompiledCondition(
         evaluate: { report in
@@ -230,6 +236,23 @@ public struct ConditionCompiler: Sendable {
           return test(value)
         },
         pinnedValues: pinned, warnings: warnings, exactPin: pinned.first.map { ($0.key, $0.value) })
+    }
+  }
+
+  /// `normalized(…)` gives text as name matching reads it (`رقه`, `madaya`): a value
+  /// compared with it that is not so written can never be it, and is warned of with the
+  /// form that can.
+  private static func unnormalizedWarnings(
+    _ subject: ConditionSyntax.Subject, _ values: [(text: String, literal: ConditionSyntax.Literal)]
+  ) -> [ConditionError] {
+    guard case .call(let call) = subject, call.function.text == BuiltInFunctions.normalized.name else { return [] }
+    return values.compactMap { value in
+      let normal = NameNormalizer.words(of: value.text).joined(separator: " ")
+      guard normal != value.text else { return nil }
+      return ConditionError(
+        value.literal.start, value.literal.end,
+        "normalized(…) gives text as name matching reads it, so '\(value.text)' can never be its value; "
+          + (normal.isEmpty ? "it has no words" : "write '\(normal)'"))
     }
   }
 
