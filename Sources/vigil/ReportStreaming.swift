@@ -209,7 +209,18 @@ struct ReportStreaming {
       progress.update(answered: answered, sent: sent.withLockedValue { $0.count })
     }
     progress.clear()
-    if !json { Swift.print(tally.summary(checking: op == "check")) }
+    if !json {
+      Swift.print(tally.summary(checking: op == "check"))
+      if tally.notUTF8 > 0 {
+        // The usual cause: a file saved in Windows' Arabic code page, or as UTF-16 (Excel's
+        // "Unicode Text", Notepad's "Unicode"). Said once, not at every line.
+        FileHandle.standardError.write(
+          Data(
+            ("vigil: \(tally.notUTF8) line\(tally.notUTF8 == 1 ? " is" : "s are") not UTF-8 (or hold NUL bytes): a file saved "
+              + "in another encoding must be converted first, naming the encoding it was saved in: "
+              + "iconv -f windows-1256 -t utf-8 FILE > FILE.utf8 (Arabic Windows), or iconv -f utf-16 -t utf-8 (UTF-16)\n").utf8))
+      }
+    }
     return tally.refused > 0
   }
 
@@ -262,6 +273,8 @@ struct ReportStreaming {
     let place = "\(origin.file):\(origin.line)"
     guard ok else {
       let error = object["error"] as? [String: Any] ?? [:]
+      let message = error["message"] as? String ?? ""
+      if message.contains("invalid UTF-8") || message.contains("0x00") { tally.notUTF8 += 1 }
       say("\(place): refused (\(error["code"] as? String ?? "?")): \(error["message"] as? String ?? "")")
       return
     }
@@ -288,6 +301,8 @@ struct Tally {
   var accepted = 0
   var duplicates = 0
   var refused = 0
+  /// Reports refused for bytes that are not UTF-8 text (or NUL bytes, as UTF-16 has).
+  var notUTF8 = 0
   var alerts: [String: Int] = [:]
 
   mutating func count(ok: Bool, duplicate: Bool, alerts fired: [[String: Any]]) {

@@ -99,6 +99,22 @@ struct VigilClientCommandTests {
       to: URL(fileURLWithPath: daemon.directory.path + "/half.ndjson"))
     let half = try Self.vigil(daemon, ["check", "half.ndjson"])
     #expect(half.status == 1 && half.standardOutput.contains("half.ndjson:1: refused (invalid_json)"), "\(half.standardOutput)")
+    // A file saved in Windows' Arabic code page, or as UTF-16: each line refused, and the
+    // way to convert it said once at the end.
+    let arabic = Self.report("M-6").replacingOccurrences(of: "\"type\"", with: "\"narrative\":\"XX\",\"type\"")
+    var windows1256 = Array(arabic.utf8)
+    let at = try #require(windows1256.firstIndex(of: UInt8(ascii: "X")))
+    windows1256.replaceSubrange(at..<at + 2, with: [0xCF, 0xC7])  // دا in Windows-1256
+    try Data(windows1256 + [10]).write(to: URL(fileURLWithPath: daemon.directory.path + "/cp1256.ndjson"))
+    try (Data([0xFF, 0xFE]) + (Self.report("M-7") + "\n").data(using: .utf16LittleEndian)!).write(
+      to: URL(fileURLWithPath: daemon.directory.path + "/utf16.ndjson"))
+    for name in ["cp1256.ndjson", "utf16.ndjson"] {
+      let encoded = try Self.vigil(daemon, ["check", name])
+      #expect(encoded.status == 1 && encoded.standardOutput.contains("\(name):1: refused (invalid_json)"), "\(encoded.standardOutput)")
+      #expect(encoded.standardError.contains("not UTF-8") && encoded.standardError.contains("iconv -f windows-1256 -t utf-8"),
+        "\(name): \(encoded.standardError)")
+      #expect(encoded.standardError.components(separatedBy: "iconv -f windows-1256").count == 2, "said once")
+    }
   }
 
   @Test func checkRecordsNothing() throws {
