@@ -305,6 +305,28 @@ struct PatternWindowsTests {
     }
   }
 
+  /// `party(actor)` groups by the party normalised, and a message shows it as the
+  /// completing report wrote it (else the actor's name): not `حكومه`.
+  @Test func aPartyGroupIsShownAsWritten() throws {
+    let byParty = """
+      - pattern: t.party
+        desc: Two attacks by one party.
+        condition: type = attack
+        group_by: [party(perpetrator)]
+        count: 2
+        window: 10d
+        output: "%count by %group"
+        priority: high
+      """
+    var feeder = Feeder(try Self.set(byParty))
+    _ = try feeder.feed(#"{"id":"p1","type":"attack","occurred_at":"2016-05-01","perpetrator":{"party":"الحكومة"}}"#)
+    let completed = try feeder.feed(#"{"id":"p2","type":"attack","occurred_at":"2016-05-02","perpetrator":{"party":"الحُكومة"}}"#)
+    #expect(completed.completions.map(\.message) == ["2 by الحُكومة"])
+    _ = try feeder.feed(#"{"id":"n1","type":"attack","occurred_at":"2016-05-01","perpetrator":{"name":"Jaish al-Islam"}}"#)
+    let named = try feeder.feed(#"{"id":"n2","type":"attack","occurred_at":"2016-05-02","perpetrator":{"name":"JAISH AL-ISLAM"}}"#)
+    #expect(named.completions.map(\.message) == ["2 by JAISH AL-ISLAM"])
+  }
+
   /// Thousands of reports of one group with two values among them complete nothing, and a
   /// third value then does: the sliding count of values (which passes over the starts whose
   /// window holds too few) finds what scanning every window found. Its cost is not asserted

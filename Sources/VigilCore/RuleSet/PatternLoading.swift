@@ -262,6 +262,13 @@ extension Loading {
         {
           shown = field.read
         }
+        // `party(actor)`: the actor's party as written, else its name (`الحكومة`, not the
+        // normalised `حكومه` it groups by).
+        if call.function.text == BuiltInFunctions.party.name, case .word(let name)? = call.arguments.first,
+          let party = ReportSchema.field(name.text + ".party"), let actorName = ReportSchema.field(name.text + ".name")
+        {
+          shown = { report in party.read(report) ?? actorName.read(report) }
+        }
         return PatternKey(text: text, read: try compiler.value(of: call), shown: shown)
       } catch {
         fail(locate(error.start, in: scalar), "\(owner): \(error.message)")
