@@ -67,6 +67,9 @@ struct Vigild: ParsableCommand {
   static func main() {
     // Before any thread exists: see SignalHandling.
     SignalHandling.blockInEveryThread()
+    // A standard error whose reader has gone (`vigild 2>&1 | head -1`) fails a write with
+    // EPIPE instead of killing the daemon; NIO ignores SIGPIPE too, but only once it runs.
+    signal(SIGPIPE, SIG_IGN)
     StandardDescriptors.ensureOpen()
     let command: Vigild
     do {

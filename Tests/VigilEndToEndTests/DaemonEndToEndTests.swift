@@ -617,3 +617,98 @@ struct DaemonEndToEndTests {
     daemon.stop()
   }
 }
+
+@Suite("vigild end to end: the socket file is its own")
+struct DaemonSocketFileTests {
+  /// A daemon that stops removes its socket file only if it is still the one it bound: a
+  /// second daemon started on the path after someone removed the first's keeps its own.
+  @Test func aStoppingDaemonLeavesAnotherDaemonsSocket() throws {
+    let first = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    let other = try TemporaryDirectory()
+    try FileManager.default.removeItem(atPath: first.socketPath)
+    let vigild = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigild")
+    let second = Process()
+    second.executableURL = vigild
+    second.arguments = [
+      "--socket", first.socketPath, "--rules", first.directory.path + "/Rules", "--state-dir", other.path + "/state",
+      "--alert-log", other.path + "/alerts.jsonl", "--http", "off",
+    ]
+    second.standardError = FileHandle.nullDevice
+    try second.run()
+    defer {
+      if second.isRunning {
+        second.terminate()
+        second.waitUntilExit()
+      }
+    }
+    let deadline = Date().addingTimeInterval(30)
+    while (try? UnixSocketClient(path: first.socketPath)) == nil, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+    #expect(first.stop() == 0)
+    #expect(FileManager.default.fileExists(atPath: first.socketPath), "the second daemon's socket was removed")
+    let client = try UnixSocketClient(path: first.socketPath)
+    try client.send(Array(#"{"op":"ping"}"#.utf8) + [10])
+    #expect(client.readLine() == #"{"ok":true,"op":"pong"}"#)
+    second.terminate()
+    second.waitUntilExit()
+    #expect(second.terminationStatus == 0)
+    #expect(!FileManager.default.fileExists(atPath: first.socketPath), "its own socket is removed at its stop")
+  }
+
+  /// A start that cannot listen records nothing: the first record is written once the
+  /// socket is bound, so a unit restarting on failure does not fill the log with records
+  /// of daemons that never served. The message names the key.
+  @Test func aStartThatCannotListenRecordsNothing() throws {
+    guard getuid() == 0 else {
+      Issue.record("this test needs root to make a folder immutable")
+      return
+    }
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    for (name, text) in DaemonEndToEndTests.rules {
+      try text.write(toFile: directory.path + "/Rules/" + name, atomically: true, encoding: .utf8)
+    }
+    try FileManager.default.createDirectory(atPath: directory.path + "/sock", withIntermediateDirectories: false)
+    let immutable = try ChildProcess.run("/usr/bin/chattr", ["+i", directory.path + "/sock"])
+    try #require(immutable.status == 0, "\(immutable.standardError)")
+    defer { _ = try? ChildProcess.run("/usr/bin/chattr", ["-i", directory.path + "/sock"]) }
+    for _ in 1...2 {
+      let run = try Vigild.run(["--socket", "sock/v.sock", "--rules", "Rules", "--http", "off"], in: directory.path)
+      #expect(run.status == 1, "\(run.standardError)")
+      #expect(run.standardError.contains("cannot listen on sock/v.sock (socket.path): Operation not permitted"), "\(run.standardError)")
+    }
+    let log = (try? String(contentsOfFile: directory.path + "/var/log/vigil/alerts.jsonl", encoding: .utf8)) ?? ""
+    #expect(log.isEmpty, "\(log)")
+  }
+
+  /// A standard error whose reader has gone does not kill vigild as it starts (SIGPIPE).
+  @Test func aClosedStandardErrorDoesNotKillTheStart() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    for (name, text) in DaemonEndToEndTests.rules {
+      try text.write(toFile: directory.path + "/Rules/" + name, atomically: true, encoding: .utf8)
+    }
+    let errors = Pipe()
+    try errors.fileHandleForReading.close()
+    let vigild = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigild")
+    let process = Process()
+    process.executableURL = vigild
+    process.arguments = ["--socket", "v.sock", "--rules", "Rules", "--http", "off", "--log-level", "debug"]
+    process.currentDirectoryURL = URL(fileURLWithPath: directory.path)
+    process.standardError = errors
+    try process.run()
+    try errors.fileHandleForWriting.close()
+    let deadline = Date().addingTimeInterval(30)
+    var answered = false
+    while !answered, process.isRunning, Date() < deadline {
+      if let client = try? UnixSocketClient(path: directory.path + "/v.sock") {
+        try client.send(Array(#"{"op":"ping"}"#.utf8) + [10])
+        answered = client.readLine() == #"{"ok":true,"op":"pong"}"#
+      } else {
+        Thread.sleep(forTimeInterval: 0.05)
+      }
+    }
+    #expect(answered, "vigild ended with \(process.isRunning ? "no answer" : "status \(process.terminationStatus)")")
+    process.terminate()
+    process.waitUntilExit()
+  }
+}

@@ -18,6 +18,8 @@ public final class Daemon: Sendable {
   private let writerLoop: MultiThreadedEventLoopGroup
   private let listener: Channel
   private let socketPath: String
+  /// The device and inode of the socket file bound at `socketPath`, as it was made.
+  private let socketIdentity: (device: dev_t, inode: ino_t)?
   private let lockDescriptor: Int32
   private let connections: ConnectionRegistry
   /// How long shutdown waits for each source's feed to return.
@@ -218,20 +220,6 @@ public final class Daemon: Sendable {
       subscriptions: subscriptions, sinks: sinks, sources: sources, log: log)
     recorder.withLockedValue { $0 = responder }
     for sink in sinks { sink.raiseConflicts { responder.raiseSinkConflict($0) } }
-    do {
-      // Again, just before the first record: a daemon may have come up on the socket while
-      // the index and the patterns' windows were rebuilt.
-      try replaceStaleSocket(configuration.socket.path)
-      let time = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
-      let definitions = LoadedDefinitions.path(stateDirectory: state)
-      let record = RequestResponder.loadedRecord(ruleSet, previous: LoadedDefinitions.read(definitions), time: time)
-      _ = try writer.record([record]).wait()
-      LoadedDefinitions.write(ruleSet.definitionDigests, to: definitions) { log(.warning($0)) }
-    } catch {
-      try? connectionLoops.syncShutdownGracefully()
-      try? writerLoop.syncShutdownGracefully()
-      throw StartFailure(description: "\(error)")
-    }
     let connections = ConnectionRegistry()
     let limits = configuration.limits
     let bootstrap = ServerBootstrap(group: connectionLoops)
@@ -256,9 +244,31 @@ public final class Daemon: Sendable {
           try channel.pipeline.syncOperations.addHandler(handler)
         }
       }
+    // The start's `vigil.ruleset_loaded`, the log's first record of this run.
+    func writeFirstRecord() throws {
+      // Again, just before the first record: a daemon may have come up on the socket while
+      // the index and the patterns' windows were rebuilt.
+      try replaceStaleSocket(configuration.socket.path)
+      let time = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
+      let definitions = LoadedDefinitions.path(stateDirectory: state)
+      let record = RequestResponder.loadedRecord(ruleSet, previous: LoadedDefinitions.read(definitions), time: time)
+      _ = try writer.record([record]).wait()
+      LoadedDefinitions.write(ruleSet.definitionDigests, to: definitions) { log(.warning($0)) }
+    }
     let binding = bindingPath(for: configuration.socket.path)
     // One a crash left between bind and link (a pid can repeat, in a container).
     if binding != configuration.socket.path { unlink(binding) }
+    // A path too long for a private name beside it is bound where clients find it at
+    // once: the first record goes before it.
+    if binding == configuration.socket.path {
+      do {
+        try writeFirstRecord()
+      } catch {
+        try? connectionLoops.syncShutdownGracefully()
+        try? writerLoop.syncShutdownGracefully()
+        throw StartFailure(description: "\(error)")
+      }
+    }
     let listener: Channel
     do {
       listener = try bootstrap.bind(unixDomainSocketPath: binding).wait()
@@ -267,7 +277,7 @@ public final class Daemon: Sendable {
       try? writerLoop.syncShutdownGracefully()
       // NIO's error names its system call; the reason is what a user needs.
       let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
-      throw StartFailure(description: "cannot listen on \(configuration.socket.path): \(reason)")
+      throw StartFailure(description: "cannot listen on \(configuration.socket.path) (socket.path): \(reason)")
     }
     // The process umask made the socket private; give it its group while it still is,
     // then widen it to the configured mode: it is never more open than configured. Only
@@ -297,6 +307,20 @@ public final class Daemon: Sendable {
       let reason = String(cString: strerror(errno))
       unlink(binding)
       throw StartFailure(description: "cannot set the mode of \(configuration.socket.path): \(reason)")
+    }
+    // The first record once the socket is bound at its private name, where no client
+    // finds it, so that a start that cannot listen records nothing; and before it is
+    // linked at its path, so that every report comes after it.
+    if binding != configuration.socket.path {
+      do {
+        try writeFirstRecord()
+      } catch {
+        unlink(binding)
+        try? listener.close().wait()
+        try? connectionLoops.syncShutdownGracefully()
+        try? writerLoop.syncShutdownGracefully()
+        throw StartFailure(description: "\(error)")
+      }
     }
     // A link, not a rename: it fails rather than replace a socket another daemon bound
     // at the path since the stale-socket check.
@@ -379,6 +403,8 @@ public final class Daemon: Sendable {
     self.socketPath = socketPath
     self.lockDescriptor = lockDescriptor
     self.connections = connections
+    var status = stat()
+    socketIdentity = lstat(socketPath, &status) == 0 ? (status.st_dev, status.st_ino) : nil
   }
 
   // MARK: The parts vigild starts and stops (Sources/vigild/Vigild.swift, in that order)
@@ -446,7 +472,14 @@ public final class Daemon: Sendable {
   /// Removes the socket file and lets go of the state directory: the very last step, when
   /// nothing writes there any more (a sink's cursor included).
   public func release() {
-    unlink(socketPath)
+    // Only the socket this daemon bound: one another daemon put at the path since (after
+    // someone removed this one's) is that daemon's, and stays.
+    var status = stat()
+    if let socketIdentity, lstat(socketPath, &status) == 0, status.st_dev == socketIdentity.device,
+      status.st_ino == socketIdentity.inode
+    {
+      unlink(socketPath)
+    }
     close(lockDescriptor)
   }
 
