@@ -20,6 +20,19 @@ public struct Designations: RulePlugin {
 
   public init() {}
 
+  /// A listed name, read leniently as reports' names are, and its English possessive:
+  /// name matching deletes the apostrophe, so "Jabhat Fatah al-Sham's fighters" has the
+  /// word `shams`, which the name with an `s` on its last Latin word matches. Only for
+  /// these names: a place or an agency given the same would match plurals (Hama, Hamas).
+  static func aliases(_ name: String) -> [Alias] {
+    let words = NameNormalizer.lenientWords(of: name)
+    let alias = Alias(name, words: words)
+    guard let last = words.last, last.unicodeScalars.allSatisfy(\.isASCII),
+      last.unicodeScalars.contains(where: { $0.properties.isAlphabetic })
+    else { return [alias] }
+    return [alias, Alias(name + "'s", words: words.dropLast() + [last + "s"])]
+  }
+
   public func prepare(items: [RuleNode], settings: ConfigurationValue) -> Result<[ConditionFunction], RuleSetErrors> {
     var aliases: [Alias] = []
     var errors: [RuleError] = []
@@ -33,7 +46,7 @@ public struct Designations: RulePlugin {
             RuleError(designation.position, "designation \(designation.key) is already defined at \(earlier)"))
         }
         keys[designation.key] = designation.position
-        aliases += [Alias(designation.key)] + designation.names.map(Alias.init)
+        aliases += [Alias(designation.key)] + designation.names.flatMap(Self.aliases)
       }
     }
     guard errors.isEmpty else { return .failure(RuleSetErrors(errors: errors)) }
@@ -48,7 +61,7 @@ public struct Designations: RulePlugin {
         for part in parts {
           guard case .text(let text)? = part.read(report) else { continue }
           let isDesignated = verdicts.value(for: text) { text in
-            let words = NameNormalizer.words(of: text.string)
+            let words = NameNormalizer.lenientWords(of: text.string)
             return known.contains { $0.occurs(in: words) }
           }
           if isDesignated { return .bool(true) }

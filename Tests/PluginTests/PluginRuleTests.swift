@@ -56,6 +56,21 @@ struct PluginRuleTests {
         no_match: [{type: access, access: {crossing: Nusaybin}}, {type: access}]
     """
 
+  /// A designation holds in any spelling: each name's English possessive, transliteration
+  /// with ʿayn, hamza and dots, invisible marks inside a word. Not plurals of other words:
+  /// "it is militants" is no group.
+  @Test(arguments: [
+    ("Jabhat al-Nusra's fighters", true), ("ISIL’s Hisba police", true), ("Islamic State's", true),
+    ("Daʿesh", true), ("Dāʿesh militants", true), ("Jabhat al-Nuṣra", true), ("Hayʾat Tahrir al-Sham", true),
+    ("دا\u{2060}عش", true), ("Da\u{00AD}esh", true), ("\u{2067}داعش\u{2069}", true),
+    ("local sources say it is militants from Jaysh al-Islam", false), ("Nusrat family", false), ("Nusras", true),
+  ])
+  func aDesignationHoldsInAnySpelling(name: String, designated: Bool) throws {
+    let set = try load(Self.rules).get()
+    let fired = set.evaluate(try report(#""perpetrator":{"name":"\#(name)"}"#)).map(\.rule.id)
+    #expect(fired.contains("test.designated_perpetrator") == designated, "\(name): \(fired)")
+  }
+
   @Test func theExamplesPass() throws {
     let set = try load(Self.rules).get()
     #expect(set.rules.map(\.exampleCount) == [6, 3, 4])

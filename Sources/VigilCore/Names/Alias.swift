@@ -5,13 +5,9 @@ public struct Alias: Sendable, Equatable {
   public let text: String
   public let words: [String]
 
-  /// The alias's last word as an English possessive reads once its apostrophe is gone
-  /// (ISIL's is isils, the UN's is uns), when that word is Latin: such a word in a name
-  /// matches it too. Nil for an Arabic word.
-  let possessiveLast: String?
-
   public init(_ text: String) {
-    self.init(text, words: NameNormalizer.words(of: text))
+    self.text = text
+    words = NameNormalizer.words(of: text)
   }
 
   /// An alias whose words a plugin read its own way (place names, compared beyond names'
@@ -19,17 +15,6 @@ public struct Alias: Sendable, Equatable {
   public init(_ text: String, words: [String]) {
     self.text = text
     self.words = words
-    if let last = words.last, last.unicodeScalars.allSatisfy({ $0.isASCII }),
-      last.unicodeScalars.contains(where: { $0.properties.isAlphabetic })
-    {
-      possessiveLast = last + "s"
-    } else {
-      possessiveLast = nil
-    }
-  }
-
-  public static func == (lhs: Alias, rhs: Alias) -> Bool {
-    lhs.text == rhs.text && lhs.words == rhs.words
   }
 
   /// Whether the alias occurs in a name already split by `NameNormalizer.words(of:)`.
@@ -45,14 +30,8 @@ public struct Alias: Sendable, Equatable {
   public func occurrences(in nameWords: [String], first: Bool = false) -> [Range<Int>] {
     guard !words.isEmpty, nameWords.count >= words.count else { return [] }
     var found: [Range<Int>] = []
-    let last = words.count - 1
-    for start in 0...(nameWords.count - words.count) {
-      let matched = (0..<words.count).allSatisfy { offset in
-        let word = nameWords[start + offset]
-        return word.sameUTF8(as: words[offset])
-          || (offset == last && possessiveLast.map { word.sameUTF8(as: $0) } == true)
-      }
-      if matched {
+    for start in 0...(nameWords.count - words.count) where nameWords[start].sameUTF8(as: words[0]) {
+      if zip(nameWords[start..<start + words.count], words).allSatisfy({ $0.sameUTF8(as: $1) }) {
         found.append(start..<start + words.count)
         if first { break }
       }

@@ -3,7 +3,7 @@ import NIOConcurrencyHelpers
 
 /// Names as docs/rules.md ("Name matching") compares them: a name becomes a list of words
 /// after Unicode NFKC, lowercasing, removing Arabic diacritics, tatweel and invisible
-/// marks, folding Arabic letter variants and Latin letters with marks, deleting quotes, turning every other
+/// marks, folding Arabic letter variants, deleting quotes, turning every other
 /// non-alphanumeric character into a space, dropping the Latin word `al`, and stripping
 /// the attached Arabic prefixes (و ف, then لل or ب ل ك, then ال).
 public enum NameNormalizer {
@@ -60,8 +60,6 @@ public enum NameNormalizer {
       switch scalar.value {
       case 0x064B...0x065F, 0x0670, 0x0640, 0x200B...0x200F, 0x061C:
         continue  // diacritics, tatweel, invisible marks
-      case 0x00AD, 0x180E, 0x202A...0x202E, 0x2060...0x2064, 0x2066...0x206F, 0xFEFF:
-        continue  // the other invisible format marks: soft hyphen, word joiner, bidi controls, BOM
       default:
         break
       }
@@ -82,10 +80,6 @@ public enum NameNormalizer {
           word.append(folded.value >= 0x41 && folded.value <= 0x5A ? Unicode.Scalar(folded.value + 32)! : folded)
         } else if (0x0600...0x06FF).contains(folded.value) {
           word.append(folded)  // Arabic has no case
-        } else if let base = latinBase(folded) {
-          // A Latin letter with accents or dots, as transliteration writes Arabic: Dāʿish
-          // is daish, Nuṣra is nusra.
-          word.append(base)
         } else {
           word.append(contentsOf: String(folded).lowercased().unicodeScalars)
         }
@@ -95,16 +89,6 @@ public enum NameNormalizer {
     }
     finish()
     return words
-  }
-
-  /// The ASCII letter a Latin letter with marks is (lowercased), from its canonical
-  /// decomposition: ā ṣ ḥ é Ö are a s h e o. Nil for any other scalar.
-  private static func latinBase(_ scalar: Unicode.Scalar) -> Unicode.Scalar? {
-    guard (0x00C0...0x024F).contains(scalar.value) || (0x1E00...0x1EFF).contains(scalar.value) else { return nil }
-    guard let first = String(scalar).decomposedStringWithCanonicalMapping.unicodeScalars.first, first.isASCII,
-      first.properties.isAlphabetic
-    else { return nil }
-    return first.value <= 0x5A ? Unicode.Scalar(first.value + 32)! : first
   }
 
   /// Whether a scalar is a letter or a digit (Unicode's `Alphabetic`, or any numeric
@@ -169,12 +153,35 @@ public enum NameNormalizer {
     }
   }
 
+  /// A name's words read leniently, for deciding who a designated group is ("in any
+  /// language or spelling", RULES.md): before name matching's steps, the invisible format
+  /// marks it does not name are deleted (the soft hyphen, the word joiner and its kin,
+  /// bidi embeddings, overrides and isolates, the BOM: `دا⁠عش` is one word), so are the
+  /// modifier letters transliteration writes for ʿayn and hamza (`Daʿesh` is `Da'esh`),
+  /// and Latin letters with marks are their plain letters (`Dāʿish`, `Nuṣra`). Name
+  /// matching itself (`words(of:)`, `mentions`, `normalized`) keeps to RULES.md's steps.
+  public static func lenientWords(of name: String) -> [String] {
+    guard name.unicodeScalars.contains(where: { !$0.isASCII }) else { return words(of: name) }
+    var cleaned = String.UnicodeScalarView()
+    for scalar in name.unicodeScalars {
+      switch scalar.value {
+      case 0x00AD, 0x180E, 0x202A...0x202E, 0x2060...0x2064, 0x2066...0x206F, 0xFEFF, 0x2BB, 0x2BD, 0x2BE, 0x2BF:
+        continue
+      case 0x00C0...0x024F, 0x1E00...0x1EFF:
+        // The letter without its marks, when it has a plain Latin letter under them.
+        let base = String(scalar).decomposedStringWithCanonicalMapping.unicodeScalars.first
+        cleaned.append(base.map { $0.isASCII && $0.properties.isAlphabetic } == true ? base! : scalar)
+      default:
+        cleaned.append(scalar)
+      }
+    }
+    return words(of: String(cleaned))
+  }
+
   /// The apostrophes and quotes names lose (step 4).
   private static func isQuote(_ scalar: Unicode.Scalar) -> Bool {
     switch scalar.value {
-    // With the modifier letters transliteration writes for ʿayn and hamza (ʻ ʽ ʾ ʿ):
-    // Daʿesh is daesh, as Da'esh is.
-    case 0x27, 0x2019, 0x2018, 0x60, 0x2BC, 0xB4, 0x22, 0x201C, 0x201D, 0xAB, 0xBB, 0x2BB, 0x2BD, 0x2BE, 0x2BF: true
+    case 0x27, 0x2019, 0x2018, 0x60, 0x2BC, 0xB4, 0x22, 0x201C, 0x201D, 0xAB, 0xBB: true
     default: false
     }
   }
