@@ -255,7 +255,7 @@ struct ControlMap: Sendable {
       }
       // Else the governorate a place text names as one of its later parts ("Ain Issa, Raqqa").
       if key == nil, case .text(let text)? = place?(report) {
-        key = governorateOfPlace.value(for: text) { Self.governorateNamed(besidePlaceIn: $0.string) }
+        key = governorateOfPlace.value(for: text) { self.governorateNamed(besidePlaceIn: $0.string) }
       }
       if key == nil, case .number(let lat)? = latitude?(report), case .number(let lon)? = longitude?(report) {
         key = GovernorateAtlas.atlas.region(containing: GeoPoint(lon: lon, lat: lat))
@@ -323,18 +323,38 @@ struct ControlMap: Sendable {
   /// The governorate the last of a place text's later parts names, if one does; else the
   /// one its first part names when a part that is not a governorate follows ("Idlib -
   /// Kafr Nabudah").
-  static func governorateNamed(besidePlaceIn text: String) -> String? {
-    let parts = placeParts(text)
+  func governorateNamed(besidePlaceIn text: String) -> String? {
+    let parts = Self.placeParts(text)
     let governorates = parts.map { GovernorateAtlas.atlas.region(named: $0.text) }
     if let later = governorates.dropFirst().reversed().lazy.compactMap({ $0 }).first { return later }
-    return runsFromTheWidest(parts, governorates: governorates) ? governorates.first ?? nil : nil
+    // As `entries(named:)` reads it: a bracket naming a listed place is a place.
+    let widestFirst = Self.runsFromTheWidest(parts, governorates: governorates) { part in
+      part.variants.contains { self.byNameWords[$0] != nil }
+    }
+    return widestFirst ? governorates.first ?? nil : nil
   }
 
-  /// Words that only say what kind of place a name is, or that it is where something
-  /// happened: "Raqqa city" and "in Raqqa city", "في مدينة الرقة" are Raqqa. ("near" is
-  /// not one: near a town is not in it.)
-  static let qualifiers = Set(
-    (["city", "town", "centre", "center", "downtown", "in"] + ["مدينة", "بلدة", "في"]).flatMap(PlaceWords.words(of:)))
+  /// Words that only say what kind of place a name is: "Raqqa city" is Raqqa.
+  static let qualifiers = Set((["city", "town", "centre", "center", "downtown"] + ["مدينة", "بلدة"]).flatMap(PlaceWords.words(of:)))
+
+  /// A part of a place text as written, without what says only that it is where something
+  /// happened — a first word "in" or "في" ("in Raqqa city", "في مدينة الرقة"; "near" is not
+  /// one: near a town is not in it) — and without the country after it when no separator
+  /// came between ("Raqqa Syria"). Compared as written, before the words are read, since
+  /// a place's reading of "Ein" (Ras al-Ein) is "in" too; and the governorate a part names
+  /// is looked up on what is left ("in Aleppo - Manbij" runs from the widest).
+  static func withoutLocatives(_ text: String) -> String {
+    var tokens = text.split(whereSeparator: { $0.isWhitespace })
+    if tokens.count > 1, tokens[0].lowercased() == "in" || tokens[0] == "في" { tokens.removeFirst() }
+    for length in (1...3).reversed() where tokens.count > length {
+      let tail = tokens.suffix(length).joined(separator: " ")
+      if countryNames.contains(PlaceWords.words(of: tail)) {
+        tokens.removeLast(length)
+        break
+      }
+    }
+    return tokens.joined(separator: " ")
+  }
 
   /// The ways a place text names a place, part by part: each of its comma- or
   /// dash-separated parts ("Al-Sukkari, Aleppo": Al-Sukkari, then Aleppo), as words, as
@@ -348,15 +368,12 @@ struct ControlMap: Sendable {
   static func placeParts(_ text: String) -> [PlacePart] {
     var parts: [PlacePart] = []
     for piece in partPieces(text) {
-      var words = PlaceWords.words(of: piece.text)
+      let written = withoutLocatives(piece.text)
+      let words = PlaceWords.words(of: written)
       guard !words.isEmpty, !countryNames.contains(words) else { continue }
-      // The country after a place without a separator ("Raqqa Syria") is no part of its name.
-      if let country = countryNames.first(where: { words.count > $0.count && words.suffix($0.count).elementsEqual($0) }) {
-        words.removeLast(country.count)
-      }
       let bare = words.filter { !qualifiers.contains($0) }
       guard !bare.isEmpty else { continue }
-      parts.append(PlacePart(text: piece.text, variants: bare != words ? [words, bare] : [words], bracketed: piece.bracketed))
+      parts.append(PlacePart(text: written, variants: bare != words ? [words, bare] : [words], bracketed: piece.bracketed))
     }
     return parts
   }

@@ -116,6 +116,12 @@ struct TerritorialControlTests {
     ("2016-06-01", #""place":"in Idlib city""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
     ("2016-06-01", #""place":"في مدينة إدلب""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
     ("2016-06-01", #""place":"near Idlib""#, "unknown"),
+    // … and what is left is what is looked up as a governorate: these run from the widest.
+    ("2016-06-01", #""place":"in Aleppo - Manbij""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"في حلب - منبج""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"Aleppo Syria - Manbij""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    // "Ein" is a word of a name, not "in": Ain Issa is not Issa.
+    ("2016-06-01", #""place":"Ein Issa, Raqqa""#, "designated: Raqqa was held by ISIL alone (control: raqqa_governorate)"),
     ("2016-06-01", #""place":"إدلب، سوريا""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
     ("2016-06-01", #""place":"Idlib - city centre""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
     // Widest first with a comma, or any dash, as datasets write admin paths: the place
