@@ -230,6 +230,23 @@ struct PatternEndToEndTests {
     expectCleanStop(daemon)
   }
 
+  /// A copy of the journal beside it (a backup named as logrotate names a rotated file, or
+  /// logrotate's `copy`) is not read as more reports: counted twice, they completed the
+  /// pattern during the rebuild, and the real third report then fired nothing.
+  @Test func aCopyOfTheJournalCountsNothingTwice() throws {
+    var daemon = try RunningDaemon(rules: Self.rules)
+    let directory = daemon.directory
+    let journal = directory.path + "/var/lib/vigil/reports.jsonl"
+    _ = try daemon.exchange([Self.attack("a", "2016-04-01"), Self.attack("b", "2016-04-02")])
+    expectCleanStop(daemon)
+    try FileManager.default.copyItem(atPath: journal, toPath: journal + "-20260101")
+    daemon = try RunningDaemon(rules: Self.rules, directory: directory)
+    let patterns = try #require(try daemon.exchange(#"{"op":"status"}"#)["patterns"] as? [String: Any])
+    #expect(patterns["rebuilt_from"] as? Int == 2, "\(patterns)")
+    #expect(Self.alertRules(try daemon.exchange(Self.attack("c", "2016-04-03"))) == ["t.hospital", "t.repeated"])
+    expectCleanStop(daemon)
+  }
+
   /// A reload that changes only rules no pattern counts keeps the windows as they are (no
   /// journal read); one that changes what a pattern counts by rebuilds them.
   @Test func aReloadKeepsTheWindowsUnlessWhatThePatternsCountByChanged() throws {

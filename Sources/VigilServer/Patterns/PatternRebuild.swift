@@ -47,9 +47,17 @@ public enum PatternRebuild {
     var outcome = Outcome(windows: PatternWindows(horizon: horizon))
     guard set.enabledPatternCount > 0 else { return outcome }
     // The journals rotated before it first (logrotate's, or moved aside and reopened),
-    // whole: their reports were journalled before the current file's.
+    // whole: their reports were journalled before the current file's. A copy of another
+    // (a backup `cp reports.jsonl reports.jsonl-20260101`, logrotate's `copy`) would count
+    // its reports twice, and complete a pattern that then never fires: a file whose first
+    // line is a later file's first line holds nothing that file does not.
     var (reports, unreadable) = (0, 0)
-    for rotated in rotatedJournals {
+    let firstLines = (rotatedJournals + [journal]).map(Self.firstLine)
+    let distinct = rotatedJournals.indices.filter { index in
+      guard let line = firstLines[index] else { return true }
+      return !firstLines[(index + 1)...].contains(line)
+    }
+    for rotated in distinct.map({ rotatedJournals[$0] }) {
       let (more, unreadableMore) = count(set: set, windows: &outcome.windows, journal: rotated, from: 0, to: nil)
       reports += more
       unreadable += unreadableMore
@@ -78,14 +86,31 @@ public enum PatternRebuild {
     return outcome
   }
 
+  /// A journal file's first line (up to 64 KiB of it), nil when it has none.
+  static func firstLine(_ path: String) -> [UInt8]? {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+    defer { try? handle.close() }
+    guard let data = try? handle.read(upToCount: 64 << 10), !data.isEmpty else { return nil }
+    let bytes = [UInt8](data)
+    return Array(bytes.prefix { $0 != UInt8(ascii: "\n") })
+  }
+
   /// Where a reload's rebuild started: the journal's size (it is read up to there), and the
   /// alert log's file and size (the records written after are not in what it read).
   public struct Marks: Sendable {
     public let journal: Int64
     let logInode: UInt64
     let logSize: Int64
-    /// The journals rotated before the one being written, oldest first: read whole first.
-    var rotatedJournals: [String] = []
+    /// The journals rotated before the one being written, oldest first, as descriptors the
+    /// rebuild owns (`closeRotatedJournals` when done): read whole first.
+    var rotatedJournals: [Int32] = []
+
+    /// Their paths, which open those very files.
+    var rotatedJournalPaths: [String] { rotatedJournals.map { "/proc/self/fd/\($0)" } }
+
+    func closeRotatedJournals() {
+      for descriptor in rotatedJournals { close(descriptor) }
+    }
   }
 
   /// Fills in the `seq`s of the reports counted without them (journalled while a reload

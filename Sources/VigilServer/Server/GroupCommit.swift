@@ -617,7 +617,7 @@ final class GroupCommit: @unchecked Sendable {
     loop.submit {
       PatternRebuild.Marks(
         journal: self.journal.size, logInode: self.alertLog.inode, logSize: self.alertLog.mark.size,
-        rotatedJournals: self.journal.movedAsidePaths)
+        rotatedJournals: self.journal.duplicatedMovedAside())
     }
   }
 

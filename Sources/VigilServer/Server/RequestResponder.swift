@@ -473,9 +473,10 @@ public final class RequestResponder: Sendable {
         // what it journalled meanwhile and puts them in force with the set.
         let marks = (try? writer.rebuildMarks().wait()) ?? PatternRebuild.Marks(journal: 0, logInode: 0, logSize: 0)
         let rebuilt = PatternRebuild.build(
-          set: set, horizon: configuration.rules.latenessHorizon, rotatedJournals: marks.rotatedJournals,
+          set: set, horizon: configuration.rules.latenessHorizon, rotatedJournals: marks.rotatedJournalPaths,
           journal: writer.journalPath, to: marks.journal,
           alertLogs: alertLogFilesOldestFirst)
+        marks.closeRotatedJournals()
         recorded = Self.flattened(
           writer.installPatterns(
             set, windows: rebuilt.windows, marks: marks, rebuilt: (rebuilt.reports, rebuilt.seconds), announcing: record),

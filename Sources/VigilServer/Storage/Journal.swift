@@ -80,10 +80,16 @@ public final class Journal {
 
   static let mostRotatedAtStart = 48
 
-  /// The files moved aside that are kept open, oldest first, as paths that open those very
-  /// files (`/proc/self/fd/N`): a rebuild of the patterns' windows reads them before the
-  /// file being written.
-  public var movedAsidePaths: [String] { movedAside.map { "/proc/self/fd/\($0)" } }
+  /// The files moved aside that are kept open, oldest first, as descriptors of their own
+  /// (duplicated: the journal may close its own meanwhile, and the number be reused) for a
+  /// rebuild of the patterns' windows on another thread, which reads them before the file
+  /// being written and then closes them.
+  public func duplicatedMovedAside() -> [Int32] {
+    movedAside.compactMap { descriptor in
+      let copy = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
+      return copy >= 0 ? copy : nil
+    }
+  }
 
   /// The number of the file being written, as places give it.
   public var currentFile: Int { movedAside.count }
