@@ -36,8 +36,10 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
     // RFC 9112 §3.2: an HTTP/1.1 request without a Host, or with more than one, is answered
     // 400. The console's loopback-only check reads the Host; without one there is nothing
     // to check.
-    if head.version == .http1_1, head.headers[canonicalForm: "host"].count != 1 {
-      refusal = head.headers.contains(name: "host")
+    let hosts = head.headers["host"]
+    if head.version == .http1_1, hosts.count != 1 || hosts[0].trimmingCharacters(in: .whitespaces).isEmpty {
+      refusal =
+        hosts.count > 1
         ? "it names more than one Host" : "an HTTP/1.1 request must name its Host (RFC 9112 §3.2)"
       if pending.isEmpty, !responding { answerRefusal(context: context) }
       return

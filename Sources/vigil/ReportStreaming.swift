@@ -274,7 +274,12 @@ struct ReportStreaming {
     guard ok else {
       let error = object["error"] as? [String: Any] ?? [:]
       let message = error["message"] as? String ?? ""
-      if message.contains("invalid UTF-8") || message.contains("0x00") { tally.notUTF8 += 1 }
+      // Only the JSON reader's own reason: a report's values are echoed in other messages.
+      if error["code"] as? String == "invalid_json", message.hasPrefix("not valid JSON: "),
+        message.contains("invalid UTF-8") || message.contains("0x00")
+      {
+        tally.notUTF8 += 1
+      }
       say("\(place): refused (\(error["code"] as? String ?? "?")): \(error["message"] as? String ?? "")")
       return
     }

@@ -241,6 +241,12 @@ struct MappingTests {
       #expect((report["weapons"] as? [String])?.count == 1, "\(cells)")
     }
     #expect(unmapped.isEmpty, "\(unmapped)")
+    // A mapping whose column name was copied with its mark finds the header with or without one.
+    for header in ["date\u{200F}", "date"] {
+      let copied = try Self.mapper(mapping.replacingOccurrences(of: "column: date", with: "column: \"date\\u200F\""),
+        header: ["Code", "Org", header, "W", "K", "P"])
+      #expect(copied.missingColumnsProblem(header: ["Code", "Org", header, "W", "K", "P"]) == nil, "\(header.unicodeScalars.count)")
+    }
     // A column the file lacks: its columns are shown with their invisible and control
     // characters spelt out, so two names that look alike show how they differ.
     let lacking = try Self.mapper(mapping, header: ["Code", "Org", "\u{202E}etad\u{1B}[31m", "W", "K", "P"])

@@ -325,6 +325,10 @@ struct PatternWindowsTests {
     _ = try feeder.feed(#"{"id":"n1","type":"attack","occurred_at":"2016-05-01","perpetrator":{"name":"Jaish al-Islam"}}"#)
     let named = try feeder.feed(#"{"id":"n2","type":"attack","occurred_at":"2016-05-02","perpetrator":{"name":"JAISH AL-ISLAM"}}"#)
     #expect(named.completions.map(\.message) == ["2 by JAISH AL-ISLAM"])
+    // A party with no words to group by gives way to the name, as party() does.
+    _ = try feeder.feed(#"{"id":"q1","type":"attack","occurred_at":"2016-05-01","perpetrator":{"party":"?","name":"Syrian Arab Army"}}"#)
+    let unknown = try feeder.feed(#"{"id":"q2","type":"attack","occurred_at":"2016-05-02","perpetrator":{"party":"?","name":"Syrian Arab Army"}}"#)
+    #expect(unknown.completions.map(\.message) == ["2 by Syrian Arab Army"])
   }
 
   /// Thousands of reports of one group with two values among them complete nothing, and a

@@ -105,7 +105,7 @@ struct RuleSetLoaderTests {
     let text = """
       - rule: t.r
         desc: d
-        condition: normalized(access.destination) = الرقة or normalized(narrative) in (madaya, Madaya) or normalized(narrative) = "رقه"
+        condition: normalized(access.destination) = الرقة or normalized(narrative) in (madaya, Madaya) or normalized(narrative) = "رقه" or normalized(narrative) iin (Madaya)
         output: o
         priority: low
       """

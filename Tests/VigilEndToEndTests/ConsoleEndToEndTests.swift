@@ -823,6 +823,7 @@ struct ConsoleEndToEndTests {
     // refused after that request's answer, and nothing after it is answered.
     for (request, words) in [
       ("GET /api/status HTTP/1.1\r\n\r\n", "must name its Host"),
+      ("GET /api/status HTTP/1.1\r\nHost:\r\n\r\n", "must name its Host"),
       ("GET /api/status HTTP/1.1\r\nHost: localhost\r\nHost: example.org\r\n\r\n", "more than one Host"),
     ] {
       let (text, closed) = try IdleConnection(port: http.port).send(request)

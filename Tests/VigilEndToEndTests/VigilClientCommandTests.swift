@@ -115,6 +115,12 @@ struct VigilClientCommandTests {
         "\(name): \(encoded.standardError)")
       #expect(encoded.standardError.components(separatedBy: "iconv -f windows-1256").count == 2, "said once")
     }
+    // A refusal that only echoes such words in a value is no encoding problem.
+    try (#"{"id":"M-8","occurred_at":"2016-03-04","type":"0x00"}"# + "\n" + #"{"id":"M-9","occurred_at":"2016-03-04","type":"attack","weapons":["invalid UTF-8"]}"# + "\n")
+      .write(toFile: daemon.directory.path + "/values.ndjson", atomically: true, encoding: .utf8)
+    let values = try Self.vigil(daemon, ["check", "values.ndjson"])
+    #expect(values.status == 1 && values.standardOutput.contains("refused (invalid_report)"), "\(values.standardOutput)")
+    #expect(!values.standardError.contains("iconv"), "\(values.standardError)")
   }
 
   @Test func checkRecordsNothing() throws {

@@ -226,9 +226,9 @@ public struct ConditionCompiler: Sendable {
               "'\(item.text)' names no list, so it is compared as text; is it a misspelt list name?"))
         }
       }
-      if membership != .intersects {
-        warnings += Self.unnormalizedWarnings(predicate.subject, values.map { ($0.text, $0.literal) })
-      }
+      // `iin` compares case aside: a value that differs from its normal form only in case holds.
+      warnings += Self.unnormalizedWarnings(
+        predicate.subject, values.map { (membership == .iin ? $0.text.lowercased() : $0.text, $0.literal) })
       let pinned = membership != .iin ? pinnable.map { [$0: Set(values.map { ValueKey($0.text) })] } ?? [:] : [:]
       return CompiledCondition(
         evaluate: { report in

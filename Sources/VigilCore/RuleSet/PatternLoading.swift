@@ -267,7 +267,13 @@ extension Loading {
         if call.function.text == BuiltInFunctions.party.name, case .word(let name)? = call.arguments.first,
           let party = ReportSchema.field(name.text + ".party"), let actorName = ReportSchema.field(name.text + ".name")
         {
-          shown = { report in party.read(report) ?? actorName.read(report) }
+          // The party `party()` took: one with no words to group by (`?`) gives way to the name.
+          shown = { report in
+            if case .text(let text)? = party.read(report), !NameNormalizer.words(of: text.string).isEmpty {
+              return .text(text)
+            }
+            return actorName.read(report)
+          }
         }
         return PatternKey(text: text, read: try compiler.value(of: call), shown: shown)
       } catch {

@@ -60,7 +60,8 @@ public struct RowMapper: Sendable {
     }
     self.indices = indices
     ambiguous = mapping.columns.lazy.compactMap { reference -> (ColumnReference, [Int])? in
-      guard case .header(let name, _) = reference, indices[reference.shown] != nil else { return nil }
+      guard case .header(let written, _) = reference, indices[reference.shown] != nil else { return nil }
+      let name = CellComparison.withoutMarks(written)
       let exact = trimmedHeader.indices.filter { trimmedHeader[$0] == name }
       let folded = trimmedHeader.indices.filter { trimmedHeader[$0].caseInsensitiveCompare(name) == .orderedSame }
       let same = exact.isEmpty ? folded : exact
@@ -82,7 +83,7 @@ public struct RowMapper: Sendable {
     }
     guard let first = missingColumns.first else { return nil }
     let others = missingColumns.count > 1 ? " (and \(missingColumns.count - 1) more)" : ""
-    return "the mapping names the column \(first.shown) at \(first.position)\(others), which the file lacks; "
+    return "the mapping names the column \(CellComparison.shown(first.shown)) at \(first.position)\(others), which the file lacks; "
       + "its columns: \(header.map { "'\(CellComparison.shown($0.trimmingCharacters(in: .whitespaces)))'" }.joined(separator: ", "))"
   }
 
@@ -411,8 +412,10 @@ public struct RowMapper: Sendable {
   private static func index(
     of reference: ColumnReference, header: [String], hashtags: [(tag: String, attributes: Set<String>)?]?
   ) -> Int? {
-    func byName(_ name: String) -> Int? {
-      header.firstIndex(of: name) ?? header.firstIndex { $0.caseInsensitiveCompare(name) == .orderedSame }
+    func byName(_ written: String) -> Int? {
+      // The header's invisible marks are gone already; the mapping's go too.
+      let name = CellComparison.withoutMarks(written)
+      return header.firstIndex(of: name) ?? header.firstIndex { $0.caseInsensitiveCompare(name) == .orderedSame }
     }
     switch reference {
     case .header(let name, _): return byName(name)
