@@ -444,6 +444,33 @@ struct DaemonEndToEndTests {
     expectCleanStop(daemon)
   }
 
+  /// A reopen that fails (the log's folder removed) leaves nothing acknowledged that is not
+  /// at the log's path: reports are refused `storage` (status says why) until the reopen,
+  /// tried again at each commit, succeeds.
+  @Test func aFailedReopenRefusesReportsUntilTheFilesCanBeOpened() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let folder = daemon.directory.path + "/var/log/vigil"
+    #expect(try daemon.exchange(Self.report("RO-1"))["ok"] as? Bool == true)
+    try FileManager.default.removeItem(atPath: folder)
+    let reopened = try daemon.exchange(#"{"op":"reopen"}"#)
+    #expect(reopened["ok"] as? Bool == false && (reopened["error"] as? [String: Any])?["code"] as? String == "storage", "\(reopened)")
+    let refused = try daemon.exchange(Self.report("RO-2"))
+    #expect((refused["error"] as? [String: Any])?["code"] as? String == "storage", "\(refused)")
+    let storage = try #require(try daemon.exchange(#"{"op":"status"}"#)["storage"] as? [String: Any])
+    #expect(storage["ok"] as? Bool == false, "\(storage)")
+    // A ping or a check still answers: nothing to write.
+    #expect(try daemon.exchange(#"{"op":"ping"}"#)["op"] as? String == "pong")
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let accepted = try daemon.exchange(Self.report("RO-2"))
+    #expect(accepted["ok"] as? Bool == true && accepted["duplicate"] as? Bool == false, "\(accepted)")
+    #expect(FileManager.default.fileExists(atPath: folder + "/alerts.jsonl"))
+    let mended = try #require(try daemon.exchange(#"{"op":"status"}"#)["storage"] as? [String: Any])
+    #expect(mended["ok"] as? Bool == true, "\(mended)")
+    expectCleanStop(daemon)
+    let log = try String(contentsOfFile: folder + "/alerts.jsonl", encoding: .utf8)
+    #expect(log.contains(#""report_id":"RO-2""#))
+  }
+
   @Test func reopenFollowsAnExternalRotationAndTheChainCrossesFiles() throws {
     let daemon = try RunningDaemon(rules: Self.rules)
     let log = daemon.directory.path + "/var/log/vigil/alerts.jsonl"

@@ -78,6 +78,8 @@ final class GroupCommit: @unchecked Sendable {
   @exclusivity(unchecked) private var owedRecords: [AlertRecord] = []
   /// Whether the last commit failed: `status` says so until one succeeds.
   @exclusivity(unchecked) private var storageFailing = false
+  /// A `reopen` failed: the next commit tries it again before it writes.
+  @exclusivity(unchecked) private var reopenOwed = false
   /// The daemon's log, for what a commit cannot say in its answers (`alerts.head` unwritable).
   private let warn: @Sendable (String) -> Void
   /// The reports the commit being made has accepted so far, by id (kept between commits
@@ -118,15 +120,32 @@ final class GroupCommit: @unchecked Sendable {
   /// Reopens both files (after an external rotation); the future fails with the reason.
   func reopen() -> EventLoopFuture<Void> {
     loop.submit {
-      try self.alertLog.reopen()
-      // A journal moved aside stays readable (Journal.reopen). One cut in place, or the
-      // moved files let go, no longer hold the lines the index points to: it starts again.
-      defer { if self.journal.takeLinesGone() { self.index = DuplicateIndex() } }
-      try self.journal.reopen()
-      // Sinks taking reports move on to the new journal file once they finish the old.
-      let mark = self.journal.mark
-      for sink in self.sinks { sink.logged(upTo: self.alertLog.lastSeq, journal: mark) }
+      do {
+        try self.reopenFiles()
+        self.reopenOwed = false
+      } catch {
+        // The files may have been moved away, or removed with their folder: what is written
+        // to them now would not be at their paths. Every commit tries the reopen again
+        // first, and refuses what it would record while it fails (`storage`), so that
+        // nothing is acknowledged that is not at `alerts.path` and in the journal.
+        self.reopenOwed = true
+        self.storageFailing = true
+        self.counters.storageFailed(
+          "\(error)", at: UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds()))
+        throw error
+      }
     }
+  }
+
+  private func reopenFiles() throws {
+    try alertLog.reopen()
+    // A journal moved aside stays readable (Journal.reopen). One cut in place, or the
+    // moved files let go, no longer hold the lines the index points to: it starts again.
+    defer { if journal.takeLinesGone() { index = DuplicateIndex() } }
+    try journal.reopen()
+    // Sinks taking reports move on to the new journal file once they finish the old.
+    let mark = journal.mark
+    for sink in sinks { sink.logged(upTo: alertLog.lastSeq, journal: mark) }
   }
 
   /// Records a report (or answers it as a duplicate or a conflict); the future gives the
@@ -203,6 +222,16 @@ final class GroupCommit: @unchecked Sendable {
     // A journal cut in place behind the daemon's back (logrotate's copytruncate, with or
     // without a reopen) no longer holds the lines the index points to: it starts again.
     if journal.takeLinesGone() { index = DuplicateIndex() }
+    // A reopen that failed is tried again; while it fails, nothing is written (below).
+    var reopenFailure: (any Error)?
+    if reopenOwed {
+      do {
+        try reopenFiles()
+        reopenOwed = false
+      } catch {
+        reopenFailure = error
+      }
+    }
     var batch = pending
     pending.removeAll(keepingCapacity: true)
     var journalEntries: [(receivedAt: String, report: ReportText)] = []
@@ -257,6 +286,9 @@ final class GroupCommit: @unchecked Sendable {
     let logMark = alertLog.mark
     var journalOffsets: [Int64] = []
     do {
+      if let reopenFailure, !journalEntries.isEmpty || !records.isEmpty {
+        throw GroupCommitReopenFailure(description: "the files could not be opened again at their paths: \(reopenFailure)")
+      }
       // The journal first: a report is recorded before its alerts.
       if !journalEntries.isEmpty { journalOffsets = try journal.append(journalEntries) }
       if !records.isEmpty { lines = try alertLog.append(records) }
@@ -626,4 +658,9 @@ final class GroupCommit: @unchecked Sendable {
 
   /// The alert log's path, for `status`.
   var alertLogPath: String { alertLog.path }
+}
+
+/// Why a commit wrote nothing: the files' last `reopen` failed, and fails again.
+struct GroupCommitReopenFailure: Error, CustomStringConvertible {
+  let description: String
 }
