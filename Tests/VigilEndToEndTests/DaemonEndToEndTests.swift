@@ -444,6 +444,25 @@ struct DaemonEndToEndTests {
     expectCleanStop(daemon)
   }
 
+  /// An alert log named as a rule file in a rules directory is refused at start: each
+  /// record would reload the rules, fail, and write another record, without end.
+  @Test func anAlertLogAmongTheRuleFilesIsRefused() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    for (name, text) in Self.rules {
+      try text.write(toFile: directory.path + "/Rules/" + name, atomically: true, encoding: .utf8)
+    }
+    let run = try Vigild.run(
+      ["--socket", "v.sock", "--rules", "Rules", "--alert-log", "./Rules/zz-alerts.yaml", "--http", "off"], in: directory.path)
+    #expect(run.status == 1, "\(run.standardError)")
+    #expect(run.standardError.contains("is in the rules directory \"Rules\" (rules.paths[0])"), "\(run.standardError)")
+    #expect(!FileManager.default.fileExists(atPath: directory.path + "/Rules/zz-alerts.yaml"))
+    // Named otherwise, it may live there (no rule file is read from it).
+    let other = try Vigild.run(
+      ["--socket", "v.sock", "--rules", "Rules", "--alert-log", "Rules/alerts.jsonl", "--http", "off"], in: directory.path)
+    #expect(other.status == 0, "\(other.standardError)")
+  }
+
   /// A reopen that fails (the log's folder removed) leaves nothing acknowledged that is not
   /// at the log's path: reports are refused `storage` (status says why) until the reopen,
   /// tried again at each commit, succeeds.

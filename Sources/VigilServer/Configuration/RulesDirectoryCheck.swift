@@ -1,4 +1,5 @@
 import Foundation
+import VigilCore
 
 /// docs/vigild.md: an unreadable path in the configuration is a start-up error that names its
 /// key. The rules directories must exist now; the state directory and the alert log's
@@ -6,7 +7,32 @@ import Foundation
 public enum RulesDirectoryCheck {
   /// One sentence for each rules directory that cannot be read, naming its key.
   public static func problems(in configuration: DaemonConfiguration) -> [String] {
-    problems(inPaths: configuration.rules.paths)
+    problems(inPaths: configuration.rules.paths) + alertLogAmongRules(configuration)
+  }
+
+  /// An alert log named as a rule file in a rules directory would be read as one: each
+  /// record written would reload the rules, each reload that the log cannot be a rule set
+  /// fails, and each failure writes another record.
+  static func alertLogAmongRules(_ configuration: DaemonConfiguration) -> [String] {
+    let log = configuration.alerts.path
+    let name = (log as NSString).lastPathComponent
+    guard RuleDirectories.isRuleFile(name) else { return [] }
+    let folder = resolved(FolderPath.of(log).isEmpty ? "." : FolderPath.of(log))
+    return configuration.rules.paths.enumerated().compactMap { index, directory in
+      resolved(directory) == folder
+        ? "alerts.path \"\(log)\" is in the rules directory \"\(directory)\" (rules.paths[\(index)]) with a name "
+          + "rule files have: each record written would reload the rules; put the alert log elsewhere" : nil
+    }
+  }
+
+  /// A directory's path with symbolic links resolved, when it exists; else made absolute.
+  private static func resolved(_ path: String) -> String {
+    if let real = realpath(path, nil) {
+      defer { free(real) }
+      return String(cString: real)
+    }
+    let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    return (absolute as NSString).standardizingPath
   }
 
   /// The same for the directories `paths` (`rules.paths`, in order).
