@@ -114,6 +114,10 @@ struct Vigild: ParsableCommand {
       let more =
         (source.path.flatMap { RulesDirectoryCheck.worldWritable($0, what: "the configuration", key: nil) }.map { [$0] } ?? [])
         + (errors.rulesPaths.map(RulesDirectoryCheck.problems(inPaths:)) ?? [])
+        // The sinks' and sources' settings too, when the plugins section itself was read.
+        + (errors.pluginsRead.map { read in
+          Self.plugins.settingsProblems(in: read).map { "\(source.path ?? "the configuration"): \($0.message)" }
+        } ?? [])
       let all = errors.errors.map(\.description) + more
       Self.logEach(log, "cannot start: the configuration has \(all.count) error(s):", all)
       return 1

@@ -199,6 +199,20 @@ struct VigildCommandTests {
     #expect(run.standardError.contains("\(file): plugins.exec: timeout_s must be"), "\(run.standardError)")
     #expect(run.standardError.contains("\(file): plugins.webhook: url is required"), "\(run.standardError)")
     #expect(!FileManager.default.fileExists(atPath: directory.path + "/var"), "nothing made")
+
+    // With a mistake elsewhere in the file, the plugins' problems come in the same list,
+    // not at the next start.
+    try """
+      socket:
+        mode: rw
+      plugins:
+        exec: {command: [/bin/cat], timeout_s: soon}
+      """.write(toFile: file, atomically: true, encoding: .utf8)
+    let both = try Vigild.run(["--config", file, "--rules", "Rules"], in: directory.path)
+    #expect(both.status == 1)
+    #expect(both.standardError.contains("the configuration has 2 error(s)"), "\(both.standardError)")
+    #expect(both.standardError.contains("socket.mode: expected an octal file mode"), "\(both.standardError)")
+    #expect(both.standardError.contains("\(file): plugins.exec: timeout_s must be"), "\(both.standardError)")
   }
 
   @Test func aRulesDirectoryThatCannotBeReadIsFatalAndNamed() throws {

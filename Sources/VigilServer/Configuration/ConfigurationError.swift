@@ -30,10 +30,14 @@ public struct ConfigurationErrors: Error, Equatable, Sendable, CustomStringConve
   /// problem of their own: the checks of the directories themselves can then be listed
   /// with these, every problem at once.
   public var rulesPaths: [String]?
+  /// The configuration as read, when its `plugins` section had no problem of its own: the
+  /// plugins' settings can then be checked too, and their problems listed with these.
+  public var pluginsRead: DaemonConfiguration?
 
-  public init(errors: [ConfigurationError], rulesPaths: [String]? = nil) {
+  public init(errors: [ConfigurationError], rulesPaths: [String]? = nil, pluginsRead: DaemonConfiguration? = nil) {
     self.errors = errors
     self.rulesPaths = rulesPaths
+    self.pluginsRead = pluginsRead
   }
 
   public var description: String {

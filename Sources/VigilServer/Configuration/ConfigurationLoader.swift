@@ -38,7 +38,10 @@ public enum ConfigurationLoader {
       }
       // Any problem in `rules` (a misspelt `pahts` too) leaves the directories unknown.
       let pathsRead = !reader.errors.contains { $0.keyPath.isEmpty || $0.keyPath == "rules" || $0.keyPath.hasPrefix("rules.") }
-      throw ConfigurationErrors(errors: ordered.map(\.element), rulesPaths: pathsRead ? configuration.rules.paths : nil)
+      let pluginsRead = !reader.errors.contains { $0.keyPath.isEmpty || $0.keyPath == "plugins" || $0.keyPath.hasPrefix("plugins.") }
+      throw ConfigurationErrors(
+        errors: ordered.map(\.element), rulesPaths: pathsRead ? configuration.rules.paths : nil,
+        pluginsRead: pluginsRead ? configuration : nil)
     }
     return configuration
   }
