@@ -10,7 +10,8 @@ import VigilCore
 ///
 /// and conditions ask `designated(perpetrator)` (or `target`, `trade.seller`,
 /// `trade.buyer`): true when the actor's party key or its name names a designated group,
-/// matched as docs/rules.md's "Name matching" says.
+/// matched as docs/rules.md's "Name matching" says, read a little more leniently
+/// (`NameNormalizer.lenientWords`) and with each name's English possessive.
 public struct Designations: RulePlugin {
   public let name = "designations"
   /// On unless a configuration names plugins without it.

@@ -344,13 +344,21 @@ struct ControlMap: Sendable {
   /// a place's reading of "Ein" (Ras al-Ein) is "in" too; and the governorate a part names
   /// is looked up on what is left ("in Aleppo - Manbij" runs from the widest).
   static func withoutLocatives(_ text: String) -> String {
-    var tokens = text.split(whereSeparator: { $0.isWhitespace })
-    if tokens.count > 1, tokens[0].lowercased() == "in" || tokens[0] == "في" { tokens.removeFirst() }
-    for length in (1...3).reversed() where tokens.count > length {
-      let tail = tokens.suffix(length).joined(separator: " ")
-      if countryNames.contains(PlaceWords.words(of: tail)) {
-        tokens.removeLast(length)
-        break
+    var tokens = text.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+    // Read as names are (`فى`, `فِي`, a direction mark before it), but not as place names
+    // are, which take "Ein" for "in".
+    if tokens.count > 1, [["in"], ["في"]].contains(NameNormalizer.words(of: tokens[0])) { tokens.removeFirst() }
+    // "Raqqa-Syria": the country after a hyphen, too.
+    if let last = tokens.last, let hyphen = last.lastIndex(of: "-"), hyphen != last.startIndex,
+      countryNames.contains(PlaceWords.words(of: String(last[last.index(after: hyphen)...])))
+    {
+      tokens[tokens.count - 1] = String(last[..<hyphen])
+    } else {
+      for length in (1...3).reversed() where tokens.count > length {
+        if countryNames.contains(PlaceWords.words(of: tokens.suffix(length).joined(separator: " "))) {
+          tokens.removeLast(length)
+          break
+        }
       }
     }
     return tokens.joined(separator: " ")

@@ -37,9 +37,9 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
     // 400. The console's loopback-only check reads the Host; without one there is nothing
     // to check.
     let hosts = head.headers["host"]
-    if head.version == .http1_1, hosts.count != 1 || hosts[0].trimmingCharacters(in: .whitespaces).isEmpty {
+    if head.version == .http1_1, hosts.count != 1 || hosts[0].trimmingCharacters(in: .whitespaces).isEmpty || hosts[0].contains(",") {
       refusal =
-        hosts.count > 1
+        hosts.count > 1 || hosts.first?.contains(",") == true
         ? "it names more than one Host" : "an HTTP/1.1 request must name its Host (RFC 9112 §3.2)"
       if pending.isEmpty, !responding { answerRefusal(context: context) }
       return

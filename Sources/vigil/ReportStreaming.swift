@@ -275,8 +275,10 @@ struct ReportStreaming {
       let error = object["error"] as? [String: Any] ?? [:]
       let message = error["message"] as? String ?? ""
       // Only the JSON reader's own reason: a report's values are echoed in other messages.
-      if error["code"] as? String == "invalid_json", message.hasPrefix("not valid JSON: "),
-        message.contains("invalid UTF-8") || message.contains("0x00")
+      if error["code"] as? String == "invalid_json",
+        ["invalid UTF-8", "unexpected byte 0x", "unexpected 0x00", "raw control character 0x00"].contains(where: {
+          message.hasPrefix("not valid JSON: " + $0)
+        })
       {
         tally.notUTF8 += 1
       }

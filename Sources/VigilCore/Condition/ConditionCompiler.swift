@@ -227,8 +227,7 @@ public struct ConditionCompiler: Sendable {
         }
       }
       // `iin` compares case aside: a value that differs from its normal form only in case holds.
-      warnings += Self.unnormalizedWarnings(
-        predicate.subject, values.map { (membership == .iin ? $0.text.lowercased() : $0.text, $0.literal) })
+      warnings += Self.unnormalizedWarnings(predicate.subject, values.map { ($0.text, $0.literal) }, caseAside: membership == .iin)
       let pinned = membership != .iin ? pinnable.map { [$0: Set(values.map { ValueKey($0.text) })] } ?? [:] : [:]
       return CompiledCondition(
         evaluate: { report in
@@ -243,12 +242,13 @@ public struct ConditionCompiler: Sendable {
   /// compared with it that is not so written can never be it, and is warned of with the
   /// form that can.
   private static func unnormalizedWarnings(
-    _ subject: ConditionSyntax.Subject, _ values: [(text: String, literal: ConditionSyntax.Literal)]
+    _ subject: ConditionSyntax.Subject, _ values: [(text: String, literal: ConditionSyntax.Literal)],
+    caseAside: Bool = false
   ) -> [ConditionError] {
     guard case .call(let call) = subject, call.function.text == BuiltInFunctions.normalized.name else { return [] }
     return values.compactMap { value in
       let normal = NameNormalizer.words(of: value.text).joined(separator: " ")
-      guard normal != value.text else { return nil }
+      guard normal != (caseAside ? value.text.lowercased() : value.text) else { return nil }
       return ConditionError(
         value.literal.start, value.literal.end,
         "normalized(…) gives text as name matching reads it, so '\(value.text)' can never be its value; "

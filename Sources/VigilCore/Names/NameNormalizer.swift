@@ -163,7 +163,9 @@ public enum NameNormalizer {
   public static func lenientWords(of name: String) -> [String] {
     guard name.unicodeScalars.contains(where: { !$0.isASCII }) else { return words(of: name) }
     var cleaned = String.UnicodeScalarView()
-    for scalar in name.unicodeScalars {
+    // Composed first: a letter typed as its base and a combining mark (NFD, as macOS and
+    // some forms write) is the letter, and folds as it does.
+    for scalar in name.precomposedStringWithCanonicalMapping.unicodeScalars {
       switch scalar.value {
       case 0x00AD, 0x180E, 0x202A...0x202E, 0x2060...0x2064, 0x2066...0x206F, 0xFEFF, 0x2BB, 0x2BD, 0x2BE, 0x2BF:
         continue

@@ -77,7 +77,7 @@ public struct RowMapper: Sendable {
   public func missingColumnsProblem(header: [String]) -> String? {
     if let (reference, columns) = ambiguous {
       let numbers = columns.map { String($0 + 1) }
-      return "the mapping names the column \(reference.shown) at \(reference.position), which the file has "
+      return "the mapping names the column \(CellComparison.shown(reference.shown)) at \(reference.position), which the file has "
         + "\(columns.count) times (columns \(numbers.dropLast().joined(separator: ", ")) and \(numbers.last!)); "
         + "rename all but one in the file, or name the column by its HXL hashtag"
     }

@@ -224,6 +224,8 @@ public final class Daemon: Sendable {
     let limits = configuration.limits
     let bootstrap = ServerBootstrap(group: connectionLoops)
       .serverChannelOption(ChannelOptions.backlog, value: 256)
+      // No connection is accepted before the first record is written (below).
+      .serverChannelOption(ChannelOptions.autoRead, value: false)
       .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
       .childChannelInitializer { channel in
         let handler = ConnectionHandler(responder: responder)
@@ -246,29 +248,26 @@ public final class Daemon: Sendable {
       }
     // The start's `vigil.ruleset_loaded`, the log's first record of this run.
     func writeFirstRecord() throws {
-      // Again, just before the first record: a daemon may have come up on the socket while
-      // the index and the patterns' windows were rebuilt.
-      try replaceStaleSocket(configuration.socket.path)
       let time = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
       let definitions = LoadedDefinitions.path(stateDirectory: state)
       let record = RequestResponder.loadedRecord(ruleSet, previous: LoadedDefinitions.read(definitions), time: time)
       _ = try writer.record([record]).wait()
       LoadedDefinitions.write(ruleSet.definitionDigests, to: definitions) { log(.warning($0)) }
     }
+    do {
+      // Again, just before the socket is made: a daemon may have come up on it while the
+      // index and the patterns' windows were rebuilt. (One that comes up after this makes
+      // the link below fail: it is never replaced.)
+      try replaceStaleSocket(configuration.socket.path)
+    } catch {
+      try? connectionLoops.syncShutdownGracefully()
+      try? writerLoop.syncShutdownGracefully()
+      throw error
+    }
     let binding = bindingPath(for: configuration.socket.path)
     // One a crash left between bind and link (a pid can repeat, in a container).
     if binding != configuration.socket.path { unlink(binding) }
-    // A path too long for a private name beside it is bound where clients find it at
-    // once: the first record goes before it.
-    if binding == configuration.socket.path {
-      do {
-        try writeFirstRecord()
-      } catch {
-        try? connectionLoops.syncShutdownGracefully()
-        try? writerLoop.syncShutdownGracefully()
-        throw StartFailure(description: "\(error)")
-      }
-    }
+
     let listener: Channel
     do {
       listener = try bootstrap.bind(unixDomainSocketPath: binding).wait()
@@ -308,20 +307,6 @@ public final class Daemon: Sendable {
       unlink(binding)
       throw StartFailure(description: "cannot set the mode of \(configuration.socket.path): \(reason)")
     }
-    // The first record once the socket is bound at its private name, where no client
-    // finds it, so that a start that cannot listen records nothing; and before it is
-    // linked at its path, so that every report comes after it.
-    if binding != configuration.socket.path {
-      do {
-        try writeFirstRecord()
-      } catch {
-        unlink(binding)
-        try? listener.close().wait()
-        try? connectionLoops.syncShutdownGracefully()
-        try? writerLoop.syncShutdownGracefully()
-        throw StartFailure(description: "\(error)")
-      }
-    }
     // A link, not a rename: it fails rather than replace a socket another daemon bound
     // at the path since the stale-socket check.
     if binding != configuration.socket.path {
@@ -329,8 +314,24 @@ public final class Daemon: Sendable {
       let reason = String(cString: strerror(errno))
       unlink(binding)
       guard linked == 0 else {
+        try? listener.close().wait()
+        try? connectionLoops.syncShutdownGracefully()
+        try? writerLoop.syncShutdownGracefully()
         throw StartFailure(description: "cannot put the socket at \(configuration.socket.path): \(reason)")
       }
+    }
+    // The first record once the socket is in place, so that a start that cannot listen
+    // records nothing; and before a connection is accepted (the listener takes none until
+    // now: a client that connects waits in the backlog), so that every report comes after it.
+    do {
+      try writeFirstRecord()
+      try listener.setOption(ChannelOptions.autoRead, value: true).wait()
+    } catch {
+      unlink(configuration.socket.path)
+      try? listener.close().wait()
+      try? connectionLoops.syncShutdownGracefully()
+      try? writerLoop.syncShutdownGracefully()
+      throw StartFailure(description: "\(error)")
     }
     SystemdNotifier.ready()
     if let alertIndex, let indexSources {

@@ -331,7 +331,9 @@ final class GroupCommit: @unchecked Sendable {
     }
     patterns.windows.settle()
     for subscriber in subscribers { subscriptions.add(subscriber.listener, from: firstSeq + UInt64(subscriber.after)) }
-    if storageFailing {
+    // Mended once the files are where they belong again: a commit that wrote nothing
+    // while a reopen is still owed mends nothing.
+    if storageFailing, !reopenOwed {
       storageFailing = false
       counters.storageWritten()
     }
