@@ -61,7 +61,7 @@ struct PluginRuleTests {
   /// "it is militants" is no group.
   @Test(arguments: [
     ("Jabhat al-Nusra's fighters", true), ("ISIL’s Hisba police", true), ("Islamic State's", true),
-    ("Daʿesh", true), ("Dāʿesh militants", true), ("Jabhat al-Nuṣra", true), ("Hayʾat Tahrir al-Sham", true),
+    ("Daʿesh", true), ("Dāʿesh militants", true), ("Jabhat al-Nus\u{0323}ra", true), ("Da\u{0304}\u{02BF}esh", true), ("Jabhat al-Nuṣra", true), ("Hayʾat Tahrir al-Sham", true),
     ("دا\u{2060}عش", true), ("Da\u{00AD}esh", true), ("\u{2067}داعش\u{2069}", true),
     ("local sources say it is militants from Jaysh al-Islam", false), ("Nusrat family", false), ("Nusras", true),
   ])

@@ -475,6 +475,8 @@ struct DaemonEndToEndTests {
     #expect(reopened["ok"] as? Bool == false && (reopened["error"] as? [String: Any])?["code"] as? String == "storage", "\(reopened)")
     let refused = try daemon.exchange(Self.report("RO-2"))
     #expect((refused["error"] as? [String: Any])?["code"] as? String == "storage", "\(refused)")
+    // A commit with nothing to write (a duplicate) mends nothing: still failing.
+    #expect(try daemon.exchange(Self.report("RO-1"))["duplicate"] as? Bool == true)
     let storage = try #require(try daemon.exchange(#"{"op":"status"}"#)["storage"] as? [String: Any])
     #expect(storage["ok"] as? Bool == false, "\(storage)")
     // A ping or a check still answers: nothing to write.
