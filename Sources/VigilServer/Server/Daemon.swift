@@ -267,6 +267,17 @@ public final class Daemon: Sendable {
     let binding = bindingPath(for: configuration.socket.path)
     // One a crash left between bind and link (a pid can repeat, in a container).
     if binding != configuration.socket.path { unlink(binding) }
+    // The first record is in the log before the socket is at its path, where a client (or
+    // a script waiting for it to read the log) finds it. Bound at `socket.path` itself (a
+    // path too long for a hidden name beside it), it is written first.
+    func failStart(_ error: any Error) -> StartFailure {
+      try? connectionLoops.syncShutdownGracefully()
+      try? writerLoop.syncShutdownGracefully()
+      return StartFailure(description: "\(error)")
+    }
+    if binding == configuration.socket.path {
+      do { try writeFirstRecord() } catch { throw failStart(error) }
+    }
 
     let listener: Channel
     do {
@@ -307,6 +318,17 @@ public final class Daemon: Sendable {
       unlink(binding)
       throw StartFailure(description: "cannot set the mode of \(configuration.socket.path): \(reason)")
     }
+    // Bound at its hidden name, which no client is told of (and which accepts nothing
+    // yet): a start that cannot make its socket has recorded nothing.
+    if binding != configuration.socket.path {
+      do {
+        try writeFirstRecord()
+      } catch {
+        unlink(binding)
+        try? listener.close().wait()
+        throw failStart(error)
+      }
+    }
     // A link, not a rename: it fails rather than replace a socket another daemon bound
     // at the path since the stale-socket check.
     if binding != configuration.socket.path {
@@ -320,18 +342,14 @@ public final class Daemon: Sendable {
         throw StartFailure(description: "cannot put the socket at \(configuration.socket.path): \(reason)")
       }
     }
-    // The first record once the socket is in place, so that a start that cannot listen
-    // records nothing; and before a connection is accepted (the listener takes none until
-    // now: a client that connects waits in the backlog), so that every report comes after it.
+    // Connections are accepted from now on, after the first record: none was taken before
+    // (one that came to the hidden name waited in the backlog), so every report comes after it.
     do {
-      try writeFirstRecord()
       try listener.setOption(ChannelOptions.autoRead, value: true).wait()
     } catch {
       unlink(configuration.socket.path)
       try? listener.close().wait()
-      try? connectionLoops.syncShutdownGracefully()
-      try? writerLoop.syncShutdownGracefully()
-      throw StartFailure(description: "\(error)")
+      throw failStart(error)
     }
     SystemdNotifier.ready()
     if let alertIndex, let indexSources {
