@@ -11,7 +11,7 @@ import VigilCore
 /// and conditions ask `designated(perpetrator)` (or `target`, `trade.seller`,
 /// `trade.buyer`): true when the actor's party key or its name names a designated group,
 /// matched as docs/rules.md's "Name matching" says, read a little more leniently
-/// (`NameNormalizer.lenientWords`) and with each name's English possessive.
+/// (`NameNormalizer.lenientWords`), with English possessives read as the name.
 public struct Designations: RulePlugin {
   public let name = "designations"
   /// On unless a configuration names plugins without it.
@@ -21,17 +21,36 @@ public struct Designations: RulePlugin {
 
   public init() {}
 
-  /// A listed name, read leniently as reports' names are, and its English possessive:
-  /// name matching deletes the apostrophe, so "Jabhat Fatah al-Sham's fighters" has the
-  /// word `shams`, which the name with an `s` on its last Latin word matches. Only for
-  /// these names: a place or an agency given the same would match plurals (Hama, Hamas).
-  static func aliases(_ name: String) -> [Alias] {
-    let words = NameNormalizer.lenientWords(of: name)
-    let alias = Alias(name, words: words)
-    guard let last = words.last, last.unicodeScalars.allSatisfy(\.isASCII),
-      last.unicodeScalars.contains(where: { $0.properties.isAlphabetic })
-    else { return [alias] }
-    return [alias, Alias(name + "'s", words: words.dropLast() + [last + "s"])]
+  /// A text's English possessives without their `'s` (`’s`, `ʼs`): "Jabhat Fatah
+  /// al-Sham's fighters" names Jabhat Fatah al-Sham. Name matching deletes the apostrophe
+  /// and would leave the word `shams`; giving each name an `s` instead would match plurals
+  /// too ("Islamic States"), and the apostrophe is what tells the two apart.
+  static func withoutPossessives(_ text: String) -> String {
+    let scalars = Array(text.unicodeScalars)
+    guard scalars.contains(where: isApostrophe) else { return text }
+    var kept = String.UnicodeScalarView()
+    var index = 0
+    while index < scalars.count {
+      let scalar = scalars[index]
+      if isApostrophe(scalar), index > 0, scalars[index - 1].properties.isAlphabetic,
+        index + 1 < scalars.count, scalars[index + 1] == "s" || scalars[index + 1] == "S",
+        index + 2 == scalars.count || !isWordScalar(scalars[index + 2])
+      {
+        index += 2
+        continue
+      }
+      kept.append(scalar)
+      index += 1
+    }
+    return String(kept)
+  }
+
+  private static func isApostrophe(_ scalar: Unicode.Scalar) -> Bool {
+    ["\u{27}", "\u{2019}", "\u{2BC}", "\u{60}", "\u{B4}"].contains(scalar)
+  }
+
+  private static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
+    scalar.properties.isAlphabetic || scalar.properties.numericType != nil || isApostrophe(scalar)
   }
 
   public func prepare(items: [RuleNode], settings: ConfigurationValue) -> Result<[ConditionFunction], RuleSetErrors> {
@@ -47,7 +66,8 @@ public struct Designations: RulePlugin {
             RuleError(designation.position, "designation \(designation.key) is already defined at \(earlier)"))
         }
         keys[designation.key] = designation.position
-        aliases += [Alias(designation.key)] + designation.names.flatMap(Self.aliases)
+        aliases += [Alias(designation.key)]
+          + designation.names.map { Alias($0, words: NameNormalizer.lenientWords(of: $0)) }
       }
     }
     guard errors.isEmpty else { return .failure(RuleSetErrors(errors: errors)) }
@@ -62,7 +82,7 @@ public struct Designations: RulePlugin {
         for part in parts {
           guard case .text(let text)? = part.read(report) else { continue }
           let isDesignated = verdicts.value(for: text) { text in
-            let words = NameNormalizer.lenientWords(of: text.string)
+            let words = NameNormalizer.lenientWords(of: Self.withoutPossessives(text.string))
             return known.contains { $0.occurs(in: words) }
           }
           if isDesignated { return .bool(true) }

@@ -57,13 +57,14 @@ struct PluginRuleTests {
     """
 
   /// A designation holds in any spelling: each name's English possessive, transliteration
-  /// with ʿayn, hamza and dots, invisible marks inside a word. Not plurals of other words:
-  /// "it is militants" is no group.
+  /// with ʿayn, hamza and dots, invisible marks inside a word. Not plurals, nor other
+  /// words: "it is militants" is no group.
   @Test(arguments: [
     ("Jabhat al-Nusra's fighters", true), ("ISIL’s Hisba police", true), ("Islamic State's", true),
     ("Daʿesh", true), ("Dāʿesh militants", true), ("Jabhat al-Nus\u{0323}ra", true), ("Da\u{0304}\u{02BF}esh", true), ("Jabhat al-Nuṣra", true), ("Hayʾat Tahrir al-Sham", true),
     ("دا\u{2060}عش", true), ("Da\u{00AD}esh", true), ("\u{2067}داعش\u{2069}", true),
-    ("local sources say it is militants from Jaysh al-Islam", false), ("Nusrat family", false), ("Nusras", true),
+    ("local sources say it is militants from Jaysh al-Islam", false), ("Nusrat family", false), ("Nusras", false),
+    ("Gulf Islamic States' funds", false), ("ISIS's", true), ("Hay’at Tahrir al-Sham’s fighters", true), ("Daesh`s convoy", true),
   ])
   func aDesignationHoldsInAnySpelling(name: String, designated: Bool) throws {
     let set = try load(Self.rules).get()
