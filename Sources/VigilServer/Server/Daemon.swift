@@ -279,6 +279,14 @@ public final class Daemon: Sendable {
       do { try writeFirstRecord() } catch { throw failStart(error) }
     }
 
+    /// A bound socket given up: its name gone, the listener and the loops closed.
+    func abandon(_ listener: Channel, _ failure: StartFailure) -> StartFailure {
+      unlink(binding)
+      try? listener.close().wait()
+      try? connectionLoops.syncShutdownGracefully()
+      try? writerLoop.syncShutdownGracefully()
+      return failure
+    }
     let listener: Channel
     do {
       listener = try bootstrap.bind(unixDomainSocketPath: binding).wait()
@@ -308,15 +316,15 @@ public final class Daemon: Sendable {
             + (failed == EPERM
               ? " (a group other than the daemon's own: under the shipped unit, whose system call filter "
                 + "forbids chown, use the unit's Group= instead; see docs/install.md)" : "")
-        unlink(binding)
-        throw StartFailure(
-          description: "cannot give the socket to the group \(configuration.socket.group) (socket.group): \(reason)")
+        throw abandon(
+          listener,
+          StartFailure(
+            description: "cannot give the socket to the group \(configuration.socket.group) (socket.group): \(reason)"))
       }
     }
     guard chmod(binding, mode_t(configuration.socket.mode)) == 0 else {
       let reason = String(cString: strerror(errno))
-      unlink(binding)
-      throw StartFailure(description: "cannot set the mode of \(configuration.socket.path): \(reason)")
+      throw abandon(listener, StartFailure(description: "cannot set the mode of \(configuration.socket.path): \(reason)"))
     }
     // Bound at its hidden name, which no client is told of (and which accepts nothing
     // yet): a start that cannot make its socket has recorded nothing.
@@ -324,9 +332,7 @@ public final class Daemon: Sendable {
       do {
         try writeFirstRecord()
       } catch {
-        unlink(binding)
-        try? listener.close().wait()
-        throw failStart(error)
+        throw abandon(listener, StartFailure(description: "\(error)"))
       }
     }
     // A link, not a rename: it fails rather than replace a socket another daemon bound
