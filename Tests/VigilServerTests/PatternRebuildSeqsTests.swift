@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import Testing
 import VigilCore
 import VigilTestSupport
@@ -70,5 +71,47 @@ struct PatternRebuildSeqsTests {
     PatternRebuild.fillSeqs(&rotated, set: set, alertLog: log, since: marks)
     let again = rotated.observe(events, report: third, receivedAt: nil, patterns: set.patterns) { _ in [5] }.completions
     #expect(again.map(\.facts.seqs) == [[2, 4, 5]])
+  }
+
+  /// A rotation while a reload's rebuild reads (the journal moved aside and reopened):
+  /// the rebuild reads the file it marked, not the new one at its path, and the writer then
+  /// counts the rest of the marked file and the new one. Each report is counted once.
+  @Test func aRotationDuringTheRebuildLosesAndRepeatsNothing() throws {
+    let directory = try TemporaryDirectory()
+    let set = try RuleSetLoader().load([
+      RuleSource(path: "Rules/t.yaml", name: "t.yaml", contents: Array(Self.rules.utf8))
+    ]).get()
+    let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    defer { try? loops.syncShutdownGracefully() }
+    let log = directory.path + "/alerts.jsonl"
+    let journal = try Journal(path: directory.path + "/reports.jsonl")
+    let writer = GroupCommit(
+      loop: loops.next(), journal: journal, alertLog: try AlertLog(path: log, headPath: directory.path + "/alerts.head"),
+      index: DuplicateIndex(), syncs: false, rotation: (0, 1), counters: Counters())
+    func submit(_ id: String, day: Int) throws {
+      let json = Self.report(id, day: day)
+      _ = try writer.submit(
+        Submission(
+          reportID: id, idDigest: ReportDigest.id(id), reportJSON: ReportText(json), alerts: [], warnings: [],
+          ruleset: set.revision)
+      ).wait()
+    }
+    try submit("W-1", day: 1)
+    let marks = try writer.rebuildMarks().wait()
+    try submit("W-2", day: 2)
+    try FileManager.default.moveItem(atPath: journal.path, toPath: journal.path + ".1")
+    try writer.reopen().wait()
+    try submit("W-3", day: 3)
+    let rebuilt = PatternRebuild.build(
+      set: set, horizon: 90, rotatedJournals: marks.rotatedJournalPaths,
+      journal: marks.journalPath(else: writer.journalPath), to: marks.journal, alertLogs: [log])
+    marks.closeRotatedJournals()
+    #expect(rebuilt.reports == 1, "the rebuild read W-1 from the file it marked")
+    let record = RequestResponder.loadedRecord(set, previous: [:], time: "2026-12-05T00:00:00.000Z")
+    _ = try writer.installPatterns(
+      set, windows: rebuilt.windows, marks: marks, rebuilt: (rebuilt.reports, rebuilt.seconds), announcing: record
+    ).wait().wait()
+    let status = writer.patternStatus.withLockedValue { $0 }
+    #expect(status.rebuiltFrom == 3 && status.groups == 1, "\(status.json)")
   }
 }

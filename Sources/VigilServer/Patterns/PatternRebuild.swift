@@ -105,11 +105,32 @@ public enum PatternRebuild {
     /// rebuild owns (`closeRotatedJournals` when done): read whole first.
     var rotatedJournals: [Int32] = []
 
+    /// The journal file being written when the marks were taken, as a descriptor the
+    /// rebuild owns (`closeJournal` when done; -1 if none), its inode and its number
+    /// (`Journal.currentFile`): a reopen while the rebuild reads leaves it readable, and
+    /// shows by the inode.
+    var journalDescriptor: Int32 = -1
+    var journalInode: UInt64 = 0
+    var journalFile = 0
+
     /// Their paths, which open those very files.
     var rotatedJournalPaths: [String] { rotatedJournals.map { "/proc/self/fd/\($0)" } }
 
+    /// The path that opens the journal file marked, or `path` (the journal's) without one.
+    func journalPath(else path: String) -> String {
+      journalDescriptor >= 0 ? "/proc/self/fd/\(journalDescriptor)" : path
+    }
+
     func closeRotatedJournals() {
-      for descriptor in rotatedJournals { close(descriptor) }
+      Self.close(rotatedJournals)
+    }
+
+    static func close(_ descriptors: [Int32]) {
+      for descriptor in descriptors { Glibc.close(descriptor) }
+    }
+
+    func closeJournal() {
+      if journalDescriptor >= 0 { Glibc.close(journalDescriptor) }
     }
   }
 

@@ -607,8 +607,29 @@ final class GroupCommit: @unchecked Sendable {
       // its records come before the record that announces the set.
       if !self.pending.isEmpty { self.flush() }
       var windows = windows
-      let (more, _) = PatternRebuild.count(
-        set: set, windows: &windows, journal: self.journal.path, from: marks.journal, to: self.journal.size)
+      defer { marks.closeJournal() }
+      var more = 0
+      if marks.journalDescriptor < 0 || self.journal.inode == marks.journalInode {
+        more = PatternRebuild.count(
+          set: set, windows: &windows, journal: self.journal.path, from: marks.journal, to: self.journal.size
+        ).reports
+      } else {
+        // Reopened since the marks (a rotation while the rebuild read): the rest of the file
+        // marked, any moved aside after it, then the file being written.
+        let between = self.journal.duplicatedMovedAside(from: marks.journalFile + 1)
+        defer { PatternRebuild.Marks.close(between) }
+        more += PatternRebuild.count(
+          set: set, windows: &windows, journal: marks.journalPath(else: self.journal.path), from: marks.journal, to: nil
+        ).reports
+        for descriptor in between {
+          more += PatternRebuild.count(
+            set: set, windows: &windows, journal: "/proc/self/fd/\(descriptor)", from: 0, to: nil
+          ).reports
+        }
+        more += PatternRebuild.count(
+          set: set, windows: &windows, journal: self.journal.path, from: 0, to: self.journal.size
+        ).reports
+      }
       if more > 0 { PatternRebuild.fillSeqs(&windows, set: set, alertLog: self.alertLog.path, since: marks) }
       self.patterns = PatternCounting(set: set, windows: windows)
       self.rebuild = (rebuilt.0 + more, rebuilt.1)
@@ -651,7 +672,8 @@ final class GroupCommit: @unchecked Sendable {
     loop.submit {
       PatternRebuild.Marks(
         journal: self.journal.size, logInode: self.alertLog.inode, logSize: self.alertLog.mark.size,
-        rotatedJournals: self.journal.duplicatedMovedAside())
+        rotatedJournals: self.journal.duplicatedMovedAside(), journalDescriptor: self.journal.duplicatedCurrent(),
+        journalInode: self.journal.inode, journalFile: self.journal.currentFile)
     }
   }
 

@@ -474,7 +474,7 @@ public final class RequestResponder: Sendable {
         let marks = (try? writer.rebuildMarks().wait()) ?? PatternRebuild.Marks(journal: 0, logInode: 0, logSize: 0)
         let rebuilt = PatternRebuild.build(
           set: set, horizon: configuration.rules.latenessHorizon, rotatedJournals: marks.rotatedJournalPaths,
-          journal: writer.journalPath, to: marks.journal,
+          journal: marks.journalPath(else: writer.journalPath), to: marks.journal,
           alertLogs: alertLogFilesOldestFirst)
         marks.closeRotatedJournals()
         recorded = Self.flattened(

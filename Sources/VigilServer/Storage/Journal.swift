@@ -91,6 +91,26 @@ public final class Journal {
     }
   }
 
+  /// The file being written, as a descriptor of its own for a rebuild on another thread
+  /// (which closes it): a reopen meanwhile cannot make it read another file. -1 if none.
+  public func duplicatedCurrent() -> Int32 {
+    file.readingDescriptor()
+  }
+
+  /// The inode of the file being written.
+  public var inode: UInt64 { file.inode }
+
+  /// The files moved aside from file number `first` on (`currentFile` when it was marked),
+  /// as descriptors of their own: those a reopen put aside after it, oldest first. None
+  /// when the files moved aside were let go since.
+  public func duplicatedMovedAside(from first: Int) -> [Int32] {
+    guard first >= 0, first < movedAside.count else { return [] }
+    return movedAside[first...].compactMap { descriptor in
+      let copy = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
+      return copy >= 0 ? copy : nil
+    }
+  }
+
   /// The number of the file being written, as places give it.
   public var currentFile: Int { movedAside.count }
 
