@@ -284,6 +284,41 @@ struct MappingTests {
     #expect(report["weapons"] as? [String] == ["shelling", "artillery"])
   }
 
+  /// A hashtag several columns answer to equally is no one column: `#affected +killed`
+  /// over children's and adults' columns stops the import, naming them; a `+total` column
+  /// is the one; a column another field reads by its exact tag is not taken; two columns
+  /// tagged exactly the same stop it too.
+  @Test func aHashtagSeveralColumnsCarryIsNotGuessed() throws {
+    let mapping = """
+      mapping: t
+      id: {hxl: "#event +id"}
+      fields:
+        occurred_at: {hxl: "#date"}
+        type: {value: attack}
+        casualties.killed: {hxl: "#affected +killed", optional: true}
+        casualties.children_killed: {hxl: "#affected +killed +children", optional: true}
+      """
+    func killed(_ tags: [String], _ cells: [String]) throws -> (killed: Int?, problem: String?) {
+      let header = tags.indices.map { "C\($0)" }
+      let mapper = try Self.mapper(mapping, header: header, hashtags: tags)
+      if let problem = mapper.missingColumnsProblem(header: header) { return (nil, problem) }
+      let report = try #require(Self.report(mapper.map(TableRow(number: 3, cells: cells))))
+      return ((report["casualties"] as? [String: Any])?["killed"] as? Int, nil)
+    }
+    let both = try killed(["#event +id", "#date", "#affected +killed +adults", "#affected +killed +children"], ["H", "2016-03-04", "9", "2"])
+    #expect(both.problem?.contains("which 2 columns of the file carry (3 ('#affected +killed +adults', 'C2'); 4 (") == true, "\(both)")
+    let total = try killed(
+      ["#event +id", "#date", "#affected +killed +children", "#affected +killed +adults", "#affected +killed +total"],
+      ["H", "2016-03-04", "2", "9", "11"])
+    #expect(total.killed == 11 && total.problem == nil, "\(total)")
+    let childrenOnly = try killed(["#event +id", "#date", "#affected +killed +children"], ["H", "2016-03-04", "2"])
+    #expect(childrenOnly.killed == nil && childrenOnly.problem == nil, "\(childrenOnly)")
+    let healthworkers = try killed(["#event +id", "#date", "#affected +killed +healthworker"], ["H", "2016-03-04", "4"])
+    #expect(healthworkers.killed == 4, "one column with more attributes is still found: \(healthworkers)")
+    let twice = try killed(["#event +id", "#date", "#affected +killed", "#affected +killed"], ["H", "2016-03-04", "2", "9"])
+    #expect(twice.problem?.contains("which 2 columns of the file carry") == true, "\(twice)")
+  }
+
   @Test func aValueTheSchemaRefusesRefusesTheRowWithItsField() throws {
     let mapper = try Self.mapper(Self.base, header: Self.header)
     for (cells, reason) in [

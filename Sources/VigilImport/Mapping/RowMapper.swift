@@ -33,6 +33,8 @@ public struct RowMapper: Sendable {
   private let ambiguous: (reference: ColumnReference, columns: [Int])?
   /// What the table's serial dates count from.
   private let serialDates: SerialDateSystem
+  /// The table's hashtag row, for naming its columns in a message.
+  private let hashtags: [String]?
 
   /// Where each report says which mapping made it.
   public static let provenancePath = "extra.import"
@@ -51,35 +53,53 @@ public struct RowMapper: Sendable {
     // with U+200F, and looks like the name the mapping gives.
     let trimmedHeader = header.map { CellComparison.withoutMarks($0).trimmingCharacters(in: .whitespaces) }
     let tags = hashtags.map { $0.map(Self.hashtag) }
+    // The columns some hashtag reference of the mapping names exactly: another reference
+    // with fewer attributes does not take them (`#affected +killed` is not the column
+    // `#affected +killed +children` that children_killed reads).
+    let exactlyTagged = Set(
+      mapping.columns.compactMap { reference -> Int? in
+        guard case .hashtag(let tag, let attributes, _, _) = reference, let tags else { return nil }
+        let exact = tags.indices.filter { tags[$0]?.tag == tag && tags[$0]?.attributes == Set(attributes) }
+        return exact.count == 1 ? exact[0] : nil
+      })
+    var ambiguous: (reference: ColumnReference, columns: [Int])?
     for reference in mapping.columns where indices[reference.shown] == nil {
-      if let index = Self.index(of: reference, header: trimmedHeader, hashtags: tags) {
+      switch Self.resolve(reference, header: trimmedHeader, hashtags: tags, takenExactly: exactlyTagged) {
+      case .column(let index):
         indices[reference.shown] = index
-      } else if !missing.contains(reference), !mapping.optionalColumns.contains(reference) {
-        missing.append(reference)
+      case .several(let columns):
+        indices[reference.shown] = columns[0]
+        if ambiguous == nil { ambiguous = (reference, columns) }
+      case .none:
+        if !missing.contains(reference), !mapping.optionalColumns.contains(reference) { missing.append(reference) }
       }
     }
     self.indices = indices
-    ambiguous = mapping.columns.lazy.compactMap { reference -> (ColumnReference, [Int])? in
-      guard case .header(let written, _) = reference, indices[reference.shown] != nil else { return nil }
-      let name = CellComparison.withoutMarks(written)
-      let exact = trimmedHeader.indices.filter { trimmedHeader[$0] == name }
-      let folded = trimmedHeader.indices.filter { trimmedHeader[$0].caseInsensitiveCompare(name) == .orderedSame }
-      let same = exact.isEmpty ? folded : exact
-      return same.count > 1 ? (reference, same) : nil
-    }.first
+    self.ambiguous = ambiguous
+    self.hashtags = hashtags
     missingColumns = missing
     missingColumnNames = missing.map { "\($0.shown) (\($0.position))" }
   }
 
   /// Why the table cannot be read with this mapping: a column it names that the table has
-  /// twice (a guess between them would be wrong), or the first column it lacks, where the
-  /// mapping names it, and the columns the table has.
+  /// twice, or a hashtag several columns carry (a guess between them would be wrong), or
+  /// the first column it lacks, where the mapping names it, and the columns the table has.
   public func missingColumnsProblem(header: [String]) -> String? {
     if let (reference, columns) = ambiguous {
       let numbers = columns.map { String($0 + 1) }
+      let listed = numbers.dropLast().joined(separator: ", ") + " and " + numbers.last!
+      if case .hashtag = reference {
+        let described = columns.map { index in
+          let tag = hashtags.flatMap { index < $0.count ? $0[index] : nil } ?? ""
+          let name = index < header.count ? header[index].trimmingCharacters(in: .whitespaces) : ""
+          return "\(index + 1) ('\(CellComparison.shown(tag))'\(name.isEmpty ? "" : ", '\(CellComparison.shown(name))'"))"
+        }
+        return "the mapping names the hashtag \(CellComparison.shown(reference.shown)) at \(reference.position), which "
+          + "\(columns.count) columns of the file carry (\(described.joined(separator: "; "))): one value cannot be "
+          + "chosen among them; tag one column exactly so (or with +total), or name a column by its header"
+      }
       return "the mapping names the column \(CellComparison.shown(reference.shown)) at \(reference.position), which the file has "
-        + "\(columns.count) times (columns \(numbers.dropLast().joined(separator: ", ")) and \(numbers.last!)); "
-        + "rename all but one in the file, or name the column by its HXL hashtag"
+        + "\(columns.count) times (columns \(listed)); rename all but one in the file, or name the column by its HXL hashtag"
     }
     guard let first = missingColumns.first else { return nil }
     let others = missingColumns.count > 1 ? " (and \(missingColumns.count - 1) more)" : ""
@@ -409,26 +429,51 @@ public struct RowMapper: Sendable {
     return (tag, Set(words.dropFirst().filter { $0.hasPrefix("+") }.map { String($0.dropFirst()) }))
   }
 
-  private static func index(
-    of reference: ColumnReference, header: [String], hashtags: [(tag: String, attributes: Set<String>)?]?
-  ) -> Int? {
-    func byName(_ written: String) -> Int? {
+  /// Where a reference finds its column in a table.
+  private enum Resolution {
+    case column(Int)
+    /// More than one column it could be, with nothing to choose between them.
+    case several([Int])
+    case none
+  }
+
+  /// A header name: the column written exactly so, else one differing in case; several
+  /// columns of that name are `several`. A hashtag: the column tagged exactly so; else the
+  /// one tagged with more attributes (HXL's rule: `#affected +killed` also finds
+  /// `#affected +killed +healthworker`), a `+total` one before others; several such are
+  /// `several` (children's and adults' columns are parts, neither the whole); the only one
+  /// is not taken when another reference names it exactly (`takenExactly`: the children's
+  /// count is not the toll). Without such a column, the hashtag's fallback header.
+  private static func resolve(
+    _ reference: ColumnReference, header: [String], hashtags: [(tag: String, attributes: Set<String>)?]?,
+    takenExactly: Set<Int>
+  ) -> Resolution {
+    func one(_ columns: [Int]) -> Resolution {
+      columns.isEmpty ? .none : columns.count == 1 ? .column(columns[0]) : .several(columns)
+    }
+    func byName(_ written: String) -> Resolution {
       // The header's invisible marks are gone already; the mapping's go too.
       let name = CellComparison.withoutMarks(written)
-      return header.firstIndex(of: name) ?? header.firstIndex { $0.caseInsensitiveCompare(name) == .orderedSame }
+      let exact = header.indices.filter { header[$0] == name }
+      return one(exact.isEmpty ? header.indices.filter { header[$0].caseInsensitiveCompare(name) == .orderedSame } : exact)
     }
     switch reference {
     case .header(let name, _): return byName(name)
     case .hashtag(let tag, let attributes, let fallback, _):
-      // The column tagged exactly so first, then one with more attributes (HXL's rule:
-      // `#affected +killed` also finds `#affected +killed +children`).
-      if let hashtags,
-        let index = hashtags.firstIndex(where: { $0?.tag == tag && $0?.attributes == Set(attributes) })
-          ?? hashtags.firstIndex(where: { $0?.tag == tag && Set(attributes).isSubset(of: $0?.attributes ?? []) })
-      {
-        return index
+      if let hashtags {
+        let wanted = Set(attributes)
+        let exact = hashtags.indices.filter { hashtags[$0]?.tag == tag && hashtags[$0]?.attributes == wanted }
+        if !exact.isEmpty { return one(exact) }
+        let more = hashtags.indices.filter { index in
+          guard let column = hashtags[index] else { return false }
+          return column.tag == tag && wanted.isSubset(of: column.attributes)
+        }
+        let totals = more.filter { hashtags[$0]!.attributes.subtracting(wanted) == ["total"] }
+        if !totals.isEmpty { return one(totals) }
+        if more.count > 1 { return .several(more) }
+        if let only = more.first, !takenExactly.contains(only) { return .column(only) }
       }
-      return fallback.flatMap(byName)
+      return fallback.map(byName) ?? .none
     }
   }
 }
