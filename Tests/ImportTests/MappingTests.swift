@@ -11,8 +11,12 @@ struct MappingTests {
     MappingLoader.load(Array(text.utf8), path: "m.yaml")
   }
 
-  static func mapper(_ text: String, header: [String], hashtags: [String]? = nil) throws -> RowMapper {
-    RowMapper(mapping: try load(text).get(), header: header, hashtags: hashtags)
+  /// A mapper for a table with `header`; `serialsWritten` as a workbook's (its cells may
+  /// be dates' serial numbers) or a text file's.
+  static func mapper(_ text: String, header: [String], hashtags: [String]? = nil, serialsWritten: Bool = false) throws
+    -> RowMapper
+  {
+    RowMapper(mapping: try load(text).get(), header: header, hashtags: hashtags, serialsWritten: serialsWritten)
   }
 
   static func report(_ outcome: RowMapper.Outcome) -> [String: Any]? {
@@ -68,7 +72,7 @@ struct MappingTests {
   }
 
   @Test func emptyCellsAreAbsentCoarsePointsGoToExtraAndUnmappedValuesAreCounted() throws {
-    let mapper = try Self.mapper(Self.base, header: Self.header)
+    let mapper = try Self.mapper(Self.base, header: Self.header, serialsWritten: true)
     let row = TableRow(
       number: 8, cells: ["B2", "42632", "Blocked road", "", "35.9", "36.6", "Governorate", "", "School", "UNKNOWN", "", ""])
     var unmapped: [RowMapper.UnmappedValue] = []
@@ -111,9 +115,9 @@ struct MappingTests {
   }
 
   /// Date patterns: a field followed by no separator takes its width, and two-digit years
-  /// are read as POSIX reads them.
+  /// are read as POSIX reads them (68 is 2068: a date still to come, refused).
   @Test(arguments: [
-    ("20160304", "2016-03-04"), ("4.3.16", "2016-03-04"), ("4.3.98", "1998-03-04"), ("1.1.68", "2068-01-01"),
+    ("20160304", "2016-03-04"), ("4.3.16", "2016-03-04"), ("4.3.98", "1998-03-04"), ("1.1.68", nil),
     ("1.1.69", "1969-01-01"), ("201603041", nil), ("20161304", nil),
     // Arabic-Indic digits, as monitors write dates in Arabic reports.
     ("٢٠١٦٠٣٠٤", "2016-03-04"), ("٤.٣.١٦", "2016-03-04"), ("۴.۳.۱۶", "2016-03-04"), ("٢٠١٦-٠٣-٠٤", "2016-03-04"),
@@ -126,15 +130,56 @@ struct MappingTests {
   }
 
   /// A mapping's own formats come before a serial number: six digits in `ddMMyy` are a
-  /// date so written, not the serial of another (040316 is 2010-05-18 as a serial).
+  /// date so written, not the serial of another (040316 is 2010-05-18 as a serial). A
+  /// number that fits no format is a serial in a workbook, or where the mapping says
+  /// `serials: true`; in a text file whose formats the mapping gives, it is refused: there
+  /// it is a date whose leading zero a spreadsheet dropped (40316 for 040316) or a typo,
+  /// and read as a serial it was a wrong date, recorded for good.
   @Test(arguments: [
-    ("ddMMyy", "040316", "2016-03-04"), ("yyMMdd", "160304", "2016-03-04"), ("ddMMyy", "42632", "2016-09-19"),
-  ])
-  func theMappingsFormatsComeBeforeASerialNumber(format: String, cell: String, expected: String) throws {
-    let mapping = Self.base.replacingOccurrences(of: #"formats: ["dd/MM/yyyy"]"#, with: #"formats: ["\#(format)"]"#)
-    let mapper = try Self.mapper(mapping, header: Self.header)
+    ("ddMMyy", "040316", true, "2016-03-04"), ("yyMMdd", "160304", true, "2016-03-04"),
+    ("ddMMyy", "42632", true, "2016-09-19"), ("ddMMyy", "42632", false, nil), ("ddMMyy", "40316", false, nil),
+    ("ddMMyy+", "42632", false, "2016-09-19"), ("ddMMyy-", "42632", true, nil),
+    // Not a date still to come, whatever reads it: a typo in yyyyMMdd made the year 2452.
+    ("yyyyMMdd", "201634", true, nil), ("yyyyMMdd", "2016304", true, nil),
+  ] as [(String, String, Bool, String?)])
+  func theMappingsFormatsComeBeforeASerialNumber(format: String, cell: String, workbook: Bool, expected: String?) throws {
+    // `+`, `-`: the mapping says `serials: true`, `false`.
+    let serials = format.hasSuffix("+") ? ", serials: true" : format.hasSuffix("-") ? ", serials: false" : ""
+    let mapping = Self.base.replacingOccurrences(
+      of: #"formats: ["dd/MM/yyyy"]"#, with: #"formats: ["\#(format.trimmingCharacters(in: ["+", "-"]))"]"# + serials)
+    let mapper = try Self.mapper(mapping, header: Self.header, serialsWritten: workbook)
     let outcome = mapper.map(TableRow(number: 9, cells: ["N", cell, "bomb", "", "", "", "", "", "", "", "", ""]))
     #expect(Self.report(outcome)?["occurred_at"] as? String == expected, "\(cell): \(outcome)")
+  }
+
+  /// A row the `where` period cannot place is refused, not filtered out of sight: a month
+  /// without its day when the period starts or ends inside that month, and a date cell
+  /// that is no date (40316 is not a year 4031). A month wholly inside is its first day.
+  @Test func aRowThePeriodCannotPlaceIsRefused() throws {
+    let mapping = """
+      mapping: t
+      id: {column: Code}
+      where: [{occurred_at: {from: 2015-11-14, to: 2016-12-20}}]
+      fields:
+        occurred_at: {date: {year: Y, month: M, day: D}}
+        type: {value: attack}
+      """
+    let mapper = try Self.mapper(mapping, header: ["Code", "Y", "M", "D"])
+    func outcome(_ cells: [String]) -> String { "\(mapper.map(TableRow(number: 2, cells: cells)))" }
+    #expect(
+      outcome(["A", "2015", "11", ""])
+        == "refused: occurred_at: the row gives the month 2015-11 but no day, and the period (where) starts 2015-11-14 "
+        + "inside it: the incident cannot be placed inside or outside the period")
+    #expect(outcome(["B", "2016", "12", ""]).contains("ends 2016-12-20 inside it"))
+    #expect(outcome(["C", "2015", "12", ""]).contains(#""occurred_at":"2015-12-01""#))
+    #expect(outcome(["D", "2015", "10", ""]) == "filtered out")
+    #expect(outcome(["E", "2015", "11", "20"]).contains(#""occurred_at":"2015-11-20""#))
+    let typed = try Self.mapper(
+      mapping.replacingOccurrences(of: "{year: Y, month: M, day: D}", with: #"{column: When, formats: ["ddMMyy"]}"#),
+      header: ["Code", "When"])
+    #expect("\(typed.map(TableRow(number: 3, cells: ["F", "40316"])))" == "refused: occurred_at: '40316' is not a date this mapping reads")
+    let future = "\(typed.map(TableRow(number: 4, cells: ["G", "010152"])))"
+    #expect(future.contains("'010152' reads as 2052-01-01, a date still to come"), "\(future)")
   }
 
   /// Tests compare without regard to case, `matches` too; `skip` applies to each part of a

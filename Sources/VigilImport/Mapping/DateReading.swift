@@ -89,6 +89,13 @@ enum DateReading {
     return trimmed
   }
 
+  /// The last day (`YYYY-MM-DD`) of the month of a date `YYYY-MM-DD`.
+  static func lastDay(ofMonth date: String) -> String {
+    guard let year = Int(date.prefix(4)), let month = Int(date.dropFirst(5).prefix(2)) else { return date }
+    let last = (28...31).last { valid(year, month, $0) } ?? 28
+    return String(format: "%04d-%02d-%02d", year, month, last)
+  }
+
   private static func valid(_ year: Int, _ month: Int, _ day: Int) -> Bool {
     guard (1...9999).contains(year), (1...12).contains(month), day >= 1 else { return false }
     var components = DateComponents()
@@ -100,7 +107,7 @@ enum DateReading {
     return days.contains(day)
   }
 
-  private static func format(_ date: Date) -> String {
+  static func format(_ date: Date) -> String {
     var calendar = Calendar(identifier: .gregorian)
     calendar.timeZone = TimeZone(identifier: "UTC")!
     let parts = calendar.dateComponents([.year, .month, .day], from: date)

@@ -122,9 +122,12 @@ enum ValueSource: Sendable {
   case constant(String)
   /// Texts of several columns, the non-empty ones joined.
   case join([ColumnReference], separator: String)
-  /// A date from one column (ISO text, an Excel serial number, or one of `patterns`), or
-  /// from year, month and day columns (the day may be empty: then the month is given).
-  case date(column: ColumnReference?, patterns: [String], parts: (year: ColumnReference, month: ColumnReference, day: ColumnReference?)?)
+  /// A date from one column (ISO text, one of `patterns`, or an Excel serial number, when
+  /// `serials` allows: nil leaves it to the table), or from year, month and day columns
+  /// (the day may be empty: then the month is given).
+  case date(
+    column: ColumnReference?, patterns: [String], serials: Bool?,
+    parts: (year: ColumnReference, month: ColumnReference, day: ColumnReference?)?)
   /// The first case whose test holds, else the default.
   case choice([(RowTest, String)], otherwise: String?)
   /// A short digest of several cells: an identifier for sources that have none of their

@@ -420,15 +420,23 @@ public enum MappingLoader {
         return nil
       }
       var patterns: [String] = []
+      var serials: Bool?
       for member in members {
         switch member.key {
         case "column", "hxl", "year", "month", "day": break
+        case "serials":
+          switch text(member.value, "serials") {
+          case "true": serials = true
+          case "false": serials = false
+          case let flag?: fail(member.value.position, "serials: expected true or false, got '\(flag)'")
+          case nil: break
+          }
         case "formats":
           patterns = texts(member.value, "formats")
           for pattern in patterns where !DateReading.isPattern(pattern) {
             fail(member.value.position, "formats: '\(pattern)' is not a date pattern made of dd, MM, yyyy (or yy) and separators")
           }
-        default: fail(member.keyPosition, "unknown key '\(member.key)' in a date (known: column, hxl, formats, year, month, day)")
+        default: fail(member.keyPosition, "unknown key '\(member.key)' in a date (known: column, hxl, formats, serials, year, month, day)")
         }
       }
       if members.contains(where: { $0.key == "year" }) {
@@ -442,10 +450,10 @@ public enum MappingLoader {
           fail(position, "a date from parts needs year and month (and day, which may be empty)")
           return nil
         }
-        return .date(column: nil, patterns: [], parts: (year, month, part("day")))
+        return .date(column: nil, patterns: [], serials: nil, parts: (year, month, part("day")))
       }
       guard let reference = columnReference(members, at: position) else { return nil }
-      return .date(column: reference, patterns: patterns, parts: nil)
+      return .date(column: reference, patterns: patterns, serials: serials, parts: nil)
     }
 
     /// `when: [{column: …, equals: …, value: V}, …]` and `else: V`.

@@ -33,6 +33,11 @@ public struct RowMapper: Sendable {
   private let ambiguous: (reference: ColumnReference, columns: [Int])?
   /// What the table's serial dates count from.
   private let serialDates: SerialDateSystem
+  /// Whether the table holds serial numbers for dates (a workbook's cells do; a text file's
+  /// are what was written).
+  private let serialsWritten: Bool
+  /// The last date an incident can have (`YYYY-MM-DD`): tomorrow, in UTC.
+  private let latestDate: String
   /// The table's hashtag row, for naming its columns in a message.
   private let hashtags: [String]?
 
@@ -41,12 +46,19 @@ public struct RowMapper: Sendable {
 
   /// The mapping for `table`: its header, hashtag row and date system.
   public init(mapping: Mapping, table: some TableReader) {
-    self.init(mapping: mapping, header: table.header, hashtags: table.hashtags, serialDates: table.serialDates)
+    self.init(
+      mapping: mapping, header: table.header, hashtags: table.hashtags, serialDates: table.serialDates,
+      serialsWritten: table.holdsSerialDates)
   }
 
-  public init(mapping: Mapping, header: [String], hashtags: [String]?, serialDates: SerialDateSystem = .excel1900) {
+  public init(
+    mapping: Mapping, header: [String], hashtags: [String]?, serialDates: SerialDateSystem = .excel1900,
+    serialsWritten: Bool = false
+  ) {
     self.mapping = mapping
     self.serialDates = serialDates
+    self.serialsWritten = serialsWritten
+    latestDate = DateReading.format(Date().addingTimeInterval(86_400))
     var indices: [String: Int] = [:]
     var missing: [ColumnReference] = []
     // Compared without invisible marks: a header pasted from right-to-left text may end
@@ -192,7 +204,7 @@ public struct RowMapper: Sendable {
     let type = rule.path.hasPrefix("extra.") ? FieldType.dynamic : (ReportSchema.field(rule.path)?.type ?? .dynamic)
     let isDate = type == .timestamp
     guard let raw = value(of: rule.source, row, forDate: isDate) else {
-      if case .date(_, _, let parts?) = rule.source, let year = cell(parts.year, row) {
+      if case .date(_, _, _, let parts?) = rule.source, let year = cell(parts.year, row) {
         guard cell(parts.month, row) != nil else { return .problem("the row gives the year \(year) but no month: no date can be made") }
         guard DateReading.isYear(Self.westernDigits(year)) else {
           return .problem("'\(year)' is not a year: a year has four digits")
@@ -205,6 +217,25 @@ public struct RowMapper: Sendable {
       return .none
     }
     let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+    // A date after tomorrow (UTC; a day's leeway for the zones ahead) is no incident's: a
+    // misread cell (a typo, a format that does not fit) that could not be put right once
+    // recorded, since the report's id is then taken.
+    if isDate, text.count >= 10, String(text.prefix(10)) > latestDate {
+      let written = rawDateText(rule.source, row) ?? text
+      return .problem(
+        "'\(CellComparison.shown(written))' reads as \(text.prefix(10)), a date still to come: not an incident's "
+          + "(is the cell mistyped, or are the mapping's formats not the file's?)")
+    }
+    // A month without its day is read as its first; when the `where` period starts or
+    // ends inside that month, the incident may be on either side: refused, as a year
+    // alone is, rather than filtered (or kept) on a guess.
+    if isDate, case .date(_, _, _, let parts?) = rule.source, parts.day.flatMap({ cell($0, row) }) == nil,
+      let straddled = periodEdge(insideMonthOf: String(text.prefix(10)))
+    {
+      return .problem(
+        "the row gives the month \(text.prefix(7)) but no day, and the period (where) \(straddled) inside it: "
+          + "the incident cannot be placed inside or outside the period")
+    }
     // `skip` compares as `map` and the tests do: case aside; a split cell's parts each.
     func skipped(_ value: String) -> Bool {
       value.isEmpty || rule.skip.contains(value) || rule.foldedSkip.contains(CellComparison.folded(value))
@@ -263,7 +294,7 @@ public struct RowMapper: Sendable {
     case .join(let references, let separator):
       let parts = references.compactMap { cell($0, row)?.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
       return parts.isEmpty ? nil : parts.joined(separator: separator)
-    case .date(let column, let patterns, let parts):
+    case .date(let column, let patterns, let serials, let parts):
       if let parts {
         guard let year = cell(parts.year, row), let month = cell(parts.month, row) else { return nil }
         return DateReading.fromParts(
@@ -274,9 +305,12 @@ public struct RowMapper: Sendable {
       // Dates are written in Arabic-Indic digits too (`٠٤/٠٣/٢٠١٦`), as numbers are.
       let text = Self.westernDigits(cellText)
       // The mapping's own formats before a serial number: `ddMMyy` reads 040316 as
-      // 2016-03-04, which is also a serial (of 2010).
+      // 2016-03-04, which is also a serial (of 2010). A text file whose dates the formats
+      // describe holds no serials unless the mapping says so: there a number that fits no
+      // format is a date whose zero a spreadsheet dropped (40316), or a typo.
+      let readsSerials = serials ?? (patterns.isEmpty || serialsWritten)
       return DateReading.isoDate(text) ?? patterns.lazy.compactMap { DateReading.withPattern(text, $0) }.first
-        ?? DateReading.excelSerial(text, serialDates)
+        ?? (readsSerials ? DateReading.excelSerial(text, serialDates) : nil)
     case .choice(let cases, let otherwise):
       return cases.first { holds($0.0, row) }?.1 ?? otherwise
     case .digest(let references):
@@ -288,8 +322,10 @@ public struct RowMapper: Sendable {
 
   /// The year a date source names, when it names one (a year cell, or text starting so).
   private func year(of source: ValueSource, _ row: TableRow) -> Int? {
-    guard let text = rawDateText(source, row) else { return nil }
-    let digits = text.trimmingCharacters(in: .whitespaces).prefix(4)
+    guard let text = rawDateText(source, row)?.trimmingCharacters(in: .whitespaces) else { return nil }
+    // Four digits, alone or before a separator (`2015`, `2015/11`): not the start of a
+    // longer number (`40316`), which names no year.
+    let digits = text.prefix { $0.isASCII && $0.isNumber }
     return digits.count == 4 ? Int(digits) : nil
   }
 
@@ -305,6 +341,19 @@ public struct RowMapper: Sendable {
     }
   }
 
+  /// Where the `where` period begins or ends inside the month of `firstDay` (`YYYY-MM-01`),
+  /// cutting it in two (`starts 2015-11-14`); nil when the month is wholly in or out.
+  private func periodEdge(insideMonthOf firstDay: String) -> String? {
+    let month = firstDay.prefix(7)
+    for filter in mapping.filters {
+      guard case .dateRange(let from, let to) = filter else { continue }
+      if let from, from.prefix(7) == month, from > firstDay { return "starts \(from)" }
+      // The month's last day is at most its 31st: an end before it cuts the month.
+      if let to, to.prefix(7) == month, to < DateReading.lastDay(ofMonth: firstDay) { return "ends \(to)" }
+    }
+    return nil
+  }
+
   /// Whether every day of `year` is outside the mapping's date range.
   private func outsideDateRange(year: Int) -> Bool {
     mapping.filters.contains { filter in
@@ -316,7 +365,7 @@ public struct RowMapper: Sendable {
   }
 
   private func rawDateText(_ source: ValueSource, _ row: TableRow) -> String? {
-    guard case .date(let column, _, let parts) = source else { return nil }
+    guard case .date(let column, _, _, let parts) = source else { return nil }
     if let column { return cell(column, row) }
     if let parts { return [cell(parts.year, row), cell(parts.month, row), parts.day.flatMap { cell($0, row) }].compactMap { $0 }.joined(separator: "/") }
     return nil

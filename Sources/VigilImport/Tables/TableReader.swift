@@ -19,6 +19,9 @@ public protocol TableReader {
   /// What a date's serial number counts from: an XLSX workbook says (Excel for the Mac
   /// wrote the 1904 system); other tables hold no serials of their own, so the 1900 system.
   var serialDates: SerialDateSystem { get }
+  /// Whether dates may be serial numbers in its cells: a workbook's are (a date cell is
+  /// its number); a text file's cells are what was written.
+  var holdsSerialDates: Bool { get }
   /// What the file says of itself that its rows do not show, once they are read: a page
   /// of a paged export ("one page of several …"). Nil when it is whole, as far as it says.
   var partial: String? { get }
@@ -28,6 +31,7 @@ extension TableReader {
   public var columnsWithoutValues: [String] { [] }
   public var partial: String? { nil }
   public var serialDates: SerialDateSystem { .excel1900 }
+  public var holdsSerialDates: Bool { false }
 }
 
 /// The two date systems of spreadsheet serial numbers (ECMA-376 Part 1, §18.17.4.1): a

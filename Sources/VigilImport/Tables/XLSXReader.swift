@@ -17,6 +17,7 @@ public struct XLSXReader: TableReader {
   public let header: [String]
   public let hashtags: [String]?
   public let serialDates: SerialDateSystem
+  public var holdsSerialDates: Bool { true }
 
   /// How far the shared-strings table (into memory) and the sheet (onto disk) may
   /// inflate. A parameter so that tests can reach a limit without hundreds of megabytes.
