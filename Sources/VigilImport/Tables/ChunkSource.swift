@@ -33,6 +33,24 @@ final class ChunkSource {
     if let descriptor { close(descriptor) }
   }
 
+  /// Back to the first byte, for a second reading; false when the file cannot be read
+  /// again (a pipe), and nothing was moved.
+  func rewind() -> Bool {
+    guard let descriptor else {
+      offset = 0
+      return true
+    }
+    guard lseek(descriptor, 0, SEEK_SET) == 0 else { return false }
+    error = nil
+    return true
+  }
+
+  /// Whether `rewind` can work: the file is seekable (not a pipe).
+  var canRewind: Bool {
+    guard let descriptor else { return true }
+    return lseek(descriptor, 0, SEEK_CUR) >= 0
+  }
+
   /// The next chunk; empty at the end of the file or after an error.
   func nextChunk() -> [UInt8] {
     guard error == nil else { return [] }

@@ -74,13 +74,63 @@ public struct JSONRecordsReader: TableReader {
   private init(_ source: ChunkSource, columns: [String], ndjson: Bool, maxRecordBytes: Int) throws(TableError) {
     header = columns
     withoutValues = Set(columns.indices)
+    // The keys of every record first, so that a short name (`killed`) means one field over
+    // the whole export: record by record, a record without `incident/killed` (Kobo leaves
+    // unanswered questions out) took `followup/killed` for it.
+    if source.canRewind {
+      var keys = Set<String>()
+      var scan = try JSONRecordSplitter(source: source, ndjson: ndjson, maxRecordBytes: maxRecordBytes)
+      // Records that do not parse, and a broken structure, are the reading's to report.
+      while let record = try? scan.next() {
+        if let fields = try? Self.fields(of: record) { keys.formUnion(fields.keys) }
+      }
+      guard source.rewind() else { throw TableError(row: nil, "cannot read the file a second time") }
+      bound = try Self.bind(columns, keys: keys)
+    } else {
+      bound = nil
+    }
     records = try JSONRecordSplitter(source: source, ndjson: ndjson, maxRecordBytes: maxRecordBytes)
+  }
+
+  /// Each wanted column's key, decided over the whole export (nil: the file could be read
+  /// only once, and each record decides).
+  private let bound: [String?]?
+
+  /// The key each column names over the whole export, by the steps `cells` takes; nil for
+  /// a column no record has. A name several keys answer at its first step is an error.
+  static func bind(_ columns: [String], keys: Set<String>) throws(TableError) -> [String?] {
+    let indexes = KeyIndexes(keys)
+    var bound: [String?] = []
+    for (offset, column) in columns.enumerated() {
+      if keys.contains(column) {
+        bound.append(column)
+        continue
+      }
+      let lowered = column.lowercased()
+      let steps = [indexes.bySegment[column], indexes.byLowercased[lowered], indexes.byLowercasedSegment[lowered]]
+      guard let keys = steps.lazy.compactMap({ $0 }).first else {
+        bound.append(nil)
+        continue
+      }
+      guard keys.count == 1 else {
+        throw TableError(
+          row: nil, column: offset + 1,
+          "\"\(column)\" matches several fields of the export (\(keys.sorted().joined(separator: ", "))); name one in full")
+      }
+      bound.append(keys[0])
+    }
+    return bound
   }
 
   public mutating func next() throws(TableError) -> TableRow? {
     guard let record = try records.next() else { return nil }
     let fields = try Self.fields(of: record)
-    let cells = try Self.cells(header, of: fields, row: record.row)
+    let cells: [String]
+    if let bound {
+      cells = bound.map { key in key.flatMap { fields[$0] } ?? "" }
+    } else {
+      cells = try Self.cells(header, of: fields, row: record.row)
+    }
     if !withoutValues.isEmpty { withoutValues = withoutValues.filter { cells[$0].isEmpty } }
     return TableRow(number: record.row, cells: cells)
   }
