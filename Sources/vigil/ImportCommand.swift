@@ -213,7 +213,7 @@ struct ImportCounts {
     }
     Swift.print("\(rows) row\(rows == 1 ? "" : "s") read: \(filtered) filtered out by the mapping")
     for (value, count) in top.prefix(20) {
-      Swift.print(TerminalText.safe("\(value.column): '\(value.value)'") + " unmapped, \(count) row\(count == 1 ? "" : "s")")
+      Swift.print(TerminalText.safe("\(value.column): '\(value.shownValue)'") + " unmapped, \(count) row\(count == 1 ? "" : "s")")
     }
     if top.count > 20 { Swift.print("… and \(top.count - 20) more unmapped values (--json lists them all)") }
   }

@@ -254,6 +254,30 @@ struct MappingTests {
     }
   }
 
+  /// A no-break space (Excel and web pages write one) is a space: in a header, in a value
+  /// `map` compares; a message spells it out, since it looks like one.
+  @Test func aNoBreakSpaceIsASpace() throws {
+    let mapping = """
+      mapping: t
+      id: {column: Incident ID}
+      fields:
+        occurred_at: {column: Date}
+        type: {value: attack}
+        location.governorate: {column: G, map: {Aleppo Governorate: Aleppo}}
+      """
+    let header = ["Incident\u{00A0}ID", "Date", "G"]
+    let mapper = try Self.mapper(mapping, header: header)
+    #expect(mapper.missingColumnsProblem(header: header) == nil)
+    var unmapped: [RowMapper.UnmappedValue] = []
+    let report = try #require(
+      Self.report(mapper.map(TableRow(number: 2, cells: ["7", "2016-03-04", "Aleppo\u{00A0}Governorate"]), unmapped: &unmapped)))
+    #expect((report["location"] as? [String: Any])?["governorate"] as? String == "Aleppo" && unmapped.isEmpty)
+    _ = mapper.map(TableRow(number: 3, cells: ["8", "2016-03-04", "Idlib\u{00A0}Governorate"]), unmapped: &unmapped)
+    #expect(unmapped.map(\.shownValue) == ["Idlib<U+00A0>Governorate"])
+    let missing = try Self.mapper(mapping.replacingOccurrences(of: "Incident ID", with: "Incident Code"), header: header)
+    #expect(missing.missingColumnsProblem(header: header)?.hasSuffix("its columns: 'Incident<U+00A0>ID', 'Date', 'G'") == true)
+  }
+
   /// The letter forms name matching folds all fold here too — ؤ, ئ and presentation forms
   /// — and numbers, dates and yes/no read through the invisible marks right-to-left text
   /// carries (Windows' Arabic dates put U+200F between the parts), as does a header.

@@ -22,6 +22,10 @@ enum CellComparison {
     var scalars = String.UnicodeScalarView()
     for scalar in text.unicodeScalars {
       if isInvisibleMark(scalar) { continue }
+      if isOtherSpace(scalar) {
+        scalars.append(" ")
+        continue
+      }
       switch scalar.value {
       case 0x064B...0x065F, 0x0670, 0x0640:
         continue  // diacritics, tatweel
@@ -47,22 +51,34 @@ enum CellComparison {
     }
   }
 
-  /// The text without its invisible marks: what a number, a date, a yes or no, or a
-  /// column's name is read from.
+  /// The spaces that are not U+0020 but look like it: the no-break space (Excel and web
+  /// pages write it: `Incident ID` with U+00A0 looks like the header a mapping names), the
+  /// typographic spaces, the narrow no-break space, the ideographic space.
+  static func isOtherSpace(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.value {
+    case 0x00A0, 0x1680, 0x2000...0x200A, 0x202F, 0x205F, 0x3000: true
+    default: false
+    }
+  }
+
+  /// The text without its invisible marks, and its other spaces plain ones: what a number,
+  /// a date, a yes or no, or a column's name is read from.
   static func withoutMarks(_ text: String) -> String {
-    guard text.unicodeScalars.contains(where: isInvisibleMark) else { return text }
-    var scalars = text.unicodeScalars
-    scalars.removeAll(where: isInvisibleMark)
+    guard text.unicodeScalars.contains(where: { isInvisibleMark($0) || isOtherSpace($0) }) else { return text }
+    var scalars = String.UnicodeScalarView()
+    for scalar in text.unicodeScalars where !isInvisibleMark(scalar) {
+      scalars.append(isOtherSpace(scalar) ? " " : scalar)
+    }
     return String(scalars)
   }
 
-  /// A text from a file as a message shows it: control characters and invisible marks
-  /// as `<U+200F>`, so that two names that look the same show how they differ, and a
+  /// A text from a file as a message shows it: control characters, invisible marks and
+  /// spaces other than U+0020 as `<U+200F>`, so that two names that look the same show how they differ, and a
   /// file cannot write to the terminal.
   static func shown(_ text: String) -> String {
     var shown = ""
     for scalar in text.unicodeScalars {
-      if isInvisibleMark(scalar) || scalar.properties.generalCategory == .control
+      if isInvisibleMark(scalar) || isOtherSpace(scalar) || scalar.properties.generalCategory == .control
         || scalar.properties.generalCategory == .format
       {
         shown += "<U+" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4) + ">"

@@ -192,6 +192,9 @@ public struct RowMapper: Sendable {
   public struct UnmappedValue: Hashable, Sendable {
     public let column: String
     public let value: String
+
+    /// The value as a message shows it: invisible marks and unusual spaces spelled out.
+    public var shownValue: String { CellComparison.shown(value) }
   }
 
   private enum Converted {
