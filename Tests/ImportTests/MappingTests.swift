@@ -440,6 +440,7 @@ struct MappingTests {
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack, column: B}\n", "m.yaml:5:9", "type: give exactly one of"),
     ("mapping: t\nid: {column: A}\nwhere: [{column: B, matches: \"(\"}]\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:3:30", "matches: not a regular expression"),
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {hxl: adm1}\n", "m.yaml:5:15", "hxl must be a hashtag"),
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  location.lat: {column: Lat, only_when: {column: P, equals: [x]}}\nextra:\n  location_lat: Other\n", "m.yaml:8:17", "extra.location_lat is where location.lat goes when its only_when does not hold"),
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\nextras: {}\n", "m.yaml:6:1", "unknown key 'extras' in a mapping file"),
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: atack}\n", "m.yaml:5:9", "type: 'atack' is not one of its words"),
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  weapons: {column: W, map: {Jet: [airstrike]}}\n", "m.yaml:6:12", "weapons: 'airstrike' is not one of its words"),

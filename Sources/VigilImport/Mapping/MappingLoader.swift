@@ -82,6 +82,17 @@ public enum MappingLoader {
       for required in ["occurred_at", "type"] where !fields.contains(where: { $0.path == required }) {
         fail(position, "a mapping file needs fields.\(required): every report has one")
       }
+      // A field whose only_when fails goes under extra.<path with _>: an extra of that
+      // name would overwrite it, row by row, without a word.
+      for field in fields where field.onlyWhen != nil {
+        let moved = "extra." + field.path.replacingOccurrences(of: ".", with: "_")
+        if let extra = extras.first(where: { $0.path == moved }) {
+          fail(
+            extra.position,
+            "\(moved) is where \(field.path) goes when its only_when does not hold (\(field.position)); "
+              + "name this extra otherwise")
+        }
+      }
       guard let name, let id else { return nil }
       return Mapping(
         name: name, path: path, format: format, sheet: sheet, filters: filters, id: id, fields: fields, extras: extras,
