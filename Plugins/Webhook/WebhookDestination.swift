@@ -3,9 +3,9 @@ import NIOConcurrencyHelpers
 import VigilCore
 
 /// Posts a batch of alert records, `batch` to a request, in `seq` order. A request the
-/// receiver could not take now (no answer, 408, 429, 5xx) fails the whole batch, which
-/// Vigil sends again later — records already taken come again, under the same keys, and a
-/// receiver drops them. A request it refuses for good (another 4xx, or a 3xx, which is not
+/// receiver could not take now (no answer, 408, 429, 5xx) ends the batch there: what the
+/// requests before it carried is done with (`PartlyDelivered`), and Vigil sends the rest
+/// again later, from that request on, under the same keys. A request it refuses for good (another 4xx, or a 3xx, which is not
 /// followed) does not stop the rest: its records are named at the end, and Vigil parks them.
 struct WebhookDestination: AlertDestination {
   let settings: WebhookSettings
@@ -32,12 +32,19 @@ struct WebhookDestination: AlertDestination {
       refusedBefore[alert.seq].map { RefusedRecords.Refusal(seq: alert.seq, reason: $0) }
     }
     let alerts = refusedBefore.isEmpty ? batch : batch.filter { refusedBefore[$0.seq] == nil }
-    // A request that fails the batch keeps what was refused before it for the next try.
+    // The last record of the last request answered (taken, or refused for good).
+    var answeredThrough: UInt64?
+    // A request that fails the batch: what the requests before it got through is done
+    // with (`PartlyDelivered`: the sink moves on to there, parking what was refused); what
+    // was refused after it, in an earlier try, is kept for the next one.
     func failing(_ error: any Error) -> any Error {
+      let done = answeredThrough.map { through in refusals.filter { $0.seq <= through } } ?? []
       refusedInFailedBatch.withLockedValue { kept in
-        for refusal in refusals { kept[refusal.seq] = refusal.reason }
+        for refusal in refusals where !done.contains(refusal) { kept[refusal.seq] = refusal.reason }
+        for refusal in done { kept[refusal.seq] = nil }
       }
-      return error
+      guard let answeredThrough else { return error }
+      return PartlyDelivered(through: answeredThrough, refusals: done.sorted { $0.seq < $1.seq }, cause: error)
     }
     // Read for each delivery: a secret changed (on both sides) is used from the next try,
     // parked records sent again included. Unreadable now, the batch waits and status says why.
@@ -74,13 +81,14 @@ struct WebhookDestination: AlertDestination {
       }
       switch verdict {
       case .delivered:
-        continue
+        answeredThrough = records.last?.seq
       case .retry(let reason, let seconds?):
         throw failing(RetryLater(seconds: seconds, reason: reason))
       case .retry(let reason, nil):
         throw failing(WebhookPoster.Failure(description: reason))
       case .refused(let reason):
         refusals += request.seqs.map { RefusedRecords.Refusal(seq: $0, reason: reason) }
+        answeredThrough = records.last?.seq
       }
     }
     // This batch is done with: only its own records are forgotten (a resend of parked

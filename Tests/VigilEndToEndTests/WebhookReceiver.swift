@@ -33,6 +33,8 @@ final class WebhookReceiver: Sendable {
     /// How many requests get 503 after each refusal.
     var unavailableAfterRefusal = 0
     var silent = false
+    /// Every so many requests gets 503 (0: none): a receiver that fails now and then.
+    var failEvery = 0
     var requests: [Request] = []
   }
 
@@ -77,6 +79,11 @@ final class WebhookReceiver: Sendable {
     }
   }
 
+  /// Every `count`th request from now on gets 503 (0: none).
+  func failEvery(_ count: Int) {
+    script.withLockedValue { $0.failEvery = count }
+  }
+
   /// Whether requests get no answer at all (a receiver that hangs).
   func beSilent(_ silent: Bool) {
     script.withLockedValue { $0.silent = silent }
@@ -103,6 +110,8 @@ final class WebhookReceiver: Sendable {
       if script.unavailableLeft > 0 {
         script.unavailableLeft -= 1
         answer = (.serviceUnavailable, first ? [("Retry-After", "1")] : [], "busy, try later")
+      } else if script.failEvery > 0, (script.requests.count + 1).isMultiple(of: script.failEvery) {
+        answer = (.serviceUnavailable, [], "busy now and then")
       } else if let refused = script.refusedSeq, carried.contains(refused) {
         answer = (.badRequest, [], "record \(refused) is not wanted here\n")
         script.unavailableLeft = script.unavailableAfterRefusal

@@ -195,6 +195,25 @@ struct WebhookSinkTests {
     expectCleanStop(daemon)
   }
 
+  /// A receiver that fails one request in a few gets every record, each taken once: the
+  /// requests before a failed one are done with, and delivery goes on from the failed one.
+  /// (Sent again from the batch's start, the same first records went again and again, and
+  /// a chat channel got them four times while the rest never came.)
+  @Test func aReceiverThatFailsNowAndThenGetsEachRecordOnce() throws {
+    let directory = try TemporaryDirectory()
+    let receiver = try WebhookReceiver(unavailable: 0)
+    receiver.failEvery(4)
+    let daemon = try Self.daemon(in: directory, receiver: receiver)
+    _ = try daemon.exchange((0..<12).map { DaemonEndToEndTests.report("FLAKY-\($0)") })
+    let logged = Set(try SinkEndToEndTests.loggedAlerts(in: directory.path).keys.map(UInt64.init))
+    #expect(logged.count >= 12)
+    let accepted = { receiver.requests.filter { $0.status == 200 }.flatMap(\.seqs) }
+    #expect(eventually(within: 90) { Set(accepted()) == logged }, "\(accepted().sorted()) of \(logged.sorted())")
+    #expect(accepted().count == Set(accepted()).count, "a record taken twice: \(accepted().sorted())")
+    #expect(receiver.requests.filter { $0.status == 503 }.count >= 3)
+    expectCleanStop(daemon)
+  }
+
   /// A batch the receiver did not take goes again as it was, not with the records that
   /// came meanwhile: its `Idempotency-Key` is the key it had.
   @Test func aBatchTriedAgainKeepsItsRecordsAndItsKey() throws {

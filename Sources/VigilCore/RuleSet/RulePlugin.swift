@@ -59,8 +59,9 @@ public protocol AlertDestination: Sendable {
   /// Delivers a batch, in `seq` order; throws to have the whole batch retried later. It
   /// runs on the sink's own thread and may take its time; a batch may come again after a
   /// failure or a restart (at-least-once), so a destination that must not hold duplicates
-  /// keys what it stores by `seq`. Two errors say more: `RetryLater` (the destination
-  /// asked for a pause) and `RefusedRecords` (the rest was delivered; these never will be).
+  /// keys what it stores by `seq`. Three errors say more: `RetryLater` (the destination
+  /// asked for a pause), `RefusedRecords` (the rest was delivered; these never will be) and
+  /// `PartlyDelivered` (the batch went up to a record; the rest is to be tried again).
   func deliver(_ alerts: [RecordedAlert]) throws
   /// Whether it also takes every report as the journal holds it (docs/plugins.md,
   /// "Reports for sinks"); default no.
@@ -137,6 +138,26 @@ public struct RefusedRecords: Error, CustomStringConvertible {
   public var description: String {
     refusals.map { "seq \($0.seq): \($0.reason)" }.joined(separator: "; ")
   }
+}
+
+/// Thrown by `AlertDestination.deliver` when the first part of the batch went and the rest
+/// is to be tried again: every record up to `through` was taken (or refused for good:
+/// `refusals`, which Vigil parks), and `cause` says why the rest was not (a `RetryLater`,
+/// or any error). Vigil moves the sink's cursor to `through` before it waits: a receiver
+/// that fails one request in twenty still gets every record, each about once, where the
+/// whole batch sent again from its start got the same first records again and again.
+public struct PartlyDelivered: Error, CustomStringConvertible {
+  public let through: UInt64
+  public let refusals: [RefusedRecords.Refusal]
+  public let cause: any Error
+
+  public init(through: UInt64, refusals: [RefusedRecords.Refusal], cause: any Error) {
+    self.through = through
+    self.refusals = refusals
+    self.cause = cause
+  }
+
+  public var description: String { "\(cause)" }
 }
 
 /// Thrown by `AlertDestination.deliver(reports:)` when the batch went, but the destination

@@ -204,13 +204,20 @@ public final class SinkDelivery: @unchecked Sendable {
         // failing either: what failed before would have been tried again in it.)
         noteSuccess()
         if !resent && !reportsMoved && !alertsMoved { waitForRecords(after: bound, journal: journalled) }
-      } catch let wait as RetryLater {
-        note(failure: wait)
-        pause(max(backoff, min(wait.seconds, Self.longestRetryAfter)))
-        backoff = min(backoff * 2, Self.longestBackoff)
       } catch {
-        note(failure: error)
-        pause(backoff)
+        // Part of a batch went: the destination is taking records, and the wait starts
+        // short again.
+        var cause = error
+        if let partly = error as? PartlyDelivered {
+          backoff = 0.1
+          cause = partly.cause
+        }
+        note(failure: cause)
+        if let wait = cause as? RetryLater {
+          pause(max(backoff, min(wait.seconds, Self.longestRetryAfter)))
+        } else {
+          pause(backoff)
+        }
         backoff = min(backoff * 2, Self.longestBackoff)
       }
     }
@@ -349,6 +356,20 @@ public final class SinkDelivery: @unchecked Sendable {
         try destination.deliver(records)
       } catch let refused as RefusedRecords {
         again = entries(for: refused, from: records)
+      } catch let partly as PartlyDelivered {
+        // Those up to `through` are done with; the rest stay parked, and the resend asked.
+        let refusedAgain = entries(for: RefusedRecords(partly.refusals), from: records)
+        let done = Set(chosen.filter { $0.seq <= partly.through }.map(\.seq))
+        try parked.replace(with: all.filter { !done.contains($0.seq) } + refusedAgain)
+        let went = done.count - refusedAgain.count
+        log("sink \(name): parked records sent again: \(went) taken, \(refusedAgain.count) refused again, the rest to follow")
+        state.withLockedValue {
+          $0.delivered += went
+          $0.parked = all.count - done.count + refusedAgain.count
+          // Asked still: the chosen records not answered yet (not those refused again now).
+          $0.resend = .some(Set(chosen.map(\.seq)).subtracting(done))
+        }
+        throw partly
       }
       kept += again
       log("sink \(name): parked records sent again: \(chosen.count - again.count) taken, \(again.count) refused again")
@@ -389,6 +410,20 @@ public final class SinkDelivery: @unchecked Sendable {
         taken = try deliver(wanted)
       }
       try saveCursor("\(last.seq)", to: cursorPath)
+    } catch let partly as PartlyDelivered {
+      // The records up to `through` went (those refused among them are parked): the
+      // cursor moves there, and the rest comes again next time.
+      reader.withLockedValue { $0.position = start }
+      let parking = entries(for: RefusedRecords(partly.refusals), from: wanted)
+      try park(parking)
+      try saveCursor("\(partly.through)", to: cursorPath)
+      let went = wanted.filter { $0.seq <= partly.through }.count - parking.count
+      state.withLockedValue {
+        $0.cursor = partly.through
+        $0.delivered += went
+        $0.deliveringSince = nil
+      }
+      throw partly
     } catch {
       // The same records again next time.
       reader.withLockedValue { $0.position = start }
