@@ -55,9 +55,33 @@ struct WebhookChatTemplate: Equatable {
       case .literal(let text): text
       case .placeholder("seq"): String(seq)
       case .placeholder("node"): node
-      case .placeholder(let name): record.map { Self.text(of: $0[name]) } ?? ""
+      case .placeholder(let name): Self.inert(record.map { Self.text(of: $0[name]) } ?? "")
       }
     }.joined()
+  }
+
+  /// A field's text made inert for chat markup: `&`, `<` and `>` as the entities Slack's
+  /// text asks for (and Mattermost's Markdown reads back as the characters), so a report
+  /// cannot write `<!channel>` or a link `<https://…|a trusted name>`; and an `@` before a
+  /// letter gets a word joiner (U+2060) after it, so `@here`, `@channel`, `@all` or a
+  /// user's name in a report notify nobody. The template's own words are left as written:
+  /// they are the operator's.
+  static func inert(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: { "&<>@".unicodeScalars.contains($0) }) else { return text }
+    var out = String.UnicodeScalarView()
+    let scalars = Array(text.unicodeScalars)
+    for (index, scalar) in scalars.enumerated() {
+      switch scalar {
+      case "&": out.append(contentsOf: "&amp;".unicodeScalars)
+      case "<": out.append(contentsOf: "&lt;".unicodeScalars)
+      case ">": out.append(contentsOf: "&gt;".unicodeScalars)
+      case "@":
+        out.append(scalar)
+        if index + 1 < scalars.count, scalars[index + 1].properties.isAlphabetic { out.append("\u{2060}") }
+      default: out.append(scalar)
+      }
+    }
+    return String(out)
   }
 
   /// A field as words: a list (`basis`) joined with semicolons (as the rule catalogue

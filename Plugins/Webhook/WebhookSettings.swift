@@ -141,7 +141,7 @@ struct WebhookSettings {
       guard !reservedHeaders.contains(pair.key.lowercased()) else {
         throw PluginSettingsError("headers: \(pair.key) is set by Vigil on every request and cannot be replaced")
       }
-      guard case .scalar(let value) = pair.value, !value.contains(where: { $0 == "\r" || $0 == "\n" }) else {
+      guard case .scalar(let value) = pair.value, !value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) else {
         throw PluginSettingsError("headers: \(pair.key) must have one value on one line")
       }
       headers.append((pair.key, value))

@@ -22,6 +22,8 @@ struct AlertQueryText {
     if let until = query.untilMs { pairs.append(("until", UTCTime.format(millisecondsSinceEpoch: until))) }
     if let text = query.text { pairs.append(("q", text)) }
     if query.limit != AlertQuery().limit { pairs.append(("limit", String(query.limit))) }
+    // The lower bound stays: an older page of "after 13000" is still after 13000.
+    if let after = query.after { pairs.append(("after", String(after))) }
     if let before { pairs.append(("before", String(before))) }
     return pairs.map { "\(HTML.query($0.0))=\(HTML.query($0.1))" }.joined(separator: "&")
   }

@@ -98,6 +98,11 @@ struct WebhookTests {
       Self.problem(Self.settings(base, headers: [("X-Vigil-Signature-256", "sha256=0")]))
         == "headers: X-Vigil-Signature-256 is set by Vigil on every request and cannot be replaced")
     #expect(Self.problem(Self.settings(base, headers: [("Bad Name", "x")])) == "headers: Bad Name is not a header name")
+    // A line break in a value, however written (Swift's "\r\n" is one Character, neither
+    // "\r" nor "\n"): refused at start, not failed at every delivery.
+    for value in ["v\r\nX-Injected: 1", "v\nX", "v\rX"] {
+      #expect(Self.problem(Self.settings(base, headers: [("X-A", value)])) == "headers: X-A must have one value on one line")
+    }
     #expect(Self.problem(.mapping([.init(key: "url", value: .sequence([]))])) == "url must be a single value")
     #expect(Self.problem(.scalar("")) == "the settings must be a mapping with url and secret_file")
   }
@@ -192,6 +197,16 @@ struct WebhookTests {
     #expect(
       try WebhookChatTemplate("{} {{rule}} {rule").render(line: Self.line9, seq: 9, node: "n")
         == "{} {weapons.any_attack} {rule")
+  }
+
+  /// A report's text cannot write chat markup: Slack's `<!channel>` and links, `&`, and
+  /// Mattermost's `@here` reach the channel inert; the template's own words stay as written.
+  @Test func aRecordsTextIsInertInAChat() throws {
+    #expect(
+      WebhookChatTemplate.inert("<!channel> <https://evil.example/login|OCHA portal> & @here, a@1")
+        == "&lt;!channel&gt; &lt;https://evil.example/login|OCHA portal&gt; &amp; @\u{2060}here, a@1")
+    let line = #"{"seq":3,"time":"2026-11-29T03:43:08.000Z","rule":"r.x","priority":"high","report_id":"A","message":"by <!here> @all","basis":[],"prev":"p","hash":"h"}"#
+    #expect(try WebhookChatTemplate("<@U1> {message}").render(line: line, seq: 3, node: "n") == "<@U1> by &lt;!here&gt; @\u{2060}all")
   }
 
   @Test func aChatBodyIsTextJSONWithOneLinePerRecord() throws {

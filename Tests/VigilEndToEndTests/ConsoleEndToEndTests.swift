@@ -149,6 +149,11 @@ struct ConsoleEndToEndTests {
     #expect(Self.milliseconds(shown) == Self.milliseconds("2016-03-04T04:40:00Z"), "\(shown)")
     try expect("until=" + Self.encoded(shown), incident(from: "1900-01-01T00:00:00Z", before: "2016-03-04T04:40:00Z"))
 
+    // "Older →" keeps the lower bound: the next page of "after N" is still after N.
+    let afterPage = try console.http.request(path: "/alerts?after=2&limit=1").body
+    let older = String(try #require(afterPage.firstMatch(of: #/id="older" href="([^"]*)"/#), "\(afterPage.prefix(3000))").1)
+    #expect(older.contains("after=2&amp;before="), "\(older)")
+
     // The overview's parameters likewise: an unknown one, or days with from, is refused.
     for (query, parameter) in [
       ("priority=urgent", "priority"), ("days=30&from=2016-01-01", "days and from"), ("days=5&days=6", "days: given twice"),
