@@ -35,11 +35,19 @@ struct PostgresConnector: Sendable {
       throw PostgresSinkError(
         "cannot connect to PostgreSQL at \(settings.place) as \(credentials.user): \(Self.describe(error))")
     }
+    // The server gives up a statement when the sink does (`timeout_s`): one blocked on a
+    // lock otherwise went on waiting after the sink closed its connection, and each
+    // timeout left one more session behind, until `max_connections` ran out.
+    let milliseconds = max(1, Int((settings.timeout * 1000).rounded()))
     do {
       try await connection.query("SET TIME ZONE 'UTC'", logger: Self.quiet)
+      try await connection.query(
+        PostgresQuery(unsafeSQL: "SET statement_timeout = \(milliseconds)"), logger: Self.quiet)
+      try await connection.query(
+        PostgresQuery(unsafeSQL: "SET idle_in_transaction_session_timeout = \(milliseconds)"), logger: Self.quiet)
     } catch {
       try? await connection.close()
-      throw PostgresSinkError("PostgreSQL at \(settings.place) refused SET TIME ZONE: \(Self.describe(error))")
+      throw PostgresSinkError("PostgreSQL at \(settings.place) refused the session's settings: \(Self.describe(error))")
     }
     return connection
   }

@@ -381,6 +381,35 @@ struct PostgresSinkTests {
   /// A node whose files were wiped starts again at seq 1 under the same name: PostgreSQL
   /// keeps the first copy, the sink refuses to overwrite it, parks the record, and says so
   /// in status, in the error log and with a `vigil.sink_conflict` record.
+  /// A batch that times out (`timeout_s`) is given up by the server too: a statement
+  /// blocked on a lock went on waiting after the sink closed its connection, and each
+  /// timeout left one more session behind. Once the lock goes, every record is stored.
+  @Test func aTimedOutBatchLeavesNoSessionBehind() throws {
+    let server = try PostgresServer()
+    try server.createVigilDatabase()
+    let directory = try TemporaryDirectory()
+    let node = try Self.daemon(node: "t", server: server, in: directory, extra: "    timeout_s: 2")
+    _ = try node.exchange([Self.report("LOCK-0", 0)])
+    #expect(eventually(within: 60) { Self.caughtUp(node) }, "\(node.log())")
+    let holder = Thread {
+      _ = try? server.sql("BEGIN; LOCK TABLE vigil.alerts IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(25); COMMIT;", database: "vigil")
+    }
+    holder.start()
+    #expect(
+      eventually {
+        (try? server.sql("SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND granted", database: "vigil"))?
+          .trimmingCharacters(in: .whitespacesAndNewlines) != "0"
+      })
+    _ = try node.exchange((1..<6).map { Self.report("LOCK-\($0)", $0) })
+    #expect(try eventually(within: 60) { (try Self.sinkStatus(node)["failures"] as? Int ?? 0) >= 5 }, "\((try? Self.sinkStatus(node)) ?? [:])")
+    let waiting = try server.sql(
+      "SELECT count(*) FROM pg_stat_activity WHERE usename = 'vigil_writer' AND wait_event_type = 'Lock'", database: "vigil")
+    #expect((Int(waiting.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 99) <= 2, "sessions left waiting: \(waiting)")
+    #expect(eventually(within: 90) { Self.caughtUp(node) }, "\((try? Self.sinkStatus(node)) ?? [:])")
+    #expect(try Self.storedLines(server, node: "t") == (try Self.loggedRecords(in: directory.path)))
+    expectCleanStop(node)
+  }
+
   @Test func aRewrittenRecordIsRefusedAndRaisedNotOverwritten() throws {
     let server = try PostgresServer()
     try server.createVigilDatabase()
