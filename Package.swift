@@ -112,6 +112,8 @@ let package = Package(
         .product(name: "HTTPTypes", package: "swift-http-types"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         .product(name: "NIOCore", package: "swift-nio"),
+        // The blocking pool long queries run on.
+        .product(name: "NIOPosix", package: "swift-nio"),
         // HTTP/1.0 requests, seen before Hummingbird's conversion drops their version.
         .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "Crypto", package: "swift-crypto"),

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOPosix
 import VigilCore
 import VigilServer
 
@@ -14,10 +15,10 @@ struct ConsoleRoutes {
 
   func register(on router: Router<BasicRequestContext>) {
     router.get("/") { request, _ in
-      try page { html(views.overviewPage(period: try period(request))) }
+      try await offloaded { try page { html(views.overviewPage(period: try period(request))) } }
     }
     router.get("/alerts") { request, _ in
-      try page { html(views.alertsPage(try AlertQueryParameters.query(from: query(of: request)))) }
+      try await offloaded { try page { html(views.alertsPage(try AlertQueryParameters.query(from: query(of: request)))) } }
     }
     router.get("/alerts/{seq}") { _, context in
       guard let seq = seqParameter(context.parameters.get("seq")), let page = views.alertPage(seq: seq) else {
@@ -51,7 +52,8 @@ struct ConsoleRoutes {
       asset(ConsoleAssets.script, type: "text/javascript; charset=utf-8")
     }
     router.get("/api/alerts") { request, _ in
-      json(views.alertsJSON(try AlertQueryParameters.query(from: query(of: request))))
+      let alertQuery = try AlertQueryParameters.query(from: query(of: request))
+      return try await offloaded { json(views.alertsJSON(alertQuery)) }
     }
     router.get("/api/alerts/{seq}") { _, context in
       let given = context.parameters.get("seq") ?? ""
@@ -63,7 +65,10 @@ struct ConsoleRoutes {
     }
     router.get("/api/status") { _, _ in json(daemon.statusJSON()) }
     router.get("/api/rules") { _, _ in json(views.rulesJSON()) }
-    router.get("/api/overview") { request, _ in json(views.overviewJSON(period: try period(request))) }
+    router.get("/api/overview") { request, _ in
+      let period = try period(request)
+      return try await offloaded { json(views.overviewJSON(period: period)) }
+    }
     router.get("/api/events") { request, _ in
       let pairs = try query(of: request)
       // A stream sends what comes after `after`, oldest first: no page of it (`limit`, a
@@ -91,6 +96,13 @@ struct ConsoleRoutes {
       return Response(
         status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: daemon.metrics.exposition())))
     }
+  }
+
+  /// Work that may take long — a text search over a million records, an overview — on
+  /// NIO's blocking pool, not on the threads that answer every request: two searches at
+  /// once held the two cores' threads, and `/metrics` and the live streams waited for them.
+  private func offloaded(_ make: @escaping @Sendable () throws -> Response) async throws -> Response {
+    try await NIOThreadPool.singleton.runIfActive(make)
   }
 
   /// A page, or — for a parameter it cannot read — a page saying which and why (400).
