@@ -89,6 +89,32 @@ enum ConsoleAssets {
         var row = document.createElement("tr");
         row.className = "live";
         row.dataset.seq = String(record.seq);
+        // As HTML.isolatingRightToLeft: each right-to-left stretch of a message in a <bdi>
+        // of its own, from a right-to-left letter to the last one before a left-to-right one.
+        function isolateRightToLeft(td) {
+          var rtl = /[\\u0590-\\u08FF\\uFB1D-\\uFDFF\\uFE70-\\uFEFF\\u{10800}-\\u{10FFF}\\u{1E800}-\\u{1EFFF}]/u;
+          var chars = Array.from(td.textContent);
+          var kinds = chars.map(function (c) { return /\\p{L}/u.test(c) ? (rtl.test(c) ? 2 : 1) : 0; });
+          if (kinds.indexOf(2) < 0 || kinds.indexOf(1) < 0) return;
+          td.textContent = "";
+          var i = 0;
+          while (i < chars.length) {
+            var j = i;
+            if (kinds[i] !== 2) {
+              while (j < chars.length && kinds[j] !== 2) j++;
+              td.appendChild(document.createTextNode(chars.slice(i, j).join("")));
+              i = j;
+              continue;
+            }
+            var end = i;
+            for (j = i; j < chars.length && kinds[j] !== 1; j++) { if (kinds[j] === 2) end = j; }
+            while (end + 1 < chars.length && /\\p{Mn}/u.test(chars[end + 1])) end++;
+            var bdi = document.createElement("bdi");
+            bdi.textContent = chars.slice(i, end + 1).join("");
+            td.appendChild(bdi);
+            i = end + 1;
+          }
+        }
         function cell(name, text, auto) {
           var td = document.createElement("td");
           td.className = name;
@@ -114,7 +140,7 @@ enum ConsoleAssets {
         cell("priority p-" + String(record.priority).replace(/[^a-z]/g, ""), record.priority, false);
         cell("rule", record.rule, false);
         cell("governorate", record.region || "", true);
-        cell("message", record.message, true);
+        isolateRightToLeft(cell("message", record.message, true));
         table.insertBefore(row, table.firstChild);
         var empty = document.getElementById("no-alerts");
         if (empty) empty.remove();

@@ -190,7 +190,7 @@ struct ConsoleViews: Sendable {
       "<tr data-seq=\"\(alert.entry.seq)\"><td class=\"time\"><a href=\"/alerts/\(alert.entry.seq)\" title=\"\(HTML.escape(when))\">\(HTML.escape(Self.shortTime(when)))</a></td>"
       + "<td class=\"priority p-\(priority)\">\(priority)</td><td class=\"rule\">\(HTML.escape(alert.rule))</td>"
       + "<td class=\"governorate\" dir=\"auto\">\(HTML.escape(regionName(alert.place) ?? ""))</td>"
-      + "<td class=\"message\" dir=\"auto\">\(HTML.escape(record.message))</td></tr>"
+      + "<td class=\"message\" dir=\"auto\">\(HTML.isolatingRightToLeft(record.message))</td></tr>"
   }
 
   /// `2016-03-04T06:40:00+02:00` as `2016-03-04 06:40 +02:00`: the list's column stays
@@ -228,7 +228,7 @@ struct ConsoleViews: Sendable {
       ?? "<pre class=\"muted\">\(record.reportID == nil ? "This record has no report (a record of Vigil's own)." : "The report is not in the journal's kept files.")</pre>"
     let body = """
       <h1>Alert \(seq) <span class="p-\(alert.entry.priority.rawValue)">\(alert.entry.priority.rawValue)</span></h1>
-      <p class="message" dir="auto">\(HTML.escape(record.message))</p>
+      <p class="message" dir="auto">\(HTML.isolatingRightToLeft(record.message))</p>
       <dl class="cards"><div><dt>rule</dt><dd class="small">\(HTML.escape(alert.rule))</dd></div>
       <div><dt>incident time</dt><dd class="small">\(HTML.escape(record.occurredAt ?? "—"))</dd></div>
       <div><dt>raised</dt><dd class="small">\(HTML.escape(record.time))</dd></div>

@@ -30,6 +30,67 @@ enum HTML {
     return out
   }
 
+  /// A message — a rule's words with a report's texts in them — escaped, each right-to-left
+  /// stretch in a `<bdi>` of its own: from a right-to-left letter to the last one before a
+  /// left-to-right letter. In an element `dir="auto"` the sentence then runs as its own
+  /// words do (the browser looks past a `<bdi>` for the direction), and a report's Arabic
+  /// sits in it whole: "… in حلب; 3 civilians killed" no longer shows "3 ;حلب", nor a
+  /// message that starts with an Arabic name the rule's English right to left. A message
+  /// with no left-to-right letter is left as it is, to run right to left.
+  static func isolatingRightToLeft(_ text: String) -> String {
+    let scalars = Array(text.unicodeScalars)
+    guard scalars.contains(where: isRightToLeftLetter), scalars.contains(where: isLeftToRightLetter) else {
+      return escape(text)
+    }
+    var out = ""
+    var index = 0
+    while index < scalars.count {
+      guard isRightToLeftLetter(scalars[index]) else {
+        var plain = String.UnicodeScalarView()
+        while index < scalars.count, !isRightToLeftLetter(scalars[index]) {
+          plain.append(scalars[index])
+          index += 1
+        }
+        out += escape(String(plain))
+        continue
+      }
+      // To the last right-to-left letter before the next left-to-right one.
+      var end = index
+      var probe = index
+      while probe < scalars.count, !isLeftToRightLetter(scalars[probe]) {
+        if isRightToLeftLetter(scalars[probe]) { end = probe }
+        probe += 1
+      }
+      // The letter's own marks (vowel signs) after it go with it.
+      while end + 1 < scalars.count, scalars[end + 1].properties.generalCategory == .nonspacingMark { end += 1 }
+      var run = String.UnicodeScalarView()
+      run.append(contentsOf: scalars[index...end])
+      out += "<bdi>" + escape(String(run)) + "</bdi>"
+      index = end + 1
+    }
+    return out
+  }
+
+  private static func isLetter(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.properties.generalCategory {
+    case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: true
+    default: false
+    }
+  }
+
+  /// A letter of a right-to-left script: Hebrew, Arabic, Syriac, Thaana, N'Ko and their
+  /// extensions and presentation forms.
+  static func isRightToLeftLetter(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.value {
+    case 0x0590...0x08FF, 0xFB1D...0xFDFF, 0xFE70...0xFEFF, 0x10800...0x10FFF, 0x1E800...0x1EFFF: isLetter(scalar)
+    default: false
+    }
+  }
+
+  static func isLeftToRightLetter(_ scalar: Unicode.Scalar) -> Bool {
+    isLetter(scalar) && !isRightToLeftLetter(scalar)
+  }
+
   /// A query string's value, percent-encoded.
   static func query(_ text: String) -> String {
     var allowed = CharacterSet.alphanumerics

@@ -760,7 +760,10 @@ class Run:
         rtl_seq = self.submitted["VB-RD-1"][1]["alerts"][0]["seq"]
         ltr_seq = self.submitted["VB-HMS-1"][1]["alerts"][0]["seq"]
         problems = []
-        for seq, want in ((rtl_seq, "rtl"), (ltr_seq, "ltr")):
+        # A message is the rule's English sentence with the report's Arabic in it: the
+        # sentence runs left to right even when it starts with an Arabic name, and each
+        # Arabic stretch is isolated in a <bdi> that runs right to left.
+        for seq, want in ((rtl_seq, "ltr"), (ltr_seq, "ltr")):
             cell = self.browser.all(f'tr[data-seq="{seq}"] td.message')
             if not cell:
                 problems.append(f"no tr[data-seq={seq}] td.message on /alerts")
@@ -774,11 +777,16 @@ class Run:
             if computed != want:
                 problems.append(f"the message of alert {seq} ({short(holder.text, 80)}) has computed direction "
                                 f"{computed!r}, expected {want}")
+        isolated = self.browser.js("""return Array.from(document.querySelectorAll(
+              'tr[data-seq="' + arguments[0] + '"] td.message bdi')).map(function (b) {
+              return [b.textContent, getComputedStyle(b).direction]; });""", rtl_seq)
+        if not isolated or not isolated[0][0].startswith("الأمم") or any(d != "rtl" for _, d in isolated):
+            problems.append(f"the Arabic of alert {rtl_seq}'s message is not isolated right to left: {isolated}")
         # the detail page: an Arabic narrative or message in a dir=auto element reads rtl
         seq = self.submitted["VB-IDL-1"][1]["alerts"][0]["seq"]
         self.browser.get(self.url(f"/alerts/{seq}"))
         arabic = self.browser.js("""return Array.from(document.querySelectorAll('[dir=auto]')).filter(function (e) {
-              var t = e.textContent.trim(); return /^[\\u0600-\\u06ff]/.test(t); }).map(function (e) {
+              var t = e.textContent.trim(); return /^[\\u0600-\\u06ff]/.test(t) && !e.querySelector('bdi'); }).map(function (e) {
               return [e.tagName, getComputedStyle(e).direction, e.textContent.trim().slice(0, 40)]; });""")
         wrong = [a for a in arabic if a[1] != "rtl"]
         if wrong:
@@ -835,6 +843,21 @@ class Run:
             check(shown.get(alert["seq"]) == want,
                   f"live row {alert['seq']} shows {shown.get(alert['seq'])!r}, not {want!r}")
             check("\u202e" not in (shown.get(alert["seq"]) or ""), f"live row {alert['seq']} holds a raw U+202E")
+        # an Arabic place in a live row is isolated as the server's pages isolate it: the
+        # sentence left to right, the place in a <bdi> right to left
+        arabic = dict(LIVE_REPORT, id="VB-LIVE-AR", occurred_at="2016-09-05T11:30:00+03:00",
+                      location=dict(LIVE_REPORT["location"], place="كفر زيتا"))
+        alerts = self.submit([arabic])[0]["alerts"]
+        check(alerts, "the Arabic live report raised no alert")
+        self.browser.wait(lambda: all(self.browser.all(f'tr[data-seq="{a["seq"]}"]') for a in alerts),
+                          LIVE_DEADLINE_S, f"the Arabic report's alerts did not appear live within {LIVE_DEADLINE_S}s")
+        live_cells = self.browser.js("""return Array.from(document.querySelectorAll(
+              'tr[data-seq="' + arguments[0] + '"] td.message')).map(function (td) {
+              return [getComputedStyle(td).direction, Array.from(td.querySelectorAll('bdi')).map(function (b) {
+                return b.textContent; }), td.textContent]; });""", str(alerts[0]["seq"]))
+        check(live_cells and live_cells[0][0] == "ltr" and "كفر زيتا" in live_cells[0][1]
+              and live_cells[0][2] == as_displayed(alerts[0]["message"]).strip(),
+              f"the live row of an Arabic place is not isolated as the server's: {live_cells}")
         # a filtered list does not take a live alert that does not match
         self.browser.get(self.url("/alerts", priority="medium"))
         self.browser.wait(lambda: says_live(self.browser.text("#live-status")), 20,
