@@ -160,8 +160,38 @@ struct AlertLogFollower {
     return digits > 0 ? value : nil
   }
 
+  /// The file followed before a rotation, while the daemon may still be writing it: a
+  /// rotation that creates the new file first (logrotate's `create`) and tells vigild to
+  /// reopen a moment later leaves records going to the old file meanwhile. It is read until
+  /// the new file has a whole line (vigild has reopened: the old file is complete), then
+  /// one last time, and let go.
+  private var previous: (handle: FileHandle, partial: [UInt8])?
+
+  /// What the previous file got since it was last read, in whole lines.
+  private mutating func drainPrevious() -> [[UInt8]] {
+    guard var (file, partial) = previous, let data = try? InputFile.readToEnd(file.fileDescriptor) else { return [] }
+    partial += data
+    defer { previous = (file, partial) }
+    guard let lastNewline = partial.lastIndex(of: UInt8(ascii: "\n")) else { return [] }
+    let lines = partial[...lastNewline].split(separator: UInt8(ascii: "\n")).map(Array.init)
+    partial = Array(partial[(lastNewline + 1)...])
+    if let last = lines.last, let seq = Self.seq(of: last) { lastSeq = seq }
+    return lines
+  }
+
   mutating func readNew() throws(CommandFailure) -> [[UInt8]] {
-    var lines = try drain()
+    var lines: [[UInt8]] = []
+    if previous != nil {
+      // The old file's last records come before the new file's first.
+      lines += drainPrevious()
+      var status = stat()
+      if fstat(handle.fileDescriptor, &status) == 0, status.st_size > 0 {
+        lines += drainPrevious()
+        try? previous?.handle.close()
+        previous = nil
+      }
+    }
+    lines += try drain()
     var status = stat()
     if stat(path, &status) == 0 {
       if UInt64(status.st_ino) != inode, let next = FileHandle(forReadingAtPath: path) {
@@ -178,7 +208,11 @@ struct AlertLogFollower {
                 + "they could be read\n").utf8))
         }
         if let last = since.lines.last, let seq = Self.seq(of: last) { lastSeq = seq }
-        try? handle.close()
+        // The old file stays open, read until the new one is written (`previous`); only
+        // when no other file came between (two rotations between reads leave it complete).
+        if let older = previous { try? older.handle.close() }
+        previous = since.lines.isEmpty && since.gap == nil ? (handle, partial) : nil
+        if previous == nil { try? handle.close() }
         handle = next
         inode = UInt64(status.st_ino)
         offset = 0

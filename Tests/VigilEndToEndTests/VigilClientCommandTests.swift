@@ -482,6 +482,37 @@ struct VigilClientCommandTests {
     #expect(seqs == [2, 3, 4, 5, 6], "\(seen.sofar())")
   }
 
+  /// logrotate's `create`: the log renamed and a new, empty one made at once, vigild told
+  /// to reopen a moment later — records go on to the old file meanwhile. `tail -f` reads
+  /// them there until the new file is written, then goes on in it: nothing skipped.
+  @Test func tailReadsTheOldFileUntilTheNewOneIsWritten() throws {
+    let directory = try TemporaryDirectory()
+    let log = directory.path + "/alerts.jsonl"
+    func record(_ seq: Int) -> String { #"{"seq":\#(seq),"rule":"r","priority":"low","report_id":"R\#(seq)"}"# + "\n" }
+    try (record(1) + record(2)).write(toFile: log, atomically: false, encoding: .utf8)
+    let (follower, seen) = try Self.follow(["-n", "1", "--json", log], in: directory.path)
+    defer {
+      follower.terminate()
+      follower.waitUntilExit()
+    }
+    #expect(eventually { seen.sofar().contains(#""seq":2"#) })
+    // The daemon's descriptor, still on the old file after the rename.
+    let writer = try #require(FileHandle(forWritingAtPath: log))
+    try writer.seekToEnd()
+    #expect(rename(log, log + ".1") == 0)
+    #expect(FileManager.default.createFile(atPath: log, contents: nil))
+    Thread.sleep(forTimeInterval: 0.6)  // tail has seen the new, empty file
+    try writer.write(contentsOf: Data((record(3) + record(4)).utf8))
+    #expect(eventually { seen.sofar().contains(#""seq":4"#) }, "records written to the old file before the reopen")
+    try writer.close()
+    // Reopened: the new file is written.
+    try record(5).write(toFile: log, atomically: false, encoding: .utf8)
+    #expect(eventually { seen.sofar().contains(#""seq":5"#) })
+    Thread.sleep(forTimeInterval: 0.5)
+    let seqs = seen.sofar().split(separator: "\n").compactMap { $0.firstMatch(of: #/"seq":(\d+)/#).map { Int($0.1)! } }
+    #expect(seqs == [2, 3, 4, 5], "\(seen.sofar())")
+  }
+
   /// The file `tail -f` follows rotated and then removed (past `keep`) while it was held
   /// up (here stopped; a paused pager does the same): it takes up after the last record
   /// it printed from the kept files, and says which records no file holds any more.
