@@ -191,6 +191,17 @@ struct AlertLogFollower {
         previous = nil
       }
     }
+    // Cut in place and written again past where we were, before this read: the bytes
+    // before the offset are no longer the ones read there. Read from the start again,
+    // before reading on (which would take the new bytes past the offset for more of the
+    // same file, and skip those before it).
+    var current = stat()
+    if fstat(handle.fileDescriptor, &current) == 0, UInt64(current.st_size) < offset || !stillHoldsLastBytes() {
+      offset = 0
+      partial = []
+      lastBytes = []
+      try? handle.seek(toOffset: 0)
+    }
     lines += try drain()
     var status = stat()
     if stat(path, &status) == 0 {

@@ -482,6 +482,32 @@ struct VigilClientCommandTests {
     #expect(seqs == [2, 3, 4, 5, 6], "\(seen.sofar())")
   }
 
+  /// Cut in place and written again past where `tail -f` was, between two of its reads:
+  /// it reads the file again from its start, not on from its old offset (which skipped
+  /// the records written before it).
+  @Test func tailReadsAFileCutAndRefilledFromItsStart() throws {
+    let directory = try TemporaryDirectory()
+    let log = directory.path + "/alerts.jsonl"
+    func record(_ seq: Int) -> String { #"{"seq":\#(seq),"rule":"r","priority":"low","report_id":"R\#(seq)"}"# + "\n" }
+    try (13...16).map(record).joined().write(toFile: log, atomically: false, encoding: .utf8)
+    let (follower, seen) = try Self.follow(["-n", "1", "--json", log], in: directory.path)
+    defer {
+      follower.terminate()
+      follower.waitUntilExit()
+    }
+    #expect(eventually { seen.sofar().contains(#""seq":16"#) })
+    kill(follower.processIdentifier, SIGSTOP)
+    #expect(truncate(log, 0) == 0)
+    let handle = try #require(FileHandle(forWritingAtPath: log))
+    try handle.write(contentsOf: Data((17...30).map(record).joined().utf8))
+    try handle.close()
+    kill(follower.processIdentifier, SIGCONT)
+    #expect(eventually { seen.sofar().contains(#""seq":30"#) })
+    Thread.sleep(forTimeInterval: 0.5)
+    let seqs = seen.sofar().split(separator: "\n").compactMap { $0.firstMatch(of: #/"seq":(\d+)/#).map { Int($0.1)! } }
+    #expect(seqs == Array(16...30), "\(seen.sofar())")
+  }
+
   /// logrotate's `create`: the log renamed and a new, empty one made at once, vigild told
   /// to reopen a moment later — records go on to the old file meanwhile. `tail -f` reads
   /// them there until the new file is written, then goes on in it: nothing skipped.
