@@ -155,6 +155,12 @@ struct Verify: ParsableCommand {
           {
             problem = moved
           }
+          // A line in its place, after a record that is not: the line after it says so.
+          if verifier.missing == nil, number > 1, number < lines.count, !lines[number].isEmpty,
+            let blamed = verifier.blame(next: Array(lines[number]))
+          {
+            return .broken(file: file, line: number - 1, problem: blamed)
+          }
           return .broken(file: file, line: number, problem: problem)
         }
       }

@@ -687,6 +687,35 @@ struct VigilClientCommandTests {
     #expect(insertedRun.status == 1)
     #expect(insertedRun.standardOutput == "edited.jsonl:7: seq 3: out of order after seq 6 (reordered or inserted)\n")
 
+    // A forgery whose own hash was recomputed: the record after it names another hash for
+    // it, and the one after that names the record after it — the forgery is named, not the
+    // genuine record that follows it. A record replaced in its place, then one inserted
+    // before a genuine record with the seq it has.
+    func resealed(_ line: String, prev: String? = nil) -> String {
+      let cut = line.range(of: #","hash":""#)!
+      var prefix = String(line[..<cut.lowerBound])
+      let written = String(prefix.firstMatch(of: #/"prev":"([0-9a-f]{64})"/#)!.1)
+      if let prev { prefix = prefix.replacingOccurrences(of: written, with: prev) }
+      let digest = SHA256.hash(data: Data(((prev ?? written) + prefix).utf8)).map { String(format: "%02x", $0) }.joined()
+      return prefix + #","hash":""# + digest + #""}"#
+    }
+    var replaced = lines
+    replaced[4] = resealed(replaced[4].replacingOccurrences(of: "Darayya", with: "Douma"))
+    let replacedRun = try verify(replaced)
+    #expect(replacedRun.status == 1)
+    #expect(
+      replacedRun.standardOutput
+        == "edited.jsonl:5: seq 5: replaced: the record after it names another hash for it (its own was recomputed)\n",
+      "\(replacedRun.standardOutput)")
+    var forged = lines
+    let previousHash = String(lines[3].firstMatch(of: #/"hash":"([0-9a-f]{64})"/#)!.1)
+    forged.insert(resealed(lines[4].replacingOccurrences(of: "Darayya", with: "Douma"), prev: previousHash), at: 4)
+    let forgedRun = try verify(forged)
+    #expect(forgedRun.status == 1)
+    #expect(
+      forgedRun.standardOutput == "edited.jsonl:5: seq 5: inserted: the records before and after it name each other\n",
+      "\(forgedRun.standardOutput)")
+
     // Bytes after the hash are outside what it covers: a member, a space, a carriage return.
     let afterHash = [
       String(lines[4].dropLast()) + #","retracted":true}"#, lines[4] + " ", lines[4] + "\r",

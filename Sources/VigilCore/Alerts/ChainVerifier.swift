@@ -12,6 +12,11 @@ public struct ChainVerifier: Sendable {
   /// other verdict. Whether one of them comes later tells deleted from reordered
   /// (`reordered(laterSeq:)`).
   public private(set) var missing: ClosedRange<UInt64>?
+  /// The hash of the record before the last one.
+  private var hashBeforeLast: String?
+  /// The last break that may be the record before's doing (an "inserted or replaced" or
+  /// "out of order" verdict): the line's prev, hash and seq, and the two records before it.
+  private var lastBreak: (prev: String, hash: String, seq: UInt64, previousSeq: UInt64, previousHash: String?)?
 
   /// A record the chain is known to hold (`alerts.head`'s `seq` and `hash`): a line with
   /// its `seq` and another hash, however sound its own, is a rewritten record.
@@ -29,6 +34,7 @@ public struct ChainVerifier: Sendable {
   /// what is wrong with it.
   public mutating func take(_ line: [UInt8]) -> String? {
     missing = nil
+    lastBreak = nil
     guard case .object(let record)? = try? JSONValue.parse(line) else {
       return "altered: not a JSON record"
     }
@@ -47,6 +53,7 @@ public struct ChainVerifier: Sendable {
         + "and the hashes after recomputed)"
     }
     defer {
+      hashBeforeLast = lastHash
       lastHash = hash
       lastSeq = seq
       records += 1
@@ -64,10 +71,30 @@ public struct ChainVerifier: Sendable {
       let count = seq - lastSeq - 1
       return "seq \(seq): \(count) record\(count == 1 ? "" : "s") deleted before it (after seq \(lastSeq))"
     }
+    lastBreak = (prev, hash, seq, lastSeq, hashBeforeLast)
     if seq <= lastSeq {
       return "seq \(seq): out of order after seq \(lastSeq) (reordered or inserted)"
     }
     return "seq \(seq): inserted or replaced: it does not follow the record before it"
+  }
+
+  /// After a break that may be the record before's doing, the line after the one that
+  /// broke: when it names that line's hash (the line is in its place), the forgery is the
+  /// record before it — inserted, if the line names the record before that (they link
+  /// without it), else replaced, its hash recomputed, if the seqs run on. The verdict for
+  /// the record before; nil when the line after says nothing of it.
+  public func blame(next line: [UInt8]) -> String? {
+    guard let lastBreak, case .object(let record)? = try? JSONValue.parse(line), case .string(let prev)? = record["prev"],
+      prev == lastBreak.hash
+    else { return nil }
+    if let before = lastBreak.previousHash, lastBreak.prev == before {
+      return "seq \(lastBreak.previousSeq): inserted: the records before and after it name each other"
+    }
+    if lastBreak.seq == lastBreak.previousSeq + 1 {
+      return "seq \(lastBreak.previousSeq): replaced: the record after it names another hash for it "
+        + "(its own was recomputed)"
+    }
+    return nil
   }
 
   /// The verdict for the line a gap verdict was given, when the record expected there
