@@ -247,11 +247,26 @@ final class GroupCommit: @unchecked Sendable {
     let clock = (text: receivedAt, milliseconds: now, firstSeq: firstSeq)
     // Owed records (a rule set's, a failed commit's) are written now: stamped now, as
     // every record is with its commit's clock, so that time never goes back in the log.
-    records += owedRecords.map { record in
+    let owedStamped = owedRecords.map { record in
       var stamped = record
       stamped.time = receivedAt
       return stamped
     }
+    // A rule set's record goes before the first report that set checked, after those the
+    // set before it checked: connections that read the old set just before the new one was
+    // put in force hand their reports over after the record was owed, and in the same
+    // commit. Their alerts came after it, and read as the new set's.
+    var owedPlace: (group: Int, position: Int)?
+    if let revision = owedStamped.last(where: { $0.rule == "vigil.ruleset_loaded" })?.ruleset {
+      search: for group in batch.indices {
+        for position in batch[group].submissions.indices where batch[group].submissions[position].ruleset == revision {
+          owedPlace = (group, position)
+          break search
+        }
+      }
+      if owedPlace == nil, batch.contains(where: { !$0.submissions.isEmpty }) { owedPlace = (batch.count, 0) }
+    }
+    if owedPlace == nil { records += owedStamped }
     let owed = owedRecords
     owedRecords = []
     // Told once the owed records are written, or once this commit fails (they stay owed).
@@ -274,6 +289,7 @@ final class GroupCommit: @unchecked Sendable {
       batch[group].submissions.withUnsafeBufferPointer { submissions in
         these.reserveCapacity(submissions.count)
         for position in submissions.indices {
+          if let place = owedPlace, place.group == group, place.position == position { records += owedStamped }
           these.append(
             answer(
               submissions[position], at: (group, position), &journalEntries, &records, &accepted, &acceptedIDs, clock))
@@ -281,6 +297,7 @@ final class GroupCommit: @unchecked Sendable {
       }
       answers.append(these)
     }
+    if let place = owedPlace, place.group == batch.count { records += owedStamped }
     var lines: [AlertLog.Written] = []
     let journalSize = journal.size
     let logMark = alertLog.mark

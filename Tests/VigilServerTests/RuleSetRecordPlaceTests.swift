@@ -1,0 +1,56 @@
+import Foundation
+import NIOEmbedded
+import Testing
+import VigilCore
+import VigilTestSupport
+
+@testable import VigilServer
+
+/// A reload's `vigil.ruleset_loaded` record goes before the first report the new set
+/// checked and after those the set before it checked, when both come in one commit:
+/// connections that read the old set just before the new one was put in force hand their
+/// reports over after the record was owed, and their alerts read as the new set's.
+@Suite("The writer: a rule set's record between the reports of the two sets")
+struct RuleSetRecordPlaceTests {
+  @Test func theRecordComesAfterTheOldSetsAlertsAndBeforeTheNewSets() throws {
+    let directory = try TemporaryDirectory()
+    let loop = EmbeddedEventLoop()
+    let log = directory.path + "/alerts.jsonl"
+    let writer = GroupCommit(
+      loop: loop, journal: try Journal(path: directory.path + "/reports.jsonl"),
+      alertLog: try AlertLog(path: log, headPath: directory.path + "/alerts.head"), index: DuplicateIndex(),
+      syncs: false, rotation: (0, 1), counters: Counters())
+    let set = try RuleSetLoader().load([
+      RuleSource(path: "r.yaml", name: "r.yaml", contents: Array("- rule: r.x\n  desc: x.\n  condition: type = attack\n  output: x\n  priority: low\n".utf8))
+    ]).get()
+    func submission(_ id: String, ruleset: String) -> Submission {
+      let alert = AlertRecord(
+        time: "", rule: "r.x", priority: .low, reportID: id, occurredAt: "2016-03-04", message: "x", basis: [], tags: [],
+        ruleset: ruleset)
+      return Submission(
+        reportID: id, idDigest: ReportDigest.id(id), reportJSON: ReportText(#"{"id":"\#(id)"}"#), alerts: [alert],
+        warnings: [], ruleset: ruleset)
+    }
+    let record = RequestResponder.loadedRecord(set, previous: [:], time: "")
+    let kept = writer.keepPatterns(for: set, announcing: record)
+    let answered = [
+      writer.submit(submission("OLD-1", ruleset: "sha256:old")), writer.submit(submission("OLD-2", ruleset: "sha256:old")),
+      writer.submit(submission("NEW-1", ruleset: set.revision)), writer.submit(submission("OLD-3", ruleset: "sha256:old")),
+    ]
+    loop.run()
+    _ = try kept.wait()
+    for future in answered { _ = try future.wait() }
+    let rules = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { line in
+      String(line.firstMatch(of: #/"report_id":"([^"]*)"/#)?.1 ?? line.firstMatch(of: #/"rule":"([^"]*)"/#)!.1)
+    }
+    #expect(rules == ["OLD-1", "OLD-2", "vigil.ruleset_loaded", "NEW-1", "OLD-3"], "\(rules)")
+    // A commit with reports of the old set only: the record after them.
+    let again = writer.keepPatterns(for: set, announcing: RequestResponder.loadedRecord(set, previous: [:], time: ""))
+    let late = writer.submit(submission("OLD-4", ruleset: "sha256:old"))
+    loop.run()
+    _ = try again.wait()
+    _ = try late.wait()
+    let last = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").suffix(2)
+    #expect(last.first?.contains(#""report_id":"OLD-4""#) == true && last.last?.contains("vigil.ruleset_loaded") == true, "\(last)")
+  }
+}
