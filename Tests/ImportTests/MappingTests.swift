@@ -353,6 +353,15 @@ struct MappingTests {
     #expect(report["weapons"] as? [String] == ["shelling", "artillery"])
   }
 
+  /// A map's `[]` says "none of the list's words": an empty list, which rules read as
+  /// present (`weapons exists`), not the list left out, which they read as unknown.
+  @Test func aValueMappedToNoneIsAnEmptyList() throws {
+    let mapper = try Self.mapper(Self.base, header: Self.header)
+    let row = TableRow(number: 5, cells: ["E1", "2016-03-01", "Blocked", "", "", "", "", "", "", "", "", ""])
+    let report = try #require(Self.report(mapper.map(row)), "\(mapper.map(row))")
+    #expect(report["weapons"] as? [String] == [], "\(report)")
+  }
+
   /// A hashtag several columns answer to equally is no one column: `#affected +killed`
   /// over children's and adults' columns stops the import, naming them; a `+total` column
   /// is the one; a column another field reads by its exact tag is not taken; two columns

@@ -248,6 +248,9 @@ public struct RowMapper: Sendable {
       text.components(separatedBy: separator).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !skipped($0) }
     } ?? [text]
     var values: [String] = []
+    // A value the map sends to `[]`: none of the list's words, said (an empty list), which
+    // is not a list left out (unknown).
+    var mappedToNone = false
     for value in given {
       guard let map = rule.map else {
         values.append(value)
@@ -258,9 +261,15 @@ public struct RowMapper: Sendable {
         unmapped.append(UnmappedValue(column: sourceName(rule.source), value: value))
         continue
       }
+      if mapped.isEmpty { mappedToNone = true }
       for item in mapped where !values.contains(item) { values.append(item) }
     }
-    if values.isEmpty { return .none }
+    if values.isEmpty {
+      switch type {
+      case .texts, .words: return mappedToNone ? .value("[]") : .none
+      default: return .none
+      }
+    }
     switch type {
     case .number:
       guard let written = Self.decimal(values[0]), let number = Double(written), number.isFinite else {
