@@ -362,6 +362,17 @@ struct MappingTests {
     #expect(report["weapons"] as? [String] == [], "\(report)")
   }
 
+  /// A required field whose value is not in its map refuses the row saying so, not as a
+  /// field missing from the file.
+  @Test func aRequiredFieldsUnmappedValueIsTheReason() throws {
+    let mapper = try Self.mapper(
+      "mapping: t\nid: {column: C}\nfields:\n  occurred_at: {column: D}\n  type: {column: T, map: {Airstrike: attack}}\n",
+      header: ["C", "D", "T"])
+    #expect(
+      "\(mapper.map(TableRow(number: 2, cells: ["1", "2016-03-04", "Shelling"])))"
+        == "refused: type: 'Shelling' is not in its map (add it, or skip the row with where)")
+  }
+
   /// A hashtag several columns answer to equally is no one column: `#affected +killed`
   /// over children's and adults' columns stops the import, naming them; a `+total` column
   /// is the one; a column another field reads by its exact tag is not taken; two columns

@@ -134,6 +134,8 @@ public struct RowMapper: Sendable {
       if case .test(let test) = filter, !holds(test, row) { return .filtered }
     }
     var report = JSONObjectBuilder()
+    // The fields left out because their value was not in the map, and that value.
+    var leftOutUnmapped: [String: String] = [:]
     guard let rawID = value(of: mapping.id.source, row, forDate: false)?.trimmingCharacters(in: .whitespaces), !rawID.isEmpty
     else { return .refused("no identifier for the report id (the id's source is empty)") }
     let id = Self.validID(mapping.id.prefix + rawID)
@@ -144,7 +146,9 @@ public struct RowMapper: Sendable {
       // `extra` takes any value (`Lat: unknown` on a district-level row is kept, not a
       // refusal of the row).
       var rule = field
+      let unmappedBefore = unmapped.count
       var converted = convert(field, row, unmapped: &unmapped)
+      if case .none = converted, unmapped.count > unmappedBefore { leftOutUnmapped[field.path] = unmapped.last?.value }
       if let test = field.onlyWhen, !holds(test, row) {
         rule = FieldRule(
           path: "extra." + field.path.replacingOccurrences(of: ".", with: "_"), source: field.source, skip: field.skip,
@@ -171,7 +175,13 @@ public struct RowMapper: Sendable {
     report.set(Self.provenancePath, "{\"mapping\":\(JSONText.string(mapping.name))}")
     let json = report.json
     switch ReportParser.parse(json) {
-    case .failure(let error): return .refused("\(error)")
+    case .failure(let error):
+      // A required field missing because its value was not in the map: that is the reason.
+      let reason = "\(error)"
+      if let (path, value) = leftOutUnmapped.first(where: { reason.hasSuffix(" " + $0.key + ": missing required field") }) {
+        return .refused("\(path): '\(CellComparison.shown(value))' is not in its map (add it, or skip the row with where)")
+      }
+      return .refused(reason)
     case .success(let parsed):
       for filter in mapping.filters {
         guard case .dateRange(let from, let to) = filter else { continue }
