@@ -72,8 +72,26 @@ struct Import: ParsableCommand {
     let work = UncheckedTables(tables: tables)
     let op = check ? "check" : "submit"
     let streaming = try ReportStreaming(connection: daemon.connect(), op: op, json: json)
+    let refused: Bool
+    do {
+      refused = try streamRows(streaming, work: work, op: op, counts: counts)
+    } catch {
+      // The daemon went away: the counts so far (the closing JSON object too), then why.
+      counts.withLockedValue { $0 }.print(json: json)
+      throw error
+    }
+    let final = counts.withLockedValue { $0 }
+    final.print(json: json)
+    if refused || !final.unreadable.isEmpty { throw ExitCode(1) }
+  }
+
+  /// Reads the tables' rows, sends their reports, and prints each verdict as it comes;
+  /// whether any was refused.
+  private func streamRows(
+    _ streaming: ReportStreaming, work: UncheckedTables, op: String, counts: NIOLockedValueBox<ImportCounts>
+  ) throws -> Bool {
     let check = self.check
-    let refused = try streaming.run { send in
+    return try streaming.run { send in
       // `check` records nothing, so the daemon cannot see that two rows of this import give
       // one id to different reports, which `submit` refuses as `id_conflict`: found here.
       var seen: [String: (row: String, content: Int)] = [:]
@@ -150,9 +168,6 @@ struct Import: ParsableCommand {
         guard flush() else { return }
       }
     }
-    let final = counts.withLockedValue { $0 }
-    final.print(json: json)
-    if refused || !final.unreadable.isEmpty { throw ExitCode(1) }
   }
 
   /// A path, or the name of a shipped mapping (`Config/mappings/NAME.yaml`, then the

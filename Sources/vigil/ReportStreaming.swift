@@ -187,10 +187,14 @@ struct ReportStreaming {
       guard let response = connection.readLine() else {
         let (total, done) = sent.withLockedValue { ($0.count, $0.done) }
         if done, answered == total { break }
+        // What was answered is said as at the end, so that a script knows how far it got.
+        progress.clear()
+        if !json { Swift.print(tally.summary(checking: op == "check")) }
         throw CommandFailure(
           status: 2,
           sentence: "vigild closed the connection after answering \(answered) of the \(total) reports sent"
-            + (done ? "" : " (the rest were not read)"))
+            + (done ? "" : " (the rest were not read)")
+            + (op == "check" ? "" : "; sending them again is safe: those recorded are answered as already recorded"))
       }
       // `overloaded` is never a report's verdict: the daemon refused the connection (too
       // many) and closes it; no report of this line or after it was read.

@@ -23,6 +23,60 @@ struct ImportBadInputTests {
       "vigil", ["import", "--socket", daemon.socketPath, "--map", "t.yaml"] + files.keys.sorted(), in: daemon.directory.path)
   }
 
+  /// A daemon that goes away in the middle of an import: what was answered is counted as
+  /// at the end (the closing JSON object too, with --json), and the reason says that
+  /// importing again is safe. (A stand-in daemon on a real socket answers three reports,
+  /// then closes.)
+  @Test(arguments: [false, true]) func aDaemonThatGoesAwayLeavesTheCountsSoFar(json: Bool) throws {
+    let directory = try TemporaryDirectory()
+    let socketPath = directory.path + "/s.sock"
+    let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { path in
+      for (index, byte) in socketPath.utf8.enumerated() { path[index] = byte }
+    }
+    let bound = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    #expect(bound == 0 && listen(listener, 4) == 0)
+    let server = Thread {
+      let connection = accept(listener, nil, nil)
+      guard connection >= 0 else { return }
+      var buffer = [UInt8](repeating: 0, count: 65_536)
+      var received: [UInt8] = []
+      var answered = 0
+      while answered < 3 {
+        let count = read(connection, &buffer, buffer.count)
+        if count <= 0 { break }
+        received += buffer[..<count]
+        while answered < 3, let newline = received.firstIndex(of: UInt8(ascii: "\n")) {
+          received.removeSubrange(...newline)
+          answered += 1
+          let answer = #"{"ok":true,"id":"T-\#(answered)","alerts":[]}"# + "\n"
+          _ = answer.utf8CString.withUnsafeBufferPointer { write(connection, $0.baseAddress, $0.count - 1) }
+        }
+      }
+      close(connection)
+      close(listener)
+    }
+    server.start()
+    try Self.mapping.write(toFile: directory.path + "/t.yaml", atomically: true, encoding: .utf8)
+    let rows = (1...2000).map { "A-\($0),2016-03-04,1" }.joined(separator: "\n")
+    try ("Incident,Date,Killed\n" + rows + "\n").write(toFile: directory.path + "/big.csv", atomically: true, encoding: .utf8)
+    let run = try ChildProcess.run(
+      "vigil", ["import", "--socket", socketPath, "--map", "t.yaml", "big.csv"] + (json ? ["--json"] : []), in: directory.path)
+    #expect(run.status == 2, "\(run.standardError)")
+    #expect(run.standardError.contains("vigild closed the connection after answering 3 of the"), "\(run.standardError)")
+    #expect(run.standardError.contains("sending them again is safe"), "\(run.standardError)")
+    if json {
+      let last = try #require(run.standardOutput.split(separator: "\n").last)
+      #expect(last.hasPrefix(#"{"rows":"#), "\(last)")
+    } else {
+      #expect(run.standardOutput.contains("3 accepted"), "\(run.standardOutput)")
+    }
+  }
+
   @Test func aBadRowIsRefusedWithItsRowAndTheRestIsImported() throws {
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
     // A ragged row, Latin-1 bytes in a "UTF-8" file, a count the schema refuses.
