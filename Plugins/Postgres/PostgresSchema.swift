@@ -118,7 +118,9 @@ enum PostgresSchema {
   /// Stores the journal lines of `source` — a relation of (node, line) — whose (node, id)
   /// is not stored yet, and gives back (id, stored receipt time, offered receipt time,
   /// offered report as `jsonb` text) for each whose (node, id) is stored already with
-  /// another report — a conflict — or by a transaction this statement could not see (the
+  /// another report, or with columns the report does not give (a row planted with the
+  /// report and a forged governorate, date or type) — a conflict — or by a transaction this
+  /// statement could not see (the
   /// stored receipt time NULL: `storedReports` reads it). A redelivered report (the same
   /// report, whenever it was received) is no row at all.
   static func storeReports(from source: String) -> String {
@@ -139,7 +141,10 @@ enum PostgresSchema {
     FROM incoming LEFT JOIN vigil.reports reports
       ON reports.node = incoming.node AND reports.id = incoming.entry->'report'->>'id'
     WHERE incoming.entry->'report'->>'id' NOT IN (SELECT id FROM stored)
-      AND reports.report IS DISTINCT FROM incoming.entry->'report'
+      AND (reports.report IS DISTINCT FROM incoming.entry->'report'
+        OR reports.occurred_at IS DISTINCT FROM vigil.timestamp_or_null(incoming.entry->'report'->>'occurred_at')
+        OR reports.type IS DISTINCT FROM incoming.entry->'report'->>'type'
+        OR reports.governorate IS DISTINCT FROM incoming.entry->'report'->'location'->>'governorate')
     """
   }
 

@@ -69,7 +69,11 @@ struct WebhookSettings {
           throw PluginSettingsError("format must be record (the alert-log lines) or chat ({\"text\": …}), got \(value)")
         }
         formatName = value
-      case ("text", .scalar(let value)): text = value
+      case ("text", .scalar(let value)):
+        guard !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+          throw PluginSettingsError("text must not be empty: it is the chat message, such as \(Self.defaultText)")
+        }
+        text = value
       case ("headers", .mapping(let pairs)): headers = try Self.headers(pairs)
       case ("headers", _):
         throw PluginSettingsError(
@@ -105,6 +109,13 @@ struct WebhookSettings {
     else {
       throw PluginSettingsError(
         "url must be an http or https address such as https://chat.example.org/hooks/abc, got \(text)")
+    }
+    // A user or password in the address is not sent (the client takes no credentials from
+    // it): refused, and not repeated, since it holds a password.
+    guard url.user == nil, url.password == nil else {
+      throw PluginSettingsError(
+        "url must not carry a user or password: they would not be sent; give them in headers instead "
+          + "(Authorization: Basic …, or the token the receiver asks for)")
     }
     return url
   }

@@ -213,6 +213,22 @@ struct ConsoleViews: Sendable {
 
   // MARK: One alert
 
+  /// The chain's verdict: verified; its own hash sound but the record before it beyond the
+  /// index (the oldest the console keeps: nothing wrong is known); or not verified.
+  private func chainVerdict(_ chain: ChainCheck) -> String {
+    if chain.verified { return "<span class=\"ok\">verified</span>" }
+    if chain.hashMatches, chain.prevMatches == nil { return "<span class=\"muted\">its own hash verified</span>" }
+    return "<span class=\"bad\">NOT verified</span>"
+  }
+
+  /// Links to the records before and after, those the index holds.
+  private func neighbours(of seq: UInt64, in snapshot: AlertIndex.Snapshot) -> String {
+    var links: [String] = []
+    if seq > (snapshot.oldestSeq ?? 1) { links.append("<a href=\"/alerts/\(seq - 1)\">← previous record</a>") }
+    if seq < (snapshot.newestSeq ?? seq) { links.append("<a href=\"/alerts/\(seq + 1)\">next record →</a>") }
+    return links.joined(separator: " · ")
+  }
+
   func alertPage(seq: UInt64) -> String? {
     let snapshot = index.snapshot()
     guard let alert = snapshot.alert(seq: seq) else { return nil }
@@ -235,8 +251,8 @@ struct ConsoleViews: Sendable {
       <div><dt>governorate</dt><dd class="small" dir="auto">\(HTML.escape(regionName(alert.place) ?? "—"))</dd></div></dl>
       <h2>Legal basis</h2><ul id="basis">\(basis)</ul>
       <h2>Hash chain</h2>
-      <p id="chain" data-verified="\(chain.verified)"><span class="\(chain.verified ? "ok" : "bad")">\(chain.verified ? "verified" : "NOT verified")</span>: \(HTML.escape(chain.detail))</p>
-      <p class="muted">\(seq > 1 ? "<a href=\"/alerts/\(seq - 1)\">← previous record</a> · " : "")<a href="/alerts/\(seq + 1)">next record →</a></p>
+      <p id="chain" data-verified="\(chain.verified)">\(chainVerdict(chain)): \(HTML.escape(chain.detail))</p>
+      <p class="muted">\(neighbours(of: seq, in: snapshot))</p>
       <h2>The report, from the journal</h2><div id="report">\(reportBlock)</div>
       <h2>The record, as the alert log holds it</h2><div id="record"><pre>\(HTML.escape(alert.line))</pre></div>
       """

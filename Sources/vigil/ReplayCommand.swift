@@ -153,14 +153,19 @@ struct Replay: ParsableCommand {
     var replayed: [String: PatternReplay.Completion] = [:]
     var windows = PatternWindows(horizon: configuration.rules.latenessHorizon)
     let since = coverage.map { $0.time.seconds * 1000 + Int64($0.time.nanoseconds / 1_000_000) }
-    _ = PatternRebuild.count(set: set, windows: &windows, journal: journal, from: 0, to: nil) { completion, _, receivedAt in
-      // Completed by a report received before the first record kept: recorded, if at all,
-      // in a file rotated away.
-      if let since, receivedAt < since { return }
-      let facts = completion.facts
-      let item = PatternReplay.Completion(
-        pattern: completion.pattern.id, group: facts.group, from: facts.from, to: facts.to, reports: facts.reports)
-      replayed[item.key] = item
+    // As the daemon's rebuild counts: the journals rotated beside the journal first (the
+    // configured one; a journal named with --journal is read alone), then the journal.
+    let rotated = self.journal == nil ? PatternRebuild.distinct(RotatedFiles.rotated(beside: journal).plain, before: journal) : []
+    for file in rotated + [journal] {
+      _ = PatternRebuild.count(set: set, windows: &windows, journal: file, from: 0, to: nil) { completion, _, receivedAt in
+        // Completed by a report received before the first record kept: recorded, if at all,
+        // in a file rotated away.
+        if let since, receivedAt < since { return }
+        let facts = completion.facts
+        let item = PatternReplay.Completion(
+          pattern: completion.pattern.id, group: facts.group, from: facts.from, to: facts.to, reports: facts.reports)
+        replayed[item.key] = item
+      }
     }
     var recorded: [String: PatternReplay.Completion] = [:]
     for path in alertLogFiles(configuration) {

@@ -42,6 +42,8 @@ struct WebhookTests {
     ([("secret_file", "SECRETS/secret")], "url is required"),
     ([("url", "ftp://example.org/x"), ("secret_file", "SECRETS/secret")], "url must be an http or https address"),
     ([("url", "not a url"), ("secret_file", "SECRETS/secret")], "url must be an http or https address"),
+    ([("url", "http://alice:S3cret@example.org/x"), ("secret_file", "SECRETS/secret")], "url must not carry a user or password"),
+    ([("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("format", "chat"), ("text", "")], "text must not be empty"),
     ([("url", "http://example.org/x")], "secret_file is required"),
     (
       [("url", "http://example.org/x"), ("secret_file", "SECRETS/missing")],

@@ -192,6 +192,9 @@ struct RequestParserTests {
       let error = try #require(failure(#"{"op":"resend","sink":"webhook","seqs":[\#(wrong)]}"#), "\(wrong)")
       #expect(error.code == .invalidRequest && error.message.hasPrefix("seqs must be"), "\(wrong): \(error.message)")
     }
+    // An empty list asks for nothing, which `ok` would pass off as done.
+    let empty = try #require(failure(#"{"op":"resend","sink":"webhook","seqs":[]}"#))
+    #expect(empty.code == .invalidRequest && empty.message.hasPrefix("seqs is empty"), "\(empty.message)")
   }
 
   @Test(arguments: errors)

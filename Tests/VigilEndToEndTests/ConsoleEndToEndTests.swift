@@ -387,6 +387,9 @@ struct ConsoleEndToEndTests {
       })
     let response = try console.http.request(path: "/metrics")
     #expect(response.headers["content-type"]?.hasPrefix("text/plain") == true)
+    // A reload of the same files loads nothing, and is not counted as a load.
+    #expect(try console.daemon.exchange(#"{"op":"reload"}"#)["reloaded"] as? Bool == true)
+    #expect(try console.metrics().samples.filter { $0.name == "vigil_reloads_total" && $0.labels["outcome"] == "ok" }.first?.value == 1)
   }
 
   // MARK: Live

@@ -227,6 +227,10 @@ struct PatternEndToEndTests {
     #expect((again["alerts"] as? [[String: Any]])?.compactMap { $0["seq"] as? Int } == [seqs[0]], "\(again)")
     // The pattern is in the log: the next report of its window does not emit it again.
     #expect(Self.alertRules(try daemon.exchange(Self.attack("d", "2016-04-04"))) == ["t.hospital"])
+    // `vigil replay` counts as the rebuild does, the rotated journal first: the set in force
+    // all along adds and removes no pattern.
+    let replay = try Vigil.run(["replay"], in: directory.path)
+    #expect(replay.standardOutput.contains("patterns: 0 added, 0 removed"), "\(replay.standardOutput)")
     expectCleanStop(daemon)
   }
 

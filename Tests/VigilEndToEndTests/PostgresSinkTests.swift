@@ -319,6 +319,18 @@ struct PostgresSinkTests {
           .contains("report FORGED-1 conflicts")
       })
     #expect(eventually(within: 60) { Self.caughtUp(daemon) })
+    // The very report planted, but with columns it does not give: a conflict too, not a
+    // redelivery (the queries by governorate and week would count the forged columns).
+    let conflictsBefore = try Self.sinkStatus(daemon)["conflicts"] as? Int ?? 0
+    _ = try server.sql(
+      """
+      INSERT INTO vigil.reports (node, id, received_at, type, governorate, report, line)
+      VALUES ('field-3', 'FORGED-2', now(), 'displacement', 'Forged', '\(Self.report("FORGED-2", 2))', '{}')
+      """, database: "vigil", user: "vigil_writer")
+    _ = try daemon.exchange([Self.report("FORGED-2", 2)])
+    #expect(try eventually(within: 60) { (try Self.sinkStatus(daemon)["conflicts"] as? Int ?? 0) > conflictsBefore })
+    #expect((try Self.sinkStatus(daemon)["last_conflict"] as? String ?? "").contains("report FORGED-2 conflicts"))
+    #expect(eventually(within: 60) { Self.caughtUp(daemon) })
 
     // A row whose line is no record: named by its seq.
     _ = try server.sql(

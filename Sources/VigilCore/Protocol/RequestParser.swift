@@ -214,6 +214,10 @@ public enum RequestParser {
       result.append(seq)
       child = element.nextIndex
     }
+    // An empty list asks for nothing: a client that meant "all" leaves `seqs` out.
+    guard !result.isEmpty else {
+      return .failure(RequestError(.invalidRequest, "seqs is empty: name the seqs to send again, or leave seqs out for all"))
+    }
     return .success(result)
   }
 

@@ -52,12 +52,7 @@ public enum PatternRebuild {
     // its reports twice, and complete a pattern that then never fires: a file whose first
     // line is a later file's first line holds nothing that file does not.
     var (reports, unreadable) = (0, 0)
-    let firstLines = (rotatedJournals + [journal]).map(Self.firstLine)
-    let distinct = rotatedJournals.indices.filter { index in
-      guard let line = firstLines[index] else { return true }
-      return !firstLines[(index + 1)...].contains(line)
-    }
-    for rotated in distinct.map({ rotatedJournals[$0] }) {
+    for rotated in distinct(rotatedJournals, before: journal) {
       let (more, unreadableMore) = count(set: set, windows: &outcome.windows, journal: rotated, from: 0, to: nil)
       reports += more
       unreadable += unreadableMore
@@ -84,6 +79,17 @@ public enum PatternRebuild {
       alsoSeqsOf: Set(outcome.lost.flatMap { $0.completion.contributors.map(\.reportID) }))
     outcome.seconds = (Date().timeIntervalSince(started) * 1000).rounded() / 1000
     return outcome
+  }
+
+  /// The rotated journals (oldest first) that are not copies of a later file, nor of
+  /// `journal`: a file whose first line is a later file's first line holds nothing that
+  /// file does not (a backup `cp`, logrotate's `copy`).
+  public static func distinct(_ rotatedJournals: [String], before journal: String) -> [String] {
+    let firstLines = (rotatedJournals + [journal]).map(Self.firstLine)
+    return rotatedJournals.indices.filter { index in
+      guard let line = firstLines[index] else { return true }
+      return !firstLines[(index + 1)...].contains(line)
+    }.map { rotatedJournals[$0] }
   }
 
   /// A journal file's first line (up to 64 KiB of it), nil when it has none.

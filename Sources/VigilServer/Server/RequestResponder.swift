@@ -448,9 +448,10 @@ public final class RequestResponder: Sendable {
       } else if trigger != Self.fileChangeTrigger {
         log("the rule files are unchanged on \(trigger): \(current.revision) stays in force")
       }
+      // Loaded nothing: not counted among the loads (`vigil_reloads_total`).
       noteReload(
-        LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil), revision: current.revision, trigger: trigger
-      )
+        LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil), revision: current.revision, trigger: trigger,
+        loaded: false)
       return loop.makeSucceededFuture(reloaded(current))
     }
     switch ConfiguredRuleSet.load(sources, configuration: configuration, plugins: plugins) {
@@ -495,9 +496,9 @@ public final class RequestResponder: Sendable {
   }
 
   /// Records a reload's outcome: for `status`, the console and the metrics.
-  private func noteReload(_ outcome: LastReload, revision: String?, trigger: String) {
+  private func noteReload(_ outcome: LastReload, revision: String?, trigger: String, loaded: Bool = true) {
     lastReload.withLockedValue { $0 = outcome }
-    counters.metrics.reload(ok: outcome.ok)
+    if loaded { counters.metrics.reload(ok: outcome.ok) }
     reloadHistory.withLockedValue { history in
       history.append(
         ReloadOutcome(ok: outcome.ok, at: outcome.at, trigger: trigger, revision: revision, errors: outcome.errors))
