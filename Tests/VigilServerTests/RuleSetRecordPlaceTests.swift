@@ -53,4 +53,57 @@ struct RuleSetRecordPlaceTests {
     let last = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").suffix(2)
     #expect(last.first?.contains(#""report_id":"OLD-4""#) == true && last.last?.contains("vigil.ruleset_loaded") == true, "\(last)")
   }
+
+  /// A report the old set checked that may complete one of the new set's patterns (it is
+  /// an event of one) has the record before it: the pattern's record, of the new set, never
+  /// comes before the record that announces the set.
+  @Test func aReportThatMayCompleteANewPatternHasTheRecordBeforeIt() throws {
+    let directory = try TemporaryDirectory()
+    let loop = EmbeddedEventLoop()
+    let log = directory.path + "/alerts.jsonl"
+    let writer = GroupCommit(
+      loop: loop, journal: try Journal(path: directory.path + "/reports.jsonl"),
+      alertLog: try AlertLog(path: log, headPath: directory.path + "/alerts.head"), index: DuplicateIndex(),
+      syncs: false, rotation: (0, 1), counters: Counters())
+    let rules = """
+      - rule: r.x
+        desc: x.
+        condition: type = attack
+        output: x
+        priority: low
+      - pattern: p.x
+        desc: Two in a place.
+        rules: [r.x]
+        group_by: [location.place]
+        count: 2
+        window: 30d
+        output: "%count in %group"
+        priority: high
+      """
+    let set = try RuleSetLoader().load([RuleSource(path: "r.yaml", name: "r.yaml", contents: Array(rules.utf8))]).get()
+    func submission(_ id: String, day: Int, ruleset: String) throws -> Submission {
+      let json = #"{"id":"\#(id)","type":"attack","occurred_at":"2016-03-0\#(day)","location":{"place":"Darayya"}}"#
+      let report = try ReportParser.parse(json).get().report
+      let alert = AlertRecord(
+        time: "", rule: "r.x", priority: .low, reportID: id, occurredAt: "2016-03-0\(day)", message: "x", basis: [], tags: [],
+        ruleset: ruleset)
+      return Submission(
+        reportID: id, idDigest: ReportDigest.id(id), reportJSON: ReportText(json), alerts: [alert], warnings: [],
+        ruleset: ruleset, report: report)
+    }
+    let installed = writer.installPatterns(
+      set, windows: PatternWindows(), marks: PatternRebuild.Marks(journal: 0, logInode: 0, logSize: 0), rebuilt: (0, 0),
+      announcing: RequestResponder.loadedRecord(set, previous: [:], time: ""))
+    let answered = [
+      writer.submit(try submission("OLD-1", day: 1, ruleset: "sha256:old")),
+      writer.submit(try submission("OLD-2", day: 2, ruleset: "sha256:old")),
+    ]
+    loop.run()
+    _ = try installed.wait().wait()
+    for future in answered { _ = try future.wait() }
+    let rules_ = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { line in
+      String(line.firstMatch(of: #/"rule":"([^"]*)"/#)!.1)
+    }
+    #expect(rules_ == ["vigil.ruleset_loaded", "r.x", "r.x", "p.x"], "\(rules_)")
+  }
 }

@@ -52,6 +52,38 @@ private final class CollectingDestination: AlertDestination, @unchecked Sendable
 }
 
 /// A writer on real files, and a submission of a report with `rules` firing.
+/// A destination that answers each record as scripted, in the order it is offered, as the
+/// webhook does with one request a record: taken, refused for good, or failing now — which
+/// ends the batch there (`PartlyDelivered` when something before it was answered).
+private final class ScriptedDestination: AlertDestination, @unchecked Sendable {
+  enum Answer { case take, refuse, fail }
+  struct Down: Error, CustomStringConvertible {
+    var description: String { "not now" }
+  }
+
+  let answers = NIOLockedValueBox<[UInt64: Answer]>([:])
+  let taken = NIOLockedValueBox<[UInt64]>([])
+  /// Each batch offered, as its seqs.
+  let offered = NIOLockedValueBox<[[UInt64]]>([])
+
+  func deliver(_ alerts: [RecordedAlert]) throws {
+    offered.withLockedValue { $0.append(alerts.map(\.seq)) }
+    var refusals: [RefusedRecords.Refusal] = []
+    var through: UInt64?
+    for alert in alerts {
+      switch answers.withLockedValue({ $0[alert.seq] }) ?? .take {
+      case .take: taken.withLockedValue { $0.append(alert.seq) }
+      case .refuse: refusals.append(.init(seq: alert.seq, reason: "no"))
+      case .fail:
+        guard let through else { throw Down() }
+        throw PartlyDelivered(through: through, refusals: refusals, cause: Down())
+      }
+      through = alert.seq
+    }
+    if !refusals.isEmpty { throw RefusedRecords(refusals) }
+  }
+}
+
 private struct Writing {
   let directory: TemporaryDirectory
   let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -138,6 +170,39 @@ struct SinkDeliveryTests {
     #expect(eventually { destination.taken.withLockedValue { $0.count } == 20 })
     #expect(destination.taken.withLockedValue { $0 }.map(\.seq) == Array(1...20))
     #expect(eventually { sink.statusJSON.contains(#""failures":3,"last_error":null"#) })
+  }
+
+  /// A resend offers the parked records in seq order, whatever order they were parked in
+  /// (one refused again goes to the end of the file): a destination that takes a later one
+  /// and fails on an earlier one then leaves the earlier one parked, not counted as gone.
+  @Test func aResendOffersParkedRecordsInSeqOrder() throws {
+    let writing = try Writing()
+    let destination = ScriptedDestination()
+    destination.answers.withLockedValue { $0 = [1: .refuse, 2: .refuse] }
+    let sink = try writing.delivery(destination)
+    let writer = try writing.writer(sinks: [sink])
+    sink.start()
+    defer { sink.stop() }
+    _ = try writer.submit(Writing.submission("A", rules: ["r.one", "r.two"])).wait()
+    #expect(eventually { sink.parkedSeqs == [1, 2] })
+    // Seq 1 refused again: the file is now 2, then 1.
+    _ = sink.requestResend([1])
+    #expect(eventually { destination.offered.withLockedValue { $0.count } >= 2 && sink.parkedSeqs == [1, 2] })
+    #expect(eventually { sink.parkedLines.compactMap { SinkDeliveryTests.parkedSeq($0) } == [2, 1] })
+    // Now 2 would be taken, 1 fails for the moment: offered in seq order, 1 comes first and
+    // both stay parked until 1 is taken.
+    destination.answers.withLockedValue { $0 = [1: .fail, 2: .take] }
+    let before = destination.offered.withLockedValue { $0.count }
+    _ = sink.requestResend(nil)
+    #expect(eventually { destination.offered.withLockedValue { $0.count } > before })
+    #expect(destination.offered.withLockedValue { $0[before] } == [1, 2])
+    destination.answers.withLockedValue { $0 = [:] }
+    #expect(eventually { sink.parkedSeqs.isEmpty })
+    #expect(destination.taken.withLockedValue { $0 }.filter { $0 == 1 }.count == 1, "seq 1 was taken once, at last")
+  }
+
+  static func parkedSeq(_ line: String) -> UInt64? {
+    line.firstMatch(of: #/^\{"seq":(\d+)/#).flatMap { UInt64($0.1) }
   }
 
   @Test func aRestartedDeliveryResumesAfterItsCursor() throws {

@@ -256,10 +256,19 @@ final class GroupCommit: @unchecked Sendable {
     // set before it checked: connections that read the old set just before the new one was
     // put in force hand their reports over after the record was owed, and in the same
     // commit. Their alerts came after it, and read as the new set's.
+    // But not after a record of the new set: a report the old set checked is counted by
+    // the new set's patterns, and one that may complete a pattern (it is an event of one)
+    // has the record before it.
     var owedPlace: (group: Int, position: Int)?
     if let revision = owedStamped.last(where: { $0.rule == "vigil.ruleset_loaded" })?.ruleset {
+      let set = patterns.set
+      func announcedBefore(_ submission: Submission) -> Bool {
+        if submission.ruleset == revision { return true }
+        guard set.enabledPatternCount > 0, let report = submission.report else { return false }
+        return !set.patternEvents(for: report, matches: set.evaluate(report)).isEmpty
+      }
       search: for group in batch.indices {
-        for position in batch[group].submissions.indices where batch[group].submissions[position].ruleset == revision {
+        for position in batch[group].submissions.indices where announcedBefore(batch[group].submissions[position]) {
           owedPlace = (group, position)
           break search
         }

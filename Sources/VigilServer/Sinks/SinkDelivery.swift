@@ -347,7 +347,10 @@ public final class SinkDelivery: @unchecked Sendable {
     guard let asked = state.withLockedValue({ $0.resend }) else { return false }
     let all = parked.load()
     let isChosen = { (entry: ParkedRecords.Entry) in asked.map { $0.contains(entry.seq) } ?? true }
-    let chosen = all.filter(isChosen)
+    // In seq order, as a delivery is made: the parked file is in the order records were
+    // parked (one refused again goes to its end), and `PartlyDelivered` names a seq up to
+    // which every record offered went.
+    let chosen = all.filter(isChosen).sorted { $0.seq < $1.seq }
     var kept = all.filter { !isChosen($0) }
     if !chosen.isEmpty {
       let records = chosen.map { RecordedAlert(seq: $0.seq, line: $0.record) }
