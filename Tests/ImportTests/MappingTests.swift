@@ -362,6 +362,32 @@ struct MappingTests {
     #expect(report["weapons"] as? [String] == [], "\(report)")
   }
 
+  /// `[]` is "none" only when the whole cell says so: a part the map does not cover leaves
+  /// the list unknown. A skipped sentinel date is no date still to come, and the `where`
+  /// period, which is `occurred_at`'s, does not refuse another date's month.
+  @Test func noneSkipAndThePeriodApplyWhereTheyShould() throws {
+    let mapping = """
+      mapping: t
+      id: {column: C}
+      where: [{occurred_at: {from: 2015-11-14}}]
+      fields:
+        occurred_at: {column: D}
+        type: {value: attack}
+        weapons: {column: W, split: ";", map: {none: [], Shelling: [shelling]}}
+        reported_at: {date: {column: R}, skip: ["9999-12-31"]}
+        access.decided_at: {date: {year: Y, month: M, day: DD}}
+      """
+    let mapper = try Self.mapper(mapping, header: ["C", "D", "W", "R", "Y", "M", "DD"])
+    let mixed = try #require(Self.report(mapper.map(TableRow(number: 2, cells: ["1", "2016-03-04", "none;Mortar", "", "", "", ""]))))
+    #expect(mixed["weapons"] == nil, "\(mixed)")
+    let none = try #require(Self.report(mapper.map(TableRow(number: 3, cells: ["2", "2016-03-04", "none", "", "", "", ""]))))
+    #expect(none["weapons"] as? [String] == [], "\(none)")
+    let sentinel = mapper.map(TableRow(number: 4, cells: ["3", "2016-03-04", "", "9999-12-31", "2015", "11", ""]))
+    let report = try #require(Self.report(sentinel), "\(sentinel)")
+    #expect(report["reported_at"] == nil)
+    #expect((report["access"] as? [String: Any])?["decided_at"] as? String == "2015-11-01", "\(report)")
+  }
+
   /// A required field whose value is not in its map refuses the row saying so, not as a
   /// field missing from the file.
   @Test func aRequiredFieldsUnmappedValueIsTheReason() throws {

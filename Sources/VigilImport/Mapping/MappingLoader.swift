@@ -451,6 +451,9 @@ public enum MappingLoader {
         }
       }
       if members.contains(where: { $0.key == "year" }) {
+        if let member = members.first(where: { $0.key == "serials" || $0.key == "formats" }) {
+          fail(member.keyPosition, "\(member.key) is for a date from one column, not from year, month and day")
+        }
         func part(_ key: String) -> ColumnReference? {
           guard let member = members.first(where: { $0.key == key }), let name = text(member.value, key) else { return nil }
           let reference = ColumnReference.header(name.trimmingCharacters(in: .whitespaces), member.value.position)

@@ -230,19 +230,11 @@ public struct RowMapper: Sendable {
       return .none
     }
     let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-    // A date after tomorrow (UTC; a day's leeway for the zones ahead) is no incident's: a
-    // misread cell (a typo, a format that does not fit) that could not be put right once
-    // recorded, since the report's id is then taken.
-    if isDate, text.count >= 10, String(text.prefix(10)) > latestDate {
-      let written = rawDateText(rule.source, row) ?? text
-      return .problem(
-        "'\(CellComparison.shown(written))' reads as \(text.prefix(10)), a date still to come: not an incident's "
-          + "(is the cell mistyped, or are the mapping's formats not the file's?)")
-    }
     // A month without its day is read as its first; when the `where` period starts or
     // ends inside that month, the incident may be on either side: refused, as a year
     // alone is, rather than filtered (or kept) on a guess.
-    if isDate, case .date(_, _, _, let parts?) = rule.source, parts.day.flatMap({ cell($0, row) }) == nil,
+    if isDate, rule.path == "occurred_at", case .date(_, _, _, let parts?) = rule.source,
+      parts.day.flatMap({ cell($0, row) }) == nil,
       let straddled = periodEdge(insideMonthOf: String(text.prefix(10)))
     {
       return .problem(
@@ -254,6 +246,15 @@ public struct RowMapper: Sendable {
       value.isEmpty || rule.skip.contains(value) || rule.foldedSkip.contains(CellComparison.folded(value))
     }
     guard !skipped(text) else { return .none }
+    // A date after tomorrow (UTC; a day's leeway for the zones ahead) is no report's: a
+    // misread cell (a typo, a format that does not fit) that could not be put right once
+    // recorded, since the report's id is then taken.
+    if isDate, text.count >= 10, String(text.prefix(10)) > latestDate {
+      let written = rawDateText(rule.source, row) ?? text
+      return .problem(
+        "'\(CellComparison.shown(written))' reads as \(text.prefix(10)), a date still to come "
+          + "(is the cell mistyped, or are the mapping's formats not the file's?)")
+    }
     let given = rule.split.map { separator in
       text.components(separatedBy: separator).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !skipped($0) }
     } ?? [text]
@@ -261,6 +262,9 @@ public struct RowMapper: Sendable {
     // A value the map sends to `[]`: none of the list's words, said (an empty list), which
     // is not a list left out (unknown).
     var mappedToNone = false
+    // A part of the cell the map does not cover: what it names is not known, so the list is
+    // not "none" (`none;Mortar` with Mortar unmapped).
+    var anyUnmapped = false
     for value in given {
       guard let map = rule.map else {
         values.append(value)
@@ -269,6 +273,7 @@ public struct RowMapper: Sendable {
       guard let mapped = map[value] ?? rule.foldedMap?[CellComparison.folded(value)]
       else {
         unmapped.append(UnmappedValue(column: sourceName(rule.source), value: value))
+        anyUnmapped = true
         continue
       }
       if mapped.isEmpty { mappedToNone = true }
@@ -276,7 +281,7 @@ public struct RowMapper: Sendable {
     }
     if values.isEmpty {
       switch type {
-      case .texts, .words: return mappedToNone ? .value("[]") : .none
+      case .texts, .words: return mappedToNone && !anyUnmapped ? .value("[]") : .none
       default: return .none
       }
     }
