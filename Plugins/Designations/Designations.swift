@@ -46,7 +46,7 @@ public struct Designations: RulePlugin {
   }
 
   private static func isApostrophe(_ scalar: Unicode.Scalar) -> Bool {
-    ["\u{27}", "\u{2019}", "\u{2BC}", "\u{60}", "\u{B4}"].contains(scalar)
+    ["\u{27}", "\u{2019}", "\u{2018}", "\u{2BC}", "\u{60}", "\u{B4}"].contains(scalar)
   }
 
   private static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
@@ -67,7 +67,9 @@ public struct Designations: RulePlugin {
         }
         keys[designation.key] = designation.position
         aliases += [Alias(designation.key)]
-          + designation.names.map { Alias($0, words: NameNormalizer.lenientWords(of: $0)) }
+          // Read as reports are: a listed name with an `'s` of its own (a transliteration's
+          // `Ra's`) is matched by what the report's text becomes.
+          + designation.names.map { Alias($0, words: NameNormalizer.lenientWords(of: Self.withoutPossessives($0))) }
       }
     }
     guard errors.isEmpty else { return .failure(RuleSetErrors(errors: errors)) }

@@ -39,7 +39,7 @@ public struct Postgres: StoredRecordsSink {
     }
     let connector = PostgresConnector(settings: settings)
     try BlockingTask().run {
-      let connection = try await connector.connect(as: settings.writer)
+      let connection = try await connector.connect(as: settings.writer, bounded: false)
       do {
         let rows = try await connection.query(
           PostgresQuery(unsafeSQL: PostgresStoredAlert.query, binds: Self.binds(node)), logger: PostgresConnector.quiet)

@@ -14,7 +14,10 @@ struct PostgresConnector: Sendable {
 
   /// A connection as `credentials`, its session in UTC (dates without a time are read as
   /// midnight UTC).
-  func connect(as credentials: PostgresSettings.Credentials) async throws -> PostgresConnection {
+  /// A session as `credentials`; `bounded`, its statements end at `timeout_s` on the server
+  /// too, as the sink's own work does on the client (`vigil verify`'s one long reading of a
+  /// node's rows is not bounded).
+  func connect(as credentials: PostgresSettings.Credentials, bounded: Bool = true) async throws -> PostgresConnection {
     let password = try credentials.password()
     var configuration: PostgresConnection.Configuration
     switch settings.endpoint {
@@ -41,10 +44,12 @@ struct PostgresConnector: Sendable {
     let milliseconds = max(1, Int((settings.timeout * 1000).rounded()))
     do {
       try await connection.query("SET TIME ZONE 'UTC'", logger: Self.quiet)
-      try await connection.query(
-        PostgresQuery(unsafeSQL: "SET statement_timeout = \(milliseconds)"), logger: Self.quiet)
-      try await connection.query(
-        PostgresQuery(unsafeSQL: "SET idle_in_transaction_session_timeout = \(milliseconds)"), logger: Self.quiet)
+      if bounded {
+        try await connection.query(
+          PostgresQuery(unsafeSQL: "SET statement_timeout = \(milliseconds)"), logger: Self.quiet)
+        try await connection.query(
+          PostgresQuery(unsafeSQL: "SET idle_in_transaction_session_timeout = \(milliseconds)"), logger: Self.quiet)
+      }
     } catch {
       try? await connection.close()
       throw PostgresSinkError("PostgreSQL at \(settings.place) refused the session's settings: \(Self.describe(error))")

@@ -62,12 +62,13 @@ struct WebhookChatTemplate: Equatable {
 
   /// A field's text made inert for chat markup: `&`, `<` and `>` as the entities Slack's
   /// text asks for (and Mattermost's Markdown reads back as the characters), so a report
-  /// cannot write `<!channel>` or a link `<https://…|a trusted name>`; and an `@` before a
+  /// cannot write `<!channel>` or a link `<https://…|a trusted name>`; an `@` before a
   /// letter gets a word joiner (U+2060) after it, so `@here`, `@channel`, `@all` or a
-  /// user's name in a report notify nobody. The template's own words are left as written:
+  /// user's name in a report notify nobody; and so does a `]` before `(`, so Markdown's
+  /// `[a trusted name](https://…)` and `![](https://…)` stay text. The template's own words are left as written:
   /// they are the operator's.
   static func inert(_ text: String) -> String {
-    guard text.unicodeScalars.contains(where: { "&<>@".unicodeScalars.contains($0) }) else { return text }
+    guard text.unicodeScalars.contains(where: { "&<>@]".unicodeScalars.contains($0) }) else { return text }
     var out = String.UnicodeScalarView()
     let scalars = Array(text.unicodeScalars)
     for (index, scalar) in scalars.enumerated() {
@@ -78,6 +79,10 @@ struct WebhookChatTemplate: Equatable {
       case "@":
         out.append(scalar)
         if index + 1 < scalars.count, scalars[index + 1].properties.isAlphabetic { out.append("\u{2060}") }
+      case "]":
+        // `[name](url)` and `![](url)`: Mattermost's Markdown links and images need `](`.
+        out.append(scalar)
+        if index + 1 < scalars.count, scalars[index + 1] == "(" { out.append("\u{2060}") }
       default: out.append(scalar)
       }
     }

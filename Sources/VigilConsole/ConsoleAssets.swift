@@ -89,25 +89,29 @@ enum ConsoleAssets {
         var row = document.createElement("tr");
         row.className = "live";
         row.dataset.seq = String(record.seq);
-        // As HTML.isolatingRightToLeft: each right-to-left stretch of a message in a <bdi>
-        // of its own, from a right-to-left letter to the last one before a left-to-right one.
+        // As HTML.isolatingRightToLeft: each stretch of the minority direction of a message
+        // in a <bdi> of its own, from one of its letters to the last before a letter of the
+        // other direction.
         function isolateRightToLeft(td) {
           var rtl = /[\\u0590-\\u08FF\\uFB1D-\\uFDFF\\uFE70-\\uFEFF\\u{10800}-\\u{10FFF}\\u{1E800}-\\u{1EFFF}]/u;
           var chars = Array.from(td.textContent);
           var kinds = chars.map(function (c) { return /\\p{L}/u.test(c) ? (rtl.test(c) ? 2 : 1) : 0; });
-          if (kinds.indexOf(2) < 0 || kinds.indexOf(1) < 0) return;
+          var right = kinds.filter(function (k) { return k === 2; }).length;
+          var left = kinds.filter(function (k) { return k === 1; }).length;
+          if (right === 0 || left === 0) return;
+          var mine = right > left ? 1 : 2, other = 3 - mine;
           td.textContent = "";
           var i = 0;
           while (i < chars.length) {
             var j = i;
-            if (kinds[i] !== 2) {
-              while (j < chars.length && kinds[j] !== 2) j++;
+            if (kinds[i] !== mine) {
+              while (j < chars.length && kinds[j] !== mine) j++;
               td.appendChild(document.createTextNode(chars.slice(i, j).join("")));
               i = j;
               continue;
             }
             var end = i;
-            for (j = i; j < chars.length && kinds[j] !== 1; j++) { if (kinds[j] === 2) end = j; }
+            for (j = i; j < chars.length && kinds[j] !== other; j++) { if (kinds[j] === mine) end = j; }
             while (end + 1 < chars.length && /\\p{Mn}/u.test(chars[end + 1])) end++;
             var bdi = document.createElement("bdi");
             bdi.textContent = chars.slice(i, end + 1).join("");

@@ -30,35 +30,44 @@ enum HTML {
     return out
   }
 
-  /// A message — a rule's words with a report's texts in them — escaped, each right-to-left
-  /// stretch in a `<bdi>` of its own: from a right-to-left letter to the last one before a
-  /// left-to-right letter. In an element `dir="auto"` the sentence then runs as its own
-  /// words do (the browser looks past a `<bdi>` for the direction), and a report's Arabic
-  /// sits in it whole: "… in حلب; 3 civilians killed" no longer shows "3 ;حلب", nor a
-  /// message that starts with an Arabic name the rule's English right to left. A message
-  /// with no left-to-right letter is left as it is, to run right to left.
+  /// A message — a rule's words with a report's texts in them — escaped, each stretch of
+  /// the other direction in a `<bdi>` of its own: in an English message, each right-to-left
+  /// stretch, from a right-to-left letter to the last one before a left-to-right letter
+  /// (and the reverse in a message mostly in Arabic). In an element `dir="auto"` the
+  /// sentence then runs as most of its letters do (the browser looks past a `<bdi>` for
+  /// the direction), and the other script sits in it whole: "… in حلب; 3 civilians killed"
+  /// no longer shows "3 ;حلب", nor a message that starts with an Arabic name the rule's
+  /// English right to left. A message in one direction only is left as it is.
   static func isolatingRightToLeft(_ text: String) -> String {
     let scalars = Array(text.unicodeScalars)
-    guard scalars.contains(where: isRightToLeftLetter), scalars.contains(where: isLeftToRightLetter) else {
-      return escape(text)
+    let rightToLeft = scalars.filter(isRightToLeftLetter).count
+    let leftToRight = scalars.filter(isLeftToRightLetter).count
+    guard rightToLeft > 0, leftToRight > 0 else { return escape(text) }
+    // The minority's letters are isolated, stretch by stretch.
+    let mostlyRightToLeft = rightToLeft > leftToRight
+    func isolated(_ scalar: Unicode.Scalar) -> Bool {
+      mostlyRightToLeft ? isLeftToRightLetter(scalar) : isRightToLeftLetter(scalar)
+    }
+    func other(_ scalar: Unicode.Scalar) -> Bool {
+      mostlyRightToLeft ? isRightToLeftLetter(scalar) : isLeftToRightLetter(scalar)
     }
     var out = ""
     var index = 0
     while index < scalars.count {
-      guard isRightToLeftLetter(scalars[index]) else {
+      guard isolated(scalars[index]) else {
         var plain = String.UnicodeScalarView()
-        while index < scalars.count, !isRightToLeftLetter(scalars[index]) {
+        while index < scalars.count, !isolated(scalars[index]) {
           plain.append(scalars[index])
           index += 1
         }
         out += escape(String(plain))
         continue
       }
-      // To the last right-to-left letter before the next left-to-right one.
+      // To the last of its letters before a letter of the other direction.
       var end = index
       var probe = index
-      while probe < scalars.count, !isLeftToRightLetter(scalars[probe]) {
-        if isRightToLeftLetter(scalars[probe]) { end = probe }
+      while probe < scalars.count, !other(scalars[probe]) {
+        if isolated(scalars[probe]) { end = probe }
         probe += 1
       }
       // The letter's own marks (vowel signs) after it go with it.

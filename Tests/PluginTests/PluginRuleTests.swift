@@ -64,7 +64,7 @@ struct PluginRuleTests {
     ("Daʿesh", true), ("Dāʿesh militants", true), ("Jabhat al-Nus\u{0323}ra", true), ("Da\u{0304}\u{02BF}esh", true), ("Jabhat al-Nuṣra", true), ("Hayʾat Tahrir al-Sham", true),
     ("دا\u{2060}عش", true), ("Da\u{00AD}esh", true), ("\u{2067}داعش\u{2069}", true),
     ("local sources say it is militants from Jaysh al-Islam", false), ("Nusrat family", false), ("Nusras", false),
-    ("Gulf Islamic States' funds", false), ("ISIS's", true), ("Hay’at Tahrir al-Sham’s fighters", true), ("Daesh`s convoy", true),
+    ("Gulf Islamic States' funds", false), ("ISIS's", true), ("ISIL\u{2018}s convoy", true), ("Hay’at Tahrir al-Sham’s fighters", true), ("Daesh`s convoy", true),
   ])
   func aDesignationHoldsInAnySpelling(name: String, designated: Bool) throws {
     let set = try load(Self.rules).get()

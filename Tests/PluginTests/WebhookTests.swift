@@ -209,6 +209,7 @@ struct WebhookTests {
         == "&lt;!channel&gt; &lt;https://evil.example/login|OCHA portal&gt; &amp; @\u{2060}here, a@1")
     let line = #"{"seq":3,"time":"2026-11-29T03:43:08.000Z","rule":"r.x","priority":"high","report_id":"A","message":"by <!here> @all","basis":[],"prev":"p","hash":"h"}"#
     #expect(try WebhookChatTemplate("<@U1> {message}").render(line: line, seq: 3, node: "n") == "<@U1> by &lt;!here&gt; @\u{2060}all")
+    #expect(WebhookChatTemplate.inert("[OCHA portal](https://evil) ![](https://t/p) [a] (b)") == "[OCHA portal]\u{2060}(https://evil) ![]\u{2060}(https://t/p) [a] (b)")
   }
 
   @Test func aChatBodyIsTextJSONWithOneLinePerRecord() throws {

@@ -390,9 +390,7 @@ struct PostgresSinkTests {
     expectCleanStop(daemon)
   }
 
-  /// A node whose files were wiped starts again at seq 1 under the same name: PostgreSQL
-  /// keeps the first copy, the sink refuses to overwrite it, parks the record, and says so
-  /// in status, in the error log and with a `vigil.sink_conflict` record.
+
   /// A batch that times out (`timeout_s`) is given up by the server too: a statement
   /// blocked on a lock went on waiting after the sink closed its connection, and each
   /// timeout left one more session behind. Once the lock goes, every record is stored.
@@ -422,6 +420,9 @@ struct PostgresSinkTests {
     expectCleanStop(node)
   }
 
+  /// A node whose files were wiped starts again at seq 1 under the same name: PostgreSQL
+  /// keeps the first copy, the sink refuses to overwrite it, parks the record, and says so
+  /// in status, in the error log and with a `vigil.sink_conflict` record.
   @Test func aRewrittenRecordIsRefusedAndRaisedNotOverwritten() throws {
     let server = try PostgresServer()
     try server.createVigilDatabase()

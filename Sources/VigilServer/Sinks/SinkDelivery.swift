@@ -205,11 +205,12 @@ public final class SinkDelivery: @unchecked Sendable {
         noteSuccess()
         if !resent && !reportsMoved && !alertsMoved { waitForRecords(after: bound, journal: journalled) }
       } catch {
-        // Part of a batch went: the destination is taking records, and the wait starts
-        // short again.
+        // Part of a batch went: the destination is taking records, and the wait is shortened.
         var cause = error
+        // (Halved, not reset: a destination that takes one request and fails the next is not
+        // asked again every 0.1 s.)
         if let partly = error as? PartlyDelivered {
-          backoff = 0.1
+          backoff = max(0.1, backoff / 4)
           cause = partly.cause
         }
         note(failure: cause)
