@@ -705,7 +705,8 @@ struct VigilClientCommandTests {
     #expect(replacedRun.status == 1)
     #expect(
       replacedRun.standardOutput
-        == "edited.jsonl:5: seq 5: replaced: the record after it names another hash for it (its own was recomputed)\n",
+        == "edited.jsonl:5: seq 5: replaced (its hash recomputed), or seq 6 given another prev: seq 6 does not name "
+        + "this record's hash, and the records after it follow it\n",
       "\(replacedRun.standardOutput)")
     var forged = lines
     let previousHash = String(lines[3].firstMatch(of: #/"hash":"([0-9a-f]{64})"/#)!.1)

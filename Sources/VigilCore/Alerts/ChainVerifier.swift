@@ -79,10 +79,11 @@ public struct ChainVerifier: Sendable {
   }
 
   /// After a break that may be the record before's doing, the line after the one that
-  /// broke: when it names that line's hash (the line is in its place), the forgery is the
-  /// record before it — inserted, if the line names the record before that (they link
-  /// without it), else replaced, its hash recomputed, if the seqs run on. The verdict for
-  /// the record before; nil when the line after says nothing of it.
+  /// broke: when it names that line's hash (the line is in its place), the record before it
+  /// is suspect — inserted, if the line names the record before that (they link without
+  /// it); else, if the seqs run on, replaced with its hash recomputed, or the line given
+  /// another `prev` (both are said: the chain cannot tell which). The verdict for the
+  /// record before; nil when the line after says nothing of it.
   public func blame(next line: [UInt8]) -> String? {
     guard let lastBreak, case .object(let record)? = try? JSONValue.parse(line), case .string(let prev)? = record["prev"],
       prev == lastBreak.hash
@@ -90,9 +91,12 @@ public struct ChainVerifier: Sendable {
     if let before = lastBreak.previousHash, lastBreak.prev == before {
       return "seq \(lastBreak.previousSeq): inserted: the records before and after it name each other"
     }
+    // Either this record was rewritten and its hash recomputed, or the one after it was
+    // given another `prev`: the chain cannot tell which. The first that may be altered is
+    // named, and both are said.
     if lastBreak.seq == lastBreak.previousSeq + 1 {
-      return "seq \(lastBreak.previousSeq): replaced: the record after it names another hash for it "
-        + "(its own was recomputed)"
+      return "seq \(lastBreak.previousSeq): replaced (its hash recomputed), or seq \(lastBreak.seq) given another prev: "
+        + "seq \(lastBreak.seq) does not name this record's hash, and the records after it follow it"
     }
     return nil
   }
