@@ -454,12 +454,22 @@ struct VigilClientCommandTests {
     return (follower, ReadInBackground(output.fileHandleForReading))
   }
 
+  /// A record line as `tail` reads it (the fields it shows), with its newline.
+  static func tailRecord(_ seq: Int) -> String {
+    #"{"seq":\#(seq),"rule":"r","priority":"low","report_id":"R\#(seq)"}"# + "\n"
+  }
+
+  /// The seqs of the records `tail --json` printed, in order.
+  static func printedSeqs(_ output: String) -> [Int] {
+    output.split(separator: "\n").compactMap { $0.firstMatch(of: #/"seq":(\d+)/#).map { Int($0.1)! } }
+  }
+
   /// Two rotations between two of `tail -f`'s reads: the file rotated in between (now
   /// `.1`, the one followed now `.2`) is read whole before the new one, and nothing twice.
   @Test func tailFollowsTwoRotationsBetweenItsReads() throws {
     let directory = try TemporaryDirectory()
     let log = directory.path + "/alerts.jsonl"
-    func record(_ seq: Int) -> String { #"{"seq":\#(seq),"rule":"r","priority":"low","report_id":"R\#(seq)"}"# + "\n" }
+    let record = Self.tailRecord
     try (record(1) + record(2)).write(toFile: log, atomically: false, encoding: .utf8)
     let (follower, seen) = try Self.follow(["-n", "1", "--json", log], in: directory.path)
     defer {
@@ -478,7 +488,7 @@ struct VigilClientCommandTests {
     try (record(5) + record(6)).write(toFile: log, atomically: false, encoding: .utf8)
     #expect(eventually { seen.sofar().contains(#""seq":6"#) })
     Thread.sleep(forTimeInterval: 0.5)
-    let seqs = seen.sofar().split(separator: "\n").compactMap { $0.firstMatch(of: #/"seq":(\d+)/#).map { Int($0.1)! } }
+    let seqs = Self.printedSeqs(seen.sofar())
     #expect(seqs == [2, 3, 4, 5, 6], "\(seen.sofar())")
   }
 
@@ -488,7 +498,7 @@ struct VigilClientCommandTests {
   @Test func tailReadsAFileCutAndRefilledFromItsStart() throws {
     let directory = try TemporaryDirectory()
     let log = directory.path + "/alerts.jsonl"
-    func record(_ seq: Int) -> String { #"{"seq":\#(seq),"rule":"r","priority":"low","report_id":"R\#(seq)"}"# + "\n" }
+    let record = Self.tailRecord
     try (13...16).map(record).joined().write(toFile: log, atomically: false, encoding: .utf8)
     let (follower, seen) = try Self.follow(["-n", "1", "--json", log], in: directory.path)
     defer {
@@ -504,7 +514,7 @@ struct VigilClientCommandTests {
     kill(follower.processIdentifier, SIGCONT)
     #expect(eventually { seen.sofar().contains(#""seq":30"#) })
     Thread.sleep(forTimeInterval: 0.5)
-    let seqs = seen.sofar().split(separator: "\n").compactMap { $0.firstMatch(of: #/"seq":(\d+)/#).map { Int($0.1)! } }
+    let seqs = Self.printedSeqs(seen.sofar())
     #expect(seqs == Array(16...30), "\(seen.sofar())")
   }
 
@@ -514,7 +524,7 @@ struct VigilClientCommandTests {
   @Test func tailReadsTheOldFileUntilTheNewOneIsWritten() throws {
     let directory = try TemporaryDirectory()
     let log = directory.path + "/alerts.jsonl"
-    func record(_ seq: Int) -> String { #"{"seq":\#(seq),"rule":"r","priority":"low","report_id":"R\#(seq)"}"# + "\n" }
+    let record = Self.tailRecord
     try (record(1) + record(2)).write(toFile: log, atomically: false, encoding: .utf8)
     let (follower, seen) = try Self.follow(["-n", "1", "--json", log], in: directory.path)
     defer {
@@ -535,7 +545,7 @@ struct VigilClientCommandTests {
     try record(5).write(toFile: log, atomically: false, encoding: .utf8)
     #expect(eventually { seen.sofar().contains(#""seq":5"#) })
     Thread.sleep(forTimeInterval: 0.5)
-    let seqs = seen.sofar().split(separator: "\n").compactMap { $0.firstMatch(of: #/"seq":(\d+)/#).map { Int($0.1)! } }
+    let seqs = Self.printedSeqs(seen.sofar())
     #expect(seqs == [2, 3, 4, 5], "\(seen.sofar())")
   }
 
@@ -545,7 +555,7 @@ struct VigilClientCommandTests {
   @Test(arguments: [false, true]) func tailTakesUpFromTheKeptFilesWhenTheOneFollowedWasRemoved(lostOne: Bool) throws {
     let directory = try TemporaryDirectory()
     let log = directory.path + "/alerts.jsonl"
-    func record(_ seq: Int) -> String { #"{"seq":\#(seq),"rule":"r","priority":"low","report_id":"R\#(seq)"}"# + "\n" }
+    let record = Self.tailRecord
     func append(_ text: String) throws {
       let handle = try #require(FileHandle(forWritingAtPath: log))
       try handle.seekToEnd()
@@ -587,7 +597,7 @@ struct VigilClientCommandTests {
     kill(follower.processIdentifier, SIGCONT)
     #expect(eventually { seen.sofar().contains(#""seq":7"#) })
     Thread.sleep(forTimeInterval: 0.5)
-    let seqs = seen.sofar().split(separator: "\n").compactMap { $0.firstMatch(of: #/"seq":(\d+)/#).map { Int($0.1)! } }
+    let seqs = Self.printedSeqs(seen.sofar())
     #expect(seqs == (lostOne ? [2, 3, 6, 7] : [2, 3, 4, 5, 6, 7]), "\(seen.sofar())")
     if lostOne {
       #expect(said.sofar().contains("vigil: records 4–5 were rotated away and removed (alerts.keep) before they could be read"), "\(said.sofar())")

@@ -12,14 +12,20 @@ import VigilTestSupport
 /// reports over after the record was owed, and their alerts read as the new set's.
 @Suite("The writer: a rule set's record between the reports of the two sets")
 struct RuleSetRecordPlaceTests {
-  @Test func theRecordComesAfterTheOldSetsAlertsAndBeforeTheNewSets() throws {
-    let directory = try TemporaryDirectory()
-    let loop = EmbeddedEventLoop()
+  /// A writer on `loop` with its files in `directory`, and its alert log's path.
+  static func writer(in directory: TemporaryDirectory, on loop: EmbeddedEventLoop) throws -> (GroupCommit, String) {
     let log = directory.path + "/alerts.jsonl"
     let writer = GroupCommit(
       loop: loop, journal: try Journal(path: directory.path + "/reports.jsonl"),
       alertLog: try AlertLog(path: log, headPath: directory.path + "/alerts.head"), index: DuplicateIndex(),
       syncs: false, rotation: (0, 1), counters: Counters())
+    return (writer, log)
+  }
+
+  @Test func theRecordComesAfterTheOldSetsAlertsAndBeforeTheNewSets() throws {
+    let directory = try TemporaryDirectory()
+    let loop = EmbeddedEventLoop()
+    let (writer, log) = try Self.writer(in: directory, on: loop)
     let set = try RuleSetLoader().load([
       RuleSource(path: "r.yaml", name: "r.yaml", contents: Array("- rule: r.x\n  desc: x.\n  condition: type = attack\n  output: x\n  priority: low\n".utf8))
     ]).get()
@@ -60,11 +66,7 @@ struct RuleSetRecordPlaceTests {
   @Test func aReportThatMayCompleteANewPatternHasTheRecordBeforeIt() throws {
     let directory = try TemporaryDirectory()
     let loop = EmbeddedEventLoop()
-    let log = directory.path + "/alerts.jsonl"
-    let writer = GroupCommit(
-      loop: loop, journal: try Journal(path: directory.path + "/reports.jsonl"),
-      alertLog: try AlertLog(path: log, headPath: directory.path + "/alerts.head"), index: DuplicateIndex(),
-      syncs: false, rotation: (0, 1), counters: Counters())
+    let (writer, log) = try Self.writer(in: directory, on: loop)
     let rules = """
       - rule: r.x
         desc: x.
