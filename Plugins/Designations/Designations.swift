@@ -17,7 +17,7 @@ public struct Designations: RulePlugin {
   /// On unless a configuration names plugins without it.
   public var enabledByDefault: Bool { true }
   public let takesSettings = false
-  public let itemKinds = ["designation"]
+  public let itemKinds = ["designation", "opposing_words"]
 
   public init() {}
 
@@ -53,11 +53,44 @@ public struct Designations: RulePlugin {
     scalar.properties.isAlphabetic || scalar.properties.numericType != nil || isApostrophe(scalar)
   }
 
+  /// Whether an item lists opposing words (`- opposing_words: …`) rather than a group.
+  static func isOpposingWords(_ item: RuleNode) -> Bool {
+    guard case .mapping(let members, _) = item else { return false }
+    return members.contains { $0.key == "opposing_words" }
+  }
+
+  /// Whether the words just before a name's occurrence (at `start`) make it the group
+  /// opposed, fled or suffered rather than the actor: "the anti-ISIS coalition", "families
+  /// fleeing Daesh", "التحالف ضد داعش". An English "the" between is passed over ("the
+  /// coalition against the Islamic State").
+  static func isOpposed(_ words: [String], before start: Int, by opposing: [[String]]) -> Bool {
+    var ends = [start]
+    if start > 0, words[start - 1] == "the" { ends.append(start - 1) }
+    return ends.contains { end in
+      opposing.contains { phrase in
+        !phrase.isEmpty && end >= phrase.count
+          && zip(words[(end - phrase.count)..<end], phrase).allSatisfy { $0.sameUTF8(as: $1) }
+      }
+    }
+  }
+
   public func prepare(items: [RuleNode], settings: ConfigurationValue) -> Result<[ConditionFunction], RuleSetErrors> {
     var aliases: [Alias] = []
     var errors: [RuleError] = []
     var keys: [String: SourcePosition] = [:]
-    for item in items {
+    var opposing: [[String]] = []
+    for item in items where Self.isOpposingWords(item) {
+      switch NamedItem.read(item, kind: "opposing_words") {
+      case .failure(let problems): errors += problems.errors
+      case .success(let words):
+        if let earlier = keys["opposing_words " + words.key] {
+          errors.append(RuleError(words.position, "opposing_words \(words.key) is already defined at \(earlier)"))
+        }
+        keys["opposing_words " + words.key] = words.position
+        opposing += words.names.map { NameNormalizer.lenientWords(of: $0) }
+      }
+    }
+    for item in items where !Self.isOpposingWords(item) {
       switch NamedItem.read(item, kind: "designation") {
       case .failure(let problems): errors += problems.errors
       case .success(let designation):
@@ -74,6 +107,7 @@ public struct Designations: RulePlugin {
     }
     guard errors.isEmpty else { return .failure(RuleSetErrors(errors: errors)) }
     let known = aliases.filter { !$0.words.isEmpty }
+    let opposingPhrases = opposing
     let verdicts = TextCache<Bool>()
     let designated = ConditionFunction(name: "designated", parameters: [.actor], result: .bool) {
       (arguments: [ConditionFunction.Argument]) -> ConditionFunction.Evaluation in
@@ -85,7 +119,9 @@ public struct Designations: RulePlugin {
           guard case .text(let text)? = part.read(report) else { continue }
           let isDesignated = verdicts.value(for: text) { text in
             let words = NameNormalizer.lenientWords(of: Self.withoutPossessives(text.string))
-            return known.contains { $0.occurs(in: words) }
+            return known.contains { alias in
+              alias.occurrences(in: words).contains { !Self.isOpposed(words, before: $0.lowerBound, by: opposingPhrases) }
+            }
           }
           if isDesignated { return .bool(true) }
         }

@@ -101,12 +101,13 @@ struct ControlEntry: Sendable {
         designated: designated ?? [], others: others ?? [], from: from, to: to, source: source, position: position))
   }
 
-  /// Two entries for the same place (the same first name, or the same circle) whose
+  /// Two entries for the same place (a name in common, or the same circle) whose
   /// periods overlap: one of them is wrong.
   static func overlaps(in entries: [ControlEntry]) -> [RuleError] {
     var errors: [RuleError] = []
     for (index, entry) in entries.enumerated() {
-      for earlier in entries[..<index] where earlier.samePlace(as: entry) {
+      // (A key given twice is said once, as defined twice, not again as an overlap.)
+      for earlier in entries[..<index] where earlier.key != entry.key && earlier.samePlace(as: entry) {
         let apart = (earlier.to.map { $0 <= entry.from } ?? false) || (entry.to.map { $0 <= earlier.from } ?? false)
         if !apart {
           errors.append(
@@ -121,10 +122,13 @@ struct ControlEntry: Sendable {
   }
 
   private func samePlace(as other: ControlEntry) -> Bool {
-    if let first = names.first, let otherFirst = other.names.first,
-      PlaceWords.words(of: first) == PlaceWords.words(of: otherFirst)
-    {
-      return true
+    // A name both list, in one governorate (or where either names none): a report giving
+    // that name would get both entries, whichever spelling each lists first ("Manbij" in
+    // one and "Menbij" in the other's names).
+    let sameGovernorate = governorateKey == nil || other.governorateKey == nil || governorateKey == other.governorateKey
+    if sameGovernorate, !names.isEmpty, !other.names.isEmpty {
+      let read = Set(names.map(PlaceWords.words(of:)))
+      if other.names.contains(where: { read.contains(PlaceWords.words(of: $0)) }) { return true }
     }
     // The same point whatever the names: a report there is found by its coordinates first.
     if let point, let otherPoint = other.point, point.lat == otherPoint.lat && point.lon == otherPoint.lon { return true }

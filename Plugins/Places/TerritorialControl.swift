@@ -242,21 +242,24 @@ struct ControlMap: Sendable {
         let covering = covering(lat: lat, lon: lon, day: day)
         if !covering.isEmpty { return finding(covering) }
       }
-      if case .text(let text)? = place?(report) {
-        let covering = byPlace.value(for: text) { text in self.entries(named: text.string) }.filter {
-          reaches[$0].covers(day)
-        }
-        if !covering.isEmpty { return finding(covering) }
-      }
-      // The governorate as the atlas knows it, by its text or else by the coordinates.
+      // The governorate the report names: its own field, else one of its place text's
+      // later parts ("Ain Issa, Raqqa").
       var key: String?
       if case .text(let text)? = governorate?(report) {
         key = governorateOfText.value(for: text) { GovernorateAtlas.atlas.region(named: $0.string) }
       }
-      // Else the governorate a place text names as one of its later parts ("Ain Issa, Raqqa").
       if key == nil, case .text(let text)? = place?(report) {
         key = governorateOfPlace.value(for: text) { self.governorateNamed(besidePlaceIn: $0.string) }
       }
+      if case .text(let text)? = place?(report) {
+        // A name in another governorate than the report's is another place: "Yarmouk,
+        // Daraa" is not the Yarmouk camp of Damascus.
+        let covering = byPlace.value(for: text) { text in self.entries(named: text.string) }.filter {
+          reaches[$0].covers(day) && Self.mayBeIn(key, entry: entries[$0])
+        }
+        if !covering.isEmpty { return finding(covering) }
+      }
+      // The governorate as the atlas knows it, by its text or else by the coordinates.
       if key == nil, case .number(let lat)? = latitude?(report), case .number(let lon)? = longitude?(report) {
         key = GovernorateAtlas.atlas.region(containing: GeoPoint(lon: lon, lat: lat))
       }
@@ -267,6 +270,19 @@ struct ControlMap: Sendable {
       return nil
     }
   }
+
+  /// Whether an entry found by name may be the place of a report in `governorate` (nil:
+  /// the report names none). Damascus city and Rural Damascus, its suburbs, count as one:
+  /// reports write "Damascus" for either ("Darayya, Damascus"), and a name is not taken
+  /// for another place over that.
+  static func mayBeIn(_ governorate: String?, entry: ControlEntry) -> Bool {
+    guard let governorate, let own = entry.governorateKey, own != governorate else { return true }
+    return damascusPair.contains(own) && damascusPair.contains(governorate)
+  }
+
+  /// Damascus city and Rural Damascus, by their atlas keys.
+  static let damascusPair: Set<String> = Set(
+    ["Damascus", "Rural Damascus"].compactMap { GovernorateAtlas.atlas.region(named: $0) })
 
   /// The entries a place text names: those of its first part that names any ("Manbij,
   /// Aleppo" is Manbij — the parts run from the most precise to the widest — not
@@ -335,7 +351,13 @@ struct ControlMap: Sendable {
   }
 
   /// Words that only say what kind of place a name is: "Raqqa city" is Raqqa.
-  static let qualifiers = Set((["city", "town", "centre", "center", "downtown"] + ["مدينة", "بلدة"]).flatMap(PlaceWords.words(of:)))
+  static let qualifiers = Set(
+    (["city", "town", "centre", "center", "downtown", "central", "inside"] + ["مدينة", "بلدة", "وسط", "داخل"])
+      .flatMap(PlaceWords.words(of:)))
+
+  /// What a part may start with to say which kind of place follows: "the city of Raqqa".
+  static let kindOpenings: [[String]] = ["the city of", "city of", "the town of", "town of", "the village of", "village of"]
+    .map { NameNormalizer.words(of: $0) }
 
   /// A part of a place text as written, without what says only that it is where something
   /// happened — a first word "in" or "في" ("in Raqqa city", "في مدينة الرقة"; "near" is not
@@ -348,6 +370,12 @@ struct ControlMap: Sendable {
     // Read as names are (`فى`, `فِي`, a direction mark before it), but not as place names
     // are, which take "Ein" for "in".
     if tokens.count > 1, [["in"], ["في"]].contains(NameNormalizer.words(of: tokens[0])) { tokens.removeFirst() }
+    for opening in kindOpenings where tokens.count > opening.count {
+      if NameNormalizer.words(of: tokens.prefix(opening.count).joined(separator: " ")) == opening {
+        tokens.removeFirst(opening.count)
+        break
+      }
+    }
     // "Raqqa-Syria": the country after a hyphen, too.
     if let last = tokens.last, let hyphen = last.lastIndex(of: "-"), hyphen != last.startIndex,
       countryNames.contains(PlaceWords.words(of: String(last[last.index(after: hyphen)...])))

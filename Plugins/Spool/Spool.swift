@@ -89,7 +89,8 @@ struct SpoolFeed: ReportFeed {
         spool: folder,
         keeping: Set(stuck.keys.map { SpoolFile(path: $0, spool: folder, mappings: mappings).progressPath }))
       do {
-        for path in try candidates() where !context.isStopping {
+        let (candidates, unreadable) = try candidates()
+        for path in candidates where !context.isStopping {
           let attributes = try? FileManager.default.attributesOfItem(atPath: path)
           let size = (attributes?[.size] as? Int) ?? -1
           let modified = (attributes?[.modificationDate] as? Date) ?? .distantPast
@@ -122,10 +123,11 @@ struct SpoolFeed: ReportFeed {
           "\(stray) is in the spool folder itself, which is read by mapping: move it into \(folder)/MAPPING/ "
             + "(MAPPING: the name of a mapping in \(mappings), without .yaml)"
         }
-        let problems = stuck.keys.sorted().compactMap { stuck[$0]?.stuck.problem } + (stray.map { [$0] } ?? [])
+        let problems =
+          stuck.keys.sorted().compactMap { stuck[$0]?.stuck.problem } + (stray.map { [$0] } ?? []) + unreadable
         context.problem(problems.isEmpty ? nil : problems.joined(separator: "; "))
       } catch {
-        context.problem("cannot read the spool folder \(folder): \(error.localizedDescription)")
+        context.problem("cannot read the spool folder \(folder): \(error)")
       }
       context.pause(min(1, max(0.1, settle / 2)))
     }
@@ -137,28 +139,73 @@ struct SpoolFeed: ReportFeed {
   /// Files put in the spool folder itself, which no mapping reads: said in status until
   /// they are moved.
   private func strayFiles() throws -> [String] {
-    try FileManager.default.contentsOfDirectory(atPath: folder).sorted().filter { name in
+    try Self.names(in: folder).filter { name in
       var isFolder: ObjCBool = false
       return !name.hasPrefix(".") && !name.hasSuffix(".part")
         && FileManager.default.fileExists(atPath: folder + "/" + name, isDirectory: &isFolder) && !isFolder.boolValue
     }.map { folder + "/" + $0 }
   }
 
-  /// The files in the mapping folders: `<folder>/<mapping>/<file>`, not hidden, not `.part`.
-  private func candidates() throws -> [String] {
+  /// The files in the mapping folders: `<folder>/<mapping>/<file>`, not hidden, not `.part`,
+  /// not a folder (a staging folder inside is the writer's own); and what kept any mapping
+  /// folder or file from being taken, each naming it. Throws when the spool folder itself
+  /// cannot be read.
+  private func candidates() throws -> (paths: [String], problems: [String]) {
     var paths: [String] = []
-    for mapping in try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
-    where !["done", "failed"].contains(mapping) && !mapping.hasPrefix(".") {
+    var problems: [String] = []
+    for mapping in try Self.names(in: folder) where !["done", "failed"].contains(mapping) && !mapping.hasPrefix(".") {
       var isFolder: ObjCBool = false
       let directory = folder + "/" + mapping
       guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else { continue }
-      for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-      where !name.hasPrefix(".") && !name.hasSuffix(".part") {
-        paths.append(directory + "/" + name)
+      // One folder that cannot be read keeps its own files, not the other folders'.
+      let names: [String]
+      do {
+        names = try Self.names(in: directory)
+      } catch {
+        problems.append("cannot read the mapping folder \(directory): \(error)")
+        continue
+      }
+      for name in names where !name.hasPrefix(".") && !name.hasSuffix(".part") {
+        let path = directory + "/" + name
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue { continue }
+        // Its progress and its verdicts are named after it, and must fit a file name too.
+        let longest = Self.longestName - mapping.utf8.count
+        if name.utf8.count > longest {
+          problems.append(
+            "\(path) is not taken: its name is \(name.utf8.count) bytes, and files in \(directory) may have "
+              + "\(longest) at most (the names of its progress and verdicts are longer): rename it shorter")
+          continue
+        }
+        paths.append(path)
       }
     }
-    return paths
+    return (paths, problems)
   }
+
+  /// The longest name of a file in a mapping folder, before the mapping's name is taken off:
+  /// a file system's 255 bytes, less what the spool adds to it (`.progress/<mapping>.`,
+  /// `.replaced.verdicts.pending`, a `.99` of a name taken in done/, and a dot).
+  static let longestName = 255 - ".replaced.99.verdicts.pending".utf8.count - 2
+
+  /// The names in a folder, sorted; an error that names what kept it from being read.
+  static func names(in directory: String) throws(SpoolReadError) -> [String] {
+    guard let stream = opendir(directory) else { throw SpoolReadError(String(cString: strerror(errno))) }
+    defer { closedir(stream) }
+    var names: [String] = []
+    while let entry = readdir(stream) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+      }
+      if name != "." && name != ".." { names.append(name) }
+    }
+    return names.sorted()
+  }
+}
+
+/// Why a folder could not be listed, as the system says it ("Permission denied").
+struct SpoolReadError: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
 }
 
 /// One spooled file: imported row by row, its verdicts kept as they come (so a restart
@@ -214,7 +261,12 @@ struct SpoolFile {
         var reader = try Self.open(path, mapping: mapping)
         let mapper = RowMapper(mapping: mapping, table: reader)
         if let problem = mapper.missingColumnsProblem(header: reader.header) { return putAway { fail(problem) } }
-        try? FileManager.default.createDirectory(atPath: spool + "/" + SpoolProgress.folder, withIntermediateDirectories: true)
+        if mkdir(spool + "/" + SpoolProgress.folder, 0o700) != 0, errno != EEXIST {
+          return Stuck(
+            problem: "cannot import \(path): cannot create \(spool)/\(SpoolProgress.folder), where its progress is kept "
+              + "(\(String(cString: strerror(errno)))); it stays in the spool, and is taken again once it changes or in a minute",
+            putAway: nil)
+        }
         guard let progress = SpoolProgress.open(progressPath, for: path) else {
           return Stuck(
             problem: "cannot import \(path): cannot write its progress at \(progressPath) "
@@ -330,7 +382,7 @@ struct SpoolFile {
 
   /// Done: the file and its verdicts (one line per row, the last word on each) to done/.
   private func finish() -> String? {
-    let verdicts = previousVerdicts().sorted { $0.key < $1.key }.map(\.value).joined(separator: "\n") + "\n"
+    let verdicts = previousVerdicts().sorted { $0.key < $1.key }.map { $0.value + "\n" }.joined()
     return settle(in: spool + "/done", beside: "verdicts", text: verdicts)
   }
 
@@ -365,7 +417,7 @@ struct SpoolFile {
   /// What kept it from being done, else nil: the file and its progress are then left as they
   /// are, to be taken again.
   private func settle(in folder: String, beside kind: String, text: String) -> String? {
-    settle(to: Self.free(folder + "/" + name), beside: kind, text: text, moving: true)
+    settle(to: Self.free(folder + "/" + name, besides: "." + kind), beside: kind, text: text, moving: true)
   }
 
   private func settle(to target: String, beside kind: String, text: String, moving: Bool) -> String? {
@@ -375,8 +427,10 @@ struct SpoolFile {
         + "and is put away as soon as it can be"
     }
     var isFolder: ObjCBool = false
+    let modes = sharedModes
     if !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
-      guard mkdir(folder, 0o777) == 0 || errno == EEXIST else { return cannot("create the folder") }
+      guard mkdir(folder, 0o700) == 0 || errno == EEXIST else { return cannot("create the folder") }
+      chmod(folder, modes.folder)
     } else if !isFolder.boolValue {
       errno = ENOTDIR
       return cannot("write")
@@ -385,6 +439,7 @@ struct SpoolFile {
     guard FileManager.default.createFile(atPath: pending, contents: Data(text.utf8)) else {
       return cannot("write its \(kind)")
     }
+    chmod(pending, modes.file)
     if moving, rename(path, target) != 0 {
       // done/ on another file system (a link to a bigger disk): copied there, then removed.
       var failed = errno
@@ -398,6 +453,13 @@ struct SpoolFile {
       }
       if failed != 0 {
         unlink(pending)
+        // Moving needs the right to write the folder it leaves as well as the one it enters.
+        let source = FolderPath.of(path)
+        if failed == EACCES || failed == EPERM, access(source, W_OK) != 0 {
+          errno = failed
+          return "cannot put \(path) away: cannot move it out of \(source) (\(String(cString: strerror(errno)))); "
+            + "it stays in the spool, and is put away as soon as it can be"
+        }
         errno = failed
         return cannot("move it")
       }
@@ -407,12 +469,26 @@ struct SpoolFile {
     return nil
   }
 
+  /// The modes of what the spool puts away (done/ and failed/ when it makes them, the
+  /// verdicts and reasons): vigild's user's alone, and readable by the spool folder's group
+  /// too when the spool folder is (`chgrp vigil-drop spool; chmod 2770 spool`), so that
+  /// whoever drops files can read their verdicts.
+  private var sharedModes: (folder: mode_t, file: mode_t) {
+    var status = stat()
+    guard stat(spool, &status) == 0 else { return (0o700, 0o600) }
+    let group = status.st_mode & 0o050
+    return (0o700 | group, 0o600 | (group & 0o040))
+  }
+
   /// `path`, or `path.2`, `path.3`, … when a file of that name (`path` + `suffix`) is
-  /// there already.
-  private static func free(_ path: String, suffix: String = "") -> String {
+  /// there already, or (with `besides`) the name of the text put beside it: an earlier file
+  /// called `z.ndjson.verdicts` is not overwritten by the verdicts of a later `z.ndjson`.
+  private static func free(_ path: String, suffix: String = "", besides: String? = nil) -> String {
     var candidate = path
     var index = 2
-    while FileManager.default.fileExists(atPath: candidate + suffix) {
+    while FileManager.default.fileExists(atPath: candidate + suffix)
+      || besides.map({ FileManager.default.fileExists(atPath: candidate + suffix + $0) }) == true
+    {
       candidate = "\(path).\(index)"
       index += 1
     }

@@ -20,6 +20,10 @@ struct PluginRuleTests {
       names: [Daesh, "Da'esh", ISIL, ISIS, Islamic State, داعش, الدولة الإسلامية, تنظيم الدولة]
     - designation: nusra
       names: [Jabhat al-Nusra, al-Nusra Front, Nusra, Nusrah, جبهة النصرة, النصرة, هيئة تحرير الشام, "Hay'at Tahrir al-Sham"]
+    - opposing_words: english
+      names: [anti, against, defeat, fighting, fleeing, victims of, former]
+    - opposing_words: arabic
+      names: [ضد, مكافحة, ضحايا]
     - place: bab_al_salam
       names: [Bab al-Salam, Bab al-Salameh, باب السلامة]
     - place: bab_al_hawa
@@ -65,6 +69,13 @@ struct PluginRuleTests {
     ("دا\u{2060}عش", true), ("Da\u{00AD}esh", true), ("\u{2067}داعش\u{2069}", true),
     ("local sources say it is militants from Jaysh al-Islam", false), ("Nusrat family", false), ("Nusras", false),
     ("Gulf Islamic States' funds", false), ("ISIS's", true), ("ISIL\u{2018}s convoy", true), ("Hay’at Tahrir al-Sham’s fighters", true), ("Daesh`s convoy", true),
+    // A name after opposing words is the group opposed, fled or suffered; any other
+    // occurrence still designates.
+    ("US-led anti-ISIS coalition", false), ("Global Coalition to Defeat ISIS", false), ("the coalition against the Islamic State", false),
+    ("Syrian Democratic Forces fighting ISIL", false), ("families fleeing Daesh", false), ("victims of ISIS", false),
+    ("Former ISIS fighters now with the FSA", false), ("التحالف الدولي ضد داعش", false), ("قوات مكافحة داعش", false),
+    ("مشفى ضحايا داعش", false), ("Nusra fighters fighting ISIS", true), ("ISIS fighters against the FSA", true),
+    ("anti-ISIS coalition and Nusra", true),
   ])
   func aDesignationHoldsInAnySpelling(name: String, designated: Bool) throws {
     let set = try load(Self.rules).get()

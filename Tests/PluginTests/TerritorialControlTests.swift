@@ -96,7 +96,19 @@ struct TerritorialControlTests {
     // Coordinates outside every circle, without a governorate: the governorate they are in.
     ("2016-06-01", #""lat":35.95,"lon":39.01"#, "designated: Raqqa was held by ISIL alone (control: raqqa_governorate)"),
     // "Town, Governorate": the first part that names a place decides, not both.
-    ("2016-06-01", #""place":"Manbij, Idlib""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"Manbij, Aleppo""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"Manbij","governorate":"حلب""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    // … but a name in another governorate than its entry's is another place of that name:
+    // judged by what the report's governorate says, not by the listed Manbij.
+    ("2016-06-01", #""place":"Manbij, Idlib""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
+    ("2016-06-01", #""place":"Manbij","governorate":"Idleb""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
+    ("2016-06-01", #""place":"منبج، الرقة""#, "designated: Raqqa was held by ISIL alone (control: raqqa_governorate)"),
+    // Words that say it is in the town, not what town: the town.
+    ("2016-06-01", #""place":"central Idlib""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    ("2016-06-01", #""place":"inside Idlib""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    ("2016-06-01", #""place":"in the city of Idlib""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    ("2016-06-01", #""place":"وسط إدلب""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    ("2016-06-01", #""place":"داخل مدينة منبج""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
     // A later part that is a governorate's name is the governorate, not its city: an
     // unlisted village there is not judged by the city's holders, but by the governorate's.
     ("2016-06-01", #""place":"Kafr Nabudah, Idlib""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
@@ -152,8 +164,8 @@ struct TerritorialControlTests {
     ("2016-06-01", #""place":"El-Manbej""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
     ("2016-06-01", #""place":"Edleb""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
     // Parts are separated by the Arabic semicolon and by square brackets too.
-    ("2016-06-01", #""place":"منبج؛ إدلب""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
-    ("2016-06-01", #""place":"Manbij [Idlib]""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"منبج؛ حلب""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"Manbij [Aleppo]""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
   ]
 
   @Test(arguments: cases)
@@ -174,6 +186,62 @@ struct TerritorialControlTests {
     let line = #"{"id":"C-1","occurred_at":"2016-06-01","type":"attack","location":{"place":"Jobar, Damascus"}}"#
     let messages = set.evaluate(try ReportParser.parse(line).get().report).map(\.message)
     #expect(messages.count == 1 && messages[0].hasSuffix("(control: damascus)"), "\(messages)")
+  }
+
+  /// Damascus city and Rural Damascus, its suburbs, are one governorate to a name:
+  /// reports write "Damascus" for either.
+  @Test func aNameInDamascusOrItsCountrysideIsOnePlace() throws {
+    let text = """
+      - control: darayya
+        names: [Darayya, داريا]
+        governorate: Rural Damascus
+        others: [opposition]
+        from: 2012-11-08
+        to: 2016-08-27
+        source: s
+      - rule: t.control
+        desc: Shows control.
+        condition: type = attack
+        output: "%{%control(location)|unknown}"
+        priority: info
+      """
+    let set = try Self.load(text).get()
+    for (location, expected) in [
+      (#""place":"Darayya, Damascus""#, "others"), (#""place":"داريا، ريف دمشق""#, "others"),
+      (#""place":"Darayya","governorate":"Damascus""#, "others"), (#""place":"Darayya, Homs""#, "unknown"),
+    ] {
+      let line = #"{"id":"C-1","occurred_at":"2016-06-01","type":"attack","location":{\#(location)}}"#
+      #expect(set.evaluate(try ReportParser.parse(line).get().report).map(\.message) == [expected], "\(location)")
+    }
+  }
+
+  /// Entries for one place found by a name each lists, whatever each lists first, overlap;
+  /// one name in two governorates is two places, and does not.
+  @Test func entriesSharingANameInOneGovernorateOverlap() {
+    let shared =
+      "- control: a\n  names: [Manbij, Menbij]\n  governorate: Aleppo\n  designated: [ISIL]\n  from: 2014-01-01\n  source: s\n"
+      + "- control: b\n  names: [Menbij]\n  others: [SDF]\n  from: 2016-01-01\n  source: s\n"
+    guard case .failure(let errors) = Self.load(shared) else {
+      Issue.record("loaded")
+      return
+    }
+    #expect(errors.errors.map(\.message).contains { $0.hasPrefix("control b overlaps control a") }, "\(errors)")
+    let twoPlaces =
+      "- control: a\n  names: [Salma]\n  governorate: Latakia\n  others: [B]\n  from: 2014-01-01\n  source: s\n"
+      + "- control: b\n  names: [Salma]\n  governorate: Idlib\n  others: [C]\n  from: 2014-01-01\n  source: s\n"
+    #expect(throws: Never.self) { try Self.load(twoPlaces).get() }
+  }
+
+  /// A key given twice is said once, as defined twice, and not also as an overlap.
+  @Test func aKeyGivenTwiceIsOneError() {
+    let twice =
+      "- control: a\n  names: [A]\n  others: [B]\n  from: 2014-01-01\n  source: s\n"
+      + "- control: a\n  names: [A]\n  others: [B]\n  from: 2014-01-01\n  source: s\n"
+    guard case .failure(let errors) = Self.load(twice) else {
+      Issue.record("loaded")
+      return
+    }
+    #expect(errors.errors.map(\.message) == ["control a is already defined at Rules/control.yaml:1:3"], "\(errors)")
   }
 
   /// (the item, the error's line:column, the start of its message)
@@ -233,6 +301,30 @@ struct TerritorialControlTests {
       return
     }
     #expect(errors.errors.map(\.description) == [#"Rules/control.yaml:5:7: control to must be a date YYYY-MM-DD, got "2016-08-32""#])
+  }
+
+  /// A rule file that cannot be read as YAML is the only error too: the examples of other
+  /// files that need its entries are not judged without them.
+  @Test func anUnreadableFileIsTheOnlyErrorNotTheExamplesThatNeedIt() {
+    let rule = """
+      - rule: probe.designated
+        desc: d
+        condition: control(location) = designated
+        output: o
+        priority: info
+        examples:
+          match: [{type: attack, occurred_at: 2016-06-01, location: {place: Manbij}}]
+      """
+    let control = "- control: manbij_isil\n  names: [Manbij\n  designated: [ISIL]\n"
+    let result = RuleSetLoader(plugins: [Designations(), Places()]).load([
+      RuleSource(path: "Rules/ceasefire.yaml", name: "ceasefire.yaml", contents: Array(rule.utf8)),
+      RuleSource(path: "Rules/control.yaml", name: "control.yaml", contents: Array(control.utf8)),
+    ])
+    guard case .failure(let errors) = result else {
+      Issue.record("loaded")
+      return
+    }
+    #expect(errors.errors.count == 1 && errors.errors[0].description.hasPrefix("Rules/control.yaml:"), "\(errors)")
   }
 
   /// A key written with a bad value is that error alone, not also a key missing.

@@ -172,6 +172,24 @@ struct SinkDeliveryTests {
     #expect(eventually { sink.statusJSON.contains(#""failures":3,"last_error":null"#) })
   }
 
+  /// A destination asking for a longer wait than Vigil honours is quoted with the wait kept,
+  /// so `status` does not say an hour when delivery comes again in five minutes.
+  @Test(arguments: [(3600.0, "(asked to wait 3600 s); waiting 300 s, the longest honoured"), (2.0, "(asked to wait 2 s)\"")])
+  func aLongRetryAfterIsSaidWithTheWaitKept(asked: Double, said: String) throws {
+    final class Pausing: AlertDestination, @unchecked Sendable {
+      let seconds: Double
+      init(seconds: Double) { self.seconds = seconds }
+      func deliver(_ alerts: [RecordedAlert]) throws { throw RetryLater(seconds: seconds, reason: "answered HTTP 429") }
+    }
+    let writing = try Writing()
+    let sink = try writing.delivery(Pausing(seconds: asked))
+    let writer = try writing.writer(sinks: [sink])
+    sink.start()
+    defer { sink.stop() }
+    _ = try writer.submit(Writing.submission("A", rules: ["r.one"])).wait()
+    #expect(eventually { sink.statusJSON.contains(#""last_error":"answered HTTP 429 "# + said) }, "\(sink.statusJSON)")
+  }
+
   /// A resend offers the parked records in seq order, whatever order they were parked in
   /// (one refused again goes to the end of the file): a destination that takes a later one
   /// and fails on an earlier one then leaves the earlier one parked, not counted as gone.

@@ -71,6 +71,10 @@ public struct RuleSetLoader: Sendable {
     for source in sources {
       loading.read(source)
     }
+    // A file that could not be read is missing its rules and items: examples judged
+    // without them fail for that, and would bury the one error that matters (a syntax
+    // error in control.yaml read as a dozen failing ceasefire examples).
+    if !loading.unreadFiles.isEmpty { loading.examplesWithheld = true }
     var functions = self.functions
     for plugin in plugins {
       let items = plugin.itemKinds.flatMap { loading.pluginItems[$0] ?? [] }

@@ -21,6 +21,12 @@ import Foundation
 ///
 /// The reader owns its open file; a copy shares it, so read from one copy only.
 public struct CSVReader: TableReader {
+  /// A file saved in another encoding: which one cannot be told from its bytes, and the
+  /// wrong guess records mangled text for good, so the likely ones are named.
+  static let notUTF8 =
+    "not UTF-8: convert the file first, naming the encoding it was saved in: iconv -f windows-1256 -t utf-8 "
+    + "(Arabic, as Excel on Windows saves it), or -f latin1 (Western European)"
+
   public let header: [String]
   public let hashtags: [String]?
 
@@ -145,11 +151,6 @@ private struct CSVRecords {
     try skipByteOrderMark()
   }
 
-  /// A file saved in another encoding: which one cannot be told from its bytes, and the
-  /// wrong guess records mangled text for good, so the likely ones are named.
-  static let notUTF8 =
-    "not UTF-8: convert the file first, naming the encoding it was saved in: iconv -f windows-1256 -t utf-8 "
-    + "(Arabic, as Excel on Windows saves it), or -f latin1 (Western European)"
 
   private static let comma = UInt8(ascii: ",")
   private static let quote = UInt8(ascii: "\"")
@@ -185,7 +186,7 @@ private struct CSVRecords {
         if rowError == nil {
           rowError = TableError(
             row: row, column: fields.count,
-            Self.notUTF8)
+            CSVReader.notUTF8)
         }
       }
       field.removeAll(keepingCapacity: true)

@@ -1,4 +1,5 @@
 import Foundation
+import VigilCore
 
 #if canImport(Glibc)
   import Glibc
@@ -140,7 +141,14 @@ public struct JSONRecordsReader: TableReader {
   /// The record parsed and flattened: its keys as paths, its values as text.
   static func fields(of record: JSONRecordSplitter.Record) throws(TableError) -> [String: String] {
     guard String(validating: record.bytes, as: UTF8.self) != nil else {
-      throw TableError(row: record.row, "not UTF-8 (JSON must be UTF-8)")
+      throw TableError(row: record.row, "not UTF-8 (JSON must be UTF-8): " + CSVReader.notUTF8.dropFirst("not UTF-8: ".count))
+    }
+    // The strict reading first, as reports on the socket are read: Foundation's takes a key
+    // given twice and keeps the last one, so `{"id":"P4",…,"id":"P5"}` became P5 unsaid.
+    do {
+      _ = try JSONScanner.scan(record.bytes)
+    } catch {
+      throw TableError(row: record.row, "not valid JSON: \(error)")
     }
     let value: Any
     do {

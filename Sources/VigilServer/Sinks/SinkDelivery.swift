@@ -213,10 +213,14 @@ public final class SinkDelivery: @unchecked Sendable {
           backoff = max(0.1, backoff / 4)
           cause = partly.cause
         }
-        note(failure: cause)
         if let wait = cause as? RetryLater {
-          pause(max(backoff, min(wait.seconds, Self.longestRetryAfter)))
+          let honoured = min(wait.seconds, Self.longestRetryAfter)
+          // `status` says the wait Vigil keeps, not only the receiver's: an hour asked for
+          // is 300 s here.
+          note(failure: wait.seconds > honoured ? "\(wait); waiting \(Int(honoured)) s, the longest honoured" : "\(wait)")
+          pause(max(backoff, honoured))
         } else {
+          note(failure: "\(cause)")
           pause(backoff)
         }
         backoff = min(backoff * 2, Self.longestBackoff)
@@ -242,8 +246,7 @@ public final class SinkDelivery: @unchecked Sendable {
 
   /// Logs the first failure of each outage, every hundredth of a long one, and any whose
   /// reason is not the one before.
-  private func note(failure error: any Error) {
-    let reason = "\(error)"
+  private func note(failure reason: String) {
     let (failures, logged) = state.withLockedValue { state in
       state.failures += 1
       state.failuresSinceDelivering += 1
