@@ -481,14 +481,15 @@ struct SpoolFile {
   }
 
   /// `path`, or `path.2`, `path.3`, … when a file of that name (`path` + `suffix`) is
-  /// there already, or (with `besides`) the name of the text put beside it: an earlier file
-  /// called `z.ndjson.verdicts` is not overwritten by the verdicts of a later `z.ndjson`.
+  /// there already, or (with `besides`) when the name of the text put beside it is an
+  /// earlier file put away, with a text of its own: a file called `z.ndjson.verdicts` in
+  /// done/ (beside `z.ndjson.verdicts.verdicts`) is not overwritten by the verdicts of a
+  /// later `z.ndjson`, while verdicts left alone (their file removed) are replaced.
   private static func free(_ path: String, suffix: String = "", besides: String? = nil) -> String {
+    let exists = { (path: String) in FileManager.default.fileExists(atPath: path) }
     var candidate = path
     var index = 2
-    while FileManager.default.fileExists(atPath: candidate + suffix)
-      || besides.map({ FileManager.default.fileExists(atPath: candidate + suffix + $0) }) == true
-    {
+    while exists(candidate + suffix) || besides.map({ exists(candidate + suffix + $0) && exists(candidate + suffix + $0 + $0) }) == true {
       candidate = "\(path).\(index)"
       index += 1
     }

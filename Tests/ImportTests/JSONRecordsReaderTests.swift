@@ -277,6 +277,24 @@ struct JSONRecordsReaderTests {
     #expect(try reader.next() == TableRow(number: 2, cells: ["2"]))
   }
 
+  /// A key given twice in a record is refused, as on the socket: Foundation's reading
+  /// keeps the last one, and `{"id":"P4",…,"id":"P5"}` became P5 unsaid. An escaped
+  /// spelling of the key is the same key.
+  @Test func aKeyGivenTwiceRefusesItsRecordAlone() throws {
+    for text in [#"{"a": 1, "a": 2}"#, #"{"a": 1, "\u0061": 2}"#, #"{"b": {"c": 1, "c": 1}, "a": 3}"#] {
+      var reader = try JSONRecordsReader(bytes: Array((text + "\n{\"a\": 4}\n").utf8), columns: ["a"], ndjson: true)
+      #expect(throws: TableError.self) { _ = try reader.next() }
+      var alone = try JSONRecordsReader(bytes: Array(text.utf8), columns: ["a"], ndjson: true)
+      do {
+        _ = try alone.next()
+        Issue.record("read: \(text)")
+      } catch {
+        #expect(error.row == 1 && error.message.hasPrefix("not valid JSON: duplicate key"), "\(error)")
+      }
+      #expect(try reader.next() == TableRow(number: 2, cells: ["4"]), "\(text)")
+    }
+  }
+
   @Test func aRecordMustBeAnObject() {
     let json = firstError(#"[{"a": 1}, [1, 2]]"#)
     #expect(json.error == TableError(row: 2, "a record must be a JSON object"))

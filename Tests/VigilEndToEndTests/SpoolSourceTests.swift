@@ -103,10 +103,9 @@ struct SpoolSourceTests {
   /// is, with the verdicts of its pass.
   /// A value no `map` covers leaves its field out, as `vigil import` does, and the row's
   /// verdict says so: the spool lost it silently, where import counts it.
-  @Test func anUnmappedValueIsSaidOnItsRowsVerdict() throws {
-    let directory = try TemporaryDirectory()
-    try FileManager.default.createDirectory(atPath: directory.path + "/spool/awsd", withIntermediateDirectories: true)
-    let daemon = try Self.daemon(in: directory)
+  /// An AWSD export (the `awsd` mapping names its format: any file name is read as CSV)
+  /// of one row per (id, means of attack).
+  static func awsdExport(_ rows: [(id: Int, means: String)]) throws -> String {
     let awsd = try #require(SharedData.path("awsd-security-incidents.csv"))
     let header = try #require(try String(contentsOfFile: awsd, encoding: .utf8).split(separator: "\n").first)
     let columns = header.split(separator: ",").count
@@ -118,8 +117,14 @@ struct SpoolSourceTests {
       cells[30] = means
       return cells.joined(separator: ",")
     }
-    try Self.drop([String(header), row(9001, means: "Catapult"), row(9002, means: "Shelling")].joined(separator: "\n") + "\n",
-      as: "week.csv", in: directory, mapping: "awsd")
+    return ([String(header)] + rows.map { row($0.id, means: $0.means) }).joined(separator: "\n") + "\n"
+  }
+
+  @Test func anUnmappedValueIsSaidOnItsRowsVerdict() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/spool/awsd", withIntermediateDirectories: true)
+    let daemon = try Self.daemon(in: directory)
+    try Self.drop(try Self.awsdExport([(9001, "Catapult"), (9002, "Shelling")]), as: "week.csv", in: directory, mapping: "awsd")
     let verdictsPath = directory.path + "/spool/done/week.csv.verdicts"
     #expect(eventually(within: 60) { Self.read(verdictsPath) != nil })
     let verdicts = Self.read(verdictsPath)?.split(separator: "\n") ?? []
@@ -153,6 +158,48 @@ struct SpoolSourceTests {
     #expect(eventually(within: 60) { Self.read(verdicts) != nil })
     #expect(Self.read(verdicts)?.split(separator: "\n") == Self.exampleVerdicts, "\(Self.read(verdicts) ?? "")")
     #expect(eventually(within: 60) { (try? source())?["problem"] == nil || (try? source())?["problem"] is NSNull })
+    expectCleanStop(daemon)
+  }
+
+  /// What a writer leaves beside its files is its own: a staging folder (with a `.part` in
+  /// it) is left alone, and a name too long to carry the spool's verdicts is said, not
+  /// taken. In done/, an earlier file's name is never taken by a later file's verdicts; and
+  /// what is put away is readable by the spool folder's group when that group may read it.
+  @Test func theSpoolLeavesWhatIsNotItsOwnAndOverwritesNothing() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/spool", withIntermediateDirectories: true)
+    #expect(chmod(directory.path + "/spool", 0o2750) == 0)
+    let daemon = try Self.daemon(in: directory)
+    let staging = directory.path + "/spool/hxl-incidents/incoming"
+    try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+    let example = try String(contentsOfFile: Self.example, encoding: .utf8)
+    try example.write(toFile: staging + "/a.part", atomically: false, encoding: .utf8)
+    let long = String(repeating: "x", count: 230) + ".csv"
+    try Self.drop(example, as: long, in: directory)
+    // A file named as another's verdicts will be, then that other file (the awsd mapping
+    // reads any name as CSV).
+    try FileManager.default.createDirectory(atPath: directory.path + "/spool/awsd", withIntermediateDirectories: true)
+    let first = try Self.awsdExport([(9101, "Shelling")])
+    try Self.drop(first, as: "z.csv.verdicts", in: directory, mapping: "awsd")
+    let done = directory.path + "/spool/done"
+    #expect(eventually(within: 60) { Self.read(done + "/z.csv.verdicts.verdicts") != nil })
+    try Self.drop(try Self.awsdExport([(9102, "Shelling")]), as: "z.csv", in: directory, mapping: "awsd")
+    #expect(eventually(within: 60) { Self.read(done + "/z.csv.2.verdicts") != nil })
+    #expect(Self.read(done + "/z.csv.verdicts") == first, "the earlier file is kept whole")
+    #expect(FileManager.default.fileExists(atPath: done + "/z.csv.2"))
+
+    func problem() -> String? {
+      ((try? daemon.exchange(#"{"op":"status"}"#)["sources"] as? [[String: Any]])?.first?["problem"]) as? String
+    }
+    #expect(eventually(within: 60) { problem()?.contains("\(long) is not taken: its name is 234 bytes") == true }, "\(problem() ?? "")")
+    #expect(FileManager.default.fileExists(atPath: directory.path + "/spool/hxl-incidents/" + long))
+    #expect(FileManager.default.fileExists(atPath: staging + "/a.part"), "the staging folder is left alone")
+    #expect(!FileManager.default.fileExists(atPath: directory.path + "/spool/failed/incoming"))
+
+    // The group may read done/ and the verdicts (the spool folder is 2750), no one else.
+    var status = stat()
+    #expect(stat(done, &status) == 0 && status.st_mode & 0o777 == 0o750, "\(String(status.st_mode & 0o777, radix: 8))")
+    #expect(stat(done + "/z.csv.2.verdicts", &status) == 0 && status.st_mode & 0o777 == 0o640, "\(String(status.st_mode & 0o777, radix: 8))")
     expectCleanStop(daemon)
   }
 

@@ -7,7 +7,14 @@ import VigilCore
 public enum MappingLoader {
   public static func load(path: String) -> Result<Mapping, RuleSetErrors> {
     guard let data = FileManager.default.contents(atPath: path) else {
-      return .failure(RuleSetErrors(errors: [RuleError(SourcePosition(file: path, line: 0, column: 0), "cannot read \(path)")]))
+      // Why, as the system says it; and when it is not there, the mappings that are.
+      let reason = access(path, F_OK) == 0 ? (access(path, R_OK) == 0 ? "not a readable file" : "permission denied") : "no such file"
+      let folder = (path as NSString).deletingLastPathComponent
+      let known = ((try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? [])
+        .filter { $0.hasSuffix(".yaml") && !$0.hasPrefix(".") }.map { String($0.dropLast(5)) }.sorted()
+      let there = reason == "no such file" && !known.isEmpty ? "; the mappings in \(folder): \(known.joined(separator: ", "))" : ""
+      return .failure(
+        RuleSetErrors(errors: [RuleError(SourcePosition(file: path, line: 0, column: 0), "cannot read \(path) (\(reason))\(there)")]))
     }
     return load([UInt8](data), path: path)
   }
