@@ -248,11 +248,14 @@ struct Vigild: ParsableCommand {
           reload: { _ = try? server.responder.reload(trigger: "SIGHUP").wait() },
           reopen: {
             let response = (try? server.responder.reopen().wait()) ?? ""
-            let outcome = response.trimmingCharacters(in: .whitespacesAndNewlines)
-            if outcome.contains(#""ok":true"#) {
-              log.notice("reopen on SIGUSR1: \(outcome)")
+            // Said as a sentence: the answer is the protocol's JSON, its message the reason.
+            let answer = (try? JSONSerialization.jsonObject(with: Data(response.utf8))) as? [String: Any]
+            if answer?["ok"] as? Bool == true {
+              log.notice("reopened the journal and the alert log on SIGUSR1")
             } else {
-              log.warning("reopen on SIGUSR1: \(outcome)")
+              let error = answer?["error"] as? [String: Any]
+              let reason = (error?["message"] as? String) ?? response.trimmingCharacters(in: .whitespacesAndNewlines)
+              log.warning("reopen on SIGUSR1 failed: \(reason); reports are refused until it succeeds, which is tried again at each commit")
             }
           },
           stopping: { log.notice("stopping on \($0): answering what was read, then closing") }),

@@ -446,7 +446,7 @@ struct DaemonEndToEndTests {
 
   /// An alert log named as a rule file in a rules directory is refused at start: each
   /// record would reload the rules, fail, and write another record, without end.
-  @Test func anAlertLogAmongTheRuleFilesIsRefused() throws {
+  @Test func anAlertLogOrASocketAmongTheRuleFilesIsRefused() throws {
     let directory = try TemporaryDirectory()
     try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
     for (name, text) in Self.rules {
@@ -457,6 +457,13 @@ struct DaemonEndToEndTests {
     #expect(run.status == 1, "\(run.standardError)")
     #expect(run.standardError.contains("is in the rules directory \"Rules\" (rules.paths[0])"), "\(run.standardError)")
     #expect(!FileManager.default.fileExists(atPath: directory.path + "/Rules/zz-alerts.yaml"))
+    // So is a socket: no reload could read it, and one a crash left would stop the next start.
+    let socket = try Vigild.run(["--socket", "Rules/zz.yaml", "--rules", "Rules", "--http", "off"], in: directory.path)
+    #expect(socket.status == 1, "\(socket.standardError)")
+    #expect(
+      socket.standardError.contains("socket.path \"Rules/zz.yaml\" is in the rules directory \"Rules\" (rules.paths[0])"),
+      "\(socket.standardError)")
+    #expect(!FileManager.default.fileExists(atPath: directory.path + "/Rules/zz.yaml"))
     // Named otherwise, it may live there (no rule file is read from it).
     let other = try Vigild.run(
       ["--socket", "v.sock", "--rules", "Rules", "--alert-log", "Rules/alerts.jsonl", "--http", "off"], in: directory.path)
@@ -508,6 +515,8 @@ struct DaemonEndToEndTests {
     while !FileManager.default.fileExists(atPath: log), Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
     _ = try daemon.exchange([Self.report("E3")])
     daemon.stop()
+    // Said as a sentence, not as the protocol's JSON.
+    #expect(daemon.log().contains("reopened the journal and the alert log on SIGUSR1"), "\(daemon.log())")
     let newest = try String(contentsOfFile: log, encoding: .utf8)
     #expect(newest.hasPrefix(#"{"seq":6,"#))
     #expect(try verifyChain(log + ".old", log + ".older", log) == "ok 7")

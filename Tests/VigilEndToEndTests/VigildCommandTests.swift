@@ -46,6 +46,53 @@ struct VigildCommandTests {
     #expect(!FileManager.default.fileExists(atPath: directory.path + "/var"), "nothing is made for a usage error")
   }
 
+  /// A socket path of up to 107 bytes is served, as documented: SwiftNIO's own binding
+  /// takes 103 at most, and paths from 104 to 107 (or a hidden name beside them that long)
+  /// are bound by vigild itself.
+  @Test(arguments: [104, 107]) func aSocketPathOfUpTo107BytesIsServed(length: Int) throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    let folder = directory.path + "/" + String(repeating: "d", count: length - directory.path.utf8.count - 8)
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+    let path = folder + "/v.sock"
+    #expect(path.utf8.count == length)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigild")
+    process.arguments = ["--socket", path, "--http", "off"]
+    process.currentDirectoryURL = URL(fileURLWithPath: directory.path)
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    defer {
+      if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+    var client: UnixSocketClient?
+    #expect(eventually(within: 60) {
+      client = try? UnixSocketClient(path: path)
+      return client != nil || !process.isRunning
+    })
+    let connected = try #require(client, "vigild did not serve \(path) (\(process.isRunning ? "running" : "exited \(process.terminationStatus)"))")
+    try connected.send(Array("{\"op\":\"ping\"}\n".utf8))
+    #expect(connected.readLine()?.contains(#""ok":true"#) == true)
+    kill(process.processIdentifier, SIGTERM)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    #expect(!FileManager.default.fileExists(atPath: path), "the socket is removed at the stop")
+  }
+
+  /// `Config/vigild.yaml` as a symbolic link whose target is gone is an error, not a start
+  /// on the built-in defaults without a word.
+  @Test func aDanglingDefaultConfigurationIsAnError() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Config", withIntermediateDirectories: false)
+    try FileManager.default.createSymbolicLink(atPath: directory.path + "/Config/vigild.yaml", withDestinationPath: "/nonexistent/vigild.yaml")
+    let run = try Vigild.run(["--http", "off"], in: directory.path)
+    #expect(run.status == 1, "\(run.standardError)")
+    #expect(
+      run.standardError.contains(
+        "cannot read the configuration Config/vigild.yaml: it is a symbolic link to /nonexistent/vigild.yaml, which does not exist"),
+      "\(run.standardError)")
+  }
+
   /// A socket path no client could reach, or a group the machine does not have, is a
   /// configuration error naming its key, found before anything is written.
   @Test func aSocketPathTooLongOrAnUnknownGroupIsRefusedAtStart() throws {

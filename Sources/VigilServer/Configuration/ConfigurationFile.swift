@@ -18,9 +18,11 @@ public struct ConfigurationSource: Sendable {
   public init() {}
 
   /// The file read: the explicit one, else the default one if it exists, else none (the
-  /// built-in defaults).
+  /// built-in defaults). A symbolic link there whose target is gone is the default one, and
+  /// an error to read: starting on the defaults would be silent about it.
   public var path: String? {
-    explicitPath ?? (FileManager.default.fileExists(atPath: Self.defaultPath) ? Self.defaultPath : nil)
+    var status = stat()
+    return explicitPath ?? (lstat(Self.defaultPath, &status) == 0 ? Self.defaultPath : nil)
   }
 
   /// Reads the file (`path`) and applies the overrides.
@@ -58,6 +60,9 @@ public struct ConfigurationSource: Sendable {
   private static func reason(_ error: any Error, path: String) -> String {
     var isDirectory: ObjCBool = false
     if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+      if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
+        return "it is a symbolic link to \(target), which does not exist"
+      }
       return "no such file"
     }
     if isDirectory.boolValue { return "it is a directory" }

@@ -7,21 +7,27 @@ import VigilCore
 public enum RulesDirectoryCheck {
   /// One sentence for each rules directory that cannot be read, naming its key.
   public static func problems(in configuration: DaemonConfiguration) -> [String] {
-    problems(inPaths: configuration.rules.paths) + alertLogAmongRules(configuration)
+    problems(inPaths: configuration.rules.paths)
+      + amongRules(
+        configuration.alerts.path, key: "alerts.path", configuration,
+        because: "each record written would reload the rules; put the alert log elsewhere")
+      + amongRules(
+        configuration.socket.path, key: "socket.path", configuration,
+        because: "every reload would fail on it, and a socket a crash left there would stop the next start; "
+          + "put the socket elsewhere")
   }
 
-  /// An alert log named as a rule file in a rules directory would be read as one: each
-  /// record written would reload the rules, each reload that the log cannot be a rule set
-  /// fails, and each failure writes another record.
-  static func alertLogAmongRules(_ configuration: DaemonConfiguration) -> [String] {
-    let log = configuration.alerts.path
-    let name = (log as NSString).lastPathComponent
+  /// A file named as a rule file in a rules directory would be read as one. An alert log
+  /// there: each record written would reload the rules, each reload fail (the log is no
+  /// rule set), and each failure write another record. A socket: no reload could read it.
+  static func amongRules(_ path: String, key: String, _ configuration: DaemonConfiguration, because: String) -> [String] {
+    let name = (path as NSString).lastPathComponent
     guard RuleDirectories.isRuleFile(name) else { return [] }
-    let folder = resolved(FolderPath.of(log).isEmpty ? "." : FolderPath.of(log))
+    let folder = resolved(FolderPath.of(path).isEmpty ? "." : FolderPath.of(path))
     return configuration.rules.paths.enumerated().compactMap { index, directory in
       resolved(directory) == folder
-        ? "alerts.path \"\(log)\" is in the rules directory \"\(directory)\" (rules.paths[\(index)]) with a name "
-          + "rule files have: each record written would reload the rules; put the alert log elsewhere" : nil
+        ? "\(key) \"\(path)\" is in the rules directory \"\(directory)\" (rules.paths[\(index)]) with a name "
+          + "rule files have: \(because)" : nil
     }
   }
 

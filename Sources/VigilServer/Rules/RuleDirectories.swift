@@ -43,7 +43,11 @@ public enum RuleDirectories {
           continue  // a dangling symlink or a directory named like a rule file
         }
         guard let contents = FileManager.default.contents(atPath: path) else {
-          throw ReadError(description: "cannot read the rule file \(path)")
+          // Why, as the system says it ("Permission denied"; a socket: "No such device or address").
+          let descriptor = open(path, O_RDONLY | O_NONBLOCK)
+          let why = descriptor < 0 ? String(cString: strerror(errno)) : "it is not a regular file"
+          if descriptor >= 0 { close(descriptor) }
+          throw ReadError(description: "cannot read the rule file \(path): \(why)")
         }
         sources.append(RuleSource(path: path, name: name, contents: [UInt8](contents)))
       }

@@ -289,7 +289,15 @@ public final class Daemon: Sendable {
     }
     let listener: Channel
     do {
-      listener = try bootstrap.bind(unixDomainSocketPath: binding).wait()
+      if binding.utf8.count <= UnixSocket.longestNIOPath {
+        listener = try bootstrap.bind(unixDomainSocketPath: binding).wait()
+      } else {
+        // A path NIO's own binding refuses (104 to 107 bytes) is bound here, and handed over.
+        let descriptor = UnixSocket.bound(to: binding)
+        guard descriptor >= 0 else { throw IOError(errnoCode: errno, reason: "bind") }
+        // (Not closed here when that fails: NIO may have closed it, and the start fails.)
+        listener = try bootstrap.withBoundSocket(descriptor).wait()
+      }
     } catch {
       try? connectionLoops.syncShutdownGracefully()
       try? writerLoop.syncShutdownGracefully()

@@ -13,6 +13,35 @@ public enum UnixSocket {
     return length > longestPath ? "\(length) bytes long, more than the \(longestPath) a Unix socket's path can have" : nil
   }
 
+  /// The longest path SwiftNIO's `SocketAddress(unixDomainSocketPath:)` takes: 103 bytes,
+  /// what Darwin's `sun_path` holds, where Linux's holds 107.
+  public static let longestNIOPath = 103
+
+  /// A stream socket bound to `path` (up to `longestPath` bytes), not yet listening, for
+  /// NIO's `withBoundSocket`: the paths from 104 to 107 bytes that NIO's own binding
+  /// refuses. The descriptor, else -1 with `errno` set.
+  public static func bound(to path: String) -> Int32 {
+    let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard descriptor >= 0 else { return -1 }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+      for (offset, byte) in path.utf8.prefix(buffer.count - 1).enumerated() { buffer[offset] = byte }
+    }
+    let bound = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        Glibc.bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+      }
+    }
+    guard bound == 0 else {
+      let failed = errno
+      close(descriptor)
+      errno = failed
+      return -1
+    }
+    return descriptor
+  }
+
   /// `connect(2)` to `path`; 0 on success, else -1 with `errno` set. Paths longer than
   /// `sun_path` holds (107 bytes) are cut, so check the length first where it matters.
   public static func connect(_ descriptor: Int32, to path: String) -> Int32 {
