@@ -188,9 +188,17 @@ public struct ConditionCompiler: Sendable {
       let test = try ValueTest.comparison(
         comparison, literal, type: type, subject: subjectName, fromFunction: fromFunction)
       let pinned = comparison == .equal ? pinnable.map { [$0: Set([ValueKey(literal.text)])] } ?? [:] : [:]
-      let warnings =
+      var warnings =
         comparison == .equal || comparison == .notEqual
         ? Self.unnormalizedWarnings(predicate.subject, [(literal.text, literal)]) : []
+      if comparison == .matches, let group = RegexNesting.repeatedRepetition(in: literal.text) {
+        warnings.append(
+          ConditionError(
+            literal.start, literal.end,
+            "the regular expression repeats a group that itself repeats or has alternatives (\(group)): on a text "
+              + "that almost matches, its time can double with each character, and every report waits for it; "
+              + "write it without the nesting (`(a|b)+` as `[ab]+`, `(a+)+` as `a+`)"))
+      }
       return CompiledCondition(
         evaluate: { report in
           guard let value = read(report) else { return false }
