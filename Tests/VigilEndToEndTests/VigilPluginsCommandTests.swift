@@ -11,7 +11,7 @@ struct VigilPluginsCommandTests {
     #expect(all.status == 0)
     #expect(
       all.standardOutput.split(separator: "\n").map(String.init) == [
-        "designations  enabled   functions  rule-file items: designation",
+        "designations  enabled   functions  rule-file items: designation, opposing_words",
         "exec          disabled  sink",
         "places        enabled   functions, atlas  rule-file items: place, control",
         "postgres      disabled  sink",
@@ -29,7 +29,7 @@ struct VigilPluginsCommandTests {
     #expect(
       objects.map { $0["roles"] as? [String] } == [["functions"], ["sink"], ["functions", "atlas"], ["sink"], ["source"], ["sink"]])
     #expect(
-      objects.map { $0["item_kinds"] as? [String] } == [["designation"], [], ["place", "control"], [], [], []])
+      objects.map { $0["item_kinds"] as? [String] } == [["designation", "opposing_words"], [], ["place", "control"], [], [], []])
   }
 
   @Test func aMisspeltPluginIsRefusedWithTheKnownNames() throws {

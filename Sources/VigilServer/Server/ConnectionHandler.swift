@@ -341,9 +341,10 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   private func checkUnread(_ limit: Int) {
     guard !unreadCheckScheduled, let channel else { return }
     unreadCheckScheduled = true
-    // Measured once this turn's flush is done: what the socket's buffer takes of it now is
-    // no sign that the client reads.
-    channel.eventLoop.execute { self.takenAtLastCheck = self.taken }
+    // Measured once the socket's buffer has had time to fill: what it takes of this turn's
+    // flush (some 200 KB, in the moments after the write) is no sign that the client
+    // reads, and taken for one, it let a client that read nothing stay twice the patience.
+    channel.eventLoop.scheduleTask(in: Self.bufferFilling) { self.takenAtLastCheck = self.taken }
     channel.eventLoop.scheduleTask(in: Self.unreadPatience) {
       self.unreadCheckScheduled = false
       guard self.unsent > limit else { return }
@@ -370,6 +371,10 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   /// long enough for one reading a few KB a second (at 5 s, one reading 30 KB/s was
   /// dropped).
   static let unreadPatience = TimeAmount.seconds(30)
+
+  /// How long after a check is set the socket's buffer is taken to have filled with what
+  /// was written before it (a Unix socket takes its ~200 KB at once).
+  static let bufferFilling = TimeAmount.seconds(1)
 
   /// How long a client may leave its last answers unread when vigild stops.
   static let unreadGrace = TimeAmount.seconds(5)

@@ -205,9 +205,12 @@ public final class SinkDelivery: @unchecked Sendable {
         noteSuccess()
         if !resent && !reportsMoved && !alertsMoved { waitForRecords(after: bound, journal: journalled) }
       } catch {
-        // A delivery cut short because vigild is stopping (an exec command killed) is no
-        // failure to log: the batch comes again at the next start.
-        if state.withLockedValue({ $0.stopping }) { break }
+        // A delivery cut short because vigild is stopping (a request given up, an exec
+        // command killed) is no failure to retry: the batch comes again at the next start.
+        if state.withLockedValue({ $0.stopping }) {
+          log("sink \(name): the delivery in hand was given up as vigild stops (\(error)); it is made again at the next start")
+          break
+        }
         // Part of a batch went: the destination is taking records, and the wait is shortened.
         var cause = error
         // (Halved, not reset: a destination that takes one request and fails the next is not
