@@ -5,7 +5,7 @@ import VigilTestSupport
 /// Every kind of bad line, through the real socket of the real daemon: each gets its exact
 /// error code (and field), nothing else is lost, the connection goes on, and the daemon's
 /// memory comes back (docs/protocol.md, docs/reports.md).
-@Suite("vigild end to end: the bad input catalogue")
+@Suite("vigild end to end: the bad input catalogue", .onThreadsOfTheirOwn)
 struct BadInputCatalogueTests {
   static let good = #"{"id":"OK-1","occurred_at":"2016-03-04","type":"attack"}"#
 

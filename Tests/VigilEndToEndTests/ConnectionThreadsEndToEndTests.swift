@@ -7,7 +7,7 @@ import VigilTestSupport
 /// By default a two-core machine serves them on one thread, so this is also where the
 /// sanitizers see connections checked side by side against one rule set, and a plugin's
 /// shared cache (the designations plugin's answers by name) filled from several threads.
-@Suite("vigild end to end: connections on several threads")
+@Suite("vigild end to end: connections on several threads", .onThreadsOfTheirOwn)
 struct ConnectionThreadsEndToEndTests {
   static let rules = [
     "rules.yaml": """

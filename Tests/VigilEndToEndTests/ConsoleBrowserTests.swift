@@ -9,7 +9,7 @@ import VigilTestSupport
 /// python3-selenium, which `scripts/install-browser-test-tools` installs (the test runs it,
 /// through scripts/install-test-tools, when one is missing); without them it fails, it
 /// never skips.
-@Suite("The web console in headless Chromium (Tests/Browser/console_test.py)")
+@Suite("The web console in headless Chromium (Tests/Browser/console_test.py)", .onThreadsOfTheirOwn)
 struct ConsoleBrowserTests {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()

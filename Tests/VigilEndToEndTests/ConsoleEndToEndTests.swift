@@ -5,7 +5,7 @@ import VigilTestSupport
 /// The console over real HTTP (docs/console.md), against the real `vigild` with the shipped
 /// rules: reports go in over the socket, and what the JSON API, `/metrics` and the live
 /// events say is checked against the socket's own answers and the alert log on disk.
-@Suite("vigild's console end to end: the JSON API, metrics, live events, access")
+@Suite("vigild's console end to end: the JSON API, metrics, live events, access", .onThreadsOfTheirOwn)
 struct ConsoleEndToEndTests {
   // MARK: Filters
 

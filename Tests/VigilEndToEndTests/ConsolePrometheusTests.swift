@@ -4,7 +4,7 @@ import VigilTestSupport
 
 /// `/metrics` scraped by a real Prometheus (Debian's `prometheus`, which scripts/install-test-tools installs),
 /// queried back through its own HTTP API: what it stored is what the test's traffic implies.
-@Suite("The console's metrics, scraped by Prometheus")
+@Suite("The console's metrics, scraped by Prometheus", .onThreadsOfTheirOwn)
 struct ConsolePrometheusTests {
   static let prometheus = "/usr/bin/prometheus"
 

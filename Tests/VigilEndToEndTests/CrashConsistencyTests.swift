@@ -4,7 +4,7 @@ import VigilTestSupport
 
 /// SIGKILL at random moments under pipelined load, round after round on the same files
 /// (docs/alerts.md, "Durability and recovery"): nothing acknowledged is ever lost.
-@Suite("vigild end to end: killed at random points, it loses nothing it acknowledged")
+@Suite("vigild end to end: killed at random points, it loses nothing it acknowledged", .onThreadsOfTheirOwn)
 struct CrashConsistencyTests {
   @Test func twentyRandomKillsUnderLoad() throws {
     var random = SystemRandomNumberGenerator()

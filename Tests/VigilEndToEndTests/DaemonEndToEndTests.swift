@@ -4,7 +4,7 @@ import VigilTestSupport
 
 /// The real `vigild` over its real socket (docs/protocol.md): every request goes through a
 /// child process, a Unix socket, the journal and the alert log on disk.
-@Suite("vigild end to end: the socket protocol, the files, signals")
+@Suite("vigild end to end: the socket protocol, the files, signals", .onThreadsOfTheirOwn)
 struct DaemonEndToEndTests {
   static let rules = [
     "weapons.yaml": """
@@ -675,7 +675,7 @@ struct DaemonEndToEndTests {
   }
 }
 
-@Suite("vigild end to end: the socket file is its own")
+@Suite("vigild end to end: the socket file is its own", .onThreadsOfTheirOwn)
 struct DaemonSocketFileTests {
   /// A daemon that stops removes its socket file only if it is still the one it bound: a
   /// second daemon started on the path after someone removed the first's keeps its own.

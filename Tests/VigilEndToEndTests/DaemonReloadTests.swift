@@ -5,7 +5,7 @@ import VigilTestSupport
 
 /// Editing rules while the real `vigild` runs (docs/rules.md, "Reloading"): inotify, polling,
 /// symlinks, SIGHUP, and a storm of edits under load.
-@Suite("vigild end to end: rule files edited while it runs")
+@Suite("vigild end to end: rule files edited while it runs", .onThreadsOfTheirOwn)
 struct DaemonReloadTests {
   static let rules = DaemonEndToEndTests.rules
 

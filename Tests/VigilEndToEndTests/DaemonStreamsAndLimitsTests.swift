@@ -4,7 +4,7 @@ import VigilTestSupport
 
 /// The real `vigild`: subscriptions, the limits that protect it from slow or stalled
 /// clients, and what survives a SIGKILL (docs/protocol.md, docs/alerts.md).
-@Suite("vigild end to end: subscribe, client limits, crash recovery")
+@Suite("vigild end to end: subscribe, client limits, crash recovery", .onThreadsOfTheirOwn)
 struct DaemonStreamsAndLimitsTests {
   static let rules = DaemonEndToEndTests.rules
   static func report(_ id: String, weapons: String = "barrel_bomb") -> String {
@@ -369,7 +369,7 @@ struct DaemonStreamsAndLimitsTests {
 }
 
 /// Who may administer the daemon, and how many may connect (docs/protocol.md).
-@Suite("vigild end to end: peer credentials and the connection limit")
+@Suite("vigild end to end: peer credentials and the connection limit", .onThreadsOfTheirOwn)
 struct DaemonAccessTests {
   /// Sends `lines` from a Python client running as `nobody` (setpriv drops root), which
   /// half-closes and prints every response.
@@ -550,7 +550,7 @@ struct DaemonAccessTests {
   }
 }
 
-@Suite("vigild end to end: a full disk")
+@Suite("vigild end to end: a full disk", .onThreadsOfTheirOwn)
 struct DaemonFullDiskTests {
   @Test func aFullDiskAnswersStorageAndLosesNothingAcknowledged() throws {
     guard getuid() == 0 else {
@@ -632,7 +632,7 @@ struct DaemonFullDiskTests {
   }
 }
 
-@Suite("vigild end to end: alerts.head that cannot be written")
+@Suite("vigild end to end: alerts.head that cannot be written", .onThreadsOfTheirOwn)
 struct DaemonHeadTests {
   /// The log is written whatever becomes of `alerts.head`, but without it records deleted
   /// from the log's end cannot be told: its failure is logged once, and its mending too.

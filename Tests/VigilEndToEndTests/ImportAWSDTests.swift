@@ -6,7 +6,7 @@ import VigilTestSupport
 /// against the real daemon and the shipped rules. The table below was read from the rows
 /// themselves (their date, place, means of attack, toll and coordinates), not captured
 /// from the importer.
-@Suite("vigil import: the real AWSD export through Config/mappings/awsd.yaml")
+@Suite("vigil import: the real AWSD export through Config/mappings/awsd.yaml", .onThreadsOfTheirOwn)
 struct ImportAWSDTests {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()

@@ -3,7 +3,7 @@ import Testing
 import VigilTestSupport
 
 /// Bad input to `vigil import`, each with a clear error and nothing else lost.
-@Suite("vigil import: bad input")
+@Suite("vigil import: bad input", .onThreadsOfTheirOwn)
 struct ImportBadInputTests {
   static let mapping = """
     mapping: t

@@ -4,7 +4,7 @@ import VigilTestSupport
 
 /// The generic HXL mapping: columns found by their hashtags whatever their headers say,
 /// tags a sheet lacks left out, ISO and dd/MM/yyyy dates.
-@Suite("vigil import: any HXL-tagged sheet through Config/mappings/hxl-incidents.yaml")
+@Suite("vigil import: any HXL-tagged sheet through Config/mappings/hxl-incidents.yaml", .onThreadsOfTheirOwn)
 struct ImportHXLTests {
   /// `--check` records nothing, so it says itself what `submit` would refuse: two rows of
   /// the import giving one id to different reports. The same report twice is no conflict.

@@ -5,7 +5,7 @@ import VigilTestSupport
 /// `vigil import` with the shipped Insecurity Insight mapping on the real workbook in
 /// `../shared/data/` (XLSX, a hashtag row under the header), against the real daemon and
 /// the shipped rules. The table was read from the sheet's rows themselves.
-@Suite("vigil import: the real Insecurity Insight workbook through Config/mappings/insecurity-insight-health.yaml")
+@Suite("vigil import: the real Insecurity Insight workbook through Config/mappings/insecurity-insight-health.yaml", .onThreadsOfTheirOwn)
 struct ImportInsecurityInsightTests {
   static let data = URL(fileURLWithPath: SharedData.path("insecurity-insight-attacks-on-health-care-2016-2023.xlsx") ?? "/missing/insecurity-insight-attacks-on-health-care-2016-2023.xlsx")
 

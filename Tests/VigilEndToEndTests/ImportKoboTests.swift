@@ -4,7 +4,7 @@ import VigilTestSupport
 
 /// The Vigil incident form's KoboToolbox export (API v2 JSON: `{"results": […]}`, group
 /// paths, `_geolocation`, a select_multiple answer) through the shipped mapping.
-@Suite("vigil import: a KoboToolbox export through Config/mappings/kobo-incidents.yaml")
+@Suite("vigil import: a KoboToolbox export through Config/mappings/kobo-incidents.yaml", .onThreadsOfTheirOwn)
 struct ImportKoboTests {
   @Test func eachSubmissionBecomesItsReport() throws {
     let daemon = try RunningDaemon(rules: TerritorialControlReplayTests.shippedRules())

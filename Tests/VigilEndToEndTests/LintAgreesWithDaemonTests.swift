@@ -4,7 +4,7 @@ import VigilTestSupport
 
 /// `vigil rules lint` says what `vigild` would do: for every kind of broken set, the lint
 /// verdict and errors equal the running daemon's reload verdict and errors.
-@Suite("vigil rules lint agrees with vigild's reload")
+@Suite("vigil rules lint agrees with vigild's reload", .onThreadsOfTheirOwn)
 struct LintAgreesWithDaemonTests {
   static let base = """
     - list: un_agencies

@@ -5,7 +5,7 @@ import VigilTestSupport
 /// Patterns (docs/patterns.md) with the real daemon: counted across restarts and reloads,
 /// never emitted twice, late reports said, `check` counting nothing, and the windows
 /// rebuilt from the journal agreeing with what the daemon emitted live.
-@Suite("Patterns with the real daemon: restarts, reloads, late reports, check, rebuild")
+@Suite("Patterns with the real daemon: restarts, reloads, late reports, check, rebuild", .onThreadsOfTheirOwn)
 struct PatternEndToEndTests {
   static let hospitalRule = """
     - rule: t.hospital

@@ -5,7 +5,7 @@ import VigilTestSupport
 /// Sinks with the real daemon, through the shipped `exec` sink and a shell script standing
 /// in for a destination that is down, hangs, or works: every alert reaches it at least
 /// once, across a SIGKILL and rotations, and ingestion never waits for it.
-@Suite("vigild end to end: sink delivery under faults")
+@Suite("vigild end to end: sink delivery under faults", .onThreadsOfTheirOwn)
 struct SinkEndToEndTests {
   /// A daemon in `directory` whose exec sink runs `script` (as /bin/sh).
   static func daemon(in directory: TemporaryDirectory, script: String, timeout: Int = 5) throws -> RunningDaemon {

@@ -5,7 +5,7 @@ import VigilTestSupport
 /// The spool source with the real daemon: files dropped into a folder per mapping are
 /// imported, moved to done/ with their verdicts or to failed/ with the reason, and a pass
 /// a restart cut short is resumed without losing what it had recorded.
-@Suite("vigild end to end: the spool source")
+@Suite("vigild end to end: the spool source", .onThreadsOfTheirOwn)
 struct SpoolSourceTests {
   static let example = ImportAWSDTests.root.appendingPathComponent("docs/examples/hxl-incidents.csv").path
 

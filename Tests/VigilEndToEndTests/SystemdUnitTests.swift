@@ -8,7 +8,7 @@ import VigilTestSupport
 /// through a working session — against the unit's system-call filter. (`systemd` and
 /// `strace` are installed by scripts/install-test-tools, which the suite runs when one is
 /// missing.)
-@Suite("The systemd unit's hardening")
+@Suite("The systemd unit's hardening", .onThreadsOfTheirOwn)
 struct SystemdUnitTests {
   init() {
     let needed = ["/usr/bin/systemd-analyze", "/usr/bin/strace"]

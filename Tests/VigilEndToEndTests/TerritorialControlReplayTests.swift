@@ -5,7 +5,7 @@ import VigilTestSupport
 /// What territorial control changes, as `vigil replay` tells it: reports recorded under the
 /// ceasefire rule as it was before control (it fired on every attack after the cessation
 /// whose perpetrator and target were not designated), replayed against the shipped rules.
-@Suite("vigil replay: what territorial control changes on recorded reports")
+@Suite("vigil replay: what territorial control changes on recorded reports", .onThreadsOfTheirOwn)
 struct TerritorialControlReplayTests {
   /// The shipped rule files, by name.
   static func shippedRules() throws -> [String: String] {

@@ -5,7 +5,7 @@ import VigilTestSupport
 
 /// The real `vigil` against a real `vigild` (docs/vigil.md): output and exit status
 /// of every command that talks to the daemon or reads its files.
-@Suite("vigil: submit, check, status, reload, rules list, tail, verify, replay")
+@Suite("vigil: submit, check, status, reload, rules list, tail, verify, replay", .onThreadsOfTheirOwn)
 struct VigilClientCommandTests {
   static func report(_ id: String, weapons: String = "barrel_bomb") -> String {
     DaemonEndToEndTests.report(id, weapons: weapons)

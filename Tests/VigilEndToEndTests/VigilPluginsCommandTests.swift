@@ -3,7 +3,7 @@ import Testing
 import VigilTestSupport
 
 /// The real `vigil plugins`: the plugins built in, their roles, and which are enabled.
-@Suite("vigil plugins")
+@Suite("vigil plugins", .onThreadsOfTheirOwn)
 struct VigilPluginsCommandTests {
   @Test func listsTheBuiltInPluginsAndWhichTheConfigurationEnables() throws {
     let directory = try TemporaryDirectory()

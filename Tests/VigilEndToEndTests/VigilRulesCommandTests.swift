@@ -3,7 +3,7 @@ import Testing
 import VigilTestSupport
 
 /// The real `vigil rules lint|test` on rule directories made for each test.
-@Suite("vigil rules lint and test")
+@Suite("vigil rules lint and test", .onThreadsOfTheirOwn)
 struct VigilRulesCommandTests {
   static let good = """
     - list: un_agencies

@@ -3,7 +3,7 @@ import Testing
 import VigilTestSupport
 
 /// The real `vigild` binary, started as a child process.
-@Suite("vigild: flags, configuration and exit status")
+@Suite("vigild: flags, configuration and exit status", .onThreadsOfTheirOwn)
 struct VigildCommandTests {
   /// A folder whose `Rules/x.yaml` holds one rule, `a.b`, with this condition and priority.
   static func withOneRule(condition: String, priority: String) throws -> TemporaryDirectory {

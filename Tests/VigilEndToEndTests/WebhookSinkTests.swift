@@ -7,7 +7,7 @@ import VigilTestSupport
 /// records arrive byte for byte and signed, a busy receiver gets the same keys again, a
 /// refused record is parked, listed and sent again on command, and the filters and the
 /// chat format shape what a chat tool gets.
-@Suite("vigild end to end: the webhook sink")
+@Suite("vigild end to end: the webhook sink", .onThreadsOfTheirOwn)
 struct WebhookSinkTests {
   static let secret = "It is a secret"
 
