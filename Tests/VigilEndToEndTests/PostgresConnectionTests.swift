@@ -7,7 +7,7 @@ import VigilTestSupport
 /// with the server's certificate checked, or refused; a writer that may not create the
 /// schema until the owner has. Whatever goes wrong, vigild starts, answers reports, and
 /// says why in the sink's `last_error`; once it is put right, the sink catches up.
-@Suite("vigild end to end: how the postgres sink connects", .serialized, .onThreadsOfTheirOwn)
+@Suite("vigild end to end: how the postgres sink connects", .onThreadsOfTheirOwn)
 struct PostgresConnectionTests {
   static let ownerPassword = ["VIGIL_TEST_OWNER_PASSWORD": "secret"]
 

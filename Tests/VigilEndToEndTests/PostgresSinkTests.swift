@@ -7,7 +7,7 @@ import VigilTestSupport
 /// tables it creates, the rows it writes, the roles it works with, and — with three
 /// daemons on one database, the database stopped mid-run and a node SIGKILLed — every
 /// alert stored exactly once, every node's chain verifiable from its rows alone.
-@Suite("vigild end to end: the postgres sink", .serialized, .onThreadsOfTheirOwn)
+@Suite("vigild end to end: the postgres sink", .onThreadsOfTheirOwn)
 struct PostgresSinkTests {
   static let rules = DaemonEndToEndTests.rules
 
