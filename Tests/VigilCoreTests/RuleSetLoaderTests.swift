@@ -72,6 +72,27 @@ struct RuleSetLoaderTests {
     #expect(matches.first?.message == "OCHA request R-9 denied (Aleppo)")
   }
 
+  /// Every operand's problems of an `and` or an `or` come together, in a rule's condition
+  /// and in a macro's, not one per round of editing.
+  @Test func aConditionsProblemsComeTogether() {
+    let rule = """
+      - macro: twice
+        condition: location.placee = a or casualties.killed > many
+      - rule: m.two
+        desc: d
+        condition: location.palce = x and (location.governorat = y or weapons = barel_bomb) and not twice
+        output: o
+        priority: low
+      """
+    let errors = ruleErrors([("m.yaml", rule)])
+    #expect(errors.count == 5, "\(errors)")
+    #expect(errors.contains { $0.hasPrefix("Rules/m.yaml:2:14: macro twice: unknown field location.placee") }, "\(errors)")
+    #expect(errors.contains { $0.hasPrefix("Rules/m.yaml:2:57: macro twice: 'many' is not a number") }, "\(errors)")
+    #expect(errors.contains { $0.hasPrefix("Rules/m.yaml:5:14: rule m.two: unknown field location.palce") }, "\(errors)")
+    #expect(errors.contains { $0.hasPrefix("Rules/m.yaml:5:38: rule m.two: unknown field location.governorat") }, "\(errors)")
+    #expect(errors.contains { $0.hasPrefix("Rules/m.yaml:5:75: rule m.two: 'barel_bomb' is not a value of weapons") }, "\(errors)")
+  }
+
   @Test func outputsShowAbsentFieldsAndJoinArrays() throws {
     let set = try loadRules([("access.yaml", Self.access)]).get()
     let report = try parsed(reportLine(#""weapons":["mortar","tank"],"casualties":{"killed":3}"#)).report

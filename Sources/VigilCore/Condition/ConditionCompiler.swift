@@ -29,19 +29,35 @@ public struct ConditionCompiler: Sendable {
     try compile(try ConditionParser.parse(text))
   }
 
+  /// The operands of an `and` or an `or`, each compiled; when any fails, every operand's
+  /// problems together.
+  private func compileEach(_ operands: [ConditionSyntax], expanding: inout [String]) throws(ConditionError)
+    -> [CompiledCondition]
+  {
+    var parts: [CompiledCondition] = []
+    var errors: [ConditionError] = []
+    for operand in operands {
+      do {
+        parts.append(try compile(operand, expanding: &expanding))
+      } catch {
+        errors += error.all
+      }
+    }
+    if let error = ConditionError.together(errors) { throw error }
+    return parts
+  }
+
   private func compile(_ syntax: ConditionSyntax, expanding: inout [String]) throws(ConditionError) -> CompiledCondition
   {
     switch syntax {
     case .or(let operands):
-      var parts: [CompiledCondition] = []
-      for operand in operands { parts.append(try compile(operand, expanding: &expanding)) }
+      let parts = try compileEach(operands, expanding: &expanding)
       return CompiledCondition(
         evaluate: Self.any(parts),
         pinnedValues: Self.disjunctionPins(parts),
         warnings: parts.flatMap(\.warnings))
     case .and(let operands):
-      var parts: [CompiledCondition] = []
-      for operand in operands { parts.append(try compile(operand, expanding: &expanding)) }
+      let parts = try compileEach(operands, expanding: &expanding)
       return CompiledCondition(
         evaluate: Self.all(parts),
         pinnedValues: Self.conjunctionPins(parts),

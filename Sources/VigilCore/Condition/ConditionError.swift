@@ -7,6 +7,16 @@ public struct ConditionError: Error, Equatable, Sendable, CustomStringConvertibl
   /// Set when the problem is in the condition of this macro rather than in the text that
   /// was being compiled.
   public let macro: String?
+  /// The problems found beside this one in other operands of the same `and` or `or`: a
+  /// condition's errors are said together, not one per round of editing.
+  public var also: [ConditionError] = []
+
+  /// This problem and those found beside it.
+  public var all: [ConditionError] {
+    var first = self
+    first.also = []
+    return [first] + also
+  }
 
   public init(_ start: Int, _ end: Int, _ message: String, macro: String? = nil) {
     self.start = start
@@ -16,7 +26,16 @@ public struct ConditionError: Error, Equatable, Sendable, CustomStringConvertibl
   }
 
   func inMacro(_ name: String) -> ConditionError {
-    macro == nil ? ConditionError(start, end, message, macro: name) : self
+    var moved = macro == nil ? ConditionError(start, end, message, macro: name) : self
+    moved.also = also.map { $0.inMacro(name) }
+    return moved
+  }
+
+  /// The first of `errors`, carrying the others (nil when there are none).
+  static func together(_ errors: [ConditionError]) -> ConditionError? {
+    guard var first = errors.first else { return nil }
+    first.also = Array(errors.dropFirst())
+    return first
   }
 
   public var description: String {

@@ -385,9 +385,11 @@ struct Loading {
           warnings.append(RuleError(locate(warning.start, in: scalar), "macro \(owner): \(warning.message)"))
         }
       } catch {
-        let owner = error.macro ?? macro.name
-        guard let scalar = macroScalars[owner] else { continue }
-        fail(locate(error.start, in: scalar), "macro \(owner): \(error.message)")
+        for each in error.all {
+          let owner = each.macro ?? macro.name
+          guard let scalar = macroScalars[owner] else { continue }
+          fail(locate(each.start, in: scalar), "macro \(owner): \(each.message)")
+        }
       }
     }
     var rules: [Rule] = []
@@ -488,7 +490,7 @@ struct Loading {
       return compiled
     } catch {
       // Problems inside a macro are reported once, where the macro is defined.
-      if error.macro == nil { fail(locate(error.start, in: scalar), "\(owner): \(error.message)") }
+      for each in error.all where each.macro == nil { fail(locate(each.start, in: scalar), "\(owner): \(each.message)") }
       return nil
     }
   }
