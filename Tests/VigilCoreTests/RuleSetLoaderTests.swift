@@ -140,20 +140,39 @@ struct RuleSetLoaderTests {
       ])
   }
 
+  /// Every field a matching example's message shows as `<none>` is named, in one warning.
+  @Test func everyFieldShownAsNoneIsNamed() throws {
+    let text = """
+      - rule: t.r
+        desc: d
+        condition: type = attack
+        output: "by %perpetrator.name at %{%location.place} with %weapons, again %perpetrator.name"
+        priority: low
+        examples:
+          match: [{type: attack}]
+      """
+    let set = try loadRules([("x.yaml", text)]).get()
+    #expect(
+      set.warnings.map(\.message) == [
+        "rule t.r: example match[0]: its message shows <none> for %perpetrator.name, %weapons; put each part in an "
+          + "optional segment %{…} or give it a default with %{%perpetrator.name|…}"
+      ])
+  }
+
   @Test func aMatchingExampleWhoseMessageShowsNoneIsWarnedAbout() throws {
     let set = try loadRules([("access.yaml", Self.access)]).get()
     // The first example of each rule lacks fields its output shows bare.
     #expect(
       set.warnings.map(\.description) == [
         "Rules/access.yaml:17:9: rule access.un_request_denied: example match[0]: its message shows <none> for "
-          + "%access.request_id; put the part in an optional segment %{…} or give it a default with "
+          + "%access.request_id, %location.governorate; put each part in an optional segment %{…} or give it a default with "
           + "%{%access.request_id|…}",
         "Rules/access.yaml:28:9: rule ceasefire.after: example match[0]: its message shows <none> for "
-          + "%perpetrator.name; put the part in an optional segment %{…} or give it a default with "
-          + "%{%perpetrator.name|…}",
+          + "%perpetrator.name, %target.type, %casualties.killed, %weapons; put each part in an optional segment %{…} "
+          + "or give it a default with %{%perpetrator.name|…}",
         "Rules/access.yaml:29:9: rule ceasefire.after: example match[1]: its message shows <none> for "
-          + "%perpetrator.name; put the part in an optional segment %{…} or give it a default with "
-          + "%{%perpetrator.name|…}",
+          + "%perpetrator.name, %target.type, %casualties.killed; put each part in an optional segment %{…} or give it "
+          + "a default with %{%perpetrator.name|…}",
       ])
     let segmented = Self.access.replacingOccurrences(
       of: "request %access.request_id denied (%location.governorate)",

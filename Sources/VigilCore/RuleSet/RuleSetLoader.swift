@@ -553,12 +553,16 @@ struct Loading {
           fail(
             example.position, "\(label) \(key == "match" ? "does not match" : "matches, but should not match")",
             kind: .example)
-        } else if key == "match", let missing = rule.output.absentFields(in: report).first {
+        } else if key == "match", case let absent = rule.output.absentFields(in: report), let missing = absent.first {
+          // Every field shown as <none>, not the first alone: one warning, one round of editing.
+          var fields: [String] = []
+          for field in absent where !fields.contains(field) { fields.append(field) }
+          let named = fields.map { "%" + $0 }.joined(separator: ", ")
           warnings.append(
             RuleError(
               example.position,
-              "\(label): its message shows <none> for %\(missing); put the part in an optional segment "
-                + "%{…} or give it a default with %{%\(missing)|…}", kind: .example))
+              "\(label): its message shows <none> for \(named); put \(fields.count == 1 ? "the part" : "each part") in an "
+                + "optional segment %{…} or give it a default with %{%\(missing)|…}", kind: .example))
         }
       }
     }
