@@ -93,6 +93,38 @@ struct RuleSetLoaderTests {
     #expect(errors.contains { $0.hasPrefix("Rules/m.yaml:5:75: rule m.two: 'barel_bomb' is not a value of weapons") }, "\(errors)")
   }
 
+  /// A key given twice is an error at its second place, and the file is read on: the
+  /// file's other errors, and other files' errors against it, come in the same load.
+  @Test func aKeyGivenTwiceIsOneErrorAmongTheOthers() {
+    let first = """
+      - rule: d.rep
+        desc: d
+        condition: type = attack
+        condition: type = siege
+        output: o
+        priority: low
+      - rule: w.types
+        desc: d
+        condition: weapons = barel_bomb
+        output: o
+        priority: lo
+      - rule: d.dup
+        desc: d
+        condition: type = attack
+        output: o
+        priority: low
+      """
+    let second = "- rule: d.dup\n  desc: d\n  condition: type = attack\n  output: o\n  priority: low\n"
+    let errors = ruleErrors([("a.yaml", first), ("b.yaml", second)])
+    #expect(
+      errors.map { String($0.prefix(40)) } == [
+        "Rules/a.yaml:4:3: the key 'condition' ap",
+        "Rules/a.yaml:9:24: rule w.types: 'barel_",
+        "Rules/a.yaml:11:13: rule w.types: priori",
+        "Rules/b.yaml:1:9: rule d.dup is already ",
+      ], "\(errors)")
+  }
+
   @Test func outputsShowAbsentFieldsAndJoinArrays() throws {
     let set = try loadRules([("access.yaml", Self.access)]).get()
     let report = try parsed(reportLine(#""weapons":["mortar","tank"],"casualties":{"killed":3}"#)).report

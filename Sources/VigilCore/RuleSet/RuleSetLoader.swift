@@ -236,7 +236,15 @@ struct Loading {
     texts[source.path] = text
     let node: RuleNode
     do {
-      guard let root = try YAMLReader.read(source.contents, file: source.path) else { return }
+      // A key given twice is an error, and the file is read on, so that its other errors
+      // come with it; its examples are not judged (which of the two values was meant?).
+      var repeated: [RuleError] = []
+      let root = try YAMLReader.read(source.contents, file: source.path, problems: &repeated)
+      if !repeated.isEmpty {
+        errors += repeated
+        examplesWithheld = true
+      }
+      guard let root else { return }
       node = root
     } catch {
       unreadFiles.append(source.path)

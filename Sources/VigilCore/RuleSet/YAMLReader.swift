@@ -7,8 +7,19 @@ import CYaml
 /// here keeps scalars as text (which is how the loader reads them anyway) and checks
 /// repeated keys by their text.
 public enum YAMLReader {
-  /// The file's single document, or nil when it is empty.
+  /// The file's single document, or nil when it is empty. A key given twice in a mapping
+  /// throws, as any other problem.
   public static func read(_ file: [UInt8], file name: String) throws(RuleError) -> RuleNode? {
+    var problems: [RuleError] = []
+    let root = try read(file, file: name, problems: &problems)
+    if let first = problems.first { throw first }
+    return root
+  }
+
+  /// The same, but a key given twice in a mapping is one of `problems`, and the file is
+  /// read on (the key's first value kept): the rest of the file's errors come with it, not
+  /// one round of editing later.
+  public static func read(_ file: [UInt8], file name: String, problems: inout [RuleError]) throws(RuleError) -> RuleNode? {
     // A UTF-8 byte order mark, as editors on Windows write one, is no part of the YAML.
     let bytes = file.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(file.dropFirst(3)) : file
     let file = name
@@ -30,6 +41,7 @@ public enum YAMLReader {
         if event.type == YAML_STREAM_END_EVENT { break }
         try builder.take(event)
       }
+      problems += builder.problems
       return builder.root
     }
   }
@@ -44,6 +56,8 @@ public enum YAMLReader {
     }
 
     let file: String
+    /// Keys given twice, each said at its second place.
+    var problems: [RuleError] = []
     var stack: [Open] = []
     var root: RuleNode?
     var documents = 0
@@ -57,6 +71,10 @@ public enum YAMLReader {
     /// anchors' nodes exponentially (a 600-byte "billion laughs" held vigild's reload for
     /// minutes and took gigabytes), and a real rule file is far from it.
     static let mostNodes = 1_000_000
+
+    /// Stands for a key given twice while its value is read (no YAML key can be it: a NUL
+    /// is not allowed in YAML text).
+    static let droppedKey = "\u{0}a key given twice"
 
     init(file: String) {
       self.file = file
@@ -131,16 +149,23 @@ public enum YAMLReader {
           if let earlier = members.firstIndex(where: { $0.key == scalar.text }) {
             // A key of the mapping's own replaces one a merge brought, wherever it stands.
             guard merged.remove(scalar.text) != nil else {
-              throw RuleError(
-                scalar.position,
-                "the key '\(scalar.text)' appears twice in this mapping (first at \(members[earlier].keyPosition))")
+              problems.append(
+                RuleError(
+                  scalar.position,
+                  "the key '\(scalar.text)' appears twice in this mapping (first at \(members[earlier].keyPosition))"))
+              // Its value is read and dropped: the first stays.
+              let dropped = RuleNode.Scalar(text: Self.droppedKey, style: scalar.style, position: scalar.position)
+              stack.append(.mapping(members, position, anchor: anchor, key: dropped, merged: merged))
+              return
             }
             members.remove(at: earlier)
           }
           stack.append(.mapping(members, position, anchor: anchor, key: scalar, merged: merged))
           return
         }
-        if key.text == "<<", key.style == .plain {
+        if key.text == Self.droppedKey {
+          // The value of a key given twice: not kept.
+        } else if key.text == "<<", key.style == .plain {
           try merge(node, at: key.position, into: &members, merged: &merged)
         } else {
           members.append(RuleNode.Member(key: key.text, keyPosition: key.position, value: node))
