@@ -53,6 +53,11 @@ public struct Designations: RulePlugin {
     scalar.properties.isAlphabetic || scalar.properties.numericType != nil || isApostrophe(scalar)
   }
 
+  /// What may come between opposing words and a name, as names are read: "the",
+  /// "so-called", تنظيم (organisation), ما يسمى (what is called).
+  static let fillers: [[String]] = ["the", "so-called", "so called", "تنظيم", "ما يسمى", "مايسمى"]
+    .map { NameNormalizer.lenientWords(of: $0) }
+
   /// Whether an item lists opposing words (`- opposing_words: …`) rather than a group.
   static func isOpposingWords(_ item: RuleNode) -> Bool {
     guard case .mapping(let members, _) = item else { return false }
@@ -61,11 +66,16 @@ public struct Designations: RulePlugin {
 
   /// Whether the words just before a name's occurrence (at `start`) make it the group
   /// opposed, fled or suffered rather than the actor: "the anti-ISIS coalition", "families
-  /// fleeing Daesh", "التحالف ضد داعش". An English "the" between is passed over ("the
-  /// coalition against the Islamic State").
+  /// fleeing Daesh", "التحالف ضد داعش". Fillers between are passed over ("the coalition
+  /// against the Islamic State", "ضد تنظيم داعش").
   static func isOpposed(_ words: [String], before start: Int, by opposing: [[String]]) -> Bool {
+    // Words that may stand between: "against the so-called Islamic State", "ضد تنظيم داعش".
     var ends = [start]
-    if start > 0, words[start - 1] == "the" { ends.append(start - 1) }
+    var end = start
+    while let filler = fillers.first(where: { end >= $0.count && Array(words[(end - $0.count)..<end]) == $0 }) {
+      end -= filler.count
+      ends.append(end)
+    }
     return ends.contains { end in
       opposing.contains { phrase in
         !phrase.isEmpty && end >= phrase.count
@@ -119,8 +129,12 @@ public struct Designations: RulePlugin {
           guard case .text(let text)? = part.read(report) else { continue }
           let isDesignated = verdicts.value(for: text) { text in
             let words = NameNormalizer.lenientWords(of: Self.withoutPossessives(text.string))
-            return known.contains { alias in
-              alias.occurrences(in: words).contains { !Self.isOpposed(words, before: $0.lowerBound, by: opposingPhrases) }
+            // An occurrence after opposing words is excused, and so is a shorter name
+            // inside it ("Nusra" in "against Jabhat al-Nusra"); any other designates.
+            let found = known.flatMap { $0.occurrences(in: words) }
+            let excused = found.filter { Self.isOpposed(words, before: $0.lowerBound, by: opposingPhrases) }
+            return found.contains { range in
+              !excused.contains { $0.lowerBound <= range.lowerBound && range.upperBound <= $0.upperBound }
             }
           }
           if isDesignated { return .bool(true) }

@@ -125,8 +125,8 @@ struct ControlEntry: Sendable {
     // A name both list, in one governorate (or where either names none): a report giving
     // that name would get both entries, whichever spelling each lists first ("Manbij" in
     // one and "Menbij" in the other's names).
-    let sameGovernorate = governorateKey == nil || other.governorateKey == nil || governorateKey == other.governorateKey
-    if sameGovernorate, !names.isEmpty, !other.names.isEmpty {
+    // (As a report's name finds them: Damascus and Rural Damascus count as one.)
+    if ControlMap.mayBeIn(governorateKey, entry: other), !names.isEmpty, !other.names.isEmpty {
       let read = Set(names.map(PlaceWords.words(of:)))
       if other.names.contains(where: { read.contains(PlaceWords.words(of: $0)) }) { return true }
     }

@@ -167,6 +167,12 @@ struct SpoolFeed: ReportFeed {
       }
       for name in names where !name.hasPrefix(".") && !name.hasSuffix(".part") {
         let path = directory + "/" + name
+        // A name whose bytes are not UTF-8 arrives with them replaced, naming no file: it
+        // would be taken for a file removed at every look.
+        guard !name.unicodeScalars.contains("\u{FFFD}") || FileManager.default.fileExists(atPath: path) else {
+          problems.append("a file in \(directory) has a name that is not valid UTF-8 (shown as \(name)): rename it")
+          continue
+        }
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue { continue }
         // Its progress and its verdicts are named after it, and must fit a file name too.
         let longest = Self.longestName - mapping.utf8.count
@@ -233,7 +239,7 @@ struct SpoolFile {
   /// The verdicts of a pass whose file was taken out of the spool before it could be put
   /// away, read now; the attempt to write them to done/ (nil when written, else why not).
   func verdictsOfRemoved() -> () -> String? {
-    let verdicts = previousVerdicts().sorted { $0.key < $1.key }.map(\.value).joined(separator: "\n") + "\n"
+    let verdicts = previousVerdicts().sorted { $0.key < $1.key }.map { $0.value + "\n" }.joined()
     let note = "# \(name) was taken out of the spool before it could be put away: these are the verdicts of its pass\n"
     return {
       let target = Self.free(spool + "/done/" + name + ".removed", suffix: ".verdicts")
@@ -390,7 +396,7 @@ struct SpoolFile {
   /// the verdicts of the file read go to done/ alone, as `NAME.replaced.verdicts` (or
   /// `NAME.removed.verdicts`), and a new file stays for its own pass.
   private func finishReplaced(failure: String? = nil) -> String? {
-    let verdicts = previousVerdicts().sorted { $0.key < $1.key }.map(\.value).joined(separator: "\n") + "\n"
+    let verdicts = previousVerdicts().sorted { $0.key < $1.key }.map { $0.value + "\n" }.joined()
     let what = FileManager.default.fileExists(atPath: path) ? "replaced" : "removed"
     let next = what == "replaced" ? "; the new one is imported in its turn" : ""
     let note =
@@ -477,7 +483,9 @@ struct SpoolFile {
     var status = stat()
     guard stat(spool, &status) == 0 else { return (0o700, 0o600) }
     let group = status.st_mode & 0o050
-    return (0o700 | group, 0o600 | (group & 0o040))
+    // The setgid bit a folder made in it inherited stays: chmod to a mode without it would
+    // clear it, and the verdicts would get vigild's group instead of the spool's.
+    return (0o700 | group | (status.st_mode & S_ISGID), 0o600 | (group & 0o040))
   }
 
   /// `path`, or `path.2`, `path.3`, … when a file of that name (`path` + `suffix`) is

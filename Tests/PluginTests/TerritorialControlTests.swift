@@ -230,6 +230,15 @@ struct TerritorialControlTests {
       "- control: a\n  names: [Salma]\n  governorate: Latakia\n  others: [B]\n  from: 2014-01-01\n  source: s\n"
       + "- control: b\n  names: [Salma]\n  governorate: Idlib\n  others: [C]\n  from: 2014-01-01\n  source: s\n"
     #expect(throws: Never.self) { try Self.load(twoPlaces).get() }
+    // Damascus and Rural Damascus are one to a name, and so to the check.
+    let suburbs =
+      "- control: a\n  names: [Yarmouk]\n  governorate: Damascus\n  others: [B]\n  from: 2014-01-01\n  source: s\n"
+      + "- control: b\n  names: [Yarmouk]\n  governorate: Rural Damascus\n  others: [C]\n  from: 2015-01-01\n  source: s\n"
+    guard case .failure(let suburbErrors) = Self.load(suburbs) else {
+      Issue.record("loaded")
+      return
+    }
+    #expect(suburbErrors.errors.map(\.message).contains { $0.hasPrefix("control b overlaps control a") }, "\(suburbErrors)")
   }
 
   /// A key given twice is said once, as defined twice, and not also as an overlap.

@@ -168,6 +168,9 @@ struct SpoolSourceTests {
   @Test func theSpoolLeavesWhatIsNotItsOwnAndOverwritesNothing() throws {
     let directory = try TemporaryDirectory()
     try FileManager.default.createDirectory(atPath: directory.path + "/spool", withIntermediateDirectories: true)
+    // As the README says to share the verdicts: the spool given the droppers' group, setgid.
+    let group: gid_t = 4242
+    #expect(chown(directory.path + "/spool", uid_t.max, group) == 0)
     #expect(chmod(directory.path + "/spool", 0o2750) == 0)
     let daemon = try Self.daemon(in: directory)
     let staging = directory.path + "/spool/hxl-incidents/incoming"
@@ -176,6 +179,12 @@ struct SpoolSourceTests {
     try example.write(toFile: staging + "/a.part", atomically: false, encoding: .utf8)
     let long = String(repeating: "x", count: 230) + ".csv"
     try Self.drop(example, as: long, in: directory)
+    // A name that is not UTF-8 names no file once read as text: said, not taken for a
+    // file removed at every look.
+    let badName = Array((directory.path + "/spool/hxl-incidents/caf").utf8) + [0xE9] + Array(".csv".utf8) + [0]
+    let descriptor = badName.withUnsafeBufferPointer { open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_CREAT | O_WRONLY, 0o644) }
+    #expect(descriptor >= 0)
+    close(descriptor)
     // A file named as another's verdicts will be, then that other file (the awsd mapping
     // reads any name as CSV).
     try FileManager.default.createDirectory(atPath: directory.path + "/spool/awsd", withIntermediateDirectories: true)
@@ -194,12 +203,18 @@ struct SpoolSourceTests {
     #expect(eventually(within: 60) { problem()?.contains("\(long) is not taken: its name is 234 bytes") == true }, "\(problem() ?? "")")
     #expect(FileManager.default.fileExists(atPath: directory.path + "/spool/hxl-incidents/" + long))
     #expect(FileManager.default.fileExists(atPath: staging + "/a.part"), "the staging folder is left alone")
+    #expect(problem()?.contains("has a name that is not valid UTF-8") == true, "\(problem() ?? "")")
+    let removed = ((try? FileManager.default.contentsOfDirectory(atPath: done)) ?? []).filter { $0.contains(".removed") }
+    #expect(removed.isEmpty, "\(removed)")
     #expect(!FileManager.default.fileExists(atPath: directory.path + "/spool/failed/incoming"))
 
-    // The group may read done/ and the verdicts (the spool folder is 2750), no one else.
+    // The spool's group may read done/ and the verdicts (the spool folder is 2750), no one
+    // else; done/ keeps the setgid bit, so what is made in it has that group.
     var status = stat()
-    #expect(stat(done, &status) == 0 && status.st_mode & 0o777 == 0o750, "\(String(status.st_mode & 0o777, radix: 8))")
+    #expect(stat(done, &status) == 0 && status.st_mode & 0o7777 == 0o2750, "\(String(status.st_mode & 0o7777, radix: 8))")
+    #expect(status.st_gid == group)
     #expect(stat(done + "/z.csv.2.verdicts", &status) == 0 && status.st_mode & 0o777 == 0o640, "\(String(status.st_mode & 0o777, radix: 8))")
+    #expect(status.st_gid == group)
     expectCleanStop(daemon)
   }
 

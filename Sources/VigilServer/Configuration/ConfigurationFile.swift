@@ -61,6 +61,8 @@ public struct ConfigurationSource: Sendable {
     var isDirectory: ObjCBool = false
     if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
       if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
+        var status = stat()
+        if stat(path, &status) != 0, errno == ELOOP { return "it is a symbolic link to \(target), in a loop of links" }
         return "it is a symbolic link to \(target), which does not exist"
       }
       return "no such file"

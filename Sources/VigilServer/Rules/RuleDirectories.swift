@@ -43,9 +43,17 @@ public enum RuleDirectories {
           continue  // a dangling symlink or a directory named like a rule file
         }
         guard let contents = FileManager.default.contents(atPath: path) else {
-          // Why, as the system says it ("Permission denied"; a socket: "No such device or address").
-          let descriptor = open(path, O_RDONLY | O_NONBLOCK)
-          let why = descriptor < 0 ? String(cString: strerror(errno)) : "it is not a regular file"
+          // Why: what it is when not a file, else as the system says it ("Permission denied").
+          var status = stat()
+          let kind = stat(path, &status) == 0 ? status.st_mode & S_IFMT : S_IFREG
+          let descriptor = kind == S_IFREG ? open(path, O_RDONLY | O_NONBLOCK) : -1
+          let why =
+            switch kind {
+            case S_IFSOCK: "it is a socket, not a file"
+            case S_IFIFO: "it is a named pipe, not a file"
+            case S_IFCHR, S_IFBLK: "it is a device, not a file"
+            default: descriptor < 0 ? String(cString: strerror(errno)) : "it could not be read whole"
+            }
           if descriptor >= 0 { close(descriptor) }
           throw ReadError(description: "cannot read the rule file \(path): \(why)")
         }

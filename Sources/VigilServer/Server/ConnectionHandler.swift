@@ -338,18 +338,24 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
   /// Checks, `unreadPatience` from now and then again while more than `limit` waits
   /// unread, that the client took some of its answers meanwhile; closes it when it took none.
-  private func checkUnread(_ limit: Int) {
+  private func checkUnread(_ limit: Int, again: Bool = false) {
     guard !unreadCheckScheduled, let channel else { return }
     unreadCheckScheduled = true
-    // Measured once the socket's buffer has had time to fill: what it takes of this turn's
-    // flush (some 200 KB, in the moments after the write) is no sign that the client
-    // reads, and taken for one, it let a client that read nothing stay twice the patience.
-    channel.eventLoop.scheduleTask(in: Self.bufferFilling) { self.takenAtLastCheck = self.taken }
+    if again {
+      // The buffer is full already: what the client reads from now on is progress.
+      takenAtLastCheck = taken
+    } else {
+      // Measured once the socket's buffer has had time to fill: what it takes of this
+      // turn's flush (some 200 KB, in the moments after the write) is no sign that the
+      // client reads, and taken for one, it let a client that read nothing stay twice the
+      // patience.
+      channel.eventLoop.scheduleTask(in: Self.bufferFilling) { self.takenAtLastCheck = self.taken }
+    }
     channel.eventLoop.scheduleTask(in: Self.unreadPatience) {
       self.unreadCheckScheduled = false
       guard self.unsent > limit else { return }
       if self.taken > self.takenAtLastCheck {
-        self.checkUnread(limit)
+        self.checkUnread(limit, again: true)
       } else {
         self.closeForUnread(limit)
       }
