@@ -23,16 +23,7 @@ public enum UnixSocket {
   public static func bound(to path: String) -> Int32 {
     let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard descriptor >= 0 else { return -1 }
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-      for (offset, byte) in path.utf8.prefix(buffer.count - 1).enumerated() { buffer[offset] = byte }
-    }
-    let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        Glibc.bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-      }
-    }
+    let bound = withAddress(of: path) { Glibc.bind(descriptor, $0, $1) }
     guard bound == 0 else {
       let failed = errno
       close(descriptor)
@@ -45,15 +36,21 @@ public enum UnixSocket {
   /// `connect(2)` to `path`; 0 on success, else -1 with `errno` set. Paths longer than
   /// `sun_path` holds (107 bytes) are cut, so check the length first where it matters.
   public static func connect(_ descriptor: Int32, to path: String) -> Int32 {
+    withAddress(of: path) { Glibc.connect(descriptor, $0, $1) }
+  }
+
+  /// Calls `body` with the `sockaddr_un` of `path` (cut to what `sun_path` holds) and its
+  /// length, as bind(2) and connect(2) take them.
+  private static func withAddress(
+    of path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32
+  ) -> Int32 {
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
     withUnsafeMutableBytes(of: &address.sun_path) { buffer in
       for (offset, byte) in path.utf8.prefix(buffer.count - 1).enumerated() { buffer[offset] = byte }
     }
     return withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-      }
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
     }
   }
 }
