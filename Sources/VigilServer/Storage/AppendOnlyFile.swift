@@ -31,11 +31,25 @@ final class AppendOnlyFile {
     }
   }
 
+  /// `flock(LOCK_EX)` without blocking, tried again for up to a second while another holds
+  /// it; whether it was taken (else `errno` says why not).
+  private static func lock(_ descriptor: Int32) -> Bool {
+    for attempt in 0..<20 {
+      if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return true }
+      guard errno == EWOULDBLOCK, attempt < 19 else { return false }
+      usleep(50_000)
+    }
+    return false
+  }
+
   private static func open(_ path: String, exclusive: Bool) throws(Failure) -> Int32 {
     let descriptor = Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
     guard descriptor >= 0 else { throw failure("cannot open \(path)") }
     // Before anything is read or cut: a file another process appends to is left as it is.
-    if exclusive, flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+    // A lock held for a moment is waited for: a child forked by another thread holds a copy
+    // of every descriptor until it execs (O_CLOEXEC closes them only then), so the lock of
+    // one just closed can outlive it briefly (seen once in 700 tests, with many spawning).
+    if exclusive, !Self.lock(descriptor) {
       let reason = errno == EWOULDBLOCK ? "it is locked by another writer" : String(cString: strerror(errno))
       close(descriptor)
       throw Failure(
