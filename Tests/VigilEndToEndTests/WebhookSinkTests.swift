@@ -293,6 +293,37 @@ struct WebhookSinkTests {
     expectCleanStop(daemon)
   }
 
+  /// A resend asked for is kept (`<state_dir>/sinks/webhook.resend`) until it is done: a
+  /// receiver still down when vigild stops does not make it forgotten, and the next start
+  /// sends the parked record without being asked again.
+  @Test func aResendAskedForOutlivesAStop() throws {
+    let directory = try TemporaryDirectory()
+    let receiver = try WebhookReceiver(unavailable: 0)
+    let first = try Self.daemon(in: directory, receiver: receiver)
+    #expect(eventually { Self.lastSeq(in: directory.path) >= 1 }, "the rule set's record is in the log")
+    let refused = UInt64(Self.lastSeq(in: directory.path) + 1)
+    receiver.refuse(seq: refused)
+    _ = try first.exchange([DaemonEndToEndTests.report("KEEP-1")])
+    #expect(try eventually { try Self.sinkStatus(first)["parked"] as? Int == 1 && Self.sinkStatus(first)["lag"] as? Int == 0 })
+    // The receiver is down when the resend is asked: it cannot be done before the stop.
+    receiver.refuse(seq: nil)
+    receiver.beUnavailable(next: 1_000_000)
+    let resend = try VigilClientCommandTests.vigil(first, ["sinks", "resend", "webhook"])
+    #expect(resend.status == 0, "\(resend.standardError)")
+    let request = directory.path + "/var/lib/vigil/sinks/webhook.resend"
+    #expect(FileManager.default.fileExists(atPath: request), "the resend asked for is kept on disk")
+    #expect(eventually { receiver.requests.contains { $0.status == 503 && $0.seqs == [refused] } })
+    expectCleanStop(first)
+    #expect(FileManager.default.fileExists(atPath: request), "not done: still asked")
+
+    receiver.beUnavailable(next: 0)
+    let second = try Self.daemon(in: directory, receiver: receiver)
+    #expect(eventually(within: 60) { receiver.requests.contains { $0.status == 200 && $0.seqs == [refused] } })
+    #expect(try eventually { try Self.sinkStatus(second)["parked"] as? Int == 0 })
+    #expect(eventually { !FileManager.default.fileExists(atPath: request) }, "done, and forgotten")
+    expectCleanStop(second)
+  }
+
   @Test func aRequestInFlightIsGivenUpWhenVigildStops() throws {
     let directory = try TemporaryDirectory()
     let receiver = try WebhookReceiver(unavailable: 0)

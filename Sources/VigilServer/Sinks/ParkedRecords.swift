@@ -65,15 +65,6 @@ struct ParkedRecords {
 
   /// Replaces what is parked with `entries`: a new file, synced, renamed over the old.
   func replace(with entries: [Entry]) throws {
-    let temporary = path + ".new.\(getpid())"
-    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-    guard descriptor >= 0 else { throw PluginSettingsError("cannot write \(temporary): errno \(errno)") }
-    let bytes = Array(entries.map { $0.line + "\n" }.joined().utf8)
-    let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-    let synced = fsync(descriptor)
-    close(descriptor)
-    guard written == bytes.count, synced == 0, rename(temporary, path) == 0 else {
-      throw PluginSettingsError("cannot rewrite \(path): errno \(errno)")
-    }
+    try ReplacedFile.replace(path, with: entries.map { $0.line + "\n" }.joined(), keeping: "the parked records")
   }
 }

@@ -18,6 +18,9 @@ public final class SinkDelivery: @unchecked Sendable {
   private let takesVigilRecords: Bool
   private let filter: SinkFilter
   private let parked: ParkedRecords
+  /// `<name>.resend`: what `vigil sinks resend` asked for and the sink has not done yet, so
+  /// that a stop in between does not forget it.
+  private let resendRequest: ResendRequest
   /// Writes a `vigil.sink_conflict` record (its message); set once the daemon runs.
   private let raise = NIOLockedValueBox<(@Sendable (String) -> Void)?>(nil)
   private let cursorPath: String
@@ -63,6 +66,9 @@ public final class SinkDelivery: @unchecked Sendable {
     var lastConflict: String?
     /// What `vigil sinks resend` asked for: every parked record (nil inside) or these seqs.
     var resend: Set<UInt64>??
+    /// How many times it was asked: a request that comes while a resend is under way is
+    /// not taken as done by it.
+    var resendAsked = 0
     /// For a sink that takes reports: how far the alert log went when the journal went to
     /// each mark (the writer tells both at once), oldest first, until the reports reach it;
     /// and the last alert whose reports have all been delivered. Alerts go no further, so a
@@ -93,6 +99,7 @@ public final class SinkDelivery: @unchecked Sendable {
     cursorPath = directory + "/\(name).cursor"
     parked = ParkedRecords(path: directory + "/\(name).parked")
     let parkedCount = parked.load().count
+    resendRequest = ResendRequest(path: directory + "/\(name).resend")
     let saved = (try? String(contentsOfFile: cursorPath, encoding: .utf8)).flatMap {
       UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines))
     }
@@ -122,6 +129,8 @@ public final class SinkDelivery: @unchecked Sendable {
       cursor: min(saved ?? 0, logged), logged: logged, fresh: saved == nil, journalled: journal.mark,
       reportPosition: reportPosition, parked: parkedCount)
     initial.alertsCovered = initial.cursor
+    // A resend asked for before a stop and not done yet: it is done now.
+    initial.resend = resendRequest.load()
     if destination.takesReports { initial.awaitingReports = [(journal.mark, logged)] }
     state = NIOLockedValueBox(initial)
     reader = NIOLockedValueBox(AlertLogReader(path: alertLog, keep: keep))
@@ -339,6 +348,14 @@ public final class SinkDelivery: @unchecked Sendable {
       case (.none, .some(let more)): state.resend = .some(Set(more))
       default: state.resend = .some(nil)
       }
+      state.resendAsked += 1
+      // Kept on disk, under the lock so that the file says the last request: a stop before
+      // the sink's next round does not forget it.
+      if let asked = state.resend {
+        do { try resendRequest.save(asked) } catch {
+          log(.warning("sink \(name): \(error); the resend asked for is done at this run's next round but would not outlive a stop"))
+        }
+      }
       return state.parked
     }
     wake.signal()
@@ -354,7 +371,8 @@ public final class SinkDelivery: @unchecked Sendable {
 
   /// Offers the parked records `vigil sinks resend` asked for again; whether there were any.
   private func resendParked() throws -> Bool {
-    guard let asked = state.withLockedValue({ $0.resend }) else { return false }
+    guard let (asked, askedTimes) = state.withLockedValue({ state in state.resend.map { ($0, state.resendAsked) } })
+    else { return false }
     let all = parked.load()
     let isChosen = { (entry: ParkedRecords.Entry) in asked.map { $0.contains(entry.seq) } ?? true }
     // In seq order, as a delivery is made: the parked file is in the order records were
@@ -379,8 +397,13 @@ public final class SinkDelivery: @unchecked Sendable {
         state.withLockedValue {
           $0.delivered += went
           $0.parked = all.count - done.count + refusedAgain.count
-          // Asked still: the chosen records not answered yet (not those refused again now).
-          $0.resend = .some(Set(chosen.map(\.seq)).subtracting(done))
+          // Asked still: the chosen records not answered yet (not those refused again now),
+          // unless more was asked meanwhile.
+          if $0.resendAsked == askedTimes {
+            let remaining = Set(chosen.map(\.seq)).subtracting(done)
+            $0.resend = .some(remaining)
+            try? resendRequest.save(remaining)
+          }
         }
         throw partly
       }
@@ -390,8 +413,12 @@ public final class SinkDelivery: @unchecked Sendable {
     }
     try parked.replace(with: kept)
     state.withLockedValue {
-      $0.resend = nil
       $0.parked = kept.count
+      // Done, unless more was asked meanwhile: that is done at the next round.
+      if $0.resendAsked == askedTimes {
+        $0.resend = nil
+        resendRequest.remove()
+      }
     }
     return !chosen.isEmpty
   }
@@ -537,17 +564,7 @@ public final class SinkDelivery: @unchecked Sendable {
 
   /// Written to a new file, synced, and renamed over the old: a crash leaves one or the other.
   private func saveCursor(_ cursor: String, to cursorPath: String) throws {
-    // Named for this process: one that outlived its stop cannot clash with its successor's.
-    let temporary = cursorPath + ".new.\(getpid())"
-    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-    guard descriptor >= 0 else { throw PluginSettingsError("cannot write \(temporary): errno \(errno)") }
-    let text = Array("\(cursor)\n".utf8)
-    let written = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-    let synced = fsync(descriptor)
-    close(descriptor)
-    guard written == text.count, synced == 0, rename(temporary, cursorPath) == 0 else {
-      throw PluginSettingsError("cannot save the cursor \(cursorPath): errno \(errno)")
-    }
+    try ReplacedFile.replace(cursorPath, with: "\(cursor)\n", keeping: "the cursor")
   }
 
   /// The sink's line in `status`.
