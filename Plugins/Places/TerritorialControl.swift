@@ -350,10 +350,26 @@ struct ControlMap: Sendable {
     return widestFirst ? governorates.first ?? nil : nil
   }
 
-  /// Words that only say what kind of place a name is: "Raqqa city" is Raqqa.
+  /// Words that only say what kind of place a name is, or which site in it: "Raqqa city"
+  /// and "Raqqa market" are Raqqa, as "مشفى الباب" is al-Bab. (A name made with one of
+  /// them, Souq Wadi Barada, is still read whole first.)
   static let qualifiers = Set(
-    (["city", "town", "centre", "center", "downtown", "central", "inside"] + ["مدينة", "بلدة", "وسط", "داخل"])
+    (["city", "town", "centre", "center", "downtown", "central", "inside"] + ["مدينة", "بلدة", "وسط", "داخل"]
+      + siteWords)
       .flatMap(PlaceWords.words(of:)))
+
+  /// The sites a place text may name in a town: a market, a hospital, a school. (Not "old":
+  /// the Old City of Homs is a place of its own.)
+  static let siteWords = [
+    "market", "marketplace", "souk", "souq", "hospital", "clinic", "school", "bakery", "mosque", "church",
+    "سوق", "مشفى", "مستشفى", "مستوصف", "مدرسة", "فرن", "مخبز", "جامع", "مسجد", "كنيسة",
+  ]
+
+  /// The site words as words are read before place names are (not "Ein" as "in").
+  static let siteWordsAsWritten = Set(siteWords.map { NameNormalizer.words(of: $0) })
+
+  /// The words that may join a site to its town: "the market in Raqqa", "hospital of al-Bab".
+  static let siteJoints: Set<[String]> = [["in"], ["of"], ["at"], ["في"]]
 
   /// What a part may start with to say which kind of place follows: "the city of Raqqa".
   static let kindOpenings: [[String]] = ["the city of", "city of", "the town of", "town of", "the village of", "village of"]
@@ -370,6 +386,15 @@ struct ControlMap: Sendable {
     // Read as names are (`فى`, `فِي`, a direction mark before it), but not as place names
     // are, which take "Ein" for "in".
     if tokens.count > 1, [["in"], ["في"]].contains(NameNormalizer.words(of: tokens[0])) { tokens.removeFirst() }
+    // "the market in Raqqa", "hospital of al-Bab": the site and its joint go (a site after
+    // the name, "Raqqa market", is a qualifier of the name's).
+    let leadingSite = tokens.first.map { NameNormalizer.words(of: $0) == ["the"] } == true ? 1 : 0
+    if tokens.count > leadingSite + 2,
+      siteWordsAsWritten.contains(NameNormalizer.words(of: tokens[leadingSite])),
+      siteJoints.contains(NameNormalizer.words(of: tokens[leadingSite + 1]))
+    {
+      tokens.removeFirst(leadingSite + 2)
+    }
     for opening in kindOpenings where tokens.count > opening.count {
       if NameNormalizer.words(of: tokens.prefix(opening.count).joined(separator: " ")) == opening {
         tokens.removeFirst(opening.count)

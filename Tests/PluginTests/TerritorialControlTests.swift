@@ -109,6 +109,16 @@ struct TerritorialControlTests {
     ("2016-06-01", #""place":"in the city of Idlib""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
     ("2016-06-01", #""place":"وسط إدلب""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
     ("2016-06-01", #""place":"داخل مدينة منبج""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    // A site in the town (a market, a hospital), before or after its name, or
+    // joined to it: the town. Not when the site word is read into a name ("Ein" is no "in").
+    ("2016-06-01", #""place":"Manbij market""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"the market in Manbij""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"hospital of Manbij""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"سوق منبج""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"مشفى منبج الوطني""#, "unknown"),
+    ("2016-06-01", #""place":"منبج - السوق""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"Idlib city, market""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    ("2016-06-01", #""place":"Idlib countryside market""#, "unknown"),
     // A later part that is a governorate's name is the governorate, not its city: an
     // unlisted village there is not judged by the city's holders, but by the governorate's.
     ("2016-06-01", #""place":"Kafr Nabudah, Idlib""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
