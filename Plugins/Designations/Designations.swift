@@ -54,9 +54,13 @@ public struct Designations: RulePlugin {
   }
 
   /// What may come between opposing words and a name, as names are read: "the",
-  /// "so-called", تنظيم (organisation), ما يسمى (what is called).
-  static let fillers: [[String]] = ["the", "so-called", "so called", "تنظيم", "ما يسمى", "مايسمى"]
-    .map { NameNormalizer.lenientWords(of: $0) }
+  /// "so-called", تنظيم (organisation), ما يسمى (what is called), and the areas it held
+  /// ("displaced from areas held by ISIS", "النازحين من مناطق سيطرة داعش").
+  static let fillers: [[String]] = [
+    "the", "so-called", "so called", "areas held by", "areas controlled by", "areas under", "areas of",
+    "تنظيم", "ما يسمى", "مايسمى", "مناطق سيطرة", "مناطق",
+  ]
+  .map { NameNormalizer.lenientWords(of: $0) }
 
   /// Whether an item lists opposing words (`- opposing_words: …`) rather than a group.
   static func isOpposingWords(_ item: RuleNode) -> Bool {
@@ -82,6 +86,45 @@ public struct Designations: RulePlugin {
           && zip(words[(end - phrase.count)..<end], phrase).allSatisfy { $0.sameUTF8(as: $1) }
       }
     }
+  }
+
+  /// What may join one name opposed to the next, which is opposed with it: "against ISIS
+  /// and Nusra", "ضد داعش والنصرة" (an attached و is read off as prefixes are).
+  static let conjunctions: Set<[String]> = Set(["and", "or", "nor", "as well as", "و", "او"].map { NameNormalizer.lenientWords(of: $0) })
+
+  /// The occurrences found (`found`, ranges of `words`) that name the group opposed: one
+  /// right after opposing words, and one joined to such an occurrence by "and" or "or"
+  /// with only fillers between ("fighting Daesh and the Nusra Front").
+  static func excused(_ found: [Range<Int>], in words: [String], by opposing: [[String]]) -> [Range<Int>] {
+    var excused: [Range<Int>] = []
+    for range in found.sorted(by: { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) }) {
+      if isOpposed(words, before: range.lowerBound, by: opposing)
+        || excused.contains(where: { joined(words, from: $0.upperBound, to: range.lowerBound) })
+      {
+        excused.append(range)
+      }
+    }
+    return excused
+  }
+
+  /// Whether the words from `start` up to `end` are one conjunction, with fillers about
+  /// it, or nothing at all (an attached و: "داعش والنصرة").
+  static func joined(_ words: [String], from start: Int, to end: Int) -> Bool {
+    guard start <= end else { return false }
+    var between = Array(words[start..<end])
+    guard !between.isEmpty else { return true }
+    var conjunction = 0
+    while !between.isEmpty {
+      if let word = conjunctions.first(where: { between.starts(with: $0) }) {
+        conjunction += 1
+        between.removeFirst(word.count)
+      } else if let filler = fillers.first(where: { between.starts(with: $0) }) {
+        between.removeFirst(filler.count)
+      } else {
+        return false
+      }
+    }
+    return conjunction == 1
   }
 
   public func prepare(items: [RuleNode], settings: ConfigurationValue) -> Result<[ConditionFunction], RuleSetErrors> {
@@ -132,7 +175,7 @@ public struct Designations: RulePlugin {
             // An occurrence after opposing words is excused, and so is a shorter name
             // inside it ("Nusra" in "against Jabhat al-Nusra"); any other designates.
             let found = known.flatMap { $0.occurrences(in: words) }
-            let excused = found.filter { Self.isOpposed(words, before: $0.lowerBound, by: opposingPhrases) }
+            let excused = Self.excused(found, in: words, by: opposingPhrases)
             return found.contains { range in
               !excused.contains { $0.lowerBound <= range.lowerBound && range.upperBound <= $0.upperBound }
             }

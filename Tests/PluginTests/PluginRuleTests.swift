@@ -81,6 +81,11 @@ struct PluginRuleTests {
     ("قوات مكافحة تنظيم الدولة الإسلامية", false), ("coalition fighting the so-called Islamic State", false),
     // Not opposing words: the press names JFS and HTS so.
     ("ex-Nusra fighters", true), ("fighters of the former Nusra Front", true), ("Former ISIS fighters now with the FSA", true),
+    // A name joined to an opposed one by one "and", "or" or و is opposed with it; not one
+    // after other words, nor one joined by two conjunctions.
+    ("Russian forces fighting Daesh and the Nusra Front", false), ("التحالف الدولي ضد داعش والنصرة", false),
+    ("coalition against ISIS, and Nusra", false), ("against ISIS or Nusra", false), ("ضد داعش و جبهة النصرة", false),
+    ("anti-ISIS coalition and Nusra fighters", true), ("ISIS and Nusra against the FSA", true), ("against ISIS and and Nusra", true),
   ])
   func aDesignationHoldsInAnySpelling(name: String, designated: Bool) throws {
     let set = try load(Self.rules).get()

@@ -46,6 +46,26 @@ struct ShippedRulesTests {
     }
   }
 
+  /// The shipped designations: the group opposed, fled or suffered in either language
+  /// (the areas it held may stand between), and the spellings of the press and of social
+  /// media. Judged by a rule that needs a designated perpetrator.
+  @Test(arguments: [
+    ("مدنيون هاربون من داعش", false), ("مدنيون فروا من داعش", false), ("فصائل تقاتل داعش", false),
+    ("families fled from ISIS", false), ("camp for families displaced by ISIS", false),
+    ("مخيم للنازحين من مناطق سيطرة داعش", false), ("families fleeing areas held by ISIS", false),
+    ("families displaced from areas held by ISIS", false), ("Nusra fighters fighting ISIS", true),
+    ("Jabhat Fateh ash-Sham", true), ("Jabhat Fath as-Sham", true), ("Hayat Tahrir Alsham", true), ("Hayat Tahrir el-Sham", true),
+    ("Alnusra Front", true), ("Tanzim ad-Dawla", true), ("ad-Dawlah al-Islamiyah", true), ("Da3esh", true), ("مقاتلو فتح الشام", true),
+    ("Jaysh Tahrir al-Sham", false), ("Jaish al-Fatah", false),
+  ])
+  func theShippedDesignationsReadNamesAsThePressWritesThem(name: String, designated: Bool) throws {
+    let set = try shippedRules()
+    let line = #"{"id":"D-1","occurred_at":"2016-03-04T06:40:00+02:00","type":"detention","perpetrator":{"name":"\#(name)"},"detention":{"kind":"hostage"}}"#
+    let report = try ReportParser.parse(line).get().report
+    let fired = set.evaluate(report).map(\.rule.id)
+    #expect(fired.contains("detention.hostage_taking_by_designated_group") == designated, "\(name): \(fired)")
+  }
+
   /// The loader warns about every matching example whose message would show `<none>`.
   @Test func everyExampleReadsAsASentence() throws {
     let set = try shippedRules()
