@@ -533,7 +533,7 @@ public final class RequestResponder: Sendable {
     "{\"ok\":true,\"reloaded\":true,\"ruleset\":\"\(set.revision)\",\"rules\":\(set.enabledRuleCount)}\n"
   }
 
-  /// `vigil.ruleset_loaded`, counting the rules (and patterns) added, removed and changed.
+  /// `vigil.ruleset_loaded`, counting the rules added, removed and changed, then the patterns.
   static func loadedRecord(_ set: RuleSet, previous: [String: String], time: String) -> AlertRecord {
     // "22 rules enabled of 22", "1 rule enabled of 1": the noun agrees with the total.
     func enabled(_ count: Int, of total: Int, _ noun: String) -> String {
@@ -550,14 +550,22 @@ public final class RequestResponder: Sendable {
     // compared without the mark, so that the mark alone is no change.
     let mark = RuleSet.patternMark
     func unmarked(_ digest: String) -> Substring { digest.hasPrefix(mark) ? digest.dropFirst(mark.count) : digest[...] }
-    let added = new.keys.filter { previous[$0] == nil }.count
-    let gone = previous.filter { new[$0.key] == nil }
-    let removed = gone.count
-    let changed = new.keys.filter { id in previous[id].map { unmarked($0) != unmarked(new[id]!) } ?? false }.count
-    // Patterns are counted with the rules (they share one namespace of ids): said so when
-    // the set has some, or had some that went.
-    let withPatterns = !set.patterns.isEmpty || gone.values.contains { $0.hasPrefix(mark) }
-    message += "; \(withPatterns ? "rules and patterns: " : "")\(added) added, \(removed) removed, \(changed) changed"
+    // Rules and patterns share one namespace of ids; each is counted as what it is now, or
+    // was when it went.
+    func counts(patterns: Bool) -> String {
+      let isWanted = { (digest: String) in digest.hasPrefix(mark) == patterns }
+      let now = new.filter { isWanted($0.value) }
+      let added = now.keys.filter { previous[$0] == nil }.count
+      let removed = previous.filter { new[$0.key] == nil && isWanted($0.value) }.count
+      let changed = now.keys.filter { id in previous[id].map { unmarked($0) != unmarked(now[id]!) } ?? false }.count
+      return "\(added) added, \(removed) removed, \(changed) changed"
+    }
+    // The rules' counts first, as RULES.md has them; the patterns' after, when the set has
+    // some or had some that went.
+    message += "; " + counts(patterns: false)
+    if !set.patterns.isEmpty || previous.contains(where: { new[$0.key] == nil && $0.value.hasPrefix(mark) }) {
+      message += "; patterns: " + counts(patterns: true)
+    }
     return AlertRecord(
       time: time, rule: "vigil.ruleset_loaded", priority: .info, reportID: nil, occurredAt: nil, message: message,
       basis: [], tags: ["vigil"], ruleset: set.revision)
