@@ -15,6 +15,8 @@ public final class AlertLog {
   public private(set) var lastHash: String
   /// Bytes of a torn last line cut when the log was opened (0 when none).
   public var cutBytes: Int { file.cutBytes }
+  /// Whether its last record had lost only its newline, and was given it back at open.
+  public var restoredNewline: Bool { file.restoredNewline }
   /// `alerts.head` as the last run left it: the last commit whose records were synced,
   /// and how far the journal went then (what start-up recovery reads).
   public let headAtStart: Head?
@@ -44,16 +46,31 @@ public final class AlertLog {
         unlink(aside)
       }
     }
-    // Locked while open: a second daemon appending to the same log would fork its chain.
-    file = try AppendOnlyFile(path: path, exclusive: true)
     let kept = Self.head(at: headPath)
     headAtStart = kept
-    let logged = file.lastLine.flatMap(Self.position(of:))
+    // Locked while open: a second daemon appending to the same log would fork its chain. A
+    // last line without its newline is cut (a crash in the middle of a write), unless it
+    // is the record `alerts.head` says was written: only its newline was lost, and the
+    // record is given it back.
+    file = try AppendOnlyFile(path: path, exclusive: true) { line, _, _ in
+      guard let kept, let torn = Self.position(of: line) else { return false }
+      return torn.seq == kept.seq && torn.hash == kept.hash
+    }
+    var logged = file.lastLine.flatMap(Self.position(of:))
+    // Lines after the last record that are none (a note appended by hand, a line altered):
+    // seq and the chain go on from the last record, never from 1 in the middle of a log.
+    if logged == nil, file.lastLine != nil {
+      let found = Self.lastRecord(ofFileAt: path)
+      logged = found.record
+      linesAfterLastRecord = found.linesAfter
+    } else {
+      linesAfterLastRecord = 0
+    }
     // Empty (just rotated): the newest rotated file there is (`.1`, or an older one when
     // `.1` was removed) holds the chain's last record.
     let rotated: (seq: UInt64, hash: String)?
     let newestRotated = logged == nil ? RotatedFiles.numbers(beside: path).min() : nil
-    rotated = newestRotated.flatMap { Self.lastRecord(ofFileAt: "\(path).\($0)") }
+    rotated = newestRotated.flatMap { Self.lastRecord(ofFileAt: "\(path).\($0)").record }
     var head = logged ?? kept.map { ($0.seq, $0.hash) }
     // The head behind the rotated file's end (a head that could not be written, a crash
     // between the rotation and the head's write) or missing: the chain goes on from the
@@ -92,6 +109,17 @@ public final class AlertLog {
     }
     lastSeq = head?.seq ?? 0
     lastHash = head?.hash ?? AlertChain.genesis
+  }
+
+  /// Lines at the end of the log at start that are no record (0 when its last line is one).
+  public let linesAfterLastRecord: Int
+
+  /// Said at start when the log ends with lines that are no record.
+  public var linesAfterLastRecordNote: String? {
+    guard linesAfterLastRecord > 0 else { return nil }
+    let lines = linesAfterLastRecord == 1 ? "a line that is" : "\(linesAfterLastRecord) lines that are"
+    return "\(path) ends with \(lines) no alert record (added by hand, or altered): seq and the chain go on from "
+      + (lastSeq > 0 ? "seq \(lastSeq)" : "the start") + "; vigil verify names the line"
   }
 
   /// Said at start when the chain went on from the newest rotated file's last record, the
@@ -365,21 +393,15 @@ public final class AlertLog {
     return Head(seq: seq, hash: hash, journal: journal)
   }
 
-  /// The `seq` and `hash` of an alert-log line (or of the head file).
-  /// The `seq` and `hash` of the last whole record of the file at `path` (read from its
-  /// last megabyte); nil when it has none, or is not there.
-  static func lastRecord(ofFileAt path: String) -> (seq: UInt64, hash: String)? {
-    guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-    defer { try? handle.close() }
-    let size = (try? handle.seekToEnd()) ?? 0
-    let start = size > 1 << 20 ? size - (1 << 20) : 0
-    try? handle.seek(toOffset: start)
-    guard let data = try? handle.readToEnd() else { return nil }
-    let lines = data.split(separator: UInt8(ascii: "\n"))
-    guard data.last == UInt8(ascii: "\n"), let last = lines.last else { return nil }
-    return position(of: Array(last))
+  /// The `seq` and `hash` of the last whole record of the file at `path`, read from its
+  /// end back, and how many lines after it are no record; nil when it holds none, or is not
+  /// there.
+  static func lastRecord(ofFileAt path: String) -> (record: (seq: UInt64, hash: String)?, linesAfter: Int) {
+    let run = FileTail.run(of: path, limit: .max) { position(of: $0) == nil }
+    return (run.before.flatMap(position(of:)), run.lines.count)
   }
 
+  /// The `seq` and `hash` of an alert-log line (or of the head file).
   static func position(of line: [UInt8]) -> (seq: UInt64, hash: String)? {
     guard case .object(let object)? = try? JSONValue.parse(line),
       case .number(let seq)? = object["seq"], seq >= 0, seq < 1e18,

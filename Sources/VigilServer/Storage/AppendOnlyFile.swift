@@ -17,14 +17,24 @@ final class AppendOnlyFile {
   /// Whether the file is locked (`flock`) while open, so that no other process appends to it.
   private let exclusive: Bool
 
-  /// - Parameter exclusive: lock the file while it is open (and each file `reopen` opens),
-  ///   and refuse it when another process holds it.
-  init(path: String, exclusive: Bool = false) throws(Failure) {
+  /// Whether a last line without its newline was whole and given its newline back at open.
+  private(set) var restoredNewline = false
+
+  /// - Parameters:
+  ///   - exclusive: lock the file while it is open (and each file `reopen` opens), and
+  ///     refuse it when another process holds it.
+  ///   - keepsTornLine: asked of a last line without its newline at open — its bytes, the
+  ///     file's size with a newline after them, and the file's inode — whether it was
+  ///     committed all the same (only its newline lost); such a line gets its newline back
+  ///     rather than being cut.
+  init(
+    path: String, exclusive: Bool = false, keepsTornLine: ((_ line: [UInt8], _ sizeWithNewline: Int64, _ inode: UInt64) -> Bool)? = nil
+  ) throws(Failure) {
     self.path = path
     self.exclusive = exclusive
     descriptor = try Self.open(path, exclusive: exclusive)
     do {
-      try recover()
+      try recover(keepsTornLine: keepsTornLine)
     } catch {
       close(descriptor)
       throw error
@@ -169,8 +179,9 @@ final class AppendOnlyFile {
     return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
   }()
 
-  /// Cuts a last line without its newline, and remembers the last whole line.
-  private func recover() throws(Failure) {
+  /// Cuts a last line without its newline (or gives it its newline back, when
+  /// `keepsTornLine` says it was committed), and remembers the last whole line.
+  private func recover(keepsTornLine: (([UInt8], Int64, UInt64) -> Bool)? = nil) throws(Failure) {
     let size = lseek(descriptor, 0, SEEK_END)
     guard size >= 0 else { throw Self.failure("cannot read \(path)") }
     guard size > 0 else { return }
@@ -186,6 +197,16 @@ final class AppendOnlyFile {
       guard read == Int(chunk) else { throw Self.failure("cannot read \(path)") }
       newlines += buffer.count { $0 == UInt8(ascii: "\n") }
       tail = buffer + tail
+    }
+    if tail.last != UInt8(ascii: "\n"), let keepsTornLine,
+      keepsTornLine(Array(tail[(tail.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0)...]), Int64(size) + 1, inode)
+    {
+      var newline = UInt8(ascii: "\n")
+      guard pwrite(descriptor, &newline, 1, off_t(size)) == 1, fsync(descriptor) == 0 else {
+        throw Self.failure("cannot give the last line of \(path) its newline back")
+      }
+      restoredNewline = true
+      tail.append(newline)
     }
     if tail.last != UInt8(ascii: "\n") {
       let keep = tail.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0

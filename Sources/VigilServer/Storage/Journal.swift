@@ -22,9 +22,17 @@ public final class Journal {
   /// Bytes of a torn last line cut when the journal was opened (0 when none).
   public var cutBytes: Int { file.cutBytes }
 
-  public init(path: String) throws(Failure) {
+  /// Whether its last line had lost only its newline, and was given it back at open.
+  public var restoredNewline: Bool { file.restoredNewline }
+
+  /// - Parameter committed: how far the journal went at the last commit (`alerts.head`): a
+  ///   last line without its newline that ends there was committed, and gets its newline
+  ///   back rather than being cut as torn.
+  public init(path: String, committed: JournalMark? = nil) throws(Failure) {
     self.path = path
-    file = try AppendOnlyFile(path: path)
+    file = try AppendOnlyFile(path: path) { _, sizeWithNewline, inode in
+      committed.map { $0.inode == inode && $0.size == sizeWithNewline } ?? false
+    }
     end = file.size
   }
 
@@ -201,4 +209,9 @@ public final class Journal {
 public struct JournalMark: Equatable, Sendable {
   public let inode: UInt64
   public let size: Int64
+
+  public init(inode: UInt64, size: Int64) {
+    self.inode = inode
+    self.size = size
+  }
 }
