@@ -629,6 +629,12 @@ struct DaemonFullDiskTests {
     #expect(logged.last?.contains(#""report_id":"D-\#(full)""#) == true)
     let streamed = (0..<3).map { _ in subscriber.readLine() ?? "" }
     #expect(streamed == logged.suffix(3).map(String.init), "\(streamed)")
+    // The daemon's log says intake stopped, once, and that it went on again.
+    let log = daemon.log()
+    let stopped = log.components(separatedBy: "a commit could not be written: ").count - 1
+    #expect(stopped == 1, "\(log.suffix(4000))")
+    #expect(log.contains("No space left on device"), "\(log.suffix(4000))")
+    #expect(log.contains("commits are written again, after "), "\(log.suffix(4000))")
   }
 }
 

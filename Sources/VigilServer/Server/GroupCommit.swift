@@ -80,6 +80,8 @@ final class GroupCommit: @unchecked Sendable {
   @exclusivity(unchecked) private var storageFailing = false
   /// A `reopen` failed: the next commit tries it again before it writes.
   @exclusivity(unchecked) private var reopenOwed = false
+  /// Commits that could not be written since the last that was.
+  @exclusivity(unchecked) private var failuresInARow = 0
   /// The daemon's log, for what a commit cannot say in its answers (`alerts.head` unwritable).
   private let warn: @Sendable (String) -> Void
   /// The reports the commit being made has accepted so far, by id (kept between commits
@@ -339,6 +341,12 @@ final class GroupCommit: @unchecked Sendable {
       // Nothing was written: a subscriber gets every record from the next one on.
       for subscriber in subscribers { subscriptions.add(subscriber.listener, from: firstSeq) }
       counters.storageFailed("\(error)", at: receivedAt)
+      // Said in the daemon's log at the first failure of a run, and when commits go
+      // through again: intake has stopped meanwhile, which an operator must hear of.
+      if failuresInARow == 0 {
+        warn("a commit could not be written: \(error); its reports were refused (storage), and every report is until a commit goes through")
+      }
+      failuresInARow += 1
       storageFailing = true
       let refusal = Response.error(RequestError(.storage, "nothing was recorded: \(error); retry later"))
       for (group, these) in answers.enumerated() {
@@ -362,6 +370,10 @@ final class GroupCommit: @unchecked Sendable {
     if storageFailing, !reopenOwed {
       storageFailing = false
       counters.storageWritten()
+      if failuresInARow > 0 {
+        warn("commits are written again, after \(failuresInARow) that could not be")
+        failuresInARow = 0
+      }
     }
     if let news = alertLog.takeHeadProblemNews() {
       warn(

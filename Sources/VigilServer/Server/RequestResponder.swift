@@ -389,7 +389,7 @@ public final class RequestResponder: Sendable {
     }.recover { error in
       if answering {
         self.counters.refused(.storage)
-        self.log(.warning("cannot reopen the files on the reopen request, the old ones stay in use: \(error)"))
+        self.log(.warning("reopen on request failed: \(error); reports are refused until it succeeds, which is tried again at each commit"))
       }
       return Response.error(RequestError(.storage, "cannot reopen the files: \(error)"))
     }
