@@ -318,7 +318,9 @@ enum LogTail {
     guard wanted > 0 else { return [] }
     var found: [[UInt8]] = []
     var position = end
-    var carried: [UInt8] = []  // the start of a line whose beginning is further back
+    // The pieces of a line whose beginning is further back, the latest first: joined once
+    // its start is found, so that a long line costs its length, not its square.
+    var carried: [[UInt8]] = []
     let chunkSize: UInt64 = 64 * 1024
     while position > 0, found.count < wanted {
       let size = min(chunkSize, position)
@@ -328,20 +330,20 @@ enum LogTail {
       guard read == Int(size) else {
         throw CommandFailure(status: 2, sentence: "cannot read \(path): \(String(cString: strerror(errno)))")
       }
-      var bytes = chunk + carried
-      // Every line after the first newline is whole; what comes before it waits for the
-      // next chunk back, unless this is the file's start.
-      var lines: [[UInt8]] = []
-      if position > 0, let first = bytes.firstIndex(of: UInt8(ascii: "\n")) {
-        carried = Array(bytes[..<first])
-        bytes = Array(bytes[(first + 1)...])
+      // Every line after the chunk's first newline is whole; what comes before it waits for
+      // the next chunk back, unless this is the file's start.
+      var bytes: [UInt8]
+      if position > 0, let first = chunk.firstIndex(of: UInt8(ascii: "\n")) {
+        bytes = Array(chunk[(first + 1)...]) + carried.reversed().joined()
+        carried = [Array(chunk[..<first])]
       } else if position > 0 {
-        carried = bytes
+        carried.append(chunk)
         continue
       } else {
+        bytes = chunk + carried.reversed().joined()
         carried = []
       }
-      lines = bytes.split(separator: UInt8(ascii: "\n")).map(Array.init)
+      let lines = bytes.split(separator: UInt8(ascii: "\n")).map(Array.init)
       for line in lines.reversed() where found.count < wanted && selects(line) { found.append(line) }
     }
     return found.reversed()
@@ -371,10 +373,11 @@ struct AlertPrinter {
     }
     let priority = text("priority")
     let seq = "#" + text("seq")
-    // Padded to align, never cut: a long rule id or report id shifts its row instead.
+    // Padded to align, never cut: a rule id longer than the longest shipped one (44
+    // characters) or a long report id shifts its row instead.
     let pad = { (text: String, width: Int) in text + String(repeating: " ", count: max(0, width - text.count)) }
     let columns = [
-      text("time"), pad(seq, 7), pad(priority.uppercased(), 8), pad(text("rule"), 34), pad(text("report_id"), 18),
+      text("time"), pad(seq, 7), pad(priority.uppercased(), 8), pad(text("rule"), 44), pad(text("report_id"), 18),
       text("message"),
     ]
     let row = TerminalText.safe(columns.joined(separator: "  "))

@@ -380,6 +380,22 @@ struct VigilClientCommandTests {
     #expect(run.standardOutput.isEmpty)
   }
 
+  /// Read back from the end in chunks: records on both sides of lines that span many
+  /// chunks (a long message, a line that is no record) are found whole, in order.
+  @Test func tailFindsRecordsAcrossLinesLongerThanItsChunks() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/a.jsonl"
+    let record = { (seq: Int, message: String) in
+      #"{"seq":\#(seq),"time":"2026-12-06T04:57:54.932Z","rule":"t.r","priority":"high","report_id":"R-\#(seq)","occurred_at":null,"message":"\#(message)","basis":[],"tags":[],"ruleset":"sha256:x","prev":"0","hash":"0"}"#
+    }
+    let long = String(repeating: "m", count: 300_000)
+    let lines = [record(1, "first"), record(2, long), String(repeating: "x", count: 200_000), record(3, "last")]
+    try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    let run = try Vigil.run(["tail", "-n", "3", "--json", path])
+    #expect(run.status == 0, "\(run.standardError)")
+    #expect(run.standardOutput == [record(1, "first"), record(2, long), record(3, "last")].joined(separator: "\n") + "\n")
+  }
+
   @Test func tailShowsTheLastAlertsFilteredAndFollowsARotation() throws {
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
     _ = try daemon.exchange([Self.report("T-1"), Self.report("T-2", weapons: "tank")])
