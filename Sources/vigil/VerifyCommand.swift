@@ -53,12 +53,11 @@ struct Verify: ParsableCommand {
       }
       switch outcome {
       case .intact(let verifier, let alone, let tornLast):
-        report(verifier, source: nil, alone: alone)
-        if let tornLast, !json {
-          print(
-            "note: \(tornLast.file):\(tornLast.line) has no newline yet, so it was not verified: a write in "
-              + "progress, or a line a crash cut short (vigild cuts it at its next start)")
+        let torn = tornLast.map {
+          "\($0.file):\($0.line) has no newline yet, so it was not verified: a write in progress, or a line a "
+            + "crash cut short (vigild cuts it at its next start)"
         }
+        report(verifier, source: nil, alone: alone, notes: torn.map { [$0] } ?? [])
         return
       case .broken(let file, let line, let problem):
         try fail(file, line: line, problem)
@@ -254,19 +253,12 @@ struct Verify: ParsableCommand {
     return nil
   }
 
-  /// The outcome of a chain that held from its first record to its last.
-  private func report(_ verifier: ChainVerifier, source: String?, alone: Bool = false) {
+  /// The outcome of a chain that held from its first record to its last, with what it
+  /// could not verify (`notes`; plain: a line each after the verdict, `--json`: `notes`).
+  private func report(_ verifier: ChainVerifier, source: String?, alone: Bool = false, notes: [String] = []) {
     let first = verifier.firstSeq ?? 0
-    if json {
-      print("{\"ok\":true,\"records\":\(verifier.records),\"first_seq\":\(first),\"last_seq\":\(verifier.lastSeq)}")
-      return
-    }
-    guard verifier.records > 0 else {
-      print("ok: no records")
-      return
-    }
-    print("ok: \(verifier.records) record\(verifier.records == 1 ? "" : "s")\(source.map { " " + $0 } ?? ""), seq \(first)–\(verifier.lastSeq), chain intact")
-    if first > 1 {
+    var said: [String] = []
+    if verifier.records > 0, first > 1 {
       let whereNot =
         source != nil
         ? "the store"
@@ -274,8 +266,20 @@ struct Verify: ParsableCommand {
           ? "the log, and no rotated file is beside it (moved to another folder or archived, or deleted: "
             + "name those files to verify them)"
           : "these files (rotated away)"
-      print("verified from seq \(first): the records before it are not in \(whereNot)")
+      said.append("verified from seq \(first): the records before it are not in \(whereNot)")
     }
+    if json {
+      let all = (said + notes).map(JSONText.string).joined(separator: ",")
+      print("{\"ok\":true,\"records\":\(verifier.records),\"first_seq\":\(first),\"last_seq\":\(verifier.lastSeq),\"notes\":[\(all)]}")
+      return
+    }
+    if verifier.records > 0 {
+      print("ok: \(verifier.records) record\(verifier.records == 1 ? "" : "s")\(source.map { " " + $0 } ?? ""), seq \(first)–\(verifier.lastSeq), chain intact")
+    } else {
+      print("ok: no records")
+    }
+    for line in said { print(line) }
+    for note in notes { print("note: " + note) }
   }
 
   /// Verifies the chain of `node`'s rows in the postgres sink's database, from the rows

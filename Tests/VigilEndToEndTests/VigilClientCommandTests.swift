@@ -803,6 +803,18 @@ struct VigilClientCommandTests {
     #expect(named.standardOutput.hasPrefix(#"{"ok":false,"file":"\#(Self.alertLog)","line":8,"problem":"2 records deleted at the end"#))
     let copy = try Self.offline(daemon, ["verify", "copy.jsonl"])
     #expect(copy.status == 0 && copy.standardOutput == "ok: 7 records, seq 1–7, chain intact\n", "a copy has no head")
+    // What it could not verify is said with --json too: a last line without its newline.
+    let copyPath = daemon.directory.path + "/copy.jsonl"
+    let unfinished = try #require(FileHandle(forWritingAtPath: copyPath))
+    unfinished.seekToEndOfFile()
+    unfinished.write(Data(#"{"seq":8,"#.utf8))
+    try unfinished.close()
+    let noted = try Self.offline(daemon, ["verify", "--json", "copy.jsonl"])
+    #expect(noted.status == 0)
+    #expect(
+      noted.standardOutput
+        == #"{"ok":true,"records":7,"first_seq":1,"last_seq":7,"notes":["copy.jsonl:8 has no newline yet, so it was not verified: a write in progress, or a line a crash cut short (vigild cuts it at its next start)"]}"# + "\n",
+      "\(noted.standardOutput)")
 
     let restarted = try RunningDaemon(rules: DaemonEndToEndTests.rules, directory: daemon.directory)
     #expect(restarted.log().contains("its last record is seq 7 but alerts.head says seq 9 was written"), "\(restarted.log())")
