@@ -77,7 +77,7 @@ public struct PostgresStoredAlert: Sendable {
       return differs(column, stored.joined(separator: ", "), texts(column).joined(separator: ", "))
     }
     if let time = text("time"), let written = Self.microseconds(time), written != timeMicroseconds {
-      return differs("time", "\(timeMicroseconds) µs", time)
+      return differs("time", Self.utc(microseconds: timeMicroseconds), time)
     }
     let occurred = text("occurred_at")
     let writtenOccurred = occurred.flatMap(Self.microseconds)
@@ -90,7 +90,7 @@ public struct PostgresStoredAlert: Sendable {
       default: false
       }
     if !occurredAgrees {
-      return differs("occurred_at", occurredAtMicroseconds.map { "\($0) µs" } ?? "null", occurred ?? "null")
+      return differs("occurred_at", occurredAtMicroseconds.map(Self.utc(microseconds:)) ?? "null", occurred ?? "null")
     }
     if !ReportContent.same(ReportText(record), ReportText(stored)) {
       return "its record column (jsonb) is not the record its line holds"
@@ -116,6 +116,15 @@ public struct PostgresStoredAlert: Sendable {
       let hours = Int(offset.dropFirst().prefix(2))
     else { return false }
     return hours >= 16
+  }
+
+  /// A column's instant (microseconds since 1970) as RFC 3339 in UTC, to the microsecond:
+  /// how `verify` shows a column that disagrees with its line.
+  static func utc(microseconds: Int64) -> String {
+    let milliseconds = microseconds >= 0 ? microseconds / 1000 : (microseconds - 999) / 1000
+    let rest = microseconds - milliseconds * 1000
+    let text = UTCTime.format(millisecondsSinceEpoch: milliseconds)
+    return String(text.dropLast()) + String(format: "%03d", rest) + "Z"
   }
 
   /// A timestamp of a record in microseconds since 1970, as PostgreSQL keeps it (rounded).

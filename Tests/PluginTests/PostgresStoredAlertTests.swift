@@ -58,6 +58,11 @@ struct PostgresStoredAlertTests {
     let noOccurred = Self.row(occurredAt: nil).disagreement()
     #expect(noOccurred?.hasPrefix(#"its occurred_at column says "null""#) == true, "\(noOccurred ?? "nil")")
     #expect(Self.row(seq: 6).disagreement() == "its seq column says 6, its line seq 5")
+    // A time column is shown as a time, to the microsecond, in UTC.
+    #expect(
+      Self.row(occurredAt: 1_457_066_400_001_500).disagreement()
+        == #"its occurred_at column says "2016-03-04T04:40:00.001500Z", its line "2016-03-04T06:40:00+02:00""#)
+    #expect(PostgresStoredAlert.utc(microseconds: -1) == "1969-12-31T23:59:59.999999Z")
     #expect(
       Self.row(record: #"{"seq": 5}"#).disagreement() == "its record column (jsonb) is not the record its line holds")
   }
