@@ -11,7 +11,7 @@ struct PluginsCommand: ParsableCommand {
     abstract: "List the plugins built in: their roles, their rule-file items, and which the configuration enables.",
     discussion: "Example: vigil plugins --config /etc/vigil/vigild.yaml")
 
-  @Option(help: ArgumentHelp("Configuration file (default: Config/vigild.yaml if present).", valueName: "FILE"))
+  @Option(help: ArgumentHelp("Configuration file (default: $VIGIL_CONFIG, else Config/vigild.yaml if present).", valueName: "FILE"))
   var config: String?
 
   @Flag(help: "One JSON object per plugin.")

@@ -21,7 +21,7 @@ struct Replay: ParsableCommand {
     name: .customLong("alert-log"),
     help: ArgumentHelp("The alert log (default: the configuration's, with its rotated files).", valueName: "FILE"))
   var alertLog: String?
-  @Option(help: ArgumentHelp("Configuration file (default: Config/vigild.yaml if present).", valueName: "FILE"))
+  @Option(help: ArgumentHelp("Configuration file (default: $VIGIL_CONFIG, else Config/vigild.yaml if present).", valueName: "FILE"))
   var config: String?
   @Flag(help: "One JSON object per rule, then a summary object.") var json = false
 

@@ -36,7 +36,7 @@ struct RulesCommand: ParsableCommand {
 
 /// What `rules lint` and `rules test` share: where the rules are, and how to print.
 struct RuleSetOptions: ParsableArguments {
-  @Option(help: ArgumentHelp("Configuration file, for the rules directories and plugins.", valueName: "FILE"))
+  @Option(help: ArgumentHelp("Configuration file, for the rules directories and plugins (default: $VIGIL_CONFIG, else Config/vigild.yaml if present).", valueName: "FILE"))
   var config: String?
 
   @Flag(help: "One JSON object per line.")

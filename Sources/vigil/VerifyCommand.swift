@@ -17,7 +17,7 @@ struct Verify: ParsableCommand {
       Example: vigil verify --sink postgres --node field-office-2
       """)
 
-  @Option(help: ArgumentHelp("Configuration file (default: Config/vigild.yaml if present).", valueName: "FILE"))
+  @Option(help: ArgumentHelp("Configuration file (default: $VIGIL_CONFIG, else Config/vigild.yaml if present).", valueName: "FILE"))
   var config: String?
   @Flag(help: "One JSON object with the outcome.") var json = false
   @Option(help: ArgumentHelp("Verify a node's rows in this sink's store instead of files (postgres).", valueName: "SINK"))
