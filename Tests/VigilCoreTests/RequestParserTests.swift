@@ -161,6 +161,12 @@ struct RequestParserTests {
     (#"{"op":"subscribe","rules":["[x"]}"#, .invalidRequest, "rules: invalid glob '[x': a '[' is never closed"),
     (#"{"op":"subscribe","rules":["weapons.*",""]}"#, .invalidRequest, #"rules: "" is no rule id or glob: it is empty or holds a space"#),
     (#"{"op":"subscribe","tags":["two words"]}"#, .invalidRequest, #"tags: "two words" is no tag: it is empty or holds a space"#),
+    // A member another request uses is no filter of a subscribe's.
+    (
+      #"{"op":"subscribe","report":{}}"#, .invalidRequest,
+      #"unknown subscribe filter "report"; the filters are min_priority, rules, tags"#
+    ),
+    (#"{"op":"subscribe","seqs":[1]}"#, .invalidRequest, #"unknown subscribe filter "seqs"; the filters are min_priority, rules, tags"#),
     (
       #"{"op":"submit","report":{"id":"A","occurred_at":"2016-01-01","type":"attak"}}"#, .invalidReport,
       "type: expected one of (attack, access, detention, trade, displacement, siege), got \"attak\""
@@ -223,6 +229,13 @@ struct RequestParserTests {
     guard case .success(.check) = RequestParser.parse(Array(#"{"op":"check","report":\#(report(depth: 64))}"#.utf8)) else {
       Issue.record("a report 64 deep was refused in a check")
       return
+    }
+    // The wrapper's member names and op read with their escapes, as everywhere else.
+    for line in [#"{"\u006fp":"check","report":\#(report(depth: 64))}"#, #"{"op":"\u0063heck","report":\#(report(depth: 64))}"#] {
+      guard case .success(.check) = RequestParser.parse(Array(line.utf8)) else {
+        Issue.record("a report 64 deep was refused in a check written with escapes: \(line.prefix(30))")
+        continue
+      }
     }
     for line in [
       report(depth: 65), #"{"op":"check","report":\#(report(depth: 65))}"#, #"{"op":"submit","report":\#(report(depth: 65))}"#,

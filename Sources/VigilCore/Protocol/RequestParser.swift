@@ -37,8 +37,8 @@ public enum RequestParser {
         }
         guard index < line.count else { return nil }
         if depth == 1 {
-          if afterColon, let key = keyAtTop, line[key].elementsEqual("op".utf8) {
-            return String(decoding: UnsafeBufferPointer(rebasing: line[start..<index]), as: UTF8.self)
+          if afterColon, let key = keyAtTop, Self.unescaped(line, key) == "op" {
+            return Self.unescaped(line, start..<index)
           }
           keyAtTop = afterColon ? nil : start..<index
           afterColon = false
@@ -59,6 +59,16 @@ public enum RequestParser {
       index += 1
     }
     return nil
+  }
+
+  /// A string's text between its quotes, with its escapes read (`"\u006fp"` is `op`); nil
+  /// for one that is not well formed.
+  private static func unescaped(_ line: UnsafeBufferPointer<UInt8>, _ body: Range<Int>) -> String? {
+    let bytes = UnsafeBufferPointer(rebasing: line[body])
+    guard bytes.contains(UInt8(ascii: "\\")) else { return String(decoding: bytes, as: UTF8.self) }
+    guard case .string(let text)? = try? JSONValue.parse([UInt8(ascii: "\"")] + Array(bytes) + [UInt8(ascii: "\"")])
+    else { return nil }
+    return text
   }
 
   /// Whether every top-level member but `report` keeps within the line's 64 levels.
@@ -180,7 +190,9 @@ public enum RequestParser {
       return sequenceNumbers(seqs, tape: tape, line: line).map { .resend(sink: sinkName, seqs: $0) }
     case "subscribe":
       // A misspelt filter would otherwise subscribe to everything without a word.
-      if let unknown = others.first {
+      // Members other requests use are unknown filters too.
+      let unused = [("report", report), ("sink", sink), ("seqs", seqs)].filter { $0.1 != nil }.map(\.0)
+      if let unknown = others.first ?? unused.first {
         return .failure(
           RequestError(
             .invalidRequest,
