@@ -44,7 +44,7 @@ struct JSONScannerTests {
     ("duplicate key", bytes(#"{"id":"A","id":"B"}"#), #"duplicate key "id" in one object at byte 10"#),
     ("duplicate key by escape", bytes(#"{"id":"A","\u0069d":"B"}"#), #"duplicate key "id" in one object at byte 10"#),
     ("duplicate nested key", bytes(#"{"extra":{"k":1,"j":2,"k":3}}"#), #"duplicate key "k" in one object at byte 22"#),
-    ("byte order mark", [0xEF, 0xBB, 0xBF] + bytes("{}"), "unexpected byte 0xEF, expected a JSON value at byte 0"),
+    ("byte order mark", [0xEF, 0xBB, 0xBF] + bytes("{}"), "unexpected byte-order mark (U+FEFF: save the file as UTF-8 without one), expected a JSON value at byte 0"),
     ("overlong encoding", bytes(#"{"a":""#) + [0xC0, 0x80] + bytes(#""}"#), "invalid UTF-8 at byte 6"),
     ("encoded surrogate", bytes(#"{"a":""#) + [0xED, 0xA0, 0x80] + bytes(#""}"#), "invalid UTF-8 at byte 6"),
     ("beyond U+10FFFF", bytes(#"{"a":""#) + [0xF4, 0x90, 0x80, 0x80] + bytes(#""}"#), "invalid UTF-8 at byte 6"),

@@ -250,6 +250,11 @@ struct JSONCursor {
 
   func unexpectedByte(expecting: String) -> JSONSyntaxError {
     let byte = bytes[index]
+    // A byte-order mark (an editor's, or a file saved as "UTF-8 with BOM") is said as one.
+    if byte == 0xEF, index + 2 < bytes.count, bytes[index + 1] == 0xBB, bytes[index + 2] == 0xBF {
+      return JSONSyntaxError(
+        offset: index, reason: "unexpected byte-order mark (U+FEFF: save the file as UTF-8 without one), expected \(expecting)")
+    }
     if byte >= 0x80 {
       return JSONSyntaxError(offset: index, reason: "unexpected byte \(hexByte(byte)), expected \(expecting)")
     }
