@@ -477,6 +477,40 @@ struct MappingTests {
     #expect(pair[0] != pair[1] && pair[1] == "T/A-1", "\(pair)")
   }
 
+  /// A time field from a plain column reads ISO dates (`T`, `t` or a space before the
+  /// time) and serials; any other text is refused with its row, never dropped: the report
+  /// would be recorded without the field, and its id taken.
+  @Test func aPlainColumnsUnreadableDateRefusesTheRow() throws {
+    let text = """
+      mapping: bare
+      id: {prefix: B-, column: ID}
+      fields:
+        occurred_at: Date
+        type: {value: attack}
+        reported_at: {column: Reported, skip: [unknown]}
+      """
+    let mapper = try Self.mapper(text, header: ["ID", "Date", "Reported"])
+    for (cells, reason) in [
+      (["1", "2016-03-04", "yesterday"], "reported_at: 'yesterday' is not a date this mapping reads"),
+      (["2", "04/03/2016", ""], "occurred_at: '04/03/2016' is not a date this mapping reads"),
+      (["3", "2016-03-04", "2016-13-45"], "reported_at: '2016-13-45' is not a date this mapping reads"),
+    ] {
+      guard case .refused(let why) = mapper.map(TableRow(number: 2, cells: cells)) else {
+        Issue.record("not refused: \(cells)")
+        continue
+      }
+      #expect(why.contains(reason), "\(why)")
+    }
+    for cells in [["4", "2016-03-04t06:40:00z", "unknown"], ["5", "2016-03-04", "\u{200F}"], ["6", "2016-03-04", ""]] {
+      guard case .report(let json, _) = mapper.map(TableRow(number: 2, cells: cells)) else {
+        Issue.record("refused: \(cells)")
+        continue
+      }
+      #expect(!json.contains("reported_at"), "\(json)")
+      if cells[0] == "4" { #expect(json.contains(#""occurred_at":"2016-03-04T06:40:00z""#), "\(json)") }
+    }
+  }
+
   /// (the mapping, where the error is, the start of its message)
   static let mistakes: [(String, String, String)] = [
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n", "m.yaml:1:1", "a mapping file needs fields.type"),
@@ -506,6 +540,14 @@ struct MappingTests {
     // A list for a field of one value would keep its first word.
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  target.type: {column: T, map: {a: [school, market], b: hospital}}\n", "m.yaml:6:16", "target.type takes one value, but map gives 'a' 2: school, market"),
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\nextra:\n  kind: {column: K, split: \" \"}\n", "m.yaml:7:21", "split is for list fields"),
+    // The id is the mapping's id:, not a field that would replace it with a cell.
+    ("mapping: t\nid: {prefix: T-, column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  id: {column: P}\n", "m.yaml:6:3", "fields.id: a report's id is made by the mapping's id:"),
+    // A map's value a yes/no or number field cannot take; a date for a field that is no time.
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  location.populated: {column: R, map: {Rural: maybe}}\n", "m.yaml:6:23", "location.populated is yes or no, but map gives 'Rural' 'maybe'"),
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  casualties.killed: {column: K, map: {many: lots}}\n", "m.yaml:6:22", "casualties.killed is a number, but map gives 'many' 'lots'"),
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  perpetrator.party: {date: {column: D}}\n", "m.yaml:6:22", "perpetrator.party: date is for time fields"),
+    // Two keys that are one cell to the map, mapped apart.
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  weapons: {column: W, map: {Shelling: [shelling], SHELLING: [artillery]}}\n", "m.yaml:6:52", "map: 'SHELLING' and 'Shelling' are the same cell to the map"),
   ]
 
   @Test(arguments: mistakes)

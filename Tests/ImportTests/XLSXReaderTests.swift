@@ -94,17 +94,22 @@ struct XLSXReaderTests {
             <row r="4"><c r="A4" t="s"><v>2</v></c><c r="B4"><v>-0.25</v></c><c r="D4" s="3"/></row>
             <row r="5"><c r="A5" t="s"><v>3</v></c><c r="D5" t="inlineStr"><is><r><t>in</t></r><r><t>line</t></r></is></c></row>
             <row r="6"><c r="A6" t="s"><v>4</v></c><c r="B6"><v>1E-3</v></c></row>
+            <row r="7"><c r="B7" t="d"><v>2016-03-04T00:00:00</v></c><c r="C7" t="d"><v>2016-03-04</v></c>\
+            <c r="D7" t="d"><v>2016-03-04T06:40:00+02:00</v></c></row>
             """)
         )
       ])
     var reader = try XLSXReader(path: workbook.path)
     #expect(reader.header == ["Text", "Number", "Flag", "Other"])
     #expect(reader.hashtags == nil)
-    #expect(try reader.next() == TableRow(number: 2, cells: ["Name", "42632", "true", "#N/A"]))
+    // A formula's error holds no value: the cell is empty.
+    #expect(try reader.next() == TableRow(number: 2, cells: ["Name", "42632", "true", ""]))
     #expect(try reader.next() == TableRow(number: 3, cells: ["  padded ", "7.0", "false", "Text!"]))
     #expect(try reader.next() == TableRow(number: 4, cells: ["rich text", "-0.25", "", ""]))
     #expect(try reader.next() == TableRow(number: 5, cells: ["東京", "", "", "inline"]))
     #expect(try reader.next() == TableRow(number: 6, cells: ["line\rbreak & more", "1E-3", "", ""]))
+    // ISO 8601 date cells: a date, its time of day dropped as a serial's is, unless zoned.
+    #expect(try reader.next() == TableRow(number: 7, cells: ["", "2016-03-04", "2016-03-04", "2016-03-04T06:40:00+02:00"]))
     #expect(try reader.next() == nil)
     #expect(try reader.next() == nil)
   }

@@ -15,8 +15,8 @@ enum DateReading {
       let day = Int(trimmed.dropFirst(8).prefix(2)), valid(year, month, day)
     else { return nil }
     if bytes.count == 10 { return trimmed }
-    // With a time: `T` or a space, as the report schema's timestamps take it.
-    guard bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " ") else { return nil }
+    // With a time: `T`, `t` or a space, as the report schema's timestamps take it.
+    guard bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t") || bytes[10] == UInt8(ascii: " ") else { return nil }
     // Only that one: another space (before an offset) is the text's fault, shown as written.
     return String(trimmed.prefix(10)) + "T" + String(trimmed.dropFirst(11))
   }

@@ -287,6 +287,12 @@ public enum MappingLoader {
             fail(member.keyPosition, "fields.\(member.key): put extras under extra:")
             continue
           }
+          // The id is the mapping's `id:` (its prefix and the source's identifier, made
+          // valid): a field would replace it with a cell as written.
+          if path == "id" {
+            fail(member.keyPosition, "fields.id: a report's id is made by the mapping's id: {prefix: …, column: …}, not a field")
+            continue
+          }
         }
         let before = columns.count
         if let rule = fieldRule(member.value, path: path) { rules.append(rule) }
@@ -336,7 +342,21 @@ public enum MappingLoader {
             continue
           }
           var table: [String: [String]] = [:]
-          for pair in pairs { table[pair.key] = texts(pair.value, "a mapped value") }
+          // Cells are matched case, diacritics and invisible marks aside: two keys alike so
+          // would each match the other's cells, and which wins would depend on the cell.
+          var folded: [String: (key: String, values: [String])] = [:]
+          for pair in pairs {
+            let values = texts(pair.value, "a mapped value")
+            table[pair.key] = values
+            let key = CellComparison.folded(pair.key)
+            if let earlier = folded[key], earlier.values != values {
+              fail(
+                pair.keyPosition,
+                "map: '\(pair.key)' and '\(earlier.key)' are the same cell to the map (case and diacritics "
+                  + "aside) but map to different values; give one")
+            }
+            folded[key] = (pair.key, values)
+          }
           map = table
         case "only_when":
           guard case .mapping(let testMembers, let testPosition) = member.value else {
@@ -349,6 +369,26 @@ public enum MappingLoader {
       }
       let sourceMembers = members.filter { !["skip", "map", "only_when", "split", "optional"].contains($0.key) }
       guard let source = valueSource(sourceMembers, at: position, what: path) else { return nil }
+      // A date source reads a date: for a field that is no time it would record the date's
+      // text as a party or a place.
+      if case .date = source, !path.hasPrefix("extra."), let type = ReportSchema.field(path)?.type, type != .timestamp {
+        fail(position, "\(path): date is for time fields (occurred_at, reported_at, …); \(path) is not one")
+      }
+      // A map's values for a yes/no or a number field must be such: one that is not would
+      // refuse every row it maps.
+      if let map, let type = ReportSchema.field(path)?.type, type == .bool || type == .number {
+        for (key, values) in map.sorted(by: { $0.key < $1.key }) {
+          for value in values {
+            let fits =
+              type == .bool
+              ? ["true", "false", "yes", "no", "y", "n", "1", "0", "نعم", "لا"].contains(CellComparison.folded(value))
+              : Double(value).map { $0.isFinite } ?? false
+            if !fits {
+              fail(position, "\(path) is \(type == .bool ? "yes or no" : "a number"), but map gives '\(key)' '\(value)'")
+            }
+          }
+        }
+      }
       checkVocabulary(path, source: source, map: map, at: position)
       return FieldRule(path: path, source: source, skip: skip, map: map, onlyWhen: onlyWhen, split: split, position: position)
     }

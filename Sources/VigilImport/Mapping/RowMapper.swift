@@ -227,6 +227,18 @@ public struct RowMapper: Sendable {
       if case .date = rule.source, let text = rawDateText(rule.source, row), !text.isEmpty {
         return .problem("'\(CellComparison.shown(text))' is not a date this mapping reads")
       }
+      // A plain column for a time field reads ISO 8601 dates and spreadsheet serials; any
+      // other text in it is said, not dropped (the report would be recorded without it).
+      if isDate, case .column(let reference) = rule.source, let written = cell(reference, row) {
+        let text = written.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !CellComparison.withoutMarks(text).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+          !rule.skip.contains(text), !rule.foldedSkip.contains(CellComparison.folded(text))
+        {
+          return .problem(
+            "'\(CellComparison.shown(text))' is not a date this mapping reads (a plain column takes ISO 8601 dates "
+              + "and spreadsheet serials; for others, `date: {column: …, formats: […]}`)")
+        }
+      }
       return .none
     }
     let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -242,8 +254,10 @@ public struct RowMapper: Sendable {
           + "the incident cannot be placed inside or outside the period")
     }
     // `skip` compares as `map` and the tests do: case aside; a split cell's parts each.
+    // A cell of invisible marks alone (a right-to-left mark, a zero-width space) is empty.
     func skipped(_ value: String) -> Bool {
-      value.isEmpty || rule.skip.contains(value) || rule.foldedSkip.contains(CellComparison.folded(value))
+      value.isEmpty || CellComparison.withoutMarks(value).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        || rule.skip.contains(value) || rule.foldedSkip.contains(CellComparison.folded(value))
     }
     guard !skipped(text) else { return .none }
     // A date after tomorrow (UTC; a day's leeway for the zones ahead) is no report's: a

@@ -17,8 +17,9 @@ struct XLSXSheetRow: Sendable, Equatable {
 /// A cell is placed by its reference (`r="B7"`), since empty cells are left out of the
 /// XML; its text depends on its type: a shared string's text (`t="s"`), an inline
 /// string (`t="inlineStr"`), a formula's text result (`t="str"`), `true`/`false`
-/// (`t="b"`), an error such as `#N/A` (`t="e"`), else the value as written — a date is
-/// its serial number (`42632`), left for the mapping to read. Rows without text (only
+/// (`t="b"`), nothing for an error such as `#N/A` (`t="e"`), the date of an ISO 8601
+/// date cell (`t="d"`), else the value as written — a date is its serial number
+/// (`42632`), left for the mapping to read. Rows without text (only
 /// formatting, common at a sheet's end) are left out, like rows the XML leaves out.
 final class XLSXSheetParser: XLSXPartParser {
   typealias Delivery = (Result<XLSXSheetRow, TableError>) -> Bool
@@ -127,8 +128,21 @@ final class XLSXSheetParser: XLSXPartParser {
     // A cell without a value is formatting only, whatever its type.
     guard !value.isEmpty else { return "" }
     switch type {
-    case nil, "n", "e", "d":
+    case nil, "n":
       return value
+    // A formula's error (`#N/A`, `#DIV/0!`) holds no value: the cell is empty, not the
+    // error's name recorded as a place or a perpetrator.
+    case "e":
+      return ""
+    // An ISO 8601 date cell (Excel's "ISO 8601 dates" option, Strict OOXML) is a date as a
+    // serial number is, with no zone: a time of day in it is dropped as a serial's
+    // fraction is (`2016-03-04T00:00:00` is 2016-03-04); one with a zone is kept.
+    case "d":
+      let trimmed = value.trimmingCharacters(in: .whitespaces)
+      guard trimmed.count > 10, DateReading.isoDate(String(trimmed.prefix(10))) != nil else { return value }
+      let time = trimmed.dropFirst(10)
+      let zoned = time.hasSuffix("Z") || time.hasSuffix("z") || time.dropFirst(1).contains("+") || time.dropFirst(1).contains("-")
+      return zoned ? value : String(trimmed.prefix(10))
     case "s":
       guard let index = Int(value.trimmingCharacters(in: .whitespaces)), sharedStrings.indices.contains(index) else {
         let table =
