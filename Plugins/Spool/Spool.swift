@@ -282,6 +282,7 @@ struct SpoolFile {
         defer { try? progress.close() }
         let before = previousVerdicts()
         var lastError: TableError?
+        var rowsRead = 0
         while true {
           if context.isStopping { return nil }  // the file stays; it is taken again at the next start
           let next: TableRow?
@@ -302,6 +303,7 @@ struct SpoolFile {
             continue
           }
           guard let row = next else { break }
+          rowsRead += 1
           var line: String
           var unmapped: [RowMapper.UnmappedValue] = []
           switch mapper.map(row, unmapped: &unmapped) {
@@ -333,8 +335,22 @@ struct SpoolFile {
           if before[row.number] != line { try progress.write(contentsOf: Data((line + "\n").utf8)) }
         }
         try progress.synchronize()
+        // What `vigil import` warns of, at the end of the verdicts and in vigild's log.
+        let optional = mapper.mapping.optionalColumnNames
+        let empty = reader.columnsWithoutValues.filter { !optional.contains($0) }
+        var warnings: [String] = []
+        if let partial = reader.partial { warnings.append(partial) }
+        if rowsRead == 0, lastError == nil {
+          warnings.append("the file holds no records")
+        } else if rowsRead > 0, !empty.isEmpty {
+          warnings.append(
+            "no record has a value for the mapping's column\(empty.count == 1 ? "" : "s") "
+              + empty.map { "'\($0)'" }.joined(separator: ", ") + " (is the name misspelt?)")
+        }
+        for warning in warnings { context.warn("\(path): \(warning)") }
+        let warningLines = warnings.map { "warning: \($0)\n" }.joined()
         if SpoolProgress.identity(of: path) == startedAs.identity {
-          return putAway { finish() }
+          return putAway { finish(warnings: warningLines) }
         } else if SpoolProgress.inode(of: path) == startedAs.inode {
           return putAway {
             fail(
@@ -342,7 +358,7 @@ struct SpoolFile {
                 + "write a file elsewhere and rename it into the spool")
           }
         } else {
-          return putAway { finishReplaced() }
+          return putAway { finishReplaced(warnings: warningLines) }
         }
       } catch {
         // The reason is the file's that was read; another now at its path is not moved.
@@ -387,16 +403,17 @@ struct SpoolFile {
   }
 
   /// Done: the file and its verdicts (one line per row, the last word on each) to done/.
-  private func finish() -> String? {
+  /// `warnings`, lines of `warning: …`, go after the rows' verdicts.
+  private func finish(warnings: String = "") -> String? {
     let verdicts = previousVerdicts().sorted { $0.key < $1.key }.map { $0.value + "\n" }.joined()
-    return settle(in: spool + "/done", beside: "verdicts", text: verdicts)
+    return settle(in: spool + "/done", beside: "verdicts", text: verdicts + warnings)
   }
 
   /// Another file took its name during the pass (renamed in over it), or it was removed:
   /// the verdicts of the file read go to done/ alone, as `NAME.replaced.verdicts` (or
   /// `NAME.removed.verdicts`), and a new file stays for its own pass.
-  private func finishReplaced(failure: String? = nil) -> String? {
-    let verdicts = previousVerdicts().sorted { $0.key < $1.key }.map { $0.value + "\n" }.joined()
+  private func finishReplaced(failure: String? = nil, warnings: String = "") -> String? {
+    let verdicts = previousVerdicts().sorted { $0.key < $1.key }.map { $0.value + "\n" }.joined() + warnings
     let what = FileManager.default.fileExists(atPath: path) ? "replaced" : "removed"
     let next = what == "replaced" ? "; the new one is imported in its turn" : ""
     let note =

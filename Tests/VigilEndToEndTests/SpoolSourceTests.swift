@@ -120,6 +120,27 @@ struct SpoolSourceTests {
     return ([String(header)] + rows.map { row($0.id, means: $0.means) }).joined(separator: "\n") + "\n"
   }
 
+  /// What `vigil import` warns of is said at the end of the verdicts and in vigild's log:
+  /// a page of a paged export, a mapping's column no record has a value for.
+  @Test func theImportsWarningsEndTheVerdictsAndReachTheLog() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/spool/kobo-incidents", withIntermediateDirectories: true)
+    let daemon = try Self.daemon(in: directory)
+    let export = try #require(Self.read(ImportAWSDTests.root.appendingPathComponent("docs/examples/kobo-export.json").path))
+    // The shipped export, as one page of a paged one.
+    let page = export.replacingOccurrences(of: #""next": null"#, with: #""next": "https://kf.example/api/v2/assets/a/data/?start=100""#)
+      .replacingOccurrences(of: #""count": "#, with: #""count": 25"#)
+    #expect(page != export, "the example names its count and next page")
+    try Self.drop(page, as: "page.json", in: directory, mapping: "kobo-incidents")
+    let verdictsPath = directory.path + "/spool/done/page.json.verdicts"
+    #expect(eventually(within: 60) { Self.read(verdictsPath) != nil })
+    let verdicts = Self.read(verdictsPath)?.split(separator: "\n") ?? []
+    #expect(verdicts.last?.hasPrefix("warning: the export is one page of several; it counts 25") == true, "\(verdicts)")
+    #expect(verdicts.dropLast().allSatisfy { $0.first?.isNumber == true }, "\(verdicts)")
+    #expect(eventually { daemon.log().contains("source spool: ") && daemon.log().contains("page.json: the export is one page of several") })
+    withExtendedLifetime(daemon) {}
+  }
+
   @Test func anUnmappedValueIsSaidOnItsRowsVerdict() throws {
     let directory = try TemporaryDirectory()
     try FileManager.default.createDirectory(atPath: directory.path + "/spool/awsd", withIntermediateDirectories: true)

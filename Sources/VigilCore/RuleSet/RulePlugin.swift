@@ -252,6 +252,14 @@ public protocol SourceContext: Sendable {
   /// An item the source could not make a report of (a row its mapping refuses, a line
   /// that is not JSON): counted with the refused reports in `status`.
   func refusedBeforeSubmit()
+  /// Something the source's user should hear of that is no problem of the source's (a
+  /// file that is one page of a paged export): written to vigild's log as a warning.
+  func warn(_ message: String)
+}
+
+extension SourceContext {
+  /// Sources written before `warn` existed say nothing.
+  public func warn(_ message: String) {}
 }
 
 /// What became of a report a source gave.

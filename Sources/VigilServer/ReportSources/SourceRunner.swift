@@ -21,10 +21,20 @@ public final class SourceRunner: SourceContext, @unchecked Sendable {
     var running = false
   }
 
-  init(name: String, feed: any ReportFeed, recorder: @escaping @Sendable ([UInt8]) -> ReportVerdict) {
+  private let log: DaemonEventLog
+
+  init(
+    name: String, feed: any ReportFeed, recorder: @escaping @Sendable ([UInt8]) -> ReportVerdict,
+    log: @escaping DaemonEventLog = { _ in }
+  ) {
     self.name = name
     self.feed = feed
     self.recorder = recorder
+    self.log = log
+  }
+
+  public func warn(_ message: String) {
+    log(.warning("source \(name): \(message)"))
   }
 
   public func start() {

@@ -197,7 +197,7 @@ public final class Daemon: Sendable {
       configuration: configuration, plugins: plugins, alertLog: alertLog, journal: journal, log: log)
     // A source's reports take the daemon's own path, which exists only below.
     let recorder = NIOLockedValueBox<RequestResponder?>(nil)
-    let sources = try runners(configuration: configuration, plugins: plugins) { report in
+    let sources = try runners(configuration: configuration, plugins: plugins, log: log) { report in
       guard let daemon = recorder.withLockedValue({ $0 }) else {
         return .refused(code: "internal", message: "vigild is not ready")
       }
@@ -396,14 +396,15 @@ public final class Daemon: Sendable {
 
   /// A runner for each enabled source, from its settings; a wrong setting stops the start.
   private static func runners(
-    configuration: DaemonConfiguration, plugins: PluginRegistry,
+    configuration: DaemonConfiguration, plugins: PluginRegistry, log: @escaping DaemonEventLog,
     recorder: @escaping @Sendable ([UInt8]) -> ReportVerdict
   ) throws(StartFailure) -> [SourceRunner] {
     var runners: [SourceRunner] = []
     for source in plugins.reportSources(for: configuration) {
       let settings = configuration.plugins.first { $0.name == source.name }?.settings ?? .mapping([])
       do {
-        runners.append(SourceRunner(name: source.name, feed: try source.feed(settings: settings), recorder: recorder))
+        runners.append(
+          SourceRunner(name: source.name, feed: try source.feed(settings: settings), recorder: recorder, log: log))
       } catch {
         throw StartFailure(description: "plugins.\(source.name): \(error)")
       }
