@@ -181,8 +181,34 @@ struct CSVReaderTests {
     #expect(throws: TableError(row: nil, "the file is UTF-16 (its first bytes say so), not UTF-8: save it as UTF-8 (Excel: \"CSV UTF-8\"), or convert it with iconv -f utf-16 -t utf-8")) {
       try CSVReader(bytes: utf16)
     }
-    #expect(throws: TableError(row: nil, "the file is a zip archive (an XLSX workbook?), not text: name it .xlsx, or set the mapping's format: xlsx")) {
+    #expect(throws: TableError(row: nil, "the file is a zip archive (an XLSX workbook?), not text")) {
       try CSVReader(bytes: [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00])
+    }
+  }
+
+  /// Opened by its mapping's format or its name, the error says which chose the reader:
+  /// a workbook named .xlsx read by a CSV mapping is not told to be named .xlsx.
+  @Test func whatChoseTheReaderIsSaidWithItsError() throws {
+    let directory = try TemporaryDirectory()
+    let zip: [UInt8] = [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00]
+    for name in ["book.xlsx", "book.csv"] {
+      FileManager.default.createFile(atPath: directory.path + "/" + name, contents: Data(zip))
+    }
+    let csvMapping = try MappingLoader.load(
+      Array("mapping: sheets\nformat: csv\nid: {column: A}\nfields:\n  occurred_at: B\n  type: {value: attack}\n".utf8),
+      path: "m.yaml"
+    ).get()
+    let byName = try MappingLoader.load(
+      Array("mapping: any\nid: {column: A}\nfields:\n  occurred_at: B\n  type: {value: attack}\n".utf8), path: "m.yaml"
+    ).get()
+    #expect(
+      throws: TableError(
+        row: nil,
+        "the file is a zip archive (an XLSX workbook?), not text (the mapping sheets reads csv files, its format:; this file is named .xlsx: is it this file's mapping?)"
+      )
+    ) { try TableOpening.reader(for: directory.path + "/book.xlsx", mapping: csvMapping) }
+    #expect(throws: TableError(row: nil, "the file is a zip archive (an XLSX workbook?), not text: name it .xlsx")) {
+      try TableOpening.reader(for: directory.path + "/book.csv", mapping: byName)
     }
   }
 

@@ -96,7 +96,7 @@ final class ChunkSource {
     }
     if chunk.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
       throw TableError(
-        row: nil, "the file is a zip archive (an XLSX workbook?), not text: name it .xlsx, or set the mapping's format: xlsx")
+        row: nil, "the file is a zip archive (an XLSX workbook?), not text")
     }
     return (chunk, chunk.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0)
   }

@@ -8,7 +8,25 @@ public enum TableOpening {
     if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
       throw TableError(row: nil, "it is a directory: give the files in it")
     }
-    let format = mapping.format ?? (path as NSString).pathExtension.lowercased()
+    let named = (path as NSString).pathExtension.lowercased()
+    let format = mapping.format ?? named
+    do {
+      return try open(path, as: format, mapping: mapping)
+    } catch let error as TableError where error.row == nil {
+      // Said with what chose the reader: the mapping's format, or the file's name.
+      let zip = error.message.hasPrefix("the file is a zip archive")
+      if let given = mapping.format, given != named, !(given == "ndjson" && named == "jsonl") {
+        throw TableError(
+          row: nil,
+          error.message + " (the mapping \(mapping.name) reads \(given) files, its format:; "
+            + (named.isEmpty ? "is it this file's mapping?)" : "this file is named .\(named): is it this file's mapping?)"))
+      }
+      if zip, mapping.format == nil { throw TableError(row: nil, error.message + ": name it .xlsx") }
+      throw error
+    }
+  }
+
+  private static func open(_ path: String, as format: String, mapping: Mapping) throws -> any TableReader {
     switch format {
     case "":
       throw TableError(row: nil, "its name has no extension to tell its format (csv, xlsx, json, ndjson); say format: in the mapping")
