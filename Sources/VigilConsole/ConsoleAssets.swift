@@ -30,6 +30,15 @@ enum ConsoleAssets {
     th { font-size:.85rem; color:var(--muted); }
     td.message { max-width:48rem; overflow-wrap:anywhere; }
     td, code { overflow-wrap:anywhere; }
+    td.priority, td.count { white-space:nowrap; overflow-wrap:normal; }
+    /* Columns of fixed widths: a report's text (a place or a governorate thousands of
+       letters long) wraps inside its own cell, and no other row's columns move. */
+    table#alerts, table#regions { table-layout:fixed; }
+    table#alerts th:nth-child(1) { width:12.5rem; }
+    table#alerts th:nth-child(2) { width:5.5rem; }
+    table#alerts th:nth-child(3) { width:17rem; }
+    table#alerts th:nth-child(4) { width:9rem; }
+    table#regions th:nth-child(2) { width:6rem; }
     tr.live { background:#fff8d6; }
     .p-critical { color:var(--critical); font-weight:700; } .p-high { color:var(--high); font-weight:700; }
     .p-medium { color:var(--medium); } .p-low { color:var(--low); } .p-info { color:var(--info); }
