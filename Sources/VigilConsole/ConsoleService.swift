@@ -147,10 +147,14 @@ struct ConsoleGuard: RouterMiddleware {
     default:
       var headers = HTTPFields()
       headers[.allow] = isLogin ? "GET, HEAD, POST" : "GET, HEAD"
-      headers[.contentType] = "text/plain; charset=utf-8"
-      return Response(
-        status: .methodNotAllowed, headers: headers,
-        body: .init(byteBuffer: ByteBuffer(string: "405: the console is read-only (GET and HEAD only)\n")))
+      let sentence = "the console is read-only (GET and HEAD only\(isLogin ? ", and POST to sign in" : ""))"
+      // As the API's other errors are, under /api/.
+      let body =
+        path.hasPrefix("/api/")
+        ? "{\"ok\":false,\"error\":{\"code\":\"method_not_allowed\",\"message\":\(JSONText.string(sentence))}}\n"
+        : "405: \(sentence)\n"
+      headers[.contentType] = path.hasPrefix("/api/") ? "application/json" : "text/plain; charset=utf-8"
+      return Response(status: .methodNotAllowed, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
     if !access.admits(host: request.head.authority) {
       var headers = HTTPFields()
