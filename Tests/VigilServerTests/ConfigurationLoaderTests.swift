@@ -125,6 +125,10 @@ struct ConfigurationLoaderTests {
     ("127.0.0.1:8470", "127.0.0.1:8470", true), ("[::1]:1", "[::1]:1", true), ("localhost:80", "localhost:80", true),
     ("0.0.0.0:8470", "0.0.0.0:8470", false), ("192.0.2.4:443", "192.0.2.4:443", false),
     ("127.1.2.3:9", "127.1.2.3:9", true), ("127.example:9", "127.example:9", false),
+    // Every form the system reads as loopback, as the Host check takes them.
+    ("127.1:9", "127.1:9", true), ("LOCALHOST:9", "LOCALHOST:9", true), ("localhost.:9", "localhost.:9", true),
+    ("[::ffff:127.0.0.1]:9", "[::ffff:127.0.0.1]:9", true), ("[::ffff:10.0.0.1]:9", "[::ffff:10.0.0.1]:9", false),
+    ("128.1:9", "128.1:9", false),
   ])
   func consoleAddressesAndWhetherTheyAreLoopback(text: String, shown: String, loopback: Bool) throws {
     let address = try #require(try HTTPAddress.parse(text).get())

@@ -46,10 +46,24 @@ public struct HTTPAddress: Sendable, Equatable, CustomStringConvertible {
   }
 
   /// Whether only this machine can reach the address: 127.0.0.0/8, ::1, localhost.
+  /// In any form the system reads: `localhost` in any case, with a trailing dot or not;
+  /// an IPv4 address in 127.0.0.0/8 as inet_aton reads it (`127.1`); `::1`, or an IPv4
+  /// loopback address mapped into IPv6 (`::ffff:127.0.0.1`).
   public var isLoopback: Bool {
-    host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1"
-      || (host.hasPrefix("127.") && host.split(separator: ".").count == 4
-        && host.split(separator: ".").allSatisfy { UInt8($0) != nil })
+    var name = host.lowercased()
+    if name.hasSuffix("."), name.count > 1 { name.removeLast() }
+    if name == "localhost" { return true }
+    var address6 = in6_addr()
+    if inet_pton(AF_INET6, name, &address6) == 1 {
+      let bytes = withUnsafeBytes(of: &address6) { Array($0) }
+      let loopback = bytes[0..<15].allSatisfy { $0 == 0 } && bytes[15] == 1
+      let mapped = bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127
+      return loopback || mapped
+    }
+    var address = in_addr()
+    guard name.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == "." || $0 == "x") }), inet_aton(name, &address) == 1
+    else { return false }
+    return UInt32(bigEndian: address.s_addr) >> 24 == 127
   }
 
   public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
