@@ -91,6 +91,11 @@ enum AlertQueryParameters {
         )
       }
     }
+    // As the overview's period: one that ends before it starts selects nothing, which is
+    // a mistake to say, not an empty page.
+    if let since = query.sinceMs, let until = query.untilMs, until < since {
+      throw BadParameter(message: "until: the period ends before it starts (since is later than until)")
+    }
     return query
   }
 

@@ -175,6 +175,7 @@ struct ConsoleEndToEndTests {
       ("governorate=Idlib&governorate=Aleppo", "governorate: given twice"),
       ("q=%FF", "q: not percent-encoded UTF-8"), ("q=%zz", "q: not percent-encoded"), ("rule=%E2%82", "rule: not percent"),
       ("%C3%28=x", "a parameter's name: not percent-encoded"),
+      ("since=2016-04-01&until=2016-03-01", "until: the period ends before it starts"),
     ] {
       let (value, response) = try console.http.json("/api/alerts?" + query)
       #expect(response.status == 400, "\(query): \(response.status) \(response.body)")
