@@ -285,6 +285,23 @@ struct ConsoleViews: Sendable {
         + "<td class=\"basis\">\(rule.basis.map(HTML.escape).joined(separator: "<br>"))</td>"
         + "<td class=\"examples\">\(rule.exampleCount)</td><td class=\"description\" dir=\"auto\">\(HTML.escape(rule.description))</td></tr>"
     }.joined(separator: "\n")
+    let patternRows = set.patterns.map { pattern in
+      "<tr data-pattern=\"\(HTML.escape(pattern.id))\"\(pattern.enabled ? "" : " class=\"muted\"")><td class=\"id\">\(HTML.escape(pattern.id))\(pattern.enabled ? "" : " (disabled)")</td>"
+        + "<td class=\"file\">\(HTML.escape(pattern.position.file)):\(pattern.position.line)</td>"
+        + "<td class=\"priority p-\(pattern.priority.rawValue)\">\(pattern.priority.rawValue)</td>"
+        + "<td class=\"form\">\(pattern.form.rawValue), \(HTML.escape(pattern.windowText))</td>"
+        + "<td class=\"basis\">\(pattern.basis.map(HTML.escape).joined(separator: "<br>"))</td>"
+        + "<td class=\"examples\">\(pattern.exampleCount)</td><td class=\"description\" dir=\"auto\">\(HTML.escape(pattern.description))</td></tr>"
+    }.joined(separator: "\n")
+    let patterns =
+      set.patterns.isEmpty
+      ? ""
+      : """
+        <h2>Patterns</h2>
+        <p>Alerts over several reports (docs/patterns.md in the repository): \(set.enabledPatternCount) of \(set.patterns.count) enabled.</p>
+        <table id="patterns" class="responsive"><thead><tr><th>Pattern</th><th>Where</th><th>Priority</th><th>Form, window</th><th>Basis</th><th>Examples</th><th>Description</th></tr></thead>
+        <tbody>\(patternRows)</tbody></table>
+        """
     let lastReload =
       last.map { outcome in
         let errors = outcome.errors.map { "<li>\(HTML.escape($0.description))</li>" }.joined()
@@ -297,6 +314,7 @@ struct ConsoleViews: Sendable {
       <h2>Last load</h2>\(lastReload)
       <table id="rules" class="responsive"><thead><tr><th>Rule</th><th>Where</th><th>Priority</th><th>Basis</th><th>Examples</th><th>Description</th></tr></thead>
       <tbody>\(rows)</tbody></table>
+      \(patterns)
       """
     return HTML.page(title: "Rules", current: "/rules", node: daemon.nodeName, body: body, script: false)
   }
@@ -310,9 +328,17 @@ struct ConsoleViews: Sendable {
         + "\"tags\":[\(rule.tags.map(JSONText.string).joined(separator: ","))],\"examples\":\(rule.exampleCount),"
         + "\"description\":\(JSONText.string(rule.description))}"
     }.joined(separator: ",")
+    let patterns = set.patterns.map { pattern in
+      "{\"id\":\(JSONText.string(pattern.id)),\"priority\":\"\(pattern.priority.rawValue)\",\"enabled\":\(pattern.enabled),"
+        + "\"form\":\"\(pattern.form.rawValue)\",\"window\":\(JSONText.string(pattern.windowText)),"
+        + "\"file\":\(JSONText.string(pattern.position.file)),\"line\":\(pattern.position.line),"
+        + "\"basis\":[\(pattern.basis.map(JSONText.string).joined(separator: ","))],"
+        + "\"tags\":[\(pattern.tags.map(JSONText.string).joined(separator: ","))],\"examples\":\(pattern.exampleCount),"
+        + "\"description\":\(JSONText.string(pattern.description))}"
+    }.joined(separator: ",")
     let reloads = daemon.reloads.map(Self.reloadJSON).joined(separator: ",")
     return "{\"revision\":\(JSONText.string(set.revision)),\"loaded_at\":\(JSONText.string(loadedAt)),"
-      + "\"rules\":[\(rules)],\"reloads\":[\(reloads)]}\n"
+      + "\"rules\":[\(rules)],\"patterns\":[\(patterns)],\"reloads\":[\(reloads)]}\n"
   }
 
   static func reloadJSON(_ outcome: ReloadOutcome) -> String {

@@ -544,6 +544,31 @@ struct ConsoleEndToEndTests {
     }
   }
 
+  /// A pattern that fired can be looked up as a rule can: the rules page and /api/rules
+  /// list the patterns, with their form, window, place in the files and basis.
+  @Test func theRulesPageAndAPIListThePatterns() throws {
+    let console = try Console.start()
+    let (value, response) = try console.http.json("/api/rules")
+    #expect(response.status == 200)
+    let patterns = (value as? [String: Any])?["patterns"] as? [[String: Any]] ?? []
+    #expect(
+      Set(patterns.compactMap { $0["id"] as? String })
+        == [
+          "patterns.repeated_attacks_on_medical_care", "patterns.repeated_access_denials",
+          "patterns.sustained_attacks_by_one_party", "patterns.besieged_denial_then_attack",
+        ], "\(response.body.prefix(2000))")
+    let medical = try #require(patterns.first { $0["id"] as? String == "patterns.repeated_attacks_on_medical_care" })
+    #expect(medical["form"] as? String == "count" && medical["window"] as? String == "30d", "\(medical)")
+    #expect((medical["file"] as? String)?.hasSuffix(".yaml") == true && (medical["line"] as? Int ?? 0) > 0, "\(medical)")
+    #expect((medical["basis"] as? [String])?.isEmpty == false && medical["enabled"] as? Bool == true, "\(medical)")
+    let page = try console.http.request(path: "/rules")
+    #expect(page.status == 200)
+    #expect(page.body.contains("<table id=\"patterns\""), "\(page.body.suffix(3000))")
+    for id in patterns.compactMap({ $0["id"] as? String }) {
+      #expect(page.body.contains("data-pattern=\"\(id)\""), "\(id)")
+    }
+  }
+
   @Test func theConsoleIsReadOnlyAndEveryResponseIsProtected() throws {
     let console = try Console.start()
     let sent = try console.submit(Self.handReports)
