@@ -93,11 +93,11 @@ struct ConsoleViews: Sendable {
       <p id="week-compare">Last 7 days of the period: <strong>\(view.thisWeek)</strong>; the 7 before: <strong>\(view.lastWeek)</strong>.</p>
       <div id="per-day">\(ConsoleCharts.perDay(view.perDay))</div>
       <div class="grid2">
-      <section><h2>Alerts by \(index.atlas.map { HTML.escape(String($0.kind.dropLast())) } ?? "place")</h2>
+      <section><h2>Alerts by \(index.atlas.map { HTML.escape(String($0.kind.dropLast())) } ?? "place"), all time</h2>
       <div id="map">\(index.atlas.map { ConsoleCharts.map($0, counts: view.counts.byPlace, points: view.points) } ?? "<p class=\"muted\">No atlas plugin is enabled: no map.</p>")</div>
       \(index.atlas.map { "<p class=\"muted\">\(HTML.escape($0.attribution))</p>" } ?? "")
       <table id="regions"><thead><tr><th>Region</th><th>Alerts</th></tr></thead><tbody>\(regionRows)</tbody></table></section>
-      <section><h2>Rules that fired most</h2><ol id="top-rules">\(rules)</ol></section>
+      <section><h2>Rules that fired most, all time</h2><ol id="top-rules">\(rules)</ol></section>
       </div>
       """
     return HTML.page(title: "Overview", current: "/", node: daemon.nodeName, body: body, script: false)
