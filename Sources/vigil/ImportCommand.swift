@@ -208,8 +208,17 @@ struct ImportCounts {
   /// Said on standard error, after the counts; not failures.
   var warnings: [String] = []
 
+  /// The first spelling of each unmapped value, by its column and the value as the map
+  /// compares it (case and diacritics aside): `Catapult` and `catapult` are one.
+  var spellings: [String: RowMapper.UnmappedValue] = [:]
+
   mutating func add(_ values: [RowMapper.UnmappedValue]) {
-    for value in values { unmapped[value, default: 0] += 1 }
+    for value in values {
+      let key = value.column + "\u{1F}" + value.comparedValue
+      let first = spellings[key] ?? value
+      spellings[key] = first
+      unmapped[first, default: 0] += 1
+    }
   }
 
   func print(json: Bool) {

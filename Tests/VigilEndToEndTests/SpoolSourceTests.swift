@@ -120,6 +120,22 @@ struct SpoolSourceTests {
     return ([String(header)] + rows.map { row($0.id, means: $0.means) }).joined(separator: "\n") + "\n"
   }
 
+  /// `vigil import` counts an unmapped value as the map compares it: `Catapult` and
+  /// `catapult` are one value, in two rows.
+  @Test func unmappedValuesAreCountedAsTheMapComparesThem() throws {
+    let directory = try TemporaryDirectory()
+    let daemon = try Self.daemon(in: directory)
+    try Self.awsdExport([(9001, "Catapult"), (9002, "catapult"), (9003, "Shelling")])
+      .write(toFile: directory.path + "/week.csv", atomically: true, encoding: .utf8)
+    let run = try ChildProcess.run(
+      "vigil",
+      ["import", "--check", "--socket", daemon.socketPath, "--map", ImportAWSDTests.root.path + "/Config/mappings/awsd.yaml", "week.csv"],
+      in: directory.path)
+    #expect(run.status == 0, "\(run.standardError)")
+    let summary = run.standardOutput.split(separator: "\n").filter { $0.contains("unmapped, ") }
+    #expect(summary == ["Means of attack: 'Catapult' unmapped, 2 rows"], "\(run.standardOutput)")
+  }
+
   /// What `vigil import` warns of is said at the end of the verdicts and in vigild's log:
   /// a page of a paged export, a mapping's column no record has a value for.
   @Test func theImportsWarningsEndTheVerdictsAndReachTheLog() throws {

@@ -205,6 +205,8 @@ public struct RowMapper: Sendable {
 
     /// The value as a message shows it: invisible marks and unusual spaces spelled out.
     public var shownValue: String { CellComparison.shown(value) }
+    /// The value as a `map` compares it (case, diacritics and invisible marks aside).
+    public var comparedValue: String { CellComparison.folded(value) }
   }
 
   private enum Converted {
