@@ -635,6 +635,14 @@ struct DaemonFullDiskTests {
     #expect(stopped == 1, "\(log.suffix(4000))")
     #expect(log.contains("No space left on device"), "\(log.suffix(4000))")
     #expect(log.contains("commits are written again, after "), "\(log.suffix(4000))")
+    // The reload's definitions, which the full disk kept from ruleset.loaded, are written
+    // as vigild stops: the next start counts nothing changed.
+    #expect(log.contains("wrote the rule set's definitions for the next start's counts"), "\(log.suffix(4000))")
+    let restarted = try RunningDaemon(rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    expectCleanStop(restarted)
+    let records = try String(contentsOfFile: disk + "/alerts.jsonl", encoding: .utf8).split(separator: "\n")
+    let loaded = try #require(records.last { $0.contains(#""rule":"vigil.ruleset_loaded""#) })
+    #expect(loaded.contains("; 0 added, 0 removed, 0 changed"), "\(loaded)")
   }
 }
 

@@ -19,14 +19,20 @@ public enum LoadedDefinitions {
     return digests
   }
 
-  /// Replaces the file (written aside, then renamed in); a failure is only logged: the
-  /// counts of the next start are then against an older set.
-  public static func write(_ digests: [String: String], to path: String, log: (String) -> Void) {
+  /// Replaces the file (written aside, then renamed in); a failure is logged, and the
+  /// daemon writes the set in force again as it stops (`owed`), so that the counts of the
+  /// next start are not against an older set. Whether it was written.
+  @discardableResult
+  public static func write(_ digests: [String: String], to path: String, log: (String) -> Void) -> Bool {
     let text = digests.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)\n" }.joined()
     do {
       try text.write(toFile: path, atomically: true, encoding: .utf8)
+      return true
     } catch {
-      log("cannot write \(path) (the rule set's definitions, for the next start's counts): \(error.localizedDescription)")
+      log(
+        "cannot write \(path) (the rule set's definitions, for the next start's counts): \(error.localizedDescription); "
+          + "it is written again as vigild stops")
+      return false
     }
   }
 }

@@ -262,7 +262,8 @@ public final class Daemon: Sendable {
       let definitions = LoadedDefinitions.path(stateDirectory: state)
       let record = RequestResponder.loadedRecord(ruleSet, previous: LoadedDefinitions.read(definitions), time: time)
       _ = try writer.record([record]).wait()
-      LoadedDefinitions.write(ruleSet.definitionDigests, to: definitions) { log(.warning($0)) }
+      let written = LoadedDefinitions.write(ruleSet.definitionDigests, to: definitions) { log(.warning($0)) }
+      responder.definitionsOwed.withLockedValue { $0 = !written }
     }
     do {
       // Again, just before the socket is made: a daemon may have come up on it while the
@@ -516,6 +517,7 @@ public final class Daemon: Sendable {
   /// Removes the socket file and lets go of the state directory: the very last step, when
   /// nothing writes there any more (a sink's cursor included).
   public func release() {
+    responder.keepDefinitionsIfOwed()
     // Only the socket this daemon bound: one another daemon put at the path since (after
     // someone removed this one's) is that daemon's, and stays.
     var status = stat()

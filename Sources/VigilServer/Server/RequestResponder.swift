@@ -488,10 +488,29 @@ public final class RequestResponder: Sendable {
         LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil), revision: set.revision, trigger: trigger)
       counters.metrics.ruleSetLoaded(revision: set.revision)
       log("reloaded the rule set on \(trigger): \(record.message)")
-      LoadedDefinitions.write(
+      let written = LoadedDefinitions.write(
         set.definitionDigests, to: LoadedDefinitions.path(stateDirectory: configuration.stateDirectory)
       ) { self.log(.warning($0)) }
+      definitionsOwed.withLockedValue { $0 = !written }
       return recorded.map { _ in self.reloaded(set) }
+    }
+  }
+
+  /// Whether `ruleset.loaded` could not be written for the set in force.
+  let definitionsOwed = NIOLockedValueBox(false)
+
+  /// Writes `ruleset.loaded` for the set in force if its last write failed (a full disk):
+  /// called as vigild stops, so that the next start counts against this set.
+  public func keepDefinitionsIfOwed() {
+    guard definitionsOwed.withLockedValue({ $0 }) else { return }
+    let set = rules.withLockedValue { $0.set }
+    if LoadedDefinitions.write(
+      set.definitionDigests, to: LoadedDefinitions.path(stateDirectory: configuration.stateDirectory), log: { _ in })
+    {
+      definitionsOwed.withLockedValue { $0 = false }
+      log("wrote the rule set's definitions for the next start's counts, which could not be written before")
+    } else {
+      log(.warning("still cannot write the rule set's definitions: the next start counts its changes against an older set"))
     }
   }
 
