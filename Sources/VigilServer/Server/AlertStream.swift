@@ -76,8 +76,9 @@ final class AlertStream: AlertListener, @unchecked Sendable {
     let channel = self.channel
     channel.writeAndFlush(buffer).whenComplete { _ in channel.close(promise: nil) }
     // A client that reads nothing at all never takes the last line either: it is closed
-    // after a minute regardless (holding only that line meanwhile). A shorter grace cut
-    // the line off for slow readers that would have read it.
-    channel.eventLoop.scheduleTask(in: .seconds(60)) { channel.close(promise: nil) }
+    // after 30 s regardless (holding only that line meanwhile), as a client that reads none
+    // of its answers is. A much shorter grace cut the line off for slow readers that would
+    // have read it.
+    channel.eventLoop.scheduleTask(in: .seconds(30)) { channel.close(promise: nil) }
   }
 }
