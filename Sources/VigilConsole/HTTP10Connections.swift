@@ -63,9 +63,11 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
     }
     let reason: String
     switch parserError {
-    case .headerOverflow: reason = "its request line or headers are too long (a query that long is no filter)"
+    case .headerOverflow: reason = "its request line and headers are too long together (80 KB at most)"
     case .invalidURL, .invalidCharactersUsed:
-      reason = "its URL holds characters a URL cannot (percent-encode them: governorate=%D8%A5%D8%AF%D9%84%D8%A8 for إدلب)"
+      reason =
+        "its target is no URL path: one starts with / and holds no raw character outside ASCII (percent-encode "
+        + "those: governorate=%D8%A5%D8%AF%D9%84%D8%A8 for إدلب)"
     default: reason = "it is not valid HTTP/1.1 (\(parserError))"
     }
     guard refusal == nil else { return }
