@@ -276,6 +276,12 @@ struct MappingTests {
     #expect(unmapped.map(\.shownValue) == ["Idlib<U+00A0>Governorate"])
     let missing = try Self.mapper(mapping.replacingOccurrences(of: "Incident ID", with: "Incident Code"), header: header)
     #expect(missing.missingColumnsProblem(header: header)?.hasSuffix("its columns: 'Incident<U+00A0>ID', 'Date', 'G'") == true)
+    // A file separated by semicolons or tabs reads as one column: said so.
+    for (line, name) in [("Incident ID;Date;G", "semicolons"), ("Incident ID\tDate\tG", "tabs")] {
+      let one = try Self.mapper(mapping, header: [line])
+      let problem = one.missingColumnsProblem(header: [line]) ?? ""
+      #expect(problem.hasSuffix("(the header is one column holding \(name): the file seems separated by \(name); CSV here is comma-separated, so save it as CSV UTF-8 with commas)"), "\(problem)")
+    }
   }
 
   /// The letter forms name matching folds all fold here too — ؤ, ئ and presentation forms

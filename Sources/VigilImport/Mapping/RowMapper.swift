@@ -117,6 +117,19 @@ public struct RowMapper: Sendable {
     let others = missingColumns.count > 1 ? " (and \(missingColumns.count - 1) more)" : ""
     return "the mapping names the column \(CellComparison.shown(first.shown)) at \(first.position)\(others), which the file lacks; "
       + "its columns: \(header.map { "'\(CellComparison.shown($0.trimmingCharacters(in: .whitespaces)))'" }.joined(separator: ", "))"
+      + Self.separatorHint(header)
+  }
+
+  /// A header read as one column that holds another separator (Excel's semicolons where
+  /// the decimal comma is used, a tab-separated "Unicode Text" export): said, since the
+  /// reader takes only commas.
+  static func separatorHint(_ header: [String]) -> String {
+    guard header.count == 1, let only = header.first else { return "" }
+    for (separator, name) in [(";", "semicolons"), ("\t", "tabs"), ("|", "bars")] where only.contains(separator) {
+      return " (the header is one column holding \(name): the file seems separated by \(name); CSV here is "
+        + "comma-separated, so save it as CSV UTF-8 with commas)"
+    }
+    return ""
   }
 
   /// Maps one row; `unmapped` gets each (column, value) no `map` covered, for a row that

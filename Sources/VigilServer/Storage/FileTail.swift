@@ -18,6 +18,9 @@ enum FileTail {
   ) -> (lines: [[UInt8]], before: [UInt8]?) {
     guard let file = fopen(path, "rb") else { return ([], nil) }
     defer { fclose(file) }
+    // A regular file only: a folder opens too, and reports a size it cannot be read to.
+    var status = stat()
+    guard fstat(fileno(file), &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return ([], nil) }
     guard fseeko(file, 0, SEEK_END) == 0 else { return ([], nil) }
     let size = Int64(ftello(file))
     var window: Int64 = 1 << 20
@@ -34,7 +37,7 @@ enum FileTail {
       }
       // Every line of the window is wanted: the run may go on before it.
       guard start > 0, taken.count < limit else { return (taken.reversed(), nil) }
-      window *= 4
+      window = window > size / 4 ? size : window * 4
     }
   }
 }
