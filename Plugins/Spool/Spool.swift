@@ -266,7 +266,7 @@ struct SpoolFile {
       do {
         var reader = try Self.open(path, mapping: mapping)
         let mapper = RowMapper(mapping: mapping, table: reader)
-        if let problem = mapper.missingColumnsProblem(header: reader.header) { return putAway { fail(problem) } }
+        if let problem = mapper.missingColumnsProblem(header: reader.header, partRead: reader.partRead) { return putAway { fail(problem) } }
         if mkdir(spool + "/" + SpoolProgress.folder, 0o700) != 0, errno != EEXIST {
           return Stuck(
             problem: "cannot import \(path): cannot create \(spool)/\(SpoolProgress.folder), where its progress is kept "

@@ -63,7 +63,7 @@ struct Import: ParsableCommand {
         throw CommandFailure(status: 2, sentence: "\(file): \(error)")
       }
       let mapper = RowMapper(mapping: mapping, table: reader)
-      if let problem = mapper.missingColumnsProblem(header: reader.header) {
+      if let problem = mapper.missingColumnsProblem(header: reader.header, partRead: reader.partRead) {
         throw CommandFailure(status: 2, sentence: "\(file): \(problem)")
       }
       tables.append((file, reader, mapper))

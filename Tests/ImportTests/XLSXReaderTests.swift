@@ -197,6 +197,19 @@ struct XLSXReaderTests {
     #expect(try reader.next() == TableRow(number: 2, cells: ["#x", "y"]))
   }
 
+  /// In a workbook of several sheets, which was read is said (with a missing column), and
+  /// that another can be named; a workbook of one sheet says nothing.
+  @Test func whichSheetWasReadIsSaidWhenThereAreOthers() throws {
+    let row = #"<row r="1"><c r="A1" t="inlineStr"><is><t>Codes</t></is></c></row>"#
+    let workbook = try Workbook(sheets: [("Lists", sheetXML(row)), ("Incidents", sheetXML(row))])
+    #expect(
+      try XLSXReader(path: workbook.path).partRead
+        == "the sheet 'Lists' was read, the first of 'Lists', 'Incidents' (name another with the mapping's sheet:)")
+    #expect(try XLSXReader(path: workbook.path, sheet: "Incidents").partRead == "the sheet 'Incidents' was read, of 'Lists', 'Incidents'")
+    let single = try Workbook(sheets: [("Data", sheetXML(row))])
+    #expect(try XLSXReader(path: single.path).partRead == nil)
+  }
+
   @Test func aCellPastTheHeaderIsAnErrorAtItsRowAndColumn() throws {
     let workbook = try Workbook(
       sharedStrings: ["<si><t>only</t></si>"],

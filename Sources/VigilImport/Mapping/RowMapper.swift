@@ -96,7 +96,9 @@ public struct RowMapper: Sendable {
   /// Why the table cannot be read with this mapping: a column it names that the table has
   /// twice, or a hashtag several columns carry (a guess between them would be wrong), or
   /// the first column it lacks, where the mapping names it, and the columns the table has.
-  public func missingColumnsProblem(header: [String]) -> String? {
+  /// - Parameter partRead: which part of the file was read, when it has others (a sheet of
+  ///   several), said with a missing column.
+  public func missingColumnsProblem(header: [String], partRead: String? = nil) -> String? {
     if let (reference, columns) = ambiguous {
       let numbers = columns.map { String($0 + 1) }
       let listed = numbers.dropLast().joined(separator: ", ") + " and " + numbers.last!
@@ -117,7 +119,7 @@ public struct RowMapper: Sendable {
     let others = missingColumns.count > 1 ? " (and \(missingColumns.count - 1) more)" : ""
     return "the mapping names the column \(CellComparison.shown(first.shown)) at \(first.position)\(others), which the file lacks; "
       + "its columns: \(header.map { "'\(CellComparison.shown($0.trimmingCharacters(in: .whitespaces)))'" }.joined(separator: ", "))"
-      + Self.separatorHint(header)
+      + Self.separatorHint(header) + (partRead.map { "; " + $0 } ?? "")
   }
 
   /// A header read as one column that holds another separator (Excel's semicolons where

@@ -25,11 +25,15 @@ public protocol TableReader {
   /// What the file says of itself that its rows do not show, once they are read: a page
   /// of a paged export ("one page of several …"). Nil when it is whole, as far as it says.
   var partial: String? { get }
+  /// Which part of the file was read, when the file has others: "the sheet 'Incidents',
+  /// the first of 'Incidents', 'Codes'". Said with a missing column.
+  var partRead: String? { get }
 }
 
 extension TableReader {
   public var columnsWithoutValues: [String] { [] }
   public var partial: String? { nil }
+  public var partRead: String? { nil }
   public var serialDates: SerialDateSystem { .excel1900 }
   public var holdsSerialDates: Bool { false }
 }

@@ -17,6 +17,7 @@ public struct XLSXReader: TableReader {
   public let header: [String]
   public let hashtags: [String]?
   public let serialDates: SerialDateSystem
+  public let partRead: String?
   public var holdsSerialDates: Bool { true }
 
   /// How far the shared-strings table (into memory) and the sheet (onto disk) may
@@ -39,6 +40,16 @@ public struct XLSXReader: TableReader {
   init(path: String, sheet name: String?, limits: Limits) throws(TableError) {
     let workbook = try XLSXWorkbook(path: path)
     let sheet = try workbook.sheet(named: name)
+    // Said with a missing column when the workbook has other sheets: the data may be there.
+    if workbook.sheets.count > 1 {
+      let names = workbook.sheets.map { "'\($0.name)'" }.joined(separator: ", ")
+      partRead =
+        name == nil
+        ? "the sheet '\(sheet.name)' was read, the first of \(names) (name another with the mapping's sheet:)"
+        : "the sheet '\(sheet.name)' was read, of \(names)"
+    } else {
+      partRead = nil
+    }
     serialDates = workbook.serialDates
     var sharedStrings: [String] = []
     if let part = workbook.sharedStringsPart {
