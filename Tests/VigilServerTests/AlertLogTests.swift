@@ -76,10 +76,9 @@ struct AlertLogTests {
     #expect(try verifyChain(path) == "ok 3")
   }
 
-  /// A last record that lost only its newline (a copy, an editor) is the one alerts.head
-  /// says was written: it is given its newline back, not cut as torn. Without that
-  /// evidence it is cut, as a crash's torn line is.
-  @Test func aRecordThatLostOnlyItsNewlineIsKeptWhenTheHeadSaysItWasWritten() throws {
+  /// A last line without its newline is torn (ALERTS.md), whatever it holds: cut, even a
+  /// whole record that lost only its newline, and its bytes kept in `alerts.jsonl.torn`.
+  @Test func aTornLineIsCutAndItsBytesAreKeptAside() throws {
     let directory = try TemporaryDirectory()
     let path = directory.path + "/alerts.jsonl"
     let head = directory.path + "/alerts.head"
@@ -88,28 +87,15 @@ struct AlertLogTests {
       try log.append([record("a.b"), record("a.c")])
       try log.sync()
     }
-    func dropLastByte() throws {
-      let bytes = try #require(FileManager.default.contents(atPath: path))
-      try Data(bytes.dropLast()).write(to: URL(fileURLWithPath: path))
-    }
-    try dropLastByte()
-    do {
-      let reopened = try AlertLog(path: path, headPath: head)
-      #expect(reopened.restoredNewline)
-      #expect(reopened.cutBytes == 0)
-      #expect(reopened.lastSeq == 2)
-      #expect(reopened.endBehindHead == nil)
-      try reopened.append([record("a.d")])
-      try reopened.sync()
-      #expect(try verifyChain(path) == "ok 3")
-    }
-    // No head to vouch for it: cut.
-    try FileManager.default.removeItem(atPath: head)
-    try dropLastByte()
-    let cut = try AlertLog(path: path, headPath: head)
-    #expect(!cut.restoredNewline)
-    #expect(cut.cutBytes > 0)
-    #expect(cut.lastSeq == 2)
+    let bytes = try #require(FileManager.default.contents(atPath: path))
+    try Data(bytes.dropLast()).write(to: URL(fileURLWithPath: path))
+    let lastLine = try #require(String(decoding: bytes.dropLast(), as: UTF8.self).split(separator: "\n").last)
+    let reopened = try AlertLog(path: path, headPath: head)
+    #expect(reopened.cutBytes == lastLine.utf8.count)
+    #expect(try String(contentsOfFile: reopened.tornPath, encoding: .utf8) == lastLine + "\n")
+    // The head says seq 2 was written: the chain goes on from it, and the gap is said.
+    #expect(reopened.lastSeq == 2)
+    #expect(reopened.endBehindHead != nil)
   }
 
   /// Lines after the last record that are none (a note added by hand) do not make the
@@ -365,32 +351,6 @@ struct AlertLogTests {
       try String(contentsOfFile: path, encoding: .utf8)
         == #"{"received_at":"2016-03-04T04:40:00.123Z","report":{"id":"A","type":"attack"}}"# + "\n"
         + #"{"received_at":"2016-03-04T04:40:01.000Z","report":{"id":"B"}}"# + "\n")
-  }
-
-  /// A last line that lost only its newline, where the last commit (alerts.head's mark)
-  /// ended just after it, was committed: it gets its newline back. Another mark (a commit
-  /// that did not go through) leaves it torn, and cut.
-  @Test func aJournalLineThatLostOnlyItsNewlineIsKeptWhenTheCommitCoveredIt() throws {
-    let directory = try TemporaryDirectory()
-    let path = directory.path + "/reports.jsonl"
-    let mark: JournalMark
-    do {
-      let journal = try Journal(path: path)
-      try journal.append([(receivedAt: "2016-03-04T04:40:00.123Z", report: ReportText(#"{"id":"A","type":"attack"}"#))])
-      try journal.sync()
-      mark = journal.mark
-    }
-    let whole = try String(contentsOfFile: path, encoding: .utf8)
-    try String(whole.dropLast()).write(toFile: path, atomically: false, encoding: .utf8)
-    let other = JournalMark(inode: mark.inode, size: mark.size + 1)
-    let kept = try Journal(path: path, committed: mark)
-    #expect(kept.restoredNewline)
-    #expect(kept.cutBytes == 0)
-    #expect(try String(contentsOfFile: path, encoding: .utf8) == whole)
-    try String(whole.dropLast()).write(toFile: path, atomically: false, encoding: .utf8)
-    let cut = try Journal(path: path, committed: other)
-    #expect(!cut.restoredNewline)
-    #expect(cut.cutBytes == whole.utf8.count - 1)
   }
 
   @Test func aFileThatCannotBeOpenedSaysWhy() {

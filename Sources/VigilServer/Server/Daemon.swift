@@ -94,11 +94,8 @@ public final class Daemon: Sendable {
     let journalPath = state + "/reports.jsonl"
     let journal: Journal
     let alertLog: AlertLog
-    // How far the last commit went, as `alerts.head` keeps it: a last line that lost only
-    // its newline is given it back, not cut.
-    let committed = AlertLog.head(at: state + "/alerts.head")
     do {
-      journal = try Journal(path: journalPath, committed: committed?.journal)
+      journal = try Journal(path: journalPath)
     } catch {
       throw StartFailure(description: "state_dir: \(error.description)")
     }
@@ -107,13 +104,11 @@ public final class Daemon: Sendable {
     } catch {
       throw StartFailure(description: "alerts.path: \(error.description)")
     }
-    if journal.cutBytes > 0 { log(.warning("cut a torn last line of \(journal.cutBytes) bytes from \(journalPath)")) }
-    if alertLog.cutBytes > 0 { log(.warning("cut a torn last line of \(alertLog.cutBytes) bytes from \(alertLog.path)")) }
-    if journal.restoredNewline {
-      log(.warning("\(journalPath): its last line had lost its newline, and was given it back (alerts.head says the commit that wrote it went through)"))
+    if journal.cutBytes > 0 {
+      log(.warning("cut a torn last line of \(journal.cutBytes) bytes from \(journalPath) (its bytes are kept in \(journal.tornPath))"))
     }
-    if alertLog.restoredNewline {
-      log(.warning("\(alertLog.path): its last record had lost its newline, and was given it back (it is the record alerts.head says was written)"))
+    if alertLog.cutBytes > 0 {
+      log(.warning("cut a torn last line of \(alertLog.cutBytes) bytes from \(alertLog.path) (its bytes are kept in \(alertLog.tornPath))"))
     }
     if let note = alertLog.linesAfterLastRecordNote { log(.warning(note)) }
     if let note = alertLog.wentOnFromRotated { log(DaemonEvent(.notice, note)) }

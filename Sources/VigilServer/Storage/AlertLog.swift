@@ -15,8 +15,8 @@ public final class AlertLog {
   public private(set) var lastHash: String
   /// Bytes of a torn last line cut when the log was opened (0 when none).
   public var cutBytes: Int { file.cutBytes }
-  /// Whether its last record had lost only its newline, and was given it back at open.
-  public var restoredNewline: Bool { file.restoredNewline }
+  /// Where the bytes of a torn last line cut at open were kept.
+  public var tornPath: String { file.tornPath }
   /// `alerts.head` as the last run left it: the last commit whose records were synced,
   /// and how far the journal went then (what start-up recovery reads).
   public let headAtStart: Head?
@@ -48,14 +48,10 @@ public final class AlertLog {
     }
     let kept = Self.head(at: headPath)
     headAtStart = kept
-    // Locked while open: a second daemon appending to the same log would fork its chain. A
-    // last line without its newline is cut (a crash in the middle of a write), unless it
-    // is the record `alerts.head` says was written: only its newline was lost, and the
-    // record is given it back.
-    file = try AppendOnlyFile(path: path, exclusive: true) { line, _, _ in
-      guard let kept, let torn = Self.position(of: line) else { return false }
-      return torn.seq == kept.seq && torn.hash == kept.hash
-    }
+    // Locked while open: a second daemon appending to the same log would fork its chain.
+    // A last line without its newline is cut (a crash in the middle of a write); its
+    // bytes are kept in `<path>.torn`.
+    file = try AppendOnlyFile(path: path, exclusive: true)
     var logged = file.lastLine.flatMap(Self.position(of:))
     // Lines after the last record that are none (a note appended by hand, a line altered):
     // seq and the chain go on from the last record, never from 1 in the middle of a log.

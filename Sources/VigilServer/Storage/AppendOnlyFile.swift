@@ -17,24 +17,19 @@ final class AppendOnlyFile {
   /// Whether the file is locked (`flock`) while open, so that no other process appends to it.
   private let exclusive: Bool
 
-  /// Whether a last line without its newline was whole and given its newline back at open.
-  private(set) var restoredNewline = false
+  /// Where the bytes of a torn last line are kept when it is cut (`<path>.torn`, appended
+  /// to): the spec cuts such a line, and a line that lost only its newline by someone's
+  /// hand is then still there to be read.
+  var tornPath: String { path + ".torn" }
 
-  /// - Parameters:
-  ///   - exclusive: lock the file while it is open (and each file `reopen` opens), and
-  ///     refuse it when another process holds it.
-  ///   - keepsTornLine: asked of a last line without its newline at open — its bytes, the
-  ///     file's size with a newline after them, and the file's inode — whether it was
-  ///     committed all the same (only its newline lost); such a line gets its newline back
-  ///     rather than being cut.
-  init(
-    path: String, exclusive: Bool = false, keepsTornLine: ((_ line: [UInt8], _ sizeWithNewline: Int64, _ inode: UInt64) -> Bool)? = nil
-  ) throws(Failure) {
+  /// - Parameter exclusive: lock the file while it is open (and each file `reopen` opens),
+  ///   and refuse it when another process holds it.
+  init(path: String, exclusive: Bool = false) throws(Failure) {
     self.path = path
     self.exclusive = exclusive
     descriptor = try Self.open(path, exclusive: exclusive)
     do {
-      try recover(keepsTornLine: keepsTornLine)
+      try recover()
     } catch {
       close(descriptor)
       throw error
@@ -179,9 +174,9 @@ final class AppendOnlyFile {
     return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
   }()
 
-  /// Cuts a last line without its newline (or gives it its newline back, when
-  /// `keepsTornLine` says it was committed), and remembers the last whole line.
-  private func recover(keepsTornLine: (([UInt8], Int64, UInt64) -> Bool)? = nil) throws(Failure) {
+  /// Cuts a last line without its newline (its bytes kept in `tornPath` first), and
+  /// remembers the last whole line.
+  private func recover() throws(Failure) {
     let size = lseek(descriptor, 0, SEEK_END)
     guard size >= 0 else { throw Self.failure("cannot read \(path)") }
     guard size > 0 else { return }
@@ -198,19 +193,12 @@ final class AppendOnlyFile {
       newlines += buffer.count { $0 == UInt8(ascii: "\n") }
       tail = buffer + tail
     }
-    if tail.last != UInt8(ascii: "\n"), let keepsTornLine,
-      keepsTornLine(Array(tail[(tail.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0)...]), Int64(size) + 1, inode)
-    {
-      var newline = UInt8(ascii: "\n")
-      guard pwrite(descriptor, &newline, 1, off_t(size)) == 1, fsync(descriptor) == 0 else {
-        throw Self.failure("cannot give the last line of \(path) its newline back")
-      }
-      restoredNewline = true
-      tail.append(newline)
-    }
     if tail.last != UInt8(ascii: "\n") {
       let keep = tail.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
       cutBytes = tail.count - keep
+      // Kept aside before the cut: what a crash tore is of no use, but a line that lost
+      // only its newline (copied or edited by hand) is a record still.
+      Self.keep(Array(tail[keep...]), in: tornPath)
       tail.removeSubrange(keep...)
       guard ftruncate(descriptor, off_t(size) - off_t(cutBytes)) == 0, fsync(descriptor) == 0 else {
         throw Self.failure("cannot cut the torn last line of \(path)")
@@ -220,6 +208,17 @@ final class AppendOnlyFile {
     tail.removeLast()
     let start = tail.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
     lastLine = Array(tail[start...])
+  }
+
+  /// Appends `bytes` and a newline to the file at `path`, synced; a failure leaves only
+  /// the cut unrecorded.
+  private static func keep(_ bytes: [UInt8], in path: String) {
+    let descriptor = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+    guard descriptor >= 0 else { return }
+    defer { close(descriptor) }
+    let line = bytes + [UInt8(ascii: "\n")]
+    _ = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+    _ = fsync(descriptor)
   }
 
   private static func failure(_ what: String) -> Failure {

@@ -19,20 +19,14 @@ public final class Journal {
   /// Whether lines the duplicate index may point to are gone since it last asked
   /// (`takeLinesGone`): the file was cut in place, or the files moved aside were let go.
   private var linesGone = false
-  /// Bytes of a torn last line cut when the journal was opened (0 when none).
+  /// Bytes of a torn last line cut when the journal was opened (0 when none), kept in
+  /// `tornPath`.
   public var cutBytes: Int { file.cutBytes }
+  public var tornPath: String { file.tornPath }
 
-  /// Whether its last line had lost only its newline, and was given it back at open.
-  public var restoredNewline: Bool { file.restoredNewline }
-
-  /// - Parameter committed: how far the journal went at the last commit (`alerts.head`): a
-  ///   last line without its newline that ends there was committed, and gets its newline
-  ///   back rather than being cut as torn.
-  public init(path: String, committed: JournalMark? = nil) throws(Failure) {
+  public init(path: String) throws(Failure) {
     self.path = path
-    file = try AppendOnlyFile(path: path) { _, sizeWithNewline, inode in
-      committed.map { $0.inode == inode && $0.size == sizeWithNewline } ?? false
-    }
+    file = try AppendOnlyFile(path: path)
     end = file.size
   }
 
