@@ -92,6 +92,10 @@ public struct Designations: RulePlugin {
   /// and Nusra", "ضد داعش والنصرة" (an attached و is read off as prefixes are).
   static let conjunctions: Set<[String]> = Set(["and", "or", "nor", "as well as", "و", "او"].map { NameNormalizer.lenientWords(of: $0) })
 
+  private static func isArabic(_ word: String) -> Bool {
+    word.unicodeScalars.first.map { (0x0600...0x06FF).contains($0.value) } ?? false
+  }
+
   /// The occurrences found (`found`, ranges of `words`) that name the group opposed: one
   /// right after opposing words, and one joined to such an occurrence by "and" or "or"
   /// with only fillers between ("fighting Daesh and the Nusra Front").
@@ -112,7 +116,9 @@ public struct Designations: RulePlugin {
   static func joined(_ words: [String], from start: Int, to end: Int) -> Bool {
     guard start <= end else { return false }
     var between = Array(words[start..<end])
-    guard !between.isEmpty else { return true }
+    // Nothing between: an attached و ("داعش والنصرة"), read off as prefixes are, so only
+    // between Arabic names; "anti-ISIS Nusra fighters" names Nusra, not a second opponent.
+    guard !between.isEmpty else { return isArabic(words[start - 1]) && end < words.count && isArabic(words[end]) }
     var conjunction = 0
     while !between.isEmpty {
       if let word = conjunctions.first(where: { between.starts(with: $0) }) {

@@ -86,6 +86,9 @@ struct PluginRuleTests {
     ("Russian forces fighting Daesh and the Nusra Front", false), ("التحالف الدولي ضد داعش والنصرة", false),
     ("coalition against ISIS, and Nusra", false), ("against ISIS or Nusra", false), ("ضد داعش و جبهة النصرة", false),
     ("anti-ISIS coalition and Nusra fighters", true), ("ISIS and Nusra against the FSA", true), ("against ISIS and and Nusra", true),
+    // Side by side with nothing between is joined only in Arabic (an attached و).
+    ("anti-ISIS Nusra fighters", true), ("counter-ISIS HTS units", true), ("Russian forces fighting ISIS; Nusra Front fighters", true),
+    ("SDF (fighting ISIS), Nusra", true),
   ])
   func aDesignationHoldsInAnySpelling(name: String, designated: Bool) throws {
     let set = try load(Self.rules).get()
