@@ -350,20 +350,31 @@ struct ControlMap: Sendable {
     return widestFirst ? governorates.first ?? nil : nil
   }
 
-  /// Words that only say what kind of place a name is, or which site in it: "Raqqa city"
-  /// and "Raqqa market" are Raqqa, as "مشفى الباب" is al-Bab. (A name made with one of
-  /// them, Souq Wadi Barada, is still read whole first.)
+  /// Words that only say what kind of place a name is: "Raqqa city" is Raqqa.
   static let qualifiers = Set(
-    (["city", "town", "centre", "center", "downtown", "central", "inside"] + ["مدينة", "بلدة", "وسط", "داخل"]
-      + siteWords)
+    (["city", "town", "centre", "center", "downtown", "central", "inside"] + ["مدينة", "بلدة", "وسط", "داخل"])
       .flatMap(PlaceWords.words(of:)))
 
   /// The sites a place text may name in a town: a market, a hospital, a school. (Not "old":
-  /// the Old City of Homs is a place of its own.)
+  /// the Old City of Homs is a place of its own.) Read as the site of a town only where
+  /// they mean that: first, without an article ("سوق الرقة", "مشفى الباب"), or last without
+  /// one ("Raqqa market"); not "Bab al-Souq" or "باب السوق", a gate of the market, where the
+  /// site word carries the article. A name made with one (Souq Wadi Barada) is still read
+  /// whole first.
   static let siteWords = [
     "market", "marketplace", "souk", "souq", "hospital", "clinic", "school", "bakery", "mosque", "church",
     "سوق", "مشفى", "مستشفى", "مستوصف", "مدرسة", "فرن", "مخبز", "جامع", "مسجد", "كنيسة",
   ]
+
+  /// Whether a word as written is a site word without an article ("souq", "سوق"; not
+  /// "al-Souq", "السوق").
+  static func isBareSite(_ token: Substring) -> Bool {
+    let written = token.trimmingCharacters(in: .punctuationCharacters)
+    if written.hasPrefix("ال") || written.lowercased().hasPrefix("al-") || written.lowercased().hasPrefix("el-") {
+      return false
+    }
+    return siteWordsAsWritten.contains(NameNormalizer.words(of: written))
+  }
 
   /// The site words as words are read before place names are (not "Ein" as "in").
   static let siteWordsAsWritten = Set(siteWords.map { NameNormalizer.words(of: $0) })
@@ -386,9 +397,9 @@ struct ControlMap: Sendable {
     // Read as names are (`فى`, `فِي`, a direction mark before it), but not as place names
     // are, which take "Ein" for "in".
     if tokens.count > 1, [["in"], ["في"]].contains(NameNormalizer.words(of: tokens[0])) { tokens.removeFirst() }
-    // "the market in Raqqa", "hospital of al-Bab": the site and its joint go (a site after
+    // "the market in Raqqa", "a market in Raqqa", "hospital of al-Bab": the site and its joint go (a site after
     // the name, "Raqqa market", is a qualifier of the name's).
-    let leadingSite = tokens.first.map { NameNormalizer.words(of: $0) == ["the"] } == true ? 1 : 0
+    let leadingSite = tokens.first.map { [["the"], ["a"], ["an"]].contains(NameNormalizer.words(of: $0)) } == true ? 1 : 0
     if tokens.count > leadingSite + 2,
       siteWordsAsWritten.contains(NameNormalizer.words(of: tokens[leadingSite])),
       siteJoints.contains(NameNormalizer.words(of: tokens[leadingSite + 1]))
@@ -432,9 +443,23 @@ struct ControlMap: Sendable {
       let written = withoutLocatives(piece.text)
       let words = PlaceWords.words(of: written)
       guard !words.isEmpty, !countryNames.contains(words) else { continue }
-      let bare = words.filter { !qualifiers.contains($0) }
+      var bare = words.filter { !qualifiers.contains($0) }
+      // A part of kind words alone says nothing of where: no part. One that names a site
+      // alone ("hospital, Raqqa") is a part that names no place, so that what follows it is
+      // read as it was (Raqqa the governorate).
       guard !bare.isEmpty else { continue }
-      parts.append(PlacePart(text: written, variants: bare != words ? [words, bare] : [words], bracketed: piece.bracketed))
+      let tokens = written.split(whereSeparator: { $0.isWhitespace })
+      if tokens.count > 1, let first = tokens.first, isBareSite(first), bare.first == PlaceWords.words(of: String(first)).first {
+        bare.removeFirst()
+      }
+      if tokens.count > 1, let last = tokens.last, isBareSite(last), bare.last == PlaceWords.words(of: String(last)).last,
+        !bare.isEmpty
+      {
+        bare.removeLast()
+      }
+      parts.append(
+        PlacePart(
+          text: written, variants: bare.isEmpty || bare == words ? [words] : [words, bare], bracketed: piece.bracketed))
     }
     return parts
   }

@@ -119,6 +119,13 @@ struct TerritorialControlTests {
     ("2016-06-01", #""place":"منبج - السوق""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
     ("2016-06-01", #""place":"Idlib city, market""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
     ("2016-06-01", #""place":"Idlib countryside market""#, "unknown"),
+    ("2016-06-01", #""place":"a market in Manbij""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    // Not a gate of the market (the site word with its article), nor a site in a
+    // governorate: "hospital, Idlib" is in Idlib governorate, as "Kafr Nabudah, Idlib" is.
+    ("2016-06-01", #""place":"Bab al-Souq""#, "unknown"),
+    ("2016-06-01", #""place":"باب السوق""#, "unknown"),
+    ("2016-06-01", #""place":"hospital, Idlib""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
+    ("2016-06-01", #""place":"Idlib - school""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
     // A later part that is a governorate's name is the governorate, not its city: an
     // unlisted village there is not judged by the city's holders, but by the governorate's.
     ("2016-06-01", #""place":"Kafr Nabudah, Idlib""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
