@@ -125,6 +125,27 @@ struct AlertLogTests {
     #expect(line.hasPrefix(#"{"seq":3,"#))
   }
 
+  /// A last record altered past reading (`#` before it), without alerts.head: its seq is
+  /// still not given again.
+  @Test func anAlteredLastRecordsSeqIsNotGivenAgain() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/alerts.jsonl"
+    let head = directory.path + "/alerts.head"
+    do {
+      let log = try AlertLog(path: path, headPath: head)
+      try log.append([record("a.b"), record("a.c"), record("a.d")])
+      try log.sync()
+    }
+    try FileManager.default.removeItem(atPath: head)
+    var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+    lines[2] = "#" + lines[2]
+    try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    let reopened = try AlertLog(path: path, headPath: head)
+    #expect(reopened.lastSeq == 3)
+    let line = String(decoding: try reopened.append([record("a.e")])[0].line, as: UTF8.self)
+    #expect(line.hasPrefix(#"{"seq":4,"#))
+  }
+
   @Test func aNewFileContinuesFromTheHead() throws {
     let directory = try TemporaryDirectory()
     let path = directory.path + "/alerts.jsonl"

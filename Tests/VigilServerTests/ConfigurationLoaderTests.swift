@@ -126,7 +126,7 @@ struct ConfigurationLoaderTests {
     ("0.0.0.0:8470", "0.0.0.0:8470", false), ("192.0.2.4:443", "192.0.2.4:443", false),
     ("127.1.2.3:9", "127.1.2.3:9", true), ("127.example:9", "127.example:9", false),
     // Every form the system reads as loopback, as the Host check takes them.
-    ("127.1:9", "127.1:9", true), ("LOCALHOST:9", "LOCALHOST:9", true), ("localhost.:9", "localhost.:9", true),
+    ("127.1:9", "127.1:9", true), ("LOCALHOST:9", "LOCALHOST:9", true), ("localhost.:9", "localhost.:9", false),
     ("[::ffff:127.0.0.1]:9", "[::ffff:127.0.0.1]:9", true), ("[::ffff:10.0.0.1]:9", "[::ffff:10.0.0.1]:9", false),
     ("128.1:9", "128.1:9", false),
   ])

@@ -46,12 +46,13 @@ public struct HTTPAddress: Sendable, Equatable, CustomStringConvertible {
   }
 
   /// Whether only this machine can reach the address: 127.0.0.0/8, ::1, localhost.
-  /// In any form the system reads: `localhost` in any case, with a trailing dot or not;
+  /// In any form the system reads: `localhost` in any case;
   /// an IPv4 address in 127.0.0.0/8 as inet_aton reads it (`127.1`); `::1`, or an IPv4
   /// loopback address mapped into IPv6 (`::ffff:127.0.0.1`).
   public var isLoopback: Bool {
-    var name = host.lowercased()
-    if name.hasSuffix("."), name.count > 1 { name.removeLast() }
+    // Not `localhost.`: the system resolves a name with a trailing dot through DNS, not
+    // the hosts file, and the console would listen wherever DNS says, without a token.
+    let name = host.lowercased()
     if name == "localhost" { return true }
     var address6 = in6_addr()
     if inet_pton(AF_INET6, name, &address6) == 1 {

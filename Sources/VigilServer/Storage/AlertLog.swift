@@ -55,10 +55,12 @@ public final class AlertLog {
     var logged = file.lastLine.flatMap(Self.position(of:))
     // Lines after the last record that are none (a note appended by hand, a line altered):
     // seq and the chain go on from the last record, never from 1 in the middle of a log.
+    var seqAfterLastRecord: UInt64 = 0
     if logged == nil, file.lastLine != nil {
       let found = Self.lastRecord(ofFileAt: path)
       logged = found.record
       linesAfterLastRecord = found.linesAfter
+      seqAfterLastRecord = found.highestSeqAfter
     } else {
       linesAfterLastRecord = 0
     }
@@ -103,7 +105,9 @@ public final class AlertLog {
     } else {
       endBehindHead = nil
     }
-    lastSeq = head?.seq ?? 0
+    // A line after the last record that still shows a later seq (a record altered past
+    // reading): that seq is not given again.
+    lastSeq = max(head?.seq ?? 0, seqAfterLastRecord)
     lastHash = head?.hash ?? AlertChain.genesis
   }
 
@@ -392,9 +396,25 @@ public final class AlertLog {
   /// The `seq` and `hash` of the last whole record of the file at `path`, read from its
   /// end back, and how many lines after it are no record; nil when it holds none, or is not
   /// there.
-  static func lastRecord(ofFileAt path: String) -> (record: (seq: UInt64, hash: String)?, linesAfter: Int) {
-    let run = FileTail.run(of: path, limit: .max) { position(of: $0) == nil }
-    return (run.before.flatMap(position(of:)), run.lines.count)
+  /// It reads back at most 64 MiB: a file holding no record that near its end is not
+  /// a log the daemon wrote. `highestSeqAfter` is the highest `"seq":N` the lines after the
+  /// record show (an altered record keeps its seq): never to be given again.
+  static func lastRecord(ofFileAt path: String) -> (
+    record: (seq: UInt64, hash: String)?, linesAfter: Int, highestSeqAfter: UInt64
+  ) {
+    let run = FileTail.run(of: path, limit: .max, maxBytes: 64 << 20) { position(of: $0) == nil }
+    let highest = run.lines.compactMap(Self.seqWritten(in:)).max() ?? 0
+    return (run.before.flatMap(position(of:)), run.lines.count, highest)
+  }
+
+  /// The number after the first `"seq":` of a line that is no record, if there is one.
+  static func seqWritten(in line: [UInt8]) -> UInt64? {
+    let marker = Array(#""seq":"#.utf8)
+    guard line.count > marker.count,
+      let start = (0...(line.count - marker.count)).first(where: { line[$0..<($0 + marker.count)].elementsEqual(marker) })
+    else { return nil }
+    let digits = line[(start + marker.count)...].prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }.prefix(18)
+    return digits.isEmpty ? nil : UInt64(String(decoding: digits, as: UTF8.self))
   }
 
   /// The `seq` and `hash` of an alert-log line (or of the head file).

@@ -13,8 +13,9 @@ enum FileTail {
   /// The same, and the line that ended them — nil when every line back to the file's start
   /// was wanted (or the file could not be read), so that what came before may be in an
   /// older file.
+  /// `maxBytes` bounds how far back it reads: past it, the run ends as at the file's start.
   static func run(
-    of path: String, limit: Int = 100_000, while wanted: ([UInt8]) -> Bool
+    of path: String, limit: Int = 100_000, maxBytes: Int64 = .max, while wanted: ([UInt8]) -> Bool
   ) -> (lines: [[UInt8]], before: [UInt8]?) {
     guard let file = fopen(path, "rb") else { return ([], nil) }
     defer { fclose(file) }
@@ -36,8 +37,8 @@ enum FileTail {
         taken.append(line)
       }
       // Every line of the window is wanted: the run may go on before it.
-      guard start > 0, taken.count < limit else { return (taken.reversed(), nil) }
-      window = window > size / 4 ? size : window * 4
+      guard start > 0, taken.count < limit, window < maxBytes else { return (taken.reversed(), nil) }
+      window = min(maxBytes, window > size / 4 ? size : window * 4)
     }
   }
 }
