@@ -33,12 +33,18 @@ enum ConsoleAssets {
     td.priority, td.count { white-space:nowrap; overflow-wrap:normal; }
     /* Columns of fixed widths: a report's text (a place or a governorate thousands of
        letters long) wraps inside its own cell, and no other row's columns move. */
-    table#alerts, table#regions { table-layout:fixed; }
-    table#alerts th:nth-child(1) { width:12.5rem; }
-    table#alerts th:nth-child(2) { width:5.5rem; }
-    table#alerts th:nth-child(3) { width:17rem; }
-    table#alerts th:nth-child(4) { width:9rem; }
+    table#regions { table-layout:fixed; }
     table#regions th:nth-child(2) { width:6rem; }
+    @media (min-width:64rem) {
+      table#alerts { table-layout:fixed; }
+      table#alerts th:nth-child(1) { width:12.5rem; }
+      table#alerts th:nth-child(2) { width:5.5rem; }
+      table#alerts th:nth-child(3) { width:17rem; }
+      table#alerts th:nth-child(4) { width:9rem; }
+    }
+    @media (max-width:64rem) {
+      table#alerts td.governorate { max-width:8rem; }
+    }
     tr.live { background:#fff8d6; }
     .p-critical { color:var(--critical); font-weight:700; } .p-high { color:var(--high); font-weight:700; }
     .p-medium { color:var(--medium); } .p-low { color:var(--low); } .p-info { color:var(--info); }

@@ -149,11 +149,12 @@ struct ConsoleGuard: RouterMiddleware {
       headers[.allow] = isLogin ? "GET, HEAD, POST" : "GET, HEAD"
       let sentence = "the console is read-only (GET and HEAD only\(isLogin ? ", and POST to sign in" : ""))"
       // As the API's other errors are, under /api/.
+      let isAPI = path == "/api" || path.hasPrefix("/api/")
       let body =
-        path.hasPrefix("/api/")
+        isAPI
         ? "{\"ok\":false,\"error\":{\"code\":\"method_not_allowed\",\"message\":\(JSONText.string(sentence))}}\n"
         : "405: \(sentence)\n"
-      headers[.contentType] = path.hasPrefix("/api/") ? "application/json" : "text/plain; charset=utf-8"
+      headers[.contentType] = isAPI ? "application/json" : "text/plain; charset=utf-8"
       return Response(status: .methodNotAllowed, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
     if !access.admits(host: request.head.authority) {

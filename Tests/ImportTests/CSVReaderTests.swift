@@ -207,7 +207,7 @@ struct CSVReaderTests {
         "the file is a zip archive (an XLSX workbook?), not text (the mapping sheets reads csv files, its format:; this file is named .xlsx: is it this file's mapping?)"
       )
     ) { try TableOpening.reader(for: directory.path + "/book.xlsx", mapping: csvMapping) }
-    #expect(throws: TableError(row: nil, "the file is a zip archive (an XLSX workbook?), not text: name it .xlsx")) {
+    #expect(throws: TableError(row: nil, "the file is a zip archive (an XLSX workbook?), not text: name it .xlsx, or read it with a mapping whose format: is xlsx")) {
       try TableOpening.reader(for: directory.path + "/book.csv", mapping: byName)
     }
   }

@@ -143,7 +143,8 @@ public enum RequestParser {
     while let (key, value) = members.next() {
       switch JSONString.decode(line, key) {
       case "op": op = value
-      case "report": report = value
+      // A null member is the member absent, as in a report.
+      case "report": report = tape[value].kind == .null ? nil : value
       // A null member is the member absent, as in a report.
       case "sink": sink = tape[value].kind == .null ? nil : value
       case "seqs": seqs = tape[value].kind == .null ? nil : value

@@ -382,7 +382,7 @@ public enum MappingLoader {
             let fits =
               type == .bool
               ? ["true", "false", "yes", "no", "y", "n", "1", "0", "نعم", "لا"].contains(CellComparison.folded(value))
-              : Double(value).map { $0.isFinite } ?? false
+              : RowMapper.decimal(value).flatMap(Double.init).map { $0.isFinite } ?? false
             if !fits {
               fail(position, "\(path) is \(type == .bool ? "yes or no" : "a number"), but map gives '\(key)' '\(value)'")
             }

@@ -12,18 +12,25 @@ public enum TableOpening {
     let format = mapping.format ?? named
     do {
       return try open(path, as: format, mapping: mapping)
-    } catch let error as TableError where error.row == nil {
+    } catch let error as TableError where error.row == nil && Self.isWrongReader(error) {
       // Said with what chose the reader: the mapping's format, or the file's name.
-      let zip = error.message.hasPrefix("the file is a zip archive")
-      if let given = mapping.format, given != named, !(given == "ndjson" && named == "jsonl") {
+      if let given = mapping.format, given != named, !(given == "ndjson" && named == "jsonl"), !named.isEmpty {
         throw TableError(
           row: nil,
-          error.message + " (the mapping \(mapping.name) reads \(given) files, its format:; "
-            + (named.isEmpty ? "is it this file's mapping?)" : "this file is named .\(named): is it this file's mapping?)"))
+          error.message + " (the mapping \(mapping.name) reads \(given) files, its format:; this file is named .\(named): "
+            + "is it this file's mapping?)")
       }
-      if zip, mapping.format == nil { throw TableError(row: nil, error.message + ": name it .xlsx") }
+      if error.message.hasPrefix("the file is a zip archive") {
+        throw TableError(row: nil, error.message + ": name it .xlsx, or read it with a mapping whose format: is xlsx")
+      }
       throw error
     }
+  }
+
+  /// Whether an error says the file is not what its reader reads (a workbook read as text,
+  /// text that is no JSON export), rather than a fault of the file's own.
+  private static func isWrongReader(_ error: TableError) -> Bool {
+    ["the file is a zip archive", "not an XLSX workbook", "the top level must be"].contains { error.message.hasPrefix($0) }
   }
 
   private static func open(_ path: String, as format: String, mapping: Mapping) throws -> any TableReader {

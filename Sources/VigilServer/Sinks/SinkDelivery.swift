@@ -21,6 +21,8 @@ public final class SinkDelivery: @unchecked Sendable {
   /// `<name>.resend`: what `vigil sinks resend` asked for and the sink has not done yet, so
   /// that a stop in between does not forget it.
   private let resendRequest: ResendRequest
+  /// Orders the writes of `resendRequest`.
+  private let resendFileLock = NSLock()
   /// Writes a `vigil.sink_conflict` record (its message); set once the daemon runs.
   private let raise = NIOLockedValueBox<(@Sendable (String) -> Void)?>(nil)
   private let cursorPath: String
@@ -342,24 +344,28 @@ public final class SinkDelivery: @unchecked Sendable {
   /// many are parked now. The sink's thread sends them at its next round.
   public func requestResend(_ seqs: [UInt64]?) -> Int {
     wake.lock()
-    let count = state.withLockedValue { state in
+    let (count, asked, generation) = state.withLockedValue { state in
       switch (state.resend, seqs) {
       case (.some(.some(let asked)), .some(let more)): state.resend = .some(asked.union(more))
       case (.none, .some(let more)): state.resend = .some(Set(more))
       default: state.resend = .some(nil)
       }
       state.resendAsked += 1
-      // Kept on disk, under the lock so that the file says the last request: a stop before
-      // the sink's next round does not forget it.
-      if let asked = state.resend {
+      return (state.parked, state.resend, state.resendAsked)
+    }
+    wake.signal()
+    wake.unlock()
+    // Kept on disk outside the locks every commit takes (a sync may be slow), the last
+    // request's last: a stop before the sink's next round does not forget it.
+    if let asked {
+      resendFileLock.lock()
+      defer { resendFileLock.unlock() }
+      if state.withLockedValue({ $0.resendAsked == generation && $0.resend != nil }) {
         do { try resendRequest.save(asked) } catch {
           log(.warning("sink \(name): \(error); the resend asked for is done at this run's next round but would not outlive a stop"))
         }
       }
-      return state.parked
     }
-    wake.signal()
-    wake.unlock()
     return count
   }
 
@@ -399,11 +405,7 @@ public final class SinkDelivery: @unchecked Sendable {
           $0.parked = all.count - done.count + refusedAgain.count
           // Asked still: the chosen records not answered yet (not those refused again now),
           // unless more was asked meanwhile.
-          if $0.resendAsked == askedTimes {
-            let remaining = Set(chosen.map(\.seq)).subtracting(done)
-            $0.resend = .some(remaining)
-            try? resendRequest.save(remaining)
-          }
+          if $0.resendAsked == askedTimes { $0.resend = .some(Set(chosen.map(\.seq)).subtracting(done)) }
         }
         throw partly
       }
@@ -412,13 +414,17 @@ public final class SinkDelivery: @unchecked Sendable {
       state.withLockedValue { $0.delivered += chosen.count - again.count }
     }
     try parked.replace(with: kept)
-    state.withLockedValue {
+    let done = state.withLockedValue {
       $0.parked = kept.count
       // Done, unless more was asked meanwhile: that is done at the next round.
-      if $0.resendAsked == askedTimes {
-        $0.resend = nil
-        resendRequest.remove()
-      }
+      guard $0.resendAsked == askedTimes else { return false }
+      $0.resend = nil
+      return true
+    }
+    if done {
+      resendFileLock.lock()
+      if state.withLockedValue({ $0.resendAsked == askedTimes }) { resendRequest.remove() }
+      resendFileLock.unlock()
     }
     return !chosen.isEmpty
   }
