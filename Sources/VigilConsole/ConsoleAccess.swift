@@ -81,13 +81,7 @@ public struct ConsoleAccess: Sendable {
     }
     if host.hasPrefix("[") {
       guard let close = host.firstIndex(of: "]"), isPort(host[host.index(after: close)...]) else { return false }
-      var address = in6_addr()
-      let literal = String(host[host.index(after: host.startIndex)..<close])
-      guard inet_pton(AF_INET6, literal, &address) == 1 else { return false }
-      let bytes = withUnsafeBytes(of: &address) { Array($0) }
-      let loopback = bytes[0..<15].allSatisfy { $0 == 0 } && bytes[15] == 1
-      let mappedLoopback = bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127
-      return loopback || mappedLoopback
+      return HTTPAddress.isLoopbackIPv6(String(host[host.index(after: host.startIndex)..<close]))
     }
     if let colon = host.lastIndex(of: ":") {
       guard isPort(host[colon...]) else { return false }
@@ -100,12 +94,7 @@ public struct ConsoleAccess: Sendable {
       && !host.dropLast(".localhost".count).split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty)
     if host == "localhost" || underLocalhost || Self.otherLoopbackNames.contains(String(host)) { return true }
     if let own = Self.hostName, host == own || host == own.prefix(while: { $0 != "." }) { return true }
-    var address = in_addr()
-    // inet_aton takes every form of an IPv4 address a browser would send (127.1, 0x7f.1).
-    guard host.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == "." || $0 == "x") }),
-      inet_aton(String(host), &address) == 1
-    else { return false }
-    return UInt32(bigEndian: address.s_addr) >> 24 == 127
+    return HTTPAddress.isLoopbackIPv4(String(host))
   }
 
   static let otherLoopbackNames: Set<String> = ["localhost.localdomain", "ip6-localhost", "ip6-loopback"]

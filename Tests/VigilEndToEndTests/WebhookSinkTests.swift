@@ -42,6 +42,15 @@ struct WebhookSinkTests {
     return text.split(separator: "\n").compactMap { SinkEndToEndTests.seq(of: $0) }.max() ?? 0
   }
 
+  /// Has `receiver` refuse the `nth` alert record to come (1: the next), once the rule
+  /// set's record is in the log; its seq.
+  static func refuse(_ nth: Int, of receiver: WebhookReceiver, in directory: TemporaryDirectory) -> UInt64 {
+    #expect(eventually { Self.lastSeq(in: directory.path) >= 1 }, "the rule set's record is in the log")
+    let refused = UInt64(Self.lastSeq(in: directory.path) + nth)
+    receiver.refuse(seq: refused)
+    return refused
+  }
+
   static func sinkStatus(_ daemon: RunningDaemon) throws -> [String: Any] {
     try SinkEndToEndTests.sinkStatus(daemon)
   }
@@ -51,9 +60,7 @@ struct WebhookSinkTests {
     let receiver = try WebhookReceiver(unavailable: 3)
     let daemon = try Self.daemon(in: directory, receiver: receiver)
     // The third alert of the reports below is refused: its seq is known before they go in.
-    #expect(eventually { Self.lastSeq(in: directory.path) >= 1 }, "the rule set's record is in the log")
-    let refused = UInt64(Self.lastSeq(in: directory.path) + 3)
-    receiver.refuse(seq: refused)
+    let refused = Self.refuse(3, of: receiver, in: directory)
     let answers = try daemon.exchange((0..<4).map { DaemonEndToEndTests.report("HOOK-\($0)") })
     #expect(answers.count == 4 && answers.allSatisfy { $0.contains(#""ok":true"#) })
     let logged = try SinkEndToEndTests.loggedAlerts(in: directory.path)
@@ -130,9 +137,7 @@ struct WebhookSinkTests {
     let directory = try TemporaryDirectory()
     let receiver = try WebhookReceiver(unavailable: 0)
     let daemon = try Self.daemon(in: directory, receiver: receiver)
-    #expect(eventually { Self.lastSeq(in: directory.path) >= 1 }, "the rule set's record is in the log")
-    let refused = UInt64(Self.lastSeq(in: directory.path) + 1)
-    receiver.refuse(seq: refused)
+    let refused = Self.refuse(1, of: receiver, in: directory)
     #expect(try daemon.exchange([DaemonEndToEndTests.report("KEY-0")]).first?.contains(#""ok":true"#) == true)
     #expect(try eventually { try Self.sinkStatus(daemon)["parked"] as? Int == 1 && Self.sinkStatus(daemon)["lag"] as? Int == 0 })
 
@@ -170,9 +175,7 @@ struct WebhookSinkTests {
     let directory = try TemporaryDirectory()
     let receiver = try WebhookReceiver(unavailable: 0)
     let daemon = try Self.daemon(in: directory, receiver: receiver)
-    #expect(eventually { Self.lastSeq(in: directory.path) >= 1 }, "the rule set's record is in the log")
-    let refused = UInt64(Self.lastSeq(in: directory.path) + 2)
-    receiver.refuse(seq: refused)
+    let refused = Self.refuse(2, of: receiver, in: directory)
     receiver.beUnavailable(next: 0, afterRefusal: 1)
     _ = try daemon.exchange((0..<4).map { DaemonEndToEndTests.report("KEEP-\($0)") })
     let logged = try SinkEndToEndTests.loggedAlerts(in: directory.path)
@@ -300,9 +303,7 @@ struct WebhookSinkTests {
     let directory = try TemporaryDirectory()
     let receiver = try WebhookReceiver(unavailable: 0)
     let first = try Self.daemon(in: directory, receiver: receiver)
-    #expect(eventually { Self.lastSeq(in: directory.path) >= 1 }, "the rule set's record is in the log")
-    let refused = UInt64(Self.lastSeq(in: directory.path) + 1)
-    receiver.refuse(seq: refused)
+    let refused = Self.refuse(1, of: receiver, in: directory)
     _ = try first.exchange([DaemonEndToEndTests.report("KEEP-1")])
     #expect(try eventually { try Self.sinkStatus(first)["parked"] as? Int == 1 && Self.sinkStatus(first)["lag"] as? Int == 0 })
     // The receiver is down when the resend is asked: it cannot be done before the stop.

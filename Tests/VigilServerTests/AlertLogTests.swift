@@ -11,6 +11,28 @@ private func record(_ rule: String, message: String = "m") -> AlertRecord {
     tags: ["indiscriminate_weapons"], ruleset: "sha256:" + String(repeating: "a", count: 64))
 }
 
+/// A new directory whose alert log holds a synced record for each rule (the log closed
+/// again), with the paths a test reopens it by.
+private struct LoggedFiles {
+  let directory: TemporaryDirectory
+  let lastHash: String
+  var path: String { directory.path + "/alerts.jsonl" }
+  var head: String { directory.path + "/alerts.head" }
+
+  init(_ rules: [String]) throws {
+    directory = try TemporaryDirectory()
+    let log = try AlertLog(path: directory.path + "/alerts.jsonl", headPath: directory.path + "/alerts.head")
+    try log.append(rules.map { record($0) })
+    try log.sync()
+    lastHash = log.lastHash
+  }
+}
+
+/// The line of the one record `rule` appended to `log`.
+private func appendedLine(_ log: AlertLog, _ rule: String) throws -> String {
+  String(decoding: try log.append([record(rule)])[0].line, as: UTF8.self)
+}
+
 @Suite("The alert log: its lines, its chain, and recovery after a crash")
 struct AlertLogTests {
   @Test func linesFollowTheSpecAndTheChainVerifiesIndependently() throws {
@@ -41,14 +63,9 @@ struct AlertLogTests {
   }
 
   @Test func seqAndChainContinueAfterARestart() throws {
-    let directory = try TemporaryDirectory()
-    let path = directory.path + "/alerts.jsonl"
-    do {
-      let log = try AlertLog(path: path, headPath: directory.path + "/alerts.head")
-      try log.append([record("a.b"), record("a.c")])
-      try log.sync()
-    }
-    let reopened = try AlertLog(path: path, headPath: directory.path + "/alerts.head")
+    let files = try LoggedFiles(["a.b", "a.c"])
+    let path = files.path
+    let reopened = try AlertLog(path: path, headPath: files.head)
     #expect(reopened.lastSeq == 2)
     try reopened.append([record("a.d")])
     try reopened.sync()
@@ -56,19 +73,14 @@ struct AlertLogTests {
   }
 
   @Test func aTornLastLineIsCutAndTheChainGoesOn() throws {
-    let directory = try TemporaryDirectory()
-    let path = directory.path + "/alerts.jsonl"
-    do {
-      let log = try AlertLog(path: path, headPath: directory.path + "/alerts.head")
-      try log.append([record("a.b"), record("a.c")])
-      try log.sync()
-    }
+    let files = try LoggedFiles(["a.b", "a.c"])
+    let path = files.path
     // A crash in the middle of the third line.
     let handle = try #require(FileHandle(forWritingAtPath: path))
     handle.seekToEndOfFile()
     handle.write(Data(#"{"seq":3,"time":"2016-03-04T04:4"#.utf8))
     try handle.close()
-    let reopened = try AlertLog(path: path, headPath: directory.path + "/alerts.head")
+    let reopened = try AlertLog(path: path, headPath: files.head)
     #expect(reopened.cutBytes == 32)
     #expect(reopened.lastSeq == 2)
     try reopened.append([record("a.d")])
@@ -79,14 +91,8 @@ struct AlertLogTests {
   /// A last line without its newline is torn (ALERTS.md), whatever it holds: cut, even a
   /// whole record that lost only its newline, and its bytes kept in `alerts.jsonl.torn`.
   @Test func aTornLineIsCutAndItsBytesAreKeptAside() throws {
-    let directory = try TemporaryDirectory()
-    let path = directory.path + "/alerts.jsonl"
-    let head = directory.path + "/alerts.head"
-    do {
-      let log = try AlertLog(path: path, headPath: head)
-      try log.append([record("a.b"), record("a.c")])
-      try log.sync()
-    }
+    let files = try LoggedFiles(["a.b", "a.c"])
+    let (path, head) = (files.path, files.head)
     let bytes = try #require(FileManager.default.contents(atPath: path))
     try Data(bytes.dropLast()).write(to: URL(fileURLWithPath: path))
     let lastLine = try #require(String(decoding: bytes.dropLast(), as: UTF8.self).split(separator: "\n").last)
@@ -103,14 +109,8 @@ struct AlertLogTests {
   /// the last record, and the start says so.
   @Test(arguments: [true, false])
   func aLineAfterTheLastRecordIsNoNewStart(withHead: Bool) throws {
-    let directory = try TemporaryDirectory()
-    let path = directory.path + "/alerts.jsonl"
-    let head = directory.path + "/alerts.head"
-    do {
-      let log = try AlertLog(path: path, headPath: head)
-      try log.append([record("a.b"), record("a.c")])
-      try log.sync()
-    }
+    let files = try LoggedFiles(["a.b", "a.c"])
+    let (path, head) = (files.path, files.head)
     if !withHead { try FileManager.default.removeItem(atPath: head) }
     let handle = try #require(FileHandle(forWritingAtPath: path))
     handle.seekToEndOfFile()
@@ -121,47 +121,35 @@ struct AlertLogTests {
     #expect(reopened.linesAfterLastRecord == 2)
     #expect(reopened.endBehindHead == nil)
     #expect(reopened.linesAfterLastRecordNote?.contains("ends with 2 lines that are no alert record") == true)
-    let line = String(decoding: try reopened.append([record("a.d")])[0].line, as: UTF8.self)
+    let line = try appendedLine(reopened, "a.d")
     #expect(line.hasPrefix(#"{"seq":3,"#))
   }
 
   /// A last record altered past reading (`#` before it), without alerts.head: its seq is
   /// still not given again.
   @Test func anAlteredLastRecordsSeqIsNotGivenAgain() throws {
-    let directory = try TemporaryDirectory()
-    let path = directory.path + "/alerts.jsonl"
-    let head = directory.path + "/alerts.head"
-    do {
-      let log = try AlertLog(path: path, headPath: head)
-      try log.append([record("a.b"), record("a.c"), record("a.d")])
-      try log.sync()
-    }
+    let files = try LoggedFiles(["a.b", "a.c", "a.d"])
+    let (path, head) = (files.path, files.head)
     try FileManager.default.removeItem(atPath: head)
     var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
     lines[2] = "#" + lines[2]
     try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
     let reopened = try AlertLog(path: path, headPath: head)
     #expect(reopened.lastSeq == 3)
-    let line = String(decoding: try reopened.append([record("a.e")])[0].line, as: UTF8.self)
+    let line = try appendedLine(reopened, "a.e")
     #expect(line.hasPrefix(#"{"seq":4,"#))
   }
 
   @Test func aNewFileContinuesFromTheHead() throws {
-    let directory = try TemporaryDirectory()
-    let path = directory.path + "/alerts.jsonl"
-    let head = directory.path + "/alerts.head"
-    do {
-      let log = try AlertLog(path: path, headPath: head)
-      try log.append([record("a.b"), record("a.c")])
-      try log.sync()
-    }
+    let files = try LoggedFiles(["a.b", "a.c"])
+    let (path, head) = (files.path, files.head)
     let lastHash = try #require(try AlertLog(path: path, headPath: head).lastHash as String?)
     // Rotated away: the next file starts empty and carries the chain on.
     try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
     let rotated = try AlertLog(path: path, headPath: head)
     #expect(rotated.lastSeq == 2)
     #expect(rotated.lastHash == lastHash)
-    let line = String(decoding: try rotated.append([record("a.d")])[0].line, as: UTF8.self)
+    let line = try appendedLine(rotated, "a.d")
     #expect(line.hasPrefix(#"{"seq":3,"#))
     #expect(line.contains(#""prev":"\#(lastHash)""#))
   }
@@ -170,14 +158,8 @@ struct AlertLogTests {
   /// no head at all: the chain goes on from the rotated file's last record, so no `seq` is
   /// given twice and the chain does not fork.
   @Test(arguments: [true, false]) func aHeadBehindTheRotatedFileOrMissingGivesWayToIt(headRemoved: Bool) throws {
-    let directory = try TemporaryDirectory()
-    let path = directory.path + "/alerts.jsonl"
-    let head = directory.path + "/alerts.head"
-    do {
-      let log = try AlertLog(path: path, headPath: head)
-      try log.append([record("a.b"), record("a.c")])
-      try log.sync()
-    }
+    let files = try LoggedFiles(["a.b", "a.c"])
+    let (path, head) = (files.path, files.head)
     let stale = try Data(contentsOf: URL(fileURLWithPath: head))
     let lastHash: String
     do {
@@ -191,7 +173,7 @@ struct AlertLogTests {
     let rotated = try AlertLog(path: path, headPath: head)
     #expect(rotated.lastSeq == 4 && rotated.lastHash == lastHash)
     #expect(rotated.endBehindHead == nil)
-    let line = String(decoding: try rotated.append([record("a.f")])[0].line, as: UTF8.self)
+    let line = try appendedLine(rotated, "a.f")
     #expect(line.hasPrefix(#"{"seq":5,"#) && line.contains(#""prev":"\#(lastHash)""#), "\(line)")
   }
 
@@ -215,7 +197,7 @@ struct AlertLogTests {
       let cut = try AlertLog(path: path, headPath: head)
       #expect(cut.endBehindHead?.loggedSeq == 1 && cut.endBehindHead?.headSeq == 3)
       #expect(cut.lastSeq == 3 && cut.lastHash == lastHash)
-      let next = String(decoding: try cut.append([record("a.e")])[0].line, as: UTF8.self)
+      let next = try appendedLine(cut, "a.e")
       try cut.sync()
       #expect(next.hasPrefix(#"{"seq":4,"#) && next.contains(#""prev":"\#(lastHash)""#))
       #expect(try verifyChain(path) == "bad 2", "seq 4 follows seq 1: the gap shows")
@@ -277,16 +259,8 @@ struct AlertLogTests {
   /// A crash in the middle of a rotation may leave the log under its second name alone:
   /// the next start puts it back, and the chain goes on from its end.
   @Test func aLogLeftAsideByACrashIsPutBack() throws {
-    let directory = try TemporaryDirectory()
-    let path = directory.path + "/alerts.jsonl"
-    let head = directory.path + "/alerts.head"
-    let lastHash: String
-    do {
-      let log = try AlertLog(path: path, headPath: head)
-      try log.append([record("a.b"), record("a.c")])
-      try log.sync()
-      lastHash = log.lastHash
-    }
+    let files = try LoggedFiles(["a.b", "a.c"])
+    let (directory, path, head, lastHash) = (files.directory, files.path, files.head, files.lastHash)
     #expect(rename(path, directory.path + "/.alerts.jsonl.rotating") == 0)
     let reopened = try AlertLog(path: path, headPath: head)
     #expect(reopened.lastSeq == 2 && reopened.lastHash == lastHash)

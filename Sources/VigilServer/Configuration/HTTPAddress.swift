@@ -53,16 +53,25 @@ public struct HTTPAddress: Sendable, Equatable, CustomStringConvertible {
     // Not `localhost.`: the system resolves a name with a trailing dot through DNS, not
     // the hosts file, and the console would listen wherever DNS says, without a token.
     let name = host.lowercased()
-    if name == "localhost" { return true }
-    var address6 = in6_addr()
-    if inet_pton(AF_INET6, name, &address6) == 1 {
-      let bytes = withUnsafeBytes(of: &address6) { Array($0) }
-      let loopback = bytes[0..<15].allSatisfy { $0 == 0 } && bytes[15] == 1
-      let mapped = bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127
-      return loopback || mapped
-    }
+    return name == "localhost" || Self.isLoopbackIPv6(name) || Self.isLoopbackIPv4(name)
+  }
+
+  /// An IPv6 address (without brackets) that is `::1`, or an IPv4 loopback address mapped
+  /// into IPv6 (`::ffff:127.0.0.1`).
+  public static func isLoopbackIPv6(_ literal: String) -> Bool {
+    var address = in6_addr()
+    guard inet_pton(AF_INET6, literal, &address) == 1 else { return false }
+    let bytes = withUnsafeBytes(of: &address) { Array($0) }
+    let loopback = bytes[0..<15].allSatisfy { $0 == 0 } && bytes[15] == 1
+    let mapped = bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127
+    return loopback || mapped
+  }
+
+  /// An IPv4 address in 127.0.0.0/8, in every form inet_aton reads (and a browser sends:
+  /// `127.1`, `0x7f.1`).
+  public static func isLoopbackIPv4(_ text: String) -> Bool {
     var address = in_addr()
-    guard name.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == "." || $0 == "x") }), inet_aton(name, &address) == 1
+    guard text.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == "." || $0 == "x") }), inet_aton(text, &address) == 1
     else { return false }
     return UInt32(bigEndian: address.s_addr) >> 24 == 127
   }
