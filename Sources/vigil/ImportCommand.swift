@@ -31,11 +31,12 @@ struct Import: ParsableCommand {
   @Flag(help: "One JSON object per line: each verdict, then the counts.")
   var json = false
 
-  @Argument(help: ArgumentHelp("The files to import.", valueName: "FILE"))
+  @Argument(help: ArgumentHelp("The files to import (- for standard input, read by the mapping's format:).", valueName: "FILE"))
   var files: [String]
 
   func validate() throws {
-    guard !files.isEmpty else { throw ValidationError("name at least one file to import") }
+    guard !files.isEmpty else { throw ValidationError("name at least one file to import (- for standard input)") }
+    guard files.filter({ $0 == "-" }).count <= 1 else { throw ValidationError("standard input (-) can be read once only") }
   }
 
   /// For `--check`: a row whose id an earlier row of this import gave to another report.
@@ -55,18 +56,24 @@ struct Import: ParsableCommand {
   func run() throws {
     let mapping = try Self.loadMapping(map)
     var tables: [(name: String, reader: any TableReader, mapper: RowMapper)] = []
+    let standardInput = try files.contains("-") ? ImportStandardInput(mapping: mapping) : nil
+    defer { standardInput?.remove() }
     for file in files {
       let reader: any TableReader
+      // `-` is standard input; what the readers say of its path is said of `<stdin>`.
+      let path = file == "-" ? standardInput?.path ?? file : file
+      let name = file == "-" ? ImportStandardInput.name : file
+      let named = { (message: String) in file == "-" ? standardInput?.naming(message) ?? message : message }
       do {
-        reader = try Self.open(file, mapping: mapping)
+        reader = try Self.open(path, mapping: mapping)
       } catch {
-        throw CommandFailure(status: 2, sentence: "\(file): \(error)")
+        throw CommandFailure(status: 2, sentence: "\(name): \(named("\(error)"))")
       }
       let mapper = RowMapper(mapping: mapping, table: reader)
       if let problem = mapper.missingColumnsProblem(header: reader.header, partRead: reader.partRead) {
-        throw CommandFailure(status: 2, sentence: "\(file): \(problem)")
+        throw CommandFailure(status: 2, sentence: "\(name): \(named(problem))")
       }
-      tables.append((file, reader, mapper))
+      tables.append((name, reader, mapper))
     }
     let counts = NIOLockedValueBox(ImportCounts())
     let work = UncheckedTables(tables: tables)
