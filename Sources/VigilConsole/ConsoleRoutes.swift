@@ -28,20 +28,24 @@ struct ConsoleRoutes {
     }
     router.get("/rules") { _, _ in html(views.rulesPage()) }
     router.get("/health") { _, _ in html(views.healthPage()) }
-    router.get("/login") { _, _ in html(views.loginPage(failed: false, required: access.required)) }
+    router.get("/login") { request, _ in
+      let next = SignInReturn.path((try? query(of: request))?.first { $0.0 == "next" }?.1)
+      return html(views.loginPage(failed: false, required: access.required, next: next))
+    }
     router.post("/login") { request, _ in
       var request = request
       let body = try await request.collectBody(upTo: 4096)
       let form = (try? AlertQueryParameters.pairs(String(buffer: body))) ?? []
+      let next = SignInReturn.path(form.first { $0.0 == "next" }?.1)
       guard access.matches(form.first { $0.0 == "token" }?.1 ?? "") else {
-        var response = html(views.loginPage(failed: true, required: access.required))
+        var response = html(views.loginPage(failed: true, required: access.required, next: next))
         response.status = .unauthorized
         // Every 401 names its scheme (RFC 9110 §11.6.1), this one too.
         response.headers[.wwwAuthenticate] = "Bearer realm=\"vigil\""
         return response
       }
       var headers = HTTPFields()
-      headers[.location] = "/"
+      headers[.location] = next ?? "/"
       if access.required { headers[.setCookie] = access.sessionCookie }
       return Response(status: .seeOther, headers: headers)
     }

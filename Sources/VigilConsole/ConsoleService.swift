@@ -180,7 +180,8 @@ struct ConsoleGuard: RouterMiddleware {
         wantsPage
         ? HTML.page(
           title: "Sign in", current: "", node: "",
-          body: "<h1>401: sign in</h1><p>This console needs its access token. <a href=\"/login\">Sign in</a>.</p>",
+          body: "<h1>401: sign in</h1><p>This console needs its access token. <a href=\""
+            + HTML.escape(SignInReturn.link(from: request.uri.description)) + "\">Sign in</a>.</p>",
           script: false)
         : "{\"ok\":false,\"error\":{\"code\":\"unauthorized\",\"message\":\"this console needs its access token: Authorization: Bearer <token>\"}}\n"
       return Response(status: .unauthorized, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))

@@ -409,12 +409,15 @@ struct ConsoleViews: Sendable {
 
   // MARK: Login
 
-  func loginPage(failed: Bool, required: Bool) -> String {
+  /// The sign-in form; `next`, a path checked by `SignInReturn`, is where it sends the
+  /// browser back to once the token is right.
+  func loginPage(failed: Bool, required: Bool, next: String? = nil) -> String {
+    let back = next.map { "<input type=\"hidden\" name=\"next\" value=\"\(HTML.escape($0))\">" } ?? ""
     let body = """
       <h1>Sign in</h1>
       \(required ? "" : "<p class=\"muted\">This console asks for no token (it listens on a loopback address).</p>")
       \(failed ? "<p class=\"bad\" id=\"login-failed\">That is not the token.</p>" : "")
-      <form id="login" method="post" action="/login"><label>access token<input type="password" name="token" autocomplete="current-password" required></label> <button>Sign in</button></form>
+      <form id="login" method="post" action="/login"><label>access token<input type="password" name="token" autocomplete="current-password" required></label>\(back) <button>Sign in</button></form>
       """
     return HTML.page(title: "Sign in", current: "", node: daemon.nodeName, body: body, script: false)
   }

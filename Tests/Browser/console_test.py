@@ -1185,6 +1185,26 @@ class Run:
                 self.browser.get(base + "/health")
                 if self.browser.all("#node"):
                     problems.append("token daemon: /health shows #node without the cookie")
+                # a page asked for without the cookie: its sign-in link comes back to it
+                wanted = "/alerts?priority=critical&rule=access.*"
+                self.browser.get(base + wanted)
+                links = self.browser.all('a[href^="/login"]')
+                if not links:
+                    problems.append(f"token daemon: {wanted} without the cookie shows no sign-in link")
+                else:
+                    links[0].click()
+                    time.sleep(0.5)
+                    field = self.browser.all('form input[name="token"]')
+                    if not field:
+                        problems.append("token daemon: the 401 page's link led to no sign-in form")
+                    else:
+                        field[0].send_keys(token)
+                        self.browser.js("return arguments[0].form", field[0]).submit()
+                        time.sleep(1)
+                        landed = urllib.parse.urlsplit(self.browser.driver.current_url)
+                        if (landed.path, urllib.parse.parse_qsl(landed.query)) != ("/alerts", [("priority", "critical"), ("rule", "access.*")]):
+                            problems.append(f"token daemon: signing in from {wanted} landed on {self.browser.driver.current_url}")
+                    self.browser.driver.delete_all_cookies()
         except Failure as failure:
             problems.append(str(failure))
         finally:

@@ -945,6 +945,23 @@ struct ConsoleEndToEndTests {
     #expect(try http.request(path: "/api/status", headers: ["Cookie": cookie]).status == 200)
     #expect(try http.request(path: "/metrics", headers: ["Cookie": "a=b; " + cookie]).status == 200)
     #expect(try http.request(path: "/api/status", headers: ["Cookie": cookie + "0"]).status == 401)
+
+    // The sign-in goes back to the page that asked for it, and only to a page of this console.
+    let asked = try http.request(path: "/alerts?rule=access.*&priority=high")
+    #expect(asked.body.contains(#"href="/login?next=/alerts%3Frule%3Daccess.%2A%26priority%3Dhigh""#), "\(asked.body)")
+    let page = try http.request(path: "/login?next=/alerts%3Frule%3Daccess.%2A%26priority%3Dhigh")
+    #expect(page.body.contains(#"<input type="hidden" name="next" value="/alerts?rule=access.*&amp;priority=high">"#), "\(page.body)")
+    let back = try http.request(
+      method: "POST", path: "/login", headers: form,
+      body: "token=" + Self.encoded(token) + "&next=" + Self.encoded("/alerts?rule=access.*&priority=high"))
+    #expect(back.status == 303 && back.headers["location"] == "/alerts?rule=access.*&priority=high", "\(back.headers)")
+    for elsewhere in ["//evil.example/x", "/\\evil.example", "https://evil.example/", "/login?next=/", "/a b"] {
+      let sent = try http.request(
+        method: "POST", path: "/login", headers: form, body: "token=" + Self.encoded(token) + "&next=" + Self.encoded(elsewhere))
+      #expect(sent.headers["location"] == "/", "next=\(elsewhere): \(sent.headers)")
+      let form = try http.request(path: "/login?next=" + Self.encoded(elsewhere))
+      #expect(!form.body.contains(#"name="next""#), "next=\(elsewhere): \(form.body)")
+    }
     expectCleanStop(daemon)
   }
 
