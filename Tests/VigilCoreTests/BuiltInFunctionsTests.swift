@@ -46,6 +46,18 @@ struct BuiltInFunctionsTests {
     (#""access":{"requested_by":"World Food Programme (WFP)"}"#, "mentions(access.requested_by, 'WFP')", true),
     (#""access":{"requested_by":"SARC"}"#, "mentions(access.requested_by, un_agencies)", false),
     (#""narrative":"no requester""#, "mentions(access.requested_by, un_agencies)", false),
+    // `extra` values read as the function's parameter says: a string as text or a time,
+    // an array as its texts, a number's text as a number; another type is absent
+    (#""extra":{"group":"Daesh fighters"}"#, "mentions(extra.group, Daesh)", true),
+    (#""extra":{"group":"the Daesh"}"#, "mentions(extra.group, ISIL)", false),
+    (#""extra":{"groups":["FSA","Jabhat al-Nusra"]}"#, "mentions(extra.groups, 'al-Nusra')", true),
+    (#""extra":{"group":5}"#, "mentions(extra.group, '5')", false),
+    (#""extra":{"items":["burns kits"]}"#, "mentions_part(extra.items, burn)", true),
+    (#""extra":{"town":"MADAYA"}"#, "normalized(extra.town) = madaya", true),
+    (#""extra":{"sent":"2016-01-01"}"#, "days_between(extra.sent, occurred_at) > 60", true),
+    (#""extra":{"sent":"2016-03-01"}"#, "days_between(extra.sent, occurred_at) > 60", false),
+    (#""extra":{"sent":"last week"}"#, "not days_between(extra.sent, occurred_at) > 0", true),
+    (#""extra":{"sent":{"day":"2016-01-01"}}"#, "days_between(extra.sent.day, occurred_at) > 60", true),
   ]
 
   @Test(arguments: cases)

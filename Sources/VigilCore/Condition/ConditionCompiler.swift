@@ -377,7 +377,11 @@ public struct ConditionCompiler: Sendable {
             name.start, name.end,
             "\(function.name)(…) expects \(expected.name) here; \(name.text) is \(field.type.name)")
         }
-        arguments.append(.field(field))
+        if let expected, field.type == .dynamic {
+          arguments.append(.field(ExtraArgument.field(field, readAs: expected)))
+        } else {
+          arguments.append(.field(field))
+        }
       case (.actor, .word(let name)):
         let actors = ReportSchema.paths.filter(Self.isActor)
         guard let field = ReportSchema.field(name.text), Self.isActor(name.text) else {
