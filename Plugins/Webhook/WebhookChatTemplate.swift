@@ -65,10 +65,16 @@ struct WebhookChatTemplate: Equatable {
   /// cannot write `<!channel>` or a link `<https://…|a trusted name>`; an `@` before a
   /// letter gets a word joiner (U+2060) after it, so `@here`, `@channel`, `@all` or a
   /// user's name in a report notify nobody; and so does a `]` before `(`, so Markdown's
-  /// `[a trusted name](https://…)` and `![](https://…)` stay text. The template's own words are left as written:
-  /// they are the operator's.
+  /// `[a trusted name](https://…)` and `![](https://…)` stay text, and a `]` before `[`,
+  /// so a reference link `[a trusted name][1]` does too. Line breaks and other control
+  /// characters (U+2028 and U+2029 too) become spaces: a report's text stays on the
+  /// message's line, and cannot start a line of its own that looks like another alert, or
+  /// a Markdown heading, list or link definition. The template's own words are left as
+  /// written: they are the operator's.
   static func inert(_ text: String) -> String {
-    guard text.unicodeScalars.contains(where: { "&<>@]".unicodeScalars.contains($0) }) else { return text }
+    guard text.unicodeScalars.contains(where: { "&<>@]".unicodeScalars.contains($0) || isLineBreaking($0) }) else {
+      return text
+    }
     var out = String.UnicodeScalarView()
     let scalars = Array(text.unicodeScalars)
     for (index, scalar) in scalars.enumerated() {
@@ -82,11 +88,17 @@ struct WebhookChatTemplate: Equatable {
       case "]":
         // `[name](url)` and `![](url)`: Mattermost's Markdown links and images need `](`.
         out.append(scalar)
-        if index + 1 < scalars.count, scalars[index + 1] == "(" { out.append("\u{2060}") }
+        if index + 1 < scalars.count, scalars[index + 1] == "(" || scalars[index + 1] == "[" { out.append("\u{2060}") }
+      case _ where isLineBreaking(scalar): out.append(" ")
       default: out.append(scalar)
       }
     }
     return String(out)
+  }
+
+  /// A control character (C0, DEL, C1) or a line or paragraph separator.
+  private static func isLineBreaking(_ scalar: Unicode.Scalar) -> Bool {
+    scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
   }
 
   /// A field as words: a list (`basis`) joined with semicolons (as the rule catalogue

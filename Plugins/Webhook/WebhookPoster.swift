@@ -44,7 +44,8 @@ final class WebhookPoster: Sendable {
     // again quietly until timeout_s.
     configuration.connectionPool.retryConnectionEstablishment = false
     client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    receiver = (url.host ?? "?") + (url.port.map { ":\($0)" } ?? "")
+    let host = url.host ?? "?"
+    receiver = (host.contains(":") ? "[\(host)]" : host) + (url.port.map { ":\($0)" } ?? "")
   }
 
   deinit {

@@ -110,6 +110,11 @@ struct WebhookSettings {
       throw PluginSettingsError(
         "url must be an http or https address such as https://chat.example.org/hooks/abc, got \(text)")
     }
+    // ConnectionTarget takes the port as a UInt16: above 65535 it stopped vigild at the
+    // first delivery (and at every start after it, the record still to be sent).
+    if let port = url.port, !(1...65535).contains(port) {
+      throw PluginSettingsError("url's port must be from 1 to 65535, got \(port)")
+    }
     // A user or password in the address is not sent (the client takes no credentials from
     // it): refused, and not repeated, since it holds a password.
     guard url.user == nil, url.password == nil else {

@@ -42,6 +42,9 @@ struct WebhookTests {
     ([("secret_file", "SECRETS/secret")], "url is required"),
     ([("url", "ftp://example.org/x"), ("secret_file", "SECRETS/secret")], "url must be an http or https address"),
     ([("url", "not a url"), ("secret_file", "SECRETS/secret")], "url must be an http or https address"),
+    ([("url", "http://127.0.0.1:99999/hook"), ("secret_file", "SECRETS/secret")], "url's port must be from 1 to 65535, got 99999"),
+    ([("url", "http://127.0.0.1:65536/hook"), ("secret_file", "SECRETS/secret")], "url's port must be from 1 to 65535, got 65536"),
+    ([("url", "http://127.0.0.1:0/hook"), ("secret_file", "SECRETS/secret")], "url's port must be from 1 to 65535, got 0"),
     ([("url", "http://alice:S3cret@example.org/x"), ("secret_file", "SECRETS/secret")], "url must not carry a user or password"),
     ([("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("format", "chat"), ("text", "")], "text must not be empty"),
     ([("url", "http://example.org/x")], "secret_file is required"),
@@ -210,6 +213,11 @@ struct WebhookTests {
     let line = #"{"seq":3,"time":"2026-11-29T03:43:08.000Z","rule":"r.x","priority":"high","report_id":"A","message":"by <!here> @all","basis":[],"prev":"p","hash":"h"}"#
     #expect(try WebhookChatTemplate("<@U1> {message}").render(line: line, seq: 3, node: "n") == "<@U1> by &lt;!here&gt; @\u{2060}all")
     #expect(WebhookChatTemplate.inert("[OCHA portal](https://evil) ![](https://t/p) [a] (b)") == "[OCHA portal]\u{2060}(https://evil) ![]\u{2060}(https://t/p) [a] (b)")
+    // A report's line breaks cannot start a line that looks like another alert, a heading
+    // or a reference link's definition; nor can a reference link be written.
+    #expect(
+      WebhookChatTemplate.inert("Darayya\n:rotating_light: [critical] x\r\n# all clear\u{2028}[OCHA][1]\u{85}[1]: https://evil\t.")
+        == "Darayya :rotating_light: [critical] x  # all clear [OCHA]\u{2060}[1] [1]: https://evil .")
   }
 
   @Test func aChatBodyIsTextJSONWithOneLinePerRecord() throws {
