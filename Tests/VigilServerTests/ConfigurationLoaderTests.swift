@@ -160,6 +160,18 @@ struct ConfigurationLoaderTests {
     #expect(try load("plugins: {}\n").plugins == [])
   }
 
+  /// A plugin's setting left empty keeps its default, as a core key does: it is not given
+  /// to the plugin at all (which would read `~` or nothing as the value).
+  @Test func aPluginSettingLeftEmptyKeepsItsDefault() throws {
+    let configuration = try load("plugins:\n  designations:\n    a: 1\n    b: ~\n    c:\n    d: null\n    e: '~'\n    f: {g: ~}\n")
+    #expect(
+      configuration.plugins == [
+        .init(
+          name: "designations",
+          settings: .mapping([.init(key: "a", value: .scalar("1")), .init(key: "e", value: .scalar("~")), .init(key: "f", value: .mapping([.init(key: "g", value: .scalar("~"))]))]))
+      ])
+  }
+
   static let refusals: [(String, [String])] = [
     (
       "sockets:\n  path: x\n",

@@ -180,7 +180,9 @@ private struct Reader {
           settingsPath + "." + (first.key.scalar?.string ?? "?"), first.key,
           "unknown setting: the \(name) plugin takes none (enable it with {})")
       }
-      return DaemonConfiguration.Plugin(name: name, settings: isNull(settings) ? .mapping([]) : value(settings))
+      // A setting left empty (`batch: ~`, `rules:`) keeps its default, as the core keys do.
+      let given = settings.mapping.map { Node.mapping(Node.Mapping($0.filter { !isNull($0.value) })) } ?? settings
+      return DaemonConfiguration.Plugin(name: name, settings: isNull(settings) ? .mapping([]) : value(given))
     }
   }
 

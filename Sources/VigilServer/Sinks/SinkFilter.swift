@@ -52,7 +52,7 @@ public struct SinkFilter: Sendable {
 
   private static func words(_ value: ConfigurationValue, _ key: String) throws(PluginSettingsError) -> [String] {
     guard case .sequence(let items) = value else {
-      throw PluginSettingsError("\(key) must be a list, such as [\"ceasefire.*\"]")
+      throw PluginSettingsError("\(key) must be a list, such as \(key == "tags" ? "[\"humanitarian_access\"]" : "[\"ceasefire.*\"]")")
     }
     var words: [String] = []
     for item in items {
