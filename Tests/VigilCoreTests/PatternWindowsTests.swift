@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import VigilCore
@@ -524,6 +525,57 @@ struct PatternWindowsTests {
           + "(examples are judged with the default, 90): a report in it comes too late for this configuration"
       ], "\(tenDays.warnings)")
     #expect(try RuleSetLoader(latenessHorizon: 30 * 86_400_000).load(source).get().warnings.isEmpty)
+    // A longer horizon than the default counts what the default leaves late: said so.
+    let quiet = Self.text(
+      """
+      - pattern: t.twice
+        desc: Two attacks on hospitals.
+        rules: [t.hospital]
+        count: 2
+        window: 60d
+        output: "%count"
+        priority: high
+        examples:
+          quiet:
+            - [{type: attack, occurred_at: 2016-04-01, target: {type: hospital}}, {type: attack, occurred_at: 2016-07-10, target: {type: hospital}}, {type: attack, occurred_at: 2016-04-02, target: {type: hospital}}]
+      """)
+    let year = try RuleSetLoader(latenessHorizon: 365 * 86_400_000)
+      .load([RuleSource(path: "Rules/p.yaml", name: "p.yaml", contents: Array(quiet.utf8))]).get()
+    #expect(
+      year.warnings.map(\.description) == [
+        "Rules/p.yaml:15:9: pattern t.twice: example quiet[0] fires on report 3 with rules.lateness_horizon_days: 365 "
+          + "(examples are judged with the default, 90): a report in it that comes too late by the default counts in this configuration"
+      ], "\(year.warnings)")
+  }
+
+  /// An example's reports arrive when the set is loaded, as the daemon's would: one dated
+  /// after that (2061 typed for 2016) counts in its own windows but does not make the
+  /// others late, as in the daemon. Judged as if every report were on time, the case did
+  /// not fire where vigild fires.
+  @Test func anExampleDatedInTheFutureDoesNotMakeTheOthersLate() throws {
+    let text = Self.text(
+      """
+      - pattern: t.twice
+        desc: Two attacks on hospitals.
+        rules: [t.hospital]
+        count: 2
+        window: 3d
+        output: "%count"
+        priority: high
+        examples:
+          fires:
+            - [{type: attack, occurred_at: 2016-04-01, target: {type: hospital}}, {type: attack, occurred_at: 2061-04-01, target: {type: hospital}}, {type: attack, occurred_at: 2016-04-02, target: {type: hospital}}]
+      """)
+    let source = [RuleSource(path: "Rules/p.yaml", name: "p.yaml", contents: Array(text.utf8))]
+    let now = Int64(Date(timeIntervalSince1970: 1_796_000_000).timeIntervalSince1970 * 1000)  // 2026
+    #expect(try RuleSetLoader(examplesReceivedAt: now).load(source).get().warnings.isEmpty)
+    // Received in 2062, the 2061 report is on time, and the third is late: the case fails.
+    let later = Int64(Date(timeIntervalSince1970: 2_910_000_000).timeIntervalSince1970 * 1000)
+    guard case .failure(let errors) = RuleSetLoader(examplesReceivedAt: later).load(source) else {
+      Issue.record("received in 2062, the example should not fire")
+      return
+    }
+    #expect(errors.errors.map(\.description) == ["Rules/p.yaml:15:9: pattern t.twice: example fires[0] does not fire"])
   }
 
   /// An example's report with an id seen before in its case is not counted, as vigild

@@ -369,11 +369,11 @@ extension Loading {
           guard recorded.insert(report.id).inserted else { continue }
           let matches = counted.filter { $0.matches(report) }.map { RuleMatch(rule: $0, message: "") }
           let events = pattern.event(for: report, fired: matches, index: 0).map { [$0] } ?? []
-          let observation = windows.observe(events, report: report, receivedAt: nil, patterns: [pattern]) { _ in [] }
+          let observation = windows.observe(events, report: report, receivedAt: examplesReceivedAt, patterns: [pattern]) { _ in [] }
           windows.settle()
           if !observation.completions.isEmpty { fired.append(index) }
           if configured != nil {
-            let seen = configured!.observe(events, report: report, receivedAt: nil, patterns: [pattern]) { _ in [] }
+            let seen = configured!.observe(events, report: report, receivedAt: examplesReceivedAt, patterns: [pattern]) { _ in [] }
             configured!.settle()
             if !seen.completions.isEmpty { firedConfigured.append(index) }
           }
@@ -388,7 +388,10 @@ extension Loading {
             RuleError(
               example.position,
               "\(label) \(outcome) with rules.lateness_horizon_days: \(days) (examples are judged with the default, "
-                + "\(PatternWindows.defaultHorizon / 86_400_000)): a report in it comes too late for this configuration"))
+                + "\(PatternWindows.defaultHorizon / 86_400_000)): "
+                + (latenessHorizon < PatternWindows.defaultHorizon
+                  ? "a report in it comes too late for this configuration"
+                  : "a report in it that comes too late by the default counts in this configuration")))
         }
         let last = reports.count - 1
         switch (key, fired) {

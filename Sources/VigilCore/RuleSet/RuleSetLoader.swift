@@ -1,3 +1,4 @@
+import Foundation
 import Crypto
 
 /// Loads rule files as ONE rule set (docs/rules.md), in stages as Falco does: read the YAML,
@@ -15,25 +16,32 @@ public struct RuleSetLoader: Sendable {
   private let settings: [String: ConfigurationValue]
   private let functions: [ConditionFunction]
   private let latenessHorizon: Int64
+  private let examplesReceivedAt: Int64
 
   /// - Parameters:
   ///   - plugins: the enabled plugins, with their settings by plugin name.
   ///   - functions: functions available without a plugin.
   ///   - latenessHorizon: the daemon's (`rules.lateness_horizon_days`, in milliseconds),
   ///     with which patterns' examples are counted, as the daemon would count them.
+  ///   - examplesReceivedAt: when the patterns' example reports are taken to arrive (ms
+  ///     since 1970; by default, now): a report dated after it does not move the newest
+  ///     incident time, as in the daemon (docs/patterns.md, "Late reports").
   public init(
     plugins: [any RulePlugin] = [], settings: [String: ConfigurationValue] = [:],
-    functions: [ConditionFunction] = BuiltInFunctions.all, latenessHorizon: Int64 = PatternWindows.defaultHorizon
+    functions: [ConditionFunction] = BuiltInFunctions.all, latenessHorizon: Int64 = PatternWindows.defaultHorizon,
+    examplesReceivedAt: Int64 = Int64(Date().timeIntervalSince1970 * 1000)
   ) {
     self.plugins = plugins
     self.settings = settings
     self.functions = functions
     self.latenessHorizon = latenessHorizon
+    self.examplesReceivedAt = examplesReceivedAt
   }
 
   /// `sources` in load order: directory by directory as configured, by name within one.
   public func load(_ sources: [RuleSource]) -> Result<RuleSet, RuleSetErrors> {
-    var loading = Loading(pluginKinds: Set(plugins.flatMap(\.itemKinds)), latenessHorizon: latenessHorizon)
+    var loading = Loading(
+      pluginKinds: Set(plugins.flatMap(\.itemKinds)), latenessHorizon: latenessHorizon, examplesReceivedAt: examplesReceivedAt)
     for plugin in disabledPlugins {
       for kind in plugin.itemKinds { loading.disabledKinds[kind] = plugin.name }
       // Its functions' names, to say where a call of one comes from.
@@ -183,6 +191,8 @@ struct Loading {
   var disabledFunctions: [String: String] = [:]
   /// How late a report may come to count, in the patterns' examples.
   let latenessHorizon: Int64
+  /// When the examples' reports arrive (ms since 1970).
+  let examplesReceivedAt: Int64
   var errors: [RuleError] = []
   /// A plugin's items have errors: examples are read and counted, not judged.
   var examplesWithheld = false
@@ -213,9 +223,13 @@ struct Loading {
   /// Each file's text, for mapping positions inside scalars when a message needs one.
   var texts: [String: String] = [:]
 
-  init(pluginKinds: Set<String>, latenessHorizon: Int64 = PatternWindows.defaultHorizon) {
+  init(
+    pluginKinds: Set<String>, latenessHorizon: Int64 = PatternWindows.defaultHorizon,
+    examplesReceivedAt: Int64 = Int64(Date().timeIntervalSince1970 * 1000)
+  ) {
     self.pluginKinds = pluginKinds
     self.latenessHorizon = latenessHorizon
+    self.examplesReceivedAt = examplesReceivedAt
   }
 
   mutating func fail(_ position: SourcePosition, _ message: String, kind: RuleError.Kind = .definition) {
