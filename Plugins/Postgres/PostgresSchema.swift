@@ -76,7 +76,7 @@ enum PostgresSchema {
   /// The staging tables COPY fills, one per connection, emptied at each commit.
   static let stagingTables = [
     "CREATE TEMP TABLE IF NOT EXISTS vigil_incoming_alerts (node text, seq bigint, line text) ON COMMIT DELETE ROWS",
-    "CREATE TEMP TABLE IF NOT EXISTS vigil_incoming_reports (node text, line text) ON COMMIT DELETE ROWS",
+    "CREATE TEMP TABLE IF NOT EXISTS vigil_incoming_reports (node text, line text, json text) ON COMMIT DELETE ROWS",
   ]
 
   /// The JSON of a line for `jsonb`, which has no room for U+0000: its escape `\u0000`
@@ -123,15 +123,18 @@ enum PostgresSchema {
   /// statement could not see (the
   /// stored receipt time NULL: `storedReports` reads it). A redelivered report (the same
   /// report, whenever it was received) is no row at all.
+  ///
+  /// `source`'s `json` is the line as `jsonb` can read it when it is not (empty when it is:
+  /// `PostgresReadableJSON`).
   static func storeReports(from source: String) -> String {
     """
     WITH incoming AS (
-      SELECT node, line, \(json("line")) AS entry FROM \(source)
+      SELECT node, line, \(json("coalesce(nullif(json, ''), line)")) AS entry FROM \(source)
     ), stored AS (
       INSERT INTO vigil.reports (node, id, received_at, occurred_at, type, governorate, report, line)
       SELECT node, entry->'report'->>'id', (entry->>'received_at')::timestamptz,
              vigil.timestamp_or_null(entry->'report'->>'occurred_at'), entry->'report'->>'type',
-             entry->'report'->'location'->>'governorate', entry->'report', line
+             \(governorate("entry")), entry->'report', line
       FROM incoming
       ON CONFLICT (node, id) DO NOTHING
       RETURNING id
@@ -144,8 +147,19 @@ enum PostgresSchema {
       AND (reports.report IS DISTINCT FROM incoming.entry->'report'
         OR reports.occurred_at IS DISTINCT FROM vigil.timestamp_or_null(incoming.entry->'report'->>'occurred_at')
         OR reports.type IS DISTINCT FROM incoming.entry->'report'->>'type'
-        OR reports.governorate IS DISTINCT FROM incoming.entry->'report'->'location'->>'governorate')
+        OR reports.governorate IS DISTINCT FROM \(governorate("incoming.entry")))
     """
+  }
+
+  /// The longest governorate the column takes, in bytes: its index holds at most 2,704
+  /// bytes a row, and a longer one (a report may give 4,096 characters) failed the batch,
+  /// every time. A longer one is NULL in the column (the report's `jsonb` and its line
+  /// hold it whole).
+  static let longestGovernorate = 2000
+
+  static func governorate(_ entry: String) -> String {
+    let value = "\(entry)->'report'->'location'->>'governorate'"
+    return "CASE WHEN octet_length(\(value)) <= \(longestGovernorate) THEN \(value) END"
   }
 
   /// The stored hash of each of `node`'s alerts by seq ($1 the node, $2 the seqs): a row

@@ -294,24 +294,25 @@ final class PostgresStore: AlertDestination, Sendable {
     switch settings.writeMethod {
     case .copy:
       try await connection.copyFrom(
-        table: "vigil_incoming_reports", columns: ["node", "line"], logger: PostgresConnector.quiet
+        table: "vigil_incoming_reports", columns: ["node", "line", "json"], logger: PostgresConnector.quiet
       ) { writer in
         var buffer = ByteBuffer()
         for report in reports {
-          CopyText.appendRow([node, report.line], to: &buffer)
+          CopyText.appendRow([node, report.line, PostgresReadableJSON.replacingUnreadableNumbers(in: report.line) ?? ""], to: &buffer)
         }
         try await writer.write(buffer)
       }
       query = PostgresQuery(unsafeSQL: PostgresSchema.storeReports(from: "vigil_incoming_reports"))
     case .insert:
-      var bindings = PostgresBindings(capacity: reports.count * 2)
+      var bindings = PostgresBindings(capacity: reports.count * 3)
       var rows: [String] = []
       for (index, report) in reports.enumerated() {
         bindings.append(node)
         bindings.append(report.line)
-        rows.append("($\(index * 2 + 1), $\(index * 2 + 2))")
+        bindings.append(PostgresReadableJSON.replacingUnreadableNumbers(in: report.line) ?? "")
+        rows.append("($\(index * 3 + 1), $\(index * 3 + 2), $\(index * 3 + 3))")
       }
-      let source = "(VALUES \(rows.joined(separator: ","))) AS offered (node, line)"
+      let source = "(VALUES \(rows.joined(separator: ","))) AS offered (node, line, json)"
       query = PostgresQuery(unsafeSQL: PostgresSchema.storeReports(from: source), binds: bindings)
     }
     var conflicts: [ReportConflict] = []

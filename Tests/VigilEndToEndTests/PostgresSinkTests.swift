@@ -348,6 +348,41 @@ struct PostgresSinkTests {
   /// second daemon under the same name): the node's INSERT waits for them, then finds the
   /// keys taken. Its records and its report are raised as conflicts, never counted as
   /// delivered while another copy stands, with either way of writing.
+  /// A report may carry a number `numeric` cannot hold (under an unknown member or
+  /// `extra`) and a governorate of 4,000 letters, longer than an index row: each failed its
+  /// batch, every time, and the node's sink never moved again. The number is JSON null in
+  /// the `jsonb`, the governorate NULL in its column, the line exact; what follows is stored.
+  @Test(arguments: ["insert", "copy"]) func aValuePostgreSQLCannotHoldIsNullNotAStall(write: String) throws {
+    let server = try PostgresServer()
+    try server.createVigilDatabase()
+    let directory = try TemporaryDirectory()
+    let daemon = try Self.daemon(node: "odd", server: server, in: directory, extra: "    write: \(write)")
+    let long = String(repeating: "Governorate", count: 364)
+    _ = try daemon.exchange([
+      #"{"id":"NUM-1","occurred_at":"2016-05-01","type":"attack","weapons":["barrel_bomb"],"zzz_num":1e-20000,"#
+        + #""extra":{"zero":0.0e-16383,"fine":1.5e-3,"list":[12345e-16387,"1e-20000",2]}}"#,
+      #"{"id":"LONG-1","occurred_at":"2016-05-02","type":"attack","weapons":["barrel_bomb"],"location":{"governorate":"\#(long)"}}"#,
+    ] + (0..<5).map { Self.report("AFTER-\($0)", $0) })
+    #expect(eventually(within: 120) { Self.caughtUp(daemon) }, "\((try? Self.sinkStatus(daemon)) ?? [:])")
+    #expect(try server.sql("SELECT count(*) FROM vigil.reports WHERE node = 'odd'", database: "vigil") == "7")
+    #expect(
+      try server.sql("SELECT report->'zzz_num', report->'extra' FROM vigil.reports WHERE id = 'NUM-1'", database: "vigil")
+        == #"null|{"fine": 0.0015, "list": [null, "1e-20000", 2], "zero": null}"#)
+    #expect(try server.sql("SELECT line LIKE '%1e-20000,%' FROM vigil.reports WHERE id = 'NUM-1'", database: "vigil") == "t")
+    #expect(
+      try server.sql(
+        "SELECT governorate IS NULL, length(report->'location'->>'governorate') FROM vigil.reports WHERE id = 'LONG-1'",
+        database: "vigil") == "t|4004")
+    #expect(try server.sql("SELECT count(*) FROM vigil.alerts WHERE node = 'odd' AND report_id LIKE 'AFTER-%'", database: "vigil") != "0")
+    // Sent again (a restart from cursors removed), they are the same reports: no conflict.
+    expectCleanStop(daemon)
+    try FileManager.default.removeItem(atPath: directory.path + "/var/lib/vigil/sinks")
+    let again = try Self.daemon(node: "odd", server: server, in: directory, extra: "    write: \(write)")
+    #expect(eventually(within: 120) { Self.caughtUp(again) }, "\((try? Self.sinkStatus(again)) ?? [:])")
+    #expect(try Self.sinkStatus(again)["conflicts"] as? Int == 0)
+    expectCleanStop(again)
+  }
+
   @Test(arguments: ["insert", "copy"]) func aConflictCommittedByAConcurrentTransactionIsRaised(write: String) throws {
     let server = try PostgresServer()
     try server.createVigilDatabase()
