@@ -35,10 +35,15 @@ enum WebhookVerdict: Equatable {
     }
   }
 
-  /// The body's first characters on one line, for a reason that stays one sentence.
+  /// The body's first characters on one line, for a reason that stays one sentence; its
+  /// control characters (an escape sequence a receiver sends to a terminal that shows
+  /// vigild's log) as spaces.
   static func quote(_ body: [UInt8]) -> String {
     let text = String(decoding: body, as: UTF8.self)
     let oneLine = text.split(whereSeparator: \.isNewline).joined(separator: " ")
-    return String(oneLine.trimmingCharacters(in: .whitespaces).prefix(quotedBodyLength))
+    let plain = String(
+      String.UnicodeScalarView(
+        oneLine.unicodeScalars.map { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) ? " " : $0 }))
+    return String(plain.trimmingCharacters(in: .whitespaces).prefix(quotedBodyLength))
   }
 }

@@ -54,8 +54,11 @@ final class DaemonConnection: @unchecked Sendable {
 
   /// The next response line, without its newline; nil once the daemon has closed.
   func readLine() -> [UInt8]? {
+    // Where the search for the newline goes on: a long line (a `parked` answer of megabytes)
+    // is looked through once, not again from its start after every read.
+    var searched = start
     while true {
-      if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+      if let newline = buffer[searched...].firstIndex(of: UInt8(ascii: "\n")) {
         let line = Array(buffer[start..<newline])
         start = newline + 1
         if start > 65_536 {
@@ -64,6 +67,7 @@ final class DaemonConnection: @unchecked Sendable {
         }
         return line
       }
+      searched = buffer.count
       var chunk = [UInt8](repeating: 0, count: 65_536)
       let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
       if count < 0, errno == EINTR { continue }

@@ -99,7 +99,7 @@ struct Vigild: ParsableCommand {
     if let http, case .success(let address) = HTTPAddress.parse(http) { source.http = .some(address) }
     let level = logLevel
     LoggingSystem.bootstrap { label in
-      var handler = StreamLogHandler.standardError(label: label)
+      var handler = ControlSafeLogHandler(label: label)
       handler.logLevel = level
       return handler
     }

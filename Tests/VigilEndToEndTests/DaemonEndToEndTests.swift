@@ -737,6 +737,17 @@ struct DaemonSocketFileTests {
     #expect(log.isEmpty, "\(log)")
   }
 
+  /// What vigild's log quotes cannot drive the terminal that shows it: an escape sequence
+  /// or a carriage return (in a path here; a webhook receiver's answer, a database's error
+  /// elsewhere) is U+FFFD.
+  @Test func theLogShowsNoControlCharacterItQuotes() throws {
+    let directory = try TemporaryDirectory()
+    let run = try Vigild.run(["--socket", "v.sock", "--rules", "no\u{1B}[2J\rfake", "--http", "off"], in: directory.path)
+    #expect(run.status == 1)
+    #expect(run.standardError.contains("\"no\u{FFFD}[2J\u{FFFD}fake\": no such directory"), "\(run.standardError)")
+    #expect(!run.standardError.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\r" })
+  }
+
   /// A standard error whose reader has gone does not kill vigild as it starts (SIGPIPE).
   @Test func aClosedStandardErrorDoesNotKillTheStart() throws {
     let directory = try TemporaryDirectory()
