@@ -32,15 +32,21 @@ struct Replay: ParsableCommand {
     let set = try loadRules(configuration)
     let journalPath = journal ?? configuration.stateDirectory + "/reports.jsonl"
     let journalData = try InputFile.contents(journalPath, naming: "the journal")
+    // The journals rotated beside the configured one first, as patterns and the daemon's
+    // rebuild read them (a journal named with --journal is read alone): the alert log's
+    // rotated files hold the alerts of their reports.
+    let rotated = journal == nil ? PatternRebuild.distinct(RotatedFiles.rotated(beside: journalPath).plain, before: journalPath) : []
     let (logged, coverage) = try recordedAlerts(configuration)
-    let patternChanges = try replayPatterns(set, configuration: configuration, journal: journalPath, since: coverage)
+    let patternChanges = try replayPatterns(set, configuration: configuration, journals: rotated + [journalPath], since: coverage)
 
     var added: [String: [String]] = [:]
     var removed: [String: [String]] = [:]
     var reports = 0
     var unreadable = 0
     var uncovered = 0
-    for line in journalData.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
+    // A rotated file gone since it was listed is passed over.
+    let earlier = rotated.compactMap { FileManager.default.contents(atPath: $0) }
+    for line in (earlier + [journalData]).lazy.flatMap({ $0.split(separator: UInt8(ascii: "\n")) }) where !line.isEmpty {
       guard case .object(let entry)? = try? JSONValue.parse(Array(line), envelope: JSONScanner.journalEnvelope),
         let report = entry["report"],
         case .success(.submit(let parsed, _)) = RequestParser.parse(Array(JSONText.value(report).utf8))
@@ -99,7 +105,9 @@ struct Replay: ParsableCommand {
       ? ""
       : "; patterns: \(patternChanges.added) added, \(patternChanges.removed) removed"
     print(
-      "replayed \(reports) report\(reports == 1 ? "" : "s") from \(journalPath) against \(set.revision) "
+      "replayed \(reports) report\(reports == 1 ? "" : "s") from \(journalPath)"
+        + (rotated.isEmpty ? "" : " and \(rotated.count) rotated file\(rotated.count == 1 ? "" : "s") beside it")
+        + " against \(set.revision) "
         + "(\(set.enabledRuleCount) rules): \(addedCount) alert\(addedCount == 1 ? "" : "s") added, "
         + "\(removedCount) removed, \(affected.count) rule\(affected.count == 1 ? "" : "s") affected"
         + patternSummary
@@ -148,15 +156,13 @@ struct Replay: ParsableCommand {
   /// counts) against the pattern records of the alert log; a completion is the pattern
   /// and the reports that make it.
   private func replayPatterns(
-    _ set: RuleSet, configuration: DaemonConfiguration, journal: String, since coverage: Coverage?
+    _ set: RuleSet, configuration: DaemonConfiguration, journals: [String], since coverage: Coverage?
   ) throws -> PatternReplay {
     var replayed: [String: PatternReplay.Completion] = [:]
     var windows = PatternWindows(horizon: configuration.rules.latenessHorizon)
     let since = coverage.map { $0.time.seconds * 1000 + Int64($0.time.nanoseconds / 1_000_000) }
-    // As the daemon's rebuild counts: the journals rotated beside the journal first (the
-    // configured one; a journal named with --journal is read alone), then the journal.
-    let rotated = self.journal == nil ? PatternRebuild.distinct(RotatedFiles.rotated(beside: journal).plain, before: journal) : []
-    for file in rotated + [journal] {
+    // As the daemon's rebuild counts: the rotated journals first, then the journal.
+    for file in journals {
       _ = PatternRebuild.count(set: set, windows: &windows, journal: file, from: 0, to: nil) { completion, _, receivedAt in
         // Completed by a report received before the first record kept: recorded, if at all,
         // in a file rotated away.

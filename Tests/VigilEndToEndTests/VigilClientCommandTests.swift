@@ -1020,6 +1020,23 @@ struct VigilClientCommandTests {
     #expect(all.status == 0, "\(all.standardError)")
     #expect(all.standardOutput.hasPrefix("replayed 3 reports from var/lib/vigil/reports.jsonl"), "\(all.standardOutput)")
     #expect(all.standardOutput.hasSuffix("0 alerts added, 0 removed, 0 rules affected\n"), "\(all.standardOutput)")
+    // The journal rotated after R-1 (`reports.jsonl.1`): its reports are read too, first,
+    // as the patterns and the daemon's rebuild read them; a rule added shows all three.
+    let journal = daemon.directory.path + "/var/lib/vigil/reports.jsonl"
+    let entries = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n").map { $0 + "\n" }
+    try entries[0].write(toFile: journal + ".1", atomically: true, encoding: .utf8)
+    try entries[1...].joined().write(toFile: journal, atomically: true, encoding: .utf8)
+    let rotatedJournal = try Self.offline(daemon, ["replay"])
+    #expect(
+      rotatedJournal.standardOutput.hasPrefix("replayed 3 reports from var/lib/vigil/reports.jsonl and 1 rotated file beside it "),
+      "\(rotatedJournal.standardOutput)")
+    #expect(rotatedJournal.standardOutput.hasSuffix("0 alerts added, 0 removed, 0 rules affected\n"), "\(rotatedJournal.standardOutput)")
+    try Self.file(
+      daemon, "Rules/zz-any.yaml",
+      "- rule: t.any\n  desc: Any report.\n  condition: id exists\n  output: \"any\"\n  priority: low\n")
+    let added = try Self.offline(daemon, ["replay"])
+    #expect(added.standardOutput.contains("t.any  +3 would be added    R-1, R-2, R-3"), "\(added.standardOutput)")
+    try FileManager.default.removeItem(atPath: daemon.directory.path + "/Rules/zz-any.yaml")
 
     // The files of seq 1–3 (the rule set's record and R-1's two alerts) gone.
     for number in 4...6 { try FileManager.default.removeItem(atPath: "\(path).\(number)") }
