@@ -276,6 +276,15 @@ public struct PatternWindows: Sendable {
           end += 1
         }
         guard values.count >= pattern.threshold else { continue }
+      } else if pattern.form == .count {
+        // Likewise the members within a window of each start (the new report among them:
+        // it is less than a window after the earliest start): a start with fewer than the
+        // count is passed over. Scanning each start's window made a group that never
+        // completed cost time quadratic in its reports a report (`count: 1000` over 400
+        // days: 24 ms a report after 1,500 reports, a restart's rebuild of 2,001 in 33 s).
+        if end < start { end = start }
+        while end < members.count, members[end].time - members[start].time < window { end += 1 }
+        guard end - start >= pattern.threshold else { continue }
       }
       guard let chosen = pick(members, start: start, new: k, pattern: pattern) else { continue }
       let from = members[start].time
