@@ -129,7 +129,7 @@ struct Vigild: ParsableCommand {
       (source.path.flatMap { RulesDirectoryCheck.worldWritable($0, what: "the configuration", key: nil) }.map {
         [$0]
       } ?? []) + RulesDirectoryCheck.problems(in: configuration) + Self.groupProblem(configuration)
-      + configuration.pathConflicts()
+      + configuration.pathConflicts(configurationFile: source.path)
       // The sinks' and sources' settings, before anything is made (the state directory, the
       // log) or read (the rules, the journal): every plugin's problem, with its file.
       + Self.plugins.settingsProblems(in: configuration).map { "\(source.path ?? "the configuration"): \($0.message)" }

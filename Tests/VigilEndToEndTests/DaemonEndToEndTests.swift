@@ -464,6 +464,29 @@ struct DaemonEndToEndTests {
       socket.standardError.contains("socket.path \"Rules/zz.yaml\" is in the rules directory \"Rules\" (rules.paths[0])"),
       "\(socket.standardError)")
     #expect(!FileManager.default.fileExists(atPath: directory.path + "/Rules/zz.yaml"))
+    // A rule file that links to the alert log, or to where the socket will be, is as much
+    // one of them (a symlink counts as its target); so is the configuration file.
+    try FileManager.default.createDirectory(atPath: directory.path + "/ext", withIntermediateDirectories: false)
+    try "- list: x\n  items: [a]\n".write(toFile: directory.path + "/ext/lists.yaml", atomically: true, encoding: .utf8)
+    try FileManager.default.createSymbolicLink(atPath: directory.path + "/Rules/lists.yaml", withDestinationPath: "../ext/lists.yaml")
+    try FileManager.default.createSymbolicLink(atPath: directory.path + "/Rules/zz-sock.yaml", withDestinationPath: "../ext/v.sock")
+    let linked = try Vigild.run(
+      ["--socket", "ext/v.sock", "--rules", "Rules", "--alert-log", "ext/lists.yaml", "--http", "off"], in: directory.path)
+    #expect(linked.status == 1, "\(linked.standardError)")
+    #expect(
+      linked.standardError.contains(
+        "alerts.path \"ext/lists.yaml\" is the file the rule file \"Rules/lists.yaml\" (rules.paths[0]) links to: "
+          + "each record written would reload the rules"), "\(linked.standardError)")
+    #expect(
+      linked.standardError.contains("socket.path \"ext/v.sock\" is the file the rule file \"Rules/zz-sock.yaml\" (rules.paths[0]) links to"),
+      "\(linked.standardError)")
+    #expect(try String(contentsOfFile: directory.path + "/ext/lists.yaml", encoding: .utf8) == "- list: x\n  items: [a]\n")
+    for name in ["lists.yaml", "zz-sock.yaml"] { try FileManager.default.removeItem(atPath: directory.path + "/Rules/" + name) }
+    try "http:\n  listen: \"off\"\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let itself = try Vigild.run(["--config", "v.yaml", "--socket", "v.sock", "--rules", "Rules", "--alert-log", "./v.yaml"], in: directory.path)
+    #expect(itself.status == 1, "\(itself.standardError)")
+    #expect(itself.standardError.contains("alerts.path: ./v.yaml is the configuration file itself"), "\(itself.standardError)")
+    #expect(try String(contentsOfFile: directory.path + "/v.yaml", encoding: .utf8) == "http:\n  listen: \"off\"\n")
     // Named otherwise, it may live there (no rule file is read from it).
     let other = try Vigild.run(
       ["--socket", "v.sock", "--rules", "Rules", "--alert-log", "Rules/alerts.jsonl", "--http", "off"], in: directory.path)

@@ -10,7 +10,9 @@ extension DaemonConfiguration {
   /// An alert log or a socket placed on one of the daemon's own files, found before
   /// anything is opened: an alert log at the journal's path interleaved reports and alert
   /// records in one file, and one at `alerts.head` had its first record overwritten.
-  public func pathConflicts() -> [String] {
+  /// `configurationFile`, the file this configuration was read from: an alert log there
+  /// appended records to it, and the next start could not read it.
+  public func pathConflicts(configurationFile: String? = nil) -> [String] {
     let state = Self.resolved(stateDirectory)
     let alertLog = Self.resolved(alerts.path)
     let socketPath = Self.resolved(socket.path)
@@ -38,6 +40,12 @@ extension DaemonConfiguration {
     } else if socketPath == state {
       problems.append("socket.path: \(socket.path) is the state directory itself")
     }
+    if let configurationFile, Self.resolved(configurationFile) == alertLog {
+      problems.append("alerts.path: \(alerts.path) is the configuration file itself; give the alert log a name of its own")
+    }
+    if let configurationFile, Self.resolved(configurationFile) == socketPath {
+      problems.append("socket.path: \(socket.path) is the configuration file itself")
+    }
     return problems
   }
 
@@ -45,7 +53,7 @@ extension DaemonConfiguration {
   /// exists followed, so that two spellings of one file compare equal. Foundation follows
   /// none when the last component does not exist yet (a first start), so the deepest
   /// folder that exists is resolved and the rest put back.
-  private static func resolved(_ path: String) -> String {
+  static func resolved(_ path: String) -> String {
     var existing = URL(fileURLWithPath: path).standardizedFileURL
     // A link whose target is not there yet (a first start) points at the file to be made.
     for _ in 0..<16 {

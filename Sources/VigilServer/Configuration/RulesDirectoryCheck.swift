@@ -20,14 +20,27 @@ public enum RulesDirectoryCheck {
   /// A file named as a rule file in a rules directory would be read as one. An alert log
   /// there: each record written would reload the rules, each reload fail (the log is no
   /// rule set), and each failure write another record. A socket: no reload could read it.
+  /// So is a file a rule file links to (a symlink counts as its target): the alert log at
+  /// the target of `Rules/refugees.yaml` took its records into the rules, as a loop.
   static func amongRules(_ path: String, key: String, _ configuration: DaemonConfiguration, because: String) -> [String] {
     let name = (path as NSString).lastPathComponent
-    guard RuleDirectories.isRuleFile(name) else { return [] }
     let folder = resolved(FolderPath.of(path).isEmpty ? "." : FolderPath.of(path))
-    return configuration.rules.paths.enumerated().compactMap { index, directory in
-      resolved(directory) == folder
+    let inDirectory = configuration.rules.paths.enumerated().compactMap { index, directory in
+      RuleDirectories.isRuleFile(name) && resolved(directory) == folder
         ? "\(key) \"\(path)\" is in the rules directory \"\(directory)\" (rules.paths[\(index)]) with a name "
           + "rule files have: \(because)" : nil
+    }
+    guard inDirectory.isEmpty else { return inDirectory }
+    let target = DaemonConfiguration.resolved(path)
+    return configuration.rules.paths.enumerated().flatMap { index, directory -> [String] in
+      let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter(RuleDirectories.isRuleFile)
+      return names.sorted().compactMap { name -> String? in
+        let file = (directory as NSString).appendingPathComponent(name)
+        guard (try? FileManager.default.destinationOfSymbolicLink(atPath: file)) != nil,
+          DaemonConfiguration.resolved(file) == target
+        else { return nil }
+        return "\(key) \"\(path)\" is the file the rule file \"\(file)\" (rules.paths[\(index)]) links to: \(because)"
+      }
     }
   }
 
