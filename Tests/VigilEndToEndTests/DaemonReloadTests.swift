@@ -115,6 +115,26 @@ struct DaemonReloadTests {
     expectCleanStop(daemon)
   }
 
+  /// A file that is no rule file, changed in a rules directory (a README, an alert log
+  /// kept beside the rules), reloads nothing: status's last reload stays where it was. A
+  /// rule file's change after it is taken as ever.
+  @Test func otherFilesInARulesDirectoryReloadNothing() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let before = try #require((try daemon.exchange(#"{"op":"status"}"#)["last_reload"] as? [String: Any])?["at"] as? String)
+    let readme = daemon.directory.path + "/Rules/README.txt"
+    for round in 0..<5 {
+      try Self.write("notes, round \(round)\n", to: readme)
+      Thread.sleep(forTimeInterval: 0.3)
+    }
+    // Past the watcher's quiet period (0.2 s) and its longest delay (1 s) twice over.
+    Thread.sleep(forTimeInterval: 2.5)
+    let after = (try daemon.exchange(#"{"op":"status"}"#)["last_reload"] as? [String: Any])?["at"] as? String
+    #expect(after == before, "a README's edits reloaded the rules")
+    try Self.write(Self.rule("other.one"), to: daemon.directory.path + "/Rules/other.yaml")
+    #expect(try eventually { try Self.firing(daemon).contains("other.one") })
+    expectCleanStop(daemon)
+  }
+
   @Test func aBrokenEditKeepsTheOldRuleUntilItIsFixed() throws {
     let daemon = try RunningDaemon(rules: Self.rules)
     let path = daemon.directory.path + "/Rules/edit.yaml"

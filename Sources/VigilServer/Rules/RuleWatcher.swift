@@ -26,6 +26,8 @@ public final class RuleWatcher: @unchecked Sendable {
   // Touched only on the watcher's thread (after `start`).
   private var watches: [String: Int32] = [:]
   private var fingerprint: [String] = []
+  /// Whether the events since the last reload named a rule file (see `run`).
+  private var ruleFileTouched = false
   private let finished = DispatchSemaphore(value: 0)
 
   /// Takes the files as they are now as the state already loaded, and begins collecting
@@ -80,16 +82,26 @@ public final class RuleWatcher: @unchecked Sendable {
       let timeout = Int32(max(0, min((deadline - now()) * 1000, 60_000)).rounded(.up))
       _ = poll(&descriptors, inotify >= 0 ? 2 : 1, timeout)
       if descriptors[0].revents != 0 { return }
-      if descriptors[1].revents != 0, readEvents() {
+      if descriptors[1].revents != 0, let events = readEvents() {
         lastEvent = now()
         if firstEvent == nil { firstEvent = lastEvent }
+        if events == .ruleFiles { ruleFileTouched = true }
       }
       let time = now()
       if let first = firstEvent, time >= lastEvent + Self.quietPeriod || time >= first + Self.longestDelay {
         firstEvent = nil
-        fingerprint = Self.fingerprint(of: directories)
+        let current = Self.fingerprint(of: directories)
         updateWatches()
-        onChange()
+        // Only other names changed (a README, an alert log or a state folder placed there,
+        // a symlink swapped as Kubernetes does): a reload only when that changed which
+        // files the rules are, so that status's last reload does not move with each commit
+        // of an alert log kept beside the rules. A rule file's own event always reloads:
+        // two saves within one tick of the clock look the same to a fingerprint.
+        if ruleFileTouched || current != fingerprint {
+          fingerprint = current
+          onChange()
+        }
+        ruleFileTouched = false
       }
       if now() >= nextPoll {
         nextPoll = now() + pollSeconds
@@ -103,9 +115,17 @@ public final class RuleWatcher: @unchecked Sendable {
     }
   }
 
-  /// Drains the inotify queue; whether any event concerns the rule files.
-  private func readEvents() -> Bool {
-    var relevant = false
+  /// What a batch of inotify events touched.
+  private enum Touched {
+    /// A rule file's name, or a watched directory itself, or events were lost.
+    case ruleFiles
+    /// Only other names (editor leftovers are no event at all).
+    case otherNames
+  }
+
+  /// Drains the inotify queue; what the events touched, nil when nothing that matters.
+  private func readEvents() -> Touched? {
+    var relevant: Touched?
     var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     while true {
       let count = buffer.withUnsafeMutableBytes { read(inotify, $0.baseAddress, $0.count) }
@@ -121,9 +141,11 @@ public final class RuleWatcher: @unchecked Sendable {
         let name = String(decoding: nameBytes, as: UTF8.self)
         offset += 16 + length
         if mask & UInt32(IN_Q_OVERFLOW) != 0 || mask & UInt32(IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF) != 0 {
-          relevant = true  // events were lost, or a watched directory went: look again
-        } else if !RuleDirectories.isEditorLeftover(name) {
-          relevant = true
+          relevant = .ruleFiles  // events were lost, or a watched directory went: look again
+        } else if RuleDirectories.isRuleFile(name) {
+          relevant = .ruleFiles
+        } else if !RuleDirectories.isEditorLeftover(name), relevant == nil {
+          relevant = .otherNames
         }
       }
     }
