@@ -161,6 +161,11 @@ struct Vigild: ParsableCommand {
     let ruleSet: RuleSet
     do {
       let sources = try ConfiguredRuleSet.read(configuration.rules.paths)
+      if sources.isEmpty {
+        let directories = configuration.rules.paths.joined(separator: ", ")
+        log.warning(
+          "the rules directories (\(directories)) hold no rule file: every report is recorded with no alert until rule files are added")
+      }
       switch ConfiguredRuleSet.load(sources, configuration: configuration, plugins: Self.plugins) {
       case .success(let loaded): ruleSet = loaded
       case .failure(let errors):

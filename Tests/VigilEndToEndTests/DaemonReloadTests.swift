@@ -135,6 +135,38 @@ struct DaemonReloadTests {
     expectCleanStop(daemon)
   }
 
+  /// Every rule file gone at once (a volume not mounted, a copy that empties the directory
+  /// first) is rejected, and the set in force stays; a file put back is taken. A start on
+  /// an empty directory says in the log that no report will raise an alert.
+  @Test func everyRuleFileGoneIsRejectedAndAnEmptyStartIsWarned() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let rules = daemon.directory.path + "/Rules"
+    let names = try FileManager.default.contentsOfDirectory(atPath: rules)
+    try FileManager.default.createDirectory(atPath: daemon.directory.path + "/aside", withIntermediateDirectories: false)
+    for name in names { #expect(rename(rules + "/" + name, daemon.directory.path + "/aside/" + name) == 0) }
+    let answer = try daemon.exchange(#"{"op":"reload"}"#)
+    #expect(answer["reloaded"] as? Bool == false, "\(answer)")
+    let message = ((answer["errors"] as? [[String: Any]])?.first?["message"] as? String) ?? ""
+    #expect(message.hasPrefix("the rules directories (Rules) hold no rule file any more"), "\(answer)")
+    #expect(try eventually { try !Self.firing(daemon).isEmpty })
+    let rejected = try Self.alertLog(daemon).filter { $0["rule"] as? String == "vigil.ruleset_rejected" }
+    #expect(rejected.count == 1)
+    for name in names { #expect(rename(daemon.directory.path + "/aside/" + name, rules + "/" + name) == 0) }
+    #expect(
+      try eventually {
+        ((try daemon.exchange(#"{"op":"status"}"#)["last_reload"] as? [String: Any])?["ok"] as? Bool) == true
+      })
+    expectCleanStop(daemon)
+
+    let empty = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: empty.path + "/Rules", withIntermediateDirectories: false)
+    let started = try Vigild.run(["--socket", "v.sock", "--rules", "Rules", "--http", "off"], in: empty.path)
+    #expect(started.status == 0, "\(started.standardError)")
+    #expect(
+      started.standardError.contains("warning vigild: [vigild] the rules directories (Rules) hold no rule file"),
+      "\(started.standardError)")
+  }
+
   @Test func aBrokenEditKeepsTheOldRuleUntilItIsFixed() throws {
     let daemon = try RunningDaemon(rules: Self.rules)
     let path = daemon.directory.path + "/Rules/edit.yaml"

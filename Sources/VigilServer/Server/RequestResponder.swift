@@ -434,8 +434,18 @@ public final class RequestResponder: Sendable {
       let failure = RuleError(SourcePosition(file: "", line: 0, column: 0), error.description)
       return reloadFailed([failure], revision: nil, trigger: trigger, on: loop)
     }
-    let candidate = RuleSetLoader.revision(of: sources)
     let current = ruleSet
+    // Every rule file gone at once is a volume not mounted, or a copy that emptied the
+    // directory first, far more often than an intent: the set in force stays. (To run with
+    // no rules, leave a rule file that defines none.)
+    if sources.isEmpty, current.revision != RuleSetLoader.revision(of: []) {
+      let failure = RuleError(
+        SourcePosition(file: "", line: 0, column: 0),
+        "the rules directories (\(configuration.rules.paths.joined(separator: ", "))) hold no rule file any more "
+          + "(a volume not mounted, or a copy half made?); to run with no rules, leave a rule file that defines none")
+      return reloadFailed([failure], revision: nil, trigger: trigger, on: loop)
+    }
+    let candidate = RuleSetLoader.revision(of: sources)
     if candidate == current.revision {
       // Nothing to load. Said when it follows a rejection (the files were put back) or was
       // asked for; a watched save of the same bytes passes quietly.
