@@ -128,23 +128,27 @@ enum PostgresSchema {
   /// `PostgresReadableJSON`).
   static func storeReports(from source: String) -> String {
     """
-    WITH incoming AS (
+    WITH read AS (
       SELECT node, line, \(json("coalesce(nullif(json, ''), line)")) AS entry FROM \(source)
+    ), incoming AS (
+      -- A member given as null is absent, as Vigil reads a report: the same report written
+      -- with "narrative":null and without it is one row, not a conflict between nodes.
+      SELECT node, line, entry, jsonb_strip_nulls(entry->'report') AS report FROM read
     ), stored AS (
       INSERT INTO vigil.reports (node, id, received_at, occurred_at, type, governorate, report, line)
       SELECT node, entry->'report'->>'id', (entry->>'received_at')::timestamptz,
              vigil.timestamp_or_null(entry->'report'->>'occurred_at'), entry->'report'->>'type',
-             \(governorate("entry")), entry->'report', line
+             \(governorate("entry")), report, line
       FROM incoming
       ON CONFLICT (node, id) DO NOTHING
       RETURNING id
     )
     SELECT incoming.entry->'report'->>'id', reports.received_at::text, incoming.entry->>'received_at',
-           (incoming.entry->'report')::text
+           incoming.report::text
     FROM incoming LEFT JOIN vigil.reports reports
       ON reports.node = incoming.node AND reports.id = incoming.entry->'report'->>'id'
     WHERE incoming.entry->'report'->>'id' NOT IN (SELECT id FROM stored)
-      AND (reports.report IS DISTINCT FROM incoming.entry->'report'
+      AND (jsonb_strip_nulls(reports.report) IS DISTINCT FROM incoming.report
         OR reports.occurred_at IS DISTINCT FROM vigil.timestamp_or_null(incoming.entry->'report'->>'occurred_at')
         OR reports.type IS DISTINCT FROM incoming.entry->'report'->>'type'
         OR reports.governorate IS DISTINCT FROM \(governorate("incoming.entry")))
@@ -171,5 +175,6 @@ enum PostgresSchema {
   /// The same for reports ($1 the node, $2 the ids): each stored report's receipt time
   /// and its `jsonb` as text (which PostgreSQL writes one way for one value, so it is
   /// compared as text with the offered report's).
-  static let storedReports = "SELECT id, received_at::text, report::text FROM vigil.reports WHERE node = $1 AND id = ANY($2)"
+  static let storedReports =
+    "SELECT id, received_at::text, jsonb_strip_nulls(report)::text FROM vigil.reports WHERE node = $1 AND id = ANY($2)"
 }

@@ -362,12 +362,17 @@ struct PostgresSinkTests {
       #"{"id":"NUM-1","occurred_at":"2016-05-01","type":"attack","weapons":["barrel_bomb"],"zzz_num":1e-20000,"#
         + #""extra":{"zero":0.0e-16383,"fine":1.5e-3,"list":[12345e-16387,"1e-20000",2]}}"#,
       #"{"id":"LONG-1","occurred_at":"2016-05-02","type":"attack","weapons":["barrel_bomb"],"location":{"governorate":"\#(long)"}}"#,
+      #"{"id":"NULL-1","occurred_at":"2016-05-03","type":"attack","narrative":null,"location":{"place":null,"governorate":"Homs"}}"#,
     ] + (0..<5).map { Self.report("AFTER-\($0)", $0) })
     #expect(eventually(within: 120) { Self.caughtUp(daemon) }, "\((try? Self.sinkStatus(daemon)) ?? [:])")
-    #expect(try server.sql("SELECT count(*) FROM vigil.reports WHERE node = 'odd'", database: "vigil") == "7")
+    #expect(try server.sql("SELECT count(*) FROM vigil.reports WHERE node = 'odd'", database: "vigil") == "8")
+    // A member given as null is absent, as Vigil reads the report.
+    #expect(
+      try server.sql("SELECT report::text FROM vigil.reports WHERE id = 'NULL-1'", database: "vigil")
+        == #"{"id": "NULL-1", "type": "attack", "location": {"governorate": "Homs"}, "occurred_at": "2016-05-03"}"#)
     #expect(
       try server.sql("SELECT report->'zzz_num', report->'extra' FROM vigil.reports WHERE id = 'NUM-1'", database: "vigil")
-        == #"null|{"fine": 0.0015, "list": [null, "1e-20000", 2], "zero": null}"#)
+        == #"|{"fine": 0.0015, "list": [null, "1e-20000", 2]}"#)
     #expect(try server.sql("SELECT line LIKE '%1e-20000,%' FROM vigil.reports WHERE id = 'NUM-1'", database: "vigil") == "t")
     #expect(
       try server.sql(
