@@ -46,8 +46,15 @@ public struct PostgresSettings: Sendable, Equatable {
     /// The password now, or nil for none (trust or peer authentication).
     func password() throws -> String? {
       if let passwordFile {
-        guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
-          throw PostgresSinkError("cannot read the password file \(passwordFile) for user \(user)")
+        let text: String
+        switch SettingsFile.read(passwordFile) {
+        case .failure(let problem):
+          throw PostgresSinkError("cannot read the password file \(passwordFile) for user \(user): \(problem.reason)")
+        case .success(let bytes):
+          guard let read = String(validating: bytes, as: UTF8.self) else {
+            throw PostgresSinkError("the password file \(passwordFile) for user \(user) is not UTF-8 text")
+          }
+          text = read
         }
         return String(text.trimmingSuffix(while: \.isNewline))
       }
@@ -229,7 +236,7 @@ public struct PostgresSettings: Sendable, Equatable {
     if passwordFile != nil, passwordVariable != nil {
       throw PluginSettingsError("give \(prefix)password_file or \(prefix)password_env, not both")
     }
-    if let passwordFile, !FileManager.default.isReadableFile(atPath: passwordFile) {
+    if let passwordFile, case .failure = SettingsFile.read(passwordFile) {
       try held(.unreadable("\(prefix)password_file \(passwordFile) cannot be read", path: passwordFile), in: &fileProblem)
     }
     return Credentials(user: user, passwordFile: passwordFile, passwordVariable: passwordVariable)

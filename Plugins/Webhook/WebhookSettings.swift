@@ -132,10 +132,10 @@ struct WebhookSettings {
 
   /// The file's bytes without the line ends an editor leaves at the end.
   static func secret(in path: String) throws(PluginSettingsError) -> [UInt8] {
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw .unreadable("secret_file \(path) cannot be read: it must hold the secret requests are signed with", path: path)
+    guard case .success(var bytes) = SettingsFile.read(path) else {
+      throw .unreadable(
+        "secret_file \(path) cannot be read", path: path, purpose: "it must hold the secret requests are signed with")
     }
-    var bytes = [UInt8](data)
     while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { bytes.removeLast() }
     guard !bytes.isEmpty else {
       throw PluginSettingsError("secret_file \(path) is empty: it must hold the secret requests are signed with")

@@ -170,7 +170,8 @@ struct PostgresSettingsTests {
       settings([("user", "vigil"), ("password_file", "FILES/password"), ("password_env", "PGPASSWORD")]),
       "give password_file or password_env, not both"
     ),
-    (settings([("user", "vigil"), ("password_file", "FILES/missing")]), "password_file FILES/missing cannot be read"),
+    (settings([("user", "vigil"), ("password_file", "FILES/missing")]), "password_file FILES/missing cannot be read (no such file)"),
+    (settings([("user", "vigil"), ("password_file", "FILES")]), "password_file FILES cannot be read (it is a directory)"),
     (
       settings([("user", "vigil")], owner: .scalar("vigil_owner")),
       "owner must be a mapping: {user: vigil_owner, password_file: /path}"
@@ -191,7 +192,7 @@ struct PostgresSettingsTests {
     ),
     (
       settings([("user", "vigil")], owner: mapping([("user", "vigil_owner"), ("password_file", "FILES/missing")])),
-      "owner.password_file FILES/missing cannot be read"
+      "owner.password_file FILES/missing cannot be read (no such file)"
     ),
     (
       settings([("user", "vigil")], owner: mapping([("user", "vigil-owner")])),
@@ -203,7 +204,7 @@ struct PostgresSettingsTests {
     ),
     (
       settings([("host", "db"), ("user", "vigil"), ("tls_ca_file", "FILES/missing.pem")]),
-      "tls_ca_file FILES/missing.pem cannot be read"
+      "tls_ca_file FILES/missing.pem cannot be read (no such file)"
     ),
     (
       settings([("host", "db"), ("user", "vigil"), ("tls", "verify-full"), ("tls_ca_file", "FILES/password")]),

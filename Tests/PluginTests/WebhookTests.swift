@@ -50,7 +50,11 @@ struct WebhookTests {
     ([("url", "http://example.org/x")], "secret_file is required"),
     (
       [("url", "http://example.org/x"), ("secret_file", "SECRETS/missing")],
-      "secret_file SECRETS/missing cannot be read"
+      "secret_file SECRETS/missing cannot be read (no such file): it must hold the secret"
+    ),
+    (
+      [("url", "http://example.org/x"), ("secret_file", "SECRETS")],
+      "secret_file SECRETS cannot be read (it is a directory): it must hold the secret"
     ),
     ([("url", "http://example.org/x"), ("secret_file", "SECRETS/empty")], "secret_file SECRETS/empty is empty"),
     (
