@@ -638,3 +638,57 @@ struct RuleSetIndexTests {
     #expect(set.evaluate(report).map(\.rule.id) == ["only.\(type.rawValue)"])
   }
 }
+
+/// Every field, call and placeholder an output gets wrong is said in one load, each at its
+/// place; and a pattern's placeholder runs as a path does, so `%group_1` is a slip.
+@Suite("Outputs: every error at once")
+struct OutputErrorsTogetherTests {
+  @Test func aRulesOutputSaysEveryWrongFieldAndCall() {
+    let errors = ruleErrors([
+      (
+        "r.yaml",
+        """
+        - rule: t.out
+          desc: Three slips in one output.
+          condition: type = attack
+          output: "%location.palce and %perpetrator.nme and %contrl(location) and %%"
+          priority: high
+        """
+      )
+    ])
+    #expect(errors.count == 3, "\(errors)")
+    #expect(errors.first?.hasPrefix("Rules/r.yaml:4:12: rule t.out: output: unknown field %location.palce") == true, "\(errors)")
+    #expect(errors.dropFirst().first?.hasPrefix("Rules/r.yaml:4:32: rule t.out: output: unknown field %perpetrator.nme") == true, "\(errors)")
+    #expect(errors.last?.hasPrefix("Rules/r.yaml:4:54: rule t.out: output: no function named contrl") == true, "\(errors)")
+  }
+
+  @Test func aPatternsOutputSaysEveryWrongPlaceholder() {
+    let errors = ruleErrors([
+      (
+        "p.yaml",
+        """
+        - rule: t.hospital
+          desc: A hospital was attacked.
+          condition: type = attack and target.type = hospital
+          output: "hospital"
+          priority: high
+        - pattern: t.twice
+          desc: Two attacks on hospitals.
+          rules: [t.hospital]
+          group_by: [location.place]
+          count: 2
+          window: 30d
+          output: "%cout and %grup [%group_1] [%to.x] ends %to."
+          priority: high
+        """
+      )
+    ])
+    #expect(
+      errors.map { $0.prefix { $0 != "(" } } == [
+        "Rules/p.yaml:12:12: pattern t.twice: output: '%cout' is not a pattern's placeholder ",
+        "Rules/p.yaml:12:22: pattern t.twice: output: '%grup' is not a pattern's placeholder ",
+        "Rules/p.yaml:12:29: pattern t.twice: output: '%group_1' is not a pattern's placeholder ",
+        "Rules/p.yaml:12:40: pattern t.twice: output: '%to.x' is not a pattern's placeholder ",
+      ], "\(errors)")
+  }
+}

@@ -28,6 +28,7 @@ struct PatternTemplate: Sendable {
     var pieces: [Piece] = []
     var text = ""
     var index = 0
+    var errors: [ConditionError] = []
     while index < scalars.count {
       guard scalars[index] == "%" else {
         text.unicodeScalars.append(scalars[index])
@@ -39,13 +40,21 @@ struct PatternTemplate: Sendable {
         index += 2
         continue
       }
+      // A name runs as a rule output's path does (letters, digits, `_` and `.`, not ending
+      // in `.`), so that `%group_1` or `%to.x` is refused as the slip it is, not shown as
+      // the group and "_1"; `%to.` ends a sentence.
       var end = index + 1
-      while end < scalars.count, scalars[end].properties.isAlphabetic || scalars[end].properties.numericType == .decimal {
+      while end < scalars.count,
+        scalars[end].properties.isAlphabetic || scalars[end].properties.numericType == .decimal || scalars[end] == "_"
+          || scalars[end] == "."
+      {
         end += 1
       }
+      while end > index + 1, scalars[end - 1] == "." { end -= 1 }
       var name = ""
       name.unicodeScalars.append(contentsOf: scalars[(index + 1)..<end])
       let piece: Piece
+      do throws(ConditionError) {
       switch name {
       case "count": piece = .count
       case "group":
@@ -71,11 +80,18 @@ struct PatternTemplate: Sendable {
               + "%window; '%%' for '%')")
         }
       }
+      } catch {
+        // Every placeholder the template gets wrong is said, not the first alone.
+        errors.append(error)
+        index = max(end, index + 1)
+        continue
+      }
       if !text.isEmpty { pieces.append(.text(text)) }
       text = ""
       pieces.append(piece)
       index = end
     }
+    if let errors = ConditionError.together(errors) { throw errors }
     if !text.isEmpty { pieces.append(.text(text)) }
     self.pieces = pieces
   }

@@ -35,6 +35,9 @@ public struct OutputTemplate: Sendable {
     var parser = Parser(scalars: Array(template.unicodeScalars), compiler: compiler)
     let (pieces, stop) = try parser.sequence(inSegment: false)
     assert(stop == nil)
+    // Every field and call the template gets wrong, together (errors of its structure —
+    // a segment never closed — end the reading where they are).
+    if let errors = ConditionError.together(parser.errors) { throw errors }
     self.pieces = pieces
     program = Program(pieces)
   }
@@ -270,6 +273,8 @@ public struct OutputTemplate: Sendable {
     var index = 0
     /// How many segments are open at `index`.
     var depth = 0
+    /// The fields and calls found wrong so far: reading goes on past each.
+    var errors: [ConditionError] = []
 
     /// How deep optional segments nest: a template nested past it is a slip, and reading
     /// (and filling) one level takes a level of the stack (10,000 crashed vigild).
@@ -309,7 +314,13 @@ public struct OutputTemplate: Sendable {
           pieces.append(try segment())
         default:
           flush()
-          pieces.append(try fieldOrCall())
+          do {
+            pieces.append(try fieldOrCall())
+          } catch {
+            // Past what was wrong (`fieldOrCall` moved `index` to its end), to the next.
+            errors.append(error)
+            if index < error.end { index = max(error.end, index + 1) }
+          }
         }
       }
       flush()
@@ -407,6 +418,7 @@ public struct OutputTemplate: Sendable {
         index = end + 1
         return .value(name: text, read: read)
       } catch {
+        index = end + 1  // the next problem is looked for after the call
         throw ConditionError(error.start + offset, error.end + offset, error.message)
       }
     }

@@ -31,7 +31,7 @@ extension Loading {
       do {
         output = try PatternTemplate(outputScalar.text, groupKeys: keyCount)
       } catch {
-        fail(locate(error.start, in: outputScalar), "\(owner): output: \(error.message)")
+        for each in error.all { fail(locate(each.start, in: outputScalar), "\(owner): output: \(each.message)") }
       }
     }
     guard keysFine, let description, let priority, let basis, let tags, let enabled, let window, let groupBy, let shape,

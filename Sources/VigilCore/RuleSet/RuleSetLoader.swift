@@ -528,7 +528,7 @@ struct Loading {
     do {
       return try OutputTemplate(scalar.text, compiler: compiler)
     } catch {
-      fail(locate(error.start, in: scalar), "\(owner): output: \(error.message)")
+      for each in error.all { fail(locate(each.start, in: scalar), "\(owner): output: \(each.message)") }
       return nil
     }
   }
