@@ -692,3 +692,35 @@ struct OutputErrorsTogetherTests {
       ], "\(errors)")
   }
 }
+
+/// An output whose every word is in optional segments could make an alert with an empty
+/// message: refused at load; a segment's last alternative of text, or text outside, says
+/// something whatever the report leaves out.
+@Suite("Outputs: a message that can say nothing")
+struct OutputSaysNothingTests {
+  static func errors(_ output: String) -> [String] {
+    ruleErrors([
+      (
+        "r.yaml",
+        """
+        - rule: t.out
+          desc: An output.
+          condition: type = attack
+          output: "\(output)"
+          priority: high
+        """
+      )
+    ])
+  }
+
+  @Test(arguments: ["%{%perpetrator.name}", " %{%perpetrator.name} %{by %perpetrator.party|%target.name} ", "%{%{%perpetrator.name}}"])
+  func refused(output: String) {
+    let found = Self.errors(output)
+    #expect(found.count == 1 && found[0].hasPrefix("Rules/r.yaml:4:11: rule t.out: output can say nothing:"), "\(found)")
+  }
+
+  @Test(arguments: ["%{%perpetrator.name|someone}", "attack%{ by %perpetrator.name}", "%perpetrator.name", "%{%{x}|y}"])
+  func accepted(output: String) {
+    #expect(Self.errors(output).isEmpty, "\(output): \(Self.errors(output))")
+  }
+}

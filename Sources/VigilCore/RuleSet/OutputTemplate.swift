@@ -42,6 +42,27 @@ public struct OutputTemplate: Sendable {
     program = Program(pieces)
   }
 
+  /// Whether some report can make the message empty (or only white space): every part of
+  /// it outside white space is an optional segment that may render nothing
+  /// (`%{%perpetrator.name}`). A field outside segments shows at least `<none>`; a segment
+  /// with a last alternative of text always shows it.
+  public var canSayNothing: Bool {
+    func saysSomething(_ pieces: [Piece]) -> Bool {
+      pieces.contains { piece in
+        switch piece {
+        case .text(let bytes): !bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+        case .value: true
+        case .segment(let alternatives):
+          // Always rendered: an alternative with no field, which says something itself.
+          alternatives.contains { alternative in
+            !alternative.contains { if case .value = $0 { true } else { false } } && saysSomething(alternative)
+          }
+        }
+      }
+    }
+    return !saysSomething(pieces)
+  }
+
   /// Rendered as UTF-8 bytes and made a `String` once: report texts are copied as they
   /// are, without a `String` (and its validation) for each.
   public func render(_ report: Report) -> String {

@@ -526,7 +526,16 @@ struct Loading {
       return nil
     }
     do {
-      return try OutputTemplate(scalar.text, compiler: compiler)
+      let template = try OutputTemplate(scalar.text, compiler: compiler)
+      guard !template.canSayNothing else {
+        fail(
+          scalar.position,
+          "\(owner): output can say nothing: all it says is in optional segments a report may leave out, and an alert "
+            + "needs a message; put some text outside them, or end a segment with an alternative of text "
+            + "(%{%perpetrator.name|an unidentified party})")
+        return nil
+      }
+      return template
     } catch {
       for each in error.all { fail(locate(each.start, in: scalar), "\(owner): output: \(each.message)") }
       return nil
