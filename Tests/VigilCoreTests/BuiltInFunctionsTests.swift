@@ -60,6 +60,26 @@ struct BuiltInFunctionsTests {
     (#""extra":{"sent":{"day":"2016-01-01"}}"#, "days_between(extra.sent.day, occurred_at) > 60", true),
   ]
 
+  /// A name that normalises to nothing could never be mentioned: a load error, naming
+  /// the list it came from.
+  @Test func aNameWithNoWordLeftIsRefused() {
+    let compiler = ConditionCompiler(lists: ["odd": ["UN", "!!!"]], functions: BuiltInFunctions.all)
+    for (condition, says) in [
+      ("mentions(narrative, al)", "the name 'al' has no word left to match"),
+      ("mentions(narrative, '!!!')", "the name '!!!' has no word left to match"),
+      ("mentions_part(narrative, '-')", "the name '-' has no word left to match"),
+      ("mentions(narrative, odd)", "the name '!!!' (from the list odd) has no word left to match"),
+    ] {
+      do {
+        _ = try compiler.compile(condition)
+        Issue.record("\(condition) compiled")
+      } catch {
+        #expect(error.message.hasPrefix(says), "\(condition): \(error.message)")
+      }
+    }
+    #expect((try? compiler.compile("mentions(narrative, 'al-Nusra')")) != nil)
+  }
+
   @Test(arguments: cases)
   func evaluates(members: String, condition: String, expected: Bool) throws {
     let report = try parsed(reportLine(members)).report

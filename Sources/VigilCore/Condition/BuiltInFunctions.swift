@@ -1,6 +1,6 @@
 /// Functions every rule set may call, whatever plugins are enabled.
 public enum BuiltInFunctions {
-  public static let all = [daysBetween, daysBetweenOr, mentions, mentionsPart, normalized, party]
+  public static let all = [daysBetween, daysBetweenOr, mentions.matchingNames(), mentionsPart.matchingNames(), normalized, party]
 
   /// `days_between(from, to)`: the elapsed time from one timestamp to another, in days of
   /// 86,400 s (negative when `to` is earlier); nothing when either is absent.

@@ -410,13 +410,29 @@ public struct ConditionCompiler: Sendable {
       case (.literal, .literal(let literal)):
         arguments.append(.literal(literal.text))
       case (.values, .word(let name)):
-        arguments.append(.values(lists[name.text] ?? [name.text]))
+        let values = lists[name.text] ?? [name.text]
+        if function.valuesAreNames {
+          try Self.checkNames(values, list: lists[name.text] == nil ? nil : name.text, at: name.start, name.end)
+        }
+        arguments.append(.values(values))
         if lists[name.text] == nil { unlisted.append(name) }
       case (.values, .literal(let literal)):
+        if function.valuesAreNames { try Self.checkNames([literal.text], list: nil, at: literal.start, literal.end) }
         arguments.append(.values([literal.text]))
       }
     }
     return (function, arguments, unlisted)
+  }
+
+  /// Names a function matches after normalisation: one with no word left (`'!!!'`, or
+  /// `al`, an article normalisation drops) could never match.
+  private static func checkNames(_ names: [String], list: String?, at start: Int, _ end: Int) throws(ConditionError) {
+    for name in names where NameNormalizer.words(of: name).isEmpty {
+      throw ConditionError(
+        start, end,
+        "the name '\(name)'\(list.map { " (from the list \($0))" } ?? "") has no word left to match once normalised "
+          + "(letters or digits, articles such as al- dropped)")
+    }
   }
 
   /// Whether the path is an actor's: an object with a `name` and a `party`.

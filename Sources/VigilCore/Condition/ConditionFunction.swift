@@ -72,6 +72,16 @@ public struct ConditionFunction: Sendable {
   /// Turns a call's arguments into its evaluation, once, when the rule set loads: a
   /// function prepares what it can from them here (aliases normalised, say).
   public let prepare: @Sendable ([Argument]) -> Evaluation
+  /// Whether its `values` are names, matched after name normalisation (`mentions`): one
+  /// that normalises to nothing (`'!!!'`, `al`) could never match, and is a load error.
+  public private(set) var valuesAreNames = false
+
+  /// The same function, its values names.
+  public func matchingNames() -> ConditionFunction {
+    var function = self
+    function.valuesAreNames = true
+    return function
+  }
 
   public init(
     name: String, parameters: [Parameter], result: Result, answers: Answers? = nil,
@@ -87,7 +97,9 @@ public struct ConditionFunction: Sendable {
   /// The same function with no closed answers to check values against: a stand-in for a
   /// plugin whose items failed to load, whose answers would be the missing items'.
   public var withoutClosedAnswers: ConditionFunction {
-    ConditionFunction(name: name, parameters: parameters, result: result, answers: nil, prepare: prepare)
+    var function = ConditionFunction(name: name, parameters: parameters, result: result, answers: nil, prepare: prepare)
+    function.valuesAreNames = valuesAreNames
+    return function
   }
 
   /// A function with nothing to prepare: `implementation` gets the arguments at each call.
