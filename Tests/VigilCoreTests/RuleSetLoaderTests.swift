@@ -170,6 +170,21 @@ struct RuleSetLoaderTests {
         "Rules/x.yaml:3:90: rule t.r: normalized(…) gives text as name matching reads it, so 'Madaya' can never be "
           + "its value; write 'madaya'",
       ])
+    // party(…) normalises as normalized(…) does.
+    let party = """
+      - rule: t.p
+        desc: d
+        condition: party(perpetrator) = Government or party(perpetrator) in (isil, "Free Syrian Army")
+        output: o
+        priority: low
+      """
+    #expect(
+      try loadRules([("p.yaml", party)]).get().warnings.map(\.description) == [
+        "Rules/p.yaml:3:35: rule t.p: party(…) gives text as name matching reads it, so 'Government' can never be "
+          + "its value; write 'government'",
+        "Rules/p.yaml:3:78: rule t.p: party(…) gives text as name matching reads it, so 'Free Syrian Army' can never be "
+          + "its value; write 'free syrian army'",
+      ])
   }
 
   /// Every field a matching example's message shows as `<none>` is named, in one warning.

@@ -269,13 +269,16 @@ public struct ConditionCompiler: Sendable {
     _ subject: ConditionSyntax.Subject, _ values: [(text: String, literal: ConditionSyntax.Literal)],
     caseAside: Bool = false
   ) -> [ConditionError] {
-    guard case .call(let call) = subject, call.function.text == BuiltInFunctions.normalized.name else { return [] }
+    // `party(…)` normalises as `normalized(…)` does: `party(perpetrator) = Government`
+    // could never hold either.
+    let normalising = [BuiltInFunctions.normalized.name, BuiltInFunctions.party.name]
+    guard case .call(let call) = subject, normalising.contains(call.function.text) else { return [] }
     return values.compactMap { value in
       let normal = NameNormalizer.words(of: value.text).joined(separator: " ")
       guard normal != (caseAside ? value.text.lowercased() : value.text) else { return nil }
       return ConditionError(
         value.literal.start, value.literal.end,
-        "normalized(…) gives text as name matching reads it, so '\(value.text)' can never be its value; "
+        "\(call.function.text)(…) gives text as name matching reads it, so '\(value.text)' can never be its value; "
           + (normal.isEmpty ? "it has no words" : "write '\(normal)'"))
     }
   }
