@@ -30,6 +30,9 @@ struct OutputTemplateTests {
     ("100%% {sure} | %{a%|b%}c %casualties.killed}", #""casualties":{"killed":2}"#, "100% {sure} | a|b}c 2"),
     ("%{%extra.unit|no unit}", #""extra":{"unit":"3rd"}"#, "3rd"),
     ("%{%extra.unit|no unit}", "", "no unit"),
+    // An array of nulls shows nothing, as an empty one; nulls in an array are left out.
+    ("%{ arr:%extra.arr}", #""extra":{"arr":[null]}"#, ""),
+    ("%{ arr:%extra.arr}", #""extra":{"arr":[null,1,null,"b"]}"#, " arr:1, b"),
     // `extra` whole: the report's own members (an object that is no other object's field).
     ("extra: %extra", #""extra":{"unit":"3rd"}"#, "extra: {unit: 3rd}"),
     // Numbers, lists and flags, written straight from the value.

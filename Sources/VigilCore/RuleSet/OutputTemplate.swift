@@ -183,7 +183,8 @@ public struct OutputTemplate: Sendable {
     case .texts(let texts)?: !texts.isEmpty
     case .weapons(let weapons)?: !weapons.isEmpty
     case .victims(let victims)?: !victims.isEmpty
-    case .json(.array(let elements))?: !elements.isEmpty
+    // An array of nulls shows nothing, as an empty one: absent too.
+    case .json(.array(let elements))?: elements.contains { $0 != .null }
     default: true
     }
   }
@@ -282,7 +283,7 @@ public struct OutputTemplate: Sendable {
     case .bool(let flag): flag ? "true" : "false"
     case .number(let number): show(number)
     case .string(let string): string
-    case .array(let elements): elements.map(show).joined(separator: ", ")
+    case .array(let elements): elements.filter { $0 != .null }.map(show).joined(separator: ", ")
     case .object(let object): "{" + object.members.map { "\($0.key): \(show($0.value))" }.joined(separator: ", ") + "}"
     }
   }
