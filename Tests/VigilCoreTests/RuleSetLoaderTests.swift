@@ -739,3 +739,19 @@ struct OutputSaysNothingTests {
     #expect(Self.errors(output).isEmpty, "\(output): \(Self.errors(output))")
   }
 }
+
+@Suite("Rule ids: length and the reserved prefix")
+struct RuleIDLimitsTests {
+  static func errors(_ id: String) -> [String] {
+    ruleErrors([("r.yaml", "- rule: \(id)\n  desc: d\n  condition: type = attack\n  output: o\n  priority: low\n  examples: {match: [{type: attack}]}\n")])
+  }
+
+  /// An id past 100 characters is refused where it is written: its examples' own ids
+  /// (`example:<id>:<n>`) would be past a report id's 128 and refused as invalid reports.
+  @Test func aLongIDIsRefusedAndTheReservedPrefixInAnyCase() {
+    #expect(Self.errors("a." + String(repeating: "b", count: 98)).isEmpty)
+    let long = Self.errors("a." + String(repeating: "b", count: 99))
+    #expect(long.count == 1 && long[0].hasPrefix("Rules/r.yaml:1:9: rule id 'a.bbb") && long[0].hasSuffix("is 101 characters; at most 100"), "\(long)")
+    #expect(Self.errors("Vigil.x") == ["Rules/r.yaml:1:9: rule ids starting with 'vigil.' are reserved for Vigil's own records"])
+  }
+}

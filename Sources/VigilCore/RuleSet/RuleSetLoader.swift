@@ -424,6 +424,9 @@ struct Loading {
     return rules
   }
 
+  /// The longest rule or pattern id.
+  static let longestID = 100
+
   /// Checks an id of a rule or pattern (they share one namespace: both name alerts).
   mutating func register(id idScalar: RuleNode.Scalar, kind: String) {
     let id = idScalar.text
@@ -434,7 +437,10 @@ struct Loading {
       fail(
         idScalar.position,
         "\(kind) id '\(id)' must be dotted words of ASCII letters, digits, '_' and '-' (weapons.barrel_bomb)")
-    } else if id.hasPrefix("vigil.") {
+    } else if id.utf8.count > Self.longestID {
+      // An example's own id is `example:<id>:<n>`, which a report id holds at 128.
+      fail(idScalar.position, "\(kind) id '\(id.prefix(40))…' is \(id.utf8.count) characters; at most \(Self.longestID)")
+    } else if id.lowercased().hasPrefix("vigil.") {
       fail(idScalar.position, "\(kind) ids starting with 'vigil.' are reserved for Vigil's own records")
     } else if let earlier = ruleIDs[id] {
       fail(idScalar.position, "\(kind) \(id) is already defined at \(earlier)")
