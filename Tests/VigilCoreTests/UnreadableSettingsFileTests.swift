@@ -16,5 +16,9 @@ struct UnreadableSettingsFileTests {
     #expect(!PluginSettingsError.unreadable("x", path: folder.appendingPathComponent("none").path).isAboutAFile)
     #expect(!PluginSettingsError.unreadable("x", path: file + "/below-a-file").isAboutAFile, "ENOTDIR")
     #expect(PluginSettingsError.unreadable("x", path: file).description == "x")
+    // A directory, or a file that is not there, is everyone's problem, and says why.
+    let directory = PluginSettingsError.unreadable("x", path: folder.path, purpose: "it holds the secret")
+    #expect(!directory.isAboutAFile && directory.description == "x (it is a directory): it holds the secret")
+    #expect(PluginSettingsError.unreadable("x", path: folder.appendingPathComponent("none").path).description == "x (no such file)")
   }
 }

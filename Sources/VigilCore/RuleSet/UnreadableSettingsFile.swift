@@ -50,7 +50,9 @@ extension PluginSettingsError {
   public static func unreadable(_ description: String, path: String, purpose: String = "") -> PluginSettingsError {
     switch SettingsFile.read(path) {
     case .success:
-      return PluginSettingsError(description + (purpose.isEmpty ? "" : ": " + purpose), isAboutAFile: false)
+      // Readable now, though its caller found it not (as another user, or a moment ago):
+      // there, so this user's problem.
+      return PluginSettingsError(description + (purpose.isEmpty ? "" : ": " + purpose), isAboutAFile: true)
     case .failure(let problem):
       return PluginSettingsError(
         description + " (\(problem.reason))" + (purpose.isEmpty ? "" : ": " + purpose), isAboutAFile: problem.mayBeThisUsers)
