@@ -694,7 +694,19 @@ struct DaemonEndToEndTests {
       "vigild", ["--socket", daemon.directory.path + "/w.sock"], in: daemon.directory.path)
     #expect(second.status == 1)
     #expect(second.standardError.contains("another vigild is running on the state directory var/lib/vigil"))
+    // Its lock file removed (taken for a leftover): the directory's own lock still holds.
+    try FileManager.default.removeItem(atPath: daemon.directory.path + "/var/lib/vigil/vigild.lock")
+    let third = try ChildProcess.run(
+      "vigild", ["--socket", daemon.directory.path + "/w.sock", "--alert-log", "other.jsonl"], in: daemon.directory.path)
+    #expect(third.status == 1, "\(third.standardError)")
+    #expect(
+      third.standardError.contains("another vigild is running on the state directory var/lib/vigil (it holds the directory's lock"),
+      "\(third.standardError)")
+    #expect(!FileManager.default.fileExists(atPath: daemon.directory.path + "/other.jsonl"))
     daemon.stop()
+    // Stopped, it lets the next start on the directory go.
+    let after = try Vigild.run(["--socket", daemon.directory.path + "/w.sock", "--http", "off"], in: daemon.directory.path)
+    #expect(after.status == 0, "\(after.standardError)")
   }
 }
 

@@ -81,7 +81,7 @@ public final class Daemon: Sendable {
       try replaceStaleSocket(configuration.socket.path)
       return try start(configuration: configuration, plugins: plugins, ruleSet: ruleSet, lock: lock, log: log)
     } catch {
-      close(lock)
+      unlockStateDirectory(lock)
       throw error
     }
   }
@@ -521,7 +521,7 @@ public final class Daemon: Sendable {
     {
       unlink(socketPath)
     }
-    close(lockDescriptor)
+    Self.unlockStateDirectory(lockDescriptor)
   }
 
   // MARK: Start-up checks
@@ -532,6 +532,10 @@ public final class Daemon: Sendable {
   }
 
   /// A second daemon on the same state directory would interleave the files.
+  /// The lock is the file's and the directory's own: a lock file deleted while a daemon
+  /// runs (taken for a leftover: it stays after a clean stop) let a second daemon lock a
+  /// new one and interleave the journal and the alert head; the directory cannot be deleted
+  /// under it. (Where the file system cannot lock a directory, the file's lock stands alone.)
   private static func lockStateDirectory(_ state: String) throws(StartFailure) -> Int32 {
     let path = state + "/vigild.lock"
     let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
@@ -542,7 +546,28 @@ public final class Daemon: Sendable {
       close(descriptor)
       throw StartFailure(description: "another vigild is running on the state directory \(state) (\(path) is locked)")
     }
+    let directory = open(state, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if directory >= 0 {
+      if flock(directory, LOCK_EX | LOCK_NB) != 0, errno == EWOULDBLOCK {
+        close(directory)
+        close(descriptor)
+        throw StartFailure(
+          description: "another vigild is running on the state directory \(state) (it holds the directory's lock; "
+            + "was its \(path) removed?)")
+      }
+      // Held for the daemon's life, released with the file's as it stops.
+      directoryLocks.withLockedValue { $0[descriptor] = directory }
+    }
     return descriptor
+  }
+
+  /// The directory's lock that goes with each lock file's descriptor.
+  private static let directoryLocks = NIOLockedValueBox<[Int32: Int32]>([:])
+
+  /// Releases both locks of a state directory.
+  private static func unlockStateDirectory(_ descriptor: Int32) {
+    if let directory = directoryLocks.withLockedValue({ $0.removeValue(forKey: descriptor) }) { close(directory) }
+    close(descriptor)
   }
 
   /// Where the socket is bound before it is set up and linked at `path`: a hidden name in
