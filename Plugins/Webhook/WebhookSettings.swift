@@ -48,7 +48,10 @@ struct WebhookSettings {
     var formatName = "record"
     var text: String?
     var headers: [(name: String, value: String)] = []
+    // Every problem is said at once: each setting is read on its own.
+    var problems: [PluginSettingsError] = []
     for member in members {
+      do throws(PluginSettingsError) {
       switch (member.key, member.value) {
       case ("url", .scalar(let value)): url = try Self.url(value)
       case ("secret_file", .scalar(let value)):
@@ -85,19 +88,40 @@ struct WebhookSettings {
           "unknown setting \(member.key) (known: \(Self.knownKeys.joined(separator: ", ")), and min_priority, rules, tags)"
         )
       }
+      } catch {
+        problems.append(error)
+      }
     }
-    guard let url else { throw PluginSettingsError("url is required: the http or https address alerts are posted to") }
-    guard let secretFile else {
-      throw PluginSettingsError("secret_file is required: the file holding the secret each request is signed with")
+    if url == nil, !members.contains(where: { $0.key == "url" }) {
+      problems.append(PluginSettingsError("url is required: the http or https address alerts are posted to"))
     }
-    switch (formatName, text) {
-    case ("chat", let text): format = .chat(try WebhookChatTemplate(text ?? Self.defaultText))
-    case (_, .some): throw PluginSettingsError("text is the template of format chat; set format: chat, or remove text")
-    default: format = .record
+    if secretFile == nil, !members.contains(where: { $0.key == "secret_file" }) {
+      problems.append(PluginSettingsError("secret_file is required: the file holding the secret each request is signed with"))
     }
+    var format = Format.record
+    do throws(PluginSettingsError) {
+      switch (formatName, text) {
+      case ("chat", let text): format = .chat(try WebhookChatTemplate(text ?? Self.defaultText))
+      case (_, .some): throw PluginSettingsError("text is the template of format chat; set format: chat, or remove text")
+      default: break
+      }
+    } catch {
+      problems.append(error)
+    }
+    var secret: [UInt8] = []
+    if let secretFile {
+      do throws(PluginSettingsError) {
+        secret = try Self.secret(in: secretFile)
+      } catch {
+        problems.append(error)
+      }
+    }
+    if let problem = PluginSettingsError.together(problems) { throw problem }
+    guard let url, let secretFile else { throw PluginSettingsError("url and secret_file are required") }
+    self.format = format
     self.url = url
     self.secretFile = secretFile
-    secret = try Self.secret(in: secretFile)
+    self.secret = secret
     self.batch = batch
     timeoutSeconds = timeout
     self.headers = headers

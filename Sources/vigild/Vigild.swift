@@ -116,7 +116,7 @@ struct Vigild: ParsableCommand {
         + (errors.rulesPaths.map(RulesDirectoryCheck.problems(inPaths:)) ?? [])
         // The sinks' and sources' settings too, when the plugins section itself was read.
         + (errors.pluginsRead.map { read in
-          Self.plugins.settingsProblems(in: read).map { "\(source.path ?? "the configuration"): \($0.message)" }
+          Self.plugins.settingsProblems(in: read).map { Self.placed($0.message, $0.place, in: source.path) }
         } ?? [])
       let all = errors.errors.map(\.description) + more
       Self.logEach(log, "cannot start: the configuration has \(all.count) error(s):", all)
@@ -132,7 +132,7 @@ struct Vigild: ParsableCommand {
       + configuration.pathConflicts(configurationFile: source.path)
       // The sinks' and sources' settings, before anything is made (the state directory, the
       // log) or read (the rules, the journal): every plugin's problem, with its file.
-      + Self.plugins.settingsProblems(in: configuration).map { "\(source.path ?? "the configuration"): \($0.message)" }
+      + Self.plugins.settingsProblems(in: configuration).map { Self.placed($0.message, $0.place, in: source.path) }
     guard unreadable.isEmpty else {
       Self.logEach(log, "cannot start:", unreadable)
       return 1
@@ -221,6 +221,11 @@ struct Vigild: ParsableCommand {
 
   /// One line per event (docs/vigild.md): each of a failure's errors on a line of its own,
   /// after what they are errors of, so every line of the log stands alone.
+  /// A plugin's settings problem as the configuration's own are said: `file:line:column: …`.
+  static func placed(_ message: String, _ place: DaemonConfiguration.Place?, in file: String?) -> String {
+    (file ?? "the configuration") + (file != nil ? place.map { ":\($0.line):\($0.column)" } ?? "" : "") + ": " + message
+  }
+
   static func logEach(_ log: Logger, _ context: String, _ errors: [String]) {
     for error in errors {
       log.critical("\(context) \(error.split(separator: "\n").joined(separator: " | "))")

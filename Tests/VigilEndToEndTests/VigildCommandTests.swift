@@ -239,12 +239,21 @@ struct VigildCommandTests {
     try """
       plugins:
         exec: {command: [/bin/cat], timeout_s: soon}
-        webhook: {secret_file: /nonexistent/secret}
+        webhook:
+          secret_file: /nonexistent/secret
+          batch: 0
+          retries: 5
       """.write(toFile: file, atomically: true, encoding: .utf8)
     let run = try Vigild.run(["--config", file, "--rules", "Rules"], in: directory.path)
     #expect(run.status == 1)
-    #expect(run.standardError.contains("\(file): plugins.exec: timeout_s must be"), "\(run.standardError)")
-    #expect(run.standardError.contains("\(file): plugins.webhook: url is required"), "\(run.standardError)")
+    // Every problem of a plugin's settings, each at its setting's place (or the plugin's).
+    #expect(run.standardError.contains("\(file):2:31: plugins.exec: timeout_s must be"), "\(run.standardError)")
+    #expect(run.standardError.contains("\(file):3:3: plugins.webhook: url is required"), "\(run.standardError)")
+    #expect(run.standardError.contains("\(file):5:5: plugins.webhook: batch must be a whole number"), "\(run.standardError)")
+    #expect(run.standardError.contains("\(file):6:5: plugins.webhook: unknown setting retries"), "\(run.standardError)")
+    #expect(
+      run.standardError.contains("\(file):4:5: plugins.webhook: secret_file /nonexistent/secret cannot be read (no such file)"),
+      "\(run.standardError)")
     #expect(!FileManager.default.fileExists(atPath: directory.path + "/var"), "nothing made")
 
     // With a mistake elsewhere in the file, the plugins' problems come in the same list,
@@ -259,7 +268,7 @@ struct VigildCommandTests {
     #expect(both.status == 1)
     #expect(both.standardError.contains("the configuration has 2 error(s)"), "\(both.standardError)")
     #expect(both.standardError.contains("socket.mode: expected an octal file mode"), "\(both.standardError)")
-    #expect(both.standardError.contains("\(file): plugins.exec: timeout_s must be"), "\(both.standardError)")
+    #expect(both.standardError.contains("\(file):4:31: plugins.exec: timeout_s must be"), "\(both.standardError)")
   }
 
   @Test func aRulesDirectoryThatCannotBeReadIsFatalAndNamed() throws {

@@ -215,10 +215,27 @@ public struct PluginSettingsError: Error, CustomStringConvertible {
   /// A file the settings name is there but could not be read (a secret, a password, a CA):
   /// by this process's user, which `vigil rules lint` may not share with vigild's.
   public let isAboutAFile: Bool
+  /// The problems found beside this one in the same settings: all are said at once, not
+  /// one per restart.
+  public var also: [PluginSettingsError] = []
 
   public init(_ description: String, isAboutAFile: Bool = false) {
     self.description = description
     self.isAboutAFile = isAboutAFile
+  }
+
+  /// The first of `problems`, carrying the others; nil when there are none.
+  public static func together(_ problems: [PluginSettingsError]) -> PluginSettingsError? {
+    guard var first = problems.first else { return nil }
+    first.also = Array(problems.dropFirst())
+    return first
+  }
+
+  /// This problem and those found beside it.
+  public var all: [PluginSettingsError] {
+    var first = self
+    first.also = []
+    return [first] + also.flatMap(\.all)
   }
 }
 

@@ -182,8 +182,30 @@ private struct Reader {
       }
       // A setting left empty (`batch: ~`, `rules:`) keeps its default, as the core keys do.
       let given = settings.mapping.map { Node.mapping(Node.Mapping($0.filter { !isNull($0.value) })) } ?? settings
-      return DaemonConfiguration.Plugin(name: name, settings: isNull(settings) ? .mapping([]) : value(given))
+      var plugin = DaemonConfiguration.Plugin(name: name, settings: isNull(settings) ? .mapping([]) : value(given))
+      let key = node.mapping?.first { $0.key.scalar?.string == name }?.key
+      plugin.places = Self.places(of: settings, at: key)
+      return plugin
     }
+  }
+
+  /// Where a plugin's key and its settings' keys are, by key path (`""` the plugin's).
+  static func places(of settings: Node, at key: Node?) -> [String: DaemonConfiguration.Place] {
+    var places: [String: DaemonConfiguration.Place] = [:]
+    func place(_ node: Node) -> DaemonConfiguration.Place? {
+      node.mark.map { DaemonConfiguration.Place(line: $0.line, column: $0.column) }
+    }
+    func walk(_ node: Node, _ path: String) {
+      for (keyNode, value) in node.mapping ?? [:] {
+        guard let name = keyNode.scalar?.string else { continue }
+        let keyPath = path.isEmpty ? name : path + "." + name
+        places[keyPath] = place(keyNode)
+        walk(value, keyPath)
+      }
+    }
+    if let key { places[""] = place(key) }
+    walk(settings, "")
+    return places
   }
 
   // MARK: Structure

@@ -85,10 +85,29 @@ public struct DaemonConfiguration: Sendable, Equatable {
   public struct Plugin: Sendable, Equatable {
     public var name: String
     public var settings: ConfigurationValue
+    /// Where the plugin's key (`""`) and each of its settings' keys (`batch`,
+    /// `owner.password_file`) are in the configuration file, for its problems' messages.
+    public var places: [String: Place] = [:]
 
     public init(name: String, settings: ConfigurationValue = .mapping([])) {
       self.name = name
       self.settings = settings
+    }
+
+    /// What a plugin is: its name and settings, wherever they were written.
+    public static func == (left: Plugin, right: Plugin) -> Bool {
+      left.name == right.name && left.settings == right.settings
+    }
+  }
+
+  /// A line and column of the configuration file, from 1.
+  public struct Place: Sendable, Equatable {
+    public let line: Int
+    public let column: Int
+
+    public init(line: Int, column: Int) {
+      self.line = line
+      self.column = column
     }
   }
 

@@ -33,24 +33,48 @@ public struct PluginRegistry: Sendable {
 
   /// What is wrong with the enabled sources' and sinks' settings, as vigild says it when
   /// it refuses to start (`plugins.webhook: url is required…`), for `vigil rules lint`.
-  public func settingsProblems(in configuration: DaemonConfiguration) -> [(message: String, isAboutAFile: Bool)] {
-    var problems: [(message: String, isAboutAFile: Bool)] = []
-    let settings = { (name: String) in configuration.plugins.first { $0.name == name }?.settings ?? .mapping([]) }
+  /// Each problem is one of its own, with its place in the configuration file where it is
+  /// known: the setting it names (`batch must be …` is at `batch`), else the plugin's key.
+  public func settingsProblems(
+    in configuration: DaemonConfiguration
+  ) -> [(message: String, isAboutAFile: Bool, place: DaemonConfiguration.Place?)] {
+    var problems: [(message: String, isAboutAFile: Bool, place: DaemonConfiguration.Place?)] = []
+    let plugin = { (name: String) in configuration.plugins.first { $0.name == name } }
+    func add(_ error: PluginSettingsError, of name: String) {
+      let places = plugin(name)?.places ?? [:]
+      for each in error.all {
+        problems.append(("plugins.\(name): \(each)", each.isAboutAFile, Self.place(of: each.description, in: places)))
+      }
+    }
     for source in reportSources(for: configuration) {
       do throws(PluginSettingsError) {
-        _ = try source.feed(settings: settings(source.name))
+        _ = try source.feed(settings: plugin(source.name)?.settings ?? .mapping([]))
       } catch {
-        problems.append(("plugins.\(source.name): \(error)", error.isAboutAFile))
+        add(error, of: source.name)
       }
     }
     for sink in alertSinks(for: configuration) {
       do throws(PluginSettingsError) {
-        try sink.checkSettings(try SinkFilter.split(settings(sink.name)).rest, node: configuration.node)
+        try sink.checkSettings(try SinkFilter.split(plugin(sink.name)?.settings ?? .mapping([])).rest, node: configuration.node)
       } catch {
-        problems.append(("plugins.\(sink.name): \(error)", error.isAboutAFile))
+        add(error, of: sink.name)
       }
     }
     return problems
+  }
+
+  /// Where a problem's setting is: the longest key path its first word names
+  /// (`owner.password_file /x cannot be read`, `url's port …`), else the plugin's own key.
+  static func place(of message: String, in places: [String: DaemonConfiguration.Place]) -> DaemonConfiguration.Place? {
+    let named = message.hasPrefix("unknown setting ") ? message.dropFirst("unknown setting ".count) : Substring(message)
+    let word = named.prefix { !$0.isWhitespace && $0 != "'" && $0 != ":" && $0 != "," }
+    var path = String(word)
+    while !path.isEmpty {
+      if let place = places[path] { return place }
+      guard let dot = path.lastIndex(of: ".") else { break }
+      path = String(path[..<dot])
+    }
+    return places[""]
   }
 
   /// The regions the console counts and maps by: the first enabled atlas plugin's.
