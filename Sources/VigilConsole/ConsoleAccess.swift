@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import VigilServer
+import VigilCore
 
 /// Who may read the console (docs/console.md, "Access"). On a loopback address anyone on the
 /// machine may, as with the socket's own file mode; on any other address vigild needs an
@@ -29,18 +30,22 @@ public struct ConsoleAccess: Sendable {
       if listen.isLoopback { return ConsoleAccess(token: nil, session: nil, loopbackHostsOnly: true) }
       throw Refusal(
         description: """
-          the console would listen on \(listen), which is not a loopback address, without an access token: \
+          http.listen: the console would listen on \(listen), which is not a loopback address, without an access token: \
           set http.token_file to a file holding one (or listen on 127.0.0.1, or --http off)
           """)
     }
-    guard let data = FileManager.default.contents(atPath: http.tokenFile) else {
-      throw Refusal(description: "cannot read the console's access token from \(http.tokenFile) (http.token_file)")
+    let data: [UInt8]
+    switch SettingsFile.read(http.tokenFile) {
+    case .success(let bytes): data = bytes
+    case .failure(let problem):
+      throw Refusal(
+        description: "http.token_file: cannot read the console's access token from \(http.tokenFile) (\(problem.reason))")
     }
     let token = Array(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
     guard token.count >= 16 else {
       throw Refusal(
         description:
-          "the access token in \(http.tokenFile) is \(token.count) bytes; use at least 16 (e.g. openssl rand -hex 32)")
+          "http.token_file: the access token in \(http.tokenFile) is \(token.count) bytes; use at least 16 (e.g. openssl rand -hex 32)")
     }
     let key = SymmetricKey(data: token)
     let session = Array(HMAC<SHA256>.authenticationCode(for: Array("vigil console session".utf8), using: key))

@@ -133,15 +133,16 @@ struct Vigild: ParsableCommand {
       // The sinks' and sources' settings, before anything is made (the state directory, the
       // log) or read (the rules, the journal): every plugin's problem, with its file.
       + Self.plugins.settingsProblems(in: configuration).map { Self.placed($0.message, $0.place, in: source.path) }
-    guard unreadable.isEmpty else {
-      Self.logEach(log, "cannot start:", unreadable)
-      return 1
-    }
-    let access: ConsoleAccess
+    // The console's token too, in the same list (it came alone, after the others were fixed).
+    var access: ConsoleAccess?
+    var tokenProblem: [String] = []
     do {
       access = try ConsoleAccess.load(configuration.http)
     } catch {
-      log.critical("cannot start: \(error)")
+      tokenProblem = ["\(error)"]
+    }
+    guard unreadable.isEmpty, tokenProblem.isEmpty, let access else {
+      Self.logEach(log, "cannot start:", unreadable + tokenProblem)
       return 1
     }
     let rulesPaths = configuration.rules.paths.joined(separator: ", ")
@@ -219,12 +220,13 @@ struct Vigild: ParsableCommand {
     return ["socket.group: no group \(group) on this machine (a name or a number from /etc/group)"]
   }
 
-  /// One line per event (docs/vigild.md): each of a failure's errors on a line of its own,
-  /// after what they are errors of, so every line of the log stands alone.
   /// A plugin's settings problem as the configuration's own are said: `file:line:column: …`.
   static func placed(_ message: String, _ place: DaemonConfiguration.Place?, in file: String?) -> String {
     (file ?? "the configuration") + (file != nil ? place.map { ":\($0.line):\($0.column)" } ?? "" : "") + ": " + message
   }
+
+  /// One line per event (docs/vigild.md): each of a failure's errors on a line of its own,
+  /// after what they are errors of, so every line of the log stands alone.
 
   static func logEach(_ log: Logger, _ context: String, _ errors: [String]) {
     for error in errors {

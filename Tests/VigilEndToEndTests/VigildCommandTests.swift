@@ -271,6 +271,34 @@ struct VigildCommandTests {
     #expect(both.standardError.contains("\(file):4:31: plugins.exec: timeout_s must be"), "\(both.standardError)")
   }
 
+  /// The console's token is checked with the rest: a short one came alone, only once the
+  /// other mistakes were fixed.
+  @Test func theConsolesTokenIsCheckedWithTheRest() throws {
+    let directory = try TemporaryDirectory()
+    let file = directory.path + "/vigild.yaml"
+    try "short\n".write(toFile: directory.path + "/token", atomically: true, encoding: .utf8)
+    try """
+      socket:
+        group: nosuchgroup-vigil
+      http:
+        listen: 127.0.0.1:1
+        token_file: \(directory.path)/token
+      """.write(toFile: file, atomically: true, encoding: .utf8)
+    let run = try Vigild.run(["--config", file, "--rules", "Rulez"], in: directory.path)
+    #expect(run.status == 1)
+    for part in [
+      "rules.paths[0]: cannot read the rules directory \"Rulez\"", "socket.group: no group nosuchgroup-vigil",
+      "http.token_file: the access token in \(directory.path)/token is 5 bytes; use at least 16",
+    ] {
+      #expect(run.standardError.contains(part), "\(part): \(run.standardError)")
+    }
+    try FileManager.default.removeItem(atPath: directory.path + "/token")
+    let missing = try Vigild.run(["--config", file, "--rules", "Rulez"], in: directory.path)
+    #expect(
+      missing.standardError.contains("http.token_file: cannot read the console's access token from \(directory.path)/token (no such file)"),
+      "\(missing.standardError)")
+  }
+
   @Test func aRulesDirectoryThatCannotBeReadIsFatalAndNamed() throws {
     let directory = try TemporaryDirectory()
     try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
