@@ -33,6 +33,8 @@ final class WebhookReceiver: Sendable {
     /// How many requests get 503 after each refusal.
     var unavailableAfterRefusal = 0
     var silent = false
+    /// Whether a 200 sends its head and a first byte of its body, and never the rest.
+    var stallBody = false
     /// Every so many requests gets 503 (0: none): a receiver that fails now and then.
     var failEvery = 0
     var requests: [Request] = []
@@ -89,6 +91,11 @@ final class WebhookReceiver: Sendable {
     script.withLockedValue { $0.silent = silent }
   }
 
+  /// Whether each 200 stalls in its body (its head sent, then one byte of 1,001).
+  func stallBody(_ stall: Bool) {
+    script.withLockedValue { $0.stallBody = stall }
+  }
+
   /// Every request so far, in the order they came.
   var requests: [Request] {
     script.withLockedValue { $0.requests }
@@ -115,6 +122,8 @@ final class WebhookReceiver: Sendable {
       } else if let refused = script.refusedSeq, carried.contains(refused) {
         answer = (.badRequest, [], "record \(refused) is not wanted here\n")
         script.unavailableLeft = script.unavailableAfterRefusal
+      } else if script.stallBody {
+        answer = (.ok, [(Self.stallMarker, "1")], "x")
       } else {
         answer = (.ok, [], "")
       }
@@ -124,6 +133,9 @@ final class WebhookReceiver: Sendable {
   }
 
   typealias Answer = (status: HTTPResponseStatus, headers: [(String, String)], body: String)
+
+  /// Marks an answer whose body stalls (not sent).
+  static let stallMarker = "X-Test-Stall"
 
   /// Gathers one request's head and body, then writes the answer, if any.
   private final class Handler: ChannelInboundHandler {
@@ -147,8 +159,16 @@ final class WebhookReceiver: Sendable {
         body += buffer.readBytes(length: buffer.readableBytes) ?? []
       case .end:
         guard let head, let reply = answer(head, body) else { return }
-        var headers = HTTPHeaders(reply.headers)
-        headers.add(name: "Content-Length", value: String(reply.body.utf8.count))
+        let stalls = reply.headers.contains { $0.0 == WebhookReceiver.stallMarker }
+        var headers = HTTPHeaders(reply.headers.filter { $0.0 != WebhookReceiver.stallMarker })
+        headers.add(name: "Content-Length", value: String(stalls ? 1001 : reply.body.utf8.count))
+        if stalls {
+          context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: reply.status, headers: headers))), promise: nil)
+          context.writeAndFlush(
+            wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: reply.body)))), promise: nil)
+          self.head = nil
+          return
+        }
         let responseHead = HTTPResponseHead(version: head.version, status: reply.status, headers: headers)
         context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
         if !reply.body.isEmpty {

@@ -325,6 +325,25 @@ struct WebhookSinkTests {
     expectCleanStop(second)
   }
 
+  /// A receiver that answers 200 and then sends its body a byte at a time, or never:
+  /// the request ends within timeout_s, and the records it carried are delivered (the
+  /// receiver took them), not posted again. The client's own deadline ended with the
+  /// answer's head, and the request was given up as failed past it, then sent again.
+  @Test func anAnswerWhoseBodyStallsCountsByItsStatus() throws {
+    let directory = try TemporaryDirectory()
+    let receiver = try WebhookReceiver(unavailable: 0)
+    receiver.stallBody(true)
+    let daemon = try Self.daemon(in: directory, receiver: receiver, settings: ["timeout_s: 1"])
+    _ = try daemon.exchange([DaemonEndToEndTests.report("STALL-1")])
+    let last = Self.lastSeq(in: directory.path)
+    #expect(try eventually(within: 60) { (try Self.sinkStatus(daemon)["lag"] as? Int) == 0 }, "\((try? Self.sinkStatus(daemon)) ?? [:])")
+    let seqs = receiver.requests.flatMap(\.seqs)
+    #expect(seqs.sorted() == Array(Set(seqs)).sorted(), "a record was posted twice: \(seqs)")
+    #expect(seqs.max() == UInt64(last), "\(seqs) against the log's last seq \(last)")
+    #expect(try Self.sinkStatus(daemon)["failures"] as? Int == 0, "\((try? Self.sinkStatus(daemon)) ?? [:])")
+    expectCleanStop(daemon)
+  }
+
   @Test func aRequestInFlightIsGivenUpWhenVigildStops() throws {
     let directory = try TemporaryDirectory()
     let receiver = try WebhookReceiver(unavailable: 0)
