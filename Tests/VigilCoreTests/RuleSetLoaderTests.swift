@@ -677,6 +677,20 @@ struct OutputErrorsTogetherTests {
     #expect(errors.last?.hasPrefix("Rules/r.yaml:4:54: rule t.out: output: no function named contrl") == true, "\(errors)")
   }
 
+  /// A wrong field inside a segment is said as itself, not as an empty segment; and the
+  /// errors found before a segment never closed are said with it.
+  @Test func anErrorInASegmentOrBeforeAnUnclosedOneIsSaid() {
+    let errors = { (output: String) in
+      ruleErrors([("r.yaml", "- rule: t.out\n  desc: d\n  condition: type = attack\n  output: \"\(output)\"\n  priority: high\n")])
+    }
+    let inSegment = errors("x %{%perpetrator.nme}")
+    #expect(inSegment.count == 1 && inSegment[0].contains("unknown field %perpetrator.nme (did you mean perpetrator.name?)"), "\(inSegment)")
+    let unclosed = errors("%location.palce %{unclosed")
+    #expect(unclosed.count == 2, "\(unclosed)")
+    #expect(unclosed.first?.contains("unknown field %location.palce") == true, "\(unclosed)")
+    #expect(unclosed.last?.contains("this '%{' is never closed") == true, "\(unclosed)")
+  }
+
   @Test func aPatternsOutputSaysEveryWrongPlaceholder() {
     let errors = ruleErrors([
       (
@@ -728,15 +742,28 @@ struct OutputSaysNothingTests {
     ])
   }
 
-  @Test(arguments: ["%{%perpetrator.name}", " %{%perpetrator.name} %{by %perpetrator.party|%target.name} ", "%{%{%perpetrator.name}}"])
+  @Test(arguments: [
+    "%{%perpetrator.name}", " %{%perpetrator.name} %{by %perpetrator.party|%target.name} ", "%{%{%perpetrator.name}}",
+  ])
   func refused(output: String) {
     let found = Self.errors(output)
     #expect(found.count == 1 && found[0].hasPrefix("Rules/r.yaml:4:11: rule t.out: output can say nothing:"), "\(found)")
   }
 
-  @Test(arguments: ["%{%perpetrator.name|someone}", "attack%{ by %perpetrator.name}", "%perpetrator.name", "%{%{x}|y}"])
+  @Test(arguments: ["%{%perpetrator.name|someone}", "attack%{ by %perpetrator.name}", "%perpetrator.name", "%{%{x}|y}", "%weapons dropped"])
   func accepted(output: String) {
     #expect(Self.errors(output).isEmpty, "\(output): \(Self.errors(output))")
+  }
+
+  /// A list or extra field alone may be empty in a report (`weapons: []`): a warning, since
+  /// the condition may rule it out; and a message that renders blank is given `<none>`.
+  @Test(arguments: ["%weapons", " %extra.arr "])
+  func aFieldThatMayBeEmptyAloneIsWarnedOf(output: String) throws {
+    let text = "- rule: t.out\n  desc: d\n  condition: type = attack\n  output: \"\(output)\"\n  priority: high\n"
+    let set = try loadRules([("r.yaml", text)]).get()
+    #expect(set.warnings.map(\.description).contains { $0.hasPrefix("Rules/r.yaml:4:11: rule t.out: output may say nothing") }, "\(set.warnings)")
+    let report = try parsed(reportLine(#""weapons":[],"extra":{"arr":[null]}"#)).report
+    #expect(set.evaluate(report).map(\.message) == ["<none>"])
   }
 }
 

@@ -28,39 +28,59 @@ public struct OutputTemplate: Sendable {
 
   private let pieces: [Piece]
   private let program: Program
+  /// `mayShowNothing`, kept: only such a template's message is looked over once rendered.
+  private let mayBeBlank: Bool
 
   /// Checks every path against the schema and every call against `compiler`'s functions
   /// (none without it); errors carry the offset (in Unicode scalars) of the offending `%`.
   public init(_ template: String, compiler: ConditionCompiler? = nil) throws(ConditionError) {
     var parser = Parser(scalars: Array(template.unicodeScalars), compiler: compiler)
-    let (pieces, stop) = try parser.sequence(inSegment: false)
-    assert(stop == nil)
+    let pieces: [Piece]
+    do {
+      let (read, stop) = try parser.sequence(inSegment: false)
+      assert(stop == nil)
+      pieces = read
+    } catch {
+      // A structural error (a segment never closed) ends the reading: said with the
+      // errors found before it, in the order of the text.
+      let all = (parser.errors + error.all).sorted { $0.start < $1.start }
+      throw ConditionError.together(all) ?? error
+    }
     // Every field and call the template gets wrong, together (errors of its structure —
     // a segment never closed — end the reading where they are).
     if let errors = ConditionError.together(parser.errors) { throw errors }
     self.pieces = pieces
     program = Program(pieces)
+    // (One that can say nothing by its segments alone is refused where rules load.)
+    mayBeBlank =
+      !Self.saysSomething(pieces, emptyFieldsShowNothing: true) && Self.saysSomething(pieces, emptyFieldsShowNothing: false)
   }
 
-  /// Whether some report can make the message empty (or only white space): every part of
-  /// it outside white space is an optional segment that may render nothing
-  /// (`%{%perpetrator.name}`). A field outside segments shows at least `<none>`; a segment
-  /// with a last alternative of text always shows it.
-  public var canSayNothing: Bool {
-    func saysSomething(_ pieces: [Piece]) -> Bool {
-      pieces.contains { piece in
-        switch piece {
-        case .text(let bytes): !bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
-        case .value: true
-        case .segment(let alternatives):
-          // Always rendered: an alternative with no field, which says something itself.
-          alternatives.contains { alternative in
-            !alternative.contains { if case .value = $0 { true } else { false } } && saysSomething(alternative)
-          }
+  /// Whether some report can make the message empty (or only white space) by leaving
+  /// fields out: every part of it outside white space is an optional segment that may
+  /// render nothing (`%{%perpetrator.name}`). A field outside segments shows at least
+  /// `<none>`; a segment with an alternative of text always shows it.
+  public var canSayNothing: Bool { !Self.saysSomething(pieces, emptyFieldsShowNothing: false) }
+
+  /// Whether, besides, a field that a report may give empty leaves it saying nothing: an
+  /// array (`%weapons` alone, which `[]` joins into nothing) or an `extra` value. The
+  /// rule's condition may rule that out (`weapons in (…)`), which a template cannot know.
+  public var mayShowNothing: Bool { !Self.saysSomething(pieces, emptyFieldsShowNothing: true) }
+
+  private static func saysSomething(_ pieces: [Piece], emptyFieldsShowNothing: Bool) -> Bool {
+    pieces.contains { piece in
+      switch piece {
+      case .text(let bytes): !bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+      case .value(let name, _):
+        !emptyFieldsShowNothing || ReportSchema.field(name).map { !$0.type.isArray && $0.type != .dynamic } ?? true
+      case .segment(let alternatives):
+        // Always rendered: an alternative with no field, which says something itself.
+        alternatives.contains { alternative in
+          !alternative.contains { if case .value = $0 { true } else { false } }
+            && saysSomething(alternative, emptyFieldsShowNothing: emptyFieldsShowNothing)
         }
       }
     }
-    return !saysSomething(pieces)
   }
 
   /// Rendered as UTF-8 bytes and made a `String` once: report texts are copied as they
@@ -74,7 +94,10 @@ public struct OutputTemplate: Sendable {
   public func renderText(_ report: Report) -> ReportText {
     var message = JSONBytes(capacity: 160)
     program.render(program.top, report, into: &message)
-    return message.withWritten { ReportLine.copying($0).whole }
+    let text = message.withWritten { ReportLine.copying($0).whole }
+    // An alert's message is never empty: one a report's empty list left blank says so.
+    guard mayBeBlank, text.string.allSatisfy(\.isWhitespace) else { return text }
+    return ReportText("<none>")
   }
 
   /// The pieces laid out flat for rendering: steps that are plain values, the literal text
@@ -359,13 +382,15 @@ public struct OutputTemplate: Sendable {
       defer { depth -= 1 }
       index += 2
       var alternatives: [[Piece]] = []
+      let errorsBefore = errors.count
       while true {
         let (pieces, stop) = try sequence(inSegment: true)
         alternatives.append(pieces)
         switch stop {
         case .bar?: continue
         case .close?:
-          if alternatives.count == 1, pieces.isEmpty {
+          // Empty because what it held was wrong (`%{%perpetrator.nme}`): that is said.
+          if alternatives.count == 1, pieces.isEmpty, errors.count == errorsBefore {
             throw ConditionError(start, index, "an empty '%{}' segment; put text or fields in it, or remove it")
           }
           return .segment(alternatives)

@@ -541,6 +541,13 @@ struct Loading {
             + "(%{%perpetrator.name|an unidentified party})")
         return nil
       }
+      if template.mayShowNothing {
+        warnings.append(
+          RuleError(
+            scalar.position,
+            "\(owner): output may say nothing: a list or extra field that a report gives empty shows nothing; "
+              + "put some text beside it (an alert whose message would be empty is given <none>)"))
+      }
       return template
     } catch {
       for each in error.all { fail(locate(each.start, in: scalar), "\(owner): output: \(each.message)") }
