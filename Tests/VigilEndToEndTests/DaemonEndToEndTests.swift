@@ -482,6 +482,15 @@ struct DaemonEndToEndTests {
       "\(linked.standardError)")
     #expect(try String(contentsOfFile: directory.path + "/ext/lists.yaml", encoding: .utf8) == "- list: x\n  items: [a]\n")
     for name in ["lists.yaml", "zz-sock.yaml"] { try FileManager.default.removeItem(atPath: directory.path + "/Rules/" + name) }
+    // The other way round: an alert log that is a link to a rule file.
+    try FileManager.default.createSymbolicLink(
+      atPath: directory.path + "/ext/al.jsonl", withDestinationPath: "../Rules/" + Self.rules.keys.sorted()[0])
+    let reverse = try Vigild.run(
+      ["--socket", "v.sock", "--rules", "Rules", "--alert-log", "ext/al.jsonl", "--http", "off"], in: directory.path)
+    #expect(reverse.status == 1, "\(reverse.standardError)")
+    #expect(
+      reverse.standardError.contains("alerts.path \"ext/al.jsonl\" links to the rule file \"Rules/\(Self.rules.keys.sorted()[0])\""),
+      "\(reverse.standardError)")
     try "http:\n  listen: \"off\"\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
     let itself = try Vigild.run(["--config", "v.yaml", "--socket", "v.sock", "--rules", "Rules", "--alert-log", "./v.yaml"], in: directory.path)
     #expect(itself.status == 1, "\(itself.standardError)")

@@ -20,8 +20,9 @@ public enum RulesDirectoryCheck {
   /// A file named as a rule file in a rules directory would be read as one. An alert log
   /// there: each record written would reload the rules, each reload fail (the log is no
   /// rule set), and each failure write another record. A socket: no reload could read it.
-  /// So is a file a rule file links to (a symlink counts as its target): the alert log at
-  /// the target of `Rules/refugees.yaml` took its records into the rules, as a loop.
+  /// So is a file a rule file links to, or one that links to a rule file (a symlink counts
+  /// as its target): the alert log at the target of `Rules/refugees.yaml` took its records
+  /// into the rules, as a loop.
   static func amongRules(_ path: String, key: String, _ configuration: DaemonConfiguration, because: String) -> [String] {
     let name = (path as NSString).lastPathComponent
     let folder = resolved(FolderPath.of(path).isEmpty ? "." : FolderPath.of(path))
@@ -36,10 +37,12 @@ public enum RulesDirectoryCheck {
       let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter(RuleDirectories.isRuleFile)
       return names.sorted().compactMap { name -> String? in
         let file = (directory as NSString).appendingPathComponent(name)
-        guard (try? FileManager.default.destinationOfSymbolicLink(atPath: file)) != nil,
-          DaemonConfiguration.resolved(file) == target
-        else { return nil }
-        return "\(key) \"\(path)\" is the file the rule file \"\(file)\" (rules.paths[\(index)]) links to: \(because)"
+        guard DaemonConfiguration.resolved(file) == target else { return nil }
+        // Either way round: a rule file that links to it, or it a link to a rule file.
+        let linked = (try? FileManager.default.destinationOfSymbolicLink(atPath: file)) != nil
+        return linked
+          ? "\(key) \"\(path)\" is the file the rule file \"\(file)\" (rules.paths[\(index)]) links to: \(because)"
+          : "\(key) \"\(path)\" links to the rule file \"\(file)\" (rules.paths[\(index)]): \(because)"
       }
     }
   }
