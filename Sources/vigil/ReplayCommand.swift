@@ -31,11 +31,12 @@ struct Replay: ParsableCommand {
     let configuration = try options.configuration()
     let set = try loadRules(configuration)
     let journalPath = journal ?? configuration.stateDirectory + "/reports.jsonl"
-    let journalData = try InputFile.contents(journalPath, naming: "the journal")
     // The journals rotated beside the configured one first, as patterns and the daemon's
     // rebuild read them (a journal named with --journal is read alone): the alert log's
-    // rotated files hold the alerts of their reports.
+    // rotated files hold the alerts of their reports. Listed before the journal is read: a
+    // rotation in between leaves its reports in one of them, not in both.
     let rotated = journal == nil ? PatternRebuild.distinct(RotatedFiles.rotated(beside: journalPath).plain, before: journalPath) : []
+    let journalData = try InputFile.contents(journalPath, naming: "the journal")
     let (logged, coverage) = try recordedAlerts(configuration)
     let patternChanges = try replayPatterns(set, configuration: configuration, journals: rotated + [journalPath], since: coverage)
 
@@ -44,6 +45,7 @@ struct Replay: ParsableCommand {
     var reports = 0
     var unreadable = 0
     var uncovered = 0
+    var compared = Set<String>()
     // A rotated file gone since it was listed is passed over.
     let earlier = rotated.compactMap { FileManager.default.contents(atPath: $0) }
     for line in (earlier + [journalData]).lazy.flatMap({ $0.split(separator: UInt8(ascii: "\n")) }) where !line.isEmpty {
@@ -62,8 +64,11 @@ struct Replay: ParsableCommand {
         uncovered += 1
         continue
       }
-      reports += 1
       let id = parsed.report.id
+      // A report recorded again (its first record in a file older than the duplicate
+      // index keeps) is compared once.
+      guard compared.insert(id).inserted else { continue }
+      reports += 1
       let now = Set(set.evaluate(parsed.report).map(\.rule.id))
       let before = logged[id] ?? []
       for rule in now.subtracting(before) { added[rule, default: []].append(id) }

@@ -70,7 +70,7 @@ public struct ConditionCompiler: Sendable {
     case .reference(let name):
       return try macro(name, expanding: &expanding)
     case .call(let call):
-      let (function, arguments, unlisted) = try resolve(call)
+      let (function, arguments, unlisted, notes) = try resolve(call)
       guard function.result == .bool else {
         throw ConditionError(
           call.function.start, call.end,
@@ -84,7 +84,7 @@ public struct ConditionCompiler: Sendable {
           name.start, name.end,
           "'\(name.text)' names no list, so \(function.name)(…) looks for it as one value; is it a misspelt list name?")
       }
-      return CompiledCondition(evaluate: { report in evaluation(report) == .bool(true) }, warnings: warnings)
+      return CompiledCondition(evaluate: { report in evaluation(report) == .bool(true) }, warnings: warnings + notes)
     case .predicate(let predicate):
       return try compile(predicate)
     }
@@ -189,7 +189,7 @@ public struct ConditionCompiler: Sendable {
       default: break
       }
     case .call(let call):
-      let (function, arguments, _) = try resolve(call)
+      let (function, arguments, _, _) = try resolve(call)
       type = function.result.fieldType
       read = function.prepare(arguments)
       subjectName = "\(call.function.text)(…)"
@@ -333,14 +333,14 @@ public struct ConditionCompiler: Sendable {
   /// A call whose answer is shown rather than tested (in an output template): checked as
   /// in a condition, and prepared.
   public func value(of call: ConditionSyntax.Call) throws(ConditionError) -> @Sendable (Report) -> FieldValue? {
-    let (function, arguments, _) = try resolve(call)
+    let (function, arguments, _, _) = try resolve(call)
     return function.prepare(arguments)
   }
 
   /// The function a call names and its arguments, and the bare words given for values
   /// that name no list (taken as one value each).
   private func resolve(_ call: ConditionSyntax.Call) throws(ConditionError) -> (
-    ConditionFunction, [ConditionFunction.Argument], [ConditionSyntax.Name]
+    ConditionFunction, [ConditionFunction.Argument], [ConditionSyntax.Name], [ConditionError]
   ) {
     guard let function = functions[call.function.text] else {
       if let plugin = disabledFunctions[call.function.text] {
@@ -361,6 +361,7 @@ public struct ConditionCompiler: Sendable {
     }
     var arguments: [ConditionFunction.Argument] = []
     var unlisted: [ConditionSyntax.Name] = []
+    var notes: [ConditionError] = []
     for (argument, parameter) in zip(call.arguments, function.parameters) {
       switch (parameter, argument) {
       case (.field(let expected), .word(let name)):
@@ -415,26 +416,26 @@ public struct ConditionCompiler: Sendable {
       case (.values, .word(let name)):
         let values = lists[name.text] ?? [name.text]
         if function.valuesAreNames {
-          try Self.checkNames(values, list: lists[name.text] == nil ? nil : name.text, at: name.start, name.end)
+          notes += Self.checkNames(values, list: lists[name.text] == nil ? nil : name.text, at: name.start, name.end)
         }
         arguments.append(.values(values))
         if lists[name.text] == nil { unlisted.append(name) }
       case (.values, .literal(let literal)):
-        if function.valuesAreNames { try Self.checkNames([literal.text], list: nil, at: literal.start, literal.end) }
+        if function.valuesAreNames { notes += Self.checkNames([literal.text], list: nil, at: literal.start, literal.end) }
         arguments.append(.values([literal.text]))
       }
     }
-    return (function, arguments, unlisted)
+    return (function, arguments, unlisted, notes)
   }
 
   /// Names a function matches after normalisation: one with no word left (`'!!!'`, or
   /// `al`, an article normalisation drops) could never match.
-  private static func checkNames(_ names: [String], list: String?, at start: Int, _ end: Int) throws(ConditionError) {
-    for name in names where NameNormalizer.words(of: name).isEmpty {
-      throw ConditionError(
+  private static func checkNames(_ names: [String], list: String?, at start: Int, _ end: Int) -> [ConditionError] {
+    names.filter { NameNormalizer.words(of: $0).isEmpty }.map { name in
+      ConditionError(
         start, end,
         "the name '\(name)'\(list.map { " (from the list \($0))" } ?? "") has no word left to match once normalised "
-          + "(letters or digits, articles such as al- dropped)")
+          + "(letters or digits, articles such as al- dropped), so it can never be mentioned")
     }
   }
 
