@@ -243,6 +243,8 @@ struct VigildCommandTests {
           secret_file: /nonexistent/secret
           batch: 0
           retries: 5
+          timeoutt_s: ~
+          timeout_s: ~
       """.write(toFile: file, atomically: true, encoding: .utf8)
     let run = try Vigild.run(["--config", file, "--rules", "Rules"], in: directory.path)
     #expect(run.status == 1)
@@ -251,6 +253,9 @@ struct VigildCommandTests {
     #expect(run.standardError.contains("\(file):3:3: plugins.webhook: url is required"), "\(run.standardError)")
     #expect(run.standardError.contains("\(file):5:5: plugins.webhook: batch must be a whole number"), "\(run.standardError)")
     #expect(run.standardError.contains("\(file):6:5: plugins.webhook: unknown setting retries"), "\(run.standardError)")
+    // A misspelt setting given empty is as unknown; a known one given empty keeps its default.
+    #expect(run.standardError.contains("\(file):7:5: plugins.webhook: unknown setting timeoutt_s (given empty)"), "\(run.standardError)")
+    #expect(!run.standardError.contains("plugins.webhook: timeout_s"), "\(run.standardError)")
     #expect(
       run.standardError.contains("\(file):4:5: plugins.webhook: secret_file /nonexistent/secret cannot be read (no such file)"),
       "\(run.standardError)")

@@ -185,6 +185,7 @@ private struct Reader {
       var plugin = DaemonConfiguration.Plugin(name: name, settings: isNull(settings) ? .mapping([]) : value(given))
       let key = node.mapping?.first { $0.key.scalar?.string == name }?.key
       plugin.places = Self.places(of: settings, at: key)
+      plugin.emptyKeys = (settings.mapping ?? [:]).filter { isNull($0.value) }.compactMap { $0.key.scalar?.string }
       return plugin
     }
   }

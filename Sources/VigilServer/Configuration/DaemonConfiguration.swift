@@ -88,6 +88,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// Where the plugin's key (`""`) and each of its settings' keys (`batch`,
     /// `owner.password_file`) are in the configuration file, for its problems' messages.
     public var places: [String: Place] = [:]
+    /// The settings given empty (`batch: ~`), left out of `settings` so that each keeps its
+    /// default: kept by name, so that a misspelt one (`batchh: ~`) is still found unknown.
+    public var emptyKeys: [String] = []
 
     public init(name: String, settings: ConfigurationValue = .mapping([])) {
       self.name = name

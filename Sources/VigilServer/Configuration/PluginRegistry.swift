@@ -60,7 +60,37 @@ public struct PluginRegistry: Sendable {
         add(error, of: sink.name)
       }
     }
+    // A setting given empty keeps its default, so the plugin never saw it: one it does not
+    // know (`batchh: ~`, a slip) is asked about alone.
+    for source in reportSources(for: configuration) {
+      for key in plugin(source.name)?.emptyKeys ?? []
+      where unknown(key, in: plugin(source.name), { (settings) throws(PluginSettingsError) in _ = try source.feed(settings: settings) }) {
+        add(PluginSettingsError("unknown setting \(key) (given empty)"), of: source.name)
+      }
+    }
+    for sink in alertSinks(for: configuration) {
+      for key in plugin(sink.name)?.emptyKeys ?? []
+      where unknown(key, in: plugin(sink.name), { (settings) throws(PluginSettingsError) in
+        try sink.checkSettings(try SinkFilter.split(settings).rest, node: configuration.node)
+      }) {
+        add(PluginSettingsError("unknown setting \(key) (given empty)"), of: sink.name)
+      }
+    }
     return problems
+  }
+
+  /// Whether the plugin refuses `key` as a setting it does not know, asked with the key
+  /// given a value beside its settings.
+  private func unknown(
+    _ key: String, in plugin: DaemonConfiguration.Plugin?, _ check: (ConfigurationValue) throws(PluginSettingsError) -> Void
+  ) -> Bool {
+    guard case .mapping(let members)? = plugin?.settings ?? .mapping([]) else { return false }
+    do throws(PluginSettingsError) {
+      try check(.mapping(members + [.init(key: key, value: .scalar("1"))]))
+      return false
+    } catch {
+      return error.all.contains { $0.description.hasPrefix("unknown setting \(key)") }
+    }
   }
 
   /// Where a problem's setting is: the longest key path its first word names
