@@ -2,9 +2,10 @@ import Foundation
 import VigilImport
 
 /// `-` among `vigil import`'s files: standard input, read by the mapping's `format:` (it has
-/// no name to tell one). CSV and JSON are read as they stream; a workbook is a zip archive,
-/// read from its end, so one that comes down a pipe is first copied to a temporary file,
-/// removed when the import is done.
+/// no name to tell one). CSV is read as it streams. A workbook is a zip archive, read from
+/// its end, and a JSON export is read twice (its columns are bound from every record
+/// first): one that comes down a pipe is first copied to a temporary file, removed when the
+/// import is done — or interrupted (SIGINT, SIGTERM, SIGHUP): the copy is incident data.
 struct ImportStandardInput {
   /// How verdicts and messages name it, as `vigil submit` does.
   static let name = "<stdin>"
@@ -22,17 +23,40 @@ struct ImportStandardInput {
     }
     var status = stat()
     let seekable = fstat(STDIN_FILENO, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
-    guard format == "xlsx", !seekable else {
+    guard format != "csv", !seekable else {
       path = "/dev/stdin"
       copy = nil
       return
     }
-    path = try Self.copyToTemporaryFile()
+    path = try Self.copyToTemporaryFile(suffix: "." + format)
     copy = path
   }
 
   func remove() {
-    if let copy { unlink(copy) }
+    guard let copy else { return }
+    unlink(copy)
+    ImportStandardInput.forget()
+  }
+
+  /// The copy's path as C text, for the signal handler (which may not allocate).
+  nonisolated(unsafe) private static var pending: UnsafeMutablePointer<CChar>?
+
+  /// Removes the copy if the import is interrupted, then dies of the signal as it would have.
+  private static func removeOnSignals(_ path: String) {
+    pending = strdup(path)
+    for signal in [SIGINT, SIGTERM, SIGHUP] {
+      Glibc.signal(signal) { number in
+        if let pending = ImportStandardInput.pending { unlink(pending) }
+        Glibc.signal(number, SIG_DFL)
+        raise(number)
+      }
+    }
+  }
+
+  private static func forget() {
+    for signal in [SIGINT, SIGTERM, SIGHUP] { Glibc.signal(signal, SIG_DFL) }
+    free(pending)
+    pending = nil
   }
 
   /// A message about the table at `path` as the user knows it.
@@ -40,14 +64,15 @@ struct ImportStandardInput {
     message.replacingOccurrences(of: path, with: Self.name)
   }
 
-  private static func copyToTemporaryFile() throws(CommandFailure) -> String {
-    var template = Array((NSTemporaryDirectory() + "/vigil-import-XXXXXX.xlsx").utf8CString)
-    let descriptor = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 5) }
+  private static func copyToTemporaryFile(suffix: String) throws(CommandFailure) -> String {
+    var template = Array((NSTemporaryDirectory() + "/vigil-import-XXXXXX" + suffix).utf8CString)
+    let descriptor = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, Int32(suffix.utf8.count)) }
     guard descriptor >= 0 else {
-      throw CommandFailure(status: 2, sentence: "\(name): cannot make a temporary copy of the workbook: \(String(cString: strerror(errno)))")
+      throw CommandFailure(status: 2, sentence: "\(name): cannot make a temporary copy of the input: \(String(cString: strerror(errno)))")
     }
     defer { close(descriptor) }
     let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    removeOnSignals(path)
     do {
       while true {
         let chunk = try InputFile.read(STDIN_FILENO, upTo: 1 << 20)
@@ -56,7 +81,8 @@ struct ImportStandardInput {
       }
     } catch {
       unlink(path)
-      throw CommandFailure(status: 2, sentence: "\(name): cannot copy the workbook to \(path): \(error.reason)")
+      forget()
+      throw CommandFailure(status: 2, sentence: "\(name): cannot copy the input to \(path): \(error.reason)")
     }
     return path
   }

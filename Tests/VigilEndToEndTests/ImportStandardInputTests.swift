@@ -64,6 +64,32 @@ struct ImportStandardInputTests {
     expectCleanStop(daemon)
   }
 
+  /// A JSON export down a pipe is copied too (its columns are bound from every record
+  /// first, so it is read twice), and reads as its file does; the copy is removed after.
+  @Test func aJSONExportOnAPipeReadsAsItsFileAndLeavesNoCopy() throws {
+    let daemon = try RunningDaemon(rules: TerritorialControlReplayTests.shippedRules())
+    let root = ImportAWSDTests.root
+    let export = root.appendingPathComponent("docs/examples/kobo-export.json").path
+    let mapping = root.appendingPathComponent("Config/mappings/kobo-incidents.yaml").path
+    let fromFile = try Self.importing(.nullDevice, ["--map", mapping, "--check", "--json", export], in: daemon)
+    let temporary = try TemporaryDirectory()
+    let vigil = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil").path
+    let piped = try ChildProcess.run(
+      "/usr/bin/env",
+      ["TMPDIR=\(temporary.path)", vigil, "import", "--socket", daemon.socketPath, "--map", mapping, "--check", "--json", "-"],
+      in: daemon.directory.path, standardInput: Self.pipe(try Data(contentsOf: URL(fileURLWithPath: export))))
+    #expect(piped.status == fromFile.status, "\(piped.standardError)")
+    // The same verdicts, but for the file's name.
+    let alerts = { (run: ChildProcess.Run) in
+      ImportAWSDTests.lines(run.standardOutput).filter { $0["file"] != nil }.map { verdict in
+        "\(verdict["line"] ?? ""): " + ((verdict["alerts"] as? [[String: Any]]) ?? []).compactMap { $0["rule"] as? String }.joined(separator: ",")
+      }
+    }
+    #expect(!alerts(fromFile).isEmpty && alerts(piped) == alerts(fromFile), "\(piped.standardOutput)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path).isEmpty, "the copy was left behind")
+    expectCleanStop(daemon)
+  }
+
   /// Standard input has no name to tell its format; and it can be read once.
   @Test func withoutAFormatOrTwiceItIsRefusedSayingWhy() throws {
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
