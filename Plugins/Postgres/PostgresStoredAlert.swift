@@ -6,6 +6,12 @@ import VigilCore
 /// that each column still says what its line says, so a row edited in its columns alone
 /// (its `message`, its `rule`, its `seq`) is named too.
 public struct PostgresStoredAlert: Sendable {
+  /// A column's value or a line's as a verdict quotes it: whole up to 80 characters (a
+  /// hash's 64 included), else its start and an ellipsis, which says it was cut.
+  static func shown(_ text: String) -> String {
+    text.count <= 80 ? text : String(text.prefix(60)) + "…"
+  }
+
   public let seq: UInt64
   public let line: String
   let rule: String
@@ -61,7 +67,7 @@ public struct PostgresStoredAlert: Sendable {
       return values.compactMap { if case .string(let value) = $0 { value } else { nil } }
     }
     func differs(_ column: String, _ stored: String, _ written: String) -> String {
-      "its \(column) column says \(JSONText.string(String(stored.prefix(60)))), its line \(JSONText.string(String(written.prefix(60))))"
+      "its \(column) column says \(JSONText.string(Self.shown(stored))), its line \(JSONText.string(Self.shown(written)))"
     }
     if case .number(let written)? = fields["seq"], UInt64(exactly: written) != seq {
       return "its seq column says \(seq), its line seq \(Int64(exactly: written).map(String.init) ?? "\(written)")"

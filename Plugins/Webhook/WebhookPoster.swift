@@ -150,6 +150,13 @@ final class WebhookPoster: Sendable {
       return Failure(
         description: "no answer from the webhook at \(receiver) within timeout_s (\(Self.seconds(timeout)) s)")
     }
+    if let clientError = error as? HTTPClientError, clientError == .remoteConnectionClosed {
+      return Failure(description: "the webhook at \(receiver) closed the connection without answering")
+    }
+    // The answer did not parse as HTTP (llhttp's words: "invalid constant string").
+    if String(reflecting: type(of: error)).contains("HTTPParserError") {
+      return Failure(description: "the webhook at \(receiver) answered with something that is not HTTP (\(error))")
+    }
     return Failure(description: "cannot reach the webhook at \(receiver): \(Self.systemReason(error))")
   }
 

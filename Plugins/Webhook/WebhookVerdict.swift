@@ -30,6 +30,9 @@ enum WebhookVerdict: Equatable {
       let wait =
         (status == 429 || status == 503) ? retryAfter.flatMap { WebhookRetryAfter.seconds(in: $0, now: now) } : nil
       return .retry(reason: "the webhook at \(receiver) answered \(answered)", after: wait)
+    case 300..<400:
+      // Not followed: a signed request sent on to another address is not what was set up.
+      return .refused(reason: answered + " (a redirect, which is not followed: set url to the address it points at)")
     default:
       return .refused(reason: answered)
     }

@@ -67,3 +67,14 @@ struct PostgresStoredAlertTests {
       Self.row(record: #"{"seq": 5}"#).disagreement() == "its record column (jsonb) is not the record its line holds")
   }
 }
+
+@Suite("The postgres sink: a verdict's quoted values")
+struct PostgresStoredAlertShownTests {
+  /// A 64-digit hash is quoted whole (cut at 60 it looked whole and was not); a longer text
+  /// is cut with an ellipsis that says so.
+  @Test func aHashIsWholeALongTextSaysItWasCut() {
+    let hash = String(repeating: "a", count: 64)
+    #expect(PostgresStoredAlert.shown(hash) == hash)
+    #expect(PostgresStoredAlert.shown(String(repeating: "m", count: 81)) == String(repeating: "m", count: 60) + "…")
+  }
+}

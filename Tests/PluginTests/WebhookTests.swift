@@ -261,7 +261,7 @@ struct WebhookTests {
     #expect(verdict(408, nil) == .retry(reason: "the webhook at h:1 answered HTTP 408: no thanks", after: nil))
     #expect(verdict(400, nil) == .refused(reason: "HTTP 400: no thanks"))
     #expect(verdict(404, "5") == .refused(reason: "HTTP 404: no thanks"))
-    #expect(verdict(301, nil) == .refused(reason: "HTTP 301: no thanks"))
+    #expect(verdict(301, nil) == .refused(reason: "HTTP 301: no thanks (a redirect, which is not followed: set url to the address it points at)"))
     let long = WebhookVerdict.of(
       status: 422, retryAfter: nil, body: Array(repeating: UInt8(ascii: "x"), count: 500), receiver: "h")
     #expect(long == .refused(reason: "HTTP 422: " + String(repeating: "x", count: 200)))
