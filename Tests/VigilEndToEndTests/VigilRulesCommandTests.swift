@@ -135,10 +135,12 @@ struct VigilRulesCommandTests {
       lint.standardOutput.hasPrefix(
         "plugins.spool: folder is required: the spool folder to watch (vigild would not start on it)\n"
           + "plugins.webhook: url is required"), "\(lint.standardOutput)")
+    // Every problem of a plugin's settings, not its first alone.
+    #expect(lint.standardOutput.contains("\nplugins.webhook: secret_file is required"), "\(lint.standardOutput)")
     // The rules are fine: a reload would take them, which the summary does not deny.
     #expect(
       lint.standardOutput.hasSuffix(
-        "rejected: 2 errors in the configuration; vigild would not start on it (the rules load: a running vigild's "
+        "rejected: 3 errors in the configuration; vigild would not start on it (the rules load: a running vigild's "
           + "reload would take them)\n"), "\(lint.standardOutput)")
     let daemon = try Vigild.run(["--config", "v.yaml", "--http", "off"], in: directory.path)
     #expect(daemon.status == 1, "the daemon refuses it too")
