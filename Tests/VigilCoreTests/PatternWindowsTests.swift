@@ -499,23 +499,29 @@ struct PatternWindowsTests {
     #expect(errors.count == 14, "\(errors)")
   }
 
-  /// Examples are judged with the default horizon, the same for every configuration; where
-  /// the configured one would count an example otherwise, a warning says so (the set loads).
-  @Test func anExampleTheConfiguredHorizonWouldNotBearOutIsAWarning() throws {
+  /// `Rules/p.yaml`: t.hospital and a pattern of two of its firings within `window`, with
+  /// one example case (`key` fires or quiet) of `reports` (its line is 15).
+  static func twice(window: String, _ key: String, _ reports: String) -> [RuleSource] {
     let text = Self.text(
       """
       - pattern: t.twice
         desc: Two attacks on hospitals.
         rules: [t.hospital]
         count: 2
-        window: 60d
+        window: \(window)
         output: "%count"
         priority: high
         examples:
-          fires:
-            - [{type: attack, occurred_at: 2016-05-20, target: {type: hospital}}, {type: attack, occurred_at: 2016-05-01, target: {type: hospital}}]
+          \(key):
+            - \(reports)
       """)
-    let source = [RuleSource(path: "Rules/p.yaml", name: "p.yaml", contents: Array(text.utf8))]
+    return [RuleSource(path: "Rules/p.yaml", name: "p.yaml", contents: Array(text.utf8))]
+  }
+
+  /// Examples are judged with the default horizon, the same for every configuration; where
+  /// the configured one would count an example otherwise, a warning says so (the set loads).
+  @Test func anExampleTheConfiguredHorizonWouldNotBearOutIsAWarning() throws {
+    let source = Self.twice(window: "60d", "fires", "[{type: attack, occurred_at: 2016-05-20, target: {type: hospital}}, {type: attack, occurred_at: 2016-05-01, target: {type: hospital}}]")
     let plain = try RuleSetLoader().load(source).get()
     #expect(plain.warnings.isEmpty)
     let tenDays = try RuleSetLoader(latenessHorizon: 10 * 86_400_000).load(source).get()
@@ -526,21 +532,8 @@ struct PatternWindowsTests {
       ], "\(tenDays.warnings)")
     #expect(try RuleSetLoader(latenessHorizon: 30 * 86_400_000).load(source).get().warnings.isEmpty)
     // A longer horizon than the default counts what the default leaves late: said so.
-    let quiet = Self.text(
-      """
-      - pattern: t.twice
-        desc: Two attacks on hospitals.
-        rules: [t.hospital]
-        count: 2
-        window: 60d
-        output: "%count"
-        priority: high
-        examples:
-          quiet:
-            - [{type: attack, occurred_at: 2016-04-01, target: {type: hospital}}, {type: attack, occurred_at: 2016-07-10, target: {type: hospital}}, {type: attack, occurred_at: 2016-04-02, target: {type: hospital}}]
-      """)
     let year = try RuleSetLoader(latenessHorizon: 365 * 86_400_000)
-      .load([RuleSource(path: "Rules/p.yaml", name: "p.yaml", contents: Array(quiet.utf8))]).get()
+      .load(Self.twice(window: "60d", "quiet", "[{type: attack, occurred_at: 2016-04-01, target: {type: hospital}}, {type: attack, occurred_at: 2016-07-10, target: {type: hospital}}, {type: attack, occurred_at: 2016-04-02, target: {type: hospital}}]")).get()
     #expect(
       year.warnings.map(\.description) == [
         "Rules/p.yaml:15:9: pattern t.twice: example quiet[0] fires on report 3 with rules.lateness_horizon_days: 365 "
@@ -553,20 +546,7 @@ struct PatternWindowsTests {
   /// others late, as in the daemon. Judged as if every report were on time, the case did
   /// not fire where vigild fires.
   @Test func anExampleDatedInTheFutureDoesNotMakeTheOthersLate() throws {
-    let text = Self.text(
-      """
-      - pattern: t.twice
-        desc: Two attacks on hospitals.
-        rules: [t.hospital]
-        count: 2
-        window: 3d
-        output: "%count"
-        priority: high
-        examples:
-          fires:
-            - [{type: attack, occurred_at: 2016-04-01, target: {type: hospital}}, {type: attack, occurred_at: 2061-04-01, target: {type: hospital}}, {type: attack, occurred_at: 2016-04-02, target: {type: hospital}}]
-      """)
-    let source = [RuleSource(path: "Rules/p.yaml", name: "p.yaml", contents: Array(text.utf8))]
+    let source = Self.twice(window: "3d", "fires", "[{type: attack, occurred_at: 2016-04-01, target: {type: hospital}}, {type: attack, occurred_at: 2061-04-01, target: {type: hospital}}, {type: attack, occurred_at: 2016-04-02, target: {type: hospital}}]")
     let now = Int64(Date(timeIntervalSince1970: 1_796_000_000).timeIntervalSince1970 * 1000)  // 2026
     #expect(try RuleSetLoader(examplesReceivedAt: now).load(source).get().warnings.isEmpty)
     // Received in 2062, the 2061 report is on time, and the third is late: the case fails.

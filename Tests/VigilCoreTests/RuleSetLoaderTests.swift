@@ -695,21 +695,17 @@ struct OutputErrorsTogetherTests {
     let errors = ruleErrors([
       (
         "p.yaml",
-        """
-        - rule: t.hospital
-          desc: A hospital was attacked.
-          condition: type = attack and target.type = hospital
-          output: "hospital"
-          priority: high
-        - pattern: t.twice
-          desc: Two attacks on hospitals.
-          rules: [t.hospital]
-          group_by: [location.place]
-          count: 2
-          window: 30d
-          output: "%cout and %grup [%group_1] [%to.x] ends %to."
-          priority: high
-        """
+        PatternWindowsTests.text(
+          """
+          - pattern: t.twice
+            desc: Two attacks on hospitals.
+            rules: [t.hospital]
+            group_by: [location.place]
+            count: 2
+            window: 30d
+            output: "%cout and %grup [%group_1] [%to.x] ends %to."
+            priority: high
+          """)
       )
     ])
     #expect(
