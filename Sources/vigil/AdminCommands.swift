@@ -66,6 +66,7 @@ struct Status: ParsableCommand {
         "sink \(sink["name"] as? String ?? "?"): at seq \(number(sink["cursor"])), \(number(sink["lag"])) behind, "
         + "\(number(sink["delivered"])) delivered, \(number(sink["failures"])) failed deliveries"
       if let busy = sink["delivering_for_s"] as? NSNumber { line += "; delivering for \(busy.stringValue) s" }
+      if let batch = sink["batch"] as? Int, batch < 500 { line += "; batches of \(batch) after failures" }
       if let error = sink["last_error"] as? String { line += "; last error: \(error)" }
       if let parked = sink["parked"] as? Int, parked > 0 { line += "; \(parked) parked (vigil sinks parked)" }
       if let conflicts = sink["conflicts"] as? Int, conflicts > 0 {

@@ -172,6 +172,55 @@ struct SinkDeliveryTests {
     #expect(eventually { sink.statusJSON.contains(#""failures":3,"last_error":null"#) })
   }
 
+  /// A destination that cannot take more than `most` records at a time (a link too slow
+  /// for a whole batch within a sink's timeout): the batches shrink until they go, and grow
+  /// again once they do, so everything arrives in order.
+  @Test func batchesShrinkAfterFailuresAndGrowBackOnceTheyGo() throws {
+    final class Narrow: AlertDestination, @unchecked Sendable {
+      struct TooMuch: Error, CustomStringConvertible {
+        var description: String { "timed out" }
+      }
+      let most: NIOLockedValueBox<Int>
+      let offered = NIOLockedValueBox<[Int]>([])
+      let taken = NIOLockedValueBox<[UInt64]>([])
+      init(most: Int) { self.most = NIOLockedValueBox(most) }
+      func deliver(_ alerts: [RecordedAlert]) throws {
+        offered.withLockedValue { $0.append(alerts.count) }
+        guard alerts.count <= most.withLockedValue({ $0 }) else { throw TooMuch() }
+        taken.withLockedValue { $0 += alerts.map(\.seq) }
+      }
+    }
+    let writing = try Writing()
+    let destination = Narrow(most: 70)
+    let sink = try writing.delivery(destination)
+    let writer = try writing.writer(sinks: [sink])
+    func alerts(_ count: Int) -> [AlertRecord] {
+      (0..<count).map {
+        AlertRecord(
+          time: "2016-03-04T04:40:00.000Z", rule: "r.\($0)", priority: .high, reportID: nil, occurredAt: nil,
+          message: "m", basis: [], tags: [], ruleset: "sha256:x")
+      }
+    }
+    // All there before the sink starts, so that its first batch is a full one.
+    _ = try writer.record(alerts(900)).wait()
+    sink.start()
+    defer { sink.stop() }
+    #expect(eventually { destination.taken.withLockedValue { $0.count } == 900 })
+    #expect(destination.taken.withLockedValue { $0 == Array(1...900) })
+    let offered = destination.offered.withLockedValue { $0 }
+    // 500, 250, 125 failed; 62 went (four times), then 124 failed and 62 went again.
+    #expect(Array(offered.prefix(8)) == [500, 250, 125, 62, 62, 62, 62, 124])
+    #expect(sink.statusJSON.contains(#""batch":62,"#))
+    // Once the destination takes whole batches, the size comes back to 500.
+    destination.most.withLockedValue { $0 = .max }
+    _ = try writer.record(alerts(5000)).wait()
+    #expect(eventually { destination.taken.withLockedValue { $0.count } == 5900 })
+    #expect(destination.taken.withLockedValue { $0 == Array(1...5900) })
+    // 62 twice more (four in a row), then 124, 248 and 496 four times each, then 500.
+    #expect(destination.offered.withLockedValue { $0.suffix(3) } == [500, 500, 404])
+    #expect(sink.statusJSON.contains(#""batch":500,"#))
+  }
+
   /// A destination asking for a longer wait than Vigil honours is quoted with the wait kept,
   /// so `status` does not say an hour when delivery comes again in five minutes.
   @Test(arguments: [(3600.0, "(asked to wait 3600 s); waiting 300 s, the longest honoured"), (2.0, "(asked to wait 2 s)\"")])

@@ -36,7 +36,10 @@ public final class SinkDelivery: @unchecked Sendable {
   /// The journal the reports come from, and how many of its rotated files are kept.
   private let journalPath: String?
   private let journalKeep: Int
+  /// The most records (or journal lines) a batch holds.
   static let batchLimit = 500
+  /// Full batches in a row that must go through before a shrunk batch doubles again.
+  static let successesBeforeGrowing = 4
   static let longestBackoff = 30.0
 
   struct State {
@@ -53,6 +56,12 @@ public final class SinkDelivery: @unchecked Sendable {
     /// Records lost to it because no kept file held them when it came to them.
     var missed: [AlertLogReader.Gap] = []
     var stopping = false
+    /// How many records the next batch may hold: halved by each failed delivery (a slow
+    /// link on which 500 records cannot go within a sink's timeout would otherwise fail the
+    /// same batch for ever), doubled again after `successesBeforeGrowing` full batches in
+    /// a row went through, up to `batchLimit`.
+    var batchSize = SinkDelivery.batchLimit
+    var fullBatchesSinceResize = 0
     /// Whether its thread runs.
     var running = false
     /// A new sink (no cursor yet): it starts at the oldest record kept, with nothing missed.
@@ -229,6 +238,10 @@ public final class SinkDelivery: @unchecked Sendable {
         if let partly = error as? PartlyDelivered {
           backoff = max(0.1, backoff / 4)
           cause = partly.cause
+        } else if !(cause is RetryLater) {
+          // Nothing of it went, and the destination named no wait: perhaps the batch was
+          // too much for it (a timeout on a slow link). The next is half as big.
+          shrinkBatch()
         }
         if let wait = cause as? RetryLater {
           let honoured = min(wait.seconds, Self.longestRetryAfter)
@@ -241,6 +254,29 @@ public final class SinkDelivery: @unchecked Sendable {
           pause(backoff)
         }
         backoff = min(backoff * 2, Self.longestBackoff)
+      }
+    }
+  }
+
+  /// Halves the next batches, down to one record.
+  private func shrinkBatch() {
+    state.withLockedValue { state in
+      state.batchSize = max(1, state.batchSize / 2)
+      state.fullBatchesSinceResize = 0
+    }
+  }
+
+  /// How many records the next batch may hold.
+  private func nextBatchSize() -> Int { state.withLockedValue { $0.batchSize } }
+
+  /// A batch of `count` records went: a full one counts towards growing a shrunk size again.
+  private func noteBatchWent(count: Int) {
+    state.withLockedValue { state in
+      guard state.batchSize < Self.batchLimit, count >= state.batchSize else { return }
+      state.fullBatchesSinceResize += 1
+      if state.fullBatchesSinceResize >= Self.successesBeforeGrowing {
+        state.batchSize = min(Self.batchLimit, state.batchSize * 2)
+        state.fullBatchesSinceResize = 0
       }
     }
   }
@@ -433,7 +469,8 @@ public final class SinkDelivery: @unchecked Sendable {
   private func deliverAlerts(upTo bound: UInt64) throws -> Bool {
     let cursor = state.withLockedValue { $0.cursor }
     let start = reader.withLockedValue { $0.position }
-    let (records, gap) = try reader.withLockedValue { try $0.read(after: cursor, upTo: bound, limit: Self.batchLimit) }
+    let limit = nextBatchSize()
+    let (records, gap) = try reader.withLockedValue { try $0.read(after: cursor, upTo: bound, limit: limit) }
     let fresh = state.withLockedValue { state in
       defer { if !records.isEmpty { state.fresh = false } }
       return state.fresh
@@ -480,6 +517,7 @@ public final class SinkDelivery: @unchecked Sendable {
       $0.delivered += taken
       $0.deliveringSince = nil
     }
+    noteBatchWent(count: records.count)
     return true
   }
 
@@ -509,7 +547,8 @@ public final class SinkDelivery: @unchecked Sendable {
   private func deliverReports(upTo durable: JournalMark) throws -> Bool {
     guard let journalReader else { return false }
     let start = journalReader.withLockedValue { $0.position }
-    let (lines, lost) = try journalReader.withLockedValue { try $0.read(upTo: durable, limit: Self.batchLimit) }
+    let limit = nextBatchSize()
+    let (lines, lost) = try journalReader.withLockedValue { try $0.read(upTo: durable, limit: limit) }
     if let lost, state.withLockedValue({ !$0.reportFilesLost.contains(lost) }) {
       log(
         .warning(
@@ -542,6 +581,7 @@ public final class SinkDelivery: @unchecked Sendable {
       $0.reportPosition = end
       $0.deliveringSince = nil
     }
+    noteBatchWent(count: lines.count)
     return true
   }
 
@@ -588,7 +628,7 @@ public final class SinkDelivery: @unchecked Sendable {
       return "{\"name\":\(JSONText.string(name)),\"cursor\":\(state.cursor),"
         + "\"lag\":\(state.logged > state.cursor ? state.logged - state.cursor : 0),\"delivered\":\(state.delivered),"
         + "\"failures\":\(state.failures),\"last_error\":\(state.lastError.map(JSONText.string) ?? "null"),"
-        + "\"delivering_for_s\":\(since),\"missed\":[\(missed)],\"parked\":\(state.parked),"
+        + "\"delivering_for_s\":\(since),\"batch\":\(state.batchSize),\"missed\":[\(missed)],\"parked\":\(state.parked),"
         + "\"conflicts\":\(state.conflicts),\"last_conflict\":\(state.lastConflict.map(JSONText.string) ?? "null"),"
         + "\"reports\":\(reportsJSON(state, lagAcrossFiles: reportLag))}"
     }
