@@ -306,9 +306,9 @@ struct Verify: ParsableCommand {
       let settings = try SinkFilter.split(plugin.settings).rest
       try sink.readStoredRecords(settings: settings, node: node) { row in
         outcome.withLockedValue { state in
-          if let problem = state.verifier.take(Array(row.line.utf8)) {
-            // A row whose line is no record still has its key: name the row by it.
-            state.problem = problem.hasPrefix("seq ") ? problem : "seq \(row.seq) (its row): \(problem)"
+          let line = Array(row.line.utf8)
+          if let problem = state.verifier.take(line) {
+            state.problem = Self.placed(problem, row: row.seq, lineSeq: ChainVerifier.seq(of: line))
             return false
           }
           // The line is what the chain says; the columns queries read must say the same.
@@ -336,6 +336,17 @@ struct Verify: ParsableCommand {
       return
     }
     report(verifier, source: "of node \(node) in PostgreSQL")
+  }
+
+  /// A chain problem found at a row, named by the row's key: a row whose line is no record,
+  /// or whose line names another `seq` (a copy of another row's line, inserted under a key
+  /// of its own), is found by its key in the table, not by what its line says.
+  static func placed(_ problem: String, row: UInt64, lineSeq: UInt64?) -> String {
+    if let lineSeq, lineSeq == row { return problem }
+    if let lineSeq, problem.hasPrefix("seq \(lineSeq): ") {
+      return "seq \(row) (its row, whose line says seq \(lineSeq)): " + problem.dropFirst("seq \(lineSeq): ".count)
+    }
+    return "seq \(row) (its row): \(problem)"
   }
 
   /// The files given, else the configured alert log after every rotated file beside it

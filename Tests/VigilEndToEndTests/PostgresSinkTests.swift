@@ -341,6 +341,20 @@ struct PostgresSinkTests {
     let verify = try Vigil.run(["verify", "--config", directory.path + "/v.yaml", "--sink", "postgres"])
     #expect(verify.status == 1)
     #expect(verify.standardOutput.contains("seq 999999 (its row): altered: not an alert record"), "\(verify.standardOutput)")
+    // A copy of a row under a key of its own: named by that key, which is how it is found
+    // in the table, and by the seq its line says.
+    _ = try server.sql(
+      """
+      DELETE FROM vigil.alerts WHERE node = 'field-3' AND seq = 999999;
+      INSERT INTO vigil.alerts (node, seq, time, rule, priority, message, basis, tags, ruleset, prev, hash, record, line)
+      SELECT node, 999998, time, rule, priority, message, basis, tags, ruleset, prev, hash, record, line
+      FROM vigil.alerts WHERE node = 'field-3' AND seq = 2
+      """, database: "vigil")
+    let copied = try Vigil.run(["verify", "--config", directory.path + "/v.yaml", "--sink", "postgres"])
+    #expect(copied.status == 1)
+    #expect(
+      copied.standardOutput.contains("seq 999998 (its row, whose line says seq 2): out of order after seq "),
+      "\(copied.standardOutput)")
     expectCleanStop(daemon)
   }
 
