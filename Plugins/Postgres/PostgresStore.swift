@@ -97,7 +97,7 @@ final class PostgresStore: AlertDestination, Sendable {
           // When the owner was passed over for not connecting, that is what to fix.
           let owner = gone ? self.ownerPassedOver.withLockedValue { $0 }.map { "; the owner, who would make it again, \($0)" } : nil
           throw PostgresSinkError(
-            "PostgreSQL at \(self.settings.place) (\(self.settings.database)): \(PostgresConnector.describe(error))\(owner ?? "")")
+            "PostgreSQL at \(self.settings.place) (\(self.settings.database)) as \(self.settings.writer.user): \(PostgresConnector.describe(error))\(owner ?? "")")
         }
       }
     } catch let timedOut as BlockingTask.TimedOut {
@@ -107,7 +107,7 @@ final class PostgresStore: AlertDestination, Sendable {
         return open
       }
       if let abandoned { let _: EventLoopFuture<Void> = abandoned.close() }
-      throw PostgresSinkError("PostgreSQL at \(settings.place) (\(settings.database)): \(timedOut)")
+      throw PostgresSinkError("PostgreSQL at \(settings.place) (\(settings.database)) as \(settings.writer.user): \(timedOut)")
     }
   }
 

@@ -176,6 +176,9 @@ struct PostgresSinkTests {
       try eventually {
         (try Self.sinkStatus(restarted)["last_error"] as? String)?.contains("the owner, who would make it again, cannot connect") == true
       }, "\((try? Self.sinkStatus(restarted)) ?? [:])")
+    // Said with the role that was refused, as a failure to connect is.
+    let refused = try Self.sinkStatus(restarted)["last_error"] as? String ?? ""
+    #expect(refused.contains(" as vigil_writer: permission denied for table alerts"), "\(refused)")
     _ = try server.sql("GRANT INSERT ON vigil.alerts TO vigil_writer", database: "vigil")
     #expect(eventually(within: 60) { Self.caughtUp(restarted) }, "\((try? Self.sinkStatus(restarted)) ?? [:])")
     expectCleanStop(restarted)
