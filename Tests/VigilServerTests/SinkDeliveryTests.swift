@@ -103,11 +103,13 @@ private struct Writing {
       index: DuplicateIndex(), syncs: true, rotation: (0, 1), counters: Counters(), sinks: sinks)
   }
 
-  func delivery(_ destination: AlertDestination, takesVigilRecords: Bool = false) throws -> SinkDelivery {
+  func delivery(
+    _ destination: AlertDestination, takesVigilRecords: Bool = false, log: @escaping DaemonEventLog = { _ in }
+  ) throws -> SinkDelivery {
     try SinkDelivery(
       name: "collecting", destination: destination, takesVigilRecords: takesVigilRecords,
       stateDirectory: directory.path, alertLog: logPath, keep: 1, logged: alertLog.lastSeq,
-      journal: (journal.path, journal.mark), log: { _ in })
+      journal: (journal.path, journal.mark), log: log)
   }
 
   var journalLines: [String] {
@@ -246,16 +248,20 @@ struct SinkDeliveryTests {
     let writing = try Writing()
     let destination = ScriptedDestination()
     destination.answers.withLockedValue { $0 = [1: .refuse, 2: .refuse] }
-    let sink = try writing.delivery(destination)
+    let logged = NIOLockedValueBox<[String]>([])
+    let sink = try writing.delivery(destination, log: { event in logged.withLockedValue { $0.append(event.message) } })
     let writer = try writing.writer(sinks: [sink])
     sink.start()
     defer { sink.stop() }
     _ = try writer.submit(Writing.submission("A", rules: ["r.one", "r.two"])).wait()
     #expect(eventually { sink.parkedSeqs == [1, 2] })
-    // Seq 1 refused again: the file is now 2, then 1.
+    // Seq 1 refused again: the file is now 2, then 1, and the log says why.
     _ = sink.requestResend([1])
     #expect(eventually { destination.offered.withLockedValue { $0.count } >= 2 && sink.parkedSeqs == [1, 2] })
     #expect(eventually { sink.parkedLines.compactMap { SinkDeliveryTests.parkedSeq($0) } == [2, 1] })
+    #expect(
+      eventually { logged.withLockedValue { $0.contains("sink collecting: seq 1 refused again and kept parked: no") } },
+      "\(logged.withLockedValue { $0 })")
     // Now 2 would be taken, 1 fails for the moment: offered in seq order, 1 comes first and
     // both stay parked until 1 is taken.
     destination.answers.withLockedValue { $0 = [1: .fail, 2: .take] }

@@ -436,6 +436,7 @@ public final class SinkDelivery: @unchecked Sendable {
         try parked.replace(with: all.filter { !done.contains($0.seq) } + refusedAgain)
         let went = done.count - refusedAgain.count
         log("sink \(name): parked records sent again: \(went) taken, \(refusedAgain.count) refused again, the rest to follow")
+        logRefusedAgain(refusedAgain)
         state.withLockedValue {
           $0.delivered += went
           $0.parked = all.count - done.count + refusedAgain.count
@@ -447,6 +448,7 @@ public final class SinkDelivery: @unchecked Sendable {
       }
       kept += again
       log("sink \(name): parked records sent again: \(chosen.count - again.count) taken, \(again.count) refused again")
+      logRefusedAgain(again)
       state.withLockedValue { $0.delivered += chosen.count - again.count }
     }
     try parked.replace(with: kept)
@@ -464,6 +466,22 @@ public final class SinkDelivery: @unchecked Sendable {
     }
     return !chosen.isEmpty
   }
+
+  /// Says why each record a resend offered was refused again (the reason may not be the one
+  /// it was parked for): the first `refusalsLogged` one by one, the rest counted, since
+  /// `vigil sinks parked` lists every one with its reason.
+  private func logRefusedAgain(_ entries: [ParkedRecords.Entry]) {
+    for entry in entries.prefix(Self.refusalsLogged) {
+      log(
+        .warning(
+          "sink \(name): seq \(entry.seq) refused again and kept parked\(entry.conflict ? " (a conflict)" : ""): \(entry.reason)"))
+    }
+    if entries.count > Self.refusalsLogged {
+      log(.warning("sink \(name): \(entries.count - Self.refusalsLogged) more refused again (vigil sinks parked lists each with its reason)"))
+    }
+  }
+
+  static let refusalsLogged = 10
 
   /// Delivers the next batch of alert records up to `bound`; whether there was one.
   private func deliverAlerts(upTo bound: UInt64) throws -> Bool {
