@@ -97,6 +97,9 @@ struct WebhookDestination: AlertDestination {
     if !refusals.isEmpty { throw RefusedRecords(refusals.sorted { $0.seq < $1.seq }) }
   }
 
+  /// One request's worth a call: the cursor moves with each request a receiver takes.
+  var recordsPerDelivery: Int? { settings.batch }
+
   func stop() {
     poster.stop()
   }

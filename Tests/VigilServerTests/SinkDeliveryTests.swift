@@ -223,6 +223,46 @@ struct SinkDeliveryTests {
     #expect(sink.statusJSON.contains(#""batch":500,"#))
   }
 
+  /// A destination that takes a few records a call (the webhook, a request each) gets each
+  /// batch in parts, and the cursor is saved after each part: a restart, or `status`, sees
+  /// the progress of a slow destination as it goes. A part that fails after others went is
+  /// partial progress: the batch does not shrink, and the next try starts at that part.
+  @Test func aBatchGoesInThePartsTheDestinationAsksForTheCursorMovingAfterEach() throws {
+    final class FewAtATime: AlertDestination, @unchecked Sendable {
+      struct Down: Error, CustomStringConvertible {
+        var description: String { "not now" }
+      }
+      let cursorPath: String
+      /// Each call: its seqs, and the cursor file as it was when the call came.
+      let calls = NIOLockedValueBox<[(seqs: [UInt64], cursor: String?)]>([])
+      let failCall = NIOLockedValueBox<Int?>(nil)
+      init(cursorPath: String) { self.cursorPath = cursorPath }
+      var recordsPerDelivery: Int? { 3 }
+      func deliver(_ alerts: [RecordedAlert]) throws {
+        let cursor = (try? String(contentsOfFile: cursorPath, encoding: .utf8))?.trimmingCharacters(in: .newlines)
+        let index = calls.withLockedValue { calls in
+          calls.append((alerts.map(\.seq), cursor))
+          return calls.count
+        }
+        if failCall.withLockedValue({ $0 }) == index { throw Down() }
+      }
+    }
+    let writing = try Writing()
+    let destination = FewAtATime(cursorPath: writing.directory.path + "/sinks/collecting.cursor")
+    destination.failCall.withLockedValue { $0 = 2 }
+    let sink = try writing.delivery(destination)
+    let writer = try writing.writer(sinks: [sink])
+    for index in 0..<7 { _ = try writer.submit(Writing.submission("P\(index)", rules: ["r.one"])).wait() }
+    sink.start()
+    defer { sink.stop() }
+    #expect(eventually { writing.cursor == "7\n" })
+    let calls = destination.calls.withLockedValue { $0 }
+    #expect(calls.map(\.seqs) == [[1, 2, 3], [4, 5, 6], [4, 5, 6], [7]])
+    #expect(calls.map(\.cursor) == [nil, "3", "3", "6"])
+    #expect(eventually { sink.statusJSON.contains(#""delivered":7,"failures":1,"last_error":null"#) }, "\(sink.statusJSON)")
+    #expect(sink.statusJSON.contains(#""batch":500,"#))
+  }
+
   /// A destination asking for a longer wait than Vigil honours is quoted with the wait kept,
   /// so `status` does not say an hour when delivery comes again in five minutes.
   @Test(arguments: [(3600.0, "(asked to wait 3600 s); waiting 300 s, the longest honoured"), (2.0, "(asked to wait 2 s)\"")])

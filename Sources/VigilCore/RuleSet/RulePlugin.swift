@@ -75,9 +75,16 @@ public protocol AlertDestination: Sendable {
   /// comes again at the next start). Called from another thread than `deliver`'s; default
   /// nothing.
   func stop()
+  /// The most records one call to `deliver` should be given, for a destination that sends
+  /// them a few at a time (the webhook, `batch` to a request): Vigil hands each batch over in
+  /// parts of this size and moves the cursor after each, so that a slow destination's
+  /// progress is kept across a restart and shown in `status` as it goes. Default nil: the
+  /// whole batch in one call.
+  var recordsPerDelivery: Int? { get }
 }
 
 extension AlertDestination {
+  public var recordsPerDelivery: Int? { nil }
   public var takesReports: Bool { false }
   public func deliver(reports: [JournalledReport]) throws {}
   public func stop() {}

@@ -504,21 +504,42 @@ public final class SinkDelivery: @unchecked Sendable {
     let wanted = records.filter {
       (takesVigilRecords || !$0.line.contains(#","rule":"vigil."#)) && filter.selects($0.line)
     }
-    var taken = 0
+    // In parts of the size the destination asks for, the cursor moving past each: the last
+    // part (or none, when nothing was wanted) takes it to the batch's end.
+    let size = max(1, destination.recordsPerDelivery ?? max(1, wanted.count))
+    let parts = stride(from: 0, to: wanted.count, by: size).map { wanted[$0..<min($0 + size, wanted.count)] }
+    var part: ArraySlice<RecordedAlert> = []
+    var partsWent = 0
     do {
-      if !wanted.isEmpty {
+      for next in parts {
+        part = next
         state.withLockedValue { $0.deliveringSince = Date() }
-        taken = try deliver(wanted)
+        let taken = try deliver(Array(next))
+        partsWent += 1
+        let through = partsWent == parts.count ? last.seq : next.last!.seq
+        try saveCursor("\(through)", to: cursorPath)
+        state.withLockedValue {
+          $0.cursor = through
+          $0.delivered += taken
+          $0.deliveringSince = nil
+        }
+        if partsWent < parts.count, state.withLockedValue({ $0.stopping }) {
+          reader.withLockedValue { $0.position = start }
+          return true
+        }
       }
-      try saveCursor("\(last.seq)", to: cursorPath)
+      if parts.isEmpty {
+        try saveCursor("\(last.seq)", to: cursorPath)
+        state.withLockedValue { $0.cursor = last.seq }
+      }
     } catch let partly as PartlyDelivered {
       // The records up to `through` went (those refused among them are parked): the
       // cursor moves there, and the rest comes again next time.
       reader.withLockedValue { $0.position = start }
-      let parking = entries(for: RefusedRecords(partly.refusals), from: wanted)
+      let parking = entries(for: RefusedRecords(partly.refusals), from: Array(part))
       try park(parking)
       try saveCursor("\(partly.through)", to: cursorPath)
-      let went = wanted.filter { $0.seq <= partly.through }.count - parking.count
+      let went = part.filter { $0.seq <= partly.through }.count - parking.count
       state.withLockedValue {
         $0.cursor = partly.through
         $0.delivered += went
@@ -526,14 +547,11 @@ public final class SinkDelivery: @unchecked Sendable {
       }
       throw partly
     } catch {
-      // The same records again next time.
+      // The same records again next time, from the part that failed.
       reader.withLockedValue { $0.position = start }
+      // Parts before it went: the destination is taking records.
+      if partsWent > 0 { throw PartlyDelivered(through: state.withLockedValue { $0.cursor }, refusals: [], cause: error) }
       throw error
-    }
-    state.withLockedValue {
-      $0.cursor = last.seq
-      $0.delivered += taken
-      $0.deliveringSince = nil
     }
     noteBatchWent(count: records.count)
     return true
