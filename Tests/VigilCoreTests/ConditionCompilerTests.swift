@@ -169,7 +169,12 @@ struct ConditionCompilerTests {
     ("location.populated = yes", 21, "location.populated is true or false; 'yes' is neither"),
     ("location = Idlib", 11, "'=' does not fit location, an object, which takes only 'exists'"),
     ("narrative > a", 12, "'>' compares numbers and timestamps, not text"),
-    ("narrative matches '(unclosed'", 18, "invalid regular expression '(unclosed'"),
+    ("narrative matches '(unclosed'", 18, "invalid regular expression '(unclosed': expected ')'"),
+    ("narrative matches '[a-z'", 18, "invalid regular expression '[a-z': expected ']'"),
+    (
+      "casualties.killed > 1\(String(repeating: "0", count: 400))", 20,
+      "'1000000000000000000000000000000000000000…' (401 characters) is too large a number: a number field holds at most about 1.8e308"
+    ),
     ("narrative glob '[abc'", 15, "invalid glob pattern '[abc': a '[' is never closed"),
     ("location.palce = x", 0, "unknown field location.palce (did you mean location.place?)"),
     ("perpetrater.name exists", 0, "unknown field perpetrater.name (did you mean perpetrator.name?)"),

@@ -103,7 +103,16 @@ struct ConditionParserTests {
     ("= 3", 0, "expected an operand at the start (a field, a macro, 'not' or '('), got '='"),
     ("type =", 6, "expected a value after '=', got the end of the condition"),
     ("type = and", 7, "expected a value after '=', got 'and'"),
-    ("(a = 1", 6, "expected ')' to close the '(' at offset 0, got the end of the condition"),
+    ("(a = 1", 6, "expected ')' to close the '(' before 'a', got the end of the condition"),
+    ("b = 2 and (c = 3 or (a = 1) d", 28, "expected ')' to close the '(' before 'c', got 'd'"),
+    // A keyword in capitals is a bare word: said so when the parse fails at it, or just
+    // after it when it began an operand; a value in capitals after an operator is not.
+    ("type = attack AND a = 1", 14, "'AND' is read as a name, not as the keyword 'and': keywords are written in lower case"),
+    ("NOT type = attack", 0, "'NOT' is read as a name, not as the keyword 'not': keywords are written in lower case"),
+    ("a = 1 and Not b", 10, "'Not' is read as a name, not as the keyword 'not': keywords are written in lower case"),
+    ("type IN (attack)", 5, "'IN' is read as a name, not as the keyword 'in': keywords are written in lower case"),
+    ("origin_country = IN narrative exists", 20, "unexpected 'narrative' after a complete condition; expected 'and' or 'or'"),
+    ("a = b\u{200B}c", 5, "unexpected character U+200B (ZERO WIDTH SPACE, which cannot be seen)"),
     ("a = 1)", 5, "unexpected ')' after a complete condition; expected 'and' or 'or'"),
     ("a = 1 b = 2", 6, "unexpected 'b' after a complete condition; expected 'and' or 'or'"),
     ("type in access", 8, "expected '(' after 'in', got 'access'"),

@@ -55,10 +55,25 @@ struct ConditionLexer {
     default:
       // A bare word starts with a letter or a digit of any script, as it may continue.
       guard scalar.properties.isAlphabetic || scalar.properties.numericType == .decimal else {
-        throw ConditionError(start, start + 1, "unexpected character '\(scalar.escaped(asASCII: false))'")
+        throw ConditionError(start, start + 1, "unexpected character \(Self.shown(scalar))")
       }
       return wordOrNumber(from: start)
     }
+  }
+
+  /// A character as an error names it: quoted when it can be seen, else by its code point
+  /// and name (a zero-width space pasted from a document shows as nothing between quotes).
+  static func shown(_ scalar: Unicode.Scalar) -> String {
+    let invisible: Set<Unicode.GeneralCategory> = [
+      .control, .format, .spaceSeparator, .lineSeparator, .paragraphSeparator, .nonspacingMark, .enclosingMark,
+      .unassigned, .privateUse, .surrogate,
+    ]
+    guard invisible.contains(scalar.properties.generalCategory) || scalar.properties.isDefaultIgnorableCodePoint else {
+      return "'\(scalar)'"
+    }
+    let hex = String(scalar.value, radix: 16, uppercase: true)
+    let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    return scalar.properties.name.map { "\(code) (\($0), which cannot be seen)" } ?? "\(code) (which cannot be seen)"
   }
 
   private mutating func single(_ kind: ConditionToken.Kind) -> ConditionToken {

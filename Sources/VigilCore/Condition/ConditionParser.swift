@@ -13,13 +13,38 @@ public struct ConditionParser {
     guard parser.current.kind != .end else {
       throw ConditionError(0, 0, "the condition is empty")
     }
-    let condition = try parser.parseOr()
-    guard parser.current.kind == .end else {
-      let token = parser.current
-      throw ConditionError(
-        token.start, token.end, "unexpected \(describe(token)) after a complete condition; expected 'and' or 'or'")
+    do throws(ConditionError) {
+      let condition = try parser.parseOr()
+      guard parser.current.kind == .end else {
+        let token = parser.current
+        throw ConditionError(
+          token.start, token.end, "unexpected \(describe(token)) after a complete condition; expected 'and' or 'or'")
+      }
+      return condition
+    } catch {
+      throw parser.keywordInOtherCase(near: error) ?? error
     }
-    return condition
+  }
+
+  /// A keyword written in capitals (`AND`, `NOT`, `IN`) is a bare word — a field, a macro or a
+  /// value (`origin_country in (IN, NO)`) — so it is taken for a keyword only when the parse
+  /// fails at it or just after it; then that is what is said.
+  private func keywordInOtherCase(near error: ConditionError) -> ConditionError? {
+    guard let at = tokens.lastIndex(where: { $0.start <= error.start }) else { return nil }
+    // The word the parse failed at, or one just before it that began an operand (`NOT type`):
+    // not a value after an operator (`origin_country = IN foo` lacks an `and`).
+    let beganOperand = { (index: Int) in
+      index == 0 || [.keyword(.and), .keyword(.or), .keyword(.not), .openParenthesis].contains(tokens[index - 1].kind)
+    }
+    let candidates = [at] + (at > 0 && beganOperand(at - 1) ? [at - 1] : [])
+    for token in candidates.map({ tokens[$0] }) {
+      guard case .word(let word) = token.kind, let keyword = ConditionToken.Keyword(rawValue: word.lowercased())
+      else { continue }
+      return ConditionError(
+        token.start, token.end,
+        "'\(word)' is read as a name, not as the keyword '\(keyword.rawValue)': keywords are written in lower case")
+    }
+    return nil
   }
 
   private init(tokens: [ConditionToken]) {
@@ -68,12 +93,15 @@ public struct ConditionParser {
       let not = advance()
       return .not(try parseUnary(after: not))
     case .openParenthesis:
-      let open = advance()
+      _ = advance()
+      // Named by what follows it: an offset into the condition means nothing to its author,
+      // whose error is placed by line and column in the file.
+      let first = current
       let inner = try parseOr()
       guard current.kind == .closeParenthesis else {
         throw ConditionError(
           current.start, current.end,
-          "expected ')' to close the '(' at offset \(open.start), got \(Self.describe(current))")
+          "expected ')' to close the '(' before \(Self.describe(first)), got \(Self.describe(current))")
       }
       _ = advance()
       return inner

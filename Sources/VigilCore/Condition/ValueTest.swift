@@ -95,7 +95,7 @@ enum ValueTest {
         guard let number = numberLiteral(item.text) else {
           throw ConditionError(
             item.literal.start, item.literal.end,
-            "'\(item.text)' is not a number (written -?digits[.digits]), and \(subject) is \(type.name)")
+            Self.notANumber(item.text, subject: subject, type: type.name))
         }
         numbers.append(number)
       }
@@ -220,9 +220,18 @@ enum ValueTest {
     guard let number = numberLiteral(literal.text) else {
       throw ConditionError(
         literal.start, literal.end,
-        "'\(literal.text)' is not a number (written -?digits[.digits]), and \(subject) is a number field")
+        Self.notANumber(literal.text, subject: subject, type: "a number field"))
     }
     return number
+  }
+
+  /// Why `text` is no number for a field of `type`: written otherwise, or too large for one.
+  private static func notANumber(_ text: String, subject: String, type: String) -> String {
+    let shown = text.count > 40 ? "\(text.prefix(40))…" : text
+    if text.wholeMatch(of: /-?[0-9]+(\.[0-9]+)?/) != nil {
+      return "'\(shown)' (\(text.count) characters) is too large a number: a number field holds at most about 1.8e308"
+    }
+    return "'\(shown)' is not a number (written -?digits[.digits]), and \(subject) is \(type)"
   }
 
   /// A number as the rule language writes it, `-?digits[.digits]` (docs/rules.md): `10`,
@@ -337,7 +346,21 @@ private struct RegularExpression: @unchecked Sendable {
     do {
       expression = try NSRegularExpression(pattern: literal.text)
     } catch {
-      throw ConditionError(literal.start, literal.end, "invalid regular expression '\(literal.text)'")
+      throw ConditionError(
+        literal.start, literal.end, "invalid regular expression '\(literal.text)'\(Self.reason(literal.text))")
+    }
+  }
+
+  /// Why a pattern NSRegularExpression refuses is wrong: Foundation on Linux gives no
+  /// reason, so Swift's own regex parser, whose syntax is close to ICU's, is asked for one
+  /// (`: expected ']'`); empty when it has none.
+  private static func reason(_ pattern: String) -> String {
+    do {
+      _ = try Regex(pattern)
+      return ""
+    } catch {
+      let said = "\(error)".trimmingCharacters(in: .whitespacesAndNewlines)
+      return said.isEmpty || said.count > 200 ? "" : ": \(said)"
     }
   }
 
