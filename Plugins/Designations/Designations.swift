@@ -136,28 +136,20 @@ public struct Designations: RulePlugin {
   public func prepare(items: [RuleNode], settings: ConfigurationValue) -> Result<[ConditionFunction], RuleSetErrors> {
     var aliases: [Alias] = []
     var errors: [RuleError] = []
-    var keys: [String: SourcePosition] = [:]
+    var keys = ItemKeys()
     var opposing: [[String]] = []
     for item in items where Self.isOpposingWords(item) {
+      if let twice = keys.note(item, kind: "opposing_words") { errors.append(twice) }
       switch NamedItem.read(item, kind: "opposing_words") {
       case .failure(let problems): errors += problems.errors
-      case .success(let words):
-        if let earlier = keys["opposing_words " + words.key] {
-          errors.append(RuleError(words.position, "opposing_words \(words.key) is already defined at \(earlier)"))
-        }
-        keys["opposing_words " + words.key] = words.position
-        opposing += words.names.map { NameNormalizer.lenientWords(of: $0) }
+      case .success(let words): opposing += words.names.map { NameNormalizer.lenientWords(of: $0) }
       }
     }
     for item in items where !Self.isOpposingWords(item) {
+      if let twice = keys.note(item, kind: "designation") { errors.append(twice) }
       switch NamedItem.read(item, kind: "designation") {
       case .failure(let problems): errors += problems.errors
       case .success(let designation):
-        if let earlier = keys[designation.key] {
-          errors.append(
-            RuleError(designation.position, "designation \(designation.key) is already defined at \(earlier)"))
-        }
-        keys[designation.key] = designation.position
         aliases += [Alias(designation.key)]
           // Read as reports are: a listed name with an `'s` of its own (a transliteration's
           // `Ra's`) is matched by what the report's text becomes.

@@ -68,15 +68,12 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
     var places: [(key: String, aliases: [Alias], except: [Alias])] = []
     var errors: [RuleError] = []
     if case .failure(let problems) = control { errors += problems.errors }
-    var keys: [String: SourcePosition] = [:]
+    var keys = ItemKeys()
     for item in items where !isControl(item) {
+      if let twice = keys.note(item, kind: "place") { errors.append(twice) }
       switch NamedItem.read(item, kind: "place", takesExceptions: true) {
       case .failure(let problems): errors += problems.errors
       case .success(let place):
-        if let earlier = keys[place.key] {
-          errors.append(RuleError(place.position, "place \(place.key) is already defined at \(earlier)"))
-        }
-        keys[place.key] = place.position
         let alias = { (name: String) in Alias(name, words: PlaceWords.words(of: name)) }
         places.append((place.key, place.names.map(alias), place.except.map(alias)))
       }

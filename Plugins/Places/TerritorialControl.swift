@@ -30,16 +30,12 @@ enum TerritorialControl {
   static func functions(items: [RuleNode]) -> Result<[ConditionFunction], RuleSetErrors> {
     var entries: [ControlEntry] = []
     var errors: [RuleError] = []
-    var keys: [String: SourcePosition] = [:]
+    var keys = ItemKeys()
     for item in items {
+      if let twice = keys.note(item, kind: "control") { errors.append(twice) }
       switch ControlEntry.read(item) {
       case .failure(let problems): errors += problems.errors
-      case .success(let entry):
-        if let earlier = keys[entry.key] {
-          errors.append(RuleError(entry.position, "control \(entry.key) is already defined at \(earlier)"))
-        }
-        keys[entry.key] = entry.position
-        entries.append(entry)
+      case .success(let entry): entries.append(entry)
       }
     }
     errors += ControlEntry.overlaps(in: entries)

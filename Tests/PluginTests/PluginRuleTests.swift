@@ -209,6 +209,28 @@ struct PluginRuleTests {
       ])
   }
 
+  /// A key given twice is said beside the other problems of the item that repeats it, for
+  /// every kind of item the plugins read: not only once those are mended.
+  @Test(arguments: [
+    ("designation", "names: [ISIL]"), ("opposing_words", "names: [against]"), ("place", "names: [Darayya]"),
+  ])
+  func aKeyGivenTwiceIsSaidBesideTheItemsOtherProblems(kind: String, names: String) {
+    let text = """
+      - \(kind): one
+        \(names)
+      - \(kind): one
+        \(names)
+        bogus: 1
+      """
+    guard case .failure(let errors) = load(text) else {
+      Issue.record("loaded")
+      return
+    }
+    let messages = errors.errors.map(\.description)
+    #expect(messages.contains("Rules/x.yaml:3:3: \(kind) one is already defined at Rules/x.yaml:1:3"), "\(messages)")
+    #expect(messages.contains { $0.hasPrefix("Rules/x.yaml:5:3: unknown key 'bogus'") }, "\(messages)")
+  }
+
   /// A plugin's item in error rejects the set for that error alone: its rules that call
   /// the plugin's functions are still checked, and not said to call a function that does
   /// not exist.

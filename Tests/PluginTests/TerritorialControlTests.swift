@@ -268,6 +268,13 @@ struct TerritorialControlTests {
       + "- control: a\n  names: [A]\n  others: [B]\n  from: 2014-01-01\n  source: s\n"
     let errors = Self.errorMessages(twice)
     #expect(errors == ["control a is already defined at Rules/control.yaml:1:3"], "\(errors ?? [])")
+    // Said beside the repeating item's own problems too.
+    let twiceAndWrong =
+      "- control: a\n  names: [A]\n  others: [B]\n  from: 2014-01-01\n  source: s\n"
+      + "- control: a\n  names: [A]\n  others: [B]\n  from: 2014-01-01\n"
+    let both = Self.errorMessages(twiceAndWrong) ?? []
+    #expect(both.contains("control a is already defined at Rules/control.yaml:1:3"), "\(both)")
+    #expect(both.contains { $0.hasPrefix("a control needs 'source'") }, "\(both)")
   }
 
   /// (the item, the error's line:column, the start of its message)
