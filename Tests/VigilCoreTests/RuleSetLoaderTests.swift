@@ -452,6 +452,16 @@ struct RuleSetLoaderTests {
       ["Rules/x.yaml:3:10: a is already defined as a list at Rules/x.yaml:1:9"]
     ),
     (
+      // A name given twice is said beside the repeating item's other problems.
+      "- list: a\n  items: [x]\n- list: a\n  items: x\n- macro: a\n  condition: type = attack\n  bogus: 1\n",
+      [
+        "Rules/x.yaml:3:9: a is already defined as a list at Rules/x.yaml:1:9",
+        "Rules/x.yaml:4:10: list a: items must be a list of values",
+        "Rules/x.yaml:5:10: a is already defined as a list at Rules/x.yaml:1:9",
+        "Rules/x.yaml:7:3: unknown key 'bogus' in a macro (known: macro, condition)",
+      ]
+    ),
+    (
       rule("type = attack").replacingOccurrences(of: "r.one", with: "vigil.mine"),
       ["Rules/x.yaml:1:9: rule ids starting with 'vigil.' are reserved for Vigil's own records"]
     ),

@@ -315,9 +315,12 @@ struct Loading {
   }
 
   private mutating func collectList(_ members: [RuleNode.Member], _ position: SourcePosition) {
-    guard checkKeys(members, known: ["list", "items"], required: ["list", "items"], what: "list", at: position),
-      let name = self.name(members, "list", kind: "list")
-    else { return }
+    let keysFine = checkKeys(members, known: ["list", "items"], required: ["list", "items"], what: "list", at: position)
+    // Named (or said to be defined twice) whatever else is wrong with it, and its items
+    // checked even when its name is taken: every problem of the item at once.
+    let registered = self.name(members, "list", kind: "list")
+    guard keysFine, case .scalar(let written)? = members.first(where: { $0.key == "list" })?.value else { return }
+    let name = written.text
     guard case .sequence(let elements, _) = members.first(where: { $0.key == "items" })!.value else {
       return fail(members.first { $0.key == "items" }!.value.position, "list \(name): items must be a list of values")
     }
@@ -329,21 +332,23 @@ struct Loading {
       }
       items.append(scalar.text)
     }
-    lists[name] = items
+    if registered != nil { lists[name] = items }
   }
 
   private mutating func collectMacro(_ members: [RuleNode.Member], _ position: SourcePosition) {
-    guard
-      checkKeys(
-        members, known: ["macro", "condition"], required: ["macro", "condition"], what: "macro", at: position)
-    else {
+    let keysFine = checkKeys(
+      members, known: ["macro", "condition"], required: ["macro", "condition"], what: "macro", at: position)
+    // Named (or said to be defined twice) whatever else is wrong with it.
+    let known = Set(names.keys)
+    let registered = self.name(members, "macro", kind: "macro")
+    guard keysFine else {
       // Its error is said here: the rules that use it must not be told it does not exist.
-      if case .scalar(let named)? = members.first(where: { $0.key == "macro" })?.value, names[named.text] == nil {
+      if case .scalar(let named)? = members.first(where: { $0.key == "macro" })?.value, !known.contains(named.text) {
         brokenMacroNames.insert(named.text)
       }
       return
     }
-    guard let name = self.name(members, "macro", kind: "macro") else { return }
+    guard let name = registered else { return }
     guard let condition = scalar(members, "condition", owner: "macro \(name)") else {
       brokenMacroNames.insert(name)
       return
