@@ -304,4 +304,35 @@ struct ConfigurationLoaderTests {
     #expect(found.count == 1)
     #expect(found.first?.hasPrefix("vigild.yaml:3:") == true, "\(found)")
   }
+
+  /// `--config /dev/null` is the built-in defaults (a file empty and writable by all, which
+  /// no write changes), and a named pipe is read as it streams: neither has a size to read by.
+  @Test func theConfigurationIsReadAsAStream() throws {
+    var source = ConfigurationSource()
+    source.explicitPath = "/dev/null"
+    let empty = try source.load(knownPlugins: Self.plugins, enabledByDefault: Self.plugins)
+    #expect(empty.socket.path == Self.defaults.socket.path && empty.alerts.path == Self.defaults.alerts.path)
+    #expect(RulesDirectoryCheck.worldWritable("/dev/null", what: "the configuration", key: nil) == nil)
+
+    let directory = try TemporaryDirectory()
+    let pipe = directory.path + "/v.fifo"
+    #expect(mkfifo(pipe, 0o600) == 0)
+    let writer = Thread {
+      let handle = FileHandle(forWritingAtPath: pipe)
+      handle?.write(Data("socket:\n  path: /tmp/from-a-pipe.sock\n".utf8))
+      try? handle?.close()
+    }
+    writer.start()
+    source.explicitPath = pipe
+    #expect(try source.load(knownPlugins: Self.plugins, enabledByDefault: Self.plugins).socket.path == "/tmp/from-a-pipe.sock")
+
+    let notText = directory.path + "/v.yaml"
+    try Data("node: a".utf8 + [0xFF] + Data("\n".utf8)).write(to: URL(fileURLWithPath: notText))
+    source.explicitPath = notText
+    #expect {
+      try source.load(knownPlugins: Self.plugins, enabledByDefault: Self.plugins)
+    } throws: { error in
+      "\(error)" == "cannot read the configuration \(notText): not UTF-8 text (the byte at offset 7 is not)"
+    }
+  }
 }

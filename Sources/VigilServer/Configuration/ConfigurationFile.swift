@@ -32,12 +32,7 @@ public struct ConfigurationSource: Sendable {
     var configuration = DaemonConfiguration()
     configuration.plugins = enabledByDefault.map { DaemonConfiguration.Plugin(name: $0) }
     if let path {
-      let text: String
-      do {
-        text = try String(contentsOfFile: path, encoding: .utf8)
-      } catch {
-        throw ConfigurationFileError(path: path, reason: Self.reason(error, path: path))
-      }
+      let text = try Self.text(of: path)
       do {
         configuration = try ConfigurationLoader.load(
           yaml: text, file: path, knownPlugins: knownPlugins, withoutSettings: withoutSettings,
@@ -57,7 +52,37 @@ public struct ConfigurationSource: Sendable {
     return configuration
   }
 
-  private static func reason(_ error: any Error, path: String) -> String {
+  /// The most a configuration may hold: read from a stream (a pipe, `<(…)`), nothing else
+  /// bounds it.
+  static let largest = 16 << 20
+
+  /// The file's text. Read as a stream, not by its size: `/dev/null` (an empty
+  /// configuration: the built-in defaults) and a named pipe or process substitution
+  /// (`--config <(generate)`) report none.
+  static func text(of path: String) throws -> String {
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+      throw ConfigurationFileError(path: path, reason: reason(path: path))
+    }
+    defer { try? handle.close() }
+    var bytes = Data()
+    do {
+      while bytes.count <= largest, let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty {
+        bytes.append(chunk)
+      }
+    } catch {
+      throw ConfigurationFileError(path: path, reason: reason(path: path, error: error))
+    }
+    guard bytes.count <= largest else {
+      throw ConfigurationFileError(path: path, reason: "it holds more than \(largest >> 20) MiB")
+    }
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+      let valid = String(decoding: bytes, as: UTF8.self).prefix { $0 != "\u{FFFD}" }.utf8.count
+      throw ConfigurationFileError(path: path, reason: "not UTF-8 text (the byte at offset \(valid) is not)")
+    }
+    return text
+  }
+
+  private static func reason(path: String, error: (any Error)? = nil) -> String {
     var isDirectory: ObjCBool = false
     if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
       if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
@@ -69,7 +94,7 @@ public struct ConfigurationSource: Sendable {
     }
     if isDirectory.boolValue { return "it is a directory" }
     if !FileManager.default.isReadableFile(atPath: path) { return "permission denied" }
-    return "not readable as UTF-8 text"
+    return error.map { "\($0.localizedDescription)" } ?? "it cannot be opened"
   }
 }
 

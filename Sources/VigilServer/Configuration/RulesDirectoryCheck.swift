@@ -87,6 +87,10 @@ public enum RulesDirectoryCheck {
   public static func worldWritable(_ path: String, what: String, key: String?) -> String? {
     var status = stat()
     guard stat(path, &status) == 0, status.st_mode & S_IWOTH != 0 else { return nil }
+    // `/dev/null` (`--config /dev/null`: the built-in defaults) is writable by all, and
+    // stays empty whatever is written to it.
+    var null = stat()
+    if status.st_mode & S_IFMT == S_IFCHR, stat("/dev/null", &null) == 0, null.st_rdev == status.st_rdev { return nil }
     let mode = String(status.st_mode & 0o7777, radix: 8)
     return (key.map { "\($0): " } ?? "")
       + "refusing \(what) \"\(path)\": any user may write it (mode \(mode)); run chmod o-w \"\(path)\""
