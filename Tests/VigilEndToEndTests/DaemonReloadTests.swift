@@ -148,6 +148,9 @@ struct DaemonReloadTests {
     #expect(answer["reloaded"] as? Bool == false, "\(answer)")
     let message = ((answer["errors"] as? [[String: Any]])?.first?["message"] as? String) ?? ""
     #expect(message.hasPrefix("the rules directories (Rules) hold no rule file any more"), "\(answer)")
+    // An error of the whole set: no file, no line, as documented (protocol.md, reload).
+    let place = (answer["errors"] as? [[String: Any]])?.first
+    #expect(place?["file"] as? String == "" && place?["line"] as? Int == 0 && place?["column"] as? Int == 0, "\(answer)")
     #expect(try eventually { try !Self.firing(daemon).isEmpty })
     let rejected = try Self.alertLog(daemon).filter { $0["rule"] as? String == "vigil.ruleset_rejected" }
     #expect(rejected.count == 1)
