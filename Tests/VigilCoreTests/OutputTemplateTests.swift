@@ -35,6 +35,13 @@ struct OutputTemplateTests {
     ("%{ arr:%extra.arr}", #""extra":{"arr":[null,1,null,"b"]}"#, " arr:1, b"),
     // `extra` whole: the report's own members (an object that is no other object's field).
     ("extra: %extra", #""extra":{"unit":"3rd"}"#, "extra: {unit: 3rd}"),
+    // `%(path)`: an `extra` key as a condition writes it, `-` and all; and a field's end
+    // marked before letters. `%path` ends at the `-`.
+    ("convoy %(extra.convoy-id)", #""extra":{"convoy-id":"C-7","convoy":"x"}"#, "convoy C-7"),
+    ("convoy %extra.convoy-id", #""extra":{"convoy-id":"C-7","convoy":"x"}"#, "convoy x-id"),
+    ("%{at %(extra.sent:utc)|unsent}", #""extra":{"sent:utc":"09:00"}"#, "at 09:00"),
+    ("%{at %(extra.sent:utc)|unsent}", "", "unsent"),
+    ("the %(casualties.killed)th", #""casualties":{"killed":5}"#, "the 5th"),
     // Numbers, lists and flags, written straight from the value.
     ("%location.lat %location.lon", #""location":{"lat":36.25,"lon":-37}"#, "36.25 -37"),
     ("%location.lat,%location.lon", #""location":{"lat":-0.0,"lon":0}"#, "0,0"),
@@ -95,6 +102,10 @@ struct OutputTemplateTests {
     ("%{%perpetrator.nmae|x}", 2, "unknown field %perpetrator.nmae"),
     ("%{x|%location}", 4, "%location is an object"),
     ("50 % off", 3, "a '%' must be followed by a field path or '{'"),
+    ("id %(extra.convoy-id", 3, "this '%(' is never closed"),
+    ("id %(extra.a b)", 3, "'%(extra.a b)' must hold one field path"),
+    ("id %()", 3, "'%()' must hold one field path"),
+    ("%{x|%(location.palce)}", 4, "unknown field %location.palce"),
   ]
 
   @Test(arguments: mistakes)

@@ -83,7 +83,7 @@ struct ConditionLexer {
 
   /// A bare word, keyword or number: letters (any script), digits and `_ - . : / +`.
   private mutating func wordOrNumber(from start: Int) -> ConditionToken {
-    while index < scalars.count, isWordScalar(scalars[index]) { index += 1 }
+    while index < scalars.count, Self.isWordScalar(scalars[index]) { index += 1 }
     let text = String(self.text.unicodeScalars[indices[start]..<indices[index]])
     if isNumber(scalars[start..<index]) {
       return ConditionToken(kind: .number(text), start: start, end: index)
@@ -119,7 +119,7 @@ struct ConditionLexer {
     scalar.isASCII && scalar.properties.numericType == .decimal
   }
 
-  private func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
+  static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
     switch scalar {
     case "_", "-", ".", ":", "/", "+", "a"..."z", "A"..."Z", "0"..."9": true
     case _ where scalar.isASCII: false

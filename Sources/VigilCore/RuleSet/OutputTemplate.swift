@@ -401,8 +401,9 @@ public struct OutputTemplate: Sendable {
       }
     }
 
-    /// `%path` or `%function(arguments)` at `index`.
+    /// `%path`, `%(path)` or `%function(arguments)` at `index`.
     private mutating func fieldOrCall() throws(ConditionError) -> Piece {
+      if index + 1 < scalars.count, scalars[index + 1] == "(" { return try enclosedField() }
       func isPathScalar(_ scalar: Unicode.Scalar) -> Bool {
         scalar == "_" || scalar == "." || scalar.properties.isAlphabetic || scalar.properties.numericType == .decimal
       }
@@ -417,6 +418,30 @@ public struct OutputTemplate: Sendable {
       if end < scalars.count, scalars[end] == "(" { return try call(nameEnd: end) }
       var path = ""
       path.unicodeScalars.append(contentsOf: scalars[index + 1..<end])
+      return try field(path, end: end)
+    }
+
+    /// `%(path)`: a field path as a condition writes it, its end marked — an `extra` key
+    /// with `-`, `:`, `/` or `+` in it (`%(extra.convoy-id)`), which `%path` would end at,
+    /// or a field followed by letters (`%(casualties.killed)th`).
+    private mutating func enclosedField() throws(ConditionError) -> Piece {
+      var end = index + 2
+      while end < scalars.count, scalars[end] != ")" { end += 1 }
+      guard end < scalars.count else {
+        throw ConditionError(index, index + 2, "this '%(' is never closed; end the field path with ')'")
+      }
+      var path = ""
+      path.unicodeScalars.append(contentsOf: scalars[index + 2..<end])
+      guard !path.isEmpty, path.unicodeScalars.allSatisfy(ConditionLexer.isWordScalar) else {
+        throw ConditionError(
+          index, end + 1,
+          "'%(\(path))' must hold one field path, as a condition writes it (letters, digits and _ - . : / +)")
+      }
+      return try field(path, end: end + 1)
+    }
+
+    /// The field `path`, written from `index` to `end`.
+    private mutating func field(_ path: String, end: Int) throws(ConditionError) -> Piece {
       guard let field = ReportSchema.field(path) else {
         throw ConditionError(index, end, "unknown field %\(path)\(ConditionCompiler.suggestion(for: path))")
       }
