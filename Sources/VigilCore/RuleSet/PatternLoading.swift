@@ -19,7 +19,18 @@ extension Loading {
     let (description, priority, basis, tags, enabled) = describingMembers(members, owner: owner, kind: "pattern")
     let window = patternWindow(members, owner: owner)
     let groupBy = patternKeys(members, owner: owner, compiler: compiler)
-    let distinct = members.contains { $0.key == "distinct" } ? patternKey(members, "distinct", owner: owner, compiler: compiler) : nil
+    var distinct = members.contains { $0.key == "distinct" } ? patternKey(members, "distinct", owner: owner, compiler: compiler) : nil
+    // A key of the group has one value within it: counting its distinct values could never
+    // reach the count (2 at least), and the pattern would never fire.
+    if let counted = distinct, let groupBy, groupBy.contains(where: { $0.text == counted.text }),
+      let node = members.first(where: { $0.key == "distinct" })?.value
+    {
+      fail(
+        node.position,
+        "\(owner): distinct counts \(counted.text), which group_by also names: it has one value in a group, "
+          + "so the count could never be reached; count another field, or leave it out of group_by")
+      distinct = nil
+    }
     let shape = patternShape(members, owner: owner, compiler: compiler, rules: rules, position: position)
     var output: PatternTemplate?
     let outputScalar = scalar(members, "output", owner: owner)
