@@ -10,7 +10,10 @@ import NIOHTTP1
 /// that does not ask to be kept alive `Connection: close` (so the server closes after the
 /// answer), and answers each 1.0 request in 1.0 (so its body is not chunked: a body of
 /// unknown length ends with the connection, which is then closed after it). It also
-/// answers 400 here, where the version is known, an HTTP/1.1 request with no single Host.
+/// answers 400 here, where the version is known, an HTTP/1.1 request with no single Host;
+/// and 405 a CONNECT, after which NIO's parser reads no more of the connection (the rest
+/// is the tunnel's) and writes a response with no length, so the client waited for a body
+/// that never ended.
 final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
   typealias InboundIn = HTTPServerRequestPart
   typealias InboundOut = HTTPServerRequestPart
@@ -21,9 +24,9 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
   private var pending = CircularBuffer<(isHTTP10: Bool, keepAlive: Bool)>()
   /// The response being written ends the connection.
   private var closeAfterResponse = false
-  /// Why a request that cannot be answered was refused: nothing read after it goes on, and
-  /// the refusal is written once the responses before it are.
-  private var refusal: String?
+  /// A request that cannot be answered, refused: nothing read after it goes on, and the
+  /// refusal is written once the responses before it are, and the connection closed.
+  private var refusal: (status: HTTPResponseStatus, sentence: String)?
   /// A response's head is written and its end not yet.
   private var responding = false
 
@@ -38,9 +41,16 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
     // to check.
     let hosts = head.headers["host"]
     if head.version == .http1_1, hosts.count != 1 || hosts[0].trimmingCharacters(in: .whitespaces).isEmpty || hosts[0].contains(",") {
-      refusal =
+      refusal = (
+        .badRequest,
         hosts.count > 1 || hosts.first?.contains(",") == true
-        ? "it names more than one Host" : "an HTTP/1.1 request must name its Host (RFC 9112 §3.2)"
+          ? "it names more than one Host" : "an HTTP/1.1 request must name its Host (RFC 9112 §3.2)"
+      )
+      if pending.isEmpty, !responding { answerRefusal(context: context) }
+      return
+    }
+    if head.method == .CONNECT {
+      refusal = (.methodNotAllowed, "the console is read-only (GET and HEAD only), and no proxy: CONNECT opens nothing")
       if pending.isEmpty, !responding { answerRefusal(context: context) }
       return
     }
@@ -71,19 +81,21 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
     default: reason = "it is not valid HTTP/1.1 (\(parserError))"
     }
     guard refusal == nil else { return }
-    refusal = "this request cannot be read: \(reason)"
+    refusal = (.badRequest, "this request cannot be read: \(reason)")
     if pending.isEmpty, !responding { answerRefusal(context: context) }
   }
 
-  /// Answers the refused request 400, with the console's protections, and closes.
+  /// Answers the refused request, with the console's protections, and closes.
   private func answerRefusal(context: ChannelHandlerContext) {
-    let body = "400: \(refusal ?? "this request cannot be answered")\n"
+    let (status, sentence) = refusal ?? (.badRequest, "this request cannot be answered")
+    let body = "\(status.code): \(sentence)\n"
     var headers = HTTPHeaders()
+    if status == .methodNotAllowed { headers.add(name: "allow", value: "GET, HEAD") }
     headers.add(name: "content-type", value: "text/plain; charset=utf-8")
     headers.add(name: "content-length", value: String(body.utf8.count))
     headers.add(name: "connection", value: "close")
     for (name, value) in ConsoleGuard.securityHeaders { headers.add(name: name.rawName, value: value) }
-    context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
+    context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
     context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
     let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
     context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }

@@ -876,6 +876,21 @@ struct ConsoleEndToEndTests {
     #expect(pipelined.closed)
     let answers = pipelined.text.components(separatedBy: "\n").filter { $0.hasPrefix("HTTP/1.1 ") }.map { $0.dropFirst(9).prefix(3) }
     #expect(answers == ["200", "400"], "\(pipelined.text)")
+
+    // A CONNECT (a client that takes the console for a proxy) is refused 405 and closed at
+    // once: NIO reads nothing after it and writes its answer without a length, so the client
+    // waited for http.idle_s. After a good request too.
+    for request in [
+      "CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n",
+      "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\nCONNECT localhost:1 HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    ] {
+      let (text, closed) = try IdleConnection(port: http.port).send(request)
+      #expect(closed, "not closed within 20 s; idle_s is 600")
+      let statuses = text.components(separatedBy: "\n").filter { $0.hasPrefix("HTTP/1.1 ") }.map { $0.dropFirst(9).prefix(3) }
+      #expect(statuses.last == "405" && statuses.count == (request.hasPrefix("GET") ? 2 : 1), "\(text)")
+      let refusal = text.range(of: "HTTP/1.1 405").map { String(text[$0.lowerBound...]) } ?? ""
+      #expect(Self.headerFields(of: refusal)["allow"] == "GET, HEAD", "\(text)")
+    }
     expectCleanStop(daemon)
   }
 
