@@ -407,11 +407,20 @@ struct DaemonAccessTests {
     }
     let daemon = try Self.daemon(config: "socket:\n  mode: \"0666\"\n")
     let answers = try Self.exchangeAsNobody(
-      daemon.socketPath, [#"{"op":"reload"}"#, #"{"op":"reopen"}"#, #"{"op":"ping"}"#])
-    try #require(answers.count == 3)
+      daemon.socketPath,
+      [
+        #"{"op":"reload"}"#, #"{"op":"reopen"}"#, #"{"op":"ping"}"#,
+        // Whether one may comes before how the request is written.
+        #"{"op":"resend","sink":"webhook","seqs":"all"}"#, #"{"op":"resend"}"#,
+      ])
+    try #require(answers.count == 5)
     #expect(answers[0].contains(#""code":"forbidden""#) && answers[0].contains("reload is for"))
     #expect(answers[1].contains(#""code":"forbidden""#))
     #expect(answers[2] == #"{"ok":true,"op":"pong"}"#)
+    #expect(answers[3].contains(#""code":"forbidden""#) && answers[3].contains("resend is for"), "\(answers[3])")
+    #expect(answers[4].contains(#""code":"forbidden""#), "\(answers[4])")
+    // The administrator is told how to write it.
+    #expect(try daemon.exchange(#"{"op":"resend"}"#)["error"].map { "\($0)" }?.contains("invalid_request") == true)
     // `vigil reload` says the refusal on standard error, in one sentence, with exit 1.
     let vigil = daemon.directory.path + "/vigil"
     try FileManager.default.copyItem(

@@ -49,6 +49,9 @@ public struct RequestError: Error, Equatable, Sendable {
   public let field: String?
   /// For an enum field: the words it accepts.
   public let allowedValues: [String]?
+  /// The administrative op (`resend`) a malformed request named: one who may not make it
+  /// is told `forbidden`, not how to write it.
+  public var administrativeOp: String?
 
   public init(_ code: Code, _ message: String, field: String? = nil, allowedValues: [String]? = nil) {
     self.code = code

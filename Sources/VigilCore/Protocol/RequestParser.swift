@@ -176,19 +176,29 @@ public enum RequestParser {
     case "reload": return .success(.reload)
     case "reopen": return .success(.reopen)
     case "parked", "resend":
+      let administrative = name == "resend" ? name : nil
+      func refused(_ message: String) -> Result<Request, RequestError> {
+        var error = RequestError(.invalidRequest, message)
+        error.administrativeOp = administrative
+        return .failure(error)
+      }
       var sinkName: String?
       if let sink {
         guard tape[sink].kind == .string else {
-          return .failure(RequestError(.invalidRequest, "sink must be a string: the sink's name, such as \"webhook\""))
+          return refused("sink must be a string: the sink's name, such as \"webhook\"")
         }
         sinkName = JSONString.decode(line, tape[sink])
       }
       if name == "parked" { return .success(.parked(sink: sinkName)) }
       guard let sinkName else {
-        return .failure(RequestError(.invalidRequest, "resend needs a sink: {\"op\":\"resend\",\"sink\":\"webhook\"}"))
+        return refused("resend needs a sink: {\"op\":\"resend\",\"sink\":\"webhook\"}")
       }
       guard let seqs else { return .success(.resend(sink: sinkName, seqs: nil)) }
-      return sequenceNumbers(seqs, tape: tape, line: line).map { .resend(sink: sinkName, seqs: $0) }
+      return sequenceNumbers(seqs, tape: tape, line: line).map { .resend(sink: sinkName, seqs: $0) }.mapError {
+        var error = $0
+        error.administrativeOp = administrative
+        return error
+      }
     case "subscribe":
       // A misspelt filter would otherwise subscribe to everything without a word.
       // Members other requests use are unknown filters too.

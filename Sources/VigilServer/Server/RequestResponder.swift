@@ -114,6 +114,8 @@ public final class RequestResponder: Sendable {
     let request = line.withUnsafeReadableBytes { RequestParser.parse($0.assumingMemoryBound(to: UInt8.self)) }
     switch request {
     case .failure(let error):
+      // Whether one may make the request comes before how it is written.
+      if let op = error.administrativeOp, !isAdministrator(peer) { return .line(forbidden(op, on: loop)) }
       counters.refused(error.code)
       return .line(loop.makeSucceededFuture(Response.error(error)))
     case .success(let request):
