@@ -68,6 +68,27 @@ struct Tail: ParsableCommand {
     }
   }
 
+  /// Vigil's own records, which a `--rule` glob may be meant for.
+  static let vigilRecords = ["vigil.ruleset_loaded", "vigil.ruleset_rejected", "vigil.sink_conflict"]
+
+  /// Says on standard error each `--rule` glob that matches no rule or pattern of the set in
+  /// force, nor a record of Vigil's own: most likely a typo, which would show nothing new
+  /// without a word. (Alerts of rules since removed may still match it in the log.)
+  private func noteGlobsMatchingNothing() {
+    guard !rules.isEmpty, let response = try? daemon.connect().request(#"{"op":"rules"}"#) else { return }
+    let ids =
+      ((response["rules"] as? [[String: Any]]) ?? []) + ((response["patterns"] as? [[String: Any]]) ?? [])
+    let known = ids.compactMap { $0["id"] as? String } + Self.vigilRecords
+    for glob in rules {
+      let selector = AlertSelector(SubscriptionFilter(rules: [glob]))
+      guard !known.contains(where: { selector.selects(rule: $0, priority: .critical, tags: []) }) else { continue }
+      let note = TerminalText.safe(
+        "vigil: note: --rule '\(glob)' matches no rule or pattern of the set in force (vigil rules list "
+          + "--patterns); only alerts of rules since removed can match it")
+      FileHandle.standardError.write(Data((note + "\n").utf8))
+    }
+  }
+
   /// Opens the log; when it is the configuration's, a failure says why the daemon's was not taken.
   private static func follower(_ path: String, unasked: String?) throws(CommandFailure) -> AlertLogFollower {
     do throws(CommandFailure) {
@@ -86,6 +107,7 @@ struct Tail: ParsableCommand {
       try daemon.connect().request(#"{"op":"status"}"#)
     }) {
     case .success(let status):
+      noteGlobsMatchingNothing()
       if let path = status["alert_log"] as? String { return (path, nil) }
       why = "vigild's status names no alert log"
     case .failure(let failure):

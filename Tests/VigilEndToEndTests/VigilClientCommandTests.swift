@@ -415,6 +415,14 @@ struct VigilClientCommandTests {
     let byRule = try Self.vigil(daemon, ["tail", "--rule", "vigil.*", Self.alertLog])
     #expect(byRule.standardOutput.split(separator: "\n").count == 1)
     #expect(byRule.standardOutput.contains("vigil.ruleset_loaded"))
+    // A glob matching no rule of the set in force is said (a typo shows nothing new, silently);
+    // one that matches, or Vigil's own records, is not.
+    let misspelt = try Self.vigil(daemon, ["tail", "--rule", "weapons.barel_bomb", "--rule", "weapons.*", "--rule", "vigil.*"])
+    #expect(misspelt.status == 0)
+    #expect(
+      misspelt.standardError
+        == "vigil: note: --rule 'weapons.barel_bomb' matches no rule or pattern of the set in force "
+        + "(vigil rules list --patterns); only alerts of rules since removed can match it\n", "\(misspelt.standardError)")
 
     // Follow, across an external rotation (rename, then reopen).
     let (follower, seen) = try Self.follow(["-n", "1", Self.alertLog], in: daemon.directory.path)
