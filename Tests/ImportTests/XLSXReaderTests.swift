@@ -180,6 +180,53 @@ struct XLSXReaderTests {
     #expect(try reader.next() == nil)
   }
 
+  /// A merged range shows its top-left value over all its cells, as the sheet does, though
+  /// the XML holds it once (its `<mergeCells>` after the rows): a governorate merged over
+  /// three rows reaches each of them. Not past the header's columns, nor from the header,
+  /// and not over a cell with text of its own.
+  @Test func mergedCellsShowTheirValueInEveryCell() throws {
+    func text(_ reference: String, _ value: String) -> String {
+      "<c r=\"\(reference)\" t=\"inlineStr\"><is><t>\(value)</t></is></c>"
+    }
+    let rows = """
+      <row r="1">\(text("A1", "Governorate"))\(text("B1", "Place"))\(text("C1", "Count"))</row>
+      <row r="2">\(text("A2", "Idlib"))\(text("B2", "Ariha"))<c r="C2"><v>1</v></c></row>
+      <row r="3">\(text("B3", "Saraqib"))<c r="C3"><v>2</v></c></row>
+      <row r="4"><c r="A4" s="3"/>\(text("B4", "Jisr"))</row>
+      <row r="5">\(text("A5", "Hama"))\(text("B5", "wide"))</row>
+      <row r="6">\(text("B6", "after"))</row>
+      """
+    let merges = #"<mergeCells count="3"><mergeCell ref="A2:A4"/><mergeCell ref="B5:D5"/><mergeCell ref="C1:C6"/></mergeCells>"#
+    let xml = sheetXML(rows).replacingOccurrences(of: "</sheetData>", with: "</sheetData>" + merges)
+    let workbook = try Workbook(sheets: [("Data", xml)])
+    var reader = try XLSXReader(path: workbook.path)
+    #expect(reader.header == ["Governorate", "Place", "Count"])
+    #expect(try reader.next() == TableRow(number: 2, cells: ["Idlib", "Ariha", "1"]))
+    #expect(try reader.next() == TableRow(number: 3, cells: ["Idlib", "Saraqib", "2"]))
+    #expect(try reader.next() == TableRow(number: 4, cells: ["Idlib", "Jisr", ""]))
+    // B5:D5 fills C5 (its text is B5's), not D5, past the header.
+    #expect(try reader.next() == TableRow(number: 5, cells: ["Hama", "wide", "wide"]))
+    #expect(try reader.next() == TableRow(number: 6, cells: ["", "after", ""]))
+    #expect(try reader.next() == nil)
+  }
+
+  /// The scan for merged ranges reads the part in chunks of 1 MiB: an element cut by a
+  /// chunk's end is read whole, wherever the cut falls; a prefixed one (`x:mergeCell`) too.
+  @Test(arguments: [(1 << 20) - 12, (1 << 20) - 3, (1 << 20) + 1])
+  func mergedRangesAreFoundAcrossTheScansChunks(at offset: Int) throws {
+    let folder = try TemporaryFolder()
+    let element = #"<x:mergeCell ref="B2:C9"/>"#
+    var bytes = Data(repeating: UInt8(ascii: " "), count: offset)
+    bytes.append(Data(element.utf8))
+    bytes.append(Data(#"<mergeCell ref="aa10:AB11"/><mergeCells/><mergeCell ref="B3"/>"#.utf8))
+    let url = folder.url.appendingPathComponent("sheet.xml")
+    try bytes.write(to: url)
+    #expect(
+      XLSXMergedCells.read(from: url).ranges == [
+        .init(top: 2, left: 2, bottom: 9, right: 3), .init(top: 10, left: 27, bottom: 11, right: 28),
+      ])
+  }
+
   @Test func aSecondRowWithTextThatIsNotAHashtagIsData() throws {
     let workbook = try Workbook(
       sheets: [

@@ -28,6 +28,8 @@ public struct XLSXReader: TableReader {
   }
 
   private let rows: XLSXSheetStream
+  /// The sheet's merged ranges, filled in the data rows as the sheet shows them.
+  private var merged: XLSXMergedCells
   /// The row after the header when it was not a hashtag row: the first data row.
   private var firstRow: XLSXSheetStream.Item?
 
@@ -58,6 +60,8 @@ public struct XLSXReader: TableReader {
       sharedStrings = try XLSXSharedStringsParser.strings(at: copy, part: part)
     }
     let copy = try workbook.package.extract(sheet.part, limit: limits.sheet, what: "the sheet '\(sheet.name)'")
+    // Before the stream takes the copy (and removes it): the ranges follow the rows.
+    merged = XLSXMergedCells.read(from: copy)
     rows = XLSXSheetStream(copy: copy, part: sheet.part, sharedStrings: sharedStrings)
 
     guard let headerRow = try rows.next()?.get() else {
@@ -93,7 +97,8 @@ public struct XLSXReader: TableReader {
       item = read
     }
     let row = try item.get()
-    return TableRow(number: row.number, cells: try Self.shaped(row.cells, row: row.number, width: header.count))
+    let cells = merged.fill(row.cells, row: row.number, width: header.count)
+    return TableRow(number: row.number, cells: try Self.shaped(cells, row: row.number, width: header.count))
   }
 
   /// `cells` fitted to the header: padded with empty cells; text past the header is an
