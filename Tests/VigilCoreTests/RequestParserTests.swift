@@ -93,6 +93,30 @@ struct RequestParserTests {
     }
   }
 
+  /// Numbers compare by their exact value as written (PROTOCOL.md: "numbers compare by
+  /// value"), not by the Double they round to: a 64-bit id kept in `extra` differs from its
+  /// neighbour, and `1e-400` is not 0; every spelling of one value is that value.
+  @Test func numbersCompareByTheirExactValue() {
+    func same(_ one: String, _ other: String) -> Bool {
+      let report = { (number: String) in
+        ReportText(#"{"id":"N-1","occurred_at":"2016-03-04T06:40:00Z","type":"siege","extra":{"n":\#(number)}}"#)
+      }
+      return ReportContent.same(report(one), report(other))
+    }
+    for (one, other) in [
+      ("9007199254740993", "9007199254740992"), ("0.1", "0.10000000000000000555"), ("0", "1e-400"),
+      ("1", "1.0000000000000000000001"), ("-1", "1"), ("12e3", "12e4"), ("100", "1000"),
+    ] {
+      #expect(!same(one, other), "\(one) and \(other)")
+    }
+    for (one, other) in [
+      ("10", "1e1"), ("10", "10.000"), ("10", "1.0E+1"), ("100e-2", "1"), ("0", "-0.0e7"), ("0.5", "5e-1"),
+      ("-0.025", "-2.50E-2"), ("9007199254740993", "90071992547409930e-1"), ("0.001", "1e-3"),
+    ] {
+      #expect(same(one, other), "\(one) and \(other)")
+    }
+  }
+
   @Test func aLineThatIsNotAJournalLineComparesAsNothing() {
     for line in [#"not json"#, #"{"received_at":"x"}"#, #"[1,2]"#] {
       let bytes = Array(line.utf8)

@@ -1,6 +1,6 @@
 /// The canonical form reports are compared in (ReportContent): object members sorted
-/// by key (UTF-8 order), those whose value is null left out (null is absence), strings re-encoded from their values, numbers as their 64-bit
-/// pattern with -0 taken as 0. Written straight from the scanner's tape, with no value
+/// by key (UTF-8 order), those whose value is null left out (null is absence), strings re-encoded from their values, numbers by their exact
+/// decimal value (JSONNumberText.appendExact), -0 being 0. Written straight from the scanner's tape, with no value
 /// tree and no String per key.
 /// The form is only ever compared, never stored: it may change between versions.
 struct CanonicalWriter {
@@ -29,10 +29,11 @@ struct CanonicalWriter {
     case .true: output.append(UInt8(ascii: "t"))
     case .false: output.append(UInt8(ascii: "f"))
     case .number:
-      let number = node.number
-      var pattern = (number == 0 ? 0 : number.bitPattern).littleEndian
+      // By its exact value as written, not its Double: 9007199254740993 and
+      // 9007199254740992 (a 64-bit id in `extra`) are one Double but two values.
       output.append(UInt8(ascii: "#"))
-      withUnsafeBytes(of: &pattern) { output.append(contentsOf: $0) }
+      JSONNumberText.appendExact(UnsafeBufferPointer(rebasing: bytes[node.startOffset..<node.endOffset]), to: &output)
+      output.append(UInt8(ascii: ";"))
     case .string: writeString(node, bytes)
     case .array:
       output.append(UInt8(ascii: "["))
