@@ -33,6 +33,17 @@ struct RequestParserTests {
     #expect(parsed.warnings == [#"unknown field "perpetrater""#])
   }
 
+  /// `"op":null` is no op (a null member is the member absent): the line is a report, and
+  /// says nothing of the member.
+  @Test func aNullOpIsAReport() throws {
+    let line = #"{"op":null,"id":"OPN-1","occurred_at":"2016-03-04T06:40:00Z","type":"siege"}"#
+    guard case .submit(let parsed, let json) = try request(line).get() else {
+      Issue.record("not a submit")
+      return
+    }
+    #expect(parsed.report.id == "OPN-1" && parsed.warnings.isEmpty && json.string == line)
+  }
+
   @Test func submitAndCheckCarryTheirReport() throws {
     let report = reportLine()
     guard case .submit(let parsed, let json) = try request(#" {"report": \#(report) , "op":"submit"} "#).get() else {

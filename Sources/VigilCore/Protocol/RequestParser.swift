@@ -142,7 +142,8 @@ public enum RequestParser {
     var others: [String] = []
     while let (key, value) = members.next() {
       switch JSONString.decode(line, key) {
-      case "op": op = value
+      // A null member is the member absent, as in a report: no op is a report.
+      case "op": op = tape[value].kind == .null ? nil : value
       // A null member is the member absent, as in a report.
       case "report": report = tape[value].kind == .null ? nil : value
       // A null member is the member absent, as in a report.
