@@ -171,7 +171,9 @@ struct ReportRefusalTests {
       #"source.org: expected a non-empty string, got " \t ""#),
     Refusal(
       reportLine(#""location":{"place":"\u00a0\u3000"}"#), field: "location.place",
-      "location.place: expected a non-empty string, got \"\u{a0}\u{3000}\""),
+      #"location.place: expected a non-empty string, got "\u00a0\u3000""#),
+    // What cannot be seen is shown escaped: raw, it read as `got ""`.
+    Refusal(reportLine(#""lang":"\u0085""#), field: "lang", #"lang: expected a non-empty string, got "\u0085""#),
     Refusal(
       reportLine(#""narrative":"a\u0000b""#), field: "narrative",
       #"narrative: must not contain the NUL character (\u0000)"#),

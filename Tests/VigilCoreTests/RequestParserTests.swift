@@ -172,6 +172,17 @@ struct RequestParserTests {
     // Offsets count from the line as sent, white space before the value included.
     (" \t {\"id\":x}", .invalidJSON, "not valid JSON: unexpected 'x', expected a JSON value at byte 9"),
     ("[1]", .notAnObject, "a request must be a JSON object, got an array"),
+    // What a word processor or a chat puts for a quote or a space is named, with what JSON wants.
+    (
+      "{\u{201C}op\u{201D}:1}", .invalidJSON,
+      "not valid JSON: unexpected character '\u{201C}' (U+201C LEFT DOUBLE QUOTATION MARK), expected a key in double "
+        + "quotes: JSON's quotes are the straight \" (0x22) at byte 1"
+    ),
+    (
+      "{\"op\":\"ping\",\u{00A0}\"x\":1}", .invalidJSON,
+      "not valid JSON: unexpected character U+00A0 NO-BREAK SPACE, expected a key in double quotes: JSON's white "
+        + "space is space, tab, CR and LF only at byte 13"
+    ),
     (#"{"op":3}"#, .invalidRequest, #"op must be a string, such as "submit""#),
     (#"{"op":"submit"}"#, .invalidRequest, #"submit needs a report: an object under "report""#),
     (#"{"op":"check","report":"x"}"#, .invalidRequest, #"check needs a report: an object under "report""#),

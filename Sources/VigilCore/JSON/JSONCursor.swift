@@ -256,11 +256,30 @@ struct JSONCursor {
         offset: index, reason: "unexpected byte-order mark (U+FEFF: save the file as UTF-8 without one), expected \(expecting)")
     }
     if byte >= 0x80 {
-      return JSONSyntaxError(offset: index, reason: "unexpected byte \(hexByte(byte)), expected \(expecting)")
+      // A character pasted from a word processor or a chat is named, with what JSON wants.
+      var iterator = bytes[index..<min(index + 4, bytes.count)].makeIterator()
+      var decoder = UTF8()
+      guard case .scalarValue(let scalar) = decoder.decode(&iterator) else {
+        return JSONSyntaxError(offset: index, reason: "unexpected byte \(hexByte(byte)), expected \(expecting)")
+      }
+      let name = scalar.properties.name.map { " \($0)" } ?? ""
+      let code = "U+" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)
+      let visible = !scalar.properties.isWhitespace && !scalar.properties.isDefaultIgnorableCodePoint
+      let shown = visible ? "'\(scalar)' (\(code)\(name))" : "\(code)\(name)"
+      let hint =
+        Self.typographicQuotes.contains(scalar.value)
+        ? ": JSON's quotes are the straight \" (0x22)"
+        : scalar.properties.isWhitespace ? ": JSON's white space is space, tab, CR and LF only" : ""
+      return JSONSyntaxError(offset: index, reason: "unexpected character \(shown), expected \(expecting)\(hint)")
     }
     let shown = byte < 0x20 || byte == 0x7F ? hexByte(byte) : "'\(Character(Unicode.Scalar(byte)))'"
     return JSONSyntaxError(offset: index, reason: "unexpected \(shown), expected \(expecting)")
   }
+
+  /// “ ” „ ‟ ‘ ’ ‚ ‛ « » ＂ ″: what word processors and phones put for a typed `"`.
+  static let typographicQuotes: Set<UInt32> = [
+    0x201C, 0x201D, 0x201E, 0x201F, 0x2018, 0x2019, 0x201A, 0x201B, 0x00AB, 0x00BB, 0xFF02, 0x2033,
+  ]
 
   func hexByte(_ byte: UInt8) -> String {
     let digits = Array("0123456789ABCDEF")
@@ -275,3 +294,10 @@ let powersOfTen: [Double] = [
   1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
   1e20, 1e21, 1e22,
 ]
+
+extension String {
+  /// Zeros before it up to `width` characters: `A0` as `00A0`.
+  fileprivate func leftPadded(to width: Int) -> String {
+    String(repeating: "0", count: max(0, width - count)) + self
+  }
+}

@@ -51,12 +51,38 @@ enum JSONString {
       as: UTF8.self)
   }
 
-  /// `text` as a JSON string literal, cut to `limit` Unicode scalars for messages.
+  /// `text` as a JSON string literal, cut to `limit` Unicode scalars for messages. A
+  /// character that cannot be seen (U+0085, a no-break or zero-width space, a direction
+  /// mark) is escaped, `\u0085`: shown raw, `got " "` would say nothing of it.
   static func quoted(_ text: String, limit: Int) -> String {
     var shown = String.UnicodeScalarView()
     shown.append(contentsOf: text.unicodeScalars.prefix(limit))
-    let literal = JSONText.string(String(shown))
-    return shown.count < text.unicodeScalars.count ? literal.dropLast() + "…\"" : literal
+    var literal = String.UnicodeScalarView()
+    for scalar in JSONText.string(String(shown)).unicodeScalars {
+      guard Self.cannotBeSeen(scalar) else {
+        literal.append(scalar)
+        continue
+      }
+      for unit in String(scalar).utf16 {
+        let hex = String(unit, radix: 16, uppercase: false)
+        literal.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).unicodeScalars)
+      }
+    }
+    let quoted = String(literal)
+    return shown.count < text.unicodeScalars.count ? quoted.dropLast() + "…\"" : quoted
+  }
+
+  /// Whether a message shows `scalar` escaped: white space but the space itself, controls,
+  /// format marks and what Unicode says to ignore when it cannot be drawn.
+  static func cannotBeSeen(_ scalar: Unicode.Scalar) -> Bool {
+    guard scalar != " " else { return false }
+    let properties = scalar.properties
+    switch properties.generalCategory {
+    case .control, .format, .spaceSeparator, .lineSeparator, .paragraphSeparator, .unassigned, .privateUse, .surrogate:
+      return true
+    default:
+      return properties.isDefaultIgnorableCodePoint
+    }
   }
 
   private static func hexUnit(_ content: UnsafeBufferPointer<UInt8>, at index: Int) -> UInt32 {
