@@ -12,7 +12,7 @@ import VigilImport
 /// plugins:
 ///   spool:
 ///     folder: /srv/vigil/spool            # required
-///     mappings: /etc/vigil/mappings       # default: Config/mappings
+///     mappings: /etc/vigil/mappings       # default: Config/mappings, else /etc/vigil/mappings
 ///     settle_s: 2                         # a file unchanged this long is complete
 /// ```
 public struct Spool: ReportSource {
@@ -25,7 +25,7 @@ public struct Spool: ReportSource {
       throw PluginSettingsError("the settings must be a mapping with folder (and mappings, settle_s)")
     }
     var folder: String?
-    var mappings = "Config/mappings"
+    var mappingsGiven: String?
     var settle = 2.0
     for member in members {
       guard case .scalar(let text) = member.value else {
@@ -33,7 +33,7 @@ public struct Spool: ReportSource {
       }
       switch member.key {
       case "folder": folder = text
-      case "mappings": mappings = text
+      case "mappings": mappingsGiven = text
       case "settle_s":
         guard let seconds = Double(text), seconds >= 0, seconds <= 3600 else {
           throw PluginSettingsError("settle_s must be a number of seconds from 0 to 3600, got \(text)")
@@ -43,7 +43,22 @@ public struct Spool: ReportSource {
       }
     }
     guard let folder, !folder.isEmpty else { throw PluginSettingsError("folder is required: the spool folder to watch") }
+    let mappings = SpoolFolders.mappings(given: mappingsGiven)
+    if let problems = PluginSettingsError.together(
+      SpoolFolders.problems(folder: folder, mappings: mappings, mappingsGiven: mappingsGiven != nil))
+    {
+      throw problems
+    }
     return SpoolFeed(folder: folder, mappings: mappings, settle: settle)
+  }
+
+  /// The spool moves the files out of its folder's subfolders: vigild's own files must not
+  /// be there.
+  public func foldersItEmpties(settings: ConfigurationValue) -> [String] {
+    guard case .mapping(let members) = settings,
+      case .scalar(let folder)? = members.first(where: { $0.key == "folder" })?.value, !folder.isEmpty
+    else { return [] }
+    return [folder]
   }
 }
 
@@ -107,7 +122,11 @@ struct SpoolFeed: ReportFeed {
             if Date().timeIntervalSince(held.at) < Self.retryStuck { continue }
           }
           if let last = seen[path], last.size == size, last.modified == modified {
-            guard Date().timeIntervalSince(last.since) >= settle else { continue }
+            // A text file that ends in the middle of a line is most likely still being
+            // written by a writer that paused (a copy over a slow link): read now, its last
+            // row would be recorded cut, for good. It waits longer.
+            let wait = Self.endsMidLine(path) ? max(settle * 10, Self.midLineSettle) : settle
+            guard Date().timeIntervalSince(last.since) >= wait else { continue }
             seen[path] = nil
             let identity = SpoolProgress.identity(of: path)
             if let held = SpoolFile(path: path, spool: folder, mappings: mappings).importRows(context) {
@@ -136,6 +155,22 @@ struct SpoolFeed: ReportFeed {
   /// How long a file that could not be put away waits before its pass is tried again.
   static let retryStuck: TimeInterval = 60
 
+  /// How long, at least, a text file that ends in the middle of a line must stay unchanged
+  /// before it is taken.
+  static let midLineSettle: TimeInterval = 60
+
+  /// Whether `path` is a file of lines (CSV, NDJSON) whose last byte is no line end.
+  static func endsMidLine(_ path: String) -> Bool {
+    let lined = ["csv", "tsv", "txt", "ndjson", "jsonl"]
+    guard lined.contains((path as NSString).pathExtension.lowercased()) else { return false }
+    let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+    guard descriptor >= 0 else { return false }
+    defer { close(descriptor) }
+    var last: UInt8 = 0
+    guard lseek(descriptor, -1, SEEK_END) >= 0, read(descriptor, &last, 1) == 1 else { return false }
+    return last != UInt8(ascii: "\n") && last != UInt8(ascii: "\r")
+  }
+
   /// Files put in the spool folder itself, which no mapping reads: said in status until
   /// they are moved.
   private func strayFiles() throws -> [String] {
@@ -153,10 +188,23 @@ struct SpoolFeed: ReportFeed {
   private func candidates() throws -> (paths: [String], problems: [String]) {
     var paths: [String] = []
     var problems: [String] = []
+    // Where files are put away, and where they are read, are the spool's own folders: a
+    // link would have vigild move files, with its rights, wherever it points.
+    for kept in ["done", "failed"] where SpoolFolders.isForeignLink(folder + "/" + kept) {
+      throw SpoolReadError(
+        "\(folder)/\(kept) is a symbolic link another user made: the spool puts files away through a link only when "
+          + "vigild's user or root made it; remove it")
+    }
     for mapping in try Self.names(in: folder) where !["done", "failed"].contains(mapping) && !mapping.hasPrefix(".") {
       var isFolder: ObjCBool = false
       let directory = folder + "/" + mapping
       guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else { continue }
+      if SpoolFolders.isForeignLink(directory) {
+        problems.append(
+          "\(directory) is a symbolic link another user made, not read: through it, vigild would read and move files "
+            + "wherever it points, with its own rights (a link vigild's user or root made is followed)")
+        continue
+      }
       // One folder that cannot be read keeps its own files, not the other folders'.
       let names: [String]
       do {
@@ -252,13 +300,21 @@ struct SpoolFile {
     // Before anything reads it (a file that fails at once still reports the rows before it).
     SpoolProgress.discardIfNotOf(path, at: progressPath)
     // Opening a named pipe would wait for a writer, for good, and the spool with it; a
-    // device or a socket is no export either. Only a regular file (or a link to one) is read.
+    // device or a socket is no export either. A symbolic link another user made is not
+    // followed: vigild would read its target with its own rights (a secret, through the
+    // reason a file that is no table gets). Only a regular file is read.
     if let kind = Self.notARegularFile(path) {
-      return putAway { fail("it is \(kind), not a regular file: the spool reads files only (write one and rename it in)") }
+      return failing("it is \(kind), not a regular file: the spool reads files only (write one and rename it in)", context)
     }
-    switch MappingLoader.load(path: mappings + "/" + mappingName + ".yaml") {
+    let mappingPath = mappings + "/" + mappingName + ".yaml"
+    if let writable = SpoolFolders.writableByAnyone(mappingPath) {
+      return failing(
+        "the mapping \(mappingName) (\(mappingPath)) is not used: any user may write it (mode \(writable)), and a mapping "
+          + "decides what every report of the file says; run chmod o-w \"\(mappingPath)\"", context)
+    }
+    switch MappingLoader.load(path: mappingPath) {
     case .failure(let errors):
-      return putAway { fail("the mapping \(mappingName) (\(mappings)/\(mappingName).yaml) does not load:\n\(errors)") }
+      return failing("the mapping \(mappingName) (\(mappings)/\(mappingName).yaml) does not load:\n\(errors)", context)
     case .success(let mapping):
       // The file as it is when its pass starts: one replaced or changed during the pass is
       // told apart at its end, or when reading it fails.
@@ -266,7 +322,9 @@ struct SpoolFile {
       do {
         var reader = try Self.open(path, mapping: mapping)
         let mapper = RowMapper(mapping: mapping, table: reader)
-        if let problem = mapper.missingColumnsProblem(header: reader.header, partRead: reader.partRead) { return putAway { fail(problem) } }
+        if let problem = mapper.missingColumnsProblem(header: reader.header, partRead: reader.partRead) {
+          return failing(problem, context)
+        }
         if mkdir(spool + "/" + SpoolProgress.folder, 0o700) != 0, errno != EEXIST {
           return Stuck(
             problem: "cannot import \(path): cannot create \(spool)/\(SpoolProgress.folder), where its progress is kept "
@@ -324,6 +382,15 @@ struct SpoolFile {
                 line = "\(row.number) \(id) duplicate"
               }
             case .refused("shutting_down", _): return nil
+            // vigild could not write (a full disk): the row is not recorded, and a verdict
+            // would put the file away for good. It stays, and its pass comes again; the rows
+            // recorded before come back `duplicate`, said as accepted then.
+            case .refused("storage", let message):
+              context.warn("\(path): row \(row.number) could not be recorded now (storage: \(message)); the file stays in the spool")
+              return Stuck(
+                problem: "cannot import \(path) now: vigild could not record row \(row.number) (storage: \(message)); "
+                  + "it stays in the spool, and its pass is taken again in a minute",
+                putAway: nil)
             case .refused(let code, let message): line = "\(row.number) \(id) refused \(code): \(message)"
             }
           }
@@ -352,24 +419,33 @@ struct SpoolFile {
         if SpoolProgress.identity(of: path) == startedAs.identity {
           return putAway { finish(warnings: warningLines) }
         } else if SpoolProgress.inode(of: path) == startedAs.inode {
-          return putAway {
-            fail(
-              "the file changed while it was read (written in place, or cut short): the rows read are below; "
-                + "write a file elsewhere and rename it into the spool")
-          }
+          return failing(
+            "the file changed while it was read (written in place, or cut short): the rows read are below; "
+              + "write a file elsewhere and rename it into the spool", context)
         } else {
           return putAway { finishReplaced(warnings: warningLines) }
         }
       } catch {
         // The reason is the file's that was read; another now at its path is not moved.
-        if SpoolProgress.inode(of: path) == startedAs.inode { return putAway { fail("\(error)") } }
+        if SpoolProgress.inode(of: path) == startedAs.inode { return failing("\(error)", context) }
         return putAway { finishReplaced(failure: "\(error)") }
       }
     }
   }
 
+  /// To failed/, with `reason`, said in vigild's log as well (status shows no file).
+  private func failing(_ reason: String, _ context: any SourceContext) -> Stuck? {
+    let stuck = putAway { fail(reason) }
+    if stuck == nil {
+      let first = reason.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? reason
+      context.warn("\(path) could not be imported, and is in \(spool)/failed/ with its reason: \(first)")
+    }
+    return stuck
+  }
+
   /// What the path is when it is not a regular file ("a named pipe (FIFO)"), else nil.
   static func notARegularFile(_ path: String) -> String? {
+    if SpoolFolders.isForeignLink(path) { return "a symbolic link another user made (vigild would read its target with its own rights)" }
     var status = stat()
     guard stat(path, &status) == 0 else { return nil }  // gone or unreadable: the open says why
     switch status.st_mode & S_IFMT {

@@ -287,6 +287,119 @@ struct SpoolSourceTests {
     expectCleanStop(daemon)
   }
 
+  /// A row vigild could not record now (`storage`: a full disk, here an alert log that is
+  /// a folder) puts nothing away: the file stays in the spool, status says why, and once
+  /// storage works its pass comes again and records every row.
+  @Test func aStorageRefusalKeepsTheFileForAnotherPass() throws {
+    let directory = try TemporaryDirectory()
+    let daemon = try Self.daemon(in: directory)
+    let log = directory.path + "/var/log/vigil/alerts.jsonl"
+    #expect(rename(log, log + ".aside") == 0 && mkdir(log, 0o700) == 0)
+    #expect((try daemon.exchange(#"{"op":"reopen"}"#)["error"] as? [String: Any])?["code"] as? String == "storage")
+    try Self.drop(try String(contentsOfFile: Self.example, encoding: .utf8), as: "full.csv", in: directory)
+    func problem() -> String? {
+      ((try? daemon.exchange(#"{"op":"status"}"#)["sources"] as? [[String: Any]])?.first?["problem"]) as? String
+    }
+    #expect(eventually(within: 60) { problem()?.contains("vigild could not record row 3 (storage: ") == true }, "\(problem() ?? "")")
+    let waiting = directory.path + "/spool/hxl-incidents/full.csv"
+    #expect(FileManager.default.fileExists(atPath: waiting))
+    #expect(!FileManager.default.fileExists(atPath: directory.path + "/spool/done/full.csv.verdicts"))
+    #expect(daemon.log().contains("full.csv: row 3 could not be recorded now (storage: "))
+
+    #expect(rmdir(log) == 0 && rename(log + ".aside", log) == 0)
+    #expect(try daemon.exchange(#"{"op":"reopen"}"#)["ok"] as? Bool == true)
+    // Taken again once it changes (or in a minute): touched here.
+    #expect(utimes(waiting, nil) == 0)
+    let verdicts = directory.path + "/spool/done/full.csv.verdicts"
+    #expect(eventually(within: 90) { Self.read(verdicts) != nil })
+    #expect(Self.read(verdicts)?.split(separator: "\n") == Self.exampleVerdicts, "\(Self.read(verdicts) ?? "")")
+    #expect(eventually { problem() == nil })
+    expectCleanStop(daemon)
+  }
+
+  /// A symbolic link another user made in the spool is not followed (vigild would read its
+  /// target with its own rights, and the reason of a file that is no table quotes its
+  /// first line): it goes to failed/ unread, and the log says so.
+  @Test func aLinkAnotherUserMadeIsNotFollowed() throws {
+    guard getuid() == 0 else {
+      Issue.record("this test needs root to act as another user")
+      return
+    }
+    let directory = try TemporaryDirectory()
+    chmod(directory.path, 0o755)
+    let daemon = try Self.daemon(in: directory)
+    let secret = directory.path + "/webhook.secret"
+    try "secret-words-4f9a2c\n".write(toFile: secret, atomically: true, encoding: .utf8)
+    chmod(secret, 0o600)
+    let folder = directory.path + "/spool/hxl-incidents"
+    chmod(folder, 0o777)
+    let link = try ChildProcess.run(
+      "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/ln", "-s", secret, folder + "/leak.csv"],
+      in: "/")
+    #expect(link.status == 0, "\(link.standardError)")
+    let reason = directory.path + "/spool/failed/leak.csv.reason"
+    #expect(eventually(within: 60) { Self.read(reason) != nil })
+    #expect(Self.read(reason)?.hasPrefix("it is a symbolic link another user made") == true, "\(Self.read(reason) ?? "")")
+    #expect(Self.read(reason)?.contains("secret-words") == false)
+    #expect(eventually { daemon.log().contains("leak.csv could not be imported, and is in") })
+    expectCleanStop(daemon)
+  }
+
+  /// A text file whose last line has no end is most likely still being written (a copy
+  /// that paused): it waits, while a complete file dropped beside it is taken; once its
+  /// line ends, it is taken whole.
+  @Test func aFileEndingMidLineWaitsForItsEnd() throws {
+    let directory = try TemporaryDirectory()
+    let daemon = try Self.daemon(in: directory)
+    let text = try String(contentsOfFile: Self.example, encoding: .utf8)
+    let cut = text.range(of: "Strike on a resid")!.upperBound
+    try Self.drop(String(text[..<cut]), as: "slow.csv", in: directory)
+    try Self.drop(text, as: "whole.csv", in: directory)
+    #expect(eventually(within: 60) { Self.read(directory.path + "/spool/done/whole.csv.verdicts") != nil })
+    // Looks after that one (settle_s 0.2): the cut file is still there.
+    Thread.sleep(forTimeInterval: 2)
+    let slow = directory.path + "/spool/hxl-incidents/slow.csv"
+    #expect(FileManager.default.fileExists(atPath: slow))
+    let handle = try #require(FileHandle(forWritingAtPath: slow))
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data(text[cut...].utf8))
+    try handle.close()
+    let verdicts = directory.path + "/spool/done/slow.csv.verdicts"
+    #expect(eventually(within: 60) { Self.read(verdicts) != nil })
+    // The same report ids as whole.csv: every row a duplicate of its, none cut.
+    #expect(Self.read(verdicts)?.split(separator: "\n").count == 4, "\(Self.read(verdicts) ?? "")")
+    #expect(Self.read(verdicts)?.contains("refused") == false, "\(Self.read(verdicts) ?? "")")
+    expectCleanStop(daemon)
+  }
+
+  /// What the spool's folders must be is checked at start, each problem naming its setting:
+  /// a folder that is not there, one any user may write, mappings inside the spool, and a
+  /// spool folder that holds the daemon's own files (it would move them away).
+  @Test func theSpoolsFoldersAreCheckedAtStart() throws {
+    let directory = try TemporaryDirectory()
+    let mappings = ImportAWSDTests.root.path + "/Config/mappings"
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    try FileManager.default.createDirectory(atPath: directory.path + "/open/maps", withIntermediateDirectories: true)
+    chmod(directory.path + "/open", 0o777)
+    for (settings, said) in [
+      ("folder: nowhere\n    mappings: \(mappings)", "plugins.spool: folder nowhere cannot be read: no such folder"),
+      ("folder: open\n    mappings: \(mappings)", "plugins.spool: folder open: any user may write it (mode 777)"),
+      ("folder: .\n    mappings: \(mappings)", "plugins.spool: folder . holds the state directory var/lib/vigil (state_dir)"),
+      ("folder: var\n    mappings: \(mappings)", "plugins.spool: folder var holds the alert log var/log/vigil/alerts.jsonl (alerts.path)"),
+    ] {
+      try "plugins:\n  spool:\n    \(settings)\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+      try FileManager.default.createDirectory(atPath: directory.path + "/var", withIntermediateDirectories: true)
+      let run = try Vigild.run(["--config", "v.yaml"], in: directory.path)
+      #expect(run.status != 0, "\(settings)")
+      #expect(run.standardError.contains(said), "\(settings): \(run.standardError)")
+    }
+    chmod(directory.path + "/open", 0o755)
+    try "plugins:\n  spool:\n    folder: open\n    mappings: open/maps\n".write(
+      toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let inside = try Vigild.run(["--config", "v.yaml"], in: directory.path)
+    #expect(inside.standardError.contains("plugins.spool: mappings open/maps is inside the spool folder open"), "\(inside.standardError)")
+  }
+
   /// The first line of a progress file: the file it belongs to, as it is now.
   static func identity(of path: String) -> String {
     var status = stat()

@@ -254,6 +254,14 @@ public protocol ReportSource: VigilPlugin {
   /// stops vigild at start; one met while running (a folder that cannot be read) is for
   /// `SourceContext.problem`, shown in `status`.
   func feed(settings: ConfigurationValue) throws(PluginSettingsError) -> any ReportFeed
+  /// The folders, from its settings, out of which the source moves or removes what it
+  /// takes: vigild refuses to start when one holds its own state directory, alert log,
+  /// socket or rule directories. Default none.
+  func foldersItEmpties(settings: ConfigurationValue) -> [String]
+}
+
+extension ReportSource {
+  public func foldersItEmpties(settings: ConfigurationValue) -> [String] { [] }
 }
 
 /// What a source runs: on a thread of its own, from vigild's start until it stops.

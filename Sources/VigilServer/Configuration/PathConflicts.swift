@@ -49,6 +49,23 @@ extension DaemonConfiguration {
     return problems
   }
 
+  /// The daemon's own files and folders at or under `folder`, each as `what (its key)`.
+  func filesWithin(_ folder: String) -> [String] {
+    let root = Self.resolved(folder)
+    let inside = { (path: String) in
+      let path = Self.resolved(path)
+      return path == root || path.hasPrefix(root == "/" ? "/" : root + "/")
+    }
+    var found: [String] = []
+    if inside(stateDirectory) { found.append("the state directory \(stateDirectory) (state_dir)") }
+    if inside(alerts.path) { found.append("the alert log \(alerts.path) (alerts.path)") }
+    if inside(socket.path) { found.append("the socket \(socket.path) (socket.path)") }
+    for (index, path) in rules.paths.enumerated() where inside(path) {
+      found.append("the rules directory \(path) (rules.paths[\(index)])")
+    }
+    return found
+  }
+
   /// An absolute path with `.` and `..` gone and the symbolic links of the part that
   /// exists followed, so that two spellings of one file compare equal. Foundation follows
   /// none when the last component does not exist yet (a first start), so the deepest

@@ -53,6 +53,15 @@ public struct PluginRegistry: Sendable {
         add(error, of: source.name)
       }
     }
+    // A source that empties a folder holding the daemon's own files would move them away
+    // while they are written (a spool at /srv/vigil with the state under it).
+    for source in reportSources(for: configuration) {
+      for folder in source.foldersItEmpties(settings: plugin(source.name)?.settings ?? .mapping([])) {
+        for problem in configuration.filesWithin(folder) {
+          add(PluginSettingsError("folder \(folder) holds \(problem): the \(source.name) would move its files away; give it a folder of its own"), of: source.name)
+        }
+      }
+    }
     for sink in alertSinks(for: configuration) {
       do throws(PluginSettingsError) {
         try sink.checkSettings(try SinkFilter.split(plugin(sink.name)?.settings ?? .mapping([])).rest, node: configuration.node)

@@ -23,4 +23,18 @@ enum ReplacedFile {
       throw PluginSettingsError("cannot keep \(what) in \(path): \(reason)")
     }
   }
+
+  /// Removes the new files a process killed between writing and renaming left beside
+  /// `paths` (`NAME.cursor.new.PID`). Called once the state directory is locked, when no
+  /// other daemon can be writing them.
+  static func removeLeftovers(beside paths: [String]) {
+    for path in paths {
+      let folder = FolderPath.of(path)
+      let prefix = (path as NSString).lastPathComponent + ".new."
+      for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+      where name.hasPrefix(prefix) && name.dropFirst(prefix.count).allSatisfy(\.isNumber) {
+        unlink(folder + "/" + name)
+      }
+    }
+  }
 }

@@ -108,6 +108,8 @@ public final class SinkDelivery: @unchecked Sendable {
       throw PluginSettingsError("cannot create \(directory) for the sinks' cursors: \(error.localizedDescription)")
     }
     cursorPath = directory + "/\(name).cursor"
+    ReplacedFile.removeLeftovers(
+      beside: ["cursor", "reports.cursor", "parked", "resend"].map { directory + "/\(name).\($0)" })
     parked = ParkedRecords(path: directory + "/\(name).parked")
     let parkedCount = parked.load().count
     resendRequest = ResendRequest(path: directory + "/\(name).resend")
