@@ -161,6 +161,21 @@ struct SinkDeliveryTests {
     #expect(eventually { sink.statusJSON.hasPrefix(#"{"name":"collecting","cursor":4,"lag":0,"delivered":3,"failures":0"#) })
   }
 
+  /// A process killed between writing a cursor's new file and renaming it leaves the new
+  /// file (`NAME.cursor.new.PID`): the next start removes it, and nothing else.
+  @Test func newFilesAKilledProcessLeftAreRemovedAtStart() throws {
+    let writing = try Writing()
+    let sinks = writing.directory.path + "/sinks"
+    try FileManager.default.createDirectory(atPath: sinks, withIntermediateDirectories: true)
+    let left = ["collecting.cursor.new.4242", "collecting.parked.new.7", "collecting.reports.cursor.new.1"]
+    let kept = ["collecting.cursor.newer", "other.cursor.new.5", "collecting.cursor.new.x1"]
+    for name in left + kept { FileManager.default.createFile(atPath: sinks + "/" + name, contents: Data()) }
+    _ = try writing.delivery(CollectingDestination())
+    let names = Set(try FileManager.default.contentsOfDirectory(atPath: sinks))
+    #expect(names.isDisjoint(with: left), "\(names)")
+    #expect(names.isSuperset(of: kept), "\(names)")
+  }
+
   @Test func aFailingSinkIsRetriedAndCatchesUp() throws {
     let writing = try Writing()
     let destination = CollectingDestination(failures: 3)
