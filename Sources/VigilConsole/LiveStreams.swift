@@ -7,7 +7,8 @@ import VigilServer
 /// The live alert list's server-sent events (`/api/events`): each open stream is a listener
 /// on the same stream `subscribe` serves; a record that passes the stream's filters goes out
 /// as `event: alert`, `id: <seq>`, `data: <the record's line>` with its region added. A
-/// stream that falls behind by more than `backlog` records is closed (the browser
+/// stream that falls behind by more than `backlog` records (not yet taken when more come)
+/// is closed (the browser
 /// reconnects and catches up from its last id); a comment line every 15 s keeps proxies
 /// from closing an idle stream.
 final class LiveStreams: Sendable {
@@ -26,9 +27,12 @@ final class LiveStreams: Sendable {
       self.continuation = continuation
     }
 
+    /// Behind is what was offered before and not taken yet: one commit of many records (a
+    /// bulk import) handed to a stream that keeps up is not behind, whatever its size. (So a
+    /// stream holds at most `backlog` records and one commit's.)
     func offer(_ lines: [String]) {
       let behind = pending.withLockedValue { pending in
-        pending += lines.count
+        defer { pending += lines.count }
         return pending
       }
       if behind > LiveStreams.backlog {

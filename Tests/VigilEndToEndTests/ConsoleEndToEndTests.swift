@@ -1237,6 +1237,28 @@ extension ConsoleEndToEndTests {
     return problems
   }
 
+  /// A stream that keeps up is not closed by a bulk import, however many records one commit
+  /// carries: it was, as soon as a commit carried more than 1,000 (none of them for it),
+  /// and a client without `after` lost what came next.
+  @Test func aBulkImportDoesNotCloseAStreamThatKeepsUp() throws {
+    let (daemon, http) = try Self.console(http: "  idle_s: 600")
+    let stream = try http.events("/api/events?rule=weapons.barrel_bomb")
+    try #require(Self.waitForConnected(stream))
+    let attack = { (id: String, weapon: String) in
+      #"{"id":"\#(id)","occurred_at":"2016-06-07T10:00:00Z","type":"attack","weapons":["\#(weapon)"],"location":{"governorate":"Homs","place":"Homs","populated":true},"perpetrator":{"party":"government"},"target":{"type":"market"}}"#
+    }
+    let bulk = (0..<3000).map { attack("BULK-\($0)", "mortar") } + (0..<20).map { attack("BARREL-\($0)", "barrel_bomb") }
+    let answers = try daemon.exchange(bulk)
+    #expect(answers.count == bulk.count && answers.allSatisfy { $0.hasPrefix(#"{"ok":true"#) })
+    var received: [String] = []
+    while received.count < 20, let event = stream.nextEvent(timeout: 60) {
+      if event.event == "alert" { received.append(event.data) }
+    }
+    #expect(received.count == 20, "the stream ended after \(received.count) of the 20 barrel bombs")
+    #expect(received.allSatisfy { $0.contains(#""rule":"weapons.barrel_bomb""#) })
+    expectCleanStop(daemon)
+  }
+
   /// Reads the event stream until the server says it is connected (its listener is in place).
   static func waitForConnected(_ stream: EventStream) -> Bool {
     let deadline = Date().addingTimeInterval(30)
