@@ -104,17 +104,19 @@ enum ConsoleAssets {
         var row = document.createElement("tr");
         row.className = "live";
         row.dataset.seq = String(record.seq);
-        // As HTML.isolatingRightToLeft: each stretch of the minority direction of a message
-        // in a <bdi> of its own, from one of its letters to the last before a letter of the
+        // As HTML.isolatingRightToLeft: each stretch of the direction the message does not
+        // run in (its rule's words', message_direction; else its letters' majority) in a
+        // <bdi> of its own, from one of its letters to the last before a letter of the
         // other direction.
-        function isolateRightToLeft(td) {
+        function isolateRightToLeft(td, direction) {
           var rtl = /[\\u0590-\\u08FF\\uFB1D-\\uFDFF\\uFE70-\\uFEFF\\u{10800}-\\u{10FFF}\\u{1E800}-\\u{1EFFF}]/u;
           var chars = Array.from(td.textContent);
           var kinds = chars.map(function (c) { return /\\p{L}/u.test(c) ? (rtl.test(c) ? 2 : 1) : 0; });
           var right = kinds.filter(function (k) { return k === 2; }).length;
           var left = kinds.filter(function (k) { return k === 1; }).length;
           if (right === 0 || left === 0) return;
-          var mine = right > left ? 1 : 2, other = 3 - mine;
+          var runsRightToLeft = direction === "rtl" || (direction !== "ltr" && right > left);
+          var mine = runsRightToLeft ? 1 : 2, other = 3 - mine;
           td.textContent = "";
           var i = 0;
           while (i < chars.length) {
@@ -159,7 +161,7 @@ enum ConsoleAssets {
         cell("priority p-" + String(record.priority).replace(/[^a-z]/g, ""), record.priority, false);
         cell("rule", record.rule, false);
         cell("governorate", record.region || "", true);
-        isolateRightToLeft(cell("message", record.message, true));
+        isolateRightToLeft(cell("message", record.message, true), record.message_direction);
         table.insertBefore(row, table.firstChild);
         var empty = document.getElementById("no-alerts");
         if (empty) empty.remove();

@@ -91,7 +91,7 @@ struct ConsoleRoutes {
       if let last = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap({ UInt64($0) }) {
         query.after = max(query.after ?? 0, min(last, newest ?? last))
       }
-      return live.response(daemon: daemon, index: index, query: query)
+      return live.response(daemon: daemon, index: index, query: query, directions: views.directions)
     }
     router.get("/metrics") { _, _ in
       views.refreshGauges()

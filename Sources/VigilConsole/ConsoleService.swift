@@ -41,7 +41,8 @@ public struct ConsoleService: Service, CustomStringConvertible {
   public func run() async throws {
     guard let index = server.alertIndex else { return }
     let daemon = server.responder
-    let views = ConsoleViews(daemon: daemon, index: index, stateDirectory: stateDirectory)
+    let directions = MessageDirections(daemon: daemon)
+    let views = ConsoleViews(daemon: daemon, index: index, stateDirectory: stateDirectory, directions: directions)
     // HEAD answers as GET does, without the body.
     let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: ConsoleGuard(access: access))

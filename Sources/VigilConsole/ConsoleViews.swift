@@ -9,6 +9,7 @@ struct ConsoleViews: Sendable {
   let daemon: RequestResponder
   let index: AlertIndex
   let stateDirectory: String
+  let directions: MessageDirections
 
   // MARK: Regions
 
@@ -17,14 +18,17 @@ struct ConsoleViews: Sendable {
     return index.atlas?.regions.first { $0.key == key }?.name ?? key
   }
 
-  /// A record's line with its region before its members, for the API and the live list.
-  static func withRegion(_ alert: IndexedAlert) -> String {
+  /// A record's line with its region, and the direction its message runs (its rule's
+  /// words': `MessageDirections`; null when no rule of the set in force says), before its
+  /// members, for the API and the live list.
+  static func withRegion(_ alert: IndexedAlert, direction: WritingDirection?) -> String {
     let region = alert.place.map { key in
       "{\"region\":\(JSONText.string(alert.placeName ?? key)),\"region_key\":\(JSONText.string(key)),"
     }
+    let runs = "\"message_direction\":\(direction.map { "\"\($0.rawValue)\"" } ?? "null"),"
     let line = String(alert.bareLine)
-    guard let region else { return "{\"region\":null,\"region_key\":null," + line.dropFirst() }
-    return region + line.dropFirst()
+    guard let region else { return "{\"region\":null,\"region_key\":null," + runs + line.dropFirst() }
+    return region + runs + line.dropFirst()
   }
 
   // MARK: Overview
@@ -190,7 +194,7 @@ struct ConsoleViews: Sendable {
       "<tr data-seq=\"\(alert.entry.seq)\"><td class=\"time\"><a href=\"/alerts/\(alert.entry.seq)\" title=\"\(HTML.escape(when))\">\(HTML.escape(Self.shortTime(when)))</a></td>"
       + "<td class=\"priority p-\(priority)\">\(priority)</td><td class=\"rule\">\(HTML.escape(alert.rule))</td>"
       + "<td class=\"governorate\" dir=\"auto\">\(HTML.escape(regionName(alert.place) ?? ""))</td>"
-      + "<td class=\"message\" dir=\"auto\">\(HTML.isolatingRightToLeft(record.message))</td></tr>"
+      + "<td class=\"message\" dir=\"auto\">\(HTML.isolatingRightToLeft(record.message, direction: directions.of(rule: alert.rule)))</td></tr>"
   }
 
   /// `2016-03-04T06:40:00+02:00` as `2016-03-04 06:40 +02:00`: the list's column stays
@@ -207,7 +211,7 @@ struct ConsoleViews: Sendable {
   func alertsJSON(_ query: AlertQuery) -> String {
     let snapshot = index.snapshot()
     let page = snapshot.page(query)
-    return "{\"alerts\":[\(page.alerts.map(Self.withRegion).joined(separator: ","))],"
+    return "{\"alerts\":[\(page.alerts.map { Self.withRegion($0, direction: directions.of(rule: $0.rule)) }.joined(separator: ","))],"
       + "\"next\":\(page.next.map(String.init) ?? "null"),\"matched\":\(page.matched),\"building\":\(snapshot.building)}\n"
   }
 
@@ -244,7 +248,7 @@ struct ConsoleViews: Sendable {
       ?? "<pre class=\"muted\">\(record.reportID == nil ? "This record has no report (a record of Vigil's own)." : "The report is not in the journal's kept files.")</pre>"
     let body = """
       <h1>Alert \(seq) <span class="p-\(alert.entry.priority.rawValue)">\(alert.entry.priority.rawValue)</span></h1>
-      <p class="message" dir="auto">\(HTML.isolatingRightToLeft(record.message))</p>
+      <p class="message" dir="auto">\(HTML.isolatingRightToLeft(record.message, direction: directions.of(rule: alert.rule)))</p>
       <dl class="cards"><div><dt>rule</dt><dd class="small">\(HTML.escape(alert.rule))</dd></div>
       <div><dt>incident time</dt><dd class="small">\(HTML.escape(record.occurredAt ?? "—"))</dd></div>
       <div><dt>raised</dt><dd class="small">\(HTML.escape(record.time))</dd></div>
@@ -266,7 +270,7 @@ struct ConsoleViews: Sendable {
     let report = JournalLookup.report(
       at: alert.entry.report, id: alert.record.reportID, stateDirectory: stateDirectory)
     let line = String(alert.bareLine)
-    return "{\"record\":\(Self.withRegion(alert)),\"line\":\(JSONText.string(line)),"
+    return "{\"record\":\(Self.withRegion(alert, direction: directions.of(rule: alert.rule))),\"line\":\(JSONText.string(line)),"
       + "\"report\":\(report?.line ?? "null"),"
       + "\"chain\":{\"verified\":\(chain.verified),\"hash_matches\":\(chain.hashMatches),"
       + "\"prev_matches\":\(chain.prevMatches.map(String.init) ?? "null"),\"read_from_log\":\(chain.readFromDisk),"

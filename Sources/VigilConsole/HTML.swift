@@ -1,4 +1,5 @@
 import Foundation
+import VigilCore
 
 /// Text made safe for HTML: every report field is hostile input (docs/console.md,
 /// "Hostile reports"). Text goes into element content and quoted attribute values only,
@@ -38,18 +39,20 @@ enum HTML {
   /// the direction), and the other script sits in it whole: "… in حلب; 3 civilians killed"
   /// no longer shows "3 ;حلب", nor a message that starts with an Arabic name the rule's
   /// English right to left. A message in one direction only is left as it is.
-  static func isolatingRightToLeft(_ text: String) -> String {
+  /// `direction`, the way the message runs (its rule's words': `MessageDirections`); nil,
+  /// the way most of its letters run.
+  static func isolatingRightToLeft(_ text: String, direction: WritingDirection? = nil) -> String {
     let scalars = Array(text.unicodeScalars)
-    let rightToLeft = scalars.filter(isRightToLeftLetter).count
-    let leftToRight = scalars.filter(isLeftToRightLetter).count
+    let rightToLeft = scalars.filter(WritingDirection.isRightToLeftLetter).count
+    let leftToRight = scalars.filter(WritingDirection.isLeftToRightLetter).count
     guard rightToLeft > 0, leftToRight > 0 else { return escape(text) }
-    // The minority's letters are isolated, stretch by stretch.
-    let mostlyRightToLeft = rightToLeft > leftToRight
+    // The other direction's letters are isolated, stretch by stretch.
+    let mostlyRightToLeft = direction.map { $0 == .rightToLeft } ?? (rightToLeft > leftToRight)
     func isolated(_ scalar: Unicode.Scalar) -> Bool {
-      mostlyRightToLeft ? isLeftToRightLetter(scalar) : isRightToLeftLetter(scalar)
+      mostlyRightToLeft ? WritingDirection.isLeftToRightLetter(scalar) : WritingDirection.isRightToLeftLetter(scalar)
     }
     func other(_ scalar: Unicode.Scalar) -> Bool {
-      mostlyRightToLeft ? isRightToLeftLetter(scalar) : isLeftToRightLetter(scalar)
+      mostlyRightToLeft ? WritingDirection.isRightToLeftLetter(scalar) : WritingDirection.isLeftToRightLetter(scalar)
     }
     var out = ""
     var index = 0
@@ -78,26 +81,6 @@ enum HTML {
       index = end + 1
     }
     return out
-  }
-
-  private static func isLetter(_ scalar: Unicode.Scalar) -> Bool {
-    switch scalar.properties.generalCategory {
-    case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: true
-    default: false
-    }
-  }
-
-  /// A letter of a right-to-left script: Hebrew, Arabic, Syriac, Thaana, N'Ko and their
-  /// extensions and presentation forms.
-  static func isRightToLeftLetter(_ scalar: Unicode.Scalar) -> Bool {
-    switch scalar.value {
-    case 0x0590...0x08FF, 0xFB1D...0xFDFF, 0xFE70...0xFEFF, 0x10800...0x10FFF, 0x1E800...0x1EFFF: isLetter(scalar)
-    default: false
-    }
-  }
-
-  static func isLeftToRightLetter(_ scalar: Unicode.Scalar) -> Bool {
-    isLetter(scalar) && !isRightToLeftLetter(scalar)
   }
 
   /// A query string's value, percent-encoded.

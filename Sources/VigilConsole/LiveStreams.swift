@@ -43,7 +43,7 @@ final class LiveStreams: Sendable {
     }
   }
 
-  func response(daemon: RequestResponder, index: AlertIndex, query: AlertQuery) -> Response {
+  func response(daemon: RequestResponder, index: AlertIndex, query: AlertQuery, directions: MessageDirections) -> Response {
     // Unbounded in batches; the listener bounds it in records.
     let (stream, continuation) = AsyncStream.makeStream(of: [String].self)
     let listener = Listener(continuation)
@@ -92,7 +92,7 @@ final class LiveStreams: Sendable {
           }
           let (missed, gap) = Self.missed(after: after, query: query, in: snapshot)
           if let gap { try await writer.write(ByteBuffer(string: gap)) }
-          for alert in missed { try await writer.write(ByteBuffer(string: Self.event(alert))) }
+          for alert in missed { try await writer.write(ByteBuffer(string: Self.event(alert, directions))) }
           since = max(since, missed.last?.entry.seq ?? since)
         }
         for await lines in stream {
@@ -108,7 +108,7 @@ final class LiveStreams: Sendable {
               continue
             }
             since = seq
-            text += Self.event(alert)
+            text += Self.event(alert, directions)
           }
           if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
         }
@@ -157,8 +157,8 @@ final class LiveStreams: Sendable {
     for listener in open.withLockedValue({ Array($0.values) }) { listener.continuation.finish() }
   }
 
-  static func event(_ alert: IndexedAlert) -> String {
-    "event: alert\nid: \(alert.entry.seq)\ndata: \(ConsoleViews.withRegion(alert))\n\n"
+  static func event(_ alert: IndexedAlert, _ directions: MessageDirections) -> String {
+    "event: alert\nid: \(alert.entry.seq)\ndata: \(ConsoleViews.withRegion(alert, direction: directions.of(rule: alert.rule)))\n\n"
   }
 
   /// The seq of a record's line: it begins `{"seq":N,`.

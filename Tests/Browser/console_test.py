@@ -861,6 +861,22 @@ class Run:
         check(live_cells and live_cells[0][0] == "ltr" and "كفر زيتا" in live_cells[0][1]
               and live_cells[0][2] == as_displayed(alerts[0]["message"]).strip(),
               f"the live row of an Arabic place is not isolated as the server's: {live_cells}")
+        # an English rule's message runs left to right however many Arabic letters a report
+        # brings into it: its rule's words decide (message_direction), not the majority
+        long_place = ("حي الوعر الجديد قرب المستشفى الوطني الكبير في مدينة حمص القديمة "
+                      "خلف المدرسة الابتدائية الثانية وسوق الخضار المركزي")
+        heavy = dict(LIVE_REPORT, id="VB-LIVE-AR2", occurred_at="2016-09-05T12:30:00+03:00",
+                     location=dict(LIVE_REPORT["location"], place=long_place))
+        alerts = self.submit([heavy])[0]["alerts"]
+        check(alerts, "the Arabic-heavy live report raised no alert")
+        self.browser.wait(lambda: all(self.browser.all(f'tr[data-seq="{a["seq"]}"]') for a in alerts),
+                          LIVE_DEADLINE_S, f"the Arabic-heavy report's alerts did not appear live within {LIVE_DEADLINE_S}s")
+        heavy_cells = self.browser.js("""return Array.from(document.querySelectorAll(
+              'tr[data-seq="' + arguments[0] + '"] td.message')).map(function (td) {
+              return [getComputedStyle(td).direction, Array.from(td.querySelectorAll('bdi')).map(function (b) {
+                return b.textContent; }), td.textContent]; });""", str(alerts[0]["seq"]))
+        check(heavy_cells and heavy_cells[0][0] == "ltr" and long_place in heavy_cells[0][1],
+              f"the live row of an Arabic-heavy English message does not run left to right: {heavy_cells}")
         # a filtered list does not take a live alert that does not match
         self.browser.get(self.url("/alerts", priority="medium"))
         self.browser.wait(lambda: says_live(self.browser.text("#live-status")), 20,
@@ -1346,14 +1362,16 @@ def line_difference(shown, line):
 
 def is_line_with_region(data, line):
     """docs/console.md: /api/events' data is the record as /api/alerts gives it, the log's
-    line with "region" and "region_key" put first; the line itself must follow them."""
+    line with "region", "region_key" and "message_direction" put first; the line itself
+    must follow them."""
     try:
         record = json.loads(data)
     except ValueError:
         return False
-    if list(record)[:2] != ["region", "region_key"]:
+    if list(record)[:3] != ["region", "region_key", "message_direction"]:
         return False
-    prefix = "{" + json.dumps({"region": record["region"], "region_key": record["region_key"]},
+    prefix = "{" + json.dumps({"region": record["region"], "region_key": record["region_key"],
+                               "message_direction": record["message_direction"]},
                               ensure_ascii=False, separators=(",", ":"))[1:-1] + ","
     return data.startswith(prefix) and "{" + data[len(prefix):] == line
 

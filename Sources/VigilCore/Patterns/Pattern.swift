@@ -27,6 +27,8 @@ public final class Pattern: Sendable {
   let groupBy: [PatternKey]
   let distinct: PatternKey?
   let output: PatternTemplate
+  /// The direction its messages run: its output's own words'.
+  public var messageDirection: WritingDirection? { output.ownDirection }
   /// The rules whose alerts count, in any step.
   public let countedRules: Set<String>
 

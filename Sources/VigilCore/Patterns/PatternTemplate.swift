@@ -22,6 +22,12 @@ struct PatternTemplate: Sendable {
 
   let pieces: [Piece]
 
+  /// The direction of the template's own words (`OutputTemplate.ownDirection`).
+  var ownDirection: WritingDirection? {
+    let text = pieces.map { if case .text(let text) = $0 { text } else { "" } }.joined()
+    return WritingDirection.ofLetters(in: text.unicodeScalars)
+  }
+
   /// Errors carry the offset (in Unicode scalars) of the offending `%`.
   init(_ template: String, groupKeys: Int) throws(ConditionError) {
     let scalars = Array(template.unicodeScalars)

@@ -28,6 +28,21 @@ public struct OutputTemplate: Sendable {
 
   private let pieces: [Piece]
   private let program: Program
+
+  /// The direction of the template's own words, outside what a report fills in: the
+  /// direction of its messages, however many letters a report's Arabic names bring.
+  public var ownDirection: WritingDirection? {
+    func texts(_ pieces: [Piece]) -> [UInt8] {
+      pieces.flatMap { piece -> [UInt8] in
+        switch piece {
+        case .text(let bytes): bytes
+        case .segment(let alternatives): alternatives.flatMap(texts)
+        case .value: []
+        }
+      }
+    }
+    return WritingDirection.ofLetters(in: String(decoding: texts(pieces), as: UTF8.self).unicodeScalars)
+  }
   /// `mayShowNothing`, kept: only such a template's message is looked over once rendered.
   private let mayBeBlank: Bool
 

@@ -18,6 +18,8 @@ public final class Rule: Sendable {
   public let definition: String
   let condition: CompiledCondition
   let output: OutputTemplate
+  /// The direction its messages run: its output's own words'.
+  public var messageDirection: WritingDirection? { output.ownDirection }
 
   init(
     id: String, description: String, priority: Priority, basis: [String], tags: [String], enabled: Bool,
