@@ -179,15 +179,27 @@ struct Verify: ParsableCommand {
     // The configured log with no rotated file beside it: one emptied while the head still
     // says what was written is refused; one whose first records are elsewhere is verified
     // from its first, and that is said with why.
+    // Files read that hold no record at all while the head says records were written: the
+    // log was emptied, whatever else lies beside it — a compressed or dated name is not
+    // read, and says nothing of what was in the log (an empty `alerts.jsonl.7.gz` made
+    // `ok: no records` of a wiped log).
+    if verifier.records == 0, let head, head.seq > 0, let file = files.last, self.files.isEmpty || head != nil {
+      let rotated = RotatedFiles.rotated(beside: file)
+      let read = Set(files)
+      let unread = (rotated.plain.filter { !read.contains($0) } + rotated.compressed).map { ($0 as NSString).lastPathComponent }
+      let beside =
+        unread.isEmpty
+        ? "and no rotated file beside it"
+        : "and beside it only files that are not read (\(unread.prefix(3).joined(separator: ", "))\(unread.count > 3 ? ", …" : ""): "
+          + "decompress them, or rename them alerts.jsonl.N, and name the files)"
+      return .broken(
+        file: file, line: 1,
+        problem: "no records, \(beside), but alerts.head says seq \(head.seq) was written: "
+          + "the log was emptied or removed (if it is rotated into another folder, name the files to verify them)")
+    }
     var alone = false
     if let file = files.last, !RotatedFiles.anyRotated(beside: file), self.files.isEmpty || head != nil {
       alone = true
-      if verifier.records == 0, let head, head.seq > 0 {
-        return .broken(
-          file: file, line: 1,
-          problem: "no records, and no rotated file beside it, but alerts.head says seq \(head.seq) was written: "
-            + "the log was emptied or removed (if it is rotated into another folder, name the files to verify them)")
-      }
     }
     return .intact(verifier, alone: alone, tornLast: tornLast)
   }

@@ -897,6 +897,18 @@ struct VigilClientCommandTests {
         + "seq 5 was written: the log was emptied or removed (if it is rotated into another folder, name the files to "
         + "verify them)\n", "\(emptied.standardOutput)")
 
+    // A compressed or dated name beside it is not read, and does not excuse the empty log.
+    for decoy in [".7.gz", "-20261201"] {
+      FileManager.default.createFile(atPath: path + decoy, contents: Data())
+      let besideDecoy = try Self.offline(daemon, ["verify"])
+      #expect(besideDecoy.status == 1, "\(decoy): \(besideDecoy.standardOutput)")
+      #expect(
+        besideDecoy.standardOutput.hasPrefix(
+          "\(Self.alertLog):1: no records, and beside it only files that are not read (alerts.jsonl\(decoy): "),
+        "\(besideDecoy.standardOutput)")
+      try FileManager.default.removeItem(atPath: path + decoy)
+    }
+
     // Removed, not emptied: the same finding, not a file that could not be read (exit 2).
     try FileManager.default.removeItem(atPath: path)
     let removed = try Self.offline(daemon, ["verify"])
@@ -905,7 +917,7 @@ struct VigilClientCommandTests {
     try "".write(toFile: path, atomically: false, encoding: .utf8)
 
     let restarted = try RunningDaemon(rules: DaemonEndToEndTests.rules, directory: daemon.directory)
-    #expect(restarted.log().contains("warning vigild: [vigild] \(Self.alertLog): the alert log's end is not what this daemon wrote: it holds no record, and no rotated file is beside it, but alerts.head says seq 5 was written"), "\(restarted.log())")
+    #expect(restarted.log().contains("warning vigild: [vigild] \(Self.alertLog): the alert log's end is not what this daemon wrote: it holds no record, and no rotated file read beside it holds one, but alerts.head says seq 5 was written"), "\(restarted.log())")
     expectCleanStop(restarted)
     let after = try Self.offline(daemon, ["verify"])
     #expect(after.status == 0)

@@ -90,10 +90,11 @@ public final class AlertLog {
     if let logged, let kept, kept.seq > logged.seq || (kept.seq == logged.seq && kept.hash != logged.hash) {
       endBehindHead = EndBehindHead(loggedSeq: logged.seq, headSeq: kept.seq)
       head = (kept.seq, kept.hash)
-    } else if logged == nil, let kept, kept.seq > 0, !RotatedFiles.anyRotated(beside: path) {
-      // Empty with no rotated file beside it: not a rotation (which leaves `path.1`), but a
-      // log emptied or removed (or rotated into another folder). Going on from the head is
-      // right; going on silently is not.
+    } else if logged == nil, let kept, kept.seq > 0, rotated == nil {
+      // Empty with no rotated file beside it that holds a record (a compressed or dated
+      // name is not read): not a rotation (which leaves `path.1`), but a log emptied or
+      // removed (or rotated into another folder). Going on from the head is right; going
+      // on silently is not.
       endBehindHead = EndBehindHead(loggedSeq: 0, headSeq: kept.seq)
     } else if logged == nil, let kept, let newest = newestRotated, let rotated,
       kept.seq > rotated.seq || (kept.seq == rotated.seq && kept.hash != rotated.hash)
@@ -149,7 +150,7 @@ public final class AlertLog {
         if missing == 0 {
           "its last record, seq \(loggedSeq), is not the one alerts.head keeps (another hash): it was rewritten"
         } else if loggedSeq == 0 {
-          "it holds no record, and no rotated file is beside it, but alerts.head says seq \(headSeq) was written: "
+          "it holds no record, and no rotated file read beside it holds one, but alerts.head says seq \(headSeq) was written: "
             + "the records up to seq \(headSeq) are gone from it (the log was emptied or removed, "
             + "unless it is rotated into another folder)"
         } else {
