@@ -53,11 +53,21 @@ struct Verify: ParsableCommand {
       }
       switch outcome {
       case .intact(let verifier, let alone, let tornLast):
+        // A head that is there but is no head (emptied, altered by a byte): what it would
+        // show — records deleted from the log's end — cannot be told, which a chain that
+        // holds must not hide.
+        var notes: [String] = []
+        if head == nil, let damaged = try headDamage() {
+          // Empty: a crash just after it was first made, or a power failure before the file
+          // system kept its first write. Anything else is no crash's doing.
+          guard damaged.isEmpty else { try fail(damaged.path, line: 1, damaged.problem) }
+          notes.append(damaged.problem)
+        }
         let torn = tornLast.map {
           "\($0.file):\($0.line) has no newline yet, so it was not verified: a write in progress, or a line a "
             + "crash cut short (vigild cuts it at its next start)"
         }
-        report(verifier, source: nil, alone: alone, notes: torn.map { [$0] } ?? [])
+        report(verifier, source: nil, alone: alone, notes: notes + (torn.map { [$0] } ?? []))
         return
       case .broken(let file, let line, let problem):
         try fail(file, line: line, problem)
@@ -381,6 +391,29 @@ struct Verify: ParsableCommand {
     let head = Self.head(in: configuration.stateDirectory)
     let rotated = RotatedFiles.numbers(beside: path)
     return (rotated.sorted(by: >).map { "\(path).\($0)" } + [path], head)
+  }
+
+  /// Why the configuration's `alerts.head`, which the files verified are compared with, is
+  /// there but is no head; nil when it is a head, or is not there, or these files are not
+  /// the configured log's.
+  private func headDamage() throws -> (path: String, problem: String, isEmpty: Bool)? {
+    var options = DaemonOptions()
+    options.config = config
+    guard let configuration = try? options.configuration() else { return nil }
+    if let last = files.last, !Self.sameFile(last, configuration.alerts.path) { return nil }
+    let path = configuration.stateDirectory + "/alerts.head"
+    var status = stat()
+    guard lstat(path, &status) == 0, FileManager.default.isReadableFile(atPath: path) || status.st_mode & S_IFMT == S_IFDIR
+    else { return nil }
+    let what =
+      status.st_mode & S_IFMT == S_IFDIR ? "a folder"
+      : status.st_size == 0 ? "empty" : "not a head (its text was altered, or it was damaged)"
+    return (
+      path,
+      "alerts.head is \(what): the records deleted from the log's end, which it shows, cannot be told "
+        + "(vigild writes it again at its next commit)",
+      status.st_mode & S_IFMT == S_IFREG && status.st_size == 0
+    )
   }
 
   /// `alerts.head` in the state directory: read until two reads agree (the daemon rewrites

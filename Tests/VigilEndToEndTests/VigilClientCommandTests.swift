@@ -881,6 +881,46 @@ struct VigilClientCommandTests {
     expectCleanStop(daemon)
   }
 
+  /// alerts.head is what shows records deleted from the log's end: one altered past reading
+  /// fails verify (deletions could no longer be told, yet the chain holds), and vigild says
+  /// so at start; an empty one (a crash as it was first made) is a note. One removed while
+  /// vigild runs is written anew at its path at the next commit, not to the removed file.
+  @Test func aDamagedOrRemovedHeadIsSaid() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    _ = try daemon.exchange((1...2).map { Self.report("H-\($0)") })
+    let head = daemon.directory.path + "/var/lib/vigil/alerts.head"
+    #expect(unlink(head) == 0)
+    _ = try daemon.exchange([Self.report("H-3")])
+    #expect(FileManager.default.fileExists(atPath: head), "alerts.head was not written anew")
+    #expect(eventually { daemon.log().contains("alerts.head was removed or replaced while vigild ran") }, "\(daemon.log())")
+    // Its last records cut: the head shows it.
+    expectCleanStop(daemon)
+    let path = daemon.directory.path + "/" + Self.alertLog
+    var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+    lines.removeLast(2)
+    try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+    #expect(try Self.offline(daemon, ["verify"]).status == 1)
+
+    // Altered by a byte: what it would show cannot be told, and that fails.
+    let text = try String(contentsOfFile: head, encoding: .utf8)
+    try text.replacingOccurrences(of: #"{"seq":"#, with: #"{"seq";"#).write(toFile: head, atomically: false, encoding: .utf8)
+    let altered = try Self.offline(daemon, ["verify"])
+    #expect(altered.status == 1, "\(altered.standardOutput)")
+    #expect(
+      altered.standardOutput.contains("alerts.head:1: alerts.head is not a head (its text was altered, or it was damaged): "),
+      "\(altered.standardOutput)")
+    // Empty: a note, the chain verified.
+    try "".write(toFile: head, atomically: false, encoding: .utf8)
+    let empty = try Self.offline(daemon, ["verify"])
+    #expect(empty.status == 0, "\(empty.standardOutput)")
+    #expect(empty.standardOutput.contains("note: alerts.head is empty: "), "\(empty.standardOutput)")
+    // vigild says a damaged head at start, rather than calling it missing.
+    try text.replacingOccurrences(of: #"{"seq":"#, with: #"{"seq";"#).write(toFile: head, atomically: false, encoding: .utf8)
+    let restarted = try RunningDaemon(rules: DaemonEndToEndTests.rules, directory: daemon.directory)
+    #expect(restarted.log().contains("alerts.head is there but is no head (its text was altered, or damaged)"), "\(restarted.log())")
+    expectCleanStop(restarted)
+  }
+
   @Test func verifyAndTheDaemonTellAnEmptiedLogFromARotatedOne() throws {
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
     _ = try daemon.exchange((1...2).map { Self.report("W-\($0)") })

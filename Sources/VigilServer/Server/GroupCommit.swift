@@ -375,6 +375,11 @@ final class GroupCommit: @unchecked Sendable {
         failuresInARow = 0
       }
     }
+    if alertLog.takeHeadReplaced() {
+      warn(
+        "alerts.head was removed or replaced while vigild ran: it is written anew at its path (records deleted "
+          + "from the log's end in between could not be told)")
+    }
     if let news = alertLog.takeHeadProblemNews() {
       warn(
         news.isEmpty

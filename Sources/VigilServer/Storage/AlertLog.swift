@@ -48,6 +48,12 @@ public final class AlertLog {
     }
     let kept = Self.head(at: headPath)
     headAtStart = kept
+    var headStatus = stat()
+    headDamaged =
+      kept == nil && lstat(headPath, &headStatus) == 0
+      ? "\(headPath) is there but is no head (\(headStatus.st_mode & S_IFMT == S_IFDIR ? "a folder" : headStatus.st_size == 0 ? "empty" : "its text was altered, or damaged")): "
+        + "seq and the chain go on from the log's last record, and records deleted from its end since the last head "
+        + "cannot be told; it is written anew at the first commit" : nil
     // Locked while open: a second daemon appending to the same log would fork its chain.
     // A last line without its newline is cut (a crash in the middle of a write); its
     // bytes are kept in `<path>.torn`.
@@ -76,7 +82,7 @@ public final class AlertLog {
     if logged == nil, let rotated, let newestRotated, kept.map({ $0.seq < rotated.seq }) ?? true {
       head = (rotated.seq, rotated.hash)
       wentOnFromRotated =
-        "the alert log is empty and alerts.head \(kept.map { "says seq \($0.seq)" } ?? "is missing"), behind the last record "
+        "the alert log is empty and alerts.head \(kept.map { "says seq \($0.seq)" } ?? (headDamaged == nil ? "is missing" : "cannot be read")), behind the last record "
         + "of \(path).\(newestRotated) (seq \(rotated.seq)): seq and the chain go on from that record"
     } else {
       wentOnFromRotated = nil
@@ -111,6 +117,10 @@ public final class AlertLog {
     lastSeq = max(head?.seq ?? 0, seqAfterLastRecord)
     lastHash = head?.hash ?? AlertChain.genesis
   }
+
+  /// Said at start when `alerts.head` is there but is no head (emptied, a folder, its text
+  /// altered): the daemon goes on from the log, and says what that costs.
+  public let headDamaged: String?
 
   /// Lines at the end of the log at start that are no record (0 when its last line is one).
   public let linesAfterLastRecord: Int
@@ -349,7 +359,21 @@ public final class AlertLog {
     var text = Array("{\"seq\":\(lastSeq),\"hash\":\"\(lastHash)\"\(journal)}".utf8)
     text += [UInt8](repeating: UInt8(ascii: " "), count: max(0, Self.headSize - 1 - text.count))
     text.append(UInt8(ascii: "\n"))
-    if headDescriptor < 0 { headDescriptor = open(headPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600) }
+    // Removed or replaced while the daemon runs: written anew at its path, not to a file no
+    // name reaches (where deletions from the log's end would no longer show).
+    if headDescriptor >= 0, !Self.isOpen(headDescriptor, at: headPath) {
+      close(headDescriptor)
+      headDescriptor = -1
+      headReplaced = true
+    }
+    if headDescriptor < 0 {
+      headDescriptor = open(headPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+      // A folder, say, put at its path: not written over.
+      if headDescriptor >= 0, (try? FileManager.default.attributesOfItem(atPath: headPath)[.type] as? FileAttributeType) != .typeRegular {
+        close(headDescriptor)
+        headDescriptor = -1
+      }
+    }
     let written = headDescriptor < 0 ? -1 : text.withUnsafeBytes { pwrite(headDescriptor, $0.baseAddress, $0.count, 0) }
     // The log is written (and synced) already: a head that cannot be written loses no record,
     // but deletions from the log's end could no longer be told. Said once, and its mending.
@@ -370,6 +394,24 @@ public final class AlertLog {
     guard headProblemChanged else { return nil }
     headProblemChanged = false
     return headProblem ?? ""
+  }
+
+  /// Whether `descriptor` is the file at `path` (not one removed or replaced since).
+  private static func isOpen(_ descriptor: Int32, at path: String) -> Bool {
+    var open = stat()
+    var named = stat()
+    return fstat(descriptor, &open) == 0 && stat(path, &named) == 0 && open.st_ino == named.st_ino
+      && open.st_dev == named.st_dev
+  }
+
+  /// Set when the head's file was found removed or replaced, and written anew; taken by
+  /// `takeHeadReplaced`.
+  private var headReplaced = false
+
+  /// Whether the head's file was removed or replaced since this was last asked (and made again).
+  public func takeHeadReplaced() -> Bool {
+    defer { headReplaced = false }
+    return headReplaced
   }
 
   private static let headSize = 192
