@@ -50,7 +50,7 @@ public struct ChainVerifier: Sendable {
     }
     if let known, known.seq == seq, known.hash != hash {
       return "seq \(seq): altered: alerts.head keeps another hash for it (this record or one before it was rewritten, "
-        + "and the hashes after recomputed)"
+        + "and the hashes after recomputed — or alerts.head itself was altered)"
     }
     defer {
       hashBeforeLast = lastHash
