@@ -160,11 +160,17 @@ struct ConsoleGuard: RouterMiddleware {
     }
     if !access.admits(host: request.head.authority) {
       var headers = HTTPFields()
-      headers[.contentType] = "text/plain; charset=utf-8"
+      let sentence =
+        "this console is open to this machine only: it answers requests addressed to it by a loopback name "
+        + "(127.0.0.1, localhost or [::1])\(ConsoleAccess.hostName.map { " or by this machine's name, \($0)" } ?? ""), "
+        + "not to \(request.head.authority ?? "")"
+      // As the API's other errors are, under /api/.
+      let isAPI = path == "/api" || path.hasPrefix("/api/")
+      headers[.contentType] = isAPI ? "application/json" : "text/plain; charset=utf-8"
       let body =
-        "403: this console is open to this machine only: it answers requests addressed to it by a loopback name "
-        + "(127.0.0.1, localhost or [::1])\(ConsoleAccess.hostName.map { " or by this machine's name, \($0)," } ?? ""), "
-        + "not to \(request.head.authority ?? "")\n"
+        isAPI
+        ? "{\"ok\":false,\"error\":{\"code\":\"forbidden\",\"message\":\(JSONText.string(sentence))}}\n"
+        : "403: \(sentence)\n"
       return Response(status: .forbidden, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
     let open = isLogin || path.hasPrefix("/assets/")

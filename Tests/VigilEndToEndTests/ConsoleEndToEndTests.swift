@@ -544,7 +544,9 @@ struct ConsoleEndToEndTests {
       let refused = try console.http.request(path: "/api/alerts?limit=1", headers: ["Host": host])
       #expect(refused.status == 403, "Host: \(host): \(refused.status)")
       #expect(refused.body.contains("open to this machine only") && !refused.body.contains("\"seq\""), "\(refused.body)")
-      #expect(refused.body.contains("this machine's name, \(own)"), "\(refused.body)")
+      #expect(refused.body.contains("this machine's name, \(own), not to"), "\(refused.body)")
+      // Under /api/, as the API's other errors: JSON.
+      #expect(refused.body.hasPrefix(#"{"ok":false,"error":{"code":"forbidden","message":"#), "\(refused.body)")
       #expect(Self.protectionProblems("Host: \(host)", refused.headers).isEmpty, "\(refused.headers)")
     }
   }
