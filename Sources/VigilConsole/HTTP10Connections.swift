@@ -49,6 +49,16 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
       if pending.isEmpty, !responding { answerRefusal(context: context) }
       return
     }
+    // RFC 9112 §6.1: a transfer coding not understood is answered 501 (a body then cannot
+    // be told from the next request); chunked, last, is the only one read.
+    let codings = head.headers["transfer-encoding"].flatMap { $0.split(separator: ",") }.map {
+      $0.trimmingCharacters(in: .whitespaces).lowercased()
+    }
+    if let unknown = codings.first(where: { $0 != "chunked" }) {
+      refusal = (.notImplemented, "its Transfer-Encoding \(unknown.prefix(40)) is not one the console reads: only chunked")
+      if pending.isEmpty, !responding { answerRefusal(context: context) }
+      return
+    }
     if head.method == .CONNECT {
       refusal = (.methodNotAllowed, "the console is read-only (GET and HEAD only), and no proxy: CONNECT opens nothing")
       if pending.isEmpty, !responding { answerRefusal(context: context) }
@@ -76,8 +86,21 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
     case .headerOverflow: reason = "its request line and headers are too long together (80 KB at most)"
     case .invalidURL, .invalidCharactersUsed:
       reason =
-        "its target is no URL path: one starts with / and holds no raw character outside ASCII (percent-encode "
-        + "those: governorate=%D8%A5%D8%AF%D9%84%D8%A8 for إدلب)"
+        "its target is no URL path: one starts with / and holds no raw space, tab, control character or character "
+        + "outside ASCII (percent-encode those: %20 for a space, governorate=%D8%A5%D8%AF%D9%84%D8%A8 for إدلب)"
+    case .invalidConstant:
+      reason =
+        "its request line is not METHOD TARGET HTTP/1.1 (a raw space in the target splits it: percent-encode it as %20)"
+    case .invalidVersion, .lfExpected:
+      reason = "its request line or a header does not end as HTTP's do (CR LF), or its version is not HTTP/1.x"
+    case .unexpectedContentLength:
+      reason = "it has both Content-Length and Transfer-Encoding, which HTTP/1.1 forbids (RFC 9112 §6.3)"
+    case .invalidContentLength: reason = "its Content-Length is not one number"
+    case .invalidHeaderToken: reason = "a header's name holds a character a name cannot (a space before the colon?)"
+    case .unknown:
+      reason =
+        "it is not valid HTTP/1.1: its framing cannot be read (both Content-Length and Transfer-Encoding, or a "
+        + "Transfer-Encoding other than chunked)"
     default: reason = "it is not valid HTTP/1.1 (\(parserError))"
     }
     guard refusal == nil else { return }

@@ -884,6 +884,18 @@ struct ConsoleEndToEndTests {
     let answers = pipelined.text.components(separatedBy: "\n").filter { $0.hasPrefix("HTTP/1.1 ") }.map { $0.dropFirst(9).prefix(3) }
     #expect(answers == ["200", "400"], "\(pipelined.text)")
 
+    // Requests the parser cannot read are refused with why, in words a person can act on.
+    for (request, status, words) in [
+      ("GET /api/status HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", "400", "both Content-Length and Transfer-Encoding"),
+      ("GET /api/alerts?q=a b HTTP/1.1\r\nHost: localhost\r\n\r\n", "400", "a raw space in the target splits it"),
+      ("GET /api/alerts?q=a\tb HTTP/1.1\r\nHost: localhost\r\n\r\n", "400", "no raw space, tab, control character"),
+      ("GET /api/status HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n", "501", "Transfer-Encoding gzip is not one the console reads"),
+    ] {
+      let (text, closed) = try IdleConnection(port: http.port).send(request)
+      #expect(closed, "not closed within 20 s; idle_s is 600")
+      #expect(text.hasPrefix("HTTP/1.1 \(status)") && text.contains(words), "\(request): \(text)")
+    }
+
     // A CONNECT (a client that takes the console for a proxy) is refused 405 and closed at
     // once: NIO reads nothing after it and writes its answer without a length, so the client
     // waited for http.idle_s. After a good request too.
