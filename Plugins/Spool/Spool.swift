@@ -176,7 +176,8 @@ struct SpoolFeed: ReportFeed {
   private func strayFiles() throws -> [String] {
     try Self.names(in: folder).filter { name in
       var isFolder: ObjCBool = false
-      return !name.hasPrefix(".") && !name.hasSuffix(".part")
+      // A file named done or failed keeps files from being put away, which is said as such.
+      return !name.hasPrefix(".") && !name.hasSuffix(".part") && !["done", "failed"].contains(name)
         && FileManager.default.fileExists(atPath: folder + "/" + name, isDirectory: &isFolder) && !isFolder.boolValue
     }.map { folder + "/" + $0 }
   }
