@@ -629,7 +629,7 @@ struct ConsoleEndToEndTests {
     // A request NIO's parser cannot read is answered with words and the protections too
     // (it was a bare 400): raw UTF-8 in the URL, as `curl -g` sends it; a query too long.
     for (path, words) in [
-      ("/api/alerts?governorate=إدلب", "its target is no URL path: one starts with / and holds no raw character outside ASCII (percent-encode"),
+      ("/api/alerts?governorate=إدلب", "its target is no URL path: one starts with / and holds no raw space, tab, control character or character outside ASCII (percent-encode"),
       ("/api/alerts?q=" + String(repeating: "a", count: 200_000), "its request line and headers are too long together"),
     ] {
       let unreadable = try console.http.request(path: path)
