@@ -73,4 +73,52 @@ struct CrashConsistencyTests {
     #expect(missing.isEmpty, "acknowledged but not all on disk: \(missing.prefix(10))")
     #expect(acknowledged.count > 0)
   }
+
+  /// A file's sync does not promise its name survives a power failure: after a rotation's
+  /// renames, the log's folder is synced before anything is written to the new file
+  /// (traced with strace).
+  @Test func aRotationSyncsTheLogsFolder() throws {
+    if !FileManager.default.isExecutableFile(atPath: "/usr/bin/strace") { _ = TestTools.install() }
+    let directory = try TemporaryDirectory()
+    let trace = directory.path + "/trace"
+    try "alerts:\n  rotate_bytes: 2000\n  keep: 2\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(
+      rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory,
+      wrapper: ["strace", "-f", "-qq", "-e", "trace=openat,fsync,rename,renameat,renameat2,write,pwrite64", "-o", trace])
+    _ = try daemon.exchange((0..<30).map { DaemonEndToEndTests.report("ROT-\($0)") })
+    expectCleanStop(daemon)
+    #expect(FileManager.default.fileExists(atPath: directory.path + "/var/log/vigil/alerts.jsonl.1"))
+    let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").map(String.init)
+    let renames = lines.indices.filter { lines[$0].contains("rename") && lines[$0].contains("alerts.jsonl.1\"") }
+    #expect(!renames.isEmpty, "no rotation traced")
+    for renamed in renames {
+      let after = lines[renamed...]
+      // The first fsync of a descriptor that names the log's folder (others open it to list
+      // it). With -f, a call another thread interrupts is split: `openat(… <unfinished ...>`,
+      // then `<... openat resumed>) = 23`, by the same pid.
+      var folders: Set<String> = []
+      var pending: Set<Substring> = []
+      var synced: Int?
+      func result(_ line: String) -> String? {
+        guard let equals = line.range(of: ") = ", options: .backwards) else { return nil }
+        let value = line[equals.upperBound...].prefix { $0.isNumber }
+        return value.isEmpty ? nil : String(value)
+      }
+      for index in after.indices {
+        let line = after[index]
+        let pid = line.prefix { $0 != " " }
+        if line.contains("openat("), line.contains("\"var/log/vigil\""), line.contains("O_DIRECTORY") {
+          if let descriptor = result(line) { folders.insert(descriptor) } else { pending.insert(pid) }
+        } else if line.contains("<... openat resumed>"), pending.remove(pid) != nil, let descriptor = result(line) {
+          folders.insert(descriptor)
+        } else if let open = line.range(of: "fsync("), folders.contains(String(line[open.upperBound...].prefix { $0.isNumber })) {
+          synced = index
+          break
+        }
+      }
+      let nextRecord = after.firstIndex { $0.contains("write(") && $0.contains("{\\\"seq\\\":") }
+      #expect(synced != nil, "the log's folder is not synced after the rename at trace line \(renamed + 1): \(after.prefix(8).joined(separator: " / "))")
+      if let synced, let nextRecord { #expect(synced < nextRecord, "a record was written before the folder's sync") }
+    }
+  }
 }

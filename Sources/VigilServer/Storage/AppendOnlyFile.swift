@@ -60,7 +60,21 @@ final class AppendOnlyFile {
       throw Failure(
         description: "cannot append to \(path): \(reason) (another vigild writing the same file? each needs its own)")
     }
+    // The folder's entries (the file just made, a rotation's renames) reach the disk before
+    // anything is acknowledged from the file: a sync of the file alone does not promise its
+    // name survives a power failure. At start, and at each rotation or reopen: rare.
+    syncFolder(of: path)
     return descriptor
+  }
+
+  /// Syncs the folder that holds `path` (what a file system that cannot sync a folder
+  /// refuses is left at that).
+  static func syncFolder(of path: String) {
+    let folder = FolderPath.of(path)
+    let descriptor = Glibc.open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard descriptor >= 0 else { return }
+    _ = fsync(descriptor)
+    close(descriptor)
   }
 
   /// Opens the path again (after the file was rotated away): the new file, or the same.
