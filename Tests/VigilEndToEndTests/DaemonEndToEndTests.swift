@@ -518,6 +518,8 @@ struct DaemonEndToEndTests {
     #expect(try daemon.exchange(Self.report("RO-1"))["duplicate"] as? Bool == true)
     let storage = try #require(try daemon.exchange(#"{"op":"status"}"#)["storage"] as? [String: Any])
     #expect(storage["ok"] as? Bool == false, "\(storage)")
+    // `failures` counts commits, as the log does: RO-2's, not the reopen asked for.
+    #expect(storage["failures"] as? Int == 1, "\(storage)")
     // A ping or a check still answers: nothing to write.
     #expect(try daemon.exchange(#"{"op":"ping"}"#)["op"] as? String == "pong")
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

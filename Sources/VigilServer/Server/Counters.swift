@@ -53,9 +53,11 @@ final class Counters: Sendable {
   }
 
   /// A commit that could not be written (each of its reports is refused as `storage`).
-  func storageFailed(_ message: String, at time: String) {
+  /// `commit`: a commit was not written (counted); else the files could not be reopened on
+  /// request, which fails until a commit goes through but is no commit lost.
+  func storageFailed(_ message: String, at time: String, commit: Bool = true) {
     values.withLockedValue {
-      $0.storageFailures += 1
+      if commit { $0.storageFailures += 1 }
       $0.lastStorageError = (time, message)
       $0.storageFailing = true
     }

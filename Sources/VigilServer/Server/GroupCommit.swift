@@ -132,8 +132,10 @@ final class GroupCommit: @unchecked Sendable {
         // nothing is acknowledged that is not at `alerts.path` and in the journal.
         self.reopenOwed = true
         self.storageFailing = true
+        // Failing from now on, but no commit was lost: `failures` counts commits, as the
+        // log's "written again, after N that could not be" does.
         self.counters.storageFailed(
-          "\(error)", at: UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds()))
+          "\(error)", at: UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds()), commit: false)
         throw error
       }
     }
