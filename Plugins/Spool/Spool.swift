@@ -320,8 +320,24 @@ struct SpoolFile {
       // The file as it is when its pass starts: one replaced or changed during the pass is
       // told apart at its end, or when reading it fails.
       let startedAs = (identity: SpoolProgress.identity(of: path), inode: SpoolProgress.inode(of: path))
+      // Read through a descriptor opened without following a link, and checked a regular
+      // file: a link swapped in after the checks above (a race a dropper can win while the
+      // mapping loads) is not read.
+      let descriptor = Self.openWithoutForeignLinks(path)
+      guard descriptor >= 0 else {
+        if errno == ELOOP {
+          return failing("it is a symbolic link another user made (vigild would read its target with its own rights)", context)
+        }
+        if errno == EINVAL {
+          return failing("it is not a regular file: the spool reads files only (write one and rename it in)", context)
+        }
+        return failing("cannot open it: \(String(cString: strerror(errno)))", context)
+      }
+      defer { close(descriptor) }
+      let reading = "/proc/self/fd/\(descriptor)"
+      func named(_ error: any Error) -> String { "\(error)".replacingOccurrences(of: reading, with: path) }
       do {
-        var reader = try Self.open(path, mapping: mapping)
+        var reader = try TableOpening.reader(for: reading, name: path, mapping: mapping)
         let mapper = RowMapper(mapping: mapping, table: reader)
         if let problem = mapper.missingColumnsProblem(header: reader.header, partRead: reader.partRead) {
           return failing(problem, context)
@@ -428,10 +444,28 @@ struct SpoolFile {
         }
       } catch {
         // The reason is the file's that was read; another now at its path is not moved.
-        if SpoolProgress.inode(of: path) == startedAs.inode { return failing("\(error)", context) }
-        return putAway { finishReplaced(failure: "\(error)") }
+        if SpoolProgress.inode(of: path) == startedAs.inode { return failing(named(error), context) }
+        return putAway { finishReplaced(failure: named(error)) }
       }
     }
+  }
+
+  /// `path` opened for reading, not blocking (a named pipe swapped in), a link followed only
+  /// when vigild's user or root made it; -1 with `errno` ELOOP for another's link, EINVAL
+  /// for what is not a regular file.
+  static func openWithoutForeignLinks(_ path: String) -> Int32 {
+    var descriptor = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+    if descriptor < 0, errno == ELOOP, !SpoolFolders.isForeignLink(path) {
+      descriptor = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+    }
+    guard descriptor >= 0 else { return -1 }
+    var status = stat()
+    guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+      close(descriptor)
+      errno = EINVAL
+      return -1
+    }
+    return descriptor
   }
 
   /// To failed/, with `reason`, said in vigild's log as well (status shows no file).
@@ -596,9 +630,5 @@ struct SpoolFile {
       index += 1
     }
     return candidate
-  }
-
-  static func open(_ path: String, mapping: Mapping) throws -> any TableReader {
-    try TableOpening.reader(for: path, mapping: mapping)
   }
 }

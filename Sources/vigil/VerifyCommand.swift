@@ -193,7 +193,11 @@ struct Verify: ParsableCommand {
     // log was emptied, whatever else lies beside it — a compressed or dated name is not
     // read, and says nothing of what was in the log (an empty `alerts.jsonl.7.gz` made
     // `ok: no records` of a wiped log).
-    if verifier.records == 0, let head, head.seq > 0, let file = files.last, self.files.isEmpty || head != nil {
+    // (Files named on the command line: only when nothing rotated is beside the log, as the
+    // rotated files they leave out may hold the records.)
+    if verifier.records == 0, let head, head.seq > 0, let file = files.last,
+      self.files.isEmpty || !RotatedFiles.anyRotated(beside: file)
+    {
       let rotated = RotatedFiles.rotated(beside: file)
       let read = Set(files)
       let unread = (rotated.plain.filter { !read.contains($0) } + rotated.compressed).map { ($0 as NSString).lastPathComponent }

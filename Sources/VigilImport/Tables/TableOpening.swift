@@ -3,12 +3,14 @@ import Foundation
 /// A reader for a file by its mapping's `format`, else by the file's extension: what
 /// `vigil import` and the spool source both open files with.
 public enum TableOpening {
-  public static func reader(for path: String, mapping: Mapping) throws -> any TableReader {
+  /// `name`, the file's own name when `path` reaches it otherwise (`/proc/self/fd/N`, a
+  /// descriptor opened without following links): its extension tells the format.
+  public static func reader(for path: String, name: String? = nil, mapping: Mapping) throws -> any TableReader {
     var isFolder: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
       throw TableError(row: nil, "it is a directory: give the files in it")
     }
-    let named = (path as NSString).pathExtension.lowercased()
+    let named = ((name ?? path) as NSString).pathExtension.lowercased()
     let format = mapping.format ?? named
     do {
       return try open(path, as: format, mapping: mapping)

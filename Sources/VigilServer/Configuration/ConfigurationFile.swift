@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 /// Where the configuration comes from, and the command-line flags that override it
 /// (docs/vigild.md: each flag overrides its key; `--rules` replaces `rules.paths`).
@@ -60,6 +61,20 @@ public struct ConfigurationSource: Sendable {
   /// configuration: the built-in defaults) and a named pipe or process substitution
   /// (`--config <(generate)`) report none.
   static func text(of path: String) throws -> String {
+    // A stream gives its text once: a command that reads the configuration twice (the
+    // socket's path, then the rest) gets the same text again, not an empty second read.
+    var status = stat()
+    let isStream = stat(path, &status) == 0 && status.st_mode & S_IFMT != S_IFREG
+    if isStream, let read = streamed.withLockedValue({ $0[path] }) { return read }
+    let text = try readText(of: path)
+    if isStream { streamed.withLockedValue { $0[path] = text } }
+    return text
+  }
+
+  /// What was read from configurations that are streams, by path.
+  private static let streamed = NIOLockedValueBox<[String: String]>([:])
+
+  private static func readText(of path: String) throws -> String {
     guard let handle = FileHandle(forReadingAtPath: path) else {
       throw ConfigurationFileError(path: path, reason: reason(path: path))
     }

@@ -260,10 +260,13 @@ public final class SinkDelivery: @unchecked Sendable {
     }
   }
 
-  /// Halves the next batches, down to one record.
+  /// Halves the next batches, down to one record — or to the parts the destination takes a
+  /// call (the webhook's request): smaller would change a failed request's records, which
+  /// must come again as they were, under the same key.
   private func shrinkBatch() {
+    let floor = min(Self.batchLimit, max(1, destination.recordsPerDelivery ?? 1))
     state.withLockedValue { state in
-      state.batchSize = max(1, state.batchSize / 2)
+      state.batchSize = max(floor, state.batchSize / 2)
       state.fullBatchesSinceResize = 0
     }
   }

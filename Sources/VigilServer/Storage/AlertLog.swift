@@ -367,11 +367,13 @@ public final class AlertLog {
       headReplaced = true
     }
     if headDescriptor < 0 {
-      headDescriptor = open(headPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-      // A folder, say, put at its path: not written over.
-      if headDescriptor >= 0, (try? FileManager.default.attributesOfItem(atPath: headPath)[.type] as? FileAttributeType) != .typeRegular {
+      // Not blocking on a named pipe put at its path; and only a regular file is written.
+      headDescriptor = open(headPath, O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0o600)
+      var status = stat()
+      if headDescriptor >= 0, fstat(headDescriptor, &status) != 0 || status.st_mode & S_IFMT != S_IFREG {
         close(headDescriptor)
         headDescriptor = -1
+        errno = EINVAL
       }
     }
     let written = headDescriptor < 0 ? -1 : text.withUnsafeBytes { pwrite(headDescriptor, $0.baseAddress, $0.count, 0) }
