@@ -79,8 +79,9 @@ struct SpoolFeed: ReportFeed {
     // same name is another file, and is read.
     var stuck: [String: (identity: String, stuck: SpoolFile.Stuck, at: Date)] = [:]
     while !context.isStopping {
-      SpoolPending.settle(in: folder + "/done")
-      SpoolPending.settle(in: folder + "/failed")
+      for kept in ["done", "failed"] where !SpoolFolders.isForeignLink(folder + "/" + kept) {
+        SpoolPending.settle(in: folder + "/" + kept)
+      }
       // One taken out of the spool while it waited to be put away: its pass's verdicts
       // are kept all the same, in done/ as `NAME.removed.verdicts` (read now, before the
       // sweep drops its progress), as soon as they can be written.
@@ -562,6 +563,12 @@ struct SpoolFile {
     }
     var isFolder: ObjCBool = false
     let modes = sharedModes
+    // Checked again as the file is moved, not only at the pass's start: a link another
+    // user put at done/ meanwhile would have vigild move files wherever it points.
+    if SpoolFolders.isForeignLink(folder) {
+      errno = ELOOP
+      return "cannot put \(path) away: \(folder) is a symbolic link another user made; remove it"
+    }
     if !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
       guard mkdir(folder, 0o700) == 0 || errno == EEXIST else { return cannot("create the folder") }
       chmod(folder, modes.folder)

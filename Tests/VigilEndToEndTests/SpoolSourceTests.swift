@@ -342,6 +342,24 @@ struct SpoolSourceTests {
     #expect(Self.read(reason)?.hasPrefix("it is a symbolic link another user made") == true, "\(Self.read(reason) ?? "")")
     #expect(Self.read(reason)?.contains("secret-words") == false)
     #expect(eventually { daemon.log().contains("leak.csv could not be imported, and is in") })
+
+    // done/ made a link by another user: nothing is moved through it.
+    let elsewhere = directory.path + "/elsewhere"
+    try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: false)
+    chmod(elsewhere, 0o777)
+    chmod(directory.path + "/spool", 0o777)
+    let done = try ChildProcess.run(
+      "/usr/bin/setpriv",
+      ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/ln", "-s", elsewhere, directory.path + "/spool/done"], in: "/")
+    chmod(directory.path + "/spool", 0o755)
+    #expect(done.status == 0, "\(done.standardError)")
+    try Self.drop(try String(contentsOfFile: Self.example, encoding: .utf8), as: "through.csv", in: directory)
+    func problem() -> String? {
+      ((try? daemon.exchange(#"{"op":"status"}"#)["sources"] as? [[String: Any]])?.first?["problem"]) as? String
+    }
+    #expect(eventually(within: 60) { problem()?.contains("done is a symbolic link another user made") == true }, "\(problem() ?? "")")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere).isEmpty)
+    #expect(FileManager.default.fileExists(atPath: directory.path + "/spool/hxl-incidents/through.csv"))
     expectCleanStop(daemon)
   }
 
