@@ -848,18 +848,23 @@ class Run:
             check("\u202e" not in (shown.get(alert["seq"]) or ""), f"live row {alert['seq']} holds a raw U+202E")
         # an Arabic place in a live row is isolated as the server's pages isolate it: the
         # sentence left to right, the place in a <bdi> right to left
+        def live_message_cells(report, what):
+            """Submits `report`; once its alerts show live, its first alert and the message
+            cells of its row: [direction, the texts of its <bdi>s, its text]."""
+            alerts = self.submit([report])[0]["alerts"]
+            check(alerts, f"the {what} live report raised no alert")
+            self.browser.wait(lambda: all(self.browser.all(f'tr[data-seq="{a["seq"]}"]') for a in alerts),
+                              LIVE_DEADLINE_S, f"the {what} report's alerts did not appear live within {LIVE_DEADLINE_S}s")
+            return alerts[0], self.browser.js("""return Array.from(document.querySelectorAll(
+                  'tr[data-seq="' + arguments[0] + '"] td.message')).map(function (td) {
+                  return [getComputedStyle(td).direction, Array.from(td.querySelectorAll('bdi')).map(function (b) {
+                    return b.textContent; }), td.textContent]; });""", str(alerts[0]["seq"]))
+
         arabic = dict(LIVE_REPORT, id="VB-LIVE-AR", occurred_at="2016-09-05T11:30:00+03:00",
                       location=dict(LIVE_REPORT["location"], place="كفر زيتا"))
-        alerts = self.submit([arabic])[0]["alerts"]
-        check(alerts, "the Arabic live report raised no alert")
-        self.browser.wait(lambda: all(self.browser.all(f'tr[data-seq="{a["seq"]}"]') for a in alerts),
-                          LIVE_DEADLINE_S, f"the Arabic report's alerts did not appear live within {LIVE_DEADLINE_S}s")
-        live_cells = self.browser.js("""return Array.from(document.querySelectorAll(
-              'tr[data-seq="' + arguments[0] + '"] td.message')).map(function (td) {
-              return [getComputedStyle(td).direction, Array.from(td.querySelectorAll('bdi')).map(function (b) {
-                return b.textContent; }), td.textContent]; });""", str(alerts[0]["seq"]))
+        first, live_cells = live_message_cells(arabic, "Arabic")
         check(live_cells and live_cells[0][0] == "ltr" and "كفر زيتا" in live_cells[0][1]
-              and live_cells[0][2] == as_displayed(alerts[0]["message"]).strip(),
+              and live_cells[0][2] == as_displayed(first["message"]).strip(),
               f"the live row of an Arabic place is not isolated as the server's: {live_cells}")
         # an English rule's message runs left to right however many Arabic letters a report
         # brings into it: its rule's words decide (message_direction), not the majority
@@ -867,14 +872,7 @@ class Run:
                       "خلف المدرسة الابتدائية الثانية وسوق الخضار المركزي")
         heavy = dict(LIVE_REPORT, id="VB-LIVE-AR2", occurred_at="2016-09-05T12:30:00+03:00",
                      location=dict(LIVE_REPORT["location"], place=long_place))
-        alerts = self.submit([heavy])[0]["alerts"]
-        check(alerts, "the Arabic-heavy live report raised no alert")
-        self.browser.wait(lambda: all(self.browser.all(f'tr[data-seq="{a["seq"]}"]') for a in alerts),
-                          LIVE_DEADLINE_S, f"the Arabic-heavy report's alerts did not appear live within {LIVE_DEADLINE_S}s")
-        heavy_cells = self.browser.js("""return Array.from(document.querySelectorAll(
-              'tr[data-seq="' + arguments[0] + '"] td.message')).map(function (td) {
-              return [getComputedStyle(td).direction, Array.from(td.querySelectorAll('bdi')).map(function (b) {
-                return b.textContent; }), td.textContent]; });""", str(alerts[0]["seq"]))
+        _, heavy_cells = live_message_cells(heavy, "Arabic-heavy")
         check(heavy_cells and heavy_cells[0][0] == "ltr" and long_place in heavy_cells[0][1],
               f"the live row of an Arabic-heavy English message does not run left to right: {heavy_cells}")
         # a filtered list does not take a live alert that does not match

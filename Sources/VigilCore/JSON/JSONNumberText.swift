@@ -30,21 +30,8 @@ public enum JSONNumberText {
       index += 1
     }
     if allZero { return true }
-    var exponent = 0
-    if index < text.count, text[index] | 0x20 == UInt8(ascii: "e") {
-      index += 1
-      var negative = false
-      if index < text.count, text[index] == UInt8(ascii: "-") || text[index] == UInt8(ascii: "+") {
-        negative = text[index] == UInt8(ascii: "-")
-        index += 1
-      }
-      while index < text.count, text[index] &- UInt8(ascii: "0") < 10 {
-        // Past a billion, the answer is the same: a fraction when negative.
-        exponent = min(exponent * 10 + Int(text[index] - UInt8(ascii: "0")), 1_000_000_000)
-        index += 1
-      }
-      if negative { exponent = -exponent }
-    }
+    // Past a billion, the answer is the same: a fraction when negative.
+    let exponent = Self.exponent(text, from: index, limit: 1_000_000_000)
     // The digits without their trailing zeros, times ten to this power.
     return exponent - fractionDigits + trailingZeros >= 0
   }
@@ -88,22 +75,27 @@ public enum JSONNumberText {
       output.append(UInt8(ascii: "0"))
       return
     }
-    let limit = 1_000_000_000_000_000
-    var exponent = 0
-    if index < text.count, text[index] | 0x20 == UInt8(ascii: "e") {
-      index += 1
-      var negativeExponent = false
-      if index < text.count, text[index] == UInt8(ascii: "-") || text[index] == UInt8(ascii: "+") {
-        negativeExponent = text[index] == UInt8(ascii: "-")
-        index += 1
-      }
-      while index < text.count, text[index] &- UInt8(ascii: "0") < 10 {
-        exponent = min(exponent * 10 + Int(text[index] - UInt8(ascii: "0")), limit)
-        index += 1
-      }
-      if negativeExponent { exponent = -exponent }
-    }
+    let exponent = Self.exponent(text, from: index, limit: 1_000_000_000_000_000)
     output.append(UInt8(ascii: "e"))
     output.append(contentsOf: String(exponent - fractionDigits + trailingZeros).utf8)
+  }
+
+  /// The exponent written at `index` (`e-7`, `E+12`; 0 when there is none), its magnitude
+  /// taken as at most `limit`.
+  private static func exponent(_ text: UnsafeBufferPointer<UInt8>, from start: Int, limit: Int) -> Int {
+    var index = start
+    guard index < text.count, text[index] | 0x20 == UInt8(ascii: "e") else { return 0 }
+    index += 1
+    var negative = false
+    if index < text.count, text[index] == UInt8(ascii: "-") || text[index] == UInt8(ascii: "+") {
+      negative = text[index] == UInt8(ascii: "-")
+      index += 1
+    }
+    var exponent = 0
+    while index < text.count, text[index] &- UInt8(ascii: "0") < 10 {
+      exponent = min(exponent * 10 + Int(text[index] - UInt8(ascii: "0")), limit)
+      index += 1
+    }
+    return negative ? -exponent : exponent
   }
 }
