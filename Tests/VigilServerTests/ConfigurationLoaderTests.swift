@@ -332,7 +332,14 @@ struct ConfigurationLoaderTests {
     #expect {
       try source.load(knownPlugins: Self.plugins, enabledByDefault: Self.plugins)
     } throws: { error in
-      "\(error)" == "cannot read the configuration \(notText): not UTF-8 text (the byte at offset 7 is not)"
+      "\(error)" == "cannot read the configuration \(notText): not UTF-8 text (the byte at offset 7, line 1 column 8, is not)"
+    }
+    // A real U+FFFD (three bytes, valid UTF-8) before the bad byte is not the bad byte.
+    try Data("# \u{FFFD}\nnode: a".utf8 + [0xC3] + Data("\n".utf8)).write(to: URL(fileURLWithPath: notText))
+    #expect {
+      try source.load(knownPlugins: Self.plugins, enabledByDefault: Self.plugins)
+    } throws: { error in
+      "\(error)" == "cannot read the configuration \(notText): not UTF-8 text (the byte at offset 13, line 2 column 8, is not)"
     }
   }
 }

@@ -27,13 +27,20 @@ public enum TextPlace {
 
   /// Where the first byte sequence that is not UTF-8 begins; nil when the text is UTF-8.
   public static func firstInvalidUTF8(in bytes: [UInt8]) -> (line: Int, column: Int)? {
+    firstInvalidUTF8Offset(in: bytes).map { of(offset: $0, in: bytes) }
+  }
+
+  /// The offset of the first byte sequence that is not UTF-8; nil when the text is UTF-8.
+  /// (Counted by decoding, not by looking for U+FFFD in a repaired string: the text may
+  /// hold a real U+FFFD before its first bad byte.)
+  public static func firstInvalidUTF8Offset(in bytes: some Collection<UInt8>) -> Int? {
     var parser = Unicode.UTF8.ForwardParser()
     var iterator = bytes.makeIterator()
     var offset = 0
     while true {
       switch parser.parseScalar(from: &iterator) {
       case .valid(let encoded): offset += encoded.count
-      case .error: return of(offset: offset, in: bytes)
+      case .error: return offset
       case .emptyInput: return nil
       }
     }

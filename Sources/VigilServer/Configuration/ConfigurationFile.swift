@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import VigilCore
 
 /// Where the configuration comes from, and the command-line flags that override it
 /// (docs/vigild.md: each flag overrides its key; `--rules` replaces `rules.paths`).
@@ -91,8 +92,10 @@ public struct ConfigurationSource: Sendable {
       throw ConfigurationFileError(path: path, reason: "it holds more than \(largest >> 20) MiB")
     }
     guard let text = String(validating: bytes, as: UTF8.self) else {
-      let valid = String(decoding: bytes, as: UTF8.self).prefix { $0 != "\u{FFFD}" }.utf8.count
-      throw ConfigurationFileError(path: path, reason: "not UTF-8 text (the byte at offset \(valid) is not)")
+      let offset = TextPlace.firstInvalidUTF8Offset(in: bytes) ?? 0
+      let place = TextPlace.of(offset: offset, in: [UInt8](bytes))
+      throw ConfigurationFileError(
+        path: path, reason: "not UTF-8 text (the byte at offset \(offset), line \(place.line) column \(place.column), is not)")
     }
     return text
   }
