@@ -229,10 +229,9 @@ struct ControlMap: Sendable {
     let longitude = part("lon")
     let occurredAt = ReportSchema.field("occurred_at")?.read
     return { report in
-      // The date as the report writes it: its own local date.
-      guard case .timestamp(let time)? = occurredAt?(report),
-        let day = time.text.withUTF8({ Reach.day($0) })
-      else { return nil }
+      // The date in Syria, whatever offset the report writes its time with.
+      guard case .timestamp(let time)? = occurredAt?(report) else { return nil }
+      let day = SyrianDay.of(seconds: time.seconds)
       // The most precise way first; a way that finds no entry for that day gives way to the next.
       if case .number(let lat)? = latitude?(report), case .number(let lon)? = longitude?(report) {
         let covering = covering(lat: lat, lon: lon, day: day)
@@ -379,8 +378,11 @@ struct ControlMap: Sendable {
   static let siteJoints: Set<[String]> = [["in"], ["of"], ["at"], ["في"]]
 
   /// What a part may start with to say which kind of place follows: "the city of Raqqa".
-  static let kindOpenings: [[String]] = ["the city of", "city of", "the town of", "town of", "the village of", "village of"]
-    .map { NameNormalizer.words(of: $0) }
+  static let kindOpenings: [[String]] = [
+    "the city of", "city of", "the town of", "town of", "the village of", "village of",
+    "the centre of", "centre of", "the center of", "center of", "the city centre of", "the city center of",
+  ]
+  .map { NameNormalizer.words(of: $0) }
 
   /// A part of a place text as written, without what says only that it is where something
   /// happened — a first word "in" or "في" ("in Raqqa city", "في مدينة الرقة"; "near" is not
@@ -435,10 +437,13 @@ struct ControlMap: Sendable {
   /// seem to run from the widest.
   static func placeParts(_ text: String) -> [PlacePart] {
     var parts: [PlacePart] = []
-    for piece in partPieces(text) {
+    let pieces = partPieces(text).flatMap { piece in
+      atCountryside(piece.text).enumerated().map { (text: $0.element, bracketed: piece.bracketed && $0.offset == 0) }
+    }
+    for piece in pieces {
       let written = withoutLocatives(piece.text)
       let words = PlaceWords.words(of: written)
-      guard !words.isEmpty, !countryNames.contains(words) else { continue }
+      guard !words.isEmpty, !isCountry(words) else { continue }
       var bare = words.filter { !qualifiers.contains($0) }
       // A part of kind words alone says nothing of where: no part. One that names a site
       // alone ("hospital, Raqqa") is a part that names no place, so that what follows it is
@@ -471,6 +476,54 @@ struct ControlMap: Sendable {
   /// Syria, as place texts name it after a place.
   static let countryNames: Set<[String]> = Set(
     ["Syria", "Syrian Arab Republic", "سوريا", "سورية", "الجمهورية العربية السورية"].map(PlaceWords.words(of:)))
+
+  /// Words of a direction or a region of the country: "northern Syria", "شمال سوريا",
+  /// "north-east Syria", "شمال شرق سوريا" say no more of where than "Syria" does.
+  static let directionWords = Set(
+    [
+      "north", "northern", "south", "southern", "east", "eastern", "west", "western", "central",
+      "northeast", "northeastern", "northwest", "northwestern", "southeast", "southeastern", "southwest", "southwestern",
+      "شمال", "شمالي", "جنوب", "جنوبي", "شرق", "شرقي", "غرب", "غربي", "وسط",
+    ].flatMap(PlaceWords.words(of:)))
+
+  /// Whether a part's words are the country, alone or after words of a direction, or
+  /// those words alone (what is left of "northern Syria" once the country that ends a
+  /// part is dropped).
+  static func isCountry(_ words: [String]) -> Bool {
+    let rest = words.drop { directionWords.contains($0) }
+    return rest.isEmpty || countryNames.contains(Array(rest))
+  }
+
+  /// A piece of a place text split where its countryside begins, which reports write
+  /// without a separator: "مدينة الباب بريف حلب الشرقي" (the town of al-Bab in the
+  /// eastern Aleppo countryside) is al-Bab, then "ريف حلب الشرقي"; "Manbij in the Aleppo
+  /// countryside" and "Manbij in rural Aleppo" are Manbij, then the countryside. So the
+  /// town is read as a first part is ("Manbij, Aleppo countryside"), and a countryside
+  /// that is a governorate ("دوما بريف دمشق": ريف دمشق, Rural Damascus) is read as one. A
+  /// text that starts with the countryside ("ريف حلب", "rural Idlib") is not split: it
+  /// names no town.
+  static func atCountryside(_ text: String) -> [String] {
+    let tokens = text.split(whereSeparator: { $0.isWhitespace })
+    guard tokens.count > 2 else { return [text] }
+    for index in 1..<(tokens.count - 1) {
+      let word = NameNormalizer.words(of: String(tokens[index]))
+      // ريف, بريف, وريف (the article-less countryside of the name after it).
+      if word == ["ريف"] {
+        let before = tokens[..<index].dropLast(NameNormalizer.words(of: String(tokens[index - 1])) == ["في"] ? 1 : 0)
+        guard !before.isEmpty else { return [text] }
+        return [before.joined(separator: " "), "ريف " + tokens[(index + 1)...].joined(separator: " ")]
+      }
+      // "in the Aleppo countryside", "in the countryside of Aleppo", "in rural Aleppo".
+      if word == ["in"] {
+        let rest = tokens[(index + 1)...].map { NameNormalizer.words(of: String($0)) }.joined()
+        let after = rest.first == "the" ? Array(rest.dropFirst()) : Array(rest)
+        // ("the eastern Aleppo countryside", "rural Idlib", "Rif Dimashq", "eastern rural Homs")
+        let countryside = after.contains("countryside") || after.prefix(2).contains { ["rural", "rif", "reef"].contains($0) }
+        if countryside { return [tokens[..<index].joined(separator: " "), tokens[(index + 1)...].joined(separator: " ")] }
+      }
+    }
+    return [text]
+  }
 
   /// The separators of a place text's parts, besides " - ".
   static let separators: Set<Unicode.Scalar> = [",", "،", ";", "؛", "/", "(", ")", "[", "]", "–", "—"]

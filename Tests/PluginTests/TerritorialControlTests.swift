@@ -76,6 +76,13 @@ struct TerritorialControlTests {
     ("2016-08-12", #""place":"Manbij""#, "others"),
     ("2016-08-11T23:30:00+03:00", #""place":"مدينة منبج""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
     ("2014-01-22", #""place":"Manbij""#, "unknown"),
+    // The date in Syria, whatever the offset: 22:30 UTC on 11 August was 01:30 on the 12th
+    // in Damascus (UTC+3 in summer), and 00:30 at +05:00 on the 12th was 22:30 on the 11th.
+    ("2016-08-11T22:30:00Z", #""place":"Manbij""#, "others"),
+    ("2016-08-11T20:00:00-05:00", #""place":"Manbij""#, "others"),
+    ("2016-08-12T00:30:00+05:00", #""place":"Manbij""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-08-11T20:59:59Z", #""place":"Manbij""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-08-11T21:00:00Z", #""place":"Manbij""#, "others"),
     // By coordinates, whatever the place name says; outside every circle, by name.
     ("2016-06-01", #""place":"Damascus","lat":36.53,"lon":37.96"#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
     ("2016-06-01", #""place":"Damascus","lat":33.51,"lon":36.29"#, "others"),
@@ -109,6 +116,19 @@ struct TerritorialControlTests {
     ("2016-06-01", #""place":"in the city of Idlib""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
     ("2016-06-01", #""place":"وسط إدلب""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
     ("2016-06-01", #""place":"داخل مدينة منبج""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"centre of Idlib""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    ("2016-06-01", #""place":"the city centre of Idlib""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    // The town, then its countryside without a separator, as Arabic reports write it.
+    ("2016-06-01", #""place":"مدينة منبج بريف حلب الشرقي""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"منبج في ريف حلب""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"Manbij in the eastern Aleppo countryside""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"Manbij in rural Aleppo""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    // The countryside alone, or a countryside that is the governorate, is no town.
+    ("2016-06-01", #""place":"ريف منبج""#, "unknown"),
+    ("2016-06-01", #""place":"Kafr Nabudah in rural Idlib""#, "unknown"),
+    // A direction of the country says no more of where than the country.
+    ("2016-06-01", #""place":"Idlib, northern Syria""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    ("2016-06-01", #""place":"إدلب، شمال غرب سوريا""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
     // A site in the town (a market, a hospital), before or after its name, or
     // joined to it: the town. Not when the site word is read into a name ("Ein" is no "in").
     ("2016-06-01", #""place":"Manbij market""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),

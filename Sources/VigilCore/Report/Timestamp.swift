@@ -129,7 +129,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
   }
 
   /// Days from 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's algorithm).
-  static func daysSinceEpoch(year: Int64, month: Int64, day: Int64) -> Int64 {
+  public static func daysSinceEpoch(year: Int64, month: Int64, day: Int64) -> Int64 {
     let shiftedYear = month <= 2 ? year - 1 : year
     let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
     let yearOfEra = shiftedYear - era * 400
