@@ -65,7 +65,9 @@ enum PlaceWords {
       case ("e", _): letter = "i"
       default: break
       }
-      if folded.last != letter { folded.append(letter) }
+      // A doubled letter is one (Raqqa, Raqa); a doubled digit is another number (Sector
+      // 11 is not Sector 1).
+      if folded.last != letter || letter.properties.numericType != nil { folded.append(letter) }
       index += 1
     }
     scalars = folded

@@ -65,27 +65,32 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
       return members.contains { $0.key == TerritorialControl.itemKind }
     }
     let control = TerritorialControl.functions(items: items.filter(isControl))
-    var places: [(key: String, aliases: [Alias], except: [Alias])] = []
+    var places: [(key: String, aliases: [Alias], except: [Alias], governorate: String?)] = []
     var errors: [RuleError] = []
     if case .failure(let problems) = control { errors += problems.errors }
     var keys = ItemKeys()
     for item in items where !isControl(item) {
       if let twice = keys.note(item, kind: "place") { errors.append(twice) }
-      switch NamedItem.read(item, kind: "place", takesExceptions: true) {
+      let (named, governorate) = Self.governorate(of: item, errors: &errors)
+      switch NamedItem.read(named, kind: "place", takesExceptions: true, alsoKnown: ["governorate"]) {
       case .failure(let problems): errors += problems.errors
       case .success(let place):
         let alias = { (name: String) in Alias(name, words: PlaceWords.words(of: name)) }
-        places.append((place.key, place.names.map(alias), place.except.map(alias)))
+        places.append((place.key, place.names.map(alias), place.except.map(alias), governorate))
       }
     }
     guard errors.isEmpty else { return .failure(RuleSetErrors(errors: errors)) }
-    let known = places.map { (key: ReportText($0.key), aliases: $0.aliases, except: $0.except) }
+    let known = places.map { (key: ReportText($0.key), aliases: $0.aliases, except: $0.except, governorate: $0.governorate) }
     let found = TextCache<ReportText?>()
+    let foundIn = TextCache<ReportText?>()
     // The first place one of whose names the text names outside its exceptions' words:
-    // "Kafr Nubl" is not Nubl, but "Nubl and Zahra, shelled from Kafr Nubl" is.
-    let placeNamed = { @Sendable (text: ReportText) -> ReportText? in
+    // "Kafr Nubl" is not Nubl, but "Nubl and Zahra, shelled from Kafr Nubl" is. A place
+    // of one governorate is passed over where the report names another (`governorate`,
+    // the atlas's key): "Yarmouk, Daraa" is not the Yarmouk camp of Damascus.
+    let placeNamed = { @Sendable (text: ReportText, governorate: String?) -> ReportText? in
       let words = PlaceWords.words(of: text.string)
       return known.first { place in
+        guard ControlMap.mayBeIn(governorate, placeOf: place.governorate) else { return false }
         let excepted = place.except.flatMap { $0.occurrences(in: words) }
         return place.aliases.contains { alias in
           alias.occurrences(in: words).contains { match in
@@ -94,14 +99,37 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
         }
       }?.key
     }
+    // The governorate a report gives a place text: the location's own `governorate` beside
+    // a `place` (`location.place`), else the last later part of the text that names one.
+    let governorates = TextCache<String?>()
+    let governorateOf = { @Sendable (beside: ReportSchema.Field?, report: Report, text: ReportText) -> String? in
+      if let beside, case .text(let named)? = beside.read(report),
+        let key = governorates.value(for: named, compute: { GovernorateAtlas.atlas.region(named: $0.string) })
+      {
+        return key
+      }
+      return governorates.value(for: text) { text in
+        ControlMap.placeParts(text.string).dropFirst().reversed().lazy.compactMap { GovernorateAtlas.atlas.region(named: $0.text) }.first
+      }
+    }
+    let placeIn = { @Sendable (beside: ReportSchema.Field?, report: Report, text: ReportText) -> ReportText? in
+      guard let governorate = governorateOf(beside, report, text) else {
+        return found.value(for: text) { placeNamed($0, nil) }
+      }
+      return foundIn.value(for: ReportText(governorate + "\u{0}" + text.string)) { _ in placeNamed(text, governorate) }
+    }
     // Compared with place keys: a misspelt key is an error, not a comparison never true;
     // with no place listed, any key is.
     let placeKeys = places.map(\.key)
     let place = ConditionFunction(
       name: "place", parameters: [.field(.text)], result: .text, answers: .init(allowed: placeKeys)
-    ) { report, arguments in
-      guard case .field(let field) = arguments[0], case .text(let text)? = field.read(report) else { return nil }
-      return found.value(for: text, compute: placeNamed).map(FieldValue.text)
+    ) { (arguments: [ConditionFunction.Argument]) -> ConditionFunction.Evaluation in
+      guard case .field(let field) = arguments[0] else { return { _ in nil } }
+      let beside = ControlMap.governorateField(besidePlace: field)
+      return { report in
+        guard case .text(let text)? = field.read(report) else { return nil }
+        return placeIn(beside, report, text).map(FieldValue.text)
+      }
     }
     // `place_or_text(field)`: a group of reports about one place. The key of the listed
     // place its first part naming one names ("Rif Dimashq - Madaya" is Madaya), else the
@@ -111,25 +139,58 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
     // city" is Raqqa), and with the governorate another part names: "Old City, Aleppo" and
     // "Homs (Old City)" are two places, not one called Old City.
     let groups = TextCache<ReportText?>()
-    let groupOf = { @Sendable (text: ReportText) -> ReportText? in
+    let groupsIn = TextCache<ReportText?>()
+    let groupOf = { @Sendable (text: ReportText, governorate: String?) -> ReportText? in
       let parts = ControlMap.placeParts(text.string)
-      if let key = parts.lazy.compactMap({ placeNamed(ReportText($0.text)) }).first { return key }
-      if parts.count > 1, let key = placeNamed(text) { return key }
+      if let key = parts.lazy.compactMap({ placeNamed(ReportText($0.text), governorate) }).first { return key }
+      if parts.count > 1, let key = placeNamed(text, governorate) { return key }
       let atlas = GovernorateAtlas.atlas
       let governorates = parts.map { atlas.region(named: $0.text) }
       guard let index = governorates.firstIndex(where: { $0 == nil }) ?? parts.indices.first,
         let words = parts[index].variants.last?.joined(separator: " ")
       else { return nil }
       // By its name as OCHA spells it, as governorate() gives it: "kafr batna (Rural Damascus)".
-      let governorate = governorates.indices.lazy.filter { $0 != index }.compactMap { governorates[$0] }.first
-        .flatMap { key in atlas.regions.first { $0.key == key }?.name }
-      return ReportText(governorate.map { "\(words) (\($0))" } ?? words)
+      // A listed place's name passed over for the report's governorate is said with it, so
+      // as not to be its key: {"place": "Yarmouk", "governorate": "Daraa"} is "yarmouk (Daraa)".
+      let passedOver = governorate != nil && placeNamed(text, nil) != nil
+      let named = governorates.indices.lazy.filter { $0 != index }.compactMap { governorates[$0] }.first
+        ?? (passedOver ? governorate : nil)
+      let name = named.flatMap { key in atlas.regions.first { $0.key == key }?.name }
+      return ReportText(name.map { "\(words) (\($0))" } ?? words)
     }
     let placeOrText = ConditionFunction(name: "place_or_text", parameters: [.field(.text)], result: .text) {
-      report, arguments in
-      guard case .field(let field) = arguments[0], case .text(let text)? = field.read(report) else { return nil }
-      return groups.value(for: text, compute: groupOf).map(FieldValue.text)
+      (arguments: [ConditionFunction.Argument]) -> ConditionFunction.Evaluation in
+      guard case .field(let field) = arguments[0] else { return { _ in nil } }
+      let beside = ControlMap.governorateField(besidePlace: field)
+      return { report in
+        guard case .text(let text)? = field.read(report) else { return nil }
+        guard let governorate = governorateOf(beside, report, text) else {
+          return groups.value(for: text) { groupOf($0, nil) }.map(FieldValue.text)
+        }
+        return groupsIn.value(for: ReportText(governorate + "\u{0}" + text.string)) { _ in groupOf(text, governorate) }
+          .map(FieldValue.text)
+      }
     }
     return .success([place, placeOrText, Self.governorate] + ((try? control.get()) ?? []))
+  }
+
+  /// A place item without its `governorate` member, and that governorate's key in the
+  /// atlas (an unknown one is an error).
+  static func governorate(of item: RuleNode, errors: inout [RuleError]) -> (RuleNode, String?) {
+    guard case .mapping(let members, let position) = item,
+      let member = members.first(where: { $0.key == "governorate" })
+    else { return (item, nil) }
+    let rest = RuleNode.mapping(members.filter { $0.key != "governorate" }, position)
+    guard case .scalar(let scalar) = member.value, !member.value.isNull else {
+      errors.append(RuleError(member.value.position, "a place's governorate must be a value, got \(member.value.kindName)"))
+      return (rest, nil)
+    }
+    guard let key = GovernorateAtlas.atlas.region(named: scalar.text) else {
+      let known = GovernorateAtlas.atlas.regions.map(\.name).joined(separator: ", ")
+      errors.append(
+        RuleError(scalar.position, "a place's governorate '\(scalar.text)' is none of Syria's governorates (\(known), or another of their spellings)"))
+      return (rest, nil)
+    }
+    return (rest, key)
   }
 }

@@ -271,8 +271,20 @@ struct ControlMap: Sendable {
   /// reports write "Damascus" for either ("Darayya, Damascus"), and a name is not taken
   /// for another place over that.
   static func mayBeIn(_ governorate: String?, entry: ControlEntry) -> Bool {
-    guard let governorate, let own = entry.governorateKey, own != governorate else { return true }
+    mayBeIn(governorate, placeOf: entry.governorateKey)
+  }
+
+  /// Whether a place of governorate `own` (the atlas's key; nil: any) may be the place of
+  /// a report in `governorate`, Damascus and Rural Damascus counting as one.
+  static func mayBeIn(_ governorate: String?, placeOf own: String?) -> Bool {
+    guard let governorate, let own, own != governorate else { return true }
     return damascusPair.contains(own) && damascusPair.contains(governorate)
+  }
+
+  /// `location.governorate` beside `location.place`; nil for a text with no such sibling.
+  static func governorateField(besidePlace field: ReportSchema.Field) -> ReportSchema.Field? {
+    guard field.path.hasSuffix(".place") else { return nil }
+    return ReportSchema.field(String(field.path.dropLast("place".count)) + "governorate")
   }
 
   /// Damascus city and Rural Damascus, by their atlas keys.

@@ -129,6 +129,37 @@ struct PluginRuleTests {
     #expect(errors.errors.map(\.description) == ["Rules/x.yaml:3:3: unknown key 'except' in a designation (known: designation, names)"])
   }
 
+  /// A place of one governorate is passed over where the report names another, by a later
+  /// part of its text or by the location's own governorate; the two Damascus count as one.
+  @Test func aPlaceOfOneGovernorateIsNotItsNamesakeElsewhere() throws {
+    let set = try load(
+      """
+      - place: yarmouk
+        names: [Yarmouk, اليرموك]
+        governorate: Damascus
+      - rule: test.yarmouk
+        desc: Yarmouk.
+        condition: place(location.place) = yarmouk
+        output: "%place_or_text(location.place)"
+        priority: info
+      """
+    ).get()
+    for (location, group) in [
+      (#""place":"Yarmouk""#, "yarmouk"), (#""place":"Yarmouk camp, Damascus""#, "yarmouk"),
+      (#""place":"Yarmouk","governorate":"Rural Damascus""#, "yarmouk"), (#""place":"اليرموك، ريف دمشق""#, "yarmouk"),
+      (#""place":"Yarmouk, Daraa""#, nil), (#""place":"اليرموك، درعا""#, nil),
+      (#""place":"Yarmouk","governorate":"Daraa""#, nil), (#""place":"Yarmouk","governorate":"درعا""#, nil),
+    ] as [(String, String?)] {
+      let fired = set.evaluate(try report(#""location":{\#(location)}"#)).map(\.message)
+      #expect(fired == (group.map { [$0] } ?? []), "\(location)")
+    }
+    guard case .failure(let errors) = load("- place: yarmouk\n  names: [Yarmouk]\n  governorate: Yarmoukia\n") else {
+      Issue.record("an unknown governorate loaded")
+      return
+    }
+    #expect(errors.errors.map(\.description).first?.hasPrefix("Rules/x.yaml:3:16: a place's governorate 'Yarmoukia' is none of Syria's governorates") == true)
+  }
+
   /// A function of closed answers is compared with one of them: a misspelling is an error
   /// at its place, not a condition never true; a governorate in any spelling the atlas
   /// knows stands for the one `governorate()` answers.
@@ -205,7 +236,7 @@ struct PluginRuleTests {
         "Rules/x.yaml:5:3: designation nusra is already defined at Rules/x.yaml:3:3",
         "Rules/x.yaml:7:10: a place key is a word of letters, digits and '_'",
         "Rules/x.yaml:8:25: the name '--' has no letters or digits to match",
-        "Rules/x.yaml:9:3: unknown key 'spelling' in a place (known: place, names, except)",
+        "Rules/x.yaml:9:3: unknown key 'spelling' in a place (known: place, names, except, governorate)",
       ])
   }
 
@@ -374,6 +405,13 @@ struct PluginPatternGroupTests {
     // Written without its governorate, a name is a group of its own.
     #expect(try Self.completions(["Kafr Batna", "Kafr Batna, Rif Dimashq"]).isEmpty)
     #expect(try Self.completions(["Kafr Batna", "kafr batna"]).map(\.facts.group) == [["kafr batna"]])
+  }
+
+  /// A number is not a doubled letter: "Sector 11" is not "Sector 1".
+  @Test func numberedPlacesAreTwoGroups() throws {
+    #expect(try Self.completions(["Sector 1", "Sector 11"]).isEmpty)
+    #expect(try Self.completions(["Camp 100", "Camp 10"]).isEmpty)
+    #expect(try Self.completions(["Camp 11", "camp 11"]).map(\.facts.group) == [["camp 11"]])
   }
 
   @Test func anUnlistedArabicPlaceIsShownAsWritten() throws {

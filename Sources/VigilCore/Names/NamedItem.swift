@@ -13,7 +13,11 @@ public struct NamedItem: Sendable {
   public let except: [String]
   public let position: SourcePosition
 
-  public static func read(_ item: RuleNode, kind: String, takesExceptions: Bool = false) -> Result<NamedItem, RuleSetErrors> {
+  /// `alsoKnown`: keys a plugin reads itself and removes before this reads the item,
+  /// named among the known ones when a key is unknown.
+  public static func read(
+    _ item: RuleNode, kind: String, takesExceptions: Bool = false, alsoKnown: [String] = []
+  ) -> Result<NamedItem, RuleSetErrors> {
     guard case .mapping(let members, let position) = item else {
       return .failure(
         RuleSetErrors(errors: [RuleError(item.position, "a \(kind) is a mapping with '\(kind)' and 'names'")]))
@@ -53,7 +57,7 @@ public struct NamedItem: Sendable {
       case "names": names = nameList(member.value, "names")
       case "except" where takesExceptions: except = nameList(member.value, "except")
       default:
-        let known = [kind, "names"] + (takesExceptions ? ["except"] : [])
+        let known = [kind, "names"] + (takesExceptions ? ["except"] : []) + alsoKnown
         errors.append(
           RuleError(member.keyPosition, "unknown key '\(member.key)' in a \(kind) (known: \(known.joined(separator: ", ")))"))
       }
