@@ -126,9 +126,13 @@ struct ControlEntry: Sendable {
     // that name would get both entries, whichever spelling each lists first ("Manbij" in
     // one and "Menbij" in the other's names).
     // (As a report's name finds them: Damascus and Rural Damascus count as one.)
+    // Each name as a report's text is read, with and without its kind words: "Manbij
+    // city" in one entry's names is found by "Manbij" in the other's, and a report of
+    // "Manbij city" gets both.
     if ControlMap.mayBeIn(governorateKey, entry: other), !names.isEmpty, !other.names.isEmpty {
-      let read = Set(names.map(PlaceWords.words(of:)))
-      if other.names.contains(where: { read.contains(PlaceWords.words(of: $0)) }) { return true }
+      let readings = { (name: String) in [PlaceWords.words(of: name)] + ControlMap.placeParts(name).flatMap(\.variants) }
+      let read = Set(names.flatMap(readings))
+      if other.names.contains(where: { readings($0).contains(where: read.contains) }) { return true }
     }
     // The same point whatever the names: a report there is found by its coordinates first.
     if let point, let otherPoint = other.point, point.lat == otherPoint.lat && point.lon == otherPoint.lon { return true }

@@ -279,6 +279,15 @@ struct TerritorialControlTests {
       + "- control: b\n  names: [Yarmouk]\n  governorate: Rural Damascus\n  others: [C]\n  from: 2015-01-01\n  source: s\n"
     let suburbErrors = Self.errorMessages(suburbs)
     #expect(suburbErrors?.contains { $0.hasPrefix("control b overlaps control a") } == true, "\(suburbErrors ?? [])")
+    // A name with a kind word is the name a report finds it by: "Manbij city" is Manbij,
+    // and a report of "Manbij city" would get both entries.
+    for other in ["Manbij city", "مدينة منبج", "the city of Manbij"] {
+      let kindWord =
+        "- control: a\n  names: [Manbij, منبج]\n  governorate: Aleppo\n  designated: [ISIL]\n  from: 2014-01-01\n  source: s\n"
+        + "- control: b\n  names: [\(other)]\n  governorate: Aleppo\n  others: [SDF]\n  from: 2016-06-01\n  source: s\n"
+      let kindErrors = Self.errorMessages(kindWord)
+      #expect(kindErrors?.contains { $0.hasPrefix("control b overlaps control a") } == true, "\(other): \(kindErrors ?? [])")
+    }
   }
 
   /// A key given twice is said once, as defined twice, and not also as an overlap.
