@@ -140,6 +140,37 @@ struct ImportAWSDTests {
     expectCleanStop(daemon)
   }
 
+  /// Aid workers kidnapped are a detention of aid workers, which the detention rules see:
+  /// two real kidnapping rows of 2013, dated into the mapping's period.
+  @Test func aKidnappingOfAidWorkersFiresTheDetentionRules() throws {
+    guard FileManager.default.fileExists(atPath: Self.data.path) else {
+      Issue.record("\(SharedData.missing("awsd-security-incidents.csv"))")
+      return
+    }
+    let text = try String(contentsOf: Self.data, encoding: .utf8)
+    let header = text.prefix { $0 != "\n" }
+    var file = String(header) + "\n"
+    for (row, moved) in [("1759,2013,3,12,", "91759,2016,5,10,"), ("1746,2013,3,17,", "91746,2016,5,11,")] {
+      let line = try #require(text.split(separator: "\n").first { $0.hasPrefix(row) }, "no row \(row)")
+      file += moved + line.dropFirst(row.count) + "\n"
+    }
+    let daemon = try RunningDaemon(rules: TerritorialControlReplayTests.shippedRules())
+    try file.write(toFile: daemon.directory.path + "/kidnappings.csv", atomically: true, encoding: .utf8)
+    let mapping = Self.root.appendingPathComponent("Config/mappings/awsd.yaml").path
+    let run = try ChildProcess.run(
+      "vigil", ["import", "--socket", daemon.socketPath, "--map", mapping, "--json", "kidnappings.csv"], in: daemon.directory.path)
+    #expect(run.status == 0, "\(run.standardError)")
+    let fired = Dictionary(
+      uniqueKeysWithValues: Self.lines(run.standardOutput).filter { $0["file"] != nil }.map { verdict in
+        (verdict["report_id"] as? String ?? "", Set(((verdict["alerts"] as? [[String: Any]]) ?? []).compactMap { $0["rule"] as? String }))
+      })
+    // Kidnapped and killed by the Islamic State: a hostage-taking by a designated group.
+    #expect(fired["AWSD-91759"] == ["detention.humanitarian_or_press_detained", "detention.hostage_taking_by_designated_group"], "\(fired)")
+    // By unknown armed groups.
+    #expect(fired["AWSD-91746"] == ["detention.humanitarian_or_press_detained"], "\(fired)")
+    expectCleanStop(daemon)
+  }
+
   @Test func aMappingNamingAColumnTheFileLacksSaysWhichAndWhere() throws {
     let directory = try TemporaryDirectory()
     try "Incident,Date\nA-1,2016-03-01\n".write(toFile: directory.path + "/incidents.csv", atomically: true, encoding: .utf8)
