@@ -355,15 +355,16 @@ struct JSONRecordsReaderTests {
       [{"incident/date": "2016-03-01", "group": {"Type": "raid"}, "Name": "Ali", "date": null, "where": {"Adm1": "x"}},
        {"incident": {"date": "2016-03-04"}, "name": "Bea", "NAME": "B"}]
       """#
-    let table = try readAll(text, columns: ["type", "name", "TYPE", "incident/date", "adm1", "group/type"])
+    let table = try readAll(text, columns: ["type", "TYPE", "incident/date", "adm1", "group/type"])
     #expect(
       table.rows == [
-        // "type" matches the last segment "Type" case-insensitively. "name" is the key
-        // "name", which record 2 has: over the whole export an exact key wins over a
-        // case-insensitive one, so record 1's "Name" is another field.
-        TableRow(number: 1, cells: ["raid", "", "raid", "2016-03-01", "x", "raid"]),
-        TableRow(number: 2, cells: ["", "Bea", "", "2016-03-04", "", ""]),
+        // "type" matches the last segment "Type" case-insensitively.
+        TableRow(number: 1, cells: ["raid", "raid", "2016-03-01", "x", "raid"]),
+        TableRow(number: 2, cells: ["", "", "2016-03-04", "", ""]),
       ])
+    // "name" is the key "name", which record 2 has, but record 1's "Name" and record 2's
+    // "NAME" answer to it too: one of them would be lost unsaid.
+    #expect(firstError(text, columns: ["name"]).error?.message.contains("differing only in case (NAME, Name, name)") == true)
     let bySegment = try readAll(#"[{"incident/date": "d", "incident": {"type": "t"}}]"#, columns: ["date", "type"])
     #expect(bySegment.rows == [TableRow(number: 1, cells: ["d", "t"])])
   }
@@ -400,5 +401,30 @@ struct JSONRecordsReaderTests {
           "\"killed\" matches several fields of the export (followup/killed, incident/killed); name one in full"))
     let named = firstError(text, columns: ["_id", "incident/killed"])
     #expect(named.rows.map(\.cells) == [["5", ""], ["6", "3"]] && named.error == nil)
+  }
+
+  /// A key differing only in case from the one named is a second field answering to it,
+  /// even where the name is a key exactly: the record that has only the other one would
+  /// lose its value unsaid.
+  @Test func aKeyDifferingOnlyInCaseIsASecondField() {
+    let text = #"[{"_id": 1, "incident": {"killed": 2}}, {"_id": 2, "incident": {"Killed": 3}}]"#
+    let result = firstError(text, columns: ["_id", "incident/killed"])
+    #expect(result.rows.isEmpty)
+    #expect(
+      result.error
+        == TableError(
+          row: nil, column: 2,
+          "\"incident/killed\" matches several fields of the export, differing only in case (incident/Killed, incident/killed); "
+            + "make them one in the export"))
+    let alone = #"[{"_id": 1, "incident": {"killed": 2}}, {"_id": 2, "incident": {"killed": 3}}]"#
+    #expect(firstError(alone, columns: ["_id", "incident/killed"]).rows.map(\.cells) == [["1", "2"], ["2", "3"]])
+  }
+
+  /// Read once (from a pipe), each record decides, and a record with both is refused.
+  @Test func aRecordWithTwoKeysDifferingInCaseIsRefusedWhenReadOnce() {
+    #expect(throws: TableError.self) {
+      try JSONRecordsReader.cells(["killed"], of: ["killed": "2", "Killed": "3"], row: 4)
+    }
+    #expect((try? JSONRecordsReader.cells(["killed"], of: ["killed": "2", "other": "3"], row: 4)) == ["2"])
   }
 }

@@ -544,8 +544,8 @@ public struct RowMapper: Sendable {
     case none
   }
 
-  /// A header name: the column written exactly so, else one differing in case; several
-  /// columns of that name are `several`. A hashtag: the column tagged exactly so; else the
+  /// A header name: the columns written so, in any case; several (`Killed` and `killed`)
+  /// are `several`, since the one not read would lose its values unsaid. A hashtag: the column tagged exactly so; else the
   /// one tagged with more attributes (HXL's rule: `#affected +killed` also finds
   /// `#affected +killed +healthworker`), a `+total` one before others; several such are
   /// `several` (children's and adults' columns are parts, neither the whole); the only one
@@ -561,8 +561,7 @@ public struct RowMapper: Sendable {
     func byName(_ written: String) -> Resolution {
       // The header's invisible marks are gone already; the mapping's go too.
       let name = CellComparison.withoutMarks(written)
-      let exact = header.indices.filter { header[$0] == name }
-      return one(exact.isEmpty ? header.indices.filter { header[$0].caseInsensitiveCompare(name) == .orderedSame } : exact)
+      return one(header.indices.filter { header[$0].caseInsensitiveCompare(name) == .orderedSame })
     }
     switch reference {
     case .header(let name, _): return byName(name)

@@ -103,11 +103,19 @@ public struct JSONRecordsReader: TableReader {
     let indexes = KeyIndexes(keys)
     var bound: [String?] = []
     for (offset, column) in columns.enumerated() {
+      let lowered = column.lowercased()
+      // Another key differing only in case answers to it too: a record that has only that
+      // one would lose its value.
+      if keys.contains(column), let alike = indexes.byLowercased[lowered], alike.count > 1 {
+        throw TableError(
+          row: nil, column: offset + 1,
+          "\"\(column)\" matches several fields of the export, differing only in case (\(alike.sorted().joined(separator: ", "))); "
+            + "make them one in the export")
+      }
       if keys.contains(column) {
         bound.append(column)
         continue
       }
-      let lowered = column.lowercased()
       let steps = [indexes.bySegment[column], indexes.byLowercased[lowered], indexes.byLowercasedSegment[lowered]]
       guard let keys = steps.lazy.compactMap({ $0 }).first else {
         bound.append(nil)
@@ -214,12 +222,20 @@ public struct JSONRecordsReader: TableReader {
     var cells: [String] = []
     cells.reserveCapacity(columns.count)
     for (offset, column) in columns.enumerated() {
+      let lowered = column.lowercased()
       if let value = fields[column] {
+        if fields.count > 1 {
+          if indexes == nil { indexes = KeyIndexes(fields.keys) }
+          if let alike = indexes!.byLowercased[lowered], alike.count > 1 {
+            throw TableError(
+              row: row, column: offset + 1,
+              "\"\(column)\" matches several fields, differing only in case (\(alike.sorted().joined(separator: ", "))); make them one")
+          }
+        }
         cells.append(value)
         continue
       }
       if indexes == nil { indexes = KeyIndexes(fields.keys) }
-      let lowered = column.lowercased()
       let steps = [indexes!.bySegment[column], indexes!.byLowercased[lowered], indexes!.byLowercasedSegment[lowered]]
       var value = ""
       for case let keys? in steps {
