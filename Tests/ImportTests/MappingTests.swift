@@ -483,6 +483,18 @@ struct MappingTests {
     #expect(pair[0] != pair[1] && pair[1] == "T/A-1", "\(pair)")
   }
 
+  /// An identifier is read as a number is: without the invisible marks an Arabic sheet
+  /// leaves, and with Western digits, so one incident saved again in another locale is
+  /// one id, and "already recorded".
+  @Test func anIdsInvisibleMarksAndArabicIndicDigitsMakeNoNewId() throws {
+    let mapper = try Self.mapper(Self.base, header: Self.header)
+    let ids = ["7", "7\u{200F}", "\u{200F}7", "7\u{00A0}", "٧", "۷", "\u{200E}٧\u{200F}"].map { code -> String in
+      guard case .report(_, let id) = mapper.map(TableRow(number: 2, cells: [code, "2016-03-01", "bomb", "", "", "", "", "", "", "", "", ""])) else { return "" }
+      return id
+    }
+    #expect(Set(ids) == ["T/7"], "\(ids)")
+  }
+
   /// A time field from a plain column reads ISO dates (`T`, `t` or a space before the
   /// time) and serials; any other text is refused with its row, never dropped: the report
   /// would be recorded without the field, and its id taken.

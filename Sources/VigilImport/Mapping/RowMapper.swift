@@ -151,7 +151,11 @@ public struct RowMapper: Sendable {
     var report = JSONObjectBuilder()
     // The fields left out because their value was not in the map, and that value.
     var leftOutUnmapped: [String: String] = [:]
-    guard let rawID = value(of: mapping.id.source, row, forDate: false)?.trimmingCharacters(in: .whitespaces), !rawID.isEmpty
+    // Without the invisible marks an Arabic sheet leaves (U+200F) and with Western digits
+    // (`٧` is 7), as numbers are read: a release saved again in another locale names the
+    // same incidents, and must be "already recorded", not recorded twice.
+    guard let written = value(of: mapping.id.source, row, forDate: false),
+      case let rawID = Self.westernDigits(written).trimmingCharacters(in: .whitespaces), !rawID.isEmpty
     else { return .refused("no identifier for the report id (the id's source is empty)") }
     let id = Self.validID(mapping.id.prefix + rawID)
     report.set("id", JSONText.string(id))
