@@ -58,6 +58,20 @@ struct CSVReaderTests {
     #expect(table.rows == [TableRow(number: 2, cells: ["x\ry", "z"])])
   }
 
+  /// A file whose lines end with CRs alone (Excel's "CSV (Macintosh)") is read line by
+  /// line, blank lines and quoted fields as elsewhere, whatever the chunks.
+  @Test(arguments: [4, 64 * 1024])
+  func aFileOfOldMacLineEndsIsReadByItsLines(chunkSize: Int) throws {
+    let table = try readAll("\u{FEFF}ID,Date,Note\r1,04/03/2016,x\r\r2,05/03/2016,\"a\rb\"\r3,06/03/2016,\"q\"\r", chunkSize: chunkSize)
+    #expect(table.header == ["ID", "Date", "Note"])
+    #expect(
+      table.rows == [
+        TableRow(number: 2, cells: ["1", "04/03/2016", "x"]),
+        TableRow(number: 4, cells: ["2", "05/03/2016", "a\rb"]),
+        TableRow(number: 6, cells: ["3", "06/03/2016", "q"]),
+      ])
+  }
+
   @Test func aByteOrderMarkIsSkipped() throws {
     let table = try readAll([0xEF, 0xBB, 0xBF] + Array("Incident ID,Year\n1,2015\n".utf8))
     #expect(table.header == ["Incident ID", "Year"])

@@ -17,7 +17,8 @@ import Foundation
 /// after a closing quote, an unclosed quote and bytes that are not UTF-8 are errors at the
 /// row where the record starts and the column (field) where they are. Lenient where the
 /// intent is plain: a UTF-8 byte order mark is skipped, blank lines and rows of empty cells are skipped, the last
-/// record may lack its line break, a lone CR (not before an LF) is text.
+/// record may lack its line break, a lone CR (not before an LF) is text — unless the file's
+/// lines end with CRs alone (the old Mac line ends: its first line break is a lone CR).
 ///
 /// The reader owns its open file; a copy shares it, so read from one copy only.
 public struct CSVReader: TableReader {
@@ -145,10 +146,29 @@ private struct CSVRecords {
   /// Whether the file cannot be read further (every later `next()` throws the same error).
   var failed: Bool { failure != nil }
 
+  /// How the file ends its lines, decided by its first line break: LF or CRLF, or a CR
+  /// alone — the old Mac line ends (Excel's "CSV (Macintosh)"), where each CR is a line
+  /// break; read otherwise, its rows were one header line, and nothing was imported.
+  private enum LineEnds { case undecided, lineFeeds, carriageReturns }
+  private var lineEnds = LineEnds.undecided
+
   init(source: ChunkSource, maxRecordBytes: Int) throws(TableError) {
     self.source = source
     self.maxRecordBytes = maxRecordBytes
     try skipByteOrderMark()
+  }
+
+  /// After a CR: whether it ends a line alone (no LF after it, in a file whose lines end
+  /// so). The file's first line break decides how its lines end.
+  private mutating func isLoneLineEnd() -> Bool {
+    let beforeLineFeed = peekByte() == Self.lineFeed
+    if lineEnds == .undecided { lineEnds = beforeLineFeed ? .lineFeeds : .carriageReturns }
+    return !beforeLineFeed && lineEnds == .carriageReturns
+  }
+
+  /// After an LF: the file's lines end with LF (or CRLF).
+  private mutating func sawLineFeed() {
+    if lineEnds == .undecided { lineEnds = .lineFeeds }
   }
 
 
@@ -231,8 +251,10 @@ private struct CSVRecords {
           }
           field.append(byte)
         case Self.lineFeed, Self.carriageReturn:
-          // A lone CR is text; LF and CRLF end the record.
-          if byte == Self.carriageReturn {
+          // A lone CR is text (unless the file's lines end so); LF and CRLF end the record.
+          if byte == Self.lineFeed {
+            sawLineFeed()
+          } else if !isLoneLineEnd() {
             guard peekByte() == Self.lineFeed else {
               field.append(byte)
               state = .unquoted
@@ -256,7 +278,12 @@ private struct CSVRecords {
         if byte == Self.quote {
           state = .quoteInQuoted
         } else {
-          if byte == Self.lineFeed { line += 1 }
+          if byte == Self.lineFeed {
+            sawLineFeed()
+            line += 1
+          } else if byte == Self.carriageReturn, isLoneLineEnd() {
+            line += 1
+          }
           field.append(byte)
         }
       case .quoteInQuoted:
@@ -268,6 +295,10 @@ private struct CSVRecords {
           finishField()
           state = .fieldStart
         case Self.lineFeed:
+          sawLineFeed()
+          line += 1
+          return try finishRecord()
+        case Self.carriageReturn where isLoneLineEnd():
           line += 1
           return try finishRecord()
         case Self.carriageReturn where peekByte() == Self.lineFeed:
