@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import VigilCore
-import VigilImport
+@testable import VigilImport
 
 /// Mapping files (docs/import.md): loading with errors at their place, examples run at
 /// load, and each way a row becomes a report.
@@ -121,6 +121,9 @@ struct MappingTests {
     ("1.1.69", "1969-01-01"), ("201603041", nil), ("20161304", nil),
     // Arabic-Indic digits, as monitors write dates in Arabic reports.
     ("٢٠١٦٠٣٠٤", "2016-03-04"), ("٤.٣.١٦", "2016-03-04"), ("۴.۳.۱۶", "2016-03-04"), ("٢٠١٦-٠٣-٠٤", "2016-03-04"),
+    // ISO text with a time to the minute, as ISO 8601 allows: its seconds are 00.
+    ("2016-03-04T06:40+02:00", "2016-03-04T06:40:00+02:00"), ("2016-03-04 06:40Z", "2016-03-04T06:40:00Z"),
+    ("2016-03-04T06:40:30+02:00", "2016-03-04T06:40:30+02:00"),
   ] as [(String, String?)])
   func datePatternsReadWithoutSeparatorsAndTwoDigitYears(cell: String, expected: String?) throws {
     let mapping = Self.base.replacingOccurrences(of: #"formats: ["dd/MM/yyyy"]"#, with: #"formats: ["yyyyMMdd", "d.M.yy"]"#)
@@ -139,6 +142,8 @@ struct MappingTests {
     ("ddMMyy", "040316", true, "2016-03-04"), ("yyMMdd", "160304", true, "2016-03-04"),
     ("ddMMyy", "42632", true, "2016-09-19"), ("ddMMyy", "42632", false, nil), ("ddMMyy", "40316", false, nil),
     ("ddMMyy+", "42632", false, "2016-09-19"), ("ddMMyy-", "42632", true, nil),
+    // A workbook's serial as it may write a number, in E notation.
+    ("ddMMyy", "4.2632E4", true, "2016-09-19"),
     // Not a date still to come, whatever reads it: a typo in yyyyMMdd made the year 2452.
     ("yyyyMMdd", "201634", true, nil), ("yyyyMMdd", "2016304", true, nil),
   ] as [(String, String, Bool, String?)])
@@ -486,6 +491,15 @@ struct MappingTests {
   /// An identifier is read as a number is: without the invisible marks an Arabic sheet
   /// leaves, and with Western digits, so one incident saved again in another locale is
   /// one id, and "already recorded".
+  /// "After tomorrow (UTC)" is the instant a time names, not the date it writes.
+  @Test func aDateStillToComeIsCountedInUTC() {
+    #expect(RowMapper.isAfter("2026-12-07T23:00:00-05:00", "2026-12-07"))
+    #expect(!RowMapper.isAfter("2026-12-08T01:00:00+05:00", "2026-12-07"))
+    #expect(!RowMapper.isAfter("2026-12-07T23:59:59Z", "2026-12-07"))
+    #expect(RowMapper.isAfter("2026-12-08", "2026-12-07"))
+    #expect(!RowMapper.isAfter("2026-12-07", "2026-12-07"))
+  }
+
   @Test func anIdsInvisibleMarksAndArabicIndicDigitsMakeNoNewId() throws {
     let mapper = try Self.mapper(Self.base, header: Self.header)
     let ids = ["7", "7\u{200F}", "\u{200F}7", "7\u{00A0}", "٧", "۷", "\u{200E}٧\u{200F}"].map { code -> String in

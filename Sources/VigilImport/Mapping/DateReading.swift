@@ -18,7 +18,15 @@ enum DateReading {
     // With a time: `T`, `t` or a space, as the report schema's timestamps take it.
     guard bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t") || bytes[10] == UInt8(ascii: " ") else { return nil }
     // Only that one: another space (before an offset) is the text's fault, shown as written.
-    return String(trimmed.prefix(10)) + "T" + String(trimmed.dropFirst(11))
+    var time = Array(trimmed.dropFirst(11))
+    // A time to the minute (`06:40+02:00`, as ISO 8601 allows): its seconds are 00.
+    let digit = { (index: Int) in time[index].isASCII && time[index].isNumber }
+    if time.count >= 5, digit(0), digit(1), time[2] == ":", digit(3), digit(4),
+      time.count == 5 || "Zz+-".contains(time[5])
+    {
+      time.insert(contentsOf: ":00", at: 5)
+    }
+    return String(trimmed.prefix(10)) + "T" + String(time)
   }
 
   /// A spreadsheet's serial day number in the table's date system (a fraction is the
@@ -26,7 +34,9 @@ enum DateReading {
   static func excelSerial(_ text: String, _ system: SerialDateSystem = .excel1900) -> String? {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     // From 10000 (1927-05-18): a four-digit number is a year, not a day.
-    guard let serial = Double(trimmed), serial >= 10_000, serial < 2_958_466, trimmed.allSatisfy({ $0.isNumber || $0 == "." })
+    // As a workbook writes a number, in E notation too (`4.2632E4`).
+    guard let serial = Double(trimmed), serial >= 10_000, serial < 2_958_466,
+      trimmed.allSatisfy({ $0.isASCII && ($0.isNumber || ".eE+".contains($0)) })
     else { return nil }
     let day = Int(serial.rounded(.down))
     let date = Date(timeIntervalSince1970: Double(day - system.unixEpochSerial) * 86_400)

@@ -284,7 +284,7 @@ public struct RowMapper: Sendable {
     // A date after tomorrow (UTC; a day's leeway for the zones ahead) is no report's: a
     // misread cell (a typo, a format that does not fit) that could not be put right once
     // recorded, since the report's id is then taken.
-    if isDate, text.count >= 10, String(text.prefix(10)) > latestDate {
+    if isDate, text.count >= 10, Self.isAfter(text, latestDate) {
       let written = rawDateText(rule.source, row) ?? text
       return .problem(
         "'\(CellComparison.shown(written))' reads as \(text.prefix(10)), a date still to come "
@@ -471,6 +471,16 @@ public struct RowMapper: Sendable {
     let cleaned = cleanedID(text)
     guard cleaned != text || cleaned.count > 128 else { return cleaned }
     return String(cleaned.prefix(114)) + "-" + digest(text)
+  }
+
+  /// Whether a date or time falls after the UTC day `latest` (`YYYY-MM-DD`): a time with
+  /// its offset as the instant it names (`2026-12-08T01:00:00+05:00` is the 7th in UTC), a
+  /// bare date as written.
+  static func isAfter(_ text: String, _ latest: String) -> Bool {
+    if text.count > 10, let time = Timestamp(text), let end = Timestamp(latest + "T23:59:59.999999999Z") {
+      return time > end
+    }
+    return String(text.prefix(10)) > latest
   }
 
   private static func cleanedID(_ text: String) -> String {
