@@ -116,6 +116,17 @@ struct ImportInsecurityInsightTests {
       #expect(firedByRow[row] == expected, "row \(row)")
     }
 
+    // The incidents without direct violence (a convoy blocked, a clearance letter not
+    // given, "Firearms, Not Applicable: No Direct Violence" among them) are obstructions of
+    // access, not attacks: no weapons rule, no ceasefire violation.
+    let obstructions = reportsByID.filter { $0.value["type"] as? String == "access" }
+    #expect(Set(obstructions.keys) == ["II-20846", "II-21055", "II-21229", "II-21290"], "\(obstructions.keys.sorted())")
+    for (id, report) in obstructions {
+      #expect((report["access"] as? [String: Any])?["status"] as? String == "obstructed", "\(id)")
+      let row = try #require(reportsByRow.first { $0.value["id"] as? String == id }?.key)
+      #expect(firedByRow[row] == ["access.obstructed"], "\(id)")
+    }
+
     // With --check, nothing is recorded and everything is known already.
     let check = try ChildProcess.run(
       "vigil", ["import", "--socket", daemon.socketPath, "--map", mapping, "--check", Self.data.path], in: daemon.directory.path)
