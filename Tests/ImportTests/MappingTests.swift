@@ -93,6 +93,19 @@ struct MappingTests {
     #expect(unmapped.map { "\($0.column)=\($0.value)" } == ["Facility=School", "What=Blocked road"])
   }
 
+  /// The unmapped values are counted by row: one row saying `catapult` three times is one.
+  @Test func anUnmappedValueIsCountedOnceARow() throws {
+    let mapping = Self.base.replacingOccurrences(
+      of: "weapons: {column: What, map:", with: "weapons: {column: What, split: \";\", map:")
+    #expect(mapping != Self.base)
+    let mapper = try Self.mapper(mapping, header: Self.header)
+    var unmapped: [RowMapper.UnmappedValue] = []
+    _ = mapper.map(
+      TableRow(number: 2, cells: ["C1", "2016-03-01", "Catapult;catapult;CATAPULT;Barrel bomb", "", "", "", "", "", "", "", "", ""]),
+      unmapped: &unmapped)
+    #expect(unmapped.map(\.value) == ["Catapult"])
+  }
+
   /// A number is a plain decimal, its thousands grouped by commas or not, in Latin or
   /// Arabic-Indic digits; a decimal comma, hex and words are refused, not misread.
   @Test(arguments: [

@@ -140,7 +140,9 @@ public struct RowMapper: Sendable {
     var found: [UnmappedValue] = []
     let outcome = map(row, found: &found)
     if case .filtered = outcome { return outcome }
-    unmapped += found
+    // Once a row each: the summary counts rows (`catapult;catapult` is one row's).
+    var seen = Set<String>()
+    unmapped += found.filter { seen.insert($0.column + "\u{1F}" + $0.comparedValue).inserted }
     return outcome
   }
 
