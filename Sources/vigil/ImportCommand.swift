@@ -41,16 +41,24 @@ struct Import: ParsableCommand {
 
   /// For `--check`: a row whose id an earlier row of this import gave to another report.
   /// (The same report again is a duplicate, which `submit` accepts as already recorded.)
-  static func conflict(id: String, report: String, at place: String, seen: inout [String: (row: String, content: Int)])
-    -> String?
+  /// What an earlier row of the check makes of this one: nothing (a new id), the same
+  /// report again, or a conflict (the same id, other content).
+  enum Earlier {
+    case none
+    case same(String)
+    case conflict(String)
+  }
+
+  static func earlier(id: String, report: String, at place: String, seen: inout [String: (row: String, content: Int)])
+    -> Earlier
   {
     let content = report.hashValue
     guard let earlier = seen[id] else {
       seen[id] = (place, content)
-      return nil
+      return .none
     }
-    guard earlier.content != content else { return nil }
-    return "id_conflict: \(id) is the id of \(earlier.row) too, with other content (submit would refuse this row)"
+    guard earlier.content != content else { return .same(earlier.row) }
+    return .conflict("id_conflict: \(id) is the id of \(earlier.row) too, with other content (submit would refuse this row)")
   }
 
   func run() throws {
@@ -147,9 +155,12 @@ struct Import: ParsableCommand {
           case .refused(let reason):
             origins.append(.init(file: table.name, line: row.number, refusal: reason))
           case .report(let report, let id):
-            if check, let conflict = Self.conflict(id: id, report: report, at: "\(table.name):\(row.number)", seen: &seen) {
+            switch check ? Self.earlier(id: id, report: report, at: "\(table.name):\(row.number)", seen: &seen) : .none {
+            case .conflict(let conflict):
               origins.append(.init(file: table.name, line: row.number, refusal: conflict, refusalCode: "id_conflict"))
-            } else {
+            case .same(let place):
+              origins.append(.init(file: table.name, line: row.number, repeats: (place, id)))
+            case .none:
               batch += ReportStreaming.request(op: op, report: Array(report.utf8))
               origins.append(.init(file: table.name, line: row.number))
             }

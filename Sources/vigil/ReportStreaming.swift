@@ -23,6 +23,9 @@ struct ReportStreaming {
     /// refusal it gets on its own, whose byte offsets count from its first byte, not from
     /// the request's (the same parser as the daemon's, so the same words).
     var ownRefusal: RequestError? = nil
+    /// A row an import's `--check` found the same as an earlier one (its id and content):
+    /// where that one is, and the id. Not sent: `submit` would answer it already recorded.
+    var repeats: (place: String, id: String)? = nil
   }
 
   /// Hands the daemon a batch of request lines and their origins (an origin with a refusal
@@ -168,6 +171,21 @@ struct ReportStreaming {
       // or a row refused here is not known yet.
       if answered == total {
         usleep(500)
+        continue
+      }
+      // A row the same as an earlier one of the check: not sent, said as submit would say it.
+      if answered < total, case let origin = origins.withLockedValue({ $0[answered] }), let repeats = origin.repeats {
+        answered += 1
+        progress.clear()
+        tally.count(ok: true, duplicate: true, alerts: [])
+        if json {
+          Swift.print(
+            "{\"file\":\(JSONText.string(origin.file)),\"line\":\(origin.line),\"ok\":true,"
+              + "\"report_id\":\(JSONText.string(repeats.id)),\"duplicate\":true,\"same_as\":\(JSONText.string(repeats.place)),"
+              + "\"alerts\":[],\"warnings\":[]}")
+        } else {
+          Swift.print(TerminalText.safe("\(origin.file):\(origin.line): \(repeats.id): already recorded (the same as \(repeats.place))"))
+        }
         continue
       }
       // A row that never became a report: its refusal, with no answer to wait for.
@@ -336,7 +354,8 @@ struct Tally {
     let alertText = total == 0 ? "no alerts" : "\(total) alert\(total == 1 ? "" : "s") (\(byPriority.joined(separator: ", ")))"
     let what =
       checking
-      ? "\(accepted) checked" : "\(accepted) accepted, \(duplicates) already recorded"
+      ? "\(accepted) checked" + (duplicates > 0 ? ", \(duplicates) already recorded" : "")
+      : "\(accepted) accepted, \(duplicates) already recorded"
     return "\(reports) report\(reports == 1 ? "" : "s"): \(what), \(refused) refused; \(alertText)"
   }
 }

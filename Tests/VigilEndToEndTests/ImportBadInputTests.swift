@@ -23,6 +23,30 @@ struct ImportBadInputTests {
       "vigil", ["import", "--socket", daemon.socketPath, "--map", "t.yaml"] + files.keys.sorted(), in: daemon.directory.path)
   }
 
+  /// A row the same as an earlier one: `--check` says it as the import will (already
+  /// recorded), and counts its alerts once, as the import does.
+  @Test func aRepeatedRowIsAlreadyRecordedInACheckAsInTheImport() throws {
+    let daemon = try RunningDaemon(rules: TerritorialControlReplayTests.shippedRules())
+    try Self.mapping.write(toFile: daemon.directory.path + "/t.yaml", atomically: true, encoding: .utf8)
+    let file = "Incident,Date,Killed\nD-1,2016-03-01T10:00:00+02:00,3\nD-1,2016-03-01T10:00:00+02:00,3\nD-2,2016-03-02,\n"
+    try file.write(toFile: daemon.directory.path + "/dup.csv", atomically: true, encoding: .utf8)
+    let check = try ChildProcess.run(
+      "vigil", ["import", "--socket", daemon.socketPath, "--map", "t.yaml", "--check", "dup.csv"], in: daemon.directory.path)
+    #expect(check.standardOutput.contains("dup.csv:3: T-D-1: already recorded (the same as dup.csv:2)"), "\(check.standardOutput)")
+    let json = try ChildProcess.run(
+      "vigil", ["import", "--socket", daemon.socketPath, "--map", "t.yaml", "--check", "--json", "dup.csv"], in: daemon.directory.path)
+    let repeated = ImportAWSDTests.lines(json.standardOutput).first { $0["line"] as? Int == 3 }
+    #expect(repeated?["duplicate"] as? Bool == true && repeated?["same_as"] as? String == "dup.csv:2", "\(json.standardOutput)")
+    let real = try ChildProcess.run(
+      "vigil", ["import", "--socket", daemon.socketPath, "--map", "t.yaml", "dup.csv"], in: daemon.directory.path)
+    #expect(real.standardOutput.contains("3 reports: 2 accepted, 1 already recorded, 0 refused"), "\(real.standardOutput)")
+    // The same alerts counted: the summaries' alert parts agree.
+    let alerts = { (output: String) in output.split(separator: "\n").last?.split(separator: ";").last.map(String.init) }
+    #expect(alerts(check.standardOutput) != nil && alerts(check.standardOutput) == alerts(real.standardOutput), "\(check.standardOutput)\n\(real.standardOutput)")
+    #expect(check.standardOutput.contains("3 reports: 2 checked, 1 already recorded, 0 refused"), "\(check.standardOutput)")
+    expectCleanStop(daemon)
+  }
+
   /// A daemon that goes away in the middle of an import: what was answered is counted as
   /// at the end (the closing JSON object too, with --json), and the reason says that
   /// importing again is safe. (A stand-in daemon on a real socket answers three reports,
