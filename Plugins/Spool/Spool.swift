@@ -384,7 +384,7 @@ struct SpoolFile {
           var unmapped: [RowMapper.UnmappedValue] = []
           switch mapper.map(row, unmapped: &unmapped) {
           case .filtered: line = "\(row.number) - filtered"
-          case .refused(let reason):
+          case .refused(let reason, _):
             line = "\(row.number) - refused: \(reason)"
             // Counted once: a pass a restart cut short has its verdict already.
             if before[row.number] != line { context.refusedBeforeSubmit() }

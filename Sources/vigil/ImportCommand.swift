@@ -152,8 +152,8 @@ struct Import: ParsableCommand {
           switch table.mapper.map(row, unmapped: &unmapped) {
           case .filtered:
             counts.withLockedValue { $0.filtered += 1 }
-          case .refused(let reason):
-            origins.append(.init(file: table.name, line: row.number, refusal: reason))
+          case .refused(let reason, let field):
+            origins.append(.init(file: table.name, line: row.number, refusal: reason, refusalField: field))
           case .report(let report, let id):
             switch check ? Self.earlier(id: id, report: report, at: "\(table.name):\(row.number)", seen: &seen) : .none {
             case .conflict(let conflict):

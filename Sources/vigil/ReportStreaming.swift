@@ -19,6 +19,8 @@ struct ReportStreaming {
     var refusal: String? = nil
     /// The refusal's code (a row an import's mapping refused is `unmappable`).
     var refusalCode = "unmappable"
+    /// The report field the refusal is about, when one is (`casualties.killed`).
+    var refusalField: String? = nil
     /// A report sent inside a request (`check`, or a report with an `op` member): the
     /// refusal it gets on its own, whose byte offsets count from its first byte, not from
     /// the request's (the same parser as the daemon's, so the same words).
@@ -196,7 +198,8 @@ struct ReportStreaming {
         if json {
           Swift.print(
             "{\"file\":\(JSONText.string(origin.file)),\"line\":\(origin.line),\"ok\":false,"
-              + "\"error\":{\"code\":\"\(origin.refusalCode)\",\"message\":\(JSONText.string(refusal))}}")
+              + "\"error\":{\"code\":\"\(origin.refusalCode)\",\"message\":\(JSONText.string(refusal))"
+              + (origin.refusalField.map { ",\"field\":\(JSONText.string($0))" } ?? "") + "}}")
         } else {
           Swift.print(TerminalText.safe("\(origin.file):\(origin.line): refused (not sent): \(refusal)"))
         }

@@ -119,7 +119,7 @@ struct MappingTests {
     case .report(let json, _):
       let killed = (Self.report(.report(json: json, id: "N"))?["casualties"] as? [String: Any])?["killed"]
       #expect(expected != nil && "\(killed ?? "none")" == expected!, "\(cell) became \(killed ?? "none")")
-    case .refused(let reason):
+    case .refused(let reason, _):
       #expect(expected == nil, "\(cell): \(reason)")
       #expect(reason == "casualties.killed: '\(cell)' is not a number")
     case .filtered:
@@ -224,7 +224,7 @@ struct MappingTests {
       return
     }
     let twoDigits = mapper.map(TableRow(number: 4, cells: ["C", "ok", "16", "3", "4", ""]))
-    guard case .refused(let reason) = twoDigits else {
+    guard case .refused(let reason, _) = twoDigits else {
       Issue.record("year 16: \(twoDigits)")
       return
     }
@@ -360,7 +360,7 @@ struct MappingTests {
       return
     }
     let inside = mapper.map(TableRow(number: 10, cells: ["I", "06/03/2016", "bomb", "", "", "", "", "", "", "many", "", ""]))
-    guard case .refused(let reason) = inside else {
+    guard case .refused(let reason, _) = inside else {
       Issue.record("a row of 2016 with a bad cell: \(inside)")
       return
     }
@@ -470,7 +470,7 @@ struct MappingTests {
       // offset is shown as written (it was shown as `…00T+02:00`).
       (["H", "2016-03-04 06:40:00 +02:00", "bomb", "", "", "", "", "", "", "", "", ""], #""2016-03-04T06:40:00 +02:00""#),
     ] {
-      guard case .refused(let why) = mapper.map(TableRow(number: 4, cells: cells)) else {
+      guard case .refused(let why, _) = mapper.map(TableRow(number: 4, cells: cells)) else {
         Issue.record("not refused: \(cells)")
         continue
       }
@@ -540,7 +540,7 @@ struct MappingTests {
       (["2", "04/03/2016", ""], "occurred_at: '04/03/2016' is not a date this mapping reads"),
       (["3", "2016-03-04", "2016-13-45"], "reported_at: '2016-13-45' is not a date this mapping reads"),
     ] {
-      guard case .refused(let why) = mapper.map(TableRow(number: 2, cells: cells)) else {
+      guard case .refused(let why, _) = mapper.map(TableRow(number: 2, cells: cells)) else {
         Issue.record("not refused: \(cells)")
         continue
       }

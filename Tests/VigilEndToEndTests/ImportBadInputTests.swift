@@ -47,6 +47,21 @@ struct ImportBadInputTests {
     expectCleanStop(daemon)
   }
 
+  /// A row refused before it is sent names the field to blame in `--json`, as the daemon's
+  /// `invalid_report` does.
+  @Test func aRefusedRowNamesItsFieldInJSON() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    try Self.mapping.write(toFile: daemon.directory.path + "/t.yaml", atomically: true, encoding: .utf8)
+    try "Incident,Date,Killed\nF-1,2016-03-01,lots\nF-2,,1\n".write(
+      toFile: daemon.directory.path + "/f.csv", atomically: true, encoding: .utf8)
+    let run = try ChildProcess.run(
+      "vigil", ["import", "--socket", daemon.socketPath, "--map", "t.yaml", "--json", "f.csv"], in: daemon.directory.path)
+    let errors = ImportAWSDTests.lines(run.standardOutput).compactMap { $0["error"] as? [String: Any] }
+    #expect(errors.map { $0["code"] as? String } == ["unmappable", "unmappable"], "\(run.standardOutput)")
+    #expect(errors.map { $0["field"] as? String } == ["casualties.killed", "occurred_at"], "\(run.standardOutput)")
+    expectCleanStop(daemon)
+  }
+
   /// A daemon that goes away in the middle of an import: what was answered is counted as
   /// at the end (the closing JSON object too, with --json), and the reason says that
   /// importing again is safe. (A stand-in daemon on a real socket answers three reports,

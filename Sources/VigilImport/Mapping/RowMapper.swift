@@ -11,14 +11,14 @@ public struct RowMapper: Sendable {
     case report(json: String, id: String)
     /// Left out by the mapping's `where`.
     case filtered
-    /// Not a report the schema takes, with the field and why.
-    case refused(String)
+    /// Not a report the schema takes, with why, and the field when one is to blame.
+    case refused(String, field: String? = nil)
 
     public var description: String {
       switch self {
       case .report(let json, _): json
       case .filtered: "filtered out"
-      case .refused(let reason): "refused: \(reason)"
+      case .refused(let reason, _): "refused: \(reason)"
       }
     }
   }
@@ -158,7 +158,7 @@ public struct RowMapper: Sendable {
     // same incidents, and must be "already recorded", not recorded twice.
     guard let written = value(of: mapping.id.source, row, forDate: false),
       case let rawID = Self.westernDigits(written).trimmingCharacters(in: .whitespaces), !rawID.isEmpty
-    else { return .refused("no identifier for the report id (the id's source is empty)") }
+    else { return .refused("no identifier for the report id (the id's source is empty)", field: "id") }
     let id = Self.validID(mapping.id.prefix + rawID)
     report.set("id", JSONText.string(id))
     for field in mapping.fields + mapping.extras {
@@ -187,7 +187,7 @@ public struct RowMapper: Sendable {
         }
         // A row the `where` range leaves out is filtered whatever else is wrong with it.
         if rule.path != "occurred_at", outsideDateRange(row, unmapped: &unmapped) { return .filtered }
-        return .refused("\(rule.path): \(reason)")
+        return .refused("\(rule.path): \(reason)", field: rule.path)
       }
     }
     // The provenance: the mapping, not the file and the row, which change between releases
@@ -200,9 +200,9 @@ public struct RowMapper: Sendable {
       // A required field missing because its value was not in the map: that is the reason.
       let reason = "\(error)"
       if let (path, value) = leftOutUnmapped.first(where: { reason.hasSuffix(" " + $0.key + ": missing required field") }) {
-        return .refused("\(path): '\(CellComparison.shown(value))' is not in its map (add it, or skip the row with where)")
+        return .refused("\(path): '\(CellComparison.shown(value))' is not in its map (add it, or skip the row with where)", field: path)
       }
-      return .refused(reason)
+      return .refused(reason, field: error.field)
     case .success(let parsed):
       for filter in mapping.filters {
         guard case .dateRange(let from, let to) = filter else { continue }
