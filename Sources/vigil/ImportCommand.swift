@@ -191,14 +191,22 @@ struct Import: ParsableCommand {
   /// A path, or the name of a shipped mapping (`Config/mappings/NAME.yaml`, then the
   /// installed `/etc/vigil/mappings/NAME.yaml`).
   static func loadMapping(_ given: String) throws(CommandFailure) -> Mapping {
-    let candidates = [given, "Config/mappings/\(given).yaml", "/etc/vigil/mappings/\(given).yaml"]
+    // A path (it has a slash or a YAML extension) is that file alone; a name is also
+    // looked for among the shipped and installed mappings.
+    let isPath = given.contains("/") || given.hasSuffix(".yaml") || given.hasSuffix(".yml")
+    let candidates = isPath ? [given] : [given, "Config/mappings/\(given).yaml", "/etc/vigil/mappings/\(given).yaml"]
     // A file: a folder of the name (the spool's `awsd/`) is not a mapping.
     var isFolder: ObjCBool = false
     guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0, isDirectory: &isFolder) && !isFolder.boolValue })
     else {
+      if isPath, FileManager.default.fileExists(atPath: given, isDirectory: &isFolder), isFolder.boolValue {
+        throw CommandFailure(status: 2, sentence: "\(given) is a directory, not a mapping file")
+      }
       throw CommandFailure(
         status: 2,
-        sentence: "no mapping file \(given) (nor Config/mappings/\(given).yaml, nor /etc/vigil/mappings/\(given).yaml)")
+        sentence: isPath
+          ? "no mapping file \(given) (from \(FileManager.default.currentDirectoryPath))"
+          : "no mapping file \(given) (nor Config/mappings/\(given).yaml, nor /etc/vigil/mappings/\(given).yaml)")
     }
     switch MappingLoader.load(path: path) {
     case .success(let mapping): return mapping

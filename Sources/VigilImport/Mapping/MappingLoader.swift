@@ -546,7 +546,8 @@ public enum MappingLoader {
         fail(node.position, "examples must be a list of {row, report}")
         return
       }
-      for (index, example) in examples.enumerated() {
+      // Counted from 1, as a reader counts them.
+      for (index, example) in zip(1..., examples) {
         guard case .mapping(let members, let position) = example,
           case .mapping(let cells, _)? = members.first(where: { $0.key == "row" })?.value,
           let expected = members.first(where: { $0.key == "report" })?.value
@@ -578,16 +579,21 @@ public enum MappingLoader {
         }
         let want = ExampleReport.json(expected, ruleID: mapping.name, index: index)
         if !MappingLoader.sameReport(json, want) {
-          fail(expected.position, "example \(index): the row became\n  \(MappingLoader.withoutSource(json))\nnot\n  \(want)")
+          // Both with their keys sorted, so that they can be read side by side.
+          fail(
+            expected.position,
+            "example \(index): the row became\n  \(MappingLoader.withoutSource(json))\nnot\n  \(MappingLoader.withoutSource(want))")
         }
       }
     }
   }
 
   /// The two JSON reports hold the same members (extra.import, the provenance, aside).
+  /// Whether the report made is the one expected, `extra.import` (the provenance every
+  /// report gets) aside in both.
   static func sameReport(_ made: String, _ expected: String) -> Bool {
     guard let left = try? JSONSerialization.jsonObject(with: Data(withoutSource(made).utf8)) as? NSDictionary,
-      let right = try? JSONSerialization.jsonObject(with: Data(expected.utf8)) as? NSDictionary
+      let right = try? JSONSerialization.jsonObject(with: Data(withoutSource(expected).utf8)) as? NSDictionary
     else { return false }
     return left == right
   }
