@@ -188,6 +188,9 @@ struct AlertLogFollower {
   /// the new file has a whole line (vigild has reopened: the old file is complete), then
   /// one last time, and let go.
   private var previous: (handle: FileHandle, partial: [UInt8])?
+  /// The inode of a new file at the path that could not be opened, said once: the old file
+  /// is kept (it is not "cut in place"), and the new one tried at each read.
+  private var unopenable: UInt64?
 
   /// What the previous file got since it was last read, in whole lines.
   private mutating func drainPrevious() -> [[UInt8]] {
@@ -227,7 +230,21 @@ struct AlertLogFollower {
     lines += try drain()
     var status = stat()
     if stat(path, &status) == 0 {
-      if UInt64(status.st_ino) != inode, let next = FileHandle(forReadingAtPath: path) {
+      if UInt64(status.st_ino) != inode, FileHandle(forReadingAtPath: path) == nil {
+        // Rotated into a file this user may not read (vigild makes it as the old one was,
+        // but another hand may not): said once, never taken for the old file cut in place.
+        if unopenable != UInt64(status.st_ino) {
+          unopenable = UInt64(status.st_ino)
+          let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+          let reason = descriptor < 0 ? String(cString: strerror(errno)) : "it could not be opened"
+          if descriptor >= 0 { close(descriptor) }
+          FileHandle.standardError.write(
+            Data(
+              ("vigil: \(path) was rotated, and the new file cannot be read: \(reason); its records are not shown "
+                + "until it can be (make it readable, as docs/install.md says)\n").utf8))
+        }
+      } else if UInt64(status.st_ino) != inode, let next = FileHandle(forReadingAtPath: path) {
+        unopenable = nil
         // Rotated: what the old file got before it was renamed (read again: a line may
         // have come between the read above and the look at the path); the files rotated
         // after it (two rotations between reads), whole; then go on in the new one.

@@ -561,11 +561,18 @@ struct DaemonEndToEndTests {
     try "alerts:\n  rotate_bytes: 2000\n  keep: 20\n".write(
       toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
     let daemon = try RunningDaemon(rules: Self.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    let log = directory.path + "/var/log/vigil/alerts.jsonl"
+    // Made readable by the analysts' group (nogroup here), as docs/install.md says: each
+    // new file a rotation makes is so too, not the daemon's alone as its umask would have it.
+    #expect(chmod(log, 0o640) == 0 && chown(log, uid_t.max, 65534) == 0)
     for index in 0..<12 { _ = try daemon.exchange([Self.report("T\(index)")]) }
     daemon.stop()
-    let log = directory.path + "/var/log/vigil/alerts.jsonl"
     let rotated = (1...20).map { "\(log).\($0)" }.filter { FileManager.default.fileExists(atPath: $0) }
     #expect(rotated.count >= 3)
+    for path in rotated + [log] {
+      var status = stat()
+      #expect(stat(path, &status) == 0 && status.st_mode & 0o777 == 0o640 && status.st_gid == 65534, "\(path)")
+    }
     for path in rotated {
       let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
       #expect(size >= 2000 && size < 2000 + 1500, "\(path): \(size) bytes")

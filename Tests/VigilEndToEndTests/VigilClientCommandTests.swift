@@ -488,6 +488,51 @@ struct VigilClientCommandTests {
     output.split(separator: "\n").compactMap { $0.firstMatch(of: #/"seq":(\d+)/#).map { Int($0.1)! } }
   }
 
+  /// Rotated into a file the reader may not read: said once on standard error, the old
+  /// records never shown again (it was taken for the log cut in place, and reread for
+  /// ever); once the new file is made readable, its records follow.
+  @Test func tailFollowsARotationIntoAFileItCannotReadYet() throws {
+    let directory = try TemporaryDirectory()
+    chmod(directory.path, 0o755)
+    let log = directory.path + "/alerts.jsonl"
+    let record = Self.tailRecord
+    try (record(1) + record(2)).write(toFile: log, atomically: false, encoding: .utf8)
+    chmod(log, 0o644)
+    let vigil = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil").path
+    let follower = Process()
+    follower.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+    follower.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", vigil, "tail", "-f", "-n", "2", "--json", log]
+    follower.currentDirectoryURL = URL(fileURLWithPath: "/")
+    let output = Pipe()
+    let errors = Pipe()
+    follower.standardOutput = output
+    follower.standardError = errors
+    try follower.run()
+    let seen = ReadInBackground(output.fileHandleForReading)
+    let said = ReadInBackground(errors.fileHandleForReading)
+    defer {
+      follower.terminate()
+      follower.waitUntilExit()
+    }
+    #expect(eventually { Self.printedSeqs(seen.sofar()) == [1, 2] }, "\(seen.sofar())")
+    // Rotated as logrotate without `create` and a daemon's reopen would leave it: the new
+    // file is root's alone.
+    #expect(rename(log, log + ".1") == 0)
+    let descriptor = open(log, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+    #expect(descriptor >= 0)
+    fchmod(descriptor, 0o600)
+    let line = record(3)
+    _ = line.withCString { write(descriptor, $0, strlen($0)) }
+    close(descriptor)
+    #expect(eventually { said.sofar().contains("was rotated, and the new file cannot be read: Permission denied") }, "\(said.sofar())")
+    // Some reads later, still only the old records, once each.
+    usleep(1_500_000)
+    #expect(Self.printedSeqs(seen.sofar()) == [1, 2], "\(seen.sofar())")
+    #expect(said.sofar().components(separatedBy: "cannot be read").count == 2, "said once: \(said.sofar())")
+    chmod(log, 0o644)
+    #expect(eventually { Self.printedSeqs(seen.sofar()) == [1, 2, 3] }, "\(seen.sofar())")
+  }
+
   /// Two rotations between two of `tail -f`'s reads: the file rotated in between (now
   /// `.1`, the one followed now `.2`) is read whole before the new one, and nothing twice.
   @Test func tailFollowsTwoRotationsBetweenItsReads() throws {

@@ -86,7 +86,15 @@ final class AppendOnlyFile {
     if stat(path, &atPath) == 0, fstat(descriptor, &open) == 0, atPath.st_dev == open.st_dev, atPath.st_ino == open.st_ino {
       return try recover()
     }
+    let created = stat(path, &atPath) != 0
     let reopened = try Self.open(path, exclusive: exclusive)
+    // A file made here (a rotation, or a log moved away without another put in its place)
+    // gets the mode and group of the one it follows: a log made readable by the analysts'
+    // group stays so (the umask would make it the daemon's alone). Not a file another made.
+    if created, fstat(descriptor, &open) == 0 {
+      _ = fchown(reopened, uid_t.max, open.st_gid)
+      _ = fchmod(reopened, open.st_mode & 0o777)
+    }
     close(descriptor)
     descriptor = reopened
     try recover()
