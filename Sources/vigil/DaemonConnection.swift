@@ -32,6 +32,18 @@ final class DaemonConnection: @unchecked Sendable {
     close(descriptor)
   }
 
+  /// How long a one-request command waits for its answer: a reload of a large rule set
+  /// whose pattern windows are rebuilt from the journal answers when it is done, so well
+  /// above the seconds that takes; a daemon that accepted and never answers (stopped with
+  /// SIGSTOP, wedged) fails the command with exit 2 rather than hanging it. `VIGIL_TIMEOUT`
+  /// (seconds) sets another.
+  static let answerWithin: Double = {
+    guard let given = ProcessInfo.processInfo.environment["VIGIL_TIMEOUT"], let seconds = Double(given), seconds > 0 else {
+      return 120
+    }
+    return seconds
+  }()
+
   /// Writes all of `bytes`; false once the daemon has closed the connection.
   @discardableResult
   func send(_ bytes: [UInt8]) -> Bool {
@@ -52,8 +64,14 @@ final class DaemonConnection: @unchecked Sendable {
     shutdown(descriptor, Int32(SHUT_WR))
   }
 
-  /// The next response line, without its newline; nil once the daemon has closed.
-  func readLine() -> [UInt8]? {
+  /// Whether the last `readLine(within:)` gave up waiting.
+  private(set) var timedOut = false
+
+  /// The next response line, without its newline; nil once the daemon has closed, or when
+  /// none came within `seconds` (`timedOut`).
+  func readLine(within seconds: Double? = nil) -> [UInt8]? {
+    let deadline = seconds.map { Date().addingTimeInterval($0) }
+    timedOut = false
     // Where the search for the newline goes on: a long line (a `parked` answer of megabytes)
     // is looked through once, not again from its start after every read.
     var searched = start
@@ -68,6 +86,16 @@ final class DaemonConnection: @unchecked Sendable {
         return line
       }
       searched = buffer.count
+      if let deadline {
+        var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        let remaining = deadline.timeIntervalSinceNow
+        let count = remaining > 0 ? poll(&ready, 1, Int32(min(remaining * 1000, 86_400_000).rounded(.up))) : 0
+        if count < 0, errno == EINTR { continue }
+        if count == 0 {
+          timedOut = true
+          return nil
+        }
+      }
       var chunk = [UInt8](repeating: 0, count: 65_536)
       let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
       if count < 0, errno == EINTR { continue }
@@ -78,18 +106,27 @@ final class DaemonConnection: @unchecked Sendable {
 
   /// One request, one response, as a JSON object; an error response (`"ok":false`) is a
   /// failure that says it (`refusal(of:)`).
-  func request(_ line: String) throws(CommandFailure) -> [String: Any] {
-    let (_, object) = try exchange(line)
+  func request(_ line: String, within seconds: Double = DaemonConnection.answerWithin) throws(CommandFailure) -> [String: Any] {
+    let (_, object) = try exchange(line, within: seconds)
     if let refusal = Self.refusal(of: object) { throw refusal }
     return object
   }
 
   /// One request, and its response as the line sent and as a JSON object.
-  func exchange(_ line: String) throws(CommandFailure) -> (line: [UInt8], object: [String: Any]) {
+  func exchange(_ line: String, within seconds: Double = DaemonConnection.answerWithin) throws(CommandFailure) -> (
+    line: [UInt8], object: [String: Any]
+  ) {
     // A daemon that refuses the connection (`overloaded`) answers and closes before reading
     // the request, so the send may fail with its answer waiting to be read.
     _ = send(Array((line + "\n").utf8))
-    guard let response = readLine(),
+    let answer = readLine(within: seconds)
+    if timedOut {
+      throw CommandFailure(
+        status: 2,
+        sentence: "vigild at \(path) took the connection but did not answer within \(Int(seconds)) s "
+          + "(is it stopped, or stuck? its log says)")
+    }
+    guard let response = answer,
       let object = try? JSONSerialization.jsonObject(with: Data(response)) as? [String: Any]
     else {
       throw CommandFailure(status: 2, sentence: "vigild at \(path) closed the connection without answering")

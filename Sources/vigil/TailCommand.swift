@@ -75,7 +75,7 @@ struct Tail: ParsableCommand {
   /// force, nor a record of Vigil's own: most likely a typo, which would show nothing new
   /// without a word. (Alerts of rules since removed may still match it in the log.)
   private func noteGlobsMatchingNothing() {
-    guard !rules.isEmpty, let response = try? daemon.connect().request(#"{"op":"rules"}"#) else { return }
+    guard !rules.isEmpty, let response = try? daemon.connect().request(#"{"op":"rules"}"#, within: 5) else { return }
     let ids =
       ((response["rules"] as? [[String: Any]]) ?? []) + ((response["patterns"] as? [[String: Any]]) ?? [])
     let known = ids.compactMap { $0["id"] as? String } + Self.vigilRecords
@@ -104,7 +104,8 @@ struct Tail: ParsableCommand {
     if let file { return (file, nil) }
     let why: String
     switch Result(catching: { () throws(CommandFailure) -> [String: Any] in
-      try daemon.connect().request(#"{"op":"status"}"#)
+      // Not long: the log can be read without the daemon, from the configuration.
+      try daemon.connect().request(#"{"op":"status"}"#, within: min(5, DaemonConnection.answerWithin))
     }) {
     case .success(let status):
       noteGlobsMatchingNothing()

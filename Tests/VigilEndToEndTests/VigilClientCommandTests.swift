@@ -488,6 +488,42 @@ struct VigilClientCommandTests {
     output.split(separator: "\n").compactMap { $0.firstMatch(of: #/"seq":(\d+)/#).map { Int($0.1)! } }
   }
 
+  /// A daemon that takes the connection and never answers (stopped, wedged): a command
+  /// fails with exit 2 once its time is up, rather than hang; `tail` reads the
+  /// configuration's log instead, as it does when the daemon cannot be reached.
+  @Test func aDaemonThatNeverAnswersFailsTheCommandInsteadOfHangingIt() throws {
+    let directory = try TemporaryDirectory()
+    let socketPath = directory.path + "/mute.sock"
+    let listener = Process()
+    listener.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    listener.arguments = [
+      "-c",
+      "import socket,sys,time\ns=socket.socket(socket.AF_UNIX)\ns.bind(sys.argv[1])\ns.listen(16)\nkept=[]\n"
+        + "while True:\n  c,_=s.accept()\n  kept.append(c)\n",
+      socketPath,
+    ]
+    try listener.run()
+    defer {
+      // SIGKILL: the child inherits the test process's blocked signals, SIGTERM among them.
+      kill(listener.processIdentifier, SIGKILL)
+      listener.waitUntilExit()
+    }
+    #expect(eventually { FileManager.default.fileExists(atPath: socketPath) })
+    let vigil = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil").path
+    for command in [["status"], ["reload"], ["rules", "list"]] {
+      let run = try ChildProcess.run(
+        "/usr/bin/env", ["VIGIL_TIMEOUT=2", vigil] + command + ["--socket", socketPath], in: directory.path)
+      #expect(run.status == 2, "\(command): \(run.standardError)")
+      #expect(run.standardError.contains("took the connection but did not answer within 2 s"), "\(command): \(run.standardError)")
+    }
+    try "alerts:\n  path: log.jsonl\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    try Self.tailRecord(7).write(toFile: directory.path + "/log.jsonl", atomically: true, encoding: .utf8)
+    let tail = try ChildProcess.run(
+      "/usr/bin/env", ["VIGIL_TIMEOUT=2", vigil, "tail", "-n", "1", "--json", "--socket", socketPath, "--config", "v.yaml"],
+      in: directory.path)
+    #expect(tail.status == 0 && Self.printedSeqs(tail.standardOutput) == [7], "\(tail.standardOutput)\(tail.standardError)")
+  }
+
   /// Rotated into a file the reader may not read: said once on standard error, the old
   /// records never shown again (it was taken for the log cut in place, and reread for
   /// ever); once the new file is made readable, its records follow.
