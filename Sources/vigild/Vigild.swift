@@ -203,6 +203,7 @@ struct Vigild: ParsableCommand {
       \(threads) connection thread\(threads == 1 ? "" : "s")
       """)
     Self.serverBox.withLockedValue { $0 = server }
+    if let watcher { server.responder.beforeReading.withLockedValue { $0 = { watcher.noteReading() } } }
     let console =
       configuration.http.listen == nil
       ? nil : ConsoleService(server: server, configuration: configuration, access: access, log: log)

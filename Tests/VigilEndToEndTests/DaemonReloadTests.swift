@@ -216,6 +216,61 @@ struct DaemonReloadTests {
     #expect(daemon.log().contains("rule set rejected on a change in the rule files: Rules/"))
   }
 
+  /// A rule file written in place with a pause between two writes is loaded once its
+  /// writer closes it, not half-written: what came first was a valid set without the
+  /// second rule, which went out of force and back unsaid.
+  @Test func aFileWrittenInPlaceIsLoadedWhenItsWriterClosesIt() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let path = daemon.directory.path + "/Rules/two.yaml"
+    try Self.write(Self.rule("two.one") + Self.rule("two.two"), to: path)
+    #expect(try eventually { try Self.firing(daemon).isSuperset(of: ["two.one", "two.two"]) })
+    let before = try Self.alertLog(daemon).count { $0["rule"] as? String == "vigil.ruleset_loaded" }
+    // The same file again, its rules with another priority, written in two parts a second
+    // apart (past the debounce's 200 ms and its one second at most), then closed.
+    let handle = try #require(FileHandle(forWritingAtPath: path))
+    try handle.truncate(atOffset: 0)
+    try handle.write(contentsOf: Data(Self.rule("two.one", priority: "high").utf8))
+    usleep(1_200_000)
+    try handle.write(contentsOf: Data(Self.rule("two.two", priority: "high").utf8))
+    try handle.close()
+    #expect(
+      try eventually {
+        try Self.alertLog(daemon).count { $0["rule"] as? String == "vigil.ruleset_loaded" } > before
+      })
+    usleep(500_000)
+    let loaded = try Self.alertLog(daemon).filter { $0["rule"] as? String == "vigil.ruleset_loaded" }.dropFirst(before)
+    #expect(loaded.count == 1, "\(loaded.map { $0["message"] ?? "" })")
+    #expect((loaded.first?["message"] as? String)?.contains("0 added, 0 removed, 2 changed") == true, "\(loaded.map { $0["message"] ?? "" })")
+    expectCleanStop(daemon)
+  }
+
+  /// A rules directory in a folder any user may write (and rename it in), without the
+  /// sticky bit, is refused as one any user may write is; put right, the rules load again
+  /// without another edit (a change of mode is a change).
+  @Test func aRulesDirectoryInAFolderAnyUserMayWriteIsRefusedUntilPutRight() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let folder = daemon.directory.path
+    #expect(chmod(folder, 0o777) == 0)
+    #expect(kill(daemon.process.processIdentifier, SIGHUP) == 0)
+    #expect(
+      try eventually {
+        let status = try daemon.exchange(#"{"op":"status"}"#)
+        let errors = ((status["last_reload"] as? [String: Any])?["errors"] as? [[String: Any]]) ?? []
+        return errors.contains { ($0["message"] as? String)?.contains("may be written by any user (mode 777, without the sticky bit)") == true }
+      })
+    let start = try Vigild.run(["--socket", folder + "/second.sock", "--state-dir", folder + "/st2"], in: folder)
+    #expect(start.status == 1 && start.standardError.contains("without the sticky bit"), "\(start.standardError)")
+    // Sticky, as /tmp is: no one may rename another's entries there.
+    #expect(chmod(folder, 0o1777) == 0)
+    #expect(
+      try eventually {
+        let status = try daemon.exchange(#"{"op":"status"}"#)
+        return (status["last_reload"] as? [String: Any])?["ok"] as? Bool == true
+      }, "\((try? daemon.exchange(#"{"op":"status"}"#))?["last_reload"] ?? "")")
+    #expect(chmod(folder, 0o700) == 0)
+    expectCleanStop(daemon)
+  }
+
   /// Putting the files back as they were after a rejected edit loads nothing (the set in
   /// force is that revision) but says so, and `status` is good again.
   @Test func restoringTheFilesAfterARejectedEditIsSaid() throws {

@@ -86,7 +86,8 @@ public enum RulesDirectoryCheck {
   /// refused at start, as is such a configuration (the check follows symlinks).
   public static func worldWritable(_ path: String, what: String, key: String?) -> String? {
     var status = stat()
-    guard stat(path, &status) == 0, status.st_mode & S_IWOTH != 0 else { return nil }
+    guard stat(path, &status) == 0 else { return nil }
+    guard status.st_mode & S_IWOTH != 0 else { return writableFolder(above: path, what: what, key: key) }
     // `/dev/null` (`--config /dev/null`: the built-in defaults) is writable by all, and
     // stays empty whatever is written to it.
     var null = stat()
@@ -94,5 +95,27 @@ public enum RulesDirectoryCheck {
     let mode = String(status.st_mode & 0o7777, radix: 8)
     return (key.map { "\($0): " } ?? "")
       + "refusing \(what) \"\(path)\": any user may write it (mode \(mode)); run chmod o-w \"\(path)\""
+  }
+
+  /// A folder above the file (where it really is, its links followed) that any user may
+  /// write, without the sticky bit (`/tmp` has it: there no one may rename another's
+  /// entries): whoever writes it can rename the file or folder away and put theirs in its
+  /// place, so it is refused as a file any user may write is.
+  static func writableFolder(above path: String, what: String, key: String?) -> String? {
+    guard let real = realpath(path, nil) else { return nil }
+    var folder = String(cString: real)
+    free(real)
+    while folder != "/" {
+      folder = (folder as NSString).deletingLastPathComponent
+      var status = stat()
+      guard stat(folder, &status) == 0 else { return nil }
+      if status.st_mode & S_IWOTH != 0, status.st_mode & S_ISVTX == 0 {
+        let mode = String(status.st_mode & 0o7777, radix: 8)
+        return (key.map { "\($0): " } ?? "")
+          + "refusing \(what) \"\(path)\": the folder \"\(folder)\" it is in may be written by any user (mode \(mode), "
+          + "without the sticky bit), who could put another in its place; run chmod o-w \"\(folder)\""
+      }
+    }
+    return nil
   }
 }

@@ -1,6 +1,7 @@
 import Foundation
-import VigilCore
 import Glibc
+import NIOConcurrencyHelpers
+import VigilCore
 
 /// Watches the rules directories and calls `onChange` when the rule files change (docs/rules.md,
 /// "Reload"): inotify on each directory (and on the directories that symlinked rule files
@@ -13,6 +14,10 @@ import Glibc
 public final class RuleWatcher: @unchecked Sendable {
   static let quietPeriod = 0.2
   static let longestDelay = 1.0
+  /// How long a rule file written in place, and not closed yet, is waited for: its writer
+  /// may pause between two writes, and what it wrote so far can be a valid set that lacks
+  /// the rest (rules silently out of force until the next load).
+  static let longestWhileWritten = 10.0
   private static let events = UInt32(
     IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF
       | IN_MOVE_SELF)
@@ -28,7 +33,19 @@ public final class RuleWatcher: @unchecked Sendable {
   private var fingerprint: [String] = []
   /// Whether the events since the last reload named a rule file (see `run`).
   private var ruleFileTouched = false
+  /// Rule files modified and not closed since (by watch and name): being written in place.
+  private var beingWritten: Set<String> = []
   private let finished = DispatchSemaphore(value: 0)
+  /// The files as a reload (by any trigger) read them, for the watcher's thread to take
+  /// as its own: what changes after that reload is a change, even one made before the
+  /// watcher looked again.
+  private let atLastReading = NIOLockedValueBox<[String]?>(nil)
+
+  /// Notes the files as they are now, as a reload is about to read them.
+  public func noteReading() {
+    let now = Self.fingerprint(of: directories)
+    atLastReading.withLockedValue { $0 = now }
+  }
 
   /// Takes the files as they are now as the state already loaded, and begins collecting
   /// events: create it before loading the rule set, so no change in between is missed.
@@ -74,7 +91,12 @@ public final class RuleWatcher: @unchecked Sendable {
     var nextPoll = now() + pollSeconds
     while true {
       var deadline = nextPoll
-      if let firstEvent { deadline = min(deadline, lastEvent + Self.quietPeriod, firstEvent + Self.longestDelay) }
+      if let firstEvent {
+        deadline = min(
+          deadline,
+          beingWritten.isEmpty
+            ? min(lastEvent + Self.quietPeriod, firstEvent + Self.longestDelay) : firstEvent + Self.longestWhileWritten)
+      }
       var descriptors = [
         pollfd(fd: wakeUp.read, events: Int16(POLLIN), revents: 0),
         pollfd(fd: inotify, events: Int16(POLLIN), revents: 0),
@@ -87,8 +109,17 @@ public final class RuleWatcher: @unchecked Sendable {
         if firstEvent == nil { firstEvent = lastEvent }
         if events == .ruleFiles { ruleFileTouched = true }
       }
+      if let taken = atLastReading.withLockedValue({ value in defer { value = nil }; return value }) { fingerprint = taken }
       let time = now()
-      if let first = firstEvent, time >= lastEvent + Self.quietPeriod || time >= first + Self.longestDelay {
+      // A rule file still open after a write is waited for (up to `longestWhileWritten`):
+      // the burst is not over until its writer closes it.
+      let due = { (first: Double) in
+        self.beingWritten.isEmpty
+          ? time >= lastEvent + Self.quietPeriod || time >= first + Self.longestDelay
+          : time >= first + Self.longestWhileWritten
+      }
+      if let first = firstEvent, due(first) {
+        beingWritten.removeAll()
         firstEvent = nil
         let current = Self.fingerprint(of: directories)
         updateWatches()
@@ -103,11 +134,12 @@ public final class RuleWatcher: @unchecked Sendable {
         }
         ruleFileTouched = false
       }
+      // Not while a rule file is being written: its close (or `longestWhileWritten`) loads it.
       if now() >= nextPoll {
         nextPoll = now() + pollSeconds
         let current = Self.fingerprint(of: directories)
         updateWatches()
-        if current != fingerprint {
+        if current != fingerprint, beingWritten.isEmpty {
           fingerprint = current
           onChange()
         }
@@ -137,9 +169,15 @@ public final class RuleWatcher: @unchecked Sendable {
           ($0.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self),
            Int($0.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self)))
         }
+        let watch = buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: Int32.self) }
         let nameBytes = buffer[(offset + 16)..<min(offset + 16 + length, count)].prefix { $0 != 0 }
         let name = String(decoding: nameBytes, as: UTF8.self)
         offset += 16 + length
+        if RuleDirectories.isRuleFile(name) {
+          let key = "\(watch)/\(name)"
+          if mask & UInt32(IN_MODIFY) != 0 { beingWritten.insert(key) }
+          if mask & UInt32(IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM) != 0 { beingWritten.remove(key) }
+        }
         if mask & UInt32(IN_Q_OVERFLOW) != 0 || mask & UInt32(IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF) != 0 {
           relevant = .ruleFiles  // events were lost, or a watched directory went: look again
         } else if RuleDirectories.isRuleFile(name) {
@@ -181,7 +219,12 @@ public final class RuleWatcher: @unchecked Sendable {
   static func fingerprint(of directories: [String]) -> [String] {
     var lines: [String] = []
     for directory in directories {
-      lines.append("dir \(directory) -> \(resolvedPath(directory) ?? "missing")")
+      // Its mode, and whether a folder above it may be written by any user: a rules
+      // directory refused for that is loaded again once it is put right.
+      var status = stat()
+      let mode = stat(directory, &status) == 0 ? String(status.st_mode, radix: 8) : "-"
+      let exposed = RulesDirectoryCheck.writableFolder(above: directory, what: "", key: nil) != nil
+      lines.append("dir \(directory) -> \(resolvedPath(directory) ?? "missing") \(mode) \(exposed)")
       let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter(
         RuleDirectories.isRuleFile
       ).sorted()
@@ -198,8 +241,9 @@ public final class RuleWatcher: @unchecked Sendable {
     return lines
   }
 
+  /// A file's inode, size, mtime, and mode (a `chmod o-w` after a refusal is a change).
   private static func describe(_ status: stat) -> String {
-    "\(status.st_ino):\(status.st_size):\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
+    "\(status.st_ino):\(status.st_size):\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec):\(String(status.st_mode, radix: 8))"
   }
 
   private static func resolvedPath(_ path: String) -> String? {

@@ -65,6 +65,10 @@ public final class RequestResponder: Sendable {
   private let reloadHistory: NIOLockedValueBox<[ReloadOutcome]>
   static let reloadsKept = 20
   private let connections = NIOLockedValueBox(0)
+  /// Called as a reload reads the rule files, whatever asked for it (the rule watcher
+  /// notes the files as they were then: a change after a refused reload — a `chmod o-w` —
+  /// is then a change to it, however soon it came).
+  public let beforeReading = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
   private let startedAt = Date()
   private let adminUIDs: Set<UInt32>
   private let adminGIDs: Set<UInt32>
@@ -430,6 +434,7 @@ public final class RequestResponder: Sendable {
   private func reloadNow(trigger: String) -> EventLoopFuture<String> {
     let loop = writer.loop
     let sources: [RuleSource]
+    beforeReading.withLockedValue { $0 }?()
     do {
       sources = try ConfiguredRuleSet.read(configuration.rules.paths)
     } catch {
