@@ -170,6 +170,29 @@ struct VigildCommandTests {
     #expect(dangling.standardError.contains("alerts.path: log.jsonl is the daemon's own alerts.head"), "\(dangling.standardError)")
   }
 
+  /// An alert log that holds lines and not one alert record is another file (another
+  /// daemon's journal, a README): refused at start and left as it was, not appended to
+  /// with a chain going on from a seq it quotes. A new log whose first write a crash cut
+  /// (one line without its newline) still starts.
+  @Test func anAlertLogThatHoldsNoRecordIsAnotherFileAndRefused() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    let notes = "# Notes\n\n```json\n{\"seq\":7,\"rule\":\"example\"}\n```\n"
+    let journal = #"{"received_at":"2026-11-29T03:43:07.497Z","report":{"id":"A","occurred_at":"2016-03-01","type":"attack"}}"# + "\n"
+    for (name, text) in [("notes.md", notes), ("reports.jsonl", journal)] {
+      try text.write(toFile: directory.path + "/" + name, atomically: true, encoding: .utf8)
+      let run = try Vigild.run(
+        ["--state-dir", "st", "--socket", "v.sock", "--http", "off", "--alert-log", name], in: directory.path)
+      #expect(run.status == 1, "\(name): \(run.standardError)")
+      #expect(run.standardError.contains("and not one alert record: it is no alert log"), "\(name): \(run.standardError)")
+      #expect(try String(contentsOfFile: directory.path + "/" + name, encoding: .utf8) == text, "\(name) left as it was")
+    }
+    try #"{"seq":1,"time":"2026-"#.write(toFile: directory.path + "/torn.jsonl", atomically: true, encoding: .utf8)
+    let torn = try Vigild.run(
+      ["--state-dir", "st", "--socket", "v.sock", "--http", "off", "--alert-log", "torn.jsonl"], in: directory.path)
+    #expect(torn.status == 0, "\(torn.standardError)")
+  }
+
   /// A path vigild cannot make its folder or file at is refused naming its key.
   @Test(arguments: [
     ("state_dir: in-a-file/state\n", "state_dir: cannot create the directory in-a-file/state"),

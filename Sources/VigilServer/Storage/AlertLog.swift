@@ -57,6 +57,29 @@ public final class AlertLog {
     // Locked while open: a second daemon appending to the same log would fork its chain.
     // A last line without its newline is cut (a crash in the middle of a write); its
     // bytes are kept in `<path>.torn`.
+    // Lines, and not one record among them (all read: the file is within the look-back):
+    // not an alert log that ends with a note, but another file — a journal, a README —
+    // which records appended to would spoil, their chain going on from a seq it quotes.
+    // Looked at before the file is opened to append, which would cut its last line.
+    var size = stat()
+    if stat(path, &size) == 0, size.st_mode & S_IFMT == S_IFREG, size.st_size > 0, Int64(size.st_size) <= Self.lookBackBytes {
+      let found = Self.lastRecord(ofFileAt: path)
+      // A last line without its newline is a write a crash cut (the first record of a new
+      // log, say), which the open below cuts: not a line of another file.
+      var last: UInt8 = 0
+      let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+      if descriptor >= 0 {
+        _ = pread(descriptor, &last, 1, off_t(size.st_size) - 1)
+        close(descriptor)
+      }
+      let whole = found.linesAfter - (last == UInt8(ascii: "\n") ? 0 : 1)
+      if found.record == nil, whole > 0 {
+        throw Failure(
+          description: "\(path) holds \(whole) line\(whole == 1 ? "" : "s") and not one alert record: "
+            + "it is no alert log (another file's path: a report journal, a note?); give alerts.path a file of its own, "
+            + "or move this one away")
+      }
+    }
     file = try AppendOnlyFile(path: path, exclusive: true)
     var logged = file.lastLine.flatMap(Self.position(of:))
     // Lines after the last record that are none (a note appended by hand, a line altered):
@@ -444,10 +467,13 @@ public final class AlertLog {
   /// It reads back at most 64 MiB: a file holding no record that near its end is not
   /// a log the daemon wrote. `highestSeqAfter` is the highest `"seq":N` the lines after the
   /// record show (an altered record keeps its seq): never to be given again.
+  /// How far back from its end a file is read for its last record.
+  static let lookBackBytes: Int64 = 64 << 20
+
   static func lastRecord(ofFileAt path: String) -> (
     record: (seq: UInt64, hash: String)?, linesAfter: Int, highestSeqAfter: UInt64
   ) {
-    let run = FileTail.run(of: path, limit: .max, maxBytes: 64 << 20) { position(of: $0) == nil }
+    let run = FileTail.run(of: path, limit: .max, maxBytes: lookBackBytes) { position(of: $0) == nil }
     let highest = run.lines.compactMap(Self.seqWritten(in:)).max() ?? 0
     return (run.before.flatMap(position(of:)), run.lines.count, highest)
   }
