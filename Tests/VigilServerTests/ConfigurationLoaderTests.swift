@@ -334,6 +334,9 @@ struct ConfigurationLoaderTests {
     } throws: { error in
       "\(error)" == "cannot read the configuration \(notText): not UTF-8 text (the byte at offset 7, line 1 column 8, is not)"
     }
+    // A byte order mark, as Windows' Notepad saves: YAML allows it, and the keys load.
+    try Data([0xEF, 0xBB, 0xBF] + Array("durability: none\nnode: bom\n".utf8)).write(to: URL(fileURLWithPath: notText))
+    #expect(try source.load(knownPlugins: Self.plugins, enabledByDefault: Self.plugins).node == "bom")
     // A real U+FFFD (three bytes, valid UTF-8) before the bad byte is not the bad byte.
     try Data("# \u{FFFD}\nnode: a".utf8 + [0xC3] + Data("\n".utf8)).write(to: URL(fileURLWithPath: notText))
     #expect {

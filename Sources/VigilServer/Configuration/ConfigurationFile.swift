@@ -97,7 +97,9 @@ public struct ConfigurationSource: Sendable {
       throw ConfigurationFileError(
         path: path, reason: "not UTF-8 text (the byte at offset \(offset), line \(place.line) column \(place.column), is not)")
     }
-    return text
+    // A byte order mark (Windows' Notepad writes one), which YAML allows and libyaml read
+    // as an indentation of the first key.
+    return text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
   }
 
   private static func reason(path: String, error: (any Error)? = nil) -> String {
