@@ -60,7 +60,7 @@ struct Verify: ParsableCommand {
         if head == nil, let damaged = try headDamage() {
           // Empty: a crash just after it was first made, or a power failure before the file
           // system kept its first write. Anything else is no crash's doing.
-          guard damaged.isEmpty else { try fail(damaged.path, line: 1, damaged.problem) }
+          guard damaged.isNote else { try fail(damaged.path, line: 1, damaged.problem) }
           notes.append(damaged.problem)
         }
         let torn = tornLast.map {
@@ -398,16 +398,28 @@ struct Verify: ParsableCommand {
   }
 
   /// Why the configuration's `alerts.head`, which the files verified are compared with, is
-  /// there but is no head; nil when it is a head, or is not there, or these files are not
-  /// the configured log's.
-  private func headDamage() throws -> (path: String, problem: String, isEmpty: Bool)? {
+  /// there but is no head, or cannot be read; nil when it is a head, or is not there, or
+  /// these files are not the configured log's. `isNote`: said after the verdict (an empty
+  /// head, which a crash can leave; one this user may not read), not a failure.
+  private func headDamage() throws -> (path: String, problem: String, isNote: Bool)? {
     var options = DaemonOptions()
     options.config = config
     guard let configuration = try? options.configuration() else { return nil }
     if let last = files.last, !Self.sameFile(last, configuration.alerts.path) { return nil }
     let path = configuration.stateDirectory + "/alerts.head"
     var status = stat()
-    guard lstat(path, &status) == 0, FileManager.default.isReadableFile(atPath: path) || status.st_mode & S_IFMT == S_IFDIR
+    // Not to be read by this user — the file, or the folder it is in (the state
+    // directory is the daemon's alone): what it would show cannot be told, and is said.
+    let found = lstat(path, &status) == 0
+    if !found && errno == EACCES || found && status.st_mode & S_IFMT == S_IFREG && access(path, R_OK) != 0 {
+      return (
+        path,
+        "\(path) cannot be read (permission denied\(found ? "" : ": its folder may not be searched")), so records "
+          + "deleted from the log's end cannot be told; run vigil verify as the daemon's user, or let this user read it",
+        true
+      )
+    }
+    guard found, FileManager.default.isReadableFile(atPath: path) || status.st_mode & S_IFMT == S_IFDIR
     else { return nil }
     let what =
       status.st_mode & S_IFMT == S_IFDIR ? "a folder"
@@ -421,8 +433,7 @@ struct Verify: ParsableCommand {
   }
 
   /// `alerts.head` in the state directory: read until two reads agree (the daemon rewrites
-  /// it in place). One that is there but cannot be read is said on standard error: without
-  /// it, records deleted from the log's end cannot be told.
+  /// it in place). One that cannot be read is said with the verdict (`headDamage`).
   private static func head(in stateDirectory: String) -> AlertLog.Head? {
     let path = stateDirectory + "/alerts.head"
     var head = AlertLog.head(at: path)
@@ -430,12 +441,6 @@ struct Verify: ParsableCommand {
       let again = AlertLog.head(at: path)
       if again == head { break }
       head = again
-    }
-    if head == nil, FileManager.default.fileExists(atPath: path), !FileManager.default.isReadableFile(atPath: path) {
-      FileHandle.standardError.write(
-        Data(
-          ("vigil: note: \(path) cannot be read (permission denied), so records deleted from the log's end "
-            + "cannot be told; run vigil verify as the daemon's user, or let this user read it\n").utf8))
     }
     return head
   }

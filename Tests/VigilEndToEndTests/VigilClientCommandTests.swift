@@ -926,6 +926,31 @@ struct VigilClientCommandTests {
     #expect(rewritten.standardOutput.hasPrefix("\(Self.alertLog):8: seq 10: altered: alerts.head keeps another hash for it"), "\(rewritten.standardOutput)")
   }
 
+  /// `alerts.head` that this user may not read, its folder the daemon's alone: what it
+  /// would show cannot be told, and verify says so with its verdict (and in `--json`'s
+  /// notes), where it said a bare "ok".
+  @Test func verifySaysWhenItCannotReadTheHead() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    _ = try daemon.exchange((1...2).map { Self.report("H-\($0)") })
+    expectCleanStop(daemon)
+    let root = daemon.directory.path
+    for folder in ["", "/var", "/var/log", "/var/log/vigil"] { chmod(root + folder, 0o755) }
+    chmod(root + "/" + Self.alertLog, 0o644)
+    chmod(root + "/var/lib/vigil", 0o700)
+    let vigil = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil").path
+    let asNobody = { (arguments: [String]) in
+      try ChildProcess.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", vigil] + arguments, in: root)
+    }
+    let plain = try asNobody(["verify"])
+    #expect(plain.status == 0, "\(plain.standardOutput)\(plain.standardError)")
+    #expect(plain.standardOutput.hasPrefix("ok: 5 records"), "\(plain.standardOutput)")
+    #expect(
+      plain.standardOutput.contains("note: var/lib/vigil/alerts.head cannot be read (permission denied: its folder may not be searched)"),
+      "\(plain.standardOutput)")
+    let json = try asNobody(["verify", "--json"])
+    #expect(json.standardOutput.contains(#""notes":["var/lib/vigil/alerts.head cannot be read"#), "\(json.standardOutput)")
+  }
+
   /// A log emptied (or removed) with no rotated file beside it is no rotation: `vigil verify`
   /// names it, the daemon logs it at start, and `verify` says why it verifies from past `seq`
   /// 1 once the daemon has written to the log again. A rotation whose `.1` ends short of the
