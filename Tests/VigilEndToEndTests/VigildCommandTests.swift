@@ -193,6 +193,22 @@ struct VigildCommandTests {
     #expect(torn.status == 0, "\(torn.standardError)")
   }
 
+  /// In the repository's layout the socket's folder and those above it are open to others
+  /// (the socket's own mode and group say who may connect), though they share `var/` with
+  /// the state directory, which stays the daemon's alone.
+  @Test func theSocketsFoldersAreReachableInTheRepositoryLayout() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/Rules", withIntermediateDirectories: false)
+    let run = try Vigild.run(["--socket", "var/run/vigil.sock", "--http", "off"], in: directory.path)
+    #expect(run.status == 0, "\(run.standardError)")
+    let mode = { (path: String) -> mode_t in
+      var status = stat()
+      return stat(directory.path + "/" + path, &status) == 0 ? status.st_mode & 0o777 : 0
+    }
+    #expect(mode("var") == 0o755 && mode("var/run") == 0o755, "\(String(mode("var"), radix: 8))")
+    #expect(mode("var/lib/vigil") == 0o700 && mode("var/log/vigil") == 0o700)
+  }
+
   /// A path vigild cannot make its folder or file at is refused naming its key.
   @Test(arguments: [
     ("state_dir: in-a-file/state\n", "state_dir: cannot create the directory in-a-file/state"),

@@ -62,11 +62,13 @@ public final class Daemon: Sendable {
   ) throws(StartFailure) -> Daemon {
     let state = configuration.stateDirectory
     // The folders the daemon creates are as private as its umask makes them, but for the
-    // socket's: there the socket's own mode and group say who may connect, and a private
-    // folder would refuse everyone else whatever they say.
+    // socket's and those above it: there the socket's own mode and group say who may
+    // connect, and a private folder would refuse everyone else whatever they say. Made
+    // first, so that a folder it shares with the others (`var/` above `var/run/` and
+    // `var/lib/vigil/` in the repository's layout) is not made private by them first.
     let folders = [
-      ("state_dir", state, nil), ("alerts.path", parent(configuration.alerts.path), nil),
       ("socket.path", parent(configuration.socket.path), mode_t(0o755)),
+      ("state_dir", state, nil), ("alerts.path", parent(configuration.alerts.path), nil),
     ]
     for (key, directory, mode) in folders {
       if let reason = makeDirectory(directory, mode: mode) {
