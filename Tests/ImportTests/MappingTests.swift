@@ -591,6 +591,10 @@ struct MappingTests {
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  location.populated: {column: R, map: {Rural: maybe}}\n", "m.yaml:6:23", "location.populated is yes or no, but map gives 'Rural' 'maybe'"),
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  casualties.killed: {column: K, map: {many: lots}}\n", "m.yaml:6:22", "casualties.killed is a number, but map gives 'many' 'lots'"),
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  perpetrator.party: {date: {column: D}}\n", "m.yaml:6:22", "perpetrator.party: date is for time fields"),
+    // A value the mapping gives itself that its field cannot take: an error at load, not
+    // the refusal of every row.
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  casualties.killed: {value: many}\n", "m.yaml:6:22", "casualties.killed: 'many' is not a number"),
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  location.populated: {when: [{column: P, equals: x, value: perhaps}]}\n", "m.yaml:6:23", "location.populated: 'perhaps' is neither yes nor no"),
     // Two keys that are one cell to the map, mapped apart.
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  weapons: {column: W, map: {Shelling: [shelling], SHELLING: [artillery]}}\n", "m.yaml:6:52", "map: 'SHELLING' and 'Shelling' are the same cell to the map"),
   ]

@@ -403,19 +403,30 @@ public enum MappingLoader {
           fail(position, "\(path) takes one value, but map gives '\(key)' \(values.count): \(values.joined(separator: ", "))")
         }
       }
-      let allowed: [String]
-      switch ReportSchema.field(path)?.type {
-      case .word(let words)?, .words(let words)?: allowed = words
-      default: return
-      }
-      var given: [String] = map.map { $0.values.flatMap { $0 } } ?? []
+      var own: [String] = []
       switch source {
-      case .constant(let value): given.append(value)
-      case .choice(let cases, let otherwise): given += cases.map(\.1) + (otherwise.map { [$0] } ?? [])
+      case .constant(let value): own.append(value)
+      case .choice(let cases, let otherwise): own += cases.map(\.1) + (otherwise.map { [$0] } ?? [])
       default: break
       }
-      for word in Set(given).sorted() where !allowed.contains(word) {
-        fail(position, "\(path): '\(word)' is not one of its words (\(allowed.joined(separator: ", ")))")
+      let given = (map.map { $0.values.flatMap { $0 } } ?? []) + own
+      switch ReportSchema.field(path)?.type {
+      case .word(let allowed)?, .words(let allowed)?:
+        for word in Set(given).sorted() where !allowed.contains(word) {
+          fail(position, "\(path): '\(word)' is not one of its words (\(allowed.joined(separator: ", ")))")
+        }
+      // A number or a yes/no the mapping gives itself (a value, a `when`'s; a map's are
+      // checked with the map) is read as a cell's would be: one it cannot read is an error
+      // here, not the refusal of every row.
+      case .number?:
+        for value in Set(own).sorted() where RowMapper.decimal(value) == nil {
+          fail(position, "\(path): '\(value)' is not a number")
+        }
+      case .bool?:
+        for value in Set(own).sorted() where RowMapper.yesOrNo(value) == nil {
+          fail(position, "\(path): '\(value)' is neither yes nor no (true, false)")
+        }
+      default: return
       }
     }
 

@@ -332,12 +332,10 @@ public struct RowMapper: Sendable {
       let isJSONNumber = written.range(of: #"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"#, options: .regularExpression) != nil
       return .value(isJSONNumber ? written : String(number))
     case .bool:
-      // Folded as `map` compares: `نَعَم`, `Yes` then U+200F.
-      switch CellComparison.folded(values[0]) {
-      case "true", "yes", "y", "1", "نعم": return .value("true")
-      case "false", "no", "n", "0", "لا": return .value("false")
-      default: return .problem("'\(CellComparison.shown(values[0]))' is neither yes nor no")
+      guard let answer = Self.yesOrNo(values[0]) else {
+        return .problem("'\(CellComparison.shown(values[0]))' is neither yes nor no")
       }
+      return .value(answer ? "true" : "false")
     case .texts, .words:
       return .value("[" + values.map(JSONText.string).joined(separator: ",") + "]")
     default:
@@ -525,6 +523,16 @@ public struct RowMapper: Sendable {
     let plain = #"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"#
     if ascii.range(of: grouped, options: .regularExpression) != nil { return ascii.replacingOccurrences(of: ",", with: "") }
     return ascii.range(of: plain, options: .regularExpression) != nil ? ascii : nil
+  }
+
+  /// A cell as yes or no, folded as `map` compares (`نَعَم`, `Yes` then U+200F); nil for
+  /// anything else.
+  static func yesOrNo(_ text: String) -> Bool? {
+    switch CellComparison.folded(text) {
+    case "true", "yes", "y", "1", "نعم": true
+    case "false", "no", "n", "0", "لا": false
+    default: nil
+    }
   }
 
   /// The text with its Arabic-Indic digits (`٠`–`٩`, and the Persian `۰`–`۹`) as ASCII ones.
