@@ -229,6 +229,12 @@ struct MappingTests {
       return
     }
     #expect(reason == "occurred_at: '16' is not a year: a year has four digits")
+    // No year at all: said so, not as a date written "3/4".
+    guard case .refused(let noYear, let field) = mapper.map(TableRow(number: 5, cells: ["D", "ok", "", "3", "4", ""])) else {
+      Issue.record("no year")
+      return
+    }
+    #expect(noYear == "occurred_at: the row gives no year (its month is 3): no date can be made" && field == "occurred_at", "\(noYear)")
   }
 
   /// A cell is compared as the rules read a name: diacritics, tatweel, bidirectional marks

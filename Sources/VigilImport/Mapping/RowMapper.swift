@@ -247,6 +247,9 @@ public struct RowMapper: Sendable {
         }
         return .problem("'\(rawDateText(rule.source, row) ?? "")' (year/month/day) is not a date")
       }
+      if case .date(_, _, _, let parts?) = rule.source, cell(parts.month, row) != nil {
+        return .problem("the row gives no year (its month is \(cell(parts.month, row) ?? "")): no date can be made")
+      }
       if case .date = rule.source, let text = rawDateText(rule.source, row), !text.isEmpty {
         return .problem("'\(CellComparison.shown(text))' is not a date this mapping reads")
       }
