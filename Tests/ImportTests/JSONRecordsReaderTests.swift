@@ -420,6 +420,24 @@ struct JSONRecordsReaderTests {
     #expect(firstError(alone, columns: ["_id", "incident/killed"]).rows.map(\.cells) == [["1", "2"], ["2", "3"]])
   }
 
+  /// A column that holds an object in a record has no one value: the record is refused,
+  /// naming a member to read, and the next is read (its field was dropped unsaid).
+  @Test func aColumnHoldingAnObjectRefusesItsRecord() {
+    let text = #"[{"_id": 1, "tags": "x"}, {"_id": 2, "tags": {"a": 1, "b": 2}}, {"_id": 3, "tags": "y"}]"#
+    var reader: JSONRecordsReader
+    do {
+      reader = try JSONRecordsReader(bytes: Array(text.utf8), columns: ["_id", "tags"], ndjson: false)
+    } catch {
+      Issue.record("\(error)")
+      return
+    }
+    #expect((try? reader.next())?.cells == ["1", "x"])
+    #expect(throws: TableError(row: 2, column: 2, "\"tags\" holds an object or a list here, not one value (tags/a, …); name the member to read")) {
+      try reader.next()
+    }
+    #expect((try? reader.next())?.cells == ["3", "y"])
+  }
+
   /// Read once (from a pipe), each record decides, and a record with both is refused.
   @Test func aRecordWithTwoKeysDifferingInCaseIsRefusedWhenReadOnce() {
     #expect(throws: TableError.self) {

@@ -140,6 +140,20 @@ public struct JSONRecordsReader: TableReader {
     } else {
       cells = try Self.cells(header, of: fields, row: record.row)
     }
+    // A column the mapping reads that holds an object (or a list of objects) in this record:
+    // it has no one value, and left empty its field would be dropped unsaid.
+    for (index, cell) in cells.enumerated() where cell.isEmpty {
+      let key = bound?[index] ?? header[index]
+      // (A list of values is one value, its values joined: `key/0`, `key/1` are its own.)
+      let inObject = { (member: String) in
+        member.hasPrefix(key + "/") && !member.dropFirst(key.count + 1).allSatisfy { $0.isASCII && $0.isNumber }
+      }
+      if let member = fields.keys.filter(inObject).min() {
+        throw TableError(
+          row: record.row, column: index + 1,
+          "\"\(key)\" holds an object or a list here, not one value (\(member), …); name the member to read")
+      }
+    }
     if !withoutValues.isEmpty { withoutValues = withoutValues.filter { cells[$0].isEmpty } }
     return TableRow(number: record.row, cells: cells)
   }
