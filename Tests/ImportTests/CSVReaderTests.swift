@@ -139,6 +139,18 @@ struct CSVReaderTests {
     #expect(table.rows == [TableRow(number: 3, cells: ["2016-02-01", "Aleppo", "3", ""])])
   }
 
+  /// Hashtags alone, with no header row above (HXL allows it): the first row is both the
+  /// header and the hashtags, and the data follows.
+  @Test func aSheetOfHashtagsAloneIsReadByThem() throws {
+    let table = try readAll("#event +id,#date,#affected +killed\nH8-1,2016-03-04,3\n")
+    #expect(table.header == ["#event +id", "#date", "#affected +killed"])
+    #expect(table.hashtags == ["#event +id", "#date", "#affected +killed"])
+    #expect(table.rows == [TableRow(number: 2, cells: ["H8-1", "2016-03-04", "3"])])
+    // And the header row with the hashtags under it is read as before.
+    let both = try readAll("#event +id,#date\n#event +id,#date\nH8-1,2016-03-04\n")
+    #expect(both.rows == [TableRow(number: 3, cells: ["H8-1", "2016-03-04"])])
+  }
+
   @Test func aShortHashtagRowIsPadded() throws {
     let table = try readAll("Date,Location,Killed\n#date\n")
     #expect(table.hashtags == ["#date", "", ""])

@@ -80,6 +80,11 @@ public struct CSVReader: TableReader {
     self.records = records
     if case .success(let record)? = second, let tags = HashtagRow.tags(record.fields) {
       hashtags = try Self.shaped(tags, row: record.row, width: self.header.count)
+    } else if let tags = HashtagRow.tags(header.fields) {
+      // A sheet of hashtags alone (HXL allows them without a header row above): the first
+      // row is both, and the next is data.
+      hashtags = tags
+      firstRow = second
     } else {
       hashtags = nil
       firstRow = second

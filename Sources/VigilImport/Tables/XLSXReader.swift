@@ -75,12 +75,18 @@ public struct XLSXReader: TableReader {
       throw TableError(row: headerRow.number, "the header row has no column names")
     }
 
+    // A sheet of hashtags alone (HXL allows them without a header row above): the first
+    // row is both, and the next is data.
+    let headerTags = HashtagRow.tags(self.header)
     guard let second = try rows.next() else {
-      hashtags = nil
+      hashtags = headerTags
       return
     }
     if case .success(let row) = second, let tags = HashtagRow.tags(row.cells) {
       hashtags = try Self.shaped(tags, row: row.number, width: self.header.count)
+    } else if let headerTags {
+      hashtags = headerTags
+      firstRow = second
     } else {
       hashtags = nil
       firstRow = second
