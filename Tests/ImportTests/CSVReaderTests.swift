@@ -236,6 +236,14 @@ struct CSVReaderTests {
     #expect(throws: TableError(row: nil, "the file is a zip archive (an XLSX workbook?), not text: name it .xlsx, or read it with a mapping whose format: is xlsx")) {
       try TableOpening.reader(for: directory.path + "/book.csv", mapping: byName)
     }
+    // Named .csv under a mapping whose format is csv: renaming would not help.
+    try FileManager.default.copyItem(atPath: directory.path + "/book.xlsx", toPath: directory.path + "/named.csv")
+    #expect(
+      throws: TableError(
+        row: nil,
+        "the file is a zip archive (an XLSX workbook?), not text: the mapping sheets reads csv files (its format:); read it with a mapping whose format: is xlsx"
+      )
+    ) { try TableOpening.reader(for: directory.path + "/named.csv", mapping: csvMapping) }
   }
 
   // MARK: Errors, at their row and column

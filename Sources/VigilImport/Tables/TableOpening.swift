@@ -23,7 +23,13 @@ public enum TableOpening {
             + "is it this file's mapping?)")
       }
       if error.message.hasPrefix("the file is a zip archive") {
-        throw TableError(row: nil, error.message + ": name it .xlsx, or read it with a mapping whose format: is xlsx")
+        // The mapping's format decides whatever the name says: renaming cannot help then.
+        throw TableError(
+          row: nil,
+          error.message
+            + (mapping.format == nil
+              ? ": name it .xlsx, or read it with a mapping whose format: is xlsx"
+              : ": the mapping \(mapping.name) reads \(mapping.format ?? "") files (its format:); read it with a mapping whose format: is xlsx"))
       }
       throw error
     }
