@@ -130,7 +130,10 @@ struct ControlEntry: Sendable {
     // city" in one entry's names is found by "Manbij" in the other's, and a report of
     // "Manbij city" gets both.
     if ControlMap.mayBeIn(governorateKey, entry: other), !names.isEmpty, !other.names.isEmpty {
-      let readings = { (name: String) in [PlaceWords.words(of: name)] + ControlMap.placeParts(name).flatMap(\.variants) }
+      // (A name of several parts, "Sheikh Maqsoud, Aleppo", is found whole, never by a part.)
+      let readings = { (name: String) in
+        [PlaceWords.words(of: name)] + { $0.count == 1 ? $0[0].variants : [] }(ControlMap.placeParts(name))
+      }
       let read = Set(names.flatMap(readings))
       if other.names.contains(where: { readings($0).contains(where: read.contains) }) { return true }
     }

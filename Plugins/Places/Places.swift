@@ -108,8 +108,13 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
       {
         return key
       }
+      // As control reads it: the last later part that is a governorate's name, else a first
+      // part that is one when a part that is none follows ("Daraa - Yarmouk", an admin path).
       return governorates.value(for: text) { text in
-        ControlMap.placeParts(text.string).dropFirst().reversed().lazy.compactMap { GovernorateAtlas.atlas.region(named: $0.text) }.first
+        let parts = ControlMap.placeParts(text.string)
+        let named = parts.map { GovernorateAtlas.atlas.region(named: $0.text) }
+        if let later = named.dropFirst().reversed().lazy.compactMap({ $0 }).first { return later }
+        return named.first.flatMap { $0 }.flatMap { first in named.dropFirst().contains(nil) ? first : nil }
       }
     }
     let placeIn = { @Sendable (beside: ReportSchema.Field?, report: Report, text: ReportText) -> ReportText? in

@@ -431,6 +431,16 @@ struct ControlMap: Sendable {
       for length in (1...3).reversed() where tokens.count > length {
         if countryNames.contains(PlaceWords.words(of: tokens.suffix(length).joined(separator: " "))) {
           tokens.removeLast(length)
+          // And the direction of the country before it, and what says it is where: "Raqqa
+          // northern Syria", "Raqqa in north-east Syria", "الرقة في شمال سوريا".
+          while let last = tokens.last,
+            case let words = PlaceWords.words(of: last), !words.isEmpty, words.allSatisfy(directionWords.contains)
+          {
+            tokens.removeLast()
+          }
+          if tokens.count > 1, let last = tokens.last, [["in"], ["في"]].contains(NameNormalizer.words(of: last)) {
+            tokens.removeLast()
+          }
           break
         }
       }
@@ -498,12 +508,10 @@ struct ControlMap: Sendable {
       "شمال", "شمالي", "جنوب", "جنوبي", "شرق", "شرقي", "غرب", "غربي", "وسط",
     ].flatMap(PlaceWords.words(of:)))
 
-  /// Whether a part's words are the country, alone or after words of a direction, or
-  /// those words alone (what is left of "northern Syria" once the country that ends a
-  /// part is dropped).
+  /// Whether a part's words are the country, alone or after words of a direction (a
+  /// direction alone, "Raqqa - north", is part of where: not the country).
   static func isCountry(_ words: [String]) -> Bool {
-    let rest = words.drop { directionWords.contains($0) }
-    return rest.isEmpty || countryNames.contains(Array(rest))
+    countryNames.contains(Array(words.drop { directionWords.contains($0) }))
   }
 
   /// A piece of a place text split where its countryside begins, which reports write
@@ -517,24 +525,46 @@ struct ControlMap: Sendable {
   static func atCountryside(_ text: String) -> [String] {
     let tokens = text.split(whereSeparator: { $0.isWhitespace })
     guard tokens.count > 2 else { return [text] }
-    for index in 1..<(tokens.count - 1) {
-      let word = NameNormalizer.words(of: String(tokens[index]))
+    let words = tokens.map { NameNormalizer.words(of: String($0)) }
+    // The last such place: "a school in Kafr Batna in the Damascus countryside" is Kafr
+    // Batna's school, in Rural Damascus.
+    for index in stride(from: tokens.count - 2, through: 1, by: -1) {
       // ريف, بريف, وريف (the article-less countryside of the name after it).
-      if word == ["ريف"] {
-        let before = tokens[..<index].dropLast(NameNormalizer.words(of: String(tokens[index - 1])) == ["في"] ? 1 : 0)
+      if words[index] == ["ريف"] {
+        let before = tokens[..<index].dropLast(words[index - 1] == ["في"] ? 1 : 0)
         guard !before.isEmpty else { return [text] }
-        return [before.joined(separator: " "), "ريف " + tokens[(index + 1)...].joined(separator: " ")]
+        return [before.joined(separator: " "), countrysideGovernorate("ريف " + tokens[(index + 1)...].joined(separator: " "))]
       }
       // "in the Aleppo countryside", "in the countryside of Aleppo", "in rural Aleppo".
-      if word == ["in"] {
-        let rest = tokens[(index + 1)...].map { NameNormalizer.words(of: String($0)) }.joined()
+      if words[index] == ["in"] {
+        let rest = words[(index + 1)...].joined()
         let after = rest.first == "the" ? Array(rest.dropFirst()) : Array(rest)
         // ("the eastern Aleppo countryside", "rural Idlib", "Rif Dimashq", "eastern rural Homs")
         let countryside = after.contains("countryside") || after.prefix(2).contains { ["rural", "rif", "reef"].contains($0) }
-        if countryside { return [tokens[..<index].joined(separator: " "), tokens[(index + 1)...].joined(separator: " ")] }
+        if countryside {
+          return [tokens[..<index].joined(separator: " "), countrysideGovernorate(tokens[(index + 1)...].joined(separator: " "))]
+        }
       }
     }
     return [text]
+  }
+
+  /// A governorate's countryside as the governorate's name, so that it is read as a later
+  /// part naming the governorate is ("اليرموك بريف درعا" is a Yarmouk of Daraa, not the
+  /// camp): the text itself when the atlas knows it ("ريف دمشق", "Damascus countryside":
+  /// Rural Damascus), else without its countryside and direction words when what is left
+  /// is a governorate ("ريف حلب الشرقي", "the eastern Aleppo countryside": Aleppo); else
+  /// as written (a town's countryside, "ريف منبج", names no place).
+  static func countrysideGovernorate(_ text: String) -> String {
+    let countrysideWords: Set<String> = ["the", "countryside", "rural", "rif", "reef", "ريف", "of"]
+    let words = NameNormalizer.words(of: text)
+    let withoutDirections = words.filter { !directionWords.contains($0) && !directionWords.contains(PlaceWords.latinKey($0)) }
+    let atlas = GovernorateAtlas.atlas
+    if atlas.region(named: withoutDirections.filter { $0 != "the" }.joined(separator: " ")) != nil {
+      return withoutDirections.filter { $0 != "the" }.joined(separator: " ")
+    }
+    let bare = withoutDirections.filter { !countrysideWords.contains($0) }.joined(separator: " ")
+    return atlas.region(named: bare) != nil ? bare : text
   }
 
   /// The separators of a place text's parts, besides " - ".

@@ -38,7 +38,9 @@ final class DaemonConnection: @unchecked Sendable {
   /// SIGSTOP, wedged) fails the command with exit 2 rather than hanging it. `VIGIL_TIMEOUT`
   /// (seconds) sets another.
   static let answerWithin: Double = {
-    guard let given = ProcessInfo.processInfo.environment["VIGIL_TIMEOUT"], let seconds = Double(given), seconds > 0 else {
+    guard let given = ProcessInfo.processInfo.environment["VIGIL_TIMEOUT"] else { return 120 }
+    guard let seconds = Double(given), seconds > 0, seconds.isFinite else {
+      FileHandle.standardError.write(Data("vigil: warning: VIGIL_TIMEOUT '\(given)' is not a number of seconds above 0; 120 s it is\n".utf8))
       return 120
     }
     return seconds
@@ -123,7 +125,7 @@ final class DaemonConnection: @unchecked Sendable {
     if timedOut {
       throw CommandFailure(
         status: 2,
-        sentence: "vigild at \(path) took the connection but did not answer within \(Int(seconds)) s "
+        sentence: "vigild at \(path) took the connection but did not answer within \(seconds.formatted(.number.precision(.fractionLength(0...1)))) s "
           + "(is it stopped, or stuck? its log says)")
     }
     guard let response = answer,

@@ -70,6 +70,10 @@ struct CSVReaderTests {
         TableRow(number: 4, cells: ["2", "05/03/2016", "a\rb"]),
         TableRow(number: 6, cells: ["3", "06/03/2016", "q"]),
       ])
+    // A header cell of two lines does not decide how the lines end.
+    let twoLineHeader = try readAll("Incident,\"Killed\n(total)\"\rK1,1\rK2,2\r", chunkSize: chunkSize)
+    #expect(twoLineHeader.header == ["Incident", "Killed\n(total)"])
+    #expect(twoLineHeader.rows.map(\.cells) == [["K1", "1"], ["K2", "2"]])
   }
 
   @Test func aByteOrderMarkIsSkipped() throws {

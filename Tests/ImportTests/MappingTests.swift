@@ -137,6 +137,8 @@ struct MappingTests {
     // ISO text with a time to the minute, as ISO 8601 allows: its seconds are 00.
     ("2016-03-04T06:40+02:00", "2016-03-04T06:40:00+02:00"), ("2016-03-04 06:40Z", "2016-03-04T06:40:00Z"),
     ("2016-03-04T06:40:30+02:00", "2016-03-04T06:40:30+02:00"),
+    // Without its zone it is refused as written (a report's time needs its offset).
+    ("2016-03-04T06:40", nil),
   ] as [(String, String?)])
   func datePatternsReadWithoutSeparatorsAndTwoDigitYears(cell: String, expected: String?) throws {
     let mapping = Self.base.replacingOccurrences(of: #"formats: ["dd/MM/yyyy"]"#, with: #"formats: ["yyyyMMdd", "d.M.yy"]"#)

@@ -149,6 +149,9 @@ struct PluginRuleTests {
       (#""place":"Yarmouk","governorate":"Rural Damascus""#, "yarmouk"), (#""place":"اليرموك، ريف دمشق""#, "yarmouk"),
       (#""place":"Yarmouk, Daraa""#, nil), (#""place":"اليرموك، درعا""#, nil),
       (#""place":"Yarmouk","governorate":"Daraa""#, nil), (#""place":"Yarmouk","governorate":"درعا""#, nil),
+      // The governorate first, as an admin path; in its countryside.
+      (#""place":"Daraa - Yarmouk""#, nil), (#""place":"درعا - اليرموك""#, nil), (#""place":"Damascus - Yarmouk""#, "yarmouk"),
+      (#""place":"اليرموك بريف درعا""#, nil), (#""place":"Yarmouk in rural Daraa""#, nil),
     ] as [(String, String?)] {
       let fired = set.evaluate(try report(#""location":{\#(location)}"#)).map(\.message)
       #expect(fired == (group.map { [$0] } ?? []), "\(location)")
@@ -405,6 +408,18 @@ struct PluginPatternGroupTests {
     // Written without its governorate, a name is a group of its own.
     #expect(try Self.completions(["Kafr Batna", "Kafr Batna, Rif Dimashq"]).isEmpty)
     #expect(try Self.completions(["Kafr Batna", "kafr batna"]).map(\.facts.group) == [["kafr batna"]])
+  }
+
+  /// A site in a town in a governorate's countryside is the town, not the site's article:
+  /// three such destinations in three governorates are three groups.
+  @Test func aTownInACountrysideIsItsOwnGroup() throws {
+    #expect(
+      try Self.completions([
+        "a school in Kafr Batna in the Damascus countryside", "a clinic in Jisreen in the Aleppo countryside",
+      ]).isEmpty)
+    #expect(
+      try Self.completions(["a school in Kafr Batna in the Damascus countryside", "Kafr Batna, Rif Dimashq"]).map(\.facts.group)
+        == [["kafr batna (Rural Damascus)"]])
   }
 
   /// A number is not a doubled letter: "Sector 11" is not "Sector 1".

@@ -123,12 +123,22 @@ struct TerritorialControlTests {
     ("2016-06-01", #""place":"منبج في ريف حلب""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
     ("2016-06-01", #""place":"Manbij in the eastern Aleppo countryside""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
     ("2016-06-01", #""place":"Manbij in rural Aleppo""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
-    // The countryside alone, or a countryside that is the governorate, is no town.
+    // The countryside alone is no town; a village in a governorate's countryside is judged
+    // by the governorate's holders, as "Kafr Nabudah, Idlib" is.
     ("2016-06-01", #""place":"ريف منبج""#, "unknown"),
-    ("2016-06-01", #""place":"Kafr Nabudah in rural Idlib""#, "unknown"),
+    ("2016-06-01", #""place":"Kafr Nabudah in rural Idlib""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
     // A direction of the country says no more of where than the country.
     ("2016-06-01", #""place":"Idlib, northern Syria""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
     ("2016-06-01", #""place":"إدلب، شمال غرب سوريا""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    ("2016-06-01", #""place":"Idlib in northern Syria""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    ("2016-06-01", #""place":"إدلب في شمال سوريا""#, "shared: Idlib was held by Nusra Front together with Ahrar al-Sham and Faylaq al-Sham (control: idlib_city)"),
+    // A direction alone is where in the governorate: not the city.
+    ("2016-06-01", #""place":"Idlib - North""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
+    // The last place before the countryside, after a site in it; a countryside that is a
+    // governorate's is that governorate.
+    ("2016-06-01", #""place":"a market in Manbij in the Aleppo countryside""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    ("2016-06-01", #""place":"Manbij in the Idlib countryside""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
+    ("2016-06-01", #""place":"منبج بريف إدلب الشمالي""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
     // A site in the town (a market, a hospital), before or after its name, or
     // joined to it: the town. Not when the site word is read into a name ("Ein" is no "in").
     ("2016-06-01", #""place":"Manbij market""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
@@ -288,6 +298,11 @@ struct TerritorialControlTests {
       let kindErrors = Self.errorMessages(kindWord)
       #expect(kindErrors?.contains { $0.hasPrefix("control b overlaps control a") } == true, "\(other): \(kindErrors ?? [])")
     }
+    // A name of several parts is found whole: "Sheikh Maqsoud, Aleppo" is not Aleppo.
+    let quarter =
+      "- control: a\n  names: [Aleppo, Aleppo city]\n  governorate: Aleppo\n  others: [B]\n  from: 2014-01-01\n  source: s\n"
+      + "- control: b\n  names: [\"Sheikh Maqsoud, Aleppo\", Sheikh Maqsoud]\n  governorate: Aleppo\n  others: [C]\n  from: 2015-01-01\n  source: s\n"
+    #expect(throws: Never.self) { try Self.load(quarter).get() }
   }
 
   /// A key given twice is said once, as defined twice, and not also as an overlap.

@@ -193,6 +193,20 @@ struct VigildCommandTests {
     #expect(torn.status == 0, "\(torn.standardError)")
   }
 
+  /// A link to the rules in a folder any user may write (without the sticky bit) can be
+  /// replaced by one to other rules: refused, as the rules directory itself there is.
+  @Test func aLinkToTheRulesInAFolderAnyUserMayWriteIsRefused() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/safe/Rules", withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(atPath: directory.path + "/shared", withIntermediateDirectories: false)
+    chmod(directory.path + "/shared", 0o777)
+    try FileManager.default.createSymbolicLink(atPath: directory.path + "/shared/rules", withDestinationPath: directory.path + "/safe/Rules")
+    let run = try Vigild.run(["--socket", "v.sock", "--http", "off", "--rules", "shared/rules"], in: directory.path)
+    #expect(run.status == 1, "\(run.standardError)")
+    #expect(run.standardError.contains(#"the folder "\#(directory.path)/shared" it is in may be written by any user"#), "\(run.standardError)")
+    chmod(directory.path + "/shared", 0o755)
+  }
+
   /// In the repository's layout the socket's folder and those above it are open to others
   /// (the socket's own mode and group say who may connect), though they share `var/` with
   /// the state directory, which stays the daemon's alone.

@@ -19,11 +19,10 @@ enum DateReading {
     guard bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t") || bytes[10] == UInt8(ascii: " ") else { return nil }
     // Only that one: another space (before an offset) is the text's fault, shown as written.
     var time = Array(trimmed.dropFirst(11))
-    // A time to the minute (`06:40+02:00`, as ISO 8601 allows): its seconds are 00.
+    // A time to the minute (`06:40+02:00`, as ISO 8601 allows): its seconds are 00. Not one
+    // without its zone, refused as it was written.
     let digit = { (index: Int) in time[index].isASCII && time[index].isNumber }
-    if time.count >= 5, digit(0), digit(1), time[2] == ":", digit(3), digit(4),
-      time.count == 5 || "Zz+-".contains(time[5])
-    {
+    if time.count > 5, digit(0), digit(1), time[2] == ":", digit(3), digit(4), "Zz+-".contains(time[5]) {
       time.insert(contentsOf: ":00", at: 5)
     }
     return String(trimmed.prefix(10)) + "T" + String(time)

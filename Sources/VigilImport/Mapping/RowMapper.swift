@@ -112,8 +112,13 @@ public struct RowMapper: Sendable {
           + "\(columns.count) columns of the file carry (\(described.joined(separator: "; "))): one value cannot be "
           + "chosen among them; tag one column exactly so (or with +total), or name a column by its header"
       }
+      // Each named, since they may differ in case (`Killed` and `KILLED` are one to a mapping).
+      let named = columns.map { index in
+        "\(index + 1) '\(CellComparison.shown(index < header.count ? header[index].trimmingCharacters(in: .whitespaces) : ""))'"
+      }
       return "the mapping names the column \(CellComparison.shown(reference.shown)) at \(reference.position), which the file has "
-        + "\(columns.count) times (columns \(listed)); rename all but one in the file, or name the column by its HXL hashtag"
+        + "\(columns.count) times, headers compared without regard to case (columns \(named.joined(separator: ", "))); "
+        + "rename all but one in the file, or name the column by its HXL hashtag"
     }
     guard let first = missingColumns.first else { return nil }
     let others = missingColumns.count > 1 ? " (and \(missingColumns.count - 1) more)" : ""

@@ -283,10 +283,11 @@ private struct CSVRecords {
         if byte == Self.quote {
           state = .quoteInQuoted
         } else {
+          // (A line break inside quotes does not decide how the file's lines end: a header
+          // cell of two lines in a file of CRs.)
           if byte == Self.lineFeed {
-            sawLineFeed()
             line += 1
-          } else if byte == Self.carriageReturn, isLoneLineEnd() {
+          } else if byte == Self.carriageReturn, lineEnds == .carriageReturns, peekByte() != Self.lineFeed {
             line += 1
           }
           field.append(byte)

@@ -101,19 +101,34 @@ public enum RulesDirectoryCheck {
   /// write, without the sticky bit (`/tmp` has it: there no one may rename another's
   /// entries): whoever writes it can rename the file or folder away and put theirs in its
   /// place, so it is refused as a file any user may write is.
+  ///
+  /// Both ways to it are looked at: the folders of the path as given (a symbolic link in a
+  /// folder any user may write can be replaced by one to other rules) and those of where
+  /// it really is.
   static func writableFolder(above path: String, what: String, key: String?) -> String? {
     guard let real = realpath(path, nil) else { return nil }
-    var folder = String(cString: real)
+    let resolved = String(cString: real)
     free(real)
-    while folder != "/" {
-      folder = (folder as NSString).deletingLastPathComponent
-      var status = stat()
-      guard stat(folder, &status) == 0 else { return nil }
-      if status.st_mode & S_IWOTH != 0, status.st_mode & S_ISVTX == 0 {
-        let mode = String(status.st_mode & 0o7777, radix: 8)
-        return (key.map { "\($0): " } ?? "")
-          + "refusing \(what) \"\(path)\": the folder \"\(folder)\" it is in may be written by any user (mode \(mode), "
-          + "without the sticky bit), who could put another in its place; run chmod o-w \"\(folder)\""
+    // Made absolute and rid of `.` and `..` by its text alone (Foundation's
+    // `standardizingPath` follows the links, which is what is not wanted here).
+    var components: [Substring] = []
+    for component in (path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path).split(separator: "/") {
+      if component == "." { continue }
+      if component == ".." { _ = components.popLast() } else { components.append(component) }
+    }
+    let given = "/" + components.joined(separator: "/")
+    for start in given == resolved ? [resolved] : [given, resolved] {
+      var folder = start
+      while folder != "/" {
+        folder = (folder as NSString).deletingLastPathComponent
+        var status = stat()
+        guard stat(folder, &status) == 0 else { break }
+        if status.st_mode & S_IWOTH != 0, status.st_mode & S_ISVTX == 0 {
+          let mode = String(status.st_mode & 0o7777, radix: 8)
+          return (key.map { "\($0): " } ?? "")
+            + "refusing \(what) \"\(path)\": the folder \"\(folder)\" it is in may be written by any user (mode \(mode), "
+            + "without the sticky bit), who could put another in its place; run chmod o-w \"\(folder)\""
+        }
       }
     }
     return nil
