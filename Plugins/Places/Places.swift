@@ -117,8 +117,20 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
         return named.first.flatMap { $0 }.flatMap { first in named.dropFirst().contains(nil) ? first : nil }
       }
     }
+    // Whether a governorate can change what a text names: only when it names, in a part or
+    // whole, a place that gives its own (passing over places only ever takes those away).
+    // Else the governorate is not looked up at all: most texts, every report.
+    let withGovernorate = Set(places.filter { $0.governorate != nil }.map { ReportText($0.key) })
+    let involvesGovernorate = TextCache<Bool>()
+    let governorateMatters = { @Sendable (text: ReportText) -> Bool in
+      !withGovernorate.isEmpty
+        && involvesGovernorate.value(for: text) { text in
+          let texts = [text] + ControlMap.placeParts(text.string).map { ReportText($0.text) }
+          return texts.contains { placeNamed($0, nil).map(withGovernorate.contains) ?? false }
+        }
+    }
     let placeIn = { @Sendable (beside: ReportSchema.Field?, report: Report, text: ReportText) -> ReportText? in
-      guard let governorate = governorateOf(beside, report, text) else {
+      guard governorateMatters(text), let governorate = governorateOf(beside, report, text) else {
         return found.value(for: text) { placeNamed($0, nil) }
       }
       return foundIn.value(for: ReportText(governorate + "\u{0}" + text.string)) { _ in placeNamed(text, governorate) }
@@ -169,7 +181,7 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
       let beside = ControlMap.governorateField(besidePlace: field)
       return { report in
         guard case .text(let text)? = field.read(report) else { return nil }
-        guard let governorate = governorateOf(beside, report, text) else {
+        guard governorateMatters(text), let governorate = governorateOf(beside, report, text) else {
           return groups.value(for: text) { groupOf($0, nil) }.map(FieldValue.text)
         }
         return groupsIn.value(for: ReportText(governorate + "\u{0}" + text.string)) { _ in groupOf(text, governorate) }

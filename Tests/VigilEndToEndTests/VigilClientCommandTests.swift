@@ -478,6 +478,21 @@ struct VigilClientCommandTests {
     return (follower, ReadInBackground(output.fileHandleForReading))
   }
 
+  /// `program` started with `arguments`, and what it prints on standard output and on
+  /// standard error as it comes.
+  static func started(_ program: String, _ arguments: [String]) throws -> (Process, ReadInBackground, ReadInBackground) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: program)
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: "/")
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    return (process, ReadInBackground(output.fileHandleForReading), ReadInBackground(errors.fileHandleForReading))
+  }
+
   /// A record line as `tail` reads it (the fields it shows), with its newline.
   static func tailRecord(_ seq: Int) -> String {
     #"{"seq":\#(seq),"rule":"r","priority":"low","report_id":"R\#(seq)"}"# + "\n"
@@ -535,17 +550,8 @@ struct VigilClientCommandTests {
     try (record(1) + record(2)).write(toFile: log, atomically: false, encoding: .utf8)
     chmod(log, 0o644)
     let vigil = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil").path
-    let follower = Process()
-    follower.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-    follower.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", vigil, "tail", "-f", "-n", "2", "--json", log]
-    follower.currentDirectoryURL = URL(fileURLWithPath: "/")
-    let output = Pipe()
-    let errors = Pipe()
-    follower.standardOutput = output
-    follower.standardError = errors
-    try follower.run()
-    let seen = ReadInBackground(output.fileHandleForReading)
-    let said = ReadInBackground(errors.fileHandleForReading)
+    let (follower, seen, said) = try Self.started(
+      "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", vigil, "tail", "-f", "-n", "2", "--json", log])
     defer {
       follower.terminate()
       follower.waitUntilExit()
@@ -672,17 +678,9 @@ struct VigilClientCommandTests {
       _ = rename(log, log + ".1")
     }
     try (record(1) + record(2)).write(toFile: log, atomically: false, encoding: .utf8)
-    let follower = Process()
-    follower.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-      .appendingPathComponent("vigil")
-    follower.arguments = ["tail", "-f", "-n", "1", "--json", log]
-    let output = Pipe()
-    let errors = Pipe()
-    follower.standardOutput = output
-    follower.standardError = errors
-    try follower.run()
-    let seen = ReadInBackground(output.fileHandleForReading)
-    let said = ReadInBackground(errors.fileHandleForReading)
+    let (follower, seen, said) = try Self.started(
+      URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil").path,
+      ["tail", "-f", "-n", "1", "--json", log])
     defer {
       kill(follower.processIdentifier, SIGCONT)
       follower.terminate()

@@ -4,7 +4,15 @@ public enum UTCTime {
   public static func format(millisecondsSinceEpoch milliseconds: Int64) -> String {
     let days = floorDivide(milliseconds, 86_400_000)
     let inDay = milliseconds - days * 86_400_000
-    // Howard Hinnant's civil_from_days.
+    let (year, month, day) = civil(daysSinceEpoch: days)
+    return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(inDay / 3_600_000, 2)):"
+      + "\(pad(inDay / 60_000 % 60, 2)):\(pad(inDay / 1000 % 60, 2)).\(pad(inDay % 1000, 3))Z"
+  }
+
+  /// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's
+  /// civil_from_days, the inverse of `Timestamp.daysSinceEpoch`).
+  @inlinable
+  public static func civil(daysSinceEpoch days: Int64) -> (year: Int64, month: Int64, day: Int64) {
     let shifted = days + 719_468
     let era = floorDivide(shifted, 146_097)
     let dayOfEra = shifted - era * 146_097
@@ -13,12 +21,12 @@ public enum UTCTime {
     let monthIndex = (5 * dayOfYear + 2) / 153
     let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
     let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-    let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-    return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(inDay / 3_600_000, 2)):"
-      + "\(pad(inDay / 60_000 % 60, 2)):\(pad(inDay / 1000 % 60, 2)).\(pad(inDay % 1000, 3))Z"
+    return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
   }
 
-  private static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
+  /// Division rounding towards minus infinity.
+  @inlinable
+  public static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
     value >= 0 ? value / divisor : (value - divisor + 1) / divisor
   }
 
