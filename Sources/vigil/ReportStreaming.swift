@@ -205,7 +205,21 @@ struct ReportStreaming {
         }
         continue
       }
-      guard let response = connection.readLine() else {
+      // A daemon that stops answering (stopped with SIGSTOP, wedged) fails the command as a
+      // one-request command does, after the same silence, rather than hanging it.
+      let answer = connection.readLine(within: DaemonConnection.answerWithin)
+      if connection.timedOut {
+        progress.clear()
+        if !json { Swift.print(tally.summary(checking: op == "check")) }
+        let total = sent.withLockedValue { $0.count }
+        throw CommandFailure(
+          status: 2,
+          sentence: "vigild at \(connection.path) answered \(answered) of the \(total) reports sent, then nothing for "
+            + "\(DaemonConnection.answerWithin.formatted(.number.precision(.fractionLength(0...1)))) s "
+            + "(is it stopped, or stuck? its log says)"
+            + (op == "check" ? "" : "; sending them again is safe: those recorded are answered as already recorded"))
+      }
+      guard let response = answer else {
         let (total, done) = sent.withLockedValue { ($0.count, $0.done) }
         if done, answered == total { break }
         // What was answered is said as at the end, so that a script knows how far it got.

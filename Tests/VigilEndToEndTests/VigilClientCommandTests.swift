@@ -503,8 +503,8 @@ struct VigilClientCommandTests {
     output.split(separator: "\n").compactMap { $0.firstMatch(of: #/"seq":(\d+)/#).map { Int($0.1)! } }
   }
 
-  /// A daemon that takes the connection and never answers (stopped, wedged): a command
-  /// fails with exit 2 once its time is up, rather than hang; `tail` reads the
+  /// A daemon that takes the connection and never answers (stopped, wedged): a command,
+  /// `submit` and `check` among them, fails with exit 2 once its time is up, rather than hang; `tail` reads the
   /// configuration's log instead, as it does when the daemon cannot be reached.
   @Test func aDaemonThatNeverAnswersFailsTheCommandInsteadOfHangingIt() throws {
     let directory = try TemporaryDirectory()
@@ -530,6 +530,17 @@ struct VigilClientCommandTests {
         "/usr/bin/env", ["VIGIL_TIMEOUT=2", vigil] + command + ["--socket", socketPath], in: directory.path)
       #expect(run.status == 2, "\(command): \(run.standardError)")
       #expect(run.standardError.contains("took the connection but did not answer within 2 s"), "\(command): \(run.standardError)")
+    }
+    // Reports streamed the same: their answers never come, and after the same silence the
+    // command says how far it got.
+    try #"{"id":"M-1","occurred_at":"2016-03-04T06:40:00Z","type":"attack"}"#.write(
+      toFile: directory.path + "/r.jsonl", atomically: true, encoding: .utf8)
+    for command in ["submit", "check"] {
+      let run = try ChildProcess.run(
+        "/usr/bin/env", ["VIGIL_TIMEOUT=2", vigil, command, "r.jsonl", "--socket", socketPath], in: directory.path)
+      #expect(run.status == 2, "\(command): \(run.standardError)")
+      #expect(
+        run.standardError.contains("answered 0 of the 1 reports sent, then nothing for 2 s"), "\(command): \(run.standardError)")
     }
     try "alerts:\n  path: log.jsonl\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
     try Self.tailRecord(7).write(toFile: directory.path + "/log.jsonl", atomically: true, encoding: .utf8)
