@@ -166,6 +166,9 @@ struct ReportStreaming {
     var tally = Tally()
     let progress = Progress()
     var answered = 0
+    // The rows the daemon refused, by where they are ("file:line"), for a row of an
+    // import's `--check` found the same as one of them.
+    var refusals: [String: (code: String, message: String)] = [:]
     while true {
       let (total, done) = sent.withLockedValue { ($0.count, $0.done) }
       if done, answered == total { break }
@@ -179,6 +182,22 @@ struct ReportStreaming {
       if answered < total, case let origin = origins.withLockedValue({ $0[answered] }), let repeats = origin.repeats {
         answered += 1
         progress.clear()
+        // The same as a row the daemon refused (too large, invalid): refused the same, as
+        // `submit` would refuse it again; nothing is recorded of either.
+        if let earlier = refusals[repeats.place] {
+          tally.count(ok: false, duplicate: false, alerts: [])
+          if json {
+            Swift.print(
+              "{\"file\":\(JSONText.string(origin.file)),\"line\":\(origin.line),\"ok\":false,"
+                + "\"error\":{\"code\":\(JSONText.string(earlier.code)),\"message\":\(JSONText.string(earlier.message))},"
+                + "\"same_as\":\(JSONText.string(repeats.place))}")
+          } else {
+            Swift.print(
+              TerminalText.safe(
+                "\(origin.file):\(origin.line): refused (\(earlier.code)): \(earlier.message) (the same as \(repeats.place))"))
+          }
+          continue
+        }
         tally.count(ok: true, duplicate: true, alerts: [])
         if json {
           Swift.print(
@@ -244,7 +263,9 @@ struct ReportStreaming {
       let origin = origins.withLockedValue { $0[answered] }
       answered += 1
       progress.clear()
-      print(verdict: response, from: origin, into: &tally)
+      if let refusal = print(verdict: response, from: origin, into: &tally) {
+        refusals["\(origin.file):\(origin.line)"] = refusal
+      }
       progress.update(answered: answered, sent: sent.withLockedValue { $0.count })
     }
     progress.clear()
@@ -287,7 +308,9 @@ struct ReportStreaming {
     return files
   }
 
-  private func print(verdict line: [UInt8], from origin: Origin, into tally: inout Tally) {
+  /// Prints a verdict; the refusal's code and message when it is one.
+  @discardableResult
+  private func print(verdict line: [UInt8], from origin: Origin, into tally: inout Tally) -> (code: String, message: String)? {
     var line = line
     var object = (try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]) ?? [:]
     // Refused for what the report is on its own: say it with the report's own offsets.
@@ -301,18 +324,19 @@ struct ReportStreaming {
     let alerts = (object["alerts"] as? [[String: Any]]) ?? []
     let duplicate = object["duplicate"] as? Bool == true
     tally.count(ok: ok, duplicate: duplicate, alerts: alerts)
+    let error = object["error"] as? [String: Any] ?? [:]
+    let refusal = ok ? nil : (code: error["code"] as? String ?? "?", message: error["message"] as? String ?? "")
     if json {
       // The daemon's own response, with where the report came from first.
       let prefix = "{\"file\":\(JSONText.string(origin.file)),\"line\":\(origin.line),"
       Swift.print(prefix + String(decoding: line.dropFirst(), as: UTF8.self))
-      return
+      return refusal
     }
     // Every line of a verdict carries the report's own text: made safe for a terminal.
     let say = { (line: String) in Swift.print(TerminalText.safe(line)) }
     let place = "\(origin.file):\(origin.line)"
-    guard ok else {
-      let error = object["error"] as? [String: Any] ?? [:]
-      let message = error["message"] as? String ?? ""
+    if let refusal {
+      let message = refusal.message
       // Only the JSON reader's own reason: a report's values are echoed in other messages.
       if error["code"] as? String == "invalid_json",
         ["invalid UTF-8", "unexpected byte 0x", "unexpected 0x00", "raw control character 0x00"].contains(where: {
@@ -321,14 +345,14 @@ struct ReportStreaming {
       {
         tally.notUTF8 += 1
       }
-      say("\(place): refused (\(error["code"] as? String ?? "?")): \(error["message"] as? String ?? "")")
-      return
+      say("\(place): refused (\(refusal.code)): \(message)")
+      return refusal
     }
     let id = object["report_id"] as? String ?? "?"
     if duplicate {
       let seqs = alerts.compactMap { $0["seq"] as? Int }.map { "#\($0)" }.joined(separator: ", ")
       say("\(place): \(id): already recorded" + (seqs.isEmpty ? "" : " (alerts \(seqs))"))
-      return
+      return nil
     }
     let warnings = (object["warnings"] as? [String]) ?? []
     let count = alerts.isEmpty ? "no alerts" : alerts.count == 1 ? "1 alert" : "\(alerts.count) alerts"
@@ -338,6 +362,7 @@ struct ReportStreaming {
       let priority = (alert["priority"] as? String ?? "").padding(toLength: 8, withPad: " ", startingAt: 0)
       say("  \(priority)  \(seq)\(alert["rule"] as? String ?? "")  \(alert["message"] as? String ?? "")")
     }
+    return nil
   }
 }
 

@@ -47,6 +47,34 @@ struct ImportBadInputTests {
     expectCleanStop(daemon)
   }
 
+  /// A row the same as one the daemon refused (here too large for its line limit) is
+  /// refused the same by `--check`, not called already recorded: the import would refuse
+  /// both.
+  @Test func aRepeatOfARefusedRowIsRefusedInACheck() throws {
+    let directory = try TemporaryDirectory()
+    try "limits:\n  max_line_bytes: 400\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    let mapping = Self.mapping + "\n  narrative: {column: Notes}\n"
+    try mapping.write(toFile: daemon.directory.path + "/t.yaml", atomically: true, encoding: .utf8)
+    let long = String(repeating: "x", count: 600)
+    try "Incident,Date,Notes\nL-1,2016-03-01,\(long)\nL-1,2016-03-01,\(long)\nL-2,2016-03-02,short\n".write(
+      toFile: daemon.directory.path + "/long.csv", atomically: true, encoding: .utf8)
+    let check = try ChildProcess.run(
+      "vigil", ["import", "--socket", daemon.socketPath, "--map", "t.yaml", "--check", "long.csv"], in: daemon.directory.path)
+    #expect(check.standardOutput.contains("long.csv:3: refused (too_large): "), "\(check.standardOutput)\(check.standardError)")
+    #expect(check.standardOutput.contains("(the same as long.csv:2)"), "\(check.standardOutput)")
+    #expect(check.standardOutput.contains("3 reports: 1 checked, 2 refused"), "\(check.standardOutput)")
+    let json = try ChildProcess.run(
+      "vigil", ["import", "--socket", daemon.socketPath, "--map", "t.yaml", "--check", "--json", "long.csv"], in: daemon.directory.path)
+    let repeated = ImportAWSDTests.lines(json.standardOutput).first { $0["line"] as? Int == 3 }
+    #expect((repeated?["error"] as? [String: Any])?["code"] as? String == "too_large", "\(json.standardOutput)")
+    #expect(repeated?["same_as"] as? String == "long.csv:2", "\(json.standardOutput)")
+    let real = try ChildProcess.run(
+      "vigil", ["import", "--socket", daemon.socketPath, "--map", "t.yaml", "long.csv"], in: daemon.directory.path)
+    #expect(real.standardOutput.contains("3 reports: 1 accepted, 0 already recorded, 2 refused"), "\(real.standardOutput)")
+    expectCleanStop(daemon)
+  }
+
   /// A row refused before it is sent names the field to blame in `--json`, as the daemon's
   /// `invalid_report` does.
   @Test func aRefusedRowNamesItsFieldInJSON() throws {
