@@ -418,6 +418,10 @@ struct JSONRecordsReaderTests {
             + "make them one in the export"))
     let alone = #"[{"_id": 1, "incident": {"killed": 2}}, {"_id": 2, "incident": {"killed": 3}}]"#
     #expect(firstError(alone, columns: ["_id", "incident/killed"]).rows.map(\.cells) == [["1", "2"], ["2", "3"]])
+    // Both named as written: each is a column of its own, in a file read twice or once.
+    let both = #"[{"_id": 1, "incident": {"killed": 2, "Killed": 5}}, {"_id": 2, "incident": {"Killed": 3}}]"#
+    let each = firstError(both, columns: ["_id", "incident/killed", "incident/Killed"])
+    #expect(each.rows.map(\.cells) == [["1", "2", "5"], ["2", "", "3"]] && each.error == nil, "\(String(describing: each.error))")
   }
 
   /// A column that holds an object in a record has no one value: the record is refused,

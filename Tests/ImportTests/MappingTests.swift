@@ -48,6 +48,28 @@ struct MappingTests {
 
   static let header = ["Code", "When", "What", "Province", "Lat", "Lon", "Precision", "Populated", "Facility", "Killed", "Story", "Notes"]
 
+  /// Two headers differing only in case are one column twice to a mapping that names one
+  /// of them (the other's values would be lost); a mapping that names each as written
+  /// reads each.
+  @Test func headersDifferingInCaseAreReadEachWhenTheMappingNamesEach() throws {
+    let header = ["Code", "When", "Notes", "NOTES"]
+    let one = try Self.mapper(
+      "mapping: t\nid: {column: Code}\nfields:\n  occurred_at: {date: {column: When}}\n  type: {value: attack}\n"
+        + "  narrative: {column: Notes}\n",
+      header: header)
+    #expect(one.missingColumnsProblem(header: header)?.contains("(columns 3 'Notes', 4 'NOTES')") == true)
+    let each = try Self.mapper(
+      "mapping: t\nid: {column: Code}\nfields:\n  occurred_at: {date: {column: When}}\n  type: {value: attack}\n"
+        + "  narrative: {column: Notes}\n  location.place: {column: NOTES}\n",
+      header: header)
+    #expect(each.missingColumnsProblem(header: header) == nil)
+    var unmapped: [RowMapper.UnmappedValue] = []
+    let report = try #require(
+      Self.report(each.map(TableRow(number: 2, cells: ["A1", "2016-03-04", "told", "Darayya"]), unmapped: &unmapped)))
+    #expect(report["narrative"] as? String == "told")
+    #expect((report["location"] as? [String: Any])?["place"] as? String == "Darayya")
+  }
+
   @Test func aRowBecomesItsReport() throws {
     let mapper = try Self.mapper(Self.base, header: Self.header)
     let row = TableRow(

@@ -74,9 +74,20 @@ public struct RowMapper: Sendable {
         let exact = tags.indices.filter { tags[$0]?.tag == tag && tags[$0]?.attributes == Set(attributes) }
         return exact.count == 1 ? exact[0] : nil
       })
+    // The header names the mapping gives, as written: `Killed` and `KILLED` both named are
+    // two columns, each read by its own name.
+    let namedHeaders = Set(
+      mapping.columns.flatMap { reference -> [String] in
+        switch reference {
+        case .header(let name, _): [CellComparison.withoutMarks(name)]
+        case .hashtag(_, _, let fallback, _): fallback.map { [CellComparison.withoutMarks($0)] } ?? []
+        }
+      })
     var ambiguous: (reference: ColumnReference, columns: [Int])?
     for reference in mapping.columns where indices[reference.shown] == nil {
-      switch Self.resolve(reference, header: trimmedHeader, hashtags: tags, takenExactly: exactlyTagged) {
+      switch Self.resolve(
+        reference, header: trimmedHeader, hashtags: tags, takenExactly: exactlyTagged, namedHeaders: namedHeaders)
+      {
       case .column(let index):
         indices[reference.shown] = index
       case .several(let columns):
@@ -577,7 +588,8 @@ public struct RowMapper: Sendable {
   }
 
   /// A header name: the columns written so, in any case; several (`Killed` and `killed`)
-  /// are `several`, since the one not read would lose its values unsaid. A hashtag: the column tagged exactly so; else the
+  /// are `several`, since the one not read would lose its values unsaid, unless the mapping
+  /// names each of them as written (`namedHeaders`): then each name reads its own. A hashtag: the column tagged exactly so; else the
   /// one tagged with more attributes (HXL's rule: `#affected +killed` also finds
   /// `#affected +killed +healthworker`), a `+total` one before others; several such are
   /// `several` (children's and adults' columns are parts, neither the whole); the only one
@@ -585,7 +597,7 @@ public struct RowMapper: Sendable {
   /// count is not the toll). Without such a column, the hashtag's fallback header.
   private static func resolve(
     _ reference: ColumnReference, header: [String], hashtags: [(tag: String, attributes: Set<String>)?]?,
-    takenExactly: Set<Int>
+    takenExactly: Set<Int>, namedHeaders: Set<String>
   ) -> Resolution {
     func one(_ columns: [Int]) -> Resolution {
       columns.isEmpty ? .none : columns.count == 1 ? .column(columns[0]) : .several(columns)
@@ -593,7 +605,12 @@ public struct RowMapper: Sendable {
     func byName(_ written: String) -> Resolution {
       // The header's invisible marks are gone already; the mapping's go too.
       let name = CellComparison.withoutMarks(written)
-      return one(header.indices.filter { header[$0].caseInsensitiveCompare(name) == .orderedSame })
+      let columns = header.indices.filter { header[$0].caseInsensitiveCompare(name) == .orderedSame }
+      let exact = columns.filter { header[$0] == name }
+      if columns.count > 1, exact.count == 1, columns.allSatisfy({ namedHeaders.contains(header[$0]) }) {
+        return .column(exact[0])
+      }
+      return one(columns)
     }
     switch reference {
     case .header(let name, _): return byName(name)

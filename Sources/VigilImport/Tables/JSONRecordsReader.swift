@@ -105,8 +105,10 @@ public struct JSONRecordsReader: TableReader {
     for (offset, column) in columns.enumerated() {
       let lowered = column.lowercased()
       // Another key differing only in case answers to it too: a record that has only that
-      // one would lose its value.
-      if keys.contains(column), let alike = indexes.byLowercased[lowered], alike.count > 1 {
+      // one would lose its value. Unless the mapping names each as written: each is read.
+      if keys.contains(column), let alike = indexes.byLowercased[lowered], alike.count > 1,
+        !alike.allSatisfy(columns.contains)
+      {
         throw TableError(
           row: nil, column: offset + 1,
           "\"\(column)\" matches several fields of the export, differing only in case (\(alike.sorted().joined(separator: ", "))); "
@@ -240,7 +242,7 @@ public struct JSONRecordsReader: TableReader {
       if let value = fields[column] {
         if fields.count > 1 {
           if indexes == nil { indexes = KeyIndexes(fields.keys) }
-          if let alike = indexes!.byLowercased[lowered], alike.count > 1 {
+          if let alike = indexes!.byLowercased[lowered], alike.count > 1, !alike.allSatisfy(columns.contains) {
             throw TableError(
               row: row, column: offset + 1,
               "\"\(column)\" matches several fields, differing only in case (\(alike.sorted().joined(separator: ", "))); make them one")
