@@ -403,6 +403,22 @@ struct JSONRecordsReaderTests {
     #expect(named.rows.map(\.cells) == [["5", ""], ["6", "3"]] && named.error == nil)
   }
 
+  /// Two arrays of records at the top level (files joined by hand): the first is read,
+  /// then the file breaks off naming the second, whose records were passed over unsaid.
+  @Test func aSecondArrayOfRecordsIsAnError() {
+    let text = #"{"count": 3, "results": [{"a": 1}, {"a": 2}], "results": [{"a": 3}]}"#
+    let result = firstError(text)
+    #expect(result.rows.map(\.cells) == [["1"], ["2"]])
+    #expect(
+      result.error
+        == TableError(
+          row: nil,
+          "the top-level object has \"results\" again after the 2 records read: its records would not be read; "
+            + "make the export one array of records"), "\(String(describing: result.error))")
+    let odata = #"{"value": [{"a": 1}], "@odata.count": 1}"#
+    #expect(firstError(odata).error == nil)
+  }
+
   /// A key differing only in case from the one named is a second field answering to it,
   /// even where the name is a key exactly: the record that has only the other one would
   /// lose its value unsaid.

@@ -436,18 +436,28 @@ struct JSONRecordSplitter {
 
   /// The members after the records (ODK Central writes `@odata.nextLink` and `@odata.count`
   /// there), for what they say of paging; the records are read, so a fault here is no
-  /// fault of the import, and reading stops at it.
-  private mutating func readMembersAfterRecords() {
+  /// fault of the import, and reading stops at it. But a second array of records (a
+  /// `"results"` or `"value"` again, as files joined by hand have) is an error: its
+  /// records would be passed over unsaid.
+  private mutating func readMembersAfterRecords() -> TableError? {
     do throws(TableError) {
       while let separator = nextNonSpace(), separator == Self.comma {
-        guard let start = nextNonSpace(), start == Self.quote else { return }
+        guard let start = nextNonSpace(), start == Self.quote else { return nil }
         let key = try scanValue(first: start, capture: true, row: nil)
-        guard nextNonSpace() == Self.colon, let value = nextNonSpace() else { return }
+        guard nextNonSpace() == Self.colon, let value = nextNonSpace() else { return nil }
+        if key == Array("\"results\"".utf8) || key == Array("\"value\"".utf8) {
+          let name = String(decoding: key.dropFirst().dropLast(), as: UTF8.self)
+          return TableError(
+            row: nil,
+            "the top-level object has \"\(name)\" again after the \(index) records read: its records would not be "
+              + "read; make the export one array of records")
+        }
         try takeMember(key: key, first: value)
       }
     } catch {
-      return
+      return nil
     }
+    return nil
   }
 
   private mutating func nextElement(first: Bool) throws(TableError) -> Record? {
@@ -455,7 +465,7 @@ struct JSONRecordSplitter {
     guard var start = nextNonSpace() else { throw failed(endOfFile(unclosed)) }
     if start == UInt8(ascii: "]") {
       phase = .done
-      if inObject { readMembersAfterRecords() }
+      if inObject, let second = readMembersAfterRecords() { throw failed(second) }
       return nil
     }
     if !first {
