@@ -12,7 +12,10 @@ struct Tail: ParsableCommand {
 
   @OptionGroup var daemon: DaemonOptions
   @Flag(name: .short, help: "Follow the log as it grows, across rotation and truncation.") var follow = false
-  @Option(name: .customShort("n", allowingJoined: true), help: "How many of the last matching alerts to show first.")
+  // Unconditional: `-n -3` is a count told wrong (below), not "missing value".
+  @Option(
+    name: .customShort("n", allowingJoined: true), parsing: .unconditional,
+    help: "How many of the last matching alerts to show first.")
   var n = 10
   @Option(name: .customLong("min-priority"), help: "Only alerts of this priority or above.") var minPriority: String?
   @Option(name: .customLong("rule"), help: ArgumentHelp("Only rules whose id matches this glob (repeatable).", valueName: "GLOB"))
@@ -29,7 +32,7 @@ struct Tail: ParsableCommand {
     for rule in rules {
       if let problem = AlertSelector.problem(inGlob: rule) { throw ValidationError("--rule '\(rule)': \(problem)") }
     }
-    if n < 0 { throw ValidationError("-n must be 0 or more") }
+    if n < 0 { throw ValidationError("-n must be 0 or more, not \(n)") }
   }
 
   func run() throws {

@@ -735,6 +735,11 @@ struct VigilClientCommandTests {
     let critical = try Self.vigil(daemon, ["tail", "-n", "300", "--json", "--min-priority", "critical", Self.alertLog])
     let expected = lines.filter { $0.contains(#""priority":"critical""#) }.suffix(300)
     #expect(critical.standardOutput.split(separator: "\n").map(String.init) == Array(expected))
+    // A negative count is told as one, written apart or joined (it was "missing value").
+    for arguments in [["-n", "-3"], ["-n-3"]] {
+      let negative = try Self.vigil(daemon, ["tail"] + arguments + [Self.alertLog])
+      #expect(negative.status == 2 && negative.standardError.contains("-n must be 0 or more, not -3"), "\(negative.standardError)")
+    }
     expectCleanStop(daemon)
   }
 
