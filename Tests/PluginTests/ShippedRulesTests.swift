@@ -214,6 +214,16 @@ struct ShippedRulesTests {
     )
   }
 
+  /// The indiscriminate-weapons message names the weapons that made it fire, not the
+  /// rifles used beside them.
+  @Test func theIndiscriminateWeaponsMessageNamesOnlyThose() throws {
+    let set = try shippedRules()
+    let line = #"{"id":"W1","occurred_at":"2016-03-04T06:40:00+02:00","type":"attack","weapons":["small_arms","mortar","sniper","shelling"],"location":{"place":"Darayya","populated":true}}"#
+    let report = try ReportParser.parse(line).get().report
+    let messages = Dictionary(uniqueKeysWithValues: set.evaluate(report).map { ($0.rule.id, $0.message) })
+    #expect(messages["weapons.indiscriminate_in_populated_area"] == "Indiscriminate weapons (mortar, shelling) in Darayya")
+  }
+
   /// A sparse real report: who and what are unknown, and the message still reads.
   @Test func messagesLeaveOutWhatIsUnknown() throws {
     let set = try shippedRules()

@@ -3,10 +3,13 @@ import VigilTestSupport
 
 @testable import VigilCore
 
-@Suite("Built-in functions: days_between, days_between_or, mentions")
+@Suite("Built-in functions: among, days_between, days_between_or, mentions")
 struct BuiltInFunctionsTests {
   static let compiler = ConditionCompiler(
-    lists: ["un_agencies": ["UN", "United Nations", "الأمم المتحدة", "OCHA", "WFP"]], functions: BuiltInFunctions.all)
+    lists: [
+      "un_agencies": ["UN", "United Nations", "الأمم المتحدة", "OCHA", "WFP"],
+      "indiscriminate": ["barrel_bomb", "mortar", "shelling"],
+    ], functions: BuiltInFunctions.all)
 
   static let cases: [(String, String, Bool)] = [
     // 30 days exactly is not more than 30; a second more is
@@ -58,6 +61,12 @@ struct BuiltInFunctionsTests {
     (#""extra":{"sent":"2016-03-01"}"#, "days_between(extra.sent, occurred_at) > 60", false),
     (#""extra":{"sent":"last week"}"#, "not days_between(extra.sent, occurred_at) > 0", true),
     (#""extra":{"sent":{"day":"2016-01-01"}}"#, "days_between(extra.sent.day, occurred_at) > 60", true),
+    // among: the values of the list the field has, joined as an output shows them
+    (#""weapons":["mortar","small_arms","barrel_bomb"]"#, "among(weapons, indiscriminate) = 'mortar, barrel_bomb'", true),
+    (#""weapons":["small_arms"]"#, "among(weapons, indiscriminate) exists", false),
+    (#""detention":{"victims":["woman","aid_worker"]}"#, "among(detention.victims, aid_worker) = aid_worker", true),
+    (#""access":{"items_removed":["food","medical"]}"#, "among(access.items_removed, medical) = medical", true),
+    (#""confidence":"probable""#, "among(confidence, indiscriminate) exists", false),
   ]
 
   /// A name that normalises to nothing could never be mentioned: a warning at its place,

@@ -124,6 +124,9 @@ struct OutputTemplateTests {
     ("%days_between(occurred_at, reported_at) days late", #""reported_at":"2016-03-14T06:40:00+02:00""#, "10 days late"),
     ("late%{ by %days_between(occurred_at, reported_at) days}.", "", "late."),
     ("%{%mentions(narrative, barrel) |}barrel", #""narrative":"a barrel bomb""#, "true barrel"),
+    // Only the values of the list, in the report's order; none, and the segment goes.
+    ("(%among(weapons, 'mortar'))", #""weapons":["small_arms","mortar","tank"]"#, "(mortar)"),
+    ("x%{ (%among(weapons, 'mortar'))}", #""weapons":["small_arms"]"#, "x"),
   ]
 
   @Test(arguments: withCalls)

@@ -1,6 +1,31 @@
 /// Functions every rule set may call, whatever plugins are enabled.
 public enum BuiltInFunctions {
-  public static let all = [daysBetween, daysBetweenOr, mentions.matchingNames(), mentionsPart.matchingNames(), normalized, party]
+  public static let all = [
+    among, daysBetween, daysBetweenOr, mentions.matchingNames(), mentionsPart.matchingNames(), normalized, party,
+  ]
+
+  /// `among(field, values)`: the field's values that are among `values` (a list, or one
+  /// value), in the report's order, joined with ", " as an output shows a list; nothing
+  /// when none is. For a message that names only what made the rule fire:
+  /// `%among(weapons, indiscriminate_weapons)` shows "mortar" of `[small_arms, mortar]`.
+  public static let among = ConditionFunction(
+    name: "among", parameters: [.field(nil), .values], result: .text
+  ) { (arguments: [ConditionFunction.Argument]) -> ConditionFunction.Evaluation in
+    guard case .field(let field) = arguments[0], case .values(let values) = arguments[1] else { return { _ in nil } }
+    let wanted = Set(values)
+    return { report in
+      let found: [String]
+      switch field.read(report) {
+      case .weapons(let weapons)?: found = weapons.map(\.rawValue).filter(wanted.contains)
+      case .victims(let victims)?: found = victims.map(\.rawValue).filter(wanted.contains)
+      case .texts(let texts)?: found = texts.map(\.string).filter(wanted.contains)
+      case .text(let text)?: found = wanted.contains(text.string) ? [text.string] : []
+      case .string(let word)?: found = wanted.contains(word) ? [word] : []
+      default: found = []
+      }
+      return found.isEmpty ? nil : .text(ReportText(found.joined(separator: ", ")))
+    }
+  }
 
   /// `days_between(from, to)`: the elapsed time from one timestamp to another, in days of
   /// 86,400 s (negative when `to` is earlier); nothing when either is absent.
