@@ -168,6 +168,11 @@ struct ImportAWSDTests {
     #expect(fired["AWSD-91759"] == ["detention.humanitarian_or_press_detained", "detention.hostage_taking_by_designated_group"], "\(fired)")
     // By unknown armed groups.
     #expect(fired["AWSD-91746"] == ["detention.humanitarian_or_press_detained"], "\(fired)")
+    // How many were taken, as AWSD counts them.
+    let messages = Self.lines(run.standardOutput).flatMap { ($0["alerts"] as? [[String: Any]]) ?? [] }.compactMap {
+      $0["message"] as? String
+    }
+    #expect(messages.contains { $0.hasPrefix("2 people taken (kidnapping) by ") }, "\(messages)")
     expectCleanStop(daemon)
   }
 
