@@ -28,6 +28,9 @@ struct ReportStreaming {
     /// A row an import's `--check` found the same as an earlier one (its id and content):
     /// where that one is, and the id. Not sent: `submit` would answer it already recorded.
     var repeats: (place: String, id: String)? = nil
+    /// An import's row whose id an earlier row of it gave to other content: where that
+    /// row is, said with the daemon's `id_conflict`.
+    var sameIDAs: String? = nil
   }
 
   /// Hands the daemon a batch of request lines and their origins (an origin with a refusal
@@ -319,6 +322,18 @@ struct ReportStreaming {
     {
       line = Array(Response.error(own).utf8.dropLast())  // its newline, as read lines have none
       object = (try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]) ?? object
+    }
+    // An id conflict with an earlier row of the same import: that row named.
+    if let earlier = origin.sameIDAs, object["ok"] as? Bool == false,
+      var error = object["error"] as? [String: Any], error["code"] as? String == "id_conflict",
+      let message = error["message"] as? String
+    {
+      error["message"] = message + " (the id of \(earlier) of this import)"
+      object["error"] = error
+      object["same_id_as"] = earlier
+      if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
+        line = Array(data)
+      }
     }
     let ok = object["ok"] as? Bool == true
     let alerts = (object["alerts"] as? [[String: Any]]) ?? []

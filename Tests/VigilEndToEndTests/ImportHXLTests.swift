@@ -37,6 +37,13 @@ struct ImportHXLTests {
     #expect(submitted.status == 1)
     let verdicts = ImportAWSDTests.lines(submitted.standardOutput).filter { $0["file"] != nil }
     #expect(((verdicts.last?["error"] as? [String: Any])?["code"] as? String) == "id_conflict", "\(verdicts)")
+    // naming the earlier row of the import that gave the id, as --check does.
+    #expect(verdicts.last?["same_id_as"] as? String == "twice.csv:3", "\(verdicts)")
+    #expect(verdicts.last?["file"] as? String == "twice.csv" && verdicts.last?["line"] as? Int == 5, "\(verdicts)")
+    let again = try ChildProcess.run(
+      "vigil", ["import", "--socket", daemon.socketPath, "--map", mapping, "twice.csv"], in: daemon.directory.path)
+    #expect(again.standardOutput.contains("twice.csv:5: refused (id_conflict): "), "\(again.standardOutput)")
+    #expect(again.standardOutput.contains(" (the id of twice.csv:3 of this import)"), "\(again.standardOutput)")
   }
 
   @Test func columnsAreFoundByTheirTagsWhateverTheHeaders() throws {
