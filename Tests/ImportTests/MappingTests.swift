@@ -659,6 +659,13 @@ struct MappingTests {
     // An expected report may write the provenance every report gets, or leave it out.
     let provenance = good.replacingOccurrences(of: "extra: {facility: Market}", with: "extra: {facility: Market, import: {mapping: t}}")
     #expect(provenance != good && (try? Self.load(provenance).get()) != nil)
+    // but a wrong one is wrong, and shown.
+    let otherMapping = good.replacingOccurrences(of: "extra: {facility: Market}", with: "extra: {facility: Market, import: {mapping: u}}")
+    guard case .failure(let wrongSource) = Self.load(otherMapping) else {
+      Issue.record("a wrong extra.import was not caught")
+      return
+    }
+    #expect(wrongSource.description.contains(#""import":{"mapping":"u"}"#) && wrongSource.description.contains(#""import":{"mapping":"t"}"#), "\(wrongSource)")
   }
 
   @Test func theShippedMappingsLoadWithTheirExamples() throws {

@@ -591,28 +591,40 @@ public enum MappingLoader {
         let want = ExampleReport.json(expected, ruleID: mapping.name, index: index)
         if !MappingLoader.sameReport(json, want) {
           // Both with their keys sorted, so that they can be read side by side.
-          fail(
-            expected.position,
-            "example \(index): the row became\n  \(MappingLoader.withoutSource(json))\nnot\n  \(MappingLoader.withoutSource(want))")
+          let (made, wanted) = MappingLoader.compared(json, want)
+          fail(expected.position, "example \(index): the row became\n  \(made)\nnot\n  \(wanted)")
         }
       }
     }
   }
 
-  /// The two JSON reports hold the same members (extra.import, the provenance, aside).
   /// Whether the report made is the one expected, `extra.import` (the provenance every
-  /// report gets) aside in both.
+  /// report gets) aside in both when the example leaves it out; an example that writes
+  /// one must write the right one.
   static func sameReport(_ made: String, _ expected: String) -> Bool {
-    guard let left = try? JSONSerialization.jsonObject(with: Data(withoutSource(made).utf8)) as? NSDictionary,
-      let right = try? JSONSerialization.jsonObject(with: Data(withoutSource(expected).utf8)) as? NSDictionary
+    let (left, right) = compared(made, expected)
+    guard let left = try? JSONSerialization.jsonObject(with: Data(left.utf8)) as? NSDictionary,
+      let right = try? JSONSerialization.jsonObject(with: Data(right.utf8)) as? NSDictionary
     else { return false }
     return left == right
   }
 
-  static func withoutSource(_ json: String) -> String {
+  /// The two reports as they are compared (and shown, side by side): keys sorted, without
+  /// `extra.import` unless the example writes one.
+  static func compared(_ made: String, _ expected: String) -> (made: String, expected: String) {
+    let expectedObject = try? JSONSerialization.jsonObject(with: Data(expected.utf8)) as? [String: Any]
+    let writesSource = (expectedObject?["extra"] as? [String: Any])?[provenanceKey] != nil
+    return (withoutSource(made, keeping: writesSource), withoutSource(expected, keeping: writesSource))
+  }
+
+  /// `import`, the member of `extra` every imported report gets.
+  static let provenanceKey = String(RowMapper.provenancePath.dropFirst("extra.".count))
+
+  /// The report with its keys sorted, `extra.import` left out unless `keeping`.
+  static func withoutSource(_ json: String, keeping: Bool = false) -> String {
     guard var object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return json }
-    if var extra = object["extra"] as? [String: Any] {
-      extra.removeValue(forKey: String(RowMapper.provenancePath.dropFirst("extra.".count)))
+    if !keeping, var extra = object["extra"] as? [String: Any] {
+      extra.removeValue(forKey: provenanceKey)
       object["extra"] = extra.isEmpty ? nil : extra
     }
     let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
