@@ -11,9 +11,12 @@ struct WebhookDestination: AlertDestination {
   let settings: WebhookSettings
   let node: String
   private let poster: WebhookPoster
-  /// The records of the request that is to be tried again: sent again as they were, not
-  /// with the records that came since, so its `Idempotency-Key` is the key it had.
-  private let retrying = NIOLockedValueBox<[UInt64]?>(nil)
+  /// The records of each request that is to be tried again, by its first record: sent
+  /// again as they were, not with the records that came since, so its `Idempotency-Key`
+  /// is the key it had. More than one: a resend of parked records that fails is no end
+  /// of the failed batch of new ones. Bounded, the oldest first forgotten.
+  private let retrying = NIOLockedValueBox<[UInt64: [UInt64]]>([:])
+  private static let retryingKept = 64
   /// Records refused for good in a batch that a later request then failed: when the batch
   /// comes again they are not posted again (a receiver that refused one would otherwise be
   /// asked until it took it) but named refused at its end, and parked, as the first try
@@ -57,7 +60,7 @@ struct WebhookDestination: AlertDestination {
     var start = 0
     while start < alerts.count {
       var end = min(start + settings.batch, alerts.count)
-      if let again = retrying.withLockedValue({ $0 }), alerts[start].seq == again.first,
+      if let again = retrying.withLockedValue({ $0[alerts[start].seq] }),
         alerts[start...].prefix(again.count).map(\.seq) == again
       {
         end = start + again.count
@@ -69,15 +72,15 @@ struct WebhookDestination: AlertDestination {
       do {
         answer = try poster.post(request, to: settings.url, timeout: settings.timeoutSeconds)
       } catch {
-        retrying.withLockedValue { $0 = request.seqs }
+        keepForRetry(request.seqs)
         throw failing(error)
       }
       let verdict = WebhookVerdict.of(
         status: answer.status, retryAfter: answer.retryAfter, body: answer.body, receiver: poster.receiver)
       if case .retry = verdict {
-        retrying.withLockedValue { $0 = request.seqs }
-      } else {
-        retrying.withLockedValue { if $0 == request.seqs { $0 = nil } }
+        keepForRetry(request.seqs)
+      } else if let first = request.seqs.first {
+        retrying.withLockedValue { if $0[first] == request.seqs { $0[first] = nil } }
       }
       switch verdict {
       case .delivered:
@@ -95,6 +98,14 @@ struct WebhookDestination: AlertDestination {
     // records in between is no end of a failed batch).
     refusedInFailedBatch.withLockedValue { kept in for alert in batch { kept[alert.seq] = nil } }
     if !refusals.isEmpty { throw RefusedRecords(refusals.sorted { $0.seq < $1.seq }) }
+  }
+
+  private func keepForRetry(_ seqs: [UInt64]) {
+    guard let first = seqs.first else { return }
+    retrying.withLockedValue { kept in
+      kept[first] = seqs
+      if kept.count > Self.retryingKept, let oldest = kept.keys.min() { kept[oldest] = nil }
+    }
   }
 
   /// One request's worth a call: the cursor moves with each request a receiver takes.

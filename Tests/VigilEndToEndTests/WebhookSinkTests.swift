@@ -243,6 +243,68 @@ struct WebhookSinkTests {
     expectCleanStop(daemon)
   }
 
+  /// Every request that failed came again as it was, with the same key and body, and was
+  /// taken so.
+  static func expectFailedRequestsCameAgainAsTheyWere(_ receiver: WebhookReceiver) throws {
+    let accepted = receiver.requests.filter { $0.status == 200 }
+    for request in receiver.requests where request.status == 503 {
+      let key = try #require(request.header("Idempotency-Key"))
+      #expect(
+        accepted.contains { $0.header("Idempotency-Key") == key && $0.body == request.body },
+        "\(key) failed and never came again as it was: \(accepted.map { $0.header("Idempotency-Key") ?? "" })")
+    }
+  }
+
+  /// A resend of parked records that fails too is no end of the failed batch of new ones:
+  /// that batch still comes again as it was, not with the records that came meanwhile
+  /// (it went out with them, under a new key).
+  @Test func aFailedResendLeavesTheFailedBatchAsItWas() throws {
+    let directory = try TemporaryDirectory()
+    let receiver = try WebhookReceiver(unavailable: 0)
+    let daemon = try Self.daemon(in: directory, receiver: receiver, settings: ["batch: 3"])
+    let refused = Self.refuse(1, of: receiver, in: directory)
+    _ = try daemon.exchange([DaemonEndToEndTests.report("PARK-1")])
+    // Its request (both alerts of the report) refused, and parked.
+    #expect(try eventually { try Self.sinkStatus(daemon)["parked"] as? Int == 2 })
+    receiver.refuse(seq: nil)
+    receiver.beUnavailable(next: 1_000)
+    _ = try daemon.exchange([DaemonEndToEndTests.report("PARK-2")])
+    #expect(eventually(within: 60) { receiver.requests.contains { $0.status == 503 } })
+    let resend = try VigilClientCommandTests.vigil(daemon, ["sinks", "resend", "webhook"])
+    #expect(resend.status == 0, "\(resend.standardError)")
+    #expect(eventually(within: 60) { receiver.requests.contains { $0.status == 503 && $0.seqs.contains(refused) } })
+    _ = try daemon.exchange([DaemonEndToEndTests.report("PARK-3")])
+    let logged = Set(try SinkEndToEndTests.loggedAlerts(in: directory.path).keys.map(UInt64.init))
+    receiver.beUnavailable(next: 0)
+    let accepted = { Set(receiver.requests.filter { $0.status == 200 }.flatMap(\.seqs)) }
+    #expect(eventually(within: 90) { accepted() == logged }, "\(accepted().sorted()) of \(logged.sorted())")
+    try Self.expectFailedRequestsCameAgainAsTheyWere(receiver)
+    expectCleanStop(daemon)
+  }
+
+  /// With a filter, a request that fails again and again keeps its records: the records
+  /// read for it are not cut to fewer log lines than hold them (after six failures a read
+  /// of seven lines held two of its three records, and it went out without the third,
+  /// under another key).
+  @Test func aFilteredBatchFailingManyTimesKeepsItsRecords() throws {
+    let directory = try TemporaryDirectory()
+    let receiver = try WebhookReceiver(unavailable: 0)
+    let daemon = try Self.daemon(in: directory, receiver: receiver, settings: ["batch: 3", "min_priority: critical"])
+    #expect(eventually { Self.lastSeq(in: directory.path) >= 1 }, "the rule set's record is in the log")
+    receiver.beUnavailable(next: 7)
+    // One critical alert in every five lines of the log.
+    _ = try daemon.exchange(
+      (0..<12).map { DaemonEndToEndTests.report("SPARSE-\($0)", weapons: $0.isMultiple(of: 3) ? "barrel_bomb" : "mortar") })
+    let critical = try SinkEndToEndTests.loggedAlerts(in: directory.path).filter { $0.value.contains(#""priority":"critical""#) }
+    #expect(critical.count == 4)
+    let accepted = { Set(receiver.requests.filter { $0.status == 200 }.flatMap(\.seqs)) }
+    let wanted = Set(critical.keys.map(UInt64.init))
+    #expect(eventually(within: 90) { accepted() == wanted }, "\(accepted().sorted()) of \(wanted.sorted())")
+    #expect(receiver.requests.filter { $0.status == 503 }.count == 7)
+    try Self.expectFailedRequestsCameAgainAsTheyWere(receiver)
+    expectCleanStop(daemon)
+  }
+
   @Test func aChatWebhookTakesOnlyCriticalAlertsAsText() throws {
     let directory = try TemporaryDirectory()
     let receiver = try WebhookReceiver(unavailable: 0)

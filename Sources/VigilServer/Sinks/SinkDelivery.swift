@@ -260,13 +260,15 @@ public final class SinkDelivery: @unchecked Sendable {
     }
   }
 
-  /// Halves the next batches, down to one record — or to the parts the destination takes a
-  /// call (the webhook's request): smaller would change a failed request's records, which
-  /// must come again as they were, under the same key.
+  /// Halves the next batches, down to one record. Not for a destination that takes the
+  /// records in parts of its own (the webhook's request): its parts are no bigger for a
+  /// bigger read, and a smaller read would change a failed request's records, which must
+  /// come again as they were, under the same key (a read of `batch` log records holds
+  /// fewer than `batch` records a filter takes).
   private func shrinkBatch() {
-    let floor = min(Self.batchLimit, max(1, destination.recordsPerDelivery ?? 1))
+    guard destination.recordsPerDelivery == nil else { return }
     state.withLockedValue { state in
-      state.batchSize = max(floor, state.batchSize / 2)
+      state.batchSize = max(1, state.batchSize / 2)
       state.fullBatchesSinceResize = 0
     }
   }
