@@ -298,8 +298,13 @@ struct VigildCommandTests {
           retries: 5
           timeoutt_s: ~
           timeout_s: ~
+          rules: []
+          min_priority: urgent
       """.write(toFile: file, atomically: true, encoding: .utf8)
     let run = try Vigild.run(["--config", file, "--rules", "Rules"], in: directory.path)
+    // The filter's problems too, with the plugin's own (they hid them).
+    #expect(run.standardError.contains("\(file):9:5: plugins.webhook: rules is an empty list"), "\(run.standardError)")
+    #expect(run.standardError.contains("\(file):10:5: plugins.webhook: min_priority must be one of"), "\(run.standardError)")
     #expect(run.status == 1)
     // Every problem of a plugin's settings, each at its setting's place (or the plugin's).
     #expect(run.standardError.contains("\(file):2:31: plugins.exec: timeout_s must be"), "\(run.standardError)")

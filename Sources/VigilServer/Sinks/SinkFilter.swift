@@ -13,41 +13,57 @@ public struct SinkFilter: Sendable {
   /// Takes every record.
   public static let everything = SinkFilter(selector: nil)
 
-  /// Reads the filter keys of `settings`, and gives the rest for the plugin.
+  /// Reads the filter keys of `settings`, and gives the rest for the plugin; every problem
+  /// of the filter at once.
   public static func split(
     _ settings: ConfigurationValue
   ) throws(PluginSettingsError) -> (filter: SinkFilter, rest: ConfigurationValue) {
-    guard case .mapping(let members) = settings else { return (SinkFilter(selector: nil), settings) }
+    let (filter, rest, problems) = splitNoting(settings)
+    if let problem = PluginSettingsError.together(problems) { throw problem }
+    return (filter, rest)
+  }
+
+  /// The same, its problems given beside the rest rather than thrown: a configuration
+  /// check says them with the plugin's own problems, all at once.
+  public static func splitNoting(
+    _ settings: ConfigurationValue
+  ) -> (filter: SinkFilter, rest: ConfigurationValue, problems: [PluginSettingsError]) {
+    guard case .mapping(let members) = settings else { return (SinkFilter(selector: nil), settings, []) }
     var filter = SubscriptionFilter()
     var rest: [ConfigurationValue.Member] = []
+    var problems: [PluginSettingsError] = []
     var any = false
     for member in members {
-      switch (member.key, member.value) {
-      case ("min_priority", .scalar(let word)):
-        guard let priority = Priority(rawValue: word) else {
-          let allowed = Priority.allCases.map(\.rawValue).joined(separator: ", ")
-          throw PluginSettingsError("min_priority must be one of \(allowed), got \(word)")
-        }
-        filter.minimumPriority = priority
-        any = true
-      case ("rules", _):
-        filter.rules = try words(member.value, "rules")
-        for glob in filter.rules {
-          if let problem = AlertSelector.problem(inGlob: glob) {
-            throw PluginSettingsError("rules: \"\(glob)\" is not a rule-id glob: \(problem)")
+      do throws(PluginSettingsError) {
+        switch (member.key, member.value) {
+        case ("min_priority", .scalar(let word)):
+          guard let priority = Priority(rawValue: word) else {
+            let allowed = Priority.allCases.map(\.rawValue).joined(separator: ", ")
+            throw PluginSettingsError("min_priority must be one of \(allowed), got \(word)")
           }
+          filter.minimumPriority = priority
+          any = true
+        case ("rules", _):
+          filter.rules = try words(member.value, "rules")
+          for glob in filter.rules {
+            if let problem = AlertSelector.problem(inGlob: glob) {
+              throw PluginSettingsError("rules: \"\(glob)\" is not a rule-id glob: \(problem)")
+            }
+          }
+          any = true
+        case ("tags", _):
+          filter.tags = try words(member.value, "tags")
+          any = true
+        case ("min_priority", _):
+          throw PluginSettingsError("min_priority must be a priority word such as critical")
+        default:
+          rest.append(member)
         }
-        any = true
-      case ("tags", _):
-        filter.tags = try words(member.value, "tags")
-        any = true
-      case ("min_priority", _):
-        throw PluginSettingsError("min_priority must be a priority word such as critical")
-      default:
-        rest.append(member)
+      } catch {
+        problems.append(error)
       }
     }
-    return (SinkFilter(selector: any ? AlertSelector(filter) : nil), .mapping(rest))
+    return (SinkFilter(selector: any ? AlertSelector(filter) : nil), .mapping(rest), problems)
   }
 
   private static func words(_ value: ConfigurationValue, _ key: String) throws(PluginSettingsError) -> [String] {
