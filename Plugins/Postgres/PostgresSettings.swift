@@ -117,7 +117,7 @@ public struct PostgresSettings: Sendable, Equatable {
     }
     let port: Int
     if let given = try text("port") {
-      guard let number = Int(given), (1...65535).contains(number) else {
+      guard let number = SettingNumber.whole(given), (1...65535).contains(number) else {
         throw PluginSettingsError("port must be a TCP port from 1 to 65535, got \(given)")
       }
       port = number

@@ -58,7 +58,7 @@ struct WebhookSettings {
         guard !value.isEmpty else { throw PluginSettingsError("secret_file is empty: name the file that holds the secret") }
         secretFile = value
       case ("batch", .scalar(let value)):
-        guard let count = Int(value), count >= 1, count <= 500 else {
+        guard let count = SettingNumber.whole(value), count >= 1, count <= 500 else {
           throw PluginSettingsError("batch must be a whole number of records per request from 1 to 500, got \(value)")
         }
         batch = count

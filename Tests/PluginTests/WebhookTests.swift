@@ -127,6 +127,9 @@ struct WebhookTests {
     #expect(settings.timeoutSeconds == 10)
     #expect(settings.format == .record)
     #expect(settings.headers.map(\.name) == ["Authorization"])
+    // A count may group its digits, as the configuration's own may.
+    #expect(try Self.settings(in: directory, [("batch", "1_00")]).batch == 100)
+    #expect(Self.problem(Self.settings([("url", "http://e.org/x"), ("secret_file", directory.path + "/secret"), ("batch", "_10")]))?.hasPrefix("batch must be") == true)
   }
 
   /// Computed independently: `python3 -c "import hmac,hashlib; print(hmac.new(b'key',
