@@ -122,6 +122,21 @@ struct Verify: ParsableCommand {
     var lastFileRecords = 0
     var lastFileLines = 0
     var tornLast: (file: String, line: Int)?
+    // Where the last record taken is, in whichever file: a break may be its doing.
+    var recordBefore: (file: String, line: Int)?
+    // A break on a file's last line, which the next file's first line may lay on the
+    // record before it (a rotation between them changes nothing of the chain).
+    var pending: (verifier: ChainVerifier, problem: String, file: String, line: Int, before: (file: String, line: Int))?
+    /// A pending break's verdict, given the line after it (nil: none came).
+    func settle(
+      _ pending: (verifier: ChainVerifier, problem: String, file: String, line: Int, before: (file: String, line: Int)),
+      next: [UInt8]?
+    ) -> Outcome {
+      if let blamed = next.flatMap({ pending.verifier.blame(next: $0) }) ?? pending.verifier.blameByHead() {
+        return .broken(file: pending.before.file, line: pending.before.line, problem: blamed)
+      }
+      return .broken(file: pending.file, line: pending.line, problem: pending.problem)
+    }
     for (fileIndex, file) in files.enumerated() {
       // The configured log removed while alerts.head says what was written: verified as
       // an empty log, which is a break (exit 1), not a file that could not be read (2).
@@ -138,6 +153,9 @@ struct Verify: ParsableCommand {
       let recordsBefore = verifier.records
       var number = 0
       let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+      if let waiting = pending, let first = lines.first, !first.isEmpty {
+        return settle(waiting, next: Array(first))
+      }
       for line in lines {
         number += 1
         // What follows the last newline is empty; an empty line elsewhere was put there.
@@ -155,6 +173,7 @@ struct Verify: ParsableCommand {
             tornLast = (file, number)
           } else {
             verifier = trial
+            recordBefore = (file, number)
           }
           continue
         }
@@ -164,18 +183,29 @@ struct Verify: ParsableCommand {
           {
             problem = moved
           }
-          // A line in its place, after a record that is not: the line after it says so.
-          if verifier.missing == nil, number > 1, number < lines.count, !lines[number].isEmpty,
-            let blamed = verifier.blame(next: Array(lines[number]))
-          {
-            return .broken(file: file, line: number - 1, problem: blamed)
+          // A line in its place, after a record that is not: the line after it says so, in
+          // this file or at the start of the next; or alerts.head does.
+          if verifier.missing == nil, !line.isEmpty, let before = recordBefore {
+            let broken = (verifier, problem, file, number, before)
+            if number < lines.count, !lines[number].isEmpty {
+              return settle(broken, next: Array(lines[number]))
+            }
+            if fileIndex + 1 < files.count {
+              pending = broken
+              break
+            }
+            return settle(broken, next: nil)
           }
           return .broken(file: file, line: number, problem: problem)
         }
+        recordBefore = (file, number)
       }
+      if pending != nil { continue }
       lastFileRecords = verifier.records - recordsBefore
       lastFileLines = lines.count - (lines.last?.isEmpty == true ? 1 : 0)
     }
+    // A break on the last line of a file that no line came after.
+    if let waiting = pending { return settle(waiting, next: nil) }
     // Records deleted from the end leave no break in the chain; only the head shows them.
     // It is compared when the log holds records, or when it is empty beside rotated files
     // (just rotated: the newest of them must end at the head, whichever is newest now —

@@ -845,6 +845,26 @@ struct VigilClientCommandTests {
     #expect(
       forgedRun.standardOutput == "edited.jsonl:5: seq 5: inserted: the records before and after it name each other\n",
       "\(forgedRun.standardOutput)")
+    // The same across a rotation: the record at the end of one file is named, not the
+    // genuine first of the next.
+    func verifySplit(_ edited: [String], at index: Int) throws -> ChildProcess.Run {
+      try Self.file(daemon, "split.1", edited[..<index].joined(separator: "\n") + "\n")
+      try Self.file(daemon, "split", edited[index...].joined(separator: "\n") + "\n")
+      return try Self.offline(daemon, ["verify", "split.1", "split"])
+    }
+    let replacedSplit = try verifySplit(replaced, at: 5)
+    #expect(replacedSplit.standardOutput.hasPrefix("split.1:5: seq 5: replaced (its hash recomputed)"), "\(replacedSplit.standardOutput)")
+    let forgedSplit = try verifySplit(forged, at: 5)
+    #expect(
+      forgedSplit.standardOutput == "split.1:5: seq 5: inserted: the records before and after it name each other\n",
+      "\(forgedSplit.standardOutput)")
+    // A forged first record, put before the genuine one: both name 000…0.
+    let genesis = String(repeating: "0", count: 64)
+    let forgedFirst = [resealed(lines[0].replacingOccurrences(of: #""seq":1,"#, with: #""seq":1,"x":1,"#), prev: genesis)] + lines
+    let forgedFirstRun = try verify(forgedFirst)
+    #expect(
+      forgedFirstRun.standardOutput == "edited.jsonl:1: seq 1: inserted: the records before and after it name each other\n",
+      "\(forgedFirstRun.standardOutput)")
 
     // Bytes after the hash are outside what it covers: a member, a space, a carriage return.
     let afterHash = [
@@ -938,6 +958,31 @@ struct VigilClientCommandTests {
     let rewritten = try Self.offline(daemon, ["verify"])
     #expect(rewritten.status == 1)
     #expect(rewritten.standardOutput.hasPrefix("\(Self.alertLog):8: seq 10: altered: alerts.head keeps another hash for it"), "\(rewritten.standardOutput)")
+  }
+
+  /// The last record rewritten with its hash recomputed, then a daemon started: the record
+  /// it writes next is chained to the head, and so is the one the head keeps. It is in its
+  /// place, and the record before it is named (it was named itself, until one more came).
+  @Test func verifyNamesARewrittenLastRecordWhenTheHeadVouchesForTheNext() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    _ = try daemon.exchange((1...2).map { Self.report("H-\($0)") })
+    expectCleanStop(daemon)
+    let path = daemon.directory.path + "/" + Self.alertLog
+    let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+    #expect(lines.count == 5)
+    let prev = String(try #require(lines[4].firstMatch(of: #/"prev":"([0-9a-f]{64})"/#)).1)
+    let cut = try #require(lines[4].range(of: #","hash":""#)).lowerBound
+    let body = String(lines[4][..<cut]).replacingOccurrences(of: "Darayya", with: "Douma")
+    let hash = SHA256.hash(data: Data((prev + body).utf8)).map { String(format: "%02x", $0) }.joined()
+    try ((lines[..<4] + [body + #","hash":""# + hash + #""}"#]).joined(separator: "\n") + "\n")
+      .write(toFile: path, atomically: false, encoding: .utf8)
+    let restarted = try RunningDaemon(rules: DaemonEndToEndTests.rules, directory: daemon.directory)
+    expectCleanStop(restarted)
+    let now = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+    #expect(now.count == 6 && now[5].contains("vigil.ruleset_loaded"), "the restart's record is the last")
+    let verdict = try Self.offline(daemon, ["verify"])
+    #expect(verdict.status == 1)
+    #expect(verdict.standardOutput.hasPrefix("\(Self.alertLog):5: seq 5: replaced (its hash recomputed)"), "\(verdict.standardOutput)")
   }
 
   /// `alerts.head` that this user may not read, its folder the daemon's alone: what it

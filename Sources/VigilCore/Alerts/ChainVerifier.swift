@@ -12,11 +12,12 @@ public struct ChainVerifier: Sendable {
   /// other verdict. Whether one of them comes later tells deleted from reordered
   /// (`reordered(laterSeq:)`).
   public private(set) var missing: ClosedRange<UInt64>?
-  /// The hash of the record before the last one.
-  private var hashBeforeLast: String?
+  /// The `prev` the last record named.
+  private var lastPrev: String?
   /// The last break that may be the record before's doing (an "inserted or replaced" or
-  /// "out of order" verdict): the line's prev, hash and seq, and the two records before it.
-  private var lastBreak: (prev: String, hash: String, seq: UInt64, previousSeq: UInt64, previousHash: String?)?
+  /// "out of order" verdict): the line's prev, hash and seq, and the record before it, with
+  /// the prev that record named.
+  private var lastBreak: (prev: String, hash: String, seq: UInt64, previousSeq: UInt64, previousPrev: String?)?
 
   /// A record the chain is known to hold (`alerts.head`'s `seq` and `hash`): a line with
   /// its `seq` and another hash, however sound its own, is a rewritten record.
@@ -53,7 +54,7 @@ public struct ChainVerifier: Sendable {
         + "and the hashes after recomputed — or alerts.head itself was altered)"
     }
     defer {
-      hashBeforeLast = lastHash
+      lastPrev = prev
       lastHash = hash
       lastSeq = seq
       records += 1
@@ -71,7 +72,7 @@ public struct ChainVerifier: Sendable {
       let count = seq - lastSeq - 1
       return "seq \(seq): \(count) record\(count == 1 ? "" : "s") deleted before it (after seq \(lastSeq))"
     }
-    lastBreak = (prev, hash, seq, lastSeq, hashBeforeLast)
+    lastBreak = (prev, hash, seq, lastSeq, lastPrev)
     if seq <= lastSeq {
       return "seq \(seq): out of order after seq \(lastSeq) (reordered or inserted)"
     }
@@ -88,7 +89,23 @@ public struct ChainVerifier: Sendable {
     guard let lastBreak, case .object(let record)? = try? JSONValue.parse(line), case .string(let prev)? = record["prev"],
       prev == lastBreak.hash
     else { return nil }
-    if let before = lastBreak.previousHash, lastBreak.prev == before {
+    return blameRecordBefore()
+  }
+
+  /// The same, when the line that broke is the one `alerts.head` keeps (its seq and hash):
+  /// it is in its place however few lines follow it (the last record, rewritten with its
+  /// hash recomputed, and a daemon started since chained the next to the head).
+  public func blameByHead() -> String? {
+    guard let lastBreak, let known, known.seq == lastBreak.seq, known.hash == lastBreak.hash else { return nil }
+    return blameRecordBefore()
+  }
+
+  /// The verdict for the record before a line known to be in its place.
+  private func blameRecordBefore() -> String? {
+    guard let lastBreak else { return nil }
+    // The record before names the same prev as the line: it was put in before it, a
+    // forgery for its place (the first record's too, both naming 000…0).
+    if let before = lastBreak.previousPrev, lastBreak.prev == before {
       return "seq \(lastBreak.previousSeq): inserted: the records before and after it name each other"
     }
     // Either this record was rewritten and its hash recomputed, or the one after it was
