@@ -39,8 +39,9 @@ public enum JSONNumberText {
   /// Appends the number's exact value in one form for all its spellings: its sign (none
   /// for zero), its significant digits without leading or trailing zeros, `e` and the power
   /// of ten of the last of them — `1e1`, `10` and `10.0e0` are all `1e1`; `0.1` is `1e-1`,
-  /// where `0.10000000000000000555`, the same `Double`, is not. (A text exponent past
-  /// 10^15 is taken as 10^15: no report means two numbers that far apart.)
+  /// where `0.10000000000000000555`, the same `Double`, is not. An exponent of any length
+  /// is kept exactly (`1e-99999999999999999999999` is `10e-100000000000000000000000`, and
+  /// not `1e-99999999999999999999999999`).
   public static func appendExact(_ text: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
     var index = 0
     let negative = index < text.count && text[index] == UInt8(ascii: "-")
@@ -75,9 +76,62 @@ public enum JSONNumberText {
       output.append(UInt8(ascii: "0"))
       return
     }
-    let exponent = Self.exponent(text, from: index, limit: 1_000_000_000_000_000)
     output.append(UInt8(ascii: "e"))
-    output.append(contentsOf: String(exponent - fractionDigits + trailingZeros).utf8)
+    Self.appendExponent(text, from: index, adjustedBy: trailingZeros - fractionDigits, to: &output)
+  }
+
+  /// Appends the exponent written at `index` (0 when there is none) plus `adjustment`, in
+  /// decimal, exactly whatever its length: `Int` arithmetic while it fits, digit by digit
+  /// past that.
+  private static func appendExponent(
+    _ text: UnsafeBufferPointer<UInt8>, from start: Int, adjustedBy adjustment: Int, to output: inout [UInt8]
+  ) {
+    var index = start
+    var negative = false
+    var digits: [UInt8] = []
+    if index < text.count, text[index] | 0x20 == UInt8(ascii: "e") {
+      index += 1
+      if index < text.count, text[index] == UInt8(ascii: "-") || text[index] == UInt8(ascii: "+") {
+        negative = text[index] == UInt8(ascii: "-")
+        index += 1
+      }
+      while index < text.count, text[index] &- UInt8(ascii: "0") < 10 {
+        if !(digits.isEmpty && text[index] == UInt8(ascii: "0")) { digits.append(text[index] - UInt8(ascii: "0")) }
+        index += 1
+      }
+    }
+    // Up to 17 digits, and an adjustment no longer than a line, fit in an Int.
+    if digits.count <= 17 {
+      let magnitude = digits.reduce(0) { $0 * 10 + Int($1) }
+      output.append(contentsOf: String((negative ? -magnitude : magnitude) + adjustment).utf8)
+      return
+    }
+    // Longer: its magnitude is far above the adjustment's, so the sign stays; the
+    // adjustment moves the magnitude up when it has the exponent's sign, else down.
+    let towardZero = (adjustment < 0) != negative
+    var carry = adjustment.magnitude
+    var position = digits.count - 1
+    while carry > 0 {
+      if position < 0 {  // 999…9 + 1: a digit more
+        digits.insert(0, at: 0)
+        position = 0
+      }
+      let step = Int(carry % 10)
+      carry /= 10
+      var digit = Int(digits[position]) + (towardZero ? -step : step)
+      if digit < 0 {
+        digit += 10
+        carry += 1
+      } else if digit > 9 {
+        digit -= 10
+        carry += 1
+      }
+      digits[position] = UInt8(digit)
+      position -= 1
+    }
+    let first = digits.firstIndex { $0 != 0 } ?? digits.count - 1
+    if negative { output.append(UInt8(ascii: "-")) }
+    output.append(contentsOf: digits[first...].map { $0 + UInt8(ascii: "0") })
   }
 
   /// The exponent written at `index` (`e-7`, `E+12`; 0 when there is none), its magnitude
