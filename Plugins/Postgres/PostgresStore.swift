@@ -145,6 +145,16 @@ final class PostgresStore: AlertDestination, Sendable {
       throw PostgresSinkError("PostgreSQL at \(settings.place) as \(settings.writer.user): \(reason)")
     }
     connection.withLockedValue { $0 = open }
+    // The server ending the session (pg_terminate_backend, a crash) while a query waits
+    // fails the batch at once: PostgresNIO 1.33 may leave such a query waiting, and the
+    // sink held for all of timeout_s, saying nothing. Not a close of Vigil's own (the
+    // connection is let go first).
+    let place = "PostgreSQL at \(settings.place) (\(settings.database)) as \(settings.writer.user)"
+    open.closeFuture.whenComplete { [weak open] _ in
+      guard let open, self.connection.withLockedValue({ $0 === open }) else { return }
+      self.connection.withLockedValue { $0 = nil }
+      self.task.abandon(with: PostgresSinkError("\(place): the server closed the connection"))
+    }
     return open
   }
 

@@ -477,6 +477,31 @@ struct PostgresSinkTests {
     expectCleanStop(node)
   }
 
+  /// The server ending the sink's sessions again and again while it delivers
+  /// (pg_terminate_backend): each batch cut off fails then and goes again, and none waits
+  /// out timeout_s (120 s here) on a query that would never answer — PostgresNIO 1.33 left
+  /// one in a few such queries waiting, the sink silent meanwhile. Every record is stored
+  /// once.
+  @Test func sessionsEndedByTheServerMidBatchFailTheirBatches() throws {
+    let server = try PostgresServer()
+    try server.createVigilDatabase()
+    let directory = try TemporaryDirectory()
+    let node = try Self.daemon(node: "t", server: server, in: directory, extra: "    timeout_s: 120")
+    for chunk in 0..<10 {
+      _ = try node.exchange((0..<500).map { Self.report("END-\(chunk)-\($0)", $0) })
+    }
+    for _ in 0..<40 {
+      _ = try? server.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'vigil_writer'", database: "vigil")
+      Thread.sleep(forTimeInterval: 0.15)
+    }
+    #expect(eventually(within: 300) { Self.caughtUp(node) }, "\((try? Self.sinkStatus(node)) ?? [:])")
+    let failures = node.log().split(separator: "\n").filter { $0.contains("sink postgres: delivery failed") }
+    #expect(!failures.isEmpty, "the sessions were ended while it delivered")
+    #expect(!failures.contains { $0.contains("timeout_s") }, "\(failures.filter { $0.contains("timeout_s") })")
+    #expect(try Self.storedLines(server, node: "t") == (try Self.loggedRecords(in: directory.path)))
+    expectCleanStop(node)
+  }
+
   /// A node whose files were wiped starts again at seq 1 under the same name: PostgreSQL
   /// keeps the first copy, the sink refuses to overwrite it, parks the record, and says so
   /// in status, in the error log and with a `vigil.sink_conflict` record.
