@@ -38,11 +38,34 @@ enum PostgresMigration {
     try await connection.query("SELECT pg_advisory_unlock(\(PostgresSchema.migrationLock))", logger: log)
   }
 
+  /// At the latest version: makes again, as its migration made it, each object that is
+  /// gone (`PostgresSchema.objects`), in one transaction; nothing when all are there.
+  private static func remakeWhatIsGone(on connection: PostgresConnection) async throws {
+    let log = PostgresConnector.quiet
+    var missing: [String] = []
+    for object in PostgresSchema.objects {
+      let rows = try await connection.query(PostgresQuery(unsafeSQL: "SELECT \(object.lookup) IS NULL"), logger: log)
+      for try await gone in rows.decode(Bool.self) where gone { missing.append(object.create) }
+    }
+    guard !missing.isEmpty else { return }
+    try await connection.query("BEGIN", logger: log)
+    do {
+      for statement in missing { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: log) }
+      try await connection.query("COMMIT", logger: log)
+    } catch {
+      _ = try? await connection.query("ROLLBACK", logger: log)
+      throw PostgresSinkError("making again what the vigil schema lacks failed: \(PostgresConnector.describe(error))")
+    }
+  }
+
   private static func migrateHoldingTheLock(on connection: PostgresConnection) async throws {
     let log = PostgresConnector.quiet
     // Another node may have migrated while this one waited for the lock.
     var current = try await version(on: connection)
-    guard current < PostgresSchema.latestVersion else { return }
+    guard current < PostgresSchema.latestVersion else {
+      try await remakeWhatIsGone(on: connection)
+      return
+    }
     if current == 0 {
       try await connection.query("CREATE SCHEMA IF NOT EXISTS vigil", logger: log)
       try await connection.query(

@@ -62,6 +62,27 @@ enum PostgresSchema {
 
   static var latestVersion: Int { migrations.count }
 
+  /// What a schema at the latest version must hold, each object with the statement that
+  /// made it: a query finding one gone (a table dropped, the function, a restore that left
+  /// some out) has the owner make it again, as its migration did — `schema_version` alone
+  /// would say there is nothing to do. Read from the migrations' CREATE statements (every
+  /// migration so far only creates): `to_regprocedure` or `to_regclass` of the name each
+  /// creates, NULL when it is gone.
+  static let objects: [(lookup: String, create: String)] = migrations.flatMap { $0 }.compactMap { statement in
+    let words = statement.split(whereSeparator: \.isWhitespace)
+    guard words.count > 2, words[0] == "CREATE" else { return nil }
+    switch words[1] {
+    case "FUNCTION":
+      // `vigil.timestamp_or_null(text)`: the name with its argument types.
+      guard let close = statement.firstIndex(of: ")") else { return nil }
+      let signature = statement[statement.index(statement.startIndex, offsetBy: "CREATE FUNCTION ".count)...close]
+      return ("to_regprocedure('\(signature)')", statement)
+    case "TABLE": return ("to_regclass('\(words[2])')", statement)
+    case "INDEX": return ("to_regclass('vigil.\(words[2])')", statement)
+    default: return nil
+    }
+  }
+
   /// What the writing role may do, once the owner has migrated: add rows and read them,
   /// nothing else (no UPDATE, no DELETE, no DDL).
   static func grants(to role: String) -> [String] {

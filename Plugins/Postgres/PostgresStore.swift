@@ -115,12 +115,16 @@ final class PostgresStore: AlertDestination, Sendable {
     if let open = connection.withLockedValue({ $0 }), !open.isClosed { return open }
     try await prepareSchema()
     let open = try await connector.connect(as: settings.writer)
-    var step = "migrate"
+    var step = "version"
     do {
       if settings.owner == nil {
-        // The writer migrates itself if it must (and may); if it may not, it says why.
-        if try await PostgresMigration.version(on: open) < PostgresSchema.latestVersion {
+        // The writer migrates itself if it must (and may), and makes again what is gone
+        // once a run and after a query found something gone; if it may not, it says why.
+        let version = try await PostgresMigration.version(on: open)
+        step = "migrate"
+        if version < PostgresSchema.latestVersion || !schemaPrepared.withLockedValue({ $0 }) {
           try await PostgresMigration.migrate(on: open, grantingTo: nil)
+          schemaPrepared.withLockedValue { $0 = true }
         }
       }
       // Only COPY stages its rows; the multi-row INSERT needs no temporary table (nor TEMP).
@@ -137,6 +141,10 @@ final class PostgresStore: AlertDestination, Sendable {
         if step == "stage" {
           reason = "it may not create the temporary tables write: copy fills (\(reason)); "
             + "GRANT TEMP ON DATABASE \(settings.database) TO \(settings.writer.user), or use write: insert"
+        } else if step == "version" {
+          // The schema is there (else there is nothing to be refused), its rights are not.
+          reason = "it has no rights on the vigil schema (\(reason)); grant them (docs/postgres.md, \"Two roles\"), "
+            + "or give the sink an owner (owner: {user: …}), which grants them at its start"
         } else if settings.owner == nil {
           reason = "it may not create the vigil schema (\(reason)); give the sink an owner "
             + "(owner: {user: …}), or start a node that has one once (docs/postgres.md, \"Two roles\")"

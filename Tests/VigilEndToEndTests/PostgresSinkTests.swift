@@ -184,6 +184,68 @@ struct PostgresSinkTests {
     expectCleanStop(restarted)
   }
 
+  /// A table or the function the owner made, dropped while the sink runs: the query that
+  /// finds it gone has the owner make it again as its migration did (the schema's version
+  /// said there was nothing to do, and the sink stayed stuck), and delivery goes on. A
+  /// writer-only node whose writer made the schema does the same itself.
+  @Test func aDroppedTableOrFunctionIsMadeAgain() throws {
+    let server = try PostgresServer()
+    try server.createVigilDatabase()
+    for owner in [true, false] {
+      let name = owner ? "remade" : "alone"
+      if !owner { _ = try server.sql("DROP SCHEMA vigil CASCADE; GRANT CREATE ON DATABASE vigil TO vigil_writer", database: "vigil") }
+      let directory = try TemporaryDirectory()
+      let node = try Self.daemon(node: name, server: server, in: directory, owner: owner)
+      _ = try node.exchange((0..<5).map { Self.report("\(name)-\($0)", $0) })
+      #expect(eventually(within: 60) { Self.caughtUp(node) }, "\(node.log())")
+      for (index, drop) in ["DROP TABLE vigil.reports", "DROP FUNCTION vigil.timestamp_or_null(text) CASCADE", "DROP INDEX vigil.alerts_by_rule"].enumerated() {
+        _ = try server.sql(drop, database: "vigil")
+        _ = try node.exchange([Self.report("\(name)-drop-\(index)", index)])
+        #expect(eventually(within: 60) { Self.caughtUp(node) }, "\(drop): \((try? Self.sinkStatus(node)) ?? [:])")
+      }
+      let remade = try server.sql(
+        "SELECT to_regclass('vigil.reports') IS NOT NULL AND to_regprocedure('vigil.timestamp_or_null(text)') IS NOT NULL", database: "vigil")
+      #expect(remade.trimmingCharacters(in: .whitespacesAndNewlines) == "t", "\(remade)")
+      let count = try server.sql("SELECT count(*) FROM vigil.reports WHERE node = '\(name)'", database: "vigil")
+      // The reports after the drop are there (those before went with the table).
+      #expect(count.trimmingCharacters(in: .whitespacesAndNewlines) == "3", "\(count)")
+      expectCleanStop(node)
+    }
+  }
+
+  /// A writer alone on a migrated schema it was granted nothing on is told so, not that it
+  /// may not create the schema (which is there); granted its rights, it delivers.
+  @Test func aWriterWithoutRightsOnTheSchemaIsToldSo() throws {
+    let server = try PostgresServer()
+    try server.createVigilDatabase()
+    let first = try TemporaryDirectory()
+    let owner = try Self.daemon(node: "owned", server: server, in: first)
+    #expect(eventually(within: 60) { Self.caughtUp(owner) }, "\(owner.log())")
+    expectCleanStop(owner)
+    _ = try server.sql("CREATE ROLE vigil_newcomer LOGIN")
+    let directory = try TemporaryDirectory()
+    try """
+      node: newcomer
+      plugins:
+        postgres:
+          socket: \(server.socketDirectory)
+          port: \(server.port)
+          database: vigil
+          user: vigil_newcomer
+      """.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let node = try RunningDaemon(rules: Self.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    #expect(
+      try eventually(within: 60) {
+        (try Self.sinkStatus(node)["last_error"] as? String)?.contains("it has no rights on the vigil schema (permission denied for schema vigil") == true
+      }, "\((try? Self.sinkStatus(node)) ?? [:])")
+    for grant in ["GRANT USAGE ON SCHEMA vigil TO vigil_newcomer", "GRANT SELECT, INSERT ON vigil.alerts, vigil.reports TO vigil_newcomer",
+                  "GRANT SELECT ON vigil.schema_version TO vigil_newcomer", "GRANT EXECUTE ON FUNCTION vigil.timestamp_or_null(text) TO vigil_newcomer"] {
+      _ = try server.sql(grant, database: "vigil")
+    }
+    #expect(eventually(within: 60) { (try? Self.sinkStatus(node))?["lag"] as? Int == 0 }, "\((try? Self.sinkStatus(node)) ?? [:])")
+    expectCleanStop(node)
+  }
+
   /// docs/postgres.md's "Migrating by hand", run as written by the owning role: a node with
   /// the writer alone (no owner configured) delivers on the schema it makes.
   @Test func theSchemaMadeByHandAsTheDocsSayTakesAWriterOnlyNode() throws {
