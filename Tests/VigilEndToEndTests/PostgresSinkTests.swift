@@ -592,5 +592,23 @@ struct PostgresSinkTests {
     #expect(status.standardOutput.contains("CONFLICTS, the last: sink postgres: seq"), "\(status.standardOutput)")
     #expect(second.stop() == 0)
     #expect(second.log().contains("ERROR sink postgres: seq 1 conflicts"))
+
+    // Delivered again from the start (the cursor removed, as to rebuild the rows): each
+    // conflicting record is refused again, and stays one parked entry, not one a delivery.
+    let parkedBefore = try Self.parkedSeqs(in: directory)
+    #expect(!parkedBefore.isEmpty)
+    try FileManager.default.removeItem(atPath: directory.path + "/var/lib/vigil/sinks/postgres.cursor")
+    let third = try RunningDaemon(rules: Self.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    #expect(try eventually(within: 60) { try Self.sinkStatus(third)["lag"] as? Int == 0 }, "\((try? Self.sinkStatus(third)) ?? [:])")
+    let parkedAfter = try Self.parkedSeqs(in: directory)
+    #expect(parkedAfter.count == Set(parkedAfter).count, "a record parked twice: \(parkedAfter)")
+    #expect(Set(parkedBefore).isSubset(of: Set(parkedAfter)))
+    expectCleanStop(third)
+  }
+
+  /// The seqs of the postgres sink's parked entries, in the order parked.
+  static func parkedSeqs(in directory: TemporaryDirectory) throws -> [Int] {
+    let text = try String(contentsOfFile: directory.path + "/var/lib/vigil/sinks/postgres.parked", encoding: .utf8)
+    return text.split(separator: "\n").compactMap { SinkEndToEndTests.seq(of: $0) }
   }
 }

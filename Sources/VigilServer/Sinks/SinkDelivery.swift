@@ -348,6 +348,17 @@ public final class SinkDelivery: @unchecked Sendable {
   }
 
   private func park(_ entries: [ParkedRecords.Entry]) throws {
+    guard !entries.isEmpty else { return }
+    // A record parked already (the same seq and line), refused again as it was delivered
+    // again (its cursor removed to rebuild the destination), stays one entry, and raises
+    // no second conflict record.
+    let already = Set(parked.load().map { "\($0.seq) \($0.record)" })
+    let entries = entries.filter { entry in
+      guard already.contains("\(entry.seq) \(entry.record)") else { return true }
+      log("sink \(name): seq \(entry.seq) refused again and parked already: \(entry.reason)")
+      return false
+    }
+    guard !entries.isEmpty else { return }
     try parked.append(entries)
     state.withLockedValue { $0.parked += entries.count }
     for entry in entries {
