@@ -21,7 +21,7 @@ public struct Postgres: StoredRecordsSink {
     settings: ConfigurationValue, node: String, _ take: @escaping @Sendable (StoredRecord) -> Bool
   ) throws {
     try Self.readAlertRows(settings: settings, node: node) { row in
-      take(StoredRecord(seq: row.seq, line: row.line, disagreement: row.disagreement()))
+      take(StoredRecord(seq: row.seq, key: String(row.seqColumn), line: row.line, disagreement: row.disagreement()))
     }
   }
 

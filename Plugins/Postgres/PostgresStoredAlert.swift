@@ -13,6 +13,8 @@ public struct PostgresStoredAlert: Sendable {
   }
 
   public let seq: UInt64
+  /// The `seq` column as it is (a bigint: a row planted under -1 is -1, not `seq`'s 2^64 - 1).
+  public let seqColumn: Int64
   public let line: String
   let rule: String
   let priority: String
@@ -43,10 +45,10 @@ public struct PostgresStoredAlert: Sendable {
 
   init(_ columns: Columns) {
     (
-      seq, line, rule, priority, reportID, message, basis, tags, ruleset, prev, hash, timeMicroseconds,
+      seq, seqColumn, line, rule, priority, reportID, message, basis, tags, ruleset, prev, hash, timeMicroseconds,
       occurredAtMicroseconds, record
     ) = (
-      UInt64(bitPattern: columns.0), columns.1, columns.2, columns.3, columns.4, columns.5, columns.6, columns.7,
+      UInt64(bitPattern: columns.0), columns.0, columns.1, columns.2, columns.3, columns.4, columns.5, columns.6, columns.7,
       columns.8, columns.9, columns.10, columns.11, columns.12, columns.13
     )
   }
@@ -70,7 +72,7 @@ public struct PostgresStoredAlert: Sendable {
       "its \(column) column says \(JSONText.string(Self.shown(stored))), its line \(JSONText.string(Self.shown(written)))"
     }
     if case .number(let written)? = fields["seq"], UInt64(exactly: written) != seq {
-      return "its seq column says \(seq), its line seq \(Int64(exactly: written).map(String.init) ?? "\(written)")"
+      return "its seq column says \(seqColumn), its line seq \(Int64(exactly: written).map(String.init) ?? "\(written)")"
     }
     for (column, stored, key) in [
       ("rule", rule, "rule"), ("priority", priority, "priority"), ("message", message, "message"),

@@ -364,12 +364,12 @@ struct Verify: ParsableCommand {
         outcome.withLockedValue { state in
           let line = Array(row.line.utf8)
           if let problem = state.verifier.take(line) {
-            state.problem = Self.placed(problem, row: row.seq, lineSeq: ChainVerifier.seq(of: line))
+            state.problem = Self.placed(problem, row: row.key, lineSeq: ChainVerifier.seq(of: line))
             return false
           }
           // The line is what the chain says; the columns queries read must say the same.
           if let disagreement = row.disagreement {
-            state.problem = "seq \(row.seq) (its row): altered: \(disagreement)"
+            state.problem = "seq \(row.key) (its row): altered: \(disagreement)"
             return false
           }
           return true
@@ -397,8 +397,10 @@ struct Verify: ParsableCommand {
   /// A chain problem found at a row, named by the row's key: a row whose line is no record,
   /// or whose line names another `seq` (a copy of another row's line, inserted under a key
   /// of its own), is found by its key in the table, not by what its line says.
-  static func placed(_ problem: String, row: UInt64, lineSeq: UInt64?) -> String {
-    if let lineSeq, lineSeq == row { return problem }
+  static func placed(_ problem: String, row: String, lineSeq: UInt64?) -> String {
+    // A verdict that names its seq already; one that names none (a line that is no record
+    // any more: a byte added after its hash) is named by the row's key.
+    if let lineSeq, String(lineSeq) == row, problem.hasPrefix("seq \(row)") { return problem }
     if let lineSeq, problem.hasPrefix("seq \(lineSeq): ") {
       return "seq \(row) (its row, whose line says seq \(lineSeq)): " + problem.dropFirst("seq \(lineSeq): ".count)
     }

@@ -420,6 +420,24 @@ struct PostgresSinkTests {
     #expect(
       copied.standardOutput.contains("seq 999998 (its row, whose line says seq 2): out of order after seq "),
       "\(copied.standardOutput)")
+    // A line with a byte after its hash is no record any more: named by its row's key,
+    // as it named nothing; and a copy under a key no seq is, by that key as it is.
+    _ = try server.sql(
+      """
+      DELETE FROM vigil.alerts WHERE node = 'field-3' AND seq = 999998;
+      UPDATE vigil.alerts SET line = line || ' ' WHERE node = 'field-3' AND seq = 3
+      """, database: "vigil")
+    let spaced = try Vigil.run(["verify", "--config", directory.path + "/v.yaml", "--sink", "postgres"])
+    #expect(spaced.standardOutput.contains("seq 3 (its row): altered: not an alert record"), "\(spaced.standardOutput)")
+    _ = try server.sql(
+      """
+      UPDATE vigil.alerts SET line = rtrim(line) WHERE node = 'field-3' AND seq = 3;
+      INSERT INTO vigil.alerts (node, seq, time, rule, priority, message, basis, tags, ruleset, prev, hash, record, line)
+      SELECT node, -1, time, rule, priority, message, basis, tags, ruleset, prev, hash, record, line
+      FROM vigil.alerts WHERE node = 'field-3' AND seq = 1
+      """, database: "vigil")
+    let negative = try Vigil.run(["verify", "--config", directory.path + "/v.yaml", "--sink", "postgres"])
+    #expect(negative.standardOutput.contains("seq -1 (its row): altered: its seq column says -1, its line seq 1"), "\(negative.standardOutput)")
     expectCleanStop(daemon)
   }
 

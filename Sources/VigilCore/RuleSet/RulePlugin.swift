@@ -319,11 +319,15 @@ public protocol StoredRecordsSink: AlertSink {
 /// column edited alone), if anything.
 public struct StoredRecord: Sendable {
   public let seq: UInt64
+  /// The record's key as the destination writes it, for naming it: its `seq`, unless the
+  /// destination's column holds what no seq is (a row under -1).
+  public let key: String
   public let line: String
   public let disagreement: String?
 
-  public init(seq: UInt64, line: String, disagreement: String?) {
+  public init(seq: UInt64, key: String? = nil, line: String, disagreement: String?) {
     self.seq = seq
+    self.key = key ?? String(seq)
     self.line = line
     self.disagreement = disagreement
   }
