@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOConcurrencyHelpers
+import NIOPosix
 import VigilCore
 import VigilServer
 
@@ -90,7 +91,11 @@ final class LiveStreams: Sendable {
             try await writer.finish(nil)
             return
           }
-          let (missed, gap) = Self.missed(after: after, query: query, in: snapshot)
+          // A scan of the whole index with a text filter takes a while: on NIO's blocking
+          // pool, as the console's searches are, not on the threads that answer a scrape.
+          let (missed, gap) = try await NIOThreadPool.singleton.runIfActive {
+            Self.missed(after: after, query: query, in: snapshot)
+          }
           if let gap { try await writer.write(ByteBuffer(string: gap)) }
           for alert in missed { try await writer.write(ByteBuffer(string: Self.event(alert, directions))) }
           since = max(since, missed.last?.entry.seq ?? since)
@@ -127,18 +132,9 @@ final class LiveStreams: Sendable {
   static func missed(
     after: UInt64, query: AlertQuery, in snapshot: AlertIndex.Snapshot
   ) -> ([IndexedAlert], String?) {
-    var pageQuery = query
-    pageQuery.limit = AlertQuery.mostPerPage
-    var newestFirst: [IndexedAlert] = []
-    var matched = 0
-    while true {
-      let page = snapshot.page(pageQuery)
-      if newestFirst.isEmpty { matched = page.matched }
-      newestFirst += page.alerts
-      guard let next = page.next, newestFirst.count < catchUpLimit else { break }
-      pageQuery.before = next
-    }
-    newestFirst = Array(newestFirst.prefix(catchUpLimit))
+    var unpaged = query
+    unpaged.before = nil
+    let (newestFirst, matched) = snapshot.newest(unpaged, upTo: catchUpLimit)
     // Records between `after` and the oldest held are not held (written as `after < oldest - 1`:
     // `after` comes from the client, and may be as large as a UInt64 is).
     let unheld = snapshot.oldestSeq.map { $0 > 1 && after < $0 - 1 } ?? false

@@ -65,6 +65,23 @@ extension AlertIndex.Snapshot {
     return AlertPage(alerts: found, next: next, matched: matched)
   }
 
+  /// The newest `limit` records the query selects (its `before` and `limit` aside), and
+  /// how many it selects in all, in one scan: a live stream's catch-up, which paged 500 at
+  /// a time and scanned the whole index again for each page.
+  public func newest(_ query: AlertQuery, upTo limit: Int) -> (alerts: [IndexedAlert], matched: Int) {
+    let filter = CompiledQuery(query, snapshot: self)
+    var found: [IndexedAlert] = []
+    var matched = 0
+    newestFirst { entry, chunk in
+      if let after = query.after, entry.seq <= after { return false }
+      guard filter.selects(entry, chunk) else { return true }
+      matched += 1
+      if found.count < limit { found.append(IndexedAlert(entry: entry, line: chunk.lineText(of: entry), snapshot: self)) }
+      return true
+    }
+    return (found, matched)
+  }
+
   /// Whether a record the index holds passes the query's filters (a live view's check).
   public func selects(seq: UInt64, _ query: AlertQuery) -> IndexedAlert? {
     guard let alert = alert(seq: seq) else { return nil }
