@@ -160,7 +160,8 @@ private func asset(_ text: String, type: String) -> Response {
 private func seqParameter(_ segment: String?) -> UInt64? {
   guard let text = segment?.removingPercentEncoding, !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber })
   else { return nil }
-  return UInt64(text)
+  // A whole number past 64 bits is a seq no record has (404), not a malformed one (400).
+  return UInt64(text) ?? .max
 }
 
 private func notFound(page: Bool) -> Response {

@@ -245,7 +245,8 @@ struct ConsoleEndToEndTests {
     #expect(loaded["report"] is NSNull)
     #expect((loaded["chain"] as? [String: Any])?["verified"] as? Bool == true)
 
-    for path in ["/api/alerts/999999", "/api/alerts/0"] {
+    // (A whole number past 64 bits too: no record has it.)
+    for path in ["/api/alerts/999999", "/api/alerts/0", "/api/alerts/99999999999999999999999"] {
       let (value, response) = try console.http.json(path)
       #expect(response.status == 404, "\(path): \(response.status)")
       #expect(((value as? [String: Any])?["error"] as? [String: Any])?["code"] as? String == "not_found", "\(path)")
