@@ -59,6 +59,13 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
       if pending.isEmpty, !responding { answerRefusal(context: context) }
       return
     }
+    // The asterisk form (`OPTIONS *`) and the absolute form (`GET http://host/x`, a proxy's)
+    // are HTTP, but no path of the console's: told as a target that does not start with /.
+    if head.method != .CONNECT, !head.uri.hasPrefix("/") {
+      refusal = (.badRequest, "this request cannot be read: " + Self.notAPath)
+      if pending.isEmpty, !responding { answerRefusal(context: context) }
+      return
+    }
     if head.method == .CONNECT {
       refusal = (.methodNotAllowed, "the console is read-only (GET and HEAD only), and no proxy: CONNECT opens nothing")
       if pending.isEmpty, !responding { answerRefusal(context: context) }
@@ -84,10 +91,7 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
     let reason: String
     switch parserError {
     case .headerOverflow: reason = "its request line and headers are too long together (80 KB at most)"
-    case .invalidURL, .invalidCharactersUsed:
-      reason =
-        "its target is no URL path: one starts with / and holds no raw space, tab, control character or character "
-        + "outside ASCII (percent-encode those: %20 for a space, governorate=%D8%A5%D8%AF%D9%84%D8%A8 for إدلب)"
+    case .invalidURL, .invalidCharactersUsed: reason = Self.notAPath
     case .invalidConstant:
       reason =
         "its request line is not METHOD TARGET HTTP/1.1 (a raw space in the target splits it: percent-encode it as %20)"
@@ -96,7 +100,8 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
     case .unexpectedContentLength:
       reason = "it has both Content-Length and Transfer-Encoding, which HTTP/1.1 forbids (RFC 9112 §6.3)"
     case .invalidContentLength: reason = "its Content-Length is not one number"
-    case .invalidHeaderToken: reason = "a header's name holds a character a name cannot (a space before the colon?)"
+    case .invalidHeaderToken:
+      reason = "a header's name or value holds a character it cannot (a space before the colon, a control character in a value?)"
     case .unknown:
       reason =
         "it is not valid HTTP/1.1: its framing cannot be read (both Content-Length and Transfer-Encoding, or a "
@@ -107,6 +112,10 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
     refusal = (.badRequest, "this request cannot be read: \(reason)")
     if pending.isEmpty, !responding { answerRefusal(context: context) }
   }
+
+  static let notAPath =
+    "its target is no URL path: one starts with / and holds no raw space, tab, control character or character "
+    + "outside ASCII (percent-encode those: %20 for a space, governorate=%D8%A5%D8%AF%D9%84%D8%A8 for إدلب)"
 
   /// Answers the refused request, with the console's protections, and closes.
   private func answerRefusal(context: ChannelHandlerContext) {
