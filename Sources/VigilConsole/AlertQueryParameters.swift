@@ -130,6 +130,12 @@ enum AlertQueryParameters {
       first = last - count + 1
     }
     let start = first ?? last - 29
+    // Days are written YYYY-MM-DD from the year 0000: a period counted back past its
+    // first day would have none to be named by.
+    let earliest = -719_528  // 0000-01-01, in days from 1970-01-01
+    guard start >= earliest else {
+      throw BadParameter(message: "the period would start before 0000-01-01; give a later to, or fewer days")
+    }
     guard start <= last else {
       // Without `to`, the end is the newest incident's day: say which, not only that.
       let which = newestIncidentMs == nil ? "today" : "the newest incident's day"

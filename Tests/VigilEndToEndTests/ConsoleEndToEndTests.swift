@@ -797,6 +797,11 @@ struct ConsoleEndToEndTests {
     #expect(
       late.body.contains("from: the period ends before it starts, 2016-03-06, the newest incident's day (give to as well)"),
       "\(late.body)")
+    // Counted back past 0000-01-01, a period has a day no date names ("00-1-03-02").
+    let early = try http.request(path: "/api/overview?days=366&to=0000-03-01")
+    #expect(early.status == 400 && early.body.contains("the period would start before 0000-01-01"), "\(early.body)")
+    let first = try JSONSerialization.jsonObject(with: Data(http.request(path: "/api/overview?days=1&to=0000-01-01").body.utf8)) as? [String: Any]
+    #expect(first?["from"] as? String == "0000-01-01", "\(first ?? [:])")
   }
 
   /// Console connections are bounded in number: one past `http.max_connections` is closed
