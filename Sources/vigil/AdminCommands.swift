@@ -95,6 +95,27 @@ struct Status: ParsableCommand {
   }
 }
 
+/// `vigil reopen`: the protocol's `reopen`, for a rotation made outside vigild (logrotate's
+/// postrotate, by hand) without a signal.
+struct Reopen: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Ask the daemon to reopen its alert log and journal after an external rotation.",
+    discussion: "Example: mv var/log/vigil/alerts.jsonl var/log/vigil/alerts.jsonl.1 && vigil reopen")
+
+  @OptionGroup var daemon: DaemonOptions
+  @Flag(help: "The daemon's raw response.") var json = false
+
+  func run() throws {
+    let (line, response) = try daemon.connect().exchange(#"{"op":"reopen"}"#)
+    if json { print(String(decoding: line, as: UTF8.self)) }
+    if let refusal = DaemonConnection.refusal(of: response) {
+      if json { throw ExitCode(refusal.status) }
+      throw CommandFailure(status: refusal.status, sentence: "reopen " + refusal.sentence)
+    }
+    if !json { print("reopened: the alert log and the journal") }
+  }
+}
+
 struct Reload: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Ask the daemon to reload its rules; print the errors if it keeps the old set (exit 1).",

@@ -19,7 +19,7 @@ struct Vigil: ParsableCommand {
       """,
     version: BuildVersion.line(for: "vigil"),
     subcommands: [
-      Submit.self, Check.self, Import.self, Tail.self, Status.self, Reload.self, RulesCommand.self, Verify.self,
+      Submit.self, Check.self, Import.self, Tail.self, Status.self, Reload.self, Reopen.self, RulesCommand.self, Verify.self,
       Replay.self, PluginsCommand.self, SinksCommand.self,
     ])
 
@@ -36,6 +36,15 @@ struct Vigil: ParsableCommand {
     if arguments.first == "help", arguments.count > 1, !Self.names(commandPath: Array(arguments.dropFirst())) {
       FileHandle.standardError.write(
         Data("vigil: no command \(arguments.dropFirst().joined(separator: " ")); see vigil --help\n".utf8))
+      Foundation.exit(2)
+    }
+    // `vigil NAME --help` the same: the parser printed the top-level help and exit 0, so a
+    // script asking it took NAME for a command.
+    let named = arguments.prefix { !$0.hasPrefix("-") }
+    if !named.isEmpty, named.first != "help", arguments.contains(where: { ["--help", "-h"].contains($0) }),
+      !Self.names(commandPath: Array(named))
+    {
+      FileHandle.standardError.write(Data("vigil: no command \(named.joined(separator: " ")); see vigil --help\n".utf8))
       Foundation.exit(2)
     }
     do {
@@ -72,6 +81,8 @@ extension Vigil {
     // is the parser's own.
     if path == ["help"] { return true }
     for name in path.prefix(while: { !$0.hasPrefix("-") }) {
+      // A command of no subcommands takes the words after it as its arguments (`tail FILE`).
+      if command.configuration.subcommands.isEmpty && command != Vigil.self { return true }
       guard
         let next = command.configuration.subcommands.first(where: {
           $0._commandName == name || $0.configuration.aliases.contains(name)

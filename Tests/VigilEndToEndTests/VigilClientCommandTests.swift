@@ -347,11 +347,34 @@ struct VigilClientCommandTests {
 
   /// `vigil help NAME` helps with a command, and is misuse for a name that is none.
   @Test func helpForACommandThatIsNoneIsMisuse() throws {
-    for (arguments, status) in [(["help", "rules", "lint"], Int32(0)), (["help", "tail"], 0), (["help", "help"], 0), (["help", "nosuch"], 2), (["help", "rules", "nope"], 2)] {
+    // `vigil NAME --help` as `vigil help NAME` (it printed the top-level help, exit 0); a
+    // command's own argument before --help is no command name.
+    for (arguments, status) in [
+      (["help", "rules", "lint"], Int32(0)), (["help", "tail"], 0), (["help", "help"], 0), (["help", "nosuch"], 2),
+      (["help", "rules", "nope"], 2), (["nosuch", "--help"], 2), (["rules", "nope", "-h"], 2), (["tail", "x.jsonl", "--help"], 0),
+      (["reopen", "--help"], 0),
+    ] {
       let run = try Vigil.run(arguments)
       #expect(run.status == status, "\(arguments): \(run.status) \(run.standardError)")
       if status == 2 { #expect(run.standardError.contains("vigil: no command"), "\(run.standardError)") }
     }
+  }
+
+  /// `vigil reopen` after a rotation made outside vigild: the next records go to the new
+  /// file, and the moved one keeps what it had.
+  @Test func reopenStartsTheNewFilesAfterAnExternalRotation() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    _ = try daemon.exchange([Self.report("RO-1")])
+    let log = daemon.directory.path + "/" + Self.alertLog
+    try FileManager.default.moveItem(atPath: log, toPath: log + ".1")
+    let reopen = try Self.vigil(daemon, ["reopen"])
+    #expect(reopen.status == 0 && reopen.standardOutput == "reopened: the alert log and the journal\n", "\(reopen.standardError)")
+    _ = try daemon.exchange([Self.report("RO-2")])
+    #expect(try String(contentsOfFile: log, encoding: .utf8).contains(#""report_id":"RO-2""#))
+    #expect(try !String(contentsOfFile: log + ".1", encoding: .utf8).contains("RO-2"))
+    let json = try Self.vigil(daemon, ["reopen", "--json"])
+    #expect(json.standardOutput == #"{"ok":true,"op":"reopen"}"# + "\n", "\(json.standardOutput)")
+    expectCleanStop(daemon)
   }
 
   /// `vigil` or `vigil rules` alone names nothing to do: misuse, with the usage on standard error.
