@@ -39,29 +39,6 @@ struct Import: ParsableCommand {
     guard files.filter({ $0 == "-" }).count <= 1 else { throw ValidationError("standard input (-) can be read once only") }
   }
 
-  /// What an earlier row of the import makes of this one: nothing (a new id), the same
-  /// report again (a duplicate, which `submit` accepts as already recorded), or a conflict
-  /// (the same id given to another report: the message `--check` says, and the earlier
-  /// row, which an import's `id_conflict` names).
-  enum Earlier {
-    case none
-    case same(String)
-    case conflict(String, row: String)
-  }
-
-  static func earlier(id: String, report: String, at place: String, seen: inout [String: (row: String, content: Int)])
-    -> Earlier
-  {
-    let content = report.hashValue
-    guard let earlier = seen[id] else {
-      seen[id] = (place, content)
-      return .none
-    }
-    guard earlier.content != content else { return .same(earlier.row) }
-    return .conflict(
-      "id_conflict: \(id) is the id of \(earlier.row) too, with other content (submit would refuse this row)", row: earlier.row)
-  }
-
   func run() throws {
     let mapping = try Self.loadMapping(map)
     var tables: [(name: String, reader: any TableReader, mapper: RowMapper)] = []
@@ -106,12 +83,7 @@ struct Import: ParsableCommand {
   private func streamRows(
     _ streaming: ReportStreaming, work: UncheckedTables, op: String, counts: NIOLockedValueBox<ImportCounts>
   ) throws -> Bool {
-    let check = self.check
     return try streaming.run { send in
-      // `check` records nothing, so the daemon cannot see that two rows of this import give
-      // one id to different reports, which `submit` refuses as `id_conflict`: found here.
-      // On a real import the daemon refuses the later one, and its verdict names the row.
-      var seen: [String: (row: String, content: Int)] = [:]
       for var table in work.tables {
         var batch: [UInt8] = []
         var origins: [ReportStreaming.Origin] = []
@@ -157,18 +129,11 @@ struct Import: ParsableCommand {
           case .refused(let reason, let field):
             origins.append(.init(file: table.name, line: row.number, refusal: reason, refusalField: field))
           case .report(let report, let id):
-            switch Self.earlier(id: id, report: report, at: "\(table.name):\(row.number)", seen: &seen) {
-            case .conflict(let conflict, _) where check:
-              origins.append(.init(file: table.name, line: row.number, refusal: conflict, refusalCode: "id_conflict"))
-            case .same(let place) where check:
-              origins.append(.init(file: table.name, line: row.number, repeats: (place, id)))
-            case .conflict(_, let earlierRow):
-              batch += ReportStreaming.request(op: op, report: Array(report.utf8))
-              origins.append(.init(file: table.name, line: row.number, sameIDAs: earlierRow))
-            case .none, .same:
-              batch += ReportStreaming.request(op: op, report: Array(report.utf8))
-              origins.append(.init(file: table.name, line: row.number))
-            }
+            // Every row is sent; its id is told against the import's earlier rows when its
+            // verdict comes (ReportStreaming): `check` records nothing, so the daemon
+            // cannot tell two rows of this import that give one id to different reports.
+            batch += ReportStreaming.request(op: op, report: Array(report.utf8))
+            origins.append(.init(file: table.name, line: row.number, importKey: (id, report.hashValue)))
           }
           counts.withLockedValue { $0.rows += 1 }
           if origins.count >= 500 {

@@ -25,12 +25,11 @@ struct ReportStreaming {
     /// refusal it gets on its own, whose byte offsets count from its first byte, not from
     /// the request's (the same parser as the daemon's, so the same words).
     var ownRefusal: RequestError? = nil
-    /// A row an import's `--check` found the same as an earlier one (its id and content):
-    /// where that one is, and the id. Not sent: `submit` would answer it already recorded.
-    var repeats: (place: String, id: String)? = nil
-    /// An import's row whose id an earlier row of it gave to other content: where that
-    /// row is, said with the daemon's `id_conflict`.
-    var sameIDAs: String? = nil
+    /// An import's row: its report's id and content (a hash), told against the rows of the
+    /// import recorded before it when its verdict comes (`check` records nothing, so the
+    /// daemon cannot: a row the same as one the check accepted is already recorded, one
+    /// with its id and other content a conflict; `submit`'s conflict names that row).
+    var importKey: (id: String, content: Int)? = nil
   }
 
   /// Hands the daemon a batch of request lines and their origins (an origin with a refusal
@@ -169,9 +168,9 @@ struct ReportStreaming {
     var tally = Tally()
     let progress = Progress()
     var answered = 0
-    // The rows the daemon refused, by where they are ("file:line"), for a row of an
-    // import's `--check` found the same as one of them.
-    var refusals: [String: (code: String, message: String)] = [:]
+    // The import's rows the daemon took (accepted, or already recorded), by their report's
+    // id: where each is ("file:line") and its content.
+    var recorded: [String: (place: String, content: Int)] = [:]
     while true {
       let (total, done) = sent.withLockedValue { ($0.count, $0.done) }
       if done, answered == total { break }
@@ -179,37 +178,6 @@ struct ReportStreaming {
       // or a row refused here is not known yet.
       if answered == total {
         usleep(500)
-        continue
-      }
-      // A row the same as an earlier one of the check: not sent, said as submit would say it.
-      if answered < total, case let origin = origins.withLockedValue({ $0[answered] }), let repeats = origin.repeats {
-        answered += 1
-        progress.clear()
-        // The same as a row the daemon refused (too large, invalid): refused the same, as
-        // `submit` would refuse it again; nothing is recorded of either.
-        if let earlier = refusals[repeats.place] {
-          tally.count(ok: false, duplicate: false, alerts: [])
-          if json {
-            Swift.print(
-              "{\"file\":\(JSONText.string(origin.file)),\"line\":\(origin.line),\"ok\":false,"
-                + "\"error\":{\"code\":\(JSONText.string(earlier.code)),\"message\":\(JSONText.string(earlier.message))},"
-                + "\"same_as\":\(JSONText.string(repeats.place))}")
-          } else {
-            Swift.print(
-              TerminalText.safe(
-                "\(origin.file):\(origin.line): refused (\(earlier.code)): \(earlier.message) (the same as \(repeats.place))"))
-          }
-          continue
-        }
-        tally.count(ok: true, duplicate: true, alerts: [])
-        if json {
-          Swift.print(
-            "{\"file\":\(JSONText.string(origin.file)),\"line\":\(origin.line),\"ok\":true,"
-              + "\"report_id\":\(JSONText.string(repeats.id)),\"duplicate\":true,\"same_as\":\(JSONText.string(repeats.place)),"
-              + "\"alerts\":[],\"warnings\":[]}")
-        } else {
-          Swift.print(TerminalText.safe("\(origin.file):\(origin.line): \(repeats.id): already recorded (the same as \(repeats.place))"))
-        }
         continue
       }
       // A row that never became a report: its refusal, with no answer to wait for.
@@ -266,9 +234,25 @@ struct ReportStreaming {
       let origin = origins.withLockedValue { $0[answered] }
       answered += 1
       progress.clear()
-      if let refusal = print(verdict: response, from: origin, into: &tally) {
-        refusals["\(origin.file):\(origin.line)"] = refusal
+      var sameIDAs: String?
+      if let key = origin.importKey {
+        // Taken: accepted or already recorded. A refusal for what the report is (too large,
+        // invalid) comes before its id is looked at, in `check` as in `submit`.
+        let taken = response.starts(with: #"{"ok":true"#.utf8)
+        switch (recorded[key.id], taken) {
+        case (let earlier?, true) where op == "check":
+          printEarlier(earlier.place, sameContent: earlier.content == key.content, id: key.id, origin: origin, into: &tally)
+          progress.update(answered: answered, sent: sent.withLockedValue { $0.count })
+          continue
+        case (let earlier?, false) where earlier.content != key.content:
+          sameIDAs = earlier.place
+        case (nil, true):
+          recorded[key.id] = ("\(origin.file):\(origin.line)", key.content)
+        default:
+          break
+        }
       }
+      print(verdict: response, from: origin, sameIDAs: sameIDAs, into: &tally)
       progress.update(answered: answered, sent: sent.withLockedValue { $0.count })
     }
     progress.clear()
@@ -311,9 +295,37 @@ struct ReportStreaming {
     return files
   }
 
-  /// Prints a verdict; the refusal's code and message when it is one.
-  @discardableResult
-  private func print(verdict line: [UInt8], from origin: Origin, into tally: inout Tally) -> (code: String, message: String)? {
+  /// A row of an import's `check` whose id a row the check took before it has: already
+  /// recorded when it is the same report, else the conflict `submit` would refuse it as.
+  private func printEarlier(_ place: String, sameContent: Bool, id: String, origin: Origin, into tally: inout Tally) {
+    let here = "\(origin.file):\(origin.line)"
+    if sameContent {
+      tally.count(ok: true, duplicate: true, alerts: [])
+      if json {
+        Swift.print(
+          "{\"file\":\(JSONText.string(origin.file)),\"line\":\(origin.line),\"ok\":true,"
+            + "\"report_id\":\(JSONText.string(id)),\"duplicate\":true,\"same_as\":\(JSONText.string(place)),"
+            + "\"alerts\":[],\"warnings\":[]}")
+      } else {
+        Swift.print(TerminalText.safe("\(here): \(id): already recorded (the same as \(place))"))
+      }
+      return
+    }
+    tally.count(ok: false, duplicate: false, alerts: [])
+    let message = "\(id) is the id of \(place) too, with other content (submit would refuse this row)"
+    if json {
+      Swift.print(
+        "{\"file\":\(JSONText.string(origin.file)),\"line\":\(origin.line),\"ok\":false,"
+          + "\"error\":{\"code\":\"id_conflict\",\"message\":\(JSONText.string(message))},"
+          + "\"same_id_as\":\(JSONText.string(place))}")
+    } else {
+      Swift.print(TerminalText.safe("\(here): refused (id_conflict): \(message)"))
+    }
+  }
+
+  /// Prints a verdict; `sameIDAs`, an earlier row of the import that holds the id of a
+  /// report refused as `id_conflict`, is named with it.
+  private func print(verdict line: [UInt8], from origin: Origin, sameIDAs: String?, into tally: inout Tally) {
     var line = line
     var object = (try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]) ?? [:]
     // Refused for what the report is on its own: say it with the report's own offsets.
@@ -324,7 +336,7 @@ struct ReportStreaming {
       object = (try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]) ?? object
     }
     // An id conflict with an earlier row of the same import: that row named.
-    if let earlier = origin.sameIDAs, object["ok"] as? Bool == false,
+    if let earlier = sameIDAs, object["ok"] as? Bool == false,
       var error = object["error"] as? [String: Any], error["code"] as? String == "id_conflict",
       let message = error["message"] as? String
     {
@@ -345,7 +357,7 @@ struct ReportStreaming {
       // The daemon's own response, with where the report came from first.
       let prefix = "{\"file\":\(JSONText.string(origin.file)),\"line\":\(origin.line),"
       Swift.print(prefix + String(decoding: line.dropFirst(), as: UTF8.self))
-      return refusal
+      return
     }
     // Every line of a verdict carries the report's own text: made safe for a terminal.
     let say = { (line: String) in Swift.print(TerminalText.safe(line)) }
@@ -361,13 +373,13 @@ struct ReportStreaming {
         tally.notUTF8 += 1
       }
       say("\(place): refused (\(refusal.code)): \(message)")
-      return refusal
+      return
     }
     let id = object["report_id"] as? String ?? "?"
     if duplicate {
       let seqs = alerts.compactMap { $0["seq"] as? Int }.map { "#\($0)" }.joined(separator: ", ")
       say("\(place): \(id): already recorded" + (seqs.isEmpty ? "" : " (alerts \(seqs))"))
-      return nil
+      return
     }
     let warnings = (object["warnings"] as? [String]) ?? []
     let count = alerts.isEmpty ? "no alerts" : alerts.count == 1 ? "1 alert" : "\(alerts.count) alerts"
@@ -377,7 +389,6 @@ struct ReportStreaming {
       let priority = (alert["priority"] as? String ?? "").padding(toLength: 8, withPad: " ", startingAt: 0)
       say("  \(priority)  \(seq)\(alert["rule"] as? String ?? "")  \(alert["message"] as? String ?? "")")
     }
-    return nil
   }
 }
 

@@ -47,31 +47,37 @@ struct ImportBadInputTests {
     expectCleanStop(daemon)
   }
 
-  /// A row the same as one the daemon refused (here too large for its line limit) is
-  /// refused the same by `--check`, not called already recorded: the import would refuse
-  /// both.
-  @Test func aRepeatOfARefusedRowIsRefusedInACheck() throws {
+  /// A row the daemon refused (here too large for its line limit) holds no id: a repeat of
+  /// it is refused the same, not called already recorded; a row with its id and other
+  /// content is taken, by `--check` as by the import; and a later conflict names the row
+  /// that holds the id, not the refused one.
+  @Test func aRefusedRowHoldsNoIdInACheckOrAnImport() throws {
     let directory = try TemporaryDirectory()
     try "limits:\n  max_line_bytes: 400\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
     let mapping = Self.mapping + "\n  narrative: {column: Notes}\n"
     try mapping.write(toFile: daemon.directory.path + "/t.yaml", atomically: true, encoding: .utf8)
     let long = String(repeating: "x", count: 600)
-    try "Incident,Date,Notes\nL-1,2016-03-01,\(long)\nL-1,2016-03-01,\(long)\nL-2,2016-03-02,short\n".write(
-      toFile: daemon.directory.path + "/long.csv", atomically: true, encoding: .utf8)
+    try "Incident,Date,Notes\nL-1,2016-03-01,\(long)\nL-1,2016-03-01,\(long)\nL-1,2016-03-01,short\nL-1,2016-03-01,other\n"
+      .write(toFile: daemon.directory.path + "/long.csv", atomically: true, encoding: .utf8)
     let check = try ChildProcess.run(
       "vigil", ["import", "--socket", daemon.socketPath, "--map", "t.yaml", "--check", "long.csv"], in: daemon.directory.path)
     #expect(check.standardOutput.contains("long.csv:3: refused (too_large): "), "\(check.standardOutput)\(check.standardError)")
-    #expect(check.standardOutput.contains("(the same as long.csv:2)"), "\(check.standardOutput)")
-    #expect(check.standardOutput.contains("3 reports: 1 checked, 2 refused"), "\(check.standardOutput)")
+    #expect(check.standardOutput.contains("long.csv:4: T-L-1: 1 alert"), "\(check.standardOutput)")
+    #expect(
+      check.standardOutput.contains("long.csv:5: refused (id_conflict): T-L-1 is the id of long.csv:4 too, with other content"),
+      "\(check.standardOutput)")
+    #expect(check.standardOutput.contains("4 reports: 1 checked, 3 refused"), "\(check.standardOutput)")
     let json = try ChildProcess.run(
       "vigil", ["import", "--socket", daemon.socketPath, "--map", "t.yaml", "--check", "--json", "long.csv"], in: daemon.directory.path)
-    let repeated = ImportAWSDTests.lines(json.standardOutput).first { $0["line"] as? Int == 3 }
-    #expect((repeated?["error"] as? [String: Any])?["code"] as? String == "too_large", "\(json.standardOutput)")
-    #expect(repeated?["same_as"] as? String == "long.csv:2", "\(json.standardOutput)")
+    let verdicts = ImportAWSDTests.lines(json.standardOutput)
+    #expect(((verdicts.first { $0["line"] as? Int == 3 })?["error"] as? [String: Any])?["code"] as? String == "too_large", "\(json.standardOutput)")
+    #expect((verdicts.first { $0["line"] as? Int == 5 })?["same_id_as"] as? String == "long.csv:4", "\(json.standardOutput)")
     let real = try ChildProcess.run(
       "vigil", ["import", "--socket", daemon.socketPath, "--map", "t.yaml", "long.csv"], in: daemon.directory.path)
-    #expect(real.standardOutput.contains("3 reports: 1 accepted, 0 already recorded, 2 refused"), "\(real.standardOutput)")
+    #expect(real.standardOutput.contains("4 reports: 1 accepted, 0 already recorded, 3 refused"), "\(real.standardOutput)")
+    #expect(real.standardOutput.contains("long.csv:5: refused (id_conflict): "), "\(real.standardOutput)")
+    #expect(real.standardOutput.contains("(the id of long.csv:4 of this import)"), "\(real.standardOutput)")
     expectCleanStop(daemon)
   }
 

@@ -29,7 +29,7 @@ struct ImportHXLTests {
     #expect(check.status == 1, "\(check.standardOutput)")
     #expect(
       check.standardOutput.contains(
-        "twice.csv:5: refused (not sent): id_conflict: HXL-D-1 is the id of twice.csv:3 too, with other content"),
+        "twice.csv:5: refused (id_conflict): HXL-D-1 is the id of twice.csv:3 too, with other content"),
       "\(check.standardOutput)")
     #expect(!check.standardOutput.contains("twice.csv:4: refused"), "\(check.standardOutput)")
     // The real import refuses the same row.
