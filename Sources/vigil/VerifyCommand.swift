@@ -153,8 +153,10 @@ struct Verify: ParsableCommand {
       let recordsBefore = verifier.records
       var number = 0
       let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-      if let waiting = pending, let first = lines.first, !first.isEmpty {
-        return settle(waiting, next: Array(first))
+      // The line after a break on the last line of the file before: this file's first
+      // (an empty one says nothing of the break); a file with no line at all is passed.
+      if let waiting = pending, !(lines.count == 1 && lines[0].isEmpty) {
+        return settle(waiting, next: lines.first.flatMap { $0.isEmpty ? nil : Array($0) })
       }
       for line in lines {
         number += 1
@@ -187,8 +189,10 @@ struct Verify: ParsableCommand {
           // this file or at the start of the next; or alerts.head does.
           if verifier.missing == nil, !line.isEmpty, let before = recordBefore {
             let broken = (verifier, problem, file, number, before)
-            if number < lines.count, !lines[number].isEmpty {
-              return settle(broken, next: Array(lines[number]))
+            // Not the file's last line (what follows its last newline is no line): the line
+            // after it is here; an empty one says nothing of the break.
+            if number < lines.count - 1 || (number == lines.count - 1 && !lines[number].isEmpty) {
+              return settle(broken, next: lines[number].isEmpty ? nil : Array(lines[number]))
             }
             if fileIndex + 1 < files.count {
               pending = broken

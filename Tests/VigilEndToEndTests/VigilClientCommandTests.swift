@@ -881,6 +881,18 @@ struct VigilClientCommandTests {
     #expect(
       forgedSplit.standardOutput == "split.1:5: seq 5: inserted: the records before and after it name each other\n",
       "\(forgedSplit.standardOutput)")
+    // The break on the older file's last line: the newer file's first line says which
+    // record is at fault; an empty one says nothing, and the break itself is named (it was
+    // lost, and the empty line named instead).
+    var replacedFourth = lines
+    replacedFourth[3] = resealed(replacedFourth[3].replacingOccurrences(of: "Darayya", with: "Douma"))
+    let atTheEnd = try verifySplit(replacedFourth, at: 5)
+    #expect(atTheEnd.standardOutput.hasPrefix("split.1:4: seq 4: replaced (its hash recomputed)"), "\(atTheEnd.standardOutput)")
+    try Self.file(daemon, "split", "\n" + replacedFourth[5...].joined(separator: "\n") + "\n")
+    let beforeAnEmptyLine = try Self.offline(daemon, ["verify", "split.1", "split"])
+    #expect(
+      beforeAnEmptyLine.standardOutput == "split.1:5: seq 5: inserted or replaced: it does not follow the record before it\n",
+      "\(beforeAnEmptyLine.standardOutput)")
     // A forged first record, put before the genuine one: both name 000…0.
     let genesis = String(repeating: "0", count: 64)
     let forgedFirst = [resealed(lines[0].replacingOccurrences(of: #""seq":1,"#, with: #""seq":1,"x":1,"#), prev: genesis)] + lines
