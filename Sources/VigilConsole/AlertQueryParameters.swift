@@ -129,10 +129,11 @@ enum AlertQueryParameters {
       }
       first = last - count + 1
     }
-    let start = first ?? last - 29
     // Days are written YYYY-MM-DD from the year 0000: a period counted back past its
-    // first day would have none to be named by.
+    // first day would have none to be named by. The default 30 days stop there; days or
+    // from asked for past it are refused.
     let earliest = -719_528  // 0000-01-01, in days from 1970-01-01
+    let start = first ?? max(last - 29, min(earliest, last))
     guard start >= earliest else {
       throw BadParameter(message: "the period would start before 0000-01-01; give a later to, or fewer days")
     }

@@ -802,6 +802,9 @@ struct ConsoleEndToEndTests {
     #expect(early.status == 400 && early.body.contains("the period would start before 0000-01-01"), "\(early.body)")
     let first = try JSONSerialization.jsonObject(with: Data(http.request(path: "/api/overview?days=1&to=0000-01-01").body.utf8)) as? [String: Any]
     #expect(first?["from"] as? String == "0000-01-01", "\(first ?? [:])")
+    // The default period (no days, no from) stops at that day rather than refusing.
+    let byDefault = try JSONSerialization.jsonObject(with: Data(http.request(path: "/api/overview?to=0000-01-10").body.utf8)) as? [String: Any]
+    #expect(byDefault?["from"] as? String == "0000-01-01" && byDefault?["to"] as? String == "0000-01-10", "\(byDefault ?? [:])")
   }
 
   /// Console connections are bounded in number: one past `http.max_connections` is closed
