@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 /// Resolves a condition's names (fields, lists, macros, functions), checks every operator
 /// and literal against the field's type (docs/rules.md), and compiles it to a closure.
 public struct ConditionCompiler: Sendable {
@@ -449,6 +450,20 @@ public struct ConditionCompiler: Sendable {
   /// " (did you mean location.place?)" for a near miss of a known path; otherwise, when
   /// the path's group is known, the fields it has (" (displacement has: count, …)").
   static func suggestion(for path: String) -> String {
+    // One misspelling repeated over thousands of rules (a copied condition) is worked out
+    // once: each took an edit distance to every path of the schema.
+    if let known = suggestions.withLockedValue({ $0[path] }) { return known }
+    let made = makeSuggestion(for: path)
+    suggestions.withLockedValue { cache in
+      if cache.count >= 1_000 { cache.removeAll() }
+      cache[path] = made
+    }
+    return made
+  }
+
+  private static let suggestions = NIOLockedValueBox<[String: String]>([:])
+
+  private static func makeSuggestion(for path: String) -> String {
     let close = ReportSchema.paths.filter { editDistance($0, path) <= 2 }
     if !close.isEmpty { return " (did you mean \(close.joined(separator: " or "))?)" }
     guard let dot = path.lastIndex(of: ".") else { return "" }
@@ -458,8 +473,8 @@ public struct ConditionCompiler: Sendable {
   }
 
   private static func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a)
-    let b = Array(b)
+    let a = Array(a.unicodeScalars)
+    let b = Array(b.unicodeScalars)
     var row = Array(0...b.count)
     for i in 1...max(a.count, 1) where i <= a.count {
       var previous = row[0]

@@ -5,6 +5,18 @@
 struct ScalarLocator {
   private let lines: [[Unicode.Scalar]]
 
+  /// One locator a file, made when a message first needs it (a load is on one thread).
+  final class Cache: @unchecked Sendable {
+    private var made: [String: ScalarLocator] = [:]
+
+    func locator(for file: String, text: String) -> ScalarLocator {
+      if let locator = made[file] { return locator }
+      let locator = ScalarLocator(source: text)
+      made[file] = locator
+      return locator
+    }
+  }
+
   init(source: String) {
     // By scalars: "\r\n" is one Character, which a split on "\n" would not cut. A CRLF
     // file's CR ends its line; it is no column of it.
