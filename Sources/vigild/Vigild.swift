@@ -179,6 +179,7 @@ struct Vigild: ParsableCommand {
       return 1
     }
     log.info("rule set \(ruleSet.revision): \(ruleSet.enabledRuleCount) of \(ruleSet.rules.count) rules enabled")
+    for line in ConfiguredRuleSet.warningLines(of: ruleSet, on: "start") { log.warning("\(line)") }
     let server: Daemon
     do {
       server = try Daemon.start(configuration: configuration, plugins: Self.plugins, ruleSet: ruleSet) { event in

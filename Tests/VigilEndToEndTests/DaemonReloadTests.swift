@@ -46,6 +46,19 @@ struct DaemonReloadTests {
     }
   }
 
+  /// A rule set's warnings reach vigild's log when it loads the set, at a reload as at the
+  /// start: the slow regular expression's above all (`vigil rules lint` alone showed it).
+  @Test func aRuleSetsWarningsAreLoggedWhenItLoads() throws {
+    let slow = Self.rule("slow.regex", condition: "target.name matches '(a+)+b'")
+    let daemon = try RunningDaemon(rules: Self.rules.merging(["slow.yaml": slow]) { $1 })
+    #expect(daemon.log().contains("on start: warning: "), "\(daemon.log())")
+    #expect(daemon.log().contains("rule slow.regex: the regular expression repeats a group"), "\(daemon.log())")
+    try Self.rule("slow.other", condition: "target.name matches '(b+)+c'").write(
+      toFile: daemon.directory.path + "/Rules/other.yaml", atomically: true, encoding: .utf8)
+    #expect(eventually { daemon.log().contains("rule slow.other: the regular expression repeats a group") }, "\(daemon.log())")
+    expectCleanStop(daemon)
+  }
+
   @Test func aNewFileTakesEffectAndDeletingItRemovesItsRules() throws {
     let daemon = try RunningDaemon(rules: Self.rules)
     let path = daemon.directory.path + "/Rules/new.yaml"

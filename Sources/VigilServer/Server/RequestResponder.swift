@@ -505,6 +505,7 @@ public final class RequestResponder: Sendable {
         LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil), revision: set.revision, trigger: trigger)
       counters.metrics.ruleSetLoaded(revision: set.revision)
       log("reloaded the rule set on \(trigger): \(record.message)")
+      for line in ConfiguredRuleSet.warningLines(of: set, on: trigger) { log(.warning(line)) }
       let written = LoadedDefinitions.write(
         set.definitionDigests, to: LoadedDefinitions.path(stateDirectory: configuration.stateDirectory)
       ) { self.log(.warning($0)) }
