@@ -17,7 +17,12 @@ struct PostgresConnector: Sendable {
   /// A session as `credentials`; `bounded`, its statements end at `timeout_s` on the server
   /// too, as the sink's own work does on the client (`vigil verify`'s one long reading of a
   /// node's rows is not bounded).
-  func connect(as credentials: PostgresSettings.Credentials, bounded: Bool = true) async throws -> PostgresConnection {
+  /// `track` is told of the connection as soon as it is open (the session's settings are
+  /// queries that may wait too), and of nil before a close of the connector's own.
+  func connect(
+    as credentials: PostgresSettings.Credentials, bounded: Bool = true,
+    track: (@Sendable (PostgresConnection?) -> Void)? = nil
+  ) async throws -> PostgresConnection {
     let password = try credentials.password()
     var configuration: PostgresConnection.Configuration
     switch settings.endpoint {
@@ -38,6 +43,7 @@ struct PostgresConnector: Sendable {
       throw PostgresSinkError(
         "cannot connect to PostgreSQL at \(settings.place) as \(credentials.user): \(Self.describe(error))")
     }
+    track?(connection)
     // The server gives up a statement when the sink does (`timeout_s`): one blocked on a
     // lock otherwise went on waiting after the sink closed its connection, and each
     // timeout left one more session behind, until `max_connections` ran out.
@@ -51,6 +57,7 @@ struct PostgresConnector: Sendable {
           PostgresQuery(unsafeSQL: "SET idle_in_transaction_session_timeout = \(milliseconds)"), logger: Self.quiet)
       }
     } catch {
+      track?(nil)
       try? await connection.close()
       throw PostgresSinkError("PostgreSQL at \(settings.place) refused the session's settings: \(Self.describe(error))")
     }

@@ -22,6 +22,9 @@ final class PostgresStore: AlertDestination, Sendable {
   /// current): said with a failure that only the owner could mend.
   private let ownerPassedOver = NIOLockedValueBox<String?>(nil)
   private let task = BlockingTask()
+  /// The connection a run is using (the writer's, or the owner's while it migrates), until
+  /// the store lets it go: the server closing it meanwhile ends the run at once.
+  private let inUse = NIOLockedValueBox<PostgresConnection?>(nil)
 
   init(settings: PostgresSettings, node: String) {
     self.settings = settings
@@ -70,7 +73,10 @@ final class PostgresStore: AlertDestination, Sendable {
   /// the next start.
   func stop() {
     task.cancel()
-    if let open = connection.withLockedValue({ $0 }) { let _: EventLoopFuture<Void> = open.close() }
+    if let open = connection.withLockedValue({ $0 }) {
+      letGo(open)
+      let _: EventLoopFuture<Void> = open.close()
+    }
   }
 
   // MARK: Connecting
@@ -93,6 +99,7 @@ final class PostgresStore: AlertDestination, Sendable {
           // connection has the owner make it again. Not the writer's own staging table.
           let gone = Self.ownersWorkIsGone(error)
           if gone { self.schemaPrepared.withLockedValue { $0 = false } }
+          self.letGo(open)
           try? await open.close()
           // When the owner was passed over for not connecting, that is what to fix.
           let owner = gone ? self.ownerPassedOver.withLockedValue { $0 }.map { "; the owner, who would make it again, \($0)" } : nil
@@ -106,7 +113,10 @@ final class PostgresStore: AlertDestination, Sendable {
         defer { open = nil }
         return open
       }
-      if let abandoned { let _: EventLoopFuture<Void> = abandoned.close() }
+      if let abandoned {
+        letGo(abandoned)
+        let _: EventLoopFuture<Void> = abandoned.close()
+      }
       throw PostgresSinkError("PostgreSQL at \(settings.place) (\(settings.database)) as \(settings.writer.user): \(timedOut)")
     }
   }
@@ -114,7 +124,7 @@ final class PostgresStore: AlertDestination, Sendable {
   private func openConnection() async throws -> PostgresConnection {
     if let open = connection.withLockedValue({ $0 }), !open.isClosed { return open }
     try await prepareSchema()
-    let open = try await connector.connect(as: settings.writer)
+    let open = try await connector.connect(as: settings.writer, track: track)
     var step = "version"
     do {
       if settings.owner == nil {
@@ -135,6 +145,7 @@ final class PostgresStore: AlertDestination, Sendable {
         }
       }
     } catch {
+      letGo(open)
       try? await open.close()
       var reason = PostgresConnector.describe(error)
       if PostgresConnector.sqlState(error) == "42501" {
@@ -153,17 +164,28 @@ final class PostgresStore: AlertDestination, Sendable {
       throw PostgresSinkError("PostgreSQL at \(settings.place) as \(settings.writer.user): \(reason)")
     }
     connection.withLockedValue { $0 = open }
-    // The server ending the session (pg_terminate_backend, a crash) while a query waits
-    // fails the batch at once: PostgresNIO 1.33 may leave such a query waiting, and the
-    // sink held for all of timeout_s, saying nothing. Not a close of Vigil's own (the
-    // connection is let go first).
-    let place = "PostgreSQL at \(settings.place) (\(settings.database)) as \(settings.writer.user)"
+    return open
+  }
+
+  /// Follows a connection a run uses: the server ending the session (pg_terminate_backend,
+  /// a crash, a restart) while a query waits fails the run at once. PostgresNIO 1.33 may
+  /// leave such a query (or a COPY) waiting, and the sink was held, silent, for all of
+  /// timeout_s. Nil: the connection was let go.
+  @Sendable private func track(_ open: PostgresConnection?) {
+    inUse.withLockedValue { $0 = open }
+    guard let open else { return }
+    let place = "PostgreSQL at \(settings.place) (\(settings.database))"
     open.closeFuture.whenComplete { [weak open] _ in
-      guard let open, self.connection.withLockedValue({ $0 === open }) else { return }
-      self.connection.withLockedValue { $0 = nil }
+      guard let open, self.inUse.withLockedValue({ $0 === open }) else { return }
+      self.inUse.withLockedValue { $0 = nil }
+      self.connection.withLockedValue { if $0 === open { $0 = nil } }
       self.task.abandon(with: PostgresSinkError("\(place): the server closed the connection"))
     }
-    return open
+  }
+
+  /// Before a close of the store's own: no run is ended for it.
+  private func letGo(_ open: PostgresConnection) {
+    inUse.withLockedValue { if $0 === open { $0 = nil } }
   }
 
   /// Whether a failure says the schema, a table, the function or the writer's rights the
@@ -183,7 +205,7 @@ final class PostgresStore: AlertDestination, Sendable {
     guard let owner = settings.owner, !schemaPrepared.withLockedValue({ $0 }) else { return }
     let open: PostgresConnection
     do {
-      open = try await connector.connect(as: owner)
+      open = try await connector.connect(as: owner, track: track)
     } catch {
       // The owner cannot connect (its password changed or its login taken away, as
       // docs/postgres.md allows once the schema is made): with the schema at this build's
@@ -201,8 +223,10 @@ final class PostgresStore: AlertDestination, Sendable {
         on: open, grantingTo: owner.user == settings.writer.user ? nil : settings.writer.user)
       schemaPrepared.withLockedValue { $0 = true }
       ownerPassedOver.withLockedValue { $0 = nil }
+      letGo(open)
       try? await open.close()
     } catch {
+      letGo(open)
       try? await open.close()
       throw PostgresSinkError(
         "PostgreSQL at \(settings.place) as the owner \(owner.user): \(PostgresConnector.describe(error))")

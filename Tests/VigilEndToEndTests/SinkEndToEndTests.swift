@@ -24,6 +24,47 @@ struct SinkEndToEndTests {
       rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
   }
 
+  /// Alerts rotated away while the destination was down: once it is back, the sink goes on
+  /// from the oldest record kept, with no new report to wake it, and says which it missed
+  /// (it waited, its cursor before the gap, until a report came or vigild restarted).
+  @Test func aSinkGoesOnPastAlertsRotatedAwayWhileItWasDown() throws {
+    let directory = try TemporaryDirectory()
+    try """
+      [ -e \(directory.path)/down ] && { echo down >&2; exit 1; }
+      cat >> \(directory.path)/out.jsonl
+      """.write(toFile: directory.path + "/sink.sh", atomically: true, encoding: .utf8)
+    try """
+      alerts:
+        rotate_bytes: 6000
+        keep: 2
+      plugins:
+        exec:
+          command: [/bin/sh, \(directory.path)/sink.sh]
+          timeout_s: 5
+      """.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    _ = try daemon.exchange((0..<5).map { DaemonEndToEndTests.report("UP-\($0)") })
+    #expect(try eventually { try Self.sinkStatus(daemon)["lag"] as? Int == 0 })
+    FileManager.default.createFile(atPath: directory.path + "/down", contents: nil)
+    for round in 0..<6 {
+      _ = try daemon.exchange((0..<40).map { DaemonEndToEndTests.report("DOWN-\(round)-\($0)") })
+      Thread.sleep(forTimeInterval: 0.3)
+    }
+    let kept = try Self.loggedAlerts(in: directory.path)
+    try FileManager.default.removeItem(atPath: directory.path + "/down")
+    #expect(
+      try eventually(within: 60) { try Self.sinkStatus(daemon)["lag"] as? Int == 0 }, "\((try? Self.sinkStatus(daemon)) ?? [:])")
+    let delivered = try String(contentsOfFile: directory.path + "/out.jsonl", encoding: .utf8).split(separator: "\n").compactMap {
+      Self.seq(of: $0)
+    }
+    #expect(Set(kept.keys).isSubset(of: Set(delivered)), "kept alerts not delivered: \(Set(kept.keys).subtracting(delivered).sorted())")
+    // The missed range reaches the oldest kept record.
+    let missed = (try Self.sinkStatus(daemon)["missed"] as? [[Int]]) ?? []
+    let oldestKept = kept.keys.min() ?? 0
+    #expect(missed.contains { $0.count == 2 && $0[1] + 1 >= oldestKept }, "\(missed), oldest kept \(oldestKept)")
+    expectCleanStop(daemon)
+  }
+
   static func sinkStatus(_ daemon: RunningDaemon) throws -> [String: Any] {
     ((try daemon.exchange(#"{"op":"status"}"#)["sinks"] as? [[String: Any]]) ?? []).first ?? [:]
   }

@@ -139,6 +139,11 @@ final class AlertLogReader {
       index += 1
       offset = 0
     }
+    // Nothing past the hint although the writer has made records after `seq` durable: the
+    // hint is on a file they are not in (an inode that rotation freed and a new, empty log
+    // took), so they are looked for from the oldest file. (Read from the hint, the sink
+    // waited there, past alerts the kept files held, until a new one was written.)
+    if records.isEmpty, !trustingHint, bound > seq, bound != .max { return .hintWrong }
     return .records(records)
   }
 
