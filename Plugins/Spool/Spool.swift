@@ -473,8 +473,15 @@ struct SpoolFile {
   private func failing(_ reason: String, _ context: any SourceContext) -> Stuck? {
     let stuck = putAway { fail(reason) }
     if stuck == nil {
-      let first = reason.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? reason
-      context.warn("\(path) could not be imported, and is in \(spool)/failed/ with its reason: \(first)")
+      // A reason of several lines (a mapping's errors, the rows read of a file changed
+      // under the pass): the first with the file, then each of the others on a line of its
+      // own that says what it is of, 20 at most (the `.reason` file holds them all).
+      let lines = reason.split(separator: "\n").map(String.init)
+      context.warn("\(path) could not be imported, and is in \(spool)/failed/ with its reason: \(lines.first ?? reason)")
+      for line in lines.dropFirst().prefix(20) { context.warn("\(path): \(line)") }
+      if lines.count > 21 {
+        context.warn("\(path): \(lines.count - 21) more line(s) of its reason in \(spool)/failed/")
+      }
     }
     return stuck
   }

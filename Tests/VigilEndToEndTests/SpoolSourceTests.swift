@@ -506,6 +506,24 @@ struct SpoolSourceTests {
   }
 
   /// A file written in place during its pass (here cut short): failed, with the rows read.
+  /// A mapping that does not load: the file goes to failed/, and the log says why, each
+  /// of the mapping's errors on a line of its own (it had the first line alone, which
+  /// named no error).
+  @Test func aMappingThatDoesNotLoadIsSaidInTheLogWithItsErrors() throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path + "/spool/bad", withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(atPath: directory.path + "/maps", withIntermediateDirectories: true)
+    try "mapping: bad\nformat: ndjson\nid: {column: id}\nfields:\n  occurred_at: {column: occurred_at}\n  type: {value: bogus}\n"
+      .write(toFile: directory.path + "/maps/bad.yaml", atomically: true, encoding: .utf8)
+    try "plugins:\n  spool:\n    folder: spool\n    mappings: maps\n    settle_s: 0.2\n".write(
+      toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    try Self.drop(#"{"id":"B-1","occurred_at":"2016-03-04","type":"attack"}"# + "\n", as: "b.ndjson", in: directory, mapping: "bad")
+    #expect(eventually(within: 60) { daemon.log().contains("b.ndjson could not be imported") }, "\(daemon.log())")
+    #expect(eventually { daemon.log().contains("b.ndjson: ") && daemon.log().contains("bad.yaml:6:") }, "\(daemon.log())")
+    expectCleanStop(daemon)
+  }
+
   @Test func aFileChangedInPlaceDuringItsPassIsFailed() throws {
     let directory = try TemporaryDirectory()
     let daemon = try Self.daemon(in: directory)
