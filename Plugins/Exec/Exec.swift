@@ -272,7 +272,10 @@ struct ExecDestination: AlertDestination {
       guard count > 0 else { break }
       bytes += buffer[0..<count]
     }
-    let text = String(decoding: bytes.suffix(stderrTail), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    // The cut may fall inside a character (Arabic takes two bytes): its continuation bytes
+    // are left out, not shown as a U+FFFD the command never wrote.
+    let tail = bytes.suffix(stderrTail).drop { $0 & 0xC0 == 0x80 }
+    let text = String(decoding: tail, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     var shown = String.UnicodeScalarView()
     for scalar in text.unicodeScalars {
       switch scalar.value {

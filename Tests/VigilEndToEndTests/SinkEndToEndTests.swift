@@ -24,6 +24,20 @@ struct SinkEndToEndTests {
       rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
   }
 
+  /// The end of a failing command's standard error is cut at 300 bytes: a cut inside a
+  /// character (Arabic takes two) leaves that character out, rather than a U+FFFD the
+  /// command never wrote.
+  @Test func aCommandsArabicErrorIsCutBetweenCharacters() throws {
+    let directory = try TemporaryDirectory()
+    let daemon = try Self.daemon(
+      in: directory, script: "cat > /dev/null; python3 -c 'import sys; sys.stderr.write(\"ع\" * 200 + \"x\")'; exit 1")
+    _ = try daemon.exchange([DaemonEndToEndTests.report("AR-1")])
+    #expect(try eventually(within: 30) { (try Self.sinkStatus(daemon)["last_error"] as? String)?.contains("ع") == true })
+    let lastError = try Self.sinkStatus(daemon)["last_error"] as? String ?? ""
+    #expect(!lastError.contains("\u{FFFD}") && lastError.hasSuffix(": " + String(repeating: "ع", count: 149) + "x"), "\(lastError)")
+    expectCleanStop(daemon)
+  }
+
   /// Alerts rotated away while the destination was down: once it is back, the sink goes on
   /// from the oldest record kept, with no new report to wake it, and says which it missed
   /// (it waited, its cursor before the gap, until a report came or vigild restarted).
