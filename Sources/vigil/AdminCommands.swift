@@ -106,12 +106,7 @@ struct Reopen: ParsableCommand {
   @Flag(help: "The daemon's raw response.") var json = false
 
   func run() throws {
-    let (line, response) = try daemon.connect().exchange(#"{"op":"reopen"}"#)
-    if json { print(String(decoding: line, as: UTF8.self)) }
-    if let refusal = DaemonConnection.refusal(of: response) {
-      if json { throw ExitCode(refusal.status) }
-      throw CommandFailure(status: refusal.status, sentence: "reopen " + refusal.sentence)
-    }
+    _ = try daemon.administer("reopen", json: json)
     if !json { print("reopened: the alert log and the journal") }
   }
 }
@@ -125,13 +120,7 @@ struct Reload: ParsableCommand {
   @Flag(help: "The daemon's raw response.") var json = false
 
   func run() throws {
-    let (line, response) = try daemon.connect().exchange(#"{"op":"reload"}"#)
-    if json { print(String(decoding: line, as: UTF8.self)) }
-    if let refusal = DaemonConnection.refusal(of: response) {
-      // An error, so on standard error; with --json the response above says it already.
-      if json { throw ExitCode(refusal.status) }
-      throw CommandFailure(status: refusal.status, sentence: "reload " + refusal.sentence)
-    }
+    let response = try daemon.administer("reload", json: json)
     if response["reloaded"] as? Bool == true {
       if !json {
         print("reloaded: rule set \(response["ruleset"] as? String ?? "?"), \((response["rules"] as? Int) ?? 0) rules")
@@ -195,5 +184,20 @@ struct ListRules: ParsableCommand {
         TerminalText.safe(
           "\(id)  \(priority)  \(entry["file"] as? String ?? ""):\(entry["line"] as? Int ?? 0)  \(basis)\(what)\(enabled)"))
     }
+  }
+}
+
+extension DaemonOptions {
+  /// An administrative request (`reload`, `reopen`): its response, printed as it is with
+  /// `--json`; a refusal is a failure — on standard error, or with `--json` the response
+  /// printed says it already, and the status alone is given.
+  func administer(_ op: String, json: Bool) throws -> [String: Any] {
+    let (line, response) = try connect().exchange("{\"op\":\"\(op)\"}")
+    if json { print(String(decoding: line, as: UTF8.self)) }
+    if let refusal = DaemonConnection.refusal(of: response) {
+      if json { throw ExitCode(refusal.status) }
+      throw CommandFailure(status: refusal.status, sentence: "\(op) " + refusal.sentence)
+    }
+    return response
   }
 }
