@@ -651,7 +651,7 @@ struct VigilClientCommandTests {
       follower.waitUntilExit()
     }
     #expect(eventually { seen.sofar().contains(#""seq":16"#) })
-    kill(follower.processIdentifier, SIGSTOP)
+    #expect(stopProcess(follower.processIdentifier))
     #expect(truncate(log, 0) == 0)
     let handle = try #require(FileHandle(forWritingAtPath: log))
     try handle.write(contentsOf: Data((17...30).map(record).joined().utf8))
@@ -721,7 +721,7 @@ struct VigilClientCommandTests {
       follower.waitUntilExit()
     }
     #expect(eventually { seen.sofar().contains(#""seq":2"#) })
-    kill(follower.processIdentifier, SIGSTOP)
+    #expect(stopProcess(follower.processIdentifier))
     try append(record(3))
     rotate()  // .1 = 1–3, the file followed
     try (record(4) + record(5)).write(toFile: log, atomically: false, encoding: .utf8)

@@ -59,6 +59,19 @@ public enum ChildProcess {
 }
 
 /// Reads a file handle to its end on another thread.
+/// Stops the process `pid` (SIGSTOP) and waits until it is stopped. The signal is only
+/// queued when `kill` returns: a process running on the other core goes on a moment, and a
+/// test that changes files "between two of its reads" must not begin before it has stopped.
+public func stopProcess(_ pid: pid_t) -> Bool {
+  guard kill(pid, SIGSTOP) == 0 else { return false }
+  return eventually {
+    let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+    guard let close = stat.lastIndex(of: ")") else { return false }
+    let state = stat[close...].dropFirst().drop { $0 == " " }.first
+    return state == "T" || state == "t"
+  }
+}
+
 public final class ReadInBackground: @unchecked Sendable {
   private let done = DispatchSemaphore(value: 0)
   private let lock = NSLock()
