@@ -185,6 +185,14 @@ struct PluginRuleTests {
       }
       #expect(errors.errors.first?.description.hasPrefix("Rules/x.yaml:7:\(column): rule t.r: \(message)") == true, "\(errors)")
     }
+    // Every value that is none of the answers is said, in one load.
+    guard case .failure(let two) = load(rule("control(location) in (designatd, shared, othrs)")) else {
+      Issue.record("two misspelt answers loaded")
+      return
+    }
+    #expect(
+      two.errors.map(\.description).filter { $0.contains("is none of them") }.map { $0.prefix(24) }
+        == ["Rules/x.yaml:7:36: rule ", "Rules/x.yaml:7:55: rule "], "\(two)")
     // With no place listed, place() answers no key: any key compared is an error too.
     let noPlaces = "- rule: t.r\n  desc: d\n  condition: place(access.crossing) in (bab_al_hwa)\n  output: o\n  priority: low\n"
     guard case .failure(let none) = load(noPlaces) else {

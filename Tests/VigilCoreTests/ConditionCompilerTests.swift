@@ -215,6 +215,18 @@ struct ConditionCompilerTests {
     }
   }
 
+  /// Every word of an `in (…)` outside the enum is said, each at its place: an author
+  /// fixes them in one go, not one per load.
+  @Test func everyUnknownEnumWordOfAListIsSaid() {
+    do {
+      _ = try Self.compiler.compile("type in (attak, access, detension)")
+      Issue.record("compiled")
+    } catch {
+      #expect(error.all.map(\.start) == [9, 24])
+      #expect(error.all.map { String($0.message.prefix(12)) } == ["'attak' is n", "'detension' "])
+    }
+  }
+
   /// A number is `-?digits[.digits]` (docs/rules.md); what else `Double` reads is a word.
   @Test func numbersAreWrittenAsTheGrammarSays() {
     for (text, value) in [("10", 10.0), ("-3", -3), ("0.5", 0.5), ("007", 7), ("-0.25", -0.25)] {

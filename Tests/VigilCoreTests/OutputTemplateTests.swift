@@ -118,6 +118,19 @@ struct OutputTemplateTests {
     }
   }
 
+  /// An empty segment is said with the template's other mistakes, in one load, as a
+  /// misspelt field is: the author fixes them all at once.
+  @Test func anEmptySegmentIsSaidWithTheMistakesAfterIt() {
+    #expect {
+      _ = try OutputTemplate("x %{} by %perpetrator.nmae")
+    } throws: { error in
+      guard let error = error as? ConditionError else { return false }
+      let all = error.all
+      return all.map(\.start) == [2, 9] && all[0].message.hasPrefix("an empty '%{}' segment")
+        && all[1].message.hasPrefix("unknown field %perpetrator.nmae")
+    }
+  }
+
   /// Functions of the rule set in a template: their answer shown, absent when they answer
   /// nothing (so a segment around one is left out), checked as in a condition.
   static let withCalls: [(String, String, String)] = [

@@ -500,6 +500,8 @@ struct PatternWindowsTests {
     #expect(errors.contains { $0.hasPrefix("Rules/p.yaml:9:35: pattern t.broken: group_by: ") && $0.contains("nosuch") })
     #expect(errors.contains("Rules/p.yaml:10:10: pattern t.broken: count must be a whole number from 2 to 1000, got \"1\""))
     #expect(errors.contains { $0.hasPrefix("Rules/p.yaml:11:11: pattern t.broken: window must be a number of days or hours") })
+    // Both of t.steps's problems, in one load: one step, and a count beside the sequence.
+    #expect(errors.contains("Rules/p.yaml:17:5: pattern t.steps: sequence must be a list of two or more steps, each with rules or a condition"))
     #expect(errors.contains("Rules/p.yaml:18:3: pattern t.steps: 'count' does not go with 'sequence'; each step says what it counts, and every step must be met"))
     #expect(errors.contains("Rules/p.yaml:22:12: pattern t.hospital is already defined at Rules/p.yaml:1:9"))
     #expect(errors.contains { $0.hasPrefix("Rules/p.yaml:12:19: pattern t.broken: output: '%nothing' is not a pattern's placeholder") })
@@ -510,7 +512,7 @@ struct PatternWindowsTests {
         "Rules/p.yaml:69:13: pattern t.within: distinct counts location.governorate, which group_by also names: it has one "
           + "value in a group, so the count could never be reached; count another field, or leave it out of group_by"),
       "\(errors)")
-    #expect(errors.count == 15, "\(errors)")
+    #expect(errors.count == 16, "\(errors)")
   }
 
   /// `Rules/p.yaml`: t.hospital and a pattern of two of its firings within `window`, with

@@ -225,18 +225,22 @@ public struct ConditionCompiler: Sendable {
     case .member(let membership, let items):
       var values = try expand(items)
       if membership != .intersects, let answers {
-        values = try values.map { item throws(ConditionError) in
+        var mistakes: [ConditionError] = []
+        values = values.compactMap { item in
           // `iin` compares case aside: a value in another case stands for its answer too.
           let caseFolded =
             membership == .iin ? answers.allowed.first { $0.caseInsensitiveCompare(item.text) == .orderedSame } : nil
           guard let answer = answers.canonical(item.text) ?? caseFolded else {
-            throw ConditionError(
-              item.literal.start, item.literal.end,
-              "\(subjectName) answers \(answers.described); '\(item.text)'"
-                + "\(item.list.map { " (in list \($0))" } ?? "") is none of them")
+            mistakes.append(
+              ConditionError(
+                item.literal.start, item.literal.end,
+                "\(subjectName) answers \(answers.described); '\(item.text)'"
+                  + "\(item.list.map { " (in list \($0))" } ?? "") is none of them"))
+            return nil
           }
           return ValueTest.Item(text: answer, literal: item.literal, list: item.list)
         }
+        if let mistakes = ConditionError.together(mistakes) { throw mistakes }
       }
       let test = try ValueTest.membership(
         membership, values, type: type, subject: subjectName, fromFunction: fromFunction)

@@ -78,15 +78,17 @@ enum ValueTest {
     case .text, .texts:
       return anyElement(textMembership(membership, items))
     case .word(let allowed), .words(let allowed):
-      for item in items {
-        let known = membership == .iin ? allowed.contains(item.text.lowercased()) : allowed.contains(item.text)
-        guard known else {
-          let source = item.list.map { " (from the list \($0))" } ?? ""
-          throw ConditionError(
-            item.literal.start, item.literal.end,
-            "'\(item.text)'\(source) is not a value of \(subject), which is one of: \(allowed.joined(separator: ", "))")
-        }
+      // Every word outside the enum, together: `in (barel_bomb, mortr)` has two slips.
+      let unknown = items.filter {
+        !(membership == .iin ? allowed.contains($0.text.lowercased()) : allowed.contains($0.text))
       }
+      let mistakes = unknown.map { item in
+        let source = item.list.map { " (from the list \($0))" } ?? ""
+        return ConditionError(
+          item.literal.start, item.literal.end,
+          "'\(item.text)'\(source) is not a value of \(subject), which is one of: \(allowed.joined(separator: ", "))")
+      }
+      if let mistakes = ConditionError.together(mistakes) { throw mistakes }
       if case .word = type, !fromFunction { return textMembership(membership, items) }
       return anyElement(textMembership(membership, items))
     case .number where membership != .iin:

@@ -405,8 +405,9 @@ public struct OutputTemplate: Sendable {
         case .bar?: continue
         case .close?:
           // Empty because what it held was wrong (`%{%perpetrator.nme}`): that is said.
+          // Said with the others, reading on: what comes after may be wrong too.
           if alternatives.count == 1, pieces.isEmpty, errors.count == errorsBefore {
-            throw ConditionError(start, index, "an empty '%{}' segment; put text or fields in it, or remove it")
+            errors.append(ConditionError(start, index, "an empty '%{}' segment; put text or fields in it, or remove it"))
           }
           return .segment(alternatives)
         case nil:

@@ -94,12 +94,15 @@ extension Loading {
     _ members: [RuleNode.Member], owner: String, compiler: ConditionCompiler, rules: [Rule], position: SourcePosition
   ) -> (steps: [PatternStep], threshold: Int, sequence: Bool)? {
     if let sequence = members.first(where: { $0.key == "sequence" }) {
+      // Every problem of the pattern is said in one load: the keys that do not go with a
+      // sequence, its length, and each step's own.
+      var fine = true
       for key in ["rules", "condition", "count", "distinct"] {
         if let member = members.first(where: { $0.key == key }) {
           fail(
             member.keyPosition,
             "\(owner): '\(key)' does not go with 'sequence'; each step says what it counts, and every step must be met")
-          return nil
+          fine = false
         }
       }
       guard case .sequence(let items, _) = sequence.value, items.count >= 2 else {
@@ -110,10 +113,7 @@ extension Loading {
         fail(sequence.value.position, "\(owner): a sequence has at most 16 steps")
         return nil
       }
-      // Every step is checked, whatever an earlier one's errors: all of a pattern's problems
-      // in one load.
       var steps: [PatternStep] = []
-      var fine = true
       for (index, item) in items.enumerated() {
         guard case .mapping(let stepMembers, let stepPosition) = item else {
           fail(item.position, "\(owner): step \(index + 1) must be a mapping with rules and/or condition")
