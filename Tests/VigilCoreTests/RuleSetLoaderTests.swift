@@ -611,6 +611,10 @@ struct RuleSetLoaderTests {
     }
     let bomb = ruleErrors([("x.yaml", laughs)])
     #expect(bomb.count == 1 && bomb.first?.contains("more than 1000000 YAML nodes with its aliases expanded") == true, "\(bomb)")
+    // As many nodes written out, no alias among them: aliases are not blamed.
+    let huge = "- list: l\n  items: [" + Array(repeating: "x", count: 1_000_001).joined(separator: ",") + "]\n"
+    let written = ruleErrors([("x.yaml", huge)])
+    #expect(written == ["Rules/x.yaml:2:1999999: this file has more than 1000000 YAML nodes; split it into several rule files"], "\(written)")
   }
 
   /// A blank `desc` is reported with the rule's other errors, not after they are fixed.

@@ -91,6 +91,8 @@ public enum YAMLReader {
     /// Nodes so far, each alias counted as the nodes it repeats; and where each open
     /// container began, to weigh it once it ends.
     var expanded = 0
+    /// Of them, the nodes aliases repeated.
+    var aliasesExpanded = 0
     var opened: [Int] = []
 
     /// How many nodes a file may make, aliases expanded: nested aliases repeat their
@@ -123,6 +125,7 @@ public enum YAMLReader {
       case YAML_ALIAS_EVENT:
         let name = string(event.data.alias.anchor) ?? ""
         guard let anchored = anchors[name] else { throw RuleError(position, "the alias *\(name) names no anchor") }
+        aliasesExpanded += anchored.weight
         try count(anchored.weight, at: position)
         try add(anchored.node, anchor: nil, weight: anchored.weight)
       case YAML_SEQUENCE_START_EVENT:
@@ -146,6 +149,11 @@ public enum YAMLReader {
     private mutating func count(_ nodes: Int, at position: SourcePosition) throws(RuleError) {
       expanded += nodes
       guard expanded <= Self.mostNodes else {
+        // Aliases are blamed only when they made most of the nodes.
+        guard aliasesExpanded * 2 > expanded else {
+          throw RuleError(
+            position, "this file has more than \(Self.mostNodes) YAML nodes; split it into several rule files")
+        }
         throw RuleError(
           position,
           "this file makes more than \(Self.mostNodes) YAML nodes with its aliases expanded; "
