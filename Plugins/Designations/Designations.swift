@@ -10,8 +10,9 @@ import VigilCore
 ///
 /// and conditions ask `designated(perpetrator)` (or `target`, `trade.seller`,
 /// `trade.buyer`): true when the actor's party key or its name names a designated group,
-/// matched as docs/rules.md's "Name matching" says, read a little more leniently
-/// (`NameNormalizer.lenientWords`), with English possessives read as the name.
+/// matched as docs/rules.md's "Name matching" says, read a little more leniently and with
+/// the Latin spellings of one Arabic name made alike (`DesignationWords`), with English
+/// possessives read as the name.
 public struct Designations: RulePlugin {
   public let name = "designations"
   /// On unless a configuration names plugins without it.
@@ -60,7 +61,7 @@ public struct Designations: RulePlugin {
     "the", "so-called", "so called", "areas held by", "areas controlled by", "areas under", "areas of",
     "تنظيم", "ما يسمى", "مايسمى", "مناطق سيطرة", "مناطق",
   ]
-  .map { NameNormalizer.lenientWords(of: $0) }
+  .map { DesignationWords.words(of: $0) }
 
   /// Whether an item lists opposing words (`- opposing_words: …`) rather than a group.
   static func isOpposingWords(_ item: RuleNode) -> Bool {
@@ -90,11 +91,7 @@ public struct Designations: RulePlugin {
 
   /// What may join one name opposed to the next, which is opposed with it: "against ISIS
   /// and Nusra", "ضد داعش والنصرة" (an attached و is read off as prefixes are).
-  static let conjunctions: Set<[String]> = Set(["and", "or", "nor", "as well as", "و", "او"].map { NameNormalizer.lenientWords(of: $0) })
-
-  private static func isArabic(_ word: String) -> Bool {
-    word.unicodeScalars.first.map { (0x0600...0x06FF).contains($0.value) } ?? false
-  }
+  static let conjunctions: Set<[String]> = Set(["and", "or", "nor", "as well as", "و", "او"].map { DesignationWords.words(of: $0) })
 
   /// The occurrences found (`found`, ranges of `words`) that name the group opposed: one
   /// right after opposing words, and one joined to such an occurrence by "and" or "or"
@@ -118,7 +115,7 @@ public struct Designations: RulePlugin {
     var between = Array(words[start..<end])
     // Nothing between: an attached و ("داعش والنصرة"), read off as prefixes are, so only
     // between Arabic names; "anti-ISIS Nusra fighters" names Nusra, not a second opponent.
-    guard !between.isEmpty else { return isArabic(words[start - 1]) && end < words.count && isArabic(words[end]) }
+    guard !between.isEmpty else { return TransliteratedWords.isArabic(words[start - 1]) && end < words.count && TransliteratedWords.isArabic(words[end]) }
     var conjunction = 0
     while !between.isEmpty {
       if let word = conjunctions.first(where: { between.starts(with: $0) }) {
@@ -142,7 +139,7 @@ public struct Designations: RulePlugin {
       if let twice = keys.note(item, kind: "opposing_words") { errors.append(twice) }
       switch NamedItem.read(item, kind: "opposing_words") {
       case .failure(let problems): errors += problems.errors
-      case .success(let words): opposing += words.names.map { NameNormalizer.lenientWords(of: $0) }
+      case .success(let words): opposing += words.names.map { DesignationWords.words(of: $0) }
       }
     }
     for item in items where !Self.isOpposingWords(item) {
@@ -150,10 +147,10 @@ public struct Designations: RulePlugin {
       switch NamedItem.read(item, kind: "designation") {
       case .failure(let problems): errors += problems.errors
       case .success(let designation):
-        aliases += [Alias(designation.key)]
+        aliases += [Alias(designation.key, words: DesignationWords.words(of: designation.key))]
           // Read as reports are: a listed name with an `'s` of its own (a transliteration's
           // `Ra's`) is matched by what the report's text becomes.
-          + designation.names.map { Alias($0, words: NameNormalizer.lenientWords(of: Self.withoutPossessives($0))) }
+          + designation.names.map { Alias($0, words: DesignationWords.words(of: Self.withoutPossessives($0))) }
       }
     }
     guard errors.isEmpty else { return .failure(RuleSetErrors(errors: errors)) }
@@ -169,7 +166,7 @@ public struct Designations: RulePlugin {
         for part in parts {
           guard case .text(let text)? = part.read(report) else { continue }
           let isDesignated = verdicts.value(for: text) { text in
-            let words = NameNormalizer.lenientWords(of: Self.withoutPossessives(text.string))
+            let words = DesignationWords.words(of: Self.withoutPossessives(text.string))
             // An occurrence after opposing words is excused, and so is a shorter name
             // inside it ("Nusra" in "against Jabhat al-Nusra"); any other designates.
             let found = known.flatMap { $0.occurrences(in: words) }

@@ -13,7 +13,12 @@ enum GovernorateAtlas {
   /// `al-` and the assimilated articles (`Ar-`, `As-`, `ez-`), and the other ways one name
   /// is written in Latin letters (`PlaceWords`), need no alias of their own.
   static let aliases: [String: [String]] = [
-    "SY01": ["Damascus", "Damascus City", "Dimashq", "دمشق", "مدينة دمشق"],
+    "SY01": [
+      "Damascus", "Damascus City", "Dimashq", "دمشق", "مدينة دمشق",
+      // its old city, which reports name as they would the governorate ("Bab al-Salam, Old
+      // City of Damascus" is a gate of Damascus, not the crossing)
+      "Old Damascus", "Old City of Damascus", "Damascus Old City", "دمشق القديمة", "مدينة دمشق القديمة",
+    ],
     "SY02": ["Aleppo", "Halab", "حلب"],
     "SY03": [
       "Rural Damascus", "Damascus Countryside", "Damascus Rural", "Rif Dimashq", "Reef Dimashq", "Rif Damascus",
@@ -74,8 +79,21 @@ enum GovernorateAtlas {
       resolve: { [keys] text in
         resolved.value(for: ReportText(text)) { keys[words(of: $0.string).joined(separator: " ")] }
       },
-      locate: { point in outlines.first { $0.contains(point) }?.key })
+      locate: { point in
+        outlines.first { $0.contains(point) }?.key
+          // Just outside every outline: the simplified data moved coasts and borders by up
+          // to its tolerance, and Latakia's, Tartus's, Baniyas's and Jableh's centres fell
+          // into the sea. A point that near an outline is the nearest one's.
+          ?? outlines.map { ($0.key, $0.distance(to: point)) }.min { $0.1 < $1.1 }.flatMap {
+            $0.1 <= simplificationTolerance ? $0.0 : nil
+          }
+      })
   }
+
+  /// How far the simplified outlines may be from the true ones, in degrees: the data's
+  /// Douglas–Peucker pass kept every border point within 0.01° (about 1 km) of them
+  /// (../shared/data/SOURCES.md).
+  static let simplificationTolerance = 0.01
 
   /// A governorate's rings as flat coordinates, with their bounding box.
   private struct Outline: Sendable {
@@ -93,6 +111,25 @@ enum GovernorateAtlas {
       maxLon = lons.max() ?? -.infinity
       minLat = lats.min() ?? .infinity
       maxLat = lats.max() ?? -.infinity
+    }
+
+    /// The distance, in degrees as the data's simplification measured it, from a point to
+    /// the nearest edge of the outline; infinite for a point far outside its box.
+    func distance(to point: GeoPoint) -> Double {
+      let (x, y) = (point.lon, point.lat)
+      let margin = GovernorateAtlas.simplificationTolerance
+      guard x >= minLon - margin, x <= maxLon + margin, y >= minLat - margin, y <= maxLat + margin else { return .infinity }
+      var nearest = Double.infinity
+      for ring in rings {
+        for i in stride(from: 0, to: ring.count - 2, by: 2) {
+          let (ax, ay, bx, by) = (ring[i], ring[i + 1], ring[i + 2], ring[i + 3])
+          let (dx, dy) = (bx - ax, by - ay)
+          let length = dx * dx + dy * dy
+          let t = length == 0 ? 0 : max(0, min(1, ((x - ax) * dx + (y - ay) * dy) / length))
+          nearest = min(nearest, ((x - ax - t * dx) * (x - ax - t * dx) + (y - ay - t * dy) * (y - ay - t * dy)).squareRoot())
+        }
+      }
+      return nearest
     }
 
     /// Even-odd over every ring of every polygon, so a point in a hole (Damascus, inside

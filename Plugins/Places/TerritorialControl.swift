@@ -558,7 +558,7 @@ struct ControlMap: Sendable {
   static func countrysideGovernorate(_ text: String) -> String {
     let countrysideWords: Set<String> = ["the", "countryside", "rural", "rif", "reef", "ريف", "of"]
     let words = NameNormalizer.words(of: text)
-    let withoutDirections = words.filter { !directionWords.contains($0) && !directionWords.contains(PlaceWords.latinKey($0)) }
+    let withoutDirections = words.filter { !directionWords.contains($0) && !directionWords.contains(TransliteratedWords.latinKey($0)) }
     let atlas = GovernorateAtlas.atlas
     if atlas.region(named: withoutDirections.filter { $0 != "the" }.joined(separator: " ")) != nil {
       return withoutDirections.filter { $0 != "the" }.joined(separator: " ")

@@ -24,7 +24,7 @@ struct GovernorateAtlasTests {
     ("Quneitra", "SY14"), ("القنيطرة", "SY14"),
     ("Hama", "SY05"), ("حماة", "SY05"), ("حماه", "SY05"),
     ("Homs", "SY04"), ("حمص", "SY04"),
-    ("Damascus", "SY01"), ("دمشق", "SY01"),
+    ("Damascus", "SY01"), ("دمشق", "SY01"), ("Old City of Damascus", "SY01"), ("دمشق القديمة", "SY01"),
     ("Rural Damascus", "SY03"), ("Damascus Countryside", "SY03"), ("Rif Dimashq", "SY03"), ("Reef Damascus", "SY03"),
     ("ريف دمشق", "SY03"), ("محافظة ريف دمشق", "SY03"),
     // As the real datasets of ../shared/data write them (AWSD's Region, Insecurity
@@ -82,6 +82,13 @@ struct GovernorateAtlasTests {
     (35.89, 34.89, "SY10"),  // Tartous city, in its second
     (40.14, 35.33, "SY09"),  // Deir ez-Zor city
     (39.01, 35.95, "SY11"),  // Raqqa city
+    // Coastal centres the simplified outline leaves in the sea, within its 0.01° (audit 25)
+    (35.8866, 34.889, "SY10"),  // Tartous, the shipped control entry's point
+    (35.9403, 35.1822, "SY10"),  // Baniyas
+    (35.9256, 35.3611, "SY06"),  // Jableh
+    (35.7833, 35.5167, "SY06"),  // Latakia city
+    (35.83, 34.89, nil),  // the sea 5 km off Tartous
+    (35.84, 34.43, nil),  // Tripoli, Lebanon
     (35.50, 33.89, nil),  // Beirut
     (35.80, 34.85, nil),  // the sea between Arwad and the coast
     (36.00, 31.95, nil),  // Amman
