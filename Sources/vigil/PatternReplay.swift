@@ -37,8 +37,11 @@ struct PatternReplay {
   let byPattern: [Change]
   let added: Int
   let removed: Int
+  /// Pattern records left out: their reports are not all in the journals read.
+  let notCompared: Int
 
-  init(replayed: [String: Completion], recorded: [String: Completion]) {
+  init(replayed: [String: Completion], recorded: [String: Completion], notCompared: Int = 0) {
+    self.notCompared = notCompared
     var changes: [String: Change] = [:]
     for (key, item) in replayed where recorded[key] == nil {
       changes[item.pattern, default: Change(pattern: item.pattern)].added.append(item)

@@ -38,7 +38,6 @@ struct Replay: ParsableCommand {
     let rotated = journal == nil ? PatternRebuild.distinct(RotatedFiles.rotated(beside: journalPath).plain, before: journalPath) : []
     let journalData = try InputFile.contents(journalPath, naming: "the journal")
     let (logged, coverage) = try recordedAlerts(configuration)
-    let patternChanges = try replayPatterns(set, configuration: configuration, journals: rotated + [journalPath], since: coverage)
 
     var added: [String: [String]] = [:]
     var removed: [String: [String]] = [:]
@@ -46,6 +45,9 @@ struct Replay: ParsableCommand {
     var unreadable = 0
     var uncovered = 0
     var compared = Set<String>()
+    // Every report the journals read hold, compared or not: a pattern record is compared
+    // only when all its reports are among them.
+    var journalled = Set<String>()
     // A rotated file gone since it was listed is passed over.
     let earlier = rotated.compactMap { FileManager.default.contents(atPath: $0) }
     for line in (earlier + [journalData]).lazy.flatMap({ $0.split(separator: UInt8(ascii: "\n")) }) where !line.isEmpty {
@@ -56,6 +58,7 @@ struct Replay: ParsableCommand {
         unreadable += 1
         continue
       }
+      journalled.insert(parsed.report.id)
       // Received before the first record kept: its alerts are in files rotated away, so
       // what the log "lacks" for it says nothing.
       if let coverage, case .string(let text)? = entry["received_at"], let received = Timestamp(text),
@@ -74,6 +77,8 @@ struct Replay: ParsableCommand {
       for rule in now.subtracting(before) { added[rule, default: []].append(id) }
       for rule in before.subtracting(now) { removed[rule, default: []].append(id) }
     }
+    let patternChanges = try replayPatterns(
+      set, configuration: configuration, journals: rotated + [journalPath], since: coverage, journalled: journalled)
     let affected = Set(added.keys).union(removed.keys).sorted()
     let addedCount = added.values.reduce(0) { $0 + $1.count }
     let removedCount = removed.values.reduce(0) { $0 + $1.count }
@@ -86,7 +91,8 @@ struct Replay: ParsableCommand {
       print(
         "{\"reports\":\(reports),\"unreadable\":\(unreadable),\"ruleset\":\"\(set.revision)\","
           + "\"not_compared\":\(uncovered),\"added\":\(addedCount),\"removed\":\(removedCount),"
-          + "\"patterns_added\":\(patternChanges.added),\"patterns_removed\":\(patternChanges.removed)}")
+          + "\"patterns_added\":\(patternChanges.added),\"patterns_removed\":\(patternChanges.removed),"
+          + "\"patterns_not_compared\":\(patternChanges.notCompared)}")
       return
     }
     let width = affected.map(\.count).max() ?? 0
@@ -109,6 +115,8 @@ struct Replay: ParsableCommand {
       set.patterns.isEmpty && patternChanges.removed == 0
       ? ""
       : "; patterns: \(patternChanges.added) added, \(patternChanges.removed) removed"
+        + (patternChanges.notCompared > 0
+          ? " (\(patternChanges.notCompared) recorded not compared: their reports are not all in the journal read)" : "")
     print(
       "replayed \(reports) report\(reports == 1 ? "" : "s") from \(journalPath)"
         + (rotated.isEmpty ? "" : " and \(rotated.count) rotated file\(rotated.count == 1 ? "" : "s") beside it")
@@ -161,7 +169,8 @@ struct Replay: ParsableCommand {
   /// counts) against the pattern records of the alert log; a completion is the pattern
   /// and the reports that make it.
   private func replayPatterns(
-    _ set: RuleSet, configuration: DaemonConfiguration, journals: [String], since coverage: Coverage?
+    _ set: RuleSet, configuration: DaemonConfiguration, journals: [String], since coverage: Coverage?,
+    journalled: Set<String>
   ) throws -> PatternReplay {
     var replayed: [String: PatternReplay.Completion] = [:]
     var windows = PatternWindows(horizon: configuration.rules.latenessHorizon)
@@ -179,6 +188,7 @@ struct Replay: ParsableCommand {
       }
     }
     var recorded: [String: PatternReplay.Completion] = [:]
+    var notCompared = 0
     for path in alertLogFiles(configuration) {
       guard let data = FileManager.default.contents(atPath: path) else { continue }
       for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
@@ -193,10 +203,16 @@ struct Replay: ParsableCommand {
         let item = PatternReplay.Completion(
           pattern: rule, group: group, from: text("from"), to: text("to"),
           reports: reports.compactMap { if case .string(let id) = $0 { id } else { nil } })
+        // Made by reports the journals read do not hold (a --journal of part of them, a
+        // rotated journal compressed): what the replay lacks of it says nothing.
+        guard item.reports.allSatisfy(journalled.contains) else {
+          notCompared += 1
+          continue
+        }
         recorded[item.key] = item
       }
     }
-    return PatternReplay(replayed: replayed, recorded: recorded)
+    return PatternReplay(replayed: replayed, recorded: recorded, notCompared: notCompared)
   }
 
   /// The rules the alert log recorded for each report id, over the rotated files too, and

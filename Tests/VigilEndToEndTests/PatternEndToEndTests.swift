@@ -372,6 +372,32 @@ struct PatternEndToEndTests {
     expectCleanStop(daemon)
   }
 
+  /// A pattern record whose reports the journal read does not all hold (a `--journal` of
+  /// part of them, a rotated journal compressed) is not compared: the replay has not seen
+  /// what made it, so it is neither "removed" nor lost from the count (audit 25).
+  @Test func replayLeavesOutPatternRecordsOfReportsItDidNotRead() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    _ = try daemon.exchange([
+      Self.attack("a", "2016-04-01"), Self.attack("b", "2016-04-02"), Self.attack("c", "2016-04-03"),
+    ])
+    #expect(try Self.records(daemon).contains { $0["pattern"] != nil })
+    expectCleanStop(daemon)
+    let journal = try String(contentsOfFile: daemon.directory.path + "/var/lib/vigil/reports.jsonl", encoding: .utf8)
+    let first = journal.split(separator: "\n")[0] + "\n"
+    try first.write(toFile: daemon.directory.path + "/part.jsonl", atomically: true, encoding: .utf8)
+    let part = try Vigil.run(["replay", "--json", "--journal", "part.jsonl"], in: daemon.directory.path)
+    #expect(part.status == 0, "\(part.standardError)")
+    let summary = Self.object(String(part.standardOutput.split(separator: "\n").last ?? ""))
+    #expect(summary["reports"] as? Int == 1 && summary["removed"] as? Int == 0, "\(part.standardOutput)")
+    #expect(summary["patterns_removed"] as? Int == 0 && summary["patterns_not_compared"] as? Int == 1, "\(part.standardOutput)")
+    let text = try Vigil.run(["replay", "--journal", "part.jsonl"], in: daemon.directory.path)
+    #expect(!text.standardOutput.contains("would be removed"), "\(text.standardOutput)")
+    #expect(text.standardOutput.contains("patterns: 0 added, 0 removed (1 recorded not compared"), "\(text.standardOutput)")
+    // The whole journal compares it, and finds it unchanged.
+    let whole = Self.object(String(try Vigil.run(["replay", "--json"], in: daemon.directory.path).standardOutput.split(separator: "\n").last ?? ""))
+    #expect(whole["patterns_removed"] as? Int == 0 && whole["patterns_not_compared"] as? Int == 0, "\(whole)")
+  }
+
   /// 100,000 generated reports (the benchmark's workload) through the shipped rules; then
   /// `vigil replay`, which counts the journal from nothing as a rebuild does, must find the
   /// very patterns the daemon emitted live, no more and no fewer.
