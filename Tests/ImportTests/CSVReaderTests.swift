@@ -214,6 +214,33 @@ struct CSVReaderTests {
     #expect(throws: TableError(row: nil, "the file is a zip archive (an XLSX workbook?), not text")) {
       try CSVReader(bytes: [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00])
     }
+    // Without its byte order mark (iconv -t utf-16le writes none): told by the NUL in every
+    // other byte, and which order it is (audit 24).
+    let little: [UInt8] = "ID,Date\n".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+    #expect(throws: TableError(row: nil, "the file is UTF-16 without a byte order mark (a NUL in every other byte), not UTF-8: save it as UTF-8 (Excel: \"CSV UTF-8\"), or convert it with iconv -f utf-16le -t utf-8")) {
+      try CSVReader(bytes: little)
+    }
+    let big: [UInt8] = "ID,Date\n".utf16.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
+    #expect(throws: TableError(row: nil, "the file is UTF-16 without a byte order mark (a NUL in every other byte), not UTF-8: save it as UTF-8 (Excel: \"CSV UTF-8\"), or convert it with iconv -f utf-16be -t utf-8")) {
+      try CSVReader(bytes: big)
+    }
+  }
+
+  /// A workbook named by a pipe (`<(…)`, a FIFO) is refused for what it is — a pipe, with
+  /// no end to read a zip archive from — not called damaged (audit 24).
+  @Test func aWorkbookGivenAsAPipeIsRefusedSayingSo() throws {
+    let directory = try TemporaryDirectory()
+    let fifo = directory.path + "/book.xlsx"
+    #expect(mkfifo(fifo, 0o600) == 0)
+    let byName = try MappingLoader.load(
+      Array("mapping: any\nid: {column: A}\nfields:\n  occurred_at: B\n  type: {value: attack}\n".utf8), path: "m.yaml"
+    ).get()
+    #expect(
+      throws: TableError(
+        row: nil,
+        "it is a pipe, not a file, and a workbook is read from its end: give the file itself, or pipe it to standard "
+          + "input (-), which is copied to a temporary file first")
+    ) { try TableOpening.reader(for: fifo, mapping: byName) }
   }
 
   /// Opened by its mapping's format or its name, the error says which chose the reader:

@@ -432,6 +432,16 @@ struct JSONRecordsReaderTests {
           row: nil, column: 2,
           "\"incident/killed\" matches several fields of the export, differing only in case (incident/Killed, incident/killed); "
             + "make them one in the export"))
+    // The same by a short name: its last part as written (`killed`) does not hide a key
+    // whose last part differs only in case (audit 24).
+    let short = firstError(#"[{"_id": 11, "a/killed": 1}, {"_id": 12, "a/Killed": 2}]"#, columns: ["_id", "killed"])
+    #expect(short.rows.isEmpty)
+    #expect(
+      short.error
+        == TableError(
+          row: nil, column: 2,
+          "\"killed\" matches several fields of the export, differing only in case (a/Killed, a/killed); make them one in the export"),
+      "\(String(describing: short.error))")
     let alone = #"[{"_id": 1, "incident": {"killed": 2}}, {"_id": 2, "incident": {"killed": 3}}]"#
     #expect(firstError(alone, columns: ["_id", "incident/killed"]).rows.map(\.cells) == [["1", "2"], ["2", "3"]])
     // Both named as written: each is a column of its own, in a file read twice or once.

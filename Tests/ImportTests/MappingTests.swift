@@ -115,6 +115,24 @@ struct MappingTests {
     #expect(unmapped.map { "\($0.column)=\($0.value)" } == ["Facility=School", "What=Blocked road"])
   }
 
+  /// A value the map does not cover from a `join` or a `when` is said by the columns it
+  /// joins, or the field its `when` gives, never by "?" (audit 24).
+  @Test func anUnmappedValueOfAJoinOrAWhenNamesItsSource() throws {
+    let text = """
+      mapping: j
+      id: {prefix: J-, column: ID}
+      fields:
+        occurred_at: {date: {column: Date}}
+        type: {value: attack}
+        target.type: {join: [A, B], separator: " ", map: {"school bus": school}}
+        location.place: {when: [{column: A, equals: x, value: somewhere}], else: elsewhere, map: {somewhere: Idlib}}
+      """
+    let mapper = try Self.mapper(text, header: ["ID", "Date", "A", "B"])
+    var unmapped: [RowMapper.UnmappedValue] = []
+    _ = mapper.map(TableRow(number: 2, cells: ["1", "2016-03-04", "y", "car"]), unmapped: &unmapped)
+    #expect(unmapped.map { "\($0.column)=\($0.value)" }.sorted() == ["A + B=y car", "location.place (its when)=elsewhere"], "\(unmapped)")
+  }
+
   /// The unmapped values are counted by row: one row saying `catapult` three times is one.
   @Test func anUnmappedValueIsCountedOnceARow() throws {
     let mapping = Self.base.replacingOccurrences(
@@ -181,6 +199,9 @@ struct MappingTests {
     ("ddMMyy+", "42632", false, "2016-09-19"), ("ddMMyy-", "42632", true, nil),
     // A workbook's serial as it may write a number, in E notation.
     ("ddMMyy", "4.2632E4", true, "2016-09-19"),
+    // A number with a leading zero is no count of days, in a workbook either: a date of
+    // digits no format read, refused rather than 2010-05-18 (audit 24).
+    ("dd/MM/yyyy", "040316", true, nil), ("dd/MM/yyyy+", "040316", false, nil), ("dd/MM/yyyy", "0042632", true, nil),
     // Not a date still to come, whatever reads it: a typo in yyyyMMdd made the year 2452.
     ("yyyyMMdd", "201634", true, nil), ("yyyyMMdd", "2016304", true, nil),
   ] as [(String, String, Bool, String?)])
@@ -552,6 +573,31 @@ struct MappingTests {
     #expect(Set(ids) == ["T/7"], "\(ids)")
   }
 
+  /// A digest id is worked out over the cells as an id reads them: one incident saved in
+  /// another locale (Arabic-Indic digits, a right-to-left mark between a date's parts) is
+  /// the same id, "already recorded", not a second report (audit 24).
+  @Test func aDigestIdReadsItsCellsAsAnIdIs() throws {
+    let text = """
+      mapping: tdg
+      id: {prefix: DG-, digest: [Date, Place]}
+      fields:
+        occurred_at: {date: {column: Date, formats: ["dd/MM/yyyy"]}}
+        type: {value: attack}
+        location.place: Place
+      """
+    let mapper = try Self.mapper(text, header: ["Date", "Place"])
+    let ids = ["04/03/2016", "٠٤/٠٣/٢٠١٦", "04/03\u{200F}/2016", "04/03/2016\u{200F}"].map { date -> String in
+      guard case .report(_, let id) = mapper.map(TableRow(number: 2, cells: [date, "Idlib"])) else { return "" }
+      return id
+    }
+    #expect(Set(ids).count == 1 && ids[0].hasPrefix("DG-"), "\(ids)")
+    guard case .report(_, let other) = mapper.map(TableRow(number: 3, cells: ["05/03/2016", "Idlib"])) else {
+      Issue.record("not mapped")
+      return
+    }
+    #expect(other != ids[0])
+  }
+
   /// A time field from a plain column reads ISO dates (`T`, `t` or a space before the
   /// time) and serials; any other text is refused with its row, never dropped: the report
   /// would be recorded without the field, and its id taken.
@@ -615,6 +661,10 @@ struct MappingTests {
     // A list for a field of one value would keep its first word.
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  target.type: {column: T, map: {a: [school, market], b: hospital}}\n", "m.yaml:6:16", "target.type takes one value, but map gives 'a' 2: school, market"),
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\nextra:\n  kind: {column: K, split: \" \"}\n", "m.yaml:7:21", "split is for list fields"),
+    // An id source many rows share: every row after the first would be an id_conflict.
+    ("mapping: t\nid: {prefix: ID-, value: incident}\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:2:19", "id cannot be 'value': a value is the same for every row"),
+    ("mapping: t\nid: {prefix: ID-, date: {column: When}}\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:2:19", "id cannot be 'date': a date is shared by every incident of its day"),
+    ("mapping: t\nid: {when: [{column: C, equals: a, value: x}], else: y}\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:2:6", "id cannot be 'when'"),
     // The id is the mapping's id:, not a field that would replace it with a cell.
     ("mapping: t\nid: {prefix: T-, column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  id: {column: P}\n", "m.yaml:6:3", "fields.id: a report's id is made by the mapping's id:"),
     // A map's value a yes/no or number field cannot take; a date for a field that is no time.

@@ -378,6 +378,9 @@ struct XLSXReaderTests {
     let endless = Data(storedBlockHeader(sheet.count)) + sheet + Data(storedBlockHeader(0xFFFF))
     let workbook = try Workbook(sheets: [("Data", "")])
     try workbook.replace("xl/worksheets/sheet1.xml", withDeflated: endless)
+    // Declared larger than it inflates before its bytes run out: the stream's own end is
+    // what is missing here, not a size it passes.
+    try workbook.declareSize(1 << 20, of: "xl/worksheets/sheet1.xml")
     #expect(
       throws: TableError(
         row: nil,
@@ -390,6 +393,7 @@ struct XLSXReaderTests {
     // bytes, kept inline on the stack) had zlib read far past it, and crash.
     let tiny = try Workbook(sheets: [("Data", "")])
     try tiny.replace("xl/worksheets/sheet1.xml", withDeflated: Data(storedBlockHeader(0xFFFF)))
+    try tiny.declareSize(1 << 20, of: "xl/worksheets/sheet1.xml")
     #expect(
       throws: TableError(
         row: nil,
@@ -437,8 +441,10 @@ struct XLSXReaderTests {
     ) { try XLSXReader(path: workbook.path) }
   }
 
-  @Test func aPartThatInflatesPastItsDeclaredSizeIsStoppedAtTheLimit() throws {
-    // Declares 100 bytes, holds 64 KiB: stopped once the inflated bytes pass the limit.
+  @Test func aPartThatInflatesPastItsDeclaredSizeIsStoppedThere() throws {
+    // Declares 100 bytes, holds 64 KiB: stopped once the inflated bytes pass what it
+    // declares, within the limits as past them (audit 24: a sheet declared at half its size
+    // was read whole, and one of 1.5 GB declared as 5,000 bytes too, past the limit).
     let payload = "<sst><si><t>" + String(repeating: "A", count: 64 * 1024) + "</t></si></sst>"
     let workbook = try Workbook(
       sheets: [("Data", sheetXML(#"<row r="1"><c r="A1" t="s"><v>0</v></c></row>"#))],
@@ -446,10 +452,25 @@ struct XLSXReaderTests {
     try workbook.declareSize(100, of: "xl/sharedStrings.xml")
     var limits = XLSXReader.Limits()
     limits.sharedStrings = 4096
-    #expect(
-      throws: TableError(
-        row: nil, "the shared-strings table would inflate to more than 4096 bytes, past the 4096-byte limit")
-    ) { try XLSXReader(path: workbook.path, sheet: nil, limits: limits) }
+    let damaged = TableError(
+      row: nil, "the workbook \(workbook.path) is damaged: its part xl/sharedStrings.xml inflates past the 100 bytes its headers declare")
+    #expect(throws: damaged) { try XLSXReader(path: workbook.path, sheet: nil, limits: limits) }
+    #expect(throws: damaged) { try XLSXReader(path: workbook.path) }
+    // A sheet likewise, read as it streams: the reader stops at its first row past it.
+    let rows = (1...400).map { #"<row r="\#($0)"><c r="A\#($0)"><v>\#($0)</v></c></row>"# }.joined()
+    let sheet = try Workbook(sheets: [("Data", sheetXML(rows))], deflated: true)
+    try sheet.declareSize(2000, of: "xl/worksheets/sheet1.xml")
+    let read = Result { () throws -> Int in
+      var reader = try XLSXReader(path: sheet.path)
+      var count = 0
+      while try reader.next() != nil { count += 1 }
+      return count
+    }
+    guard case .failure(let error) = read, let tableError = error as? TableError else {
+      Issue.record("read whole: \(read)")
+      return
+    }
+    #expect(tableError.message.hasSuffix("its part xl/worksheets/sheet1.xml inflates past the 2000 bytes its headers declare"), "\(tableError)")
   }
 
   @Test func aSheetPastItsLimitIsRefused() throws {

@@ -34,7 +34,9 @@ enum DateReading {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     // From 10000 (1927-05-18): a four-digit number is a year, not a day.
     // As a workbook writes a number, in E notation too (`4.2632E4`).
-    guard let serial = Double(trimmed), serial >= 10_000, serial < 2_958_466,
+    // Not one with a leading zero: a count of days is not written so, a date of digits is
+    // (`040316`, day, month and year, which no format read).
+    guard !trimmed.hasPrefix("0"), let serial = Double(trimmed), serial >= 10_000, serial < 2_958_466,
       trimmed.allSatisfy({ $0.isASCII && ($0.isNumber || ".eE+".contains($0)) })
     else { return nil }
     let day = Int(serial.rounded(.down))

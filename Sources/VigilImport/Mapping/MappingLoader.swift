@@ -145,6 +145,24 @@ public enum MappingLoader {
       for member in members where !MappingLoader.idKeys.contains(member.key) {
         fail(member.keyPosition, "unknown key '\(member.key)' for id (known: \(MappingLoader.idKeys.joined(separator: ", ")))")
       }
+      // A source many rows share is no identifier: every row after the first would be
+      // refused as an id_conflict, its incident lost.
+      var shared = false
+      for member in members {
+        let why: String
+        switch member.key {
+        case "value": why = "a value is the same for every row"
+        case "when": why = "a when gives one of a few values"
+        case "date": why = "a date is shared by every incident of its day"
+        default: continue
+        }
+        fail(
+          member.keyPosition,
+          "id cannot be '\(member.key)': \(why), and each row after the first with it would be refused as an "
+            + "id_conflict; name the column that identifies a row (column, hxl, join), or digest: [columns] when there is none")
+        shared = true
+      }
+      guard !shared else { return nil }
       guard let source = valueSource(members.filter { $0.key != "prefix" }, at: node.position, what: "id") else { return nil }
       return IDRule(prefix: prefix, source: source)
     }

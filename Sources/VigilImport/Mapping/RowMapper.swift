@@ -328,7 +328,7 @@ public struct RowMapper: Sendable {
       }
       guard let mapped = map[value] ?? rule.foldedMap?[CellComparison.folded(value)]
       else {
-        unmapped.append(UnmappedValue(column: sourceName(rule.source), value: value))
+        unmapped.append(UnmappedValue(column: sourceName(rule.source, field: rule.path), value: value))
         anyUnmapped = true
         continue
       }
@@ -395,7 +395,9 @@ public struct RowMapper: Sendable {
     case .choice(let cases, let otherwise):
       return cases.first { holds($0.0, row) }?.1 ?? otherwise
     case .digest(let references):
-      let cells = references.map { cell($0, row)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "" }
+      // Over the cells as an id reads them (without invisible marks, Western digits): one
+      // incident saved again in another locale is the same digest, "already recorded".
+      let cells = references.map { cell($0, row).map(Self.westernDigits)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "" }
       guard cells.contains(where: { !$0.isEmpty }) else { return nil }
       return Self.digest(cells.joined(separator: "\u{1F}"))
     }
@@ -452,9 +454,18 @@ public struct RowMapper: Sendable {
     return nil
   }
 
-  private func sourceName(_ source: ValueSource) -> String {
-    if case .column(let reference) = source { return reference.name }
-    return "?"
+  /// What the summary names a source by: its column, the columns it joins or reads a date
+  /// from, else the field it gives (a `when`, a value).
+  private func sourceName(_ source: ValueSource, field: String) -> String {
+    switch source {
+    case .column(let reference): reference.name
+    case .join(let references, _): references.map(\.name).joined(separator: " + ")
+    case .date(let column?, _, _, _): column.name
+    case .date(nil, _, _, let parts?): [parts.year, parts.month].map(\.name).joined(separator: " + ") + (parts.day.map { " + " + $0.name } ?? "")
+    case .digest(let references): references.map(\.name).joined(separator: " + ")
+    case .choice: "\(field) (its when)"
+    case .constant, .date: "\(field) (its value)"
+    }
   }
 
   private func cell(_ reference: ColumnReference, _ row: TableRow) -> String? {

@@ -94,6 +94,16 @@ final class ChunkSource {
         row: nil, "the file is UTF-16 (its first bytes say so), not UTF-8: save it as UTF-8 (Excel: \"CSV UTF-8\"), "
           + "or convert it with iconv -f utf-16 -t utf-8")
     }
+    // Without its byte order mark: a NUL in every other byte of the first ones, as ASCII
+    // text in UTF-16 has (UTF-8 text holds no NUL).
+    if chunk.count >= 4, chunk[0] != 0 || chunk[1] != 0, (chunk[0] == 0) != (chunk[1] == 0), (chunk[2] == 0) != (chunk[3] == 0),
+      (chunk[0] == 0) == (chunk[2] == 0)
+    {
+      let order = chunk[1] == 0 ? "utf-16le" : "utf-16be"
+      throw TableError(
+        row: nil, "the file is UTF-16 without a byte order mark (a NUL in every other byte), not UTF-8: save it as "
+          + "UTF-8 (Excel: \"CSV UTF-8\"), or convert it with iconv -f \(order) -t utf-8")
+    }
     if chunk.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
       throw TableError(
         row: nil, "the file is a zip archive (an XLSX workbook?), not text")

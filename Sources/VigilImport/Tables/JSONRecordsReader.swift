@@ -118,10 +118,19 @@ public struct JSONRecordsReader: TableReader {
         bound.append(column)
         continue
       }
+      // Every key the name could stand for — its last part as written, or either in another
+      // case: one only, over the whole export, or a record with another would lose its value.
       let steps = [indexes.bySegment[column], indexes.byLowercased[lowered], indexes.byLowercasedSegment[lowered]]
-      guard let keys = steps.lazy.compactMap({ $0 }).first else {
+      let keys = Array(Set(steps.compactMap { $0 }.joined()))
+      guard !keys.isEmpty else {
         bound.append(nil)
         continue
+      }
+      if keys.count > 1, Set(keys.map { $0.lowercased() }).count == 1 {
+        throw TableError(
+          row: nil, column: offset + 1,
+          "\"\(column)\" matches several fields of the export, differing only in case (\(keys.sorted().joined(separator: ", "))); "
+            + "make them one in the export")
       }
       guard keys.count == 1 else {
         throw TableError(

@@ -12,6 +12,16 @@ public enum TableOpening {
     }
     let named = ((name ?? path) as NSString).pathExtension.lowercased()
     let format = mapping.format ?? named
+    // A workbook is read from its end: a pipe (`<(…)`, a FIFO) has none to seek to.
+    var status = stat()
+    if format == "xlsx", stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFIFO || status.st_mode & S_IFMT == S_IFCHR
+      || status.st_mode & S_IFMT == S_IFSOCK
+    {
+      throw TableError(
+        row: nil,
+        "it is a pipe, not a file, and a workbook is read from its end: give the file itself, or pipe it to standard "
+          + "input (-), which is copied to a temporary file first")
+    }
     do {
       return try open(path, as: format, mapping: mapping)
     } catch let error as TableError where error.row == nil && Self.isWrongReader(error) {

@@ -150,6 +150,17 @@ struct XLSXPackage {
     // ZIPFoundation's closures throw untyped errors: ours travel through them boxed.
     struct Stop: Error { let error: TableError }
     let (entry, index) = try located(part)
+    // No more than the size its headers declare: the limits are checked against that size
+    // before inflating, and a part that lies about it would pass them.
+    var inflated: UInt64 = 0
+    let declared = entry.uncompressedSize
+    func take(_ chunk: Data) throws(TableError) {
+      inflated += UInt64(chunk.count)
+      guard inflated <= declared else {
+        throw damaged(part, "inflates past the \(declared) bytes its headers declare")
+      }
+      try consume(chunk)
+    }
     let checksum: CRC32
     do {
       if entry.isCompressed {
@@ -178,11 +189,11 @@ struct XLSXPackage {
             return chunk
           },
           consumer: { (chunk: Data) throws -> Void in
-            do throws(TableError) { try consume(chunk) } catch { throw Stop(error: error) }
+            do throws(TableError) { try take(chunk) } catch { throw Stop(error: error) }
           })
       } else {
         checksum = try archive.extract(entry, bufferSize: 64 * 1024) { chunk in
-          do throws(TableError) { try consume(chunk) } catch { throw Stop(error: error) }
+          do throws(TableError) { try take(chunk) } catch { throw Stop(error: error) }
         }
       }
     } catch let stop as Stop {
@@ -191,6 +202,7 @@ struct XLSXPackage {
       throw damaged(part, "cannot be inflated (\(error))")
     }
     guard checksum == entry.checksum else { throw damaged(part, "fails its checksum") }
+    guard inflated == declared else { throw damaged(part, "inflates to \(inflated) bytes, not the \(declared) its headers declare") }
   }
 
   private func compressedRange(of entry: Entry, index: Int, part: String) throws(TableError) -> Range<UInt64> {
