@@ -268,6 +268,35 @@ struct SinkEndToEndTests {
     #expect(daemon.log().contains("exited with status 1: failing run 1"), "\(daemon.log().suffix(4000))")
   }
 
+  /// A cursor that cannot be written (a full disk; here a folder in its place) is Vigil's
+  /// fault, not the destination's: the batch that went comes again after the back-off as
+  /// it doubles, not every 0.1 s (a chat flooded with one alert 8 times a second while the
+  /// disk stayed full, audit 29). Once the cursor can be written, delivery goes on.
+  @Test func aCursorThatCannotBeKeptBacksOffAsAFailureDoes() throws {
+    let directory = try TemporaryDirectory()
+    let script = """
+      date +%s.%N >> \(directory.path)/runs
+      cat >> \(directory.path)/delivered.jsonl
+      """
+    let daemon = try Self.daemon(in: directory, script: script)
+    let cursor = directory.path + "/var/lib/vigil/sinks/exec.cursor"
+    _ = unlink(cursor)
+    #expect(mkdir(cursor, 0o700) == 0)
+    _ = try daemon.exchange([DaemonEndToEndTests.report("CUR-1")])
+    let runs = { () -> [Double] in
+      ((try? String(contentsOfFile: directory.path + "/runs", encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Double($0) }
+    }
+    #expect(eventually(within: 60) { runs().count >= 6 }, "\(runs())")
+    // The pauses double from 0.1 s: the one before the sixth run is at least 1.6 s — a
+    // lower bound, which a loaded machine can only lengthen.
+    let times = runs()
+    #expect(times.count >= 6 && times[5] - times[4] >= 1.0, "gaps: \(zip(times.dropFirst(), times).map { $0 - $1 })")
+    #expect(try (Self.sinkStatus(daemon)["last_error"] as? String)?.contains("cannot keep the cursor") == true)
+    #expect(rmdir(cursor) == 0)
+    #expect(try eventually(within: 60) { try Self.sinkStatus(daemon)["lag"] as? Int == 0 })
+    expectCleanStop(daemon)
+  }
+
   @Test func aSlowSinkCatchesUp() throws {
     let directory = try TemporaryDirectory()
     let script = """

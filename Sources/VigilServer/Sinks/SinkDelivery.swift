@@ -238,9 +238,11 @@ public final class SinkDelivery: @unchecked Sendable {
         // (Halved, not reset: a destination that takes one request and fails the next is not
         // asked again every 0.1 s.)
         if let partly = error as? PartlyDelivered {
-          backoff = max(0.1, backoff / 4)
+          // (Unless what failed was the cursor itself: then the same records go again and
+          // again, a chat flooded with one alert 8 times a second while the disk is full.)
+          if !(partly.cause is CursorNotKept) { backoff = max(0.1, backoff / 4) }
           cause = partly.cause
-        } else if !(cause is RetryLater) {
+        } else if !(cause is RetryLater) && !(cause is CursorNotKept) {
           // Nothing of it went, and the destination named no wait: perhaps the batch was
           // too much for it (a timeout on a slow link). The next is half as big.
           shrinkBatch()
@@ -664,7 +666,20 @@ public final class SinkDelivery: @unchecked Sendable {
 
   /// Written to a new file, synced, and renamed over the old: a crash leaves one or the other.
   private func saveCursor(_ cursor: String, to cursorPath: String) throws {
-    try ReplacedFile.replace(cursorPath, with: "\(cursor)\n", keeping: "the cursor")
+    do {
+      try ReplacedFile.replace(cursorPath, with: "\(cursor)\n", keeping: "the cursor")
+    } catch {
+      throw CursorNotKept(cause: error)
+    }
+  }
+
+  /// A cursor that could not be written (a full disk, a folder in its place): Vigil's own
+  /// fault, not the destination's. The batch comes again, after the back-off as it grows —
+  /// not sooner because its records went (they go again, the cursor not moved), and not
+  /// smaller, since its size is not the cause.
+  struct CursorNotKept: Error, CustomStringConvertible {
+    let cause: any Error
+    var description: String { "\(cause)" }
   }
 
   /// The sink's line in `status`.
