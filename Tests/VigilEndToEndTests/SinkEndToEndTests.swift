@@ -297,6 +297,25 @@ struct SinkEndToEndTests {
     expectCleanStop(daemon)
   }
 
+  /// A damaged cursor stops vigild at start, saying so, as a damaged report cursor does:
+  /// taken for a new sink's, it sent every kept record again, unsaid (audit 29). The
+  /// message is one line, the damaged text quoted.
+  @Test func aDamagedCursorStopsTheStartSayingSo() throws {
+    let directory = try TemporaryDirectory()
+    let daemon = try Self.daemon(in: directory, script: "cat > /dev/null")
+    _ = try daemon.exchange([DaemonEndToEndTests.report("DC-1")])
+    #expect(try eventually(within: 60) { try Self.sinkStatus(daemon)["lag"] as? Int == 0 })
+    expectCleanStop(daemon)
+    let cursor = directory.path + "/var/lib/vigil/sinks/exec.cursor"
+    try "garbage\nmore\n".write(toFile: cursor, atomically: true, encoding: .utf8)
+    let run = try Vigild.run(["--socket", "s2.sock", "--rules", "Rules", "--config", "v.yaml", "--http", "off"], in: directory.path)
+    #expect(run.status == 1, "\(run.standardError)")
+    let said = run.standardError.split(separator: "\n").filter { $0.contains("exec.cursor") }
+    #expect(
+      said.count == 1 && said[0].contains(#"exec.cursor is not a seq (a decimal number and a newline): "garbage\nmore\n"; remove it to deliver every kept record again"#),
+      "\(run.standardError)")
+  }
+
   @Test func aSlowSinkCatchesUp() throws {
     let directory = try TemporaryDirectory()
     let script = """

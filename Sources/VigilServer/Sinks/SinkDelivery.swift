@@ -113,8 +113,18 @@ public final class SinkDelivery: @unchecked Sendable {
     parked = ParkedRecords(path: directory + "/\(name).parked")
     let parkedCount = parked.load().count
     resendRequest = ResendRequest(path: directory + "/\(name).resend")
-    let saved = (try? String(contentsOfFile: cursorPath, encoding: .utf8)).flatMap {
-      UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines))
+    // No file: a new sink. A file that is not a seq (damaged by hand or by the disk) is
+    // refused as the report cursor is: taken for a new sink, it would send every kept
+    // record again, unsaid.
+    var saved: UInt64?
+    if let bytes = FileManager.default.contents(atPath: cursorPath) {
+      let text = String(decoding: bytes, as: UTF8.self)
+      guard let seq = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        throw PluginSettingsError(
+          "\(cursorPath) is not a seq (a decimal number and a newline): \(Self.shown(text)); remove it to deliver "
+            + "every kept record again")
+      }
+      saved = seq
     }
     // A cursor past the log: records it was given were cut back (a failed commit, or a
     // crash with durability none) and their seqs will be used again.
@@ -127,7 +137,8 @@ public final class SinkDelivery: @unchecked Sendable {
       // A new sink starts at the oldest journal file kept.
       let text = (try? String(contentsOfFile: reportCursorPath, encoding: .utf8)) ?? "0 0"
       guard let position = JournalReader.Position(text: text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-        throw PluginSettingsError("\(reportCursorPath) is not `inode offset`: \(text.prefix(40)); remove it to deliver every report again")
+        throw PluginSettingsError(
+          "\(reportCursorPath) is not `inode offset head`: \(Self.shown(text)); remove it to deliver every report again")
       }
       reportPosition = position
       journalReader = NIOLockedValueBox(JournalReader(path: journal.path, keep: keep, position: position))
@@ -665,6 +676,13 @@ public final class SinkDelivery: @unchecked Sendable {
   }
 
   /// Written to a new file, synced, and renamed over the old: a crash leaves one or the other.
+  /// A damaged cursor's text as one line of the log shows it: its first 40 characters,
+  /// quoted, with its line breaks and other controls escaped.
+  static func shown(_ text: String) -> String {
+    let cut = text.count > 40 ? String(text.prefix(40)) + "…" : text
+    return JSONText.string(cut)
+  }
+
   private func saveCursor(_ cursor: String, to cursorPath: String) throws {
     do {
       try ReplacedFile.replace(cursorPath, with: "\(cursor)\n", keeping: "the cursor")
