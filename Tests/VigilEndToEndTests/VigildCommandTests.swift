@@ -168,6 +168,17 @@ struct VigildCommandTests {
       ["--state-dir", "real", "--socket", "v.sock", "--http", "off", "--alert-log", "log.jsonl"], in: directory.path)
     #expect(dangling.status == 1)
     #expect(dangling.standardError.contains("alerts.path: log.jsonl is the daemon's own alerts.head"), "\(dangling.standardError)")
+    // A link to the state directory that is not there yet, the alert log under it: the
+    // link is followed as a folder too (audit 26: it was not, and the alert records went
+    // into alerts.head, or into the journal).
+    try FileManager.default.createSymbolicLink(atPath: directory.path + "/stlink", withDestinationPath: "new")
+    for file in ["alerts.head", "reports.jsonl"] {
+      let ahead = try Vigild.run(
+        ["--state-dir", "new", "--socket", "v.sock", "--http", "off", "--alert-log", "stlink/" + file], in: directory.path)
+      #expect(ahead.status == 1)
+      #expect(ahead.standardError.contains("alerts.path: stlink/\(file) is the daemon's own \(file)"), "\(ahead.standardError)")
+      #expect(!FileManager.default.fileExists(atPath: directory.path + "/new"), "nothing is made")
+    }
   }
 
   /// An alert log that holds lines and not one alert record is another file (another

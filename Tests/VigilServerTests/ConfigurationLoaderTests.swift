@@ -234,6 +234,11 @@ struct ConfigurationLoaderTests {
       [#"vigild.yaml:2:17: alerts.rotate_bytes: expected a whole number of at least 0, got "-5""#]
     ),
     ("durability: always\n", [#"vigild.yaml:1:13: durability: expected one of (batch, none), got "always""#]),
+    // Past what a whole number holds: said to be too large, not too small (audit 26).
+    (
+      "limits:\n  max_line_bytes: 99999999999999999999999\n",
+      [#"vigild.yaml:2:19: limits.max_line_bytes: expected a whole number of at least 1 and at most 9223372036854775807, got "99999999999999999999999", which is too large"#]
+    ),
     (
       "limits:\n  max_line_bytes: 1MiB\n",
       [#"vigild.yaml:2:19: limits.max_line_bytes: expected a whole number of at least 1, got "1MiB""#]

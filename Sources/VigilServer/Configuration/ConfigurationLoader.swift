@@ -330,7 +330,12 @@ private struct Reader {
   mutating func integer(_ node: Node, _ path: String, minimum: Int) -> Int? {
     let digits = node.scalar?.string.filter { $0 != "_" } ?? ""
     guard let value = Int(digits), value >= minimum, digits.first != "+" else {
-      report(path, node, "expected a whole number of at least \(minimum), got \(shown(node))")
+      // All digits, and past what a whole number holds here: too large, not too small.
+      if Int(digits) == nil, !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) {
+        report(path, node, "expected a whole number of at least \(minimum) and at most \(Int.max), got \(shown(node)), which is too large")
+      } else {
+        report(path, node, "expected a whole number of at least \(minimum), got \(shown(node))")
+      }
       return nil
     }
     return value

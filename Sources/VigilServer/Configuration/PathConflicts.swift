@@ -70,15 +70,17 @@ extension DaemonConfiguration {
   /// exists followed, so that two spellings of one file compare equal. Foundation follows
   /// none when the last component does not exist yet (a first start), so the deepest
   /// folder that exists is resolved and the rest put back.
-  static func resolved(_ path: String) -> String {
+  static func resolved(_ path: String, links: Int = 0) -> String {
     var existing = URL(fileURLWithPath: path).standardizedFileURL
-    // A link whose target is not there yet (a first start) points at the file to be made.
-    for _ in 0..<16 {
-      guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: existing.path) else { break }
-      existing = URL(fileURLWithPath: target, relativeTo: existing.deletingLastPathComponent()).standardizedFileURL
-    }
     var rest: [String] = []
     while !FileManager.default.fileExists(atPath: existing.path), existing.path != "/" {
+      // A link whose target is not there yet (a first start) points at what will be made
+      // there — the file, or a folder the path goes on in (`stlink/alerts.head`, `stlink`
+      // a link to the state directory to be made): followed, the rest put back under it.
+      if links < 16, let target = try? FileManager.default.destinationOfSymbolicLink(atPath: existing.path) {
+        let followed = URL(fileURLWithPath: target, relativeTo: existing.deletingLastPathComponent()).standardizedFileURL
+        return resolved(([followed.path] + rest).joined(separator: "/"), links: links + 1)
+      }
       rest.insert(existing.lastPathComponent, at: 0)
       existing.deleteLastPathComponent()
     }

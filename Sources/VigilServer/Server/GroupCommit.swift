@@ -143,6 +143,7 @@ final class GroupCommit: @unchecked Sendable {
 
   private func reopenFiles() throws {
     try alertLog.reopen()
+    if let problem = alertLog.takeGroupNotKept() { warn(problem) }
     // A journal moved aside stays readable (Journal.reopen). One cut in place, or the
     // moved files let go, no longer hold the lines the index points to: it starts again.
     defer { if journal.takeLinesGone() { index = DuplicateIndex() } }
@@ -437,6 +438,7 @@ final class GroupCommit: @unchecked Sendable {
     // and said once (again when the reason changes).
     do {
       try alertLog.rotate(ifAtLeast: rotation.bytes, keep: rotation.keep)
+      if let problem = alertLog.takeGroupNotKept() { warn(problem) }
       if rotationFailure != nil {
         rotationFailure = nil
         warn("the alert log rotates again (alerts.rotate_bytes)")

@@ -267,6 +267,11 @@ public final class AlertLog {
     try file.reopen()
   }
 
+  /// Why the last new file (a rotation, a reopen) could not take the old one's group; once.
+  public func takeGroupNotKept() -> String? {
+    file.takeGroupNotKept()
+  }
+
   /// Built-in rotation: once the file reaches `limit` bytes it becomes `alerts.jsonl.1`,
   /// older ones shift up to `.keep` (the oldest beyond that is dropped, and any numbered
   /// higher, left by a larger `keep` before), and a new file starts, its first record

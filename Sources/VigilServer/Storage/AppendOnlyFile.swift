@@ -92,12 +92,30 @@ final class AppendOnlyFile {
     // gets the mode and group of the one it follows: a log made readable by the analysts'
     // group stays so (the umask would make it the daemon's alone). Not a file another made.
     if created, fstat(descriptor, &open) == 0 {
-      _ = fchown(reopened, uid_t.max, open.st_gid)
+      var made = stat()
+      // Only a group the daemon belongs to can be given, and the shipped unit's system call
+      // filter refuses chown altogether: said, since the old file's readers lose the new.
+      if fchown(reopened, uid_t.max, open.st_gid) != 0, fstat(reopened, &made) == 0, made.st_gid != open.st_gid {
+        let reason = String(cString: strerror(errno))
+        groupNotKept =
+          "the new \(path) could not take the group \(open.st_gid) of the file before it (\(reason)), so that group "
+          + "cannot read it; make the log's folder setgid to that group (chmod g+s), whose new files take its group, "
+          + "or let logrotate's create make the new file"
+      }
       _ = fchmod(reopened, open.st_mode & 0o777)
     }
     close(descriptor)
     descriptor = reopened
     try recover()
+  }
+
+  /// Why the last file `reopen` made could not take the group of the one before, once:
+  /// nil when it did, or when it was said already.
+  private var groupNotKept: String?
+
+  func takeGroupNotKept() -> String? {
+    defer { groupNotKept = nil }
+    return groupNotKept
   }
 
   /// The inode of the file being appended to (it changes at `reopen`).
