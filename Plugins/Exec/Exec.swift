@@ -23,25 +23,34 @@ public struct Exec: AlertSink {
     }
     var command: [String] = []
     var timeout = 30.0
+    // Every setting's problem, said at once: not one per restart.
+    var problems: [PluginSettingsError] = []
+    var commandGiven = false
     for member in members {
       switch (member.key, member.value) {
       case ("command", .sequence(let words)):
+        commandGiven = true
         command = words.compactMap { if case .scalar(let word) = $0 { word } else { nil } }
-        guard command.count == words.count, !command.isEmpty, !command[0].isEmpty else {
-          throw PluginSettingsError("command must be a list of words, the program first")
+        if command.count != words.count || command.isEmpty || command[0].isEmpty {
+          problems.append(PluginSettingsError("command must be a list of words, the program first"))
         }
       case ("command", _):
-        throw PluginSettingsError("command must be a list of words, the program first: [/path/to/program, arg]")
+        commandGiven = true
+        problems.append(PluginSettingsError("command must be a list of words, the program first: [/path/to/program, arg]"))
       case ("timeout_s", .scalar(let text)):
         guard let seconds = Double(text), seconds > 0, seconds <= 86_400 else {
-          throw PluginSettingsError("timeout_s must be a number of seconds above 0 and at most 86400 (a day), got \(text)")
+          problems.append(
+            PluginSettingsError("timeout_s must be a number of seconds above 0 and at most 86400 (a day), got \(text)"))
+          continue
         }
         timeout = seconds
       default:
-        throw PluginSettingsError("unknown setting \(member.key) (known: command, timeout_s, and min_priority, rules, tags)")
+        problems.append(
+          PluginSettingsError("unknown setting \(member.key) (known: command, timeout_s, and min_priority, rules, tags)"))
       }
     }
-    guard !command.isEmpty else { throw PluginSettingsError("command is required: the program to run for each batch") }
+    if !commandGiven { problems.append(PluginSettingsError("command is required: the program to run for each batch")) }
+    if let problem = PluginSettingsError.together(problems) { throw problem }
     return ExecDestination(command: command, timeout: timeout)
   }
 }
@@ -153,9 +162,17 @@ struct ExecDestination: AlertDestination {
     sigemptyset(&none)
     var defaults = sigset_t()
     sigemptyset(&defaults)
-    // Every signal a process may catch or ignore (SIGKILL and SIGSTOP it may not).
-    for signalNumber: Int32 in 1...31 where signalNumber != SIGKILL && signalNumber != SIGSTOP {
+    // Every signal a process may catch or ignore (SIGKILL and SIGSTOP it may not), the
+    // real-time ones too.
+    for signalNumber: Int32 in 1...64 where signalNumber != SIGKILL && signalNumber != SIGSTOP {
       sigaddset(&defaults, signalNumber)
+    }
+    // And the two glibc keeps for its threads (32 and 33), which `sigaddset` refuses to
+    // name: posix_spawn would otherwise leave them ignored in the command, and ignored
+    // they stay across exec. Their bits are set by hand (signal n is bit n − 1).
+    withUnsafeMutableBytes(of: &defaults) { bytes in
+      let words = bytes.bindMemory(to: UInt.self)
+      words[0] |= (1 << 31) | (1 << 32)
     }
     let flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
     var results = [

@@ -27,28 +27,33 @@ public struct Spool: ReportSource {
     var folder: String?
     var mappingsGiven: String?
     var settle = 2.0
+    // Every setting's problem, said at once: not one per restart.
+    var problems: [PluginSettingsError] = []
     for member in members {
       guard case .scalar(let text) = member.value else {
-        throw PluginSettingsError("\(member.key) must be a value")
+        problems.append(PluginSettingsError("\(member.key) must be a value"))
+        continue
       }
       switch member.key {
       case "folder": folder = text
       case "mappings": mappingsGiven = text
       case "settle_s":
         guard let seconds = Double(text), seconds >= 0, seconds <= 3600 else {
-          throw PluginSettingsError("settle_s must be a number of seconds from 0 to 3600, got \(text)")
+          problems.append(PluginSettingsError("settle_s must be a number of seconds from 0 to 3600, got \(text)"))
+          continue
         }
         settle = seconds
-      default: throw PluginSettingsError("unknown setting \(member.key) (known: folder, mappings, settle_s)")
+      default: problems.append(PluginSettingsError("unknown setting \(member.key) (known: folder, mappings, settle_s)"))
       }
     }
-    guard let folder, !folder.isEmpty else { throw PluginSettingsError("folder is required: the spool folder to watch") }
     let mappings = SpoolFolders.mappings(given: mappingsGiven)
-    if let problems = PluginSettingsError.together(
-      SpoolFolders.problems(folder: folder, mappings: mappings, mappingsGiven: mappingsGiven != nil))
-    {
-      throw problems
+    if let folder, !folder.isEmpty {
+      problems += SpoolFolders.problems(folder: folder, mappings: mappings, mappingsGiven: mappingsGiven != nil)
+    } else {
+      problems.append(PluginSettingsError("folder is required: the spool folder to watch"))
     }
+    if let problem = PluginSettingsError.together(problems) { throw problem }
+    guard let folder else { throw PluginSettingsError("folder is required: the spool folder to watch") }
     return SpoolFeed(folder: folder, mappings: mappings, settle: settle)
   }
 

@@ -113,6 +113,10 @@ struct ConditionCompilerTests {
     ("Idlib", "narrative iin (IDLIB, Hama)", true),
     ("Idlib", "narrative icontains 'hama'", false),
     ("Straße", "narrative iin (strasse)", true),
+    // `iin` is `in` with case set aside, and nothing else: bytes, as `in` and `=` compare
+    // (a decomposed é is not the composed one, audit 28).
+    ("Cafe\u{301}", "narrative iin ('Caf\u{E9}')", false), ("CAF\u{C9}", "narrative iin ('caf\u{E9}')", true),
+    ("Cafe\u{301}", "narrative in ('Caf\u{E9}')", false),
   ])
   func caseIsSetAsideInEveryScript(narrative: String, condition: String, expected: Bool) throws {
     let report = try parsed(

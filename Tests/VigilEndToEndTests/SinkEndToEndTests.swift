@@ -196,6 +196,19 @@ struct SinkEndToEndTests {
     ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { pid_t($0) }
   }
 
+  /// The command starts with no signal blocked and none ignored — the two glibc keeps for
+  /// its threads (32, 33) included, which posix_spawn left ignored (audit 29) — whatever
+  /// vigild does with them.
+  @Test func aCommandStartsWithEverySignalAtItsDefault() throws {
+    let directory = try TemporaryDirectory()
+    let daemon = try Self.daemon(in: directory, script: "grep -E '^Sig(Blk|Ign)' /proc/self/status > \(directory.path)/signals; cat > /dev/null")
+    _ = try daemon.exchange([DaemonEndToEndTests.report("SIG-1")])
+    #expect(eventually { ((try? String(contentsOfFile: directory.path + "/signals", encoding: .utf8)) ?? "").contains("SigIgn") })
+    let said = (try? String(contentsOfFile: directory.path + "/signals", encoding: .utf8)) ?? ""
+    #expect(said.contains("SigBlk:\t0000000000000000") && said.contains("SigIgn:\t0000000000000000"), "\(said)")
+    expectCleanStop(daemon)
+  }
+
   @Test func aCommandsChildrenAreKilledWithItAtTheTimeout() throws {
     let directory = try TemporaryDirectory()
     // While `hang` exists: a child of the script's that outlives it, unless killed, and

@@ -302,7 +302,7 @@ struct VigildCommandTests {
     let file = directory.path + "/vigild.yaml"
     try """
       plugins:
-        exec: {command: [/bin/cat], timeout_s: soon}
+        exec: {command: [/bin/cat], timeout_s: soon, foo: 1}
         webhook:
           secret_file: /nonexistent/secret
           batch: 0
@@ -311,6 +311,7 @@ struct VigildCommandTests {
           timeout_s: ~
           rules: []
           min_priority: urgent
+        spool: {folder: /nonexistent, settle_s: -1, bar: 2}
       """.write(toFile: file, atomically: true, encoding: .utf8)
     let run = try Vigild.run(["--config", file, "--rules", "Rules"], in: directory.path)
     // The filter's problems too, with the plugin's own (they hid them).
@@ -319,6 +320,11 @@ struct VigildCommandTests {
     #expect(run.status == 1)
     // Every problem of a plugin's settings, each at its setting's place (or the plugin's).
     #expect(run.standardError.contains("\(file):2:31: plugins.exec: timeout_s must be"), "\(run.standardError)")
+    // The exec and spool plugins' too, not their first alone (audit 29).
+    #expect(run.standardError.contains("\(file):2:48: plugins.exec: unknown setting foo"), "\(run.standardError)")
+    #expect(run.standardError.contains("\(file):11:33: plugins.spool: settle_s must be"), "\(run.standardError)")
+    #expect(run.standardError.contains("\(file):11:47: plugins.spool: unknown setting bar"), "\(run.standardError)")
+    #expect(run.standardError.contains("plugins.spool: folder /nonexistent cannot be read"), "\(run.standardError)")
     #expect(run.standardError.contains("\(file):3:3: plugins.webhook: url is required"), "\(run.standardError)")
     #expect(run.standardError.contains("\(file):5:5: plugins.webhook: batch must be a whole number"), "\(run.standardError)")
     #expect(run.standardError.contains("\(file):6:5: plugins.webhook: unknown setting retries"), "\(run.standardError)")

@@ -179,8 +179,15 @@ enum ValueTest {
     -> @Sendable (FieldValue) -> Bool
   {
     if membership == .iin {
-      let folded = Set(items.map { caseFolded($0.text) })
-      return { value in withText(value) { folded.contains(caseFolded(String(decoding: $0, as: UTF8.self))) } ?? false }
+      // Bytes of the case-folded texts, as `icontains` compares: `in` ignoring case, and
+      // nothing else (a Set of Strings would take canonically equivalent texts as one).
+      let folded = Set(items.map { Array(caseFolded($0.text).utf8) })
+      return { value in
+        withText(value) { bytes in
+          var text = caseFolded(String(decoding: bytes, as: UTF8.self))
+          return text.withUTF8 { folded.contains(Array($0)) }
+        } ?? false
+      }
     }
     let expected = items.map { Array($0.text.utf8) }
     return { value in withText(value) { bytes in expected.contains { bytes.sameBytes(as: $0) } } ?? false }

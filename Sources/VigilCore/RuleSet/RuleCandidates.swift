@@ -50,16 +50,39 @@ final class RuleCandidates: Sendable {
       return
     }
     read = field.read
-    unpinned = rules.filter { $0.condition.pinnedValues[path] == nil }.map { Candidate($0, given: known) }
-    let values = Set(rules.flatMap { $0.condition.pinnedValues[path] ?? [] })
-    byValue = Dictionary(
-      uniqueKeysWithValues: values.map { value in
-        let given = known.merging([path: value]) { $1 }
-        return (
-          value,
-          rules.filter { $0.condition.pinnedValues[path]?.contains(value) ?? true }.map { Candidate($0, given: given) }
-        )
-      })
+    // In one pass over the rules: each pinning rule under each value it pins, with its load
+    // position; then each value's list is merged with the unpinned rules in load order.
+    // (Filtering every rule once per value was values × rules: 8,000 rules each pinning a
+    // place of its own took 46 s to load, and a reload of 20,000, 15 minutes.)
+    var unpinnedInOrder: [(position: Int, candidate: Candidate)] = []
+    var pinnedByValue: [ValueKey: [(position: Int, candidate: Candidate)]] = [:]
+    for (position, rule) in rules.enumerated() {
+      guard let values = rule.condition.pinnedValues[path] else {
+        // Its remaining test does not depend on the value: one candidate serves every list.
+        unpinnedInOrder.append((position, Candidate(rule, given: known)))
+        continue
+      }
+      var seen = Set<ValueKey>()
+      for value in values where seen.insert(value).inserted {
+        pinnedByValue[value, default: []].append((position, Candidate(rule, given: known.merging([path: value]) { $1 })))
+      }
+    }
+    unpinned = unpinnedInOrder.map(\.candidate)
+    byValue = pinnedByValue.mapValues { pinned in
+      var merged: [Candidate] = []
+      merged.reserveCapacity(pinned.count + unpinnedInOrder.count)
+      var (p, u) = (0, 0)
+      while p < pinned.count || u < unpinnedInOrder.count {
+        if u == unpinnedInOrder.count || (p < pinned.count && pinned[p].position < unpinnedInOrder[u].position) {
+          merged.append(pinned[p].candidate)
+          p += 1
+        } else {
+          merged.append(unpinnedInOrder[u].candidate)
+          u += 1
+        }
+      }
+      return merged
+    }
   }
 
   /// The rules the report may match, in load order, with what remains to test of each.
