@@ -166,10 +166,17 @@ public struct PostgresSettings: Sendable, Equatable {
     }
     tls = mode
     // A Unix socket carries no TLS: asking for it there is a slip, not a setting to ignore.
+    // Said by what was written, so that it stands at that setting: a `tls_ca_file` alone is
+    // not blamed on a `tls: prefer` the file never gave.
     if case .unixSocket = endpoint, mode == .require || mode == .verifyFull || values["tls_ca_file"] != nil {
-      throw PluginSettingsError(
-        "tls: \(mode.rawValue)\(values["tls_ca_file"] != nil ? " and tls_ca_file ask" : " asks") for TLS, which a Unix socket "
-          + "does not carry; connect by host for TLS, or leave them out")
+      let carried = "for TLS, which a Unix socket does not carry; connect by host for TLS"
+      let message =
+        switch (mode == .require || mode == .verifyFull, values["tls_ca_file"] != nil) {
+        case (true, true): "tls: \(mode.rawValue) and tls_ca_file ask \(carried), or leave them out"
+        case (true, false): "tls: \(mode.rawValue) asks \(carried), or leave it out"
+        default: "tls_ca_file asks \(carried), or leave it out"
+        }
+      throw PluginSettingsError(message)
     }
     tlsCAFile = try text("tls_ca_file")
     if let tlsCAFile {

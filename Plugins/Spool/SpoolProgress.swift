@@ -1,7 +1,7 @@
 import Foundation
 
 /// A file's verdicts so far, kept as its pass goes under the spool's hidden `.progress/`
-/// (`<mapping>.<name>.verdicts`), so that a pass a crash or a stop cut short is resumed
+/// (`<mapping>.<name>.verdicts`, the mapping's dots escaped), so that a pass a crash or a stop cut short is resumed
 /// knowing what it had recorded. The first line names the file the progress belongs to
 /// (inode, size, modification time): a progress a crash left behind after its file
 /// had moved to `done/` or `failed/` is then not taken for the progress of a later file of
@@ -11,8 +11,19 @@ enum SpoolProgress {
   private static let suffix = ".verdicts"
   private static let identityPrefix = "# source "
 
+  /// `<mapping>.<name>.verdicts`, the mapping's own dots (and `%`) written `%2E` (`%25`):
+  /// `t.a` + `b.ndjson` and `t` + `a.b.ndjson` were one progress, and the second file's
+  /// pass threw the first's away (its accepted rows then said `duplicate`).
   static func path(spool: String, mapping: String, name: String) -> String {
-    spool + "/" + folder + "/" + mapping + "." + name + suffix
+    spool + "/" + folder + "/" + escaped(mapping) + "." + name + suffix
+  }
+
+  static func escaped(_ mapping: String) -> String {
+    mapping.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: ".", with: "%2E")
+  }
+
+  static func unescaped(_ mapping: Substring) -> String {
+    mapping.replacingOccurrences(of: "%2E", with: ".").replacingOccurrences(of: "%25", with: "%")
   }
 
   /// The line that names the file at `path` as it is now. Not its device: that number can
@@ -61,11 +72,12 @@ enum SpoolProgress {
     let directory = spool + "/" + folder
     guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
     for name in names where name.hasSuffix(suffix) && !kept.contains(directory + "/" + name) {
-      // `<mapping>.<name>`, and either may hold dots: the file is there under one split or none.
+      // `<mapping>.<name>`, the mapping's dots escaped: the first dot ends it. (One from
+      // before the escaping may split at a later dot: the file is there under one split or none.)
       let stem = name.dropLast(suffix.count)
       let stillThere = stem.indices.contains { dot in
         guard stem[dot] == ".", dot != stem.startIndex else { return false }
-        let mapping = stem[..<dot]
+        let mapping = unescaped(stem[..<dot])
         guard !mapping.hasPrefix("."), mapping != "done", mapping != "failed" else { return false }
         return FileManager.default.fileExists(atPath: spool + "/" + mapping + "/" + stem[stem.index(after: dot)...])
       }

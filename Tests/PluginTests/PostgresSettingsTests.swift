@@ -220,7 +220,17 @@ struct PostgresSettingsTests {
     ),
     (
       settings([("socket", "/tmp"), ("user", "vigil"), ("tls", "verify-full")]),
-      "tls: verify-full asks for TLS, which a Unix socket does not carry; connect by host for TLS, or leave them out"
+      "tls: verify-full asks for TLS, which a Unix socket does not carry; connect by host for TLS, or leave it out"
+    ),
+    // A CA file alone over the default socket: blamed on itself, not on a `tls: prefer`
+    // never written (audit 29).
+    (
+      settings([("user", "vigil"), ("tls_ca_file", "FILES/ca.pem")]),
+      "tls_ca_file asks for TLS, which a Unix socket does not carry; connect by host for TLS, or leave it out"
+    ),
+    (
+      settings([("socket", "/tmp"), ("user", "vigil"), ("tls", "require"), ("tls_ca_file", "FILES/ca.pem")]),
+      "tls: require and tls_ca_file ask for TLS, which a Unix socket does not carry; connect by host for TLS, or leave them out"
     ),
     (settings([("user", "vigil"), ("reports", "maybe")]), "reports must be true or false, got maybe"),
     (
