@@ -178,21 +178,27 @@ struct VigilRulesCommandTests {
   }
 
   /// A rule file whose name is not UTF-8 (Latin-1 "règles.yaml") cannot be left out
-  /// without a word: the set is refused, naming it.
+  /// without a word: the set is refused, naming it — with the errors of the other files
+  /// and of its own, all in one round (audit 28: it hid them until it was renamed).
   @Test func aRuleFileWhoseNameIsNotUTF8IsNamedNotSkipped() throws {
-    let directory = try directory(["good.yaml": Self.good])
+    let broken = "- rule: a.b\n  desc: x\n  condition: location.palce = x\n  output: x\n  priority: info\n"
+    let directory = try directory(["good.yaml": Self.good, "other.yaml": broken.replacingOccurrences(of: "a.b", with: "a.c")])
     let name: [UInt8] = Array((directory.path + "/R/r").utf8) + [0xE8] + Array("gles.yaml".utf8) + [0]
     let descriptor = name.withUnsafeBufferPointer { bytes in
       bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { open($0, O_WRONLY | O_CREAT, 0o644) }
     }
     try #require(descriptor >= 0)
+    _ = Array(broken.utf8).withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
     close(descriptor)
     let lint = try Vigil.run(["rules", "lint", "R"], in: directory.path)
     #expect(lint.status == 1, "\(lint.standardOutput)\(lint.standardError)")
     #expect(
-      lint.standardOutput.contains("gles.yaml has a name that is not valid UTF-8")
+      lint.standardOutput.contains("gles.yaml:1:1: the rule file's name is not valid UTF-8")
         && lint.standardOutput.hasSuffix("a running vigild would keep its old rules\n"),
       "\(lint.standardOutput)\(lint.standardError)")
+    // Its own mistake and the other file's, in the same round.
+    #expect(lint.standardOutput.contains("gles.yaml:3:14: rule a.b: unknown field location.palce"), "\(lint.standardOutput)")
+    #expect(lint.standardOutput.contains("other.yaml:3:14: rule a.c: unknown field location.palce"), "\(lint.standardOutput)")
   }
 
   @Test func misuseAndUnreadableDirectoriesExitTwo() throws {

@@ -77,6 +77,12 @@ public struct RuleSetLoader: Sendable {
       }
     }
     for source in sources {
+      if source.nameIsNotUTF8 {
+        loading.errors.append(
+          RuleError(
+            SourcePosition(file: source.path, line: 1, column: 1),
+            "the rule file's name is not valid UTF-8 (shown with \u{FFFD}); rename it: no rule set loads with it"))
+      }
       loading.read(source)
     }
     // A file that could not be read is missing its rules and items: examples judged

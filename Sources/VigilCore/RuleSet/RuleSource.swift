@@ -6,10 +6,14 @@ public struct RuleSource: Sendable {
   /// The file's name relative to its rules directory, which the revision covers.
   public let name: String
   public let contents: [UInt8]
+  /// The file's name on disk is not UTF-8 (`path` and `name` show its bytes replaced with
+  /// U+FFFD): an error of the set, said with the others, its rules read all the same.
+  public let nameIsNotUTF8: Bool
 
-  public init(path: String, name: String, contents: [UInt8]) {
+  public init(path: String, name: String, contents: [UInt8], nameIsNotUTF8: Bool = false) {
     self.path = path
     self.name = name
     self.contents = contents
+    self.nameIsNotUTF8 = nameIsNotUTF8
   }
 }

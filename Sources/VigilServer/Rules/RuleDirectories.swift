@@ -33,12 +33,14 @@ public enum RuleDirectories {
         let path = (directory as NSString).appendingPathComponent(name)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-          // A name whose bytes are not UTF-8 arrives with them replaced, naming no file: its
-          // rules would be left out without a word.
+          // A name whose bytes are not UTF-8 arrives with them replaced, naming no file: it is
+          // read by its bytes, and the set refused for its name with the other files' errors
+          // (thrown alone, it hid them all until the file was renamed).
           if name.unicodeScalars.contains("\u{FFFD}") {
-            throw ReadError(
-              description: "the rule file \(path) has a name that is not valid UTF-8 (shown with \u{FFFD}); "
-                + "rename it, or its rules cannot be loaded", refused: true)
+            for (raw, contents) in undecodableRuleFiles(in: directory) where String(decoding: raw, as: UTF8.self) == name {
+              sources.append(RuleSource(path: path, name: name, contents: contents, nameIsNotUTF8: true))
+            }
+            continue
           }
           continue  // a dangling symlink or a directory named like a rule file
         }
@@ -61,6 +63,33 @@ public enum RuleDirectories {
       }
     }
     return sources
+  }
+
+  /// The rule files of `directory` whose names are not UTF-8: each name's bytes, and the
+  /// file's contents (read by those bytes, which no `String` path can name).
+  private static func undecodableRuleFiles(in directory: String) -> [(name: [UInt8], contents: [UInt8])] {
+    guard let stream = opendir(directory) else { return [] }
+    defer { closedir(stream) }
+    var found: [(name: [UInt8], contents: [UInt8])] = []
+    while let entry = readdir(stream) {
+      let raw = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+      guard String(validating: raw, as: UTF8.self) == nil, isRuleFile(String(decoding: raw, as: UTF8.self)) else { continue }
+      let descriptor = openat(dirfd(stream), raw.map { CChar(bitPattern: $0) } + [0], O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+      guard descriptor >= 0 else { continue }
+      defer { close(descriptor) }
+      var status = stat()
+      guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { continue }
+      var contents: [UInt8] = []
+      var buffer = [UInt8](repeating: 0, count: 65_536)
+      while true {
+        let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+        if count < 0, errno == EINTR { continue }
+        guard count > 0 else { break }
+        contents += buffer[..<count]
+      }
+      found.append((raw, contents))
+    }
+    return found
   }
 
   /// `*.yaml` or `*.yml`, and not a hidden file or an editor's temporary or backup file.
