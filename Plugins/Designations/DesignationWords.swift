@@ -8,15 +8,41 @@ import VigilCore
 /// word and every text read is read this way.
 ///
 /// - An article in a Latin form other than `al` is dropped where it is one: `el` before
-///   any word, the others only as they assimilate to the next word (`as-Sham`,
-///   `ad-Dawla`, `an-Nusra`), so the English "as", "an" and "at" stay words.
+///   any word, the others only as they assimilate to the next word (`ad-Dawla`,
+///   `ash-Sham`), and the forms that are English words (`as`, `an`, `at`) only where a
+///   hyphen joins them to it (`as-Sham`, `an-Nusra`): "as well as so-called" keeps its words.
 /// - A Latin word is read as `TransliteratedWords.latinKey` reads it (`Dawlah` and
 ///   `Dawla`, `Islamiyya` and `Islamiya`, `Nosra` and `Nusra`, `Tahreer` and `Tahrir`,
 ///   `Shaam` and `Sham`); an Arabic word written together with the next after its
 ///   article is two.
 enum DesignationWords {
+  /// The text without the article forms that are English words (`as`, `an`, `at`) where
+  /// they are joined to the next word by a hyphen (`as-Sham`, `an-Nusra`): there they are
+  /// the article. Written apart they are words ("as well as so-called ISIS").
+  static func withoutHyphenedEnglishArticles(_ text: String) -> String {
+    let hyphens: Set<Unicode.Scalar> = ["-", "\u{2010}", "\u{2011}"]
+    guard text.unicodeScalars.contains(where: hyphens.contains) else { return text }
+    let scalars = Array(text.unicodeScalars)
+    let isWordScalar = { (scalar: Unicode.Scalar) in scalar.properties.isAlphabetic || scalar.properties.numericType != nil }
+    var kept = String.UnicodeScalarView()
+    var index = 0
+    while index < scalars.count {
+      // `as-`, `an-`, `at-` starting a word, a letter after the hyphen: left out.
+      if index + 3 < scalars.count, index == 0 || !isWordScalar(scalars[index - 1]),
+        scalars[index] == "a" || scalars[index] == "A", "sntSNT".unicodeScalars.contains(scalars[index + 1]),
+        hyphens.contains(scalars[index + 2]), scalars[index + 3].properties.isAlphabetic
+      {
+        index += 3
+        continue
+      }
+      kept.append(scalars[index])
+      index += 1
+    }
+    return String(kept)
+  }
+
   static func words(of text: String) -> [String] {
-    let words = NameNormalizer.lenientWords(of: text)
+    let words = NameNormalizer.lenientWords(of: withoutHyphenedEnglishArticles(text))
     var result: [String] = []
     result.reserveCapacity(words.count)
     for (index, word) in words.enumerated() {

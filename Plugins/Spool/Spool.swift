@@ -230,7 +230,7 @@ struct SpoolFeed: ReportFeed {
         }
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue { continue }
         // Its progress and its verdicts are named after it, and must fit a file name too.
-        let longest = Self.longestName - mapping.utf8.count
+        let longest = Self.longestName - SpoolProgress.escaped(mapping).utf8.count
         if name.utf8.count > longest {
           problems.append(
             "\(path) is not taken: its name is \(name.utf8.count) bytes, and files in \(directory) may have "

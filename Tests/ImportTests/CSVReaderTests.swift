@@ -220,6 +220,11 @@ struct CSVReaderTests {
     #expect(throws: TableError(row: nil, "the file is UTF-16 without a byte order mark (a NUL in every other byte), not UTF-8: save it as UTF-8 (Excel: \"CSV UTF-8\"), or convert it with iconv -f utf-16le -t utf-8")) {
       try CSVReader(bytes: little)
     }
+    // A header that starts in Arabic: the comma and the line's end still tell it.
+    let arabic: [UInt8] = "معرف,date\n".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+    #expect(throws: TableError(row: nil, "the file is UTF-16 without a byte order mark (a NUL in every other byte), not UTF-8: save it as UTF-8 (Excel: \"CSV UTF-8\"), or convert it with iconv -f utf-16le -t utf-8")) {
+      try CSVReader(bytes: arabic)
+    }
     let big: [UInt8] = "ID,Date\n".utf16.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
     #expect(throws: TableError(row: nil, "the file is UTF-16 without a byte order mark (a NUL in every other byte), not UTF-8: save it as UTF-8 (Excel: \"CSV UTF-8\"), or convert it with iconv -f utf-16be -t utf-8")) {
       try CSVReader(bytes: big)

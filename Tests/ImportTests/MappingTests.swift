@@ -665,6 +665,8 @@ struct MappingTests {
     ("mapping: t\nid: {prefix: ID-, value: incident}\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:2:19", "id cannot be 'value': a value is the same for every row"),
     ("mapping: t\nid: {prefix: ID-, date: {column: When}}\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:2:19", "id cannot be 'date': a date is shared by every incident of its day"),
     ("mapping: t\nid: {when: [{column: C, equals: a, value: x}], else: y}\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:2:6", "id cannot be 'when'"),
+    // An id with no source is told what an id takes, not the sources it refuses.
+    ("mapping: t\nid: {prefix: D-}\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:2:5", "id: give one of column (or hxl) or join, or digest: [columns]"),
     // The id is the mapping's id:, not a field that would replace it with a cell.
     ("mapping: t\nid: {prefix: T-, column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  id: {column: P}\n", "m.yaml:6:3", "fields.id: a report's id is made by the mapping's id:"),
     // A map's value a yes/no or number field cannot take; a date for a field that is no time.
@@ -686,6 +688,8 @@ struct MappingTests {
       return
     }
     #expect(errors.errors.contains { $0.description.hasPrefix(place + ": " + message) }, "\(errors)")
+    // An id given but wrong is not also said to be missing.
+    if text.contains("\nid:") { #expect(!errors.errors.contains { $0.description.contains("needs 'id'") }, "\(errors)") }
   }
 
   @Test func examplesRunAtLoadAndAWrongOneShowsBoth() {

@@ -327,6 +327,12 @@ struct SinkEndToEndTests {
     #expect(
       said.count == 1 && said[0].contains(#"exec.cursor is not a seq (a decimal number and a newline): "garbage\nmore\n"; remove it to deliver every kept record again"#),
       "\(run.standardError)")
+    // A folder in its place is as much a cursor that cannot be read (review 30).
+    try FileManager.default.removeItem(atPath: cursor)
+    #expect(mkdir(cursor, 0o700) == 0)
+    let folder = try Vigild.run(["--socket", "s2.sock", "--rules", "Rules", "--config", "v.yaml", "--http", "off"], in: directory.path)
+    #expect(folder.status == 1, "\(folder.standardError)")
+    #expect(folder.standardError.contains("exec.cursor is not a file; remove it to deliver every kept record again"), "\(folder.standardError)")
   }
 
   @Test func aSlowSinkCatchesUp() throws {

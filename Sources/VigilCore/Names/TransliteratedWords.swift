@@ -11,12 +11,15 @@ public enum TransliteratedWords {
     "el", "ar", "as", "ash", "ad", "adh", "az", "ez", "es", "esh", "an", "at", "ath", "ed", "er", "et",
   ]
 
+  /// The forms that are English words too ("as well as so-called", "an attack", "at the").
+  public static let englishArticles: Set<String> = ["as", "an", "at"]
+
   /// Whether `word` is the article as it assimilates to `next`: `el` before any word, any
-  /// other form only before a word that starts with its own consonant (`as-Sham`,
-  /// `ad-Dawla`, `an-Nusra`) — so the English `as`, `an` and `at` of "as well as", "an
-  /// attack", "at dawn" are words.
+  /// other form only before a word that starts with its own consonant (`ad-Dawla`,
+  /// `ash-Sham`), and never the forms that are English words — those a caller drops only
+  /// where they were written joined to the word by a hyphen (`as-Sham`, `an-Nusra`).
   public static func isAssimilatedArticle(_ word: String, before next: String) -> Bool {
-    guard articles.contains(word) else { return false }
+    guard articles.contains(word), !englishArticles.contains(word) else { return false }
     return word == "el" || next.hasPrefix(word.dropFirst())
   }
 

@@ -42,7 +42,7 @@ public enum MappingLoader {
 
   static let topKeys = ["mapping", "description", "format", "sheet", "id", "where", "fields", "extra", "examples"]
   /// What an `id` takes: its prefix, and a source (or `digest`, apart).
-  static let idKeys = ["prefix", "column", "hxl", "value", "join", "separator", "date", "when", "else", "digest"]
+  static let idKeys = ["prefix", "column", "hxl", "join", "separator", "digest"]
   static let valueKeys = [
     "column", "hxl", "value", "join", "date", "when", "else", "skip", "map", "only_when", "split", "optional", "separator",
   ]
@@ -85,7 +85,10 @@ public enum MappingLoader {
         }
       }
       if name == nil { fail(position, "a mapping file needs 'mapping': its name") }
-      if id == nil { fail(position, "a mapping file needs 'id': how the report id is made from the source's identifier") }
+      // (An id given but wrong has said so at its place.)
+      if id == nil, !members.contains(where: { $0.key == "id" }) {
+        fail(position, "a mapping file needs 'id': how the report id is made from the source's identifier")
+      }
       for required in ["occurred_at", "type"] where !fields.contains(where: { $0.path == required }) {
         fail(position, "a mapping file needs fields.\(required): every report has one")
       }
@@ -142,9 +145,6 @@ public enum MappingLoader {
         }
         return IDRule(prefix: prefix, source: .digest(references))
       }
-      for member in members where !MappingLoader.idKeys.contains(member.key) {
-        fail(member.keyPosition, "unknown key '\(member.key)' for id (known: \(MappingLoader.idKeys.joined(separator: ", ")))")
-      }
       // A source many rows share is no identifier: every row after the first would be
       // refused as an id_conflict, its incident lost.
       var shared = false
@@ -154,7 +154,12 @@ public enum MappingLoader {
         case "value": why = "a value is the same for every row"
         case "when": why = "a when gives one of a few values"
         case "date": why = "a date is shared by every incident of its day"
-        default: continue
+        case "else": continue  // said with its when
+        default:
+          if !MappingLoader.idKeys.contains(member.key) {
+            fail(member.keyPosition, "unknown key '\(member.key)' for id (known: \(MappingLoader.idKeys.joined(separator: ", ")))")
+          }
+          continue
         }
         fail(
           member.keyPosition,
@@ -163,6 +168,11 @@ public enum MappingLoader {
         shared = true
       }
       guard !shared else { return nil }
+      // Of the sources a field takes, an id takes a column (or hashtag) or a join of them.
+      guard members.contains(where: { ["column", "hxl", "join"].contains($0.key) }) else {
+        fail(node.position, "id: give one of column (or hxl) or join, or digest: [columns] for a source with no identifier of its own")
+        return nil
+      }
       guard let source = valueSource(members.filter { $0.key != "prefix" }, at: node.position, what: "id") else { return nil }
       return IDRule(prefix: prefix, source: source)
     }

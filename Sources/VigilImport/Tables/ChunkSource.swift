@@ -94,19 +94,21 @@ final class ChunkSource {
         row: nil, "the file is UTF-16 (its first bytes say so), not UTF-8: save it as UTF-8 (Excel: \"CSV UTF-8\"), "
           + "or convert it with iconv -f utf-16 -t utf-8")
     }
-    // Without its byte order mark: a NUL in every other byte of the first ones, as ASCII
-    // text in UTF-16 has (UTF-8 text holds no NUL).
-    if chunk.count >= 4, chunk[0] != 0 || chunk[1] != 0, (chunk[0] == 0) != (chunk[1] == 0), (chunk[2] == 0) != (chunk[3] == 0),
-      (chunk[0] == 0) == (chunk[2] == 0)
-    {
-      let order = chunk[1] == 0 ? "utf-16le" : "utf-16be"
-      throw TableError(
-        row: nil, "the file is UTF-16 without a byte order mark (a NUL in every other byte), not UTF-8: save it as "
-          + "UTF-8 (Excel: \"CSV UTF-8\"), or convert it with iconv -f \(order) -t utf-8")
-    }
     if chunk.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
       throw TableError(
         row: nil, "the file is a zip archive (an XLSX workbook?), not text")
+    }
+    // Without its byte order mark: NULs among the first bytes, all on one side of each
+    // pair, as UTF-16 has wherever a character is ASCII — a comma, a line's end, even in a
+    // sheet whose header starts in Arabic (UTF-8 text holds no NUL).
+    let head = chunk.prefix(512)
+    let evenNULs = stride(from: 0, to: head.count, by: 2).filter { head[$0] == 0 }.count
+    let oddNULs = stride(from: 1, to: head.count, by: 2).filter { head[$0] == 0 }.count
+    if head.count >= 4, (evenNULs == 0) != (oddNULs == 0), max(evenNULs, oddNULs) >= 2 {
+      let order = oddNULs > 0 ? "utf-16le" : "utf-16be"
+      throw TableError(
+        row: nil, "the file is UTF-16 without a byte order mark (a NUL in every other byte), not UTF-8: save it as "
+          + "UTF-8 (Excel: \"CSV UTF-8\"), or convert it with iconv -f \(order) -t utf-8")
     }
     return (chunk, chunk.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0)
   }

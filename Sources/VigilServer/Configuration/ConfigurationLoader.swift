@@ -332,7 +332,7 @@ private struct Reader {
     guard let value = Int(digits), value >= minimum, digits.first != "+" else {
       // All digits, and past what a whole number holds here: too large, not too small.
       if Int(digits) == nil, !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) {
-        report(path, node, "expected a whole number of at least \(minimum) and at most \(Int.max), got \(shown(node)), which is too large")
+        report(path, node, "expected a whole number of at least \(minimum), got \(shown(node)), which is too large")
       } else {
         report(path, node, "expected a whole number of at least \(minimum), got \(shown(node))")
       }

@@ -117,7 +117,7 @@ public final class SinkDelivery: @unchecked Sendable {
     // refused as the report cursor is: taken for a new sink, it would send every kept
     // record again, unsaid.
     var saved: UInt64?
-    if let bytes = FileManager.default.contents(atPath: cursorPath) {
+    if let bytes = try Self.cursorFile(cursorPath, what: "every kept record") {
       let text = String(decoding: bytes, as: UTF8.self)
       guard let seq = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
         throw PluginSettingsError(
@@ -135,7 +135,7 @@ public final class SinkDelivery: @unchecked Sendable {
     var reportPosition: JournalReader.Position?
     if destination.takesReports {
       // A new sink starts at the oldest journal file kept.
-      let text = (try? String(contentsOfFile: reportCursorPath, encoding: .utf8)) ?? "0 0"
+      let text = try Self.cursorFile(reportCursorPath, what: "every report").map { String(decoding: $0, as: UTF8.self) } ?? "0 0"
       guard let position = JournalReader.Position(text: text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
         throw PluginSettingsError(
           "\(reportCursorPath) is not `inode offset head`: \(Self.shown(text)); remove it to deliver every report again")
@@ -676,6 +676,36 @@ public final class SinkDelivery: @unchecked Sendable {
   }
 
   /// Written to a new file, synced, and renamed over the old: a crash leaves one or the other.
+  /// A cursor file's bytes; nil when there is none (a new sink). One that is there but
+  /// cannot be read (another user's, a folder in its place) stops the start, as a damaged
+  /// one does: taken for a new sink's, it would send `what` again.
+  static func cursorFile(_ path: String, what: String) throws(PluginSettingsError) -> [UInt8]? {
+    var status = stat()
+    guard lstat(path, &status) == 0 || errno != ENOENT else { return nil }
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    guard descriptor >= 0 else {
+      throw PluginSettingsError("\(path) cannot be read: \(String(cString: strerror(errno))); make it vigild's, or remove it to deliver \(what) again")
+    }
+    defer { close(descriptor) }
+    guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+      throw PluginSettingsError("\(path) is not a file; remove it to deliver \(what) again")
+    }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+      if count < 0, errno == EINTR { continue }
+      guard count >= 0 else {
+        throw PluginSettingsError("\(path) cannot be read: \(String(cString: strerror(errno))); remove it to deliver \(what) again")
+      }
+      if count == 0 { break }
+      bytes += buffer[..<count]
+      // A cursor is a line: past a megabyte it is no cursor, and need not be read whole.
+      if bytes.count > 1 << 20 { break }
+    }
+    return bytes
+  }
+
   /// A damaged cursor's text as one line of the log shows it: its first 40 characters,
   /// quoted, with its line breaks and other controls escaped.
   static func shown(_ text: String) -> String {
