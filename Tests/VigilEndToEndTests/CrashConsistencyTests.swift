@@ -99,10 +99,11 @@ struct CrashConsistencyTests {
       var folders: Set<String> = []
       var pending: Set<Substring> = []
       var synced: Int?
+      // The call's result: `) = 21`, or, for a call resumed, padded (`<... openat resumed>)
+      // = 21` with many spaces before the `=`: missed, the folder's sync went unseen).
       func result(_ line: String) -> String? {
-        guard let equals = line.range(of: ") = ", options: .backwards) else { return nil }
-        let value = line[equals.upperBound...].prefix { $0.isNumber }
-        return value.isEmpty ? nil : String(value)
+        guard let match = line.matches(of: #/\)\s+=\s+(\d+)/#).last else { return nil }
+        return String(match.output.1)
       }
       for index in after.indices {
         let line = after[index]
