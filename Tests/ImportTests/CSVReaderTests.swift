@@ -231,15 +231,20 @@ struct CSVReaderTests {
     }
   }
 
+  /// A mapping that gives no `format:`: the file's name chooses the reader.
+  static func mappingWithoutFormat() throws -> Mapping {
+    try MappingLoader.load(
+      Array("mapping: any\nid: {column: A}\nfields:\n  occurred_at: B\n  type: {value: attack}\n".utf8), path: "m.yaml"
+    ).get()
+  }
+
   /// A workbook named by a pipe (`<(…)`, a FIFO) is refused for what it is — a pipe, with
   /// no end to read a zip archive from — not called damaged (audit 24).
   @Test func aWorkbookGivenAsAPipeIsRefusedSayingSo() throws {
     let directory = try TemporaryDirectory()
     let fifo = directory.path + "/book.xlsx"
     #expect(mkfifo(fifo, 0o600) == 0)
-    let byName = try MappingLoader.load(
-      Array("mapping: any\nid: {column: A}\nfields:\n  occurred_at: B\n  type: {value: attack}\n".utf8), path: "m.yaml"
-    ).get()
+    let byName = try Self.mappingWithoutFormat()
     #expect(
       throws: TableError(
         row: nil,
@@ -260,9 +265,7 @@ struct CSVReaderTests {
       Array("mapping: sheets\nformat: csv\nid: {column: A}\nfields:\n  occurred_at: B\n  type: {value: attack}\n".utf8),
       path: "m.yaml"
     ).get()
-    let byName = try MappingLoader.load(
-      Array("mapping: any\nid: {column: A}\nfields:\n  occurred_at: B\n  type: {value: attack}\n".utf8), path: "m.yaml"
-    ).get()
+    let byName = try Self.mappingWithoutFormat()
     #expect(
       throws: TableError(
         row: nil,

@@ -690,20 +690,11 @@ public final class SinkDelivery: @unchecked Sendable {
     guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
       throw PluginSettingsError("\(path) is not a file; remove it to deliver \(what) again")
     }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-      let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-      if count < 0, errno == EINTR { continue }
-      guard count >= 0 else {
-        throw PluginSettingsError("\(path) cannot be read: \(String(cString: strerror(errno))); remove it to deliver \(what) again")
-      }
-      if count == 0 { break }
-      bytes += buffer[..<count]
-      // A cursor is a line: past a megabyte it is no cursor, and need not be read whole.
-      if bytes.count > 1 << 20 { break }
+    do {
+      return [UInt8](try FileHandle(fileDescriptor: descriptor, closeOnDealloc: false).readToEnd() ?? Data())
+    } catch {
+      throw PluginSettingsError("\(path) cannot be read: \(error.localizedDescription); remove it to deliver \(what) again")
     }
-    return bytes
   }
 
   /// A damaged cursor's text as one line of the log shows it: its first 40 characters,
