@@ -226,12 +226,19 @@ struct AlertLogFollower {
     // same file, and skip those before it).
     var current = stat()
     if fstat(handle.fileDescriptor, &current) == 0, UInt64(current.st_size) < offset || !stillHoldsLastBytes() {
-      offset = 0
-      partial = []
-      lastBytes = []
-      try? handle.seek(toOffset: 0)
+      startOver()
     }
-    lines += try drain()
+    // The same look after the read: a cut and refill between the look above and the read
+    // (a stop, a busy machine) left the read taking the new bytes past the old offset for
+    // more of the old file. Then what it took is dropped, and the file read from its start.
+    let (offsetBefore, lastBefore) = (offset, lastBytes)
+    let drained = try drain()
+    if holds(lastBefore, before: offsetBefore) {
+      lines += drained
+    } else {
+      startOver()
+      lines += try drain()
+    }
     var status = stat()
     if stat(path, &status) == 0 {
       if UInt64(status.st_ino) != inode, FileHandle(forReadingAtPath: path) == nil {
@@ -275,10 +282,7 @@ struct AlertLogFollower {
         lines += try drain()
       } else if UInt64(status.st_size) < offset || !stillHoldsLastBytes() {
         // Truncated in place (copytruncate): start over.
-        offset = 0
-        partial = []
-        lastBytes = []
-        try? handle.seek(toOffset: 0)
+        startOver()
         lines += try drain()
       }
     }
@@ -339,12 +343,25 @@ struct AlertLogFollower {
 
   /// Whether the bytes just before `offset` are still the ones read there.
   private func stillHoldsLastBytes() -> Bool {
-    guard !lastBytes.isEmpty else { return true }
-    var bytes = [UInt8](repeating: 0, count: lastBytes.count)
+    holds(lastBytes, before: offset)
+  }
+
+  /// Whether `expected` is still what the file holds just before `end`.
+  private func holds(_ expected: [UInt8], before end: UInt64) -> Bool {
+    guard !expected.isEmpty else { return true }
+    var bytes = [UInt8](repeating: 0, count: expected.count)
     let count = bytes.withUnsafeMutableBytes {
-      pread(handle.fileDescriptor, $0.baseAddress, $0.count, off_t(offset) - off_t(lastBytes.count))
+      pread(handle.fileDescriptor, $0.baseAddress, $0.count, off_t(end) - off_t(expected.count))
     }
-    return count == lastBytes.count && bytes == lastBytes
+    return count == expected.count && bytes == expected
+  }
+
+  /// Reads the file again from its start.
+  private mutating func startOver() {
+    offset = 0
+    partial = []
+    lastBytes = []
+    try? handle.seek(toOffset: 0)
   }
 
   private static func inode(of descriptor: Int32) -> UInt64? {
