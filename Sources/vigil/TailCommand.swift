@@ -198,8 +198,8 @@ struct AlertLogFollower {
 
   /// What the previous file got since it was last read, in whole lines.
   private mutating func drainPrevious() -> [[UInt8]] {
-    guard var (file, partial) = previous, let data = try? InputFile.readToEnd(file.fileDescriptor) else { return [] }
-    partial += data
+    guard let (file, kept) = previous, let data = try? InputFile.readToEnd(file.fileDescriptor) else { return [] }
+    var partial = kept + data
     defer { previous = (file, partial) }
     guard let lastNewline = partial.lastIndex(of: UInt8(ascii: "\n")) else { return [] }
     let lines = partial[...lastNewline].split(separator: UInt8(ascii: "\n")).map(Array.init)

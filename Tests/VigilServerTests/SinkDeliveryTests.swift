@@ -169,7 +169,7 @@ struct SinkDeliveryTests {
     try FileManager.default.createDirectory(atPath: sinks, withIntermediateDirectories: true)
     let left = ["collecting.cursor.new.4242", "collecting.parked.new.7", "collecting.reports.cursor.new.1"]
     let kept = ["collecting.cursor.newer", "other.cursor.new.5", "collecting.cursor.new.x1"]
-    for name in left + kept { FileManager.default.createFile(atPath: sinks + "/" + name, contents: Data()) }
+    for name in left + kept { #expect(FileManager.default.createFile(atPath: sinks + "/" + name, contents: Data())) }
     _ = try writing.delivery(CollectingDestination())
     let names = Set(try FileManager.default.contentsOfDirectory(atPath: sinks))
     #expect(names.isDisjoint(with: left), "\(names)")
