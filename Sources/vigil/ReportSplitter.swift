@@ -1,8 +1,14 @@
 /// Splits `vigil submit`/`check` input into reports, as it streams in: NDJSON (one report
-/// per line), one JSON object (possibly spread over many lines), or a JSON array of them.
-/// Each value comes out as one line — the newlines between its tokens turned into spaces,
-/// which JSON allows — with the line it started on. The daemon does the validating: a
-/// line that is not JSON goes out as it is and comes back as `invalid_json`.
+/// per line), one JSON object (possibly spread over many lines) or several one after
+/// another, however each is laid out, or a JSON array of them. Each value comes out as one
+/// line — the newlines between its tokens turned into spaces, which JSON allows — with the
+/// line it started on. The daemon does the validating: a line that is not JSON goes out as
+/// it is and comes back as `invalid_json`.
+///
+/// A broken report costs only itself: a string cannot hold a raw newline, so one left open
+/// ends its report at the end of the line; and an object still open when a line begins
+/// with `{` in its first column was cut short there, as every JSON writer indents the inner
+/// lines of an object it spreads over many.
 ///
 /// This is framing only (a depth count outside strings), so it is written here: the JSON
 /// libraries at hand parse whole documents, not a 100 MB stream value by value.
@@ -10,7 +16,9 @@ struct ReportSplitter {
   private enum Mode {
     /// Before the first value is complete.
     case undecided
-    /// The first value fitted on its line: every non-blank line is one report (NDJSON).
+    /// The first value fitted on its line: every non-blank line is one report (NDJSON),
+    /// whatever else is on it; a value still open at the end of its line goes on to the
+    /// next lines, as in `.values`.
     case lines
     /// The first value spanned lines: values follow each other, however laid out.
     case values
@@ -25,6 +33,8 @@ struct ReportSplitter {
   private var depth = 0
   private var inString = false
   private var escaped = false
+  /// The next byte is the first of a line.
+  private var atLineStart = true
   /// Collecting something that is not an object or array (a bare word, a number…).
   private var scalar = false
   /// In `.array` mode: the line of its `[`, and whether its `]` came.
@@ -48,7 +58,8 @@ struct ReportSplitter {
         for held in Self.utf8ByteOrderMark.prefix(matched) { take(held, emit: emit) }
       }
       take(byte, emit: emit)
-      if byte == UInt8(ascii: "\n") { line += 1 }
+      atLineStart = byte == UInt8(ascii: "\n")
+      if atLineStart { line += 1 }
     }
   }
 
@@ -59,23 +70,21 @@ struct ReportSplitter {
       byteOrderMark = nil
       for held in Self.utf8ByteOrderMark.prefix(matched) { take(held, emit: emit) }
     }
-    if !value.isEmpty { emit(value, valueLine) }
+    if value.contains(where: { !Self.isSpace($0) }) { emit(value, valueLine) }
     value = []
     return mode == .array && !arrayClosed ? arrayLine : nil
   }
 
   private mutating func take(_ byte: UInt8, emit: ([UInt8], Int) -> Void) {
-    let newline = byte == UInt8(ascii: "\n")
+    if atLineStart, byte == UInt8(ascii: "{"), depth > 0, !value.isEmpty, !scalar {
+      // An object begun on an earlier line is still open: it was cut short.
+      complete(emit: emit, startedOnOneLine: false)
+    }
     if mode == .lines {
-      if newline {
-        if value.contains(where: { !Self.isSpace($0) }) { emit(value, valueLine) }
-        value = []
-      } else {
-        if value.isEmpty { valueLine = line }
-        if byte != UInt8(ascii: "\r") { value.append(byte) }
-      }
+      takeInLine(byte, emit: emit)
       return
     }
+    let newline = byte == UInt8(ascii: "\n")
     if value.isEmpty {
       // Between values.
       if Self.isSpace(byte) { return }
@@ -88,11 +97,7 @@ struct ReportSplitter {
         arrayLine = line
         return
       }
-      valueLine = line
-      scalar = byte != UInt8(ascii: "{") && byte != UInt8(ascii: "[")
-      depth = 0
-      inString = false
-      escaped = false
+      startValue(scalar: byte != UInt8(ascii: "{") && byte != UInt8(ascii: "["))
     }
     if inString {
       if newline {
@@ -100,14 +105,7 @@ struct ReportSplitter {
         complete(emit: emit, startedOnOneLine: true)
         return
       }
-      if escaped {
-        escaped = false
-      } else if byte == UInt8(ascii: "\\") {
-        escaped = true
-      } else if byte == UInt8(ascii: "\"") {
-        inString = false
-      }
-      value.append(byte)
+      takeInString(byte)
       return
     }
     if scalar {
@@ -121,14 +119,61 @@ struct ReportSplitter {
       if byte != UInt8(ascii: "\r") { value.append(byte) }
       return
     }
+    countDepth(byte)
+    value.append(Self.isSpace(byte) ? UInt8(ascii: " ") : byte)
+    if depth == 0 { complete(emit: emit, startedOnOneLine: valueLine == line) }
+  }
+
+  /// NDJSON: a line is one report, unless the value on it is still open at its end.
+  private mutating func takeInLine(_ byte: UInt8, emit: ([UInt8], Int) -> Void) {
+    if byte == UInt8(ascii: "\n") {
+      guard value.contains(where: { !Self.isSpace($0) }) else {
+        value = []
+        return
+      }
+      if depth > 0, !inString {
+        value.append(UInt8(ascii: " "))
+      } else {
+        complete(emit: emit, startedOnOneLine: true)
+      }
+      return
+    }
+    if value.isEmpty { startValue(scalar: false) }
+    if byte == UInt8(ascii: "\r") { return }
+    if inString {
+      takeInString(byte)
+      return
+    }
+    countDepth(byte)
+    value.append(byte)
+  }
+
+  private mutating func startValue(scalar: Bool) {
+    valueLine = line
+    self.scalar = scalar
+    depth = 0
+    inString = false
+    escaped = false
+  }
+
+  private mutating func takeInString(_ byte: UInt8) {
+    if escaped {
+      escaped = false
+    } else if byte == UInt8(ascii: "\\") {
+      escaped = true
+    } else if byte == UInt8(ascii: "\"") {
+      inString = false
+    }
+    value.append(byte)
+  }
+
+  private mutating func countDepth(_ byte: UInt8) {
     switch byte {
     case UInt8(ascii: "\""): inString = true
     case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
     case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
     default: break
     }
-    value.append(Self.isSpace(byte) ? UInt8(ascii: " ") : byte)
-    if depth == 0 { complete(emit: emit, startedOnOneLine: valueLine == line) }
   }
 
   private mutating func complete(emit: ([UInt8], Int) -> Void, startedOnOneLine: Bool) {
@@ -136,6 +181,7 @@ struct ReportSplitter {
     value = []
     scalar = false
     inString = false
+    depth = 0
     if mode == .undecided { mode = startedOnOneLine ? .lines : .values }
   }
 

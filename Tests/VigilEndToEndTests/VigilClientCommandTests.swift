@@ -75,6 +75,42 @@ struct VigilClientCommandTests {
       "\(cut.standardOutput)")
   }
 
+  /// The layout of the first report decides nothing: a one-line report may be followed by
+  /// one spread over lines. A report cut short costs only itself: an object still open when
+  /// a line begins with `{` is refused, and the next one read.
+  @Test func reportsAreReadHoweverEachIsLaidOutAndABrokenOneCostsOnlyItself() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    try Self.file(
+      daemon, "mixed.json",
+      Self.report("L-1") + "\n{\"id\": \"L-2\",\n  \"occurred_at\": \"2016-03-04\", \"type\": \"siege\"}\n")
+    let mixed = try Self.vigil(daemon, ["check", "mixed.json"])
+    #expect(mixed.status == 0, "\(mixed.standardOutput)")
+    #expect(mixed.standardOutput.contains("mixed.json:1: L-1: 2 alerts"), "\(mixed.standardOutput)")
+    #expect(mixed.standardOutput.contains("mixed.json:2: L-2: no alerts"), "\(mixed.standardOutput)")
+    let cutShort = #"{"id":"L-3","occurred_at":"2016-03-04","type":"attack""#
+    try Self.file(
+      daemon, "broken.ndjson",
+      [Self.report("L-4"), cutShort, Self.report("L-5"), #"{"id":"L-6","type":"att"#, Self.report("L-7")]
+        .joined(separator: "\n") + "\n")
+    let broken = try Self.vigil(daemon, ["check", "broken.ndjson"])
+    #expect(broken.status == 1)
+    let lines = broken.standardOutput.split(separator: "\n").map(String.init)
+    #expect(lines.filter { $0.contains("refused (invalid_json)") }.map { $0.prefix(16) } == ["broken.ndjson:2:", "broken.ndjson:4:"],
+      "\(broken.standardOutput)")
+    for (line, id) in [(1, "L-4"), (3, "L-5"), (5, "L-7")] {
+      #expect(lines.contains("broken.ndjson:\(line): \(id): 2 alerts"), "\(id): \(broken.standardOutput)")
+    }
+    // The same in reports spread over lines: the one whose `}` never comes is refused alone.
+    try Self.file(
+      daemon, "pretty.json",
+      "{\n  \"id\": \"L-8\",\n  \"occurred_at\": \"2016-03-04\",\n\n{\n  \"id\": \"L-9\",\n  \"occurred_at\": \"2016-03-04\",\n"
+        + "  \"type\": \"siege\"\n}\n")
+    let pretty = try Self.vigil(daemon, ["check", "pretty.json"])
+    #expect(pretty.standardOutput.contains("pretty.json:1: refused (invalid_json)"), "\(pretty.standardOutput)")
+    #expect(pretty.standardOutput.contains("pretty.json:5: L-9: no alerts"), "\(pretty.standardOutput)")
+    #expect(pretty.standardOutput.hasSuffix("2 reports: 1 checked, 1 refused; no alerts\n"), "\(pretty.standardOutput)")
+  }
+
   /// A UTF-8 file as Windows Notepad saves it starts with a byte-order mark: no part of the
   /// first report (it was refused as invalid JSON at byte 0), in NDJSON, an array or one object.
   @Test func aByteOrderMarkAtTheStartIsNoPartOfTheInput() throws {
