@@ -26,6 +26,33 @@ enum InputFile {
     }
   }
 
+  /// The compression a file's first bytes show (logrotate's `compress` makes gzip; its
+  /// `compresscmd` may make the others), or nil: a compressed log is no JSON lines, and
+  /// calling its first line altered would cry tampering over an intact log.
+  static func compression(of start: some Collection<UInt8>) -> String? {
+    let magics: [(String, [UInt8])] = [
+      ("gzip", [0x1F, 0x8B]), ("xz", [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]), ("zstd", [0x28, 0xB5, 0x2F, 0xFD]),
+      ("bzip2", Array("BZh".utf8)),
+    ]
+    return magics.first { start.starts(with: $0.1) }?.0
+  }
+
+  /// Refuses a compressed file, saying how to read it.
+  static func refuseCompressed(_ start: some Collection<UInt8>, path: String) throws(CommandFailure) {
+    guard let format = compression(of: start) else { return }
+    let tool = ["gzip": "gunzip", "xz": "unxz", "zstd": "unzstd", "bzip2": "bunzip2"][format] ?? format
+    throw CommandFailure(
+      status: 2, sentence: "cannot read \(path): it is compressed (\(format)); decompress it (`\(tool) -k \(path)`) and name that file")
+  }
+
+  /// Refuses the file open on `descriptor` if it is compressed (read at its start, the
+  /// descriptor's offset untouched).
+  static func refuseCompressed(_ descriptor: Int32, path: String) throws(CommandFailure) {
+    var start = [UInt8](repeating: 0, count: 6)
+    let got = start.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, 6, 0) }
+    try refuseCompressed(start.prefix(max(got, 0)), path: path)
+  }
+
   /// Why a read failed, as `strerror` says it ("Input/output error").
   struct ReadError: Error {
     let reason: String

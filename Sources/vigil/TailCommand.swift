@@ -40,11 +40,15 @@ struct Tail: ParsableCommand {
     let selector = AlertSelector(
       SubscriptionFilter(minimumPriority: minPriority.flatMap(Priority.init(rawValue:)), rules: rules))
     let printer = AlertPrinter(json: json, colours: isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
+    let awaited = follow && Self.awaitCreation(of: path)
     var follower = try Self.follower(path, unasked: unasked)
     // The last matching lines, read from the end back (into rotated files when the current
     // one holds too few), so a long log costs what is shown, not its size.
     var last: [[UInt8]]
-    if let shown = follower.skipToEnd() {
+    if awaited {
+      // A log made while we waited: every line of it is new.
+      last = try follower.readNew().filter { printer.selects($0, selector) }
+    } else if let shown = follower.skipToEnd() {
       last = try LogTail.lines(of: follower.descriptor, before: shown, named: path, wanted: n) { printer.selects($0, selector) }
     } else {
       // Not a file one can seek in (a pipe, a device): read from its start.
@@ -55,6 +59,7 @@ struct Tail: ParsableCommand {
       let older = "\(path).\(rotation)"
       let descriptor = try InputFile.open(older)
       defer { close(descriptor) }
+      try InputFile.refuseCompressed(descriptor, path: older)
       let size = lseek(descriptor, 0, SEEK_END)
       last = try LogTail.lines(of: descriptor, before: UInt64(max(size, 0)), named: older, wanted: n - last.count) {
         printer.selects($0, selector)
@@ -69,6 +74,15 @@ struct Tail: ParsableCommand {
       fflush(nil)
       Thread.sleep(forTimeInterval: 0.2)
     }
+  }
+
+  /// With `-f`, a log not made yet (vigild not started yet, or started with another
+  /// configuration) is waited for, as `tail -F` does, saying so once: true when it was.
+  private static func awaitCreation(of path: String) -> Bool {
+    guard access(path, F_OK) != 0, errno == ENOENT else { return false }
+    FileHandle.standardError.write(Data("vigil: \(path) does not exist yet; waiting for it to be created\n".utf8))
+    repeat { Thread.sleep(forTimeInterval: 0.2) } while access(path, F_OK) != 0
+    return true
   }
 
   /// Vigil's own records, which a `--rule` glob may be meant for.
@@ -140,6 +154,7 @@ struct AlertLogFollower {
     self.path = path
     handle = FileHandle(fileDescriptor: try InputFile.open(path), closeOnDealloc: true)
     inode = Self.inode(of: handle.fileDescriptor) ?? 0
+    try InputFile.refuseCompressed(handle.fileDescriptor, path: path)
   }
 
   var descriptor: Int32 { handle.fileDescriptor }

@@ -57,7 +57,7 @@ struct Verify: ParsableCommand {
         // show — records deleted from the log's end — cannot be told, which a chain that
         // holds must not hide.
         var notes: [String] = []
-        if head == nil, let damaged = try headDamage() {
+        if head == nil, let damaged = try headDamage(recordsVerified: verifier.records) {
           // Empty: a crash just after it was first made, or a power failure before the file
           // system kept its first write. Anything else is no crash's doing.
           guard damaged.isNote else { try fail(damaged.path, line: 1, damaged.problem) }
@@ -150,6 +150,7 @@ struct Verify: ParsableCommand {
       } else {
         data = try InputFile.contents(file)
       }
+      try InputFile.refuseCompressed(data.prefix(6), path: file)
       let recordsBefore = verifier.records
       var number = 0
       let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
@@ -434,10 +435,11 @@ struct Verify: ParsableCommand {
   }
 
   /// Why the configuration's `alerts.head`, which the files verified are compared with, is
-  /// there but is no head, or cannot be read; nil when it is a head, or is not there, or
+  /// there but is no head, or cannot be read, or is missing beside records; nil when it is a
+  /// head, or is missing beside no record, or
   /// these files are not the configured log's. `isNote`: said after the verdict (an empty
   /// head, which a crash can leave; one this user may not read), not a failure.
-  private func headDamage() throws -> (path: String, problem: String, isNote: Bool)? {
+  private func headDamage(recordsVerified: Int) throws -> (path: String, problem: String, isNote: Bool)? {
     var options = DaemonOptions()
     options.config = config
     guard let configuration = try? options.configuration() else { return nil }
@@ -452,6 +454,17 @@ struct Verify: ParsableCommand {
         path,
         "\(path) cannot be read (permission denied\(found ? "" : ": its folder may not be searched")), so records "
           + "deleted from the log's end cannot be told; run vigil verify as the daemon's user, or let this user read it",
+        true
+      )
+    }
+    if !found, errno == ENOENT, recordsVerified > 0 {
+      // vigild writes the head at every commit that writes records: one missing beside a
+      // log that holds some was removed (or the log was written with another state folder).
+      return (
+        path,
+        "alerts.head is missing: the records deleted from the log's end, which it shows, cannot be told (it was "
+          + "removed, the log was written with another state folder, or a crash came before it was first written; "
+          + "vigild writes it again at its next commit)",
         true
       )
     }

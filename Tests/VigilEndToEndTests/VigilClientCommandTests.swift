@@ -645,6 +645,58 @@ struct VigilClientCommandTests {
     #expect(eventually { Self.printedSeqs(seen.sofar()) == [1, 2, 3] }, "\(seen.sofar())")
   }
 
+  /// `tail -f` on a log not made yet (vigild not started yet) says so once and waits, as
+  /// `tail -F` does; the log's lines are all new when it comes.
+  @Test func tailFollowWaitsForALogNotMadeYet() throws {
+    let directory = try TemporaryDirectory()
+    let log = directory.path + "/later/alerts.jsonl"
+    let vigil = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil").path
+    let (follower, seen, said) = try Self.started(vigil, ["tail", "-f", "-n", "1", "--json", log])
+    defer {
+      kill(follower.processIdentifier, SIGKILL)
+      follower.waitUntilExit()
+    }
+    #expect(eventually { said.sofar().contains("\(log) does not exist yet; waiting for it to be created") }, "\(said.sofar())")
+    #expect(follower.isRunning)
+    try FileManager.default.createDirectory(atPath: directory.path + "/later", withIntermediateDirectories: true)
+    try (Self.tailRecord(1) + Self.tailRecord(2)).write(toFile: log, atomically: false, encoding: .utf8)
+    #expect(eventually { Self.printedSeqs(seen.sofar()) == [1, 2] }, "\(seen.sofar())")
+    let handle = try #require(FileHandle(forWritingAtPath: log))
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data(Self.tailRecord(3).utf8))
+    try handle.close()
+    #expect(eventually { Self.printedSeqs(seen.sofar()) == [1, 2, 3] }, "\(seen.sofar())")
+    #expect(said.sofar().components(separatedBy: "does not exist yet").count == 2, "said once: \(said.sofar())")
+    // Without -f, a missing log is an error, as before.
+    let once = try ChildProcess.run(vigil, ["tail", log + ".none"])
+    #expect(once.status == 2 && once.standardError.contains("No such file or directory"), "\(once.standardError)")
+  }
+
+  /// A log compressed by logrotate is no JSON lines: `verify` and `tail` say it is
+  /// compressed and how to read it (exit 2), never that its first line was altered.
+  @Test func aCompressedLogIsSaidToBeCompressed() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    _ = try daemon.exchange((1...2).map { Self.report("Z-\($0)") })
+    expectCleanStop(daemon)
+    let path = daemon.directory.path + "/" + Self.alertLog
+    let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { $0 + "\n" }
+    try lines.prefix(2).joined().write(toFile: path + ".1", atomically: false, encoding: .utf8)
+    try lines.dropFirst(2).joined().write(toFile: daemon.directory.path + "/newer.jsonl", atomically: false, encoding: .utf8)
+    let plain = try Self.offline(daemon, ["verify", Self.alertLog + ".1", "newer.jsonl"])
+    #expect(plain.status == 0, "\(plain.standardOutput)")
+    let gzip = try ChildProcess.run("/bin/gzip", ["-k", path + ".1"])
+    #expect(gzip.status == 0, "\(gzip.standardError)")
+    let compressed = try Self.offline(daemon, ["verify", Self.alertLog + ".1.gz", "newer.jsonl"])
+    #expect(compressed.status == 2, "\(compressed.standardOutput)")
+    #expect(!compressed.standardOutput.contains("altered"), "\(compressed.standardOutput)")
+    #expect(
+      compressed.standardError.contains(
+        "cannot read \(Self.alertLog).1.gz: it is compressed (gzip); decompress it (`gunzip -k \(Self.alertLog).1.gz`)"),
+      "\(compressed.standardError)")
+    let tail = try Self.offline(daemon, ["tail", Self.alertLog + ".1.gz"])
+    #expect(tail.status == 2 && tail.standardError.contains("it is compressed (gzip)"), "\(tail.standardError)")
+  }
+
   /// Two rotations between two of `tail -f`'s reads: the file rotated in between (now
   /// `.1`, the one followed now `.2`) is read whole before the new one, and nothing twice.
   @Test func tailFollowsTwoRotationsBetweenItsReads() throws {
@@ -1155,6 +1207,15 @@ struct VigilClientCommandTests {
     let restarted = try RunningDaemon(rules: DaemonEndToEndTests.rules, directory: daemon.directory)
     #expect(restarted.log().contains("alerts.head is there but is no head (its text was altered, or damaged)"), "\(restarted.log())")
     expectCleanStop(restarted)
+    // Removed, beside a log that holds records: a note too, never a silent "ok"; and
+    // vigild says it at start.
+    #expect(unlink(head) == 0)
+    let removed = try Self.offline(daemon, ["verify"])
+    #expect(removed.status == 0, "\(removed.standardOutput)")
+    #expect(removed.standardOutput.contains("note: alerts.head is missing: "), "\(removed.standardOutput)")
+    let headless = try RunningDaemon(rules: DaemonEndToEndTests.rules, directory: daemon.directory)
+    #expect(headless.log().contains("alerts.head is missing while the alert log holds records (its last, seq "), "\(headless.log())")
+    expectCleanStop(headless)
   }
 
   @Test func verifyAndTheDaemonTellAnEmptiedLogFromARotatedOne() throws {

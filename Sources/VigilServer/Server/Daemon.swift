@@ -114,7 +114,7 @@ public final class Daemon: Sendable {
     }
     if let note = alertLog.linesAfterLastRecordNote { log(.warning(note)) }
     if let note = alertLog.wentOnFromRotated { log(DaemonEvent(.notice, note)) }
-    if let damaged = alertLog.headDamaged { log(.warning(damaged)) }
+    if let damaged = alertLog.headDamaged ?? alertLog.headMissing { log(.warning(damaged)) }
     if let behind = alertLog.endBehindHead {
       let line = "\(alertLog.path): \(behind.description)"
       log(behind.isError ? .error(line) : .warning(line))

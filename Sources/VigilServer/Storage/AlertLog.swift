@@ -93,6 +93,14 @@ public final class AlertLog {
     } else {
       linesAfterLastRecord = 0
     }
+    // Records and no head at all: vigild writes one at every commit that writes records,
+    // so it was removed (or the log was written with another state folder). Going on from
+    // the log is all there is to do; doing it silently would hide what the head shows.
+    headMissing =
+      kept == nil && headDamaged == nil && logged != nil
+      ? "\(headPath) is missing while the alert log holds records (its last, seq \(logged?.seq ?? 0)): it was removed, "
+        + "the log was written with another state folder, or a crash came before it was first written; seq and the chain go on from the log's last record, and "
+        + "records deleted from its end cannot be told; it is written anew at the first commit" : nil
     // Empty (just rotated): the newest rotated file there is (`.1`, or an older one when
     // `.1` was removed) holds the chain's last record.
     let rotated: (seq: UInt64, hash: String)?
@@ -140,6 +148,9 @@ public final class AlertLog {
     lastSeq = max(head?.seq ?? 0, seqAfterLastRecord)
     lastHash = head?.hash ?? AlertChain.genesis
   }
+
+  /// Said at start when `alerts.head` is not there while the log holds records.
+  public let headMissing: String?
 
   /// Said at start when `alerts.head` is there but is no head (emptied, a folder, its text
   /// altered): the daemon goes on from the log, and says what that costs.
