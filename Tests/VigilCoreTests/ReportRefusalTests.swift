@@ -157,6 +157,16 @@ struct ReportRefusalTests {
     Refusal(
       reportLine(#""trade":{"value_usd":-0.01}"#), field: "trade.value_usd",
       "trade.value_usd: expected a number ≥ 0, got -0.01"),
+    // In range once rounded to a Double, not as written.
+    Refusal(
+      reportLine(#""location":{"lat":90.0000000000000000001,"lon":0}"#), field: "location.lat",
+      "location.lat: expected a number in [-90, 90], got 90.0000000000000000001"),
+    Refusal(
+      reportLine(#""location":{"lat":0,"lon":-18000000000000000000001e-20}"#), field: "location.lon",
+      "location.lon: expected a number in [-180, 180], got -18000000000000000000001e-20"),
+    Refusal(
+      reportLine(#""trade":{"value_usd":-1e-400}"#), field: "trade.value_usd",
+      "trade.value_usd: expected a number ≥ 0, got -1e-400"),
     // Booleans
     Refusal(
       reportLine(#""location":{"populated":"yes"}"#), field: "location.populated",
@@ -227,6 +237,17 @@ struct ReportRefusalTests {
     // An array of an enum given as something else carries them too.
     let notAnArray = try #require(refusalOf(reportLine(#""detention":{"victims":"child"}"#)))
     #expect(notAnArray.allowedValues == ["woman", "child", "elderly", "sick_wounded", "un_staff", "aid_worker", "journalist"])
+  }
+
+  /// Every spelling of a bound, or of a number rounding to it from inside, is in range.
+  @Test(arguments: [
+    #""location":{"lat":90,"lon":-180}"#, #""location":{"lat":-90.000,"lon":1.8e2}"#,
+    #""location":{"lat":900e-1,"lon":-0.18E3}"#, #""location":{"lat":89.99999999999999999999,"lon":179.999999999999999999}"#,
+    #""location":{"lat":-0,"lon":0.0}"#, #""trade":{"value_usd":0}"#, #""trade":{"value_usd":-0.0e5}"#,
+    #""trade":{"value_usd":1e-400}"#,
+  ])
+  func numbersOnTheirBoundsAreInRange(fields: String) {
+    #expect(refusalOf(reportLine(fields)) == nil, "\(fields): \(refusalOf(reportLine(fields))?.message ?? "")")
   }
 
   static let timestamps: [(String, Bool)] = [

@@ -1,6 +1,7 @@
 /// What a JSON number's text says exactly, where its `Double` has been rounded: whether
-/// it is a whole number. `1e-400` becomes 0 as a `Double` and `10000000.0000000001`
-/// becomes 10,000,000, yet neither is whole; `100e-2` and `1.50e1` are.
+/// it is a whole number, and how it compares with a whole bound. `1e-400` becomes 0 as a
+/// `Double` and `10000000.0000000001` becomes 10,000,000, yet neither is whole; `100e-2`
+/// and `1.50e1` are.
 public enum JSONNumberText {
   /// Whether the number written (valid JSON number text) is a whole number.
   public static func isWhole(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -34,6 +35,62 @@ public enum JSONNumberText {
     let exponent = Self.exponent(text, from: index, limit: 1_000_000_000)
     // The digits without their trailing zeros, times ten to this power.
     return exponent - fractionDigits + trailingZeros >= 0
+  }
+
+  /// How the number written compares with the whole number `bound`, exactly: -1 below it,
+  /// 0 equal, 1 above. A `Double` rounds `90.0000000000000000001` to 90 and `-1e-400` to
+  /// -0, inside [-90, 90] and ≥ 0 as read, outside as written.
+  public static func compare(_ text: UnsafeBufferPointer<UInt8>, to bound: Int) -> Int {
+    var index = 0
+    let negative = index < text.count && text[index] == UInt8(ascii: "-")
+    if negative { index += 1 }
+    // The significant digits, and the power of ten just above the first: 0.d₁d₂… × 10^power.
+    var digits: [UInt8] = []
+    var integerDigits = 0
+    var leadingZeros = 0
+    var inFraction = false
+    while index < text.count {
+      let byte = text[index]
+      if byte == UInt8(ascii: ".") {
+        inFraction = true
+      } else if byte &- UInt8(ascii: "0") < 10 {
+        if !inFraction { integerDigits += 1 }
+        if digits.isEmpty, byte == UInt8(ascii: "0") { leadingZeros += 1 } else { digits.append(byte) }
+      } else {
+        break
+      }
+      index += 1
+    }
+    while digits.last == UInt8(ascii: "0") { digits.removeLast() }
+    let boundSign = bound.signum()
+    guard !digits.isEmpty else { return -boundSign }  // zero, whatever its sign
+    let sign = negative ? -1 : 1
+    if sign != boundSign { return sign > boundSign ? 1 : -1 }
+    var boundDigits = Array(String(bound.magnitude).utf8)
+    let boundPower = boundDigits.count
+    while boundDigits.last == UInt8(ascii: "0") { boundDigits.removeLast() }
+    let power = exponent(text, from: index, limit: 1_000_000_000) + integerDigits - leadingZeros
+    let magnitude: Int
+    if power != boundPower {
+      magnitude = power > boundPower ? 1 : -1
+    } else if digits == boundDigits {
+      magnitude = 0
+    } else {
+      magnitude = digits.lexicographicallyPrecedes(boundDigits) ? -1 : 1
+    }
+    return sign * magnitude
+  }
+
+  /// Whether the number written lies in `range` exactly, given `value`, its `Double`: the
+  /// text is looked at only when the `Double` sits on a whole bound, where rounding may
+  /// have brought it in from outside.
+  public static func value(
+    _ value: Double, writtenAs text: UnsafeBufferPointer<UInt8>, liesIn range: ClosedRange<Double>
+  ) -> Bool {
+    guard range.contains(value) else { return false }
+    if value == range.lowerBound, let whole = Int(exactly: range.lowerBound), compare(text, to: whole) < 0 { return false }
+    if value == range.upperBound, let whole = Int(exactly: range.upperBound), compare(text, to: whole) > 0 { return false }
+    return true
   }
 
   /// Appends the number's exact value in one form for all its spellings: its sign (none

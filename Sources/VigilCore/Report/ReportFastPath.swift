@@ -394,9 +394,12 @@ package struct ReportFastPath {
     guard cursor.index < cursor.bytes.count else { throw GiveUp() }
     let byte = cursor.bytes[cursor.index]
     guard byte == UInt8(ascii: "-") || byte &- UInt8(ascii: "0") < 10 else { throw GiveUp() }
+    let start = cursor.index
     let value: Double
     do { value = try cursor.scanNumber() } catch { throw GiveUp() }
-    guard range.contains(value) else { throw GiveUp() }
+    // In the range as written, not only once rounded (`90.0000000000000000001`, `-1e-400`).
+    guard JSONNumberText.value(value, writtenAs: UnsafeBufferPointer(rebasing: cursor.bytes[start..<cursor.index]), liesIn: range)
+    else { throw GiveUp() }
     return value
   }
 

@@ -496,7 +496,11 @@ private struct ReportDecoder {
     -> Double
   {
     let node = nodes[index]
-    guard node.kind == .number, range.contains(node.number) else { throw mismatch(index, path, expected) }
+    guard node.kind == .number,
+      // In the range as written, not only once rounded (`90.0000000000000000001`, `-1e-400`).
+      JSONNumberText.value(
+        node.number, writtenAs: UnsafeBufferPointer(rebasing: bytes[node.startOffset..<node.endOffset]), liesIn: range)
+    else { throw mismatch(index, path, expected) }
     return node.number
   }
 
