@@ -132,6 +132,48 @@ struct DaemonStreamsAndLimitsTests {
     #expect(daemon.log().contains("dropped a subscriber that fell behind"))
   }
 
+  /// Many clients pipelining at once, each reading its answers: one that connects after
+  /// them is answered while they are still being served, not once they are done. (NIO took
+  /// 4 connections a turn of the loop, and read each busy one 4 times a turn: 60 such
+  /// clients were taken over 15 s, and `vigil status` after them waited for them all.)
+  /// Checked by order, never by time: how many of the busy clients had all their answers
+  /// when the newcomer's came.
+  @Test func aClientArrivingAmongManyBusyOnesIsServedAmongThem() throws {
+    let daemon = try Self.daemon(config: "")
+    let script = """
+      import json, socket, sys, threading
+      path, clients, pings = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+      done = [False] * clients
+      def drain(s, i):
+          left = pings
+          while left > 0:
+              chunk = s.recv(1 << 16)
+              if not chunk: break
+              left -= chunk.count(b"\\n")
+          done[i] = left <= 0
+      busy, readers = [], []
+      for i in range(clients):
+          s = socket.socket(socket.AF_UNIX); s.connect(path); busy.append(s)
+          t = threading.Thread(target=drain, args=(s, i)); t.start(); readers.append(t)
+      for s in busy: threading.Thread(target=s.sendall, args=(b'{"op":"ping"}\\n' * pings,)).start()
+      newcomer = socket.socket(socket.AF_UNIX); newcomer.connect(path)
+      newcomer.sendall(b'{"op":"ping"}\\n')
+      answer = newcomer.makefile("rb").readline()
+      finished = sum(done)
+      for t in readers: t.join()
+      print(json.dumps({"answer": answer.decode().strip(), "finished_first": finished, "all_answered": all(done)}))
+      """
+    let clients = 40
+    let run = try ChildProcess.run("/usr/bin/python3", ["-c", script, daemon.socketPath, "\(clients)", "8000"])
+    let outcome = Self.json(run.standardOutput)
+    #expect(run.status == 0, "\(run.standardError)")
+    #expect(Self.json(outcome["answer"] as? String)["op"] as? String == "pong", "\(run.standardOutput)")
+    #expect(outcome["all_answered"] as? Bool == true, "\(run.standardOutput)")
+    // Served among them: most were still being answered when its answer came.
+    #expect((outcome["finished_first"] as? Int ?? clients) < clients / 8, "\(run.standardOutput)")
+    expectCleanStop(daemon)
+  }
+
   /// One commit may answer many requests at once, more bytes than `max_pending_bytes`: a
   /// client that reads them is not dropped for answers it has not yet been offered.
   @Test func aClientThatReadsIsNotClosedWhenOneCommitsAnswersExceedTheLimit() throws {

@@ -232,9 +232,17 @@ public final class Daemon: Sendable {
     let limits = configuration.limits
     let bootstrap = ServerBootstrap(group: connectionLoops)
       .serverChannelOption(ChannelOptions.backlog, value: 256)
+      // Every connection waiting is taken at each turn of the loop. NIO's default is 4 a
+      // turn, and a turn that answers many busy connections' pipelined requests is long: 60
+      // clients flooding at once were taken over 15 s, and one coming after them (a
+      // `vigil status`, a health check) waited for all of them before its first answer.
+      .serverChannelOption(ChannelOptions.maxMessagesPerRead, value: 256)
       // No connection is accepted before the first record is written (below).
       .serverChannelOption(ChannelOptions.autoRead, value: false)
       .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+      // One read (up to 64 KB) of each busy connection a turn, not NIO's 4: a turn's length
+      // is what any request waits behind, and it grows with the connections busy.
+      .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 1)
       .childChannelInitializer { channel in
         let handler = ConnectionHandler(responder: responder)
         let count = connections.add(channel, handler)
