@@ -24,16 +24,23 @@ struct WebhookChatTemplate: Equatable {
       let afterOpen = rest.index(after: open)
       // A word: a letter, then letters, digits, `_`, `-` or `.` (`{report-id}`, `{seq2}`
       // are typos to refuse too, not text to send).
-      let name = rest[afterOpen...].prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }
-      let close = name.endIndex
-      guard name.first?.isLetter == true, close < rest.endIndex, rest[close] == "}" else {
+      // Words and the spaces between them are a typo too (`{ message }`, `{report id}`).
+      let braced = rest[afterOpen...].prefix {
+        $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." || $0 == " " || $0 == "\t"
+      }
+      let close = braced.endIndex
+      let words = braced.split(whereSeparator: { $0 == " " || $0 == "\t" })
+      guard words.first?.first?.isLetter == true, close < rest.endIndex, rest[close] == "}" else {
         literal.append("{")
         rest = rest[afterOpen...]
         continue
       }
-      guard Self.placeholders.contains(String(name)) else {
+      let name = words.count == 1 ? words[0] : braced
+      guard words.count == 1, name.count == braced.count, Self.placeholders.contains(String(name)) else {
+        let meant = words.joined(separator: "_")
+        let hint = Self.placeholders.contains(meant) ? ": write {\(meant)}, without spaces" : ""
         throw PluginSettingsError(
-          "text: {\(name)} is not a placeholder (known: \(Self.placeholders.map { "{\($0)}" }.joined(separator: " ")))")
+          "text: {\(braced)} is not a placeholder\(hint) (known: \(Self.placeholders.map { "{\($0)}" }.joined(separator: " ")))")
       }
       if !literal.isEmpty { parts.append(.literal(literal)) }
       literal = ""
@@ -72,7 +79,9 @@ struct WebhookChatTemplate: Equatable {
   /// a Markdown heading, list or link definition. The template's own words are left as
   /// written: they are the operator's.
   static func inert(_ text: String) -> String {
-    guard text.unicodeScalars.contains(where: { "&<>@]".unicodeScalars.contains($0) || isLineBreaking($0) }) else {
+    guard
+      text.unicodeScalars.contains(where: { "&<>@]".unicodeScalars.contains($0) || isLineBreaking($0) || isBidiControl($0) })
+    else {
       return text
     }
     var out = String.UnicodeScalarView()
@@ -90,10 +99,19 @@ struct WebhookChatTemplate: Equatable {
         out.append(scalar)
         if index + 1 < scalars.count, scalars[index + 1] == "(" || scalars[index + 1] == "[" { out.append("\u{2060}") }
       case _ where isLineBreaking(scalar): out.append(" ")
+      // An override or isolate from a report would turn the rest of the message, the
+      // template's words and the basis among them, around it: shown as `␣`, as `vigil` and
+      // the console show it.
+      case _ where isBidiControl(scalar): out.append("\u{2423}")
       default: out.append(scalar)
       }
     }
     return String(out)
+  }
+
+  /// A bidirectional embedding, override or isolate (U+202A–202E, U+2066–2069).
+  private static func isBidiControl(_ scalar: Unicode.Scalar) -> Bool {
+    (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
   }
 
   /// A control character (C0, DEL, C1) or a line or paragraph separator.

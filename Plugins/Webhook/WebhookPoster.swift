@@ -153,9 +153,18 @@ final class WebhookPoster: Sendable {
     if let clientError = error as? HTTPClientError, clientError == .remoteConnectionClosed {
       return Failure(description: "the webhook at \(receiver) closed the connection without answering")
     }
+    // An answer begun and cut short: llhttp's `invalidEOFState`, which it calls "stream
+    // ended at an unexpected time", is no answer in another protocol.
+    if String(reflecting: type(of: error)).contains("HTTPParserError"), "\(error)".contains("stream ended") {
+      return Failure(description: "the webhook at \(receiver) closed the connection in the middle of its answer")
+    }
     // The answer did not parse as HTTP (llhttp's words: "invalid constant string").
     if String(reflecting: type(of: error)).contains("HTTPParserError") {
       return Failure(description: "the webhook at \(receiver) answered with something that is not HTTP (\(error))")
+    }
+    // A header the client will not send: never quoted, as its value may be a token.
+    if let clientError = error as? HTTPClientError, "\(clientError)".contains("invalidHeaderField") {
+      return Failure(description: "a header of the headers setting cannot be sent to the webhook at \(receiver)")
     }
     return Failure(description: "cannot reach the webhook at \(receiver): \(Self.systemReason(error))")
   }

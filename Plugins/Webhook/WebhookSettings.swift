@@ -181,8 +181,12 @@ struct WebhookSettings {
       guard !reservedHeaders.contains(pair.key.lowercased()) else {
         throw PluginSettingsError("headers: \(pair.key) is set by Vigil on every request and cannot be replaced")
       }
-      guard case .scalar(let value) = pair.value, !value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) else {
-        throw PluginSettingsError("headers: \(pair.key) must have one value on one line")
+      // A control character (but a tab) is no part of a header's value (RFC 9110 §5.5):
+      // the HTTP client refuses to send one, and would at every delivery.
+      guard case .scalar(let value) = pair.value,
+        !value.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F })
+      else {
+        throw PluginSettingsError("headers: \(pair.key) must have one value on one line, without control characters")
       }
       headers.append((pair.key, value))
     }

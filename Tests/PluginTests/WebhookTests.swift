@@ -82,6 +82,18 @@ struct WebhookTests {
       [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("format", "chat"), ("text", "{seq2}")],
       "text: {seq2} is not a placeholder"
     ),
+    (
+      [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("format", "chat"), ("text", "[{ priority }]")],
+      "text: { priority } is not a placeholder: write {priority}, without spaces"
+    ),
+    (
+      [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("format", "chat"), ("text", "({report id})")],
+      "text: {report id} is not a placeholder: write {report_id}, without spaces"
+    ),
+    (
+      [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("format", "chat"), ("text", "{see below}")],
+      "text: {see below} is not a placeholder (known:"
+    ),
     ([("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("text", "{message}")], "set format: chat"),
     (
       [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("secret", "x")],
@@ -109,9 +121,14 @@ struct WebhookTests {
     #expect(Self.problem(Self.settings(base, headers: [("Bad Name", "x")])) == "headers: Bad Name is not a header name")
     // A line break in a value, however written (Swift's "\r\n" is one Character, neither
     // "\r" nor "\n"): refused at start, not failed at every delivery.
-    for value in ["v\r\nX-Injected: 1", "v\nX", "v\rX"] {
-      #expect(Self.problem(Self.settings(base, headers: [("X-A", value)])) == "headers: X-A must have one value on one line")
+    // Other control characters too (the HTTP client refused them at every delivery, and
+    // its error quoted the value, a token perhaps); a tab and non-ASCII letters are fine.
+    for value in ["v\r\nX-Injected: 1", "v\nX", "v\rX", "Bearer 6f1c9a\u{01}", "a\0b", "a\u{7F}b"] {
+      #expect(
+        Self.problem(Self.settings(base, headers: [("X-A", value)]))
+          == "headers: X-A must have one value on one line, without control characters")
     }
+    #expect(Self.problem(Self.settings(base, headers: [("X-A", "a\tb é")])) == nil)
     #expect(Self.problem(.mapping([.init(key: "url", value: .sequence([]))])) == "url must be a single value")
     #expect(Self.problem(.scalar("")) == "the settings must be a mapping with url and secret_file")
   }
@@ -225,6 +242,10 @@ struct WebhookTests {
     #expect(
       WebhookChatTemplate.inert("Darayya\n:rotating_light: [critical] x\r\n# all clear\u{2028}[OCHA][1]\u{85}[1]: https://evil\t.")
         == "Darayya :rotating_light: [critical] x  # all clear [OCHA]\u{2060}[1] [1]: https://evil .")
+    // An override or isolate cannot turn the rest of the message around.
+    #expect(WebhookChatTemplate.inert("Air Force\u{202E} \u{2066}x\u{2069}\u{202A}") == "Air Force\u{2423} \u{2423}x\u{2423}\u{2423}")
+    // Braces that hold no word stay text.
+    #expect(try WebhookChatTemplate("{} { } {\"a\": 1} {1x}").render(line: "{}", seq: 1, node: "n") == "{} { } {\"a\": 1} {1x}")
   }
 
   @Test func aChatBodyIsTextJSONWithOneLinePerRecord() throws {
@@ -264,6 +285,10 @@ struct WebhookTests {
     #expect(verdict(408, nil) == .retry(reason: "the webhook at h:1 answered HTTP 408: no thanks", after: nil))
     #expect(verdict(400, nil) == .refused(reason: "HTTP 400: no thanks"))
     #expect(verdict(404, "5") == .refused(reason: "HTTP 404: no thanks"))
+    // Its lines joined; an escape sequence shown for what it is, not as a space.
+    #expect(
+      WebhookVerdict.of(status: 400, retryAfter: nil, body: Array("unknown rule\nsecond \u{1B}[31mred".utf8), receiver: "h:1")
+        == .refused(reason: "HTTP 400: unknown rule second \u{FFFD}[31mred"))
     #expect(verdict(301, nil) == .refused(reason: "HTTP 301: no thanks (a redirect, which is not followed: set url to the address it points at)"))
     let long = WebhookVerdict.of(
       status: 422, retryAfter: nil, body: Array(repeating: UInt8(ascii: "x"), count: 500), receiver: "h")
