@@ -30,9 +30,10 @@ struct PostgresConnector: Sendable {
       configuration = .init(
         host: host, port: port, username: credentials.user, password: password, database: settings.database,
         tls: try tls())
-    case .unixSocket(let path):
+    case .unixSocket:
       configuration = .init(
-        unixSocketPath: path, username: credentials.user, password: password, database: settings.database)
+        unixSocketPath: settings.socketFile ?? "", username: credentials.user, password: password,
+        database: settings.database)
     }
     configuration.options.connectTimeout = .milliseconds(Int64(settings.connectTimeout * 1000))
     let connection: PostgresConnection

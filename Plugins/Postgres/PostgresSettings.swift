@@ -18,8 +18,9 @@ import VigilCore
 public struct PostgresSettings: Sendable, Equatable {
   public enum Endpoint: Sendable, Equatable {
     case tcp(host: String, port: Int)
-    /// The socket file itself (`<directory>/.s.PGSQL.<port>` when a directory is given).
-    case unixSocket(path: String)
+    /// A Unix socket: `path` as given, a folder that holds `.s.PGSQL.<port>` or the socket
+    /// file itself, told apart at each connection (`socketFile`).
+    case unixSocket(path: String, port: Int)
   }
 
   /// libpq's `sslmode`, the four that mean something here.
@@ -99,11 +100,22 @@ public struct PostgresSettings: Sendable, Equatable {
     guard case .mapping(let members) = settings else {
       throw PluginSettingsError("the settings must be a mapping with at least user (and host or socket, database)")
     }
+    // Every problem is said at once: each setting is read on its own, and one that is
+    // wrong leaves its default for the checks after it.
+    var problems: [PluginSettingsError] = []
+    func attempt<T>(_ fallback: T, _ read: () throws(PluginSettingsError) -> T) -> T {
+      do throws(PluginSettingsError) { return try read() } catch {
+        problems.append(error)
+        return fallback
+      }
+    }
     var values: [String: ConfigurationValue] = [:]
     for member in members {
       guard Self.keys.contains(member.key) else {
-        throw PluginSettingsError(
-          "unknown setting \(member.key) (known: \(Self.keys.joined(separator: ", ")), and min_priority, rules, tags)")
+        problems.append(
+          PluginSettingsError(
+            "unknown setting \(member.key) (known: \(Self.keys.joined(separator: ", ")), and min_priority, rules, tags)"))
+        continue
       }
       values[member.key] = member.value
     }
@@ -115,74 +127,89 @@ public struct PostgresSettings: Sendable, Equatable {
       default: throw PluginSettingsError("\(key) must be a single value, not a list or a mapping")
       }
     }
-    let port: Int
-    if let given = try text("port") {
+    let port = attempt(5432) { () throws(PluginSettingsError) -> Int in
+      guard let given = try text("port") else { return 5432 }
       guard let number = SettingNumber.whole(given), (1...65535).contains(number) else {
         throw PluginSettingsError("port must be a TCP port from 1 to 65535, got \(given)")
       }
-      port = number
-    } else {
-      port = 5432
+      return number
     }
-    switch (try text("host"), try text("socket")) {
-    case (.some, .some):
-      throw PluginSettingsError("give host (TCP) or socket (a Unix socket), not both")
-    case (.some(let host), nil):
-      endpoint = .tcp(host: host, port: port)
-    case (nil, let socket):
-      // libpq's habit: a directory holds .s.PGSQL.<port>. Debian's server puts it here.
-      let path = socket ?? "/var/run/postgresql"
-      var isDirectory: ObjCBool = false
-      let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-      endpoint = .unixSocket(path: (exists && isDirectory.boolValue) || socket == nil ? path + "/.s.PGSQL.\(port)" : path)
-    }
-    var fileProblem: PluginSettingsError?
-    writer = try Self.credentials(
-      user: try text("user"), passwordFile: try text("password_file"), passwordVariable: try text("password_env"),
-      where: "", fileProblem: &fileProblem)
-    database = try text("database") ?? writer.user
-    switch values["owner"] {
-    case nil: owner = nil
-    case .mapping(let ownerMembers):
-      var ownerValues: [String: String] = [:]
-      for member in ownerMembers {
-        guard ["user", "password_file", "password_env"].contains(member.key), case .scalar(let value) = member.value,
-          !value.isEmpty
-        else {
-          throw PluginSettingsError("owner takes user, password_file and password_env (non-empty strings); got \(member.key)")
+    let endpoint = attempt(Endpoint.unixSocket(path: "/var/run/postgresql", port: port)) { () throws(PluginSettingsError) -> Endpoint in
+      switch (try text("host"), try text("socket")) {
+      case (.some, .some):
+        throw PluginSettingsError("give host (TCP) or socket (a Unix socket), not both")
+      case (.some(let host), nil):
+        // libpq's spellings that are no host name, which would fail at every connection.
+        if host.hasPrefix("/") {
+          throw PluginSettingsError("host \(host) is a path: a Unix socket (or its folder) is given as socket")
         }
-        ownerValues[member.key] = value
+        let parts = host.split(separator: ":", omittingEmptySubsequences: false)
+        if parts.count == 2, let given = parts.last, !given.isEmpty, given.allSatisfy(\.isASCII), given.allSatisfy(\.isNumber) {
+          throw PluginSettingsError("host \(host) holds a port: give the host alone and port: \(given)")
+        }
+        return .tcp(host: host, port: port)
+      case (nil, let socket):
+        // libpq's habit: a directory holds .s.PGSQL.<port>. Debian's server puts it here.
+        return .unixSocket(path: socket ?? "/var/run/postgresql", port: port)
       }
-      owner = try Self.credentials(
-        user: ownerValues["user"], passwordFile: ownerValues["password_file"],
-        passwordVariable: ownerValues["password_env"], where: "owner.", fileProblem: &fileProblem)
-    default:
-      throw PluginSettingsError("owner must be a mapping: {user: vigil_owner, password_file: /path}")
     }
-    let tlsWord = try text("tls") ?? "prefer"
-    guard let mode = TLSMode(rawValue: tlsWord) else {
-      throw PluginSettingsError(
-        "tls must be one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", ")), got \(tlsWord)")
+    var fileProblems: [PluginSettingsError] = []
+    let nobody = Credentials(user: "", passwordFile: nil, passwordVariable: nil)
+    let writer = attempt(nobody) { () throws(PluginSettingsError) -> Credentials in
+      try Self.credentials(
+        user: try text("user"), passwordFile: try text("password_file"), passwordVariable: try text("password_env"),
+        where: "", fileProblems: &fileProblems)
+    }
+    self.endpoint = endpoint
+    self.writer = writer
+    database = attempt(writer.user) { () throws(PluginSettingsError) -> String in try text("database") ?? writer.user }
+    owner = attempt(nil) { () throws(PluginSettingsError) -> Credentials? in
+      switch values["owner"] {
+      case nil: return nil
+      case .mapping(let ownerMembers):
+        var ownerValues: [String: String] = [:]
+        for member in ownerMembers {
+          guard ["user", "password_file", "password_env"].contains(member.key), case .scalar(let value) = member.value,
+            !value.isEmpty
+          else {
+            throw PluginSettingsError("owner takes user, password_file and password_env (non-empty strings); got \(member.key)")
+          }
+          ownerValues[member.key] = value
+        }
+        return try Self.credentials(
+          user: ownerValues["user"], passwordFile: ownerValues["password_file"],
+          passwordVariable: ownerValues["password_env"], where: "owner.", fileProblems: &fileProblems)
+      default:
+        throw PluginSettingsError("owner must be a mapping: {user: vigil_owner, password_file: /path}")
+      }
+    }
+    let mode = attempt(TLSMode.prefer) { () throws(PluginSettingsError) -> TLSMode in
+      let tlsWord = try text("tls") ?? "prefer"
+      guard let mode = TLSMode(rawValue: tlsWord) else {
+        throw PluginSettingsError(
+          "tls must be one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", ")), got \(tlsWord)")
+      }
+      return mode
     }
     tls = mode
-    // A Unix socket carries no TLS: asking for it there is a slip, not a setting to ignore.
-    // Said by what was written, so that it stands at that setting: a `tls_ca_file` alone is
-    // not blamed on a `tls: prefer` the file never gave.
-    if case .unixSocket = endpoint, mode == .require || mode == .verifyFull || values["tls_ca_file"] != nil {
-      let carried = "for TLS, which a Unix socket does not carry; connect by host for TLS"
-      let message =
-        switch (mode == .require || mode == .verifyFull, values["tls_ca_file"] != nil) {
-        case (true, true): "tls: \(mode.rawValue) and tls_ca_file ask \(carried), or leave them out"
-        case (true, false): "tls: \(mode.rawValue) asks \(carried), or leave it out"
-        default: "tls_ca_file asks \(carried), or leave it out"
-        }
-      throw PluginSettingsError(message)
-    }
-    tlsCAFile = try text("tls_ca_file")
-    if let tlsCAFile {
+    tlsCAFile = attempt(nil) { () throws(PluginSettingsError) -> String? in
+      // A Unix socket carries no TLS: asking for it there is a slip, not a setting to
+      // ignore. Said by what was written, so that it stands at that setting: a
+      // `tls_ca_file` alone is not blamed on a `tls: prefer` the file never gave.
+      if case .unixSocket = endpoint, mode == .require || mode == .verifyFull || values["tls_ca_file"] != nil {
+        let carried = "for TLS, which a Unix socket does not carry; connect by host for TLS"
+        let message =
+          switch (mode == .require || mode == .verifyFull, values["tls_ca_file"] != nil) {
+          case (true, true): "tls: \(mode.rawValue) and tls_ca_file ask \(carried), or leave them out"
+          case (true, false): "tls: \(mode.rawValue) asks \(carried), or leave it out"
+          default: "tls_ca_file asks \(carried), or leave it out"
+          }
+        throw PluginSettingsError(message)
+      }
+      guard let tlsCAFile = try text("tls_ca_file") else { return nil }
       let contents = FileManager.default.contents(atPath: tlsCAFile)
       if contents == nil {
-        try Self.held(.unreadable("tls_ca_file \(tlsCAFile) cannot be read", path: tlsCAFile), in: &fileProblem)
+        try Self.held(.unreadable("tls_ca_file \(tlsCAFile) cannot be read", path: tlsCAFile), in: &fileProblems)
       }
       guard mode != .disable else {
         throw PluginSettingsError("tls_ca_file is given with tls: disable, which uses no TLS; choose one")
@@ -197,43 +224,54 @@ public struct PostgresSettings: Sendable, Equatable {
               + "-----END CERTIFICATE-----, base64 between)")
         }
       }
+      return tlsCAFile
     }
-    let reportsText = try text("reports")
-    switch reportsText?.lowercased() {
-    case nil, "false", "no", "off": reports = false
-    case "true", "yes", "on": reports = true
-    case .some: throw PluginSettingsError("reports must be true or false, got \(reportsText ?? "")")
+    reports = attempt(false) { () throws(PluginSettingsError) -> Bool in
+      let reportsText = try text("reports")
+      switch reportsText?.lowercased() {
+      case nil, "false", "no", "off": return false
+      case "true", "yes", "on": return true
+      case .some: throw PluginSettingsError("reports must be true or false, got \(reportsText ?? "")")
+      }
     }
-    let connectText = try text("connect_timeout_s") ?? "10"
-    guard let seconds = Double(connectText), seconds > 0, seconds <= 300 else {
-      throw PluginSettingsError("connect_timeout_s must be a number of seconds above 0 and at most 300, got \(connectText)")
+    connectTimeout = attempt(10) { () throws(PluginSettingsError) -> Double in
+      let connectText = try text("connect_timeout_s") ?? "10"
+      guard let seconds = Double(connectText), seconds > 0, seconds <= 300 else {
+        throw PluginSettingsError("connect_timeout_s must be a number of seconds above 0 and at most 300, got \(connectText)")
+      }
+      return seconds
     }
-    connectTimeout = seconds
-    let batchTimeout = try text("timeout_s") ?? "60"
-    guard let batchSeconds = Double(batchTimeout), batchSeconds > 0, batchSeconds <= 3600 else {
-      throw PluginSettingsError("timeout_s must be a number of seconds above 0 and at most 3600, got \(batchTimeout)")
+    timeout = attempt(60) { () throws(PluginSettingsError) -> Double in
+      let batchTimeout = try text("timeout_s") ?? "60"
+      guard let batchSeconds = Double(batchTimeout), batchSeconds > 0, batchSeconds <= 3600 else {
+        throw PluginSettingsError("timeout_s must be a number of seconds above 0 and at most 3600, got \(batchTimeout)")
+      }
+      return batchSeconds
     }
-    self.timeout = batchSeconds
-    let method = try text("write") ?? WriteMethod.insert.rawValue
-    guard let writeMethod = WriteMethod(rawValue: method) else {
-      throw PluginSettingsError("write must be copy or insert, got \(method)")
+    writeMethod = attempt(.insert) { () throws(PluginSettingsError) -> WriteMethod in
+      let method = try text("write") ?? WriteMethod.insert.rawValue
+      guard let writeMethod = WriteMethod(rawValue: method) else {
+        throw PluginSettingsError("write must be copy or insert, got \(method)")
+      }
+      return writeMethod
     }
-    self.writeMethod = writeMethod
-    if let fileProblem { throw fileProblem }
+    // Files this user cannot read (vigild's may) after every other problem: `vigil rules
+    // lint` warns of those alone and goes on.
+    if let problem = PluginSettingsError.together(problems + fileProblems) { throw problem }
   }
 
   /// A file this user cannot read, but vigild's may, is said after every other problem
   /// (`vigil rules lint` warns of it and goes on); one that is not there is thrown now.
-  private static func held(_ problem: PluginSettingsError, in fileProblem: inout PluginSettingsError?)
+  private static func held(_ problem: PluginSettingsError, in fileProblems: inout [PluginSettingsError])
     throws(PluginSettingsError)
   {
     guard problem.isAboutAFile else { throw problem }
-    if fileProblem == nil { fileProblem = problem }
+    fileProblems.append(problem)
   }
 
   private static func credentials(
     user: String?, passwordFile: String?, passwordVariable: String?, where prefix: String,
-    fileProblem: inout PluginSettingsError?
+    fileProblems: inout [PluginSettingsError]
   ) throws(PluginSettingsError) -> Credentials {
     guard let user else { throw PluginSettingsError("\(prefix)user is required: the PostgreSQL role to connect as") }
     guard Self.isRoleName(user) else {
@@ -244,7 +282,7 @@ public struct PostgresSettings: Sendable, Equatable {
       throw PluginSettingsError("give \(prefix)password_file or \(prefix)password_env, not both")
     }
     if let passwordFile, case .failure = SettingsFile.read(passwordFile) {
-      try held(.unreadable("\(prefix)password_file \(passwordFile) cannot be read", path: passwordFile), in: &fileProblem)
+      try held(.unreadable("\(prefix)password_file \(passwordFile) cannot be read", path: passwordFile), in: &fileProblems)
     }
     return Credentials(user: user, passwordFile: passwordFile, passwordVariable: passwordVariable)
   }
@@ -263,8 +301,22 @@ public struct PostgresSettings: Sendable, Equatable {
   var place: String {
     switch endpoint {
     case .tcp(let host, let port): "\(host):\(port)"
-    case .unixSocket(let path): path
+    case .unixSocket: socketFile ?? ""
     }
+  }
+
+  /// The socket file to connect to, as the file system is now: in the path given when it
+  /// is a folder, the path itself when it is anything else. A path not there yet is a
+  /// folder the server has not made yet (`/var/run/postgresql` at boot, made by its
+  /// service), unless its name is a socket's own (`.s.PGSQL.5432`): told once at start, a
+  /// folder made later was taken for the socket file, and the sink never reached it.
+  public var socketFile: String? {
+    guard case .unixSocket(let path, let port) = endpoint else { return nil }
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+      return isDirectory.boolValue ? path + "/.s.PGSQL.\(port)" : path
+    }
+    return (path as NSString).lastPathComponent.hasPrefix(".s.PGSQL.") ? path : path + "/.s.PGSQL.\(port)"
   }
 }
 

@@ -58,7 +58,7 @@ struct PostgresSettingsTests {
 
   @Test func withOnlyAUserItIsDebiansLocalSocketAndTheDatabaseOfTheUsersName() throws {
     let settings = try PostgresSettings(Self.settings([("user", "vigil_writer")]))
-    #expect(settings.endpoint == .unixSocket(path: "/var/run/postgresql/.s.PGSQL.5432"))
+    #expect(settings.socketFile == "/var/run/postgresql/.s.PGSQL.5432")
     #expect(settings.database == "vigil_writer")
     #expect(settings.writer == .init(user: "vigil_writer", passwordFile: nil, passwordVariable: nil))
     #expect(settings.owner == nil)
@@ -73,21 +73,32 @@ struct PostgresSettingsTests {
 
   @Test func aPortWithoutHostOrSocketNamesTheDefaultDirectorysSocketForIt() throws {
     let settings = try PostgresSettings(Self.settings([("user", "vigil"), ("port", "5433")]))
-    #expect(settings.endpoint == .unixSocket(path: "/var/run/postgresql/.s.PGSQL.5433"))
+    #expect(settings.socketFile == "/var/run/postgresql/.s.PGSQL.5433")
   }
 
   @Test func aSocketDirectoryHoldsTheSocketOfThePortAndAnythingElseIsTheSocketItself() throws {
     let directory = try TemporaryDirectory()
     let inDirectory = try PostgresSettings(Self.settings([("user", "vigil"), ("socket", directory.path)]))
-    #expect(inDirectory.endpoint == .unixSocket(path: directory.path + "/.s.PGSQL.5432"))
+    #expect(inDirectory.socketFile == directory.path + "/.s.PGSQL.5432")
     let withPort = try PostgresSettings(
       Self.settings([("user", "vigil"), ("socket", directory.path), ("port", "6543")]))
-    #expect(withPort.endpoint == .unixSocket(path: directory.path + "/.s.PGSQL.6543"))
+    #expect(withPort.socketFile == directory.path + "/.s.PGSQL.6543")
     // A path that is not a directory (the socket file, there or not yet) is taken as it is.
     let file = directory.path + "/.s.PGSQL.7777"
     let socketFile = try PostgresSettings(Self.settings([("user", "vigil"), ("socket", file), ("port", "6543")]))
-    #expect(socketFile.endpoint == .unixSocket(path: file))
+    #expect(socketFile.socketFile == file)
     #expect(socketFile.place == file)
+    let other = directory.path + "/pg.sock"
+    #expect(FileManager.default.createFile(atPath: other, contents: Data()))
+    #expect(try PostgresSettings(Self.settings([("user", "vigil"), ("socket", other)])).socketFile == other)
+    // A folder not made yet (the server's, at boot) is told at each connection: once made,
+    // its socket is the one connected to.
+    let later = directory.path + "/later"
+    let waiting = try PostgresSettings(Self.settings([("user", "vigil"), ("socket", later), ("port", "6543")]))
+    #expect(waiting.socketFile == later + "/.s.PGSQL.6543")
+    try FileManager.default.createDirectory(atPath: later, withIntermediateDirectories: false)
+    #expect(waiting.socketFile == later + "/.s.PGSQL.6543")
+    #expect(waiting.place == later + "/.s.PGSQL.6543")
   }
 
   @Test func aHostIsTCPOnTheGivenPortOr5432() throws {
@@ -99,6 +110,14 @@ struct PostgresSettingsTests {
     #expect(given.place == "db.mission.example:6543")
     let standard = try PostgresSettings(Self.settings([("host", "127.0.0.1"), ("user", "vigil_writer")]))
     #expect(standard.endpoint == .tcp(host: "127.0.0.1", port: 5432))
+    #expect(try PostgresSettings(Self.settings([("host", "::1"), ("user", "v")])).endpoint == .tcp(host: "::1", port: 5432))
+    // libpq's spellings that can never be a host: refused at start, not failed for good.
+    #expect(
+      Self.problem(Self.settings([("host", "/tmp/pgs"), ("user", "v")]))
+        == "host /tmp/pgs is a path: a Unix socket (or its folder) is given as socket")
+    #expect(
+      Self.problem(Self.settings([("host", "localhost:19201"), ("user", "v")]))
+        == "host localhost:19201 holds a port: give the host alone and port: 19201")
   }
 
   @Test func everyOtherSettingAsWritten() throws {
@@ -279,6 +298,28 @@ struct PostgresSettingsTests {
     let (settings, says) = Self.wrongSettings[index]
     let problem = Self.problem(Self.substituting(directory.path, in: settings))
     #expect(problem == says.replacingOccurrences(of: "FILES", with: directory.path))
+  }
+
+  /// Several wrong settings are all said at once (files this user cannot read last).
+  @Test func everyWrongSettingIsSaidAtOnce() throws {
+    let settings = Self.settings([
+      ("host", "localhost"), ("user", "vigil_writer"), ("password_file", "/nonexistent/a"), ("connect_timeout_s", "0"),
+      ("timeout_s", "99999"), ("write", "bogus"), ("colour", "red"),
+    ])
+    var said: [String] = []
+    do {
+      _ = try PostgresSettings(settings)
+    } catch {
+      said = error.all.map(\.description)
+    }
+    #expect(
+      said == [
+        "unknown setting colour (known: \(PostgresSettings.keys.joined(separator: ", ")), and min_priority, rules, tags)",
+        "password_file /nonexistent/a cannot be read (no such file)",
+        "connect_timeout_s must be a number of seconds above 0 and at most 300, got 0",
+        "timeout_s must be a number of seconds above 0 and at most 3600, got 99999",
+        "write must be copy or insert, got bogus",
+      ], "\(said)")
   }
 
   static func substituting(_ path: String, in value: ConfigurationValue) -> ConfigurationValue {
