@@ -20,37 +20,55 @@ public struct PostgresStoredAlert: Sendable {
   let priority: String
   let reportID: String?
   let message: String
-  let basis: [String]
-  let tags: [String]
+  /// `basis` and `tags` as written (a NULL element, which no line gives, as nil).
+  let basis: [String?]
+  let tags: [String?]
   let ruleset: String
   let prev: String
   let hash: String
-  /// `time` and `occurred_at` in microseconds since 1970 (PostgreSQL keeps microseconds).
-  let timeMicroseconds: Int64
+  /// `time` and `occurred_at` in microseconds since 1970 (PostgreSQL keeps microseconds);
+  /// nil for `infinity`, which no line gives, and `occurred_at`'s NULL; with their text.
+  let timeMicroseconds: Int64?
+  let timeText: String
   let occurredAtMicroseconds: Int64?
+  let occurredAtText: String?
   /// The `record` column (`jsonb`) as PostgreSQL writes it back.
   let record: String
 
   /// The SELECT that reads a node's rows in this shape, by `seq`.
   static let query = """
-    SELECT seq, line, rule, priority, report_id, message, basis, tags, ruleset, prev, hash,
-           (extract(epoch FROM time) * 1000000)::bigint, (extract(epoch FROM occurred_at) * 1000000)::bigint,
-           record::text
+    SELECT seq, line, rule, priority, report_id, message, array_to_json(basis)::text, array_to_json(tags)::text,
+           ruleset, prev, hash,
+           CASE WHEN isfinite(time) THEN (extract(epoch FROM time) * 1000000)::bigint END, time::text,
+           CASE WHEN isfinite(occurred_at) THEN (extract(epoch FROM occurred_at) * 1000000)::bigint END,
+           occurred_at::text, record::text
     FROM vigil.alerts WHERE node = $1 ORDER BY seq
     """
 
+  /// Every column read as something any row decodes as — a value the writer role can
+  /// plant (`infinity`, a NULL in an array) is a disagreement to name, not a row that
+  /// stops the reading of all the others.
   typealias Columns = (
-    Int64, String, String, String, String?, String, [String], [String], String, String, String, Int64, Int64?, String
+    Int64, String, String, String, String?, String, String, String, String, String, String, Int64?, String, Int64?,
+    String?, String
   )
 
   init(_ columns: Columns) {
     (
-      seq, seqColumn, line, rule, priority, reportID, message, basis, tags, ruleset, prev, hash, timeMicroseconds,
-      occurredAtMicroseconds, record
+      seq, seqColumn, line, rule, priority, reportID, message, ruleset, prev, hash, timeMicroseconds, timeText,
+      occurredAtMicroseconds, occurredAtText, record
     ) = (
-      UInt64(bitPattern: columns.0), columns.0, columns.1, columns.2, columns.3, columns.4, columns.5, columns.6, columns.7,
-      columns.8, columns.9, columns.10, columns.11, columns.12, columns.13
+      UInt64(bitPattern: columns.0), columns.0, columns.1, columns.2, columns.3, columns.4, columns.5, columns.8, columns.9,
+      columns.10, columns.11, columns.12, columns.13, columns.14, columns.15
     )
+    basis = Self.texts(inJSONArray: columns.6)
+    tags = Self.texts(inJSONArray: columns.7)
+  }
+
+  /// An array column as `array_to_json` gives it: its strings, a NULL as nil.
+  static func texts(inJSONArray json: String) -> [String?] {
+    guard case .array(let values)? = try? JSONValue.parse(Array(json.utf8)) else { return [] }
+    return values.map { if case .string(let value) = $0 { value } else { nil } }
   }
 
   /// The first column that says something else than the row's line, as a sentence; nil when
@@ -82,23 +100,25 @@ public struct PostgresStoredAlert: Sendable {
     }
     if reportID != text("report_id") { return differs("report_id", reportID ?? "null", text("report_id") ?? "null") }
     for (column, stored) in [("basis", basis), ("tags", tags)] where stored != texts(column) {
-      return differs(column, stored.joined(separator: ", "), texts(column).joined(separator: ", "))
+      return differs(column, stored.map { $0 ?? "NULL" }.joined(separator: ", "), texts(column).joined(separator: ", "))
     }
     if let time = text("time"), let written = Self.microseconds(time), written != timeMicroseconds {
-      return differs("time", Self.utc(microseconds: timeMicroseconds), time)
+      return differs("time", timeMicroseconds.map(Self.utc(microseconds:)) ?? timeText, time)
     }
     let occurred = text("occurred_at")
     let writtenOccurred = occurred.flatMap(Self.microseconds)
     let occurredAgrees =
       switch (writtenOccurred, occurredAtMicroseconds) {
-      case (nil, nil): true
+      // (`infinity`, which no line gives, is no NULL.)
+      case (nil, nil): occurredAtText == nil
       case (let written?, let stored?): abs(written - stored) <= 1
       // A time PostgreSQL cannot read is stored as NULL (`vigil.timestamp_or_null`).
-      case (_?, nil): occurred.map(Self.beyondPostgres) ?? false
+      case (_?, nil): occurredAtText == nil && (occurred.map(Self.beyondPostgres) ?? false)
       default: false
       }
     if !occurredAgrees {
-      return differs("occurred_at", occurredAtMicroseconds.map(Self.utc(microseconds:)) ?? "null", occurred ?? "null")
+      return differs(
+        "occurred_at", occurredAtMicroseconds.map(Self.utc(microseconds:)) ?? occurredAtText ?? "null", occurred ?? "null")
     }
     if !ReportContent.same(ReportText(record), ReportText(stored)) {
       return "its record column (jsonb) is not the record its line holds"

@@ -16,7 +16,8 @@ struct PostgresStoredAlertTests {
   /// The row the sink makes of `line`, with `change` applied to its columns.
   static func row(
     message: String = "note a\u{FFFD}b \\u0000", occurredAt: Int64? = 1_457_066_400_000_000, seq: Int64 = 5,
-    record: String? = nil
+    record: String? = nil, time: Int64? = 1_457_066_400_123_000, timeText: String = "2016-03-04 04:40:00.123+00",
+    occurredAtText: String? = "2016-03-04 04:40:00+00", basis: String = #"["ISSG ¶7"]"#
   ) -> PostgresStoredAlert {
     let jsonb =
       record
@@ -25,8 +26,9 @@ struct PostgresStoredAlertTests {
       + #""report_id": "R-1", "occurred_at": "2016-03-04T06:40:00+02:00"}"#
     return PostgresStoredAlert(
       (
-        seq, line, "t.r", "high", "R-1", message, ["ISSG ¶7"], ["x"], "sha256:ab", "00", "11", 1_457_066_400_123_000,
-        occurredAt, jsonb
+        seq, line, "t.r", "high", "R-1", message, basis, #"["x"]"#, "sha256:ab", "00", "11", time, timeText,
+        occurredAt, occurredAt == nil ? occurredAtText.flatMap { $0 == "2016-03-04 04:40:00+00" ? nil : $0 } : occurredAtText,
+        jsonb
       ))
   }
 
@@ -47,8 +49,8 @@ struct PostgresStoredAlertTests {
       + #""report_id": "R-1", "occurred_at": "\#(occurred)"}"#
     let row = PostgresStoredAlert(
       (
-        5, line, "t.r", "high", "R-1", "note a\u{FFFD}b \\u0000", ["ISSG ¶7"], ["x"], "sha256:ab", "00", "11",
-        1_457_066_400_123_000, nil, record
+        5, line, "t.r", "high", "R-1", "note a\u{FFFD}b \\u0000", #"["ISSG ¶7"]"#, #"["x"]"#, "sha256:ab", "00", "11",
+        1_457_066_400_123_000, "2016-03-04 04:40:00.123+00", nil, nil, record
       ))
     #expect((row.disagreement() == nil) == agrees, "\(occurred): \(row.disagreement() ?? "agrees")")
   }
@@ -65,6 +67,19 @@ struct PostgresStoredAlertTests {
     #expect(PostgresStoredAlert.utc(microseconds: -1) == "1969-12-31T23:59:59.999999Z")
     #expect(
       Self.row(record: #"{"seq": 5}"#).disagreement() == "its record column (jsonb) is not the record its line holds")
+  }
+
+  /// Values the writer role can plant that no line gives (`infinity`, a NULL in an
+  /// array) are named at their row, as any other edit.
+  @Test func valuesNoLineGivesAreNamed() {
+    #expect(
+      Self.row(time: nil, timeText: "infinity").disagreement()
+        == #"its time column says "infinity", its line "2016-03-04T04:40:00.123Z""#)
+    #expect(
+      Self.row(occurredAt: nil, occurredAtText: "-infinity").disagreement()
+        == #"its occurred_at column says "-infinity", its line "2016-03-04T06:40:00+02:00""#)
+    #expect(Self.row(basis: #"["ISSG ¶7",null]"#).disagreement() == #"its basis column says "ISSG ¶7, NULL", its line "ISSG ¶7""#)
+    #expect(Self.row(basis: "[null]").disagreement() == #"its basis column says "NULL", its line "ISSG ¶7""#)
   }
 }
 

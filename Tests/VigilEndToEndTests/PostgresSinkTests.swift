@@ -123,6 +123,9 @@ struct PostgresSinkTests {
       ("SET time = time + interval '1 hour'", "SET time = (line::jsonb->>'time')::timestamptz", "its time column says"),
       ("SET basis = '{forged}'", "SET basis = ARRAY(SELECT jsonb_array_elements_text(line::jsonb->'basis'))", "its basis column says"),
       ("SET record = record - 'tags'", "SET record = line::jsonb", "its record column (jsonb) is not the record its line holds"),
+      // Values no line gives, which stopped the reading of every row.
+      ("SET time = 'infinity'", "SET time = (line::jsonb->>'time')::timestamptz", "its time column says \"infinity\""),
+      ("SET tags = '{NULL}'", "SET tags = ARRAY(SELECT jsonb_array_elements_text(line::jsonb->'tags'))", "its tags column says \"NULL\""),
     ] {
       _ = try server.sql("UPDATE vigil.alerts \(edit) WHERE node = 'field-1' AND seq = 5", database: "vigil")
       let altered = try Vigil.run(["verify", "--config", directory.path + "/v.yaml", "--sink", "postgres"])
