@@ -107,7 +107,7 @@ enum ConsoleAssets {
         // As HTML.isolatingRightToLeft: each stretch of the direction the message does not
         // run in (its rule's words', message_direction; else its letters' majority) in a
         // <bdi> of its own, from one of its letters to the last before a letter of the
-        // other direction.
+        // other direction or a bracket.
         function isolateRightToLeft(td, direction) {
           var rtl = /[\\u0590-\\u08FF\\uFB1D-\\uFDFF\\uFE70-\\uFEFF\\u{10800}-\\u{10FFF}\\u{1E800}-\\u{1EFFF}]/u;
           var chars = Array.from(td.textContent);
@@ -128,7 +128,9 @@ enum ConsoleAssets {
               continue;
             }
             var end = i;
-            for (j = i; j < chars.length && kinds[j] !== other; j++) { if (kinds[j] === mine) end = j; }
+            for (j = i; j < chars.length && kinds[j] !== other && !/[()\\[\\]{}\\uFD3E\\uFD3F]/.test(chars[j]); j++) {
+              if (kinds[j] === mine) end = j;
+            }
             while (end + 1 < chars.length && /\\p{Mn}/u.test(chars[end + 1])) end++;
             var bdi = document.createElement("bdi");
             bdi.textContent = chars.slice(i, end + 1).join("");

@@ -33,14 +33,17 @@ enum HTML {
 
   /// A message — a rule's words with a report's texts in them — escaped, each stretch of
   /// the other direction in a `<bdi>` of its own: in an English message, each right-to-left
-  /// stretch, from a right-to-left letter to the last one before a left-to-right letter
-  /// (and the reverse in a message mostly in Arabic). In an element `dir="auto"` the
+  /// stretch, from a right-to-left letter to the last one before a left-to-right letter or
+  /// a bracket (and the reverse in a message mostly in Arabic). In an element `dir="auto"` the
   /// sentence then runs as most of its letters do (the browser looks past a `<bdi>` for
   /// the direction), and the other script sits in it whole: "… in حلب; 3 civilians killed"
   /// no longer shows "3 ;حلب", nor a message that starts with an Arabic name the rule's
   /// English right to left. A message in one direction only is left as it is.
   /// `direction`, the way the message runs (its rule's words': `MessageDirections`); nil,
   /// the way most of its letters run.
+  /// The brackets a stretch of the other direction stops at.
+  static let brackets: Set<Unicode.Scalar> = ["(", ")", "[", "]", "{", "}", "\u{FD3E}", "\u{FD3F}"]
+
   static func isolatingRightToLeft(_ text: String, direction: WritingDirection? = nil) -> String {
     let scalars = Array(text.unicodeScalars)
     let rightToLeft = scalars.filter(WritingDirection.isRightToLeftLetter).count
@@ -66,10 +69,13 @@ enum HTML {
         out += escape(String(plain))
         continue
       }
-      // To the last of its letters before a letter of the other direction.
+      // To the last of its letters before a letter of the other direction, or a bracket:
+      // a rule's own "(" between two values ("Besieged مضايا (ريف دمشق): siege") taken into
+      // the isolate had no partner there and showed turned round, the pair enclosing the
+      // wrong words. Each side of a bracket is isolated on its own.
       var end = index
       var probe = index
-      while probe < scalars.count, !other(scalars[probe]) {
+      while probe < scalars.count, !other(scalars[probe]), !Self.brackets.contains(scalars[probe]) {
         if isolated(scalars[probe]) { end = probe }
         probe += 1
       }

@@ -875,6 +875,18 @@ class Run:
         _, heavy_cells = live_message_cells(heavy, "Arabic-heavy")
         check(heavy_cells and heavy_cells[0][0] == "ltr" and long_place in heavy_cells[0][1],
               f"the live row of an Arabic-heavy English message does not run left to right: {heavy_cells}")
+        # a rule's own bracket between two Arabic values stays outside their isolates (taken
+        # into one, its "(" had no partner there and showed turned round)
+        besieged = {"id": "VB-LIVE-AR3", "occurred_at": "2016-09-05T13:30:00+03:00", "type": "siege",
+                    "location": {"place": "مضايا", "governorate": "ريف دمشق", "besieged": True}}
+        raised = [a for a in self.submit([besieged])[0]["alerts"] if a["rule"] == "access.besieged_area"]
+        check(raised, "the besieged live report raised no access.besieged_area alert")
+        seq = str(raised[0]["seq"])
+        self.browser.wait(lambda: self.browser.all(f'tr[data-seq="{seq}"]'), LIVE_DEADLINE_S,
+                          f"the besieged report's alert did not appear live within {LIVE_DEADLINE_S}s")
+        isolates = self.browser.js("""return Array.from(document.querySelectorAll(
+              'tr[data-seq="' + arguments[0] + '"] td.message bdi')).map(function (b) { return b.textContent; });""", seq)
+        check(isolates == ["مضايا", "ريف دمشق"], f"the live row isolates {isolates}, not each Arabic value on its own")
         # a filtered list does not take a live alert that does not match
         self.browser.get(self.url("/alerts", priority="medium"))
         self.browser.wait(lambda: says_live(self.browser.text("#live-status")), 20,

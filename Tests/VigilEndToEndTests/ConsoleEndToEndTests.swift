@@ -1290,6 +1290,14 @@ extension ConsoleEndToEndTests {
     }
     let listed = try http.request(path: "/api/alerts?q=RTL-1")
     #expect(listed.body.contains(#""message_direction":"ltr""#), "\(listed.body.prefix(400))")
+    // A rule's own bracket between two Arabic values stays outside their isolates: taken
+    // into one, its "(" had no partner there and showed turned round.
+    _ = try daemon.exchange(
+      #"{"id":"RTL-2","occurred_at":"2016-05-03T10:00:00+03:00","type":"siege","location":{"place":"مضايا","governorate":"ريف دمشق","besieged":true}}"#)
+    let besieged = try http.request(path: "/alerts?rule=access.besieged_area")
+    #expect(
+      besieged.body.contains("<td class=\"message\" dir=\"auto\">Besieged <bdi>مضايا</bdi> (<bdi>ريف دمشق</bdi>): siege</td>"),
+      "\(besieged.body.components(separatedBy: "<td class=\"message\"").dropFirst().first?.prefix(300) ?? "no row")")
     expectCleanStop(daemon)
   }
 
