@@ -59,8 +59,12 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
       if pending.isEmpty, !responding { answerRefusal(context: context) }
       return
     }
-    // The asterisk form (`OPTIONS *`) and the absolute form (`GET http://host/x`, a proxy's)
-    // are HTTP, but no path of the console's: told as a target that does not start with /.
+    // The absolute form (`GET http://host/x`, a proxy's), which RFC 9112 §3.2.2 says a
+    // server must accept: its path is the target, and the Host header, not the host it
+    // names, is what the console's checks read (docs/console.md).
+    if let path = Self.pathOfAbsoluteForm(head.uri) { head.uri = path }
+    // The asterisk form (`OPTIONS *`) is HTTP, but no path of the console's: told as a
+    // target that does not start with /.
     if head.method != .CONNECT, !head.uri.hasPrefix("/") {
       refusal = (.badRequest, "this request cannot be read: " + Self.notAPath)
       if pending.isEmpty, !responding { answerRefusal(context: context) }
@@ -111,6 +115,17 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
     guard refusal == nil else { return }
     refusal = (.badRequest, "this request cannot be read: \(reason)")
     if pending.isEmpty, !responding { answerRefusal(context: context) }
+  }
+
+  /// The path and query of an absolute-form target (`http://host:8470/api/status?x=1` →
+  /// `/api/status?x=1`; `http://host` → `/`); nil for any other form.
+  static func pathOfAbsoluteForm(_ target: String) -> String? {
+    let lowered = target.prefix(8).lowercased()
+    guard let scheme = ["http://", "https://"].first(where: { lowered.hasPrefix($0) }) else { return nil }
+    let afterScheme = target.dropFirst(scheme.count)
+    guard let slash = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
+    let rest = afterScheme[slash...]
+    return rest.hasPrefix("?") ? "/" + rest : String(rest)
   }
 
   static let notAPath =

@@ -632,15 +632,24 @@ struct ConsoleEndToEndTests {
     for (path, words) in [
       ("/api/alerts?governorate=إدلب", "its target is no URL path: one starts with / and holds no raw space, tab, control character or character outside ASCII (percent-encode"),
       ("/api/alerts?q=" + String(repeating: "a", count: 200_000), "its request line and headers are too long together"),
-      // HTTP, but no path of the console's: the asterisk and absolute forms (a 404 page
-      // kept the connection open).
-      ("*", "its target is no URL path"), ("http://127.0.0.1/api/status", "its target is no URL path"),
+      // HTTP, but no path of the console's: the asterisk form (a 404 page kept the
+      // connection open).
+      ("*", "its target is no URL path"),
     ] {
       let unreadable = try console.http.request(path: path)
       #expect(unreadable.status == 400, "\(path.prefix(40)): \(unreadable.status)")
       #expect(unreadable.body.hasPrefix("400: this request cannot be read: " + words), "\(unreadable.body)")
       #expect(Self.protectionProblems("GET \(path.prefix(40))", unreadable.headers).isEmpty, "\(unreadable.headers)")
     }
+    // The absolute form, which RFC 9112 §3.2.2 says a server must accept: its path is
+    // answered, and its Host header, not the host it names, is checked.
+    for target in ["http://127.0.0.1/api/status", "HTTP://evil.example:9/api/status", "http://localhost"] {
+      let absolute = try console.http.request(path: target)
+      #expect(absolute.status == 200, "\(target): \(absolute.status) \(absolute.body.prefix(200))")
+      if target.hasSuffix("status") { #expect(absolute.body.contains(#""alert_log""#), "\(target): \(absolute.body.prefix(200))") }
+    }
+    let elsewhere = try console.http.request(path: "http://127.0.0.1/api/status", headers: ["Host": "evil.example"])
+    #expect(elsewhere.status == 403, "\(elsewhere.status)")
     // A control character in a header's value is said as such (it was blamed on the name).
     let badValue = try console.http.request(path: "/api/status", headers: ["X-Test": "a\u{01}b"])
     #expect(badValue.status == 400 && badValue.body.contains("a header's name or value holds a character"), "\(badValue.body)")
