@@ -21,7 +21,7 @@ struct PostgresConnector: Sendable {
   /// queries that may wait too), and of nil before a close of the connector's own.
   func connect(
     as credentials: PostgresSettings.Credentials, bounded: Bool = true,
-    track: (@Sendable (PostgresConnection?) -> Void)? = nil
+    track: (@Sendable (PostgresConnection?, _ role: String) -> Void)? = nil
   ) async throws -> PostgresConnection {
     let password = try credentials.password()
     var configuration: PostgresConnection.Configuration
@@ -44,7 +44,7 @@ struct PostgresConnector: Sendable {
       throw PostgresSinkError(
         "cannot connect to PostgreSQL at \(settings.place) as \(credentials.user): \(Self.describe(error))")
     }
-    track?(connection)
+    track?(connection, credentials.user)
     // The server gives up a statement when the sink does (`timeout_s`): one blocked on a
     // lock otherwise went on waiting after the sink closed its connection, and each
     // timeout left one more session behind, until `max_connections` ran out.
@@ -58,7 +58,7 @@ struct PostgresConnector: Sendable {
           PostgresQuery(unsafeSQL: "SET idle_in_transaction_session_timeout = \(milliseconds)"), logger: Self.quiet)
       }
     } catch {
-      track?(nil)
+      track?(nil, credentials.user)
       try? await connection.close()
       throw PostgresSinkError("PostgreSQL at \(settings.place) refused the session's settings: \(Self.describe(error))")
     }

@@ -171,10 +171,10 @@ final class PostgresStore: AlertDestination, Sendable {
   /// a crash, a restart) while a query waits fails the run at once. PostgresNIO 1.33 may
   /// leave such a query (or a COPY) waiting, and the sink was held, silent, for all of
   /// timeout_s. Nil: the connection was let go.
-  @Sendable private func track(_ open: PostgresConnection?) {
+  @Sendable private func track(_ open: PostgresConnection?, role: String) {
     inUse.withLockedValue { $0 = open }
     guard let open else { return }
-    let place = "PostgreSQL at \(settings.place) (\(settings.database))"
+    let place = "PostgreSQL at \(settings.place) (\(settings.database)) as \(role)"
     open.closeFuture.whenComplete { [weak open] _ in
       guard let open, self.inUse.withLockedValue({ $0 === open }) else { return }
       self.inUse.withLockedValue { $0 = nil }
