@@ -58,24 +58,43 @@ enum PostgresMigration {
     }
   }
 
+  private static let versionTable = """
+    CREATE TABLE IF NOT EXISTS vigil.schema_version (
+      version integer PRIMARY KEY,
+      applied_at timestamptz NOT NULL DEFAULT now(),
+      applied_by text NOT NULL DEFAULT current_user
+    )
+    """
+
+  /// Whether the tables migration 1 makes are there (`vigil.alerts`, `vigil.reports`).
+  private static func firstMigrationsTablesAreThere(on connection: PostgresConnection) async throws -> Bool {
+    let rows = try await connection.query(
+      "SELECT to_regclass('vigil.alerts') IS NOT NULL AND to_regclass('vigil.reports') IS NOT NULL",
+      logger: PostgresConnector.quiet)
+    for try await there in rows.decode(Bool.self) { return there }
+    return false
+  }
+
   private static func migrateHoldingTheLock(on connection: PostgresConnection) async throws {
     let log = PostgresConnector.quiet
     // Another node may have migrated while this one waited for the lock.
     var current = try await version(on: connection)
+    if current == 0, try await firstMigrationsTablesAreThere(on: connection) {
+      // The version table lost (dropped, or left out of a restore) while the schema is
+      // there: migration 1 again would fail on its objects, for good. Taken as version 1,
+      // its row written again; what version 1 lacks is made again below.
+      try await connection.query(PostgresQuery(unsafeSQL: Self.versionTable), logger: log)
+      try await connection.query(
+        "INSERT INTO vigil.schema_version (version) VALUES (1) ON CONFLICT (version) DO NOTHING", logger: log)
+      current = 1
+    }
     guard current < PostgresSchema.latestVersion else {
       try await remakeWhatIsGone(on: connection)
       return
     }
     if current == 0 {
       try await connection.query("CREATE SCHEMA IF NOT EXISTS vigil", logger: log)
-      try await connection.query(
-        """
-        CREATE TABLE IF NOT EXISTS vigil.schema_version (
-          version integer PRIMARY KEY,
-          applied_at timestamptz NOT NULL DEFAULT now(),
-          applied_by text NOT NULL DEFAULT current_user
-        )
-        """, logger: log)
+      try await connection.query(PostgresQuery(unsafeSQL: Self.versionTable), logger: log)
     }
     while current < PostgresSchema.latestVersion {
       let next = current + 1

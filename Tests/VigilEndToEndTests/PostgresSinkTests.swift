@@ -213,6 +213,16 @@ struct PostgresSinkTests {
       // The reports after the drop are there (those before went with the table).
       #expect(count.trimmingCharacters(in: .whitespacesAndNewlines) == "3", "\(count)")
       expectCleanStop(node)
+      guard owner else { continue }
+      // The version table lost, the schema there: a node started after it takes the schema
+      // for version 1 (migration 1 again failed on its objects, for good) and delivers.
+      _ = try server.sql("DROP TABLE vigil.schema_version", database: "vigil")
+      let again = try Self.daemon(node: name, server: server, in: directory, owner: owner)
+      _ = try again.exchange([Self.report("\(name)-after-version", 9)])
+      #expect(eventually(within: 60) { Self.caughtUp(again) }, "\((try? Self.sinkStatus(again)) ?? [:])")
+      let version = try server.sql("SELECT max(version) FROM vigil.schema_version", database: "vigil")
+      #expect(version.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "\(version)")
+      expectCleanStop(again)
     }
   }
 
