@@ -391,6 +391,49 @@ struct WebhookSinkTests {
   /// the request ends within timeout_s, and the records it carried are delivered (the
   /// receiver took them), not posted again. The client's own deadline ended with the
   /// answer's head, and the request was given up as failed past it, then sent again.
+  /// An answer begun and cut short (its Content-Length not reached when the connection
+  /// closes) is tried again and said to be cut: it was called "something that is not HTTP",
+  /// which sent the operator looking for a wrong port.
+  @Test func anAnswerCutShortIsSaidToBeCut() throws {
+    let directory = try TemporaryDirectory()
+    let receiver = Process()
+    receiver.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    receiver.arguments = [
+      "-c",
+      "import socket\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(8)\nprint(s.getsockname()[1],flush=True)\n"
+        + "while True:\n  c,_=s.accept()\n  c.recv(65536)\n"
+        + "  c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 100\\r\\n\\r\\nonly ten..')\n  c.close()\n",
+    ]
+    let output = Pipe()
+    receiver.standardOutput = output
+    try receiver.run()
+    defer {
+      // SIGKILL: the child inherits the test process's blocked signals, SIGTERM among them.
+      kill(receiver.processIdentifier, SIGKILL)
+      receiver.waitUntilExit()
+    }
+    var portLine = Data()
+    while !portLine.contains(10), let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty { portLine += byte }
+    let port = try #require(Int(String(decoding: portLine, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+    try (Self.secret + "\n").write(toFile: directory.path + "/webhook.secret", atomically: true, encoding: .utf8)
+    try """
+      node: east
+      plugins:
+        webhook:
+          url: http://127.0.0.1:\(port)/hook
+          secret_file: \(directory.path)/webhook.secret
+      """.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    _ = try daemon.exchange([DaemonEndToEndTests.report("CUT-1")])
+    #expect(
+      try eventually(within: 60) {
+        (try Self.sinkStatus(daemon)["last_error"] as? String)?.contains(
+          "the webhook at 127.0.0.1:\(port) closed the connection in the middle of its answer") == true
+      }, "\((try? Self.sinkStatus(daemon)) ?? [:])")
+    #expect(try (Self.sinkStatus(daemon)["lag"] as? Int ?? 0) > 0, "the cut answer was taken for a delivery")
+    expectCleanStop(daemon)
+  }
+
   @Test func anAnswerWhoseBodyStallsCountsByItsStatus() throws {
     let directory = try TemporaryDirectory()
     let receiver = try WebhookReceiver(unavailable: 0)
