@@ -29,6 +29,9 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
   private var refusal: (status: HTTPResponseStatus, sentence: String)?
   /// A response's head is written and its end not yet.
   private var responding = false
+  /// The version the refusal is answered in: the refused request's, when it was read
+  /// (an HTTP/1.0 client is answered in 1.0); 1.1 for a request that could not be.
+  private var refusedVersion = HTTPVersion.http1_1
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     guard refusal == nil else { return }
@@ -36,6 +39,7 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
       context.fireChannelRead(data)
       return
     }
+    refusedVersion = head.version == .http1_0 ? .http1_0 : .http1_1
     // RFC 9112 §3.2: an HTTP/1.1 request without a Host, or with more than one, is answered
     // 400. The console's loopback-only check reads the Host; without one there is nothing
     // to check.
@@ -142,7 +146,7 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
     headers.add(name: "content-length", value: String(body.utf8.count))
     headers.add(name: "connection", value: "close")
     for (name, value) in ConsoleGuard.securityHeaders { headers.add(name: name.rawName, value: value) }
-    context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+    context.write(wrapOutboundOut(.head(HTTPResponseHead(version: refusedVersion, status: status, headers: headers))), promise: nil)
     context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
     let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
     context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }

@@ -868,6 +868,9 @@ struct ConsoleEndToEndTests {
       #expect(text.hasPrefix(path == "/no-such-page" ? "HTTP/1.0 404" : "HTTP/1.0 200"), "\(path): \(text.prefix(200))")
       #expect(text.lowercased().contains("\r\nconnection: close\r\n"), "\(path): \(text.prefix(400))")
       #expect(!text.lowercased().contains("transfer-encoding"), "\(path)")
+      // Refused here (a target that is no path), it is answered in 1.0 too.
+      let refused = try IdleConnection(port: http.port).send("OPTIONS * HTTP/1.0\r\n\r\n").text
+      #expect(refused.hasPrefix("HTTP/1.0 400"), "\(refused.prefix(200))")
     }
     let metrics = try IdleConnection(port: http.port).send("GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n").text
     #expect(metrics.contains("vigil_reports_accepted_total"), "\(metrics.prefix(400))")
