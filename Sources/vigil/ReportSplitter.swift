@@ -5,19 +5,24 @@
 /// line it started on. The daemon does the validating: a line that is not JSON goes out as
 /// it is and comes back as `invalid_json`.
 ///
-/// A broken report costs only itself: a string cannot hold a raw newline, so one left open
-/// ends its report at the end of the line; and an object still open when a line begins
-/// with `{` in its first column was cut short there, as every JSON writer indents the inner
-/// lines of an object it spreads over many.
+/// A broken report costs only itself. A value still open at the end of a line goes on to
+/// the next only if that line's first word can continue it — what JSON allows at that
+/// point (a `,` or the closing bracket after a member's value, a key after a `,`, a value
+/// after a `:`…); one it cannot (the next report's `{` after a member's value) means the
+/// open one was cut short there. So an NDJSON line missing its `}` is refused alone, and a
+/// report spread over lines is read whole however it is indented. A string cannot hold a
+/// raw newline: one left open ends at the end of its line, and its report goes on to the
+/// lines that can continue it (a key among them), to be refused whole.
 ///
-/// This is framing only (a depth count outside strings), so it is written here: the JSON
-/// libraries at hand parse whole documents, not a 100 MB stream value by value.
+/// This is framing only (the JSON grammar's next step outside strings, not its values),
+/// so it is written here: the JSON libraries at hand parse whole documents, not a 100 MB
+/// stream value by value.
 struct ReportSplitter {
   private enum Mode {
     /// Before the first value is complete.
     case undecided
     /// The first value fitted on its line: every non-blank line is one report (NDJSON),
-    /// whatever else is on it; a value still open at the end of its line goes on to the
+    /// whatever else is on it; a value still open at the end of its line may go on to the
     /// next lines, as in `.values`.
     case lines
     /// The first value spanned lines: values follow each other, however laid out.
@@ -26,15 +31,25 @@ struct ReportSplitter {
     case array
   }
 
+  /// What JSON allows next inside the open value (outside strings).
+  private enum Expected {
+    case keyOrClose, key, colon, value, valueOrClose, commaOrClose
+  }
+
   private var mode = Mode.undecided
   private var line = 1
   private var value: [UInt8] = []
   private var valueLine = 1
-  private var depth = 0
+  /// The open `{` and `[` of the value being collected, innermost last.
+  private var containers: [UInt8] = []
+  private var expected = Expected.value
   private var inString = false
   private var escaped = false
-  /// The next byte is the first of a line.
-  private var atLineStart = true
+  /// A string of the value was left open at the end of a line: the value is broken, and
+  /// goes on to the next lines that may continue it, or that start with a key.
+  private var broken = false
+  /// A byte other than white space has come on the current line.
+  private var lineStarted = false
   /// Collecting something that is not an object or array (a bare word, a number…).
   private var scalar = false
   /// In `.array` mode: the line of its `[`, and whether its `]` came.
@@ -55,11 +70,9 @@ struct ReportSplitter {
         }
         // Not a mark after all: the bytes held back are the input's.
         byteOrderMark = nil
-        for held in Self.utf8ByteOrderMark.prefix(matched) { take(held, emit: emit) }
+        for held in Self.utf8ByteOrderMark.prefix(matched) { advance(held, emit: emit) }
       }
-      take(byte, emit: emit)
-      atLineStart = byte == UInt8(ascii: "\n")
-      if atLineStart { line += 1 }
+      advance(byte, emit: emit)
     }
   }
 
@@ -68,16 +81,27 @@ struct ReportSplitter {
   mutating func finish(emit: ([UInt8], Int) -> Void) -> Int? {
     if let matched = byteOrderMark {
       byteOrderMark = nil
-      for held in Self.utf8ByteOrderMark.prefix(matched) { take(held, emit: emit) }
+      for held in Self.utf8ByteOrderMark.prefix(matched) { advance(held, emit: emit) }
     }
     if value.contains(where: { !Self.isSpace($0) }) { emit(value, valueLine) }
     value = []
     return mode == .array && !arrayClosed ? arrayLine : nil
   }
 
+  private mutating func advance(_ byte: UInt8, emit: ([UInt8], Int) -> Void) {
+    take(byte, emit: emit)
+    if byte == UInt8(ascii: "\n") {
+      line += 1
+      lineStarted = false
+    } else if !Self.isSpace(byte) {
+      lineStarted = true
+    }
+  }
+
   private mutating func take(_ byte: UInt8, emit: ([UInt8], Int) -> Void) {
-    if atLineStart, byte == UInt8(ascii: "{"), depth > 0, !value.isEmpty, !scalar {
-      // An object begun on an earlier line is still open: it was cut short.
+    if !lineStarted, !Self.isSpace(byte), !containers.isEmpty, valueLine < line, !continues(byte) {
+      // The value begun on an earlier line cannot go on with this line's first word: it
+      // was cut short, and this line starts the next.
       complete(emit: emit, startedOnOneLine: false)
     }
     if mode == .lines {
@@ -101,8 +125,11 @@ struct ReportSplitter {
     }
     if inString {
       if newline {
-        // A string cannot hold a raw newline: this value is broken; the daemon will say how.
-        complete(emit: emit, startedOnOneLine: true)
+        guard breakString() else {
+          complete(emit: emit, startedOnOneLine: true)
+          return
+        }
+        value.append(UInt8(ascii: " "))
         return
       }
       takeInString(byte)
@@ -119,9 +146,9 @@ struct ReportSplitter {
       if byte != UInt8(ascii: "\r") { value.append(byte) }
       return
     }
-    countDepth(byte)
+    follow(byte)
     value.append(Self.isSpace(byte) ? UInt8(ascii: " ") : byte)
-    if depth == 0 { complete(emit: emit, startedOnOneLine: valueLine == line) }
+    if containers.isEmpty { complete(emit: emit, startedOnOneLine: valueLine == line) }
   }
 
   /// NDJSON: a line is one report, unless the value on it is still open at its end.
@@ -131,10 +158,10 @@ struct ReportSplitter {
         value = []
         return
       }
-      if depth > 0, !inString {
-        value.append(UInt8(ascii: " "))
-      } else {
+      if containers.isEmpty || (inString && !breakString()) {
         complete(emit: emit, startedOnOneLine: true)
+      } else {
+        value.append(UInt8(ascii: " "))
       }
       return
     }
@@ -144,16 +171,75 @@ struct ReportSplitter {
       takeInString(byte)
       return
     }
-    countDepth(byte)
+    follow(byte)
     value.append(byte)
+  }
+
+  /// Whether `byte`, the first word of a line, can go on with the open value: what JSON
+  /// allows next there, or, in a value already broken by a string left open, a key.
+  private func continues(_ byte: UInt8) -> Bool {
+    let closer = containers.last == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+    let fits =
+      switch expected {
+      case .keyOrClose: byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "}")
+      case .key: byte == UInt8(ascii: "\"")
+      case .colon: byte == UInt8(ascii: ":")
+      case .value: Self.startsAValue(byte)
+      case .valueOrClose: Self.startsAValue(byte) || byte == UInt8(ascii: "]")
+      case .commaOrClose: byte == UInt8(ascii: ",") || byte == closer
+      }
+    return fits || (broken && (byte == UInt8(ascii: "\"") || byte == UInt8(ascii: ",") || byte == closer))
+  }
+
+  private static func startsAValue(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "{"), UInt8(ascii: "["), UInt8(ascii: "\""), UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+      UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
+      true
+    default: false
+    }
+  }
+
+  /// A string left open at the end of its line, inside an object or array: ended there,
+  /// the value marked broken (true). At the top level there is nothing to go on with (false).
+  private mutating func breakString() -> Bool {
+    guard !containers.isEmpty else { return false }
+    inString = false
+    escaped = false
+    broken = true
+    expected = expected == .key || expected == .keyOrClose ? .colon : .commaOrClose
+    return true
+  }
+
+  /// The JSON grammar's next step for a byte outside strings.
+  private mutating func follow(_ byte: UInt8) {
+    switch byte {
+    case UInt8(ascii: "\""): inString = true
+    case UInt8(ascii: "{"):
+      containers.append(byte)
+      expected = .keyOrClose
+    case UInt8(ascii: "["):
+      containers.append(byte)
+      expected = .valueOrClose
+    case UInt8(ascii: "}"), UInt8(ascii: "]"):
+      if !containers.isEmpty { containers.removeLast() }
+      expected = .commaOrClose
+    case UInt8(ascii: ":"): expected = .value
+    case UInt8(ascii: ","): expected = containers.last == UInt8(ascii: "{") ? .key : .value
+    default:
+      // A number or a literal (true, false, null): a value.
+      if !Self.isSpace(byte), expected == .value || expected == .valueOrClose { expected = .commaOrClose }
+    }
   }
 
   private mutating func startValue(scalar: Bool) {
     valueLine = line
     self.scalar = scalar
-    depth = 0
+    containers = []
+    expected = .value
     inString = false
     escaped = false
+    broken = false
   }
 
   private mutating func takeInString(_ byte: UInt8) {
@@ -163,17 +249,10 @@ struct ReportSplitter {
       escaped = true
     } else if byte == UInt8(ascii: "\"") {
       inString = false
+      // A key's end, or a value's.
+      expected = expected == .key || expected == .keyOrClose ? .colon : .commaOrClose
     }
     value.append(byte)
-  }
-
-  private mutating func countDepth(_ byte: UInt8) {
-    switch byte {
-    case UInt8(ascii: "\""): inString = true
-    case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-    case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
-    default: break
-    }
   }
 
   private mutating func complete(emit: ([UInt8], Int) -> Void, startedOnOneLine: Bool) {
@@ -181,7 +260,10 @@ struct ReportSplitter {
     value = []
     scalar = false
     inString = false
-    depth = 0
+    escaped = false
+    broken = false
+    containers = []
+    expected = .value
     if mode == .undecided { mode = startedOnOneLine ? .lines : .values }
   }
 

@@ -77,7 +77,8 @@ struct VigilClientCommandTests {
 
   /// The layout of the first report decides nothing: a one-line report may be followed by
   /// one spread over lines. A report cut short costs only itself: an object still open when
-  /// a line begins with `{` is refused, and the next one read.
+  /// a line begins with a word JSON does not allow there (the next report's `{` after a
+  /// member's value) is refused, and the next one read.
   @Test func reportsAreReadHoweverEachIsLaidOutAndABrokenOneCostsOnlyItself() throws {
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
     try Self.file(
@@ -109,6 +110,31 @@ struct VigilClientCommandTests {
     #expect(pretty.standardOutput.contains("pretty.json:1: refused (invalid_json)"), "\(pretty.standardOutput)")
     #expect(pretty.standardOutput.contains("pretty.json:5: L-9: no alerts"), "\(pretty.standardOutput)")
     #expect(pretty.standardOutput.hasSuffix("2 reports: 1 checked, 1 refused; no alerts\n"), "\(pretty.standardOutput)")
+    // NDJSON indented (spaces, tabs): a line missing its `}` is still refused alone; the
+    // next line's `{` cannot follow a member's value.
+    try Self.file(
+      daemon, "indented.ndjson", "  " + Self.report("L-10") + "\n  " + cutShort + "\n\t" + Self.report("L-11") + "\n  " + Self.report("L-12") + "\n")
+    let indented = try Self.vigil(daemon, ["check", "indented.ndjson"])
+    #expect(indented.standardOutput.contains("indented.ndjson:2: refused (invalid_json)"), "\(indented.standardOutput)")
+    for (line, id) in [(1, "L-10"), (3, "L-11"), (4, "L-12")] {
+      #expect(indented.standardOutput.contains("indented.ndjson:\(line): \(id): 2 alerts"), "\(id): \(indented.standardOutput)")
+    }
+    // Objects of a report's own at the first column of their lines (Python's
+    // `json.dumps(indent=0)`) are read as part of it: `{` may follow `[` or `,` there.
+    let flat = (1...2).map { "{\n\"id\": \"L-2\($0)\",\n\"occurred_at\": \"2016-03-04\",\n\"type\": \"siege\",\n\"extra\": {\n\"src\": [\n{\n\"n\": 1\n},\n{\n\"n\": 2\n}\n]\n}\n}" }
+    try Self.file(daemon, "flat.json", flat.joined(separator: "\n") + "\n")
+    let flatRun = try Self.vigil(daemon, ["check", "flat.json"])
+    #expect(flatRun.status == 0, "\(flatRun.standardOutput)")
+    #expect(flatRun.standardOutput.hasSuffix("2 reports: 2 checked, 0 refused; no alerts\n"), "\(flatRun.standardOutput)")
+    // A string left open in a report spread over lines: that report is refused once, whole,
+    // not each of its lines after the break.
+    try Self.file(
+      daemon, "string.json",
+      "{\n  \"id\": \"L-30,\n  \"occurred_at\": \"2016-03-04\",\n  \"type\": \"siege\"\n}\n{\n  \"id\": \"L-31\", \"occurred_at\": \"2016-03-04\", \"type\": \"siege\"\n}\n")
+    let string = try Self.vigil(daemon, ["check", "string.json"])
+    #expect(string.standardOutput.contains("string.json:1: refused (invalid_json)"), "\(string.standardOutput)")
+    #expect(string.standardOutput.contains("string.json:6: L-31: no alerts"), "\(string.standardOutput)")
+    #expect(string.standardOutput.hasSuffix("2 reports: 1 checked, 1 refused; no alerts\n"), "\(string.standardOutput)")
   }
 
   /// A UTF-8 file as Windows Notepad saves it starts with a byte-order mark: no part of the
