@@ -134,7 +134,9 @@ public struct PostgresSettings: Sendable, Equatable {
       }
       return number
     }
-    let endpoint = attempt(Endpoint.unixSocket(path: "/var/run/postgresql", port: port)) { () throws(PluginSettingsError) -> Endpoint in
+    // Nil when refused: the checks that read it (TLS over a socket) are then not made
+    // against a default it never gave.
+    let endpoint = attempt(Endpoint?.none) { () throws(PluginSettingsError) -> Endpoint? in
       switch (try text("host"), try text("socket")) {
       case (.some, .some):
         throw PluginSettingsError("give host (TCP) or socket (a Unix socket), not both")
@@ -144,8 +146,14 @@ public struct PostgresSettings: Sendable, Equatable {
           throw PluginSettingsError("host \(host) is a path: a Unix socket (or its folder) is given as socket")
         }
         let parts = host.split(separator: ":", omittingEmptySubsequences: false)
-        if parts.count == 2, let given = parts.last, !given.isEmpty, given.allSatisfy(\.isASCII), given.allSatisfy(\.isNumber) {
-          throw PluginSettingsError("host \(host) holds a port: give the host alone and port: \(given)")
+        if parts.count == 2, let given = parts.last, given.allSatisfy(\.isASCII), given.allSatisfy(\.isNumber) {
+          throw PluginSettingsError(
+            "host \(host) holds a port: give the host alone\(given.isEmpty ? "" : " and port: \(given)")")
+        }
+        // An IPv6 address as a URL writes it (`[::1]`, `[::1]:5432`): the brackets are no
+        // part of it.
+        if host.hasPrefix("[") {
+          throw PluginSettingsError("host \(host): give an IPv6 address without brackets (host: ::1), and its port as port")
         }
         return .tcp(host: host, port: port)
       case (nil, let socket):
@@ -160,7 +168,7 @@ public struct PostgresSettings: Sendable, Equatable {
         user: try text("user"), passwordFile: try text("password_file"), passwordVariable: try text("password_env"),
         where: "", fileProblems: &fileProblems)
     }
-    self.endpoint = endpoint
+    self.endpoint = endpoint ?? .unixSocket(path: "/var/run/postgresql", port: port)
     self.writer = writer
     database = attempt(writer.user) { () throws(PluginSettingsError) -> String in try text("database") ?? writer.user }
     owner = attempt(nil) { () throws(PluginSettingsError) -> Credentials? in
@@ -196,7 +204,7 @@ public struct PostgresSettings: Sendable, Equatable {
       // A Unix socket carries no TLS: asking for it there is a slip, not a setting to
       // ignore. Said by what was written, so that it stands at that setting: a
       // `tls_ca_file` alone is not blamed on a `tls: prefer` the file never gave.
-      if case .unixSocket = endpoint, mode == .require || mode == .verifyFull || values["tls_ca_file"] != nil {
+      if case .unixSocket? = endpoint, mode == .require || mode == .verifyFull || values["tls_ca_file"] != nil {
         let carried = "for TLS, which a Unix socket does not carry; connect by host for TLS"
         let message =
           switch (mode == .require || mode == .verifyFull, values["tls_ca_file"] != nil) {

@@ -27,7 +27,8 @@ public struct PostgresStoredAlert: Sendable {
   let prev: String
   let hash: String
   /// `time` and `occurred_at` in microseconds since 1970 (PostgreSQL keeps microseconds);
-  /// nil for `infinity`, which no line gives, and `occurred_at`'s NULL; with their text.
+  /// nil past what a bigint holds of them (`infinity`, the year 294270), which no line
+  /// gives, and for `occurred_at`'s NULL; with their text.
   let timeMicroseconds: Int64?
   let timeText: String
   let occurredAtMicroseconds: Int64?
@@ -39,8 +40,10 @@ public struct PostgresStoredAlert: Sendable {
   static let query = """
     SELECT seq, line, rule, priority, report_id, message, array_to_json(basis)::text, array_to_json(tags)::text,
            ruleset, prev, hash,
-           CASE WHEN isfinite(time) THEN (extract(epoch FROM time) * 1000000)::bigint END, time::text,
-           CASE WHEN isfinite(occurred_at) THEN (extract(epoch FROM occurred_at) * 1000000)::bigint END,
+           CASE WHEN abs(extract(epoch FROM time)) < 9e12 THEN (extract(epoch FROM time) * 1000000)::bigint END,
+           time::text,
+           CASE WHEN abs(extract(epoch FROM occurred_at)) < 9e12
+             THEN (extract(epoch FROM occurred_at) * 1000000)::bigint END,
            occurred_at::text, record::text
     FROM vigil.alerts WHERE node = $1 ORDER BY seq
     """

@@ -39,7 +39,7 @@ enum WebhookVerdict: Equatable {
   }
 
   /// The body's first characters on one line, for a reason that stays one sentence: its
-  /// lines joined by spaces, its other control characters (an escape sequence a receiver
+  /// lines joined by spaces and its tabs as spaces, its other control characters (an escape sequence a receiver
   /// sends to a terminal that shows vigild's log) as U+FFFD, as vigild shows what it
   /// quotes from others, so an operator sees that they were sent.
   static func quote(_ body: [UInt8]) -> String {
@@ -47,7 +47,9 @@ enum WebhookVerdict: Equatable {
     let oneLine = text.split(whereSeparator: \.isNewline).joined(separator: " ")
     let plain = String(
       String.UnicodeScalarView(
-        oneLine.unicodeScalars.map { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) ? "\u{FFFD}" : $0 }))
+        oneLine.unicodeScalars.map {
+          $0 == "\t" ? " " : $0.value < 0x20 || (0x7F...0x9F).contains($0.value) ? "\u{FFFD}" : $0
+        }))
     return String(plain.trimmingCharacters(in: .whitespaces).prefix(quotedBodyLength))
   }
 }

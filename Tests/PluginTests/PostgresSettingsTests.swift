@@ -118,6 +118,21 @@ struct PostgresSettingsTests {
     #expect(
       Self.problem(Self.settings([("host", "localhost:19201"), ("user", "v")]))
         == "host localhost:19201 holds a port: give the host alone and port: 19201")
+    #expect(Self.problem(Self.settings([("host", "db.example:"), ("user", "v")])) == "host db.example: holds a port: give the host alone")
+    #expect(
+      Self.problem(Self.settings([("host", "[::1]:5432"), ("user", "v")]))
+        == "host [::1]:5432: give an IPv6 address without brackets (host: ::1), and its port as port")
+    #expect(Self.problem(Self.settings([("host", "fe80::1"), ("user", "v")])) == nil)
+    // A host refused is not taken for the default socket by the checks after it: TLS
+    // asked for is no mistake of its own then.
+    var said: [String] = []
+    do {
+      _ = try PostgresSettings(
+        Self.settings([("host", "db.example"), ("socket", "/tmp/x"), ("user", "v"), ("tls", "verify-full")]))
+    } catch {
+      said = error.all.map(\.description)
+    }
+    #expect(said == ["give host (TCP) or socket (a Unix socket), not both"], "\(said)")
   }
 
   @Test func everyOtherSettingAsWritten() throws {

@@ -287,8 +287,8 @@ struct WebhookTests {
     #expect(verdict(404, "5") == .refused(reason: "HTTP 404: no thanks"))
     // Its lines joined; an escape sequence shown for what it is, not as a space.
     #expect(
-      WebhookVerdict.of(status: 400, retryAfter: nil, body: Array("unknown rule\nsecond \u{1B}[31mred".utf8), receiver: "h:1")
-        == .refused(reason: "HTTP 400: unknown rule second \u{FFFD}[31mred"))
+      WebhookVerdict.of(status: 400, retryAfter: nil, body: Array("unknown rule\n\tsecond \u{1B}[31mred".utf8), receiver: "h:1")
+        == .refused(reason: "HTTP 400: unknown rule  second \u{FFFD}[31mred"))
     #expect(verdict(301, nil) == .refused(reason: "HTTP 301: no thanks (a redirect, which is not followed: set url to the address it points at)"))
     let long = WebhookVerdict.of(
       status: 422, retryAfter: nil, body: Array(repeating: UInt8(ascii: "x"), count: 500), receiver: "h")

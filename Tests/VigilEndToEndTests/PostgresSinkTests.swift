@@ -125,6 +125,10 @@ struct PostgresSinkTests {
       ("SET record = record - 'tags'", "SET record = line::jsonb", "its record column (jsonb) is not the record its line holds"),
       // Values no line gives, which stopped the reading of every row.
       ("SET time = 'infinity'", "SET time = (line::jsonb->>'time')::timestamptz", "its time column says \"infinity\""),
+      (
+        "SET time = '294270-01-01 00:00:00+00'", "SET time = (line::jsonb->>'time')::timestamptz",
+        "its time column says \"294270-01-01"
+      ),
       ("SET tags = '{NULL}'", "SET tags = ARRAY(SELECT jsonb_array_elements_text(line::jsonb->'tags'))", "its tags column says \"NULL\""),
     ] {
       _ = try server.sql("UPDATE vigil.alerts \(edit) WHERE node = 'field-1' AND seq = 5", database: "vigil")
