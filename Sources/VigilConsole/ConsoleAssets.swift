@@ -107,7 +107,7 @@ enum ConsoleAssets {
         // As HTML.isolatingRightToLeft: each stretch of the direction the message does not
         // run in (its rule's words', message_direction; else its letters' majority) in a
         // <bdi> of its own, from one of its letters to the last before a letter of the
-        // other direction or a bracket.
+        // other direction, short of a bracket it does not pair.
         function isolateRightToLeft(td, direction) {
           var rtl = /[\\u0590-\\u08FF\\uFB1D-\\uFDFF\\uFE70-\\uFEFF\\u{10800}-\\u{10FFF}\\u{1E800}-\\u{1EFFF}]/u;
           var chars = Array.from(td.textContent);
@@ -128,8 +128,20 @@ enum ConsoleAssets {
               continue;
             }
             var end = i;
-            for (j = i; j < chars.length && kinds[j] !== other && !/[()\\[\\]{}\\uFD3E\\uFD3F]/.test(chars[j]); j++) {
-              if (kinds[j] === mine) end = j;
+            for (j = i; j < chars.length && kinds[j] !== other; j++) { if (kinds[j] === mine) end = j; }
+            // Short of the first bracket not paired within the stretch.
+            var pairs = { "(": ")", "[": "]", "{": "}", "\\uFD3E": "\\uFD3F" }, opened = [], paired = {}, cut = -1;
+            for (j = i; j <= end; j++) {
+              if (pairs[chars[j]]) { opened.push(j); continue; }
+              var opener = Object.keys(pairs).filter(function (o) { return pairs[o] === chars[j]; })[0];
+              if (opener === undefined) continue;
+              if (!opened.length || chars[opened[opened.length - 1]] !== opener) { cut = j; break; }
+              opened.pop();
+              paired[j] = true;
+            }
+            if (opened.length && (cut < 0 || opened[0] < cut)) cut = opened[0];
+            if (cut >= 0) {
+              for (end = cut - 1; end > i && kinds[end] !== mine && !paired[end]; end--) {}
             }
             while (end + 1 < chars.length && /\\p{Mn}/u.test(chars[end + 1])) end++;
             var bdi = document.createElement("bdi");

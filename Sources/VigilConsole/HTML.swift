@@ -33,16 +33,18 @@ enum HTML {
 
   /// A message — a rule's words with a report's texts in them — escaped, each stretch of
   /// the other direction in a `<bdi>` of its own: in an English message, each right-to-left
-  /// stretch, from a right-to-left letter to the last one before a left-to-right letter or
-  /// a bracket (and the reverse in a message mostly in Arabic). In an element `dir="auto"` the
+  /// stretch, from a right-to-left letter to the last one before a left-to-right letter,
+  /// short of a bracket it does not pair (and the reverse in a message mostly in Arabic). In an element `dir="auto"` the
   /// sentence then runs as most of its letters do (the browser looks past a `<bdi>` for
   /// the direction), and the other script sits in it whole: "… in حلب; 3 civilians killed"
   /// no longer shows "3 ;حلب", nor a message that starts with an Arabic name the rule's
   /// English right to left. A message in one direction only is left as it is.
   /// `direction`, the way the message runs (its rule's words': `MessageDirections`); nil,
   /// the way most of its letters run.
-  /// The brackets a stretch of the other direction stops at.
-  static let brackets: Set<Unicode.Scalar> = ["(", ")", "[", "]", "{", "}", "\u{FD3E}", "\u{FD3F}"]
+  /// The brackets a stretch of the other direction holds only in pairs: each opener's closer.
+  static let closingBracket: [Unicode.Scalar: Unicode.Scalar] = ["(": ")", "[": "]", "{": "}", "\u{FD3E}": "\u{FD3F}"]
+  /// Each closer's opener.
+  static let openingBracket: [Unicode.Scalar: Unicode.Scalar] = [")": "(", "]": "[", "}": "{", "\u{FD3F}": "\u{FD3E}"]
 
   static func isolatingRightToLeft(_ text: String, direction: WritingDirection? = nil) -> String {
     let scalars = Array(text.unicodeScalars)
@@ -69,15 +71,35 @@ enum HTML {
         out += escape(String(plain))
         continue
       }
-      // To the last of its letters before a letter of the other direction, or a bracket:
-      // a rule's own "(" between two values ("Besieged مضايا (ريف دمشق): siege") taken into
-      // the isolate had no partner there and showed turned round, the pair enclosing the
-      // wrong words. Each side of a bracket is isolated on its own.
+      // To the last of its letters before a letter of the other direction, short of the
+      // first bracket that is not paired within it: a rule's own "(" between two values
+      // ("Besieged مضايا (ريف دمشق): siege") taken into the isolate had no partner there and
+      // showed turned round, the pair enclosing the wrong words. A value's own brackets,
+      // paired within the stretch ("مضايا (الزبداني) (ريف دمشق)"), stay in it.
       var end = index
       var probe = index
-      while probe < scalars.count, !other(scalars[probe]), !Self.brackets.contains(scalars[probe]) {
+      while probe < scalars.count, !other(scalars[probe]) {
         if isolated(scalars[probe]) { end = probe }
         probe += 1
+      }
+      var opened: [Int] = []
+      var pairedClosers: Set<Int> = []
+      var unpaired: Int?
+      for position in index...end {
+        let scalar = scalars[position]
+        if Self.closingBracket[scalar] != nil {
+          opened.append(position)
+        } else if let opener = Self.openingBracket[scalar] {
+          guard let last = opened.last, scalars[last] == opener else {
+            unpaired = position
+            break
+          }
+          opened.removeLast()
+          pairedClosers.insert(position)
+        }
+      }
+      if let cut = [unpaired, opened.first].compactMap({ $0 }).min() {
+        end = (index..<cut).last { isolated(scalars[$0]) || pairedClosers.contains($0) } ?? index
       }
       // The letter's own marks (vowel signs) after it go with it.
       while end + 1 < scalars.count, scalars[end + 1].properties.generalCategory == .nonspacingMark { end += 1 }

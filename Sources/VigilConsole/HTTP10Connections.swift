@@ -66,7 +66,18 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
     // The absolute form (`GET http://host/x`, a proxy's), which RFC 9112 §3.2.2 says a
     // server must accept: its path is the target, and the Host header, not the host it
     // names, is what the console's checks read (docs/console.md).
-    if let path = Self.pathOfAbsoluteForm(head.uri) { head.uri = path }
+    switch Self.absoluteForm(head.uri) {
+    case .path(let path)?: head.uri = path
+    case .noHost?:
+      refusal = (
+        .badRequest,
+        "this request cannot be read: its target in absolute form names no host it may (an empty host, a user, "
+          + "or a port that is not one: RFC 9110 §4.2.1)"
+      )
+      if pending.isEmpty, !responding { answerRefusal(context: context) }
+      return
+    case nil: break
+    }
     // The asterisk form (`OPTIONS *`) is HTTP, but no path of the console's: told as a
     // target that does not start with /.
     if head.method != .CONNECT, !head.uri.hasPrefix("/") {
@@ -121,15 +132,40 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
     if pending.isEmpty, !responding { answerRefusal(context: context) }
   }
 
-  /// The path and query of an absolute-form target (`http://host:8470/api/status?x=1` →
+  enum AbsoluteForm: Equatable {
+    /// The target's path and query.
+    case path(String)
+    /// An authority no server may take: an empty host, a user in it, a port that is none.
+    case noHost
+  }
+
+  /// An absolute-form target's path and query (`http://host:8470/api/status?x=1` →
   /// `/api/status?x=1`; `http://host` → `/`); nil for any other form.
-  static func pathOfAbsoluteForm(_ target: String) -> String? {
+  static func absoluteForm(_ target: String) -> AbsoluteForm? {
     let lowered = target.prefix(8).lowercased()
     guard let scheme = ["http://", "https://"].first(where: { lowered.hasPrefix($0) }) else { return nil }
     let afterScheme = target.dropFirst(scheme.count)
-    guard let slash = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
+    let slash = afterScheme.firstIndex { $0 == "/" || $0 == "?" } ?? afterScheme.endIndex
+    let authority = afterScheme[..<slash]
+    // host, [IPv6] or host:port, [IPv6]:port; no user (RFC 9110 §4.2.4).
+    var host = authority
+    var port: Substring?
+    if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+      host = authority[...close]
+      let after = authority[authority.index(after: close)...]
+      if !after.isEmpty {
+        guard after.hasPrefix(":") else { return .noHost }
+        port = after.dropFirst()
+      }
+    } else if let colon = authority.lastIndex(of: ":") {
+      host = authority[..<colon]
+      port = authority[authority.index(after: colon)...]
+    }
+    let hostIsEmpty = host.isEmpty || host == "[]"
+    let portIsNone = port.map { !$0.isEmpty && !($0.allSatisfy { $0.isASCII && $0.isNumber } && Int($0).map { $0 <= 65535 } == true) } ?? false
+    if hostIsEmpty || authority.contains("@") || portIsNone { return .noHost }
     let rest = afterScheme[slash...]
-    return rest.hasPrefix("?") ? "/" + rest : String(rest)
+    return .path(rest.isEmpty ? "/" : rest.hasPrefix("?") ? "/" + rest : String(rest))
   }
 
   static let notAPath =

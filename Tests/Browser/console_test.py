@@ -887,6 +887,16 @@ class Run:
         isolates = self.browser.js("""return Array.from(document.querySelectorAll(
               'tr[data-seq="' + arguments[0] + '"] td.message bdi')).map(function (b) { return b.textContent; });""", seq)
         check(isolates == ["مضايا", "ريف دمشق"], f"the live row isolates {isolates}, not each Arabic value on its own")
+        # a value's own brackets, paired, stay in its isolate
+        bracketed = dict(besieged, id="VB-LIVE-AR4", location=dict(besieged["location"], place="مضايا (الزبداني)"))
+        raised = [a for a in self.submit([bracketed])[0]["alerts"] if a["rule"] == "access.besieged_area"]
+        check(raised, "the bracketed live report raised no access.besieged_area alert")
+        seq = str(raised[0]["seq"])
+        self.browser.wait(lambda: self.browser.all(f'tr[data-seq="{seq}"]'), LIVE_DEADLINE_S,
+                          f"the bracketed report's alert did not appear live within {LIVE_DEADLINE_S}s")
+        isolates = self.browser.js("""return Array.from(document.querySelectorAll(
+              'tr[data-seq="' + arguments[0] + '"] td.message bdi')).map(function (b) { return b.textContent; });""", seq)
+        check(isolates == ["مضايا (الزبداني)", "ريف دمشق"], f"the live row isolates {isolates}, not the value whole")
         # a filtered list does not take a live alert that does not match
         self.browser.get(self.url("/alerts", priority="medium"))
         self.browser.wait(lambda: says_live(self.browser.text("#live-status")), 20,

@@ -650,6 +650,11 @@ struct ConsoleEndToEndTests {
     }
     let elsewhere = try console.http.request(path: "http://127.0.0.1/api/status", headers: ["Host": "evil.example"])
     #expect(elsewhere.status == 403, "\(elsewhere.status)")
+    // One that names no host a server may take (RFC 9110 §4.2.1) is refused.
+    for target in ["http://", "http:///api/status", "http://x:99999/api/status", "http://user@127.0.0.1/api/status", "http://:80/"] {
+      let invalid = try console.http.request(path: target)
+      #expect(invalid.status == 400 && invalid.body.contains("names no host it may"), "\(target): \(invalid.status) \(invalid.body.prefix(200))")
+    }
     // A control character in a header's value is said as such (it was blamed on the name).
     let badValue = try console.http.request(path: "/api/status", headers: ["X-Test": "a\u{01}b"])
     #expect(badValue.status == 400 && badValue.body.contains("a header's name or value holds a character"), "\(badValue.body)")
@@ -1310,6 +1315,13 @@ extension ConsoleEndToEndTests {
     #expect(
       besieged.body.contains("<td class=\"message\" dir=\"auto\">Besieged <bdi>مضايا</bdi> (<bdi>ريف دمشق</bdi>): siege</td>"),
       "\(besieged.body.components(separatedBy: "<td class=\"message\"").dropFirst().first?.prefix(300) ?? "no row")")
+    // A value's own brackets, paired, stay in its isolate, which reads right to left whole.
+    _ = try daemon.exchange(
+      #"{"id":"RTL-3","occurred_at":"2016-05-03T10:00:00+03:00","type":"siege","location":{"place":"حي [الشيخ مقصود] 3","governorate":"حلب","besieged":true}}"#)
+    let owned = try http.request(path: "/alerts?rule=access.besieged_area&q=RTL-3")
+    #expect(
+      owned.body.contains("Besieged <bdi>حي [الشيخ مقصود]</bdi> 3 (<bdi>حلب</bdi>): siege"),
+      "\(owned.body.components(separatedBy: "<td class=\"message\"").dropFirst().first?.prefix(300) ?? "no row")")
     expectCleanStop(daemon)
   }
 
