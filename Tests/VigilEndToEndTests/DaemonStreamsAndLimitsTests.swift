@@ -168,7 +168,12 @@ struct DaemonStreamsAndLimitsTests {
     let outcome = Self.json(run.standardOutput)
     #expect(run.status == 0, "\(run.standardError)")
     #expect(Self.json(outcome["answer"] as? String)["op"] as? String == "pong", "\(run.standardOutput)")
-    #expect(outcome["all_answered"] as? Bool == true, "\(run.standardOutput)")
+    #expect(
+      outcome["all_answered"] as? Bool == true,
+      "\(run.standardOutput) \(daemon.log().split(separator: "\n").filter { $0.contains("closed") }.prefix(3))")
+    // Busy turns (a sanitizer's build is many times slower) close no client as stalled: its
+    // bytes were waiting in its socket for its turn.
+    #expect(!daemon.log().contains("stalled in the middle of a line"), "\(daemon.log().suffix(2000))")
     // Served among them: most were still being answered when its answer came.
     #expect((outcome["finished_first"] as? Int ?? clients) < clients / 8, "\(run.standardOutput)")
     expectCleanStop(daemon)

@@ -106,10 +106,28 @@ struct LineFramerTests {
     channel.embeddedEventLoop.advanceTime(by: .seconds(4))
     #expect(channel.isActive, "7 s after its first byte, 4 after its last")
     channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+    // Judged once more after the loop's next pass over the sockets.
+    channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
     #expect(!channel.isActive)
     #expect(stalls.value == 1)
     // The stalled line is not taken for a last line.
     #expect(recorder.seen == ["a"])
+  }
+
+  /// The deadline passed while the loop was busy with other connections, this one's bytes
+  /// waiting in its socket: the loop's next pass reads them, and the line is not stalled.
+  @Test func bytesReadJustAfterTheDeadlineKeepTheConnection() throws {
+    let stalls = StallCount()
+    let (channel, recorder) = try Self.channel(idleLine: .seconds(5), onStall: { stalls.add() })
+    try Self.send("{\"op\":", to: channel)
+    channel.embeddedEventLoop.advanceTime(by: .seconds(5))
+    #expect(channel.isActive)
+    try Self.send("\"ping\"}\n", to: channel)
+    channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+    #expect(channel.isActive)
+    #expect(stalls.value == 0)
+    #expect(recorder.seen == [#"{"op":"ping"}"#])
+    _ = try channel.finish()
   }
 
   /// A line sent a byte at a time, never stalling, is taken however long it takes: only a

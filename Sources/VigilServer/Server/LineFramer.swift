@@ -121,9 +121,9 @@ final class LineFramer: ChannelInboundHandler {
   /// out only while the connection is being read.
   private func startStallClock(channel: Channel, in delay: TimeAmount) {
     let onStall = self.onStall
-    let framer = NIOLoopBound(self, eventLoop: channel.eventLoop)
+    let bound = NIOLoopBound(self, eventLoop: channel.eventLoop)
     stallTimer = channel.eventLoop.scheduleTask(in: delay) {
-      let framer = framer.value
+      let framer = bound.value
       guard !framer.ended else { return }
       let now = channel.eventLoop.now
       if let reading = try? channel.syncOptions?.getOption(ChannelOptions.autoRead), !reading {
@@ -136,11 +136,24 @@ final class LineFramer: ChannelInboundHandler {
         framer.startStallClock(channel: channel, in: framer.lastByte + framer.idleLine - now)
         return
       }
-      // The stalled line is dropped, not passed on as a last line when the channel goes.
-      framer.ended = true
-      framer.stallTimer = nil
-      onStall()
-      channel.close(promise: nil)
+      // The loop may have been busy past the deadline with other connections (a turn reads
+      // each once), this one's bytes waiting in its socket since its last read: it is not
+      // stalled for that. Judged again after the loop's next pass over the sockets, which
+      // reads them if they came.
+      let lastByte = framer.lastByte
+      framer.stallTimer = channel.eventLoop.scheduleTask(in: .milliseconds(1)) {
+        let framer = bound.value
+        guard !framer.ended else { return }
+        guard framer.lastByte == lastByte else {
+          framer.startStallClock(channel: channel, in: framer.idleLine)
+          return
+        }
+        // The stalled line is dropped, not passed on as a last line when the channel goes.
+        framer.ended = true
+        framer.stallTimer = nil
+        onStall()
+        channel.close(promise: nil)
+      }
     }
   }
 
