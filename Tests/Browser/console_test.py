@@ -875,27 +875,26 @@ class Run:
         _, heavy_cells = live_message_cells(heavy, "Arabic-heavy")
         check(heavy_cells and heavy_cells[0][0] == "ltr" and long_place in heavy_cells[0][1],
               f"the live row of an Arabic-heavy English message does not run left to right: {heavy_cells}")
+        def besieged_isolates(report, what):
+            """Submits `report`; once its access.besieged_area alert shows live, the texts of
+            the <bdi>s of its message cell."""
+            raised = [a for a in self.submit([report])[0]["alerts"] if a["rule"] == "access.besieged_area"]
+            check(raised, f"the {what} live report raised no access.besieged_area alert")
+            seq = str(raised[0]["seq"])
+            self.browser.wait(lambda: self.browser.all(f'tr[data-seq="{seq}"]'), LIVE_DEADLINE_S,
+                              f"the {what} report's alert did not appear live within {LIVE_DEADLINE_S}s")
+            return self.browser.js("""return Array.from(document.querySelectorAll(
+                  'tr[data-seq="' + arguments[0] + '"] td.message bdi')).map(function (b) { return b.textContent; });""", seq)
+
         # a rule's own bracket between two Arabic values stays outside their isolates (taken
         # into one, its "(" had no partner there and showed turned round)
         besieged = {"id": "VB-LIVE-AR3", "occurred_at": "2016-09-05T13:30:00+03:00", "type": "siege",
                     "location": {"place": "مضايا", "governorate": "ريف دمشق", "besieged": True}}
-        raised = [a for a in self.submit([besieged])[0]["alerts"] if a["rule"] == "access.besieged_area"]
-        check(raised, "the besieged live report raised no access.besieged_area alert")
-        seq = str(raised[0]["seq"])
-        self.browser.wait(lambda: self.browser.all(f'tr[data-seq="{seq}"]'), LIVE_DEADLINE_S,
-                          f"the besieged report's alert did not appear live within {LIVE_DEADLINE_S}s")
-        isolates = self.browser.js("""return Array.from(document.querySelectorAll(
-              'tr[data-seq="' + arguments[0] + '"] td.message bdi')).map(function (b) { return b.textContent; });""", seq)
+        isolates = besieged_isolates(besieged, "besieged")
         check(isolates == ["مضايا", "ريف دمشق"], f"the live row isolates {isolates}, not each Arabic value on its own")
         # a value's own brackets, paired, stay in its isolate
         bracketed = dict(besieged, id="VB-LIVE-AR4", location=dict(besieged["location"], place="مضايا (الزبداني)"))
-        raised = [a for a in self.submit([bracketed])[0]["alerts"] if a["rule"] == "access.besieged_area"]
-        check(raised, "the bracketed live report raised no access.besieged_area alert")
-        seq = str(raised[0]["seq"])
-        self.browser.wait(lambda: self.browser.all(f'tr[data-seq="{seq}"]'), LIVE_DEADLINE_S,
-                          f"the bracketed report's alert did not appear live within {LIVE_DEADLINE_S}s")
-        isolates = self.browser.js("""return Array.from(document.querySelectorAll(
-              'tr[data-seq="' + arguments[0] + '"] td.message bdi')).map(function (b) { return b.textContent; });""", seq)
+        isolates = besieged_isolates(bracketed, "bracketed")
         check(isolates == ["مضايا (الزبداني)", "ريف دمشق"], f"the live row isolates {isolates}, not the value whole")
         # a filtered list does not take a live alert that does not match
         self.browser.get(self.url("/alerts", priority="medium"))
