@@ -15,6 +15,9 @@ import VigilCore
 ///   `Dawla`, `Islamiyya` and `Islamiya`, `Nosra` and `Nusra`, `Tahreer` and `Tahrir`,
 ///   `Shaam` and `Sham`); an Arabic word written together with the next after its
 ///   article is two.
+/// - French elided articles go (`l'État islamique` is `État islamique`).
+/// - An Arabic word a name lists with its article must have it in the text
+///   (`DesignationName`).
 enum DesignationWords {
   /// The text without the article forms that are English words (`as`, `an`, `at`) where
   /// they are joined to the next word by a hyphen (`as-Sham`, `an-Nusra`): there they are
@@ -41,18 +44,49 @@ enum DesignationWords {
     return String(kept)
   }
 
-  static func words(of text: String) -> [String] {
-    let words = NameNormalizer.lenientWords(of: withoutHyphenedEnglishArticles(text))
-    var result: [String] = []
-    result.reserveCapacity(words.count)
-    for (index, word) in words.enumerated() {
-      if TransliteratedWords.isArabic(word) {
-        result += TransliteratedWords.splitAtInnerArticle(word)
+  /// The text without French elided articles: `l'` and `d'` starting a word before a
+  /// letter (`l'État islamique`, `combattants d’EI`), which name matching would join to
+  /// the word (`letat`).
+  static func withoutFrenchElisions(_ text: String) -> String {
+    let apostrophes: Set<Unicode.Scalar> = ["'", "\u{2019}", "\u{2018}", "\u{2BC}", "`", "\u{B4}"]
+    guard text.unicodeScalars.contains(where: apostrophes.contains) else { return text }
+    let scalars = Array(text.unicodeScalars)
+    var kept = String.UnicodeScalarView()
+    var index = 0
+    while index < scalars.count {
+      if index + 2 < scalars.count, index == 0 || !scalars[index - 1].properties.isAlphabetic,
+        "lLdD".unicodeScalars.contains(scalars[index]), apostrophes.contains(scalars[index + 1]),
+        scalars[index + 2].properties.isAlphabetic
+      {
+        index += 2
         continue
       }
-      if index < words.count - 1, TransliteratedWords.isAssimilatedArticle(word, before: words[index + 1]) { continue }
-      result.append(TransliteratedWords.latinKey(word))
+      kept.append(scalars[index])
+      index += 1
+    }
+    return String(kept)
+  }
+
+  /// A text's words as designations compare them, each with whether it had an Arabic
+  /// article (`DesignationName`).
+  static func words(of text: String) -> [NameNormalizer.Word] {
+    let words = NameNormalizer.lenientWords(
+      of: withoutHyphenedEnglishArticles(withoutFrenchElisions(text)), splittingJoinedArticles: true)
+    var result: [NameNormalizer.Word] = []
+    result.reserveCapacity(words.count)
+    for (index, word) in words.enumerated() {
+      if TransliteratedWords.isArabic(word.text) {
+        result.append(word)
+        continue
+      }
+      if index < words.count - 1, TransliteratedWords.isAssimilatedArticle(word.text, before: words[index + 1].text) { continue }
+      result.append(NameNormalizer.Word(TransliteratedWords.latinKey(word.text)))
     }
     return result
+  }
+
+  /// The words alone, for what is compared without articles (opposing words, fillers).
+  static func plainWords(of text: String) -> [String] {
+    words(of: text).map(\.text)
   }
 }

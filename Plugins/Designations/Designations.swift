@@ -61,7 +61,7 @@ public struct Designations: RulePlugin {
     "the", "so-called", "so called", "areas held by", "areas controlled by", "areas under", "areas of",
     "تنظيم", "ما يسمى", "مايسمى", "مناطق سيطرة", "مناطق",
   ]
-  .map { DesignationWords.words(of: $0) }
+  .map { DesignationWords.plainWords(of: $0) }
 
   /// Whether an item lists opposing words (`- opposing_words: …`) rather than a group.
   static func isOpposingWords(_ item: RuleNode) -> Bool {
@@ -91,7 +91,7 @@ public struct Designations: RulePlugin {
 
   /// What may join one name opposed to the next, which is opposed with it: "against ISIS
   /// and Nusra", "ضد داعش والنصرة" (an attached و is read off as prefixes are).
-  static let conjunctions: Set<[String]> = Set(["and", "or", "nor", "as well as", "و", "او"].map { DesignationWords.words(of: $0) })
+  static let conjunctions: Set<[String]> = Set(["and", "or", "nor", "as well as", "و", "او"].map { DesignationWords.plainWords(of: $0) })
 
   /// The occurrences found (`found`, ranges of `words`) that name the group opposed: one
   /// right after opposing words, and one joined to such an occurrence by "and" or "or"
@@ -131,7 +131,7 @@ public struct Designations: RulePlugin {
   }
 
   public func prepare(items: [RuleNode], settings: ConfigurationValue) -> Result<[ConditionFunction], RuleSetErrors> {
-    var aliases: [Alias] = []
+    var names: [DesignationName] = []
     var errors: [RuleError] = []
     var keys = ItemKeys()
     var opposing: [[String]] = []
@@ -139,7 +139,7 @@ public struct Designations: RulePlugin {
       if let twice = keys.note(item, kind: "opposing_words") { errors.append(twice) }
       switch NamedItem.read(item, kind: "opposing_words") {
       case .failure(let problems): errors += problems.errors
-      case .success(let words): opposing += words.names.map { DesignationWords.words(of: $0) }
+      case .success(let words): opposing += words.names.map { DesignationWords.plainWords(of: $0) }
       }
     }
     for item in items where !Self.isOpposingWords(item) {
@@ -147,14 +147,14 @@ public struct Designations: RulePlugin {
       switch NamedItem.read(item, kind: "designation") {
       case .failure(let problems): errors += problems.errors
       case .success(let designation):
-        aliases += [Alias(designation.key, words: DesignationWords.words(of: designation.key))]
+        names += [DesignationName(designation.key, words: DesignationWords.words(of: designation.key))]
           // Read as reports are: a listed name with an `'s` of its own (a transliteration's
           // `Ra's`) is matched by what the report's text becomes.
-          + designation.names.map { Alias($0, words: DesignationWords.words(of: Self.withoutPossessives($0))) }
+          + designation.names.map { DesignationName($0, words: DesignationWords.words(of: Self.withoutPossessives($0))) }
       }
     }
     guard errors.isEmpty else { return .failure(RuleSetErrors(errors: errors)) }
-    let known = aliases.filter { !$0.words.isEmpty }
+    let known = names.filter { !$0.words.isEmpty }
     let opposingPhrases = opposing
     let verdicts = TextCache<Bool>()
     let designated = ConditionFunction(name: "designated", parameters: [.actor], result: .bool) {
@@ -166,10 +166,11 @@ public struct Designations: RulePlugin {
         for part in parts {
           guard case .text(let text)? = part.read(report) else { continue }
           let isDesignated = verdicts.value(for: text) { text in
-            let words = DesignationWords.words(of: Self.withoutPossessives(text.string))
+            let read = DesignationWords.words(of: Self.withoutPossessives(text.string))
+            let words = read.map(\.text)
             // An occurrence after opposing words is excused, and so is a shorter name
             // inside it ("Nusra" in "against Jabhat al-Nusra"); any other designates.
-            let found = known.flatMap { $0.occurrences(in: words) }
+            let found = known.flatMap { $0.occurrences(in: read) }
             let excused = Self.excused(found, in: words, by: opposingPhrases)
             return found.contains { range in
               !excused.contains { $0.lowerBound <= range.lowerBound && range.upperBound <= $0.upperBound }

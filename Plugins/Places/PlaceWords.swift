@@ -15,24 +15,21 @@ import VigilCore
 ///   `maarrat`), and a dotless ı is an i (`Öncüpınar` is `Oncupinar`); `ou` and `o` become `u` and `e` becomes `i` (the short vowels are written
 ///   either way: Homs and Hums, Idlib and Edlib); `gh` becomes `g`; a doubled letter is
 ///   one; and a final `h` after a vowel goes (`Raqqah`, `Sukhnah`).
-/// - An Arabic word written together with the next after its article (`ديرالزور`) is split
-///   before the last `ال` that has two letters or more before it and three or more after.
+/// - An Arabic word written together with the next after its article (`ديرالزور`,
+///   `بابالهوى`) is split before the last `ال` that has two letters or more before it and
+///   three or more after (`NameNormalizer.words(of:splittingJoinedArticles:)`).
 enum PlaceWords {
   /// The article in any of its Latin forms, dropped before another word whatever it is
   /// (place names are short: `Tell as` is the one case of a final article).
   static let articles = TransliteratedWords.articles.union(["al"])
 
   static func words(of text: String) -> [String] {
-    let words = NameNormalizer.words(of: text)
+    let words = NameNormalizer.words(of: text, splittingJoinedArticles: true)
     var result: [String] = []
     result.reserveCapacity(words.count)
     for (index, word) in words.enumerated() {
-      if index < words.count - 1, articles.contains(word) { continue }
-      if TransliteratedWords.isArabic(word) {
-        result += TransliteratedWords.splitAtInnerArticle(word)
-      } else {
-        result.append(TransliteratedWords.latinKey(word))
-      }
+      if index < words.count - 1, articles.contains(word.text) { continue }
+      result.append(TransliteratedWords.isArabic(word.text) ? word.text : TransliteratedWords.latinKey(word.text))
     }
     return result
   }

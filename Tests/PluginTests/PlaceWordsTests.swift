@@ -14,6 +14,8 @@ struct PlaceWordsTests {
     ("Jisr al-Shughur", "Jisr-Ash-Shugur"), ("Jisr al-Shughur", "Jisr ash-Shughour"),
     ("Kobani", "Kobanê"), ("Homs", "Hums"), ("Idlib", "Edlib"), ("Maarat al-Numan", "Maʿarrat al-Nuʿman"),
     ("دير الزور", "ديرالزور"), ("دير الزور", "دير الزّور"), ("جبال القلمون", "جبالالقلمون"), ("شمال الرقة", "شمالالرقة"),
+    ("باب الهوى", "بابالهوى"), ("باب الهوى", "باب\u{200C}الهوى"), ("باب السلامة", "بابالسلامة"), ("الرقة", "وبالرقة"),
+    ("الرقة", "للرقة"), ("دير الزور", "بديرالزور"), ("دير الزور", "وديرالزور"),
     ("Maarrat", "Maʻarrat"), ("Öncüpınar", "Oncupinar"), ("Oncupınar", "Öncüpinar"),
   ]
 

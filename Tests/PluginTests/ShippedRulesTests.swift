@@ -59,6 +59,14 @@ struct ShippedRulesTests {
     ("Jabhat Fateh ash-Sham", true), ("Jabhat Fath as-Sham", true), ("Hayat Tahrir Alsham", true), ("Hayat Tahrir el-Sham", true),
     ("Alnusra Front", true), ("Tanzim ad-Dawla", true), ("ad-Dawlah al-Islamiyah", true), ("Da3esh", true), ("مقاتلو فتح الشام", true),
     ("Jaysh Tahrir al-Sham", false), ("Jaish al-Fatah", false),
+    // French with its article elided, and "EI" (audit 39).
+    ("l'État islamique", true), ("L'EI", true), ("combattants de l’État islamique", true), ("d'EI", true),
+    // النصرة listed with its article is the Front; نصرة alone is "support" (audit 39).
+    ("جمعية نصرة المظلوم الخيرية", false), ("حملة نصرة حلب", false), ("مقاتلو النصرة", true),
+    ("عناصر تابعين للنصرة", true), ("مسلحو جبهةالنصرة", true), ("مقاتلو جبهة النصرة", true),
+    // Arabic "anti-" and "the war on" (audit 39).
+    ("طيران التحالف الدولي المناهض لداعش", false), ("التحالف الدولي المضاد لداعش", false),
+    ("قوات الحرب على داعش", false), ("coalition in the war on ISIS", false),
   ])
   func theShippedDesignationsReadNamesAsThePressWritesThem(name: String, designated: Bool) throws {
     let set = try shippedRules()
@@ -195,6 +203,12 @@ struct ShippedRulesTests {
       #"{"id":"R20","occurred_at":"2016-06-01","type":"access","access":{"crossing":"Yarubiyeh","status":"denied"}}"#,
       ["access.crossing_2165_blocked"]
     ),
+    // A government strike on a charity's warehouse: نصرة in the charity's name is "support",
+    // not the Nusra Front (audit 39).
+    (
+      #"{"id":"NS-1","occurred_at":"2016-03-10","type":"attack","perpetrator":{"name":"القوات الجوية","party":"government"},"target":{"type":"aid_warehouse","name":"مستودع جمعية نصرة المظلوم الخيرية"},"location":{"place":"Douma"}}"#,
+      ["ceasefire.violation", "access.attack_on_humanitarians"]
+    ),
   ]
 
   /// A designated group in the Latin spellings the press mixes: the article as written or
@@ -259,6 +273,30 @@ struct ShippedRulesTests {
       let fired = set.evaluate(try ReportParser.parse(line).get().report).map(\.rule.id)
       #expect(fired.contains("access.un_request_denied"), "\(name): \(fired)")
     }
+  }
+
+  /// A crossing's name written as one word after its article (`بابالهوى`), or with an
+  /// invisible joiner where the space was, is the crossing (audit 39: the ب of باب was read
+  /// off as a prefix before the word was split).
+  @Test(arguments: ["بابالهوى", "باب\u{200C}الهوى", "باب\u{200B}الهوى", "بابالسلامة", "معبر بابالهوى", "باب الهوى"])
+  func aCrossingWrittenAsOneWordIsTheCrossing(crossing: String) throws {
+    let set = try shippedRules()
+    let line = #"{"id":"B","occurred_at":"2016-03-10","type":"access","access":{"requested_by":"OCHA","crossing":"\#(crossing)","status":"denied"}}"#
+    let fired = set.evaluate(try ReportParser.parse(line).get().report).map(\.rule.id)
+    #expect(fired.contains("access.crossing_2165_blocked"), "\(crossing): \(fired)")
+  }
+
+  /// WHO is the agency in capitals, not the pronoun: name matching ignores case (audit 39).
+  @Test(arguments: [
+    ("WHO", true), ("UN WHO", true), ("WHO's Aleppo office", true), ("World Health Organization", true),
+    ("local council, who requested access", false), ("Syrian Arab Red Crescent (SARC), who led the convoy", false),
+    ("the council who's waiting", false),
+  ])
+  func whoIsTheAgencyOnlyInCapitals(requester: String, isUN: Bool) throws {
+    let set = try shippedRules()
+    let line = #"{"id":"W","occurred_at":"2016-03-10","type":"access","access":{"requested_by":"\#(requester)","status":"denied"}}"#
+    let fired = set.evaluate(try ReportParser.parse(line).get().report).map(\.rule.id)
+    #expect(fired.contains("access.un_request_denied") == isUN, "\(requester): \(fired)")
   }
 
   /// Bab al-Salam is also a gate of Old Damascus: a crossing named with Damascus is not the

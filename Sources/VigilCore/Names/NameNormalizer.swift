@@ -16,7 +16,7 @@ public enum NameNormalizer {
   public static func words(of name: String) -> [String] {
     let key = CacheKey(name: name)
     if let cached = cache.withLockedValue({ $0[key] }) { return cached }
-    let words = normalise(name)
+    let words = normalise(name, splittingJoinedArticles: false).map(\.text)
     cache.withLockedValue { cache in
       if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
       cache[key] = words
@@ -38,7 +38,31 @@ public enum NameNormalizer {
     }
   }
 
-  private static func normalise(_ name: String) -> [String] {
+  /// A word of a name as read, and whether an Arabic article was read off it (`ال`, alone,
+  /// after و ف ب ك, or as the لل of ل before it: `النصرة`, `والنصرة` and `للنصرة` had it,
+  /// `نصرة` did not). Plugins that compare names beyond name matching tell them apart.
+  public struct Word: Sendable, Equatable {
+    public let text: String
+    public let hadArticle: Bool
+
+    public init(_ text: String, hadArticle: Bool = false) {
+      self.text = text
+      self.hadArticle = hadArticle
+    }
+  }
+
+  /// A name's words as `words(of:)` reads them, each with whether it had an article, and
+  /// with `splittingJoinedArticles` an Arabic word written together with the next after
+  /// its article read as the two (`ديرالزور` is `دير الزور`, `بابالهوى` `باب الهوى`): the
+  /// word is split before its last `ال` with two letters or more before it and three or
+  /// more after, before its prefixes are read off (the ب of `باب` is the word's own), unless
+  /// what comes before is only prefixes (`وبالرقة` is `الرقة` after و and ب). Not cached:
+  /// the plugins that ask keep their own answers.
+  public static func words(of name: String, splittingJoinedArticles: Bool) -> [Word] {
+    normalise(name, splittingJoinedArticles: splittingJoinedArticles)
+  }
+
+  private static func normalise(_ name: String, splittingJoinedArticles: Bool) -> [Word] {
     var text = name
     if needsCompatibilityMapping(text) {
       // NFKC folds Arabic presentation forms and full-width letters; most names have
@@ -47,12 +71,18 @@ public enum NameNormalizer {
       text.unicodeScalars.removeAll { isQuote($0) }
       text = text.precomposedStringWithCompatibilityMapping
     }
-    var words: [String] = []
+    var words: [Word] = []
     var word = String.UnicodeScalarView()
     func finish() {
       if !word.isEmpty {
         let finished = String(word)
-        if finished != "al" { words.append(stripPrefixes(finished)) }
+        if finished != "al" {
+          if splittingJoinedArticles {
+            words += splitAtJoinedArticle(finished)
+          } else {
+            words.append(stripPrefixes(finished))
+          }
+        }
         word = String.UnicodeScalarView()
       }
     }
@@ -118,23 +148,65 @@ public enum NameNormalizer {
 
   /// On an Arabic word: one leading و or ف (if 3 letters remain), then لل (if 2 remain)
   /// or one of ب ل ك (if 3 remain), then ال (if 2 remain).
-  private static func stripPrefixes(_ word: String) -> String {
+  private static func stripPrefixes(_ word: String) -> Word {
     var letters = Array(word.unicodeScalars)
-    guard let first = letters.first, (0x0600...0x06FF).contains(first.value) else { return word }
+    guard let first = letters.first, (0x0600...0x06FF).contains(first.value) else { return Word(word) }
+    var hadArticle = false
     if letters.count >= 4, letters[0] == "\u{0648}" || letters[0] == "\u{0641}" {
       letters.removeFirst()
     }
     if letters.count >= 4, letters[0] == "\u{0644}", letters[1] == "\u{0644}" {
       letters.removeFirst(2)
+      hadArticle = true  // ل before ال, whose alef is not written
     } else if letters.count >= 4, ["\u{0628}", "\u{0644}", "\u{0643}"].contains(letters[0]) {
       letters.removeFirst()
     }
     if letters.count >= 4, letters[0] == "\u{0627}", letters[1] == "\u{0644}" {
       letters.removeFirst(2)
+      hadArticle = true
     }
     var result = String.UnicodeScalarView()
     result.append(contentsOf: letters)
-    return String(result)
+    return Word(String(result), hadArticle: hadArticle)
+  }
+
+  /// An Arabic word, or the two it was written for when an article inside it joins them
+  /// (`words(of:splittingJoinedArticles:)`), each with its prefixes read off.
+  private static func splitAtJoinedArticle(_ word: String) -> [Word] {
+    let letters = Array(word.unicodeScalars)
+    guard let first = letters.first, (0x0600...0x06FF).contains(first.value) else { return [Word(word)] }
+    if let index = innerArticle(letters), !isOnlyPrefixes(letters[..<index]) {
+      return [stripPrefixes(text(letters[..<index])), Word(text(letters[(index + 2)...]), hadArticle: true)]
+    }
+    // What came before was only prefixes (وبالرقة): read them off, then look again.
+    let stripped = stripPrefixes(word)
+    let rest = Array(stripped.text.unicodeScalars)
+    guard let index = innerArticle(rest) else { return [stripped] }
+    return [Word(text(rest[..<index]), hadArticle: stripped.hadArticle), Word(text(rest[(index + 2)...]), hadArticle: true)]
+  }
+
+  /// Where the last `ال` of a word is that can be an article joining two: two letters or
+  /// more before it, three or more after. One of the first word's own letters may spell ال
+  /// too (جبالالقلمون is جبال القلمون, شمالالرقة شمال الرقة).
+  private static func innerArticle(_ letters: [Unicode.Scalar]) -> Int? {
+    guard letters.count >= 7 else { return nil }
+    return stride(from: letters.count - 5, through: 2, by: -1).first { index in
+      letters[index] == "\u{0627}" && letters[index + 1] == "\u{0644}"
+    }
+  }
+
+  /// Whether letters are nothing but prefixes: و or ف, then لل or one of ب ل ك (`وب`, `فل`).
+  private static func isOnlyPrefixes(_ letters: ArraySlice<Unicode.Scalar>) -> Bool {
+    var rest = letters
+    if let first = rest.first, first == "\u{0648}" || first == "\u{0641}" { rest = rest.dropFirst() }
+    if rest.count == 2, rest.allSatisfy({ $0 == "\u{0644}" }) { return true }
+    return rest.count <= 1 && rest.allSatisfy { ["\u{0628}", "\u{0644}", "\u{0643}"].contains($0) }
+  }
+
+  private static func text<Letters: Sequence<Unicode.Scalar>>(_ letters: Letters) -> String {
+    var view = String.UnicodeScalarView()
+    view.append(contentsOf: letters)
+    return String(view)
   }
 
   /// Whether NFKC could change the text: presentation forms, full-width and other
@@ -162,6 +234,15 @@ public enum NameNormalizer {
   /// matching itself (`words(of:)`, `mentions`, `normalized`) keeps to RULES.md's steps.
   public static func lenientWords(of name: String) -> [String] {
     guard name.unicodeScalars.contains(where: { !$0.isASCII }) else { return words(of: name) }
+    return lenientWords(of: name, splittingJoinedArticles: false).map(\.text)
+  }
+
+  /// `lenientWords(of:)`, each word with whether it had an article, and split at a joined
+  /// article as `words(of:splittingJoinedArticles:)` does.
+  public static func lenientWords(of name: String, splittingJoinedArticles: Bool) -> [Word] {
+    guard name.unicodeScalars.contains(where: { !$0.isASCII }) else {
+      return words(of: name, splittingJoinedArticles: splittingJoinedArticles)
+    }
     var cleaned = String.UnicodeScalarView()
     // Composed first: a letter typed as its base and a combining mark (NFD, as macOS and
     // some forms write) is the letter, and folds as it does.
@@ -177,7 +258,7 @@ public enum NameNormalizer {
         cleaned.append(scalar)
       }
     }
-    return words(of: String(cleaned))
+    return words(of: String(cleaned), splittingJoinedArticles: splittingJoinedArticles)
   }
 
   /// The apostrophes and quotes names lose (step 4).

@@ -74,23 +74,4 @@ public enum TransliteratedWords {
   public static func isArabic(_ word: String) -> Bool {
     word.unicodeScalars.first.map { (0x0600...0x06FF).contains($0.value) } ?? false
   }
-
-  /// An Arabic word, or the two it was written for when an article inside it joins them
-  /// (`ديرالزور` is `دير الزور`): split before the last `ال` that has two letters or more
-  /// before it and three or more after it.
-  public static func splitAtInnerArticle(_ word: String) -> [String] {
-    let letters = Array(word.unicodeScalars)
-    guard letters.count >= 7 else { return [word] }
-    // The last ال that can be an article: one of the first word's own letters may spell ال
-    // too (جبالالقلمون is جبال القلمون, شمالالرقة شمال الرقة).
-    for index in stride(from: letters.count - 5, through: 2, by: -1)
-    where letters[index] == "\u{0627}" && letters[index + 1] == "\u{0644}" {
-      var first = String.UnicodeScalarView()
-      first.append(contentsOf: letters[..<index])
-      var second = String.UnicodeScalarView()
-      second.append(contentsOf: letters[(index + 2)...])
-      return [String(first), String(second)]
-    }
-    return [word]
-  }
 }
