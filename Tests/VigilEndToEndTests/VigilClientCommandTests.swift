@@ -1052,6 +1052,61 @@ struct VigilClientCommandTests {
     #expect(partial.standardOutput.contains("verified from seq 4"))
   }
 
+  /// A line whose hash is sound but which is no alert record — written by something other
+  /// than vigild, and the chain's hashes recomputed from it on — is named, not called
+  /// "chain intact" (audit 41). Members of a later version before `prev` are not refused.
+  @Test func verifyTellsALineThatIsNoAlertRecord() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    _ = try daemon.exchange((1...4).map { Self.report("N-\($0)") })
+    expectCleanStop(daemon)
+    let path = daemon.directory.path + "/" + Self.alertLog
+    let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+    // Line 5 edited, then every line from it chained again as ALERTS.md says.
+    func verify(_ edit: (String) -> String) throws -> ChildProcess.Run {
+      var edited = lines
+      edited[4] = edit(edited[4])
+      var prev = String(lines[3].firstMatch(of: #/"hash":"([0-9a-f]{64})"/#)!.1)
+      for index in 4..<edited.count {
+        let line = edited[index].replacing(#/"prev":"[0-9a-f]*"/#, with: #""prev":""# + prev + #"""#, maxReplacements: 1)
+        let prefix = String(line[..<line.range(of: #","hash":""#)!.lowerBound])
+        prev = SHA256.hash(data: Data((prev + prefix).utf8)).map { String(format: "%02x", $0) }.joined()
+        edited[index] = prefix + #","hash":""# + prev + #""}"#
+      }
+      try Self.file(daemon, "edited.jsonl", edited.joined(separator: "\n") + "\n")
+      return try Self.offline(daemon, ["verify", "edited.jsonl"])
+    }
+    let seq = #/"seq":5,/#
+    let cases: [(String, (String) -> String, String)] = [
+      ("a stub", { _ in #"{"seq":5,"prev":"","hash":""}"# }, "it has no time member"),
+      ("prev first", { line in #"{"prev":"","# + line.replacing(#/,"prev":"[0-9a-f]*"/#, with: "").dropFirst() },
+       "prev must come just before hash, and hash last"),
+      ("seq 5.0", { $0.replacing(seq, with: #""seq":5.0,"#) }, "seq must come first, written as a whole number (1, 2, 3, …)"),
+      ("no message", { $0.replacing(#/,"message":"[^"]*"/#, with: "") }, "it has no message member"),
+      ("rule renamed", { $0.replacing(#/"rule":/#, with: #""rulez":"#) }, "it has no rule member"),
+      ("members swapped", { $0.replacing(#/"basis":(\[[^\]]*\]),"tags":(\[[^\]]*\])/#) { #""tags":\#($0.2),"basis":\#($0.1)"# } },
+       "its members are out of order (seq, time, rule, priority, report_id, occurred_at, message, tags, basis, ruleset): "
+        + "docs/alerts.md gives seq, time, rule, priority, report_id, occurred_at, message, basis, tags, ruleset, then prev and hash"),
+      ("priority", { $0.replacing(#/"priority":"[a-z]*"/#, with: #""priority":"urgent""#) },
+       #"priority must be one of critical, high, medium, low, info, not "urgent""#),
+      ("time", { $0.replacing(#/"time":"[^"]*"/#, with: #""time":"yesterday""#) },
+       #"time must be RFC 3339 UTC with milliseconds (2016-03-04T06:40:00.000Z), not "yesterday""#),
+      ("day 31 of April", { $0.replacing(#/"time":"[^"]*"/#, with: #""time":"2026-04-31T10:00:00.000Z""#) },
+       #"time must be RFC 3339 UTC with milliseconds (2016-03-04T06:40:00.000Z), not "2026-04-31T10:00:00.000Z""#),
+      ("ruleset", { $0.replacing(#/"ruleset":"[^"]*"/#, with: #""ruleset":"md5:abc""#) },
+       #"ruleset must be a revision (sha256: and 64 lowercase hex digits), not "md5:abc""#),
+      ("basis", { $0.replacing(#/"basis":\[[^\]]*\]/#, with: #""basis":"ISSG""#) }, #"basis must be a list of strings, not "ISSG""#),
+      ("report_id", { $0.replacing(#/"report_id":"[^"]*"/#, with: #""report_id":5"#) }, "report_id must be a string or null, not 5"),
+    ]
+    for (name, edit, problem) in cases {
+      let run = try verify(edit)
+      #expect(run.status == 1, "\(name): \(run.standardOutput)")
+      #expect(run.standardOutput == "edited.jsonl:5: seq 5: altered: not an alert record: \(problem)\n", "\(name): \(run.standardOutput)")
+    }
+    // A member of a later version, before prev, and nothing else changed: the chain holds.
+    let later = try verify { $0.replacing(#/,"prev":/#, with: #","retracted":false,"prev":"#) }
+    #expect(later.status == 0 && later.standardOutput == "ok: 9 records, seq 1–9, chain intact\n", "\(later.standardOutput)")
+  }
+
   /// Records deleted from the log's end break no link of the chain; `alerts.head` shows
   /// them: to `vigil verify` on the configured log (not on a copy), and to the daemon at its
   /// next start, which goes on from the head so that the next record shows the gap.

@@ -49,6 +49,11 @@ public struct ChainVerifier: Sendable {
     guard AlertChain.hash(prev: prev, prefix: Array(line[..<cut])) == hash else {
       return "seq \(seq): altered: its hash does not match its content"
     }
+    // A sound hash over a line that is no alert record: written by something else, its
+    // hashes recomputed (audit 41: "chain intact" for a stub of seq, prev and hash).
+    if let problem = AlertRecordShape.problem(of: record, line: line) {
+      return "seq \(seq): altered: not an alert record: \(problem)"
+    }
     if let known, known.seq == seq, known.hash != hash {
       return "seq \(seq): altered: alerts.head keeps another hash for it (this record or one before it was rewritten, "
         + "and the hashes after recomputed — or alerts.head itself was altered)"
