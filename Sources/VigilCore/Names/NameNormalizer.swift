@@ -11,6 +11,9 @@ public enum NameNormalizer {
   /// crossings), and normalising one costs a microsecond or more; so results are kept,
   /// up to a bound.
   private static let cache = NIOLockedValueBox<[CacheKey: [String]]>([:])
+  /// The same for `words(of:splittingJoinedArticles: true)`, the places' and designations'
+  /// reading (place texts and names come back as often).
+  private static let splitCache = NIOLockedValueBox<[CacheKey: [Word]]>([:])
   private static let cacheLimit = 50_000
 
   public static func words(of name: String) -> [String] {
@@ -56,10 +59,17 @@ public enum NameNormalizer {
   /// its article read as the two (`ديرالزور` is `دير الزور`, `بابالهوى` `باب الهوى`): the
   /// word is split before its last `ال` with two letters or more before it and three or
   /// more after, before its prefixes are read off (the ب of `باب` is the word's own), unless
-  /// what comes before is only prefixes (`وبالرقة` is `الرقة` after و and ب). Not cached:
-  /// the plugins that ask keep their own answers.
+  /// what comes before is only prefixes (`وبالرقة` is `الرقة` after و and ب).
   public static func words(of name: String, splittingJoinedArticles: Bool) -> [Word] {
-    normalise(name, splittingJoinedArticles: splittingJoinedArticles)
+    guard splittingJoinedArticles else { return normalise(name, splittingJoinedArticles: false) }
+    let key = CacheKey(name: name)
+    if let cached = splitCache.withLockedValue({ $0[key] }) { return cached }
+    let words = normalise(name, splittingJoinedArticles: true)
+    splitCache.withLockedValue { cache in
+      if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
+      cache[key] = words
+    }
+    return words
   }
 
   private static func normalise(_ name: String, splittingJoinedArticles: Bool) -> [Word] {
