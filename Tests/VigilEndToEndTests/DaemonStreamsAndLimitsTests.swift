@@ -327,6 +327,56 @@ struct DaemonStreamsAndLimitsTests {
     }
   }
 
+  /// Reports still being recorded when vigild is told to stop are answered; a subscriber is
+  /// streamed their records too, and every one before them, before its connection closes.
+  /// (The stream used to end at the first close, the records of the last commits with it.)
+  @Test func aSubscriberIsStreamedEveryRecordWrittenBeforeTheStop() throws {
+    for round in 0..<2 {
+      let daemon = try Self.daemon(config: "socket:\n  threads: \(round + 1)\n")
+      let subscriber = try UnixSocketClient(path: daemon.socketPath)
+      try subscriber.send(Array(#"{"op":"subscribe"}"#.utf8) + [10])
+      #expect(subscriber.readLine() == #"{"ok":true,"op":"subscribe"}"#)
+      // The subscriber reads as it comes, until vigild closes the stream.
+      let streamed = StreamedLines()
+      let firstRead = DispatchSemaphore(value: 0)
+      let read = DispatchSemaphore(value: 0)
+      Thread.detachNewThread {
+        while let line = subscriber.readLine(timeout: 120) {
+          if streamed.lines.isEmpty { firstRead.signal() }
+          streamed.lines.append(line)
+        }
+        read.signal()
+      }
+      let path = daemon.socketPath
+      let sent = DispatchGroup()
+      for client in 0..<3 {
+        sent.enter()
+        Thread.detachNewThread {
+          defer { sent.leave() }
+          guard let connection = try? UnixSocketClient(path: path) else { return }
+          let burst = (0..<3000).map { Self.report("STOP-\(round)-\(client)-\($0)") + "\n" }.joined()
+          try? connection.send(Array(burst.utf8))
+          _ = connection.readAll()
+        }
+      }
+      // Stopped once a part of the reports is recorded, with the rest in flight.
+      #expect(firstRead.wait(timeout: .now() + 60) == .success, "nothing was streamed")
+      let status = daemon.stop(within: 60)
+      sent.wait()
+      #expect(read.wait(timeout: .now() + 60) == .success, "the stream did not end")
+      #expect(status == 0, "round \(round): \(daemon.log().suffix(3000))")
+      let log = try String(contentsOfFile: daemon.directory.path + "/var/log/vigil/alerts.jsonl", encoding: .utf8)
+        .split(separator: "\n").map(String.init)
+      // Every record from the first streamed on, byte for byte, the last of the log included.
+      let lines = streamed.lines  // the reading thread is done (`read`)
+      let firstLine = try #require(lines.first)
+      let first = try #require(log.firstIndex(of: firstLine), "the stream's first line is not in the log")
+      #expect(lines.count == log.count - first, "round \(round): \(lines.count) streamed of \(log.count - first)")
+      let differing = Array(zip(lines, log[first...])).firstIndex { $0 != $1 }
+      #expect(differing == nil, "round \(round): streamed line \(differing ?? 0) is not the log's")
+    }
+  }
+
   @Test func aClientThatNeverReadsItsResponsesIsClosed() throws {
     let daemon = try Self.daemon(config: "limits:\n  max_pending_bytes: 65536\n")
     let greedy = try UnixSocketClient(path: daemon.socketPath)
@@ -607,6 +657,54 @@ struct DaemonAccessTests {
     withExtendedLifetime(second) {}
     expectCleanStop(daemon)
   }
+  /// A daemon whose limit on open files leaves room for fewer connections than
+  /// `limits.max_connections` says so at start and takes as many as fit: the next client
+  /// is told `overloaded`, not left hanging, and reading the rules still works (a client
+  /// past the limit used to get no answer, and a reload then failed to open a rule file
+  /// and recorded a false `vigil.ruleset_rejected`). A soft limit below the hard one is
+  /// raised first.
+  @Test func connectionsBeyondTheOpenFileLimitAreToldOverloaded() throws {
+    let directory = try TemporaryDirectory()
+    try "limits:\n  max_connections: 1000\nhttp:\n  listen: off\n".write(
+      toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(
+      rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory,
+      wrapper: ["prlimit", "--nofile=100:200"])
+    let limits = try String(contentsOfFile: "/proc/\(daemon.daemonID)/limits", encoding: .utf8)
+    let openFiles = limits.split(separator: "\n").first { $0.hasPrefix("Max open files") }?.split(separator: " ")
+    #expect(openFiles.map { Array($0.dropFirst(3).prefix(2)) } == ["200", "200"], "\(limits)")
+    let warning = try #require(
+      daemon.log().split(separator: "\n").first { $0.contains("limits.max_connections is 1000, but vigild may open only 200 files") },
+      "\(daemon.log())")
+    let taken = try #require(
+      warning.firstMatch(of: /it takes (\d+) connections/).flatMap { Int($0.1) }, "\(warning)")
+    #expect((1..<200).contains(taken))
+    // Every place taken, each client served; then one more is told so.
+    var clients: [UnixSocketClient] = []
+    let deadline = Date().addingTimeInterval(60)
+    while clients.count < taken, Date() < deadline {
+      let client = try UnixSocketClient(path: daemon.socketPath)
+      try client.send(Array(#"{"op":"ping"}"#.utf8) + [10])
+      if client.readLine() == #"{"ok":true,"op":"pong"}"# { clients.append(client) } else { Thread.sleep(forTimeInterval: 0.05) }
+    }
+    #expect(clients.count == taken)
+    let extra = try UnixSocketClient(path: daemon.socketPath)
+    let refusal = extra.readLine() ?? ""
+    #expect(refusal.contains(#""code":"overloaded""#), "\(refusal)")
+    // With every place taken, the rules are read again (SIGHUP) and loaded, not rejected.
+    try DaemonEndToEndTests.rules.first!.value.appending("\n# edited\n").write(
+      toFile: directory.path + "/Rules/" + DaemonEndToEndTests.rules.first!.key, atomically: true, encoding: .utf8)
+    kill(daemon.daemonID, SIGHUP)
+    let alerts = directory.path + "/var/log/vigil/alerts.jsonl"
+    #expect(
+      eventually(within: 60) {
+        ((try? String(contentsOfFile: alerts, encoding: .utf8)) ?? "").components(separatedBy: "vigil.ruleset_loaded").count == 3
+      })
+    #expect(!((try? String(contentsOfFile: alerts, encoding: .utf8)) ?? "").contains("vigil.ruleset_rejected"))
+    clients.removeAll()
+    expectCleanStop(daemon)
+  }
+
 }
 
 @Suite("vigild end to end: a full disk", .onThreadsOfTheirOwn)
@@ -729,4 +827,9 @@ struct DaemonHeadTests {
     let written = try String(contentsOfFile: head, encoding: .utf8)
     #expect(written.hasPrefix(#"{"seq":9,"#), "the head caught up: \(written)")
   }
+}
+
+/// What a subscriber's reading thread collects; read only once that thread is done.
+private final class StreamedLines: @unchecked Sendable {
+  var lines: [String] = []
 }

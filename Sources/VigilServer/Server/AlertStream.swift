@@ -18,6 +18,8 @@ final class AlertStream: AlertListener, @unchecked Sendable {
   /// False until the `subscribe` response is written: the stream comes after it.
   private var started = false
   private var dropped = false
+  /// Set at shutdown (`end`): kept once the socket has taken the last line.
+  private var ending: EventLoopPromise<Void>?
 
   init(channel: Channel, selector: AlertSelector, limit: Int, onDrop: @escaping @Sendable () -> Void) {
     self.channel = channel
@@ -49,17 +51,49 @@ final class AlertStream: AlertListener, @unchecked Sendable {
     pump()
   }
 
+  /// At shutdown, once the last records are offered (`ConnectionHandler.endStream`): done
+  /// when the socket has taken every line queued (at once for a dropped stream, which is
+  /// closing).
+  func end() -> EventLoopFuture<Void> {
+    channel.eventLoop.assertInEventLoop()
+    let promise = channel.eventLoop.makePromise(of: Void.self)
+    guard !dropped else {
+      promise.succeed(())
+      return promise.futureResult
+    }
+    ending = promise
+    pump()
+    return promise.futureResult
+  }
+
+  /// The connection closed: nothing more goes out, and an `end` under way is over.
+  func closed() {
+    queue.removeAll()
+    queuedBytes = 0
+    ending?.succeed(())
+    ending = nil
+  }
+
+  /// Bytes of lines not yet taken by the channel.
+  var backlogBytes: Int { queuedBytes }
+
   /// Writes what is queued while the channel takes more; called again when it becomes
   /// writable.
   func pump() {
-    guard started, !dropped, !queue.isEmpty else { return }
+    guard started, !dropped else { return }
     var wrote = false
     while channel.isWritable, let buffer = queue.popFirst() {
       queuedBytes -= buffer.readableBytes
       channel.write(buffer, promise: nil)
       wrote = true
     }
-    if wrote { channel.flush() }
+    if queue.isEmpty, let ending {
+      // An empty write after the others completes once the socket has taken them all.
+      self.ending = nil
+      channel.writeAndFlush(channel.allocator.buffer(capacity: 0), promise: ending)
+    } else if wrote {
+      channel.flush()
+    }
   }
 
   private func drop() {

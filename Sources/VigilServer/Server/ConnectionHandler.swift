@@ -109,7 +109,10 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     submitBurst(on: context.eventLoop)
     responder.connectionClosed()
     state.closed()
-    if let stream { responder.subscriptions.remove(stream) }
+    if let stream {
+      responder.subscriptions.remove(stream)
+      stream.closed()
+    }
     context.fireChannelInactive()
   }
 
@@ -469,16 +472,42 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
   /// At shutdown: stop reading, answer what was read, then close. A client that has not
   /// taken its answers `unreadGrace` after the last was handed over is closed all the same
-  /// (one that half-closed too: it was waiting for the same).
-  func finish(_ channel: Channel) {
+  /// (one that half-closed too: it was waiting for the same). Whether the connection is a
+  /// subscriber's, which stays open for `endStream`: the reports other connections sent
+  /// before the stop are still being recorded, and their records are streamed too.
+  func finish(_ channel: Channel) -> Bool {
     submitBurst(on: channel.eventLoop)
-    guard state.writes else { return }
+    guard state.writes else { return false }
+    let subscribed = state.isSubscribed
     let closesWhenSent = state.finish()
     channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in
+      guard !subscribed else { return }
       self.whenAllHandedOver { written in
         if closesWhenSent { written.whenComplete { _ in channel.close(promise: nil) } }
         let grace = channel.eventLoop.scheduleTask(in: Self.unreadGrace) { self.closeUnreadAtStop() }
         written.whenComplete { _ in grace.cancel() }
+      }
+    }
+    return subscribed
+  }
+
+  /// At shutdown, once the writer's last records are handed to the streams (after
+  /// `finish`): the subscriber is sent what its stream holds, then closed. One that has not
+  /// taken it `unreadGrace` later is closed all the same, so it cannot hold up the stop.
+  func endStream(_ channel: Channel) {
+    guard state.writes else { return }
+    // The `subscribe` response and the stream's start come first.
+    whenAllHandedOver { _ in
+      guard let stream = self.stream else { return channel.close(promise: nil) }
+      let grace = channel.eventLoop.scheduleTask(in: Self.unreadGrace) {
+        self.closeUnread {
+          "closed a subscriber at shutdown that left \(stream.backlogBytes) bytes of its stream unread for "
+            + "\(Self.unreadGrace.nanoseconds / 1_000_000_000) s"
+        }
+      }
+      stream.end().whenComplete { _ in
+        grace.cancel()
+        channel.close(promise: nil)
       }
     }
   }

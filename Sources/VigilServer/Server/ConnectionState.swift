@@ -21,7 +21,9 @@ struct ConnectionState {
     case subscribed
     /// vigild is stopping: reading stopped for good; what was read is answered (but not a
     /// subscriber's lines), then the connection closes once the socket has taken the
-    /// answers, or `ConnectionHandler.unreadGrace` after the last was handed over.
+    /// answers, or `ConnectionHandler.unreadGrace` after the last was handed over. A
+    /// subscriber's closes once its stream has every record written before the stop
+    /// (`ConnectionHandler.endStream`), or that grace after it was told to.
     case finishing(subscribed: Bool)
     /// Gone, or closed by vigild (a client that left too much unread): nothing more is
     /// written.

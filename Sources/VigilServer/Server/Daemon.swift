@@ -229,7 +229,7 @@ public final class Daemon: Sendable {
     recorder.withLockedValue { $0 = responder }
     for sink in sinks { sink.raiseConflicts { responder.raiseSinkConflict($0) } }
     let connections = ConnectionRegistry()
-    let limits = configuration.limits
+    let limits = connectionLimits(configuration, log: log)
     let bootstrap = ServerBootstrap(group: connectionLoops)
       .serverChannelOption(ChannelOptions.backlog, value: 256)
       // Every connection waiting is taken at each turn of the loop. NIO's default is 4 a
@@ -502,19 +502,32 @@ public final class Daemon: Sendable {
     // and finished below like the others (or, set up after the close, closed by NIO).
     for loop in connectionLoops.makeIterator() { try? loop.submit {}.wait() }
     let open = connections.all
-    for (channel, handler) in open {
-      channel.eventLoop.execute { handler.finish(channel) }
-    }
-    for (channel, _) in open {
-      try? channel.closeFuture.wait()
+    let finishing = open.map { channel, handler in channel.eventLoop.submit { handler.finish(channel) } }
+    var subscribers: [(Channel, ConnectionHandler)] = []
+    for ((channel, handler), streams) in zip(open, finishing) {
+      if (try? streams.wait()) == true {
+        subscribers.append((channel, handler))
+      } else {
+        try? channel.closeFuture.wait()
+      }
     }
     // A connection gone while its `parked` was read still gets its promise kept, and a
     // reload under way ends.
     responder.finishAnswersOffTheLoops()
     // Reports read as their clients left are still being recorded, and their answers (and a
     // reload's) hop back to the connections' loops. An empty commit after them (the writer
-    // answers in order) makes sure those hops are queued before the loops stop, not after.
+    // answers in order) makes sure those hops are queued before the loops stop, not after;
+    // and the records of those reports are handed to the subscribers' streams before them.
     _ = try? responder.writer.record([]).wait()
+    // Each subscriber is sent every record written until now (those of the reports answered
+    // above included), then closed: a stream that stopped at the first close lost the
+    // records of the last commits (audit 40).
+    for (channel, handler) in subscribers {
+      channel.eventLoop.execute { handler.endStream(channel) }
+    }
+    for (channel, _) in subscribers {
+      try? channel.closeFuture.wait()
+    }
     try? connectionLoops.syncShutdownGracefully()
     responder.closeToSources()
     try? writerLoop.syncShutdownGracefully()
@@ -536,6 +549,28 @@ public final class Daemon: Sendable {
   }
 
   // MARK: Start-up checks
+
+  /// The limits, with `max_connections` lowered where the limit on open files leaves room
+  /// for fewer connections (DescriptorBudget), which is said as a warning.
+  private static func connectionLimits(_ configuration: DaemonConfiguration, log: DaemonEventLog) -> DaemonConfiguration.Limits {
+    var limits = configuration.limits
+    guard let allowed = DescriptorBudget.raiseOpenFileLimit() else { return limits }
+    let console = configuration.http.listen == nil ? 0 : configuration.http.maxConnections
+    let open = DescriptorBudget.openNow()
+    if let fitting = DescriptorBudget.fittingConnections(
+      configured: limits.maxConnections, console: console, open: open, limit: allowed)
+    {
+      let consoleShare = console == 0 ? "" : " and the console's \(console) (http.max_connections)"
+      log(
+        .warning(
+          "limits.max_connections is \(limits.maxConnections), but vigild may open only \(allowed) files (ulimit -n), "
+            + "\(open) of them in use, \(DescriptorBudget.reserve) kept for its files\(consoleShare): it takes \(fitting) "
+            + "connections at once and tells the next `overloaded`; raise the limit (LimitNOFILE= in a systemd unit) "
+            + "or lower max_connections"))
+      limits.maxConnections = fitting
+    }
+    return limits
+  }
 
   private static func parent(_ path: String) -> String {
     let parent = FolderPath.of(path)
