@@ -59,7 +59,8 @@ public enum NameNormalizer {
   /// its article read as the two (`ديرالزور` is `دير الزور`, `بابالهوى` `باب الهوى`): the
   /// word is split before its last `ال` with two letters or more before it and three or
   /// more after, before its prefixes are read off (the ب of `باب` is the word's own), unless
-  /// what comes before is only prefixes (`وبالرقة` is `الرقة` after و and ب).
+  /// fewer than two letters are left before it once prefixes and an article are read off
+  /// (`وبالرقة` is `الرقة` after و and ب; `المالكية` and `ومالكية` are one word).
   public static func words(of name: String, splittingJoinedArticles: Bool) -> [Word] {
     guard splittingJoinedArticles else { return normalise(name, splittingJoinedArticles: false) }
     let key = CacheKey(name: name)
@@ -185,10 +186,12 @@ public enum NameNormalizer {
   private static func splitAtJoinedArticle(_ word: String) -> [Word] {
     let letters = Array(word.unicodeScalars)
     guard let first = letters.first, (0x0600...0x06FF).contains(first.value) else { return [Word(word)] }
-    if let index = innerArticle(letters), !isOnlyPrefixes(letters[..<index]) {
+    if let index = innerArticle(letters), ownLetters(letters[..<index]) >= 2 {
       return [stripPrefixes(text(letters[..<index])), Word(text(letters[(index + 2)...]), hadArticle: true)]
     }
-    // What came before was only prefixes (وبالرقة): read them off, then look again.
+    // What came before was only prefixes (وبالرقة), or prefixes and an article with one
+    // letter (المالكية, للمالكية, ومالكية: the word's own ال, not an article joining two):
+    // read them off, then look again.
     let stripped = stripPrefixes(word)
     let rest = Array(stripped.text.unicodeScalars)
     guard let index = innerArticle(rest) else { return [stripped] }
@@ -205,12 +208,20 @@ public enum NameNormalizer {
     }
   }
 
-  /// Whether letters are nothing but prefixes: و or ف, then لل or one of ب ل ك (`وب`, `فل`).
-  private static func isOnlyPrefixes(_ letters: ArraySlice<Unicode.Scalar>) -> Bool {
+  /// How many letters are left of the part before an inner article once every prefix and
+  /// an article are read off it, whatever is left (و or ف, then لل or one of ب ل ك, then
+  /// ال): `وب` has none, `الم` one, `باب` two. A first word needs two: with fewer, the ال
+  /// is the word's own.
+  private static func ownLetters(_ letters: ArraySlice<Unicode.Scalar>) -> Int {
     var rest = letters
     if let first = rest.first, first == "\u{0648}" || first == "\u{0641}" { rest = rest.dropFirst() }
-    if rest.count == 2, rest.allSatisfy({ $0 == "\u{0644}" }) { return true }
-    return rest.count <= 1 && rest.allSatisfy { ["\u{0628}", "\u{0644}", "\u{0643}"].contains($0) }
+    if rest.starts(with: ["\u{0644}", "\u{0644}"]) {
+      rest = rest.dropFirst(2)
+    } else if let first = rest.first, ["\u{0628}", "\u{0644}", "\u{0643}"].contains(first) {
+      rest = rest.dropFirst()
+    }
+    if rest.starts(with: ["\u{0627}", "\u{0644}"]) { rest = rest.dropFirst(2) }
+    return rest.count
   }
 
   private static func text<Letters: Sequence<Unicode.Scalar>>(_ letters: Letters) -> String {
