@@ -674,7 +674,9 @@ struct DaemonAccessTests {
     let openFiles = limits.split(separator: "\n").first { $0.hasPrefix("Max open files") }?.split(separator: " ")
     #expect(openFiles.map { Array($0.dropFirst(3).prefix(2)) } == ["200", "200"], "\(limits)")
     let warning = try #require(
-      daemon.log().split(separator: "\n").first { $0.contains("limits.max_connections is 1000, but vigild may open only 200 files") },
+      daemon.log().split(separator: "\n").first {
+        $0.contains("limits.max_connections is 1000, but vigild may open at most 200 files (its hard limit, ulimit -Hn)")
+      },
       "\(daemon.log())")
     let taken = try #require(
       warning.firstMatch(of: /it takes (\d+) connections/).flatMap { Int($0.1) }, "\(warning)")
@@ -703,6 +705,34 @@ struct DaemonAccessTests {
     #expect(!((try? String(contentsOfFile: alerts, encoding: .utf8)) ?? "").contains("vigil.ruleset_rejected"))
     clients.removeAll()
     expectCleanStop(daemon)
+  }
+
+  /// The soft limit is raised only as far as the connections need, not to the hard limit
+  /// (the commands of an `exec` sink inherit it); where nothing fits, vigild does not start.
+  @Test func theOpenFileLimitIsRaisedAsFarAsNeededAndNoConnectionRoomIsRefused() throws {
+    let directory = try TemporaryDirectory()
+    try "http:\n  listen: off\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    // This process's hard limit: one above it cannot be given.
+    var ours = rlimit()
+    #expect(getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &ours) == 0)
+    let hard = try #require(Int(exactly: ours.rlim_max).flatMap { $0 >= 2000 ? $0 : nil }, "hard limit \(ours.rlim_max)")
+    let daemon = try RunningDaemon(
+      rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory,
+      wrapper: ["prlimit", "--nofile=100:\(hard)"])
+    let limits = try String(contentsOfFile: "/proc/\(daemon.daemonID)/limits", encoding: .utf8)
+    let openFiles = limits.split(separator: "\n").first { $0.hasPrefix("Max open files") }?.split(separator: " ")
+    let soft = try #require(openFiles.flatMap { $0.count > 3 ? Int($0[3]) : nil }, "\(limits)")
+    // The default 256 connections and what vigild keeps: more than 100, far less than the hard limit.
+    #expect((256 + 64..<1000).contains(soft), "\(limits)")
+    #expect(!daemon.log().contains("limits.max_connections is"), "\(daemon.log())")
+    expectCleanStop(daemon)
+
+    let refused = try ChildProcess.run(
+      "/usr/bin/prlimit", ["--nofile=40:40", CommandLine.arguments[0].replacingOccurrences(of: "/[^/]*$", with: "/vigild", options: .regularExpression),
+        "--socket", directory.path + "/w.sock", "--config", "v.yaml"], in: directory.path)
+    #expect(refused.status == 1, "\(refused.standardError)")
+    #expect(refused.standardError.contains("vigild may open at most 40 files (its hard limit, ulimit -Hn)"), "\(refused.standardError)")
+    #expect(refused.standardError.contains("no connection fits"), "\(refused.standardError)")
   }
 
 }

@@ -60,6 +60,8 @@ public final class Daemon: Sendable {
     configuration: DaemonConfiguration, plugins: PluginRegistry, ruleSet: RuleSet,
     log: @escaping DaemonEventLog
   ) throws(StartFailure) -> Daemon {
+    // First, while only what every start holds is open.
+    let configuration = try connectionsThatFit(configuration, log: log)
     let state = configuration.stateDirectory
     // The folders the daemon creates are as private as its umask makes them, but for the
     // socket's and those above it: there the socket's own mode and group say who may
@@ -229,7 +231,7 @@ public final class Daemon: Sendable {
     recorder.withLockedValue { $0 = responder }
     for sink in sinks { sink.raiseConflicts { responder.raiseSinkConflict($0) } }
     let connections = ConnectionRegistry()
-    let limits = connectionLimits(configuration, log: log)
+    let limits = configuration.limits
     let bootstrap = ServerBootstrap(group: connectionLoops)
       .serverChannelOption(ChannelOptions.backlog, value: 256)
       // Every connection waiting is taken at each turn of the loop. NIO's default is 4 a
@@ -550,26 +552,41 @@ public final class Daemon: Sendable {
 
   // MARK: Start-up checks
 
-  /// The limits, with `max_connections` lowered where the limit on open files leaves room
-  /// for fewer connections (DescriptorBudget), which is said as a warning.
-  private static func connectionLimits(_ configuration: DaemonConfiguration, log: DaemonEventLog) -> DaemonConfiguration.Limits {
-    var limits = configuration.limits
-    guard let allowed = DescriptorBudget.raiseOpenFileLimit() else { return limits }
+  /// The configuration with `limits.max_connections` lowered where the limit on open
+  /// files leaves room for fewer connections, which is said as a warning; the soft limit
+  /// is raised first as far as they need (DescriptorBudget). Refused when no connection fits.
+  private static func connectionsThatFit(_ configuration: DaemonConfiguration, log: DaemonEventLog)
+    throws(StartFailure) -> DaemonConfiguration
+  {
+    guard let limits = DescriptorBudget.openFileLimits() else { return configuration }
+    let configured = configuration.limits.maxConnections
     let console = configuration.http.listen == nil ? 0 : configuration.http.maxConnections
     let open = DescriptorBudget.openNow()
-    if let fitting = DescriptorBudget.fittingConnections(
-      configured: limits.maxConnections, console: console, open: open, limit: allowed)
-    {
-      let consoleShare = console == 0 ? "" : " and the console's \(console) (http.max_connections)"
-      log(
-        .warning(
-          "limits.max_connections is \(limits.maxConnections), but vigild may open only \(allowed) files (ulimit -n), "
-            + "\(open) of them in use, \(DescriptorBudget.reserve) kept for its files\(consoleShare): it takes \(fitting) "
-            + "connections at once and tells the next `overloaded`; raise the limit (LimitNOFILE= in a systemd unit) "
-            + "or lower max_connections"))
-      limits.maxConnections = fitting
+    var allowed = limits.soft
+    let needed = DescriptorBudget.needed(connections: configured, console: console, open: open)
+    if needed > allowed, DescriptorBudget.setSoftLimit(min(needed, limits.hard)) { allowed = min(needed, limits.hard) }
+    guard
+      let fitting = DescriptorBudget.fittingConnections(
+        configured: configured, console: console, open: open, limit: allowed)
+    else { return configuration }
+    let which = allowed == limits.hard ? "its hard limit, ulimit -Hn" : "ulimit -n"
+    let consoleShare = console == 0 ? "" : " and \(console) for the console (http.max_connections)"
+    let budget =
+      "vigild may open at most \(allowed) files (\(which)), \(open) of them in use and \(DescriptorBudget.reserve) "
+      + "kept for its own\(consoleShare)"
+    guard fitting >= 1 else {
+      throw StartFailure(
+        description: "\(budget): no connection fits; raise the limit (LimitNOFILE= in a systemd unit)"
+          + (console == 0 ? "" : " or lower http.max_connections"))
     }
-    return limits
+    log(
+      .warning(
+        "limits.max_connections is \(configured), but \(budget): it takes \(fitting) "
+          + "connection\(fitting == 1 ? "" : "s") at once and tells the next `overloaded`; raise the limit "
+          + "(LimitNOFILE= in a systemd unit) or lower max_connections"))
+    var adjusted = configuration
+    adjusted.limits.maxConnections = fitting
+    return adjusted
   }
 
   private static func parent(_ path: String) -> String {

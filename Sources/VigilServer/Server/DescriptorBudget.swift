@@ -8,29 +8,30 @@ import Foundation
 /// Past that limit a connection cannot be accepted at all, so it is never answered, not
 /// even with `overloaded`: with `limits.max_connections` above it, clients past the limit
 /// hung, the accept loop kept failing, and a rule file read then failed to open (audit 40).
-/// So vigild takes the hard limit where the soft one is lower, as most daemons do, and
-/// where even that leaves too few descriptors it takes fewer connections than configured,
-/// saying so at start, so that every client past the limit is told `overloaded`.
+/// So vigild raises its soft limit as far as its connections need (up to the hard limit,
+/// and no further: the commands it runs inherit it), and where even the hard limit leaves
+/// too few descriptors it takes fewer connections than configured, saying so at start, so
+/// that every client past the limit is told `overloaded`.
 enum DescriptorBudget {
-  /// Descriptors kept for what vigild opens besides its clients' connections once running:
-  /// a rule file as it is read, a rotation's new file, a sink's or source's file or socket,
-  /// a console connection's file.
+  /// Descriptors kept for what vigild opens besides its clients' connections, counted
+  /// before it opens them: its journal, alert log and event loops, a rule file as it is
+  /// read, a rotation's new file, a sink's or source's file or socket.
   static let reserve = 64
 
-  /// Raises the soft limit on open files to the hard limit; gives the limit in force (nil
-  /// when there is none to read).
-  static func raiseOpenFileLimit() -> Int? {
+  /// The process's limits on open files, soft and hard (`Int.max` for none); nil when they
+  /// cannot be read.
+  static func openFileLimits() -> (soft: Int, hard: Int)? {
     var limit = rlimit()
-    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
     guard getrlimit(resource, &limit) == 0 else { return nil }
-    if limit.rlim_cur < limit.rlim_max {
-      var raised = limit
-      raised.rlim_cur = limit.rlim_max
-      // An unlimited hard limit cannot be the soft one (EPERM past fs.nr_open): the soft
-      // limit stays.
-      if setrlimit(resource, &raised) == 0 { limit = raised }
-    }
-    return limit.rlim_cur == rlim_t.max ? nil : Int(clamping: limit.rlim_cur)
+    return (count(limit.rlim_cur), count(limit.rlim_max))
+  }
+
+  /// Sets the soft limit on open files to `soft` (at most the hard limit); whether it was.
+  static func setSoftLimit(_ soft: Int) -> Bool {
+    var limit = rlimit()
+    guard getrlimit(resource, &limit) == 0 else { return false }
+    limit.rlim_cur = min(rlim_t(soft), limit.rlim_max)
+    return setrlimit(resource, &limit) == 0
   }
 
   /// Descriptors the process has open now.
@@ -38,11 +39,23 @@ enum DescriptorBudget {
     (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
   }
 
-  /// How many socket connections fit beside `console` connections of the console, with
-  /// `open` descriptors in use and `limit` allowed: nil when `configured` fit, the number
-  /// that does otherwise (at least 1).
+  /// Descriptors needed for `connections` socket connections and `console` connections of
+  /// the console, with `open` in use.
+  static func needed(connections: Int, console: Int, open: Int) -> Int {
+    open + reserve + console + connections
+  }
+
+  /// How many socket connections fit under `limit` beside `console` connections of the
+  /// console, with `open` descriptors in use: nil when `configured` fit, the number that
+  /// does otherwise (zero or less when none does).
   static func fittingConnections(configured: Int, console: Int, open: Int, limit: Int) -> Int? {
-    let free = limit - open - reserve - console
-    return configured <= free ? nil : max(1, free)
+    let free = limit - needed(connections: 0, console: console, open: open)
+    return configured <= free ? nil : free
+  }
+
+  private static let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+
+  private static func count(_ value: rlim_t) -> Int {
+    value == rlim_t.max ? .max : Int(clamping: value)
   }
 }
