@@ -376,11 +376,51 @@ struct ControlMap: Sendable {
   /// Whether a word as written is a site word without an article ("souq", "سوق"; not
   /// "al-Souq", "السوق").
   static func isBareSite(_ token: Substring) -> Bool {
-    let written = token.trimmingCharacters(in: .punctuationCharacters)
-    if written.hasPrefix("ال") || written.lowercased().hasPrefix("al-") || written.lowercased().hasPrefix("el-") {
+    let written = withoutOuterPunctuation(token)
+    if written.hasPrefix("ال") || hasLatinArticle(written) { return false }
+    return siteWordsAsWritten.contains(NameNormalizer.words(of: written))
+  }
+
+  /// `al-` or `el-` in any case.
+  private static func hasLatinArticle(_ text: String) -> Bool {
+    let start = Array(text.utf8.prefix(3))
+    guard start.count == 3, start[1] | 0x20 == UInt8(ascii: "l"), start[2] == UInt8(ascii: "-") else { return false }
+    return start[0] | 0x20 == UInt8(ascii: "a") || start[0] | 0x20 == UInt8(ascii: "e")
+  }
+
+  /// A token without the punctuation before and after it (Unicode's P categories, as
+  /// Foundation's `punctuationCharacters`, whose set cost thousands of instructions a token).
+  static func withoutOuterPunctuation(_ token: Substring) -> String {
+    let scalars = token.unicodeScalars
+    guard let first = scalars.firstIndex(where: { !isPunctuation($0) }) else { return "" }
+    let last = scalars.lastIndex(where: { !isPunctuation($0) })!
+    return String(String.UnicodeScalarView(scalars[first...last]))
+  }
+
+  private static func isPunctuation(_ scalar: Unicode.Scalar) -> Bool {
+    if scalar.isASCII {
+      switch scalar.value {
+      case 0x21...0x23, 0x25...0x2A, 0x2C...0x2F, 0x3A, 0x3B, 0x3F, 0x40, 0x5B...0x5D, 0x5F, 0x7B, 0x7D: return true
+      default: return false
+      }
+    }
+    switch scalar.properties.generalCategory {
+    case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,
+      .finalPunctuation, .otherPunctuation:
+      return true
+    default:
       return false
     }
-    return siteWordsAsWritten.contains(NameNormalizer.words(of: written))
+  }
+
+  /// A text's runs of characters between white space, as `split(whereSeparator:
+  /// \.isWhitespace)` gives them, with ASCII told without Unicode's tables (a lookup for
+  /// each character of each place name first seen).
+  static func whitespaceTokens(_ text: String) -> [Substring] {
+    text.split { character in
+      if let ascii = character.asciiValue { return ascii == 0x20 || (0x09...0x0D).contains(ascii) }
+      return character.isWhitespace
+    }
   }
 
   /// The site words as words are read before place names are (not "Ein" as "in").
@@ -403,7 +443,7 @@ struct ControlMap: Sendable {
   /// a place's reading of "Ein" (Ras al-Ein) is "in" too; and the governorate a part names
   /// is looked up on what is left ("in Aleppo - Manbij" runs from the widest).
   static func withoutLocatives(_ text: String) -> String {
-    var tokens = text.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+    var tokens = whitespaceTokens(text).map(String.init)
     // Read as names are (`فى`, `فِي`, a direction mark before it), but not as place names
     // are, which take "Ein" for "in".
     if tokens.count > 1, [["in"], ["في"]].contains(NameNormalizer.words(of: tokens[0])) { tokens.removeFirst() }
@@ -416,8 +456,10 @@ struct ControlMap: Sendable {
     {
       tokens.removeFirst(leadingSite + 2)
     }
+    // Each token's words read once (a name's words are its tokens' words, one after another).
+    let tokenWords = tokens.prefix(kindOpenings.map(\.count).max() ?? 0).map { NameNormalizer.words(of: $0) }
     for opening in kindOpenings where tokens.count > opening.count {
-      if NameNormalizer.words(of: tokens.prefix(opening.count).joined(separator: " ")) == opening {
+      if Array(tokenWords.prefix(opening.count).joined()) == opening {
         tokens.removeFirst(opening.count)
         break
       }
@@ -471,7 +513,7 @@ struct ControlMap: Sendable {
       // alone ("hospital, Raqqa") is a part that names no place, so that what follows it is
       // read as it was (Raqqa the governorate).
       guard !bare.isEmpty else { continue }
-      let tokens = written.split(whereSeparator: { $0.isWhitespace })
+      let tokens = whitespaceTokens(written)
       if tokens.count > 1, let first = tokens.first, isBareSite(first), bare.first == PlaceWords.words(of: String(first)).first {
         bare.removeFirst()
       }
@@ -523,7 +565,7 @@ struct ControlMap: Sendable {
   /// text that starts with the countryside ("ريف حلب", "rural Idlib") is not split: it
   /// names no town.
   static func atCountryside(_ text: String) -> [String] {
-    let tokens = text.split(whereSeparator: { $0.isWhitespace })
+    let tokens = whitespaceTokens(text)
     guard tokens.count > 2 else { return [text] }
     let words = tokens.map { NameNormalizer.words(of: String($0)) }
     // The last such place: "a school in Kafr Batna in the Damascus countryside" is Kafr
@@ -567,8 +609,13 @@ struct ControlMap: Sendable {
     return atlas.region(named: bare) != nil ? bare : text
   }
 
-  /// The separators of a place text's parts, besides " - ".
-  static let separators: Set<Unicode.Scalar> = [",", "،", ";", "؛", "/", "(", ")", "[", "]", "–", "—"]
+  /// The separators of a place text's parts, besides " - ": , ، ; ؛ / ( ) [ ] – —.
+  static func isSeparator(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.value {
+    case 0x2C, 0x060C, 0x3B, 0x061B, 0x2F, 0x28, 0x29, 0x5B, 0x5D, 0x2013, 0x2014: true
+    default: false
+    }
+  }
 
   /// The text's parts: split at " - " (whole characters, as Foundation matches a string: a
   /// space that carries a combining mark is no separator), then at each separator scalar.
@@ -581,11 +628,18 @@ struct ControlMap: Sendable {
   /// The parts, each with whether an opening bracket came just before it.
   static func partPieces(_ text: String) -> [(text: String, bracketed: Bool)] {
     var pieces: [(text: String, bracketed: Bool)] = []
-    for piece in text.split(separator: " - ", omittingEmptySubsequences: false) {
+    // Most texts have no " - ": looked for by their bytes first, the character split costs
+    // only those that do.
+    let dashed = text.utf8.count >= 3 && text.utf8.indices.dropLast(2).contains { index in
+      text.utf8[index] == 0x20 && text.utf8[text.utf8.index(after: index)] == 0x2D
+        && text.utf8[text.utf8.index(index, offsetBy: 2)] == 0x20
+    }
+    let dashSplit = dashed ? text.split(separator: " - ", omittingEmptySubsequences: false) : [Substring(text)]
+    for piece in dashSplit {
       var part = String.UnicodeScalarView()
       var bracketed = false
       for scalar in piece.unicodeScalars {
-        if separators.contains(scalar) {
+        if isSeparator(scalar) {
           pieces.append((String(part), bracketed))
           part = String.UnicodeScalarView()
           bracketed = scalar == "(" || scalar == "["

@@ -29,4 +29,21 @@ struct PlacePartsTests {
       #expect(ControlMap.partTexts(text) == Self.foundationParts(text), "\(text.debugDescription)")
     }
   }
+
+  /// A token's outer punctuation goes as Foundation's `punctuationCharacters` trimmed it,
+  /// and a text's tokens are its runs between white space, as the standard library splits.
+  @Test func randomTokensTrimAndSplitAsFoundationDid() {
+    let alphabet: [String] = [
+      " ", "\t", "\n", "\r\n", "\u{A0}", "\u{2003}", "\u{85}", "-", "\u{301}", ",", "،", ".", "!", "?", "\"", "'", "«", "»",
+      "(", ")", "_", "@", "#", "$", "+", "<", "|", "~", "a", "B", "ح", "ل", "é", "😀", "٪", "؟",
+    ]
+    var generator = SystemRandomNumberGenerator()
+    for _ in 0..<2_000 {
+      let text = String((0..<Int.random(in: 0..<12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }.joined())
+      #expect(
+        ControlMap.withoutOuterPunctuation(Substring(text)) == text.trimmingCharacters(in: .punctuationCharacters),
+        "\(text.debugDescription)")
+      #expect(ControlMap.whitespaceTokens(text) == text.split(whereSeparator: \.isWhitespace), "\(text.debugDescription)")
+    }
+  }
 }
