@@ -394,7 +394,7 @@ struct ControlMap: Sendable {
     let scalars = token.unicodeScalars
     guard let first = scalars.firstIndex(where: { !isPunctuation($0) }) else { return "" }
     let last = scalars.lastIndex(where: { !isPunctuation($0) })!
-    return String(String.UnicodeScalarView(scalars[first...last]))
+    return String(scalars[first...last])
   }
 
   private static func isPunctuation(_ scalar: Unicode.Scalar) -> Bool {
@@ -414,13 +414,25 @@ struct ControlMap: Sendable {
   }
 
   /// A text's runs of characters between white space, as `split(whereSeparator:
-  /// \.isWhitespace)` gives them, with ASCII told without Unicode's tables (a lookup for
-  /// each character of each place name first seen).
+  /// \.isWhitespace)` gives them; an ASCII text split by its bytes (the split by
+  /// characters, each looked up in Unicode's tables, cost thousands of instructions for
+  /// each place name first seen).
   static func whitespaceTokens(_ text: String) -> [Substring] {
-    text.split { character in
-      if let ascii = character.asciiValue { return ascii == 0x20 || (0x09...0x0D).contains(ascii) }
-      return character.isWhitespace
+    let utf8 = text.utf8
+    guard utf8.allSatisfy({ $0 < 0x80 }) else { return text.split(whereSeparator: \.isWhitespace) }
+    var tokens: [Substring] = []
+    var start: String.Index?
+    for index in utf8.indices {
+      let byte = utf8[index]
+      if byte == 0x20 || (0x09...0x0D).contains(byte) {
+        if let first = start { tokens.append(text[first..<index]) }
+        start = nil
+      } else if start == nil {
+        start = index
+      }
     }
+    if let first = start { tokens.append(text[first...]) }
+    return tokens
   }
 
   /// The site words as words are read before place names are (not "Ein" as "in").
@@ -435,6 +447,8 @@ struct ControlMap: Sendable {
     "the centre of", "centre of", "the center of", "center of", "the city centre of", "the city center of",
   ]
   .map { NameNormalizer.words(of: $0) }
+
+  static let longestKindOpening = kindOpenings.map(\.count).max() ?? 0
 
   /// A part of a place text as written, without what says only that it is where something
   /// happened — a first word "in" or "في" ("in Raqqa city", "في مدينة الرقة"; "near" is not
@@ -457,7 +471,7 @@ struct ControlMap: Sendable {
       tokens.removeFirst(leadingSite + 2)
     }
     // Each token's words read once (a name's words are its tokens' words, one after another).
-    let tokenWords = tokens.prefix(kindOpenings.map(\.count).max() ?? 0).map { NameNormalizer.words(of: $0) }
+    let tokenWords = tokens.prefix(longestKindOpening).map { NameNormalizer.words(of: $0) }
     for opening in kindOpenings where tokens.count > opening.count {
       if Array(tokenWords.prefix(opening.count).joined()) == opening {
         tokens.removeFirst(opening.count)
