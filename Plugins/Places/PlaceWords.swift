@@ -23,7 +23,16 @@ enum PlaceWords {
   /// (place names are short: `Tell as` is the one case of a final article).
   static let articles = TransliteratedWords.articles.union(["al"])
 
+  /// The words of the texts read so far: a place text first seen is read through many
+  /// of its pieces, each again for each reading (the Latin key of each word, uncached
+  /// below this, was some 1,400 instructions a report, bench/count-instructions).
+  private static let known = TextCache<[String]>()
+
   static func words(of text: String) -> [String] {
+    known.value(for: ReportText(text)) { _ in read(text) }
+  }
+
+  private static func read(_ text: String) -> [String] {
     let words = NameNormalizer.words(of: text, splittingJoinedArticles: true)
     var result: [String] = []
     result.reserveCapacity(words.count)
