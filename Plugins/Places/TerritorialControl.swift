@@ -514,6 +514,15 @@ struct ControlMap: Sendable {
   /// ("Raqqa, Syria") — is no part: it would be taken for the place, or make the text
   /// seem to run from the widest.
   static func placeParts(_ text: String) -> [PlacePart] {
+    knownPlaceParts.value(for: ReportText(text)) { _ in readPlaceParts(text) }
+  }
+
+  /// The parts of the texts read so far: the control map and the places' functions each
+  /// read a text first seen, several times over (some 7 readings a text, each ~25,000
+  /// instructions, bench/count-instructions).
+  private static let knownPlaceParts = TextCache<[PlacePart]>()
+
+  private static func readPlaceParts(_ text: String) -> [PlacePart] {
     var parts: [PlacePart] = []
     let pieces = partPieces(text).flatMap { piece in
       atCountryside(piece.text).enumerated().map { (text: $0.element, bracketed: piece.bracketed && $0.offset == 0) }
@@ -545,7 +554,7 @@ struct ControlMap: Sendable {
 
   /// One part of a place text: as written, its ways of naming a place, and whether it was
   /// in brackets ("Homs (Old City)": a qualifier of what comes before it).
-  struct PlacePart {
+  struct PlacePart: Sendable {
     let text: String
     let variants: [[String]]
     let bracketed: Bool
