@@ -653,10 +653,7 @@ struct ControlMap: Sendable {
     var pieces: [(text: String, bracketed: Bool)] = []
     // Most texts have no " - ": looked for by their bytes first, the character split costs
     // only those that do.
-    let dashed = text.utf8.count >= 3 && text.utf8.indices.dropLast(2).contains { index in
-      text.utf8[index] == 0x20 && text.utf8[text.utf8.index(after: index)] == 0x2D
-        && text.utf8[text.utf8.index(index, offsetBy: 2)] == 0x20
-    }
+    let dashed = text.utf8.firstRange(of: " - ".utf8) != nil
     let dashSplit = dashed ? text.split(separator: " - ", omittingEmptySubsequences: false) : [Substring(text)]
     for piece in dashSplit {
       var part = String.UnicodeScalarView()

@@ -1052,15 +1052,21 @@ struct VigilClientCommandTests {
     #expect(partial.standardOutput.contains("verified from seq 4"))
   }
 
+  /// A daemon that recorded four reports (ids `PREFIX-1` to `PREFIX-4`, nine records with
+  /// the start's) and stopped: its alert log's path and lines.
+  static func stoppedDaemonWithFourReports(_ prefix: String) throws -> (RunningDaemon, String, [String]) {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    _ = try daemon.exchange((1...4).map { Self.report("\(prefix)-\($0)") })
+    expectCleanStop(daemon)
+    let path = daemon.directory.path + "/" + Self.alertLog
+    return (daemon, path, try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init))
+  }
+
   /// A line whose hash is sound but which is no alert record — written by something other
   /// than vigild, and the chain's hashes recomputed from it on — is named, not called
   /// "chain intact" (audit 41). Members of a later version before `prev` are not refused.
   @Test func verifyTellsALineThatIsNoAlertRecord() throws {
-    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
-    _ = try daemon.exchange((1...4).map { Self.report("N-\($0)") })
-    expectCleanStop(daemon)
-    let path = daemon.directory.path + "/" + Self.alertLog
-    let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+    let (daemon, path, lines) = try Self.stoppedDaemonWithFourReports("N")
     // Line 5 edited, then every line from it chained again as ALERTS.md says.
     func verify(_ edit: (String) -> String) throws -> ChildProcess.Run {
       var edited = lines
@@ -1111,11 +1117,7 @@ struct VigilClientCommandTests {
   /// them: to `vigil verify` on the configured log (not on a copy), and to the daemon at its
   /// next start, which goes on from the head so that the next record shows the gap.
   @Test func verifyAndTheDaemonTellALogCutAtItsEndFromTheHead() throws {
-    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
-    _ = try daemon.exchange((1...4).map { Self.report("E-\($0)") })
-    expectCleanStop(daemon)
-    let path = daemon.directory.path + "/" + Self.alertLog
-    let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+    let (daemon, path, lines) = try Self.stoppedDaemonWithFourReports("E")
     #expect(lines.count == 9)
     try (lines[..<7].joined(separator: "\n") + "\n").write(toFile: path, atomically: false, encoding: .utf8)
     try Self.file(daemon, "copy.jsonl", lines[..<7].joined(separator: "\n") + "\n")
