@@ -505,13 +505,12 @@ public final class Daemon: Sendable {
     for loop in connectionLoops.makeIterator() { try? loop.submit {}.wait() }
     let open = connections.all
     let finishing = open.map { channel, handler in channel.eventLoop.submit { handler.finish(channel) } }
+    // Every burst read is with the writer once each `finish` has run; the connections'
+    // closes are waited for only after the subscribers are told to end too, so the grace of
+    // a client that does not read and that of a subscriber that does not read run at once.
     var subscribers: [(Channel, ConnectionHandler)] = []
-    for ((channel, handler), streams) in zip(open, finishing) {
-      if (try? streams.wait()) == true {
-        subscribers.append((channel, handler))
-      } else {
-        try? channel.closeFuture.wait()
-      }
+    for ((channel, handler), streams) in zip(open, finishing) where (try? streams.wait()) == true {
+      subscribers.append((channel, handler))
     }
     // A connection gone while its `parked` was read still gets its promise kept, and a
     // reload under way ends.
@@ -527,7 +526,7 @@ public final class Daemon: Sendable {
     for (channel, handler) in subscribers {
       channel.eventLoop.execute { handler.endStream(channel) }
     }
-    for (channel, _) in subscribers {
+    for (channel, _) in open {
       try? channel.closeFuture.wait()
     }
     try? connectionLoops.syncShutdownGracefully()
