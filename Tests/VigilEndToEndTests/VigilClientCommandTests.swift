@@ -1102,6 +1102,10 @@ struct VigilClientCommandTests {
        #"ruleset must be a revision (sha256: and 64 lowercase hex digits), not "md5:abc""#),
       ("basis", { $0.replacing(#/"basis":\[[^\]]*\]/#, with: #""basis":"ISSG""#) }, #"basis must be a list of strings, not "ISSG""#),
       ("report_id", { $0.replacing(#/"report_id":"[^"]*"/#, with: #""report_id":5"#) }, "report_id must be a string or null, not 5"),
+      ("a name escaped", { $0.replacing(#/"time":/#, with: #""ti\u006de":"#) },
+       #"its time member's name is written with an escape (vigild writes "time")"#),
+      ("prev escaped", { $0.replacing(#/"prev":/#, with: #""\u0070rev":"#) },
+       #"its prev member's name is written with an escape (vigild writes "prev")"#),
     ]
     for (name, edit, problem) in cases {
       let run = try verify(edit)

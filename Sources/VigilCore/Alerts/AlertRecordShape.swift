@@ -1,9 +1,10 @@
 /// What an alert record's line must hold to be one (docs/alerts.md, "The alert log";
 /// ALERTS.md): its members in their order — `seq` written as a whole number, `time`,
 /// `rule`, `priority`, `report_id`, `occurred_at`, `message`, `basis`, `tags`,
-/// `ruleset`, a pattern's `pattern`, then `prev` and `hash` — each of its type. A line
-/// whose hash is sound but which is not such a record was written by something other than
-/// vigild (its hashes recomputed): `vigil verify` says so rather than "chain intact".
+/// `ruleset`, a pattern's `pattern`, then `prev` and `hash` — each of its type, its name
+/// written without escapes. A line whose hash is sound but which is not such a record was
+/// written by something other than vigild (its hashes recomputed): `vigil verify` says so
+/// rather than "chain intact".
 ///
 /// Members of a later version (ALERTS.md: records "may gain members, before `prev`") are
 /// passed over wherever they stand before `prev`: a log a newer vigild wrote still verifies.
@@ -40,6 +41,14 @@ public enum AlertRecordShape {
       }
       return "its members are out of order (\(known.joined(separator: ", "))): "
         + "docs/alerts.md gives \(expected.joined(separator: ", ")), then prev and hash"
+    }
+    // Each name written plainly, as vigild writes it: `"ti\u006de"` reads as `time` too.
+    var rest = line[...]
+    for name in expected + ["prev", "hash"] {
+      guard let written = rest.firstRange(of: Array("\"\(name)\":".utf8)) else {
+        return "its \(name) member's name is written with an escape (vigild writes \"\(name)\")"
+      }
+      rest = rest[written.upperBound...]
     }
     return memberProblem(record)
   }
