@@ -77,6 +77,10 @@ struct BadInputCatalogueTests {
       // A 2 MiB line is too_large, in its place; the next line is served.
       try client.send(Array(Self.report(#""narrative":""# + String(repeating: "x", count: 2 << 20) + #"""#).utf8) + [10])
       #expect(client.readLine()?.contains(#""code":"too_large""#) == true)
+      // A blank line as long is skipped without a response, as a short one is: the ping
+      // after it has the next answer.
+      try client.send(Array((String(repeating: " \t", count: 1 << 20) + "\r\n" + #"{"op":"ping"}"# + "\n").utf8))
+      #expect(client.readLine() == #"{"ok":true,"op":"pong"}"#)
       // Thousands of unknown fields: accepted, each reported back as a warning.
       let unknown = (0..<3000).map { #""unknown_\#($0)":\#($0)"# }.joined(separator: ",")
       try client.send(Array(#"{"id":"U-\#(round)","occurred_at":"2016-03-04","type":"siege",\#(unknown)}"#.utf8) + [10])

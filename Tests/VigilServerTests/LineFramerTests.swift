@@ -43,8 +43,12 @@ struct LineFramerTests {
   }
 
   @Test func everyCutOfTheStreamGivesTheSameLines() throws {
-    let stream = "alpha\n\nbeta gamma\n0123456789abcdefXYZ\nδέλτα حلب\nlast\n"
-    let expected = ["alpha", "", "beta gamma", "<too large>", "δέλτα حلب", "last"]
+    // A blank line past the limit (spaces, tabs, CRs) is skipped like a short one, without
+    // "<too large>"; one with a single other byte in it is too large wherever that byte is.
+    let stream =
+      "alpha\n\nbeta gamma\n0123456789abcdefXYZ\n  \t \r        \t          \r\n"
+      + "          x          \nδέλτα حلب\nx                     \n                    x\nlast\n"
+    let expected = ["alpha", "", "beta gamma", "<too large>", "<too large>", "δέλτα حلب", "<too large>", "<too large>", "last"]
     let bytes = Array(stream.utf8)
     // Every pair of cut points: reads of every length, lines cut anywhere (inside a
     // multi-byte character too).
@@ -70,6 +74,21 @@ struct LineFramerTests {
     try Self.send("0000", to: channel)
     try Self.send("\nok\n", to: channel)
     #expect(recorder.seen == ["12345678", "<too large>", "1234", "5678", "<too large>", "ok"])
+  }
+
+  /// PROTOCOL.md: all-whitespace lines are skipped without a response, also one longer
+  /// than the limit, and also as the last line when the client stops sending.
+  @Test func aBlankLinePastTheLimitIsSkippedAtItsEndOrAtTheEndOfInput() throws {
+    for (last, expected) in [("   \t\t\r   \t   ", ["ok"]), ("   \t\t\r   \t  y", ["ok", "<too large>"])] {
+      let (channel, recorder) = try Self.channel(limit: 8)
+      try Self.send("          ", to: channel)
+      try Self.send(" \t \r\n", to: channel)
+      try Self.send("ok\n", to: channel)
+      try Self.send(last, to: channel)
+      channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+      #expect(recorder.seen == expected, "\(recorder.seen)")
+      _ = try channel.finish()
+    }
   }
 
   @Test func theLastLineCountsWhenTheClientStopsSending() throws {

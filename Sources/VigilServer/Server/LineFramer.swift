@@ -35,6 +35,9 @@ final class LineFramer: ChannelInboundHandler {
   private var partial: ByteBuffer?
   /// Inside an oversized line whose end has not come yet.
   private var discarding = false
+  /// Every byte of the oversized line so far is a space, a tab or a CR: a blank line,
+  /// skipped without a response however long (PROTOCOL.md), not `too_large`.
+  private var discardedOnlyBlanks = false
   /// Closes the connection unless the current line is complete first: started by the
   /// line's first byte, not restarted by the ones after it.
   private var stallTimer: Scheduled<Void>?
@@ -83,10 +86,12 @@ final class LineFramer: ChannelInboundHandler {
       stallTimer?.cancel()
       stallTimer = nil
       if discarding || (partial?.readableBytes ?? 0) + length > limit {
+        let end = buffer.getSlice(at: buffer.readerIndex, length: length)
+        let blank = (discarding ? discardedOnlyBlanks : Self.onlyBlanks(partial)) && Self.onlyBlanks(end)
         discarding = false
         partial = nil
         buffer.moveReaderIndex(forwardBy: length + 1)
-        context.fireUserInboundEventTriggered(LineTooLarge())
+        if !blank { context.fireUserInboundEventTriggered(LineTooLarge()) }
       } else if var line = partial {
         partial = nil
         line.writeImmutableBuffer(buffer.readSlice(length: length)!)
@@ -99,17 +104,18 @@ final class LineFramer: ChannelInboundHandler {
       }
     }
     guard !ended, buffer.readableBytes > 0 else { return }
-    if !discarding {
-      if (partial?.readableBytes ?? 0) + buffer.readableBytes > limit {
-        discarding = true
-        partial = nil
-      } else if partial == nil {
-        var start = context.channel.allocator.buffer(capacity: max(buffer.readableBytes, 1024))
-        start.writeImmutableBuffer(buffer)
-        partial = start
-      } else {
-        partial!.writeImmutableBuffer(buffer)
-      }
+    if discarding {
+      if discardedOnlyBlanks { discardedOnlyBlanks = Self.onlyBlanks(buffer) }
+    } else if (partial?.readableBytes ?? 0) + buffer.readableBytes > limit {
+      discarding = true
+      discardedOnlyBlanks = Self.onlyBlanks(partial) && Self.onlyBlanks(buffer)
+      partial = nil
+    } else if partial == nil {
+      var start = context.channel.allocator.buffer(capacity: max(buffer.readableBytes, 1024))
+      start.writeImmutableBuffer(buffer)
+      partial = start
+    } else {
+      partial!.writeImmutableBuffer(buffer)
     }
     lastByte = context.eventLoop.now
     if stallTimer == nil { startStallClock(channel: context.channel, in: idleLine) }
@@ -165,11 +171,16 @@ final class LineFramer: ChannelInboundHandler {
     stallTimer = nil
     if discarding {
       discarding = false
-      context.fireUserInboundEventTriggered(LineTooLarge())
+      if !discardedOnlyBlanks { context.fireUserInboundEventTriggered(LineTooLarge()) }
     } else if let last = partial {
       partial = nil
       context.fireChannelRead(wrapInboundOut(last))
     }
+  }
+
+  /// Whether `bytes` (none counts) are only spaces, tabs and CRs: what a blank line holds.
+  private static func onlyBlanks(_ bytes: ByteBuffer?) -> Bool {
+    bytes?.readableBytesView.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D } ?? true
   }
 
   /// How far the first `\n` is into the readable bytes. memchr: a generic search of the
