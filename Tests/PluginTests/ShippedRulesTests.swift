@@ -287,12 +287,15 @@ struct ShippedRulesTests {
   }
 
   /// WHO is the agency in capitals, not the pronoun: name matching ignores case (audit 39).
+  /// A field that is only the word is the agency in any case (RULES.md normalises case;
+  /// audit 43).
   @Test(arguments: [
     ("WHO", true), ("UN WHO", true), ("WHO's Aleppo office", true), ("World Health Organization", true),
+    ("Who", true), ("who", true), ("  who's ", true), ("Who.", true),
     ("local council, who requested access", false), ("Syrian Arab Red Crescent (SARC), who led the convoy", false),
-    ("the council who's waiting", false),
+    ("the council who's waiting", false), ("whoever asked", false), ("who knows", false),
   ])
-  func whoIsTheAgencyOnlyInCapitals(requester: String, isUN: Bool) throws {
+  func whoIsTheAgencyInCapitalsOrAsTheWholeField(requester: String, isUN: Bool) throws {
     let set = try shippedRules()
     let line = #"{"id":"W","occurred_at":"2016-03-10","type":"access","access":{"requested_by":"\#(requester)","status":"denied"}}"#
     let fired = set.evaluate(try ReportParser.parse(line).get().report).map(\.rule.id)
