@@ -139,12 +139,13 @@ struct Reload: ParsableCommand {
 /// `file:line:column: message`, as every Vigil tool prints a rule error.
 enum RuleErrorText {
   /// An error of no place (a directory that cannot be read) is its message alone; one of a
-  /// whole file, `file: message`.
+  /// whole file, `file: message`, or its message alone when that names the file (as
+  /// `RuleError.description` says it).
   static func describe(_ error: [String: Any]) -> String {
     let (file, line, column) = (error["file"] as? String ?? "", error["line"] as? Int ?? 0, error["column"] as? Int ?? 0)
     let message = error["message"] as? String ?? ""
     // A file's name and a message may carry what a rule author wrote: shown safe.
-    if file.isEmpty { return TerminalText.safe(message) }
+    if file.isEmpty || (line == 0 && message.contains(file)) { return TerminalText.safe(message) }
     return TerminalText.safe(line == 0 ? "\(file): \(message)" : "\(file):\(line):\(column): \(message)")
   }
 }

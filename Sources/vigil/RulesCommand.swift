@@ -70,7 +70,7 @@ struct RuleSetOptions: ParsableArguments {
       // that is not UTF-8 or a directory given twice would be rejected: that is a problem
       // of the set, printed as its others are (one line, or a JSON object, and the summary).
       guard error.refused else { throw CommandFailure(status: 2, sentence: error.description) }
-      let problem = RuleError(SourcePosition(file: "", line: 0, column: 0), error.description)
+      let problem = RuleError(SourcePosition(file: error.path, line: 0, column: 0), error.description)
       return RuleSetCheck(result: .failure(RuleSetErrors(errors: [problem])), files: 0, examples: runningExamples)
     }
     // Examples run for lint too: the daemon refuses a set whose examples fail.

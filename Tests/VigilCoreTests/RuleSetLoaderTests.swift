@@ -93,6 +93,24 @@ struct RuleSetLoaderTests {
     #expect(errors.contains { $0.hasPrefix("Rules/m.yaml:5:75: rule m.two: 'barel_bomb' is not a value of weapons") }, "\(errors)")
   }
 
+  /// A file with no byte but white space is what a save cut short leaves: refused, so its
+  /// rules stay in force (audit 43). One meant to define nothing says so: `[]`, a comment,
+  /// `~`.
+  @Test(arguments: [("", false), ("  \n\n\t\r\n", false), ("[]\n", true), ("# site rules go here\n", true), ("~\n", true)])
+  func anEmptyFileIsRefusedAndOneThatSaysItDefinesNothingIsNot(text: String, loads: Bool) {
+    let keep = "- rule: k.one\n  desc: d\n  condition: type = attack\n  output: o\n  priority: low\n"
+    let result = loadRules([("keep.yaml", keep), ("local.yaml", text)])
+    if loads {
+      #expect((try? result.get())?.rules.map(\.id) == ["k.one"], "\(result)")
+    } else {
+      #expect(
+        ruleErrors([("keep.yaml", keep), ("local.yaml", text)]) == [
+          "Rules/local.yaml: the file is empty (a save cut short?); a rule file is a YAML list of items: "
+            + "for one that defines nothing, write [] or a comment"
+        ])
+    }
+  }
+
   /// A key given twice is an error at its second place, and the file is read on: the
   /// file's other errors, and other files' errors against it, come in the same load.
   @Test func aKeyGivenTwiceIsOneErrorAmongTheOthers() {

@@ -121,6 +121,7 @@ struct DaemonReloadTests {
       let error = try #require((answer["errors"] as? [[String: Any]])?.first)
       #expect(answer["reloaded"] as? Bool == false)
       #expect((error["message"] as? String)?.hasPrefix("cannot read the rules directory Rules") == true)
+      #expect(error["file"] as? String == "Rules")
     }
     let rejected = try Self.alertLog(daemon).filter { $0["rule"] as? String == "vigil.ruleset_rejected" }
     #expect(rejected.count == 1)
@@ -312,6 +313,70 @@ struct DaemonReloadTests {
     let log = daemon.log()
     #expect(log.contains("the rule files are back to the set in force on a change in the rule files (sha256:"), "\(log)")
     #expect(log.contains("the rule files are unchanged on the reload request: sha256:"), "\(log)")
+  }
+
+  /// Rules that would drop out of force without a word are refused instead, the set in
+  /// force staying (audit 43): a rule file emptied (a save cut short), a symbolic link whose
+  /// target is gone. A file that cannot be read is named in the error's `file`, as a
+  /// program grouping errors by file expects (PROTOCOL.md: `file`, `line`, `column`).
+  @Test func anEmptiedFileOrALinkToNothingIsRejectedAndTheRulesStay() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let path = daemon.directory.path + "/Rules/keep.yaml"
+    try Self.write(Self.rule("keep.one"), to: path)
+    #expect(try eventually { try Self.firing(daemon).contains("keep.one") })
+    func lastErrors() throws -> [[String: Any]]? {
+      let status = try daemon.exchange(#"{"op":"status"}"#)
+      let last = status["last_reload"] as? [String: Any]
+      return last?["ok"] as? Bool == false ? last?["errors"] as? [[String: Any]] : nil
+    }
+
+    try Self.write("", to: path)
+    #expect(try eventually { try lastErrors() != nil })
+    var error = try #require(try lastErrors()?.first)
+    #expect(error["file"] as? String == "Rules/keep.yaml")
+    #expect((error["message"] as? String)?.hasPrefix("the file is empty (a save cut short?)") == true, "\(error)")
+    #expect(try Self.firing(daemon).contains("keep.one"))
+    try Self.write(Self.rule("keep.one"), to: path)
+    #expect(try eventually { try lastErrors() == nil })
+
+    // A link swapped for one to a file that is not there.
+    let elsewhere = daemon.directory.path + "/elsewhere"
+    try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+    try Self.rule("linked.one").write(toFile: elsewhere + "/l.yaml", atomically: true, encoding: .utf8)
+    let link = daemon.directory.path + "/Rules/l.yaml"
+    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: elsewhere + "/l.yaml")
+    #expect(try eventually { try Self.firing(daemon).contains("linked.one") })
+    try FileManager.default.createSymbolicLink(atPath: link + ".tmp", withDestinationPath: elsewhere + "/missing.yaml")
+    #expect(rename(link + ".tmp", link) == 0)
+    #expect(try eventually { try lastErrors() != nil })
+    error = try #require(try lastErrors()?.first)
+    #expect(error["file"] as? String == "Rules/l.yaml")
+    #expect(
+      error["message"] as? String
+        == "cannot read the rule file Rules/l.yaml: it is a symbolic link to \(elsewhere)/missing.yaml, which does not exist")
+    #expect(try Self.firing(daemon).contains("linked.one"))
+    #expect(try Self.firing(daemon).contains("keep.one"))
+
+    // The link mended, then its target deleted where it lives: refused at the next reload.
+    try FileManager.default.createSymbolicLink(atPath: link + ".tmp", withDestinationPath: elsewhere + "/l.yaml")
+    #expect(rename(link + ".tmp", link) == 0)
+    #expect(try eventually { try lastErrors() == nil })
+    try FileManager.default.removeItem(atPath: elsewhere + "/l.yaml")
+    let answer = try daemon.exchange(#"{"op":"reload"}"#)
+    #expect(answer["reloaded"] as? Bool == false)
+    #expect((answer["errors"] as? [[String: Any]])?.first?["file"] as? String == "Rules/l.yaml", "\(answer)")
+    #expect(try Self.firing(daemon).contains("linked.one"))
+    try FileManager.default.removeItem(atPath: link)
+
+    // A named pipe where a rule file should be.
+    #expect(mkfifo(daemon.directory.path + "/Rules/pipe.yaml", 0o644) == 0)
+    let piped = try daemon.exchange(#"{"op":"reload"}"#)
+    let pipeError = try #require((piped["errors"] as? [[String: Any]])?.first)
+    #expect(pipeError["file"] as? String == "Rules/pipe.yaml")
+    #expect(pipeError["message"] as? String == "cannot read the rule file Rules/pipe.yaml: it is a named pipe, not a file")
+    let rejected = try Self.alertLog(daemon).filter { $0["rule"] as? String == "vigil.ruleset_rejected" }
+    #expect(rejected.count == 4, "\(rejected.map { $0["message"] ?? "" })")
+    expectCleanStop(daemon)
   }
 
   @Test func symlinkedFilesAndSymlinkSwapsAreFollowed() throws {

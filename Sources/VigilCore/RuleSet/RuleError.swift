@@ -18,9 +18,11 @@ public struct RuleError: Error, Equatable, Sendable, CustomStringConvertible {
   }
 
   /// `file:line:column: message`; a problem with no place in a file (a directory that
-  /// cannot be read) is its message alone.
+  /// cannot be read) is its message alone, and so is one about a whole file whose message
+  /// names it already ("cannot read the rule file Rules/x.yaml: …").
   public var description: String {
-    position.file.isEmpty ? message : position.line == 0 ? "\(position.file): \(message)" : "\(position): \(message)"
+    if position.file.isEmpty || (position.line == 0 && message.contains(position.file)) { return message }
+    return position.line == 0 ? "\(position.file): \(message)" : "\(position): \(message)"
   }
 }
 

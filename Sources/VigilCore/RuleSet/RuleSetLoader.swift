@@ -257,6 +257,17 @@ struct Loading {
       return fail(place ?? start, "the file is not UTF-8 text: the bytes here are not UTF-8")
     }
     texts[source.path] = text
+    // No byte but white space: what a save cut short leaves (the file truncated, then the
+    // disk full or the writer gone), far more often than an intent. Loaded as an empty
+    // list, its rules dropped out of force with nothing but "1 removed" to say so (audit
+    // 43). A file meant to define nothing says so with `[]` or a comment.
+    if text.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
+      unreadFiles.append(source.path)
+      return fail(
+        SourcePosition(file: source.path, line: 0, column: 0),
+        "the file is empty (a save cut short?); a rule file is a YAML list of items: for one that defines nothing, "
+          + "write [] or a comment")
+    }
     let node: RuleNode
     do {
       // A key given twice is an error, and the file is read on, so that its other errors

@@ -21,7 +21,7 @@ public enum ConfiguredRuleSet {
     let sources = try RuleDirectories.read(directories)
     for (path, what) in directories.map({ ($0, "the rules directory") }) + sources.map({ ($0.path, "the rule file") }) {
       if let problem = RulesDirectoryCheck.worldWritable(path, what: what, key: nil) {
-        throw RuleDirectories.ReadError(description: problem, refused: true)
+        throw RuleDirectories.ReadError(description: problem, refused: true, path: path)
       }
     }
     return sources

@@ -11,6 +11,9 @@ public enum RuleDirectories {
     /// Read, but refused (a file any user may write): the set would be rejected, where
     /// an unreadable one could not be looked at.
     public var refused = false
+    /// The directory or file it is about, as the configuration and load order name it:
+    /// the `file` of the error a reload answers with and records.
+    public var path = ""
   }
 
   public static func read(_ directories: [String]) throws(ReadError) -> [RuleSource] {
@@ -20,14 +23,15 @@ public enum RuleDirectories {
       // The same directory twice would define each of its rules twice, "at" one place.
       let canonical = URL(fileURLWithPath: directory).resolvingSymlinksInPath().standardizedFileURL.path
       if let earlier = seen[canonical] {
-        throw ReadError(description: "the rules directory \(directory) is given twice (also as \(earlier))", refused: true)
+        throw ReadError(
+          description: "the rules directory \(directory) is given twice (also as \(earlier))", refused: true, path: directory)
       }
       seen[canonical] = directory
       let names: [String]
       do {
         names = try FileManager.default.contentsOfDirectory(atPath: directory)
       } catch {
-        throw ReadError(description: "cannot read the rules directory \(directory): \(reason(error))")
+        throw ReadError(description: "cannot read the rules directory \(directory): \(reason(error))", path: directory)
       }
       for name in names.filter(isRuleFile).sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
         let path = (directory as NSString).appendingPathComponent(name)
@@ -42,7 +46,15 @@ public enum RuleDirectories {
             }
             continue
           }
-          continue  // a dangling symlink or a directory named like a rule file
+          // A symlink whose target is gone (a release folder deleted, a typo in `ln -s`):
+          // its rules would drop out of force without a word. Refused like a file that
+          // cannot be read, the set in force staying (audit 43).
+          if let link = danglingLink(path) {
+            throw ReadError(
+              description: "cannot read the rule file \(path): it is a symbolic link to \(link.target), which \(link.why)",
+              path: path)
+          }
+          continue  // a directory named like a rule file
         }
         guard let contents = FileManager.default.contents(atPath: path) else {
           // Why: what it is when not a file, else as the system says it ("Permission denied").
@@ -57,12 +69,22 @@ public enum RuleDirectories {
             default: descriptor < 0 ? String(cString: strerror(errno)) : "it could not be read whole"
             }
           if descriptor >= 0 { close(descriptor) }
-          throw ReadError(description: "cannot read the rule file \(path): \(why)")
+          throw ReadError(description: "cannot read the rule file \(path): \(why)", path: path)
         }
         sources.append(RuleSource(path: path, name: name, contents: [UInt8](contents)))
       }
     }
     return sources
+  }
+
+  /// Where `path` points, and why that cannot be read, when it is a symbolic link whose
+  /// target cannot be reached (gone, a loop, a folder that cannot be searched).
+  private static func danglingLink(_ path: String) -> (target: String, why: String)? {
+    var status = stat()
+    guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFLNK, stat(path, &status) != 0 else { return nil }
+    let why = errno == ENOENT ? "does not exist" : "cannot be reached (\(String(cString: strerror(errno))))"
+    let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "?"
+    return (target, why)
   }
 
   /// The rule files of `directory` whose names are not UTF-8: each name's bytes, and the

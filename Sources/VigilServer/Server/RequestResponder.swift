@@ -438,7 +438,7 @@ public final class RequestResponder: Sendable {
     do {
       sources = try ConfiguredRuleSet.read(configuration.rules.paths)
     } catch {
-      let failure = RuleError(SourcePosition(file: "", line: 0, column: 0), error.description)
+      let failure = RuleError(SourcePosition(file: error.path, line: 0, column: 0), error.description)
       return reloadFailed([failure], revision: nil, trigger: trigger, on: loop)
     }
     let current = ruleSet
