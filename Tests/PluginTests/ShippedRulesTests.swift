@@ -4,15 +4,15 @@ import VigilCore
 import VigilPlugins
 
 /// The shipped `Rules/`, loaded as the daemon loads them (every example runs at load).
-func shippedRules() throws -> RuleSet {
+/// The shipped rule set, each file's text first put through `edits[name]` where it has one.
+func shippedRules(editing edits: [String: (String) -> String] = [:]) throws -> RuleSet {
   let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Rules")
   let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".yaml") }
     .sorted()
   let sources = try names.map { name in
-    RuleSource(
-      path: "Rules/" + name, name: name,
-      contents: [UInt8](try Data(contentsOf: directory.appendingPathComponent(name))))
+    let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+    return RuleSource(path: "Rules/" + name, name: name, contents: Array((edits[name] ?? { $0 })(text).utf8))
   }
   return try RuleSetLoader(plugins: [Designations(), Places()]).load(sources).get()
 }
@@ -284,6 +284,34 @@ struct ShippedRulesTests {
     let line = #"{"id":"B","occurred_at":"2016-03-10","type":"access","access":{"requested_by":"OCHA","crossing":"\#(crossing)","status":"denied"}}"#
     let fired = set.evaluate(try ReportParser.parse(line).get().report).map(\.rule.id)
     #expect(fired.contains("access.crossing_2165_blocked"), "\(crossing): \(fired)")
+  }
+
+  /// `vigil.ruleset_loaded` counts as changed the rules whose lists, macros or plugin items
+  /// changed, not only those whose own text did (audit 43): a name added to a designation
+  /// changes what the rules calling `designated(…)` fire on; an agency added to
+  /// `un_requesters` what the two UN access rules do. The others are unchanged.
+  @Test func aRuleCountsAsChangedWhenWhatItUsesChanges() throws {
+    let before = try shippedRules().definitionDigests
+    func changed(_ edits: [String: (String) -> String]) throws -> Set<String> {
+      let after = try shippedRules(editing: edits).definitionDigests
+      #expect(Set(after.keys) == Set(before.keys))
+      return Set(before.keys.filter { before[$0] != after[$0] })
+    }
+    let designation = try changed([
+      "designations.yaml": { $0.replacingOccurrences(of: "    - Daesh\n", with: "    - Daesh\n    - Jaysh al-Test\n") }
+    ])
+    #expect(
+      designation == [
+        "ceasefire.violation", "ceasefire.attack_in_designated_territory", "trade.oil_with_designated_group",
+        "trade.antiquities_with_designated_group", "trade.ransom_to_designated_group",
+        "detention.hostage_taking_by_designated_group",
+      ], "\(designation.sorted())")
+    let agencies = try changed([
+      "humanitarian_access.yaml": { $0.replacingOccurrences(of: "items: [UN, United Nations,", with: "items: [UN, UNOPS, United Nations,") }
+    ])
+    #expect(agencies == ["access.un_request_denied", "access.un_request_unanswered"], "\(agencies.sorted())")
+    // A comment moved or added changes nothing.
+    #expect(try changed(["designations.yaml": { "# a note\n" + $0 }]).isEmpty)
   }
 
   /// WHO is the agency in capitals, not the pronoun: name matching ignores case (audit 39).

@@ -14,6 +14,10 @@ public final class RuleSet: Sendable {
   public let patternBasis: String
   /// Things that load but look like mistakes, for `vigil rules lint`.
   public let warnings: [RuleError]
+  /// For each rule that uses lists, macros or a plugin's functions, a digest of what it
+  /// uses (`RuleSetLoader.ruleDependencies`): part of its definition's digest, so a
+  /// reload that changes a list it names counts it as changed.
+  let ruleDependencies: [String: String]
   /// For each incident type (by its position in `IncidentType.allCases`), the enabled
   /// rules that can match it, indexed by the field most of them pin.
   private let candidates: [RuleCandidates]
@@ -22,8 +26,12 @@ public final class RuleSet: Sendable {
   /// count toward.
   private let patternCandidates: [[Int]]
 
-  init(revision: String, rules: [Rule], patterns: [Pattern] = [], warnings: [RuleError], patternBasis: String = "") {
+  init(
+    revision: String, rules: [Rule], patterns: [Pattern] = [], warnings: [RuleError], patternBasis: String = "",
+    ruleDependencies: [String: String] = [:]
+  ) {
     self.revision = revision
+    self.ruleDependencies = ruleDependencies
     self.patternBasis = patternBasis
     self.rules = rules
     self.patterns = patterns

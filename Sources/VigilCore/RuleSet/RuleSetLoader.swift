@@ -90,12 +90,17 @@ public struct RuleSetLoader: Sendable {
     // error in control.yaml read as a dozen failing ceasefire examples).
     if !loading.unreadFiles.isEmpty { loading.examplesWithheld = true }
     var functions = self.functions
+    // Each plugin's function names and its items as written, for the rules' dependencies.
+    var pluginUses: [(functions: Set<String>, items: String)] = []
     for plugin in plugins {
       let items = plugin.itemKinds.flatMap { loading.pluginItems[$0] ?? [] }
       switch plugin.prepare(items: items, settings: settings[plugin.name] ?? .mapping([])) {
       case .success(let added):
         owned(added, by: plugin)
         functions += added
+        var content = ""
+        for item in items { item.appendContent(to: &content) }
+        pluginUses.append((Set(added.map(\.name)), content))
       case .failure(let errors):
         loading.errors += errors.errors
         // The set is rejected for those; the conditions are still checked, with the
@@ -123,7 +128,51 @@ public struct RuleSetLoader: Sendable {
       RuleSet(
         revision: Self.revision(of: sources), rules: rules, patterns: loading.patterns, warnings: warnings,
         patternBasis: Self.patternBasis(
-          loading.patternDependencies, named: loading.namedDependencies, patterns: loading.patterns, rules: rules)))
+          loading.patternDependencies, named: loading.namedDependencies, patterns: loading.patterns, rules: rules),
+        ruleDependencies: Self.ruleDependencies(rules, named: loading.namedDependencies, plugins: pluginUses)))
+  }
+
+  /// For each rule that uses any, a digest of the lists and macros its condition and output
+  /// name (through macros too) and of the items of each plugin one of whose functions they
+  /// call: what else decides what the rule fires on and says. Found by the words of the
+  /// texts, as `patternBasis` finds them (a word that only looks like a name counts a rule
+  /// changed that was not, never the reverse).
+  static func ruleDependencies(
+    _ rules: [Rule], named: [(name: String, content: String)], plugins: [(functions: Set<String>, items: String)]
+  ) -> [String: String] {
+    var dependencies: [String: String] = [:]
+    for rule in rules {
+      let (included, words) = namedClosure(of: [rule.definition], named: named)
+      let used = plugins.filter { !$0.functions.isDisjoint(with: words.map(String.init)) }
+      guard !included.isEmpty || !used.isEmpty else { continue }
+      var hash = SHA256()
+      for index in included {
+        hash.update(data: Array("\u{0}\(named[index].name)\u{0}\(named[index].content)".utf8))
+      }
+      for plugin in used {
+        hash.update(data: Array("\u{0}\(plugin.functions.sorted().joined(separator: ","))\u{0}\(plugin.items)".utf8))
+      }
+      dependencies[rule.id] = hex(hash.finalize())
+    }
+    return dependencies
+  }
+
+  /// The positions in `named` of the lists and macros that `texts` name, directly or
+  /// through another macro, in order; and every word of the texts and of those.
+  static func namedClosure(of texts: [String], named: [(name: String, content: String)]) -> (
+    included: [Int], words: Set<Substring>
+  ) {
+    var texts = texts
+    var words = Set<Substring>()
+    var included = Set<Int>()
+    while let text = texts.popLast() {
+      words.formUnion(text.split { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == ".") })
+      for (index, item) in named.enumerated() where !included.contains(index) && words.contains(Substring(item.name)) {
+        included.insert(index)
+        texts.append(item.content)
+      }
+    }
+    return (included.sorted(), words)
   }
 
   /// What the patterns' windows depend on: the patterns, the plugins' items, the rules the
@@ -144,16 +193,7 @@ public struct RuleSetLoader: Sendable {
       hash.update(data: Array("\u{0}\(rule.id)\u{0}\(rule.enabled)\u{0}\(rule.definition)".utf8))
       texts.append(rule.definition)
     }
-    var words = Set<Substring>()
-    var included = Set<Int>()
-    while let text = texts.popLast() {
-      words.formUnion(text.split { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == ".") })
-      for (index, item) in named.enumerated() where !included.contains(index) && words.contains(Substring(item.name)) {
-        included.insert(index)
-        texts.append(item.content)
-      }
-    }
-    for index in included.sorted() {
+    for index in namedClosure(of: texts, named: named).included {
       hash.update(data: Array("\u{0}\(named[index].name)\u{0}\(named[index].content)".utf8))
     }
     return hex(hash.finalize())
