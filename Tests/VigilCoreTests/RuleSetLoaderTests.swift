@@ -93,6 +93,17 @@ struct RuleSetLoaderTests {
     #expect(errors.contains { $0.hasPrefix("Rules/m.yaml:5:75: rule m.two: 'barel_bomb' is not a value of weapons") }, "\(errors)")
   }
 
+  /// Two ids that differ only in case are one too many: tools and readers that ignore case
+  /// would take their alerts for one rule's.
+  @Test func idsThatDifferOnlyInCaseAreAnError() {
+    let rule = { (id: String) in "- rule: \(id)\n  desc: d\n  condition: type = attack\n  output: o\n  priority: low\n" }
+    #expect(
+      ruleErrors([("a.yaml", rule("t.a")), ("b.yaml", rule("T.A"))]) == [
+        "Rules/b.yaml:1:9: rule id T.A differs from t.a, defined at Rules/a.yaml:1:9, only in case"
+      ])
+    #expect(ruleErrors([("a.yaml", rule("t.a") + rule("t.b"))]).isEmpty)
+  }
+
   /// A file with no byte but white space is what a save cut short leaves: refused, so its
   /// rules stay in force (audit 43). One meant to define nothing says so: `[]`, a comment,
   /// `~`.

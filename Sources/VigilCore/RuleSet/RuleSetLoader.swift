@@ -266,6 +266,8 @@ struct Loading {
   /// Lists and macros share one namespace; rules have their own.
   var names: [String: Named] = [:]
   var ruleIDs: [String: SourcePosition] = [:]
+  /// Each id lowercased, with the id and where it is defined.
+  var ruleIDsByCase: [String: (String, SourcePosition)] = [:]
   /// Each file's text, for mapping positions inside scalars when a message needs one.
   var texts: [String: String] = [:]
   /// Each file's lines, split once when a message first needs them: split again for every
@@ -509,8 +511,13 @@ struct Loading {
       fail(idScalar.position, "\(kind) ids starting with 'vigil.' are reserved for Vigil's own records")
     } else if let earlier = ruleIDs[id] {
       fail(idScalar.position, "\(kind) \(id) is already defined at \(earlier)")
+    } else if let (other, earlier) = ruleIDsByCase[id.lowercased()] {
+      // Told apart only by case: a subscriber's glob, a spreadsheet's filter or a reader
+      // would take the two alerts for one rule's (audit 43).
+      fail(idScalar.position, "\(kind) id \(id) differs from \(other), defined at \(earlier), only in case")
     } else {
       ruleIDs[id] = idScalar.position
+      ruleIDsByCase[id.lowercased()] = (id, idScalar.position)
     }
   }
 
