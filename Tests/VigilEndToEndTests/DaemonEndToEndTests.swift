@@ -253,6 +253,39 @@ struct DaemonEndToEndTests {
     #expect(journal.split(separator: "\n").count == 2)
   }
 
+  /// The same crash, and then the state folder copied back from elsewhere (a restore: every
+  /// file a new inode). The head's size is no place in another file, so no alert is written
+  /// back; but that is said, not passed over (audit 44).
+  @Test func aCrashesLostAlertsInACopiedStateFolderAreSaidNotPassedOver() throws {
+    let first = try RunningDaemon(rules: Self.rules)
+    let state = first.directory.path + "/var/lib/vigil"
+    let headBefore = try Data(contentsOf: URL(fileURLWithPath: state + "/alerts.head"))
+    _ = try first.exchange([Self.report("CP-1")])
+    expectCleanStop(first)
+    let logPath = first.directory.path + "/var/log/vigil/alerts.jsonl"
+    let log = try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").dropLast()
+    try (log.joined(separator: "\n") + "\n").write(toFile: logPath, atomically: true, encoding: .utf8)
+    try headBefore.write(to: URL(fileURLWithPath: state + "/alerts.head"))
+    // The journal copied and put back: the same bytes under a new inode.
+    try FileManager.default.copyItem(atPath: state + "/reports.jsonl", toPath: state + "/reports.copy")
+    #expect(rename(state + "/reports.copy", state + "/reports.jsonl") == 0)
+
+    let second = try RunningDaemon(rules: Self.rules, directory: first.directory)
+    #expect(
+      second.log().contains("alerts.head was written for another journal file than var/lib/vigil/reports.jsonl (inode "),
+      "\(second.log())")
+    #expect(second.log().contains("the last reports journalled may lack some of their alerts in the log"))
+    #expect(!second.log().contains("that a crash had cut from the alert log"))
+    expectCleanStop(second)
+    // Once a commit has written the head for this file, the next start says nothing.
+    let third = try RunningDaemon(rules: Self.rules, directory: first.directory)
+    _ = try third.exchange([Self.report("CP-2")])
+    expectCleanStop(third)
+    let fourth = try RunningDaemon(rules: Self.rules, directory: first.directory)
+    #expect(!fourth.log().contains("alerts.head was written for another journal file"), "\(fourth.log())")
+    expectCleanStop(fourth)
+  }
+
   /// A crash between the journal's sync and the alert log's (simulated: `alerts.head` as
   /// it was before the commit, the log's last record cut, and one more report journalled
   /// in the same commit): at the next start the alerts the log lacks are written, so that

@@ -81,6 +81,22 @@ enum LastCommitRecovery {
     return plan
   }
 
+  /// What to tell when the head was written for another journal file than the one there
+  /// now, which has grown past the size the head gives: the state folder copied or
+  /// restored (new inodes), or the journal replaced by hand while vigild was stopped. The
+  /// look after a crash is not made then (the head's size is no place in this file), and
+  /// a crash's lost alerts would go unsaid (audit 44). Nil otherwise.
+  static func unverifiedNote(journal: Journal, alertLog: AlertLog) -> String? {
+    guard let head = alertLog.headAtStart, let covered = head.journal, covered.inode != journal.mark.inode,
+      journal.size > covered.size
+    else { return nil }
+    return "alerts.head was written for another journal file than \(journal.path) (inode \(covered.inode), now "
+      + "\(journal.mark.inode): the state folder copied or restored, or the journal replaced) and this one is longer "
+      + "than the \(covered.size) bytes it gives: vigild cannot tell which of its reports the last commit before the "
+      + "stop wrote, so if that stop was a crash, the last reports journalled may lack some of their alerts in the log "
+      + "(vigil replay shows what each fires)"
+  }
+
   /// The records to write, in journal order: each report's missing alerts, then the
   /// pattern records it completed that the log lacks (`lost`, made once the `seq`s of
   /// the alerts they name are known: `logged` for those in the log, the ones written here
