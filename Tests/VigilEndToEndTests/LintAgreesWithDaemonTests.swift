@@ -142,6 +142,9 @@ struct LintAgreesWithDaemonTests {
     let refused = try daemon.exchange(#"{"op":"reload"}"#)
     let message = try #require((refused["errors"] as? [[String: Any]])?.first?["message"] as? String)
     #expect(refused["reloaded"] as? Bool == false && message.contains("any user may write it"))
+    // Named in `file`, by both, as a problem of that file (line 0).
+    #expect((refused["errors"] as? [[String: Any]])?.first?["file"] as? String == "Rules/case.yaml", "\(refused)")
+    #expect(try Self.lintVerdict(in: directory.path) == Self.daemonVerdict(daemon))
     let lint = try Vigil.run(["rules", "lint", "--config", "v.yaml"], in: directory.path)
     #expect(lint.status == 1 && lint.standardOutput.contains(message), "\(lint.standardOutput)\(lint.standardError)")
     // An error of no place is printed as its message, not at ":0:0:".

@@ -23,8 +23,8 @@ public enum RuleDirectories {
       // The same directory twice would define each of its rules twice, "at" one place.
       let canonical = URL(fileURLWithPath: directory).resolvingSymlinksInPath().standardizedFileURL.path
       if let earlier = seen[canonical] {
-        throw ReadError(
-          description: "the rules directory \(directory) is given twice (also as \(earlier))", refused: true, path: directory)
+        // A problem of the configuration's list, not of the directory: no `path`.
+        throw ReadError(description: "the rules directory \(directory) is given twice (also as \(earlier))", refused: true)
       }
       seen[canonical] = directory
       let names: [String]
