@@ -215,6 +215,14 @@ struct ImportBadInputTests {
     let bare = try Self.importing(["export": Array("Incident,Date\nC-1,2016-03-01\n".utf8)], in: daemon)
     #expect(bare.status == 2)
     #expect(bare.standardError.contains("export: its name has no extension to tell its format"), "\(bare.standardError)")
+    // One that is not there is said so, whatever its name.
+    for missing in ["gone", "gone.txt"] {
+      let run = try ChildProcess.run(
+        "vigil", ["import", "--socket", daemon.socketPath, "--map", "t.yaml", missing], in: daemon.directory.path)
+      #expect(
+        run.status == 2 && run.standardError == "vigil: \(missing): cannot read \(missing): No such file or directory\n",
+        "\(run.standardError)")
+    }
     expectCleanStop(daemon)
   }
 }

@@ -52,6 +52,11 @@ public enum TableOpening {
   }
 
   private static func open(_ path: String, as format: String, mapping: Mapping) throws -> any TableReader {
+    // A file that cannot be read is said so whatever its name: a missing file without an
+    // extension was told it had none (audit 45).
+    if !["csv", "xlsx", "json", "ndjson", "jsonl"].contains(format), access(path, R_OK) != 0 {
+      throw TableError(row: nil, "cannot read \(path): \(String(cString: strerror(errno)))")
+    }
     switch format {
     case "":
       throw TableError(row: nil, "its name has no extension to tell its format (csv, xlsx, json, ndjson); say format: in the mapping")
