@@ -107,17 +107,29 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
       context.fireErrorCaught(error)
       return
     }
+    var status = HTTPResponseStatus.badRequest
     let reason: String
     switch parserError {
-    case .headerOverflow: reason = "its request line and headers are too long together (80 KB at most)"
+    case .invalidMethod:
+      // A method the parser knows no name for (FOO, a lowercase get): refused as any other
+      // method not GET or HEAD is, with Allow (audit 46); in plain text, since the request
+      // is not read past its method and its path is not known.
+      status = .methodNotAllowed
+      reason = "its method is none HTTP defines; the console answers GET and HEAD only (and POST /login)"
+    case .headerOverflow:
+      reason = "its request line and headers are too long together (80 KB at most), or it has too many header lines"
     case .invalidURL, .invalidCharactersUsed: reason = Self.notAPath
     case .invalidConstant:
       reason =
         "its request line is not METHOD TARGET HTTP/1.1 (a raw space in the target splits it: percent-encode it as %20)"
     case .invalidVersion, .lfExpected:
-      reason = "its request line or a header does not end as HTTP's do (CR LF), or its version is not HTTP/1.x"
+      reason =
+        "its request line or a header does not end as HTTP's do (CR LF), or its version is not HTTP/1.0 or HTTP/1.1 "
+        + "(the only two read)"
     case .unexpectedContentLength:
-      reason = "it has both Content-Length and Transfer-Encoding, which HTTP/1.1 forbids (RFC 9112 §6.3)"
+      reason =
+        "its length is given twice (Content-Length twice, or with a Transfer-Encoding): HTTP/1.1 takes one "
+        + "(RFC 9112 §6.3)"
     case .invalidContentLength: reason = "its Content-Length is not one number"
     case .invalidHeaderToken:
       reason = "a header's name or value holds a character it cannot (a space before the colon, a control character in a value?)"
@@ -128,7 +140,7 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
     default: reason = "it is not valid HTTP/1.1 (\(parserError))"
     }
     guard refusal == nil else { return }
-    refusal = (.badRequest, "this request cannot be read: \(reason)")
+    refusal = (status, status == .methodNotAllowed ? "this request is refused: \(reason)" : "this request cannot be read: \(reason)")
     if pending.isEmpty, !responding { answerRefusal(context: context) }
   }
 
