@@ -134,6 +134,19 @@ struct CSVReaderTests {
     #expect(try reader.next() == nil)
   }
 
+  /// A cell of spaces or invisible marks alone shows nothing: past the header it makes no
+  /// ragged row, and a row of such cells is no row, as one of empty cells is none (audit 45).
+  @Test func cellsThatShowNothingAreEmptyPastTheHeaderAndInABlankRow() throws {
+    var reader = try CSVReader(bytes: Array("a,b\n1,2, \n3,4,\u{200F}\n \u{200F}, ,\t,\u{00A0}\n5,6,\u{200F}x\n7,8\n".utf8))
+    #expect(try reader.next() == TableRow(number: 2, cells: ["1", "2"]))
+    #expect(try reader.next() == TableRow(number: 3, cells: ["3", "4"]))
+    #expect(throws: TableError(row: 5, column: 3, "this row has 3 cells, the header has 2 (a ragged row)")) {
+      try reader.next()
+    }
+    #expect(try reader.next() == TableRow(number: 6, cells: ["7", "8"]))
+    #expect(try reader.next() == nil)
+  }
+
   // MARK: HXL hashtags
 
   @Test func aHashtagRowAfterTheHeaderIsReadAsHashtags() throws {

@@ -289,6 +289,32 @@ struct XLSXReaderTests {
     #expect(try reader.next()?.cells == ["last", "", ""])
   }
 
+  /// A cell holding a space or an invisible mark alone shows nothing: past the header it
+  /// is no error, and a row of such cells is no row (audit 45).
+  @Test func cellsThatShowNothingAreNoTextPastTheHeaderAndNoRow() throws {
+    let text = { (cell: String, value: String) in #"<c r="\#(cell)" t="inlineStr"><is><t xml:space="preserve">\#(value)</t></is></c>"# }
+    let workbook = try Workbook(sheets: [
+      (
+        "Data",
+        sheetXML(
+          """
+          <row r="1">\(text("A1", "a"))\(text("B1", "b"))</row>
+          <row r="2">\(text("A2", "1"))\(text("D2", " "))</row>
+          <row r="3">\(text("A3", " "))\(text("B3", "\u{200F}"))</row>
+          <row r="4">\(text("A4", "2"))\(text("C4", "\u{200F}x"))</row>
+          <row r="5">\(text("A5", "last"))</row>
+          """)
+      )
+    ])
+    var reader = try XLSXReader(path: workbook.path)
+    #expect(try reader.next() == TableRow(number: 2, cells: ["1", ""]))
+    #expect(throws: TableError(row: 4, column: 3, "this row has a cell in column 3 beyond the header's 2 columns")) {
+      try reader.next()
+    }
+    #expect(try reader.next() == TableRow(number: 5, cells: ["last", ""]))
+    #expect(try reader.next() == nil)
+  }
+
   @Test func malformedSheetXMLEndsTheSheetAtItsRow() throws {
     let rows = (1...300).map { "<row r=\"\($0)\"><c r=\"A\($0)\"><v>\($0)</v></c></row>" }.joined()
     let workbook = try Workbook(sheets: [("Data", sheetXML(rows + "<row r=\"301\"><c r=\"A301\"><v>oops</c></row>"))])

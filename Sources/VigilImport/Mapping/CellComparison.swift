@@ -51,6 +51,15 @@ enum CellComparison {
     }
   }
 
+  /// Whether a cell shows nothing: empty, or only spaces, tabs, line breaks, other spaces
+  /// and invisible marks (a cell that held a direction mark, or a space typed and left).
+  /// Such a cell is an absent field, and past the header's columns no ragged row.
+  static func showsNothing(_ cell: String) -> Bool {
+    cell.unicodeScalars.allSatisfy {
+      $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || isInvisibleMark($0) || isOtherSpace($0)
+    }
+  }
+
   /// The spaces that are not U+0020 but look like it: the no-break space (Excel and web
   /// pages write it: `Incident ID` with U+00A0 looks like the header a mapping names), the
   /// typographic spaces, the narrow no-break space, the ideographic space.

@@ -103,17 +103,19 @@ public struct CSVReader: TableReader {
       }
       // A row of empty cells (`,,,`: a spreadsheet's formatted empty rows, saved as CSV) is
       // no record, as a blank line is none, and as an XLSX row without a value is none.
-      if record.fields.allSatisfy({ $0.allSatisfy { $0 == " " || $0 == "\t" } }) { continue }
+      // A cell of spaces or invisible marks alone counts as empty here too (audit 45).
+      if record.fields.allSatisfy(CellComparison.showsNothing) { continue }
       return TableRow(number: record.row, cells: try Self.shaped(record.fields, row: record.row, width: header.count))
     }
   }
 
   /// `cells` fitted to the header: padded with empty cells, or cut when the cells beyond
-  /// the header are all empty (a trailing comma, a spreadsheet's empty columns).
+  /// the header are all empty (a trailing comma, a spreadsheet's empty columns; a space or
+  /// an invisible mark left in one shows nothing either).
   private static func shaped(_ cells: [String], row: Int, width: Int) throws(TableError) -> [String] {
     if cells.count == width { return cells }
     if cells.count < width { return cells + Array(repeating: "", count: width - cells.count) }
-    guard cells[width...].allSatisfy(\.isEmpty) else {
+    guard cells[width...].allSatisfy(CellComparison.showsNothing) else {
       throw TableError(
         row: row, column: width + 1, "this row has \(cells.count) cells, the header has \(width) (a ragged row)")
     }

@@ -94,24 +94,33 @@ public struct XLSXReader: TableReader {
   }
 
   public mutating func next() throws(TableError) -> TableRow? {
-    let item: XLSXSheetStream.Item
-    if let firstRow {
-      item = firstRow
-      self.firstRow = nil
-    } else {
-      guard let read = try rows.next() else { return nil }
-      item = read
+    while true {
+      let item: XLSXSheetStream.Item
+      if let firstRow {
+        item = firstRow
+        self.firstRow = nil
+      } else {
+        guard let read = try rows.next() else { return nil }
+        item = read
+      }
+      let row = try item.get()
+      let cells = merged.fill(row.cells, row: row.number, width: header.count)
+      // A row whose cells show nothing (a space, a direction mark left in one) is no row,
+      // as one without a value is none, and as a CSV row of empty cells is none.
+      if cells.allSatisfy(CellComparison.showsNothing) { continue }
+      return TableRow(number: row.number, cells: try Self.shaped(cells, row: row.number, width: header.count))
     }
-    let row = try item.get()
-    let cells = merged.fill(row.cells, row: row.number, width: header.count)
-    return TableRow(number: row.number, cells: try Self.shaped(cells, row: row.number, width: header.count))
   }
 
   /// `cells` fitted to the header: padded with empty cells; text past the header is an
-  /// error. (`cells` ends at its last text, so an empty formatted cell is never past it.)
+  /// error. (`cells` ends at its last text, so an empty formatted cell is never past it; a
+  /// space or an invisible mark alone shows nothing, and is no text past it either.)
   private static func shaped(_ cells: [String], row: Int, width: Int) throws(TableError) -> [String] {
     if cells.count <= width { return cells + Array(repeating: "", count: width - cells.count) }
-    let beyond = cells[width...].firstIndex { !$0.isEmpty }.map { $0 + 1 } ?? cells.count
+    guard let shown = cells[width...].firstIndex(where: { !CellComparison.showsNothing($0) }) else {
+      return Array(cells[..<width])
+    }
+    let beyond = shown + 1
     throw TableError(
       row: row, column: beyond, "this row has a cell in column \(beyond) beyond the header's \(width) columns")
   }
