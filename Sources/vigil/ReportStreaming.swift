@@ -25,6 +25,9 @@ struct ReportStreaming {
     /// refusal it gets on its own, whose byte offsets count from its first byte, not from
     /// the request's (the same parser as the daemon's, so the same words).
     var ownRefusal: RequestError? = nil
+    /// A report sent inside a request: its own length and the bytes the request adds,
+    /// which the daemon's line limit counts too (`too_large` then says so).
+    var wrapped: (report: Int, added: Int)? = nil
     /// An import's row: its report's id and content (a hash), told against the rows of the
     /// import recorded before it when its verdict comes (`check` records nothing, so the
     /// daemon cannot: a row the same as one the check accepted is already recorded, one
@@ -71,6 +74,7 @@ struct ReportStreaming {
             if report.first == UInt8(ascii: "{") {
               let (line, ownRefusal) = Self.requestLine(op: op, report: report)
               origin.ownRefusal = ownRefusal
+              if line.count - 1 > report.count { origin.wrapped = (report.count, line.count - 1 - report.count) }
               batch += line
             } else {
               batch += value + [10]
@@ -334,6 +338,20 @@ struct ReportStreaming {
     {
       line = Array(Response.error(own).utf8.dropLast())  // its newline, as read lines have none
       object = (try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]) ?? object
+    }
+    // Too large only with the request's bytes around it (a `check`, whose request line a
+    // report cannot go without): said, since the report alone is within the limit that
+    // `vigil submit`, which sends it as it is, would meet (audit 45).
+    if let wrapped = origin.wrapped, object["ok"] as? Bool == false,
+      var error = object["error"] as? [String: Any], error["code"] as? String == "too_large",
+      let message = error["message"] as? String
+    {
+      error["message"] =
+        message + " (the report alone is \(wrapped.report) bytes; the \(op) request around it adds \(wrapped.added))"
+      object["error"] = error
+      if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
+        line = Array(data)
+      }
     }
     // An id conflict with an earlier row of the same import: that row named.
     if let earlier = sameIDAs, object["ok"] as? Bool == false,

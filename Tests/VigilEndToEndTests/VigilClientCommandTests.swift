@@ -53,6 +53,28 @@ struct VigilClientCommandTests {
     #expect((objects[2]["error"] as? [String: Any])?["field"] as? String == "occurred_at")
   }
 
+  /// `check` sends a report inside a request, whose bytes the daemon's line limit counts
+  /// too: a report within the limit that only the request takes past it is refused so, and
+  /// said so, where `submit` (which sends it as it is) takes it (audit 45).
+  @Test func checkSaysWhenOnlyTheRequestTakesAReportPastTheLineLimit() throws {
+    let directory = try TemporaryDirectory()
+    try "limits:\n  max_line_bytes: 1024\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    let bare = #"{"id":"BIG-1","occurred_at":"2016-03-04","type":"attack","narrative":""}"#
+    let report = bare.replacingOccurrences(of: #""narrative":"""#, with: #""narrative":""# + String(repeating: "x", count: 1020 - bare.utf8.count) + #"""#)
+    #expect(report.utf8.count == 1020)
+    try Self.file(daemon, "big.ndjson", report + "\n")
+    let check = try Self.vigil(daemon, ["check", "big.ndjson"])
+    #expect(check.status == 1)
+    #expect(
+      check.standardOutput.contains(
+        "big.ndjson:1: refused (too_large): the line is longer than 1024 bytes (limits.max_line_bytes) "
+          + "(the report alone is 1020 bytes; the check request around it adds 24)"), "\(check.standardOutput)")
+    let submit = try Self.vigil(daemon, ["submit", "big.ndjson"])
+    #expect(submit.status == 0 && submit.standardOutput.hasPrefix("big.ndjson:1: BIG-1: "), "\(submit.standardOutput)")
+    expectCleanStop(daemon)
+  }
+
   @Test func submitTakesAJSONArrayOrOneObjectOverManyLines() throws {
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
     try Self.file(daemon, "array.json", "[\n  \(Self.report("A-1")),\n  \(Self.report("A-2", weapons: "tank"))\n]\n")
