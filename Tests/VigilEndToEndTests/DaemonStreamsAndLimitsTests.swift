@@ -377,6 +377,35 @@ struct DaemonStreamsAndLimitsTests {
     }
   }
 
+  /// A line without its `\n` when vigild stops is no request: the client never ended it
+  /// (PROTOCOL.md counts such a line when the client stops sending). It was recorded after
+  /// the writer's last commit, unanswered, and its alerts were never streamed (review of 7
+  /// December).
+  @Test func aLineUnfinishedWhenVigildStopsIsNeitherRecordedNorLostToTheStream() throws {
+    let daemon = try Self.daemon(config: "")
+    let subscriber = try UnixSocketClient(path: daemon.socketPath)
+    try subscriber.send(Array(#"{"op":"subscribe"}"#.utf8) + [10])
+    #expect(subscriber.readLine() == #"{"ok":true,"op":"subscribe"}"#)
+    let client = try UnixSocketClient(path: daemon.socketPath)
+    let count = 200
+    try client.send(Array(((0..<count).map { Self.report("UNF-\($0)") + "\n" }.joined() + Self.report("UNF-LAST")).utf8))
+    var answers = 0
+    while answers < count, client.readLine(timeout: 60) != nil { answers += 1 }
+    #expect(answers == count)
+    let status = daemon.stop(within: 60)
+    #expect(status == 0, "\(daemon.log().suffix(2000))")
+    #expect(client.readLine(timeout: 10) == nil, "the unfinished line was answered")
+    var streamed: [String] = []
+    while let line = subscriber.readLine(timeout: 10) { streamed.append(line) }
+    let log = try String(contentsOfFile: daemon.directory.path + "/var/log/vigil/alerts.jsonl", encoding: .utf8)
+    let journal = try String(contentsOfFile: daemon.directory.path + "/var/lib/vigil/reports.jsonl", encoding: .utf8)
+    #expect(!journal.contains("UNF-LAST") && journal.contains("UNF-\(count - 1)"))
+    // Every alert of the reports is in the stream, as in the log.
+    let logged = log.split(separator: "\n").filter { $0.contains(#""report_id":"UNF-"#) }.map(String.init)
+    #expect(logged.count >= count && streamed.filter { $0.contains(#""report_id":"UNF-"#) } == logged)
+    #expect(!daemon.log().contains("Cannot schedule tasks"), "\(daemon.log().suffix(2000))")
+  }
+
   @Test func aClientThatNeverReadsItsResponsesIsClosed() throws {
     let daemon = try Self.daemon(config: "limits:\n  max_pending_bytes: 65536\n")
     let greedy = try UnixSocketClient(path: daemon.socketPath)

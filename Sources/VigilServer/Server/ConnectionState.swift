@@ -40,12 +40,16 @@ struct ConnectionState {
   private(set) var state = State.reading(paused: false)
 
   /// A line was framed: whether it is answered. Lines read before vigild began to stop
-  /// are; a subscriber's later lines and anything after the close are not. (No line comes
-  /// after the input closed: the framer hands over the last one before that event.)
+  /// are; a subscriber's later lines, and anything after vigild began to stop, are not.
+  /// (No line comes after the input closed: the framer hands over the last one before that
+  /// event.) Once vigild stops reading, the only line still framed is the one the close
+  /// hands over, without its `\n`: the client never ended it (PROTOCOL.md counts such a
+  /// line when the client stops sending), and it came after the writer's last commit, its
+  /// records too late for the subscribers' streams (review of 7 December).
   mutating func lineRead() -> Bool {
     switch state {
-    case .reading, .finishing(subscribed: false): true
-    case .inputClosed, .subscribed, .finishing(subscribed: true), .closed: false
+    case .reading: true
+    case .inputClosed, .subscribed, .finishing, .closed: false
     }
   }
 
