@@ -136,43 +136,29 @@ public struct RuleSetLoader: Sendable {
   /// name (through macros too) and of the items of each plugin one of whose functions they
   /// call: what else decides what the rule fires on and says. Found by the words of the
   /// texts, as `patternBasis` finds them (a word that only looks like a name counts a rule
-  /// changed that was not, never the reverse).
+  /// changed that was not, never the reverse). The lists and macros are taken by name, so
+  /// one moved to another file changes nothing.
   static func ruleDependencies(
     _ rules: [Rule], named: [(name: String, content: String)], plugins: [(functions: Set<String>, items: String)]
   ) -> [String: String] {
+    let functions = plugins.map(\.functions)
+    let closure = NamedClosure(named, plugins: functions)
+    let pluginDigests = plugins.map { plugin in
+      Array(SHA256.hash(data: Array("\(plugin.functions.sorted().joined(separator: ","))\u{0}\(plugin.items)".utf8)))
+    }
     var dependencies: [String: String] = [:]
     for rule in rules {
-      let (included, words) = namedClosure(of: [rule.definition], named: named)
-      let used = plugins.filter { !$0.functions.isDisjoint(with: words.map(String.init)) }
+      let words = NamedClosure.words(of: rule.definition)
+      let included = closure.closure(of: words)
+      var used = Set(NamedClosure.plugins(named: words, among: functions))
+      for index in included { used.formUnion(closure.pluginUses[index]) }
       guard !included.isEmpty || !used.isEmpty else { continue }
       var hash = SHA256()
-      for index in included {
-        hash.update(data: Array("\u{0}\(named[index].name)\u{0}\(named[index].content)".utf8))
-      }
-      for plugin in used {
-        hash.update(data: Array("\u{0}\(plugin.functions.sorted().joined(separator: ","))\u{0}\(plugin.items)".utf8))
-      }
+      for index in included.sorted(by: { named[$0].name < named[$1].name }) { hash.update(data: closure.digests[index]) }
+      for plugin in used.sorted() { hash.update(data: pluginDigests[plugin]) }
       dependencies[rule.id] = hex(hash.finalize())
     }
     return dependencies
-  }
-
-  /// The positions in `named` of the lists and macros that `texts` name, directly or
-  /// through another macro, in order; and every word of the texts and of those.
-  static func namedClosure(of texts: [String], named: [(name: String, content: String)]) -> (
-    included: [Int], words: Set<Substring>
-  ) {
-    var texts = texts
-    var words = Set<Substring>()
-    var included = Set<Int>()
-    while let text = texts.popLast() {
-      words.formUnion(text.split { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == ".") })
-      for (index, item) in named.enumerated() where !included.contains(index) && words.contains(Substring(item.name)) {
-        included.insert(index)
-        texts.append(item.content)
-      }
-    }
-    return (included.sorted(), words)
   }
 
   /// What the patterns' windows depend on: the patterns, the plugins' items, the rules the
@@ -193,7 +179,8 @@ public struct RuleSetLoader: Sendable {
       hash.update(data: Array("\u{0}\(rule.id)\u{0}\(rule.enabled)\u{0}\(rule.definition)".utf8))
       texts.append(rule.definition)
     }
-    for index in namedClosure(of: texts, named: named).included {
+    let closure = NamedClosure(named)
+    for index in closure.closure(of: texts.reduce(into: Set<Substring>()) { $0.formUnion(NamedClosure.words(of: $1)) }) {
       hash.update(data: Array("\u{0}\(named[index].name)\u{0}\(named[index].content)".utf8))
     }
     return hex(hash.finalize())
