@@ -111,11 +111,14 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
     let reason: String
     switch parserError {
     case .invalidMethod:
-      // A method the parser knows no name for (FOO, a lowercase get): refused as any other
-      // method not GET or HEAD is, with Allow (audit 46); in plain text, since the request
-      // is not read past its method and its path is not known.
-      status = .methodNotAllowed
-      reason = "its method is none HTTP defines; the console answers GET and HEAD only (and POST /login)"
+      // A method the parser knows no name for (FOO, a lowercase get), or no HTTP at all (a
+      // TLS handshake): 501, as RFC 9110 §9.1 says for a method not recognised (audit 46;
+      // it was a 400 without a word of it); in plain text, since the request is not read
+      // past its method and its path is not known.
+      status = .notImplemented
+      reason =
+        "its method is none the console knows: it answers GET and HEAD (and POST /login); or it is not HTTP at all "
+        + "(https:// to this plain-HTTP address?)"
     case .headerOverflow:
       reason = "its request line and headers are too long together (80 KB at most), or it has too many header lines"
     case .invalidURL, .invalidCharactersUsed: reason = Self.notAPath
@@ -140,7 +143,7 @@ final class HTTP10Connections: ChannelDuplexHandler, RemovableChannelHandler {
     default: reason = "it is not valid HTTP/1.1 (\(parserError))"
     }
     guard refusal == nil else { return }
-    refusal = (status, status == .methodNotAllowed ? "this request is refused: \(reason)" : "this request cannot be read: \(reason)")
+    refusal = (status, status == .notImplemented ? "this request is refused: \(reason)" : "this request cannot be read: \(reason)")
     if pending.isEmpty, !responding { answerRefusal(context: context) }
   }
 

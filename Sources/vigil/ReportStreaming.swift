@@ -102,6 +102,12 @@ struct ReportStreaming {
     return Outcome(refused: refused, unreadable: unreadable.withLockedValue { $0 })
   }
 
+  /// The limit a `too_large` refusal gives (`the line is longer than 1048576 bytes …`).
+  static func lineLimit(in message: String) -> Int? {
+    guard let match = message.firstMatch(of: /longer than (\d+) bytes/) else { return nil }
+    return Int(match.1)
+  }
+
   /// The request line that submits or checks a report.
   static func request(op: String, report: [UInt8]) -> [UInt8] {
     Array("{\"op\":\"\(op)\",\"report\":".utf8) + report + [UInt8(ascii: "}"), 10]
@@ -344,7 +350,7 @@ struct ReportStreaming {
     // `vigil submit`, which sends it as it is, would meet (audit 45).
     if let wrapped = origin.wrapped, object["ok"] as? Bool == false,
       var error = object["error"] as? [String: Any], error["code"] as? String == "too_large",
-      let message = error["message"] as? String
+      let message = error["message"] as? String, let limit = Self.lineLimit(in: message), wrapped.report <= limit
     {
       error["message"] =
         message + " (the report alone is \(wrapped.report) bytes; the \(op) request around it adds \(wrapped.added))"

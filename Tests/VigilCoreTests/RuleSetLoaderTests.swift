@@ -107,7 +107,10 @@ struct RuleSetLoaderTests {
   /// A file with no byte but white space is what a save cut short leaves: refused, so its
   /// rules stay in force (audit 43). One meant to define nothing says so: `[]`, a comment,
   /// `~`.
-  @Test(arguments: [("", false), ("  \n\n\t\r\n", false), ("[]\n", true), ("# site rules go here\n", true), ("~\n", true)])
+  @Test(arguments: [
+    ("", false), ("  \n\n\t\r\n", false), ("\u{FEFF}\n", false), ("[]\n", true), ("# site rules go here\n", true), ("~\n", true),
+    ("\u{FEFF}[]\n", true),
+  ])
   func anEmptyFileIsRefusedAndOneThatSaysItDefinesNothingIsNot(text: String, loads: Bool) {
     let keep = "- rule: k.one\n  desc: d\n  condition: type = attack\n  output: o\n  priority: low\n"
     let result = loadRules([("keep.yaml", keep), ("local.yaml", text)])

@@ -72,6 +72,12 @@ struct VigilClientCommandTests {
           + "(the report alone is 1020 bytes; the check request around it adds 24)"), "\(check.standardOutput)")
     let submit = try Self.vigil(daemon, ["submit", "big.ndjson"])
     #expect(submit.status == 0 && submit.standardOutput.hasPrefix("big.ndjson:1: BIG-1: "), "\(submit.standardOutput)")
+    // Past the limit on its own: refused without the note, as `submit` refuses it.
+    try Self.file(daemon, "bigger.ndjson", report.replacingOccurrences(of: "BIG-1", with: "BIG-222222") + "\n")
+    let bigger = try Self.vigil(daemon, ["check", "bigger.ndjson"])
+    #expect(
+      bigger.standardOutput.contains("bigger.ndjson:1: refused (too_large): the line is longer than 1024 bytes (limits.max_line_bytes)\n"),
+      "\(bigger.standardOutput)")
     expectCleanStop(daemon)
   }
 
@@ -1125,9 +1131,11 @@ struct VigilClientCommandTests {
       ("basis", { $0.replacing(#/"basis":\[[^\]]*\]/#, with: #""basis":"ISSG""#) }, #"basis must be a list of strings, not "ISSG""#),
       ("report_id", { $0.replacing(#/"report_id":"[^"]*"/#, with: #""report_id":5"#) }, "report_id must be a string or null, not 5"),
       ("a name escaped", { $0.replacing(#/"time":/#, with: #""ti\u006de":"#) },
-       #"its time member's name is written with an escape (vigild writes "time")"#),
+       #"its time member is not written as vigild writes it ("time": with no escape in the name, no space before the colon)"#),
       ("prev escaped", { $0.replacing(#/"prev":/#, with: #""\u0070rev":"#) },
-       #"its prev member's name is written with an escape (vigild writes "prev")"#),
+       #"its prev member is not written as vigild writes it ("prev": with no escape in the name, no space before the colon)"#),
+      ("a space before a colon", { $0.replacing(#/"ruleset":/#, with: #""ruleset" :"#) },
+       #"its ruleset member is not written as vigild writes it ("ruleset": with no escape in the name, no space before the colon)"#),
     ]
     for (name, edit, problem) in cases {
       let run = try verify(edit)

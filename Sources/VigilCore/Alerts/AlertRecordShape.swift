@@ -46,7 +46,7 @@ public enum AlertRecordShape {
     var rest = line[...]
     for name in expected + ["prev", "hash"] {
       guard let written = rest.firstRange(of: Array("\"\(name)\":".utf8)) else {
-        return "its \(name) member's name is written with an escape (vigild writes \"\(name)\")"
+        return "its \(name) member is not written as vigild writes it (\"\(name)\": with no escape in the name, no space before the colon)"
       }
       rest = rest[written.upperBound...]
     }

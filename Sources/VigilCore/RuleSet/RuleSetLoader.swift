@@ -290,7 +290,9 @@ struct Loading {
     // disk full or the writer gone), far more often than an intent. Loaded as an empty
     // list, its rules dropped out of force with nothing but "1 removed" to say so (audit
     // 43). A file meant to define nothing says so with `[]` or a comment.
-    if text.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
+    // (A byte order mark first, as Notepad saves, is no content either.)
+    let body = text.utf8.starts(with: [0xEF, 0xBB, 0xBF]) ? text.utf8.dropFirst(3) : text.utf8.dropFirst(0)
+    if body.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
       unreadFiles.append(source.path)
       return fail(
         SourcePosition(file: source.path, line: 0, column: 0),
