@@ -18,6 +18,20 @@ enum PostgresMigration {
     }
   }
 
+  /// Whether the schema `vigil` exists (whatever it holds); false when that cannot be told.
+  static func schemaExists(on connection: PostgresConnection) async -> Bool {
+    guard
+      let rows = try? await connection.query(
+        "SELECT to_regnamespace('vigil') IS NOT NULL", logger: PostgresConnector.quiet)
+    else { return false }
+    do {
+      for try await exists in rows.decode(Bool.self) { return exists }
+    } catch {
+      return false
+    }
+    return false
+  }
+
   /// Migrates under the advisory lock; when `writer` names another role, grants it what
   /// the sink needs (docs/postgres.md, "Two roles"). Throws with the server's reason (a
   /// role that may not create the schema, say).

@@ -126,6 +126,7 @@ final class PostgresStore: AlertDestination, Sendable {
     try await prepareSchema()
     let open = try await connector.connect(as: settings.writer, track: track)
     var step = "version"
+    var schemaThere = false
     do {
       if settings.owner == nil {
         // The writer migrates itself if it must (and may), and makes again what is gone
@@ -133,6 +134,8 @@ final class PostgresStore: AlertDestination, Sendable {
         let version = try await PostgresMigration.version(on: open)
         step = "migrate"
         if version < PostgresSchema.latestVersion || !schemaPrepared.withLockedValue({ $0 }) {
+          // Whether what it may not make is the schema, or something of it that is gone.
+          schemaThere = await PostgresMigration.schemaExists(on: open)
           try await PostgresMigration.migrate(on: open, grantingTo: nil)
           schemaPrepared.withLockedValue { $0 = true }
         }
@@ -156,6 +159,12 @@ final class PostgresStore: AlertDestination, Sendable {
           // The schema is there (else there is nothing to be refused), its rights are not.
           reason = "it has no rights on the vigil schema (\(reason)); grant them (docs/postgres.md, \"Two roles\"), "
             + "or give the sink an owner (owner: {user: …}), which grants them at its start"
+        } else if settings.owner == nil, schemaThere {
+          // Migrated once, and something a migration made is gone since (vigil.schema_version
+          // dropped, say): only an owner makes it again (audit 47).
+          reason = "the vigil schema is there but something its migration made is gone (vigil.schema_version, a "
+            + "table or a function), and it may not make it again (\(reason)); give the sink an owner "
+            + "(owner: {user: …}), or start a node that has one once (docs/postgres.md, \"Two roles\")"
         } else if settings.owner == nil {
           reason = "it may not create the vigil schema (\(reason)); give the sink an owner "
             + "(owner: {user: …}), or start a node that has one once (docs/postgres.md, \"Two roles\")"

@@ -287,6 +287,18 @@ struct PostgresSinkTests {
     #expect(try server.sql("SELECT version, applied_by FROM vigil.schema_version", database: "vigil") == "1|vigil_owner")
     #expect(try server.sql("SELECT tableowner FROM pg_tables WHERE tablename = 'alerts'", database: "vigil") == "vigil_owner")
     expectCleanStop(node)
+    // The version table lost since: the writer may not make it again, and says that is what
+    // is gone, not that it may not create the schema, which is there (audit 47).
+    _ = try server.sql("DROP TABLE vigil.schema_version", database: "vigil")
+    let again = try Self.daemon(node: "by-hand", server: server, in: directory, owner: false)
+    _ = try again.exchange([Self.report("HAND-AFTER", 11)])
+    #expect(
+      try eventually(within: 60) {
+        (try Self.sinkStatus(again)["last_error"] as? String)?.contains(
+          "the vigil schema is there but something its migration made is gone (vigil.schema_version, a table or a function), "
+            + "and it may not make it again (permission denied for schema vigil") == true
+      }, "\((try? Self.sinkStatus(again)) ?? [:])")
+    expectCleanStop(again)
   }
 
   /// Three nodes on one database, a few thousand reports spread across them; the database
