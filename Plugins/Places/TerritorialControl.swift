@@ -246,17 +246,22 @@ struct ControlMap: Sendable {
       if key == nil, case .text(let text)? = place?(report) {
         key = governorateOfPlace.value(for: text) { self.governorateNamed(besidePlaceIn: $0.string) }
       }
+      // Else by the coordinates, which no entry's circle held: a point in Daraa tells a
+      // Yarmouk of Daraa from the camp of Damascus too (audit 48).
+      if key == nil, case .number(let lat)? = latitude?(report), case .number(let lon)? = longitude?(report) {
+        key = GovernorateAtlas.atlas.region(containing: GeoPoint(lon: lon, lat: lat))
+      }
       if case .text(let text)? = place?(report) {
         // A name in another governorate than the report's is another place: "Yarmouk,
         // Daraa" is not the Yarmouk camp of Damascus.
         let covering = byPlace.value(for: text) { text in self.entries(named: text.string) }.filter {
           reaches[$0].covers(day) && Self.mayBeIn(key, entry: entries[$0])
         }
-        if !covering.isEmpty { return finding(covering) }
-      }
-      // The governorate as the atlas knows it, by its text or else by the coordinates.
-      if key == nil, case .number(let lat)? = latitude?(report), case .number(let lon)? = longitude?(report) {
-        key = GovernorateAtlas.atlas.region(containing: GeoPoint(lon: lon, lat: lat))
+        // One name for places in two governorates, and nothing to tell which: neither
+        // place's holders are the report's (not "held together", audit 48).
+        if !covering.isEmpty, key != nil || !Self.spansGovernorates(covering.map { entries[$0] }) {
+          return finding(covering)
+        }
       }
       if let key, let whole = wholeGovernorates[key] {
         let covering = whole.filter { reaches[$0].covers(day) }
@@ -264,6 +269,14 @@ struct ControlMap: Sendable {
       }
       return nil
     }
+  }
+
+  /// Whether entries found by one name lie in more than one governorate (Damascus city and
+  /// Rural Damascus counting as one).
+  static func spansGovernorates(_ found: [ControlEntry]) -> Bool {
+    let keys = found.compactMap(\.governorateKey)
+    guard let first = keys.first else { return false }
+    return keys.contains { !mayBeIn(first, placeOf: $0) }
   }
 
   /// Whether an entry found by name may be the place of a report in `governorate` (nil:
@@ -322,9 +335,11 @@ struct ControlMap: Sendable {
         if index > 0, !Self.cityGovernorates.contains(governorate) { continue }
       }
       let entries = named(part)
-      if !entries.isEmpty { return entries }
+      // "Raqqa (countryside)", "Manbij, outskirts": around the town, not in it (audit 48),
+      // as "Manbij countryside" and "near Raqqa" are.
+      if !entries.isEmpty { return parts[(index + 1)...].contains(where: Self.isSurroundings) ? [] : entries }
     }
-    return cityAsWidest
+    return parts.dropFirst().contains(where: Self.isSurroundings) ? [] : cityAsWidest
   }
 
   /// A governorate's name first, then a part that is not a governorate and not in
@@ -527,8 +542,14 @@ struct ControlMap: Sendable {
     let pieces = partPieces(text).flatMap { piece in
       atCountryside(piece.text).enumerated().map { (text: $0.element, bracketed: piece.bracketed && $0.offset == 0) }
     }
-    for piece in pieces {
-      let written = withoutLocatives(piece.text)
+    // A later part that is a governorate's countryside is the governorate: "Yarmouk, Daraa
+    // countryside", "Yarmouk, rural Daraa" are a Yarmouk of Daraa, as "Yarmouk in rural
+    // Daraa" is (audit 48). Not after a governorate's own name: "Idlib, Idlib countryside"
+    // runs from the widest, the governorate.
+    let firstIsGovernorate = pieces.first.map { GovernorateAtlas.atlas.region(named: withoutLocatives($0.text)) != nil } ?? false
+    for (index, piece) in pieces.enumerated() {
+      var written = withoutLocatives(piece.text)
+      if index > 0, !firstIsGovernorate { written = laterGovernorate(written) ?? written }
       let words = PlaceWords.words(of: written)
       guard !words.isEmpty, !isCountry(words) else { continue }
       var bare = words.filter { !qualifiers.contains($0) }
@@ -550,6 +571,33 @@ struct ControlMap: Sendable {
           text: written, variants: bare.isEmpty || bare == words ? [words] : [words, bare], bracketed: piece.bracketed))
     }
     return parts
+  }
+
+  /// The governorate a later part of a place text names with its countryside words
+  /// ("Daraa countryside", "rural Daraa", "ريف درعا الغربي"), as the atlas names it; nil
+  /// when it names none so. (Not its city: "Al-Sukkari, Aleppo city" is in the city.)
+  static func laterGovernorate(_ text: String) -> String? {
+    let atlas = GovernorateAtlas.atlas
+    guard atlas.region(named: text) == nil else { return nil }
+    let countryside = countrysideGovernorate(text)
+    return countryside != text && atlas.region(named: countryside) != nil ? countryside : nil
+  }
+
+  /// Words that say a part is around a town, not in it: "Raqqa (countryside)", "Manbij -
+  /// outskirts", "منبج (الريف)", "Manbij, eastern countryside" (with words of a direction).
+  static let surroundingsWords = Set(
+    [
+      "countryside", "outskirts", "outskirt", "suburbs", "suburb", "surroundings", "surrounding", "vicinity",
+      "environs", "periphery", "near", "nearby", "around", "rural", "outside", "fringes", "edge", "edges",
+      "ريف", "محيط", "أطراف", "ضواحي", "ضاحية", "قرب", "بالقرب", "حول", "خارج", "جوار",
+    ].flatMap(PlaceWords.words(of:)))
+
+  /// Whether a part says only that the place is around what came before it: surroundings
+  /// words, with words of a direction and `the`, `of`, `من`.
+  static func isSurroundings(_ part: PlacePart) -> Bool {
+    guard let words = part.variants.first, words.contains(where: surroundingsWords.contains) else { return false }
+    let joints = Set(["the", "of", "من"].flatMap(PlaceWords.words(of:)))
+    return words.allSatisfy { surroundingsWords.contains($0) || directionWords.contains($0) || joints.contains($0) }
   }
 
   /// One part of a place text: as written, its ways of naming a place, and whether it was

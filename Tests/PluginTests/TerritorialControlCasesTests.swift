@@ -33,6 +33,46 @@ struct TerritorialControlCasesTests {
     return try RuleSetLoader(plugins: [Designations(), Places()]).load(sources).get()
   }
 
+  /// What `control(location)` says of a location on a day ("unknown" for nothing).
+  static func control(_ location: String, on day: String, set: RuleSet) throws -> String? {
+    let line = #"{"id":"TC-P","occurred_at":"\#(day)","type":"attack","location":{\#(location)}}"#
+    let report = try ReportParser.parse(line).get().report
+    return set.evaluate(report).first { $0.rule.id == "probe.control" }?.message
+  }
+
+  /// Around a town is not in it, however the text says so (audit 48): a part after the
+  /// town's name that says only "countryside", "outskirts", "near" … in brackets or after
+  /// a comma or a dash, as "Manbij countryside" and "near Raqqa" always were.
+  @Test func aPartSayingAroundTheTownIsNotTheTown() throws {
+    let set = try Self.loadWithProbe()
+    for place in ["Raqqa", "Manbij", "Manbij, Aleppo countryside", "Manbij (city)", "Manbij, Aleppo"] {
+      #expect(try Self.control(#""place":"\#(place)""#, on: "2016-06-20", set: set) == "designated", "\(place)")
+    }
+    for place in [
+      "Raqqa (countryside)", "Raqqa (outskirts)", "Raqqa (near)", "الرقة (ريف)", "Manbij (countryside)", "Manbij, countryside",
+      "Manbij - outskirts", "Manbij, near", "Manbij (vicinity)", "منبج (الريف)", "Manbij, eastern countryside",
+      "al-Bab (countryside)", "Manbij, Aleppo, countryside",
+    ] {
+      #expect(try Self.control(#""place":"\#(place)""#, on: "2016-06-20", set: set) != "designated", "\(place)")
+    }
+  }
+
+  /// A later part naming a governorate by its countryside or its city, or the report's
+  /// coordinates, tell a town from its namesake in another governorate (audit 48): the
+  /// Yarmouk camp of Damascus is not a Yarmouk of Daraa.
+  @Test func aGovernoratesCountrysideOrThePointTellsANamesake() throws {
+    let set = try Self.loadWithProbe()
+    #expect(try Self.control(#""place":"Yarmouk""#, on: "2016-06-20", set: set) == "designated")
+    #expect(try Self.control(#""place":"Yarmouk, Damascus""#, on: "2016-06-20", set: set) == "designated")
+    #expect(try Self.control(#""place":"Yarmouk","lat":33.4742,"lon":36.3031"#, on: "2016-06-20", set: set) == "designated")
+    for location in [
+      #""place":"Yarmouk, Daraa countryside""#, #""place":"Yarmouk, rural Daraa""#, #""place":"Yarmouk, ريف درعا""#,
+#""place":"اليرموك، ريف درعا الغربي""#, #""place":"Yarmouk","lat":32.80,"lon":36.0"#,
+    ] {
+      #expect(try Self.control(location, on: "2016-06-20", set: set) != "designated", "\(location)")
+    }
+  }
+
   @Test func theTableHoldsTwentyTenAndTen() {
     #expect(Self.cases.filter { $0.2 == .designated }.count == 20)
     #expect(Self.cases.filter { $0.2 == .shared }.count == 10)

@@ -271,6 +271,38 @@ struct TerritorialControlTests {
     }
   }
 
+  /// One name for towns in two governorates, and nothing in the report to tell which: the
+  /// holders of neither are the report's place's (they were merged into "held together",
+  /// audit 48). The governorate, or a later part naming it, tells which.
+  @Test func aNameOfTwoGovernoratesTellsNothingWithoutOne() throws {
+    let text = """
+      - control: salma_latakia
+        names: [Salma]
+        governorate: Latakia
+        designated: [ISIL]
+        from: 2014-01-01
+        source: s
+      - control: salma_idlib
+        names: [Salma]
+        governorate: Idlib
+        others: [SDF]
+        from: 2014-01-01
+        source: s
+      - rule: t.control
+        desc: Shows control.
+        condition: type = attack
+        output: "%{%control(location)|unknown}"
+        priority: info
+      """
+    let set = try Self.load(text).get()
+    for (location, expected) in [
+      (#""place":"Salma""#, "unknown"), (#""place":"Salma, Latakia""#, "designated"), (#""place":"Salma","governorate":"Idlib""#, "others"),
+    ] {
+      let line = #"{"id":"C-1","occurred_at":"2016-06-01","type":"attack","location":{\#(location)}}"#
+      #expect(set.evaluate(try ReportParser.parse(line).get().report).map(\.message) == [expected], "\(location)")
+    }
+  }
+
   /// Entries for one place found by a name each lists, whatever each lists first, overlap;
   /// one name in two governorates is two places, and does not.
   @Test func entriesSharingANameInOneGovernorateOverlap() {
