@@ -202,6 +202,14 @@ struct SpoolFeed: ReportFeed {
         "\(folder)/\(kept) is a symbolic link another user made: the spool puts files away through a link only when "
           + "vigild's user or root made it; remove it")
     }
+    // Checked at every look, not only at start: a spool folder made again while vigild
+    // runs, or one of its mapping folders, that any user may write lets any local user
+    // submit reports (audit 49).
+    if let mode = SpoolFolders.writableByAnyone(folder) {
+      throw SpoolReadError(
+        "any user may write the spool folder \(folder) (mode \(mode)), so any local user could submit reports through "
+          + "it: nothing in it is read until chmod o-w \"\(folder)\"")
+    }
     for mapping in try Self.names(in: folder) where !["done", "failed"].contains(mapping) && !mapping.hasPrefix(".") {
       var isFolder: ObjCBool = false
       let directory = folder + "/" + mapping
@@ -210,6 +218,12 @@ struct SpoolFeed: ReportFeed {
         problems.append(
           "\(directory) is a symbolic link another user made, not read: through it, vigild would read and move files "
             + "wherever it points, with its own rights (a link vigild's user or root made is followed)")
+        continue
+      }
+      if let mode = SpoolFolders.writableByAnyone(directory) {
+        problems.append(
+          "\(directory) is not read: any user may write it (mode \(mode)), so any local user could submit reports "
+            + "through it; run chmod o-w \"\(directory)\"")
         continue
       }
       // One folder that cannot be read keeps its own files, not the other folders'.

@@ -332,7 +332,8 @@ struct SpoolSourceTests {
     try "secret-words-4f9a2c\n".write(toFile: secret, atomically: true, encoding: .utf8)
     chmod(secret, 0o600)
     let folder = directory.path + "/spool/hxl-incidents"
-    chmod(folder, 0o777)
+    // The other user drops files by its group (a folder any user may write is not read).
+    #expect(chown(folder, 0, 65534) == 0 && chmod(folder, 0o775) == 0)
     let link = try ChildProcess.run(
       "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/ln", "-s", secret, folder + "/leak.csv"],
       in: "/")
@@ -347,7 +348,7 @@ struct SpoolSourceTests {
     let elsewhere = directory.path + "/elsewhere"
     try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: false)
     chmod(elsewhere, 0o777)
-    chmod(directory.path + "/spool", 0o777)
+    #expect(chown(directory.path + "/spool", 0, 65534) == 0 && chmod(directory.path + "/spool", 0o775) == 0)
     let done = try ChildProcess.run(
       "/usr/bin/setpriv",
       ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/ln", "-s", elsewhere, directory.path + "/spool/done"], in: "/")
@@ -360,6 +361,30 @@ struct SpoolSourceTests {
     #expect(eventually(within: 60) { problem()?.contains("done is a symbolic link another user made") == true }, "\(problem() ?? "")")
     #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere).isEmpty)
     #expect(FileManager.default.fileExists(atPath: directory.path + "/spool/hxl-incidents/through.csv"))
+    expectCleanStop(daemon)
+  }
+
+  /// A mapping folder any user may write is not read, nor is the spool folder when it is
+  /// made so while vigild runs (audit 49: any local user could submit reports through it;
+  /// only the spool folder was checked, and only at start). Put right, they are read.
+  @Test func aFolderAnyUserMayWriteIsNotReadWhileItIs() throws {
+    let directory = try TemporaryDirectory()
+    let daemon = try Self.daemon(in: directory)
+    let folder = directory.path + "/spool/hxl-incidents"
+    func problem() -> String? {
+      ((try? daemon.exchange(#"{"op":"status"}"#)["sources"] as? [[String: Any]])?.first?["problem"]) as? String
+    }
+    let example = try String(contentsOfFile: Self.example, encoding: .utf8)
+    for (path, words) in [(folder, "spool/hxl-incidents is not read: any user may write it (mode 777)"), (directory.path + "/spool", "any user may write the spool folder")] {
+      #expect(chmod(path, 0o777) == 0)
+      try Self.drop(example, as: "open.csv", in: directory)
+      #expect(eventually(within: 60) { problem()?.contains(words) == true }, "\(problem() ?? "")")
+      #expect(FileManager.default.fileExists(atPath: folder + "/open.csv"), "read while any user could write it")
+      #expect(chmod(path, 0o755) == 0)
+      #expect(eventually(within: 60) { !FileManager.default.fileExists(atPath: folder + "/open.csv") })
+    }
+    let done = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/spool/done")
+    #expect(done.contains("open.csv") && done.contains("open.csv.verdicts"), "\(done)")
     expectCleanStop(daemon)
   }
 
