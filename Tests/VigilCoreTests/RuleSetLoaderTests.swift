@@ -119,7 +119,7 @@ struct RuleSetLoaderTests {
     } else {
       #expect(
         ruleErrors([("keep.yaml", keep), ("local.yaml", text)]) == [
-          "Rules/local.yaml: the file is empty (a save cut short?); a rule file is a YAML list of items: "
+          "Rules/local.yaml:1:1: the file is empty (a save cut short?); a rule file is a YAML list of items: "
             + "for one that defines nothing, write [] or a comment"
         ])
     }

@@ -294,8 +294,10 @@ struct Loading {
     let body = text.utf8.starts(with: [0xEF, 0xBB, 0xBF]) ? text.utf8.dropFirst(3) : text.utf8.dropFirst(0)
     if body.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
       unreadFiles.append(source.path)
+      // At its start, a place inside it (as every error of a file's text is: the fuzzer
+      // holds the loader to that).
       return fail(
-        SourcePosition(file: source.path, line: 0, column: 0),
+        start,
         "the file is empty (a save cut short?); a rule file is a YAML list of items: for one that defines nothing, "
           + "write [] or a comment")
     }
