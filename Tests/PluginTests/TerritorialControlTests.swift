@@ -244,6 +244,16 @@ struct TerritorialControlTests {
     return errors.errors.map(\.message)
   }
 
+  /// Loads `text` (control entries and a rule whose message is what control says) and
+  /// expects each location's message on 1 June 2016.
+  static func expectControl(of text: String, _ cases: [(location: String, expected: String)]) throws {
+    let set = try load(text).get()
+    for (location, expected) in cases {
+      let line = #"{"id":"C-1","occurred_at":"2016-06-01","type":"attack","location":{\#(location)}}"#
+      #expect(set.evaluate(try ReportParser.parse(line).get().report).map(\.message) == [expected], "\(location)")
+    }
+  }
+
   /// Damascus city and Rural Damascus, its suburbs, are one governorate to a name:
   /// reports write "Damascus" for either.
   @Test func aNameInDamascusOrItsCountrysideIsOnePlace() throws {
@@ -261,14 +271,12 @@ struct TerritorialControlTests {
         output: "%{%control(location)|unknown}"
         priority: info
       """
-    let set = try Self.load(text).get()
-    for (location, expected) in [
-      (#""place":"Darayya, Damascus""#, "others"), (#""place":"داريا، ريف دمشق""#, "others"),
-      (#""place":"Darayya","governorate":"Damascus""#, "others"), (#""place":"Darayya, Homs""#, "unknown"),
-    ] {
-      let line = #"{"id":"C-1","occurred_at":"2016-06-01","type":"attack","location":{\#(location)}}"#
-      #expect(set.evaluate(try ReportParser.parse(line).get().report).map(\.message) == [expected], "\(location)")
-    }
+    try Self.expectControl(
+      of: text,
+      [
+        (#""place":"Darayya, Damascus""#, "others"), (#""place":"داريا، ريف دمشق""#, "others"),
+        (#""place":"Darayya","governorate":"Damascus""#, "others"), (#""place":"Darayya, Homs""#, "unknown"),
+      ])
   }
 
   /// One name for towns in two governorates, and nothing in the report to tell which: the
@@ -294,13 +302,9 @@ struct TerritorialControlTests {
         output: "%{%control(location)|unknown}"
         priority: info
       """
-    let set = try Self.load(text).get()
-    for (location, expected) in [
-      (#""place":"Salma""#, "unknown"), (#""place":"Salma, Latakia""#, "designated"), (#""place":"Salma","governorate":"Idlib""#, "others"),
-    ] {
-      let line = #"{"id":"C-1","occurred_at":"2016-06-01","type":"attack","location":{\#(location)}}"#
-      #expect(set.evaluate(try ReportParser.parse(line).get().report).map(\.message) == [expected], "\(location)")
-    }
+    try Self.expectControl(
+      of: text,
+      [(#""place":"Salma""#, "unknown"), (#""place":"Salma, Latakia""#, "designated"), (#""place":"Salma","governorate":"Idlib""#, "others")])
   }
 
   /// Entries for one place found by a name each lists, whatever each lists first, overlap;
