@@ -81,6 +81,33 @@ struct VigilClientCommandTests {
     expectCleanStop(daemon)
   }
 
+  /// The line's nesting is what REPORTS.md bounds: a report 64 deep, which `submit` sends
+  /// bare, is 65 deep inside `check`'s request, refused, and said so; 65 deep on its own is
+  /// refused by both without the note.
+  @Test func checkSaysWhenOnlyTheRequestTakesAReportPastTheNestingLimit() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    func report(_ id: String, depth: Int) -> String {
+      #"{"id":"\#(id)","occurred_at":"2016-03-04","type":"attack","extra":{"a":"# + String(repeating: "[", count: depth - 2)
+        + String(repeating: "]", count: depth - 2) + "}}\n"
+    }
+    try Self.file(daemon, "deep.ndjson", report("DEEP-64", depth: 64))
+    let check = try Self.vigil(daemon, ["check", "deep.ndjson"])
+    #expect(check.status == 1)
+    #expect(
+      check.standardOutput.contains("deep.ndjson:1: refused (invalid_json): not valid JSON: nesting deeper than 64 levels at byte ")
+        && check.standardOutput.contains("(the report alone is within the limit; the check request around it adds a level)"),
+      "\(check.standardOutput)")
+    let submit = try Self.vigil(daemon, ["submit", "deep.ndjson"])
+    #expect(submit.status == 0 && submit.standardOutput.hasPrefix("deep.ndjson:1: DEEP-64: "), "\(submit.standardOutput)")
+    try Self.file(daemon, "deeper.ndjson", report("DEEP-65", depth: 65))
+    for command in ["check", "submit"] {
+      let deeper = try Self.vigil(daemon, [command, "deeper.ndjson"])
+      #expect(deeper.status == 1 && deeper.standardOutput.contains("nesting deeper than 64 levels"), "\(deeper.standardOutput)")
+      #expect(!deeper.standardOutput.contains("adds a level"), "\(deeper.standardOutput)")
+    }
+    expectCleanStop(daemon)
+  }
+
   @Test func submitTakesAJSONArrayOrOneObjectOverManyLines() throws {
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
     try Self.file(daemon, "array.json", "[\n  \(Self.report("A-1")),\n  \(Self.report("A-2", weapons: "tank"))\n]\n")

@@ -19,78 +19,6 @@ public enum RequestParser {
     return JSONSyntaxError(offset: error.offset + leading, reason: error.reason)
   }
 
-  /// The `op` of a line too deep to scan whole, read without scanning it: the string value
-  /// of a member named `op` at the top level (spelt without escapes), or nil.
-  static func topLevelOp(_ line: UnsafeBufferPointer<UInt8>) -> String? {
-    var depth = 0
-    var index = 0
-    var keyAtTop: Range<Int>?
-    var afterColon = false
-    while index < line.count {
-      let byte = line[index]
-      switch byte {
-      case UInt8(ascii: "\""):
-        let start = index + 1
-        index += 1
-        while index < line.count, line[index] != UInt8(ascii: "\"") {
-          index += line[index] == UInt8(ascii: "\\") ? 2 : 1
-        }
-        guard index < line.count else { return nil }
-        if depth == 1 {
-          if afterColon, let key = keyAtTop, Self.unescaped(line, key) == "op" {
-            return Self.unescaped(line, start..<index)
-          }
-          keyAtTop = afterColon ? nil : start..<index
-          afterColon = false
-        }
-      case UInt8(ascii: "{"), UInt8(ascii: "["):
-        depth += 1
-        afterColon = false
-      case UInt8(ascii: "}"), UInt8(ascii: "]"):
-        depth -= 1
-      case UInt8(ascii: ":") where depth == 1:
-        afterColon = true
-      case UInt8(ascii: ",") where depth == 1:
-        keyAtTop = nil
-        afterColon = false
-      default:
-        break
-      }
-      index += 1
-    }
-    return nil
-  }
-
-  /// A string's text between its quotes, with its escapes read (`"\u006fp"` is `op`); nil
-  /// for one that is not well formed.
-  private static func unescaped(_ line: UnsafeBufferPointer<UInt8>, _ body: Range<Int>) -> String? {
-    let bytes = UnsafeBufferPointer(rebasing: line[body])
-    guard bytes.contains(UInt8(ascii: "\\")) else { return String(decoding: bytes, as: UTF8.self) }
-    guard case .string(let text)? = try? JSONValue.parse([UInt8(ascii: "\"")] + Array(bytes) + [UInt8(ascii: "\"")])
-    else { return nil }
-    return text
-  }
-
-  /// Whether every top-level member but `report` keeps within the line's 64 levels.
-  static func onlyTheReportIsDeeper(_ tape: JSONTape, _ line: UnsafeBufferPointer<UInt8>) -> Bool {
-    var members = Members(nodes: tape.unsafeNodes, object: 0)
-    while let (key, value) = members.next() {
-      if JSONString.decode(line, key) == "report" { continue }
-      // The nesting of the member's value, the line's object being one level above it.
-      var ends: [Int] = []
-      var deepest = 0
-      for position in value..<tape[value].nextIndex {
-        while let last = ends.last, last <= position { ends.removeLast() }
-        if tape[position].kind == .object || tape[position].kind == .array {
-          ends.append(tape[position].nextIndex)
-          deepest = max(deepest, ends.count)
-        }
-      }
-      if deepest + 1 > JSONScanner.maxDepth { return false }
-    }
-    return true
-  }
-
   public static let ops = ["submit", "check", "ping", "status", "rules", "reload", "subscribe", "reopen", "parked", "resend"]
   static let subscriptionFilters = ["min_priority", "rules", "tags"]
 
@@ -112,22 +40,12 @@ public enum RequestParser {
     }
     let tape: JSONTape
     do {
+      // The line's nesting counts, wrapped or bare (REPORTS.md: "the line must be one
+      // valid JSON text … nesting deeper than 64 levels are invalid_json"): a report inside
+      // `submit` or `check` is one level deeper than the same report sent bare.
       tape = try JSONScanner.scan(line)
     } catch {
-      // A report may nest as deep as REPORTS.md allows inside `submit` or `check` too (a bare
-      // line is "exactly as" the submit that wraps it): the wrapper's level is not counted,
-      // for the report alone. Then the line's faults are said as the report sees them.
-      let refusal = { (error: JSONSyntaxError) in
-        Result<Request, RequestError>.failure(RequestError(.invalidJSON, "not valid JSON: \(Self.asSent(error, line, whole))"))
-      }
-      guard error.isTooDeep, let op = Self.topLevelOp(line), op == "submit" || op == "check" else { return refusal(error) }
-      do {
-        let wrapped = try JSONScanner.scan(line, envelope: 1)
-        guard Self.onlyTheReportIsDeeper(wrapped, line) else { return refusal(error) }
-        tape = wrapped
-      } catch let wrappedError {
-        return refusal(wrappedError)
-      }
+      return .failure(RequestError(.invalidJSON, "not valid JSON: \(Self.asSent(error, line, whole))"))
     }
     guard tape[0].kind == .object else {
       return .failure(
