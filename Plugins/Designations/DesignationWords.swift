@@ -11,7 +11,7 @@ import VigilCore
 ///   any word, the others only as they assimilate to the next word (`ad-Dawla`,
 ///   `ash-Sham`), and the forms that are English words (`as`, `an`, `at`) only where a
 ///   hyphen joins them to it (`as-Sham`, `an-Nusra`): "as well as so-called" keeps its words.
-/// - A Latin word is read as `TransliteratedWords.latinKey` reads it (`Dawlah` and
+/// - A Latin word of five letters or more is read as `TransliteratedWords.latinKey` reads it (`Dawlah` and
 ///   `Dawla`, `Islamiyya` and `Islamiya`, `Nosra` and `Nusra`, `Tahreer` and `Tahrir`,
 ///   `Shaam` and `Sham`); an Arabic word written together with the next after its
 ///   article is two.
@@ -67,6 +67,9 @@ enum DesignationWords {
     return String(kept)
   }
 
+  /// The fewest letters of a Latin word whose spelling is made alike with others.
+  static let shortestTransliteration = 5
+
   /// A text's words as designations compare them, each with whether it had an Arabic
   /// article (`DesignationName`).
   static func words(of text: String) -> [NameNormalizer.Word] {
@@ -80,7 +83,12 @@ enum DesignationWords {
         continue
       }
       if index < words.count - 1, TransliteratedWords.isAssimilatedArticle(word.text, before: words[index + 1].text) { continue }
-      result.append(NameNormalizer.Word(TransliteratedWords.latinKey(word.text)))
+      // A word of fewer than five letters is an acronym (`EI`, `JN`, `ISIS`) or a word of its
+      // own (`II`, `i.e.`, `E`): made alike, `EI` would be every `I`, `II` and `E`, and
+      // `ISIS` every `Esis` (audit 50). The spellings to make alike are longer.
+      result.append(
+        word.text.unicodeScalars.count < Self.shortestTransliteration
+          ? word : NameNormalizer.Word(TransliteratedWords.latinKey(word.text)))
     }
     return result
   }

@@ -227,6 +227,11 @@ struct ShippedRulesTests {
     // opposing word); "as" before a word in s is English, not an article.
     ("escaped ISIS militants", true), ("escaped HTS fighters", true),
     ("fighting Nusra as well as so-called ISIS", false), ("fighting Nusra as well as Support Front for the People of the Levant", false),
+    // A short word is an acronym or a word of its own, not a spelling to make alike: the
+    // listed EI is not I, II, III, E or "i.e.", JN not JNN, ISIS not Esis (audit 50).
+    ("Brigade II", false), ("Brigade I", false), ("Unit III", false), ("Trader E", false),
+    ("Syrian Arab Army (i.e. government forces)", false), ("JNN", false), ("Esis", false), ("Eses", false),
+    ("Esel brigade", false), ("combattants de l'EI", true), ("EI", true), ("JN", true), ("ISIS", true), ("I.S.I.L.", true),
   ]
 
   @Test(arguments: spellings)
