@@ -332,7 +332,7 @@ struct ControlMap: Sendable {
           if Self.cityGovernorates.contains(governorate) { cityAsWidest = named(part) }
           continue
         }
-        if index > 0, !Self.cityGovernorates.contains(governorate) { continue }
+        if index > 0, !Self.cityGovernorates.contains(governorate), !part.inTown { continue }
       }
       let entries = named(part)
       // "Raqqa (countryside)", "Manbij, outskirts": around the town, not in it (audit 48),
@@ -374,7 +374,7 @@ struct ControlMap: Sendable {
 
   /// Words that only say what kind of place a name is: "Raqqa city" is Raqqa.
   static let qualifiers = Set(
-    (["city", "town", "centre", "center", "downtown", "central", "inside"] + ["مدينة", "بلدة", "وسط", "داخل"])
+    (["city", "town", "village", "centre", "center", "downtown", "central", "inside"] + ["مدينة", "بلدة", "قرية", "وسط", "داخل"])
       .flatMap(PlaceWords.words(of:)))
 
   /// The sites a place text may name in a town: a market, a hospital, a school. (Not "old":
@@ -472,7 +472,7 @@ struct ControlMap: Sendable {
   /// a place's reading of "Ein" (Ras al-Ein) is "in" too; and the governorate a part names
   /// is looked up on what is left ("in Aleppo - Manbij" runs from the widest).
   static func withoutLocatives(_ text: String) -> String {
-    var tokens = whitespaceTokens(text).map(String.init)
+    var tokens = whitespaceTokens(text).map(withoutPossessive)
     // Read as names are (`فى`, `فِي`, a direction mark before it), but not as place names
     // are, which take "Ein" for "in".
     if tokens.count > 1, [["in"], ["في"]].contains(NameNormalizer.words(of: tokens[0])) { tokens.removeFirst() }
@@ -519,6 +519,18 @@ struct ControlMap: Sendable {
     return tokens.joined(separator: " ")
   }
 
+  /// A token without an English possessive's `'s` (`’s`, `ʼs`) after a letter: "Manbij’s
+  /// market" is Manbij's market (audit 50), as the designations plugin reads "ISIL's".
+  static func withoutPossessive(_ token: Substring) -> String {
+    let scalars = Array(token.unicodeScalars)
+    guard scalars.count > 2, scalars[scalars.count - 1] == "s" || scalars[scalars.count - 1] == "S",
+      ["'", "\u{2019}", "\u{2BC}"].contains(scalars[scalars.count - 2]), scalars[scalars.count - 3].properties.isAlphabetic
+    else { return String(token) }
+    var view = String.UnicodeScalarView()
+    view.append(contentsOf: scalars.dropLast(2))
+    return String(view)
+  }
+
   /// The ways a place text names a place, part by part: each of its comma- or
   /// dash-separated parts ("Al-Sukkari, Aleppo": Al-Sukkari, then Aleppo), as words, as
   /// written and without the qualifier words. A part names an entry's place when it is
@@ -540,7 +552,11 @@ struct ControlMap: Sendable {
   private static func readPlaceParts(_ text: String) -> [PlacePart] {
     var parts: [PlacePart] = []
     let pieces = partPieces(text).flatMap { piece in
-      atCountryside(piece.text).enumerated().map { (text: $0.element, bracketed: piece.bracketed && $0.offset == 0) }
+      atCountryside(piece.text).enumerated().flatMap { countryside in
+        atTownOfSite(countryside.element).enumerated().map {
+          (text: $0.element, bracketed: piece.bracketed && countryside.offset == 0 && $0.offset == 0, inTown: $0.offset == 1)
+        }
+      }
     }
     // A later part that is a governorate's countryside is the governorate: "Yarmouk, Daraa
     // countryside", "Yarmouk, rural Daraa" are a Yarmouk of Daraa, as "Yarmouk in rural
@@ -566,11 +582,61 @@ struct ControlMap: Sendable {
       {
         bare.removeLast()
       }
-      parts.append(
-        PlacePart(
-          text: written, variants: bare.isEmpty || bare == words ? [words] : [words, bare], bracketed: piece.bracketed))
+      var part = PlacePart(
+        text: written, variants: bare.isEmpty || bare == words ? [words] : [words, bare], bracketed: piece.bracketed)
+      part.inTown = piece.inTown || parts.last.map(isQuarter) == true
+      parts.append(part)
     }
     return parts
+  }
+
+  /// Words that make what precedes them a site or a quarter of a town, not a place of the
+  /// countryside: the site words, and a town's quarters, squares and streets. (Not
+  /// "district", which is also a governorate's district: Manbij District is wider than the
+  /// town.)
+  static let townSiteWords = Set(siteWords.map { NameNormalizer.words(of: $0) }).union(quarterWords)
+
+  /// A town's quarters, squares and streets.
+  static let quarterWords = Set(
+    ["neighbourhood", "neighborhood", "quarter", "square", "street", "roundabout", "حي", "ساحة", "شارع", "دوار"]
+      .map { NameNormalizer.words(of: $0) })
+
+  /// Whether a part names a quarter of a town ("Al-Rumaila neighbourhood"), so that a
+  /// governorate's name after it is the town ("…, Raqqa" is Raqqa city). (A site alone
+  /// may be anywhere in the governorate: "hospital, Idlib" is Idlib governorate.)
+  static func isQuarter(_ part: PlacePart) -> Bool {
+    whitespaceTokens(part.text).contains { quarterWords.contains(NameNormalizer.words(of: withoutOuterPunctuation($0))) }
+  }
+
+  /// A piece naming a site or a quarter of a town, then the town it is in, split there: "the
+  /// National Hospital in Raqqa" is "the National Hospital", then Raqqa (the town, its
+  /// part marked so); "حي الرميلة في الرقة" is حي الرميلة, then الرقة; "سوق الهال بالرقة"
+  /// (بال, "in the") is سوق الهال, then الرقة (audit 50). A site named before "in" is read
+  /// first, as any first part is (a place called "Souq Wadi Barada in …" is that place). A
+  /// piece without such a word before "in" is left whole: "Manbij in …" is not split here.
+  static func atTownOfSite(_ text: String) -> [String] {
+    let tokens = whitespaceTokens(text)
+    guard tokens.count > 2 else { return [text] }
+    var sawSite = false
+    var sawName = false
+    for (index, token) in tokens.enumerated() {
+      let words = NameNormalizer.words(of: withoutOuterPunctuation(token))
+      // A site with no name before its joint ("the market in Raqqa") is read by
+      // `withoutLocatives`, as the town alone.
+      if sawSite, sawName, index < tokens.count - 1, siteJoints.contains(words) {
+        return [tokens[..<index].joined(separator: " "), tokens[(index + 1)...].joined(separator: " ")]
+      }
+      // بالرقة: "in the" written together with the town.
+      if sawSite, sawName, token.hasPrefix("بال"), token.unicodeScalars.count > 4 {
+        return [tokens[..<index].joined(separator: " "), String(token.dropFirst()) + tokens[(index + 1)...].map { " " + $0 }.joined()]
+      }
+      if townSiteWords.contains(words) {
+        sawSite = true
+      } else if !words.isEmpty, ![["the"], ["a"], ["an"]].contains(words) {
+        sawName = true
+      }
+    }
+    return [text]
   }
 
   /// The governorate a later part of a place text names with its countryside words
@@ -606,6 +672,10 @@ struct ControlMap: Sendable {
     let text: String
     let variants: [[String]]
     let bracketed: Bool
+    /// Whether the part is the town that a site or a quarter named before it lies in ("the
+    /// National Hospital in Raqqa", "حي الرميلة في الرقة", "Al-Rumaila neighbourhood,
+    /// Raqqa"): a governorate's name there is its city, not the governorate.
+    var inTown = false
   }
 
   /// Syria, as place texts name it after a place.

@@ -73,6 +73,26 @@ struct TerritorialControlCasesTests {
     }
   }
 
+  /// A town named with a village's kind word, a possessive, or as where a site or a quarter
+  /// of it lies, is the town (audit 50); a site alone before a governorate's name, and a
+  /// village after a site, stay what they were.
+  @Test func aSiteOrAQuarterOfATownIsInTheTown() throws {
+    let set = try Self.loadWithProbe()
+    for place in [
+      "قرية دابق", "Dabiq village", "Manbij’s market", "Manbij's market", "سوق الهال بالرقة", "حي الرميلة في الرقة",
+      "al-Naim square in Raqqa", "the National Hospital in Raqqa", "Al-Rumaila neighbourhood, Raqqa", "حي الرميلة، الرقة",
+      "the market in Raqqa", "Bab al-Souq in Raqqa",
+    ] {
+      #expect(try Self.control(#""place":"\#(place)""#, on: "2016-06-20", set: set) == "designated", "\(place)")
+    }
+    for place in [
+      "hospital, Raqqa", "Ain Issa, Raqqa", "market in Ain Issa, Raqqa", "a school in Manbij countryside", "مشفى منبج الوطني",
+      "Manbij district in Aleppo",
+    ] {
+      #expect(try Self.control(#""place":"\#(place)""#, on: "2016-06-20", set: set) != "designated", "\(place)")
+    }
+  }
+
   @Test func theTableHoldsTwentyTenAndTen() {
     #expect(Self.cases.filter { $0.2 == .designated }.count == 20)
     #expect(Self.cases.filter { $0.2 == .shared }.count == 10)
