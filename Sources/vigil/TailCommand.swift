@@ -350,9 +350,12 @@ struct AlertLogFollower {
       // A rotated file is whole: its last line ends with a newline.
       return data.split(separator: UInt8(ascii: "\n")).map(Array.init)
     }
-    guard !found, let lastSeq else { return (lines, nil) }
+    guard let lastSeq else { return (lines, nil) }
+    // Records at or before the last one read are not new, wherever they lie: a file renamed
+    // past a stale `path.1` (to `path.2`, by another hand) leaves older records between
+    // it and the new file (audit 50).
     lines.removeAll { (seq(of: $0) ?? 0) <= lastSeq }
-    guard let first = lines.first.flatMap({ seq(of: $0) }), first > lastSeq + 1 else { return (lines, nil) }
+    guard !found, let first = lines.first.flatMap({ seq(of: $0) }), first > lastSeq + 1 else { return (lines, nil) }
     return (lines, (lastSeq + 1)...(first - 1))
   }
 

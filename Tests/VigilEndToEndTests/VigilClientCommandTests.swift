@@ -806,6 +806,27 @@ struct VigilClientCommandTests {
     #expect(seqs == [2, 3, 4, 5, 6], "\(seen.sofar())")
   }
 
+  /// The log renamed past a stale rotated file (to `.2`, `.1` holding older records): the
+  /// older records are not shown again as new (audit 50).
+  @Test func tailDoesNotShowAStaleRotatedFileAgain() throws {
+    let directory = try TemporaryDirectory()
+    let log = directory.path + "/alerts.jsonl"
+    let record = Self.tailRecord
+    try (1...3).map(record).joined().write(toFile: log + ".1", atomically: false, encoding: .utf8)
+    try (4...6).map(record).joined().write(toFile: log, atomically: false, encoding: .utf8)
+    let (follower, seen) = try Self.follow(["-n", "1", "--json", log], in: directory.path)
+    defer {
+      follower.terminate()
+      follower.waitUntilExit()
+    }
+    #expect(eventually { seen.sofar().contains(#""seq":6"#) })
+    #expect(rename(log, log + ".2") == 0)
+    try record(7).write(toFile: log, atomically: false, encoding: .utf8)
+    #expect(eventually { seen.sofar().contains(#""seq":7"#) })
+    Thread.sleep(forTimeInterval: 0.5)
+    #expect(Self.printedSeqs(seen.sofar()) == [6, 7], "\(seen.sofar())")
+  }
+
   /// Cut in place and written again past where `tail -f` was, between two of its reads:
   /// it reads the file again from its start, not on from its old offset (which skipped
   /// the records written before it).

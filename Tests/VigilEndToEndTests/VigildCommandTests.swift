@@ -288,6 +288,11 @@ struct VigildCommandTests {
     #expect(withPaths.status == 1)
     #expect(withPaths.standardError.contains("the configuration has 2 error(s)"), "\(withPaths.standardError)")
     #expect(withPaths.standardError.contains(#"rules.paths[0]: cannot read the rules directory "Rulez": no such directory"#))
+    // Another of the rules' settings wrong beside the paths: both listed (audit 50).
+    try "rules:\n  poll_s: -1\n  paths: [Rulez]\n".write(toFile: file, atomically: true, encoding: .utf8)
+    let withPoll = try Vigild.run(["--config", file], in: directory.path)
+    #expect(withPoll.standardError.contains("the configuration has 2 error(s)"), "\(withPoll.standardError)")
+    #expect(withPoll.standardError.contains(#"rules.paths[0]: cannot read the rules directory "Rulez": no such directory"#))
     try "socket:\n  mode: rw\nrules: {paths: 3}\n".write(toFile: file, atomically: true, encoding: .utf8)
     let badPaths = try Vigild.run(["--config", file], in: directory.path)
     #expect(badPaths.standardError.contains("the configuration has 2 error(s)"), "\(badPaths.standardError)")

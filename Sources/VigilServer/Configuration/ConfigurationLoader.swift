@@ -36,8 +36,13 @@ public enum ConfigurationLoader {
           $1.element.line ?? 0, $1.element.column ?? 0, $1.offset
         )
       }
-      // Any problem in `rules` (a misspelt `pahts` too) leaves the directories unknown.
-      let pathsRead = !reader.errors.contains { $0.keyPath.isEmpty || $0.keyPath == "rules" || $0.keyPath.hasPrefix("rules.") }
+      // A problem in `rules` (a misspelt `pahts` too) leaves the directories unknown, but
+      // not one in its other known settings: a bad `poll_s` beside a missing directory is
+      // two problems to list (audit 50).
+      let otherRulesSettings = ["rules.watch", "rules.poll_s", "rules.lateness_horizon_days"]
+      let pathsRead = !reader.errors.contains {
+        $0.keyPath.isEmpty || $0.keyPath == "rules" || ($0.keyPath.hasPrefix("rules.") && !otherRulesSettings.contains($0.keyPath))
+      }
       let pluginsRead = !reader.errors.contains { $0.keyPath.isEmpty || $0.keyPath == "plugins" || $0.keyPath.hasPrefix("plugins.") }
       throw ConfigurationErrors(
         errors: ordered.map(\.element), rulesPaths: pathsRead ? configuration.rules.paths : nil,
