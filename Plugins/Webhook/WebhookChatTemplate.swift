@@ -22,29 +22,34 @@ struct WebhookChatTemplate: Equatable {
     while let open = rest.firstIndex(of: "{") {
       literal += rest[..<open]
       let afterOpen = rest.index(after: open)
-      // A word: a letter, then letters, digits, `_`, `-` or `.` (`{report-id}`, `{seq2}`
-      // are typos to refuse too, not text to send).
-      // Words and the spaces between them are a typo too (`{ message }`, `{report id}`).
-      let braced = rest[afterOpen...].prefix {
-        $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." || $0 == " " || $0 == "\t"
-      }
+      // What the braces hold, up to the closing one on the same line. Braces whose text
+      // starts with a letter or `_` (after spaces) are meant as a placeholder, and must be
+      // one: `{mesage}`, `{report id}`, `{ message }`, `{seq:05d}`, `{rule:upper}`,
+      // `{node,}` are typos to refuse, not text to send (audit 50). Other braces (`{"a":
+      // 1}`, `{ }`, `{1x}`) are kept as written.
+      let braced = rest[afterOpen...].prefix { $0 != "}" && $0 != "{" && $0 != "\n" && $0 != "\r" }
       let close = braced.endIndex
-      let words = braced.split(whereSeparator: { $0 == " " || $0 == "\t" })
-      guard words.first?.first?.isLetter == true, close < rest.endIndex, rest[close] == "}" else {
+      let first = braced.first { $0 != " " && $0 != "\t" }
+      guard close < rest.endIndex, rest[close] == "}", let first, first.isLetter || first == "_" else {
         literal.append("{")
         rest = rest[afterOpen...]
         continue
       }
-      let name = words.count == 1 ? words[0] : braced
-      guard words.count == 1, name.count == braced.count, Self.placeholders.contains(String(name)) else {
+      guard Self.placeholders.contains(String(braced)) else {
+        let words = braced.split(whereSeparator: { $0 == " " || $0 == "\t" })
         let meant = words.joined(separator: "_")
-        let hint = Self.placeholders.contains(meant) ? ": write {\(meant)}, without spaces" : ""
+        let named = braced.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+        let hint =
+          Self.placeholders.contains(meant)
+          ? ": write {\(meant)}, without spaces"
+          : Self.placeholders.contains(String(named)) && named.count < braced.count
+            ? ": a placeholder takes no format or other words; write {\(named)}" : ""
         throw PluginSettingsError(
           "text: {\(braced)} is not a placeholder\(hint) (known: \(Self.placeholders.map { "{\($0)}" }.joined(separator: " ")))")
       }
       if !literal.isEmpty { parts.append(.literal(literal)) }
       literal = ""
-      parts.append(.placeholder(String(name)))
+      parts.append(.placeholder(String(braced)))
       rest = rest[rest.index(after: close)...]
     }
     literal += rest
@@ -57,14 +62,27 @@ struct WebhookChatTemplate: Equatable {
   func render(line: String, seq: UInt64, node: String) -> String {
     let record: JSONObject? =
       if case .object(let object)? = try? JSONValue.parse(Array(line.utf8)) { object } else { nil }
-    return parts.map { part in
+    var rendered = ""
+    for part in parts {
       switch part {
-      case .literal(let text): text
-      case .placeholder("seq"): String(seq)
-      case .placeholder("node"): node
-      case .placeholder(let name): Self.inert(record.map { Self.text(of: $0[name]) } ?? "")
+      case .literal(let text): rendered += text
+      case .placeholder("seq"): rendered += String(seq)
+      case .placeholder("node"): rendered += node
+      case .placeholder(let name):
+        let text = Self.inert(record.map { Self.text(of: $0[name]) } ?? "")
+        // At the start of a line (of the message, or of a batch's, which joins its texts
+        // with line breaks): a report's `# `, `- `, `1. `, `> `, `[a]: url` or indent would
+        // be a heading, a list, a quote, a link's definition or code. A word joiner before
+        // it keeps it the line's text (audit 50).
+        if rendered.isEmpty || rendered.hasSuffix("\n"), let first = text.unicodeScalars.first,
+          first.isASCII && !(first.properties.isAlphabetic) || first.properties.isWhitespace
+        {
+          rendered += "\u{2060}"
+        }
+        rendered += text
       }
-    }.joined()
+    }
+    return rendered
   }
 
   /// A field's text made inert for chat markup: `&`, `<` and `>` as the entities Slack's
@@ -76,8 +94,10 @@ struct WebhookChatTemplate: Equatable {
   /// so a reference link `[a trusted name][1]` does too. Line breaks and other control
   /// characters (U+2028 and U+2029 too) become spaces: a report's text stays on the
   /// message's line, and cannot start a line of its own that looks like another alert, or
-  /// a Markdown heading, list or link definition. The template's own words are left as
-  /// written: they are the operator's.
+  /// a Markdown heading, list or link definition (nor can one at the start of the
+  /// template: `render` puts a word joiner before one that begins a line with a mark, a
+  /// digit or a space). The template's own words are left as written: they are the
+  /// operator's.
   static func inert(_ text: String) -> String {
     guard
       text.unicodeScalars.contains(where: { "&<>@]".unicodeScalars.contains($0) || isLineBreaking($0) || isBidiControl($0) })

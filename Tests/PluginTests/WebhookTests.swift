@@ -94,6 +94,27 @@ struct WebhookTests {
       [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("format", "chat"), ("text", "{see below}")],
       "text: {see below} is not a placeholder (known:"
     ),
+    // A format or other words after a placeholder's name (audit 50: they were sent as written).
+    (
+      [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("format", "chat"), ("text", "#{seq:05d}")],
+      "text: {seq:05d} is not a placeholder: a placeholder takes no format or other words; write {seq}"
+    ),
+    (
+      [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("format", "chat"), ("text", "{rule:upper}")],
+      "text: {rule:upper} is not a placeholder: a placeholder takes no format or other words; write {rule}"
+    ),
+    (
+      [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("format", "chat"), ("text", "{priority!r} x")],
+      "text: {priority!r} is not a placeholder: a placeholder takes no format"
+    ),
+    (
+      [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("format", "chat"), ("text", "{time:%H}")],
+      "text: {time:%H} is not a placeholder"
+    ),
+    (
+      [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("format", "chat"), ("text", "{node,}")],
+      "text: {node,} is not a placeholder"
+    ),
     ([("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("text", "{message}")], "set format: chat"),
     (
       [("url", "http://example.org/x"), ("secret_file", "SECRETS/secret"), ("secret", "x")],
@@ -246,6 +267,21 @@ struct WebhookTests {
     #expect(WebhookChatTemplate.inert("Air Force\u{202E} \u{2066}x\u{2069}\u{202A}") == "Air Force\u{2423} \u{2423}x\u{2423}\u{2423}")
     // Braces that hold no word stay text.
     #expect(try WebhookChatTemplate("{} { } {\"a\": 1} {1x}").render(line: "{}", seq: 1, node: "n") == "{} { } {\"a\": 1} {1x}")
+    // A report's text that starts a line of the message (the template's first words, or
+    // after its own line break) cannot start a heading, a list, a quote, code or a link's
+    // definition there: a word joiner comes first (audit 50). A batch joins its texts
+    // with line breaks, so each of them starts a line.
+    let message = { (text: String) in
+      #"{"seq":3,"time":"2026-11-29T03:43:08.000Z","rule":"r.x","priority":"high","report_id":"A","message":"\#(text)","basis":[],"prev":"p","hash":"h"}"#
+    }
+    for text in ["# BIG", "- item", "[the portal]: https://evil.example/x", "1. first", "> quote", "    code", "* x"] {
+      let inert = WebhookChatTemplate.inert(text)  // "> quote" is "&gt; quote"
+      #expect(try WebhookChatTemplate("{message}").render(line: message(text), seq: 3, node: "n") == "\u{2060}" + inert)
+      #expect(try WebhookChatTemplate("Alert:\n{message}").render(line: message(text), seq: 3, node: "n") == "Alert:\n\u{2060}" + inert)
+      #expect(try WebhookChatTemplate("Alert: {message}").render(line: message(text), seq: 3, node: "n") == "Alert: " + inert)
+    }
+    #expect(try WebhookChatTemplate("{message}").render(line: message("Barrel bombs"), seq: 3, node: "n") == "Barrel bombs")
+    #expect(try WebhookChatTemplate("{message}").render(line: message("قصف"), seq: 3, node: "n") == "قصف")
   }
 
   @Test func aChatBodyIsTextJSONWithOneLinePerRecord() throws {
