@@ -37,7 +37,8 @@ struct Replay: ParsableCommand {
     // rotation in between leaves its reports in one of them, not in both.
     let rotated = journal == nil ? PatternRebuild.distinct(RotatedFiles.rotated(beside: journalPath).plain, before: journalPath) : []
     let journalData = try InputFile.contents(journalPath, naming: "the journal")
-    let (logged, coverage) = try recordedAlerts(configuration)
+    let (logged, coverage, gaps) = try recordedAlerts(configuration)
+    var inGaps = 0
 
     var added: [String: [String]] = [:]
     var removed: [String: [String]] = [:]
@@ -67,6 +68,12 @@ struct Replay: ParsableCommand {
         uncovered += 1
         continue
       }
+      if !gaps.isEmpty, case .string(let text)? = entry["received_at"], let received = Timestamp(text),
+        gaps.contains(where: { $0.mayHold(received) })
+      {
+        inGaps += 1
+        continue
+      }
       let id = parsed.report.id
       // A report recorded again (its first record in a file older than the duplicate
       // index keeps) is compared once.
@@ -90,7 +97,7 @@ struct Replay: ParsableCommand {
       for change in patternChanges.byPattern { print(change.json) }
       print(
         "{\"reports\":\(reports),\"unreadable\":\(unreadable),\"ruleset\":\"\(set.revision)\","
-          + "\"not_compared\":\(uncovered),\"added\":\(addedCount),\"removed\":\(removedCount),"
+          + "\"not_compared\":\(uncovered + inGaps),\"added\":\(addedCount),\"removed\":\(removedCount),"
           + "\"patterns_added\":\(patternChanges.added),\"patterns_removed\":\(patternChanges.removed),"
           + "\"patterns_not_compared\":\(patternChanges.notCompared)}")
       return
@@ -127,6 +134,13 @@ struct Replay: ParsableCommand {
         + (uncovered > 0
           ? "; \(uncovered) earlier report\(uncovered == 1 ? "" : "s") not compared (received before seq "
             + "\(coverage?.seq ?? 0), the alert log's first record kept)" : "")
+        + (inGaps > 0
+          ? "; \(inGaps) report\(inGaps == 1 ? "" : "s") not compared (received while "
+            + (gaps.count == 1 && gaps[0].seqs.count == 1 ? "record " : "records ")
+            + gaps.map { $0.seqs.count == 1 ? "\($0.seqs.lowerBound)" : "\($0.seqs.lowerBound)–\($0.seqs.upperBound)" }
+            .joined(separator: ", ")
+            + (gaps.count == 1 && gaps[0].seqs.count == 1 ? " was" : " were")
+            + " written, which the alert log no longer holds: see vigil verify)" : "")
         + (unreadable > 0 ? "; \(unreadable) journal lines could not be read" : ""))
   }
 
@@ -163,6 +177,17 @@ struct Replay: ParsableCommand {
   struct Coverage {
     let seq: UInt64
     let time: Timestamp
+  }
+
+  /// Records missing from the alert log between two it keeps: their seqs, and the times of
+  /// the records around them (a record's `time` is its report's `received_at`).
+  struct Gap {
+    let seqs: ClosedRange<UInt64>
+    let from: Timestamp
+    let to: Timestamp
+
+    /// Whether a report received then may have had its alerts among the missing records.
+    func mayHold(_ received: Timestamp) -> Bool { from <= received && received <= to }
   }
 
   /// Patterns the set completes over the journal (counted from nothing, as a rebuild
@@ -218,11 +243,13 @@ struct Replay: ParsableCommand {
   /// The rules the alert log recorded for each report id, over the rotated files too, and
   /// how far back those files go (nil: to `seq` 1).
   private func recordedAlerts(_ configuration: DaemonConfiguration) throws -> (
-    recorded: [String: Set<String>], coverage: Coverage?
+    recorded: [String: Set<String>], coverage: Coverage?, gaps: [Gap]
   ) {
     let base = alertLog ?? configuration.alerts.path
     var recorded: [String: Set<String>] = [:]
     var first: (seq: UInt64, time: Timestamp?)?
+    var previous: (seq: UInt64, time: Timestamp)?
+    var gaps: [Gap] = []
     for path in alertLogFiles(configuration) {
       // Only the log itself must be there; a rotated file listed a moment ago may be gone.
       guard let data = path == base ? try InputFile.contents(path, naming: "the alert log") : try? InputFile.contents(path)
@@ -232,13 +259,24 @@ struct Replay: ParsableCommand {
         if first == nil, case .number(let seq)? = record["seq"], seq >= 1, case .string(let time)? = record["time"] {
           first = (UInt64(seq), Timestamp(time))
         }
+        // Records missing between two kept (a rotated file moved away, as `verify` finds):
+        // the reports received from the one before to the one after are not compared.
+        if case .number(let number)? = record["seq"], number >= 1, case .string(let text)? = record["time"],
+          let time = Timestamp(text)
+        {
+          let seq = UInt64(number)
+          if let before = previous, seq > before.seq + 1 {
+            gaps.append(Gap(seqs: (before.seq + 1)...(seq - 1), from: before.time, to: time))
+          }
+          previous = (seq, time)
+        }
         guard case .string(let id)? = record["report_id"], case .string(let rule)? = record["rule"],
           record["pattern"] == nil
         else { continue }
         recorded[id, default: []].insert(rule)
       }
     }
-    guard let first, first.seq > 1, let time = first.time else { return (recorded, nil) }
-    return (recorded, Coverage(seq: first.seq, time: time))
+    guard let first, first.seq > 1, let time = first.time else { return (recorded, nil, gaps) }
+    return (recorded, Coverage(seq: first.seq, time: time), gaps)
   }
 }

@@ -1570,6 +1570,18 @@ struct VigilClientCommandTests {
           + "the alert log's first record kept)\n"), "\(partial.standardOutput)")
     let json = try Self.offline(daemon, ["replay", "--json"])
     #expect(json.standardOutput.contains(#""reports":2,"unreadable":0"#) && json.standardOutput.contains(#""not_compared":1,"added":0"#), "\(json.standardOutput)")
+
+    // A file in the middle gone (seq 5, R-2's second alert): the reports received from the
+    // record before it to the one after (R-2, R-3) are not compared, not shown as adding
+    // the rule whose record is missing (audit 50).
+    try FileManager.default.removeItem(atPath: "\(path).2")
+    let middle = try Self.offline(daemon, ["replay"])
+    #expect(middle.status == 0, "\(middle.standardError)")
+    #expect(
+      middle.standardOutput.hasSuffix(
+        "0 alerts added, 0 removed, 0 rules affected; 1 earlier report not compared (received before seq 4, "
+          + "the alert log's first record kept); 2 reports not compared (received while record 5 was written, "
+          + "which the alert log no longer holds: see vigil verify)\n"), "\(middle.standardOutput)")
   }
 
   /// Outside the repository (an installed daemon), `VIGIL_CONFIG` names the configuration
