@@ -64,6 +64,33 @@ struct PatternWindowsTests {
     }
   }
 
+  /// A list or an object under `extra` is not one value: a report whose key holds one is in
+  /// no group, not in the group of the text it would be shown as (`[3,4]` and "3, 4").
+  @Test func aListOrAnObjectUnderExtraIsNoGroup() throws {
+    let pattern = """
+      - pattern: t.extra
+        desc: Two attacks on hospitals with one extra.g.
+        rules: [t.hospital]
+        group_by: [extra.g]
+        count: 2
+        window: 10d
+        output: "%group"
+        priority: low
+      """
+    var feeder = Feeder(try Self.set(pattern))
+    func attack(_ id: String, _ g: String) throws -> [String] {
+      try feeder.feed(
+        #"{"id":"\#(id)","type":"attack","occurred_at":"2016-04-02T12:00:00Z","target":{"type":"hospital"},"extra":{"g":\#(g)}}"#
+      ).completions.map(\.message)
+    }
+    #expect(try attack("a1", "[3,4]") == [])
+    #expect(try attack("a2", #""3, 4""#) == [])
+    #expect(try attack("a3", #"{"a":1}"#) == [])
+    #expect(try attack("a4", #""{a: 1}""#) == [])
+    #expect(try attack("a5", "[3,4]") == [])
+    #expect(try attack("a6", #""3, 4""#) == ["3, 4"])
+  }
+
   @Test func outOfOrderArrivalCountsByIncidentTime() throws {
     var feeder = Feeder(try Self.set(Self.threeInThirtyDays))
     #expect(try feeder.attack("a", "20") == [])

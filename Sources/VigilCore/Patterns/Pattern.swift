@@ -148,12 +148,16 @@ struct PatternKey: Sendable {
   /// For a call on a field: that field, which a message shows in place of the call's value.
   var shown: (@Sendable (Report) -> FieldValue?)? = nil
 
-  /// The value as text, or nil when the report has none (absent, empty, or blank).
+  /// The value as text, or nil when the report has none (absent, empty, or blank) or it is
+  /// a list or an object (under `extra`, which no type check reaches).
   func value(of report: Report) -> String? {
     guard let value = read(report) else { return nil }
     let shown: String
     switch value {
     case .json(.null): return nil
+    // A list or an object under `extra` is no one value: as text it would be another
+    // value's (`[3,4]` is "3, 4"), so the report is in no group (audit 50).
+    case .json(.array), .json(.object): return nil
     case .texts(let texts) where texts.isEmpty: return nil
     default: shown = OutputTemplate.show(value)
     }
