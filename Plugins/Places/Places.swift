@@ -163,7 +163,10 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
       if parts.count > 1, let key = placeNamed(text, governorate) { return key }
       let atlas = GovernorateAtlas.atlas
       let governorates = parts.map { atlas.region(named: $0.text) }
-      guard let index = governorates.firstIndex(where: { $0 == nil }) ?? parts.indices.first,
+      // (A first part of kind words alone, "village, Raqqa", names nothing to group by.)
+      guard
+        let index = parts.indices.first(where: { governorates[$0] == nil && !parts[$0].variants.isEmpty })
+          ?? parts.indices.first(where: { !parts[$0].variants.isEmpty }),
         let words = parts[index].variants.last?.joined(separator: " ")
       else { return nil }
       // By its name as OCHA spells it, as governorate() gives it: "kafr batna (Rural Damascus)".

@@ -554,7 +554,7 @@ struct ControlMap: Sendable {
     let pieces = partPieces(text).flatMap { piece in
       atCountryside(piece.text).enumerated().flatMap { countryside in
         atTownOfSite(countryside.element).enumerated().map {
-          (text: $0.element, bracketed: piece.bracketed && countryside.offset == 0 && $0.offset == 0, inTown: $0.offset == 1)
+          (text: $0.element.text, bracketed: piece.bracketed && countryside.offset == 0 && $0.offset == 0, inTown: $0.element.inTown)
         }
       }
     }
@@ -569,10 +569,16 @@ struct ControlMap: Sendable {
       let words = PlaceWords.words(of: written)
       guard !words.isEmpty, !isCountry(words) else { continue }
       var bare = words.filter { !qualifiers.contains($0) }
-      // A part of kind words alone says nothing of where: no part. One that names a site
-      // alone ("hospital, Raqqa") is a part that names no place, so that what follows it is
-      // read as it was (Raqqa the governorate).
-      guard !bare.isEmpty else { continue }
+      // A part of kind words alone after the first says nothing of where: no part ("Raqqa
+      // (city)"). One that names a site alone ("hospital, Raqqa"), or a first part of kind
+      // words alone ("village, Raqqa", "قرية بريف الرقة": an unnamed village), is a part
+      // that names no place, so that what follows it is read as after a place (Raqqa the
+      // governorate, not its city: review of audit 50).
+      if bare.isEmpty {
+        guard parts.isEmpty else { continue }
+        parts.append(PlacePart(text: written, variants: [], bracketed: piece.bracketed))
+        continue
+      }
       let tokens = whitespaceTokens(written)
       if tokens.count > 1, let first = tokens.first, isBareSite(first), bare.first == PlaceWords.words(of: String(first)).first {
         bare.removeFirst()
@@ -584,60 +590,73 @@ struct ControlMap: Sendable {
       }
       var part = PlacePart(
         text: written, variants: bare.isEmpty || bare == words ? [words] : [words, bare], bracketed: piece.bracketed)
-      part.inTown = piece.inTown || parts.last.map(isQuarter) == true
+      // A quarter as the first part, then the governorate's name: its city (not after a
+      // place: "Ain Issa, main square, Raqqa" is a square of Ain Issa).
+      part.inTown = piece.inTown || (parts.count == 1 && isQuarter(parts[0]))
       parts.append(part)
     }
     return parts
   }
 
-  /// Words that make what precedes them a site or a quarter of a town, not a place of the
-  /// countryside: the site words, and a town's quarters, squares and streets. (Not
-  /// "district", which is also a governorate's district: Manbij District is wider than the
-  /// town.)
-  static let townSiteWords = Set(siteWords.map { NameNormalizer.words(of: $0) }).union(quarterWords)
-
-  /// A town's quarters, squares and streets.
+  /// A town's quarters, squares and streets: what is named with one of them is in a town,
+  /// not in the countryside. (Not "district", which is also a governorate's district:
+  /// Manbij District is wider than the town; nor the sites, a market or a hospital, which
+  /// villages have too: "Ain Issa hospital in Raqqa" is in Raqqa governorate.)
   static let quarterWords = Set(
     ["neighbourhood", "neighborhood", "quarter", "square", "street", "roundabout", "حي", "ساحة", "شارع", "دوار"]
       .map { NameNormalizer.words(of: $0) })
 
   /// Whether a part names a quarter of a town ("Al-Rumaila neighbourhood"), so that a
-  /// governorate's name after it is the town ("…, Raqqa" is Raqqa city). (A site alone
-  /// may be anywhere in the governorate: "hospital, Idlib" is Idlib governorate.)
+  /// governorate's name right after it is the town ("…, Raqqa" is Raqqa city). (A site
+  /// alone may be anywhere in the governorate: "hospital, Idlib" is Idlib governorate.)
   static func isQuarter(_ part: PlacePart) -> Bool {
     whitespaceTokens(part.text).contains { quarterWords.contains(NameNormalizer.words(of: withoutOuterPunctuation($0))) }
   }
 
-  /// A piece naming a site or a quarter of a town, then the town it is in, split there: "the
-  /// National Hospital in Raqqa" is "the National Hospital", then Raqqa (the town, its
-  /// part marked so); "حي الرميلة في الرقة" is حي الرميلة, then الرقة; "سوق الهال بالرقة"
-  /// (بال, "in the") is سوق الهال, then الرقة (audit 50). A site named before "in" is read
-  /// first, as any first part is (a place called "Souq Wadi Barada in …" is that place). A
-  /// piece without such a word before "in" is left whole: "Manbij in …" is not split here.
-  static func atTownOfSite(_ text: String) -> [String] {
+  /// A piece naming a quarter of a town, then the town it is in, split there: "al-Naim
+  /// square in Raqqa" is "al-Naim square", then Raqqa (the town, its part marked so);
+  /// "حي الرميلة في الرقة" is حي الرميلة, then الرقة (audit 50). Only at the piece's first
+  /// "in", "at", "of", "في" or بال ("in the", written together with the town): "a square in
+  /// Ain Issa in Raqqa" is in Ain Issa, a village of Raqqa governorate. A quarter named
+  /// before it is read first, as any first part is.
+  ///
+  /// And an unnamed village, then where it is ("قرية بالرقة", "a village in Raqqa"): the
+  /// village, then the rest, read as after a place (Raqqa the governorate).
+  static func atTownOfSite(_ text: String) -> [(text: String, inTown: Bool)] {
     let tokens = whitespaceTokens(text)
-    guard tokens.count > 2 else { return [text] }
-    var sawSite = false
+    let article = tokens.first.map { [["a"], ["the"]].contains(NameNormalizer.words(of: String($0))) } == true ? 1 : 0
+    if tokens.count > article + 1, villageWords.contains(NameNormalizer.words(of: String(tokens[article]))) {
+      let next = tokens[article + 1]
+      if next.hasPrefix("بال"), next.unicodeScalars.count > 4 {
+        let rest = [String(next.dropFirst())] + tokens[(article + 2)...].map(String.init)
+        return [(tokens[...article].joined(separator: " "), false), (rest.joined(separator: " "), false)]
+      }
+      if tokens.count > article + 2, [["in"], ["في"]].contains(NameNormalizer.words(of: String(next))) {
+        return [(tokens[...article].joined(separator: " "), false), (tokens[(article + 2)...].joined(separator: " "), false)]
+      }
+    }
+    guard tokens.count > 2 else { return [(text, false)] }
+    var sawQuarter = false
     var sawName = false
     for (index, token) in tokens.enumerated() {
       let words = NameNormalizer.words(of: withoutOuterPunctuation(token))
-      // A site with no name before its joint ("the market in Raqqa") is read by
-      // `withoutLocatives`, as the town alone.
-      if sawSite, sawName, index < tokens.count - 1, siteJoints.contains(words) {
-        return [tokens[..<index].joined(separator: " "), tokens[(index + 1)...].joined(separator: " ")]
+      let together = token.hasPrefix("بال") && token.unicodeScalars.count > 4
+      if index > 0, siteJoints.contains(words) || together {
+        guard sawQuarter, sawName, together || index < tokens.count - 1 else { return [(text, false)] }
+        let town = together ? [String(token.dropFirst())] + tokens[(index + 1)...].map(String.init) : tokens[(index + 1)...].map(String.init)
+        return [(tokens[..<index].joined(separator: " "), false), (town.joined(separator: " "), true)]
       }
-      // بالرقة: "in the" written together with the town.
-      if sawSite, sawName, token.hasPrefix("بال"), token.unicodeScalars.count > 4 {
-        return [tokens[..<index].joined(separator: " "), String(token.dropFirst()) + tokens[(index + 1)...].map { " " + $0 }.joined()]
-      }
-      if townSiteWords.contains(words) {
-        sawSite = true
+      if quarterWords.contains(words) {
+        sawQuarter = true
       } else if !words.isEmpty, ![["the"], ["a"], ["an"]].contains(words) {
         sawName = true
       }
     }
-    return [text]
+    return [(text, false)]
   }
+
+  /// The words for a village, which a text may name with no name of its own.
+  static let villageWords: Set<[String]> = Set(["village", "قرية"].map { NameNormalizer.words(of: $0) })
 
   /// The governorate a later part of a place text names with its countryside words
   /// ("Daraa countryside", "rural Daraa", "ريف درعا الغربي"), as the atlas names it; nil
