@@ -74,7 +74,9 @@ struct WebhookChatTemplate: Equatable {
         // with line breaks): a report's `# `, `- `, `1. `, `> `, `[a]: url` or indent would
         // be a heading, a list, a quote, a link's definition or code. A word joiner before
         // it keeps it the line's text (audit 50).
-        if rendered.isEmpty || rendered.hasSuffix("\n"), let first = text.unicodeScalars.first,
+        // (By scalars: "\r\n" is one Character, which `hasSuffix("\n")` would not see.)
+        let lineStart = rendered.unicodeScalars.last.map { $0 == "\n" || $0 == "\r" || $0 == "\u{2028}" || $0 == "\u{2029}" } ?? true
+        if lineStart, let first = text.unicodeScalars.first,
           first.isASCII && !(first.properties.isAlphabetic) || first.properties.isWhitespace
         {
           rendered += "\u{2060}"

@@ -279,6 +279,7 @@ struct WebhookTests {
       #expect(try WebhookChatTemplate("{message}").render(line: message(text), seq: 3, node: "n") == "\u{2060}" + inert)
       #expect(try WebhookChatTemplate("Alert:\n{message}").render(line: message(text), seq: 3, node: "n") == "Alert:\n\u{2060}" + inert)
       #expect(try WebhookChatTemplate("Alert: {message}").render(line: message(text), seq: 3, node: "n") == "Alert: " + inert)
+      #expect(try WebhookChatTemplate("Alert:\r\n{message}").render(line: message(text), seq: 3, node: "n") == "Alert:\r\n\u{2060}" + inert)
     }
     #expect(try WebhookChatTemplate("{message}").render(line: message("Barrel bombs"), seq: 3, node: "n") == "Barrel bombs")
     #expect(try WebhookChatTemplate("{message}").render(line: message("قصف"), seq: 3, node: "n") == "قصف")
