@@ -522,13 +522,16 @@ struct ControlMap: Sendable {
   /// A token without an English possessive's `'s` (`’s`, `ʼs`) after a letter: "Manbij’s
   /// market" is Manbij's market (audit 50), as the designations plugin reads "ISIL's".
   static func withoutPossessive(_ token: Substring) -> String {
-    let scalars = Array(token.unicodeScalars)
-    guard scalars.count > 2, scalars[scalars.count - 1] == "s" || scalars[scalars.count - 1] == "S",
-      ["'", "\u{2019}", "\u{2BC}"].contains(scalars[scalars.count - 2]), scalars[scalars.count - 3].properties.isAlphabetic
+    // Most tokens end in no `s` after an apostrophe: told by their last bytes.
+    guard let last = token.utf8.last, last | 0x20 == UInt8(ascii: "s") else { return String(token) }
+    let scalars = token.unicodeScalars
+    var index = scalars.index(before: scalars.endIndex)
+    guard index > scalars.startIndex else { return String(token) }
+    index = scalars.index(before: index)
+    guard ["'", "\u{2019}", "\u{2BC}"].contains(scalars[index]), index > scalars.startIndex,
+      scalars[scalars.index(before: index)].properties.isAlphabetic
     else { return String(token) }
-    var view = String.UnicodeScalarView()
-    view.append(contentsOf: scalars.dropLast(2))
-    return String(view)
+    return String(String.UnicodeScalarView(scalars[..<index]))
   }
 
   /// The ways a place text names a place, part by part: each of its comma- or
@@ -624,6 +627,7 @@ struct ControlMap: Sendable {
   /// village, then the rest, read as after a place (Raqqa the governorate).
   static func atTownOfSite(_ text: String) -> [(text: String, inTown: Bool)] {
     let tokens = whitespaceTokens(text)
+    guard tokens.count > 1 else { return [(text, false)] }
     let article = tokens.first.map { [["a"], ["the"]].contains(NameNormalizer.words(of: String($0))) } == true ? 1 : 0
     if tokens.count > article + 1, villageWords.contains(NameNormalizer.words(of: String(tokens[article]))) {
       let next = tokens[article + 1]
