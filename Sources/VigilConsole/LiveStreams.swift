@@ -23,6 +23,11 @@ final class LiveStreams: Sendable {
     let continuation: AsyncStream<[String]>.Continuation
     /// Records offered and not yet sent: past `backlog`, the stream is closed.
     let pending = NIOLockedValueBox(0)
+    /// Finished when the stream is cut off for falling behind: its writer, which may be
+    /// waiting on a client that reads nothing, is cancelled then (audit 51: it waited until
+    /// `http.idle_s`, the stream open and silent).
+    let (cutOff, cutOffSignal) = AsyncStream.makeStream(of: Void.self)
+    let wasCutOff = NIOLockedValueBox(false)
 
     init(_ continuation: AsyncStream<[String]>.Continuation) {
       self.continuation = continuation
@@ -38,13 +43,17 @@ final class LiveStreams: Sendable {
       }
       if behind > LiveStreams.backlog {
         continuation.finish()
+        wasCutOff.withLockedValue { $0 = true }
+        cutOffSignal.finish()
       } else {
         continuation.yield(lines)
       }
     }
   }
 
-  func response(daemon: RequestResponder, index: AlertIndex, query: AlertQuery, directions: MessageDirections) -> Response {
+  func response(daemon: RequestResponder, index: AlertIndex, query: AlertQuery, directions: MessageDirections)
+    -> Response
+  {
     // Unbounded in batches; the listener bounds it in records.
     let (stream, continuation) = AsyncStream.makeStream(of: [String].self)
     let listener = Listener(continuation)
@@ -69,56 +78,90 @@ final class LiveStreams: Sendable {
       status: .ok, headers: headers,
       body: ResponseBody { writer in
         defer { continuation.finish() }
-        var since = query.after ?? 0
-        try await writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
-        // What the client has not seen yet (written while the page loaded, or while it was
-        // away), oldest first, up to `catchUpLimit`; past that, a `gap` event first says
-        // which records it skipped, for /api/alerts to fetch.
-        if let after = query.after {
-          // An index still being built (after a start) holds only part of the log: the
-          // catch-up waits for the whole of it, the new records queueing meanwhile.
-          // Not past 60 s, nor a stop (which must not wait on it), nor a client gone.
-          var waited = 0
-          while index.snapshot().building, waited < 600, !self.stopping.withLockedValue({ $0 }) {
-            try await Task.sleep(for: .milliseconds(100))
-            waited += 1
+        let box = WriterBox(writer)
+        // The stream, beside a watch for its cut-off: a client more than `backlog` records
+        // behind is not read from while its writer waits, so the wait is cancelled, and
+        // the connection closed (the browser reconnects and catches up from its last id).
+        try await withThrowingTaskGroup(of: Void.self) { group in
+          group.addTask {
+            try await self.send(
+              into: box, stream: stream, listener: listener, index: index, query: query, directions: directions)
           }
-          let snapshot = index.snapshot()
-          // Past the newest record (a page from a log since replaced), which the route could
-          // not tell while the index was being built: the stream ends, and the browser's
-          // reconnection is refused, so that the page loads afresh.
-          if !snapshot.building, after > (snapshot.newestSeq ?? 0) {
-            try await writer.finish(nil)
-            return
+          group.addTask {
+            for await _ in listener.cutOff {}
+            if listener.wasCutOff.withLockedValue({ $0 }) { throw FellBehind() }
           }
-          // A scan of the whole index with a text filter takes a while: on NIO's blocking
-          // pool, as the console's searches are, not on the threads that answer a scrape.
-          let (missed, gap) = try await NIOThreadPool.singleton.runIfActive {
-            Self.missed(after: after, query: query, in: snapshot)
-          }
-          if let gap { try await writer.write(ByteBuffer(string: gap)) }
-          for alert in missed { try await writer.write(ByteBuffer(string: Self.event(alert, directions))) }
-          since = max(since, missed.last?.entry.seq ?? since)
+          try await group.next()
+          group.cancelAll()
         }
-        for await lines in stream {
-          if lines.isEmpty {
-            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-            continue
-          }
-          listener.pending.withLockedValue { $0 -= lines.count }
-          let snapshot = index.snapshot()
-          var text = ""
-          for line in lines {
-            guard let seq = Self.seq(of: line), seq > since, let alert = snapshot.selects(seq: seq, query) else {
-              continue
-            }
-            since = seq
-            text += Self.event(alert, directions)
-          }
-          if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
-        }
-        try await writer.finish(nil)
       })
+  }
+
+  /// A stream cut off for falling more than `backlog` records behind.
+  struct FellBehind: Error {}
+
+  /// A response's writer, handed to the task that writes the stream (the body's own is
+  /// `inout`); used by that task alone.
+  final class WriterBox: @unchecked Sendable {
+    var writer: any ResponseBodyWriter
+    init(_ writer: any ResponseBodyWriter) { self.writer = writer }
+  }
+
+  /// Writes the stream: the catch-up asked for, then each record offered, and a comment
+  /// line for each heartbeat.
+  private func send(
+    into box: WriterBox, stream: AsyncStream<[String]>, listener: Listener, index: AlertIndex, query: AlertQuery,
+    directions: MessageDirections
+  ) async throws {
+    var since = query.after ?? 0
+    try await box.writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
+    // What the client has not seen yet (written while the page loaded, or while it was
+    // away), oldest first, up to `catchUpLimit`; past that, a `gap` event first says
+    // which records it skipped, for /api/alerts to fetch.
+    if let after = query.after {
+      // An index still being built (after a start) holds only part of the log: the
+      // catch-up waits for the whole of it, the new records queueing meanwhile.
+      // Not past 60 s, nor a stop (which must not wait on it), nor a client gone.
+      var waited = 0
+      while index.snapshot().building, waited < 600, !self.stopping.withLockedValue({ $0 }) {
+        try await Task.sleep(for: .milliseconds(100))
+        waited += 1
+      }
+      let snapshot = index.snapshot()
+      // Past the newest record (a page from a log since replaced), which the route could
+      // not tell while the index was being built: the stream ends, and the browser's
+      // reconnection is refused, so that the page loads afresh.
+      if !snapshot.building, after > (snapshot.newestSeq ?? 0) {
+        try await box.writer.finish(nil)
+        return
+      }
+      // A scan of the whole index with a text filter takes a while: on NIO's blocking
+      // pool, as the console's searches are, not on the threads that answer a scrape.
+      let (missed, gap) = try await NIOThreadPool.singleton.runIfActive {
+        Self.missed(after: after, query: query, in: snapshot)
+      }
+      if let gap { try await box.writer.write(ByteBuffer(string: gap)) }
+      for alert in missed { try await box.writer.write(ByteBuffer(string: Self.event(alert, directions))) }
+      since = max(since, missed.last?.entry.seq ?? since)
+    }
+    for await lines in stream {
+      if lines.isEmpty {
+        try await box.writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+        continue
+      }
+      listener.pending.withLockedValue { $0 -= lines.count }
+      let snapshot = index.snapshot()
+      var text = ""
+      for line in lines {
+        guard let seq = Self.seq(of: line), seq > since, let alert = snapshot.selects(seq: seq, query) else {
+          continue
+        }
+        since = seq
+        text += Self.event(alert, directions)
+      }
+      if !text.isEmpty { try await box.writer.write(ByteBuffer(string: text)) }
+    }
+    try await box.writer.finish(nil)
   }
 
   /// The most records a stream catches up on when it opens with `after`.

@@ -195,14 +195,16 @@ struct ConsoleEndToEndTests {
     for (query, parameter) in [
       ("after=2&before=5", "before: /api/events sends"), ("after=\(newest + 100)", "after: \(newest + 100) is past the newest record"),
       ("after=\(UInt64.max)", "after: \(UInt64.max) is past the newest record"),
+      // A `limit` is read as /api/alerts reads it: one it would refuse is refused (audit 51).
+      ("limit=abc", "limit: expected a number, got abc"), ("limit=0", "limit: expected 1 to 500, got 0"),
     ] {
       let (value, response) = try console.http.json("/api/events?" + query)
       #expect(response.status == 400, "\(query): \(response.status) \(response.body)")
       let error = (value as? [String: Any])?["error"] as? [String: Any]
       #expect((error?["message"] as? String)?.contains(parameter) == true, "\(query): \(response.body)")
     }
-    // A list page's `limit`, whatever it is, means nothing to the stream.
-    let limited = try console.http.events("/api/events?limit=0")
+    // A list page's `limit` means nothing to the stream.
+    let limited = try console.http.events("/api/events?limit=50")
     #expect(limited.status == 200)
     // As large as a seq can be written: no overflow anywhere (the daemon must not stop).
     let largest = try console.http.events("/api/events?after=1", headers: ["Last-Event-ID": "\(UInt64.max)"])
@@ -1001,6 +1003,9 @@ struct ConsoleEndToEndTests {
     #expect(try http.request(path: "/login").status == 200)
 
     let form = ["Content-Type": "application/x-www-form-urlencoded"]
+    // A form too long to be a sign-in's is refused, and said so (audit 51: a bare 413).
+    let long = try http.request(method: "POST", path: "/login", headers: form, body: "token=" + String(repeating: "x", count: 70_000))
+    #expect(long.status == 413 && long.body.contains("the sign-in form is longer than 4096 bytes"), "\(long.status) \(long.body)")
     let wrong = try http.request(method: "POST", path: "/login", headers: form, body: "token=not-the-token-at-all")
     #expect(wrong.status == 401)
     #expect(wrong.headers["www-authenticate"] == #"Bearer realm="vigil""#, "\(wrong.headers)")
@@ -1349,6 +1354,57 @@ extension ConsoleEndToEndTests {
     }
     #expect(received.count == 20, "the stream ended after \(received.count) of the 20 barrel bombs")
     #expect(received.allSatisfy { $0.contains(#""rule":"weapons.barrel_bomb""#) })
+    expectCleanStop(daemon)
+  }
+
+  /// A stream whose client reads nothing while more than 1,000 records pass is closed (the
+  /// browser reconnects and catches up from its last id), not left open and silent until
+  /// `http.idle_s` while its writer waits on the client (audit 51).
+  @Test func aStreamThatFallsBehindIsClosed() throws {
+    let (daemon, http) = try Self.console(http: "  idle_s: 600")
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var small: Int32 = 4096
+    setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(http.port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    try #require(connected == 0)
+    var timeout = timeval(tv_sec: 60, tv_usec: 0)
+    setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    let request = Array("GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+    try #require(write(descriptor, request, request.count) == request.count)
+    var received: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while !String(decoding: received, as: UTF8.self).contains(": connected") {
+      let count = read(descriptor, &buffer, buffer.count)
+      try #require(count > 0, "the stream never said it was connected")
+      received += buffer[..<count]
+    }
+    // Some 2,000 records of 3 KB each (a long place in each message): far more than the
+    // kernel's buffers hold, and more than 1,000 behind.
+    let place = String(repeating: "Kafr Nabudah ", count: 230)
+    let reports = (0..<2000).map {
+      #"{"id":"SLOW-\#($0)","occurred_at":"2016-06-07T10:00:00Z","type":"attack","location":{"governorate":"Hama","place":"\#(place)"},"perpetrator":{"party":"government"},"target":{"type":"market"}}"#
+    }
+    for chunk in stride(from: 0, to: reports.count, by: 500) {
+      _ = try daemon.exchange(Array(reports[chunk..<min(chunk + 500, reports.count)]))
+    }
+    // Read to the end: the server closes it, well before the 600 s of idle_s.
+    var ended = false
+    while true {
+      let count = read(descriptor, &buffer, buffer.count)
+      if count == 0 { ended = true }
+      if count <= 0 { break }
+      received += buffer[..<count]
+    }
+    #expect(ended, "the stream stayed open, \(received.count) bytes read")
+    let events = String(decoding: received, as: UTF8.self).components(separatedBy: "event: alert").count - 1
+    #expect(events > 0 && events < 2000, "\(events) records came before the end")
     expectCleanStop(daemon)
   }
 
