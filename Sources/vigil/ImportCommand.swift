@@ -40,6 +40,8 @@ struct Import: ParsableCommand {
   }
 
   func run() throws {
+    // Interrupted, the import removes its temporary copies of incident data first.
+    TemporaryCopies.removeOnSignals()
     let mapping = try Self.loadMapping(map)
     var tables: [(name: String, reader: any TableReader, mapper: RowMapper)] = []
     let standardInput = try files.contains("-") ? ImportStandardInput(mapping: mapping) : nil

@@ -34,29 +34,7 @@ struct ImportStandardInput {
 
   func remove() {
     guard let copy else { return }
-    unlink(copy)
-    ImportStandardInput.forget()
-  }
-
-  /// The copy's path as C text, for the signal handler (which may not allocate).
-  nonisolated(unsafe) private static var pending: UnsafeMutablePointer<CChar>?
-
-  /// Removes the copy if the import is interrupted, then dies of the signal as it would have.
-  private static func removeOnSignals(_ path: String) {
-    pending = strdup(path)
-    for signal in [SIGINT, SIGTERM, SIGHUP] {
-      Glibc.signal(signal) { number in
-        if let pending = ImportStandardInput.pending { unlink(pending) }
-        Glibc.signal(number, SIG_DFL)
-        raise(number)
-      }
-    }
-  }
-
-  private static func forget() {
-    for signal in [SIGINT, SIGTERM, SIGHUP] { Glibc.signal(signal, SIG_DFL) }
-    free(pending)
-    pending = nil
+    TemporaryCopies.remove(copy)
   }
 
   /// A message about the table at `path` as the user knows it.
@@ -72,7 +50,7 @@ struct ImportStandardInput {
     }
     defer { close(descriptor) }
     let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-    removeOnSignals(path)
+    TemporaryCopies.hold(path)
     do {
       while true {
         let chunk = try InputFile.read(STDIN_FILENO, upTo: 1 << 20)
@@ -80,8 +58,7 @@ struct ImportStandardInput {
         try write(chunk, to: descriptor)
       }
     } catch {
-      unlink(path)
-      forget()
+      TemporaryCopies.remove(path)
       throw CommandFailure(status: 2, sentence: "\(name): cannot copy the input to \(path): \(error.reason)")
     }
     return path

@@ -90,6 +90,54 @@ struct ImportStandardInputTests {
     expectCleanStop(daemon)
   }
 
+  /// Interrupted while a workbook's sheet is being inflated to a temporary file (the copy
+  /// of incident data it reads), `vigil import` removes that file before it dies, and the
+  /// copy of a piped workbook too (audit 51: tens of megabytes were left in TMPDIR).
+  @Test(arguments: [SIGINT, SIGTERM, SIGHUP])
+  func anInterruptedImportLeavesNoCopyBehind(signal: Int32) throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    let directory = daemon.directory.path
+    try (ImportBadInputTests.mapping + "\nformat: xlsx\n").write(toFile: directory + "/t.yaml", atomically: true, encoding: .utf8)
+    // A workbook of 400,000 rows, some 9 MB, whose sheet inflates to some 60 MB.
+    let script = """
+      import zipfile
+      rows = "".join('<row r="%d"><c r="A%d" t="inlineStr"><is><t>W-%d</t></is></c><c r="B%d" t="inlineStr"><is><t>2016-03-01</t></is></c></row>' % (n, n, n, n) for n in range(2, 400002))
+      sheet = '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Incident</t></is></c><c r="B1" t="inlineStr"><is><t>Date</t></is></c></row>' + rows + '</sheetData></worksheet>'
+      with zipfile.ZipFile("big.xlsx", "w", zipfile.ZIP_DEFLATED) as z:
+          z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>')
+          z.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>')
+          z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+          z.writestr("xl/worksheets/sheet1.xml", sheet)
+      """
+    let made = try ChildProcess.run("/usr/bin/env", ["python3", "-c", script], in: directory)
+    try #require(made.status == 0, "\(made.standardError)")
+    for piped in [false, true] {
+      let temporary = try TemporaryDirectory()
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      let vigil = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil").path
+      process.arguments = [
+        "TMPDIR=\(temporary.path)", vigil, "import", "--socket", daemon.socketPath, "--map", "t.yaml", "--check", piped ? "-" : "big.xlsx",
+      ]
+      process.currentDirectoryURL = URL(fileURLWithPath: directory)
+      process.standardOutput = FileHandle.nullDevice
+      process.standardError = FileHandle.nullDevice
+      process.standardInput = piped ? Self.pipe(try Data(contentsOf: URL(fileURLWithPath: directory + "/big.xlsx"))) : .nullDevice
+      try process.run()
+      // While the sheet is being inflated: its copy is there.
+      let inflating = eventually(within: 60) {
+        ((try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []).contains { $0.hasPrefix("vigil-xlsx-") }
+      }
+      kill(process.processIdentifier, signal)
+      process.waitUntilExit()
+      try #require(inflating, "the sheet's copy never appeared (piped: \(piped))")
+      #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == signal, "piped: \(piped)")
+      let left = try FileManager.default.contentsOfDirectory(atPath: temporary.path)
+      #expect(left.isEmpty, "left behind (signal \(signal), piped: \(piped)): \(left)")
+    }
+    expectCleanStop(daemon)
+  }
+
   /// Standard input has no name to tell its format; and it can be read once.
   @Test func withoutAFormatOrTwiceItIsRefusedSayingWhy() throws {
     let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)

@@ -104,10 +104,15 @@ struct XLSXPackage {
       throw Self.pastLimit(what, size: entry.uncompressedSize, limit: limit)
     }
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-xlsx-\(UUID().uuidString).xml")
+    // Held for removal on a signal until its reader removes it (audit 51: an import
+    // interrupted while a sheet was inflated left tens of megabytes of incident data in
+    // the temporary folder): `TemporaryCopies.remove(_:)`.
+    TemporaryCopies.hold(url.path)
     guard
       FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]),
       let handle = try? FileHandle(forWritingTo: url)
     else {
+      TemporaryCopies.release(url.path)
       throw TableError(row: nil, "cannot write a temporary copy of \(part) in \(url.deletingLastPathComponent().path)")
     }
     var written: UInt64 = 0
@@ -123,7 +128,7 @@ struct XLSXPackage {
         }
       }
     } catch {
-      try? FileManager.default.removeItem(at: url)
+      TemporaryCopies.remove(url.path)
       throw error
     }
     return url

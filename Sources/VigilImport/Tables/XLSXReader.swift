@@ -56,7 +56,7 @@ public struct XLSXReader: TableReader {
     var sharedStrings: [String] = []
     if let part = workbook.sharedStringsPart {
       let copy = try workbook.package.extract(part, limit: limits.sharedStrings, what: "the shared-strings table")
-      defer { try? FileManager.default.removeItem(at: copy) }
+      defer { TemporaryCopies.remove(copy.path) }
       sharedStrings = try XLSXSharedStringsParser.strings(at: copy, part: part)
     }
     let copy = try workbook.package.extract(sheet.part, limit: limits.sheet, what: "the sheet '\(sheet.name)'")

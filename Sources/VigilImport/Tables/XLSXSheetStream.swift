@@ -40,7 +40,7 @@ final class XLSXSheetStream {
       // while reading). `parse()` opens the stream again: a no-op on an open stream.
       let stream = InputStream(url: copy)
       stream?.open()
-      try? FileManager.default.removeItem(at: copy)
+      TemporaryCopies.remove(copy.path)
       guard let stream, stream.streamStatus == .open else {
         channel.finish(TableError(row: nil, "cannot read the temporary copy of \(part) at \(copy.path)"))
         return
