@@ -104,7 +104,8 @@ struct XLSXReaderTests {
     #expect(reader.hashtags == nil)
     // A formula's error holds no value: the cell is empty.
     #expect(try reader.next() == TableRow(number: 2, cells: ["Name", "42632", "true", ""]))
-    #expect(try reader.next() == TableRow(number: 3, cells: ["  padded ", "7.0", "false", "Text!"]))
+    // A whole number as its digits, however it was spelt (audit 51).
+    #expect(try reader.next() == TableRow(number: 3, cells: ["  padded ", "7", "false", "Text!"]))
     #expect(try reader.next() == TableRow(number: 4, cells: ["rich text", "-0.25", "", ""]))
     #expect(try reader.next() == TableRow(number: 5, cells: ["東京", "", "", "inline"]))
     #expect(try reader.next() == TableRow(number: 6, cells: ["line\rbreak & more", "1E-3", "", ""]))
@@ -149,6 +150,17 @@ struct XLSXReaderTests {
       return
     }
     #expect(json.contains(system == .excel1904 ? #""occurred_at":"2020-09-20""# : #""occurred_at":"2016-09-19""#), "\(json)")
+  }
+
+  /// A number cell is its number: a whole one as its digits, however the writer spelt it,
+  /// so that an id read from it does not depend on the program that saved the workbook.
+  @Test func aWholeNumberCellIsItsDigits() {
+    for (written, read) in [
+      ("20475.0", "20475"), ("2.0474E4", "20474"), ("2.0474e+4", "20474"), ("-3.0", "-3"), ("42632", "42632"),
+      ("-0.25", "-0.25"), ("1E-3", "1E-3"), ("1.23456789012346E+17", "1.23456789012346E+17"), ("7.5", "7.5"),
+    ] {
+      #expect(XLSXSheetParser.numberText(written) == read, "\(written)")
+    }
   }
 
   @Test func cellsArePlacedByTheirReferenceAndRowsByTheirNumber() throws {

@@ -124,12 +124,25 @@ final class XLSXSheetParser: XLSXPartParser {
 
   // MARK: Cells
 
+  /// A number cell's text: a whole number as its digits, however the workbook's writer
+  /// spelt it (`20475.0`, as pandas and openpyxl write a float, and `2.0474E4` are `20475`
+  /// and `20474`), so that an id read from it is the number's (audit 51); any other number
+  /// as written (`-0.25`, `1E-3`, and a whole number past 2^53, which a double does not
+  /// hold exactly).
+  static func numberText(_ value: String) -> String {
+    guard value.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 | 0x20 == UInt8(ascii: "e") }),
+      let number = Double(value.trimmingCharacters(in: .whitespaces)), number.isFinite, number == number.rounded(),
+      abs(number) <= 9_007_199_254_740_992
+    else { return value }
+    return String(Int64(number))
+  }
+
   private func cellText() -> String {
     // A cell without a value is formatting only, whatever its type.
     guard !value.isEmpty else { return "" }
     switch type {
     case nil, "n":
-      return value
+      return Self.numberText(value)
     // A formula's error (`#N/A`, `#DIV/0!`) holds no value: the cell is empty, not the
     // error's name recorded as a place or a perpetrator.
     case "e":
