@@ -243,6 +243,15 @@ struct MappingTests {
     #expect("\(typed.map(TableRow(number: 3, cells: ["F", "40316"])))" == "refused: occurred_at: '40316' is not a date this mapping reads")
     let future = "\(typed.map(TableRow(number: 4, cells: ["G", "010152"])))"
     #expect(future.contains("'010152' reads as 2052-01-01, a date still to come"), "\(future)")
+    // A time with its zone is said whole, and the day it is after (audit 51).
+    let unbounded = try Self.mapper(
+      mapping.replacingOccurrences(of: "{year: Y, month: M, day: D}", with: "{column: When}")
+        .replacingOccurrences(of: "where: [{occurred_at: {from: 2015-11-14, to: 2016-12-20}}]", with: ""),
+      header: ["Code", "When"])
+    let zoned = "\(unbounded.map(TableRow(number: 5, cells: ["H", "2099-01-01T23:00:00-05:00"])))"
+    #expect(
+      zoned.contains("'2099-01-01T23:00:00-05:00' reads as 2099-01-01T23:00:00-05:00, after ")
+        && zoned.contains(" in UTC, a date still to come"), "\(zoned)")
   }
 
   /// Tests compare without regard to case, `matches` too; `skip` applies to each part of a

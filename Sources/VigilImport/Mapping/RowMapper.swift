@@ -307,8 +307,11 @@ public struct RowMapper: Sendable {
     // recorded, since the report's id is then taken.
     if isDate, text.count >= 10, Self.isAfter(text, latestDate) {
       let written = rawDateText(rule.source, row) ?? text
+      // A time with its zone is said whole: its own day may be tomorrow's while the moment,
+      // in UTC, is after it (audit 51: "reads as 2026-12-08" on the 7th).
+      let shown = text.count > 10 ? "\(text), after \(latestDate) in UTC," : String(text.prefix(10)) + ","
       return .problem(
-        "'\(CellComparison.shown(written))' reads as \(text.prefix(10)), a date still to come "
+        "'\(CellComparison.shown(written))' reads as \(shown) a date still to come "
           + "(is the cell mistyped, or are the mapping's formats not the file's?)")
     }
     let given = rule.split.map { separator in
