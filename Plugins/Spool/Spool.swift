@@ -174,7 +174,16 @@ struct SpoolFeed: ReportFeed {
     defer { close(descriptor) }
     var last: UInt8 = 0
     guard lseek(descriptor, -1, SEEK_END) >= 0, read(descriptor, &last, 1) == 1 else { return false }
-    return last != UInt8(ascii: "\n") && last != UInt8(ascii: "\r")
+    if last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { return false }
+    // A UTF-16 file's line end is two bytes, `\n\0` or `\0\n` (audit 51: one was held as
+    // unfinished for a minute, only to be refused as UTF-16).
+    var two: [UInt8] = [0, 0]
+    if last == 0, lseek(descriptor, -2, SEEK_END) >= 0, read(descriptor, &two, 2) == 2,
+      two[0] == UInt8(ascii: "\n") || two[0] == UInt8(ascii: "\r")
+    {
+      return false
+    }
+    return true
   }
 
   /// Files put in the spool folder itself, which no mapping reads: said in status until
