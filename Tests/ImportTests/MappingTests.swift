@@ -605,6 +605,17 @@ struct MappingTests {
       return
     }
     #expect(other != ids[0])
+    // Cells holding the separator do not join alike (audit 51); the digest of cells without
+    // it is as before (the id of 04/03/2016 in Idlib, recorded by earlier versions).
+    let three = try Self.mapper(
+      text.replacingOccurrences(of: "digest: [Date, Place]", with: "digest: [Date, Place, Note]"), header: ["Date", "Place", "Note"])
+    let mapped = { (cells: [String]) -> String in
+      guard case .report(_, let id) = three.map(TableRow(number: 4, cells: cells)) else { return "" }
+      return id
+    }
+    let (first, second) = (mapped(["04/03/2016", "ab\u{1F}", "c"]), mapped(["04/03/2016", "ab", "\u{1F}c"]))
+    #expect(!first.isEmpty && !second.isEmpty && first != second, "\(first) \(second)")
+    #expect(ids[0] == "DG-" + RowMapper.digest("04/03/2016\u{1F}Idlib"), "\(ids[0])")
   }
 
   /// A time field from a plain column reads ISO dates (`T`, `t` or a space before the

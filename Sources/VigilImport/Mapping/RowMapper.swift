@@ -402,7 +402,15 @@ public struct RowMapper: Sendable {
       // incident saved again in another locale is the same digest, "already recorded".
       let cells = references.map { cell($0, row).map(Self.westernDigits)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "" }
       guard cells.contains(where: { !$0.isEmpty }) else { return nil }
-      return Self.digest(cells.joined(separator: "\u{1F}"))
+      // The separator, and the mark that escapes it, escaped in a cell that holds one, so
+      // that no two rows' cells join alike (audit 51: `ab␟`,`c` and `ab`,`␟c`); a cell
+      // without either is as it was, and so is its row's digest.
+      let escaped = cells.map { cell in
+        cell.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{1F}" }
+          ? cell.replacingOccurrences(of: "\u{1B}", with: "\u{1B}\u{1B}").replacingOccurrences(of: "\u{1F}", with: "\u{1B}\u{1F}")
+          : cell
+      }
+      return Self.digest(escaped.joined(separator: "\u{1F}"))
     }
   }
 
