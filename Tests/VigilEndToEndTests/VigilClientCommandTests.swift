@@ -359,6 +359,33 @@ struct VigilClientCommandTests {
     #expect(kept.standardOutput.contains("Rules/broken.yaml:3:31: "))
   }
 
+  /// The log's last record, the one alerts.head names, whole but for its newline (removed
+  /// by hand or a tool): `verify` verifies it and says so, and vigild puts the newline back
+  /// at its next start, keeping the record (audit 51: it was cut as a torn line, and the log
+  /// then lacked a record the head had, which `verify` called deleted).
+  @Test func aLastRecordThatLostOnlyItsNewlineIsKept() throws {
+    var daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    _ = try daemon.exchange([Self.report("NL-1"), Self.report("NL-2")])
+    expectCleanStop(daemon)
+    let path = daemon.directory.path + "/" + Self.alertLog
+    let whole = try Data(contentsOf: URL(fileURLWithPath: path))
+    let records = whole.split(separator: UInt8(ascii: "\n")).count
+    try whole.dropLast().write(to: URL(fileURLWithPath: path))
+    let before = try Self.offline(daemon, ["verify"])
+    #expect(before.status == 0, "\(before.standardOutput)\(before.standardError)")
+    #expect(before.standardOutput.contains("ok: \(records) records"), "\(before.standardOutput)")
+    #expect(before.standardOutput.contains(":\(records) is a whole record but has lost its newline"), "\(before.standardOutput)")
+    daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules, directory: daemon.directory)
+    #expect(daemon.log().contains("its last record, seq \(records), the one alerts.head names, had lost its newline: it was put back"), "\(daemon.log())")
+    _ = try daemon.exchange([Self.report("NL-3")])
+    expectCleanStop(daemon)
+    let after = try Self.offline(daemon, ["verify"])
+    #expect(after.status == 0 && after.standardOutput.hasPrefix("ok: "), "\(after.standardOutput)\(after.standardError)")
+    #expect(!FileManager.default.fileExists(atPath: path + ".torn"))
+    let kept = try String(contentsOfFile: path, encoding: .utf8)
+    #expect(kept.contains(#""report_id":"NL-2""#) && kept.contains(#""report_id":"NL-3""#))
+  }
+
   @Test func anUnreachableDaemonIsExitStatus2() throws {
     let directory = try TemporaryDirectory()
     let run = try ChildProcess.run("vigil", ["status", "--socket", directory.path + "/none.sock"], in: directory.path)

@@ -111,6 +111,7 @@ public final class Daemon: Sendable {
     if journal.cutBytes > 0 {
       log(.warning("cut a torn last line of \(journal.cutBytes) bytes from \(journalPath) (its bytes are kept in \(journal.tornPath))"))
     }
+    if let restored = alertLog.restoredNewline { log(.warning(restored)) }
     if alertLog.cutBytes > 0 {
       log(.warning("cut a torn last line of \(alertLog.cutBytes) bytes from \(alertLog.path) (its bytes are kept in \(alertLog.tornPath))"))
     }

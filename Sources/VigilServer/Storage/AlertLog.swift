@@ -80,6 +80,10 @@ public final class AlertLog {
             + "or move this one away")
       }
     }
+    // A last line that is the very record the head says was written, whole, but for its
+    // newline (removed by hand, or by a tool): its newline is put back, and the record kept
+    // (audit 51: it was cut as torn, and the log then lacked a record the head had).
+    restoredNewline = kept.flatMap { Self.restoreNewline(at: path, head: $0) }
     file = try AppendOnlyFile(path: path, exclusive: true)
     var logged = file.lastLine.flatMap(Self.position(of:))
     // Lines after the last record that are none (a note appended by hand, a line altered):
@@ -155,6 +159,37 @@ public final class AlertLog {
   /// Said at start when `alerts.head` is there but is no head (emptied, a folder, its text
   /// altered): the daemon goes on from the log, and says what that costs.
   public let headDamaged: String?
+
+  /// Said at start when the log's last record, the one the head names, had lost its
+  /// newline, and it was put back.
+  public let restoredNewline: String?
+
+  /// Puts back the newline of a last line that is the record `head` names (its seq and
+  /// hash); a note saying so, or nil when the file ends otherwise.
+  static func restoreNewline(at path: String, head: Head) -> String? {
+    let descriptor = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW)
+    guard descriptor >= 0 else { return nil }
+    defer { close(descriptor) }
+    var status = stat()
+    guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_size > 0 else { return nil }
+    // A record is short: the last 64 KiB hold its line, or it is no record of ours.
+    let length = min(Int(status.st_size), 65_536)
+    var tail = [UInt8](repeating: 0, count: length)
+    let read = tail.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, length, off_t(status.st_size) - off_t(length)) }
+    guard read == length, tail.last != UInt8(ascii: "\n") else { return nil }
+    let start = tail.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+    guard start > 0 || length == Int(status.st_size) else { return nil }
+    let line = Array(tail[start...])
+    // Its seq and hash the head's, and its hash its content's (chained from its `prev`).
+    guard let position = position(of: line), position.seq == head.seq, position.hash == head.hash,
+      let seal = AlertChain.seal(of: line), case .object(let record)? = try? JSONValue.parse(line),
+      case .string(let prev)? = record["prev"],
+      AlertChain.hash(prev: prev, prefix: Array(line[..<seal.end])) == seal.hash
+    else { return nil }
+    var newline = UInt8(ascii: "\n")
+    guard write(descriptor, &newline, 1) == 1, fsync(descriptor) == 0 else { return nil }
+    return "\(path): its last record, seq \(head.seq), the one alerts.head names, had lost its newline: it was put back"
+  }
 
   /// Lines at the end of the log at start that are no record (0 when its last line is one).
   public let linesAfterLastRecord: Int
