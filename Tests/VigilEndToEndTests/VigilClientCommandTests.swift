@@ -386,6 +386,30 @@ struct VigilClientCommandTests {
     #expect(kept.contains(#""report_id":"NL-2""#) && kept.contains(#""report_id":"NL-3""#))
   }
 
+  /// A journal cut back by hand (the same file, shorter than alerts.head says the last
+  /// commit left it) is said at start: the reports cut are no longer known as recorded
+  /// (audit 51: nothing was said, and reports sent again had their alerts written twice).
+  @Test func aJournalShorterThanTheHeadSaysIsSaid() throws {
+    var daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    _ = try daemon.exchange([Self.report("JC-1"), Self.report("JC-2")])
+    expectCleanStop(daemon)
+    let journal = daemon.directory.path + "/var/lib/vigil/reports.jsonl"
+    let lines = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n")
+    let handle = try #require(FileHandle(forWritingAtPath: journal))
+    try handle.truncate(atOffset: UInt64(lines[0].utf8.count + 1))
+    try handle.close()
+    daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules, directory: daemon.directory)
+    #expect(daemon.log().contains("reports.jsonl is shorter than alerts.head says the last commit left it"), "\(daemon.log())")
+    expectCleanStop(daemon)
+    // Not said again once commits have moved the head on.
+    daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules, directory: daemon.directory)
+    _ = try daemon.exchange([Self.report("JC-3")])
+    expectCleanStop(daemon)
+    daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules, directory: daemon.directory)
+    #expect(!daemon.log().contains("is shorter than alerts.head says"), "\(daemon.log())")
+    expectCleanStop(daemon)
+  }
+
   @Test func anUnreachableDaemonIsExitStatus2() throws {
     let directory = try TemporaryDirectory()
     let run = try ChildProcess.run("vigil", ["status", "--socket", directory.path + "/none.sock"], in: directory.path)

@@ -127,6 +127,7 @@ public final class Daemon: Sendable {
     let plan = LastCommitRecovery.plan(
       journal: journal, alertLog: alertLog, rotatedLog: configuration.alerts.path + ".1", ruleSet: ruleSet)
     if let note = LastCommitRecovery.unverifiedNote(journal: journal, alertLog: alertLog) { log(.warning(note)) }
+    if let note = LastCommitRecovery.shortenedNote(journal: journal, alertLog: alertLog) { log(.warning(note)) }
     // Every file rotated from the log there is, oldest first: `alerts.keep` of vigild's own
     // rotation, or as many as logrotate keeps.
     let rotated = Array(RotatedFiles.numberedNewestFirst(beside: configuration.alerts.path).reversed())

@@ -97,6 +97,23 @@ enum LastCommitRecovery {
       + "(vigil replay shows what each fires)"
   }
 
+  /// What to tell when the journal is shorter than the head says the last commit left it
+  /// (the same file: cut back by hand, or restored from an older copy in place): the
+  /// reports cut from it are no longer known as recorded, so one sent again is taken as
+  /// new and its alerts written a second time (audit 51: nothing was said). Nil otherwise.
+  /// (A torn last line cut at start is past the head's size: never a commit's. A journal
+  /// cut in place by logrotate's `copytruncate`, against docs/alerts.md's advice, has its
+  /// copy beside it, `.1`, which the duplicate index reads: not said then.)
+  static func shortenedNote(journal: Journal, alertLog: AlertLog) -> String? {
+    guard let head = alertLog.headAtStart, let covered = head.journal, covered.inode == journal.mark.inode,
+      journal.size < covered.size, access(journal.path + ".1", F_OK) != 0
+    else { return nil }
+    return "\(journal.path) is shorter than alerts.head says the last commit left it (\(journal.size) bytes, not "
+      + "\(covered.size)): reports were cut from it, or it was put back from an older copy; the reports cut are no "
+      + "longer known as recorded, so one sent again is recorded again and its alerts written a second time "
+      + "(their records in the alert log stand: vigil verify, vigil replay)"
+  }
+
   /// The records to write, in journal order: each report's missing alerts, then the
   /// pattern records it completed that the log lacks (`lost`, made once the `seq`s of
   /// the alerts they name are known: `logged` for those in the log, the ones written here
