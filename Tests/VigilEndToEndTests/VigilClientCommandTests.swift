@@ -1525,10 +1525,14 @@ struct VigilClientCommandTests {
       torn.standardOutput == "ok: 5 records, seq 1–5, chain intact\nnote: \(Self.alertLog):6 has no newline yet, so it "
         + "was not verified: a write in progress, or a line a crash cut short (vigild cuts it at its next start)\n",
       "\(torn.standardOutput)")
-    // A whole last record without its newline is verified.
+    // A whole last record without its newline is verified, and said.
     try String(whole.dropLast()).write(toFile: path, atomically: false, encoding: .utf8)
     let unended = try Self.offline(daemon, ["verify"])
-    #expect(unended.status == 0 && unended.standardOutput == "ok: 5 records, seq 1–5, chain intact\n", "\(unended.standardOutput)")
+    #expect(
+      unended.status == 0
+        && unended.standardOutput == "ok: 5 records, seq 1–5, chain intact\nnote: \(Self.alertLog):5 is a whole record but has "
+        + "lost its newline (vigild puts it back at its next start when it is the record alerts.head names)\n",
+      "\(unended.standardOutput)")
     // Torn inside its seq's digits (`{"seq":1` of seq 15, say): still a write in progress.
     try (whole + #"{"seq":1"#).write(toFile: path, atomically: false, encoding: .utf8)
     let tornDigits = try Self.offline(daemon, ["verify"])

@@ -89,19 +89,40 @@ struct AlertLogTests {
   }
 
   /// A last line without its newline is torn (ALERTS.md), whatever it holds: cut, even a
-  /// whole record that lost only its newline, and its bytes kept in `alerts.jsonl.torn`.
+  /// whole record that lost only its newline, and its bytes kept in `alerts.jsonl.torn` —
+  /// unless it is the very record alerts.head names (its seq, its hash, a hash its content
+  /// gives): committed whole, the head being written after its sync, no crash tore it, and
+  /// its newline is put back (audit 51).
   @Test func aTornLineIsCutAndItsBytesAreKeptAside() throws {
     let files = try LoggedFiles(["a.b", "a.c"])
     let (path, head) = (files.path, files.head)
     let bytes = try #require(FileManager.default.contents(atPath: path))
     try Data(bytes.dropLast()).write(to: URL(fileURLWithPath: path))
     let lastLine = try #require(String(decoding: bytes.dropLast(), as: UTF8.self).split(separator: "\n").last)
-    let reopened = try AlertLog(path: path, headPath: head)
-    #expect(reopened.cutBytes == lastLine.utf8.count)
-    #expect(try String(contentsOfFile: reopened.tornPath, encoding: .utf8) == lastLine + "\n")
-    // The head says seq 2 was written: the chain goes on from it, and the gap is said.
-    #expect(reopened.lastSeq == 2)
-    #expect(reopened.endBehindHead != nil)
+    do {
+      let restored = try AlertLog(path: path, headPath: head)
+      #expect(restored.cutBytes == 0 && restored.restoredNewline != nil)
+      #expect(restored.lastSeq == 2 && restored.endBehindHead == nil)
+      #expect(FileManager.default.contents(atPath: path) == bytes)
+      #expect(!FileManager.default.fileExists(atPath: restored.tornPath))
+    }
+    // Its content altered (its hash no longer its content's), or no head naming it: cut.
+    for alter in [true, false] {
+      var changed = Array(bytes.dropLast())
+      if alter, let index = changed.lastIndex(of: UInt8(ascii: "a")) { changed[index] = UInt8(ascii: "e") }
+      try Data(changed).write(to: URL(fileURLWithPath: path))
+      if !alter { unlink(head) }
+      do {
+        let cut = try AlertLog(path: path, headPath: head)
+        #expect(cut.cutBytes == lastLine.utf8.count && cut.restoredNewline == nil, "altered: \(alter)")
+        #expect(try String(contentsOfFile: cut.tornPath, encoding: .utf8).hasSuffix("\n"))
+        if alter {
+          // The head says seq 2 was written: the chain goes on from it, and the gap is said.
+          #expect(cut.lastSeq == 2)
+          #expect(cut.endBehindHead != nil)
+        }
+      }
+    }
   }
 
   /// Lines after the last record that are none (a note added by hand) do not make the
