@@ -175,6 +175,17 @@ struct ConditionCompilerTests {
     ("narrative > a", 12, "'>' compares numbers and timestamps, not text"),
     ("narrative matches '(unclosed'", 18, "invalid regular expression '(unclosed': expected ')'"),
     ("narrative matches '[a-z'", 18, "invalid regular expression '[a-z': expected ']'"),
+    // A letter ICU has no escape for would be matched as the letter itself (audit 52).
+    (
+      #"narrative matches 'a\\Kb'"#, 18,
+      #"invalid regular expression 'a\Kb': \K is no escape of ICU's regular expressions, which would read it as the letter K"#
+        + " (write K alone, or the escape ICU has for what you meant)"
+    ),
+    (
+      #"narrative matches '(a)\\g{1}'"#, 18,
+      #"invalid regular expression '(a)\g{1}': \g is no escape of ICU's regular expressions, which would read it as the letter g"#
+        + " (write g alone, or the escape ICU has for what you meant)"
+    ),
     (
       "casualties.killed > 1\(String(repeating: "0", count: 400))", 20,
       "'1000000000000000000000000000000000000000…' (401 characters) is too large a number: a number field holds at most about 1.8e308"

@@ -352,12 +352,46 @@ private struct RegularExpression: @unchecked Sendable {
   private let expression: NSRegularExpression
 
   init(_ literal: ConditionSyntax.Literal) throws(ConditionError) {
+    // ICU takes a backslash before a letter it has no escape for as the letter itself:
+    // `\K`, `\g{1}` (PCRE's and Swift's) would load and quietly match a `K` or a `g`
+    // (audit 52). Refused, as a pattern ICU cannot read is.
+    if let unknown = Self.unknownEscape(in: literal.text) {
+      throw ConditionError(
+        literal.start, literal.end,
+        "invalid regular expression '\(literal.text)': \\\(unknown) is no escape of ICU's regular expressions, which "
+          + "would read it as the letter \(unknown) (write \(unknown) alone, or the escape ICU has for what you meant)")
+    }
     do {
       expression = try NSRegularExpression(pattern: literal.text)
     } catch {
       throw ConditionError(
         literal.start, literal.end, "invalid regular expression '\(literal.text)'\(Self.reason(literal.text))")
     }
+  }
+
+  /// The letters ICU's regular expressions have an escape for (`\d`, `\p{…}`, `\Q…\E`, …).
+  static let escapeLetters = Set("aAbBcdDeEfGhHknNpPQrRsStuUvVwWxXzZ")
+
+  /// The first letter a backslash escapes that ICU has no escape for; nil when there is
+  /// none. Text between `\Q` and `\E` is literal, and `\c` takes the next character.
+  static func unknownEscape(in pattern: String) -> Character? {
+    var characters = pattern.makeIterator()
+    var quoted = false
+    while let character = characters.next() {
+      guard character == "\\" else { continue }
+      guard let escaped = characters.next() else { return nil }
+      if quoted {
+        if escaped == "E" { quoted = false }
+        continue
+      }
+      switch escaped {
+      case "Q": quoted = true
+      case "c": _ = characters.next()
+      case _ where escaped.isASCII && escaped.isLetter && !escapeLetters.contains(escaped): return escaped
+      default: break
+      }
+    }
+    return nil
   }
 
   /// Why a pattern NSRegularExpression refuses is wrong: Foundation on Linux gives no
