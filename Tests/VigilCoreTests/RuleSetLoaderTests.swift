@@ -484,6 +484,15 @@ struct RuleSetLoaderTests {
       ["Rules/x.yaml:3:10: a is already defined as a list at Rules/x.yaml:1:9"]
     ),
     (
+      // A word of the condition language is no name: such a list or macro could not be used (audit 52).
+      "- list: and\n  items: [x]\n- macro: Not\n  condition: type = attack\n- list: true\n  items: [y]\n",
+      [
+        "Rules/x.yaml:1:9: list name 'and' is a word of the condition language; name the list otherwise",
+        "Rules/x.yaml:3:10: macro name 'Not' is a word of the condition language; name the macro otherwise",
+        "Rules/x.yaml:5:9: list name 'true' is a word of the condition language; name the list otherwise",
+      ]
+    ),
+    (
       // A name given twice is said beside the repeating item's other problems.
       "- list: a\n  items: [x]\n- list: a\n  items: x\n- macro: a\n  condition: type = attack\n  bogus: 1\n",
       [

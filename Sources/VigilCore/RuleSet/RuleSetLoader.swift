@@ -419,6 +419,12 @@ struct Loading {
       fail(scalar.position, "\(kind) name '\(name)' must be letters, digits and '_', starting with a letter")
       return nil
     }
+    // A word of the condition language is read as that word, never as the name: a list or
+    // macro so named could not be used (audit 52).
+    if ConditionToken.Keyword(rawValue: name.lowercased()) != nil || ["true", "false"].contains(name.lowercased()) {
+      fail(scalar.position, "\(kind) name '\(name)' is a word of the condition language; name the \(kind) otherwise")
+      return nil
+    }
     if let earlier = names[name] {
       fail(scalar.position, "\(name) is already defined as a \(earlier.kind) at \(earlier.position)")
       return nil
