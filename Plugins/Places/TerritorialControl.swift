@@ -631,8 +631,8 @@ struct ControlMap: Sendable {
     let article = tokens.first.map { [["a"], ["the"]].contains(NameNormalizer.words(of: String($0))) } == true ? 1 : 0
     if tokens.count > article + 1, villageWords.contains(NameNormalizer.words(of: String(tokens[article]))) {
       let next = tokens[article + 1]
-      if next.hasPrefix("بال"), next.unicodeScalars.count > 4 {
-        let rest = [String(next.dropFirst())] + tokens[(article + 2)...].map(String.init)
+      if let town = townAfterIn(next) {
+        let rest = [town] + tokens[(article + 2)...].map(String.init)
         return [(tokens[...article].joined(separator: " "), false), (rest.joined(separator: " "), false)]
       }
       if tokens.count > article + 2, [["in"], ["في"]].contains(NameNormalizer.words(of: String(next))) {
@@ -644,10 +644,10 @@ struct ControlMap: Sendable {
     var sawName = false
     for (index, token) in tokens.enumerated() {
       let words = NameNormalizer.words(of: withoutOuterPunctuation(token))
-      let together = token.hasPrefix("بال") && token.unicodeScalars.count > 4
-      if index > 0, siteJoints.contains(words) || together {
-        guard sawQuarter, sawName, together || index < tokens.count - 1 else { return [(text, false)] }
-        let town = together ? [String(token.dropFirst())] + tokens[(index + 1)...].map(String.init) : tokens[(index + 1)...].map(String.init)
+      let together = townAfterIn(token)
+      if index > 0, siteJoints.contains(words) || together != nil {
+        guard sawQuarter, sawName, together != nil || index < tokens.count - 1 else { return [(text, false)] }
+        let town = (together.map { [$0] } ?? []) + tokens[(index + 1)...].map(String.init)
         return [(tokens[..<index].joined(separator: " "), false), (town.joined(separator: " "), true)]
       }
       if quarterWords.contains(words) {
@@ -657,6 +657,12 @@ struct ControlMap: Sendable {
       }
     }
     return [(text, false)]
+  }
+
+  /// A token that is "in the" written together with a town, بالرقة: the town, الرقة; nil
+  /// for any other token.
+  static func townAfterIn(_ token: Substring) -> String? {
+    token.hasPrefix("بال") && token.unicodeScalars.count > 4 ? String(token.dropFirst()) : nil
   }
 
   /// The words for a village, which a text may name with no name of its own.

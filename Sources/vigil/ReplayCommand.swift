@@ -135,12 +135,8 @@ struct Replay: ParsableCommand {
           ? "; \(uncovered) earlier report\(uncovered == 1 ? "" : "s") not compared (received before seq "
             + "\(coverage?.seq ?? 0), the alert log's first record kept)" : "")
         + (inGaps > 0
-          ? "; \(inGaps) report\(inGaps == 1 ? "" : "s") not compared (received while "
-            + (gaps.count == 1 && gaps[0].seqs.count == 1 ? "record " : "records ")
-            + gaps.map { $0.seqs.count == 1 ? "\($0.seqs.lowerBound)" : "\($0.seqs.lowerBound)–\($0.seqs.upperBound)" }
-            .joined(separator: ", ")
-            + (gaps.count == 1 && gaps[0].seqs.count == 1 ? " was" : " were")
-            + " written, which the alert log no longer holds: see vigil verify)" : "")
+          ? "; \(inGaps) report\(inGaps == 1 ? "" : "s") not compared (received while \(Gap.described(gaps)) "
+            + "written, which the alert log no longer holds: see vigil verify)" : "")
         + (unreadable > 0 ? "; \(unreadable) journal lines could not be read" : ""))
   }
 
@@ -188,6 +184,13 @@ struct Replay: ParsableCommand {
 
     /// Whether a report received then may have had its alerts among the missing records.
     func mayHold(_ received: Timestamp) -> Bool { from <= received && received <= to }
+
+    /// The missing records, as the summary says them: "record 5 was", "records 73–136, 140 were".
+    static func described(_ gaps: [Gap]) -> String {
+      let one = gaps.count == 1 && gaps[0].seqs.count == 1
+      let seqs = gaps.map { $0.seqs.count == 1 ? "\($0.seqs.lowerBound)" : "\($0.seqs.lowerBound)–\($0.seqs.upperBound)" }
+      return (one ? "record " : "records ") + seqs.joined(separator: ", ") + (one ? " was" : " were")
+    }
   }
 
   /// Patterns the set completes over the journal (counted from nothing, as a rebuild
