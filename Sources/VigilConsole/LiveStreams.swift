@@ -145,6 +145,9 @@ final class LiveStreams: Sendable {
       since = max(since, missed.last?.entry.seq ?? since)
     }
     for await lines in stream {
+      // Cut off: what the stream still holds is not written (the client reads nothing), and
+      // the connection is closed rather than the response ended, whichever task sees it first.
+      if listener.wasCutOff.withLockedValue({ $0 }) { throw FellBehind() }
       if lines.isEmpty {
         try await box.writer.write(ByteBuffer(string: ": keep-alive\n\n"))
         continue
@@ -161,6 +164,7 @@ final class LiveStreams: Sendable {
       }
       if !text.isEmpty { try await box.writer.write(ByteBuffer(string: text)) }
     }
+    if listener.wasCutOff.withLockedValue({ $0 }) { throw FellBehind() }
     try await box.writer.finish(nil)
   }
 
