@@ -13,7 +13,7 @@ import VigilCore
 /// text, matched as docs/rules.md's "Name matching" says, and nothing when none does.
 /// Its second item kind, `control`, says who held a place when (TerritorialControl.swift).
 /// As a region atlas it gives the console Syria's governorates (GovernorateAtlas.swift).
-public struct Places: RulePlugin, RegionAtlasPlugin {
+public struct Places: CrossCheckedRulePlugin, RegionAtlasPlugin {
   /// `governorate(location)`: the governorate's English name (OCHA's spelling: `Idleb`)
   /// from the location's governorate in any spelling or script, or else from its
   /// coordinates; nothing when neither names one. Patterns group reports by it.
@@ -192,6 +192,20 @@ public struct Places: RulePlugin, RegionAtlasPlugin {
       }
     }
     return .success([place, placeOrText, Self.governorate] + ((try? control.get()) ?? []))
+  }
+
+  /// Control entries' holders against the designations (ControlHolders).
+  public func check(items: [RuleNode], against functions: [ConditionFunction], others: [String: [RuleNode]])
+    -> [RuleError]
+  {
+    // A set that lists no designation (a fixture of control entries alone) designates no
+    // one: its holders are not checked against nothing.
+    guard !(others["designation"] ?? []).isEmpty else { return [] }
+    return ControlHolders.problems(
+      in: items.filter { item in
+        guard case .mapping(let members, _) = item else { return false }
+        return members.contains { $0.key == TerritorialControl.itemKind }
+      }, against: functions)
   }
 
   /// A place item without its `governorate` member, and that governorate's key in the

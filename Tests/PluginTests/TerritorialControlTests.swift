@@ -357,6 +357,45 @@ struct TerritorialControlTests {
     #expect(both.contains { $0.hasPrefix("a control needs 'source'") }, "\(both)")
   }
 
+  /// A holder under `designated` that no designation names, or a designated group's name
+  /// under `others`, is an error at the name (audit 53: ISIL under `others` made an attack
+  /// in its town a ceasefire violation, the Free Syrian Army under `designated` silenced
+  /// one, and the set loaded); names the designations read as a group's pass, and a set
+  /// listing no designations, or loaded without their plugin, is not checked.
+  @Test func holdersAreCheckedAgainstTheDesignations() throws {
+    let designations =
+      "- designation: isil\n  names: [ISIL, Daesh, الدولة الإسلامية]\n"
+      + "- designation: nusra\n  names: [al-Nusra Front, Jabhat al-Nusra]\n"
+    let control =
+      "- control: a\n  names: [A]\n  designated: [Daesh, Free Syrian Army]\n  others: [Syrian government, ISIL]\n"
+      + "  from: 2014-01-01\n  source: s\n"
+      + "- control: b\n  names: [B]\n  designated: [Jabhat al-Nusra, ISIL]\n  others: [Ahrar al-Sham, Free Syrian Army]\n"
+      + "  from: 2014-01-01\n  source: s\n"
+    let sources = [
+      RuleSource(path: "Rules/designations.yaml", name: "designations.yaml", contents: Array(designations.utf8)),
+      RuleSource(path: "Rules/control.yaml", name: "control.yaml", contents: Array(control.utf8)),
+    ]
+    guard case .failure(let errors) = RuleSetLoader(plugins: [Designations(), Places()]).load(sources) else {
+      Issue.record("loaded with a designated group among others")
+      return
+    }
+    #expect(
+      errors.errors.map(\.description) == [
+        "Rules/control.yaml:3:23: control a lists 'Free Syrian Army' as designated, but no designation names it "
+          + "(designated() is false for it): a misspelling, or a holder to list under 'others'",
+        "Rules/control.yaml:4:31: control a lists 'ISIL' among others, but it names a designated group "
+          + "(designated() is true for it): list it under 'designated'",
+      ])
+    // Each one mended, the set loads.
+    let mended = control.replacingOccurrences(of: ", Free Syrian Army]", with: "]")
+      .replacingOccurrences(of: "[Syrian government, ISIL]", with: "[Syrian government]")
+    let mendedSources = [sources[0], RuleSource(path: "Rules/control.yaml", name: "control.yaml", contents: Array(mended.utf8))]
+    _ = try RuleSetLoader(plugins: [Designations(), Places()]).load(mendedSources).get()
+    // Nothing to check against: no designation listed, or their plugin off.
+    _ = try RuleSetLoader(plugins: [Designations(), Places()]).load([sources[1]]).get()
+    _ = try RuleSetLoader(plugins: [Places()]).load([sources[1]]).get()
+  }
+
   /// (the item, the error's line:column, the start of its message)
   static let mistakes: [(String, String, String)] = [
     ("- control: x\n  names: [A]\n  others: [B]\n  from: 2016-01-01\n", "1:3", "a control needs 'source'"),

@@ -27,6 +27,17 @@ public protocol RulePlugin: VigilPlugin {
   func prepare(items: [RuleNode], settings: ConfigurationValue) -> Result<[ConditionFunction], RuleSetErrors>
 }
 
+/// A rule plugin whose items name what another plugin's items define: a control entry's
+/// holders are designated groups or not as the designations say. Once every plugin has read
+/// its items without error, it checks its own against the functions the set then has and
+/// the other plugins' items (a plugin it needs being off, it finds none of them, and checks
+/// nothing).
+public protocol CrossCheckedRulePlugin: RulePlugin {
+  /// The problems in `items` (the plugin's own) that the set's `functions` and the items of
+  /// the other plugins (`others`, by item kind) show.
+  func check(items: [RuleNode], against functions: [ConditionFunction], others: [String: [RuleNode]]) -> [RuleError]
+}
+
 /// A plugin that takes every alert record (docs/plugins.md, "Sinks"). Vigil owns the
 /// delivery: it reads the records forward from the alert log itself, from a cursor kept in
 /// the state directory, hands them to the sink's destination in `seq` order on a thread of

@@ -92,6 +92,7 @@ public struct RuleSetLoader: Sendable {
     var functions = self.functions
     // Each plugin's function names and its items as written, for the rules' dependencies.
     var pluginUses: [(functions: Set<String>, items: String)] = []
+    var pluginsFailed = false
     for plugin in plugins {
       let items = plugin.itemKinds.flatMap { loading.pluginItems[$0] ?? [] }
       switch plugin.prepare(items: items, settings: settings[plugin.name] ?? .mapping([])) {
@@ -102,6 +103,7 @@ public struct RuleSetLoader: Sendable {
         for item in items { item.appendContent(to: &content) }
         pluginUses.append((Set(added.map(\.name)), content))
       case .failure(let errors):
+        pluginsFailed = true
         loading.errors += errors.errors
         // The set is rejected for those; the conditions are still checked, with the
         // plugin's functions as they are with no items, so that a rule calling one is not
@@ -114,6 +116,16 @@ public struct RuleSetLoader: Sendable {
         // Nor are examples run: their verdicts would be those of the missing items (one
         // bad control entry made 16 examples of other rules fail).
         loading.examplesWithheld = true
+      }
+    }
+    // Items naming what other plugins' items define, checked against every plugin's
+    // functions; not against stand-ins of a plugin whose items failed (a designation
+    // misread would make every designated holder "unknown").
+    if !pluginsFailed {
+      for case let plugin as any CrossCheckedRulePlugin in plugins {
+        let items = plugin.itemKinds.flatMap { loading.pluginItems[$0] ?? [] }
+        let others = loading.pluginItems.filter { !plugin.itemKinds.contains($0.key) }
+        loading.errors += plugin.check(items: items, against: functions, others: others)
       }
     }
     let rules = loading.compile(functions: functions)
