@@ -140,7 +140,8 @@ enum PostgresSchema {
   /// is not stored yet, and gives back (id, stored receipt time, offered receipt time,
   /// offered report as `jsonb` text) for each whose (node, id) is stored already with
   /// another report, or with columns the report does not give (a row planted with the
-  /// report and a forged governorate, date or type) — a conflict — or by a transaction this
+  /// report and a forged governorate, date or type), or, offered again with its receipt
+  /// time, with another line (the line rewritten, the `jsonb` left) — a conflict — or by a transaction this
   /// statement could not see (the
   /// stored receipt time NULL: `storedReports` reads it). A redelivered report (the same
   /// report, whenever it was received) is no row at all.
@@ -172,6 +173,8 @@ enum PostgresSchema {
       AND (jsonb_strip_nulls(reports.report) IS DISTINCT FROM incoming.report
         OR reports.occurred_at IS DISTINCT FROM vigil.timestamp_or_null(incoming.entry->'report'->>'occurred_at')
         OR reports.type IS DISTINCT FROM incoming.entry->'report'->>'type'
+        -- the same journal line offered again (its receipt time), its stored line rewritten
+        OR (reports.received_at = (incoming.entry->>'received_at')::timestamptz AND reports.line IS DISTINCT FROM incoming.line)
         OR (reports.governorate IS DISTINCT FROM \(governorate("incoming.entry"))
           -- a row stored whole before the limit (it fitted the index compressed)
           AND reports.governorate IS DISTINCT FROM incoming.entry->'report'->'location'->>'governorate'))
