@@ -153,6 +153,27 @@ struct LintAgreesWithDaemonTests {
     #expect((reload.standardOutput + reload.standardError).contains("refusing the rule file"), "\(reload)")
     let status = try Vigil.run(["status", "--socket", daemon.socketPath], in: directory.path)
     #expect(status.standardOutput.contains("refusing the rule file") && !status.standardOutput.contains(":0:0:"), "\(status.standardOutput)")
+    // A link to nothing and a named pipe among the rule files: the set rejected by both,
+    // lint saying it with the summary, exit 1, and in JSON (it exited 2, printing neither:
+    // audit 53).
+    #expect(chmod(shared, 0o644) == 0)
+    for (name, make) in [
+      ("gone.yaml", { (path: String) in symlink(directory.path + "/nowhere.yaml", path) }),
+      ("pipe.yaml", { (path: String) in mkfifo(path, 0o644) }),
+    ] {
+      let path = directory.path + "/Rules/" + name
+      #expect(make(path) == 0)
+      let rejected = try daemon.exchange(#"{"op":"reload"}"#)
+      let said = try #require((rejected["errors"] as? [[String: Any]])?.first?["message"] as? String)
+      #expect(rejected["reloaded"] as? Bool == false && said.hasPrefix("cannot read the rule file Rules/\(name)"), "\(rejected)")
+      let lintSaid = try Vigil.run(["rules", "lint", "--config", "v.yaml"], in: directory.path)
+      #expect(lintSaid.status == 1, "\(lintSaid)")
+      #expect(lintSaid.standardOutput.contains(said) && lintSaid.standardOutput.contains("rejected: 1 error"), "\(lintSaid)")
+      let json = try Vigil.run(["rules", "lint", "--json", "--config", "v.yaml"], in: directory.path)
+      #expect(json.status == 1 && json.standardOutput.contains(#""line":0"#), "\(json)")
+      #expect(unlink(path) == 0)
+    }
+    #expect(chmod(shared, 0o646) == 0)
     expectCleanStop(daemon)
     let start = try Vigild.run(["--config", "v.yaml", "--socket", directory.path + "/second.sock"], in: directory.path)
     #expect(start.status == 1 && start.standardError.contains("any user may write it"))

@@ -50,9 +50,11 @@ public enum RuleDirectories {
           // its rules would drop out of force without a word. Refused like a file that
           // cannot be read, the set in force staying (audit 43).
           if let link = danglingLink(path) {
+            // A problem of the set (what is in the directory), as a file any user may write
+            // is: `vigil rules lint` says it with the summary, exit 1 (audit 53).
             throw ReadError(
               description: "cannot read the rule file \(path): it is a symbolic link to \(link.target), which \(link.why)",
-              path: path)
+              refused: true, path: path)
           }
           continue  // a directory named like a rule file
         }
@@ -69,7 +71,9 @@ public enum RuleDirectories {
             default: descriptor < 0 ? String(cString: strerror(errno)) : "it could not be read whole"
             }
           if descriptor >= 0 { close(descriptor) }
-          throw ReadError(description: "cannot read the rule file \(path): \(why)", path: path)
+          // Something that is no file is a problem of the set; a file this user may not
+          // read (vigild's user may) is not.
+          throw ReadError(description: "cannot read the rule file \(path): \(why)", refused: kind != S_IFREG, path: path)
         }
         sources.append(RuleSource(path: path, name: name, contents: [UInt8](contents)))
       }
