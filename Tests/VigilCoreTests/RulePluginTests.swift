@@ -85,7 +85,7 @@ struct RulePluginTests {
   @Test func withoutThePluginItsItemsAreNotKnown() {
     #expect(
       ruleErrors([("c.yaml", "- colour: red\n")]) == [
-        "Rules/c.yaml:1:3: an item needs exactly one of list, macro, rule, pattern; found none"
+        "Rules/c.yaml:1:3: an item needs exactly one of list, macro, rule, pattern; none is among its keys (colour)"
       ])
   }
 }

@@ -351,7 +351,15 @@ struct RuleSetLoaderTests {
       [#"Rules/x.yaml:1:1: a rule file is a list of items (`- rule: …`, `- list: …`, `- macro: …`), got a mapping"#]
     ),
     ("- just text\n", [#"Rules/x.yaml:1:3: an item is a mapping such as `- rule: …`, got "just text""#]),
-    ("- name: x\n", ["Rules/x.yaml:1:3: an item needs exactly one of list, macro, rule, pattern; found none"]),
+    ("- name: x\n", ["Rules/x.yaml:1:3: an item needs exactly one of list, macro, rule, pattern; none is among its keys (name)"]),
+    // A kind nearly written is named (audit 53: "found none" of an item with a key).
+    (
+      "- rules: t.x\n  desc: d\n",
+      [
+        "Rules/x.yaml:1:3: an item needs exactly one of list, macro, rule, pattern; none is among its keys (rules, desc): "
+          + "did you mean `rule` for `rules`?"
+      ]
+    ),
     (
       "- list: x\n  macro: y\n",
       ["Rules/x.yaml:1:3: an item needs exactly one of list, macro, rule, pattern; found list and macro"]

@@ -476,7 +476,7 @@ public struct ConditionCompiler: Sendable {
     return members.isEmpty ? "" : " (\(group) has: \(members.joined(separator: ", ")))"
   }
 
-  private static func editDistance(_ a: String, _ b: String) -> Int {
+  static func editDistance(_ a: String, _ b: String) -> Int {
     let a = Array(a.unicodeScalars)
     let b = Array(b.unicodeScalars)
     var row = Array(0...b.count)

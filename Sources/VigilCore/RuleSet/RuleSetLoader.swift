@@ -352,8 +352,20 @@ struct Loading {
     }
     guard kinds.count == 1, let kind = kinds.first else {
       let known = (RuleSetLoader.builtInItemKinds + pluginKinds.sorted()).joined(separator: ", ")
-      let found = kinds.isEmpty ? "none" : kinds.joined(separator: " and ")
-      return fail(position, "an item needs exactly one of \(known); found \(found)")
+      guard kinds.isEmpty else {
+        return fail(position, "an item needs exactly one of \(known); found \(kinds.joined(separator: " and "))")
+      }
+      // The keys it has, and the kind one of them nearly is (`rules:` for `rule:`): every
+      // other unknown key is named, and "found none" read as if the item had no key.
+      let keys = members.map(\.key)
+      let allKinds = RuleSetLoader.builtInItemKinds + pluginKinds.sorted()
+      let near = keys.lazy.compactMap { key in
+        allKinds.first { ConditionCompiler.editDistance($0, key) <= 2 }.map { "`\($0)` for `\(key)`?" }
+      }.first
+      return fail(
+        position,
+        "an item needs exactly one of \(known); none is among its keys (\(keys.joined(separator: ", ")))"
+          + (near.map { ": did you mean \($0)" } ?? ""))
     }
     // What can change what the patterns count (docs/patterns.md, "Restarts and
     // reloads"): patterns and plugins' items always; lists and macros when named.
