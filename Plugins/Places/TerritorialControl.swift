@@ -349,8 +349,11 @@ struct ControlMap: Sendable {
     _ parts: [PlacePart], governorates: [String?], namesAnEntry: (PlacePart) -> Bool = { _ in false }
   ) -> Bool {
     guard governorates.first != nil else { return false }
+    // A quarter that names no entry is one of the first part's town: "Raqqa - al-Rumaila
+    // neighbourhood" is in Raqqa city (audit 53), as "al-Rumaila neighbourhood, Raqqa" is.
     return parts.indices.dropFirst().contains {
       governorates[$0] == nil && (!parts[$0].bracketed || namesAnEntry(parts[$0]))
+        && (!isQuarter(parts[$0]) || namesAnEntry(parts[$0]))
     }
   }
 
@@ -359,17 +362,17 @@ struct ControlMap: Sendable {
   static let cityGovernorates: Set<String> = Set([GovernorateAtlas.atlas.region(named: "Damascus")].compactMap { $0 })
 
   /// The governorate the last of a place text's later parts names, if one does; else the
-  /// one its first part names when a part that is not a governorate follows ("Idlib -
-  /// Kafr Nabudah").
+  /// one its first part names ("Idlib - Kafr Nabudah"; "Idlib Governorate", "محافظة إدلب";
+  /// "Raqqa" or "Raqqa - al-Rumaila neighbourhood", whose city is in it), or the one whose
+  /// countryside it is ("ريف إدلب", "Idlib countryside"): an entry for the whole
+  /// governorate covers such a text when no entry it names does (audit 53).
   func governorateNamed(besidePlaceIn text: String) -> String? {
     let parts = Self.placeParts(text)
     let governorates = parts.map { GovernorateAtlas.atlas.region(named: $0.text) }
     if let later = governorates.dropFirst().reversed().lazy.compactMap({ $0 }).first { return later }
-    // As `entries(named:)` reads it: a bracket naming a listed place is a place.
-    let widestFirst = Self.runsFromTheWidest(parts, governorates: governorates) { part in
-      part.variants.contains { self.byNameWords[$0] != nil }
-    }
-    return widestFirst ? governorates.first ?? nil : nil
+    if let first = governorates.first ?? nil { return first }
+    guard let first = parts.first, let countryside = Self.laterGovernorate(first.text) else { return nil }
+    return GovernorateAtlas.atlas.region(named: countryside)
   }
 
   /// Words that only say what kind of place a name is: "Raqqa city" is Raqqa.
@@ -639,6 +642,13 @@ struct ControlMap: Sendable {
         return [(tokens[...article].joined(separator: " "), false), (tokens[(article + 2)...].joined(separator: " "), false)]
       }
     }
+    // A town's possessive, then a quarter of it: "Raqqa's al-Rumaila neighbourhood" is the
+    // quarter, then Raqqa, the town (audit 53), as "al-Rumaila neighbourhood, Raqqa" is.
+    if let town = tokens.first.map(withoutPossessive), town.utf8.count < tokens[0].utf8.count,
+      tokens.dropFirst().contains(where: { quarterWords.contains(NameNormalizer.words(of: withoutOuterPunctuation($0))) })
+    {
+      return [(tokens.dropFirst().joined(separator: " "), false), (town, true)]
+    }
     guard tokens.count > 2 else { return [(text, false)] }
     var sawQuarter = false
     var sawName = false
@@ -659,10 +669,13 @@ struct ControlMap: Sendable {
     return [(text, false)]
   }
 
-  /// A token that is "in the" written together with a town, بالرقة: the town, الرقة; nil
-  /// for any other token.
+  /// A token that is "in the" written together with a town, بالرقة: the town, الرقة; or
+  /// "in the city of", "in the town of" written together, بمدينة, ببلدة: the kind word,
+  /// before the town's name (audit 53: "حي الحزاونة بمدينة منبج"); nil for any other token.
+  /// (Not ب before any name: بنش is Binnish, not نش.)
   static func townAfterIn(_ token: Substring) -> String? {
-    token.hasPrefix("بال") && token.unicodeScalars.count > 4 ? String(token.dropFirst()) : nil
+    if token == "بمدينة" || token == "ببلدة" { return String(token.dropFirst()) }
+    return token.hasPrefix("بال") && token.unicodeScalars.count > 4 ? String(token.dropFirst()) : nil
   }
 
   /// The words for a village, which a text may name with no name of its own.

@@ -84,6 +84,10 @@ struct TerritorialControlCasesTests {
     for place in [
       "قرية دابق", "Dabiq village", "Manbij’s market", "Manbij's market", "حي الرميلة في الرقة", "al-Naim square in Raqqa",
       "Al-Rumaila neighbourhood, Raqqa", "حي الرميلة، الرقة", "the market in Raqqa", "Raqqa market",
+      // In the city of, written together; the town first, then its quarter; the town's
+      // possessive before its quarter (audit 53).
+      "حي الرميلة بمدينة الرقة", "حي الحزاونة بمدينة منبج", "في حي الرميلة بمدينة الرقة", "Raqqa - Al-Rumaila neighbourhood",
+      "الرقة - حي الرميلة", "Raqqa's Al-Rumaila neighbourhood", "Manbij's Al-Hazawneh neighbourhood",
     ] {
       #expect(try Self.control(#""place":"\#(place)""#, on: "2016-06-20", set: set) == "designated", "\(place)")
     }

@@ -123,6 +123,14 @@ struct TerritorialControlTests {
     ("2016-06-01", #""place":"منبج في ريف حلب""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
     ("2016-06-01", #""place":"Manbij in the eastern Aleppo countryside""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
     ("2016-06-01", #""place":"Manbij in rural Aleppo""#, "designated: Manbij was held by ISIL alone (control: manbij_isil)"),
+    // A text naming a governorate alone, or its countryside, is judged by the entries for
+    // the whole governorate (audit 53: none covered it).
+    ("2016-06-01", #""place":"Idlib Governorate""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
+    ("2016-06-01", #""place":"محافظة إدلب""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
+    ("2016-06-01", #""place":"ريف إدلب""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
+    ("2016-06-01", #""place":"Idlib countryside""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
+    ("2016-06-01", #""place":"Raqqa countryside""#, "designated: Raqqa was held by ISIL alone (control: raqqa_governorate)"),
+    ("2016-06-01", #""place":"Raqqa""#, "designated: Raqqa was held by ISIL alone (control: raqqa_governorate)"),
     // The countryside alone is no town; a village in a governorate's countryside is judged
     // by the governorate's holders, as "Kafr Nabudah, Idlib" is.
     ("2016-06-01", #""place":"ريف منبج""#, "unknown"),
