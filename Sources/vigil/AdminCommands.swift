@@ -34,7 +34,11 @@ struct Status: ParsableCommand {
       print("last reload  FAILED at \(reload["at"] as? String ?? "?"); the rule set above stays in force:")
       for error in errors { print("  " + RuleErrorText.describe(error)) }
     } else {
-      print("last reload  ok at \(reload["at"] as? String ?? "?")")
+      // The set's warnings, as lint says them (a list name that names no list is text).
+      let warnings = (reload["warnings"] as? [[String: Any]]) ?? []
+      let said = warnings.isEmpty ? "" : ", \(warnings.count) warning\(warnings.count == 1 ? "" : "s"):"
+      print("last reload  ok at \(reload["at"] as? String ?? "?")\(said)")
+      for warning in warnings { print("  warning: " + RuleErrorText.describe(warning)) }
     }
     print(
       "reports      \(number(counters["accepted"])) accepted, \(number(counters["duplicates"])) already recorded, "
@@ -124,6 +128,9 @@ struct Reload: ParsableCommand {
     if response["reloaded"] as? Bool == true {
       if !json {
         print("reloaded: rule set \(response["ruleset"] as? String ?? "?"), \((response["rules"] as? Int) ?? 0) rules")
+        for warning in (response["warnings"] as? [[String: Any]]) ?? [] {
+          print("warning: " + RuleErrorText.describe(warning))
+        }
       }
       return
     }

@@ -59,6 +59,33 @@ struct DaemonReloadTests {
     expectCleanStop(daemon)
   }
 
+  /// The file defining a list removed, a rule of another file compares its name as text:
+  /// the set loads, as RULES.md has it, and its warning is said where the author and the
+  /// analysts look — the reload's answer, `status`, and the `vigil.ruleset_loaded` record —
+  /// not only in vigild's own log (audit 53).
+  @Test func aSetLoadedWithWarningsSaysThemInTheRecordStatusAndTheReload() throws {
+    let list = "- list: places_x\n  items: [Q1, Q3]\n"
+    let user = Self.rule("t.listed", condition: "type = attack and location.place in (places_x)")
+    let directory = try TemporaryDirectory()
+    let daemon = try RunningDaemon(
+      rules: Self.rules.merging(["ab_list.yaml": list, "zz_user.yaml": user]) { $1 }, directory: directory)
+    try FileManager.default.removeItem(atPath: directory.path + "/Rules/ab_list.yaml")
+    let reload = try Vigil.run(["reload", "--socket", daemon.socketPath], in: directory.path)
+    #expect(reload.status == 0, "\(reload)")
+    let warning = "Rules/zz_user.yaml:3:51: rule t.listed: 'places_x' names no list, so it is compared as text"
+    #expect(reload.standardOutput.contains("warning: " + warning), "\(reload.standardOutput)")
+    let status = try daemon.exchange(#"{"op":"status"}"#)
+    let warnings = ((status["last_reload"] as? [String: Any])?["warnings"] as? [[String: Any]]) ?? []
+    #expect(warnings.count == 1 && (warnings.first?["message"] as? String)?.contains("'places_x' names no list") == true, "\(status)")
+    let said = try Vigil.run(["status", "--socket", daemon.socketPath], in: directory.path)
+    #expect(said.standardOutput.contains("1 warning:") && said.standardOutput.contains(warning), "\(said.standardOutput)")
+    let loaded = try Self.alertLog(daemon).filter { $0["rule"] as? String == "vigil.ruleset_loaded" }
+    #expect((loaded.last?["message"] as? String)?.contains("; 1 warning: " + warning) == true, "\(loaded.last ?? [:])")
+    // The first record, of a set without warnings, says none.
+    #expect((loaded.first?["message"] as? String)?.contains("warning") == false)
+    expectCleanStop(daemon)
+  }
+
   @Test func aNewFileTakesEffectAndDeletingItRemovesItsRules() throws {
     let daemon = try RunningDaemon(rules: Self.rules)
     let path = daemon.directory.path + "/Rules/new.yaml"

@@ -27,6 +27,9 @@ public final class RequestResponder: Sendable {
     var ok = true
     var at: String
     var errors: [RuleError] = []
+    /// The warnings of the set it loaded (a list name that names no list any more, after
+    /// the file defining it went: audit 53), for `status` as for `vigil rules lint`.
+    var warnings: [RuleError] = []
     /// The revision last rejected, so polling the same broken files records it once.
     var rejectedRevision: String?
   }
@@ -95,7 +98,7 @@ public final class RequestResponder: Sendable {
     self.counters = counters
     let now = UTCTime.format(millisecondsSinceEpoch: WallClock.nowMilliseconds())
     rules = NIOLockedValueBox(ActiveRules(set: ruleSet, loadedAt: now))
-    lastReload = NIOLockedValueBox(LastReload(at: now))
+    lastReload = NIOLockedValueBox(LastReload(at: now, warnings: ruleSet.warnings))
     reloadHistory = NIOLockedValueBox([
       ReloadOutcome(ok: true, at: now, trigger: "start", revision: ruleSet.revision, errors: [])
     ])
@@ -467,7 +470,8 @@ public final class RequestResponder: Sendable {
       }
       // Loaded nothing: not counted among the loads (`vigil_reloads_total`).
       noteReload(
-        LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil), revision: current.revision, trigger: trigger,
+        LastReload(ok: true, at: now(), errors: [], warnings: current.warnings, rejectedRevision: nil),
+        revision: current.revision, trigger: trigger,
         loaded: false)
       return loop.makeSucceededFuture(reloaded(current))
     }
@@ -502,7 +506,8 @@ public final class RequestResponder: Sendable {
       }
       rules.withLockedValue { $0 = ActiveRules(set: set, loadedAt: now()) }
       noteReload(
-        LastReload(ok: true, at: now(), errors: [], rejectedRevision: nil), revision: set.revision, trigger: trigger)
+        LastReload(ok: true, at: now(), errors: [], warnings: set.warnings, rejectedRevision: nil), revision: set.revision,
+        trigger: trigger)
       counters.metrics.ruleSetLoaded(revision: set.revision)
       log("reloaded the rule set on \(trigger): \(record.message)")
       for line in ConfiguredRuleSet.warningLines(of: set, on: trigger) { log(.warning(line)) }
@@ -567,7 +572,8 @@ public final class RequestResponder: Sendable {
   }
 
   private func reloaded(_ set: RuleSet) -> String {
-    "{\"ok\":true,\"reloaded\":true,\"ruleset\":\"\(set.revision)\",\"rules\":\(set.enabledRuleCount)}\n"
+    "{\"ok\":true,\"reloaded\":true,\"ruleset\":\"\(set.revision)\",\"rules\":\(set.enabledRuleCount),"
+      + "\"warnings\":[\(set.warnings.map(Self.errorJSON).joined(separator: ","))]}\n"
   }
 
   /// `vigil.ruleset_loaded`, counting the rules added, removed and changed, then the patterns.
@@ -602,6 +608,13 @@ public final class RequestResponder: Sendable {
     message += "; " + counts(patterns: false)
     if !set.patterns.isEmpty || previous.contains(where: { new[$0.key] == nil && $0.value.hasPrefix(mark) }) {
       message += "; patterns: " + counts(patterns: true)
+    }
+    // Its warnings, in the log analysts read, not only in vigild's own (audit 53: a list's
+    // file removed, its name became text in another file's rule, and only stderr said so).
+    if let first = set.warnings.first {
+      let count = set.warnings.count
+      message += "; \(count) warning\(count == 1 ? "" : "s"): \(first.description)"
+      if count > 1 { message += " (and \(count - 1) more: vigil rules lint)" }
     }
     return AlertRecord(
       time: time, rule: "vigil.ruleset_loaded", priority: .info, reportID: nil, occurredAt: nil, message: message,
@@ -647,7 +660,8 @@ public final class RequestResponder: Sendable {
       "{\"ok\":true,\"version\":\"\(Self.version)\",\"node\":\(JSONText.string(configuration.node)),\"uptime_s\":\(uptime),"
       + "\"ruleset\":{\"revision\":\"\(active.set.revision)\",\"rules\":\(active.set.enabledRuleCount),"
       + "\"loaded_at\":\"\(active.loadedAt)\"},"
-      + "\"last_reload\":{\"ok\":\(last.ok),\"at\":\"\(last.at)\",\"errors\":[\(last.errors.map(Self.errorJSON).joined(separator: ","))]},"
+      + "\"last_reload\":{\"ok\":\(last.ok),\"at\":\"\(last.at)\",\"errors\":[\(last.errors.map(Self.errorJSON).joined(separator: ","))],"
+      + "\"warnings\":[\(last.warnings.map(Self.errorJSON).joined(separator: ","))]},"
       + "\"counters\":{\"accepted\":\(counts.accepted),\"refused\":\(counts.refused),\"duplicates\":\(counts.duplicates),"
       + "\"checked\":\(counts.checked),\"alerts\":{\(alerts)}},"
       + "\"storage\":{\"ok\":\(!counts.storageFailing),\"failures\":\(counts.storageFailures),\"last_error\":"
