@@ -108,8 +108,10 @@ public struct Places: CrossCheckedRulePlugin, RegionAtlasPlugin {
       {
         return key
       }
-      // As control reads it: the last later part that is a governorate's name, else a first
-      // part that is one when a part that is none follows ("Daraa - Yarmouk", an admin path).
+      // The last later part that is a governorate's name, else a first part that is one
+      // when a part that is none follows ("Daraa - Yarmouk", an admin path). (Control takes
+      // a first part's governorate also alone, for entries of a whole governorate; here it
+      // only passes over places of other governorates, and "Raqqa" alone is the city.)
       return governorates.value(for: text) { text in
         let parts = ControlMap.placeParts(text.string)
         let named = parts.map { GovernorateAtlas.atlas.region(named: $0.text) }

@@ -325,6 +325,9 @@ struct ControlMap: Sendable {
       return named.count <= 1 ? named.first ?? [] : Array(Set(named.joined())).sorted()
     }
     let widestFirst = Self.runsFromTheWidest(parts, governorates: governorates) { !named($0).isEmpty }
+    // A part naming only places of another governorate than the text's is passed over: "حي
+    // اليرموك في الرقة" is a quarter of Raqqa, not the camp of Damascus (review of audit 53).
+    let governorate = governorateNamed(besidePlaceIn: text)
     var cityAsWidest: [Int] = []
     for (index, part) in parts.enumerated() {
       if let governorate = governorates[index] {
@@ -334,7 +337,7 @@ struct ControlMap: Sendable {
         }
         if index > 0, !Self.cityGovernorates.contains(governorate), !part.inTown { continue }
       }
-      let entries = named(part)
+      let entries = named(part).filter { Self.mayBeIn(governorate, entry: self.entries[$0]) }
       // "Raqqa (countryside)", "Manbij, outskirts": around the town, not in it (audit 48),
       // as "Manbij countryside" and "near Raqqa" are.
       if !entries.isEmpty { return parts[(index + 1)...].contains(where: Self.isSurroundings) ? [] : entries }
@@ -560,7 +563,10 @@ struct ControlMap: Sendable {
     let pieces = partPieces(text).flatMap { piece in
       atCountryside(piece.text).enumerated().flatMap { countryside in
         atTownOfSite(countryside.element).enumerated().map {
-          (text: $0.element.text, bracketed: piece.bracketed && countryside.offset == 0 && $0.offset == 0, inTown: $0.element.inTown)
+          (
+            text: $0.element.text, bracketed: piece.bracketed && countryside.offset == 0 && $0.offset == 0,
+            inTown: $0.element.inTown, countryside: countryside.offset > 0
+          )
         }
       }
     }
@@ -571,7 +577,13 @@ struct ControlMap: Sendable {
     let firstIsGovernorate = pieces.first.map { GovernorateAtlas.atlas.region(named: withoutLocatives($0.text)) != nil } ?? false
     for (index, piece) in pieces.enumerated() {
       var written = withoutLocatives(piece.text)
-      if index > 0, !firstIsGovernorate { written = laterGovernorate(written) ?? written }
+      // (A countryside is no town's: "حي الرميلة بريف الرقة" is in Raqqa governorate; "eastern
+      // Raqqa" after a quarter is the east of the city.)
+      var countryside = piece.countryside
+      if index > 0, !firstIsGovernorate, let governorate = laterGovernorate(written) {
+        countryside = countryside || PlaceWords.words(of: written).contains(where: countrysideMarks.contains)
+        written = governorate
+      }
       let words = PlaceWords.words(of: written)
       guard !words.isEmpty, !isCountry(words) else { continue }
       var bare = words.filter { !qualifiers.contains($0) }
@@ -594,11 +606,16 @@ struct ControlMap: Sendable {
       {
         bare.removeLast()
       }
-      var part = PlacePart(
-        text: written, variants: bare.isEmpty || bare == words ? [words] : [words, bare], bracketed: piece.bracketed)
+      var variants = bare.isEmpty || bare == words ? [words] : [words, bare]
+      // A neighbourhood is named by its name: "Hajar al-Aswad neighbourhood", "حي جوبر" name
+      // Hajar al-Aswad and Jobar (review of audit 53), where a street or a square is named
+      // after a place it is not ("Tal Abyad street" is in Raqqa).
+      let area = bare.filter { !areaWords.contains($0) }
+      if area != bare, !area.isEmpty { variants.append(area) }
+      var part = PlacePart(text: written, variants: variants, bracketed: piece.bracketed)
       // A quarter as the first part, then the governorate's name: its city (not after a
       // place: "Ain Issa, main square, Raqqa" is a square of Ain Issa).
-      part.inTown = piece.inTown || (parts.count == 1 && isQuarter(parts[0]))
+      part.inTown = piece.inTown || (parts.count == 1 && isQuarter(parts[0]) && !countryside)
       parts.append(part)
     }
     return parts
@@ -611,6 +628,12 @@ struct ControlMap: Sendable {
   static let quarterWords = Set(
     ["neighbourhood", "neighborhood", "quarter", "square", "street", "roundabout", "حي", "ساحة", "شارع", "دوار"]
       .map { NameNormalizer.words(of: $0) })
+
+  /// The words that say a countryside, as place names are read.
+  static let countrysideMarks = Set(["countryside", "rural", "rif", "reef", "ريف"].flatMap(PlaceWords.words(of:)))
+
+  /// The quarter words that name an area by its own name, as place names are read.
+  static let areaWords = Set(["neighbourhood", "neighborhood", "quarter", "حي"].flatMap(PlaceWords.words(of:)))
 
   /// Whether a part names a quarter of a town ("Al-Rumaila neighbourhood"), so that a
   /// governorate's name right after it is the town ("…, Raqqa" is Raqqa city). (A site
@@ -642,12 +665,19 @@ struct ControlMap: Sendable {
         return [(tokens[...article].joined(separator: " "), false), (tokens[(article + 2)...].joined(separator: " "), false)]
       }
     }
-    // A town's possessive, then a quarter of it: "Raqqa's al-Rumaila neighbourhood" is the
-    // quarter, then Raqqa, the town (audit 53), as "al-Rumaila neighbourhood, Raqqa" is.
-    if let town = tokens.first.map(withoutPossessive), town.utf8.count < tokens[0].utf8.count,
-      tokens.dropFirst().contains(where: { quarterWords.contains(NameNormalizer.words(of: withoutOuterPunctuation($0))) })
+    // A town's possessive, then a quarter of it: "Raqqa's al-Rumaila neighbourhood", "Abu
+    // Kamal's main square" are the quarter, then the town (audit 53), as "al-Rumaila
+    // neighbourhood, Raqqa" is.
+    // Not a quarter's own name, the quarter word alone after the possessive ("Martyr's
+    // Square": review of audit 53), nor a text that says the town after "in" ("Martyr's
+    // Square in Raqqa", read below).
+    if let owner = tokens.firstIndex(where: { withoutPossessive($0).utf8.count < $0.utf8.count }),
+      case let after = tokens[(owner + 1)...].map({ NameNormalizer.words(of: withoutOuterPunctuation($0)) }),
+      after.count > 1, after.contains(where: quarterWords.contains), !after.contains(where: siteJoints.contains),
+      !tokens.contains(where: { townAfterIn($0) != nil })
     {
-      return [(tokens.dropFirst().joined(separator: " "), false), (town, true)]
+      let town = tokens[..<owner].map(String.init) + [withoutPossessive(tokens[owner])]
+      return [(tokens[(owner + 1)...].joined(separator: " "), false), (town.joined(separator: " "), true)]
     }
     guard tokens.count > 2 else { return [(text, false)] }
     var sawQuarter = false
@@ -789,6 +819,9 @@ struct ControlMap: Sendable {
       return withoutDirections.filter { $0 != "the" }.joined(separator: " ")
     }
     let bare = withoutDirections.filter { !countrysideWords.contains($0) }.joined(separator: " ")
+    // Damascus's countryside is Rural Damascus, another governorate ("the countryside of
+    // Damascus" is not the city's: review of audit 53).
+    if let key = atlas.region(named: bare), cityGovernorates.contains(key) { return "Rural Damascus" }
     return atlas.region(named: bare) != nil ? bare : text
   }
 

@@ -42,8 +42,9 @@ final class LiveStreams: Sendable {
         return pending
       }
       if behind > LiveStreams.backlog {
-        continuation.finish()
+        // Marked first: a writer that sees its stream end reads the mark (review of audit 53).
         wasCutOff.withLockedValue { $0 = true }
+        continuation.finish()
         cutOffSignal.finish()
       } else {
         continuation.yield(lines)

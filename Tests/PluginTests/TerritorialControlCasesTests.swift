@@ -88,6 +88,14 @@ struct TerritorialControlCasesTests {
       // possessive before its quarter (audit 53).
       "حي الرميلة بمدينة الرقة", "حي الحزاونة بمدينة منبج", "في حي الرميلة بمدينة الرقة", "Raqqa - Al-Rumaila neighbourhood",
       "الرقة - حي الرميلة", "Raqqa's Al-Rumaila neighbourhood", "Manbij's Al-Hazawneh neighbourhood",
+      "al-Bab's main square", "Raqqa city's Al-Rumaila neighbourhood", "Abu Kamal's Al-Rumaila neighbourhood",
+      // A square named with a possessive is no town's (review of audit 53).
+      "Martyr's Square in Raqqa", "Martyr's Square, Raqqa",
+      // A neighbourhood named by the name of its own entry is that entry's.
+      "Damascus - Hajar al-Aswad neighbourhood", "حي الحجر الأسود، دمشق", "Hajar al-Aswad quarter",
+      // … but not one of another governorate's: a Yarmouk quarter of Raqqa is not the camp;
+      // and "eastern Raqqa" after a quarter is the east of the city, no countryside.
+      "حي اليرموك في الرقة", "Salah al-Din neighbourhood, eastern Raqqa",
     ] {
       #expect(try Self.control(#""place":"\#(place)""#, on: "2016-06-20", set: set) == "designated", "\(place)")
     }
@@ -100,6 +108,8 @@ struct TerritorialControlCasesTests {
       "village - Raqqa", "قرية، الرقة", "قرية - الرقة", "قرية بالرقة", "a village in Raqqa", "town, Raqqa", "بلدة بريف الرقة",
       "town in rural Raqqa", "Ain Issa, main square, Raqqa", "Ain Issa, al-Naim square, Raqqa", "عين عيسى، ساحة البلدة، الرقة",
       "عين عيسى، حي الكورنيش، الرقة", "Suluk, Tal Abyad street, Raqqa", "a square in Ain Issa in Raqqa",
+      // A quarter of a village, or in a governorate's countryside (audit 53's differential run).
+      "Ain Issa's main square, Raqqa", "حي الرميلة بريف الرقة", "al-Naim square, Raqqa countryside",
     ] {
       #expect(try Self.control(#""place":"\#(place)""#, on: "2016-06-20", set: set) != "designated", "\(place)")
     }

@@ -131,6 +131,9 @@ struct TerritorialControlTests {
     ("2016-06-01", #""place":"Idlib countryside""#, "designated: Idlib was held by Nusra Front alone (control: idlib_governorate)"),
     ("2016-06-01", #""place":"Raqqa countryside""#, "designated: Raqqa was held by ISIL alone (control: raqqa_governorate)"),
     ("2016-06-01", #""place":"Raqqa""#, "designated: Raqqa was held by ISIL alone (control: raqqa_governorate)"),
+    // Damascus's countryside is Rural Damascus, which no entry covers here, not the city's.
+    ("2016-06-01", #""place":"countryside of Damascus""#, "unknown"),
+    ("2016-06-01", #""place":"Jobar, the countryside of Damascus""#, "unknown"),
     // The countryside alone is no town; a village in a governorate's countryside is judged
     // by the governorate's holders, as "Kafr Nabudah, Idlib" is.
     ("2016-06-01", #""place":"ريف منبج""#, "unknown"),
