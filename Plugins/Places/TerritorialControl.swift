@@ -327,7 +327,8 @@ struct ControlMap: Sendable {
     let widestFirst = Self.runsFromTheWidest(parts, governorates: governorates) { !named($0).isEmpty }
     // A part naming only places of another governorate than the text's is passed over: "حي
     // اليرموك في الرقة" is a quarter of Raqqa, not the camp of Damascus (review of audit 53).
-    let governorate = governorateNamed(besidePlaceIn: text)
+    // (Looked up only for a part that names entries: most texts name none.)
+    lazy var governorate = governorateNamed(besidePlaceIn: text)
     var cityAsWidest: [Int] = []
     for (index, part) in parts.enumerated() {
       if let governorate = governorates[index] {
@@ -337,7 +338,8 @@ struct ControlMap: Sendable {
         }
         if index > 0, !Self.cityGovernorates.contains(governorate), !part.inTown { continue }
       }
-      let entries = named(part).filter { Self.mayBeIn(governorate, entry: self.entries[$0]) }
+      var entries = named(part)
+      if !entries.isEmpty { entries = entries.filter { Self.mayBeIn(governorate, entry: self.entries[$0]) } }
       // "Raqqa (countryside)", "Manbij, outskirts": around the town, not in it (audit 48),
       // as "Manbij countryside" and "near Raqqa" are.
       if !entries.isEmpty { return parts[(index + 1)...].contains(where: Self.isSurroundings) ? [] : entries }
@@ -374,7 +376,11 @@ struct ControlMap: Sendable {
     let governorates = parts.map { GovernorateAtlas.atlas.region(named: $0.text) }
     if let later = governorates.dropFirst().reversed().lazy.compactMap({ $0 }).first { return later }
     if let first = governorates.first ?? nil { return first }
-    guard let first = parts.first, let countryside = Self.laterGovernorate(first.text) else { return nil }
+    // (A countryside says so in a word: only then is the atlas asked again, a first reading
+    // of every text cost some 70,000 instructions without this, bench/count-instructions.)
+    guard let first = parts.first, first.variants.contains(where: { $0.contains(where: Self.countrysideMarks.contains) }),
+      let countryside = Self.laterGovernorate(first.text)
+    else { return nil }
     return GovernorateAtlas.atlas.region(named: countryside)
   }
 
