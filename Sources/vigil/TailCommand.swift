@@ -182,6 +182,7 @@ struct AlertLogFollower {
       let read = before.withUnsafeMutableBytes { pread(handle.fileDescriptor, $0.baseAddress, $0.count, off_t(end - 1) - off_t($0.count)) }
       if read == before.count, let start = before.lastIndex(of: UInt8(ascii: "\n")).map({ $0 + 1 }) ?? (end - 1 <= 65_536 ? 0 : nil) {
         lastSeq = Self.seq(of: before[start...])
+        givenSeq = lastSeq
       }
     }
     return end
@@ -223,7 +224,22 @@ struct AlertLogFollower {
     return lines
   }
 
+  /// The `seq` of the last record given out: a record at or before it is not given again
+  /// (a file read twice over a race with rotation), unless the log starts afresh (seq 1).
+  private var givenSeq: UInt64?
+
   mutating func readNew() throws(CommandFailure) -> [[UInt8]] {
+    let lines = try readNewLines()
+    guard lines.contains(where: { Self.seq(of: $0) != nil }) else { return lines }
+    return lines.filter { line in
+      guard let seq = Self.seq(of: line) else { return true }
+      if let given = givenSeq, seq <= given, seq != 1 { return false }
+      givenSeq = seq
+      return true
+    }
+  }
+
+  private mutating func readNewLines() throws(CommandFailure) -> [[UInt8]] {
     var lines: [[UInt8]] = []
     if previous != nil {
       // The old file's last records come before the new file's first.
@@ -273,9 +289,22 @@ struct AlertLogFollower {
         unopenable = nil
         // Rotated: what the old file got before it was renamed (read again: a line may
         // have come between the read above and the look at the path); the files rotated
-        // after it (two rotations between reads), whole; then go on in the new one.
+        // after it (two rotations between reads), whole; then go on in the new one — the
+        // file opened, whose inode is taken from it (another rotation may have come since
+        // the look at the path).
         lines += try drain()
-        let since = Self.rotatedSince(path: path, old: inode, new: UInt64(status.st_ino), after: lastSeq)
+        let nextInode = Self.inode(of: next.fileDescriptor) ?? UInt64(status.st_ino)
+        var since = Self.rotatedSince(path: path, old: inode, new: nextInode, after: lastSeq)
+        // The records follow on from the last one read, seq by seq. When they do not,
+        // vigild may be renaming the rotated files while we look (`.k` to `.k+1`, one at a
+        // time): looked at again, a few times, before a gap is believed (audit 53: under
+        // rotations many times a second, whole files were skipped and others shown twice).
+        var tries = 0
+        while tries < 25, let lastSeq, !since.found || !Self.followsOn(since.lines, from: lastSeq) {
+          Thread.sleep(forTimeInterval: 0.02)
+          since = Self.rotatedSince(path: path, old: inode, new: nextInode, after: lastSeq)
+          tries += 1
+        }
         lines += since.lines
         if let gap = since.gap {
           FileHandle.standardError.write(
@@ -290,7 +319,7 @@ struct AlertLogFollower {
         previous = since.lines.isEmpty && since.gap == nil ? (handle, partial) : nil
         if previous == nil { try? handle.close() }
         handle = next
-        inode = UInt64(status.st_ino)
+        inode = nextInode
         offset = 0
         partial = []
         lastBytes = []
@@ -302,6 +331,18 @@ struct AlertLogFollower {
       }
     }
     return lines
+  }
+
+  /// Whether the records of `lines` follow on from `lastSeq`: each `seq` the one after
+  /// the one before (a log's records are numbered without a gap), or none at all.
+  static func followsOn(_ lines: [[UInt8]], from lastSeq: UInt64) -> Bool {
+    var expected = lastSeq + 1
+    for line in lines {
+      guard let seq = seq(of: line) else { continue }
+      guard seq == expected else { return false }
+      expected += 1
+    }
+    return true
   }
 
   /// What was appended since the last read, in whole lines.
@@ -330,33 +371,48 @@ struct AlertLogFollower {
   /// there is whose `seq` comes after `lastSeq`, and the records between that none holds
   /// any more (`gap`); with no `lastSeq`, none (what came between cannot be told).
   static func rotatedSince(path: String, old: UInt64, new: UInt64, after lastSeq: UInt64?) -> (
-    lines: [[UInt8]], gap: ClosedRange<UInt64>?
+    lines: [[UInt8]], gap: ClosedRange<UInt64>?, found: Bool
   ) {
     var newer: [String] = []
     var found = false
+    // A number missing among them is a file being renamed to the next (vigild shifts them
+    // one at a time, the newest last): looked past, up to two numbers in a row.
+    var missing = 0
     for rotation in 1...1000 {
       let rotated = "\(path).\(rotation)"
       var status = stat()
-      guard stat(rotated, &status) == 0 else { break }
+      guard stat(rotated, &status) == 0 else {
+        missing += 1
+        if missing > 2 { break }
+        continue
+      }
+      missing = 0
       if UInt64(status.st_ino) == old {
         found = true
         break
       }
-      if UInt64(status.st_ino) != new { newer.append(rotated) }
+      // The new file itself rotated already (rotations came while we looked): those before
+      // it are newer still, read once the new file is (audit 53: printed first, they put
+      // the new file's records after them).
+      if UInt64(status.st_ino) == new {
+        newer = []
+      } else {
+        newer.append(rotated)
+      }
     }
-    if !found && lastSeq == nil { return ([], nil) }
+    if !found && lastSeq == nil { return ([], nil, false) }
     var lines = newer.reversed().flatMap { file -> [[UInt8]] in
       guard let data = FileManager.default.contents(atPath: file) else { return [] }
       // A rotated file is whole: its last line ends with a newline.
       return data.split(separator: UInt8(ascii: "\n")).map(Array.init)
     }
-    guard let lastSeq else { return (lines, nil) }
+    guard let lastSeq else { return (lines, nil, found) }
     // Records at or before the last one read are not new, wherever they lie: a file renamed
     // past a stale `path.1` (to `path.2`, by another hand) leaves older records between
     // it and the new file (audit 50).
     lines.removeAll { (seq(of: $0) ?? 0) <= lastSeq }
-    guard !found, let first = lines.first.flatMap({ seq(of: $0) }), first > lastSeq + 1 else { return (lines, nil) }
-    return (lines, (lastSeq + 1)...(first - 1))
+    guard !found, let first = lines.first.flatMap({ seq(of: $0) }), first > lastSeq + 1 else { return (lines, nil, found) }
+    return (lines, (lastSeq + 1)...(first - 1), found)
   }
 
   /// Whether the bytes just before `offset` are still the ones read there.
