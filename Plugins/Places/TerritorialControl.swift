@@ -534,16 +534,23 @@ struct ControlMap: Sendable {
   /// A token without an English possessive's `'s` (`’s`, `ʼs`) after a letter: "Manbij’s
   /// market" is Manbij's market (audit 50), as the designations plugin reads "ISIL's".
   static func withoutPossessive(_ token: Substring) -> String {
+    guard let apostrophe = possessiveApostrophe(in: token) else { return String(token) }
+    return String(String.UnicodeScalarView(token.unicodeScalars[..<apostrophe]))
+  }
+
+  /// Where the apostrophe of a token's possessive `'s` is, if it ends in one (no `String`
+  /// made: asked of every token of every text first read).
+  static func possessiveApostrophe(in token: Substring) -> Substring.UnicodeScalarView.Index? {
     // Most tokens end in no `s` after an apostrophe: told by their last bytes.
-    guard let last = token.utf8.last, last | 0x20 == UInt8(ascii: "s") else { return String(token) }
+    guard let last = token.utf8.last, last | 0x20 == UInt8(ascii: "s") else { return nil }
     let scalars = token.unicodeScalars
     var index = scalars.index(before: scalars.endIndex)
-    guard index > scalars.startIndex else { return String(token) }
+    guard index > scalars.startIndex else { return nil }
     index = scalars.index(before: index)
     guard ["'", "\u{2019}", "\u{2BC}"].contains(scalars[index]), index > scalars.startIndex,
       scalars[scalars.index(before: index)].properties.isAlphabetic
-    else { return String(token) }
-    return String(String.UnicodeScalarView(scalars[..<index]))
+    else { return nil }
+    return index
   }
 
   /// The ways a place text names a place, part by part: each of its comma- or
@@ -616,8 +623,9 @@ struct ControlMap: Sendable {
       // A neighbourhood is named by its name: "Hajar al-Aswad neighbourhood", "حي جوبر" name
       // Hajar al-Aswad and Jobar (review of audit 53), where a street or a square is named
       // after a place it is not ("Tal Abyad street" is in Raqqa).
-      let area = bare.filter { !areaWords.contains($0) }
-      if area != bare, !area.isEmpty { variants.append(area) }
+      if bare.contains(where: areaWords.contains), case let area = bare.filter({ !areaWords.contains($0) }), !area.isEmpty {
+        variants.append(area)
+      }
       var part = PlacePart(text: written, variants: variants, bracketed: piece.bracketed)
       // A quarter as the first part, then the governorate's name: its city (not after a
       // place: "Ain Issa, main square, Raqqa" is a square of Ain Issa).
@@ -677,7 +685,7 @@ struct ControlMap: Sendable {
     // Not a quarter's own name, the quarter word alone after the possessive ("Martyr's
     // Square": review of audit 53), nor a text that says the town after "in" ("Martyr's
     // Square in Raqqa", read below).
-    if let owner = tokens.firstIndex(where: { withoutPossessive($0).utf8.count < $0.utf8.count }),
+    if let owner = tokens.firstIndex(where: { possessiveApostrophe(in: $0) != nil }),
       case let after = tokens[(owner + 1)...].map({ NameNormalizer.words(of: withoutOuterPunctuation($0)) }),
       after.count > 1, after.contains(where: quarterWords.contains), !after.contains(where: siteJoints.contains),
       !tokens.contains(where: { townAfterIn($0) != nil })
