@@ -23,10 +23,8 @@ final class LiveStreams: Sendable {
     let continuation: AsyncStream<[String]>.Continuation
     /// Records offered and not yet sent: past `backlog`, the stream is closed.
     let pending = NIOLockedValueBox(0)
-    /// Finished when the stream is cut off for falling behind: its writer, which may be
-    /// waiting on a client that reads nothing, is cancelled then (audit 51: it waited until
-    /// `http.idle_s`, the stream open and silent).
-    let (cutOff, cutOffSignal) = AsyncStream.makeStream(of: Void.self)
+    /// Set when the stream is cut off for falling behind: its writer writes nothing more
+    /// once its write in progress is done, and the connection is closed.
     let wasCutOff = NIOLockedValueBox(false)
 
     init(_ continuation: AsyncStream<[String]>.Continuation) {
@@ -45,7 +43,6 @@ final class LiveStreams: Sendable {
         // Marked first: a writer that sees its stream end reads the mark (review of audit 53).
         wasCutOff.withLockedValue { $0 = true }
         continuation.finish()
-        cutOffSignal.finish()
       } else {
         continuation.yield(lines)
       }
@@ -79,22 +76,13 @@ final class LiveStreams: Sendable {
       status: .ok, headers: headers,
       body: ResponseBody { writer in
         defer { continuation.finish() }
-        let box = WriterBox(writer)
-        // The stream, beside a watch for its cut-off: a client more than `backlog` records
-        // behind is not read from while its writer waits, so the wait is cancelled, and
-        // the connection closed (the browser reconnects and catches up from its last id).
-        try await withThrowingTaskGroup(of: Void.self) { group in
-          group.addTask {
-            try await self.send(
-              into: box, stream: stream, listener: listener, index: index, query: query, directions: directions)
-          }
-          group.addTask {
-            for await _ in listener.cutOff {}
-            if listener.wasCutOff.withLockedValue({ $0 }) { throw FellBehind() }
-          }
-          try await group.next()
-          group.cancelAll()
-        }
+        // Cut off for falling behind, the writer stops once its write in progress is done,
+        // at a record's end, and throws: the connection is closed (the browser reconnects
+        // and catches up from its last id). Its write is not cancelled: a write cancelled
+        // in NIO left half a record out and the connection open and silent (CI, audit 53);
+        // a client that reads nothing at all is closed after `http.idle_s`.
+        try await self.send(
+          into: WriterBox(writer), stream: stream, listener: listener, index: index, query: query, directions: directions)
       })
   }
 
