@@ -229,9 +229,7 @@ struct AlertLogFollower {
   private var givenSeq: UInt64?
 
   mutating func readNew() throws(CommandFailure) -> [[UInt8]] {
-    let lines = try readNewLines()
-    guard lines.contains(where: { Self.seq(of: $0) != nil }) else { return lines }
-    return lines.filter { line in
+    return try readNewLines().filter { line in
       guard let seq = Self.seq(of: line) else { return true }
       if let given = givenSeq, seq <= given, seq != 1 { return false }
       givenSeq = seq

@@ -1357,11 +1357,7 @@ struct VigilClientCommandTests {
   /// file past `keep`): the files are opened together, so each verdict is of one state of
   /// the log, and none is a false break or a file that could not be read.
   @Test func verifyWhileTheDaemonRotatesUnderLoadFindsTheChainIntact() throws {
-    let directory = try TemporaryDirectory()
-    try "durability: none\nalerts:\n  rotate_bytes: 3000\n  keep: 3\n".write(
-      toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
-    let daemon = try RunningDaemon(
-      rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    let (directory, daemon) = try Self.rotatingDaemon(rotateBytes: 3000, keep: 3)
     let client = try UnixSocketClient(path: daemon.socketPath)
     let count = 4000
     let sender = Thread {
@@ -1385,15 +1381,22 @@ struct VigilClientCommandTests {
     expectCleanStop(daemon)
   }
 
+  /// A daemon in a directory of its own, its alert log rotated past `rotateBytes` with
+  /// `keep` files kept (durability `none`: the tests load it fast).
+  static func rotatingDaemon(rotateBytes: Int, keep: Int) throws -> (TemporaryDirectory, RunningDaemon) {
+    let directory = try TemporaryDirectory()
+    try "durability: none\nalerts:\n  rotate_bytes: \(rotateBytes)\n  keep: \(keep)\n".write(
+      toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(
+      rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    return (directory, daemon)
+  }
+
   /// `vigil tail -f` while vigild rotates its log many times a second (audit 53: whole
   /// rotated files were skipped and others printed twice, out of order, without a word):
   /// every record once, in order, when every file stays kept.
   @Test func tailFollowsEveryRecordOnceAcrossRotationsManyTimesASecond() throws {
-    let directory = try TemporaryDirectory()
-    try "durability: none\nalerts:\n  rotate_bytes: 4000\n  keep: 1000\n".write(
-      toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
-    let daemon = try RunningDaemon(
-      rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    let (directory, daemon) = try Self.rotatingDaemon(rotateBytes: 4000, keep: 1000)
     let (follower, seen) = try Self.follow(["-n", "0", "--json", "var/log/vigil/alerts.jsonl"], in: directory.path)
     defer { follower.terminate() }
     Thread.sleep(forTimeInterval: 0.5)
