@@ -70,6 +70,11 @@ struct Status: ParsableCommand {
         "sink \(sink["name"] as? String ?? "?"): at seq \(number(sink["cursor"])), \(number(sink["lag"])) behind, "
         + "\(number(sink["delivered"])) delivered, \(number(sink["failures"])) failed deliveries"
       if let busy = sink["delivering_for_s"] as? NSNumber { line += "; delivering for \(busy.stringValue) s" }
+      if let limit = sink["max_lag"] as? NSNumber {
+        line += sink["holding"] as? Bool == true
+          ? "; HOLDING new reports back until under its max_lag of \(limit.stringValue)"
+          : "; max_lag \(limit.stringValue)"
+      }
       if let batch = sink["batch"] as? Int, batch < 500 { line += "; batches of \(batch) after failures" }
       if let error = sink["last_error"] as? String { line += "; last error: \(error)" }
       if let parked = sink["parked"] as? Int, parked > 0 { line += "; \(parked) parked (vigil sinks parked)" }

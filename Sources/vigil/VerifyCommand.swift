@@ -373,7 +373,7 @@ struct Verify: ParsableCommand {
     let outcome = NIOLockedValueBox((verifier: ChainVerifier(), problem: String?.none))
     do {
       // Its own settings, without the filter keys Vigil takes (min_priority, rules, tags).
-      let settings = try SinkFilter.split(plugin.settings).rest
+      let settings = try SinkOptions.split(plugin.settings).rest
       try sink.readStoredRecords(settings: settings, node: node) { row in
         outcome.withLockedValue { state in
           let line = Array(row.line.utf8)

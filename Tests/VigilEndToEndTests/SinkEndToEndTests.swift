@@ -8,7 +8,9 @@ import VigilTestSupport
 @Suite("vigild end to end: sink delivery under faults", .onThreadsOfTheirOwn)
 struct SinkEndToEndTests {
   /// A daemon in `directory` whose exec sink runs `script` (as /bin/sh).
-  static func daemon(in directory: TemporaryDirectory, script: String, timeout: Int = 5) throws -> RunningDaemon {
+  static func daemon(
+    in directory: TemporaryDirectory, script: String, timeout: Int = 5, maxLag: Int? = nil
+  ) throws -> RunningDaemon {
     try script.write(toFile: directory.path + "/sink.sh", atomically: true, encoding: .utf8)
     let config = """
       alerts:
@@ -17,7 +19,7 @@ struct SinkEndToEndTests {
       plugins:
         exec:
           command: [/bin/sh, \(directory.path)/sink.sh]
-          timeout_s: \(timeout)
+          timeout_s: \(timeout)\(maxLag.map { "\n    max_lag: \($0)" } ?? "")
       """
     try config.write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
     return try RunningDaemon(
@@ -353,6 +355,56 @@ struct SinkEndToEndTests {
     #expect(Self.delivered(in: directory.path).bySeq == logged, "each alert delivered as logged, keyed by seq")
     #expect(try eventually(within: 30) { try Self.sinkStatus(daemon)["lag"] as? Int == 0 })
     #expect(try Self.sinkStatus(daemon)["failures"] as? Int == 0)
+    expectCleanStop(daemon)
+  }
+
+  /// A sink with `max_lag` that is that far behind, and delivering, holds new reports back
+  /// until it is under it again: reports sent one after another are each answered only
+  /// once the sink is under its max_lag, so when the last answer comes the sink is at
+  /// most max_lag and that report's two alerts behind — where without it a sink taking
+  /// 0.3 s a batch would be most of the 200 alerts behind. Every alert still arrives.
+  @Test func aSinkAtItsMaxLagHoldsNewReportsBack() throws {
+    let directory = try TemporaryDirectory()
+    let script = """
+      sleep 0.3
+      cat >> \(directory.path)/delivered.jsonl
+      """
+    let daemon = try Self.daemon(in: directory, script: script, timeout: 120, maxLag: 10)
+    for index in 0..<100 {
+      let answer = try daemon.exchange(DaemonEndToEndTests.report("HELD-\(index)"))
+      #expect(answer["ok"] as? Bool == true)
+    }
+    let status = try Self.sinkStatus(daemon)
+    #expect(status["max_lag"] as? Int == 10)
+    let lag = status["lag"] as? Int ?? .max
+    #expect(lag <= 10 + 1, "the sink was \(lag) behind as the last report was answered, its max_lag 10")
+    let logged = try Self.loggedAlerts(in: directory.path)
+    #expect(logged.count == 200)
+    #expect(eventually(within: 60) { Self.delivered(in: directory.path).bySeq.count == logged.count })
+    #expect(Self.delivered(in: directory.path).bySeq == logged)
+    #expect(try eventually(within: 30) { try Self.sinkStatus(daemon)["holding"] as? Bool == false })
+    expectCleanStop(daemon)
+  }
+
+  /// A sink with `max_lag` that fails (its destination down) holds nothing: ingestion goes
+  /// on and the sink lags, as one without max_lag does.
+  @Test func aFailingSinkWithAMaxLagHoldsNothingBack() throws {
+    let directory = try TemporaryDirectory()
+    let daemon = try Self.daemon(in: directory, script: "exit 1", maxLag: 10)
+    #expect(try daemon.exchange(DaemonEndToEndTests.report("DOWN-first"))["ok"] as? Bool == true)
+    #expect(try eventually { (try Self.sinkStatus(daemon)["failures"] as? Int ?? 0) > 0 })
+    // Past its max_lag at once: behind, but failing, so holding nothing.
+    let answers = try daemon.exchange((0..<10).map { DaemonEndToEndTests.report("DOWN-at-once-\($0)") })
+    #expect(answers.count == 10 && answers.allSatisfy { $0.contains(#""duplicate":false"#) })
+    let past = try Self.sinkStatus(daemon)
+    #expect((past["lag"] as? Int ?? 0) >= 20 && past["holding"] as? Bool == false, "\(past)")
+    // One after another: held, each would wait for a sink that never delivers.
+    for index in 0..<100 {
+      #expect(try daemon.exchange(DaemonEndToEndTests.report("DOWN-\(index)"))["ok"] as? Bool == true)
+    }
+    let status = try Self.sinkStatus(daemon)
+    #expect(status["holding"] as? Bool == false)
+    #expect((status["lag"] as? Int ?? 0) >= 200, "the sink lags past its max_lag: \(status)")
     expectCleanStop(daemon)
   }
 

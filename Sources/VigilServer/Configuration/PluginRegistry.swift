@@ -64,7 +64,7 @@ public struct PluginRegistry: Sendable {
     }
     for sink in alertSinks(for: configuration) {
       // The filter's problems and the plugin's own, all at once.
-      let (_, rest, filterProblems) = SinkFilter.splitNoting(plugin(sink.name)?.settings ?? .mapping([]))
+      let (_, rest, filterProblems) = SinkOptions.splitNoting(plugin(sink.name)?.settings ?? .mapping([]))
       for problem in filterProblems { add(problem, of: sink.name) }
       do throws(PluginSettingsError) {
         try sink.checkSettings(rest, node: configuration.node)
@@ -83,7 +83,7 @@ public struct PluginRegistry: Sendable {
     for sink in alertSinks(for: configuration) {
       for key in plugin(sink.name)?.emptyKeys ?? []
       where unknown(key, in: plugin(sink.name), { (settings) throws(PluginSettingsError) in
-        try sink.checkSettings(SinkFilter.splitNoting(settings).rest, node: configuration.node)
+        try sink.checkSettings(SinkOptions.splitNoting(settings).rest, node: configuration.node)
       }) {
         add(PluginSettingsError("unknown setting \(key) (given empty)"), of: sink.name)
       }

@@ -433,7 +433,7 @@ public final class Daemon: Sendable {
     for sink in plugins.alertSinks(for: configuration) {
       let settings = configuration.plugins.first { $0.name == sink.name }?.settings ?? .mapping([])
       do {
-        let (filter, rest) = try SinkFilter.split(settings)
+        let (filter, rest) = try SinkOptions.split(settings)
         deliveries.append(
           try SinkDelivery(
             name: sink.name, destination: try sink.destination(settings: rest, node: configuration.node),
@@ -489,6 +489,8 @@ public final class Daemon: Sendable {
   /// Tells each source to stop and gives it a while to return, the writer still running,
   /// so a report it is submitting is recorded and answered, not cut off.
   public func stopSources() {
+    // Reports held back for a sink's `max_lag` are committed now: vigild is stopping.
+    _ = try? responder.writer.endHolding().wait()
     for source in responder.sources { source.stop() }
     // One deadline for all of them.
     let deadline = Date().addingTimeInterval(Self.sourceStopSeconds)
@@ -502,6 +504,7 @@ public final class Daemon: Sendable {
   /// stops the writer once the sources' last reports are answered.
   public func stopServing() {
     try? listener.close().wait()
+    _ = try? responder.writer.endHolding().wait()
     // A connection accepted just before the close is set up on its own loop (with more
     // than one connection thread): a turn of each loop lets that end, so it is registered
     // and finished below like the others (or, set up after the close, closed by NIO).

@@ -57,6 +57,14 @@ final class GroupCommit: @unchecked Sendable {
   /// (only how far the log goes: they read the records from it).
   private let subscriptions: Subscriptions
   private let sinks: [SinkDelivery]
+  /// The sinks with `max_lag`: while one of them is that far behind and delivering, the
+  /// writer commits nothing new (`flush`), and the connections, their requests in flight
+  /// at their share, stop reading.
+  private let limitingSinks: [SinkDelivery]
+  /// Set once vigild stops: what waits is committed, whatever the sinks' lag.
+  @exclusivity(unchecked) private var holdingEnded = false
+  /// A look at the sinks' lag is scheduled while commits are held.
+  @exclusivity(unchecked) private var holdCheckScheduled = false
   /// The console's index, fed each committed record before subscribers hear of it.
   let consoleIndex: AlertIndex?
   /// What waits for the next commit: each hand-over's submissions and system records, and
@@ -110,6 +118,7 @@ final class GroupCommit: @unchecked Sendable {
       counting.status(rebuiltFrom: rebuilt.reports, rebuildSeconds: rebuilt.seconds, horizonDays: horizonDays))
     self.subscriptions = subscriptions
     self.sinks = sinks
+    limitingSinks = sinks.filter { $0.maxLag != nil }
     self.loop = loop
     self.journal = journal
     self.alertLog = alertLog
@@ -222,8 +231,46 @@ final class GroupCommit: @unchecked Sendable {
     let vacancy: CompactDigestTable.Vacancy?
   }
 
-  private func flush() {
+  /// Whether commits wait for a sink that is `max_lag` behind (`SinkDelivery.holdsReports`).
+  private var heldForSinks: Bool {
+    !limitingSinks.isEmpty && !holdingEnded && limitingSinks.contains { $0.holdsReports }
+  }
+
+  /// While commits are held, looks at the sinks' lag again every few milliseconds, and
+  /// commits what waits once none holds it.
+  private func checkHoldLater() {
+    guard !holdCheckScheduled else { return }
+    holdCheckScheduled = true
+    loop.scheduleTask(in: .milliseconds(5)) {
+      self.holdCheckScheduled = false
+      guard !self.pending.isEmpty || !self.owedRecords.isEmpty, !self.flushScheduled else { return }
+      self.flushScheduled = true
+      self.flush()
+    }
+  }
+
+  /// vigild stops: commits are held no longer, so every report read is answered.
+  func endHolding() -> EventLoopFuture<Void> {
+    loop.submit {
+      self.holdingEnded = true
+      if !self.pending.isEmpty || !self.owedRecords.isEmpty, !self.flushScheduled {
+        self.flushScheduled = true
+        self.flush()
+      }
+    }
+  }
+
+  /// Commits what waits. `mayHold`: unless a sink with `max_lag` is that far behind — then
+  /// it all waits (everything, so that the log's order stays the order of hand-over: a rule
+  /// set's record never goes before reports the set before it checked), and is looked at
+  /// again shortly. A reload's patterns and a `check` commit what was handed over before
+  /// them whatever the lag (`mayHold: false`): it was checked under the patterns in force.
+  private func flush(mayHold: Bool = true) {
     flushScheduled = false
+    if mayHold, heldForSinks {
+      checkHoldLater()
+      return
+    }
     // A journal cut in place behind the daemon's back (logrotate's copytruncate, with or
     // without a reopen) no longer holds the lines the index points to: it starts again.
     if journal.takeLinesGone() { index = DuplicateIndex() }
@@ -629,7 +676,7 @@ final class GroupCommit: @unchecked Sendable {
     loop.submit {
       // The reports handed over before it are counted first: a `check` after a `submit`
       // sees it, as the connection's order says.
-      if self.flushScheduled { self.flush() }
+      if self.flushScheduled || !self.pending.isEmpty { self.flush(mayHold: false) }
       // An id recorded already: submitting the report would count nothing (a duplicate,
       // or an id_conflict), so neither does its check.
       if self.index.entry(id: report.id) != nil { return ([], nil) }
@@ -652,7 +699,7 @@ final class GroupCommit: @unchecked Sendable {
     loop.submit {
       // What was handed over before is committed (and journalled, so counted below) first:
       // its records come before the record that announces the set.
-      if !self.pending.isEmpty { self.flush() }
+      if !self.pending.isEmpty { self.flush(mayHold: false) }
       var windows = windows
       defer { marks.closeJournal() }
       var more = 0
@@ -690,7 +737,7 @@ final class GroupCommit: @unchecked Sendable {
   func keepPatterns(for set: RuleSet, announcing record: AlertRecord) -> EventLoopFuture<EventLoopFuture<String>> {
     loop.submit {
       // What was handed over before is committed with the patterns it was checked under.
-      if !self.pending.isEmpty { self.flush() }
+      if !self.pending.isEmpty { self.flush(mayHold: false) }
       self.patterns = PatternCounting(set: set, windows: self.patterns.windows)
       self.notePatternStatus()
       return self.owe(record)

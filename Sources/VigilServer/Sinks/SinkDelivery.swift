@@ -16,7 +16,7 @@ public final class SinkDelivery: @unchecked Sendable {
   public let name: String
   private let destination: any AlertDestination
   private let takesVigilRecords: Bool
-  private let filter: SinkFilter
+  private let filter: SinkOptions
   private let parked: ParkedRecords
   /// `<name>.resend`: what `vigil sinks resend` asked for and the sink has not done yet, so
   /// that a stop in between does not forget it.
@@ -43,7 +43,11 @@ public final class SinkDelivery: @unchecked Sendable {
   static let longestBackoff = 30.0
 
   struct State {
-    var cursor: UInt64
+    var cursor: UInt64 {
+      didSet { if cursor != oldValue { movedAt = Date() } }
+    }
+    /// When the cursor last moved (or the sink started).
+    var movedAt = Date()
     /// The last `seq` the writer has made durable.
     var logged: UInt64
     var delivered = 0
@@ -92,7 +96,7 @@ public final class SinkDelivery: @unchecked Sendable {
   ///   - logged: the last `seq` in the alert log now.
   ///   - journal: the journal's path, and how far it goes now.
   public init(
-    name: String, destination: any AlertDestination, takesVigilRecords: Bool, filter: SinkFilter = .everything,
+    name: String, destination: any AlertDestination, takesVigilRecords: Bool, filter: SinkOptions = .everything,
     stateDirectory: String, alertLog: String, keep: Int, logged: UInt64, journal: (path: String, mark: JournalMark),
     log: @escaping DaemonEventLog
   ) throws(PluginSettingsError) {
@@ -721,6 +725,26 @@ public final class SinkDelivery: @unchecked Sendable {
     var description: String { "\(cause)" }
   }
 
+  /// `max_lag`, if set: the lag at which the writer holds new reports back.
+  public var maxLag: UInt64? { filter.maxLag }
+
+  /// How long a sink's cursor may stand still before the sink counts as stuck rather than
+  /// slow, and no longer holds reports back.
+  static let stuckAfterSeconds = 10.0
+
+  /// Whether the writer holds new reports back for this sink: `max_lag` records or more
+  /// behind, and delivering — its last round went through, and its cursor moved within
+  /// `stuckAfterSeconds`. A sink that fails or hangs (its database down) holds nothing: it
+  /// lags, as a sink without `max_lag` does, and an outage of the store never stops
+  /// ingestion (docs/plugins.md, "How far a sink may fall behind").
+  public var holdsReports: Bool {
+    guard let maxLag = filter.maxLag else { return false }
+    return state.withLockedValue { state in
+      state.logged >= state.cursor + maxLag && state.failuresSinceDelivering == 0 && !state.stopping
+        && Date().timeIntervalSince(state.movedAt) < Self.stuckAfterSeconds
+    }
+  }
+
   /// The sink's line in `status`.
   public var statusJSON: String {
     // The report lag across journal files, found outside the state's lock (it reads the
@@ -730,11 +754,13 @@ public final class SinkDelivery: @unchecked Sendable {
       guard let journalPath, position.inode != journalled.inode else { return nil }
       return JournalReader.lagBytes(path: journalPath, keep: journalKeep, from: position, upTo: journalled)
     }
+    let holding = holdsReports
     return state.withLockedValue { state in
       let missed = state.missed.map { "[\($0.from),\($0.to)]" }.joined(separator: ",")
       let since = state.deliveringSince.map { String(format: "%.1f", Date().timeIntervalSince($0)) } ?? "null"
       return "{\"name\":\(JSONText.string(name)),\"cursor\":\(state.cursor),"
-        + "\"lag\":\(state.logged > state.cursor ? state.logged - state.cursor : 0),\"delivered\":\(state.delivered),"
+        + "\"lag\":\(state.logged > state.cursor ? state.logged - state.cursor : 0),"
+        + "\"max_lag\":\(filter.maxLag.map(String.init) ?? "null"),\"holding\":\(holding),\"delivered\":\(state.delivered),"
         + "\"failures\":\(state.failures),\"last_error\":\(state.lastError.map(JSONText.string) ?? "null"),"
         + "\"delivering_for_s\":\(since),\"batch\":\(state.batchSize),\"missed\":[\(missed)],\"parked\":\(state.parked),"
         + "\"conflicts\":\(state.conflicts),\"last_conflict\":\(state.lastConflict.map(JSONText.string) ?? "null"),"

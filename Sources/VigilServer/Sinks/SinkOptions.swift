@@ -1,23 +1,32 @@
 import VigilCore
 
-/// Which alert records a sink takes: the settings `min_priority`, `rules` (globs) and
-/// `tags` that every sink accepts beside its own (docs/plugins.md, "Choosing what a sink
-/// takes"), with the meaning `subscribe`'s filter gives them. Vigil applies them; the
+/// Vigil's own settings of a sink, which every sink accepts beside its own
+/// (docs/plugins.md): which alert records it takes — `min_priority`, `rules` (globs) and
+/// `tags`, with the meaning `subscribe`'s filter gives them — and how far it may fall
+/// behind before the writer holds new reports back (`max_lag`). Vigil applies them; the
 /// plugin never sees these keys.
-public struct SinkFilter: Sendable {
+public struct SinkOptions: Sendable {
   /// The keys Vigil takes out of a sink's settings.
-  public static let keys: Set<String> = ["min_priority", "rules", "tags"]
+  public static let keys: Set<String> = ["min_priority", "rules", "tags", "max_lag"]
 
   public let selector: AlertSelector?
+  /// `max_lag`: the records behind (the sink's `lag` in `status`) at which the writer holds
+  /// new reports back until the sink is below it again; nil, never.
+  public let maxLag: UInt64?
 
-  /// Takes every record.
-  public static let everything = SinkFilter(selector: nil)
+  public init(selector: AlertSelector?, maxLag: UInt64? = nil) {
+    self.selector = selector
+    self.maxLag = maxLag
+  }
 
-  /// Reads the filter keys of `settings`, and gives the rest for the plugin; every problem
+  /// Takes every record, and never holds reports back.
+  public static let everything = SinkOptions(selector: nil)
+
+  /// Reads Vigil's keys of `settings`, and gives the rest for the plugin; every problem
   /// of the filter at once.
   public static func split(
     _ settings: ConfigurationValue
-  ) throws(PluginSettingsError) -> (filter: SinkFilter, rest: ConfigurationValue) {
+  ) throws(PluginSettingsError) -> (filter: SinkOptions, rest: ConfigurationValue) {
     let (filter, rest, problems) = splitNoting(settings)
     if let problem = PluginSettingsError.together(problems) { throw problem }
     return (filter, rest)
@@ -27,12 +36,13 @@ public struct SinkFilter: Sendable {
   /// check says them with the plugin's own problems, all at once.
   public static func splitNoting(
     _ settings: ConfigurationValue
-  ) -> (filter: SinkFilter, rest: ConfigurationValue, problems: [PluginSettingsError]) {
-    guard case .mapping(let members) = settings else { return (SinkFilter(selector: nil), settings, []) }
+  ) -> (filter: SinkOptions, rest: ConfigurationValue, problems: [PluginSettingsError]) {
+    guard case .mapping(let members) = settings else { return (SinkOptions(selector: nil), settings, []) }
     var filter = SubscriptionFilter()
     var rest: [ConfigurationValue.Member] = []
     var problems: [PluginSettingsError] = []
     var any = false
+    var maxLag: UInt64?
     for member in members {
       do throws(PluginSettingsError) {
         switch (member.key, member.value) {
@@ -56,6 +66,11 @@ public struct SinkFilter: Sendable {
           any = true
         case ("min_priority", _):
           throw PluginSettingsError("min_priority must be a priority word such as critical")
+        case ("max_lag", let value):
+          guard case .scalar(let word) = value, let records = UInt64(word), records > 0 else {
+            throw PluginSettingsError("max_lag must be a whole number of records above 0, such as 100000")
+          }
+          maxLag = records
         default:
           rest.append(member)
         }
@@ -63,7 +78,7 @@ public struct SinkFilter: Sendable {
         problems.append(error)
       }
     }
-    return (SinkFilter(selector: any ? AlertSelector(filter) : nil), .mapping(rest), problems)
+    return (SinkOptions(selector: any ? AlertSelector(filter) : nil, maxLag: maxLag), .mapping(rest), problems)
   }
 
   private static func words(_ value: ConfigurationValue, _ key: String) throws(PluginSettingsError) -> [String] {
