@@ -64,7 +64,8 @@ pg_describe() {
 
 # Starts a release vigild named NODE in FOLDER (created; shipped Rules/, durability none)
 # whose postgres sink writes with METHOD (copy or insert; none given: the sink's default),
-# reports included; waits for its socket, FOLDER/s.sock, and sets node_pid.
+# reports included (and max_lag: $node_max_lag when that is set); waits for its socket,
+# FOLDER/s.sock, and sets node_pid.
 node_start() {
   local node=$1 dir=$2 method=${3:-}
   mkdir -p "$dir/Rules"
@@ -86,6 +87,7 @@ plugins:
     reports: true
 EOF
   if [ -n "$method" ]; then echo "    write: $method" >>"$dir/v.yaml"; fi
+  if [ -n "${node_max_lag:-}" ]; then echo "    max_lag: $node_max_lag" >>"$dir/v.yaml"; fi
   (cd "$dir" && exec "$vigild" --config v.yaml --socket "$dir/s.sock" --log-level warning 2>>"$dir/vigild.log") &
   node_pid=$!
   bench_pids+=("$node_pid")
