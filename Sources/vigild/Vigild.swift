@@ -272,7 +272,12 @@ struct Vigild: ParsableCommand {
               log.warning("reopen on SIGUSR1 failed: \(reason); reports are refused until it succeeds, which is tried again at each commit")
             }
           },
-          stopping: { log.notice("stopping on \($0): answering what was read, then closing") }),
+          stopping: {
+            log.notice("stopping on \($0): answering what was read, then closing")
+            // Reports held back for a sink's max_lag are committed at once: nothing the
+            // stop waits for (a reload under way, the sources) waits behind them.
+            server.endHolding()
+          }),
         successTerminationBehavior: .gracefullyShutdownGroup),
     ]
     let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: parts, logger: log))

@@ -488,9 +488,15 @@ public final class Daemon: Sendable {
 
   /// Tells each source to stop and gives it a while to return, the writer still running,
   /// so a report it is submitting is recorded and answered, not cut off.
-  public func stopSources() {
-    // Reports held back for a sink's `max_lag` are committed now: vigild is stopping.
+  /// Commits what is held back for a sink's `max_lag`, and holds nothing from now on:
+  /// vigild is stopping (said as soon as the signal is taken, and again by each part that
+  /// stops).
+  public func endHolding() {
     _ = try? responder.writer.endHolding().wait()
+  }
+
+  public func stopSources() {
+    endHolding()
     for source in responder.sources { source.stop() }
     // One deadline for all of them.
     let deadline = Date().addingTimeInterval(Self.sourceStopSeconds)
@@ -504,7 +510,7 @@ public final class Daemon: Sendable {
   /// stops the writer once the sources' last reports are answered.
   public func stopServing() {
     try? listener.close().wait()
-    _ = try? responder.writer.endHolding().wait()
+    endHolding()
     // A connection accepted just before the close is set up on its own loop (with more
     // than one connection thread): a turn of each loop lets that end, so it is registered
     // and finished below like the others (or, set up after the close, closed by NIO).

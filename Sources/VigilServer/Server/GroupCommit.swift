@@ -232,8 +232,10 @@ final class GroupCommit: @unchecked Sendable {
   }
 
   /// Whether commits wait for a sink that is `max_lag` behind (`SinkDelivery.holdsReports`).
+  /// Not while a record is owed (a reload's): the reload waits for it, and the stop, or a
+  /// signal's reload, for the reload.
   private var heldForSinks: Bool {
-    !limitingSinks.isEmpty && !holdingEnded && limitingSinks.contains { $0.holdsReports }
+    !limitingSinks.isEmpty && !holdingEnded && owedRecords.isEmpty && limitingSinks.contains { $0.holdsReports }
   }
 
   /// While commits are held, looks at the sinks' lag again every few milliseconds, and

@@ -46,8 +46,9 @@ public final class SinkDelivery: @unchecked Sendable {
     var cursor: UInt64 {
       didSet { if cursor != oldValue { movedAt = Date() } }
     }
-    /// When the cursor last moved (or the sink started).
-    var movedAt = Date()
+    /// When the cursor last moved; nil until it has since the start (a sink that has not
+    /// delivered yet holds nothing back: vigild's start is not held up by it).
+    var movedAt: Date?
     /// The last `seq` the writer has made durable.
     var logged: UInt64
     var delivered = 0
@@ -734,14 +735,14 @@ public final class SinkDelivery: @unchecked Sendable {
 
   /// Whether the writer holds new reports back for this sink: `max_lag` records or more
   /// behind, and delivering — its last round went through, and its cursor moved within
-  /// `stuckAfterSeconds`. A sink that fails or hangs (its database down) holds nothing: it
+  /// the last `stuckAfterSeconds` (so not before it has moved at all since the start). A sink that fails or hangs (its database down) holds nothing: it
   /// lags, as a sink without `max_lag` does, and an outage of the store never stops
   /// ingestion (docs/plugins.md, "How far a sink may fall behind").
   public var holdsReports: Bool {
     guard let maxLag = filter.maxLag else { return false }
     return state.withLockedValue { state in
       state.logged >= state.cursor + maxLag && state.failuresSinceDelivering == 0 && !state.stopping
-        && Date().timeIntervalSince(state.movedAt) < Self.stuckAfterSeconds
+        && state.movedAt.map { Date().timeIntervalSince($0) < Self.stuckAfterSeconds } == true
     }
   }
 
