@@ -60,7 +60,8 @@ struct PostgresConnector: Sendable {
     } catch {
       track?(nil, credentials.user)
       try? await connection.close()
-      throw PostgresSinkError("PostgreSQL at \(settings.place) refused the session's settings: \(Self.describe(error))")
+      throw PostgresSinkError(
+        "PostgreSQL at \(settings.place) as \(credentials.user) refused the session's settings: \(Self.describe(error))")
     }
     return connection
   }
@@ -116,7 +117,10 @@ struct PostgresConnector: Sendable {
     case .authMechanismRequiresPassword:
       return "the server asks for a password and none is configured (password_file or password_env)"
     case .clientClosedConnection:
-      return "the connection was closed (vigild is stopping)"
+      // PostgresNIO says this of a connection the server ended while a query was being
+      // sent, too (pg_terminate_backend during a session's settings), not only of vigild's
+      // own close at a stop.
+      return "the connection was closed (by the server, or as vigild stops)"
     default:
       return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
     }
