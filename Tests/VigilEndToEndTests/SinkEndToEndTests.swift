@@ -386,6 +386,44 @@ struct SinkEndToEndTests {
     expectCleanStop(daemon)
   }
 
+  /// A reload whose rule set changed commits through a hold: its `vigil.ruleset_loaded`
+  /// record, which the reload (a SIGHUP's too, and the stop behind it) waits for, and the
+  /// reports waiting with it. Here the sink takes a minute over a batch, so the hold would
+  /// otherwise last until its cursor had stood still for 10 s — and then `holding` would
+  /// read false.
+  @Test func aReloadCommitsThroughAHold() throws {
+    let directory = try TemporaryDirectory()
+    let slow = directory.path + "/slow"
+    let script = """
+      [ -e \(slow) ] && sleep 60
+      cat >> \(directory.path)/delivered.jsonl
+      """
+    let daemon = try Self.daemon(in: directory, script: script, timeout: 120, maxLag: 10)
+    _ = try daemon.exchange((0..<3).map { DaemonEndToEndTests.report("FIRST-\($0)") })
+    #expect(eventually { Self.delivered(in: directory.path).bySeq.count == 6 })
+    FileManager.default.createFile(atPath: slow, contents: nil)
+    _ = try daemon.exchange((0..<10).map { DaemonEndToEndTests.report("BEHIND-\($0)") })
+    #expect(try eventually { try Self.sinkStatus(daemon)["holding"] as? Bool == true })
+    // A report sent now waits.
+    let held = try UnixSocketClient(path: daemon.socketPath)
+    try held.send(Array((DaemonEndToEndTests.report("HELD") + "\n").utf8))
+    let rules = directory.path + "/Rules/weapons.yaml"
+    try (try String(contentsOfFile: rules, encoding: .utf8) + """
+
+      - rule: weapons.mortar
+        desc: Mortars.
+        condition: weapons = mortar
+        output: "mortars in %location.place"
+        priority: high
+      """).write(toFile: rules, atomically: true, encoding: .utf8)
+    let reload = try daemon.exchange(#"{"op":"reload"}"#)
+    #expect(reload["reloaded"] as? Bool == true, "\(reload)")
+    #expect(try Self.sinkStatus(daemon)["holding"] as? Bool == true, "the reload came before the hold ended")
+    #expect(held.readLine()?.contains(#""report_id":"HELD","duplicate":false"#) == true, "the waiting report went with it")
+    try FileManager.default.removeItem(atPath: slow)
+    expectCleanStop(daemon)
+  }
+
   /// A sink with `max_lag` that fails (its destination down) holds nothing: ingestion goes
   /// on and the sink lags, as one without max_lag does.
   @Test func aFailingSinkWithAMaxLagHoldsNothingBack() throws {
