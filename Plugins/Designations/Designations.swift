@@ -55,11 +55,14 @@ public struct Designations: RulePlugin {
   }
 
   /// What may come between opposing words and a name, as names are read: "the",
-  /// "so-called", تنظيم (organisation), ما يسمى (what is called), and the areas it held
-  /// ("displaced from areas held by ISIS", "النازحين من مناطق سيطرة داعش").
+  /// "so-called", تنظيم (organisation), ما يسمى (what is called), the areas it held
+  /// ("displaced from areas held by ISIS", "النازحين من مناطق سيطرة داعش"), and what was
+  /// fled of it: its rule, its shelling, its hell ("fleeing the rule of ISIS", "الفارين من
+  /// جحيم داعش", "فروا من قصف داعش").
   static let fillers: [[String]] = [
     "the", "so-called", "so called", "areas held by", "areas controlled by", "areas under", "areas of",
-    "تنظيم", "ما يسمى", "مايسمى", "مناطق سيطرة", "مناطق",
+    "rule of", "shelling by", "attacks by", "hell of",
+    "تنظيم", "ما يسمى", "مايسمى", "مناطق سيطرة", "مناطق", "سيطرة", "حكم", "قصف", "جحيم", "بطش", "ظلم",
   ]
   .map { DesignationWords.plainWords(of: $0) }
 

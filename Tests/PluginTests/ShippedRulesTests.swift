@@ -67,6 +67,16 @@ struct ShippedRulesTests {
     // Arabic "anti-" and "the war on" (audit 39).
     ("طيران التحالف الدولي المناهض لداعش", false), ("التحالف الدولي المضاد لداعش", false),
     ("قوات الحرب على داعش", false), ("coalition in the war on ISIS", false),
+    // The victims' side as monitors write it: singular and feminine, driven out, enslaved,
+    // what was fled of it standing between; a denial; dotted initials (audit 56).
+    ("عائلات هاربة من داعش", false), ("عائلات فرت من داعش", false), ("عائلات نازحة من مناطق سيطرة داعش", false),
+    ("المدنيين الفارين من جحيم داعش", false), ("نازحون فروا من قصف داعش", false), ("مهجرون من داعش", false),
+    ("المهجرين قسرا من قبل داعش", false), ("نساء أيزيديات محررات من داعش", false), ("مخيم الهول لنازحي داعش", false),
+    ("Yazidi women enslaved by ISIS", false), ("civilians used as human shields by ISIS", false),
+    ("families fleeing the rule of ISIS", false), ("Jaysh al-Islam, which fights ISIS", false),
+    ("Jaysh al-Islam, enemy of ISIS", false), ("gunmen, not ISIS", false), ("non-ISIS rebels", false),
+    ("مسلحون مجهولون وليس داعش", false), ("ISIS, not the government", true), ("H.T.S.", true),
+    ("ISIS fighters fleeing the coalition", true), ("عناصر داعش الفارين من الرقة", true),
   ])
   func theShippedDesignationsReadNamesAsThePressWritesThem(name: String, designated: Bool) throws {
     let set = try shippedRules()
