@@ -76,7 +76,8 @@ struct ShippedRulesTests {
     ("families fleeing the rule of ISIS", false), ("Jaysh al-Islam, which fights ISIS", false),
     ("Jaysh al-Islam, enemy of ISIS", false), ("gunmen, not ISIS", false), ("non-ISIS rebels", false),
     ("مسلحون مجهولون وليس داعش", false), ("ISIS, not the government", true), ("H.T.S.", true),
-    ("ISIS fighters fleeing the coalition", true), ("عناصر داعش الفارين من الرقة", true),
+    ("ISIS fighters fleeing the coalition", true),
+    ("women and children who escaped ISIS", false), ("escaped ISIS militants", true), ("عناصر داعش الفارين من الرقة", true),
   ])
   func theShippedDesignationsReadNamesAsThePressWritesThem(name: String, designated: Bool) throws {
     let set = try shippedRules()
