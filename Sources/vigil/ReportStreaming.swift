@@ -338,10 +338,15 @@ struct ReportStreaming {
   private func print(verdict line: [UInt8], from origin: Origin, sameIDAs: String?, into tally: inout Tally) {
     var line = line
     var object = (try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]) ?? [:]
-    // Refused for what the report is on its own: say it with the report's own offsets.
-    if let own = origin.ownRefusal, object["ok"] as? Bool == false,
-      (object["error"] as? [String: Any])?["code"] as? String == own.code.rawValue
-    {
+    // Refused for what the report is on its own: say it with the report's own offsets. So
+    // too when the request around it made the line too large, the report alone within the
+    // limit: on its own it meets its own refusal, not that one (audit 56).
+    let code = (object["error"] as? [String: Any])?["code"] as? String
+    let tooLargeOnlyWrapped =
+      code == "too_large" && origin.wrapped.map { wrapped in
+        ((object["error"] as? [String: Any])?["message"] as? String).flatMap(Self.lineLimit).map { wrapped.report <= $0 } ?? false
+      } ?? false
+    if let own = origin.ownRefusal, object["ok"] as? Bool == false, code == own.code.rawValue || tooLargeOnlyWrapped {
       line = Array(Response.error(own).utf8.dropLast())  // its newline, as read lines have none
       object = (try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]) ?? object
     }

@@ -53,6 +53,26 @@ struct VigilClientCommandTests {
     #expect((objects[2]["error"] as? [String: Any])?["field"] as? String == "occurred_at")
   }
 
+  /// An invalid report goes inside a request (where it can only be a report); one within
+  /// the line limit that only the request takes past it gets its own refusal, the field
+  /// named, not `too_large` (audit 56), from `submit` and from `check`.
+  @Test func anInvalidReportNearTheLineLimitGetsItsOwnRefusal() throws {
+    let directory = try TemporaryDirectory()
+    try "limits:\n  max_line_bytes: 1024\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
+    let bare = #"{"id":"BAD-1","occurred_at":"2016-03-04","type":"skirmish","narrative":""}"#
+    let report = bare.replacingOccurrences(of: #""narrative":"""#, with: #""narrative":""# + String(repeating: "x", count: 1020 - bare.utf8.count) + #"""#)
+    #expect(report.utf8.count == 1020)
+    try Self.file(daemon, "bad.ndjson", report + "\n")
+    for command in ["submit", "check"] {
+      let run = try Self.vigil(daemon, [command, "bad.ndjson"])
+      #expect(run.status == 1)
+      #expect(run.standardOutput.hasPrefix("bad.ndjson:1: refused (invalid_report): type:"), "\(command): \(run.standardOutput)")
+      let json = try Self.vigil(daemon, [command, "--json", "bad.ndjson"])
+      #expect(json.standardOutput.contains(#""code":"invalid_report""#) && json.standardOutput.contains(#""field":"type""#), "\(json.standardOutput)")
+    }
+  }
+
   /// `check` sends a report inside a request, whose bytes the daemon's line limit counts
   /// too: a report within the limit that only the request takes past it is refused so, and
   /// said so, where `submit` (which sends it as it is) takes it (audit 45).
