@@ -73,7 +73,8 @@ struct Status: ParsableCommand {
       if let limit = sink["max_lag"] as? NSNumber {
         line += sink["holding"] as? Bool == true
           ? "; HOLDING new reports back until under its max_lag of \(limit.stringValue)"
-          : "; max_lag \(limit.stringValue)"
+          : (sink["not_holding"] as? String).map { "; max_lag \(limit.stringValue), past it but holding nothing: \($0)" }
+            ?? "; max_lag \(limit.stringValue)"
       }
       if let batch = sink["batch"] as? Int, batch < 500 { line += "; batches of \(batch) after failures" }
       if let error = sink["last_error"] as? String { line += "; last error: \(error)" }

@@ -158,7 +158,7 @@ struct SinkDeliveryTests {
     #expect(destination.taken.withLockedValue { $0 }.map(\.seq) == [2, 3, 4])
     #expect(destination.taken.withLockedValue { $0 }.map(\.line) == Array(writing.loggedLines.dropFirst()))
     #expect(eventually { writing.cursor == "4\n" })
-    #expect(eventually { sink.statusJSON.hasPrefix(#"{"name":"collecting","cursor":4,"lag":0,"max_lag":null,"holding":false,"delivered":3,"failures":0"#) })
+    #expect(eventually { sink.statusJSON.hasPrefix(#"{"name":"collecting","cursor":4,"lag":0,"max_lag":null,"holding":false,"not_holding":null,"delivered":3,"failures":0"#) })
   }
 
   /// A process killed between writing a cursor's new file and renaming it leaves the new

@@ -44,11 +44,11 @@ public final class SinkDelivery: @unchecked Sendable {
 
   struct State {
     var cursor: UInt64 {
-      didSet { if cursor != oldValue { movedAt = Date() } }
+      didSet { if cursor != oldValue { movedSinceStart = true } }
     }
-    /// When the cursor last moved; nil until it has since the start (a sink that has not
-    /// delivered yet holds nothing back: vigild's start is not held up by it).
-    var movedAt: Date?
+    /// Whether the cursor has moved since the start (a sink that has not delivered yet
+    /// holds nothing back: vigild's start is not held up by it).
+    var movedSinceStart = false
     /// The last `seq` the writer has made durable.
     var logged: UInt64
     var delivered = 0
@@ -729,22 +729,41 @@ public final class SinkDelivery: @unchecked Sendable {
   /// `max_lag`, if set: the lag at which the writer holds new reports back.
   public var maxLag: UInt64? { filter.maxLag }
 
-  /// How long a sink's cursor may stand still before the sink counts as stuck rather than
-  /// slow, and no longer holds reports back.
+  /// How long a batch may be with the destination before the sink counts as stuck rather
+  /// than slow, and no longer holds reports back.
   static let stuckAfterSeconds = 10.0
 
-  /// Whether the writer holds new reports back for this sink: `max_lag` records or more
-  /// behind, and delivering — its last round went through, and its cursor moved within
-  /// the last `stuckAfterSeconds` (so not before it has moved at all since the start). A sink that fails or hangs (its database down) holds nothing: it
-  /// lags, as a sink without `max_lag` does, and an outage of the store never stops
-  /// ingestion (docs/plugins.md, "How far a sink may fall behind").
-  public var holdsReports: Bool {
-    guard let maxLag = filter.maxLag else { return false }
+  /// Why a sink `max_lag` or more behind holds nothing back, for `status`.
+  public enum NotHolding: String, Sendable {
+    case failing = "its deliveries fail"
+    case stuck = "its batch has been with it over 10 s"
+    case notYetDelivered = "it has not delivered since vigild started"
+    case stopping = "vigild is stopping"
+  }
+
+  /// Whether the writer holds new reports back for this sink (`holding`), or why not
+  /// although it is `max_lag` or more behind; (false, nil) when it is under `max_lag` or
+  /// has none. It holds while that far behind and delivering: its last round went
+  /// through, it has delivered since the start, and the batch in hand (if any) has been
+  /// with the destination under `stuckAfterSeconds`. A sink that fails or hangs (its
+  /// database down) holds nothing: it lags, as a sink without `max_lag` does, and an
+  /// outage of the store never stops ingestion (docs/plugins.md, "How far a sink may fall
+  /// behind"). A sink idle between batches, caught up, holds as soon as a burst puts it
+  /// that far behind.
+  public var holdState: (holding: Bool, notHolding: NotHolding?) {
+    guard let maxLag = filter.maxLag else { return (false, nil) }
     return state.withLockedValue { state in
-      state.logged >= state.cursor + maxLag && state.failuresSinceDelivering == 0 && !state.stopping
-        && state.movedAt.map { Date().timeIntervalSince($0) < Self.stuckAfterSeconds } == true
+      guard state.logged >= state.cursor + maxLag else { return (false, nil) }
+      if state.stopping { return (false, .stopping) }
+      if state.failuresSinceDelivering > 0 { return (false, .failing) }
+      if !state.movedSinceStart { return (false, .notYetDelivered) }
+      if let since = state.deliveringSince, Date().timeIntervalSince(since) >= Self.stuckAfterSeconds { return (false, .stuck) }
+      return (true, nil)
     }
   }
+
+  /// Whether the writer holds new reports back for this sink now (`holdState`).
+  public var holdsReports: Bool { holdState.holding }
 
   /// The sink's line in `status`.
   public var statusJSON: String {
@@ -755,13 +774,14 @@ public final class SinkDelivery: @unchecked Sendable {
       guard let journalPath, position.inode != journalled.inode else { return nil }
       return JournalReader.lagBytes(path: journalPath, keep: journalKeep, from: position, upTo: journalled)
     }
-    let holding = holdsReports
+    let (holding, notHolding) = holdState
     return state.withLockedValue { state in
       let missed = state.missed.map { "[\($0.from),\($0.to)]" }.joined(separator: ",")
       let since = state.deliveringSince.map { String(format: "%.1f", Date().timeIntervalSince($0)) } ?? "null"
       return "{\"name\":\(JSONText.string(name)),\"cursor\":\(state.cursor),"
         + "\"lag\":\(state.logged > state.cursor ? state.logged - state.cursor : 0),"
-        + "\"max_lag\":\(filter.maxLag.map(String.init) ?? "null"),\"holding\":\(holding),\"delivered\":\(state.delivered),"
+        + "\"max_lag\":\(filter.maxLag.map(String.init) ?? "null"),\"holding\":\(holding),"
+        + "\"not_holding\":\(notHolding.map { JSONText.string($0.rawValue) } ?? "null"),\"delivered\":\(state.delivered),"
         + "\"failures\":\(state.failures),\"last_error\":\(state.lastError.map(JSONText.string) ?? "null"),"
         + "\"delivering_for_s\":\(since),\"batch\":\(state.batchSize),\"missed\":[\(missed)],\"parked\":\(state.parked),"
         + "\"conflicts\":\(state.conflicts),\"last_conflict\":\(state.lastConflict.map(JSONText.string) ?? "null"),"
