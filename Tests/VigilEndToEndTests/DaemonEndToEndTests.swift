@@ -566,6 +566,27 @@ struct DaemonEndToEndTests {
     #expect(log.contains(#""report_id":"RO-2""#))
   }
 
+  /// A failed reopen mended by a reopen that succeeds, no commit failing between: status
+  /// says storage is ok at once, not "FAILING: 0 commits not written" until the next
+  /// report (audit 56).
+  @Test func aFailedReopenMendedByAReopenIsOkAtOnce() throws {
+    let daemon = try RunningDaemon(rules: Self.rules)
+    let log = daemon.directory.path + "/var/log/vigil/alerts.jsonl"
+    #expect(try daemon.exchange(Self.report("RM-1"))["ok"] as? Bool == true)
+    try FileManager.default.moveItem(atPath: log, toPath: log + ".x")
+    try FileManager.default.createDirectory(atPath: log, withIntermediateDirectories: false)
+    #expect(try daemon.exchange(#"{"op":"reopen"}"#)["ok"] as? Bool == false)
+    #expect((try daemon.exchange(#"{"op":"status"}"#)["storage"] as? [String: Any])?["ok"] as? Bool == false)
+    try FileManager.default.removeItem(atPath: log)
+    try FileManager.default.moveItem(atPath: log + ".x", toPath: log)
+    #expect(try daemon.exchange(#"{"op":"reopen"}"#)["op"] as? String == "reopen")
+    let storage = try #require(try daemon.exchange(#"{"op":"status"}"#)["storage"] as? [String: Any])
+    #expect(storage["ok"] as? Bool == true && storage["failures"] as? Int == 0, "\(storage)")
+    #expect(try daemon.exchange(Self.report("RM-2"))["ok"] as? Bool == true)
+    expectCleanStop(daemon)
+    #expect(try verifyChain(log) == "ok 5")
+  }
+
   @Test func reopenFollowsAnExternalRotationAndTheChainCrossesFiles() throws {
     let daemon = try RunningDaemon(rules: Self.rules)
     let log = daemon.directory.path + "/var/log/vigil/alerts.jsonl"

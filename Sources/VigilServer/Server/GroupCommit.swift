@@ -134,6 +134,12 @@ final class GroupCommit: @unchecked Sendable {
       do {
         try self.reopenFiles()
         self.reopenOwed = false
+        // A failed reopen mended, no commit failing meanwhile: storage is ok again now,
+        // not only after the next commit (audit 56: "FAILING: 0 commits not written").
+        if self.storageFailing, self.failuresInARow == 0 {
+          self.storageFailing = false
+          self.counters.storageWritten()
+        }
       } catch {
         // The files may have been moved away, or removed with their folder: what is written
         // to them now would not be at their paths. Every commit tries the reopen again
