@@ -53,6 +53,22 @@ struct VigilClientCommandTests {
     #expect((objects[2]["error"] as? [String: Any])?["field"] as? String == "occurred_at")
   }
 
+  /// `VIGIL_CONFIG` is read only when the configuration is needed: with the socket given
+  /// by `VIGIL_SOCKET`, one that names a file the user cannot read does not stop `status`;
+  /// a `--config` given is always read (docs/vigil.md, audit 56).
+  @Test func vigilConfigIsReadOnlyWhenTheConfigurationIsNeeded() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    let vigil = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil").path
+    let environment = ["VIGIL_SOCKET=\(daemon.socketPath)", "VIGIL_CONFIG=\(daemon.directory.path)/no-such.yaml"]
+    let status = try ChildProcess.run("/usr/bin/env", environment + [vigil, "status"], in: daemon.directory.path)
+    #expect(status.status == 0 && status.standardOutput.contains("rule set"), "\(status.standardOutput)\(status.standardError)")
+    let named = try ChildProcess.run("/usr/bin/env", environment + [vigil, "status", "--config", "no-such.yaml"], in: daemon.directory.path)
+    #expect(named.status == 2 && named.standardError.contains("no-such.yaml"), "\(named.standardError)")
+    // Needed (no socket given): read, and refused.
+    let offline = try ChildProcess.run("/usr/bin/env", [environment[1], vigil, "status"], in: daemon.directory.path)
+    #expect(offline.status == 2 && offline.standardError.contains("no-such.yaml"), "\(offline.standardError)")
+  }
+
   /// An invalid report goes inside a request (where it can only be a report); one within
   /// the line limit that only the request takes past it gets its own refusal, the field
   /// named, not `too_large` (audit 56), from `submit` and from `check`.
