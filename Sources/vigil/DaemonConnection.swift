@@ -21,10 +21,15 @@ final class DaemonConnection: @unchecked Sendable {
     }
     let connected = UnixSocket.connect(descriptor, to: path)
     guard connected == 0 else {
-      let reason = String(cString: strerror(errno))
+      let code = errno
+      let reason = String(cString: strerror(code))
       close(descriptor)
-      throw CommandFailure(
-        status: 2, sentence: "cannot reach vigild at \(path) (\(reason)); is it running? (--socket or VIGIL_SOCKET)")
+      // Refused by the socket's mode: the daemon may well run; the user is not let in.
+      let hint =
+        code == EACCES
+        ? "the socket's group may use it (vigil, docs/install.md): is this user in it?"
+        : "is it running? (--socket or VIGIL_SOCKET)"
+      throw CommandFailure(status: 2, sentence: "cannot reach vigild at \(path) (\(reason)); \(hint)")
     }
   }
 

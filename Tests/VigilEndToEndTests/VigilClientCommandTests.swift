@@ -53,6 +53,22 @@ struct VigilClientCommandTests {
     #expect((objects[2]["error"] as? [String: Any])?["field"] as? String == "occurred_at")
   }
 
+  /// A socket whose mode shuts this user out: said so, not "is it running?" — the daemon
+  /// runs (audit 56).
+  @Test func aSocketThatShutsTheUserOutSaysSo() throws {
+    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules)
+    chmod(daemon.directory.path, 0o755)
+    chmod(daemon.socketPath, 0o660)
+    let vigil = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil").path
+    let run = try ChildProcess.run(
+      "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", vigil, "status", "--socket", daemon.socketPath], in: "/")
+    #expect(run.status == 2)
+    #expect(
+      run.standardError.contains("(Permission denied); the socket's group may use it (vigil, docs/install.md): is this user in it?"),
+      "\(run.standardError)")
+    #expect(!run.standardError.contains("is it running"))
+  }
+
   /// `VIGIL_CONFIG` is read only when the configuration is needed: with the socket given
   /// by `VIGIL_SOCKET`, one that names a file the user cannot read does not stop `status`;
   /// a `--config` given is always read (docs/vigil.md, audit 56).
