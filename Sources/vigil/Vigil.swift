@@ -13,9 +13,9 @@ struct Vigil: ParsableCommand {
       Examples:
         vigil submit reports.ndjson      record reports, print their alerts
         vigil tail -f --min-priority high
-        vigil rules test Rules           check edited rules before the daemon sees them
+        vigil rules test Rules           test edited rules before a reload
         vigil replay                     what an edit would change on past reports
-        vigil import --map awsd FILE.csv spreadsheets and form exports through a mapping
+        vigil import --map awsd FILE.csv a spreadsheet, through a mapping file
       """,
     version: BuildVersion.line(for: "vigil"),
     subcommands: [
