@@ -664,7 +664,9 @@ struct MappingTests {
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  location.lat: {column: Lat, only_when: {column: P, equals: [x]}}\nextra:\n  location_lat: Other\n", "m.yaml:8:17", "extra.location_lat is where location.lat goes when its only_when does not hold"),
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\nextras: {}\n", "m.yaml:6:1", "unknown key 'extras' in a mapping file"),
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: atack}\n", "m.yaml:5:9", "type: 'atack' is not one of its words"),
-    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  weapons: {column: W, map: {Jet: [airstrike]}}\n", "m.yaml:6:12", "weapons: 'airstrike' is not one of its words"),
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  weapons: {column: W, map: {Jet: [airstrike]}}\n", "m.yaml:6:35", "weapons: 'airstrike' is not one of its words"),
+    // In a long map, at the entry that gives the word, not the field's first key (audit 56).
+    ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  weapons:\n    column: W\n    map:\n      Jet: [air_strike]\n      Barrel: barrel_bomb\n      Shelling: [shellling]\n", "m.yaml:11:17", "weapons: 'shellling' is not one of its words"),
     ("mapping: t\nid: {prefix: B-, column: Ref, sufix: x}\nfields:\n  occurred_at: When\n  type: {value: attack}\n", "m.yaml:2:31", "unknown key 'sufix' for id (known: prefix, column"),
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  location.place: {column: P, optional: maybe}\n", "m.yaml:6:41", "location.place optional: expected true or false, got 'maybe'"),
     ("mapping: t\nid: {column: A}\nfields:\n  occurred_at: When\n  type: {value: attack}\n  narrative: {column: N, prefix: X}\n", "m.yaml:6:26", "unknown key 'prefix' for narrative; prefix is the id's"),

@@ -354,6 +354,8 @@ public enum MappingLoader {
       }
       var skip: Set<String> = []
       var map: [String: [String]]?
+      /// Where each word a map gives is first written, for an error about it.
+      var mapWordPositions: [String: SourcePosition] = [:]
       var onlyWhen: RowTest?
       var split: String?
       for member in members {
@@ -376,6 +378,7 @@ public enum MappingLoader {
           for pair in pairs {
             let values = texts(pair.value, "a mapped value")
             table[pair.key] = values
+            for value in values where mapWordPositions[value] == nil { mapWordPositions[value] = pair.value.position }
             let key = CellComparison.folded(pair.key)
             if let earlier = folded[key], earlier.values != values {
               fail(
@@ -417,14 +420,19 @@ public enum MappingLoader {
           }
         }
       }
-      checkVocabulary(path, source: source, map: map, at: position)
+      checkVocabulary(path, source: source, map: map, at: position, wordPositions: mapWordPositions)
       return FieldRule(path: path, source: source, skip: skip, map: map, onlyWhen: onlyWhen, split: split, position: position)
     }
 
     /// For an enum field, the words the mapping itself gives (a constant, the values of
     /// `when`, a map's values) must be the schema's: a misspelling is an error here, not a
     /// refusal of every row later.
-    mutating func checkVocabulary(_ path: String, source: ValueSource, map: [String: [String]]?, at position: SourcePosition) {
+    /// A map's word is said at the entry that gives it (`wordPositions`), the others at the
+  /// field, in the file's order.
+  mutating func checkVocabulary(
+    _ path: String, source: ValueSource, map: [String: [String]]?, at position: SourcePosition,
+    wordPositions: [String: SourcePosition] = [:]
+  ) {
       // A list for a field of one value would keep its first item and drop the rest.
       if !Self.isListField(path), let map {
         for (key, values) in map.sorted(by: { $0.key < $1.key }) where values.count > 1 {
@@ -440,8 +448,12 @@ public enum MappingLoader {
       let given = (map.map { $0.values.flatMap { $0 } } ?? []) + own
       switch ReportSchema.field(path)?.type {
       case .word(let allowed)?, .words(let allowed)?:
-        for word in Set(given).sorted() where !allowed.contains(word) {
-          fail(position, "\(path): '\(word)' is not one of its words (\(allowed.joined(separator: ", ")))")
+        let place = { (word: String) in wordPositions[word] ?? position }
+        let wrong = Set(given).filter { !allowed.contains($0) }.sorted {
+          (place($0).line, place($0).column, $0) < (place($1).line, place($1).column, $1)
+        }
+        for word in wrong {
+          fail(place(word), "\(path): '\(word)' is not one of its words (\(allowed.joined(separator: ", ")))")
         }
       // A number or a yes/no the mapping gives itself (a value, a `when`'s; a map's are
       // checked with the map) is read as a cell's would be: one it cannot read is an error
