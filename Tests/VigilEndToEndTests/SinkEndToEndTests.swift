@@ -386,12 +386,11 @@ struct SinkEndToEndTests {
     expectCleanStop(daemon)
   }
 
-  /// A reload whose rule set changed commits through a hold: its `vigil.ruleset_loaded`
-  /// record, which the reload (a SIGHUP's too, and the stop behind it) waits for, and the
-  /// reports waiting with it. Here the sink takes a minute over a batch, so the hold would
-  /// otherwise last until its cursor had stood still for 10 s — and then `holding` would
-  /// read false.
-  @Test func aReloadCommitsThroughAHold() throws {
+  /// A daemon whose sink (`max_lag: 10`) takes a minute over each batch once the file
+  /// `slow` exists, after it has delivered `count` reports (two alerts each) named `prefix`.
+  static func sinkSlowedOnDemand(
+    delivering count: Int, as prefix: String
+  ) throws -> (directory: TemporaryDirectory, daemon: RunningDaemon, slow: String) {
     let directory = try TemporaryDirectory()
     let slow = directory.path + "/slow"
     let script = """
@@ -399,8 +398,18 @@ struct SinkEndToEndTests {
       cat >> \(directory.path)/delivered.jsonl
       """
     let daemon = try Self.daemon(in: directory, script: script, timeout: 120, maxLag: 10)
-    _ = try daemon.exchange((0..<3).map { DaemonEndToEndTests.report("FIRST-\($0)") })
-    #expect(eventually { Self.delivered(in: directory.path).bySeq.count == 6 })
+    _ = try daemon.exchange((0..<count).map { DaemonEndToEndTests.report("\(prefix)-\($0)") })
+    #expect(eventually { Self.delivered(in: directory.path).bySeq.count == 2 * count })
+    return (directory, daemon, slow)
+  }
+
+  /// A reload whose rule set changed commits through a hold: its `vigil.ruleset_loaded`
+  /// record, which the reload (a SIGHUP's too, and the stop behind it) waits for, and the
+  /// reports waiting with it. Here the sink takes a minute over a batch, so the hold would
+  /// otherwise last until its cursor had stood still for 10 s — and then `holding` would
+  /// read false.
+  @Test func aReloadCommitsThroughAHold() throws {
+    let (directory, daemon, slow) = try Self.sinkSlowedOnDemand(delivering: 3, as: "FIRST")
     FileManager.default.createFile(atPath: slow, contents: nil)
     _ = try daemon.exchange((0..<10).map { DaemonEndToEndTests.report("BEHIND-\($0)") })
     #expect(try eventually { try Self.sinkStatus(daemon)["holding"] as? Bool == true })
@@ -428,15 +437,7 @@ struct SinkEndToEndTests {
   /// and it takes its batch: idle is not stuck (audit 56: a burst after 10 idle seconds
   /// went through unbounded, the sink 14,520 records behind).
   @Test func anIdleSinkHoldsAsSoonAsABurstPutsItBehind() throws {
-    let directory = try TemporaryDirectory()
-    let slow = directory.path + "/slow"
-    let script = """
-      [ -e \(slow) ] && sleep 60
-      cat >> \(directory.path)/delivered.jsonl
-      """
-    let daemon = try Self.daemon(in: directory, script: script, timeout: 120, maxLag: 10)
-    _ = try daemon.exchange((0..<2).map { DaemonEndToEndTests.report("EARLY-\($0)") })
-    #expect(eventually { Self.delivered(in: directory.path).bySeq.count == 4 })
+    let (_, daemon, slow) = try Self.sinkSlowedOnDemand(delivering: 2, as: "EARLY")
     // Idle past the 10 s a batch may take before the sink counts as stuck.
     Thread.sleep(forTimeInterval: 11)
     FileManager.default.createFile(atPath: slow, contents: nil)

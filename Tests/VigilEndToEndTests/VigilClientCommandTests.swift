@@ -85,16 +85,28 @@ struct VigilClientCommandTests {
     #expect(offline.status == 2 && offline.standardError.contains("no-such.yaml"), "\(offline.standardError)")
   }
 
+  /// A daemon whose `limits.max_line_bytes` is 1024.
+  static func daemonWithALineLimitOf1024() throws -> RunningDaemon {
+    let directory = try TemporaryDirectory()
+    try "limits:\n  max_line_bytes: 1024\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
+    return try RunningDaemon(rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
+  }
+
+  /// `bare`, its empty `narrative` filled so that the report is 1020 bytes: within a limit
+  /// of 1024, past it with a `check` or `submit` request around it.
+  static func paddedTo1020Bytes(_ bare: String) -> String {
+    let report = bare.replacingOccurrences(
+      of: #""narrative":"""#, with: #""narrative":""# + String(repeating: "x", count: 1020 - bare.utf8.count) + #"""#)
+    #expect(report.utf8.count == 1020)
+    return report
+  }
+
   /// An invalid report goes inside a request (where it can only be a report); one within
   /// the line limit that only the request takes past it gets its own refusal, the field
   /// named, not `too_large` (audit 56), from `submit` and from `check`.
   @Test func anInvalidReportNearTheLineLimitGetsItsOwnRefusal() throws {
-    let directory = try TemporaryDirectory()
-    try "limits:\n  max_line_bytes: 1024\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
-    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
-    let bare = #"{"id":"BAD-1","occurred_at":"2016-03-04","type":"skirmish","narrative":""}"#
-    let report = bare.replacingOccurrences(of: #""narrative":"""#, with: #""narrative":""# + String(repeating: "x", count: 1020 - bare.utf8.count) + #"""#)
-    #expect(report.utf8.count == 1020)
+    let daemon = try Self.daemonWithALineLimitOf1024()
+    let report = Self.paddedTo1020Bytes(#"{"id":"BAD-1","occurred_at":"2016-03-04","type":"skirmish","narrative":""}"#)
     try Self.file(daemon, "bad.ndjson", report + "\n")
     for command in ["submit", "check"] {
       let run = try Self.vigil(daemon, [command, "bad.ndjson"])
@@ -109,12 +121,8 @@ struct VigilClientCommandTests {
   /// too: a report within the limit that only the request takes past it is refused so, and
   /// said so, where `submit` (which sends it as it is) takes it (audit 45).
   @Test func checkSaysWhenOnlyTheRequestTakesAReportPastTheLineLimit() throws {
-    let directory = try TemporaryDirectory()
-    try "limits:\n  max_line_bytes: 1024\n".write(toFile: directory.path + "/v.yaml", atomically: true, encoding: .utf8)
-    let daemon = try RunningDaemon(rules: DaemonEndToEndTests.rules, arguments: ["--config", "v.yaml"], directory: directory)
-    let bare = #"{"id":"BIG-1","occurred_at":"2016-03-04","type":"attack","narrative":""}"#
-    let report = bare.replacingOccurrences(of: #""narrative":"""#, with: #""narrative":""# + String(repeating: "x", count: 1020 - bare.utf8.count) + #"""#)
-    #expect(report.utf8.count == 1020)
+    let daemon = try Self.daemonWithALineLimitOf1024()
+    let report = Self.paddedTo1020Bytes(#"{"id":"BIG-1","occurred_at":"2016-03-04","type":"attack","narrative":""}"#)
     try Self.file(daemon, "big.ndjson", report + "\n")
     let check = try Self.vigil(daemon, ["check", "big.ndjson"])
     #expect(check.status == 1)
